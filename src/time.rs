@@ -76,7 +76,7 @@ pub fn format_duration(d: SignedDuration) -> String {
 
 /// `HH:MM:SS` in UTC, the clock shown in the header and journal.
 pub fn clock_hms(ts: Timestamp) -> String {
-    let z = ts.to_zoned(jiff::tz::TimeZone::UTC);
+    let z = ts.to_zoned_datetime(jiff::tz::TimeZone::UTC);
     format!("{:02}:{:02}:{:02}", z.hour(), z.minute(), z.second())
 }
 

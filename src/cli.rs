@@ -1,0 +1,74 @@
+//! Command-line interface definitions (clap). Dispatch lives in main.rs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::actions::Role;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flightdeck",
+    version,
+    about = "A terminal on-call cockpit: error budgets as a governor, alert clusters, runbooks, approvals, a tamper-evident journal, incident replay",
+    long_about = "With no subcommand, flightdeck replays the bundled demo incident in the cockpit."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Your role in this cockpit.
+    #[arg(long, global = true, default_value = "oncall", value_parser = parse_role)]
+    pub role: Role,
+    /// Disable every approval and execution.
+    #[arg(long, global = true)]
+    pub readonly: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay a recorded incident on a virtual clock (default: the bundled demo).
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ReplayArgs {
+    /// Scenario file (YAML, see docs/FORMATS.md). Omit it for the bundled demo.
+    pub scenario: Option<PathBuf>,
+    /// Replay speed: 1 to 600 times real time.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Run without a terminal, as fast as possible, and print the state at `--until`.
+    #[arg(long)]
+    pub headless: bool,
+    /// Virtual time to stop at, from the scenario start (e.g. 30m); default: the end.
+    #[arg(long, value_parser = parse_offset)]
+    pub until: Option<jiff::SignedDuration>,
+    /// Print JSON instead of text (with --headless).
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|_| format!("{s:?} is not a role: use oncall, commander or trainee"))
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches(['x', '×'])
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if (1.0..=600.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("speed {v} is outside 1 to 600"))
+    }
+}
+
+fn parse_offset(s: &str) -> Result<jiff::SignedDuration, String> {
+    let d = crate::time::parse_duration(s)?;
+    if d.is_negative() {
+        return Err(format!("{s:?} is before the scenario start"));
+    }
+    Ok(d)
+}

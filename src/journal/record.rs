@@ -1,0 +1,70 @@
+//! One journal record: who did what, when, under which role, and the chain links.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Timestamp;
+
+/// What a record is about. Serialized in `snake_case`; new kinds are only ever added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// The first record of a journal; its body names the journal id.
+    Genesis,
+    /// The governor changed mode; the body carries the evidence.
+    ModeChange,
+    /// A responder's hypothesis about the cause.
+    Hypothesis,
+    /// A free-form note.
+    Note,
+    /// A suggested step was approved (binds to the argv and the mode).
+    Approval,
+    /// A suggested step was rejected, with the reason.
+    Rejection,
+    /// A step was executed (or dry-run) and its outcome.
+    Execution,
+    /// A periodic or requested checkpoint (size, head hash).
+    Checkpoint,
+}
+
+impl RecordKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            RecordKind::Genesis => "genesis",
+            RecordKind::ModeChange => "mode",
+            RecordKind::Hypothesis => "hypothesis",
+            RecordKind::Note => "note",
+            RecordKind::Approval => "approve",
+            RecordKind::Rejection => "reject",
+            RecordKind::Execution => "execute",
+            RecordKind::Checkpoint => "checkpoint",
+        }
+    }
+}
+
+/// An entry as the core asks for it to be written; the chain turns it into a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    pub actor: String,
+    pub role: String,
+    pub kind: RecordKind,
+    /// A one-line human summary, shown in the journal pane.
+    pub summary: String,
+    /// Structured detail (argv, evidence, reason, ...).
+    pub body: serde_json::Value,
+}
+
+/// A sealed record, one JSON line in the journal file. Field order is the canonical order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalRecord {
+    pub seq: u64,
+    pub ts: Timestamp,
+    pub actor: String,
+    pub role: String,
+    pub kind: RecordKind,
+    pub summary: String,
+    pub body: serde_json::Value,
+    /// Hash of the previous record (64 hex digits; all zeros before the genesis record).
+    pub prev: String,
+    /// BLAKE3 over `prev` and the canonical bytes of this record without `hash`.
+    pub hash: String,
+}

@@ -1,0 +1,125 @@
+//! A replay session: a scenario, its player, the cockpit it drives and the in-memory journal of
+//! the replay. Pure and deterministic: the same scenario advanced to the same virtual time gives
+//! the same state, whether the TUI or the headless printer drives it.
+
+use crate::cockpit::{Cockpit, CockpitConfig, Effect, Event};
+use crate::journal::{Chain, JournalEntry, JournalRecord, RecordKind};
+use crate::knowledge::KnowledgeBase;
+use crate::time::Timestamp;
+use crate::training::player::Played;
+use crate::training::{Player, Scenario, ScenarioEvent};
+
+pub struct ReplaySession {
+    scenario: Scenario,
+    knowledge: KnowledgeBase,
+    config: CockpitConfig,
+    cockpit: Cockpit,
+    player: Player,
+    chain: Chain,
+    records: Vec<JournalRecord>,
+}
+
+impl ReplaySession {
+    /// A session positioned at the scenario's start (its history already applied).
+    pub fn new(scenario: Scenario, knowledge: KnowledgeBase, mut config: CockpitConfig) -> Self {
+        if let Some(g) = &scenario.group_by {
+            config.clustering.group_by = g.clone();
+        }
+        if !scenario.topology.is_empty() {
+            config.clustering.topology = scenario.topology.clone();
+        }
+        let cockpit = Cockpit::new(
+            config.clone(),
+            scenario.slos.clone(),
+            knowledge.clone(),
+            scenario.start,
+        );
+        let player = Player::new(&scenario);
+        let mut session = ReplaySession {
+            scenario,
+            knowledge,
+            config,
+            cockpit,
+            player,
+            chain: Chain::default(),
+            records: Vec::new(),
+        };
+        session.genesis();
+        let start = session.scenario.start;
+        session.advance_to(start);
+        session
+    }
+
+    fn genesis(&mut self) {
+        let entry = JournalEntry {
+            actor: "flightdeck".into(),
+            role: "system".into(),
+            kind: RecordKind::Genesis,
+            summary: format!("replay of {}", self.scenario.id),
+            body: serde_json::json!({
+                "journal_id": format!("replay:{}", self.scenario.id),
+                "scenario": self.scenario.id,
+                "title": self.scenario.title,
+            }),
+        };
+        let at = self.scenario.start;
+        self.seal(entry, at);
+    }
+
+    fn seal(&mut self, entry: JournalEntry, at: Timestamp) {
+        let record = self.chain.seal(entry, at);
+        self.records.push(record.clone());
+        // Journaled never produces further effects.
+        let _ = self.cockpit.apply(Event::Journaled(record), at);
+    }
+
+    /// Plays everything due up to `to` (capped at the scenario's end).
+    pub fn advance_to(&mut self, to: Timestamp) {
+        for (at, played) in self.player.advance_to(&self.scenario, to) {
+            let event = match played {
+                Played::Tick => Event::Tick,
+                Played::Event(ScenarioEvent::Sample { slo, good, total }) => {
+                    Event::Sample { slo, good, total }
+                }
+                Played::Event(ScenarioEvent::Alert(a)) => Event::Alert(a),
+                Played::Event(ScenarioEvent::Decision(d)) => Event::Reference(d),
+            };
+            let effects = self.cockpit.apply(event, at);
+            for effect in effects {
+                match effect {
+                    Effect::Journal(entry) => self.seal(entry, at),
+                }
+            }
+        }
+    }
+
+    /// Moves to `to`; going back rebuilds the session from the start (replay is deterministic).
+    pub fn seek(&mut self, to: Timestamp) {
+        let to = to.clamp(self.scenario.start, self.scenario.end());
+        if to < self.player.position() {
+            *self = ReplaySession::new(
+                self.scenario.clone(),
+                self.knowledge.clone(),
+                self.config.clone(),
+            );
+        }
+        self.advance_to(to);
+    }
+
+    pub fn cockpit(&self) -> &Cockpit {
+        &self.cockpit
+    }
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+    pub fn position(&self) -> Timestamp {
+        self.player.position()
+    }
+    pub fn finished(&self) -> bool {
+        self.player.finished(&self.scenario)
+    }
+    /// The replay's journal, every record since genesis.
+    pub fn records(&self) -> &[JournalRecord] {
+        &self.records
+    }
+}

@@ -1,0 +1,104 @@
+//! The one event loop: it owns the terminal, the clock and every task, feeds events to the
+//! core and draws frames. Nothing else spawns tasks that touch state.
+
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::clock::{SPEEDS, VirtualClock};
+use crate::cockpit::CockpitConfig;
+use crate::load::LoadedScenario;
+use crate::replay::ReplaySession;
+use crate::time::{SignedDuration, Timestamp};
+use crate::tui::{self, App, Command, ReplayStatus};
+
+/// How often virtual time is advanced and a frame drawn.
+const FRAME: Duration = Duration::from_millis(100);
+
+/// Replays a scenario in the terminal until the user quits (or SIGTERM / SIGINT).
+pub async fn run_replay_tui(loaded: LoadedScenario, speed: f64, config: CockpitConfig) -> color_eyre::Result<()> {
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut app = App::new(loaded.origin.clone());
+    for e in &loaded.doc_errors {
+        tracing::warn!("skipped document: {e}");
+    }
+    if let Some(e) = loaded.doc_errors.first() {
+        app.flash(format!("{} document(s) skipped; first: {e}", loaded.doc_errors.len()));
+    }
+    let mut session = ReplaySession::new(loaded.scenario, loaded.knowledge, config);
+    let start = session.scenario().start;
+    let end = session.scenario().end();
+    let mut clock = VirtualClock::new(start, speed);
+
+    // ratatui::init installs a panic hook that restores the terminal before the report.
+    let mut terminal = ratatui::init();
+    let mut keys = EventStream::new();
+    let mut frames = tokio::time::interval(FRAME);
+    frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+
+    let result: color_eyre::Result<()> = async {
+        'run: loop {
+            tokio::select! {
+                maybe = keys.next() => {
+                    let Some(event) = maybe else { break 'run };
+                    if let TermEvent::Key(key) = event? {
+                        if key.kind != KeyEventKind::Press {
+                            continue;
+                        }
+                        let Some(action) = tui::handle_key(&app, key) else { continue };
+                        for command in tui::update(&mut app, action, session.cockpit()) {
+                            match command {
+                                Command::Quit => break 'run,
+                                Command::TogglePause => clock.set_paused(!clock.paused()),
+                                Command::SetSpeed(s) => clock.set_speed(s),
+                                Command::Seek(by) => {
+                                    let to = seek_target(clock.now(), by, start, end);
+                                    session.seek(to);
+                                    clock.seek(to);
+                                }
+                            }
+                        }
+                    }
+                }
+                _ = frames.tick() => {
+                    let now = clock.now();
+                    if now >= end && !clock.paused() {
+                        clock.seek(end);
+                        clock.set_paused(true);
+                    }
+                    session.advance_to(now.min(end));
+                }
+                _ = sigterm.recv() => break 'run,
+                _ = sigint.recv() => break 'run,
+            }
+            app.replay = Some(ReplayStatus {
+                speed: clock.speed(),
+                paused: clock.paused(),
+                position: session.position(),
+                ends_at: end,
+                finished: session.finished(),
+            });
+            terminal.draw(|frame| tui::render(&app, session.cockpit(), frame))?;
+        }
+        Ok(())
+    }
+    .await;
+    ratatui::restore();
+    result
+}
+
+fn seek_target(now: Timestamp, by: SignedDuration, start: Timestamp, end: Timestamp) -> Timestamp {
+    (now + by).clamp(start, end)
+}
+
+/// The next replay speed up or down the ladder.
+pub fn next_speed(current: f64, up: bool) -> f64 {
+    if up {
+        SPEEDS.iter().copied().find(|s| *s > current).unwrap_or(SPEEDS[SPEEDS.len() - 1])
+    } else {
+        SPEEDS.iter().rev().copied().find(|s| *s < current).unwrap_or(SPEEDS[0])
+    }
+}
