@@ -8,8 +8,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Serialize;
 
-use crate::actions::{Approval, Overlays, Role, Step, StepClass, StepKind, Verdict, policy, render_argv};
-use crate::alerts::{Alert, Cluster, ClusterConfig, ClusterId, Correlator, Fingerprint, TrackedAlert};
+use crate::actions::{
+    Approval, Overlays, Role, Step, StepClass, StepKind, Verdict, policy, render_argv,
+};
+use crate::alerts::{
+    Alert, Cluster, ClusterConfig, ClusterId, Correlator, Fingerprint, TrackedAlert,
+};
 use crate::journal::{JournalEntry, JournalRecord, RecordKind};
 use crate::knowledge::{DocRef, KnowledgeBase, KnowledgeMatch, MatchQuery};
 use crate::slo::{BudgetStatus, Governor, Mode, ModeChange, SloSpec, SloState};
@@ -94,8 +98,15 @@ impl std::fmt::Display for SuggestionId {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SuggestionStatus {
     Pending,
-    Rejected { by: String, reason: String },
-    Executed { by: String, outcome: Option<String>, dry_run: bool },
+    Rejected {
+        by: String,
+        reason: String,
+    },
+    Executed {
+        by: String,
+        outcome: Option<String>,
+        dry_run: bool,
+    },
 }
 
 /// A runbook step offered for the focused incident, waiting for a human decision.
@@ -256,7 +267,9 @@ impl Cockpit {
     pub fn suggestion_cluster(&self, s: &Suggestion) -> Option<ClusterId> {
         self.correlator.alert(s.source).map(|a| a.cluster)
     }
-    pub fn journal_tail(&self) -> impl DoubleEndedIterator<Item = &JournalRecord> + ExactSizeIterator {
+    pub fn journal_tail(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = &JournalRecord> + ExactSizeIterator {
         self.journal_tail.iter()
     }
     pub fn journal_len(&self) -> u64 {
@@ -321,7 +334,8 @@ impl Cockpit {
                 continue;
             };
             // One alert per alertname is enough text; pods of one alert repeat themselves.
-            if !seen_names.insert(t.alert.name().to_string()) || q.texts.len() >= QUERY_MEMBERS * 2 {
+            if !seen_names.insert(t.alert.name().to_string()) || q.texts.len() >= QUERY_MEMBERS * 2
+            {
                 continue;
             }
             for key in ["summary", "description"] {
@@ -339,8 +353,17 @@ impl Cockpit {
     }
 
     /// The member alert whose labels best fill a runbook's placeholders.
-    fn source_alert(&self, cluster: &Cluster, runbook: &crate::knowledge::Runbook) -> Option<Fingerprint> {
-        let members = || cluster.members.iter().filter_map(|fp| self.correlator.alert(*fp));
+    fn source_alert(
+        &self,
+        cluster: &Cluster,
+        runbook: &crate::knowledge::Runbook,
+    ) -> Option<Fingerprint> {
+        let members = || {
+            cluster
+                .members
+                .iter()
+                .filter_map(|fp| self.correlator.alert(*fp))
+        };
         members()
             .find(|t| runbook.alerts.iter().any(|a| a == t.alert.name()))
             .or_else(|| {
@@ -374,9 +397,10 @@ impl Cockpit {
         let steps = runbook.steps.clone();
         for step in steps {
             let step_ref = format!("{runbook_id}/{}", step.id);
-            let already = self.suggestions.iter().any(|s| {
-                s.step_ref == step_ref && self.suggestion_cluster(s) == Some(id)
-            });
+            let already = self
+                .suggestions
+                .iter()
+                .any(|s| s.step_ref == step_ref && self.suggestion_cluster(s) == Some(id));
             if !already {
                 self.push_suggestion(source, &runbook_id, step);
             }
@@ -416,7 +440,10 @@ impl Cockpit {
                 None => true,
             };
             let s = &mut self.suggestions[i];
-            let overlays = Overlays { novel, drift: false };
+            let overlays = Overlays {
+                novel,
+                drift: false,
+            };
             s.verdict = policy(mode, overlays, &StepClass::from(&s.step), &s.approvals);
         }
     }
@@ -475,7 +502,10 @@ impl Cockpit {
                 let Some(i) = self.suggestion_for(&step_ref) else {
                     effects.push(Effect::Journal(entry(
                         RecordKind::Note,
-                        format!("{:?} on {step_ref}, a step this cockpit does not know", d.kind),
+                        format!(
+                            "{:?} on {step_ref}, a step this cockpit does not know",
+                            d.kind
+                        ),
                         serde_json::json!({"step": step_ref, "decision": d.kind, "replayed": true}),
                     )));
                     return;
@@ -619,7 +649,12 @@ fn mode_change_entry(change: &ModeChange) -> JournalEntry {
         actor: "governor".into(),
         role: "system".into(),
         kind: RecordKind::ModeChange,
-        summary: format!("{} → {}: {}", change.from.label(), change.to.label(), change.reason),
+        summary: format!(
+            "{} → {}: {}",
+            change.from.label(),
+            change.to.label(),
+            change.reason
+        ),
         body: serde_json::to_value(change).unwrap_or_default(),
     }
 }

@@ -7,7 +7,11 @@ use crate::replay::ReplaySession;
 use crate::time::{SignedDuration, clock_hms, format_duration};
 
 /// Runs the replay to `until` (from the scenario start; default its end) and returns the state.
-pub fn replay(loaded: LoadedScenario, until: Option<SignedDuration>, config: CockpitConfig) -> (ReplaySession, Snapshot) {
+pub fn replay(
+    loaded: LoadedScenario,
+    until: Option<SignedDuration>,
+    config: CockpitConfig,
+) -> (ReplaySession, Snapshot) {
     let mut session = ReplaySession::new(loaded.scenario, loaded.knowledge, config);
     let start = session.scenario().start;
     let to = until.map_or(session.scenario().end(), |d| start + d);
@@ -32,9 +36,9 @@ pub fn text(session: &ReplaySession, s: &Snapshot) -> String {
     );
     let _ = writeln!(out, "\nSLOs");
     for slo in &s.slos {
-        let budget = slo
-            .budget_remaining
-            .map_or("no data".to_string(), |b| format!("{:.1}% budget left", b * 100.0));
+        let budget = slo.budget_remaining.map_or("no data".to_string(), |b| {
+            format!("{:.1}% budget left", b * 100.0)
+        });
         let burns: Vec<String> = ["5m", "1h", "6h", "3d"]
             .iter()
             .map(|w| match slo.burn_rates.get(*w).copied().flatten() {
@@ -67,17 +71,18 @@ pub fn text(session: &ReplaySession, s: &Snapshot) -> String {
     }
     let _ = writeln!(out, "\nAwaiting approval");
     for a in &s.approvals {
-        let _ = writeln!(
-            out,
-            "  {:<4} {:<44} {}",
-            a.id,
-            a.step,
-            a.verdict
-        );
+        let _ = writeln!(out, "  {:<4} {:<44} {}", a.id, a.step, a.verdict);
     }
     let _ = writeln!(out, "\nJournal: {} records", s.journal_len);
     for r in session.records().iter().rev().take(8).rev() {
-        let _ = writeln!(out, "  {} {:<9} {:<10} {}", clock_hms(r.ts), r.actor, r.kind.label(), r.summary);
+        let _ = writeln!(
+            out,
+            "  {} {:<9} {:<10} {}",
+            clock_hms(r.ts),
+            r.actor,
+            r.kind.label(),
+            r.summary
+        );
     }
     let _ = verdict_text;
     out

@@ -1,8 +1,26 @@
-//! flightdeck: a terminal on-call cockpit. (Integration in progress: see /tmp/lib.rs.full.)
+//! flightdeck: a terminal on-call cockpit.
+//!
+//! The pure core (`time`, `slo`, `alerts`, `knowledge`, `actions`, `journal`, `training`,
+//! `cockpit`, `replay`) never touches the terminal, the network, the wall clock or tokio; the
+//! edge (`clock`, `load`, `paths`, `runtime`, `headless`, `tui` rendering, `cli`) drives it.
+//! See docs/ARCHITECTURE.md.
 
+// Pure core.
 pub mod actions;
 pub mod alerts;
+pub mod cockpit;
 pub mod journal;
 pub mod knowledge;
+pub mod replay;
 pub mod slo;
 pub mod time;
+pub mod training;
+
+// Edge.
+pub mod cli;
+pub mod clock;
+pub mod headless;
+pub mod load;
+pub mod paths;
+pub mod runtime;
+pub mod tui;

@@ -1,1 +1,73 @@
-fn main() {}
+//! flightdeck's entry point: parse the command line, set up logging, dispatch.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use flightdeck::cli::{Cli, Command, ReplayArgs};
+use flightdeck::cockpit::CockpitConfig;
+use flightdeck::{headless, load, runtime};
+
+fn main() -> ExitCode {
+    let _ = color_eyre::install();
+    let cli = Cli::parse();
+    let _log_guard = init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("flightdeck: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
+    let command = cli.command.unwrap_or(Command::Replay(ReplayArgs {
+        speed: 10.0,
+        ..ReplayArgs::default()
+    }));
+    match command {
+        Command::Replay(args) => replay(args),
+    }
+}
+
+fn replay(args: ReplayArgs) -> color_eyre::Result<ExitCode> {
+    let loaded = match &args.scenario {
+        Some(path) => load::scenario_file(path)?,
+        None => load::demo()?,
+    };
+    for e in &loaded.doc_errors {
+        eprintln!("flightdeck: skipped {e}");
+    }
+    let config = CockpitConfig::default();
+    if args.headless {
+        let (session, snapshot) = headless::replay(loaded, args.until, config);
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&snapshot)?);
+        } else {
+            print!("{}", headless::text(&session, &snapshot));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(runtime::run_replay_tui(loaded, args.speed, config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs go to a file in the data directory, never to the screen.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = flightdeck::paths::log_dir()?;
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "flightdeck.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLIGHTDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .init();
+    Some(guard)
+}

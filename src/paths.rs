@@ -29,11 +29,7 @@ pub fn data_dir() -> Option<PathBuf> {
 
 /// Log directory (flightdeck.log; e.g. ~/.local/state/flightdeck or the data dir).
 pub fn log_dir() -> Option<PathBuf> {
-    home_override().map(|h| h.join("logs")).or_else(|| {
-        project().map(|p| {
-            p.state_dir()
-                .unwrap_or_else(|| p.data_dir())
-                .to_path_buf()
-        })
-    })
+    home_override()
+        .map(|h| h.join("logs"))
+        .or_else(|| project().map(|p| p.state_dir().unwrap_or_else(|| p.data_dir()).to_path_buf()))
 }

@@ -18,15 +18,22 @@ use crate::tui::{self, App, Command, ReplayStatus};
 const FRAME: Duration = Duration::from_millis(100);
 
 /// Replays a scenario in the terminal until the user quits (or SIGTERM / SIGINT).
-pub async fn run_replay_tui(loaded: LoadedScenario, speed: f64, config: CockpitConfig) -> color_eyre::Result<()> {
+pub async fn run_replay_tui(
+    loaded: LoadedScenario,
+    speed: f64,
+    config: CockpitConfig,
+) -> color_eyre::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
-    let mut app = App::new(loaded.origin.clone());
+    let mut app = App::default();
     for e in &loaded.doc_errors {
         tracing::warn!("skipped document: {e}");
     }
     if let Some(e) = loaded.doc_errors.first() {
-        app.flash(format!("{} document(s) skipped; first: {e}", loaded.doc_errors.len()));
+        app.warn(format!(
+            "{} document(s) skipped; first: {e}",
+            loaded.doc_errors.len()
+        ));
     }
     let mut session = ReplaySession::new(loaded.scenario, loaded.knowledge, config);
     let start = session.scenario().start;
@@ -77,10 +84,11 @@ pub async fn run_replay_tui(loaded: LoadedScenario, speed: f64, config: CockpitC
             app.replay = Some(ReplayStatus {
                 speed: clock.speed(),
                 paused: clock.paused(),
-                position: session.position(),
                 ends_at: end,
                 finished: session.finished(),
             });
+            let area = terminal.size()?;
+            app.size = (area.width, area.height);
             terminal.draw(|frame| tui::render(&app, session.cockpit(), frame))?;
         }
         Ok(())
@@ -97,8 +105,17 @@ fn seek_target(now: Timestamp, by: SignedDuration, start: Timestamp, end: Timest
 /// The next replay speed up or down the ladder.
 pub fn next_speed(current: f64, up: bool) -> f64 {
     if up {
-        SPEEDS.iter().copied().find(|s| *s > current).unwrap_or(SPEEDS[SPEEDS.len() - 1])
+        SPEEDS
+            .iter()
+            .copied()
+            .find(|s| *s > current)
+            .unwrap_or(SPEEDS[SPEEDS.len() - 1])
     } else {
-        SPEEDS.iter().rev().copied().find(|s| *s < current).unwrap_or(SPEEDS[0])
+        SPEEDS
+            .iter()
+            .rev()
+            .copied()
+            .find(|s| *s < current)
+            .unwrap_or(SPEEDS[0])
     }
 }

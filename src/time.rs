@@ -45,7 +45,11 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
         // A bare number is ambiguous; refuse rather than guess the unit.
         return Err(bad());
     }
-    Ok(SignedDuration::from_secs(if negative { -total } else { total }))
+    Ok(SignedDuration::from_secs(if negative {
+        -total
+    } else {
+        total
+    }))
 }
 
 /// Compact human form: `42s`, `5m`, `1h05m`, `3d4h`, `-2m`.

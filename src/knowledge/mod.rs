@@ -1,1 +1,768 @@
-//! (being written)
+//! Knowledge at response time: runbooks and postmortems, a ranked full-text index, and the
+//! matcher that ties an alert cluster to the documents that may help.
+//!
+//! Pure: documents come in as `(kind, path, text)` (the caller reads the files), nothing here
+//! touches the clock, the network or the disk.
+//!
+//! Matching works in two layers. Explicit links first: a runbook whose `alerts:` list (or, for
+//! plain Markdown runbooks, whose file name or headings) names the alert, an alert whose
+//! `runbook_url` annotation names the document's file (or its path, or an anchor of one of its
+//! headings). Then content: a BM25F score over title, alert names, headings, tags and body, with
+//! the cluster's alert names, summaries, descriptions and labels as the query. Each match says
+//! why it matched; a content-only match below [`MatchParams::good_match`] is reported with
+//! `good = false` (that feeds the novelty overlay).
+
+pub mod doc;
+pub mod index;
+pub mod markdown;
+pub mod tokenize;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+pub use doc::{DocError, DocKind, Postmortem, Runbook, parse_postmortem, parse_runbook};
+use index::{Bm25fParams, Field, FieldTexts, Index, QueryTerm};
+
+/// How a cluster becomes a query and when a content match counts as good.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MatchParams {
+    /// Normalised content score from which a match without an explicit link is "good".
+    pub good_match: f64,
+    /// Query term weights by where the term came from.
+    pub w_alertname: f64,
+    pub w_service: f64,
+    pub w_text: f64,
+    pub w_label_value: f64,
+    pub w_label_name: f64,
+    /// How much of its weight an alert-name word, or a summary/description word, that no
+    /// document contains counts against every match (it is evidence of a topic nobody wrote
+    /// about).
+    pub unknown_alertname_share: f64,
+    pub unknown_text_share: f64,
+}
+
+impl Default for MatchParams {
+    fn default() -> Self {
+        MatchParams {
+            good_match: 0.30,
+            w_alertname: 1.0,
+            w_service: 0.6,
+            w_text: 0.5,
+            w_label_value: 0.3,
+            w_label_name: 0.15,
+            unknown_alertname_share: 0.5,
+            unknown_text_share: 0.25,
+        }
+    }
+}
+
+/// Extra score for an explicit link (an alert named in `alerts:`, a `runbook_url` naming the
+/// file), so that links rank above content-only matches.
+const LINK_BONUS: f64 = 1.0;
+
+/// How many matches [`KnowledgeBase::match_alerts`] returns at most.
+pub const MAX_MATCHES: usize = 50;
+
+/// All loaded documents and their index.
+#[derive(Clone, Debug, Default)]
+pub struct KnowledgeBase {
+    pub runbooks: Vec<Runbook>,
+    pub postmortems: Vec<Postmortem>,
+    index: Index,
+    params: MatchParams,
+}
+
+/// What a cluster of alerts says about itself: the query for [`KnowledgeBase::match_alerts`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MatchQuery {
+    pub alertnames: Vec<String>,
+    pub services: Vec<String>,
+    /// Summaries and descriptions.
+    pub texts: Vec<String>,
+    /// Label pairs (the alertname and service labels may be repeated here; they are deduplicated).
+    pub labels: Vec<(String, String)>,
+    pub runbook_urls: Vec<String>,
+}
+
+impl MatchQuery {
+    /// The query for one alert from its labels and annotations: `alertname`, `service` (also
+    /// `app`, `job`, `app_kubernetes_io_name`), `summary`/`description`/`message`, `runbook_url`.
+    pub fn from_alert(
+        labels: &BTreeMap<String, String>,
+        annotations: &BTreeMap<String, String>,
+    ) -> MatchQuery {
+        let mut q = MatchQuery::default();
+        q.add_alert(labels, annotations);
+        q
+    }
+
+    /// Adds one more alert of the cluster.
+    pub fn add_alert(
+        &mut self,
+        labels: &BTreeMap<String, String>,
+        annotations: &BTreeMap<String, String>,
+    ) {
+        fn push(v: &mut Vec<String>, s: &str) {
+            if !s.is_empty() && !v.iter().any(|x| x == s) {
+                v.push(s.to_string());
+            }
+        }
+        for (k, v) in labels {
+            match k.as_str() {
+                "alertname" => push(&mut self.alertnames, v),
+                "service" | "app" | "app_kubernetes_io_name" | "k8s_app" | "component" => {
+                    push(&mut self.services, v)
+                }
+                _ => {}
+            }
+            let pair = (k.clone(), v.clone());
+            if !self.labels.contains(&pair) {
+                self.labels.push(pair);
+            }
+        }
+        for (k, v) in annotations {
+            match k.as_str() {
+                "summary" | "description" | "message" | "title" => push(&mut self.texts, v),
+                "runbook_url" | "runbook" => push(&mut self.runbook_urls, v),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Which document a match refers to: an index into `runbooks` or `postmortems`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "index", rename_all = "snake_case")]
+pub enum DocRef {
+    Runbook(usize),
+    Postmortem(usize),
+}
+
+/// One ranked match with its reasons.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KnowledgeMatch {
+    pub doc: DocRef,
+    /// Explicit links count 1.0 each; the content part is the normalised BM25F score in [0, 1].
+    pub score: f64,
+    pub why: Vec<String>,
+    /// Explicitly linked, or content score at least [`MatchParams::good_match`].
+    pub good: bool,
+    /// The content part of `score`: normalised BM25F in [0, 1] (0 without shared terms).
+    pub content: f64,
+    /// Share of the query (weighted by rarity) that occurs in the document at all, in [0, 1].
+    pub coverage: f64,
+}
+
+impl KnowledgeBase {
+    /// Parses documents; broken ones become [`DocError`]s and are skipped, the rest load.
+    /// Runbook ids that collide get their path (without extension) as id instead.
+    pub fn from_documents(
+        docs: impl IntoIterator<Item = (DocKind, String, String)>,
+    ) -> (KnowledgeBase, Vec<DocError>) {
+        let mut runbooks: Vec<Runbook> = Vec::new();
+        let mut postmortems: Vec<Postmortem> = Vec::new();
+        let mut errors = Vec::new();
+        let mut rb_ids: HashMap<String, usize> = HashMap::new();
+        let mut pm_ids: HashMap<String, usize> = HashMap::new();
+        for (kind, path, text) in docs {
+            match kind {
+                DocKind::Runbook => match parse_runbook(&path, &text) {
+                    Ok(mut rb) => {
+                        if rb_ids.contains_key(&rb.id) {
+                            let alt = path_id(&path);
+                            if rb_ids.contains_key(&alt) {
+                                errors.push(DocError {
+                                    path: path.clone(),
+                                    line: None,
+                                    message: format!(
+                                        "runbook id {:?} is already used by {}",
+                                        rb.id, runbooks[rb_ids[&rb.id]].path
+                                    ),
+                                });
+                                continue;
+                            }
+                            rb.id = alt;
+                        }
+                        rb_ids.insert(rb.id.clone(), runbooks.len());
+                        runbooks.push(rb);
+                    }
+                    Err(e) => errors.push(e),
+                },
+                DocKind::Postmortem => match parse_postmortem(&path, &text) {
+                    Ok(mut pm) => {
+                        if pm_ids.contains_key(&pm.id) {
+                            pm.id = path_id(&path);
+                        }
+                        pm_ids.insert(pm.id.clone(), postmortems.len());
+                        postmortems.push(pm);
+                    }
+                    Err(e) => errors.push(e),
+                },
+            }
+        }
+        (KnowledgeBase::new(runbooks, postmortems), errors)
+    }
+
+    /// Builds the index over already parsed documents.
+    pub fn new(runbooks: Vec<Runbook>, postmortems: Vec<Postmortem>) -> KnowledgeBase {
+        Self::with_params(runbooks, postmortems, Bm25fParams::default())
+    }
+
+    /// Like [`KnowledgeBase::new`] with other BM25F parameters (for tuning and evaluation).
+    pub fn with_params(
+        runbooks: Vec<Runbook>,
+        postmortems: Vec<Postmortem>,
+        params: Bm25fParams,
+    ) -> KnowledgeBase {
+        let texts = runbooks
+            .iter()
+            .map(runbook_fields)
+            .chain(postmortems.iter().map(postmortem_fields))
+            .collect::<Vec<_>>();
+        let index = Index::build(texts, params);
+        KnowledgeBase {
+            runbooks,
+            postmortems,
+            index,
+            params: MatchParams::default(),
+        }
+    }
+
+    /// Changes how queries are built and judged (no re-indexing needed).
+    pub fn set_match_params(&mut self, params: MatchParams) {
+        self.params = params;
+    }
+
+    pub fn match_params(&self) -> &MatchParams {
+        &self.params
+    }
+
+    /// Rebuilds the index after `runbooks` or `postmortems` were changed in place.
+    pub fn reindex(&mut self) {
+        let runbooks = std::mem::take(&mut self.runbooks);
+        let postmortems = std::mem::take(&mut self.postmortems);
+        let params = self.params.clone();
+        *self = KnowledgeBase::new(runbooks, postmortems);
+        self.params = params;
+    }
+
+    pub fn runbook(&self, id: &str) -> Option<&Runbook> {
+        self.runbooks.iter().find(|r| r.id == id)
+    }
+
+    pub fn postmortem(&self, id: &str) -> Option<&Postmortem> {
+        self.postmortems.iter().find(|p| p.id == id)
+    }
+
+    /// The path and title of a matched document.
+    pub fn doc_path_title(&self, doc: DocRef) -> (&str, &str) {
+        match doc {
+            DocRef::Runbook(i) => (&self.runbooks[i].path, &self.runbooks[i].title),
+            DocRef::Postmortem(i) => (&self.postmortems[i].path, &self.postmortems[i].title),
+        }
+    }
+
+    /// Every alert name a runbook or postmortem names.
+    pub fn known_alertnames(&self) -> BTreeSet<String> {
+        self.runbooks
+            .iter()
+            .flat_map(|r| r.alerts.iter())
+            .chain(self.postmortems.iter().flat_map(|p| p.alerts.iter()))
+            .cloned()
+            .collect()
+    }
+
+    fn doc_ref(&self, i: usize) -> DocRef {
+        if i < self.runbooks.len() {
+            DocRef::Runbook(i)
+        } else {
+            DocRef::Postmortem(i - self.runbooks.len())
+        }
+    }
+
+    fn doc_id(&self, d: DocRef) -> usize {
+        match d {
+            DocRef::Runbook(i) => i,
+            DocRef::Postmortem(i) => self.runbooks.len() + i,
+        }
+    }
+
+    /// Ranks runbooks and postmortems for a cluster, best first (at most [`MAX_MATCHES`]).
+    pub fn match_alerts(&self, q: &MatchQuery) -> Vec<KnowledgeMatch> {
+        let (terms, missing) = query_terms(q, &self.index, &self.params);
+        let hits = self.index.search(&terms, MAX_MATCHES * 2, missing);
+        #[derive(Default)]
+        struct Found {
+            links: f64,
+            why: Vec<String>,
+            content: f64,
+            coverage: f64,
+        }
+        let mut found: BTreeMap<usize, Found> = BTreeMap::new();
+        for (i, (bonus, why)) in self.docs_with_links(q) {
+            let e = found.entry(i).or_default();
+            e.links += bonus;
+            e.why.extend(why);
+        }
+        for hit in &hits {
+            let e = found.entry(hit.doc).or_default();
+            e.content = hit.norm;
+            e.coverage = hit.coverage;
+        }
+        let mut out: Vec<KnowledgeMatch> = found
+            .into_iter()
+            .map(|(i, mut f)| {
+                if f.content > 0.0
+                    && let Some(line) = self.explain_terms(i, &terms)
+                {
+                    f.why.push(line);
+                }
+                let doc = self.doc_ref(i);
+                if let Some(services) = self.shared_services(doc, &q.services) {
+                    f.why.push(services);
+                }
+                KnowledgeMatch {
+                    doc,
+                    score: f.links + f.content,
+                    why: f.why,
+                    good: f.links > 0.0 || f.content >= self.params.good_match,
+                    content: f.content,
+                    coverage: f.coverage,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(self.doc_id(a.doc).cmp(&self.doc_id(b.doc)))
+        });
+        out.truncate(MAX_MATCHES);
+        out
+    }
+
+    /// Free-text search over all knowledge (the `/` search and `kb search`), best first.
+    pub fn search(&self, text: &str, limit: usize) -> Vec<KnowledgeMatch> {
+        let mut q = MatchQuery::default();
+        // An alert name typed as the query links like an alert would.
+        for word in text.split_whitespace() {
+            if doc::looks_like_alertname(word) {
+                q.alertnames.push(word.to_string());
+            } else {
+                q.texts.push(word.to_string());
+            }
+        }
+        let mut out = self.match_alerts(&q);
+        out.truncate(limit);
+        out
+    }
+
+    /// Docs explicitly linked to the query, with bonus and reasons.
+    fn docs_with_links(&self, q: &MatchQuery) -> Vec<(usize, (f64, Vec<String>))> {
+        let mut out: BTreeMap<usize, (f64, Vec<String>)> = BTreeMap::new();
+        let mut add = |i: usize, bonus: f64, why: String| {
+            let e = out.entry(i).or_insert((0.0, Vec::new()));
+            if !e.1.contains(&why) {
+                e.0 += bonus;
+                e.1.push(why);
+            }
+        };
+        let urls: Vec<RunbookUrl> = q
+            .runbook_urls
+            .iter()
+            .map(|u| RunbookUrl::parse(u))
+            .collect();
+        for (i, rb) in self.runbooks.iter().enumerate() {
+            for a in &q.alertnames {
+                if rb.alerts.iter().any(|x| x == a) {
+                    let source = if rb.schema {
+                        "alerts:"
+                    } else {
+                        "its file name or headings"
+                    };
+                    add(i, LINK_BONUS, format!("alert {a} listed in {source}"));
+                } else if squash(doc::file_stem(&rb.path)) == squash(a) {
+                    add(i, LINK_BONUS, format!("file name matches alert {a}"));
+                }
+            }
+            for u in &urls {
+                if let Some(why) = u.names(&rb.path, &rb.id, &rb.headings, &rb.alerts) {
+                    add(i, LINK_BONUS, why);
+                }
+            }
+        }
+        let base = self.runbooks.len();
+        for (i, pm) in self.postmortems.iter().enumerate() {
+            for a in &q.alertnames {
+                if pm.alerts.iter().any(|x| x == a) {
+                    add(
+                        base + i,
+                        LINK_BONUS,
+                        format!("alert {a} listed in the postmortem's alerts:"),
+                    );
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    fn shared_services(&self, doc: DocRef, services: &[String]) -> Option<String> {
+        let theirs = match doc {
+            DocRef::Runbook(i) => &self.runbooks[i].services,
+            DocRef::Postmortem(i) => &self.postmortems[i].services,
+        };
+        let shared: Vec<&str> = services
+            .iter()
+            .filter(|s| theirs.contains(s))
+            .map(String::as_str)
+            .collect();
+        (!shared.is_empty()).then(|| format!("service {}", shared.join(", ")))
+    }
+
+    /// `terms: connection, pool, exhausted (title, alerts, body)`.
+    fn explain_terms(&self, doc: usize, terms: &[QueryTerm]) -> Option<String> {
+        let mut parts = self.index.explain(doc, terms);
+        if parts.is_empty() {
+            return None;
+        }
+        parts.sort_by(|a, b| b.2.total_cmp(&a.2));
+        let mut fields: BTreeSet<Field> = BTreeSet::new();
+        let mut words: Vec<&str> = Vec::new();
+        for (qi, f, _) in parts.iter().take(8) {
+            let w = terms[*qi].surface.as_str();
+            if !words.contains(&w) {
+                words.push(w);
+            }
+            fields.extend(f.iter().copied());
+        }
+        let fields: Vec<&str> = fields.into_iter().map(Field::name).collect();
+        Some(format!(
+            "terms: {} ({})",
+            words.join(", "),
+            fields.join(", ")
+        ))
+    }
+}
+
+/// `kubernetes/KubePodCrashLooping.md` → `kubernetes/KubePodCrashLooping`.
+fn path_id(path: &str) -> String {
+    let p = path.trim_start_matches("./");
+    match p.rfind('.') {
+        Some(i) if i > p.rfind('/').map_or(0, |s| s + 1) => p[..i].to_string(),
+        _ => p.to_string(),
+    }
+}
+
+/// Lower-case letters and digits only: `kube-pod-crash-looping` == `KubePodCrashLooping`.
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn runbook_fields(rb: &Runbook) -> FieldTexts<'_> {
+    let mut t = FieldTexts::default();
+    t.fields[Field::Title as usize].push(&rb.title);
+    t.fields[Field::Alerts as usize].extend(rb.alerts.iter().map(String::as_str));
+    t.fields[Field::Headings as usize].extend(rb.headings.iter().map(String::as_str));
+    t.fields[Field::Tags as usize].extend(rb.tags.iter().map(String::as_str));
+    t.fields[Field::Tags as usize].extend(rb.services.iter().map(String::as_str));
+    t.fields[Field::Body as usize].push(&rb.body);
+    for s in &rb.steps {
+        if s.origin == crate::actions::StepOrigin::Structured {
+            t.fields[Field::Body as usize].push(&s.title);
+        }
+    }
+    t
+}
+
+fn postmortem_fields(pm: &Postmortem) -> FieldTexts<'_> {
+    let mut t = FieldTexts::default();
+    t.fields[Field::Title as usize].push(&pm.title);
+    t.fields[Field::Alerts as usize].extend(pm.alerts.iter().map(String::as_str));
+    t.fields[Field::Headings as usize].extend(pm.headings.iter().map(String::as_str));
+    t.fields[Field::Tags as usize].extend(pm.services.iter().map(String::as_str));
+    t.fields[Field::Body as usize].push(&pm.body);
+    t
+}
+
+/// Labels that identify an instance rather than describe the problem.
+fn is_identity_label(name: &str) -> bool {
+    matches!(
+        name,
+        "alertname"
+            | "severity"
+            | "instance"
+            | "pod"
+            | "pod_name"
+            | "container_id"
+            | "uid"
+            | "endpoint"
+            | "prometheus"
+            | "prometheus_replica"
+            | "receiver"
+            | "cluster"
+            | "region"
+            | "zone"
+            | "env"
+            | "environment"
+            | "team"
+            | "owner"
+            | "priority"
+            | "ip"
+            | "host"
+            | "hostname"
+            | "node"
+            | "id"
+            | "le"
+            | "quantile"
+    )
+}
+
+/// Builds weighted query terms (one per distinct term, highest weight wins) and the weight of
+/// meaningful query terms no document has (alert name and text words), which count against
+/// every match's normalised score.
+fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm>, f64) {
+    let mut terms: Vec<QueryTerm> = Vec::new();
+    let mut pos: HashMap<String, usize> = HashMap::new();
+    let mut unknown: HashMap<String, f64> = HashMap::new();
+    // `unknown_share`: how much of its weight a term no document has counts against matches.
+    let mut add = |text: &str, weight: f64, unknown_share: f64| {
+        for (term, surface) in tokenize::tokens_with_surface(text) {
+            if !index.contains_term(&term) {
+                // Words with digits in them (pod hashes, hosts) say nothing when unknown.
+                if unknown_share > 0.0 && !term.chars().any(|c| c.is_ascii_digit()) {
+                    let w = unknown.entry(term).or_insert(0.0);
+                    *w = w.max(weight * unknown_share);
+                }
+                continue;
+            }
+            match pos.get(&term) {
+                Some(&i) => {
+                    if terms[i].weight < weight {
+                        terms[i].weight = weight;
+                        terms[i].surface = surface;
+                    }
+                }
+                None => {
+                    pos.insert(term.clone(), terms.len());
+                    terms.push(QueryTerm {
+                        term,
+                        surface,
+                        weight,
+                    });
+                }
+            }
+        }
+    };
+    for a in &q.alertnames {
+        add(a, p.w_alertname, p.unknown_alertname_share);
+    }
+    for s in &q.services {
+        add(s, p.w_service, 0.0);
+    }
+    for t in &q.texts {
+        add(t, p.w_text, p.unknown_text_share);
+    }
+    for (k, v) in &q.labels {
+        if k == "alertname" || is_identity_label(k) {
+            continue;
+        }
+        add(k, p.w_label_name, 0.0);
+        add(v, p.w_label_value, 0.0);
+    }
+    let max_idf = index.idf("\u{0}never a term\u{0}");
+    let missing = unknown.values().map(|w| w * max_idf).sum();
+    (terms, missing)
+}
+
+/// A `runbook_url` annotation taken apart.
+struct RunbookUrl {
+    /// Path segments, lower-case, the last without its extension.
+    segments: Vec<String>,
+    fragment: Option<String>,
+}
+
+impl RunbookUrl {
+    fn parse(url: &str) -> RunbookUrl {
+        let (rest, fragment) = match url.split_once('#') {
+            Some((r, f)) => (r, Some(f.to_lowercase())),
+            None => (url, None),
+        };
+        let rest = rest.split('?').next().unwrap_or(rest);
+        let rest = match rest.split_once("://") {
+            Some((_, after)) => after.split_once('/').map_or("", |(_, p)| p),
+            None => rest,
+        };
+        let mut segments: Vec<String> = rest
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .map(|s| s.to_lowercase())
+            .collect();
+        if let Some(last) = segments.last_mut() {
+            *last = strip_ext(last).to_string();
+        }
+        RunbookUrl {
+            segments,
+            fragment: fragment.filter(|f| !f.is_empty()),
+        }
+    }
+
+    /// Why this URL names the document, if it does.
+    fn names(
+        &self,
+        path: &str,
+        id: &str,
+        headings: &[String],
+        alerts: &[String],
+    ) -> Option<String> {
+        let mut doc: Vec<String> = path
+            .split(['/', '\\'])
+            .filter(|s| !s.is_empty() && *s != ".")
+            .map(|s| s.to_lowercase())
+            .collect();
+        if let Some(last) = doc.last_mut() {
+            *last = strip_ext(last).to_string();
+        }
+        let last = self.segments.last()?;
+        let generic = matches!(
+            last.as_str(),
+            "readme" | "index" | "runbook" | "runbooks" | "_index"
+        );
+        if !generic {
+            if doc.len() >= 2 && self.segments.ends_with(&doc) {
+                return Some("runbook_url names this file's path".into());
+            }
+            if doc.last() == Some(last) || *last == id.to_lowercase() {
+                return Some("runbook_url names this file".into());
+            }
+        }
+        let frag = self.fragment.as_ref()?;
+        let heading = headings.iter().any(|h| markdown::slug(h) == *frag);
+        let alert = alerts
+            .iter()
+            .any(|a| frag.ends_with(&a.to_lowercase()) && frag.len() >= a.len());
+        let same_file = doc.last() == Some(last);
+        if (heading && same_file) || alert {
+            return Some(format!(
+                "runbook_url anchor #{frag} names a section of this file"
+            ));
+        }
+        None
+    }
+}
+
+fn strip_ext(s: &str) -> &str {
+    for ext in [".md", ".markdown", ".html", ".htm", ".txt", ".adoc", ".rst"] {
+        if let Some(stripped) = s.strip_suffix(ext) {
+            return stripped;
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kb() -> KnowledgeBase {
+        let docs = vec![
+            (
+                DocKind::Runbook,
+                "db/postgres-connection-pool.md".to_string(),
+                "---\nid: postgres-connection-pool\ntitle: Postgres connection pool exhausted\nalerts: [PostgresConnectionPoolExhausted]\nservices: [postgres]\n---\n# Postgres connection pool exhausted\n## Meaning\nAll server connections of the PgBouncer pool are in use; clients wait.\n".to_string(),
+            ),
+            (
+                DocKind::Runbook,
+                "kubernetes/KubePodCrashLooping.md".to_string(),
+                "# KubePodCrashLooping\n## Meaning\nA container restarts repeatedly (CrashLoopBackOff).\n## Diagnosis\n```bash\nkubectl -n $NAMESPACE describe pod $POD\n```\n".to_string(),
+            ),
+            (
+                DocKind::Runbook,
+                "node/NodeFilesystemSpaceFillingUp.md".to_string(),
+                "# NodeFilesystemSpaceFillingUp\n## Meaning\nA filesystem on a node is predicted to run out of disk space.\n".to_string(),
+            ),
+            (DocKind::Runbook, "broken.md".to_string(), "---\ntitle: [x\n---\n".to_string()),
+            (
+                DocKind::Postmortem,
+                "pm/2025-09-03-orders.md".to_string(),
+                "---\ntitle: Orders outage after pgbouncer change\nalerts: [PostgresConnectionPoolExhausted]\n---\n# Orders outage\n## Summary\nThe pool was exhausted.\n".to_string(),
+            ),
+        ];
+        let (kb, errors) = KnowledgeBase::from_documents(docs);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].path, "broken.md");
+        kb
+    }
+
+    #[test]
+    fn explicit_links_come_first() {
+        let kb = kb();
+        let q = MatchQuery {
+            alertnames: vec!["PostgresConnectionPoolExhausted".into()],
+            ..MatchQuery::default()
+        };
+        let m = kb.match_alerts(&q);
+        assert_eq!(m[0].doc, DocRef::Runbook(0));
+        assert!(m[0].good);
+        assert!(m[0].why[0].contains("listed in alerts:"), "{:?}", m[0].why);
+        assert!(m.iter().any(|x| x.doc == DocRef::Postmortem(0) && x.good));
+    }
+
+    #[test]
+    fn runbook_url_by_file_name() {
+        let kb = kb();
+        let q = MatchQuery {
+            alertnames: vec!["SomethingElse".into()],
+            runbook_urls: vec![
+                "https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubepodcrashlooping/"
+                    .into(),
+            ],
+            ..MatchQuery::default()
+        };
+        let m = kb.match_alerts(&q);
+        assert_eq!(m[0].doc, DocRef::Runbook(1));
+        assert!(
+            m[0].why
+                .iter()
+                .any(|w| w.contains("runbook_url names this file"))
+        );
+    }
+
+    #[test]
+    fn content_match_without_a_name() {
+        let kb = kb();
+        let q = MatchQuery {
+            alertnames: vec!["HighDiskUsage".into()],
+            texts: vec![
+                "Filesystem on node worker-3 will run out of disk space within 4 hours".into(),
+            ],
+            ..MatchQuery::default()
+        };
+        let m = kb.match_alerts(&q);
+        assert_eq!(m[0].doc, DocRef::Runbook(2), "{m:?}");
+        assert!(m[0].good, "{m:?}");
+        assert!(m[0].why.iter().any(|w| w.starts_with("terms:")));
+    }
+
+    #[test]
+    fn unrelated_alert_is_no_good_match() {
+        let kb = kb();
+        let q = MatchQuery {
+            alertnames: vec!["KafkaConsumerGroupLagHigh".into()],
+            texts: vec!["Consumer group billing lags behind by 50000 messages".into()],
+            ..MatchQuery::default()
+        };
+        assert!(kb.match_alerts(&q).iter().all(|m| !m.good));
+    }
+
+    #[test]
+    fn known_alertnames_and_lookup() {
+        let kb = kb();
+        let names = kb.known_alertnames();
+        assert!(names.contains("KubePodCrashLooping"));
+        assert!(kb.runbook("postgres-connection-pool").is_some());
+    }
+}

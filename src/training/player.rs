@@ -26,7 +26,10 @@ impl Player {
         Player {
             cursor: 0,
             next_tick: scenario.start,
-            position: scenario.events.first().map_or(scenario.start, |e| e.at.min(scenario.start)),
+            position: scenario
+                .events
+                .first()
+                .map_or(scenario.start, |e| e.at.min(scenario.start)),
         }
     }
 
@@ -48,7 +51,11 @@ impl Player {
             return out;
         }
         loop {
-            let next_event = scenario.events.get(self.cursor).map(|e| e.at).filter(|at| *at <= to);
+            let next_event = scenario
+                .events
+                .get(self.cursor)
+                .map(|e| e.at)
+                .filter(|at| *at <= to);
             let tick_due = (self.next_tick <= to).then_some(self.next_tick);
             match (next_event, tick_due) {
                 (Some(e), Some(t)) if e <= t => self.take_event(scenario, &mut out),

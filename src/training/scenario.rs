@@ -43,7 +43,9 @@ impl Scenario {
     pub fn alert_events(&self) -> usize {
         self.events
             .iter()
-            .filter(|e| matches!(&e.event, ScenarioEvent::Alert(a) if a.state != AlertState::Resolved))
+            .filter(
+                |e| matches!(&e.event, ScenarioEvent::Alert(a) if a.state != AlertState::Resolved),
+            )
             .count()
     }
 }
@@ -226,7 +228,11 @@ impl Scenario {
             let v = s.value.trim();
             if v.contains('T') {
                 v.parse::<Timestamp>().map_err(|e| {
-                    err(at_line(s), field, format!("{v:?} is not an RFC 3339 timestamp ({e})"))
+                    err(
+                        at_line(s),
+                        field,
+                        format!("{v:?} is not an RFC 3339 timestamp ({e})"),
+                    )
                 })
             } else {
                 parse_duration(v)
@@ -301,7 +307,8 @@ impl Scenario {
         let mut fired_at: HashMap<Fingerprint, Timestamp> = HashMap::new();
         for (at, i, e) in timeline {
             let line = at_line(&e.at);
-            let count = e.fire.is_some() as u8 + e.resolve.is_some() as u8 + e.decision.is_some() as u8;
+            let count =
+                e.fire.is_some() as u8 + e.resolve.is_some() as u8 + e.decision.is_some() as u8;
             if count != 1 {
                 return Err(err(
                     line,
@@ -353,7 +360,10 @@ impl Scenario {
                     err(
                         at_line(&d.role),
                         &format!("timeline[{i}].decision.role"),
-                        format!("{:?} is not a role (oncall, commander or trainee)", d.role.value),
+                        format!(
+                            "{:?} is not a role (oncall, commander or trainee)",
+                            d.role.value
+                        ),
                     )
                 })?;
                 let kind = match d.kind.value.as_str() {
@@ -366,7 +376,9 @@ impl Scenario {
                         return Err(err(
                             at_line(&d.kind),
                             &format!("timeline[{i}].decision.kind"),
-                            format!("{other:?} is not a decision kind (hypothesis, note, approve, reject, execute)"),
+                            format!(
+                                "{other:?} is not a decision kind (hypothesis, note, approve, reject, execute)"
+                            ),
                         ));
                     }
                 };

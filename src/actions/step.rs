@@ -1,0 +1,1133 @@
+//! Runbook steps: what a suggested action is, how its argv is filled from an alert, and how a
+//! candidate step is taken from a fenced code block of a runbook written without our schema.
+//!
+//! A placeholder (`{{labels.NAME}}`, `{{annotations.NAME}}`) is replaced *inside* the one argv
+//! element it appears in; a value can never split into several elements, whatever it contains.
+//! Steps that declare `shell: true` never get values spliced into their script: they receive them
+//! as environment variables ([`shell_env`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::time::SignedDuration;
+
+/// One action a runbook suggests.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Unique within its runbook; `runbook-id/step-id` names it globally.
+    pub id: String,
+    pub title: String,
+    pub kind: StepKind,
+    /// The command, one element per argument; may hold placeholders. Empty for shell steps.
+    #[serde(default)]
+    pub argv: Vec<String>,
+    /// The step runs `script` through `sh -c` with values in environment variables.
+    #[serde(default)]
+    pub shell: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    /// Written as `30s`, `5m`, `1h30m` (see docs/FORMATS.md).
+    #[serde(
+        default,
+        with = "duration_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout: Option<SignedDuration>,
+    /// Present when the step was reviewed and signed off ("pre-audited").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audited: Option<Audit>,
+    #[serde(default)]
+    pub origin: StepOrigin,
+}
+
+/// Whether a step only reads (diagnostic) or changes something (mitigation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Diagnostic,
+    Mitigation,
+}
+
+impl fmt::Display for StepKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StepKind::Diagnostic => "diagnostic",
+            StepKind::Mitigation => "mitigation",
+        })
+    }
+}
+
+/// Who reviewed a step, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audit {
+    pub by: String,
+    pub on: jiff::civil::Date,
+}
+
+/// Where a step came from. `CodeBlock` and `Edited` steps are *novel*: the policy treats them as
+/// never reviewed, whatever their declared kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOrigin {
+    /// Declared in a runbook's front matter `steps:`.
+    #[default]
+    Structured,
+    /// Taken from a fenced shell block of a runbook (a candidate, shown as an unaudited suggestion).
+    CodeBlock,
+    /// A step whose argv or script a person changed in the cockpit.
+    Edited,
+}
+
+impl Step {
+    /// `true` for steps that did not come verbatim from a runbook's structured steps.
+    pub fn is_novel(&self) -> bool {
+        self.origin != StepOrigin::Structured
+    }
+
+    /// `true` when the step is structured *and* carries an audit record.
+    pub fn is_pre_audited(&self) -> bool {
+        self.audited.is_some() && !self.is_novel()
+    }
+
+    /// The step after a person changed its argv: novel, and no longer audited.
+    pub fn edited(&self, argv: Vec<String>) -> Step {
+        Step {
+            argv,
+            shell: false,
+            script: None,
+            audited: None,
+            origin: StepOrigin::Edited,
+            ..self.clone()
+        }
+    }
+
+    /// The placeholders (`labels.x`, `annotations.y`) this step's argv refers to, in order of
+    /// first appearance, without duplicates.
+    pub fn placeholders(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for element in &self.argv {
+            if let Ok(names) = scan(element) {
+                for name in names {
+                    if !out.contains(&name) {
+                        out.push(name);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Why an argv template could not be filled.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `{{labels.x}}` or `{{annotations.x}}` whose value the alert does not carry.
+    #[error("{{{{{placeholder}}}}} has no value: the alert has no {what} {name:?}")]
+    Missing {
+        placeholder: String,
+        what: &'static str,
+        name: String,
+    },
+    /// A placeholder that is neither `labels.NAME` nor `annotations.NAME`.
+    #[error(
+        "unknown placeholder {{{{{placeholder}}}}} (use {{{{labels.NAME}}}} or {{{{annotations.NAME}}}})"
+    )]
+    Unknown { placeholder: String },
+    /// `{{` without its `}}`.
+    #[error("unclosed placeholder in argv element {element:?}")]
+    Unclosed { element: String },
+}
+
+/// One piece of a parsed argv element.
+enum Piece<'a> {
+    Text(&'a str),
+    Placeholder(&'a str),
+}
+
+fn pieces(element: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
+    let mut out = Vec::new();
+    let mut rest = element;
+    while let Some(start) = rest.find("{{") {
+        if start > 0 {
+            out.push(Piece::Text(&rest[..start]));
+        }
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            return Err(TemplateError::Unclosed {
+                element: element.to_string(),
+            });
+        };
+        out.push(Piece::Placeholder(after[..end].trim()));
+        rest = &after[end + 2..];
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    Ok(out)
+}
+
+/// Splits `labels.x` into (`"label"`, `x`), refusing anything else.
+fn classify(placeholder: &str) -> Result<(&'static str, &str), TemplateError> {
+    let unknown = || TemplateError::Unknown {
+        placeholder: placeholder.to_string(),
+    };
+    let (ns, name) = placeholder.split_once('.').ok_or_else(unknown)?;
+    let valid_name =
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    match ns {
+        "labels" if valid_name => Ok(("label", name)),
+        "annotations" if valid_name => Ok(("annotation", name)),
+        _ => Err(unknown()),
+    }
+}
+
+/// The placeholders of one element (validated), e.g. `["labels.namespace"]`.
+fn scan(element: &str) -> Result<Vec<String>, TemplateError> {
+    let mut out = Vec::new();
+    for piece in pieces(element)? {
+        if let Piece::Placeholder(p) = piece {
+            classify(p)?;
+            out.push(p.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Checks that every placeholder of `argv` is well-formed (`labels.NAME` / `annotations.NAME`),
+/// without filling anything. Used when a runbook is loaded.
+pub fn validate_argv(argv: &[String]) -> Result<(), TemplateError> {
+    for element in argv {
+        scan(element)?;
+    }
+    Ok(())
+}
+
+/// Fills the placeholders of `argv` from an alert's labels and annotations.
+///
+/// Each output element corresponds to exactly one input element: a value is inserted verbatim
+/// (spaces, quotes, `;`, newlines and all) into the element that named it. An unknown namespace,
+/// a malformed placeholder or a missing value is an error naming the placeholder.
+pub fn render_argv(
+    argv: &[String],
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+) -> Result<Vec<String>, TemplateError> {
+    argv.iter()
+        .map(|element| {
+            let mut out = String::with_capacity(element.len());
+            for piece in pieces(element)? {
+                match piece {
+                    Piece::Text(t) => out.push_str(t),
+                    Piece::Placeholder(p) => {
+                        let (what, name) = classify(p)?;
+                        let map = if what == "label" { labels } else { annotations };
+                        let value = map.get(name).ok_or_else(|| TemplateError::Missing {
+                            placeholder: p.to_string(),
+                            what,
+                            name: name.to_string(),
+                        })?;
+                        out.push_str(value);
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .collect()
+}
+
+/// The environment a `shell: true` step receives: `FD_LABEL_<NAME>` and `FD_ANNOTATION_<NAME>`,
+/// names upper-cased with every character outside `[A-Z0-9_]` turned into `_`.
+pub fn shell_env(
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    fn var(prefix: &str, name: &str) -> String {
+        let mut s = String::from(prefix);
+        s.extend(name.chars().map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        }));
+        s
+    }
+    let mut env = BTreeMap::new();
+    for (k, v) in labels {
+        env.insert(var("FD_LABEL_", k), v.clone());
+    }
+    for (k, v) in annotations {
+        env.insert(var("FD_ANNOTATION_", k), v.clone());
+    }
+    env
+}
+
+// ---------------------------------------------------------------------------------------------
+// Candidate steps from fenced code blocks.
+
+/// Info strings of fenced blocks that hold shell commands (an empty one is also considered).
+pub fn is_shell_language(info: &str) -> bool {
+    let lang = info
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        lang.as_str(),
+        "bash" | "sh" | "shell" | "console" | "zsh" | "shell-session" | "shellsession" | "terminal"
+    )
+}
+
+/// Turns the text of a fenced code block into a candidate step (origin `CodeBlock`), or `None`
+/// when the block holds no command (only comments, or output, or something that is not shell).
+///
+/// `labelled` is false for blocks without an info string: they are only taken when their first
+/// line looks like a command. `console` blocks keep only the `$ `-prompted lines.
+pub fn step_from_code_block(id: &str, title: &str, info: &str, code: &str) -> Option<Step> {
+    let labelled = !info.trim().is_empty();
+    if labelled && !is_shell_language(info) {
+        return None;
+    }
+    let console = code.lines().any(|l| {
+        let t = l.trim_start();
+        t.starts_with("$ ") || t.starts_with("# $ ")
+    });
+    let mut lines: Vec<String> = Vec::new();
+    let mut continued = false;
+    for raw in code.lines() {
+        let line = raw.trim_end();
+        let mut t = line.trim_start();
+        if continued {
+            let last = lines.last_mut().expect("continued line has a predecessor");
+            last.push(' ');
+            last.push_str(t.trim_end_matches('\\').trim_end());
+            continued = t.ends_with('\\');
+            continue;
+        }
+        if console {
+            match t.strip_prefix("$ ") {
+                Some(cmd) => t = cmd,
+                None => continue, // output
+            }
+        }
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        continued = t.ends_with('\\');
+        lines.push(t.trim_end_matches('\\').trim_end().to_string());
+    }
+    let first = lines.first()?;
+    if !labelled && !looks_like_command(first) {
+        return None;
+    }
+    let script = lines.join("\n");
+    let simple = if lines.len() == 1 {
+        split_simple(first)
+    } else {
+        None
+    };
+    let (argv, shell, script) = match simple {
+        Some(argv) if !argv.is_empty() => (argv, false, None),
+        _ => (Vec::new(), true, Some(script)),
+    };
+    let kind = if shell {
+        guess_script_kind(script.as_deref().unwrap_or(""))
+    } else {
+        guess_kind(&argv)
+    };
+    Some(Step {
+        id: id.to_string(),
+        title: title.to_string(),
+        kind,
+        argv,
+        shell,
+        script,
+        timeout: None,
+        audited: None,
+        origin: StepOrigin::CodeBlock,
+    })
+}
+
+/// First line of an unlabelled block: `word ...` where `word` looks like a program name.
+fn looks_like_command(line: &str) -> bool {
+    let first = line.split_whitespace().next().unwrap_or("");
+    let first = first
+        .strip_prefix("sudo")
+        .map_or(first, |_| line.split_whitespace().nth(1).unwrap_or(""));
+    !first.is_empty()
+        && first.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && first
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && !first.ends_with(':')
+        && line.split_whitespace().count() >= 1
+        && !line.contains(": ")
+}
+
+/// Splits one line with simple shell-words rules (single and double quotes, backslash escapes).
+/// Returns `None` if the line uses anything beyond a simple command: pipes, lists, redirections,
+/// substitutions, globs, variables, comments mid-line or unbalanced quotes. Document-style
+/// placeholders (`$NAMESPACE`, `${POD}`, `<namespace>`) become `{{labels.namespace}}`,
+/// `{{labels.pod}}`, so the step can be filled from the alert.
+pub fn split_simple(line: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        ch => cur.push(ch),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => match chars.next()? {
+                            ch @ ('"' | '\\' | '$' | '`') => cur.push(ch),
+                            ch => {
+                                cur.push('\\');
+                                cur.push(ch);
+                            }
+                        },
+                        '$' => {
+                            let name = variable_name(&mut chars)?;
+                            push_placeholder(&mut cur, &name);
+                        }
+                        '`' => return None,
+                        ch => cur.push(ch),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                cur.push(chars.next()?);
+            }
+            '$' => {
+                in_word = true;
+                let name = variable_name(&mut chars)?;
+                push_placeholder(&mut cur, &name);
+            }
+            '<' => {
+                // `<name>` as a document placeholder; otherwise a redirection.
+                let mut name = String::new();
+                loop {
+                    match chars.next()? {
+                        '>' => break,
+                        ch if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' => name.push(ch),
+                        _ => return None,
+                    }
+                }
+                if name.is_empty() {
+                    return None;
+                }
+                in_word = true;
+                push_placeholder(&mut cur, &name);
+            }
+            '|' | '&' | ';' | '>' | '`' | '(' | ')' | '*' | '?' | '[' | '{' | '}' | '~' | '!' => {
+                // Unquoted, these mean something to the shell; leave such lines to it.
+                if c == '~' && in_word {
+                    cur.push(c);
+                    continue;
+                }
+                return None;
+            }
+            '#' if !in_word => break, // a trailing comment
+            ch => {
+                in_word = true;
+                cur.push(ch);
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    Some(out)
+}
+
+/// After a `$`: `NAME` or `{NAME}`; anything else (`$(`, `$?`, `${x:-y}`) is not simple.
+fn variable_name(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
+    let mut name = String::new();
+    if chars.peek() == Some(&'{') {
+        chars.next();
+        loop {
+            match chars.next()? {
+                '}' => break,
+                ch if ch.is_ascii_alphanumeric() || ch == '_' => name.push(ch),
+                _ => return None,
+            }
+        }
+    } else {
+        while let Some(&ch) = chars.peek() {
+            if ch.is_ascii_alphanumeric() || ch == '_' {
+                name.push(ch);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+    }
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(name)
+}
+
+fn push_placeholder(cur: &mut String, name: &str) {
+    let label: String = name
+        .chars()
+        .map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    cur.push_str("{{labels.");
+    cur.push_str(&label);
+    cur.push_str("}}");
+}
+
+/// Guesses whether a command only reads. Unknown commands are mitigations (the strict guess).
+pub fn guess_kind(argv: &[String]) -> StepKind {
+    if is_read_only(argv) {
+        StepKind::Diagnostic
+    } else {
+        StepKind::Mitigation
+    }
+}
+
+/// A script is diagnostic only if each of its commands (split at newlines, `|`, `&&`, `||`, `;`)
+/// reads only and nothing is redirected into a file.
+pub fn guess_script_kind(script: &str) -> StepKind {
+    let writes = script.contains(">") && !script.contains("2>&1") || script.contains("tee ");
+    if writes {
+        return StepKind::Mitigation;
+    }
+    let all_read = script
+        .split(['\n', '|', ';', '&'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .all(|c| {
+            let words: Vec<String> = c
+                .split_whitespace()
+                .map(|w| w.trim_matches(|ch| ch == '"' || ch == '\'').to_string())
+                .collect();
+            is_read_only(&words) || is_filter(&words)
+        });
+    if all_read {
+        StepKind::Diagnostic
+    } else {
+        StepKind::Mitigation
+    }
+}
+
+/// Text filters that may follow a read in a pipeline.
+fn is_filter(words: &[String]) -> bool {
+    let Some(first) = words.first() else {
+        return false;
+    };
+    match first.as_str() {
+        "sed" => !words.iter().any(|w| w.starts_with("-i")),
+        "xargs" => {
+            let rest: Vec<String> = words[1..]
+                .iter()
+                .filter(|w| !w.starts_with('-'))
+                .cloned()
+                .collect();
+            is_read_only(&rest)
+        }
+        "grep" | "egrep" | "awk" | "sort" | "uniq" | "head" | "tail" | "wc" | "jq" | "yq"
+        | "cut" | "column" | "less" | "more" | "tr" | "echo" => true,
+        _ => false,
+    }
+}
+
+fn is_read_only(argv: &[String]) -> bool {
+    let mut words: Vec<&str> = argv.iter().map(String::as_str).collect();
+    while matches!(
+        words.first(),
+        Some(&("sudo" | "time" | "watch" | "timeout"))
+    ) {
+        words.remove(0);
+        // `timeout 30s cmd`, `watch -n 5 cmd`
+        while words.first().is_some_and(|w| {
+            w.starts_with('-') || w.chars().next().is_some_and(|c| c.is_ascii_digit())
+        }) {
+            words.remove(0);
+        }
+    }
+    let Some((&prog, args)) = words.split_first() else {
+        return false;
+    };
+    let prog = prog.rsplit('/').next().unwrap_or(prog);
+    // The first argument that is not an option (and not an option's value we can recognise).
+    let sub = subcommand(args);
+    let lower_args = args.join(" ").to_ascii_lowercase();
+    match prog {
+        "kubectl" | "oc" | "k" => {
+            let sub = sub.unwrap_or("");
+            match sub {
+                "get" | "describe" | "logs" | "top" | "explain" | "version" | "api-resources"
+                | "api-versions" | "cluster-info" | "events" | "diff" => true,
+                "auth" => args.contains(&"can-i"),
+                "rollout" => args.iter().any(|a| *a == "status" || *a == "history"),
+                "config" => args.iter().any(|a| {
+                    matches!(
+                        *a,
+                        "view" | "get-contexts" | "current-context" | "get-clusters"
+                    )
+                }),
+                "exec" => {
+                    // `kubectl exec ... -- CMD`: read-only if CMD is.
+                    let after: Vec<String> = args
+                        .iter()
+                        .skip_while(|a| **a != "--")
+                        .skip(1)
+                        .map(|s| s.to_string())
+                        .collect();
+                    !after.is_empty() && is_read_only(&after)
+                }
+                _ => false,
+            }
+        }
+        "curl" | "http" | "wget" => {
+            let writes = args.iter().any(|a| {
+                matches!(
+                    *a,
+                    "-d" | "--data"
+                        | "--data-raw"
+                        | "--data-binary"
+                        | "-F"
+                        | "--form"
+                        | "-T"
+                        | "--upload-file"
+                        | "-o"
+                        | "-O"
+                        | "--output"
+                ) || a.starts_with("--data")
+            });
+            let method = args
+                .windows(2)
+                .find(|w| w[0] == "-X" || w[0] == "--request")
+                .map(|w| w[1].to_ascii_uppercase())
+                .or_else(|| {
+                    args.iter()
+                        .find_map(|a| a.strip_prefix("-X").filter(|m| !m.is_empty()))
+                        .map(str::to_ascii_uppercase)
+                });
+            prog != "wget" && !writes && method.is_none_or(|m| m == "GET" || m == "HEAD")
+        }
+        "psql" | "mysql" | "sqlite3" | "clickhouse-client" => {
+            let q = lower_args.trim_start();
+            let statement = args
+                .windows(2)
+                .find(|w| {
+                    matches!(
+                        w[0],
+                        "-c" | "-e" | "--command" | "--execute" | "-q" | "--query"
+                    )
+                })
+                .map(|w| w[1].trim_start().to_ascii_lowercase());
+            let _ = q;
+            statement.is_some_and(|s| {
+                ["select", "show", "explain", "\\d", "describe", "with "]
+                    .iter()
+                    .any(|p| s.starts_with(p))
+                    && !s.contains("pg_terminate_backend")
+                    && !s.contains("pg_cancel_backend")
+                    && !s.contains(" into ")
+            })
+        }
+        "redis-cli" => {
+            let cmd = args
+                .iter()
+                .find(|a| {
+                    !a.starts_with('-') && a.chars().all(|c| c.is_ascii_alphabetic()) && a.len() > 2
+                })
+                .map(|a| a.to_ascii_lowercase());
+            matches!(
+                cmd.as_deref(),
+                Some(
+                    "info"
+                        | "ping"
+                        | "get"
+                        | "keys"
+                        | "scan"
+                        | "ttl"
+                        | "llen"
+                        | "dbsize"
+                        | "slowlog"
+                        | "monitor"
+                        | "memory"
+                        | "latency"
+                        | "type"
+                        | "exists"
+                        | "hget"
+                        | "hgetall"
+                        | "scard"
+                        | "zcard"
+                        | "strlen"
+                )
+            ) && !args.iter().any(|a| a.eq_ignore_ascii_case("reset"))
+        }
+        "systemctl" => matches!(
+            sub,
+            Some(
+                "status"
+                    | "is-active"
+                    | "is-enabled"
+                    | "is-failed"
+                    | "list-units"
+                    | "show"
+                    | "cat"
+                    | "list-timers"
+            )
+        ),
+        "docker" | "podman" | "crictl" | "nerdctl" => matches!(
+            sub,
+            Some(
+                "ps" | "logs"
+                    | "inspect"
+                    | "images"
+                    | "stats"
+                    | "top"
+                    | "info"
+                    | "version"
+                    | "events"
+                    | "port"
+            )
+        ),
+        "helm" => matches!(
+            sub,
+            Some(
+                "list"
+                    | "ls"
+                    | "status"
+                    | "history"
+                    | "get"
+                    | "show"
+                    | "template"
+                    | "version"
+                    | "diff"
+                    | "search"
+                    | "lint"
+            )
+        ),
+        "etcdctl" => match sub {
+            Some("get" | "member" | "alarm" | "check" | "version" | "endpoint") => !args
+                .iter()
+                .any(|a| matches!(*a, "remove" | "add" | "disarm" | "update" | "defrag")),
+            _ => false,
+        },
+        "amtool" => {
+            args.iter().any(|a| matches!(*a, "query" | "check-config"))
+                || matches!(sub, Some("config"))
+        }
+        "promtool" => matches!(sub, Some("query" | "check" | "debug")),
+        "aws" | "gcloud" | "az" => {
+            args.iter().any(|a| {
+                a.starts_with("describe")
+                    || a.starts_with("list")
+                    || a.starts_with("get")
+                    || *a == "show"
+            }) && !args.iter().any(|a| {
+                a.starts_with("delete")
+                    || a.starts_with("update")
+                    || a.starts_with("create")
+                    || a.starts_with("put")
+                    || a.starts_with("set")
+                    || a.starts_with("reboot")
+                    || a.starts_with("stop")
+                    || a.starts_with("start")
+            })
+        }
+        "journalctl"
+        | "dmesg"
+        | "df"
+        | "du"
+        | "free"
+        | "top"
+        | "htop"
+        | "ps"
+        | "pgrep"
+        | "ss"
+        | "netstat"
+        | "dig"
+        | "nslookup"
+        | "host"
+        | "ping"
+        | "traceroute"
+        | "mtr"
+        | "cat"
+        | "less"
+        | "more"
+        | "tail"
+        | "head"
+        | "grep"
+        | "egrep"
+        | "zgrep"
+        | "ls"
+        | "uptime"
+        | "iostat"
+        | "vmstat"
+        | "mpstat"
+        | "pidstat"
+        | "sar"
+        | "lsof"
+        | "ip"
+        | "ifconfig"
+        | "uname"
+        | "hostname"
+        | "date"
+        | "id"
+        | "whoami"
+        | "stat"
+        | "file"
+        | "find"
+        | "lsblk"
+        | "blkid"
+        | "findmnt"
+        | "mount"
+        | "nc"
+        | "openssl"
+        | "nvidia-smi"
+        | "smartctl"
+        | "ethtool"
+        | "tcpdump"
+        | "strace"
+        | "iotop"
+        | "iftop"
+        | "nproc"
+        | "lscpu"
+        | "getent"
+        | "wc"
+        | "jq"
+        | "echo"
+        | "env"
+        | "printenv"
+        | "w"
+        | "last"
+        | "nstat"
+        | "conntrack"
+        | "chronyc"
+        | "timedatectl"
+        | "ntpq"
+        | "pg_isready"
+        | "nodetool"
+        | "rabbitmqctl"
+        | "kafka-topics"
+        | "kafka-consumer-groups"
+        | "vault"
+        | "consul"
+        | "nomad" => {
+            match prog {
+                // Mutating forms of otherwise read-only tools.
+                "find" => !args
+                    .iter()
+                    .any(|a| matches!(*a, "-delete" | "-exec" | "-execdir")),
+                "mount" => args.is_empty(),
+                "ip" => !args.iter().any(|a| {
+                    matches!(
+                        *a,
+                        "add" | "del" | "delete" | "set" | "flush" | "change" | "replace"
+                    )
+                }),
+                "conntrack" => !args
+                    .iter()
+                    .any(|a| matches!(*a, "-D" | "-F" | "--delete" | "--flush")),
+                "chronyc" => args
+                    .iter()
+                    .any(|a| matches!(*a, "tracking" | "sources" | "sourcestats")),
+                "nodetool" => matches!(
+                    sub,
+                    Some(
+                        "status"
+                            | "info"
+                            | "tpstats"
+                            | "tablestats"
+                            | "compactionstats"
+                            | "netstats"
+                            | "describecluster"
+                            | "ring"
+                            | "gossipinfo"
+                    )
+                ),
+                "rabbitmqctl" => sub.is_some_and(|s| {
+                    s.starts_with("list") || s == "status" || s == "cluster_status"
+                }),
+                "kafka-topics" | "kafka-consumer-groups" => {
+                    args.iter().any(|a| matches!(*a, "--list" | "--describe"))
+                        && !args.iter().any(|a| {
+                            matches!(*a, "--delete" | "--alter" | "--create" | "--reset-offsets")
+                        })
+                }
+                "vault" | "consul" | "nomad" => {
+                    matches!(sub, Some("status" | "read" | "list" | "members" | "info"))
+                        || args.contains(&"status")
+                }
+                "openssl" => matches!(sub, Some("s_client" | "x509" | "version")),
+                _ => true,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// The first non-option argument of `args` (skipping `-n ns`, `--namespace ns`, `-nns` forms).
+fn subcommand<'a>(args: &[&'a str]) -> Option<&'a str> {
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        if a == "--" {
+            return None;
+        }
+        if let Some(flag) = a.strip_prefix("--") {
+            // `--namespace ns` (value separate) for the flags we know take one.
+            if !flag.contains('=')
+                && matches!(
+                    flag,
+                    "namespace"
+                        | "context"
+                        | "kubeconfig"
+                        | "cluster"
+                        | "user"
+                        | "server"
+                        | "host"
+                        | "port"
+                        | "endpoints"
+                        | "profile"
+                        | "region"
+                        | "project"
+                )
+            {
+                i += 1;
+            }
+        } else if a.starts_with('-') && a.len() == 2 {
+            if matches!(a, "-n" | "-c" | "-h" | "-p" | "-U" | "-d" | "-s" | "-l") {
+                i += 1;
+            }
+        } else if !a.starts_with('-') {
+            return Some(a);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Serde for `Option<SignedDuration>` in our duration syntax (`30s`, `1h30m`).
+mod duration_text {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(d: &Option<SignedDuration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&exact(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SignedDuration>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| crate::time::parse_duration(&t).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+
+    /// Lossless form: `1h30m15s`, `0s`, `-5m`.
+    pub fn exact(d: SignedDuration) -> String {
+        let secs = d.as_secs();
+        if secs == 0 {
+            return "0s".into();
+        }
+        let sign = if secs < 0 { "-" } else { "" };
+        let mut s = secs.unsigned_abs();
+        let mut out = String::from(sign);
+        for (unit, size) in [("h", 3_600), ("m", 60), ("s", 1)] {
+            if s >= size {
+                out.push_str(&format!("{}{unit}", s / size));
+                s %= size;
+            }
+        }
+        out
+    }
+}
+
+pub use duration_text::exact as format_duration_exact;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn placeholder_stays_inside_its_element() {
+        let labels = map(&[("namespace", "shop; rm -rf /"), ("service", "a b")]);
+        let out = render_argv(
+            &argv(&[
+                "kubectl",
+                "-n",
+                "{{labels.namespace}}",
+                "deployment/{{ labels.service }}",
+            ]),
+            &labels,
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            argv(&["kubectl", "-n", "shop; rm -rf /", "deployment/a b"])
+        );
+    }
+
+    #[test]
+    fn unknown_and_missing_placeholders_are_named() {
+        let e = render_argv(
+            &argv(&["{{labels.pod}}"]),
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("{{labels.pod}}"), "{e}");
+        let e =
+            render_argv(&argv(&["{{env.HOME}}"]), &BTreeMap::new(), &BTreeMap::new()).unwrap_err();
+        assert!(e.to_string().contains("{{env.HOME}}"), "{e}");
+        assert!(matches!(
+            render_argv(&argv(&["{{labels.x"]), &BTreeMap::new(), &BTreeMap::new()),
+            Err(TemplateError::Unclosed { .. })
+        ));
+    }
+
+    #[test]
+    fn simple_split_and_document_placeholders() {
+        assert_eq!(
+            split_simple("kubectl -n $NAMESPACE logs <pod-name> --previous").unwrap(),
+            argv(&[
+                "kubectl",
+                "-n",
+                "{{labels.namespace}}",
+                "logs",
+                "{{labels.pod_name}}",
+                "--previous"
+            ])
+        );
+        assert_eq!(
+            split_simple(r#"psql -c "SHOW POOLS" 'a b'"#).unwrap(),
+            argv(&["psql", "-c", "SHOW POOLS", "a b"])
+        );
+        assert!(split_simple("kubectl get pods | grep Crash").is_none());
+        assert!(split_simple("echo $(id)").is_none());
+        assert!(split_simple("ls > out").is_none());
+        assert!(split_simple("echo 'unbalanced").is_none());
+    }
+
+    #[test]
+    fn kinds_are_guessed_strictly() {
+        let d = |s: &str| guess_kind(&split_simple(s).unwrap());
+        assert_eq!(d("kubectl -n shop get pods"), StepKind::Diagnostic);
+        assert_eq!(d("kubectl describe pod x"), StepKind::Diagnostic);
+        assert_eq!(d("kubectl logs -n x pod --previous"), StepKind::Diagnostic);
+        assert_eq!(d("kubectl rollout undo deploy/x"), StepKind::Mitigation);
+        assert_eq!(d("kubectl rollout status deploy/x"), StepKind::Diagnostic);
+        assert_eq!(d("kubectl delete pod x"), StepKind::Mitigation);
+        assert_eq!(d("curl -s http://x/metrics"), StepKind::Diagnostic);
+        assert_eq!(d("curl -X POST http://x/reload"), StepKind::Mitigation);
+        assert_eq!(d("psql -c 'SHOW POOLS'"), StepKind::Diagnostic);
+        assert_eq!(
+            d("psql -c 'SELECT pg_terminate_backend(1)'"),
+            StepKind::Mitigation
+        );
+        assert_eq!(d("systemctl restart nginx"), StepKind::Mitigation);
+        assert_eq!(d("frobnicate --now"), StepKind::Mitigation);
+        assert_eq!(
+            guess_script_kind("kubectl get pods -A | grep -v Running"),
+            StepKind::Diagnostic
+        );
+        assert_eq!(
+            guess_script_kind("kubectl get pods > /tmp/x"),
+            StepKind::Mitigation
+        );
+    }
+
+    #[test]
+    fn code_blocks_become_candidate_steps() {
+        let s =
+            step_from_code_block("b1", "t", "bash", "# list\nkubectl get pods -n $NS\n").unwrap();
+        assert_eq!(s.origin, StepOrigin::CodeBlock);
+        assert!(!s.shell);
+        assert_eq!(
+            s.argv,
+            argv(&["kubectl", "get", "pods", "-n", "{{labels.ns}}"])
+        );
+        let s = step_from_code_block("b2", "t", "", "kubectl get pods |\n  grep Crash").unwrap();
+        assert!(s.shell && s.script.is_some());
+        let s = step_from_code_block(
+            "b3",
+            "t",
+            "console",
+            "$ df -h\nFilesystem Size\n/dev/sda1 10G",
+        )
+        .unwrap();
+        assert_eq!(s.argv, argv(&["df", "-h"]));
+        assert!(step_from_code_block("b4", "t", "yaml", "a: b").is_none());
+        assert!(step_from_code_block("b5", "t", "", "NAME READY STATUS").is_none());
+        let s = step_from_code_block("b6", "t", "sh", "kubectl get pods \\\n  -n x").unwrap();
+        assert_eq!(s.argv, argv(&["kubectl", "get", "pods", "-n", "x"]));
+    }
+
+    #[test]
+    fn shell_env_names() {
+        let env = shell_env(
+            &map(&[("namespace", "x"), ("k8s-app", "y")]),
+            &map(&[("summary", "z")]),
+        );
+        assert_eq!(env["FD_LABEL_NAMESPACE"], "x");
+        assert_eq!(env["FD_LABEL_K8S_APP"], "y");
+        assert_eq!(env["FD_ANNOTATION_SUMMARY"], "z");
+    }
+
+    #[test]
+    fn timeout_round_trips() {
+        let step = Step {
+            id: "x".into(),
+            title: "t".into(),
+            kind: StepKind::Diagnostic,
+            argv: argv(&["true"]),
+            shell: false,
+            script: None,
+            timeout: Some(SignedDuration::from_secs(5415)),
+            audited: None,
+            origin: StepOrigin::Structured,
+        };
+        let json = serde_json::to_string(&step).unwrap();
+        assert!(json.contains("\"1h30m15s\""), "{json}");
+        let back: Step = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, step);
+    }
+}

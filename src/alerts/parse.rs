@@ -1,0 +1,357 @@
+//! Reading alerts as real systems send them: Alertmanager API v2 `GET /api/v2/alerts` objects
+//! (and `/api/v2/alerts/groups`), Alertmanager webhook payloads (version "4"), flightdeck's own
+//! serialized [`Alert`]s, and JSON Lines of any of these. A bad alert is rejected alone, with a
+//! message that says what is wrong; the others still load.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::model::{Alert, AlertState};
+use crate::time::Timestamp;
+
+/// What [`parse_alerts`] read: the alerts, and the items it could not use.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ParsedAlerts {
+    pub alerts: Vec<Alert>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// One item that was not an alert. `index` counts items (alert objects, or unreadable JSON Lines)
+/// from 0 in input order, whether they loaded or not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rejected {
+    pub index: usize,
+    pub error: String,
+}
+
+/// Parses any of the supported shapes. A whole document (array or object, possibly pretty
+/// printed) or JSON Lines (one value per line) are both accepted.
+pub fn parse_alerts(text: &str) -> ParsedAlerts {
+    let mut out = Reader::default();
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.is_empty() {
+        return out.parsed;
+    }
+    match serde_json::from_str::<Value>(trimmed) {
+        Ok(value) => out.value(value, ""),
+        Err(whole_err) => {
+            let first = trimmed.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            if serde_json::from_str::<Value>(first.trim()).is_ok() {
+                // JSON Lines: every line stands alone.
+                for (n, line) in text.lines().enumerate() {
+                    let line = line.trim().trim_start_matches('\u{feff}');
+                    if line.is_empty() {
+                        continue;
+                    }
+                    let at = format!("line {}: ", n + 1);
+                    match serde_json::from_str::<Value>(line) {
+                        Ok(v) => out.value(v, &at),
+                        Err(e) => out.reject(format!("{at}not JSON: {e}")),
+                    }
+                }
+            } else {
+                out.reject(format!("not JSON: {whole_err}"));
+            }
+        }
+    }
+    out.parsed
+}
+
+#[derive(Default)]
+struct Reader {
+    parsed: ParsedAlerts,
+    next: usize,
+}
+
+impl Reader {
+    fn reject(&mut self, error: String) {
+        self.parsed.rejected.push(Rejected {
+            index: self.next,
+            error,
+        });
+        self.next += 1;
+    }
+
+    fn value(&mut self, value: Value, at: &str) {
+        match value {
+            Value::Array(items) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    self.item(item, &format!("{at}[{i}] "));
+                }
+            }
+            other => self.item(other, at),
+        }
+    }
+
+    /// One element: an alert, or a container (webhook payload, alert group) of alerts.
+    fn item(&mut self, value: Value, at: &str) {
+        let Value::Object(obj) = value else {
+            return self.reject(format!(
+                "{at}expected an alert object, found {}",
+                kind(&value)
+            ));
+        };
+        if let Some(alerts) = obj.get("alerts") {
+            let what = if obj.contains_key("version") || obj.contains_key("groupKey") {
+                "webhook"
+            } else {
+                "group"
+            };
+            let Value::Array(alerts) = alerts else {
+                return self.reject(format!(
+                    "{at}{what} \"alerts\" must be an array, found {}",
+                    kind(alerts)
+                ));
+            };
+            for (i, a) in alerts.iter().enumerate() {
+                let where_ = format!("{at}{what} alerts[{i}]: ");
+                match a {
+                    Value::Object(a) => self.alert(a, &where_),
+                    other => self.reject(format!(
+                        "{where_}expected an alert object, found {}",
+                        kind(other)
+                    )),
+                }
+            }
+            return;
+        }
+        let where_ = if at.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", at.trim_end())
+        };
+        self.alert(&obj, &where_);
+    }
+
+    fn alert(&mut self, obj: &Map<String, Value>, at: &str) {
+        match alert_from(obj) {
+            Ok(a) => {
+                self.parsed.alerts.push(a);
+                self.next += 1;
+            }
+            Err(e) => self.reject(format!("{at}{e}")),
+        }
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
+    let labels = match obj.get("labels") {
+        None | Some(Value::Null) => {
+            return Err(
+                "missing \"labels\" (an alert needs at least one label, e.g. alertname)".into(),
+            );
+        }
+        Some(Value::Object(m)) => {
+            let mut labels = BTreeMap::new();
+            for (k, v) in m {
+                match v {
+                    Value::String(s) => {
+                        labels.insert(k.clone(), s.clone());
+                    }
+                    other => {
+                        return Err(format!(
+                            "label {k:?} must be a string, found {}",
+                            kind(other)
+                        ));
+                    }
+                }
+            }
+            if labels.is_empty() {
+                return Err("\"labels\" is empty (an alert needs at least one label)".into());
+            }
+            labels
+        }
+        Some(other) => {
+            return Err(format!(
+                "\"labels\" must be an object, found {}",
+                kind(other)
+            ));
+        }
+    };
+    let annotations = match obj.get("annotations") {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter_map(|(k, v)| {
+                let s = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Null => return None,
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    other => other.to_string(),
+                };
+                Some((k.clone(), s))
+            })
+            .collect(),
+        Some(other) => {
+            return Err(format!(
+                "\"annotations\" must be an object, found {}",
+                kind(other)
+            ));
+        }
+    };
+    let starts_at = match obj.get("startsAt") {
+        None | Some(Value::Null) => return Err("missing \"startsAt\"".into()),
+        Some(v) => match timestamp(v, "startsAt")? {
+            Some(t) => t,
+            None => return Err("\"startsAt\" is the zero time 0001-01-01T00:00:00Z".into()),
+        },
+    };
+    let ends_at = match obj.get("endsAt") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(v) => timestamp(v, "endsAt")?,
+    };
+    let state = state_of(obj)?;
+    let generator_url = match obj.get("generatorURL") {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
+    Ok(Alert {
+        labels,
+        annotations,
+        starts_at,
+        ends_at,
+        state,
+        generator_url,
+    })
+}
+
+/// API v2: `status: {state: active|suppressed|unprocessed}`; webhook: `status: firing|resolved`;
+/// flightdeck's own: `state: firing|resolved|suppressed`. Nothing given: firing.
+fn state_of(obj: &Map<String, Value>) -> Result<AlertState, String> {
+    let word = |s: &str, field: &str| -> Result<AlertState, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "firing" | "active" | "unprocessed" => Ok(AlertState::Firing),
+            "resolved" => Ok(AlertState::Resolved),
+            "suppressed" => Ok(AlertState::Suppressed),
+            _ => Err(format!(
+                "{field} {s:?} is not one of firing, resolved, active, suppressed, unprocessed"
+            )),
+        }
+    };
+    match obj.get("status") {
+        Some(Value::Object(st)) => match st.get("state") {
+            Some(Value::String(s)) => word(s, "status.state"),
+            None | Some(Value::Null) => Ok(AlertState::Firing),
+            Some(other) => Err(format!(
+                "\"status.state\" must be a string, found {}",
+                kind(other)
+            )),
+        },
+        Some(Value::String(s)) => word(s, "status"),
+        Some(Value::Null) | None => match obj.get("state") {
+            Some(Value::String(s)) => word(s, "state"),
+            None | Some(Value::Null) => Ok(AlertState::Firing),
+            Some(other) => Err(format!("\"state\" must be a string, found {}", kind(other))),
+        },
+        Some(other) => Err(format!(
+            "\"status\" must be an object or a string, found {}",
+            kind(other)
+        )),
+    }
+}
+
+/// An RFC 3339 timestamp with any number of fractional digits (beyond nanoseconds is
+/// truncated). Year 1 or earlier (Go's zero time) means "not set".
+fn timestamp(v: &Value, field: &str) -> Result<Option<Timestamp>, String> {
+    let Value::String(s) = v else {
+        return Err(format!(
+            "\"{field}\" must be an RFC 3339 string, found {}",
+            kind(v)
+        ));
+    };
+    let bad = || format!("\"{field}\": {s:?} is not an RFC 3339 timestamp");
+    let t = s.trim();
+    if t.starts_with("0001-01-01") || t.starts_with("0000-") {
+        return Ok(None);
+    }
+    let parsed = match t.parse::<Timestamp>() {
+        Ok(ts) => ts,
+        Err(_) => truncate_fraction(t)
+            .and_then(|t2| t2.parse::<Timestamp>().ok())
+            .ok_or_else(bad)?,
+    };
+    Ok(Some(parsed))
+}
+
+/// `…:05.1234567891234Z` → `…:05.123456789Z` (jiff reads at most nine digits).
+fn truncate_fraction(t: &str) -> Option<String> {
+    let dot = t.find('.')?;
+    let digits = t[dot + 1..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits <= 9 {
+        return None;
+    }
+    Some(format!("{}{}", &t[..dot + 10], &t[dot + 1 + digits..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_api_v2_object_with_zero_end_and_long_fraction() {
+        let p = parse_alerts(
+            r#"[{"labels":{"alertname":"A"},"startsAt":"2026-11-25T23:00:58.609463328123Z",
+                "endsAt":"0001-01-01T00:00:00Z","status":{"state":"suppressed"},"extra":1}]"#,
+        );
+        assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+        let a = &p.alerts[0];
+        assert_eq!(a.ends_at, None);
+        assert_eq!(a.state, AlertState::Suppressed);
+        assert_eq!(a.starts_at.subsec_nanosecond(), 609_463_328);
+    }
+
+    #[test]
+    fn bad_alert_is_rejected_alone() {
+        let p = parse_alerts(
+            r#"[{"labels":{"alertname":"A"},"startsAt":"2026-11-25T23:00:00Z"},
+                {"labels":{"alertname":"B"}},
+                {"labels":{"alertname":"C"},"startsAt":"yesterday"},
+                {"labels":{"alertname":"D"},"startsAt":"2026-11-25T23:00:00+01:00","status":{"state":"active"}}]"#,
+        );
+        assert_eq!(p.alerts.len(), 2);
+        assert_eq!(p.rejected.len(), 2);
+        assert_eq!(p.rejected[0].index, 1);
+        assert!(p.rejected[0].error.contains("missing \"startsAt\""));
+        assert_eq!(p.rejected[1].index, 2);
+        assert!(p.rejected[1].error.contains("not an RFC 3339"));
+    }
+
+    #[test]
+    fn json_lines_of_mixed_shapes() {
+        let text = concat!(
+            r#"{"labels":{"alertname":"A"},"startsAt":"2026-11-25T23:00:00Z"}"#,
+            "\n\n{not json\n",
+            r#"{"version":"4","status":"firing","alerts":[{"status":"resolved","labels":{"alertname":"B"},"startsAt":"2026-11-25T23:00:00Z","endsAt":"2026-11-25T23:05:00Z"}]}"#,
+            "\n"
+        );
+        let p = parse_alerts(text);
+        assert_eq!(p.alerts.len(), 2);
+        assert_eq!(p.alerts[1].state, AlertState::Resolved);
+        assert_eq!(p.rejected.len(), 1);
+        assert_eq!(p.rejected[0].index, 1);
+        assert!(p.rejected[0].error.starts_with("line 3: not JSON"));
+    }
+
+    #[test]
+    fn broken_document_is_one_clear_rejection() {
+        let p = parse_alerts("[{\"labels\": {\"alertname\": \"A\"},\n \"startsAt\": ");
+        assert!(p.alerts.is_empty());
+        assert_eq!(p.rejected.len(), 1);
+        assert!(p.rejected[0].error.starts_with("not JSON"));
+    }
+}

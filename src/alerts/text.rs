@@ -1,0 +1,253 @@
+//! Text of an alert as a set of words, and MinHash signatures over it.
+//!
+//! Words come from the alertname, `summary`, `description` and `message`; CamelCase and
+//! snake_case are split, words with digits (pod hashes, values, IPs) and stop words are dropped.
+//! Two alerts are "similar" when their MinHash signatures agree in one LSH band (with 12 bands of
+//! 5 rows, pairs with Jaccard ≥ 0.8 almost always are, pairs ≤ 0.3 rarely). This is a pairwise,
+//! deterministic relation, so clustering stays independent of arrival order.
+
+use super::model::Alert;
+
+pub(crate) const BANDS: usize = 12;
+pub(crate) const ROWS: usize = 5;
+const MAX_WORDS: usize = 48;
+
+const STOP: &[&str] = &[
+    "a",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "being",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "for",
+    "from",
+    "has",
+    "have",
+    "had",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "may",
+    "of",
+    "on",
+    "or",
+    "our",
+    "than",
+    "that",
+    "the",
+    "their",
+    "then",
+    "there",
+    "these",
+    "this",
+    "those",
+    "to",
+    "was",
+    "were",
+    "which",
+    "will",
+    "with",
+    "within",
+    "please",
+    "check",
+    "see",
+    "more",
+    "less",
+    "over",
+    "under",
+    "last",
+    "past",
+    "minute",
+    "minutes",
+    "second",
+    "seconds",
+    "hour",
+    "hours",
+    "value",
+    "currently",
+    "now",
+    "also",
+    "alert",
+    "alerts",
+    "alerting",
+    "instance",
+    "job",
+    "http",
+    "https",
+    "www",
+    "com",
+];
+
+/// Splits `KubePodCrashLooping`, `node_filesystem_full`, `HTTPServerDown` and prose into
+/// lower-case words, in order of first appearance, without duplicates, stop words or digits.
+pub fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let push = |w: &str, out: &mut Vec<String>| {
+        if w.len() < 2 || w.bytes().any(|b| b.is_ascii_digit()) {
+            return;
+        }
+        let w = w.to_lowercase();
+        if STOP.contains(&w.as_str()) || out.contains(&w) {
+            return;
+        }
+        out.push(w);
+    };
+    for chunk in text.split(|c: char| !c.is_alphanumeric()) {
+        if chunk.is_empty() {
+            continue;
+        }
+        if chunk.bytes().any(|b| b.is_ascii_digit()) {
+            // `checkout7d9f`, `p99`, `10.0.0.1`: identifiers and values, not words.
+            continue;
+        }
+        let chars: Vec<char> = chunk.chars().collect();
+        let mut start = 0;
+        for i in 1..chars.len() {
+            let (prev, cur) = (chars[i - 1], chars[i]);
+            let next_lower = chars.get(i + 1).is_some_and(|c| c.is_lowercase());
+            // fooBar | HTTPServer (split before the S of Server)
+            if (prev.is_lowercase() && cur.is_uppercase())
+                || (prev.is_uppercase() && cur.is_uppercase() && next_lower)
+            {
+                let w: String = chars[start..i].iter().collect();
+                push(&w, &mut out);
+                start = i;
+            }
+        }
+        let w: String = chars[start..].iter().collect();
+        push(&w, &mut out);
+        if out.len() >= MAX_WORDS {
+            break;
+        }
+    }
+    out.truncate(MAX_WORDS);
+    out
+}
+
+/// The words of an alert: alertname, then summary, description and message annotations.
+pub fn alert_words(alert: &Alert) -> Vec<String> {
+    let mut text = String::from(alert.name());
+    for key in ["summary", "description", "message"] {
+        if let Some(v) = alert.annotation(key) {
+            text.push(' ');
+            text.push_str(v);
+        }
+    }
+    words(&text)
+}
+
+#[inline]
+fn mix(mut x: u64) -> u64 {
+    // splitmix64 finalizer
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+pub(crate) fn hash_str(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    mix(h)
+}
+
+/// LSH band keys of a word set (empty when there are no words).
+pub fn band_keys(words: &[String]) -> Vec<u64> {
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let hashes: Vec<u64> = words.iter().map(|w| hash_str(w)).collect();
+    let mut mins = [u64::MAX; BANDS * ROWS];
+    for (i, m) in mins.iter_mut().enumerate() {
+        let seed = mix(0x9e37_79b9_7f4a_7c15u64.wrapping_mul(i as u64 + 1));
+        for &h in &hashes {
+            let v = mix(h ^ seed);
+            if v < *m {
+                *m = v;
+            }
+        }
+    }
+    (0..BANDS)
+        .map(|b| {
+            let mut h = mix(0x5bd1_e995 ^ b as u64);
+            for &m in &mins[b * ROWS..(b + 1) * ROWS] {
+                h = mix(h ^ m);
+            }
+            h
+        })
+        .collect()
+}
+
+/// Jaccard similarity of two word lists.
+pub fn jaccard(a: &[String], b: &[String]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let shared = a.iter().filter(|w| b.contains(w)).count();
+    shared as f64 / (a.len() + b.len() - shared) as f64
+}
+
+/// Up to `n` words both lists share, in the order of `a`.
+pub fn shared_words(a: &[String], b: &[String], n: usize) -> Vec<String> {
+    a.iter()
+        .filter(|w| b.contains(w))
+        .take(n)
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_camel_and_snake_case() {
+        assert_eq!(
+            words("KubePodCrashLooping node_filesystem_full HTTPServerDown"),
+            [
+                "kube",
+                "pod",
+                "crash",
+                "looping",
+                "node",
+                "filesystem",
+                "full",
+                "server",
+                "down"
+            ]
+        );
+        assert_eq!(
+            words("Pod payments/checkout-7d9f8b6c5-x2x4z has been restarting 5 times"),
+            ["pod", "payments", "checkout", "restarting", "times"]
+        );
+    }
+
+    #[test]
+    fn similar_texts_share_a_band_and_different_ones_do_not() {
+        let a = words("PostgresConnectionPoolExhausted connection pool exhausted on postgres-0");
+        let b = words("PostgresConnectionPoolExhausted connection pool exhausted on postgres-1");
+        let c = words("KubeNodeNotReady node is not ready");
+        let (ka, kb, kc) = (band_keys(&a), band_keys(&b), band_keys(&c));
+        assert!(ka.iter().zip(&kb).any(|(x, y)| x == y));
+        assert!(!ka.iter().zip(&kc).any(|(x, y)| x == y));
+        assert_eq!(
+            shared_words(&a, &b, 4),
+            ["postgres", "connection", "pool", "exhausted"]
+        );
+        assert!(jaccard(&a, &c) < 0.1);
+    }
+}

@@ -1,0 +1,893 @@
+//! Runbook and postmortem documents: parsing Markdown with optional YAML front matter.
+//!
+//! Our schema (docs/FORMATS.md) is optional. A runbook written without it still loads: its title
+//! is the first heading (or a front matter `title`), its alert names come from the file name
+//! (`KubePodCrashLooping.md`) and its headings, and its fenced shell blocks become candidate
+//! steps (`origin: CodeBlock`, never pre-audited). A document that cannot be read is a
+//! [`DocError`] naming the path, the line and the reason.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::markdown::{self, BlockKind, Outline};
+use crate::actions::step::{self, Audit, Step, StepKind, StepOrigin};
+
+/// A runbook, from our schema or from a plain Markdown file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Runbook {
+    pub id: String,
+    pub title: String,
+    /// As given by the caller (usually relative to its knowledge directory).
+    pub path: String,
+    /// Alert names this runbook serves: the front matter `alerts:`, or (without it) the file
+    /// name and CamelCase identifiers in headings.
+    pub alerts: Vec<String>,
+    pub services: Vec<String>,
+    pub tags: Vec<String>,
+    pub owner: Option<String>,
+    pub last_reviewed: Option<jiff::civil::Date>,
+    /// Structured steps, or candidate steps from code blocks when there are none.
+    pub steps: Vec<Step>,
+    pub headings: Vec<String>,
+    /// The Markdown after the front matter.
+    pub body: String,
+    /// The document had our front matter (any of `id, alerts, services, steps, owner,
+    /// last_reviewed`), not just a title.
+    pub schema: bool,
+}
+
+/// A past incident's write-up.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Postmortem {
+    pub id: String,
+    pub title: String,
+    pub path: String,
+    pub date: Option<jiff::civil::Date>,
+    pub services: Vec<String>,
+    pub alerts: Vec<String>,
+    pub severity: Option<String>,
+    /// The Summary section (or the first paragraph).
+    pub summary: String,
+    /// Items of "What we tried" / "Hypotheses" / "False leads".
+    pub tried: Vec<String>,
+    pub contributing_factors: Vec<String>,
+    pub action_items: Vec<String>,
+    /// Items (or paragraphs) of the Timeline section; empty when there is none.
+    pub timeline: Vec<String>,
+    pub headings: Vec<String>,
+    pub body: String,
+}
+
+/// A document that could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DocError {
+    pub path: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for DocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.path, line, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+impl std::error::Error for DocError {}
+
+/// Which kind of document a file holds (decided by the directory it was loaded from).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    Runbook,
+    Postmortem,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Front matter types (lenient about shapes, strict about what our schema defines).
+
+/// A scalar read as text whatever its YAML type (`id: 42`, `last_reviewed: 2026-01-15`).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `alerts: Foo` or `alerts: [Foo, Bar]`.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct List(Vec<String>);
+
+impl<'de> Deserialize<'de> for List {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = List;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of strings or one string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<List, E> {
+                Ok(List(
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect(),
+                ))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<List, E> {
+                Ok(List(Vec::new()))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<List, E> {
+                Ok(List(Vec::new()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<List, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Text(t)) = seq.next_element::<Text>()? {
+                    out.push(t);
+                }
+                Ok(List(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RunbookMeta {
+    id: Option<Text>,
+    title: Option<Text>,
+    alerts: Option<List>,
+    services: Option<List>,
+    tags: Option<List>,
+    owner: Option<Text>,
+    last_reviewed: Option<Text>,
+    steps: Option<Vec<serde_saphyr::Spanned<RawStep>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawStep {
+    id: Option<Text>,
+    title: Option<Text>,
+    kind: Option<Text>,
+    argv: Option<Vec<Text>>,
+    shell: Option<bool>,
+    script: Option<String>,
+    timeout: Option<Text>,
+    audited: Option<RawAudit>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawAudit {
+    by: Option<Text>,
+    on: Option<Text>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PostmortemMeta {
+    id: Option<Text>,
+    title: Option<Text>,
+    date: Option<Text>,
+    services: Option<List>,
+    alerts: Option<List>,
+    severity: Option<Text>,
+}
+
+fn parse_yaml<T: for<'de> Deserialize<'de> + Default>(
+    path: &str,
+    yaml: &str,
+    first_line: usize,
+) -> Result<T, DocError> {
+    if yaml.trim().is_empty() {
+        return Ok(T::default());
+    }
+    serde_saphyr::from_str::<T>(yaml).map_err(|e| {
+        let line = e
+            .location()
+            .map(|l| l.line() as usize)
+            .filter(|l| *l > 0)
+            .map(|l| l + first_line - 1);
+        let message = e.without_snippet().to_string();
+        // The message may repeat the position; keep the first line only.
+        let message = message.lines().next().unwrap_or("").to_string();
+        DocError {
+            path: path.to_string(),
+            line,
+            message: format!("front matter: {message}"),
+        }
+    })
+}
+
+fn parse_date(
+    path: &str,
+    line: Option<usize>,
+    field: &str,
+    text: &str,
+) -> Result<jiff::civil::Date, DocError> {
+    text.trim()
+        .parse::<jiff::civil::Date>()
+        .map_err(|_| DocError {
+            path: path.to_string(),
+            line,
+            message: format!("{field}: {text:?} is not a date (use YYYY-MM-DD)"),
+        })
+}
+
+/// Line of `key:` at the top level of the front matter, for field errors.
+fn key_line(yaml: &str, first_line: usize, key: &str) -> Option<usize> {
+    yaml.lines()
+        .position(|l| l.starts_with(key) && l[key.len()..].trim_start().starts_with(':'))
+        .map(|i| i + first_line)
+}
+
+/// The file name without directories and extension.
+pub fn file_stem(path: &str) -> &str {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    match name.rfind('.') {
+        Some(i) if i > 0 => &name[..i],
+        _ => name,
+    }
+}
+
+/// Does `s` look like a Prometheus alert name written as an identifier (`KubePodCrashLooping`,
+/// `TargetDown`, `etcdHighFsyncDurations`)? Requires a CamelCase hump and no spaces or dashes.
+pub fn looks_like_alertname(s: &str) -> bool {
+    let s = s.trim();
+    if s.len() < 5 || s.len() > 100 || !s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+        return false;
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    {
+        return false;
+    }
+    if NOT_ALERTS.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        return false;
+    }
+    let b = s.as_bytes();
+    let hump = b
+        .windows(2)
+        .any(|w| (w[0].is_ascii_lowercase() || w[0].is_ascii_digit()) && w[1].is_ascii_uppercase())
+        || b.windows(3).any(|w| {
+            w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase() && w[2].is_ascii_lowercase()
+        });
+    let has_lower = b.iter().any(u8::is_ascii_lowercase);
+    // `etcdHighFsyncDurations` starts lower-case but has its humps; a plain word does not.
+    hump && has_lower
+}
+
+/// CamelCase words that are products or Kubernetes kinds, not alert names.
+const NOT_ALERTS: &[&str] = &[
+    "PostgreSQL",
+    "MySQL",
+    "MariaDB",
+    "MongoDB",
+    "RabbitMQ",
+    "CoreDNS",
+    "PgBouncer",
+    "ClickHouse",
+    "ElasticSearch",
+    "OpenSearch",
+    "OpenShift",
+    "CloudWatch",
+    "CloudFlare",
+    "DaemonSet",
+    "StatefulSet",
+    "ReplicaSet",
+    "ConfigMap",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "HorizontalPodAutoscaler",
+    "VerticalPodAutoscaler",
+    "ServiceMonitor",
+    "PodMonitor",
+    "PrometheusRule",
+    "AlertManager",
+    "GitHub",
+    "GitLab",
+    "PagerDuty",
+    "OpsGenie",
+    "JavaScript",
+    "TypeScript",
+    "NodeJS",
+    "DynamoDB",
+    "CockroachDB",
+    "InfluxDB",
+    "VictoriaMetrics",
+    "ArgoCD",
+    "CronJob",
+    "NetworkPolicy",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "RoleBinding",
+    "ServiceAccount",
+    "CustomResourceDefinition",
+    "IngressClass",
+    "StorageClass",
+    "PodDisruptionBudget",
+    "LimitRange",
+    "ResourceQuota",
+    "EndpointSlice",
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "OOMKilled",
+    "ContainerCreating",
+    "CreateContainerConfigError",
+    "NodeJs",
+    "GraphQL",
+    "OAuth",
+    "WebSocket",
+    "YugabyteDB",
+    "TiDB",
+    "ScyllaDB",
+    "FoundationDB",
+    "KeyDB",
+    "DragonflyDB",
+    "MinIO",
+    "CephFS",
+    "GlusterFS",
+    "NetApp",
+    "PowerShell",
+    "SQLite",
+    "README",
+    "LoadBalancer",
+    "NodePort",
+    "ClusterIP",
+    "ExternalName",
+    "KubeProxy",
+    "KubeletConfig",
+];
+
+/// Alert names named by a heading: `# KubePodCrashLooping`, `## Alert: NodeDiskFull`.
+fn alertnames_in(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .map(|w| w.trim_matches(':'))
+        .filter(|w| looks_like_alertname(w))
+        .map(String::from)
+        .collect()
+}
+
+fn dedup(v: Vec<String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    v.into_iter()
+        .filter(|s| !s.is_empty() && seen.insert(s.clone()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runbooks.
+
+/// Parses one runbook. `path` is used for the default id, alert names and errors.
+pub fn parse_runbook(path: &str, text: &str) -> Result<Runbook, DocError> {
+    let err = |line: Option<usize>, message: String| DocError {
+        path: path.to_string(),
+        line,
+        message,
+    };
+    let split = markdown::split_front_matter(text).map_err(|e| err(Some(e.line), e.message))?;
+    let yaml = split.yaml.unwrap_or("");
+    let meta: RunbookMeta = match split.yaml {
+        Some(y) => parse_yaml(path, y, split.yaml_line)?,
+        None => RunbookMeta::default(),
+    };
+    let schema = meta.id.is_some()
+        || meta.alerts.is_some()
+        || meta.services.is_some()
+        || meta.steps.is_some()
+        || meta.owner.is_some()
+        || meta.last_reviewed.is_some();
+    let outline = markdown::outline(split.body, split.body_line);
+    let headings: Vec<String> = outline.headings.iter().map(|h| h.text.clone()).collect();
+
+    let stem = file_stem(path);
+    let id = meta
+        .id
+        .map(|t| t.0.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| stem.to_string());
+    if !valid_id(&id) {
+        return Err(err(
+            key_line(yaml, split.yaml_line, "id"),
+            format!("id: {id:?} may only hold letters, digits, '-', '_' and '.'"),
+        ));
+    }
+    let title = meta
+        .title
+        .map(|t| t.0.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| split.toml.and_then(markdown::toml_title))
+        .or_else(|| outline.headings.first().map(|h| h.text.clone()))
+        .unwrap_or_else(|| humanize(stem));
+
+    let alerts = match meta.alerts {
+        Some(List(list)) => dedup(list.into_iter().map(|s| s.trim().to_string()).collect()),
+        None => {
+            let mut v = Vec::new();
+            if looks_like_alertname(stem) {
+                v.push(stem.to_string());
+            }
+            for h in &outline.headings {
+                v.extend(alertnames_in(&h.text));
+            }
+            dedup(v)
+        }
+    };
+    let last_reviewed = match &meta.last_reviewed {
+        Some(Text(t)) => Some(parse_date(
+            path,
+            key_line(yaml, split.yaml_line, "last_reviewed"),
+            "last_reviewed",
+            t,
+        )?),
+        None => None,
+    };
+
+    let steps = match meta.steps {
+        Some(raw) => structured_steps(path, raw, split.yaml_line)?,
+        None => code_block_steps(&outline),
+    };
+
+    Ok(Runbook {
+        id,
+        title,
+        path: path.to_string(),
+        alerts,
+        services: dedup(meta.services.map(|l| l.0).unwrap_or_default()),
+        tags: dedup(meta.tags.map(|l| l.0).unwrap_or_default()),
+        owner: meta.owner.map(|t| t.0),
+        last_reviewed,
+        steps,
+        headings,
+        body: split.body.to_string(),
+        schema,
+    })
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// `node-disk-full` → `node disk full`.
+fn humanize(stem: &str) -> String {
+    stem.replace(['-', '_'], " ")
+}
+
+fn structured_steps(
+    path: &str,
+    raw: Vec<serde_saphyr::Spanned<RawStep>>,
+    first_line: usize,
+) -> Result<Vec<Step>, DocError> {
+    let mut out: Vec<Step> = Vec::new();
+    for (i, spanned) in raw.into_iter().enumerate() {
+        let line = Some(spanned.referenced.line() as usize)
+            .filter(|l| *l > 0)
+            .map(|l| l + first_line - 1);
+        let r = spanned.value;
+        let err = |message: String| DocError {
+            path: path.to_string(),
+            line,
+            message: format!("steps[{i}]{message}"),
+        };
+        let id =
+            r.id.map(|t| t.0.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| err(": missing `id`".into()))?;
+        if !valid_id(&id) {
+            return Err(err(format!(
+                ".id: {id:?} may only hold letters, digits, '-', '_' and '.'"
+            )));
+        }
+        if out.iter().any(|s| s.id == id) {
+            return Err(err(format!(".id: {id:?} is used by an earlier step")));
+        }
+        let kind = match r.kind.as_ref().map(|t| t.0.trim()) {
+            Some("diagnostic") => StepKind::Diagnostic,
+            Some("mitigation") => StepKind::Mitigation,
+            Some(other) => {
+                return Err(err(format!(
+                    ".kind: {other:?} is not a step kind (use diagnostic or mitigation)"
+                )));
+            }
+            None => return Err(err(".kind: missing (use diagnostic or mitigation)".into())),
+        };
+        let shell = r.shell.unwrap_or(false);
+        let argv: Vec<String> = r
+            .argv
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        let script = r.script;
+        match (shell, argv.is_empty(), script.is_some()) {
+            (false, true, _) => {
+                return Err(err(
+                    ": needs `argv` (or `shell: true` with a `script`)".into()
+                ));
+            }
+            (false, false, true) => {
+                return Err(err(": `script` needs `shell: true`".into()));
+            }
+            (true, _, false) => return Err(err(": `shell: true` needs a `script`".into())),
+            (true, false, true) => {
+                return Err(err(": give `argv` or a `script`, not both".into()));
+            }
+            _ => {}
+        }
+        step::validate_argv(&argv).map_err(|e| err(format!(".argv: {e}")))?;
+        let timeout = match r.timeout {
+            Some(Text(t)) => {
+                Some(crate::time::parse_duration(&t).map_err(|e| err(format!(".timeout: {e}")))?)
+            }
+            None => None,
+        };
+        let audited = match r.audited {
+            Some(a) => {
+                let by =
+                    a.by.map(|t| t.0)
+                        .filter(|s| !s.trim().is_empty())
+                        .ok_or_else(|| err(".audited.by: missing".into()))?;
+                let on = a.on.ok_or_else(|| err(".audited.on: missing".into()))?;
+                let on = on.0.trim().parse::<jiff::civil::Date>().map_err(|_| {
+                    err(format!(
+                        ".audited.on: {:?} is not a date (use YYYY-MM-DD)",
+                        on.0
+                    ))
+                })?;
+                Some(Audit { by, on })
+            }
+            None => None,
+        };
+        let title = r.title.map(|t| t.0).unwrap_or_else(|| id.clone());
+        out.push(Step {
+            id,
+            title,
+            kind,
+            argv,
+            shell,
+            script,
+            timeout,
+            audited,
+            origin: StepOrigin::Structured,
+        });
+    }
+    Ok(out)
+}
+
+/// Candidate steps from the fenced shell blocks of a runbook without structured steps.
+fn code_block_steps(outline: &Outline) -> Vec<Step> {
+    let mut out: Vec<Step> = Vec::new();
+    for (i, block) in outline.blocks.iter().enumerate() {
+        let BlockKind::Code(Some(info)) = &block.kind else {
+            continue;
+        };
+        let heading = block
+            .section
+            .map(|s| outline.headings[s].text.as_str())
+            .unwrap_or("");
+        // The paragraph right before the block usually says what it does ("Check the logs:").
+        let lead = i
+            .checked_sub(1)
+            .map(|p| &outline.blocks[p])
+            .filter(|p| {
+                p.section == block.section
+                    && matches!(p.kind, BlockKind::Paragraph | BlockKind::ListItem)
+            })
+            .map(|p| p.text.trim_end_matches(':').trim().to_string())
+            .filter(|t| !t.is_empty() && t.len() <= 100);
+        let title = lead.unwrap_or_else(|| {
+            if heading.is_empty() {
+                "Command from the runbook".to_string()
+            } else {
+                heading.to_string()
+            }
+        });
+        let id = format!("block-{}", out.len() + 1);
+        if let Some(s) = step::step_from_code_block(&id, &title, info, &block.text) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Postmortems.
+
+/// The postmortem sections the linter and the matcher know, by heading text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Summary,
+    Timeline,
+    Tried,
+    ContributingFactors,
+    ActionItems,
+}
+
+/// Which known section a heading names (case-insensitive), if any.
+pub fn section_of(heading: &str) -> Option<Section> {
+    let h = heading.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| h.contains(w));
+    if has(&["timeline", "chronology", "sequence of events"]) {
+        Some(Section::Timeline)
+    } else if has(&[
+        "what we tried",
+        "what was tried",
+        "hypothes",
+        "false lead",
+        "red herring",
+        "dead end",
+        "investigation",
+        "actions taken",
+        "what we did",
+        "response",
+    ]) {
+        Some(Section::Tried)
+    } else if has(&[
+        "contributing",
+        "root cause",
+        "causes",
+        "why it happened",
+        "what went wrong",
+        "trigger",
+    ]) {
+        Some(Section::ContributingFactors)
+    } else if has(&[
+        "action item",
+        "follow-up",
+        "follow up",
+        "followup",
+        "remediation",
+        "next step",
+        "corrective",
+        "preventive",
+        "actions",
+        "todo",
+    ]) {
+        Some(Section::ActionItems)
+    } else if has(&["summary", "overview", "tl;dr", "tldr", "abstract"]) {
+        Some(Section::Summary)
+    } else {
+        None
+    }
+}
+
+/// The list items (or, without a list, the paragraphs) of every section of kind `s`.
+fn section_items(outline: &Outline, s: Section) -> Vec<String> {
+    let mut out = Vec::new();
+    for (h, heading) in outline.headings.iter().enumerate() {
+        if section_of(&heading.text) != Some(s) {
+            continue;
+        }
+        let blocks: Vec<_> = outline.section_blocks(h).collect();
+        let items: Vec<String> = blocks
+            .iter()
+            .filter(|b| b.kind == BlockKind::ListItem)
+            .map(|b| b.text.clone())
+            .collect();
+        if items.is_empty() {
+            out.extend(
+                blocks
+                    .iter()
+                    .filter(|b| matches!(b.kind, BlockKind::Paragraph | BlockKind::Other))
+                    .map(|b| b.text.clone()),
+            );
+        } else {
+            out.extend(items);
+        }
+    }
+    out
+}
+
+/// Parses one postmortem.
+pub fn parse_postmortem(path: &str, text: &str) -> Result<Postmortem, DocError> {
+    let split = markdown::split_front_matter(text).map_err(|e| DocError {
+        path: path.to_string(),
+        line: Some(e.line),
+        message: e.message,
+    })?;
+    let yaml = split.yaml.unwrap_or("");
+    let meta: PostmortemMeta = match split.yaml {
+        Some(y) => parse_yaml(path, y, split.yaml_line)?,
+        None => PostmortemMeta::default(),
+    };
+    let outline = markdown::outline(split.body, split.body_line);
+    let stem = file_stem(path);
+    let id = meta
+        .id
+        .map(|t| t.0.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| stem.to_string());
+    let title = meta
+        .title
+        .map(|t| t.0.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| split.toml.and_then(markdown::toml_title))
+        .or_else(|| outline.headings.first().map(|h| h.text.clone()))
+        .unwrap_or_else(|| humanize(stem));
+    let date = match &meta.date {
+        Some(Text(t)) => Some(parse_date(
+            path,
+            key_line(yaml, split.yaml_line, "date"),
+            "date",
+            t,
+        )?),
+        // `2025-09-03-orders-outage.md`
+        None => stem
+            .get(..10)
+            .and_then(|p| p.parse::<jiff::civil::Date>().ok()),
+    };
+    let mut summary = section_items(&outline, Section::Summary).join(" ");
+    if summary.is_empty() {
+        summary = outline
+            .blocks
+            .iter()
+            .find(|b| b.kind == BlockKind::Paragraph)
+            .map(|b| b.text.clone())
+            .unwrap_or_default();
+    }
+    Ok(Postmortem {
+        id,
+        title,
+        path: path.to_string(),
+        date,
+        services: dedup(meta.services.map(|l| l.0).unwrap_or_default()),
+        alerts: dedup(meta.alerts.map(|l| l.0).unwrap_or_default()),
+        severity: meta.severity.map(|t| t.0),
+        summary,
+        tried: section_items(&outline, Section::Tried),
+        contributing_factors: section_items(&outline, Section::ContributingFactors),
+        action_items: section_items(&outline, Section::ActionItems),
+        timeline: section_items(&outline, Section::Timeline),
+        headings: outline.headings.iter().map(|h| h.text.clone()).collect(),
+        body: split.body.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA: &str = r#"---
+id: postgres-connection-pool
+title: Postgres connection pool exhausted
+alerts: [PostgresConnectionPoolExhausted, PgBouncerClientsWaiting]
+services: [postgres, checkout]
+tags: [database, connections]
+owner: team-data
+last_reviewed: 2026-01-15
+steps:
+  - id: show-pools
+    title: Show PgBouncer pool usage
+    kind: diagnostic
+    argv: [kubectl, -n, "{{labels.namespace}}", exec, deploy/pgbouncer, --, psql, -c, "SHOW POOLS"]
+    timeout: 30s
+    audited: {by: maria, on: 2026-01-15}
+  - id: rollback
+    kind: mitigation
+    argv: [kubectl, rollout, undo, "deployment/{{labels.service}}"]
+---
+# Postgres connection pool exhausted
+## Meaning
+Clients wait for a server connection.
+```bash
+kubectl get pods
+```
+"#;
+
+    #[test]
+    fn schema_runbook_loads() {
+        let rb = parse_runbook("db/postgres-connection-pool.md", SCHEMA).unwrap();
+        assert!(rb.schema);
+        assert_eq!(rb.id, "postgres-connection-pool");
+        assert_eq!(rb.alerts.len(), 2);
+        assert_eq!(rb.steps.len(), 2, "structured steps only");
+        assert_eq!(
+            rb.steps[0].timeout,
+            Some(crate::time::SignedDuration::from_secs(30))
+        );
+        assert!(rb.steps[0].is_pre_audited());
+        assert!(!rb.steps[1].is_pre_audited());
+        assert_eq!(rb.last_reviewed.unwrap().to_string(), "2026-01-15");
+        assert_eq!(
+            rb.headings,
+            ["Postgres connection pool exhausted", "Meaning"]
+        );
+    }
+
+    #[test]
+    fn plain_runbook_loads() {
+        let text = "---\ntitle: Kube Pod Crash Looping\n---\n# KubePodCrashLooping\n\n## Meaning\n\nA pod restarts.\n\n## Diagnosis\n\nCheck the logs:\n\n```shell\nkubectl -n $NAMESPACE logs $POD --previous\n```\n\n```\nkubectl get events | grep x\n```\n\n```yaml\na: b\n```\n";
+        let rb = parse_runbook("kubernetes/KubePodCrashLooping.md", text).unwrap();
+        assert!(!rb.schema);
+        assert_eq!(rb.title, "Kube Pod Crash Looping");
+        assert_eq!(rb.alerts, ["KubePodCrashLooping"]);
+        assert_eq!(rb.steps.len(), 2);
+        assert_eq!(rb.steps[0].title, "Check the logs");
+        assert_eq!(rb.steps[0].origin, StepOrigin::CodeBlock);
+        assert_eq!(rb.steps[0].kind, StepKind::Diagnostic);
+        assert!(rb.steps[1].shell);
+    }
+
+    #[test]
+    fn broken_front_matter_names_the_line() {
+        let text = "---\ntitle: x\nsteps:\n  - id: a\n    kind: fix\n    argv: [ls]\n---\n# x\n";
+        let e = parse_runbook("rb/x.md", text).unwrap_err();
+        assert!(e.message.contains("steps[0].kind"), "{e}");
+        assert_eq!(e.line, Some(4), "{e}");
+        let e = parse_runbook("rb/y.md", "---\ntitle: [unclosed\n---\n# y\n").unwrap_err();
+        assert!(e.line.is_some(), "{e}");
+        assert!(e.to_string().starts_with("rb/y.md:"), "{e}");
+        let e = parse_runbook("rb/z.md", "---\nlast_reviewed: soon\n---\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        let e = parse_runbook(
+            "rb/w.md",
+            "---\nsteps:\n  - id: a\n    kind: diagnostic\n    argv: [\"{{env.HOME}}\"]\n---\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("{{env.HOME}}"), "{e}");
+    }
+
+    #[test]
+    fn alertname_heuristic() {
+        assert!(looks_like_alertname("KubePodCrashLooping"));
+        assert!(looks_like_alertname("TargetDown"));
+        assert!(!looks_like_alertname("PostgreSQL"));
+        assert!(!looks_like_alertname("README"));
+        assert!(!looks_like_alertname("Meaning"));
+        assert!(!looks_like_alertname("node-disk-full"));
+        assert!(looks_like_alertname("etcdHighFsyncDurations"));
+        assert!(looks_like_alertname("KubeCPUOvercommit"));
+        assert!(!looks_like_alertname("kubectl"));
+    }
+
+    #[test]
+    fn postmortem_sections() {
+        let text = "---\nid: PM-1\ntitle: Orders outage\ndate: 2025-09-03\nalerts: [OrdersHigh5xxRate]\nseverity: SEV2\n---\n# Orders outage\n## Summary\nOrders failed for 40 minutes.\n## Timeline\n- 14:02 deploy\n- 14:05 page\n## What we tried\n- restarted pods (no effect)\n## Contributing factors\n- pool size too small\n## Action items\n- [ ] alert on pool usage\n";
+        let pm = parse_postmortem("pm/PM-1.md", text).unwrap();
+        assert_eq!(pm.summary, "Orders failed for 40 minutes.");
+        assert_eq!(pm.timeline.len(), 2);
+        assert_eq!(pm.tried, ["restarted pods (no effect)"]);
+        assert_eq!(pm.contributing_factors, ["pool size too small"]);
+        assert_eq!(pm.action_items, ["alert on pool usage"]);
+        assert_eq!(pm.date.unwrap().to_string(), "2025-09-03");
+    }
+}

@@ -1,0 +1,383 @@
+//! The governor: turns the budget statuses of all SLOs into the automation mode (design brief
+//! §1), with hysteresis and the drift overlay, and reports each transition with its evidence.
+//!
+//! Rules: Redesign if any SLO's budget is exhausted; else Freeze if any page condition holds;
+//! else Adaptive. The strictest SLO wins (ties: least budget left, then the condition furthest
+//! over its threshold). A stricter mode is entered at once; a level is left only after its
+//! condition has been observed false continuously for the hold time. An unacknowledged drift
+//! signal makes the mode one step stricter.
+
+use serde::{Deserialize, Serialize};
+
+use super::Mode;
+use super::drift::DriftSignal;
+use super::state::{BudgetStatus, BurnAlert};
+use crate::time::{SignedDuration, Timestamp, clock_hms, format_duration};
+
+/// A mode transition, for the journal and the header.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModeChange {
+    pub at: Timestamp,
+    pub from: Mode,
+    pub to: Mode,
+    pub reason: String,
+    /// The SLO that decided the new mode (`None` when relaxing to Adaptive or drift alone).
+    pub slo: Option<String>,
+    /// The burn-rate conditions behind the new mode.
+    pub evidence: Vec<BurnAlert>,
+}
+
+/// Why a level holds: the deciding SLO and its evidence.
+#[derive(Clone, Debug)]
+struct Verdict {
+    mode: Mode,
+    slo: Option<String>,
+    reason: String,
+    evidence: Vec<BurnAlert>,
+}
+
+impl Verdict {
+    fn adaptive(reason: String) -> Self {
+        Verdict {
+            mode: Mode::Adaptive,
+            slo: None,
+            reason,
+            evidence: Vec::new(),
+        }
+    }
+}
+
+/// Per stricter level (Freeze, Redesign): when its condition was first seen false, and the
+/// verdict from the last time it held.
+#[derive(Clone, Debug, Default)]
+struct Level {
+    clear_since: Option<Timestamp>,
+    last: Option<Verdict>,
+}
+
+/// The governor. See the module documentation.
+#[derive(Clone, Debug)]
+pub struct Governor {
+    hold: SignedDuration,
+    /// Mode from the budgets, after hysteresis, before the drift overlay.
+    base: Mode,
+    /// Effective mode (base, one step stricter while drift is unacknowledged).
+    mode: Mode,
+    levels: [Level; 2],
+    reason: String,
+    deciding: Option<String>,
+    evidence: Vec<BurnAlert>,
+    drift: Option<DriftSignal>,
+}
+
+impl Default for Governor {
+    /// A 10-minute hold.
+    fn default() -> Self {
+        Governor::new(SignedDuration::from_mins(10))
+    }
+}
+
+fn level_index(m: Mode) -> Option<usize> {
+    match m {
+        Mode::Adaptive => None,
+        Mode::Freeze => Some(0),
+        Mode::Redesign => Some(1),
+    }
+}
+
+const LEVELS: [Mode; 2] = [Mode::Freeze, Mode::Redesign];
+
+/// The verdict one status asks for alone.
+fn verdict_of(s: &BudgetStatus) -> Verdict {
+    if s.exhausted() {
+        let left = s.budget_remaining.unwrap_or(0.0);
+        return Verdict {
+            mode: Mode::Redesign,
+            slo: Some(s.slo.clone()),
+            reason: format!(
+                "{}: error budget exhausted ({:.1}% left over the SLO window)",
+                s.slo,
+                left * 100.0
+            ),
+            evidence: s.conditions.clone(),
+        };
+    }
+    let pages: Vec<BurnAlert> = s.pages().cloned().collect();
+    if !pages.is_empty() {
+        let text: Vec<String> = pages.iter().map(BurnAlert::describe).collect();
+        return Verdict {
+            mode: Mode::Freeze,
+            slo: Some(s.slo.clone()),
+            reason: format!("{}: {}", s.slo, text.join("; ")),
+            evidence: pages,
+        };
+    }
+    Verdict {
+        mode: Mode::Adaptive,
+        slo: Some(s.slo.clone()),
+        reason: String::new(),
+        evidence: Vec::new(),
+    }
+}
+
+/// Orders statuses by how strongly they ask for their mode (bigger = stricter).
+fn strength(s: &BudgetStatus) -> (Mode, f64) {
+    let mode = s.mode();
+    let score = match mode {
+        Mode::Redesign => -s.budget_remaining.unwrap_or(0.0),
+        Mode::Freeze => s
+            .pages()
+            .map(BurnAlert::severity_ratio)
+            .fold(f64::MIN, f64::max),
+        Mode::Adaptive => 0.0,
+    };
+    (mode, score)
+}
+
+/// The strictest verdict over all statuses (no hysteresis).
+fn target_verdict(statuses: &[BudgetStatus]) -> Verdict {
+    let best = statuses.iter().max_by(|a, b| {
+        let (ma, sa) = strength(a);
+        let (mb, sb) = strength(b);
+        ma.cmp(&mb).then(sa.total_cmp(&sb))
+    });
+    match best {
+        None => Verdict::adaptive("no SLOs".to_string()),
+        Some(s) if s.mode() == Mode::Adaptive => {
+            let with_data = statuses
+                .iter()
+                .filter(|s| s.budget_remaining.is_some())
+                .count();
+            let tickets: Vec<String> = statuses
+                .iter()
+                .flat_map(|s| s.conditions.iter().map(move |c| (s, c)))
+                .map(|(s, c)| format!("{}: ticket, {}", s.slo, c.describe()))
+                .collect();
+            let mut reason = if with_data == 0 {
+                "no SLO data yet".to_string()
+            } else {
+                format!(
+                    "no page condition; budget left on {with_data} of {} SLOs",
+                    statuses.len()
+                )
+            };
+            if !tickets.is_empty() {
+                reason.push_str(" (");
+                reason.push_str(&tickets.join("; "));
+                reason.push(')');
+            }
+            Verdict::adaptive(reason)
+        }
+        Some(s) => verdict_of(s),
+    }
+}
+
+impl Governor {
+    /// A governor in Adaptive mode that leaves a stricter mode only after its condition stayed
+    /// false for `hold`.
+    pub fn new(hold: SignedDuration) -> Self {
+        Governor {
+            hold,
+            base: Mode::Adaptive,
+            mode: Mode::Adaptive,
+            levels: Default::default(),
+            reason: "no SLO data yet".to_string(),
+            deciding: None,
+            evidence: Vec::new(),
+            drift: None,
+        }
+    }
+
+    /// The hysteresis hold time.
+    pub fn hold(&self) -> SignedDuration {
+        self.hold
+    }
+
+    /// Recomputes the mode from the budget statuses; returns the transition if the mode changed.
+    pub fn update(&mut self, now: Timestamp, statuses: &[BudgetStatus]) -> Option<ModeChange> {
+        let target = target_verdict(statuses);
+        let old_base = self.base;
+        let mut base = Mode::Adaptive;
+        let mut holding: Option<(usize, Timestamp)> = None;
+        for (i, level_mode) in LEVELS.into_iter().enumerate() {
+            let level = &mut self.levels[i];
+            if target.mode >= level_mode {
+                level.clear_since = None;
+                level.last = Some(target.clone());
+                base = level_mode;
+            } else if old_base >= level_mode {
+                let since = *level.clear_since.get_or_insert(now);
+                let until = since.saturating_add(self.hold).unwrap_or(since);
+                if now < until {
+                    base = level_mode;
+                    holding = Some((i, until));
+                } else {
+                    level.clear_since = None;
+                }
+            } else {
+                level.clear_since = None;
+            }
+        }
+        self.base = base;
+
+        // The verdict behind the base mode: current if the target is that strict, else held.
+        let (mut reason, slo, evidence) = match level_index(base) {
+            None => (target.reason.clone(), None, Vec::new()),
+            Some(i) if target.mode >= base => {
+                let _ = i;
+                (
+                    target.reason.clone(),
+                    target.slo.clone(),
+                    target.evidence.clone(),
+                )
+            }
+            Some(i) => {
+                let held = self.levels[i].last.clone().unwrap_or_else(|| {
+                    Verdict::adaptive(format!("{} condition held recently", base))
+                });
+                let until = holding
+                    .filter(|(j, _)| *j == i)
+                    .map(|(_, u)| format!(" until {}", clock_hms(u)))
+                    .unwrap_or_default();
+                (
+                    format!(
+                        "holding {}{until} (hold {}), condition cleared: {}",
+                        base.label(),
+                        format_duration(self.hold),
+                        held.reason
+                    ),
+                    held.slo,
+                    held.evidence,
+                )
+            }
+        };
+
+        let mode = if let Some(d) = &self.drift {
+            let stricter = base.stricter();
+            if stricter != base {
+                let why = format!(
+                    "drift: {} (one mode stricter until acknowledged)",
+                    d.explain()
+                );
+                reason = if base == Mode::Adaptive {
+                    why
+                } else {
+                    format!("{reason}; {why}")
+                };
+            }
+            stricter
+        } else {
+            base
+        };
+
+        self.reason = reason;
+        self.deciding = slo.or_else(|| {
+            self.drift
+                .as_ref()
+                .filter(|_| base == Mode::Adaptive)
+                .and_then(|d| d.slo.clone())
+        });
+        self.evidence = evidence;
+        self.transition(now, mode)
+    }
+
+    fn transition(&mut self, now: Timestamp, mode: Mode) -> Option<ModeChange> {
+        if mode == self.mode {
+            return None;
+        }
+        let change = ModeChange {
+            at: now,
+            from: self.mode,
+            to: mode,
+            reason: self.reason.clone(),
+            slo: self.deciding.clone(),
+            evidence: self.evidence.clone(),
+        };
+        self.mode = mode;
+        Some(change)
+    }
+
+    /// The effective mode (with the drift overlay).
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The mode from the budgets alone (after hysteresis, without drift).
+    pub fn base_mode(&self) -> Mode {
+        self.base
+    }
+
+    /// One line for the header, e.g. `checkout-availability: 1h burn 18.2 > 14.4 and 5m 22.0 >
+    /// 14.4`.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// Which SLO set the mode (strictest wins).
+    pub fn deciding_slo(&self) -> Option<&str> {
+        self.deciding.as_deref()
+    }
+
+    /// The burn-rate conditions behind the current mode.
+    pub fn evidence(&self) -> &[BurnAlert] {
+        &self.evidence
+    }
+
+    /// The unacknowledged drift signal, if any.
+    pub fn drift(&self) -> Option<&DriftSignal> {
+        self.drift.as_ref()
+    }
+
+    /// Raises the drift overlay (replacing an unacknowledged one): the mode becomes one step
+    /// stricter until [`acknowledge_drift`](Self::acknowledge_drift). Returns the transition.
+    pub fn set_drift(&mut self, now: Timestamp, signal: DriftSignal) -> Option<ModeChange> {
+        let slo = signal.slo.clone();
+        self.drift = Some(signal);
+        let mode = self.base.stricter();
+        self.reason = self.compose_drift_reason();
+        if self.base == Mode::Adaptive {
+            self.deciding = slo;
+            self.evidence = Vec::new();
+        }
+        self.transition(now, mode)
+    }
+
+    /// Clears the drift overlay (a commander acknowledged it). Returns the transition; the
+    /// reason names who acknowledged.
+    pub fn acknowledge_drift(&mut self, now: Timestamp, by: &str) -> Option<ModeChange> {
+        let signal = self.drift.take()?;
+        let base_reason = match self.reason.split_once("; drift: ") {
+            Some((before, _)) => before.to_string(),
+            None if self.base == Mode::Adaptive => "drift cleared".to_string(),
+            None => self.reason.clone(),
+        };
+        self.reason = format!(
+            "{base_reason} (drift on {} acknowledged by {by})",
+            signal.metric
+        );
+        if self.base == Mode::Adaptive {
+            self.deciding = None;
+        }
+        self.transition(now, self.base)
+    }
+
+    fn compose_drift_reason(&self) -> String {
+        let Some(d) = &self.drift else {
+            return self.reason.clone();
+        };
+        let why = format!(
+            "drift: {} (one mode stricter until acknowledged)",
+            d.explain()
+        );
+        let base_reason = self
+            .reason
+            .split_once("; drift: ")
+            .map(|(b, _)| b.to_string())
+            .unwrap_or_else(|| self.reason.clone());
+        if self.base == Mode::Adaptive {
+            why
+        } else {
+            format!("{base_reason}; {why}")
+        }
+    }
+}

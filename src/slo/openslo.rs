@@ -1,0 +1,519 @@
+//! OpenSLO v1 `kind: SLO` (the subset flightdeck evaluates): inline `indicator` or an
+//! `indicatorRef` to a `kind: SLI` in the same file, with a `ratioMetric` of good/total or
+//! bad/total; a rolling `timeWindow`; `budgetingMethod: Occurrences`; `objectives[]` with
+//! `target` or `targetPercent` (one `SloSpec` per objective). Other kinds in the file (Service,
+//! AlertPolicy, …) are skipped. Durations: an integer and one of `m` (minutes), `h`, `d`, `w`,
+//! `M` (months, counted as 30 days for a rolling window), `Q` (90 days), `Y` (365 days).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_saphyr::Spanned;
+
+use super::parse::{ParsedSlo, SliQueries, SpecError, SpecFormat};
+use super::spec::SloSpec;
+use crate::time::SignedDuration;
+
+type S<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Doc {
+    api_version: Option<S<String>>,
+    kind: Option<S<String>>,
+    metadata: Option<S<Metadata>>,
+    spec: Option<S<DocSpec>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Metadata {
+    name: Option<S<String>>,
+    display_name: Option<String>,
+}
+
+/// The union of the `spec` fields of `kind: SLO` and `kind: SLI` (other kinds' fields ignored).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DocSpec {
+    description: Option<String>,
+    service: Option<S<String>>,
+    indicator: Option<S<InlineSli>>,
+    indicator_ref: Option<S<String>>,
+    time_window: Option<S<Vec<S<TimeWindow>>>>,
+    budgeting_method: Option<S<String>>,
+    objectives: Option<S<Vec<S<Objective>>>>,
+    // kind: SLI
+    ratio_metric: Option<S<RatioMetric>>,
+    threshold_metric: Option<S<IgnoredAny>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InlineSli {
+    metadata: Option<Metadata>,
+    spec: S<SliSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SliSpec {
+    ratio_metric: Option<S<RatioMetric>>,
+    threshold_metric: Option<S<IgnoredAny>>,
+    #[serde(rename = "description")]
+    _description: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RatioMetric {
+    counter: Option<bool>,
+    good: Option<S<MetricHolder>>,
+    bad: Option<S<MetricHolder>>,
+    total: Option<S<MetricHolder>>,
+    raw: Option<S<IgnoredAny>>,
+    #[serde(rename = "rawType")]
+    _raw_type: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MetricHolder {
+    metric_source: S<MetricSource>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MetricSource {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    metric_source_ref: Option<String>,
+    spec: Option<SourceSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SourceSpec {
+    query: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TimeWindow {
+    duration: Option<S<String>>,
+    is_rolling: Option<S<bool>>,
+    calendar: Option<S<IgnoredAny>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Objective {
+    display_name: Option<String>,
+    op: Option<IgnoredAny>,
+    value: Option<IgnoredAny>,
+    target: Option<S<f64>>,
+    target_percent: Option<S<f64>>,
+    time_slice_target: Option<S<f64>>,
+    time_slice_window: Option<S<String>>,
+    indicator: Option<S<IgnoredAny>>,
+    indicator_ref: Option<S<IgnoredAny>>,
+    composite_weight: Option<IgnoredAny>,
+}
+
+/// Parses an OpenSLO duration (`28d`, `4w`, `1M`, `90m`); `m` is minutes, `M` months.
+pub fn parse_openslo_duration(text: &str) -> Result<SignedDuration, String> {
+    let t = text.trim();
+    let bad = || {
+        format!(
+            "{text:?} is not an OpenSLO duration (an integer and one of m h d w M Q Y, e.g. 28d; \
+             m is minutes, M months)"
+        )
+    };
+    let unit = t.chars().last().ok_or_else(bad)?;
+    let n: i64 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    let secs: i64 = match unit {
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        'w' => 604_800,
+        'M' => 30 * 86_400,
+        'Q' => 90 * 86_400,
+        'Y' => 365 * 86_400,
+        _ => return Err(bad()),
+    };
+    if n <= 0 {
+        return Err(format!("{text:?}: a window must be positive"));
+    }
+    n.checked_mul(secs)
+        .map(SignedDuration::from_secs)
+        .ok_or_else(bad)
+}
+
+struct Ctx<'a> {
+    path: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err<T>(&self, at: &S<T>, field: &str, msg: impl Into<String>) -> SpecError {
+        SpecError::new(
+            self.path,
+            at.referenced.line(),
+            at.referenced.column(),
+            field,
+            msg,
+        )
+    }
+}
+
+fn queries_of(ctx: &Ctx<'_>, rm: &S<RatioMetric>, field: &str) -> Result<SliQueries, SpecError> {
+    let r = &rm.value;
+    if r.raw.is_some() {
+        return Err(ctx.err(
+            rm,
+            &format!("{field}.raw"),
+            "raw ratio metrics are not supported; use good/total or bad/total",
+        ));
+    }
+    if r.total.is_none() {
+        return Err(ctx.err(rm, &format!("{field}.total"), "a ratioMetric needs `total`"));
+    }
+    match (&r.good, &r.bad) {
+        (Some(_), Some(b)) => {
+            return Err(ctx.err(
+                b,
+                &format!("{field}.bad"),
+                "give either `good` or `bad`, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(ctx.err(
+                rm,
+                &format!("{field}.good"),
+                "a ratioMetric needs `good` or `bad` (with `total`)",
+            ));
+        }
+        _ => {}
+    }
+    let query = |m: &Option<S<MetricHolder>>| {
+        m.as_ref().and_then(|h| {
+            let src = &h.value.metric_source.value;
+            src.spec
+                .as_ref()
+                .and_then(|s| s.query.clone())
+                .or_else(|| src.metric_source_ref.clone())
+        })
+    };
+    let source_type = [&r.good, &r.bad, &r.total]
+        .into_iter()
+        .flatten()
+        .find_map(|h| h.value.metric_source.value.kind.clone());
+    Ok(SliQueries {
+        source_type,
+        good: query(&r.good),
+        bad: query(&r.bad),
+        total: query(&r.total),
+        error_ratio: None,
+        counter: r.counter.unwrap_or(false),
+    })
+}
+
+/// Parses the OpenSLO documents of one file.
+pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<ParsedSlo>, SpecError> {
+    let docs: Vec<S<Doc>> =
+        serde_saphyr::from_str_multiple(text).map_err(|e| SpecError::from_yaml(path, text, &e))?;
+    let ctx = Ctx { path };
+
+    // SLIs defined in this file, for `indicatorRef`.
+    let mut slis: BTreeMap<String, &DocSpec> = BTreeMap::new();
+    for d in &docs {
+        if d.value.kind.as_ref().map(|k| k.value.as_str()) == Some("SLI")
+            && let (Some(md), Some(spec)) = (&d.value.metadata, &d.value.spec)
+            && let Some(name) = &md.value.name
+        {
+            slis.insert(name.value.clone(), &spec.value);
+        }
+    }
+
+    let mut out = Vec::new();
+    for d in &docs {
+        let doc = &d.value;
+        let Some(kind) = &doc.kind else {
+            return Err(ctx.err(d, "kind", "missing `kind` (expected `kind: SLO`)"));
+        };
+        if kind.value != "SLO" {
+            continue;
+        }
+        match doc.api_version.as_ref() {
+            Some(v) if v.value == "openslo/v1" => {}
+            Some(v) => {
+                return Err(ctx.err(
+                    v,
+                    "apiVersion",
+                    format!("unsupported apiVersion {:?} (expected openslo/v1)", v.value),
+                ));
+            }
+            None => return Err(ctx.err(d, "apiVersion", "missing `apiVersion: openslo/v1`")),
+        }
+        let Some(md) = &doc.metadata else {
+            return Err(ctx.err(d, "metadata", "missing `metadata` with `name`"));
+        };
+        let Some(name) = &md.value.name else {
+            return Err(ctx.err(md, "metadata.name", "missing `name`"));
+        };
+        if name.value.trim().is_empty() {
+            return Err(ctx.err(name, "metadata.name", "must not be empty"));
+        }
+        let Some(spec) = &doc.spec else {
+            return Err(ctx.err(d, "spec", "missing `spec`"));
+        };
+        let sp = &spec.value;
+        let Some(service) = &sp.service else {
+            return Err(ctx.err(spec, "spec.service", "missing `service`"));
+        };
+
+        // Indicator.
+        let queries = match (&sp.indicator, &sp.indicator_ref) {
+            (Some(_), Some(r)) => {
+                return Err(ctx.err(
+                    r,
+                    "spec.indicatorRef",
+                    "give either `indicator` or `indicatorRef`, not both",
+                ));
+            }
+            (Some(ind), None) => {
+                let s = &ind.value.spec;
+                if s.value.threshold_metric.is_some() {
+                    return Err(ctx.err(
+                        s,
+                        "spec.indicator.spec.thresholdMetric",
+                        "threshold metrics are not supported; use a ratioMetric",
+                    ));
+                }
+                let Some(rm) = &s.value.ratio_metric else {
+                    return Err(ctx.err(
+                        s,
+                        "spec.indicator.spec.ratioMetric",
+                        "missing `ratioMetric`",
+                    ));
+                };
+                let _ = ind.value.metadata.as_ref().map(|m| &m.display_name);
+                queries_of(&ctx, rm, "spec.indicator.spec.ratioMetric")?
+            }
+            (None, Some(r)) => {
+                let Some(sli) = slis.get(&r.value) else {
+                    return Err(ctx.err(
+                        r,
+                        "spec.indicatorRef",
+                        format!("no `kind: SLI` named {:?} in this file", r.value),
+                    ));
+                };
+                if let Some(t) = &sli.threshold_metric {
+                    return Err(ctx.err(
+                        t,
+                        "thresholdMetric",
+                        format!(
+                            "SLI {:?}: threshold metrics are not supported; use a ratioMetric",
+                            r.value
+                        ),
+                    ));
+                }
+                let Some(rm) = &sli.ratio_metric else {
+                    return Err(ctx.err(
+                        r,
+                        "spec.indicatorRef",
+                        format!("SLI {:?} has no `ratioMetric`", r.value),
+                    ));
+                };
+                queries_of(&ctx, rm, "ratioMetric")?
+            }
+            (None, None) => {
+                return Err(ctx.err(
+                    spec,
+                    "spec.indicator",
+                    "missing `indicator` (inline SLI) or `indicatorRef`",
+                ));
+            }
+        };
+
+        // Time window.
+        let Some(tw) = &sp.time_window else {
+            return Err(ctx.err(
+                spec,
+                "spec.timeWindow",
+                "missing `timeWindow` (e.g. [{duration: 28d, isRolling: true}])",
+            ));
+        };
+        if tw.value.len() != 1 {
+            return Err(ctx.err(tw, "spec.timeWindow", "must hold exactly one window"));
+        }
+        let w = &tw.value[0];
+        if let Some(c) = &w.value.calendar {
+            return Err(ctx.err(
+                c,
+                "spec.timeWindow[0].calendar",
+                "calendar windows are not supported yet; use `isRolling: true`",
+            ));
+        }
+        if let Some(r) = w.value.is_rolling.as_ref().filter(|r| !r.value) {
+            return Err(ctx.err(
+                r,
+                "spec.timeWindow[0].isRolling",
+                "calendar windows are not supported yet; use `isRolling: true`",
+            ));
+        }
+        let Some(dur) = &w.value.duration else {
+            return Err(ctx.err(w, "spec.timeWindow[0].duration", "missing `duration`"));
+        };
+        let window = parse_openslo_duration(&dur.value)
+            .map_err(|m| ctx.err(dur, "spec.timeWindow[0].duration", m))?;
+
+        // Budgeting method.
+        match &sp.budgeting_method {
+            Some(b) if b.value == "Occurrences" => {}
+            Some(b) if b.value == "Timeslices" || b.value == "RatioTimeslices" => {
+                return Err(ctx.err(
+                    b,
+                    "spec.budgetingMethod",
+                    format!("{} is not supported yet; use Occurrences", b.value),
+                ));
+            }
+            Some(b) => {
+                return Err(ctx.err(
+                    b,
+                    "spec.budgetingMethod",
+                    format!(
+                        "unknown budgeting method {:?} (Occurrences, Timeslices or \
+                         RatioTimeslices)",
+                        b.value
+                    ),
+                ));
+            }
+            None => {
+                return Err(ctx.err(
+                    spec,
+                    "spec.budgetingMethod",
+                    "missing `budgetingMethod` (required; use Occurrences)",
+                ));
+            }
+        }
+
+        // Objectives.
+        let Some(objs) = &sp.objectives else {
+            return Err(ctx.err(spec, "spec.objectives", "missing `objectives`"));
+        };
+        if objs.value.is_empty() {
+            return Err(ctx.err(objs, "spec.objectives", "needs at least one objective"));
+        }
+        let several = objs.value.len() > 1;
+        for (i, o) in objs.value.iter().enumerate() {
+            let field = |f: &str| format!("spec.objectives[{i}].{f}");
+            let ov = &o.value;
+            if let Some(t) = &ov.time_slice_target {
+                return Err(ctx.err(
+                    t,
+                    &field("timeSliceTarget"),
+                    "time slices are not supported yet",
+                ));
+            }
+            if let Some(t) = &ov.time_slice_window {
+                return Err(ctx.err(
+                    t,
+                    &field("timeSliceWindow"),
+                    "time slices are not supported yet",
+                ));
+            }
+            if let Some(x) = ov.indicator.as_ref().or(ov.indicator_ref.as_ref()) {
+                return Err(ctx.err(
+                    x,
+                    &field("indicator"),
+                    "per-objective indicators (composite SLOs) are not supported",
+                ));
+            }
+            let _ = (&ov.op, &ov.value, &ov.composite_weight);
+            let objective = match (&ov.target, &ov.target_percent) {
+                (Some(_), Some(p)) => {
+                    return Err(ctx.err(
+                        p,
+                        &field("targetPercent"),
+                        "give either `target` or `targetPercent`, not both",
+                    ));
+                }
+                (Some(t), None) => {
+                    if !(0.0..1.0).contains(&t.value) {
+                        let hint = if (1.0..100.0).contains(&t.value) {
+                            format!(" (did you mean `targetPercent: {}`?)", t.value)
+                        } else {
+                            String::new()
+                        };
+                        return Err(ctx.err(
+                            t,
+                            &field("target"),
+                            format!("must be in [0, 1), got {}{hint}", t.value),
+                        ));
+                    }
+                    t.value
+                }
+                (None, Some(p)) => {
+                    if !(0.0..100.0).contains(&p.value) {
+                        return Err(ctx.err(
+                            p,
+                            &field("targetPercent"),
+                            format!("must be in [0, 100), got {}", p.value),
+                        ));
+                    }
+                    p.value / 100.0
+                }
+                (None, None) => {
+                    return Err(ctx.err(
+                        o,
+                        &field("target"),
+                        "missing `target` (e.g. 0.999) or `targetPercent` (e.g. 99.9)",
+                    ));
+                }
+            };
+            let slo_name = if several {
+                let suffix = ov
+                    .display_name
+                    .as_deref()
+                    .map(slug)
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| i.to_string());
+                format!("{}-{suffix}", name.value)
+            } else {
+                name.value.clone()
+            };
+            let description = sp
+                .description
+                .clone()
+                .or_else(|| md.value.display_name.clone())
+                .unwrap_or_default();
+            out.push(ParsedSlo {
+                spec: SloSpec {
+                    name: slo_name,
+                    service: service.value.clone(),
+                    objective,
+                    window,
+                    description,
+                },
+                queries: queries.clone(),
+                format: SpecFormat::OpenSlo,
+                line: d.referenced.line(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `Fast path` → `fast-path`.
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}

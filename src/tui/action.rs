@@ -1,0 +1,119 @@
+//! What a key (or a palette entry) asks the UI to do. Bindable actions are serde `snake_case`
+//! names so a config file can bind them; internal ones are `#[serde(skip)]` so nobody can.
+
+use serde::{Deserialize, Serialize};
+
+use super::app::Pane;
+use super::line_input::LineEdit;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Focus the next pane (Tab).
+    FocusNext,
+    /// Focus the previous pane (Shift-Tab).
+    FocusPrev,
+    /// Jump to a pane (`1`–`5`).
+    FocusPane(Pane),
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Open the selection (Enter); in an overlay, apply it.
+    Open,
+    /// Close the overlay, clear the filter, or step back to the clusters list (Esc).
+    Back,
+    Help,
+    Palette,
+    Filter,
+    Quit,
+    /// Replay: pause or resume the virtual clock.
+    Pause,
+    /// Replay: next speed step (1× … 600×).
+    SpeedUp,
+    SpeedDown,
+    /// Replay: jump five minutes back.
+    SeekBack,
+    SeekForward,
+
+    /// A keystroke for the text input of the open overlay.
+    #[serde(skip)]
+    Edit(LineEdit),
+    /// The terminal changed size; paging uses the height.
+    #[serde(skip)]
+    Resize {
+        width: u16,
+        height: u16,
+    },
+}
+
+impl Action {
+    /// The heading the help overlay lists the action under.
+    pub fn section(self) -> Section {
+        match self {
+            Action::FocusNext | Action::FocusPrev | Action::FocusPane(_) => Section::Panes,
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Open
+            | Action::Back => Section::Move,
+            Action::Help | Action::Palette | Action::Filter | Action::Quit => Section::General,
+            Action::Pause
+            | Action::SpeedUp
+            | Action::SpeedDown
+            | Action::SeekBack
+            | Action::SeekForward => Section::Replay,
+            Action::Edit(_) | Action::Resize { .. } => Section::Internal,
+        }
+    }
+}
+
+/// Help overlay headings, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Section {
+    General,
+    Panes,
+    Move,
+    Replay,
+    Internal,
+}
+
+impl Section {
+    pub const SHOWN: [Section; 4] = [
+        Section::General,
+        Section::Panes,
+        Section::Move,
+        Section::Replay,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::General => "General",
+            Section::Panes => "Panes",
+            Section::Move => "Move",
+            Section::Replay => "Replay",
+            Section::Internal => "Internal",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bindable_actions_use_snake_case_names() {
+        assert_eq!(
+            serde_json::to_string(&Action::SpeedUp).unwrap(),
+            "\"speed_up\""
+        );
+        let focus: Action = serde_json::from_str(r#"{"focus_pane":"approvals"}"#).unwrap();
+        assert_eq!(focus, Action::FocusPane(Pane::Approvals));
+        assert!(serde_json::from_str::<Action>("\"edit\"").is_err());
+    }
+}

@@ -1,0 +1,182 @@
+//! The UI state: which pane has focus, each pane's cursor, the open overlay, the active filter,
+//! a transient status message, and the replay status the runtime reports. Domain state is not
+//! here: it lives in the `Cockpit`, which the UI only reads.
+
+use serde::{Deserialize, Serialize};
+
+use super::keymap::Keymap;
+use super::line_input::LineInput;
+use super::panes::{
+    approvals::ApprovalsPane, clusters::ClustersPane, detail::DetailPane, journal::JournalPane,
+    knowledge::KnowledgePane,
+};
+use crate::time::Timestamp;
+
+/// The five panes, in Tab order; `1`–`5` jump to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pane {
+    Clusters,
+    Detail,
+    Knowledge,
+    Approvals,
+    Journal,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 5] = [
+        Pane::Clusters,
+        Pane::Detail,
+        Pane::Knowledge,
+        Pane::Approvals,
+        Pane::Journal,
+    ];
+
+    /// 1-based, as the jump keys and pane titles show it.
+    pub fn number(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0) + 1
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Clusters => "Clusters",
+            Pane::Detail => "Detail",
+            Pane::Knowledge => "Knowledge",
+            Pane::Approvals => "Approvals",
+            Pane::Journal => "Journal",
+        }
+    }
+
+    pub fn next(self) -> Pane {
+        Pane::ALL[self.number() % Pane::ALL.len()]
+    }
+
+    pub fn prev(self) -> Pane {
+        Pane::ALL[(self.number() + Pane::ALL.len() - 2) % Pane::ALL.len()]
+    }
+}
+
+/// What covers the panes, if anything. One at a time, so an enum rather than flags.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Overlay {
+    #[default]
+    None,
+    /// The key table, scrolled by `scroll` rows.
+    Help { scroll: usize },
+    /// Run an action by name: `input` narrows the list, `selected` indexes the narrowed list.
+    Palette { input: LineInput, selected: usize },
+    /// Edit the cluster filter; the list narrows live, Enter keeps it, Esc restores the old one.
+    Filter { input: LineInput },
+}
+
+/// Replay progress, set by the runtime (absent live).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReplayStatus {
+    /// Virtual seconds per wall second.
+    pub speed: f64,
+    pub paused: bool,
+    /// When the scenario's timeline ends.
+    pub ends_at: Timestamp,
+    /// The timeline has been played to its end.
+    pub finished: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// A one-line message in the status bar, gone with the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub level: Level,
+    pub text: String,
+}
+
+/// Everything the UI remembers between frames.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub keymap: Keymap,
+    pub focus: Pane,
+    pub overlay: Overlay,
+    /// The filter in force on the clusters list (empty: none).
+    pub filter: String,
+    pub clusters: ClustersPane,
+    pub detail: DetailPane,
+    pub knowledge: KnowledgePane,
+    pub approvals: ApprovalsPane,
+    pub journal: JournalPane,
+    pub status: Option<StatusMessage>,
+    /// `None` live; the runtime keeps it current in replay.
+    pub replay: Option<ReplayStatus>,
+    /// Terminal size as last reported, for paging.
+    pub size: (u16, u16),
+}
+
+impl Default for App {
+    fn default() -> Self {
+        App::new(Keymap::default())
+    }
+}
+
+impl App {
+    pub fn new(keymap: Keymap) -> Self {
+        App {
+            keymap,
+            focus: Pane::Clusters,
+            overlay: Overlay::None,
+            filter: String::new(),
+            clusters: ClustersPane::default(),
+            detail: DetailPane::default(),
+            knowledge: KnowledgePane::default(),
+            approvals: ApprovalsPane::default(),
+            journal: JournalPane::default(),
+            status: None,
+            replay: None,
+            size: (100, 30),
+        }
+    }
+
+    /// The filter the clusters list shows: the one being typed while the filter prompt is open,
+    /// so the list narrows as you type.
+    pub fn live_filter(&self) -> &str {
+        match &self.overlay {
+            Overlay::Filter { input } => input.text().trim(),
+            _ => self.filter.trim(),
+        }
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusMessage {
+            level: Level::Info,
+            text: text.into(),
+        });
+    }
+
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusMessage {
+            level: Level::Warn,
+            text: text.into(),
+        });
+    }
+
+    /// Rows a page-up/down moves: about a third of the screen, at least five.
+    pub fn page_rows(&self) -> usize {
+        usize::from(self.size.1 / 3).max(5)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panes_cycle_both_ways() {
+        assert_eq!(Pane::Journal.next(), Pane::Clusters);
+        assert_eq!(Pane::Clusters.prev(), Pane::Journal);
+        assert_eq!(Pane::Detail.prev(), Pane::Clusters);
+        assert_eq!(Pane::ALL.map(Pane::number), [1, 2, 3, 4, 5]);
+    }
+}

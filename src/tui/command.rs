@@ -1,0 +1,15 @@
+//! What `update` asks the runtime to do: the UI's only way to reach outside itself.
+
+use crate::time::SignedDuration;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Leave the cockpit (the runtime restores the terminal).
+    Quit,
+    /// Replay: pause or resume the virtual clock.
+    TogglePause,
+    /// Replay: virtual seconds per wall second.
+    SetSpeed(f64),
+    /// Replay: move the virtual clock by this much (negative: back).
+    Seek(SignedDuration),
+}

@@ -1,0 +1,50 @@
+//! Turns a terminal key event into an [`Action`]: an open prompt gets the keys first (its own
+//! bindings, then printable characters as text), otherwise the keymap decides.
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+use super::action::Action;
+use super::app::{App, Overlay};
+use super::keymap::Key;
+
+pub fn handle_key(app: &App, event: KeyEvent) -> Option<Action> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    let key = Key::from_event(&event);
+    match app.overlay {
+        Overlay::Palette { .. } | Overlay::Filter { .. } => app.keymap.prompt_action_for(key),
+        Overlay::None | Overlay::Help { .. } => app.keymap.action_for(key, app.focus),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::line_input::{LineEdit, LineInput};
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    fn press(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn the_filter_prompt_takes_printable_keys_before_the_keymap() {
+        let mut app = App::default();
+        assert_eq!(handle_key(&app, press('q')), Some(Action::Quit));
+        app.overlay = Overlay::Filter {
+            input: LineInput::default(),
+        };
+        assert_eq!(
+            handle_key(&app, press('q')),
+            Some(Action::Edit(LineEdit::Insert('q')))
+        );
+    }
+
+    #[test]
+    fn key_releases_are_ignored() {
+        let mut release = press('q');
+        release.kind = KeyEventKind::Release;
+        assert_eq!(handle_key(&App::default(), release), None);
+    }
+}

@@ -1,0 +1,483 @@
+//! The one table of key bindings. It drives input (`handle_key`), the `?` help overlay, the
+//! status-line hints and the command palette, so what the screen documents is what the keys do.
+//! Key names parse from text (`ctrl-c`, `shift-tab`, `G`) so a config file can rebind them later.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+use super::app::Pane;
+use super::line_input::LineEdit;
+
+/// A key as the keymap sees it: Shift is folded into the character (`G`, `?`), and Shift-Tab is
+/// `BackTab`, so a table row matches however the terminal reported the keystroke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+impl Key {
+    pub const fn new(code: KeyCode, modifiers: KeyModifiers) -> Self {
+        Key { code, modifiers }
+    }
+
+    /// Normalises a terminal key event (see the type's doc).
+    pub fn from_event(event: &KeyEvent) -> Self {
+        let mut modifiers =
+            event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let code = match event.code {
+            KeyCode::Char(c) => {
+                modifiers -= KeyModifiers::SHIFT;
+                if modifiers.contains(KeyModifiers::CONTROL) {
+                    KeyCode::Char(c.to_ascii_lowercase())
+                } else {
+                    KeyCode::Char(c)
+                }
+            }
+            KeyCode::BackTab => {
+                modifiers -= KeyModifiers::SHIFT;
+                KeyCode::BackTab
+            }
+            KeyCode::Tab if modifiers.contains(KeyModifiers::SHIFT) => {
+                modifiers -= KeyModifiers::SHIFT;
+                KeyCode::BackTab
+            }
+            other => other,
+        };
+        Key { code, modifiers }
+    }
+}
+
+impl FromStr for Key {
+    type Err = String;
+
+    /// `j`, `G`, `?`, `space`, `enter`, `esc`, `tab`, `shift-tab`, `up`, `pgdn`, `ctrl-c`, `f1`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let mut modifiers = KeyModifiers::NONE;
+        let mut rest = text;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            let (flag, len) = if lower.starts_with("ctrl-") {
+                (KeyModifiers::CONTROL, 5)
+            } else if lower.starts_with("alt-") {
+                (KeyModifiers::ALT, 4)
+            } else if lower.starts_with("shift-") && rest.len() > 6 {
+                (KeyModifiers::SHIFT, 6)
+            } else {
+                break;
+            };
+            modifiers |= flag;
+            rest = &rest[len..];
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyCode::Char(c),
+            _ => match rest.to_ascii_lowercase().as_str() {
+                "space" => KeyCode::Char(' '),
+                "enter" => KeyCode::Enter,
+                "esc" => KeyCode::Esc,
+                "tab" => KeyCode::Tab,
+                "backtab" => KeyCode::BackTab,
+                "backspace" => KeyCode::Backspace,
+                "delete" => KeyCode::Delete,
+                "up" => KeyCode::Up,
+                "down" => KeyCode::Down,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
+                "home" => KeyCode::Home,
+                "end" => KeyCode::End,
+                "pgup" => KeyCode::PageUp,
+                "pgdn" => KeyCode::PageDown,
+                f if f.starts_with('f') => f[1..]
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=12).contains(n))
+                    .map(KeyCode::F)
+                    .ok_or_else(|| format!("unknown key {text:?}"))?,
+                _ => return Err(format!("unknown key {text:?}")),
+            },
+        };
+        // Parse through the same normalisation as live keys, so "shift-tab" equals BackTab.
+        Ok(Key::from_event(&KeyEvent::new(code, modifiers)))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            f.write_str("Ctrl-")?;
+        }
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            f.write_str("Alt-")?;
+        }
+        if self.modifiers.contains(KeyModifiers::SHIFT) {
+            f.write_str("Shift-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) if self.modifiers.contains(KeyModifiers::CONTROL) => {
+                write!(f, "{}", c.to_ascii_uppercase())
+            }
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => f.write_str("Enter"),
+            KeyCode::Esc => f.write_str("Esc"),
+            KeyCode::Tab => f.write_str("Tab"),
+            KeyCode::BackTab => f.write_str("Shift-Tab"),
+            KeyCode::Backspace => f.write_str("Backspace"),
+            KeyCode::Delete => f.write_str("Del"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::Home => f.write_str("Home"),
+            KeyCode::End => f.write_str("End"),
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// Where a binding applies. A pane binding wins over a global one while that pane has focus;
+/// while a prompt (palette, filter) is open only prompt bindings apply and other printable
+/// keys are typed into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    Global,
+    Pane(Pane),
+    Prompt,
+}
+
+impl Context {
+    fn overlaps(self, other: Context) -> bool {
+        match (self, other) {
+            (Context::Prompt, c) | (c, Context::Prompt) => c == Context::Prompt,
+            (Context::Global, _) | (_, Context::Global) => true,
+            (a, b) => a == b,
+        }
+    }
+}
+
+/// One row of the table: the keys, what they do, and the words that document it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    pub keys: Vec<Key>,
+    pub action: Action,
+    pub description: String,
+    pub context: Context,
+}
+
+/// The default table: `(keys, action, description, context)`, as operators know them from k9s,
+/// lazygit and vim.
+const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
+    use Action as A;
+    use Context::{Global as G, Prompt as P};
+    use LineEdit as E;
+    &[
+        (&["?"], A::Help, "help: every key, from this table", G),
+        (
+            &[":"],
+            A::Palette,
+            "command palette: run any action by name",
+            G,
+        ),
+        (
+            &["/"],
+            A::Filter,
+            "filter clusters by alertname, service or label",
+            G,
+        ),
+        (&["q", "ctrl-c"], A::Quit, "quit", G),
+        (&["tab"], A::FocusNext, "focus the next pane", G),
+        (&["shift-tab"], A::FocusPrev, "focus the previous pane", G),
+        (&["1"], A::FocusPane(Pane::Clusters), "focus clusters", G),
+        (
+            &["2"],
+            A::FocusPane(Pane::Detail),
+            "focus cluster detail",
+            G,
+        ),
+        (
+            &["3"],
+            A::FocusPane(Pane::Knowledge),
+            "focus knowledge: runbooks, postmortems",
+            G,
+        ),
+        (
+            &["4"],
+            A::FocusPane(Pane::Approvals),
+            "focus the approvals queue",
+            G,
+        ),
+        (&["5"], A::FocusPane(Pane::Journal), "focus the journal", G),
+        (&["k", "up"], A::Up, "move up", G),
+        (&["j", "down"], A::Down, "move down", G),
+        (&["pgup", "ctrl-b"], A::PageUp, "page up", G),
+        (&["pgdn", "ctrl-f"], A::PageDown, "page down", G),
+        (&["g", "home"], A::Top, "go to the top", G),
+        (&["G", "end"], A::Bottom, "go to the bottom", G),
+        (
+            &["enter"],
+            A::Open,
+            "open the selection; apply in a prompt",
+            G,
+        ),
+        (
+            &["esc"],
+            A::Back,
+            "back: close, cancel, clear the filter",
+            G,
+        ),
+        (&["space"], A::Pause, "replay: pause or resume", G),
+        (&["+", "="], A::SpeedUp, "replay: faster (1× … 600×)", G),
+        (&["-"], A::SpeedDown, "replay: slower", G),
+        (&["["], A::SeekBack, "replay: back 5 minutes", G),
+        (&["]"], A::SeekForward, "replay: forward 5 minutes", G),
+        (
+            &["enter"],
+            A::Open,
+            "apply: run the action, keep the filter",
+            P,
+        ),
+        (&["esc"], A::Back, "cancel", P),
+        (&["up", "ctrl-p"], A::Up, "previous entry", P),
+        (&["down", "ctrl-n"], A::Down, "next entry", P),
+        (&["ctrl-c"], A::Quit, "quit", P),
+        (
+            &["backspace"],
+            A::Edit(E::DeleteBack),
+            "delete before the cursor",
+            P,
+        ),
+        (
+            &["delete"],
+            A::Edit(E::DeleteForward),
+            "delete under the cursor",
+            P,
+        ),
+        (&["left"], A::Edit(E::Left), "cursor left", P),
+        (&["right"], A::Edit(E::Right), "cursor right", P),
+        (&["home", "ctrl-a"], A::Edit(E::Home), "cursor to start", P),
+        (&["end", "ctrl-e"], A::Edit(E::End), "cursor to end", P),
+        (&["ctrl-u"], A::Edit(E::ClearToStart), "delete to start", P),
+        (
+            &["ctrl-w"],
+            A::Edit(E::DeleteWord),
+            "delete the word before the cursor",
+            P,
+        ),
+    ]
+};
+
+/// The bindings in force, in table order (the order help and the palette show).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let bindings = DEFAULTS
+            .iter()
+            .map(|(keys, action, description, context)| Binding {
+                keys: keys
+                    .iter()
+                    .map(|k| k.parse().unwrap_or_else(|e| panic!("default keymap: {e}")))
+                    .collect(),
+                action: *action,
+                description: (*description).to_owned(),
+                context: *context,
+            })
+            .collect();
+        Keymap { bindings }
+    }
+}
+
+impl Keymap {
+    pub fn new(bindings: Vec<Binding>) -> Self {
+        Keymap { bindings }
+    }
+
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// The action a key means while `focus` has focus: a binding for that pane first, then a
+    /// global one.
+    pub fn action_for(&self, key: Key, focus: Pane) -> Option<Action> {
+        self.find(key, Context::Pane(focus))
+            .or_else(|| self.find(key, Context::Global))
+    }
+
+    /// The action a key means in a prompt: a prompt binding, else a printable character is
+    /// typed.
+    pub fn prompt_action_for(&self, key: Key) -> Option<Action> {
+        self.find(key, Context::Prompt).or(match key.code {
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                Some(Action::Edit(LineEdit::Insert(c)))
+            }
+            _ => None,
+        })
+    }
+
+    fn find(&self, key: Key, context: Context) -> Option<Action> {
+        self.bindings
+            .iter()
+            .find(|b| b.context == context && b.keys.contains(&key))
+            .map(|b| b.action)
+    }
+
+    /// The first binding for an action (for hints such as `? help`).
+    pub fn binding_for(&self, action: Action) -> Option<&Binding> {
+        self.bindings.iter().find(|b| b.action == action)
+    }
+
+    /// Keys bound more than once where the contexts overlap: each such key with the actions
+    /// competing for it. Empty for a sound keymap.
+    pub fn find_duplicates(&self) -> Vec<(Key, Vec<Action>)> {
+        let mut seen: Vec<(Key, Context, Action)> = Vec::new();
+        let mut duplicates: Vec<(Key, Vec<Action>)> = Vec::new();
+        for binding in &self.bindings {
+            for &key in &binding.keys {
+                for &(k, context, action) in &seen {
+                    if k == key && context.overlaps(binding.context) {
+                        match duplicates.iter_mut().find(|(d, _)| *d == key) {
+                            Some((_, actions)) => actions.push(binding.action),
+                            None => duplicates.push((key, vec![action, binding.action])),
+                        }
+                    }
+                }
+                seen.push((key, binding.context, binding.action));
+            }
+        }
+        duplicates
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_keymap_has_no_duplicate_bindings() {
+        assert_eq!(Keymap::default().find_duplicates(), vec![]);
+    }
+
+    #[test]
+    fn duplicates_are_found_across_global_and_pane_contexts() {
+        let mut keymap = Keymap::default();
+        keymap.bindings.push(Binding {
+            keys: vec!["j".parse().unwrap()],
+            action: Action::Quit,
+            description: "oops".into(),
+            context: Context::Pane(Pane::Journal),
+        });
+        let dups = keymap.find_duplicates();
+        assert_eq!(dups.len(), 1);
+        assert_eq!(dups[0].1, vec![Action::Down, Action::Quit]);
+    }
+
+    #[test]
+    fn every_bindable_action_has_a_key() {
+        let keymap = Keymap::default();
+        let mut actions = vec![
+            Action::FocusNext,
+            Action::FocusPrev,
+            Action::Up,
+            Action::Down,
+            Action::PageUp,
+            Action::PageDown,
+            Action::Top,
+            Action::Bottom,
+            Action::Open,
+            Action::Back,
+            Action::Help,
+            Action::Palette,
+            Action::Filter,
+            Action::Quit,
+            Action::Pause,
+            Action::SpeedUp,
+            Action::SpeedDown,
+            Action::SeekBack,
+            Action::SeekForward,
+        ];
+        actions.extend(Pane::ALL.map(Action::FocusPane));
+        for action in actions {
+            assert!(
+                keymap.binding_for(action).is_some(),
+                "{action:?} has no key"
+            );
+        }
+    }
+
+    #[test]
+    fn terminal_variants_of_a_key_match_the_same_row() {
+        let keymap = Keymap::default();
+        let ev = |code, mods| Key::from_event(&KeyEvent::new(code, mods));
+        let shift = KeyModifiers::SHIFT;
+        let focus = Pane::Clusters;
+        assert_eq!(
+            keymap.action_for(ev(KeyCode::Char('G'), shift), focus),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            keymap.action_for(ev(KeyCode::Char('?'), shift), focus),
+            Some(Action::Help)
+        );
+        assert_eq!(
+            keymap.action_for(ev(KeyCode::BackTab, shift), focus),
+            Some(Action::FocusPrev)
+        );
+        assert_eq!(
+            keymap.action_for(ev(KeyCode::Tab, shift), focus),
+            Some(Action::FocusPrev)
+        );
+        assert_eq!(
+            keymap.action_for(ev(KeyCode::Char('c'), KeyModifiers::CONTROL), focus),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            keymap.action_for(ev(KeyCode::Char('x'), KeyModifiers::NONE), focus),
+            None
+        );
+    }
+
+    #[test]
+    fn prompts_type_printable_keys_and_keep_their_own_bindings() {
+        let keymap = Keymap::default();
+        let key = |s: &str| s.parse::<Key>().unwrap();
+        assert_eq!(
+            keymap.prompt_action_for(key("q")),
+            Some(Action::Edit(LineEdit::Insert('q')))
+        );
+        assert_eq!(
+            keymap.prompt_action_for(key("G")),
+            Some(Action::Edit(LineEdit::Insert('G')))
+        );
+        assert_eq!(keymap.prompt_action_for(key("esc")), Some(Action::Back));
+        assert_eq!(keymap.prompt_action_for(key("ctrl-c")), Some(Action::Quit));
+        assert_eq!(keymap.prompt_action_for(key("ctrl-x")), None);
+        assert_eq!(keymap.prompt_action_for(key("tab")), None);
+    }
+
+    #[test]
+    fn keys_print_the_way_help_shows_them() {
+        let shown: Vec<String> = ["ctrl-c", "shift-tab", "space", "G", "up", "pgdn", "f1"]
+            .iter()
+            .map(|k| k.parse::<Key>().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            shown,
+            ["Ctrl-C", "Shift-Tab", "Space", "G", "↑", "PgDn", "F1"]
+        );
+        assert!("hyper-x".parse::<Key>().is_err());
+    }
+}

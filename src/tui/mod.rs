@@ -1,0 +1,26 @@
+//! The terminal UI, in The Elm Architecture: a key is looked up in the [`keymap`] to get an
+//! [`Action`]; [`update`] changes the [`App`] state and returns [`Command`]s for the runtime;
+//! [`render`] draws a frame as a pure function of the `App` and the cockpit view.
+//!
+//! Nothing here blocks, spawns, reads the clock or touches files: crossterm is used only for its
+//! key types, and the runtime owns the terminal.
+
+pub mod action;
+pub mod app;
+pub mod command;
+pub mod input;
+pub mod keymap;
+pub mod line_input;
+pub mod overlays;
+pub mod panes;
+pub mod render;
+pub mod theme;
+pub mod update;
+
+pub use action::Action;
+pub use app::{App, Overlay, Pane, ReplayStatus, StatusMessage};
+pub use command::Command;
+pub use input::handle_key;
+pub use keymap::{Binding, Context, Key, Keymap};
+pub use render::render;
+pub use update::update;

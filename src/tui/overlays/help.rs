@@ -1,0 +1,150 @@
+//! The `?` overlay: every binding of the keymap, grouped, so the screen documents exactly the
+//! keys in force. It scrolls with the movement keys and closes with `?` or Esc.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::tui::action::{Action, Section};
+use crate::tui::app::{App, Overlay, Pane};
+use crate::tui::command::Command;
+use crate::tui::keymap::{Binding, Context, Keymap};
+use crate::tui::panes::Move;
+use crate::tui::theme;
+
+/// Width of the key column.
+const KEY_COLUMN: usize = 16;
+
+/// Handles an action while help is open. `None` lets the action through to the cockpit
+/// (quit and the replay controls keep working behind the help).
+pub fn update(app: &mut App, action: Action) -> Option<Vec<Command>> {
+    let visible = usize::from(area(screen(app)).height.saturating_sub(2));
+    let max_scroll = lines(&app.keymap).len().saturating_sub(visible);
+    let Overlay::Help { scroll } = &mut app.overlay else {
+        return None;
+    };
+    match action {
+        Action::Help | Action::Back => app.overlay = Overlay::None,
+        Action::Quit
+        | Action::Pause
+        | Action::SpeedUp
+        | Action::SpeedDown
+        | Action::SeekBack
+        | Action::SeekForward => return None,
+        _ => {
+            if let Some(movement) = Move::from_action(action) {
+                // Moving by lines of text: the last reachable top row shows the last line.
+                *scroll = movement.apply(*scroll, max_scroll + 1, visible.max(1));
+            }
+        }
+    }
+    Some(Vec::new())
+}
+
+pub fn render(app: &App, scroll: usize, frame: &mut Frame) {
+    let area = area(frame.area());
+    let all = lines(&app.keymap);
+    let visible = usize::from(area.height.saturating_sub(2));
+    let scroll = scroll.min(all.len().saturating_sub(visible));
+    let more = if scroll + visible < all.len() {
+        " ↓ more (j/k, PgDn) "
+    } else {
+        ""
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::overlay_border())
+        .title(Line::from(" Help — keys in force (? or Esc closes) ").style(theme::title()))
+        .title_bottom(Line::from(more).style(theme::dim()));
+    let text: Vec<Line> = all.into_iter().skip(scroll).take(visible).collect();
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(text).block(block), area);
+}
+
+fn screen(app: &App) -> Rect {
+    Rect::new(0, 0, app.size.0, app.size.1)
+}
+
+/// Where the help box goes on a screen.
+fn area(screen: Rect) -> Rect {
+    super::centered(screen, 76, screen.height.saturating_sub(4).max(8))
+}
+
+/// The help text, generated from the keymap: global bindings by section, then per-pane
+/// bindings, then the prompt keys.
+pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let mut group = |heading: String, rows: Vec<&Binding>| {
+        if rows.is_empty() {
+            return;
+        }
+        if !out.is_empty() {
+            out.push(Line::default());
+        }
+        out.push(Line::from(Span::styled(heading, theme::title())));
+        for b in rows {
+            out.push(row(b));
+        }
+    };
+    for section in Section::SHOWN {
+        let rows = keymap
+            .bindings()
+            .iter()
+            .filter(|b| b.context == Context::Global && b.action.section() == section)
+            .collect();
+        group(section.title().to_string(), rows);
+    }
+    for pane in Pane::ALL {
+        let rows = keymap
+            .bindings()
+            .iter()
+            .filter(|b| b.context == Context::Pane(pane))
+            .collect();
+        group(format!("In {} {}", pane.number(), pane.title()), rows);
+    }
+    let prompt = keymap
+        .bindings()
+        .iter()
+        .filter(|b| b.context == Context::Prompt)
+        .collect();
+    group("In a prompt (: palette, / filter)".to_string(), prompt);
+    out
+}
+
+fn row(binding: &Binding) -> Line<'static> {
+    let keys = binding
+        .keys
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let pad = KEY_COLUMN
+        .saturating_sub(Line::from(keys.as_str()).width())
+        .max(1);
+    Line::from(vec![
+        Span::raw("  "),
+        Span::styled(keys, theme::key()),
+        Span::raw(" ".repeat(pad)),
+        Span::raw(binding.description.clone()),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_lists_every_binding_once() {
+        let keymap = Keymap::default();
+        let text: Vec<String> = lines(&keymap).iter().map(ToString::to_string).collect();
+        for b in keymap.bindings() {
+            let hits = text.iter().filter(|l| l.ends_with(&b.description)).count();
+            assert!(hits >= 1, "{:?} missing from help", b.description);
+        }
+        assert!(
+            text.iter()
+                .any(|l| l.contains("Ctrl-C") && l.ends_with("quit"))
+        );
+    }
+}

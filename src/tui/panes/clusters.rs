@@ -1,0 +1,187 @@
+//! The clusters list: alerts grouped into probable incidents, in the correlator's order (firing
+//! first, then severity, then recent activity). Selection follows a cluster by id, so it stays
+//! put while clusters grow, merge and reorder; `/` narrows the list by alertname, service or
+//! label.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::alerts::{Cluster, ClusterId, Severity};
+use crate::cockpit::Cockpit;
+use crate::tui::app::{App, Pane};
+use crate::tui::panes::{Move, inner_height, pane_block, truncate, visible_rows};
+use crate::tui::theme;
+
+/// Rows one cluster takes: what and how bad, then names, origin and noise.
+const ROWS_PER_ITEM: usize = 2;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClustersPane {
+    /// The cluster the cursor is on; `None` (or a cluster that is gone) means the first shown.
+    pub selected: Option<ClusterId>,
+}
+
+/// Does a cluster match the filter? Case-insensitive substring of its id, an alertname, a
+/// service, or any member's `label=value`.
+pub fn matches_filter(view: &Cockpit, cluster: &Cluster, filter: &str) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    let needle = filter.to_lowercase();
+    let hit = |s: &str| s.to_lowercase().contains(&needle);
+    hit(&cluster.id.to_string())
+        || cluster.alertnames.iter().any(|n| hit(n))
+        || cluster.services.iter().any(|s| hit(s))
+        || cluster.members.iter().any(|fp| {
+            view.alert(*fp)
+                .is_some_and(|t| t.alert.labels.iter().any(|(k, v)| hit(&format!("{k}={v}"))))
+        })
+}
+
+/// The clusters the list shows, in order.
+pub fn shown<'a>(app: &App, view: &'a Cockpit) -> Vec<&'a Cluster> {
+    let filter = app.live_filter();
+    view.clusters()
+        .iter()
+        .filter(|c| matches_filter(view, c, filter))
+        .collect()
+}
+
+fn selected_index(app: &App, list: &[&Cluster]) -> usize {
+    app.clusters
+        .selected
+        .and_then(|id| list.iter().position(|c| c.id == id))
+        .unwrap_or(0)
+}
+
+/// The cluster the other panes describe: the selected one if the list shows it, else the first.
+pub fn focused<'a>(app: &App, view: &'a Cockpit) -> Option<&'a Cluster> {
+    let list = shown(app, view);
+    list.get(selected_index(app, &list)).copied()
+}
+
+pub fn move_selection(app: &mut App, view: &Cockpit, movement: Move) {
+    let list = shown(app, view);
+    let index = movement.apply(selected_index(app, &list), list.len(), app.page_rows() / 2);
+    let next = list.get(index).map(|c| c.id);
+    if next != focused(app, view).map(|c| c.id) {
+        // A different incident: its detail and knowledge start from the top.
+        app.detail.cursor = 0;
+        app.knowledge.cursor = 0;
+    }
+    app.clusters.selected = next;
+}
+
+pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
+    let list = shown(app, view);
+    let total = view.clusters().len();
+    let filter = app.live_filter();
+    let extra = if filter.is_empty() {
+        Span::styled(
+            format!("{total} · {} alerts ", view.alert_count()),
+            theme::dim(),
+        )
+    } else {
+        Span::styled(
+            format!("{} of {total} · FILTER /{filter} ", list.len()),
+            theme::warn(),
+        )
+    };
+    let block = pane_block(app, Pane::Clusters, extra);
+    let width = usize::from(block.inner(area).width);
+    let mut lines = Vec::new();
+    if list.is_empty() {
+        let text = if total == 0 {
+            "no alerts yet".to_string()
+        } else {
+            format!("no cluster matches /{filter} (Esc clears)")
+        };
+        lines.push(Line::from(Span::styled(text, theme::dim())));
+    }
+    let index = selected_index(app, &list);
+    let items = (inner_height(area) / ROWS_PER_ITEM).max(1);
+    for i in visible_rows(list.len(), index, items) {
+        let c = list[i];
+        let selected = i == index;
+        let marker = match (selected, app.focus == Pane::Clusters) {
+            (true, true) => "› ",
+            (true, false) => "• ",
+            _ => "  ",
+        };
+        let (sev, sev_style) = severity(c.severity);
+        let state = if c.firing > 0 {
+            Span::styled(format!("{}/{} firing ", c.firing, c.size()), theme::bad())
+        } else {
+            Span::styled(format!("resolved ({}) ", c.size()), theme::dim())
+        };
+        let mut head = vec![
+            Span::raw(marker),
+            Span::styled(format!("{:<4} ", c.id.to_string()), theme::bold()),
+            Span::styled(format!("{sev:<4} "), sev_style),
+            state,
+        ];
+        let used: usize = head.iter().map(Span::width).sum();
+        let services = c.services.iter().cloned().collect::<Vec<_>>().join(", ");
+        head.push(Span::raw(truncate(&services, width.saturating_sub(used))));
+
+        let mut sub = vec![Span::raw("     ")];
+        if view.is_novel(c.id) {
+            sub.push(Span::styled("NOVEL ", theme::warn()));
+        }
+        if !c.noise.is_empty() {
+            let noise = c.noise.iter().map(ToString::to_string).collect::<Vec<_>>();
+            sub.push(Span::styled(
+                format!("NOISE {} ", noise.join(", ")),
+                theme::dim(),
+            ));
+        }
+        if let Some(o) = &c.origin {
+            sub.push(Span::styled(format!("origin {} ", o.service), theme::key()));
+        }
+        let used: usize = sub.iter().map(Span::width).sum();
+        sub.push(Span::styled(
+            truncate(&names(c), width.saturating_sub(used)),
+            theme::dim(),
+        ));
+        let mut head = Line::from(head);
+        let mut sub = Line::from(sub);
+        if selected && app.focus == Pane::Clusters {
+            head = head.style(theme::selected());
+            sub = sub.style(theme::selected());
+        }
+        lines.push(head);
+        lines.push(sub);
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// `CRIT`, `WARN`, `INFO` or `----`, with its colour.
+pub fn severity(s: Severity) -> (&'static str, Style) {
+    match s {
+        Severity::Critical => ("CRIT", theme::bad()),
+        Severity::Warning => ("WARN", theme::warn()),
+        Severity::Info => ("INFO", theme::text()),
+        Severity::None => ("----", theme::dim()),
+    }
+}
+
+fn names(c: &Cluster) -> String {
+    const SHOWN: usize = 3;
+    let mut names: Vec<&str> = c
+        .alertnames
+        .iter()
+        .map(String::as_str)
+        .take(SHOWN)
+        .collect();
+    let more = c.alertnames.len().saturating_sub(SHOWN);
+    let more = if more > 0 {
+        format!(" +{more}")
+    } else {
+        String::new()
+    };
+    names.dedup();
+    format!("{}{more}", names.join(", "))
+}

@@ -1,0 +1,159 @@
+//! The focused cluster in detail: severity, size and age, where it probably started and why
+//! its alerts belong together, then its member alerts with state and labels. Only the member
+//! rows on screen are built, so a cluster of thousands costs what fits in the pane.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::alerts::{AlertState, Cluster, TrackedAlert};
+use crate::cockpit::Cockpit;
+use crate::time::{clock_hms, format_duration};
+use crate::tui::app::{App, Pane};
+use crate::tui::panes::{clusters, inner_height, pane_block, truncate, visible_rows};
+use crate::tui::theme;
+
+/// Labels not repeated on member rows (shown elsewhere on the row or in the header).
+const HIDDEN_LABELS: [&str; 2] = ["alertname", "severity"];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DetailPane {
+    /// Index into the focused cluster's members.
+    pub cursor: usize,
+}
+
+pub fn len(app: &App, view: &Cockpit) -> usize {
+    clusters::focused(app, view).map_or(0, Cluster::size)
+}
+
+pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
+    let Some(cluster) = clusters::focused(app, view) else {
+        let block = pane_block(app, Pane::Detail, "");
+        let text = Line::from(Span::styled("no cluster selected", theme::dim()));
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let extra = Span::styled(format!("{} ", cluster.id), theme::bold());
+    let block = pane_block(app, Pane::Detail, extra);
+    let width = usize::from(block.inner(area).width);
+    let rows = inner_height(area);
+
+    let mut lines = summary(view, cluster, width);
+    // Members get at least half the pane.
+    lines.truncate(rows / 2);
+    let member_rows = rows.saturating_sub(lines.len());
+    let cursor = app.detail.cursor.min(cluster.size().saturating_sub(1));
+    for i in visible_rows(cluster.size(), cursor, member_rows) {
+        let selected = app.focus == Pane::Detail && i == cursor;
+        let line = match view.alert(cluster.members[i]) {
+            Some(t) => member(t, selected, width),
+            None => Line::from(Span::styled("  (alert gone)", theme::dim())),
+        };
+        lines.push(if selected {
+            line.style(theme::selected())
+        } else {
+            line
+        });
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The cluster's header lines, most important first (the caller keeps what fits).
+fn summary(view: &Cockpit, c: &Cluster, width: usize) -> Vec<Line<'static>> {
+    let (sev, sev_style) = clusters::severity(c.severity);
+    let age = format_duration(view.now().duration_since(c.started));
+    let mut first = vec![
+        Span::styled(format!("{sev} "), sev_style),
+        Span::styled(format!("{} firing", c.firing), theme::bad()),
+        Span::raw(format!(" / {} alerts", c.size())),
+    ];
+    if c.suppressed > 0 {
+        first.push(Span::styled(
+            format!(", {} silenced", c.suppressed),
+            theme::dim(),
+        ));
+    }
+    first.push(Span::styled(
+        format!(
+            " · since {} ({age} ago) · changed {}",
+            clock_hms(c.started),
+            clock_hms(c.last_change)
+        ),
+        theme::dim(),
+    ));
+    let mut lines = vec![Line::from(first)];
+    if let Some(o) = &c.origin {
+        lines.push(Line::from(vec![
+            Span::styled("origin ", theme::key()),
+            Span::styled(format!("{} ", o.service), theme::bold()),
+            Span::styled(
+                truncate(&o.why, width.saturating_sub(o.service.len() + 8)),
+                theme::dim(),
+            ),
+        ]));
+    }
+    if !c.reasons.is_empty() {
+        lines.push(labelled("together ", &c.reasons.join("; "), width));
+    }
+    let names = c.alertnames.iter().cloned().collect::<Vec<_>>().join(", ");
+    lines.push(labelled("alerts   ", &names, width));
+    if !c.noise.is_empty() {
+        let noise = c.noise.iter().map(ToString::to_string).collect::<Vec<_>>();
+        lines.push(labelled("NOISE    ", &noise.join(", "), width));
+    }
+    if !c.common_labels.is_empty() {
+        let common = c
+            .common_labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        lines.push(labelled("common   ", &common, width));
+    }
+    lines
+}
+
+fn labelled(label: &'static str, text: &str, width: usize) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(label, theme::key()),
+        Span::raw(truncate(text, width.saturating_sub(label.len()))),
+    ])
+}
+
+/// `› FIRING  crit  CheckoutLatencyHigh  pod=checkout-7d9 service=checkout`
+fn member(t: &TrackedAlert, selected: bool, width: usize) -> Line<'static> {
+    let (state, style) = match t.alert.state {
+        AlertState::Firing => ("FIRING", theme::bad()),
+        AlertState::Resolved => ("ok", theme::good()),
+        AlertState::Suppressed => ("silenced", theme::dim()),
+    };
+    let (sev, sev_style) = clusters::severity(t.alert.severity());
+    let mut spans = vec![
+        Span::raw(if selected { "› " } else { "  " }),
+        Span::styled(format!("{state:<8} "), style),
+        Span::styled(format!("{sev} "), sev_style),
+        Span::styled(format!("{} ", t.alert.name()), theme::bold()),
+    ];
+    if !t.noise.is_empty() {
+        let noise = t.noise.iter().map(ToString::to_string).collect::<Vec<_>>();
+        spans.push(Span::styled(
+            format!("[{}] ", noise.join(", ")),
+            theme::dim(),
+        ));
+    }
+    let labels = t
+        .alert
+        .labels
+        .iter()
+        .filter(|(k, _)| !HIDDEN_LABELS.contains(&k.as_str()))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let used: usize = spans.iter().map(Span::width).sum();
+    spans.push(Span::styled(
+        truncate(&labels, width.saturating_sub(used)),
+        theme::dim(),
+    ));
+    Line::from(spans)
+}

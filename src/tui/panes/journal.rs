@@ -1,0 +1,88 @@
+//! The journal tail: the newest audit records (mode changes, approvals, executions, notes) with
+//! time, sequence number, actor and role. It follows the newest record until you scroll up.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::cockpit::Cockpit;
+use crate::journal::{JournalRecord, RecordKind};
+use crate::time::clock_hms;
+use crate::tui::app::{App, Pane};
+use crate::tui::panes::{Move, inner_height, pane_block, truncate, visible_rows};
+use crate::tui::theme;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JournalPane {
+    /// The record the cursor is on, by sequence number; `None` follows the newest.
+    pub selected: Option<u64>,
+}
+
+fn index_of(app: &App, records: &[&JournalRecord]) -> usize {
+    let last = records.len().saturating_sub(1);
+    app.journal
+        .selected
+        .and_then(|seq| records.iter().position(|r| r.seq == seq))
+        .unwrap_or(last)
+}
+
+pub fn scroll(app: &mut App, view: &Cockpit, movement: Move) {
+    let records: Vec<&JournalRecord> = view.journal_tail().collect();
+    let index = movement.apply(index_of(app, &records), records.len(), app.page_rows());
+    app.journal.selected = if index + 1 >= records.len() {
+        None
+    } else {
+        records.get(index).map(|r| r.seq)
+    };
+}
+
+pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
+    let records: Vec<&JournalRecord> = view.journal_tail().collect();
+    let following = app.journal.selected.is_none();
+    let extra = Span::styled(
+        format!(
+            "{} records{} ",
+            view.journal_len(),
+            if following {
+                ", following"
+            } else {
+                ", scrolled (G: newest)"
+            }
+        ),
+        theme::dim(),
+    );
+    let block = pane_block(app, Pane::Journal, extra);
+    let width = usize::from(block.inner(area).width);
+    let index = index_of(app, &records);
+    let mut lines = Vec::new();
+    if records.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "empty: decisions and mode changes are recorded here",
+            theme::dim(),
+        )));
+    }
+    for i in visible_rows(records.len(), index, inner_height(area)) {
+        let r = records[i];
+        let kind_style = match r.kind {
+            RecordKind::ModeChange | RecordKind::Rejection => theme::warn(),
+            RecordKind::Execution | RecordKind::Approval => theme::good(),
+            _ => theme::text(),
+        };
+        let head = vec![
+            Span::styled(format!("{} ", clock_hms(r.ts)), theme::dim()),
+            Span::styled(format!("#{:<4} ", r.seq), theme::dim()),
+            Span::styled(format!("{:<10} ", r.kind.label()), kind_style),
+            Span::raw(format!("{}/{} ", r.actor, r.role)),
+        ];
+        let used: usize = head.iter().map(Span::width).sum();
+        let mut line = Line::from(head);
+        line.spans
+            .push(Span::raw(truncate(&r.summary, width.saturating_sub(used))));
+        if app.focus == Pane::Journal && !following && i == index {
+            line = line.style(theme::selected());
+        }
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

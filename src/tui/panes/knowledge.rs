@@ -1,0 +1,132 @@
+//! Knowledge for the focused cluster: runbooks and past incidents, best first, each with its
+//! score and why it matched. A cluster nothing matches well is flagged NOVEL (human judgment):
+//! the long tail is for people, and the pane says so instead of showing a weak guess as advice.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::cockpit::Cockpit;
+use crate::knowledge::{DocRef, KnowledgeMatch};
+use crate::tui::app::{App, Pane};
+use crate::tui::panes::{clusters, inner_height, pane_block, truncate, visible_rows};
+use crate::tui::theme;
+
+/// Rows one match takes: its head line and why it matched.
+const ROWS_PER_ITEM: usize = 2;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnowledgePane {
+    /// Index into the focused cluster's matches.
+    pub cursor: usize,
+}
+
+fn matches<'a>(app: &App, view: &'a Cockpit) -> &'a [KnowledgeMatch] {
+    clusters::focused(app, view).map_or(&[], |c| view.matches(c.id))
+}
+
+pub fn len(app: &App, view: &Cockpit) -> usize {
+    matches(app, view).len()
+}
+
+pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
+    let cluster = clusters::focused(app, view);
+    let found = matches(app, view);
+    let novel = cluster.is_some_and(|c| view.is_novel(c.id));
+    let extra = match cluster {
+        Some(c) => Span::styled(
+            format!("for {} · {} matches ", c.id, found.len()),
+            theme::dim(),
+        ),
+        None => Span::raw(""),
+    };
+    let block = pane_block(app, Pane::Knowledge, extra);
+    let width = usize::from(block.inner(area).width);
+    let mut lines = Vec::new();
+    let mut rows = inner_height(area);
+    if cluster.is_none() {
+        lines.push(Line::from(Span::styled(
+            "no cluster selected",
+            theme::dim(),
+        )));
+    } else if novel {
+        lines.push(Line::from(vec![
+            Span::styled(" NOVEL ", theme::firing()),
+            Span::styled(
+                truncate(
+                    " human judgment: nothing known matches well; only diagnostics are offered",
+                    width.saturating_sub(7),
+                ),
+                theme::warn(),
+            ),
+        ]));
+        rows = rows.saturating_sub(1);
+    }
+    let cursor = app.knowledge.cursor.min(found.len().saturating_sub(1));
+    for i in visible_rows(found.len(), cursor, (rows / ROWS_PER_ITEM).max(1)) {
+        let m = &found[i];
+        let selected = app.focus == Pane::Knowledge && i == cursor;
+        let (kind, title, detail) = describe(view, m);
+        let quality = if m.good {
+            Span::styled("good ", theme::good())
+        } else {
+            Span::styled("weak ", theme::dim())
+        };
+        let mut head = vec![
+            Span::raw(if selected { "› " } else { "  " }),
+            Span::styled(format!("{kind:<10} "), theme::key()),
+            Span::styled(format!("{:>4.2} ", m.score), theme::bold()),
+            quality,
+        ];
+        let used: usize = head.iter().map(Span::width).sum();
+        head.push(Span::raw(truncate(&title, width.saturating_sub(used))));
+        let why = format!("    {}{detail}", m.why.join("; "));
+        let mut head = Line::from(head);
+        let mut why = Line::from(Span::styled(truncate(&why, width), theme::dim()));
+        if selected {
+            head = head.style(theme::selected());
+            why = why.style(theme::selected());
+        }
+        lines.push(head);
+        lines.push(why);
+    }
+    if cluster.is_some() && found.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no runbook or postmortem mentions these alerts",
+            theme::dim(),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Kind label, title, and what a responder wants to know next (steps offered; what was tried).
+fn describe(view: &Cockpit, m: &KnowledgeMatch) -> (&'static str, String, String) {
+    let kb = view.knowledge();
+    match m.doc {
+        DocRef::Runbook(i) => match kb.runbooks.get(i) {
+            Some(r) => (
+                "RUNBOOK",
+                format!("{} ({})", r.title, r.id),
+                if r.steps.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {} steps", r.steps.len())
+                },
+            ),
+            None => ("RUNBOOK", format!("#{i} (gone)"), String::new()),
+        },
+        DocRef::Postmortem(i) => match kb.postmortems.get(i) {
+            Some(p) => {
+                let date = p.date.map(|d| format!("{d} ")).unwrap_or_default();
+                let tried = p
+                    .tried
+                    .first()
+                    .map(|t| format!(" · tried: {t}"))
+                    .unwrap_or_default();
+                ("POSTMORTEM", format!("{date}{}", p.title), tried)
+            }
+            None => ("POSTMORTEM", format!("#{i} (gone)"), String::new()),
+        },
+    }
+}

@@ -1,0 +1,135 @@
+//! End to end in a real terminal: tmux runs the real binary at 100×30, we wait for the header,
+//! open help, quit, and check that the terminal came back in cooked mode on the main screen.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(args: &[&str]) -> std::process::Output {
+    Command::new("tmux").args(args).output().expect("tmux runs")
+}
+
+fn have_tmux() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+struct Session {
+    name: String,
+    socket: String,
+}
+
+impl Session {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["-L", self.socket.as_str()];
+        all.extend_from_slice(args);
+        tmux(&all)
+    }
+    fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", &self.name]).stdout)
+            .into_owned()
+    }
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.name.as_str()];
+        args.extend_from_slice(keys);
+        self.cmd(&args);
+    }
+    fn wait_for(&self, what: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.capture();
+            if screen.contains(what) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.cmd(&["kill-server"]);
+    }
+}
+
+#[test]
+fn demo_starts_shows_help_quits_and_restores_the_terminal() {
+    if !have_tmux() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is required under CI (.ci/run installs it)"
+        );
+        eprintln!(
+            "SKIPPED: install tmux (apt-get install tmux) to run the end-to-end terminal test"
+        );
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_flightdeck");
+    let home = tempfile::tempdir().unwrap();
+    let s = Session {
+        name: "fd".into(),
+        socket: format!("flightdeck-e2e-{}", std::process::id()),
+    };
+    // After flightdeck exits, print its status and the terminal modes, then idle.
+    let script = format!(
+        "FLIGHTDECK_HOME={} {bin}; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$'; sleep 60",
+        home.path().display()
+    );
+    let out = s.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        &s.name,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        out.status.success(),
+        "tmux new-session failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The header: the mode badge and the replay clock.
+    let screen = s.wait_for("ADAPTIVE", Duration::from_secs(20));
+    assert!(
+        screen.contains("checkout-availability"),
+        "header shows the SLOs:\n{screen}"
+    );
+
+    s.keys(&["?"]);
+    let help = s.wait_for("Help", Duration::from_secs(5));
+    assert!(help.contains("quit"), "help lists the quit key:\n{help}");
+    s.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+
+    s.keys(&["q"]);
+    let after = s.wait_for("exit=", Duration::from_secs(10));
+    assert!(
+        after.contains("exit=0"),
+        "flightdeck exited cleanly:\n{after}"
+    );
+    // Give stty a moment to print.
+    let after = s.wait_for("echo", Duration::from_secs(5));
+    let modes: Vec<&str> = after.lines().map(str::trim).collect();
+    assert!(
+        modes.contains(&"icanon"),
+        "canonical mode restored:\n{after}"
+    );
+    assert!(modes.contains(&"echo"), "echo restored:\n{after}");
+    let alt = s.cmd(&["display-message", "-p", "-t", &s.name, "#{alternate_on}"]);
+    assert_eq!(
+        String::from_utf8_lossy(&alt.stdout).trim(),
+        "0",
+        "left the alternate screen"
+    );
+}
