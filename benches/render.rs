@@ -15,8 +15,10 @@ fn render_frame(c: &mut Criterion) {
         ReplaySession::new(loaded.scenario, loaded.knowledge, CockpitConfig::default());
     let to = session.scenario().start + SignedDuration::from_mins(40);
     session.advance_to(to);
-    let mut app = App::default();
-    app.size = (200, 60);
+    let app = App {
+        size: (200, 60),
+        ..App::default()
+    };
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     c.bench_function("render demo frame 200x60", |b| {
         b.iter(|| {

@@ -263,6 +263,29 @@ impl Cockpit {
     pub fn suggestions(&self) -> &[Suggestion] {
         &self.suggestions
     }
+    /// What waits for a decision: pending suggestions of clusters that still fire, in the
+    /// order of the clusters list (most urgent incident first), then in the runbook's order.
+    pub fn approval_queue(&self) -> Vec<&Suggestion> {
+        let rank: BTreeMap<ClusterId, usize> = self
+            .correlator
+            .clusters()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.firing > 0)
+            .map(|(i, c)| (c.id, i))
+            .collect();
+        let mut queue: Vec<(usize, &Suggestion)> = self
+            .suggestions
+            .iter()
+            .filter(|s| s.status == SuggestionStatus::Pending)
+            .filter_map(|s| {
+                let cluster = self.suggestion_cluster(s)?;
+                rank.get(&cluster).map(|r| (*r, s))
+            })
+            .collect();
+        queue.sort_by_key(|(rank, s)| (*rank, s.id));
+        queue.into_iter().map(|(_, s)| s).collect()
+    }
     /// The cluster a suggestion belongs to now (clusters merge as alerts arrive).
     pub fn suggestion_cluster(&self, s: &Suggestion) -> Option<ClusterId> {
         self.correlator.alert(s.source).map(|a| a.cluster)
@@ -343,10 +366,10 @@ impl Cockpit {
                     q.texts.push(v.to_string());
                 }
             }
-            if let Some(url) = t.alert.annotation("runbook_url") {
-                if !q.runbook_urls.iter().any(|u| u == url) {
-                    q.runbook_urls.push(url.to_string());
-                }
+            if let Some(url) = t.alert.annotation("runbook_url")
+                && !q.runbook_urls.iter().any(|u| u == url)
+            {
+                q.runbook_urls.push(url.to_string());
             }
         }
         q
@@ -608,9 +631,8 @@ impl Cockpit {
                 })
                 .collect(),
             approvals: self
-                .suggestions
-                .iter()
-                .filter(|s| s.status == SuggestionStatus::Pending)
+                .approval_queue()
+                .into_iter()
                 .map(|s| ApprovalSnapshot {
                     id: s.id.to_string(),
                     cluster: self.suggestion_cluster(s).map(|c| c.to_string()),

@@ -2,7 +2,7 @@
 //! the replay. Pure and deterministic: the same scenario advanced to the same virtual time gives
 //! the same state, whether the TUI or the headless printer drives it.
 
-use crate::cockpit::{Cockpit, CockpitConfig, Effect, Event};
+use crate::cockpit::{Cockpit, CockpitConfig, Effect, Event, SourceHealth, SourceState};
 use crate::journal::{Chain, JournalEntry, JournalRecord, RecordKind};
 use crate::knowledge::KnowledgeBase;
 use crate::time::Timestamp;
@@ -45,6 +45,15 @@ impl ReplaySession {
             records: Vec::new(),
         };
         session.genesis();
+        let health = SourceHealth {
+            name: "replay".into(),
+            state: SourceState::Ok,
+            last_ok: Some(session.scenario.start),
+            last_error: None,
+        };
+        let _ = session
+            .cockpit
+            .apply(Event::Source(health), session.scenario.start);
         let start = session.scenario.start;
         session.advance_to(start);
         session

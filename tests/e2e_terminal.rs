@@ -57,8 +57,9 @@ impl Drop for Session {
     }
 }
 
-#[test]
-fn demo_starts_shows_help_quits_and_restores_the_terminal() {
+/// Starts the demo in a fresh tmux server at 100×30 and waits for the header. After flightdeck
+/// exits, the pane prints its exit status and the terminal modes, then idles.
+fn start_demo() -> Option<(Session, tempfile::TempDir)> {
     if !have_tmux() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -67,15 +68,18 @@ fn demo_starts_shows_help_quits_and_restores_the_terminal() {
         eprintln!(
             "SKIPPED: install tmux (apt-get install tmux) to run the end-to-end terminal test"
         );
-        return;
+        return None;
     }
     let bin = env!("CARGO_BIN_EXE_flightdeck");
     let home = tempfile::tempdir().unwrap();
     let s = Session {
         name: "fd".into(),
-        socket: format!("flightdeck-e2e-{}", std::process::id()),
+        socket: format!(
+            "flightdeck-e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ),
     };
-    // After flightdeck exits, print its status and the terminal modes, then idle.
     let script = format!(
         "FLIGHTDECK_HOME={} {bin}; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$'; sleep 60",
         home.path().display()
@@ -98,27 +102,24 @@ fn demo_starts_shows_help_quits_and_restores_the_terminal() {
         "tmux new-session failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-
-    // The header: the mode badge and the replay clock.
+    // The header: the mode badge and the SLOs.
     let screen = s.wait_for("ADAPTIVE", Duration::from_secs(20));
     assert!(
         screen.contains("checkout-availability"),
         "header shows the SLOs:\n{screen}"
     );
+    Some((s, home))
+}
 
-    s.keys(&["?"]);
-    let help = s.wait_for("Help", Duration::from_secs(5));
-    assert!(help.contains("quit"), "help lists the quit key:\n{help}");
-    s.keys(&["Escape"]);
-    std::thread::sleep(Duration::from_millis(300));
+static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-    s.keys(&["q"]);
+/// After flightdeck exited: cooked mode with echo, and the main screen back.
+fn assert_terminal_restored(s: &Session, expect_exit: &str) {
     let after = s.wait_for("exit=", Duration::from_secs(10));
     assert!(
-        after.contains("exit=0"),
-        "flightdeck exited cleanly:\n{after}"
+        after.contains(expect_exit),
+        "expected {expect_exit}:\n{after}"
     );
-    // Give stty a moment to print.
     let after = s.wait_for("echo", Duration::from_secs(5));
     let modes: Vec<&str> = after.lines().map(str::trim).collect();
     assert!(
@@ -132,4 +133,50 @@ fn demo_starts_shows_help_quits_and_restores_the_terminal() {
         "0",
         "left the alternate screen"
     );
+}
+
+#[test]
+fn demo_starts_shows_help_quits_and_restores_the_terminal() {
+    let Some((s, _home)) = start_demo() else {
+        return;
+    };
+    s.keys(&["?"]);
+    let help = s.wait_for("Help", Duration::from_secs(5));
+    assert!(help.contains("quit"), "help lists the quit key:\n{help}");
+    s.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    s.keys(&["q"]);
+    assert_terminal_restored(&s, "exit=0");
+}
+
+#[test]
+fn ctrl_c_quits_and_restores_the_terminal() {
+    let Some((s, _home)) = start_demo() else {
+        return;
+    };
+    s.keys(&["C-c"]);
+    assert_terminal_restored(&s, "exit=0");
+}
+
+#[test]
+fn sigterm_quits_and_restores_the_terminal() {
+    let Some((s, _home)) = start_demo() else {
+        return;
+    };
+    let pane = s.cmd(&["display-message", "-p", "-t", &s.name, "#{pane_pid}"]);
+    let shell = String::from_utf8_lossy(&pane.stdout).trim().to_string();
+    let child = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&child.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    assert!(
+        !pid.is_empty(),
+        "found flightdeck under the pane's shell {shell}"
+    );
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    assert_terminal_restored(&s, "exit=0");
 }

@@ -24,15 +24,16 @@ fn demo_at(minutes: i64) -> ReplaySession {
 }
 
 fn app_for(session: &ReplaySession, size: (u16, u16)) -> App {
-    let mut app = App::default();
-    app.size = size;
-    app.replay = Some(ReplayStatus {
-        speed: 10.0,
-        paused: false,
-        ends_at: session.scenario().end(),
-        finished: session.finished(),
-    });
-    app
+    App {
+        size,
+        replay: Some(ReplayStatus {
+            speed: 10.0,
+            paused: false,
+            ends_at: session.scenario().end(),
+            finished: session.finished(),
+        }),
+        ..App::default()
+    }
 }
 
 fn press(app: &mut App, session: &ReplaySession, code: KeyCode) {

@@ -5,6 +5,7 @@
 //! Alerts are linked when they start within `window` of each other, are in the same partition
 //! (same values of `partition_by`, e.g. the same Kubernetes cluster), and
 //! - have the same values of the `group_by` labels (at least one of them set), or
+//! - have the same value of any one `link_by` label (e.g. the same `node`), or
 //! - are on the same service of the topology, or on services one of which depends on the other
 //!   (transitively), or
 //! - have similar text (MinHash bands over alertname, summary and description words).
@@ -41,6 +42,8 @@ pub struct ClusterConfig {
     /// Labels whose equal values put alerts in one cluster (missing = empty; an alert without any
     /// of them forms no such link). Default: `namespace`, `service`.
     pub group_by: Vec<String>,
+    /// Labels any one of which, set to the same value, links two alerts. Default: `node`.
+    pub link_by: Vec<String>,
     /// Labels that must be equal for any link at all. Default: `cluster`.
     pub partition_by: Vec<String>,
     /// Alerts link only when their starts are at most this far apart. Default: 10 minutes.
@@ -59,6 +62,7 @@ impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig {
             group_by: vec!["namespace".into(), "service".into()],
+            link_by: vec!["node".into()],
             partition_by: vec!["cluster".into()],
             window: SignedDuration::from_mins(10),
             topology: BTreeMap::new(),
@@ -103,7 +107,7 @@ pub struct TrackedAlert {
 /// Where a cluster probably started.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Origin {
-    /// The service (else node, instance or alertname) of the origin alert.
+    /// The service (else node, instance, job or alertname) of the origin alert.
     pub service: String,
     pub fingerprint: Fingerprint,
     pub why: String,
@@ -189,6 +193,7 @@ struct Entry {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Kind {
     Group,
+    Label(u8),
     Service,
     Text,
 }
@@ -391,11 +396,11 @@ fn rank(c: &Cluster, aggs: &[Option<Agg>]) -> Rank {
     )
 }
 
-/// The subject an origin names: service, else node, instance, alertname.
+/// The subject an origin names: service (or app), else node, instance, job, alertname.
 fn subject(a: &Alert) -> String {
-    a.service()
-        .or_else(|| a.label("node"))
-        .or_else(|| a.label("instance"))
+    ["service", "app", "node", "instance", "job"]
+        .iter()
+        .find_map(|k| a.label(k).filter(|v| !v.is_empty()))
         .unwrap_or(a.name())
         .to_string()
 }
@@ -848,6 +853,13 @@ impl Correlator {
         if let Some(g) = i.group {
             keys.push((g, Kind::Group));
         }
+        let alert = &self.tracked[slot as usize].alert;
+        for (n, l) in self.cfg.link_by.iter().enumerate().take(256) {
+            if let Some(v) = alert.label(l).filter(|v| !v.is_empty()) {
+                let h = mix(i.partition ^ mix(text::hash_str(l) ^ 0x6c61_6265) ^ text::hash_str(v));
+                keys.push((h, Kind::Label(n as u8)));
+            }
+        }
         if let Some(t) = i.topo {
             keys.push((Self::service_key(i.partition, t), Kind::Service));
         }
@@ -871,12 +883,19 @@ impl Correlator {
         let alert_a = &self.tracked[a as usize].alert;
         match kind {
             Kind::Group => Some((0, self.group_desc(alert_a))),
+            Kind::Label(n) => {
+                if same_group {
+                    return None;
+                }
+                let l = &self.cfg.link_by[n as usize];
+                Some((1, format!("same {l}: {}", alert_a.label(l).unwrap_or(""))))
+            }
             Kind::Service => {
                 if same_group {
                     return None;
                 }
                 let name = &self.topo.names[ia.topo? as usize];
-                Some((1, format!("same service: {name}")))
+                Some((2, format!("same service: {name}")))
             }
             Kind::Text => {
                 let topo_linked = match (ia.topo, ib.topo) {
@@ -891,7 +910,7 @@ impl Correlator {
                 let fb = self.tracked[b as usize].fingerprint;
                 let (first, second) = if fa <= fb { (ta, tb) } else { (tb, ta) };
                 let shared = text::shared_words(&first.words, &second.words, 4);
-                Some((3, format!("similar text: {}", shared.join(" "))))
+                Some((4, format!("similar text: {}", shared.join(" "))))
             }
         }
     }
@@ -993,7 +1012,7 @@ impl Correlator {
             }
         }
         for why in cross {
-            self.reason_add(id, (2, why));
+            self.reason_add(id, (3, why));
         }
         if let Some(g) = self.inner[s].group {
             self.reanchor_after_insert(g, e);
@@ -1732,13 +1751,17 @@ mod tests {
             0u8..5,
             0u32..40,
             0..2usize,
+            0..6usize,
         )
-            .prop_map(|(ns, svc, name, sum, start, state, pod, cl)| {
+            .prop_map(|(ns, svc, name, sum, start, state, pod, cl, node)| {
                 let mut labels = BTreeMap::from([
                     ("alertname".to_string(), NAMES[name].to_string()),
                     ("pod".to_string(), format!("p{pod}")),
                     ("cluster".to_string(), ["eu", "us"][cl].to_string()),
                 ]);
+                if node < 3 {
+                    labels.insert("node".into(), format!("worker-{node}"));
+                }
                 if !NAMESPACES[ns].is_empty() {
                     labels.insert("namespace".into(), NAMESPACES[ns].into());
                 }
@@ -1797,12 +1820,16 @@ mod tests {
                     continue;
                 }
                 let group = ia.group.is_some() && ia.group == ib.group;
+                let label = c.cfg.link_by.iter().any(|l| {
+                    let (x, y) = (c.tracked[a].alert.label(l), c.tracked[b].alert.label(l));
+                    x.is_some_and(|x| !x.is_empty()) && x == y
+                });
                 let topo = matches!((ia.topo, ib.topo), (Some(x), Some(y)) if c.topo.linked(x, y));
                 let text = match (&ia.text, &ib.text) {
                     (Some(x), Some(y)) => x.bands.iter().zip(&y.bands).any(|(p, q)| p == q),
                     _ => false,
                 };
-                if group || topo || text {
+                if group || label || topo || text {
                     let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
                     parent[ra] = rb;
                 }
