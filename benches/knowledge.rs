@@ -1,1 +1,408 @@
-fn main() {}
+//! Knowledge benchmark (issue 5 §9): 10,000 generated runbooks and postmortems — index build
+//! (goal ≤ 1 s), query latency p50/p99 (goal p99 ≤ 2 ms), start-up cost (parse + index) of 1,000
+//! documents (goal ≤ 100 ms). The percentiles are measured directly and printed before
+//! criterion's own timings.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use flightdeck::knowledge::{DocKind, KnowledgeBase, MatchQuery};
+
+/// A small deterministic generator (xorshift), so every run sees the same corpus.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+const COMPONENTS: &[&str] = &[
+    "Kube",
+    "Node",
+    "Postgres",
+    "Mysql",
+    "Redis",
+    "Kafka",
+    "Rabbitmq",
+    "Etcd",
+    "Elasticsearch",
+    "Nginx",
+    "Envoy",
+    "Coredns",
+    "Prometheus",
+    "Alertmanager",
+    "Checkout",
+    "Payments",
+    "Search",
+    "Cart",
+    "Orders",
+    "Gateway",
+    "Kubelet",
+    "Ingress",
+    "Vault",
+    "Consul",
+    "Cassandra",
+    "Memcached",
+];
+const OBJECTS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "Disk",
+    "Memory",
+    "Cpu",
+    "Connection",
+    "Pool",
+    "Replica",
+    "Queue",
+    "Consumer",
+    "Certificate",
+    "Filesystem",
+    "Network",
+    "Request",
+    "Latency",
+    "Error",
+    "Job",
+    "Volume",
+    "Cluster",
+    "Leader",
+    "Shard",
+    "Index",
+    "Cache",
+    "Thread",
+    "Socket",
+    "Clock",
+];
+const CONDITIONS: &[&str] = &[
+    "Down",
+    "High",
+    "Exhausted",
+    "FillingUp",
+    "CrashLooping",
+    "NotReady",
+    "Lagging",
+    "Expiring",
+    "Saturated",
+    "Flapping",
+    "Missing",
+    "Failing",
+    "TooMany",
+    "Slow",
+    "Stuck",
+    "Degraded",
+];
+const WORDS: &[&str] = &[
+    "check",
+    "the",
+    "pods",
+    "logs",
+    "restart",
+    "deploy",
+    "rollback",
+    "connections",
+    "database",
+    "replica",
+    "primary",
+    "latency",
+    "errors",
+    "requests",
+    "timeout",
+    "memory",
+    "limit",
+    "usage",
+    "disk",
+    "space",
+    "inode",
+    "volume",
+    "node",
+    "kernel",
+    "network",
+    "packet",
+    "drop",
+    "dns",
+    "resolve",
+    "upstream",
+    "certificate",
+    "expire",
+    "renew",
+    "queue",
+    "consumer",
+    "lag",
+    "offset",
+    "partition",
+    "broker",
+    "leader",
+    "election",
+    "quorum",
+    "member",
+    "shard",
+    "index",
+    "cluster",
+    "health",
+    "status",
+    "probe",
+    "readiness",
+    "liveness",
+    "scheduler",
+    "evict",
+    "pressure",
+    "throttle",
+    "quota",
+    "capacity",
+    "scale",
+    "autoscaler",
+    "replicas",
+    "traffic",
+    "burn",
+    "budget",
+    "slo",
+    "alert",
+    "page",
+    "owner",
+    "team",
+    "escalate",
+    "mitigate",
+    "diagnose",
+    "impact",
+    "customers",
+    "checkout",
+    "payment",
+    "search",
+    "cache",
+    "hit",
+    "ratio",
+    "eviction",
+    "garbage",
+    "collection",
+    "heap",
+    "thread",
+    "pool",
+    "socket",
+    "file",
+    "descriptor",
+    "limit",
+    "config",
+    "secret",
+    "token",
+    "expired",
+    "rotate",
+    "migration",
+    "schema",
+    "lock",
+    "deadlock",
+    "vacuum",
+    "wal",
+    "fsync",
+    "io",
+    "throughput",
+    "saturation",
+    "backlog",
+    "retry",
+    "storm",
+];
+
+fn camel(rng: &mut Rng) -> String {
+    format!(
+        "{}{}{}",
+        rng.pick(COMPONENTS),
+        rng.pick(OBJECTS),
+        rng.pick(CONDITIONS)
+    )
+}
+
+fn sentence(rng: &mut Rng, n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(rng.pick(WORDS));
+    }
+    s.push('.');
+    s
+}
+
+/// A runbook of about 2–3 KB: front matter for a third of them, sections, shell blocks.
+fn runbook(rng: &mut Rng, i: usize) -> (DocKind, String, String) {
+    let alert = camel(rng);
+    let mut text = String::new();
+    if i % 3 == 0 {
+        text.push_str(&format!(
+            "---\nid: rb-{i}\ntitle: {alert} runbook\nalerts: [{alert}]\nservices: [{}]\ntags: [{}, {}]\nlast_reviewed: 2025-06-01\nsteps:\n  - id: look\n    kind: diagnostic\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", get, pods]\n---\n",
+            rng.pick(WORDS),
+            rng.pick(WORDS),
+            rng.pick(WORDS)
+        ));
+    }
+    text.push_str(&format!("# {alert}\n\n"));
+    for section in ["Meaning", "Impact", "Diagnosis", "Mitigation"] {
+        text.push_str(&format!("## {section}\n\n"));
+        for _ in 0..3 {
+            let n = 12 + (rng.next() % 12) as usize;
+            text.push_str(&sentence(rng, n));
+            text.push(' ');
+        }
+        text.push_str("\n\n```bash\n");
+        text.push_str(&format!(
+            "kubectl -n $NAMESPACE {} {}\n",
+            rng.pick(&["get", "describe", "logs", "rollout"]),
+            rng.pick(WORDS)
+        ));
+        text.push_str("```\n\n");
+    }
+    (DocKind::Runbook, format!("generated/{alert}-{i}.md"), text)
+}
+
+fn postmortem(rng: &mut Rng, i: usize) -> (DocKind, String, String) {
+    let alert = camel(rng);
+    let mut text = format!(
+        "---\nid: PM-{i}\ntitle: {} outage\ndate: 2025-0{}-1{}\nalerts: [{alert}]\nseverity: SEV2\n---\n# Outage {i}\n",
+        rng.pick(WORDS),
+        1 + i % 9,
+        i % 10
+    );
+    for section in [
+        "Summary",
+        "Timeline",
+        "What we tried",
+        "Contributing factors",
+        "Action items",
+    ] {
+        text.push_str(&format!("## {section}\n\n"));
+        for _ in 0..3 {
+            text.push_str(&format!("- {}\n", sentence(rng, 10)));
+        }
+        text.push('\n');
+    }
+    (DocKind::Postmortem, format!("pm/{i}.md"), text)
+}
+
+fn corpus(n: usize) -> Vec<(DocKind, String, String)> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    (0..n)
+        .map(|i| {
+            if i % 5 == 4 {
+                postmortem(&mut rng, i)
+            } else {
+                runbook(&mut rng, i)
+            }
+        })
+        .collect()
+}
+
+fn queries(n: usize) -> Vec<MatchQuery> {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    (0..n)
+        .map(|_| {
+            let name = camel(&mut rng);
+            let mut labels = BTreeMap::new();
+            labels.insert("alertname".to_string(), name.clone());
+            labels.insert("namespace".to_string(), rng.pick(WORDS).to_string());
+            labels.insert("service".to_string(), rng.pick(WORDS).to_string());
+            labels.insert(
+                "pod".to_string(),
+                format!("{}-7d9f8b-x2kq", rng.pick(WORDS)),
+            );
+            let mut annotations = BTreeMap::new();
+            annotations.insert("summary".to_string(), sentence(&mut rng, 8));
+            annotations.insert("description".to_string(), sentence(&mut rng, 16));
+            annotations.insert(
+                "runbook_url".to_string(),
+                format!("https://runbooks.example.com/{}", name.to_lowercase()),
+            );
+            MatchQuery::from_alert(&labels, &annotations)
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// The figures issue 5 asks for, measured directly.
+fn figures(docs: &[(DocKind, String, String)]) {
+    let bytes: usize = docs.iter().map(|d| d.2.len()).sum();
+    let t = Instant::now();
+    let (kb, errors) = KnowledgeBase::from_documents(docs.iter().cloned());
+    let parse_and_index = t.elapsed();
+    assert!(errors.is_empty(), "{errors:?}");
+    let runbooks = kb.runbooks.clone();
+    let postmortems = kb.postmortems.clone();
+    let t = Instant::now();
+    let kb2 = KnowledgeBase::new(runbooks, postmortems);
+    let index_only = t.elapsed();
+    black_box(&kb2);
+
+    let start_docs: Vec<_> = docs.iter().take(1_000).cloned().collect();
+    let mut startup = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        black_box(KnowledgeBase::from_documents(start_docs.iter().cloned()));
+        startup.push(t.elapsed());
+    }
+    startup.sort();
+
+    let qs = queries(2_000);
+    let mut lat = Vec::with_capacity(qs.len());
+    for q in &qs {
+        let t = Instant::now();
+        black_box(kb.match_alerts(q));
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    println!(
+        "knowledge: {} documents ({:.1} MB): parse + index {:.0} ms, index build {:.0} ms",
+        docs.len(),
+        bytes as f64 / 1e6,
+        parse_and_index.as_secs_f64() * 1e3,
+        index_only.as_secs_f64() * 1e3
+    );
+    println!(
+        "knowledge: start-up of 1,000 documents (parse + index) median {:.1} ms",
+        percentile(&startup, 0.5).as_secs_f64() * 1e3
+    );
+    println!(
+        "knowledge: match_alerts over 10,000 documents: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms ({} queries)",
+        percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3,
+        lat.last().unwrap().as_secs_f64() * 1e3,
+        lat.len()
+    );
+}
+
+fn main() {
+    let docs = corpus(10_000);
+    figures(&docs);
+
+    let mut c = Criterion::default()
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5))
+        .configure_from_args();
+    let (kb, _) = KnowledgeBase::from_documents(docs.iter().cloned());
+    let parsed = (kb.runbooks.clone(), kb.postmortems.clone());
+    c.bench_function("knowledge/index_build_10k", |b| {
+        b.iter(|| KnowledgeBase::new(parsed.0.clone(), parsed.1.clone()))
+    });
+    let first_1k: Vec<_> = docs.iter().take(1_000).cloned().collect();
+    c.bench_function("knowledge/startup_parse_index_1k", |b| {
+        b.iter(|| KnowledgeBase::from_documents(first_1k.iter().cloned()))
+    });
+    let qs = queries(64);
+    let mut i = 0;
+    c.bench_function("knowledge/match_alerts_10k", |b| {
+        b.iter(|| {
+            i = (i + 1) % qs.len();
+            kb.match_alerts(&qs[i])
+        })
+    });
+    c.final_summary();
+}

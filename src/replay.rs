@@ -2,7 +2,9 @@
 //! the replay. Pure and deterministic: the same scenario advanced to the same virtual time gives
 //! the same state, whether the TUI or the headless printer drives it.
 
-use crate::cockpit::{Cockpit, CockpitConfig, Effect, Event, SourceHealth, SourceState};
+use crate::cockpit::{
+    Cockpit, CockpitConfig, Effect, Event, ExecOutcome, SourceHealth, SourceState, UserCommand,
+};
 use crate::journal::{Chain, JournalEntry, JournalRecord, RecordKind};
 use crate::knowledge::KnowledgeBase;
 use crate::time::Timestamp;
@@ -76,10 +78,7 @@ impl ReplaySession {
     }
 
     fn seal(&mut self, entry: JournalEntry, at: Timestamp) {
-        let record = self.chain.seal(entry, at);
-        self.records.push(record.clone());
-        // Journaled never produces further effects.
-        let _ = self.cockpit.apply(Event::Journaled(record), at);
+        self.run_effects(vec![Effect::Journal(entry)], at);
     }
 
     /// Plays everything due up to `to` (capped at the scenario's end).
@@ -94,12 +93,57 @@ impl ReplaySession {
                 Played::Event(ScenarioEvent::Decision(d)) => Event::Reference(d),
             };
             let effects = self.cockpit.apply(event, at);
-            for effect in effects {
-                match effect {
-                    Effect::Journal(entry) => self.seal(entry, at),
-                }
-            }
+            self.run_effects(effects, at);
         }
+    }
+
+    /// A decision of the person at the cockpit, at the current virtual time. Returns the
+    /// notices for the status line.
+    pub fn command(&mut self, command: UserCommand) -> Vec<String> {
+        let at = self.player.position();
+        let effects = self.cockpit.apply(Event::User(command), at);
+        self.run_effects(effects, at)
+    }
+
+    /// Carries out the core's effects in replay: the journal is this session's in-memory chain,
+    /// and executions are dry runs whose result comes back at once.
+    fn run_effects(&mut self, effects: Vec<Effect>, at: Timestamp) -> Vec<String> {
+        let mut notices = Vec::new();
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            let more = match effect {
+                Effect::Journal(entry) => {
+                    let record = self.chain.seal(entry, at);
+                    self.records.push(record.clone());
+                    self.cockpit.apply(Event::Journaled(record), at)
+                }
+                Effect::Execute(request) => {
+                    let outcome = ExecOutcome {
+                        ok: true,
+                        exit_code: None,
+                        summary: format!(
+                            "dry run (replay): would run {}",
+                            shell_words(&request.argv)
+                        ),
+                        duration_ms: 0,
+                        dry_run: true,
+                    };
+                    self.cockpit.apply(
+                        Event::Executed {
+                            suggestion: request.suggestion,
+                            outcome,
+                        },
+                        at,
+                    )
+                }
+                Effect::Notice(text) => {
+                    notices.push(text);
+                    Vec::new()
+                }
+            };
+            queue.extend(more);
+        }
+        notices
     }
 
     /// Moves to `to`; going back rebuilds the session from the start (replay is deterministic).
@@ -131,4 +175,21 @@ impl ReplaySession {
     pub fn records(&self) -> &[JournalRecord] {
         &self.records
     }
+}
+
+/// The argv as a person would type it (for messages only; nothing is ever run through a shell).
+pub fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -10,7 +10,7 @@ const PURE: &[&str] = &[
     "src/slo",
     "src/journal",
     "src/training",
-    "src/cockpit.rs",
+    "src/cockpit",
     "src/replay.rs",
     "src/time.rs",
 ];

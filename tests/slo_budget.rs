@@ -283,3 +283,39 @@ fn budget_burndown_spans_the_window() {
     assert!(close(pts[15].1.unwrap(), 1.0));
     assert!(close(pts[30].1.unwrap(), 0.5), "{:?}", pts[30]);
 }
+
+#[test]
+fn workbook_budget_consumed_table() {
+    // Workbook table "Recommended starting values" for 99.9% over 30 days: burning at the
+    // threshold for the long window consumes the stated fraction of the budget.
+    for rule in WORKBOOK_RULES {
+        let mut st = SloState::new(spec(0.999, 30));
+        let minutes = 30 * 24 * 60;
+        let threshold = rule.threshold(SignedDuration::from_hours(720));
+        let long_min = rule.long.fixed_secs().unwrap() / 60;
+        feed(&mut st, 0, minutes, 1000.0, (0.0, 0.0), |m| {
+            if m > minutes - long_min {
+                threshold * 0.001
+            } else {
+                0.0
+            }
+        });
+        let s = st.evaluate(ts(minutes * 60));
+        let consumed = 1.0 - s.budget_remaining.unwrap();
+        assert!(
+            (consumed - rule.budget_fraction).abs() < 1e-9,
+            "{}/{}: consumed {consumed}",
+            rule.long,
+            rule.short
+        );
+        assert!(close(s.burn_rate(rule.long).unwrap(), threshold));
+        // At exactly the threshold the strict comparison does not fire this rule.
+        assert!(
+            !s.conditions
+                .iter()
+                .any(|c| c.long == rule.long && c.short == rule.short),
+            "{:?}",
+            s.conditions
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 The demo replays a checkout deploy (v2.41.0, 2026-03-12 14:02 UTC) that exhausts the Postgres
 connection pool behind PgBouncer; responders roll it back at 14:31. Most of the file is bulky and
-derived: ~2,700 SLI counter samples and ~300 per-pod / per-route alert events. This script
+derived: ~2,900 SLI counter samples and ~350 per-pod / per-route alert events. This script
 writes them from a small story description, deterministically (fixed seeds, no clock), so the
 output is byte-for-byte identical on every run.
 
@@ -124,11 +124,11 @@ def ramp(points, t_min: float) -> float:
 # baseline bad ratio; traffic multipliers model client retries (cart and the gateway retry
 # checkout, checkout retries the payment authorisation).
 CHECKOUT_5XX = [(7.5, 0.0), (8.5, 0.012), (9.5, 0.05), (10.5, 0.10), (11.5, 0.15), (13, 0.19),
-                (17, 0.22), (36.5, 0.21), (37.5, 0.13), (39, 0.035), (42, 0.004), (45, 0.0)]
+                (17, 0.22), (36.5, 0.21), (37.5, 0.10), (38.5, 0.02), (40, 0.002), (42, 0.0)]
 CHECKOUT_SLOW = [(7.2, 0.0), (7.8, 0.12), (8.5, 0.50), (9.5, 0.74), (11, 0.82),
-                 (36.5, 0.82), (37.5, 0.48), (39, 0.12), (42, 0.012), (45, 0.0)]
+                 (36.5, 0.82), (37.5, 0.40), (38.5, 0.08), (40, 0.01), (42, 0.0)]
 CHECKOUT_RETRY = [(8, 1.0), (12, 1.3), (36.5, 1.3), (39, 1.0)]
-PAYMENTS_5XX = [(11, 0.0), (13, 0.004), (16, 0.0085), (36.5, 0.0085), (38.5, 0.0015), (41, 0.0)]
+PAYMENTS_5XX = [(11, 0.0), (13, 0.004), (16, 0.0085), (36.5, 0.0085), (38, 0.0015), (40, 0.0)]
 PAYMENTS_RETRY = [(9, 1.0), (13, 1.6), (36.5, 1.6), (39, 1.0)]
 
 
@@ -167,8 +167,12 @@ BASELINE = {"checkout-availability": 0.00026, "checkout-latency": 0.0068,
 # that restarted at 03:20, so the next hourly sample (03:55) counts from zero: 35 minutes' worth.
 RESET = ("checkout-availability", utc(2026, 2, 28, 3, 20))
 
+# Sample resolution: hourly from -31d (so the 30d window always has a baseline), every 5 minutes
+# over the last 6 hours before the start (exact 5m..6h windows and a full burn sparkline from the
+# first frame), every 30 s during the incident.
 HISTORY_FROM = -31 * DAY
-INCIDENT_STEP = 30  # seconds between samples from 0 to DURATION
+RECENT_FROM, RECENT_STEP = -6 * HOUR, 5 * MIN
+INCIDENT_STEP = 30
 
 
 def rates(slo: Slo, t: float, noise: tuple[float, float]) -> tuple[float, float]:
@@ -192,8 +196,9 @@ def rates(slo: Slo, t: float, noise: tuple[float, float]) -> tuple[float, float]
 
 
 def sample_times() -> list[int]:
-    hourly = list(range(HISTORY_FROM, 0, HOUR))
-    return hourly + list(range(0, DURATION + 1, INCIDENT_STEP))
+    return (list(range(HISTORY_FROM, RECENT_FROM, HOUR))
+            + list(range(RECENT_FROM, 0, RECENT_STEP))
+            + list(range(0, DURATION + 1, INCIDENT_STEP)))
 
 
 def generate_samples(slo: Slo) -> list[tuple[int, int, int]]:
@@ -499,7 +504,7 @@ def build_alerts(tl: Timeline, series: dict) -> dict:
                            f"normal ~0.25s).",
             "runbook_url": f"{RUNBOOKS}/checkout-high-error-rate.md"})
         # the summary page keeps a cold cache for a while after the rollback
-        end = hm("14:52") if route == "/api/checkout/summary" else ROLLBACK + 4 * MIN + 30 * i
+        end = hm("14:52") if route == "/api/checkout/summary" else ROLLBACK + 5 * MIN + 30 * i
         tl.resolve(end, lb)
 
     # ---- wave 3, 14:06-14:12: callers and downstream ---------------------------------------
@@ -520,7 +525,7 @@ def build_alerts(tl: Timeline, series: dict) -> dict:
                 gap = hm("14:16") + 60 * r + 30 * p
                 tl.resolve(gap, lb)
                 tl.fire(gap + 150, lb, text)
-            tl.resolve(ROLLBACK + 4 * MIN + 20 * r + 10 * p, lb)
+            tl.resolve(ROLLBACK + 6 * MIN + 15 * r + 8 * p, lb)
     for r, (method, route) in enumerate(CHECKOUT_ROUTES):
         lb = labels("FrontendRouteLatencyHigh", "warning", "shop", "frontend", "web",
                     route=route, method=method)
@@ -529,7 +534,7 @@ def build_alerts(tl: Timeline, series: dict) -> dict:
             "description": f"p99 of {method} {route} at the gateway is "
                            f"{rng.uniform(2.4, 11.0):.1f}s over 5m (includes upstream retries).",
             "runbook_url": f"{RUNBOOKS}/frontend-route-5xx.md"})
-        tl.resolve(ROLLBACK + 5 * MIN + 20 * r, lb)
+        tl.resolve(ROLLBACK + 6 * MIN + 30 + 20 * r, lb)
 
     for i, (pod, inst) in enumerate(CART_PODS):
         lb = labels("CartCheckoutCallErrors", "warning", "shop", "cart", "cart", pod=pod,
@@ -543,14 +548,14 @@ def build_alerts(tl: Timeline, series: dict) -> dict:
         if i in (1, 4, 6):  # hovering around the threshold
             tl.resolve(hm("14:18") + 40 * i, lb)
             tl.fire(hm("14:20:30") + 40 * i, lb, text)
-        tl.resolve(ROLLBACK + 4 * MIN + 15 * i, lb)
+        tl.resolve(ROLLBACK + 5 * MIN + 30 + 15 * i, lb)
     lb = labels("CartHighLatencyP99", "warning", "shop", "cart", "cart", route="/api/cart/checkout")
     tl.fire(hm("14:08:30"), lb, {
         "summary": "cart p99 latency above 1.5s",
         "description": "p99 of POST /api/cart/checkout is 7.9s over 5m (waiting on checkout, "
                        "including retries).",
         "runbook_url": f"{RUNBOOKS}/checkout-high-error-rate.md"})
-    tl.resolve(ROLLBACK + 5 * MIN, lb)
+    tl.resolve(ROLLBACK + 6 * MIN, lb)
 
     for i, (pod, inst) in enumerate(PAYMENTS_PODS):
         lb = labels("PaymentsUpstreamTimeouts", "warning", "payments", "payments", "payments",
@@ -807,8 +812,10 @@ def render(samples: dict, tl: Timeline) -> str:
             "samples:"]
     for s in SLOS:
         rows = samples[s.name]
-        out.append(f"  # --- {s.name}: hourly history, -31d .. 0 ---")
+        out.append(f"  # --- {s.name}: hourly history, -31d .. -6h ---")
         for at, good, total in rows:
+            if at == RECENT_FROM:
+                out.append(f"  # --- {s.name}: every 5m, -6h .. 0 ---")
             if at == 0:
                 out.append(f"  # --- {s.name}: every 30s during the incident, 0 .. 75m ---")
             note = ""

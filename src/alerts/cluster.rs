@@ -107,7 +107,7 @@ pub struct TrackedAlert {
 /// Where a cluster probably started.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Origin {
-    /// The service (else node, instance, job or alertname) of the origin alert.
+    /// The service (else node, instance, namespace, job or alertname) of the origin alert.
     pub service: String,
     pub fingerprint: Fingerprint,
     pub why: String,
@@ -231,6 +231,8 @@ struct Agg {
     /// [state][severity] member counts.
     sev: [[u32; 4]; 3],
     reasons: BTreeMap<(u8, String), u32>,
+    /// Topology reasons seen (ids into `Topology::reasons`).
+    topo_reasons: BTreeSet<u32>,
     /// Topology services of driving members → earliest (start, fp).
     topo_first: BTreeMap<u32, (i64, u64)>,
     /// Earliest driving member (start, fp, slot).
@@ -248,8 +250,12 @@ struct Topology {
     index: HashMap<String, u32>,
     /// down[a][b]: a depends on b, transitively.
     down: Vec<Vec<bool>>,
-    /// For each service: the related services and the reason text.
-    related: Vec<Vec<(u32, String)>>,
+    /// For each service: the related services and the id of the reason text.
+    related: Vec<Vec<(u32, u32)>>,
+    /// Reason texts ("checkout depends on postgres"), sorted: ids order like texts.
+    reasons: Vec<String>,
+    /// For each reason: the first hop of the dependency path when it is indirect.
+    hops: Vec<Option<u32>>,
 }
 
 impl Topology {
@@ -305,20 +311,32 @@ impl Topology {
                 Some(v) => format!("{} depends on {} (via {})", names[a], names[b], names[v]),
             }
         };
-        let mut related = vec![Vec::new(); n];
-        for (a, rel) in related.iter_mut().enumerate() {
+        let mut pairs: Vec<(usize, usize, String, Option<u32>)> = Vec::new();
+        for a in 0..n {
             for b in 0..n {
                 if a == b {
                     continue;
                 }
-                let text = match (down[a][b], down[b][a]) {
-                    (true, true) => format!("{} and {} depend on each other", names[a], names[b]),
-                    (true, false) => reason(a, b),
-                    (false, true) => reason(b, a),
+                let (text, hop) = match (down[a][b], down[b][a]) {
+                    (true, true) => (
+                        format!("{} and {} depend on each other", names[a], names[b]),
+                        None,
+                    ),
+                    (true, false) => (reason(a, b), via[a][b]),
+                    (false, true) => (reason(b, a), via[b][a]),
                     (false, false) => continue,
                 };
-                rel.push((b as u32, text));
+                pairs.push((a, b, text, hop.map(|v| v as u32)));
             }
+        }
+        let mut texts: Vec<(String, Option<u32>)> =
+            pairs.iter().map(|p| (p.2.clone(), p.3)).collect();
+        texts.sort();
+        texts.dedup();
+        let mut related = vec![Vec::new(); n];
+        for (a, b, text, _) in &pairs {
+            let id = texts.partition_point(|t| t.0 < *text) as u32;
+            related[*a].push((*b as u32, id));
         }
         Topology {
             index: names
@@ -329,6 +347,8 @@ impl Topology {
             names,
             down,
             related,
+            reasons: texts.iter().map(|t| t.0.clone()).collect(),
+            hops: texts.iter().map(|t| t.1).collect(),
         }
     }
 
@@ -375,6 +395,9 @@ fn state_index(s: AlertState) -> usize {
     }
 }
 
+/// At most this many reasons are listed per cluster (then "and N more").
+pub const MAX_REASONS: usize = 24;
+
 /// Sort key of a cluster: firing first, severity desc, recent activity first, later start first,
 /// then the smallest member fingerprint (an order-independent tie-break).
 type Rank = (
@@ -396,9 +419,10 @@ fn rank(c: &Cluster, aggs: &[Option<Agg>]) -> Rank {
     )
 }
 
-/// The subject an origin names: service (or app), else node, instance, job, alertname.
+/// The subject an origin names: service (or app), else node, instance, namespace, job,
+/// alertname.
 fn subject(a: &Alert) -> String {
-    ["service", "app", "node", "instance", "job"]
+    ["service", "app", "node", "instance", "namespace", "job"]
         .iter()
         .find_map(|k| a.label(k).filter(|v| !v.is_empty()))
         .unwrap_or(a.name())
@@ -697,6 +721,8 @@ impl Correlator {
         }
         if old_state != new_state {
             let agg = self.agg_mut(id);
+            agg.dirty_noise |=
+                old_state == AlertState::Suppressed || new_state == AlertState::Suppressed;
             agg.sev[state_index(old_state)][sev] -= 1;
             agg.sev[state_index(new_state)][sev] += 1;
             let c = self.cluster_mut(id);
@@ -770,7 +796,7 @@ impl Correlator {
         );
         if marks != self.tracked[s].noise {
             let id = self.tracked[s].cluster;
-            let noisy = !marks.is_empty();
+            let noisy = marks.iter().any(|m| !matches!(m, NoiseMark::Suppressed));
             self.tracked[s].noise = marks;
             let agg = self.agg_mut(id);
             if noisy {
@@ -910,7 +936,7 @@ impl Correlator {
                 let fb = self.tracked[b as usize].fingerprint;
                 let (first, second) = if fa <= fb { (ta, tb) } else { (tb, ta) };
                 let shared = text::shared_words(&first.words, &second.words, 4);
-                Some((4, format!("similar text: {}", shared.join(" "))))
+                Some((5, format!("similar text: {}", shared.join(" "))))
             }
         }
     }
@@ -932,10 +958,17 @@ impl Correlator {
             agg.dirty_origin = true;
         }
         if let Some(tp) = topo {
-            let e = agg.topo_first.entry(tp).or_insert((t, fp));
-            if (t, fp) <= *e {
-                *e = (t, fp);
-                agg.dirty_origin = true;
+            match agg.topo_first.get_mut(&tp) {
+                None => {
+                    agg.topo_first.insert(tp, (t, fp));
+                    agg.dirty_origin = true;
+                    agg.dirty_reasons = true;
+                }
+                Some(e) if (t, fp) < *e => {
+                    *e = (t, fp);
+                    agg.dirty_origin = true;
+                }
+                Some(_) => {}
             }
         }
         self.touched.push(id);
@@ -953,7 +986,7 @@ impl Correlator {
         let mut removed: Vec<(u32, u32, Kind)> = Vec::new();
         let mut added: Vec<(u32, u32, Kind)> = Vec::new();
         let mut links: Vec<u32> = Vec::new();
-        let mut cross: Vec<String> = Vec::new();
+        let mut cross: Vec<u32> = Vec::new();
         let keys = self.keys(slot);
         for &(key, kind) in &keys {
             let list = self.lists.entry(key).or_default();
@@ -978,8 +1011,8 @@ impl Correlator {
         }
         if let Some(tp) = self.inner[s].topo {
             let partition = self.inner[s].partition;
-            for (other, why) in &self.topo.related[tp as usize] {
-                let Some(list) = self.lists.get(&Self::service_key(partition, *other)) else {
+            for &(other, rid) in &self.topo.related[tp as usize] {
+                let Some(list) = self.lists.get(&Self::service_key(partition, other)) else {
                     continue;
                 };
                 let (p, n) = neighbours(list, e);
@@ -991,7 +1024,7 @@ impl Correlator {
                     }
                 }
                 if hit {
-                    cross.push(why.clone());
+                    cross.push(rid);
                 }
             }
         }
@@ -1011,8 +1044,12 @@ impl Correlator {
                 self.reason_add(id, r);
             }
         }
-        for why in cross {
-            self.reason_add(id, (3, why));
+        for rid in cross {
+            let agg = self.agg_mut(id);
+            if agg.topo_reasons.insert(rid) {
+                agg.dirty_reasons = true;
+                self.touched.push(id);
+            }
         }
         if let Some(g) = self.inner[s].group {
             self.reanchor_after_insert(g, e);
@@ -1253,6 +1290,7 @@ impl Correlator {
             services: BTreeMap::new(),
             sev: [[0; 4]; 3],
             reasons: BTreeMap::new(),
+            topo_reasons: BTreeSet::new(),
             topo_first: BTreeMap::new(),
             first: None,
             min_fp: u64::MAX,
@@ -1271,7 +1309,8 @@ impl Correlator {
         self.tracked[slot as usize].cluster = id;
         let t = &self.tracked[slot as usize];
         let a = &t.alert;
-        let (fp, last_change, noisy) = (t.fingerprint, t.last_change, !t.noise.is_empty());
+        let noisy = t.noise.iter().any(|m| !matches!(m, NoiseMark::Suppressed));
+        let (fp, last_change) = (t.fingerprint, t.last_change);
         let name = a.name().to_string();
         let service = a.service().map(str::to_string);
         let (state, sev) = (a.state, a.severity());
@@ -1288,6 +1327,9 @@ impl Correlator {
             agg.dirty_noise = true;
         }
         let pos = agg.pos;
+        if !self.clusters[pos].noise.is_empty() || state == AlertState::Suppressed {
+            agg.dirty_noise = true;
+        }
         let c = &mut self.clusters[pos];
         let a = &self.tracked[slot as usize].alert;
         c.members.push(fp);
@@ -1338,9 +1380,8 @@ impl Correlator {
             .as_deref()
             .is_some_and(|s| dec(&mut agg.services, s));
         agg.sev[state_index(state)][sev_index(sev)] -= 1;
-        if agg.noisy.remove(&slot) {
-            agg.dirty_noise = true;
-        }
+        agg.noisy.remove(&slot);
+        agg.dirty_noise = true;
         agg.dirty_rescan = true;
         let pos = agg.pos;
         let c = &mut self.clusters[pos];
@@ -1405,6 +1446,7 @@ impl Correlator {
             services: BTreeMap::new(),
             sev: [[0; 4]; 3],
             reasons: BTreeMap::new(),
+            topo_reasons: BTreeSet::new(),
             topo_first: BTreeMap::new(),
             first: None,
             min_fp: u64::MAX,
@@ -1429,7 +1471,7 @@ impl Correlator {
                 started: c.started,
                 last_change: c.last_change,
                 common_labels: std::mem::take(&mut c.common_labels),
-                noise: Vec::new(),
+                noise: std::mem::take(&mut c.noise),
             }
         };
         self.delete_cluster(small);
@@ -1450,25 +1492,42 @@ impl Correlator {
             }
         }
         for (k, n) in sagg.reasons {
-            *bagg.reasons.entry(k).or_default() += n;
+            let e = bagg.reasons.entry(k).or_default();
+            bagg.dirty_reasons |= *e == 0;
+            *e += n;
+        }
+        for r in sagg.topo_reasons {
+            bagg.dirty_reasons |= bagg.topo_reasons.insert(r);
         }
         for (k, v) in sagg.topo_first {
-            let e = bagg.topo_first.entry(k).or_insert(v);
-            *e = (*e).min(v);
+            match bagg.topo_first.get_mut(&k) {
+                None => {
+                    bagg.topo_first.insert(k, v);
+                    bagg.dirty_origin = true;
+                    bagg.dirty_reasons = true;
+                }
+                Some(e) if v < *e => {
+                    *e = v;
+                    bagg.dirty_origin = true;
+                }
+                Some(_) => {}
+            }
         }
         if let Some(f) = sagg.first
             && bagg.first.is_none_or(|b| (f.0, f.1) < (b.0, b.1))
         {
             bagg.first = Some(f);
+            bagg.dirty_origin = true;
         }
         bagg.min_fp = bagg.min_fp.min(sagg.min_fp);
         if !sagg.noisy.is_empty() {
             bagg.noisy.extend(sagg.noisy);
+            bagg.dirty_noise = true;
         }
-        bagg.dirty_origin = true;
-        bagg.dirty_reasons = true;
-        bagg.dirty_noise = true;
         let pos = bagg.pos;
+        if !scluster.noise.is_empty() || !self.clusters[pos].noise.is_empty() {
+            self.agg_mut(big).dirty_noise = true;
+        }
         let c = &mut self.clusters[pos];
         c.members.extend(scluster.members);
         c.firing += scluster.firing;
@@ -1538,7 +1597,7 @@ impl Correlator {
             agg.dirty_rescan,
         );
         let origin = dirty_origin.then(|| self.compute_origin(id));
-        let reasons = dirty_reasons.then(|| agg.reasons.keys().map(|k| k.1.clone()).collect());
+        let reasons = dirty_reasons.then(|| self.compute_reasons(agg));
         let noise = dirty_noise.then(|| self.compute_noise(id));
         let rescan = dirty_rescan.then(|| {
             let mut slots = agg.slots.iter().map(|&s| &self.tracked[s as usize]);
@@ -1576,6 +1635,48 @@ impl Correlator {
             c.common_labels = common;
             c.started = started;
         }
+    }
+
+    /// Reasons in a fixed order: grouping labels, shared labels, same service, direct
+    /// dependencies, indirect ones (unless the service in between alerts too: then the direct
+    /// ones along the path say it), similar text. At most [`MAX_REASONS`], then "and N more".
+    fn compute_reasons(&self, agg: &Agg) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let room = |out: &Vec<String>| out.len() < MAX_REASONS;
+        for (_, text) in agg.reasons.keys().take_while(|k| k.0 < 3) {
+            if !room(&out) {
+                break;
+            }
+            out.push(text.clone());
+        }
+        let visible = |rid: &&u32| {
+            self.topo.hops[**rid as usize].is_none_or(|h| !agg.topo_first.contains_key(&h))
+        };
+        let mut topo = 0;
+        for indirect in [false, true] {
+            for &rid in agg
+                .topo_reasons
+                .iter()
+                .filter(|r| self.topo.hops[**r as usize].is_some() == indirect)
+                .filter(visible)
+            {
+                topo += 1;
+                if room(&out) {
+                    out.push(self.topo.reasons[rid as usize].clone());
+                }
+            }
+        }
+        for (_, text) in agg.reasons.keys().skip_while(|k| k.0 < 3) {
+            if !room(&out) {
+                break;
+            }
+            out.push(text.clone());
+        }
+        let total = agg.reasons.len() + topo;
+        if total > out.len() {
+            out.push(format!("and {} more", total - out.len()));
+        }
+        out
     }
 
     fn compute_noise(&self, id: ClusterId) -> Vec<NoiseMark> {

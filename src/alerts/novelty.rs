@@ -32,6 +32,10 @@ impl KnownPatterns {
         self.names.is_empty()
     }
 
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
     /// 0 when one of the cluster's alertnames is known, else 1 − the best word overlap (Jaccard)
     /// between any of its alertnames and any known one; 1 when nothing is known.
     pub fn novelty(&self, cluster: &Cluster) -> f64 {

@@ -20,6 +20,8 @@ pub struct ClusterReport {
     pub stale_candidates: Vec<StaleCandidate>,
     /// Distinct alerts (by fingerprint) read.
     pub alerts: usize,
+    /// Known patterns novelty was scored against (0: every novelty is 1, and means nothing).
+    pub known_patterns: usize,
 }
 
 /// One cluster as the report shows it.
@@ -113,6 +115,7 @@ pub fn cluster_report_with(
         rejected: parsed.rejected.clone(),
         stale_candidates: c.stale_candidates(),
         alerts: c.len(),
+        known_patterns: known.len(),
     }
 }
 
@@ -129,6 +132,29 @@ fn list(items: &[String], max: usize) -> String {
     s
 }
 
+/// `same namespace: a`, `same namespace: b` → `same namespace: a, b`.
+fn compact_reasons(reasons: &[String]) -> Vec<String> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for r in reasons {
+        match r.split_once(": ") {
+            Some((head, value)) if head.starts_with("same ") => match out.last_mut() {
+                Some((h, values)) if h == head => values.push(value.to_string()),
+                _ => out.push((head.to_string(), vec![value.to_string()])),
+            },
+            _ => out.push((r.clone(), Vec::new())),
+        }
+    }
+    out.into_iter()
+        .map(|(head, values)| {
+            if values.is_empty() {
+                head
+            } else {
+                format!("{head}: {}", list(&values, 6))
+            }
+        })
+        .collect()
+}
+
 impl fmt::Display for ClusterReport {
     /// Human text: one block per cluster, then rejected items and stale candidates.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -140,7 +166,7 @@ impl fmt::Display for ClusterReport {
         )?;
         for c in &self.clusters {
             let mut marks: Vec<String> = c.noise.iter().map(ToString::to_string).collect();
-            if c.novelty >= NOVEL_THRESHOLD {
+            if self.known_patterns > 0 && c.novelty >= NOVEL_THRESHOLD {
                 marks.push("human judgment".into());
             }
             writeln!(
@@ -169,10 +195,12 @@ impl fmt::Display for ClusterReport {
             if !c.services.is_empty() {
                 writeln!(f, "      services: {}", list(&c.services, 8))?;
             }
-            for r in &c.reasons {
+            for r in compact_reasons(&c.reasons) {
                 writeln!(f, "      because {r}")?;
             }
-            writeln!(f, "      novelty {:.2}", c.novelty)?;
+            if self.known_patterns > 0 {
+                writeln!(f, "      novelty {:.2}", c.novelty)?;
+            }
         }
         if !self.stale_candidates.is_empty() {
             writeln!(f, "\nstale alert candidates:")?;

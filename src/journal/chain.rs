@@ -26,14 +26,18 @@ struct Unsealed<'a> {
 
 fn digest(record: &Unsealed<'_>) -> String {
     let canonical = serde_json::to_vec(record).expect("journal records always serialize");
+    digest_canonical(record.prev, &canonical)
+}
+
+fn digest_canonical(prev: &str, canonical: &[u8]) -> String {
     let mut hasher = blake3::Hasher::new();
-    hasher.update(record.prev.as_bytes());
-    hasher.update(&canonical);
+    hasher.update(prev.as_bytes());
+    hasher.update(canonical);
     hasher.finalize().to_hex().to_string()
 }
 
-fn hash_of(r: &JournalRecord) -> String {
-    digest(&Unsealed {
+fn unsealed(r: &JournalRecord) -> Unsealed<'_> {
+    Unsealed {
         seq: r.seq,
         ts: r.ts,
         actor: &r.actor,
@@ -42,7 +46,20 @@ fn hash_of(r: &JournalRecord) -> String {
         summary: &r.summary,
         body: &r.body,
         prev: &r.prev,
-    })
+    }
+}
+
+fn hash_of(r: &JournalRecord) -> String {
+    digest(&unsealed(r))
+}
+
+/// The canonical bytes of `r` (compact JSON without `hash`) and the hash they give after
+/// `r.prev`. The journal line of a sealed record is these bytes with `,"hash":"…"` inserted
+/// before the closing brace (see [`super::codec`]).
+pub fn canonical_and_hash(r: &JournalRecord) -> (Vec<u8>, String) {
+    let canonical = serde_json::to_vec(&unsealed(r)).expect("journal records always serialize");
+    let hash = digest_canonical(&r.prev, &canonical);
+    (canonical, hash)
 }
 
 /// The head of a chain: the next sequence number and the last hash.
@@ -68,6 +85,11 @@ impl Chain {
             next_seq: last.seq + 1,
             head: last.hash.clone(),
         }
+    }
+
+    /// Continues a chain whose next record is `next_seq` and whose head hash is `head`.
+    pub fn resume(next_seq: u64, head: String) -> Self {
+        Chain { next_seq, head }
     }
 
     pub fn len(&self) -> u64 {

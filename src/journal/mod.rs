@@ -1,10 +1,16 @@
 //! The audit journal's records and their hash chain.
 //!
-//! This module is pure: it seals entries into records (`seq`, `prev`, `hash`) and verifies a
-//! chain. Durable storage (append with fsync, file locks) belongs to the edge, never here.
+//! This module is pure: it seals entries into records (`seq`, `prev`, `hash`), encodes them as
+//! canonical JSON lines and verifies a chain or a journal's bytes. Durable storage (append with
+//! fsync, file locks, torn-tail repair) belongs to the edge: `crate::journal_store`.
 
 pub mod chain;
+pub mod codec;
 pub mod record;
 
 pub use chain::{Chain, ChainError, verify};
+pub use codec::{
+    Problem, Tail, Verifier, VerifyError, VerifyReport, encode_line, format_checkpoint,
+    parse_checkpoint, verify_bytes,
+};
 pub use record::{JournalEntry, JournalRecord, RecordKind};

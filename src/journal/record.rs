@@ -20,6 +20,8 @@ pub enum RecordKind {
     Approval,
     /// A suggested step was rejected, with the reason.
     Rejection,
+    /// A suggested step's argv was edited into a new (novel) step.
+    Edit,
     /// A step was executed (or dry-run) and its outcome.
     Execution,
     /// A periodic or requested checkpoint (size, head hash).
@@ -35,6 +37,7 @@ impl RecordKind {
             RecordKind::Note => "note",
             RecordKind::Approval => "approve",
             RecordKind::Rejection => "reject",
+            RecordKind::Edit => "edit",
             RecordKind::Execution => "execute",
             RecordKind::Checkpoint => "checkpoint",
         }

@@ -33,6 +33,8 @@ pub struct Runbook {
     pub headings: Vec<String>,
     /// The Markdown after the front matter.
     pub body: String,
+    /// The line of the file on which `body` starts (1 without front matter).
+    pub body_line: usize,
     /// The document had our front matter (any of `id, alerts, services, steps, owner,
     /// last_reviewed`), not just a title.
     pub schema: bool,
@@ -58,6 +60,8 @@ pub struct Postmortem {
     pub timeline: Vec<String>,
     pub headings: Vec<String>,
     pub body: String,
+    /// The line of the file on which `body` starts (1 without front matter).
+    pub body_line: usize,
 }
 
 /// A document that could not be loaded.
@@ -476,6 +480,7 @@ pub fn parse_runbook(path: &str, text: &str) -> Result<Runbook, DocError> {
         steps,
         headings,
         body: split.body.to_string(),
+        body_line: split.body_line,
         schema,
     })
 }
@@ -779,6 +784,7 @@ pub fn parse_postmortem(path: &str, text: &str) -> Result<Postmortem, DocError> 
         timeline: section_items(&outline, Section::Timeline),
         headings: outline.headings.iter().map(|h| h.text.clone()).collect(),
         body: split.body.to_string(),
+        body_line: split.body_line,
     })
 }
 

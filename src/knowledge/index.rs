@@ -69,20 +69,49 @@ pub struct FieldTexts<'a> {
     pub fields: [Vec<&'a str>; FIELDS],
 }
 
+/// One document's entry for a term: its saturated BM25F term frequency (query-independent, so
+/// computed once at build time) and the fields the term occurs in.
 #[derive(Clone, Copy, Debug)]
 struct Posting {
     doc: u32,
-    tf: [u16; FIELDS],
+    /// `tf~ / (k1 + tf~)` with `tf~` the field-weighted, length-normalised frequency.
+    sat: f32,
+    /// Bit `f` set when the term occurs in field `f`.
+    fields: u8,
 }
+
+/// FNV-1a, much faster than SipHash for short terms; the keys are our own tokens, not input
+/// that could be chosen to collide.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
 /// The inverted index.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     params: Bm25fParams,
-    terms: HashMap<String, u32>,
+    terms: FnvMap<String, u32>,
     postings: Vec<Vec<Posting>>,
-    lengths: Vec<[u32; FIELDS]>,
-    avg: [f64; FIELDS],
+    docs: usize,
 }
 
 /// One query term with its weight (alert names weigh more than label values).
@@ -109,50 +138,96 @@ pub struct Hit {
 impl Index {
     /// Builds the index; document `i` of the iterator gets id `i`.
     pub fn build<'a>(docs: impl IntoIterator<Item = FieldTexts<'a>>, params: Bm25fParams) -> Index {
-        let mut index = Index {
-            params,
-            ..Index::default()
-        };
-        let mut counts: HashMap<u32, [u16; FIELDS]> = HashMap::new();
+        let mut terms: FnvMap<String, u32> = FnvMap::default();
+        // Pass 1: per document, its distinct terms with per-field counts, and field lengths.
+        let mut entries: Vec<(u32, [u16; FIELDS])> = Vec::new();
+        let mut doc_ranges: Vec<(usize, usize)> = Vec::new();
+        let mut lengths: Vec<[u32; FIELDS]> = Vec::new();
+        // `slot[term]` = (document number + 1, position in `entries`) of its latest occurrence.
+        let mut slot: Vec<(u32, u32)> = Vec::new();
         for (doc, texts) in docs.into_iter().enumerate() {
-            counts.clear();
-            let mut lengths = [0u32; FIELDS];
+            let first = entries.len();
+            let mut len = [0u32; FIELDS];
             for (f, parts) in texts.fields.iter().enumerate() {
                 for part in parts {
                     tokenize::for_each_token(part, |t| {
-                        let next = index.terms.len() as u32;
-                        let id = *index.terms.entry(t).or_insert(next);
-                        if id == next {
-                            index.postings.push(Vec::new());
+                        let id = match terms.get(t) {
+                            Some(&id) => id,
+                            None => {
+                                let id = terms.len() as u32;
+                                terms.insert(t.to_string(), id);
+                                slot.push((0, 0));
+                                id
+                            }
+                        };
+                        let s = &mut slot[id as usize];
+                        if s.0 != doc as u32 + 1 {
+                            *s = (doc as u32 + 1, entries.len() as u32);
+                            entries.push((id, [0; FIELDS]));
                         }
-                        let c = counts.entry(id).or_insert([0; FIELDS]);
-                        c[f] = c[f].saturating_add(1);
-                        lengths[f] += 1;
+                        let e = &mut entries[s.1 as usize].1[f];
+                        *e = e.saturating_add(1);
+                        len[f] += 1;
                     });
                 }
             }
-            for (&term, &tf) in &counts {
-                index.postings[term as usize].push(Posting {
+            doc_ranges.push((first, entries.len()));
+            lengths.push(len);
+        }
+        let n = lengths.len();
+        let mut avg = [1.0f64; FIELDS];
+        for (f, a) in avg.iter_mut().enumerate() {
+            let total: u64 = lengths.iter().map(|l| l[f] as u64).sum();
+            *a = (total as f64 / n.max(1) as f64).max(1.0);
+        }
+        // Pass 2: postings with the saturated BM25F frequency.
+        let mut df = vec![0u32; terms.len()];
+        for (id, _) in &entries {
+            df[*id as usize] += 1;
+        }
+        let mut postings: Vec<Vec<Posting>> =
+            df.iter().map(|&d| Vec::with_capacity(d as usize)).collect();
+        for (doc, &(from, to)) in doc_ranges.iter().enumerate() {
+            let len = &lengths[doc];
+            let mut norm = [0.0f64; FIELDS];
+            for f in 0..FIELDS {
+                norm[f] =
+                    params.weight[f] / (1.0 - params.b[f] + params.b[f] * len[f] as f64 / avg[f]);
+            }
+            for (id, tf) in &entries[from..to] {
+                let mut pseudo = 0.0;
+                let mut fields = 0u8;
+                for f in 0..FIELDS {
+                    if tf[f] > 0 {
+                        pseudo += tf[f] as f64 * norm[f];
+                        fields |= 1 << f;
+                    }
+                }
+                postings[*id as usize].push(Posting {
                     doc: doc as u32,
-                    tf,
+                    sat: (pseudo / (params.k1 + pseudo)) as f32,
+                    fields,
                 });
             }
-            index.lengths.push(lengths);
         }
-        let n = index.lengths.len().max(1) as f64;
-        for f in 0..FIELDS {
-            let total: u64 = index.lengths.iter().map(|l| l[f] as u64).sum();
-            index.avg[f] = (total as f64 / n).max(1.0);
+        Index {
+            params,
+            terms,
+            postings,
+            docs: n,
         }
-        index
     }
 
     pub fn len(&self) -> usize {
-        self.lengths.len()
+        self.docs
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lengths.is_empty()
+        self.docs == 0
+    }
+
+    pub fn params(&self) -> &Bm25fParams {
+        &self.params
     }
 
     /// Number of documents containing `term` (already tokenized).
@@ -173,25 +248,13 @@ impl Index {
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
-    fn pseudo_tf(&self, p: &Posting) -> f64 {
-        let len = &self.lengths[p.doc as usize];
-        let mut tf = 0.0;
-        for (f, &count) in p.tf.iter().enumerate() {
-            if count > 0 {
-                let norm = 1.0 - self.params.b[f] + self.params.b[f] * len[f] as f64 / self.avg[f];
-                tf += self.params.weight[f] * count as f64 / norm;
-            }
-        }
-        tf
-    }
-
     /// Scores every document matching at least one term, best first, at most `limit` hits.
     ///
     /// `denominator_extra` adds to the normalising maximum (for query terms that count against
     /// a match although no document has them).
     pub fn search(&self, query: &[QueryTerm], limit: usize, denominator_extra: f64) -> Vec<Hit> {
-        let mut scores = vec![0.0f64; self.len()];
-        let mut covered = vec![0.0f64; self.len()];
+        let mut scores = vec![0.0f32; self.len()];
+        let mut covered = vec![0.0f32; self.len()];
         let mut touched: Vec<u32> = Vec::new();
         let mut max = denominator_extra;
         for q in query {
@@ -200,29 +263,26 @@ impl Index {
             };
             let idf = self.idf(&q.term);
             max += q.weight * idf;
+            let w = (q.weight * idf) as f32;
             for p in &self.postings[id as usize] {
-                let tf = self.pseudo_tf(p);
-                let s = &mut scores[p.doc as usize];
-                if *s == 0.0 {
+                let d = p.doc as usize;
+                if covered[d] == 0.0 {
                     touched.push(p.doc);
                 }
-                *s += q.weight * idf * tf / (self.params.k1 + tf);
-                covered[p.doc as usize] += q.weight * idf;
+                scores[d] += w * p.sat;
+                covered[d] += w;
             }
         }
         let mut hits: Vec<Hit> = touched
             .into_iter()
             .map(|d| {
-                let score = scores[d as usize];
+                let score = scores[d as usize] as f64;
+                let cov = covered[d as usize] as f64;
                 Hit {
                     doc: d as usize,
                     score,
                     norm: if max > 0.0 { score / max } else { 0.0 },
-                    coverage: if max > 0.0 {
-                        covered[d as usize] / max
-                    } else {
-                        0.0
-                    },
+                    coverage: if max > 0.0 { cov / max } else { 0.0 },
                 }
             })
             .collect();
@@ -247,14 +307,9 @@ impl Index {
                 let p = &postings[i];
                 let fields = Field::ALL
                     .into_iter()
-                    .filter(|f| p.tf[*f as usize] > 0)
+                    .filter(|f| p.fields & (1 << *f as u8) != 0)
                     .collect();
-                let tf = self.pseudo_tf(p);
-                out.push((
-                    qi,
-                    fields,
-                    q.weight * self.idf(&q.term) * tf / (self.params.k1 + tf),
-                ));
+                out.push((qi, fields, q.weight * self.idf(&q.term) * p.sat as f64));
             }
         }
         out

@@ -14,7 +14,9 @@
 
 pub mod doc;
 pub mod index;
+pub mod lint;
 pub mod markdown;
+pub mod report;
 pub mod tokenize;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -46,14 +48,14 @@ pub struct MatchParams {
 impl Default for MatchParams {
     fn default() -> Self {
         MatchParams {
-            good_match: 0.30,
+            good_match: 0.32,
             w_alertname: 1.0,
             w_service: 0.6,
-            w_text: 0.5,
+            w_text: 0.3,
             w_label_value: 0.3,
             w_label_name: 0.15,
-            unknown_alertname_share: 0.5,
-            unknown_text_share: 0.25,
+            unknown_alertname_share: 0.75,
+            unknown_text_share: 0.0,
         }
     }
 }
@@ -72,6 +74,48 @@ pub struct KnowledgeBase {
     pub postmortems: Vec<Postmortem>,
     index: Index,
     params: MatchParams,
+    links: LinkIndex,
+}
+
+/// Lookups for explicit links, so matching does not scan every document.
+#[derive(Clone, Debug, Default)]
+struct LinkIndex {
+    /// Alert name → documents naming it (runbooks, then postmortems at `runbooks.len() + i`).
+    by_alert: HashMap<String, Vec<usize>>,
+    /// `squash(file stem)` → runbooks (`kube-pod-crash-looping.md` ~ `KubePodCrashLooping`).
+    by_squashed_stem: HashMap<String, Vec<usize>>,
+    /// Lower-case file stem and lower-case id → runbooks (for `runbook_url`s).
+    by_lower_key: HashMap<String, Vec<usize>>,
+    /// Lower-case alert name → runbooks (for `runbook_url` anchors).
+    by_lower_alert: HashMap<String, Vec<usize>>,
+}
+
+impl LinkIndex {
+    fn build(runbooks: &[Runbook], postmortems: &[Postmortem]) -> LinkIndex {
+        let mut l = LinkIndex::default();
+        fn push(map: &mut HashMap<String, Vec<usize>>, key: String, i: usize) {
+            let v = map.entry(key).or_default();
+            if v.last() != Some(&i) {
+                v.push(i);
+            }
+        }
+        for (i, rb) in runbooks.iter().enumerate() {
+            for a in &rb.alerts {
+                push(&mut l.by_alert, a.clone(), i);
+                push(&mut l.by_lower_alert, a.to_lowercase(), i);
+            }
+            let stem = doc::file_stem(&rb.path);
+            push(&mut l.by_squashed_stem, squash(stem), i);
+            push(&mut l.by_lower_key, stem.to_lowercase(), i);
+            push(&mut l.by_lower_key, rb.id.to_lowercase(), i);
+        }
+        for (i, pm) in postmortems.iter().enumerate() {
+            for a in &pm.alerts {
+                push(&mut l.by_alert, a.clone(), runbooks.len() + i);
+            }
+        }
+        l
+    }
 }
 
 /// What a cluster of alerts says about itself: the query for [`KnowledgeBase::match_alerts`].
@@ -222,11 +266,13 @@ impl KnowledgeBase {
             .chain(postmortems.iter().map(postmortem_fields))
             .collect::<Vec<_>>();
         let index = Index::build(texts, params);
+        let links = LinkIndex::build(&runbooks, &postmortems);
         KnowledgeBase {
             runbooks,
             postmortems,
             index,
             params: MatchParams::default(),
+            links,
         }
     }
 
@@ -368,39 +414,74 @@ impl KnowledgeBase {
                 e.1.push(why);
             }
         };
-        let urls: Vec<RunbookUrl> = q
-            .runbook_urls
-            .iter()
-            .map(|u| RunbookUrl::parse(u))
-            .collect();
-        for (i, rb) in self.runbooks.iter().enumerate() {
-            for a in &q.alertnames {
-                if rb.alerts.iter().any(|x| x == a) {
-                    let source = if rb.schema {
+        let base = self.runbooks.len();
+        let none: &[usize] = &[];
+        for a in &q.alertnames {
+            for &i in self
+                .links
+                .by_alert
+                .get(a.as_str())
+                .map_or(none, Vec::as_slice)
+            {
+                if i < base {
+                    let source = if self.runbooks[i].schema {
                         "alerts:"
                     } else {
                         "its file name or headings"
                     };
                     add(i, LINK_BONUS, format!("alert {a} listed in {source}"));
-                } else if squash(doc::file_stem(&rb.path)) == squash(a) {
-                    add(i, LINK_BONUS, format!("file name matches alert {a}"));
-                }
-            }
-            for u in &urls {
-                if let Some(why) = u.names(&rb.path, &rb.id, &rb.headings, &rb.alerts) {
-                    add(i, LINK_BONUS, why);
-                }
-            }
-        }
-        let base = self.runbooks.len();
-        for (i, pm) in self.postmortems.iter().enumerate() {
-            for a in &q.alertnames {
-                if pm.alerts.iter().any(|x| x == a) {
+                } else {
                     add(
-                        base + i,
+                        i,
                         LINK_BONUS,
                         format!("alert {a} listed in the postmortem's alerts:"),
                     );
+                }
+            }
+            for &i in self
+                .links
+                .by_squashed_stem
+                .get(&squash(a))
+                .map_or(none, Vec::as_slice)
+            {
+                if !self.runbooks[i].alerts.contains(a) {
+                    add(i, LINK_BONUS, format!("file name matches alert {a}"));
+                }
+            }
+        }
+        for url in &q.runbook_urls {
+            let u = RunbookUrl::parse(url);
+            let mut candidates: Vec<usize> = Vec::new();
+            if let Some(last) = u.segments.last() {
+                candidates.extend(
+                    self.links
+                        .by_lower_key
+                        .get(last)
+                        .map_or(none, Vec::as_slice),
+                );
+            }
+            if let Some(frag) = &u.fragment {
+                // `#alert-name-kubepodcrashlooping`: try every `-`-separated suffix.
+                let mut rest = frag.as_str();
+                loop {
+                    candidates.extend(
+                        self.links
+                            .by_lower_alert
+                            .get(rest)
+                            .map_or(none, Vec::as_slice),
+                    );
+                    match rest.split_once('-') {
+                        Some((_, r)) => rest = r,
+                        None => break,
+                    }
+                }
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            for i in candidates {
+                let rb = &self.runbooks[i];
+                if let Some(why) = u.names(&rb.path, &rb.id, &rb.headings, &rb.alerts) {
+                    add(i, LINK_BONUS, why);
                 }
             }
         }
@@ -735,7 +816,7 @@ mod tests {
     fn content_match_without_a_name() {
         let kb = kb();
         let q = MatchQuery {
-            alertnames: vec!["HighDiskUsage".into()],
+            alertnames: vec!["DiskWillFillUp".into()],
             texts: vec![
                 "Filesystem on node worker-3 will run out of disk space within 4 hours".into(),
             ],

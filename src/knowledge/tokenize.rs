@@ -9,7 +9,7 @@
 /// Tokens of `text`, stemmed and lower-case, in order (with repetitions).
 pub fn tokens(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for_each_token(text, |t| out.push(t));
+    for_each_token(text, |t| out.push(t.to_string()));
     out
 }
 
@@ -17,41 +17,55 @@ pub fn tokens(text: &str) -> Vec<String> {
 /// for showing matched terms the way the user wrote them.
 pub fn tokens_with_surface(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    let mut buf = String::new();
     for_each_word(text, |w| {
-        if let Some(t) = normalize(&w) {
-            out.push((t, w));
+        if normalize_into(w, &mut buf) {
+            out.push((buf.clone(), w.to_string()));
         }
     });
     out
 }
 
-/// Calls `f` with every token of `text`.
-pub fn for_each_token(text: &str, mut f: impl FnMut(String)) {
+/// Calls `f` with every token of `text` (without allocating per token).
+pub fn for_each_token(text: &str, mut f: impl FnMut(&str)) {
+    let mut buf = String::new();
     for_each_word(text, |w| {
-        if let Some(t) = normalize(&w) {
-            f(t)
+        if normalize_into(w, &mut buf) {
+            f(&buf)
         }
     });
 }
 
 /// Splits into lower-case words (CamelCase and separators split), before stop words and stems.
-fn for_each_word(text: &str, mut f: impl FnMut(String)) {
+fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
+    let mut word = String::new();
+    let mut chars: Vec<char> = Vec::new();
     for chunk in text.split(|c: char| !c.is_alphanumeric()) {
         if chunk.is_empty() {
             continue;
         }
-        let chars: Vec<char> = chunk.chars().collect();
+        chars.clear();
+        chars.extend(chunk.chars());
+        let mut emit = |from: usize, to: usize| {
+            word.clear();
+            for c in &chars[from..to] {
+                if c.is_ascii() {
+                    word.push(c.to_ascii_lowercase());
+                } else {
+                    word.extend(c.to_lowercase());
+                }
+            }
+            f(&word);
+        };
         let mut start = 0;
         let mut i = 1;
         while i <= chars.len() {
             // A product name with internal capitals (`PostgreSQL`, `RabbitMQ`) stays one word.
             if i - 1 == start
+                && chars[start].is_ascii_alphabetic()
                 && let Some(len) = protected_at(&chars, start)
             {
-                f(chars[start..start + len]
-                    .iter()
-                    .collect::<String>()
-                    .to_lowercase());
+                emit(start, start + len);
                 start += len;
                 i = start + 1;
                 continue;
@@ -60,22 +74,23 @@ fn for_each_word(text: &str, mut f: impl FnMut(String)) {
                 break;
             }
             let (p, c) = (chars[i - 1], chars[i]);
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            let boundary = (p.is_lowercase() && c.is_uppercase())
-                || (p.is_uppercase() && c.is_uppercase() && next_lower)
-                || (p.is_ascii_digit() && c.is_uppercase() && next_lower)
-                || (p.is_lowercase()
-                    && c.is_ascii_digit()
-                    && i - start >= 3
-                    && digits_end(&chars, i));
+            let boundary = if p.is_lowercase() {
+                c.is_uppercase() || (c.is_ascii_digit() && i - start >= 3 && digits_end(&chars, i))
+            } else if p.is_uppercase() {
+                c.is_uppercase() && chars.get(i + 1).is_some_and(|n| n.is_lowercase())
+            } else {
+                p.is_ascii_digit()
+                    && c.is_uppercase()
+                    && chars.get(i + 1).is_some_and(|n| n.is_lowercase())
+            };
             if boundary {
-                f(chars[start..i].iter().collect::<String>().to_lowercase());
+                emit(start, i);
                 start = i;
             }
             i += 1;
         }
         if start < chars.len() {
-            f(chars[start..].iter().collect::<String>().to_lowercase());
+            emit(start, chars.len());
         }
     }
 }
@@ -111,10 +126,11 @@ const PROTECTED: &[&str] = &[
 /// Length of the protected word starting at `start`, if one does and is not followed by more
 /// lower-case letters of the same word.
 fn protected_at(chars: &[char], start: usize) -> Option<usize> {
+    let first = chars[start].to_ascii_lowercase();
     PROTECTED.iter().find_map(|w| {
         let n = w.len();
         let end = start + n;
-        if end > chars.len() {
+        if end > chars.len() || w.as_bytes()[0] != first as u8 {
             return None;
         }
         let same = chars[start..end]
@@ -131,27 +147,31 @@ fn digits_end(chars: &[char], i: usize) -> bool {
     chars[i..].iter().all(|c| c.is_ascii_digit()) && chars.len() - i <= 2
 }
 
-/// Stop word removal, synonyms and stemming; `None` drops the word.
-fn normalize(word: &str) -> Option<String> {
+/// Stop word removal, synonyms and stemming into `out`; `false` drops the word.
+fn normalize_into(word: &str, out: &mut String) -> bool {
+    out.clear();
     if word.len() > 40 || is_stop(word) {
-        return None;
+        return false;
     }
-    if word.chars().all(|c| c.is_ascii_digit()) {
+    if word.bytes().all(|c| c.is_ascii_digit()) {
         // HTTP status codes mean something; other numbers (ports, ids, counts) do not.
-        return match (word.len(), word.as_bytes()[0]) {
-            (3, b'5') => Some("5xx".into()),
-            (3, b'4') => Some("4xx".into()),
-            _ => None,
-        };
+        match (word.len(), word.as_bytes()[0]) {
+            (3, b'5') => out.push_str("5xx"),
+            (3, b'4') => out.push_str("4xx"),
+            _ => return false,
+        }
+        return true;
     }
     // Hex-looking ids carry no meaning.
     if word.len() >= 8
-        && word.chars().all(|c| c.is_ascii_hexdigit())
-        && word.chars().any(|c| c.is_ascii_digit())
+        && word.bytes().all(|c| c.is_ascii_hexdigit())
+        && word.bytes().any(|c| c.is_ascii_digit())
     {
-        return None;
+        return false;
     }
-    Some(stem(synonym(word)))
+    out.push_str(synonym(word));
+    stem_in_place(out);
+    true
 }
 
 /// Spellings of one thing that operators use interchangeably.
@@ -287,11 +307,17 @@ fn is_stop(w: &str) -> bool {
 /// A small suffix stemmer: plurals, -ing, -ed, -ion(s), -ly, -ness, -ment; conservative enough
 /// that `status`, `redis`, `kubernetes`, `process` survive.
 pub fn stem(w: &str) -> String {
-    let n = w.len();
-    if n <= 3 || !w.is_ascii() {
-        return w.to_string();
-    }
     let mut s = w.to_string();
+    stem_in_place(&mut s);
+    s
+}
+
+/// [`stem`] without allocating.
+fn stem_in_place(s: &mut String) {
+    let n = s.len();
+    if n <= 3 || !s.is_ascii() {
+        return;
+    }
     // Plurals.
     if s.ends_with("ies") && n > 4 {
         s.truncate(n - 3);
@@ -322,28 +348,27 @@ pub fn stem(w: &str) -> String {
         }
         false
     };
-    let stripped = strip(&mut s, "ing", 3) || strip(&mut s, "ed", 3);
+    let stripped = strip(s, "ing", 3) || strip(s, "ed", 3);
     if stripped {
-        undouble(&mut s);
-        return s;
+        undouble(s);
+        return;
     }
-    if strip(&mut s, "ation", 4) {
+    if strip(s, "ation", 4) {
         // `exhaust-ion`, `connect-ion` are caught below; `saturation` → `satur`.
-        return s;
+        return;
     }
     if s.ends_with("ion") && s.len() > 6 {
         let base = &s[..s.len() - 3];
         if base.ends_with('t') || base.ends_with('s') {
             s.truncate(s.len() - 3);
-            return s;
+            return;
         }
     }
-    let _ = strip(&mut s, "ness", 3) || strip(&mut s, "ment", 4) || strip(&mut s, "ly", 4);
+    let _ = strip(s, "ness", 3) || strip(s, "ment", 4) || strip(s, "ly", 4);
     // A final silent `e` (`disable`/`disabled`, `cache`/`cached`, `database`/`databases`).
     if s.len() > 4 && s.ends_with('e') && !s.ends_with("ee") {
         s.pop();
     }
-    s
 }
 
 /// `runn` → `run`, `stopp` → `stop`; keeps `ll`, `ss`, `zz` (`fill`, `pass`).
@@ -362,7 +387,7 @@ fn undouble(s: &mut String) {
 /// crash looping). Used for showing and for matching alert names by their words.
 pub fn split_identifier(ident: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for_each_word(ident, |w| out.push(w));
+    for_each_word(ident, |w| out.push(w.to_string()));
     out
 }
 

@@ -253,19 +253,16 @@ impl Governor {
         };
 
         let mode = if let Some(d) = &self.drift {
-            let stricter = base.stricter();
-            if stricter != base {
-                let why = format!(
-                    "drift: {} (one mode stricter until acknowledged)",
-                    d.explain()
-                );
-                reason = if base == Mode::Adaptive {
-                    why
-                } else {
-                    format!("{reason}; {why}")
-                };
-            }
-            stricter
+            let why = format!(
+                "drift: {} (one mode stricter until acknowledged)",
+                d.explain()
+            );
+            reason = if base == Mode::Adaptive {
+                why
+            } else {
+                format!("{reason}; {why}")
+            };
+            base.stricter()
         } else {
             base
         };

@@ -165,8 +165,15 @@ fn ms(t: Timestamp) -> i64 {
 }
 
 impl SloState {
+    /// A state for `spec`. An objective of 1 or more (no budget; [`SloSpec::validate`] refuses
+    /// it) is treated as a budget of 1e-12, so burn rates stay finite and never NaN.
     pub fn new(spec: SloSpec) -> Self {
         let budget = spec.budget();
+        let budget = if budget.is_finite() && budget >= 1e-12 {
+            budget
+        } else {
+            1e-12
+        };
         let horizon = spec.window.as_millis().clamp(0, i64::MAX as i128) as i64;
         SloState {
             spec,

@@ -8,11 +8,9 @@ use super::command::Command;
 use super::line_input::LineInput;
 use super::overlays::{filter, help, palette};
 use super::panes::{self, Move};
+use crate::clock::SPEEDS;
 use crate::cockpit::Cockpit;
 use crate::time::SignedDuration;
-
-/// Replay speeds `+` and `-` step through.
-pub const SPEEDS: [f64; 9] = [1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0];
 
 /// How far `[` and `]` move the replay clock.
 pub const SEEK_STEP: SignedDuration = SignedDuration::from_mins(5);
@@ -152,5 +150,272 @@ fn replay_control(app: &mut App, action: Action) -> Vec<Command> {
         Action::SeekBack => vec![Command::Seek(-SEEK_STEP)],
         Action::SeekForward => vec![Command::Seek(SEEK_STEP)],
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::alerts::{Alert, AlertState};
+    use crate::cockpit::{CockpitConfig, Event};
+    use crate::knowledge::KnowledgeBase;
+    use crate::time::Timestamp;
+    use crate::tui::app::ReplayStatus;
+    use crate::tui::line_input::LineEdit;
+
+    fn start() -> Timestamp {
+        "2025-06-01T14:00:00Z".parse().unwrap()
+    }
+
+    /// A cockpit with one firing alert for each service, far enough apart to stay apart.
+    fn cockpit(services: &[&str]) -> Cockpit {
+        let mut view = Cockpit::new(
+            CockpitConfig::default(),
+            Vec::new(),
+            KnowledgeBase::default(),
+            start(),
+        );
+        for (i, service) in services.iter().enumerate() {
+            let labels: BTreeMap<String, String> = [
+                ("alertname", format!("{service}Down")),
+                ("service", service.to_string()),
+                ("namespace", format!("ns-{service}")),
+                ("severity", "critical".to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            let at = start() + SignedDuration::from_mins(i as i64 * 30);
+            let alert = Alert {
+                labels,
+                annotations: BTreeMap::new(),
+                starts_at: at,
+                ends_at: None,
+                state: AlertState::Firing,
+                generator_url: None,
+            };
+            view.apply(Event::Alert(alert), at);
+        }
+        view
+    }
+
+    fn replaying(speed: f64) -> App {
+        App {
+            replay: Some(ReplayStatus {
+                speed,
+                paused: false,
+                ends_at: start(),
+                finished: false,
+            }),
+            ..App::default()
+        }
+    }
+
+    fn typed(app: &mut App, view: &Cockpit, text: &str) {
+        for c in text.chars() {
+            update(app, Action::Edit(LineEdit::Insert(c)), view);
+        }
+    }
+
+    #[test]
+    fn tab_and_numbers_move_focus() {
+        let view = cockpit(&[]);
+        let mut app = App::default();
+        update(&mut app, Action::FocusNext, &view);
+        assert_eq!(app.focus, Pane::Detail);
+        update(&mut app, Action::FocusPrev, &view);
+        update(&mut app, Action::FocusPrev, &view);
+        assert_eq!(app.focus, Pane::Journal);
+        update(&mut app, Action::FocusPane(Pane::Approvals), &view);
+        assert_eq!(app.focus, Pane::Approvals);
+        update(&mut app, Action::Back, &view);
+        assert_eq!(app.focus, Pane::Clusters, "Esc steps back to the clusters");
+    }
+
+    #[test]
+    fn quit_is_a_command_from_anywhere() {
+        let view = cockpit(&[]);
+        let mut app = App::default();
+        assert_eq!(update(&mut app, Action::Quit, &view), vec![Command::Quit]);
+        update(&mut app, Action::Help, &view);
+        assert_eq!(update(&mut app, Action::Quit, &view), vec![Command::Quit]);
+        app.overlay = Overlay::Filter {
+            input: LineInput::default(),
+        };
+        assert_eq!(update(&mut app, Action::Quit, &view), vec![Command::Quit]);
+    }
+
+    #[test]
+    fn help_scrolls_and_closes() {
+        let view = cockpit(&[]);
+        let mut app = App {
+            size: (100, 20),
+            ..App::default()
+        };
+        update(&mut app, Action::Help, &view);
+        update(&mut app, Action::Down, &view);
+        update(&mut app, Action::Down, &view);
+        assert_eq!(app.overlay, Overlay::Help { scroll: 2 });
+        update(&mut app, Action::Bottom, &view);
+        let Overlay::Help { scroll } = app.overlay else {
+            panic!("help closed")
+        };
+        update(&mut app, Action::Down, &view);
+        assert_eq!(app.overlay, Overlay::Help { scroll }, "stops at the end");
+        update(&mut app, Action::FocusNext, &view);
+        assert_eq!(app.focus, Pane::Clusters, "pane keys do nothing under help");
+        update(&mut app, Action::Back, &view);
+        assert_eq!(app.overlay, Overlay::None);
+    }
+
+    #[test]
+    fn the_palette_narrows_and_runs_an_action() {
+        let view = cockpit(&[]);
+        let mut app = replaying(10.0);
+        update(&mut app, Action::Palette, &view);
+        typed(&mut app, &view, "approvals");
+        update(&mut app, Action::Open, &view);
+        assert_eq!(app.overlay, Overlay::None);
+        assert_eq!(app.focus, Pane::Approvals);
+
+        update(&mut app, Action::Palette, &view);
+        typed(&mut app, &view, "replay");
+        update(&mut app, Action::Down, &view);
+        let commands = update(&mut app, Action::Open, &view);
+        assert_eq!(
+            commands,
+            vec![Command::SetSpeed(30.0)],
+            "second replay entry"
+        );
+
+        update(&mut app, Action::Palette, &view);
+        typed(&mut app, &view, "no such thing");
+        assert!(update(&mut app, Action::Open, &view).is_empty());
+        assert!(app.status.is_some(), "says nothing matched");
+
+        update(&mut app, Action::Palette, &view);
+        update(&mut app, Action::Back, &view);
+        assert_eq!(app.overlay, Overlay::None);
+    }
+
+    #[test]
+    fn the_filter_previews_keeps_and_cancels() {
+        let view = cockpit(&["checkout", "payments", "cart"]);
+        let mut app = App::default();
+        assert_eq!(panes::clusters::shown(&app, &view).len(), 3);
+
+        update(&mut app, Action::Filter, &view);
+        typed(&mut app, &view, "pay");
+        assert_eq!(app.live_filter(), "pay");
+        assert_eq!(panes::clusters::shown(&app, &view).len(), 1, "narrows live");
+        update(&mut app, Action::Open, &view);
+        assert_eq!(app.filter, "pay");
+
+        update(&mut app, Action::Filter, &view);
+        update(&mut app, Action::Edit(LineEdit::ClearToStart), &view);
+        typed(&mut app, &view, "service=cart");
+        update(&mut app, Action::Back, &view);
+        assert_eq!(app.filter, "pay", "Esc keeps the previous filter");
+
+        update(&mut app, Action::Back, &view);
+        assert_eq!(app.filter, "", "Esc on the clusters clears it");
+        assert_eq!(panes::clusters::shown(&app, &view).len(), 3);
+    }
+
+    #[test]
+    fn selection_follows_the_cluster_and_enter_opens_it() {
+        let view = cockpit(&["checkout", "payments", "cart"]);
+        let mut app = App::default();
+        let ids: Vec<_> = view.clusters().iter().map(|c| c.id).collect();
+        update(&mut app, Action::Down, &view);
+        assert_eq!(app.clusters.selected, Some(ids[1]));
+        update(&mut app, Action::Bottom, &view);
+        update(&mut app, Action::Down, &view);
+        assert_eq!(app.clusters.selected, Some(ids[2]));
+        update(&mut app, Action::Open, &view);
+        assert_eq!(app.focus, Pane::Detail);
+        assert_eq!(
+            panes::clusters::focused(&app, &view).map(|c| c.id),
+            Some(ids[2])
+        );
+
+        // A filter that hides the selected cluster: the first shown one is focused instead.
+        app.filter = view.clusters()[0].services.first().cloned().unwrap();
+        assert_eq!(
+            panes::clusters::focused(&app, &view).map(|c| c.id),
+            Some(ids[0])
+        );
+    }
+
+    #[test]
+    fn replay_speed_steps_through_the_ladder_and_stops_at_the_ends() {
+        let view = cockpit(&[]);
+        let mut app = replaying(10.0);
+        assert_eq!(
+            update(&mut app, Action::SpeedUp, &view),
+            vec![Command::SetSpeed(30.0)]
+        );
+        assert_eq!(
+            update(&mut app, Action::SpeedUp, &view),
+            vec![Command::SetSpeed(60.0)]
+        );
+        let mut app = replaying(600.0);
+        assert!(update(&mut app, Action::SpeedUp, &view).is_empty());
+        assert!(app.status.is_some());
+        let mut app = replaying(1.0);
+        assert!(update(&mut app, Action::SpeedDown, &view).is_empty());
+        let mut app = replaying(7.0);
+        assert_eq!(
+            update(&mut app, Action::SpeedDown, &view),
+            vec![Command::SetSpeed(5.0)],
+            "an off-ladder speed steps to the next rung"
+        );
+    }
+
+    #[test]
+    fn pause_and_seek_become_commands() {
+        let view = cockpit(&[]);
+        let mut app = replaying(10.0);
+        assert_eq!(
+            update(&mut app, Action::Pause, &view),
+            vec![Command::TogglePause]
+        );
+        assert!(app.replay.unwrap().paused);
+        assert_eq!(
+            update(&mut app, Action::SeekBack, &view),
+            vec![Command::Seek(SignedDuration::from_mins(-5))]
+        );
+        assert_eq!(
+            update(&mut app, Action::SeekForward, &view),
+            vec![Command::Seek(SignedDuration::from_mins(5))]
+        );
+    }
+
+    #[test]
+    fn replay_keys_live_explain_themselves() {
+        let view = cockpit(&[]);
+        let mut app = App::default();
+        assert!(update(&mut app, Action::Pause, &view).is_empty());
+        assert!(app.status.is_some());
+        update(&mut app, Action::Down, &view);
+        assert_eq!(app.status, None, "the message goes with the next key");
+    }
+
+    #[test]
+    fn resize_sets_the_page_size() {
+        let view = cockpit(&[]);
+        let mut app = App::default();
+        update(
+            &mut app,
+            Action::Resize {
+                width: 200,
+                height: 60,
+            },
+            &view,
+        );
+        assert_eq!(app.size, (200, 60));
+        assert_eq!(app.page_rows(), 20);
     }
 }

@@ -19,26 +19,24 @@ const ROWS_PER_ITEM: usize = 2;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApprovalsPane {
-    /// Index into the pending suggestions.
+    /// Index into the approval queue.
     pub cursor: usize,
 }
 
-/// Suggestions still waiting for a decision, oldest first.
-pub fn pending(view: &Cockpit) -> impl Iterator<Item = &Suggestion> {
-    view.suggestions()
-        .iter()
-        .filter(|s| s.status == SuggestionStatus::Pending)
-}
-
 pub fn len(view: &Cockpit) -> usize {
-    pending(view).count()
+    view.approval_queue().len()
 }
 
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
-    let queue: Vec<&Suggestion> = pending(view).collect();
-    let decided = view.suggestions().len() - queue.len();
+    let queue = view.approval_queue();
+    let pending = view
+        .suggestions()
+        .iter()
+        .filter(|s| s.status == SuggestionStatus::Pending)
+        .count();
+    let decided = view.suggestions().len() - pending;
     let extra = Span::styled(
-        format!("{} pending, {decided} decided ", queue.len()),
+        format!("{} waiting, {decided} decided ", queue.len()),
         theme::dim(),
     );
     let block = pane_block(app, Pane::Approvals, extra);
@@ -47,68 +45,112 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     let mut lines = Vec::new();
     if queue.is_empty() {
         lines.push(Line::from(Span::styled(
-            "no step waiting: suggestions appear when a runbook matches a cluster",
+            "no step waiting: suggestions appear when a runbook matches a firing cluster",
             theme::dim(),
         )));
     }
     let focused_cluster = super::clusters::focused(app, view).map(|c| c.id);
-    let items = (inner_height(area) / ROWS_PER_ITEM).max(1);
+    let focused = app.focus == Pane::Approvals;
+    // The selected item takes one more row (its full verdict) when the pane has focus.
+    let rows = inner_height(area).saturating_sub(usize::from(focused));
+    let items = (rows / ROWS_PER_ITEM).max(1);
     let cursor = app.approvals.cursor.min(queue.len().saturating_sub(1));
     for i in visible_rows(queue.len(), cursor, items) {
         let s = queue[i];
-        let selected = app.focus == Pane::Approvals && i == cursor;
-        let here = focused_cluster.is_some() && view.suggestion_cluster(s) == focused_cluster;
+        let selected = focused && i == cursor;
+        let cluster = view.suggestion_cluster(s);
         let (kind, kind_style) = match s.step.kind {
             StepKind::Diagnostic => ("DIAG", theme::good()),
             StepKind::Mitigation => ("MITIGATE", theme::warn()),
         };
+        let (verdict, detail) = verdict_label(&s.verdict);
         let audited = if s.step.is_pre_audited() {
             "audited"
         } else {
-            "unaudited"
+            "UNAUDITED"
+        };
+        let cluster_style = if cluster.is_some() && cluster == focused_cluster {
+            theme::key()
+        } else {
+            theme::dim()
         };
         let mut head = vec![
             Span::raw(if selected { "› " } else { "  " }),
-            Span::styled(format!("{} ", s.id), theme::dim()),
-            Span::styled(format!("{kind:<8} "), kind_style),
-            Span::styled(s.step_ref.clone(), theme::bold()),
-            Span::styled(format!(" {audited}"), theme::dim()),
-        ];
-        if here {
-            head.push(Span::styled(" ◆focused cluster", theme::key()));
-        }
-        let used: usize = head.iter().map(Span::width).sum();
-        let verdict = verdict_text(&s.verdict);
-        head.push(Span::raw("  "));
-        head.push(Span::styled(
-            truncate(&verdict, width.saturating_sub(used + 2)),
-            verdict_style(&s.verdict),
-        ));
-        let argv = match &s.argv {
-            Ok(argv) => Span::raw(truncate(&format!("    $ {}", shell_quote(argv)), width)),
-            Err(why) => Span::styled(
-                truncate(&format!("    cannot build argv: {why}"), width),
-                theme::bad(),
+            Span::styled(format!("{:<4}", s.id.to_string()), theme::dim()),
+            Span::styled(
+                format!("{:<4} ", cluster.map(|c| c.to_string()).unwrap_or_default()),
+                cluster_style,
             ),
-        };
-        let mut head = Line::from(head);
-        let mut argv = Line::from(argv);
-        if selected {
-            head = head.style(theme::selected());
-            argv = argv.style(theme::selected());
+            Span::styled(format!("{kind:<8} "), kind_style),
+            Span::styled(format!("{verdict:<7} "), verdict_style(&s.verdict)),
+        ];
+        let used: usize = head.iter().map(Span::width).sum();
+        head.push(Span::styled(
+            truncate(&s.step_ref, width.saturating_sub(used)),
+            theme::bold(),
+        ));
+        head.push(Span::styled(format!(" {audited}"), theme::dim()));
+        let used: usize = head.iter().map(Span::width).sum();
+        if !selected && width > used + 20 {
+            head.push(Span::styled(
+                truncate(&format!(" · {detail}"), width - used),
+                theme::dim(),
+            ));
         }
-        lines.push(head);
-        lines.push(argv);
+        let mut block_lines = vec![Line::from(head), Line::from(command(s, width))];
+        if selected {
+            let approvals = s
+                .approvals
+                .iter()
+                .map(|a| format!("{} ({})", a.by, a.role))
+                .collect::<Vec<_>>();
+            let given = if approvals.is_empty() {
+                String::new()
+            } else {
+                format!(" · approved by {}", approvals.join(", "))
+            };
+            block_lines.push(Line::from(Span::styled(
+                truncate(&format!("    policy: {}{given}", s.verdict), width),
+                verdict_style(&s.verdict),
+            )));
+            for line in &mut block_lines {
+                *line = std::mem::take(line).style(theme::selected());
+            }
+        }
+        lines.extend(block_lines);
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn verdict_text(v: &Verdict) -> String {
+/// What would run: the argv, the shell script (values arrive as environment variables), or why
+/// the argv cannot be built.
+fn command(s: &Suggestion, width: usize) -> Span<'static> {
+    match &s.argv {
+        Ok(argv) if argv.is_empty() && s.step.shell => {
+            let script = s
+                .step
+                .script
+                .as_deref()
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("");
+            Span::raw(truncate(&format!("    sh -c {script}"), width))
+        }
+        Ok(argv) => Span::raw(truncate(&format!("    $ {}", shell_quote(argv)), width)),
+        Err(why) => Span::styled(
+            truncate(&format!("    cannot build argv: {why}"), width),
+            theme::bad(),
+        ),
+    }
+}
+
+/// A short label that always shows, and the detail that follows when there is room.
+fn verdict_label(v: &Verdict) -> (&'static str, String) {
     match v {
-        Verdict::Allowed => "ALLOWED".to_string(),
-        Verdict::NeedsApproval { missing } if missing.is_empty() => "NEEDS approval".to_string(),
-        Verdict::NeedsApproval { missing } => format!("NEEDS {missing}"),
-        Verdict::Refused { reason } => format!("REFUSED: {reason}"),
+        Verdict::Allowed => ("ALLOWED", "may run now".to_string()),
+        Verdict::NeedsApproval { missing } => ("NEEDS", missing.clone()),
+        Verdict::Refused { reason } => ("REFUSED", reason.clone()),
     }
 }
 

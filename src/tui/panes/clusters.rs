@@ -128,6 +128,9 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         head.push(Span::raw(truncate(&services, width.saturating_sub(used))));
 
         let mut sub = vec![Span::raw("     ")];
+        if let Some(o) = &c.origin {
+            sub.push(Span::styled(format!("origin {} ", o.service), theme::key()));
+        }
         if view.is_novel(c.id) {
             sub.push(Span::styled("NOVEL ", theme::warn()));
         }
@@ -137,9 +140,6 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
                 format!("NOISE {} ", noise.join(", ")),
                 theme::dim(),
             ));
-        }
-        if let Some(o) = &c.origin {
-            sub.push(Span::styled(format!("origin {} ", o.service), theme::key()));
         }
         let used: usize = sub.iter().map(Span::width).sum();
         sub.push(Span::styled(

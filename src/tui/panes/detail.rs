@@ -43,13 +43,11 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     // Members get at least half the pane.
     lines.truncate(rows / 2);
     let member_rows = rows.saturating_sub(lines.len());
-    let cursor = app.detail.cursor.min(cluster.size().saturating_sub(1));
-    for i in visible_rows(cluster.size(), cursor, member_rows) {
+    let members = ordered_members(view, cluster);
+    let cursor = app.detail.cursor.min(members.len().saturating_sub(1));
+    for i in visible_rows(members.len(), cursor, member_rows) {
         let selected = app.focus == Pane::Detail && i == cursor;
-        let line = match view.alert(cluster.members[i]) {
-            Some(t) => member(t, selected, width),
-            None => Line::from(Span::styled("  (alert gone)", theme::dim())),
-        };
+        let line = member(members[i], selected, width);
         lines.push(if selected {
             line.style(theme::selected())
         } else {
@@ -57,6 +55,25 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         });
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Members as the pane lists them: firing first, then silenced, then resolved; within each,
+/// the most severe first; otherwise in the order they joined.
+pub fn ordered_members<'a>(view: &'a Cockpit, cluster: &Cluster) -> Vec<&'a TrackedAlert> {
+    let mut members: Vec<&TrackedAlert> = cluster
+        .members
+        .iter()
+        .filter_map(|fp| view.alert(*fp))
+        .collect();
+    members.sort_by_key(|t| {
+        let state = match t.alert.state {
+            AlertState::Firing => 0,
+            AlertState::Suppressed => 1,
+            AlertState::Resolved => 2,
+        };
+        (state, std::cmp::Reverse(t.alert.severity()))
+    });
+    members
 }
 
 /// The cluster's header lines, most important first (the caller keeps what fits).
@@ -75,13 +92,15 @@ fn summary(view: &Cockpit, c: &Cluster, width: usize) -> Vec<Line<'static>> {
         ));
     }
     first.push(Span::styled(
-        format!(
-            " · since {} ({age} ago) · changed {}",
-            clock_hms(c.started),
-            clock_hms(c.last_change)
-        ),
+        format!(" · since {} ({age})", clock_hms(c.started)),
         theme::dim(),
     ));
+    if width >= 80 {
+        first.push(Span::styled(
+            format!(" · changed {}", clock_hms(c.last_change)),
+            theme::dim(),
+        ));
+    }
     let mut lines = vec![Line::from(first)];
     if let Some(o) = &c.origin {
         lines.push(Line::from(vec![

@@ -80,7 +80,9 @@ fn top_line(app: &App, view: &Cockpit, width: u16) -> Line<'static> {
     ];
     let mut reason = view.mode_reason().to_string();
     if let Some(slo) = view.deciding_slo() {
-        reason = format!("{reason} — decided by {slo}");
+        if !reason.contains(slo) {
+            reason = format!("{slo}: {reason}");
+        }
     }
     let room = usize::from(width).saturating_sub(right_width + left_width(&left) + 1);
     left.push(Span::raw(truncate(&reason, room)));
@@ -153,8 +155,15 @@ fn slo_line(b: &BudgetStatus, name_width: usize, width: u16) -> Line<'static> {
             format!("{:<name_width$}", truncate(&b.slo, name_width)),
             theme::bold(),
         ),
-        Span::styled(format!(" {:>6} ", objective(b.objective)), theme::dim()),
     ];
+    // The objective is the first thing to go on a narrow screen: the budget says more.
+    if width >= 110 {
+        spans.push(Span::styled(
+            format!(" {:>6}", objective(b.objective)),
+            theme::dim(),
+        ));
+    }
+    spans.push(Span::raw(" "));
     spans.extend(gauge(b.budget_remaining));
     for w in SHOWN_WINDOWS {
         let rate = b.burn_rate(w);
@@ -166,32 +175,30 @@ fn slo_line(b: &BudgetStatus, name_width: usize, width: u16) -> Line<'static> {
         spans.push(Span::styled(format!(" {}", w.label()), theme::dim()));
         spans.push(Span::styled(format!("{:>6}", burn(rate)), style));
     }
-    match b.conditions.first() {
-        Some(c) => {
-            let label = match c.severity {
-                BurnSeverity::Page => "PAGE",
-                BurnSeverity::Ticket => "TICKET",
-            };
-            let style = if c.severity == BurnSeverity::Page {
-                theme::firing()
-            } else {
-                theme::warn()
-            };
-            spans.push(Span::raw("  "));
-            spans.push(Span::styled(
-                format!(
-                    "▲{label} {}&{}>{}×",
-                    c.long,
-                    c.short,
-                    burn(Some(c.threshold)).trim()
-                ),
-                style,
-            ));
-            if b.conditions.len() > 1 {
-                spans.push(Span::styled(format!(" +{}", b.conditions.len() - 1), style));
-            }
+    if b.conditions.is_empty() {
+        spans.push(Span::styled("  no burn alert", theme::dim()));
+    }
+    // As many firing conditions as fit (pages come first), then how many more.
+    let room = usize::from(width).saturating_sub(if width >= WIDE { 60 } else { 0 });
+    for (i, c) in b.conditions.iter().enumerate() {
+        let (label, style) = match c.severity {
+            BurnSeverity::Page => ("PAGE", theme::firing()),
+            BurnSeverity::Ticket => ("TICKET", theme::warn()),
+        };
+        let text = format!(
+            "  ▲{label} {}&{}>{}×",
+            c.long,
+            c.short,
+            threshold(c.threshold)
+        );
+        let used: usize = spans.iter().map(Span::width).sum();
+        let rest = b.conditions.len() - i;
+        if i > 0 && used + text.chars().count() + 4 > room {
+            spans.push(Span::styled(format!(" +{rest}"), style));
+            break;
         }
-        None => spans.push(Span::styled("  no burn alert", theme::dim())),
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(text.trim_start().to_string(), style));
     }
     if width >= WIDE {
         spans.push(Span::raw("  "));
@@ -204,6 +211,12 @@ fn slo_line(b: &BudgetStatus, name_width: usize, width: u16) -> Line<'static> {
         }
     }
     Line::from(spans)
+}
+
+/// `14.4`, `6`, `1`: thresholds as the Workbook writes them.
+fn threshold(t: f64) -> String {
+    let text = format!("{t:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn objective(o: f64) -> String {
@@ -276,6 +289,8 @@ mod tests {
         assert_eq!(objective(0.999), "99.9%");
         assert_eq!(objective(0.9995), "99.95%");
         assert_eq!(objective(0.99), "99%");
+        assert_eq!(threshold(14.4), "14.4");
+        assert_eq!(threshold(6.0), "6");
     }
 
     #[test]

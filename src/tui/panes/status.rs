@@ -16,16 +16,16 @@ type Hint = (&'static [Action], &'static str);
 fn pane_hints(pane: Pane) -> &'static [Hint] {
     match pane {
         Pane::Clusters => &[
-            (&[Action::Up, Action::Down], "move"),
+            (&[Action::Down, Action::Up], "move"),
             (&[Action::Open], "open"),
             (&[Action::Filter], "filter"),
         ],
         Pane::Detail | Pane::Knowledge | Pane::Approvals => &[
-            (&[Action::Up, Action::Down], "move"),
+            (&[Action::Down, Action::Up], "move"),
             (&[Action::Back], "back"),
         ],
         Pane::Journal => &[
-            (&[Action::Up, Action::Down], "scroll"),
+            (&[Action::Down, Action::Up], "scroll"),
             (&[Action::Bottom], "newest"),
             (&[Action::Back], "back"),
         ],
@@ -58,7 +58,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     }
     let hints: Vec<Hint> = match app.overlay {
         Overlay::Help { .. } => vec![
-            (&[Action::Up, Action::Down], "scroll"),
+            (&[Action::Down, Action::Up], "scroll"),
             (&[Action::Help], "close"),
         ],
         _ => {

@@ -1,0 +1,436 @@
+//! Human decisions and their journal records.
+//!
+//! A decision takes effect only once the journal has sealed (and stored) its record: a command
+//! becomes an `Effect::Journal`, and the state changes when the record comes back as
+//! `Event::Journaled`. Records written by another cockpit on the same journal arrive the same
+//! way, so two people on one host see each other's approvals. A step executes only from the
+//! cockpit whose approval completed it, and only if the policy allows it at that moment.
+
+use serde::{Deserialize, Serialize};
+
+use super::suggestion::{SuggestionId, SuggestionStatus, argv_hash};
+use super::{Cockpit, Effect, role_name};
+use crate::actions::{Approval, Role, Step, StepOrigin, Verdict};
+use crate::alerts::Fingerprint;
+use crate::journal::{JournalEntry, JournalRecord, RecordKind};
+use crate::training::{DecisionKind, ReferenceDecision};
+
+/// What the person at this cockpit decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserCommand {
+    /// Approve a suggestion (the UI has shown the exact argv and asked for confirmation).
+    Approve(SuggestionId),
+    Reject {
+        id: SuggestionId,
+        reason: String,
+    },
+    /// Replace a suggestion's argv; the result is a new, novel step.
+    Edit {
+        id: SuggestionId,
+        argv: Vec<String>,
+    },
+    Note {
+        text: String,
+        hypothesis: bool,
+    },
+    /// The commander acknowledges a drift signal; the governor leaves the drift overlay.
+    AcknowledgeDrift,
+}
+
+/// The outcome of running (or dry-running) an approved step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecOutcome {
+    pub ok: bool,
+    pub exit_code: Option<i32>,
+    /// One line: "exit 0 in 1.2s", "killed after timeout 30s", "dry run".
+    pub summary: String,
+    pub duration_ms: u64,
+    pub dry_run: bool,
+}
+
+/// An approved step for the executor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecRequest {
+    pub suggestion: SuggestionId,
+    pub step: Step,
+    pub argv: Vec<String>,
+    /// Label values, for steps that declare `shell: true` (environment variables, never text).
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub dry_run: bool,
+    /// Hash of the approval record that completed the approvals.
+    pub approval: String,
+}
+
+/// The body of approval, rejection, edit and execution records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// `runbook-id/step-id`.
+    pub step: String,
+    pub argv: Vec<String>,
+    pub argv_hash: String,
+    /// The effective mode when the record was written.
+    pub mode: crate::slo::Mode,
+    /// The cockpit session that wrote it (executions run only in the approving session).
+    pub session: String,
+    /// The alert whose labels filled the step.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The full step, so another cockpit can rebuild an edited step it never saw.
+    #[serde(default)]
+    pub definition: Option<Step>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub exec: Option<ExecOutcome>,
+    /// Hashes of the approval records an execution ran under.
+    #[serde(default)]
+    pub approvals: Vec<String>,
+    #[serde(default)]
+    pub policy: Option<Verdict>,
+    /// Written by replaying a scenario's reference decisions.
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+impl Cockpit {
+    fn entry(&self, kind: RecordKind, summary: String, body: serde_json::Value) -> JournalEntry {
+        JournalEntry {
+            actor: self.config.actor.clone(),
+            role: role_name(self.config.role).to_string(),
+            kind,
+            summary,
+            body,
+        }
+    }
+
+    fn step_record(&self, i: usize) -> Option<StepRecord> {
+        let s = &self.suggestions[i];
+        let argv = s.argv.clone().ok()?;
+        Some(StepRecord {
+            step: s.step_ref.clone(),
+            argv_hash: argv_hash(&argv),
+            argv,
+            mode: self.governor.mode(),
+            session: self.config.session.clone(),
+            source: Some(s.source.to_string()),
+            definition: Some(s.step.clone()),
+            reason: None,
+            outcome: None,
+            exec: None,
+            approvals: Vec::new(),
+            policy: Some(s.verdict.clone()),
+            replayed: false,
+        })
+    }
+
+    fn index_of(&self, id: SuggestionId) -> Option<usize> {
+        self.suggestions.iter().position(|s| s.id == id)
+    }
+
+    pub(super) fn user_command(&mut self, cmd: UserCommand, effects: &mut Vec<Effect>) {
+        let decides = matches!(
+            cmd,
+            UserCommand::Approve(_) | UserCommand::Reject { .. } | UserCommand::Edit { .. }
+        );
+        if decides && self.config.readonly {
+            effects.push(Effect::Notice(
+                "read-only cockpit: approvals, rejections and edits are disabled (--readonly)"
+                    .into(),
+            ));
+            return;
+        }
+        match cmd {
+            UserCommand::Note { text, hypothesis } => {
+                let text = text.trim().to_string();
+                if text.is_empty() {
+                    return;
+                }
+                let kind = if hypothesis {
+                    RecordKind::Hypothesis
+                } else {
+                    RecordKind::Note
+                };
+                let body = serde_json::json!({"text": text, "mode": self.governor.mode()});
+                effects.push(Effect::Journal(self.entry(kind, text, body)));
+            }
+            UserCommand::AcknowledgeDrift => {
+                if self.config.role != Role::Commander {
+                    effects.push(Effect::Notice(
+                        "only the incident commander can acknowledge drift (--role commander)"
+                            .into(),
+                    ));
+                    return;
+                }
+                if self.governor.drift().is_none() {
+                    effects.push(Effect::Notice("no drift signal to acknowledge".into()));
+                    return;
+                }
+                let body =
+                    serde_json::json!({"acknowledge": "drift", "mode": self.governor.mode()});
+                let e = self.entry(RecordKind::Note, "acknowledged drift".into(), body);
+                effects.push(Effect::Journal(e));
+            }
+            UserCommand::Approve(id)
+            | UserCommand::Reject { id, .. }
+            | UserCommand::Edit { id, .. }
+                if self.index_of(id).is_none() =>
+            {
+                effects.push(Effect::Notice(format!("{id} no longer exists")));
+            }
+            UserCommand::Approve(id) => {
+                let i = self.index_of(id).expect("checked above");
+                let s = &self.suggestions[i];
+                if s.status != SuggestionStatus::Pending {
+                    effects.push(Effect::Notice(format!("{id} is not pending")));
+                    return;
+                }
+                if s.approvals.iter().any(|a| a.by == self.config.actor) {
+                    effects.push(Effect::Notice(format!(
+                        "you already approved {id}; it needs someone else"
+                    )));
+                    return;
+                }
+                if let Verdict::Refused { reason } = &s.verdict {
+                    effects.push(Effect::Notice(format!(
+                        "{id} is refused by policy: {reason}"
+                    )));
+                    return;
+                }
+                let Some(body) = self.step_record(i) else {
+                    effects.push(Effect::Notice(format!("{id} has no runnable argv")));
+                    return;
+                };
+                let summary = format!("approved {} {}", s.id, s.step_ref);
+                let e = self.entry(RecordKind::Approval, summary, to_value(&body));
+                effects.push(Effect::Journal(e));
+            }
+            UserCommand::Reject { id, reason } => {
+                let i = self.index_of(id).expect("checked above");
+                let reason = reason.trim().to_string();
+                if reason.is_empty() {
+                    effects.push(Effect::Notice("a rejection needs a reason".into()));
+                    return;
+                }
+                let Some(mut body) = self.step_record(i) else {
+                    return;
+                };
+                body.reason = Some(reason.clone());
+                let s = &self.suggestions[i];
+                let summary = format!("rejected {} {}: {reason}", s.id, s.step_ref);
+                let e = self.entry(RecordKind::Rejection, summary, to_value(&body));
+                effects.push(Effect::Journal(e));
+            }
+            UserCommand::Edit { id, argv } => {
+                let i = self.index_of(id).expect("checked above");
+                if argv.is_empty() || argv[0].trim().is_empty() {
+                    effects.push(Effect::Notice("an edited step needs a command".into()));
+                    return;
+                }
+                let Some(mut body) = self.step_record(i) else {
+                    return;
+                };
+                let mut step = self.suggestions[i].step.clone();
+                step.origin = StepOrigin::Edited;
+                step.audited = None;
+                step.argv = argv.clone();
+                step.id = format!("{}-edited", step.id.trim_end_matches("-edited"));
+                body.step = format!("{}/{}", self.suggestions[i].runbook, step.id);
+                body.argv_hash = argv_hash(&argv);
+                body.argv = argv;
+                body.definition = Some(step);
+                let summary = format!("edited {} into {}", self.suggestions[i].step_ref, body.step);
+                let e = self.entry(RecordKind::Edit, summary, to_value(&body));
+                effects.push(Effect::Journal(e));
+            }
+        }
+    }
+
+    /// A recorded decision of the real responders, replayed: journaled as theirs, never
+    /// executed (their execution is history, recorded with its outcome).
+    pub(super) fn reference_decision(&mut self, d: ReferenceDecision, effects: &mut Vec<Effect>) {
+        let mode = self.governor.mode();
+        let entry = |kind, summary: String, body: serde_json::Value| JournalEntry {
+            actor: d.actor.clone(),
+            role: role_name(d.role).to_string(),
+            kind,
+            summary,
+            body,
+        };
+        let kind = match d.kind {
+            DecisionKind::Hypothesis => RecordKind::Hypothesis,
+            DecisionKind::Note => RecordKind::Note,
+            DecisionKind::Approve => RecordKind::Approval,
+            DecisionKind::Reject => RecordKind::Rejection,
+            DecisionKind::Execute => RecordKind::Execution,
+        };
+        if matches!(d.kind, DecisionKind::Hypothesis | DecisionKind::Note) {
+            let text = d.text.clone().unwrap_or_default();
+            let body = serde_json::json!({"text": text, "mode": mode, "replayed": true});
+            effects.push(Effect::Journal(entry(kind, text, body)));
+            return;
+        }
+        let step_ref = d.step.clone().unwrap_or_default();
+        let Some(i) = self.find_or_offer(&step_ref, None) else {
+            let body = serde_json::json!({"step": step_ref, "decision": d.kind, "replayed": true});
+            let summary = format!(
+                "{} {step_ref} (a step this cockpit does not know)",
+                kind.label()
+            );
+            effects.push(Effect::Journal(entry(RecordKind::Note, summary, body)));
+            return;
+        };
+        let Some(mut body) = self.step_record(i) else {
+            return;
+        };
+        body.session = "reference".into();
+        body.replayed = true;
+        body.reason = d.text.clone().filter(|_| d.kind == DecisionKind::Reject);
+        body.outcome = d.outcome.clone();
+        let s = &self.suggestions[i];
+        let summary = match d.kind {
+            DecisionKind::Approve => format!("approved {} {}", s.id, s.step_ref),
+            DecisionKind::Reject => format!(
+                "rejected {} {}: {}",
+                s.id,
+                s.step_ref,
+                d.text.as_deref().unwrap_or("")
+            ),
+            _ => format!(
+                "ran {} {}{}",
+                s.id,
+                s.step_ref,
+                d.outcome
+                    .as_deref()
+                    .map(|o| format!(" → {o}"))
+                    .unwrap_or_default()
+            ),
+        };
+        effects.push(Effect::Journal(entry(kind, summary, to_value(&body))));
+    }
+
+    /// The executor finished (or dry-ran) a step: journal the execution.
+    pub(super) fn executed(
+        &mut self,
+        id: SuggestionId,
+        outcome: ExecOutcome,
+        effects: &mut Vec<Effect>,
+    ) {
+        let Some(i) = self.index_of(id) else {
+            return;
+        };
+        let Some(mut body) = self.step_record(i) else {
+            return;
+        };
+        let s = &self.suggestions[i];
+        body.approvals = s.approval_records.clone();
+        body.outcome = Some(outcome.summary.clone());
+        let summary = format!(
+            "{} {} {}: {}",
+            if outcome.dry_run { "dry-ran" } else { "ran" },
+            s.id,
+            s.step_ref,
+            outcome.summary
+        );
+        body.exec = Some(outcome);
+        let e = self.entry(RecordKind::Execution, summary, to_value(&body));
+        effects.push(Effect::Journal(e));
+    }
+
+    /// A sealed record (ours or another cockpit's) changes the state it describes.
+    pub(super) fn journaled(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
+        if record.kind == RecordKind::Note
+            && record.body.get("acknowledge").and_then(|v| v.as_str()) == Some("drift")
+        {
+            if let Some(change) = self.governor.acknowledge_drift(record.ts, &record.actor) {
+                effects.push(Effect::Journal(super::mode_change_entry(&change)));
+            }
+            self.refresh_verdicts();
+            return;
+        }
+        let decision = matches!(
+            record.kind,
+            RecordKind::Approval | RecordKind::Rejection | RecordKind::Execution | RecordKind::Edit
+        );
+        if !decision {
+            return;
+        }
+        let Ok(body) = serde_json::from_value::<StepRecord>(record.body.clone()) else {
+            return;
+        };
+        let i = match self.find_or_offer(&body.step, Some(&body.argv)) {
+            Some(i) => i,
+            None => {
+                // An edited step from another cockpit: rebuild it from its definition.
+                let (Some(step), Some(source)) = (
+                    body.definition.clone(),
+                    body.source
+                        .as_deref()
+                        .and_then(|s| s.parse::<Fingerprint>().ok()),
+                ) else {
+                    return;
+                };
+                let runbook = body.step.split('/').next().unwrap_or_default().to_string();
+                self.push_suggestion(source, &runbook, step, Some(body.argv.clone()))
+            }
+        };
+        let role: Role = record.role.parse().unwrap_or(Role::Trainee);
+        match record.kind {
+            RecordKind::Edit => {} // find_or_offer created the edited step.
+            RecordKind::Approval => {
+                let s = &mut self.suggestions[i];
+                if !s.approvals.iter().any(|a| a.by == record.actor) {
+                    s.approvals.push(Approval {
+                        by: record.actor.clone(),
+                        role,
+                        mode: body.mode,
+                    });
+                    s.approval_records.push(record.hash.clone());
+                }
+                self.refresh_verdict(i);
+                let s = &self.suggestions[i];
+                let ours = body.session == self.config.session;
+                if ours && s.status == SuggestionStatus::Pending && s.verdict == Verdict::Allowed {
+                    let labels = self
+                        .correlator
+                        .alert(s.source)
+                        .map(|t| t.alert.labels.clone())
+                        .unwrap_or_default();
+                    effects.push(Effect::Execute(ExecRequest {
+                        suggestion: s.id,
+                        step: s.step.clone(),
+                        argv: body.argv.clone(),
+                        labels,
+                        dry_run: self.config.dry_run,
+                        approval: record.hash.clone(),
+                    }));
+                    self.suggestions[i].status = SuggestionStatus::Running;
+                }
+            }
+            RecordKind::Rejection => {
+                self.suggestions[i].status = SuggestionStatus::Rejected {
+                    by: record.actor.clone(),
+                    reason: body.reason.unwrap_or_default(),
+                };
+            }
+            RecordKind::Execution => {
+                let (ok, dry_run) = body
+                    .exec
+                    .as_ref()
+                    .map_or((true, self.config.dry_run), |e| (e.ok, e.dry_run));
+                self.suggestions[i].status = SuggestionStatus::Executed {
+                    by: record.actor.clone(),
+                    outcome: body.outcome,
+                    dry_run,
+                    ok,
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
+fn to_value(body: &StepRecord) -> serde_json::Value {
+    serde_json::to_value(body).unwrap_or_default()
+}

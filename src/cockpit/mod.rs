@@ -1,0 +1,376 @@
+//! The domain state of one incident cockpit and its only mutator, `Cockpit::apply`.
+//!
+//! Pure: every input arrives as an `Event` with the time it happened; everything that must
+//! happen outside (journal appends, executions, messages) leaves as an `Effect`. The same code
+//! runs live, in replay, headless and in tests. It never reads a clock, a file or the network.
+//!
+//! - `suggestion`: runbook steps offered for a cluster, with the policy verdict of the moment;
+//! - `decision`: human decisions, which take effect only once journaled;
+//! - `snapshot`: the state as JSON.
+
+mod decision;
+mod snapshot;
+mod suggestion;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::Serialize;
+
+pub use decision::{ExecOutcome, ExecRequest, StepRecord, UserCommand};
+pub use snapshot::{ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot};
+pub use suggestion::{Suggestion, SuggestionId, SuggestionStatus, argv_hash};
+
+use crate::actions::{Role, Verdict};
+use crate::alerts::{
+    Alert, Cluster, ClusterConfig, ClusterId, Correlator, Fingerprint, TrackedAlert,
+};
+use crate::journal::{JournalEntry, JournalRecord, RecordKind};
+use crate::knowledge::{DocRef, KnowledgeBase, KnowledgeMatch, MatchQuery};
+use crate::slo::{BudgetStatus, Governor, Mode, ModeChange, SloSpec, SloState};
+use crate::time::{SignedDuration, Timestamp};
+use crate::training::ReferenceDecision;
+
+/// How many journal records the cockpit keeps for the journal pane.
+const JOURNAL_TAIL: usize = 200;
+/// How many member alerts feed the text of a knowledge query.
+const QUERY_MEMBERS: usize = 20;
+
+/// Settings of the core; the edge fills them from config and flags.
+#[derive(Debug, Clone)]
+pub struct CockpitConfig {
+    pub clustering: ClusterConfig,
+    /// Hysteresis hold before the governor loosens the mode.
+    pub mode_hold: SignedDuration,
+    /// Executions are dry runs (replay, training).
+    pub dry_run: bool,
+    /// Approvals, rejections and edits are disabled.
+    pub readonly: bool,
+    /// Who sits at this cockpit.
+    pub actor: String,
+    pub role: Role,
+    /// Distinguishes this cockpit from others writing the same journal.
+    pub session: String,
+}
+
+impl Default for CockpitConfig {
+    fn default() -> Self {
+        CockpitConfig {
+            clustering: ClusterConfig::default(),
+            mode_hold: SignedDuration::from_mins(10),
+            dry_run: true,
+            readonly: false,
+            actor: "you".into(),
+            role: Role::Oncall,
+            session: "local".into(),
+        }
+    }
+}
+
+/// Something that happened, delivered to the core with the time it happened.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Cumulative SLI counters of one SLO.
+    Sample { slo: String, good: f64, total: f64 },
+    /// An alert fired, was re-sent, suppressed or resolved.
+    Alert(Alert),
+    /// A recorded decision of the real responders (replay).
+    Reference(ReferenceDecision),
+    /// A decision of the person at this cockpit.
+    User(UserCommand),
+    /// Time passed: re-evaluate budgets, the governor and verdicts.
+    Tick,
+    /// The journal sealed and stored a record (this cockpit's or another's on the same file).
+    Journaled(JournalRecord),
+    /// The executor finished an approved step.
+    Executed {
+        suggestion: SuggestionId,
+        outcome: ExecOutcome,
+    },
+    /// A source reported its health.
+    Source(SourceHealth),
+}
+
+/// Work for the edge.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Seal and store this entry durably, then deliver it back as `Event::Journaled`.
+    Journal(JournalEntry),
+    /// Run (or dry-run) an approved step, then deliver `Event::Executed`.
+    Execute(ExecRequest),
+    /// Tell the person at the cockpit something (a refusal, a reason).
+    Notice(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceState {
+    Ok,
+    Stale,
+    Down,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceHealth {
+    pub name: String,
+    pub state: SourceState,
+    pub last_ok: Option<Timestamp>,
+    pub last_error: Option<String>,
+}
+
+/// The cockpit: budgets, governor, clusters, knowledge matches, suggestions, journal tail.
+pub struct Cockpit {
+    config: CockpitConfig,
+    now: Timestamp,
+    slos: Vec<SloState>,
+    budgets: Vec<BudgetStatus>,
+    governor: Governor,
+    correlator: Correlator,
+    knowledge: KnowledgeBase,
+    matches: BTreeMap<ClusterId, Vec<KnowledgeMatch>>,
+    /// Alerts whose clusters need their knowledge matches recomputed.
+    dirty: BTreeSet<Fingerprint>,
+    suggestions: Vec<Suggestion>,
+    journal_tail: VecDeque<JournalRecord>,
+    journal_len: u64,
+    sources: Vec<SourceHealth>,
+}
+
+impl Cockpit {
+    pub fn new(
+        config: CockpitConfig,
+        slos: Vec<SloSpec>,
+        knowledge: KnowledgeBase,
+        start: Timestamp,
+    ) -> Self {
+        let correlator = Correlator::new(config.clustering.clone());
+        let governor = Governor::new(config.mode_hold);
+        Cockpit {
+            now: start,
+            slos: slos.into_iter().map(SloState::new).collect(),
+            budgets: Vec::new(),
+            governor,
+            correlator,
+            knowledge,
+            matches: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+            suggestions: Vec::new(),
+            journal_tail: VecDeque::new(),
+            journal_len: 0,
+            sources: Vec::new(),
+            config,
+        }
+    }
+
+    /// Applies one event that happened at `now`; returns the effects for the edge.
+    pub fn apply(&mut self, event: Event, now: Timestamp) -> Vec<Effect> {
+        self.now = self.now.max(now);
+        let mut effects = Vec::new();
+        match event {
+            Event::Sample { slo, good, total } => {
+                if let Some(s) = self.slos.iter_mut().find(|s| s.spec().name == slo) {
+                    s.ingest(now, good, total);
+                }
+            }
+            Event::Alert(alert) => {
+                let fp = alert.fingerprint();
+                self.correlator.observe(alert, now);
+                self.dirty.insert(fp);
+                self.refresh_knowledge();
+            }
+            Event::Reference(decision) => self.reference_decision(decision, &mut effects),
+            Event::User(command) => self.user_command(command, &mut effects),
+            Event::Tick => self.evaluate(&mut effects),
+            Event::Journaled(record) => {
+                self.journaled(&record, &mut effects);
+                self.journal_len = self.journal_len.max(record.seq + 1);
+                self.journal_tail.push_back(record);
+                while self.journal_tail.len() > JOURNAL_TAIL {
+                    self.journal_tail.pop_front();
+                }
+            }
+            Event::Executed {
+                suggestion,
+                outcome,
+            } => self.executed(suggestion, outcome, &mut effects),
+            Event::Source(health) => {
+                match self.sources.iter_mut().find(|s| s.name == health.name) {
+                    Some(s) => *s = health,
+                    None => self.sources.push(health),
+                }
+            }
+        }
+        effects
+    }
+
+    // ---- reading the state (the UI and the headless printer) --------------------------------
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+    pub fn budgets(&self) -> &[BudgetStatus] {
+        &self.budgets
+    }
+    pub fn slo_specs(&self) -> impl Iterator<Item = &SloSpec> {
+        self.slos.iter().map(|s| s.spec())
+    }
+    pub fn mode(&self) -> Mode {
+        self.governor.mode()
+    }
+    pub fn mode_reason(&self) -> &str {
+        self.governor.reason()
+    }
+    pub fn deciding_slo(&self) -> Option<&str> {
+        self.governor.deciding_slo()
+    }
+    pub fn clusters(&self) -> &[Cluster] {
+        self.correlator.clusters()
+    }
+    pub fn cluster(&self, id: ClusterId) -> Option<&Cluster> {
+        self.correlator.cluster(id)
+    }
+    pub fn alert(&self, fp: Fingerprint) -> Option<&TrackedAlert> {
+        self.correlator.alert(fp)
+    }
+    pub fn alert_count(&self) -> usize {
+        self.correlator.len()
+    }
+    pub fn knowledge(&self) -> &KnowledgeBase {
+        &self.knowledge
+    }
+    /// Ranked knowledge for a cluster, best first.
+    pub fn matches(&self, id: ClusterId) -> &[KnowledgeMatch] {
+        self.matches.get(&id).map(Vec::as_slice).unwrap_or(&[])
+    }
+    /// The best runbook for a cluster, if it is a good match.
+    pub fn top_runbook(&self, id: ClusterId) -> Option<&crate::knowledge::Runbook> {
+        self.matches(id).iter().find_map(|m| match m.doc {
+            DocRef::Runbook(i) if m.good => self.knowledge.runbooks.get(i),
+            _ => None,
+        })
+    }
+    /// A cluster no runbook or past incident matches well: human judgment, no automation.
+    pub fn is_novel(&self, id: ClusterId) -> bool {
+        !self.matches(id).iter().any(|m| m.good)
+    }
+    pub fn config(&self) -> &CockpitConfig {
+        &self.config
+    }
+    pub fn governor(&self) -> &Governor {
+        &self.governor
+    }
+    pub fn journal_tail(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = &JournalRecord> + ExactSizeIterator {
+        self.journal_tail.iter()
+    }
+    pub fn journal_len(&self) -> u64 {
+        self.journal_len
+    }
+    pub fn sources(&self) -> &[SourceHealth] {
+        &self.sources
+    }
+
+    // ---- internals ----------------------------------------------------------------------------
+
+    fn evaluate(&mut self, effects: &mut Vec<Effect>) {
+        let now = self.now;
+        self.budgets = self.slos.iter().map(|s| s.evaluate(now)).collect();
+        if let Some(change) = self.governor.update(now, &self.budgets) {
+            effects.push(Effect::Journal(mode_change_entry(&change)));
+        }
+        self.refresh_knowledge();
+        self.refresh_verdicts();
+    }
+
+    /// Recomputes knowledge matches for clusters that changed, and offers the steps of a
+    /// cluster's best runbook as suggestions.
+    fn refresh_knowledge(&mut self) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        let changed: BTreeSet<ClusterId> = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .filter_map(|fp| self.correlator.alert(fp).map(|a| a.cluster))
+            .collect();
+        // Clusters that merged away leave stale entries behind.
+        let live: BTreeSet<ClusterId> = self.correlator.clusters().iter().map(|c| c.id).collect();
+        self.matches.retain(|id, _| live.contains(id));
+        for id in changed {
+            let Some(cluster) = self.correlator.cluster(id) else {
+                continue;
+            };
+            let query = self.query_for(cluster);
+            let ranked = self.knowledge.match_alerts(&query);
+            self.matches.insert(id, ranked);
+            self.offer_steps(id);
+        }
+        self.refresh_verdicts();
+    }
+
+    fn query_for(&self, cluster: &Cluster) -> MatchQuery {
+        let mut q = MatchQuery {
+            alertnames: cluster.alertnames.iter().cloned().collect(),
+            services: cluster.services.iter().cloned().collect(),
+            texts: Vec::new(),
+            labels: cluster
+                .common_labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            runbook_urls: Vec::new(),
+        };
+        let mut seen_names = BTreeSet::new();
+        for fp in cluster.members.iter().take(QUERY_MEMBERS * 4) {
+            let Some(t) = self.correlator.alert(*fp) else {
+                continue;
+            };
+            // One alert per alertname is enough text; pods of one alert repeat themselves.
+            if !seen_names.insert(t.alert.name().to_string()) || q.texts.len() >= QUERY_MEMBERS * 2
+            {
+                continue;
+            }
+            for key in ["summary", "description"] {
+                if let Some(v) = t.alert.annotation(key) {
+                    q.texts.push(v.to_string());
+                }
+            }
+            if let Some(url) = t.alert.annotation("runbook_url")
+                && !q.runbook_urls.iter().any(|u| u == url)
+            {
+                q.runbook_urls.push(url.to_string());
+            }
+        }
+        q
+    }
+}
+
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Oncall => "oncall",
+        Role::Commander => "commander",
+        Role::Trainee => "trainee",
+    }
+}
+
+pub fn verdict_text(v: &Verdict) -> String {
+    match v {
+        Verdict::Allowed => "allowed".to_string(),
+        Verdict::NeedsApproval { missing } => format!("needs {missing}"),
+        Verdict::Refused { reason } => format!("refused: {reason}"),
+    }
+}
+
+pub(crate) fn mode_change_entry(change: &ModeChange) -> JournalEntry {
+    JournalEntry {
+        actor: "governor".into(),
+        role: "system".into(),
+        kind: RecordKind::ModeChange,
+        summary: format!(
+            "{} → {}: {}",
+            change.from.label(),
+            change.to.label(),
+            change.reason
+        ),
+        body: serde_json::to_value(change).unwrap_or_default(),
+    }
+}

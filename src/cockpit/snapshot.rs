@@ -1,0 +1,125 @@
+//! The cockpit state as JSON, for `--headless --json` and scripts. Field names are a stable
+//! interface: add fields, never rename them.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Cockpit, SourceHealth, verdict_text};
+use crate::actions::StepKind;
+use crate::slo::Mode;
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub time: Timestamp,
+    pub mode: ModeSnapshot,
+    pub slos: Vec<SloSnapshot>,
+    pub clusters: Vec<ClusterSnapshot>,
+    pub approvals: Vec<ApprovalSnapshot>,
+    pub journal_len: u64,
+    pub alerts: usize,
+    pub sources: Vec<SourceHealth>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeSnapshot {
+    pub mode: Mode,
+    pub reason: String,
+    pub slo: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SloSnapshot {
+    pub name: String,
+    pub objective: f64,
+    pub budget_remaining: Option<f64>,
+    pub burn_rates: BTreeMap<String, Option<f64>>,
+    pub conditions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterSnapshot {
+    pub id: String,
+    pub size: usize,
+    pub firing: usize,
+    pub alertnames: Vec<String>,
+    pub services: Vec<String>,
+    pub origin: Option<String>,
+    pub top_runbook: Option<String>,
+    pub novel: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalSnapshot {
+    pub id: String,
+    pub cluster: Option<String>,
+    pub step: String,
+    pub kind: StepKind,
+    pub argv: Option<Vec<String>>,
+    pub approvals: Vec<String>,
+    pub verdict: String,
+}
+
+impl Cockpit {
+    /// The state as JSON for `--headless --json`.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            time: self.now,
+            mode: ModeSnapshot {
+                mode: self.mode(),
+                reason: self.mode_reason().to_string(),
+                slo: self.deciding_slo().map(str::to_string),
+            },
+            slos: self
+                .budgets
+                .iter()
+                .map(|b| SloSnapshot {
+                    name: b.slo.clone(),
+                    objective: b.objective,
+                    budget_remaining: b.budget_remaining,
+                    burn_rates: b
+                        .burn_rates
+                        .iter()
+                        .map(|(w, r)| (w.label().to_string(), *r))
+                        .collect(),
+                    conditions: b
+                        .conditions
+                        .iter()
+                        .map(|c| format!("{:?}", c.severity).to_lowercase())
+                        .collect(),
+                })
+                .collect(),
+            clusters: self
+                .clusters()
+                .iter()
+                .map(|c| ClusterSnapshot {
+                    id: c.id.to_string(),
+                    size: c.members.len(),
+                    firing: c.firing,
+                    alertnames: c.alertnames.iter().cloned().collect(),
+                    services: c.services.iter().cloned().collect(),
+                    origin: c.origin.as_ref().map(|o| o.service.clone()),
+                    top_runbook: self.top_runbook(c.id).map(|r| r.id.clone()),
+                    novel: self.is_novel(c.id),
+                })
+                .collect(),
+            approvals: self
+                .approval_queue()
+                .into_iter()
+                .map(|s| ApprovalSnapshot {
+                    id: s.id.to_string(),
+                    cluster: self.suggestion_cluster(s).map(|c| c.to_string()),
+                    step: s.step_ref.clone(),
+                    kind: s.step.kind,
+                    argv: s.argv.clone().ok(),
+                    approvals: s.approvals.iter().map(|a| a.by.clone()).collect(),
+                    verdict: verdict_text(&s.verdict),
+                })
+                .collect(),
+            journal_len: self.journal_len,
+            alerts: self.alert_count(),
+            sources: self.sources.clone(),
+        }
+    }
+}

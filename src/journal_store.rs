@@ -1,0 +1,484 @@
+//! The journal file: durable, cross-process appends to a JSON Lines hash chain.
+//!
+//! Edge code (it does file I/O); the record format, the chain and verification are the pure
+//! `crate::journal`. The rules:
+//!
+//! - **Acknowledged means durable.** [`JournalFile::append`] returns the sealed record only after
+//!   its line was written and `fdatasync`ed; a crash before that may lose the record, never
+//!   corrupt what was acknowledged before it.
+//! - **One writer at a time, across processes.** Every append holds an exclusive `flock` on the
+//!   journal file, first reads (and verifies) the records other processes appended since, then
+//!   seals after the true head. Two flightdecks on one file interleave and see each other's
+//!   records ([`JournalFile::refresh`]). The lock dies with its process, so `kill -9` never
+//!   leaves a journal locked.
+//! - **A torn last record is cut, kept and reported; nothing else is repaired.** A crash
+//!   mid-write leaves bytes without a newline (or a garbage last line). Whoever next holds the
+//!   exclusive lock moves those bytes to `PATH.torn` (with a note, synced first) and truncates
+//!   the journal to the last complete record. A bad record *before* the end is an error naming
+//!   its seq and byte offset, never silently repaired.
+//! - **Checkpoints** (`{size, head}`) are appended on request or every N records; their
+//!   `SEQ:HASH` copied elsewhere lets [`verify_file`] detect a truncated journal.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::journal::{
+    Chain, JournalEntry, JournalRecord, Problem, RecordKind, Tail, Verifier, VerifyError,
+    VerifyReport, encode_line,
+};
+use crate::time::Timestamp;
+
+/// Bytes read per chunk when scanning a journal.
+const CHUNK: usize = 4 << 20;
+
+/// The actor and role of records the journal writes itself (genesis, automatic checkpoints).
+pub const SYSTEM_ACTOR: &str = "flightdeck";
+pub const SYSTEM_ROLE: &str = "system";
+
+/// A torn last record that was cut away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornTail {
+    /// Where the cut bytes started (the journal's length after the cut).
+    pub offset: u64,
+    pub bytes: u64,
+    /// The side file the bytes were appended to (`PATH.torn`).
+    pub side_file: PathBuf,
+}
+
+/// An open journal file.
+#[derive(Debug)]
+pub struct JournalFile {
+    path: PathBuf,
+    file: File,
+    /// Verified state up to the last complete record this handle has read or written.
+    verifier: Verifier,
+    /// Records other processes appended, not yet returned by [`JournalFile::refresh`].
+    unseen: Vec<JournalRecord>,
+    /// Torn tails this handle cut away.
+    repaired: Vec<TornTail>,
+    auto_checkpoint: Option<u64>,
+}
+
+/// The `VerifyError` inside an error returned by this module, if the error is a corrupt
+/// journal (rather than an I/O failure).
+pub fn corruption(error: &io::Error) -> Option<&VerifyError> {
+    error.get_ref()?.downcast_ref::<VerifyError>()
+}
+
+fn corrupt(e: VerifyError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
+/// `PATH.torn`.
+pub fn torn_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".torn");
+    PathBuf::from(s)
+}
+
+fn new_journal_id(path: &Path, now: Timestamp) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(&now.as_nanosecond().to_le_bytes());
+    h.update(&std::process::id().to_le_bytes());
+    h.update(&fastrand::u64(..).to_le_bytes());
+    h.update(path.as_os_str().as_encoded_bytes());
+    h.finalize().to_hex()[..32].to_string()
+}
+
+/// Scans `file` from the verifier's offset to `end`, in chunks, feeding every complete record
+/// to `each`. Returns the bad tail (and its bytes) if the file ends in one; a bad record before
+/// the end is an `InvalidData` error carrying a [`VerifyError`].
+fn scan_file(
+    file: &File,
+    verifier: &mut Verifier,
+    end: u64,
+    mut each: impl FnMut(JournalRecord),
+) -> io::Result<Option<(Tail, Vec<u8>)>> {
+    let mut pos = verifier.offset();
+    let mut carry: Vec<u8> = Vec::new();
+    while pos < end {
+        let n = CHUNK.min((end - pos) as usize);
+        let start = carry.len();
+        carry.resize(start + n, 0);
+        file.read_exact_at(&mut carry[start..], pos)?;
+        pos += n as u64;
+        let at_end = pos == end;
+        let upto = if at_end {
+            carry.len()
+        } else {
+            match carry.iter().rposition(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None => continue,
+            }
+        };
+        let base = verifier.offset();
+        if let Some(tail) = verifier.scan(&carry[..upto], &mut each).map_err(corrupt)? {
+            if !at_end {
+                return Err(corrupt(VerifyError {
+                    seq: verifier.next_seq(),
+                    offset: tail.offset,
+                    why: tail.why,
+                }));
+            }
+            let bytes = carry[(tail.offset - base) as usize..].to_vec();
+            return Ok(Some((tail, bytes)));
+        }
+        carry.drain(..upto);
+    }
+    Ok(None)
+}
+
+impl JournalFile {
+    /// Opens (or creates) the journal at `path` and verifies it from the first record.
+    ///
+    /// A new journal gets its genesis record (a random journal id). A torn last record is
+    /// cut away into `PATH.torn` (see [`JournalFile::repaired`]); any other bad record is an
+    /// `InvalidData` error carrying the [`VerifyError`] (see [`corruption`]).
+    pub fn open(path: impl AsRef<Path>) -> io::Result<JournalFile> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)?;
+        let mut journal = JournalFile {
+            path,
+            file,
+            verifier: Verifier::new(),
+            unseen: Vec::new(),
+            repaired: Vec::new(),
+            auto_checkpoint: None,
+        };
+        journal.locked(|j| {
+            j.catch_up(true, false)?;
+            if j.verifier.next_seq() == 0 {
+                let now = Timestamp::now();
+                let id = new_journal_id(&j.path, now);
+                j.commit(
+                    |_| {
+                        vec![JournalEntry {
+                            actor: SYSTEM_ACTOR.into(),
+                            role: SYSTEM_ROLE.into(),
+                            kind: RecordKind::Genesis,
+                            summary: format!("journal {id} created"),
+                            body: serde_json::json!({ "journal_id": id }),
+                        }]
+                    },
+                    now,
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(journal)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The id named by the genesis record.
+    pub fn journal_id(&self) -> &str {
+        self.verifier.journal_id().unwrap_or_default()
+    }
+
+    /// Seq and hash of the last record this handle knows of.
+    pub fn head(&self) -> (u64, &str) {
+        (
+            self.verifier.next_seq().saturating_sub(1),
+            self.verifier.head(),
+        )
+    }
+
+    /// Number of records this handle knows of (the next record's seq).
+    pub fn len(&self) -> u64 {
+        self.verifier.next_seq()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.verifier.next_seq() == 0
+    }
+
+    /// Bytes of verified journal this handle knows of.
+    pub fn size(&self) -> u64 {
+        self.verifier.offset()
+    }
+
+    /// Torn tails this handle cut away (on open or before an append).
+    pub fn repaired(&self) -> &[TornTail] {
+        &self.repaired
+    }
+
+    /// Appends a checkpoint record automatically (in the same write and fsync) once `every`
+    /// records were written since the last checkpoint; `None` turns that off.
+    pub fn set_auto_checkpoint(&mut self, every: Option<u64>) {
+        self.auto_checkpoint = every.filter(|n| *n > 0);
+    }
+
+    /// Seals `entry` at `ts` after the journal's true head (records other processes appended
+    /// meanwhile come first; [`JournalFile::refresh`] returns them) and writes it durably: the
+    /// returned record is on disk (`fdatasync`) when this returns.
+    pub fn append(&mut self, entry: JournalEntry, ts: Timestamp) -> io::Result<JournalRecord> {
+        let mut records = self.append_batch([entry], ts)?;
+        records.truncate(1);
+        Ok(records.pop().expect("one entry gives one record"))
+    }
+
+    /// Group commit: seals all `entries` at `ts` and writes them with one write and one
+    /// `fdatasync`. All or none are acknowledged. The result may end with an automatic
+    /// checkpoint record (see [`JournalFile::set_auto_checkpoint`]).
+    pub fn append_batch(
+        &mut self,
+        entries: impl IntoIterator<Item = JournalEntry>,
+        ts: Timestamp,
+    ) -> io::Result<Vec<JournalRecord>> {
+        let entries: Vec<JournalEntry> = entries.into_iter().collect();
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.locked(|j| {
+            j.catch_up(true, true)?;
+            j.commit(|_| entries, ts)
+        })
+    }
+
+    /// Appends a checkpoint record: `{size, head}` = the journal's length in bytes and the hash
+    /// of its last record before the checkpoint. `SEQ:HASH` of the returned record
+    /// (`crate::journal::format_checkpoint`) is what the user copies elsewhere.
+    pub fn checkpoint(&mut self, actor: &str, role: &str, ts: Timestamp) -> io::Result<JournalRecord> {
+        let (actor, role) = (actor.to_string(), role.to_string());
+        let mut records = self.locked(|j| {
+            j.catch_up(true, true)?;
+            j.commit(
+                |v| {
+                    vec![checkpoint_entry(
+                        actor,
+                        role,
+                        v.offset(),
+                        v.head(),
+                        v.next_seq(),
+                    )]
+                },
+                ts,
+            )
+        })?;
+        Ok(records.swap_remove(0))
+    }
+
+    /// Records other processes appended since the last call (or since open), in order.
+    pub fn refresh(&mut self) -> io::Result<Vec<JournalRecord>> {
+        if self.file.metadata()?.len() != self.verifier.offset() {
+            self.file.lock_shared()?;
+            let result = self.catch_up(false, true);
+            let _ = self.file.unlock();
+            result?;
+        }
+        Ok(std::mem::take(&mut self.unseen))
+    }
+
+    /// Every record up to this handle's head, read back from the file and verified again.
+    pub fn records(&self) -> io::Result<Vec<JournalRecord>> {
+        let mut verifier = Verifier::new();
+        let mut out = Vec::new();
+        scan_file(&self.file, &mut verifier, self.verifier.offset(), |r| {
+            out.push(r)
+        })?;
+        Ok(out)
+    }
+
+    /// Runs `f` holding the exclusive lock.
+    fn locked<T>(&mut self, f: impl FnOnce(&mut Self) -> io::Result<T>) -> io::Result<T> {
+        self.file.lock()?;
+        let result = f(self);
+        let _ = self.file.unlock();
+        result
+    }
+
+    /// Reads what was appended after this handle's offset. With `repair` (exclusive lock held)
+    /// a torn tail is cut away into the side file; without, it is left alone (its writer may
+    /// be a crashed process; the next appender repairs it).
+    fn catch_up(&mut self, repair: bool, collect: bool) -> io::Result<()> {
+        let size = self.file.metadata()?.len();
+        let at = self.verifier.offset();
+        if size < at {
+            return Err(corrupt(VerifyError {
+                seq: self.verifier.next_seq(),
+                offset: size,
+                why: Problem::Shrunk { was: at, now: size },
+            }));
+        }
+        if size == at {
+            return Ok(());
+        }
+        let mut verifier = self.verifier.clone();
+        let mut fresh = Vec::new();
+        let tail = scan_file(&self.file, &mut verifier, size, |r| {
+            if collect {
+                fresh.push(r)
+            }
+        })?;
+        if let Some((tail, bytes)) = tail
+            && repair
+        {
+            self.cut(&tail, &bytes)?;
+        }
+        self.verifier = verifier;
+        self.unseen.extend(fresh);
+        Ok(())
+    }
+
+    /// Moves a torn tail to the side file (synced), then truncates the journal before it.
+    fn cut(&mut self, tail: &Tail, bytes: &[u8]) -> io::Result<()> {
+        let side_file = torn_path(&self.path);
+        let mut side = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&side_file)?;
+        let note = format!(
+            "# flightdeck {}: cut {} bytes at offset {} from {} ({})\n",
+            Timestamp::now(),
+            bytes.len(),
+            tail.offset,
+            self.path.display(),
+            tail.why,
+        );
+        let mut out = note.into_bytes();
+        out.extend_from_slice(bytes);
+        if !bytes.ends_with(b"\n") {
+            out.push(b'\n');
+        }
+        side.write_all(&out)?;
+        side.sync_all()?;
+        self.file.set_len(tail.offset)?;
+        self.file.sync_all()?;
+        self.repaired.push(TornTail {
+            offset: tail.offset,
+            bytes: bytes.len() as u64,
+            side_file,
+        });
+        Ok(())
+    }
+
+    /// Seals the entries `build` returns after the current head, checks the lines, writes them
+    /// in one write and `fdatasync`s. On failure the file is cut back to its previous length
+    /// and nothing is acknowledged. Call with the exclusive lock held, after `catch_up`.
+    fn commit(
+        &mut self,
+        build: impl FnOnce(&Verifier) -> Vec<JournalEntry>,
+        ts: Timestamp,
+    ) -> io::Result<Vec<JournalRecord>> {
+        let mut chain = Chain::resume(self.verifier.next_seq(), self.verifier.head().to_string());
+        let mut verifier = self.verifier.clone();
+        let mut buf = Vec::new();
+        let mut records = Vec::new();
+        let mut push = |entry: JournalEntry,
+                        chain: &mut Chain,
+                        verifier: &mut Verifier|
+         -> io::Result<()> {
+            let record = chain.seal(entry, ts);
+            let line = encode_line(&record);
+            // Self-check: what we write must verify like any record read back.
+            verifier
+                .feed(&line[..line.len() - 1])
+                .map_err(corrupt)?;
+            buf.extend_from_slice(&line);
+            records.push(record);
+            Ok(())
+        };
+        for entry in build(&self.verifier) {
+            push(entry, &mut chain, &mut verifier)?;
+        }
+        if let Some(every) = self.auto_checkpoint {
+            let since = verifier.last_checkpoint().map_or(verifier.next_seq(), |c| {
+                verifier.next_seq() - c - 1
+            });
+            if since >= every {
+                let entry = checkpoint_entry(
+                    SYSTEM_ACTOR.into(),
+                    SYSTEM_ROLE.into(),
+                    verifier.offset(),
+                    verifier.head(),
+                    verifier.next_seq(),
+                );
+                push(entry, &mut chain, &mut verifier)?;
+            }
+        }
+        let before = self.verifier.offset();
+        let written = (&self.file)
+            .write_all(&buf)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            let _ = self.file.set_len(before);
+            let _ = self.file.sync_data();
+            return Err(e);
+        }
+        self.verifier = verifier;
+        Ok(records)
+    }
+}
+
+fn checkpoint_entry(actor: String, role: String, size: u64, head: &str, seq: u64) -> JournalEntry {
+    JournalEntry {
+        actor,
+        role,
+        kind: RecordKind::Checkpoint,
+        summary: format!(
+            "checkpoint: {size} bytes, head {}:{}",
+            seq.saturating_sub(1),
+            &head[..head.len().min(12)]
+        ),
+        body: serde_json::json!({ "size": size, "head": head }),
+    }
+}
+
+/// Verifies the journal at `path` strictly, without changing it: every record, the genesis
+/// record, checkpoint records, and (if given) that record `seq` exists with hash `hash`. A
+/// torn last record fails too (opening the journal would cut it away).
+pub fn verify_file(
+    path: &Path,
+    checkpoint: Option<(u64, String)>,
+) -> Result<VerifyReport, VerifyError> {
+    let io_error = |e: io::Error| VerifyError {
+        seq: 0,
+        offset: 0,
+        why: Problem::Io {
+            message: format!("{}: {e}", path.display()),
+        },
+    };
+    let file = File::open(path).map_err(io_error)?;
+    file.lock_shared().map_err(io_error)?;
+    let end = file.metadata().map_err(io_error)?.len();
+    let mut verifier = Verifier::new();
+    if let Some((seq, hash)) = checkpoint {
+        verifier.expect_checkpoint(seq, hash);
+    }
+    match scan_file(&file, &mut verifier, end, |_| {}) {
+        Ok(None) => verifier.finish(),
+        Ok(Some((tail, _))) => Err(VerifyError {
+            seq: verifier.next_seq(),
+            offset: tail.offset,
+            why: tail.why,
+        }),
+        Err(e) => match corruption(&e) {
+            Some(v) => Err(v.clone()),
+            None => Err(io_error(e)),
+        },
+    }
+}
+
+/// Reads every complete record of the journal at `path` without changing it (a torn last
+/// record is skipped; a bad record before the end is an error). For `journal show`/`export`.
+pub fn read_records(path: &Path) -> io::Result<Vec<JournalRecord>> {
+    let file = File::open(path)?;
+    file.lock_shared()?;
+    let end = file.metadata()?.len();
+    let mut out = Vec::new();
+    scan_file(&file, &mut Verifier::new(), end, |r| out.push(r))?;
+    Ok(out)
+}

@@ -1,0 +1,507 @@
+//! Data quality: runbook staleness and a postmortem linter for training-grade data.
+//!
+//! Runbooks are flagged when their `last_reviewed` date is older than a configurable age
+//! (default 180 days), when they name alerts that no known rule or alert has, and when a step
+//! failed the last time it was executed (the journal knows; the caller passes it in).
+//!
+//! Postmortems get a score out of 100 and findings: missing timeline, no record of hypotheses
+//! or false leads, blame language ("human error", "engineer made a typo"), a single root cause,
+//! no contributing factors, no (or vague) action items. The score is what a responder-training
+//! data set needs, not a judgement of the incident.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::doc::{Postmortem, Runbook};
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+/// One thing the linter found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable machine name: `stale`, `not-reviewed`, `unknown-alert`, `step-failed`,
+    /// `missing-timeline`, `no-hypotheses`, `blame-language`, `single-root-cause`,
+    /// `no-contributing-factors`, `no-action-items`, `vague-action-item`, `no-summary`,
+    /// `missing-metadata`, `no-owner`, `no-steps`, `future-date`.
+    pub code: String,
+    pub level: Level,
+    pub message: String,
+    /// Line in the document, when the finding is about one place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+impl Finding {
+    fn new(code: &str, level: Level, message: impl Into<String>) -> Finding {
+        Finding {
+            code: code.to_string(),
+            level,
+            message: message.into(),
+            line: None,
+        }
+    }
+
+    fn at(mut self, line: usize) -> Finding {
+        self.line = Some(line);
+        self
+    }
+}
+
+/// What the staleness check needs besides the runbook.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StalenessInputs {
+    /// Runbooks reviewed longer ago than this are stale.
+    pub max_age_days: i64,
+    /// Alert names defined by the team's rules or seen firing. `None` skips the check.
+    pub known_alerts: Option<BTreeSet<String>>,
+    /// `runbook-id/step-id` → what happened the last time it ran, for steps whose last
+    /// execution failed (from the journal).
+    pub failed_steps: BTreeMap<String, String>,
+}
+
+impl Default for StalenessInputs {
+    fn default() -> Self {
+        StalenessInputs {
+            max_age_days: DEFAULT_MAX_AGE_DAYS,
+            known_alerts: None,
+            failed_steps: BTreeMap::new(),
+        }
+    }
+}
+
+/// The default review age limit (issue 5: 180 days).
+pub const DEFAULT_MAX_AGE_DAYS: i64 = 180;
+
+/// Staleness findings for one runbook as of `today`. Empty = fresh.
+pub fn runbook_staleness(
+    rb: &Runbook,
+    today: jiff::civil::Date,
+    inputs: &StalenessInputs,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    match rb.last_reviewed {
+        Some(date) => {
+            let age = age_days(date, today);
+            if age > inputs.max_age_days {
+                out.push(Finding::new(
+                    "stale",
+                    Level::Warning,
+                    format!(
+                        "last reviewed {date}, {age} days ago (limit {} days)",
+                        inputs.max_age_days
+                    ),
+                ));
+            } else if age < 0 {
+                out.push(Finding::new(
+                    "future-date",
+                    Level::Warning,
+                    format!("last_reviewed {date} is in the future"),
+                ));
+            }
+        }
+        None => out.push(Finding::new(
+            "not-reviewed",
+            Level::Info,
+            "no last_reviewed date: nobody has signed off this runbook",
+        )),
+    }
+    if let Some(known) = &inputs.known_alerts {
+        for a in &rb.alerts {
+            if !known.contains(a) {
+                out.push(Finding::new(
+                    "unknown-alert",
+                    Level::Warning,
+                    format!(
+                        "names alert {a}, which no known rule or alert has (renamed or removed?)"
+                    ),
+                ));
+            }
+        }
+    }
+    for s in &rb.steps {
+        let key = format!("{}/{}", rb.id, s.id);
+        if let Some(what) = inputs.failed_steps.get(&key) {
+            out.push(Finding::new(
+                "step-failed",
+                Level::Warning,
+                format!("step {} failed when last executed: {what}", s.id),
+            ));
+        }
+        if let Some(audit) = &s.audited
+            && age_days(audit.on, today) > inputs.max_age_days
+        {
+            out.push(Finding::new(
+                "stale",
+                Level::Info,
+                format!(
+                    "step {} was audited {} by {}, {} days ago",
+                    s.id,
+                    audit.on,
+                    audit.by,
+                    age_days(audit.on, today)
+                ),
+            ));
+        }
+    }
+    if rb.steps.is_empty() {
+        out.push(Finding::new(
+            "no-steps",
+            Level::Info,
+            "no structured steps and no shell blocks: nothing can be suggested from it",
+        ));
+    }
+    out
+}
+
+/// Whole days from `from` to `to` (negative if `from` is later).
+pub fn age_days(from: jiff::civil::Date, to: jiff::civil::Date) -> i64 {
+    to.duration_since(from).as_secs().div_euclid(86_400)
+}
+
+/// `true` if the runbook has a warning-level staleness finding (the pane's stale mark).
+pub fn is_stale(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.level >= Level::Warning)
+}
+
+/// The postmortem linter's verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PostmortemLint {
+    /// 0–100; 80 and above is training-grade.
+    pub score: u8,
+    /// `training-grade` (≥ 80), `usable` (≥ 50) or `poor`.
+    pub grade: String,
+    pub findings: Vec<Finding>,
+}
+
+/// Phrases that put the cause on a person instead of the system.
+const BLAME: &[&str] = &[
+    "human error",
+    "operator error",
+    "user error",
+    "pilot error",
+    "made a typo",
+    "made a mistake",
+    "careless",
+    "carelessness",
+    "negligence",
+    "negligent",
+    "should have known",
+    "should have noticed",
+    "failed to notice",
+    "failed to follow",
+    "did not follow the procedure",
+    "didn't follow the procedure",
+    "not paying attention",
+    "wasn't paying attention",
+    "was not paying attention",
+    "incompetent",
+    "incompetence",
+    "sloppy",
+    "lazy",
+    "fault of",
+    "to blame",
+    "blame on",
+    "forgot to",
+];
+
+/// Action items that ask people to try harder instead of changing the system.
+const VAGUE: &[&str] = &[
+    "be more careful",
+    "be careful",
+    "pay more attention",
+    "pay attention",
+    "try harder",
+    "double check",
+    "double-check",
+    "be more vigilant",
+    "remember to",
+    "don't forget",
+    "do not forget",
+];
+
+/// Lints one postmortem.
+pub fn lint_postmortem(pm: &Postmortem) -> PostmortemLint {
+    let mut findings = Vec::new();
+    let mut penalty: u32 = 0;
+    let add = |f: Finding, p: u32, findings: &mut Vec<Finding>, penalty: &mut u32| {
+        *penalty += p;
+        findings.push(f);
+    };
+
+    if pm.summary.trim().is_empty() {
+        add(
+            Finding::new("no-summary", Level::Warning, "no summary"),
+            10,
+            &mut findings,
+            &mut penalty,
+        );
+    }
+    if pm.timeline.is_empty() {
+        add(
+            Finding::new(
+                "missing-timeline",
+                Level::Error,
+                "no timeline: a trainee cannot replay when what was known",
+            ),
+            25,
+            &mut findings,
+            &mut penalty,
+        );
+    }
+    if pm.tried.is_empty() {
+        add(
+            Finding::new(
+                "no-hypotheses",
+                Level::Error,
+                "no record of hypotheses tried or false leads (add a \"What we tried\" section)",
+            ),
+            20,
+            &mut findings,
+            &mut penalty,
+        );
+    }
+    // Blame language, with the line it is on.
+    let mut blamed = false;
+    for (i, line) in pm.body.lines().enumerate() {
+        let lower = line.to_lowercase();
+        for phrase in BLAME {
+            if contains_phrase(&lower, phrase) {
+                if !blamed {
+                    penalty += 20;
+                }
+                blamed = true;
+                findings.push(
+                    Finding::new(
+                        "blame-language",
+                        Level::Error,
+                        format!(
+                            "blame language {phrase:?}: describe what made the action possible, \
+                             not who took it"
+                        ),
+                    )
+                    .at(pm.body_line + i),
+                );
+            }
+        }
+    }
+    let root_cause_heading = pm.headings.iter().any(|h| {
+        let h = h.to_lowercase();
+        h.contains("root cause") && !h.contains("causes")
+    });
+    if pm.contributing_factors.is_empty() {
+        let (msg, p) = if root_cause_heading {
+            ("a single root cause and no contributing factors", 20)
+        } else {
+            ("no contributing factors", 20)
+        };
+        add(
+            Finding::new("no-contributing-factors", Level::Error, msg),
+            p,
+            &mut findings,
+            &mut penalty,
+        );
+    } else if pm.contributing_factors.len() == 1 && root_cause_heading {
+        add(
+            Finding::new(
+                "single-root-cause",
+                Level::Warning,
+                "a single root cause: incidents have several contributing factors",
+            ),
+            10,
+            &mut findings,
+            &mut penalty,
+        );
+    }
+    if pm.action_items.is_empty() {
+        add(
+            Finding::new("no-action-items", Level::Error, "no action items"),
+            20,
+            &mut findings,
+            &mut penalty,
+        );
+    } else {
+        let mut vague_penalty = 0;
+        for item in &pm.action_items {
+            let lower = item.to_lowercase();
+            if let Some(phrase) = VAGUE.iter().find(|p| contains_phrase(&lower, p)) {
+                vague_penalty += 10;
+                findings.push(Finding::new(
+                    "vague-action-item",
+                    Level::Warning,
+                    format!(
+                        "action item {item:?} asks people to {phrase:?}; change the system instead"
+                    ),
+                ));
+            }
+        }
+        penalty += vague_penalty.min(20);
+        let owned = pm.action_items.iter().any(|i| {
+            let l = i.to_lowercase();
+            l.contains("owner") || l.contains('@') || l.contains("assignee") || has_ticket(i)
+        });
+        if !owned {
+            add(
+                Finding::new(
+                    "no-owner",
+                    Level::Info,
+                    "no action item names an owner or a ticket",
+                ),
+                5,
+                &mut findings,
+                &mut penalty,
+            );
+        }
+    }
+    if pm.date.is_none() {
+        add(
+            Finding::new("missing-metadata", Level::Info, "no date"),
+            5,
+            &mut findings,
+            &mut penalty,
+        );
+    }
+    if pm.alerts.is_empty() && pm.services.is_empty() {
+        add(
+            Finding::new(
+                "missing-metadata",
+                Level::Info,
+                "no alerts or services in the front matter: matching falls back to the text",
+            ),
+            5,
+            &mut findings,
+            &mut penalty,
+        );
+    }
+    let score = 100u32.saturating_sub(penalty) as u8;
+    PostmortemLint {
+        score,
+        grade: grade(score).to_string(),
+        findings,
+    }
+}
+
+/// `training-grade`, `usable` or `poor`.
+pub fn grade(score: u8) -> &'static str {
+    match score {
+        80.. => "training-grade",
+        50..=79 => "usable",
+        _ => "poor",
+    }
+}
+
+/// Whole-word phrase search in lower-cased text.
+fn contains_phrase(text: &str, phrase: &str) -> bool {
+    let mut from = 0;
+    while let Some(i) = text[from..].find(phrase) {
+        let start = from + i;
+        let end = start + phrase.len();
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        if boundary(before) && boundary(after) {
+            return true;
+        }
+        from = start + phrase.len().max(1);
+    }
+    false
+}
+
+/// `ABC-123` style ticket references.
+fn has_ticket(s: &str) -> bool {
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .any(|w| match w.split_once('-') {
+            Some((a, b)) => {
+                a.len() >= 2
+                    && a.chars().all(|c| c.is_ascii_uppercase())
+                    && !b.is_empty()
+                    && b.chars().all(|c| c.is_ascii_digit())
+            }
+            None => false,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::doc::{parse_postmortem, parse_runbook};
+
+    fn date(s: &str) -> jiff::civil::Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn staleness() {
+        let rb = parse_runbook(
+            "a.md",
+            "---\nalerts: [Foo, BarRenamed]\nlast_reviewed: 2025-01-01\n---\n# A\n```bash\nkubectl get pods\n```\n",
+        )
+        .unwrap();
+        let inputs = StalenessInputs {
+            known_alerts: Some(["Foo".to_string()].into()),
+            failed_steps: [("a/block-1".to_string(), "exit 1 at 14:02".to_string())].into(),
+            ..StalenessInputs::default()
+        };
+        let f = runbook_staleness(&rb, date("2026-03-12"), &inputs);
+        let codes: Vec<&str> = f.iter().map(|f| f.code.as_str()).collect();
+        assert!(codes.contains(&"stale"), "{f:?}");
+        assert!(codes.contains(&"unknown-alert"));
+        assert!(codes.contains(&"step-failed"));
+        assert!(f[0].message.contains("435 days ago"), "{}", f[0].message);
+        assert!(is_stale(&f));
+        let fresh = runbook_staleness(&rb, date("2025-03-01"), &StalenessInputs::default());
+        assert!(!is_stale(&fresh), "{fresh:?}");
+    }
+
+    #[test]
+    fn good_postmortem_scores_high_and_blame_is_found() {
+        let good = parse_postmortem(
+            "pm.md",
+            "---\ndate: 2025-01-01\nservices: [x]\n---\n# X\n## Summary\nS.\n## Timeline\n- 10:00 a\n## What we tried\n- b (false lead)\n## Contributing factors\n- c\n- d\n## Action items\n- e (owner: team-x)\n",
+        )
+        .unwrap();
+        let l = lint_postmortem(&good);
+        assert_eq!(l.score, 100, "{l:?}");
+        assert_eq!(l.grade, "training-grade");
+
+        let bad = parse_postmortem(
+            "bad.md",
+            "# Y\n## Summary\nThe root cause was human error: an engineer made a typo.\n## Root cause\n- typo\n## Action items\n- Be more careful\n",
+        )
+        .unwrap();
+        let l = lint_postmortem(&bad);
+        let codes: Vec<&str> = l.findings.iter().map(|f| f.code.as_str()).collect();
+        for c in [
+            "missing-timeline",
+            "no-hypotheses",
+            "blame-language",
+            "single-root-cause",
+            "vague-action-item",
+        ] {
+            assert!(codes.contains(&c), "{c} missing from {codes:?}");
+        }
+        let blame = l
+            .findings
+            .iter()
+            .find(|f| f.code == "blame-language")
+            .unwrap();
+        assert_eq!(blame.line, Some(3));
+        assert!(l.score < 50, "{l:?}");
+        assert_eq!(l.grade, "poor");
+    }
+
+    #[test]
+    fn phrases_match_whole_words() {
+        assert!(contains_phrase("it was human error.", "human error"));
+        assert!(!contains_phrase("humane errors", "human error"));
+        assert!(has_ticket("fix it (OPS-1234)"));
+        assert!(!has_ticket("pre-2024"));
+    }
+}

@@ -1,0 +1,142 @@
+//! The screen at the sizes the cockpit promises (100×30 usable, 200×60 used well), drawn from
+//! the bundled demo on ratatui's TestBackend: every pane and the header must say what they show.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flightdeck::cockpit::CockpitConfig;
+use flightdeck::load;
+use flightdeck::replay::ReplaySession;
+use flightdeck::time::SignedDuration;
+use flightdeck::tui::{self, App, Command, ReplayStatus};
+use ratatui::{Terminal, backend::TestBackend};
+
+fn demo_at(minutes: i64) -> ReplaySession {
+    let loaded = load::demo().expect("the bundled demo loads");
+    let mut session =
+        ReplaySession::new(loaded.scenario, loaded.knowledge, CockpitConfig::default());
+    let to = session.scenario().start + SignedDuration::from_mins(minutes);
+    session.advance_to(to);
+    session
+}
+
+fn app(session: &ReplaySession, size: (u16, u16)) -> App {
+    App {
+        size,
+        replay: Some(ReplayStatus {
+            speed: 60.0,
+            paused: false,
+            ends_at: session.scenario().end(),
+            finished: session.finished(),
+        }),
+        ..App::default()
+    }
+}
+
+fn press(app: &mut App, session: &ReplaySession, code: KeyCode) -> Vec<Command> {
+    let key = KeyEvent::new(code, KeyModifiers::NONE);
+    tui::handle_key(app, key)
+        .map(|action| tui::update(app, action, session.cockpit()))
+        .unwrap_or_default()
+}
+
+fn screen(app: &App, session: &ReplaySession) -> String {
+    let (w, h) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|f| tui::render(app, session.cockpit(), f))
+        .unwrap();
+    let text = format!("{}", terminal.backend());
+    if std::env::var_os("SHOW_SCREENS").is_some() {
+        println!("{text}");
+    }
+    text
+}
+
+#[test]
+fn every_pane_is_on_screen_at_100_by_30_and_200_by_60() {
+    let session = demo_at(25);
+    for size in [(100, 30), (200, 60)] {
+        let s = screen(&app(&session, size), &session);
+        for title in [
+            "1 Clusters",
+            "2 Detail",
+            "3 Knowledge",
+            "4 Approvals",
+            "5 Journal",
+        ] {
+            assert!(s.contains(title), "{size:?}: no {title}\n{s}");
+        }
+        for word in ["5m", "1h", "6h", "3d", "▶ 60×", "? help"] {
+            assert!(s.contains(word), "{size:?}: no {word:?}\n{s}");
+        }
+        let mode = session.cockpit().mode().label();
+        assert!(s.contains(mode), "{size:?}: no mode badge {mode}\n{s}");
+    }
+}
+
+#[test]
+fn tiny_terminals_get_a_message_not_a_panic() {
+    let session = demo_at(5);
+    for size in [(20, 5), (59, 30), (100, 15), (1, 1)] {
+        let s = screen(&app(&session, size), &session);
+        assert!(s.contains("flightdeck") || size.0 < 20, "{size:?}\n{s}");
+    }
+}
+
+#[test]
+fn every_size_between_renders() {
+    let session = demo_at(30);
+    for w in (60..=220).step_by(7) {
+        for h in (16..=70).step_by(9) {
+            screen(&app(&session, (w, h)), &session);
+        }
+    }
+}
+
+#[test]
+fn walking_every_pane_and_overlay_keeps_rendering() {
+    let session = demo_at(40);
+    let mut app = app(&session, (100, 30));
+    let keys = [
+        KeyCode::Char('j'),
+        KeyCode::Char('j'),
+        KeyCode::Enter,
+        KeyCode::Char('G'),
+        KeyCode::Tab,
+        KeyCode::Char('j'),
+        KeyCode::Tab,
+        KeyCode::PageDown,
+        KeyCode::Tab,
+        KeyCode::Char('k'),
+        KeyCode::Char('g'),
+        KeyCode::BackTab,
+        KeyCode::Char('?'),
+        KeyCode::Char('G'),
+        KeyCode::Esc,
+        KeyCode::Char(':'),
+        KeyCode::Char('j'),
+        KeyCode::Esc,
+        KeyCode::Char('/'),
+        KeyCode::Char('z'),
+    ];
+    for key in keys {
+        assert!(!press(&mut app, &session, key).contains(&Command::Quit));
+        screen(&app, &session);
+    }
+}
+
+#[test]
+fn the_palette_runs_the_chosen_action() {
+    let session = demo_at(10);
+    let mut app = app(&session, (100, 30));
+    press(&mut app, &session, KeyCode::Char(':'));
+    for c in "faster".chars() {
+        press(&mut app, &session, KeyCode::Char(c));
+    }
+    let s = screen(&app, &session);
+    assert!(s.contains("replay: faster"), "{s}");
+    assert_eq!(
+        press(&mut app, &session, KeyCode::Enter),
+        vec![Command::SetSpeed(120.0)]
+    );
+    assert_eq!(app.overlay, tui::Overlay::None);
+}
