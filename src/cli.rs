@@ -28,6 +28,35 @@ pub struct Cli {
 pub enum Command {
     /// Replay a recorded incident on a virtual clock (default: the bundled demo).
     Replay(ReplayArgs),
+    /// Check SLO specs and compute budgets outside the TUI.
+    #[command(subcommand)]
+    Slo(SloCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SloCommand {
+    /// Validate OpenSLO v1 / Sloth prometheus/v1 files; exit 0 only if all are valid.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Budget, burn rates and conditions from cumulative SLI samples (JSON Lines:
+    /// {"ts", "slo", "good", "total"}).
+    Status {
+        /// SLO spec files (repeatable).
+        #[arg(long = "slo", required = true)]
+        slo: Vec<PathBuf>,
+        /// The samples file.
+        #[arg(long)]
+        samples: PathBuf,
+        /// Evaluate at this time (RFC 3339); default: the latest sample.
+        #[arg(long)]
+        at: Option<jiff::Timestamp>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args, Default)]

@@ -19,6 +19,7 @@ pub mod training;
 // Edge.
 pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod headless;
 pub mod load;
 pub mod paths;

@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use flightdeck::cli::{Cli, Command, ReplayArgs};
+use flightdeck::cli::{Cli, Command, ReplayArgs, SloCommand};
 use flightdeck::cockpit::CockpitConfig;
-use flightdeck::{headless, load, runtime};
+use flightdeck::{commands, headless, load, runtime};
 
 fn main() -> ExitCode {
     let _ = color_eyre::install();
@@ -27,6 +27,13 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     }));
     match command {
         Command::Replay(args) => replay(args),
+        Command::Slo(SloCommand::Check { files, json }) => commands::slo::check(&files, json),
+        Command::Slo(SloCommand::Status {
+            slo,
+            samples,
+            at,
+            json,
+        }) => commands::slo::status(&slo, &samples, at, json),
     }
 }
 

@@ -140,3 +140,18 @@ fn the_palette_runs_the_chosen_action() {
     );
     assert_eq!(app.overlay, tui::Overlay::None);
 }
+
+#[test]
+fn overlays_draw_over_the_panes() {
+    let session = demo_at(20);
+    let mut app = app(&session, (100, 30));
+    press(&mut app, &session, KeyCode::Char('?'));
+    let s = screen(&app, &session);
+    assert!(s.contains("Help") && s.contains("Ctrl-C"), "{s}");
+    press(&mut app, &session, KeyCode::Esc);
+    press(&mut app, &session, KeyCode::Char(':'));
+    press(&mut app, &session, KeyCode::Char('f'));
+    press(&mut app, &session, KeyCode::Char('o'));
+    let s = screen(&app, &session);
+    assert!(s.contains("focus the journal"), "{s}");
+}

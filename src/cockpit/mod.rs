@@ -26,7 +26,9 @@ use crate::alerts::{
 };
 use crate::journal::{JournalEntry, JournalRecord, RecordKind};
 use crate::knowledge::{DocRef, KnowledgeBase, KnowledgeMatch, MatchQuery};
-use crate::slo::{BudgetStatus, Governor, Mode, ModeChange, SloSpec, SloState};
+use crate::slo::{
+    BudgetStatus, BurnDriftMonitor, DriftConfig, Governor, Mode, ModeChange, SloSpec, SloState,
+};
 use crate::time::{SignedDuration, Timestamp};
 use crate::training::ReferenceDecision;
 
@@ -124,6 +126,7 @@ pub struct Cockpit {
     slos: Vec<SloState>,
     budgets: Vec<BudgetStatus>,
     governor: Governor,
+    drift: BurnDriftMonitor,
     correlator: Correlator,
     knowledge: KnowledgeBase,
     matches: BTreeMap<ClusterId, Vec<KnowledgeMatch>>,
@@ -149,6 +152,7 @@ impl Cockpit {
             slos: slos.into_iter().map(SloState::new).collect(),
             budgets: Vec::new(),
             governor,
+            drift: BurnDriftMonitor::new(DriftConfig::HOURLY_BURN),
             correlator,
             knowledge,
             matches: BTreeMap::new(),
@@ -277,6 +281,15 @@ impl Cockpit {
         self.budgets = self.slos.iter().map(|s| s.evaluate(now)).collect();
         if let Some(change) = self.governor.update(now, &self.budgets) {
             effects.push(Effect::Journal(mode_change_entry(&change)));
+        }
+        // A shift in hourly burn that history does not explain: one mode stricter until the
+        // commander acknowledges it.
+        for signal in self.drift.observe(now, &self.slos) {
+            if self.governor.drift().is_none()
+                && let Some(change) = self.governor.set_drift(now, signal)
+            {
+                effects.push(Effect::Journal(mode_change_entry(&change)));
+            }
         }
         self.refresh_knowledge();
         self.refresh_verdicts();

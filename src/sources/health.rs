@@ -53,7 +53,8 @@ impl Health {
         self.note(at, error);
     }
 
-    fn note(&mut self, at: Timestamp, error: impl AsRef<str>) {
+    /// Records a problem without changing the state (e.g. a few unreadable alerts).
+    pub fn note(&mut self, at: Timestamp, error: impl AsRef<str>) {
         self.last_error = Some(format!("{} {}", crate::time::clock_hms(at), error.as_ref()));
     }
 

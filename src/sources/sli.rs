@@ -420,17 +420,17 @@ mod tests {
             let (chunks, end) = plan_backfill(now, window_days * 86_400_000, 60);
             assert_eq!(end % 60_000, 0);
             assert!(end <= now && now - end < 60_000);
-            let mut expect_next: Option<i64> = None;
+            // Each point covers (t − step, t]; the ranges must tile without gap or overlap.
+            let mut covered_to: Option<i64> = None;
             let mut first_start = None;
             for c in &chunks {
                 assert!(c.points() <= MAX_POINTS, "{c:?}");
                 let step = c.step_secs as i64 * 1000;
                 assert_eq!((c.end_ms - c.start_ms) % step, 0);
-                if let Some(n) = expect_next {
-                    // Either the next point of the same grid, or the fine grid right after.
-                    assert!(c.start_ms == n || c.start_ms > n - step, "gap before {c:?}");
+                if let Some(to) = covered_to {
+                    assert_eq!(c.start_ms - step, to, "gap or overlap before {c:?}");
                 }
-                expect_next = Some(c.end_ms + step);
+                covered_to = Some(c.end_ms);
                 first_start.get_or_insert(c.start_ms - step);
             }
             assert_eq!(chunks.last().unwrap().end_ms, end);

@@ -109,8 +109,55 @@ pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
         .filter(|b| b.context == Context::Prompt)
         .collect();
     group("In a prompt (: palette, / filter)".to_string(), prompt);
+    out.push(Line::default());
+    out.push(Line::from(Span::styled(
+        "Reading the screen",
+        theme::title(),
+    )));
+    for (mark, meaning) in LEGEND {
+        let pad = KEY_COLUMN.saturating_sub(Line::from(*mark).width()).max(1);
+        out.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(*mark, theme::bold()),
+            Span::raw(" ".repeat(pad)),
+            Span::raw(*meaning),
+        ]));
+    }
     out
 }
+
+/// What the labels on the panes mean (colour only repeats them).
+const LEGEND: &[(&str, &str)] = &[
+    (
+        "ADAPTIVE",
+        "budget healthy: approved diagnostics and audited steps may run",
+    ),
+    (
+        "FREEZE",
+        "fast burn: pre-audited steps only, approved by the commander",
+    ),
+    (
+        "REDESIGN",
+        "budget exhausted: two approvers for any mitigation",
+    ),
+    (
+        "▲PAGE 1h&5m>14.4×",
+        "a burn condition holds; its windows are highlighted",
+    ),
+    (
+        "NOVEL",
+        "nothing known matches well: human judgment, diagnostics only",
+    ),
+    ("NOISE", "flapping, chronic or silenced alerts"),
+    (
+        "NEEDS / REFUSED",
+        "what the policy says about a step right now",
+    ),
+    (
+        "▶ 60× / ⏸ PAUSED",
+        "replay speed, or paused; LIVE outside replay",
+    ),
+];
 
 fn row(binding: &Binding) -> Line<'static> {
     let keys = binding

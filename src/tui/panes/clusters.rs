@@ -32,12 +32,20 @@ pub fn matches_filter(view: &Cockpit, cluster: &Cluster, filter: &str) -> bool {
     }
     let needle = filter.to_lowercase();
     let hit = |s: &str| s.to_lowercase().contains(&needle);
+    // Only a needle with `=` can span a label's name and value; the rest need no formatting.
+    let label_hit = |k: &String, v: &String| {
+        if needle.contains('=') {
+            hit(&format!("{k}={v}"))
+        } else {
+            hit(k) || hit(v)
+        }
+    };
     hit(&cluster.id.to_string())
         || cluster.alertnames.iter().any(|n| hit(n))
         || cluster.services.iter().any(|s| hit(s))
         || cluster.members.iter().any(|fp| {
             view.alert(*fp)
-                .is_some_and(|t| t.alert.labels.iter().any(|(k, v)| hit(&format!("{k}={v}"))))
+                .is_some_and(|t| t.alert.labels.iter().any(|(k, v)| label_hit(k, v)))
         })
 }
 

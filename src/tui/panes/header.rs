@@ -79,10 +79,10 @@ fn top_line(app: &App, view: &Cockpit, width: u16) -> Line<'static> {
         Span::raw(" "),
     ];
     let mut reason = view.mode_reason().to_string();
-    if let Some(slo) = view.deciding_slo() {
-        if !reason.contains(slo) {
-            reason = format!("{slo}: {reason}");
-        }
+    if let Some(slo) = view.deciding_slo()
+        && !reason.contains(slo)
+    {
+        reason = format!("{slo}: {reason}");
     }
     let room = usize::from(width).saturating_sub(right_width + left_width(&left) + 1);
     left.push(Span::raw(truncate(&reason, room)));

@@ -1,0 +1,10 @@
+//! Non-interactive subcommands: read files, call the pure core, print text or JSON.
+//! Each returns the process exit code; errors that stop a command are `color_eyre` reports.
+
+pub mod slo;
+
+/// Reads a file for a subcommand, naming it in the error.
+pub(crate) fn read(path: &std::path::Path) -> color_eyre::Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| color_eyre::eyre::eyre!("{}: cannot read: {e}", path.display()))
+}

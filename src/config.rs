@@ -1,0 +1,1110 @@
+//! The TOML configuration of live mode (`flightdeck --config FILE`, or `flightdeck.toml` in the
+//! config directory): who you are, the journal, knowledge directories, SLO files and their
+//! queries, Prometheus, Alertmanager, the webhook receiver, clustering and topology.
+//!
+//! Edge code: it reads files. Every problem names the file, the line and column, the field,
+//! and a fix; `flightdeck check` ([`check`]) reports them all at once, `flightdeck init`
+//! ([`init`]) writes the commented example in `config/` (a test loads it, so it never rots).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+
+use crate::actions::Role;
+use crate::alerts::ClusterConfig;
+use crate::knowledge::{DocError, DocKind, KnowledgeBase};
+use crate::slo::{SliQueries, SloSpec};
+use crate::sources::prometheus::SloTarget;
+use crate::sources::{
+    AlertmanagerSettings, PrometheusSettings, SliQuery, SourceSet, WebhookSettings,
+};
+use crate::time::{SignedDuration, parse_duration};
+
+/// The config file's name in the config directory.
+pub const FILE_NAME: &str = "flightdeck.toml";
+/// The commented example, written by `flightdeck init`.
+pub const EXAMPLE: &str = include_str!("../config/flightdeck.toml");
+/// The example SLO files the example config names (path relative to it, text).
+pub const EXAMPLE_SLOS: [(&str, &str); 2] = [
+    (
+        "slos/checkout-availability.yaml",
+        include_str!("../config/slos/checkout-availability.yaml"),
+    ),
+    (
+        "slos/search-latency.sloth.yaml",
+        include_str!("../config/slos/search-latency.sloth.yaml"),
+    ),
+];
+
+/// `<config dir>/flightdeck.toml` (`FLIGHTDECK_HOME/config/…` when set).
+pub fn default_path() -> Option<PathBuf> {
+    crate::paths::config_dir().map(|d| d.join(FILE_NAME))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem with the configuration or a file it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    pub path: String,
+    /// 1-based; 0 when unknown.
+    pub line: u64,
+    pub column: u64,
+    /// Dotted field (`prometheus.url`) or empty.
+    pub field: String,
+    pub message: String,
+    /// How to fix it (may be empty).
+    pub fix: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        if self.severity == Severity::Warning {
+            write!(f, ": warning")?;
+        }
+        write!(f, ": ")?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        write!(f, "{}", self.message)?;
+        if !self.fix.is_empty() {
+            write!(f, " ({})", self.fix)?;
+        }
+        Ok(())
+    }
+}
+
+/// The configuration could not be used; every problem found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let errors: Vec<&Problem> = self
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect();
+        for (i, p) in errors.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A value with the place it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub line: u64,
+    pub column: u64,
+}
+
+/// The resolved configuration: paths absolute, durations parsed, URLs checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    pub user: Option<String>,
+    pub role: Option<Role>,
+    pub journal: Option<PathBuf>,
+    pub knowledge: Vec<(DocKind, Located<PathBuf>)>,
+    pub slo_files: Vec<Located<PathBuf>>,
+    /// Queries given in the config, by SLO name; they win over the files' queries.
+    pub slo_queries: BTreeMap<String, Located<SliQueries>>,
+    pub prometheus: Option<PrometheusSettings>,
+    pub alertmanager: Option<AlertmanagerSettings>,
+    pub webhook: Option<WebhookSettings>,
+    pub clustering: ClusterConfig,
+    pub mode_hold: SignedDuration,
+    /// Warnings found while reading (the errors make `load` fail).
+    pub warnings: Vec<Problem>,
+}
+
+// ---- the file as written ----------------------------------------------------------------------
+
+type Sp<T> = toml::Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    user: Option<RawUser>,
+    journal: Option<RawJournal>,
+    knowledge: Option<RawKnowledge>,
+    slo: Option<RawSlo>,
+    prometheus: Option<Sp<RawPrometheus>>,
+    alertmanager: Option<Sp<RawAlertmanager>>,
+    webhook: Option<Sp<RawWebhook>>,
+    clustering: Option<RawClustering>,
+    governor: Option<RawGovernor>,
+    topology: Option<BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUser {
+    name: Option<String>,
+    role: Option<Sp<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJournal {
+    path: Option<Sp<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKnowledge {
+    runbooks: Option<Vec<Sp<String>>>,
+    postmortems: Option<Vec<Sp<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlo {
+    files: Option<Vec<Sp<String>>>,
+    queries: Option<BTreeMap<String, Sp<RawQueries>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQueries {
+    good: Option<String>,
+    bad: Option<String>,
+    total: Option<String>,
+    counter: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrometheus {
+    url: Sp<String>,
+    interval: Option<Sp<String>>,
+    timeout: Option<Sp<String>>,
+    backfill: Option<bool>,
+    backfill_step: Option<Sp<String>>,
+    max_backoff: Option<Sp<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlertmanager {
+    url: Sp<String>,
+    interval: Option<Sp<String>>,
+    timeout: Option<Sp<String>>,
+    filter: Option<Vec<String>>,
+    receiver: Option<String>,
+    max_backoff: Option<Sp<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    listen: Option<Sp<String>>,
+    token: Option<Sp<String>>,
+    token_env: Option<Sp<String>>,
+    body_limit: Option<Sp<i64>>,
+    max_queued_alerts: Option<Sp<i64>>,
+    max_concurrent: Option<Sp<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClustering {
+    group_by: Option<Vec<String>>,
+    link_by: Option<Vec<String>>,
+    partition_by: Option<Vec<String>>,
+    window: Option<Sp<String>>,
+    text_similarity: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGovernor {
+    mode_hold: Option<Sp<String>>,
+}
+
+// ---- reading ----------------------------------------------------------------------------------
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (u64, u64) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() as u64 + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    (line, col)
+}
+
+/// Problems found while resolving one file.
+struct Ctx<'a> {
+    path: String,
+    text: &'a str,
+    base: PathBuf,
+    problems: Vec<Problem>,
+}
+
+impl Ctx<'_> {
+    fn at<T>(&self, sp: &Sp<T>) -> (u64, u64) {
+        line_col(self.text, sp.span().start)
+    }
+
+    fn push(&mut self, severity: Severity, at: (u64, u64), field: &str, message: String, fix: &str) {
+        self.problems.push(Problem {
+            severity,
+            path: self.path.clone(),
+            line: at.0,
+            column: at.1,
+            field: field.to_string(),
+            message,
+            fix: fix.to_string(),
+        });
+    }
+
+    fn error<T>(&mut self, sp: &Sp<T>, field: &str, message: String, fix: &str) {
+        let at = self.at(sp);
+        self.push(Severity::Error, at, field, message, fix);
+    }
+
+    fn warn<T>(&mut self, sp: &Sp<T>, field: &str, message: String, fix: &str) {
+        let at = self.at(sp);
+        self.push(Severity::Warning, at, field, message, fix);
+    }
+
+    fn path(&self, p: &Sp<String>) -> Located<PathBuf> {
+        let (line, column) = self.at(p);
+        Located {
+            value: resolve_path(&self.base, p.get_ref()),
+            line,
+            column,
+        }
+    }
+
+    fn duration(&mut self, v: &Option<Sp<String>>, field: &str, default: Duration) -> Duration {
+        let Some(sp) = v else {
+            return default;
+        };
+        match parse_duration(sp.get_ref()) {
+            Ok(d) if d.is_positive() => d.unsigned_abs(),
+            Ok(_) => {
+                self.error(sp, field, "must be positive".into(), "e.g. \"15s\"");
+                default
+            }
+            Err(e) => {
+                self.error(sp, field, e, "units s, m, h, d, w: \"15s\", \"1m\"");
+                default
+            }
+        }
+    }
+
+    fn url(&mut self, sp: &Sp<String>, field: &str, example: &str) -> Option<Url> {
+        let fix = format!("e.g. \"{example}\"");
+        match Url::parse(sp.get_ref().trim()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+            Ok(u) => {
+                self.error(
+                    sp,
+                    field,
+                    format!("{:?} is not an http(s) URL (scheme {:?})", sp.get_ref(), u.scheme()),
+                    &fix,
+                );
+                None
+            }
+            Err(e) => {
+                self.error(sp, field, format!("{:?} is not a URL: {e}", sp.get_ref()), &fix);
+                None
+            }
+        }
+    }
+
+    fn count(&mut self, v: &Option<Sp<i64>>, field: &str, default: usize, max: usize) -> usize {
+        let Some(sp) = v else {
+            return default;
+        };
+        let n = *sp.get_ref();
+        if n <= 0 || n as u64 > max as u64 {
+            self.error(sp, field, format!("{n} is outside 1 to {max}"), "");
+            return default;
+        }
+        n as usize
+    }
+}
+
+/// `~/x` → home; relative → against the config file's directory.
+fn resolve_path(base: &Path, p: &str) -> PathBuf {
+    if let Some(rest) = p.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return PathBuf::from(home).join(rest);
+    }
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    if let Some(port) = s.strip_prefix("localhost:")
+        && let Ok(port) = port.parse::<u16>()
+    {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    Err(format!("{s:?} is not an address with a port"))
+}
+
+impl Config {
+    /// Reads and resolves a config file. Errors name every problem; warnings are kept in
+    /// `Config::warnings`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            problems: vec![Problem {
+                severity: Severity::Error,
+                path: shown.clone(),
+                line: 0,
+                column: 0,
+                field: String::new(),
+                message: format!("cannot read: {e}"),
+                fix: "run `flightdeck init` to write a starter config".into(),
+            }],
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Resolves config text as if read from `path` (relative paths are against its directory).
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((0, 0), |s| line_col(text, s.start));
+            let message = e.message().trim().to_string();
+            let fix = if message.contains("unknown field") {
+                "see config/flightdeck.toml (or `flightdeck init`) for the known keys"
+            } else {
+                ""
+            };
+            ConfigError {
+                problems: vec![Problem {
+                    severity: Severity::Error,
+                    path: shown.clone(),
+                    line,
+                    column,
+                    field: String::new(),
+                    message,
+                    fix: fix.into(),
+                }],
+            }
+        })?;
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        let mut cx = Ctx {
+            path: shown,
+            text,
+            base,
+            problems: Vec::new(),
+        };
+        let config = resolve(&mut cx, raw, path);
+        if cx.problems.iter().any(|p| p.severity == Severity::Error) {
+            return Err(ConfigError {
+                problems: cx.problems,
+            });
+        }
+        Ok(Config {
+            warnings: cx.problems,
+            ..config
+        })
+    }
+
+    /// The SLOs of the configured files, each with its live queries (or why it has none), and
+    /// the problems met (unreadable files, spec errors with their line, unknown overrides).
+    pub fn load_slos(&self) -> (Vec<LiveSlo>, Vec<Problem>) {
+        let mut slos: Vec<LiveSlo> = Vec::new();
+        let mut problems = Vec::new();
+        let problem = |path: String, line, column, field: &str, message: String, fix: &str| Problem {
+            severity: Severity::Error,
+            path,
+            line,
+            column,
+            field: field.to_string(),
+            message,
+            fix: fix.to_string(),
+        };
+        let config_path = self.path.display().to_string();
+        for file in &self.slo_files {
+            let shown = file.value.display().to_string();
+            let text = match std::fs::read_to_string(&file.value) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.push(problem(
+                        config_path.clone(),
+                        file.line,
+                        file.column,
+                        "slo.files",
+                        format!("{shown}: cannot read: {e}"),
+                        "fix the path (relative paths are against the config file)",
+                    ));
+                    continue;
+                }
+            };
+            match crate::slo::parse_slo_file(&shown, &text) {
+                Ok(parsed) => {
+                    for p in parsed {
+                        if let Some(first) = slos.iter().find(|s| s.spec.name == p.spec.name) {
+                            problems.push(problem(
+                                shown.clone(),
+                                p.line,
+                                0,
+                                "metadata.name",
+                                format!(
+                                    "SLO {:?} is also defined in {}",
+                                    p.spec.name, first.origin
+                                ),
+                                "SLO names must be unique",
+                            ));
+                            continue;
+                        }
+                        let (queries, from_config) = match self.slo_queries.get(&p.spec.name) {
+                            Some(q) => (q.value.clone(), true),
+                            None => (p.queries.clone(), false),
+                        };
+                        let query = SliQuery::from_queries(&p.spec.name, &queries);
+                        if let Err(e) = &query {
+                            let (path, line, field) = if from_config {
+                                let q = &self.slo_queries[&p.spec.name];
+                                (config_path.clone(), q.line, format!("slo.queries.{}", p.spec.name))
+                            } else {
+                                (shown.clone(), p.line, "spec.indicator".to_string())
+                            };
+                            problems.push(Problem {
+                                severity: Severity::Warning,
+                                ..problem(path, line, 0, &field, format!("{}: {e}", p.spec.name), "")
+                            });
+                        }
+                        slos.push(LiveSlo {
+                            spec: p.spec,
+                            query,
+                            origin: format!("{shown}:{}", p.line),
+                        });
+                    }
+                }
+                Err(e) => problems.push(problem(
+                    e.path.clone(),
+                    e.line,
+                    e.column,
+                    &e.field,
+                    e.message.clone(),
+                    "",
+                )),
+            }
+        }
+        for (name, q) in &self.slo_queries {
+            if !slos.iter().any(|s| &s.spec.name == name) {
+                problems.push(problem(
+                    config_path.clone(),
+                    q.line,
+                    q.column,
+                    &format!("slo.queries.{name}"),
+                    format!("no SLO named {name:?} in the SLO files"),
+                    "use the SLO's metadata.name (Sloth: <service>-<name>)",
+                ));
+            }
+        }
+        (slos, problems)
+    }
+
+    /// The runbooks and postmortems of the configured directories.
+    pub fn load_knowledge(&self) -> (KnowledgeBase, Vec<DocError>) {
+        let dirs: Vec<(DocKind, PathBuf)> = self
+            .knowledge
+            .iter()
+            .map(|(k, p)| (*k, p.value.clone()))
+            .collect();
+        crate::load::knowledge_dirs(&dirs)
+    }
+
+    /// The sources to start for these SLOs (those without usable queries are left out).
+    pub fn source_set(&self, slos: &[LiveSlo]) -> SourceSet {
+        let targets: Vec<SloTarget> = slos
+            .iter()
+            .filter_map(|s| {
+                let query = s.query.as_ref().ok()?.clone();
+                Some(SloTarget {
+                    query,
+                    window_ms: s.spec.window.as_millis().clamp(0, i64::MAX as i128) as i64,
+                })
+            })
+            .collect();
+        SourceSet {
+            prometheus: self.prometheus.clone().map(|p| (p, targets)),
+            alertmanager: self.alertmanager.clone(),
+            webhook: self.webhook.clone(),
+        }
+    }
+
+    /// The core's settings from this config.
+    pub fn cockpit_config(&self) -> crate::cockpit::CockpitConfig {
+        crate::cockpit::CockpitConfig {
+            clustering: self.clustering.clone(),
+            mode_hold: self.mode_hold,
+            dry_run: false,
+        }
+    }
+}
+
+/// An SLO for live mode.
+#[derive(Debug, Clone)]
+pub struct LiveSlo {
+    pub spec: SloSpec,
+    /// The queries the Prometheus poller runs, or why there are none.
+    pub query: Result<SliQuery, String>,
+    /// `file:line`.
+    pub origin: String,
+}
+
+fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
+    let user = raw.user.as_ref().and_then(|u| u.name.clone()).filter(|n| !n.trim().is_empty());
+    let role = raw.user.as_ref().and_then(|u| u.role.as_ref()).and_then(|r| {
+        match r.get_ref().parse::<Role>() {
+            Ok(role) => Some(role),
+            Err(e) => {
+                cx.error(r, "user.role", e, "");
+                None
+            }
+        }
+    });
+    let journal = raw
+        .journal
+        .as_ref()
+        .and_then(|j| j.path.as_ref())
+        .map(|p| cx.path(p).value);
+
+    let mut knowledge = Vec::new();
+    if let Some(k) = &raw.knowledge {
+        for (kind, list) in [
+            (DocKind::Runbook, &k.runbooks),
+            (DocKind::Postmortem, &k.postmortems),
+        ] {
+            for p in list.iter().flatten() {
+                knowledge.push((kind, cx.path(p)));
+            }
+        }
+    }
+
+    let mut slo_files = Vec::new();
+    let mut slo_queries = BTreeMap::new();
+    if let Some(s) = &raw.slo {
+        for f in s.files.iter().flatten() {
+            slo_files.push(cx.path(f));
+        }
+        for (name, q) in s.queries.iter().flatten() {
+            let (line, column) = cx.at(q);
+            let r = q.get_ref();
+            slo_queries.insert(
+                name.clone(),
+                Located {
+                    value: SliQueries {
+                        source_type: Some("Prometheus".into()),
+                        good: r.good.clone(),
+                        bad: r.bad.clone(),
+                        total: r.total.clone(),
+                        error_ratio: None,
+                        counter: r.counter.unwrap_or(true),
+                    },
+                    line,
+                    column,
+                },
+            );
+        }
+    }
+
+    let prometheus = raw.prometheus.as_ref().and_then(|sp| {
+        let p = sp.get_ref();
+        let url = cx.url(&p.url, "prometheus.url", "http://127.0.0.1:9090");
+        let interval = cx.duration(&p.interval, "prometheus.interval", Duration::from_secs(15));
+        let timeout = cx.duration(&p.timeout, "prometheus.timeout", Duration::from_secs(5));
+        let backfill_step =
+            cx.duration(&p.backfill_step, "prometheus.backfill_step", Duration::from_secs(60));
+        let max_backoff =
+            cx.duration(&p.max_backoff, "prometheus.max_backoff", Duration::from_secs(60));
+        if timeout >= interval
+            && let Some(t) = &p.timeout
+        {
+            cx.warn(
+                t,
+                "prometheus.timeout",
+                "not shorter than the interval: a slow answer delays the next poll".into(),
+                "make the timeout shorter than the interval",
+            );
+        }
+        if backfill_step > Duration::from_secs(3600)
+            && let Some(s) = &p.backfill_step
+        {
+            cx.error(s, "prometheus.backfill_step", "longer than 1h".into(), "e.g. \"1m\"");
+        }
+        Some(PrometheusSettings {
+            url: url?,
+            interval,
+            timeout,
+            backfill: p.backfill.unwrap_or(true),
+            backfill_step,
+            max_backoff,
+        })
+    });
+
+    let alertmanager = raw.alertmanager.as_ref().and_then(|sp| {
+        let a = sp.get_ref();
+        let url = cx.url(&a.url, "alertmanager.url", "http://127.0.0.1:9093");
+        let interval = cx.duration(&a.interval, "alertmanager.interval", Duration::from_secs(10));
+        let timeout = cx.duration(&a.timeout, "alertmanager.timeout", Duration::from_secs(5));
+        let max_backoff =
+            cx.duration(&a.max_backoff, "alertmanager.max_backoff", Duration::from_secs(60));
+        Some(AlertmanagerSettings {
+            url: url?,
+            interval,
+            timeout,
+            filter: a.filter.clone().unwrap_or_default(),
+            receiver: a.receiver.clone().filter(|r| !r.is_empty()),
+            max_backoff,
+        })
+    });
+
+    let webhook = raw.webhook.as_ref().and_then(|sp| {
+        let w = sp.get_ref();
+        let listen = match &w.listen {
+            None => SocketAddr::from(([127, 0, 0, 1], 9099)),
+            Some(l) => match parse_listen(l.get_ref()) {
+                Ok(a) => a,
+                Err(e) => {
+                    cx.error(l, "webhook.listen", e, "e.g. \"127.0.0.1:9099\" or \"0.0.0.0:9099\"");
+                    return None;
+                }
+            },
+        };
+        let token = match (&w.token, &w.token_env) {
+            (Some(t), Some(_)) => {
+                cx.error(t, "webhook.token", "both token and token_env are set".into(), "keep one");
+                None
+            }
+            (Some(t), None) => Some(t.get_ref().clone()).filter(|t| !t.is_empty()),
+            (None, Some(var)) => match std::env::var(var.get_ref()) {
+                Ok(v) if !v.trim().is_empty() => Some(v.trim().to_string()),
+                _ => {
+                    cx.error(
+                        var,
+                        "webhook.token_env",
+                        format!("environment variable {} is not set", var.get_ref()),
+                        "export it before starting flightdeck",
+                    );
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+        if let Err(e) = crate::sources::webhook::check_exposure(listen, token.as_deref()) {
+            let at = w.listen.as_ref().map_or_else(|| cx.at(sp), |l| cx.at(l));
+            cx.push(Severity::Error, at, "webhook.listen", e, "");
+        }
+        let mut s = WebhookSettings::new(listen);
+        s.token = token;
+        s.body_limit = cx.count(&w.body_limit, "webhook.body_limit", 1 << 20, 64 << 20);
+        s.max_queued_alerts =
+            cx.count(&w.max_queued_alerts, "webhook.max_queued_alerts", 20_000, 1_000_000);
+        s.max_concurrent = cx.count(&w.max_concurrent, "webhook.max_concurrent", 64, 4096);
+        Some(s)
+    });
+
+    let mut clustering = ClusterConfig::default();
+    if let Some(c) = &raw.clustering {
+        if let Some(v) = &c.group_by {
+            clustering.group_by = v.clone();
+        }
+        if let Some(v) = &c.link_by {
+            clustering.link_by = v.clone();
+        }
+        if let Some(v) = &c.partition_by {
+            clustering.partition_by = v.clone();
+        }
+        if let Some(v) = c.text_similarity {
+            clustering.text_similarity = v;
+        }
+        let w = cx.duration(&c.window, "clustering.window", Duration::from_secs(600));
+        clustering.window = SignedDuration::try_from(w).unwrap_or(clustering.window);
+    }
+    if let Some(t) = &raw.topology {
+        clustering.topology = t.clone();
+    }
+    let hold = cx.duration(
+        &raw.governor.as_ref().and_then(|g| g.mode_hold.clone()),
+        "governor.mode_hold",
+        Duration::from_secs(600),
+    );
+    let mode_hold = SignedDuration::try_from(hold).unwrap_or(SignedDuration::from_mins(10));
+
+    if raw.prometheus.is_none() && raw.alertmanager.is_none() && raw.webhook.is_none() {
+        cx.push(
+            Severity::Error,
+            (1, 1),
+            "",
+            "nothing to watch: no [prometheus], [alertmanager] or [webhook] section".into(),
+            "add at least one (see `flightdeck init`)",
+        );
+    }
+    if raw.prometheus.is_none()
+        && let Some(f) = raw.slo.as_ref().and_then(|s| s.files.as_ref()).and_then(|f| f.first())
+    {
+        cx.warn(
+            f,
+            "slo.files",
+            "SLO files but no [prometheus]: the budgets will have no data".into(),
+            "add a [prometheus] section",
+        );
+    }
+
+    Config {
+        path: path.to_path_buf(),
+        user,
+        role,
+        journal,
+        knowledge,
+        slo_files,
+        slo_queries,
+        prometheus,
+        alertmanager,
+        webhook,
+        clustering,
+        mode_hold,
+        warnings: Vec::new(),
+    }
+}
+
+// ---- flightdeck check ---------------------------------------------------------------------------
+
+/// What `flightdeck check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub config: String,
+    /// No error-level problem.
+    pub ok: bool,
+    pub problems: Vec<Problem>,
+    pub slos: Vec<CheckedSlo>,
+    pub sources: Vec<String>,
+    pub runbooks: usize,
+    pub postmortems: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckedSlo {
+    pub name: String,
+    pub objective: f64,
+    pub window: String,
+    pub origin: String,
+    /// `counter` or `rate`; absent when the SLO has no live queries.
+    pub mode: Option<String>,
+}
+
+/// Validates a config and everything it names: files exist, URLs parse, SLOs parse, queries are
+/// non-empty, knowledge loads. `path` `None` means the default config file.
+pub fn check(path: Option<&Path>) -> CheckReport {
+    let path = path.map(Path::to_path_buf).or_else(default_path).unwrap_or_else(|| PathBuf::from(FILE_NAME));
+    let shown = path.display().to_string();
+    let mut report = CheckReport {
+        config: shown,
+        ok: false,
+        problems: Vec::new(),
+        slos: Vec::new(),
+        sources: Vec::new(),
+        runbooks: 0,
+        postmortems: 0,
+    };
+    let config = match Config::load(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            report.problems = e.problems;
+            return report;
+        }
+    };
+    report.problems.extend(config.warnings.iter().cloned());
+    let (slos, mut problems) = config.load_slos();
+    report.problems.append(&mut problems);
+    for s in &slos {
+        report.slos.push(CheckedSlo {
+            name: s.spec.name.clone(),
+            objective: s.spec.objective,
+            window: crate::time::format_duration(s.spec.window),
+            origin: s.origin.clone(),
+            mode: s.query.as_ref().ok().map(|q| {
+                match q.mode {
+                    crate::sources::SliMode::Counter => "counter",
+                    crate::sources::SliMode::Rate => "rate",
+                }
+                .to_string()
+            }),
+        });
+    }
+    let config_path = config.path.display().to_string();
+    for (kind, dir) in &config.knowledge {
+        if !dir.value.is_dir() {
+            report.problems.push(Problem {
+                severity: Severity::Error,
+                path: config_path.clone(),
+                line: dir.line,
+                column: dir.column,
+                field: match kind {
+                    DocKind::Runbook => "knowledge.runbooks",
+                    DocKind::Postmortem => "knowledge.postmortems",
+                }
+                .into(),
+                message: format!("{} is not a directory", dir.value.display()),
+                fix: "create it or fix the path (relative paths are against the config file)".into(),
+            });
+        }
+    }
+    let (kb, doc_errors) = config.load_knowledge();
+    report.runbooks = kb.runbooks.len();
+    report.postmortems = kb.postmortems.len();
+    for e in doc_errors {
+        if e.message.starts_with("cannot read directory") {
+            continue; // reported above with the config line
+        }
+        report.problems.push(Problem {
+            severity: Severity::Warning,
+            path: e.path.clone(),
+            line: e.line.map_or(0, |l| l as u64),
+            column: 0,
+            field: String::new(),
+            message: e.message.clone(),
+            fix: "the document is skipped".into(),
+        });
+    }
+    if let Some(journal) = &config.journal
+        && let Some(parent) = journal.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.is_dir()
+    {
+        report.problems.push(Problem {
+            severity: Severity::Warning,
+            path: config_path.clone(),
+            line: 0,
+            column: 0,
+            field: "journal.path".into(),
+            message: format!("{} does not exist yet", parent.display()),
+            fix: "it is created on first use".into(),
+        });
+    }
+    if let Some(p) = &config.prometheus {
+        report.sources.push(format!("prometheus {} every {}", p.url, crate::sources::prometheus::humantime(p.interval)));
+    }
+    if let Some(a) = &config.alertmanager {
+        report.sources.push(format!("alertmanager {} every {}", a.url, crate::sources::prometheus::humantime(a.interval)));
+    }
+    if let Some(w) = &config.webhook {
+        report.sources.push(format!(
+            "webhook http://{}/webhook{}",
+            w.listen,
+            if w.token.is_some() { " (token)" } else { "" }
+        ));
+    }
+    report.ok = !report.problems.iter().any(|p| p.severity == Severity::Error);
+    report
+}
+
+impl CheckReport {
+    /// The human form.
+    pub fn text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "config {}", self.config);
+        for s in &self.sources {
+            let _ = writeln!(out, "  source {s}");
+        }
+        for s in &self.slos {
+            let _ = writeln!(
+                out,
+                "  slo    {} {}% over {} ({}; {})",
+                s.name,
+                s.objective * 100.0,
+                s.window,
+                s.mode.as_deref().unwrap_or("no live queries"),
+                s.origin
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  knowledge {} runbooks, {} postmortems",
+            self.runbooks, self.postmortems
+        );
+        for p in &self.problems {
+            let _ = writeln!(out, "{p}");
+        }
+        let errors = self
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count();
+        let warnings = self.problems.len() - errors;
+        let _ = writeln!(
+            out,
+            "{}: {errors} error(s), {warnings} warning(s)",
+            if self.ok { "ok" } else { "FAILED" }
+        );
+        out
+    }
+}
+
+// ---- flightdeck init ----------------------------------------------------------------------------
+
+/// What `flightdeck init` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitReport {
+    pub config: PathBuf,
+    pub written: Vec<PathBuf>,
+    pub kept: Vec<PathBuf>,
+}
+
+/// Writes the commented example config (and the example SLO files, and empty `runbooks/` and
+/// `postmortems/` directories next to it) to `path` (default: the config directory). An
+/// existing config is kept unless `force`.
+pub fn init(path: Option<&Path>, force: bool) -> Result<InitReport, String> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => default_path().ok_or("no config directory on this system; give a path")?,
+    };
+    if path.exists() && !force {
+        return Err(format!(
+            "{} exists; keep it, or overwrite it with --force",
+            path.display()
+        ));
+    }
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let mut report = InitReport {
+        config: path.clone(),
+        written: Vec::new(),
+        kept: Vec::new(),
+    };
+    std::fs::write(&path, EXAMPLE).map_err(|e| io(&path, e))?;
+    report.written.push(path.clone());
+    for (rel, text) in EXAMPLE_SLOS {
+        let slo = dir.join(rel);
+        if slo.exists() {
+            report.kept.push(slo);
+            continue;
+        }
+        if let Some(p) = slo.parent() {
+            std::fs::create_dir_all(p).map_err(|e| io(p, e))?;
+        }
+        std::fs::write(&slo, text).map_err(|e| io(&slo, e))?;
+        report.written.push(slo);
+    }
+    for d in ["runbooks", "postmortems"] {
+        let p = dir.join(d);
+        if p.exists() {
+            report.kept.push(p);
+        } else {
+            std::fs::create_dir_all(&p).map_err(|e| io(&p, e))?;
+            report.written.push(p);
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/fd/flightdeck.toml"), text)
+    }
+
+    #[test]
+    fn minimal_config_and_defaults() {
+        let c = parse("[prometheus]\nurl = \"http://prom:9090/\"\n").unwrap();
+        let p = c.prometheus.unwrap();
+        assert_eq!(p.interval, Duration::from_secs(15));
+        assert_eq!(p.timeout, Duration::from_secs(5));
+        assert!(p.backfill);
+        assert!(c.webhook.is_none());
+        assert!(c.alertmanager.is_none());
+    }
+
+    #[test]
+    fn errors_name_line_column_field_and_fix() {
+        let e = parse("[prometheus]\nurl = \"prom:9090\"\ninterval = \"soon\"\n").unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("/etc/fd/flightdeck.toml:2:7: prometheus.url:"), "{text}");
+        assert!(text.contains("/etc/fd/flightdeck.toml:3:12: prometheus.interval:"), "{text}");
+        let e = parse("[prometheus]\nurl = \"http://x\"\nintreval = \"1s\"\n").unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains(":3:1:") && text.contains("unknown field"), "{text}");
+        assert!(text.contains("known keys"), "{text}");
+    }
+
+    #[test]
+    fn webhook_off_loopback_needs_a_token() {
+        let e = parse("[webhook]\nlisten = \"0.0.0.0:9099\"\n").unwrap_err();
+        assert!(e.to_string().contains(":2:10: webhook.listen:"), "{e}");
+        let c = parse("[webhook]\nlisten = \"0.0.0.0:9099\"\ntoken = \"t\"\n").unwrap();
+        assert_eq!(c.webhook.unwrap().token.as_deref(), Some("t"));
+        let c = parse("[webhook]\n").unwrap();
+        let w = c.webhook.unwrap();
+        assert_eq!(w.listen.to_string(), "127.0.0.1:9099");
+        assert_eq!(w.body_limit, 1 << 20);
+    }
+
+    #[test]
+    fn nothing_to_watch_is_an_error() {
+        let e = parse("[user]\nrole = \"commander\"\n").unwrap_err();
+        assert!(e.to_string().contains("nothing to watch"), "{e}");
+        let e = parse("[user]\nrole = \"boss\"\n[webhook]\n").unwrap_err();
+        assert!(e.to_string().contains(":2:8: user.role:"), "{e}");
+    }
+
+    #[test]
+    fn paths_resolve_against_the_config_file() {
+        let c = parse(
+            "[knowledge]\nrunbooks = [\"rb\", \"/abs/rb\"]\n[slo]\nfiles = [\"slos/a.yaml\"]\n[webhook]\n",
+        )
+        .unwrap();
+        assert_eq!(c.knowledge[0].1.value, PathBuf::from("/etc/fd/rb"));
+        assert_eq!(c.knowledge[1].1.value, PathBuf::from("/abs/rb"));
+        assert_eq!(c.slo_files[0].value, PathBuf::from("/etc/fd/slos/a.yaml"));
+        assert_eq!(c.slo_files[0].line, 4);
+        assert_eq!(c.warnings.len(), 1, "SLO files without prometheus: {:?}", c.warnings);
+    }
+}

@@ -1,0 +1,512 @@
+//! Live mode: the cockpit on real sources. [`Live`] starts the source tasks (`crate::sources`)
+//! and owns the only receiver of their channel; [`LiveSession`] applies what arrives to the pure
+//! core on the wall clock (dropping redelivered alerts, sealing journal effects, ageing source
+//! health into stale). [`run_tui`] draws it in the terminal like the replay runtime does;
+//! [`run_headless`] runs it for a wall-clock span and returns the same JSON snapshot as
+//! `replay --headless --json` (its `sources` carry each source's health).
+//!
+//! Nothing here blocks the screen: sources are separate tasks with timeouts, and the loop
+//! applies at most a bounded batch of messages between frames.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::actions::Role;
+use crate::alerts::{Alert, AlertState, Fingerprint};
+use crate::cockpit::{Cockpit, CockpitConfig, Effect, Event, Snapshot, SourceHealth};
+use crate::config::{Config, Severity};
+use crate::journal::{Chain, JournalEntry, RecordKind};
+use crate::knowledge::KnowledgeBase;
+use crate::slo::SloSpec;
+use crate::sources::{CHANNEL_CAPACITY, Health, Origin, SourceMsg, Sources};
+use crate::time::{SignedDuration, Timestamp, clock_hms};
+use crate::tui::{self, App, Command};
+
+/// How often budgets, the governor and source health are re-evaluated.
+pub const TICK: Duration = Duration::from_secs(1);
+/// How often a frame is drawn.
+const FRAME: Duration = Duration::from_millis(100);
+/// Source messages applied between two frames at most (an alert storm cannot freeze keys).
+const BATCH: usize = 256;
+/// Resolved alerts are forgotten by the duplicate filter after this long.
+const FORGET_RESOLVED: SignedDuration = SignedDuration::from_hours(24);
+
+/// Who runs this cockpit (from the command line; the config fills what is missing).
+#[derive(Debug, Clone, Default)]
+pub struct LiveOptions {
+    pub user: Option<String>,
+    pub role: Option<Role>,
+    pub readonly: bool,
+}
+
+/// The cockpit fed by live sources: pure apart from the time values it is given.
+pub struct LiveSession {
+    cockpit: Cockpit,
+    chain: Chain,
+    /// The last version of every alert applied, to drop redeliveries.
+    known: HashMap<Fingerprint, Alert>,
+    health: BTreeMap<String, Health>,
+    reported: BTreeMap<String, SourceHealth>,
+    dropped_duplicates: u64,
+    last_prune: Timestamp,
+    user: String,
+    role: Role,
+    readonly: bool,
+}
+
+impl LiveSession {
+    pub fn new(
+        config: CockpitConfig,
+        slos: Vec<SloSpec>,
+        knowledge: KnowledgeBase,
+        start: Timestamp,
+        user: String,
+        role: Role,
+        readonly: bool,
+    ) -> Self {
+        let mut s = LiveSession {
+            cockpit: Cockpit::new(config, slos, knowledge, start),
+            chain: Chain::default(),
+            known: HashMap::new(),
+            health: BTreeMap::new(),
+            reported: BTreeMap::new(),
+            dropped_duplicates: 0,
+            last_prune: start,
+            user,
+            role,
+            readonly,
+        };
+        let genesis = JournalEntry {
+            actor: "flightdeck".into(),
+            role: "system".into(),
+            kind: RecordKind::Genesis,
+            summary: format!("live session of {} ({})", s.user, s.role),
+            body: serde_json::json!({
+                "journal_id": format!("live:{}:{}", s.user, start.as_second()),
+                "user": s.user,
+                "role": s.role,
+                "readonly": s.readonly,
+            }),
+        };
+        s.seal(genesis, start);
+        s
+    }
+
+    pub fn cockpit(&self) -> &Cockpit {
+        &self.cockpit
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Alerts dropped as redeliveries of what the cockpit already had.
+    pub fn dropped_duplicates(&self) -> u64 {
+        self.dropped_duplicates
+    }
+
+    fn seal(&mut self, entry: JournalEntry, at: Timestamp) {
+        let record = self.chain.seal(entry, at);
+        let _ = self.cockpit.apply(Event::Journaled(record), at);
+    }
+
+    fn apply(&mut self, event: Event, at: Timestamp) {
+        for effect in self.cockpit.apply(event, at) {
+            match effect {
+                Effect::Journal(entry) => self.seal(entry, at),
+            }
+        }
+    }
+
+    /// Is this alert news? Identical re-sends, repeated resolutions, and a webhook redelivery
+    /// of a firing notification after its resolution are not.
+    fn is_news(&mut self, origin: Origin, alert: &Alert) -> bool {
+        let fp = alert.fingerprint();
+        if let Some(prev) = self.known.get(&fp) {
+            if prev == alert {
+                return false;
+            }
+            let same_start = prev.starts_at == alert.starts_at;
+            if same_start && prev.state == AlertState::Resolved {
+                if alert.state == AlertState::Resolved {
+                    return false;
+                }
+                if origin == Origin::Webhook {
+                    return false;
+                }
+            }
+        }
+        self.known.insert(fp, alert.clone());
+        true
+    }
+
+    /// Applies what a source sent; `now` is the wall clock at receipt.
+    pub fn handle(&mut self, msg: SourceMsg, now: Timestamp) {
+        match msg {
+            SourceMsg::Events {
+                origin,
+                events,
+                permit,
+            } => {
+                for (at, event) in events {
+                    if let Event::Alert(a) = &event
+                        && !self.is_news(origin, a)
+                    {
+                        self.dropped_duplicates += 1;
+                        continue;
+                    }
+                    self.apply(event, at);
+                }
+                drop(permit);
+                if origin == Origin::Webhook {
+                    let h = self
+                        .health
+                        .entry(origin.name().to_string())
+                        .or_insert_with(|| Health::new(origin.name(), None));
+                    h.succeeded(now);
+                    self.report_health(now);
+                }
+            }
+            SourceMsg::Health(h) => {
+                self.health.insert(h.name.clone(), h);
+                self.report_health(now);
+            }
+        }
+    }
+
+    /// Sets a source's health (e.g. at start-up).
+    pub fn set_health(&mut self, h: Health, now: Timestamp) {
+        self.health.insert(h.name.clone(), h);
+        self.report_health(now);
+    }
+
+    /// Passes changed source states to the core (a quiet source turns stale here).
+    fn report_health(&mut self, now: Timestamp) {
+        let changed: Vec<SourceHealth> = self
+            .health
+            .values()
+            .map(|h| h.report(now))
+            .filter(|r| self.reported.get(&r.name) != Some(r))
+            .collect();
+        for r in changed {
+            self.reported.insert(r.name.clone(), r.clone());
+            self.apply(Event::Source(r), now);
+        }
+    }
+
+    /// Time passed: re-evaluate budgets, the governor, verdicts and source health.
+    pub fn tick(&mut self, now: Timestamp) {
+        self.report_health(now);
+        self.apply(Event::Tick, now);
+        if now.duration_since(self.last_prune) > SignedDuration::from_mins(10) {
+            self.last_prune = now;
+            self.known.retain(|_, a| {
+                a.state != AlertState::Resolved
+                    || a.ends_at.is_none_or(|e| now.duration_since(e) < FORGET_RESOLVED)
+            });
+        }
+    }
+}
+
+/// Live mode, started: the session, the sources and the channel between them.
+pub struct Live {
+    session: LiveSession,
+    rx: mpsc::Receiver<SourceMsg>,
+    closed: bool,
+    sources: Sources,
+    /// Problems met at start that did not stop it (SLO files, knowledge documents).
+    pub warnings: Vec<String>,
+}
+
+/// Live mode could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Live {
+    /// Loads SLOs and knowledge, starts the sources. Broken SLO files or documents are
+    /// skipped with a warning rather than keeping the cockpit from starting.
+    pub async fn start(config: &Config, opts: &LiveOptions) -> Result<Live, LiveError> {
+        let mut warnings: Vec<String> = config.warnings.iter().map(|p| p.to_string()).collect();
+        let (slos, problems) = config.load_slos();
+        for p in problems {
+            let p = crate::config::Problem {
+                severity: Severity::Warning,
+                ..p
+            };
+            warnings.push(p.to_string());
+        }
+        let (knowledge, doc_errors) = config.load_knowledge();
+        warnings.extend(doc_errors.iter().map(|e| format!("skipped {e}")));
+        for w in &warnings {
+            tracing::warn!("{w}");
+        }
+        let user = opts
+            .user
+            .clone()
+            .or_else(|| config.user.clone())
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "unknown".into());
+        let role = opts.role.or(config.role).unwrap_or(Role::Oncall);
+        let set = config.source_set(&slos);
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let sources = Sources::start(set, tx).await;
+        let now = Timestamp::now();
+        let mut session = LiveSession::new(
+            config.cockpit_config(),
+            slos.into_iter().map(|s| s.spec).collect(),
+            knowledge,
+            now,
+            user,
+            role,
+            opts.readonly,
+        );
+        for h in sources.initial_health() {
+            session.set_health(h.clone(), now);
+        }
+        session.tick(now);
+        Ok(Live {
+            session,
+            rx,
+            closed: false,
+            sources,
+            warnings,
+        })
+    }
+
+    pub fn session(&self) -> &LiveSession {
+        &self.session
+    }
+
+    pub fn cockpit(&self) -> &Cockpit {
+        self.session.cockpit()
+    }
+
+    pub fn sources(&self) -> &Sources {
+        &self.sources
+    }
+
+    /// The state now, as `--headless --json` prints it.
+    pub fn snapshot(&self) -> Snapshot {
+        self.cockpit().snapshot()
+    }
+
+    /// Applies source messages and ticks until `deadline` or until `stop` says so (checked
+    /// after every tick and batch). Returns whether `stop` did.
+    pub async fn run_until(
+        &mut self,
+        deadline: Instant,
+        mut stop: impl FnMut(&Cockpit) -> bool,
+    ) -> bool {
+        let mut ticks = tokio::time::interval(TICK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => break,
+                msg = self.rx.recv(), if !self.closed => match msg {
+                    Some(m) => self.drain(m),
+                    None => self.closed = true,
+                },
+                _ = ticks.tick() => self.session.tick(Timestamp::now()),
+            }
+            if stop(self.session.cockpit()) {
+                return true;
+            }
+        }
+        self.session.tick(Timestamp::now());
+        stop(self.session.cockpit())
+    }
+
+    /// Runs for a wall-clock span.
+    pub async fn run_for(&mut self, span: Duration) {
+        self.run_until(Instant::now() + span, |_| false).await;
+    }
+
+    /// Applies `first` and whatever else is waiting, up to a batch.
+    fn drain(&mut self, first: SourceMsg) {
+        let now = Timestamp::now();
+        self.session.handle(first, now);
+        for _ in 1..BATCH {
+            match self.rx.try_recv() {
+                Ok(m) => self.session.handle(m, now),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// `flightdeck --config FILE --headless --until SPAN`: runs live for `until` of wall time (or
+/// until SIGINT/SIGTERM) and returns the state then, with the start-up warnings.
+pub async fn run_headless(
+    config: &Config,
+    opts: &LiveOptions,
+    until: Duration,
+) -> Result<(Snapshot, Vec<String>), LiveError> {
+    let mut live = Live::start(config, opts).await?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = live.run_for(until) => {}
+        _ = sigterm.recv() => {}
+        _ = sigint.recv() => {}
+    }
+    live.session.tick(Timestamp::now());
+    let warnings = std::mem::take(&mut live.warnings);
+    Ok((live.snapshot(), warnings))
+}
+
+/// The human form of a live snapshot (headless without `--json`).
+pub fn text(s: &Snapshot) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "live at {}   mode {}   {}",
+        clock_hms(s.time),
+        s.mode.mode.label(),
+        s.mode.reason
+    );
+    let _ = writeln!(out, "\nSources");
+    for src in &s.sources {
+        let _ = writeln!(
+            out,
+            "  {:<13} {:<6} last ok {}{}",
+            src.name,
+            format!("{:?}", src.state).to_lowercase(),
+            src.last_ok.map_or("never".to_string(), clock_hms),
+            src.last_error
+                .as_deref()
+                .map(|e| format!("   last error {e}"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(out, "\nSLOs");
+    for slo in &s.slos {
+        let budget = slo.budget_remaining.map_or("no data".to_string(), |b| {
+            format!("{:.1}% budget left", b * 100.0)
+        });
+        let burns: Vec<String> = ["5m", "1h", "6h", "3d"]
+            .iter()
+            .map(|w| match slo.burn_rates.get(*w).copied().flatten() {
+                Some(r) => format!("{w} {r:.1}×"),
+                None => format!("{w} –"),
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<26} {:<20} {}  {}",
+            slo.name,
+            budget,
+            burns.join("  "),
+            slo.conditions.join(",")
+        );
+    }
+    let _ = writeln!(out, "\nClusters ({} alerts)", s.alerts);
+    for c in &s.clusters {
+        let _ = writeln!(
+            out,
+            "  {:<4} {:>3} alerts ({:>3} firing)  origin {:<10} runbook {:<28} {}{}",
+            c.id,
+            c.size,
+            c.firing,
+            c.origin.as_deref().unwrap_or("-"),
+            c.top_runbook.as_deref().unwrap_or("-"),
+            c.alertnames.join(", "),
+            if c.novel { "  [human judgment]" } else { "" }
+        );
+    }
+    let _ = writeln!(out, "\nAwaiting approval");
+    for a in &s.approvals {
+        let _ = writeln!(out, "  {:<4} {:<44} {}", a.id, a.step, a.verdict);
+    }
+    let _ = writeln!(out, "\nJournal: {} records", s.journal_len);
+    out
+}
+
+/// `flightdeck --config FILE`: the cockpit in the terminal until the user quits (or
+/// SIGTERM / SIGINT).
+pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<()> {
+    let mut live = Live::start(config, opts).await?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut app = App::default();
+    if let Some(w) = live.warnings.first() {
+        app.warn(format!("{} warning(s) at start; first: {w}", live.warnings.len()));
+    }
+    // ratatui::init installs a panic hook that restores the terminal before the report.
+    let mut terminal = ratatui::init();
+    let mut keys = EventStream::new();
+    let mut frames = tokio::time::interval(FRAME);
+    frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+
+    let result: color_eyre::Result<()> = async {
+        'run: loop {
+            tokio::select! {
+                maybe = keys.next() => {
+                    let Some(event) = maybe else { break 'run };
+                    match event? {
+                        TermEvent::Key(key) if key.kind == KeyEventKind::Press => {
+                            let Some(action) = tui::handle_key(&app, key) else { continue };
+                            for command in tui::update(&mut app, action, live.cockpit()) {
+                                match command {
+                                    Command::Quit => break 'run,
+                                    Command::TogglePause
+                                    | Command::SetSpeed(_)
+                                    | Command::Seek(_) => {
+                                        app.info("live: the cockpit runs on the wall clock; pause, speed and seek are for replay");
+                                    }
+                                }
+                            }
+                            dirty = true;
+                        }
+                        TermEvent::Resize(..) => dirty = true,
+                        _ => {}
+                    }
+                }
+                msg = live.rx.recv(), if !live.closed => {
+                    match msg {
+                        Some(m) => live.drain(m),
+                        None => live.closed = true,
+                    }
+                    dirty = true;
+                    continue 'run;
+                }
+                _ = ticks.tick() => {
+                    live.session.tick(Timestamp::now());
+                    dirty = true;
+                    continue 'run;
+                }
+                _ = frames.tick() => {}
+                _ = sigterm.recv() => break 'run,
+                _ = sigint.recv() => break 'run,
+            }
+            if dirty {
+                let area = terminal.size()?;
+                app.size = (area.width, area.height);
+                terminal.draw(|frame| tui::render(&app, live.cockpit(), frame))?;
+                dirty = false;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    ratatui::restore();
+    result
+}

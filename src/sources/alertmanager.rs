@@ -1,0 +1,431 @@
+//! Alertmanager API v2: the client (alerts, status, silences) and the poller that sends new and
+//! changed alerts to the cockpit and resolves by absence: an alert the previous successful poll
+//! returned and this one does not has ended (Alertmanager leaves out alerts whose `endsAt` is
+//! past), so it is sent as resolved at the time of the poll. A failed poll resolves nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::health::{Backoff, Health};
+use super::prometheus::transport_error;
+use super::{Origin, SourceMsg, http_client};
+use crate::alerts::{Alert, AlertState, Fingerprint, ParsedAlerts, parse_alerts};
+use crate::cockpit::Event;
+use crate::time::Timestamp;
+
+/// Why an Alertmanager request failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AmError {
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("HTTP {status}: {body}")]
+    Http { status: u16, body: String },
+    #[error("not an Alertmanager API answer: {0}")]
+    Garbage(String),
+}
+
+/// A silence matcher (`POST /api/v2/silences`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Matcher {
+    pub name: String,
+    pub value: String,
+    pub is_regex: bool,
+    #[serde(default = "yes")]
+    pub is_equal: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Matcher {
+    /// `name="value"`.
+    pub fn equal(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Matcher {
+            name: name.into(),
+            value: value.into(),
+            is_regex: false,
+            is_equal: true,
+        }
+    }
+}
+
+/// Equality matchers for every label of a set (e.g. a cluster's common labels).
+pub fn matchers_for(labels: &BTreeMap<String, String>) -> Vec<Matcher> {
+    labels
+        .iter()
+        .map(|(k, v)| Matcher::equal(k.clone(), v.clone()))
+        .collect()
+}
+
+/// What `GET /api/v2/status` says that flightdeck uses.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AmStatus {
+    #[serde(rename = "versionInfo", default)]
+    pub version_info: BTreeMap<String, String>,
+    #[serde(default)]
+    pub cluster: serde_json::Value,
+    #[serde(default)]
+    pub uptime: Option<String>,
+}
+
+impl AmStatus {
+    pub fn version(&self) -> Option<&str> {
+        self.version_info.get("version").map(String::as_str)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewSilence<'a> {
+    matchers: &'a [Matcher],
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    created_by: &'a str,
+    comment: &'a str,
+}
+
+#[derive(Deserialize)]
+struct SilenceCreated {
+    #[serde(rename = "silenceID")]
+    silence_id: String,
+}
+
+/// An Alertmanager server.
+#[derive(Debug, Clone)]
+pub struct AlertmanagerClient {
+    http: reqwest::Client,
+    base: Url,
+    timeout: Duration,
+}
+
+impl AlertmanagerClient {
+    pub fn new(base: Url, timeout: Duration) -> Result<Self, String> {
+        Ok(AlertmanagerClient {
+            http: http_client(timeout)?,
+            base,
+            timeout,
+        })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut u = self.base.clone();
+        let joined = format!("{}{}", u.path().trim_end_matches('/'), path);
+        u.set_path(&joined);
+        u
+    }
+
+    async fn body(&self, req: reqwest::RequestBuilder) -> Result<String, AmError> {
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| AmError::Unreachable(transport_error(&e, self.timeout)))?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| AmError::Unreachable(transport_error(&e, self.timeout)))?;
+        if !status.is_success() {
+            let mut body: String = text.trim().chars().take(200).collect();
+            if body.is_empty() {
+                body.push_str("(empty body)");
+            }
+            return Err(AmError::Http {
+                status: status.as_u16(),
+                body,
+            });
+        }
+        Ok(text)
+    }
+
+    /// `GET /api/v2/alerts?active&silenced&inhibited&unprocessed` with `filter` matchers
+    /// (`team="sre"`) and an optional receiver regex.
+    pub async fn alerts(
+        &self,
+        filter: &[String],
+        receiver: Option<&str>,
+    ) -> Result<ParsedAlerts, AmError> {
+        let mut params: Vec<(&str, &str)> = vec![
+            ("active", "true"),
+            ("silenced", "true"),
+            ("inhibited", "true"),
+            ("unprocessed", "true"),
+        ];
+        for f in filter {
+            params.push(("filter", f));
+        }
+        if let Some(r) = receiver {
+            params.push(("receiver", r));
+        }
+        let text = self
+            .body(self.http.get(self.url("/api/v2/alerts")).query(&params))
+            .await?;
+        if !text.trim_start().starts_with('[') {
+            return Err(AmError::Garbage(format!(
+                "expected a JSON array of alerts, got {:?}",
+                text.trim().chars().take(80).collect::<String>()
+            )));
+        }
+        let parsed = parse_alerts(&text);
+        if parsed.alerts.is_empty()
+            && let Some(r) = parsed.rejected.first()
+            && r.error.starts_with("not JSON")
+        {
+            return Err(AmError::Garbage(r.error.clone()));
+        }
+        Ok(parsed)
+    }
+
+    /// `GET /api/v2/status`.
+    pub async fn status(&self) -> Result<AmStatus, AmError> {
+        let text = self.body(self.http.get(self.url("/api/v2/status"))).await?;
+        serde_json::from_str(&text).map_err(|e| AmError::Garbage(e.to_string()))
+    }
+
+    /// `POST /api/v2/silences`; returns the new silence's id.
+    pub async fn create_silence(
+        &self,
+        matchers: &[Matcher],
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+        created_by: &str,
+        comment: &str,
+    ) -> Result<String, AmError> {
+        let body = NewSilence {
+            matchers,
+            starts_at,
+            ends_at,
+            created_by,
+            comment,
+        };
+        let text = self
+            .body(self.http.post(self.url("/api/v2/silences")).json(&body))
+            .await?;
+        serde_json::from_str::<SilenceCreated>(&text)
+            .map(|s| s.silence_id)
+            .map_err(|e| AmError::Garbage(e.to_string()))
+    }
+
+    /// `GET /api/v2/silence/{id}` as JSON.
+    pub async fn silence(&self, id: &str) -> Result<serde_json::Value, AmError> {
+        let text = self
+            .body(self.http.get(self.url(&format!("/api/v2/silence/{id}"))))
+            .await?;
+        serde_json::from_str(&text).map_err(|e| AmError::Garbage(e.to_string()))
+    }
+
+    /// `DELETE /api/v2/silence/{id}` (expires it).
+    pub async fn expire_silence(&self, id: &str) -> Result<(), AmError> {
+        self.body(self.http.delete(self.url(&format!("/api/v2/silence/{id}"))))
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Alertmanager source settings (from `[alertmanager]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertmanagerSettings {
+    pub url: Url,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub filter: Vec<String>,
+    pub receiver: Option<String>,
+    pub max_backoff: Duration,
+}
+
+/// The poller task.
+pub struct AlertmanagerSource {
+    client: AlertmanagerClient,
+    settings: AlertmanagerSettings,
+    seen: HashMap<Fingerprint, Alert>,
+    health: Health,
+}
+
+/// An active alert's `endsAt` from the API is only Alertmanager's guess (now + resolve
+/// timeout), refreshed on every re-send; the webhook sends none. Dropping it keeps both paths
+/// identical and keeps re-sends from looking like changes.
+fn normalize(mut a: Alert) -> Alert {
+    if a.state != AlertState::Resolved {
+        a.ends_at = None;
+    }
+    a
+}
+
+/// Alerts that are new or changed since `seen`, then those that vanished (resolved at `now`).
+/// Updates `seen`.
+pub fn diff_alerts(
+    seen: &mut HashMap<Fingerprint, Alert>,
+    current: Vec<Alert>,
+    now: Timestamp,
+) -> Vec<Alert> {
+    let mut out = Vec::new();
+    let mut next = HashMap::with_capacity(current.len());
+    for a in current {
+        let a = normalize(a);
+        let fp = a.fingerprint();
+        if seen.get(&fp) != Some(&a) {
+            out.push(a.clone());
+        }
+        next.insert(fp, a);
+    }
+    let mut gone: Vec<&Alert> = seen
+        .iter()
+        .filter(|(fp, _)| !next.contains_key(fp))
+        .map(|(_, a)| a)
+        .collect();
+    gone.sort_by_key(|a| a.fingerprint());
+    for a in gone {
+        let mut r = a.clone();
+        if r.state != AlertState::Resolved {
+            r.state = AlertState::Resolved;
+            r.ends_at = Some(now);
+            out.push(r);
+        }
+    }
+    *seen = next;
+    out
+}
+
+impl AlertmanagerSource {
+    pub fn new(settings: AlertmanagerSettings) -> Result<Self, String> {
+        Ok(AlertmanagerSource {
+            client: AlertmanagerClient::new(settings.url.clone(), settings.timeout)?,
+            health: Health::new("alertmanager", Some(settings.interval)),
+            settings,
+            seen: HashMap::new(),
+        })
+    }
+
+    pub fn client(&self) -> &AlertmanagerClient {
+        &self.client
+    }
+
+    /// Polls until the receiver goes away.
+    pub async fn run(mut self, tx: mpsc::Sender<SourceMsg>) {
+        let first = self.settings.interval.min(Duration::from_secs(1));
+        let mut backoff = Backoff::new(first, self.settings.max_backoff);
+        loop {
+            let started = tokio::time::Instant::now();
+            let result = match self.client.status().await {
+                Ok(_) => {
+                    self.client
+                        .alerts(&self.settings.filter, self.settings.receiver.as_deref())
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            let now = Timestamp::now();
+            let ok = result.is_ok();
+            match result {
+                Ok(parsed) => {
+                    self.health.succeeded(now);
+                    if let Some(r) = parsed.rejected.first() {
+                        self.health.note(
+                            now,
+                            format!("{} alert(s) unreadable; first: {}", parsed.rejected.len(), r.error),
+                        );
+                    }
+                    let changed = diff_alerts(&mut self.seen, parsed.alerts, now);
+                    if !changed.is_empty() {
+                        let events = changed
+                            .into_iter()
+                            .map(|a| (now, Event::Alert(a)))
+                            .collect();
+                        let msg = SourceMsg::Events {
+                            origin: Origin::Alertmanager,
+                            events,
+                            permit: None,
+                        };
+                        if tx.send(msg).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => self.health.failed(now, e.to_string()),
+            }
+            if tx.send(SourceMsg::Health(self.health.clone())).await.is_err() {
+                return;
+            }
+            let delay = if ok {
+                backoff.reset();
+                self.settings.interval
+            } else {
+                backoff.next_delay()
+            };
+            tokio::time::sleep_until(started + delay).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(name: &str, state: AlertState, ends: Option<Timestamp>) -> Alert {
+        Alert {
+            labels: [("alertname".to_string(), name.to_string())].into(),
+            annotations: BTreeMap::new(),
+            starts_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            ends_at: ends,
+            state,
+            generator_url: None,
+        }
+    }
+
+    #[test]
+    fn new_changed_and_vanished_alerts() {
+        let t0: Timestamp = "2026-01-01T00:10:00Z".parse().unwrap();
+        let later = Some(t0 + crate::time::SignedDuration::from_mins(5));
+        let mut seen = HashMap::new();
+        let out = diff_alerts(
+            &mut seen,
+            vec![alert("A", AlertState::Firing, later), alert("B", AlertState::Firing, later)],
+            t0,
+        );
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|a| a.ends_at.is_none()), "active endsAt dropped");
+        // Re-sent with a new endsAt guess: nothing changed.
+        let again = diff_alerts(
+            &mut seen,
+            vec![alert("A", AlertState::Firing, None), alert("B", AlertState::Firing, later)],
+            t0,
+        );
+        assert!(again.is_empty(), "{again:?}");
+        // A silenced, B gone.
+        let out = diff_alerts(&mut seen, vec![alert("A", AlertState::Suppressed, None)], t0);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].state, AlertState::Suppressed);
+        assert_eq!(out[1].name(), "B");
+        assert_eq!(out[1].state, AlertState::Resolved);
+        assert_eq!(out[1].ends_at, Some(t0));
+        assert!(diff_alerts(&mut seen, vec![alert("A", AlertState::Suppressed, None)], t0).is_empty());
+    }
+
+    #[test]
+    fn silence_body_matches_the_api() {
+        let m = vec![Matcher::equal("service", "checkout")];
+        let body = NewSilence {
+            matchers: &m,
+            starts_at: "2026-11-25T23:01:07Z".parse().unwrap(),
+            ends_at: "2026-11-26T01:01:07Z".parse().unwrap(),
+            created_by: "oncall@example.com",
+            comment: "noise",
+        };
+        let v = serde_json::to_value(&body).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"matchers":[{"name":"service","value":"checkout","isRegex":false,"isEqual":true}],
+              "startsAt":"2026-11-25T23:01:07Z","endsAt":"2026-11-26T01:01:07Z",
+              "createdBy":"oncall@example.com","comment":"noise"})
+        );
+    }
+}
