@@ -286,9 +286,7 @@ fn environment(inv: &Invocation, cfg: &ExecConfig) -> Vec<(String, std::ffi::OsS
 /// What `run` would do, without doing it.
 pub fn dry_run(inv: &Invocation, cfg: &ExecConfig) -> ExecResult {
     ExecResult {
-        argv: inv
-            .command_line(cfg)
-            .unwrap_or_else(|_| inv.argv.clone()),
+        argv: inv.command_line(cfg).unwrap_or_else(|_| inv.argv.clone()),
         env: environment(inv, cfg).into_iter().map(|(k, _)| k).collect(),
         dry_run: true,
         exit_code: None,

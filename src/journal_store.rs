@@ -251,7 +251,12 @@ impl JournalFile {
     /// Appends a checkpoint record: `{size, head}` = the journal's length in bytes and the hash
     /// of its last record before the checkpoint. `SEQ:HASH` of the returned record
     /// (`crate::journal::format_checkpoint`) is what the user copies elsewhere.
-    pub fn checkpoint(&mut self, actor: &str, role: &str, ts: Timestamp) -> io::Result<JournalRecord> {
+    pub fn checkpoint(
+        &mut self,
+        actor: &str,
+        role: &str,
+        ts: Timestamp,
+    ) -> io::Result<JournalRecord> {
         let (actor, role) = (actor.to_string(), role.to_string());
         let mut records = self.locked(|j| {
             j.catch_up(true, true)?;
@@ -377,27 +382,23 @@ impl JournalFile {
         let mut verifier = self.verifier.clone();
         let mut buf = Vec::new();
         let mut records = Vec::new();
-        let mut push = |entry: JournalEntry,
-                        chain: &mut Chain,
-                        verifier: &mut Verifier|
-         -> io::Result<()> {
-            let record = chain.seal(entry, ts);
-            let line = encode_line(&record);
-            // Self-check: what we write must verify like any record read back.
-            verifier
-                .feed(&line[..line.len() - 1])
-                .map_err(corrupt)?;
-            buf.extend_from_slice(&line);
-            records.push(record);
-            Ok(())
-        };
+        let mut push =
+            |entry: JournalEntry, chain: &mut Chain, verifier: &mut Verifier| -> io::Result<()> {
+                let record = chain.seal(entry, ts);
+                let line = encode_line(&record);
+                // Self-check: what we write must verify like any record read back.
+                verifier.feed(&line[..line.len() - 1]).map_err(corrupt)?;
+                buf.extend_from_slice(&line);
+                records.push(record);
+                Ok(())
+            };
         for entry in build(&self.verifier) {
             push(entry, &mut chain, &mut verifier)?;
         }
         if let Some(every) = self.auto_checkpoint {
-            let since = verifier.last_checkpoint().map_or(verifier.next_seq(), |c| {
-                verifier.next_seq() - c - 1
-            });
+            let since = verifier
+                .last_checkpoint()
+                .map_or(verifier.next_seq(), |c| verifier.next_seq() - c - 1);
             if since >= every {
                 let entry = checkpoint_entry(
                     SYSTEM_ACTOR.into(),

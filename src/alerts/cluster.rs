@@ -198,6 +198,9 @@ enum Kind {
     Text,
 }
 
+/// (order, text) of a reason: 0 grouping labels, 1 shared label, 2 same service, 5 text.
+type ReasonKey = (u8, Arc<str>);
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Role {
     /// Its activations are in the lists and link others.
@@ -230,7 +233,7 @@ struct Agg {
     services: BTreeMap<String, u32>,
     /// [state][severity] member counts.
     sev: [[u32; 4]; 3],
-    reasons: BTreeMap<(u8, String), u32>,
+    reasons: BTreeMap<ReasonKey, u32>,
     /// Topology reasons seen (ids into `Topology::reasons`).
     topo_reasons: BTreeSet<u32>,
     /// Topology services of driving members → earliest (start, fp).
@@ -395,6 +398,9 @@ fn state_index(s: AlertState) -> usize {
     }
 }
 
+/// Placeholder while a new alert is being placed.
+const NO_CLUSTER: ClusterId = ClusterId(u32::MAX);
+
 /// At most this many reasons are listed per cluster (then "and N more").
 pub const MAX_REASONS: usize = 24;
 
@@ -430,6 +436,12 @@ fn subject(a: &Alert) -> String {
 }
 
 fn list_insert(list: &mut Vec<Entry>, e: Entry) -> (Option<Entry>, Option<Entry>) {
+    // Alerts mostly arrive in time order: appending is the common case.
+    let last = list.last().copied();
+    if last.is_none_or(|l| l < e) {
+        list.push(e);
+        return (last, None);
+    }
     let i = list.partition_point(|x| *x < e);
     if list.get(i) != Some(&e) {
         list.insert(i, e);
@@ -438,6 +450,11 @@ fn list_insert(list: &mut Vec<Entry>, e: Entry) -> (Option<Entry>, Option<Entry>
 }
 
 fn neighbours(list: &[Entry], e: Entry) -> (Option<Entry>, Option<Entry>) {
+    if let Some(&l) = list.last()
+        && l < e
+    {
+        return (Some(l), None);
+    }
     let i = list.partition_point(|x| *x < e);
     let succ = if list.get(i) == Some(&e) {
         list.get(i + 1)
@@ -460,6 +477,7 @@ pub struct Correlator {
     clusters: Vec<Cluster>,
     aggs: Vec<Option<Agg>>,
     texts: IdMap<u64, Arc<TextSig>>,
+    reason_texts: IdMap<u64, Arc<str>>,
     touched: Vec<ClusterId>,
     deferred: bool,
 }
@@ -480,6 +498,7 @@ impl Correlator {
             clusters: Vec::new(),
             aggs: Vec::new(),
             texts: IdMap::default(),
+            reason_texts: IdMap::default(),
             touched: Vec::new(),
             deferred: false,
         }
@@ -652,7 +671,7 @@ impl Correlator {
             fingerprint: fp,
             first_seen: now,
             last_change: now,
-            cluster: ClusterId(u32::MAX),
+            cluster: NO_CLUSTER,
             transitions: 0,
             noise: Vec::new(),
         });
@@ -672,7 +691,6 @@ impl Correlator {
             };
             self.satellite_in(slot);
         } else {
-            self.new_cluster(slot);
             self.activate(slot, start);
         }
         self.update_noise(slot, now_ns);
@@ -900,29 +918,44 @@ impl Correlator {
     }
 
     /// Why two neighbouring alerts are linked; `None` when a stronger reason covers the pair.
-    fn pair_reason(&self, a: u32, b: u32, kind: Kind) -> Option<(u8, String)> {
+    /// `key` is the list both are neighbours in.
+    fn pair_reason(&mut self, a: u32, b: u32, kind: Kind, key: u64) -> Option<ReasonKey> {
         if a == b {
             return None;
         }
         let (ia, ib) = (&self.inner[a as usize], &self.inner[b as usize]);
         let same_group = ia.group.is_some() && ia.group == ib.group;
+        if same_group && kind != Kind::Group {
+            return None;
+        }
         let alert_a = &self.tracked[a as usize].alert;
+        let order = match kind {
+            Kind::Group => 0,
+            Kind::Label(_) => 1,
+            Kind::Service => 2,
+            Kind::Text => 5,
+        };
+        if kind != Kind::Text {
+            // The text depends on the list only: made once.
+            if let Some(t) = self.reason_texts.get(&key) {
+                return Some((order, t.clone()));
+            }
+            let text: Arc<str> = match kind {
+                Kind::Label(n) => {
+                    let l = &self.cfg.link_by[n as usize];
+                    format!("same {l}: {}", alert_a.label(l).unwrap_or(""))
+                }
+                Kind::Service => {
+                    format!("same service: {}", self.topo.names[ia.topo? as usize])
+                }
+                _ => self.group_desc(alert_a),
+            }
+            .into();
+            self.reason_texts.insert(key, text.clone());
+            return Some((order, text));
+        }
         match kind {
-            Kind::Group => Some((0, self.group_desc(alert_a))),
-            Kind::Label(n) => {
-                if same_group {
-                    return None;
-                }
-                let l = &self.cfg.link_by[n as usize];
-                Some((1, format!("same {l}: {}", alert_a.label(l).unwrap_or(""))))
-            }
-            Kind::Service => {
-                if same_group {
-                    return None;
-                }
-                let name = &self.topo.names[ia.topo? as usize];
-                Some((2, format!("same service: {name}")))
-            }
+            Kind::Group | Kind::Label(_) | Kind::Service => None,
             Kind::Text => {
                 let topo_linked = match (ia.topo, ib.topo) {
                     (Some(x), Some(y)) => self.topo.linked(x, y),
@@ -936,7 +969,7 @@ impl Correlator {
                 let fb = self.tracked[b as usize].fingerprint;
                 let (first, second) = if fa <= fb { (ta, tb) } else { (tb, ta) };
                 let shared = text::shared_words(&first.words, &second.words, 4);
-                Some((5, format!("similar text: {}", shared.join(" "))))
+                Some((5, format!("similar text: {}", shared.join(" ")).into()))
             }
         }
     }
@@ -949,6 +982,7 @@ impl Correlator {
             return;
         }
         self.inner[s].starts.push(t);
+        self.insert_entries(slot, t);
         let fp = self.tracked[s].fingerprint.0;
         let id = self.tracked[s].cluster;
         let topo = self.inner[s].topo;
@@ -972,7 +1006,6 @@ impl Correlator {
             }
         }
         self.touched.push(id);
-        self.insert_entries(slot, t);
     }
 
     fn insert_entries(&mut self, slot: u32, t: i64) {
@@ -983,8 +1016,8 @@ impl Correlator {
             slot,
         };
         let w = self.window;
-        let mut removed: Vec<(u32, u32, Kind)> = Vec::new();
-        let mut added: Vec<(u32, u32, Kind)> = Vec::new();
+        let mut removed: Vec<(u32, u32, Kind, u64)> = Vec::new();
+        let mut added: Vec<(u32, u32, Kind, u64)> = Vec::new();
         let mut links: Vec<u32> = Vec::new();
         let mut cross: Vec<u32> = Vec::new();
         let keys = self.keys(slot);
@@ -994,19 +1027,19 @@ impl Correlator {
             if let (Some(p), Some(n)) = (p, n)
                 && n.t - p.t <= w
             {
-                removed.push((p.slot, n.slot, kind));
+                removed.push((p.slot, n.slot, kind, key));
             }
             if let Some(p) = p
                 && t - p.t <= w
             {
                 links.push(p.slot);
-                added.push((p.slot, slot, kind));
+                added.push((p.slot, slot, kind, key));
             }
             if let Some(n) = n
                 && n.t - t <= w
             {
                 links.push(n.slot);
-                added.push((slot, n.slot, kind));
+                added.push((slot, n.slot, kind, key));
             }
         }
         if let Some(tp) = self.inner[s].topo {
@@ -1028,19 +1061,31 @@ impl Correlator {
                 }
             }
         }
-        for (a, b, kind) in removed {
-            if let Some(r) = self.pair_reason(a, b, kind) {
+        for (a, b, kind, key) in removed {
+            if let Some(r) = self.pair_reason(a, b, kind, key) {
                 let id = self.tracked[a as usize].cluster;
                 self.reason_remove(id, &r);
             }
         }
-        let mut id = self.tracked[s].cluster;
+        // A new alert has no cluster yet: it joins what it links to, or starts its own.
+        let mut id = Some(self.tracked[s].cluster).filter(|c| *c != NO_CLUSTER);
         for other in links {
             let oid = self.tracked[other as usize].cluster;
-            id = self.merge(id, oid);
+            id = Some(match id {
+                None => oid,
+                Some(i) => self.merge(i, oid),
+            });
         }
-        for (a, b, kind) in added {
-            if let Some(r) = self.pair_reason(a, b, kind) {
+        let id = match id {
+            Some(i) if self.tracked[s].cluster == i => i,
+            Some(i) => {
+                self.add_member(i, slot);
+                i
+            }
+            None => self.new_cluster(slot),
+        };
+        for (a, b, kind, key) in added {
+            if let Some(r) = self.pair_reason(a, b, kind, key) {
                 self.reason_add(id, r);
             }
         }
@@ -1062,8 +1107,8 @@ impl Correlator {
         let w = self.window;
         let fp = self.tracked[s].fingerprint.0;
         let keys = self.keys(slot);
-        let mut removed: Vec<(u32, u32, Kind)> = Vec::new();
-        let mut added: Vec<(u32, u32, Kind)> = Vec::new();
+        let mut removed: Vec<(u32, u32, Kind, u64)> = Vec::new();
+        let mut added: Vec<(u32, u32, Kind, u64)> = Vec::new();
         for &t in &self.inner[s].starts {
             let e = Entry { t, fp, slot };
             for &(key, kind) in &keys {
@@ -1080,17 +1125,17 @@ impl Correlator {
                 if let Some(p) = p
                     && t - p.t <= w
                 {
-                    removed.push((p.slot, slot, kind));
+                    removed.push((p.slot, slot, kind, key));
                 }
                 if let Some(n) = n
                     && n.t - t <= w
                 {
-                    removed.push((slot, n.slot, kind));
+                    removed.push((slot, n.slot, kind, key));
                 }
                 if let (Some(p), Some(n)) = (p, n)
                     && n.t - p.t <= w
                 {
-                    added.push((p.slot, n.slot, kind));
+                    added.push((p.slot, n.slot, kind, key));
                 }
                 if list.is_empty() {
                     self.lists.remove(&key);
@@ -1098,13 +1143,13 @@ impl Correlator {
             }
         }
         let id = self.tracked[s].cluster;
-        for (a, b, kind) in removed {
-            if let Some(r) = self.pair_reason(a, b, kind) {
+        for (a, b, kind, key) in removed {
+            if let Some(r) = self.pair_reason(a, b, kind, key) {
                 self.reason_remove(id, &r);
             }
         }
-        for (a, b, kind) in added {
-            if let Some(r) = self.pair_reason(a, b, kind) {
+        for (a, b, kind, key) in added {
+            if let Some(r) = self.pair_reason(a, b, kind, key) {
                 self.reason_add(id, r);
             }
         }
@@ -1543,7 +1588,7 @@ impl Correlator {
         big
     }
 
-    fn reason_add(&mut self, id: ClusterId, r: (u8, String)) {
+    fn reason_add(&mut self, id: ClusterId, r: ReasonKey) {
         let agg = self.agg_mut(id);
         let n = agg.reasons.entry(r).or_default();
         *n += 1;
@@ -1553,7 +1598,7 @@ impl Correlator {
         }
     }
 
-    fn reason_remove(&mut self, id: ClusterId, r: &(u8, String)) {
+    fn reason_remove(&mut self, id: ClusterId, r: &ReasonKey) {
         let agg = self.agg_mut(id);
         if let Some(n) = agg.reasons.get_mut(r) {
             *n -= 1;
@@ -1647,7 +1692,7 @@ impl Correlator {
             if !room(&out) {
                 break;
             }
-            out.push(text.clone());
+            out.push(text.to_string());
         }
         let visible = |rid: &&u32| {
             self.topo.hops[**rid as usize].is_none_or(|h| !agg.topo_first.contains_key(&h))
@@ -1670,7 +1715,7 @@ impl Correlator {
             if !room(&out) {
                 break;
             }
-            out.push(text.clone());
+            out.push(text.to_string());
         }
         let total = agg.reasons.len() + topo;
         if total > out.len() {

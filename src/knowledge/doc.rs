@@ -631,6 +631,100 @@ fn code_block_steps(outline: &Outline) -> Vec<Step> {
             out.push(s);
         }
     }
+    if out.is_empty() {
+        out = inline_code_steps(outline);
+    }
+    out
+}
+
+/// Command-line tools whose inline code spans (`` `kubectl -n $NS describe pod $POD` ``) are
+/// taken as candidate steps when a runbook has no shell blocks at all (a common style).
+const CLI_TOOLS: &[&str] = &[
+    "kubectl",
+    "oc",
+    "etcdctl",
+    "systemctl",
+    "journalctl",
+    "curl",
+    "psql",
+    "mysql",
+    "mysqladmin",
+    "redis-cli",
+    "helm",
+    "docker",
+    "crictl",
+    "amtool",
+    "promtool",
+    "df",
+    "du",
+    "dmesg",
+    "free",
+    "top",
+    "iostat",
+    "vmstat",
+    "ss",
+    "netstat",
+    "dig",
+    "nslookup",
+    "openssl",
+    "aws",
+    "gcloud",
+    "az",
+    "rabbitmqctl",
+    "kafka-consumer-groups",
+    "kafka-topics",
+    "nodetool",
+    "chronyc",
+    "timedatectl",
+    "conntrack",
+    "sysctl",
+    "ps",
+    "lsof",
+];
+
+fn inline_code_steps(outline: &Outline) -> Vec<Step> {
+    let mut out: Vec<Step> = Vec::new();
+    for (code, section, line) in &outline.inline_code {
+        let code = code.trim();
+        let first = code.split_whitespace().next().unwrap_or("");
+        if !CLI_TOOLS.contains(&first) || !code.contains(' ') {
+            continue;
+        }
+        if out
+            .iter()
+            .any(|s| s.argv.join(" ") == code || s.script.as_deref() == Some(code))
+        {
+            continue;
+        }
+        // The sentence around the span says what it is for ("Check pod events via `...`").
+        let context = outline
+            .blocks
+            .iter()
+            .find(|b| b.line == *line && b.section == *section && b.text.contains(code))
+            .map(|b| {
+                let before = b.text.split(code).next().unwrap_or("");
+                let before = before.trim_end();
+                let before = before
+                    .strip_suffix(" via")
+                    .or_else(|| before.strip_suffix(" with"))
+                    .or_else(|| before.strip_suffix(" using"))
+                    .or_else(|| before.strip_suffix(" run"))
+                    .unwrap_or(before);
+                before
+                    .trim_end_matches([':', ' ', ',', '(', '-'])
+                    .to_string()
+            })
+            .filter(|t| !t.is_empty() && t.len() <= 100);
+        let title = context.unwrap_or_else(|| {
+            section
+                .map(|s| outline.headings[s].text.clone())
+                .unwrap_or_else(|| "Command from the runbook".into())
+        });
+        let id = format!("inline-{}", out.len() + 1);
+        if let Some(s) = step::step_from_code_block(&id, &title, "sh", code) {
+            out.push(s);
+        }
+    }
     out
 }
 
@@ -870,6 +964,26 @@ kubectl get pods
         )
         .unwrap_err();
         assert!(e.message.contains("{{env.HOME}}"), "{e}");
+    }
+
+    #[test]
+    fn inline_commands_become_steps_without_blocks() {
+        let text = "# KubePodCrashLooping\n## Diagnosis\n- Check pod events via `kubectl -n $NAMESPACE describe pod $POD`.\n- Check the `restartPolicy` field.\n";
+        let rb = parse_runbook("KubePodCrashLooping.md", text).unwrap();
+        assert_eq!(rb.steps.len(), 1, "{:?}", rb.steps);
+        assert_eq!(rb.steps[0].title, "Check pod events");
+        assert_eq!(
+            rb.steps[0].argv,
+            [
+                "kubectl",
+                "-n",
+                "{{labels.namespace}}",
+                "describe",
+                "pod",
+                "{{labels.pod}}"
+            ]
+        );
+        assert_eq!(rb.steps[0].origin, StepOrigin::CodeBlock);
     }
 
     #[test]

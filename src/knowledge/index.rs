@@ -309,7 +309,10 @@ impl Index {
                     .into_iter()
                     .filter(|f| p.fields & (1 << *f as u8) != 0)
                     .collect();
-                out.push((qi, fields, q.weight * self.idf(&q.term) * p.sat as f64));
+                let n = self.docs as f64;
+                let df = postings.len() as f64;
+                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                out.push((qi, fields, q.weight * idf * p.sat as f64));
             }
         }
         out

@@ -104,6 +104,8 @@ pub struct Block {
 pub struct Outline {
     pub headings: Vec<Heading>,
     pub blocks: Vec<Block>,
+    /// Inline code spans outside headings: (code, section, line).
+    pub inline_code: Vec<(String, Option<usize>, usize)>,
 }
 
 impl Outline {
@@ -206,6 +208,16 @@ pub fn outline(body: &str, first_line: usize) -> Outline {
             Event::End(TagEnd::TableRow | TagEnd::TableHead) => {
                 if let Some((t, _)) = table.as_mut() {
                     t.push('\n');
+                }
+            }
+            Event::Code(t) if heading.is_none() && table.is_none() => {
+                out.inline_code.push((
+                    t.to_string(),
+                    out.headings.len().checked_sub(1),
+                    line_of(range.start),
+                ));
+                if let Some((_, s, _)) = stack.last_mut() {
+                    s.push_str(&t);
                 }
             }
             Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {

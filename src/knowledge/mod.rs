@@ -328,17 +328,10 @@ impl KnowledgeBase {
         }
     }
 
-    fn doc_id(&self, d: DocRef) -> usize {
-        match d {
-            DocRef::Runbook(i) => i,
-            DocRef::Postmortem(i) => self.runbooks.len() + i,
-        }
-    }
-
     /// Ranks runbooks and postmortems for a cluster, best first (at most [`MAX_MATCHES`]).
     pub fn match_alerts(&self, q: &MatchQuery) -> Vec<KnowledgeMatch> {
         let (terms, missing) = query_terms(q, &self.index, &self.params);
-        let hits = self.index.search(&terms, MAX_MATCHES * 2, missing);
+        let hits = self.index.search(&terms, MAX_MATCHES, missing);
         #[derive(Default)]
         struct Found {
             links: f64,
@@ -357,7 +350,15 @@ impl KnowledgeBase {
             e.content = hit.norm;
             e.coverage = hit.coverage;
         }
-        let mut out: Vec<KnowledgeMatch> = found
+        let mut ranked: Vec<(usize, Found)> = found.into_iter().collect();
+        ranked.sort_by(|(ia, a), (ib, b)| {
+            (b.links + b.content)
+                .total_cmp(&(a.links + a.content))
+                .then(ia.cmp(ib))
+        });
+        ranked.truncate(MAX_MATCHES);
+        // The reasons are only worked out for what is returned.
+        ranked
             .into_iter()
             .map(|(i, mut f)| {
                 if f.content > 0.0
@@ -378,14 +379,7 @@ impl KnowledgeBase {
                     coverage: f.coverage,
                 }
             })
-            .collect();
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(self.doc_id(a.doc).cmp(&self.doc_id(b.doc)))
-        });
-        out.truncate(MAX_MATCHES);
-        out
+            .collect()
     }
 
     /// Free-text search over all knowledge (the `/` search and `kb search`), best first.

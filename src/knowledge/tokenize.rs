@@ -44,54 +44,121 @@ fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
         if chunk.is_empty() {
             continue;
         }
-        chars.clear();
-        chars.extend(chunk.chars());
-        let mut emit = |from: usize, to: usize| {
-            word.clear();
-            for c in &chars[from..to] {
-                if c.is_ascii() {
-                    word.push(c.to_ascii_lowercase());
-                } else {
-                    word.extend(c.to_lowercase());
-                }
-            }
-            f(&word);
+        if chunk.is_ascii() {
+            split_ascii(chunk, &mut word, &mut f);
+        } else {
+            chars.clear();
+            chars.extend(chunk.chars());
+            split_chars(&chars, &mut word, &mut f);
+        }
+    }
+}
+
+/// The CamelCase splitting of one ASCII alphanumeric chunk (the fast path).
+fn split_ascii(chunk: &str, word: &mut String, f: &mut impl FnMut(&str)) {
+    let b = chunk.as_bytes();
+    let n = b.len();
+    let mut emit = |from: usize, to: usize| {
+        word.clear();
+        word.push_str(&chunk[from..to]);
+        word.make_ascii_lowercase();
+        f(word);
+    };
+    let mut start = 0;
+    let mut i = 1;
+    while i <= n {
+        if i - 1 == start
+            && b[start].is_ascii_alphabetic()
+            && let Some(len) = protected_at_ascii(b, start)
+        {
+            emit(start, start + len);
+            start += len;
+            i = start + 1;
+            continue;
+        }
+        if i == n {
+            break;
+        }
+        let (p, c) = (b[i - 1], b[i]);
+        let next_lower = || b.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+        let boundary = if p.is_ascii_lowercase() {
+            c.is_ascii_uppercase()
+                || (c.is_ascii_digit()
+                    && i - start >= 3
+                    && n - i <= 2
+                    && b[i..].iter().all(u8::is_ascii_digit))
+        } else {
+            // After a capital (`CPUOvercommit`) or a digit (`5xxErrors`): split before the
+            // capital that starts a lower-case word.
+            c.is_ascii_uppercase() && next_lower()
         };
-        let mut start = 0;
-        let mut i = 1;
-        while i <= chars.len() {
-            // A product name with internal capitals (`PostgreSQL`, `RabbitMQ`) stays one word.
-            if i - 1 == start
-                && chars[start].is_ascii_alphabetic()
-                && let Some(len) = protected_at(&chars, start)
-            {
-                emit(start, start + len);
-                start += len;
-                i = start + 1;
-                continue;
-            }
-            if i == chars.len() {
-                break;
-            }
-            let (p, c) = (chars[i - 1], chars[i]);
-            let boundary = if p.is_lowercase() {
-                c.is_uppercase() || (c.is_ascii_digit() && i - start >= 3 && digits_end(&chars, i))
-            } else if p.is_uppercase() {
-                c.is_uppercase() && chars.get(i + 1).is_some_and(|n| n.is_lowercase())
-            } else {
-                p.is_ascii_digit()
-                    && c.is_uppercase()
-                    && chars.get(i + 1).is_some_and(|n| n.is_lowercase())
-            };
-            if boundary {
-                emit(start, i);
-                start = i;
-            }
-            i += 1;
+        if boundary {
+            emit(start, i);
+            start = i;
         }
-        if start < chars.len() {
-            emit(start, chars.len());
+        i += 1;
+    }
+    if start < n {
+        emit(start, n);
+    }
+}
+
+fn protected_at_ascii(b: &[u8], start: usize) -> Option<usize> {
+    let first = b[start].to_ascii_lowercase();
+    PROTECTED.iter().find_map(|w| {
+        let w = w.as_bytes();
+        let end = start + w.len();
+        (w[0] == first
+            && end <= b.len()
+            && b[start..end].eq_ignore_ascii_case(w)
+            && b.get(end).is_none_or(|c| !c.is_ascii_lowercase()))
+        .then_some(w.len())
+    })
+}
+
+/// The same splitting for chunks with non-ASCII letters.
+fn split_chars(chars: &[char], word: &mut String, f: &mut impl FnMut(&str)) {
+    let mut emit = |from: usize, to: usize| {
+        word.clear();
+        for c in &chars[from..to] {
+            word.extend(c.to_lowercase());
         }
+        f(word);
+    };
+    let mut start = 0;
+    let mut i = 1;
+    while i <= chars.len() {
+        // A product name with internal capitals (`PostgreSQL`, `RabbitMQ`) stays one word.
+        if i - 1 == start
+            && chars[start].is_ascii_alphabetic()
+            && let Some(len) = protected_at(chars, start)
+        {
+            emit(start, start + len);
+            start += len;
+            i = start + 1;
+            continue;
+        }
+        if i == chars.len() {
+            break;
+        }
+        let (p, c) = (chars[i - 1], chars[i]);
+        let boundary = if p.is_lowercase() {
+            c.is_uppercase() || (c.is_ascii_digit() && i - start >= 3 && digits_end(chars, i))
+        } else if p.is_uppercase() {
+            c.is_uppercase() && chars.get(i + 1).is_some_and(|n| n.is_lowercase())
+        } else {
+            p.is_ascii_digit()
+                && c.is_uppercase()
+                && chars.get(i + 1).is_some_and(|n| n.is_lowercase())
+        };
+        if boundary {
+            emit(start, i);
+            start = i;
+        }
+        i += 1;
+    }
+    if start < chars.len() {
+        emit(start, chars.len());
     }
 }
 
@@ -194,114 +261,115 @@ fn synonym(word: &str) -> &str {
 }
 
 fn is_stop(w: &str) -> bool {
-    matches!(
-        w,
-        "a" | "an"
-            | "and"
-            | "are"
-            | "as"
-            | "at"
-            | "be"
-            | "been"
-            | "being"
-            | "but"
-            | "by"
-            | "can"
-            | "could"
-            | "did"
-            | "do"
-            | "does"
-            | "for"
-            | "from"
-            | "had"
-            | "has"
-            | "have"
-            | "he"
-            | "her"
-            | "his"
-            | "how"
-            | "i"
-            | "if"
-            | "in"
-            | "into"
-            | "is"
-            | "it"
-            | "its"
-            | "may"
-            | "me"
-            | "might"
-            | "more"
-            | "most"
-            | "must"
-            | "my"
-            | "of"
-            | "on"
-            | "or"
-            | "our"
-            | "s"
-            | "shall"
-            | "she"
-            | "should"
-            | "so"
-            | "some"
-            | "such"
-            | "than"
-            | "that"
-            | "the"
-            | "their"
-            | "them"
-            | "then"
-            | "there"
-            | "these"
-            | "they"
-            | "this"
-            | "those"
-            | "to"
-            | "too"
-            | "us"
-            | "very"
-            | "was"
-            | "we"
-            | "were"
-            | "what"
-            | "when"
-            | "where"
-            | "which"
-            | "while"
-            | "who"
-            | "why"
-            | "will"
-            | "with"
-            | "would"
-            | "you"
-            | "your"
-            | "e"
-            | "g"
-            | "eg"
-            | "ie"
-            | "etc"
-            | "also"
-            | "about"
-            | "any"
-            | "all"
-            | "each"
-            | "other"
-            | "only"
-            | "over"
-            | "under"
-            | "up"
-            | "out"
-            | "not"
-            | "no"
-            | "yes"
-            | "just"
-            | "via"
-            | "per"
-            | "here"
-            | "after"
-            | "before"
-            | "during"
-    )
+    w.len() <= 6
+        && matches!(
+            w,
+            "a" | "an"
+                | "and"
+                | "are"
+                | "as"
+                | "at"
+                | "be"
+                | "been"
+                | "being"
+                | "but"
+                | "by"
+                | "can"
+                | "could"
+                | "did"
+                | "do"
+                | "does"
+                | "for"
+                | "from"
+                | "had"
+                | "has"
+                | "have"
+                | "he"
+                | "her"
+                | "his"
+                | "how"
+                | "i"
+                | "if"
+                | "in"
+                | "into"
+                | "is"
+                | "it"
+                | "its"
+                | "may"
+                | "me"
+                | "might"
+                | "more"
+                | "most"
+                | "must"
+                | "my"
+                | "of"
+                | "on"
+                | "or"
+                | "our"
+                | "s"
+                | "shall"
+                | "she"
+                | "should"
+                | "so"
+                | "some"
+                | "such"
+                | "than"
+                | "that"
+                | "the"
+                | "their"
+                | "them"
+                | "then"
+                | "there"
+                | "these"
+                | "they"
+                | "this"
+                | "those"
+                | "to"
+                | "too"
+                | "us"
+                | "very"
+                | "was"
+                | "we"
+                | "were"
+                | "what"
+                | "when"
+                | "where"
+                | "which"
+                | "while"
+                | "who"
+                | "why"
+                | "will"
+                | "with"
+                | "would"
+                | "you"
+                | "your"
+                | "e"
+                | "g"
+                | "eg"
+                | "ie"
+                | "etc"
+                | "also"
+                | "about"
+                | "any"
+                | "all"
+                | "each"
+                | "other"
+                | "only"
+                | "over"
+                | "under"
+                | "up"
+                | "out"
+                | "not"
+                | "no"
+                | "yes"
+                | "just"
+                | "via"
+                | "per"
+                | "here"
+                | "after"
+                | "before"
+                | "during"
+        )
 }
 
 /// A small suffix stemmer: plurals, -ing, -ed, -ion(s), -ly, -ness, -ment; conservative enough

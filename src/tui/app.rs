@@ -162,6 +162,13 @@ impl App {
         });
     }
 
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusMessage {
+            level: Level::Error,
+            text: text.into(),
+        });
+    }
+
     /// Rows a page-up/down moves: about a third of the screen, at least five.
     pub fn page_rows(&self) -> usize {
         usize::from(self.size.1 / 3).max(5)

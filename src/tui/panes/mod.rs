@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders};
+use ratatui::widgets::{Block, BorderType, Borders};
 
 use super::action::Action;
 use super::app::{App, Pane};
@@ -69,20 +69,21 @@ pub fn visible_rows(len: usize, selected: usize, height: usize) -> Range<usize> 
     start..(start + height).min(len)
 }
 
-/// The border around a pane: its number and title, and a marker plus colour when focused.
+/// The border around a pane: its number and title, and for the focused pane a `▶` marker, a
+/// thick border and the accent colour (the marker and border shape say it without colour).
 pub fn pane_block<'a>(app: &App, pane: Pane, extra: impl Into<Line<'a>>) -> Block<'a> {
-    let focused = app.focus == pane && matches!(app.overlay, super::app::Overlay::None);
-    let marker = if app.focus == pane { "▶" } else { " " };
+    let focused = app.focus == pane;
+    let marker = if focused { "▶" } else { " " };
     let mut title = Line::from(format!("{marker}{} {} ", pane.number(), pane.title()));
     title.spans.extend(extra.into().spans);
     Block::default()
         .borders(Borders::ALL)
-        .border_type(if app.focus == pane {
-            ratatui::widgets::BorderType::Thick
+        .border_type(if focused {
+            BorderType::Thick
         } else {
-            ratatui::widgets::BorderType::Plain
+            BorderType::Plain
         })
-        .border_style(theme::border(focused || app.focus == pane))
+        .border_style(theme::border(focused))
         .title(title)
 }
 
