@@ -61,14 +61,32 @@ fn t0() -> Timestamp {
     "2026-11-25T00:00:00Z".parse().unwrap()
 }
 
+const AREAS: [&str; 12] = [
+    "cart", "pay", "search", "auth", "media", "mail", "feed", "recs", "ads", "stock", "ship",
+    "notify",
+];
+const ROLES: [&str; 10] = [
+    "api", "worker", "db", "cache", "gateway", "indexer", "ingest", "cron", "proxy", "store",
+];
+
+fn service_name(i: usize) -> String {
+    format!(
+        "{}-{}",
+        AREAS[i % AREAS.len()],
+        ROLES[i / AREAS.len() % ROLES.len()]
+    )
+}
+
+/// Four layers of 30 services; each depends on two services of the layer below.
 fn config() -> ClusterConfig {
     let mut rng = Rng(0x5eed);
     let mut topology = BTreeMap::new();
-    for s in 8..SERVICES {
+    for s in 0..SERVICES - 30 {
+        let below = (s / 30 + 1) * 30;
         let deps = (0..2)
-            .map(|_| format!("svc-{}", rng.below(s)))
+            .map(|_| service_name(below + rng.below(30)))
             .collect::<Vec<_>>();
-        topology.insert(format!("svc-{s}"), deps);
+        topology.insert(service_name(s), deps);
     }
     ClusterConfig {
         topology,
@@ -76,7 +94,7 @@ fn config() -> ClusterConfig {
     }
 }
 
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 16] = [
     ("HighErrorRate", "error ratio above 5% for {s}"),
     ("LatencyHigh", "p99 latency of {s} above 2s"),
     ("KubePodCrashLooping", "Pod {ns}/{pod} is crash looping"),
@@ -94,6 +112,17 @@ const TEMPLATES: [(&str, &str); 8] = [
         "certificate for {s} expires soon",
     ),
     ("DiskAlmostFull", "disk of {pod} is almost full"),
+    ("CacheHitRatioLow", "cache hit ratio of {s} dropped"),
+    ("ReplicationLag", "replica of {s} lags behind the primary"),
+    ("JobDurationLong", "batch job of {s} runs longer than usual"),
+    ("TLSHandshakeErrors", "handshake failures on {s}"),
+    (
+        "GCPausesLong",
+        "garbage collection pauses of {s} exceed 500ms",
+    ),
+    ("ThreadPoolSaturated", "worker threads of {s} saturated"),
+    ("DNSLookupFailures", "name resolution failing from {pod}"),
+    ("OOMKilled", "container of {pod} was killed for memory"),
 ];
 
 struct Gen {
@@ -112,7 +141,7 @@ impl Gen {
         self.n += 1;
         let (name, text) = TEMPLATES[template];
         let ns = format!("ns-{}", service % NAMESPACES);
-        let s = format!("svc-{service}");
+        let s = service_name(service);
         let pod = format!("{s}-{:x}-{}", self.rng.next() % 0xfffff, self.n);
         let mut labels = BTreeMap::from([
             ("alertname".to_string(), name.to_string()),

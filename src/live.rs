@@ -9,6 +9,7 @@
 //! applies at most a bounded batch of messages between frames.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
@@ -19,9 +20,14 @@ use tokio::time::Instant;
 
 use crate::actions::Role;
 use crate::alerts::{Alert, AlertState, Fingerprint};
-use crate::cockpit::{Cockpit, CockpitConfig, Effect, Event, Snapshot, SourceHealth};
+use crate::cockpit::{
+    Cockpit, CockpitConfig, Effect, Event, ExecOutcome, ExecRequest, Snapshot, SourceHealth,
+    SuggestionId, UserCommand,
+};
 use crate::config::{Config, Severity};
+use crate::exec::{ExecConfig, Invocation};
 use crate::journal::{Chain, JournalEntry, RecordKind};
+use crate::journal_store::JournalFile;
 use crate::knowledge::KnowledgeBase;
 use crate::slo::SloSpec;
 use crate::sources::{CHANNEL_CAPACITY, Health, Origin, SourceMsg, Sources};
@@ -37,64 +43,92 @@ const BATCH: usize = 256;
 /// Resolved alerts are forgotten by the duplicate filter after this long.
 const FORGET_RESOLVED: SignedDuration = SignedDuration::from_hours(24);
 
-/// Who runs this cockpit (from the command line; the config fills what is missing).
+/// Who runs this cockpit and where it journals (from the command line; the config fills what
+/// is missing).
 #[derive(Debug, Clone, Default)]
 pub struct LiveOptions {
     pub user: Option<String>,
     pub role: Option<Role>,
     pub readonly: bool,
+    /// Overrides the config's journal path (`--journal PATH`).
+    pub journal: Option<PathBuf>,
+    /// Keep the journal in memory (tests, benchmarks, `--headless` dry looks).
+    pub memory_journal: bool,
 }
 
-/// The cockpit fed by live sources: pure apart from the time values it is given.
+/// Where sealed records go: the journal file (durable, shared with other cockpits on the same
+/// file), or an in-memory chain.
+enum JournalSink {
+    Memory(Chain),
+    File(Box<JournalFile>),
+}
+
+/// The cockpit fed by live sources. Apart from the journal file it is pure: every time value
+/// is a parameter, executions leave as requests ([`LiveSession::take_exec_requests`]).
 pub struct LiveSession {
     cockpit: Cockpit,
-    chain: Chain,
+    journal: JournalSink,
     /// The last version of every alert applied, to drop redeliveries.
     known: HashMap<Fingerprint, Alert>,
     health: BTreeMap<String, Health>,
     reported: BTreeMap<String, SourceHealth>,
     dropped_duplicates: u64,
     last_prune: Timestamp,
-    user: String,
-    role: Role,
-    readonly: bool,
+    exec_queue: Vec<ExecRequest>,
+    notices: Vec<String>,
 }
 
 impl LiveSession {
+    /// A session writing to `journal` (a file) or, with `None`, to an in-memory chain.
     pub fn new(
         config: CockpitConfig,
         slos: Vec<SloSpec>,
         knowledge: KnowledgeBase,
         start: Timestamp,
-        user: String,
-        role: Role,
-        readonly: bool,
+        journal: Option<JournalFile>,
     ) -> Self {
+        let (actor, role, readonly, session) = (
+            config.actor.clone(),
+            config.role,
+            config.readonly,
+            config.session.clone(),
+        );
         let mut s = LiveSession {
             cockpit: Cockpit::new(config, slos, knowledge, start),
-            chain: Chain::default(),
+            journal: match journal {
+                Some(f) => JournalSink::File(Box::new(f)),
+                None => JournalSink::Memory(Chain::default()),
+            },
             known: HashMap::new(),
             health: BTreeMap::new(),
             reported: BTreeMap::new(),
             dropped_duplicates: 0,
             last_prune: start,
-            user,
-            role,
-            readonly,
+            exec_queue: Vec::new(),
+            notices: Vec::new(),
         };
-        let genesis = JournalEntry {
-            actor: "flightdeck".into(),
-            role: "system".into(),
-            kind: RecordKind::Genesis,
-            summary: format!("live session of {} ({})", s.user, s.role),
+        let (kind, summary) = match s.journal {
+            JournalSink::Memory(_) => (
+                RecordKind::Genesis,
+                format!("live session of {actor} ({role}), journal in memory"),
+            ),
+            JournalSink::File(_) => (
+                RecordKind::Note,
+                format!("live session of {actor} ({role}) started"),
+            ),
+        };
+        let entry = JournalEntry {
+            actor: actor.clone(),
+            role: role.to_string(),
+            kind,
+            summary,
             body: serde_json::json!({
-                "journal_id": format!("live:{}:{}", s.user, start.as_second()),
-                "user": s.user,
-                "role": s.role,
-                "readonly": s.readonly,
+                "journal_id": format!("live:{session}"),
+                "session": session,
+                "readonly": readonly,
             }),
         };
-        s.seal(genesis, start);
+        s.run_effects(vec![Effect::Journal(entry)], start);
         s
     }
 
@@ -102,30 +136,75 @@ impl LiveSession {
         &self.cockpit
     }
 
-    pub fn user(&self) -> &str {
-        &self.user
-    }
-
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
     /// Alerts dropped as redeliveries of what the cockpit already had.
     pub fn dropped_duplicates(&self) -> u64 {
         self.dropped_duplicates
     }
 
-    fn seal(&mut self, entry: JournalEntry, at: Timestamp) {
-        let record = self.chain.seal(entry, at);
-        let _ = self.cockpit.apply(Event::Journaled(record), at);
+    /// Approved steps to run; the caller runs them and reports with [`LiveSession::executed`].
+    pub fn take_exec_requests(&mut self) -> Vec<ExecRequest> {
+        std::mem::take(&mut self.exec_queue)
+    }
+
+    /// Messages for the person at the cockpit (refusals, journal failures).
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// Carries out the core's effects: journal entries are sealed (and, with a journal file,
+    /// fsynced) before they come back as `Event::Journaled`; executions are queued.
+    fn run_effects(&mut self, effects: Vec<Effect>, at: Timestamp) {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::Journal(entry) => {
+                    let sealed = match &mut self.journal {
+                        JournalSink::Memory(chain) => Ok(vec![chain.seal(entry, at)]),
+                        JournalSink::File(file) => file.append(entry, at).map(|r| {
+                            // Records other cockpits wrote meanwhile come first.
+                            let mut all = file.refresh().unwrap_or_default();
+                            all.push(r);
+                            all
+                        }),
+                    };
+                    match sealed {
+                        Ok(records) => {
+                            for r in records {
+                                queue.extend(self.cockpit.apply(Event::Journaled(r), at));
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!("journal append failed: {e}");
+                            self.notices
+                                .push(format!("journal write failed, decision not taken: {e}"));
+                        }
+                    }
+                }
+                Effect::Execute(request) => self.exec_queue.push(request),
+                Effect::Notice(text) => self.notices.push(text),
+            }
+        }
     }
 
     fn apply(&mut self, event: Event, at: Timestamp) {
-        for effect in self.cockpit.apply(event, at) {
-            match effect {
-                Effect::Journal(entry) => self.seal(entry, at),
-            }
-        }
+        let effects = self.cockpit.apply(event, at);
+        self.run_effects(effects, at);
+    }
+
+    /// A decision of the person at this cockpit.
+    pub fn command(&mut self, command: UserCommand, now: Timestamp) {
+        self.apply(Event::User(command), now);
+    }
+
+    /// The executor finished a step.
+    pub fn executed(&mut self, suggestion: SuggestionId, outcome: ExecOutcome, now: Timestamp) {
+        self.apply(
+            Event::Executed {
+                suggestion,
+                outcome,
+            },
+            now,
+        );
     }
 
     /// Is this alert news? Identical re-sends, repeated resolutions, and a webhook redelivery
@@ -204,8 +283,20 @@ impl LiveSession {
         }
     }
 
-    /// Time passed: re-evaluate budgets, the governor, verdicts and source health.
+    /// Time passed: records other cockpits journaled, source health, then budgets, the
+    /// governor and verdicts.
     pub fn tick(&mut self, now: Timestamp) {
+        if let JournalSink::File(file) = &mut self.journal {
+            match file.refresh() {
+                Ok(records) => {
+                    for r in records {
+                        let effects = self.cockpit.apply(Event::Journaled(r), now);
+                        self.run_effects(effects, now);
+                    }
+                }
+                Err(e) => self.notices.push(format!("journal: {e}")),
+            }
+        }
         self.report_health(now);
         self.apply(Event::Tick, now);
         if now.duration_since(self.last_prune) > SignedDuration::from_mins(10) {

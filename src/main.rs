@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use flightdeck::actions::Role;
 use flightdeck::cli::{Cli, Command, ReplayArgs, SloCommand};
 use flightdeck::cockpit::CockpitConfig;
 use flightdeck::{commands, headless, load, runtime};
@@ -20,13 +21,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
-    let command = cli.command.unwrap_or(Command::Replay(ReplayArgs {
+fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
+    let command = cli.command.take().unwrap_or(Command::Replay(ReplayArgs {
         speed: 10.0,
         ..ReplayArgs::default()
     }));
     match command {
-        Command::Replay(args) => replay(args),
+        Command::Replay(args) => replay(args, cockpit_config(cli.role, cli.readonly)),
         Command::Slo(SloCommand::Check { files, json }) => commands::slo::check(&files, json),
         Command::Slo(SloCommand::Status {
             slo,
@@ -37,7 +38,24 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     }
 }
 
-fn replay(args: ReplayArgs) -> color_eyre::Result<ExitCode> {
+/// Who sits at this cockpit: `$USER` (or "you"), the role from `--role`, `--readonly`, and a
+/// session id that tells this process's journal records from another cockpit's.
+fn cockpit_config(role: Role, readonly: bool) -> CockpitConfig {
+    let actor = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "you".into());
+    let started = jiff::Timestamp::now().as_millisecond();
+    CockpitConfig {
+        actor,
+        role,
+        readonly,
+        session: format!("{}-{started}", std::process::id()),
+        ..CockpitConfig::default()
+    }
+}
+
+fn replay(args: ReplayArgs, config: CockpitConfig) -> color_eyre::Result<ExitCode> {
     let loaded = match &args.scenario {
         Some(path) => load::scenario_file(path)?,
         None => load::demo()?,
@@ -45,7 +63,6 @@ fn replay(args: ReplayArgs) -> color_eyre::Result<ExitCode> {
     for e in &loaded.doc_errors {
         eprintln!("flightdeck: skipped {e}");
     }
-    let config = CockpitConfig::default();
     if args.headless {
         let (session, snapshot) = headless::replay(loaded, args.until, config);
         if args.json {

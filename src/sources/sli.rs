@@ -64,7 +64,9 @@ pub enum Part {
 impl SliQuery {
     /// From a parsed SLO file's queries. `Err` says what is missing, for `flightdeck check`.
     pub fn from_queries(slo: &str, q: &SliQueries) -> Result<SliQuery, String> {
-        let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        fn nonempty(s: &Option<String>) -> Option<&str> {
+            s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
         let Some(total) = nonempty(&q.total) else {
             if q.error_ratio.is_some() {
                 return Err("an error-ratio SLI cannot be turned into event counts; give \
