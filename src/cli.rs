@@ -31,6 +31,61 @@ pub enum Command {
     /// Check SLO specs and compute budgets outside the TUI.
     #[command(subcommand)]
     Slo(SloCommand),
+    /// Cluster alerts from a file.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// Search, match and lint runbooks and postmortems.
+    #[command(subcommand)]
+    Kb(KbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Group alerts (Alertmanager API v2, webhook v4, or JSON Lines of either) into clusters.
+    Cluster {
+        file: PathBuf,
+        /// Knowledge directories; novelty is scored against the alerts they know.
+        #[arg(long)]
+        kb: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Ranked full-text search of all knowledge.
+    Search {
+        query: String,
+        /// Knowledge directories (repeatable; default: the bundled demo's).
+        #[arg(long)]
+        kb: Vec<PathBuf>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The best runbooks and postmortems for each alert in a file.
+    Match {
+        #[arg(long)]
+        alerts: PathBuf,
+        #[arg(long)]
+        kb: Vec<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Runbook staleness and postmortem quality; exit 1 on broken documents or errors.
+    Lint {
+        #[arg(long)]
+        kb: Vec<PathBuf>,
+        /// Runbooks reviewed longer ago than this many days are stale.
+        #[arg(long, default_value_t = 180)]
+        max_age_days: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -37,7 +37,7 @@ pub enum LoadError {
 }
 
 /// Which kind of document a file is, from the directory it sits in.
-fn kind_for(dir: &str) -> DocKind {
+pub fn kind_for(dir: &str) -> DocKind {
     if dir.to_ascii_lowercase().contains("postmortem") {
         DocKind::Postmortem
     } else {
@@ -124,8 +124,10 @@ pub fn knowledge_dirs(dirs: &[(DocKind, PathBuf)]) -> (KnowledgeBase, Vec<DocErr
                 if p.is_dir() {
                     stack.push(p);
                 } else if p.extension().is_some_and(|e| e == "md") {
+                    // Paths are shown relative to the directory they were found in.
+                    let shown = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
                     match std::fs::read_to_string(&p) {
-                        Ok(text) => docs.push((*kind, p.display().to_string(), text)),
+                        Ok(text) => docs.push((*kind, shown, text)),
                         Err(e) => errors.push(DocError {
                             path: p.display().to_string(),
                             line: None,

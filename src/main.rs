@@ -4,11 +4,17 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use flightdeck::actions::Role;
-use flightdeck::cli::{Cli, Command, ReplayArgs, SloCommand};
+use flightdeck::cli::{AlertsCommand, Cli, Command, KbCommand, ReplayArgs, SloCommand};
 use flightdeck::cockpit::CockpitConfig;
 use flightdeck::{commands, headless, load, runtime};
 
 fn main() -> ExitCode {
+    // Die quietly when stdout is a closed pipe (`flightdeck kb lint | head`), like other CLIs,
+    // instead of panicking on the failed write.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let _ = color_eyre::install();
     let cli = Cli::parse();
     let _log_guard = init_logging();
@@ -35,6 +41,26 @@ fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
             at,
             json,
         }) => commands::slo::status(&slo, &samples, at, json),
+        Command::Alerts(AlertsCommand::Cluster { file, kb, json }) => {
+            commands::alerts::cluster(&file, &kb, json)
+        }
+        Command::Kb(KbCommand::Search {
+            query,
+            kb,
+            limit,
+            json,
+        }) => commands::kb::search(&query, &kb, limit, json),
+        Command::Kb(KbCommand::Match {
+            alerts,
+            kb,
+            top,
+            json,
+        }) => commands::kb::matches(&alerts, &kb, top, json),
+        Command::Kb(KbCommand::Lint {
+            kb,
+            max_age_days,
+            json,
+        }) => commands::kb::lint(&kb, max_age_days, json),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Non-interactive subcommands: read files, call the pure core, print text or JSON.
 //! Each returns the process exit code; errors that stop a command are `color_eyre` reports.
 
+pub mod alerts;
+pub mod kb;
 pub mod slo;
 
 /// Reads a file for a subcommand, naming it in the error.

@@ -70,7 +70,7 @@ pub fn check(files: &[PathBuf], json: bool) -> color_eyre::Result<ExitCode> {
 /// `at` (default: the time of the latest sample, so the answer does not depend on the clock).
 pub fn status(
     slo_files: &[PathBuf],
-    samples: &PathBuf,
+    samples: &std::path::Path,
     at: Option<Timestamp>,
     json: bool,
 ) -> color_eyre::Result<ExitCode> {
