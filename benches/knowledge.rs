@@ -263,7 +263,7 @@ fn sentence(rng: &mut Rng, n: usize) -> String {
 fn runbook(rng: &mut Rng, i: usize) -> (DocKind, String, String) {
     let alert = camel(rng);
     let mut text = String::new();
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         text.push_str(&format!(
             "---\nid: rb-{i}\ntitle: {alert} runbook\nalerts: [{alert}]\nservices: [{}]\ntags: [{}, {}]\nlast_reviewed: 2025-06-01\nsteps:\n  - id: look\n    kind: diagnostic\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", get, pods]\n---\n",
             rng.pick(WORDS),

@@ -37,6 +37,103 @@ pub enum Command {
     /// Search, match and lint runbooks and postmortems.
     #[command(subcommand)]
     Kb(KbCommand),
+    /// The durable, hash-chained journal.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+    /// Turn recorded incidents into drills.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct JournalPath {
+    /// Journal file (default: journal.jsonl in the data directory).
+    #[arg(long, global = true)]
+    pub journal: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Check the hash chain; exit 0 only if intact (and matching --checkpoint SEQ:HASH).
+    Verify {
+        #[command(flatten)]
+        path: JournalPath,
+        #[arg(long)]
+        checkpoint: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the records (since a time).
+    Show {
+        #[command(flatten)]
+        path: JournalPath,
+        #[arg(long)]
+        since: Option<jiff::Timestamp>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Append a note (or, with --hypothesis, a hypothesis).
+    Note {
+        #[command(flatten)]
+        path: JournalPath,
+        text: String,
+        #[arg(long)]
+        hypothesis: bool,
+    },
+    /// Append a checkpoint and print SEQ:HASH to keep somewhere safe.
+    Checkpoint {
+        #[command(flatten)]
+        path: JournalPath,
+    },
+    /// A Markdown timeline for the postmortem draft.
+    Timeline {
+        #[command(flatten)]
+        path: JournalPath,
+        #[arg(long)]
+        since: Option<jiff::Timestamp>,
+        #[arg(long)]
+        until: Option<jiff::Timestamp>,
+        /// Output format (markdown).
+        #[arg(long, default_value = "markdown", value_parser = ["markdown"])]
+        format: String,
+    },
+    /// Decision data, one JSON line per decision point (docs/TRAINING.md).
+    Export {
+        #[command(flatten)]
+        path: JournalPath,
+        /// Output format (jsonl).
+        #[arg(long, default_value = "jsonl", value_parser = ["jsonl"])]
+        format: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Record a journaled incident (plus alert and SLI history) as a replayable scenario.
+    Record {
+        #[arg(long)]
+        journal: PathBuf,
+        #[arg(long)]
+        since: jiff::Timestamp,
+        #[arg(long)]
+        until: jiff::Timestamp,
+        /// Alert history (Alertmanager JSON / JSON Lines).
+        #[arg(long)]
+        alerts: Option<PathBuf>,
+        /// SLI samples (JSON Lines {"ts","slo","good","total"}).
+        #[arg(long)]
+        samples: Option<PathBuf>,
+        /// SLO spec files for the samples (repeatable).
+        #[arg(long = "slo")]
+        slo: Vec<PathBuf>,
+        /// Knowledge directories, relative to the output file (repeatable).
+        #[arg(long)]
+        knowledge: Vec<String>,
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +227,9 @@ pub struct ReplayArgs {
     /// Print JSON instead of text (with --headless).
     #[arg(long)]
     pub json: bool,
+    /// With --role trainee: the trainee's scripted decisions (YAML, docs/TRAINING.md).
+    #[arg(long)]
+    pub script: Option<PathBuf>,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

@@ -272,7 +272,14 @@ impl Ctx<'_> {
         line_col(self.text, sp.span().start)
     }
 
-    fn push(&mut self, severity: Severity, at: (u64, u64), field: &str, message: String, fix: &str) {
+    fn push(
+        &mut self,
+        severity: Severity,
+        at: (u64, u64),
+        field: &str,
+        message: String,
+        fix: &str,
+    ) {
         self.problems.push(Problem {
             severity,
             path: self.path.clone(),
@@ -328,13 +335,22 @@ impl Ctx<'_> {
                 self.error(
                     sp,
                     field,
-                    format!("{:?} is not an http(s) URL (scheme {:?})", sp.get_ref(), u.scheme()),
+                    format!(
+                        "{:?} is not an http(s) URL (scheme {:?})",
+                        sp.get_ref(),
+                        u.scheme()
+                    ),
                     &fix,
                 );
                 None
             }
             Err(e) => {
-                self.error(sp, field, format!("{:?} is not a URL: {e}", sp.get_ref()), &fix);
+                self.error(
+                    sp,
+                    field,
+                    format!("{:?} is not a URL: {e}", sp.get_ref()),
+                    &fix,
+                );
                 None
             }
         }
@@ -451,15 +467,16 @@ impl Config {
     pub fn load_slos(&self) -> (Vec<LiveSlo>, Vec<Problem>) {
         let mut slos: Vec<LiveSlo> = Vec::new();
         let mut problems = Vec::new();
-        let problem = |path: String, line, column, field: &str, message: String, fix: &str| Problem {
-            severity: Severity::Error,
-            path,
-            line,
-            column,
-            field: field.to_string(),
-            message,
-            fix: fix.to_string(),
-        };
+        let problem =
+            |path: String, line, column, field: &str, message: String, fix: &str| Problem {
+                severity: Severity::Error,
+                path,
+                line,
+                column,
+                field: field.to_string(),
+                message,
+                fix: fix.to_string(),
+            };
         let config_path = self.path.display().to_string();
         for file in &self.slo_files {
             let shown = file.value.display().to_string();
@@ -500,15 +517,17 @@ impl Config {
                         };
                         let query = SliQuery::from_queries(&p.spec.name, &queries);
                         if let Err(e) = &query {
-                            let (path, line, field) = if from_config {
+                            let (path, line, column, field) = if from_config {
                                 let q = &self.slo_queries[&p.spec.name];
-                                (config_path.clone(), q.line, format!("slo.queries.{}", p.spec.name))
+                                let field = format!("slo.queries.{}", p.spec.name);
+                                (config_path.clone(), q.line, q.column, field)
                             } else {
-                                (shown.clone(), p.line, "spec.indicator".to_string())
+                                (shown.clone(), p.line, 0, "spec.indicator".to_string())
                             };
+                            let message = format!("{}: {e}", p.spec.name);
                             problems.push(Problem {
                                 severity: Severity::Warning,
-                                ..problem(path, line, 0, &field, format!("{}: {e}", p.spec.name), "")
+                                ..problem(path, line, column, &field, message, "")
                             });
                         }
                         slos.push(LiveSlo {
@@ -572,13 +591,21 @@ impl Config {
         }
     }
 
-    /// The core's settings from this config.
+    /// The core's settings from this config (who sits at the cockpit is the caller's to set).
     pub fn cockpit_config(&self) -> crate::cockpit::CockpitConfig {
         crate::cockpit::CockpitConfig {
             clustering: self.clustering.clone(),
             mode_hold: self.mode_hold,
             dry_run: false,
+            ..crate::cockpit::CockpitConfig::default()
         }
+    }
+
+    /// The journal file: the config's, else `journal.jsonl` in the data directory.
+    pub fn journal_path(&self) -> Option<PathBuf> {
+        self.journal
+            .clone()
+            .or_else(|| crate::paths::data_dir().map(|d| d.join("journal.jsonl")))
     }
 }
 
@@ -593,16 +620,22 @@ pub struct LiveSlo {
 }
 
 fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
-    let user = raw.user.as_ref().and_then(|u| u.name.clone()).filter(|n| !n.trim().is_empty());
-    let role = raw.user.as_ref().and_then(|u| u.role.as_ref()).and_then(|r| {
-        match r.get_ref().parse::<Role>() {
+    let user = raw
+        .user
+        .as_ref()
+        .and_then(|u| u.name.clone())
+        .filter(|n| !n.trim().is_empty());
+    let role = raw
+        .user
+        .as_ref()
+        .and_then(|u| u.role.as_ref())
+        .and_then(|r| match r.get_ref().parse::<Role>() {
             Ok(role) => Some(role),
             Err(e) => {
                 cx.error(r, "user.role", e, "");
                 None
             }
-        }
-    });
+        });
     let journal = raw
         .journal
         .as_ref()
@@ -653,10 +686,16 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         let url = cx.url(&p.url, "prometheus.url", "http://127.0.0.1:9090");
         let interval = cx.duration(&p.interval, "prometheus.interval", Duration::from_secs(15));
         let timeout = cx.duration(&p.timeout, "prometheus.timeout", Duration::from_secs(5));
-        let backfill_step =
-            cx.duration(&p.backfill_step, "prometheus.backfill_step", Duration::from_secs(60));
-        let max_backoff =
-            cx.duration(&p.max_backoff, "prometheus.max_backoff", Duration::from_secs(60));
+        let backfill_step = cx.duration(
+            &p.backfill_step,
+            "prometheus.backfill_step",
+            Duration::from_secs(60),
+        );
+        let max_backoff = cx.duration(
+            &p.max_backoff,
+            "prometheus.max_backoff",
+            Duration::from_secs(60),
+        );
         if timeout >= interval
             && let Some(t) = &p.timeout
         {
@@ -670,7 +709,12 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         if backfill_step > Duration::from_secs(3600)
             && let Some(s) = &p.backfill_step
         {
-            cx.error(s, "prometheus.backfill_step", "longer than 1h".into(), "e.g. \"1m\"");
+            cx.error(
+                s,
+                "prometheus.backfill_step",
+                "longer than 1h".into(),
+                "e.g. \"1m\"",
+            );
         }
         Some(PrometheusSettings {
             url: url?,
@@ -685,10 +729,17 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
     let alertmanager = raw.alertmanager.as_ref().and_then(|sp| {
         let a = sp.get_ref();
         let url = cx.url(&a.url, "alertmanager.url", "http://127.0.0.1:9093");
-        let interval = cx.duration(&a.interval, "alertmanager.interval", Duration::from_secs(10));
+        let interval = cx.duration(
+            &a.interval,
+            "alertmanager.interval",
+            Duration::from_secs(10),
+        );
         let timeout = cx.duration(&a.timeout, "alertmanager.timeout", Duration::from_secs(5));
-        let max_backoff =
-            cx.duration(&a.max_backoff, "alertmanager.max_backoff", Duration::from_secs(60));
+        let max_backoff = cx.duration(
+            &a.max_backoff,
+            "alertmanager.max_backoff",
+            Duration::from_secs(60),
+        );
         Some(AlertmanagerSettings {
             url: url?,
             interval,
@@ -706,14 +757,24 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
             Some(l) => match parse_listen(l.get_ref()) {
                 Ok(a) => a,
                 Err(e) => {
-                    cx.error(l, "webhook.listen", e, "e.g. \"127.0.0.1:9099\" or \"0.0.0.0:9099\"");
+                    cx.error(
+                        l,
+                        "webhook.listen",
+                        e,
+                        "e.g. \"127.0.0.1:9099\" or \"0.0.0.0:9099\"",
+                    );
                     return None;
                 }
             },
         };
         let token = match (&w.token, &w.token_env) {
             (Some(t), Some(_)) => {
-                cx.error(t, "webhook.token", "both token and token_env are set".into(), "keep one");
+                cx.error(
+                    t,
+                    "webhook.token",
+                    "both token and token_env are set".into(),
+                    "keep one",
+                );
                 None
             }
             (Some(t), None) => Some(t.get_ref().clone()).filter(|t| !t.is_empty()),
@@ -738,8 +799,12 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         let mut s = WebhookSettings::new(listen);
         s.token = token;
         s.body_limit = cx.count(&w.body_limit, "webhook.body_limit", 1 << 20, 64 << 20);
-        s.max_queued_alerts =
-            cx.count(&w.max_queued_alerts, "webhook.max_queued_alerts", 20_000, 1_000_000);
+        s.max_queued_alerts = cx.count(
+            &w.max_queued_alerts,
+            "webhook.max_queued_alerts",
+            20_000,
+            1_000_000,
+        );
         s.max_concurrent = cx.count(&w.max_concurrent, "webhook.max_concurrent", 64, 4096);
         Some(s)
     });
@@ -781,7 +846,11 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         );
     }
     if raw.prometheus.is_none()
-        && let Some(f) = raw.slo.as_ref().and_then(|s| s.files.as_ref()).and_then(|f| f.first())
+        && let Some(f) = raw
+            .slo
+            .as_ref()
+            .and_then(|s| s.files.as_ref())
+            .and_then(|f| f.first())
     {
         cx.warn(
             f,
@@ -836,7 +905,10 @@ pub struct CheckedSlo {
 /// Validates a config and everything it names: files exist, URLs parse, SLOs parse, queries are
 /// non-empty, knowledge loads. `path` `None` means the default config file.
 pub fn check(path: Option<&Path>) -> CheckReport {
-    let path = path.map(Path::to_path_buf).or_else(default_path).unwrap_or_else(|| PathBuf::from(FILE_NAME));
+    let path = path
+        .map(Path::to_path_buf)
+        .or_else(default_path)
+        .unwrap_or_else(|| PathBuf::from(FILE_NAME));
     let shown = path.display().to_string();
     let mut report = CheckReport {
         config: shown,
@@ -886,7 +958,8 @@ pub fn check(path: Option<&Path>) -> CheckReport {
                 }
                 .into(),
                 message: format!("{} is not a directory", dir.value.display()),
-                fix: "create it or fix the path (relative paths are against the config file)".into(),
+                fix: "create it or fix the path (relative paths are against the config file)"
+                    .into(),
             });
         }
     }
@@ -923,10 +996,18 @@ pub fn check(path: Option<&Path>) -> CheckReport {
         });
     }
     if let Some(p) = &config.prometheus {
-        report.sources.push(format!("prometheus {} every {}", p.url, crate::sources::prometheus::humantime(p.interval)));
+        report.sources.push(format!(
+            "prometheus {} every {}",
+            p.url,
+            crate::sources::prometheus::humantime(p.interval)
+        ));
     }
     if let Some(a) = &config.alertmanager {
-        report.sources.push(format!("alertmanager {} every {}", a.url, crate::sources::prometheus::humantime(a.interval)));
+        report.sources.push(format!(
+            "alertmanager {} every {}",
+            a.url,
+            crate::sources::prometheus::humantime(a.interval)
+        ));
     }
     if let Some(w) = &config.webhook {
         report.sources.push(format!(
@@ -935,7 +1016,10 @@ pub fn check(path: Option<&Path>) -> CheckReport {
             if w.token.is_some() { " (token)" } else { "" }
         ));
     }
-    report.ok = !report.problems.iter().any(|p| p.severity == Severity::Error);
+    report.ok = !report
+        .problems
+        .iter()
+        .any(|p| p.severity == Severity::Error);
     report
 }
 
@@ -1067,11 +1151,20 @@ mod tests {
     fn errors_name_line_column_field_and_fix() {
         let e = parse("[prometheus]\nurl = \"prom:9090\"\ninterval = \"soon\"\n").unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("/etc/fd/flightdeck.toml:2:7: prometheus.url:"), "{text}");
-        assert!(text.contains("/etc/fd/flightdeck.toml:3:12: prometheus.interval:"), "{text}");
+        assert!(
+            text.contains("/etc/fd/flightdeck.toml:2:7: prometheus.url:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("/etc/fd/flightdeck.toml:3:12: prometheus.interval:"),
+            "{text}"
+        );
         let e = parse("[prometheus]\nurl = \"http://x\"\nintreval = \"1s\"\n").unwrap_err();
         let text = e.to_string();
-        assert!(text.contains(":3:1:") && text.contains("unknown field"), "{text}");
+        assert!(
+            text.contains(":3:1:") && text.contains("unknown field"),
+            "{text}"
+        );
         assert!(text.contains("known keys"), "{text}");
     }
 
@@ -1105,6 +1198,11 @@ mod tests {
         assert_eq!(c.knowledge[1].1.value, PathBuf::from("/abs/rb"));
         assert_eq!(c.slo_files[0].value, PathBuf::from("/etc/fd/slos/a.yaml"));
         assert_eq!(c.slo_files[0].line, 4);
-        assert_eq!(c.warnings.len(), 1, "SLO files without prometheus: {:?}", c.warnings);
+        assert_eq!(
+            c.warnings.len(),
+            1,
+            "SLO files without prometheus: {:?}",
+            c.warnings
+        );
     }
 }

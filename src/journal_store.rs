@@ -225,9 +225,11 @@ impl JournalFile {
     /// meanwhile come first; [`JournalFile::refresh`] returns them) and writes it durably: the
     /// returned record is on disk (`fdatasync`) when this returns.
     pub fn append(&mut self, entry: JournalEntry, ts: Timestamp) -> io::Result<JournalRecord> {
-        let mut records = self.append_batch([entry], ts)?;
-        records.truncate(1);
-        Ok(records.pop().expect("one entry gives one record"))
+        let mut records = self.append_batch([entry], ts)?.into_iter();
+        let record = records.next().expect("one entry gives one record");
+        // An automatic checkpoint written along: `refresh` reports it.
+        self.unseen.extend(records);
+        Ok(record)
     }
 
     /// Group commit: seals all `entries` at `ts` and writes them with one write and one
@@ -276,7 +278,8 @@ impl JournalFile {
         Ok(records.swap_remove(0))
     }
 
-    /// Records other processes appended since the last call (or since open), in order.
+    /// Records other processes appended since the last call (or since open), in order, and
+    /// automatic checkpoints [`JournalFile::append`] wrote along with a record.
     pub fn refresh(&mut self) -> io::Result<Vec<JournalRecord>> {
         if self.file.metadata()?.len() != self.verifier.offset() {
             self.file.lock_shared()?;

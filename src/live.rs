@@ -38,8 +38,9 @@ use crate::tui::{self, App, Command};
 pub const TICK: Duration = Duration::from_secs(1);
 /// How often a frame is drawn.
 const FRAME: Duration = Duration::from_millis(100);
-/// Source messages applied between two frames at most (an alert storm cannot freeze keys).
-const BATCH: usize = 256;
+/// How long source messages are applied before keys and frames get a turn (an alert storm
+/// cannot freeze the screen).
+const BATCH_TIME: Duration = Duration::from_millis(20);
 /// Resolved alerts are forgotten by the duplicate filter after this long.
 const FORGET_RESOLVED: SignedDuration = SignedDuration::from_hours(24);
 
@@ -303,18 +304,22 @@ impl LiveSession {
             self.last_prune = now;
             self.known.retain(|_, a| {
                 a.state != AlertState::Resolved
-                    || a.ends_at.is_none_or(|e| now.duration_since(e) < FORGET_RESOLVED)
+                    || a.ends_at
+                        .is_none_or(|e| now.duration_since(e) < FORGET_RESOLVED)
             });
         }
     }
 }
 
-/// Live mode, started: the session, the sources and the channel between them.
+/// Live mode, started: the session, the sources and the channels between them.
 pub struct Live {
     session: LiveSession,
     rx: mpsc::Receiver<SourceMsg>,
     closed: bool,
     sources: Sources,
+    exec: ExecConfig,
+    exec_tx: mpsc::Sender<(SuggestionId, ExecOutcome)>,
+    exec_rx: mpsc::Receiver<(SuggestionId, ExecOutcome)>,
     /// Problems met at start that did not stop it (SLO files, knowledge documents).
     pub warnings: Vec<String>,
 }
@@ -324,13 +329,18 @@ pub struct Live {
 pub enum LiveError {
     #[error("{0}")]
     Config(#[from] crate::config::ConfigError),
+    #[error("journal {path}: {error}")]
+    Journal { path: String, error: std::io::Error },
+    #[error("no journal path: set [journal] path in the config or pass --journal")]
+    NoJournal,
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
 impl Live {
-    /// Loads SLOs and knowledge, starts the sources. Broken SLO files or documents are
-    /// skipped with a warning rather than keeping the cockpit from starting.
+    /// Loads SLOs and knowledge, opens the journal, starts the sources. Broken SLO files or
+    /// documents are skipped with a warning rather than keeping the cockpit from starting; a
+    /// journal that cannot be opened (or fails verification) stops it.
     pub async fn start(config: &Config, opts: &LiveOptions) -> Result<Live, LiveError> {
         let mut warnings: Vec<String> = config.warnings.iter().map(|p| p.to_string()).collect();
         let (slos, problems) = config.load_slos();
@@ -346,35 +356,57 @@ impl Live {
         for w in &warnings {
             tracing::warn!("{w}");
         }
-        let user = opts
+        let journal = if opts.memory_journal {
+            None
+        } else {
+            let path = opts
+                .journal
+                .clone()
+                .or_else(|| config.journal_path())
+                .ok_or(LiveError::NoJournal)?;
+            let file = JournalFile::open(&path).map_err(|error| LiveError::Journal {
+                path: path.display().to_string(),
+                error,
+            })?;
+            for t in file.repaired() {
+                warnings.push(format!("journal {}: {t:?}", path.display()));
+            }
+            Some(file)
+        };
+        let now = Timestamp::now();
+        let mut cockpit_config = config.cockpit_config();
+        cockpit_config.actor = opts
             .user
             .clone()
             .or_else(|| config.user.clone())
             .or_else(|| std::env::var("USER").ok())
             .unwrap_or_else(|| "unknown".into());
-        let role = opts.role.or(config.role).unwrap_or(Role::Oncall);
+        cockpit_config.role = opts.role.or(config.role).unwrap_or(Role::Oncall);
+        cockpit_config.readonly = opts.readonly;
+        cockpit_config.session = format!("live-{}-{}", std::process::id(), now.as_second());
         let set = config.source_set(&slos);
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let sources = Sources::start(set, tx).await;
-        let now = Timestamp::now();
         let mut session = LiveSession::new(
-            config.cockpit_config(),
+            cockpit_config,
             slos.into_iter().map(|s| s.spec).collect(),
             knowledge,
             now,
-            user,
-            role,
-            opts.readonly,
+            journal,
         );
         for h in sources.initial_health() {
             session.set_health(h.clone(), now);
         }
         session.tick(now);
+        let (exec_tx, exec_rx) = mpsc::channel(64);
         Ok(Live {
             session,
             rx,
             closed: false,
             sources,
+            exec: ExecConfig::default(),
+            exec_tx,
+            exec_rx,
             warnings,
         })
     }
@@ -396,8 +428,64 @@ impl Live {
         self.cockpit().snapshot()
     }
 
+    /// A decision of the person at the cockpit; returns the notices it caused.
+    pub fn command(&mut self, command: UserCommand) -> Vec<String> {
+        self.session.command(command, Timestamp::now());
+        self.start_executions();
+        self.session.take_notices()
+    }
+
+    /// Runs the steps the cockpit approved, each in its own task; results come back through
+    /// the executor channel.
+    fn start_executions(&mut self) {
+        for req in self.session.take_exec_requests() {
+            let tx = self.exec_tx.clone();
+            let mut cfg = self.exec.clone();
+            cfg.dry_run = req.dry_run;
+            tokio::spawn(async move {
+                let inv = Invocation::from_request(&req);
+                let outcome = if cfg.dry_run {
+                    crate::exec::dry_run(&inv, &cfg).outcome()
+                } else {
+                    match crate::exec::run(&inv, &cfg).await {
+                        Ok(r) => r.outcome(),
+                        Err(e) => ExecOutcome {
+                            ok: false,
+                            exit_code: None,
+                            summary: format!("did not run: {e}"),
+                            duration_ms: 0,
+                            dry_run: false,
+                        },
+                    }
+                };
+                let _ = tx.send((req.suggestion, outcome)).await;
+            });
+        }
+    }
+
+    /// Waits for the next thing to happen (a source message, an execution result or a tick)
+    /// and applies it. Returns false when the deadline passed first.
+    async fn step(&mut self, deadline: Instant, ticks: &mut tokio::time::Interval) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return false,
+            msg = self.rx.recv(), if !self.closed => match msg {
+                Some(m) => self.drain(m),
+                None => self.closed = true,
+            },
+            Some((id, outcome)) = self.exec_rx.recv() => {
+                self.session.executed(id, outcome, Timestamp::now());
+            }
+            _ = ticks.tick() => self.session.tick(Timestamp::now()),
+        }
+        self.start_executions();
+        for n in self.session.take_notices() {
+            tracing::info!("notice: {n}");
+        }
+        true
+    }
+
     /// Applies source messages and ticks until `deadline` or until `stop` says so (checked
-    /// after every tick and batch). Returns whether `stop` did.
+    /// after every step). Returns whether `stop` did.
     pub async fn run_until(
         &mut self,
         deadline: Instant,
@@ -405,15 +493,7 @@ impl Live {
     ) -> bool {
         let mut ticks = tokio::time::interval(TICK);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => break,
-                msg = self.rx.recv(), if !self.closed => match msg {
-                    Some(m) => self.drain(m),
-                    None => self.closed = true,
-                },
-                _ = ticks.tick() => self.session.tick(Timestamp::now()),
-            }
+        while self.step(deadline, &mut ticks).await {
             if stop(self.session.cockpit()) {
                 return true;
             }
@@ -427,11 +507,13 @@ impl Live {
         self.run_until(Instant::now() + span, |_| false).await;
     }
 
-    /// Applies `first` and whatever else is waiting, up to a batch.
+    /// Applies `first` and whatever else is waiting, for at most [`BATCH_TIME`], so that keys
+    /// and frames get their turn during an alert storm.
     fn drain(&mut self, first: SourceMsg) {
+        let started = std::time::Instant::now();
         let now = Timestamp::now();
         self.session.handle(first, now);
-        for _ in 1..BATCH {
+        while started.elapsed() < BATCH_TIME {
             match self.rx.try_recv() {
                 Ok(m) => self.session.handle(m, now),
                 Err(_) => break,
@@ -536,7 +618,10 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut app = App::default();
     if let Some(w) = live.warnings.first() {
-        app.warn(format!("{} warning(s) at start; first: {w}", live.warnings.len()));
+        app.warn(format!(
+            "{} warning(s) at start; first: {w}",
+            live.warnings.len()
+        ));
     }
     // ratatui::init installs a panic hook that restores the terminal before the report.
     let mut terminal = ratatui::init();
@@ -546,6 +631,7 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    let mut redraw = true;
 
     let result: color_eyre::Result<()> = async {
         'run: loop {
@@ -558,6 +644,11 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
                             for command in tui::update(&mut app, action, live.cockpit()) {
                                 match command {
                                     Command::Quit => break 'run,
+                                    Command::Decide(decision) => {
+                                        if let Some(n) = live.command(decision).pop() {
+                                            app.warn(n);
+                                        }
+                                    }
                                     Command::TogglePause
                                     | Command::SetSpeed(_)
                                     | Command::Seek(_) => {
@@ -566,8 +657,12 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
                                 }
                             }
                             dirty = true;
+                            redraw = true;
                         }
-                        TermEvent::Resize(..) => dirty = true,
+                        TermEvent::Resize(..) => {
+                            dirty = true;
+                            redraw = true;
+                        }
                         _ => {}
                     }
                 }
@@ -577,22 +672,33 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
                         None => live.closed = true,
                     }
                     dirty = true;
-                    continue 'run;
+                }
+                Some((id, outcome)) = live.exec_rx.recv() => {
+                    live.session.executed(id, outcome, Timestamp::now());
+                    dirty = true;
                 }
                 _ = ticks.tick() => {
                     live.session.tick(Timestamp::now());
                     dirty = true;
-                    continue 'run;
                 }
-                _ = frames.tick() => {}
+                _ = frames.tick() => {
+                    // Source updates are drawn at the frame rate, keys at once.
+                    redraw = true;
+                }
                 _ = sigterm.recv() => break 'run,
                 _ = sigint.recv() => break 'run,
             }
-            if dirty {
+            live.start_executions();
+            if let Some(n) = live.session.take_notices().pop() {
+                app.info(n);
+                dirty = true;
+            }
+            if dirty && redraw {
                 let area = terminal.size()?;
                 app.size = (area.width, area.height);
                 terminal.draw(|frame| tui::render(&app, live.cockpit(), frame))?;
                 dirty = false;
+                redraw = false;
             }
         }
         Ok(())

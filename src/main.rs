@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use flightdeck::actions::Role;
-use flightdeck::cli::{AlertsCommand, Cli, Command, KbCommand, ReplayArgs, SloCommand};
+use flightdeck::cli::{
+    AlertsCommand, Cli, Command, JournalCommand, KbCommand, ReplayArgs, ScenarioCommand, SloCommand,
+};
 use flightdeck::cockpit::CockpitConfig;
 use flightdeck::{commands, headless, load, runtime};
 
@@ -61,6 +63,53 @@ fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
             max_age_days,
             json,
         }) => commands::kb::lint(&kb, max_age_days, json),
+        Command::Journal(j) => journal(j, &cockpit_config(cli.role, cli.readonly)),
+        Command::Scenario(ScenarioCommand::Record {
+            journal,
+            since,
+            until,
+            alerts,
+            samples,
+            slo,
+            knowledge,
+            id,
+            output,
+        }) => commands::training::record(commands::training::RecordArgs {
+            journal: &journal,
+            since,
+            until,
+            alerts: alerts.as_deref(),
+            samples: samples.as_deref(),
+            slos: &slo,
+            knowledge: &knowledge,
+            id,
+            output: &output,
+        }),
+    }
+}
+
+fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<ExitCode> {
+    use commands::journal as j;
+    let role = flightdeck::cockpit::role_name(who.role);
+    match command {
+        JournalCommand::Verify {
+            path,
+            checkpoint,
+            json,
+        } => j::verify(&j::path(path.journal)?, checkpoint.as_deref(), json),
+        JournalCommand::Show { path, since, json } => j::show(&j::path(path.journal)?, since, json),
+        JournalCommand::Note {
+            path,
+            text,
+            hypothesis,
+        } => j::note(&j::path(path.journal)?, &text, &who.actor, role, hypothesis),
+        JournalCommand::Checkpoint { path } => {
+            j::checkpoint(&j::path(path.journal)?, &who.actor, role)
+        }
+        JournalCommand::Timeline {
+            path, since, until, ..
+        } => j::timeline(&j::path(path.journal)?, since, until),
+        JournalCommand::Export { path, .. } => j::export(&j::path(path.journal)?),
     }
 }
 
@@ -88,6 +137,15 @@ fn replay(args: ReplayArgs, config: CockpitConfig) -> color_eyre::Result<ExitCod
     };
     for e in &loaded.doc_errors {
         eprintln!("flightdeck: skipped {e}");
+    }
+    if config.role == Role::Trainee && args.headless {
+        return commands::training::headless_drill(
+            loaded,
+            &config.actor,
+            args.script.as_deref(),
+            args.until,
+            args.json,
+        );
     }
     if args.headless {
         let (session, snapshot) = headless::replay(loaded, args.until, config);

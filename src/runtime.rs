@@ -66,6 +66,14 @@ pub async fn run_replay_tui(
                                     session.seek(to);
                                     clock.seek(to);
                                 }
+                                Command::Decide(decision) => {
+                                    // In replay a decision lands at the current virtual time,
+                                    // in the replay's own journal; executions are dry runs.
+                                    session.advance_to(clock.now().min(end));
+                                    for notice in session.command(decision) {
+                                        app.warn(notice);
+                                    }
+                                }
                             }
                         }
                     }

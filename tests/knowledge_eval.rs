@@ -168,7 +168,7 @@ fn evaluation_set_figures() {
         abstained: dev.abstained + holdout.abstained,
     };
     println!("{}", all.line("all"));
-    // Floors, a little under the measured figures (see the report in the knowledge module docs).
+    // Floors under the measured figures (quoted in the knowledge module docs).
     assert!(
         Figures::pct(dev.top1, dev.positives) >= 75.0,
         "{}",

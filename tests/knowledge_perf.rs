@@ -63,3 +63,34 @@ fn phases() {
         bytes as f64 / 1e6 / parse.as_secs_f64()
     );
 }
+
+#[test]
+#[ignore]
+fn query_phases() {
+    use flightdeck::knowledge::{DocKind, KnowledgeBase, MatchQuery};
+    let docs: Vec<_> = (0..10_000)
+        .map(|i| (DocKind::Runbook, format!("r/{i}.md"), text(i)))
+        .collect();
+    let (kb, _) = KnowledgeBase::from_documents(docs);
+    let q = MatchQuery {
+        alertnames: vec!["KubePodCrashLooping".into()],
+        texts: vec![
+            "pods restart with memory limit errors and timeout requests on disk space".into(),
+        ],
+        labels: vec![("namespace".into(), "shop".into())],
+        ..MatchQuery::default()
+    };
+    let t = Instant::now();
+    for _ in 0..200 {
+        std::hint::black_box(kb.match_alerts(&q));
+    }
+    println!(
+        "match_alerts: {:.3} ms",
+        t.elapsed().as_secs_f64() * 1e3 / 200.0
+    );
+    let t = Instant::now();
+    for _ in 0..200 {
+        std::hint::black_box(kb.search("pods restart memory", 10));
+    }
+    println!("search: {:.3} ms", t.elapsed().as_secs_f64() * 1e3 / 200.0);
+}

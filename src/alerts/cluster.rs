@@ -195,7 +195,8 @@ enum Kind {
     Group,
     Label(u8),
     Service,
-    Text,
+    /// MinHash band number.
+    Text(u8),
 }
 
 /// (order, text) of a reason: 0 grouping labels, 1 shared label, 2 same service, 5 text.
@@ -227,7 +228,10 @@ struct Inner {
 }
 
 struct Agg {
+    /// Position in `clusters`; kept only while loading in bulk (`deferred`).
     pos: usize,
+    /// The rank the cluster is sorted by in `clusters` (outside bulk loading).
+    key: Rank,
     slots: Vec<u32>,
     alertnames: BTreeMap<String, u32>,
     services: BTreeMap<String, u32>,
@@ -405,14 +409,20 @@ const NO_CLUSTER: ClusterId = ClusterId(u32::MAX);
 pub const MAX_REASONS: usize = 24;
 
 /// Sort key of a cluster: firing first, severity desc, recent activity first, later start first,
-/// then the smallest member fingerprint (an order-independent tie-break).
+/// then the smallest member fingerprint (an order-independent tie-break). The id last keeps
+/// ranks unique even while a moved member's fingerprint is still counted by its old cluster.
 type Rank = (
     Reverse<bool>,
     Reverse<Severity>,
     Reverse<Timestamp>,
     Reverse<Timestamp>,
     u64,
+    ClusterId,
 );
+
+fn stored_rank(c: &Cluster, aggs: &[Option<Agg>]) -> Rank {
+    aggs[c.id.0 as usize].as_ref().expect("live cluster").key
+}
 
 fn rank(c: &Cluster, aggs: &[Option<Agg>]) -> Rank {
     let min_fp = aggs[c.id.0 as usize].as_ref().map_or(0, |a| a.min_fp);
@@ -422,6 +432,7 @@ fn rank(c: &Cluster, aggs: &[Option<Agg>]) -> Rank {
         Reverse(c.last_change),
         Reverse(c.started),
         min_fp,
+        c.id,
     )
 }
 
@@ -518,6 +529,11 @@ impl Correlator {
     /// Observes many alerts, each with its own `now`, sorting clusters once at the end. Same
     /// result as calling [`Correlator::observe`] for each in turn, faster.
     pub fn observe_many(&mut self, alerts: impl IntoIterator<Item = (Alert, Timestamp)>) {
+        for (i, c) in self.clusters.iter().enumerate() {
+            if let Some(a) = self.aggs[c.id.0 as usize].as_mut() {
+                a.pos = i;
+            }
+        }
         self.deferred = true;
         for (alert, now) in alerts {
             self.observe_one(alert, now);
@@ -529,9 +545,10 @@ impl Correlator {
         self.deferred = false;
         let aggs = &self.aggs;
         self.clusters.sort_by_cached_key(|c| rank(c, aggs));
-        for (i, c) in self.clusters.iter().enumerate() {
+        for c in &self.clusters {
+            let key = rank(c, &self.aggs);
             if let Some(a) = self.aggs[c.id.0 as usize].as_mut() {
-                a.pos = i;
+                a.key = key;
             }
         }
     }
@@ -553,8 +570,8 @@ impl Correlator {
     }
 
     pub fn cluster(&self, id: ClusterId) -> Option<&Cluster> {
-        let agg = self.aggs.get(id.0 as usize)?.as_ref()?;
-        self.clusters.get(agg.pos)
+        self.aggs.get(id.0 as usize)?.as_ref()?;
+        self.clusters.get(self.position(id))
     }
 
     /// The tracked members of a cluster, in the order of `Cluster::members`.
@@ -911,7 +928,8 @@ impl Correlator {
             keys.extend(
                 sig.bands
                     .iter()
-                    .map(|&b| (Self::band_key(i.partition, b), Kind::Text)),
+                    .enumerate()
+                    .map(|(n, &b)| (Self::band_key(i.partition, b), Kind::Text(n as u8))),
             );
         }
         keys
@@ -933,9 +951,9 @@ impl Correlator {
             Kind::Group => 0,
             Kind::Label(_) => 1,
             Kind::Service => 2,
-            Kind::Text => 5,
+            Kind::Text(_) => 5,
         };
-        if kind != Kind::Text {
+        if !matches!(kind, Kind::Text(_)) {
             // The text depends on the list only: made once.
             if let Some(t) = self.reason_texts.get(&key) {
                 return Some((order, t.clone()));
@@ -956,7 +974,7 @@ impl Correlator {
         }
         match kind {
             Kind::Group | Kind::Label(_) | Kind::Service => None,
-            Kind::Text => {
+            Kind::Text(band) => {
                 let topo_linked = match (ia.topo, ib.topo) {
                     (Some(x), Some(y)) => self.topo.linked(x, y),
                     _ => false,
@@ -965,6 +983,11 @@ impl Correlator {
                     return None;
                 }
                 let (ta, tb) = (ia.text.as_ref()?, ib.text.as_ref()?);
+                // A pair sharing several bands is explained once: in the first band it shares.
+                let first_shared = ta.bands.iter().zip(&tb.bands).position(|(x, y)| x == y);
+                if first_shared != Some(band as usize) {
+                    return None;
+                }
                 let fa = self.tracked[a as usize].fingerprint;
                 let fb = self.tracked[b as usize].fingerprint;
                 let (first, second) = if fa <= fb { (ta, tb) } else { (tb, ta) };
@@ -1305,21 +1328,62 @@ impl Correlator {
     }
 
     fn cluster_mut(&mut self, id: ClusterId) -> &mut Cluster {
-        let pos = self.agg(id).pos;
+        let pos = self.position(id);
         &mut self.clusters[pos]
+    }
+
+    /// Where a live cluster is in `clusters`: a binary search by its stored rank (the vector is
+    /// sorted by stored ranks), so moving one cluster never renumbers the others.
+    fn position(&self, id: ClusterId) -> usize {
+        let agg = self.agg(id);
+        if self.deferred {
+            return agg.pos;
+        }
+        let key = agg.key;
+        let aggs = &self.aggs;
+        let i = self
+            .clusters
+            .partition_point(|c| stored_rank(c, aggs) < key);
+        debug_assert_eq!(self.clusters[i].id, id);
+        i
+    }
+
+    /// Removes a cluster from `clusters` and returns it with its bookkeeping.
+    fn take_cluster(&mut self, id: ClusterId) -> (Cluster, Agg) {
+        let pos = self.position(id);
+        let agg = self.aggs[id.0 as usize].take().expect("live cluster");
+        let cluster = if self.deferred {
+            let c = self.clusters.swap_remove(pos);
+            if let Some(moved) = self.clusters.get(pos) {
+                let mid = moved.id.0 as usize;
+                if let Some(a) = self.aggs[mid].as_mut() {
+                    a.pos = pos;
+                }
+            }
+            c
+        } else {
+            self.clusters.remove(pos)
+        };
+        (cluster, agg)
     }
 
     fn new_cluster(&mut self, slot: u32) -> ClusterId {
         let id = ClusterId(self.aggs.len() as u32);
+        self.tracked[slot as usize].cluster = id;
         let t = &self.tracked[slot as usize];
         let a = &t.alert;
+        let noisy = t.noise.iter().any(|m| !matches!(m, NoiseMark::Suppressed));
+        let name = a.name().to_string();
+        let service = a.service().map(str::to_string);
+        let mut sev = [[0; 4]; 3];
+        sev[state_index(a.state)][sev_index(a.severity())] = 1;
         let cluster = Cluster {
             id,
-            members: Vec::new(),
-            firing: 0,
-            suppressed: 0,
-            alertnames: BTreeSet::new(),
-            services: BTreeSet::new(),
+            members: vec![t.fingerprint],
+            firing: usize::from(a.state == AlertState::Firing),
+            suppressed: usize::from(a.state == AlertState::Suppressed),
+            alertnames: BTreeSet::from([name.clone()]),
+            services: service.iter().cloned().collect(),
             origin: None,
             reasons: Vec::new(),
             severity: Severity::None,
@@ -1330,23 +1394,45 @@ impl Correlator {
         };
         self.aggs.push(Some(Agg {
             pos: self.clusters.len(),
-            slots: Vec::new(),
-            alertnames: BTreeMap::new(),
-            services: BTreeMap::new(),
-            sev: [[0; 4]; 3],
+            key: (
+                Reverse(false),
+                Reverse(Severity::None),
+                Reverse(Timestamp::UNIX_EPOCH),
+                Reverse(Timestamp::UNIX_EPOCH),
+                0,
+                id,
+            ),
+            slots: vec![slot],
+            alertnames: BTreeMap::from([(name, 1)]),
+            services: service.into_iter().map(|s| (s, 1)).collect(),
+            sev,
             reasons: BTreeMap::new(),
             topo_reasons: BTreeSet::new(),
             topo_first: BTreeMap::new(),
             first: None,
-            min_fp: u64::MAX,
-            noisy: BTreeSet::new(),
+            min_fp: t.fingerprint.0,
+            noisy: if noisy {
+                BTreeSet::from([slot])
+            } else {
+                BTreeSet::new()
+            },
             dirty_origin: true,
             dirty_reasons: false,
-            dirty_noise: false,
+            dirty_noise: true,
             dirty_rescan: false,
         }));
-        self.clusters.push(cluster);
-        self.add_member(id, slot);
+        let key = rank(&cluster, &self.aggs);
+        self.agg_mut(id).key = key;
+        if self.deferred {
+            self.clusters.push(cluster);
+        } else {
+            let aggs = &self.aggs;
+            let i = self
+                .clusters
+                .partition_point(|c| stored_rank(c, aggs) < key);
+            self.clusters.insert(i, cluster);
+        }
+        self.touched.push(id);
         id
     }
 
@@ -1356,24 +1442,33 @@ impl Correlator {
         let a = &t.alert;
         let noisy = t.noise.iter().any(|m| !matches!(m, NoiseMark::Suppressed));
         let (fp, last_change) = (t.fingerprint, t.last_change);
-        let name = a.name().to_string();
-        let service = a.service().map(str::to_string);
         let (state, sev) = (a.state, a.severity());
         let agg = self.aggs[id.0 as usize].as_mut().expect("live cluster");
         agg.slots.push(slot);
-        *agg.alertnames.entry(name.clone()).or_default() += 1;
-        if let Some(svc) = &service {
-            *agg.services.entry(svc.clone()).or_default() += 1;
-        }
+        // Names and services are mostly known already: allocate only for new ones.
+        let count = |m: &mut BTreeMap<String, u32>, k: &str| -> Option<String> {
+            match m.get_mut(k) {
+                Some(n) => {
+                    *n += 1;
+                    None
+                }
+                None => {
+                    m.insert(k.to_string(), 1);
+                    Some(k.to_string())
+                }
+            }
+        };
+        let new_name = count(&mut agg.alertnames, a.name());
+        let new_service = a.service().and_then(|svc| count(&mut agg.services, svc));
         agg.sev[state_index(state)][sev_index(sev)] += 1;
         agg.min_fp = agg.min_fp.min(fp.0);
         if noisy {
             agg.noisy.insert(slot);
             agg.dirty_noise = true;
         }
-        let pos = agg.pos;
+        let pos = self.position(id);
         if !self.clusters[pos].noise.is_empty() || state == AlertState::Suppressed {
-            agg.dirty_noise = true;
+            self.agg_mut(id).dirty_noise = true;
         }
         let c = &mut self.clusters[pos];
         let a = &self.tracked[slot as usize].alert;
@@ -1383,8 +1478,10 @@ impl Correlator {
             AlertState::Suppressed => c.suppressed += 1,
             AlertState::Resolved => {}
         }
-        c.alertnames.insert(name);
-        if let Some(svc) = service {
+        if let Some(name) = new_name {
+            c.alertnames.insert(name);
+        }
+        if let Some(svc) = new_service {
             c.services.insert(svc);
         }
         if c.members.len() > 1 {
@@ -1428,7 +1525,7 @@ impl Correlator {
         agg.noisy.remove(&slot);
         agg.dirty_noise = true;
         agg.dirty_rescan = true;
-        let pos = agg.pos;
+        let pos = self.position(id);
         let c = &mut self.clusters[pos];
         if let Some(i) = c.members.iter().position(|&x| x == fp) {
             c.members.remove(i);
@@ -1448,26 +1545,8 @@ impl Correlator {
     }
 
     fn delete_cluster(&mut self, id: ClusterId) {
-        let Some(agg) = self.aggs[id.0 as usize].take() else {
-            return;
-        };
-        let pos = agg.pos;
-        if self.deferred {
-            self.clusters.swap_remove(pos);
-            if let Some(moved) = self.clusters.get(pos) {
-                let mid = moved.id.0 as usize;
-                if let Some(a) = self.aggs[mid].as_mut() {
-                    a.pos = pos;
-                }
-            }
-        } else {
-            self.clusters.remove(pos);
-            for i in pos..self.clusters.len() {
-                let mid = self.clusters[i].id.0 as usize;
-                if let Some(a) = self.aggs[mid].as_mut() {
-                    a.pos = i;
-                }
-            }
+        if self.aggs[id.0 as usize].is_some() {
+            self.take_cluster(id);
         }
     }
 
@@ -1482,44 +1561,7 @@ impl Correlator {
         } else {
             (b, a)
         };
-        let sagg = self.aggs[small.0 as usize].take().expect("live cluster");
-        // Take the small cluster's public part out of the vector.
-        self.aggs[small.0 as usize] = Some(Agg {
-            pos: sagg.pos,
-            slots: Vec::new(),
-            alertnames: BTreeMap::new(),
-            services: BTreeMap::new(),
-            sev: [[0; 4]; 3],
-            reasons: BTreeMap::new(),
-            topo_reasons: BTreeSet::new(),
-            topo_first: BTreeMap::new(),
-            first: None,
-            min_fp: u64::MAX,
-            noisy: BTreeSet::new(),
-            dirty_origin: false,
-            dirty_reasons: false,
-            dirty_noise: false,
-            dirty_rescan: false,
-        });
-        let scluster = {
-            let c = &mut self.clusters[sagg.pos];
-            Cluster {
-                id: small,
-                members: std::mem::take(&mut c.members),
-                firing: c.firing,
-                suppressed: c.suppressed,
-                alertnames: std::mem::take(&mut c.alertnames),
-                services: std::mem::take(&mut c.services),
-                origin: None,
-                reasons: Vec::new(),
-                severity: c.severity,
-                started: c.started,
-                last_change: c.last_change,
-                common_labels: std::mem::take(&mut c.common_labels),
-                noise: std::mem::take(&mut c.noise),
-            }
-        };
-        self.delete_cluster(small);
+        let (scluster, sagg) = self.take_cluster(small);
         for &slot in &sagg.slots {
             self.tracked[slot as usize].cluster = big;
         }
@@ -1569,7 +1611,7 @@ impl Correlator {
             bagg.noisy.extend(sagg.noisy);
             bagg.dirty_noise = true;
         }
-        let pos = bagg.pos;
+        let pos = self.position(big);
         if !scluster.noise.is_empty() || !self.clusters[pos].noise.is_empty() {
             self.agg_mut(big).dirty_noise = true;
         }
@@ -1815,27 +1857,23 @@ impl Correlator {
     }
 
     fn reposition(&mut self, id: ClusterId) {
-        let pos = self.agg(id).pos;
-        let aggs = &self.aggs;
-        let key = rank(&self.clusters[pos], aggs);
-        let (from, to) = if pos > 0 && rank(&self.clusters[pos - 1], aggs) > key {
-            let target = self.clusters[..pos].partition_point(|c| rank(c, aggs) < key);
-            self.clusters[target..=pos].rotate_right(1);
-            (target, pos + 1)
-        } else if pos + 1 < self.clusters.len() && rank(&self.clusters[pos + 1], aggs) < key {
-            let target =
-                pos + 1 + self.clusters[pos + 1..].partition_point(|c| rank(c, aggs) < key);
-            self.clusters[pos..target].rotate_left(1);
-            (pos, target)
-        } else {
+        let p = self.position(id);
+        let old = self.agg(id).key;
+        let new = rank(&self.clusters[p], &self.aggs);
+        if new == old {
             return;
-        };
-        for i in from..to {
-            let cid = self.clusters[i].id.0 as usize;
-            if let Some(a) = self.aggs[cid].as_mut() {
-                a.pos = i;
-            }
         }
+        let aggs = &self.aggs;
+        // Elements are sorted by stored rank; this one still has its old rank stored.
+        let t = self
+            .clusters
+            .partition_point(|c| stored_rank(c, aggs) < new);
+        if old < new {
+            self.clusters[p..t].rotate_left(1);
+        } else {
+            self.clusters[t..=p].rotate_right(1);
+        }
+        self.agg_mut(id).key = new;
     }
 }
 
@@ -2014,7 +2052,8 @@ mod tests {
         let mut total = 0;
         for (i, cl) in c.clusters.iter().enumerate() {
             let agg = c.agg(cl.id);
-            assert_eq!(agg.pos, i);
+            assert_eq!(c.position(cl.id), i);
+            assert_eq!(agg.key, rank(cl, &c.aggs));
             assert_eq!(agg.slots.len(), cl.members.len());
             total += cl.members.len();
             let firing = agg
@@ -2069,7 +2108,8 @@ mod tests {
             let total: usize = c.clusters().iter().map(|cl| cl.members.len()).sum();
             prop_assert_eq!(total, c.len());
             for (i, cl) in c.clusters.iter().enumerate() {
-                prop_assert_eq!(c.agg(cl.id).pos, i);
+                prop_assert_eq!(c.position(cl.id), i);
+                prop_assert_eq!(c.agg(cl.id).key, rank(cl, &c.aggs));
                 let firing = c.members(cl.id).filter(|t| t.alert.state == AlertState::Firing).count();
                 let suppressed = c.members(cl.id).filter(|t| t.alert.state == AlertState::Suppressed).count();
                 prop_assert_eq!(firing, cl.firing);

@@ -24,6 +24,13 @@ pub struct ClusterReport {
     pub known_patterns: usize,
 }
 
+impl ClusterReport {
+    /// The human text form (same as `Display`).
+    pub fn to_text(&self) -> String {
+        self.to_string()
+    }
+}
+
 /// One cluster as the report shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReportCluster {

@@ -12,122 +12,137 @@ pub(crate) const BANDS: usize = 12;
 pub(crate) const ROWS: usize = 5;
 const MAX_WORDS: usize = 48;
 
-const STOP: &[&str] = &[
-    "a",
-    "an",
-    "and",
-    "any",
-    "are",
-    "as",
-    "at",
-    "be",
-    "been",
-    "being",
-    "by",
-    "can",
-    "could",
-    "did",
-    "do",
-    "does",
-    "for",
-    "from",
-    "has",
-    "have",
-    "had",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "may",
-    "of",
-    "on",
-    "or",
-    "our",
-    "than",
-    "that",
-    "the",
-    "their",
-    "then",
-    "there",
-    "these",
-    "this",
-    "those",
-    "to",
-    "was",
-    "were",
-    "which",
-    "will",
-    "with",
-    "within",
-    "please",
-    "check",
-    "see",
-    "more",
-    "less",
-    "over",
-    "under",
-    "last",
-    "past",
-    "minute",
-    "minutes",
-    "second",
-    "seconds",
-    "hour",
-    "hours",
-    "value",
-    "currently",
-    "now",
-    "also",
-    "alert",
-    "alerts",
-    "alerting",
-    "instance",
-    "job",
-    "http",
-    "https",
-    "www",
-    "com",
-];
+fn is_stop(w: &str) -> bool {
+    matches!(
+        w,
+        "a" | "an"
+            | "and"
+            | "any"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "been"
+            | "being"
+            | "by"
+            | "can"
+            | "could"
+            | "did"
+            | "do"
+            | "does"
+            | "for"
+            | "from"
+            | "has"
+            | "have"
+            | "had"
+            | "in"
+            | "into"
+            | "is"
+            | "it"
+            | "its"
+            | "may"
+            | "of"
+            | "on"
+            | "or"
+            | "our"
+            | "than"
+            | "that"
+            | "the"
+            | "their"
+            | "then"
+            | "there"
+            | "these"
+            | "this"
+            | "those"
+            | "to"
+            | "was"
+            | "were"
+            | "which"
+            | "will"
+            | "with"
+            | "within"
+            | "please"
+            | "check"
+            | "see"
+            | "more"
+            | "less"
+            | "over"
+            | "under"
+            | "last"
+            | "past"
+            | "minute"
+            | "minutes"
+            | "second"
+            | "seconds"
+            | "hour"
+            | "hours"
+            | "value"
+            | "currently"
+            | "now"
+            | "also"
+            | "alert"
+            | "alerts"
+            | "alerting"
+            | "instance"
+            | "job"
+            | "http"
+            | "https"
+            | "www"
+            | "com"
+    )
+}
+
+/// Adds one word (lower-cased) unless it is short, a stop word or already there.
+fn push_word(w: &str, out: &mut Vec<String>) {
+    if w.len() < 2 {
+        return;
+    }
+    if w.is_ascii() && w.len() <= 32 {
+        // Lower-case on the stack first: most words are stop words or repeats.
+        let mut buf = [0u8; 32];
+        let b = &mut buf[..w.len()];
+        b.copy_from_slice(w.as_bytes());
+        b.make_ascii_lowercase();
+        let lw = std::str::from_utf8(b).unwrap_or("");
+        if is_stop(lw) || out.iter().any(|o| o == lw) {
+            return;
+        }
+        out.push(lw.to_string());
+        return;
+    }
+    let lw = w.to_lowercase();
+    if is_stop(&lw) || out.contains(&lw) {
+        return;
+    }
+    out.push(lw);
+}
 
 /// Splits `KubePodCrashLooping`, `node_filesystem_full`, `HTTPServerDown` and prose into
 /// lower-case words, in order of first appearance, without duplicates, stop words or digits.
 pub fn words(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let push = |w: &str, out: &mut Vec<String>| {
-        if w.len() < 2 || w.bytes().any(|b| b.is_ascii_digit()) {
-            return;
-        }
-        let w = w.to_lowercase();
-        if STOP.contains(&w.as_str()) || out.contains(&w) {
-            return;
-        }
-        out.push(w);
-    };
     for chunk in text.split(|c: char| !c.is_alphanumeric()) {
-        if chunk.is_empty() {
-            continue;
-        }
-        if chunk.bytes().any(|b| b.is_ascii_digit()) {
+        if chunk.len() < 2 || chunk.bytes().any(|b| b.is_ascii_digit()) {
             // `checkout7d9f`, `p99`, `10.0.0.1`: identifiers and values, not words.
             continue;
         }
-        let chars: Vec<char> = chunk.chars().collect();
         let mut start = 0;
-        for i in 1..chars.len() {
-            let (prev, cur) = (chars[i - 1], chars[i]);
-            let next_lower = chars.get(i + 1).is_some_and(|c| c.is_lowercase());
-            // fooBar | HTTPServer (split before the S of Server)
-            if (prev.is_lowercase() && cur.is_uppercase())
-                || (prev.is_uppercase() && cur.is_uppercase() && next_lower)
-            {
-                let w: String = chars[start..i].iter().collect();
-                push(&w, &mut out);
-                start = i;
+        let mut prev: Option<char> = None;
+        let mut chars = chunk.char_indices().peekable();
+        while let Some((i, cur)) = chars.next() {
+            if let Some(p) = prev {
+                let next_lower = chars.peek().is_some_and(|(_, c)| c.is_lowercase());
+                // fooBar | HTTPServer (split before the S of Server)
+                if (p.is_lowercase() && cur.is_uppercase())
+                    || (p.is_uppercase() && cur.is_uppercase() && next_lower)
+                {
+                    push_word(&chunk[start..i], &mut out);
+                    start = i;
+                }
             }
+            prev = Some(cur);
         }
-        let w: String = chars[start..].iter().collect();
-        push(&w, &mut out);
+        push_word(&chunk[start..], &mut out);
         if out.len() >= MAX_WORDS {
             break;
         }

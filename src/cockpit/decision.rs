@@ -92,6 +92,10 @@ pub struct StepRecord {
     /// Written by replaying a scenario's reference decisions.
     #[serde(default)]
     pub replayed: bool,
+    /// What the cockpit showed when the decision was taken (clusters, budgets, mode, options):
+    /// the symptoms of the decision-data export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Value>,
 }
 
 impl Cockpit {
@@ -122,6 +126,7 @@ impl Cockpit {
             approvals: Vec::new(),
             policy: Some(s.verdict.clone()),
             replayed: false,
+            context: serde_json::to_value(crate::journal::DecisionContext::from_cockpit(self)).ok(),
         })
     }
 

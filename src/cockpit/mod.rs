@@ -36,6 +36,8 @@ use crate::training::ReferenceDecision;
 const JOURNAL_TAIL: usize = 200;
 /// How many member alerts feed the text of a knowledge query.
 const QUERY_MEMBERS: usize = 20;
+/// How often noise marks (flapping, chronic) are recomputed.
+const NOISE_REFRESH: SignedDuration = SignedDuration::from_secs(60);
 
 /// Settings of the core; the edge fills them from config and flags.
 #[derive(Debug, Clone)]
@@ -136,6 +138,7 @@ pub struct Cockpit {
     journal_tail: VecDeque<JournalRecord>,
     journal_len: u64,
     sources: Vec<SourceHealth>,
+    noise_refreshed: Option<Timestamp>,
 }
 
 impl Cockpit {
@@ -161,6 +164,7 @@ impl Cockpit {
             journal_tail: VecDeque::new(),
             journal_len: 0,
             sources: Vec::new(),
+            noise_refreshed: None,
             config,
         }
     }
@@ -290,6 +294,14 @@ impl Cockpit {
             {
                 effects.push(Effect::Journal(mode_change_entry(&change)));
             }
+        }
+        // Flapping and chronic marks age with time, not only with new alerts.
+        if self
+            .noise_refreshed
+            .is_none_or(|t| now.duration_since(t) >= NOISE_REFRESH)
+        {
+            self.correlator.refresh_noise(now);
+            self.noise_refreshed = Some(now);
         }
         self.refresh_knowledge();
         self.refresh_verdicts();

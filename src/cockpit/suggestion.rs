@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::Cockpit;
 use crate::actions::{Approval, Overlays, Step, StepClass, Verdict, policy, render_argv};
 use crate::alerts::{Cluster, ClusterId, Fingerprint};
-use crate::knowledge::Runbook;
+use crate::knowledge::{DocRef, Runbook};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct SuggestionId(pub u32);
@@ -148,8 +148,11 @@ impl Cockpit {
             .map(|t| t.fingerprint)
     }
 
-    /// Offers the steps of a cluster's best runbook (once per step and cluster).
+    /// Offers the steps of the runbooks that match a cluster well (the best few, best first;
+    /// once per step and cluster), so the right mitigation is on offer even before its runbook
+    /// becomes the top match.
     pub(super) fn offer_steps(&mut self, id: ClusterId) {
+        const RUNBOOKS_OFFERED: usize = 3;
         let Some(cluster) = self.correlator.cluster(id) else {
             return;
         };
@@ -157,23 +160,35 @@ impl Cockpit {
         if cluster.firing == 0 {
             return;
         }
-        let Some(runbook) = self.top_runbook(id) else {
-            return;
-        };
-        let Some(source) = self.source_alert(cluster, runbook) else {
-            return;
-        };
-        let runbook_id = runbook.id.clone();
-        let steps = runbook.steps.clone();
+        let runbooks: Vec<usize> = self
+            .matches(id)
+            .iter()
+            .filter(|m| m.good)
+            .filter_map(|m| match m.doc {
+                DocRef::Runbook(i) => Some(i),
+                DocRef::Postmortem(_) => None,
+            })
+            .take(RUNBOOKS_OFFERED)
+            .collect();
         let offered: BTreeSet<String> = self
             .suggestions
             .iter()
             .filter(|s| self.suggestion_cluster(s) == Some(id))
             .map(|s| s.step_ref.clone())
             .collect();
-        for step in steps {
-            if !offered.contains(&format!("{runbook_id}/{}", step.id)) {
-                self.push_suggestion(source, &runbook_id, step, None);
+        let plans: Vec<(Fingerprint, String, Vec<Step>)> = runbooks
+            .into_iter()
+            .filter_map(|i| {
+                let runbook = &self.knowledge.runbooks[i];
+                let source = self.source_alert(cluster, runbook)?;
+                Some((source, runbook.id.clone(), runbook.steps.clone()))
+            })
+            .collect();
+        for (source, runbook_id, steps) in plans {
+            for step in steps {
+                if !offered.contains(&format!("{runbook_id}/{}", step.id)) {
+                    self.push_suggestion(source, &runbook_id, step, None);
+                }
             }
         }
     }

@@ -20,7 +20,12 @@ pub fn cluster(file: &Path, kb: &[PathBuf], json: bool) -> color_eyre::Result<Ex
         print!("{}", report.to_text());
     }
     for r in &parsed.rejected {
-        eprintln!("flightdeck: {}: alert #{}: {}", file.display(), r.index, r.error);
+        eprintln!(
+            "flightdeck: {}: alert #{}: {}",
+            file.display(),
+            r.index,
+            r.error
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::alerts::parse_alerts;
-use crate::knowledge::report::{AlertInput, lint_report, match_report, search_report};
 use crate::knowledge::lint::StalenessInputs;
+use crate::knowledge::report::{AlertInput, lint_report, match_report, search_report};
 use crate::knowledge::{DocKind, KnowledgeBase};
 
 /// Loads the knowledge directories (runbooks, and postmortems from directories whose name says
@@ -38,7 +38,12 @@ fn load_with_errors(
     Ok((kb, errors))
 }
 
-pub fn search(query: &str, dirs: &[PathBuf], limit: usize, json: bool) -> color_eyre::Result<ExitCode> {
+pub fn search(
+    query: &str,
+    dirs: &[PathBuf],
+    limit: usize,
+    json: bool,
+) -> color_eyre::Result<ExitCode> {
     let kb = load(dirs, true)?;
     let report = search_report(&kb, query, limit);
     if json {
@@ -49,11 +54,21 @@ pub fn search(query: &str, dirs: &[PathBuf], limit: usize, json: bool) -> color_
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn matches(alerts: &Path, dirs: &[PathBuf], top: usize, json: bool) -> color_eyre::Result<ExitCode> {
+pub fn matches(
+    alerts: &Path,
+    dirs: &[PathBuf],
+    top: usize,
+    json: bool,
+) -> color_eyre::Result<ExitCode> {
     let kb = load(dirs, true)?;
     let parsed = parse_alerts(&super::read(alerts)?);
     for r in &parsed.rejected {
-        eprintln!("flightdeck: {}: alert #{}: {}", alerts.display(), r.index, r.error);
+        eprintln!(
+            "flightdeck: {}: alert #{}: {}",
+            alerts.display(),
+            r.index,
+            r.error
+        );
     }
     let inputs = parsed.alerts.iter().map(|a| AlertInput {
         fingerprint: a.fingerprint().to_string(),
@@ -86,5 +101,9 @@ pub fn lint(dirs: &[PathBuf], max_age_days: i64, json: bool) -> color_eyre::Resu
     } else {
         print!("{}", report.to_text());
     }
-    Ok(if report.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

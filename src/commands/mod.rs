@@ -2,8 +2,10 @@
 //! Each returns the process exit code; errors that stop a command are `color_eyre` reports.
 
 pub mod alerts;
+pub mod journal;
 pub mod kb;
 pub mod slo;
+pub mod training;
 
 /// Reads a file for a subcommand, naming it in the error.
 pub(crate) fn read(path: &std::path::Path) -> color_eyre::Result<String> {

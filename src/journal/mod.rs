@@ -6,11 +6,15 @@
 
 pub mod chain;
 pub mod codec;
+pub mod export;
 pub mod record;
+pub mod timeline;
 
 pub use chain::{Chain, ChainError, verify};
 pub use codec::{
     Problem, Tail, Verifier, VerifyError, VerifyReport, encode_line, format_checkpoint,
     parse_checkpoint, verify_bytes,
 };
+pub use export::{DecisionContext, export_jsonl, export_jsonl_with};
 pub use record::{JournalEntry, JournalRecord, RecordKind};
+pub use timeline::timeline_markdown;

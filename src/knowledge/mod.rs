@@ -5,12 +5,24 @@
 //! touches the clock, the network or the disk.
 //!
 //! Matching works in two layers. Explicit links first: a runbook whose `alerts:` list (or, for
-//! plain Markdown runbooks, whose file name or headings) names the alert, an alert whose
-//! `runbook_url` annotation names the document's file (or its path, or an anchor of one of its
-//! headings). Then content: a BM25F score over title, alert names, headings, tags and body, with
-//! the cluster's alert names, summaries, descriptions and labels as the query. Each match says
-//! why it matched; a content-only match below [`MatchParams::good_match`] is reported with
+//! plain Markdown runbooks, whose file name or headings) names the alert, a file name that
+//! spells the alert name differently (`kube-pod-crash-looping.md`), an alert whose `runbook_url`
+//! annotation names the document's file, its path, or an anchor of one of its headings. Then
+//! content: a BM25F score ([`index`]) over title, alert names, headings, tags and body, with the
+//! cluster's alert names, summaries, descriptions and labels as the query (alert-name words
+//! weigh most; alert-name words no document contains count against every match). Each match
+//! says why it matched; a content-only match below [`MatchParams::good_match`] is reported with
 //! `good = false` (that feeds the novelty overlay).
+//!
+//! Evaluation (tests/fixtures/knowledge/eval, `cargo test --test knowledge_eval -- --nocapture`):
+//! 31 runbooks in three styles and 71 alerts. Parameters were tuned on the dev queries only; on
+//! the held-out queries top-1 is 71%, top-3 94%, and 62% of alerts no runbook covers are
+//! correctly reported as "no good match" (dev: 97% / 100% / 100%). The gap is the honest
+//! estimate of how it generalises: most misses are right answers ranked first but judged too
+//! weak, and partial-topic runbooks (a Redis memory runbook for a Redis connections alert).
+//!
+//! [`lint`] holds runbook staleness and the postmortem linter; [`report`] the pure functions
+//! behind `kb search`, `kb match` and `kb lint`.
 
 pub mod doc;
 pub mod index;
@@ -65,7 +77,7 @@ impl Default for MatchParams {
 const LINK_BONUS: f64 = 1.0;
 
 /// How many matches [`KnowledgeBase::match_alerts`] returns at most.
-pub const MAX_MATCHES: usize = 50;
+pub const MAX_MATCHES: usize = 25;
 
 /// All loaded documents and their index.
 #[derive(Clone, Debug, Default)]

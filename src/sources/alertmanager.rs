@@ -331,7 +331,11 @@ impl AlertmanagerSource {
                     if let Some(r) = parsed.rejected.first() {
                         self.health.note(
                             now,
-                            format!("{} alert(s) unreadable; first: {}", parsed.rejected.len(), r.error),
+                            format!(
+                                "{} alert(s) unreadable; first: {}",
+                                parsed.rejected.len(),
+                                r.error
+                            ),
                         );
                     }
                     let changed = diff_alerts(&mut self.seen, parsed.alerts, now);
@@ -352,7 +356,11 @@ impl AlertmanagerSource {
                 }
                 Err(e) => self.health.failed(now, e.to_string()),
             }
-            if tx.send(SourceMsg::Health(self.health.clone())).await.is_err() {
+            if tx
+                .send(SourceMsg::Health(self.health.clone()))
+                .await
+                .is_err()
+            {
                 return;
             }
             let delay = if ok {
@@ -388,26 +396,46 @@ mod tests {
         let mut seen = HashMap::new();
         let out = diff_alerts(
             &mut seen,
-            vec![alert("A", AlertState::Firing, later), alert("B", AlertState::Firing, later)],
+            vec![
+                alert("A", AlertState::Firing, later),
+                alert("B", AlertState::Firing, later),
+            ],
             t0,
         );
         assert_eq!(out.len(), 2);
-        assert!(out.iter().all(|a| a.ends_at.is_none()), "active endsAt dropped");
+        assert!(
+            out.iter().all(|a| a.ends_at.is_none()),
+            "active endsAt dropped"
+        );
         // Re-sent with a new endsAt guess: nothing changed.
         let again = diff_alerts(
             &mut seen,
-            vec![alert("A", AlertState::Firing, None), alert("B", AlertState::Firing, later)],
+            vec![
+                alert("A", AlertState::Firing, None),
+                alert("B", AlertState::Firing, later),
+            ],
             t0,
         );
         assert!(again.is_empty(), "{again:?}");
         // A silenced, B gone.
-        let out = diff_alerts(&mut seen, vec![alert("A", AlertState::Suppressed, None)], t0);
+        let out = diff_alerts(
+            &mut seen,
+            vec![alert("A", AlertState::Suppressed, None)],
+            t0,
+        );
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].state, AlertState::Suppressed);
         assert_eq!(out[1].name(), "B");
         assert_eq!(out[1].state, AlertState::Resolved);
         assert_eq!(out[1].ends_at, Some(t0));
-        assert!(diff_alerts(&mut seen, vec![alert("A", AlertState::Suppressed, None)], t0).is_empty());
+        assert!(
+            diff_alerts(
+                &mut seen,
+                vec![alert("A", AlertState::Suppressed, None)],
+                t0
+            )
+            .is_empty()
+        );
     }
 
     #[test]

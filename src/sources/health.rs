@@ -161,7 +161,11 @@ mod tests {
         let bounds = [1, 2, 4, 8, 8, 8];
         for (d, hi) in d.iter().zip(bounds) {
             let hi = Duration::from_secs(hi);
-            assert!(*d >= hi / 2 && *d <= hi, "{d:?} not in [{:?}, {hi:?}]", hi / 2);
+            assert!(
+                *d >= hi / 2 && *d <= hi,
+                "{d:?} not in [{:?}, {hi:?}]",
+                hi / 2
+            );
         }
         b.reset();
         assert!(b.next_delay() <= Duration::from_secs(1));

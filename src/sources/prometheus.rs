@@ -204,9 +204,9 @@ impl PrometheusClient {
             .await
             .map_err(|e| PromError::Unreachable(transport_error(&e, timeout)))?;
         match serde_json::from_str::<Envelope>(&body) {
-            Ok(env) if env.status == "success" => env.data.ok_or_else(|| {
-                PromError::Garbage("status success without data".to_string())
-            }),
+            Ok(env) if env.status == "success" => env
+                .data
+                .ok_or_else(|| PromError::Garbage("status success without data".to_string())),
             Ok(env) if env.status == "error" => Err(PromError::Query {
                 error_type: env.error_type.unwrap_or_else(|| "unknown".into()),
                 error: env.error.unwrap_or_default(),
@@ -232,7 +232,8 @@ impl PrometheusClient {
         let garbage = |e: serde_json::Error| PromError::Garbage(e.to_string());
         match data.result_type.as_str() {
             "vector" => {
-                let items: Vec<VectorItem> = serde_json::from_value(data.result).map_err(garbage)?;
+                let items: Vec<VectorItem> =
+                    serde_json::from_value(data.result).map_err(garbage)?;
                 items
                     .into_iter()
                     .map(|it| {
@@ -293,8 +294,8 @@ impl PrometheusClient {
                 data.result_type
             )));
         }
-        let items: Vec<MatrixItem> = serde_json::from_value(data.result)
-            .map_err(|e| PromError::Garbage(e.to_string()))?;
+        let items: Vec<MatrixItem> =
+            serde_json::from_value(data.result).map_err(|e| PromError::Garbage(e.to_string()))?;
         items
             .into_iter()
             .map(|it| {
@@ -407,7 +408,12 @@ impl SloPoller {
         }
     }
 
-    async fn cycle(&mut self, client: &PrometheusClient, s: &PrometheusSettings, now_ms: i64) -> Outcome {
+    async fn cycle(
+        &mut self,
+        client: &PrometheusClient,
+        s: &PrometheusSettings,
+        now_ms: i64,
+    ) -> Outcome {
         let mut out = Vec::new();
         if self.needs_backfill {
             match self.backfill(client, s, now_ms).await {
@@ -451,7 +457,10 @@ impl SloPoller {
             .query(&q, at_ms)
             .await
             .map_err(|e| self.classify(what, e))?;
-        if let Some(bad) = samples.iter().find(|x| !x.value.is_finite() || x.value < 0.0) {
+        if let Some(bad) = samples
+            .iter()
+            .find(|x| !x.value.is_finite() || x.value < 0.0)
+        {
             return Err(Outcome::NoData(format!(
                 "{}: {what} returned {} for {}",
                 self.name(),
@@ -459,7 +468,8 @@ impl SloPoller {
                 labels_text(&bad.labels)
             )));
         }
-        if samples.is_empty() && !(part == Part::Numerator && self.target.query.numerator_is_bad()) {
+        if samples.is_empty() && !(part == Part::Numerator && self.target.query.numerator_is_bad())
+        {
             return Err(Outcome::NoData(format!(
                 "{}: {what} returned no series: {q}",
                 self.name()
@@ -492,7 +502,8 @@ impl SloPoller {
                     let elapsed = ((at_ms - last).max(0) as f64 / 1000.0).min(window as f64);
                     let rate_total: f64 = total.iter().map(|x| x.1).sum();
                     let rate_num: f64 = num.iter().map(|x| x.1).sum();
-                    self.acc.add(rate_total * elapsed, rate_num * elapsed, is_bad);
+                    self.acc
+                        .add(rate_total * elapsed, rate_num * elapsed, is_bad);
                 }
             }
         }
@@ -664,7 +675,11 @@ impl PrometheusSource {
             {
                 return;
             }
-            if tx.send(SourceMsg::Health(self.health.clone())).await.is_err() {
+            if tx
+                .send(SourceMsg::Health(self.health.clone()))
+                .await
+                .is_err()
+            {
                 return;
             }
             let delay = if down.is_some() {
@@ -679,7 +694,10 @@ impl PrometheusSource {
 
     /// Polls every SLO once (concurrently). Returns the samples, the first "down" error and the
     /// "no data" errors joined.
-    async fn cycle(&mut self, now_ms: i64) -> (Vec<(Timestamp, Event)>, Option<String>, Option<String>) {
+    async fn cycle(
+        &mut self,
+        now_ms: i64,
+    ) -> (Vec<(Timestamp, Event)>, Option<String>, Option<String>) {
         if self.slos.is_empty() {
             return match self.client.ready().await {
                 Ok(()) => (Vec::new(), None, None),
@@ -688,9 +706,12 @@ impl PrometheusSource {
         }
         let client = &self.client;
         let settings = &self.settings;
-        let outcomes =
-            futures::future::join_all(self.slos.iter_mut().map(|s| s.cycle(client, settings, now_ms)))
-                .await;
+        let outcomes = futures::future::join_all(
+            self.slos
+                .iter_mut()
+                .map(|s| s.cycle(client, settings, now_ms)),
+        )
+        .await;
         let mut events = Vec::new();
         let mut down = None;
         let mut no_data = Vec::new();

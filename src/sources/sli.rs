@@ -69,13 +69,17 @@ impl SliQuery {
         }
         let Some(total) = nonempty(&q.total) else {
             if q.error_ratio.is_some() {
-                return Err("an error-ratio SLI cannot be turned into event counts; give \
+                return Err(
+                    "an error-ratio SLI cannot be turned into event counts; give \
                             good/bad and total queries (Sloth `events`) for live mode"
-                    .into());
+                        .into(),
+                );
             }
-            return Err("no total query (OpenSLO ratioMetric.total.metricSource.spec.query, or \
+            return Err(
+                "no total query (OpenSLO ratioMetric.total.metricSource.spec.query, or \
                         `total` under [slo.queries.NAME] in the config)"
-                .into());
+                    .into(),
+            );
         };
         let numerator = match (nonempty(&q.good), nonempty(&q.bad)) {
             (Some(g), None) => Numerator::Good(g.to_string()),
@@ -84,9 +88,11 @@ impl SliQuery {
                 return Err("both good and bad queries are given; keep one".into());
             }
             (None, None) => {
-                return Err("no good or bad query (OpenSLO ratioMetric.good/bad, or `good`/`bad` \
+                return Err(
+                    "no good or bad query (OpenSLO ratioMetric.good/bad, or `good`/`bad` \
                             under [slo.queries.NAME] in the config)"
-                    .into());
+                        .into(),
+                );
             }
         };
         let any_window = [Some(total), nonempty(&q.good), nonempty(&q.bad)]
@@ -236,7 +242,8 @@ impl SeriesTracker {
             self.last.insert(key, (v, at_ms));
         }
         self.started = true;
-        self.last.retain(|_, (_, seen)| at_ms - *seen <= FORGET_AFTER_MS);
+        self.last
+            .retain(|_, (_, seen)| at_ms - *seen <= FORGET_AFTER_MS);
         delta
     }
 
@@ -298,7 +305,11 @@ pub const MIN_SPAN_MS: i64 = 3 * 86_400_000;
 
 /// The back-fill requests, oldest first, and the time of the last point (the live baseline).
 /// The coarse grid ends exactly where the fine grid begins, so the increases tile the span.
-pub fn plan_backfill(now_ms: i64, slo_window_ms: i64, fine_step_secs: u64) -> (Vec<RangeChunk>, i64) {
+pub fn plan_backfill(
+    now_ms: i64,
+    slo_window_ms: i64,
+    fine_step_secs: u64,
+) -> (Vec<RangeChunk>, i64) {
     let fine = (fine_step_secs.max(1) * 1000) as i64;
     let end = now_ms.div_euclid(fine) * fine;
     let span = slo_window_ms.max(MIN_SPAN_MS);
@@ -349,7 +360,10 @@ mod tests {
             selector_of(r#" sum(http_requests_total{job="checkout",code!~"5.."}) "#),
             Some(r#"http_requests_total{job="checkout",code!~"5.."}"#)
         );
-        assert_eq!(selector_of(r#"{__name__="x", a="}"}"#), Some(r#"{__name__="x", a="}"}"#));
+        assert_eq!(
+            selector_of(r#"{__name__="x", a="}"}"#),
+            Some(r#"{__name__="x", a="}"}"#)
+        );
         assert_eq!(selector_of("sum by (code) (x)"), None);
         assert_eq!(selector_of("sum(rate(x[5m]))"), None);
         assert_eq!(selector_of("x + y"), None);
@@ -382,12 +396,19 @@ mod tests {
         let s = SliQuery::from_queries("b", &sloth).unwrap();
         assert_eq!(s.mode, SliMode::Rate);
         assert_eq!(s.instant(Part::Total, 60), "sum(rate(req_total[60s]))");
-        assert_eq!(s.backfill(Part::Total, 300), "sum(sum(rate(req_total[300s])))");
+        assert_eq!(
+            s.backfill(Part::Total, 300),
+            "sum(sum(rate(req_total[300s])))"
+        );
         let ratio = SliQueries {
             error_ratio: Some("x".into()),
             ..SliQueries::default()
         };
-        assert!(SliQuery::from_queries("c", &ratio).unwrap_err().contains("error-ratio"));
+        assert!(
+            SliQuery::from_queries("c", &ratio)
+                .unwrap_err()
+                .contains("error-ratio")
+        );
     }
 
     #[test]
@@ -408,11 +429,29 @@ mod tests {
     fn accumulator_stays_monotonic() {
         let mut a = Accumulator::default();
         a.add(10.0, 12.0, true); // skew: more bad than total
-        assert_eq!(a, Accumulator { good: 0.0, total: 10.0 });
+        assert_eq!(
+            a,
+            Accumulator {
+                good: 0.0,
+                total: 10.0
+            }
+        );
         a.add(-1.0, 0.0, true);
-        assert_eq!(a, Accumulator { good: 0.0, total: 10.0 });
+        assert_eq!(
+            a,
+            Accumulator {
+                good: 0.0,
+                total: 10.0
+            }
+        );
         a.add(10.0, 9.0, false);
-        assert_eq!(a, Accumulator { good: 9.0, total: 20.0 });
+        assert_eq!(
+            a,
+            Accumulator {
+                good: 9.0,
+                total: 20.0
+            }
+        );
     }
 
     #[test]
@@ -438,7 +477,10 @@ mod tests {
             assert_eq!(chunks.last().unwrap().end_ms, end);
             let span = end - first_start.unwrap();
             let want = (window_days * 86_400_000).max(MIN_SPAN_MS);
-            assert!(span >= want && span < want + 86_400_000 / 24, "{window_days}d: {span}");
+            assert!(
+                span >= want && span < want + 86_400_000 / 24,
+                "{window_days}d: {span}"
+            );
         }
     }
 }

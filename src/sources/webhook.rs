@@ -304,7 +304,12 @@ async fn receive(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
     match obj.get("alerts") {
         Some(Value::Array(_)) => {}
         Some(_) => return bad(&st, "\"alerts\" must be an array".into()),
-        None => return bad(&st, "missing \"alerts\" (not a webhook notification)".into()),
+        None => {
+            return bad(
+                &st,
+                "missing \"alerts\" (not a webhook notification)".into(),
+            );
+        }
     }
     // Valid JSON is valid UTF-8.
     let text = std::str::from_utf8(&bytes).unwrap_or_default();

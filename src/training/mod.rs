@@ -1,10 +1,23 @@
 //! Recorded incidents: the scenario format, and the player that releases a scenario's events
-//! in virtual time. Pure: the scenario arrives as text, the time as a parameter.
+//! in virtual time; trainee drills, their debrief, and recording a real incident as a scenario.
+//! Pure: the scenario arrives as text, the time as a parameter.
 
+pub mod debrief;
+pub mod drill;
 pub mod player;
+pub mod record;
 pub mod scenario;
 
+pub use debrief::{Debrief, debrief};
+pub use drill::{
+    Attempt, AttemptResult, DrillRun, DrillScript, TrainingRun, decision_times, run_drill,
+    run_training, trainee_config, training_session, without_reference,
+};
 pub use player::Player;
+pub use record::{
+    RecordError, RecordInput, RecordStats, TimedAlert, parse_alert_history, record_scenario,
+    record_scenario_with_stats, timed_from_alerts,
+};
 pub use scenario::{
     DecisionKind, ReferenceDecision, Scenario, ScenarioError, ScenarioEvent, TimedEvent,
 };

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::app::Pane;
+use super::keymap::Key;
 use super::line_input::LineEdit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -38,9 +39,29 @@ pub enum Action {
     SeekBack,
     SeekForward,
 
+    /// Approve the selected step: opens a confirmation that shows the exact argv (`a`).
+    Approve,
+    /// Reject the selected step with a written reason (`r`).
+    Reject,
+    /// Edit the selected step's argv into a new, novel step (`e`).
+    EditArgv,
+    /// Write a note or a hypothesis into the journal (`n`).
+    Note,
+    /// Commander: acknowledge the drift signal, after a confirmation (`D`).
+    AcknowledgeDrift,
+    /// In a confirmation: yes, send the decision (`y`, Enter).
+    Confirm,
+    /// In a text editor: send what is written (Ctrl-S).
+    Submit,
+    /// In the note editor: switch between note and hypothesis (Tab).
+    ToggleHypothesis,
+
     /// A keystroke for the text input of the open overlay.
     #[serde(skip)]
     Edit(LineEdit),
+    /// A keystroke for the multi-line text editor of the open overlay.
+    #[serde(skip)]
+    Type(Key),
     /// The terminal changed size; paging uses the height.
     #[serde(skip)]
     Resize {
@@ -68,7 +89,13 @@ impl Action {
             | Action::SpeedDown
             | Action::SeekBack
             | Action::SeekForward => Section::Replay,
-            Action::Edit(_) | Action::Resize { .. } => Section::Internal,
+            Action::Approve
+            | Action::Reject
+            | Action::EditArgv
+            | Action::Note
+            | Action::AcknowledgeDrift => Section::Decide,
+            Action::Confirm | Action::Submit | Action::ToggleHypothesis => Section::Dialog,
+            Action::Edit(_) | Action::Type(_) | Action::Resize { .. } => Section::Internal,
         }
     }
 }
@@ -80,14 +107,19 @@ pub enum Section {
     Panes,
     Move,
     Replay,
+    /// Decisions that end up in the journal.
+    Decide,
+    /// Keys that only mean something inside a confirmation or a text editor.
+    Dialog,
     Internal,
 }
 
 impl Section {
-    pub const SHOWN: [Section; 4] = [
+    pub const SHOWN: [Section; 5] = [
         Section::General,
         Section::Panes,
         Section::Move,
+        Section::Decide,
         Section::Replay,
     ];
 
@@ -97,6 +129,8 @@ impl Section {
             Section::Panes => "Panes",
             Section::Move => "Move",
             Section::Replay => "Replay",
+            Section::Decide => "Decide (written to the journal)",
+            Section::Dialog => "Dialogs",
             Section::Internal => "Internal",
         }
     }
@@ -115,5 +149,8 @@ mod tests {
         let focus: Action = serde_json::from_str(r#"{"focus_pane":"approvals"}"#).unwrap();
         assert_eq!(focus, Action::FocusPane(Pane::Approvals));
         assert!(serde_json::from_str::<Action>("\"edit\"").is_err());
+        assert!(serde_json::from_str::<Action>("\"type\"").is_err());
+        let edit: Action = serde_json::from_str("\"edit_argv\"").unwrap();
+        assert_eq!(edit, Action::EditArgv);
     }
 }

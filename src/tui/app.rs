@@ -10,6 +10,10 @@ use super::panes::{
     approvals::ApprovalsPane, clusters::ClustersPane, detail::DetailPane, journal::JournalPane,
     knowledge::KnowledgePane,
 };
+use super::text_input::TextInput;
+use crate::alerts::Fingerprint;
+use crate::cockpit::SuggestionId;
+use crate::knowledge::DocRef;
 use crate::time::Timestamp;
 
 /// The five panes, in Tab order; `1`–`5` jump to them.
@@ -67,6 +71,65 @@ pub enum Overlay {
     Palette { input: LineInput, selected: usize },
     /// Edit the cluster filter; the list narrows live, Enter keeps it, Esc restores the old one.
     Filter { input: LineInput },
+    /// Something to read, scrolled by `scroll` lines: a step, a document, a record, an alert.
+    Read { page: Page, scroll: usize },
+    /// A decision shown in full before it is sent (gitui's confirm → confirmed): `y` turns it
+    /// into `Command::Decide`, Esc drops it; j/k scroll a long argv.
+    Confirm { what: Confirm, scroll: usize },
+    /// A decision that needs words: the editor has the keyboard until Ctrl-S, Enter or Esc.
+    Write { draft: Draft, input: TextInput },
+}
+
+/// What a reading overlay shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// A suggested step in full; `a`, `r`, `e` decide about it from here.
+    Step(SuggestionId),
+    /// A runbook or postmortem, Markdown rendered.
+    Document(DocRef),
+    /// A journal record by sequence number.
+    Record(u64),
+    Alert(Fingerprint),
+}
+
+/// A decision waiting for its confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    Approve(SuggestionId),
+    AcknowledgeDrift,
+}
+
+/// What the text being written becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Draft {
+    /// The reason for rejecting a step (required).
+    Reject(SuggestionId),
+    /// A step's argv, one element per line: becomes a new, novel step.
+    EditArgv(SuggestionId),
+    /// A journal entry; Tab switches the kind.
+    Note(NoteKind),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    Note,
+    Hypothesis,
+}
+
+impl NoteKind {
+    pub fn toggled(self) -> NoteKind {
+        match self {
+            NoteKind::Note => NoteKind::Hypothesis,
+            NoteKind::Hypothesis => NoteKind::Note,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            NoteKind::Note => "note",
+            NoteKind::Hypothesis => "hypothesis",
+        }
+    }
 }
 
 /// Replay progress, set by the runtime (absent live).

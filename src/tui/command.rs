@@ -1,5 +1,6 @@
 //! What `update` asks the runtime to do: the UI's only way to reach outside itself.
 
+use crate::cockpit::UserCommand;
 use crate::time::SignedDuration;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -12,4 +13,8 @@ pub enum Command {
     SetSpeed(f64),
     /// Replay: move the virtual clock by this much (negative: back).
     Seek(SignedDuration),
+    /// A decision the person confirmed (or wrote): the runtime applies it to the cockpit, which
+    /// journals it; it takes effect once journaled. Notices that come back (a refusal, say) go
+    /// to the status line through `App::info` / `App::warn`.
+    Decide(UserCommand),
 }

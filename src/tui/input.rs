@@ -14,7 +14,11 @@ pub fn handle_key(app: &App, event: KeyEvent) -> Option<Action> {
     let key = Key::from_event(&event);
     match app.overlay {
         Overlay::Palette { .. } | Overlay::Filter { .. } => app.keymap.prompt_action_for(key),
-        Overlay::None | Overlay::Help { .. } => app.keymap.action_for(key, app.focus),
+        Overlay::Write { .. } => app.keymap.editor_action_for(key),
+        Overlay::Confirm { .. } => app.keymap.confirm_action_for(key),
+        Overlay::None | Overlay::Help { .. } | Overlay::Read { .. } => {
+            app.keymap.action_for(key, app.focus)
+        }
     }
 }
 
@@ -39,6 +43,27 @@ mod tests {
             handle_key(&app, press('q')),
             Some(Action::Edit(LineEdit::Insert('q')))
         );
+    }
+
+    #[test]
+    fn a_text_editor_takes_every_key_but_its_own() {
+        let mut app = App {
+            focus: crate::tui::Pane::Approvals,
+            ..App::default()
+        };
+        assert_eq!(handle_key(&app, press('a')), Some(Action::Approve));
+        app.overlay = Overlay::Write {
+            draft: crate::tui::Draft::Note(crate::tui::NoteKind::Note),
+            input: Default::default(),
+        };
+        for c in ['a', 'q', 'n', 'j'] {
+            assert_eq!(
+                handle_key(&app, press(c)),
+                Some(Action::Type(Key::from_event(&press(c))))
+            );
+        }
+        let ctrl_s = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(handle_key(&app, ctrl_s), Some(Action::Submit));
     }
 
     #[test]

@@ -144,18 +144,22 @@ impl fmt::Display for Key {
 
 /// Where a binding applies. A pane binding wins over a global one while that pane has focus;
 /// while a prompt (palette, filter) is open only prompt bindings apply and other printable
-/// keys are typed into it.
+/// keys are typed into it; a text editor (reason, argv, note) likewise takes every key its
+/// bindings do not claim; a confirmation knows only its own keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Context {
     Global,
     Pane(Pane),
     Prompt,
+    Editor,
+    Confirm,
 }
 
 impl Context {
     fn overlaps(self, other: Context) -> bool {
+        let modal = |c: Context| matches!(c, Context::Prompt | Context::Editor | Context::Confirm);
         match (self, other) {
-            (Context::Prompt, c) | (c, Context::Prompt) => c == Context::Prompt,
+            (a, b) if modal(a) || modal(b) => a == b,
             (Context::Global, _) | (_, Context::Global) => true,
             (a, b) => a == b,
         }
@@ -175,8 +179,9 @@ pub struct Binding {
 /// lazygit and vim.
 const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
     use Action as A;
-    use Context::{Global as G, Prompt as P};
+    use Context::{Confirm as C, Editor as T, Global as G, Prompt as P};
     use LineEdit as E;
+    const APPROVALS: Context = Context::Pane(Pane::Approvals);
     &[
         (&["?"], A::Help, "help: every key, from this table", G),
         (
@@ -238,6 +243,60 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (&["["], A::SeekBack, "replay: back 5 minutes", G),
         (&["]"], A::SeekForward, "replay: forward 5 minutes", G),
         (
+            &["n"],
+            A::Note,
+            "write a note or hypothesis into the journal",
+            G,
+        ),
+        (
+            &["D"],
+            A::AcknowledgeDrift,
+            "commander: acknowledge the drift signal (asks first)",
+            G,
+        ),
+        (
+            &["enter"],
+            A::Open,
+            "open the selected alert: every label and annotation",
+            Context::Pane(Pane::Detail),
+        ),
+        (
+            &["enter"],
+            A::Open,
+            "read the runbook or postmortem (j/k scroll, Esc closes)",
+            Context::Pane(Pane::Knowledge),
+        ),
+        (
+            &["enter"],
+            A::Open,
+            "open the step: exact argv, audit, verdict, approvals",
+            APPROVALS,
+        ),
+        (
+            &["a"],
+            A::Approve,
+            "approve the selected step (shows the argv, asks first)",
+            APPROVALS,
+        ),
+        (
+            &["r"],
+            A::Reject,
+            "reject the selected step, with a written reason",
+            APPROVALS,
+        ),
+        (
+            &["e"],
+            A::EditArgv,
+            "edit the step's argv: the result is a new, novel step",
+            APPROVALS,
+        ),
+        (
+            &["enter"],
+            A::Open,
+            "open the record: body, hash and prev",
+            Context::Pane(Pane::Journal),
+        ),
+        (
             &["enter"],
             A::Open,
             "apply: run the action, keep the filter",
@@ -270,6 +329,33 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             "delete the word before the cursor",
             P,
         ),
+        (&["ctrl-s"], A::Submit, "send it to the journal", T),
+        (
+            &["enter"],
+            A::Open,
+            "send (argv editor: a new line, one element per line)",
+            T,
+        ),
+        (
+            &["tab"],
+            A::ToggleHypothesis,
+            "note editor: switch note ↔ hypothesis",
+            T,
+        ),
+        (&["esc"], A::Back, "cancel: nothing is written", T),
+        (&["ctrl-c"], A::Quit, "quit", T),
+        (
+            &["y", "enter"],
+            A::Confirm,
+            "yes: send the decision to the journal",
+            C,
+        ),
+        (&["n", "esc"], A::Back, "no: cancel", C),
+        (&["j", "down"], A::Down, "scroll down (a long argv)", C),
+        (&["k", "up"], A::Up, "scroll up", C),
+        (&["pgdn"], A::PageDown, "page down", C),
+        (&["pgup"], A::PageUp, "page up", C),
+        (&["ctrl-c"], A::Quit, "quit", C),
     ]
 };
 
@@ -313,6 +399,17 @@ impl Keymap {
             .or_else(|| self.find(key, Context::Global))
     }
 
+    /// The action a key means in a text editor: an editor binding, else the key is typed
+    /// (the editor handles its own cursor keys, Backspace and the like).
+    pub fn editor_action_for(&self, key: Key) -> Option<Action> {
+        self.find(key, Context::Editor).or(Some(Action::Type(key)))
+    }
+
+    /// The action a key means in a confirmation: only its own bindings.
+    pub fn confirm_action_for(&self, key: Key) -> Option<Action> {
+        self.find(key, Context::Confirm)
+    }
+
     /// The action a key means in a prompt: a prompt binding, else a printable character is
     /// typed.
     pub fn prompt_action_for(&self, key: Key) -> Option<Action> {
@@ -341,14 +438,15 @@ impl Keymap {
     }
 
     /// Keys bound more than once where the contexts overlap: each such key with the actions
-    /// competing for it. Empty for a sound keymap.
+    /// competing for it. Empty for a sound keymap. A pane row that repeats a global key for the
+    /// same action only says what that action does there, so it competes with nothing.
     pub fn find_duplicates(&self) -> Vec<(Key, Vec<Action>)> {
         let mut seen: Vec<(Key, Context, Action)> = Vec::new();
         let mut duplicates: Vec<(Key, Vec<Action>)> = Vec::new();
         for binding in &self.bindings {
             for &key in &binding.keys {
                 for &(k, context, action) in &seen {
-                    if k == key && context.overlaps(binding.context) {
+                    if k == key && context.overlaps(binding.context) && action != binding.action {
                         match duplicates.iter_mut().find(|(d, _)| *d == key) {
                             Some((_, actions)) => actions.push(binding.action),
                             None => duplicates.push((key, vec![action, binding.action])),
@@ -408,6 +506,14 @@ mod tests {
             Action::SpeedDown,
             Action::SeekBack,
             Action::SeekForward,
+            Action::Approve,
+            Action::Reject,
+            Action::EditArgv,
+            Action::Note,
+            Action::AcknowledgeDrift,
+            Action::Confirm,
+            Action::Submit,
+            Action::ToggleHypothesis,
         ];
         actions.extend(Pane::ALL.map(Action::FocusPane));
         for action in actions {
@@ -466,6 +572,63 @@ mod tests {
         assert_eq!(keymap.prompt_action_for(key("ctrl-c")), Some(Action::Quit));
         assert_eq!(keymap.prompt_action_for(key("ctrl-x")), None);
         assert_eq!(keymap.prompt_action_for(key("tab")), None);
+    }
+
+    #[test]
+    fn editors_type_every_key_they_do_not_bind_and_confirmations_nothing_else() {
+        let keymap = Keymap::default();
+        let key = |s: &str| s.parse::<Key>().unwrap();
+        assert_eq!(
+            keymap.editor_action_for(key("q")),
+            Some(Action::Type(key("q")))
+        );
+        assert_eq!(
+            keymap.editor_action_for(key("a")),
+            Some(Action::Type(key("a")))
+        );
+        assert_eq!(
+            keymap.editor_action_for(key("backspace")),
+            Some(Action::Type(key("backspace")))
+        );
+        assert_eq!(
+            keymap.editor_action_for(key("ctrl-s")),
+            Some(Action::Submit)
+        );
+        assert_eq!(keymap.editor_action_for(key("esc")), Some(Action::Back));
+        assert_eq!(
+            keymap.editor_action_for(key("tab")),
+            Some(Action::ToggleHypothesis)
+        );
+        assert_eq!(keymap.confirm_action_for(key("y")), Some(Action::Confirm));
+        assert_eq!(
+            keymap.confirm_action_for(key("enter")),
+            Some(Action::Confirm)
+        );
+        assert_eq!(keymap.confirm_action_for(key("n")), Some(Action::Back));
+        assert_eq!(keymap.confirm_action_for(key("a")), None);
+    }
+
+    #[test]
+    fn decision_keys_belong_to_the_approvals_pane() {
+        let keymap = Keymap::default();
+        let key = |s: &str| s.parse::<Key>().unwrap();
+        assert_eq!(
+            keymap.action_for(key("a"), Pane::Approvals),
+            Some(Action::Approve)
+        );
+        assert_eq!(keymap.action_for(key("a"), Pane::Clusters), None);
+        assert_eq!(
+            keymap.action_for(key("n"), Pane::Clusters),
+            Some(Action::Note)
+        );
+        assert_eq!(
+            keymap.action_for(key("D"), Pane::Journal),
+            Some(Action::AcknowledgeDrift)
+        );
+        assert_eq!(
+            keymap.action_for(key("enter"), Pane::Journal),
+            Some(Action::Open)
+        );
     }
 
     #[test]

@@ -14,11 +14,12 @@ pub mod line_input;
 pub mod overlays;
 pub mod panes;
 pub mod render;
+pub mod text_input;
 pub mod theme;
 pub mod update;
 
 pub use action::Action;
-pub use app::{App, Overlay, Pane, ReplayStatus, StatusMessage};
+pub use app::{App, Confirm, Draft, NoteKind, Overlay, Page, Pane, ReplayStatus, StatusMessage};
 pub use command::Command;
 pub use input::handle_key;
 pub use keymap::{Binding, Context, Key, Keymap};

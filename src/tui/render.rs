@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, Overlay, Pane};
-use super::overlays::{filter, help, palette};
+use super::overlays::{confirm, filter, help, palette, read, write};
 use super::panes::{approvals, clusters, detail, header, journal, knowledge, status};
 use super::theme;
 use crate::cockpit::Cockpit;
@@ -54,6 +54,9 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
     match &app.overlay {
         Overlay::Help { scroll } => help::render(app, *scroll, frame),
         Overlay::Palette { .. } => palette::render(app, frame),
+        Overlay::Read { .. } => read::render(app, view, frame),
+        Overlay::Confirm { .. } => confirm::render(app, view, frame),
+        Overlay::Write { .. } => write::render(app, view, frame),
         Overlay::None | Overlay::Filter { .. } => {}
     }
 }

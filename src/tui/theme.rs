@@ -95,3 +95,9 @@ pub fn severity(label: &str) -> Style {
 pub fn overlay_border() -> Style {
     Style::default().fg(Color::Magenta)
 }
+
+/// Code: inline `code` and code blocks in the reader (the reader also indents code blocks
+/// behind a gutter, so the colour is not the only mark).
+pub fn code() -> Style {
+    Style::default().fg(Color::LightBlue)
+}

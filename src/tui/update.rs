@@ -1,12 +1,12 @@
 //! `update`: applies one [`Action`] to the [`App`] and returns the [`Command`]s the runtime must
 //! carry out. It never blocks and never reaches outside the UI state; the cockpit is read only
-//! to know how long the lists are.
+//! (list lengths, what a decision is about). Decisions leave as `Command::Decide`.
 
 use super::action::Action;
-use super::app::{App, Overlay, Pane};
+use super::app::{App, Overlay, Page, Pane};
 use super::command::Command;
 use super::line_input::LineInput;
-use super::overlays::{filter, help, palette};
+use super::overlays::{confirm, filter, help, palette, read, write};
 use super::panes::{self, Move};
 use crate::clock::SPEEDS;
 use crate::cockpit::Cockpit;
@@ -31,6 +31,13 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         }
         Overlay::Palette { .. } => return palette::update(app, action, view),
         Overlay::Filter { .. } => return filter::update(app, action),
+        Overlay::Read { .. } => {
+            if let Some(commands) = read::update(app, action, view) {
+                return commands;
+            }
+        }
+        Overlay::Confirm { .. } => return confirm::update(app, action, view),
+        Overlay::Write { .. } => return write::update(app, action, view),
     }
     match action {
         Action::Quit => return vec![Command::Quit],
@@ -66,7 +73,14 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         | Action::SpeedDown
         | Action::SeekBack
         | Action::SeekForward => return replay_control(app, action),
-        Action::Edit(_) | Action::Resize { .. } => {}
+        Action::Approve => confirm::approve(app, view),
+        Action::Reject => write::reject(app, view),
+        Action::EditArgv => write::edit_argv(app, view),
+        Action::Note => write::note(app),
+        Action::AcknowledgeDrift => confirm::acknowledge_drift(app, view),
+        // Dialog keys with no dialog open (from the palette, say) mean nothing.
+        Action::Confirm | Action::Submit | Action::ToggleHypothesis => {}
+        Action::Edit(_) | Action::Type(_) | Action::Resize { .. } => {}
     }
     Vec::new()
 }
@@ -91,16 +105,25 @@ fn move_in_focused_pane(app: &mut App, view: &Cockpit, movement: Move) {
     }
 }
 
+/// Enter: the clusters list focuses the detail; the other panes open what is selected.
 fn open(app: &mut App, view: &Cockpit) {
-    match app.focus {
+    let page = match app.focus {
         Pane::Clusters => {
             if panes::clusters::focused(app, view).is_some() {
                 app.focus = Pane::Detail;
             } else {
                 app.info("no cluster to open");
             }
+            return;
         }
-        Pane::Detail | Pane::Knowledge | Pane::Approvals | Pane::Journal => {}
+        Pane::Detail => panes::detail::selected(app, view).map(Page::Alert),
+        Pane::Knowledge => panes::knowledge::selected(app, view).map(Page::Document),
+        Pane::Approvals => panes::approvals::target(app, view).map(Page::Step),
+        Pane::Journal => panes::journal::selected(app, view).map(Page::Record),
+    };
+    match page {
+        Some(page) => app.overlay = Overlay::Read { page, scroll: 0 },
+        None => app.info("nothing selected to open"),
     }
 }
 

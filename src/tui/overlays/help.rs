@@ -31,7 +31,9 @@ pub fn update(app: &mut App, action: Action) -> Option<Vec<Command>> {
         | Action::SpeedUp
         | Action::SpeedDown
         | Action::SeekBack
-        | Action::SeekForward => return None,
+        | Action::SeekForward
+        | Action::Note
+        | Action::AcknowledgeDrift => return None,
         _ => {
             if let Some(movement) = Move::from_action(action) {
                 // Moving by lines of text: the last reachable top row shows the last line.
@@ -103,12 +105,24 @@ pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
             .collect();
         group(format!("In {} {}", pane.number(), pane.title()), rows);
     }
-    let prompt = keymap
-        .bindings()
-        .iter()
-        .filter(|b| b.context == Context::Prompt)
-        .collect();
-    group("In a prompt (: palette, / filter)".to_string(), prompt);
+    for (context, heading) in [
+        (Context::Prompt, "In a prompt (: palette, / filter)"),
+        (
+            Context::Editor,
+            "In a text editor (reject reason, argv, note): other keys type",
+        ),
+        (
+            Context::Confirm,
+            "In a confirmation (approve, acknowledge drift)",
+        ),
+    ] {
+        let rows = keymap
+            .bindings()
+            .iter()
+            .filter(|b| b.context == context)
+            .collect();
+        group(heading.to_string(), rows);
+    }
     out.push(Line::default());
     out.push(Line::from(Span::styled(
         "Reading the screen",

@@ -1,9 +1,21 @@
-//! What can cover the panes: the `?` help, the `:` palette and the `/` filter prompt. Each file
-//! holds how its overlay reacts to actions and how it draws; the state is `app::Overlay`.
+//! What can cover the panes: the `?` help, the `:` palette, the `/` filter prompt, the reading
+//! view (`read`, with one file per page: `step`, `document`, `record`, `alert`), the decision
+//! confirmations (`confirm`) and the decision editors (`write`). Each file holds how its overlay
+//! reacts to actions and how it draws; the state is `app::Overlay`. `markdown` and `wrap` turn
+//! text into screen lines for them.
 
+pub mod alert;
+pub mod confirm;
+pub mod document;
 pub mod filter;
 pub mod help;
+pub mod markdown;
 pub mod palette;
+pub mod read;
+pub mod record;
+pub mod step;
+pub mod wrap;
+pub mod write;
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;

@@ -1,6 +1,7 @@
 //! The `:` command palette: every action of the keymap by its description, narrowed by what
 //! is typed (each word must appear), run with Enter. The palette never knows an action the
-//! keys do not, so it cannot drift from the keymap.
+//! keys do not, so it cannot drift from the keymap. A pane's action runs in that pane (the
+//! palette focuses it first), so "read the runbook" reads one whatever had focus.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -23,7 +24,8 @@ pub fn entries<'k>(keymap: &'k Keymap, query: &str) -> Vec<&'k Binding> {
     keymap
         .bindings()
         .iter()
-        .filter(|b| b.context != Context::Prompt && b.action != Action::Palette)
+        .filter(|b| matches!(b.context, Context::Global | Context::Pane(_)))
+        .filter(|b| b.action != Action::Palette)
         .filter(|b| {
             let name = serde_json::to_string(&b.action).unwrap_or_default();
             let haystack = format!("{} {}", b.description.to_lowercase(), name);
@@ -53,10 +55,15 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::Open => {
             let chosen = entries(&app.keymap, input.text())
                 .get(*selected)
-                .map(|b| b.action);
+                .map(|b| (b.action, b.context));
             app.overlay = Overlay::None;
             match chosen {
-                Some(action) => return super::super::update::update(app, action, view),
+                Some((action, context)) => {
+                    if let Context::Pane(pane) = context {
+                        app.focus = pane;
+                    }
+                    return super::super::update::update(app, action, view);
+                }
                 None => app.warn("no action matches"),
             }
         }

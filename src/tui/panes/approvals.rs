@@ -1,6 +1,7 @@
 //! The approvals queue: runbook steps suggested for the incident, waiting for a human
 //! decision. Each shows its kind, the exact argv that would run and the policy's verdict now.
-//! Deciding (approve, reject, edit) arrives with the approvals issue; this pane only shows.
+//! The keys `a`, `r`, `e` decide about the selected step through the overlays (confirmation,
+//! reason, argv editor); this file also answers what the policy would say after a decision.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,9 +9,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::actions::{StepKind, Verdict};
-use crate::cockpit::{Cockpit, Suggestion, SuggestionStatus};
-use crate::tui::app::{App, Pane};
+use crate::actions::{Approval, Overlays, StepClass, StepKind, Verdict, policy};
+use crate::cockpit::{Cockpit, Suggestion, SuggestionId, SuggestionStatus};
+use crate::tui::app::{App, Overlay, Page, Pane};
 use crate::tui::panes::{inner_height, pane_block, truncate, visible_rows};
 use crate::tui::theme;
 
@@ -25,6 +26,62 @@ pub struct ApprovalsPane {
 
 pub fn len(view: &Cockpit) -> usize {
     view.approval_queue().len()
+}
+
+/// The step a decision is about: the one open in the step view, else the selected one.
+pub fn target(app: &App, view: &Cockpit) -> Option<SuggestionId> {
+    if let Overlay::Read {
+        page: Page::Step(id),
+        ..
+    } = app.overlay
+    {
+        return Some(id);
+    }
+    let queue = view.approval_queue();
+    queue
+        .get(app.approvals.cursor.min(queue.len().saturating_sub(1)))
+        .map(|s| s.id)
+}
+
+/// The message a read-only cockpit answers decisions with.
+pub const READ_ONLY: &str =
+    "read-only cockpit: approvals, rejections and edits are disabled (--readonly)";
+
+/// The overlays the policy applies to a suggestion now: its cluster's novelty, the drift.
+pub fn overlays_for(view: &Cockpit, s: &Suggestion) -> Overlays {
+    Overlays {
+        novel: view.suggestion_cluster(s).is_none_or(|c| view.is_novel(c)),
+        drift: view.governor().drift().is_some(),
+    }
+}
+
+/// What the policy would say once the person at this cockpit has approved `s` too.
+pub fn verdict_after_my_approval(view: &Cockpit, s: &Suggestion) -> Verdict {
+    let config = view.config();
+    let mut approvals = s.approvals.clone();
+    if !approvals.iter().any(|a| a.by == config.actor) {
+        approvals.push(Approval {
+            by: config.actor.clone(),
+            role: config.role,
+            mode: view.mode(),
+        });
+    }
+    policy(
+        view.governor().base_mode(),
+        overlays_for(view, s),
+        &StepClass::from(&s.step),
+        &approvals,
+    )
+}
+
+/// What the policy will require of `s` edited to `argv` (a novel step, no approvals yet).
+pub fn verdict_if_edited(view: &Cockpit, s: &Suggestion, argv: Vec<String>) -> Verdict {
+    policy(
+        view.governor().base_mode(),
+        overlays_for(view, s),
+        &StepClass::from(&s.step.edited(argv)),
+        &[],
+    )
 }
 
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
@@ -146,7 +203,7 @@ fn command(s: &Suggestion, width: usize) -> Span<'static> {
 }
 
 /// A short label that always shows, and the detail that follows when there is room.
-fn verdict_label(v: &Verdict) -> (&'static str, String) {
+pub fn verdict_label(v: &Verdict) -> (&'static str, String) {
     match v {
         Verdict::Allowed => ("ALLOWED", "may run now".to_string()),
         Verdict::NeedsApproval { missing } => ("NEEDS", missing.clone()),
@@ -154,7 +211,7 @@ fn verdict_label(v: &Verdict) -> (&'static str, String) {
     }
 }
 
-fn verdict_style(v: &Verdict) -> Style {
+pub fn verdict_style(v: &Verdict) -> Style {
     match v {
         Verdict::Allowed => theme::good(),
         Verdict::NeedsApproval { .. } => theme::warn(),

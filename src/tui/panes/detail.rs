@@ -1,5 +1,6 @@
 //! The focused cluster in detail: severity, size and age, where it probably started and why
-//! its alerts belong together, then its member alerts with state and labels. Only the member
+//! its alerts belong together, then its member alerts with state and the labels that tell them
+//! apart (labels the whole cluster shares are on the `common` line instead). Only the member
 //! rows on screen are built, so a cluster of thousands costs what fits in the pane.
 
 use ratatui::Frame;
@@ -7,7 +8,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::alerts::{AlertState, Cluster, TrackedAlert};
+use std::collections::BTreeMap;
+
+use crate::alerts::{AlertState, Cluster, Fingerprint, TrackedAlert};
 use crate::cockpit::Cockpit;
 use crate::time::{clock_hms, format_duration};
 use crate::tui::app::{App, Pane};
@@ -16,6 +19,10 @@ use crate::tui::theme;
 
 /// Labels not repeated on member rows (shown elsewhere on the row or in the header).
 const HIDDEN_LABELS: [&str; 2] = ["alertname", "severity"];
+/// Labels that usually tell members apart, shown first when they differ.
+const FIRST_LABELS: [&str; 6] = ["pod", "instance", "node", "container", "service", "job"];
+/// A label value longer than this is cut when the row is short of room.
+const SHORT_VALUE: usize = 18;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DetailPane {
@@ -25,6 +32,15 @@ pub struct DetailPane {
 
 pub fn len(app: &App, view: &Cockpit) -> usize {
     clusters::focused(app, view).map_or(0, Cluster::size)
+}
+
+/// The member alert under the cursor (Enter opens it).
+pub fn selected(app: &App, view: &Cockpit) -> Option<Fingerprint> {
+    let cluster = clusters::focused(app, view)?;
+    let members = ordered_members(view, cluster);
+    members
+        .get(app.detail.cursor.min(members.len().saturating_sub(1)))
+        .map(|t| t.fingerprint)
 }
 
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
@@ -47,7 +63,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     let cursor = app.detail.cursor.min(members.len().saturating_sub(1));
     for i in visible_rows(members.len(), cursor, member_rows) {
         let selected = app.focus == Pane::Detail && i == cursor;
-        let line = member(members[i], selected, width);
+        let line = member(members[i], cluster, selected, width);
         lines.push(if selected {
             line.style(theme::selected())
         } else {
@@ -140,8 +156,33 @@ fn labelled(label: &'static str, text: &str, width: usize) -> Line<'static> {
     ])
 }
 
-/// `› FIRING  crit  CheckoutLatencyHigh  pod=checkout-7d9 service=checkout`
-fn member(t: &TrackedAlert, selected: bool, width: usize) -> Line<'static> {
+/// The labels that tell `t` apart from the rest of its cluster, most telling first: not the
+/// alertname and severity (on the row already), not what every member shares (unless the
+/// cluster has one member, which shares everything with itself).
+pub fn distinguishing_labels<'a>(
+    t: &'a TrackedAlert,
+    cluster: &Cluster,
+) -> Vec<(&'a str, &'a str)> {
+    let common: &BTreeMap<String, String> = &cluster.common_labels;
+    let mut labels: Vec<(&str, &str)> = t
+        .alert
+        .labels
+        .iter()
+        .filter(|(k, _)| !HIDDEN_LABELS.contains(&k.as_str()))
+        .filter(|(k, v)| cluster.size() <= 1 || common.get(*k) != Some(*v))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    labels.sort_by_key(|(k, _)| {
+        FIRST_LABELS
+            .iter()
+            .position(|f| f == k)
+            .unwrap_or(FIRST_LABELS.len())
+    });
+    labels
+}
+
+/// `› FIRING  crit  CheckoutLatencyHigh  pod=checkout-7d9f… instance=10.0.3.7:8080`
+fn member(t: &TrackedAlert, cluster: &Cluster, selected: bool, width: usize) -> Line<'static> {
     let (state, style) = match t.alert.state {
         AlertState::Firing => ("FIRING", theme::bad()),
         AlertState::Resolved => ("ok", theme::good()),
@@ -161,15 +202,27 @@ fn member(t: &TrackedAlert, selected: bool, width: usize) -> Line<'static> {
             theme::dim(),
         ));
     }
-    let labels = t
-        .alert
-        .labels
-        .iter()
-        .filter(|(k, _)| !HIDDEN_LABELS.contains(&k.as_str()))
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ");
     let used: usize = spans.iter().map(Span::width).sum();
+    let pairs = distinguishing_labels(t, cluster);
+    let join = |cut: bool| {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                let v = if cut {
+                    truncate(v, SHORT_VALUE)
+                } else {
+                    v.to_string()
+                };
+                format!("{k}={v}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut labels = join(false);
+    // Short of room: cut long values so more labels show.
+    if labels.chars().count() > width.saturating_sub(used) {
+        labels = join(true);
+    }
     spans.push(Span::styled(
         truncate(&labels, width.saturating_sub(used)),
         theme::dim(),

@@ -1,5 +1,5 @@
-//! The header: the mode badge with its reason and deciding SLO, the clock, replay speed and
-//! source health on the first line; then one line per SLO with its budget gauge, burn rates
+//! The header: the mode badge with its reason and deciding SLO, who sits at this cockpit (and
+//! READ-ONLY when so), source health, the clock and replay speed on the first line; then one line per SLO with its budget gauge, burn rates
 //! (windows in a firing condition highlighted) and the firing condition spelled out.
 
 use ratatui::Frame;
@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::cockpit::{Cockpit, SourceState};
+use crate::cockpit::{Cockpit, SourceState, role_name};
 use crate::slo::{BudgetStatus, BurnSeverity, Window};
 use crate::time::{clock_hms, format_duration};
 use crate::tui::app::App;
@@ -67,6 +67,16 @@ fn top_line(app: &App, view: &Cockpit, width: u16) -> Line<'static> {
         right.push(Span::styled(format!("FILTER /{filter}"), theme::warn()));
         right.push(Span::raw("  "));
     }
+    let config = view.config();
+    if config.readonly {
+        right.push(Span::styled(" READ-ONLY ", theme::firing()));
+        right.push(Span::raw(" "));
+    }
+    right.push(Span::styled(
+        format!("{}/{}", config.actor, role_name(config.role)),
+        theme::bold(),
+    ));
+    right.push(Span::raw("  "));
     right.extend(sources(view));
     right.push(Span::raw("  "));
     right.push(Span::styled(clock_hms(view.now()), theme::bold()));

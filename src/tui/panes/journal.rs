@@ -27,6 +27,12 @@ fn index_of(app: &App, records: &[&JournalRecord]) -> usize {
         .unwrap_or(last)
 }
 
+/// The record under the cursor (the newest while following); Enter opens it.
+pub fn selected(app: &App, view: &Cockpit) -> Option<u64> {
+    let records: Vec<&JournalRecord> = view.journal_tail().collect();
+    records.get(index_of(app, &records)).map(|r| r.seq)
+}
+
 pub fn scroll(app: &mut App, view: &Cockpit, movement: Move) {
     let records: Vec<&JournalRecord> = view.journal_tail().collect();
     let index = movement.apply(index_of(app, &records), records.len(), app.page_rows());

@@ -30,6 +30,14 @@ pub fn len(app: &App, view: &Cockpit) -> usize {
     matches(app, view).len()
 }
 
+/// The document under the cursor (Enter reads it).
+pub fn selected(app: &App, view: &Cockpit) -> Option<DocRef> {
+    let found = matches(app, view);
+    found
+        .get(app.knowledge.cursor.min(found.len().saturating_sub(1)))
+        .map(|m| m.doc)
+}
+
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     let cluster = clusters::focused(app, view);
     let found = matches(app, view);

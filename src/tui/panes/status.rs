@@ -20,20 +20,29 @@ fn pane_hints(pane: Pane) -> &'static [Hint] {
             (&[Action::Open], "open"),
             (&[Action::Filter], "filter"),
         ],
-        Pane::Detail | Pane::Knowledge | Pane::Approvals => &[
+        Pane::Detail | Pane::Knowledge => &[
             (&[Action::Down, Action::Up], "move"),
+            (&[Action::Open], "open"),
             (&[Action::Back], "back"),
+        ],
+        Pane::Approvals => &[
+            (&[Action::Down, Action::Up], "move"),
+            (&[Action::Open], "open"),
+            (&[Action::Approve], "approve"),
+            (&[Action::Reject], "reject"),
+            (&[Action::EditArgv], "edit"),
         ],
         Pane::Journal => &[
             (&[Action::Down, Action::Up], "scroll"),
+            (&[Action::Open], "open"),
             (&[Action::Bottom], "newest"),
-            (&[Action::Back], "back"),
         ],
     }
 }
 
 const GLOBAL_HINTS: &[Hint] = &[
     (&[Action::FocusNext], "pane"),
+    (&[Action::Note], "note"),
     (&[Action::Help], "help"),
     (&[Action::Palette], "palette"),
     (&[Action::Quit], "quit"),
@@ -61,6 +70,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             (&[Action::Down, Action::Up], "scroll"),
             (&[Action::Help], "close"),
         ],
+        Overlay::Read { .. } => vec![
+            (&[Action::Down, Action::Up], "scroll"),
+            (&[Action::PageDown, Action::PageUp], "page"),
+            (&[Action::Back], "close"),
+        ],
+        Overlay::Confirm { .. } => vec![(&[Action::Confirm], "yes"), (&[Action::Back], "cancel")],
+        Overlay::Write { .. } => vec![(&[Action::Submit], "send"), (&[Action::Back], "cancel")],
         _ => {
             let mut hints = pane_hints(app.focus).to_vec();
             hints.extend_from_slice(GLOBAL_HINTS);

@@ -1,0 +1,138 @@
+//! Training: `replay --role trainee` (a drill with a debrief) and `scenario record` (any
+//! journaled incident becomes a drill).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::journal::{JournalRecord, encode_line};
+use crate::load::LoadedScenario;
+use crate::slo::{SloSpec, parse_samples_jsonl, parse_slo_file};
+use crate::time::{SignedDuration, Timestamp};
+use crate::training::{
+    DrillScript, RecordInput, Scenario, parse_alert_history, record_scenario_with_stats,
+    run_training,
+};
+
+/// A headless drill: the trainee's scripted decisions (none without `--script`) on the
+/// scenario without the responders' decisions, then the debrief against them.
+pub fn headless_drill(
+    loaded: LoadedScenario,
+    actor: &str,
+    script: Option<&Path>,
+    until: Option<SignedDuration>,
+    json: bool,
+) -> color_eyre::Result<ExitCode> {
+    let script = match script {
+        Some(p) => DrillScript::parse(&p.display().to_string(), &super::read(p)?)?,
+        None => DrillScript::default(),
+    };
+    let until = until.map_or(loaded.scenario.end(), |d| loaded.scenario.start + d);
+    let t = run_training(&loaded.scenario, loaded.knowledge, actor, &script, until);
+    let journal = write_training_journal(&loaded.scenario, t.session.records());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&t.debrief)?);
+    } else {
+        print!("{}", t.debrief.to_text());
+    }
+    match journal {
+        Ok(p) => eprintln!("flightdeck: training journal: {}", p.display()),
+        Err(e) => eprintln!("flightdeck: training journal not written: {e}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A trainee's records go to a training journal of their own, never the team's journal.
+pub fn write_training_journal(
+    scenario: &Scenario,
+    records: &[JournalRecord],
+) -> color_eyre::Result<PathBuf> {
+    let dir = crate::paths::data_dir()
+        .ok_or_else(|| color_eyre::eyre::eyre!("no data directory"))?
+        .join("training");
+    std::fs::create_dir_all(&dir)?;
+    let stamp = Timestamp::now().as_second();
+    let path = dir.join(format!("{}-{stamp}.jsonl", scenario.id));
+    let mut f = std::fs::File::create(&path)?;
+    for r in records {
+        f.write_all(&encode_line(r))?;
+    }
+    f.sync_all()?;
+    Ok(path)
+}
+
+pub struct RecordArgs<'a> {
+    pub journal: &'a Path,
+    pub since: Timestamp,
+    pub until: Timestamp,
+    pub alerts: Option<&'a Path>,
+    pub samples: Option<&'a Path>,
+    pub slos: &'a [PathBuf],
+    pub knowledge: &'a [String],
+    pub id: Option<String>,
+    pub output: &'a Path,
+}
+
+/// Turns a journaled incident (plus the alert and SLI history) into a replayable scenario.
+pub fn record(a: RecordArgs<'_>) -> color_eyre::Result<ExitCode> {
+    let journal = crate::journal_store::read_records(a.journal)
+        .map_err(|e| color_eyre::eyre::eyre!("{}: {e}", a.journal.display()))?;
+    let alerts = match a.alerts {
+        Some(p) => {
+            let (alerts, problems) =
+                parse_alert_history(&p.display().to_string(), &super::read(p)?);
+            for e in problems {
+                eprintln!("flightdeck: skipped {e}");
+            }
+            alerts
+        }
+        None => Vec::new(),
+    };
+    let samples = match a.samples {
+        Some(p) => parse_samples_jsonl(&p.display().to_string(), &super::read(p)?)?,
+        None => Vec::new(),
+    };
+    let mut slos: Vec<SloSpec> = Vec::new();
+    for f in a.slos {
+        slos.extend(
+            parse_slo_file(&f.display().to_string(), &super::read(f)?)?
+                .into_iter()
+                .map(|p| p.spec),
+        );
+    }
+    let id = a.id.unwrap_or_else(|| {
+        a.output
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "recorded-incident".into())
+    });
+    let topology = BTreeMap::new();
+    let (text, stats) = record_scenario_with_stats(&RecordInput {
+        id: id.clone(),
+        title: format!("Recorded incident {id}"),
+        summary: String::new(),
+        since: a.since,
+        until: a.until,
+        journal: &journal,
+        alerts: &alerts,
+        samples: &samples,
+        slos: &slos,
+        topology: &topology,
+        group_by: None,
+        knowledge: a.knowledge,
+        alert_history: SignedDuration::from_hours(24),
+    })?;
+    // Never write a scenario flightdeck itself cannot replay.
+    Scenario::parse(&a.output.display().to_string(), &text)?;
+    std::fs::write(a.output, text)?;
+    println!(
+        "{}: {} alert events, {} samples, {} decisions ({} kept as notes)",
+        a.output.display(),
+        stats.alert_events,
+        stats.samples,
+        stats.decisions,
+        stats.as_notes
+    );
+    Ok(ExitCode::SUCCESS)
+}

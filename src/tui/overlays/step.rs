@@ -1,0 +1,314 @@
+//! The step view (Enter on the approvals pane): everything a person needs before deciding —
+//! title, runbook, kind, audit, origin, the exact argv one element per line (boundaries shown
+//! by quotes, control and invisible characters escaped), the verdict and the approvals so far.
+//! `a`, `r` and `e` decide about this step from here.
+
+use ratatui::text::{Line, Span};
+
+use super::read::View;
+use super::wrap::{self, Fragment};
+use crate::actions::{StepKind, StepOrigin};
+use crate::cockpit::{Cockpit, Suggestion, SuggestionId, SuggestionStatus};
+use crate::time::format_duration;
+use crate::tui::panes::approvals::{verdict_label, verdict_style};
+use crate::tui::theme;
+
+/// Width of the field names on the left.
+const FIELD: usize = 10;
+
+pub fn view(view: &Cockpit, id: SuggestionId, width: usize) -> View {
+    let Some(s) = view.suggestion(id) else {
+        return View::missing(format!(" {id} "), format!("{id} no longer exists"));
+    };
+    let mut body = Vec::new();
+    body.extend(wrap::words(
+        &[(s.step.title.clone(), theme::title())],
+        width,
+        &[],
+        &[],
+    ));
+    body.push(Line::default());
+    let runbook = view
+        .knowledge()
+        .runbook(&s.runbook)
+        .map(|r| format!("{} — {} ({})", s.runbook, r.title, r.path))
+        .unwrap_or_else(|| s.runbook.clone());
+    body.extend(field("runbook", &runbook, width));
+    body.extend(field("step", &s.step_ref, width));
+    let kind = match s.step.kind {
+        StepKind::Diagnostic => "diagnostic (reads, changes nothing)",
+        StepKind::Mitigation => "mitigation (changes the system)",
+    };
+    body.extend(field("kind", kind, width));
+    body.extend(field("audit", &audit(s), width));
+    body.extend(field("origin", origin(s.step.origin), width));
+    if let Some(c) = view.suggestion_cluster(s) {
+        let novel = if view.is_novel(c) {
+            " · NOVEL cluster"
+        } else {
+            ""
+        };
+        body.extend(field("cluster", &format!("{c}{novel}"), width));
+    }
+    if let Some(t) = s.step.timeout {
+        body.extend(field("timeout", &format_duration(t), width));
+    }
+    body.extend(field("status", &status(s), width));
+    body.push(Line::default());
+    body.extend(command_lines(s, width, false));
+    body.push(Line::default());
+    let (label, detail) = verdict_label(&s.verdict);
+    body.extend(labelled(
+        "policy",
+        &[
+            (format!("{label} "), verdict_style(&s.verdict)),
+            (
+                format!("{detail} (mode {})", view.mode().label()),
+                theme::text(),
+            ),
+        ],
+        width,
+    ));
+    if s.approvals.is_empty() {
+        body.extend(field("approvals", "none yet", width));
+    } else {
+        for (i, a) in s.approvals.iter().enumerate() {
+            let name = if i == 0 { "approvals" } else { "" };
+            let text = format!("{} ({}) in {}", a.by, a.role, a.mode.label());
+            body.extend(field(name, &text, width));
+        }
+    }
+    View {
+        title: format!(" {} · {} ", s.id, s.step_ref),
+        header: Vec::new(),
+        body,
+        keys: if view.config().readonly {
+            "read-only cockpit · j/k scroll · Esc close"
+        } else {
+            "a approve · r reject · e edit · j/k scroll · Esc close"
+        },
+    }
+}
+
+/// `field     value`, the value wrapped under itself (invisible characters escaped).
+pub fn field(name: &str, value: &str, width: usize) -> Vec<Line<'static>> {
+    labelled(name, &unhidden(value), width)
+}
+
+/// `label     text…` with the text wrapped under itself; the label column keeps its width
+/// (wrapping collapses spaces inside the text, never in the label).
+pub fn labelled(name: &str, value: &[Fragment], width: usize) -> Vec<Line<'static>> {
+    wrap::words(
+        value,
+        width,
+        &[Span::styled(format!("{name:<FIELD$}"), theme::key())],
+        &[Span::raw(" ".repeat(FIELD))],
+    )
+}
+
+fn audit(s: &Suggestion) -> String {
+    match (&s.step.audited, s.step.is_pre_audited()) {
+        (Some(a), true) => format!("pre-audited by {} on {}", a.by, a.on),
+        (Some(a), false) => format!(
+            "not audited (the audit by {} on {} was for the original step)",
+            a.by, a.on
+        ),
+        (None, _) => "not audited".to_string(),
+    }
+}
+
+fn origin(o: StepOrigin) -> &'static str {
+    match o {
+        StepOrigin::Structured => "structured runbook step",
+        StepOrigin::CodeBlock => "from a code block of a runbook without steps: novel",
+        StepOrigin::Edited => "edited in the cockpit: novel",
+    }
+}
+
+fn status(s: &Suggestion) -> String {
+    match &s.status {
+        SuggestionStatus::Pending => "pending: waiting for a decision".to_string(),
+        SuggestionStatus::Running => "running".to_string(),
+        SuggestionStatus::Rejected { by, reason } => format!("rejected by {by}: {reason}"),
+        SuggestionStatus::Executed {
+            by,
+            outcome,
+            dry_run,
+            ok,
+        } => format!(
+            "{} by {by}{}{}",
+            if *dry_run { "dry-ran" } else { "ran" },
+            if *ok { "" } else { " (FAILED)" },
+            outcome
+                .as_deref()
+                .map(|o| format!(": {o}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// What would run: the argv one element per line (or, `compact`, all elements quoted on as
+/// few lines as fit), a shell step's script, or why the argv cannot be built.
+pub fn command_lines(s: &Suggestion, width: usize, compact: bool) -> Vec<Line<'static>> {
+    match &s.argv {
+        Ok(argv) if argv.is_empty() && s.step.shell => {
+            let mut lines = vec![Line::from(Span::styled(
+                "shell script (sh -c; label values arrive as environment variables, never spliced in)",
+                theme::key(),
+            ))];
+            for l in s.step.script.as_deref().unwrap_or("").lines() {
+                lines.extend(wrap::chars(
+                    &unhidden(l),
+                    width,
+                    &[Span::styled("  │ ", theme::dim())],
+                    &[Span::styled("  ┆ ", theme::dim())],
+                ));
+            }
+            lines
+        }
+        Ok(argv) => argv_lines(argv, width, compact),
+        Err(why) => wrap::words(
+            &[(format!("cannot build the argv: {why}"), theme::bad())],
+            width,
+            &[],
+            &[],
+        ),
+    }
+}
+
+/// The argv exactly: a heading, then each element quoted on its own line with its index (or,
+/// `compact`, the quoted elements one after another).
+pub fn argv_lines(argv: &[String], width: usize, compact: bool) -> Vec<Line<'static>> {
+    titled_argv_lines("argv", argv, width, compact)
+}
+
+/// [`argv_lines`] under another heading (`edited argv`).
+pub fn titled_argv_lines(
+    heading: &str,
+    argv: &[String],
+    width: usize,
+    compact: bool,
+) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(vec![
+        Span::styled(heading.to_string(), theme::key()),
+        Span::styled(
+            format!(
+                " · {} elements, run exactly as shown, no shell · \\n \\t \\u{{…}} are escapes",
+                argv.len()
+            ),
+            theme::dim(),
+        ),
+    ])];
+    if compact {
+        let items: Vec<Vec<Fragment>> = argv.iter().map(|a| quoted(a)).collect();
+        lines.extend(wrap::items(
+            &items,
+            width,
+            &[Span::raw("  ")],
+            &[Span::raw("  ")],
+        ));
+        return lines;
+    }
+    let digits = argv.len().saturating_sub(1).to_string().len();
+    for (i, a) in argv.iter().enumerate() {
+        let index = Span::styled(format!("  {i:>digits$} "), theme::dim());
+        let hang = Span::raw(" ".repeat(digits + 3));
+        lines.extend(wrap::chars(&quoted(a), width, &[index], &[hang]));
+    }
+    lines
+}
+
+/// `"value"` with escapes marked, so the element's boundaries are visible.
+fn quoted(value: &str) -> Vec<Fragment> {
+    let mut out = vec![("\"".to_string(), theme::dim())];
+    out.extend(escaped(value));
+    out.push(("\"".to_string(), theme::dim()));
+    out
+}
+
+/// Characters that would hide or reorder text on a terminal: shown as escapes.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}' // zero-width spaces and joiners, LRM, RLM
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{FEFF}'
+            | '\u{061C}'
+            | '\u{00AD}')
+}
+
+/// The text of `value` as fragments, with `\\`, `"` and invisible characters escaped in a
+/// warning style.
+pub fn escaped(value: &str) -> Vec<Fragment> {
+    escape_with(value, true)
+}
+
+/// The text of `value` with only the invisible characters escaped (for text that is not
+/// quoted: summaries, reasons, JSON).
+pub fn unhidden(value: &str) -> Vec<Fragment> {
+    escape_with(value, false)
+}
+
+fn escape_with(value: &str, quoting: bool) -> Vec<Fragment> {
+    let mut out: Vec<Fragment> = Vec::new();
+    let mut plain = String::new();
+    for c in value.chars() {
+        let escape = match c {
+            '\\' if quoting => Some("\\\\".to_string()),
+            '"' if quoting => Some("\\\"".to_string()),
+            '\n' => Some("\\n".to_string()),
+            '\t' => Some("\\t".to_string()),
+            '\r' => Some("\\r".to_string()),
+            c if invisible(c) => Some(format!("\\u{{{:04x}}}", u32::from(c))),
+            _ => None,
+        };
+        match escape {
+            Some(e) => {
+                if !plain.is_empty() {
+                    out.push((std::mem::take(&mut plain), theme::text()));
+                }
+                out.push((e, theme::warn()));
+            }
+            None => plain.push(c),
+        }
+    }
+    if !plain.is_empty() || out.is_empty() {
+        out.push((plain, theme::text()));
+    }
+    out
+}
+
+/// The escaped text as one string (for messages and tests).
+pub fn escape(value: &str) -> String {
+    escaped(value).into_iter().map(|(t, _)| t).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_values_stay_visible_and_bounded() {
+        assert_eq!(escape("a\nb"), r"a\nb");
+        assert_eq!(escape("$(id)"), "$(id)");
+        assert_eq!(escape("say \"hi\""), r#"say \"hi\""#);
+        assert_eq!(escape("x\u{202e}y"), r"x\u{202e}y");
+        assert_eq!(escape("\u{1b}[31m"), r"\u{001b}[31m");
+        let argv: Vec<String> = ["rm", "-rf", "a b", ""].map(String::from).to_vec();
+        let lines: Vec<String> = argv_lines(&argv, 40, false)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            &lines[1..],
+            [r#"  0 "rm""#, r#"  1 "-rf""#, r#"  2 "a b""#, r#"  3 """#]
+        );
+        let compact: Vec<String> = argv_lines(&argv, 40, true)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(compact[1], r#"  "rm" "-rf" "a b" """#);
+    }
+}

@@ -1,0 +1,403 @@
+//! Decisions that need words, in a ratatui-textarea editor that has the keyboard until it is
+//! sent or cancelled: a rejection's reason (required), a step's argv edited one element per
+//! line (the result is a novel step; the box says what the policy will then require), and a
+//! journal note or hypothesis (Tab switches).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::step::{argv_lines, escape, field, titled_argv_lines};
+use super::wrap;
+use crate::actions::Verdict;
+use crate::cockpit::{Cockpit, Suggestion, SuggestionStatus, UserCommand};
+use crate::tui::action::Action;
+use crate::tui::app::{App, Draft, NoteKind, Overlay};
+use crate::tui::command::Command;
+use crate::tui::panes::approvals::{self, verdict_if_edited};
+use crate::tui::text_input::TextInput;
+use crate::tui::theme;
+
+/// The suggestion a reject or edit is about, or why there is none to decide on.
+fn decidable<'a>(app: &mut App, view: &'a Cockpit) -> Option<&'a Suggestion> {
+    if view.config().readonly {
+        app.warn(approvals::READ_ONLY);
+        return None;
+    }
+    let found = approvals::target(app, view).and_then(|id| view.suggestion(id));
+    if found.is_none() {
+        app.info("no step selected: the approvals queue is empty");
+    }
+    found
+}
+
+/// `r`: asks why.
+pub fn reject(app: &mut App, view: &Cockpit) {
+    let Some(s) = decidable(app, view) else {
+        return;
+    };
+    if !matches!(s.status, SuggestionStatus::Pending) {
+        app.warn(format!("{} is not waiting for a decision", s.id));
+    } else if let Err(why) = &s.argv {
+        app.warn(format!(
+            "{} has no argv to reject ({why}); write a note (n) instead",
+            s.id
+        ));
+    } else {
+        app.overlay = Overlay::Write {
+            draft: Draft::Reject(s.id),
+            input: TextInput::default().with_placeholder("why not? (required; it is journaled)"),
+        };
+    }
+}
+
+/// `e`: the argv, one element per line, in an editor.
+pub fn edit_argv(app: &mut App, view: &Cockpit) {
+    let Some(s) = decidable(app, view) else {
+        return;
+    };
+    if s.step.shell {
+        app.warn(format!(
+            "{} runs a shell script, which is not edited here: reject it and write what to run instead (n)",
+            s.id
+        ));
+        return;
+    }
+    let argv = match &s.argv {
+        Ok(argv) => argv.clone(),
+        Err(why) => {
+            app.warn(format!("{} has no argv to start from: {why}", s.id));
+            return;
+        }
+    };
+    // An element with a line break (or another control character) cannot be one line of the
+    // editor; refusing beats silently splitting it.
+    if let Some(bad) = argv.iter().find(|a| a.chars().any(char::is_control)) {
+        app.warn(format!(
+            "{} has an argv element with control characters (\"{}\"): it cannot be edited line by line",
+            s.id,
+            escape(bad)
+        ));
+        return;
+    }
+    app.overlay = Overlay::Write {
+        draft: Draft::EditArgv(s.id),
+        input: TextInput::new(argv).with_placeholder("the command, one argv element per line"),
+    };
+}
+
+/// `n`: a note for the journal (Tab makes it a hypothesis).
+pub fn note(app: &mut App) {
+    app.overlay = Overlay::Write {
+        draft: Draft::Note(NoteKind::Note),
+        input: TextInput::default().with_placeholder("what you see, did or suspect"),
+    };
+}
+
+/// The argv an editor's lines describe: one element per line, blank lines at the end dropped.
+pub fn argv_of(lines: &[String]) -> Vec<String> {
+    let mut argv = lines.to_vec();
+    while argv.last().is_some_and(String::is_empty) {
+        argv.pop();
+    }
+    argv
+}
+
+/// What the policy will ask of an edited step, in words.
+fn requirement(v: &Verdict) -> String {
+    match v {
+        Verdict::Allowed => "nothing more: it may run".to_string(),
+        Verdict::NeedsApproval { missing } => missing.clone(),
+        Verdict::Refused { reason } => format!("it will be refused: {reason}"),
+    }
+}
+
+pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
+    let Overlay::Write { draft, input } = &mut app.overlay else {
+        return Vec::new();
+    };
+    match action {
+        Action::Type(key) => input.key(key),
+        Action::Open if matches!(draft, Draft::EditArgv(_)) => input.newline(),
+        Action::Open | Action::Submit => return submit(app, view),
+        Action::ToggleHypothesis => {
+            if let Draft::Note(kind) = draft {
+                *kind = kind.toggled();
+            }
+        }
+        Action::Back => {
+            app.overlay = Overlay::None;
+            app.info("cancelled: nothing was written");
+        }
+        Action::Quit => return vec![Command::Quit],
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn submit(app: &mut App, view: &Cockpit) -> Vec<Command> {
+    let Overlay::Write { draft, input } = &app.overlay else {
+        return Vec::new();
+    };
+    let draft = *draft;
+    let text = input.text();
+    let command = match draft {
+        Draft::Reject(id) => {
+            if text.is_empty() {
+                app.warn("a rejection needs a reason: write why (it is journaled)");
+                return Vec::new();
+            }
+            app.info(format!("rejection of {id} sent to the journal"));
+            UserCommand::Reject { id, reason: text }
+        }
+        Draft::EditArgv(id) => {
+            let argv = argv_of(input.lines());
+            if argv.first().is_none_or(|a| a.trim().is_empty()) {
+                app.warn("an edited step needs its command on the first line");
+                return Vec::new();
+            }
+            let Some(s) = view.suggestion(id) else {
+                app.warn(format!("{id} no longer exists"));
+                app.overlay = Overlay::None;
+                return Vec::new();
+            };
+            if s.argv.as_ref().is_ok_and(|a| *a == argv) {
+                app.warn("the argv is unchanged: nothing to save (Esc cancels)");
+                return Vec::new();
+            }
+            let needs = requirement(&verdict_if_edited(view, s, argv.clone()));
+            app.info(format!(
+                "edit of {id} sent: the new step is novel (not audited); the policy will require {needs}"
+            ));
+            UserCommand::Edit { id, argv }
+        }
+        Draft::Note(kind) => {
+            if text.is_empty() {
+                app.warn(format!(
+                    "empty {}: nothing written (Esc cancels)",
+                    kind.label()
+                ));
+                return Vec::new();
+            }
+            app.info(format!("{} sent to the journal", kind.label()));
+            UserCommand::Note {
+                text,
+                hypothesis: kind == NoteKind::Hypothesis,
+            }
+        }
+    };
+    app.overlay = Overlay::None;
+    vec![Command::Decide(command)]
+}
+
+/// The parts of the box: a title, lines above the editor, the editor's height, lines below,
+/// and the keys.
+struct Parts {
+    title: String,
+    above: Vec<Line<'static>>,
+    rows: u16,
+    below: Vec<Line<'static>>,
+    keys: Vec<(&'static str, String)>,
+}
+
+fn parts(view: &Cockpit, draft: Draft, input: &TextInput, width: usize) -> Parts {
+    match draft {
+        Draft::Reject(id) => {
+            let mut above = Vec::new();
+            if let Some(s) = view.suggestion(id) {
+                above.extend(field(
+                    "step",
+                    &format!("{} — {}", s.step_ref, s.step.title),
+                    width,
+                ));
+                if let Ok(argv) = &s.argv {
+                    above.extend(argv_lines(argv, width, true));
+                }
+            }
+            above.push(Line::from(Span::styled(
+                "Why reject it? The reason goes into the journal with your name.",
+                theme::text(),
+            )));
+            Parts {
+                title: format!(" Reject {id} "),
+                above,
+                rows: 3,
+                below: Vec::new(),
+                keys: vec![("Enter/Ctrl-S", "reject".into()), ("Esc", "cancel".into())],
+            }
+        }
+        Draft::EditArgv(id) => {
+            let mut above = Vec::new();
+            let mut below = Vec::new();
+            if let Some(s) = view.suggestion(id) {
+                above.extend(field(
+                    "step",
+                    &format!("{} — {}", s.step_ref, s.step.title),
+                    width,
+                ));
+                above.extend(wrap::words(
+                    &[(
+                        "One argv element per line, exactly as it will run (no shell, no quoting)."
+                            .into(),
+                        theme::text(),
+                    )],
+                    width,
+                    &[],
+                    &[],
+                ));
+                let argv = argv_of(input.lines());
+                below.extend(titled_argv_lines("edited argv", &argv, width, true));
+                let verdict = verdict_if_edited(view, s, argv);
+                below.extend(wrap::words(
+                    &[
+                        ("NOVEL ".into(), theme::warn()),
+                        (
+                            format!(
+                                "The edited step is a new step, never reviewed. In {} the policy will then require: {}",
+                                view.mode().label(),
+                                requirement(&verdict)
+                            ),
+                            theme::text(),
+                        ),
+                    ],
+                    width,
+                    &[],
+                    &[],
+                ));
+            }
+            let rows = u16::try_from(input.lines().len() + 1)
+                .unwrap_or(u16::MAX)
+                .clamp(3, 12);
+            Parts {
+                title: format!(" Edit {id}'s argv "),
+                above,
+                rows,
+                below,
+                keys: vec![
+                    ("Ctrl-S", "save as a new step".into()),
+                    ("Enter", "new element".into()),
+                    ("Esc", "cancel".into()),
+                ],
+            }
+        }
+        Draft::Note(kind) => {
+            let mark = |k: NoteKind| if k == kind { "●" } else { "○" };
+            let above = vec![Line::from(vec![
+                Span::styled(
+                    format!("{} note", mark(NoteKind::Note)),
+                    if kind == NoteKind::Note {
+                        theme::bold()
+                    } else {
+                        theme::dim()
+                    },
+                ),
+                Span::raw("   "),
+                Span::styled(
+                    format!("{} hypothesis", mark(NoteKind::Hypothesis)),
+                    if kind == NoteKind::Hypothesis {
+                        theme::bold()
+                    } else {
+                        theme::dim()
+                    },
+                ),
+                Span::styled("   (Tab switches)", theme::dim()),
+            ])];
+            Parts {
+                title: format!(" Journal {} ", kind.label()),
+                above,
+                rows: 4,
+                below: Vec::new(),
+                keys: vec![
+                    ("Enter/Ctrl-S", "write".into()),
+                    ("Tab", "note ↔ hypothesis".into()),
+                    ("Esc", "cancel".into()),
+                ],
+            }
+        }
+    }
+}
+
+pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
+    let Overlay::Write { draft, input } = &app.overlay else {
+        return;
+    };
+    let screen = frame.area();
+    let width = screen.width.saturating_sub(4).min(96);
+    let text_width = usize::from(width.saturating_sub(4)).max(10);
+    let p = parts(view, *draft, input, text_width);
+    let wanted = p.above.len() + usize::from(p.rows) + 2 + p.below.len() + 2;
+    let height = u16::try_from(wanted)
+        .unwrap_or(u16::MAX)
+        .min(screen.height.saturating_sub(2));
+    let area = super::centered(screen, width, height);
+    let mut keys = vec![Span::raw(" ")];
+    for (i, (key, what)) in p.keys.iter().enumerate() {
+        if i > 0 {
+            keys.push(Span::styled(" · ", theme::dim()));
+        }
+        keys.push(Span::styled(*key, theme::key()));
+        keys.push(Span::raw(format!(" {what}")));
+    }
+    keys.push(Span::raw(" "));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::overlay_border())
+        .title(Line::from(p.title).style(theme::title()))
+        .title_bottom(Line::from(keys));
+    let inner = block.inner(area);
+    let inner = Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    // The editor keeps its rows; what is above and below gives way on a small screen.
+    let editor_rows = (p.rows + 2).min(inner.height);
+    let rest = inner.height - editor_rows;
+    let above_rows = u16::try_from(p.above.len()).unwrap_or(u16::MAX).min(rest);
+    let below_rows = rest - above_rows;
+    let above = Rect {
+        height: above_rows,
+        ..inner
+    };
+    let editor = Rect {
+        y: inner.y + above_rows,
+        height: editor_rows,
+        ..inner
+    };
+    let below = Rect {
+        y: editor.y + editor_rows,
+        height: below_rows,
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(p.above), above);
+    let mut widget = input.widget().clone();
+    widget.set_block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme::border(true)),
+    );
+    frame.render_widget(&widget, editor);
+    frame.render_widget(Paragraph::new(p.below), below);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_is_one_element_per_line_without_trailing_blank_lines() {
+        let lines: Vec<String> = ["kubectl", "logs", "a b", "", ""]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(argv_of(&lines), ["kubectl", "logs", "a b"]);
+        let lines: Vec<String> = ["echo", "", "x"].map(String::from).to_vec();
+        assert_eq!(
+            argv_of(&lines),
+            ["echo", "", "x"],
+            "an empty element inside stays"
+        );
+    }
+}

@@ -1,0 +1,559 @@
+//! The approval flow driven like a person would: scripted keys through `handle_key` and
+//! `update` on the bundled demo, the commands they produce applied to the replay session, and
+//! the screen (TestBackend) checked for what the person must see before deciding.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flightdeck::actions::{StepOrigin, Verdict};
+use flightdeck::cockpit::{CockpitConfig, SuggestionStatus, UserCommand};
+use flightdeck::journal::RecordKind;
+use flightdeck::load;
+use flightdeck::replay::ReplaySession;
+use flightdeck::time::SignedDuration;
+use flightdeck::tui::{self, App, Command, Draft, NoteKind, Overlay, Page, Pane, ReplayStatus};
+use ratatui::{Terminal, backend::TestBackend};
+
+fn demo_at(minutes: i64, config: CockpitConfig) -> ReplaySession {
+    let loaded = load::demo().expect("the bundled demo loads");
+    let mut session = ReplaySession::new(loaded.scenario, loaded.knowledge, config);
+    let to = session.scenario().start + SignedDuration::from_mins(minutes);
+    session.advance_to(to);
+    session
+}
+
+fn app(session: &ReplaySession) -> App {
+    App {
+        size: (120, 40),
+        replay: Some(ReplayStatus {
+            speed: 60.0,
+            paused: true,
+            ends_at: session.scenario().end(),
+            finished: session.finished(),
+        }),
+        ..App::default()
+    }
+}
+
+fn key(app: &mut App, session: &ReplaySession, code: KeyCode, mods: KeyModifiers) -> Vec<Command> {
+    tui::handle_key(app, KeyEvent::new(code, mods))
+        .map(|action| tui::update(app, action, session.cockpit()))
+        .unwrap_or_default()
+}
+
+fn press(app: &mut App, session: &ReplaySession, code: KeyCode) -> Vec<Command> {
+    key(app, session, code, KeyModifiers::NONE)
+}
+
+fn typed(app: &mut App, session: &ReplaySession, text: &str) {
+    for c in text.chars() {
+        assert_eq!(
+            press(app, session, KeyCode::Char(c)),
+            vec![],
+            "typing {c:?}"
+        );
+    }
+}
+
+fn ctrl(app: &mut App, session: &ReplaySession, c: char) -> Vec<Command> {
+    key(app, session, KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// Applies what the UI decided, as the runtime does, and reports the notices like it does.
+fn run(app: &mut App, session: &mut ReplaySession, commands: Vec<Command>) {
+    for command in commands {
+        if let Command::Decide(cmd) = command {
+            for notice in session.command(cmd) {
+                app.warn(notice);
+            }
+        }
+    }
+}
+
+fn screen(app: &App, session: &ReplaySession) -> String {
+    let (w, h) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|f| tui::render(app, session.cockpit(), f))
+        .unwrap();
+    let text = format!("{}", terminal.backend());
+    if std::env::var_os("SHOW_SCREENS").is_some() {
+        println!("{text}");
+    }
+    text
+}
+
+fn status(app: &App) -> String {
+    app.status
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+#[ignore = "prints screens: SHOW_SCREENS=1 cargo test --test tui_flow show -- --ignored --nocapture"]
+fn show() {
+    let session = demo_at(
+        12,
+        CockpitConfig {
+            readonly: true,
+            ..CockpitConfig::default()
+        },
+    );
+    let mut app = App {
+        size: (100, 30),
+        ..app(&session)
+    };
+    press(&mut app, &session, KeyCode::Char('4'));
+    for _ in 0..10 {
+        press(&mut app, &session, KeyCode::Char('j'));
+    }
+    press(&mut app, &session, KeyCode::Enter);
+    screen(&app, &session);
+    press(&mut app, &session, KeyCode::Char('G'));
+    screen(&app, &session);
+}
+
+/// The first step of the approvals queue at +12m: a pre-audited diagnostic of the pool runbook.
+fn first_step(session: &ReplaySession) -> flightdeck::cockpit::SuggestionId {
+    let queue = session.cockpit().approval_queue();
+    let s = queue.first().expect("steps wait for approval at +12m");
+    assert_eq!(s.step.kind, flightdeck::actions::StepKind::Diagnostic);
+    assert!(s.step.is_pre_audited());
+    s.id
+}
+
+#[test]
+fn approving_shows_the_argv_first_and_a_diagnostic_then_dry_runs() {
+    let mut session = demo_at(12, CockpitConfig::default());
+    let mut app = app(&session);
+    let id = first_step(&session);
+    press(&mut app, &session, KeyCode::Char('4'));
+    assert!(
+        press(&mut app, &session, KeyCode::Char('a')).is_empty(),
+        "nothing is sent yet"
+    );
+    assert!(matches!(app.overlay, Overlay::Confirm { .. }));
+    let s = screen(&app, &session);
+    for needle in [
+        &format!("Approve {id}?"),
+        "\"kubectl\"",
+        "\"deploy/pgbouncer\"",
+        "\"SHOW POOLS;\"",
+        "NEEDS approval by the on-call engineer",
+        "ALLOWED: it runs at once, as a dry run",
+        "y/Enter approve",
+        "Esc cancel",
+    ] {
+        assert!(s.contains(needle), "confirmation lacks {needle:?}\n{s}");
+    }
+
+    let commands = press(&mut app, &session, KeyCode::Char('y'));
+    assert_eq!(commands, vec![Command::Decide(UserCommand::Approve(id))]);
+    assert_eq!(app.overlay, Overlay::None);
+    let before = session.records().len();
+    run(&mut app, &mut session, commands);
+
+    let kinds: Vec<RecordKind> = session.records()[before..].iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, [RecordKind::Approval, RecordKind::Execution]);
+    let execution = session.records().last().unwrap();
+    assert_eq!(execution.body["exec"]["dry_run"], true);
+    assert_eq!(execution.actor, "you");
+    assert!(matches!(
+        session.cockpit().suggestion(id).unwrap().status,
+        SuggestionStatus::Executed {
+            dry_run: true,
+            ok: true,
+            ..
+        }
+    ));
+    let s = screen(&app, &session);
+    assert!(
+        s.contains("approve") && s.contains("dry-ran"),
+        "journal pane shows both\n{s}"
+    );
+}
+
+#[test]
+fn esc_and_n_cancel_a_confirmation_and_nothing_is_sent() {
+    let session = demo_at(12, CockpitConfig::default());
+    let mut app = app(&session);
+    press(&mut app, &session, KeyCode::Char('4'));
+    for cancel in [KeyCode::Esc, KeyCode::Char('n')] {
+        press(&mut app, &session, KeyCode::Char('a'));
+        // Keys that mean something elsewhere do nothing inside the confirmation.
+        assert!(press(&mut app, &session, KeyCode::Char('q')).is_empty());
+        assert!(press(&mut app, &session, KeyCode::Char('a')).is_empty());
+        assert!(press(&mut app, &session, cancel).is_empty());
+        assert_eq!(app.overlay, Overlay::None);
+        assert!(status(&app).contains("nothing was sent"));
+    }
+}
+
+#[test]
+fn the_step_view_shows_everything_and_decides_from_there() {
+    let session = demo_at(12, CockpitConfig::default());
+    let mut app = app(&session);
+    let id = first_step(&session);
+    press(&mut app, &session, KeyCode::Char('4'));
+    press(&mut app, &session, KeyCode::Enter);
+    assert_eq!(
+        app.overlay,
+        Overlay::Read {
+            page: Page::Step(id),
+            scroll: 0
+        }
+    );
+    let s = screen(&app, &session);
+    for needle in [
+        "postgres-connection-pool/show-pools",
+        "diagnostic",
+        "pre-audited by maria on 2026-01-15",
+        "structured runbook step",
+        "20 elements",
+        r#"0 "kubectl""#,
+        r#"19 "SHOW POOLS;""#,
+        "NEEDS approval",
+        "approvals none yet",
+    ] {
+        assert!(s.contains(needle), "step view lacks {needle:?}\n{s}");
+    }
+    // `a` from the step view asks about the step on view.
+    press(&mut app, &session, KeyCode::Char('a'));
+    assert!(matches!(
+        app.overlay,
+        Overlay::Confirm {
+            what: tui::Confirm::Approve(x),
+            ..
+        } if x == id
+    ));
+}
+
+#[test]
+fn rejecting_needs_a_written_reason() {
+    let mut session = demo_at(12, CockpitConfig::default());
+    let mut app = app(&session);
+    let id = first_step(&session);
+    press(&mut app, &session, KeyCode::Char('4'));
+    press(&mut app, &session, KeyCode::Char('r'));
+    assert!(matches!(
+        app.overlay,
+        Overlay::Write {
+            draft: Draft::Reject(x),
+            ..
+        } if x == id
+    ));
+    assert!(screen(&app, &session).contains(&format!("Reject {id}")));
+
+    assert!(
+        press(&mut app, &session, KeyCode::Enter).is_empty(),
+        "an empty reason is refused"
+    );
+    assert!(status(&app).contains("needs a reason"), "{}", status(&app));
+    assert!(
+        matches!(app.overlay, Overlay::Write { .. }),
+        "the editor stays open"
+    );
+    assert!(ctrl(&mut app, &session, 's').is_empty());
+
+    // Printable keys, keymap keys included (q quits, a approves elsewhere), go into the text.
+    typed(&mut app, &session, "pool is fine; a query");
+    let commands = press(&mut app, &session, KeyCode::Enter);
+    assert_eq!(
+        commands,
+        vec![Command::Decide(UserCommand::Reject {
+            id,
+            reason: "pool is fine; a query".into()
+        })]
+    );
+    run(&mut app, &mut session, commands);
+    let last = session.records().last().unwrap();
+    assert_eq!(last.kind, RecordKind::Rejection);
+    assert_eq!(last.body["reason"], "pool is fine; a query");
+    assert!(matches!(
+        &session.cockpit().suggestion(id).unwrap().status,
+        SuggestionStatus::Rejected { reason, .. } if reason == "pool is fine; a query"
+    ));
+}
+
+#[test]
+fn editing_the_argv_makes_a_novel_step() {
+    let mut session = demo_at(12, CockpitConfig::default());
+    let mut app = app(&session);
+    let id = first_step(&session);
+    press(&mut app, &session, KeyCode::Char('4'));
+    press(&mut app, &session, KeyCode::Char('e'));
+    let s = screen(&app, &session);
+    assert!(s.contains(&format!("Edit {id}'s argv")), "{s}");
+    assert!(
+        s.contains("NOVEL"),
+        "the dialog says the result is novel\n{s}"
+    );
+    assert!(
+        s.contains("approval by the incident commander"),
+        "and what the policy will require\n{s}"
+    );
+
+    assert!(ctrl(&mut app, &session, 's').is_empty());
+    assert!(status(&app).contains("unchanged"), "{}", status(&app));
+
+    // The cursor starts after the last element: replace "SHOW POOLS;" by "SHOW CLIENTS;".
+    for _ in "POOLS;".chars() {
+        press(&mut app, &session, KeyCode::Backspace);
+    }
+    typed(&mut app, &session, "CLIENTS;");
+    // Enter adds an element (one per line); a trailing empty line is dropped.
+    press(&mut app, &session, KeyCode::Enter);
+    let commands = ctrl(&mut app, &session, 's');
+    let Some(Command::Decide(UserCommand::Edit { id: edited, argv })) = commands.first() else {
+        panic!("no edit command: {commands:?}");
+    };
+    assert_eq!(*edited, id);
+    assert_eq!(argv.len(), 20);
+    assert_eq!(argv.last().unwrap(), "SHOW CLIENTS;");
+    assert!(status(&app).contains("novel"), "{}", status(&app));
+
+    let before = session.cockpit().suggestions().len();
+    run(&mut app, &mut session, commands);
+    assert_eq!(session.records().last().unwrap().kind, RecordKind::Edit);
+    let new = &session.cockpit().suggestions()[before];
+    assert_eq!(new.step.origin, StepOrigin::Edited);
+    assert!(new.step.is_novel() && !new.step.is_pre_audited());
+    assert_eq!(new.argv.as_ref().unwrap().last().unwrap(), "SHOW CLIENTS;");
+    assert_eq!(
+        new.verdict,
+        Verdict::NeedsApproval {
+            missing: "approval by the incident commander".into()
+        }
+    );
+}
+
+#[test]
+fn a_read_only_cockpit_refuses_decisions_and_says_so() {
+    let config = CockpitConfig {
+        readonly: true,
+        ..CockpitConfig::default()
+    };
+    let session = demo_at(12, config);
+    let mut app = app(&session);
+    press(&mut app, &session, KeyCode::Char('4'));
+    for k in ['a', 'r', 'e'] {
+        assert!(press(&mut app, &session, KeyCode::Char(k)).is_empty());
+        assert_eq!(app.overlay, Overlay::None, "{k} opened something");
+        assert!(
+            status(&app).contains("read-only cockpit"),
+            "{k}: {}",
+            status(&app)
+        );
+    }
+    let s = screen(&app, &session);
+    assert!(s.contains("READ-ONLY"), "{s}");
+    assert!(s.contains("you/oncall"), "{s}");
+    // Reading still works.
+    press(&mut app, &session, KeyCode::Enter);
+    assert!(matches!(app.overlay, Overlay::Read { .. }));
+}
+
+#[test]
+fn notes_and_hypotheses_go_to_the_journal() {
+    let mut session = demo_at(12, CockpitConfig::default());
+    let mut app = app(&session);
+    press(&mut app, &session, KeyCode::Char('n'));
+    assert!(matches!(
+        app.overlay,
+        Overlay::Write {
+            draft: Draft::Note(NoteKind::Note),
+            ..
+        }
+    ));
+    assert!(
+        press(&mut app, &session, KeyCode::Enter).is_empty(),
+        "empty note"
+    );
+    typed(
+        &mut app,
+        &session,
+        "checkout deploy at 14:03 raised the pool size",
+    );
+    press(&mut app, &session, KeyCode::Tab);
+    assert!(screen(&app, &session).contains("● hypothesis"));
+    let commands = press(&mut app, &session, KeyCode::Enter);
+    assert_eq!(
+        commands,
+        vec![Command::Decide(UserCommand::Note {
+            text: "checkout deploy at 14:03 raised the pool size".into(),
+            hypothesis: true
+        })]
+    );
+    run(&mut app, &mut session, commands);
+    assert_eq!(
+        session.records().last().unwrap().kind,
+        RecordKind::Hypothesis
+    );
+}
+
+#[test]
+fn drift_acknowledgement_is_for_the_commander() {
+    let session = demo_at(12, CockpitConfig::default());
+    let mut app = app(&session);
+    assert!(press(&mut app, &session, KeyCode::Char('D')).is_empty());
+    assert_eq!(app.overlay, Overlay::None);
+    assert!(status(&app).contains("commander"), "{}", status(&app));
+}
+
+#[test]
+fn the_palette_runs_a_pane_action_in_its_pane() {
+    let session = demo_at(12, CockpitConfig::default());
+    let mut app = app(&session);
+    assert_eq!(app.focus, Pane::Clusters);
+    press(&mut app, &session, KeyCode::Char(':'));
+    typed(&mut app, &session, "approve the selected");
+    press(&mut app, &session, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Approvals);
+    assert!(matches!(app.overlay, Overlay::Confirm { .. }));
+}
+
+#[test]
+fn the_reader_renders_the_runbook_and_scrolls() {
+    let session = demo_at(12, CockpitConfig::default());
+    let mut app = app(&session);
+    press(&mut app, &session, KeyCode::Char('3'));
+    press(&mut app, &session, KeyCode::Enter);
+    let Overlay::Read {
+        page: Page::Document(_),
+        ..
+    } = app.overlay
+    else {
+        panic!("no reader: {:?}", app.overlay);
+    };
+    let s = screen(&app, &session);
+    for needle in [
+        "runbooks/postgres-connection-pool.md",
+        "last reviewed 2026-01-15",
+        "matched C3",
+        "Meaning",
+        "• PgBouncerClientsWaiting",
+        "lines 1–",
+    ] {
+        assert!(s.contains(needle), "reader lacks {needle:?}\n{s}");
+    }
+    assert!(
+        !s.contains("## "),
+        "headings are styled, not shown as Markdown\n{s}"
+    );
+    press(&mut app, &session, KeyCode::Char('G'));
+    let s = screen(&app, &session);
+    assert!(!s.contains("Meaning"), "G scrolls to the end\n{s}");
+    assert!(s.contains("│ "), "code blocks sit behind a gutter\n{s}");
+    press(&mut app, &session, KeyCode::Char('g'));
+    assert!(matches!(app.overlay, Overlay::Read { scroll: 0, .. }));
+    press(&mut app, &session, KeyCode::PageDown);
+    assert!(matches!(app.overlay, Overlay::Read { scroll, .. } if scroll > 0));
+    press(&mut app, &session, KeyCode::Esc);
+    assert_eq!(app.overlay, Overlay::None);
+}
+
+#[test]
+fn journal_records_and_alerts_open_in_full() {
+    let mut session = demo_at(12, CockpitConfig::default());
+    let mut app = App {
+        size: (120, 100),
+        ..app(&session)
+    };
+    let id = first_step(&session);
+    run(
+        &mut app,
+        &mut session,
+        vec![Command::Decide(UserCommand::Approve(id))],
+    );
+    press(&mut app, &session, KeyCode::Char('5'));
+    press(&mut app, &session, KeyCode::Enter);
+    let s = screen(&app, &session);
+    let last = session.records().last().unwrap();
+    for needle in [
+        format!("Journal record #{}", last.seq),
+        "\"dry_run\": true".to_string(),
+        format!("hash      {}", last.hash),
+        format!("prev      {}", last.prev),
+    ] {
+        assert!(s.contains(&needle), "record view lacks {needle:?}\n{s}");
+    }
+    press(&mut app, &session, KeyCode::Esc);
+
+    press(&mut app, &session, KeyCode::Char('2'));
+    press(&mut app, &session, KeyCode::Enter);
+    let s = screen(&app, &session);
+    for needle in [
+        "labels (",
+        "annotations (",
+        "cluster=\"prod-eu-1\"",
+        "summary: \"",
+    ] {
+        assert!(s.contains(needle), "alert view lacks {needle:?}\n{s}");
+    }
+}
+
+#[test]
+fn member_rows_show_the_labels_that_tell_members_apart() {
+    let session = demo_at(12, CockpitConfig::default());
+    let mut app = app(&session);
+    press(&mut app, &session, KeyCode::Char('2'));
+    let s = screen(&app, &session);
+    let rows: Vec<&str> = s.lines().filter(|l| l.contains("FIRING")).collect();
+    assert!(!rows.is_empty(), "{s}");
+    for row in &rows {
+        assert!(
+            !row.contains("cluster=prod-eu-1"),
+            "common label repeated: {row}"
+        );
+    }
+    assert!(rows.iter().any(|r| r.contains("pod=")), "{s}");
+}
+
+#[test]
+fn help_lists_the_decision_keys() {
+    let session = demo_at(12, CockpitConfig::default());
+    let mut app = App {
+        size: (120, 200),
+        ..app(&session)
+    };
+    press(&mut app, &session, KeyCode::Char('?'));
+    let s = screen(&app, &session);
+    for needle in [
+        "In 4 Approvals",
+        "approve the selected step",
+        "reject the selected step",
+        "edit the step's argv",
+        "write a note or hypothesis",
+        "In a text editor",
+        "In a confirmation",
+    ] {
+        assert!(s.contains(needle), "help lacks {needle:?}\n{s}");
+    }
+}
+
+#[test]
+fn every_overlay_renders_at_every_size() {
+    let session = demo_at(12, CockpitConfig::default());
+    let scripts: &[&[KeyCode]] = &[
+        &[KeyCode::Char('4'), KeyCode::Enter],
+        &[KeyCode::Char('4'), KeyCode::Char('a')],
+        &[KeyCode::Char('4'), KeyCode::Char('r')],
+        &[KeyCode::Char('4'), KeyCode::Char('e')],
+        &[KeyCode::Char('n')],
+        &[KeyCode::Char('3'), KeyCode::Enter, KeyCode::Char('G')],
+        &[KeyCode::Char('5'), KeyCode::Enter],
+        &[KeyCode::Char('2'), KeyCode::Enter],
+    ];
+    for script in scripts {
+        for (w, h) in [(60, 16), (80, 24), (100, 30), (131, 41), (220, 70), (20, 5)] {
+            let mut app = App {
+                size: (w, h),
+                ..app(&session)
+            };
+            for code in *script {
+                press(&mut app, &session, *code);
+            }
+            assert_ne!(app.overlay, Overlay::None, "{script:?} opened nothing");
+            screen(&app, &session);
+        }
+    }
+}
