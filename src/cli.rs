@@ -22,12 +22,43 @@ pub struct Cli {
     /// Disable every approval and execution.
     #[arg(long, global = true)]
     pub readonly: bool,
+    /// Live mode on this config (default: the config file in the config directory, if any;
+    /// with no config at all, flightdeck replays the bundled demo).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Live mode without a terminal: run for --until (wall time) and print the state.
+    #[arg(long)]
+    pub headless: bool,
+    /// With --headless: how long to run live (e.g. 60s).
+    #[arg(long, value_parser = parse_offset)]
+    pub until: Option<jiff::SignedDuration>,
+    /// With --headless: print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The journal file for live mode (default: the config's, else the data directory's).
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay a recorded incident on a virtual clock (default: the bundled demo).
     Replay(ReplayArgs),
+    /// Write a commented starter config (and example SLO files) to PATH or the config directory.
+    Init {
+        path: Option<PathBuf>,
+        /// Overwrite an existing config.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate a config and everything it names; exit 0 only if there is no error.
+    Check {
+        /// The config to check (default: the one in the config directory).
+        #[arg(long = "config")]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check SLO specs and compute budgets outside the TUI.
     #[command(subcommand)]
     Slo(SloCommand),

@@ -30,6 +30,15 @@ fn main() -> ExitCode {
 }
 
 fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
+    if cli.command.is_none() {
+        let config = cli
+            .config
+            .clone()
+            .or_else(|| flightdeck::config::default_path().filter(|p| p.exists()));
+        if let Some(path) = config {
+            return live(&cli, &path);
+        }
+    }
     let command = cli.command.take().unwrap_or(Command::Replay(ReplayArgs {
         speed: 10.0,
         ..ReplayArgs::default()
@@ -63,6 +72,38 @@ fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
             max_age_days,
             json,
         }) => commands::kb::lint(&kb, max_age_days, json),
+        Command::Init { path, force } => match flightdeck::config::init(path.as_deref(), force) {
+            Ok(report) => {
+                for p in &report.written {
+                    println!("wrote {}", p.display());
+                }
+                for p in &report.kept {
+                    println!("kept  {}", p.display());
+                }
+                println!(
+                    "next: edit {} and run `flightdeck check`",
+                    report.config.display()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("flightdeck: {e}");
+                Ok(ExitCode::from(2))
+            }
+        },
+        Command::Check { config, json } => {
+            let report = flightdeck::config::check(config.as_deref());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.text());
+            }
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Journal(j) => journal(j, &cockpit_config(cli.role, cli.readonly)),
         Command::Scenario(ScenarioCommand::Record {
             journal,
@@ -86,6 +127,41 @@ fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
             output: &output,
         }),
     }
+}
+
+/// Live mode: the cockpit on the config's sources, in the terminal or headless.
+fn live(cli: &Cli, path: &std::path::Path) -> color_eyre::Result<ExitCode> {
+    let config = flightdeck::config::Config::load(path)?;
+    let opts = flightdeck::live::LiveOptions {
+        user: None,
+        role: Some(cli.role),
+        readonly: cli.readonly,
+        journal: cli.journal.clone(),
+        memory_journal: false,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    if cli.headless {
+        let until = cli
+            .until
+            .and_then(|d| d.try_into().ok())
+            .unwrap_or(std::time::Duration::from_secs(60));
+        let (snapshot, warnings) =
+            rt.block_on(flightdeck::live::run_headless(&config, &opts, until))?;
+        for w in warnings {
+            eprintln!("flightdeck: {w}");
+        }
+        if cli.json {
+            println!("{}", serde_json::to_string_pretty(&snapshot)?);
+        } else {
+            print!("{}", flightdeck::live::text(&snapshot));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    rt.block_on(flightdeck::live::run_tui(&config, &opts))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<ExitCode> {

@@ -2,13 +2,14 @@
 //!
 //! Words come from the alertname, `summary`, `description` and `message`; CamelCase and
 //! snake_case are split, words with digits (pod hashes, values, IPs) and stop words are dropped.
-//! Two alerts are "similar" when their MinHash signatures agree in one LSH band (with 12 bands of
-//! 5 rows, pairs with Jaccard ≥ 0.8 almost always are, pairs ≤ 0.3 rarely). This is a pairwise,
-//! deterministic relation, so clustering stays independent of arrival order.
+//! Two alerts are "similar" when their MinHash signatures agree in one LSH band (8 bands of 5
+//! rows: pairs with Jaccard 0.8 share a band 96% of the time, 0.7: 77%, 0.5: 22%, 0.3: 2%).
+//! Clusters are transitive, so a storm of near-identical alerts still ends up together. This is
+//! a pairwise, deterministic relation, so clustering stays independent of arrival order.
 
 use super::model::Alert;
 
-pub(crate) const BANDS: usize = 12;
+pub(crate) const BANDS: usize = 8;
 pub(crate) const ROWS: usize = 5;
 const MAX_WORDS: usize = 48;
 
