@@ -56,7 +56,7 @@ fn init_writes_a_starter_that_checks_clean() {
     let again = config::init(Some(&path), false).unwrap_err();
     assert!(again.contains("--force"), "{again}");
     let forced = config::init(Some(&path), true).unwrap();
-    assert_eq!(forced.written, [path.clone()]);
+    assert_eq!(forced.written, std::slice::from_ref(&path));
     assert_eq!(forced.kept.len(), 4);
 }
 
