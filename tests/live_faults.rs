@@ -306,3 +306,67 @@ async fn nan_empty_and_failed_queries_are_no_data_never_zero() {
         assert!(e.contains(needle), "{needle:?} not in {e}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_query_that_keeps_failing_is_given_up_not_repeated() {
+    let ranges = Arc::new(AtomicU64::new(0));
+    let counter = Arc::new(AtomicU64::new(1000));
+    let (r2, c2) = (ranges.clone(), counter.clone());
+    let app = Router::new()
+        .route(
+            "/api/v1/query_range",
+            get(move || {
+                let r = r2.clone();
+                async move {
+                    r.fetch_add(1, Ordering::Relaxed);
+                    json(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        r#"{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory"}"#,
+                    )
+                }
+            }),
+        )
+        .route(
+            "/api/v1/query",
+            get(move || {
+                let c = c2.clone();
+                async move { json(StatusCode::OK, &vector(&c.fetch_add(100, Ordering::Relaxed).to_string())) }
+            }),
+        );
+    let addr = serve(app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sections = format!(
+        "[prometheus]\nurl = \"http://{addr}\"\ninterval = \"1s\"\ntimeout = \"1s\"\nbackfill = true\n"
+    );
+    let cfg = config(
+        dir.path(),
+        &[("shop", "good_total", "all_total")],
+        &sections,
+    );
+    let mut live = Live::start(&cfg, &opts()).await.unwrap();
+    let ok = live
+        .run_until(Instant::now() + Duration::from_secs(10), |c| {
+            c.budgets()
+                .first()
+                .is_some_and(|b| b.budget_remaining.is_some())
+        })
+        .await;
+    assert!(ok, "{:?}", live.cockpit().sources());
+    let s = live.snapshot();
+    let e = source(&s, "prometheus").last_error.clone().unwrap();
+    assert!(
+        e.contains("too many samples") && e.contains("running without history"),
+        "{e}"
+    );
+    let tried = ranges.load(Ordering::Relaxed);
+    live.run_for(Duration::from_secs(2)).await;
+    assert_eq!(
+        ranges.load(Ordering::Relaxed),
+        tried,
+        "no more history queries"
+    );
+    assert!(
+        tried <= 6,
+        "{tried} range queries (two per try, three tries)"
+    );
+}

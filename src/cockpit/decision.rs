@@ -94,7 +94,7 @@ pub struct StepRecord {
     pub replayed: bool,
     /// What the cockpit showed when the decision was taken (clusters, budgets, mode, options):
     /// the symptoms of the decision-data export.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "shown")]
     pub context: Option<serde_json::Value>,
 }
 

@@ -271,7 +271,8 @@ pub fn decision_points(
             mode_field(body, "mode").unwrap_or(mode)
         };
         let context: Option<DecisionContext> = body
-            .get("context")
+            .get("shown")
+            .or_else(|| body.get("context"))
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .or_else(|| contexts.get(&r.seq).cloned());
         let mut decision = Decision {

@@ -354,9 +354,13 @@ pub struct SloTarget {
     pub window_ms: i64,
 }
 
+/// Back-fill attempts that fail with a query error before the SLO runs without history.
+const MAX_BACKFILL_TRIES: u32 = 3;
+
 /// The outcome of one SLO's poll.
 enum Outcome {
-    Samples(Vec<(Timestamp, Event)>),
+    /// Samples, and a problem worth noting that did not stop them.
+    Samples(Vec<(Timestamp, Event)>, Option<String>),
     NoData(String),
     Down(String),
 }
@@ -369,6 +373,7 @@ fn labels_text(l: &BTreeMap<String, String>) -> String {
 struct SloPoller {
     target: SloTarget,
     needs_backfill: bool,
+    backfill_failures: u32,
     acc: Accumulator,
     numerator: SeriesTracker,
     total: SeriesTracker,
@@ -415,23 +420,36 @@ impl SloPoller {
         now_ms: i64,
     ) -> Outcome {
         let mut out = Vec::new();
+        let mut note = None;
         if self.needs_backfill {
             match self.backfill(client, s, now_ms).await {
                 Ok(mut events) => {
                     out.append(&mut events);
                     self.needs_backfill = false;
                 }
-                Err(o) => return o,
+                // Unreachable: try again when the server is back.
+                Err(o @ Outcome::Down(_)) => return o,
+                // The history query itself fails (too heavy, say): after a few tries run
+                // without history rather than repeat an expensive query every interval.
+                Err(Outcome::NoData(e)) | Err(Outcome::Samples(_, Some(e))) => {
+                    self.backfill_failures += 1;
+                    if self.backfill_failures < MAX_BACKFILL_TRIES {
+                        return Outcome::NoData(e);
+                    }
+                    self.needs_backfill = false;
+                    note = Some(format!("{e}; running without history"));
+                }
+                Err(Outcome::Samples(..)) => self.needs_backfill = false,
             }
         }
         match self.poll(client, s, now_ms).await {
             Ok(ev) => {
                 out.push(ev);
-                Outcome::Samples(out)
+                Outcome::Samples(out, note)
             }
             Err(o) if out.is_empty() => o,
             // The back-fill is in; the poll will come next time.
-            Err(_) => Outcome::Samples(out),
+            Err(_) => Outcome::Samples(out, note),
         }
     }
 
@@ -621,6 +639,7 @@ impl PrometheusSource {
             .map(|target| SloPoller {
                 target,
                 needs_backfill: settings.backfill,
+                backfill_failures: 0,
                 acc: Accumulator::default(),
                 numerator: SeriesTracker::default(),
                 total: SeriesTracker::default(),
@@ -717,7 +736,10 @@ impl PrometheusSource {
         let mut no_data = Vec::new();
         for o in outcomes {
             match o {
-                Outcome::Samples(mut e) => events.append(&mut e),
+                Outcome::Samples(mut e, note) => {
+                    events.append(&mut e);
+                    no_data.extend(note);
+                }
                 Outcome::Down(e) => {
                     down.get_or_insert(e);
                 }

@@ -27,6 +27,10 @@ pub fn view(cockpit: &Cockpit, seq: u64, width: usize) -> View {
     body.extend(field("role", &r.role, width));
     body.extend(field("kind", r.kind.label(), width));
     body.extend(field("summary", &r.summary, width));
+    // The chain links first: they are what a person compares with `journal verify`, and the
+    // body can be long.
+    body.extend(field("prev", &r.prev, width));
+    body.extend(field("hash", &r.hash, width));
     body.push(Line::default());
     body.push(Line::from(Span::styled("body", theme::key())));
     let json = serde_json::to_string_pretty(&r.body).unwrap_or_else(|e| e.to_string());
@@ -38,9 +42,6 @@ pub fn view(cockpit: &Cockpit, seq: u64, width: usize) -> View {
             &[Span::styled("  ↪ ", theme::dim())],
         ));
     }
-    body.push(Line::default());
-    body.extend(field("prev", &r.prev, width));
-    body.extend(field("hash", &r.hash, width));
     View {
         title: format!(" Journal record #{} · {} ", r.seq, r.kind.label()),
         header: Vec::new(),
