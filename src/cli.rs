@@ -16,9 +16,10 @@ use crate::actions::Role;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Your role in this cockpit.
-    #[arg(long, global = true, default_value = "oncall", value_parser = parse_role)]
-    pub role: Role,
+    /// Your role in this cockpit: oncall (default), commander or trainee; live mode takes the
+    /// config's `[user] role` when this is not given.
+    #[arg(long, global = true, value_parser = parse_role)]
+    pub role: Option<Role>,
     /// Disable every approval and execution.
     #[arg(long, global = true)]
     pub readonly: bool,

@@ -134,7 +134,7 @@ fn live(cli: &Cli, path: &std::path::Path) -> color_eyre::Result<ExitCode> {
     let config = flightdeck::config::Config::load(path)?;
     let opts = flightdeck::live::LiveOptions {
         user: None,
-        role: Some(cli.role),
+        role: cli.role,
         readonly: cli.readonly,
         journal: cli.journal.clone(),
         memory_journal: false,
@@ -191,7 +191,8 @@ fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<E
 
 /// Who sits at this cockpit: `$USER` (or "you"), the role from `--role`, `--readonly`, and a
 /// session id that tells this process's journal records from another cockpit's.
-fn cockpit_config(role: Role, readonly: bool) -> CockpitConfig {
+fn cockpit_config(role: Option<Role>, readonly: bool) -> CockpitConfig {
+    let role = role.unwrap_or(Role::Oncall);
     let actor = std::env::var("USER")
         .ok()
         .filter(|u| !u.trim().is_empty())

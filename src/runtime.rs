@@ -35,7 +35,15 @@ pub async fn run_replay_tui(
             loaded.doc_errors.len()
         ));
     }
-    let mut session = ReplaySession::new(loaded.scenario, loaded.knowledge, config);
+    // A trainee plays the incident without the responders' decisions (they are the debrief's
+    // reference); everyone else watches them replayed.
+    let trainee = config.role == crate::actions::Role::Trainee;
+    let original = loaded.scenario.clone();
+    let mut session = if trainee {
+        crate::training::training_session(&loaded.scenario, loaded.knowledge.clone(), config)
+    } else {
+        ReplaySession::new(loaded.scenario, loaded.knowledge.clone(), config)
+    };
     let start = session.scenario().start;
     let end = session.scenario().end();
     let mut clock = VirtualClock::new(start, speed);
@@ -103,6 +111,22 @@ pub async fn run_replay_tui(
     }
     .await;
     ratatui::restore();
+    if trainee {
+        // The drill's records go to a training journal of their own, and the debrief is
+        // printed once the terminal is back.
+        match crate::commands::training::write_training_journal(&original, session.records()) {
+            Ok(p) => eprintln!("flightdeck: training journal: {}", p.display()),
+            Err(e) => eprintln!("flightdeck: training journal not written: {e}"),
+        }
+        let debrief = crate::training::debrief(
+            &original,
+            &loaded.knowledge,
+            session.records(),
+            &[],
+            session.position(),
+        );
+        print!("{}", debrief.to_text());
+    }
     result
 }
 
