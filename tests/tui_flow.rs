@@ -557,3 +557,37 @@ fn every_overlay_renders_at_every_size() {
         }
     }
 }
+
+#[test]
+fn the_budget_chart_shows_every_slo_with_its_value() {
+    let loaded = flightdeck::load::demo().unwrap();
+    let mut session = flightdeck::replay::ReplaySession::new(
+        loaded.scenario,
+        loaded.knowledge,
+        flightdeck::cockpit::CockpitConfig::default(),
+    );
+    let to = session.scenario().start + flightdeck::time::SignedDuration::from_mins(40);
+    session.advance_to(to);
+    let mut app = flightdeck::tui::App {
+        size: (120, 40),
+        ..flightdeck::tui::App::default()
+    };
+    let key = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('b'),
+        crossterm::event::KeyModifiers::NONE,
+    );
+    let action = flightdeck::tui::handle_key(&app, key).expect("b is bound");
+    flightdeck::tui::update(&mut app, action, session.cockpit());
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|f| flightdeck::tui::render(&app, session.cockpit(), f))
+        .unwrap();
+    let s = format!("{}", terminal.backend());
+    assert!(s.contains("Error budget left over the SLO window"), "{s}");
+    assert!(
+        s.contains("checkout-latency") && s.contains("EXHAUSTED"),
+        "{s}"
+    );
+    assert!(s.contains("payments-availability"), "{s}");
+    assert!(s.contains("% left"), "{s}");
+}

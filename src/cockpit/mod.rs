@@ -260,6 +260,15 @@ impl Cockpit {
     pub fn is_novel(&self, id: ClusterId) -> bool {
         !self.matches(id).iter().any(|m| m.good)
     }
+    /// Remaining budget (fraction, may be negative) of one SLO at `points` instants spread over
+    /// its window up to now: the data of the budget chart.
+    pub fn budget_burndown(&self, slo: &str, points: usize) -> Vec<(Timestamp, Option<f64>)> {
+        self.slos
+            .iter()
+            .find(|s| s.spec().name == slo)
+            .map(|s| s.budget_burndown(self.now, points))
+            .unwrap_or_default()
+    }
     pub fn config(&self) -> &CockpitConfig {
         &self.config
     }

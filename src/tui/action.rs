@@ -39,6 +39,9 @@ pub enum Action {
     SeekBack,
     SeekForward,
 
+    /// Remaining error budget of every SLO over its window, as a chart (`b`).
+    BudgetChart,
+
     /// Approve the selected step: opens a confirmation that shows the exact argv (`a`).
     Approve,
     /// Reject the selected step with a written reason (`r`).
@@ -83,7 +86,11 @@ impl Action {
             | Action::Bottom
             | Action::Open
             | Action::Back => Section::Move,
-            Action::Help | Action::Palette | Action::Filter | Action::Quit => Section::General,
+            Action::Help
+            | Action::Palette
+            | Action::Filter
+            | Action::BudgetChart
+            | Action::Quit => Section::General,
             Action::Pause
             | Action::SpeedUp
             | Action::SpeedDown

@@ -67,6 +67,8 @@ pub enum Overlay {
     None,
     /// The key table, scrolled by `scroll` rows.
     Help { scroll: usize },
+    /// The remaining-budget chart of every SLO.
+    BudgetChart,
     /// Run an action by name: `input` narrows the list, `selected` indexes the narrowed list.
     Palette { input: LineInput, selected: usize },
     /// Edit the cluster filter; the list narrows live, Enter keeps it, Esc restores the old one.

@@ -185,6 +185,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
     &[
         (&["?"], A::Help, "help: every key, from this table", G),
         (
+            &["b"],
+            A::BudgetChart,
+            "budget chart: remaining error budget over the SLO window",
+            G,
+        ),
+        (
             &[":"],
             A::Palette,
             "command palette: run any action by name",

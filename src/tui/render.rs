@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, Overlay, Pane};
-use super::overlays::{confirm, filter, help, palette, read, write};
+use super::overlays::{budget_chart, confirm, filter, help, palette, read, write};
 use super::panes::{approvals, clusters, detail, header, journal, knowledge, status};
 use super::theme;
 use crate::cockpit::Cockpit;
@@ -53,6 +53,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
     }
     match &app.overlay {
         Overlay::Help { scroll } => help::render(app, *scroll, frame),
+        Overlay::BudgetChart => budget_chart::render(view, frame),
         Overlay::Palette { .. } => palette::render(app, frame),
         Overlay::Read { .. } => read::render(app, view, frame),
         Overlay::Confirm { .. } => confirm::render(app, view, frame),

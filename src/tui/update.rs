@@ -6,7 +6,7 @@ use super::action::Action;
 use super::app::{App, Overlay, Page, Pane};
 use super::command::Command;
 use super::line_input::LineInput;
-use super::overlays::{confirm, filter, help, palette, read, write};
+use super::overlays::{budget_chart, confirm, filter, help, palette, read, write};
 use super::panes::{self, Move};
 use crate::clock::SPEEDS;
 use crate::cockpit::Cockpit;
@@ -26,6 +26,11 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Overlay::None => {}
         Overlay::Help { .. } => {
             if let Some(commands) = help::update(app, action) {
+                return commands;
+            }
+        }
+        Overlay::BudgetChart => {
+            if let Some(commands) = budget_chart::update(app, action) {
                 return commands;
             }
         }
@@ -57,6 +62,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::Open => open(app, view),
         Action::Back => back(app),
         Action::Help => app.overlay = Overlay::Help { scroll: 0 },
+        Action::BudgetChart => app.overlay = Overlay::BudgetChart,
         Action::Palette => {
             app.overlay = Overlay::Palette {
                 input: LineInput::default(),

@@ -5,6 +5,7 @@
 //! text into screen lines for them.
 
 pub mod alert;
+pub mod budget_chart;
 pub mod confirm;
 pub mod document;
 pub mod filter;

@@ -75,6 +75,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             (&[Action::PageDown, Action::PageUp], "page"),
             (&[Action::Back], "close"),
         ],
+        Overlay::BudgetChart => vec![(&[Action::BudgetChart, Action::Back], "close")],
         Overlay::Confirm { .. } => vec![(&[Action::Confirm], "yes"), (&[Action::Back], "cancel")],
         Overlay::Write { .. } => vec![(&[Action::Submit], "send"), (&[Action::Back], "cancel")],
         _ => {

@@ -1,0 +1,157 @@
+//! The budget chart (`b`): the remaining error budget of every SLO over its window, as a line
+//! chart (ratatui `Chart`), with a zero line where Redesign starts. Each line is named in the
+//! legend with its current value, so the colours are never the only label.
+
+use ratatui::Frame;
+use ratatui::layout::Constraint;
+use ratatui::style::{Color, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Clear, Dataset, GraphType, LegendPosition};
+
+use crate::cockpit::Cockpit;
+use crate::time::format_duration;
+use crate::tui::action::Action;
+use crate::tui::app::{App, Overlay};
+use crate::tui::command::Command;
+use crate::tui::theme;
+
+/// Points per SLO line.
+const POINTS: usize = 120;
+const COLOURS: [Color; 6] = [
+    Color::Cyan,
+    Color::Yellow,
+    Color::Magenta,
+    Color::Green,
+    Color::LightRed,
+    Color::LightBlue,
+];
+
+/// Handles an action while the chart is open; `None` lets it through (quit, replay controls).
+pub fn update(app: &mut App, action: Action) -> Option<Vec<Command>> {
+    match action {
+        Action::BudgetChart | Action::Back => {
+            app.overlay = Overlay::None;
+            Some(Vec::new())
+        }
+        Action::Quit
+        | Action::Pause
+        | Action::SpeedUp
+        | Action::SpeedDown
+        | Action::SeekBack
+        | Action::SeekForward => None,
+        _ => Some(Vec::new()),
+    }
+}
+
+/// One SLO's line: its name, (hours before now, % left) points, and the latest value.
+type Series = (String, Vec<(f64, f64)>, Option<f64>);
+
+pub fn render(view: &Cockpit, frame: &mut Frame) {
+    let screen = frame.area();
+    let area = super::centered(
+        screen,
+        screen.width.saturating_sub(4).max(40),
+        screen.height.saturating_sub(4).max(12),
+    );
+    frame.render_widget(Clear, area);
+    let now = view.now();
+    // x: hours before now (negative), y: percent of the budget left.
+    let series: Vec<Series> = view
+        .slo_specs()
+        .map(|spec| {
+            let points: Vec<(f64, f64)> = view
+                .budget_burndown(&spec.name, POINTS)
+                .into_iter()
+                .filter_map(|(t, v)| {
+                    let hours = t.duration_since(now).as_secs_f64() / 3600.0;
+                    v.map(|v| (hours, v * 100.0))
+                })
+                .collect();
+            let current = points.last().map(|p| p.1);
+            (spec.name.clone(), points, current)
+        })
+        .collect();
+    let window_h = view
+        .slo_specs()
+        .map(|s| s.window.as_secs_f64() / 3600.0)
+        .fold(0.0, f64::max)
+        .max(1.0);
+    let y_min = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|p| p.1))
+        .fold(0.0_f64, f64::min)
+        .floor()
+        .min(0.0);
+    let zero = vec![(-window_h, 0.0), (0.0, 0.0)];
+    let names: Vec<String> = series
+        .iter()
+        .map(|(name, _, current)| match current {
+            Some(v) if *v <= 0.0 => format!("{name} {v:.1}% EXHAUSTED"),
+            Some(v) => format!("{name} {v:.1}% left"),
+            None => format!("{name} no data"),
+        })
+        .collect();
+    let mut datasets: Vec<Dataset> = series
+        .iter()
+        .zip(&names)
+        .enumerate()
+        .map(|(i, ((_, points, _), label))| {
+            Dataset::default()
+                .name(label.clone())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(COLOURS[i % COLOURS.len()]))
+                .data(points)
+        })
+        .collect();
+    datasets.push(
+        Dataset::default()
+            .name("0% = budget exhausted (REDESIGN)")
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Line)
+            .style(theme::dim())
+            .data(&zero),
+    );
+    let window = format_duration(crate::time::SignedDuration::from_secs(
+        (window_h * 3600.0) as i64,
+    ));
+    let chart = Chart::new(datasets)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(Line::from(vec![
+                    Span::styled(" Error budget left over the SLO window ", theme::title()),
+                    Span::styled("(b or Esc closes) ", theme::dim()),
+                ])),
+        )
+        .x_axis(
+            Axis::default()
+                .title(format!("hours before now (window {window})"))
+                .bounds([-window_h, 0.0])
+                .labels(vec![
+                    Line::from(format!("-{window}")),
+                    Line::from(format!(
+                        "-{}",
+                        format_duration(crate::time::SignedDuration::from_secs(
+                            (window_h * 1800.0) as i64
+                        ))
+                    )),
+                    Line::from("now"),
+                ]),
+        )
+        .y_axis(
+            Axis::default()
+                .title("% left")
+                .bounds([y_min, 100.0])
+                // Axis labels are spaced evenly between the bounds, so they must be too.
+                .labels(vec![
+                    Line::from(format!("{y_min:.0}%")),
+                    Line::from(format!("{:.0}%", (y_min + 100.0) / 2.0)),
+                    Line::from("100%"),
+                ]),
+        )
+        .legend_position(Some(LegendPosition::BottomLeft))
+        .hidden_legend_constraints((Constraint::Percentage(80), Constraint::Percentage(60)));
+    frame.render_widget(chart, area);
+}
