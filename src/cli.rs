@@ -262,6 +262,9 @@ pub struct ReplayArgs {
     /// With --role trainee: the trainee's scripted decisions (YAML, docs/TRAINING.md).
     #[arg(long)]
     pub script: Option<PathBuf>,
+    /// Pause at each moment the real responders decided something (guided drills).
+    #[arg(long)]
+    pub guided: bool,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

@@ -237,7 +237,12 @@ fn replay(args: ReplayArgs, config: CockpitConfig) -> color_eyre::Result<ExitCod
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(runtime::run_replay_tui(loaded, args.speed, config))?;
+    rt.block_on(runtime::run_replay_tui(
+        loaded,
+        args.speed,
+        config,
+        args.guided,
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -22,6 +22,7 @@ pub async fn run_replay_tui(
     loaded: LoadedScenario,
     speed: f64,
     config: CockpitConfig,
+    guided: bool,
 ) -> color_eyre::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -47,6 +48,12 @@ pub async fn run_replay_tui(
     let start = session.scenario().start;
     let end = session.scenario().end();
     let mut clock = VirtualClock::new(start, speed);
+    // Decision points still ahead, for `--guided` drills.
+    let mut stops: Vec<crate::time::Timestamp> = if guided {
+        crate::training::decision_times(&original)
+    } else {
+        Vec::new()
+    };
 
     // ratatui::init installs a panic hook that restores the terminal before the report.
     let mut terminal = ratatui::init();
@@ -73,6 +80,12 @@ pub async fn run_replay_tui(
                                     let to = seek_target(clock.now(), by, start, end);
                                     session.seek(to);
                                     clock.seek(to);
+                                    if guided {
+                                        stops = crate::training::decision_times(&original)
+                                            .into_iter()
+                                            .filter(|t| *t > to)
+                                            .collect();
+                                    }
                                 }
                                 Command::Decide(decision) => {
                                     // In replay a decision lands at the current virtual time,
@@ -87,7 +100,22 @@ pub async fn run_replay_tui(
                     }
                 }
                 _ = frames.tick() => {
-                    let now = clock.now();
+                    let mut now = clock.now();
+                    // Guided drill: stop the clock at each moment the real responders decided
+                    // something, and ask.
+                    if let Some(&point) = stops.first()
+                        && now >= point
+                        && !clock.paused()
+                    {
+                        stops.remove(0);
+                        clock.seek(point);
+                        clock.set_paused(true);
+                        now = point;
+                        app.info(format!(
+                            "decision point at {}: the responders decided something here. What would you do? (space resumes)",
+                            crate::time::clock_hms(point)
+                        ));
+                    }
                     if now >= end && !clock.paused() {
                         clock.seek(end);
                         clock.set_paused(true);
