@@ -1,7 +1,7 @@
 //! Headless replay: the same session as the TUI, advanced on the virtual clock as fast as it
 //! can, then the cockpit state printed as text or JSON.
 
-use crate::cockpit::{CockpitConfig, Snapshot, verdict_text};
+use crate::cockpit::{CockpitConfig, Snapshot};
 use crate::load::LoadedScenario;
 use crate::replay::ReplaySession;
 use crate::time::{SignedDuration, clock_hms, format_duration};
@@ -34,46 +34,7 @@ pub fn text(session: &ReplaySession, s: &Snapshot) -> String {
         s.mode.mode.label(),
         s.mode.reason
     );
-    let _ = writeln!(out, "\nSLOs");
-    for slo in &s.slos {
-        let budget = slo.budget_remaining.map_or("no data".to_string(), |b| {
-            format!("{:.1}% budget left", b * 100.0)
-        });
-        let burns: Vec<String> = ["5m", "1h", "6h", "3d"]
-            .iter()
-            .map(|w| match slo.burn_rates.get(*w).copied().flatten() {
-                Some(r) => format!("{w} {r:.1}×"),
-                None => format!("{w} –"),
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "  {:<26} {:<20} {}  {}",
-            slo.name,
-            budget,
-            burns.join("  "),
-            slo.conditions.join(",")
-        );
-    }
-    let _ = writeln!(out, "\nClusters ({} alerts)", s.alerts);
-    for c in &s.clusters {
-        let _ = writeln!(
-            out,
-            "  {:<4} {:>3} alerts ({:>3} firing)  origin {:<10} runbook {:<28} {}{}",
-            c.id,
-            c.size,
-            c.firing,
-            c.origin.as_deref().unwrap_or("-"),
-            c.top_runbook.as_deref().unwrap_or("-"),
-            c.alertnames.join(", "),
-            if c.novel { "  [human judgment]" } else { "" }
-        );
-    }
-    let _ = writeln!(out, "\nAwaiting approval");
-    for a in &s.approvals {
-        let _ = writeln!(out, "  {:<4} {:<44} {}", a.id, a.step, a.verdict);
-    }
-    let _ = writeln!(out, "\nJournal: {} records", s.journal_len);
+    out.push_str(&s.body_text());
     for r in session.records().iter().rev().take(8).rev() {
         let _ = writeln!(
             out,
@@ -84,6 +45,5 @@ pub fn text(session: &ReplaySession, s: &Snapshot) -> String {
             r.summary
         );
     }
-    let _ = verdict_text;
     out
 }

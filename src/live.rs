@@ -567,46 +567,7 @@ pub fn text(s: &Snapshot) -> String {
                 .unwrap_or_default()
         );
     }
-    let _ = writeln!(out, "\nSLOs");
-    for slo in &s.slos {
-        let budget = slo.budget_remaining.map_or("no data".to_string(), |b| {
-            format!("{:.1}% budget left", b * 100.0)
-        });
-        let burns: Vec<String> = ["5m", "1h", "6h", "3d"]
-            .iter()
-            .map(|w| match slo.burn_rates.get(*w).copied().flatten() {
-                Some(r) => format!("{w} {r:.1}×"),
-                None => format!("{w} –"),
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "  {:<26} {:<20} {}  {}",
-            slo.name,
-            budget,
-            burns.join("  "),
-            slo.conditions.join(",")
-        );
-    }
-    let _ = writeln!(out, "\nClusters ({} alerts)", s.alerts);
-    for c in &s.clusters {
-        let _ = writeln!(
-            out,
-            "  {:<4} {:>3} alerts ({:>3} firing)  origin {:<10} runbook {:<28} {}{}",
-            c.id,
-            c.size,
-            c.firing,
-            c.origin.as_deref().unwrap_or("-"),
-            c.top_runbook.as_deref().unwrap_or("-"),
-            c.alertnames.join(", "),
-            if c.novel { "  [human judgment]" } else { "" }
-        );
-    }
-    let _ = writeln!(out, "\nAwaiting approval");
-    for a in &s.approvals {
-        let _ = writeln!(out, "  {:<4} {:<44} {}", a.id, a.step, a.verdict);
-    }
-    let _ = writeln!(out, "\nJournal: {} records", s.journal_len);
+    out.push_str(&s.body_text());
     out
 }
 

@@ -83,11 +83,16 @@ impl Cockpit {
                         .iter()
                         .map(|(w, r)| (w.label().to_string(), *r))
                         .collect(),
-                    conditions: b
-                        .conditions
-                        .iter()
-                        .map(|c| format!("{:?}", c.severity).to_lowercase())
-                        .collect(),
+                    conditions: {
+                        // One entry per level ("page", "ticket"), as `slo status` reports them.
+                        let mut levels: Vec<String> = b
+                            .conditions
+                            .iter()
+                            .map(|c| format!("{:?}", c.severity).to_lowercase())
+                            .collect();
+                        levels.dedup();
+                        levels
+                    },
                 })
                 .collect(),
             clusters: self
@@ -121,5 +126,56 @@ impl Cockpit {
             alerts: self.alert_count(),
             sources: self.sources.clone(),
         }
+    }
+}
+
+impl Snapshot {
+    /// The human form of the SLOs, clusters, approvals and journal length (the part replay and
+    /// live print alike).
+    pub fn body_text(&self) -> String {
+        use std::fmt::Write;
+        let s = self;
+        let mut out = String::new();
+        let _ = writeln!(out, "\nSLOs");
+        for slo in &s.slos {
+            let budget = slo.budget_remaining.map_or("no data".to_string(), |b| {
+                format!("{:.1}% budget left", b * 100.0)
+            });
+            let burns: Vec<String> = ["5m", "1h", "6h", "3d"]
+                .iter()
+                .map(|w| match slo.burn_rates.get(*w).copied().flatten() {
+                    Some(r) => format!("{w} {r:.1}×"),
+                    None => format!("{w} –"),
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {:<26} {:<20} {}  {}",
+                slo.name,
+                budget,
+                burns.join("  "),
+                slo.conditions.join(",")
+            );
+        }
+        let _ = writeln!(out, "\nClusters ({} alerts)", s.alerts);
+        for c in &s.clusters {
+            let _ = writeln!(
+                out,
+                "  {:<4} {:>3} alerts ({:>3} firing)  origin {:<10} runbook {:<28} {}{}",
+                c.id,
+                c.size,
+                c.firing,
+                c.origin.as_deref().unwrap_or("-"),
+                c.top_runbook.as_deref().unwrap_or("-"),
+                c.alertnames.join(", "),
+                if c.novel { "  [human judgment]" } else { "" }
+            );
+        }
+        let _ = writeln!(out, "\nAwaiting approval");
+        for a in &s.approvals {
+            let _ = writeln!(out, "  {:<4} {:<44} {}", a.id, a.step, a.verdict);
+        }
+        let _ = writeln!(out, "\nJournal: {} records", s.journal_len);
+        out
     }
 }
