@@ -123,7 +123,7 @@ impl ReplaySession {
                         exit_code: None,
                         summary: format!(
                             "dry run (replay): would run {}",
-                            shell_words(&request.argv)
+                            crate::actions::shell_display(&request.argv)
                         ),
                         duration_ms: 0,
                         dry_run: true,
@@ -175,21 +175,4 @@ impl ReplaySession {
     pub fn records(&self) -> &[JournalRecord] {
         &self.records
     }
-}
-
-/// The argv as a person would type it (for messages only; nothing is ever run through a shell).
-pub fn shell_words(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }

@@ -7,7 +7,7 @@ use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::clock::{SPEEDS, VirtualClock};
+use crate::clock::VirtualClock;
 use crate::cockpit::CockpitConfig;
 use crate::load::LoadedScenario;
 use crate::replay::ReplaySession;
@@ -160,22 +160,4 @@ pub async fn run_replay_tui(
 
 fn seek_target(now: Timestamp, by: SignedDuration, start: Timestamp, end: Timestamp) -> Timestamp {
     (now + by).clamp(start, end)
-}
-
-/// The next replay speed up or down the ladder.
-pub fn next_speed(current: f64, up: bool) -> f64 {
-    if up {
-        SPEEDS
-            .iter()
-            .copied()
-            .find(|s| *s > current)
-            .unwrap_or(SPEEDS[SPEEDS.len() - 1])
-    } else {
-        SPEEDS
-            .iter()
-            .rev()
-            .copied()
-            .find(|s| *s < current)
-            .unwrap_or(SPEEDS[0])
-    }
 }

@@ -16,6 +16,7 @@ pub mod suggest;
 pub use ledger::{ApprovalRecord, ApproveError, ExecutePermit, PendingStep, command_digest};
 pub use policy::{Approval, Overlays, Role, StepClass, Verdict, policy};
 pub use step::{
-    Audit, Step, StepKind, StepOrigin, TemplateError, render_argv, shell_env, validate_argv,
+    Audit, Step, StepKind, StepOrigin, TemplateError, render_argv, shell_display, shell_env,
+    validate_argv,
 };
 pub use suggest::{Suggestion, suggest};

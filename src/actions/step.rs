@@ -971,6 +971,24 @@ mod duration_text {
 
 pub use duration_text::exact as format_duration_exact;
 
+/// The argv as a person would type it, quoted where needed: for display and messages only —
+/// nothing is ever run through a shell.
+pub fn shell_display(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+{}".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1129,5 +1147,16 @@ mod tests {
         assert!(json.contains("\"1h30m15s\""), "{json}");
         let back: Step = serde_json::from_str(&json).unwrap();
         assert_eq!(back, step);
+    }
+
+    #[test]
+    fn shell_display_keeps_argv_boundaries_visible() {
+        let argv: Vec<String> = ["kubectl", "logs", "-l", "app=checkout", "it's here", ""]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            shell_display(&argv),
+            r"kubectl logs -l app=checkout 'it'\''s here' ''"
+        );
     }
 }

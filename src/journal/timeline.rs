@@ -39,7 +39,7 @@ fn mode_of(r: &JournalRecord) -> Option<Mode> {
 
 fn argv_text(v: &serde_json::Value) -> Option<String> {
     let argv: Vec<String> = serde_json::from_value(v.get("argv")?.clone()).ok()?;
-    (!argv.is_empty()).then(|| crate::replay::shell_words(&argv))
+    (!argv.is_empty()).then(|| crate::actions::shell_display(&argv))
 }
 
 fn policy_text(v: &serde_json::Value) -> Option<String> {

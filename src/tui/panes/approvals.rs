@@ -194,7 +194,10 @@ fn command(s: &Suggestion, width: usize) -> Span<'static> {
                 .unwrap_or("");
             Span::raw(truncate(&format!("    sh -c {script}"), width))
         }
-        Ok(argv) => Span::raw(truncate(&format!("    $ {}", shell_quote(argv)), width)),
+        Ok(argv) => Span::raw(truncate(
+            &format!("    $ {}", crate::actions::shell_display(argv)),
+            width,
+        )),
         Err(why) => Span::styled(
             truncate(&format!("    cannot build argv: {why}"), width),
             theme::bad(),
@@ -216,39 +219,5 @@ pub fn verdict_style(v: &Verdict) -> Style {
         Verdict::Allowed => theme::good(),
         Verdict::NeedsApproval { .. } => theme::warn(),
         Verdict::Refused { .. } => theme::bad(),
-    }
-}
-
-/// The argv as a person would type it: elements with spaces or quotes are single-quoted, so
-/// the boundaries between elements stay visible.
-pub fn shell_quote(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            let plain = !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+{}".contains(c));
-            if plain {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn argv_boundaries_stay_visible() {
-        let argv: Vec<String> = ["kubectl", "logs", "-l", "app=checkout", "it's here", ""]
-            .map(String::from)
-            .to_vec();
-        assert_eq!(
-            shell_quote(&argv),
-            r"kubectl logs -l app=checkout 'it'\''s here' ''"
-        );
     }
 }
