@@ -28,5 +28,6 @@ pub mod live;
 pub mod load;
 pub mod paths;
 pub mod runtime;
+pub mod silencer;
 pub mod sources;
 pub mod tui;

@@ -442,6 +442,18 @@ impl Live {
             let tx = self.exec_tx.clone();
             let mut cfg = self.exec.clone();
             cfg.dry_run = req.dry_run;
+            if req.step.origin == crate::actions::StepOrigin::Silence {
+                let client = self.sources.alertmanager().cloned();
+                tokio::spawn(async move {
+                    let outcome = if req.dry_run {
+                        crate::silencer::dry_run(&req, "live, dry run")
+                    } else {
+                        crate::silencer::create(client.as_ref(), &req, Timestamp::now()).await
+                    };
+                    let _ = tx.send((req.suggestion, outcome)).await;
+                });
+                continue;
+            }
             tokio::spawn(async move {
                 let inv = Invocation::from_request(&req);
                 let outcome = if cfg.dry_run {

@@ -118,13 +118,18 @@ impl ReplaySession {
                     self.cockpit.apply(Event::Journaled(record), at)
                 }
                 Effect::Execute(request) => {
+                    let summary = if request.step.origin == crate::actions::StepOrigin::Silence {
+                        crate::actions::silence::dry_run_text(&request.argv, "replay")
+                    } else {
+                        format!(
+                            "dry run (replay): would run {}",
+                            crate::actions::shell_display(&request.argv)
+                        )
+                    };
                     let outcome = ExecOutcome {
                         ok: true,
                         exit_code: None,
-                        summary: format!(
-                            "dry run (replay): would run {}",
-                            crate::actions::shell_display(&request.argv)
-                        ),
+                        summary,
                         duration_ms: 0,
                         dry_run: true,
                     };

@@ -16,12 +16,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
+use flightdeck::actions::{SilenceRequest, StepOrigin};
 use flightdeck::alerts::{AlertState, fingerprint};
-use flightdeck::cockpit::{Cockpit, SourceState};
+use flightdeck::cockpit::{Cockpit, SourceState, SuggestionStatus, UserCommand};
 use flightdeck::config::Config;
 use flightdeck::live::{Live, LiveOptions};
 use flightdeck::slo::Mode;
-use flightdeck::sources::Matcher;
 use flightdeck::time::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -523,11 +523,20 @@ async fn alerts_become_clusters_notifications_arrive_and_silences_apply() {
     let dir = tempfile::tempdir().unwrap();
     let am_port = free_port();
     let path = dir.path().join("flightdeck.toml");
+    // A runbook for the disk alert, so its cluster is known (not novel) and a silence for it
+    // is something the policy can allow.
+    std::fs::create_dir(dir.path().join("runbooks")).unwrap();
+    std::fs::write(
+        dir.path().join("runbooks/disk.md"),
+        "---\nid: disk-filling\ntitle: Node filesystem filling up\nalerts: [NodeFilesystemSpaceFillingUp]\n---\n\
+         # Node filesystem filling up\n\nFind what grows, clean up, extend the volume.\n",
+    )
+    .unwrap();
     std::fs::write(
         &path,
         format!(
             "[alertmanager]\nurl = \"http://127.0.0.1:{am_port}\"\ninterval = \"1s\"\ntimeout = \"2s\"\nmax_backoff = \"2s\"\n\
-             [webhook]\nlisten = \"127.0.0.1:0\"\n"
+             [webhook]\nlisten = \"127.0.0.1:0\"\n[knowledge]\nrunbooks = [\"runbooks\"]\n"
         ),
     )
     .unwrap();
@@ -588,23 +597,77 @@ async fn alerts_become_clusters_notifications_arrive_and_silences_apply() {
     }
     assert!(stats(&live).notifications >= 3, "{:?}", stats(&live));
 
-    // A silence created through flightdeck shows up in Alertmanager and suppresses the alert.
+    // A silence proposed in flightdeck for the disk cluster, approved like a step, is created
+    // in Alertmanager from the approved argv and suppresses the alert.
     let client = live.sources().alertmanager().unwrap().clone();
-    let now = Timestamp::now();
-    let id = client
-        .create_silence(
-            &[Matcher::equal("alertname", "NodeFilesystemSpaceFillingUp")],
-            now,
-            now + SignedDuration::from_hours(1),
-            "tester",
-            "known noise: disk cleanup scheduled",
+    let disk_fp = fingerprint(&labels(&disk));
+    let disk_cluster = live.cockpit().alert(disk_fp).unwrap().cluster;
+    let form: Vec<String> = [
+        "alertname=NodeFilesystemSpaceFillingUp",
+        "node=node-7",
+        "--duration=1h",
+        "--comment=known noise: disk cleanup scheduled",
+    ]
+    .map(String::from)
+    .to_vec();
+    let silence = SilenceRequest::from_form(&form, "tester").unwrap();
+    let notices = live.command(UserCommand::ProposeSilence {
+        cluster: disk_cluster,
+        silence,
+    });
+    assert!(notices.is_empty(), "{notices:?}");
+    let proposed = live
+        .cockpit()
+        .suggestions()
+        .iter()
+        .find(|s| s.step.origin == StepOrigin::Silence)
+        .expect("the silence waits in the approvals queue")
+        .clone();
+    assert_eq!(
+        proposed.argv.as_ref().unwrap()[..3],
+        ["amtool", "silence", "add"]
+    );
+    assert!(
+        proposed.step.is_pre_audited(),
+        "mutes only its cluster: {:?}",
+        proposed.step.audited
+    );
+    let notices = live.command(UserCommand::Approve(proposed.id));
+    assert!(notices.is_empty(), "{notices:?}");
+    let id = proposed.id;
+    wait(&mut live, 15, "the silence created", |c| {
+        matches!(
+            c.suggestion(id).map(|s| &s.status),
+            Some(SuggestionStatus::Executed { .. })
         )
-        .await
-        .unwrap();
-    let silence = client.silence(&id).await.unwrap();
+    })
+    .await;
+    let SuggestionStatus::Executed {
+        ok,
+        outcome,
+        dry_run,
+        ..
+    } = live.cockpit().suggestion(id).unwrap().status.clone()
+    else {
+        unreachable!()
+    };
+    let outcome = outcome.unwrap_or_default();
+    assert!(ok && !dry_run, "{outcome}");
+    let silence_id = outcome
+        .strip_prefix("silence ")
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no silence id in {outcome:?}"))
+        .to_string();
+    let silence = client.silence(&silence_id).await.unwrap();
     assert_eq!(silence["status"]["state"], "active", "{silence}");
     assert_eq!(silence["createdBy"], "tester");
-    let disk_fp = fingerprint(&labels(&disk));
+    assert_eq!(silence["comment"], "known noise: disk cleanup scheduled");
+    assert_eq!(
+        silence["matchers"].as_array().unwrap().len(),
+        2,
+        "{silence}"
+    );
+    let id = silence_id;
     wait(&mut live, 15, "the silenced alert suppressed", |c| {
         c.alert(disk_fp)
             .is_some_and(|t| t.alert.state == AlertState::Suppressed)

@@ -591,3 +591,105 @@ fn the_budget_chart_shows_every_slo_with_its_value() {
     assert!(s.contains("payments-availability"), "{s}");
     assert!(s.contains("% left"), "{s}");
 }
+
+/// The focused cluster's silence: `s` opens a form from its common labels; a comment and Ctrl-S
+/// propose it; the proposal waits in the approvals queue and is approved like any step; replay
+/// dry-runs it.
+#[test]
+fn a_silence_is_proposed_then_approved_like_a_step() {
+    let mut session = demo_at(8, CockpitConfig::default());
+    let mut app = app(&session);
+    assert!(press(&mut app, &session, KeyCode::Char('s')).is_empty());
+    let Overlay::Write {
+        draft: Draft::Silence(cluster),
+        input,
+    } = &app.overlay
+    else {
+        panic!("s opens the silence form: {:?}", app.overlay)
+    };
+    let cluster = *cluster;
+    assert!(
+        input.lines().iter().any(|l| l.starts_with("alertname=")),
+        "{:?}",
+        input.lines()
+    );
+    let s = screen(&app, &session);
+    for needle in [
+        &format!("Silence {cluster}"),
+        "--duration=2h",
+        "not ready: --comment= is empty",
+        "Ctrl-S propose",
+    ] {
+        assert!(s.contains(needle), "form lacks {needle:?}\n{s}");
+    }
+    // Without a comment nothing is sent.
+    assert!(ctrl(&mut app, &session, 's').is_empty());
+    assert!(status(&app).contains("say why"), "{}", status(&app));
+    typed(&mut app, &session, "pool exhausted after the deploy");
+    let s = screen(&app, &session);
+    assert!(s.contains("and nothing else"), "reach is shown\n{s}");
+    assert!(s.contains("policy will require"), "{s}");
+    let commands = ctrl(&mut app, &session, 's');
+    assert!(
+        matches!(
+            commands.as_slice(),
+            [Command::Decide(UserCommand::ProposeSilence { .. })]
+        ),
+        "{commands:?}"
+    );
+    let before = session.records().len();
+    run(&mut app, &mut session, commands);
+    let proposal = &session.records()[before];
+    assert_eq!(proposal.kind, RecordKind::Proposal);
+    assert!(proposal.summary.contains("pool exhausted after the deploy"));
+
+    let silence = session
+        .cockpit()
+        .approval_queue()
+        .into_iter()
+        .find(|s| s.step.origin == StepOrigin::Silence)
+        .expect("the silence waits in the approvals queue")
+        .clone();
+    assert!(silence.step.is_pre_audited(), "{:?}", silence.step.audited);
+    assert!(matches!(silence.verdict, Verdict::NeedsApproval { .. }));
+    assert_eq!(
+        silence.argv.as_ref().unwrap()[..3],
+        ["amtool", "silence", "add"]
+    );
+
+    // Approve it from the approvals pane: the confirmation shows the amtool argv.
+    press(&mut app, &session, KeyCode::Char('4'));
+    for _ in 0..50 {
+        press(&mut app, &session, KeyCode::Enter);
+        if app.overlay
+            == (Overlay::Read {
+                page: Page::Step(silence.id),
+                scroll: 0,
+            })
+        {
+            break;
+        }
+        press(&mut app, &session, KeyCode::Esc);
+        press(&mut app, &session, KeyCode::Char('4'));
+        press(&mut app, &session, KeyCode::Char('j'));
+    }
+    assert!(matches!(app.overlay, Overlay::Read { page: Page::Step(id), .. } if id == silence.id));
+    press(&mut app, &session, KeyCode::Char('a'));
+    let s = screen(&app, &session);
+    assert!(s.contains("\"amtool\""), "{s}");
+    let commands = press(&mut app, &session, KeyCode::Char('y'));
+    assert_eq!(
+        commands,
+        vec![Command::Decide(UserCommand::Approve(silence.id))]
+    );
+    let before = session.records().len();
+    run(&mut app, &mut session, commands);
+    let kinds: Vec<RecordKind> = session.records()[before..].iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, [RecordKind::Approval, RecordKind::Execution]);
+    let execution = session.records().last().unwrap();
+    assert!(
+        execution.summary.contains("would create the silence"),
+        "{}",
+        execution.summary
+    );
+}

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::policy::{Approval, Overlays, Role, StepClass, Verdict, policy};
-use super::step::{Step, StepOrigin};
+use super::step::Step;
 use crate::slo::Mode;
 
 /// BLAKE3 over a length-prefixed encoding of the argv (and, for shell steps, the script), hex.
@@ -175,14 +175,14 @@ impl PendingStep {
 
     /// `true` for steps taken from code blocks or edited.
     pub fn is_novel(&self) -> bool {
-        self.step.origin != StepOrigin::Structured
+        self.step.is_novel()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::step::{Audit, StepKind};
+    use crate::actions::step::{Audit, StepKind, StepOrigin};
 
     fn audited_mitigation() -> PendingStep {
         let step = Step {

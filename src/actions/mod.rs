@@ -10,11 +10,13 @@
 
 pub mod ledger;
 pub mod policy;
+pub mod silence;
 pub mod step;
 pub mod suggest;
 
 pub use ledger::{ApprovalRecord, ApproveError, ExecutePermit, PendingStep, command_digest};
 pub use policy::{Approval, Overlays, Role, StepClass, Verdict, policy};
+pub use silence::{SilenceMatcher, SilenceRequest};
 pub use step::{
     Audit, Step, StepKind, StepOrigin, TemplateError, render_argv, shell_display, shell_env,
     validate_argv,

@@ -78,12 +78,18 @@ pub enum StepOrigin {
     CodeBlock,
     /// A step whose argv or script a person changed in the cockpit.
     Edited,
+    /// An Alertmanager silence proposed in the cockpit for a cluster ([`super::silence`]):
+    /// its argv is the `amtool silence add` command the edge creates the silence from. Not
+    /// novel; pre-audited only when the cockpit found that its matchers mute nothing outside
+    /// the cluster (then `audited` says so).
+    Silence,
 }
 
 impl Step {
-    /// `true` for steps that did not come verbatim from a runbook's structured steps.
+    /// `true` for steps that did not come verbatim from a runbook's structured steps (silences
+    /// proposed in the cockpit are not novel: their checks stand in for a review).
     pub fn is_novel(&self) -> bool {
-        self.origin != StepOrigin::Structured
+        matches!(self.origin, StepOrigin::CodeBlock | StepOrigin::Edited)
     }
 
     /// `true` when the step is structured *and* carries an audit record.

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::suggestion::{SuggestionId, SuggestionStatus, argv_hash};
 use super::{Cockpit, Effect, role_name};
-use crate::actions::{Approval, Role, Step, StepOrigin, Verdict};
-use crate::alerts::Fingerprint;
+use crate::actions::silence::SilenceRequest;
+use crate::actions::{Approval, Audit, Role, Step, StepKind, StepOrigin, Verdict};
+use crate::alerts::{ClusterId, Fingerprint};
 use crate::journal::{JournalEntry, JournalRecord, RecordKind};
 use crate::training::{DecisionKind, ReferenceDecision};
 
@@ -35,6 +36,12 @@ pub enum UserCommand {
     },
     /// The commander acknowledges a drift signal; the governor leaves the drift overlay.
     AcknowledgeDrift,
+    /// Propose an Alertmanager silence for a cluster: once journaled it waits in the approvals
+    /// queue and goes through the policy and the confirm flow like any step.
+    ProposeSilence {
+        cluster: ClusterId,
+        silence: SilenceRequest,
+    },
 }
 
 /// The outcome of running (or dry-running) an approved step.
@@ -137,7 +144,10 @@ impl Cockpit {
     pub(super) fn user_command(&mut self, cmd: UserCommand, effects: &mut Vec<Effect>) {
         let decides = matches!(
             cmd,
-            UserCommand::Approve(_) | UserCommand::Reject { .. } | UserCommand::Edit { .. }
+            UserCommand::Approve(_)
+                | UserCommand::Reject { .. }
+                | UserCommand::Edit { .. }
+                | UserCommand::ProposeSilence { .. }
         );
         if decides && self.config.readonly {
             effects.push(Effect::Notice(
@@ -176,6 +186,9 @@ impl Cockpit {
                     serde_json::json!({"acknowledge": "drift", "mode": self.governor.mode()});
                 let e = self.entry(RecordKind::Note, "acknowledged drift".into(), body);
                 effects.push(Effect::Journal(e));
+            }
+            UserCommand::ProposeSilence { cluster, silence } => {
+                self.propose_silence(cluster, silence, effects)
             }
             UserCommand::Approve(id)
             | UserCommand::Reject { id, .. }
@@ -250,6 +263,123 @@ impl Cockpit {
                 effects.push(Effect::Journal(e));
             }
         }
+    }
+
+    /// What a proposed silence would mute besides its cluster: `(in the cluster, outside it)`,
+    /// counting every alert the cockpit tracks.
+    pub fn silence_reach(&self, cluster: ClusterId, silence: &SilenceRequest) -> (usize, usize) {
+        let mut inside = 0;
+        let mut outside = 0;
+        for t in self.correlator.alerts() {
+            if silence.matches(&t.alert.labels) {
+                if t.cluster == cluster {
+                    inside += 1;
+                } else {
+                    outside += 1;
+                }
+            }
+        }
+        (inside, outside)
+    }
+
+    /// The step a silence proposal becomes. It is pre-audited when its matchers mute only
+    /// alerts of its cluster (flightdeck checked that, and says so); otherwise it is an
+    /// unaudited mitigation, which the policy treats accordingly.
+    pub fn silence_step(&self, cluster: ClusterId, silence: &SilenceRequest) -> Step {
+        let (inside, outside) = self.silence_reach(cluster, silence);
+        let audited = (inside > 0 && outside == 0).then(|| Audit {
+            by: format!("flightdeck: mutes only the {inside} alert(s) of {cluster}"),
+            on: self.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+        });
+        let argv = silence.to_argv();
+        Step {
+            id: format!("silence-{}", &argv_hash(&argv)[..8]),
+            title: format!("Silence {cluster}: {}", silence.describe()),
+            kind: StepKind::Mitigation,
+            argv,
+            shell: false,
+            script: None,
+            timeout: None,
+            audited,
+            origin: StepOrigin::Silence,
+        }
+    }
+
+    /// What the policy would say of a new step for a cluster, before anyone approves it.
+    pub fn verdict_for_new(&self, cluster: ClusterId, step: &Step) -> Verdict {
+        crate::actions::policy(
+            self.governor.base_mode(),
+            crate::actions::Overlays {
+                novel: self.is_novel(cluster),
+                drift: self.governor.drift().is_some(),
+            },
+            &crate::actions::StepClass::from(step),
+            &[],
+        )
+    }
+
+    fn propose_silence(
+        &mut self,
+        cluster: ClusterId,
+        silence: SilenceRequest,
+        effects: &mut Vec<Effect>,
+    ) {
+        let Some(c) = self.correlator.cluster(cluster) else {
+            effects.push(Effect::Notice(format!("{cluster} no longer exists")));
+            return;
+        };
+        let (inside, outside) = self.silence_reach(cluster, &silence);
+        if inside == 0 {
+            effects.push(Effect::Notice(format!(
+                "the silence would mute no alert of {cluster}: check the matchers"
+            )));
+            return;
+        }
+        // The alert the step is attached to: a member the silence mutes, firing if any.
+        let members: Vec<&crate::alerts::TrackedAlert> = c
+            .members
+            .iter()
+            .filter_map(|fp| self.correlator.alert(*fp))
+            .filter(|t| silence.matches(&t.alert.labels))
+            .collect();
+        let Some(source) = members
+            .iter()
+            .find(|t| t.alert.state == crate::alerts::AlertState::Firing)
+            .or(members.first())
+            .map(|t| t.fingerprint)
+        else {
+            return;
+        };
+        let step = self.silence_step(cluster, &silence);
+        let argv = step.argv.clone();
+        let body = StepRecord {
+            step: format!("silence/{}", step.id),
+            argv_hash: argv_hash(&argv),
+            argv,
+            mode: self.governor.mode(),
+            session: self.config.session.clone(),
+            source: Some(source.to_string()),
+            definition: Some(step),
+            reason: Some(silence.comment.clone()),
+            outcome: None,
+            exec: None,
+            approvals: Vec::new(),
+            policy: None,
+            replayed: false,
+            context: serde_json::to_value(crate::journal::DecisionContext::from_cockpit(self)).ok(),
+        };
+        let also = if outside > 0 {
+            format!(" (also mutes {outside} alert(s) outside it)")
+        } else {
+            String::new()
+        };
+        let summary = format!(
+            "proposed silence of {cluster}: {}{also} — {}",
+            silence.describe(),
+            silence.comment
+        );
+        let e = self.entry(RecordKind::Proposal, summary, to_value(&body));
+        effects.push(Effect::Journal(e));
     }
 
     /// A recorded decision of the real responders, replayed: journaled as theirs, never
@@ -356,7 +486,11 @@ impl Cockpit {
         }
         let decision = matches!(
             record.kind,
-            RecordKind::Approval | RecordKind::Rejection | RecordKind::Execution | RecordKind::Edit
+            RecordKind::Approval
+                | RecordKind::Rejection
+                | RecordKind::Execution
+                | RecordKind::Edit
+                | RecordKind::Proposal
         );
         if !decision {
             return;
@@ -382,7 +516,8 @@ impl Cockpit {
         };
         let role: Role = record.role.parse().unwrap_or(Role::Trainee);
         match record.kind {
-            RecordKind::Edit => {} // find_or_offer created the edited step.
+            // find_or_offer (or the definition) created the edited or proposed step.
+            RecordKind::Edit | RecordKind::Proposal => {}
             RecordKind::Approval => {
                 let s = &mut self.suggestions[i];
                 if !s.approvals.iter().any(|a| a.by == record.actor) {

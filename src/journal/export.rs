@@ -232,6 +232,7 @@ fn kind_name(kind: RecordKind) -> Option<&'static str> {
         RecordKind::Approval => "approve",
         RecordKind::Rejection => "reject",
         RecordKind::Edit => "edit",
+        RecordKind::Proposal => "propose",
         RecordKind::Execution => "execute",
         RecordKind::ModeChange => "mode_change",
         RecordKind::Genesis | RecordKind::Checkpoint => return None,

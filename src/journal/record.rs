@@ -22,6 +22,9 @@ pub enum RecordKind {
     Rejection,
     /// A suggested step's argv was edited into a new (novel) step.
     Edit,
+    /// A person proposed a new step for a cluster (an Alertmanager silence); it waits in the
+    /// approvals queue like any other.
+    Proposal,
     /// A step was executed (or dry-run) and its outcome.
     Execution,
     /// A periodic or requested checkpoint (size, head hash).
@@ -38,6 +41,7 @@ impl RecordKind {
             RecordKind::Approval => "approve",
             RecordKind::Rejection => "reject",
             RecordKind::Edit => "edit",
+            RecordKind::Proposal => "propose",
             RecordKind::Execution => "execute",
             RecordKind::Checkpoint => "checkpoint",
         }

@@ -122,7 +122,10 @@ pub fn timeline_markdown(
             RecordKind::Hypothesis => hypotheses.push(*r),
             RecordKind::Note => notes.push(*r),
             RecordKind::Rejection => rejections.push(*r),
-            RecordKind::Approval | RecordKind::Execution | RecordKind::Edit => {
+            RecordKind::Approval
+            | RecordKind::Execution
+            | RecordKind::Edit
+            | RecordKind::Proposal => {
                 let step = s(&r.body, "step").unwrap_or("?").to_string();
                 if !steps.contains_key(&step) {
                     step_order.push(step.clone());
@@ -275,6 +278,7 @@ pub fn timeline_markdown(
                 inline(s(&r.body, "reason").unwrap_or("(no reason)"))
             ),
             RecordKind::Edit => format!("**edited** — {}: {}", who(r), inline(&r.summary)),
+            RecordKind::Proposal => format!("**proposed** — {}: {}", who(r), inline(&r.summary)),
             RecordKind::Execution => {
                 let dry = r
                     .body
@@ -357,6 +361,8 @@ pub fn timeline_markdown(
                     "{} {} by {}{}",
                     if r.kind == RecordKind::Edit {
                         "edited"
+                    } else if r.kind == RecordKind::Proposal {
+                        "proposed"
                     } else {
                         "approved"
                     },

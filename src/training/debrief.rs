@@ -239,6 +239,7 @@ fn trainee_records(records: &[JournalRecord]) -> Vec<&JournalRecord> {
                     | RecordKind::Approval
                     | RecordKind::Rejection
                     | RecordKind::Edit
+                    | RecordKind::Proposal
             ) && r.role != "system"
                 && !r
                     .body

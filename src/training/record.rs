@@ -240,7 +240,7 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
             d.outcome = str_field(body, "outcome")
                 .or_else(|| body.get("exec").and_then(|e| str_field(e, "summary")));
         }
-        RecordKind::Edit => {
+        RecordKind::Edit | RecordKind::Proposal => {
             // A scenario has no edits: keep what was done as a note.
             stats.as_notes += 1;
             d.kind = "note";

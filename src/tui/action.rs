@@ -52,6 +52,8 @@ pub enum Action {
     Note,
     /// Commander: acknowledge the drift signal, after a confirmation (`D`).
     AcknowledgeDrift,
+    /// Propose an Alertmanager silence for the focused cluster (`s`).
+    Silence,
     /// In a confirmation: yes, send the decision (`y`, Enter).
     Confirm,
     /// In a text editor: send what is written (Ctrl-S).
@@ -100,6 +102,7 @@ impl Action {
             | Action::Reject
             | Action::EditArgv
             | Action::Note
+            | Action::Silence
             | Action::AcknowledgeDrift => Section::Decide,
             Action::Confirm | Action::Submit | Action::ToggleHypothesis => Section::Dialog,
             Action::Edit(_) | Action::Type(_) | Action::Resize { .. } => Section::Internal,

@@ -11,7 +11,7 @@ use super::panes::{
     knowledge::KnowledgePane,
 };
 use super::text_input::TextInput;
-use crate::alerts::Fingerprint;
+use crate::alerts::{ClusterId, Fingerprint};
 use crate::cockpit::SuggestionId;
 use crate::knowledge::DocRef;
 use crate::time::Timestamp;
@@ -110,6 +110,9 @@ pub enum Draft {
     EditArgv(SuggestionId),
     /// A journal entry; Tab switches the kind.
     Note(NoteKind),
+    /// An Alertmanager silence for a cluster: matchers, `--duration=`, `--comment=`, one per
+    /// line. Sent, it becomes a proposed step in the approvals queue.
+    Silence(ClusterId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -255,6 +255,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             G,
         ),
         (
+            &["s"],
+            A::Silence,
+            "silence the focused cluster in Alertmanager (a proposal to approve)",
+            G,
+        ),
+        (
             &["D"],
             A::AcknowledgeDrift,
             "commander: acknowledge the drift signal (asks first)",

@@ -83,6 +83,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::Reject => write::reject(app, view),
         Action::EditArgv => write::edit_argv(app, view),
         Action::Note => write::note(app),
+        Action::Silence => write::silence(app, view),
         Action::AcknowledgeDrift => confirm::acknowledge_drift(app, view),
         // Dialog keys with no dialog open (from the palette, say) mean nothing.
         Action::Confirm | Action::Submit | Action::ToggleHypothesis => {}

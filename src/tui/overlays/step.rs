@@ -122,6 +122,7 @@ fn origin(o: StepOrigin) -> &'static str {
         StepOrigin::Structured => "structured runbook step",
         StepOrigin::CodeBlock => "from a code block of a runbook without steps: novel",
         StepOrigin::Edited => "edited in the cockpit: novel",
+        StepOrigin::Silence => "an Alertmanager silence proposed in the cockpit",
     }
 }
 

@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::step::{argv_lines, escape, field, titled_argv_lines};
 use super::wrap;
 use crate::actions::Verdict;
+use crate::actions::silence::{self, SilenceRequest};
 use crate::cockpit::{Cockpit, Suggestion, SuggestionStatus, UserCommand};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Draft, NoteKind, Overlay};
@@ -95,6 +96,31 @@ pub fn note(app: &mut App) {
     };
 }
 
+/// `s`: a silence for the focused cluster, its form filled from the cluster's common labels.
+pub fn silence(app: &mut App, view: &Cockpit) {
+    if view.config().readonly {
+        app.warn(approvals::READ_ONLY);
+        return;
+    }
+    let Some(cluster) = crate::tui::panes::clusters::focused(app, view) else {
+        app.info("no cluster to silence");
+        return;
+    };
+    let form = SilenceRequest {
+        matchers: silence::default_matchers(&cluster.common_labels, &cluster.alertnames),
+        duration: silence::DEFAULT_SILENCE,
+        author: view.config().actor.clone(),
+        comment: String::new(),
+    }
+    .form();
+    // The cursor waits at the end of the comment, the one thing always left to write.
+    let input = TextInput::new(form);
+    app.overlay = Overlay::Write {
+        draft: Draft::Silence(cluster.id),
+        input,
+    };
+}
+
 /// The argv an editor's lines describe: one element per line, blank lines at the end dropped.
 pub fn argv_of(lines: &[String]) -> Vec<String> {
     let mut argv = lines.to_vec();
@@ -102,6 +128,16 @@ pub fn argv_of(lines: &[String]) -> Vec<String> {
         argv.pop();
     }
     argv
+}
+
+/// Rows the editor needs to show `lines` wrapped at `width`, plus one to type into.
+fn wrapped_rows(lines: &[String], width: usize) -> u16 {
+    let width = width.max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| Span::raw(l.as_str()).width().div_ceil(width).max(1))
+        .sum();
+    u16::try_from(rows + 1).unwrap_or(u16::MAX)
 }
 
 /// What the policy will ask of an edited step, in words.
@@ -119,7 +155,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
     };
     match action {
         Action::Type(key) => input.key(key),
-        Action::Open if matches!(draft, Draft::EditArgv(_)) => input.newline(),
+        Action::Open if matches!(draft, Draft::EditArgv(_) | Draft::Silence(_)) => input.newline(),
         Action::Open | Action::Submit => return submit(app, view),
         Action::ToggleHypothesis => {
             if let Draft::Note(kind) = draft {
@@ -171,6 +207,26 @@ fn submit(app: &mut App, view: &Cockpit) -> Vec<Command> {
                 "edit of {id} sent: the new step is novel (not audited); the policy will require {needs}"
             ));
             UserCommand::Edit { id, argv }
+        }
+        Draft::Silence(cluster) => {
+            let silence = match SilenceRequest::from_form(input.lines(), &view.config().actor) {
+                Ok(s) => s,
+                Err(e) => {
+                    app.warn(format!("silence not proposed: {e}"));
+                    return Vec::new();
+                }
+            };
+            let (inside, _) = view.silence_reach(cluster, &silence);
+            if inside == 0 {
+                app.warn(format!(
+                    "these matchers mute no alert of {cluster}: check them (Esc cancels)"
+                ));
+                return Vec::new();
+            }
+            app.info(format!(
+                "silence of {cluster} proposed: it waits in the approvals queue (4), approve it with a"
+            ));
+            UserCommand::ProposeSilence { cluster, silence }
         }
         Draft::Note(kind) => {
             if text.is_empty() {
@@ -266,9 +322,7 @@ fn parts(view: &Cockpit, draft: Draft, input: &TextInput, width: usize) -> Parts
                     &[],
                 ));
             }
-            let rows = u16::try_from(input.lines().len() + 1)
-                .unwrap_or(u16::MAX)
-                .clamp(3, 12);
+            let rows = wrapped_rows(input.lines(), width.saturating_sub(2)).clamp(3, 12);
             Parts {
                 title: format!(" Edit {id}'s argv "),
                 above,
@@ -277,6 +331,80 @@ fn parts(view: &Cockpit, draft: Draft, input: &TextInput, width: usize) -> Parts
                 keys: vec![
                     ("Ctrl-S", "save as a new step".into()),
                     ("Enter", "new element".into()),
+                    ("Esc", "cancel".into()),
+                ],
+            }
+        }
+        Draft::Silence(cluster) => {
+            let mut above = Vec::new();
+            let size = view.cluster(cluster).map_or(0, |c| c.size());
+            above.extend(wrap::words(
+                &[(
+                    format!(
+                        "Silence {cluster} ({size} alerts) in Alertmanager. One matcher per line: \
+                         name=value, or name=~a|b for one of several values; delete a line to \
+                         widen. Then --duration= (at most {}) and --comment= (required).",
+                        crate::actions::step::format_duration_exact(silence::MAX_SILENCE)
+                    ),
+                    theme::text(),
+                )],
+                width,
+                &[],
+                &[],
+            ));
+            let mut below = Vec::new();
+            match SilenceRequest::from_form(input.lines(), &view.config().actor) {
+                Ok(req) => {
+                    let (inside, outside) = view.silence_reach(cluster, &req);
+                    let reach = if outside == 0 {
+                        (
+                            format!("mutes {inside} alert(s) of {cluster} and nothing else. "),
+                            theme::good(),
+                        )
+                    } else {
+                        (
+                            format!(
+                                "mutes {inside} alert(s) of {cluster} and {outside} OUTSIDE it: \
+                                 not pre-audited. "
+                            ),
+                            theme::warn(),
+                        )
+                    };
+                    let step = view.silence_step(cluster, &req);
+                    below.extend(titled_argv_lines("as", &step.argv, width, true));
+                    below.extend(wrap::words(
+                        &[
+                            reach,
+                            (
+                                format!(
+                                    "In {} the policy will require: {}",
+                                    view.mode().label(),
+                                    requirement(&view.verdict_for_new(cluster, &step))
+                                ),
+                                theme::text(),
+                            ),
+                        ],
+                        width,
+                        &[],
+                        &[],
+                    ));
+                }
+                Err(e) => below.extend(wrap::words(
+                    &[(format!("not ready: {e}"), theme::warn())],
+                    width,
+                    &[],
+                    &[],
+                )),
+            }
+            let rows = wrapped_rows(input.lines(), width.saturating_sub(2)).clamp(4, 12);
+            Parts {
+                title: format!(" Silence {cluster} "),
+                above,
+                rows,
+                below,
+                keys: vec![
+                    ("Ctrl-S", "propose".into()),
+                    ("Enter", "new line".into()),
                     ("Esc", "cancel".into()),
                 ],
             }
