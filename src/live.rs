@@ -624,7 +624,8 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
                                     }
                                     Command::TogglePause
                                     | Command::SetSpeed(_)
-                                    | Command::Seek(_) => {
+                                    | Command::Seek(_)
+                                    | Command::Debrief => {
                                         app.info("live: the cockpit runs on the wall clock; pause, speed and seek are for replay");
                                     }
                                 }

@@ -55,6 +55,9 @@ pub async fn run_replay_tui(
         Vec::new()
     };
 
+    // The debrief opens by itself once, when a trainee's drill reaches its end.
+    let mut debriefed = false;
+
     // ratatui::init installs a panic hook that restores the terminal before the report.
     let mut terminal = ratatui::init();
     let mut keys = EventStream::new();
@@ -87,6 +90,10 @@ pub async fn run_replay_tui(
                                             .collect();
                                     }
                                 }
+                                Command::Debrief => {
+                                    session.advance_to(clock.now().min(end));
+                                    show_debrief(&mut app, &original, &loaded.knowledge, &session);
+                                }
                                 Command::Decide(decision) => {
                                     // In replay a decision lands at the current virtual time,
                                     // in the replay's own journal; executions are dry runs.
@@ -116,11 +123,17 @@ pub async fn run_replay_tui(
                             crate::time::clock_hms(point)
                         ));
                     }
-                    if now >= end && !clock.paused() {
+                    let reached_end = now >= end && !clock.paused();
+                    if reached_end {
                         clock.seek(end);
                         clock.set_paused(true);
                     }
                     session.advance_to(now.min(end));
+                    // The end of a drill: the trainee sees the debrief at once.
+                    if reached_end && trainee && !debriefed {
+                        debriefed = true;
+                        show_debrief(&mut app, &original, &loaded.knowledge, &session);
+                    }
                 }
                 _ = sigterm.recv() => break 'run,
                 _ = sigint.recv() => break 'run,
@@ -156,6 +169,34 @@ pub async fn run_replay_tui(
         print!("{}", debrief.to_text());
     }
     result
+}
+
+/// Scores the decisions taken so far against the scenario's reference and shows the scorecard
+/// (`R`, and by itself at the end of a trainee's drill).
+pub fn show_debrief(
+    app: &mut App,
+    original: &crate::training::Scenario,
+    knowledge: &crate::knowledge::KnowledgeBase,
+    session: &ReplaySession,
+) {
+    if original.reference_decisions().next().is_none() {
+        app.warn("this scenario records no reference decisions: there is nothing to score against");
+        return;
+    }
+    let debrief = crate::training::debrief(
+        original,
+        knowledge,
+        session.records(),
+        &[],
+        session.position(),
+    );
+    tui::overlays::report::open(
+        app,
+        tui::overlays::report::Report::from_text(
+            format!("Debrief at {}", crate::time::clock_hms(session.position())),
+            &debrief.to_text(),
+        ),
+    );
 }
 
 fn seek_target(now: Timestamp, by: SignedDuration, start: Timestamp, end: Timestamp) -> Timestamp {

@@ -693,3 +693,70 @@ fn a_silence_is_proposed_then_approved_like_a_step() {
         execution.summary
     );
 }
+
+/// `R` asks the runtime for the debrief in replay (live, it explains itself); the debrief is a
+/// scrollable report that scores the trainee's decisions against the responders'.
+#[test]
+fn the_debrief_opens_in_the_cockpit() {
+    let loaded = load::demo().unwrap();
+    let scenario = loaded.scenario.clone();
+    let mut session = flightdeck::training::training_session(
+        &scenario,
+        loaded.knowledge.clone(),
+        flightdeck::training::trainee_config("trainee-ada"),
+    );
+    session.advance_to(scenario.start + SignedDuration::from_mins(20));
+    let mut app = app(&session);
+    assert_eq!(
+        press(&mut app, &session, KeyCode::Char('R')),
+        vec![Command::Debrief]
+    );
+    let id = first_step(&session);
+    run(
+        &mut app,
+        &mut session,
+        vec![Command::Decide(UserCommand::Approve(id))],
+    );
+    flightdeck::runtime::show_debrief(&mut app, &scenario, &loaded.knowledge, &session);
+    assert!(matches!(app.overlay, Overlay::Report { .. }));
+    let s = screen(&app, &session);
+    for needle in [
+        "Debrief at",
+        "trainee trainee-ada",
+        "First useful diagnostic",
+        "Mitigation",
+        "Esc closes",
+    ] {
+        assert!(s.contains(needle), "debrief lacks {needle:?}\n{s}");
+    }
+    press(&mut app, &session, KeyCode::Char('G'));
+    let s = screen(&app, &session);
+    assert!(s.contains("Hypotheses"), "scrolls to the end\n{s}");
+    press(&mut app, &session, KeyCode::Esc);
+    assert_eq!(app.overlay, Overlay::None);
+
+    let mut live = App::default();
+    assert!(press(&mut live, &session, KeyCode::Char('R')).is_empty());
+    assert!(
+        status(&live).contains("--role trainee"),
+        "{}",
+        status(&live)
+    );
+}
+
+/// `N` lists the alerts that are probably noise, one entry per rule, with the evidence.
+#[test]
+fn stale_alert_candidates_are_listed_with_evidence() {
+    let session = demo_at(40, CockpitConfig::default());
+    let mut app = app(&session);
+    press(&mut app, &session, KeyCode::Char('N'));
+    let s = screen(&app, &session);
+    for needle in [
+        "Stale alert candidates",
+        "NodeFilesystemSpaceFillingUp (node-exporter)",
+        "flapping",
+        "transitions since",
+    ] {
+        assert!(s.contains(needle), "report lacks {needle:?}\n{s}");
+    }
+}

@@ -242,6 +242,10 @@ impl Cockpit {
     pub fn alert_count(&self) -> usize {
         self.correlator.len()
     }
+    /// Alerts that are probably noise a team could fix or retire, noisiest first.
+    pub fn stale_candidates(&self) -> Vec<crate::alerts::StaleCandidate> {
+        self.correlator.stale_candidates()
+    }
     pub fn knowledge(&self) -> &KnowledgeBase {
         &self.knowledge
     }

@@ -54,6 +54,10 @@ pub enum Action {
     AcknowledgeDrift,
     /// Propose an Alertmanager silence for the focused cluster (`s`).
     Silence,
+    /// Replay: the debrief, the scorecard against the responders' decisions (`R`).
+    Debrief,
+    /// Alerts that are probably noise, with the evidence (`N`).
+    StaleAlerts,
     /// In a confirmation: yes, send the decision (`y`, Enter).
     Confirm,
     /// In a text editor: send what is written (Ctrl-S).
@@ -92,12 +96,14 @@ impl Action {
             | Action::Palette
             | Action::Filter
             | Action::BudgetChart
+            | Action::StaleAlerts
             | Action::Quit => Section::General,
             Action::Pause
             | Action::SpeedUp
             | Action::SpeedDown
             | Action::SeekBack
-            | Action::SeekForward => Section::Replay,
+            | Action::SeekForward
+            | Action::Debrief => Section::Replay,
             Action::Approve
             | Action::Reject
             | Action::EditArgv

@@ -80,6 +80,11 @@ pub enum Overlay {
     Confirm { what: Confirm, scroll: usize },
     /// A decision that needs words: the editor has the keyboard until Ctrl-S, Enter or Esc.
     Write { draft: Draft, input: TextInput },
+    /// A page of text made when asked for (the debrief, the stale alert candidates).
+    Report {
+        report: Box<super::overlays::report::Report>,
+        scroll: usize,
+    },
 }
 
 /// What a reading overlay shows.

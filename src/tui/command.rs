@@ -13,6 +13,8 @@ pub enum Command {
     SetSpeed(f64),
     /// Replay: move the virtual clock by this much (negative: back).
     Seek(SignedDuration),
+    /// Replay: score the decisions so far against the reference and show the debrief.
+    Debrief,
     /// A decision the person confirmed (or wrote): the runtime applies it to the cockpit, which
     /// journals it; it takes effect once journaled. Notices that come back (a refusal, say) go
     /// to the status line through `App::info` / `App::warn`.

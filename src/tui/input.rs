@@ -16,7 +16,11 @@ pub fn handle_key(app: &App, event: KeyEvent) -> Option<Action> {
         Overlay::Palette { .. } | Overlay::Filter { .. } => app.keymap.prompt_action_for(key),
         Overlay::Write { .. } => app.keymap.editor_action_for(key),
         Overlay::Confirm { .. } => app.keymap.confirm_action_for(key),
-        Overlay::None | Overlay::Help { .. } | Overlay::Read { .. } | Overlay::BudgetChart => {
+        Overlay::None
+        | Overlay::Help { .. }
+        | Overlay::Read { .. }
+        | Overlay::BudgetChart
+        | Overlay::Report { .. } => {
             app.keymap.action_for(key, app.focus)
         }
     }

@@ -191,6 +191,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             G,
         ),
         (
+            &["N"],
+            A::StaleAlerts,
+            "noise: stale alert candidates (flapping, chronic, never acted on)",
+            G,
+        ),
+        (
             &[":"],
             A::Palette,
             "command palette: run any action by name",
@@ -248,6 +254,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (&["-"], A::SpeedDown, "replay: slower", G),
         (&["["], A::SeekBack, "replay: back 5 minutes", G),
         (&["]"], A::SeekForward, "replay: forward 5 minutes", G),
+        (
+            &["R"],
+            A::Debrief,
+            "replay: debrief, your decisions against the responders'",
+            G,
+        ),
         (
             &["n"],
             A::Note,

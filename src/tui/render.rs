@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, Overlay, Pane};
-use super::overlays::{budget_chart, confirm, filter, help, palette, read, write};
+use super::overlays::{budget_chart, confirm, filter, help, palette, read, report, write};
 use super::panes::{approvals, clusters, detail, header, journal, knowledge, status};
 use super::theme;
 use crate::cockpit::Cockpit;
@@ -58,6 +58,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         Overlay::Read { .. } => read::render(app, view, frame),
         Overlay::Confirm { .. } => confirm::render(app, view, frame),
         Overlay::Write { .. } => write::render(app, view, frame),
+        Overlay::Report { report, scroll } => report::render(report, *scroll, frame),
         Overlay::None | Overlay::Filter { .. } => {}
     }
 }

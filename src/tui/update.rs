@@ -6,7 +6,7 @@ use super::action::Action;
 use super::app::{App, Overlay, Page, Pane};
 use super::command::Command;
 use super::line_input::LineInput;
-use super::overlays::{budget_chart, confirm, filter, help, palette, read, write};
+use super::overlays::{budget_chart, confirm, filter, help, palette, read, report, write};
 use super::panes::{self, Move};
 use crate::clock::SPEEDS;
 use crate::cockpit::Cockpit;
@@ -38,6 +38,11 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Overlay::Filter { .. } => return filter::update(app, action),
         Overlay::Read { .. } => {
             if let Some(commands) = read::update(app, action, view) {
+                return commands;
+            }
+        }
+        Overlay::Report { .. } => {
+            if let Some(commands) = report::update(app, action) {
                 return commands;
             }
         }
@@ -84,6 +89,15 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::EditArgv => write::edit_argv(app, view),
         Action::Note => write::note(app),
         Action::Silence => write::silence(app, view),
+        Action::StaleAlerts => report::stale_alerts(app, view),
+        Action::Debrief => {
+            if app.replay.is_some() {
+                return vec![Command::Debrief];
+            }
+            app.info(
+                "the debrief scores a replayed drill: flightdeck replay SCENARIO --role trainee",
+            );
+        }
         Action::AcknowledgeDrift => confirm::acknowledge_drift(app, view),
         // Dialog keys with no dialog open (from the palette, say) mean nothing.
         Action::Confirm | Action::Submit | Action::ToggleHypothesis => {}

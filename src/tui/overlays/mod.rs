@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod palette;
 pub mod read;
 pub mod record;
+pub mod report;
 pub mod step;
 pub mod wrap;
 pub mod write;

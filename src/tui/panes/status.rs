@@ -70,7 +70,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             (&[Action::Down, Action::Up], "scroll"),
             (&[Action::Help], "close"),
         ],
-        Overlay::Read { .. } => vec![
+        Overlay::Read { .. } | Overlay::Report { .. } => vec![
             (&[Action::Down, Action::Up], "scroll"),
             (&[Action::PageDown, Action::PageUp], "page"),
             (&[Action::Back], "close"),
