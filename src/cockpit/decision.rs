@@ -498,6 +498,18 @@ impl Cockpit {
         let Ok(body) = serde_json::from_value::<StepRecord>(record.body.clone()) else {
             return;
         };
+        // The last real run of a step says whether its runbook still works, whether or not
+        // this cockpit still offers the step.
+        if record.kind == RecordKind::Execution
+            && let Some(exec) = body.exec.as_ref().filter(|e| !e.dry_run)
+        {
+            if exec.ok {
+                self.failed_steps.remove(&body.step);
+            } else {
+                self.failed_steps
+                    .insert(body.step.clone(), exec.summary.clone());
+            }
+        }
         let i = match self.find_or_offer(&body.step, Some(&body.argv)) {
             Some(i) => i,
             None => {

@@ -139,6 +139,9 @@ pub struct Cockpit {
     journal_len: u64,
     sources: Vec<SourceHealth>,
     noise_refreshed: Option<Timestamp>,
+    /// `runbook-id/step-id` → outcome, for steps whose last execution (any cockpit's, from the
+    /// journal) failed: a runbook staleness signal.
+    failed_steps: BTreeMap<String, String>,
 }
 
 impl Cockpit {
@@ -165,6 +168,7 @@ impl Cockpit {
             journal_len: 0,
             sources: Vec::new(),
             noise_refreshed: None,
+            failed_steps: BTreeMap::new(),
             config,
         }
     }
@@ -259,6 +263,26 @@ impl Cockpit {
             DocRef::Runbook(i) if m.good => self.knowledge.runbooks.get(i),
             _ => None,
         })
+    }
+    /// Why a runbook may no longer be trusted as written: reviewed too long ago, or a step that
+    /// failed when it last ran (from the journal). Empty when it looks fresh.
+    pub fn runbook_staleness(&self, i: usize) -> Vec<crate::knowledge::lint::Finding> {
+        let Some(rb) = self.knowledge.runbooks.get(i) else {
+            return Vec::new();
+        };
+        let inputs = crate::knowledge::lint::StalenessInputs {
+            failed_steps: self.failed_steps.clone(),
+            ..Default::default()
+        };
+        let today = self.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+        crate::knowledge::lint::runbook_staleness(rb, today, &inputs)
+            .into_iter()
+            .filter(|f| f.level != crate::knowledge::lint::Level::Info)
+            .collect()
+    }
+    /// Steps whose last execution failed, `runbook-id/step-id` → what happened.
+    pub fn failed_steps(&self) -> &BTreeMap<String, String> {
+        &self.failed_steps
     }
     /// A cluster no runbook or past incident matches well: human judgment, no automation.
     pub fn is_novel(&self, id: ClusterId) -> bool {

@@ -54,6 +54,13 @@ pub fn view(app: &App, cockpit: &Cockpit, doc: DocRef, width: usize) -> View {
                 )
             };
             facts.push((steps, theme::dim()));
+            for f in cockpit
+                .runbook_staleness(i)
+                .into_iter()
+                .filter(|f| f.code != "stale")
+            {
+                facts.push((f.message, theme::warn()));
+            }
             ("RUNBOOK", r.title.clone(), facts, r.body.as_str())
         }
         DocRef::Postmortem(i) => {

@@ -81,15 +81,33 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         } else {
             Span::styled("weak ", theme::dim())
         };
+        // Only visible rows get here, so staleness is computed for a handful of runbooks.
+        let stale = match m.doc {
+            DocRef::Runbook(i) => view.runbook_staleness(i),
+            DocRef::Postmortem(_) => Vec::new(),
+        };
         let mut head = vec![
             Span::raw(if selected { "› " } else { "  " }),
             Span::styled(format!("{kind:<10} "), theme::key()),
             Span::styled(format!("{:>4.2} ", m.score), theme::bold()),
             quality,
         ];
+        if !stale.is_empty() {
+            head.push(Span::styled("STALE ", theme::warn()));
+        }
         let used: usize = head.iter().map(Span::width).sum();
         head.push(Span::raw(truncate(&title, width.saturating_sub(used))));
-        let why = format!("    {}{detail}", m.why.join("; "));
+        // What makes it stale comes first: it changes how far to trust the rest.
+        let stale_why: Vec<String> = stale.iter().map(|f| f.message.clone()).collect();
+        let why = if stale_why.is_empty() {
+            format!("    {}{detail}", m.why.join("; "))
+        } else {
+            format!(
+                "    {} · {}{detail}",
+                stale_why.join("; "),
+                m.why.join("; ")
+            )
+        };
         let mut head = Line::from(head);
         let mut why = Line::from(Span::styled(truncate(&why, width), theme::dim()));
         if selected {

@@ -1,0 +1,99 @@
+//! Runbook staleness in the cockpit: a step whose last real execution failed (read from the
+//! journal, whichever cockpit ran it) flags its runbook until a later run succeeds.
+
+use flightdeck::cockpit::{Cockpit, CockpitConfig, Event, ExecOutcome};
+use flightdeck::journal::{Chain, JournalEntry, JournalRecord, RecordKind};
+use flightdeck::load;
+use flightdeck::time::Timestamp;
+use serde_json::json;
+
+fn execution(
+    chain: &mut Chain,
+    step: &str,
+    ok: bool,
+    dry_run: bool,
+    at: Timestamp,
+) -> JournalRecord {
+    let exec = ExecOutcome {
+        ok,
+        exit_code: Some(if ok { 0 } else { 1 }),
+        summary: if ok {
+            "exit 0 in 0.4s".into()
+        } else {
+            "exit 1 in 0.4s: ERROR: no such database".into()
+        },
+        duration_ms: 400,
+        dry_run,
+    };
+    chain.seal(
+        JournalEntry {
+            actor: "dana".into(),
+            role: "oncall".into(),
+            kind: RecordKind::Execution,
+            summary: format!("ran {step}"),
+            body: json!({
+                "step": step,
+                "argv": ["kubectl", "exec", "pgbouncer"],
+                "argv_hash": "x",
+                "mode": "adaptive",
+                "session": "another-cockpit",
+                "exec": exec,
+            }),
+        },
+        at,
+    )
+}
+
+#[test]
+fn a_failed_step_marks_its_runbook_until_it_runs_again() {
+    let demo = load::demo().unwrap();
+    let at: Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
+    let mut cockpit = Cockpit::new(CockpitConfig::default(), Vec::new(), demo.knowledge, at);
+    let pool = cockpit
+        .knowledge()
+        .runbooks
+        .iter()
+        .position(|r| r.id == "postgres-connection-pool")
+        .unwrap();
+    let codes = |c: &Cockpit| -> Vec<String> {
+        c.runbook_staleness(pool)
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+    };
+    assert!(
+        codes(&cockpit).is_empty(),
+        "reviewed 2026-01-15: fresh on 2026-03-01"
+    );
+
+    let mut chain = Chain::resume(0, String::new());
+    let step = "postgres-connection-pool/show-pools";
+    // A dry run says nothing about the runbook.
+    cockpit.apply(
+        Event::Journaled(execution(&mut chain, step, false, true, at)),
+        at,
+    );
+    assert!(codes(&cockpit).is_empty());
+    cockpit.apply(
+        Event::Journaled(execution(&mut chain, step, false, false, at)),
+        at,
+    );
+    assert_eq!(codes(&cockpit), ["step-failed"]);
+    let message = &cockpit.runbook_staleness(pool)[0].message;
+    assert!(
+        message.contains("show-pools failed when last executed"),
+        "{message}"
+    );
+    assert!(message.contains("no such database"), "{message}");
+
+    cockpit.apply(
+        Event::Journaled(execution(&mut chain, step, true, false, at)),
+        at,
+    );
+    assert!(codes(&cockpit).is_empty(), "a later success clears it");
+
+    // Reviewed too long ago: stale by age (180 days by default).
+    let late: Timestamp = "2026-11-26T12:00:00Z".parse().unwrap();
+    cockpit.apply(Event::Tick, late);
+    assert_eq!(codes(&cockpit), ["stale"]);
+}
