@@ -562,14 +562,17 @@ impl Config {
         (slos, problems)
     }
 
-    /// The runbooks and postmortems of the configured directories.
-    pub fn load_knowledge(&self) -> (KnowledgeBase, Vec<DocError>) {
-        let dirs: Vec<(DocKind, PathBuf)> = self
-            .knowledge
+    /// The configured knowledge directories.
+    pub fn knowledge_dirs(&self) -> Vec<(DocKind, PathBuf)> {
+        self.knowledge
             .iter()
             .map(|(k, p)| (*k, p.value.clone()))
-            .collect();
-        crate::load::knowledge_dirs(&dirs)
+            .collect()
+    }
+
+    /// The runbooks and postmortems of the configured directories.
+    pub fn load_knowledge(&self) -> (KnowledgeBase, Vec<DocError>) {
+        crate::load::knowledge_dirs(&self.knowledge_dirs())
     }
 
     /// The sources to start for these SLOs (those without usable queries are left out).

@@ -24,6 +24,7 @@ pub mod config;
 pub mod exec;
 pub mod headless;
 pub mod journal_store;
+pub mod knowledge_watch;
 pub mod live;
 pub mod load;
 pub mod paths;

@@ -29,6 +29,7 @@ use crate::exec::{ExecConfig, Invocation};
 use crate::journal::{Chain, JournalEntry, RecordKind};
 use crate::journal_store::JournalFile;
 use crate::knowledge::KnowledgeBase;
+use crate::knowledge_watch::{KnowledgeWatcher, POLL_INTERVAL, Reloaded};
 use crate::slo::SloSpec;
 use crate::sources::{CHANNEL_CAPACITY, Health, Origin, SourceMsg, Sources};
 use crate::time::{SignedDuration, Timestamp, clock_hms};
@@ -197,6 +198,27 @@ impl LiveSession {
         self.apply(Event::User(command), now);
     }
 
+    /// Runbooks or postmortems changed on disk: the cockpit matches every cluster again; the
+    /// person at the cockpit hears what changed and what could not be read.
+    pub fn reload_knowledge(&mut self, reloaded: Reloaded, now: Timestamp) {
+        let kb = &reloaded.knowledge;
+        let mut notice = format!(
+            "knowledge reloaded ({} changed): {} runbooks, {} postmortems",
+            reloaded.changed.len(),
+            kb.runbooks.len(),
+            kb.postmortems.len()
+        );
+        if let Some(e) = reloaded.errors.first() {
+            notice.push_str(&format!("; {} skipped, first: {e}", reloaded.errors.len()));
+        }
+        for e in &reloaded.errors {
+            tracing::warn!("knowledge reload skipped {e}");
+        }
+        tracing::info!("{notice}");
+        self.notices.push(notice);
+        self.apply(Event::Knowledge(Box::new(reloaded.knowledge)), now);
+    }
+
     /// The executor finished a step.
     pub fn executed(&mut self, suggestion: SuggestionId, outcome: ExecOutcome, now: Timestamp) {
         self.apply(
@@ -320,6 +342,8 @@ pub struct Live {
     exec: ExecConfig,
     exec_tx: mpsc::Sender<(SuggestionId, ExecOutcome)>,
     exec_rx: mpsc::Receiver<(SuggestionId, ExecOutcome)>,
+    /// Knowledge loaded again after a runbook or postmortem changed on disk.
+    knowledge_rx: mpsc::Receiver<Reloaded>,
     /// Problems met at start that did not stop it (SLO files, knowledge documents).
     pub warnings: Vec<String>,
 }
@@ -351,7 +375,7 @@ impl Live {
             };
             warnings.push(p.to_string());
         }
-        let (knowledge, doc_errors) = config.load_knowledge();
+        let (watcher, knowledge, doc_errors) = KnowledgeWatcher::load(config.knowledge_dirs());
         warnings.extend(doc_errors.iter().map(|e| format!("skipped {e}")));
         for w in &warnings {
             tracing::warn!("{w}");
@@ -399,7 +423,9 @@ impl Live {
         }
         session.tick(now);
         let (exec_tx, exec_rx) = mpsc::channel(64);
+        let knowledge_rx = watch_knowledge(watcher);
         Ok(Live {
+            knowledge_rx,
             session,
             rx,
             closed: false,
@@ -487,6 +513,9 @@ impl Live {
             Some((id, outcome)) = self.exec_rx.recv() => {
                 self.session.executed(id, outcome, Timestamp::now());
             }
+            Some(reloaded) = self.knowledge_rx.recv() => {
+                self.session.reload_knowledge(reloaded, Timestamp::now());
+            }
             _ = ticks.tick() => self.session.tick(Timestamp::now()),
         }
         self.start_executions();
@@ -532,6 +561,38 @@ impl Live {
             }
         }
     }
+}
+
+/// Polls the knowledge directories every [`POLL_INTERVAL`] off the async threads (a stat walk,
+/// and a reload when something changed) and sends what was loaded again.
+fn watch_knowledge(mut watcher: KnowledgeWatcher) -> mpsc::Receiver<Reloaded> {
+    let (tx, rx) = mpsc::channel(4);
+    if watcher.dirs().is_empty() {
+        return rx;
+    }
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(POLL_INTERVAL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let Ok((back, reloaded)) = tokio::task::spawn_blocking(move || {
+                let reloaded = watcher.poll();
+                (watcher, reloaded)
+            })
+            .await
+            else {
+                return;
+            };
+            watcher = back;
+            if let Some(r) = reloaded
+                && tx.send(r).await.is_err()
+            {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 /// `flightdeck --config FILE --headless --until SPAN`: runs live for `until` of wall time (or
@@ -649,6 +710,10 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
                 }
                 Some((id, outcome)) = live.exec_rx.recv() => {
                     live.session.executed(id, outcome, Timestamp::now());
+                    dirty = true;
+                }
+                Some(reloaded) = live.knowledge_rx.recv() => {
+                    live.session.reload_knowledge(reloaded, Timestamp::now());
                     dirty = true;
                 }
                 _ = ticks.tick() => {

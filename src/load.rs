@@ -85,12 +85,7 @@ pub fn scenario_file(path: &Path) -> Result<LoadedScenario, LoadError> {
         source,
     })?;
     let scenario = Scenario::parse(&shown, &text)?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let dirs: Vec<(DocKind, PathBuf)> = scenario
-        .knowledge
-        .iter()
-        .map(|d| (kind_for(d), base.join(d)))
-        .collect();
+    let dirs = scenario_knowledge_dirs(path, &scenario);
     let (knowledge, doc_errors) = knowledge_dirs(&dirs);
     Ok(LoadedScenario {
         scenario,
@@ -98,6 +93,18 @@ pub fn scenario_file(path: &Path) -> Result<LoadedScenario, LoadError> {
         doc_errors,
         origin: shown,
     })
+}
+
+/// The knowledge directories a scenario file names, resolved against the file's directory,
+/// each with the kind of document it holds (what [`scenario_file`] loads, and what a
+/// [`crate::knowledge_watch::KnowledgeWatcher`] for it watches).
+pub fn scenario_knowledge_dirs(path: &Path, scenario: &Scenario) -> Vec<(DocKind, PathBuf)> {
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    scenario
+        .knowledge
+        .iter()
+        .map(|d| (kind_for(d), base.join(d)))
+        .collect()
 }
 
 /// Reads every `*.md` under the given directories (recursively); unreadable files and

@@ -60,6 +60,11 @@ impl Drop for Session {
 /// Starts the demo in a fresh tmux server at 100×30 and waits for the header. After flightdeck
 /// exits, the pane prints its exit status and the terminal modes, then idles.
 fn start_demo() -> Option<(Session, tempfile::TempDir)> {
+    start(&[])
+}
+
+/// Like [`start_demo`], with arguments for the binary.
+fn start(args: &[&str]) -> Option<(Session, tempfile::TempDir)> {
     if !have_tmux() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -81,8 +86,9 @@ fn start_demo() -> Option<(Session, tempfile::TempDir)> {
         ),
     };
     let script = format!(
-        "FLIGHTDECK_HOME={} {bin}; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$'; sleep 60",
-        home.path().display()
+        "FLIGHTDECK_HOME={} {bin} {}; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$'; sleep 60",
+        home.path().display(),
+        args.join(" ")
     );
     let out = s.cmd(&[
         "new-session",
@@ -179,4 +185,49 @@ fn sigterm_quits_and_restores_the_terminal() {
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
     assert_terminal_restored(&s, "exit=0");
+}
+
+/// A trainee's drill at 600×: at the end the debrief opens by itself in the cockpit; after
+/// quitting, the training journal is written and the debrief printed for the record.
+#[test]
+fn a_trainee_drill_ends_with_the_debrief_on_screen() {
+    let Some((s, home)) = start(&["replay", "--role", "trainee", "--speed", "600"]) else {
+        return;
+    };
+    s.keys(&["3", "/"]);
+    let search = s.wait_for("Search knowledge", Duration::from_secs(5));
+    assert!(search.contains("11 of 11 documents"), "{search}");
+    s.keys(&["Escape"]);
+    let debrief = s.wait_for("Debrief at 15:10:00", Duration::from_secs(30));
+    for needle in ["First useful diagnostic", "Mitigation", "score"] {
+        assert!(
+            debrief.contains(needle),
+            "debrief lacks {needle:?}:\n{debrief}"
+        );
+    }
+    s.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    s.keys(&["q"]);
+    s.wait_for("exit=0", Duration::from_secs(10));
+    let journals: Vec<_> = walk(home.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("training"))
+        .collect();
+    assert!(
+        !journals.is_empty(),
+        "a training journal under FLIGHTDECK_HOME"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

@@ -760,3 +760,44 @@ fn stale_alert_candidates_are_listed_with_evidence() {
         assert!(s.contains(needle), "report lacks {needle:?}\n{s}");
     }
 }
+
+/// `/` in the knowledge pane searches every document (fuzzy titles, ranked content), whatever
+/// cluster is focused; Enter reads the chosen one. Elsewhere `/` still filters the clusters.
+#[test]
+fn knowledge_search_finds_by_fuzzy_title_and_by_content() {
+    let session = demo_at(10, CockpitConfig::default());
+    let mut app = app(&session);
+    press(&mut app, &session, KeyCode::Char('/'));
+    assert!(matches!(app.overlay, Overlay::Filter { .. }));
+    press(&mut app, &session, KeyCode::Esc);
+
+    press(&mut app, &session, KeyCode::Char('3'));
+    press(&mut app, &session, KeyCode::Char('/'));
+    assert!(matches!(app.overlay, Overlay::Search(_)));
+    let s = screen(&app, &session);
+    assert!(s.contains("Search knowledge · 11 of 11 documents"), "{s}");
+    typed(&mut app, &session, "pgbnc");
+    let s = screen(&app, &session);
+    assert!(s.contains("Postgres connection pool exhausted (PgBouncer)"), "{s}");
+    assert!(s.contains("title ~ 'pgbnc'"), "{s}");
+    for _ in 0..5 {
+        press(&mut app, &session, KeyCode::Backspace);
+    }
+    typed(&mut app, &session, "evictions");
+    let s = screen(&app, &session);
+    assert!(s.contains("Redis eviction storm"), "found through content\n{s}");
+    press(&mut app, &session, KeyCode::Enter);
+    let Overlay::Read {
+        page: Page::Document(doc),
+        ..
+    } = app.overlay
+    else {
+        panic!("Enter reads the document: {:?}", app.overlay)
+    };
+    let (path, _) = session.cockpit().knowledge().doc_path_title(doc);
+    assert!(path.contains("redis-evictions"), "{path}");
+    press(&mut app, &session, KeyCode::Esc);
+    press(&mut app, &session, KeyCode::Char('K'));
+    typed(&mut app, &session, "zzzzqqq");
+    assert!(screen(&app, &session).contains("nothing found"));
+}

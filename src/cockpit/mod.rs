@@ -92,6 +92,9 @@ pub enum Event {
     },
     /// A source reported its health.
     Source(SourceHealth),
+    /// The runbooks and postmortems changed on disk and were loaded again: every cluster is
+    /// matched afresh (steps already offered stay, with their decisions).
+    Knowledge(Box<KnowledgeBase>),
 }
 
 /// Work for the edge.
@@ -204,6 +207,7 @@ impl Cockpit {
                 suggestion,
                 outcome,
             } => self.executed(suggestion, outcome, &mut effects),
+            Event::Knowledge(knowledge) => self.replace_knowledge(*knowledge),
             Event::Source(health) => {
                 match self.sources.iter_mut().find(|s| s.name == health.name) {
                     Some(s) => *s = health,
@@ -316,6 +320,22 @@ impl Cockpit {
     }
 
     // ---- internals ----------------------------------------------------------------------------
+
+    fn replace_knowledge(&mut self, mut knowledge: KnowledgeBase) {
+        // Matching settings come from the config, not from the documents.
+        knowledge.set_match_params(self.knowledge.match_params().clone());
+        self.knowledge = knowledge;
+        // Document indices changed: every cluster is matched again.
+        self.matches.clear();
+        let firsts: Vec<Fingerprint> = self
+            .correlator
+            .clusters()
+            .iter()
+            .filter_map(|c| c.members.first().copied())
+            .collect();
+        self.dirty.extend(firsts);
+        self.refresh_knowledge();
+    }
 
     fn evaluate(&mut self, effects: &mut Vec<Effect>) {
         let now = self.now;

@@ -243,41 +243,49 @@ impl Index {
 
     /// The inverse document frequency (BM25's, never negative). Unknown terms get the largest.
     pub fn idf(&self, term: &str) -> f64 {
-        let n = self.len() as f64;
-        let df = self.df(term) as f64;
-        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+        self.idf_df(self.df(term))
     }
 
-    /// Scores every document matching at least one term, best first, at most `limit` hits.
+    /// Scores every document matching at least one term, best first (ties: lower document
+    /// first), at most `limit` hits.
     ///
     /// `denominator_extra` adds to the normalising maximum (for query terms that count against
     /// a match although no document has them).
+    ///
+    /// Term at a time into one accumulator array (score and covered weight side by side, so a
+    /// posting touches one cache line); the best `limit` are kept in a small heap as they are
+    /// met, so only those become [`Hit`]s and get sorted.
     pub fn search(&self, query: &[QueryTerm], limit: usize, denominator_extra: f64) -> Vec<Hit> {
-        let mut scores = vec![0.0f32; self.len()];
-        let mut covered = vec![0.0f32; self.len()];
+        // (score, covered weight) per document; covered > 0 once the document was touched.
+        let mut acc = vec![(0.0f32, 0.0f32); self.len()];
         let mut touched: Vec<u32> = Vec::new();
         let mut max = denominator_extra;
         for q in query {
             let Some(&id) = self.terms.get(&q.term) else {
                 continue;
             };
-            let idf = self.idf(&q.term);
+            let postings = &self.postings[id as usize];
+            let idf = self.idf_df(postings.len());
+            // A term without weight adds nothing (and must not mark documents as touched).
+            if q.weight.is_nan() || q.weight <= 0.0 {
+                continue;
+            }
             max += q.weight * idf;
             let w = (q.weight * idf) as f32;
-            for p in &self.postings[id as usize] {
-                let d = p.doc as usize;
-                if covered[d] == 0.0 {
+            for p in postings {
+                let a = &mut acc[p.doc as usize];
+                if a.1 == 0.0 {
                     touched.push(p.doc);
                 }
-                scores[d] += w * p.sat;
-                covered[d] += w;
+                a.0 += w * p.sat;
+                a.1 += w;
             }
         }
-        let mut hits: Vec<Hit> = touched
-            .into_iter()
+        let best = top_k(&touched, &acc, limit);
+        best.into_iter()
             .map(|d| {
-                let score = scores[d as usize] as f64;
-                let cov = covered[d as usize] as f64;
+                let (score, cov) = acc[d as usize];
+                let (score, cov) = (score as f64, cov as f64);
                 Hit {
                     doc: d as usize,
                     score,
@@ -285,14 +293,14 @@ impl Index {
                     coverage: if max > 0.0 { cov / max } else { 0.0 },
                 }
             })
-            .collect();
-        let cmp = |a: &Hit, b: &Hit| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc));
-        if hits.len() > limit {
-            hits.select_nth_unstable_by(limit, cmp);
-            hits.truncate(limit);
-        }
-        hits.sort_by(cmp);
-        hits
+            .collect()
+    }
+
+    /// BM25's idf from a document frequency.
+    fn idf_df(&self, df: usize) -> f64 {
+        let n = self.len() as f64;
+        let df = df as f64;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
     /// Which query terms match document `doc`, in which fields, with their share of the score.
@@ -309,14 +317,43 @@ impl Index {
                     .into_iter()
                     .filter(|f| p.fields & (1 << *f as u8) != 0)
                     .collect();
-                let n = self.docs as f64;
-                let df = postings.len() as f64;
-                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                let idf = self.idf_df(postings.len());
                 out.push((qi, fields, q.weight * idf * p.sat as f64));
             }
         }
         out
     }
+}
+
+/// The `k` best of the touched documents by score, then by lower document number, best first.
+///
+/// Scores are sums of non-negative terms, so the bits of the `f32` order like its value; with
+/// the inverted document number below them, one `u64` orders a document exactly as
+/// `(score desc, doc asc)`. A min-heap of the `k` best keys so far rejects most documents with
+/// one comparison.
+fn top_k(touched: &[u32], acc: &[(f32, f32)], k: usize) -> Vec<u32> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    if k == 0 {
+        return Vec::new();
+    }
+    let key = |d: u32| ((acc[d as usize].0.to_bits() as u64) << 32) | (u32::MAX - d) as u64;
+    let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(k.min(touched.len()) + 1);
+    for &d in touched {
+        let kd = key(d);
+        if heap.len() < k {
+            heap.push(Reverse(kd));
+        } else if let Some(mut worst) = heap.peek_mut()
+            && kd > worst.0
+        {
+            *worst = Reverse(kd);
+        }
+    }
+    let mut keys: Vec<u64> = heap.into_iter().map(|Reverse(k)| k).collect();
+    keys.sort_unstable_by(|a, b| b.cmp(a));
+    keys.into_iter()
+        .map(|k| u32::MAX - (k & 0xffff_ffff) as u32)
+        .collect()
 }
 
 #[cfg(test)]
@@ -339,6 +376,108 @@ mod tests {
                 weight: 1.0,
             })
             .collect()
+    }
+
+    /// The search as it was first written (score every touched document, sort them all): the
+    /// reference the faster one must match exactly.
+    fn reference(idx: &Index, query: &[QueryTerm], limit: usize, extra: f64) -> Vec<Hit> {
+        let mut scores = vec![0.0f32; idx.len()];
+        let mut covered = vec![0.0f32; idx.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut max = extra;
+        for q in query {
+            let Some(&id) = idx.terms.get(&q.term) else {
+                continue;
+            };
+            let idf = idx.idf(&q.term);
+            max += q.weight * idf;
+            let w = (q.weight * idf) as f32;
+            for p in &idx.postings[id as usize] {
+                let d = p.doc as usize;
+                if covered[d] == 0.0 {
+                    touched.push(p.doc);
+                }
+                scores[d] += w * p.sat;
+                covered[d] += w;
+            }
+        }
+        let mut hits: Vec<Hit> = touched
+            .into_iter()
+            .map(|d| {
+                let score = scores[d as usize] as f64;
+                let cov = covered[d as usize] as f64;
+                Hit {
+                    doc: d as usize,
+                    score,
+                    norm: if max > 0.0 { score / max } else { 0.0 },
+                    coverage: if max > 0.0 { cov / max } else { 0.0 },
+                }
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));
+        hits.truncate(limit);
+        hits
+    }
+
+    #[test]
+    fn same_results_as_scoring_everything() {
+        // A small vocabulary, so that many documents tie and many share terms.
+        let words = [
+            "disk",
+            "full",
+            "pod",
+            "crash",
+            "loop",
+            "node",
+            "memory",
+            "pool",
+            "connection",
+            "latency",
+            "error",
+            "queue",
+            "lag",
+            "cert",
+            "expire",
+            "dns",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let texts: Vec<(String, String)> = (0..600)
+            .map(|_| {
+                let mut pick = |n: u64| -> String {
+                    (0..1 + next() % n)
+                        .map(|_| words[(next() % words.len() as u64) as usize])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                (pick(3), pick(12))
+            })
+            .collect();
+        let idx = Index::build(texts.iter().map(|(t, b)| doc(t, b)), Bm25fParams::default());
+        for round in 0..300 {
+            let query: Vec<QueryTerm> = (0..1 + next() % 6)
+                .map(|_| {
+                    let w = words[(next() % words.len() as u64) as usize];
+                    QueryTerm {
+                        term: w.into(),
+                        surface: w.into(),
+                        weight: [1.0, 0.6, 0.3, 0.15][(next() % 4) as usize],
+                    }
+                })
+                .collect();
+            let limit = [1, 5, 25, 1000][round % 4];
+            let extra = if round % 3 == 0 { 1.5 } else { 0.0 };
+            assert_eq!(
+                idx.search(&query, limit, extra),
+                reference(&idx, &query, limit, extra),
+                "{query:?} limit {limit}"
+            );
+        }
     }
 
     #[test]

@@ -22,13 +22,16 @@
 //! weak, and partial-topic runbooks (a Redis memory runbook for a Redis connections alert).
 //!
 //! [`lint`] holds runbook staleness and the postmortem linter; [`report`] the pure functions
-//! behind `kb search`, `kb match` and `kb lint`.
+//! behind `kb search`, `kb match` and `kb lint`; [`search`] the TUI's `/` search across all
+//! knowledge (fuzzy titles with `nucleo-matcher`, merged with the content ranking). Reloading
+//! when a document changes on disk is edge code: `crate::knowledge_watch`.
 
 pub mod doc;
 pub mod index;
 pub mod lint;
 pub mod markdown;
 pub mod report;
+pub mod search;
 pub mod tokenize;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -37,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 pub use doc::{DocError, DocKind, Postmortem, Runbook, parse_postmortem, parse_runbook};
 use index::{Bm25fParams, Field, FieldTexts, Index, QueryTerm};
+pub use search::SearchHit;
 
 /// How a cluster becomes a query and when a content match counts as good.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -87,6 +91,8 @@ pub struct KnowledgeBase {
     index: Index,
     params: MatchParams,
     links: LinkIndex,
+    /// Titles and ids laid out for the `/` search.
+    titles: search::Titles,
 }
 
 /// Lookups for explicit links, so matching does not scan every document.
@@ -279,12 +285,14 @@ impl KnowledgeBase {
             .collect::<Vec<_>>();
         let index = Index::build(texts, params);
         let links = LinkIndex::build(&runbooks, &postmortems);
+        let titles = search::Titles::build(&runbooks, &postmortems);
         KnowledgeBase {
             runbooks,
             postmortems,
             index,
             params: MatchParams::default(),
             links,
+            titles,
         }
     }
 
@@ -342,8 +350,14 @@ impl KnowledgeBase {
 
     /// Ranks runbooks and postmortems for a cluster, best first (at most [`MAX_MATCHES`]).
     pub fn match_alerts(&self, q: &MatchQuery) -> Vec<KnowledgeMatch> {
+        self.rank(q, MAX_MATCHES)
+    }
+
+    /// [`KnowledgeBase::match_alerts`] with the number of matches as a parameter: the `k` best
+    /// by content and the explicitly linked documents, merged, best first, at most `k`.
+    fn rank(&self, q: &MatchQuery, k: usize) -> Vec<KnowledgeMatch> {
         let (terms, missing) = query_terms(q, &self.index, &self.params);
-        let hits = self.index.search(&terms, MAX_MATCHES, missing);
+        let hits = self.index.search(&terms, k, missing);
         #[derive(Default)]
         struct Found {
             links: f64,
@@ -368,7 +382,7 @@ impl KnowledgeBase {
                 .total_cmp(&(a.links + a.content))
                 .then(ia.cmp(ib))
         });
-        ranked.truncate(MAX_MATCHES);
+        ranked.truncate(k);
         // The reasons are only worked out for what is returned.
         ranked
             .into_iter()
@@ -394,18 +408,11 @@ impl KnowledgeBase {
             .collect()
     }
 
-    /// Free-text search over all knowledge (the `/` search and `kb search`), best first.
+    /// Free-text search over the content of all knowledge (`kb search`; the `/` search adds
+    /// fuzzy title matching to it: [`KnowledgeBase::search_all`]), best first, at most
+    /// `limit.min(MAX_MATCHES)`.
     pub fn search(&self, text: &str, limit: usize) -> Vec<KnowledgeMatch> {
-        let mut q = MatchQuery::default();
-        // An alert name typed as the query links like an alert would.
-        for word in text.split_whitespace() {
-            if doc::looks_like_alertname(word) {
-                q.alertnames.push(word.to_string());
-            } else {
-                q.texts.push(word.to_string());
-            }
-        }
-        let mut out = self.match_alerts(&q);
+        let mut out = self.match_alerts(&text_query(text));
         out.truncate(limit);
         out
     }
@@ -530,6 +537,19 @@ impl KnowledgeBase {
             fields.join(", ")
         ))
     }
+}
+
+/// Free text as a query: an alert name typed as the query links like an alert would.
+fn text_query(text: &str) -> MatchQuery {
+    let mut q = MatchQuery::default();
+    for word in text.split_whitespace() {
+        if doc::looks_like_alertname(word) {
+            q.alertnames.push(word.to_string());
+        } else {
+            q.texts.push(word.to_string());
+        }
+    }
+    q
 }
 
 /// `kubernetes/KubePodCrashLooping.md` → `kubernetes/KubePodCrashLooping`.

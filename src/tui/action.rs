@@ -58,6 +58,8 @@ pub enum Action {
     Debrief,
     /// Alerts that are probably noise, with the evidence (`N`).
     StaleAlerts,
+    /// Search all runbooks and postmortems (`/` in the knowledge pane, `K`).
+    SearchKnowledge,
     /// In a confirmation: yes, send the decision (`y`, Enter).
     Confirm,
     /// In a text editor: send what is written (Ctrl-S).
@@ -97,6 +99,7 @@ impl Action {
             | Action::Filter
             | Action::BudgetChart
             | Action::StaleAlerts
+            | Action::SearchKnowledge
             | Action::Quit => Section::General,
             Action::Pause
             | Action::SpeedUp

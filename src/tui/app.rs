@@ -73,6 +73,8 @@ pub enum Overlay {
     Palette { input: LineInput, selected: usize },
     /// Edit the cluster filter; the list narrows live, Enter keeps it, Esc restores the old one.
     Filter { input: LineInput },
+    /// Search every runbook and postmortem; Enter reads the chosen one.
+    Search(Box<super::overlays::search::Search>),
     /// Something to read, scrolled by `scroll` lines: a step, a document, a record, an alert.
     Read { page: Page, scroll: usize },
     /// A decision shown in full before it is sent (gitui's confirm → confirmed): `y` turns it

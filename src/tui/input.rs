@@ -13,16 +13,16 @@ pub fn handle_key(app: &App, event: KeyEvent) -> Option<Action> {
     }
     let key = Key::from_event(&event);
     match app.overlay {
-        Overlay::Palette { .. } | Overlay::Filter { .. } => app.keymap.prompt_action_for(key),
+        Overlay::Palette { .. } | Overlay::Filter { .. } | Overlay::Search(_) => {
+            app.keymap.prompt_action_for(key)
+        }
         Overlay::Write { .. } => app.keymap.editor_action_for(key),
         Overlay::Confirm { .. } => app.keymap.confirm_action_for(key),
         Overlay::None
         | Overlay::Help { .. }
         | Overlay::Read { .. }
         | Overlay::BudgetChart
-        | Overlay::Report { .. } => {
-            app.keymap.action_for(key, app.focus)
-        }
+        | Overlay::Report { .. } => app.keymap.action_for(key, app.focus),
     }
 }
 

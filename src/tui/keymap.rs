@@ -191,6 +191,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             G,
         ),
         (
+            &["K"],
+            A::SearchKnowledge,
+            "search all runbooks and postmortems (titles fuzzy, content ranked)",
+            G,
+        ),
+        (
             &["N"],
             A::StaleAlerts,
             "noise: stale alert candidates (flapping, chronic, never acted on)",
@@ -205,7 +211,7 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["/"],
             A::Filter,
-            "filter clusters by alertname, service or label",
+            "filter clusters by alertname, service or label (knowledge pane: search it)",
             G,
         ),
         (&["q", "ctrl-c"], A::Quit, "quit", G),

@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, Overlay, Pane};
-use super::overlays::{budget_chart, confirm, filter, help, palette, read, report, write};
+use super::overlays::{budget_chart, confirm, filter, help, palette, read, report, search, write};
 use super::panes::{approvals, clusters, detail, header, journal, knowledge, status};
 use super::theme;
 use crate::cockpit::Cockpit;
@@ -55,6 +55,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         Overlay::Help { scroll } => help::render(app, *scroll, frame),
         Overlay::BudgetChart => budget_chart::render(view, frame),
         Overlay::Palette { .. } => palette::render(app, frame),
+        Overlay::Search(_) => search::render(app, view, frame),
         Overlay::Read { .. } => read::render(app, view, frame),
         Overlay::Confirm { .. } => confirm::render(app, view, frame),
         Overlay::Write { .. } => write::render(app, view, frame),

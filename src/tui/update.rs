@@ -6,7 +6,7 @@ use super::action::Action;
 use super::app::{App, Overlay, Page, Pane};
 use super::command::Command;
 use super::line_input::LineInput;
-use super::overlays::{budget_chart, confirm, filter, help, palette, read, report, write};
+use super::overlays::{budget_chart, confirm, filter, help, palette, read, report, search, write};
 use super::panes::{self, Move};
 use crate::clock::SPEEDS;
 use crate::cockpit::Cockpit;
@@ -36,6 +36,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         }
         Overlay::Palette { .. } => return palette::update(app, action, view),
         Overlay::Filter { .. } => return filter::update(app, action),
+        Overlay::Search(_) => return search::update(app, action, view),
         Overlay::Read { .. } => {
             if let Some(commands) = read::update(app, action, view) {
                 return commands;
@@ -74,6 +75,8 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
                 selected: 0,
             }
         }
+        // In the knowledge pane `/` looks for knowledge, like it filters what other panes list.
+        Action::Filter if app.focus == Pane::Knowledge => search::open(app, view),
         Action::Filter => {
             app.overlay = Overlay::Filter {
                 input: LineInput::new(&app.filter),
@@ -90,6 +93,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::Note => write::note(app),
         Action::Silence => write::silence(app, view),
         Action::StaleAlerts => report::stale_alerts(app, view),
+        Action::SearchKnowledge => search::open(app, view),
         Action::Debrief => {
             if app.replay.is_some() {
                 return vec![Command::Debrief];

@@ -15,6 +15,7 @@ pub mod palette;
 pub mod read;
 pub mod record;
 pub mod report;
+pub mod search;
 pub mod step;
 pub mod wrap;
 pub mod write;

@@ -76,6 +76,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             (&[Action::Back], "close"),
         ],
         Overlay::BudgetChart => vec![(&[Action::BudgetChart, Action::Back], "close")],
+        Overlay::Search(_) => vec![
+            (&[Action::Down, Action::Up], "choose"),
+            (&[Action::Open], "read"),
+            (&[Action::Back], "close"),
+        ],
         Overlay::Confirm { .. } => vec![(&[Action::Confirm], "yes"), (&[Action::Back], "cancel")],
         Overlay::Write { .. } => vec![(&[Action::Submit], "send"), (&[Action::Back], "cancel")],
         _ => {
