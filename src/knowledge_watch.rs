@@ -47,6 +47,23 @@ pub struct Reloaded {
     pub changed: Vec<PathBuf>,
 }
 
+impl Reloaded {
+    /// One line for the status bar: what changed, what loaded, what was skipped.
+    pub fn summary(&self) -> String {
+        let kb = &self.knowledge;
+        let mut text = format!(
+            "knowledge reloaded ({} changed): {} runbooks, {} postmortems",
+            self.changed.len(),
+            kb.runbooks.len(),
+            kb.postmortems.len()
+        );
+        if let Some(e) = self.errors.first() {
+            text.push_str(&format!("; {} skipped, first: {e}", self.errors.len()));
+        }
+        text
+    }
+}
+
 /// Watches knowledge directories by polling; see the module documentation.
 #[derive(Debug)]
 pub struct KnowledgeWatcher {
@@ -146,6 +163,38 @@ impl KnowledgeWatcher {
         self.snapshot = now;
         (!changed.is_empty()).then_some(changed)
     }
+}
+
+/// Polls the knowledge directories every [`POLL_INTERVAL`] off the async threads (a stat walk,
+/// and a reload when something changed) and sends what was loaded again.
+pub fn spawn(mut watcher: KnowledgeWatcher) -> tokio::sync::mpsc::Receiver<Reloaded> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    if watcher.dirs().is_empty() {
+        return rx;
+    }
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(POLL_INTERVAL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let Ok((back, reloaded)) = tokio::task::spawn_blocking(move || {
+                let reloaded = watcher.poll();
+                (watcher, reloaded)
+            })
+            .await
+            else {
+                return;
+            };
+            watcher = back;
+            if let Some(r) = reloaded
+                && tx.send(r).await.is_err()
+            {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 /// The paths whose entries differ between two snapshots, sorted.

@@ -29,7 +29,7 @@ use crate::exec::{ExecConfig, Invocation};
 use crate::journal::{Chain, JournalEntry, RecordKind};
 use crate::journal_store::JournalFile;
 use crate::knowledge::KnowledgeBase;
-use crate::knowledge_watch::{KnowledgeWatcher, POLL_INTERVAL, Reloaded};
+use crate::knowledge_watch::{KnowledgeWatcher, Reloaded};
 use crate::slo::SloSpec;
 use crate::sources::{CHANNEL_CAPACITY, Health, Origin, SourceMsg, Sources};
 use crate::time::{SignedDuration, Timestamp, clock_hms};
@@ -201,16 +201,7 @@ impl LiveSession {
     /// Runbooks or postmortems changed on disk: the cockpit matches every cluster again; the
     /// person at the cockpit hears what changed and what could not be read.
     pub fn reload_knowledge(&mut self, reloaded: Reloaded, now: Timestamp) {
-        let kb = &reloaded.knowledge;
-        let mut notice = format!(
-            "knowledge reloaded ({} changed): {} runbooks, {} postmortems",
-            reloaded.changed.len(),
-            kb.runbooks.len(),
-            kb.postmortems.len()
-        );
-        if let Some(e) = reloaded.errors.first() {
-            notice.push_str(&format!("; {} skipped, first: {e}", reloaded.errors.len()));
-        }
+        let notice = reloaded.summary();
         for e in &reloaded.errors {
             tracing::warn!("knowledge reload skipped {e}");
         }
@@ -423,7 +414,7 @@ impl Live {
         }
         session.tick(now);
         let (exec_tx, exec_rx) = mpsc::channel(64);
-        let knowledge_rx = watch_knowledge(watcher);
+        let knowledge_rx = crate::knowledge_watch::spawn(watcher);
         Ok(Live {
             knowledge_rx,
             session,
@@ -561,38 +552,6 @@ impl Live {
             }
         }
     }
-}
-
-/// Polls the knowledge directories every [`POLL_INTERVAL`] off the async threads (a stat walk,
-/// and a reload when something changed) and sends what was loaded again.
-fn watch_knowledge(mut watcher: KnowledgeWatcher) -> mpsc::Receiver<Reloaded> {
-    let (tx, rx) = mpsc::channel(4);
-    if watcher.dirs().is_empty() {
-        return rx;
-    }
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(POLL_INTERVAL);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticks.tick().await;
-        loop {
-            ticks.tick().await;
-            let Ok((back, reloaded)) = tokio::task::spawn_blocking(move || {
-                let reloaded = watcher.poll();
-                (watcher, reloaded)
-            })
-            .await
-            else {
-                return;
-            };
-            watcher = back;
-            if let Some(r) = reloaded
-                && tx.send(r).await.is_err()
-            {
-                return;
-            }
-        }
-    });
-    rx
 }
 
 /// `flightdeck --config FILE --headless --until SPAN`: runs live for `until` of wall time (or

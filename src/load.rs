@@ -21,6 +21,8 @@ pub struct LoadedScenario {
     pub doc_errors: Vec<DocError>,
     /// Where it came from, for the header and messages.
     pub origin: String,
+    /// The directories its knowledge came from (none for the embedded demo), to watch.
+    pub knowledge_dirs: Vec<(DocKind, PathBuf)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,7 @@ pub fn demo() -> Result<LoadedScenario, LoadError> {
         knowledge,
         doc_errors,
         origin: "bundled demo".into(),
+        knowledge_dirs: Vec::new(),
     })
 }
 
@@ -92,6 +95,7 @@ pub fn scenario_file(path: &Path) -> Result<LoadedScenario, LoadError> {
         knowledge,
         doc_errors,
         origin: shown,
+        knowledge_dirs: dirs,
     })
 }
 

@@ -151,6 +151,17 @@ impl ReplaySession {
         notices
     }
 
+    /// The runbooks and postmortems changed on disk: the cockpit matches again, and a seek back
+    /// rebuilds with the new ones.
+    pub fn replace_knowledge(&mut self, knowledge: KnowledgeBase) -> Vec<String> {
+        self.knowledge = knowledge.clone();
+        let at = self.player.position();
+        let effects = self
+            .cockpit
+            .apply(Event::Knowledge(Box::new(knowledge)), at);
+        self.run_effects(effects, at)
+    }
+
     /// Moves to `to`; going back rebuilds the session from the start (replay is deterministic).
     pub fn seek(&mut self, to: Timestamp) {
         let to = to.clamp(self.scenario.start, self.scenario.end());

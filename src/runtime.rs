@@ -48,6 +48,11 @@ pub async fn run_replay_tui(
     let start = session.scenario().start;
     let end = session.scenario().end();
     let mut clock = VirtualClock::new(start, speed);
+    // A scenario's runbooks and postmortems are loaded again when they change on disk (a
+    // runbook author can replay an incident against the runbook being written).
+    let mut reloads = crate::knowledge_watch::spawn(crate::knowledge_watch::KnowledgeWatcher::new(
+        loaded.knowledge_dirs.clone(),
+    ));
     // Decision points still ahead, for `--guided` drills.
     let mut stops: Vec<crate::time::Timestamp> = if guided {
         crate::training::decision_times(&original)
@@ -134,6 +139,16 @@ pub async fn run_replay_tui(
                         debriefed = true;
                         show_debrief(&mut app, &original, &loaded.knowledge, &session);
                     }
+                }
+                Some(reloaded) = reloads.recv() => {
+                    let text = reloaded.summary();
+                    for e in &reloaded.errors {
+                        tracing::warn!("knowledge reload skipped {e}");
+                    }
+                    for notice in session.replace_knowledge(reloaded.knowledge) {
+                        tracing::info!("{notice}");
+                    }
+                    app.info(text);
                 }
                 _ = sigterm.recv() => break 'run,
                 _ = sigint.recv() => break 'run,
