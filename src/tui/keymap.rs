@@ -193,13 +193,13 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["K"],
             A::SearchKnowledge,
-            "search all runbooks and postmortems (titles fuzzy, content ranked)",
+            "search all knowledge: fuzzy titles, ranked content",
             G,
         ),
         (
             &["N"],
             A::StaleAlerts,
-            "noise: stale alert candidates (flapping, chronic, never acted on)",
+            "noise: stale alert candidates, with the evidence",
             G,
         ),
         (
@@ -211,7 +211,7 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["/"],
             A::Filter,
-            "filter clusters by alertname, service or label (knowledge pane: search it)",
+            "filter clusters (in the knowledge pane: search it)",
             G,
         ),
         (&["q", "ctrl-c"], A::Quit, "quit", G),
@@ -275,7 +275,7 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["s"],
             A::Silence,
-            "silence the focused cluster in Alertmanager (a proposal to approve)",
+            "silence the focused cluster (approve it like a step)",
             G,
         ),
         (
