@@ -240,6 +240,9 @@ struct RawClustering {
     partition_by: Option<Vec<String>>,
     window: Option<Sp<String>>,
     text_similarity: Option<bool>,
+    max_span: Option<Sp<String>>,
+    retention: Option<Sp<String>>,
+    never_acted_firings: Option<Sp<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -828,6 +831,19 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         }
         let w = cx.duration(&c.window, "clustering.window", Duration::from_secs(600));
         clustering.window = SignedDuration::try_from(w).unwrap_or(clustering.window);
+        let default = clustering.max_span.unsigned_abs();
+        let span = cx.duration(&c.max_span, "clustering.max_span", default);
+        clustering.max_span = SignedDuration::try_from(span).unwrap_or(clustering.max_span);
+        let default = clustering.retention.unsigned_abs();
+        let keep = cx.duration(&c.retention, "clustering.retention", default);
+        clustering.retention = SignedDuration::try_from(keep).unwrap_or(clustering.retention);
+        let default = clustering.never_acted_firings as usize;
+        clustering.never_acted_firings = cx.count(
+            &c.never_acted_firings,
+            "clustering.never_acted_firings",
+            default,
+            10_000,
+        ) as u32;
     }
     if let Some(t) = &raw.topology {
         clustering.topology = t.clone();

@@ -778,14 +778,20 @@ fn knowledge_search_finds_by_fuzzy_title_and_by_content() {
     assert!(s.contains("Search knowledge · 11 of 11 documents"), "{s}");
     typed(&mut app, &session, "pgbnc");
     let s = screen(&app, &session);
-    assert!(s.contains("Postgres connection pool exhausted (PgBouncer)"), "{s}");
+    assert!(
+        s.contains("Postgres connection pool exhausted (PgBouncer)"),
+        "{s}"
+    );
     assert!(s.contains("title ~ 'pgbnc'"), "{s}");
     for _ in 0..5 {
         press(&mut app, &session, KeyCode::Backspace);
     }
     typed(&mut app, &session, "evictions");
     let s = screen(&app, &session);
-    assert!(s.contains("Redis eviction storm"), "found through content\n{s}");
+    assert!(
+        s.contains("Redis eviction storm"),
+        "found through content\n{s}"
+    );
     press(&mut app, &session, KeyCode::Enter);
     let Overlay::Read {
         page: Page::Document(doc),

@@ -16,12 +16,34 @@
 //! each side in each list, since neighbours within the window are already joined. That keeps an
 //! insertion at O(log n) plus the cost of the merge (smaller cluster into larger).
 //!
-//! Reasons are kept as the multiset of explanations of neighbouring pairs, so they too are the
-//! same whatever the arrival order. Topology reasons are added when a pair is seen and kept.
+//! # Bounded in time: `max_span`
+//! Links chain: in a storm, alert after alert starts within the window of the last, and a day
+//! becomes one cluster. So a cluster spans at most `max_span` (default 2 hours) from its
+//! earliest to its latest activation: an activation joins a neighbour's cluster only if the two
+//! (and its own cluster) would still span no more. With alerts arriving in start order (ties in
+//! any order) that is: each alert joins every cluster it links to that began at most `max_span`
+//! before it; clusters that began earlier no longer take anything. (Arriving out of order, an
+//! alert is judged against the clusters as they are then.) A cluster's span never shrinks, so
+//! clusters kept apart stay apart. Where a chain of links reaches `max_span` in the middle of a
+//! burst, the burst is cut there: what comes later is a new cluster.
+//!
+//! An alert that fires again (a new `startsAt`) when its cluster began more than `max_span`
+//! before, or when all its cluster's other alerts have been resolved for longer than the window,
+//! is a new incident: it leaves its old cluster (which keeps its history) for a new one.
+//!
+//! Reasons are kept as the multiset of explanations of neighbouring pairs within one cluster, so
+//! they too are the same whatever the arrival order. Topology reasons are added when a pair is
+//! seen and kept.
 //!
 //! Suppressed alerts never link anything. A new suppressed alert is shown in the cluster of the
 //! earliest non-suppressed alert with the same group key in its window (or alone). An alert that
 //! drove a cluster and is silenced later stays where it is.
+//!
+//! # Forgetting
+//! [`Correlator::prune`] drops clusters resolved for longer than `retention` (default 6 hours),
+//! with their alerts; cluster ids are never reused. What each alertname did (its firing episodes
+//! over the last week, and the last action on it, from [`Correlator::note_action`]) is kept
+//! apart, for the "never acted on" noise mark.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -32,7 +54,7 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 
 use super::model::{Alert, AlertState, Fingerprint, Severity};
-use super::noise::{History, NoiseMark};
+use super::noise::{ACTION_HISTORY, DAY, History, NameHistory, NoiseMark};
 use super::text;
 use crate::time::{SignedDuration, Timestamp};
 
@@ -56,6 +78,17 @@ pub struct ClusterConfig {
     pub flap_transitions: u32,
     /// Share of the last 24 hours active that makes an alert chronic (0 = off). Default 0.8.
     pub chronic_share: f64,
+    /// The longest a cluster may span, from its earliest to its latest activation: an alert
+    /// joins a cluster (by any link: labels, topology, text) only if the cluster with it would
+    /// still span at most this, and an alert that fires again later than that after its cluster
+    /// began starts a new cluster. A storm lasting a day is several incidents. Default: 2 hours.
+    pub max_span: SignedDuration,
+    /// A cluster whose members have all been resolved for longer than this is dropped (with its
+    /// alerts) by [`Correlator::prune`]. Default: 6 hours.
+    pub retention: SignedDuration,
+    /// Firing episodes of one alertname within the last 7 days, with no action on it, that mark
+    /// it "never acted on" (0 = off). Default 5.
+    pub never_acted_firings: u32,
 }
 
 impl Default for ClusterConfig {
@@ -69,6 +102,9 @@ impl Default for ClusterConfig {
             text_similarity: true,
             flap_transitions: 4,
             chronic_share: 0.8,
+            max_span: SignedDuration::from_hours(2),
+            retention: SignedDuration::from_hours(6),
+            never_acted_firings: 5,
         }
     }
 }
@@ -102,6 +138,9 @@ pub struct TrackedAlert {
     /// Fire↔resolve transitions seen since first seen.
     pub transitions: u32,
     pub noise: Vec<NoiseMark>,
+    /// `alert.severity()`, parsed once (the label cannot change under one fingerprint).
+    #[serde(skip)]
+    pub severity: Severity,
 }
 
 /// Where a cluster probably started.
@@ -135,11 +174,20 @@ pub struct Cluster {
     pub common_labels: BTreeMap<String, String>,
     /// Flapping / chronic when any member is; suppressed when all are.
     pub noise: Vec<NoiseMark>,
+    /// Members by [state][severity] (see [`Cluster::count`]).
+    #[serde(skip)]
+    counts: [[u32; 4]; 3],
 }
 
 impl Cluster {
     pub fn size(&self) -> usize {
         self.members.len()
+    }
+
+    /// How many members are in `state` with `severity`: lets a list order members by state and
+    /// severity without looking at each.
+    pub fn count(&self, state: AlertState, severity: Severity) -> usize {
+        self.counts[state_index(state)][sev_index(severity)] as usize
     }
 }
 
@@ -213,8 +261,21 @@ enum Role {
 }
 
 struct TextSig {
+    /// Hash of `words`: identifies the word set.
+    hash: u64,
     words: Vec<String>,
     bands: Vec<u64>,
+}
+
+/// Buffers `insert_entries` reuses, so that placing an alert allocates nothing in the common case.
+#[derive(Default)]
+struct Scratch {
+    keys: Vec<(u64, Kind)>,
+    removed: Vec<(u32, u32, Kind, u64)>,
+    added: Vec<(u32, u32, Kind, u64)>,
+    links: Vec<u32>,
+    /// (topology reason, the alert on the related service).
+    cross: Vec<(u32, u32)>,
 }
 
 struct Inner {
@@ -224,6 +285,10 @@ struct Inner {
     group: Option<u64>,
     topo: Option<u32>,
     text: Option<Arc<TextSig>>,
+    /// `sev_index` of the alert's severity (parsing the label allocates).
+    sev: u8,
+    /// Hash of the alertname: the key of `Correlator::names`.
+    name: u64,
     history: History,
 }
 
@@ -237,19 +302,171 @@ struct Agg {
     services: BTreeMap<String, u32>,
     /// [state][severity] member counts.
     sev: [[u32; 4]; 3],
-    reasons: BTreeMap<ReasonKey, u32>,
+    /// Reason id → how many neighbouring pairs of members it explains.
+    reason_counts: IdMap<u64, u32>,
+    /// The reasons with a count, in display order.
+    reasons: BTreeSet<ReasonKey>,
     /// Topology reasons seen (ids into `Topology::reasons`).
-    topo_reasons: BTreeSet<u32>,
+    topo_reasons: Bits,
     /// Topology services of driving members → earliest (start, fp).
     topo_first: BTreeMap<u32, (i64, u64)>,
     /// Earliest driving member (start, fp, slot).
     first: Option<(i64, u64, u32)>,
+    /// Earliest and latest activation of a driving member ever (`i64::MAX`, `i64::MIN` when
+    /// none): the span `max_span` bounds. It never shrinks (see `rescan_span`).
+    lo: i64,
+    last: i64,
+    /// Latest time a member resolved (`i64::MIN` when none did).
+    last_end: i64,
     min_fp: u64,
     noisy: BTreeSet<u32>,
+    /// The highest marks of the noisy members (`dirty_noise_scan`: to be found again).
+    noise_max: NoiseMax,
+    dirty_noise_scan: bool,
     dirty_origin: bool,
     dirty_reasons: bool,
     dirty_noise: bool,
     dirty_rescan: bool,
+}
+
+/// The highest noise marks among some alerts.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct NoiseMax {
+    flap: Option<f64>,
+    chronic: Option<f64>,
+    never: Option<u32>,
+}
+
+impl NoiseMax {
+    fn fold(&mut self, marks: &[NoiseMark]) {
+        for m in marks {
+            match *m {
+                NoiseMark::Flapping {
+                    transitions_per_hour: r,
+                } => self.flap = Some(self.flap.map_or(r, |f| f.max(r))),
+                NoiseMark::Chronic { firing_share: s } => {
+                    self.chronic = Some(self.chronic.map_or(s, |c| c.max(s)))
+                }
+                NoiseMark::NeverActedOn { firings: n } => {
+                    self.never = Some(self.never.map_or(n, |x| x.max(n)))
+                }
+                NoiseMark::Suppressed => {}
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &NoiseMax) {
+        let max = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        };
+        self.flap = max(self.flap, other.flap);
+        self.chronic = max(self.chronic, other.chronic);
+        self.never = self.never.max(other.never);
+    }
+
+    fn marks(&self) -> Vec<NoiseMark> {
+        let mut out = Vec::new();
+        if let Some(r) = self.flap {
+            out.push(NoiseMark::Flapping {
+                transitions_per_hour: r,
+            });
+        }
+        if let Some(s) = self.chronic {
+            out.push(NoiseMark::Chronic { firing_share: s });
+        }
+        if let Some(n) = self.never {
+            out.push(NoiseMark::NeverActedOn { firings: n });
+        }
+        out
+    }
+}
+
+/// Does an alert with these marks count as noise (suppressed alone does not)?
+fn is_noisy(marks: &[NoiseMark]) -> bool {
+    marks.iter().any(|m| !matches!(m, NoiseMark::Suppressed))
+}
+
+/// Cluster bookkeeping by cluster id. Ids count up and are never reused; the entries of the
+/// oldest ids, once gone, are trimmed away (`base` is the id of the first entry).
+#[derive(Default)]
+struct Aggs {
+    base: u32,
+    v: Vec<Option<Agg>>,
+}
+
+impl Aggs {
+    fn index(&self, id: ClusterId) -> Option<usize> {
+        let i = id.0.checked_sub(self.base)? as usize;
+        (i < self.v.len()).then_some(i)
+    }
+
+    fn get(&self, id: ClusterId) -> Option<&Agg> {
+        self.v[self.index(id)?].as_ref()
+    }
+
+    fn get_mut(&mut self, id: ClusterId) -> Option<&mut Agg> {
+        let i = self.index(id)?;
+        self.v[i].as_mut()
+    }
+
+    fn take(&mut self, id: ClusterId) -> Option<Agg> {
+        let i = self.index(id)?;
+        self.v[i].take()
+    }
+
+    fn next_id(&self) -> ClusterId {
+        ClusterId(self.base + self.v.len() as u32)
+    }
+
+    fn push(&mut self, agg: Agg) {
+        self.v.push(Some(agg));
+    }
+
+    /// Drops the leading entries of clusters that are gone.
+    fn trim(&mut self) {
+        let gone = self.v.iter().take_while(|a| a.is_none()).count();
+        self.v.drain(..gone);
+        self.base += gone as u32;
+    }
+}
+
+/// A set of small numbers (topology reason ids), in order.
+#[derive(Clone, Debug, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    /// Adds `n`; true when it was not there.
+    fn insert(&mut self, n: u32) -> bool {
+        let (w, b) = (n as usize / 64, n % 64);
+        if self.0.len() <= w {
+            self.0.resize(w + 1, 0);
+        }
+        let new = self.0[w] & (1 << b) == 0;
+        self.0[w] |= 1 << b;
+        new
+    }
+
+    /// Adds all of `other`; true when something was new.
+    fn union_with(&mut self, other: &Bits) -> bool {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        let mut new = false;
+        for (a, &b) in self.0.iter_mut().zip(&other.0) {
+            new |= b & !*a != 0;
+            *a |= b;
+        }
+        new
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &bits)| {
+            (0..64u32)
+                .filter(move |b| bits & (1 << b) != 0)
+                .map(move |b| w as u32 * 64 + b)
+        })
+    }
 }
 
 struct Topology {
@@ -420,12 +637,12 @@ type Rank = (
     ClusterId,
 );
 
-fn stored_rank(c: &Cluster, aggs: &[Option<Agg>]) -> Rank {
-    aggs[c.id.0 as usize].as_ref().expect("live cluster").key
+fn stored_rank(c: &Cluster, aggs: &Aggs) -> Rank {
+    aggs.get(c.id).expect("live cluster").key
 }
 
-fn rank(c: &Cluster, aggs: &[Option<Agg>]) -> Rank {
-    let min_fp = aggs[c.id.0 as usize].as_ref().map_or(0, |a| a.min_fp);
+fn rank(c: &Cluster, aggs: &Aggs) -> Rank {
+    let min_fp = aggs.get(c.id).map_or(0, |a| a.min_fp);
     (
         Reverse(c.firing > 0),
         Reverse(c.severity),
@@ -446,18 +663,20 @@ fn subject(a: &Alert) -> String {
         .to_string()
 }
 
-fn list_insert(list: &mut Vec<Entry>, e: Entry) -> (Option<Entry>, Option<Entry>) {
+/// Inserts `e` in order; its neighbours then, or `None` when it was there already.
+fn list_insert(list: &mut Vec<Entry>, e: Entry) -> Option<(Option<Entry>, Option<Entry>)> {
     // Alerts mostly arrive in time order: appending is the common case.
     let last = list.last().copied();
     if last.is_none_or(|l| l < e) {
         list.push(e);
-        return (last, None);
+        return Some((last, None));
     }
     let i = list.partition_point(|x| *x < e);
-    if list.get(i) != Some(&e) {
-        list.insert(i, e);
+    if list.get(i) == Some(&e) {
+        return None;
     }
-    (i.checked_sub(1).map(|j| list[j]), list.get(i + 1).copied())
+    list.insert(i, e);
+    Some((i.checked_sub(1).map(|j| list[j]), list.get(i + 1).copied()))
 }
 
 fn neighbours(list: &[Entry], e: Entry) -> (Option<Entry>, Option<Entry>) {
@@ -479,6 +698,7 @@ fn neighbours(list: &[Entry], e: Entry) -> (Option<Entry>, Option<Entry>) {
 pub struct Correlator {
     cfg: ClusterConfig,
     window: i64,
+    max_span: i64,
     topo: Topology,
     tracked: Vec<TrackedAlert>,
     inner: Vec<Inner>,
@@ -486,20 +706,82 @@ pub struct Correlator {
     lists: IdMap<u64, Vec<Entry>>,
     sats: IdMap<u64, Vec<Entry>>,
     clusters: Vec<Cluster>,
-    aggs: Vec<Option<Agg>>,
+    aggs: Aggs,
     texts: IdMap<u64, Arc<TextSig>>,
-    reason_texts: IdMap<u64, Arc<str>>,
+    /// Raw text (alertname and annotations) → its signature: most alerts repeat a text seen
+    /// before, and splitting it into words is the dearest part of placing an alert.
+    raw_texts: IdMap<u64, Option<Arc<TextSig>>>,
+    /// List key → the id of the reason its neighbours share (grouping labels, shared label, same
+    /// service: the text depends on the list only).
+    reason_texts: IdMap<u64, u64>,
+    /// (first, second) text signature hashes → the id of their "similar text: …" reason.
+    pair_texts: IdMap<u64, u64>,
+    /// Reason id → (order, text).
+    reason_by_id: IdMap<u64, ReasonKey>,
     touched: Vec<ClusterId>,
     deferred: bool,
+    scratch: Scratch,
+    label_hashes: LabelHashes,
+    /// Alertname (hashed) → its firing episodes and actions.
+    names: IdMap<u64, NameStats>,
+    /// Tracked alerts with a noise mark other than `Suppressed` (stale candidates).
+    noisy_alerts: usize,
+}
+
+/// What the correlator remembers of one alertname, beyond its alerts.
+#[derive(Default)]
+struct NameStats {
+    name: String,
+    history: NameHistory,
+    /// The "never acted on" mark as of the last `refresh_noise`: what its alerts carry.
+    published: Option<NoiseMark>,
+    /// Tracked alerts of this name.
+    tracked: u32,
+    /// The alert of this name first seen last among those pruned (fingerprint, service, when):
+    /// a stale candidate once all its alerts are pruned.
+    last: Option<(Fingerprint, Option<String>, Timestamp)>,
+}
+
+impl NameStats {
+    /// Marked, with no alert of it tracked: a stale candidate of its own.
+    fn name_only(&self) -> bool {
+        self.published.is_some() && self.tracked == 0
+    }
+}
+
+/// Hashes of the configured label names, made once.
+struct LabelHashes {
+    partition: Vec<u64>,
+    group: Vec<u64>,
+    /// Already mixed as `keys_into` uses them.
+    link: Vec<u64>,
+}
+
+impl LabelHashes {
+    fn new(cfg: &ClusterConfig) -> Self {
+        let hashes = |v: &[String]| v.iter().map(|l| text::hash_str(l)).collect();
+        LabelHashes {
+            partition: hashes(&cfg.partition_by),
+            group: hashes(&cfg.group_by),
+            link: cfg
+                .link_by
+                .iter()
+                .map(|l| mix(text::hash_str(l) ^ 0x6c61_6265))
+                .collect(),
+        }
+    }
 }
 
 impl Correlator {
     pub fn new(cfg: ClusterConfig) -> Self {
         let window = cfg.window.as_nanos().clamp(0, i64::MAX as i128) as i64;
+        let max_span = cfg.max_span.as_nanos().clamp(0, i64::MAX as i128) as i64;
         let topo = Topology::new(&cfg.topology);
+        let label_hashes = LabelHashes::new(&cfg);
         Correlator {
             cfg,
             window,
+            max_span,
             topo,
             tracked: Vec::new(),
             inner: Vec::new(),
@@ -507,11 +789,18 @@ impl Correlator {
             lists: IdMap::default(),
             sats: IdMap::default(),
             clusters: Vec::new(),
-            aggs: Vec::new(),
+            aggs: Aggs::default(),
             texts: IdMap::default(),
+            raw_texts: IdMap::default(),
             reason_texts: IdMap::default(),
+            pair_texts: IdMap::default(),
+            reason_by_id: IdMap::default(),
             touched: Vec::new(),
             deferred: false,
+            scratch: Scratch::default(),
+            label_hashes,
+            names: IdMap::default(),
+            noisy_alerts: 0,
         }
     }
 
@@ -529,8 +818,13 @@ impl Correlator {
     /// Observes many alerts, each with its own `now`, sorting clusters once at the end. Same
     /// result as calling [`Correlator::observe`] for each in turn, faster.
     pub fn observe_many(&mut self, alerts: impl IntoIterator<Item = (Alert, Timestamp)>) {
+        let alerts = alerts.into_iter();
+        let more = alerts.size_hint().0;
+        self.tracked.reserve(more);
+        self.inner.reserve(more);
+        self.by_fp.reserve(more);
         for (i, c) in self.clusters.iter().enumerate() {
-            if let Some(a) = self.aggs[c.id.0 as usize].as_mut() {
+            if let Some(a) = self.aggs.get_mut(c.id) {
                 a.pos = i;
             }
         }
@@ -547,20 +841,57 @@ impl Correlator {
         self.clusters.sort_by_cached_key(|c| rank(c, aggs));
         for c in &self.clusters {
             let key = rank(c, &self.aggs);
-            if let Some(a) = self.aggs[c.id.0 as usize].as_mut() {
+            if let Some(a) = self.aggs.get_mut(c.id) {
                 a.key = key;
             }
         }
     }
 
-    /// Re-evaluates the time-based noise marks (flapping decays, chronic grows) of every alert
-    /// at `now`. Call it now and then (e.g. once a minute); it is O(alerts).
+    /// Re-evaluates the time-based noise marks (flapping decays, chronic grows, firing
+    /// episodes and actions age out of the week) of every alert at `now`. Call it now and then
+    /// (e.g. once a minute); it is O(alerts). "Never acted on" marks change only here and in
+    /// [`Correlator::note_action`], so between two calls all alerts of a name agree.
     pub fn refresh_noise(&mut self, now: Timestamp) {
         let now = ns(now);
+        let min = self.cfg.never_acted_firings;
+        self.names.retain(|_, n| {
+            let forgotten = n.history.forget_before(now);
+            n.published = n.history.mark(now, min);
+            !(forgotten && n.tracked == 0)
+        });
         for slot in 0..self.tracked.len() as u32 {
             self.update_noise(slot, now);
         }
         self.settle();
+    }
+
+    /// Somebody acted on an alert named `alertname` at `at`: approved, rejected or executed a
+    /// step, or wrote a hypothesis about its cluster. An alertname acted on within the last 7
+    /// days is not "never acted on"; its alerts lose the mark at once. The cockpit calls this for
+    /// every alertname of the cluster the decision was about (it reads the journal; this does
+    /// not).
+    pub fn note_action(&mut self, alertname: &str, at: Timestamp) {
+        let key = text::hash_str(alertname);
+        let at = ns(at);
+        let n = self.names.entry(key).or_insert_with(|| NameStats {
+            name: alertname.to_string(),
+            ..NameStats::default()
+        });
+        n.history.acted(at);
+        if n.published.take().is_some() {
+            for slot in 0..self.tracked.len() as u32 {
+                if self.inner[slot as usize].name == key {
+                    self.update_noise(slot, at);
+                }
+            }
+            self.settle();
+        }
+    }
+
+    /// How many entries [`Correlator::stale_candidates`] would list, without making them: cheap
+    /// (a counter and one pass over the alertnames), fine to call every frame.
+    pub fn stale_candidate_count(&self) -> usize {
+        self.noisy_alerts + self.names.values().filter(|n| n.name_only()).count()
     }
 
     /// Clusters, sorted: with firing alerts first, then severity (highest first), then most
@@ -570,17 +901,13 @@ impl Correlator {
     }
 
     pub fn cluster(&self, id: ClusterId) -> Option<&Cluster> {
-        self.aggs.get(id.0 as usize)?.as_ref()?;
+        self.aggs.get(id)?;
         self.clusters.get(self.position(id))
     }
 
     /// The tracked members of a cluster, in the order of `Cluster::members`.
     pub fn members(&self, id: ClusterId) -> impl Iterator<Item = &TrackedAlert> + '_ {
-        let slots: &[u32] = self
-            .aggs
-            .get(id.0 as usize)
-            .and_then(Option::as_ref)
-            .map_or(&[], |a| &a.slots);
+        let slots: &[u32] = self.aggs.get(id).map_or(&[], |a| &a.slots);
         slots.iter().map(|&s| &self.tracked[s as usize])
     }
 
@@ -593,7 +920,9 @@ impl Correlator {
         &self.tracked
     }
 
-    /// Flapping or chronic alerts, noisiest first: candidates to fix or retire.
+    /// Flapping, chronic or never-acted-on alerts, noisiest first: candidates to fix or retire.
+    /// An alertname marked "never acted on" whose alerts were all pruned is listed once, with
+    /// the last alert of that name seen.
     pub fn stale_candidates(&self) -> Vec<StaleCandidate> {
         let score = |n: &[NoiseMark]| {
             n.iter()
@@ -602,6 +931,10 @@ impl Correlator {
                         transitions_per_hour,
                     } => *transitions_per_hour,
                     NoiseMark::Chronic { firing_share } => 2.0 * firing_share,
+                    // Episodes a day.
+                    NoiseMark::NeverActedOn { firings } => {
+                        f64::from(*firings) * (DAY as f64 / ACTION_HISTORY as f64)
+                    }
                     NoiseMark::Suppressed => 0.0,
                 })
                 .sum::<f64>()
@@ -609,7 +942,7 @@ impl Correlator {
         let mut out: Vec<(f64, StaleCandidate)> = self
             .tracked
             .iter()
-            .filter(|t| t.noise.iter().any(|m| !matches!(m, NoiseMark::Suppressed)))
+            .filter(|t| is_noisy(&t.noise))
             .map(|t| {
                 let marks: Vec<String> = t.noise.iter().map(ToString::to_string).collect();
                 let evidence = format!(
@@ -632,11 +965,213 @@ impl Correlator {
                 )
             })
             .collect();
+        for n in self.names.values().filter(|n| n.name_only()) {
+            let (Some(m), Some((fp, service, first_seen))) = (&n.published, &n.last) else {
+                continue;
+            };
+            let noise = vec![m.clone()];
+            out.push((
+                score(&noise),
+                StaleCandidate {
+                    fingerprint: *fp,
+                    alertname: n.name.clone(),
+                    service: service.clone(),
+                    evidence: format!(
+                        "{m}; no alert of it tracked now (last {fp}, first seen {})",
+                        crate::time::clock_hms(*first_seen)
+                    ),
+                    noise,
+                    transitions: 0,
+                    first_seen: *first_seen,
+                },
+            ));
+        }
         out.sort_by(|a, b| {
             b.0.total_cmp(&a.0)
                 .then(a.1.fingerprint.cmp(&b.1.fingerprint))
         });
         out.into_iter().map(|(_, c)| c).collect()
+    }
+
+    /// Drops the clusters whose members have all been resolved for longer than `retention`
+    /// (none firing or silenced, no change since), with their alerts, so that a live correlator
+    /// does not grow forever. Returns the ids dropped; ids are never used again.
+    ///
+    /// What stays: each alertname's firing episodes and actions (the "never acted on" mark
+    /// survives; an alertname whose alerts are all gone is still a stale candidate). What goes:
+    /// the dropped alerts' own histories, so an alert that fires again later starts afresh
+    /// (transitions, first seen, flapping and chronic history). Flapping looks at the last hour
+    /// and a chronic alert cannot have been quiet for `retention` (with the defaults, six of the
+    /// last 24 hours resolved is at most 75% active, under the 80% that makes it chronic), so
+    /// with a retention of an hour or more and the defaults no mark is lost.
+    ///
+    /// O(alerts + list entries) when something is dropped, O(clusters) otherwise: call it now
+    /// and then (e.g. with `refresh_noise`).
+    pub fn prune(&mut self, now: Timestamp) -> Vec<ClusterId> {
+        self.settle();
+        let retention = self.cfg.retention.as_nanos().clamp(0, i64::MAX as i128) as i64;
+        let before = ns(now).saturating_sub(retention);
+        let gone: Vec<ClusterId> = self
+            .clusters
+            .iter()
+            .filter(|c| {
+                let agg = self.agg(c.id);
+                c.firing == 0
+                    && c.suppressed == 0
+                    && ns(c.last_change) <= before
+                    && agg.last_end <= before
+            })
+            .map(|c| c.id)
+            .collect();
+        if gone.is_empty() {
+            return gone;
+        }
+        let n = self.tracked.len();
+        let mut dead = vec![false; n];
+        for &id in &gone {
+            for &slot in &self.agg(id).slots {
+                dead[slot as usize] = true;
+            }
+        }
+        // The lists lose the dropped activations. Where that makes two kept alerts neighbours,
+        // their pair counts for their cluster (reasons are the multiset of neighbouring pairs).
+        let w = self.window;
+        let mut joined: Vec<(u32, u32, u64)> = Vec::new();
+        self.lists.retain(|&key, list| {
+            if !list.iter().any(|e| dead[e.slot as usize]) {
+                return true;
+            }
+            let mut prev: Option<Entry> = None;
+            let mut gap = false;
+            list.retain(|e| {
+                if dead[e.slot as usize] {
+                    gap = true;
+                    return false;
+                }
+                if let Some(p) = prev
+                    && gap
+                    && e.t - p.t <= w
+                {
+                    joined.push((p.slot, e.slot, key));
+                }
+                prev = Some(*e);
+                gap = false;
+                true
+            });
+            !list.is_empty()
+        });
+        self.sats.retain(|_, list| {
+            list.retain(|e| !dead[e.slot as usize]);
+            !list.is_empty()
+        });
+        for &id in &gone {
+            self.aggs.take(id);
+        }
+        self.clusters.retain(|c| self.aggs.get(c.id).is_some());
+        self.aggs.trim();
+        // Renumber the kept alerts.
+        let mut map = vec![u32::MAX; n];
+        let mut next = 0u32;
+        for (old, slot) in map.iter_mut().enumerate() {
+            if !dead[old] {
+                *slot = next;
+                next += 1;
+            }
+        }
+        for old in (0..n).filter(|&i| dead[i]) {
+            let t = &self.tracked[old];
+            self.noisy_alerts -= usize::from(is_noisy(&t.noise));
+            if let Some(stats) = self.names.get_mut(&self.inner[old].name) {
+                stats.tracked -= 1;
+                if stats.last.as_ref().is_none_or(|l| l.2 <= t.first_seen) {
+                    let service = t.alert.service().map(str::to_string);
+                    stats.last = Some((t.fingerprint, service, t.first_seen));
+                }
+            }
+        }
+        let mut i = 0;
+        self.tracked.retain(|_| {
+            i += 1;
+            !dead[i - 1]
+        });
+        let mut i = 0;
+        self.inner.retain(|_| {
+            i += 1;
+            !dead[i - 1]
+        });
+        let remap = |s: u32| map[s as usize];
+        for inner in &mut self.inner {
+            if let Role::Satellite { anchor, .. } = &mut inner.role {
+                // An anchor is in its satellite's cluster: kept together, dropped together.
+                *anchor = anchor.map(remap).filter(|&a| a != u32::MAX);
+            }
+        }
+        self.by_fp.clear();
+        for (slot, t) in self.tracked.iter().enumerate() {
+            self.by_fp.insert(t.fingerprint, slot as u32);
+        }
+        for list in self.lists.values_mut().chain(self.sats.values_mut()) {
+            for e in list {
+                e.slot = remap(e.slot);
+            }
+        }
+        for agg in self.aggs.v.iter_mut().flatten() {
+            for s in &mut agg.slots {
+                *s = remap(*s);
+            }
+            agg.noisy = agg.noisy.iter().map(|&s| remap(s)).collect();
+            if let Some(f) = &mut agg.first {
+                f.2 = remap(f.2);
+            }
+        }
+        for (a, b, key) in joined {
+            let (a, b) = (remap(a), remap(b));
+            let (mut id, other) = (
+                self.tracked[a as usize].cluster,
+                self.tracked[b as usize].cluster,
+            );
+            if id != other {
+                // Neighbours within the window are one cluster unless `max_span` keeps them
+                // apart (see `insert_entries`); these only just became neighbours.
+                let lo = self.agg(id).lo;
+                if !self.may_join(Some(id), other, lo) {
+                    continue;
+                }
+                id = self.merge(id, other);
+            }
+            let mut keys = Vec::new();
+            self.keys_into(a, &mut keys);
+            let Some(&(_, kind)) = keys.iter().find(|k| k.0 == key) else {
+                continue;
+            };
+            if let Some(r) = self.pair_reason(a, b, kind, key) {
+                self.reason_add(id, r);
+            }
+        }
+        self.forget_caches();
+        self.settle();
+        gone
+    }
+
+    /// The text and reason caches only speed things up: once they hold far more than the
+    /// alerts need, start them afresh (keeping the reasons clusters count).
+    fn forget_caches(&mut self) {
+        let limit = 4 * self.tracked.len() + 4096;
+        if self.raw_texts.len() + self.pair_texts.len() + self.reason_by_id.len() <= limit {
+            return;
+        }
+        self.raw_texts.clear();
+        self.texts.clear();
+        self.pair_texts.clear();
+        self.reason_texts.clear();
+        let used: std::collections::HashSet<u64> = self
+            .aggs
+            .v
+            .iter()
+            .flatten()
+            .flat_map(|a| a.reason_counts.keys().copied())
+            .collect();
+        self.reason_by_id.retain(|id, _| used.contains(id));
     }
 
     /// Number of tracked alerts.
@@ -667,12 +1202,23 @@ impl Correlator {
             .service()
             .and_then(|s| self.topo.index.get(s))
             .copied();
+        let name = text::hash_str(alert.name());
         let text = if self.cfg.text_similarity {
-            self.text_sig(&alert)
+            self.text_sig(&alert, name)
         } else {
             None
         };
         let start = ns(alert.starts_at);
+        let severity = alert.severity();
+        let sev = sev_index(severity) as u8;
+        let stats = self.names.entry(name).or_insert_with(|| NameStats {
+            name: alert.name().to_string(),
+            ..NameStats::default()
+        });
+        stats.tracked += 1;
+        if alert.state != AlertState::Suppressed {
+            stats.history.fired(start);
+        }
         let mut history = History::default();
         match alert.state {
             AlertState::Resolved => {
@@ -691,6 +1237,7 @@ impl Correlator {
             cluster: NO_CLUSTER,
             transitions: 0,
             noise: Vec::new(),
+            severity,
         });
         self.inner.push(Inner {
             role: Role::Driver,
@@ -699,6 +1246,8 @@ impl Correlator {
             group,
             topo,
             text,
+            sev,
+            name,
             history,
         });
         if state == AlertState::Suppressed {
@@ -710,7 +1259,94 @@ impl Correlator {
         } else {
             self.activate(slot, start);
         }
+        if state == AlertState::Resolved {
+            let end = self.tracked[slot as usize].alert.ends_at.map_or(now_ns, ns);
+            let id = self.tracked[slot as usize].cluster;
+            let agg = self.agg_mut(id);
+            agg.last_end = agg.last_end.max(end);
+        }
         self.update_noise(slot, now_ns);
+    }
+
+    /// Would an alert of this cluster that fires again at `t` start a new incident? When the
+    /// cluster began more than `max_span` before, or all its other members have been resolved
+    /// for longer than the window.
+    fn closed_for_refire(&self, slot: u32, t: i64) -> bool {
+        let s = slot as usize;
+        let agg = self.agg(self.tracked[s].cluster);
+        if t.saturating_sub(agg.lo) > self.max_span {
+            return true;
+        }
+        let active: u32 = agg.sev[0].iter().chain(&agg.sev[2]).sum();
+        let own = u32::from(self.tracked[s].alert.state != AlertState::Resolved);
+        active == own && agg.last_end != i64::MIN && t.saturating_sub(agg.last_end) > self.window
+    }
+
+    /// Takes an alert that fires again out of its old cluster (which keeps the history) into a
+    /// new one of its own; an alert alone in its cluster keeps it, starting afresh.
+    fn detach(&mut self, slot: u32) {
+        let s = slot as usize;
+        let id = self.tracked[s].cluster;
+        if self.inner[s].role == Role::Driver {
+            self.deactivate(slot);
+        }
+        self.inner[s].starts.clear();
+        if self.agg(id).slots.len() > 1 {
+            self.remove_member(id, slot);
+            self.rescan_span(id);
+            let new = self.new_cluster(slot);
+            // Its start is still the old one here.
+            self.agg_mut(new).dirty_rescan = true;
+        } else {
+            // Nothing of it is left in the lists: it may start its span afresh.
+            self.rescan_span(id);
+            let agg = self.agg_mut(id);
+            (agg.lo, agg.last) = (i64::MAX, i64::MIN);
+            agg.last_end = i64::MIN;
+            agg.topo_reasons = Bits::default();
+            agg.dirty_reasons = true;
+            agg.dirty_rescan = true;
+            self.touched.push(id);
+        }
+    }
+
+    /// Recomputes the earliest driving member (the origin) of a cluster that lost one. Its span
+    /// (`lo`, `last`) stays: it never shrinks, so that clusters kept apart by `max_span` stay
+    /// apart (their neighbouring pairs were not counted as reasons).
+    fn rescan_span(&mut self, id: ClusterId) {
+        let mut first: Option<(i64, u64, u32)> = None;
+        let mut topo_first: BTreeMap<u32, (i64, u64)> = BTreeMap::new();
+        for &slot in &self.agg(id).slots {
+            let i = &self.inner[slot as usize];
+            let fp = self.tracked[slot as usize].fingerprint.0;
+            for &t in &i.starts {
+                if first.is_none_or(|f| (t, fp) < (f.0, f.1)) {
+                    first = Some((t, fp, slot));
+                }
+                if let Some(tp) = i.topo {
+                    let e = topo_first.entry(tp).or_insert((t, fp));
+                    *e = (*e).min((t, fp));
+                }
+            }
+        }
+        let agg = self.agg_mut(id);
+        agg.first = first;
+        agg.topo_first = topo_first;
+        agg.dirty_origin = true;
+        agg.dirty_reasons = true;
+        self.touched.push(id);
+    }
+
+    /// May the activation at `t` (of an alert in cluster `a`, or of a new alert when `a` is
+    /// `None`) join cluster `b`? Only if all of it would span at most `max_span`.
+    fn may_join(&self, a: Option<ClusterId>, b: ClusterId, t: i64) -> bool {
+        let (mut lo, mut hi) = (t, t);
+        for id in a.into_iter().chain([b]) {
+            let agg = self.agg(id);
+            lo = lo.min(agg.lo);
+            hi = hi.max(agg.last);
+        }
+        hi.saturating_sub(lo) <= self.max_span
     }
 
     fn update(&mut self, slot: u32, alert: Alert, now: Timestamp) {
@@ -724,10 +1360,26 @@ impl Correlator {
         let new_start = alert.starts_at != self.tracked[s].alert.starts_at;
         let start = ns(alert.starts_at);
         let end = alert.ends_at.map_or(now_ns, ns);
-        let id = self.tracked[s].cluster;
-        let sev = sev_index(alert.severity());
         let was_active = old_state != AlertState::Resolved;
         let is_active = new_state != AlertState::Resolved;
+        if new_start && new_state != AlertState::Suppressed {
+            let name = self.inner[s].name;
+            if let Some(n) = self.names.get_mut(&name) {
+                n.history.fired(start);
+            }
+        }
+        // Firing again, long after its cluster began or after the cluster went quiet: a new
+        // incident, so a new cluster (the alert still has its old state here).
+        if new_start
+            && new_state == AlertState::Firing
+            && matches!(self.inner[s].role, Role::Driver | Role::Member)
+            && self.closed_for_refire(slot, start)
+        {
+            self.detach(slot);
+        }
+        let id = self.tracked[s].cluster;
+        // The severity is a label: it cannot change under one fingerprint.
+        let sev = usize::from(self.inner[s].sev);
         let mut changed = old_state != new_state;
         {
             let h = &mut self.inner[s].history;
@@ -760,6 +1412,9 @@ impl Correlator {
                 old_state == AlertState::Suppressed || new_state == AlertState::Suppressed;
             agg.sev[state_index(old_state)][sev] -= 1;
             agg.sev[state_index(new_state)][sev] += 1;
+            if new_state == AlertState::Resolved {
+                agg.last_end = agg.last_end.max(end);
+            }
             let c = self.cluster_mut(id);
             match old_state {
                 AlertState::Firing => c.firing -= 1,
@@ -782,7 +1437,7 @@ impl Correlator {
         let role = self.inner[s].role;
         match (role, new_state) {
             (Role::Driver, AlertState::Suppressed) => {
-                if new_start {
+                if new_start && !self.inner[s].starts.contains(&start) {
                     self.inner[s].starts.push(start);
                 }
                 self.deactivate(slot);
@@ -823,23 +1478,40 @@ impl Correlator {
     fn update_noise(&mut self, slot: u32, now: i64) {
         let s = slot as usize;
         let suppressed = self.tracked[s].alert.state == AlertState::Suppressed;
-        let marks = self.inner[s].history.marks(
+        let mut marks = self.inner[s].history.marks(
             now,
             suppressed,
             self.cfg.flap_transitions,
             self.cfg.chronic_share,
         );
+        if let Some(m) = self
+            .names
+            .get(&self.inner[s].name)
+            .and_then(|n| n.published.clone())
+        {
+            // Before `Suppressed`, which comes last.
+            let at = marks.len() - usize::from(suppressed);
+            marks.insert(at, m);
+        }
         if marks != self.tracked[s].noise {
             let id = self.tracked[s].cluster;
-            let noisy = marks.iter().any(|m| !matches!(m, NoiseMark::Suppressed));
-            self.tracked[s].noise = marks;
-            let agg = self.agg_mut(id);
+            let was_noisy = is_noisy(&self.tracked[s].noise);
+            let noisy = is_noisy(&marks);
+            self.noisy_alerts = self.noisy_alerts + usize::from(noisy) - usize::from(was_noisy);
+            let agg = self.aggs.get_mut(id).expect("live cluster");
             if noisy {
                 agg.noisy.insert(slot);
             } else {
                 agg.noisy.remove(&slot);
             }
+            if was_noisy {
+                // Its marks may have been the highest: look again.
+                agg.dirty_noise_scan = true;
+            } else {
+                agg.noise_max.fold(&marks);
+            }
             agg.dirty_noise = true;
+            self.tracked[s].noise = marks;
             self.touched.push(id);
         }
     }
@@ -848,8 +1520,13 @@ impl Correlator {
 
     fn partition_key(&self, a: &Alert) -> u64 {
         let mut h = 0x7061_7274u64;
-        for l in &self.cfg.partition_by {
-            h = mix(h ^ text::hash_str(l));
+        for (l, &lh) in self
+            .cfg
+            .partition_by
+            .iter()
+            .zip(&self.label_hashes.partition)
+        {
+            h = mix(h ^ lh);
             h = mix(h ^ text::hash_str(a.label(l).unwrap_or("")));
         }
         h
@@ -858,10 +1535,10 @@ impl Correlator {
     fn group_key(&self, a: &Alert, partition: u64) -> Option<u64> {
         let mut h = mix(partition ^ 0x6772_6f75);
         let mut any = false;
-        for l in &self.cfg.group_by {
+        for (l, &lh) in self.cfg.group_by.iter().zip(&self.label_hashes.group) {
             let v = a.label(l).unwrap_or("");
             any |= !v.is_empty();
-            h = mix(h ^ text::hash_str(l));
+            h = mix(h ^ lh);
             h = mix(h ^ text::hash_str(v));
         }
         any.then_some(h)
@@ -891,33 +1568,57 @@ impl Correlator {
         mix(partition ^ band.rotate_left(17) ^ 0x7465_7874)
     }
 
-    fn text_sig(&mut self, a: &Alert) -> Option<Arc<TextSig>> {
+    /// `name`: `text::hash_str` of the alertname.
+    fn text_sig(&mut self, a: &Alert, name: u64) -> Option<Arc<TextSig>> {
+        // The words come from exactly these four strings (see `text::alert_words`).
+        let mut raw = mix(name ^ 0x7261_7774);
+        for key in ["summary", "description", "message"] {
+            raw = mix(raw ^ a.annotation(key).map_or(0x6e6f_6e65, text::hash_str));
+        }
+        if let Some(sig) = self.raw_texts.get(&raw) {
+            return sig.clone();
+        }
         let words = text::alert_words(a);
-        if words.is_empty() {
-            return None;
-        }
-        let mut h = 0u64;
-        for w in &words {
-            h = mix(h ^ text::hash_str(w));
-        }
-        let sig = self.texts.entry(h).or_insert_with(|| {
-            let bands = text::band_keys(&words);
-            Arc::new(TextSig { words, bands })
-        });
-        Some(sig.clone())
+        let sig = if words.is_empty() {
+            None
+        } else {
+            let mut h = 0u64;
+            for w in &words {
+                h = mix(h ^ text::hash_str(w));
+            }
+            let sig = self.texts.entry(h).or_insert_with(|| {
+                let bands = text::band_keys(&words);
+                Arc::new(TextSig {
+                    hash: h,
+                    words,
+                    bands,
+                })
+            });
+            Some(sig.clone())
+        };
+        self.raw_texts.insert(raw, sig.clone());
+        sig
     }
 
     /// (key, kind) of every list a driving alert is in.
     fn keys(&self, slot: u32) -> Vec<(u64, Kind)> {
-        let i = &self.inner[slot as usize];
         let mut keys = Vec::with_capacity(2 + text::BANDS);
+        self.keys_into(slot, &mut keys);
+        keys
+    }
+
+    /// [`Correlator::keys`] into a buffer (cleared first).
+    fn keys_into(&self, slot: u32, keys: &mut Vec<(u64, Kind)>) {
+        keys.clear();
+        let i = &self.inner[slot as usize];
         if let Some(g) = i.group {
             keys.push((g, Kind::Group));
         }
         let alert = &self.tracked[slot as usize].alert;
-        for (n, l) in self.cfg.link_by.iter().enumerate().take(256) {
+        let links = self.cfg.link_by.iter().zip(&self.label_hashes.link);
+        for (n, (l, &lh)) in links.enumerate().take(256) {
             if let Some(v) = alert.label(l).filter(|v| !v.is_empty()) {
-                let h = mix(i.partition ^ mix(text::hash_str(l) ^ 0x6c61_6265) ^ text::hash_str(v));
+                let h = mix(i.partition ^ lh ^ text::hash_str(v));
                 keys.push((h, Kind::Label(n as u8)));
             }
         }
@@ -932,12 +1633,11 @@ impl Correlator {
                     .map(|(n, &b)| (Self::band_key(i.partition, b), Kind::Text(n as u8))),
             );
         }
-        keys
     }
 
     /// Why two neighbouring alerts are linked; `None` when a stronger reason covers the pair.
     /// `key` is the list both are neighbours in.
-    fn pair_reason(&mut self, a: u32, b: u32, kind: Kind, key: u64) -> Option<ReasonKey> {
+    fn pair_reason(&mut self, a: u32, b: u32, kind: Kind, key: u64) -> Option<u64> {
         if a == b {
             return None;
         }
@@ -955,10 +1655,10 @@ impl Correlator {
         };
         if !matches!(kind, Kind::Text(_)) {
             // The text depends on the list only: made once.
-            if let Some(t) = self.reason_texts.get(&key) {
-                return Some((order, t.clone()));
+            if let Some(&id) = self.reason_texts.get(&key) {
+                return Some(id);
             }
-            let text: Arc<str> = match kind {
+            let text = match kind {
                 Kind::Label(n) => {
                     let l = &self.cfg.link_by[n as usize];
                     format!("same {l}: {}", alert_a.label(l).unwrap_or(""))
@@ -967,10 +1667,10 @@ impl Correlator {
                     format!("same service: {}", self.topo.names[ia.topo? as usize])
                 }
                 _ => self.group_desc(alert_a),
-            }
-            .into();
-            self.reason_texts.insert(key, text.clone());
-            return Some((order, text));
+            };
+            let id = self.intern_reason(order, text);
+            self.reason_texts.insert(key, id);
+            return Some(id);
         }
         match kind {
             Kind::Group | Kind::Label(_) | Kind::Service => None,
@@ -991,8 +1691,22 @@ impl Correlator {
                 let fa = self.tracked[a as usize].fingerprint;
                 let fb = self.tracked[b as usize].fingerprint;
                 let (first, second) = if fa <= fb { (ta, tb) } else { (tb, ta) };
-                let shared = text::shared_words(&first.words, &second.words, 4);
-                Some((5, format!("similar text: {}", shared.join(" ")).into()))
+                // The text depends on the two word lists only: made once per pair of texts.
+                let pair = mix(first.hash ^ mix(second.hash ^ 0x7061_6972));
+                if let Some(&id) = self.pair_texts.get(&pair) {
+                    return Some(id);
+                }
+                let mut text = String::from("similar text: ");
+                let shared = first.words.iter().filter(|w| second.words.contains(w));
+                for (n, w) in shared.take(4).enumerate() {
+                    if n > 0 {
+                        text.push(' ');
+                    }
+                    text.push_str(w);
+                }
+                let id = self.intern_reason(5, text);
+                self.pair_texts.insert(pair, id);
+                Some(id)
             }
         }
     }
@@ -1039,14 +1753,20 @@ impl Correlator {
             slot,
         };
         let w = self.window;
-        let mut removed: Vec<(u32, u32, Kind, u64)> = Vec::new();
-        let mut added: Vec<(u32, u32, Kind, u64)> = Vec::new();
-        let mut links: Vec<u32> = Vec::new();
-        let mut cross: Vec<u32> = Vec::new();
-        let keys = self.keys(slot);
-        for &(key, kind) in &keys {
+        let mut sc = std::mem::take(&mut self.scratch);
+        self.keys_into(slot, &mut sc.keys);
+        let Scratch {
+            keys,
+            removed,
+            added,
+            links,
+            cross,
+        } = &mut sc;
+        for &(key, kind) in keys.iter() {
             let list = self.lists.entry(key).or_default();
-            let (p, n) = list_insert(list, e);
+            let Some((p, n)) = list_insert(list, e) else {
+                continue;
+            };
             if let (Some(p), Some(n)) = (p, n)
                 && n.t - p.t <= w
             {
@@ -1072,28 +1792,32 @@ impl Correlator {
                     continue;
                 };
                 let (p, n) = neighbours(list, e);
-                let mut hit = false;
                 for x in [p, n].into_iter().flatten() {
                     if (x.t - t).abs() <= w {
                         links.push(x.slot);
-                        hit = true;
+                        cross.push((rid, x.slot));
                     }
                 }
-                if hit {
-                    cross.push(rid);
-                }
             }
         }
-        for (a, b, kind, key) in removed {
-            if let Some(r) = self.pair_reason(a, b, kind, key) {
-                let id = self.tracked[a as usize].cluster;
-                self.reason_remove(id, &r);
+        // A pair's reason counts while both are in one cluster (a pair kept apart by
+        // `max_span` never comes together later: clusters only grow).
+        for &(a, b, kind, key) in removed.iter() {
+            let id = self.tracked[a as usize].cluster;
+            if id == self.tracked[b as usize].cluster
+                && let Some(r) = self.pair_reason(a, b, kind, key)
+            {
+                self.reason_remove(id, r);
             }
         }
-        // A new alert has no cluster yet: it joins what it links to, or starts its own.
+        // A new alert has no cluster yet: it joins what it links to (within `max_span`), or
+        // starts its own.
         let mut id = Some(self.tracked[s].cluster).filter(|c| *c != NO_CLUSTER);
-        for other in links {
+        for &other in links.iter() {
             let oid = self.tracked[other as usize].cluster;
+            if id == Some(oid) || !self.may_join(id, oid, t) {
+                continue;
+            }
             id = Some(match id {
                 None => oid,
                 Some(i) => self.merge(i, oid),
@@ -1107,18 +1831,37 @@ impl Correlator {
             }
             None => self.new_cluster(slot),
         };
-        for (a, b, kind, key) in added {
-            if let Some(r) = self.pair_reason(a, b, kind, key) {
+        // Every activation in the lists counts for the span, old ones put back included.
+        let agg = self.agg_mut(id);
+        agg.lo = agg.lo.min(t);
+        agg.last = agg.last.max(t);
+        for &(a, b, kind, key) in added.iter() {
+            let (ca, cb) = (
+                self.tracked[a as usize].cluster,
+                self.tracked[b as usize].cluster,
+            );
+            if ca == id
+                && cb == id
+                && let Some(r) = self.pair_reason(a, b, kind, key)
+            {
                 self.reason_add(id, r);
             }
         }
-        for rid in cross {
+        for &(rid, other) in cross.iter() {
+            if self.tracked[other as usize].cluster != id {
+                continue;
+            }
             let agg = self.agg_mut(id);
             if agg.topo_reasons.insert(rid) {
                 agg.dirty_reasons = true;
                 self.touched.push(id);
             }
         }
+        removed.clear();
+        added.clear();
+        links.clear();
+        cross.clear();
+        self.scratch = sc;
         if let Some(g) = self.inner[s].group {
             self.reanchor_after_insert(g, e);
         }
@@ -1165,14 +1908,20 @@ impl Correlator {
                 }
             }
         }
-        let id = self.tracked[s].cluster;
+        // Pairs count while both ends are in one cluster (see `insert_entries`).
         for (a, b, kind, key) in removed {
-            if let Some(r) = self.pair_reason(a, b, kind, key) {
-                self.reason_remove(id, &r);
+            let id = self.tracked[a as usize].cluster;
+            if id == self.tracked[b as usize].cluster
+                && let Some(r) = self.pair_reason(a, b, kind, key)
+            {
+                self.reason_remove(id, r);
             }
         }
         for (a, b, kind, key) in added {
-            if let Some(r) = self.pair_reason(a, b, kind, key) {
+            let id = self.tracked[a as usize].cluster;
+            if id == self.tracked[b as usize].cluster
+                && let Some(r) = self.pair_reason(a, b, kind, key)
+            {
                 self.reason_add(id, r);
             }
         }
@@ -1230,7 +1979,7 @@ impl Correlator {
                     fp: self.tracked[s].fingerprint.0,
                     slot,
                 };
-                list_insert(self.sats.entry(g).or_default(), e);
+                let _ = list_insert(self.sats.entry(g).or_default(), e);
                 self.anchor_for(g, t)
             }
             None => None,
@@ -1272,6 +2021,11 @@ impl Correlator {
         let Some(sats) = self.sats.get(&g) else {
             return;
         };
+        // Mostly no satellite is near: say so before looking at the list.
+        let near = sats.partition_point(|x| x.t < e.t.saturating_sub(w));
+        if sats.get(near).is_none_or(|x| x.t > e.t.saturating_add(w)) {
+            return;
+        }
         let pred = self.lists.get(&g).and_then(|l| neighbours(l, e).0);
         let mut lo = e.t.saturating_sub(w);
         if let Some(p) = pred {
@@ -1320,11 +2074,11 @@ impl Correlator {
     // -- cluster bookkeeping --------------------------------------------------------------------
 
     fn agg(&self, id: ClusterId) -> &Agg {
-        self.aggs[id.0 as usize].as_ref().expect("live cluster")
+        self.aggs.get(id).expect("live cluster")
     }
 
     fn agg_mut(&mut self, id: ClusterId) -> &mut Agg {
-        self.aggs[id.0 as usize].as_mut().expect("live cluster")
+        self.aggs.get_mut(id).expect("live cluster")
     }
 
     fn cluster_mut(&mut self, id: ClusterId) -> &mut Cluster {
@@ -1351,14 +2105,13 @@ impl Correlator {
     /// Removes a cluster from `clusters` and returns it with its bookkeeping.
     fn take_cluster(&mut self, id: ClusterId) -> (Cluster, Agg) {
         let pos = self.position(id);
-        let agg = self.aggs[id.0 as usize].take().expect("live cluster");
+        let agg = self.aggs.take(id).expect("live cluster");
         let cluster = if self.deferred {
             let c = self.clusters.swap_remove(pos);
-            if let Some(moved) = self.clusters.get(pos) {
-                let mid = moved.id.0 as usize;
-                if let Some(a) = self.aggs[mid].as_mut() {
-                    a.pos = pos;
-                }
+            if let Some(moved) = self.clusters.get(pos)
+                && let Some(a) = self.aggs.get_mut(moved.id)
+            {
+                a.pos = pos;
             }
             c
         } else {
@@ -1368,15 +2121,17 @@ impl Correlator {
     }
 
     fn new_cluster(&mut self, slot: u32) -> ClusterId {
-        let id = ClusterId(self.aggs.len() as u32);
+        let id = self.aggs.next_id();
         self.tracked[slot as usize].cluster = id;
         let t = &self.tracked[slot as usize];
         let a = &t.alert;
-        let noisy = t.noise.iter().any(|m| !matches!(m, NoiseMark::Suppressed));
+        let noisy = is_noisy(&t.noise);
+        let mut noise_max = NoiseMax::default();
+        noise_max.fold(&t.noise);
         let name = a.name().to_string();
         let service = a.service().map(str::to_string);
         let mut sev = [[0; 4]; 3];
-        sev[state_index(a.state)][sev_index(a.severity())] = 1;
+        sev[state_index(a.state)][usize::from(self.inner[slot as usize].sev)] = 1;
         let cluster = Cluster {
             id,
             members: vec![t.fingerprint],
@@ -1391,8 +2146,9 @@ impl Correlator {
             last_change: t.last_change,
             common_labels: a.labels.clone(),
             noise: Vec::new(),
+            counts: sev,
         };
-        self.aggs.push(Some(Agg {
+        self.aggs.push(Agg {
             pos: self.clusters.len(),
             key: (
                 Reverse(false),
@@ -1406,21 +2162,27 @@ impl Correlator {
             alertnames: BTreeMap::from([(name, 1)]),
             services: service.into_iter().map(|s| (s, 1)).collect(),
             sev,
-            reasons: BTreeMap::new(),
-            topo_reasons: BTreeSet::new(),
+            reason_counts: IdMap::default(),
+            reasons: BTreeSet::new(),
+            topo_reasons: Bits::default(),
             topo_first: BTreeMap::new(),
             first: None,
+            last: i64::MIN,
+            lo: i64::MAX,
+            last_end: i64::MIN,
             min_fp: t.fingerprint.0,
             noisy: if noisy {
                 BTreeSet::from([slot])
             } else {
                 BTreeSet::new()
             },
+            noise_max,
+            dirty_noise_scan: false,
             dirty_origin: true,
             dirty_reasons: false,
             dirty_noise: true,
             dirty_rescan: false,
-        }));
+        });
         let key = rank(&cluster, &self.aggs);
         self.agg_mut(id).key = key;
         if self.deferred {
@@ -1440,10 +2202,10 @@ impl Correlator {
         self.tracked[slot as usize].cluster = id;
         let t = &self.tracked[slot as usize];
         let a = &t.alert;
-        let noisy = t.noise.iter().any(|m| !matches!(m, NoiseMark::Suppressed));
+        let noisy = is_noisy(&t.noise);
         let (fp, last_change) = (t.fingerprint, t.last_change);
-        let (state, sev) = (a.state, a.severity());
-        let agg = self.aggs[id.0 as usize].as_mut().expect("live cluster");
+        let (state, sev) = (a.state, usize::from(self.inner[slot as usize].sev));
+        let agg = self.aggs.get_mut(id).expect("live cluster");
         agg.slots.push(slot);
         // Names and services are mostly known already: allocate only for new ones.
         let count = |m: &mut BTreeMap<String, u32>, k: &str| -> Option<String> {
@@ -1460,10 +2222,11 @@ impl Correlator {
         };
         let new_name = count(&mut agg.alertnames, a.name());
         let new_service = a.service().and_then(|svc| count(&mut agg.services, svc));
-        agg.sev[state_index(state)][sev_index(sev)] += 1;
+        agg.sev[state_index(state)][sev] += 1;
         agg.min_fp = agg.min_fp.min(fp.0);
         if noisy {
             agg.noisy.insert(slot);
+            agg.noise_max.fold(&self.tracked[slot as usize].noise);
             agg.dirty_noise = true;
         }
         let pos = self.position(id);
@@ -1493,13 +2256,18 @@ impl Correlator {
         self.touched.push(id);
     }
 
-    /// Removes a satellite from a cluster (deleting the cluster if it empties).
+    /// Removes a satellite, or an alert out of the lists (see `detach`), from a cluster
+    /// (deleting the cluster if it empties).
     fn remove_member(&mut self, id: ClusterId, slot: u32) {
         let t = &self.tracked[slot as usize];
-        let (fp, state, sev) = (t.fingerprint, t.alert.state, t.alert.severity());
+        let (fp, state, sev) = (
+            t.fingerprint,
+            t.alert.state,
+            usize::from(self.inner[slot as usize].sev),
+        );
         let name = t.alert.name().to_string();
         let service = t.alert.service().map(str::to_string);
-        let agg = self.aggs[id.0 as usize].as_mut().expect("live cluster");
+        let agg = self.aggs.get_mut(id).expect("live cluster");
         if let Some(i) = agg.slots.iter().position(|&x| x == slot) {
             agg.slots.remove(i);
         }
@@ -1521,8 +2289,10 @@ impl Correlator {
         let service_gone = service
             .as_deref()
             .is_some_and(|s| dec(&mut agg.services, s));
-        agg.sev[state_index(state)][sev_index(sev)] -= 1;
-        agg.noisy.remove(&slot);
+        agg.sev[state_index(state)][sev] -= 1;
+        if agg.noisy.remove(&slot) {
+            agg.dirty_noise_scan = true;
+        }
         agg.dirty_noise = true;
         agg.dirty_rescan = true;
         let pos = self.position(id);
@@ -1545,7 +2315,7 @@ impl Correlator {
     }
 
     fn delete_cluster(&mut self, id: ClusterId) {
-        if self.aggs[id.0 as usize].is_some() {
+        if self.aggs.get(id).is_some() {
             self.take_cluster(id);
         }
     }
@@ -1565,7 +2335,7 @@ impl Correlator {
         for &slot in &sagg.slots {
             self.tracked[slot as usize].cluster = big;
         }
-        let bagg = self.aggs[big.0 as usize].as_mut().expect("live cluster");
+        let bagg = self.aggs.get_mut(big).expect("live cluster");
         bagg.slots.extend_from_slice(&sagg.slots);
         for (k, n) in sagg.alertnames {
             *bagg.alertnames.entry(k).or_default() += n;
@@ -1578,14 +2348,13 @@ impl Correlator {
                 bagg.sev[s][v] += sagg.sev[s][v];
             }
         }
-        for (k, n) in sagg.reasons {
-            let e = bagg.reasons.entry(k).or_default();
-            bagg.dirty_reasons |= *e == 0;
-            *e += n;
+        for (k, n) in sagg.reason_counts {
+            *bagg.reason_counts.entry(k).or_default() += n;
         }
-        for r in sagg.topo_reasons {
-            bagg.dirty_reasons |= bagg.topo_reasons.insert(r);
-        }
+        let before = bagg.reasons.len();
+        bagg.reasons.extend(sagg.reasons);
+        bagg.dirty_reasons |= bagg.reasons.len() != before;
+        bagg.dirty_reasons |= bagg.topo_reasons.union_with(&sagg.topo_reasons);
         for (k, v) in sagg.topo_first {
             match bagg.topo_first.get_mut(&k) {
                 None => {
@@ -1600,6 +2369,9 @@ impl Correlator {
                 Some(_) => {}
             }
         }
+        bagg.last = bagg.last.max(sagg.last);
+        bagg.lo = bagg.lo.min(sagg.lo);
+        bagg.last_end = bagg.last_end.max(sagg.last_end);
         if let Some(f) = sagg.first
             && bagg.first.is_none_or(|b| (f.0, f.1) < (b.0, b.1))
         {
@@ -1609,6 +2381,8 @@ impl Correlator {
         bagg.min_fp = bagg.min_fp.min(sagg.min_fp);
         if !sagg.noisy.is_empty() {
             bagg.noisy.extend(sagg.noisy);
+            bagg.noise_max.merge(&sagg.noise_max);
+            bagg.dirty_noise_scan |= sagg.dirty_noise_scan;
             bagg.dirty_noise = true;
         }
         let pos = self.position(big);
@@ -1630,26 +2404,37 @@ impl Correlator {
         big
     }
 
-    fn reason_add(&mut self, id: ClusterId, r: ReasonKey) {
-        let agg = self.agg_mut(id);
-        let n = agg.reasons.entry(r).or_default();
+    fn reason_add(&mut self, id: ClusterId, r: u64) {
+        let agg = self.aggs.get_mut(id).expect("live cluster");
+        let n = agg.reason_counts.entry(r).or_default();
         *n += 1;
         if *n == 1 {
+            agg.reasons.insert(self.reason_by_id[&r].clone());
             agg.dirty_reasons = true;
             self.touched.push(id);
         }
     }
 
-    fn reason_remove(&mut self, id: ClusterId, r: &ReasonKey) {
-        let agg = self.agg_mut(id);
-        if let Some(n) = agg.reasons.get_mut(r) {
+    fn reason_remove(&mut self, id: ClusterId, r: u64) {
+        let agg = self.aggs.get_mut(id).expect("live cluster");
+        if let Some(n) = agg.reason_counts.get_mut(&r) {
             *n -= 1;
             if *n == 0 {
-                agg.reasons.remove(r);
+                agg.reason_counts.remove(&r);
+                agg.reasons.remove(&self.reason_by_id[&r]);
                 agg.dirty_reasons = true;
                 self.touched.push(id);
             }
         }
+    }
+
+    /// The id of a reason text, made once per distinct (order, text).
+    fn intern_reason(&mut self, order: u8, text: String) -> u64 {
+        let id = mix(text::hash_str(&text) ^ (u64::from(order) << 56) ^ 0x7265_6173);
+        self.reason_by_id
+            .entry(id)
+            .or_insert_with(|| (order, text.into()));
+        id
     }
 
     /// Brings touched clusters' derived fields up to date and moves them to their sorted place.
@@ -1658,7 +2443,7 @@ impl Correlator {
         touched.sort_unstable();
         touched.dedup();
         for id in touched.iter().copied() {
-            if self.aggs[id.0 as usize].is_none() {
+            if self.aggs.get(id).is_none() {
                 continue;
             }
             self.refresh(id);
@@ -1685,7 +2470,8 @@ impl Correlator {
         );
         let origin = dirty_origin.then(|| self.compute_origin(id));
         let reasons = dirty_reasons.then(|| self.compute_reasons(agg));
-        let noise = dirty_noise.then(|| self.compute_noise(id));
+        let max = agg.dirty_noise_scan.then(|| self.scan_noise(id));
+        let noise = (dirty_noise || max.is_some()).then(|| self.compute_noise(id, max));
         let rescan = dirty_rescan.then(|| {
             let mut slots = agg.slots.iter().map(|&s| &self.tracked[s as usize]);
             let first = slots.next().expect("non-empty cluster");
@@ -1704,11 +2490,17 @@ impl Correlator {
         agg.dirty_reasons = false;
         agg.dirty_noise = false;
         agg.dirty_rescan = false;
+        if let Some(max) = max {
+            agg.noise_max = max;
+            agg.dirty_noise_scan = false;
+        }
         if let Some((_, _, min_fp)) = &rescan {
             agg.min_fp = *min_fp;
         }
+        let counts = self.agg(id).sev;
         let c = self.cluster_mut(id);
         c.severity = severity;
+        c.counts = counts;
         if let Some(o) = origin {
             c.origin = o;
         }
@@ -1730,21 +2522,21 @@ impl Correlator {
     fn compute_reasons(&self, agg: &Agg) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         let room = |out: &Vec<String>| out.len() < MAX_REASONS;
-        for (_, text) in agg.reasons.keys().take_while(|k| k.0 < 3) {
+        for (_, text) in agg.reasons.iter().take_while(|k| k.0 < 3) {
             if !room(&out) {
                 break;
             }
             out.push(text.to_string());
         }
-        let visible = |rid: &&u32| {
-            self.topo.hops[**rid as usize].is_none_or(|h| !agg.topo_first.contains_key(&h))
+        let visible = |rid: &u32| {
+            self.topo.hops[*rid as usize].is_none_or(|h| !agg.topo_first.contains_key(&h))
         };
         let mut topo = 0;
         for indirect in [false, true] {
-            for &rid in agg
+            for rid in agg
                 .topo_reasons
                 .iter()
-                .filter(|r| self.topo.hops[**r as usize].is_some() == indirect)
+                .filter(|r| self.topo.hops[*r as usize].is_some() == indirect)
                 .filter(visible)
             {
                 topo += 1;
@@ -1753,7 +2545,7 @@ impl Correlator {
                 }
             }
         }
-        for (_, text) in agg.reasons.keys().skip_while(|k| k.0 < 3) {
+        for (_, text) in agg.reasons.iter().skip_while(|k| k.0 < 3) {
             if !room(&out) {
                 break;
             }
@@ -1766,37 +2558,25 @@ impl Correlator {
         out
     }
 
-    fn compute_noise(&self, id: ClusterId) -> Vec<NoiseMark> {
+    /// Flapping / chronic / never acted on at the highest of any member; suppressed when all
+    /// members are. `max` replaces the stored highest marks when they had to be found again.
+    fn compute_noise(&self, id: ClusterId, max: Option<NoiseMax>) -> Vec<NoiseMark> {
         let agg = self.agg(id);
-        let mut flap: Option<f64> = None;
-        let mut chronic: Option<f64> = None;
-        for &slot in &agg.noisy {
-            for m in &self.tracked[slot as usize].noise {
-                match m {
-                    NoiseMark::Flapping {
-                        transitions_per_hour: r,
-                    } => flap = Some(flap.map_or(*r, |f: f64| f.max(*r))),
-                    NoiseMark::Chronic { firing_share: s } => {
-                        chronic = Some(chronic.map_or(*s, |c: f64| c.max(*s)))
-                    }
-                    NoiseMark::Suppressed => {}
-                }
-            }
-        }
-        let mut out = Vec::new();
-        if let Some(r) = flap {
-            out.push(NoiseMark::Flapping {
-                transitions_per_hour: r,
-            });
-        }
-        if let Some(s) = chronic {
-            out.push(NoiseMark::Chronic { firing_share: s });
-        }
+        let mut out = max.unwrap_or(agg.noise_max).marks();
         let suppressed: u32 = agg.sev[2].iter().sum();
         if suppressed as usize == agg.slots.len() {
             out.push(NoiseMark::Suppressed);
         }
         out
+    }
+
+    /// The highest marks of a cluster's noisy members, by looking at each.
+    fn scan_noise(&self, id: ClusterId) -> NoiseMax {
+        let mut max = NoiseMax::default();
+        for &slot in &self.agg(id).noisy {
+            max.fold(&self.tracked[slot as usize].noise);
+        }
+        max
     }
 
     fn compute_origin(&self, id: ClusterId) -> Option<Origin> {
@@ -1926,12 +2706,17 @@ mod tests {
     }
 
     fn spec() -> impl Strategy<Value = Alert> {
+        spec_over(45)
+    }
+
+    /// Alerts starting within `mins` minutes of `t0`.
+    fn spec_over(mins: i64) -> impl Strategy<Value = Alert> {
         (
             0..NAMESPACES.len(),
             0..SERVICES.len(),
             0..NAMES.len(),
             0..SUMMARIES.len(),
-            0i64..45,
+            0i64..mins,
             0u8..5,
             0u32..40,
             0..2usize,
@@ -1988,37 +2773,83 @@ mod tests {
     }
 
     /// The clustering, recomputed by brute force over all pairs, must equal the incremental one.
+    fn drives(c: &Correlator, i: usize) -> bool {
+        c.tracked[i].alert.state != AlertState::Suppressed
+    }
+
+    fn start(c: &Correlator, i: usize) -> i64 {
+        ns(c.tracked[i].alert.starts_at)
+    }
+
+    /// The pairwise relation the lists implement: two driving alerts that start within the
+    /// window of each other, in one partition, sharing grouping labels, a link label, a
+    /// topology relation or a text band.
+    fn linked_pair(c: &Correlator, a: usize, b: usize) -> bool {
+        if !drives(c, a) || !drives(c, b) || (start(c, a) - start(c, b)).abs() > c.window {
+            return false;
+        }
+        let (ia, ib) = (&c.inner[a], &c.inner[b]);
+        if ia.partition != ib.partition {
+            return false;
+        }
+        let group = ia.group.is_some() && ia.group == ib.group;
+        let label = c.cfg.link_by.iter().any(|l| {
+            let (x, y) = (c.tracked[a].alert.label(l), c.tracked[b].alert.label(l));
+            x.is_some_and(|x| !x.is_empty()) && x == y
+        });
+        let topo = matches!((ia.topo, ib.topo), (Some(x), Some(y)) if c.topo.linked(x, y));
+        let text = match (&ia.text, &ib.text) {
+            (Some(x), Some(y)) => x.bands.iter().zip(&y.bands).any(|(p, q)| p == q),
+            _ => false,
+        };
+        group || label || topo || text
+    }
+
+    /// The clustering, recomputed by brute force over all pairs, must equal the incremental one.
     fn check_against_brute_force(c: &Correlator) {
         let n = c.tracked.len();
-        let w = c.window;
         let mut parent: Vec<usize> = (0..n).collect();
-        let drives = |i: usize| c.tracked[i].alert.state != AlertState::Suppressed;
-        let start = |i: usize| ns(c.tracked[i].alert.starts_at);
         for a in 0..n {
             for b in a + 1..n {
-                if !drives(a) || !drives(b) || (start(a) - start(b)).abs() > w {
-                    continue;
-                }
-                let (ia, ib) = (&c.inner[a], &c.inner[b]);
-                if ia.partition != ib.partition {
-                    continue;
-                }
-                let group = ia.group.is_some() && ia.group == ib.group;
-                let label = c.cfg.link_by.iter().any(|l| {
-                    let (x, y) = (c.tracked[a].alert.label(l), c.tracked[b].alert.label(l));
-                    x.is_some_and(|x| !x.is_empty()) && x == y
-                });
-                let topo = matches!((ia.topo, ib.topo), (Some(x), Some(y)) if c.topo.linked(x, y));
-                let text = match (&ia.text, &ib.text) {
-                    (Some(x), Some(y)) => x.bands.iter().zip(&y.bands).any(|(p, q)| p == q),
-                    _ => false,
-                };
-                if group || label || topo || text {
+                if linked_pair(c, a, b) {
                     let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
                     parent[ra] = rb;
                 }
             }
         }
+        check_partition(c, &mut parent);
+    }
+
+    /// With a `max_span` that binds and alerts arriving in start order (ties in any order): in
+    /// (start, fingerprint) order, each driving alert joins every cluster it links to that began
+    /// at most `max_span` before it.
+    fn check_against_capped_reference(c: &Correlator) {
+        let n = c.tracked.len();
+        let mut order: Vec<usize> = (0..n).filter(|&i| drives(c, i)).collect();
+        order.sort_by_key(|&i| (start(c, i), c.tracked[i].fingerprint));
+        let mut parent: Vec<usize> = (0..n).collect();
+        let mut first: Vec<i64> = (0..n).map(|i| start(c, i)).collect();
+        for (k, &x) in order.iter().enumerate() {
+            let t = start(c, x);
+            for &y in &order[..k] {
+                let ry = find(&mut parent, y);
+                let rx = find(&mut parent, x);
+                if rx != ry && linked_pair(c, x, y) && t - first[ry] <= c.max_span {
+                    parent[rx] = ry;
+                    first[ry] = first[ry].min(first[rx]);
+                }
+            }
+        }
+        check_partition(c, &mut parent);
+    }
+
+    /// The correlator's clusters must be the union-find classes `parent` of the driving alerts,
+    /// with each satellite beside the earliest driver of its group in its window.
+    fn check_partition(c: &Correlator, parent: &mut [usize]) {
+        let n = c.tracked.len();
+        let w = c.window;
+        let drives = |i: usize| drives(c, i);
+        let start = |i: usize| start(c, i);
         // Satellites: with the earliest driver of their group in their window, else alone.
         let mut expect_with: Vec<Option<usize>> = vec![None; n];
         for s in (0..n).filter(|&i| !drives(i)) {
@@ -2031,19 +2862,20 @@ mod tests {
         }
         for a in 0..n {
             for b in 0..n {
-                let want =
-                    match (drives(a), drives(b)) {
-                        (true, true) => find(&mut parent, a) == find(&mut parent, b),
-                        (false, true) => expect_with[a]
-                            .is_some_and(|d| find(&mut parent, d) == find(&mut parent, b)),
-                        (true, false) => expect_with[b]
-                            .is_some_and(|d| find(&mut parent, d) == find(&mut parent, a)),
-                        (false, false) => {
-                            a == b
-                                || matches!((expect_with[a], expect_with[b]), (Some(x), Some(y))
-                                if find(&mut parent, x) == find(&mut parent, y))
-                        }
-                    };
+                let want = match (drives(a), drives(b)) {
+                    (true, true) => find(parent, a) == find(parent, b),
+                    (false, true) => {
+                        expect_with[a].is_some_and(|d| find(parent, d) == find(parent, b))
+                    }
+                    (true, false) => {
+                        expect_with[b].is_some_and(|d| find(parent, d) == find(parent, a))
+                    }
+                    (false, false) => {
+                        a == b
+                            || matches!((expect_with[a], expect_with[b]), (Some(x), Some(y))
+                                if find(parent, x) == find(parent, y))
+                    }
+                };
                 let got = c.tracked[a].cluster == c.tracked[b].cluster;
                 assert_eq!(got, want, "alerts {a} and {b}");
             }
@@ -2090,34 +2922,190 @@ mod tests {
         }
 
         #[test]
+        fn a_binding_max_span_follows_the_reference(
+            alerts in prop::collection::vec(spec_over(180), 1..70)
+                .prop_map(dedup)
+                .prop_shuffle(),
+        ) {
+            // In start order; alerts of one start in the shuffled order.
+            let mut alerts = alerts;
+            alerts.sort_by_key(|a| a.starts_at);
+            let capped = || ClusterConfig {
+                max_span: SignedDuration::from_mins(30),
+                ..cfg()
+            };
+            let mut c = Correlator::new(capped());
+            for a in &alerts {
+                c.observe(a.clone(), t0());
+            }
+            check_against_capped_reference(&c);
+            let mut d = Correlator::new(capped());
+            d.observe_many(alerts.iter().map(|a| (a.clone(), t0())));
+            check_against_capped_reference(&d);
+        }
+
+        #[test]
         fn state_changes_keep_the_books_straight(
             alerts in prop::collection::vec(spec(), 1..40),
-            changes in prop::collection::vec((0usize..40, 0u8..3), 0..40),
+            changes in prop::collection::vec((0usize..40, 0u8..3, 0i64..6), 0..40),
         ) {
             let alerts = dedup(alerts);
             let mut c = Correlator::new(cfg());
             for a in &alerts {
                 c.observe(a.clone(), t0());
             }
-            for (i, (k, st)) in changes.into_iter().enumerate() {
+            for (i, (k, st, later)) in changes.into_iter().enumerate() {
                 let mut a = alerts[k % alerts.len()].clone();
                 a.state = [AlertState::Firing, AlertState::Resolved, AlertState::Suppressed][st as usize];
+                // Some fire again later: after a quiet spell, or past `max_span`.
+                a.starts_at += SignedDuration::from_mins(later * 35);
                 c.observe(a, t0() + SignedDuration::from_secs(i as i64));
             }
             // Membership now depends on history; only the books are checked.
-            let total: usize = c.clusters().iter().map(|cl| cl.members.len()).sum();
-            prop_assert_eq!(total, c.len());
-            for (i, cl) in c.clusters.iter().enumerate() {
-                prop_assert_eq!(c.position(cl.id), i);
-                prop_assert_eq!(c.agg(cl.id).key, rank(cl, &c.aggs));
-                let firing = c.members(cl.id).filter(|t| t.alert.state == AlertState::Firing).count();
-                let suppressed = c.members(cl.id).filter(|t| t.alert.state == AlertState::Suppressed).count();
-                prop_assert_eq!(firing, cl.firing);
-                prop_assert_eq!(suppressed, cl.suppressed);
+            check_books(&mut c);
+        }
+
+        #[test]
+        fn pruning_keeps_the_books_straight(
+            alerts in prop::collection::vec(spec_over(600), 1..50),
+            changes in prop::collection::vec((0usize..50, 0u8..3, 0i64..6), 0..50),
+            prune_at in 0i64..24,
+            more in prop::collection::vec(spec_over(600), 0..20),
+        ) {
+            let alerts = dedup(alerts);
+            let mut c = Correlator::new(ClusterConfig {
+                retention: SignedDuration::from_hours(2),
+                ..cfg()
+            });
+            c.observe_many(alerts.iter().map(|a| (a.clone(), a.starts_at)));
+            for (i, (k, st, later)) in changes.into_iter().enumerate() {
+                let mut a = alerts[k % alerts.len()].clone();
+                a.state = [AlertState::Firing, AlertState::Resolved, AlertState::Suppressed][st as usize];
+                a.starts_at += SignedDuration::from_mins(later * 35);
+                c.observe(a, t0() + SignedDuration::from_mins(i as i64 * 5));
             }
-            for pair in c.clusters.windows(2) {
-                prop_assert!(rank(&pair[0], &c.aggs) < rank(&pair[1], &c.aggs));
+            let ids_before: BTreeSet<ClusterId> = c.clusters().iter().map(|cl| cl.id).collect();
+            let max_before = c.aggs.next_id();
+            let len = c.len();
+            let now = t0() + SignedDuration::from_hours(prune_at);
+            let gone = c.prune(now);
+            check_books(&mut c);
+            // (Pruning may join two kept clusters that only its gaps kept apart.)
+            prop_assert!(c.clusters().len() + gone.len() <= ids_before.len());
+            for cl in c.clusters() {
+                prop_assert!(ids_before.contains(&cl.id));
+            }
+            for id in &gone {
+                prop_assert!(c.cluster(*id).is_none());
+            }
+            prop_assert!(c.len() <= len);
+            // Kept clusters are whole; new clusters get new ids.
+            for a in more {
+                c.observe(a, now);
+            }
+            check_books(&mut c);
+            for cl in c.clusters() {
+                prop_assert!(ids_before.contains(&cl.id) || cl.id >= max_before);
+                prop_assert!(!gone.contains(&cl.id));
             }
         }
+    }
+
+    /// Everything the correlator keeps agrees with everything else.
+    fn check_books(c: &mut Correlator) {
+        let total: usize = c.clusters().iter().map(|cl| cl.members.len()).sum();
+        assert_eq!(total, c.len());
+        assert_eq!(c.by_fp.len(), c.len());
+        for (slot, t) in c.tracked.iter().enumerate() {
+            assert_eq!(c.by_fp[&t.fingerprint], slot as u32);
+            assert!(c.agg(t.cluster).slots.contains(&(slot as u32)));
+        }
+        for (i, cl) in c.clusters.iter().enumerate() {
+            assert_eq!(c.position(cl.id), i);
+            let agg = c.agg(cl.id);
+            assert_eq!(agg.key, rank(cl, &c.aggs));
+            assert_eq!(agg.slots.len(), cl.members.len());
+            let firing = c
+                .members(cl.id)
+                .filter(|t| t.alert.state == AlertState::Firing)
+                .count();
+            let suppressed = c
+                .members(cl.id)
+                .filter(|t| t.alert.state == AlertState::Suppressed)
+                .count();
+            assert_eq!(firing, cl.firing);
+            assert_eq!(suppressed, cl.suppressed);
+            for (&s, fp) in agg.slots.iter().zip(&cl.members) {
+                assert_eq!(c.tracked[s as usize].fingerprint, *fp);
+            }
+            assert_eq!(agg.reasons.len(), agg.reason_counts.len());
+            if let Some(f) = agg.first {
+                assert_eq!(c.tracked[f.2 as usize].cluster, cl.id);
+            }
+            let noisy: BTreeSet<u32> = agg
+                .slots
+                .iter()
+                .copied()
+                .filter(|&s| is_noisy(&c.tracked[s as usize].noise))
+                .collect();
+            assert_eq!(agg.noisy, noisy);
+            let mut max = NoiseMax::default();
+            for &s in &noisy {
+                max.fold(&c.tracked[s as usize].noise);
+            }
+            assert_eq!(agg.noise_max, max);
+        }
+        for pair in c.clusters.windows(2) {
+            assert!(rank(&pair[0], &c.aggs) < rank(&pair[1], &c.aggs));
+        }
+        let noisy = c.tracked.iter().filter(|t| is_noisy(&t.noise)).count();
+        assert_eq!(c.noisy_alerts, noisy);
+        // The lists hold exactly the activations of the driving alerts, and each cluster's
+        // reasons are the neighbouring pairs within the window that are in it.
+        let mut want: BTreeMap<(ClusterId, u64), u32> = BTreeMap::new();
+        let keys: Vec<u64> = c.lists.keys().copied().collect();
+        let mut entries = 0;
+        for key in keys {
+            let list = c.lists[&key].clone();
+            assert!(list.windows(2).all(|p| p[0] < p[1]));
+            for e in &list {
+                let i = &c.inner[e.slot as usize];
+                assert_eq!(i.role, Role::Driver);
+                assert!(i.starts.contains(&e.t));
+            }
+            entries += list.len();
+            for p in list.windows(2) {
+                let (a, b) = (p[0].slot, p[1].slot);
+                let id = c.tracked[a as usize].cluster;
+                if p[1].t - p[0].t > c.window || id != c.tracked[b as usize].cluster {
+                    continue;
+                }
+                let mut ks = Vec::new();
+                c.keys_into(a, &mut ks);
+                let kind = ks.iter().find(|k| k.0 == key).unwrap().1;
+                if let Some(r) = c.pair_reason(a, b, kind, key) {
+                    *want.entry((id, r)).or_default() += 1;
+                }
+            }
+        }
+        let drivers: usize = c
+            .inner
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.role == Role::Driver)
+            .map(|(s, i)| {
+                let mut ks = Vec::new();
+                c.keys_into(s as u32, &mut ks);
+                ks.len() * i.starts.len()
+            })
+            .sum();
+        assert_eq!(entries, drivers);
+        let mut got: BTreeMap<(ClusterId, u64), u32> = BTreeMap::new();
+        for cl in &c.clusters {
+            for (&r, &n) in &c.agg(cl.id).reason_counts {
+                got.insert((cl.id, r), n);
+            }
+        }
+        assert_eq!(got, want);
     }
 }

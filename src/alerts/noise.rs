@@ -1,8 +1,10 @@
 //! Noise marks: flapping (many fire/resolve transitions in the last hour), chronic (firing most of
-//! the last day) and suppressed (silenced or inhibited in Alertmanager), and the per-alert history
-//! they are computed from. Everything is computed from timestamps passed in, never the clock.
+//! the last day), never acted on (an alertname that fired again and again over the last week and
+//! nobody did anything about it) and suppressed (silenced or inhibited in Alertmanager), and the
+//! histories they are computed from. Everything is computed from timestamps passed in, never the
+//! clock.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
 use serde::Serialize;
@@ -15,6 +17,9 @@ pub enum NoiseMark {
     Flapping { transitions_per_hour: f64 },
     /// Share (0–1) of the last 24 hours the alert was active (firing or suppressed).
     Chronic { firing_share: f64 },
+    /// Firing episodes of its alertname in the last 7 days ([`ACTION_HISTORY`]), none of which
+    /// anybody acted on (approved, rejected or ran a step, or wrote a hypothesis).
+    NeverActedOn { firings: u32 },
     /// Silenced or inhibited in Alertmanager.
     Suppressed,
 }
@@ -28,6 +33,9 @@ impl fmt::Display for NoiseMark {
             NoiseMark::Chronic { firing_share } => {
                 write!(f, "chronic {:.0}% of 24h", firing_share * 100.0)
             }
+            NoiseMark::NeverActedOn { firings } => {
+                write!(f, "fired {firings}× in 7d, never acted on")
+            }
             NoiseMark::Suppressed => f.write_str("suppressed"),
         }
     }
@@ -35,6 +43,69 @@ impl fmt::Display for NoiseMark {
 
 pub(crate) const HOUR: i64 = 3_600_000_000_000;
 pub(crate) const DAY: i64 = 24 * HOUR;
+/// How far back firing episodes and actions count for [`NoiseMark::NeverActedOn`].
+pub const ACTION_HISTORY: i64 = 7 * DAY;
+/// Activations of one alertname starting within this of the previous one are one episode (a
+/// storm of a thousand pods, or an alert flapping, fires once).
+pub const EPISODE_GAP: i64 = HOUR;
+
+/// Firing episodes and actions of one alertname, in nanoseconds since the epoch.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NameHistory {
+    /// Episodes within [`ACTION_HISTORY`]: first start → last start, disjoint, in order.
+    episodes: BTreeMap<i64, i64>,
+    /// The latest action on an alert of this name.
+    last_action: Option<i64>,
+}
+
+impl NameHistory {
+    /// An alert of this name fired (an activation starting at `t`).
+    pub(crate) fn fired(&mut self, t: i64) {
+        let (mut first, mut last) = (t, t);
+        if let Some((&f, &l)) = self.episodes.range(..=t).next_back()
+            && t <= l.saturating_add(EPISODE_GAP)
+        {
+            first = f;
+            last = l.max(t);
+        }
+        // An activation out of order may bridge the gap to the episodes after it.
+        while let Some((&f, &l)) = self.episodes.range(first.saturating_add(1)..).next() {
+            if f > last.saturating_add(EPISODE_GAP) {
+                break;
+            }
+            self.episodes.remove(&f);
+            last = last.max(l);
+        }
+        self.episodes.insert(first, last);
+    }
+
+    /// Somebody acted on an alert of this name at `at`.
+    pub(crate) fn acted(&mut self, at: i64) {
+        self.last_action = Some(self.last_action.map_or(at, |a| a.max(at)));
+    }
+
+    /// Forgets episodes that ended before the history; true when nothing is left to remember.
+    pub(crate) fn forget_before(&mut self, now: i64) -> bool {
+        let from = now.saturating_sub(ACTION_HISTORY);
+        while let Some(e) = self.episodes.first_entry() {
+            if *e.get() >= from {
+                break;
+            }
+            e.remove();
+        }
+        self.episodes.is_empty() && self.last_action.is_none_or(|a| a < from)
+    }
+
+    /// The mark at `now`: at least `min` episodes in the history and no action in it.
+    pub(crate) fn mark(&self, now: i64, min: u32) -> Option<NoiseMark> {
+        let from = now.saturating_sub(ACTION_HISTORY);
+        if min == 0 || self.last_action.is_some_and(|a| a >= from) {
+            return None;
+        }
+        let firings = self.episodes.values().filter(|&&l| l >= from).count() as u32;
+        (firings >= min).then_some(NoiseMark::NeverActedOn { firings })
+    }
+}
 
 /// Activity history of one alert, in nanoseconds since the epoch.
 #[derive(Clone, Debug, Default)]
@@ -124,6 +195,48 @@ mod tests {
         );
         assert!(h.marks(t0 + 2 * HOUR, false, 4, 0.8).is_empty());
         assert_eq!(m[0].to_string(), "flapping 4/h");
+    }
+
+    #[test]
+    fn episodes_merge_within_the_gap_and_actions_clear_the_mark() {
+        let mut h = NameHistory::default();
+        let t0 = 100 * DAY;
+        // A storm of pods and a flapping re-fire are one episode each.
+        for i in 0..50 {
+            h.fired(t0 + i * 1_000_000_000);
+        }
+        h.fired(t0 + 40 * 60_000_000_000);
+        assert_eq!(
+            h.mark(t0 + HOUR, 1),
+            Some(NoiseMark::NeverActedOn { firings: 1 })
+        );
+        // Four more, a day apart; one arrives late and out of order.
+        for d in [1, 2, 4] {
+            h.fired(t0 + d * DAY);
+        }
+        assert_eq!(h.mark(t0 + 4 * DAY, 5), None);
+        h.fired(t0 + 3 * DAY);
+        let m = h.mark(t0 + 4 * DAY, 5);
+        assert_eq!(m, Some(NoiseMark::NeverActedOn { firings: 5 }));
+        assert_eq!(m.unwrap().to_string(), "fired 5× in 7d, never acted on");
+        // Bridging two episodes makes them one.
+        let mut b = NameHistory::default();
+        b.fired(t0);
+        b.fired(t0 + 2 * HOUR);
+        b.fired(t0 + HOUR);
+        assert_eq!(
+            b.mark(t0 + 3 * HOUR, 1),
+            Some(NoiseMark::NeverActedOn { firings: 1 })
+        );
+        // An action within the week clears it; a week later it counts no more.
+        h.acted(t0 + 4 * DAY);
+        assert_eq!(h.mark(t0 + 4 * DAY, 5), None);
+        assert_eq!(h.mark(t0 + 11 * DAY + 1, 1), None);
+        // Episodes age out of the week.
+        assert!(!h.forget_before(t0 + 9 * DAY));
+        assert_eq!(h.episodes.len(), 3);
+        assert!(h.forget_before(t0 + 12 * DAY));
+        assert_eq!(b.mark(t0, 0), None, "0 = off");
     }
 
     #[test]

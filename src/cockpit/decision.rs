@@ -498,6 +498,19 @@ impl Cockpit {
         let Ok(body) = serde_json::from_value::<StepRecord>(record.body.clone()) else {
             return;
         };
+        // Somebody acted on this incident: its alerts are not "never acted on" noise.
+        if let Some(cluster) = body
+            .source
+            .as_deref()
+            .and_then(|s| s.parse::<Fingerprint>().ok())
+            .and_then(|fp| self.correlator.alert(fp))
+            .and_then(|t| self.correlator.cluster(t.cluster))
+        {
+            let names: Vec<String> = cluster.alertnames.iter().cloned().collect();
+            for name in names {
+                self.correlator.note_action(&name, record.ts);
+            }
+        }
         // The last real run of a step says whether its runbook still works, whether or not
         // this cockpit still offers the step.
         if record.kind == RecordKind::Execution

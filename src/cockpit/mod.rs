@@ -250,6 +250,10 @@ impl Cockpit {
     pub fn alert_count(&self) -> usize {
         self.correlator.len()
     }
+    /// How many stale alert candidates there are (cheap: fine every frame).
+    pub fn stale_candidate_count(&self) -> usize {
+        self.correlator.stale_candidate_count()
+    }
     /// Alerts that are probably noise a team could fix or retire, noisiest first.
     pub fn stale_candidates(&self) -> Vec<crate::alerts::StaleCandidate> {
         self.correlator.stale_candidates()
@@ -358,6 +362,12 @@ impl Cockpit {
             .is_none_or(|t| now.duration_since(t) >= NOISE_REFRESH)
         {
             self.correlator.refresh_noise(now);
+            // Incidents long resolved leave the list (and memory); their matches go with them
+            // in `refresh_knowledge`.
+            let pruned = self.correlator.prune(now);
+            for id in &pruned {
+                self.matches.remove(id);
+            }
             self.noise_refreshed = Some(now);
         }
         self.refresh_knowledge();

@@ -1,7 +1,8 @@
 //! The clusters list: alerts grouped into probable incidents, in the correlator's order (firing
 //! first, then severity, then recent activity). Selection follows a cluster by id, so it stays
 //! put while clusters grow, merge and reorder; `/` narrows the list by alertname, service or
-//! label.
+//! label. Without a filter nothing here walks the alerts: the list is the correlator's, already
+//! sorted, and only the rows on screen are built.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -24,6 +25,21 @@ pub struct ClustersPane {
     pub selected: Option<ClusterId>,
 }
 
+/// Does `haystack` contain `needle` (already lower case), ignoring case? Allocates nothing
+/// for ASCII text.
+fn contains_lower(haystack: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if !haystack.is_ascii() {
+        return haystack.to_lowercase().contains(needle);
+    }
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    h.len() >= n.len()
+        && h.windows(n.len())
+            .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+}
+
 /// Does a cluster match the filter? Case-insensitive substring of its id, an alertname, a
 /// service, or any member's `label=value`.
 pub fn matches_filter(view: &Cockpit, cluster: &Cluster, filter: &str) -> bool {
@@ -31,11 +47,17 @@ pub fn matches_filter(view: &Cockpit, cluster: &Cluster, filter: &str) -> bool {
         return true;
     }
     let needle = filter.to_lowercase();
-    let hit = |s: &str| s.to_lowercase().contains(&needle);
+    let hit = |s: &str| contains_lower(s, &needle);
     // Only a needle with `=` can span a label's name and value; the rest need no formatting.
-    let label_hit = |k: &String, v: &String| {
-        if needle.contains('=') {
-            hit(&format!("{k}={v}"))
+    let spans = needle.contains('=');
+    let mut pair = String::new();
+    let mut label_hit = |k: &String, v: &String| {
+        if spans {
+            pair.clear();
+            pair.push_str(k);
+            pair.push('=');
+            pair.push_str(v);
+            hit(&pair)
         } else {
             hit(k) || hit(v)
         }
@@ -66,9 +88,18 @@ fn selected_index(app: &App, list: &[&Cluster]) -> usize {
 }
 
 /// The cluster the other panes describe: the selected one if the list shows it, else the first.
+/// Every pane asks, every frame: this looks at the selected cluster (and with a filter, at the
+/// clusters before the first match), not at the whole list.
 pub fn focused<'a>(app: &App, view: &'a Cockpit) -> Option<&'a Cluster> {
-    let list = shown(app, view);
-    list.get(selected_index(app, &list)).copied()
+    let filter = app.live_filter();
+    if let Some(c) = app.clusters.selected.and_then(|id| view.cluster(id))
+        && matches_filter(view, c, filter)
+    {
+        return Some(c);
+    }
+    view.clusters()
+        .iter()
+        .find(|c| matches_filter(view, c, filter))
 }
 
 pub fn move_selection(app: &mut App, view: &Cockpit, movement: Move) {
@@ -84,24 +115,36 @@ pub fn move_selection(app: &mut App, view: &Cockpit, movement: Move) {
 }
 
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
-    let list = shown(app, view);
-    let total = view.clusters().len();
     let filter = app.live_filter();
+    // Without a filter the list is the correlator's own, as it is.
+    let rows = if filter.is_empty() {
+        Rows::All(view.clusters())
+    } else {
+        Rows::Filtered(shown(app, view))
+    };
+    let len = rows.len();
+    let total = view.clusters().len();
     let extra = if filter.is_empty() {
-        Span::styled(
-            format!("{total} · {} alerts ", view.alert_count()),
-            theme::dim(),
-        )
+        // The noise count says there is something to look at behind `N`.
+        let stale = view.stale_candidate_count();
+        let alerts = view.alert_count();
+        let text = match stale {
+            0 => format!("{total} · {alerts} alerts "),
+            n if area.width >= 50 => format!("{total} · {alerts} alerts · {n} noisy (N) "),
+            // A narrow pane keeps the count visible.
+            n => format!("{total}·{alerts} alerts·{n} noisy "),
+        };
+        Span::styled(text, theme::dim())
     } else {
         Span::styled(
-            format!("{} of {total} · FILTER /{filter} ", list.len()),
+            format!("{len} of {total} · FILTER /{filter} "),
             theme::warn(),
         )
     };
     let block = pane_block(app, Pane::Clusters, extra);
     let width = usize::from(block.inner(area).width);
     let mut lines = Vec::new();
-    if list.is_empty() {
+    if len == 0 {
         let text = if total == 0 {
             "no alerts yet".to_string()
         } else {
@@ -109,10 +152,14 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         };
         lines.push(Line::from(Span::styled(text, theme::dim())));
     }
-    let index = selected_index(app, &list);
+    let index = app
+        .clusters
+        .selected
+        .and_then(|id| (0..len).find(|&i| rows.get(i).id == id))
+        .unwrap_or(0);
     let items = (inner_height(area) / ROWS_PER_ITEM).max(1);
-    for i in visible_rows(list.len(), index, items) {
-        let c = list[i];
+    for i in visible_rows(len, index, items) {
+        let c = rows.get(i);
         let selected = i == index;
         let marker = match (selected, app.focus == Pane::Clusters) {
             (true, true) => "› ",
@@ -164,6 +211,28 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         lines.push(sub);
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The clusters the list shows: all of them, or those the filter lets through.
+enum Rows<'a> {
+    All(&'a [Cluster]),
+    Filtered(Vec<&'a Cluster>),
+}
+
+impl<'a> Rows<'a> {
+    fn len(&self) -> usize {
+        match self {
+            Rows::All(all) => all.len(),
+            Rows::Filtered(some) => some.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> &'a Cluster {
+        match self {
+            Rows::All(all) => &all[i],
+            Rows::Filtered(some) => some[i],
+        }
+    }
 }
 
 /// `CRIT`, `WARN`, `INFO` or `----`, with its colour.

@@ -1,7 +1,9 @@
 //! The focused cluster in detail: severity, size and age, where it probably started and why
 //! its alerts belong together, then its member alerts with state and the labels that tell them
 //! apart (labels the whole cluster shares are on the `common` line instead). Only the member
-//! rows on screen are built, so a cluster of thousands costs what fits in the pane.
+//! rows on screen are built, so a cluster of thousands costs what fits in the pane: the list is
+//! never sorted, the rows in view are picked out of the join order with the cluster's counts of
+//! members by state and severity.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,8 +11,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
-use crate::alerts::{AlertState, Cluster, Fingerprint, TrackedAlert};
+use crate::alerts::{AlertState, Cluster, Fingerprint, Severity, TrackedAlert};
 use crate::cockpit::Cockpit;
 use crate::time::{clock_hms, format_duration};
 use crate::tui::app::{App, Pane};
@@ -37,9 +40,9 @@ pub fn len(app: &App, view: &Cockpit) -> usize {
 /// The member alert under the cursor (Enter opens it).
 pub fn selected(app: &App, view: &Cockpit) -> Option<Fingerprint> {
     let cluster = clusters::focused(app, view)?;
-    let members = ordered_members(view, cluster);
-    members
-        .get(app.detail.cursor.min(members.len().saturating_sub(1)))
+    let cursor = app.detail.cursor.min(cluster.size().saturating_sub(1));
+    ordered_window(view, cluster, cursor..cursor + 1)
+        .first()
         .map(|t| t.fingerprint)
 }
 
@@ -59,11 +62,13 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     // Members get at least half the pane.
     lines.truncate(rows / 2);
     let member_rows = rows.saturating_sub(lines.len());
-    let members = ordered_members(view, cluster);
-    let cursor = app.detail.cursor.min(members.len().saturating_sub(1));
-    for i in visible_rows(members.len(), cursor, member_rows) {
+    let len = cluster.size();
+    let cursor = app.detail.cursor.min(len.saturating_sub(1));
+    let window = visible_rows(len, cursor, member_rows);
+    let members = ordered_window(view, cluster, window.clone());
+    for (i, t) in window.zip(members) {
         let selected = app.focus == Pane::Detail && i == cursor;
-        let line = member(members[i], cluster, selected, width);
+        let line = member(t, cluster, selected, width);
         lines.push(if selected {
             line.style(theme::selected())
         } else {
@@ -76,20 +81,74 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
 /// Members as the pane lists them: firing first, then silenced, then resolved; within each,
 /// the most severe first; otherwise in the order they joined.
 pub fn ordered_members<'a>(view: &'a Cockpit, cluster: &Cluster) -> Vec<&'a TrackedAlert> {
-    let mut members: Vec<&TrackedAlert> = cluster
-        .members
-        .iter()
-        .filter_map(|fp| view.alert(*fp))
-        .collect();
-    members.sort_by_key(|t| {
-        let state = match t.alert.state {
-            AlertState::Firing => 0,
-            AlertState::Suppressed => 1,
-            AlertState::Resolved => 2,
-        };
-        (state, std::cmp::Reverse(t.alert.severity()))
-    });
-    members
+    ordered_window(view, cluster, 0..cluster.size())
+}
+
+/// The states in list order, and the severities in list order within each.
+const STATES: [AlertState; 3] = [
+    AlertState::Firing,
+    AlertState::Suppressed,
+    AlertState::Resolved,
+];
+const SEVERITIES: [Severity; 4] = [
+    Severity::Critical,
+    Severity::Warning,
+    Severity::Info,
+    Severity::None,
+];
+
+/// Which of the list's twelve groups (state, then severity) a member is in.
+fn group(state: AlertState, severity: Severity) -> usize {
+    let s = STATES.iter().position(|&x| x == state).unwrap_or(0);
+    let v = SEVERITIES.iter().position(|&x| x == severity).unwrap_or(0);
+    s * SEVERITIES.len() + v
+}
+
+/// The members at positions `range` of [`ordered_members`], without ordering them all: the
+/// cluster's counts say where each group starts, and one walk through the join order, which
+/// stops once the rows are found, picks them.
+pub fn ordered_window<'a>(
+    view: &'a Cockpit,
+    cluster: &Cluster,
+    range: Range<usize>,
+) -> Vec<&'a TrackedAlert> {
+    let range = range.start.min(cluster.size())..range.end.min(cluster.size());
+    if range.is_empty() {
+        return Vec::new();
+    }
+    // Where each group starts in the list, and which of its members (by rank within the
+    // group) the range wants.
+    let mut starts = [0usize; 12];
+    let mut wanted = [(0usize, 0usize); 12];
+    let mut start = 0;
+    for g in 0..12 {
+        let n = cluster.count(STATES[g / 4], SEVERITIES[g % 4]);
+        starts[g] = start;
+        let (lo, hi) = (range.start.max(start), range.end.min(start + n));
+        if lo < hi {
+            wanted[g] = (lo - start, hi - start);
+        }
+        start += n;
+    }
+    let mut out: Vec<Option<&TrackedAlert>> = vec![None; range.len()];
+    let mut missing = range.len();
+    let mut seen = [0usize; 12];
+    for fp in &cluster.members {
+        if missing == 0 {
+            break;
+        }
+        let Some(t) = view.alert(*fp) else { continue };
+        let g = group(t.alert.state, t.severity);
+        let rank = seen[g];
+        seen[g] += 1;
+        if (wanted[g].0..wanted[g].1).contains(&rank) {
+            let slot = starts[g] + rank - range.start;
+            if out[slot].replace(t).is_none() {
+                missing -= 1;
+            }
+        }
+    }
+    out.into_iter().flatten().collect()
 }
 
 /// The cluster's header lines, most important first (the caller keeps what fits).
