@@ -97,3 +97,86 @@ fn a_failed_step_marks_its_runbook_until_it_runs_again() {
     cockpit.apply(Event::Tick, late);
     assert_eq!(codes(&cockpit), ["stale"]);
 }
+
+/// An alert that fires again and again with nobody acting on it is noise a team could retire;
+/// a decision journaled about its incident (here another cockpit's rejection) clears the mark.
+#[test]
+fn an_alert_nobody_acts_on_is_noise_until_somebody_does() {
+    use flightdeck::alerts::{Alert, AlertState, NoiseMark};
+    use std::collections::BTreeMap;
+
+    let start: Timestamp = "2026-11-20T00:00:00Z".parse().unwrap();
+    let mut cockpit = Cockpit::new(
+        CockpitConfig::default(),
+        Vec::new(),
+        flightdeck::knowledge::KnowledgeBase::default(),
+        start,
+    );
+    let labels: BTreeMap<String, String> = [
+        ("alertname", "BatchJobSlow"),
+        ("service", "reports"),
+        ("severity", "warning"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let mut last = start;
+    // Six firings, three hours apart, each resolved after ten minutes.
+    for i in 0..6 {
+        let fired = start + flightdeck::time::SignedDuration::from_hours(3 * i);
+        let resolved = fired + flightdeck::time::SignedDuration::from_mins(10);
+        let alert = |state, ends_at| Alert {
+            labels: labels.clone(),
+            annotations: BTreeMap::new(),
+            starts_at: fired,
+            ends_at,
+            state,
+            generator_url: None,
+        };
+        cockpit.apply(Event::Alert(alert(AlertState::Firing, None)), fired);
+        cockpit.apply(Event::Tick, fired);
+        cockpit.apply(
+            Event::Alert(alert(AlertState::Resolved, Some(resolved))),
+            resolved,
+        );
+        last = resolved;
+    }
+    let later = last + flightdeck::time::SignedDuration::from_mins(5);
+    cockpit.apply(Event::Tick, later);
+    let never = |c: &Cockpit| {
+        c.stale_candidates().iter().any(|s| {
+            s.noise
+                .iter()
+                .any(|m| matches!(m, NoiseMark::NeverActedOn { .. }))
+        })
+    };
+    assert!(never(&cockpit), "{:?}", cockpit.stale_candidates());
+    assert!(cockpit.stale_candidate_count() > 0);
+
+    let fp = flightdeck::alerts::fingerprint(&labels);
+    let mut chain = Chain::resume(0, String::new());
+    let rejection = chain.seal(
+        JournalEntry {
+            actor: "dana".into(),
+            role: "oncall".into(),
+            kind: RecordKind::Rejection,
+            summary: "rejected restart: the job is just slow on Mondays".into(),
+            body: json!({
+                "step": "reports/restart",
+                "argv": ["systemctl", "restart", "reports"],
+                "argv_hash": "x",
+                "mode": "adaptive",
+                "session": "another-cockpit",
+                "source": fp.to_string(),
+                "reason": "the job is just slow on Mondays",
+            }),
+        },
+        later,
+    );
+    cockpit.apply(Event::Journaled(rejection), later);
+    assert!(
+        !never(&cockpit),
+        "somebody acted: {:?}",
+        cockpit.stale_candidates()
+    );
+}
