@@ -305,6 +305,33 @@ impl Cockpit {
         }
     }
 
+    /// A silence was pre-audited because it muted only its cluster; alerts that arrived since
+    /// may have changed that. Checked again when an approval comes in, before anything runs.
+    fn recheck_silence(&mut self, i: usize, effects: &mut Vec<Effect>) {
+        let s = &self.suggestions[i];
+        if s.step.origin != StepOrigin::Silence || s.step.audited.is_none() {
+            return;
+        }
+        let (Some(cluster), Ok(silence)) = (
+            self.suggestion_cluster(s),
+            s.argv
+                .as_deref()
+                .map_err(|e| e.clone())
+                .and_then(SilenceRequest::from_argv),
+        ) else {
+            return;
+        };
+        let (_, outside) = self.silence_reach(cluster, &silence);
+        if outside > 0 {
+            let id = s.id;
+            self.suggestions[i].step.audited = None;
+            effects.push(Effect::Notice(format!(
+                "{id} would now also mute {outside} alert(s) outside {cluster}: it is no longer \
+                 pre-audited, and the policy treats it so"
+            )));
+        }
+    }
+
     /// What the policy would say of a new step for a cluster, before anyone approves it.
     pub fn verdict_for_new(&self, cluster: ClusterId, step: &Step) -> Verdict {
         crate::actions::policy(
@@ -553,6 +580,7 @@ impl Cockpit {
                     });
                     s.approval_records.push(record.hash.clone());
                 }
+                self.recheck_silence(i, effects);
                 self.refresh_verdict(i);
                 let s = &self.suggestions[i];
                 let ours = body.session == self.config.session;
