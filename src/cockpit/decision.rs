@@ -44,6 +44,16 @@ pub enum UserCommand {
     },
 }
 
+/// A silence proposal as the cockpit sees it: how many alerts it mutes in its cluster and
+/// outside it, the step it becomes, and the policy's verdict before any approval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SilencePreview {
+    pub inside: usize,
+    pub outside: usize,
+    pub step: Step,
+    pub verdict: Verdict,
+}
+
 /// The outcome of running (or dry-running) an approved step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecOutcome {
@@ -282,17 +292,18 @@ impl Cockpit {
         (inside, outside)
     }
 
-    /// The step a silence proposal becomes. It is pre-audited when its matchers mute only
-    /// alerts of its cluster (flightdeck checked that, and says so); otherwise it is an
-    /// unaudited mitigation, which the policy treats accordingly.
-    pub fn silence_step(&self, cluster: ClusterId, silence: &SilenceRequest) -> Step {
+    /// What a silence proposal would become, with what it mutes and what the policy would say
+    /// before anyone approves it: the form's preview, and the proposal itself.
+    pub fn preview_silence(&self, cluster: ClusterId, silence: &SilenceRequest) -> SilencePreview {
         let (inside, outside) = self.silence_reach(cluster, silence);
+        // Pre-audited when it mutes only alerts of its cluster (flightdeck checked that, and
+        // says so); otherwise an unaudited mitigation, which the policy treats accordingly.
         let audited = (inside > 0 && outside == 0).then(|| Audit {
             by: format!("flightdeck: mutes only the {inside} alert(s) of {cluster}"),
             on: self.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
         });
         let argv = silence.to_argv();
-        Step {
+        let step = Step {
             id: format!("silence-{}", &argv_hash(&argv)[..8]),
             title: format!("Silence {cluster}: {}", silence.describe()),
             kind: StepKind::Mitigation,
@@ -302,6 +313,21 @@ impl Cockpit {
             timeout: None,
             audited,
             origin: StepOrigin::Silence,
+        };
+        let verdict = crate::actions::policy(
+            self.governor.base_mode(),
+            crate::actions::Overlays {
+                novel: self.is_novel(cluster),
+                drift: self.governor.drift().is_some(),
+            },
+            &crate::actions::StepClass::from(&step),
+            &[],
+        );
+        SilencePreview {
+            inside,
+            outside,
+            step,
+            verdict,
         }
     }
 
@@ -312,12 +338,12 @@ impl Cockpit {
         if s.step.origin != StepOrigin::Silence || s.step.audited.is_none() {
             return;
         }
-        let (Some(cluster), Ok(silence)) = (
+        let (Some(cluster), Some(silence)) = (
             self.suggestion_cluster(s),
             s.argv
-                .as_deref()
-                .map_err(|e| e.clone())
-                .and_then(SilenceRequest::from_argv),
+                .as_ref()
+                .ok()
+                .and_then(|argv| SilenceRequest::from_argv(argv).ok()),
         ) else {
             return;
         };
@@ -332,19 +358,6 @@ impl Cockpit {
         }
     }
 
-    /// What the policy would say of a new step for a cluster, before anyone approves it.
-    pub fn verdict_for_new(&self, cluster: ClusterId, step: &Step) -> Verdict {
-        crate::actions::policy(
-            self.governor.base_mode(),
-            crate::actions::Overlays {
-                novel: self.is_novel(cluster),
-                drift: self.governor.drift().is_some(),
-            },
-            &crate::actions::StepClass::from(step),
-            &[],
-        )
-    }
-
     fn propose_silence(
         &mut self,
         cluster: ClusterId,
@@ -355,7 +368,12 @@ impl Cockpit {
             effects.push(Effect::Notice(format!("{cluster} no longer exists")));
             return;
         };
-        let (inside, outside) = self.silence_reach(cluster, &silence);
+        let SilencePreview {
+            inside,
+            outside,
+            step,
+            ..
+        } = self.preview_silence(cluster, &silence);
         if inside == 0 {
             effects.push(Effect::Notice(format!(
                 "the silence would mute no alert of {cluster}: check the matchers"
@@ -377,7 +395,6 @@ impl Cockpit {
         else {
             return;
         };
-        let step = self.silence_step(cluster, &silence);
         let argv = step.argv.clone();
         let body = StepRecord {
             step: format!("silence/{}", step.id),
@@ -544,9 +561,10 @@ impl Cockpit {
             && let Some(exec) = body.exec.as_ref().filter(|e| !e.dry_run)
         {
             if exec.ok {
-                self.failed_steps.remove(&body.step);
+                self.staleness.failed_steps.remove(&body.step);
             } else {
-                self.failed_steps
+                self.staleness
+                    .failed_steps
                     .insert(body.step.clone(), exec.summary.clone());
             }
         }

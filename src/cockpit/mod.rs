@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Serialize;
 
-pub use decision::{ExecOutcome, ExecRequest, StepRecord, UserCommand};
+pub use decision::{ExecOutcome, ExecRequest, SilencePreview, StepRecord, UserCommand};
 pub use snapshot::{ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot};
 pub use suggestion::{Suggestion, SuggestionId, SuggestionStatus, argv_hash};
 
@@ -142,9 +142,9 @@ pub struct Cockpit {
     journal_len: u64,
     sources: Vec<SourceHealth>,
     noise_refreshed: Option<Timestamp>,
-    /// `runbook-id/step-id` → outcome, for steps whose last execution (any cockpit's, from the
-    /// journal) failed: a runbook staleness signal.
-    failed_steps: BTreeMap<String, String>,
+    /// What runbook staleness is judged by; its `failed_steps` (`runbook-id/step-id` → outcome
+    /// of the last real run, any cockpit's, from the journal) is kept up to date here.
+    staleness: crate::knowledge::lint::StalenessInputs,
 }
 
 impl Cockpit {
@@ -171,7 +171,7 @@ impl Cockpit {
             journal_len: 0,
             sources: Vec::new(),
             noise_refreshed: None,
-            failed_steps: BTreeMap::new(),
+            staleness: Default::default(),
             config,
         }
     }
@@ -278,19 +278,11 @@ impl Cockpit {
         let Some(rb) = self.knowledge.runbooks.get(i) else {
             return Vec::new();
         };
-        let inputs = crate::knowledge::lint::StalenessInputs {
-            failed_steps: self.failed_steps.clone(),
-            ..Default::default()
-        };
         let today = self.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-        crate::knowledge::lint::runbook_staleness(rb, today, &inputs)
+        crate::knowledge::lint::runbook_staleness(rb, today, &self.staleness)
             .into_iter()
             .filter(|f| f.level != crate::knowledge::lint::Level::Info)
             .collect()
-    }
-    /// Steps whose last execution failed, `runbook-id/step-id` → what happened.
-    pub fn failed_steps(&self) -> &BTreeMap<String, String> {
-        &self.failed_steps
     }
     /// A cluster no runbook or past incident matches well: human judgment, no automation.
     pub fn is_novel(&self, id: ClusterId) -> bool {

@@ -188,6 +188,9 @@ pub struct App {
     pub replay: Option<ReplayStatus>,
     /// Terminal size as last reported, for paging.
     pub size: (u16, u16),
+    /// What the open silence form would propose (or why it cannot yet), made when the form
+    /// changes so that drawing does not scan every alert.
+    pub silence_preview: Option<Result<crate::cockpit::SilencePreview, String>>,
 }
 
 impl Default for App {
@@ -211,6 +214,7 @@ impl App {
             status: None,
             replay: None,
             size: (100, 30),
+            silence_preview: None,
         }
     }
 

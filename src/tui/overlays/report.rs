@@ -72,12 +72,14 @@ pub fn stale_alerts(app: &mut App, view: &Cockpit) {
     // A rule is fixed or retired as a whole: one entry per alert name and service, its
     // noisiest series first (the candidates come noisiest first).
     let mut groups: Vec<(&str, Option<&str>, Vec<&crate::alerts::StaleCandidate>)> = Vec::new();
+    let mut index: std::collections::HashMap<(&str, Option<&str>), usize> = Default::default();
     for c in &candidates {
         let key = (c.alertname.as_str(), c.service.as_deref());
-        match groups.iter_mut().find(|g| (g.0, g.1) == key) {
-            Some(g) => g.2.push(c),
-            None => groups.push((key.0, key.1, vec![c])),
-        }
+        let i = *index.entry(key).or_insert_with(|| {
+            groups.push((key.0, key.1, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].2.push(c);
     }
     for (alertname, service, series) in &groups {
         let service = service.map(|s| format!(" ({s})")).unwrap_or_default();

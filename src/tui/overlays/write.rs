@@ -119,6 +119,22 @@ pub fn silence(app: &mut App, view: &Cockpit) {
         draft: Draft::Silence(cluster.id),
         input,
     };
+    preview_silence(app, view);
+}
+
+/// Remakes the silence form's preview (it scans every alert, so not on every frame).
+fn preview_silence(app: &mut App, view: &Cockpit) {
+    let Overlay::Write {
+        draft: Draft::Silence(cluster),
+        input,
+    } = &app.overlay
+    else {
+        return;
+    };
+    app.silence_preview = Some(
+        SilenceRequest::from_form(input.lines(), &view.config().actor)
+            .map(|req| view.preview_silence(*cluster, &req)),
+    );
 }
 
 /// The argv an editor's lines describe: one element per line, blank lines at the end dropped.
@@ -154,8 +170,14 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         return Vec::new();
     };
     match action {
-        Action::Type(key) => input.key(key),
-        Action::Open if matches!(draft, Draft::EditArgv(_) | Draft::Silence(_)) => input.newline(),
+        Action::Type(key) => {
+            input.key(key);
+            preview_silence(app, view);
+        }
+        Action::Open if matches!(draft, Draft::EditArgv(_) | Draft::Silence(_)) => {
+            input.newline();
+            preview_silence(app, view);
+        }
         Action::Open | Action::Submit => return submit(app, view),
         Action::ToggleHypothesis => {
             if let Draft::Note(kind) = draft {
@@ -216,8 +238,8 @@ fn submit(app: &mut App, view: &Cockpit) -> Vec<Command> {
                     return Vec::new();
                 }
             };
-            let (inside, _) = view.silence_reach(cluster, &silence);
-            if inside == 0 {
+            // The preview was made from these same lines (the form has not changed since).
+            if matches!(&app.silence_preview, Some(Ok(p)) if p.inside == 0) {
                 app.warn(format!(
                     "these matchers mute no alert of {cluster}: check them (Esc cancels)"
                 ));
@@ -257,7 +279,7 @@ struct Parts {
     keys: Vec<(&'static str, String)>,
 }
 
-fn parts(view: &Cockpit, draft: Draft, input: &TextInput, width: usize) -> Parts {
+fn parts(app: &App, view: &Cockpit, draft: Draft, input: &TextInput, width: usize) -> Parts {
     match draft {
         Draft::Reject(id) => {
             let mut above = Vec::new();
@@ -353,9 +375,9 @@ fn parts(view: &Cockpit, draft: Draft, input: &TextInput, width: usize) -> Parts
                 &[],
             ));
             let mut below = Vec::new();
-            match SilenceRequest::from_form(input.lines(), &view.config().actor) {
-                Ok(req) => {
-                    let (inside, outside) = view.silence_reach(cluster, &req);
+            match &app.silence_preview {
+                Some(Ok(preview)) => {
+                    let (inside, outside) = (preview.inside, preview.outside);
                     let reach = if outside == 0 {
                         (
                             format!("mutes {inside} alert(s) of {cluster} and nothing else. "),
@@ -370,8 +392,7 @@ fn parts(view: &Cockpit, draft: Draft, input: &TextInput, width: usize) -> Parts
                             theme::warn(),
                         )
                     };
-                    let step = view.silence_step(cluster, &req);
-                    below.extend(titled_argv_lines("as", &step.argv, width, true));
+                    below.extend(titled_argv_lines("as", &preview.step.argv, width, true));
                     below.extend(wrap::words(
                         &[
                             reach,
@@ -379,7 +400,7 @@ fn parts(view: &Cockpit, draft: Draft, input: &TextInput, width: usize) -> Parts
                                 format!(
                                     "In {} the policy will require: {}",
                                     view.mode().label(),
-                                    requirement(&view.verdict_for_new(cluster, &step))
+                                    requirement(&preview.verdict)
                                 ),
                                 theme::text(),
                             ),
@@ -389,12 +410,14 @@ fn parts(view: &Cockpit, draft: Draft, input: &TextInput, width: usize) -> Parts
                         &[],
                     ));
                 }
-                Err(e) => below.extend(wrap::words(
+                Some(Err(e)) => below.extend(wrap::words(
                     &[(format!("not ready: {e}"), theme::warn())],
                     width,
                     &[],
                     &[],
                 )),
+                // Made when the form opens; absent only for a form made by hand (tests).
+                None => {}
             }
             let rows = wrapped_rows(input.lines(), width.saturating_sub(2)).clamp(4, 12);
             Parts {
@@ -453,7 +476,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
     let screen = frame.area();
     let width = screen.width.saturating_sub(4).min(96);
     let text_width = usize::from(width.saturating_sub(4)).max(10);
-    let p = parts(view, *draft, input, text_width);
+    let p = parts(app, view, *draft, input, text_width);
     let wanted = p.above.len() + usize::from(p.rows) + 2 + p.below.len() + 2;
     let height = u16::try_from(wanted)
         .unwrap_or(u16::MAX)
