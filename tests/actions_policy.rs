@@ -103,8 +103,9 @@ fn all_cases() -> Vec<Case> {
 
 #[test]
 fn input_space_size() {
-    // 3 modes × 4 overlays × 8 step classes × (1 + 12 + 144) approval lists.
-    assert_eq!(all_cases().len(), 3 * 4 * 8 * 157);
+    // 3 modes × 4 overlays × 12 step classes (3 kinds × audited × novel) × (1 + 12 + 144)
+    // approval lists.
+    assert_eq!(all_cases().len(), 3 * 4 * 12 * 157);
 }
 
 #[test]
@@ -148,9 +149,36 @@ fn freeze_and_redesign_refuse_unaudited_mitigations() {
 #[test]
 fn novel_overlay_allows_nothing_beyond_known_diagnostics() {
     for c in all_cases() {
-        if c.overlays.novel && (c.step.kind == StepKind::Mitigation || c.step.novel) {
+        if c.overlays.novel && (c.step.kind != StepKind::Diagnostic || c.step.novel) {
             assert!(c.verdict.is_refused(), "{:?}", c.step);
         }
+    }
+}
+
+#[test]
+fn chaos_experiments_run_only_in_adaptive_and_like_mitigations_there() {
+    for c in all_cases() {
+        if c.step.kind != StepKind::Experiment {
+            continue;
+        }
+        let eff = effective(c.mode, c.overlays);
+        if eff >= Mode::Freeze {
+            assert!(c.verdict.is_refused(), "{:?} {:?}", c.mode, c.overlays);
+            continue;
+        }
+        // In Adaptive an experiment gets exactly what the same mitigation would get.
+        let as_mitigation = StepClass {
+            kind: StepKind::Mitigation,
+            ..c.step
+        };
+        assert_eq!(
+            c.verdict.permissiveness(),
+            policy(c.mode, c.overlays, &as_mitigation, &c.approvals).permissiveness(),
+            "{:?} {:?} {:?}",
+            c.overlays,
+            c.step,
+            c.approvals
+        );
     }
 }
 

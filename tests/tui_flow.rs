@@ -335,7 +335,7 @@ fn a_read_only_cockpit_refuses_decisions_and_says_so() {
     let session = demo_at(12, config);
     let mut app = app(&session);
     press(&mut app, &session, KeyCode::Char('4'));
-    for k in ['a', 'r', 'e'] {
+    for k in ['a', 'r', 'e', 'm', 's'] {
         assert!(press(&mut app, &session, KeyCode::Char(k)).is_empty());
         assert_eq!(app.overlay, Overlay::None, "{k} opened something");
         assert!(
@@ -360,7 +360,7 @@ fn notes_and_hypotheses_go_to_the_journal() {
     assert!(matches!(
         app.overlay,
         Overlay::Write {
-            draft: Draft::Note(NoteKind::Note),
+            draft: Draft::Note(NoteKind::Note, Some(_)),
             ..
         }
     ));
@@ -375,19 +375,38 @@ fn notes_and_hypotheses_go_to_the_journal() {
     );
     press(&mut app, &session, KeyCode::Tab);
     assert!(screen(&app, &session).contains("● hypothesis"));
+    // The editor says which incident the hypothesis is about: the focused cluster.
+    assert!(
+        screen(&app, &session).contains("about"),
+        "{}",
+        screen(&app, &session)
+    );
     let commands = press(&mut app, &session, KeyCode::Enter);
-    assert_eq!(
-        commands,
-        vec![Command::Decide(UserCommand::Note {
-            text: "checkout deploy at 14:03 raised the pool size".into(),
-            hypothesis: true
-        })]
-    );
+    let [
+        Command::Decide(UserCommand::Note {
+            text,
+            hypothesis: true,
+            about: Some(about),
+        }),
+    ] = commands.as_slice()
+    else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(text, "checkout deploy at 14:03 raised the pool size");
+    let about = *about;
     run(&mut app, &mut session, commands);
-    assert_eq!(
-        session.records().last().unwrap().kind,
-        RecordKind::Hypothesis
+    let record = session.records().last().unwrap();
+    assert_eq!(record.kind, RecordKind::Hypothesis);
+    // The record names the incident in terms another cockpit can resolve: alert names and a
+    // member fingerprint, besides this cockpit's cluster id.
+    assert_eq!(record.body["cluster"], about.to_string());
+    assert!(record.summary.starts_with(&format!("{about}: ")));
+    assert!(
+        !record.body["alertnames"].as_array().unwrap().is_empty(),
+        "{}",
+        record.body
     );
+    assert!(record.body["source"].is_string());
 }
 
 #[test]
@@ -806,4 +825,104 @@ fn knowledge_search_finds_by_fuzzy_title_and_by_content() {
     press(&mut app, &session, KeyCode::Char('K'));
     typed(&mut app, &session, "zzzzqqq");
     assert!(screen(&app, &session).contains("nothing found"));
+}
+
+#[test]
+fn a_step_the_policy_refuses_is_recorded_as_done_by_hand() {
+    // +30m: the fast burn has put the governor in Freeze, where unaudited mitigations are
+    // refused ("do it by hand and record it").
+    let mut session = demo_at(30, CockpitConfig::default());
+    let mut app = app(&session);
+    let queue = session.cockpit().approval_queue();
+    let (index, id) = queue
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.verdict.is_refused())
+        .map(|(i, s)| (i, s.id))
+        .expect("a refused step waits in the queue in Freeze");
+    press(&mut app, &session, KeyCode::Char('4'));
+    for _ in 0..index {
+        press(&mut app, &session, KeyCode::Char('j'));
+    }
+    press(&mut app, &session, KeyCode::Char('m'));
+    assert!(matches!(
+        app.overlay,
+        Overlay::Write {
+            draft: Draft::Manual(x),
+            ..
+        } if x == id
+    ));
+    let s = screen(&app, &session);
+    assert!(s.contains(&format!("Done by hand: {id}")), "{s}");
+    assert!(s.contains("flightdeck runs nothing"), "{s}");
+    assert!(
+        s.contains("refused"),
+        "the box shows the policy's verdict\n{s}"
+    );
+
+    assert!(
+        press(&mut app, &session, KeyCode::Enter).is_empty(),
+        "an empty record is refused"
+    );
+    assert!(status(&app).contains("what you did"), "{}", status(&app));
+    typed(
+        &mut app,
+        &session,
+        "ran it from the bastion; pool recovered",
+    );
+    let commands = press(&mut app, &session, KeyCode::Enter);
+    assert_eq!(
+        commands,
+        vec![Command::Decide(UserCommand::RecordManual {
+            id,
+            what: "ran it from the bastion; pool recovered".into()
+        })]
+    );
+    let executions = session
+        .records()
+        .iter()
+        .filter(|r| r.kind == RecordKind::Execution)
+        .count();
+    run(&mut app, &mut session, commands);
+    let last = session.records().last().unwrap();
+    assert_eq!(last.kind, RecordKind::Manual);
+    assert_eq!(
+        last.body["outcome"],
+        "ran it from the bastion; pool recovered"
+    );
+    assert_eq!(
+        last.body["policy"]["verdict"], "refused",
+        "the record keeps what the policy said"
+    );
+    assert!(matches!(
+        &session.cockpit().suggestion(id).unwrap().status,
+        SuggestionStatus::DoneByHand { what, .. } if what == "ran it from the bastion; pool recovered"
+    ));
+    assert!(
+        !session
+            .cockpit()
+            .approval_queue()
+            .iter()
+            .any(|s| s.id == id),
+        "it leaves the queue"
+    );
+    assert_eq!(
+        session
+            .records()
+            .iter()
+            .filter(|r| r.kind == RecordKind::Execution)
+            .count(),
+        executions,
+        "nothing ran"
+    );
+    // Recording it twice is refused.
+    assert!(
+        session
+            .command(UserCommand::RecordManual {
+                id,
+                what: "again".into()
+            })
+            .iter()
+            .any(|n| n.contains("already")),
+    );
 }

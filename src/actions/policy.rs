@@ -1,11 +1,11 @@
 //! The policy: one pure function `(mode, overlays, step, approvals) -> Verdict` implementing the
 //! design brief §1 table.
 //!
-//! | mode | diagnostics | pre-audited mitigations | edited / novel / unaudited |
-//! |---|---|---|---|
-//! | Adaptive | 1 approval (on-call or commander) | 1 approval (on-call or commander) | 1 approval by the commander |
-//! | Freeze | 1 approval | 1 approval by the commander | refused |
-//! | Redesign | 1 approval | 2 different approvers, one the commander | refused |
+//! | mode | diagnostics | pre-audited mitigations | edited / novel / unaudited | chaos experiments |
+//! |---|---|---|---|---|
+//! | Adaptive | 1 approval (on-call or commander) | 1 approval (on-call or commander) | 1 approval by the commander | as a mitigation: 1 approval if pre-audited, else the commander's |
+//! | Freeze | 1 approval | 1 approval by the commander | refused | refused |
+//! | Redesign | 1 approval | 2 different approvers, one the commander | refused | refused |
 //!
 //! Overlays only tighten: **Novel** (the cluster matches no knowledge) refuses everything but
 //! known diagnostics; **Drift** evaluates as one mode stricter ([`Mode::stricter`]).
@@ -142,7 +142,7 @@ impl StepClass {
     /// Every combination, for exhaustive tests.
     pub fn all() -> Vec<StepClass> {
         let mut out = Vec::new();
-        for kind in [StepKind::Diagnostic, StepKind::Mitigation] {
+        for kind in StepKind::ALL {
             for pre_audited in [false, true] {
                 for novel in [false, true] {
                     out.push(StepClass {
@@ -185,6 +185,10 @@ pub fn policy(mode: Mode, overlays: Overlays, step: &StepClass, approvals: &[App
     let known_diagnostic = step.kind == StepKind::Diagnostic && !step.novel;
     let known_audited_mitigation =
         step.kind == StepKind::Mitigation && step.pre_audited && !step.novel;
+    // A chaos experiment spends budget on purpose: only while the budget is healthy, and then
+    // like a mitigation (pre-audited: one approval; otherwise the commander's).
+    let known_audited_experiment =
+        step.kind == StepKind::Experiment && step.pre_audited && !step.novel;
 
     if overlays.novel && !known_diagnostic {
         return Verdict::Refused {
@@ -235,7 +239,13 @@ pub fn policy(mode: Mode, overlays: Overlays, step: &StepClass, approvals: &[App
     }
 
     match effective {
-        Mode::Adaptive if known_audited_mitigation => {
+        Mode::Freeze | Mode::Redesign if step.kind == StepKind::Experiment => Verdict::Refused {
+            reason: format!(
+                "{effective}: no chaos experiments while the error budget burns or is spent \
+                 (only in Adaptive){drift_note}"
+            ),
+        },
+        Mode::Adaptive if known_audited_mitigation || known_audited_experiment => {
             if counted.is_empty() {
                 need(ANYONE.into())
             } else {
@@ -371,6 +381,41 @@ mod tests {
                 drift,
                 &AUDITED_MIT,
                 &[ap("c", Role::Commander, Mode::Freeze)]
+            )
+            .is_allowed()
+        );
+    }
+
+    #[test]
+    fn chaos_experiments_only_in_adaptive() {
+        let experiment = StepClass {
+            kind: StepKind::Experiment,
+            pre_audited: true,
+            novel: false,
+        };
+        let a = |mode| [ap("a", Role::Oncall, mode), ap("c", Role::Commander, mode)];
+        assert!(policy(Mode::Adaptive, NONE, &experiment, &a(Mode::Adaptive)[..1]).is_allowed());
+        for mode in [Mode::Freeze, Mode::Redesign] {
+            match policy(mode, NONE, &experiment, &a(mode)) {
+                Verdict::Refused { reason } => assert!(reason.contains("chaos"), "{reason}"),
+                other => panic!("{mode}: {other:?}"),
+            }
+        }
+        let drift = Overlays {
+            novel: false,
+            drift: true,
+        };
+        assert!(policy(Mode::Adaptive, drift, &experiment, &[]).is_refused());
+        let unaudited = StepClass {
+            pre_audited: false,
+            ..experiment
+        };
+        assert!(
+            !policy(
+                Mode::Adaptive,
+                NONE,
+                &unaudited,
+                &[ap("a", Role::Oncall, Mode::Adaptive)]
             )
             .is_allowed()
         );

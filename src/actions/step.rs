@@ -42,12 +42,23 @@ pub struct Step {
     pub origin: StepOrigin,
 }
 
-/// Whether a step only reads (diagnostic) or changes something (mitigation).
+/// Whether a step only reads (diagnostic), changes something to mitigate (mitigation), or
+/// injects a failure on purpose to learn (a chaos experiment, allowed only while the budget is
+/// healthy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     Diagnostic,
     Mitigation,
+    Experiment,
+}
+
+impl StepKind {
+    pub const ALL: [StepKind; 3] = [
+        StepKind::Diagnostic,
+        StepKind::Mitigation,
+        StepKind::Experiment,
+    ];
 }
 
 impl fmt::Display for StepKind {
@@ -55,6 +66,7 @@ impl fmt::Display for StepKind {
         f.write_str(match self {
             StepKind::Diagnostic => "diagnostic",
             StepKind::Mitigation => "mitigation",
+            StepKind::Experiment => "experiment",
         })
     }
 }

@@ -33,9 +33,17 @@ pub enum UserCommand {
     Note {
         text: String,
         hypothesis: bool,
+        /// The cluster it is about (the focused one when it was written), if any.
+        about: Option<ClusterId>,
     },
     /// The commander acknowledges a drift signal; the governor leaves the drift overlay.
     AcknowledgeDrift,
+    /// Record that a step was done by hand, outside flightdeck (what the policy tells people
+    /// to do with a step it refuses): what was done and what happened. Nothing runs.
+    RecordManual {
+        id: SuggestionId,
+        what: String,
+    },
     /// Propose an Alertmanager silence for a cluster: once journaled it waits in the approvals
     /// queue and goes through the policy and the confirm flow like any step.
     ProposeSilence {
@@ -158,16 +166,21 @@ impl Cockpit {
                 | UserCommand::Reject { .. }
                 | UserCommand::Edit { .. }
                 | UserCommand::ProposeSilence { .. }
+                | UserCommand::RecordManual { .. }
         );
         if decides && self.config.readonly {
             effects.push(Effect::Notice(
-                "read-only cockpit: approvals, rejections and edits are disabled (--readonly)"
+                "read-only cockpit: approvals, rejections, edits and records of work done by hand are disabled (--readonly)"
                     .into(),
             ));
             return;
         }
         match cmd {
-            UserCommand::Note { text, hypothesis } => {
+            UserCommand::Note {
+                text,
+                hypothesis,
+                about,
+            } => {
                 let text = text.trim().to_string();
                 if text.is_empty() {
                     return;
@@ -177,8 +190,24 @@ impl Cockpit {
                 } else {
                     RecordKind::Note
                 };
-                let body = serde_json::json!({"text": text, "mode": self.governor.mode()});
-                effects.push(Effect::Journal(self.entry(kind, text, body)));
+                let mut body = serde_json::json!({"text": text, "mode": self.governor.mode()});
+                let mut summary = text;
+                // What it is about, in terms another cockpit on the journal can resolve: the
+                // cluster's alert names and one member's fingerprint (cluster ids are local).
+                if let Some(c) = about.and_then(|id| self.correlator.cluster(id))
+                    && let Some(source) = c
+                        .origin
+                        .as_ref()
+                        .map(|o| o.fingerprint)
+                        .or_else(|| c.members.first().copied())
+                {
+                    body["cluster"] = serde_json::json!(c.id.to_string());
+                    body["source"] = serde_json::json!(source.to_string());
+                    body["alertnames"] = serde_json::json!(c.alertnames);
+                    body["services"] = serde_json::json!(c.services);
+                    summary = format!("{}: {summary}", c.id);
+                }
+                effects.push(Effect::Journal(self.entry(kind, summary, body)));
             }
             UserCommand::AcknowledgeDrift => {
                 if self.config.role != Role::Commander {
@@ -203,6 +232,7 @@ impl Cockpit {
             UserCommand::Approve(id)
             | UserCommand::Reject { id, .. }
             | UserCommand::Edit { id, .. }
+            | UserCommand::RecordManual { id, .. }
                 if self.index_of(id).is_none() =>
             {
                 effects.push(Effect::Notice(format!("{id} no longer exists")));
@@ -248,6 +278,37 @@ impl Cockpit {
                 let s = &self.suggestions[i];
                 let summary = format!("rejected {} {}: {reason}", s.id, s.step_ref);
                 let e = self.entry(RecordKind::Rejection, summary, to_value(&body));
+                effects.push(Effect::Journal(e));
+            }
+            UserCommand::RecordManual { id, what } => {
+                let i = self.index_of(id).expect("checked above");
+                let what = what.trim().to_string();
+                if what.is_empty() {
+                    effects.push(Effect::Notice(
+                        "a record of work done by hand needs what was done and what happened"
+                            .into(),
+                    ));
+                    return;
+                }
+                let s = &self.suggestions[i];
+                if !matches!(
+                    s.status,
+                    SuggestionStatus::Pending | SuggestionStatus::Rejected { .. }
+                ) {
+                    effects.push(Effect::Notice(format!(
+                        "{id} was run or recorded already; write a note (n) to add to it"
+                    )));
+                    return;
+                }
+                let Some(mut body) = self.step_record(i) else {
+                    effects.push(Effect::Notice(format!(
+                        "{id} has no argv to record against; write a note (n) instead"
+                    )));
+                    return;
+                };
+                body.outcome = Some(what.clone());
+                let summary = format!("did {} {} by hand: {what}", s.id, s.step_ref);
+                let e = self.entry(RecordKind::Manual, summary, to_value(&body));
                 effects.push(Effect::Journal(e));
             }
             UserCommand::Edit { id, argv } => {
@@ -528,6 +589,18 @@ impl Cockpit {
             self.refresh_verdicts();
             return;
         }
+        // A hypothesis about an incident is acting on its alerts (a plain note is not).
+        if record.kind == RecordKind::Hypothesis {
+            let names: Vec<String> = record
+                .body
+                .get("alertnames")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default();
+            for name in names {
+                self.correlator.note_action(&name, record.ts);
+            }
+            return;
+        }
         let decision = matches!(
             record.kind,
             RecordKind::Approval
@@ -535,6 +608,7 @@ impl Cockpit {
                 | RecordKind::Execution
                 | RecordKind::Edit
                 | RecordKind::Proposal
+                | RecordKind::Manual
         );
         if !decision {
             return;
@@ -623,6 +697,12 @@ impl Cockpit {
                 self.suggestions[i].status = SuggestionStatus::Rejected {
                     by: record.actor.clone(),
                     reason: body.reason.unwrap_or_default(),
+                };
+            }
+            RecordKind::Manual => {
+                self.suggestions[i].status = SuggestionStatus::DoneByHand {
+                    by: record.actor.clone(),
+                    what: body.outcome.unwrap_or_default(),
                 };
             }
             RecordKind::Execution => {

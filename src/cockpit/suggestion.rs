@@ -35,6 +35,11 @@ pub enum SuggestionStatus {
         dry_run: bool,
         ok: bool,
     },
+    /// Somebody did it by hand, outside flightdeck, and recorded what they did.
+    DoneByHand {
+        by: String,
+        what: String,
+    },
 }
 
 /// A runbook step offered for an incident, waiting for a human decision.

@@ -214,9 +214,15 @@ pub struct Decision {
     pub to: Option<Mode>,
     pub slo: Option<String>,
     pub evidence: Option<serde_json::Value>,
+    /// Hypotheses and notes: the cluster they were written about (the cockpit's own id) and
+    /// its alert names, which identify the incident across cockpits.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    #[serde(default)]
+    pub alertnames: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     pub summary: Option<String>,
     pub ok: Option<bool>,
@@ -234,6 +240,7 @@ fn kind_name(kind: RecordKind) -> Option<&'static str> {
         RecordKind::Edit => "edit",
         RecordKind::Proposal => "propose",
         RecordKind::Execution => "execute",
+        RecordKind::Manual => "manual",
         RecordKind::ModeChange => "mode_change",
         RecordKind::Genesis | RecordKind::Checkpoint => return None,
     })
@@ -285,6 +292,10 @@ pub fn decision_points(
             RecordKind::Hypothesis | RecordKind::Note => {
                 decision.text = str_field(body, "text").or_else(|| Some(r.summary.clone()));
                 decision.step = str_field(body, "step");
+                decision.cluster = str_field(body, "cluster");
+                decision.alertnames = body
+                    .get("alertnames")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok());
             }
             RecordKind::ModeChange => {
                 decision.from = mode_field(body, "from");
@@ -301,6 +312,14 @@ pub fn decision_points(
                 decision.argv_hash = str_field(body, "argv_hash");
                 decision.reason = str_field(body, "reason");
                 decision.policy = body.get("policy").filter(|v| !v.is_null()).cloned();
+                if r.kind == RecordKind::Manual {
+                    // Done outside flightdeck: what the person wrote is the outcome.
+                    outcome = Some(Outcome {
+                        summary: str_field(body, "outcome"),
+                        dry_run: Some(false),
+                        ..Outcome::default()
+                    });
+                }
                 if r.kind == RecordKind::Execution {
                     let exec = body.get("exec").filter(|v| !v.is_null());
                     outcome = Some(Outcome {
@@ -390,6 +409,45 @@ mod tests {
     }
 
     #[test]
+    fn hypotheses_name_their_incident_and_work_done_by_hand_is_an_outcome() {
+        let mut chain = Chain::default();
+        let records = vec![
+            seal(&mut chain, RecordKind::Genesis, serde_json::json!({})),
+            seal(
+                &mut chain,
+                RecordKind::Hypothesis,
+                serde_json::json!({"text": "a deploy leaks connections", "cluster": "C3",
+                    "alertnames": ["PostgresConnectionPoolExhausted"], "mode": "freeze"}),
+            ),
+            seal(
+                &mut chain,
+                RecordKind::Manual,
+                serde_json::json!({"step": "pool/raise-limit", "argv": ["kubectl", "scale"],
+                    "argv_hash": "h", "mode": "freeze", "outcome": "scaled by hand; waits dropped",
+                    "policy": {"verdict": "refused", "reason": "Freeze: not pre-audited"}}),
+            ),
+        ];
+        let points = decision_points(&records, &BTreeMap::new());
+        assert_eq!(points[0].decision.cluster.as_deref(), Some("C3"));
+        assert_eq!(
+            points[0].decision.alertnames.as_deref(),
+            Some(&["PostgresConnectionPoolExhausted".to_string()][..])
+        );
+        assert_eq!(points[1].kind, "manual");
+        assert_eq!(points[1].decision.step.as_deref(), Some("pool/raise-limit"));
+        assert_eq!(
+            points[1].decision.policy.as_ref().unwrap()["verdict"],
+            "refused"
+        );
+        let outcome = points[1].outcome.as_ref().unwrap();
+        assert_eq!(
+            outcome.summary.as_deref(),
+            Some("scaled by hand; waits dropped")
+        );
+        assert_eq!(outcome.dry_run, Some(false));
+    }
+
+    #[test]
     fn every_line_carries_the_mode_in_force() {
         let mut chain = Chain::default();
         let records = vec![
@@ -421,6 +479,7 @@ mod tests {
             ]
         );
         assert!(points.iter().all(|p| p.symptoms.is_none()));
+        assert_eq!(points[0].decision.cluster, None);
         let text = export_jsonl(&records);
         assert_eq!(text.lines().count(), 3);
         for line in text.lines() {

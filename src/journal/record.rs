@@ -27,6 +27,9 @@ pub enum RecordKind {
     Proposal,
     /// A step was executed (or dry-run) and its outcome.
     Execution,
+    /// A person did a step by hand, outside flightdeck (typically one the policy refused), and
+    /// wrote down what they did and what happened.
+    Manual,
     /// A periodic or requested checkpoint (size, head hash).
     Checkpoint,
 }
@@ -43,6 +46,7 @@ impl RecordKind {
             RecordKind::Edit => "edit",
             RecordKind::Proposal => "propose",
             RecordKind::Execution => "execute",
+            RecordKind::Manual => "by hand",
             RecordKind::Checkpoint => "checkpoint",
         }
     }

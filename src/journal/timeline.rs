@@ -124,6 +124,7 @@ pub fn timeline_markdown(
             RecordKind::Rejection => rejections.push(*r),
             RecordKind::Approval
             | RecordKind::Execution
+            | RecordKind::Manual
             | RecordKind::Edit
             | RecordKind::Proposal => {
                 let step = s(&r.body, "step").unwrap_or("?").to_string();
@@ -131,7 +132,7 @@ pub fn timeline_markdown(
                     step_order.push(step.clone());
                 }
                 let e = steps.entry(step).or_default();
-                if r.kind == RecordKind::Execution {
+                if matches!(r.kind, RecordKind::Execution | RecordKind::Manual) {
                     e.1.push(r);
                 } else {
                     e.0.push(r);
@@ -296,6 +297,15 @@ pub fn timeline_markdown(
                         .unwrap_or_default()
                 )
             }
+            RecordKind::Manual => format!(
+                "**done by hand** `{}` — {}{}: {}",
+                s(&r.body, "step").unwrap_or("?"),
+                who(r),
+                mode_of(r)
+                    .map(|m| format!(" in {}", m.label()))
+                    .unwrap_or_default(),
+                inline(s(&r.body, "outcome").unwrap_or("(nothing written)"))
+            ),
             RecordKind::Genesis | RecordKind::Checkpoint => continue,
         };
         let _ = writeln!(o, "- {t} {line}");
@@ -378,7 +388,12 @@ pub fn timeline_markdown(
             .iter()
             .map(|r| {
                 format!(
-                    "ran {}{}",
+                    "{} {}{}",
+                    if r.kind == RecordKind::Manual {
+                        "done by hand"
+                    } else {
+                        "ran"
+                    },
                     clock_hms(r.ts),
                     s(&r.body, "outcome")
                         .map(|x| format!(" → {}", inline(x)))

@@ -528,12 +528,17 @@ fn structured_steps(
         let kind = match r.kind.as_ref().map(|t| t.0.trim()) {
             Some("diagnostic") => StepKind::Diagnostic,
             Some("mitigation") => StepKind::Mitigation,
+            Some("experiment") => StepKind::Experiment,
             Some(other) => {
                 return Err(err(format!(
-                    ".kind: {other:?} is not a step kind (use diagnostic or mitigation)"
+                    ".kind: {other:?} is not a step kind (use diagnostic, mitigation or experiment)"
                 )));
             }
-            None => return Err(err(".kind: missing (use diagnostic or mitigation)".into())),
+            None => {
+                return Err(err(
+                    ".kind: missing (use diagnostic, mitigation or experiment)".into(),
+                ));
+            }
         };
         let shell = r.shell.unwrap_or(false);
         let argv: Vec<String> = r
@@ -945,6 +950,14 @@ kubectl get pods
         assert_eq!(rb.steps[0].origin, StepOrigin::CodeBlock);
         assert_eq!(rb.steps[0].kind, StepKind::Diagnostic);
         assert!(rb.steps[1].shell);
+    }
+
+    #[test]
+    fn a_chaos_experiment_step_loads() {
+        let text = "---\nid: failover-drill\nsteps:\n  - id: kill-primary\n    kind: experiment\n    argv: [kubectl, delete, pod, pg-main-0]\n    audited: {by: maria, on: 2026-01-15}\n---\n# Failover drill\n";
+        let rb = parse_runbook("db/failover-drill.md", text).unwrap();
+        assert_eq!(rb.steps[0].kind, StepKind::Experiment);
+        assert!(rb.steps[0].is_pre_audited());
     }
 
     #[test]

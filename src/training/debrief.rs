@@ -440,6 +440,12 @@ pub fn debrief(
                             ));
                         }
                     }
+                    Some(StepKind::Experiment) => unnecessary.push(finding(
+                        &step,
+                        r.ts,
+                        "a chaos experiment during an incident: it spends budget on purpose"
+                            .to_string(),
+                    )),
                     None => {}
                 }
             }

@@ -414,10 +414,12 @@ pub fn run_drill(session: &mut ReplaySession, script: &DrillScript, until: Times
         let context = DecisionContext::from_cockpit(session.cockpit());
         let command = match &item.action {
             DrillAction::Note { text } => Some(UserCommand::Note {
+                about: None,
                 text: text.clone(),
                 hypothesis: false,
             }),
             DrillAction::Hypothesis { text } => Some(UserCommand::Note {
+                about: None,
                 text: text.clone(),
                 hypothesis: true,
             }),

@@ -240,6 +240,15 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
             d.outcome = str_field(body, "outcome")
                 .or_else(|| body.get("exec").and_then(|e| str_field(e, "summary")));
         }
+        RecordKind::Manual => {
+            // The responders did the step by hand: for a drill, that step was run.
+            d.kind = "execute";
+            d.step = str_field(body, "step");
+            d.outcome = Some(format!(
+                "done by hand: {}",
+                str_field(body, "outcome").unwrap_or_default()
+            ));
+        }
         RecordKind::Edit | RecordKind::Proposal => {
             // A scenario has no edits: keep what was done as a note.
             stats.as_notes += 1;

@@ -48,6 +48,9 @@ pub enum Action {
     Reject,
     /// Edit the selected step's argv into a new, novel step (`e`).
     EditArgv,
+    /// Record the selected step as done by hand, outside flightdeck: what was done and what
+    /// happened (`m`). What the policy asks for a step it refuses.
+    DoneByHand,
     /// Write a note or a hypothesis into the journal (`n`).
     Note,
     /// Commander: acknowledge the drift signal, after a confirmation (`D`).
@@ -110,6 +113,7 @@ impl Action {
             Action::Approve
             | Action::Reject
             | Action::EditArgv
+            | Action::DoneByHand
             | Action::Note
             | Action::Silence
             | Action::AcknowledgeDrift => Section::Decide,

@@ -115,8 +115,11 @@ pub enum Draft {
     Reject(SuggestionId),
     /// A step's argv, one element per line: becomes a new, novel step.
     EditArgv(SuggestionId),
-    /// A journal entry; Tab switches the kind.
-    Note(NoteKind),
+    /// What was done by hand instead of running a step, and what happened (required).
+    Manual(SuggestionId),
+    /// A journal entry; Tab switches the kind. It is about the cluster that had the focus when
+    /// the editor opened, if any.
+    Note(NoteKind, Option<ClusterId>),
     /// An Alertmanager silence for a cluster: matchers, `--duration=`, `--comment=`, one per
     /// line. Sent, it becomes a proposed step in the approvals queue.
     Silence(ClusterId),

@@ -57,7 +57,7 @@ mod tests {
         };
         assert_eq!(handle_key(&app, press('a')), Some(Action::Approve));
         app.overlay = Overlay::Write {
-            draft: crate::tui::Draft::Note(crate::tui::NoteKind::Note),
+            draft: crate::tui::Draft::Note(crate::tui::NoteKind::Note, None),
             input: Default::default(),
         };
         for c in ['a', 'q', 'n', 'j'] {

@@ -321,6 +321,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             APPROVALS,
         ),
         (
+            &["m"],
+            A::DoneByHand,
+            "record the step as done by hand (what, and the result)",
+            APPROVALS,
+        ),
+        (
             &["enter"],
             A::Open,
             "open the record: body, hash and prev",
@@ -539,6 +545,7 @@ mod tests {
             Action::Approve,
             Action::Reject,
             Action::EditArgv,
+            Action::DoneByHand,
             Action::Note,
             Action::AcknowledgeDrift,
             Action::Confirm,

@@ -76,7 +76,9 @@ pub fn update(app: &mut App, action: Action, cockpit: &Cockpit) -> Option<Vec<Co
         | Action::SeekForward
         | Action::Note
         | Action::AcknowledgeDrift => return None,
-        Action::Approve | Action::Reject | Action::EditArgv if matches!(page, Page::Step(_)) => {
+        Action::Approve | Action::Reject | Action::EditArgv | Action::DoneByHand
+            if matches!(page, Page::Step(_)) =>
+        {
             return None;
         }
         _ => {

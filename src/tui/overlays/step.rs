@@ -38,6 +38,7 @@ pub fn view(view: &Cockpit, id: SuggestionId, width: usize) -> View {
     let kind = match s.step.kind {
         StepKind::Diagnostic => "diagnostic (reads, changes nothing)",
         StepKind::Mitigation => "mitigation (changes the system)",
+        StepKind::Experiment => "chaos experiment (injects a failure; Adaptive mode only)",
     };
     body.extend(field("kind", kind, width));
     body.extend(field("audit", &audit(s), width));
@@ -145,6 +146,7 @@ fn status(s: &Suggestion) -> String {
                 .map(|o| format!(": {o}"))
                 .unwrap_or_default()
         ),
+        SuggestionStatus::DoneByHand { by, what } => format!("done by hand by {by}: {what}"),
     }
 }
 

@@ -53,6 +53,33 @@ pub fn reject(app: &mut App, view: &Cockpit) {
     }
 }
 
+/// `m`: what was done by hand instead of running the step, and what happened.
+pub fn done_by_hand(app: &mut App, view: &Cockpit) {
+    let Some(s) = decidable(app, view) else {
+        return;
+    };
+    if !matches!(
+        s.status,
+        SuggestionStatus::Pending | SuggestionStatus::Rejected { .. }
+    ) {
+        app.warn(format!(
+            "{} was run or recorded already; write a note (n) to add to it",
+            s.id
+        ));
+    } else if let Err(why) = &s.argv {
+        app.warn(format!(
+            "{} has no argv to record against ({why}); write a note (n) instead",
+            s.id
+        ));
+    } else {
+        app.overlay = Overlay::Write {
+            draft: Draft::Manual(s.id),
+            input: TextInput::default()
+                .with_placeholder("what you did, where, and what happened (required)"),
+        };
+    }
+}
+
 /// `e`: the argv, one element per line, in an editor.
 pub fn edit_argv(app: &mut App, view: &Cockpit) {
     let Some(s) = decidable(app, view) else {
@@ -88,10 +115,11 @@ pub fn edit_argv(app: &mut App, view: &Cockpit) {
     };
 }
 
-/// `n`: a note for the journal (Tab makes it a hypothesis).
-pub fn note(app: &mut App) {
+/// `n`: a note for the journal (Tab makes it a hypothesis), about the focused cluster.
+pub fn note(app: &mut App, view: &Cockpit) {
+    let about = crate::tui::panes::clusters::focused(app, view).map(|c| c.id);
     app.overlay = Overlay::Write {
-        draft: Draft::Note(NoteKind::Note),
+        draft: Draft::Note(NoteKind::Note, about),
         input: TextInput::default().with_placeholder("what you see, did or suspect"),
     };
 }
@@ -180,7 +208,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         }
         Action::Open | Action::Submit => return submit(app, view),
         Action::ToggleHypothesis => {
-            if let Draft::Note(kind) = draft {
+            if let Draft::Note(kind, _) = draft {
                 *kind = kind.toggled();
             }
         }
@@ -208,6 +236,16 @@ fn submit(app: &mut App, view: &Cockpit) -> Vec<Command> {
             }
             app.info(format!("rejection of {id} sent to the journal"));
             UserCommand::Reject { id, reason: text }
+        }
+        Draft::Manual(id) => {
+            if text.is_empty() {
+                app.warn("write what you did by hand and what happened (it is journaled)");
+                return Vec::new();
+            }
+            app.info(format!(
+                "{id} recorded as done by hand: nothing was run by flightdeck"
+            ));
+            UserCommand::RecordManual { id, what: text }
         }
         Draft::EditArgv(id) => {
             let argv = argv_of(input.lines());
@@ -250,7 +288,7 @@ fn submit(app: &mut App, view: &Cockpit) -> Vec<Command> {
             ));
             UserCommand::ProposeSilence { cluster, silence }
         }
-        Draft::Note(kind) => {
+        Draft::Note(kind, about) => {
             if text.is_empty() {
                 app.warn(format!(
                     "empty {}: nothing written (Esc cancels)",
@@ -262,6 +300,7 @@ fn submit(app: &mut App, view: &Cockpit) -> Vec<Command> {
             UserCommand::Note {
                 text,
                 hypothesis: kind == NoteKind::Hypothesis,
+                about,
             }
         }
     };
@@ -303,6 +342,38 @@ fn parts(app: &App, view: &Cockpit, draft: Draft, input: &TextInput, width: usiz
                 rows: 3,
                 below: Vec::new(),
                 keys: vec![("Enter/Ctrl-S", "reject".into()), ("Esc", "cancel".into())],
+            }
+        }
+        Draft::Manual(id) => {
+            let mut above = Vec::new();
+            if let Some(s) = view.suggestion(id) {
+                above.extend(field(
+                    "step",
+                    &format!("{} — {}", s.step_ref, s.step.title),
+                    width,
+                ));
+                if let Ok(argv) = &s.argv {
+                    above.extend(argv_lines(argv, width, true));
+                }
+                above.extend(field("policy", &s.verdict.to_string(), width));
+            }
+            above.extend(wrap::words(
+                &[(
+                    "flightdeck runs nothing: this records, with your name, what you did outside \
+                     it (the command as you ran it, where) and what happened."
+                        .into(),
+                    theme::text(),
+                )],
+                width,
+                &[],
+                &[],
+            ));
+            Parts {
+                title: format!(" Done by hand: {id} "),
+                above,
+                rows: 4,
+                below: Vec::new(),
+                keys: vec![("Enter/Ctrl-S", "record".into()), ("Esc", "cancel".into())],
             }
         }
         Draft::EditArgv(id) => {
@@ -432,9 +503,9 @@ fn parts(app: &App, view: &Cockpit, draft: Draft, input: &TextInput, width: usiz
                 ],
             }
         }
-        Draft::Note(kind) => {
+        Draft::Note(kind, about) => {
             let mark = |k: NoteKind| if k == kind { "●" } else { "○" };
-            let above = vec![Line::from(vec![
+            let mut above = vec![Line::from(vec![
                 Span::styled(
                     format!("{} note", mark(NoteKind::Note)),
                     if kind == NoteKind::Note {
@@ -454,6 +525,37 @@ fn parts(app: &App, view: &Cockpit, draft: Draft, input: &TextInput, width: usiz
                 ),
                 Span::styled("   (Tab switches)", theme::dim()),
             ])];
+            if let Some(c) = about.and_then(|id| view.cluster(id)) {
+                // The incident at a glance: its origin first, then a few of its alert names.
+                const SHOWN: usize = 3;
+                let names: Vec<&str> = c
+                    .alertnames
+                    .iter()
+                    .map(String::as_str)
+                    .take(SHOWN)
+                    .collect();
+                let more = c.alertnames.len().saturating_sub(SHOWN);
+                let origin = c
+                    .origin
+                    .as_ref()
+                    .map(|o| format!("origin {} · ", o.service))
+                    .unwrap_or_default();
+                above.extend(field(
+                    "about",
+                    &format!(
+                        "{} · {origin}{} alerts · {}{}",
+                        c.id,
+                        c.size(),
+                        names.join(", "),
+                        if more > 0 {
+                            format!(" +{more} more")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    width,
+                ));
+            }
             Parts {
                 title: format!(" Journal {} ", kind.label()),
                 above,

@@ -119,6 +119,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         let (kind, kind_style) = match s.step.kind {
             StepKind::Diagnostic => ("DIAG", theme::good()),
             StepKind::Mitigation => ("MITIGATE", theme::warn()),
+            StepKind::Experiment => ("CHAOS", theme::warn()),
         };
         let (verdict, detail) = verdict_label(&s.verdict);
         let audited = if s.step.is_pre_audited() {

@@ -31,6 +31,7 @@ fn pane_hints(pane: Pane) -> &'static [Hint] {
             (&[Action::Approve], "approve"),
             (&[Action::Reject], "reject"),
             (&[Action::EditArgv], "edit"),
+            (&[Action::DoneByHand], "by hand"),
         ],
         Pane::Journal => &[
             (&[Action::Down, Action::Up], "scroll"),
