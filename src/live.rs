@@ -694,6 +694,7 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
             if dirty && redraw {
                 let area = terminal.size()?;
                 app.size = (area.width, area.height);
+                tui::refresh(&mut app, live.cockpit());
                 terminal.draw(|frame| tui::render(&app, live.cockpit(), frame))?;
                 dirty = false;
                 redraw = false;

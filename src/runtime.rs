@@ -161,6 +161,7 @@ pub async fn run_replay_tui(
             });
             let area = terminal.size()?;
             app.size = (area.width, area.height);
+            tui::refresh(&mut app, session.cockpit());
             terminal.draw(|frame| tui::render(&app, session.cockpit(), frame))?;
         }
         Ok(())

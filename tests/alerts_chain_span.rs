@@ -2,8 +2,11 @@
 //! glue a whole day into one cluster; a real incident still stays one cluster. And an alert that
 //! fires again after its incident went quiet starts a new cluster.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
 
+use std::collections::BTreeSet;
+
+use common::alerts::shop;
 use flightdeck::alerts::{Alert, AlertState, ClusterConfig, ClusterId, Correlator, Fingerprint};
 use flightdeck::time::{SignedDuration, Timestamp};
 
@@ -15,35 +18,9 @@ fn at(mins: i64) -> Timestamp {
     t0() + SignedDuration::from_mins(mins)
 }
 
+/// Started `start` minutes in; resolved `end` minutes in if given, firing otherwise.
 fn alert(labels: &[(&str, &str)], summary: &str, start: i64, end: Option<i64>) -> Alert {
-    Alert {
-        labels: labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        annotations: BTreeMap::from([("summary".to_string(), summary.to_string())]),
-        starts_at: at(start),
-        ends_at: end.map(at),
-        state: if end.is_some() {
-            AlertState::Resolved
-        } else {
-            AlertState::Firing
-        },
-        generator_url: None,
-    }
-}
-
-fn shop() -> ClusterConfig {
-    let deps = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    ClusterConfig {
-        topology: BTreeMap::from([
-            ("frontend".to_string(), deps(&["checkout", "search"])),
-            ("checkout".to_string(), deps(&["payments", "postgres"])),
-            ("payments".to_string(), deps(&["pgbouncer"])),
-            ("pgbouncer".to_string(), deps(&["postgres"])),
-        ]),
-        ..ClusterConfig::default()
-    }
+    common::alerts::alert(labels, Some(summary), at(start), end.map(at))
 }
 
 /// A database outage cascading through its dependents over 20 minutes, starting `t` minutes in.

@@ -1,8 +1,9 @@
 //! Correlation scenarios: a database outage cascading through its dependents, an unrelated alert,
 //! duplicate delivery, flapping, suppressed alerts.
 
-use std::collections::BTreeMap;
+mod common;
 
+use common::alerts::topology;
 use flightdeck::alerts::{
     Alert, AlertState, ClusterConfig, Correlator, NoiseMark, Severity, fingerprint,
 };
@@ -16,31 +17,19 @@ fn at(mins: i64) -> Timestamp {
     t0() + SignedDuration::from_mins(mins)
 }
 
+/// Started `start_min` minutes in, in `state`, with no end.
 fn alert(labels: &[(&str, &str)], summary: &str, start_min: i64, state: AlertState) -> Alert {
     Alert {
-        labels: labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        annotations: BTreeMap::from([("summary".to_string(), summary.to_string())]),
-        starts_at: at(start_min),
-        ends_at: None,
         state,
-        generator_url: None,
+        ..common::alerts::alert(labels, Some(summary), at(start_min), None)
     }
 }
 
 fn shop_topology() -> ClusterConfig {
-    ClusterConfig {
-        topology: BTreeMap::from([
-            (
-                "checkout".to_string(),
-                vec!["payments".to_string(), "postgres".to_string()],
-            ),
-            ("payments".to_string(), vec!["postgres".to_string()]),
-        ]),
-        ..ClusterConfig::default()
-    }
+    topology(&[
+        ("checkout", &["payments", "postgres"]),
+        ("payments", &["postgres"]),
+    ])
 }
 
 fn cascade() -> Vec<Alert> {
@@ -222,13 +211,7 @@ fn flapping_alert_is_marked() {
 fn suppressed_alerts_do_not_merge_clusters() {
     // search and billing both depend on elastic, not on each other: a silenced elastic alert
     // would join them if it drove clustering.
-    let cfg = ClusterConfig {
-        topology: BTreeMap::from([
-            ("search".to_string(), vec!["elastic".to_string()]),
-            ("billing".to_string(), vec!["elastic".to_string()]),
-        ]),
-        ..ClusterConfig::default()
-    };
+    let cfg = topology(&[("search", &["elastic"]), ("billing", &["elastic"])]);
     let mut c = Correlator::new(cfg);
     let search = alert(
         &[("alertname", "SearchErrors"), ("service", "search")],

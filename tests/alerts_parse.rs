@@ -1,13 +1,12 @@
 //! Reading real Alertmanager 0.25 captures: fingerprints, nanosecond timestamps, zero `endsAt`.
 
+mod common;
+
 use flightdeck::alerts::{AlertState, Fingerprint, parse_alerts};
 
+/// The Alertmanager capture `tests/fixtures/alertmanager/<name>`.
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/alertmanager/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    common::fixture(&format!("alertmanager/{name}"))
 }
 
 /// The `fingerprint` fields Alertmanager itself wrote into a capture.

@@ -1,6 +1,8 @@
 //! Properties of correlation: the result does not depend on the order in which alerts of the
 //! same instant arrive, and a duplicate delivery changes nothing.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use flightdeck::alerts::{Alert, AlertState, Cluster, ClusterConfig, Correlator};
@@ -33,17 +35,11 @@ fn t0() -> Timestamp {
 }
 
 fn cfg() -> ClusterConfig {
-    ClusterConfig {
-        topology: BTreeMap::from([
-            (
-                "checkout".into(),
-                vec!["payments".into(), "postgres".into()],
-            ),
-            ("payments".into(), vec!["postgres".into()]),
-            ("search".into(), vec!["elastic".into()]),
-        ]),
-        ..ClusterConfig::default()
-    }
+    common::alerts::topology(&[
+        ("checkout", &["payments", "postgres"]),
+        ("payments", &["postgres"]),
+        ("search", &["elastic"]),
+    ])
 }
 
 fn arb_alert() -> impl Strategy<Value = Alert> {

@@ -1,7 +1,7 @@
 //! A live correlator forgets incidents long over (`Correlator::prune`), and flags alertnames
 //! that fire again and again without anybody acting on them ("never acted on").
 
-use std::collections::BTreeMap;
+mod common;
 
 use flightdeck::alerts::{Alert, AlertState, ClusterConfig, ClusterId, Correlator, NoiseMark};
 use flightdeck::time::{SignedDuration, Timestamp};
@@ -15,23 +15,17 @@ fn at(mins: i64) -> Timestamp {
 }
 
 fn alert(name: &str, service: &str, pod: &str, start: i64, end: Option<i64>) -> Alert {
-    Alert {
-        labels: BTreeMap::from([
-            ("alertname".to_string(), name.to_string()),
-            ("service".to_string(), service.to_string()),
-            ("namespace".to_string(), "shop".to_string()),
-            ("pod".to_string(), pod.to_string()),
-        ]),
-        annotations: BTreeMap::from([("summary".to_string(), format!("{name} on {service}"))]),
-        starts_at: at(start),
-        ends_at: end.map(at),
-        state: if end.is_some() {
-            AlertState::Resolved
-        } else {
-            AlertState::Firing
-        },
-        generator_url: None,
-    }
+    common::alerts::alert(
+        &[
+            ("alertname", name),
+            ("service", service),
+            ("namespace", "shop"),
+            ("pod", pod),
+        ],
+        Some(&format!("{name} on {service}")),
+        at(start),
+        end.map(at),
+    )
 }
 
 /// Fires at `start` (seen then) and resolves at `end` (seen then).

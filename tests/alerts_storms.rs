@@ -1,32 +1,19 @@
 //! Realistic storms from tests/fixtures/alerts (see generate.py there): what an on-call engineer
 //! should see after `flightdeck alerts cluster`.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
 
+use std::collections::BTreeSet;
+
+use common::alerts::shop;
 use flightdeck::alerts::{
     ClusterConfig, ClusterReport, KnownPatterns, NoiseMark, Severity, cluster_report,
     cluster_report_with, parse_alerts,
 };
 
+/// The alert storm `tests/fixtures/alerts/<name>`.
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/alerts/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn shop() -> ClusterConfig {
-    let deps = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    ClusterConfig {
-        topology: BTreeMap::from([
-            ("frontend".to_string(), deps(&["checkout", "search"])),
-            ("checkout".to_string(), deps(&["payments", "postgres"])),
-            ("payments".to_string(), deps(&["pgbouncer"])),
-            ("pgbouncer".to_string(), deps(&["postgres"])),
-        ]),
-        ..ClusterConfig::default()
-    }
+    common::fixture(&format!("alerts/{name}"))
 }
 
 fn report(name: &str, cfg: &ClusterConfig) -> ClusterReport {

@@ -1,24 +1,9 @@
 //! `flightdeck alerts cluster` and `flightdeck kb …` through the real binary, on the bundled
 //! demo knowledge and the alert fixtures.
 
-use std::process::Command;
+mod common;
 
-fn flightdeck(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_flightdeck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("flightdeck runs")
-}
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
+use common::cli::{flightdeck, json};
 
 #[test]
 fn alerts_cluster_prints_the_documented_json() {

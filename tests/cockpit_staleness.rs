@@ -1,11 +1,14 @@
 //! Runbook staleness in the cockpit: a step whose last real execution failed (read from the
 //! journal, whichever cockpit ran it) flags its runbook until a later run succeeds.
 
+mod common;
+
 use flightdeck::cockpit::{Cockpit, CockpitConfig, Event, ExecOutcome};
 use flightdeck::journal::{Chain, JournalEntry, JournalRecord, RecordKind};
 use flightdeck::load;
 use flightdeck::time::Timestamp;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 fn execution(
     chain: &mut Chain,
@@ -98,12 +101,10 @@ fn a_failed_step_marks_its_runbook_until_it_runs_again() {
     assert_eq!(codes(&cockpit), ["stale"]);
 }
 
-/// An alert that fires again and again with nobody acting on it is noise a team could retire;
-/// a decision journaled about its incident (here another cockpit's rejection) clears the mark.
-#[test]
-fn an_alert_nobody_acts_on_is_noise_until_somebody_does() {
-    use flightdeck::alerts::{Alert, AlertState, NoiseMark};
-    use std::collections::BTreeMap;
+/// A cockpit that has seen `BatchJobSlow` fire six times, three hours apart, with nobody acting
+/// on it; its labels; the time after the last firing.
+fn a_batch_job_nobody_acts_on() -> (Cockpit, BTreeMap<String, String>, Timestamp) {
+    use flightdeck::alerts::{Alert, AlertState};
 
     let start: Timestamp = "2026-11-20T00:00:00Z".parse().unwrap();
     let mut cockpit = Cockpit::new(
@@ -112,14 +113,11 @@ fn an_alert_nobody_acts_on_is_noise_until_somebody_does() {
         flightdeck::knowledge::KnowledgeBase::default(),
         start,
     );
-    let labels: BTreeMap<String, String> = [
+    let labels = common::alerts::labels(&[
         ("alertname", "BatchJobSlow"),
         ("service", "reports"),
         ("severity", "warning"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ]);
     let mut last = start;
     // Six firings, three hours apart, each resolved after ten minutes.
     for i in 0..6 {
@@ -143,16 +141,25 @@ fn an_alert_nobody_acts_on_is_noise_until_somebody_does() {
     }
     let later = last + flightdeck::time::SignedDuration::from_mins(5);
     cockpit.apply(Event::Tick, later);
-    let never = |c: &Cockpit| {
-        c.stale_candidates().iter().any(|s| {
-            s.noise
-                .iter()
-                .any(|m| matches!(m, NoiseMark::NeverActedOn { .. }))
-        })
-    };
-    assert!(never(&cockpit), "{:?}", cockpit.stale_candidates());
+    assert!(never_acted_on(&cockpit), "{:?}", cockpit.stale_candidates());
     assert!(cockpit.stale_candidate_count() > 0);
+    (cockpit, labels, later)
+}
 
+fn never_acted_on(c: &Cockpit) -> bool {
+    use flightdeck::alerts::NoiseMark;
+    c.stale_candidates().iter().any(|s| {
+        s.noise
+            .iter()
+            .any(|m| matches!(m, NoiseMark::NeverActedOn { .. }))
+    })
+}
+
+/// An alert that fires again and again with nobody acting on it is noise a team could retire;
+/// a decision journaled about its incident (here another cockpit's rejection) clears the mark.
+#[test]
+fn an_alert_nobody_acts_on_is_noise_until_somebody_does() {
+    let (mut cockpit, labels, later) = a_batch_job_nobody_acts_on();
     let fp = flightdeck::alerts::fingerprint(&labels);
     let mut chain = Chain::resume(0, String::new());
     let rejection = chain.seal(
@@ -175,8 +182,53 @@ fn an_alert_nobody_acts_on_is_noise_until_somebody_does() {
     );
     cockpit.apply(Event::Journaled(rejection), later);
     assert!(
-        !never(&cockpit),
+        !never_acted_on(&cockpit),
         "somebody acted: {:?}",
+        cockpit.stale_candidates()
+    );
+}
+
+/// A hypothesis written about the incident is acting on it; a plain note is not. Both go the
+/// whole way: the command, the entry the cockpit asks to journal, the sealed record back.
+#[test]
+fn a_hypothesis_about_the_incident_counts_as_acting_on_it_a_note_does_not() {
+    use flightdeck::cockpit::{Effect, UserCommand};
+
+    let (mut cockpit, _, later) = a_batch_job_nobody_acts_on();
+    let cluster = cockpit
+        .clusters()
+        .iter()
+        .find(|c| c.alertnames.contains("BatchJobSlow"))
+        .map(|c| c.id)
+        .expect("the batch job's cluster");
+    let mut chain = Chain::resume(0, String::new());
+    let mut write = |cockpit: &mut Cockpit, hypothesis: bool, text: &str| {
+        let effects = cockpit.apply(
+            Event::User(UserCommand::Note {
+                text: text.into(),
+                hypothesis,
+                about: Some(cluster),
+            }),
+            later,
+        );
+        let [Effect::Journal(entry)] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(entry.body["alertnames"], json!(["BatchJobSlow"]));
+        assert_eq!(entry.body["cluster"], cluster.to_string());
+        let record = chain.seal(entry.clone(), later);
+        cockpit.apply(Event::Journaled(record), later);
+    };
+    write(&mut cockpit, false, "it fires every Monday");
+    assert!(never_acted_on(&cockpit), "a note is not acting on it");
+    write(
+        &mut cockpit,
+        true,
+        "the Monday report query scans the whole table",
+    );
+    assert!(
+        !never_acted_on(&cockpit),
+        "a hypothesis is: {:?}",
         cockpit.stale_candidates()
     );
 }

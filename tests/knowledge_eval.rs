@@ -4,10 +4,12 @@
 //! query's ranking. The asserted floors are below the measured figures so the test catches
 //! regressions, not noise.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+mod common;
 
-use flightdeck::knowledge::{DocKind, DocRef, KnowledgeBase, MatchQuery};
+use std::collections::BTreeMap;
+
+use common::knowledge::eval_kb;
+use flightdeck::knowledge::{DocRef, KnowledgeBase, MatchQuery};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -19,39 +21,8 @@ struct Query {
     expect: Vec<String>,
 }
 
-fn load_dir(dir: &Path, kind: DocKind, base: &Path, out: &mut Vec<(DocKind, String, String)>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            load_dir(&p, kind, base, out);
-        } else if p.extension().is_some_and(|e| e == "md") {
-            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
-            out.push((kind, rel, std::fs::read_to_string(&p).unwrap()));
-        }
-    }
-}
-
-fn eval_kb() -> KnowledgeBase {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/knowledge/eval");
-    let mut docs = Vec::new();
-    let rb = root.join("runbooks");
-    load_dir(&rb, DocKind::Runbook, &rb, &mut docs);
-    let pm = root.join("postmortems");
-    load_dir(&pm, DocKind::Postmortem, &pm, &mut docs);
-    let (kb, errors) = KnowledgeBase::from_documents(docs);
-    assert!(errors.is_empty(), "{errors:?}");
-    kb
-}
-
 fn queries(file: &str) -> Vec<Query> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/knowledge/eval")
-        .join(file);
-    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    serde_saphyr::from_str(&common::fixture(&format!("knowledge/eval/{file}"))).unwrap()
 }
 
 #[derive(Debug, Default)]
@@ -91,6 +62,12 @@ impl Figures {
             self.negatives
         )
     }
+}
+
+/// Asserts that `n / d` is at least `floor` percent, showing `figures` (named `name`) if not.
+#[track_caller]
+fn at_least(floor: f64, n: usize, d: usize, figures: &Figures, name: &str) {
+    assert!(Figures::pct(n, d) >= floor, "{}", figures.line(name));
 }
 
 fn evaluate(kb: &KnowledgeBase, qs: &[Query]) -> Figures {
@@ -169,26 +146,10 @@ fn evaluation_set_figures() {
     };
     println!("{}", all.line("all"));
     // Floors under the measured figures (quoted in the knowledge module docs).
-    assert!(
-        Figures::pct(dev.top1, dev.positives) >= 75.0,
-        "{}",
-        dev.line("dev")
-    );
-    assert!(
-        Figures::pct(dev.top3, dev.positives) >= 85.0,
-        "{}",
-        dev.line("dev")
-    );
-    assert!(
-        Figures::pct(dev.abstained, dev.negatives) >= 60.0,
-        "{}",
-        dev.line("dev")
-    );
-    assert!(
-        Figures::pct(holdout.top3, holdout.positives) >= 70.0,
-        "{}",
-        holdout.line("holdout")
-    );
+    at_least(75.0, dev.top1, dev.positives, &dev, "dev");
+    at_least(85.0, dev.top3, dev.positives, &dev, "dev");
+    at_least(60.0, dev.abstained, dev.negatives, &dev, "dev");
+    at_least(70.0, holdout.top3, holdout.positives, &holdout, "holdout");
 }
 
 #[test]

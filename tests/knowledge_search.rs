@@ -2,37 +2,10 @@
 //! tests/fixtures/knowledge/eval: titles found while they are still being typed, abbreviations,
 //! words that only occur in a body. `FD_SEARCH_VERBOSE=1` prints the rankings.
 
-use std::path::Path;
+mod common;
 
-use flightdeck::knowledge::{DocKind, DocRef, KnowledgeBase, SearchHit};
-
-fn load_dir(dir: &Path, kind: DocKind, base: &Path, out: &mut Vec<(DocKind, String, String)>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            load_dir(&p, kind, base, out);
-        } else if p.extension().is_some_and(|e| e == "md") {
-            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
-            out.push((kind, rel, std::fs::read_to_string(&p).unwrap()));
-        }
-    }
-}
-
-fn eval_kb() -> KnowledgeBase {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/knowledge/eval");
-    let mut docs = Vec::new();
-    let rb = root.join("runbooks");
-    load_dir(&rb, DocKind::Runbook, &rb, &mut docs);
-    let pm = root.join("postmortems");
-    load_dir(&pm, DocKind::Postmortem, &pm, &mut docs);
-    let (kb, errors) = KnowledgeBase::from_documents(docs);
-    assert!(errors.is_empty(), "{errors:?}");
-    kb
-}
+use common::knowledge::eval_kb;
+use flightdeck::knowledge::{DocRef, KnowledgeBase, SearchHit};
 
 fn show(kb: &KnowledgeBase, q: &str, hits: &[SearchHit]) {
     if std::env::var_os("FD_SEARCH_VERBOSE").is_none() {

@@ -3,10 +3,13 @@
 //! replay headless mode plus each source's health. No servers needed: the webhook receiver
 //! listens on a free port, and an Alertmanager that is not there shows as down.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::live::free_port;
 use serde_json::Value;
 
 fn flightdeck(home: &Path, args: &[&str]) -> Output {
@@ -28,14 +31,6 @@ fn wired() -> bool {
         eprintln!("SKIPPED: `flightdeck --help` shows no --config / check / init yet");
     }
     ok
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]

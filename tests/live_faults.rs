@@ -3,6 +3,8 @@
 //! data (NaN, empty vectors, query errors). None of them may show as a zero or as current
 //! data.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,9 +16,10 @@ use axum::Router;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use flightdeck::cockpit::{Snapshot, SourceHealth, SourceState};
+use common::live::{load_config, options, source_state};
+use flightdeck::cockpit::{Cockpit, Snapshot, SourceHealth, SourceState};
 use flightdeck::config::Config;
-use flightdeck::live::{Live, LiveOptions};
+use flightdeck::live::Live;
 use tokio::time::Instant;
 
 async fn serve(app: Router) -> SocketAddr {
@@ -82,17 +85,21 @@ fn config(dir: &Path, slos: &[(&str, &str, &str)], sections: &str) -> Config {
         files.push(format!("{f:?}"));
     }
     let text = format!("[slo]\nfiles = [{}]\n{sections}", files.join(", "));
-    let path = dir.join("flightdeck.toml");
-    std::fs::write(&path, text).unwrap();
-    Config::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    load_config(dir, &text)
 }
 
-fn opts() -> LiveOptions {
-    LiveOptions {
-        user: Some("tester".into()),
-        memory_journal: true,
-        ..LiveOptions::default()
-    }
+/// Live on a config with one SLO, `shop` (good_total of all_total), and the given sections.
+async fn start_shop(dir: &Path, sections: &str) -> Live {
+    let cfg = config(dir, &[("shop", "good_total", "all_total")], sections);
+    Live::start(&cfg, &options()).await.unwrap()
+}
+
+/// Prometheus and Alertmanager both at `addr`, polled every second with a 1 s timeout.
+fn both_sources(addr: SocketAddr) -> String {
+    format!(
+        "[prometheus]\nurl = \"http://{addr}\"\ninterval = \"1s\"\ntimeout = \"1s\"\nbackfill = false\n\
+         [alertmanager]\nurl = \"http://{addr}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n"
+    )
 }
 
 fn source<'a>(s: &'a Snapshot, name: &str) -> &'a SourceHealth {
@@ -102,8 +109,9 @@ fn source<'a>(s: &'a Snapshot, name: &str) -> &'a SourceHealth {
         .unwrap_or_else(|| panic!("no source {name} in {:?}", s.sources))
 }
 
-fn state(c: &flightdeck::cockpit::Cockpit, name: &str) -> Option<SourceState> {
-    c.sources().iter().find(|s| s.name == name).map(|s| s.state)
+fn both_down(c: &Cockpit) -> bool {
+    source_state(c, "prometheus") == Some(SourceState::Down)
+        && source_state(c, "alertmanager") == Some(SourceState::Down)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,22 +128,10 @@ async fn a_hung_server_times_out_and_never_blocks_the_loop() {
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let sections = format!(
-        "[prometheus]\nurl = \"http://{addr}\"\ninterval = \"1s\"\ntimeout = \"1s\"\nbackfill = false\n\
-         [alertmanager]\nurl = \"http://{addr}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n"
-    );
-    let cfg = config(
-        dir.path(),
-        &[("shop", "good_total", "all_total")],
-        &sections,
-    );
-    let mut live = Live::start(&cfg, &opts()).await.unwrap();
+    let mut live = start_shop(dir.path(), &both_sources(addr)).await;
     let started = Instant::now();
     let down = live
-        .run_until(started + Duration::from_secs(10), |c| {
-            state(c, "prometheus") == Some(SourceState::Down)
-                && state(c, "alertmanager") == Some(SourceState::Down)
-        })
+        .run_until(started + Duration::from_secs(10), both_down)
         .await;
     assert!(down, "{:?}", live.cockpit().sources());
     assert!(
@@ -188,21 +184,9 @@ async fn garbage_answers_are_errors_not_data() {
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let sections = format!(
-        "[prometheus]\nurl = \"http://{addr}\"\ninterval = \"1s\"\ntimeout = \"1s\"\nbackfill = false\n\
-         [alertmanager]\nurl = \"http://{addr}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n"
-    );
-    let cfg = config(
-        dir.path(),
-        &[("shop", "good_total", "all_total")],
-        &sections,
-    );
-    let mut live = Live::start(&cfg, &opts()).await.unwrap();
+    let mut live = start_shop(dir.path(), &both_sources(addr)).await;
     let down = live
-        .run_until(Instant::now() + Duration::from_secs(10), |c| {
-            state(c, "prometheus") == Some(SourceState::Down)
-                && state(c, "alertmanager") == Some(SourceState::Down)
-        })
+        .run_until(Instant::now() + Duration::from_secs(10), both_down)
         .await;
     assert!(down, "{:?}", live.cockpit().sources());
     let s = live.snapshot();
@@ -269,7 +253,7 @@ async fn nan_empty_and_failed_queries_are_no_data_never_zero() {
         ],
         &sections,
     );
-    let mut live = Live::start(&cfg, &opts()).await.unwrap();
+    let mut live = Live::start(&cfg, &options()).await.unwrap();
     let fine = live
         .run_until(Instant::now() + Duration::from_secs(10), |c| {
             c.budgets()
@@ -338,12 +322,7 @@ async fn a_history_query_that_keeps_failing_is_given_up_not_repeated() {
     let sections = format!(
         "[prometheus]\nurl = \"http://{addr}\"\ninterval = \"1s\"\ntimeout = \"1s\"\nbackfill = true\n"
     );
-    let cfg = config(
-        dir.path(),
-        &[("shop", "good_total", "all_total")],
-        &sections,
-    );
-    let mut live = Live::start(&cfg, &opts()).await.unwrap();
+    let mut live = start_shop(dir.path(), &sections).await;
     let ok = live
         .run_until(Instant::now() + Duration::from_secs(10), |c| {
             c.budgets()

@@ -2,14 +2,15 @@
 //! it up within a poll (no restart), matching clusters again; a document broken by the edit is
 //! reported and skipped while the rest stay loaded.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::time::Duration;
 
-use flightdeck::alerts::{Alert, AlertState};
+use common::live::{load_config, options};
+use flightdeck::alerts::Alert;
 use flightdeck::cockpit::{Cockpit, CockpitConfig, Event};
-use flightdeck::config::Config;
 use flightdeck::knowledge::{DocKind, KnowledgeBase};
-use flightdeck::live::{Live, LiveOptions};
+use flightdeck::live::Live;
 use flightdeck::time::Timestamp;
 
 const RUNBOOK: &str = "---\nid: disk\ntitle: Disk filling up\nalerts: [NodeFilesystemSpaceFillingUp]\n---\n# Disk filling up\n\nFind what grows.\n";
@@ -20,19 +21,11 @@ async fn an_edited_runbook_is_loaded_again_while_live() {
     std::fs::create_dir(dir.path().join("runbooks")).unwrap();
     let doc = dir.path().join("runbooks/disk.md");
     std::fs::write(&doc, RUNBOOK).unwrap();
-    let path = dir.path().join("flightdeck.toml");
-    std::fs::write(
-        &path,
+    let config = load_config(
+        dir.path(),
         "[webhook]\nlisten = \"127.0.0.1:0\"\n[knowledge]\nrunbooks = [\"runbooks\"]\n",
-    )
-    .unwrap();
-    let config = Config::load(&path).unwrap();
-    let opts = LiveOptions {
-        user: Some("tester".into()),
-        memory_journal: true,
-        ..LiveOptions::default()
-    };
-    let mut live = Live::start(&config, &opts).await.unwrap();
+    );
+    let mut live = Live::start(&config, &options()).await.unwrap();
     assert_eq!(
         live.cockpit().knowledge().runbooks[0].title,
         "Disk filling up"
@@ -65,23 +58,18 @@ async fn an_edited_runbook_is_loaded_again_while_live() {
     );
 }
 
+/// A warning about node-7 firing since `at`, without annotations.
 fn alert(name: &str, at: Timestamp) -> Alert {
-    let labels: BTreeMap<String, String> = [
-        ("alertname", name),
-        ("instance", "node-7"),
-        ("severity", "warning"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    Alert {
-        labels,
-        annotations: BTreeMap::new(),
-        starts_at: at,
-        ends_at: None,
-        state: AlertState::Firing,
-        generator_url: None,
-    }
+    common::alerts::alert(
+        &[
+            ("alertname", name),
+            ("instance", "node-7"),
+            ("severity", "warning"),
+        ],
+        None,
+        at,
+        None,
+    )
 }
 
 #[test]

@@ -6,8 +6,10 @@
 //! Without the binaries the tests are skipped with a message saying what to install; under
 //! `CI=true` they fail instead.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -16,11 +18,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
+use common::alerts::labels;
+use common::live::{free_port, load_config, options, source_state};
 use flightdeck::actions::{SilenceRequest, StepOrigin};
 use flightdeck::alerts::{AlertState, fingerprint};
 use flightdeck::cockpit::{Cockpit, SourceState, SuggestionStatus, UserCommand};
 use flightdeck::config::Config;
-use flightdeck::live::{Live, LiveOptions};
+use flightdeck::live::Live;
 use flightdeck::slo::Mode;
 use flightdeck::time::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -50,14 +54,6 @@ fn need(bins: &[&str]) -> bool {
     }
     eprintln!("SKIPPED: {msg}");
     false
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A server process we started; killed (by its pid) when dropped.
@@ -287,21 +283,7 @@ spec:
 
 fn write_config(dir: &Path, text: &str) -> Config {
     std::fs::write(dir.join("slo.yaml"), CHECKOUT_SLO).unwrap();
-    let path = dir.join("flightdeck.toml");
-    std::fs::write(&path, text).unwrap();
-    Config::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn opts() -> LiveOptions {
-    LiveOptions {
-        user: Some("tester".into()),
-        memory_journal: true,
-        ..LiveOptions::default()
-    }
-}
-
-fn source_state(c: &Cockpit, name: &str) -> Option<SourceState> {
-    c.sources().iter().find(|s| s.name == name).map(|s| s.state)
+    load_config(dir, text)
 }
 
 fn burn(c: &Cockpit, window: &str) -> Option<f64> {
@@ -361,7 +343,7 @@ async fn budget_burn_rates_and_mode_follow_the_error_rate() {
             prom.url()
         ),
     );
-    let mut live = Live::start(&cfg, &opts()).await.unwrap();
+    let mut live = Live::start(&cfg, &options()).await.unwrap();
 
     // Healthy: the back-filled history and the live counters, no errors.
     wait(&mut live, 20, "a healthy budget", |c| {
@@ -443,7 +425,7 @@ timeout = "2s"
             prom.url()
         ),
     );
-    let mut live = Live::start(&cfg, &opts()).await.unwrap();
+    let mut live = Live::start(&cfg, &options()).await.unwrap();
     wait(&mut live, 15, "the empty total reported", |c| {
         c.sources().iter().any(|s| {
             s.name == "prometheus"
@@ -509,12 +491,6 @@ async fn post_alerts(am: &str, alerts: Value) {
     assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
 }
 
-fn labels(l: &[(&str, &str)]) -> BTreeMap<String, String> {
-    l.iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_become_clusters_notifications_arrive_and_silences_apply() {
     if !need(&[ALERTMANAGER]) {
@@ -541,7 +517,7 @@ async fn alerts_become_clusters_notifications_arrive_and_silences_apply() {
     )
     .unwrap();
     let cfg = Config::load(&path).unwrap();
-    let mut live = Live::start(&cfg, &opts()).await.unwrap();
+    let mut live = Live::start(&cfg, &options()).await.unwrap();
     let webhook = live.sources().webhook_addr().unwrap();
     let am = start_alertmanager(dir.path(), am_port, Some(webhook));
 
@@ -726,7 +702,7 @@ async fn killed_servers_show_down_then_recover_when_restarted() {
             am.url()
         ),
     );
-    let mut live = Live::start(&cfg, &opts()).await.unwrap();
+    let mut live = Live::start(&cfg, &options()).await.unwrap();
     let both = |want: SourceState| {
         move |c: &Cockpit| {
             source_state(c, "prometheus") == Some(want)

@@ -2,24 +2,24 @@
 //! or stall the cockpit (token, body limit, malformed JSON, a full queue), and a redelivered
 //! notification changes nothing.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use common::live::{load_config, options};
 use flightdeck::config::Config;
-use flightdeck::live::{Live, LiveOptions};
+use flightdeck::live::Live;
 use flightdeck::sources::webhook::{self, WebhookSettings};
 use flightdeck::sources::{Origin, SourceMsg};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+/// The resolved notification captured from Alertmanager 0.25.
 fn fixture() -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/alertmanager/webhook-resolved.json"),
-    )
-    .unwrap()
+    common::fixture("alertmanager/webhook-resolved.json")
 }
 
 fn notification(names: &[&str], status: &str) -> Value {
@@ -154,24 +154,13 @@ async fn bad_requests_get_clear_errors_and_a_full_queue_gets_503() {
 }
 
 fn webhook_config(dir: &Path) -> Config {
-    let path = dir.join("flightdeck.toml");
-    let text = "[webhook]\nlisten = \"127.0.0.1:0\"\n";
-    std::fs::write(&path, text).unwrap();
-    Config::load(&path).unwrap()
-}
-
-fn memory() -> LiveOptions {
-    LiveOptions {
-        user: Some("tester".into()),
-        memory_journal: true,
-        ..LiveOptions::default()
-    }
+    load_config(dir, "[webhook]\nlisten = \"127.0.0.1:0\"\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redelivery_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut live = Live::start(&webhook_config(dir.path()), &memory())
+    let mut live = Live::start(&webhook_config(dir.path()), &options())
         .await
         .unwrap();
     let addr = live.sources().webhook_addr().unwrap();
@@ -236,7 +225,7 @@ async fn redelivery_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flood_of_notifications_never_stalls_the_cockpit() {
     let dir = tempfile::tempdir().unwrap();
-    let mut live = Live::start(&webhook_config(dir.path()), &memory())
+    let mut live = Live::start(&webhook_config(dir.path()), &options())
         .await
         .unwrap();
     let addr = live.sources().webhook_addr().unwrap();

@@ -1,25 +1,22 @@
 //! The real binary, headless: the demo replays on the virtual clock and prints the state; a
 //! broken scenario gets a message naming file, line and field, not a panic.
 
-use std::process::Command;
+mod common;
 
+/// `flightdeck ARGS` with a fresh, empty home.
 fn flightdeck(args: &[&str]) -> std::process::Output {
     let home = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_flightdeck"))
-        .args(args)
-        .env("FLIGHTDECK_HOME", home.path())
-        .output()
-        .expect("flightdeck runs")
+    common::cli::flightdeck_at_home(home.path(), args)
 }
 
 fn json_at(until: &str) -> serde_json::Value {
-    let out = flightdeck(&["replay", "--headless", "--until", until, "--json"]);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+    common::cli::json(&flightdeck(&[
+        "replay",
+        "--headless",
+        "--until",
+        until,
+        "--json",
+    ]))
 }
 
 #[test]

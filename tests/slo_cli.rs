@@ -1,14 +1,8 @@
 //! `flightdeck slo check` / `slo status` through the real binary.
 
-use std::process::Command;
+mod common;
 
-fn flightdeck(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_flightdeck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("flightdeck runs")
-}
+use common::cli::{flightdeck, json};
 
 #[test]
 fn check_passes_valid_specs_and_fails_on_one_bad_file() {
@@ -46,7 +40,7 @@ fn check_passes_valid_specs_and_fails_on_one_bad_file() {
 
 #[test]
 fn status_prints_the_documented_json() {
-    let out = flightdeck(&[
+    let v = json(&flightdeck(&[
         "slo",
         "status",
         "--slo",
@@ -56,13 +50,7 @@ fn status_prints_the_documented_json() {
         "--at",
         "2026-01-01T12:00:00Z",
         "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    ]));
     assert_eq!(v["at"], "2026-01-01T12:00:00Z");
     let slo = &v["slos"][0];
     assert_eq!(slo["name"], "checkout-availability");

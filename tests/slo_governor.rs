@@ -1,8 +1,9 @@
 //! The governor: strictest SLO wins, hysteresis (enter at once, leave after the hold), drift.
 
-use flightdeck::slo::{
-    BudgetStatus, BurnAlert, BurnSeverity, DriftDirection, DriftSignal, Governor, Mode, Window,
-};
+mod common;
+
+use common::slo::{budget_status, drift_up};
+use flightdeck::slo::{BudgetStatus, DriftSignal, Governor, Mode};
 use flightdeck::time::{SignedDuration, Timestamp};
 
 const T0: i64 = 1_767_225_600;
@@ -13,28 +14,7 @@ fn ts(mins: i64) -> Timestamp {
 
 /// A status with `left` budget and, if `page` is Some((long, short)), a firing 1h/5m page.
 fn status(name: &str, left: Option<f64>, page: Option<(f64, f64)>) -> BudgetStatus {
-    let conditions = page
-        .map(|(long_burn, short_burn)| BurnAlert {
-            severity: BurnSeverity::Page,
-            long: Window::H1,
-            short: Window::M5,
-            threshold: 14.4,
-            long_burn,
-            short_burn,
-        })
-        .into_iter()
-        .collect();
-    BudgetStatus {
-        slo: name.to_string(),
-        service: "svc".to_string(),
-        objective: 0.999,
-        budget_remaining: left,
-        error_ratio: Window::ALL.iter().map(|w| (*w, Some(0.0))).collect(),
-        burn_rates: Window::ALL.iter().map(|w| (*w, Some(0.0))).collect(),
-        conditions,
-        time_to_exhaustion: None,
-        burn_history: vec![None; 36],
-    }
+    budget_status(name, "svc", left, page, Some(0.0))
 }
 
 fn calm(name: &str) -> BudgetStatus {
@@ -141,17 +121,11 @@ fn no_traffic_never_means_exhausted() {
 
 fn drift_signal() -> DriftSignal {
     DriftSignal {
-        at: ts(60),
-        metric: "1h burn rate".to_string(),
-        slo: Some("a".to_string()),
-        direction: DriftDirection::Up,
-        baseline_mean: 0.4,
-        baseline_sd: 0.25,
         recent_mean: 2.1,
         since: ts(0),
         observations: 5,
         statistic: 8.5,
-        threshold: 1.25,
+        ..drift_up("a", ts(60))
     }
 }
 

@@ -6,12 +6,12 @@
 //! be declared (`change: from->to`). `kind: drift` files feed hourly burn rates to a
 //! `CusumDetector` and list the expected signals.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use flightdeck::slo::{
-    BudgetStatus, BurnAlert, BurnSeverity, CusumDetector, DriftConfig, DriftDirection, DriftSignal,
-    Governor, Mode, Window,
-};
+use common::slo::{budget_status, drift_up};
+use flightdeck::slo::{BudgetStatus, CusumDetector, DriftConfig, DriftDirection, Governor, Mode};
 use flightdeck::time::{SignedDuration, Timestamp, parse_duration};
 use serde::Deserialize;
 
@@ -74,45 +74,12 @@ struct ExpectSignal {
     since_hour: i64,
 }
 
+/// An SLO named `name` of its own service, no data in any window, the budget and page given.
 fn status(name: &str, input: &SloInput) -> BudgetStatus {
-    BudgetStatus {
-        slo: name.to_string(),
-        service: name.to_string(),
-        objective: 0.999,
-        budget_remaining: input.left,
-        error_ratio: Window::ALL.iter().map(|w| (*w, None)).collect(),
-        burn_rates: Window::ALL.iter().map(|w| (*w, None)).collect(),
-        conditions: input
-            .page
-            .map(|[long_burn, short_burn]| BurnAlert {
-                severity: BurnSeverity::Page,
-                long: Window::H1,
-                short: Window::M5,
-                threshold: 14.4,
-                long_burn,
-                short_burn,
-            })
-            .into_iter()
-            .collect(),
-        time_to_exhaustion: None,
-        burn_history: vec![None; 36],
-    }
-}
-
-fn signal(slo: &str, at: Timestamp) -> DriftSignal {
-    DriftSignal {
-        at,
-        metric: "1h burn rate".to_string(),
-        slo: Some(slo.to_string()),
-        direction: DriftDirection::Up,
-        baseline_mean: 0.4,
-        baseline_sd: 0.25,
-        recent_mean: 1.6,
-        since: at,
-        observations: 3,
-        statistic: 1.9,
-        threshold: 1.25,
-    }
+    let page = input
+        .page
+        .map(|[long_burn, short_burn]| (long_burn, short_burn));
+    budget_status(name, name, input.left, page, None)
 }
 
 fn run_governor(file: &str, text: &str) {
@@ -125,7 +92,7 @@ fn run_governor(file: &str, text: &str) {
         let here = format!("{file} step {i} (at {})", step.at);
         let mut changes = Vec::new();
         if let Some(slo) = &step.drift {
-            changes.extend(g.set_drift(now, signal(slo, now)));
+            changes.extend(g.set_drift(now, drift_up(slo, now)));
         }
         if let Some(by) = &step.ack {
             changes.extend(g.acknowledge_drift(now, by));

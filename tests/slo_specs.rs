@@ -1,11 +1,13 @@
 //! OpenSLO v1 and Sloth parsing: the example files, and errors naming file, line and field.
 
+mod common;
+
 use flightdeck::slo::openslo::parse_openslo_duration;
 use flightdeck::slo::{SpecFormat, parse_slo_file};
 
+/// The SLO file `tests/fixtures/slo/<name>`.
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/slo/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(path).unwrap()
+    common::fixture(&format!("slo/{name}"))
 }
 
 fn close(a: f64, b: f64) -> bool {

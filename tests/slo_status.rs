@@ -1,12 +1,14 @@
 //! `slo status`: the JSON report of issue 3 §6 from spec files and a JSON Lines samples file.
 
+mod common;
+
 use flightdeck::slo::{Mode, parse_samples_jsonl, parse_slo_file, status_report};
 use flightdeck::time::Timestamp;
 use serde_json::{Value, json};
 
+/// The SLO file `tests/fixtures/slo/<name>`.
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/slo/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(path).unwrap()
+    common::fixture(&format!("slo/{name}"))
 }
 
 fn specs() -> Vec<flightdeck::slo::SloSpec> {

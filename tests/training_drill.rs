@@ -1,37 +1,35 @@
 //! Trainee drills on the bundled demo: a script of decisions is played into a training session
 //! (the responders' decisions are not replayed), and the debrief scores it against them.
 
-use std::path::Path;
+mod common;
 
+use common::replay::{demo, drill_run, drill_script};
 use flightdeck::journal::{JournalRecord, RecordKind};
-use flightdeck::load;
-use flightdeck::training::{
-    AttemptResult, Debrief, DrillRun, DrillScript, debrief, run_drill, trainee_config,
-    training_session,
-};
+use flightdeck::load::{self, LoadedScenario};
+use flightdeck::replay::ReplaySession;
+use flightdeck::training::{AttemptResult, Debrief, DrillRun, DrillScript, debrief};
 
-fn drill(script: &str) -> (Debrief, DrillRun, Vec<JournalRecord>) {
-    let loaded = load::demo().unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/training/drills")
-        .join(script);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let script = DrillScript::parse(&path.display().to_string(), &text).unwrap();
-    let mut session = training_session(
-        &loaded.scenario,
-        loaded.knowledge.clone(),
-        trainee_config("tess"),
-    );
-    let end = loaded.scenario.end();
-    let run = run_drill(&mut session, &script, end);
-    assert!(session.finished());
+/// Plays `script` as trainee `actor` on `loaded` to its end: the debrief, the run, the session.
+fn play(
+    loaded: &LoadedScenario,
+    actor: &str,
+    script: &DrillScript,
+) -> (Debrief, DrillRun, ReplaySession) {
+    let (run, session) = drill_run(loaded, actor, script);
     let d = debrief(
         &loaded.scenario,
         &loaded.knowledge,
         session.records(),
         &run.attempts,
-        end,
+        loaded.scenario.end(),
     );
+    (d, run, session)
+}
+
+/// Tess plays the drill script `script` on the bundled demo to its end.
+fn drill(script: &str) -> (Debrief, DrillRun, Vec<JournalRecord>) {
+    let (d, run, session) = play(&demo(), "tess", &drill_script(script));
+    assert!(session.finished());
     (d, run, session.records().to_vec())
 }
 
@@ -256,21 +254,9 @@ fn the_debrief_json_has_the_documented_fields() {
 
 #[test]
 fn an_empty_drill_scores_nothing_but_the_budget_says_what_it_cost() {
-    let loaded = load::demo().unwrap();
-    let mut session = training_session(
-        &loaded.scenario,
-        loaded.knowledge.clone(),
-        trainee_config(""),
-    );
+    let loaded = demo();
     let end = loaded.scenario.end();
-    let run = run_drill(&mut session, &DrillScript::default(), end);
-    let d = debrief(
-        &loaded.scenario,
-        &loaded.knowledge,
-        session.records(),
-        &run.attempts,
-        end,
-    );
+    let (d, _, _) = play(&loaded, "", &DrillScript::default());
     assert_eq!(d.trainee, None);
     assert!(!d.mitigation.right);
     assert!(!d.budget.trainee_mitigated);
@@ -279,25 +265,10 @@ fn an_empty_drill_scores_nothing_but_the_budget_says_what_it_cost() {
     assert!(d.to_text().contains("no mitigation chosen"));
 }
 
+/// Tess plays the drill script `script` on the scenario file `scenario_path` to its end.
 fn drill_on(scenario_path: &str, script: &str) -> (Debrief, DrillRun) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let loaded = load::scenario_file(&root.join(scenario_path)).unwrap();
-    let path = root.join("tests/fixtures/training/drills").join(script);
-    let script = DrillScript::parse(script, &std::fs::read_to_string(&path).unwrap()).unwrap();
-    let mut session = training_session(
-        &loaded.scenario,
-        loaded.knowledge.clone(),
-        trainee_config("tess"),
-    );
-    let end = loaded.scenario.end();
-    let run = run_drill(&mut session, &script, end);
-    let d = debrief(
-        &loaded.scenario,
-        &loaded.knowledge,
-        session.records(),
-        &run.attempts,
-        end,
-    );
+    let loaded = load::scenario_file(&common::root().join(scenario_path)).unwrap();
+    let (d, run, _) = play(&loaded, "tess", &drill_script(script));
     (d, run)
 }
 
@@ -363,11 +334,8 @@ fn in_a_novel_incident_the_right_call_is_no_automated_mitigation() {
 
 #[test]
 fn run_training_is_the_headless_drill_in_one_call() {
-    let loaded = load::demo().unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/training/drills/demo-sharp.yaml");
-    let script =
-        DrillScript::parse("demo-sharp.yaml", &std::fs::read_to_string(path).unwrap()).unwrap();
+    let loaded = demo();
+    let script = drill_script("demo-sharp.yaml");
     let t = flightdeck::training::run_training(
         &loaded.scenario,
         loaded.knowledge.clone(),

@@ -2,14 +2,11 @@
 //! (docs/TRAINING.md), with the governor's mode on every line and, where known, the symptoms
 //! and the options that were on screen.
 
-use std::path::Path;
+mod common;
 
-use flightdeck::cockpit::CockpitConfig;
+use common::replay::{demo, demo_to_end, drill_run, drill_script};
 use flightdeck::journal::export::{EXPORT_SCHEMA, decision_points};
 use flightdeck::journal::{export_jsonl, export_jsonl_with};
-use flightdeck::load;
-use flightdeck::replay::ReplaySession;
-use flightdeck::training::{DrillScript, run_drill, trainee_config, training_session};
 
 const LINE_KEYS: &[&str] = &[
     "schema", "seq", "ts", "hash", "kind", "actor", "role", "replayed", "session", "mode",
@@ -31,13 +28,7 @@ const DECISION_KEYS: &[&str] = &[
 
 #[test]
 fn every_line_of_the_demo_export_has_the_schema_and_the_mode() {
-    let loaded = load::demo().unwrap();
-    let mut s = ReplaySession::new(
-        loaded.scenario.clone(),
-        loaded.knowledge,
-        CockpitConfig::default(),
-    );
-    s.advance_to(loaded.scenario.end());
+    let (_, s) = demo_to_end();
     let text = export_jsonl(s.records());
     let lines: Vec<serde_json::Value> = text
         .lines()
@@ -121,17 +112,7 @@ fn every_line_of_the_demo_export_has_the_schema_and_the_mode() {
 
 #[test]
 fn a_drill_export_carries_what_the_trainee_saw() {
-    let loaded = load::demo().unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/training/drills/demo-sharp.yaml");
-    let script =
-        DrillScript::parse("demo-sharp.yaml", &std::fs::read_to_string(path).unwrap()).unwrap();
-    let mut session = training_session(
-        &loaded.scenario,
-        loaded.knowledge.clone(),
-        trainee_config("tess"),
-    );
-    let run = run_drill(&mut session, &script, loaded.scenario.end());
+    let (run, session) = drill_run(&demo(), "tess", &drill_script("demo-sharp.yaml"));
     let points = decision_points(session.records(), &run.contexts);
     let mine: Vec<_> = points.iter().filter(|p| p.actor == "tess").collect();
     assert!(mine.len() >= 5);

@@ -2,26 +2,20 @@
 //! with reasons, mode changes with evidence and who approved what, and passes the postmortem
 //! linter's section checks (with placeholders for what a journal cannot know).
 
-use flightdeck::cockpit::CockpitConfig;
+mod common;
+
 use flightdeck::journal::timeline_markdown;
 use flightdeck::knowledge::lint::lint_postmortem;
 use flightdeck::knowledge::parse_postmortem;
-use flightdeck::load;
-use flightdeck::replay::ReplaySession;
 use flightdeck::time::SignedDuration;
 
+/// The bundled demo's scenario and the journal of its replay to the end.
 fn demo_journal() -> (
     flightdeck::training::Scenario,
     Vec<flightdeck::journal::JournalRecord>,
 ) {
-    let loaded = load::demo().unwrap();
-    let mut s = ReplaySession::new(
-        loaded.scenario.clone(),
-        loaded.knowledge,
-        CockpitConfig::default(),
-    );
-    s.advance_to(loaded.scenario.end());
-    (loaded.scenario, s.records().to_vec())
+    let (scenario, s) = common::replay::demo_to_end();
+    (scenario, s.records().to_vec())
 }
 
 #[test]

@@ -926,3 +926,30 @@ fn a_step_the_policy_refuses_is_recorded_as_done_by_hand() {
             .any(|n| n.contains("already")),
     );
 }
+
+/// The silence form's preview follows the incident while the form is open: alerts that arrive
+/// after it opened are counted before anyone proposes the silence.
+#[test]
+fn the_silence_preview_follows_alerts_that_arrive_while_the_form_is_open() {
+    let mut session = demo_at(10, CockpitConfig::default());
+    let mut app = app(&session);
+    press(&mut app, &session, KeyCode::Char('s'));
+    typed(&mut app, &session, "pool exhausted");
+    let inside = |app: &App| match &app.silence_preview {
+        Some(Ok(p)) => p.inside + p.outside,
+        other => panic!("no preview: {other:?}"),
+    };
+    let before = inside(&app);
+    tui::refresh(&mut app, session.cockpit());
+    assert_eq!(inside(&app), before, "nothing moved, nothing changes");
+    let revision = app.silence_preview_at;
+
+    session.advance_to(session.scenario().start + SignedDuration::from_mins(20));
+    assert_ne!(session.cockpit().revision(), revision);
+    tui::refresh(&mut app, session.cockpit());
+    assert_eq!(app.silence_preview_at, session.cockpit().revision());
+    let after = inside(&app);
+    assert!(after > before, "the storm grew: {before} → {after}");
+    let s = screen(&app, &session);
+    assert!(s.contains(&after.to_string()), "{s}");
+}

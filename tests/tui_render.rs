@@ -1,54 +1,17 @@
 //! The screen at the sizes the cockpit promises (100×30 usable, 200×60 used well), drawn from
 //! the bundled demo on ratatui's TestBackend: every pane and the header must say what they show.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use flightdeck::cockpit::CockpitConfig;
-use flightdeck::load;
+mod common;
+
+use common::replay::demo_at;
+use common::tui::{press, replay_app, screen};
+use crossterm::event::KeyCode;
 use flightdeck::replay::ReplaySession;
-use flightdeck::time::SignedDuration;
-use flightdeck::tui::{self, App, Command, ReplayStatus};
-use ratatui::{Terminal, backend::TestBackend};
+use flightdeck::tui::{self, App, Command};
 
-fn demo_at(minutes: i64) -> ReplaySession {
-    let loaded = load::demo().expect("the bundled demo loads");
-    let mut session =
-        ReplaySession::new(loaded.scenario, loaded.knowledge, CockpitConfig::default());
-    let to = session.scenario().start + SignedDuration::from_mins(minutes);
-    session.advance_to(to);
-    session
-}
-
+/// The app at `size`, replaying at 60×.
 fn app(session: &ReplaySession, size: (u16, u16)) -> App {
-    App {
-        size,
-        replay: Some(ReplayStatus {
-            speed: 60.0,
-            paused: false,
-            ends_at: session.scenario().end(),
-            finished: session.finished(),
-        }),
-        ..App::default()
-    }
-}
-
-fn press(app: &mut App, session: &ReplaySession, code: KeyCode) -> Vec<Command> {
-    let key = KeyEvent::new(code, KeyModifiers::NONE);
-    tui::handle_key(app, key)
-        .map(|action| tui::update(app, action, session.cockpit()))
-        .unwrap_or_default()
-}
-
-fn screen(app: &App, session: &ReplaySession) -> String {
-    let (w, h) = app.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| tui::render(app, session.cockpit(), f))
-        .unwrap();
-    let text = format!("{}", terminal.backend());
-    if std::env::var_os("SHOW_SCREENS").is_some() {
-        println!("{text}");
-    }
-    text
+    replay_app(session, size, 60.0)
 }
 
 #[test]

@@ -1,55 +1,27 @@
 //! Screen snapshots: the demo scenario driven by scripted keys on the virtual clock, rendered
 //! to ratatui's TestBackend. No sleeps, no terminal: the same session the TUI runs.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use flightdeck::cockpit::CockpitConfig;
-use flightdeck::load;
-use flightdeck::replay::ReplaySession;
-use flightdeck::time::SignedDuration;
-use flightdeck::tui::{self, App, ReplayStatus};
-use ratatui::{Terminal, backend::TestBackend};
+mod common;
 
+use common::tui::{press, replay_app, screen};
+use crossterm::event::KeyCode;
+use flightdeck::replay::ReplaySession;
+use flightdeck::tui::App;
+
+/// A session on the bundled demo, `minutes` in; asserts its documents all load.
 fn demo_at(minutes: i64) -> ReplaySession {
-    let loaded = load::demo().expect("the bundled demo loads");
+    let loaded = common::replay::demo();
     assert!(
         loaded.doc_errors.is_empty(),
         "demo documents: {:?}",
         loaded.doc_errors
     );
-    let mut session =
-        ReplaySession::new(loaded.scenario, loaded.knowledge, CockpitConfig::default());
-    let to = session.scenario().start + SignedDuration::from_mins(minutes);
-    session.advance_to(to);
-    session
+    common::replay::session_at(loaded, minutes)
 }
 
+/// The app at `size`, replaying at 10×.
 fn app_for(session: &ReplaySession, size: (u16, u16)) -> App {
-    App {
-        size,
-        replay: Some(ReplayStatus {
-            speed: 10.0,
-            paused: false,
-            ends_at: session.scenario().end(),
-            finished: session.finished(),
-        }),
-        ..App::default()
-    }
-}
-
-fn press(app: &mut App, session: &ReplaySession, code: KeyCode) {
-    let key = KeyEvent::new(code, KeyModifiers::NONE);
-    if let Some(action) = tui::handle_key(app, key) {
-        let _ = tui::update(app, action, session.cockpit());
-    }
-}
-
-fn screen(app: &App, session: &ReplaySession) -> String {
-    let (w, h) = app.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| tui::render(app, session.cockpit(), f))
-        .unwrap();
-    format!("{}", terminal.backend())
+    replay_app(session, size, 10.0)
 }
 
 #[test]

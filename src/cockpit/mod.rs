@@ -145,6 +145,9 @@ pub struct Cockpit {
     /// What runbook staleness is judged by; its `failed_steps` (`runbook-id/step-id` → outcome
     /// of the last real run, any cockpit's, from the journal) is kept up to date here.
     staleness: crate::knowledge::lint::StalenessInputs,
+    /// Counts applied events: a view that derived something from the state (the silence form's
+    /// preview) knows to make it again when this moved.
+    revision: u64,
 }
 
 impl Cockpit {
@@ -172,6 +175,7 @@ impl Cockpit {
             sources: Vec::new(),
             noise_refreshed: None,
             staleness: Default::default(),
+            revision: 0,
             config,
         }
     }
@@ -179,6 +183,7 @@ impl Cockpit {
     /// Applies one event that happened at `now`; returns the effects for the edge.
     pub fn apply(&mut self, event: Event, now: Timestamp) -> Vec<Effect> {
         self.now = self.now.max(now);
+        self.revision += 1;
         let mut effects = Vec::new();
         match event {
             Event::Sample { slo, good, total } => {
@@ -222,6 +227,10 @@ impl Cockpit {
 
     pub fn now(&self) -> Timestamp {
         self.now
+    }
+    /// How many events the cockpit has applied: changes whenever its state may have.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
     pub fn budgets(&self) -> &[BudgetStatus] {
         &self.budgets

@@ -194,6 +194,9 @@ pub struct App {
     /// What the open silence form would propose (or why it cannot yet), made when the form
     /// changes so that drawing does not scan every alert.
     pub silence_preview: Option<Result<crate::cockpit::SilencePreview, String>>,
+    /// The cockpit revision the preview was made at ([`crate::tui::refresh`] remakes it when
+    /// alerts, mode or knowledge moved on while the form is open).
+    pub silence_preview_at: u64,
 }
 
 impl Default for App {
@@ -218,6 +221,7 @@ impl App {
             replay: None,
             size: (100, 30),
             silence_preview: None,
+            silence_preview_at: 0,
         }
     }
 

@@ -25,3 +25,9 @@ pub use input::handle_key;
 pub use keymap::{Binding, Context, Key, Keymap};
 pub use render::render;
 pub use update::update;
+
+/// Brings what the UI derived from the cockpit up to date after the cockpit changed; the
+/// runtime calls it before drawing. Cheap when nothing moved.
+pub fn refresh(app: &mut App, view: &crate::cockpit::Cockpit) {
+    overlays::write::refresh(app, view);
+}

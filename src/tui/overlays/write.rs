@@ -150,6 +150,21 @@ pub fn silence(app: &mut App, view: &Cockpit) {
     preview_silence(app, view);
 }
 
+/// Remakes the silence form's preview if the cockpit moved on since it was made (new alerts, a
+/// mode change): what the silence would mute is what the person reads before proposing it.
+pub fn refresh(app: &mut App, view: &Cockpit) {
+    if matches!(
+        app.overlay,
+        Overlay::Write {
+            draft: Draft::Silence(_),
+            ..
+        }
+    ) && app.silence_preview_at != view.revision()
+    {
+        preview_silence(app, view);
+    }
+}
+
 /// Remakes the silence form's preview (it scans every alert, so not on every frame).
 fn preview_silence(app: &mut App, view: &Cockpit) {
     let Overlay::Write {
@@ -163,6 +178,7 @@ fn preview_silence(app: &mut App, view: &Cockpit) {
         SilenceRequest::from_form(input.lines(), &view.config().actor)
             .map(|req| view.preview_silence(*cluster, &req)),
     );
+    app.silence_preview_at = view.revision();
 }
 
 /// The argv an editor's lines describe: one element per line, blank lines at the end dropped.
