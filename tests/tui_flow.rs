@@ -2,6 +2,8 @@
 //! `update` on the bundled demo, the commands they produce applied to the replay session, and
 //! the screen (TestBackend) checked for what the person must see before deciding.
 
+mod common;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flightdeck::actions::{StepOrigin, Verdict};
 use flightdeck::cockpit::{CockpitConfig, SuggestionStatus, UserCommand};
@@ -9,38 +11,21 @@ use flightdeck::journal::RecordKind;
 use flightdeck::load;
 use flightdeck::replay::ReplaySession;
 use flightdeck::time::SignedDuration;
-use flightdeck::tui::{self, App, Command, Draft, NoteKind, Overlay, Page, Pane, ReplayStatus};
-use ratatui::{Terminal, backend::TestBackend};
+use flightdeck::tui::{self, App, Command, Draft, NoteKind, Overlay, Page, Pane};
+
+use common::tui::{press, screen};
 
 fn demo_at(minutes: i64, config: CockpitConfig) -> ReplaySession {
-    let loaded = load::demo().expect("the bundled demo loads");
-    let mut session = ReplaySession::new(loaded.scenario, loaded.knowledge, config);
-    let to = session.scenario().start + SignedDuration::from_mins(minutes);
-    session.advance_to(to);
-    session
+    common::replay::session_with(common::replay::demo(), minutes, config)
 }
 
+/// The app at 120×40 on a paused replay.
 fn app(session: &ReplaySession) -> App {
-    App {
-        size: (120, 40),
-        replay: Some(ReplayStatus {
-            speed: 60.0,
-            paused: true,
-            ends_at: session.scenario().end(),
-            finished: session.finished(),
-        }),
-        ..App::default()
+    let mut app = common::tui::replay_app(session, (120, 40), 60.0);
+    if let Some(replay) = app.replay.as_mut() {
+        replay.paused = true;
     }
-}
-
-fn key(app: &mut App, session: &ReplaySession, code: KeyCode, mods: KeyModifiers) -> Vec<Command> {
-    tui::handle_key(app, KeyEvent::new(code, mods))
-        .map(|action| tui::update(app, action, session.cockpit()))
-        .unwrap_or_default()
-}
-
-fn press(app: &mut App, session: &ReplaySession, code: KeyCode) -> Vec<Command> {
-    key(app, session, code, KeyModifiers::NONE)
+    app
 }
 
 fn typed(app: &mut App, session: &ReplaySession, text: &str) {
@@ -54,7 +39,9 @@ fn typed(app: &mut App, session: &ReplaySession, text: &str) {
 }
 
 fn ctrl(app: &mut App, session: &ReplaySession, c: char) -> Vec<Command> {
-    key(app, session, KeyCode::Char(c), KeyModifiers::CONTROL)
+    tui::handle_key(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+        .map(|action| tui::update(app, action, session.cockpit()))
+        .unwrap_or_default()
 }
 
 /// Applies what the UI decided, as the runtime does, and reports the notices like it does.
@@ -66,19 +53,6 @@ fn run(app: &mut App, session: &mut ReplaySession, commands: Vec<Command>) {
             }
         }
     }
-}
-
-fn screen(app: &App, session: &ReplaySession) -> String {
-    let (w, h) = app.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| tui::render(app, session.cockpit(), f))
-        .unwrap();
-    let text = format!("{}", terminal.backend());
-    if std::env::var_os("SHOW_SCREENS").is_some() {
-        println!("{text}");
-    }
-    text
 }
 
 fn status(app: &App) -> String {

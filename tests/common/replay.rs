@@ -15,8 +15,12 @@ pub fn demo() -> LoadedScenario {
 
 /// A session on `loaded` with the default config, advanced `minutes` past its start.
 pub fn session_at(loaded: LoadedScenario, minutes: i64) -> ReplaySession {
-    let mut session =
-        ReplaySession::new(loaded.scenario, loaded.knowledge, CockpitConfig::default());
+    session_with(loaded, minutes, CockpitConfig::default())
+}
+
+/// A session on `loaded` with `config`, advanced `minutes` past its start.
+pub fn session_with(loaded: LoadedScenario, minutes: i64, config: CockpitConfig) -> ReplaySession {
+    let mut session = ReplaySession::new(loaded.scenario, loaded.knowledge, config);
     let to = session.scenario().start + SignedDuration::from_mins(minutes);
     session.advance_to(to);
     session
