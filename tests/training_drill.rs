@@ -368,3 +368,62 @@ fn run_training_is_the_headless_drill_in_one_call() {
             .any(|a| a.result == AttemptResult::Skipped)
     );
 }
+
+/// In Freeze the policy refuses an unaudited mitigation and says to do it by hand and record
+/// it: a trainee who does exactly that is scored on the step chosen, nothing runs, and the
+/// journal keeps what they wrote.
+#[test]
+fn a_trainee_records_a_refused_step_as_done_by_hand() {
+    let script = DrillScript::parse(
+        "by-hand.yaml",
+        "- {at: 30m, by_hand: postgres-connection-pool/terminate-idle-in-transaction, what: \"terminated 3 idle-in-tx sessions from the bastion\"}\n\
+         - {at: 41m, by_hand: checkout-high-error-rate/rollback, what: \"rolled back from the deploy pipeline\"}\n",
+    )
+    .unwrap();
+    let (d, run, session) = play(&demo(), "tess", &script);
+    let text = d.to_text();
+    assert_eq!(run.attempts.len(), 2, "{:?}", run.attempts);
+    assert!(
+        run.attempts[0]
+            .verdict
+            .as_deref()
+            .is_some_and(|v| v.contains("refused")),
+        "{:?}",
+        run.attempts[0]
+    );
+    let manual: Vec<&JournalRecord> = session
+        .records()
+        .iter()
+        .filter(|r| r.kind == RecordKind::Manual && r.actor == "tess")
+        .collect();
+    assert_eq!(manual.len(), 2, "{:?}", session.records());
+    assert_eq!(
+        manual[0].body["outcome"],
+        "terminated 3 idle-in-tx sessions from the bastion"
+    );
+    assert!(
+        !session
+            .records()
+            .iter()
+            .any(|r| r.kind == RecordKind::Execution),
+        "nothing ran"
+    );
+    // Choosing the mitigation that fixed it, by hand, is the right mitigation; the other one
+    // was not needed. Doing by hand what the policy refused is not a refusal.
+    assert!(d.mitigation.right, "{text}");
+    assert!(d.safety.refused.is_empty(), "{text}");
+    let wrong: Vec<&str> = d.mitigation.wrong.iter().map(|w| w.step.as_str()).collect();
+    assert_eq!(
+        wrong,
+        ["postgres-connection-pool/terminate-idle-in-transaction"],
+        "{text}"
+    );
+}
+
+#[test]
+fn a_by_hand_drill_step_needs_what_was_done() {
+    let e = DrillScript::parse("d.yaml", "- {at: 1m, by_hand: a/b}\n").unwrap_err();
+    assert!(e.to_string().contains("needs `what`"), "{e}");
+    let e = DrillScript::parse("d.yaml", "- {at: 1m, note: x, what: y}\n").unwrap_err();
+    assert!(e.to_string().contains("`what` goes with `by_hand`"), "{e}");
+}

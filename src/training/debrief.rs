@@ -240,6 +240,7 @@ fn trainee_records(records: &[JournalRecord]) -> Vec<&JournalRecord> {
                     | RecordKind::Rejection
                     | RecordKind::Edit
                     | RecordKind::Proposal
+                    | RecordKind::Manual
             ) && r.role != "system"
                 && !r
                     .body
@@ -373,7 +374,8 @@ pub fn debrief(
                     .unwrap_or(&r.summary)
                     .to_string(),
             }),
-            RecordKind::Approval => {
+            // Choosing a step: approving it, or doing it by hand where the policy refused it.
+            RecordKind::Approval | RecordKind::Manual => {
                 let kind = step_kind(knowledge, &step, Some(&r.body));
                 if let Some((by, reason)) = ref_rejected.get(&step) {
                     unnecessary.push(finding(

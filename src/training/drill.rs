@@ -83,10 +83,24 @@ impl DrillTime {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum DrillAction {
-    Approve { step: String },
-    Reject { step: String, reason: String },
-    Note { text: String },
-    Hypothesis { text: String },
+    Approve {
+        step: String,
+    },
+    Reject {
+        step: String,
+        reason: String,
+    },
+    Note {
+        text: String,
+    },
+    Hypothesis {
+        text: String,
+    },
+    /// Done by hand outside flightdeck (what the policy asks for a step it refuses).
+    ByHand {
+        step: String,
+        what: String,
+    },
 }
 
 impl DrillAction {
@@ -96,12 +110,15 @@ impl DrillAction {
             DrillAction::Reject { .. } => "reject",
             DrillAction::Note { .. } => "note",
             DrillAction::Hypothesis { .. } => "hypothesis",
+            DrillAction::ByHand { .. } => "by_hand",
         }
     }
 
     pub fn step(&self) -> Option<&str> {
         match self {
-            DrillAction::Approve { step } | DrillAction::Reject { step, .. } => Some(step),
+            DrillAction::Approve { step }
+            | DrillAction::Reject { step, .. }
+            | DrillAction::ByHand { step, .. } => Some(step),
             _ => None,
         }
     }
@@ -131,6 +148,10 @@ struct RawStep {
     note: Option<String>,
     #[serde(default)]
     hypothesis: Option<String>,
+    #[serde(default)]
+    by_hand: Option<String>,
+    #[serde(default)]
+    what: Option<String>,
 }
 
 impl DrillScript {
@@ -166,7 +187,7 @@ impl DrillScript {
             } else {
                 DrillTime::Offset(parse_duration(v).map_err(|m| err(line, field("at"), m))?)
             };
-            let count = [&r.approve, &r.reject, &r.note, &r.hypothesis]
+            let count = [&r.approve, &r.reject, &r.note, &r.hypothesis, &r.by_hand]
                 .iter()
                 .filter(|x| x.is_some())
                 .count();
@@ -174,8 +195,15 @@ impl DrillScript {
                 return Err(err(
                     line,
                     format!("[{i}]"),
-                    "each decision needs exactly one of `approve`, `reject`, `note` or `hypothesis`"
+                    "each decision needs exactly one of `approve`, `reject`, `by_hand`, `note` or `hypothesis`"
                         .into(),
+                ));
+            }
+            if r.what.is_some() && r.by_hand.is_none() {
+                return Err(err(
+                    line,
+                    field("what"),
+                    "`what` goes with `by_hand`".into(),
                 ));
             }
             if r.reason.is_some() && r.reject.is_none() {
@@ -215,6 +243,18 @@ impl DrillScript {
                     reason: non_empty(reason, "reason").map_err(|e| DrillError {
                         message: "a rejection needs a `reason`".into(),
                         ..e
+                    })?,
+                }
+            } else if let Some(s) = &r.by_hand {
+                DrillAction::ByHand {
+                    step: check_step(s, "by_hand")?,
+                    what: non_empty(r.what.as_deref().unwrap_or(""), "what").map_err(|e| {
+                        DrillError {
+                            message:
+                                "work done by hand needs `what` (what was done, what happened)"
+                                    .into(),
+                            ..e
+                        }
                     })?,
                 }
             } else if let Some(t) = &r.note {
@@ -392,6 +432,7 @@ pub fn run_drill(session: &mut ReplaySession, script: &DrillScript, until: Times
     for (at, item) in script.timed(start) {
         let text = match &item.action {
             DrillAction::Reject { reason, .. } => Some(reason.clone()),
+            DrillAction::ByHand { what, .. } => Some(what.clone()),
             DrillAction::Note { text } | DrillAction::Hypothesis { text } => Some(text.clone()),
             DrillAction::Approve { .. } => None,
         };
@@ -423,30 +464,34 @@ pub fn run_drill(session: &mut ReplaySession, script: &DrillScript, until: Times
                 text: text.clone(),
                 hypothesis: true,
             }),
-            DrillAction::Approve { step } | DrillAction::Reject { step, .. } => {
-                match resolve_step(session, step) {
-                    None => None,
-                    Some(id) => {
-                        attempt.suggestion = Some(id.to_string());
-                        let verdict = session.cockpit().suggestion(id).map(|s| s.verdict.clone());
-                        attempt.verdict = verdict.as_ref().map(ToString::to_string);
-                        if let (DrillAction::Approve { .. }, Some(Verdict::Refused { reason })) =
-                            (&item.action, &verdict)
-                        {
-                            attempt.result = AttemptResult::Refused {
-                                reason: reason.clone(),
-                            };
-                        }
-                        Some(match &item.action {
-                            DrillAction::Reject { reason, .. } => UserCommand::Reject {
-                                id,
-                                reason: reason.clone(),
-                            },
-                            _ => UserCommand::Approve(id),
-                        })
+            DrillAction::Approve { step }
+            | DrillAction::Reject { step, .. }
+            | DrillAction::ByHand { step, .. } => match resolve_step(session, step) {
+                None => None,
+                Some(id) => {
+                    attempt.suggestion = Some(id.to_string());
+                    let verdict = session.cockpit().suggestion(id).map(|s| s.verdict.clone());
+                    attempt.verdict = verdict.as_ref().map(ToString::to_string);
+                    if let (DrillAction::Approve { .. }, Some(Verdict::Refused { reason })) =
+                        (&item.action, &verdict)
+                    {
+                        attempt.result = AttemptResult::Refused {
+                            reason: reason.clone(),
+                        };
                     }
+                    Some(match &item.action {
+                        DrillAction::Reject { reason, .. } => UserCommand::Reject {
+                            id,
+                            reason: reason.clone(),
+                        },
+                        DrillAction::ByHand { what, .. } => UserCommand::RecordManual {
+                            id,
+                            what: what.clone(),
+                        },
+                        _ => UserCommand::Approve(id),
+                    })
                 }
-            }
+            },
         };
         let Some(command) = command else {
             attempt.result = AttemptResult::NotOffered;
@@ -462,6 +507,7 @@ pub fn run_drill(session: &mut ReplaySession, script: &DrillScript, until: Times
                     r.kind,
                     RecordKind::Approval
                         | RecordKind::Rejection
+                        | RecordKind::Manual
                         | RecordKind::Note
                         | RecordKind::Hypothesis
                 )
