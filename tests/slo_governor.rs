@@ -158,3 +158,96 @@ fn drift_makes_it_one_mode_stricter_until_acknowledged() {
     );
     assert!(g.acknowledge_drift(ts(64), "ic-alice").is_none());
 }
+
+fn override_to(mode: Mode, until: i64) -> flightdeck::slo::ModeOverride {
+    flightdeck::slo::ModeOverride {
+        mode,
+        by: "lee".into(),
+        reason: "the 5xx SLI counts health-check probes; the burn is not real".into(),
+        until: ts(until),
+    }
+}
+
+/// The commander's override replaces the budgets' mode, loosening or tightening, for a bounded
+/// time; the header says who, why, until when, and what the budgets say meanwhile.
+#[test]
+fn an_override_holds_until_it_ends_then_the_budgets_rule_again() {
+    let mut g = Governor::new(SignedDuration::from_mins(10));
+    let burning = [status("a", Some(0.7), Some((18.2, 22.0)))];
+    g.update(ts(0), &burning);
+    assert_eq!(g.mode(), Mode::Freeze);
+
+    let change = g
+        .set_override(ts(1), override_to(Mode::Adaptive, 61))
+        .expect("the override loosens the mode at once");
+    assert_eq!((change.from, change.to), (Mode::Freeze, Mode::Adaptive));
+    assert!(
+        change.reason.contains("OVERRIDE to ADAPTIVE by lee"),
+        "{}",
+        change.reason
+    );
+    assert!(g.reason().contains("health-check probes"), "{}", g.reason());
+    assert!(g.reason().contains("budgets say FREEZE"), "{}", g.reason());
+    assert_eq!(
+        g.base_mode(),
+        Mode::Adaptive,
+        "the policy starts from the override"
+    );
+    assert_eq!(g.budget_mode(), Mode::Freeze);
+
+    // The budgets keep burning: the override holds until minute 61, not a moment longer.
+    for m in 2..61 {
+        assert!(g.update(ts(m), &burning).is_none(), "minute {m}");
+        assert_eq!(g.mode(), Mode::Adaptive);
+    }
+    let change = g.update(ts(61), &burning).expect("the override ran out");
+    assert_eq!((change.from, change.to), (Mode::Adaptive, Mode::Freeze));
+    assert!(change.reason.contains("ended"), "{}", change.reason);
+    assert!(g.mode_override().is_none());
+}
+
+#[test]
+fn an_override_can_tighten_and_be_ended_early() {
+    let mut g = Governor::default();
+    g.update(ts(0), &[calm("a")]);
+    let change = g
+        .set_override(ts(1), override_to(Mode::Redesign, 120))
+        .unwrap();
+    assert_eq!(change.to, Mode::Redesign);
+    assert!(g.update(ts(5), &[calm("a")]).is_none());
+    let change = g
+        .end_override(ts(6), "lee")
+        .expect("ended by the commander");
+    assert_eq!((change.from, change.to), (Mode::Redesign, Mode::Adaptive));
+    assert!(g.reason().contains("ended by lee"), "{}", g.reason());
+    assert!(
+        g.end_override(ts(7), "lee").is_none(),
+        "nothing left to end"
+    );
+    // An override that is already over changes nothing.
+    assert!(
+        g.set_override(ts(200), override_to(Mode::Freeze, 150))
+            .is_none()
+    );
+    assert!(g.mode_override().is_none());
+}
+
+/// Drift is an overlay: it tightens whatever governs, the override included.
+#[test]
+fn drift_still_tightens_an_override() {
+    let mut g = Governor::default();
+    g.update(ts(0), &[calm("a")]);
+    g.set_override(ts(1), override_to(Mode::Adaptive, 60));
+    let change = g.set_drift(ts(2), drift_up("a", ts(2))).unwrap();
+    assert_eq!(change.to, Mode::Freeze);
+    assert!(
+        g.reason().contains("OVERRIDE") && g.reason().contains("drift"),
+        "{}",
+        g.reason()
+    );
+    assert_eq!(g.update(ts(3), &[calm("a")]).map(|c| c.to), None);
+    assert_eq!(g.mode(), Mode::Freeze);
+    let change = g.acknowledge_drift(ts(4), "lee").unwrap();
+    assert_eq!(change.to, Mode::Adaptive);
+    assert!(g.reason().contains("OVERRIDE"), "{}", g.reason());
+}

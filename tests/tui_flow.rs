@@ -927,3 +927,67 @@ fn the_silence_preview_follows_alerts_that_arrive_while_the_form_is_open() {
     let s = screen(&app, &session);
     assert!(s.contains(&after.to_string()), "{s}");
 }
+
+/// `O`: the commander overrides the governor's mode with a written reason; Tab picks the mode.
+#[test]
+fn the_commander_overrides_the_mode_from_the_keyboard() {
+    let oncall = demo_at(30, CockpitConfig::default());
+    let mut oncall_app = app(&oncall);
+    press(&mut oncall_app, &oncall, KeyCode::Char('O'));
+    assert_eq!(oncall_app.overlay, Overlay::None);
+    assert!(
+        status(&oncall_app).contains("only the incident commander"),
+        "{}",
+        status(&oncall_app)
+    );
+
+    let mut session = demo_at(
+        30,
+        CockpitConfig {
+            role: flightdeck::actions::Role::Commander,
+            actor: "lee".into(),
+            ..CockpitConfig::default()
+        },
+    );
+    let mut app = app(&session);
+    press(&mut app, &session, KeyCode::Char('O'));
+    let s = screen(&app, &session);
+    assert!(
+        s.contains("Override the mode: ADAPTIVE"),
+        "out of Freeze is the likely wish\n{s}"
+    );
+    assert!(s.contains("budgets"), "{s}");
+    press(&mut app, &session, KeyCode::Tab);
+    assert!(screen(&app, &session).contains("Override the mode: FREEZE"));
+    press(&mut app, &session, KeyCode::Tab);
+    press(&mut app, &session, KeyCode::Tab);
+    assert!(
+        screen(&app, &session).contains("Override the mode: ADAPTIVE"),
+        "no override to end: back round"
+    );
+    assert!(
+        press(&mut app, &session, KeyCode::Enter).is_empty(),
+        "a reason is required"
+    );
+    assert!(status(&app).contains("needs a reason"), "{}", status(&app));
+    typed(&mut app, &session, "synthetic probes broke the SLI");
+    let commands = press(&mut app, &session, KeyCode::Enter);
+    assert_eq!(
+        commands,
+        vec![Command::Decide(UserCommand::OverrideMode {
+            to: Some(flightdeck::slo::Mode::Adaptive),
+            reason: "synthetic probes broke the SLI".into(),
+            duration: flightdeck::cockpit::DEFAULT_OVERRIDE,
+        })]
+    );
+    run(&mut app, &mut session, commands);
+    assert_eq!(session.cockpit().mode(), flightdeck::slo::Mode::Adaptive);
+    let s = screen(&app, &session);
+    assert!(
+        s.contains("OVERRIDE to ADAPTIVE by lee"),
+        "the header says so\n{s}"
+    );
+    // Now the form offers to end it.
+    press(&mut app, &session, KeyCode::Char('O'));
+    assert!(screen(&app, &session).contains("End the mode override"));
+}

@@ -38,6 +38,13 @@ pub enum UserCommand {
     },
     /// The commander acknowledges a drift signal; the governor leaves the drift overlay.
     AcknowledgeDrift,
+    /// The commander overrides the governor's mode (`to: None` ends the override in force),
+    /// with a written reason, for `duration` (at most [`MAX_OVERRIDE`]).
+    OverrideMode {
+        to: Option<crate::slo::Mode>,
+        reason: String,
+        duration: crate::time::SignedDuration,
+    },
     /// Record that a step was done by hand, outside flightdeck (what the policy tells people
     /// to do with a step it refuses): what was done and what happened. Nothing runs.
     RecordManual {
@@ -51,6 +58,13 @@ pub enum UserCommand {
         silence: SilenceRequest,
     },
 }
+
+/// The longest a commander's mode override may last; it can be renewed, with a new reason.
+pub const MAX_OVERRIDE: crate::time::SignedDuration = crate::time::SignedDuration::from_hours(4);
+
+/// A mode override when none is asked for.
+pub const DEFAULT_OVERRIDE: crate::time::SignedDuration =
+    crate::time::SignedDuration::from_hours(1);
 
 /// A silence proposal as the cockpit sees it: how many alerts it mutes in its cluster and
 /// outside it, the step it becomes, and the policy's verdict before any approval.
@@ -167,6 +181,7 @@ impl Cockpit {
                 | UserCommand::Edit { .. }
                 | UserCommand::ProposeSilence { .. }
                 | UserCommand::RecordManual { .. }
+                | UserCommand::OverrideMode { .. }
         );
         if decides && self.config.readonly {
             effects.push(Effect::Notice(
@@ -229,6 +244,11 @@ impl Cockpit {
             UserCommand::ProposeSilence { cluster, silence } => {
                 self.propose_silence(cluster, silence, effects)
             }
+            UserCommand::OverrideMode {
+                to,
+                reason,
+                duration,
+            } => self.override_mode(to, reason, duration, effects),
             UserCommand::Approve(id)
             | UserCommand::Reject { id, .. }
             | UserCommand::Edit { id, .. }
@@ -334,6 +354,67 @@ impl Cockpit {
                 effects.push(Effect::Journal(e));
             }
         }
+    }
+
+    fn override_mode(
+        &mut self,
+        to: Option<crate::slo::Mode>,
+        reason: String,
+        duration: crate::time::SignedDuration,
+        effects: &mut Vec<Effect>,
+    ) {
+        let notice = |effects: &mut Vec<Effect>, text: &str| {
+            effects.push(Effect::Notice(text.to_string()));
+        };
+        if self.config.role != Role::Commander {
+            return notice(
+                effects,
+                "only the incident commander can override the mode (--role commander)",
+            );
+        }
+        let reason = reason.trim().to_string();
+        if reason.is_empty() {
+            return notice(effects, "an override needs a written reason: say why");
+        }
+        let current = self.governor.mode_override().map(|o| o.mode);
+        let body = match to {
+            None if current.is_none() => {
+                return notice(effects, "no override is in force: nothing to end");
+            }
+            None => serde_json::json!({
+                "mode": self.governor.mode(),
+                "to": null,
+                "reason": reason,
+            }),
+            Some(_) if duration <= crate::time::SignedDuration::ZERO || duration > MAX_OVERRIDE => {
+                return notice(
+                    effects,
+                    &format!(
+                        "an override lasts from a minute to {} (renew it to go on)",
+                        crate::time::format_duration(MAX_OVERRIDE)
+                    ),
+                );
+            }
+            Some(mode) => {
+                let until = self.now.saturating_add(duration).unwrap_or(self.now);
+                serde_json::json!({
+                    "mode": self.governor.mode(),
+                    "to": mode,
+                    "until": until,
+                    "reason": reason,
+                })
+            }
+        };
+        let summary = match to {
+            Some(mode) => format!(
+                "override to {} for {}: {reason}",
+                mode.label(),
+                crate::time::format_duration(duration)
+            ),
+            None => format!("ended the mode override: {reason}"),
+        };
+        let e = self.entry(RecordKind::Override, summary, body);
+        effects.push(Effect::Journal(e));
     }
 
     /// What a proposed silence would mute besides its cluster: `(in the cluster, outside it)`,
@@ -584,6 +665,39 @@ impl Cockpit {
             && record.body.get("acknowledge").and_then(|v| v.as_str()) == Some("drift")
         {
             if let Some(change) = self.governor.acknowledge_drift(record.ts, &record.actor) {
+                effects.push(Effect::Journal(super::mode_change_entry(&change)));
+            }
+            self.refresh_verdicts();
+            return;
+        }
+        if record.kind == RecordKind::Override {
+            let to: Option<crate::slo::Mode> = record
+                .body
+                .get("to")
+                .and_then(|v| serde_json::from_value(v.clone()).ok());
+            let until: Option<crate::time::Timestamp> = record
+                .body
+                .get("until")
+                .and_then(|v| serde_json::from_value(v.clone()).ok());
+            let reason = record
+                .body
+                .get("reason")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            let change = match (to, until) {
+                (Some(mode), Some(until)) => self.governor.set_override(
+                    record.ts,
+                    crate::slo::ModeOverride {
+                        mode,
+                        by: record.actor.clone(),
+                        reason,
+                        until,
+                    },
+                ),
+                _ => self.governor.end_override(record.ts, &record.actor),
+            };
+            if let Some(change) = change {
                 effects.push(Effect::Journal(super::mode_change_entry(&change)));
             }
             self.refresh_verdicts();

@@ -16,7 +16,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Serialize;
 
-pub use decision::{ExecOutcome, ExecRequest, SilencePreview, StepRecord, UserCommand};
+pub use decision::{
+    DEFAULT_OVERRIDE, ExecOutcome, ExecRequest, MAX_OVERRIDE, SilencePreview, StepRecord,
+    UserCommand,
+};
 pub use snapshot::{ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot};
 pub use suggestion::{Suggestion, SuggestionId, SuggestionStatus, argv_hash};
 
@@ -243,6 +246,10 @@ impl Cockpit {
     }
     pub fn mode_reason(&self) -> &str {
         self.governor.reason()
+    }
+    /// The commander's override of the mode, if one is in force.
+    pub fn mode_override(&self) -> Option<&crate::slo::ModeOverride> {
+        self.governor.mode_override()
     }
     pub fn deciding_slo(&self) -> Option<&str> {
         self.governor.deciding_slo()

@@ -220,6 +220,9 @@ pub struct Decision {
     pub cluster: Option<String>,
     #[serde(default)]
     pub alertnames: Option<Vec<String>>,
+    /// Overrides: when the commander's override of the mode ends (`to: null` ended one).
+    #[serde(default)]
+    pub until: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -241,6 +244,7 @@ fn kind_name(kind: RecordKind) -> Option<&'static str> {
         RecordKind::Proposal => "propose",
         RecordKind::Execution => "execute",
         RecordKind::Manual => "manual",
+        RecordKind::Override => "override",
         RecordKind::ModeChange => "mode_change",
         RecordKind::Genesis | RecordKind::Checkpoint => return None,
     })
@@ -295,6 +299,15 @@ pub fn decision_points(
                 decision.cluster = str_field(body, "cluster");
                 decision.alertnames = body
                     .get("alertnames")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok());
+            }
+            RecordKind::Override => {
+                // `to: null` ends the override in force.
+                decision.from = mode_field(body, "mode");
+                decision.to = mode_field(body, "to");
+                decision.reason = str_field(body, "reason");
+                decision.until = body
+                    .get("until")
                     .and_then(|v| serde_json::from_value(v.clone()).ok());
             }
             RecordKind::ModeChange => {

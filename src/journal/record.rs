@@ -32,6 +32,9 @@ pub enum RecordKind {
     Manual,
     /// A periodic or requested checkpoint (size, head hash).
     Checkpoint,
+    /// The incident commander overrode the governor's mode (or ended an override), with a
+    /// written reason and an end time.
+    Override,
 }
 
 impl RecordKind {
@@ -48,6 +51,7 @@ impl RecordKind {
             RecordKind::Execution => "execute",
             RecordKind::Manual => "by hand",
             RecordKind::Checkpoint => "checkpoint",
+            RecordKind::Override => "override",
         }
     }
 }

@@ -32,8 +32,11 @@ fn who(r: &JournalRecord) -> String {
 }
 
 fn mode_of(r: &JournalRecord) -> Option<Mode> {
-    r.body
-        .get("mode")
+    mode_field_of(&r.body, "mode")
+}
+
+fn mode_field_of(body: &serde_json::Value, key: &str) -> Option<Mode> {
+    body.get(key)
         .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
@@ -306,6 +309,24 @@ pub fn timeline_markdown(
                     .unwrap_or_default(),
                 inline(s(&r.body, "outcome").unwrap_or("(nothing written)"))
             ),
+            RecordKind::Override => match mode_field_of(&r.body, "to") {
+                Some(to) => format!(
+                    "**override** — {}: mode {} until {}: {}",
+                    who(r),
+                    to.label(),
+                    r.body
+                        .get("until")
+                        .and_then(|v| serde_json::from_value::<Timestamp>(v.clone()).ok())
+                        .map(clock_hms)
+                        .unwrap_or_else(|| "?".into()),
+                    inline(s(&r.body, "reason").unwrap_or("(no reason)"))
+                ),
+                None => format!(
+                    "**override ended** — {}: {}",
+                    who(r),
+                    inline(s(&r.body, "reason").unwrap_or("(no reason)"))
+                ),
+            },
             RecordKind::Genesis | RecordKind::Checkpoint => continue,
         };
         let _ = writeln!(o, "- {t} {line}");

@@ -6,6 +6,12 @@
 //! over its threshold). A stricter mode is entered at once; a level is left only after its
 //! condition has been observed false continuously for the hold time. An unacknowledged drift
 //! signal makes the mode one step stricter.
+//!
+//! The incident commander may override the budgets' mode, with a written reason, for a bounded
+//! time ([`ModeOverride`]): stricter (declare a freeze during a risky migration) or looser (the
+//! SLI itself is broken and the burn is not real). The override replaces the budgets' mode, not
+//! the overlays: unacknowledged drift still makes it one step stricter. It ends at its `until`,
+//! or when the commander ends it; either way the budgets' mode applies again at once.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +31,15 @@ pub struct ModeChange {
     pub slo: Option<String>,
     /// The burn-rate conditions behind the new mode.
     pub evidence: Vec<BurnAlert>,
+}
+
+/// The commander's override of the budgets' mode: who, why, and until when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModeOverride {
+    pub mode: Mode,
+    pub by: String,
+    pub reason: String,
+    pub until: Timestamp,
 }
 
 /// Why a level holds: the deciding SLO and its evidence.
@@ -68,6 +83,9 @@ pub struct Governor {
     deciding: Option<String>,
     evidence: Vec<BurnAlert>,
     drift: Option<DriftSignal>,
+    overridden: Option<ModeOverride>,
+    /// The reason from the budgets alone (the override and drift are composed onto it).
+    budget_reason: String,
 }
 
 impl Default for Governor {
@@ -185,6 +203,8 @@ impl Governor {
             deciding: None,
             evidence: Vec::new(),
             drift: None,
+            overridden: None,
+            budget_reason: "no SLO data yet".to_string(),
         }
     }
 
@@ -252,30 +272,95 @@ impl Governor {
             }
         };
 
-        let mode = if let Some(d) = &self.drift {
+        // An override that ran out ends here; the budgets' mode applies again at once.
+        if let Some(o) = self.overridden.take_if(|o| now >= o.until) {
+            reason = format!(
+                "{reason} (override to {} by {} ended at {})",
+                o.mode.label(),
+                o.by,
+                clock_hms(o.until)
+            );
+        }
+        self.budget_reason = reason;
+        let governing = self.governing();
+        self.deciding = slo.or_else(|| {
+            self.drift
+                .as_ref()
+                .filter(|_| governing == Mode::Adaptive)
+                .and_then(|d| d.slo.clone())
+        });
+        self.evidence = evidence;
+        self.reason = self.compose_reason();
+        self.transition(now, self.effective())
+    }
+
+    /// The mode before the drift overlay: the override's while one holds, else the budgets'.
+    fn governing(&self) -> Mode {
+        self.overridden.as_ref().map_or(self.base, |o| o.mode)
+    }
+
+    /// The governing mode with the drift overlay.
+    fn effective(&self) -> Mode {
+        if self.drift.is_some() {
+            self.governing().stricter()
+        } else {
+            self.governing()
+        }
+    }
+
+    /// The header line: the budgets' reason, then the override, then drift.
+    fn compose_reason(&self) -> String {
+        let mut reason = self.budget_reason.clone();
+        if let Some(o) = &self.overridden {
+            reason = format!(
+                "OVERRIDE to {} by {} until {}: {} (budgets say {}: {reason})",
+                o.mode.label(),
+                o.by,
+                clock_hms(o.until),
+                o.reason,
+                self.base.label()
+            );
+        }
+        if let Some(d) = &self.drift {
             let why = format!(
                 "drift: {} (one mode stricter until acknowledged)",
                 d.explain()
             );
-            reason = if base == Mode::Adaptive {
+            reason = if self.governing() == Mode::Adaptive && self.overridden.is_none() {
                 why
             } else {
                 format!("{reason}; {why}")
             };
-            base.stricter()
-        } else {
-            base
-        };
+        }
+        reason
+    }
 
-        self.reason = reason;
-        self.deciding = slo.or_else(|| {
-            self.drift
-                .as_ref()
-                .filter(|_| base == Mode::Adaptive)
-                .and_then(|d| d.slo.clone())
-        });
-        self.evidence = evidence;
-        self.transition(now, mode)
+    /// The commander overrides the budgets' mode until `o.until`. Returns the transition if the
+    /// effective mode changed; the reason names who and why either way.
+    pub fn set_override(&mut self, now: Timestamp, o: ModeOverride) -> Option<ModeChange> {
+        if o.until <= now {
+            return None;
+        }
+        self.overridden = Some(o);
+        self.reason = self.compose_reason();
+        self.transition(now, self.effective())
+    }
+
+    /// Ends the override early (the commander did). Returns the transition, if any.
+    pub fn end_override(&mut self, now: Timestamp, by: &str) -> Option<ModeChange> {
+        let o = self.overridden.take()?;
+        self.budget_reason = format!(
+            "{} (override to {} ended by {by})",
+            self.budget_reason,
+            o.mode.label()
+        );
+        self.reason = self.compose_reason();
+        self.transition(now, self.effective())
+    }
+
+    /// The commander's override in force, if any.
+    pub fn mode_override(&self) -> Option<&ModeOverride> {
+        self.overridden.as_ref()
     }
 
     fn transition(&mut self, now: Timestamp, mode: Mode) -> Option<ModeChange> {
@@ -299,8 +384,14 @@ impl Governor {
         self.mode
     }
 
-    /// The mode from the budgets alone (after hysteresis, without drift).
+    /// The mode before the drift overlay: the commander's override while one holds, else the
+    /// budgets' (after hysteresis). This is the mode the policy starts from.
     pub fn base_mode(&self) -> Mode {
+        self.governing()
+    }
+
+    /// The mode from the budgets alone (after hysteresis), whatever the override says.
+    pub fn budget_mode(&self) -> Mode {
         self.base
     }
 
@@ -330,51 +421,29 @@ impl Governor {
     pub fn set_drift(&mut self, now: Timestamp, signal: DriftSignal) -> Option<ModeChange> {
         let slo = signal.slo.clone();
         self.drift = Some(signal);
-        let mode = self.base.stricter();
-        self.reason = self.compose_drift_reason();
-        if self.base == Mode::Adaptive {
+        self.reason = self.compose_reason();
+        if self.governing() == Mode::Adaptive {
             self.deciding = slo;
             self.evidence = Vec::new();
         }
-        self.transition(now, mode)
+        self.transition(now, self.effective())
     }
 
     /// Clears the drift overlay (a commander acknowledged it). Returns the transition; the
     /// reason names who acknowledged.
     pub fn acknowledge_drift(&mut self, now: Timestamp, by: &str) -> Option<ModeChange> {
         let signal = self.drift.take()?;
-        let base_reason = match self.reason.split_once("; drift: ") {
-            Some((before, _)) => before.to_string(),
-            None if self.base == Mode::Adaptive => "drift cleared".to_string(),
-            None => self.reason.clone(),
-        };
+        if self.base == Mode::Adaptive && self.overridden.is_none() {
+            self.budget_reason = "drift cleared".to_string();
+        }
         self.reason = format!(
-            "{base_reason} (drift on {} acknowledged by {by})",
+            "{} (drift on {} acknowledged by {by})",
+            self.compose_reason(),
             signal.metric
         );
-        if self.base == Mode::Adaptive {
+        if self.governing() == Mode::Adaptive {
             self.deciding = None;
         }
-        self.transition(now, self.base)
-    }
-
-    fn compose_drift_reason(&self) -> String {
-        let Some(d) = &self.drift else {
-            return self.reason.clone();
-        };
-        let why = format!(
-            "drift: {} (one mode stricter until acknowledged)",
-            d.explain()
-        );
-        let base_reason = self
-            .reason
-            .split_once("; drift: ")
-            .map(|(b, _)| b.to_string())
-            .unwrap_or_else(|| self.reason.clone());
-        if self.base == Mode::Adaptive {
-            why
-        } else {
-            format!("{base_reason}; {why}")
-        }
+        self.transition(now, self.effective())
     }
 }

@@ -249,7 +249,7 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
                 str_field(body, "outcome").unwrap_or_default()
             ));
         }
-        RecordKind::Edit | RecordKind::Proposal => {
+        RecordKind::Edit | RecordKind::Proposal | RecordKind::Override => {
             // A scenario has no edits: keep what was done as a note.
             stats.as_notes += 1;
             d.kind = "note";

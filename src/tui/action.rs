@@ -55,6 +55,9 @@ pub enum Action {
     Note,
     /// Commander: acknowledge the drift signal, after a confirmation (`D`).
     AcknowledgeDrift,
+    /// Commander: override the governor's mode for an hour, or end the override, with a
+    /// written reason (`O`).
+    OverrideMode,
     /// Propose an Alertmanager silence for the focused cluster (`s`).
     Silence,
     /// Replay: the debrief, the scorecard against the responders' decisions (`R`).
@@ -116,7 +119,8 @@ impl Action {
             | Action::DoneByHand
             | Action::Note
             | Action::Silence
-            | Action::AcknowledgeDrift => Section::Decide,
+            | Action::AcknowledgeDrift
+            | Action::OverrideMode => Section::Decide,
             Action::Confirm | Action::Submit | Action::ToggleHypothesis => Section::Dialog,
             Action::Edit(_) | Action::Type(_) | Action::Resize { .. } => Section::Internal,
         }

@@ -115,6 +115,9 @@ pub enum Draft {
     Reject(SuggestionId),
     /// A step's argv, one element per line: becomes a new, novel step.
     EditArgv(SuggestionId),
+    /// The commander's override of the governor's mode: the mode to hold for an hour (`None`:
+    /// end the override in force); the text is the reason (required).
+    Override(Option<crate::slo::Mode>),
     /// What was done by hand instead of running a step, and what happened (required).
     Manual(SuggestionId),
     /// A journal entry; Tab switches the kind. It is about the cluster that had the focus when

@@ -285,6 +285,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             G,
         ),
         (
+            &["O"],
+            A::OverrideMode,
+            "commander: override the mode for 1h, with a reason",
+            G,
+        ),
+        (
             &["enter"],
             A::Open,
             "open the selected alert: every label and annotation",
@@ -375,7 +381,7 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["tab"],
             A::ToggleHypothesis,
-            "note editor: switch note ↔ hypothesis",
+            "editor: note ↔ hypothesis, or the override's mode",
             T,
         ),
         (&["esc"], A::Back, "cancel: nothing is written", T),
@@ -548,6 +554,7 @@ mod tests {
             Action::DoneByHand,
             Action::Note,
             Action::AcknowledgeDrift,
+            Action::OverrideMode,
             Action::Confirm,
             Action::Submit,
             Action::ToggleHypothesis,

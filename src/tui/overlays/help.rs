@@ -33,7 +33,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Vec<Command>> {
         | Action::SeekBack
         | Action::SeekForward
         | Action::Note
-        | Action::AcknowledgeDrift => return None,
+        | Action::AcknowledgeDrift
+        | Action::OverrideMode => return None,
         _ => {
             if let Some(movement) = Move::from_action(action) {
                 // Moving by lines of text: the last reachable top row shows the last line.

@@ -75,7 +75,8 @@ pub fn update(app: &mut App, action: Action, cockpit: &Cockpit) -> Option<Vec<Co
         | Action::SeekBack
         | Action::SeekForward
         | Action::Note
-        | Action::AcknowledgeDrift => return None,
+        | Action::AcknowledgeDrift
+        | Action::OverrideMode => return None,
         Action::Approve | Action::Reject | Action::EditArgv | Action::DoneByHand
             if matches!(page, Page::Step(_)) =>
         {

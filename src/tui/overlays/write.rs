@@ -12,7 +12,9 @@ use super::step::{argv_lines, escape, field, titled_argv_lines};
 use super::wrap;
 use crate::actions::Verdict;
 use crate::actions::silence::{self, SilenceRequest};
-use crate::cockpit::{Cockpit, Suggestion, SuggestionStatus, UserCommand};
+use crate::cockpit::{Cockpit, DEFAULT_OVERRIDE, Suggestion, SuggestionStatus, UserCommand};
+use crate::slo::Mode;
+use crate::time::format_duration;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Draft, NoteKind, Overlay};
 use crate::tui::command::Command;
@@ -50,6 +52,42 @@ pub fn reject(app: &mut App, view: &Cockpit) {
             draft: Draft::Reject(s.id),
             input: TextInput::default().with_placeholder("why not? (required; it is journaled)"),
         };
+    }
+}
+
+/// `O`: the commander overrides the governor's mode for an hour, or ends the override.
+pub fn override_mode(app: &mut App, view: &Cockpit) {
+    if view.config().readonly {
+        app.warn(approvals::READ_ONLY);
+        return;
+    }
+    if view.config().role != crate::actions::Role::Commander {
+        app.warn("only the incident commander can override the mode (--role commander)");
+        return;
+    }
+    // The likely wish: out of a stricter mode the budgets put us in, or into a freeze.
+    let to = if view.mode_override().is_some() {
+        None
+    } else if view.mode() == Mode::Adaptive {
+        Some(Mode::Freeze)
+    } else {
+        Some(Mode::Adaptive)
+    };
+    app.overlay = Overlay::Write {
+        draft: Draft::Override(to),
+        input: TextInput::default()
+            .with_placeholder("why (required): what the budgets do not know"),
+    };
+}
+
+/// The override choices Tab steps through: each mode, and ending the override in force.
+fn next_override(current: Option<Mode>, view: &Cockpit) -> Option<Mode> {
+    let ending = view.mode_override().is_some();
+    match current {
+        Some(Mode::Adaptive) => Some(Mode::Freeze),
+        Some(Mode::Freeze) => Some(Mode::Redesign),
+        Some(Mode::Redesign) if ending => None,
+        Some(Mode::Redesign) | None => Some(Mode::Adaptive),
     }
 }
 
@@ -223,11 +261,11 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
             preview_silence(app, view);
         }
         Action::Open | Action::Submit => return submit(app, view),
-        Action::ToggleHypothesis => {
-            if let Draft::Note(kind, _) = draft {
-                *kind = kind.toggled();
-            }
-        }
+        Action::ToggleHypothesis => match draft {
+            Draft::Note(kind, _) => *kind = kind.toggled(),
+            Draft::Override(to) => *to = next_override(*to, view),
+            _ => {}
+        },
         Action::Back => {
             app.overlay = Overlay::None;
             app.info("cancelled: nothing was written");
@@ -252,6 +290,25 @@ fn submit(app: &mut App, view: &Cockpit) -> Vec<Command> {
             }
             app.info(format!("rejection of {id} sent to the journal"));
             UserCommand::Reject { id, reason: text }
+        }
+        Draft::Override(to) => {
+            if text.is_empty() {
+                app.warn("an override needs a reason: write why (it is journaled)");
+                return Vec::new();
+            }
+            app.info(match to {
+                Some(mode) => format!(
+                    "override to {} sent to the journal; it ends in {}",
+                    mode.label(),
+                    format_duration(DEFAULT_OVERRIDE)
+                ),
+                None => "end of the override sent to the journal".to_string(),
+            });
+            UserCommand::OverrideMode {
+                to,
+                reason: text,
+                duration: DEFAULT_OVERRIDE,
+            }
         }
         Draft::Manual(id) => {
             if text.is_empty() {
@@ -358,6 +415,64 @@ fn parts(app: &App, view: &Cockpit, draft: Draft, input: &TextInput, width: usiz
                 rows: 3,
                 below: Vec::new(),
                 keys: vec![("Enter/Ctrl-S", "reject".into()), ("Esc", "cancel".into())],
+            }
+        }
+        Draft::Override(to) => {
+            let mut above = Vec::new();
+            let choice = |label: String, on: bool| {
+                Span::styled(
+                    format!("{} {label}   ", if on { "●" } else { "○" }),
+                    if on { theme::bold() } else { theme::dim() },
+                )
+            };
+            let mut choices: Vec<Span> = Mode::ALL
+                .into_iter()
+                .map(|m| choice(m.label().to_string(), to == Some(m)))
+                .collect();
+            if view.mode_override().is_some() {
+                choices.push(choice("end the override".into(), to.is_none()));
+            }
+            choices.push(Span::styled("(Tab switches)", theme::dim()));
+            above.push(Line::from(choices));
+            let now = match view.mode_override() {
+                Some(o) => format!(
+                    "{} by {} until {}: {}",
+                    o.mode.label(),
+                    o.by,
+                    crate::time::clock_hms(o.until),
+                    o.reason
+                ),
+                None => "none".to_string(),
+            };
+            above.extend(field("budgets", view.mode_reason(), width));
+            above.extend(field("override", &now, width));
+            above.extend(wrap::words(
+                &[(
+                    format!(
+                        "The mode governs what the policy lets run. An override holds {} (then \
+                         the budgets rule again), drift still tightens it, and approvals given \
+                         in a looser mode are void once it ends.",
+                        format_duration(DEFAULT_OVERRIDE)
+                    ),
+                    theme::text(),
+                )],
+                width,
+                &[],
+                &[],
+            ));
+            Parts {
+                title: match to {
+                    Some(m) => format!(" Override the mode: {} ", m.label()),
+                    None => " End the mode override ".to_string(),
+                },
+                above,
+                rows: 3,
+                below: Vec::new(),
+                keys: vec![
+                    ("Enter/Ctrl-S", "override".into()),
+                    ("Tab", "mode".into()),
+                    ("Esc", "cancel".into()),
+                ],
             }
         }
         Draft::Manual(id) => {
