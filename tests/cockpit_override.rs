@@ -109,6 +109,14 @@ fn an_override_governs_the_policy_until_it_ends() {
     assert!(lee.cockpit().mode_reason().contains(WHY));
     let o = lee.cockpit().mode_override().expect("in force");
     assert_eq!(o.until, record.ts + SignedDuration::from_mins(10));
+    // Scripts see it too (`replay --headless --json` prints this snapshot).
+    let snapshot = serde_json::to_value(lee.cockpit().snapshot()).unwrap();
+    assert_eq!(
+        snapshot["mode"]["override"]["by"], "lee",
+        "{}",
+        snapshot["mode"]
+    );
+    assert_eq!(snapshot["mode"]["override"]["mode"], "adaptive");
     // The policy follows at once: Adaptive refuses nothing that is not novel.
     let queue = lee.cockpit().approval_queue();
     assert!(

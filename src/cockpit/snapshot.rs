@@ -27,6 +27,9 @@ pub struct ModeSnapshot {
     pub mode: Mode,
     pub reason: String,
     pub slo: Option<String>,
+    /// The commander's override in force (mode, by, reason, until), if any.
+    #[serde(rename = "override", skip_serializing_if = "Option::is_none")]
+    pub overridden: Option<crate::slo::ModeOverride>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +73,7 @@ impl Cockpit {
                 mode: self.mode(),
                 reason: self.mode_reason().to_string(),
                 slo: self.deciding_slo().map(str::to_string),
+                overridden: self.mode_override().cloned(),
             },
             slos: self
                 .budgets
