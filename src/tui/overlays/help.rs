@@ -143,27 +143,27 @@ pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
 
 /// What the labels on the panes mean (colour only repeats them).
 const LEGEND: &[(&str, &str)] = &[
+    ("ADAPTIVE", "budget healthy: approved steps may run"),
+    ("FREEZE", "fast burn: pre-audited steps, by the commander"),
+    ("REDESIGN", "budget spent: two approvers for any mitigation"),
     (
-        "ADAPTIVE",
-        "budget healthy: approved diagnostics and audited steps may run",
-    ),
-    (
-        "FREEZE",
-        "fast burn: pre-audited steps only, approved by the commander",
-    ),
-    (
-        "REDESIGN",
-        "budget exhausted: two approvers for any mitigation",
+        "OVERRIDE",
+        "the commander holds a mode, for a time, with a reason",
     ),
     (
         "▲PAGE 1h&5m>14.4×",
-        "a burn condition holds; its windows are highlighted",
+        "a burn condition holds; its windows highlighted",
     ),
     (
         "NOVEL",
-        "nothing known matches well: human judgment, diagnostics only",
+        "nothing known matches: human judgment, diagnostics",
     ),
-    ("NOISE", "flapping, chronic or silenced alerts"),
+    ("NOISE", "flapping, chronic, never acted on, or silenced"),
+    (
+        "DIAG MITIGATE",
+        "a step that reads, or one that changes the system",
+    ),
+    ("CHAOS", "a chaos experiment: runs in Adaptive mode only"),
     (
         "NEEDS / REFUSED",
         "what the policy says about a step right now",
