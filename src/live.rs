@@ -109,6 +109,7 @@ impl LiveSession {
             exec_queue: Vec::new(),
             notices: Vec::new(),
         };
+        s.resume_override(start);
         let (kind, summary) = match s.journal {
             JournalSink::Memory(_) => (
                 RecordKind::Genesis,
@@ -132,6 +133,38 @@ impl LiveSession {
         };
         s.run_effects(vec![Effect::Journal(entry)], start);
         s
+    }
+
+    /// A commander's mode override journaled before this cockpit started and still in force
+    /// governs it too (records from before the start are otherwise history, not state).
+    fn resume_override(&mut self, start: Timestamp) {
+        let JournalSink::File(file) = &self.journal else {
+            return;
+        };
+        let records = match file.records() {
+            Ok(records) => records,
+            Err(e) => {
+                tracing::warn!("journal: could not look for a mode override in force: {e}");
+                return;
+            }
+        };
+        let Some(last) = records
+            .into_iter()
+            .rev()
+            .find(|r| r.kind == RecordKind::Override)
+        else {
+            return;
+        };
+        let in_force = last
+            .body
+            .get("until")
+            .and_then(|v| serde_json::from_value::<Timestamp>(v.clone()).ok())
+            .is_some_and(|until| until > start)
+            && !last.body.get("to").is_none_or(serde_json::Value::is_null);
+        if in_force {
+            let effects = self.cockpit.apply(Event::Journaled(last), start);
+            self.run_effects(effects, start);
+        }
     }
 
     pub fn cockpit(&self) -> &Cockpit {
