@@ -230,12 +230,38 @@ impl Hasher for IdHasher {
 
 type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
-/// One activation of an alert in a time-sorted list.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// One activation of an alert in a time-sorted list. Lists are sorted by (start, fingerprint):
+/// an entry holds the high half of the fingerprint, and the whole is looked up by slot on a tie
+/// (rare), so that the lists (some ten entries an alert) take 16 bytes an entry, not 24.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 struct Entry {
     t: i64,
-    fp: u64,
+    fp_hi: u32,
     slot: u32,
+}
+
+impl Entry {
+    fn new(t: i64, fp: Fingerprint, slot: u32) -> Entry {
+        Entry {
+            t,
+            fp_hi: (fp.0 >> 32) as u32,
+            slot,
+        }
+    }
+
+    /// Does `self` come before `other`, by (start, fingerprint)? `tracked` gives the
+    /// fingerprints by slot. (One alert has one slot: equal starts and fingerprints are one
+    /// entry.)
+    fn before(self, other: Entry, tracked: &[TrackedAlert]) -> bool {
+        match (self.t, self.fp_hi).cmp(&(other.t, other.fp_hi)) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => false,
+            std::cmp::Ordering::Equal => {
+                let fp = |e: Entry| tracked[e.slot as usize].fingerprint;
+                fp(self) < fp(other)
+            }
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -264,6 +290,8 @@ struct TextSig {
     /// Hash of `words`: identifies the word set.
     hash: u64,
     words: Vec<String>,
+    /// `text::hash_str` of each word.
+    word_hashes: Vec<u64>,
     bands: Vec<u64>,
 }
 
@@ -278,9 +306,53 @@ struct Scratch {
     cross: Vec<(u32, u32)>,
 }
 
+/// The starts of an alert's activations, in the order seen: mostly one, kept without allocating.
+#[derive(Clone, Debug, Default)]
+enum Starts {
+    #[default]
+    None,
+    One(i64),
+    Many(Vec<i64>),
+}
+
+impl Starts {
+    fn push(&mut self, t: i64) {
+        match self {
+            Starts::None => *self = Starts::One(t),
+            Starts::One(a) => *self = Starts::Many(vec![*a, t]),
+            Starts::Many(v) => v.push(t),
+        }
+    }
+
+    fn clear(&mut self) {
+        *self = Starts::None;
+    }
+}
+
+impl std::ops::Deref for Starts {
+    type Target = [i64];
+
+    fn deref(&self) -> &[i64] {
+        match self {
+            Starts::None => &[],
+            Starts::One(t) => std::slice::from_ref(t),
+            Starts::Many(v) => v,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Starts {
+    type Item = &'a i64;
+    type IntoIter = std::slice::Iter<'a, i64>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 struct Inner {
     role: Role,
-    starts: Vec<i64>,
+    starts: Starts,
     partition: u64,
     group: Option<u64>,
     topo: Option<u32>,
@@ -289,6 +361,9 @@ struct Inner {
     sev: u8,
     /// Hash of the alertname: the key of `Correlator::names`.
     name: u64,
+    /// Ids of the alertname and the service in `Correlator::strings`.
+    name_id: u32,
+    service_id: Option<u32>,
     history: History,
 }
 
@@ -298,8 +373,9 @@ struct Agg {
     /// The rank the cluster is sorted by in `clusters` (outside bulk loading).
     key: Rank,
     slots: Vec<u32>,
-    alertnames: BTreeMap<String, u32>,
-    services: BTreeMap<String, u32>,
+    /// Members by alertname and by service (ids in `Correlator::strings`).
+    alertnames: IdMap<u32, u32>,
+    services: IdMap<u32, u32>,
     /// [state][severity] member counts.
     sev: [[u32; 4]; 3],
     /// Reason id → how many neighbouring pairs of members it explains.
@@ -595,6 +671,11 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The id of a reason: its order and the `text::hash_str` of its text.
+fn reason_id(order: u8, text_hash: u64) -> u64 {
+    mix(text_hash ^ (u64::from(order) << 56) ^ 0x7265_6173)
+}
+
 fn sev_index(s: Severity) -> usize {
     match s {
         Severity::None => 0,
@@ -664,14 +745,19 @@ fn subject(a: &Alert) -> String {
 }
 
 /// Inserts `e` in order; its neighbours then, or `None` when it was there already.
-fn list_insert(list: &mut Vec<Entry>, e: Entry) -> Option<(Option<Entry>, Option<Entry>)> {
+/// (`tracked` gives the fingerprints by slot: see [`Entry::before`].)
+fn list_insert(
+    list: &mut Vec<Entry>,
+    e: Entry,
+    tracked: &[TrackedAlert],
+) -> Option<(Option<Entry>, Option<Entry>)> {
     // Alerts mostly arrive in time order: appending is the common case.
     let last = list.last().copied();
-    if last.is_none_or(|l| l < e) {
+    if last.is_none_or(|l| l.before(e, tracked)) {
         list.push(e);
         return Some((last, None));
     }
-    let i = list.partition_point(|x| *x < e);
+    let i = list.partition_point(|x| x.before(e, tracked));
     if list.get(i) == Some(&e) {
         return None;
     }
@@ -679,13 +765,17 @@ fn list_insert(list: &mut Vec<Entry>, e: Entry) -> Option<(Option<Entry>, Option
     Some((i.checked_sub(1).map(|j| list[j]), list.get(i + 1).copied()))
 }
 
-fn neighbours(list: &[Entry], e: Entry) -> (Option<Entry>, Option<Entry>) {
+fn neighbours(
+    list: &[Entry],
+    e: Entry,
+    tracked: &[TrackedAlert],
+) -> (Option<Entry>, Option<Entry>) {
     if let Some(&l) = list.last()
-        && l < e
+        && l.before(e, tracked)
     {
         return (Some(l), None);
     }
-    let i = list.partition_point(|x| *x < e);
+    let i = list.partition_point(|x| x.before(e, tracked));
     let succ = if list.get(i) == Some(&e) {
         list.get(i + 1)
     } else {
@@ -708,8 +798,9 @@ pub struct Correlator {
     clusters: Vec<Cluster>,
     aggs: Aggs,
     texts: IdMap<u64, Arc<TextSig>>,
-    /// Raw text (alertname and annotations) → its signature: most alerts repeat a text seen
-    /// before, and splitting it into words is the dearest part of placing an alert.
+    /// `text::words_key` of an alert's text (alertname and annotations) → its signature: most
+    /// alerts repeat a text seen before (but for identifiers and values), and splitting it into
+    /// words is the dearest part of placing an alert.
     raw_texts: IdMap<u64, Option<Arc<TextSig>>>,
     /// List key → the id of the reason its neighbours share (grouping labels, shared label, same
     /// service: the text depends on the list only).
@@ -719,11 +810,16 @@ pub struct Correlator {
     /// Reason id → (order, text).
     reason_by_id: IdMap<u64, ReasonKey>,
     touched: Vec<ClusterId>,
+    /// Clusters `settle_loading` brought partly up to date (see there).
+    settled: Vec<ClusterId>,
     deferred: bool,
     scratch: Scratch,
+    /// Buffers `text_sig` reuses.
+    words: text::Words,
     label_hashes: LabelHashes,
     /// Alertname (hashed) → its firing episodes and actions.
     names: IdMap<u64, NameStats>,
+    strings: Strings,
     /// Tracked alerts with a noise mark other than `Suppressed` (stale candidates).
     noisy_alerts: usize,
 }
@@ -772,6 +868,41 @@ impl LabelHashes {
     }
 }
 
+/// Alertnames and services by a small id, so that clusters count their members' names and
+/// services without comparing strings. Ids are never reused: the table holds each distinct
+/// alertname and service seen (few, in practice).
+#[derive(Default)]
+struct Strings {
+    ids: IdMap<u64, u32>,
+    strings: Vec<String>,
+    /// For each string: its service in the topology, if it names one.
+    topo: Vec<Option<u32>>,
+}
+
+impl Strings {
+    /// The id of `s`, whose `text::hash_str` is `h`.
+    fn id(&mut self, s: &str, mut h: u64, topo: &Topology) -> u32 {
+        loop {
+            match self.ids.get(&h) {
+                Some(&id) if self.strings[id as usize] == s => return id,
+                // Another string with this hash: look further.
+                Some(_) => h = mix(h ^ 0x6e65_7874),
+                None => {
+                    let id = self.strings.len() as u32;
+                    self.ids.insert(h, id);
+                    self.strings.push(s.to_string());
+                    self.topo.push(topo.index.get(s).copied());
+                    return id;
+                }
+            }
+        }
+    }
+
+    fn get(&self, id: u32) -> &str {
+        &self.strings[id as usize]
+    }
+}
+
 impl Correlator {
     pub fn new(cfg: ClusterConfig) -> Self {
         let window = cfg.window.as_nanos().clamp(0, i64::MAX as i128) as i64;
@@ -796,10 +927,13 @@ impl Correlator {
             pair_texts: IdMap::default(),
             reason_by_id: IdMap::default(),
             touched: Vec::new(),
+            settled: Vec::new(),
             deferred: false,
             scratch: Scratch::default(),
+            words: text::Words::default(),
             label_hashes,
             names: IdMap::default(),
+            strings: Strings::default(),
             noisy_alerts: 0,
         }
     }
@@ -832,9 +966,10 @@ impl Correlator {
         for (alert, now) in alerts {
             self.observe_one(alert, now);
             if self.touched.len() > 64 {
-                self.settle();
+                self.settle_loading();
             }
         }
+        self.touched.append(&mut self.settled);
         self.settle();
         self.deferred = false;
         let aggs = &self.aggs;
@@ -1198,13 +1333,14 @@ impl Correlator {
         let now_ns = ns(now);
         let partition = self.partition_key(&alert);
         let group = self.group_key(&alert, partition);
-        let topo = alert
-            .service()
-            .and_then(|s| self.topo.index.get(s))
-            .copied();
         let name = text::hash_str(alert.name());
+        let name_id = self.strings.id(alert.name(), name, &self.topo);
+        let service_id = alert
+            .service()
+            .map(|s| self.strings.id(s, text::hash_str(s), &self.topo));
+        let topo = service_id.and_then(|id| self.strings.topo[id as usize]);
         let text = if self.cfg.text_similarity {
-            self.text_sig(&alert, name)
+            self.text_sig(&alert)
         } else {
             None
         };
@@ -1241,13 +1377,15 @@ impl Correlator {
         });
         self.inner.push(Inner {
             role: Role::Driver,
-            starts: Vec::new(),
+            starts: Starts::None,
             partition,
             group,
             topo,
             text,
             sev,
             name,
+            name_id,
+            service_id,
             history,
         });
         if state == AlertState::Suppressed {
@@ -1568,29 +1706,30 @@ impl Correlator {
         mix(partition ^ band.rotate_left(17) ^ 0x7465_7874)
     }
 
-    /// `name`: `text::hash_str` of the alertname.
-    fn text_sig(&mut self, a: &Alert, name: u64) -> Option<Arc<TextSig>> {
-        // The words come from exactly these four strings (see `text::alert_words`).
-        let mut raw = mix(name ^ 0x7261_7774);
-        for key in ["summary", "description", "message"] {
-            raw = mix(raw ^ a.annotation(key).map_or(0x6e6f_6e65, text::hash_str));
-        }
+    /// The words and MinHash bands of an alert's text.
+    fn text_sig(&mut self, a: &Alert) -> Option<Arc<TextSig>> {
+        // The words come from exactly what this key covers (see `text::words_key`).
+        let raw = text::words_key(a);
         if let Some(sig) = self.raw_texts.get(&raw) {
             return sig.clone();
         }
-        let words = text::alert_words(a);
+        let words = &mut self.words;
+        words.split_alert(a);
         let sig = if words.is_empty() {
             None
         } else {
             let mut h = 0u64;
-            for w in &words {
-                h = mix(h ^ text::hash_str(w));
+            for &w in words.hashes() {
+                h = mix(h ^ w);
             }
+            // Most word sets are known: make the words only for a new one.
             let sig = self.texts.entry(h).or_insert_with(|| {
-                let bands = text::band_keys(&words);
+                let words_vec = words.to_vec();
+                let bands = text::band_keys(&words_vec);
                 Arc::new(TextSig {
                     hash: h,
-                    words,
+                    words: words_vec,
+                    word_hashes: words.hashes().to_vec(),
                     bands,
                 })
             });
@@ -1696,15 +1835,36 @@ impl Correlator {
                 if let Some(&id) = self.pair_texts.get(&pair) {
                     return Some(id);
                 }
-                let mut text = String::from("similar text: ");
-                let shared = first.words.iter().filter(|w| second.words.contains(w));
-                for (n, w) in shared.take(4).enumerate() {
-                    if n > 0 {
-                        text.push(' ');
+                // "similar text: " and up to 4 shared words: the id of that text, made without
+                // the text (most pairs of texts share the same words).
+                const PREFIX: &str = "similar text: ";
+                let mut shared = [""; 4];
+                let mut n = 0;
+                for (w, h) in first.words.iter().zip(&first.word_hashes) {
+                    let mut both = second.word_hashes.iter().zip(&second.words);
+                    if both.any(|(x, v)| x == h && v == w) {
+                        shared[n] = w.as_str();
+                        n += 1;
+                        if n == shared.len() {
+                            break;
+                        }
                     }
-                    text.push_str(w);
                 }
-                let id = self.intern_reason(5, text);
+                let shared = &shared[..n];
+                let mut fnv = text::Fnv::default();
+                fnv.write(PREFIX);
+                for (i, w) in shared.iter().enumerate() {
+                    if i > 0 {
+                        fnv.write(" ");
+                    }
+                    fnv.write(w);
+                }
+                let id = reason_id(5, fnv.finish());
+                self.reason_by_id.entry(id).or_insert_with(|| {
+                    let text = format!("{PREFIX}{}", shared.join(" "));
+                    debug_assert_eq!(id, reason_id(5, text::hash_str(&text)));
+                    (5, text.into())
+                });
                 self.pair_texts.insert(pair, id);
                 Some(id)
             }
@@ -1747,11 +1907,7 @@ impl Correlator {
 
     fn insert_entries(&mut self, slot: u32, t: i64) {
         let s = slot as usize;
-        let e = Entry {
-            t,
-            fp: self.tracked[s].fingerprint.0,
-            slot,
-        };
+        let e = Entry::new(t, self.tracked[s].fingerprint, slot);
         let w = self.window;
         let mut sc = std::mem::take(&mut self.scratch);
         self.keys_into(slot, &mut sc.keys);
@@ -1764,7 +1920,7 @@ impl Correlator {
         } = &mut sc;
         for &(key, kind) in keys.iter() {
             let list = self.lists.entry(key).or_default();
-            let Some((p, n)) = list_insert(list, e) else {
+            let Some((p, n)) = list_insert(list, e, &self.tracked) else {
                 continue;
             };
             if let (Some(p), Some(n)) = (p, n)
@@ -1791,7 +1947,7 @@ impl Correlator {
                 let Some(list) = self.lists.get(&Self::service_key(partition, other)) else {
                     continue;
                 };
-                let (p, n) = neighbours(list, e);
+                let (p, n) = neighbours(list, e, &self.tracked);
                 for x in [p, n].into_iter().flatten() {
                     if (x.t - t).abs() <= w {
                         links.push(x.slot);
@@ -1871,17 +2027,17 @@ impl Correlator {
     fn deactivate(&mut self, slot: u32) {
         let s = slot as usize;
         let w = self.window;
-        let fp = self.tracked[s].fingerprint.0;
+        let fp = self.tracked[s].fingerprint;
         let keys = self.keys(slot);
         let mut removed: Vec<(u32, u32, Kind, u64)> = Vec::new();
         let mut added: Vec<(u32, u32, Kind, u64)> = Vec::new();
         for &t in &self.inner[s].starts {
-            let e = Entry { t, fp, slot };
+            let e = Entry::new(t, fp, slot);
             for &(key, kind) in &keys {
                 let Some(list) = self.lists.get_mut(&key) else {
                     continue;
                 };
-                let i = list.partition_point(|x| *x < e);
+                let i = list.partition_point(|x| x.before(e, &self.tracked));
                 if list.get(i) != Some(&e) {
                     continue;
                 }
@@ -1928,7 +2084,7 @@ impl Correlator {
         // Satellites that hung on this alert look for another anchor.
         if let Some(g) = self.inner[s].group {
             let starts = self.inner[s].starts.clone();
-            for t in starts {
+            for &t in starts.iter() {
                 let sats: Vec<u32> = self
                     .sats
                     .get(&g)
@@ -1974,12 +2130,8 @@ impl Correlator {
         };
         let anchor = match self.inner[s].group {
             Some(g) => {
-                let e = Entry {
-                    t,
-                    fp: self.tracked[s].fingerprint.0,
-                    slot,
-                };
-                let _ = list_insert(self.sats.entry(g).or_default(), e);
+                let e = Entry::new(t, self.tracked[s].fingerprint, slot);
+                let _ = list_insert(self.sats.entry(g).or_default(), e, &self.tracked);
                 self.anchor_for(g, t)
             }
             None => None,
@@ -1999,13 +2151,9 @@ impl Correlator {
     fn satellite_out(&mut self, slot: u32, t: i64) {
         let s = slot as usize;
         if let Some(g) = self.inner[s].group {
-            let e = Entry {
-                t,
-                fp: self.tracked[s].fingerprint.0,
-                slot,
-            };
+            let e = Entry::new(t, self.tracked[s].fingerprint, slot);
             if let Some(list) = self.sats.get_mut(&g) {
-                let i = list.partition_point(|x| *x < e);
+                let i = list.partition_point(|x| x.before(e, &self.tracked));
                 if list.get(i) == Some(&e) {
                     list.remove(i);
                 }
@@ -2026,7 +2174,10 @@ impl Correlator {
         if sats.get(near).is_none_or(|x| x.t > e.t.saturating_add(w)) {
             return;
         }
-        let pred = self.lists.get(&g).and_then(|l| neighbours(l, e).0);
+        let pred = self
+            .lists
+            .get(&g)
+            .and_then(|l| neighbours(l, e, &self.tracked).0);
         let mut lo = e.t.saturating_sub(w);
         if let Some(p) = pred {
             lo = lo.max(p.t.saturating_add(w).saturating_add(1));
@@ -2128,8 +2279,9 @@ impl Correlator {
         let noisy = is_noisy(&t.noise);
         let mut noise_max = NoiseMax::default();
         noise_max.fold(&t.noise);
-        let name = a.name().to_string();
-        let service = a.service().map(str::to_string);
+        let i = &self.inner[slot as usize];
+        let name = self.strings.get(i.name_id).to_string();
+        let service = i.service_id.map(|s| self.strings.get(s).to_string());
         let mut sev = [[0; 4]; 3];
         sev[state_index(a.state)][usize::from(self.inner[slot as usize].sev)] = 1;
         let cluster = Cluster {
@@ -2137,8 +2289,8 @@ impl Correlator {
             members: vec![t.fingerprint],
             firing: usize::from(a.state == AlertState::Firing),
             suppressed: usize::from(a.state == AlertState::Suppressed),
-            alertnames: BTreeSet::from([name.clone()]),
-            services: service.iter().cloned().collect(),
+            alertnames: BTreeSet::from([name]),
+            services: service.into_iter().collect(),
             origin: None,
             reasons: Vec::new(),
             severity: Severity::None,
@@ -2159,8 +2311,8 @@ impl Correlator {
                 id,
             ),
             slots: vec![slot],
-            alertnames: BTreeMap::from([(name, 1)]),
-            services: service.into_iter().map(|s| (s, 1)).collect(),
+            alertnames: IdMap::from_iter([(self.inner[slot as usize].name_id, 1)]),
+            services: IdMap::from_iter(self.inner[slot as usize].service_id.map(|s| (s, 1))),
             sev,
             reason_counts: IdMap::default(),
             reasons: BTreeSet::new(),
@@ -2204,24 +2356,19 @@ impl Correlator {
         let a = &t.alert;
         let noisy = is_noisy(&t.noise);
         let (fp, last_change) = (t.fingerprint, t.last_change);
-        let (state, sev) = (a.state, usize::from(self.inner[slot as usize].sev));
+        let i = &self.inner[slot as usize];
+        let (state, sev) = (a.state, usize::from(i.sev));
+        let (name_id, service_id) = (i.name_id, i.service_id);
         let agg = self.aggs.get_mut(id).expect("live cluster");
         agg.slots.push(slot);
         // Names and services are mostly known already: allocate only for new ones.
-        let count = |m: &mut BTreeMap<String, u32>, k: &str| -> Option<String> {
-            match m.get_mut(k) {
-                Some(n) => {
-                    *n += 1;
-                    None
-                }
-                None => {
-                    m.insert(k.to_string(), 1);
-                    Some(k.to_string())
-                }
-            }
+        let count = |m: &mut IdMap<u32, u32>, k: u32| -> bool {
+            let n = m.entry(k).or_default();
+            *n += 1;
+            *n == 1
         };
-        let new_name = count(&mut agg.alertnames, a.name());
-        let new_service = a.service().and_then(|svc| count(&mut agg.services, svc));
+        let new_name = count(&mut agg.alertnames, name_id).then_some(name_id);
+        let new_service = service_id.filter(|&svc| count(&mut agg.services, svc));
         agg.sev[state_index(state)][sev] += 1;
         agg.min_fp = agg.min_fp.min(fp.0);
         if noisy {
@@ -2242,10 +2389,10 @@ impl Correlator {
             AlertState::Resolved => {}
         }
         if let Some(name) = new_name {
-            c.alertnames.insert(name);
+            c.alertnames.insert(self.strings.get(name).to_string());
         }
         if let Some(svc) = new_service {
-            c.services.insert(svc);
+            c.services.insert(self.strings.get(svc).to_string());
         }
         if c.members.len() > 1 {
             c.common_labels
@@ -2265,8 +2412,10 @@ impl Correlator {
             t.alert.state,
             usize::from(self.inner[slot as usize].sev),
         );
-        let name = t.alert.name().to_string();
-        let service = t.alert.service().map(str::to_string);
+        let (name, service) = (
+            self.inner[slot as usize].name_id,
+            self.inner[slot as usize].service_id,
+        );
         let agg = self.aggs.get_mut(id).expect("live cluster");
         if let Some(i) = agg.slots.iter().position(|&x| x == slot) {
             agg.slots.remove(i);
@@ -2275,20 +2424,18 @@ impl Correlator {
             self.delete_cluster(id);
             return;
         }
-        let dec = |m: &mut BTreeMap<String, u32>, k: &str| -> bool {
-            if let Some(n) = m.get_mut(k) {
+        let dec = |m: &mut IdMap<u32, u32>, k: u32| -> bool {
+            if let Some(n) = m.get_mut(&k) {
                 *n -= 1;
                 if *n == 0 {
-                    m.remove(k);
+                    m.remove(&k);
                     return true;
                 }
             }
             false
         };
-        let name_gone = dec(&mut agg.alertnames, &name);
-        let service_gone = service
-            .as_deref()
-            .is_some_and(|s| dec(&mut agg.services, s));
+        let name_gone = dec(&mut agg.alertnames, name);
+        let service_gone = service.is_some_and(|s| dec(&mut agg.services, s));
         agg.sev[state_index(state)][sev] -= 1;
         if agg.noisy.remove(&slot) {
             agg.dirty_noise_scan = true;
@@ -2306,10 +2453,10 @@ impl Correlator {
             AlertState::Resolved => {}
         }
         if name_gone {
-            c.alertnames.remove(&name);
+            c.alertnames.remove(self.strings.get(name));
         }
         if let Some(svc) = service.filter(|_| service_gone) {
-            c.services.remove(&svc);
+            c.services.remove(self.strings.get(svc));
         }
         self.touched.push(id);
     }
@@ -2430,7 +2577,7 @@ impl Correlator {
 
     /// The id of a reason text, made once per distinct (order, text).
     fn intern_reason(&mut self, order: u8, text: String) -> u64 {
-        let id = mix(text::hash_str(&text) ^ (u64::from(order) << 56) ^ 0x7265_6173);
+        let id = reason_id(order, text::hash_str(&text));
         self.reason_by_id
             .entry(id)
             .or_insert_with(|| (order, text.into()));
@@ -2446,7 +2593,7 @@ impl Correlator {
             if self.aggs.get(id).is_none() {
                 continue;
             }
-            self.refresh(id);
+            self.refresh(id, true);
             if !self.deferred {
                 self.reposition(id);
             }
@@ -2455,7 +2602,25 @@ impl Correlator {
         self.touched = touched;
     }
 
-    fn refresh(&mut self, id: ClusterId) {
+    /// While loading in bulk: brings up to date, as [`Correlator::settle`] would, what placing
+    /// the next alerts reads (common labels, start, smallest fingerprint, highest noise marks),
+    /// and leaves what only the caller reads (origin, reasons, noise: made from the state, their
+    /// dirty marks stay set) to the `settle` at the end, for the clusters listed in `settled`.
+    fn settle_loading(&mut self) {
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for id in touched.iter().copied() {
+            if self.aggs.get(id).is_some() {
+                self.refresh(id, false);
+            }
+        }
+        self.settled.append(&mut touched);
+        self.touched = touched;
+    }
+
+    /// `outputs`: also the origin, reasons and noise (else they stay dirty).
+    fn refresh(&mut self, id: ClusterId, outputs: bool) {
         let agg = self.agg(id);
         let sev = |row: &[u32; 4]| (0..4).rev().find(|&i| row[i] > 0).map(|i| SEVERITIES[i]);
         let severity = sev(&agg.sev[0])
@@ -2468,10 +2633,11 @@ impl Correlator {
             agg.dirty_noise,
             agg.dirty_rescan,
         );
-        let origin = dirty_origin.then(|| self.compute_origin(id));
-        let reasons = dirty_reasons.then(|| self.compute_reasons(agg));
+        let origin = (outputs && dirty_origin).then(|| self.compute_origin(id));
+        let reasons = (outputs && dirty_reasons).then(|| self.compute_reasons(agg));
         let max = agg.dirty_noise_scan.then(|| self.scan_noise(id));
-        let noise = (dirty_noise || max.is_some()).then(|| self.compute_noise(id, max));
+        let noise =
+            (outputs && (dirty_noise || max.is_some())).then(|| self.compute_noise(id, max));
         let rescan = dirty_rescan.then(|| {
             let mut slots = agg.slots.iter().map(|&s| &self.tracked[s as usize]);
             let first = slots.next().expect("non-empty cluster");
@@ -2486,9 +2652,14 @@ impl Correlator {
             (common, started, min_fp)
         });
         let agg = self.agg_mut(id);
-        agg.dirty_origin = false;
-        agg.dirty_reasons = false;
-        agg.dirty_noise = false;
+        if outputs {
+            agg.dirty_origin = false;
+            agg.dirty_reasons = false;
+            agg.dirty_noise = false;
+        } else {
+            // The noise is made from the highest marks found here.
+            agg.dirty_noise |= max.is_some();
+        }
         agg.dirty_rescan = false;
         if let Some(max) = max {
             agg.noise_max = max;
@@ -3067,7 +3238,7 @@ mod tests {
         let mut entries = 0;
         for key in keys {
             let list = c.lists[&key].clone();
-            assert!(list.windows(2).all(|p| p[0] < p[1]));
+            assert!(list.windows(2).all(|p| p[0].before(p[1], &c.tracked)));
             for e in &list {
                 let i = &c.inner[e.slot as usize];
                 assert_eq!(i.role, Role::Driver);
@@ -3107,5 +3278,121 @@ mod tests {
             }
         }
         assert_eq!(got, want);
+    }
+
+    /// Two pod names whose alerts' fingerprints share their high 32 bits (the part an `Entry`
+    /// holds): found by a birthday search over the FNV-1a of the labels (see `fingerprint`).
+    fn pods_with_tied_entries(fixed: &BTreeMap<String, String>) -> (String, String) {
+        fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+            for &b in bytes {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            h
+        }
+        let mut seen: HashMap<u32, u32> = HashMap::new();
+        for k in 0u32.. {
+            let pod = format!("p{k}");
+            let mut labels = fixed.clone();
+            labels.insert("pod".into(), pod.clone());
+            let mut h = 0xcbf2_9ce4_8422_2325;
+            for (name, value) in &labels {
+                h = fnv(
+                    fnv(fnv(fnv(h, name.as_bytes()), &[0xff]), value.as_bytes()),
+                    &[0xff],
+                );
+            }
+            if let Some(other) = seen.insert((h >> 32) as u32, k) {
+                return (format!("p{other}"), pod);
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn lists_keep_fingerprint_order_when_entries_tie_on_their_high_half() {
+        let fixed = BTreeMap::from([
+            ("alertname".to_string(), "PodCrashLooping".to_string()),
+            ("namespace".to_string(), "shop".to_string()),
+            ("service".to_string(), "checkout".to_string()),
+        ]);
+        let (p, q) = pods_with_tied_entries(&fixed);
+        let alert = |pod: &str, mins: i64| {
+            let mut labels = fixed.clone();
+            labels.insert("pod".into(), pod.into());
+            Alert {
+                labels,
+                annotations: BTreeMap::from([("summary".into(), "pod is crash looping".into())]),
+                starts_at: t0() + SignedDuration::from_mins(mins),
+                ends_at: None,
+                state: AlertState::Firing,
+                generator_url: None,
+            }
+        };
+        let (a, b) = (alert(&p, 5), alert(&q, 5));
+        let (fa, fb) = (a.fingerprint(), b.fingerprint());
+        assert_eq!(fa.0 >> 32, fb.0 >> 32);
+        assert_ne!(fa, fb);
+        // Same start, same lists: only the whole fingerprint orders them. Others around them.
+        let others = [
+            alert("x1", 5),
+            alert("x2", 4),
+            alert("x3", 6),
+            alert("x4", 5),
+        ];
+        let orders: [Vec<Alert>; 3] = [
+            [a.clone(), b.clone()]
+                .into_iter()
+                .chain(others.clone())
+                .collect(),
+            [b.clone(), a.clone()]
+                .into_iter()
+                .chain(others.clone())
+                .collect(),
+            others
+                .iter()
+                .cloned()
+                .chain([b.clone(), a.clone()])
+                .collect(),
+        ];
+        let mut seen: Option<Vec<(u64, Vec<Fingerprint>)>> = None;
+        for order in orders {
+            let mut c = Correlator::new(cfg());
+            for x in &order {
+                c.observe(x.clone(), t0());
+            }
+            check_books(&mut c);
+            check_against_brute_force(&c);
+            let mut lists: Vec<(u64, Vec<Fingerprint>)> = c
+                .lists
+                .iter()
+                .map(|(&k, l)| {
+                    (
+                        k,
+                        l.iter()
+                            .map(|e| c.tracked[e.slot as usize].fingerprint)
+                            .collect(),
+                    )
+                })
+                .collect();
+            lists.sort();
+            for (_, l) in &lists {
+                let (i, j) = (
+                    l.iter().position(|&f| f == fa),
+                    l.iter().position(|&f| f == fb),
+                );
+                if let (Some(i), Some(j)) = (i, j) {
+                    assert_eq!(i < j, fa < fb);
+                }
+            }
+            if let Some(s) = &seen {
+                assert_eq!(s, &lists);
+            }
+            seen = Some(lists);
+            // Silencing one takes exactly its entries out (found by the whole fingerprint).
+            let mut quiet = b.clone();
+            quiet.state = AlertState::Suppressed;
+            c.observe(quiet, t0());
+            check_books(&mut c);
+        }
     }
 }

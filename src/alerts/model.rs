@@ -106,12 +106,20 @@ impl Severity {
     /// Maps the many spellings teams use: page/critical/error/… → Critical, warning/warn/ticket
     /// → Warning, info/notice → Info; anything else → None. Case-insensitive.
     pub fn from_label(value: &str) -> Severity {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "page" | "critical" | "crit" | "error" | "err" | "fatal" | "emergency" | "alert"
-            | "high" | "p1" | "sev1" | "p0" | "sev0" => Severity::Critical,
-            "warning" | "warn" | "ticket" | "medium" | "major" | "minor" | "p2" | "sev2" | "p3"
-            | "sev3" => Severity::Warning,
-            "info" | "informational" | "notice" | "low" | "p4" | "sev4" => Severity::Info,
+        // Lower-cased on the stack: every spelling is short, longer values are none of them.
+        let value = value.trim().as_bytes();
+        let mut buf = [0u8; 16];
+        let Some(lower) = buf.get_mut(..value.len()) else {
+            return Severity::None;
+        };
+        lower.copy_from_slice(value);
+        lower.make_ascii_lowercase();
+        match &*lower {
+            b"page" | b"critical" | b"crit" | b"error" | b"err" | b"fatal" | b"emergency"
+            | b"alert" | b"high" | b"p1" | b"sev1" | b"p0" | b"sev0" => Severity::Critical,
+            b"warning" | b"warn" | b"ticket" | b"medium" | b"major" | b"minor" | b"p2"
+            | b"sev2" | b"p3" | b"sev3" => Severity::Warning,
+            b"info" | b"informational" | b"notice" | b"low" | b"p4" | b"sev4" => Severity::Info,
             _ => Severity::None,
         }
     }
@@ -244,6 +252,14 @@ mod tests {
         assert_eq!(Severity::from_label("warning"), Severity::Warning);
         assert_eq!(Severity::from_label("info"), Severity::Info);
         assert_eq!(Severity::from_label("whatever"), Severity::None);
+        assert_eq!(Severity::from_label(" Page\t"), Severity::Critical);
+        assert_eq!(Severity::from_label("INFORMATIONAL"), Severity::Info);
+        assert_eq!(
+            Severity::from_label("criticalcriticalcritical"),
+            Severity::None
+        );
+        assert_eq!(Severity::from_label("crítical"), Severity::None);
+        assert_eq!(Severity::from_label(""), Severity::None);
         assert!(Severity::Critical > Severity::Warning && Severity::Info > Severity::None);
     }
 

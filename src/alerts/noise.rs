@@ -110,17 +110,28 @@ impl NameHistory {
 /// Activity history of one alert, in nanoseconds since the epoch.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct History {
-    /// Times of fire/resolve transitions in the last hour.
-    flips: VecDeque<i64>,
     /// Start of the current active period, if active.
     active_since: Option<i64>,
+    /// Transitions and closed periods, which most alerts never have: kept apart, so that an
+    /// alert's history is small.
+    past: Option<Box<Past>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Past {
+    /// Times of fire/resolve transitions in the last hour.
+    flips: VecDeque<i64>,
     /// Closed active periods that end within the last day.
     closed: VecDeque<(i64, i64)>,
 }
 
 impl History {
+    fn past(&mut self) -> &mut Past {
+        self.past.get_or_insert_with(Box::default)
+    }
+
     pub(crate) fn flip(&mut self, now: i64) {
-        self.flips.push_back(now);
+        self.past().flips.push_back(now);
     }
 
     pub(crate) fn start(&mut self, at: i64) {
@@ -131,7 +142,7 @@ impl History {
 
     pub(crate) fn stop(&mut self, at: i64) {
         if let Some(s) = self.active_since.take() {
-            self.closed.push_back((s, at.max(s)));
+            self.past().closed.push_back((s, at.max(s)));
         }
     }
 
@@ -143,22 +154,25 @@ impl History {
         flap_min: u32,
         chronic_min: f64,
     ) -> Vec<NoiseMark> {
-        while self.flips.front().is_some_and(|&t| t <= now - HOUR) {
-            self.flips.pop_front();
-        }
-        while self.closed.front().is_some_and(|&(_, e)| e <= now - DAY) {
-            self.closed.pop_front();
+        let from = now - DAY;
+        let overlap = |s: i64, e: i64| (e.min(now) - s.max(from)).max(0);
+        let (mut flips, mut active) = (0, 0);
+        if let Some(p) = &mut self.past {
+            while p.flips.front().is_some_and(|&t| t <= now - HOUR) {
+                p.flips.pop_front();
+            }
+            while p.closed.front().is_some_and(|&(_, e)| e <= now - DAY) {
+                p.closed.pop_front();
+            }
+            flips = p.flips.iter().filter(|&&t| t <= now).count();
+            active = p.closed.iter().map(|&(s, e)| overlap(s, e)).sum();
         }
         let mut marks = Vec::new();
-        let flips = self.flips.iter().filter(|&&t| t <= now).count();
         if flap_min > 0 && flips >= flap_min as usize {
             marks.push(NoiseMark::Flapping {
                 transitions_per_hour: flips as f64,
             });
         }
-        let from = now - DAY;
-        let overlap = |s: i64, e: i64| (e.min(now) - s.max(from)).max(0);
-        let mut active: i64 = self.closed.iter().map(|&(s, e)| overlap(s, e)).sum();
         if let Some(s) = self.active_since {
             active += overlap(s, now);
         }
