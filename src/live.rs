@@ -155,13 +155,7 @@ impl LiveSession {
         else {
             return;
         };
-        let in_force = last
-            .body
-            .get("until")
-            .and_then(|v| serde_json::from_value::<Timestamp>(v.clone()).ok())
-            .is_some_and(|until| until > start)
-            && !last.body.get("to").is_none_or(serde_json::Value::is_null);
-        if in_force {
+        if crate::cockpit::override_of(&last).is_some_and(|o| o.until > start) {
             let effects = self.cockpit.apply(Event::Journaled(last), start);
             self.run_effects(effects, start);
         }

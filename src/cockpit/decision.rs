@@ -671,31 +671,9 @@ impl Cockpit {
             return;
         }
         if record.kind == RecordKind::Override {
-            let to: Option<crate::slo::Mode> = record
-                .body
-                .get("to")
-                .and_then(|v| serde_json::from_value(v.clone()).ok());
-            let until: Option<crate::time::Timestamp> = record
-                .body
-                .get("until")
-                .and_then(|v| serde_json::from_value(v.clone()).ok());
-            let reason = record
-                .body
-                .get("reason")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string();
-            let change = match (to, until) {
-                (Some(mode), Some(until)) => self.governor.set_override(
-                    record.ts,
-                    crate::slo::ModeOverride {
-                        mode,
-                        by: record.actor.clone(),
-                        reason,
-                        until,
-                    },
-                ),
-                _ => self.governor.end_override(record.ts, &record.actor),
+            let change = match override_of(record) {
+                Some(o) => self.governor.set_override(record.ts, o),
+                None => self.governor.end_override(record.ts, &record.actor),
             };
             if let Some(change) = change {
                 effects.push(Effect::Journal(super::mode_change_entry(&change)));
@@ -705,11 +683,8 @@ impl Cockpit {
         }
         // A hypothesis about an incident is acting on its alerts (a plain note is not).
         if record.kind == RecordKind::Hypothesis {
-            let names: Vec<String> = record
-                .body
-                .get("alertnames")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default();
+            let names: Vec<String> =
+                crate::journal::body_field(&record.body, "alertnames").unwrap_or_default();
             for name in names {
                 self.correlator.note_action(&name, record.ts);
             }
@@ -834,6 +809,17 @@ impl Cockpit {
             _ => {}
         }
     }
+}
+
+/// The override an `override` record sets; `None` when it ends the one in force (`to: null`).
+pub fn override_of(record: &JournalRecord) -> Option<crate::slo::ModeOverride> {
+    use crate::journal::body_field;
+    Some(crate::slo::ModeOverride {
+        mode: body_field(&record.body, "to")?,
+        until: body_field(&record.body, "until")?,
+        by: record.actor.clone(),
+        reason: body_field(&record.body, "reason").unwrap_or_default(),
+    })
 }
 
 fn to_value(body: &StepRecord) -> serde_json::Value {

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 pub use decision::{
     DEFAULT_OVERRIDE, ExecOutcome, ExecRequest, MAX_OVERRIDE, SilencePreview, StepRecord,
-    UserCommand,
+    UserCommand, override_of,
 };
 pub use snapshot::{ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot};
 pub use suggestion::{Suggestion, SuggestionId, SuggestionStatus, argv_hash};

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::record::{JournalRecord, RecordKind};
+use super::record::{JournalRecord, RecordKind, body_field};
 use crate::cockpit::Cockpit;
 use crate::slo::Mode;
 use crate::time::Timestamp;
@@ -254,11 +254,6 @@ fn str_field(body: &serde_json::Value, key: &str) -> Option<String> {
     body.get(key).and_then(|v| v.as_str()).map(str::to_string)
 }
 
-fn mode_field(body: &serde_json::Value, key: &str) -> Option<Mode> {
-    body.get(key)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-}
-
 /// The decision points of `records`, in journal order. `contexts` (by record `seq`) fills the
 /// symptoms and options of records whose body carries no `"context"`.
 pub fn decision_points(
@@ -270,7 +265,7 @@ pub fn decision_points(
     for r in records {
         let body = &r.body;
         if r.kind == RecordKind::ModeChange
-            && let Some(to) = mode_field(body, "to")
+            && let Some(to) = body_field::<Mode>(body, "to")
         {
             mode = to;
         }
@@ -280,7 +275,7 @@ pub fn decision_points(
         let record_mode = if r.kind == RecordKind::ModeChange {
             mode
         } else {
-            mode_field(body, "mode").unwrap_or(mode)
+            body_field::<Mode>(body, "mode").unwrap_or(mode)
         };
         let context: Option<DecisionContext> = body
             .get("shown")
@@ -297,22 +292,18 @@ pub fn decision_points(
                 decision.text = str_field(body, "text").or_else(|| Some(r.summary.clone()));
                 decision.step = str_field(body, "step");
                 decision.cluster = str_field(body, "cluster");
-                decision.alertnames = body
-                    .get("alertnames")
-                    .and_then(|v| serde_json::from_value(v.clone()).ok());
+                decision.alertnames = body_field(body, "alertnames");
             }
             RecordKind::Override => {
                 // `to: null` ends the override in force.
-                decision.from = mode_field(body, "mode");
-                decision.to = mode_field(body, "to");
+                decision.from = body_field::<Mode>(body, "mode");
+                decision.to = body_field::<Mode>(body, "to");
                 decision.reason = str_field(body, "reason");
-                decision.until = body
-                    .get("until")
-                    .and_then(|v| serde_json::from_value(v.clone()).ok());
+                decision.until = body_field(body, "until");
             }
             RecordKind::ModeChange => {
-                decision.from = mode_field(body, "from");
-                decision.to = mode_field(body, "to");
+                decision.from = body_field::<Mode>(body, "from");
+                decision.to = body_field::<Mode>(body, "to");
                 decision.reason = str_field(body, "reason");
                 decision.slo = str_field(body, "slo");
                 decision.evidence = body.get("evidence").cloned();

@@ -16,5 +16,5 @@ pub use codec::{
     parse_checkpoint, verify_bytes,
 };
 pub use export::{DecisionContext, export_jsonl, export_jsonl_with};
-pub use record::{JournalEntry, JournalRecord, RecordKind};
+pub use record::{JournalEntry, JournalRecord, RecordKind, body_field};
 pub use timeline::timeline_markdown;

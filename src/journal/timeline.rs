@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::record::{JournalRecord, RecordKind};
+use super::record::{JournalRecord, RecordKind, body_field};
 use crate::slo::{BurnAlert, Mode, ModeChange};
 use crate::time::{Timestamp, clock_hms};
 
@@ -32,12 +32,7 @@ fn who(r: &JournalRecord) -> String {
 }
 
 fn mode_of(r: &JournalRecord) -> Option<Mode> {
-    mode_field_of(&r.body, "mode")
-}
-
-fn mode_field_of(body: &serde_json::Value, key: &str) -> Option<Mode> {
-    body.get(key)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+    body_field::<Mode>(&r.body, "mode")
 }
 
 fn argv_text(v: &serde_json::Value) -> Option<String> {
@@ -309,14 +304,12 @@ pub fn timeline_markdown(
                     .unwrap_or_default(),
                 inline(s(&r.body, "outcome").unwrap_or("(nothing written)"))
             ),
-            RecordKind::Override => match mode_field_of(&r.body, "to") {
+            RecordKind::Override => match body_field::<Mode>(&r.body, "to") {
                 Some(to) => format!(
                     "**override** — {}: mode {} until {}: {}",
                     who(r),
                     to.label(),
-                    r.body
-                        .get("until")
-                        .and_then(|v| serde_json::from_value::<Timestamp>(v.clone()).ok())
+                    body_field::<Timestamp>(&r.body, "until")
                         .map(clock_hms)
                         .unwrap_or_else(|| "?".into()),
                     inline(s(&r.body, "reason").unwrap_or("(no reason)"))

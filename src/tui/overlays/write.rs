@@ -381,6 +381,20 @@ fn submit(app: &mut App, view: &Cockpit) -> Vec<Command> {
     vec![Command::Decide(command)]
 }
 
+/// `runbook/step — title`.
+fn step_title(s: &Suggestion) -> String {
+    format!("{} — {}", s.step_ref, s.step.title)
+}
+
+/// The step a decision is about: its reference and title, then its exact argv.
+fn step_lines(s: &Suggestion, width: usize) -> Vec<Line<'static>> {
+    let mut lines = field("step", &step_title(s), width);
+    if let Ok(argv) = &s.argv {
+        lines.extend(argv_lines(argv, width, true));
+    }
+    lines
+}
+
 /// The parts of the box: a title, lines above the editor, the editor's height, lines below,
 /// and the keys.
 struct Parts {
@@ -396,14 +410,7 @@ fn parts(app: &App, view: &Cockpit, draft: Draft, input: &TextInput, width: usiz
         Draft::Reject(id) => {
             let mut above = Vec::new();
             if let Some(s) = view.suggestion(id) {
-                above.extend(field(
-                    "step",
-                    &format!("{} — {}", s.step_ref, s.step.title),
-                    width,
-                ));
-                if let Ok(argv) = &s.argv {
-                    above.extend(argv_lines(argv, width, true));
-                }
+                above.extend(step_lines(s, width));
             }
             above.push(Line::from(Span::styled(
                 "Why reject it? The reason goes into the journal with your name.",
@@ -478,14 +485,7 @@ fn parts(app: &App, view: &Cockpit, draft: Draft, input: &TextInput, width: usiz
         Draft::Manual(id) => {
             let mut above = Vec::new();
             if let Some(s) = view.suggestion(id) {
-                above.extend(field(
-                    "step",
-                    &format!("{} — {}", s.step_ref, s.step.title),
-                    width,
-                ));
-                if let Ok(argv) = &s.argv {
-                    above.extend(argv_lines(argv, width, true));
-                }
+                above.extend(step_lines(s, width));
                 above.extend(field("policy", &s.verdict.to_string(), width));
             }
             above.extend(wrap::words(
@@ -511,11 +511,7 @@ fn parts(app: &App, view: &Cockpit, draft: Draft, input: &TextInput, width: usiz
             let mut above = Vec::new();
             let mut below = Vec::new();
             if let Some(s) = view.suggestion(id) {
-                above.extend(field(
-                    "step",
-                    &format!("{} — {}", s.step_ref, s.step.title),
-                    width,
-                ));
+                above.extend(field("step", &step_title(s), width));
                 above.extend(wrap::words(
                     &[(
                         "One argv element per line, exactly as it will run (no shell, no quoting)."
@@ -658,14 +654,6 @@ fn parts(app: &App, view: &Cockpit, draft: Draft, input: &TextInput, width: usiz
             ])];
             if let Some(c) = about.and_then(|id| view.cluster(id)) {
                 // The incident at a glance: its origin first, then a few of its alert names.
-                const SHOWN: usize = 3;
-                let names: Vec<&str> = c
-                    .alertnames
-                    .iter()
-                    .map(String::as_str)
-                    .take(SHOWN)
-                    .collect();
-                let more = c.alertnames.len().saturating_sub(SHOWN);
                 let origin = c
                     .origin
                     .as_ref()
@@ -674,15 +662,10 @@ fn parts(app: &App, view: &Cockpit, draft: Draft, input: &TextInput, width: usiz
                 above.extend(field(
                     "about",
                     &format!(
-                        "{} · {origin}{} alerts · {}{}",
+                        "{} · {origin}{} alerts · {}",
                         c.id,
                         c.size(),
-                        names.join(", "),
-                        if more > 0 {
-                            format!(" +{more} more")
-                        } else {
-                            String::new()
-                        }
+                        crate::tui::panes::clusters::names(c)
                     ),
                     width,
                 ));

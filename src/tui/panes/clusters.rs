@@ -245,7 +245,8 @@ pub fn severity(s: Severity) -> (&'static str, Style) {
     }
 }
 
-fn names(c: &Cluster) -> String {
+/// The first few alert names of a cluster, then how many more ("A, B, C +4").
+pub(crate) fn names(c: &Cluster) -> String {
     const SHOWN: usize = 3;
     let mut names: Vec<&str> = c
         .alertnames
