@@ -13,22 +13,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use fastrand::Rng;
 use flightdeck::knowledge::{DocKind, KnowledgeBase, MatchQuery};
-
-/// A small deterministic generator (xorshift), so every run sees the same corpus.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
 
 const COMPONENTS: &[&str] = &[
     "Kube",
@@ -236,7 +222,7 @@ impl Vocab {
     }
 
     fn word(&self, rng: &mut Rng) -> &str {
-        let u = (rng.next() % 1_000_000) as f64 / 1_000_000.0;
+        let u = (rng.u64(..) % 1_000_000) as f64 / 1_000_000.0;
         let i = (self.0.len() as f64).powf(u) as usize - 1;
         &self.0[i.min(self.0.len() - 1)]
     }
@@ -245,9 +231,9 @@ impl Vocab {
 fn camel(rng: &mut Rng) -> String {
     format!(
         "{}{}{}",
-        rng.pick(COMPONENTS),
-        rng.pick(OBJECTS),
-        rng.pick(CONDITIONS)
+        COMPONENTS[rng.usize(..COMPONENTS.len())],
+        OBJECTS[rng.usize(..OBJECTS.len())],
+        CONDITIONS[rng.usize(..CONDITIONS.len())]
     )
 }
 
@@ -271,24 +257,24 @@ fn runbook(rng: &mut Rng, i: usize) -> (DocKind, String, String) {
     if i.is_multiple_of(3) {
         text.push_str(&format!(
             "---\nid: rb-{i}\ntitle: {alert} runbook\nalerts: [{alert}]\nservices: [{}]\ntags: [{}, {}]\nlast_reviewed: 2025-06-01\nsteps:\n  - id: look\n    kind: diagnostic\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", get, pods]\n---\n",
-            rng.pick(WORDS),
-            rng.pick(WORDS),
-            rng.pick(WORDS)
+            WORDS[rng.usize(..WORDS.len())],
+            WORDS[rng.usize(..WORDS.len())],
+            WORDS[rng.usize(..WORDS.len())]
         ));
     }
     text.push_str(&format!("# {alert}\n\n"));
     for section in ["Meaning", "Impact", "Diagnosis", "Mitigation"] {
         text.push_str(&format!("## {section}\n\n"));
         for _ in 0..3 {
-            let n = 12 + (rng.next() % 12) as usize;
+            let n = 12 + (rng.u64(..) % 12) as usize;
             text.push_str(&sentence(rng, n));
             text.push(' ');
         }
         text.push_str("\n\n```bash\n");
         text.push_str(&format!(
             "kubectl -n $NAMESPACE {} {}\n",
-            rng.pick(&["get", "describe", "logs", "rollout"]),
-            rng.pick(WORDS)
+            ["get", "describe", "logs", "rollout"][rng.usize(..4)],
+            WORDS[rng.usize(..WORDS.len())]
         ));
         text.push_str("```\n\n");
     }
@@ -299,7 +285,7 @@ fn postmortem(rng: &mut Rng, i: usize) -> (DocKind, String, String) {
     let alert = camel(rng);
     let mut text = format!(
         "---\nid: PM-{i}\ntitle: {} outage\ndate: 2025-0{}-1{}\nalerts: [{alert}]\nseverity: SEV2\n---\n# Outage {i}\n",
-        rng.pick(WORDS),
+        WORDS[rng.usize(..WORDS.len())],
         1 + i % 9,
         i % 10
     );
@@ -320,7 +306,7 @@ fn postmortem(rng: &mut Rng, i: usize) -> (DocKind, String, String) {
 }
 
 fn corpus(n: usize) -> Vec<(DocKind, String, String)> {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::with_seed(0x9e37_79b9_7f4a_7c15);
     (0..n)
         .map(|i| {
             if i % 5 == 4 {
@@ -333,17 +319,23 @@ fn corpus(n: usize) -> Vec<(DocKind, String, String)> {
 }
 
 fn queries(n: usize) -> Vec<MatchQuery> {
-    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut rng = Rng::with_seed(0x1234_5678_9abc_def1);
     (0..n)
         .map(|_| {
             let name = camel(&mut rng);
             let mut labels = BTreeMap::new();
             labels.insert("alertname".to_string(), name.clone());
-            labels.insert("namespace".to_string(), rng.pick(WORDS).to_string());
-            labels.insert("service".to_string(), rng.pick(WORDS).to_string());
+            labels.insert(
+                "namespace".to_string(),
+                WORDS[rng.usize(..WORDS.len())].to_string(),
+            );
+            labels.insert(
+                "service".to_string(),
+                WORDS[rng.usize(..WORDS.len())].to_string(),
+            );
             labels.insert(
                 "pod".to_string(),
-                format!("{}-7d9f8b-x2kq", rng.pick(WORDS)),
+                format!("{}-7d9f8b-x2kq", WORDS[rng.usize(..WORDS.len())]),
             );
             let mut annotations = BTreeMap::new();
             annotations.insert("summary".to_string(), sentence(&mut rng, 8));
@@ -437,23 +429,26 @@ impl Latencies {
 /// What a user types into the `/` overlay, one entry per key stroke: titles and alert names
 /// typed out (lower case, with and without spaces), abbreviations, and prose words.
 fn keystrokes(n: usize) -> Vec<String> {
-    let mut rng = Rng(0x5eed_0fc0_ffee);
+    let mut rng = Rng::with_seed(0x5eed_0fc0_ffee);
     let mut out = Vec::new();
     for i in 0..n {
         let typed = match i % 4 {
             // "postgres pool exhausted"
             0 => format!(
                 "{} {} {}",
-                rng.pick(COMPONENTS),
-                rng.pick(OBJECTS),
-                rng.pick(CONDITIONS)
+                COMPONENTS[rng.usize(..COMPONENTS.len())],
+                OBJECTS[rng.usize(..OBJECTS.len())],
+                CONDITIONS[rng.usize(..CONDITIONS.len())]
             )
             .to_lowercase(),
             // "redisqueuestuck"
             1 => camel(&mut rng).to_lowercase(),
             // "pgbnc"-like: the first letters and a consonant or two of each part.
             2 => {
-                let parts = [rng.pick(COMPONENTS), rng.pick(OBJECTS)];
+                let parts = [
+                    COMPONENTS[rng.usize(..COMPONENTS.len())],
+                    OBJECTS[rng.usize(..OBJECTS.len())],
+                ];
                 parts
                     .iter()
                     .flat_map(|p| p.chars().step_by(2).take(3))
@@ -476,7 +471,7 @@ fn keystrokes(n: usize) -> Vec<String> {
 
 /// The free-text queries of `kb search`: one to three words of the bodies or an alert name.
 fn text_queries(n: usize) -> Vec<String> {
-    let mut rng = Rng(0xfeed_beef_1234);
+    let mut rng = Rng::with_seed(0xfeed_beef_1234);
     (0..n)
         .map(|i| match i % 3 {
             0 => camel(&mut rng),
