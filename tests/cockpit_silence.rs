@@ -2,33 +2,28 @@
 //! is made again when an approval comes in, so an alert that arrived since cannot be muted by an
 //! approval given for something narrower.
 
-use std::collections::BTreeMap;
+mod common;
 
 use flightdeck::actions::{SilenceRequest, StepOrigin, Verdict};
-use flightdeck::alerts::{Alert, AlertState};
+use flightdeck::alerts::Alert;
 use flightdeck::cockpit::{Cockpit, CockpitConfig, Effect, Event, UserCommand};
 use flightdeck::journal::Chain;
 use flightdeck::knowledge::DocKind;
 use flightdeck::time::{SignedDuration, Timestamp};
 
 fn alert(node: &str, at: Timestamp) -> Alert {
-    let labels: BTreeMap<String, String> = [
-        ("alertname", "NodeDiskFull"),
-        ("node", node),
-        ("service", &format!("storage-{node}")),
-        ("severity", "warning"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    Alert {
-        labels,
-        annotations: BTreeMap::new(),
-        starts_at: at,
-        ends_at: None,
-        state: AlertState::Firing,
-        generator_url: None,
-    }
+    let service = format!("storage-{node}");
+    common::alerts::alert(
+        &[
+            ("alertname", "NodeDiskFull"),
+            ("node", node),
+            ("service", &service),
+            ("severity", "warning"),
+        ],
+        None,
+        at,
+        None,
+    )
 }
 
 /// Carries out effects as an edge would: journal entries come back sealed; the rest is returned.
