@@ -27,8 +27,9 @@ use std::time::Duration;
 use serde::Serialize;
 use ssh_agent_lib::blocking::Client;
 use ssh_agent_lib::proto::{PublicCredential, SignRequest};
+use ssh_key::private::{KeypairData, RsaKeypair};
 use ssh_key::public::KeyData;
-use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
+use ssh_key::{Algorithm, HashAlg, LineEnding, Mpint, PrivateKey, PublicKey, Signature, SshSig};
 
 use crate::journal::JournalRecord;
 use crate::journal_store::JournalFile;
@@ -112,8 +113,11 @@ impl Signer {
             .map_err(|e| err(format!("signing key {}: {e}", path.display())))?;
         let shown = path.display();
         if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
-            let private = PrivateKey::from_openssh(&text)
-                .map_err(|e| err(format!("signing key {shown}: not a usable private key: {e}")))?;
+            let private = PrivateKey::from_openssh(&text).map_err(|e| {
+                err(format!(
+                    "signing key {shown}: not a usable private key: {e}"
+                ))
+            })?;
             let public = private.public_key().clone();
             if !private.is_encrypted() {
                 return Ok(Signer {
@@ -226,10 +230,13 @@ impl Signer {
     /// An SSHSIG signature over `msg` in [`NAMESPACE`] (sha512, as `ssh-keygen -Y sign`).
     pub fn sign(&self, msg: &[u8]) -> Result<SshSig, SignError> {
         let hash = HashAlg::Sha512;
-        match &self.how {
-            How::File(private) => private
-                .sign(NAMESPACE, hash, msg)
-                .map_err(|e| err(format!("signing failed: {e}"))),
+        let sig = match &self.how {
+            How::File(private) => match private.key_data() {
+                KeypairData::Rsa(keypair) => sign_rsa(keypair, msg)?,
+                _ => private
+                    .sign(NAMESPACE, hash, msg)
+                    .map_err(|e| err(format!("signing failed: {e}")))?,
+            },
             How::Agent(socket) => {
                 let data = SshSig::signed_data(NAMESPACE, hash, msg)
                     .map_err(|e| err(format!("signing failed: {e}")))?;
@@ -252,16 +259,45 @@ impl Signer {
                             fingerprint(&key)
                         ))
                     })?;
-                let sig = SshSig::new(key, NAMESPACE, hash, signature)
-                    .map_err(|e| err(format!("ssh-agent's signature: {e}")))?;
-                // An agent's answer is checked before it is journaled.
-                self.public
-                    .verify(NAMESPACE, msg, &sig)
-                    .map_err(|e| err(format!("ssh-agent returned a bad signature: {e}")))?;
-                Ok(sig)
+                SshSig::new(key, NAMESPACE, hash, signature)
+                    .map_err(|e| err(format!("ssh-agent's signature: {e}")))?
             }
-        }
+        };
+        // Checked before it is journaled: a signature that does not verify is never written.
+        self.public
+            .verify(NAMESPACE, msg, &sig)
+            .map_err(|e| err(format!("the new signature does not verify ({e})")))?;
+        Ok(sig)
     }
+}
+
+/// An SSHSIG by an RSA key file (`rsa-sha2-512`, as `ssh-keygen -Y sign` makes it). ssh-key
+/// 0.6.7 cannot: it builds the RSA private key from the prime `p` twice instead of `p` and `q`.
+fn sign_rsa(keypair: &RsaKeypair, msg: &[u8]) -> Result<SshSig, SignError> {
+    use rsa::signature::{SignatureEncoding, Signer as _};
+    let failed = |e: &dyn std::fmt::Display| err(format!("signing with the RSA key failed: {e}"));
+    let int = |m: &Mpint| rsa::BigUint::try_from(m).map_err(|e| failed(&e));
+    let private = rsa::RsaPrivateKey::from_components(
+        int(&keypair.public.n)?,
+        int(&keypair.public.e)?,
+        int(&keypair.private.d)?,
+        vec![int(&keypair.private.p)?, int(&keypair.private.q)?],
+    )
+    .map_err(|e| failed(&e))?;
+    let hash = HashAlg::Sha512;
+    let data = SshSig::signed_data(NAMESPACE, hash, msg).map_err(|e| failed(&e))?;
+    let signed = rsa::pkcs1v15::SigningKey::<rsa::sha2::Sha512>::new(private)
+        .try_sign(&data)
+        .map_err(|e| failed(&e))?;
+    let signature = Signature::new(Algorithm::Rsa { hash: Some(hash) }, signed.to_vec())
+        .map_err(|e| failed(&e))?;
+    SshSig::new(
+        KeyData::Rsa(keypair.public.clone()),
+        NAMESPACE,
+        hash,
+        signature,
+    )
+    .map_err(|e| failed(&e))
 }
 
 fn agent(socket: &Path) -> Result<Client<UnixStream>, SignError> {
@@ -319,9 +355,9 @@ pub fn checkpoint_signed(
     actor: &str,
     role: &str,
 ) -> Result<Signed, SignError> {
-    let io = |e: std::io::Error| err(format!("{}: {e}", file_display(file)));
     for _ in 0..3 {
-        file.refresh().map_err(io)?;
+        file.refresh()
+            .map_err(|e| err(format!("{}: {e}", file_display(file))))?;
         let (seq, hash) = file.head();
         let hash = hash.to_string();
         let message = message(file.journal_id(), seq, &hash);
@@ -469,7 +505,10 @@ impl AllowedSigners {
         } else {
             return None;
         };
-        Some(format!("{}:{} ({}): {why}", self.source, e.line, e.principals))
+        Some(format!(
+            "{}:{} ({}): {why}",
+            self.source, e.line, e.principals
+        ))
     }
 }
 
@@ -589,10 +628,7 @@ fn parse_time(text: &str) -> Result<Timestamp, String> {
     } else {
         jiff::tz::TimeZone::system()
     };
-    civil
-        .to_zoned(zone)
-        .map(|z| z.timestamp())
-        .map_err(|_| bad())
+    zone.to_timestamp(civil).map_err(|_| bad())
 }
 
 /// OpenSSH's `match_pattern_list`: comma-separated patterns with `*` and `?`; a matching
@@ -713,16 +749,18 @@ pub fn check_checkpoint(
         Some(allowed) => {
             let principals = allowed.principals(&key, NAMESPACE, record.ts);
             if principals.is_empty() {
-                let why = allowed.refusal(&key, NAMESPACE, record.ts).unwrap_or_else(|| {
-                    format!(
-                        "{} does not list it (trust it by adding a line `PRINCIPAL \
+                let why = allowed
+                    .refusal(&key, NAMESPACE, record.ts)
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{} does not list it (trust it by adding a line `PRINCIPAL \
                          namespaces=\"{NAMESPACE}\" {}`)",
-                        allowed.source,
-                        PublicKey::from(key.clone())
-                            .to_openssh()
-                            .unwrap_or_else(|_| key.algorithm().to_string())
-                    )
-                });
+                            allowed.source,
+                            PublicKey::from(key.clone())
+                                .to_openssh()
+                                .unwrap_or_else(|_| key.algorithm().to_string())
+                        )
+                    });
                 return Err(bad(format!(
                     "signed by {} {fp}, a key not allowed to sign: {why}",
                     key.algorithm().as_str()
@@ -746,7 +784,10 @@ mod tests {
 
     #[test]
     fn patterns_match_as_openssh_does() {
-        assert!(match_pattern_list("flightdeck-journal", "flightdeck-journal"));
+        assert!(match_pattern_list(
+            "flightdeck-journal",
+            "flightdeck-journal"
+        ));
         assert!(match_pattern_list("flightdeck-journal", "git,flightdeck-*"));
         assert!(match_pattern_list("flightdeck-journal", "*"));
         assert!(match_pattern_list("abc", "a?c"));
@@ -809,8 +850,14 @@ mod tests {
     fn bad_allowed_signers_lines_name_their_place() {
         for (text, says) in [
             ("alice@example.com", "no public key"),
-            ("alice@example.com ssh-ed25519 AAAAnotbase64", "no public key"),
-            (&format!("alice nonsense=\"x\" {KEY}") as &str, "unknown option"),
+            (
+                "alice@example.com ssh-ed25519 AAAAnotbase64",
+                "no public key",
+            ),
+            (
+                &format!("alice nonsense=\"x\" {KEY}") as &str,
+                "unknown option",
+            ),
             (&format!("alice valid-after=\"soon\" {KEY}"), "not a time"),
             ("\"alice ssh-ed25519", "unterminated quote"),
         ] {

@@ -62,7 +62,9 @@ fn keygen(dir: &Path, name: &str, kind: &str, passphrase: &str) -> PathBuf {
     if kind == "rsa" {
         cmd.args(["-b", "2048"]);
     }
-    ok(cmd.output().expect("ssh-keygen runs (Debian package openssh-client)"));
+    ok(cmd
+        .output()
+        .expect("ssh-keygen runs (Debian package openssh-client)"));
     path
 }
 
@@ -126,7 +128,10 @@ fn parse_printed(out: &Output) -> Printed {
     let check = lines.next().unwrap();
     assert!(check.starts_with("check: printf"), "{text}");
     let armored: String = lines.map(|l| format!("{l}\n")).collect();
-    assert!(armored.starts_with("-----BEGIN SSH SIGNATURE-----\n"), "{text}");
+    assert!(
+        armored.starts_with("-----BEGIN SSH SIGNATURE-----\n"),
+        "{text}"
+    );
     Printed {
         checkpoint,
         signed: (s.parse().unwrap(), h.to_string()),
@@ -140,7 +145,13 @@ fn journal_with_notes(dir: &Path, n: usize) -> PathBuf {
     let journal = dir.join("journal.jsonl");
     for i in 0..n {
         ok(fd(
-            &["journal", "note", "--journal", journal.to_str().unwrap(), &format!("note {i}")],
+            &[
+                "journal",
+                "note",
+                "--journal",
+                journal.to_str().unwrap(),
+                &format!("note {i}"),
+            ],
             &[],
         ));
     }
@@ -154,18 +165,22 @@ fn records(journal: &Path) -> Vec<JournalRecord> {
 #[test]
 fn key_files_of_every_kind_sign_checkpoints_that_ssh_keygen_verifies_alone() {
     let dir = TempDir::new().unwrap();
-    for (kind, who) in [
-        ("ed25519", "alice"),
-        ("ecdsa", "bob"),
-        ("rsa", "carol"),
-    ] {
+    for (kind, who) in [("ed25519", "alice"), ("ecdsa", "bob"), ("rsa", "carol")] {
         let sub = dir.path().join(kind);
         fs::create_dir(&sub).unwrap();
         let key = keygen(&sub, who, kind, "");
         let journal = journal_with_notes(&sub, 3);
         let j = journal.to_str().unwrap();
         let out = ok(fd(
-            &["journal", "checkpoint", "--journal", j, "--sign", "--key", key.to_str().unwrap()],
+            &[
+                "journal",
+                "checkpoint",
+                "--journal",
+                j,
+                "--sign",
+                "--key",
+                key.to_str().unwrap(),
+            ],
             &[],
         ));
         let printed = parse_printed(&out);
@@ -181,7 +196,10 @@ fn key_files_of_every_kind_sign_checkpoints_that_ssh_keygen_verifies_alone() {
         // The record, the side file and the printed text carry the same signature.
         let sig = &last.body["signature"];
         assert_eq!(sig["sshsig"].as_str().unwrap(), printed.armored);
-        assert_eq!(fs::read_to_string(&printed.sig_file).unwrap(), printed.armored);
+        assert_eq!(
+            fs::read_to_string(&printed.sig_file).unwrap(),
+            printed.armored
+        );
         assert_eq!(
             printed.sig_file,
             PathBuf::from(format!("{j}.sig.d/{}.sig", before.seq))
@@ -203,7 +221,11 @@ fn key_files_of_every_kind_sign_checkpoints_that_ssh_keygen_verifies_alone() {
             stdout(&good),
             stderr(&good)
         );
-        assert!(stdout(&good).contains("Good \"flightdeck-journal\" signature"), "{}", stdout(&good));
+        assert!(
+            stdout(&good).contains("Good \"flightdeck-journal\" signature"),
+            "{}",
+            stdout(&good)
+        );
         // ... which is a real check: another record's reference does not verify.
         let other = format!("{} {}:{}\n", printed.journal_id, recs[1].seq, recs[1].hash);
         let bad = ssh_keygen_verify(
@@ -216,7 +238,14 @@ fn key_files_of_every_kind_sign_checkpoints_that_ssh_keygen_verifies_alone() {
 
         // flightdeck's own verify agrees, and says who signed what.
         let out = ok(fd(
-            &["journal", "verify", "--journal", j, "--allowed-signers", allowed.to_str().unwrap()],
+            &[
+                "journal",
+                "verify",
+                "--journal",
+                j,
+                "--allowed-signers",
+                allowed.to_str().unwrap(),
+            ],
             &[],
         ));
         let text = stdout(&out);
@@ -307,7 +336,11 @@ fn a_signature_can_be_made_by_ssh_keygen_and_read_by_flightdeck_too() {
         ],
         &[],
     ));
-    assert!(stdout(&out).contains("by dana@example.com"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("by dana@example.com"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// A real `ssh-agent -D -a SOCK`, killed when dropped.
@@ -331,7 +364,10 @@ impl Agent {
         let agent = Agent { child, sock };
         let start = Instant::now();
         while !agent.sock.exists() {
-            assert!(start.elapsed() < Duration::from_secs(10), "ssh-agent did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "ssh-agent did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         agent
@@ -389,14 +425,27 @@ fn ssh_agent_signs_with_its_key_and_passphrase_keys_go_through_it() {
         "{} {}:{}\n",
         first.journal_id, first.signed.0, first.signed.1
     );
-    let good = ssh_keygen_verify(&allowed, "erin@example.com", &first.sig_file, message.as_bytes());
+    let good = ssh_keygen_verify(
+        &allowed,
+        "erin@example.com",
+        &first.sig_file,
+        message.as_bytes(),
+    );
     assert!(good.status.success(), "{}", stderr(&good));
     assert_eq!(recs.last().unwrap().seq, first.checkpoint.0);
 
     // A passphrase-protected key file: refused without the agent, with the way out ...
     let locked = keygen(dir.path(), "frank", "ed25519", "open sesame");
     let out = fd(
-        &["journal", "checkpoint", "--journal", j, "--sign", "--key", locked.to_str().unwrap()],
+        &[
+            "journal",
+            "checkpoint",
+            "--journal",
+            j,
+            "--sign",
+            "--key",
+            locked.to_str().unwrap(),
+        ],
         &[],
     );
     assert!(!out.status.success());
@@ -414,7 +463,15 @@ fn ssh_agent_signs_with_its_key_and_passphrase_keys_go_through_it() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("holds 2 keys"), "{}", stderr(&out));
     let out = ok(fd(
-        &["journal", "checkpoint", "--journal", j, "--sign", "--key", locked.to_str().unwrap()],
+        &[
+            "journal",
+            "checkpoint",
+            "--journal",
+            j,
+            "--sign",
+            "--key",
+            locked.to_str().unwrap(),
+        ],
         &[("SSH_AUTH_SOCK", sock)],
     ));
     let second = parse_printed(&out);
@@ -432,7 +489,10 @@ fn ssh_agent_signs_with_its_key_and_passphrase_keys_go_through_it() {
         dir.path(),
         &[("erin@example.com", &key), ("frank@example.com", &locked)],
     );
-    for (printed, who) in [(&second, "frank@example.com"), (&third, "frank@example.com")] {
+    for (printed, who) in [
+        (&second, "frank@example.com"),
+        (&third, "frank@example.com"),
+    ] {
         let message = format!(
             "{} {}:{}\n",
             printed.journal_id, printed.signed.0, printed.signed.1
@@ -441,12 +501,53 @@ fn ssh_agent_signs_with_its_key_and_passphrase_keys_go_through_it() {
         assert!(good.status.success(), "{}", stderr(&good));
     }
     let out = ok(fd(
-        &["journal", "verify", "--journal", j, "--allowed-signers", both.to_str().unwrap()],
+        &[
+            "journal",
+            "verify",
+            "--journal",
+            j,
+            "--allowed-signers",
+            both.to_str().unwrap(),
+        ],
         &[],
     ));
     let text = stdout(&out);
     assert_eq!(text.matches("signed: ").count(), 3, "{text}");
     assert_eq!(text.matches("by frank@example.com").count(), 2, "{text}");
+
+    // An RSA key in the agent signs as rsa-sha2-512 (the agent is asked for it).
+    let rsa = keygen(dir.path(), "gwen", "rsa", "");
+    agent.add(&rsa, None);
+    let mut rsa_pub = rsa.as_os_str().to_owned();
+    rsa_pub.push(".pub");
+    let out = ok(fd(
+        &[
+            "journal",
+            "checkpoint",
+            "--journal",
+            j,
+            "--sign",
+            "--key",
+            rsa_pub.to_str().unwrap(),
+        ],
+        &[("SSH_AUTH_SOCK", sock)],
+    ));
+    let fourth = parse_printed(&out);
+    assert!(stdout(&out).contains("ssh-rsa SHA256:"), "{}", stdout(&out));
+    let gwen = allowed_signers(dir.path(), &[("gwen@example.com", &rsa)]);
+    let message = format!(
+        "{} {}:{}\n",
+        fourth.journal_id, fourth.signed.0, fourth.signed.1
+    );
+    let good = ssh_keygen_verify(
+        &gwen,
+        "gwen@example.com",
+        &fourth.sig_file,
+        message.as_bytes(),
+    );
+    assert!(good.status.success(), "{}", stderr(&good));
+    let sig = ssh_key::SshSig::from_pem(&fourth.armored).unwrap();
+    assert_eq!(sig.algorithm().as_str(), "rsa-sha2-512");
 }
 
 #[test]
@@ -460,16 +561,34 @@ fn unknown_keys_wrong_namespaces_and_missing_signatures_fail_verify() {
     // No checkpoint signed yet: the chain is intact, but no key vouches for anything.
     let allowed = allowed_signers(dir.path(), &[("gus@example.com", &key)]);
     let a = allowed.to_str().unwrap();
-    let out = fd(&["journal", "verify", "--journal", j, "--allowed-signers", a], &[]);
+    let out = fd(
+        &["journal", "verify", "--journal", j, "--allowed-signers", a],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("no checkpoint is signed"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no checkpoint is signed"),
+        "{}",
+        stdout(&out)
+    );
 
     // Signed by a key the file does not list.
     ok(fd(
-        &["journal", "checkpoint", "--journal", j, "--sign", "--key", stranger.to_str().unwrap()],
+        &[
+            "journal",
+            "checkpoint",
+            "--journal",
+            j,
+            "--sign",
+            "--key",
+            stranger.to_str().unwrap(),
+        ],
         &[],
     ));
-    let out = fd(&["journal", "verify", "--journal", j, "--allowed-signers", a], &[]);
+    let out = fd(
+        &["journal", "verify", "--journal", j, "--allowed-signers", a],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.starts_with("BROKEN: "), "{text}");
@@ -484,28 +603,54 @@ fn unknown_keys_wrong_namespaces_and_missing_signatures_fail_verify() {
     let narrow = dir.path().join("narrow_signers");
     fs::write(
         &narrow,
-        format!("mallory@example.com namespaces=\"git,file\" {}\n", public_line(&stranger)),
+        format!(
+            "mallory@example.com namespaces=\"git,file\" {}\n",
+            public_line(&stranger)
+        ),
     )
     .unwrap();
     let out = fd(
-        &["journal", "verify", "--journal", j, "--allowed-signers", narrow.to_str().unwrap()],
+        &[
+            "journal",
+            "verify",
+            "--journal",
+            j,
+            "--allowed-signers",
+            narrow.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("leave out flightdeck-journal"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("leave out flightdeck-journal"),
+        "{}",
+        stdout(&out)
+    );
     // ssh-keygen agrees that the key may not sign in this namespace.
     let recs = records(&journal);
     let cp = recs.last().unwrap();
     let sig_file = PathBuf::from(format!("{j}.sig.d/{}.sig", cp.seq - 1));
     let message = format!("{}\n", cp.body["signature"]["message"].as_str().unwrap());
-    let out = ssh_keygen_verify(&narrow, "mallory@example.com", &sig_file, message.as_bytes());
+    let out = ssh_keygen_verify(
+        &narrow,
+        "mallory@example.com",
+        &sig_file,
+        message.as_bytes(),
+    );
     assert!(!out.status.success());
 
     // An allowed-signers file with a bad line is an error naming the line, before anything.
     let broken = dir.path().join("broken_signers");
     fs::write(&broken, "# ours\ngus@example.com ssh-ed25519 not-a-key\n").unwrap();
     let out = fd(
-        &["journal", "verify", "--journal", j, "--allowed-signers", broken.to_str().unwrap()],
+        &[
+            "journal",
+            "verify",
+            "--journal",
+            j,
+            "--allowed-signers",
+            broken.to_str().unwrap(),
+        ],
         &[],
     );
     assert!(!out.status.success());
@@ -518,7 +663,13 @@ fn unknown_keys_wrong_namespaces_and_missing_signatures_fail_verify() {
     // No key at all: a clear error, and the journal is not touched.
     let fresh = dir.path().join("fresh.jsonl");
     let out = fd(
-        &["journal", "checkpoint", "--journal", fresh.to_str().unwrap(), "--sign"],
+        &[
+            "journal",
+            "checkpoint",
+            "--journal",
+            fresh.to_str().unwrap(),
+            "--sign",
+        ],
         &[],
     );
     assert!(!out.status.success());
@@ -527,10 +678,7 @@ fn unknown_keys_wrong_namespaces_and_missing_signatures_fail_verify() {
 }
 
 /// Every checkpoint's signature, checked the way `journal verify` checks them.
-fn check_all(
-    journal: &Path,
-    allowed: &journal_sign::AllowedSigners,
-) -> Result<usize, String> {
+fn check_all(journal: &Path, allowed: &journal_sign::AllowedSigners) -> Result<usize, String> {
     let mut id = String::new();
     let mut signed = 0;
     let mut problem = None;

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use crate::actions::shell_display;
 use crate::journal::{JournalEntry, RecordKind, body_field, parse_checkpoint};
-use crate::journal_sign::{AllowedSigners, SignatureCheck, Signer, check_checkpoint, checkpoint_signed};
+use crate::journal_sign::{
+    AllowedSigners, SignatureCheck, Signer, check_checkpoint, checkpoint_signed,
+};
 use crate::journal_store::{JournalFile, read_records, verify_file_with};
 use crate::time::{Timestamp, clock_hms};
 
@@ -136,6 +138,57 @@ pub fn verify(
             last.checkpoint_seq, report.head_seq
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(journal: &Path, since: Option<Timestamp>, json: bool) -> color_eyre::Result<ExitCode> {
+    let records =
+        read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
+    for r in records.iter().filter(|r| since.is_none_or(|s| r.ts >= s)) {
+        if json {
+            println!("{}", serde_json::to_string(r)?);
+        } else {
+            println!(
+                "{} #{:<5} {:<10} {}/{}: {}",
+                clock_hms(r.ts),
+                r.seq,
+                r.kind.label(),
+                r.actor,
+                r.role,
+                r.summary
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Appends a note (fsynced before this returns) and prints its seq and hash.
+pub fn note(
+    journal: &Path,
+    text: &str,
+    actor: &str,
+    role: &str,
+    hypothesis: bool,
+) -> color_eyre::Result<ExitCode> {
+    let text = text.trim();
+    if text.is_empty() {
+        color_eyre::eyre::bail!("a note needs text");
+    }
+    let mut file = open(journal)?;
+    let kind = if hypothesis {
+        RecordKind::Hypothesis
+    } else {
+        RecordKind::Note
+    };
+    let entry = JournalEntry {
+        actor: actor.into(),
+        role: role.into(),
+        kind,
+        summary: text.into(),
+        body: serde_json::json!({"text": text, "via": "cli"}),
+    };
+    let r = file.append(entry, Timestamp::now())?;
+    println!("{} #{} {}", kind.label(), r.seq, r.hash);
     Ok(ExitCode::SUCCESS)
 }
 
