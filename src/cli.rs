@@ -92,7 +92,7 @@ pub enum JournalCommand {
     /// is not keyed: whoever can write the file can rebuild a consistent journal, and a journal
     /// cut short still verifies. A checkpoint reference kept elsewhere (--checkpoint) catches
     /// both up to that record; signed checkpoints checked with --allowed-signers show whose key
-    /// vouched for the journal up to which record. See "What verify proves" in README.md.
+    /// vouched for the journal up to which record. See "What journal verify proves" in README.md.
     Verify {
         #[command(flatten)]
         path: JournalPath,
@@ -137,9 +137,9 @@ pub enum JournalCommand {
         /// Sign the checkpoint with your SSH key.
         #[arg(long)]
         sign: bool,
-        /// The signing key: an OpenSSH private key file (not passphrase-protected), or a public
-        /// key file whose key ssh-agent holds. Default: $FLIGHTDECK_SIGNING_KEY, else the one
-        /// key ssh-agent ($SSH_AUTH_SOCK) holds.
+        /// The signing key: an OpenSSH private key file (one with a passphrase is used through
+        /// ssh-agent, once `ssh-add`ed), or a public key file whose key ssh-agent holds.
+        /// Default: $FLIGHTDECK_SIGNING_KEY, else the one key ssh-agent ($SSH_AUTH_SOCK) holds.
         #[arg(long, value_name = "PATH", requires = "sign")]
         key: Option<PathBuf>,
     },
