@@ -25,8 +25,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::journal::{
-    Chain, JournalEntry, JournalRecord, Problem, RecordKind, Tail, Verifier, VerifyError,
-    VerifyReport, encode_line,
+    Chain, JournalEntry, JournalRecord, MAX_BODY_DEPTH, Problem, RecordKind, Tail, Verifier,
+    VerifyError, VerifyReport, body_depth, encode_line,
 };
 use crate::time::Timestamp;
 
@@ -387,6 +387,18 @@ impl JournalFile {
         let mut records = Vec::new();
         let mut push =
             |entry: JournalEntry, chain: &mut Chain, verifier: &mut Verifier| -> io::Result<()> {
+                let depth = body_depth(&entry.body);
+                if depth > MAX_BODY_DEPTH {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "{}: a {} record's body nests {depth} levels deep; a journal \
+                             record may nest at most {MAX_BODY_DEPTH}",
+                            self.path.display(),
+                            entry.kind.name()
+                        ),
+                    ));
+                }
                 let record = chain.seal(entry, ts);
                 let line = encode_line(&record);
                 // Self-check: what we write must verify like any record read back.

@@ -154,6 +154,119 @@ fn a_garbage_last_line_is_cut_too() {
     verify_file(&path, None).unwrap();
 }
 
+/// A newline-terminated last line was written whole (and maybe acknowledged): whatever is wrong
+/// with it — one flipped byte, JSON that is not a record — it is corruption, reported with its
+/// seq and offset, never cut away as a torn tail.
+#[test]
+fn a_complete_last_line_that_does_not_decode_is_corruption_never_cut() {
+    type Damage = fn(&str) -> String;
+    let damages: [(&str, Damage); 4] = [
+        ("one flipped byte in the JSON", |l| {
+            l.replacen("\"summary\"", "\"summary#", 1)
+        }),
+        ("valid JSON, not a record", |_| {
+            r#"{"seq":3,"hello":"world"}"#.to_string()
+        }),
+        ("a changed letter", |l| l.replacen("note 2", "note X", 1)),
+        ("a malformed kind", |l| {
+            l.replacen("\"kind\":\"note\"", "\"kind\":\"No te\"", 1)
+        }),
+    ];
+    for (what, damage) in damages {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let mut j = JournalFile::open(&path).unwrap();
+        append_notes(&mut j, 3);
+        drop(j);
+        let text = fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let offset: u64 = lines[..3].iter().map(|l| l.len() as u64 + 1).sum();
+        let last = damage(lines[3]);
+        assert_ne!(last, lines[3], "{what}: the damage changes the line");
+        let damaged = format!("{}\n{last}\n", lines[..3].join("\n"));
+        fs::write(&path, &damaged).unwrap();
+
+        let err = JournalFile::open(&path).unwrap_err();
+        let v = corruption(&err).unwrap_or_else(|| panic!("{what}: corrupt, not {err}"));
+        assert_eq!((v.seq, v.offset), (3, offset), "{what}");
+        let verr = verify_file(&path, None).unwrap_err();
+        assert_eq!((verr.seq, verr.offset), (3, offset), "{what}");
+        assert!(read_records(&path).is_err(), "{what}");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            damaged,
+            "{what}: never cut"
+        );
+        assert!(!torn_path(&path).exists(), "{what}: no side file");
+    }
+}
+
+/// The same damage arriving while a cockpit has the journal open: its next append is refused
+/// (nothing acknowledged), and the damaged record stays where it is.
+#[test]
+fn an_append_after_a_damaged_last_line_is_refused_and_cuts_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    let mut j = JournalFile::open(&path).unwrap();
+    append_notes(&mut j, 2);
+    let good_len = j.size();
+    let mut other = JournalFile::open(&path).unwrap();
+    let written = other
+        .append(note("sam", "from the other cockpit"), t0())
+        .unwrap();
+    drop(other);
+    let text = fs::read_to_string(&path).unwrap();
+    let damaged = text.replacen("from the other cockpit", "from the other cockpiT", 1);
+    fs::write(&path, &damaged).unwrap();
+
+    let err = j.append(note("dana", "after"), t0()).unwrap_err();
+    let v = corruption(&err).expect("corruption");
+    assert_eq!((v.seq, v.offset), (written.seq, good_len));
+    assert_eq!(fs::read_to_string(&path).unwrap(), damaged);
+    assert!(!torn_path(&path).exists());
+}
+
+/// A record kind a newer flightdeck writes is kept, verified and shown by name; appends after
+/// it work.
+#[test]
+fn a_record_kind_this_version_does_not_know_is_kept_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    let mut j = JournalFile::open(&path).unwrap();
+    append_notes(&mut j, 1);
+    let kind = RecordKind::from_name("experiment_run").unwrap();
+    assert!(kind.is_unknown());
+    let r = j
+        .append(
+            JournalEntry {
+                actor: "dana".into(),
+                role: "oncall".into(),
+                kind,
+                summary: "a newer kind".into(),
+                body: serde_json::json!({"budget_spent": 0.012345678901234567, "ok": true}),
+            },
+            t0(),
+        )
+        .unwrap();
+    assert!(
+        String::from_utf8(encode_line(&r))
+            .unwrap()
+            .contains("\"kind\":\"experiment_run\"")
+    );
+    drop(j);
+
+    let mut j = JournalFile::open(&path).unwrap();
+    let after = j
+        .append(note("dana", "after the newer kind"), t0())
+        .unwrap();
+    assert_eq!(after.prev, r.hash);
+    assert_eq!(verify_file(&path, None).unwrap().records, 4);
+    let records = read_records(&path).unwrap();
+    assert_eq!(records[2], r);
+    assert_eq!(records[2].kind.name(), "experiment_run");
+    assert_eq!(records[2].kind.label(), "experiment_run");
+}
+
 #[test]
 fn a_bad_record_before_the_end_is_an_error_and_never_repaired() {
     let dir = tempfile::tempdir().unwrap();
