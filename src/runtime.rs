@@ -207,7 +207,7 @@ pub async fn run_replay_tui(
     let kept = keep_journal(keep.as_mut(), session.records());
     ratatui::restore();
     // Where the session's journal is, once the terminal is back.
-    report_journal(keep.as_ref(), kept);
+    report_journal(kind, keep.as_ref(), kept);
     if trainee {
         // The drill's debrief, printed for the record.
         let debrief = crate::training::debrief(

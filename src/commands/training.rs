@@ -49,7 +49,7 @@ pub fn headless_drill(
     } else {
         print!("{}", t.debrief.to_text());
     }
-    report_journal(keep.as_ref(), kept);
+    report_journal(SessionKind::Training, keep.as_ref(), kept);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -67,8 +67,12 @@ pub fn keep_journal(
 
 /// Tells on stderr where a session's journal is (every file, if a seek back forked it), or why
 /// it was not kept.
-pub fn report_journal(keep: Option<&SessionJournal>, kept: color_eyre::Result<()>) {
-    let label = keep.map_or("session", |k| k.kind().label());
+pub fn report_journal(
+    kind: SessionKind,
+    keep: Option<&SessionJournal>,
+    kept: color_eyre::Result<()>,
+) {
+    let label = kind.label();
     for p in keep.map(SessionJournal::paths).unwrap_or_default() {
         eprintln!("flightdeck: {label} journal: {}", p.display());
     }
