@@ -40,6 +40,7 @@ mod live_servers;
 mod live_webhook;
 mod purity;
 mod replay_cli;
+mod session_journal;
 mod slo_budget;
 mod slo_cli;
 mod slo_drift;
