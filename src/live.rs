@@ -151,7 +151,8 @@ impl LiveSession {
             }
         };
         let last_of = |kind| records.iter().rev().find(|r| r.kind == kind).cloned();
-        let mut state: Vec<crate::journal::JournalRecord> = last_of(RecordKind::ModeChange).into_iter().collect();
+        let mut state: Vec<crate::journal::JournalRecord> =
+            last_of(RecordKind::ModeChange).into_iter().collect();
         if let Some(o) = last_of(RecordKind::Override)
             && crate::cockpit::override_of(&o).is_some_and(|o| o.until > start)
         {

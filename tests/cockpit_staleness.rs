@@ -161,7 +161,10 @@ fn a_failed_mitigation_marks_its_runbook_until_it_runs_again() {
         Event::Journaled(execution(&mut chain, step, true, false, at)),
         at,
     );
-    assert!(codes(&cockpit, pool).is_empty(), "a later success clears it");
+    assert!(
+        codes(&cockpit, pool).is_empty(),
+        "a later success clears it"
+    );
 
     // Reviewed too long ago: stale by age (180 days by default).
     let late: Timestamp = "2026-11-26T12:00:00Z".parse().unwrap();
@@ -224,18 +227,40 @@ fn old_execution_records_without_a_failure_kind_are_judged_by_their_exit() {
     let at: Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
     let (mut cockpit, pool) = demo_cockpit(at);
     let mut chain = Chain::resume(0, String::new());
-    let old = |exit_code: Option<i32>, summary: &str| {
-        json!({"ok": false, "exit_code": exit_code, "summary": summary, "duration_ms": 5, "dry_run": false})
-    };
+    let old = |exit_code: Option<i32>, summary: &str| json!({"ok": false, "exit_code": exit_code, "summary": summary, "duration_ms": 5, "dry_run": false});
     let cases = [
-        ("postgres-connection-pool/show-pools", old(Some(1), "exit 1 in 0.0s"), false),
-        ("postgres-connection-pool/show-pools", old(Some(127), "exit 127 in 0.0s"), true),
-        ("postgres-connection-pool/show-databases", old(None, "did not run: cannot start \"psql\": No such file or directory (os error 2)"), true),
-        ("postgres-connection-pool/show-activity", old(None, "timed out after 30.0s (SIGTERM)"), true),
-        ("postgres-connection-pool/restart-postgres", old(Some(1), "exit 1 in 2.0s"), true),
+        (
+            "postgres-connection-pool/show-pools",
+            old(Some(1), "exit 1 in 0.0s"),
+            false,
+        ),
+        (
+            "postgres-connection-pool/show-pools",
+            old(Some(127), "exit 127 in 0.0s"),
+            true,
+        ),
+        (
+            "postgres-connection-pool/show-databases",
+            old(
+                None,
+                "did not run: cannot start \"psql\": No such file or directory (os error 2)",
+            ),
+            true,
+        ),
+        (
+            "postgres-connection-pool/show-activity",
+            old(None, "timed out after 30.0s (SIGTERM)"),
+            true,
+        ),
+        (
+            "postgres-connection-pool/restart-postgres",
+            old(Some(1), "exit 1 in 2.0s"),
+            true,
+        ),
     ];
     for (step, exec, stale) in cases {
-        let parsed: ExecOutcome = serde_json::from_value(exec.clone()).expect("an old outcome reads");
+        let parsed: ExecOutcome =
+            serde_json::from_value(exec.clone()).expect("an old outcome reads");
         assert_eq!(parsed.failure, None);
         let r = chain.seal(
             JournalEntry {

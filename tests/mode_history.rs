@@ -42,7 +42,11 @@ fn assert_a_history(modes: &[ModeChange]) {
     let mut said: Option<Mode> = None;
     for (i, c) in modes.iter().enumerate() {
         if let Some(from) = c.from {
-            assert_eq!(Some(from), said, "record {i} starts from a mode never recorded: {modes:#?}");
+            assert_eq!(
+                Some(from),
+                said,
+                "record {i} starts from a mode never recorded: {modes:#?}"
+            );
             assert_ne!(from, c.to, "record {i} changes nothing: {modes:#?}");
         }
         said = Some(c.to);
@@ -283,10 +287,9 @@ async fn headless_start(dir: &Path, prometheus: SocketAddr, journal: &Path) {
     };
     let mut live = Live::start(&config, &options).await.unwrap();
     let settled = live
-        .run_until(
-            tokio::time::Instant::now() + Duration::from_secs(15),
-            |c| c.governor().settled(),
-        )
+        .run_until(tokio::time::Instant::now() + Duration::from_secs(15), |c| {
+            c.governor().settled()
+        })
         .await;
     assert!(settled, "{}", live.cockpit().mode_reason());
     live.run_for(Duration::from_millis(1500)).await;
@@ -405,18 +408,36 @@ fn a_team_journal() -> Vec<JournalRecord> {
         },
         at(0),
     );
-    seal(note("lee", "live session of lee (commander) started"), at(0));
     seal(
-        mode(change(0, None, Mode::Redesign, "checkout: error budget exhausted (-4.0% left over the SLO window)")),
+        note("lee", "live session of lee (commander) started"),
+        at(0),
+    );
+    seal(
+        mode(change(
+            0,
+            None,
+            Mode::Redesign,
+            "checkout: error budget exhausted (-4.0% left over the SLO window)",
+        )),
         at(0),
     );
     seal(note("dana", "live session of dana (oncall) started"), at(2));
     seal(
-        mode(change(10, Some(Mode::Redesign), Mode::Adaptive, "OVERRIDE to ADAPTIVE by lee")),
+        mode(change(
+            10,
+            Some(Mode::Redesign),
+            Mode::Adaptive,
+            "OVERRIDE to ADAPTIVE by lee",
+        )),
         at(10),
     );
     seal(
-        mode(change(20, Some(Mode::Adaptive), Mode::Redesign, "override ended")),
+        mode(change(
+            20,
+            Some(Mode::Adaptive),
+            Mode::Redesign,
+            "override ended",
+        )),
         at(20),
     );
     records
@@ -435,8 +456,15 @@ fn the_timeline_shows_the_start_as_a_state_and_only_real_changes() {
         md.contains("The governor went REDESIGN → ADAPTIVE at 03:10:00 → REDESIGN at 03:20:00."),
         "{md}"
     );
-    assert!(!md.contains("ADAPTIVE → REDESIGN (governor): checkout: error budget"), "{md}");
-    assert_eq!(md.matches("started in REDESIGN").count(), 2, "timeline and mode section: {md}");
+    assert!(
+        !md.contains("ADAPTIVE → REDESIGN (governor): checkout: error budget"),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("started in REDESIGN").count(),
+        2,
+        "timeline and mode section: {md}"
+    );
 
     // Only the start in the range: the governor stayed where it started.
     let start_only = flightdeck::journal::timeline_markdown(

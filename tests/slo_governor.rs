@@ -25,14 +25,19 @@ fn calm(name: &str) -> BudgetStatus {
 fn enters_at_once_and_leaves_after_the_hold() {
     let mut g = Governor::new(SignedDuration::from_mins(10));
     assert_eq!(g.mode(), Mode::Adaptive);
-    let start = g.update(ts(0), &[calm("a")]).expect("the state it starts in");
+    let start = g
+        .update(ts(0), &[calm("a")])
+        .expect("the state it starts in");
     assert!(start.is_state());
     assert_eq!((start.from, start.to), (None, Mode::Adaptive));
 
     let change = g
         .update(ts(1), &[status("a", Some(0.7), Some((18.2, 22.0)))])
         .expect("enters freeze at once");
-    assert_eq!((change.from, change.to), (Some(Mode::Adaptive), Mode::Freeze));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Adaptive), Mode::Freeze)
+    );
     assert_eq!(change.slo.as_deref(), Some("a"));
     assert_eq!(change.evidence.len(), 1);
     assert_eq!(g.reason(), "a: 1h burn 18.2 > 14.4 and 5m 22.0 > 14.4");
@@ -45,7 +50,10 @@ fn enters_at_once_and_leaves_after_the_hold() {
         assert_eq!(g.deciding_slo(), Some("a"));
     }
     let change = g.update(ts(12), &[calm("a")]).expect("leaves after hold");
-    assert_eq!((change.from, change.to), (Some(Mode::Freeze), Mode::Adaptive));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Freeze), Mode::Adaptive)
+    );
     assert_eq!(g.deciding_slo(), None);
 }
 
@@ -185,7 +193,10 @@ fn an_override_holds_until_it_ends_then_the_budgets_rule_again() {
     let change = g
         .set_override(ts(1), override_to(Mode::Adaptive, 61))
         .expect("the override loosens the mode at once");
-    assert_eq!((change.from, change.to), (Some(Mode::Freeze), Mode::Adaptive));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Freeze), Mode::Adaptive)
+    );
     assert!(
         change.reason.contains("OVERRIDE to ADAPTIVE by lee"),
         "{}",
@@ -206,7 +217,10 @@ fn an_override_holds_until_it_ends_then_the_budgets_rule_again() {
         assert_eq!(g.mode(), Mode::Adaptive);
     }
     let change = g.update(ts(61), &burning).expect("the override ran out");
-    assert_eq!((change.from, change.to), (Some(Mode::Adaptive), Mode::Freeze));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Adaptive), Mode::Freeze)
+    );
     assert!(change.reason.contains("ended"), "{}", change.reason);
     assert!(g.mode_override().is_none());
 }
@@ -223,7 +237,10 @@ fn an_override_can_tighten_and_be_ended_early() {
     let change = g
         .end_override(ts(6), "lee")
         .expect("ended by the commander");
-    assert_eq!((change.from, change.to), (Some(Mode::Redesign), Mode::Adaptive));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Redesign), Mode::Adaptive)
+    );
     assert!(g.reason().contains("ended by lee"), "{}", g.reason());
     assert!(
         g.end_override(ts(7), "lee").is_none(),
@@ -271,10 +288,20 @@ fn the_mode_at_start_is_a_state_never_a_transition() {
     );
     assert_eq!(g.mode(), Mode::Freeze);
     assert!(g.update(ts(0), &[status("a", None, None)]).is_none());
-    let start = g.update(ts(0), &exhausted).expect("data: the state at start");
+    let start = g
+        .update(ts(0), &exhausted)
+        .expect("data: the state at start");
     assert!(start.is_state());
-    assert_eq!(start.to, Mode::Freeze, "the override governs: {}", start.reason);
-    assert_eq!(start.describe().split(':').next(), Some("started in FREEZE"));
+    assert_eq!(
+        start.to,
+        Mode::Freeze,
+        "the override governs: {}",
+        start.reason
+    );
+    assert_eq!(
+        start.describe().split(':').next(),
+        Some("started in FREEZE")
+    );
     assert!(!start.evidence.is_empty(), "the evidence of the budgets");
     // From here on, changes are transitions, each from the mode before.
     let end = g.end_override(ts(1), "lee").unwrap();
@@ -296,10 +323,13 @@ fn every_reported_change_is_a_real_change_of_the_mode() {
                 1 => Some(-0.1),
                 _ => Some(rng.f64()),
             };
-            let page = rng.bool().then(|| (20.0, 20.0));
+            let page = rng.bool().then_some((20.0, 20.0));
             let mut changes = Vec::new();
             match rng.u8(0..10) {
-                0 => changes.extend(g.set_override(ts(m), override_to(Mode::ALL[rng.usize(0..3)], m + rng.i64(1..20)))),
+                0 => changes.extend(g.set_override(
+                    ts(m),
+                    override_to(Mode::ALL[rng.usize(0..3)], m + rng.i64(1..20)),
+                )),
                 1 => changes.extend(g.end_override(ts(m), "lee")),
                 2 => changes.extend(g.set_drift(ts(m), drift_up("a", ts(m)))),
                 3 => changes.extend(g.acknowledge_drift(ts(m), "lee")),

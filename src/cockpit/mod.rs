@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Serialize;
 
 pub use decision::{
-    DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, SilencePreview, StepRecord,
-    UserCommand, override_of,
+    DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, SilencePreview,
+    StepRecord, UserCommand, override_of,
 };
 pub use snapshot::{ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot};
 pub use suggestion::{Suggestion, SuggestionId, SuggestionStatus, argv_hash};
@@ -466,9 +466,10 @@ impl Cockpit {
         let pending = std::mem::take(&mut self.pending_modes);
         for change in pending {
             // The very change, journaled by the cockpit whose record caused it.
-            let recorded = self.mode_records.iter().any(|r| {
-                r.from == change.from && r.to == change.to && r.at == change.at
-            });
+            let recorded = self
+                .mode_records
+                .iter()
+                .any(|r| r.from == change.from && r.to == change.to && r.at == change.at);
             if recorded {
                 continue;
             }

@@ -220,7 +220,11 @@ pub fn timeline_markdown(
         let mut path = vec![mode_at_start.label().to_string()];
         for (r, c) in &mode_changes {
             if c.to != current {
-                let found = if c.is_state() { ", found at a start" } else { "" };
+                let found = if c.is_state() {
+                    ", found at a start"
+                } else {
+                    ""
+                };
                 path.push(format!("{} at {}{found}", c.to.label(), clock_hms(r.ts)));
                 current = c.to;
             }
@@ -267,7 +271,11 @@ pub fn timeline_markdown(
         let t = clock_hms(r.ts);
         let line = match r.kind {
             RecordKind::ModeChange => match serde_json::from_value::<ModeChange>(r.body.clone()) {
-                Ok(c) => format!("**mode** {} (governor): {}", mode_step(&c), evidence_text(&c)),
+                Ok(c) => format!(
+                    "**mode** {} (governor): {}",
+                    mode_step(&c),
+                    evidence_text(&c)
+                ),
                 Err(_) => format!("**mode** {}", inline(&r.summary)),
             },
             RecordKind::Hypothesis => format!(
