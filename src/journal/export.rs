@@ -248,7 +248,7 @@ fn kind_name(kind: RecordKind) -> Option<&'static str> {
         RecordKind::Manual => "manual",
         RecordKind::Override => "override",
         RecordKind::ModeChange => "mode_change",
-        RecordKind::Genesis | RecordKind::Checkpoint => return None,
+        RecordKind::Genesis | RecordKind::Checkpoint | RecordKind::Unknown(_) => return None,
     })
 }
 

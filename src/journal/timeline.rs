@@ -349,6 +349,12 @@ pub fn timeline_markdown(
                     inline(s(&r.body, "reason").unwrap_or("(no reason)"))
                 ),
             },
+            RecordKind::Unknown(name) => format!(
+                "**{}** (a record kind this version does not know) — {}: {}",
+                name.as_str(),
+                who(r),
+                inline(&r.summary)
+            ),
             RecordKind::Genesis | RecordKind::Checkpoint => continue,
         };
         let _ = writeln!(o, "- {t} {line}");
