@@ -38,6 +38,7 @@ mod live_override;
 mod live_reload;
 mod live_servers;
 mod live_webhook;
+mod mode_history;
 mod purity;
 mod replay_cli;
 mod session_journal;
