@@ -3,7 +3,7 @@
 //! binary's drills read back through `journal verify`, `timeline`, `export` and
 //! `scenario record`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
