@@ -1,0 +1,333 @@
+//! Per-cluster bookkeeping ([`Agg`], kept by id in [`Aggs`]), the sorted place of each cluster,
+//! and bringing touched clusters' derived fields up to date.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Correlator;
+use super::ids::{ClusterId, IdMap};
+use super::noise::NoiseMax;
+use super::outputs::{Cluster, SEVERITIES};
+use super::reasons::ReasonKey;
+use crate::alerts::model::Severity;
+use crate::time::Timestamp;
+
+pub(super) struct Agg {
+    /// Position in `clusters`; kept only while loading in bulk (`deferred`).
+    pub(super) pos: usize,
+    /// The rank the cluster is sorted by in `clusters` (outside bulk loading).
+    pub(super) key: Rank,
+    pub(super) slots: Vec<u32>,
+    /// Members by alertname and by service (ids in `Correlator::strings`).
+    pub(super) alertnames: IdMap<u32, u32>,
+    pub(super) services: IdMap<u32, u32>,
+    /// [state][severity] member counts.
+    pub(super) sev: [[u32; 4]; 3],
+    /// Reason id → how many neighbouring pairs of members it explains.
+    pub(super) reason_counts: IdMap<u64, u32>,
+    /// The reasons with a count, in display order.
+    pub(super) reasons: BTreeSet<ReasonKey>,
+    /// Topology reasons seen (ids into `Topology::reasons`).
+    pub(super) topo_reasons: Bits,
+    /// Topology services of driving members → earliest (start, fp).
+    pub(super) topo_first: BTreeMap<u32, (i64, u64)>,
+    /// Earliest driving member (start, fp, slot).
+    pub(super) first: Option<(i64, u64, u32)>,
+    /// Earliest and latest activation of a driving member ever (`i64::MAX`, `i64::MIN` when
+    /// none): the span `max_span` bounds. It never shrinks (see `rescan_span`).
+    pub(super) lo: i64,
+    pub(super) last: i64,
+    /// Latest time a member resolved (`i64::MIN` when none did).
+    pub(super) last_end: i64,
+    pub(super) min_fp: u64,
+    pub(super) noisy: BTreeSet<u32>,
+    /// The highest marks of the noisy members (`dirty_noise_scan`: to be found again).
+    pub(super) noise_max: NoiseMax,
+    pub(super) dirty_noise_scan: bool,
+    pub(super) dirty_origin: bool,
+    pub(super) dirty_reasons: bool,
+    pub(super) dirty_noise: bool,
+    pub(super) dirty_rescan: bool,
+}
+
+/// Cluster bookkeeping by cluster id. Ids count up and are never reused; the entries of the
+/// oldest ids, once gone, are trimmed away (`base` is the id of the first entry).
+#[derive(Default)]
+pub(super) struct Aggs {
+    pub(super) base: u32,
+    pub(super) v: Vec<Option<Agg>>,
+}
+
+impl Aggs {
+    pub(super) fn index(&self, id: ClusterId) -> Option<usize> {
+        let i = id.0.checked_sub(self.base)? as usize;
+        (i < self.v.len()).then_some(i)
+    }
+
+    pub(super) fn get(&self, id: ClusterId) -> Option<&Agg> {
+        self.v[self.index(id)?].as_ref()
+    }
+
+    pub(super) fn get_mut(&mut self, id: ClusterId) -> Option<&mut Agg> {
+        let i = self.index(id)?;
+        self.v[i].as_mut()
+    }
+
+    pub(super) fn take(&mut self, id: ClusterId) -> Option<Agg> {
+        let i = self.index(id)?;
+        self.v[i].take()
+    }
+
+    pub(super) fn next_id(&self) -> ClusterId {
+        ClusterId(self.base + self.v.len() as u32)
+    }
+
+    pub(super) fn push(&mut self, agg: Agg) {
+        self.v.push(Some(agg));
+    }
+
+    /// Drops the leading entries of clusters that are gone.
+    pub(super) fn trim(&mut self) {
+        let gone = self.v.iter().take_while(|a| a.is_none()).count();
+        self.v.drain(..gone);
+        self.base += gone as u32;
+    }
+}
+
+/// A set of small numbers (topology reason ids), in order.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Bits(pub(super) Vec<u64>);
+
+impl Bits {
+    /// Adds `n`; true when it was not there.
+    pub(super) fn insert(&mut self, n: u32) -> bool {
+        let (w, b) = (n as usize / 64, n % 64);
+        if self.0.len() <= w {
+            self.0.resize(w + 1, 0);
+        }
+        let new = self.0[w] & (1 << b) == 0;
+        self.0[w] |= 1 << b;
+        new
+    }
+
+    /// Adds all of `other`; true when something was new.
+    pub(super) fn union_with(&mut self, other: &Bits) -> bool {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        let mut new = false;
+        for (a, &b) in self.0.iter_mut().zip(&other.0) {
+            new |= b & !*a != 0;
+            *a |= b;
+        }
+        new
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &bits)| {
+            (0..64u32)
+                .filter(move |b| bits & (1 << b) != 0)
+                .map(move |b| w as u32 * 64 + b)
+        })
+    }
+}
+
+/// Sort key of a cluster: firing first, severity desc, recent activity first, later start first,
+/// then the smallest member fingerprint (an order-independent tie-break). The id last keeps
+/// ranks unique even while a moved member's fingerprint is still counted by its old cluster.
+pub(super) type Rank = (
+    Reverse<bool>,
+    Reverse<Severity>,
+    Reverse<Timestamp>,
+    Reverse<Timestamp>,
+    u64,
+    ClusterId,
+);
+
+pub(super) fn stored_rank(c: &Cluster, aggs: &Aggs) -> Rank {
+    aggs.get(c.id).expect("live cluster").key
+}
+
+pub(super) fn rank(c: &Cluster, aggs: &Aggs) -> Rank {
+    let min_fp = aggs.get(c.id).map_or(0, |a| a.min_fp);
+    (
+        Reverse(c.firing > 0),
+        Reverse(c.severity),
+        Reverse(c.last_change),
+        Reverse(c.started),
+        min_fp,
+        c.id,
+    )
+}
+
+impl Correlator {
+    pub(super) fn agg(&self, id: ClusterId) -> &Agg {
+        self.aggs.get(id).expect("live cluster")
+    }
+
+    pub(super) fn agg_mut(&mut self, id: ClusterId) -> &mut Agg {
+        self.aggs.get_mut(id).expect("live cluster")
+    }
+
+    pub(super) fn cluster_mut(&mut self, id: ClusterId) -> &mut Cluster {
+        let pos = self.position(id);
+        &mut self.clusters[pos]
+    }
+
+    /// Where a live cluster is in `clusters`: a binary search by its stored rank (the vector is
+    /// sorted by stored ranks), so moving one cluster never renumbers the others.
+    pub(super) fn position(&self, id: ClusterId) -> usize {
+        let agg = self.agg(id);
+        if self.deferred {
+            return agg.pos;
+        }
+        let key = agg.key;
+        let aggs = &self.aggs;
+        let i = self
+            .clusters
+            .partition_point(|c| stored_rank(c, aggs) < key);
+        debug_assert_eq!(self.clusters[i].id, id);
+        i
+    }
+
+    /// Removes a cluster from `clusters` and returns it with its bookkeeping.
+    pub(super) fn take_cluster(&mut self, id: ClusterId) -> (Cluster, Agg) {
+        let pos = self.position(id);
+        let agg = self.aggs.take(id).expect("live cluster");
+        let cluster = if self.deferred {
+            let c = self.clusters.swap_remove(pos);
+            if let Some(moved) = self.clusters.get(pos)
+                && let Some(a) = self.aggs.get_mut(moved.id)
+            {
+                a.pos = pos;
+            }
+            c
+        } else {
+            self.clusters.remove(pos)
+        };
+        (cluster, agg)
+    }
+
+    /// Brings touched clusters' derived fields up to date and moves them to their sorted place.
+    pub(super) fn settle(&mut self) {
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for id in touched.iter().copied() {
+            if self.aggs.get(id).is_none() {
+                continue;
+            }
+            self.refresh(id, true);
+            if !self.deferred {
+                self.reposition(id);
+            }
+        }
+        touched.clear();
+        self.touched = touched;
+    }
+
+    /// While loading in bulk: brings up to date, as [`Correlator::settle`] would, what placing
+    /// the next alerts reads (common labels, start, smallest fingerprint, highest noise marks),
+    /// and leaves what only the caller reads (origin, reasons, noise: made from the state, their
+    /// dirty marks stay set) to the `settle` at the end, for the clusters listed in `settled`.
+    pub(super) fn settle_loading(&mut self) {
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for id in touched.iter().copied() {
+            if self.aggs.get(id).is_some() {
+                self.refresh(id, false);
+            }
+        }
+        self.settled.append(&mut touched);
+        self.touched = touched;
+    }
+
+    /// `outputs`: also the origin, reasons and noise (else they stay dirty).
+    pub(super) fn refresh(&mut self, id: ClusterId, outputs: bool) {
+        let agg = self.agg(id);
+        let sev = |row: &[u32; 4]| (0..4).rev().find(|&i| row[i] > 0).map(|i| SEVERITIES[i]);
+        let severity = sev(&agg.sev[0])
+            .or_else(|| sev(&agg.sev[1]))
+            .or_else(|| sev(&agg.sev[2]))
+            .unwrap_or(Severity::None);
+        let (dirty_origin, dirty_reasons, dirty_noise, dirty_rescan) = (
+            agg.dirty_origin,
+            agg.dirty_reasons,
+            agg.dirty_noise,
+            agg.dirty_rescan,
+        );
+        let origin = (outputs && dirty_origin).then(|| self.compute_origin(id));
+        let reasons = (outputs && dirty_reasons).then(|| self.compute_reasons(agg));
+        let max = agg.dirty_noise_scan.then(|| self.scan_noise(id));
+        let noise =
+            (outputs && (dirty_noise || max.is_some())).then(|| self.compute_noise(id, max));
+        let rescan = dirty_rescan.then(|| {
+            let mut slots = agg.slots.iter().map(|&s| &self.tracked[s as usize]);
+            let first = slots.next().expect("non-empty cluster");
+            let mut common = first.alert.labels.clone();
+            let mut started = first.alert.starts_at;
+            let mut min_fp = first.fingerprint.0;
+            for t in slots {
+                common.retain(|k, v| t.alert.labels.get(k).is_some_and(|x| x == v));
+                started = started.min(t.alert.starts_at);
+                min_fp = min_fp.min(t.fingerprint.0);
+            }
+            (common, started, min_fp)
+        });
+        let agg = self.agg_mut(id);
+        if outputs {
+            agg.dirty_origin = false;
+            agg.dirty_reasons = false;
+            agg.dirty_noise = false;
+        } else {
+            // The noise is made from the highest marks found here.
+            agg.dirty_noise |= max.is_some();
+        }
+        agg.dirty_rescan = false;
+        if let Some(max) = max {
+            agg.noise_max = max;
+            agg.dirty_noise_scan = false;
+        }
+        if let Some((_, _, min_fp)) = &rescan {
+            agg.min_fp = *min_fp;
+        }
+        let counts = self.agg(id).sev;
+        let c = self.cluster_mut(id);
+        c.severity = severity;
+        c.counts = counts;
+        if let Some(o) = origin {
+            c.origin = o;
+        }
+        if let Some(r) = reasons {
+            c.reasons = r;
+        }
+        if let Some(n) = noise {
+            c.noise = n;
+        }
+        if let Some((common, started, _)) = rescan {
+            c.common_labels = common;
+            c.started = started;
+        }
+    }
+
+    pub(super) fn reposition(&mut self, id: ClusterId) {
+        let p = self.position(id);
+        let old = self.agg(id).key;
+        let new = rank(&self.clusters[p], &self.aggs);
+        if new == old {
+            return;
+        }
+        let aggs = &self.aggs;
+        // Elements are sorted by stored rank; this one still has its old rank stored.
+        let t = self
+            .clusters
+            .partition_point(|c| stored_rank(c, aggs) < new);
+        if old < new {
+            self.clusters[p..t].rotate_left(1);
+        } else {
+            self.clusters[t..=p].rotate_right(1);
+        }
+        self.agg_mut(id).key = new;
+    }
+}
