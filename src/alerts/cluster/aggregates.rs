@@ -41,13 +41,57 @@ pub(super) struct Agg {
     pub(super) last_end: i64,
     pub(super) min_fp: u64,
     pub(super) noisy: BTreeSet<u32>,
-    /// The highest marks of the noisy members (`dirty_noise_scan`: to be found again).
+    /// The highest marks of the noisy members (`Dirty::NOISE_SCAN`: to be found again).
     pub(super) noise_max: NoiseMax,
-    pub(super) dirty_noise_scan: bool,
-    pub(super) dirty_origin: bool,
-    pub(super) dirty_reasons: bool,
-    pub(super) dirty_noise: bool,
-    pub(super) dirty_rescan: bool,
+    /// What `refresh` has to bring up to date.
+    pub(super) dirty: Dirty,
+}
+
+/// What of a cluster is out of date: a small set of flags (bits of one byte), brought up to
+/// date by `Correlator::refresh`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Dirty(u8);
+
+impl Dirty {
+    /// The highest noise marks of the members are to be found again (a noisy member changed or
+    /// left): `Agg::noise_max` may be too high.
+    pub(super) const NOISE_SCAN: Dirty = Dirty(1);
+    /// The origin.
+    pub(super) const ORIGIN: Dirty = Dirty(1 << 1);
+    /// The reasons shown.
+    pub(super) const REASONS: Dirty = Dirty(1 << 2);
+    /// The cluster's noise marks.
+    pub(super) const NOISE: Dirty = Dirty(1 << 3);
+    /// Common labels, start and smallest fingerprint (a member left, or its start changed).
+    pub(super) const RESCAN: Dirty = Dirty(1 << 4);
+
+    pub(super) fn mark(&mut self, what: Dirty) {
+        self.0 |= what.0;
+    }
+
+    /// Marks `what` when `cond` holds (the `|=` of a boolean).
+    pub(super) fn mark_if(&mut self, what: Dirty, cond: bool) {
+        if cond {
+            self.mark(what);
+        }
+    }
+
+    pub(super) fn clear(&mut self, what: Dirty) {
+        self.0 &= !what.0;
+    }
+
+    /// Is any of `what` marked?
+    pub(super) fn has(self, what: Dirty) -> bool {
+        self.0 & what.0 != 0
+    }
+}
+
+impl std::ops::BitOr for Dirty {
+    type Output = Dirty;
+
+    fn bitor(self, other: Dirty) -> Dirty {
+        Dirty(self.0 | other.0)
+    }
 }
 
 /// Cluster bookkeeping by cluster id. Ids count up and are never reused; the entries of the
@@ -251,18 +295,13 @@ impl Correlator {
             .or_else(|| sev(&agg.sev[1]))
             .or_else(|| sev(&agg.sev[2]))
             .unwrap_or(Severity::None);
-        let (dirty_origin, dirty_reasons, dirty_noise, dirty_rescan) = (
-            agg.dirty_origin,
-            agg.dirty_reasons,
-            agg.dirty_noise,
-            agg.dirty_rescan,
-        );
-        let origin = (outputs && dirty_origin).then(|| self.compute_origin(id));
-        let reasons = (outputs && dirty_reasons).then(|| self.compute_reasons(agg));
-        let max = agg.dirty_noise_scan.then(|| self.scan_noise(id));
-        let noise =
-            (outputs && (dirty_noise || max.is_some())).then(|| self.compute_noise(id, max));
-        let rescan = dirty_rescan.then(|| {
+        let dirty = agg.dirty;
+        let origin = (outputs && dirty.has(Dirty::ORIGIN)).then(|| self.compute_origin(id));
+        let reasons = (outputs && dirty.has(Dirty::REASONS)).then(|| self.compute_reasons(agg));
+        let max = dirty.has(Dirty::NOISE_SCAN).then(|| self.scan_noise(id));
+        let noise = (outputs && (dirty.has(Dirty::NOISE) || max.is_some()))
+            .then(|| self.compute_noise(id, max));
+        let rescan = dirty.has(Dirty::RESCAN).then(|| {
             let mut slots = agg.slots.iter().map(|&s| &self.tracked[s as usize]);
             let first = slots.next().expect("non-empty cluster");
             let mut common = first.alert.labels.clone();
@@ -277,17 +316,16 @@ impl Correlator {
         });
         let agg = self.agg_mut(id);
         if outputs {
-            agg.dirty_origin = false;
-            agg.dirty_reasons = false;
-            agg.dirty_noise = false;
+            agg.dirty
+                .clear(Dirty::ORIGIN | Dirty::REASONS | Dirty::NOISE);
         } else {
             // The noise is made from the highest marks found here.
-            agg.dirty_noise |= max.is_some();
+            agg.dirty.mark_if(Dirty::NOISE, max.is_some());
         }
-        agg.dirty_rescan = false;
+        agg.dirty.clear(Dirty::RESCAN);
         if let Some(max) = max {
             agg.noise_max = max;
-            agg.dirty_noise_scan = false;
+            agg.dirty.clear(Dirty::NOISE_SCAN);
         }
         if let Some((_, _, min_fp)) = &rescan {
             agg.min_fp = *min_fp;

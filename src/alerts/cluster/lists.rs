@@ -2,6 +2,7 @@
 //! neighbours, and taking one out (a silenced alert) unlinks it.
 
 use super::Correlator;
+use super::aggregates::Dirty;
 use super::ids::NO_CLUSTER;
 use super::keys::Kind;
 use super::observe::Role;
@@ -107,18 +108,17 @@ impl Correlator {
         let agg = self.agg_mut(id);
         if agg.first.is_none_or(|f| (t, fp) < (f.0, f.1)) {
             agg.first = Some((t, fp, slot));
-            agg.dirty_origin = true;
+            agg.dirty.mark(Dirty::ORIGIN);
         }
         if let Some(tp) = topo {
             match agg.topo_first.get_mut(&tp) {
                 None => {
                     agg.topo_first.insert(tp, (t, fp));
-                    agg.dirty_origin = true;
-                    agg.dirty_reasons = true;
+                    agg.dirty.mark(Dirty::ORIGIN | Dirty::REASONS);
                 }
                 Some(e) if (t, fp) < *e => {
                     *e = (t, fp);
-                    agg.dirty_origin = true;
+                    agg.dirty.mark(Dirty::ORIGIN);
                 }
                 Some(_) => {}
             }
@@ -230,7 +230,7 @@ impl Correlator {
             }
             let agg = self.agg_mut(id);
             if agg.topo_reasons.insert(rid) {
-                agg.dirty_reasons = true;
+                agg.dirty.mark(Dirty::REASONS);
                 self.touched.push(id);
             }
         }

@@ -4,7 +4,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Correlator;
-use super::aggregates::{Agg, Bits, rank, stored_rank};
+use super::aggregates::{Agg, Bits, Dirty, rank, stored_rank};
 use super::ids::{ClusterId, IdMap};
 use super::noise::{NoiseMax, is_noisy};
 use super::outputs::{Cluster, state_index};
@@ -70,11 +70,7 @@ impl Correlator {
                 BTreeSet::new()
             },
             noise_max,
-            dirty_noise_scan: false,
-            dirty_origin: true,
-            dirty_reasons: false,
-            dirty_noise: true,
-            dirty_rescan: false,
+            dirty: Dirty::ORIGIN | Dirty::NOISE,
         });
         let key = rank(&cluster, &self.aggs);
         self.agg_mut(id).key = key;
@@ -115,11 +111,11 @@ impl Correlator {
         if noisy {
             agg.noisy.insert(slot);
             agg.noise_max.fold(&self.tracked[slot as usize].noise);
-            agg.dirty_noise = true;
+            agg.dirty.mark(Dirty::NOISE);
         }
         let pos = self.position(id);
         if !self.clusters[pos].noise.is_empty() || state == AlertState::Suppressed {
-            self.agg_mut(id).dirty_noise = true;
+            self.agg_mut(id).dirty.mark(Dirty::NOISE);
         }
         let c = &mut self.clusters[pos];
         let a = &self.tracked[slot as usize].alert;
@@ -179,10 +175,9 @@ impl Correlator {
         let service_gone = service.is_some_and(|s| dec(&mut agg.services, s));
         agg.sev[state_index(state)][sev] -= 1;
         if agg.noisy.remove(&slot) {
-            agg.dirty_noise_scan = true;
+            agg.dirty.mark(Dirty::NOISE_SCAN);
         }
-        agg.dirty_noise = true;
-        agg.dirty_rescan = true;
+        agg.dirty.mark(Dirty::NOISE | Dirty::RESCAN);
         let pos = self.position(id);
         let c = &mut self.clusters[pos];
         if let Some(i) = c.members.iter().position(|&x| x == fp) {
@@ -241,18 +236,21 @@ impl Correlator {
         }
         let before = bagg.reasons.len();
         bagg.reasons.extend(sagg.reasons);
-        bagg.dirty_reasons |= bagg.reasons.len() != before;
-        bagg.dirty_reasons |= bagg.topo_reasons.union_with(&sagg.topo_reasons);
+        bagg.dirty
+            .mark_if(Dirty::REASONS, bagg.reasons.len() != before);
+        bagg.dirty.mark_if(
+            Dirty::REASONS,
+            bagg.topo_reasons.union_with(&sagg.topo_reasons),
+        );
         for (k, v) in sagg.topo_first {
             match bagg.topo_first.get_mut(&k) {
                 None => {
                     bagg.topo_first.insert(k, v);
-                    bagg.dirty_origin = true;
-                    bagg.dirty_reasons = true;
+                    bagg.dirty.mark(Dirty::ORIGIN | Dirty::REASONS);
                 }
                 Some(e) if v < *e => {
                     *e = v;
-                    bagg.dirty_origin = true;
+                    bagg.dirty.mark(Dirty::ORIGIN);
                 }
                 Some(_) => {}
             }
@@ -264,18 +262,19 @@ impl Correlator {
             && bagg.first.is_none_or(|b| (f.0, f.1) < (b.0, b.1))
         {
             bagg.first = Some(f);
-            bagg.dirty_origin = true;
+            bagg.dirty.mark(Dirty::ORIGIN);
         }
         bagg.min_fp = bagg.min_fp.min(sagg.min_fp);
         if !sagg.noisy.is_empty() {
             bagg.noisy.extend(sagg.noisy);
             bagg.noise_max.merge(&sagg.noise_max);
-            bagg.dirty_noise_scan |= sagg.dirty_noise_scan;
-            bagg.dirty_noise = true;
+            bagg.dirty
+                .mark_if(Dirty::NOISE_SCAN, sagg.dirty.has(Dirty::NOISE_SCAN));
+            bagg.dirty.mark(Dirty::NOISE);
         }
         let pos = self.position(big);
         if !scluster.noise.is_empty() || !self.clusters[pos].noise.is_empty() {
-            self.agg_mut(big).dirty_noise = true;
+            self.agg_mut(big).dirty.mark(Dirty::NOISE);
         }
         let c = &mut self.clusters[pos];
         c.members.extend(scluster.members);

@@ -2,6 +2,7 @@
 //! what each alertname did, and the stale candidates.
 
 use super::Correlator;
+use super::aggregates::Dirty;
 use super::ids::ClusterId;
 use super::ns;
 use super::outputs::StaleCandidate;
@@ -241,11 +242,11 @@ impl Correlator {
             }
             if was_noisy {
                 // Its marks may have been the highest: look again.
-                agg.dirty_noise_scan = true;
+                agg.dirty.mark(Dirty::NOISE_SCAN);
             } else {
                 agg.noise_max.fold(&marks);
             }
-            agg.dirty_noise = true;
+            agg.dirty.mark(Dirty::NOISE);
             self.tracked[s].noise = marks;
             self.touched.push(id);
         }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::aggregates::Bits;
+use super::aggregates::{Bits, Dirty};
 use super::ids::ClusterId;
 use super::ids::NO_CLUSTER;
 use super::keys::TextSig;
@@ -202,7 +202,7 @@ impl Correlator {
             self.rescan_span(id);
             let new = self.new_cluster(slot);
             // Its start is still the old one here.
-            self.agg_mut(new).dirty_rescan = true;
+            self.agg_mut(new).dirty.mark(Dirty::RESCAN);
         } else {
             // Nothing of it is left in the lists: it may start its span afresh.
             self.rescan_span(id);
@@ -210,8 +210,7 @@ impl Correlator {
             (agg.lo, agg.last) = (i64::MAX, i64::MIN);
             agg.last_end = i64::MIN;
             agg.topo_reasons = Bits::default();
-            agg.dirty_reasons = true;
-            agg.dirty_rescan = true;
+            agg.dirty.mark(Dirty::REASONS | Dirty::RESCAN);
             self.touched.push(id);
         }
     }
@@ -238,8 +237,7 @@ impl Correlator {
         let agg = self.agg_mut(id);
         agg.first = first;
         agg.topo_first = topo_first;
-        agg.dirty_origin = true;
-        agg.dirty_reasons = true;
+        agg.dirty.mark(Dirty::ORIGIN | Dirty::REASONS);
         self.touched.push(id);
     }
 
@@ -314,8 +312,10 @@ impl Correlator {
         }
         if old_state != new_state {
             let agg = self.agg_mut(id);
-            agg.dirty_noise |=
-                old_state == AlertState::Suppressed || new_state == AlertState::Suppressed;
+            agg.dirty.mark_if(
+                Dirty::NOISE,
+                old_state == AlertState::Suppressed || new_state == AlertState::Suppressed,
+            );
             agg.sev[state_index(old_state)][sev] -= 1;
             agg.sev[state_index(new_state)][sev] += 1;
             if new_state == AlertState::Resolved {

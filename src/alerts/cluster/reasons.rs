@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::Correlator;
-use super::aggregates::Agg;
+use super::aggregates::{Agg, Dirty};
 use super::ids::{ClusterId, mix};
 use super::keys::Kind;
 use crate::alerts::text;
@@ -124,7 +124,7 @@ impl Correlator {
         *n += 1;
         if *n == 1 {
             agg.reasons.insert(self.reason_by_id[&r].clone());
-            agg.dirty_reasons = true;
+            agg.dirty.mark(Dirty::REASONS);
             self.touched.push(id);
         }
     }
@@ -136,7 +136,7 @@ impl Correlator {
             if *n == 0 {
                 agg.reason_counts.remove(&r);
                 agg.reasons.remove(&self.reason_by_id[&r]);
-                agg.dirty_reasons = true;
+                agg.dirty.mark(Dirty::REASONS);
                 self.touched.push(id);
             }
         }
