@@ -3,9 +3,10 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::Correlator;
-use super::ids::{ClusterId, IdMap};
+use super::ids::{ClusterId, IdMap, NO_CLUSTER};
 use super::noise::NoiseMax;
 use super::outputs::{Cluster, SEVERITIES};
 use super::reasons::ReasonKey;
@@ -45,6 +46,39 @@ pub(super) struct Agg {
     pub(super) noise_max: NoiseMax,
     /// What `refresh` has to bring up to date.
     pub(super) dirty: Dirty,
+}
+
+impl Default for Agg {
+    /// The bookkeeping of no cluster: no members, no span, nothing to refresh.
+    fn default() -> Self {
+        Agg {
+            pos: 0,
+            key: (
+                Reverse(false),
+                Reverse(Severity::None),
+                Reverse(Timestamp::UNIX_EPOCH),
+                Reverse(Timestamp::UNIX_EPOCH),
+                u64::MAX,
+                NO_CLUSTER,
+            ),
+            slots: Vec::new(),
+            alertnames: IdMap::default(),
+            services: IdMap::default(),
+            sev: [[0; 4]; 3],
+            reason_counts: IdMap::default(),
+            reasons: BTreeSet::new(),
+            topo_reasons: Bits::default(),
+            topo_first: BTreeMap::new(),
+            first: None,
+            lo: i64::MAX,
+            last: i64::MIN,
+            last_end: i64::MIN,
+            min_fp: u64::MAX,
+            noisy: BTreeSet::new(),
+            noise_max: NoiseMax::default(),
+            dirty: Dirty::default(),
+        }
+    }
 }
 
 /// What of a cluster is out of date: a small set of flags (bits of one byte), brought up to
@@ -100,6 +134,13 @@ impl std::ops::BitOr for Dirty {
 pub(super) struct Aggs {
     pub(super) base: u32,
     pub(super) v: Vec<Option<Agg>>,
+    /// What `live` shows for an id that names no live cluster: empty, never written.
+    void: Agg,
+    /// Where `live_mut` lets writes for such an id go (emptied each time).
+    sink: Agg,
+    /// Bookkeeping slips met (see [`Correlator::slips`]). Atomic so that reading paths
+    /// (`&self`) count too, and the correlator stays `Sync`.
+    slips: AtomicU32,
 }
 
 impl Aggs {
@@ -128,6 +169,49 @@ impl Aggs {
 
     pub(super) fn push(&mut self, agg: Agg) {
         self.v.push(Some(agg));
+    }
+
+    /// The bookkeeping of a live cluster. For an id that names none (a bookkeeping slip: it is
+    /// counted) an empty one, so that a slip costs a wrong answer, not the cockpit.
+    pub(super) fn live(&self, id: ClusterId) -> &Agg {
+        match self.get(id) {
+            Some(agg) => agg,
+            None => {
+                self.slipped();
+                &self.void
+            }
+        }
+    }
+
+    /// [`Aggs::live`] to write: for an id that names no live cluster (counted), an empty one
+    /// whose changes go nowhere.
+    pub(super) fn live_mut(&mut self, id: ClusterId) -> &mut Agg {
+        match self.index(id).filter(|&i| self.v[i].is_some()) {
+            Some(i) => self.v[i].as_mut().unwrap_or(&mut self.sink),
+            None => {
+                self.slipped();
+                self.sink = Agg::default();
+                &mut self.sink
+            }
+        }
+    }
+
+    /// The live cluster that lists `slot` among its members (a scan: for repairs only).
+    pub(super) fn holding(&self, slot: u32) -> Option<ClusterId> {
+        let i = self
+            .v
+            .iter()
+            .position(|a| a.as_ref().is_some_and(|a| a.slots.contains(&slot)))?;
+        Some(ClusterId(self.base + i as u32))
+    }
+
+    /// Counts a bookkeeping slip.
+    pub(super) fn slipped(&self) {
+        self.slips.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn slips(&self) -> u32 {
+        self.slips.load(Ordering::Relaxed)
     }
 
     /// Drops the leading entries of clusters that are gone.
@@ -189,7 +273,7 @@ pub(super) type Rank = (
 );
 
 pub(super) fn stored_rank(c: &Cluster, aggs: &Aggs) -> Rank {
-    aggs.get(c.id).expect("live cluster").key
+    aggs.live(c.id).key
 }
 
 pub(super) fn rank(c: &Cluster, aggs: &Aggs) -> Rank {
@@ -205,39 +289,66 @@ pub(super) fn rank(c: &Cluster, aggs: &Aggs) -> Rank {
 }
 
 impl Correlator {
+    /// A cluster's bookkeeping (an empty one after a slip: see [`Aggs::live`]).
     pub(super) fn agg(&self, id: ClusterId) -> &Agg {
-        self.aggs.get(id).expect("live cluster")
+        self.aggs.live(id)
     }
 
     pub(super) fn agg_mut(&mut self, id: ClusterId) -> &mut Agg {
-        self.aggs.get_mut(id).expect("live cluster")
+        self.aggs.live_mut(id)
     }
 
-    pub(super) fn cluster_mut(&mut self, id: ClusterId) -> &mut Cluster {
-        let pos = self.position(id);
-        &mut self.clusters[pos]
+    /// The cluster `id` in `clusters`; `None` (a slip, counted) when it is not there.
+    pub(super) fn cluster_mut(&mut self, id: ClusterId) -> Option<&mut Cluster> {
+        let pos = self.position(id)?;
+        Some(&mut self.clusters[pos])
     }
 
     /// Where a live cluster is in `clusters`: a binary search by its stored rank (the vector is
-    /// sorted by stored ranks), so moving one cluster never renumbers the others.
-    pub(super) fn position(&self, id: ClusterId) -> usize {
+    /// sorted by stored ranks), so moving one cluster never renumbers the others. After a
+    /// bookkeeping slip (the search misses: counted) a scan, and `None` when it is not there.
+    pub(super) fn position(&self, id: ClusterId) -> Option<usize> {
         let agg = self.agg(id);
-        if self.deferred {
-            return agg.pos;
+        let i = if self.deferred {
+            agg.pos
+        } else {
+            let key = agg.key;
+            let aggs = &self.aggs;
+            self.clusters
+                .partition_point(|c| stored_rank(c, aggs) < key)
+        };
+        if self.clusters.get(i).is_some_and(|c| c.id == id) {
+            return Some(i);
         }
-        let key = agg.key;
-        let aggs = &self.aggs;
-        let i = self
-            .clusters
-            .partition_point(|c| stored_rank(c, aggs) < key);
-        debug_assert_eq!(self.clusters[i].id, id);
-        i
+        self.aggs.slipped();
+        self.clusters.iter().position(|c| c.id == id)
     }
 
-    /// Removes a cluster from `clusters` and returns it with its bookkeeping.
-    pub(super) fn take_cluster(&mut self, id: ClusterId) -> (Cluster, Agg) {
-        let pos = self.position(id);
-        let agg = self.aggs.take(id).expect("live cluster");
+    /// An alert whose cluster id names no live cluster (a bookkeeping slip) is put back: in the
+    /// live cluster that lists it, else in a new one of its own. The slip is counted; the alert
+    /// is shown again and what follows finds a live cluster.
+    pub(super) fn rehome(&mut self, slot: u32) {
+        let s = slot as usize;
+        if self.aggs.get(self.tracked[s].cluster).is_some() {
+            return;
+        }
+        self.aggs.slipped();
+        match self.aggs.holding(slot) {
+            Some(id) => self.tracked[s].cluster = id,
+            None => {
+                self.new_cluster(slot);
+            }
+        }
+    }
+
+    /// Removes a cluster from `clusters` and returns it with its bookkeeping (`None`, after a
+    /// slip, when either is missing).
+    pub(super) fn take_cluster(&mut self, id: ClusterId) -> Option<(Cluster, Agg)> {
+        let pos = self.position(id)?;
+        let Some(agg) = self.aggs.take(id) else {
+            self.aggs.slipped();
+            return None;
+        };
         let cluster = if self.deferred {
             let c = self.clusters.swap_remove(pos);
             if let Some(moved) = self.clusters.get(pos)
@@ -249,7 +360,7 @@ impl Correlator {
         } else {
             self.clusters.remove(pos)
         };
-        (cluster, agg)
+        Some((cluster, agg))
     }
 
     /// Brings touched clusters' derived fields up to date and moves them to their sorted place.
@@ -303,7 +414,8 @@ impl Correlator {
             .then(|| self.compute_noise(id, max));
         let rescan = dirty.has(Dirty::RESCAN).then(|| {
             let mut slots = agg.slots.iter().map(|&s| &self.tracked[s as usize]);
-            let first = slots.next().expect("non-empty cluster");
+            // A live cluster has members (`remove_member` deletes it when it empties).
+            let first = slots.next()?;
             let mut common = first.alert.labels.clone();
             let mut started = first.alert.starts_at;
             let mut min_fp = first.fingerprint.0;
@@ -312,8 +424,9 @@ impl Correlator {
                 started = started.min(t.alert.starts_at);
                 min_fp = min_fp.min(t.fingerprint.0);
             }
-            (common, started, min_fp)
+            Some((common, started, min_fp))
         });
+        let rescan = rescan.flatten();
         let agg = self.agg_mut(id);
         if outputs {
             agg.dirty
@@ -331,7 +444,9 @@ impl Correlator {
             agg.min_fp = *min_fp;
         }
         let counts = self.agg(id).sev;
-        let c = self.cluster_mut(id);
+        let Some(c) = self.cluster_mut(id) else {
+            return;
+        };
         c.severity = severity;
         c.counts = counts;
         if let Some(o) = origin {
@@ -350,7 +465,9 @@ impl Correlator {
     }
 
     pub(super) fn reposition(&mut self, id: ClusterId) {
-        let p = self.position(id);
+        let Some(p) = self.position(id) else {
+            return;
+        };
         let old = self.agg(id).key;
         let new = rank(&self.clusters[p], &self.aggs);
         if new == old {
@@ -361,10 +478,13 @@ impl Correlator {
         let t = self
             .clusters
             .partition_point(|c| stored_rank(c, aggs) < new);
+        // (Ranges checked: a slip may have broken the order.)
         if old < new {
-            self.clusters[p..t].rotate_left(1);
-        } else {
-            self.clusters[t..=p].rotate_right(1);
+            if let Some(moved) = self.clusters.get_mut(p..t) {
+                moved.rotate_left(1);
+            }
+        } else if let Some(moved) = self.clusters.get_mut(t..=p) {
+            moved.rotate_right(1);
         }
         self.agg_mut(id).key = new;
     }

@@ -96,7 +96,7 @@ impl Correlator {
         let i = &self.inner[slot as usize];
         let (state, sev) = (a.state, usize::from(i.sev));
         let (name_id, service_id) = (i.name_id, i.service_id);
-        let agg = self.aggs.get_mut(id).expect("live cluster");
+        let agg = self.aggs.live_mut(id);
         agg.slots.push(slot);
         // Names and services are mostly known already: allocate only for new ones.
         let count = |m: &mut IdMap<u32, u32>, k: u32| -> bool {
@@ -113,7 +113,9 @@ impl Correlator {
             agg.noise_max.fold(&self.tracked[slot as usize].noise);
             agg.dirty.mark(Dirty::NOISE);
         }
-        let pos = self.position(id);
+        let Some(pos) = self.position(id) else {
+            return;
+        };
         if !self.clusters[pos].noise.is_empty() || state == AlertState::Suppressed {
             self.agg_mut(id).dirty.mark(Dirty::NOISE);
         }
@@ -153,7 +155,7 @@ impl Correlator {
             self.inner[slot as usize].name_id,
             self.inner[slot as usize].service_id,
         );
-        let agg = self.aggs.get_mut(id).expect("live cluster");
+        let agg = self.aggs.live_mut(id);
         if let Some(i) = agg.slots.iter().position(|&x| x == slot) {
             agg.slots.remove(i);
         }
@@ -178,7 +180,9 @@ impl Correlator {
             agg.dirty.mark(Dirty::NOISE_SCAN);
         }
         agg.dirty.mark(Dirty::NOISE | Dirty::RESCAN);
-        let pos = self.position(id);
+        let Some(pos) = self.position(id) else {
+            return;
+        };
         let c = &mut self.clusters[pos];
         if let Some(i) = c.members.iter().position(|&x| x == fp) {
             c.members.remove(i);
@@ -214,11 +218,13 @@ impl Correlator {
         } else {
             (b, a)
         };
-        let (scluster, sagg) = self.take_cluster(small);
+        let Some((scluster, sagg)) = self.take_cluster(small) else {
+            return big;
+        };
         for &slot in &sagg.slots {
             self.tracked[slot as usize].cluster = big;
         }
-        let bagg = self.aggs.get_mut(big).expect("live cluster");
+        let bagg = self.aggs.live_mut(big);
         bagg.slots.extend_from_slice(&sagg.slots);
         for (k, n) in sagg.alertnames {
             *bagg.alertnames.entry(k).or_default() += n;
@@ -272,7 +278,9 @@ impl Correlator {
                 .mark_if(Dirty::NOISE_SCAN, sagg.dirty.has(Dirty::NOISE_SCAN));
             bagg.dirty.mark(Dirty::NOISE);
         }
-        let pos = self.position(big);
+        let Some(pos) = self.position(big) else {
+            return big;
+        };
         if !scluster.noise.is_empty() || !self.clusters[pos].noise.is_empty() {
             self.agg_mut(big).dirty.mark(Dirty::NOISE);
         }

@@ -59,6 +59,8 @@ mod prune;
 mod reasons;
 mod satellites;
 #[cfg(test)]
+mod slip_tests;
+#[cfg(test)]
 mod tests;
 mod topology;
 
@@ -219,7 +221,7 @@ impl Correlator {
 
     pub fn cluster(&self, id: ClusterId) -> Option<&Cluster> {
         self.aggs.get(id)?;
-        self.clusters.get(self.position(id))
+        self.clusters.get(self.position(id)?)
     }
 
     /// The tracked members of a cluster, in the order of `Cluster::members`.
@@ -244,6 +246,13 @@ impl Correlator {
 
     pub fn is_empty(&self) -> bool {
         self.tracked.is_empty()
+    }
+
+    /// Bookkeeping slips met and repaired since this correlator was made (an id naming no live
+    /// cluster, a cluster missing from the sorted list): 0 unless there is a bug. A slip is
+    /// repaired or costs a wrong answer, never a panic; the edge may log this when it grows.
+    pub fn slips(&self) -> u32 {
+        self.aggs.slips()
     }
 }
 

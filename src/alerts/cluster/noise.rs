@@ -212,6 +212,7 @@ impl Correlator {
     }
 
     pub(super) fn update_noise(&mut self, slot: u32, now: i64) {
+        self.rehome(slot);
         let s = slot as usize;
         let suppressed = self.tracked[s].alert.state == AlertState::Suppressed;
         let mut marks = self.inner[s].history.marks(
@@ -234,7 +235,7 @@ impl Correlator {
             let was_noisy = is_noisy(&self.tracked[s].noise);
             let noisy = is_noisy(&marks);
             self.noisy_alerts = self.noisy_alerts + usize::from(noisy) - usize::from(was_noisy);
-            let agg = self.aggs.get_mut(id).expect("live cluster");
+            let agg = self.aggs.live_mut(id);
             if noisy {
                 agg.noisy.insert(slot);
             } else {

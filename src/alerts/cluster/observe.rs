@@ -258,6 +258,7 @@ impl Correlator {
         if self.tracked[s].alert == alert {
             return;
         }
+        self.rehome(slot);
         let now_ns = ns(now);
         let old_state = self.tracked[s].alert.state;
         let new_state = alert.state;
@@ -321,21 +322,23 @@ impl Correlator {
             if new_state == AlertState::Resolved {
                 agg.last_end = agg.last_end.max(end);
             }
-            let c = self.cluster_mut(id);
-            match old_state {
-                AlertState::Firing => c.firing -= 1,
-                AlertState::Suppressed => c.suppressed -= 1,
-                AlertState::Resolved => {}
-            }
-            match new_state {
-                AlertState::Firing => c.firing += 1,
-                AlertState::Suppressed => c.suppressed += 1,
-                AlertState::Resolved => {}
+            if let Some(c) = self.cluster_mut(id) {
+                match old_state {
+                    AlertState::Firing => c.firing -= 1,
+                    AlertState::Suppressed => c.suppressed -= 1,
+                    AlertState::Resolved => {}
+                }
+                match new_state {
+                    AlertState::Firing => c.firing += 1,
+                    AlertState::Suppressed => c.suppressed += 1,
+                    AlertState::Resolved => {}
+                }
             }
         }
         if changed {
-            let c = self.cluster_mut(id);
-            if now > c.last_change {
+            if let Some(c) = self.cluster_mut(id)
+                && now > c.last_change
+            {
                 c.last_change = now;
             }
             self.touched.push(id);

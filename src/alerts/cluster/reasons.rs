@@ -119,23 +119,28 @@ impl Correlator {
     }
 
     pub(super) fn reason_add(&mut self, id: ClusterId, r: u64) {
-        let agg = self.aggs.get_mut(id).expect("live cluster");
+        let agg = self.aggs.live_mut(id);
         let n = agg.reason_counts.entry(r).or_default();
         *n += 1;
         if *n == 1 {
-            agg.reasons.insert(self.reason_by_id[&r].clone());
+            // (A counted id always has its text: `forget_caches` keeps those.)
+            if let Some(key) = self.reason_by_id.get(&r) {
+                agg.reasons.insert(key.clone());
+            }
             agg.dirty.mark(Dirty::REASONS);
             self.touched.push(id);
         }
     }
 
     pub(super) fn reason_remove(&mut self, id: ClusterId, r: u64) {
-        let agg = self.aggs.get_mut(id).expect("live cluster");
+        let agg = self.aggs.live_mut(id);
         if let Some(n) = agg.reason_counts.get_mut(&r) {
             *n -= 1;
             if *n == 0 {
                 agg.reason_counts.remove(&r);
-                agg.reasons.remove(&self.reason_by_id[&r]);
+                if let Some(key) = self.reason_by_id.get(&r) {
+                    agg.reasons.remove(key);
+                }
                 agg.dirty.mark(Dirty::REASONS);
                 self.touched.push(id);
             }
