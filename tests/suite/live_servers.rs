@@ -395,6 +395,21 @@ async fn budget_burn_rates_and_mode_follow_the_error_rate() {
             .any(|s| s.contains("Redesign") || s.contains("REDESIGN")),
         "{journal:?}"
     );
+    // The mode history: the start as a state (ADAPTIVE on the healthy back-filled budget, not
+    // a change), then each real change from the mode before it.
+    let modes: Vec<flightdeck::slo::ModeChange> = live
+        .cockpit()
+        .journal_tail()
+        .filter(|r| r.kind == flightdeck::journal::RecordKind::ModeChange)
+        .map(|r| serde_json::from_value(r.body.clone()).unwrap())
+        .collect();
+    assert!(
+        modes[0].is_state() && modes[0].to == Mode::Adaptive,
+        "{journal:?}"
+    );
+    for pair in modes.windows(2) {
+        assert_eq!(pair[1].from, Some(pair[0].to), "{journal:?}");
+    }
     drop(prom);
 }
 
