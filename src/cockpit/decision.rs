@@ -219,25 +219,75 @@ impl Cockpit {
         self.targets.filled.retain(|(fp, _)| !members.contains(fp));
         for i in 0..self.suggestions.len() {
             let s = &self.suggestions[i];
-            if s.status != SuggestionStatus::Pending || self.suggestion_cluster(s) != Some(cluster)
+            if s.status == SuggestionStatus::Pending && self.suggestion_cluster(s) == Some(cluster)
             {
-                continue;
+                self.make_obsolete(i, reason.clone(), effects);
             }
-            self.suggestions[i].status = SuggestionStatus::Obsolete {
-                reason: reason.clone(),
-            };
-            let mut body = self.step_record_any(i, true);
-            body.reason = Some(format!("obsolete: {reason}"));
-            body.obsolete = true;
-            let s = &self.suggestions[i];
-            effects.push(Effect::Journal(JournalEntry {
-                actor: "flightdeck".into(),
-                role: "system".into(),
-                kind: RecordKind::Rejection,
-                summary: format!("{} {} obsolete: {reason}", s.id, s.step_ref),
-                body: to_value(&body),
-            }));
         }
+    }
+
+    /// Alert `fp` resolved while its cluster still fires: a waiting step it filled now acts on
+    /// nothing that is wrong, unless another active alert its runbook covers gives it the same
+    /// values (then that alert fills it). Otherwise it is obsolete, like the steps of a
+    /// resolved cluster; it is offered again if its alert fires again.
+    pub(super) fn target_resolved(&mut self, fp: Fingerprint, effects: &mut Vec<Effect>) {
+        let Some(cluster) = self.correlator.alert(fp).map(|t| t.cluster) else {
+            return;
+        };
+        let at = crate::time::clock_hms(self.now);
+        for (i, r) in self.filled_from(fp) {
+            let step = self.suggestions[i].step.clone();
+            let values = self.suggestions[i].values.clone();
+            let other = self.covered_in(cluster, r).find(|&other| {
+                other != fp
+                    && self.correlator.alert(other).is_some_and(|t| {
+                        step.fill(&t.alert.labels, &t.alert.annotations)
+                            .is_ok_and(|f| f.values == values)
+                    })
+            });
+            match other {
+                Some(other) => self.suggestions[i].source = other,
+                None => {
+                    let target: Vec<String> = values
+                        .iter()
+                        .map(|(k, v)| {
+                            format!("{}={v}", k.split_once('.').map_or(k.as_str(), |(_, n)| n))
+                        })
+                        .collect();
+                    let reason = if target.is_empty() {
+                        format!(
+                            "the alert that filled it resolved at {} ({cluster} still fires)",
+                            &at[..5]
+                        )
+                    } else {
+                        format!(
+                            "its target {} resolved at {} ({cluster} still fires)",
+                            target.join(" "),
+                            &at[..5]
+                        )
+                    };
+                    self.make_obsolete(i, reason, effects);
+                }
+            }
+        }
+    }
+
+    /// Marks a waiting step obsolete and journals it once.
+    fn make_obsolete(&mut self, i: usize, reason: String, effects: &mut Vec<Effect>) {
+        self.suggestions[i].status = SuggestionStatus::Obsolete {
+            reason: reason.clone(),
+        };
+        let mut body = self.step_record_any(i, true);
+        body.reason = Some(format!("obsolete: {reason}"));
+        body.obsolete = true;
+        let s = &self.suggestions[i];
+        effects.push(Effect::Journal(JournalEntry {
+            actor: "flightdeck".into(),
+            role: "system".into(),
+            kind: RecordKind::Rejection,
+            summary: format!("{} {} obsolete: {reason}", s.id, s.step_ref),
+            body: to_value(&body),
+        }));
     }
 
     fn index_of(&self, id: SuggestionId) -> Option<usize> {

@@ -204,6 +204,10 @@ impl Cockpit {
                     .is_none()
                     .then(|| self.knowledge.runbooks_covering(&alert));
                 let was_active = before.is_some_and(|c| self.cluster_active(c));
+                let was_resolved = self
+                    .correlator
+                    .alert(fp)
+                    .is_none_or(|t| t.alert.state == crate::alerts::AlertState::Resolved);
                 self.correlator.observe(alert, now);
                 if let Some(runbooks) = covering {
                     self.track_coverage(fp, runbooks);
@@ -216,6 +220,14 @@ impl Cockpit {
                     && !self.cluster_active(cluster)
                 {
                     self.obsolete_steps(cluster, &mut effects);
+                } else if !was_resolved
+                    && self
+                        .correlator
+                        .alert(fp)
+                        .is_some_and(|t| t.alert.state == crate::alerts::AlertState::Resolved)
+                {
+                    // One target of a still firing incident recovered.
+                    self.target_resolved(fp, &mut effects);
                 }
             }
             Event::Reference(decision) => self.reference_decision(decision, &mut effects),

@@ -119,6 +119,8 @@ pub(super) struct Targets {
     pub(super) filled: HashSet<(Fingerprint, usize)>,
     /// `runbook-id/step-id` → indices of its suggestions.
     by_step: HashMap<String, Vec<usize>>,
+    /// Alert → the runbooks that cover it (the reverse of `covered`).
+    covering: HashMap<Fingerprint, Vec<usize>>,
 }
 
 /// BLAKE3 of the argv as a JSON array: what an approval and an execution record bind to.
@@ -199,7 +201,11 @@ impl Cockpit {
 
     /// The active alerts of cluster `id` that runbook `r` covers, in arrival order: O(what `r`
     /// covers), never a scan of the cluster.
-    fn covered_in(&self, id: ClusterId, r: usize) -> impl Iterator<Item = Fingerprint> + '_ {
+    pub(super) fn covered_in(
+        &self,
+        id: ClusterId,
+        r: usize,
+    ) -> impl Iterator<Item = Fingerprint> + '_ {
         self.targets
             .covered
             .get(&r)
@@ -250,10 +256,11 @@ impl Cockpit {
                 };
                 match step.fill(&t.alert.labels, &t.alert.annotations) {
                     Ok(f) => {
-                        let known = existing
+                        let known = existing.iter().any(|&i| {
+                            self.suggestions[i].targeted && self.suggestions[i].values == f.values
+                        }) || offers
                             .iter()
-                            .any(|&i| self.suggestions[i].targeted && self.suggestions[i].values == f.values)
-                            || offers.iter().any(|(j, _, o)| *j == k && o.values == f.values);
+                            .any(|(j, _, o)| *j == k && o.values == f.values);
                         if !known {
                             offers.push((k, *fp, f));
                         }
@@ -292,12 +299,10 @@ impl Cockpit {
             let step = &steps[k];
             let step_ref = format!("{runbook_id}/{}", step.id);
             // The first target of a step that waited for one fills it, under its id.
-            let untargeted = self
-                .live_suggestions(id, &step_ref)
-                .find(|&i| {
-                    !self.suggestions[i].targeted
-                        && self.suggestions[i].status == SuggestionStatus::Pending
-                });
+            let untargeted = self.live_suggestions(id, &step_ref).find(|&i| {
+                !self.suggestions[i].targeted
+                    && self.suggestions[i].status == SuggestionStatus::Pending
+            });
             match untargeted {
                 Some(i) => {
                     let s = &mut self.suggestions[i];
@@ -372,14 +377,46 @@ impl Cockpit {
 
     /// Notes which runbooks cover a newly seen alert (an entry per covering runbook).
     pub(super) fn track_coverage(&mut self, fp: Fingerprint, runbooks: Vec<usize>) {
-        for r in runbooks {
+        for &r in &runbooks {
             self.targets.covered.entry(r).or_default().push(fp);
         }
+        if !runbooks.is_empty() {
+            self.targets.covering.insert(fp, runbooks);
+        }
+    }
+
+    /// The waiting, targeted suggestions alert `fp` filled, each with its runbook; `fp` fills
+    /// steps again when it fires again. O(the steps of the runbooks covering `fp`).
+    pub(super) fn filled_from(&mut self, fp: Fingerprint) -> Vec<(usize, usize)> {
+        let runbooks = self.targets.covering.get(&fp).cloned().unwrap_or_default();
+        let mut out = Vec::new();
+        for r in runbooks {
+            self.targets.filled.remove(&(fp, r));
+            let Some(rb) = self.knowledge.runbooks.get(r) else {
+                continue;
+            };
+            for step in &rb.steps {
+                let step_ref = format!("{}/{}", rb.id, step.id);
+                for &i in self
+                    .targets
+                    .by_step
+                    .get(&step_ref)
+                    .map_or(&[][..], Vec::as_slice)
+                {
+                    let s = &self.suggestions[i];
+                    if s.targeted && s.source == fp && s.status == SuggestionStatus::Pending {
+                        out.push((i, r));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Indexes coverage again from every tracked alert (the runbooks changed).
     pub(super) fn rebuild_coverage(&mut self) {
         self.targets.covered.clear();
+        self.targets.covering.clear();
         self.targets.filled.clear();
         let pairs: Vec<(Fingerprint, Vec<usize>)> = self
             .correlator
@@ -398,6 +435,9 @@ impl Cockpit {
         for list in self.targets.covered.values_mut() {
             list.retain(|fp| correlator.alert(*fp).is_some());
         }
+        self.targets
+            .covering
+            .retain(|fp, _| correlator.alert(*fp).is_some());
         self.targets
             .filled
             .retain(|(fp, _)| correlator.alert(*fp).is_some());
@@ -462,7 +502,8 @@ impl Cockpit {
             self.covered_in(c, r).find_map(|fp| {
                 let t = self.correlator.alert(fp)?;
                 let f = step.fill(&t.alert.labels, &t.alert.annotations).ok()?;
-                argv.is_none_or(|a| a == f.argv.as_slice()).then_some((fp, f))
+                argv.is_none_or(|a| a == f.argv.as_slice())
+                    .then_some((fp, f))
             })
         })?;
         let runbook_id = runbook_id.to_string();

@@ -340,7 +340,12 @@ impl KnowledgeBase {
                 .filter(|&&i| i < base),
         );
         if let Some(service) = alert.service() {
-            out.extend(self.links.by_service.get(service).map_or(none, Vec::as_slice));
+            out.extend(
+                self.links
+                    .by_service
+                    .get(service)
+                    .map_or(none, Vec::as_slice),
+            );
         }
         for url in ["runbook_url", "runbook"]
             .iter()

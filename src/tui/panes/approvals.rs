@@ -246,7 +246,9 @@ fn command(s: &Suggestion, width: usize) -> Span<'static> {
             width,
         )),
         // "no target yet: …": no alert its runbook covers has filled it.
-        Err(why) if !s.targeted => Span::styled(truncate(&format!("    {why}"), width), theme::warn()),
+        Err(why) if !s.targeted => {
+            Span::styled(truncate(&format!("    {why}"), width), theme::warn())
+        }
         Err(why) => Span::styled(
             truncate(&format!("    cannot build argv: {why}"), width),
             theme::bad(),
