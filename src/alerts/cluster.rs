@@ -1519,12 +1519,13 @@ impl Correlator {
         // The severity is a label: it cannot change under one fingerprint.
         let sev = usize::from(self.inner[s].sev);
         let mut changed = old_state != new_state;
+        let in_incident = self.in_incident(slot);
         {
             let h = &mut self.inner[s].history;
             let t = &mut self.tracked[s];
             if was_active != is_active {
                 t.transitions += 1;
-                h.flip(now_ns);
+                h.flip(now_ns, in_incident);
                 if is_active {
                     h.start(start);
                 } else {
@@ -1533,8 +1534,8 @@ impl Correlator {
             } else if new_start && is_active {
                 // A new activation without the resolve in between: we missed it.
                 t.transitions += 2;
-                h.flip(now_ns);
-                h.flip(now_ns);
+                h.flip(now_ns, in_incident);
+                h.flip(now_ns, in_incident);
                 h.stop(start);
                 h.start(start);
                 changed = true;
@@ -1611,6 +1612,18 @@ impl Correlator {
             _ => {}
         }
         self.update_noise(slot, now_ns);
+    }
+
+    /// Is the alert's cluster an active incident apart from the alert itself: another member
+    /// firing, and more than one alertname in it? Its transitions then are symptoms of the
+    /// incident, not evidence of noise (see `noise`). A group of alerts of one name flapping
+    /// together (three node disks) is not an incident: their flips still count. O(1).
+    fn in_incident(&self, slot: u32) -> bool {
+        let s = slot as usize;
+        let agg = self.agg(self.tracked[s].cluster);
+        let firing: u32 = agg.sev[state_index(AlertState::Firing)].iter().sum();
+        let own = u32::from(self.tracked[s].alert.state == AlertState::Firing);
+        firing > own && agg.alertnames.len() > 1
     }
 
     fn update_noise(&mut self, slot: u32, now: i64) {
