@@ -437,6 +437,83 @@ impl JournalFile {
         self.verifier = verifier;
         Ok(records)
     }
+
+    /// Creates a new journal at `path` whose genesis record is `genesis`, a record already
+    /// sealed elsewhere (a replay's or a drill's in-memory chain, continued on disk with
+    /// [`JournalFile::append_sealed`]). The file must not exist (`O_EXCL`): this never opens,
+    /// truncates or appends to a journal someone else writes (`AlreadyExists` then; pick
+    /// another name). The genesis line is checked like any record read back, then written,
+    /// `fdatasync`ed, and the directory synced, before this returns.
+    pub fn create_new(path: impl AsRef<Path>, genesis: &JournalRecord) -> io::Result<JournalFile> {
+        let path = path.as_ref().to_path_buf();
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(Path::to_path_buf);
+        if let Some(dir) = &dir {
+            std::fs::create_dir_all(dir)?;
+        }
+        // A genesis that would not verify leaves no file behind.
+        let line = encode_line(genesis);
+        Verifier::new()
+            .feed(&line[..line.len() - 1])
+            .map_err(corrupt)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(&path)?;
+        let mut journal = JournalFile {
+            path,
+            file,
+            verifier: Verifier::new(),
+            unseen: Vec::new(),
+            repaired: Vec::new(),
+            auto_checkpoint: None,
+        };
+        if let Err(e) = journal.append_sealed(std::slice::from_ref(genesis)) {
+            // Only an empty file, ours since create_new, is taken away again.
+            if journal.file.metadata().is_ok_and(|m| m.len() == 0) {
+                let _ = std::fs::remove_file(&journal.path);
+            }
+            return Err(e);
+        }
+        if let Some(dir) = &dir {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(journal)
+    }
+
+    /// Appends records already sealed elsewhere, byte for byte as [`encode_line`] writes them:
+    /// each must carry the next seq and link to the file's head (if another process appended
+    /// meanwhile, that fails and nothing is written). Holding the exclusive lock, the lines are
+    /// checked like records read back, written in one write and `fdatasync`ed; on failure the
+    /// file is cut back to its previous length and nothing is acknowledged. No automatic
+    /// checkpoint is added (it would not be in the chain the records came from).
+    pub fn append_sealed(&mut self, records: &[JournalRecord]) -> io::Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.locked(|j| {
+            j.catch_up(true, true)?;
+            let mut verifier = j.verifier.clone();
+            let mut buf = Vec::new();
+            for record in records {
+                let line = encode_line(record);
+                verifier.feed(&line[..line.len() - 1]).map_err(corrupt)?;
+                buf.extend_from_slice(&line);
+            }
+            let before = j.verifier.offset();
+            let written = (&j.file).write_all(&buf).and_then(|()| j.file.sync_data());
+            if let Err(e) = written {
+                let _ = j.file.set_len(before);
+                let _ = j.file.sync_data();
+                return Err(e);
+            }
+            j.verifier = verifier;
+            Ok(())
+        })
+    }
 }
 
 fn checkpoint_entry(actor: String, role: String, size: u64, head: &str, seq: u64) -> JournalEntry {

@@ -29,6 +29,7 @@ pub mod live;
 pub mod load;
 pub mod paths;
 pub mod runtime;
+pub mod session_journal;
 pub mod silencer;
 pub mod sources;
 pub mod tui;
