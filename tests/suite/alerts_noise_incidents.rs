@@ -3,7 +3,7 @@
 //! never lists their alerts, while the genuinely noisy alerts (the flapping disks, the pinned
 //! autoscaler) still are.
 
-mod common;
+use crate::common;
 
 use flightdeck::alerts::NoiseMark;
 use flightdeck::cockpit::CockpitConfig;

@@ -2,7 +2,7 @@
 //! responders' decision whose recorded argv differs from the argv the cockpit offers for that
 //! step is journaled as a mismatch, never as that step's outcome.
 
-mod common;
+use crate::common;
 
 use flightdeck::cockpit::{CockpitConfig, SuggestionStatus};
 use flightdeck::journal::RecordKind;
