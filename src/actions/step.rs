@@ -111,7 +111,8 @@ impl Step {
     /// `true` when the step is structured (or a checked silence) *and* carries an audit record;
     /// a code block is never pre-audited.
     pub fn is_pre_audited(&self) -> bool {
-        self.audited.is_some() && matches!(self.origin, StepOrigin::Structured | StepOrigin::Silence)
+        self.audited.is_some()
+            && matches!(self.origin, StepOrigin::Structured | StepOrigin::Silence)
     }
 
     /// The step after a person changed its argv: novel, and no longer audited.

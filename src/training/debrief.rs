@@ -401,7 +401,13 @@ impl Reference {
     }
 }
 
-fn milestone(start: Timestamp, step: &str, at: Timestamp, by: &str, why: Option<String>) -> Milestone {
+fn milestone(
+    start: Timestamp,
+    step: &str,
+    at: Timestamp,
+    by: &str,
+    why: Option<String>,
+) -> Milestone {
     Milestone {
         step: step.to_string(),
         at,
@@ -582,7 +588,8 @@ impl Choices {
                 self.chose(start, reference, knowledge, r, &step)
             }
             RecordKind::Rejection => {
-                let reason: String = crate::journal::body_field(&r.body, "reason").unwrap_or_default();
+                let reason: String =
+                    crate::journal::body_field(&r.body, "reason").unwrap_or_default();
                 let verdict = if reference.rejected.contains_key(&step) {
                     "agreed: the responders rejected it too"
                 } else if reference.expected.contains(&step) {
@@ -616,7 +623,8 @@ impl Choices {
                 format!("the responders rejected it ({by}: {reason})"),
             ));
             if kind == Some(StepKind::Mitigation) {
-                self.wrong.push(milestone(start, step, r.ts, &r.actor, None));
+                self.wrong
+                    .push(milestone(start, step, r.ts, &r.actor, None));
             }
             return;
         }
@@ -653,7 +661,8 @@ impl Choices {
                 }
             }
             Some(StepKind::Mitigation) => {
-                let argv: Vec<String> = crate::journal::body_field(&r.body, "argv").unwrap_or_default();
+                let argv: Vec<String> =
+                    crate::journal::body_field(&r.body, "argv").unwrap_or_default();
                 let elsewhere = reference.other_target(step, &argv);
                 if reference.expected.iter().any(|e| e == step) && elsewhere.is_none() {
                     if self.right.is_none() {
@@ -969,11 +978,8 @@ pub fn debrief(
     let safety = safety_score(&choices);
     let budget = budget_score(scenario, &reference, &choices, until);
     let hypotheses = hypothesis_score(&reference, &choices, until);
-    let score = diagnostic.points
-        + mitigation.points
-        + safety.points
-        + budget.points
-        + hypotheses.points;
+    let score =
+        diagnostic.points + mitigation.points + safety.points + budget.points + hypotheses.points;
     let grade = match score {
         85.. => "excellent",
         65..=84 => "good",
@@ -1049,13 +1055,25 @@ impl Debrief {
             let _ = writeln!(o, "\nWhat the cockpit did not take");
         }
         for f in &s.refused {
-            let _ = writeln!(o, "  refused     {} {}: {}", plus(f.offset_s), f.step, f.reason);
+            let _ = writeln!(
+                o,
+                "  refused     {} {}: {}",
+                plus(f.offset_s),
+                f.step,
+                f.reason
+            );
         }
         for f in &s.not_offered {
             let _ = writeln!(o, "  not offered {} {}", plus(f.offset_s), f.step);
         }
         for f in &s.unknown {
-            let _ = writeln!(o, "  unknown step {} {}: {}", plus(f.offset_s), f.step, f.reason);
+            let _ = writeln!(
+                o,
+                "  unknown step {} {}: {}",
+                plus(f.offset_s),
+                f.step,
+                f.reason
+            );
         }
         let _ = writeln!(o, "\nError budget so far");
         for slo in &self.budget.slos {
@@ -1134,7 +1152,11 @@ impl Debrief {
             );
         }
         for w in &m.wrong {
-            let why = w.why.as_deref().map(|w| format!(" {w}")).unwrap_or_default();
+            let why = w
+                .why
+                .as_deref()
+                .map(|w| format!(" {w}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 o,
                 "  you also approved {} {}{why}",

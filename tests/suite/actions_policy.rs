@@ -476,7 +476,10 @@ fn plain_runbook_blocks_are_unaudited_diagnostics_or_mitigations_and_only_edits_
                 match step.kind {
                     // Diagnostics after one approval, in every mode.
                     StepKind::Diagnostic if !o.novel => {
-                        assert!(policy(mode, o, &class, &one).is_allowed(), "{step:?} {mode}")
+                        assert!(
+                            policy(mode, o, &class, &one).is_allowed(),
+                            "{step:?} {mode}"
+                        )
                     }
                     StepKind::Mitigation if eff >= Mode::Freeze => {
                         assert!(policy(mode, o, &class, &[]).is_refused())

@@ -70,7 +70,10 @@ fn the_demo_incident_is_not_noise_and_the_flapping_disk_still_is() {
         !listed.contains("KubePodNotReady"),
         "the checkout pods flap because of the outage: {listed:?}"
     );
-    assert!(listed.contains("NodeFilesystemSpaceFillingUp"), "{listed:?}");
+    assert!(
+        listed.contains("NodeFilesystemSpaceFillingUp"),
+        "{listed:?}"
+    );
     // And the disk's own cluster carries the mark in the middle of the outage.
     let s = common::replay::demo_at(30);
     let disk = s

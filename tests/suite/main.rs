@@ -53,6 +53,7 @@ mod slo_scenarios;
 mod slo_specs;
 mod slo_status;
 mod training_debrief_judges;
+mod training_docs;
 mod training_drill;
 mod training_export;
 mod training_record;

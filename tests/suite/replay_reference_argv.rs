@@ -26,7 +26,10 @@ fn with_argv(loaded: &mut LoadedScenario, step: &str, argv: impl Fn(&[String]) -
         if let ScenarioEvent::Decision(d) = &mut e.event
             && d.step.as_deref() == Some(step)
         {
-            let old = d.argv.clone().expect("the demo records the responders' argv");
+            let old = d
+                .argv
+                .clone()
+                .expect("the demo records the responders' argv");
             d.argv = Some(argv(&old));
         }
     }
@@ -43,7 +46,10 @@ fn replayed_step_records_carry_the_recorded_argv_or_say_mismatch() {
         .reference_decisions()
         .filter(|(_, d)| d.argv.is_some())
         .collect();
-    assert!(decisions.len() >= 9, "the demo records its responders' argv");
+    assert!(
+        decisions.len() >= 9,
+        "the demo records its responders' argv"
+    );
     for (at, d) in decisions {
         let step = d.step.as_deref().unwrap();
         let recorded = d.argv.as_ref().unwrap();
@@ -102,16 +108,21 @@ fn an_outcome_recorded_for_another_argv_is_a_mismatch() {
         assert!(x.approvals.is_empty(), "{:?}", x.approvals);
     }
     assert!(!s.records().iter().any(|r| {
-        r.kind == RecordKind::Execution
-            && r.body["step"] == "checkout-high-error-rate/rollback"
+        r.kind == RecordKind::Execution && r.body["step"] == "checkout-high-error-rate/rollback"
     }));
     let notes: Vec<_> = s
         .records()
         .iter()
-        .filter(|r| r.body["mismatch"] == true && r.body["step"] == "checkout-high-error-rate/rollback")
+        .filter(|r| {
+            r.body["mismatch"] == true && r.body["step"] == "checkout-high-error-rate/rollback"
+        })
         .collect();
     assert_eq!(notes.len(), 3, "two approvals and the execution");
-    assert!(notes[2].summary.contains("rolled back"), "{}", notes[2].summary);
+    assert!(
+        notes[2].summary.contains("rolled back"),
+        "{}",
+        notes[2].summary
+    );
     assert!(notes[2].summary.contains("not this step's outcome"));
 }
 
@@ -145,7 +156,10 @@ fn an_outcome_recorded_for_the_offered_argv_is_the_steps() {
         .expect("the offered rollback");
     match &ran.status {
         SuggestionStatus::Executed { outcome, .. } => {
-            assert!(outcome.as_deref().unwrap_or("").contains("rolled back"), "{outcome:?}")
+            assert!(
+                outcome.as_deref().unwrap_or("").contains("rolled back"),
+                "{outcome:?}"
+            )
         }
         other => panic!("{other:?}"),
     }

@@ -83,7 +83,10 @@ fn a_mitigation_on_another_target_is_not_the_right_one() {
     let why = d.mitigation.wrong[0].why.as_deref().unwrap();
     assert!(why.contains("on another target"), "{why}");
     assert!(why.contains("instead of elsewhere"), "{why}");
-    assert!(d.mitigation.verdict.starts_with("wrong mitigation"), "{text}");
+    assert!(
+        d.mitigation.verdict.starts_with("wrong mitigation"),
+        "{text}"
+    );
     assert!(!d.budget.trainee_mitigated);
     assert!(
         d.safety
@@ -114,7 +117,11 @@ fn an_approval_that_needed_the_commander_did_not_run_then() {
     let held = d.budget.trainee_held.as_deref().expect(&text);
     assert!(held.contains("needed the commander"), "{held}");
     assert!(d.budget.trainee_mitigated);
-    assert_eq!(d.budget.trainee_at, start + SignedDuration::from_mins(34), "{text}");
+    assert_eq!(
+        d.budget.trainee_at,
+        start + SignedDuration::from_mins(34),
+        "{text}"
+    );
     assert!(text.contains("needed the commander"), "{text}");
     // Not credited as mitigated at +20m: more budget burned than a rollback that did run at
     // +20m (by hand).
@@ -123,8 +130,17 @@ fn an_approval_that_needed_the_commander_did_not_run_then() {
         "- {at: 19m, hypothesis: \"the deploy holds the connections\"}\n\
          - {at: 20m, by_hand: checkout-high-error-rate/rollback, what: rolled back}\n",
     );
-    assert_eq!(at_once.budget.trainee_at, start + SignedDuration::from_mins(20));
-    let burned = |d: &Debrief| d.budget.slos.iter().filter_map(|s| s.trainee_burned).sum::<f64>();
+    assert_eq!(
+        at_once.budget.trainee_at,
+        start + SignedDuration::from_mins(20)
+    );
+    let burned = |d: &Debrief| {
+        d.budget
+            .slos
+            .iter()
+            .filter_map(|s| s.trainee_burned)
+            .sum::<f64>()
+    };
     assert!(burned(&d) > burned(&at_once), "{text}");
     // A reference in which the commander never approved it: it never ran.
     let mut never = demo_recorded_as_offered();
@@ -135,7 +151,13 @@ fn an_approval_that_needed_the_commander_did_not_run_then() {
     let (n, _) = play(&never, early);
     assert!(!n.budget.trainee_mitigated, "{}", n.to_text());
     assert_eq!(n.budget.trainee_at, never.scenario.end());
-    assert!(n.budget.trainee_held.as_deref().unwrap().contains("never approved"));
+    assert!(
+        n.budget
+            .trainee_held
+            .as_deref()
+            .unwrap()
+            .contains("never approved")
+    );
     // A diagnostic-only approval in ADAPTIVE would have run at once: nothing held.
     let (ok, _) = play(
         &loaded,
@@ -173,8 +195,17 @@ fn a_script_naming_an_unknown_step_says_so() {
 
 /// The responders' names, their steps' times and hypotheses: what a spoiler would show.
 fn spoilers(d: &Debrief) -> Vec<String> {
-    let mut v: Vec<String> = d.hypotheses.reference.iter().map(|h| h.text.clone()).collect();
-    v.extend(["dana".to_string(), "lee".to_string(), "responders ran".to_string()]);
+    let mut v: Vec<String> = d
+        .hypotheses
+        .reference
+        .iter()
+        .map(|h| h.text.clone())
+        .collect();
+    v.extend([
+        "dana".to_string(),
+        "lee".to_string(),
+        "responders ran".to_string(),
+    ]);
     v
 }
 
@@ -187,19 +218,16 @@ fn mid_drill_the_debrief_hides_the_responders_until_asked() {
         flightdeck::training::trainee_config("ada"),
     );
     session.advance_to(loaded.scenario.start + SignedDuration::from_mins(20));
-    let id = flightdeck::training::drill::resolve_step(&session, "postgres-connection-pool/show-pools")
-        .unwrap();
+    let id =
+        flightdeck::training::drill::resolve_step(&session, "postgres-connection-pool/show-pools")
+            .unwrap();
     session.command(flightdeck::cockpit::UserCommand::Approve(id));
     let mut app = replay_app(&session, (80, 24), 10.0);
     flightdeck::runtime::show_debrief(&mut app, &loaded.scenario, &loaded.knowledge, &session);
     let Overlay::Report { report, .. } = &app.overlay else {
         panic!("no report: {:?}", app.status);
     };
-    let hidden: String = report
-        .lines
-        .iter()
-        .map(|l| l.to_string() + "\n")
-        .collect();
+    let hidden: String = report.lines.iter().map(|l| l.to_string() + "\n").collect();
     let d = debrief(
         &loaded.scenario,
         &loaded.knowledge,
@@ -210,7 +238,10 @@ fn mid_drill_the_debrief_hides_the_responders_until_asked() {
     for s in spoilers(&d) {
         assert!(!hidden.contains(&s), "spoiler {s:?}\n{hidden}");
     }
-    assert!(hidden.contains("approved postgres-connection-pool/show-pools"), "{hidden}");
+    assert!(
+        hidden.contains("approved postgres-connection-pool/show-pools"),
+        "{hidden}"
+    );
     let s = screen(&app, &session);
     assert!(s.contains("Enter reveals"), "{s}");
     // Enter: the full scorecard.
@@ -255,6 +286,9 @@ fn the_debrief_scrolls_to_its_last_line_at_80_by_24() {
     assert!(!tail.is_empty());
     press(&mut app, &session, KeyCode::Char('G'));
     let s = screen(&app, &session);
-    assert!(s.contains(&tail), "the last line's end {tail:?} is not on screen\n{s}");
+    assert!(
+        s.contains(&tail),
+        "the last line's end {tail:?} is not on screen\n{s}"
+    );
     assert!(s.contains("Esc closes") && !s.contains("more"), "{s}");
 }

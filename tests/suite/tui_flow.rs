@@ -730,7 +730,12 @@ fn the_debrief_opens_in_the_cockpit() {
     assert!(matches!(app.overlay, Overlay::Report { .. }));
     // In the middle of the drill: the trainee's own decisions, no spoilers, until Enter.
     let s = screen(&app, &session);
-    for needle in ["Debrief at", "trainee trainee-ada", "Your decisions", "Enter reveals"] {
+    for needle in [
+        "Debrief at",
+        "trainee trainee-ada",
+        "Your decisions",
+        "Enter reveals",
+    ] {
         assert!(s.contains(needle), "debrief lacks {needle:?}\n{s}");
     }
     assert!(!s.contains("First useful diagnostic"), "{s}");

@@ -327,7 +327,10 @@ mod tests {
         assert!(healthy.contains("unaudited diagnostic"), "{healthy}");
         assert!(healthy.contains("`curl`"), "{healthy}");
         let get = origin(&block("kubectl -n $NAMESPACE get pods"));
-        assert!(get.contains("unaudited diagnostic") && get.contains("`kubectl get`"), "{get}");
+        assert!(
+            get.contains("unaudited diagnostic") && get.contains("`kubectl get`"),
+            "{get}"
+        );
         let restart = origin(&block("kubectl rollout restart deploy/x"));
         assert!(restart.contains("unaudited mitigation"), "{restart}");
         assert!(restart.contains("`kubectl rollout`"), "{restart}");
