@@ -242,9 +242,8 @@ pub fn show_debrief(
         session.position(),
     );
     // A trainee in the middle of a drill sees no spoilers until they ask (Enter).
-    let in_progress =
-        session.cockpit().config().role == crate::actions::Role::Trainee && !session.finished();
-    match tui::overlays::report::debrief(&debrief, session.position(), in_progress) {
+    let trainee = session.cockpit().config().role == crate::actions::Role::Trainee;
+    match tui::overlays::report::debrief(&debrief, session.position(), trainee) {
         Ok(report) => tui::overlays::report::open(app, report),
         Err(nothing) => app.info(nothing),
     }

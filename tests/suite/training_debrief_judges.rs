@@ -292,3 +292,24 @@ fn the_debrief_scrolls_to_its_last_line_at_80_by_24() {
     );
     assert!(s.contains("Esc closes") && !s.contains("more"), "{s}");
 }
+
+/// At the end of a trainee's drill the scorecard opens even without decisions: what doing
+/// nothing cost, and what the responders did.
+#[test]
+fn a_drill_that_ends_without_decisions_still_shows_its_scorecard() {
+    let loaded = demo();
+    let mut session = flightdeck::training::training_session(
+        &loaded.scenario,
+        loaded.knowledge.clone(),
+        flightdeck::training::trainee_config("ada"),
+    );
+    session.advance_to(loaded.scenario.end());
+    let mut app = replay_app(&session, (80, 24), 10.0);
+    flightdeck::runtime::show_debrief(&mut app, &loaded.scenario, &loaded.knowledge, &session);
+    let Overlay::Report { report, .. } = &app.overlay else {
+        panic!("no report: {:?}", app.status);
+    };
+    assert!(report.reveal.is_none());
+    let text: String = report.lines.iter().map(|l| l.to_string() + "\n").collect();
+    assert!(text.contains("no mitigation chosen"), "{text}");
+}

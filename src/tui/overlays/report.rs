@@ -101,15 +101,18 @@ fn inner(screen: (u16, u16)) -> Rect {
     )
 }
 
-/// The debrief as a report. `trainee_in_progress`: a trainee's drill that has not reached its
-/// end — the report shows only the trainee's own decisions, and Enter reveals the scorecard.
-/// `Err` when there is nothing of the person's to score (say so instead of a score).
+/// The debrief as a report. `trainee`: the person is a trainee in a drill. Before the drill's
+/// end the report shows only the trainee's own decisions, and Enter reveals the scorecard; at
+/// the end the scorecard shows, even without decisions (what doing nothing cost). `Err` when
+/// there is nothing of the person's to score (say so instead of a score).
 pub fn debrief(
     d: &crate::training::Debrief,
     at: crate::time::Timestamp,
-    trainee_in_progress: bool,
+    trainee: bool,
 ) -> Result<Report, &'static str> {
-    if !d.has_decisions() {
+    let trainee_in_progress = trainee && !d.at_end;
+    let scorecard_anyway = trainee && d.at_end;
+    if !(d.has_decisions() || scorecard_anyway) {
         return Err(crate::training::debrief::NOTHING_TO_SCORE);
     }
     let full_title = format!("Debrief at {}", crate::time::clock_hms(at));
