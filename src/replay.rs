@@ -145,6 +145,7 @@ impl ReplaySession {
                     };
                     let outcome = ExecOutcome {
                         ok: true,
+                        failure: None,
                         exit_code: None,
                         summary,
                         duration_ms: 0,

@@ -66,7 +66,10 @@ fn sustained_rise_in_hourly_burn_signals_and_tightens_the_governor() {
         s.explain()
     );
     let change = change.as_ref().expect("governor got stricter");
-    assert_eq!((change.from, change.to), (Mode::Adaptive, Mode::Freeze));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Adaptive), Mode::Freeze)
+    );
     assert_eq!(gov.mode(), Mode::Freeze);
     assert!(gov.drift().is_some());
     let back = gov.acknowledge_drift(ts(60 * 60), "ic-bob").unwrap();

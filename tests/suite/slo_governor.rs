@@ -24,12 +24,19 @@ fn calm(name: &str) -> BudgetStatus {
 fn enters_at_once_and_leaves_after_the_hold() {
     let mut g = Governor::new(SignedDuration::from_mins(10));
     assert_eq!(g.mode(), Mode::Adaptive);
-    assert!(g.update(ts(0), &[calm("a")]).is_none());
+    let start = g
+        .update(ts(0), &[calm("a")])
+        .expect("the state it starts in");
+    assert!(start.is_state());
+    assert_eq!((start.from, start.to), (None, Mode::Adaptive));
 
     let change = g
         .update(ts(1), &[status("a", Some(0.7), Some((18.2, 22.0)))])
         .expect("enters freeze at once");
-    assert_eq!((change.from, change.to), (Mode::Adaptive, Mode::Freeze));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Adaptive), Mode::Freeze)
+    );
     assert_eq!(change.slo.as_deref(), Some("a"));
     assert_eq!(change.evidence.len(), 1);
     assert_eq!(g.reason(), "a: 1h burn 18.2 > 14.4 and 5m 22.0 > 14.4");
@@ -42,7 +49,10 @@ fn enters_at_once_and_leaves_after_the_hold() {
         assert_eq!(g.deciding_slo(), Some("a"));
     }
     let change = g.update(ts(12), &[calm("a")]).expect("leaves after hold");
-    assert_eq!((change.from, change.to), (Mode::Freeze, Mode::Adaptive));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Freeze), Mode::Adaptive)
+    );
     assert_eq!(g.deciding_slo(), None);
 }
 
@@ -63,8 +73,11 @@ fn a_relapse_during_the_hold_restarts_it() {
 #[test]
 fn redesign_steps_down_through_freeze() {
     let mut g = Governor::new(SignedDuration::from_mins(10));
-    let c = g.update(ts(0), &[status("a", Some(-0.1), Some((30.0, 30.0)))]);
-    assert_eq!(c.unwrap().to, Mode::Redesign);
+    let c = g
+        .update(ts(0), &[status("a", Some(-0.1), Some((30.0, 30.0)))])
+        .unwrap();
+    // It starts in REDESIGN: a state, never "ADAPTIVE → REDESIGN".
+    assert_eq!((c.from, c.to), (None, Mode::Redesign));
     assert!(
         g.reason().contains("error budget exhausted"),
         "{}",
@@ -133,7 +146,7 @@ fn drift_makes_it_one_mode_stricter_until_acknowledged() {
     let mut g = Governor::default();
     g.update(ts(0), &[calm("a")]);
     let c = g.set_drift(ts(60), drift_signal()).unwrap();
-    assert_eq!((c.from, c.to), (Mode::Adaptive, Mode::Freeze));
+    assert_eq!((c.from, c.to), (Some(Mode::Adaptive), Mode::Freeze));
     assert!(
         c.reason.contains("drift: a 1h burn rate rose from 0.40"),
         "{}",
@@ -149,7 +162,7 @@ fn drift_makes_it_one_mode_stricter_until_acknowledged() {
     assert_eq!(c.to, Mode::Redesign);
     assert!(c.reason.starts_with("a: 1h burn 20.0"), "{}", c.reason);
     let c = g.acknowledge_drift(ts(63), "ic-alice").unwrap();
-    assert_eq!((c.from, c.to), (Mode::Redesign, Mode::Freeze));
+    assert_eq!((c.from, c.to), (Some(Mode::Redesign), Mode::Freeze));
     assert!(
         c.reason.contains("acknowledged by ic-alice"),
         "{}",
@@ -179,7 +192,10 @@ fn an_override_holds_until_it_ends_then_the_budgets_rule_again() {
     let change = g
         .set_override(ts(1), override_to(Mode::Adaptive, 61))
         .expect("the override loosens the mode at once");
-    assert_eq!((change.from, change.to), (Mode::Freeze, Mode::Adaptive));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Freeze), Mode::Adaptive)
+    );
     assert!(
         change.reason.contains("OVERRIDE to ADAPTIVE by lee"),
         "{}",
@@ -200,7 +216,10 @@ fn an_override_holds_until_it_ends_then_the_budgets_rule_again() {
         assert_eq!(g.mode(), Mode::Adaptive);
     }
     let change = g.update(ts(61), &burning).expect("the override ran out");
-    assert_eq!((change.from, change.to), (Mode::Adaptive, Mode::Freeze));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Adaptive), Mode::Freeze)
+    );
     assert!(change.reason.contains("ended"), "{}", change.reason);
     assert!(g.mode_override().is_none());
 }
@@ -217,7 +236,10 @@ fn an_override_can_tighten_and_be_ended_early() {
     let change = g
         .end_override(ts(6), "lee")
         .expect("ended by the commander");
-    assert_eq!((change.from, change.to), (Mode::Redesign, Mode::Adaptive));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Mode::Redesign), Mode::Adaptive)
+    );
     assert!(g.reason().contains("ended by lee"), "{}", g.reason());
     assert!(
         g.end_override(ts(7), "lee").is_none(),
@@ -249,4 +271,84 @@ fn drift_still_tightens_an_override() {
     let change = g.acknowledge_drift(ts(4), "lee").unwrap();
     assert_eq!(change.to, Mode::Adaptive);
     assert!(g.reason().contains("OVERRIDE"), "{}", g.reason());
+}
+
+/// The mode a governor starts in is reported once, as a state with its evidence, at the first
+/// evaluation with data; what happens before (no data, an override resumed at start) is no
+/// transition. Whatever the order of inputs, every change after the state chains from it.
+#[test]
+fn the_mode_at_start_is_a_state_never_a_transition() {
+    let exhausted = [status("a", Some(-0.2), Some((30.0, 30.0)))];
+    let mut g = Governor::default();
+    // An override in force at start governs at once, silently.
+    assert!(
+        g.set_override(ts(0), override_to(Mode::Freeze, 60))
+            .is_none()
+    );
+    assert_eq!(g.mode(), Mode::Freeze);
+    assert!(g.update(ts(0), &[status("a", None, None)]).is_none());
+    let start = g
+        .update(ts(0), &exhausted)
+        .expect("data: the state at start");
+    assert!(start.is_state());
+    assert_eq!(
+        start.to,
+        Mode::Freeze,
+        "the override governs: {}",
+        start.reason
+    );
+    assert_eq!(
+        start.describe().split(':').next(),
+        Some("started in FREEZE")
+    );
+    assert!(!start.evidence.is_empty(), "the evidence of the budgets");
+    // From here on, changes are transitions, each from the mode before.
+    let end = g.end_override(ts(1), "lee").unwrap();
+    assert_eq!((end.from, end.to), (Some(Mode::Freeze), Mode::Redesign));
+    assert!(g.update(ts(2), &exhausted).is_none(), "no second state");
+}
+
+/// Property: over random inputs, a governor reports at most one state, first; every later
+/// change is a real change of `mode()` from the mode before.
+#[test]
+fn every_reported_change_is_a_real_change_of_the_mode() {
+    let mut rng = fastrand::Rng::with_seed(12);
+    for _ in 0..300 {
+        let mut g = Governor::new(SignedDuration::from_mins(rng.i64(0..5)));
+        let mut reported: Vec<flightdeck::slo::ModeChange> = Vec::new();
+        for m in 0..60 {
+            let left = match rng.u8(0..4) {
+                0 => None,
+                1 => Some(-0.1),
+                _ => Some(rng.f64()),
+            };
+            let page = rng.bool().then_some((20.0, 20.0));
+            let mut changes = Vec::new();
+            match rng.u8(0..10) {
+                0 => changes.extend(g.set_override(
+                    ts(m),
+                    override_to(Mode::ALL[rng.usize(0..3)], m + rng.i64(1..20)),
+                )),
+                1 => changes.extend(g.end_override(ts(m), "lee")),
+                2 => changes.extend(g.set_drift(ts(m), drift_up("a", ts(m)))),
+                3 => changes.extend(g.acknowledge_drift(ts(m), "lee")),
+                _ => {}
+            }
+            changes.extend(g.update(ts(m), &[status("a", left, page)]));
+            for c in changes {
+                match c.from {
+                    None => assert!(reported.is_empty(), "a state after {reported:?}"),
+                    Some(from) => {
+                        assert!(!reported.is_empty(), "a transition before the state: {c:?}");
+                        assert_eq!(from, reported.last().unwrap().to, "{c:?}");
+                        assert_ne!(from, c.to, "{c:?}");
+                    }
+                }
+                reported.push(c);
+            }
+            if let Some(c) = reported.last() {
+                assert_eq!(c.to, g.mode(), "minute {m}");
+            }
+        }
+    }
 }

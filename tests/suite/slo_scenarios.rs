@@ -3,7 +3,8 @@
 //! `kind: governor` files drive a `Governor` with per-SLO budget statuses (`left`: budget
 //! remaining or null for no traffic; `page: [1h burn, 5m burn]` for a firing 1h/5m page), drift
 //! signals and acknowledgements; every step states the expected mode, and any transition must
-//! be declared (`change: from->to`). `kind: drift` files feed hourly burn rates to a
+//! be declared (`change: from->to`; the state the governor starts in, once it has data, is
+//! `change: start->mode`). `kind: drift` files feed hourly burn rates to a
 //! `CusumDetector` and list the expected signals.
 
 use crate::common;
@@ -104,7 +105,11 @@ fn run_governor(file: &str, text: &str) {
         assert_eq!(g.mode(), e.mode, "{here}: mode; reason {:?}", g.reason());
         let got: Vec<String> = changes
             .iter()
-            .map(|c| format!("{}->{}", c.from, c.to))
+            // The state the governor started in (`from: None`) reads `start->mode`.
+            .map(|c| match c.from {
+                Some(from) => format!("{from}->{}", c.to),
+                None => format!("start->{}", c.to),
+            })
             .collect();
         let want: Vec<String> = e.change.iter().cloned().collect();
         assert_eq!(got, want, "{here}: transitions");

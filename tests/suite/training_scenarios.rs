@@ -49,7 +49,8 @@ fn state(s: &ReplaySession) -> Value {
             format!(
                 "{} {}→{}",
                 flightdeck::time::clock_hms(r.ts),
-                r.body["from"].as_str().unwrap_or("?"),
+                // `from: null`: the state the replay started in, not a change.
+                r.body["from"].as_str().unwrap_or("start"),
                 r.body["to"].as_str().unwrap_or("?")
             )
         })
