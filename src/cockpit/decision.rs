@@ -783,7 +783,40 @@ impl Cockpit {
             return;
         }
         let step_ref = d.step.clone().unwrap_or_default();
-        let Some(i) = self.find_or_offer(&step_ref, None) else {
+        // With the argv the responders decided about on record: the suggestion with exactly
+        // that argv, else the step as this cockpit offers it (which may differ: a mismatch).
+        let recorded = d.argv.as_deref();
+        let exact = recorded.is_some_and(|a| {
+            self.suggestions
+                .iter()
+                .any(|s| s.step_ref == step_ref && s.argv.as_deref().ok() == Some(a))
+        });
+        let found = if exact {
+            self.find_or_offer(&step_ref, recorded)
+        } else {
+            self.find_or_offer(&step_ref, None)
+        };
+        if let (Some(argv), Some(i)) = (recorded, found)
+            && self.suggestions[i].argv.as_deref().ok() != Some(argv)
+        {
+            effects.push(Effect::Journal(entry(
+                RecordKind::Note,
+                reference_mismatch_summary(&d, &self.suggestions[i]),
+                serde_json::json!({
+                    "step": step_ref,
+                    "decision": d.kind,
+                    "replayed": true,
+                    "mismatch": true,
+                    "argv": argv,
+                    "offered": {"suggestion": self.suggestions[i].id.to_string(), "argv": self.suggestions[i].argv.as_ref().ok()},
+                    "outcome": d.outcome,
+                    "reason": d.text.clone().filter(|_| d.kind == DecisionKind::Reject),
+                    "mode": mode,
+                }),
+            )));
+            return;
+        }
+        let Some(i) = found else {
             let body = serde_json::json!({"step": step_ref, "decision": d.kind, "replayed": true});
             let summary = format!(
                 "{} {step_ref} (a step this cockpit does not know)",
@@ -1071,6 +1104,37 @@ impl Cockpit {
             _ => {}
         }
     }
+}
+
+/// The journal line of a responders' decision whose recorded argv is not the argv this cockpit
+/// offers for the step: a mismatch, never that step's outcome.
+fn reference_mismatch_summary(d: &ReferenceDecision, offered: &super::Suggestion) -> String {
+    let recorded = d
+        .argv
+        .as_deref()
+        .map(crate::actions::shell_display)
+        .unwrap_or_default();
+    let shown = offered
+        .argv
+        .as_deref()
+        .map(crate::actions::shell_display)
+        .unwrap_or_else(|why| format!("no argv ({why})"));
+    let verb = match d.kind {
+        DecisionKind::Approve => "approved",
+        DecisionKind::Reject => "rejected",
+        _ => "ran",
+    };
+    let outcome = d
+        .outcome
+        .as_deref()
+        .map(|o| format!(" → {o}"))
+        .unwrap_or_default();
+    format!(
+        "MISMATCH: the responders {verb} {} as `{recorded}`{outcome} — but this cockpit \
+         offers {} as `{shown}`: not this step's outcome",
+        d.step.as_deref().unwrap_or_default(),
+        offered.id
+    )
 }
 
 /// The override an `override` record sets; `None` when it ends the one in force (`to: null`).

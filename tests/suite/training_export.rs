@@ -3,7 +3,7 @@
 //! and the options that were on screen.
 
 use crate::common;
-use common::replay::{demo, demo_to_end, drill_run, drill_script};
+use common::replay::{demo, demo_to_end_offered_argv, drill_run, drill_script};
 use flightdeck::journal::export::{EXPORT_SCHEMA, decision_points};
 use flightdeck::journal::{export_jsonl, export_jsonl_with};
 
@@ -27,7 +27,7 @@ const DECISION_KEYS: &[&str] = &[
 
 #[test]
 fn every_line_of_the_demo_export_has_the_schema_and_the_mode() {
-    let (_, s) = demo_to_end();
+    let (_, s) = demo_to_end_offered_argv();
     let text = export_jsonl(s.records());
     let lines: Vec<serde_json::Value> = text
         .lines()

@@ -5,7 +5,7 @@ use super::Correlator;
 use super::aggregates::Dirty;
 use super::ids::ClusterId;
 use super::ns;
-use super::outputs::StaleCandidate;
+use super::outputs::{StaleCandidate, state_index};
 use crate::alerts::model::{AlertState, Fingerprint};
 use crate::alerts::noise::{ACTION_HISTORY, DAY, NameHistory, NoiseMark};
 use crate::alerts::text;
@@ -209,6 +209,18 @@ impl Correlator {
                 .then(a.1.fingerprint.cmp(&b.1.fingerprint))
         });
         out.into_iter().map(|(_, c)| c).collect()
+    }
+
+    /// Is the alert's cluster an active incident apart from the alert itself: another member
+    /// firing, and more than one alertname in it? Its transitions then are symptoms of the
+    /// incident, not evidence of noise (see `noise`). A group of alerts of one name flapping
+    /// together (three node disks) is not an incident: their flips still count. O(1).
+    pub(super) fn in_incident(&self, slot: u32) -> bool {
+        let s = slot as usize;
+        let agg = self.agg(self.tracked[s].cluster);
+        let firing: u32 = agg.sev[state_index(AlertState::Firing)].iter().sum();
+        let own = u32::from(self.tracked[s].alert.state == AlertState::Firing);
+        firing > own && agg.alertnames.len() > 1
     }
 
     pub(super) fn update_noise(&mut self, slot: u32, now: i64) {

@@ -286,12 +286,13 @@ impl Correlator {
         // The severity is a label: it cannot change under one fingerprint.
         let sev = usize::from(self.inner[s].sev);
         let mut changed = old_state != new_state;
+        let in_incident = self.in_incident(slot);
         {
             let h = &mut self.inner[s].history;
             let t = &mut self.tracked[s];
             if was_active != is_active {
                 t.transitions += 1;
-                h.flip(now_ns);
+                h.flip(now_ns, in_incident);
                 if is_active {
                     h.start(start);
                 } else {
@@ -300,8 +301,8 @@ impl Correlator {
             } else if new_start && is_active {
                 // A new activation without the resolve in between: we missed it.
                 t.transitions += 2;
-                h.flip(now_ns);
-                h.flip(now_ns);
+                h.flip(now_ns, in_incident);
+                h.flip(now_ns, in_incident);
                 h.stop(start);
                 h.start(start);
                 changed = true;
