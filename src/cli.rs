@@ -79,7 +79,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct JournalPath {
-    /// Journal file (default: journal.jsonl in the data directory).
+    /// Journal file (default: journal.jsonl in the data directory), or a PostgreSQL journal's
+    /// URL (postgres://USER@HOST:PORT/DATABASE).
     #[arg(long, global = true)]
     pub journal: Option<PathBuf>,
 }
@@ -155,13 +156,18 @@ pub enum JournalCommand {
         #[arg(long, default_value = "markdown", value_parser = ["markdown"])]
         format: String,
     },
-    /// Decision data, one JSON line per decision point (docs/TRAINING.md).
+    /// Decision data, one JSON line per decision point (docs/TRAINING.md); or, with
+    /// `--format journal -o FILE`, the whole journal as a file journal that verifies on its own
+    /// (e.g. a copy of a PostgreSQL journal).
     Export {
         #[command(flatten)]
         path: JournalPath,
-        /// Output format (jsonl).
-        #[arg(long, default_value = "jsonl", value_parser = ["jsonl"])]
+        /// Output format: jsonl (decision data, to stdout) or journal (a file journal, -o).
+        #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "journal"])]
         format: String,
+        /// The new journal file (--format journal; it must not exist).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
     },
 }
 

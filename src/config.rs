@@ -131,6 +131,9 @@ pub struct Config {
     pub user: Option<String>,
     pub role: Option<Role>,
     pub journal: Option<PathBuf>,
+    /// `[journal] url`: a PostgreSQL journal shared by a team (`postgres://…`), instead of
+    /// the file.
+    pub journal_url: Option<String>,
     pub knowledge: Vec<(DocKind, Located<PathBuf>)>,
     pub slo_files: Vec<Located<PathBuf>>,
     /// Queries given in the config, by SLO name; they win over the files' queries.
@@ -174,6 +177,7 @@ struct RawUser {
 #[serde(deny_unknown_fields)]
 struct RawJournal {
     path: Option<Sp<String>>,
+    url: Option<Sp<String>>,
 }
 
 #[derive(Deserialize)]
@@ -647,6 +651,32 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         .as_ref()
         .and_then(|j| j.path.as_ref())
         .map(|p| cx.path(p).value);
+    let journal_url =
+        raw.journal
+            .as_ref()
+            .and_then(|j| j.url.as_ref())
+            .and_then(|u| {
+                let text = u.get_ref().trim();
+                if !crate::journal_pg::is_url(text) {
+                    cx.error(
+                u,
+                "journal.url",
+                format!("{:?} is not a PostgreSQL URL", crate::journal_pg::redact(text)),
+                "write postgres://USER@HOST:PORT/DATABASE (the password from $PGPASSWORD or \
+                 ~/.pgpass), or remove url to use the journal file",
+            );
+                    return None;
+                }
+                if let Some(p) = raw.journal.as_ref().and_then(|j| j.path.as_ref()) {
+                    cx.error(
+                        p,
+                        "journal.path",
+                        "both journal.path and journal.url are set".into(),
+                        "keep one: path for a journal file on this host, url for PostgreSQL",
+                    );
+                }
+                Some(text.to_string())
+            });
 
     let mut knowledge = Vec::new();
     if let Some(k) = &raw.knowledge {
@@ -884,6 +914,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         user,
         role,
         journal,
+        journal_url,
         knowledge,
         slo_files,
         slo_queries,

@@ -27,6 +27,7 @@ use crate::cockpit::{
 use crate::config::{Config, Severity};
 use crate::exec::{ExecConfig, Invocation};
 use crate::journal::{Chain, JournalEntry, RecordKind};
+use crate::journal_pg::JournalBackend;
 use crate::journal_store::JournalFile;
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge_watch::{KnowledgeWatcher, Reloaded};
@@ -62,7 +63,7 @@ pub struct LiveOptions {
 /// file), or an in-memory chain.
 enum JournalSink {
     Memory(Chain),
-    File(Box<JournalFile>),
+    File(Box<JournalBackend>),
 }
 
 /// The cockpit fed by live sources. Apart from the journal file it is pure: every time value
@@ -88,6 +89,24 @@ impl LiveSession {
         knowledge: KnowledgeBase,
         start: Timestamp,
         journal: Option<JournalFile>,
+    ) -> Self {
+        Self::with_journal(
+            config,
+            slos,
+            knowledge,
+            start,
+            journal.map(JournalBackend::File),
+        )
+    }
+
+    /// A session writing to `journal` (a file or a PostgreSQL database) or, with `None`, to an
+    /// in-memory chain.
+    pub fn with_journal(
+        config: CockpitConfig,
+        slos: Vec<SloSpec>,
+        knowledge: KnowledgeBase,
+        start: Timestamp,
+        journal: Option<JournalBackend>,
     ) -> Self {
         let (actor, role, readonly, session) = (
             config.actor.clone(),
@@ -405,19 +424,26 @@ impl Live {
         let journal = if opts.memory_journal {
             None
         } else {
-            let path = opts
-                .journal
-                .clone()
-                .or_else(|| config.journal_path())
-                .ok_or(LiveError::NoJournal)?;
-            let file = JournalFile::open(&path).map_err(|error| LiveError::Journal {
-                path: path.display().to_string(),
+            // `--journal` (a path or a postgres:// URL), else the config's url, else its path.
+            let location = match (&opts.journal, &config.journal_url) {
+                (Some(p), _) => p.display().to_string(),
+                (None, Some(url)) => url.clone(),
+                (None, None) => config
+                    .journal_path()
+                    .ok_or(LiveError::NoJournal)?
+                    .display()
+                    .to_string(),
+            };
+            let journal = JournalBackend::open(&location).map_err(|error| LiveError::Journal {
+                path: crate::journal_pg::redact(&location),
                 error,
             })?;
-            for t in file.repaired() {
-                warnings.push(format!("journal {}: {t:?}", path.display()));
+            if let JournalBackend::File(file) = &journal {
+                for t in file.repaired() {
+                    warnings.push(format!("journal {location}: {t:?}"));
+                }
             }
-            Some(file)
+            Some(journal)
         };
         let now = Timestamp::now();
         let mut cockpit_config = config.cockpit_config();
@@ -433,7 +459,7 @@ impl Live {
         let set = config.source_set(&slos);
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let sources = Sources::start(set, tx).await;
-        let mut session = LiveSession::new(
+        let mut session = LiveSession::with_journal(
             cockpit_config,
             slos.into_iter().map(|s| s.spec).collect(),
             knowledge,

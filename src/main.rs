@@ -194,7 +194,11 @@ fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<E
         JournalCommand::Timeline {
             path, since, until, ..
         } => j::timeline(&j::path(path.journal)?, since, until),
-        JournalCommand::Export { path, .. } => j::export(&j::path(path.journal)?),
+        JournalCommand::Export {
+            path,
+            format,
+            output,
+        } => j::export(&j::path(path.journal)?, &format, output.as_deref()),
     }
 }
 

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use crate::actions::shell_display;
 use crate::journal::{JournalEntry, RecordKind, body_field, parse_checkpoint};
+use crate::journal_pg::{JournalBackend, is_url, read_records, redact, verify_with};
 use crate::journal_sign::{
     AllowedSigners, SignatureCheck, Signer, check_checkpoint, checkpoint_signed,
 };
-use crate::journal_store::{JournalFile, read_records, verify_file_with};
+use crate::journal_store::JournalFile;
 use crate::time::{Timestamp, clock_hms};
 
 /// `--journal PATH`, else `journal.jsonl` in the data directory.
@@ -56,7 +57,7 @@ pub fn verify(
     let mut journal_id = String::new();
     let mut signatures: Vec<SignatureCheck> = Vec::new();
     let mut bad_signature: Option<(u64, String)> = None;
-    let result = verify_file_with(journal, against, |r| {
+    let result = verify_with(journal, against, |r| {
         if r.seq == 0 {
             journal_id = body_field(&r.body, "journal_id").unwrap_or_default();
         }
@@ -98,7 +99,7 @@ pub fn verify(
                     )?
                 );
             } else {
-                println!("BROKEN: {}: {message}", journal.display());
+                println!("BROKEN: {}: {message}", shown(journal));
             }
             return Ok(ExitCode::from(1));
         }
@@ -115,7 +116,7 @@ pub fn verify(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("intact: {}: {report}", journal.display());
+    println!("intact: {}: {report}", shown(journal));
     for s in &signatures {
         let by = if s.principals.is_empty() {
             format!(
@@ -143,7 +144,7 @@ pub fn verify(
 
 pub fn show(journal: &Path, since: Option<Timestamp>, json: bool) -> color_eyre::Result<ExitCode> {
     let records =
-        read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
+        read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", shown(journal)))?;
     for r in records.iter().filter(|r| since.is_none_or(|s| r.ts >= s)) {
         if json {
             println!("{}", serde_json::to_string(r)?);
@@ -174,7 +175,7 @@ pub fn note(
     if text.is_empty() {
         color_eyre::eyre::bail!("a note needs text");
     }
-    let mut file = open(journal)?;
+    let mut file = open_any(journal)?;
     let kind = if hypothesis {
         RecordKind::Hypothesis
     } else {
@@ -203,11 +204,18 @@ pub fn checkpoint(
     sign: Option<Option<&Path>>,
 ) -> color_eyre::Result<ExitCode> {
     let Some(key) = sign else {
-        let mut file = open(journal)?;
+        let mut file = open_any(journal)?;
         let r = file.checkpoint(actor, role, Timestamp::now())?;
         println!("{}:{}", r.seq, r.hash);
         return Ok(ExitCode::SUCCESS);
     };
+    if is_url(&journal.to_string_lossy()) {
+        color_eyre::eyre::bail!(
+            "{}: signed checkpoints are written to journal files only for now; export the \
+             journal (`flightdeck journal export --format journal -o FILE`) and sign that",
+            shown(journal)
+        );
+    }
     // The key first: a missing or locked key changes nothing on disk.
     let signer = Signer::find(key).map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
     let mut file = open(journal)?;
@@ -244,6 +252,21 @@ pub fn checkpoint(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A path as given, a URL with its password hidden.
+fn shown(journal: &Path) -> String {
+    redact(&journal.display().to_string())
+}
+
+/// The journal file at `journal`, or the PostgreSQL journal if it is a `postgres://` URL.
+fn open_any(journal: &Path) -> color_eyre::Result<JournalBackend> {
+    let text = journal.to_string_lossy();
+    if is_url(&text) {
+        return JournalBackend::open(&text)
+            .map_err(|e| color_eyre::eyre::eyre!("{}: {e}", shown(journal)));
+    }
+    open(journal).map(JournalBackend::File)
+}
+
 fn open(journal: &Path) -> color_eyre::Result<JournalFile> {
     if let Some(dir) = journal.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -268,7 +291,7 @@ pub fn timeline(
     until: Option<Timestamp>,
 ) -> color_eyre::Result<ExitCode> {
     let records =
-        read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
+        read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", shown(journal)))?;
     print!(
         "{}",
         crate::journal::timeline_markdown(&records, since, until)
@@ -276,10 +299,34 @@ pub fn timeline(
     Ok(ExitCode::SUCCESS)
 }
 
-/// One JSON line per decision point (schema `flightdeck.decision.v1`, docs/TRAINING.md).
-pub fn export(journal: &Path) -> color_eyre::Result<ExitCode> {
+/// One JSON line per decision point (schema `flightdeck.decision.v1`, docs/TRAINING.md), or
+/// with `format` `journal` the whole journal, verified, as a new file journal at `output`
+/// (byte for byte what the file journal would hold: it verifies on its own).
+pub fn export(journal: &Path, format: &str, output: Option<&Path>) -> color_eyre::Result<ExitCode> {
     let records =
-        read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
-    print!("{}", crate::journal::export_jsonl(&records));
+        read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", shown(journal)))?;
+    if format != "journal" {
+        print!("{}", crate::journal::export_jsonl(&records));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(output) = output else {
+        color_eyre::eyre::bail!("--format journal writes a journal file: pass -o FILE");
+    };
+    let Some((genesis, rest)) = records.split_first() else {
+        color_eyre::eyre::bail!("{}: the journal is empty", shown(journal));
+    };
+    let mut file = JournalFile::create_new(output, genesis)
+        .map_err(|e| color_eyre::eyre::eyre!("-o {}: {e}", output.display()))?;
+    for chunk in rest.chunks(10_000) {
+        file.append_sealed(chunk)
+            .map_err(|e| color_eyre::eyre::eyre!("-o {}: {e}", output.display()))?;
+    }
+    let (seq, hash) = file.head();
+    println!(
+        "exported {} records of journal {} to {} (head {seq}:{hash})",
+        records.len(),
+        file.journal_id(),
+        output.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -27,6 +27,7 @@ mod exec_run;
 mod journal_crash;
 mod journal_every_kind;
 mod journal_numbers;
+mod journal_pg;
 mod journal_sign;
 mod journal_store;
 mod journal_tamper;

@@ -1,0 +1,579 @@
+//! The PostgreSQL journal against a real PostgreSQL: a throwaway cluster made with `initdb` in a
+//! temp dir and started on a free loopback port (run as the `postgres` user when the tests run
+//! as root: PostgreSQL refuses to run as root).
+//!
+//! Without the binaries (Debian's `postgresql` package) the tests are skipped with a message
+//! saying what to install; under `CI=true` they fail instead.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use flightdeck::journal::{JournalEntry, RecordKind};
+use flightdeck::journal_pg::{JournalBackend, JournalPg, read_records, verify_url_with};
+use flightdeck::time::Timestamp;
+
+use crate::common::cli::flightdeck;
+use crate::common::live::free_port;
+
+const BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// Are the PostgreSQL binaries there? `false` (skip) — or a failure under CI.
+fn need_postgres() -> bool {
+    if Path::new(BIN).join("initdb").exists() && Path::new(BIN).join("postgres").exists() {
+        return true;
+    }
+    let msg = format!(
+        "{BIN}/initdb or postgres not found: install the Debian package with `apt-get install \
+         postgresql` to run the PostgreSQL journal tests"
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg} (CI=true: the PostgreSQL journal tests must run)");
+    }
+    eprintln!("SKIPPED: {msg}");
+    false
+}
+
+/// The uid and gid to run PostgreSQL as: ours, or the `postgres` user's when we are root.
+fn run_as() -> Option<(u32, u32)> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let line = passwd
+        .lines()
+        .find(|l| l.starts_with("postgres:"))
+        .expect("running as root needs a `postgres` user (the postgresql package makes it)");
+    let f: Vec<&str> = line.split(':').collect();
+    Some((f[2].parse().unwrap(), f[3].parse().unwrap()))
+}
+
+fn as_user(cmd: &mut Command, user: Option<(u32, u32)>) -> &mut Command {
+    if let Some((uid, gid)) = user {
+        cmd.uid(uid).gid(gid);
+    }
+    cmd
+}
+
+/// A throwaway PostgreSQL cluster; its server is killed (by pid) when dropped.
+struct Postgres {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    socket_dir: PathBuf,
+    port: u16,
+    user: Option<(u32, u32)>,
+    server: Option<Child>,
+}
+
+impl Postgres {
+    fn start() -> Postgres {
+        let dir = tempfile::tempdir().unwrap();
+        let user = run_as();
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
+        }
+        let data = dir.path().join("data");
+        let socket_dir = dir.path().to_path_buf();
+        let out = as_user(
+            Command::new(format!("{BIN}/initdb")).args([
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "flightdeck",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]),
+            user,
+        )
+        .env("LC_ALL", "C")
+        .output()
+        .expect("initdb runs");
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut pg = Postgres {
+            _dir: dir,
+            data,
+            socket_dir,
+            port: free_port(),
+            user,
+            server: None,
+        };
+        pg.run();
+        pg
+    }
+
+    /// Starts the server (again) and waits until it accepts connections.
+    fn run(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut child = as_user(
+                Command::new(format!("{BIN}/postgres")).args([
+                    "-D",
+                    self.data.to_str().unwrap(),
+                    "-p",
+                    &self.port.to_string(),
+                    "-k",
+                    self.socket_dir.to_str().unwrap(),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "max_connections=40",
+                ]),
+                self.user,
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("postgres starts");
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // exited: e.g. the old server's backends still hold its memory
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                    let ok = Command::new(format!("{BIN}/pg_isready"))
+                        .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+                        .output()
+                        .is_ok_and(|o| o.status.success());
+                    if ok {
+                        self.server = Some(child);
+                        return;
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(Instant::now() < deadline, "postgres did not start in 60s");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "postgres://flightdeck@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
+    }
+
+    /// `kill -9` of the server and every process it started.
+    fn kill(&mut self) {
+        let Some(mut child) = self.server.take() else {
+            return;
+        };
+        let pid = child.id() as i32;
+        let children = children_of(pid);
+        // SAFETY: plain kill(2) of processes we started.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            for c in children {
+                libc::kill(c, libc::SIGKILL);
+            }
+        }
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The pids whose parent is `pid` (from /proc).
+fn children_of(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid …
+        let Some(after) = stat.rsplit_once(')').map(|(_, a)| a) else {
+            continue;
+        };
+        let ppid: Option<i32> = after.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+        if ppid == Some(pid)
+            && let Ok(child) = entry.file_name().to_string_lossy().parse()
+        {
+            out.push(child);
+        }
+    }
+    out
+}
+
+fn note(actor: &str, text: String) -> JournalEntry {
+    JournalEntry {
+        actor: actor.into(),
+        role: "oncall".into(),
+        kind: RecordKind::Note,
+        summary: text.clone(),
+        body: serde_json::json!({ "text": text }),
+    }
+}
+
+#[test]
+fn four_writers_append_concurrently_without_gaps_or_forks_and_it_verifies() {
+    if !need_postgres() {
+        return;
+    }
+    let pg = Postgres::start();
+    let url = pg.url();
+    const EACH: usize = 1_000;
+    let started = Instant::now();
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut j = JournalPg::open(&url).unwrap();
+                let mut mine = Vec::new();
+                let mut seen = Vec::new();
+                for i in 0..EACH {
+                    let r = j
+                        .append(
+                            note(&format!("w{w}"), format!("w{w} #{i}")),
+                            Timestamp::now(),
+                        )
+                        .unwrap();
+                    seen.extend(j.refresh().unwrap().into_iter().map(|r| r.seq));
+                    mine.push(r.seq);
+                }
+                // Every record the others wrote reaches this handle too (pushed or read).
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while j.len() < 1 + 4 * EACH as u64 && Instant::now() < deadline {
+                    seen.extend(j.refresh().unwrap().into_iter().map(|r| r.seq));
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                seen.extend(j.refresh().unwrap().into_iter().map(|r| r.seq));
+                (mine, seen, j.len())
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for (w, h) in writers.into_iter().enumerate() {
+        let (mine, seen, len) = h.join().unwrap();
+        assert_eq!(mine.len(), EACH);
+        assert!(
+            mine.windows(2).all(|p| p[0] < p[1]),
+            "writer {w}: seqs in order"
+        );
+        assert_eq!(len, 1 + 4 * EACH as u64, "writer {w} knows every record");
+        // What this writer acknowledged plus what refresh gave it = every record after the
+        // genesis record it read on open (records before its open were read then).
+        let mut union: Vec<u64> = mine.iter().chain(&seen).copied().collect();
+        union.sort();
+        let before = union.first().copied().unwrap();
+        union.dedup();
+        assert_eq!(
+            union.len() as u64,
+            1 + 4 * EACH as u64 - before,
+            "writer {w}"
+        );
+        all.extend(mine);
+    }
+    let elapsed = started.elapsed();
+    eprintln!(
+        "4 writers x {EACH} appends (one transaction each) in {:.1}s",
+        elapsed.as_secs_f64()
+    );
+    all.sort();
+    let expected: Vec<u64> = (1..=4 * EACH as u64).collect();
+    assert_eq!(
+        all, expected,
+        "no gaps, no forks: every seq acknowledged exactly once"
+    );
+
+    let report = verify_url_with(&url, None, |_| {}).unwrap();
+    assert_eq!(report.head_seq, 4 * EACH as u64);
+
+    // The CLI: verify, then export to a file journal that verifies on its own and reads the
+    // same as the database.
+    let out = flightdeck(&["journal", "verify", "--journal", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("intact: "));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exported.jsonl");
+    let out = flightdeck(&[
+        "journal",
+        "export",
+        "--journal",
+        &url,
+        "--format",
+        "journal",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out_file = flightdeck(&["journal", "verify", "--journal", file.to_str().unwrap()]);
+    assert!(out_file.status.success());
+    let exported = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(exported.contains("exported 4001 records"), "{exported}");
+    assert!(String::from_utf8_lossy(&out_file.stdout).starts_with("intact: "));
+    let file_arg = file.to_str().unwrap();
+    for args in [
+        &["journal", "show", "--json"][..],
+        &["journal", "export", "--format", "jsonl"][..],
+        &["journal", "timeline"][..],
+    ] {
+        let from_db = flightdeck(&[args, &["--journal", url.as_str()]].concat());
+        let from_file = flightdeck(&[args, &["--journal", file_arg]].concat());
+        assert!(
+            from_db.status.success(),
+            "{}",
+            String::from_utf8_lossy(&from_db.stderr)
+        );
+        assert_eq!(
+            from_db.stdout, from_file.stdout,
+            "{args:?}: the same from both stores"
+        );
+    }
+    // The exported file is byte for byte the stored lines.
+    let records = read_records(Path::new(&url)).unwrap();
+    let lines: Vec<u8> = records
+        .iter()
+        .flat_map(flightdeck::journal::encode_line)
+        .collect();
+    assert_eq!(std::fs::read(&file).unwrap(), lines);
+}
+
+#[test]
+fn a_killed_database_refuses_appends_clearly_and_recovers_losing_nothing_acknowledged() {
+    if !need_postgres() {
+        return;
+    }
+    let mut pg = Postgres::start();
+    let url = pg.url();
+    let mut j = JournalBackend::open(&url).unwrap();
+    let mut acknowledged = Vec::new();
+    for i in 0..20 {
+        let r = j
+            .append(note("oncall", format!("before #{i}")), Timestamp::now())
+            .unwrap();
+        acknowledged.push(r.summary);
+    }
+    pg.kill();
+    let started = Instant::now();
+    let err = j
+        .append(note("oncall", "while down".into()), Timestamp::now())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("PostgreSQL journal") && err.contains("127.0.0.1"),
+        "a clear error naming the database: {err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "refused promptly"
+    );
+    // Refresh reports the outage once, then keeps quiet while it lasts.
+    let first = j.refresh();
+    let second = j.refresh();
+    assert!(first.is_err() || second.is_ok());
+    assert!(second.is_ok_and(|r| r.is_empty()));
+    assert_eq!(
+        j.len(),
+        21,
+        "nothing was acknowledged while the database was down"
+    );
+
+    pg.run();
+    let r = j
+        .append(note("oncall", "after".into()), Timestamp::now())
+        .unwrap();
+    acknowledged.push(r.summary);
+    assert_eq!(r.seq, 21, "no gap where the refused append was");
+    let summaries: Vec<String> = read_records(Path::new(&url))
+        .unwrap()
+        .into_iter()
+        .skip(1)
+        .map(|r| r.summary)
+        .collect();
+    assert_eq!(
+        summaries, acknowledged,
+        "every acknowledged record, nothing else"
+    );
+    verify_url_with(&url, None, |_| {}).unwrap();
+}
+
+#[test]
+fn a_tampered_row_fails_verify_naming_its_seq() {
+    if !need_postgres() {
+        return;
+    }
+    let pg = Postgres::start();
+    let url = pg.url();
+    let mut j = JournalPg::open(&url).unwrap();
+    for i in 0..5 {
+        j.append(note("oncall", format!("n{i}")), Timestamp::now())
+            .unwrap();
+    }
+    let psql = |sql: &str| {
+        let out = Command::new(format!("{BIN}/psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &pg.port.to_string(),
+                "-U",
+                "flightdeck",
+            ])
+            .args(["-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    psql("UPDATE flightdeck_records SET line = replace(line, 'n3', 'n9') WHERE seq = 4");
+    let e = verify_url_with(&url, None, |_| {}).unwrap_err();
+    assert_eq!(e.seq, 4, "{e}");
+    let out = flightdeck(&["journal", "verify", "--journal", &url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("BROKEN: "));
+    // A removed row is a gap.
+    psql("UPDATE flightdeck_records SET line = replace(line, 'n9', 'n3') WHERE seq = 4");
+    verify_url_with(&url, None, |_| {}).unwrap();
+    psql("DELETE FROM flightdeck_records WHERE seq = 2");
+    let e = verify_url_with(&url, None, |_| {}).unwrap_err();
+    assert_eq!(e.seq, 2, "{e}");
+}
+
+fn cockpit(
+    url: &str,
+    actor: &str,
+    role: flightdeck::actions::Role,
+    at: Timestamp,
+) -> flightdeck::live::LiveSession {
+    flightdeck::live::LiveSession::with_journal(
+        flightdeck::cockpit::CockpitConfig {
+            actor: actor.into(),
+            role,
+            session: format!("{actor}-session"),
+            ..flightdeck::cockpit::CockpitConfig::default()
+        },
+        Vec::new(),
+        flightdeck::knowledge::KnowledgeBase::default(),
+        at,
+        Some(JournalBackend::open(url).expect("the PostgreSQL journal opens")),
+    )
+}
+
+#[test]
+fn two_cockpits_on_one_database_follow_each_other_and_survive_an_outage() {
+    use flightdeck::actions::Role;
+    use flightdeck::cockpit::UserCommand;
+    use flightdeck::slo::Mode;
+    use flightdeck::time::SignedDuration;
+    if !need_postgres() {
+        return;
+    }
+    let mut pg = Postgres::start();
+    // No sslmode: the default (prefer) asks for TLS, and this server offers none.
+    let url = pg.url().replace("?sslmode=disable", "");
+    let t0 = Timestamp::now();
+    let mut lee = cockpit(&url, "lee", Role::Commander, t0);
+    let mut dana = cockpit(&url, "dana", Role::Oncall, t0);
+    lee.command(
+        UserCommand::OverrideMode {
+            to: Some(Mode::Freeze),
+            reason: "database migration in progress".into(),
+            duration: SignedDuration::from_mins(60),
+        },
+        t0,
+    );
+    assert_eq!(lee.cockpit().mode(), Mode::Freeze);
+    // Dana's cockpit, on another "host", is told of the record and governs by it too.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while dana.cockpit().mode() != Mode::Freeze && Instant::now() < deadline {
+        dana.tick(Timestamp::now());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        dana.cockpit().mode(),
+        Mode::Freeze,
+        "{}",
+        dana.cockpit().mode_reason()
+    );
+    assert_eq!(dana.cockpit().mode_override().unwrap().by, "lee");
+
+    // The database dies: Dana's note is refused with a clear message, not shown as taken.
+    let len = dana.cockpit().journal_len();
+    pg.kill();
+    dana.take_notices();
+    dana.command(
+        UserCommand::Note {
+            text: "checked the replica lag".into(),
+            hypothesis: false,
+            about: None,
+        },
+        Timestamp::now(),
+    );
+    let notices = dana.take_notices();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("decision not taken") && n.contains("PostgreSQL journal")),
+        "{notices:?}"
+    );
+    assert_eq!(
+        dana.cockpit().journal_len(),
+        len,
+        "nothing shown as journaled"
+    );
+    dana.tick(Timestamp::now()); // keeps running
+
+    // It returns: the next note is taken, and Lee's cockpit sees it.
+    pg.run();
+    dana.command(
+        UserCommand::Note {
+            text: "replica caught up".into(),
+            hypothesis: false,
+            about: None,
+        },
+        Timestamp::now(),
+    );
+    assert_eq!(
+        dana.cockpit().journal_len(),
+        len + 1,
+        "{:?}",
+        dana.take_notices()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let seen_by_lee = |lee: &flightdeck::live::LiveSession| {
+        lee.cockpit()
+            .journal_tail()
+            .any(|r| r.summary.contains("replica caught up"))
+    };
+    while !seen_by_lee(&lee) && Instant::now() < deadline {
+        lee.tick(Timestamp::now());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(seen_by_lee(&lee), "Lee's cockpit shows Dana's note");
+    let summaries: Vec<String> = read_records(Path::new(&url))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.summary)
+        .collect();
+    assert!(summaries.iter().any(|s| s.contains("replica caught up")));
+    assert!(
+        !summaries
+            .iter()
+            .any(|s| s.contains("checked the replica lag"))
+    );
+    verify_url_with(&url, None, |_| {}).unwrap();
+}
