@@ -577,3 +577,34 @@ fn two_cockpits_on_one_database_follow_each_other_and_survive_an_outage() {
     );
     verify_url_with(&url, None, |_| {}).unwrap();
 }
+
+#[test]
+fn the_config_takes_a_postgres_url_and_names_the_fix_for_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::common::live::load_config(
+        dir.path(),
+        "[webhook]\nlisten = \"127.0.0.1:0\"\n[journal]\nurl = \"postgres://oncall@db.internal:5432/incidents\"\n",
+    );
+    assert_eq!(
+        config.journal_url.as_deref(),
+        Some("postgres://oncall@db.internal:5432/incidents")
+    );
+    let path = dir.path().join("flightdeck.toml");
+    std::fs::write(&path, "[journal]\nurl = \"mysql://db/x\"\n").unwrap();
+    let e = flightdeck::config::Config::load(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(":2:7: journal.url:") && e.contains("postgres://USER@HOST"),
+        "{e}"
+    );
+    std::fs::write(
+        &path,
+        "[journal]\npath = \"j.jsonl\"\nurl = \"postgres://db/x\"\n",
+    )
+    .unwrap();
+    let e = flightdeck::config::Config::load(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("both journal.path and journal.url"), "{e}");
+}
