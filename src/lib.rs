@@ -28,6 +28,7 @@ pub mod knowledge_watch;
 pub mod live;
 pub mod load;
 pub mod paths;
+pub mod outputs;
 pub mod runtime;
 pub mod silencer;
 pub mod sources;

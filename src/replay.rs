@@ -132,6 +132,7 @@ impl ReplaySession {
                         summary,
                         duration_ms: 0,
                         dry_run: true,
+                        output: None,
                     };
                     self.cockpit.apply(
                         Event::Executed {
