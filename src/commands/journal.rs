@@ -135,7 +135,7 @@ fn check_outputs(journal: &Path) -> color_eyre::Result<(OutputTally, Vec<OutputP
 pub fn show_output(journal: &Path, seq: u64) -> color_eyre::Result<ExitCode> {
     use std::io::{IsTerminal, Write};
     let mut found = None;
-    let mut count = 0;
+    let mut count: u64 = 0;
     visit_records(journal, |r| {
         count += 1;
         if r.seq == seq {

@@ -192,8 +192,12 @@ fn subject(view: &Cockpit, of: OutputOf) -> Result<Subject, (String, String)> {
             );
             let run = match output {
                 Some(o) => Run::Kept(o.clone()),
-                None if *dry_run => Run::None(DRY.into()),
-                None => Run::None(NOT_KEPT.into()),
+                // Why there is none is in the record: a dry run, the responders' replayed run.
+                None => match view.journal_tail().find(|r| r.seq == *record) {
+                    Some(r) => run_of(r, serde_json::from_value(r.body.clone()).ok().as_ref()),
+                    None if *dry_run => Run::None(DRY.into()),
+                    None => Run::None(NOT_KEPT.into()),
+                },
             };
             Ok(Subject {
                 title: format!(" Output of {id} · {} ", s.step_ref),
@@ -241,21 +245,7 @@ fn record_subject(r: &JournalRecord) -> Result<Subject, (String, String)> {
     facts.push(("ran", r.summary.clone()));
     facts.push(("by", format!("{} ({})", r.actor, r.role)));
     facts.push(("record", format!("#{} · hash {}", r.seq, r.hash)));
-    let run = match crate::outputs::record_output(r) {
-        Some(Ok(o)) => Run::Kept(o),
-        Some(Err(e)) => Run::None(e.to_string()),
-        None => match &body {
-            Some(b) if b.replayed => Run::None(format!(
-                "replayed from the scenario: the responders recorded {}",
-                b.outcome
-                    .as_deref()
-                    .map(|o| format!("\"{o}\""))
-                    .unwrap_or_else(|| "no outcome".into())
-            )),
-            Some(b) if b.exec.as_ref().is_some_and(|e| e.dry_run) => Run::None(DRY.into()),
-            _ => Run::None(NOT_KEPT.into()),
-        },
-    };
+    let run = run_of(r, body.as_ref());
     Ok(Subject {
         title: format!(
             " Output of record #{}{} ",
@@ -265,6 +255,25 @@ fn record_subject(r: &JournalRecord) -> Result<Subject, (String, String)> {
         facts,
         run,
     })
+}
+
+/// What an execution record says of its output.
+fn run_of(r: &JournalRecord, body: Option<&StepRecord>) -> Run {
+    match crate::outputs::record_output(r) {
+        Some(Ok(o)) => Run::Kept(o),
+        Some(Err(e)) => Run::None(e.to_string()),
+        None => match body {
+            Some(b) if b.replayed => Run::None(format!(
+                "replayed from the scenario: nothing ran here; the responders recorded {}",
+                b.outcome
+                    .as_deref()
+                    .map(|o| format!("\"{o}\""))
+                    .unwrap_or_else(|| "no outcome".into())
+            )),
+            Some(b) if b.exec.as_ref().is_some_and(|e| e.dry_run) => Run::None(DRY.into()),
+            _ => Run::None(NOT_KEPT.into()),
+        },
+    }
 }
 
 /// A logical line of the viewer's body: wrapped only when on screen.
@@ -475,6 +484,133 @@ mod tests {
         assert_eq!(cut.len(), 3);
         assert_eq!(cut.concat(), long);
         assert_eq!(lines_of(b"\xffz"), ["\u{fffd}z"]);
+    }
+
+    /// A cockpit whose journal holds one execution record naming `stdout` (and an empty
+    /// stderr), and that record's seq.
+    fn cockpit_with_output(stdout: &[u8]) -> (Cockpit, u64) {
+        use crate::cockpit::{CockpitConfig, Event};
+        use crate::journal::{Chain, JournalEntry};
+        let at: crate::time::Timestamp = "2026-11-26T03:00:00Z".parse().unwrap();
+        let mut view = Cockpit::new(
+            CockpitConfig::default(),
+            Vec::new(),
+            crate::knowledge::KnowledgeBase::default(),
+            at,
+        );
+        let object = |b: &[u8]| OutputObject {
+            blake3: crate::outputs::object_name(b),
+            bytes: b.len() as u64,
+            dropped: 0,
+        };
+        let body = serde_json::json!({
+            "step": "rb/dump", "argv": ["dump"], "argv_hash": "x", "mode": "adaptive",
+            "session": "s",
+            "exec": {"ok": true, "exit_code": 0, "summary": "exit 0 in 0.1s", "duration_ms": 100,
+                     "dry_run": false,
+                     "output": {"stdout": object(stdout), "stderr": object(b"")}},
+        });
+        let mut chain = Chain::default();
+        let record = chain.seal(
+            JournalEntry {
+                actor: "lee".into(),
+                role: "oncall".into(),
+                kind: RecordKind::Execution,
+                summary: "ran S1 rb/dump: exit 0 in 0.1s".into(),
+                body,
+            },
+            at,
+        );
+        let seq = record.seq;
+        let _ = view.apply(Event::Journaled(record), at);
+        (view, seq)
+    }
+
+    fn draw_screen(app: &App, view: &Cockpit) -> String {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.size.0, app.size.1))
+                .unwrap();
+        terminal
+            .draw(|f| crate::tui::render(app, view, f))
+            .unwrap();
+        assert!(
+            terminal
+                .backend()
+                .buffer()
+                .content()
+                .iter()
+                .all(|c| !c.symbol().chars().any(char::is_control)),
+            "a control character reached the terminal"
+        );
+        format!("{}", terminal.backend())
+    }
+
+    #[test]
+    fn a_large_hostile_output_is_drawn_defused_and_scrolls_to_its_end() {
+        let mut bytes = Vec::new();
+        for i in 0..20_000 {
+            bytes.extend_from_slice(
+                format!("line {i}\t\x1b[31mred\x1b[0m \u{202e}gnp.exe\r\n").as_bytes(),
+            );
+        }
+        let (view, seq) = cockpit_with_output(&bytes);
+        let mut app = App {
+            size: (100, 30),
+            ..App::default()
+        };
+        app.overlay = Overlay::Read {
+            page: Page::Output(OutputOf::Record(seq)),
+            scroll: 0,
+        };
+        let want = wanted(&app, &view);
+        assert_eq!(want.len(), 1, "stdout to load; the empty stderr needs nothing");
+        let s = draw_screen(&app, &view);
+        assert!(s.contains("loading"), "{s}");
+        app.outputs.insert(&want[0], Ok(bytes.clone()));
+        assert!(wanted(&app, &view).is_empty());
+        let s = draw_screen(&app, &view);
+        assert!(
+            s.contains(r"line 0  \u{001b}[31mred\u{001b}[0m \u{202e}gnp.exe"),
+            "{s}"
+        );
+        assert!(s.contains("stdout · ") && s.contains("exit 0 in 0.1s"), "{s}");
+
+        let started = std::time::Instant::now();
+        crate::tui::update(&mut app, Action::Bottom, &view);
+        let s = draw_screen(&app, &view);
+        let elapsed = started.elapsed();
+        assert!(s.contains("line 19999 "), "{s}");
+        assert!(s.contains("(empty)"), "the empty stderr at the end: {s}");
+        // Only what is on screen is wrapped: a frame of a 20 000-line output is cheap even
+        // unoptimised.
+        assert!(elapsed.as_millis() < 500, "{elapsed:?}");
+        crate::tui::update(&mut app, Action::Top, &view);
+        assert!(draw_screen(&app, &view).contains("line 0 "));
+        crate::tui::update(&mut app, Action::Back, &view);
+        assert_eq!(app.overlay, Overlay::None);
+    }
+
+    #[test]
+    fn a_missing_or_altered_object_is_said_in_place_of_the_text() {
+        let (view, seq) = cockpit_with_output(b"ok\n");
+        let mut app = App {
+            size: (100, 30),
+            ..App::default()
+        };
+        app.overlay = Overlay::Read {
+            page: Page::Output(OutputOf::Record(seq)),
+            scroll: 0,
+        };
+        let want = wanted(&app, &view);
+        app.outputs
+            .insert(&want[0], Err("the output object abc is missing".into()));
+        assert!(draw_screen(&app, &view).contains("the output object abc is missing"));
+        // A record the cockpit no longer holds: the CLI is named instead.
+        app.overlay = Overlay::Read {
+            page: Page::Output(OutputOf::Record(seq + 7)),
+            scroll: 0,
+        };
+        assert!(draw_screen(&app, &view).contains("no longer in the cockpit's tail"));
     }
 
     #[test]

@@ -132,13 +132,26 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     let focused_cluster = super::clusters::focused(app, view).map(|c| c.id);
     let focused = app.focus == Pane::Approvals;
     // The selected item takes one more row (its full verdict) when the pane has focus; the
-    // empty-queue line and the `done` heading take one each.
-    let reserved = usize::from(focused) + lines.len() + usize::from(!done.is_empty());
-    let rows = inner_height(area).saturating_sub(reserved);
+    // empty-queue line takes one.
+    let rows = inner_height(area).saturating_sub(usize::from(focused) + lines.len());
     let items = (rows / ROWS_PER_ITEM).max(1);
     let len = queue.len() + done.len();
     let cursor = app.approvals.cursor.min(len.saturating_sub(1));
-    for i in visible_rows(len, cursor, items) {
+    let mut range = visible_rows(len, cursor, items);
+    // The `done` heading takes a row when it is in view: one item fewer if they do not fit,
+    // the cursor's kept.
+    if !done.is_empty()
+        && range.len() > 1
+        && range.contains(&queue.len())
+        && range.len() * ROWS_PER_ITEM >= rows
+    {
+        if cursor + 1 == range.end {
+            range.start += 1;
+        } else {
+            range.end -= 1;
+        }
+    }
+    for i in range {
         let selected = focused && i == cursor;
         let mut block_lines = if i < queue.len() {
             waiting(view, queue[i], selected, focused_cluster, width)
