@@ -28,9 +28,9 @@ use crate::config::{Config, Severity};
 use crate::exec::{ExecConfig, Invocation};
 use crate::journal::{Chain, JournalEntry, RecordKind};
 use crate::journal_store::JournalFile;
-use crate::outputs::OutputStore;
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge_watch::{KnowledgeWatcher, Reloaded};
+use crate::outputs::OutputStore;
 use crate::slo::SloSpec;
 use crate::sources::{CHANNEL_CAPACITY, Health, Origin, SourceMsg, Sources};
 use crate::time::{SignedDuration, Timestamp, clock_hms};
@@ -615,7 +615,9 @@ pub async fn execute(
             // The run happened and is journaled all the same; only its output is lost.
             tracing::error!("could not keep the output of {}: {e}", req.suggestion);
             let mut outcome = result.outcome();
-            outcome.summary.push_str(&format!(" (output not kept: {e})"));
+            outcome
+                .summary
+                .push_str(&format!(" (output not kept: {e})"));
             outcome
         }
         Err(join) => ExecOutcome {

@@ -304,10 +304,7 @@ fn put_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
         fastrand::u64(..)
     ));
     let written = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)?;
@@ -353,7 +350,12 @@ mod tests {
         let store = OutputStore::beside(&dir.path().join("journal.jsonl"));
         let name = store.put(b"hello\n").unwrap();
         assert_eq!(name, object_name(b"hello\n"));
-        assert!(dir.path().join("journal.jsonl.d/output").join(&name).is_file());
+        assert!(
+            dir.path()
+                .join("journal.jsonl.d/output")
+                .join(&name)
+                .is_file()
+        );
         assert_eq!(store.get(&object(b"hello\n")).unwrap(), b"hello\n");
         // Putting it again changes nothing; the empty stream needs no file.
         store.put(b"hello\n").unwrap();
@@ -423,7 +425,10 @@ mod tests {
     #[test]
     fn printable_escapes_terminal_controls_only() {
         assert_eq!(printable(b"a\tb\nc"), "a\tb\nc");
-        assert_eq!(printable(b"\x1b]0;owned\x07x"), "\\u{001b}]0;owned\\u{0007}x");
+        assert_eq!(
+            printable(b"\x1b]0;owned\x07x"),
+            "\\u{001b}]0;owned\\u{0007}x"
+        );
         assert_eq!(printable(b"\xff"), "\u{fffd}");
         assert_eq!(printable("\u{9b}31m".as_bytes()), "\\u{009b}31m");
     }

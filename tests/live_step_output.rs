@@ -123,8 +123,7 @@ fn press(app: &mut App, live: &Live, code: KeyCode) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_approved_shell_step_gets_the_annotations_and_its_output_is_kept_shown_and_verified()
-{
+async fn an_approved_shell_step_gets_the_annotations_and_its_output_is_kept_shown_and_verified() {
     let dir = tempfile::tempdir().unwrap();
     let config = setup(dir.path());
     let opts = LiveOptions {
@@ -160,7 +159,10 @@ async fn an_approved_shell_step_gets_the_annotations_and_its_output_is_kept_show
         unreachable!()
     };
     assert!(!ok && !dry_run);
-    assert!(outcome.as_deref().unwrap().starts_with("exit 7 in"), "{outcome:?}");
+    assert!(
+        outcome.as_deref().unwrap().starts_with("exit 7 in"),
+        "{outcome:?}"
+    );
     let output = output.expect("the run's output is named");
 
     // The object holds exactly what the script printed: the annotations arrived.
@@ -250,8 +252,19 @@ async fn an_approved_shell_step_gets_the_annotations_and_its_output_is_kept_show
     );
 
     // The CLI prints it raw when not on a terminal: stdout to stdout, stderr to stderr.
-    let out = flightdeck(&["journal", "show", "--journal", journal_arg, "--output", &seq]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = flightdeck(&[
+        "journal",
+        "show",
+        "--journal",
+        journal_arg,
+        "--output",
+        &seq,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.stdout, expected_stdout());
     assert_eq!(out.stderr, b"payments: connection refused\n");
     let out = flightdeck(&["journal", "show", "--journal", journal_arg, "--output", "0"]);
@@ -265,7 +278,10 @@ async fn an_approved_shell_step_gets_the_annotations_and_its_output_is_kept_show
     let out = flightdeck(&["journal", "verify", "--journal", journal_arg]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("outputs: 2 objects of 1 executions"), "{text}");
+    assert!(
+        text.contains("outputs: 2 objects of 1 executions"),
+        "{text}"
+    );
 
     // An altered object: verify names the record and says what changed; show refuses it.
     let stdout_path = objects.join(&output.stdout.blake3);
@@ -280,7 +296,14 @@ async fn an_approved_shell_step_gets_the_annotations_and_its_output_is_kept_show
             && text.contains("altered"),
         "{text}"
     );
-    let out = flightdeck(&["journal", "show", "--journal", journal_arg, "--output", &seq]);
+    let out = flightdeck(&[
+        "journal",
+        "show",
+        "--journal",
+        journal_arg,
+        "--output",
+        &seq,
+    ]);
     assert!(!out.status.success());
     assert!(out.stdout.is_empty(), "nothing altered is printed");
     // A missing one likewise, in JSON too.
@@ -291,10 +314,7 @@ async fn an_approved_shell_step_gets_the_annotations_and_its_output_is_kept_show
     assert_eq!(v["ok"], false);
     assert_eq!(v["error"]["seq"], exec.seq);
     assert_eq!(v["error"]["stream"], "stdout");
-    assert!(
-        v["message"].as_str().unwrap().contains("missing"),
-        "{v}"
-    );
+    assert!(v["message"].as_str().unwrap().contains("missing"), "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,7 +35,10 @@ fn an_approved_step_stays_listed_and_enter_says_it_was_a_dry_run() {
     // It left the waiting part and is listed under done, after the waiting ones.
     let listed = approvals::listed(session.cockpit());
     assert_eq!(session.cockpit().approval_queue().len(), waiting - 1);
-    let at = listed.iter().position(|s| s.id == id).expect("still listed");
+    let at = listed
+        .iter()
+        .position(|s| s.id == id)
+        .expect("still listed");
     assert_eq!(at, waiting - 1, "first of the done part");
     assert_eq!(approvals::len(session.cockpit()), listed.len());
 

@@ -53,9 +53,9 @@ pub fn verify(
         (Ok(report), true) => {
             let errors: Vec<serde_json::Value> = problems
                 .iter()
-                .map(|p| {
-                    serde_json::json!({"seq": p.seq, "stream": p.stream, "message": p.message})
-                })
+                .map(
+                    |p| serde_json::json!({"seq": p.seq, "stream": p.stream, "message": p.message}),
+                )
                 .collect();
             println!(
                 "{}",

@@ -148,10 +148,9 @@ enum Run {
 
 fn command(s: &Suggestion) -> String {
     match &s.argv {
-        Ok(argv) if argv.is_empty() && s.step.shell => format!(
-            "sh -c {}",
-            s.step.script.as_deref().unwrap_or("").trim()
-        ),
+        Ok(argv) if argv.is_empty() && s.step.shell => {
+            format!("sh -c {}", s.step.script.as_deref().unwrap_or("").trim())
+        }
         Ok(argv) => crate::actions::shell_display(argv),
         Err(why) => format!("(no argv: {why})"),
     }
@@ -250,7 +249,9 @@ fn record_subject(r: &JournalRecord) -> Result<Subject, (String, String)> {
         title: format!(
             " Output of record #{}{} ",
             r.seq,
-            body.as_ref().map(|b| format!(" · {}", b.step)).unwrap_or_default()
+            body.as_ref()
+                .map(|b| format!(" · {}", b.step))
+                .unwrap_or_default()
         ),
         facts,
         run,
@@ -530,9 +531,7 @@ mod tests {
         let mut terminal =
             ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.size.0, app.size.1))
                 .unwrap();
-        terminal
-            .draw(|f| crate::tui::render(app, view, f))
-            .unwrap();
+        terminal.draw(|f| crate::tui::render(app, view, f)).unwrap();
         assert!(
             terminal
                 .backend()
@@ -563,7 +562,11 @@ mod tests {
             scroll: 0,
         };
         let want = wanted(&app, &view);
-        assert_eq!(want.len(), 1, "stdout to load; the empty stderr needs nothing");
+        assert_eq!(
+            want.len(),
+            1,
+            "stdout to load; the empty stderr needs nothing"
+        );
         let s = draw_screen(&app, &view);
         assert!(s.contains("loading"), "{s}");
         app.outputs.insert(&want[0], Ok(bytes.clone()));
@@ -573,7 +576,10 @@ mod tests {
             s.contains(r"line 0  \u{001b}[31mred\u{001b}[0m \u{202e}gnp.exe"),
             "{s}"
         );
-        assert!(s.contains("stdout · ") && s.contains("exit 0 in 0.1s"), "{s}");
+        assert!(
+            s.contains("stdout · ") && s.contains("exit 0 in 0.1s"),
+            "{s}"
+        );
 
         let started = std::time::Instant::now();
         crate::tui::update(&mut app, Action::Bottom, &view);

@@ -162,7 +162,13 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
                     theme::dim(),
                 )));
             }
-            decided(view, done[i - queue.len()], selected, focused_cluster, width)
+            decided(
+                view,
+                done[i - queue.len()],
+                selected,
+                focused_cluster,
+                width,
+            )
         };
         if selected {
             for line in &mut block_lines {
@@ -273,7 +279,11 @@ fn decided(
         } => {
             let outcome = outcome.as_deref().unwrap_or("");
             match (dry_run, ok) {
-                (true, _) => ("DRY-RUN", theme::dim(), format!("dry-ran by {by}: {outcome}")),
+                (true, _) => (
+                    "DRY-RUN",
+                    theme::dim(),
+                    format!("dry-ran by {by}: {outcome}"),
+                ),
                 (false, true) => ("RAN", theme::good(), format!("ran by {by}: {outcome}")),
                 (false, false) => ("FAILED", theme::bad(), format!("ran by {by}: {outcome}")),
             }
@@ -288,9 +298,7 @@ fn decided(
             theme::dim(),
             format!("done by hand by {by}: {what}"),
         ),
-        SuggestionStatus::Pending | SuggestionStatus::Running => {
-            ("", theme::dim(), String::new())
-        }
+        SuggestionStatus::Pending | SuggestionStatus::Running => ("", theme::dim(), String::new()),
     };
     let mut head = item_head(view, s, selected, focused_cluster);
     head.push(Span::styled(format!("{label:<8} "), style));
