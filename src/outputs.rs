@@ -125,34 +125,50 @@ impl OutputStore {
     /// Stores `bytes` durably (on disk: written, `fsync`ed, renamed, directory `fsync`ed) and
     /// returns its name.
     pub fn put(&self, bytes: &[u8]) -> io::Result<String> {
-        let name = object_name(bytes);
-        if bytes.is_empty() {
-            return Ok(name);
-        }
+        Ok(self.put_all(&[bytes])?.swap_remove(0))
+    }
+
+    /// Stores each of `objects` durably, with one directory `fsync` for all, and returns
+    /// their names in order.
+    pub fn put_all(&self, objects: &[&[u8]]) -> io::Result<Vec<String>> {
+        let names: Vec<String> = objects.iter().map(|b| object_name(b)).collect();
         match &self.inner {
             Inner::Memory(map) => {
-                map.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .entry(name.clone())
-                    .or_insert_with(|| bytes.into());
+                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+                for (name, bytes) in names.iter().zip(objects) {
+                    if !bytes.is_empty() {
+                        map.entry(name.clone()).or_insert_with(|| (*bytes).into());
+                    }
+                }
             }
-            Inner::Dir(dir) => put_file(dir, &name, bytes)?,
+            Inner::Dir(dir) => {
+                let mut placed = false;
+                for (name, bytes) in names.iter().zip(objects) {
+                    if !bytes.is_empty() {
+                        place_file(dir, name, bytes)?;
+                        placed = true;
+                    }
+                }
+                // The names (renames) survive a crash once their directory is synced.
+                if placed {
+                    sync_dir(dir)?;
+                }
+            }
         }
-        Ok(name)
+        Ok(names)
     }
 
     /// Keeps the captured output of `result` and returns what the execution record names.
     pub fn keep(&self, result: &ExecResult) -> io::Result<StepOutput> {
-        let object = |bytes: &[u8], dropped: u64| -> io::Result<OutputObject> {
-            Ok(OutputObject {
-                blake3: self.put(bytes)?,
-                bytes: bytes.len() as u64,
-                dropped,
-            })
+        let names = self.put_all(&[&result.stdout, &result.stderr])?;
+        let object = |name: &String, bytes: &[u8], dropped: u64| OutputObject {
+            blake3: name.clone(),
+            bytes: bytes.len() as u64,
+            dropped,
         };
         Ok(StepOutput {
-            stdout: object(&result.stdout, result.stdout_dropped)?,
-            stderr: object(&result.stderr, result.stderr_dropped)?,
+            stdout: object(&names[0], &result.stdout, result.stdout_dropped),
+            stderr: object(&names[1], &result.stderr, result.stderr_dropped),
         })
     }
 
@@ -276,8 +292,9 @@ pub fn record_output(record: &JournalRecord) -> Option<Result<StepOutput, Output
     )
 }
 
-/// Writes the object `name` = `bytes` into `dir` durably.
-fn put_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+/// Writes the object `name` = `bytes` into `dir`: a temporary file, written and `fsync`ed, then
+/// renamed to its name. The caller `fsync`s `dir` afterwards, so that the name lasts.
+fn place_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     if !dir.is_dir() {
         std::fs::create_dir_all(dir)?;
         // The new directories' names must survive a crash too: `JOURNAL.d` in the journal's
@@ -294,9 +311,8 @@ fn put_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     if let Ok(existing) = std::fs::read(&path)
         && object_name(&existing) == name
     {
-        // Already there (another run printed the same); make sure it is on disk.
-        File::open(&path)?.sync_all()?;
-        return sync_dir(dir);
+        // Already there (another run printed the same): make sure it is on disk.
+        return File::open(&path)?.sync_all();
     }
     let tmp = dir.join(format!(
         ".{name}.{}.{:016x}.tmp",
@@ -307,8 +323,7 @@ fn put_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
         let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, &path)?;
-        sync_dir(dir)
+        std::fs::rename(&tmp, &path)
     })();
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);

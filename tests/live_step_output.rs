@@ -354,3 +354,41 @@ async fn output_that_cannot_be_kept_does_not_lose_the_execution_record() {
     );
     assert!(exec.body["exec"].get("output").is_none());
 }
+
+/// What keeping a step's output costs before its execution record can be written: stdout of
+/// a given size and 200 bytes of stderr, against the floor of writing and fsyncing two files.
+#[test]
+#[ignore = "prints figures: cargo test --release --test live_step_output measure -- --ignored --nocapture"]
+fn measure_keeping_output() {
+    use flightdeck::outputs::OutputStore;
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let store = OutputStore::beside(&dir.path().join("journal.jsonl"));
+    let runs = 50;
+    let stderr = vec![b'e'; 200];
+    for size in [100usize, 64 << 10, 1 << 20] {
+        let started = std::time::Instant::now();
+        for i in 0..runs {
+            let mut stdout = vec![b'x'; size];
+            stdout[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            let mut stderr = stderr.clone();
+            stderr[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            let names = store.put_all(&[&stdout, &stderr]).unwrap();
+            assert_eq!(names.len(), 2);
+        }
+        let keep = started.elapsed() / runs;
+        let started = std::time::Instant::now();
+        for i in 0..runs {
+            for (n, len) in [(0, size), (1, 200)] {
+                let path = dir.path().join(format!("raw-{size}-{i}-{n}"));
+                let mut f = std::fs::File::create(path).unwrap();
+                f.write_all(&vec![b'y'; len]).unwrap();
+                f.sync_all().unwrap();
+            }
+        }
+        let raw = started.elapsed() / runs;
+        eprintln!(
+            "stdout {size:>8} B + stderr 200 B: kept in {keep:?}; two raw write+fsync {raw:?}"
+        );
+    }
+}
