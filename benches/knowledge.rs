@@ -613,5 +613,26 @@ fn main() {
             kb.search_all(&keys[i], 50)
         })
     });
+    // The phases under a start-up: tokenising and parsing the 10k corpus's Markdown (what the
+    // former ignored `knowledge_perf` test printed), per document.
+    let texts: Vec<&str> = docs.iter().map(|d| d.2.as_str()).collect();
+    let mut i = 0;
+    c.bench_function("knowledge/tokenize_one_doc", |b| {
+        b.iter(|| {
+            i = (i + 1) % texts.len();
+            let mut n = 0usize;
+            flightdeck::knowledge::tokenize::for_each_token(texts[i], |_| n += 1);
+            n
+        })
+    });
+    let runbooks: Vec<&(DocKind, String, String)> =
+        docs.iter().filter(|d| d.0 == DocKind::Runbook).collect();
+    let mut i = 0;
+    c.bench_function("knowledge/parse_one_runbook", |b| {
+        b.iter(|| {
+            i = (i + 1) % runbooks.len();
+            flightdeck::knowledge::parse_runbook(&runbooks[i].1, &runbooks[i].2)
+        })
+    });
     c.final_summary();
 }

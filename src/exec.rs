@@ -197,6 +197,21 @@ pub enum ExecError {
     Wait(#[from] io::Error),
 }
 
+impl ExecError {
+    /// The outcome the cockpit journals for a step that could not be run.
+    pub fn outcome(&self) -> crate::cockpit::ExecOutcome {
+        crate::cockpit::ExecOutcome {
+            ok: false,
+            failure: Some(crate::cockpit::ExecFailure::Spawn),
+            exit_code: None,
+            summary: format!("did not run: {self}"),
+            duration_ms: 0,
+            dry_run: false,
+            output: None,
+        }
+    }
+}
+
 /// What happened when a step ran (or would have run).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecResult {
@@ -257,8 +272,14 @@ impl ExecResult {
         &self,
         output: Option<crate::cockpit::StepOutput>,
     ) -> crate::cockpit::ExecOutcome {
+        use crate::cockpit::ExecFailure;
         crate::cockpit::ExecOutcome {
             ok: self.success(),
+            failure: (!self.success()).then_some(match (self.timed_out, self.exit_code) {
+                (true, _) => ExecFailure::Timeout,
+                (false, Some(_)) => ExecFailure::Exit,
+                (false, None) => ExecFailure::Signal,
+            }),
             exit_code: self.exit_code,
             summary: self.summary(),
             duration_ms: self.duration.as_millis() as u64,

@@ -1,5 +1,9 @@
 //! Headless replay: the same session as the TUI, advanced on the virtual clock as fast as it
 //! can, then the cockpit state printed as text or JSON.
+//!
+//! It keeps no journal on disk (a TUI replay and every drill do, `crate::session_journal`):
+//! nobody decides anything in it, and the same scenario to the same time gives the same records
+//! again (its journal id is `replay:SCENARIO`).
 
 use crate::cockpit::{CockpitConfig, Snapshot};
 use crate::load::LoadedScenario;

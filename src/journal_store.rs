@@ -25,8 +25,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::journal::{
-    Chain, JournalEntry, JournalRecord, Problem, RecordKind, Tail, Verifier, VerifyError,
-    VerifyReport, encode_line,
+    Chain, JournalEntry, JournalRecord, MAX_BODY_DEPTH, Problem, RecordKind, Tail, Verifier,
+    VerifyError, VerifyReport, body_depth, encode_line,
 };
 use crate::time::Timestamp;
 
@@ -387,6 +387,18 @@ impl JournalFile {
         let mut records = Vec::new();
         let mut push =
             |entry: JournalEntry, chain: &mut Chain, verifier: &mut Verifier| -> io::Result<()> {
+                let depth = body_depth(&entry.body);
+                if depth > MAX_BODY_DEPTH {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "{}: a {} record's body nests {depth} levels deep; a journal \
+                             record may nest at most {MAX_BODY_DEPTH}",
+                            self.path.display(),
+                            entry.kind.name()
+                        ),
+                    ));
+                }
                 let record = chain.seal(entry, ts);
                 let line = encode_line(&record);
                 // Self-check: what we write must verify like any record read back.
@@ -424,6 +436,83 @@ impl JournalFile {
         }
         self.verifier = verifier;
         Ok(records)
+    }
+
+    /// Creates a new journal at `path` whose genesis record is `genesis`, a record already
+    /// sealed elsewhere (a replay's or a drill's in-memory chain, continued on disk with
+    /// [`JournalFile::append_sealed`]). The file must not exist (`O_EXCL`): this never opens,
+    /// truncates or appends to a journal someone else writes (`AlreadyExists` then; pick
+    /// another name). The genesis line is checked like any record read back, then written,
+    /// `fdatasync`ed, and the directory synced, before this returns.
+    pub fn create_new(path: impl AsRef<Path>, genesis: &JournalRecord) -> io::Result<JournalFile> {
+        let path = path.as_ref().to_path_buf();
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(Path::to_path_buf);
+        if let Some(dir) = &dir {
+            std::fs::create_dir_all(dir)?;
+        }
+        // A genesis that would not verify leaves no file behind.
+        let line = encode_line(genesis);
+        Verifier::new()
+            .feed(&line[..line.len() - 1])
+            .map_err(corrupt)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(&path)?;
+        let mut journal = JournalFile {
+            path,
+            file,
+            verifier: Verifier::new(),
+            unseen: Vec::new(),
+            repaired: Vec::new(),
+            auto_checkpoint: None,
+        };
+        if let Err(e) = journal.append_sealed(std::slice::from_ref(genesis)) {
+            // Only an empty file, ours since create_new, is taken away again.
+            if journal.file.metadata().is_ok_and(|m| m.len() == 0) {
+                let _ = std::fs::remove_file(&journal.path);
+            }
+            return Err(e);
+        }
+        if let Some(dir) = &dir {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(journal)
+    }
+
+    /// Appends records already sealed elsewhere, byte for byte as [`encode_line`] writes them:
+    /// each must carry the next seq and link to the file's head (if another process appended
+    /// meanwhile, that fails and nothing is written). Holding the exclusive lock, the lines are
+    /// checked like records read back, written in one write and `fdatasync`ed; on failure the
+    /// file is cut back to its previous length and nothing is acknowledged. No automatic
+    /// checkpoint is added (it would not be in the chain the records came from).
+    pub fn append_sealed(&mut self, records: &[JournalRecord]) -> io::Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.locked(|j| {
+            j.catch_up(true, true)?;
+            let mut verifier = j.verifier.clone();
+            let mut buf = Vec::new();
+            for record in records {
+                let line = encode_line(record);
+                verifier.feed(&line[..line.len() - 1]).map_err(corrupt)?;
+                buf.extend_from_slice(&line);
+            }
+            let before = j.verifier.offset();
+            let written = (&j.file).write_all(&buf).and_then(|()| j.file.sync_data());
+            if let Err(e) = written {
+                let _ = j.file.set_len(before);
+                let _ = j.file.sync_data();
+                return Err(e);
+            }
+            j.verifier = verifier;
+            Ok(())
+        })
     }
 }
 
@@ -487,14 +576,79 @@ pub fn read_records(path: &Path) -> io::Result<Vec<JournalRecord>> {
     Ok(out)
 }
 
-/// Calls `each` with every complete record of the journal at `path`, in order, without changing
-/// the file or holding all records at once (a torn last record is skipped; a bad record before
-/// the end is an error). For checks that walk a whole journal (`journal verify`'s output
-/// objects).
-pub fn visit_records(path: &Path, each: impl FnMut(JournalRecord)) -> io::Result<()> {
-    let file = File::open(path)?;
-    file.lock_shared()?;
-    let end = file.metadata()?.len();
-    scan_file(&file, &mut Verifier::new(), end, each)?;
-    Ok(())
+impl JournalFile {
+    /// Appends a checkpoint record (like [`JournalFile::checkpoint`]) whose body also carries
+    /// the fields of `extra` (and whose summary ends with `note`), but only if the journal's
+    /// last record is still `head` (seq and hash): a signature over `head` belongs in the
+    /// record right after it. Returns `None`, writing nothing, when other records came first
+    /// (sign the new head and try again).
+    pub fn checkpoint_after(
+        &mut self,
+        head: (u64, &str),
+        extra: serde_json::Map<String, serde_json::Value>,
+        note: &str,
+        actor: &str,
+        role: &str,
+        ts: Timestamp,
+    ) -> io::Result<Option<JournalRecord>> {
+        self.locked(|j| {
+            j.catch_up(true, true)?;
+            if j.verifier.next_seq() != head.0 + 1 || j.verifier.head() != head.1 {
+                return Ok(None);
+            }
+            let mut records = j.commit(
+                |v| {
+                    let mut entry = checkpoint_entry(
+                        actor.into(),
+                        role.into(),
+                        v.offset(),
+                        v.head(),
+                        v.next_seq(),
+                    );
+                    if let Some(body) = entry.body.as_object_mut() {
+                        body.extend(extra);
+                    }
+                    entry.summary.push_str(note);
+                    vec![entry]
+                },
+                ts,
+            )?;
+            Ok(Some(records.swap_remove(0)))
+        })
+    }
+}
+
+/// [`verify_file`], also passing every verified record, in order, to `each` (checks above the
+/// chain, such as signed checkpoints, see them this way without a second read).
+pub fn verify_file_with(
+    path: &Path,
+    checkpoint: Option<(u64, String)>,
+    each: impl FnMut(JournalRecord),
+) -> Result<VerifyReport, VerifyError> {
+    let io_error = |e: io::Error| VerifyError {
+        seq: 0,
+        offset: 0,
+        why: Problem::Io {
+            message: format!("{}: {e}", path.display()),
+        },
+    };
+    let file = File::open(path).map_err(io_error)?;
+    file.lock_shared().map_err(io_error)?;
+    let end = file.metadata().map_err(io_error)?.len();
+    let mut verifier = Verifier::new();
+    if let Some((seq, hash)) = checkpoint {
+        verifier.expect_checkpoint(seq, hash);
+    }
+    match scan_file(&file, &mut verifier, end, each) {
+        Ok(None) => verifier.finish(),
+        Ok(Some((tail, _))) => Err(VerifyError {
+            seq: verifier.next_seq(),
+            offset: tail.offset,
+            why: tail.why,
+        }),
+        Err(e) => match corruption(&e) {
+            Some(v) => Err(v.clone()),
+            None => Err(io_error(e)),
+        },
+    }
 }

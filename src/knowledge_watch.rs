@@ -9,7 +9,7 @@
 //!
 //! Polling rather than file-system events (`notify`): a stat walk every [`POLL_INTERVAL`] costs
 //! little (about 6 µs a file: 6 ms for 1,000 documents, 60 ms for 10,000; see the ignored
-//! `poll_cost` test in tests/knowledge_watch.rs) and sees every way a file can change. Events miss changes made on
+//! `poll_cost` test in tests/suite/knowledge_watch.rs) and sees every way a file can change. Events miss changes made on
 //! another host of a network file system (NFS, SMB, most FUSE mounts report none), lose a file's
 //! watch when an editor saves by writing a new file and renaming it over the old one, need one
 //! watch per directory (bounded by `fs.inotify.max_user_watches`) and differ between platforms;

@@ -137,7 +137,9 @@ impl LiveSession {
     }
 
     /// A commander's mode override journaled before this cockpit started and still in force
-    /// governs it too (records from before the start are otherwise history, not state).
+    /// governs it too (records from before the start are otherwise history, not state). The
+    /// journal's last mode record tells the cockpit what the journal already says the mode is,
+    /// so a start in the same mode another cockpit just recorded adds no record of its own.
     fn resume_override(&mut self, start: Timestamp) {
         let JournalSink::File(file) = &self.journal else {
             return;
@@ -149,15 +151,17 @@ impl LiveSession {
                 return;
             }
         };
-        let Some(last) = records
-            .into_iter()
-            .rev()
-            .find(|r| r.kind == RecordKind::Override)
-        else {
-            return;
-        };
-        if crate::cockpit::override_of(&last).is_some_and(|o| o.until > start) {
-            let effects = self.cockpit.apply(Event::Journaled(last), start);
+        let last_of = |kind| records.iter().rev().find(|r| r.kind == kind).cloned();
+        let mut state: Vec<crate::journal::JournalRecord> =
+            last_of(RecordKind::ModeChange).into_iter().collect();
+        if let Some(o) = last_of(RecordKind::Override)
+            && crate::cockpit::override_of(&o).is_some_and(|o| o.until > start)
+        {
+            state.push(o);
+        }
+        state.sort_by_key(|r| r.seq);
+        for r in state {
+            let effects = self.cockpit.apply(Event::Journaled(r), start);
             self.run_effects(effects, start);
         }
     }
@@ -592,16 +596,7 @@ pub async fn execute(
     }
     let result = match crate::exec::run(&inv, cfg).await {
         Ok(r) => r,
-        Err(e) => {
-            return ExecOutcome {
-                ok: false,
-                exit_code: None,
-                summary: format!("did not run: {e}"),
-                duration_ms: 0,
-                dry_run: false,
-                output: None,
-            };
-        }
+        Err(e) => return e.outcome(),
     };
     let store = outputs.clone();
     let kept = tokio::task::spawn_blocking(move || {
@@ -620,8 +615,10 @@ pub async fn execute(
                 .push_str(&format!(" (output not kept: {e})"));
             outcome
         }
+        // The run's result was lost with the task that kept its output (it panicked).
         Err(join) => ExecOutcome {
             ok: false,
+            failure: None,
             exit_code: None,
             summary: format!("ran, but keeping its output failed: {join}"),
             duration_ms: 0,

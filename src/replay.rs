@@ -19,11 +19,27 @@ pub struct ReplaySession {
     player: Player,
     chain: Chain,
     records: Vec<JournalRecord>,
+    /// The id the genesis record names (kept across a seek back, which rebuilds the session:
+    /// the rebuilt chain is the same as the old one up to the first decision it lacks).
+    journal_id: String,
 }
 
 impl ReplaySession {
-    /// A session positioned at the scenario's start (its history already applied).
-    pub fn new(scenario: Scenario, knowledge: KnowledgeBase, mut config: CockpitConfig) -> Self {
+    /// A session positioned at the scenario's start (its history already applied). Its journal
+    /// id is `replay:SCENARIO`.
+    pub fn new(scenario: Scenario, knowledge: KnowledgeBase, config: CockpitConfig) -> Self {
+        let journal_id = format!("replay:{}", scenario.id);
+        Self::with_journal_id(scenario, knowledge, config, journal_id)
+    }
+
+    /// Like [`ReplaySession::new`], with the journal id its genesis record names (the edge
+    /// gives each journal it keeps on disk an id of its own).
+    pub fn with_journal_id(
+        scenario: Scenario,
+        knowledge: KnowledgeBase,
+        mut config: CockpitConfig,
+        journal_id: String,
+    ) -> Self {
         if let Some(g) = &scenario.group_by {
             config.clustering.group_by = g.clone();
         }
@@ -45,6 +61,7 @@ impl ReplaySession {
             player,
             chain: Chain::default(),
             records: Vec::new(),
+            journal_id,
         };
         session.genesis();
         let health = SourceHealth {
@@ -68,7 +85,7 @@ impl ReplaySession {
             kind: RecordKind::Genesis,
             summary: format!("replay of {}", self.scenario.id),
             body: serde_json::json!({
-                "journal_id": format!("replay:{}", self.scenario.id),
+                "journal_id": self.journal_id,
                 "scenario": self.scenario.id,
                 "title": self.scenario.title,
             }),
@@ -128,6 +145,7 @@ impl ReplaySession {
                     };
                     let outcome = ExecOutcome {
                         ok: true,
+                        failure: None,
                         exit_code: None,
                         summary,
                         duration_ms: 0,
@@ -167,10 +185,11 @@ impl ReplaySession {
     pub fn seek(&mut self, to: Timestamp) {
         let to = to.clamp(self.scenario.start, self.scenario.end());
         if to < self.player.position() {
-            *self = ReplaySession::new(
+            *self = ReplaySession::with_journal_id(
                 self.scenario.clone(),
                 self.knowledge.clone(),
                 self.config.clone(),
+                self.journal_id.clone(),
             );
         }
         self.advance_to(to);
@@ -191,5 +210,9 @@ impl ReplaySession {
     /// The replay's journal, every record since genesis.
     pub fn records(&self) -> &[JournalRecord] {
         &self.records
+    }
+    /// The id its genesis record names.
+    pub fn journal_id(&self) -> &str {
+        &self.journal_id
     }
 }

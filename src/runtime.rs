@@ -9,8 +9,10 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::clock::VirtualClock;
 use crate::cockpit::CockpitConfig;
+use crate::commands::training::{keep_journal, report_journal};
 use crate::load::LoadedScenario;
 use crate::replay::ReplaySession;
+use crate::session_journal::{SessionJournal, SessionKind};
 use crate::time::{SignedDuration, Timestamp};
 use crate::tui::{self, App, Command, ReplayStatus};
 
@@ -40,11 +42,37 @@ pub async fn run_replay_tui(
     // reference); everyone else watches them replayed.
     let trainee = config.role == crate::actions::Role::Trainee;
     let original = loaded.scenario.clone();
-    let mut session = if trainee {
-        crate::training::training_session(&loaded.scenario, loaded.knowledge.clone(), config)
+    // The session's journal is kept in the data directory as it happens: a trainee's in
+    // training/, anyone else's in replays/ (never the team's journal).
+    let kind = if trainee {
+        SessionKind::Training
     } else {
-        ReplaySession::new(loaded.scenario, loaded.knowledge.clone(), config)
+        SessionKind::Replay
     };
+    let mut keep = SessionJournal::in_data_dir(kind, &original.id);
+    let journal_id = keep.as_ref().map_or_else(
+        || format!("{}:{}", kind.label(), original.id),
+        |k| k.journal_id().to_string(),
+    );
+    let mut session = if trainee {
+        crate::training::drill::training_session_with_id(
+            &loaded.scenario,
+            loaded.knowledge.clone(),
+            config,
+            journal_id,
+        )
+    } else {
+        ReplaySession::with_journal_id(
+            loaded.scenario,
+            loaded.knowledge.clone(),
+            config,
+            journal_id,
+        )
+    };
+    let mut kept = keep_journal(keep.as_mut(), session.records());
+    if let Err(e) = &kept {
+        app.warn(format!("{} journal not kept: {e}", kind.label()));
+    }
     let start = session.scenario().start;
     let end = session.scenario().end();
     let mut clock = VirtualClock::new(start, speed);
@@ -153,6 +181,14 @@ pub async fn run_replay_tui(
                 _ = sigterm.recv() => break 'run,
                 _ = sigint.recv() => break 'run,
             }
+            // What the session sealed since the last pass goes to disk before it is drawn.
+            let now_kept = keep_journal(keep.as_mut(), session.records());
+            if let Err(e) = &now_kept
+                && kept.is_ok()
+            {
+                app.warn(format!("{} journal not written: {e}", kind.label()));
+            }
+            kept = now_kept;
             app.replay = Some(ReplayStatus {
                 speed: clock.speed(),
                 paused: clock.paused(),
@@ -167,14 +203,13 @@ pub async fn run_replay_tui(
         Ok(())
     }
     .await;
+    // The records of the last pass (a decision just before quitting).
+    let kept = keep_journal(keep.as_mut(), session.records());
     ratatui::restore();
+    // Where the session's journal is, once the terminal is back.
+    report_journal(kind, keep.as_ref(), kept);
     if trainee {
-        // The drill's records go to a training journal of their own, and the debrief is
-        // printed once the terminal is back.
-        match crate::commands::training::write_training_journal(&original, session.records()) {
-            Ok(p) => eprintln!("flightdeck: training journal: {}", p.display()),
-            Err(e) => eprintln!("flightdeck: training journal not written: {e}"),
-        }
+        // The drill's debrief, printed for the record.
         let debrief = crate::training::debrief(
             &original,
             &loaded.knowledge,

@@ -31,6 +31,7 @@ pub fn am_matchers(req: &SilenceRequest) -> Vec<Matcher> {
 fn failed(summary: String, started: Instant) -> ExecOutcome {
     ExecOutcome {
         ok: false,
+        failure: Some(crate::cockpit::ExecFailure::Api),
         exit_code: None,
         summary,
         duration_ms: started.elapsed().as_millis() as u64,
@@ -43,6 +44,7 @@ fn failed(summary: String, started: Instant) -> ExecOutcome {
 pub fn dry_run(req: &ExecRequest, context: &str) -> ExecOutcome {
     ExecOutcome {
         ok: true,
+        failure: None,
         exit_code: None,
         summary: crate::actions::silence::dry_run_text(&req.argv, context),
         duration_ms: 0,
@@ -81,6 +83,7 @@ pub async fn create(
     {
         Ok(id) => ExecOutcome {
             ok: true,
+            failure: None,
             exit_code: None,
             summary: format!(
                 "silence {id} created in Alertmanager until {} UTC",

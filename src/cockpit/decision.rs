@@ -80,6 +80,10 @@ pub struct SilencePreview {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecOutcome {
     pub ok: bool,
+    /// How a run that was not ok failed; `None` when it was ok (and in records written before
+    /// flightdeck kept it: [`ExecOutcome::could_not_run`] then judges by the exit and summary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<ExecFailure>,
     pub exit_code: Option<i32>,
     /// One line: "exit 0 in 1.2s", "killed after timeout 30s", "dry run".
     pub summary: String,
@@ -112,6 +116,49 @@ pub struct OutputObject {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// How a run failed: whether the step ran at all tells a runbook that no longer works from an
+/// outage a diagnostic rightly reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecFailure {
+    /// The program could not be started (not found, permission denied, …).
+    Spawn,
+    /// It ran past its timeout and was killed.
+    Timeout,
+    /// It ran and exited non-zero (`exit_code`; 126 and 127 are a shell's "cannot execute" and
+    /// "not found").
+    Exit,
+    /// It ran and was ended by a signal (not the timeout's).
+    Signal,
+    /// The API that carries the step out (Alertmanager, for a silence) failed or refused it.
+    Api,
+}
+
+impl ExecOutcome {
+    /// The step could not run as written: it was not started (not found, no permission), a
+    /// shell or wrapper could not execute its command (exit 127, 126), or it was killed at its
+    /// timeout. A run that exited non-zero otherwise did run — a diagnostic that fails because
+    /// the outage is real (`curl` to an exporter that is down) says nothing about its runbook.
+    /// Records from before `failure` was kept are judged by their exit code and summary.
+    pub fn could_not_run(&self) -> bool {
+        if self.ok || self.dry_run {
+            return false;
+        }
+        let not_executable = matches!(self.exit_code, Some(126 | 127));
+        match self.failure {
+            Some(ExecFailure::Spawn | ExecFailure::Timeout) => true,
+            Some(ExecFailure::Exit) => not_executable,
+            Some(ExecFailure::Signal | ExecFailure::Api) => false,
+            None => match self.exit_code {
+                Some(_) => not_executable,
+                None => {
+                    self.summary.starts_with("did not run") || self.summary.starts_with("timed out")
+                }
+            },
+        }
+    }
 }
 
 /// An approved step for the executor.
@@ -265,8 +312,11 @@ impl Cockpit {
                     effects.push(Effect::Notice("no drift signal to acknowledge".into()));
                     return;
                 }
-                let body =
-                    serde_json::json!({"acknowledge": "drift", "mode": self.governor.mode()});
+                let body = serde_json::json!({
+                    "acknowledge": "drift",
+                    "mode": self.governor.mode(),
+                    "session": self.config.session,
+                });
                 let e = self.entry(RecordKind::Note, "acknowledged drift".into(), body);
                 effects.push(Effect::Journal(e));
             }
@@ -414,6 +464,7 @@ impl Cockpit {
                 "mode": self.governor.mode(),
                 "to": null,
                 "reason": reason,
+                "session": self.config.session,
             }),
             Some(_) if duration <= crate::time::SignedDuration::ZERO || duration > MAX_OVERRIDE => {
                 return notice(
@@ -431,6 +482,7 @@ impl Cockpit {
                     "to": mode,
                     "until": until,
                     "reason": reason,
+                    "session": self.config.session,
                 })
             }
         };
@@ -688,13 +740,52 @@ impl Cockpit {
         effects.push(Effect::Journal(e));
     }
 
+    /// What a real run says against its runbook, if anything: a step that could not run (not
+    /// found, no permission, timed out), or a mitigation (or experiment) that failed. A
+    /// diagnostic that ran and exited non-zero reported a symptom, not a broken runbook — and,
+    /// having run, it clears an earlier mark like a success does.
+    fn staleness_of_run(&self, body: &StepRecord, exec: &ExecOutcome) -> Option<String> {
+        if exec.ok {
+            return None;
+        }
+        if exec.could_not_run() {
+            return Some(if exec.summary.starts_with("did not run") {
+                exec.summary.clone()
+            } else {
+                format!("could not run: {}", exec.summary)
+            });
+        }
+        // The kind from the step the record carries, else from the runbook as loaded.
+        let kind = body.definition.as_ref().map(|d| d.kind).or_else(|| {
+            let (runbook, step) = body.step.split_once('/')?;
+            self.knowledge
+                .runbooks
+                .iter()
+                .find(|r| r.id == runbook)?
+                .steps
+                .iter()
+                .find(|s| s.id == step)
+                .map(|s| s.kind)
+        });
+        match kind {
+            Some(StepKind::Mitigation | StepKind::Experiment) => Some(exec.summary.clone()),
+            Some(StepKind::Diagnostic) | None => None,
+        }
+    }
+
+    /// Whether this cockpit session wrote `record` (its body names the session).
+    fn written_here(&self, record: &JournalRecord) -> bool {
+        record.body.get("session").and_then(|v| v.as_str()) == Some(self.config.session.as_str())
+    }
+
     /// A sealed record (ours or another cockpit's) changes the state it describes.
     pub(super) fn journaled(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
         if record.kind == RecordKind::Note
             && record.body.get("acknowledge").and_then(|v| v.as_str()) == Some("drift")
         {
             if let Some(change) = self.governor.acknowledge_drift(record.ts, &record.actor) {
-                effects.push(Effect::Journal(super::mode_change_entry(&change)));
+                let ours = self.written_here(record);
+                self.mode_changed_by_record(change, ours, effects);
             }
             self.refresh_verdicts();
             return;
@@ -705,7 +796,8 @@ impl Cockpit {
                 None => self.governor.end_override(record.ts, &record.actor),
             };
             if let Some(change) = change {
-                effects.push(Effect::Journal(super::mode_change_entry(&change)));
+                let ours = self.written_here(record);
+                self.mode_changed_by_record(change, ours, effects);
             }
             self.refresh_verdicts();
             return;
@@ -752,12 +844,13 @@ impl Cockpit {
         if record.kind == RecordKind::Execution
             && let Some(exec) = body.exec.as_ref().filter(|e| !e.dry_run)
         {
-            if exec.ok {
-                self.staleness.failed_steps.remove(&body.step);
-            } else {
-                self.staleness
-                    .failed_steps
-                    .insert(body.step.clone(), exec.summary.clone());
+            match self.staleness_of_run(&body, exec) {
+                Some(what) => {
+                    self.staleness.failed_steps.insert(body.step.clone(), what);
+                }
+                None => {
+                    self.staleness.failed_steps.remove(&body.step);
+                }
             }
         }
         let i = match self.find_or_offer(&body.step, Some(&body.argv)) {

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Serialize;
 
 pub use decision::{
-    DEFAULT_OVERRIDE, ExecOutcome, ExecRequest, MAX_OVERRIDE, OutputObject, SilencePreview,
-    StepOutput, StepRecord, UserCommand, override_of,
+    DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, OutputObject,
+    SilencePreview, StepOutput, StepRecord, UserCommand, override_of,
 };
 pub use snapshot::{ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot};
 pub use suggestion::{Suggestion, SuggestionId, SuggestionStatus, argv_hash};
@@ -41,6 +41,32 @@ const JOURNAL_TAIL: usize = 200;
 const QUERY_MEMBERS: usize = 20;
 /// How often noise marks (flapping, chronic) are recomputed.
 const NOISE_REFRESH: SignedDuration = SignedDuration::from_secs(60);
+/// A mode record at most this old (or the governor's hold, if longer) still says what the
+/// mode is: a cockpit that finds the journal already saying its new mode does not say it again.
+const MODE_RECORD_FRESH: SignedDuration = SignedDuration::from_mins(1);
+/// How long a cockpit waits for the record of a mode change that another cockpit's record (an
+/// override, a drift acknowledgement) caused, before it journals the change itself.
+const MODE_RECORD_WAIT: SignedDuration = SignedDuration::from_secs(3);
+/// How many recent mode records a cockpit remembers to recognise a change already journaled.
+const MODE_RECORDS_KEPT: usize = 16;
+
+/// What a `mode` record says: the change (or, `from: None`, the state at a start) and when.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ModeRecord {
+    from: Option<Mode>,
+    to: Mode,
+    at: Timestamp,
+}
+
+impl ModeRecord {
+    fn of(change: &ModeChange) -> Self {
+        ModeRecord {
+            from: change.from,
+            to: change.to,
+            at: change.at,
+        }
+    }
+}
 
 /// Settings of the core; the edge fills them from config and flags.
 #[derive(Debug, Clone)]
@@ -146,11 +172,18 @@ pub struct Cockpit {
     sources: Vec<SourceHealth>,
     noise_refreshed: Option<Timestamp>,
     /// What runbook staleness is judged by; its `failed_steps` (`runbook-id/step-id` → outcome
-    /// of the last real run, any cockpit's, from the journal) is kept up to date here.
+    /// of the last real run, any cockpit's, from the journal, when it could not run or was a
+    /// failed mitigation) is kept up to date here.
     staleness: crate::knowledge::lint::StalenessInputs,
     /// Counts applied events: a view that derived something from the state (the silence form's
     /// preview) knows to make it again when this moved.
     revision: u64,
+    /// The latest mode records on the journal (any cockpit's), oldest first: what the journal
+    /// says the mode is, so a change is journaled once however many cockpits observe it.
+    mode_records: VecDeque<ModeRecord>,
+    /// Mode changes another cockpit's record caused here; that cockpit journals them, this one
+    /// only if no record of the change arrives within [`MODE_RECORD_WAIT`].
+    pending_modes: Vec<ModeChange>,
 }
 
 impl Cockpit {
@@ -179,6 +212,8 @@ impl Cockpit {
             noise_refreshed: None,
             staleness: Default::default(),
             revision: 0,
+            mode_records: VecDeque::new(),
+            pending_modes: Vec::new(),
             config,
         }
     }
@@ -204,6 +239,9 @@ impl Cockpit {
             Event::User(command) => self.user_command(command, &mut effects),
             Event::Tick => self.evaluate(&mut effects),
             Event::Journaled(record) => {
+                if record.kind == RecordKind::ModeChange {
+                    self.mode_record_seen(&record);
+                }
                 self.journaled(&record, &mut effects);
                 self.journal_len = self.journal_len.max(record.seq + 1);
                 self.journal_tail.push_back(record);
@@ -352,8 +390,9 @@ impl Cockpit {
     fn evaluate(&mut self, effects: &mut Vec<Effect>) {
         let now = self.now;
         self.budgets = self.slos.iter().map(|s| s.evaluate(now)).collect();
+        self.flush_pending_modes(false, effects);
         if let Some(change) = self.governor.update(now, &self.budgets) {
-            effects.push(Effect::Journal(mode_change_entry(&change)));
+            self.journal_mode(change, effects);
         }
         // A shift in hourly burn that history does not explain: one mode stricter until the
         // commander acknowledges it.
@@ -361,7 +400,7 @@ impl Cockpit {
             if self.governor.drift().is_none()
                 && let Some(change) = self.governor.set_drift(now, signal)
             {
-                effects.push(Effect::Journal(mode_change_entry(&change)));
+                self.journal_mode(change, effects);
             }
         }
         // Flapping and chronic marks age with time, not only with new alerts.
@@ -380,6 +419,96 @@ impl Cockpit {
         }
         self.refresh_knowledge();
         self.refresh_verdicts();
+    }
+
+    // ---- the mode history ----------------------------------------------------------------------
+
+    /// Journals a change of the effective mode (or the state a cockpit started in) — unless
+    /// the journal already says so: its latest mode record, from any cockpit on the journal and
+    /// fresh, names the same mode. Changes waiting for another cockpit's record go first.
+    fn journal_mode(&mut self, change: ModeChange, effects: &mut Vec<Effect>) {
+        self.flush_pending_modes(true, effects);
+        self.journal_mode_now(change, effects);
+    }
+
+    fn journal_mode_now(&mut self, change: ModeChange, effects: &mut Vec<Effect>) {
+        if self.mode_on_record(&change) {
+            return;
+        }
+        // Known at once, not only when the sealed record comes back: a second change in the
+        // same step compares with this one.
+        self.remember_mode_record(ModeRecord::of(&change));
+        effects.push(Effect::Journal(mode_change_entry(&change)));
+    }
+
+    /// A mode change caused by a journaled record (an override, a drift acknowledgement). Ours:
+    /// journaled now. Another cockpit's: that cockpit journals it; this one waits for its record.
+    pub(super) fn mode_changed_by_record(
+        &mut self,
+        change: ModeChange,
+        ours: bool,
+        effects: &mut Vec<Effect>,
+    ) {
+        if ours {
+            self.journal_mode(change, effects);
+        } else {
+            self.pending_modes.push(change);
+        }
+    }
+
+    /// Drops the waiting changes the journal now records; journals those waited for long enough
+    /// (all of them with `all`: a newer change is about to be journaled after them).
+    fn flush_pending_modes(&mut self, all: bool, effects: &mut Vec<Effect>) {
+        if self.pending_modes.is_empty() {
+            return;
+        }
+        let now = self.now;
+        let pending = std::mem::take(&mut self.pending_modes);
+        for change in pending {
+            // The very change, journaled by the cockpit whose record caused it.
+            let recorded = self
+                .mode_records
+                .iter()
+                .any(|r| r.from == change.from && r.to == change.to && r.at == change.at);
+            if recorded {
+                continue;
+            }
+            if all || now.duration_since(change.at) >= MODE_RECORD_WAIT {
+                self.journal_mode_now(change, effects);
+            } else {
+                self.pending_modes.push(change);
+            }
+        }
+    }
+
+    /// Does the journal already say the mode is `change.to` (its latest mode record, fresh)?
+    fn mode_on_record(&self, change: &ModeChange) -> bool {
+        let fresh = self.governor.hold().max(MODE_RECORD_FRESH);
+        self.mode_records
+            .back()
+            .is_some_and(|r| r.to == change.to && change.at.duration_since(r.at) <= fresh)
+    }
+
+    /// A mode record arrived (this cockpit's or another's).
+    fn mode_record_seen(&mut self, record: &JournalRecord) {
+        let Some(to) = crate::journal::body_field::<Mode>(&record.body, "to") else {
+            return;
+        };
+        self.remember_mode_record(ModeRecord {
+            at: crate::journal::body_field(&record.body, "at").unwrap_or(record.ts),
+            from: crate::journal::body_field(&record.body, "from"),
+            to,
+        });
+    }
+
+    fn remember_mode_record(&mut self, record: ModeRecord) {
+        if self.mode_records.back() == Some(&record) {
+            return;
+        }
+        self.mode_records.push_back(record);
+        while self.mode_records.len() > MODE_RECORDS_KEPT {
+            self.mode_records.pop_front();
+        }
     }
 
     /// Recomputes knowledge matches for clusters that changed, and offers the steps of a
@@ -460,17 +589,13 @@ pub fn verdict_text(v: &Verdict) -> String {
     }
 }
 
+/// The `mode` record of a change, or of the state a cockpit started in (`from: null`).
 pub(crate) fn mode_change_entry(change: &ModeChange) -> JournalEntry {
     JournalEntry {
         actor: "governor".into(),
         role: "system".into(),
         kind: RecordKind::ModeChange,
-        summary: format!(
-            "{} → {}: {}",
-            change.from.label(),
-            change.to.label(),
-            change.reason
-        ),
+        summary: change.describe(),
         body: serde_json::to_value(change).unwrap_or_default(),
     }
 }

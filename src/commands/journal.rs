@@ -4,8 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::journal::{JournalEntry, RecordKind, parse_checkpoint};
-use crate::journal_store::{JournalFile, read_records, verify_file, visit_records};
+use crate::actions::shell_display;
+use crate::journal::{JournalEntry, RecordKind, body_field, parse_checkpoint};
+use crate::journal_sign::{
+    AllowedSigners, SignatureCheck, Signer, check_checkpoint, checkpoint_signed,
+};
+use crate::journal_store::{JournalFile, read_records, verify_file_with};
 use crate::outputs::{OutputStore, OutputTally};
 use crate::time::{Timestamp, clock_hms};
 
@@ -21,13 +25,14 @@ pub fn path(given: Option<PathBuf>) -> color_eyre::Result<PathBuf> {
     }
 }
 
-/// Exit 0 only if the journal is intact (and matches the checkpoint, if one is given) and
-/// every output object an execution record names is there and hashes to its name; otherwise
-/// the first bad seq, its byte offset and why, or each record whose output is missing or
-/// altered.
+/// Exit 0 only if the journal is intact (and matches the checkpoint, if one is given, and its
+/// signed checkpoints verify — against the allowed signers, if given), and every output object
+/// an execution record names is there and hashes to its name; otherwise the first bad seq, its
+/// byte offset and why, or each record whose output is missing or altered.
 pub fn verify(
     journal: &Path,
     checkpoint: Option<&str>,
+    allowed_signers: Option<&Path>,
     json: bool,
 ) -> color_eyre::Result<ExitCode> {
     let against = match checkpoint {
@@ -36,66 +41,149 @@ pub fn verify(
         ),
         None => None,
     };
-    let result = verify_file(journal, against);
-    // The chain holds: then what its execution records name must hold too.
-    let outputs = match &result {
-        Ok(_) => Some(check_outputs(journal)?),
-        Err(_) => None,
+    let allowed = match allowed_signers {
+        Some(path) => {
+            let allowed = AllowedSigners::read(path)
+                .map_err(|e| color_eyre::eyre::eyre!("--allowed-signers: {e}"))?;
+            if allowed.is_empty() {
+                color_eyre::eyre::bail!(
+                    "--allowed-signers: {} lists no key (a line is `PRINCIPAL KEYTYPE BASE64`, \
+                     e.g. the contents of your ~/.ssh/id_ed25519.pub after your e-mail address)",
+                    path.display()
+                );
+            }
+            Some(allowed)
+        }
+        None => None,
     };
-    let (tally, problems) = outputs.unwrap_or_default();
-    match (&result, json) {
-        (Ok(report), true) if problems.is_empty() => println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"ok": true, "report": report, "outputs": tally})
-            )?
-        ),
-        (Ok(report), true) => {
-            let errors: Vec<serde_json::Value> = problems
+    let mut journal_id = String::new();
+    let mut signatures: Vec<SignatureCheck> = Vec::new();
+    let mut bad_signature: Option<(u64, String)> = None;
+    // What execution records name beside the journal is checked in the same pass.
+    let outputs = OutputStore::beside(journal);
+    let mut tally = OutputTally::default();
+    let mut output_problems: Vec<OutputProblem> = Vec::new();
+    let result = verify_file_with(journal, against, |r| {
+        for (stream, e) in outputs.check_record(&r, &mut tally) {
+            output_problems.push(OutputProblem {
+                seq: r.seq,
+                stream,
+                message: e.to_string(),
+            });
+        }
+        if r.seq == 0 {
+            journal_id = body_field(&r.body, "journal_id").unwrap_or_default();
+        }
+        if bad_signature.is_some() || !matches!(r.kind, RecordKind::Checkpoint) {
+            return;
+        }
+        match check_checkpoint(&r, &journal_id, allowed.as_ref()) {
+            Ok(Some(check)) => signatures.push(check),
+            Ok(None) => {}
+            Err(e) => bad_signature = Some((r.seq, e.to_string())),
+        }
+    });
+    // The chain first; then the signatures; then, with allowed signers, at least one.
+    let outcome = match (result, bad_signature) {
+        (Err(e), _) => Err((serde_json::to_value(&e)?, e.to_string())),
+        (Ok(_), Some((seq, message))) => Err((
+            serde_json::json!({"seq": seq, "why": {"kind": "signature", "message": message}}),
+            message,
+        )),
+        (Ok(_), None) if allowed.is_some() && signatures.is_empty() => {
+            let message = "no checkpoint is signed, so no key vouches for any of this journal \
+                           (sign one with `flightdeck journal checkpoint --sign`)"
+                .to_string();
+            Err((
+                serde_json::json!({"why": {"kind": "unsigned", "message": message}}),
+                message,
+            ))
+        }
+        (Ok(_), None) if !output_problems.is_empty() => {
+            let errors: Vec<serde_json::Value> = output_problems
                 .iter()
                 .map(
                     |p| serde_json::json!({"seq": p.seq, "stream": p.stream, "message": p.message}),
                 )
                 .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::json!({
-                    "ok": false,
-                    "report": report,
-                    "outputs": tally,
-                    "error": errors[0],
-                    "output_errors": errors,
-                    "message": problems[0].to_string(),
-                }))?
-            )
+            let message = output_problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n");
+            Err((
+                serde_json::json!({
+                    "seq": output_problems[0].seq,
+                    "stream": output_problems[0].stream,
+                    "why": {"kind": "output", "message": output_problems[0].message},
+                    "outputs": errors,
+                }),
+                message,
+            ))
         }
-        (Err(e), true) => println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"ok": false, "error": e, "message": e.to_string()})
-            )?
-        ),
-        (Ok(report), false) if problems.is_empty() => {
-            println!("intact: {}: {report}", journal.display());
-            if tally.records > 0 {
+        (Ok(report), None) => Ok(report),
+    };
+    let report = match outcome {
+        Ok(report) => report,
+        Err((error, message)) => {
+            if json {
                 println!(
-                    "outputs: {} objects of {} executions, {} bytes, each hashes to its name",
-                    tally.objects, tally.records, tally.bytes
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"ok": false, "error": error, "message": message})
+                    )?
                 );
+            } else {
+                for line in message.lines() {
+                    println!("BROKEN: {}: {line}", journal.display());
+                }
             }
+            return Ok(ExitCode::from(1));
         }
-        (Ok(_), false) => {
-            for p in &problems {
-                println!("BROKEN: {}: {p}", journal.display());
-            }
-        }
-        (Err(e), false) => println!("BROKEN: {}: {e}", journal.display()),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "ok": true,
+                "report": report,
+                "outputs": tally,
+                "signatures": signatures,
+                "signers_checked": allowed.is_some(),
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(if result.is_ok() && problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    println!("intact: {}: {report}", journal.display());
+    if tally.records > 0 {
+        println!(
+            "outputs: {} objects of {} executions, {} bytes, each hashes to its name",
+            tally.objects, tally.records, tally.bytes
+        );
+    }
+    for s in &signatures {
+        let by = if s.principals.is_empty() {
+            format!(
+                "{} {} (not checked against allowed signers: pass --allowed-signers FILE)",
+                s.algorithm, s.key
+            )
+        } else {
+            format!("{} ({} {})", s.principals.join(", "), s.algorithm, s.key)
+        };
+        println!(
+            "signed: {} (checkpoint seq {}) by {by}",
+            s.signed, s.checkpoint_seq
+        );
+    }
+    if let Some(last) = signatures.last()
+        && last.checkpoint_seq < report.head_seq
+    {
+        println!(
+            "not signed: the records after checkpoint seq {} (up to seq {})",
+            last.checkpoint_seq, report.head_seq
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// An execution record whose output is not what it names.
@@ -112,38 +200,14 @@ impl std::fmt::Display for OutputProblem {
     }
 }
 
-/// Reads every output object the journal's execution records name and hashes it again.
-fn check_outputs(journal: &Path) -> color_eyre::Result<(OutputTally, Vec<OutputProblem>)> {
-    let store = OutputStore::beside(journal);
-    let mut tally = OutputTally::default();
-    let mut problems = Vec::new();
-    visit_records(journal, |r| {
-        for (stream, e) in store.check_record(&r, &mut tally) {
-            problems.push(OutputProblem {
-                seq: r.seq,
-                stream,
-                message: e.to_string(),
-            });
-        }
-    })
-    .map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
-    Ok((tally, problems))
-}
-
 /// `journal show --output SEQ`: what execution SEQ printed, its stdout to stdout and its stderr
 /// to stderr, each checked against the hash in the record (escaped on a terminal).
 pub fn show_output(journal: &Path, seq: u64) -> color_eyre::Result<ExitCode> {
     use std::io::{IsTerminal, Write};
-    let mut found = None;
-    let mut count: u64 = 0;
-    visit_records(journal, |r| {
-        count += 1;
-        if r.seq == seq {
-            found = Some(r);
-        }
-    })
-    .map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
-    let Some(record) = found else {
+    let records =
+        read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
+    let count = records.len();
+    let Some(record) = records.into_iter().find(|r| r.seq == seq) else {
         color_eyre::eyre::bail!(
             "{}: there is no record #{seq} (the journal has {count}, #0 to #{})",
             journal.display(),
@@ -254,11 +318,54 @@ pub fn note(
 }
 
 /// Appends a checkpoint record and prints `SEQ:HASH`, to copy somewhere the journal's owner
-/// cannot rewrite.
-pub fn checkpoint(journal: &Path, actor: &str, role: &str) -> color_eyre::Result<ExitCode> {
+/// cannot rewrite. With `sign` (and maybe a key file), the checkpoint carries an SSH signature
+/// over the record before it; what was signed, where the signature's copy is and the command
+/// that checks it are printed too, then the armored signature.
+pub fn checkpoint(
+    journal: &Path,
+    actor: &str,
+    role: &str,
+    sign: Option<Option<&Path>>,
+) -> color_eyre::Result<ExitCode> {
+    let Some(key) = sign else {
+        let mut file = open(journal)?;
+        let r = file.checkpoint(actor, role, Timestamp::now())?;
+        println!("{}:{}", r.seq, r.hash);
+        return Ok(ExitCode::SUCCESS);
+    };
+    // The key first: a missing or locked key changes nothing on disk.
+    let signer = Signer::find(key).map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
     let mut file = open(journal)?;
-    let r = file.checkpoint(actor, role, Timestamp::now())?;
-    println!("{}:{}", r.seq, r.hash);
+    let signed = checkpoint_signed(&mut file, &signer, actor, role)
+        .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+    println!("{}:{}", signed.record.seq, signed.record.hash);
+    println!(
+        "signed {}:{} of journal {} with {}",
+        signed.signed_seq,
+        signed.signed_hash,
+        file.journal_id(),
+        signer.describe()
+    );
+    let sig_file = match &signed.side_file {
+        Ok(path) => {
+            println!("signature: {}", path.display());
+            path.display().to_string()
+        }
+        Err(e) => {
+            eprintln!(
+                "flightdeck: could not write a copy of the signature ({e}); the checkpoint \
+                 record holds it"
+            );
+            "SIGNATURE_FILE".to_string()
+        }
+    };
+    println!(
+        "check: printf '%s\\n' {} | ssh-keygen -Y verify -f ALLOWED_SIGNERS -I PRINCIPAL -n {} -s {}",
+        shell_display(&[signed.message.trim_end().to_string()]),
+        crate::journal_sign::NAMESPACE,
+        shell_display(&[sig_file]),
+    );
+    print!("{}", signed.armored);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,21 +2,23 @@
 //! journaled incident becomes a drill).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::journal::{JournalRecord, encode_line};
+use crate::journal::JournalRecord;
 use crate::load::LoadedScenario;
+use crate::session_journal::{SessionJournal, SessionKind};
 use crate::slo::{SloSpec, parse_samples_jsonl, parse_slo_file};
 use crate::time::{SignedDuration, Timestamp};
+use crate::training::drill::{run_training_in, training_session_with_id};
 use crate::training::{
     DrillScript, RecordInput, Scenario, parse_alert_history, record_scenario_with_stats,
-    run_training,
+    trainee_config,
 };
 
 /// A headless drill: the trainee's scripted decisions (none without `--script`) on the
-/// scenario without the responders' decisions, then the debrief against them.
+/// scenario without the responders' decisions, then the debrief against them. The drill's
+/// journal goes to a file of its own in `training/` of the data directory.
 pub fn headless_drill(
     loaded: LoadedScenario,
     actor: &str,
@@ -29,37 +31,54 @@ pub fn headless_drill(
         None => DrillScript::default(),
     };
     let until = until.map_or(loaded.scenario.end(), |d| loaded.scenario.start + d);
-    let t = run_training(&loaded.scenario, loaded.knowledge, actor, &script, until);
-    let journal = write_training_journal(&loaded.scenario, t.session.records());
+    let mut keep = SessionJournal::in_data_dir(SessionKind::Training, &loaded.scenario.id);
+    let journal_id = keep.as_ref().map_or_else(
+        || format!("training:{}", loaded.scenario.id),
+        |k| k.journal_id().to_string(),
+    );
+    let session = training_session_with_id(
+        &loaded.scenario,
+        loaded.knowledge.clone(),
+        trainee_config(actor),
+        journal_id,
+    );
+    let t = run_training_in(session, &loaded.scenario, loaded.knowledge, &script, until);
+    let kept = keep_journal(keep.as_mut(), t.session.records());
     if json {
         println!("{}", serde_json::to_string_pretty(&t.debrief)?);
     } else {
         print!("{}", t.debrief.to_text());
     }
-    match journal {
-        Ok(p) => eprintln!("flightdeck: training journal: {}", p.display()),
-        Err(e) => eprintln!("flightdeck: training journal not written: {e}"),
-    }
+    report_journal(SessionKind::Training, keep.as_ref(), kept);
     Ok(ExitCode::SUCCESS)
 }
 
-/// A trainee's records go to a training journal of their own, never the team's journal.
-pub fn write_training_journal(
-    scenario: &Scenario,
+/// Writes what `records` holds beyond what `keep` wrote already.
+pub fn keep_journal(
+    keep: Option<&mut SessionJournal>,
     records: &[JournalRecord],
-) -> color_eyre::Result<PathBuf> {
-    let dir = crate::paths::data_dir()
-        .ok_or_else(|| color_eyre::eyre::eyre!("no data directory"))?
-        .join("training");
-    std::fs::create_dir_all(&dir)?;
-    let stamp = Timestamp::now().as_second();
-    let path = dir.join(format!("{}-{stamp}.jsonl", scenario.id));
-    let mut f = std::fs::File::create(&path)?;
-    for r in records {
-        f.write_all(&encode_line(r))?;
+) -> color_eyre::Result<()> {
+    let keep = keep.ok_or_else(|| {
+        color_eyre::eyre::eyre!("no data directory (set FLIGHTDECK_HOME or HOME)")
+    })?;
+    keep.sync(records)?;
+    Ok(())
+}
+
+/// Tells on stderr where a session's journal is (every file, if a seek back forked it), or why
+/// it was not kept.
+pub fn report_journal(
+    kind: SessionKind,
+    keep: Option<&SessionJournal>,
+    kept: color_eyre::Result<()>,
+) {
+    let label = kind.label();
+    for p in keep.map(SessionJournal::paths).unwrap_or_default() {
+        eprintln!("flightdeck: {label} journal: {}", p.display());
     }
-    f.sync_all()?;
-    Ok(path)
+    if let Err(e) = kept {
+        eprintln!("flightdeck: {label} journal not (completely) written: {e}");
+    }
 }
 
 pub struct RecordArgs<'a> {

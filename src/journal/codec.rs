@@ -116,7 +116,7 @@ pub struct Tail {
     pub offset: u64,
     /// Its length in bytes.
     pub bytes: u64,
-    /// Why it is not a record (`Torn`: no newline; `Unparsable`: garbage line).
+    /// Why it is not a record (always `Torn`: bytes without a newline).
     pub why: Problem,
 }
 
@@ -266,9 +266,11 @@ impl Verifier {
     }
 
     /// Feeds every complete line of `buf` (which starts at this verifier's offset) and passes
-    /// each record to `each`. A bad *last* piece of the buffer — bytes without a newline, or a
-    /// final line that is not JSON at all — is returned as a [`Tail`] and not consumed: that is
-    /// what a crash mid-write leaves. A bad record anywhere before it is an error.
+    /// each record to `each`. Bytes after the last newline are returned as a [`Tail`] and not
+    /// consumed: a crash mid-write leaves exactly that, because every record is written as one
+    /// line ending in its newline. A newline-terminated line that is not a valid record —
+    /// wherever it sits, the last line included — is corruption, an error naming its seq and
+    /// offset: it may be an acknowledged record, so it is never treated as a torn tail.
     pub fn scan(
         &mut self,
         buf: &[u8],
@@ -285,22 +287,7 @@ impl Verifier {
                     },
                 }));
             };
-            let line = &rest[..end];
-            let last = end + 1 == rest.len();
-            match self.feed(line) {
-                Ok(record) => each(record),
-                Err(VerifyError {
-                    why: why @ Problem::Unparsable { .. },
-                    ..
-                }) if last => {
-                    return Ok(Some(Tail {
-                        offset: self.offset,
-                        bytes: rest.len() as u64,
-                        why,
-                    }));
-                }
-                Err(e) => return Err(e),
-            }
+            each(self.feed(&rest[..end])?);
             rest = &rest[end + 1..];
         }
         Ok(None)
@@ -458,11 +445,13 @@ mod tests {
         let err = verify_bytes(cut, None).unwrap_err();
         assert_eq!(err.seq, 2);
 
+        // A complete (newline-terminated) last line that does not decode is corruption, never
+        // a torn tail: it may be an acknowledged record.
         let mut garbage = bytes.clone();
         garbage.extend_from_slice(b"\0\0\0\n");
-        let tail = Verifier::new().scan(&garbage, |_| {}).unwrap().unwrap();
-        assert_eq!(tail.offset, bytes.len() as u64);
-        assert!(matches!(tail.why, Problem::Unparsable { .. }));
+        let err = Verifier::new().scan(&garbage, |_| {}).unwrap_err();
+        assert_eq!((err.seq, err.offset), (3, bytes.len() as u64));
+        assert!(matches!(err.why, Problem::Unparsable { .. }));
     }
 
     #[test]

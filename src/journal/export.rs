@@ -166,7 +166,8 @@ pub struct DecisionPoint {
     pub ts: Timestamp,
     /// The record's chain hash: ties the line to the verified journal.
     pub hash: String,
-    /// `hypothesis | note | approve | reject | edit | execute | mode_change`.
+    /// `hypothesis | note | approve | reject | edit | execute | mode_change | mode_state` (the
+    /// mode a cockpit found when it started, not a change).
     pub kind: String,
     pub actor: String,
     /// `oncall | commander | trainee | system`.
@@ -209,7 +210,8 @@ pub struct Decision {
     pub reason: Option<String>,
     /// The policy verdict of the step when it was decided (before this decision counted).
     pub policy: Option<serde_json::Value>,
-    /// Mode changes: the transition and its evidence (burn-rate conditions).
+    /// Mode changes: the transition and its evidence (burn-rate conditions); `from` is `null`
+    /// for `mode_state`.
     pub from: Option<Mode>,
     pub to: Option<Mode>,
     pub slo: Option<String>,
@@ -246,7 +248,7 @@ fn kind_name(kind: RecordKind) -> Option<&'static str> {
         RecordKind::Manual => "manual",
         RecordKind::Override => "override",
         RecordKind::ModeChange => "mode_change",
-        RecordKind::Genesis | RecordKind::Checkpoint => return None,
+        RecordKind::Genesis | RecordKind::Checkpoint | RecordKind::Unknown(_) => return None,
     })
 }
 
@@ -269,9 +271,13 @@ pub fn decision_points(
         {
             mode = to;
         }
-        let Some(kind) = kind_name(r.kind) else {
+        let Some(mut kind) = kind_name(r.kind) else {
             continue;
         };
+        // `from: null`: the mode a cockpit found when it started — a state, not a change.
+        if r.kind == RecordKind::ModeChange && body_field::<Mode>(body, "from").is_none() {
+            kind = "mode_state";
+        }
         let record_mode = if r.kind == RecordKind::ModeChange {
             mode
         } else {

@@ -16,5 +16,7 @@ pub use codec::{
     parse_checkpoint, verify_bytes,
 };
 pub use export::{DecisionContext, export_jsonl, export_jsonl_with};
-pub use record::{JournalEntry, JournalRecord, RecordKind, body_field};
+pub use record::{
+    JournalEntry, JournalRecord, KindName, MAX_BODY_DEPTH, RecordKind, body_depth, body_field,
+};
 pub use timeline::timeline_markdown;

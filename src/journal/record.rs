@@ -4,9 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
 
-/// What a record is about. Serialized in `snake_case`; new kinds are only ever added.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// What a record is about. Serialized as its `snake_case` name; new kinds are only ever added.
+///
+/// A kind this version does not know (written by a newer flightdeck) is kept as
+/// [`RecordKind::Unknown`] with its name: it still verifies, re-encodes byte for byte and is
+/// shown by name, and nothing in the core acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordKind {
     /// The first record of a journal; its body names the journal id.
     Genesis,
@@ -35,10 +38,97 @@ pub enum RecordKind {
     /// The incident commander overrode the governor's mode (or ended an override), with a
     /// written reason and an end time.
     Override,
+    /// A kind this version does not know, by name.
+    Unknown(KindName),
+}
+
+/// The wire name of every kind this version knows, in one table (name ↔ kind).
+const KNOWN: [(&str, RecordKind); 12] = [
+    ("genesis", RecordKind::Genesis),
+    ("mode_change", RecordKind::ModeChange),
+    ("hypothesis", RecordKind::Hypothesis),
+    ("note", RecordKind::Note),
+    ("approval", RecordKind::Approval),
+    ("rejection", RecordKind::Rejection),
+    ("edit", RecordKind::Edit),
+    ("proposal", RecordKind::Proposal),
+    ("execution", RecordKind::Execution),
+    ("manual", RecordKind::Manual),
+    ("checkpoint", RecordKind::Checkpoint),
+    ("override", RecordKind::Override),
+];
+
+/// The name of a record kind this version does not know: 1 to [`KindName::MAX`] bytes of
+/// `[a-z0-9_]`, stored inline so that [`RecordKind`] stays `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KindName {
+    len: u8,
+    bytes: [u8; KindName::MAX],
+}
+
+impl KindName {
+    /// The longest kind name a journal may carry.
+    pub const MAX: usize = 32;
+
+    /// `name` if it is a well-formed kind name.
+    pub fn new(name: &str) -> Option<KindName> {
+        let ok = !name.is_empty()
+            && name.len() <= Self::MAX
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ok {
+            return None;
+        }
+        let mut bytes = [0; Self::MAX];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        Some(KindName {
+            len: name.len() as u8,
+            bytes,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever stored (checked in `new`).
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("unknown")
+    }
+}
+
+impl std::fmt::Debug for KindName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
 }
 
 impl RecordKind {
-    pub fn label(self) -> &'static str {
+    /// The kind named `name` on the wire: a known kind, or [`RecordKind::Unknown`] for a
+    /// well-formed name this version does not know; `None` for a malformed name.
+    pub fn from_name(name: &str) -> Option<RecordKind> {
+        KNOWN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, k)| *k)
+            .or_else(|| KindName::new(name).map(RecordKind::Unknown))
+    }
+
+    /// The wire name (`mode_change`, `approval`, ...).
+    pub fn name(&self) -> &str {
+        match self {
+            RecordKind::Unknown(name) => name.as_str(),
+            known => KNOWN
+                .iter()
+                .find(|(_, k)| k == known)
+                .map_or("unknown", |(n, _)| n),
+        }
+    }
+
+    /// `true` for a kind this version does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, RecordKind::Unknown(_))
+    }
+
+    /// The short label the panes and listings show.
+    pub fn label(&self) -> &str {
         match self {
             RecordKind::Genesis => "genesis",
             RecordKind::ModeChange => "mode",
@@ -52,8 +142,53 @@ impl RecordKind {
             RecordKind::Manual => "by hand",
             RecordKind::Checkpoint => "checkpoint",
             RecordKind::Override => "override",
+            RecordKind::Unknown(name) => name.as_str(),
         }
     }
+}
+
+impl Serialize for RecordKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        RecordKind::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "record kind {name:?} is not a kind name (1 to {} characters of a-z, 0-9, _)",
+                KindName::MAX
+            ))
+        })
+    }
+}
+
+/// The deepest nesting of arrays and objects a record body may have (the body itself is level
+/// 1). Deeper bodies are refused when written: the verifier's JSON parser stops at 128 levels,
+/// and a record that could not be read back must never be acknowledged.
+pub const MAX_BODY_DEPTH: usize = 100;
+
+/// How deeply `body` nests arrays and objects (a scalar is 0, `[]` is 1, `[[1]]` is 2).
+/// Iterative, so a hostile body cannot overflow the stack.
+pub fn body_depth(body: &serde_json::Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(body, 1usize)];
+    while let Some((value, depth)) = stack.pop() {
+        match value {
+            serde_json::Value::Array(items) => {
+                deepest = deepest.max(depth);
+                stack.extend(items.iter().map(|v| (v, depth + 1)));
+            }
+            serde_json::Value::Object(map) => {
+                deepest = deepest.max(depth);
+                stack.extend(map.values().map(|v| (v, depth + 1)));
+            }
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The field `key` of a record body read as a `T`; `None` when it is absent or of another shape.

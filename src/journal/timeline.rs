@@ -61,6 +61,15 @@ fn evidence_text(change: &ModeChange) -> String {
     }
 }
 
+/// `FREEZE → REDESIGN`, or `started in REDESIGN` for the state a cockpit started in (a record
+/// with `from: null`), which changed nothing.
+fn mode_step(c: &ModeChange) -> String {
+    match c.from {
+        Some(from) => format!("{} → {}", from.label(), c.to.label()),
+        None => format!("started in {}", c.to.label()),
+    }
+}
+
 /// The timeline of `records` between `since` and `until` (inclusive; `None` = open) as a
 /// postmortem draft in Markdown.
 pub fn timeline_markdown(
@@ -70,20 +79,30 @@ pub fn timeline_markdown(
 ) -> String {
     let in_range =
         |r: &&JournalRecord| since.is_none_or(|t| r.ts >= t) && until.is_none_or(|t| r.ts <= t);
-    // The mode in force when the range starts.
-    let mut mode_at_start = Mode::Adaptive;
-    for r in records.iter().filter(|r| since.is_some_and(|t| r.ts < t)) {
-        if r.kind == RecordKind::ModeChange
-            && let Ok(c) = serde_json::from_value::<ModeChange>(r.body.clone())
-        {
-            mode_at_start = c.to;
-        }
-    }
+    let mode_of_record = |r: &JournalRecord| {
+        (r.kind == RecordKind::ModeChange)
+            .then(|| serde_json::from_value::<ModeChange>(r.body.clone()).ok())
+            .flatten()
+    };
     let recs: Vec<&JournalRecord> = records
         .iter()
         .filter(in_range)
         .filter(|r| !matches!(r.kind, RecordKind::Genesis | RecordKind::Checkpoint))
         .collect();
+    // The mode in force when the range starts: the last mode record before it; else what the
+    // first one in it says (the state a cockpit started in, or the mode a change left).
+    let mode_at_start = records
+        .iter()
+        .filter(|r| since.is_some_and(|t| r.ts < t))
+        .rev()
+        .find_map(mode_of_record)
+        .map(|c| c.to)
+        .or_else(|| {
+            recs.iter()
+                .find_map(|r| mode_of_record(r))
+                .map(|c| c.from.unwrap_or(c.to))
+        })
+        .unwrap_or(Mode::Adaptive);
     let journal_id = records
         .iter()
         .find(|r| r.kind == RecordKind::Genesis)
@@ -196,14 +215,25 @@ pub fn timeline_markdown(
         ));
     }
     if !mode_changes.is_empty() {
-        let path: Vec<String> = std::iter::once(mode_at_start.label().to_string())
-            .chain(
-                mode_changes
-                    .iter()
-                    .map(|(r, c)| format!("{} at {}", c.to.label(), clock_hms(r.ts))),
-            )
-            .collect();
-        facts.push(format!("The governor went {}.", path.join(" → ")));
+        // Only what changed the mode: a cockpit that started in the mode in force adds nothing.
+        let mut current = mode_at_start;
+        let mut path = vec![mode_at_start.label().to_string()];
+        for (r, c) in &mode_changes {
+            if c.to != current {
+                let found = if c.is_state() {
+                    ", found at a start"
+                } else {
+                    ""
+                };
+                path.push(format!("{} at {}{found}", c.to.label(), clock_hms(r.ts)));
+                current = c.to;
+            }
+        }
+        facts.push(if path.len() == 1 {
+            format!("The governor was in {} throughout.", mode_at_start.label())
+        } else {
+            format!("The governor went {}.", path.join(" → "))
+        });
     }
     let executed: Vec<String> = step_order
         .iter()
@@ -242,9 +272,8 @@ pub fn timeline_markdown(
         let line = match r.kind {
             RecordKind::ModeChange => match serde_json::from_value::<ModeChange>(r.body.clone()) {
                 Ok(c) => format!(
-                    "**mode** {} → {} (governor): {}",
-                    c.from.label(),
-                    c.to.label(),
+                    "**mode** {} (governor): {}",
+                    mode_step(&c),
                     evidence_text(&c)
                 ),
                 Err(_) => format!("**mode** {}", inline(&r.summary)),
@@ -320,6 +349,12 @@ pub fn timeline_markdown(
                     inline(s(&r.body, "reason").unwrap_or("(no reason)"))
                 ),
             },
+            RecordKind::Unknown(name) => format!(
+                "**{}** (a record kind this version does not know) — {}: {}",
+                name.as_str(),
+                who(r),
+                inline(&r.summary)
+            ),
             RecordKind::Genesis | RecordKind::Checkpoint => continue,
         };
         let _ = writeln!(o, "- {t} {line}");
@@ -435,10 +470,9 @@ pub fn timeline_markdown(
     for (r, c) in &mode_changes {
         let _ = writeln!(
             o,
-            "- {} {} → {}: {}",
+            "- {} {}: {}",
             clock_hms(r.ts),
-            c.from.label(),
-            c.to.label(),
+            mode_step(c),
             evidence_text(c)
         );
     }

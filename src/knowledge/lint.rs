@@ -62,8 +62,10 @@ pub struct StalenessInputs {
     pub max_age_days: i64,
     /// Alert names defined by the team's rules or seen firing. `None` skips the check.
     pub known_alerts: Option<BTreeSet<String>>,
-    /// `runbook-id/step-id` → what happened the last time it ran, for steps whose last
-    /// execution failed (from the journal).
+    /// `runbook-id/step-id` → what happened the last time it ran, for steps whose last real
+    /// execution says the runbook no longer works as written (from the journal): the step could
+    /// not run (not found, no permission, timed out), or it was a mitigation and failed. A
+    /// diagnostic that ran and exited non-zero reported the outage, and is not listed.
     pub failed_steps: BTreeMap<String, String>,
 }
 

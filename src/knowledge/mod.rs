@@ -14,7 +14,7 @@
 //! says why it matched; a content-only match below [`MatchParams::good_match`] is reported with
 //! `good = false` (that feeds the novelty overlay).
 //!
-//! Evaluation (tests/fixtures/knowledge/eval, `cargo test --test knowledge_eval -- --nocapture`):
+//! Evaluation (tests/fixtures/knowledge/eval, `cargo test --test suite knowledge_eval:: -- --nocapture`):
 //! 31 runbooks in three styles and 71 alerts. Parameters were tuned on the dev queries only; on
 //! the held-out queries top-1 is 71%, top-3 94%, and 62% of alerts no runbook covers are
 //! correctly reported as "no good match" (dev: 97% / 100% / 100%). The gap is the honest

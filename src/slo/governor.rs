@@ -12,6 +12,13 @@
 //! SLI itself is broken and the burn is not real). The override replaces the budgets' mode, not
 //! the overlays: unacknowledged drift still makes it one step stricter. It ends at its `until`,
 //! or when the commander ends it; either way the budgets' mode applies again at once.
+//!
+//! **The mode at start is a state, not a transition.** A new governor knows nothing: it reports
+//! no change until its first evaluation with data (some SLO has a budget, or there are no SLOs,
+//! or [`SETTLE`] has passed since its first evaluation without any data). That evaluation reports the mode it found as
+//! a [`ModeChange`] with `from: None` — "started in REDESIGN", with its evidence — and only later
+//! changes of the effective mode are transitions. Before then the mode still governs (an override
+//! in force applies at once), it is just not reported as having changed.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,17 +27,40 @@ use super::drift::DriftSignal;
 use super::state::{BudgetStatus, BurnAlert};
 use crate::time::{SignedDuration, Timestamp, clock_hms, format_duration};
 
-/// A mode transition, for the journal and the header.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// How long a new governor waits for SLO data before it reports the mode it starts in anyway
+/// (a Prometheus that is down at start must not keep the start state off the record).
+pub const SETTLE: SignedDuration = SignedDuration::from_mins(1);
+
+/// A mode transition, or (`from: None`) the mode a governor found when it started: a state,
+/// with its evidence, that changed nothing. Journaled as a `mode` record (`from: null` for a
+/// state).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModeChange {
     pub at: Timestamp,
-    pub from: Mode,
+    /// The mode before; `None` for the state at start.
+    #[serde(default)]
+    pub from: Option<Mode>,
     pub to: Mode,
     pub reason: String,
     /// The SLO that decided the new mode (`None` when relaxing to Adaptive or drift alone).
     pub slo: Option<String>,
     /// The burn-rate conditions behind the new mode.
     pub evidence: Vec<BurnAlert>,
+}
+
+impl ModeChange {
+    /// The mode a governor started in, not a change.
+    pub fn is_state(&self) -> bool {
+        self.from.is_none()
+    }
+
+    /// One line: `REDESIGN → FREEZE: reason`, or `started in REDESIGN: reason` for a state.
+    pub fn describe(&self) -> String {
+        match self.from {
+            Some(from) => format!("{} → {}: {}", from.label(), self.to.label(), self.reason),
+            None => format!("started in {}: {}", self.to.label(), self.reason),
+        }
+    }
 }
 
 /// The commander's override of the budgets' mode: who, why, and until when.
@@ -86,6 +116,10 @@ pub struct Governor {
     overridden: Option<ModeOverride>,
     /// The reason from the budgets alone (the override and drift are composed onto it).
     budget_reason: String,
+    /// The mode has been reported (as the state at start); until then nothing is a transition.
+    settled: bool,
+    /// The first evaluation, from which [`SETTLE`] is counted.
+    first_update: Option<Timestamp>,
 }
 
 impl Default for Governor {
@@ -205,7 +239,14 @@ impl Governor {
             drift: None,
             overridden: None,
             budget_reason: "no SLO data yet".to_string(),
+            settled: false,
+            first_update: None,
         }
+    }
+
+    /// Whether the governor has reported the mode it started in (see the module documentation).
+    pub fn settled(&self) -> bool {
+        self.settled
     }
 
     /// The hysteresis hold time.
@@ -291,6 +332,24 @@ impl Governor {
         });
         self.evidence = evidence;
         self.reason = self.compose_reason();
+        if !self.settled {
+            let first = *self.first_update.get_or_insert(now);
+            // One Prometheus cycle brings every SLO's data at once (back-fill included), so
+            // the first evaluation with any data sees the mode the cockpit really starts in.
+            let some_data = statuses.iter().any(|s| s.budget_remaining.is_some());
+            if statuses.is_empty() || some_data || now.duration_since(first) >= SETTLE {
+                self.settled = true;
+                self.mode = self.effective();
+                return Some(ModeChange {
+                    at: now,
+                    from: None,
+                    to: self.mode,
+                    reason: self.reason.clone(),
+                    slo: self.deciding.clone(),
+                    evidence: self.evidence.clone(),
+                });
+            }
+        }
         self.transition(now, self.effective())
     }
 
@@ -363,13 +422,18 @@ impl Governor {
         self.overridden.as_ref()
     }
 
+    /// Moves to `mode`; a change once the governor has settled, silent before.
     fn transition(&mut self, now: Timestamp, mode: Mode) -> Option<ModeChange> {
         if mode == self.mode {
             return None;
         }
+        if !self.settled {
+            self.mode = mode;
+            return None;
+        }
         let change = ModeChange {
             at: now,
-            from: self.mode,
+            from: Some(self.mode),
             to: mode,
             reason: self.reason.clone(),
             slo: self.deciding.clone(),

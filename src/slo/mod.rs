@@ -25,7 +25,7 @@ pub mod status;
 pub mod window;
 
 pub use drift::{BurnDriftMonitor, CusumDetector, DriftConfig, DriftDirection, DriftSignal};
-pub use governor::{Governor, ModeChange, ModeOverride};
+pub use governor::{Governor, ModeChange, ModeOverride, SETTLE};
 pub use mode::Mode;
 pub use parse::{ParsedSlo, SliQueries, SpecError, SpecFormat, parse_slo_file};
 pub use spec::SloSpec;

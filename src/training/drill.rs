@@ -320,6 +320,17 @@ pub fn training_session(
     ReplaySession::new(without_reference(scenario), knowledge, config)
 }
 
+/// [`training_session`] whose genesis record names `journal_id` (the edge gives each training
+/// journal it keeps on disk an id of its own).
+pub fn training_session_with_id(
+    scenario: &Scenario,
+    knowledge: KnowledgeBase,
+    config: CockpitConfig,
+    journal_id: String,
+) -> ReplaySession {
+    ReplaySession::with_journal_id(without_reference(scenario), knowledge, config, journal_id)
+}
+
 /// The moments a guided drill pauses at: the distinct times at which the responders decided
 /// something (from the reference decisions, in order). The TUI's "pause at each decision point"
 /// stops the virtual clock at each of these.
@@ -346,7 +357,19 @@ pub fn run_training(
     script: &DrillScript,
     until: Timestamp,
 ) -> TrainingRun {
-    let mut session = training_session(scenario, knowledge.clone(), trainee_config(actor));
+    let session = training_session(scenario, knowledge.clone(), trainee_config(actor));
+    run_training_in(session, scenario, knowledge, script, until)
+}
+
+/// [`run_training`] in a session built by the caller (e.g. [`training_session_with_id`] with
+/// the trainee's config).
+pub fn run_training_in(
+    mut session: ReplaySession,
+    scenario: &Scenario,
+    knowledge: KnowledgeBase,
+    script: &DrillScript,
+    until: Timestamp,
+) -> TrainingRun {
     let until = until.min(scenario.end());
     let run = run_drill(&mut session, script, until);
     let debrief = super::debrief::debrief(

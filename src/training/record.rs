@@ -255,7 +255,10 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
             d.kind = "note";
             d.text = Some(r.summary.clone());
         }
-        RecordKind::Genesis | RecordKind::ModeChange | RecordKind::Checkpoint => return None,
+        RecordKind::Genesis
+        | RecordKind::ModeChange
+        | RecordKind::Checkpoint
+        | RecordKind::Unknown(_) => return None,
     }
     if matches!(d.kind, "approve" | "reject" | "execute")
         && d.step.as_deref().is_none_or(|s| !s.contains('/'))

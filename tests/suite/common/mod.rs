@@ -1,0 +1,35 @@
+//! Helpers shared by the integration tests (the modules of the one test binary,
+//! `tests/suite/main.rs`; each uses `crate::common`).
+//!
+//! Grouped by domain: [`alerts`] builds alerts and cluster configs, [`cli`] runs the real
+//! binary, [`knowledge`] loads the evaluation corpus, [`live`] sets up live mode, [`replay`]
+//! replays the bundled demo and drills, [`slo`] builds budget statuses and drift signals, [`tui`]
+//! drives and draws the app.
+
+#![allow(dead_code)]
+
+pub mod alerts;
+pub mod cli;
+pub mod knowledge;
+pub mod live;
+pub mod replay;
+pub mod slo;
+pub mod tui;
+
+use std::path::{Path, PathBuf};
+
+/// The crate's root directory.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/fixtures/<rel>` under the crate's root.
+pub fn fixture_path(rel: &str) -> PathBuf {
+    root().join("tests/fixtures").join(rel)
+}
+
+/// The text of `tests/fixtures/<rel>`; panics naming the file if it cannot be read.
+pub fn fixture(rel: &str) -> String {
+    let path = fixture_path(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
