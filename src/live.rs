@@ -30,6 +30,7 @@ use crate::journal::{Chain, JournalEntry, RecordKind};
 use crate::journal_store::JournalFile;
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge_watch::{KnowledgeWatcher, Reloaded};
+use crate::outputs::OutputStore;
 use crate::slo::SloSpec;
 use crate::sources::{CHANNEL_CAPACITY, Health, Origin, SourceMsg, Sources};
 use crate::time::{SignedDuration, Timestamp, clock_hms};
@@ -364,6 +365,8 @@ pub struct Live {
     exec: ExecConfig,
     exec_tx: mpsc::Sender<(SuggestionId, ExecOutcome)>,
     exec_rx: mpsc::Receiver<(SuggestionId, ExecOutcome)>,
+    /// Output of executed steps: beside the journal file, or in memory with the journal.
+    outputs: OutputStore,
     /// Knowledge loaded again after a runbook or postmortem changed on disk.
     knowledge_rx: mpsc::Receiver<Reloaded>,
     /// Problems met at start that did not stop it (SLO files, knowledge documents).
@@ -419,6 +422,10 @@ impl Live {
             }
             Some(file)
         };
+        let outputs = match &journal {
+            Some(file) => OutputStore::beside(file.path()),
+            None => OutputStore::in_memory(),
+        };
         let now = Timestamp::now();
         let mut cockpit_config = config.cockpit_config();
         cockpit_config.actor = opts
@@ -455,6 +462,7 @@ impl Live {
             exec: ExecConfig::default(),
             exec_tx,
             exec_rx,
+            outputs,
             warnings,
         })
     }
@@ -490,31 +498,18 @@ impl Live {
             let tx = self.exec_tx.clone();
             let mut cfg = self.exec.clone();
             cfg.dry_run = req.dry_run;
-            if req.step.origin == crate::actions::StepOrigin::Silence {
-                let client = self.sources.alertmanager().cloned();
-                tokio::spawn(async move {
-                    let outcome = if req.dry_run {
-                        crate::silencer::dry_run(&req, "live, dry run")
-                    } else {
-                        crate::silencer::create(client.as_ref(), &req, Timestamp::now()).await
-                    };
-                    let _ = tx.send((req.suggestion, outcome)).await;
-                });
-                continue;
-            }
+            let client = self.sources.alertmanager().cloned();
+            let outputs = self.outputs.clone();
             tokio::spawn(async move {
-                let inv = Invocation::from_request(&req);
-                let outcome = if cfg.dry_run {
-                    crate::exec::dry_run(&inv, &cfg).outcome()
-                } else {
-                    match crate::exec::run(&inv, &cfg).await {
-                        Ok(r) => r.outcome(),
-                        Err(e) => e.outcome(),
-                    }
-                };
+                let outcome = execute(&req, &cfg, &outputs, client.as_ref()).await;
                 let _ = tx.send((req.suggestion, outcome)).await;
             });
         }
+    }
+
+    /// Where the output of executed steps is kept (beside the journal file, or in memory).
+    pub fn outputs(&self) -> &OutputStore {
+        &self.outputs
     }
 
     /// Waits for the next thing to happen (a source message, an execution result or a tick)
@@ -576,6 +571,60 @@ impl Live {
                 Err(_) => break,
             }
         }
+    }
+}
+
+/// Carries out an approved step: a silence through Alertmanager, anything else as a process.
+/// A process's captured output is kept in `outputs` (durably, for a journal file) before the
+/// outcome that names it is returned, so the execution record is written after its output.
+pub async fn execute(
+    req: &ExecRequest,
+    cfg: &ExecConfig,
+    outputs: &OutputStore,
+    alertmanager: Option<&crate::sources::alertmanager::AlertmanagerClient>,
+) -> ExecOutcome {
+    if req.step.origin == crate::actions::StepOrigin::Silence {
+        return if req.dry_run || cfg.dry_run {
+            crate::silencer::dry_run(req, "live, dry run")
+        } else {
+            crate::silencer::create(alertmanager, req, Timestamp::now()).await
+        };
+    }
+    let inv = Invocation::from_request(req);
+    if cfg.dry_run {
+        return crate::exec::dry_run(&inv, cfg).outcome();
+    }
+    let result = match crate::exec::run(&inv, cfg).await {
+        Ok(r) => r,
+        Err(e) => return e.outcome(),
+    };
+    let store = outputs.clone();
+    let kept = tokio::task::spawn_blocking(move || {
+        let kept = store.keep(&result);
+        (result, kept)
+    })
+    .await;
+    match kept {
+        Ok((result, Ok(output))) => result.outcome_with(Some(output)),
+        Ok((result, Err(e))) => {
+            // The run happened and is journaled all the same; only its output is lost.
+            tracing::error!("could not keep the output of {}: {e}", req.suggestion);
+            let mut outcome = result.outcome();
+            outcome
+                .summary
+                .push_str(&format!(" (output not kept: {e})"));
+            outcome
+        }
+        // The run's result was lost with the task that kept its output (it panicked).
+        Err(join) => ExecOutcome {
+            ok: false,
+            failure: None,
+            exit_code: None,
+            summary: format!("ran, but keeping its output failed: {join}"),
+            duration_ms: 0,
+            dry_run: false,
+            output: None,
+        },
     }
 }
 
@@ -719,6 +768,11 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
             if dirty && redraw {
                 let area = terminal.size()?;
                 app.size = (area.width, area.height);
+                // Output the open viewer shows, read (and hashed) from where it is kept.
+                for object in tui::overlays::output::wanted(&app, live.cockpit()) {
+                    let loaded = live.outputs.get(&object).map_err(|e| e.to_string());
+                    app.outputs.insert(&object, loaded);
+                }
                 tui::refresh(&mut app, live.cockpit());
                 terminal.draw(|frame| tui::render(&app, live.cockpit(), frame))?;
                 dirty = false;

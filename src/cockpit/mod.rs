@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Serialize;
 
 pub use decision::{
-    DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, SilencePreview,
-    StepRecord, UserCommand, override_of,
+    DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, OutputObject,
+    SilencePreview, StepOutput, StepRecord, UserCommand, override_of,
 };
 pub use snapshot::{ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot};
 pub use suggestion::{Suggestion, SuggestionId, SuggestionStatus, argv_hash};

@@ -72,6 +72,7 @@ fn execution(
         },
         duration_ms: 400,
         dry_run,
+        output: None,
     };
     chain.seal(
         JournalEntry {
