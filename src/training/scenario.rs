@@ -131,6 +131,9 @@ struct RawSlo {
     window: Spanned<String>,
     #[serde(default)]
     description: String,
+    /// Fewest events before the SLO moves the mode (default: `slo::spec::default_min_events`).
+    #[serde(default)]
+    min_events: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -266,6 +269,7 @@ impl Scenario {
                 objective: o,
                 window,
                 description: s.description.clone(),
+                min_events: s.min_events,
             });
         }
 
