@@ -39,6 +39,16 @@ pub struct SloSnapshot {
     pub budget_remaining: Option<f64>,
     pub burn_rates: BTreeMap<String, Option<f64>>,
     pub conditions: Vec<String>,
+    /// Events over the SLO window (`null` without data) and the fewest that count.
+    pub events: Option<f64>,
+    pub min_events: u64,
+    /// Fewer than `min_events`: the numbers do not move the mode.
+    pub insufficient_data: bool,
+    /// No data for longer than the SLO's stale limit: the numbers are those at `last_sample`.
+    pub stale: bool,
+    /// Age of the newest data in seconds (`null` without any).
+    pub age_s: Option<f64>,
+    pub last_sample: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +89,14 @@ impl Cockpit {
                 .budgets
                 .iter()
                 .map(|b| SloSnapshot {
+                    events: b.events,
+                    min_events: b.min_events,
+                    insufficient_data: b.insufficient_data(),
+                    stale: b.is_stale(),
+                    age_s: b
+                        .last_sample
+                        .map(|t| self.now.duration_since(t).as_secs_f64().max(0.0)),
+                    last_sample: b.last_sample,
                     name: b.slo.clone(),
                     objective: b.objective,
                     budget_remaining: b.budget_remaining,
@@ -142,9 +160,19 @@ impl Snapshot {
         let mut out = String::new();
         let _ = writeln!(out, "\nSLOs");
         for slo in &s.slos {
-            let budget = slo.budget_remaining.map_or("no data".to_string(), |b| {
+            let mut budget = slo.budget_remaining.map_or("no data".to_string(), |b| {
                 format!("{:.1}% budget left", b * 100.0)
             });
+            if slo.insufficient_data {
+                budget = format!(
+                    "insufficient data ({} events)",
+                    crate::slo::state::fmt_events(slo.events.unwrap_or(0.0))
+                );
+            }
+            if slo.stale {
+                let age = crate::time::SignedDuration::from_secs(slo.age_s.unwrap_or(0.0) as i64);
+                budget = format!("STALE {} old, {budget}", crate::time::format_duration(age));
+            }
             let burns: Vec<String> = ["5m", "1h", "6h", "3d"]
                 .iter()
                 .map(|w| match slo.burn_rates.get(*w).copied().flatten() {

@@ -46,6 +46,7 @@ mod slo_budget;
 mod slo_cli;
 mod slo_drift;
 mod slo_governor;
+mod slo_honest;
 mod slo_props;
 mod slo_purity;
 mod slo_scenarios;
