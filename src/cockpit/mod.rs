@@ -104,6 +104,14 @@ impl Default for CockpitConfig {
 pub enum Event {
     /// Cumulative SLI counters of one SLO.
     Sample { slo: String, good: f64, total: f64 },
+    /// A rate SLI's windows as Prometheus measured them (each window's own `rate()` ratio, as
+    /// Sloth's recording rules compute it); `spacing` is how long its 5m ratio stands for (a
+    /// back-fill step), `None` = since the previous measurement.
+    SliWindows {
+        slo: String,
+        windows: Vec<(crate::slo::Window, crate::slo::WindowCounts)>,
+        spacing: Option<SignedDuration>,
+    },
     /// An alert fired, was re-sent, suppressed or resolved.
     Alert(Alert),
     /// A recorded decision of the real responders (replay).
@@ -227,6 +235,15 @@ impl Cockpit {
             Event::Sample { slo, good, total } => {
                 if let Some(s) = self.slos.iter_mut().find(|s| s.spec().name == slo) {
                     s.ingest(now, good, total);
+                }
+            }
+            Event::SliWindows {
+                slo,
+                windows,
+                spacing,
+            } => {
+                if let Some(s) = self.slos.iter_mut().find(|s| s.spec().name == slo) {
+                    s.ingest_windows(now, windows, spacing);
                 }
             }
             Event::Alert(alert) => {
