@@ -2922,6 +2922,7 @@ mod tests {
                         _ => AlertState::Suppressed,
                     },
                     generator_url: None,
+                    detail: Default::default(),
                 }
             })
     }
@@ -3326,6 +3327,7 @@ mod tests {
                 ends_at: None,
                 state: AlertState::Firing,
                 generator_url: None,
+                detail: Default::default(),
             }
         };
         let (a, b) = (alert(&p, 5), alert(&q, 5));

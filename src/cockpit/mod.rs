@@ -20,7 +20,9 @@ pub use decision::{
     DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, SilencePreview,
     StepRecord, UserCommand, override_of,
 };
-pub use snapshot::{ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot};
+pub use snapshot::{
+    ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot, StatusCounts,
+};
 pub use suggestion::{Suggestion, SuggestionId, SuggestionStatus, argv_hash};
 
 use crate::actions::{Role, Verdict};

@@ -51,11 +51,33 @@ pub struct SloSnapshot {
     pub last_sample: Option<Timestamp>,
 }
 
+/// How many of a cluster's alerts are in each [`AlertStatus`](crate::alerts::AlertStatus).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    pub firing: usize,
+    pub silenced: usize,
+    pub inhibited: usize,
+    /// The source lost them (Alertmanager restarted, not re-sent yet): neither firing nor
+    /// resolved as far as anyone knows.
+    pub unknown: usize,
+    pub resolved: usize,
+}
+
+impl StatusCounts {
+    /// Alerts not known to be resolved.
+    pub fn open(&self) -> usize {
+        self.firing + self.silenced + self.inhibited + self.unknown
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterSnapshot {
     pub id: String,
     pub size: usize,
+    /// Firing and not suppressed (alerts the source lost count as unknown, not here).
     pub firing: usize,
+    /// Every member by status: firing, silenced, inhibited, unknown, resolved.
+    pub states: StatusCounts,
     pub alertnames: Vec<String>,
     pub services: Vec<String>,
     pub origin: Option<String>,
@@ -123,7 +145,8 @@ impl Cockpit {
                 .map(|c| ClusterSnapshot {
                     id: c.id.to_string(),
                     size: c.members.len(),
-                    firing: c.firing,
+                    firing: self.status_counts(c).firing,
+                    states: self.status_counts(c),
                     alertnames: c.alertnames.iter().cloned().collect(),
                     services: c.services.iter().cloned().collect(),
                     origin: c.origin.as_ref().map(|o| o.service.clone()),
@@ -148,6 +171,29 @@ impl Cockpit {
             alerts: self.alert_count(),
             sources: self.sources.clone(),
         }
+    }
+}
+
+impl Cockpit {
+    /// How many of `cluster`'s alerts are in each status (one pass over its members, only
+    /// when some of them are open; cheap enough for the visible rows of a frame).
+    pub fn status_counts(&self, cluster: &crate::alerts::Cluster) -> StatusCounts {
+        use crate::alerts::AlertStatus;
+        let mut n = StatusCounts::default();
+        if cluster.firing + cluster.suppressed == 0 {
+            n.resolved = cluster.members.len();
+            return n;
+        }
+        for fp in &cluster.members {
+            match self.alert(*fp).map(|t| t.alert.status()) {
+                Some(AlertStatus::Firing) => n.firing += 1,
+                Some(AlertStatus::Silenced) => n.silenced += 1,
+                Some(AlertStatus::Inhibited) => n.inhibited += 1,
+                Some(AlertStatus::Unknown) => n.unknown += 1,
+                Some(AlertStatus::Resolved) | None => n.resolved += 1,
+            }
+        }
+        n
     }
 }
 
@@ -191,12 +237,21 @@ impl Snapshot {
         }
         let _ = writeln!(out, "\nClusters ({} alerts)", s.alerts);
         for c in &s.clusters {
+            let mut firing = format!("{:>3} firing", c.firing);
+            for (n, what) in [
+                (c.states.silenced, "silenced"),
+                (c.states.inhibited, "inhibited"),
+                (c.states.unknown, "unknown"),
+            ] {
+                if n > 0 {
+                    firing.push_str(&format!(", {n} {what}"));
+                }
+            }
             let _ = writeln!(
                 out,
-                "  {:<4} {:>3} alerts ({:>3} firing)  origin {:<10} runbook {:<28} {}{}",
+                "  {:<4} {:>3} alerts ({firing})  origin {:<10} runbook {:<28} {}{}",
                 c.id,
                 c.size,
-                c.firing,
                 c.origin.as_deref().unwrap_or("-"),
                 c.top_runbook.as_deref().unwrap_or("-"),
                 c.alertnames.join(", "),

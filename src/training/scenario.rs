@@ -341,6 +341,7 @@ impl Scenario {
                         AlertState::Firing
                     },
                     generator_url: None,
+                    detail: Default::default(),
                 })
             } else if let Some(a) = e.resolve {
                 let fp = fingerprint(&a.labels);
@@ -358,6 +359,7 @@ impl Scenario {
                     ends_at: Some(at),
                     state: AlertState::Resolved,
                     generator_url: None,
+                    detail: Default::default(),
                 })
             } else if let Some(d) = e.decision {
                 let role: Role = d.role.value.parse().map_err(|_| {

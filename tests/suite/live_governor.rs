@@ -303,3 +303,129 @@ async fn slo_rows_go_stale_when_prometheus_stops_and_recover_when_it_is_back() {
     assert_eq!(snap["slos"][0]["stale"], false, "{}", snap["slos"][0]);
     assert!(!live.cockpit().mode_reason().contains("stale"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_states_stay_distinct_through_a_silence_and_an_alertmanager_restart() {
+    use crate::live_servers::{ALERTMANAGER, am_alert, post_alerts, start_alertmanager};
+    use common::alerts::labels;
+    use flightdeck::alerts::{AlertStatus, fingerprint};
+    use flightdeck::sources::Matcher;
+    if !need(&[ALERTMANAGER]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut am = start_alertmanager(dir.path(), free_port(), None);
+    let cfg = load_config(
+        dir.path(),
+        &format!(
+            "[alertmanager]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\nmax_backoff = \"1s\"\n",
+            am.url()
+        ),
+    );
+    let mut live = Live::start(&cfg, &options()).await.unwrap();
+    let down = [
+        ("alertname", "CheckoutDown"),
+        ("service", "checkout"),
+        ("severity", "critical"),
+    ];
+    let staging = [
+        ("alertname", "StagingLoadTest"),
+        ("service", "staging-load"),
+        ("severity", "warning"),
+    ];
+    let now = Timestamp::now();
+    let ends = Some(now + flightdeck::time::SignedDuration::from_hours(1));
+    post_alerts(
+        &am.url(),
+        serde_json::json!([am_alert(&down, now, ends), am_alert(&staging, now, ends)]),
+    )
+    .await;
+    // A silence for the staging alert, created through the API.
+    let client = flightdeck::sources::AlertmanagerClient::new(
+        am.url().parse().unwrap(),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let silence = client
+        .create_silence(
+            &[Matcher::equal("alertname", "StagingLoadTest")],
+            now,
+            now + flightdeck::time::SignedDuration::from_hours(1),
+            "tester",
+            "load test",
+        )
+        .await
+        .unwrap();
+    let status = |c: &Cockpit, l: &[(&str, &str)]| {
+        c.alert(fingerprint(&labels(l))).map(|t| t.alert.status())
+    };
+    wait(&mut live, 20, "one firing and one silenced alert", |c| {
+        status(c, &down) == Some(AlertStatus::Firing)
+            && status(c, &staging) == Some(AlertStatus::Silenced)
+    })
+    .await;
+    let t = live.cockpit().alert(fingerprint(&labels(&staging))).unwrap();
+    assert_eq!(t.alert.detail.silenced_by, [silence.clone()]);
+    // The silenced alert's cluster is not "resolved": it says silenced, in JSON and text.
+    let snap = live.snapshot();
+    let json = serde_json::to_value(&snap).unwrap();
+    let clusters = json["clusters"].as_array().unwrap();
+    let silenced: Vec<&Value> = clusters
+        .iter()
+        .filter(|c| c["states"]["silenced"] == 1)
+        .collect();
+    assert_eq!(silenced.len(), 1, "{json:#}");
+    assert_eq!(silenced[0]["states"]["resolved"], 0);
+    assert_eq!(silenced[0]["firing"], 0);
+    assert!(snap.body_text().contains("1 silenced"), "{}", snap.body_text());
+
+    // Alertmanager restarts and has lost both alerts (nothing re-sent them yet): unknown, not
+    // resolved — and not firing either.
+    am.kill();
+    am.start();
+    wait(&mut live, 30, "both alerts unknown", |c| {
+        status(c, &down) == Some(AlertStatus::Unknown)
+            && status(c, &staging) == Some(AlertStatus::Unknown)
+    })
+    .await;
+    let json = serde_json::to_value(live.snapshot()).unwrap();
+    let total = |k: &str| -> u64 {
+        json["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["states"][k].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(total("unknown"), 2, "{json:#}");
+    assert_eq!(total("resolved"), 0, "{json:#}");
+    assert_eq!(total("firing"), 0, "{json:#}");
+    // Prometheus re-sends the firing one: firing again; the other stays unknown.
+    post_alerts(
+        &am.url(),
+        serde_json::json!([am_alert(&down, now, ends)]),
+    )
+    .await;
+    wait(&mut live, 20, "the re-sent alert firing again", |c| {
+        status(c, &down) == Some(AlertStatus::Firing)
+    })
+    .await;
+    assert_eq!(
+        status(live.cockpit(), &staging),
+        Some(AlertStatus::Unknown)
+    );
+    // Resolved stays distinct: the re-sent alert ends.
+    post_alerts(
+        &am.url(),
+        serde_json::json!([am_alert(&down, now, Some(Timestamp::now()))]),
+    )
+    .await;
+    wait(&mut live, 20, "the ended alert resolved", |c| {
+        status(c, &down) == Some(AlertStatus::Resolved)
+    })
+    .await;
+    assert_eq!(
+        status(live.cockpit(), &staging),
+        Some(AlertStatus::Unknown)
+    );
+}
