@@ -42,9 +42,8 @@ const TOTAL: &str = r#"sum(rate(http_requests_total{job="checkout"}[W]))"#;
 /// The SLI recording rules `sloth generate` writes for [`SLOTH_SLO`] (sloth 0.11: one
 /// `slo:sli_error:ratio_rateW` per window, and the period's as the mean of the 5m ratios).
 fn sloth_rules() -> String {
-    let mut out = String::from(
-        "groups:\n  - name: sloth-slo-sli-recordings-checkout-requests\n    rules:\n",
-    );
+    let mut out =
+        String::from("groups:\n  - name: sloth-slo-sli-recordings-checkout-requests\n    rules:\n");
     for w in ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] {
         out.push_str(&format!(
             "      - record: slo:sli_error:ratio_rate{w}\n        expr: |\n          ({})\n          /\n          ({})\n        labels: {{sloth_id: checkout-requests, sloth_service: checkout, sloth_slo: requests, sloth_window: {w}}}\n",
@@ -116,7 +115,9 @@ async fn prom_value(prom: &str, query: &str, at: Option<Timestamp>) -> Option<f6
 /// failure message.
 async fn compare(prom: &str, c: &Cockpit) -> (f64, String) {
     let b = &c.budgets()[0];
-    let at = b.measured_at.expect("the windows are measured by Prometheus");
+    let at = b
+        .measured_at
+        .expect("the windows are measured by Prometheus");
     let mut worst: f64 = 0.0;
     let mut table = format!("measured at {at}\n");
     for w in Window::FAST {
@@ -125,9 +126,7 @@ async fn compare(prom: &str, c: &Cockpit) -> (f64, String) {
             ERRORS.replace('W', w.label()),
             TOTAL.replace('W', w.label())
         );
-        let theirs = prom_value(prom, &expr, Some(at))
-            .await
-            .map(|r| r / 0.001);
+        let theirs = prom_value(prom, &expr, Some(at)).await.map(|r| r / 0.001);
         let ours = b.burn_rate(w);
         let rel = match (ours, theirs) {
             (Some(o), Some(t)) if t > 0.0 => (o - t).abs() / t,
@@ -278,7 +277,10 @@ async fn slo_rows_go_stale_when_prometheus_stops_and_recover_when_it_is_back() {
     prom.kill();
     let stopped = Timestamp::now();
     // Stale after three sample spacings, at least 30 seconds.
-    wait(&mut live, 60, "a stale SLO row", |c| c.budgets()[0].is_stale()).await;
+    wait(&mut live, 60, "a stale SLO row", |c| {
+        c.budgets()[0].is_stale()
+    })
+    .await;
     let first = live.cockpit().budgets()[0].clone();
     let last = first.last_sample.expect("the newest sample is known");
     assert!(last <= stopped, "{last} after the stop at {stopped}");
@@ -298,7 +300,10 @@ async fn slo_rows_go_stale_when_prometheus_stops_and_recover_when_it_is_back() {
     assert!(later.stale_age.unwrap() > first.stale_age.unwrap());
 
     prom.start();
-    wait(&mut live, 30, "fresh data again", |c| !c.budgets()[0].is_stale()).await;
+    wait(&mut live, 30, "fresh data again", |c| {
+        !c.budgets()[0].is_stale()
+    })
+    .await;
     let snap = serde_json::to_value(live.snapshot()).unwrap();
     assert_eq!(snap["slos"][0]["stale"], false, "{}", snap["slos"][0]);
     assert!(!live.cockpit().mode_reason().contains("stale"));
@@ -364,8 +369,11 @@ async fn alert_states_stay_distinct_through_a_silence_and_an_alertmanager_restar
             && status(c, &staging) == Some(AlertStatus::Silenced)
     })
     .await;
-    let t = live.cockpit().alert(fingerprint(&labels(&staging))).unwrap();
-    assert_eq!(t.alert.detail.silenced_by, [silence.clone()]);
+    let t = live
+        .cockpit()
+        .alert(fingerprint(&labels(&staging)))
+        .unwrap();
+    assert_eq!(t.alert.detail.silenced_by, [silence]);
     // The silenced alert's cluster is not "resolved": it says silenced, in JSON and text.
     let snap = live.snapshot();
     let json = serde_json::to_value(&snap).unwrap();
@@ -377,7 +385,11 @@ async fn alert_states_stay_distinct_through_a_silence_and_an_alertmanager_restar
     assert_eq!(silenced.len(), 1, "{json:#}");
     assert_eq!(silenced[0]["states"]["resolved"], 0);
     assert_eq!(silenced[0]["firing"], 0);
-    assert!(snap.body_text().contains("1 silenced"), "{}", snap.body_text());
+    assert!(
+        snap.body_text().contains("1 silenced"),
+        "{}",
+        snap.body_text()
+    );
 
     // Alertmanager restarts and has lost both alerts (nothing re-sent them yet): unknown, not
     // resolved — and not firing either.
@@ -401,19 +413,12 @@ async fn alert_states_stay_distinct_through_a_silence_and_an_alertmanager_restar
     assert_eq!(total("resolved"), 0, "{json:#}");
     assert_eq!(total("firing"), 0, "{json:#}");
     // Prometheus re-sends the firing one: firing again; the other stays unknown.
-    post_alerts(
-        &am.url(),
-        serde_json::json!([am_alert(&down, now, ends)]),
-    )
-    .await;
+    post_alerts(&am.url(), serde_json::json!([am_alert(&down, now, ends)])).await;
     wait(&mut live, 20, "the re-sent alert firing again", |c| {
         status(c, &down) == Some(AlertStatus::Firing)
     })
     .await;
-    assert_eq!(
-        status(live.cockpit(), &staging),
-        Some(AlertStatus::Unknown)
-    );
+    assert_eq!(status(live.cockpit(), &staging), Some(AlertStatus::Unknown));
     // Resolved stays distinct: the re-sent alert ends.
     post_alerts(
         &am.url(),
@@ -424,8 +429,5 @@ async fn alert_states_stay_distinct_through_a_silence_and_an_alertmanager_restar
         status(c, &down) == Some(AlertStatus::Resolved)
     })
     .await;
-    assert_eq!(
-        status(live.cockpit(), &staging),
-        Some(AlertStatus::Unknown)
-    );
+    assert_eq!(status(live.cockpit(), &staging), Some(AlertStatus::Unknown));
 }

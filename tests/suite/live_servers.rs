@@ -296,7 +296,12 @@ pub(crate) fn budget(c: &Cockpit) -> Option<f64> {
     c.budgets().first().and_then(|b| b.budget_remaining)
 }
 
-pub(crate) async fn wait(live: &mut Live, secs: u64, what: &str, cond: impl FnMut(&Cockpit) -> bool) {
+pub(crate) async fn wait(
+    live: &mut Live,
+    secs: u64,
+    what: &str,
+    cond: impl FnMut(&Cockpit) -> bool,
+) {
     let ok = live
         .run_until(Instant::now() + Duration::from_secs(secs), cond)
         .await;
@@ -485,7 +490,11 @@ timeout = "2s"
     );
 }
 
-pub(crate) fn am_alert(labels: &[(&str, &str)], starts: Timestamp, ends: Option<Timestamp>) -> Value {
+pub(crate) fn am_alert(
+    labels: &[(&str, &str)],
+    starts: Timestamp,
+    ends: Option<Timestamp>,
+) -> Value {
     let labels: BTreeMap<&str, &str> = labels.iter().copied().collect();
     let mut a = json!({"labels": labels, "annotations": {"summary": "test alert"},
                        "startsAt": starts.to_string()});

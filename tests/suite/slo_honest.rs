@@ -23,7 +23,12 @@ fn mins(m: i64) -> SignedDuration {
 
 /// A brand-new 99.9% SLO that saw `total` events, `bad` of them bad, within 90 seconds.
 fn fresh(min_events: Option<u64>, total: f64, bad: f64) -> SloState {
-    let mut spec = SloSpec::new("checkout", "checkout", 0.999, SignedDuration::from_hours(720));
+    let mut spec = SloSpec::new(
+        "checkout",
+        "checkout",
+        0.999,
+        SignedDuration::from_hours(720),
+    );
     spec.min_events = min_events;
     let mut s = SloState::new(spec);
     s.ingest(t0(), 0.0, 0.0);
@@ -175,11 +180,8 @@ fn replay_gap() -> (ReplaySession, Vec<(i64, Mode, bool)>) {
         "slo/replay/gap-during-fast-burn.yaml",
     ))
     .unwrap();
-    let mut session = ReplaySession::new(
-        loaded.scenario,
-        loaded.knowledge,
-        CockpitConfig::default(),
-    );
+    let mut session =
+        ReplaySession::new(loaded.scenario, loaded.knowledge, CockpitConfig::default());
     let start = session.scenario().start;
     let mut seen = Vec::new();
     for m in 0..=90 {
@@ -248,7 +250,8 @@ fn stale_rows_hold_the_mode_and_say_so_in_reason_and_json() {
     assert!(b.burn_rate(Window::H1).unwrap() > 14.4);
     assert!(b.pages().next().is_some());
     assert!(
-        c.mode_reason().contains("SLO data stale (checkout-availability 20m old)"),
+        c.mode_reason()
+            .contains("SLO data stale (checkout-availability 20m old)"),
         "{}",
         c.mode_reason()
     );
@@ -259,4 +262,47 @@ fn stale_rows_hold_the_mode_and_say_so_in_reason_and_json() {
     assert_eq!(slo["insufficient_data"], false, "{slo}");
     let text = flightdeck::headless::text(&session, &snap);
     assert!(text.contains("STALE 20m old"), "{text}");
+}
+
+#[test]
+fn the_header_says_stale_with_the_age_and_recovers() {
+    let loaded = flightdeck::load::scenario_file(&common::fixture_path(
+        "slo/replay/gap-during-fast-burn.yaml",
+    ))
+    .unwrap();
+    let mut session =
+        ReplaySession::new(loaded.scenario, loaded.knowledge, CockpitConfig::default());
+    let start = session.scenario().start;
+    session.advance_to(start + mins(30));
+    let app = common::tui::replay_app(&session, (200, 40), 1.0);
+    let screen = common::tui::screen(&app, &session);
+    assert!(screen.contains("SLO DATA STALE 20m"), "{screen}");
+    assert!(screen.contains("STALE 20m"), "{screen}");
+    session.advance_to(start + mins(41));
+    let app = common::tui::replay_app(&session, (200, 40), 1.0);
+    let screen = common::tui::screen(&app, &session);
+    assert!(!screen.contains("STALE"), "{screen}");
+}
+
+#[test]
+fn the_header_says_insufficient_data() {
+    use flightdeck::knowledge::KnowledgeBase;
+    use flightdeck::training::Scenario;
+    let text = "version: 1\nid: young\ntitle: young SLO\nstart: 2026-03-12T14:00:00Z\n\
+                duration: 10m\nslos:\n  - {name: checkout, service: checkout, objective: 0.999, \
+                window: 30d}\nsamples:\n  - {at: 0s, slo: checkout, good: 0, total: 0}\n  \
+                - {at: 90s, slo: checkout, good: 47, total: 48}\n";
+    let scenario = Scenario::parse("young.yaml", text).unwrap();
+    let mut session =
+        ReplaySession::new(scenario, KnowledgeBase::default(), CockpitConfig::default());
+    let start = session.scenario().start;
+    session.advance_to(start + SignedDuration::from_secs(100));
+    assert_eq!(session.cockpit().mode(), Mode::Adaptive);
+    let app = common::tui::replay_app(&session, (200, 40), 1.0);
+    let screen = common::tui::screen(&app, &session);
+    assert!(screen.contains("insufficient data (48 events)"), "{screen}");
+    assert!(
+        screen.contains("checkout: insufficient data (48 of 1000 events)"),
+        "{screen}"
+    );
 }

@@ -24,7 +24,10 @@ fn states(n: crate::cockpit::StatusCounts, size: usize) -> Vec<Span<'static>> {
     }
     let mut out = Vec::new();
     if n.firing > 0 {
-        out.push(Span::styled(format!("{}/{size} firing ", n.firing), theme::bad()));
+        out.push(Span::styled(
+            format!("{}/{size} firing ", n.firing),
+            theme::bad(),
+        ));
     }
     for (k, what, style) in [
         (n.unknown, "UNKNOWN", theme::warn()),

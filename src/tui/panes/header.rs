@@ -189,8 +189,8 @@ fn slo_line(b: &BudgetStatus, name_width: usize, width: u16) -> Line<'static> {
             theme::firing(),
         ));
     }
-    match b.insufficient_data() {
-        true => spans.push(Span::styled(
+    if b.insufficient_data() {
+        spans.push(Span::styled(
             format!(
                 "{:<23}",
                 format!(
@@ -199,8 +199,9 @@ fn slo_line(b: &BudgetStatus, name_width: usize, width: u16) -> Line<'static> {
                 )
             ),
             theme::warn(),
-        )),
-        false => spans.extend(gauge(b.budget_remaining)),
+        ));
+    } else {
+        spans.extend(gauge(b.budget_remaining));
     }
     for w in SHOWN_WINDOWS {
         let rate = b.burn_rate(w);
