@@ -10,7 +10,7 @@ use crate::actions::Role;
 #[command(
     name = "flightdeck",
     version,
-    about = "A terminal on-call cockpit: error budgets as a governor, alert clusters, runbooks, approvals, a tamper-evident journal, incident replay",
+    about = "A terminal on-call cockpit: error budgets as a governor, alert clusters, runbooks, approvals, a hash-chained journal with SSH-signed checkpoints, incident replay",
     long_about = "With no subcommand, flightdeck replays the bundled demo incident in the cockpit."
 )]
 pub struct Cli {
@@ -86,12 +86,25 @@ pub struct JournalPath {
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
-    /// Check the hash chain; exit 0 only if intact (and matching --checkpoint SEQ:HASH).
+    /// Check the hash chain and any signed checkpoints; exit 0 only if all hold.
+    ///
+    /// Detects records edited, removed, inserted or reordered, and a torn last record. The chain
+    /// is not keyed: whoever can write the file can rebuild a consistent journal, and a journal
+    /// cut short still verifies. A checkpoint reference kept elsewhere (--checkpoint) catches
+    /// both up to that record; signed checkpoints checked with --allowed-signers show whose key
+    /// vouched for the journal up to which record. See "What journal verify proves" in README.md.
     Verify {
         #[command(flatten)]
         path: JournalPath,
-        #[arg(long)]
+        /// A checkpoint reference kept outside the journal: record SEQ must be there, with
+        /// this hash.
+        #[arg(long, value_name = "SEQ:HASH")]
         checkpoint: Option<String>,
+        /// Check every signed checkpoint against this OpenSSH allowed-signers file (the format
+        /// of `ssh-keygen -Y verify -f`): fail on a bad signature, on a key the file does not
+        /// allow for the namespace flightdeck-journal, or if no checkpoint is signed.
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -112,10 +125,23 @@ pub enum JournalCommand {
         #[arg(long)]
         hypothesis: bool,
     },
-    /// Append a checkpoint and print SEQ:HASH to keep somewhere safe.
+    /// Append a checkpoint and print SEQ:HASH, to keep where the journal's writers cannot reach.
+    ///
+    /// With --sign the checkpoint also carries an SSH signature (SSHSIG, namespace
+    /// flightdeck-journal) over `JOURNAL_ID SEQ:HASH` of the record before it, made with your
+    /// key through ssh-agent or from a key file; a copy is written to PATH.sig.d/SEQ.sig, and
+    /// `ssh-keygen -Y verify` checks it alone (docs/FORMATS.md).
     Checkpoint {
         #[command(flatten)]
         path: JournalPath,
+        /// Sign the checkpoint with your SSH key.
+        #[arg(long)]
+        sign: bool,
+        /// The signing key: an OpenSSH private key file (one with a passphrase is used through
+        /// ssh-agent, once `ssh-add`ed), or a public key file whose key ssh-agent holds.
+        /// Default: $FLIGHTDECK_SIGNING_KEY, else the one key ssh-agent ($SSH_AUTH_SOCK) holds.
+        #[arg(long, value_name = "PATH", requires = "sign")]
+        key: Option<PathBuf>,
     },
     /// A Markdown timeline for the postmortem draft.
     Timeline {

@@ -575,3 +575,80 @@ pub fn read_records(path: &Path) -> io::Result<Vec<JournalRecord>> {
     scan_file(&file, &mut Verifier::new(), end, |r| out.push(r))?;
     Ok(out)
 }
+
+impl JournalFile {
+    /// Appends a checkpoint record (like [`JournalFile::checkpoint`]) whose body also carries
+    /// the fields of `extra` (and whose summary ends with `note`), but only if the journal's
+    /// last record is still `head` (seq and hash): a signature over `head` belongs in the
+    /// record right after it. Returns `None`, writing nothing, when other records came first
+    /// (sign the new head and try again).
+    pub fn checkpoint_after(
+        &mut self,
+        head: (u64, &str),
+        extra: serde_json::Map<String, serde_json::Value>,
+        note: &str,
+        actor: &str,
+        role: &str,
+        ts: Timestamp,
+    ) -> io::Result<Option<JournalRecord>> {
+        self.locked(|j| {
+            j.catch_up(true, true)?;
+            if j.verifier.next_seq() != head.0 + 1 || j.verifier.head() != head.1 {
+                return Ok(None);
+            }
+            let mut records = j.commit(
+                |v| {
+                    let mut entry = checkpoint_entry(
+                        actor.into(),
+                        role.into(),
+                        v.offset(),
+                        v.head(),
+                        v.next_seq(),
+                    );
+                    if let Some(body) = entry.body.as_object_mut() {
+                        body.extend(extra);
+                    }
+                    entry.summary.push_str(note);
+                    vec![entry]
+                },
+                ts,
+            )?;
+            Ok(Some(records.swap_remove(0)))
+        })
+    }
+}
+
+/// [`verify_file`], also passing every verified record, in order, to `each` (checks above the
+/// chain, such as signed checkpoints, see them this way without a second read).
+pub fn verify_file_with(
+    path: &Path,
+    checkpoint: Option<(u64, String)>,
+    each: impl FnMut(JournalRecord),
+) -> Result<VerifyReport, VerifyError> {
+    let io_error = |e: io::Error| VerifyError {
+        seq: 0,
+        offset: 0,
+        why: Problem::Io {
+            message: format!("{}: {e}", path.display()),
+        },
+    };
+    let file = File::open(path).map_err(io_error)?;
+    file.lock_shared().map_err(io_error)?;
+    let end = file.metadata().map_err(io_error)?.len();
+    let mut verifier = Verifier::new();
+    if let Some((seq, hash)) = checkpoint {
+        verifier.expect_checkpoint(seq, hash);
+    }
+    match scan_file(&file, &mut verifier, end, each) {
+        Ok(None) => verifier.finish(),
+        Ok(Some((tail, _))) => Err(VerifyError {
+            seq: verifier.next_seq(),
+            offset: tail.offset,
+            why: tail.why,
+        }),
+        Err(e) => match corruption(&e) {
+            Some(v) => Err(v.clone()),
+            None => Err(io_error(e)),
+        },
+    }
+}

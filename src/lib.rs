@@ -23,6 +23,7 @@ pub mod commands;
 pub mod config;
 pub mod exec;
 pub mod headless;
+pub mod journal_sign;
 pub mod journal_store;
 pub mod knowledge_watch;
 pub mod live;

@@ -171,17 +171,26 @@ fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<E
         JournalCommand::Verify {
             path,
             checkpoint,
+            allowed_signers,
             json,
-        } => j::verify(&j::path(path.journal)?, checkpoint.as_deref(), json),
+        } => j::verify(
+            &j::path(path.journal)?,
+            checkpoint.as_deref(),
+            allowed_signers.as_deref(),
+            json,
+        ),
         JournalCommand::Show { path, since, json } => j::show(&j::path(path.journal)?, since, json),
         JournalCommand::Note {
             path,
             text,
             hypothesis,
         } => j::note(&j::path(path.journal)?, &text, &who.actor, role, hypothesis),
-        JournalCommand::Checkpoint { path } => {
-            j::checkpoint(&j::path(path.journal)?, &who.actor, role)
-        }
+        JournalCommand::Checkpoint { path, sign, key } => j::checkpoint(
+            &j::path(path.journal)?,
+            &who.actor,
+            role,
+            sign.then_some(key.as_deref()),
+        ),
         JournalCommand::Timeline {
             path, since, until, ..
         } => j::timeline(&j::path(path.journal)?, since, until),

@@ -3,8 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::journal::{JournalEntry, RecordKind, parse_checkpoint};
-use crate::journal_store::{JournalFile, read_records, verify_file};
+use crate::actions::shell_display;
+use crate::journal::{JournalEntry, RecordKind, body_field, parse_checkpoint};
+use crate::journal_sign::{
+    AllowedSigners, SignatureCheck, Signer, check_checkpoint, checkpoint_signed,
+};
+use crate::journal_store::{JournalFile, read_records, verify_file_with};
 use crate::time::{Timestamp, clock_hms};
 
 /// `--journal PATH`, else `journal.jsonl` in the data directory.
@@ -19,11 +23,13 @@ pub fn path(given: Option<PathBuf>) -> color_eyre::Result<PathBuf> {
     }
 }
 
-/// Exit 0 only if the journal is intact (and matches the checkpoint, if one is given);
-/// otherwise the first bad seq, its byte offset and why.
+/// Exit 0 only if the journal is intact (and matches the checkpoint, if one is given, and its
+/// signed checkpoints verify — against the allowed signers, if given); otherwise the first bad
+/// seq, its byte offset and why.
 pub fn verify(
     journal: &Path,
     checkpoint: Option<&str>,
+    allowed_signers: Option<&Path>,
     json: bool,
 ) -> color_eyre::Result<ExitCode> {
     let against = match checkpoint {
@@ -32,26 +38,107 @@ pub fn verify(
         ),
         None => None,
     };
-    let result = verify_file(journal, against);
-    match (&result, json) {
-        (Ok(report), true) => println!(
+    let allowed = match allowed_signers {
+        Some(path) => {
+            let allowed = AllowedSigners::read(path)
+                .map_err(|e| color_eyre::eyre::eyre!("--allowed-signers: {e}"))?;
+            if allowed.is_empty() {
+                color_eyre::eyre::bail!(
+                    "--allowed-signers: {} lists no key (a line is `PRINCIPAL KEYTYPE BASE64`, \
+                     e.g. the contents of your ~/.ssh/id_ed25519.pub after your e-mail address)",
+                    path.display()
+                );
+            }
+            Some(allowed)
+        }
+        None => None,
+    };
+    let mut journal_id = String::new();
+    let mut signatures: Vec<SignatureCheck> = Vec::new();
+    let mut bad_signature: Option<(u64, String)> = None;
+    let result = verify_file_with(journal, against, |r| {
+        if r.seq == 0 {
+            journal_id = body_field(&r.body, "journal_id").unwrap_or_default();
+        }
+        if bad_signature.is_some() || !matches!(r.kind, RecordKind::Checkpoint) {
+            return;
+        }
+        match check_checkpoint(&r, &journal_id, allowed.as_ref()) {
+            Ok(Some(check)) => signatures.push(check),
+            Ok(None) => {}
+            Err(e) => bad_signature = Some((r.seq, e.to_string())),
+        }
+    });
+    // The chain first; then the signatures; then, with allowed signers, at least one.
+    let outcome = match (result, bad_signature) {
+        (Err(e), _) => Err((serde_json::to_value(&e)?, e.to_string())),
+        (Ok(_), Some((seq, message))) => Err((
+            serde_json::json!({"seq": seq, "why": {"kind": "signature", "message": message}}),
+            message,
+        )),
+        (Ok(_), None) if allowed.is_some() && signatures.is_empty() => {
+            let message = "no checkpoint is signed, so no key vouches for any of this journal \
+                           (sign one with `flightdeck journal checkpoint --sign`)"
+                .to_string();
+            Err((
+                serde_json::json!({"why": {"kind": "unsigned", "message": message}}),
+                message,
+            ))
+        }
+        (Ok(report), None) => Ok(report),
+    };
+    let report = match outcome {
+        Ok(report) => report,
+        Err((error, message)) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"ok": false, "error": error, "message": message})
+                    )?
+                );
+            } else {
+                println!("BROKEN: {}: {message}", journal.display());
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if json {
+        println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"ok": true, "report": report}))?
-        ),
-        (Err(e), true) => println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"ok": false, "error": e, "message": e.to_string()})
-            )?
-        ),
-        (Ok(report), false) => println!("intact: {}: {report}", journal.display()),
-        (Err(e), false) => println!("BROKEN: {}: {e}", journal.display()),
+            serde_json::to_string_pretty(&serde_json::json!({
+                "ok": true,
+                "report": report,
+                "signatures": signatures,
+                "signers_checked": allowed.is_some(),
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(if result.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    println!("intact: {}: {report}", journal.display());
+    for s in &signatures {
+        let by = if s.principals.is_empty() {
+            format!(
+                "{} {} (not checked against allowed signers: pass --allowed-signers FILE)",
+                s.algorithm, s.key
+            )
+        } else {
+            format!("{} ({} {})", s.principals.join(", "), s.algorithm, s.key)
+        };
+        println!(
+            "signed: {} (checkpoint seq {}) by {by}",
+            s.signed, s.checkpoint_seq
+        );
+    }
+    if let Some(last) = signatures.last()
+        && last.checkpoint_seq < report.head_seq
+    {
+        println!(
+            "not signed: the records after checkpoint seq {} (up to seq {})",
+            last.checkpoint_seq, report.head_seq
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn show(journal: &Path, since: Option<Timestamp>, json: bool) -> color_eyre::Result<ExitCode> {
@@ -106,11 +193,54 @@ pub fn note(
 }
 
 /// Appends a checkpoint record and prints `SEQ:HASH`, to copy somewhere the journal's owner
-/// cannot rewrite.
-pub fn checkpoint(journal: &Path, actor: &str, role: &str) -> color_eyre::Result<ExitCode> {
+/// cannot rewrite. With `sign` (and maybe a key file), the checkpoint carries an SSH signature
+/// over the record before it; what was signed, where the signature's copy is and the command
+/// that checks it are printed too, then the armored signature.
+pub fn checkpoint(
+    journal: &Path,
+    actor: &str,
+    role: &str,
+    sign: Option<Option<&Path>>,
+) -> color_eyre::Result<ExitCode> {
+    let Some(key) = sign else {
+        let mut file = open(journal)?;
+        let r = file.checkpoint(actor, role, Timestamp::now())?;
+        println!("{}:{}", r.seq, r.hash);
+        return Ok(ExitCode::SUCCESS);
+    };
+    // The key first: a missing or locked key changes nothing on disk.
+    let signer = Signer::find(key).map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
     let mut file = open(journal)?;
-    let r = file.checkpoint(actor, role, Timestamp::now())?;
-    println!("{}:{}", r.seq, r.hash);
+    let signed = checkpoint_signed(&mut file, &signer, actor, role)
+        .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+    println!("{}:{}", signed.record.seq, signed.record.hash);
+    println!(
+        "signed {}:{} of journal {} with {}",
+        signed.signed_seq,
+        signed.signed_hash,
+        file.journal_id(),
+        signer.describe()
+    );
+    let sig_file = match &signed.side_file {
+        Ok(path) => {
+            println!("signature: {}", path.display());
+            path.display().to_string()
+        }
+        Err(e) => {
+            eprintln!(
+                "flightdeck: could not write a copy of the signature ({e}); the checkpoint \
+                 record holds it"
+            );
+            "SIGNATURE_FILE".to_string()
+        }
+    };
+    println!(
+        "check: printf '%s\\n' {} | ssh-keygen -Y verify -f ALLOWED_SIGNERS -I PRINCIPAL -n {} -s {}",
+        shell_display(&[signed.message.trim_end().to_string()]),
+        crate::journal_sign::NAMESPACE,
+        shell_display(&[sig_file]),
+    );
+    print!("{}", signed.armored);
     Ok(ExitCode::SUCCESS)
 }
 
