@@ -16,7 +16,9 @@ pub mod text;
 pub use cluster::{
     Cluster, ClusterConfig, ClusterId, Correlator, Origin, StaleCandidate, TrackedAlert,
 };
-pub use model::{Alert, AlertState, BadFingerprint, Fingerprint, Severity, fingerprint};
+pub use model::{
+    Alert, AlertState, AlertStatus, BadFingerprint, Fingerprint, Severity, StateDetail, fingerprint,
+};
 pub use noise::NoiseMark;
 pub use novelty::{KnownPatterns, NOVEL_THRESHOLD, novelty};
 pub use parse::{ParsedAlerts, Rejected, parse_alerts};

@@ -220,6 +220,18 @@ fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         _ => None,
     };
+    let ids = |key: &str| -> Vec<String> {
+        match obj.get("status") {
+            Some(Value::Object(st)) => match st.get(key) {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    };
     Ok(Alert {
         labels,
         annotations,
@@ -227,6 +239,11 @@ fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
         ends_at,
         state,
         generator_url,
+        detail: crate::alerts::StateDetail {
+            silenced_by: ids("silencedBy"),
+            inhibited_by: ids("inhibitedBy"),
+            lost_at: None,
+        },
     })
 }
 

@@ -251,6 +251,7 @@ mod tests {
                 ends_at: None,
                 state: AlertState::Firing,
                 generator_url: None,
+                detail: Default::default(),
             };
             view.apply(Event::Alert(alert), at);
         }

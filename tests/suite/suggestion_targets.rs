@@ -402,6 +402,7 @@ fn make_alert(
             AlertState::Resolved
         },
         generator_url: None,
+        detail: Default::default(),
     }
 }
 
