@@ -34,6 +34,7 @@ mod knowledge_eval;
 mod knowledge_search;
 mod knowledge_watch;
 mod live_cli;
+mod live_episodes;
 mod live_faults;
 mod live_override;
 mod live_reload;
