@@ -5,7 +5,7 @@
 //!
 //! **Size caps.** A label or annotation value longer than [`MAX_LABEL_BYTES`] or
 //! [`MAX_ANNOTATION_BYTES`] (names: [`MAX_NAME_BYTES`], the generator URL: [`MAX_LABEL_BYTES`])
-//! is cut at a character boundary and ends with `…[truncated 1.0 MB]` (the size cut off), so
+//! is cut at a character boundary and ends with `…[truncated 1.0 MB]` (the size it had), so
 //! one hostile alert cannot hold megabytes and the cut is visible. A label cut this way no
 //! longer gives Alertmanager's fingerprint (nor matches in a silence); real labels are far
 //! shorter.
@@ -26,7 +26,7 @@ pub const MAX_ANNOTATION_BYTES: usize = 32 * 1024;
 pub const MAX_NAME_BYTES: usize = 256;
 
 /// `text` cut to at most `max` bytes (at a character boundary) followed by
-/// `…[truncated 1.0 MB]`, naming the size cut off; unchanged when it fits.
+/// `…[truncated 1.0 MB]`, naming the size it had; unchanged when it fits.
 pub fn truncate_value(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_string();
@@ -35,7 +35,7 @@ pub fn truncate_value(text: &str, max: usize) -> String {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    format!("{}…[truncated {}]", &text[..cut], size(text.len() - cut))
+    format!("{}…[truncated {}]", &text[..cut], size(text.len()))
 }
 
 /// `512 B`, `3.9 kB`, `1.0 MB` (decimal units).
@@ -398,7 +398,7 @@ mod tests {
         let cut = truncate_value(&big, MAX_LABEL_BYTES);
         assert!(cut.len() < MAX_LABEL_BYTES + 40, "{}", cut.len());
         assert!(cut.ends_with("…[truncated 1.0 MB]"), "{}", &cut[cut.len() - 40..]);
-        assert_eq!(truncate_value("abcdef", 3), "abc…[truncated 3 B]");
+        assert_eq!(truncate_value("abcdef", 3), "abc…[truncated 6 B]");
         let text = format!(
             r#"[{{"labels":{{"alertname":"A","pod":"{v}","{k}":"x"}},"annotations":{{"description":"{v}{v}{v}{v}{v}{v}{v}{v}{v}{v}"}},
                "startsAt":"2026-11-25T23:00:00Z","generatorURL":"http://p/{v}"}}]"#,
@@ -407,7 +407,7 @@ mod tests {
         );
         let p = parse_alerts(&text);
         let a = &p.alerts[0];
-        assert!(a.labels["pod"].ends_with("…[truncated 5.9 kB]"), "{}", a.labels["pod"]);
+        assert!(a.labels["pod"].ends_with("…[truncated 10.0 kB]"), "{}", a.labels["pod"]);
         assert!(a.labels.keys().all(|k| k.len() < MAX_NAME_BYTES + 40));
         assert!(a.annotations["description"].len() < MAX_ANNOTATION_BYTES + 40);
         assert!(a.generator_url.as_ref().unwrap().len() < MAX_LABEL_BYTES + 40);

@@ -33,6 +33,7 @@ mod knowledge_demo;
 mod knowledge_eval;
 mod knowledge_search;
 mod knowledge_watch;
+mod live_abuse;
 mod live_cli;
 mod live_episodes;
 mod live_faults;
