@@ -37,6 +37,7 @@ mod live_abuse;
 mod live_cli;
 mod live_episodes;
 mod live_faults;
+mod live_limits;
 mod live_override;
 mod live_reload;
 mod live_servers;
