@@ -827,7 +827,11 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         );
         s.body_timeout = cx.duration(&w.body_timeout, "webhook.body_timeout", s.body_timeout);
         for (value, field, given) in [
-            (s.header_timeout, "webhook.header_timeout", &w.header_timeout),
+            (
+                s.header_timeout,
+                "webhook.header_timeout",
+                &w.header_timeout,
+            ),
             (s.body_timeout, "webhook.body_timeout", &w.body_timeout),
         ] {
             if let Some(sp) = given
@@ -1245,6 +1249,29 @@ mod tests {
         let w = c.webhook.unwrap();
         assert_eq!(w.listen.to_string(), "127.0.0.1:9099");
         assert_eq!(w.body_limit, 1 << 20);
+    }
+
+    #[test]
+    fn receiver_limits_and_the_alert_budget() {
+        let c = parse(
+            "[webhook]\nmax_connections = 32\nheader_timeout = \"3s\"\nbody_timeout = \"1m\"\n\
+             [clustering]\nmemory_budget = 67108864\n",
+        )
+        .unwrap();
+        let w = c.webhook.unwrap();
+        assert_eq!(w.max_connections, 32);
+        assert_eq!(w.header_timeout, Duration::from_secs(3));
+        assert_eq!(w.body_timeout, Duration::from_secs(60));
+        assert_eq!(c.alert_budget, 64 << 20);
+        let c = parse("[webhook]\n").unwrap();
+        assert_eq!(c.alert_budget, crate::alerts::episode::DEFAULT_BUDGET);
+        assert_eq!(c.webhook.unwrap().header_timeout, Duration::from_secs(10));
+        let e = parse("[webhook]\nheader_timeout = \"1h\"\n").unwrap_err();
+        assert!(e.to_string().contains("webhook.header_timeout"), "{e}");
+        let e = parse("[webhook]\nmax_connections = 0\n").unwrap_err();
+        assert!(e.to_string().contains("webhook.max_connections"), "{e}");
+        let e = parse("[webhook]\n[clustering]\nmemory_budget = 1000\n").unwrap_err();
+        assert!(e.to_string().contains("less than 1 MiB"), "{e}");
     }
 
     #[test]

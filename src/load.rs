@@ -129,8 +129,7 @@ pub fn read_knowledge_dirs(
     let mut failure: Option<String> = None;
     let mut io_failed = |path: &Path, e: &std::io::Error| {
         use std::io::ErrorKind::{NotADirectory, NotFound, PermissionDenied};
-        if failure.is_none() && !matches!(e.kind(), NotFound | PermissionDenied | NotADirectory)
-        {
+        if failure.is_none() && !matches!(e.kind(), NotFound | PermissionDenied | NotADirectory) {
             failure = Some(format!("{}: {e}", path.display()));
         }
     };

@@ -300,8 +300,14 @@ mod tests {
             a.labels.insert("alertname".into(), name.into());
             a
         };
-        assert_eq!(e.admit(&named("Aaaa", AlertState::Firing, None), n), Admit::News);
-        assert_eq!(e.admit(&named("Bbbb", AlertState::Firing, None), n), Admit::News);
+        assert_eq!(
+            e.admit(&named("Aaaa", AlertState::Firing, None), n),
+            Admit::News
+        );
+        assert_eq!(
+            e.admit(&named("Bbbb", AlertState::Firing, None), n),
+            Admit::News
+        );
         assert_eq!(
             e.admit(&named("Cccc", AlertState::Firing, None), n),
             Admit::OverBudget
@@ -315,11 +321,22 @@ mod tests {
         e.prune(at("03:06"), SignedDuration::from_hours(24), |fp| fp == b);
         assert_eq!(e.used(), one);
         assert_eq!(e.admit(&resolved, n), Admit::Duplicate);
-        assert_eq!(e.admit(&named("Cccc", AlertState::Firing, None), n), Admit::News);
+        assert_eq!(
+            e.admit(&named("Cccc", AlertState::Firing, None), n),
+            Admit::News
+        );
         // A day later the resolve is forgotten.
-        e.prune(at("03:06") + SignedDuration::from_hours(25), SignedDuration::from_hours(24), |_| true);
+        e.prune(
+            at("03:06") + SignedDuration::from_hours(25),
+            SignedDuration::from_hours(24),
+            |_| true,
+        );
         assert_eq!(e.len(), 3);
-        e.prune(at("03:06") + SignedDuration::from_hours(25), SignedDuration::from_hours(24), |_| false);
+        e.prune(
+            at("03:06") + SignedDuration::from_hours(25),
+            SignedDuration::from_hours(24),
+            |_| false,
+        );
         assert!(e.is_empty());
         assert_eq!(e.used(), 0);
     }

@@ -397,7 +397,11 @@ mod tests {
         let big = "é".repeat(500_000); // 1,000,000 bytes
         let cut = truncate_value(&big, MAX_LABEL_BYTES);
         assert!(cut.len() < MAX_LABEL_BYTES + 40, "{}", cut.len());
-        assert!(cut.ends_with("…[truncated 1.0 MB]"), "{}", &cut[cut.len() - 40..]);
+        assert!(
+            cut.ends_with("…[truncated 1.0 MB]"),
+            "{}",
+            &cut[cut.len() - 40..]
+        );
         assert_eq!(truncate_value("abcdef", 3), "abc…[truncated 6 B]");
         let text = format!(
             r#"[{{"labels":{{"alertname":"A","pod":"{v}","{k}":"x"}},"annotations":{{"description":"{v}{v}{v}{v}{v}{v}{v}{v}{v}{v}"}},
@@ -407,7 +411,11 @@ mod tests {
         );
         let p = parse_alerts(&text);
         let a = &p.alerts[0];
-        assert!(a.labels["pod"].ends_with("…[truncated 10.0 kB]"), "{}", a.labels["pod"]);
+        assert!(
+            a.labels["pod"].ends_with("…[truncated 10.0 kB]"),
+            "{}",
+            a.labels["pod"]
+        );
         assert!(a.labels.keys().all(|k| k.len() < MAX_NAME_BYTES + 40));
         assert!(a.annotations["description"].len() < MAX_ANNOTATION_BYTES + 40);
         assert!(a.generator_url.as_ref().unwrap().len() < MAX_LABEL_BYTES + 40);

@@ -271,7 +271,8 @@ async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let conn =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let stats = stats.clone();
         stats.connections.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
@@ -610,7 +611,10 @@ mod tests {
             m
         };
         assert!(is_json(&h(&[("content-type", "application/json")])));
-        assert!(is_json(&h(&[("content-type", "Application/JSON; charset=utf-8")])));
+        assert!(is_json(&h(&[(
+            "content-type",
+            "Application/JSON; charset=utf-8"
+        )])));
         for t in [
             "text/plain",
             "application/x-www-form-urlencoded",

@@ -236,10 +236,16 @@ fn descriptor_exhaustion_keeps_the_previous_knowledge() {
     let rb = tmp.path().join("runbooks");
     fs::create_dir_all(rb.join("db")).unwrap();
     write(&rb.join("disk.md"), "# Disk full\n\nFree some space.\n");
-    write(&rb.join("db/pool.md"), "# Pool exhausted\n\nCheck PgBouncer.\n");
+    write(
+        &rb.join("db/pool.md"),
+        "# Pool exhausted\n\nCheck PgBouncer.\n",
+    );
     let (mut w, kb, _) = KnowledgeWatcher::load(vec![(DocKind::Runbook, rb.clone())]);
     assert_eq!(kb.runbooks.len(), 2);
-    write(&rb.join("disk.md"), "# Disk full\n\nFree some space, then check inodes.\n");
+    write(
+        &rb.join("disk.md"),
+        "# Disk full\n\nFree some space, then check inodes.\n",
+    );
     bump(&rb.join("disk.md"), Duration::from_secs(5));
 
     // Use up every descriptor (under a lowered limit, so it is quick).

@@ -22,7 +22,9 @@ fn notification(label: &str) -> String {
     .to_string()
 }
 
-async fn receiver(settings: WebhookSettings) -> (webhook::WebhookServer, mpsc::Receiver<SourceMsg>) {
+async fn receiver(
+    settings: WebhookSettings,
+) -> (webhook::WebhookServer, mpsc::Receiver<SourceMsg>) {
     let (tx, rx) = mpsc::channel(64);
     (webhook::bind(&settings, tx).await.unwrap(), rx)
 }
@@ -166,7 +168,11 @@ async fn a_megabyte_label_is_cut_visibly() {
     };
     let pod = &a.labels["pod"];
     assert!(pod.len() < 5000, "{} bytes kept", pod.len());
-    assert!(pod.ends_with("…[truncated 1.0 MB]"), "{}", &pod[pod.len() - 30..]);
+    assert!(
+        pod.ends_with("…[truncated 1.0 MB]"),
+        "{}",
+        &pod[pod.len() - 30..]
+    );
 }
 
 /// A fake server that answers every request with a chunked body that never ends: 80 MiB as
@@ -231,7 +237,9 @@ async fn an_endless_answer_is_refused_at_the_cap() {
     );
     assert!(started.elapsed() < Duration::from_secs(15), "{e}");
 
-    let prom = endless_server(b"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[").await;
+    let prom =
+        endless_server(b"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[")
+            .await;
     let client = PrometheusClient::new(
         format!("http://{prom}/").parse().unwrap(),
         Duration::from_secs(20),

@@ -37,8 +37,9 @@ fn delivery(episode: usize, resolved: bool, peer: usize) -> Alert {
         .into(),
         annotations: [("summary".to_string(), "checkout is down".to_string())].into(),
         starts_at: start,
-        ends_at: resolved
-            .then(|| start + SignedDuration::from_mins(10) + SignedDuration::from_secs(peer as i64)),
+        ends_at: resolved.then(|| {
+            start + SignedDuration::from_mins(10) + SignedDuration::from_secs(peer as i64)
+        }),
         state: if resolved {
             AlertState::Resolved
         } else {

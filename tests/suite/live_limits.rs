@@ -111,7 +111,10 @@ async fn idle_and_slow_connections_are_closed_and_capped() {
         .json()
         .await
         .unwrap();
-    assert!(health["refused_connections"].as_u64().unwrap() >= 12, "{health}");
+    assert!(
+        health["refused_connections"].as_u64().unwrap() >= 12,
+        "{health}"
+    );
     assert_eq!(health["timed_out"], 1, "the slow body got 408: {health}");
 }
 
