@@ -151,7 +151,7 @@ pub(crate) async fn read_capped(
     let too_large = |resp: &reqwest::Response| {
         let mut url = resp.url().clone();
         url.set_query(None);
-        let shown = if limit % (1 << 20) == 0 {
+        let shown = if limit.is_multiple_of(1 << 20) {
             format!("{} MiB", limit >> 20)
         } else {
             format!("{limit} bytes")

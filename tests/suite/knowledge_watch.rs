@@ -249,10 +249,6 @@ fn descriptor_exhaustion_keeps_the_previous_knowledge() {
     bump(&rb.join("disk.md"), Duration::from_secs(5));
 
     // Use up every descriptor (under a lowered limit, so it is quick).
-    let limit = libc::rlimit {
-        rlim_cur: 256,
-        rlim_max: 20_000.max(256),
-    };
     let mut old = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -260,7 +256,7 @@ fn descriptor_exhaustion_keeps_the_previous_knowledge() {
     unsafe {
         assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut old), 0);
         let lowered = libc::rlimit {
-            rlim_cur: limit.rlim_cur.min(old.rlim_cur),
+            rlim_cur: old.rlim_cur.min(256),
             rlim_max: old.rlim_max,
         };
         assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lowered), 0);
