@@ -138,6 +138,72 @@ impl Step {
     }
 }
 
+/// A step filled from one alert: the argv that would run and the values that went into it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filled {
+    pub argv: Vec<String>,
+    /// `labels.NAME` / `annotations.NAME` → the value used: the argv's placeholders, or for a
+    /// `shell: true` step the `FD_LABEL_*` / `FD_ANNOTATION_*` variables its script names. Two
+    /// alerts that give a step the same values give it the same target.
+    pub values: BTreeMap<String, String>,
+}
+
+impl Step {
+    /// Fills the argv from an alert's labels and annotations ([`render_argv`]) and says which
+    /// values it used.
+    pub fn fill(
+        &self,
+        labels: &BTreeMap<String, String>,
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<Filled, TemplateError> {
+        let argv = render_argv(&self.argv, labels, annotations)?;
+        let mut values = BTreeMap::new();
+        for p in self.placeholders() {
+            let (what, name) = classify(&p)?;
+            let map = if what == "label" { labels } else { annotations };
+            if let Some(v) = map.get(name) {
+                values.insert(p.clone(), v.clone());
+            }
+        }
+        if let Some(script) = self.script.as_deref().filter(|_| self.shell) {
+            for (ns, prefix, map) in [
+                ("labels", "FD_LABEL_", labels),
+                ("annotations", "FD_ANNOTATION_", annotations),
+            ] {
+                for (k, v) in map {
+                    if names_variable(script, &env_name(prefix, k)) {
+                        values.insert(format!("{ns}.{k}"), v.clone());
+                    }
+                }
+            }
+        }
+        Ok(Filled { argv, values })
+    }
+}
+
+/// Does `script` name the environment variable `var` (not merely a longer one it begins)?
+fn names_variable(script: &str, var: &str) -> bool {
+    script.match_indices(var).any(|(at, _)| {
+        script[at + var.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+    })
+}
+
+/// `FD_LABEL_` + the name upper-cased, every character outside `[A-Z0-9_]` turned into `_`.
+fn env_name(prefix: &str, name: &str) -> String {
+    let mut s = String::from(prefix);
+    s.extend(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        }
+    }));
+    s
+}
+
 /// Why an argv template could not be filled.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
@@ -261,23 +327,12 @@ pub fn shell_env(
     labels: &BTreeMap<String, String>,
     annotations: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
-    fn var(prefix: &str, name: &str) -> String {
-        let mut s = String::from(prefix);
-        s.extend(name.chars().map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        }));
-        s
-    }
     let mut env = BTreeMap::new();
     for (k, v) in labels {
-        env.insert(var("FD_LABEL_", k), v.clone());
+        env.insert(env_name("FD_LABEL_", k), v.clone());
     }
     for (k, v) in annotations {
-        env.insert(var("FD_ANNOTATION_", k), v.clone());
+        env.insert(env_name("FD_ANNOTATION_", k), v.clone());
     }
     env
 }

@@ -55,6 +55,7 @@ mod slo_purity;
 mod slo_scenarios;
 mod slo_specs;
 mod slo_status;
+mod suggestion_targets;
 mod training_drill;
 mod training_export;
 mod training_record;

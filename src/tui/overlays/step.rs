@@ -129,6 +129,9 @@ fn origin(o: StepOrigin) -> &'static str {
 
 fn status(s: &Suggestion) -> String {
     match &s.status {
+        SuggestionStatus::Pending if !s.targeted => {
+            "no target yet: waits for an alert its runbook covers; cannot be approved".to_string()
+        }
         SuggestionStatus::Pending => "pending: waiting for a decision".to_string(),
         SuggestionStatus::Running => "running".to_string(),
         SuggestionStatus::Rejected { by, reason } => format!("rejected by {by}: {reason}"),
@@ -147,6 +150,9 @@ fn status(s: &Suggestion) -> String {
                 .unwrap_or_default()
         ),
         SuggestionStatus::DoneByHand { by, what } => format!("done by hand by {by}: {what}"),
+        SuggestionStatus::Obsolete { reason } => {
+            format!("obsolete: {reason}; it can no longer be approved")
+        }
     }
 }
 
