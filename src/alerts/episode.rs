@@ -18,6 +18,9 @@
 //! - an identical re-send (same labels, annotations, times and state) is a duplicate, and so is
 //!   a second "resolved" of the same episode.
 //!
+//! Episodes are compared by `startsAt` in whole milliseconds: the webhook sends nanoseconds,
+//! the API (`GET /api/v2/alerts`) the same time cut to milliseconds.
+//!
 //! For notifications the outcome does not depend on the order: whatever the permutation and
 //! duplication of the deliveries, the alert ends in the state of its newest episode, resolved
 //! if any of that episode's resolves arrived (tests/suite/live_episodes.rs checks this over
@@ -156,10 +159,11 @@ impl Episodes {
         if prev.digest == digest {
             return Admit::Duplicate;
         }
-        if alert.starts_at < prev.starts_at {
+        let (start, known) = (episode(alert.starts_at), episode(prev.starts_at));
+        if start < known {
             return Admit::Stale;
         }
-        if alert.starts_at == prev.starts_at && prev.state == AlertState::Resolved {
+        if start == known && prev.state == AlertState::Resolved {
             if alert.state == AlertState::Resolved {
                 return Admit::Duplicate;
             }
@@ -211,6 +215,11 @@ impl Episodes {
         });
         self.used = used;
     }
+}
+
+/// Which episode a `startsAt` names: its whole milliseconds (see the module documentation).
+fn episode(starts_at: Timestamp) -> i64 {
+    starts_at.as_millisecond()
 }
 
 /// The approximate memory an alert takes once tracked: its text plus fixed overheads.
@@ -288,6 +297,22 @@ mod tests {
         let res2b = alert("03:20", AlertState::Resolved, Some("03:31"));
         assert_eq!(e.admit(&res2b, n), Admit::Duplicate);
         assert_eq!(e.admit(&fire2, Delivery::Snapshot), Admit::News);
+    }
+
+    #[test]
+    fn the_api_s_milliseconds_name_the_webhook_s_episode() {
+        let mut e = Episodes::default();
+        let mut hook = alert("03:00", AlertState::Firing, None);
+        hook.starts_at += SignedDuration::from_nanos(609_463_328);
+        let mut api = alert("03:00", AlertState::Suppressed, None);
+        api.starts_at += SignedDuration::from_millis(609);
+        assert_eq!(e.admit(&hook, Delivery::Notification), Admit::News);
+        assert_eq!(e.admit(&api, Delivery::Snapshot), Admit::News);
+        let mut resolved = hook.clone();
+        resolved.state = AlertState::Resolved;
+        resolved.ends_at = Some(at("03:10"));
+        assert_eq!(e.admit(&resolved, Delivery::Notification), Admit::News);
+        assert_eq!(e.admit(&hook, Delivery::Notification), Admit::Stale);
     }
 
     #[test]
