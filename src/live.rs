@@ -8,7 +8,7 @@
 //! Nothing here blocks the screen: sources are separate tasks with timeouts, and the loop
 //! applies at most a bounded batch of messages between frames.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,7 +19,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::actions::Role;
-use crate::alerts::{Alert, AlertState, Fingerprint};
+use crate::alerts::Alert;
+use crate::alerts::episode::{Admit, Delivery, Episodes};
 use crate::cockpit::{
     Cockpit, CockpitConfig, Effect, Event, ExecOutcome, ExecRequest, Snapshot, SourceHealth,
     SuggestionId, UserCommand,
@@ -71,8 +72,12 @@ enum JournalSink {
 pub struct LiveSession {
     cockpit: Cockpit,
     journal: JournalSink,
-    /// The last version of every alert applied, to drop redeliveries.
-    known: HashMap<Fingerprint, Alert>,
+    /// What every alert applied was (a digest), to drop redeliveries and stale episodes, and
+    /// the byte budget of tracked alerts.
+    known: Episodes,
+    /// New alerts refused for the budget since the last notice about it.
+    over_budget: u64,
+    last_budget_sync: Timestamp,
     health: BTreeMap<String, Health>,
     reported: BTreeMap<String, SourceHealth>,
     dropped_duplicates: u64,
@@ -102,7 +107,9 @@ impl LiveSession {
                 Some(f) => JournalSink::File(Box::new(f)),
                 None => JournalSink::Memory(Chain::default()),
             },
-            known: HashMap::new(),
+            known: Episodes::default(),
+            over_budget: 0,
+            last_budget_sync: start,
             health: BTreeMap::new(),
             reported: BTreeMap::new(),
             dropped_duplicates: 0,
@@ -253,26 +260,61 @@ impl LiveSession {
         );
     }
 
-    /// Is this alert news? Identical re-sends, repeated resolutions, and a webhook redelivery
-    /// of a firing notification after its resolution are not.
-    fn is_news(&mut self, origin: Origin, alert: &Alert) -> bool {
-        let fp = alert.fingerprint();
-        if let Some(prev) = self.known.get(&fp) {
-            if prev == alert {
-                return false;
+    /// The byte budget for tracked alerts (`[clustering] memory_budget`).
+    pub fn set_alert_budget(&mut self, bytes: usize) {
+        self.known.set_budget(bytes);
+    }
+
+    /// Bytes counted for the tracked alerts, and new alerts refused for the budget so far.
+    pub fn alert_memory(&self) -> (usize, u64) {
+        (self.known.used(), self.known.refused())
+    }
+
+    /// Is this alert news? Identical re-sends, repeated resolutions, deliveries about an older
+    /// episode than the one known (a late resolve never ends a newer firing), and a webhook
+    /// redelivery of a firing notification after its resolution are not (`alerts::episode`).
+    fn is_news(&mut self, origin: Origin, alert: &Alert, now: Timestamp) -> bool {
+        let delivery = match origin {
+            Origin::Webhook => Delivery::Notification,
+            _ => Delivery::Snapshot,
+        };
+        let mut verdict = self.known.admit(alert, delivery);
+        if verdict == Admit::OverBudget
+            && now.duration_since(self.last_budget_sync) >= SignedDuration::from_secs(1)
+        {
+            // The correlator may have let go of alerts since the last prune.
+            self.last_budget_sync = now;
+            self.forget_untracked(now);
+            verdict = self.known.admit(alert, delivery);
+        }
+        match verdict {
+            Admit::News => true,
+            Admit::Duplicate | Admit::Stale => {
+                self.dropped_duplicates += 1;
+                false
             }
-            let same_start = prev.starts_at == alert.starts_at;
-            if same_start && prev.state == AlertState::Resolved {
-                if alert.state == AlertState::Resolved {
-                    return false;
+            Admit::OverBudget => {
+                if self.over_budget == 0 {
+                    let text = format!(
+                        "alert memory budget of {} MiB full: new alerts are refused (first: {}); \
+                         raise [clustering] memory_budget",
+                        self.known.budget() >> 20,
+                        alert.name()
+                    );
+                    tracing::warn!("{text}");
+                    self.notices.push(text);
                 }
-                if origin == Origin::Webhook {
-                    return false;
-                }
+                self.over_budget += 1;
+                false
             }
         }
-        self.known.insert(fp, alert.clone());
-        true
+    }
+
+    /// Lets the intake forget alerts the correlator no longer holds.
+    fn forget_untracked(&mut self, now: Timestamp) {
+        let cockpit = &self.cockpit;
+        self.known
+            .prune(now, FORGET_RESOLVED, |fp| cockpit.alert(fp).is_some());
     }
 
     /// Applies what a source sent; `now` is the wall clock at receipt.
@@ -285,9 +327,8 @@ impl LiveSession {
             } => {
                 for (at, event) in events {
                     if let Event::Alert(a) = &event
-                        && !self.is_news(origin, a)
+                        && !self.is_news(origin, a, at)
                     {
-                        self.dropped_duplicates += 1;
                         continue;
                     }
                     self.apply(event, at);
@@ -347,11 +388,14 @@ impl LiveSession {
         self.apply(Event::Tick, now);
         if now.duration_since(self.last_prune) > SignedDuration::from_mins(10) {
             self.last_prune = now;
-            self.known.retain(|_, a| {
-                a.state != AlertState::Resolved
-                    || a.ends_at
-                        .is_none_or(|e| now.duration_since(e) < FORGET_RESOLVED)
-            });
+            self.forget_untracked(now);
+            if self.over_budget > 0 {
+                tracing::warn!(
+                    "alert memory budget: {} new alerts refused in the last 10 minutes",
+                    self.over_budget
+                );
+                self.over_budget = 0;
+            }
         }
     }
 }
@@ -447,6 +491,7 @@ impl Live {
             now,
             journal,
         );
+        session.set_alert_budget(config.alert_budget);
         for h in sources.initial_health() {
             session.set_health(h.clone(), now);
         }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::health::{Backoff, Health};
-use super::prometheus::transport_error;
+use super::prometheus::{BodyError, MAX_RESPONSE_BYTES, read_capped, transport_error};
 use super::{Origin, SourceMsg, http_client};
 use crate::alerts::{Alert, AlertState, Fingerprint, ParsedAlerts, parse_alerts};
 use crate::cockpit::Event;
@@ -134,10 +134,13 @@ impl AlertmanagerClient {
             .await
             .map_err(|e| AmError::Unreachable(transport_error(&e, self.timeout)))?;
         let status = resp.status();
-        let text = resp
-            .text()
+        // Read with a cap: a server streaming an endless body is refused, not buffered.
+        let text = read_capped(resp, MAX_RESPONSE_BYTES)
             .await
-            .map_err(|e| AmError::Unreachable(transport_error(&e, self.timeout)))?;
+            .map_err(|e| match e {
+                BodyError::Transport(e) => AmError::Unreachable(transport_error(&e, self.timeout)),
+                BodyError::TooLarge(m) => AmError::Garbage(m),
+            })?;
         if !status.is_success() {
             let mut body: String = text.trim().chars().take(200).collect();
             if body.is_empty() {

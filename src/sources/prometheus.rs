@@ -133,6 +133,53 @@ fn excerpt(text: &str) -> String {
     out
 }
 
+/// The most an answer of Prometheus or Alertmanager may hold: 64 MiB (a range query at
+/// Prometheus's 11,000-point limit is about 0.3 MB a series; Alertmanager's alert list about
+/// 1 kB an alert). A bigger or endless body is refused, not read into memory.
+pub const MAX_RESPONSE_BYTES: usize = 64 << 20;
+
+/// Why a response body could not be read.
+pub(crate) enum BodyError {
+    Transport(reqwest::Error),
+    /// Larger than the limit: the message names the URL.
+    TooLarge(String),
+}
+
+/// Reads a response body up to `limit` bytes, as text (invalid UTF-8 replaced); beyond the
+/// limit stops reading and says which URL sent too much.
+pub(crate) async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> Result<String, BodyError> {
+    let too_large = |resp: &reqwest::Response| {
+        let mut url = resp.url().clone();
+        url.set_query(None);
+        let shown = if limit.is_multiple_of(1 << 20) {
+            format!("{} MiB", limit >> 20)
+        } else {
+            format!("{limit} bytes")
+        };
+        BodyError::TooLarge(format!(
+            "the answer from {url} is larger than {shown}: refused (a server streaming an \
+             endless body, or far more data than a cockpit can show)"
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large(&resp));
+    }
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large(&resp));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(match String::from_utf8(buf) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
 pub(crate) fn transport_error(e: &reqwest::Error, timeout: Duration) -> String {
     if e.is_timeout() {
         format!("timed out after {}", humantime(timeout))
@@ -202,10 +249,12 @@ impl PrometheusClient {
             .await
             .map_err(|e| PromError::Unreachable(transport_error(&e, timeout)))?;
         let status = resp.status();
-        let body = resp
-            .text()
+        let body = read_capped(resp, MAX_RESPONSE_BYTES)
             .await
-            .map_err(|e| PromError::Unreachable(transport_error(&e, timeout)))?;
+            .map_err(|e| match e {
+                BodyError::Transport(e) => PromError::Unreachable(transport_error(&e, timeout)),
+                BodyError::TooLarge(m) => PromError::Garbage(m),
+            })?;
         match serde_json::from_str::<Envelope>(&body) {
             Ok(env) if env.status == "success" => env
                 .data
@@ -333,7 +382,11 @@ impl PrometheusClient {
         } else {
             Err(PromError::Http {
                 status: resp.status().as_u16(),
-                body: excerpt(&resp.text().await.unwrap_or_default()),
+                body: excerpt(
+                    &read_capped(resp, 64 * 1024)
+                        .await
+                        .unwrap_or_else(|_| String::new()),
+                ),
             })
         }
     }
