@@ -1006,6 +1006,21 @@ impl JournalBackend {
         }
     }
 
+    /// Where the output of steps run from this cockpit is kept: beside a journal file; for a
+    /// PostgreSQL journal, on this host, in the data directory (`pg-JOURNAL_ID.d/output/`: the
+    /// execution records in the database name each object by its hash).
+    pub fn output_store(&self) -> crate::outputs::OutputStore {
+        match self {
+            JournalBackend::File(f) => crate::outputs::OutputStore::beside(f.path()),
+            JournalBackend::Pg(p) => match crate::paths::data_dir() {
+                Some(dir) => {
+                    crate::outputs::OutputStore::beside(&dir.join(format!("pg-{}", p.journal_id())))
+                }
+                None => crate::outputs::OutputStore::in_memory(),
+            },
+        }
+    }
+
     pub fn journal_id(&self) -> &str {
         match self {
             JournalBackend::File(f) => f.journal_id(),
