@@ -206,6 +206,8 @@ pub fn connection_config(url: &str) -> io::Result<tokio_postgres::Config> {
 enum Job {
     /// The database's journal id, if it has one (creates nothing).
     Find,
+    /// The head row: seq and hash of the last record committed.
+    Head { journal_id: String },
     /// Creates the schema if needed; inserts `genesis` if the database has no journal yet.
     /// Answers the journal's id.
     Init { genesis: Box<(String, String)> },
@@ -227,6 +229,7 @@ enum Job {
 
 enum Answer {
     Found(Option<String>),
+    Head(u64, String),
     JournalId(String),
     Lines(Vec<(u64, String)>),
     Appended,
@@ -432,6 +435,16 @@ async fn fetch(
 async fn run(client: &mut Client, job: Job) -> Result<Answer, String> {
     let d = |e: tokio_postgres::Error| describe_error(&e);
     match job {
+        Job::Head { journal_id } => {
+            let row = client
+                .query_one(
+                    "SELECT head_seq, head_hash FROM flightdeck_journal WHERE journal_id = $1",
+                    &[&journal_id],
+                )
+                .await
+                .map_err(d)?;
+            Ok(Answer::Head(row.get::<_, i64>(0) as u64, row.get(1)))
+        }
         Job::Find => {
             let exists: bool = client
                 .query_one("SELECT to_regclass('flightdeck_journal') IS NOT NULL", &[])
@@ -949,7 +962,44 @@ pub fn verify_url_with(
         },
     };
     let (conn, journal_id) = connect_existing(url).map_err(io_error)?;
-    read_verified(&conn, &journal_id, checkpoint, each)
+    // The head row, read first, names a record the lines must reach (rows deleted from the
+    // end leave a chain that verifies on its own; the head row still says where it ended).
+    let (head_seq, head_hash) = match conn.call(Job::Head {
+        journal_id: journal_id.clone(),
+    }) {
+        Ok(Answer::Head(seq, hash)) => (seq, hash),
+        Ok(_) => unreachable!("Head answers Head"),
+        Err(e) => return Err(io_error(e)),
+    };
+    let mut each = each;
+    let mut head_problem: Option<VerifyError> = None;
+    let report = read_verified(&conn, &journal_id, checkpoint, |r| {
+        if r.seq == head_seq && r.hash != head_hash && head_problem.is_none() {
+            head_problem = Some(VerifyError {
+                seq: r.seq,
+                offset: 0,
+                why: Problem::CheckpointMismatch {
+                    found: r.hash.clone(),
+                    expected: head_hash.clone(),
+                },
+            });
+        }
+        each(r)
+    })?;
+    if let Some(e) = head_problem {
+        return Err(e);
+    }
+    if report.head_seq < head_seq {
+        return Err(VerifyError {
+            seq: report.head_seq + 1,
+            offset: 0,
+            why: Problem::Truncated {
+                last: Some(report.head_seq),
+                checkpoint: head_seq,
+            },
+        });
+    }
+    Ok(report)
 }
 
 /// Every record of the journal at `url`, verified (for `journal show`, `timeline`, `export`).

@@ -448,6 +448,11 @@ fn a_tampered_row_fails_verify_naming_its_seq() {
     // A removed row is a gap.
     psql("UPDATE flightdeck_records SET line = replace(line, 'n9', 'n3') WHERE seq = 4");
     verify_url_with(&url, None, |_| {}).unwrap();
+    // Rows cut from the end: the head row still says where the journal ended.
+    psql("DELETE FROM flightdeck_records WHERE seq = 5");
+    let e = verify_url_with(&url, None, |_| {}).unwrap_err();
+    assert_eq!(e.seq, 5, "{e}");
+    assert!(e.to_string().contains("records were cut off"), "{e}");
     psql("DELETE FROM flightdeck_records WHERE seq = 2");
     let e = verify_url_with(&url, None, |_| {}).unwrap_err();
     assert_eq!(e.seq, 2, "{e}");
