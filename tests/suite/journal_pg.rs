@@ -65,6 +65,8 @@ struct Postgres {
     port: u16,
     user: Option<(u32, u32)>,
     server: Option<Child>,
+    /// More `-c` settings for the server.
+    extra: Vec<String>,
 }
 
 impl Postgres {
@@ -104,6 +106,7 @@ impl Postgres {
             port: free_port(),
             user,
             server: None,
+            extra: Vec::new(),
         };
         pg.run();
         pg
@@ -114,18 +117,20 @@ impl Postgres {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let mut child = as_user(
-                Command::new(format!("{BIN}/postgres")).args([
-                    "-D",
-                    self.data.to_str().unwrap(),
-                    "-p",
-                    &self.port.to_string(),
-                    "-k",
-                    self.socket_dir.to_str().unwrap(),
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "max_connections=40",
-                ]),
+                Command::new(format!("{BIN}/postgres"))
+                    .args([
+                        "-D",
+                        self.data.to_str().unwrap(),
+                        "-p",
+                        &self.port.to_string(),
+                        "-k",
+                        self.socket_dir.to_str().unwrap(),
+                        "-c",
+                        "listen_addresses=127.0.0.1",
+                        "-c",
+                        "max_connections=40",
+                    ])
+                    .args(self.extra.iter().flat_map(|c| ["-c", c.as_str()])),
                 self.user,
             )
             .stdout(Stdio::null())
@@ -612,4 +617,56 @@ fn the_config_takes_a_postgres_url_and_names_the_fix_for_a_bad_one() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("both journal.path and journal.url"), "{e}");
+}
+
+#[test]
+fn tls_is_used_when_the_server_offers_it_even_with_a_self_signed_certificate() {
+    const CERT: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    const KEY: &str = "/etc/ssl/private/ssl-cert-snakeoil.key";
+    if !need_postgres() {
+        return;
+    }
+    if !Path::new(KEY).exists() {
+        eprintln!("SKIPPED: {KEY} not found (Debian's ssl-cert package makes it)");
+        return;
+    }
+    let mut pg = Postgres::start();
+    pg.kill();
+    // The key must belong to the server's user (or root, group-readable): copy it.
+    let key = pg.data.join("server.key");
+    let cert = pg.data.join("server.crt");
+    std::fs::copy(KEY, &key).unwrap();
+    std::fs::copy(CERT, &cert).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    if let Some((uid, gid)) = pg.user {
+        std::os::unix::fs::chown(&key, Some(uid), Some(gid)).unwrap();
+        std::os::unix::fs::chown(&cert, Some(uid), Some(gid)).unwrap();
+    }
+    pg.extra = vec!["ssl=on".into()];
+    pg.run();
+    // sslmode=require fails without TLS: that it works shows the connection is encrypted.
+    let url = pg.url().replace("sslmode=disable", "sslmode=require");
+    let mut j = JournalPg::open(&url).unwrap();
+    j.append(note("oncall", "over TLS".into()), Timestamp::now())
+        .unwrap();
+    let out = Command::new(format!("{BIN}/psql"))
+        .args(["-h", "127.0.0.1", "-p", &pg.port.to_string(), "-U", "flightdeck"])
+        .args(["-d", "postgres", "-At", "-c"])
+        .arg("SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE s.ssl AND a.backend_type = 'client backend' AND s.pid <> pg_backend_pid()")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "1",
+        "the journal's connection uses TLS"
+    );
+    // The default (prefer) takes TLS too.
+    let url = pg.url().replace("?sslmode=disable", "");
+    verify_url_with(&url, None, |_| {}).unwrap();
 }
