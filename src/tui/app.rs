@@ -160,6 +160,10 @@ pub struct ReplayStatus {
     pub ends_at: Timestamp,
     /// The timeline has been played to its end.
     pub finished: bool,
+    /// Where the replay's clock stands (the header's time): it stops while paused, whatever is
+    /// open. The cockpit's own `now` is the last event it applied (budgets run on a 10-second
+    /// grid), so showing that would make a paused clock jump when a decision lands.
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

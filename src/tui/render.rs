@@ -38,6 +38,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
             MIN_SIZE.0, MIN_SIZE.1, screen.width, screen.height
         );
         frame.render_widget(Paragraph::new(Line::styled(text, theme::warn())), screen);
+        theme::asciify(frame.buffer_mut());
         return;
     }
     let areas = layout(app, view, screen);
@@ -62,6 +63,8 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         Overlay::Report { report, scroll } => report::render(report, *scroll, frame),
         Overlay::None | Overlay::Filter { .. } => {}
     }
+    // A console font without box drawing, braille or symbols gets their ASCII stand-ins.
+    theme::asciify(frame.buffer_mut());
 }
 
 pub fn layout(app: &App, view: &Cockpit, screen: Rect) -> Areas {

@@ -262,6 +262,7 @@ mod tests {
                 paused: false,
                 ends_at: start(),
                 finished: false,
+                at: start(),
             }),
             ..App::default()
         }

@@ -981,13 +981,16 @@ fn the_commander_overrides_the_mode_from_the_keyboard() {
     press(&mut app, &session, KeyCode::Char('O'));
     let s = screen(&app, &session);
     assert!(
-        s.contains("Override the mode: ADAPTIVE"),
-        "out of Freeze is the likely wish\n{s}"
+        s.contains("Override the mode: REDESIGN"),
+        "the stricter choice is preselected: loosening takes a deliberate Tab\n{s}"
     );
     assert!(s.contains("budgets"), "{s}");
     press(&mut app, &session, KeyCode::Tab);
+    assert!(screen(&app, &session).contains("Override the mode: ADAPTIVE"));
+    press(&mut app, &session, KeyCode::Tab);
     assert!(screen(&app, &session).contains("Override the mode: FREEZE"));
     press(&mut app, &session, KeyCode::Tab);
+    assert!(screen(&app, &session).contains("Override the mode: REDESIGN"));
     press(&mut app, &session, KeyCode::Tab);
     assert!(
         screen(&app, &session).contains("Override the mode: ADAPTIVE"),
