@@ -1323,12 +1323,22 @@ mod tests {
         let e = parse("[webhook]\n[ui]\nglyphs = \"braille\"\n").unwrap_err();
         let p = &e.problems[0];
         assert_eq!(p.line, 3, "{p:?}");
-        assert!(p.message.contains("ascii"), "the error lists the choices: {p:?}");
+        assert!(
+            p.message.contains("ascii"),
+            "the error lists the choices: {p:?}"
+        );
 
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("flightdeck.toml");
         std::fs::write(&file, "[ui]\nglyphs = \"ascii\"\n").unwrap();
-        assert_eq!(UiSettings::read(&file).glyphs, Some(Glyphs::Ascii), "replay reads [ui] alone");
-        assert_eq!(UiSettings::read(&dir.path().join("none.toml")), UiSettings::default());
+        assert_eq!(
+            UiSettings::read(&file).glyphs,
+            Some(Glyphs::Ascii),
+            "replay reads [ui] alone"
+        );
+        assert_eq!(
+            UiSettings::read(&dir.path().join("none.toml")),
+            UiSettings::default()
+        );
     }
 }

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use flightdeck::actions::Role;
 use flightdeck::cli::{
-    AlertsCommand, Cli, Command, GenerateCommand, JournalCommand, KbCommand, ReplayArgs, ScenarioCommand, SloCommand,
+    AlertsCommand, Cli, Command, GenerateCommand, JournalCommand, KbCommand, ReplayArgs,
+    ScenarioCommand, SloCommand,
 };
 use flightdeck::cockpit::CockpitConfig;
 use flightdeck::{commands, headless, load, runtime};

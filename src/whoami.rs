@@ -70,8 +70,14 @@ mod tests {
         };
         let db = |_: u32| Some("db-name".to_string());
         let none = |_: u32| None;
-        assert_eq!(name_from(env(&[("USER", "ana"), ("LOGNAME", "x")]), db, 5), "ana");
-        assert_eq!(name_from(env(&[("USER", " "), ("LOGNAME", "lee")]), db, 5), "lee");
+        assert_eq!(
+            name_from(env(&[("USER", "ana"), ("LOGNAME", "x")]), db, 5),
+            "ana"
+        );
+        assert_eq!(
+            name_from(env(&[("USER", " "), ("LOGNAME", "lee")]), db, 5),
+            "lee"
+        );
         assert_eq!(name_from(env(&[]), db, 5), "db-name");
         assert_eq!(name_from(env(&[]), none, 1234), "unknown-1234");
     }

@@ -58,8 +58,10 @@ fn monochrome_term(term: &str) -> bool {
 
 /// Terminals whose console font lacks box drawing, braille and symbols.
 fn ascii_term(term: &str) -> bool {
-    matches!(term, "linux" | "dumb" | "vt100" | "vt102" | "vt220" | "cons25" | "xterm-mono")
-        || term.starts_with("vt")
+    matches!(
+        term,
+        "linux" | "dumb" | "vt100" | "vt102" | "vt220" | "cons25" | "xterm-mono"
+    ) || term.starts_with("vt")
 }
 
 impl Look {
@@ -171,12 +173,14 @@ pub fn ascii_glyph(c: char) -> Option<&'static str> {
         '\u{2801}'..='\u{28ff}' => "*",
         '─' | '━' | '═' | '╌' | '┄' | '—' | '–' | '‒' | '―' | '−' => "-",
         '│' | '┃' | '║' | '┆' | '┊' | '╎' => "|",
-        '┌' | '┐' | '└' | '┘' | '╭' | '╮' | '╰' | '╯' | '┼' | '├' | '┤' | '┬' | '┴' | '╔'
-        | '╗' | '╚' | '╝' | '┏' | '┓' | '┗' | '┛' => "+",
+        '┌' | '┐' | '└' | '┘' | '╭' | '╮' | '╰' | '╯' | '┼' | '├' | '┤' | '┬' | '┴' | '╔' | '╗'
+        | '╚' | '╝' | '┏' | '┓' | '┗' | '┛' => "+",
         '…' => ".",
         '·' | '•' | '●' | '◦' | '∙' => "*",
         '○' => "o",
-        '■' | '█' | '▇' | '▆' | '▅' | '▄' | '▃' | '▂' | '▁' | '▀' | '▌' | '▐' => "#",
+        '■' | '█' | '▇' | '▆' | '▅' | '▄' | '▃' | '▂' | '▁' | '▀' | '▌' | '▐' => {
+            "#"
+        }
         '░' | '▒' | '▓' => ":",
         '›' | '▶' | '→' | '▸' | '►' | '↪' => ">",
         '‹' | '◀' | '←' | '◂' => "<",
@@ -240,7 +244,12 @@ pub fn text() -> Style {
 
 /// Secondary text (without colour: plain; it is never the only mark of anything).
 pub fn dim() -> Style {
-    paint(Some(Color::DarkGray), None, Modifier::empty(), Modifier::empty())
+    paint(
+        Some(Color::DarkGray),
+        None,
+        Modifier::empty(),
+        Modifier::empty(),
+    )
 }
 
 pub fn bold() -> Style {
@@ -259,7 +268,12 @@ pub fn border(focused: bool) -> Style {
     if focused {
         paint(Some(Color::Cyan), None, Modifier::empty(), Modifier::BOLD)
     } else {
-        paint(Some(Color::DarkGray), None, Modifier::empty(), Modifier::empty())
+        paint(
+            Some(Color::DarkGray),
+            None,
+            Modifier::empty(),
+            Modifier::empty(),
+        )
     }
 }
 
@@ -284,7 +298,12 @@ pub fn mode(mode: Mode) -> Style {
 }
 
 pub fn good() -> Style {
-    paint(Some(Color::Green), None, Modifier::empty(), Modifier::empty())
+    paint(
+        Some(Color::Green),
+        None,
+        Modifier::empty(),
+        Modifier::empty(),
+    )
 }
 
 pub fn warn() -> Style {
@@ -325,13 +344,23 @@ pub fn severity(label: &str) -> Style {
 }
 
 pub fn overlay_border() -> Style {
-    paint(Some(Color::Magenta), None, Modifier::empty(), Modifier::BOLD)
+    paint(
+        Some(Color::Magenta),
+        None,
+        Modifier::empty(),
+        Modifier::BOLD,
+    )
 }
 
 /// Code: inline `code` and code blocks in the reader (the reader also indents code blocks
 /// behind a gutter, so the colour is not the only mark).
 pub fn code() -> Style {
-    paint(Some(Color::LightBlue), None, Modifier::empty(), Modifier::empty())
+    paint(
+        Some(Color::LightBlue),
+        None,
+        Modifier::empty(),
+        Modifier::empty(),
+    )
 }
 
 /// The colour of the `i`-th line of a chart (`None` without colour: its marker tells it).
@@ -393,7 +422,12 @@ mod tests {
             Glyphs::Ascii
         );
         assert_eq!(
-            look(&[("TERM", "xterm"), ("LANG", "en_US.UTF-8"), ("LC_ALL", "POSIX")]).glyphs,
+            look(&[
+                ("TERM", "xterm"),
+                ("LANG", "en_US.UTF-8"),
+                ("LC_ALL", "POSIX")
+            ])
+            .glyphs,
             Glyphs::Ascii,
             "LC_ALL wins over LANG"
         );
@@ -442,6 +476,9 @@ mod tests {
             }
             assert!(mode(Mode::Freeze).add_modifier.contains(Modifier::REVERSED));
         });
-        assert!(mode(Mode::Freeze).bg.is_some(), "the look is back after with_look");
+        assert!(
+            mode(Mode::Freeze).bg.is_some(),
+            "the look is back after with_look"
+        );
     }
 }

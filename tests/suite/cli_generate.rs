@@ -23,9 +23,15 @@ fn the_man_page_names_every_subcommand() {
     let subs = subcommands();
     assert!(subs.len() >= 15, "{subs:?}");
     let page = String::from_utf8(flightdeck::cli::man_page().unwrap()).unwrap();
-    assert!(page.starts_with(".ie") || page.contains(".TH flightdeck"), "{page}");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH flightdeck"),
+        "{page}"
+    );
     for path in subs.iter().filter(|p| p.len() == 1) {
-        assert!(page.contains(&format!("flightdeck\\-{}", path[0])) || page.contains(&path[0]), "{path:?}");
+        assert!(
+            page.contains(&format!("flightdeck\\-{}", path[0])) || page.contains(&path[0]),
+            "{path:?}"
+        );
     }
     // One page a subcommand, nested ones included.
     let dir = tempfile::tempdir().unwrap();
@@ -33,12 +39,16 @@ fn the_man_page_names_every_subcommand() {
     for path in &subs {
         let name = format!("flightdeck-{}.1", path.join("-"));
         assert!(
-            pages.iter().any(|p| p.file_name().unwrap() == name.as_str()),
+            pages
+                .iter()
+                .any(|p| p.file_name().unwrap() == name.as_str()),
             "no man page {name} in {pages:?}"
         );
     }
     assert!(
-        !pages.iter().any(|p| p.to_string_lossy().contains("generate")),
+        !pages
+            .iter()
+            .any(|p| p.to_string_lossy().contains("generate")),
         "the hidden generate command gets no page"
     );
 }
@@ -53,7 +63,10 @@ fn completions_name_every_subcommand_in_every_shell() {
             let name = path.last().unwrap();
             assert!(script.contains(name.as_str()), "{shell}: no {path:?}");
         }
-        assert!(script.contains("--role"), "{shell}: global options complete too");
+        assert!(
+            script.contains("--role"),
+            "{shell}: global options complete too"
+        );
     }
 }
 
@@ -61,7 +74,10 @@ fn completions_name_every_subcommand_in_every_shell() {
 #[test]
 fn the_binary_generates_the_man_page_and_completions() {
     let bin = env!("CARGO_BIN_EXE_flightdeck");
-    let man = Command::new(bin).args(["generate", "man"]).output().unwrap();
+    let man = Command::new(bin)
+        .args(["generate", "man"])
+        .output()
+        .unwrap();
     assert!(man.status.success(), "{man:?}");
     let man = String::from_utf8(man.stdout).unwrap();
     assert!(man.contains("replay") && man.contains("journal"), "{man}");
@@ -70,11 +86,18 @@ fn the_binary_generates_the_man_page_and_completions() {
         .output()
         .unwrap();
     assert!(bash.status.success(), "{bash:?}");
-    assert!(String::from_utf8(bash.stdout).unwrap().contains("complete -F"));
+    assert!(
+        String::from_utf8(bash.stdout)
+            .unwrap()
+            .contains("complete -F")
+    );
     let bad = Command::new(bin)
         .args(["generate", "completions", "tcsh"])
         .output()
         .unwrap();
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("bash"), "the error lists the shells");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("bash"),
+        "the error lists the shells"
+    );
 }

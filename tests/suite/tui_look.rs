@@ -122,6 +122,20 @@ fn sgr(params: &str, attrs: &mut Modifier) {
     }
 }
 
+/// The bytes the backend writes, kept where the test can read them.
+#[derive(Clone, Default)]
+struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A fresh render of the app: what the screen must show.
 fn fresh(app: &App, session: &ReplaySession) -> Buffer {
     let (w, h) = app.size;
@@ -165,7 +179,12 @@ fn redraws_without_colour_leave_no_stray_styling() {
         &[KeyCode::Char('4'), KeyCode::Char('j'), KeyCode::Char('1')],
         &[KeyCode::Char('b'), KeyCode::Esc, KeyCode::Char('j')],
         &[KeyCode::Char('?'), KeyCode::Esc],
-        &[KeyCode::Char('3'), KeyCode::Char('j'), KeyCode::Enter, KeyCode::Esc],
+        &[
+            KeyCode::Char('3'),
+            KeyCode::Char('j'),
+            KeyCode::Enter,
+            KeyCode::Esc,
+        ],
     ];
     theme::with_look(MONO, || {
         for minutes in [12, 25, 40] {
@@ -174,8 +193,9 @@ fn redraws_without_colour_leave_no_stray_styling() {
                 for size in [(100u16, 30u16), (200, 60)] {
                     let mut app = replay_app(&session, size, 60.0);
                     let area = Rect::new(0, 0, size.0, size.1);
+                    let bytes = Shared::default();
                     let mut terminal = Terminal::with_options(
-                        CrosstermBackend::new(Vec::<u8>::new()),
+                        CrosstermBackend::new(bytes.clone()),
                         TerminalOptions {
                             viewport: Viewport::Fixed(area),
                         },
@@ -192,12 +212,14 @@ fn redraws_without_colour_leave_no_stray_styling() {
                             .draw(|f| tui::render(&app, session.cockpit(), f))
                             .unwrap();
                     }
-                    screen.feed(terminal.backend().writer());
+                    screen.feed(&bytes.0.borrow());
                     let what = format!("{minutes} min, keys {keys:?}, {size:?}");
                     assert_same(&screen, &fresh(&app, &session), &what);
                 }
             }
-            session.advance_to(session.scenario().start + flightdeck::time::SignedDuration::from_mins(minutes + 1));
+            session.advance_to(
+                session.scenario().start + flightdeck::time::SignedDuration::from_mins(minutes + 1),
+            );
         }
     });
 }
@@ -214,7 +236,8 @@ fn without_colour_the_selection_and_the_mode_badge_still_stand_out() {
             buffer
                 .content
                 .iter()
-                .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset),
+                .all(|c| c.fg == ratatui::style::Color::Reset
+                    && c.bg == ratatui::style::Color::Reset),
             "a colour cell under NO_COLOR"
         );
         let badge = session.cockpit().mode().label();
@@ -300,7 +323,12 @@ fn ascii_glyphs_leave_no_cell_outside_ascii() {
                     }
                 }
                 app.size = (50, 10);
-                assert!(fresh(&app, &session).content.iter().all(|c| c.symbol().is_ascii()));
+                assert!(
+                    fresh(&app, &session)
+                        .content
+                        .iter()
+                        .all(|c| c.symbol().is_ascii())
+                );
             }
         }
     });
@@ -379,7 +407,8 @@ async fn a_paused_replay_keeps_its_time_while_an_override_is_typed() {
 #[test]
 fn readme_help_and_policy_agree_on_redesign() {
     use flightdeck::actions::{Approval, Role, StepKind};
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let line = readme
         .split("*Redesign*")
         .nth(1)
@@ -389,17 +418,25 @@ fn readme_help_and_policy_agree_on_redesign() {
         .unwrap()
         .replace('\n', " ");
     assert!(!line.contains("humans only"), "{line}");
-    for words in ["pre-audited mitigations", "two different approvers", "commander"] {
-        assert!(line.contains(words), "README's Redesign says no {words:?}: {line}");
+    for words in [
+        "pre-audited mitigations",
+        "two different approvers",
+        "commander",
+    ] {
+        assert!(
+            line.contains(words),
+            "README's Redesign says no {words:?}: {line}"
+        );
     }
     let session = demo_at(5);
-    let mut app = replay_app(&session, (120, 60), 60.0);
+    // Tall enough for the whole help, legend included.
+    let mut app = replay_app(&session, (160, 250), 60.0);
     press(&mut app, &session, KeyCode::Char('?'));
     let buffer = fresh(&app, &session);
     let help: String = buffer.content.iter().map(|c| c.symbol()).collect();
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        help.contains("REDESIGN budget spent: pre-audited fixes only, two approvers (one the commander)"),
+        help.contains("REDESIGN spent: pre-audited fixes, 2 approvers, one the commander"),
         "{help}"
     );
     // And the policy does what they say.
@@ -420,7 +457,15 @@ fn readme_help_and_policy_agree_on_redesign() {
         novel: false,
     };
     let (oncall, commander) = (ap("ana", Role::Oncall), ap("lee", Role::Commander));
-    assert!(policy(Mode::Redesign, none, &fix, &[oncall.clone(), commander.clone()]).is_allowed());
+    assert!(
+        policy(
+            Mode::Redesign,
+            none,
+            &fix,
+            &[oncall.clone(), commander.clone()]
+        )
+        .is_allowed()
+    );
     assert!(!policy(Mode::Redesign, none, &fix, std::slice::from_ref(&commander)).is_allowed());
     let edited = StepClass {
         pre_audited: false,
@@ -428,4 +473,58 @@ fn readme_help_and_policy_agree_on_redesign() {
         ..fix
     };
     assert!(policy(Mode::Redesign, none, &edited, &[oncall, commander]).is_refused());
+}
+
+/// The step view puts the decision first: the verdict and the whole command line on one line
+/// come before the argv, which follows one element a line.
+#[test]
+fn the_step_view_shows_the_verdict_and_command_line_before_the_argv() {
+    let session = demo_at(12);
+    let mut app = replay_app(&session, (120, 60), 60.0);
+    press(&mut app, &session, KeyCode::Char('4'));
+    press(&mut app, &session, KeyCode::Enter);
+    let buffer = fresh(&app, &session);
+    let rows: Vec<String> = (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect()
+        })
+        .collect();
+    let queue = session.cockpit().approval_queue();
+    let shown = queue
+        .iter()
+        .find(|s| {
+            rows.iter()
+                .any(|r| r.contains(&format!("{} · {}", s.id, s.step_ref)))
+        })
+        .expect("the step view names a queued step");
+    let argv = shown.argv.as_ref().expect("a step with a target");
+    let row_of = |needle: &str| {
+        rows.iter()
+            .position(|r| r.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} on screen:\n{}", rows.join("\n")))
+    };
+    let policy = row_of("policy");
+    let command = row_of(&format!("command   {}", argv[0]));
+    let first_element = row_of(&format!("0 {:?}", argv[0]));
+    assert!(
+        policy < first_element && command < first_element,
+        "{}",
+        rows.join("\n")
+    );
+    let joined = flightdeck::actions::shell_display(argv);
+    let words: Vec<&str> = joined.split_whitespace().take(3).collect();
+    assert!(
+        rows[command].contains(&words.join(" ")),
+        "the command line is joined: {:?} in {:?}",
+        words,
+        rows[command]
+    );
+    for (i, a) in argv.iter().enumerate() {
+        assert!(
+            row_of(&format!("{i} {a:?}")) > command,
+            "argv[{i}] follows, one a line"
+        );
+    }
 }

@@ -94,7 +94,10 @@ pub fn render(view: &Cockpit, frame: &mut Frame) {
                 None => format!("{name} no data"),
             };
             if markers {
-                format!("{} {value}", theme::CHART_MARKERS[i % theme::CHART_MARKERS.len()])
+                format!(
+                    "{} {value}",
+                    theme::CHART_MARKERS[i % theme::CHART_MARKERS.len()]
+                )
             } else {
                 value
             }

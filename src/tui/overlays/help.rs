@@ -147,7 +147,7 @@ const LEGEND: &[(&str, &str)] = &[
     ("FREEZE", "fast burn: pre-audited steps, by the commander"),
     (
         "REDESIGN",
-        "budget spent: pre-audited fixes only, two approvers (one the commander)",
+        "spent: pre-audited fixes, 2 approvers, one the commander",
     ),
     (
         "OVERRIDE",
