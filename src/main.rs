@@ -44,10 +44,10 @@ fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
         .unwrap_or_default();
     flightdeck::tui::theme::set_look(ui.look());
     crossterm::style::force_color_output(true);
-    if cli.command.is_none() {
-        if let Some(path) = config {
-            return live(&cli, &path);
-        }
+    if cli.command.is_none()
+        && let Some(path) = config
+    {
+        return live(&cli, &path);
     }
     let command = cli.command.take().unwrap_or(Command::Replay(ReplayArgs {
         speed: 10.0,
