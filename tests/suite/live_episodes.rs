@@ -46,6 +46,7 @@ fn delivery(episode: usize, resolved: bool, peer: usize) -> Alert {
             AlertState::Firing
         },
         generator_url: None,
+        detail: Default::default(),
     }
 }
 

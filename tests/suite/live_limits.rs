@@ -151,6 +151,7 @@ fn big_alert(i: usize, label_bytes: usize, state: AlertState) -> Alert {
         ends_at: (state == AlertState::Resolved).then(|| start + SignedDuration::from_mins(5)),
         state,
         generator_url: None,
+        detail: Default::default(),
     }
 }
 
