@@ -69,10 +69,14 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
 
 pub fn layout(app: &App, view: &Cockpit, screen: Rect) -> Areas {
     let max_slos = if screen.height >= 45 { 6 } else { 3 };
+    // A long message gets rows of its own above the key hints (wrapped, never cut).
+    let status_rows = status::height(app, screen.width)
+        .min(screen.height / 4)
+        .max(1);
     let [header, body, status] = Layout::vertical([
         Constraint::Length(header::height(view, max_slos)),
         Constraint::Min(0),
-        Constraint::Length(1),
+        Constraint::Length(status_rows),
     ])
     .areas(screen);
     let wide = screen.width >= WIDE;

@@ -528,3 +528,49 @@ fn the_step_view_shows_the_verdict_and_command_line_before_the_argv() {
         );
     }
 }
+
+/// Messages are never cut: a long one wraps above the key hints (the hints stay), and `M`
+/// shows every message of the session in full.
+#[test]
+fn long_messages_wrap_and_the_log_keeps_them_all() {
+    let session = demo_at(12);
+    for size in [(80u16, 24u16), (100, 30), (200, 60)] {
+        let mut app = replay_app(&session, size, 60.0);
+        let long = "the journal could not be written to /var/lib/flightdeck/journal.jsonl: \
+                    No space left on device (os error 28); free some space or start with \
+                    --journal PATH on another disk, then retry this mitigation";
+        app.warn("first message");
+        app.warn(long);
+        let buffer = fresh(&app, &session);
+        let text: String = (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    + " "
+            })
+            .collect();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let joined = words.join(" ");
+        let want = long.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            joined.contains(&want),
+            "{size:?}: the message is cut:\n{joined}"
+        );
+        assert!(
+            joined.contains("? help"),
+            "{size:?}: the hints stay:\n{joined}"
+        );
+
+        press(&mut app, &session, KeyCode::Char('M'));
+        let buffer = fresh(&app, &session);
+        let text: String = buffer.content.iter().map(|c| c.symbol()).collect();
+        let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(joined.contains("Messages (2"), "{size:?}: {joined}");
+        assert!(joined.contains("first message"), "{size:?}: {joined}");
+        assert!(
+            joined.contains("--journal PATH on another disk"),
+            "{size:?}: {joined}"
+        );
+    }
+}
