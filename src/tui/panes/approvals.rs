@@ -65,14 +65,15 @@ pub fn keep(app: &mut App, view: &Cockpit) {
     }
 }
 
-/// A decided step: rejected, run (or dry-run), done by hand, or obsolete (its incident ended).
+/// A decided step: rejected, run (or dry-run), or done by hand. Obsolete steps (their incident
+/// ended; nobody decided them) are counted in the title, not listed: a flapping cluster makes
+/// many, and they would bury the decisions.
 fn is_done(s: &Suggestion) -> bool {
     matches!(
         s.status,
         SuggestionStatus::Rejected { .. }
             | SuggestionStatus::Executed { .. }
             | SuggestionStatus::DoneByHand { .. }
-            | SuggestionStatus::Obsolete { .. }
     )
 }
 
@@ -152,7 +153,22 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     let queue = view.approval_queue();
     let done = done(view);
     let extra = Span::styled(
-        format!("{} waiting, {} decided ", queue.len(), done.len()),
+        {
+            let obsolete = view
+                .suggestions()
+                .iter()
+                .filter(|s| matches!(s.status, SuggestionStatus::Obsolete { .. }))
+                .count();
+            if obsolete > 0 {
+                format!(
+                    "{} waiting, {} decided, {obsolete} obsolete ",
+                    queue.len(),
+                    done.len()
+                )
+            } else {
+                format!("{} waiting, {} decided ", queue.len(), done.len())
+            }
+        },
         theme::dim(),
     );
     let block = pane_block(app, Pane::Approvals, extra);
