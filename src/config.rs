@@ -146,6 +146,8 @@ pub struct Config {
     /// are refused with a notice (`crate::alerts::episode`).
     pub alert_budget: usize,
     pub mode_hold: SignedDuration,
+    /// The `[ui]` section: colours and glyphs (`None` = detected from the terminal).
+    pub ui: UiSettings,
     /// Warnings found while reading (the errors make `load` fail).
     pub warnings: Vec<Problem>,
 }
@@ -167,6 +169,89 @@ struct Raw {
     clustering: Option<RawClustering>,
     governor: Option<RawGovernor>,
     topology: Option<BTreeMap<String, Vec<String>>>,
+    ui: Option<RawUi>,
+}
+
+/// `[ui]`: what the terminal can show. `colors = "auto" | "none" | "16" | "256"`,
+/// `glyphs = "auto" | "unicode" | "ascii"`; auto reads `NO_COLOR`, `TERM` and the locale.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UiSettings {
+    pub colors: Option<crate::tui::theme::Colors>,
+    pub glyphs: Option<crate::tui::theme::Glyphs>,
+}
+
+impl UiSettings {
+    /// The look for this terminal: these settings, else what the environment says.
+    pub fn look(&self) -> crate::tui::theme::Look {
+        crate::tui::theme::Look::detect(self.colors, self.glyphs, &|k| std::env::var(k).ok())
+    }
+
+    /// Only the `[ui]` section of the config file at `path` (replay reads no other part; a
+    /// missing file or a bad section is the default, which `flightdeck check` reports).
+    pub fn read(path: &Path) -> UiSettings {
+        #[derive(Deserialize)]
+        struct OnlyUi {
+            ui: Option<RawUi>,
+        }
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| toml::from_str::<OnlyUi>(&t).ok())
+            .and_then(|o| o.ui)
+            .map(RawUi::settings)
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+enum UiColors {
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "16")]
+    Ansi16,
+    #[serde(rename = "256")]
+    Ansi256,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+enum UiGlyphs {
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "unicode")]
+    Unicode,
+    #[serde(rename = "ascii")]
+    Ascii,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct RawUi {
+    #[serde(default)]
+    colors: UiColors,
+    #[serde(default)]
+    glyphs: UiGlyphs,
+}
+
+impl RawUi {
+    fn settings(self) -> UiSettings {
+        use crate::tui::theme::{Colors, Glyphs};
+        UiSettings {
+            colors: match self.colors {
+                UiColors::Auto => None,
+                UiColors::None => Some(Colors::None),
+                UiColors::Ansi16 => Some(Colors::Ansi16),
+                UiColors::Ansi256 => Some(Colors::Ansi256),
+            },
+            glyphs: match self.glyphs {
+                UiGlyphs::Auto => None,
+                UiGlyphs::Unicode => Some(Glyphs::Unicode),
+                UiGlyphs::Ascii => Some(Glyphs::Ascii),
+            },
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -975,6 +1060,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         clustering,
         alert_budget,
         mode_hold,
+        ui: raw.ui.map(RawUi::settings).unwrap_or_default(),
         warnings: Vec::new(),
     }
 }
@@ -1328,6 +1414,37 @@ mod tests {
             1,
             "SLO files without prometheus: {:?}",
             c.warnings
+        );
+    }
+    #[test]
+    fn the_ui_section_sets_colours_and_glyphs_and_names_a_bad_value() {
+        use crate::tui::theme::{Colors, Glyphs};
+        let c = parse("[webhook]\n").unwrap();
+        assert_eq!(c.ui, UiSettings::default(), "auto when absent");
+        let c = parse("[webhook]\n[ui]\ncolors = \"none\"\nglyphs = \"ascii\"\n").unwrap();
+        assert_eq!(c.ui.colors, Some(Colors::None));
+        assert_eq!(c.ui.glyphs, Some(Glyphs::Ascii));
+        let c = parse("[webhook]\n[ui]\ncolors = \"16\"\nglyphs = \"auto\"\n").unwrap();
+        assert_eq!((c.ui.colors, c.ui.glyphs), (Some(Colors::Ansi16), None));
+        let e = parse("[webhook]\n[ui]\nglyphs = \"braille\"\n").unwrap_err();
+        let p = &e.problems[0];
+        assert_eq!(p.line, 3, "{p:?}");
+        assert!(
+            p.message.contains("ascii"),
+            "the error lists the choices: {p:?}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("flightdeck.toml");
+        std::fs::write(&file, "[ui]\nglyphs = \"ascii\"\n").unwrap();
+        assert_eq!(
+            UiSettings::read(&file).glyphs,
+            Some(Glyphs::Ascii),
+            "replay reads [ui] alone"
+        );
+        assert_eq!(
+            UiSettings::read(&dir.path().join("none.toml")),
+            UiSettings::default()
         );
     }
 }

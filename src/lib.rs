@@ -36,3 +36,4 @@ pub mod session_journal;
 pub mod silencer;
 pub mod sources;
 pub mod tui;
+pub mod whoami;

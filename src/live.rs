@@ -502,8 +502,7 @@ impl Live {
             .user
             .clone()
             .or_else(|| config.user.clone())
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "unknown".into());
+            .unwrap_or_else(crate::whoami::user_name);
         cockpit_config.role = opts.role.or(config.role).unwrap_or(Role::Oncall);
         cockpit_config.readonly = opts.readonly;
         cockpit_config.session = format!("live-{}-{}", std::process::id(), now.as_second());

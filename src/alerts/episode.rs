@@ -251,6 +251,8 @@ fn digest(alert: &Alert) -> u128 {
     alert.ends_at.hash(&mut h);
     alert.state.hash(&mut h);
     alert.generator_url.hash(&mut h);
+    // Silenced by, inhibited by, lost by a restarted source: a change of those is news too.
+    alert.detail.hash(&mut h);
     let out = h.0.finalize();
     let mut first = [0u8; 16];
     first.copy_from_slice(&out.as_bytes()[..16]);
@@ -273,6 +275,7 @@ mod tests {
             ends_at: end.map(at),
             state,
             generator_url: None,
+            detail: Default::default(),
         }
     }
 

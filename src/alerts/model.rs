@@ -36,7 +36,7 @@ pub struct Alert {
 /// `status.inhibitedBy` (ids of the silences, fingerprints of the inhibiting alerts), and when
 /// the source lost an alert that had not resolved (Alertmanager restarted and Prometheus has
 /// not re-sent it yet).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateDetail {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

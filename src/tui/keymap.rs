@@ -203,6 +203,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             G,
         ),
         (
+            &["M"],
+            A::Messages,
+            "messages: every message of this session, in full",
+            G,
+        ),
+        (
             &[":"],
             A::Palette,
             "command palette: run any action by name",

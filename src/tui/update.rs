@@ -96,6 +96,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::Note => write::note(app, view),
         Action::Silence => write::silence(app, view),
         Action::StaleAlerts => report::stale_alerts(app, view),
+        Action::Messages => report::messages(app),
         Action::SearchKnowledge => search::open(app, view),
         Action::Debrief => {
             if app.replay.is_some() {
@@ -265,6 +266,7 @@ mod tests {
                 paused: false,
                 ends_at: start(),
                 finished: false,
+                at: start(),
             }),
             ..App::default()
         }

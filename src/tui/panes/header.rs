@@ -87,7 +87,9 @@ fn top_line(app: &App, view: &Cockpit, width: u16) -> Line<'static> {
     }
     right.extend(sources(view));
     right.push(Span::raw("  "));
-    right.push(Span::styled(clock_hms(view.now()), theme::bold()));
+    // In replay the clock is the replay's (it stands still while paused); live, the cockpit's.
+    let now = app.replay.map_or_else(|| view.now(), |r| r.at);
+    right.push(Span::styled(clock_hms(now), theme::bold()));
     right.push(Span::raw(" "));
     right.push(replay(app));
     let right_width: usize = right.iter().map(|s| s.width()).sum();
