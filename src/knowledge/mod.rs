@@ -46,32 +46,44 @@ pub use search::SearchHit;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MatchParams {
-    /// Normalised content score from which a match without an explicit link is "good".
+    /// Normalised content score from which a match without an explicit link is "good"
+    /// (confidence medium): below it, matching abstains ("no good match").
     pub good_match: f64,
+    /// Normalised content score from which a content-only match has high confidence.
+    pub high_match: f64,
     /// Query term weights by where the term came from.
     pub w_alertname: f64,
     pub w_service: f64,
     pub w_text: f64,
     pub w_label_value: f64,
     pub w_label_name: f64,
+    /// Weight of words that only name the scrape target (`job`, `container`, `endpoint`,
+    /// `namespace`, a `service` that is the job's): they say where the metric came from, not
+    /// what is wrong, and must not outweigh a short summary.
+    pub w_target: f64,
     /// How much of its weight an alert-name word, or a summary/description word, that no
     /// document contains counts against every match (it is evidence of a topic nobody wrote
     /// about).
     pub unknown_alertname_share: f64,
     pub unknown_text_share: f64,
+    /// The same for the words of a service no document mentions (`vault`, `harbor`).
+    pub unknown_service_share: f64,
 }
 
 impl Default for MatchParams {
     fn default() -> Self {
         MatchParams {
-            good_match: 0.32,
+            good_match: 0.30,
+            high_match: 0.6,
             w_alertname: 1.0,
             w_service: 0.6,
             w_text: 0.3,
             w_label_value: 0.3,
             w_label_name: 0.15,
+            w_target: 0.0,
             unknown_alertname_share: 0.75,
-            unknown_text_share: 0.0,
+            unknown_text_share: 0.25,
+            unknown_service_share: 0.5,
         }
     }
 }
@@ -150,6 +162,10 @@ pub struct MatchQuery {
     pub texts: Vec<String>,
     /// Label pairs (the alertname and service labels may be repeated here; they are deduplicated).
     pub labels: Vec<(String, String)>,
+    /// Label values that name the scrape target rather than the problem (`job`, `container`,
+    /// `endpoint`, `namespace`, `service` when it is the job's service).
+    #[serde(default)]
+    pub targets: Vec<String>,
     pub runbook_urls: Vec<String>,
 }
 
@@ -196,6 +212,41 @@ impl MatchQuery {
                 _ => {}
             }
         }
+        self.split_targets();
+    }
+
+    /// Moves what names the scrape target out of the problem's description into `targets`:
+    /// the values of `job`, `container`, `endpoint`, `namespace` labels, and a service that is
+    /// the scrape job's own (kube-prometheus: `service=kube-prometheus-stack-kube-state-metrics`
+    /// with `job=kube-state-metrics`; `service=node-exporter` with `job=node-exporter`).
+    /// Idempotent; call it after building a query by hand.
+    pub fn split_targets(&mut self) {
+        let jobs: Vec<&str> = self
+            .labels
+            .iter()
+            .filter(|(k, v)| k == "job" && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+            .collect();
+        // `vault-active` for job `vault`, `kube-prometheus-stack-kubelet` for `kubelet`,
+        // `distributor` for `loki/distributor`.
+        let scrape_service = |s: &str| jobs.iter().any(|j| s.contains(j) || j.contains(s));
+        let mut targets = std::mem::take(&mut self.targets);
+        self.services.retain(|s| {
+            if scrape_service(s) {
+                if !targets.contains(s) {
+                    targets.push(s.clone());
+                }
+                false
+            } else {
+                true
+            }
+        });
+        for (k, v) in &self.labels {
+            if is_target_label(k) && k != "service" && !v.is_empty() && !targets.contains(v) {
+                targets.push(v.clone());
+            }
+        }
+        self.targets = targets;
     }
 }
 
@@ -207,6 +258,29 @@ pub enum DocRef {
     Postmortem(usize),
 }
 
+/// How far a match can be trusted. Low is "no good match": matching abstains, no steps are
+/// offered from it, and a cluster whose matches are all low is novel (human judgment).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    #[default]
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
 /// One ranked match with its reasons.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KnowledgeMatch {
@@ -214,8 +288,12 @@ pub struct KnowledgeMatch {
     /// Explicit links count 1.0 each; the content part is the normalised BM25F score in [0, 1].
     pub score: f64,
     pub why: Vec<String>,
-    /// Explicitly linked, or content score at least [`MatchParams::good_match`].
+    /// Explicitly linked, or content score at least [`MatchParams::good_match`]
+    /// (`confidence` is not [`Confidence::Low`]). Only good matches offer steps.
     pub good: bool,
+    /// How far to trust the match: an explicit link or a content score of at least
+    /// [`MatchParams::high_match`] is high, at least [`MatchParams::good_match`] medium, else low.
+    pub confidence: Confidence,
     /// The content part of `score`: normalised BM25F in [0, 1] (0 without shared terms).
     pub content: f64,
     /// Share of the query (weighted by rarity) that occurs in the document at all, in [0, 1].
@@ -477,16 +555,49 @@ impl KnowledgeBase {
                 if let Some(services) = self.shared_services(doc, &q.services) {
                     f.why.push(services);
                 }
+                let confidence = if f.links > 0.0 || f.content >= self.params.high_match {
+                    Confidence::High
+                } else if f.content >= self.params.good_match {
+                    Confidence::Medium
+                } else {
+                    Confidence::Low
+                };
                 KnowledgeMatch {
                     doc,
                     score: f.links + f.content,
                     why: f.why,
-                    good: f.links > 0.0 || f.content >= self.params.good_match,
+                    good: confidence > Confidence::Low,
+                    confidence,
                     content: f.content,
                     coverage: f.coverage,
                 }
             })
             .collect()
+    }
+
+    /// Why matching abstains, when it does (no match is good): `best 0.27 below the 0.45
+    /// floor; nearest: Kubelet Down (terms: …)`. `None` when some match is good.
+    pub fn abstention(&self, matches: &[KnowledgeMatch]) -> Option<String> {
+        if matches.iter().any(|m| m.good) {
+            return None;
+        }
+        let floor = self.params.good_match;
+        Some(match matches.first() {
+            None => "no good match: nothing known shares a word with these alerts".to_string(),
+            Some(m) => {
+                let (_, title) = self.doc_path_title(m.doc);
+                let terms = m
+                    .why
+                    .iter()
+                    .find(|w| w.starts_with("terms:"))
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default();
+                format!(
+                    "no good match: best {:.2} below the {floor:.2} floor; nearest: {title}{terms}",
+                    m.content
+                )
+            }
+        })
     }
 
     /// Free-text search over the content of all knowledge (`kb search`; the `/` search adds
@@ -645,6 +756,14 @@ fn postmortem_fields(pm: &Postmortem) -> FieldTexts<'_> {
     t
 }
 
+/// Labels that name the scrape target (where the metric came from) rather than the problem.
+fn is_target_label(name: &str) -> bool {
+    matches!(
+        name,
+        "job" | "container" | "endpoint" | "namespace" | "metrics_path" | "service"
+    )
+}
+
 /// Labels that identify an instance rather than describe the problem.
 fn is_identity_label(name: &str) -> bool {
     matches!(
@@ -718,13 +837,16 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
         add(a, p.w_alertname, p.unknown_alertname_share);
     }
     for s in &q.services {
-        add(s, p.w_service, 0.0);
+        add(s, p.w_service, p.unknown_service_share);
     }
     for t in &q.texts {
         add(t, p.w_text, p.unknown_text_share);
     }
+    for t in &q.targets {
+        add(t, p.w_target, 0.0);
+    }
     for (k, v) in &q.labels {
-        if k == "alertname" || is_identity_label(k) {
+        if k == "alertname" || is_identity_label(k) || is_target_label(k) {
             continue;
         }
         add(k, p.w_label_name, 0.0);
@@ -913,6 +1035,94 @@ mod tests {
             ..MatchQuery::default()
         };
         assert!(kb.match_alerts(&q).iter().all(|m| !m.good));
+    }
+
+    #[test]
+    fn confidence_levels_and_an_explained_abstention() {
+        let kb = kb();
+        let linked = kb.match_alerts(&MatchQuery {
+            alertnames: vec!["PostgresConnectionPoolExhausted".into()],
+            ..MatchQuery::default()
+        });
+        assert_eq!(linked[0].confidence, Confidence::High);
+        assert_eq!(kb.abstention(&linked), None);
+        let unrelated = kb.match_alerts(&MatchQuery {
+            alertnames: vec!["KafkaConsumerGroupLagHigh".into()],
+            texts: vec!["Consumer group billing lags behind the pool by 50000 messages".into()],
+            ..MatchQuery::default()
+        });
+        assert!(
+            unrelated
+                .iter()
+                .all(|m| m.confidence == Confidence::Low && !m.good)
+        );
+        let why = kb.abstention(&unrelated).unwrap();
+        assert!(
+            why.starts_with("no good match: best ") && why.contains("below the 0.30 floor"),
+            "{why}"
+        );
+        if let Some(m) = unrelated.first() {
+            let (_, title) = kb.doc_path_title(m.doc);
+            assert!(why.contains(&format!("nearest: {title}")), "{why}");
+        }
+        assert!(kb.abstention(&[]).unwrap().contains("shares a word"));
+    }
+
+    #[test]
+    fn good_is_exactly_confidence_above_low() {
+        let kb = kb();
+        for text in [
+            "filesystem disk space",
+            "pod restarts repeatedly",
+            "connection pool",
+            "orders outage",
+            "nothing at all here",
+        ] {
+            for m in kb.search(text, 25) {
+                assert_eq!(m.good, m.confidence > Confidence::Low, "{m:?}");
+                let content = m.content;
+                let expected = if m.score > m.content || content >= kb.params.high_match {
+                    Confidence::High
+                } else if content >= kb.params.good_match {
+                    Confidence::Medium
+                } else {
+                    Confidence::Low
+                };
+                assert_eq!(m.confidence, expected, "{m:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn scrape_target_labels_do_not_outweigh_the_summary() {
+        let kb = kb();
+        let labels: BTreeMap<String, String> = [
+            ("container", "kube-rbac-proxy-main"),
+            ("endpoint", "https-main"),
+            ("job", "kube-state-metrics"),
+            ("namespace", "kube-system"),
+            ("service", "kube-prometheus-stack-kube-state-metrics"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let annotations = BTreeMap::from([(
+            "summary".to_string(),
+            "Filesystem is predicted to run out of space".to_string(),
+        )]);
+        let q = MatchQuery::from_alert(&labels, &annotations);
+        assert!(
+            q.services.is_empty(),
+            "the job's own service is a target: {q:?}"
+        );
+        assert!(q.targets.contains(&"kube-rbac-proxy-main".to_string()));
+        let m = kb.match_alerts(&q);
+        assert_eq!(m[0].doc, DocRef::Runbook(2), "{m:?}");
+        // A service label that is not the scrape job's is the service in trouble.
+        let mut own = labels.clone();
+        own.insert("service".into(), "postgres".into());
+        let q = MatchQuery::from_alert(&own, &annotations);
+        assert_eq!(q.services, ["postgres"]);
     }
 
     #[test]
