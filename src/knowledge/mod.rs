@@ -10,16 +10,33 @@
 //! annotation names the document's file, its path, or an anchor of one of its headings. Then
 //! content: a BM25F score ([`index`]) over title, alert names, headings, tags and body, with the
 //! cluster's alert names, summaries, descriptions and labels as the query (alert-name words
-//! weigh most; alert-name words no document contains count against every match). Each match
-//! says why it matched; a content-only match below [`MatchParams::good_match`] is reported with
-//! `good = false` (that feeds the novelty overlay).
+//! weigh most; alert-name, summary/description and service words no document contains count
+//! against every match). Labels that only name the scrape target (`job`, `container`,
+//! `endpoint`, `namespace`, a `service` that is the job's own) weigh nothing: real values like
+//! `kube-rbac-proxy-main` or `job=rook-ceph-mgr` must not outweigh a short summary
+//! ([`MatchQuery::split_targets`]). Each match says why it matched and carries a
+//! [`Confidence`]: high (an explicit link, or content at least [`MatchParams::high_match`]),
+//! medium (content at least [`MatchParams::good_match`]), low otherwise. Low is "no good
+//! match": no steps are offered from it, a cluster with only low matches is novel, and
+//! [`KnowledgeBase::abstention`] says why ("best 0.27 below the 0.30 floor; nearest: …").
 //!
 //! Evaluation (tests/fixtures/knowledge/eval, `cargo test --test suite knowledge_eval:: -- --nocapture`):
-//! 31 runbooks in three styles and 71 alerts. Parameters were tuned on the dev queries only; on
-//! the held-out queries top-1 is 71%, top-3 94%, and 62% of alerts no runbook covers are
-//! correctly reported as "no good match" (dev: 97% / 100% / 100%). The gap is the honest
-//! estimate of how it generalises: most misses are right answers ranked first but judged too
-//! weak, and partial-topic runbooks (a Redis memory runbook for a Redis connections alert).
+//! 37 runbooks in three styles. Parameters were tuned (`knowledge_eval::tune`) on
+//! queries-dev.yaml and queries-rules-tune.yaml only (names known and hidden); the held-out files
+//! are only reported. On kube-prometheus-, node-exporter- and etcd-style rules
+//! (queries-rules-*.yaml, labels as a kube-prometheus-stack scrape delivers them):
+//!
+//! | | tune, names known | held-out, names known | tune, names hidden | held-out, names hidden |
+//! |---|---|---|---|---|
+//! | right runbook first | 94% (17/18) | 94% (15/16) | 94% (17/18) | 88% (14/16) |
+//! | in the top 3 | 100% | 100% | 100% | 100% |
+//! | uncovered alerts abstain | 100% (14/14) | 77% (10/13) | 100% (14/14) | 77% (10/13) |
+//!
+//! The older team-style set: dev 97% / 100% / 100% (top-1 / top-3 / abstain), held-out 71% /
+//! 94% / 62%. The held-out abstention misses are alerts about a component next to one that has
+//! a runbook (Kafka offline partitions vs consumer lag, Postgres down vs replication lag, Redis
+//! connections vs memory) and generic "disappeared from target discovery" alerts of components
+//! nobody wrote about; the tuning set does not separate those, so they are reported, not fixed.
 //!
 //! [`lint`] holds runbook staleness and the postmortem linter; [`report`] the pure functions
 //! behind `kb search`, `kb match` and `kb lint`; [`search`] the TUI's `/` search across all
@@ -68,6 +85,10 @@ pub struct MatchParams {
     pub unknown_text_share: f64,
     /// The same for the words of a service no document mentions (`vault`, `harbor`).
     pub unknown_service_share: f64,
+    /// Scrape-target words no document mentions (`harbor-exporter`, `rook-ceph-mgr`), as a
+    /// share of `w_text`: the target does not describe the problem, but a component nobody
+    /// wrote about is evidence that nothing here covers it.
+    pub unknown_target_share: f64,
 }
 
 impl Default for MatchParams {
@@ -84,6 +105,7 @@ impl Default for MatchParams {
             unknown_alertname_share: 0.75,
             unknown_text_share: 0.25,
             unknown_service_share: 0.5,
+            unknown_target_share: 0.0,
         }
     }
 }
@@ -804,14 +826,14 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
     let mut terms: Vec<QueryTerm> = Vec::new();
     let mut pos: HashMap<String, usize> = HashMap::new();
     let mut unknown: HashMap<String, f64> = HashMap::new();
-    // `unknown_share`: how much of its weight a term no document has counts against matches.
-    let mut add = |text: &str, weight: f64, unknown_share: f64| {
+    // `unknown`: the weight with which a term no document has counts against matches.
+    let mut add = |text: &str, weight: f64, unknown_weight: f64| {
         for (term, surface) in tokenize::tokens_with_surface(text) {
             if !index.contains_term(&term) {
                 // Words with digits in them (pod hashes, hosts) say nothing when unknown.
-                if unknown_share > 0.0 && !term.chars().any(|c| c.is_ascii_digit()) {
+                if unknown_weight > 0.0 && !term.chars().any(|c| c.is_ascii_digit()) {
                     let w = unknown.entry(term).or_insert(0.0);
-                    *w = w.max(weight * unknown_share);
+                    *w = w.max(unknown_weight);
                 }
                 continue;
             }
@@ -834,16 +856,16 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
         }
     };
     for a in &q.alertnames {
-        add(a, p.w_alertname, p.unknown_alertname_share);
+        add(a, p.w_alertname, p.w_alertname * p.unknown_alertname_share);
     }
     for s in &q.services {
-        add(s, p.w_service, p.unknown_service_share);
+        add(s, p.w_service, p.w_service * p.unknown_service_share);
     }
     for t in &q.texts {
-        add(t, p.w_text, p.unknown_text_share);
+        add(t, p.w_text, p.w_text * p.unknown_text_share);
     }
     for t in &q.targets {
-        add(t, p.w_target, 0.0);
+        add(t, p.w_target, p.w_text * p.unknown_target_share);
     }
     for (k, v) in &q.labels {
         if k == "alertname" || is_identity_label(k) || is_target_label(k) {

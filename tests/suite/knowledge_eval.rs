@@ -199,17 +199,17 @@ fn tune() {
     let rules = queries("queries-rules-tune.yaml");
     let sets = [dev.clone(), rules.clone(), names_hidden(&rules)];
     let mut results = Vec::new();
-    for ut in [0.0, 0.25, 0.5] {
-        for us in [0.0, 0.5, 1.0] {
-            for wt in [0.3, 0.5, 0.7] {
-                for wg in [0.0, 0.05, 0.1] {
-                    for g in 0..10 {
+    for ut in [0.25, 0.5] {
+        for ug in [0.0, 0.1, 0.25, 0.5] {
+            for wt in [0.3, 0.5] {
+                for ws in [0.3, 0.6] {
+                    for g in 0..8 {
                         let p = MatchParams {
                             good_match: 0.26 + 0.02 * g as f64,
                             w_text: wt,
-                            w_target: wg,
+                            w_service: ws,
                             unknown_text_share: ut,
-                            unknown_service_share: us,
+                            unknown_target_share: ug,
                             ..MatchParams::default()
                         };
                         kb.set_match_params(p.clone());
