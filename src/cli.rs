@@ -108,7 +108,7 @@ pub enum JournalCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print the records (since a time).
+    /// Print the records (since a time), or with --output SEQ what execution SEQ printed.
     Show {
         #[command(flatten)]
         path: JournalPath,
@@ -116,6 +116,11 @@ pub enum JournalCommand {
         since: Option<jiff::Timestamp>,
         #[arg(long)]
         json: bool,
+        /// Print the output of the execution record SEQ (its stdout to stdout, its stderr to
+        /// stderr), checked against the hashes in the record. Control characters are escaped
+        /// when printing to a terminal.
+        #[arg(long, value_name = "SEQ", conflicts_with_all = ["since", "json"])]
+        output: Option<u64>,
     },
     /// Append a note (or, with --hypothesis, a hypothesis).
     Note {

@@ -139,6 +139,9 @@ pub struct Config {
     pub alertmanager: Option<AlertmanagerSettings>,
     pub webhook: Option<WebhookSettings>,
     pub clustering: ClusterConfig,
+    /// Bytes the tracked alerts may take (`[clustering] memory_budget`); new alerts beyond it
+    /// are refused with a notice (`crate::alerts::episode`).
+    pub alert_budget: usize,
     pub mode_hold: SignedDuration,
     /// Warnings found while reading (the errors make `load` fail).
     pub warnings: Vec<Problem>,
@@ -230,6 +233,9 @@ struct RawWebhook {
     body_limit: Option<Sp<i64>>,
     max_queued_alerts: Option<Sp<i64>>,
     max_concurrent: Option<Sp<i64>>,
+    max_connections: Option<Sp<i64>>,
+    header_timeout: Option<Sp<String>>,
+    body_timeout: Option<Sp<String>>,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +249,7 @@ struct RawClustering {
     max_span: Option<Sp<String>>,
     retention: Option<Sp<String>>,
     never_acted_firings: Option<Sp<i64>>,
+    memory_budget: Option<Sp<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -812,10 +819,37 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
             1_000_000,
         );
         s.max_concurrent = cx.count(&w.max_concurrent, "webhook.max_concurrent", 64, 4096);
+        s.max_connections = cx.count(&w.max_connections, "webhook.max_connections", 256, 16_384);
+        s.header_timeout = cx.duration(
+            &w.header_timeout,
+            "webhook.header_timeout",
+            s.header_timeout,
+        );
+        s.body_timeout = cx.duration(&w.body_timeout, "webhook.body_timeout", s.body_timeout);
+        for (value, field, given) in [
+            (
+                s.header_timeout,
+                "webhook.header_timeout",
+                &w.header_timeout,
+            ),
+            (s.body_timeout, "webhook.body_timeout", &w.body_timeout),
+        ] {
+            if let Some(sp) = given
+                && (value.is_zero() || value > Duration::from_secs(600))
+            {
+                cx.error(
+                    sp,
+                    field,
+                    format!("{} is outside 1s to 10m", sp.get_ref()),
+                    "e.g. \"10s\"",
+                );
+            }
+        }
         Some(s)
     });
 
     let mut clustering = ClusterConfig::default();
+    let mut alert_budget = crate::alerts::episode::DEFAULT_BUDGET;
     if let Some(c) = &raw.clustering {
         if let Some(v) = &c.group_by {
             clustering.group_by = v.clone();
@@ -844,6 +878,23 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
             default,
             10_000,
         ) as u32;
+        alert_budget = cx.count(
+            &c.memory_budget,
+            "clustering.memory_budget",
+            alert_budget,
+            usize::MAX >> 1,
+        );
+        if alert_budget < 1 << 20
+            && let Some(sp) = &c.memory_budget
+        {
+            cx.error(
+                sp,
+                "clustering.memory_budget",
+                format!("{alert_budget} bytes is less than 1 MiB"),
+                "the default is 268435456 (256 MiB)",
+            );
+            alert_budget = crate::alerts::episode::DEFAULT_BUDGET;
+        }
     }
     if let Some(t) = &raw.topology {
         clustering.topology = t.clone();
@@ -891,6 +942,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         alertmanager,
         webhook,
         clustering,
+        alert_budget,
         mode_hold,
         warnings: Vec::new(),
     }
@@ -1197,6 +1249,29 @@ mod tests {
         let w = c.webhook.unwrap();
         assert_eq!(w.listen.to_string(), "127.0.0.1:9099");
         assert_eq!(w.body_limit, 1 << 20);
+    }
+
+    #[test]
+    fn receiver_limits_and_the_alert_budget() {
+        let c = parse(
+            "[webhook]\nmax_connections = 32\nheader_timeout = \"3s\"\nbody_timeout = \"1m\"\n\
+             [clustering]\nmemory_budget = 67108864\n",
+        )
+        .unwrap();
+        let w = c.webhook.unwrap();
+        assert_eq!(w.max_connections, 32);
+        assert_eq!(w.header_timeout, Duration::from_secs(3));
+        assert_eq!(w.body_timeout, Duration::from_secs(60));
+        assert_eq!(c.alert_budget, 64 << 20);
+        let c = parse("[webhook]\n").unwrap();
+        assert_eq!(c.alert_budget, crate::alerts::episode::DEFAULT_BUDGET);
+        assert_eq!(c.webhook.unwrap().header_timeout, Duration::from_secs(10));
+        let e = parse("[webhook]\nheader_timeout = \"1h\"\n").unwrap_err();
+        assert!(e.to_string().contains("webhook.header_timeout"), "{e}");
+        let e = parse("[webhook]\nmax_connections = 0\n").unwrap_err();
+        assert!(e.to_string().contains("webhook.max_connections"), "{e}");
+        let e = parse("[webhook]\n[clustering]\nmemory_budget = 1000\n").unwrap_err();
+        assert!(e.to_string().contains("less than 1 MiB"), "{e}");
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod journal_store;
 pub mod knowledge_watch;
 pub mod live;
 pub mod load;
+pub mod outputs;
 pub mod paths;
 pub mod runtime;
 pub mod session_journal;

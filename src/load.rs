@@ -114,14 +114,32 @@ pub fn scenario_knowledge_dirs(path: &Path, scenario: &Scenario) -> Vec<(DocKind
 /// Reads every `*.md` under the given directories (recursively); unreadable files and
 /// directories become `DocError`s, the rest load.
 pub fn knowledge_dirs(dirs: &[(DocKind, PathBuf)]) -> (KnowledgeBase, Vec<DocError>) {
+    let (kb, errors, _) = read_knowledge_dirs(dirs);
+    (kb, errors)
+}
+
+/// [`knowledge_dirs`], also saying whether something that exists could not be read for a
+/// reason other than its permissions (too many open files, an I/O error): then what loaded is
+/// not what is on disk, and a reload should keep the knowledge it has.
+pub fn read_knowledge_dirs(
+    dirs: &[(DocKind, PathBuf)],
+) -> (KnowledgeBase, Vec<DocError>, Option<String>) {
     let mut docs = Vec::new();
     let mut errors = Vec::new();
+    let mut failure: Option<String> = None;
+    let mut io_failed = |path: &Path, e: &std::io::Error| {
+        use std::io::ErrorKind::{NotADirectory, NotFound, PermissionDenied};
+        if failure.is_none() && !matches!(e.kind(), NotFound | PermissionDenied | NotADirectory) {
+            failure = Some(format!("{}: {e}", path.display()));
+        }
+    };
     for (kind, dir) in dirs {
         let mut stack = vec![dir.clone()];
         while let Some(d) = stack.pop() {
             let entries = match std::fs::read_dir(&d) {
                 Ok(e) => e,
                 Err(e) => {
+                    io_failed(&d, &e);
                     errors.push(DocError {
                         path: d.display().to_string(),
                         line: None,
@@ -130,7 +148,14 @@ pub fn knowledge_dirs(dirs: &[(DocKind, PathBuf)]) -> (KnowledgeBase, Vec<DocErr
                     continue;
                 }
             };
-            for entry in entries.flatten() {
+            for entry in entries {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        io_failed(&d, &e);
+                        continue;
+                    }
+                };
                 let p = entry.path();
                 if p.is_dir() {
                     stack.push(p);
@@ -139,11 +164,14 @@ pub fn knowledge_dirs(dirs: &[(DocKind, PathBuf)]) -> (KnowledgeBase, Vec<DocErr
                     let shown = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
                     match std::fs::read_to_string(&p) {
                         Ok(text) => docs.push((*kind, shown, text)),
-                        Err(e) => errors.push(DocError {
-                            path: p.display().to_string(),
-                            line: None,
-                            message: format!("cannot read: {e}"),
-                        }),
+                        Err(e) => {
+                            io_failed(&p, &e);
+                            errors.push(DocError {
+                                path: p.display().to_string(),
+                                line: None,
+                                message: format!("cannot read: {e}"),
+                            })
+                        }
                     }
                 }
             }
@@ -152,5 +180,5 @@ pub fn knowledge_dirs(dirs: &[(DocKind, PathBuf)]) -> (KnowledgeBase, Vec<DocErr
     docs.sort_by(|a, b| a.1.cmp(&b.1));
     let (kb, mut doc_errors) = KnowledgeBase::from_documents(docs);
     errors.append(&mut doc_errors);
-    (kb, errors)
+    (kb, errors, failure)
 }

@@ -179,7 +179,14 @@ fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<E
             allowed_signers.as_deref(),
             json,
         ),
-        JournalCommand::Show { path, since, json } => j::show(&j::path(path.journal)?, since, json),
+        JournalCommand::Show {
+            path,
+            output: Some(seq),
+            ..
+        } => j::show_output(&j::path(path.journal)?, seq),
+        JournalCommand::Show {
+            path, since, json, ..
+        } => j::show(&j::path(path.journal)?, since, json),
         JournalCommand::Note {
             path,
             text,

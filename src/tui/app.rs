@@ -99,6 +99,8 @@ pub enum Page {
     /// A journal record by sequence number.
     Record(u64),
     Alert(Fingerprint),
+    /// What an executed step printed (the output viewer).
+    Output(super::overlays::output::OutputOf),
 }
 
 /// A decision waiting for its confirmation.
@@ -200,6 +202,8 @@ pub struct App {
     /// The cockpit revision the preview was made at ([`crate::tui::refresh`] remakes it when
     /// alerts, mode or knowledge moved on while the form is open).
     pub silence_preview_at: u64,
+    /// Step output the runtime loaded for the output viewer (the UI reads no files).
+    pub outputs: super::overlays::output::OutputCache,
 }
 
 impl Default for App {
@@ -225,6 +229,7 @@ impl App {
             size: (100, 30),
             silence_preview: None,
             silence_preview_at: 0,
+            outputs: Default::default(),
         }
     }
 

@@ -149,7 +149,9 @@ fn open(app: &mut App, view: &Cockpit) {
         }
         Pane::Detail => panes::detail::selected(app, view).map(Page::Alert),
         Pane::Knowledge => panes::knowledge::selected(app, view).map(Page::Document),
-        Pane::Approvals => panes::approvals::target(app, view).map(Page::Step),
+        // A step that ran opens on what it printed; the others on the step itself.
+        Pane::Approvals => panes::approvals::target(app, view)
+            .map(|id| read::output_of(view, Page::Step(id)).map_or(Page::Step(id), Page::Output)),
         Pane::Journal => panes::journal::selected(app, view).map(Page::Record),
     };
     match page {
@@ -249,6 +251,7 @@ mod tests {
                 ends_at: None,
                 state: AlertState::Firing,
                 generator_url: None,
+                detail: Default::default(),
             };
             view.apply(Event::Alert(alert), at);
         }

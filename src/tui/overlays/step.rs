@@ -83,7 +83,9 @@ pub fn view(view: &Cockpit, id: SuggestionId, width: usize) -> View {
         title: format!(" {} · {} ", s.id, s.step_ref),
         header: Vec::new(),
         body,
-        keys: if view.config().readonly {
+        keys: if matches!(s.status, SuggestionStatus::Executed { .. }) {
+            "Enter output · j/k scroll · Esc close"
+        } else if view.config().readonly {
             "read-only cockpit · j/k scroll · Esc close"
         } else {
             "a approve · r reject · e edit · j/k scroll · Esc close"
@@ -166,6 +168,7 @@ fn status(s: &Suggestion) -> String {
             outcome,
             dry_run,
             ok,
+            ..
         } => format!(
             "{} by {by}{}{}",
             if *dry_run { "dry-ran" } else { "ran" },
