@@ -273,6 +273,7 @@ mod tests {
             ends_at: end.map(at),
             state,
             generator_url: None,
+            detail: Default::default(),
         }
     }
 
