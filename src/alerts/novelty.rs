@@ -56,6 +56,14 @@ impl KnownPatterns {
     }
 }
 
+/// A cluster is novel (human judgment, no automation) when no runbook or past incident matches
+/// it with more than low confidence: matching abstained, so nothing known applies.
+pub fn novel_by_knowledge(matches: &[crate::knowledge::KnowledgeMatch]) -> bool {
+    matches
+        .iter()
+        .all(|m| m.confidence == crate::knowledge::Confidence::Low)
+}
+
 /// Novelty of a cluster against known alertnames (see [`KnownPatterns::novelty`]).
 pub fn novelty(cluster: &Cluster, known_alertnames: &BTreeSet<String>) -> f64 {
     KnownPatterns::new(known_alertnames.iter().map(String::as_str)).novelty(cluster)

@@ -395,7 +395,7 @@ impl Cockpit {
     }
     /// A cluster no runbook or past incident matches well: human judgment, no automation.
     pub fn is_novel(&self, id: ClusterId) -> bool {
-        !self.matches(id).iter().any(|m| m.good)
+        crate::alerts::novelty::novel_by_knowledge(self.matches(id))
     }
     /// Remaining budget (fraction, may be negative) of one SLO at `points` instants spread over
     /// its window up to now: the data of the budget chart.
@@ -606,7 +606,9 @@ impl Cockpit {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             runbook_urls: Vec::new(),
+            targets: Vec::new(),
         };
+        q.split_targets();
         let mut seen_names = BTreeSet::new();
         for fp in cluster.members.iter().take(QUERY_MEMBERS * 4) {
             let Some(t) = self.correlator.alert(*fp) else {

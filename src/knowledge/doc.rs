@@ -2,7 +2,7 @@
 //!
 //! Our schema (docs/FORMATS.md) is optional. A runbook written without it still loads: its title
 //! is the first heading (or a front matter `title`), its alert names come from the file name
-//! (`KubePodCrashLooping.md`) and its headings, and its fenced shell blocks become candidate
+//! (`KubePodCrashLooping.md`) and its headings, and its shell blocks (fenced or 4-space indented) become candidate
 //! steps (`origin: CodeBlock`, never pre-audited, not novel): an unaudited diagnostic when the
 //! read-only classifier recognises the command, else an unaudited mitigation. A document that cannot be read is a
 //! [`DocError`] naming the path, the line and the reason.
@@ -604,12 +604,16 @@ fn structured_steps(
     Ok(out)
 }
 
-/// Candidate steps from the fenced shell blocks of a runbook without structured steps.
+/// Candidate steps from the shell blocks of a runbook without structured steps: fenced blocks
+/// labelled as shell (or unlabelled), and 4-space-indented blocks (older Markdown) read like
+/// unlabelled fenced ones (taken only when they start with a command, not output or YAML).
 fn code_block_steps(outline: &Outline) -> Vec<Step> {
     let mut out: Vec<Step> = Vec::new();
     for (i, block) in outline.blocks.iter().enumerate() {
-        let BlockKind::Code(Some(info)) = &block.kind else {
-            continue;
+        let info = match &block.kind {
+            BlockKind::Code(Some(info)) => info.as_str(),
+            BlockKind::Code(None) => "",
+            _ => continue,
         };
         let heading = block
             .section
@@ -951,6 +955,26 @@ kubectl get pods
         assert_eq!(rb.steps[0].origin, StepOrigin::CodeBlock);
         assert_eq!(rb.steps[0].kind, StepKind::Diagnostic);
         assert!(rb.steps[1].shell);
+    }
+
+    #[test]
+    fn indented_code_blocks_are_read_like_fenced_ones() {
+        // Older Markdown: commands in 4-space-indented blocks; output and YAML are not steps.
+        let text = "# KubeSchedulerDown\n\n## Diagnosis\n\nCheck the scheduler pods:\n\n    kubectl -n kube-system get pods -l component=kube-scheduler\n\nIts logs:\n\n    $ kubectl -n kube-system logs -l component=kube-scheduler\n    E0101 leader election lost\n\nThe manifest looks like:\n\n    apiVersion: v1\n    kind: Pod\n";
+        let rb = parse_runbook("kubernetes/KubeSchedulerDown.md", text).unwrap();
+        let argvs: Vec<String> = rb.steps.iter().map(|s| s.argv.join(" ")).collect();
+        assert_eq!(
+            argvs,
+            [
+                "kubectl -n kube-system get pods -l component=kube-scheduler",
+                "kubectl -n kube-system logs -l component=kube-scheduler"
+            ],
+            "{:?}",
+            rb.steps
+        );
+        assert_eq!(rb.steps[0].title, "Check the scheduler pods");
+        assert!(rb.steps.iter().all(|s| s.origin == StepOrigin::CodeBlock));
+        assert!(rb.steps.iter().all(|s| s.kind == StepKind::Diagnostic));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Data quality: runbook staleness and a postmortem linter for training-grade data.
 //!
 //! Runbooks are flagged when their `last_reviewed` date is older than a configurable age
-//! (default 180 days), when they name alerts that no known rule or alert has, and when a step
-//! failed the last time it was executed (the journal knows; the caller passes it in).
+//! (default 180 days), when they name alerts that no known rule or alert has, when a step
+//! failed the last time it was executed (the journal knows; the caller passes it in), and when
+//! the runbook is only a "moved to …" stub.
 //!
 //! Postmortems get a score out of 100 and findings: missing timeline, no record of hypotheses
 //! or false leads, blame language ("human error", "engineer made a typo"), a single root cause,
@@ -30,7 +31,7 @@ pub struct Finding {
     /// Stable machine name: `stale`, `not-reviewed`, `unknown-alert`, `step-failed`,
     /// `missing-timeline`, `no-hypotheses`, `blame-language`, `single-root-cause`,
     /// `no-contributing-factors`, `no-action-items`, `vague-action-item`, `no-summary`,
-    /// `missing-metadata`, `no-owner`, `no-steps`, `future-date`.
+    /// `missing-metadata`, `no-owner`, `no-steps`, `future-date`, `moved-stub`.
     pub code: String,
     pub level: Level,
     pub message: String,
@@ -153,7 +154,16 @@ pub fn runbook_staleness(
             ));
         }
     }
-    if rb.steps.is_empty() {
+    if let Some(to) = moved_stub(rb) {
+        out.push(Finding::new(
+            "moved-stub",
+            Level::Warning,
+            format!(
+                "only a \"moved to …\" stub ({to}): nothing here to act on; copy the runbook \
+                 here or delete the stub and point the alert's runbook_url at the new place"
+            ),
+        ));
+    } else if rb.steps.is_empty() {
         out.push(Finding::new(
             "no-steps",
             Level::Info,
@@ -161,6 +171,58 @@ pub fn runbook_staleness(
         ));
     }
     out
+}
+
+/// Phrases by which a runbook says it now lives elsewhere.
+const MOVED_PHRASES: &[&str] = &[
+    "moved to",
+    "has moved",
+    "have moved",
+    "been moved",
+    "was moved",
+    "now lives",
+    "now maintained",
+    "relocated to",
+    "migrated to",
+    "superseded by",
+    "replaced by",
+];
+
+/// Where a runbook that is only a "moved to …" stub points (the link or text after the
+/// phrase), if it is one: a short body (at most 40 words besides its headings, no code) that
+/// says it moved.
+pub fn moved_stub(rb: &Runbook) -> Option<String> {
+    if !rb.steps.is_empty() {
+        return None;
+    }
+    let outline = super::markdown::outline(&rb.body, 1);
+    if outline
+        .blocks
+        .iter()
+        .any(|b| matches!(b.kind, super::markdown::BlockKind::Code(_)))
+    {
+        return None;
+    }
+    let prose: Vec<&str> = outline.blocks.iter().map(|b| b.text.as_str()).collect();
+    let prose = prose.join(" ");
+    if prose.split_whitespace().count() > 40 {
+        return None;
+    }
+    let lower = prose.to_lowercase();
+    let at = MOVED_PHRASES
+        .iter()
+        .filter_map(|p| lower.find(p).map(|i| i + p.len()))
+        .min()?;
+    // The link target, when the stub links (`[new place](https://…)`), else the words after.
+    let link = rb
+        .body
+        .split(['(', '<', ' ', '\n'])
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .map(|w| w.trim_end_matches([')', '>', '.', ',']).to_string());
+    Some(link.unwrap_or_else(|| {
+        let rest: String = prose[at..].trim().chars().take(80).collect();
+        format!("points at {}", rest.trim_end_matches('.'))
+    }))
 }
 
 /// Whole days from `from` to `to` (negative if `from` is later).
@@ -460,6 +522,50 @@ mod tests {
         assert!(is_stale(&f));
         let fresh = runbook_staleness(&rb, date("2025-03-01"), &StalenessInputs::default());
         assert!(!is_stale(&fresh), "{fresh:?}");
+    }
+
+    #[test]
+    fn a_moved_to_stub_is_reported() {
+        let today = date("2026-03-12");
+        let stub = parse_runbook(
+            "KubeletDown.md",
+            "# KubeletDown\n\nThis runbook has moved to [the platform wiki](https://wiki.example.com/runbooks/kubelet-down).\n",
+        )
+        .unwrap();
+        let f = runbook_staleness(&stub, today, &StalenessInputs::default());
+        let moved: Vec<_> = f.iter().filter(|f| f.code == "moved-stub").collect();
+        assert_eq!(moved.len(), 1, "{f:?}");
+        assert!(
+            moved[0]
+                .message
+                .contains("https://wiki.example.com/runbooks/kubelet-down"),
+            "{}",
+            moved[0].message
+        );
+        assert!(!f.iter().any(|f| f.code == "no-steps"), "{f:?}");
+        let plain =
+            parse_runbook("Moved.md", "# Moved\n\nMoved to runbooks/storage/ceph.md\n").unwrap();
+        assert!(
+            moved_stub(&plain)
+                .unwrap()
+                .contains("runbooks/storage/ceph.md")
+        );
+        // A real runbook that mentions a move in passing is not a stub.
+        let real = parse_runbook(
+            "PodMoved.md",
+            "# PodMoved\n\n## Meaning\n\nThe pod was moved to another node by the descheduler.\n\n## Diagnosis\n\n```shell\nkubectl get pods -o wide\n```\n",
+        )
+        .unwrap();
+        assert_eq!(moved_stub(&real), None);
+        let long = parse_runbook(
+            "Long.md",
+            &format!(
+                "# Long\n\nThe queue has moved to a new broker. {}\n",
+                "Explain more. ".repeat(20)
+            ),
+        )
+        .unwrap();
+        assert_eq!(moved_stub(&long), None);
     }
 
     #[test]

@@ -10,16 +10,35 @@
 //! annotation names the document's file, its path, or an anchor of one of its headings. Then
 //! content: a BM25F score ([`index`]) over title, alert names, headings, tags and body, with the
 //! cluster's alert names, summaries, descriptions and labels as the query (alert-name words
-//! weigh most; alert-name words no document contains count against every match). Each match
-//! says why it matched; a content-only match below [`MatchParams::good_match`] is reported with
-//! `good = false` (that feeds the novelty overlay).
+//! weigh most; alert-name, summary/description and service words no document contains count
+//! against every match). Labels that only name the scrape target (`job`, `container`,
+//! `endpoint`, `namespace`, a `service` that is the job's own) weigh nothing: real values like
+//! `kube-rbac-proxy-main` or `job=rook-ceph-mgr` must not outweigh a short summary
+//! ([`MatchQuery::split_targets`]). Each match says why it matched and carries a
+//! [`Confidence`]: high (an explicit link, or content at least [`MatchParams::high_match`]),
+//! medium (content at least [`MatchParams::good_match`]), low otherwise. Low is "no good
+//! match": no steps are offered from it, a cluster with only low matches is novel, and
+//! [`KnowledgeBase::abstention`] says why ("best 0.27 below the 0.30 floor; nearest: …").
 //!
 //! Evaluation (tests/fixtures/knowledge/eval, `cargo test --test suite knowledge_eval:: -- --nocapture`):
-//! 31 runbooks in three styles and 71 alerts. Parameters were tuned on the dev queries only; on
-//! the held-out queries top-1 is 71%, top-3 94%, and 62% of alerts no runbook covers are
-//! correctly reported as "no good match" (dev: 97% / 100% / 100%). The gap is the honest
-//! estimate of how it generalises: most misses are right answers ranked first but judged too
-//! weak, and partial-topic runbooks (a Redis memory runbook for a Redis connections alert).
+//! 37 runbooks in three styles. Parameters were tuned (`knowledge_eval::tune`) on
+//! queries-dev.yaml and queries-rules-tune.yaml only (names known and hidden); the held-out files
+//! are only reported. On kube-prometheus-, node-exporter- and etcd-style rules
+//! (queries-rules-*.yaml, labels as a kube-prometheus-stack scrape delivers them):
+//!
+//! | | tune, names known | held-out, names known | tune, names hidden | held-out, names hidden |
+//! |---|---|---|---|---|
+//! | right runbook first | 94% (17/18) | 94% (15/16) | 94% (17/18) | 88% (14/16) |
+//! | in the top 3 | 100% | 100% | 100% | 100% |
+//! | uncovered alerts abstain | 100% (14/14) | 77% (10/13) | 100% (14/14) | 77% (10/13) |
+//!
+//! The older team-style set: dev 97% / 100% / 100% (top-1 / top-3 / abstain), held-out 71% /
+//! 94% / 62%. The held-out abstention misses are alerts about a component next to one that has
+//! a runbook (Kafka offline partitions vs consumer lag, Postgres down vs replication lag, Redis
+//! connections vs memory) and generic "disappeared from target discovery" alerts of components
+//! nobody wrote about; the tuning set does not separate those, so they are reported, not fixed.
+//! Speed (`cargo bench --bench knowledge -- --figures`, 10,000 documents, 2 busy cores):
+//! `match_alerts` p50 0.36 ms, p99 0.68 ms (goal p99 ≤ 2 ms); `/` search p99 1.17 ms.
 //!
 //! [`lint`] holds runbook staleness and the postmortem linter; [`report`] the pure functions
 //! behind `kb search`, `kb match` and `kb lint`; [`search`] the TUI's `/` search across all
@@ -46,32 +65,49 @@ pub use search::SearchHit;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MatchParams {
-    /// Normalised content score from which a match without an explicit link is "good".
+    /// Normalised content score from which a match without an explicit link is "good"
+    /// (confidence medium): below it, matching abstains ("no good match").
     pub good_match: f64,
+    /// Normalised content score from which a content-only match has high confidence.
+    pub high_match: f64,
     /// Query term weights by where the term came from.
     pub w_alertname: f64,
     pub w_service: f64,
     pub w_text: f64,
     pub w_label_value: f64,
     pub w_label_name: f64,
+    /// Weight of words that only name the scrape target (`job`, `container`, `endpoint`,
+    /// `namespace`, a `service` that is the job's): they say where the metric came from, not
+    /// what is wrong, and must not outweigh a short summary.
+    pub w_target: f64,
     /// How much of its weight an alert-name word, or a summary/description word, that no
     /// document contains counts against every match (it is evidence of a topic nobody wrote
     /// about).
     pub unknown_alertname_share: f64,
     pub unknown_text_share: f64,
+    /// The same for the words of a service no document mentions (`vault`, `harbor`).
+    pub unknown_service_share: f64,
+    /// Scrape-target words no document mentions (`harbor-exporter`, `rook-ceph-mgr`), as a
+    /// share of `w_text`: the target does not describe the problem, but a component nobody
+    /// wrote about is evidence that nothing here covers it.
+    pub unknown_target_share: f64,
 }
 
 impl Default for MatchParams {
     fn default() -> Self {
         MatchParams {
-            good_match: 0.32,
+            good_match: 0.30,
+            high_match: 0.6,
             w_alertname: 1.0,
             w_service: 0.6,
             w_text: 0.3,
             w_label_value: 0.3,
             w_label_name: 0.15,
+            w_target: 0.0,
             unknown_alertname_share: 0.75,
-            unknown_text_share: 0.0,
+            unknown_text_share: 0.25,
+            unknown_service_share: 0.5,
+            unknown_target_share: 0.0,
         }
     }
 }
@@ -150,6 +186,10 @@ pub struct MatchQuery {
     pub texts: Vec<String>,
     /// Label pairs (the alertname and service labels may be repeated here; they are deduplicated).
     pub labels: Vec<(String, String)>,
+    /// Label values that name the scrape target rather than the problem (`job`, `container`,
+    /// `endpoint`, `namespace`, `service` when it is the job's service).
+    #[serde(default)]
+    pub targets: Vec<String>,
     pub runbook_urls: Vec<String>,
 }
 
@@ -196,6 +236,41 @@ impl MatchQuery {
                 _ => {}
             }
         }
+        self.split_targets();
+    }
+
+    /// Moves what names the scrape target out of the problem's description into `targets`:
+    /// the values of `job`, `container`, `endpoint`, `namespace` labels, and a service that is
+    /// the scrape job's own (kube-prometheus: `service=kube-prometheus-stack-kube-state-metrics`
+    /// with `job=kube-state-metrics`; `service=node-exporter` with `job=node-exporter`).
+    /// Idempotent; call it after building a query by hand.
+    pub fn split_targets(&mut self) {
+        let jobs: Vec<&str> = self
+            .labels
+            .iter()
+            .filter(|(k, v)| k == "job" && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+            .collect();
+        // `vault-active` for job `vault`, `kube-prometheus-stack-kubelet` for `kubelet`,
+        // `distributor` for `loki/distributor`.
+        let scrape_service = |s: &str| jobs.iter().any(|j| s.contains(j) || j.contains(s));
+        let mut targets = std::mem::take(&mut self.targets);
+        self.services.retain(|s| {
+            if scrape_service(s) {
+                if !targets.contains(s) {
+                    targets.push(s.clone());
+                }
+                false
+            } else {
+                true
+            }
+        });
+        for (k, v) in &self.labels {
+            if is_target_label(k) && k != "service" && !v.is_empty() && !targets.contains(v) {
+                targets.push(v.clone());
+            }
+        }
+        self.targets = targets;
     }
 }
 
@@ -207,6 +282,29 @@ pub enum DocRef {
     Postmortem(usize),
 }
 
+/// How far a match can be trusted. Low is "no good match": matching abstains, no steps are
+/// offered from it, and a cluster whose matches are all low is novel (human judgment).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    #[default]
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
 /// One ranked match with its reasons.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KnowledgeMatch {
@@ -214,8 +312,12 @@ pub struct KnowledgeMatch {
     /// Explicit links count 1.0 each; the content part is the normalised BM25F score in [0, 1].
     pub score: f64,
     pub why: Vec<String>,
-    /// Explicitly linked, or content score at least [`MatchParams::good_match`].
+    /// Explicitly linked, or content score at least [`MatchParams::good_match`]
+    /// (`confidence` is not [`Confidence::Low`]). Only good matches offer steps.
     pub good: bool,
+    /// How far to trust the match: an explicit link or a content score of at least
+    /// [`MatchParams::high_match`] is high, at least [`MatchParams::good_match`] medium, else low.
+    pub confidence: Confidence,
     /// The content part of `score`: normalised BM25F in [0, 1] (0 without shared terms).
     pub content: f64,
     /// Share of the query (weighted by rarity) that occurs in the document at all, in [0, 1].
@@ -477,16 +579,49 @@ impl KnowledgeBase {
                 if let Some(services) = self.shared_services(doc, &q.services) {
                     f.why.push(services);
                 }
+                let confidence = if f.links > 0.0 || f.content >= self.params.high_match {
+                    Confidence::High
+                } else if f.content >= self.params.good_match {
+                    Confidence::Medium
+                } else {
+                    Confidence::Low
+                };
                 KnowledgeMatch {
                     doc,
                     score: f.links + f.content,
                     why: f.why,
-                    good: f.links > 0.0 || f.content >= self.params.good_match,
+                    good: confidence > Confidence::Low,
+                    confidence,
                     content: f.content,
                     coverage: f.coverage,
                 }
             })
             .collect()
+    }
+
+    /// Why matching abstains, when it does (no match is good): `best 0.27 below the 0.45
+    /// floor; nearest: Kubelet Down (terms: …)`. `None` when some match is good.
+    pub fn abstention(&self, matches: &[KnowledgeMatch]) -> Option<String> {
+        if matches.iter().any(|m| m.good) {
+            return None;
+        }
+        let floor = self.params.good_match;
+        Some(match matches.first() {
+            None => "no good match: nothing known shares a word with these alerts".to_string(),
+            Some(m) => {
+                let (_, title) = self.doc_path_title(m.doc);
+                let terms = m
+                    .why
+                    .iter()
+                    .find(|w| w.starts_with("terms:"))
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default();
+                format!(
+                    "no good match: best {:.2} below the {floor:.2} floor; nearest: {title}{terms}",
+                    m.content
+                )
+            }
+        })
     }
 
     /// Free-text search over the content of all knowledge (`kb search`; the `/` search adds
@@ -645,6 +780,14 @@ fn postmortem_fields(pm: &Postmortem) -> FieldTexts<'_> {
     t
 }
 
+/// Labels that name the scrape target (where the metric came from) rather than the problem.
+fn is_target_label(name: &str) -> bool {
+    matches!(
+        name,
+        "job" | "container" | "endpoint" | "namespace" | "metrics_path" | "service"
+    )
+}
+
 /// Labels that identify an instance rather than describe the problem.
 fn is_identity_label(name: &str) -> bool {
     matches!(
@@ -685,14 +828,14 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
     let mut terms: Vec<QueryTerm> = Vec::new();
     let mut pos: HashMap<String, usize> = HashMap::new();
     let mut unknown: HashMap<String, f64> = HashMap::new();
-    // `unknown_share`: how much of its weight a term no document has counts against matches.
-    let mut add = |text: &str, weight: f64, unknown_share: f64| {
+    // `unknown`: the weight with which a term no document has counts against matches.
+    let mut add = |text: &str, weight: f64, unknown_weight: f64| {
         for (term, surface) in tokenize::tokens_with_surface(text) {
             if !index.contains_term(&term) {
                 // Words with digits in them (pod hashes, hosts) say nothing when unknown.
-                if unknown_share > 0.0 && !term.chars().any(|c| c.is_ascii_digit()) {
+                if unknown_weight > 0.0 && !term.chars().any(|c| c.is_ascii_digit()) {
                     let w = unknown.entry(term).or_insert(0.0);
-                    *w = w.max(weight * unknown_share);
+                    *w = w.max(unknown_weight);
                 }
                 continue;
             }
@@ -715,16 +858,19 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
         }
     };
     for a in &q.alertnames {
-        add(a, p.w_alertname, p.unknown_alertname_share);
+        add(a, p.w_alertname, p.w_alertname * p.unknown_alertname_share);
     }
     for s in &q.services {
-        add(s, p.w_service, 0.0);
+        add(s, p.w_service, p.w_service * p.unknown_service_share);
     }
     for t in &q.texts {
-        add(t, p.w_text, p.unknown_text_share);
+        add(t, p.w_text, p.w_text * p.unknown_text_share);
+    }
+    for t in &q.targets {
+        add(t, p.w_target, p.w_text * p.unknown_target_share);
     }
     for (k, v) in &q.labels {
-        if k == "alertname" || is_identity_label(k) {
+        if k == "alertname" || is_identity_label(k) || is_target_label(k) {
             continue;
         }
         add(k, p.w_label_name, 0.0);
@@ -913,6 +1059,94 @@ mod tests {
             ..MatchQuery::default()
         };
         assert!(kb.match_alerts(&q).iter().all(|m| !m.good));
+    }
+
+    #[test]
+    fn confidence_levels_and_an_explained_abstention() {
+        let kb = kb();
+        let linked = kb.match_alerts(&MatchQuery {
+            alertnames: vec!["PostgresConnectionPoolExhausted".into()],
+            ..MatchQuery::default()
+        });
+        assert_eq!(linked[0].confidence, Confidence::High);
+        assert_eq!(kb.abstention(&linked), None);
+        let unrelated = kb.match_alerts(&MatchQuery {
+            alertnames: vec!["KafkaConsumerGroupLagHigh".into()],
+            texts: vec!["Consumer group billing lags behind the pool by 50000 messages".into()],
+            ..MatchQuery::default()
+        });
+        assert!(
+            unrelated
+                .iter()
+                .all(|m| m.confidence == Confidence::Low && !m.good)
+        );
+        let why = kb.abstention(&unrelated).unwrap();
+        assert!(
+            why.starts_with("no good match: best ") && why.contains("below the 0.30 floor"),
+            "{why}"
+        );
+        if let Some(m) = unrelated.first() {
+            let (_, title) = kb.doc_path_title(m.doc);
+            assert!(why.contains(&format!("nearest: {title}")), "{why}");
+        }
+        assert!(kb.abstention(&[]).unwrap().contains("shares a word"));
+    }
+
+    #[test]
+    fn good_is_exactly_confidence_above_low() {
+        let kb = kb();
+        for text in [
+            "filesystem disk space",
+            "pod restarts repeatedly",
+            "connection pool",
+            "orders outage",
+            "nothing at all here",
+        ] {
+            for m in kb.search(text, 25) {
+                assert_eq!(m.good, m.confidence > Confidence::Low, "{m:?}");
+                let content = m.content;
+                let expected = if m.score > m.content || content >= kb.params.high_match {
+                    Confidence::High
+                } else if content >= kb.params.good_match {
+                    Confidence::Medium
+                } else {
+                    Confidence::Low
+                };
+                assert_eq!(m.confidence, expected, "{m:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn scrape_target_labels_do_not_outweigh_the_summary() {
+        let kb = kb();
+        let labels: BTreeMap<String, String> = [
+            ("container", "kube-rbac-proxy-main"),
+            ("endpoint", "https-main"),
+            ("job", "kube-state-metrics"),
+            ("namespace", "kube-system"),
+            ("service", "kube-prometheus-stack-kube-state-metrics"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let annotations = BTreeMap::from([(
+            "summary".to_string(),
+            "Filesystem is predicted to run out of space".to_string(),
+        )]);
+        let q = MatchQuery::from_alert(&labels, &annotations);
+        assert!(
+            q.services.is_empty(),
+            "the job's own service is a target: {q:?}"
+        );
+        assert!(q.targets.contains(&"kube-rbac-proxy-main".to_string()));
+        let m = kb.match_alerts(&q);
+        assert_eq!(m[0].doc, DocRef::Runbook(2), "{m:?}");
+        // A service label that is not the scrape job's is the service in trouble.
+        let mut own = labels.clone();
+        own.insert("service".into(), "postgres".into());
+        let q = MatchQuery::from_alert(&own, &annotations);
+        assert_eq!(q.services, ["postgres"]);
     }
 
     #[test]

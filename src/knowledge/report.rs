@@ -5,7 +5,8 @@
 //! [`KnowledgeBase::from_documents`](super::KnowledgeBase::from_documents); pass them relative to
 //! their `--kb` directory and the JSON has the shape issue 5 §7 asks for:
 //! `{"results": [{"alert": <fingerprint>, "matches": [{"path", "title", "score", "why"}],
-//! "no_good_match": bool}]}` (each match also carries `kind` and `good`).
+//! "no_good_match": bool}]}` (each match also carries `kind`, `good` and `confidence`; an alert
+//! without a good match carries `abstention`, the reason).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,6 +27,8 @@ pub struct ReportMatch {
     pub score: f64,
     pub why: Vec<String>,
     pub good: bool,
+    /// `high`, `medium` or `low` (low = not good: no steps offered).
+    pub confidence: super::Confidence,
 }
 
 fn report_match(kb: &KnowledgeBase, m: &KnowledgeMatch) -> ReportMatch {
@@ -40,6 +43,7 @@ fn report_match(kb: &KnowledgeBase, m: &KnowledgeMatch) -> ReportMatch {
         score: (m.score * 1000.0).round() / 1000.0,
         why: m.why.clone(),
         good: m.good,
+        confidence: m.confidence,
     }
 }
 
@@ -51,9 +55,9 @@ fn match_lines(out: &mut String, matches: &[ReportMatch]) {
         };
         let _ = writeln!(
             out,
-            "  {:>6.3} {} {kind:<10} {}  {}",
+            "  {:>6.3} {:<6} {kind:<10} {}  {}",
             m.score,
-            if m.good { "✓" } else { " " },
+            m.confidence.name(),
             m.path,
             m.title
         );
@@ -119,6 +123,9 @@ pub struct AlertMatches {
     pub matches: Vec<ReportMatch>,
     /// No match is good: flightdeck treats the alert as novel.
     pub no_good_match: bool,
+    /// Why, when no match is good: the best content score, the floor, the nearest document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abstention: Option<String>,
 }
 
 /// Matches each alert on its own and keeps the `top` best documents.
@@ -136,6 +143,7 @@ pub fn match_report<'a>(
                 alert: a.fingerprint,
                 alertname: a.labels.get("alertname").cloned().unwrap_or_default(),
                 no_good_match: !all.iter().any(|m| m.good),
+                abstention: kb.abstention(&all),
                 matches: all.iter().take(top).map(|m| report_match(kb, m)).collect(),
             }
         })
@@ -152,10 +160,9 @@ impl MatchReport {
                 "{} {}{}",
                 r.alert,
                 r.alertname,
-                if r.no_good_match {
-                    "  — no good match (novel: human judgment)"
-                } else {
-                    ""
+                match &r.abstention {
+                    Some(why) => format!("  — novel, human judgment: {why}"),
+                    None => String::new(),
                 }
             );
             match_lines(&mut out, &r.matches);
@@ -342,7 +349,32 @@ mod tests {
         assert_eq!(m["title"], "KubePodCrashLooping");
         assert!(m["score"].as_f64().unwrap() > 1.0);
         assert!(!m["why"].as_array().unwrap().is_empty());
+        assert_eq!(m["confidence"], "high");
+        assert!(first.get("abstention").is_none(), "{first}");
         assert!(r.to_text().contains("KubePodCrashLooping"));
+        // An alert nothing covers: the report says why it abstains.
+        let labels: BTreeMap<String, String> =
+            [("alertname".to_string(), "VaultSealed".to_string())].into();
+        let annotations: BTreeMap<String, String> = [(
+            "summary".to_string(),
+            "Vault is sealed; the pod restarts".to_string(),
+        )]
+        .into();
+        let r = match_report(
+            &kb,
+            [AlertInput {
+                fingerprint: "fedcba9876543210".into(),
+                labels: &labels,
+                annotations: &annotations,
+            }],
+            3,
+        );
+        let v = serde_json::to_value(&r).unwrap();
+        let first = &v["results"][0];
+        assert_eq!(first["no_good_match"], true, "{first}");
+        let why = first["abstention"].as_str().unwrap();
+        assert!(why.contains("below the 0.30 floor"), "{why}");
+        assert!(r.to_text().contains("novel, human judgment: no good match"));
     }
 
     #[test]

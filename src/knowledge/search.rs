@@ -40,6 +40,19 @@ pub struct SearchHit {
 /// score: as much as an explicit link, so a title typed out ranks with the best content match.
 pub const FUZZY_WEIGHT: f64 = 1.0;
 
+/// What a title that begins with the query as typed adds (below any real difference in fuzzy
+/// quality: it only orders titles that match equally well).
+const PREFIX_BONUS: f64 = 0.02;
+
+/// `title` begins with `query`, compared case-insensitively.
+fn starts_with_ignoring_case(title: &str, query: &str) -> bool {
+    let mut t = title.chars().flat_map(char::to_lowercase);
+    query
+        .chars()
+        .flat_map(char::to_lowercase)
+        .all(|q| t.next() == Some(q))
+}
+
 /// At most this many content matches take part in one search (deeper ranks are noise).
 const MAX_CONTENT: usize = 200;
 
@@ -485,7 +498,16 @@ impl KnowledgeBase {
         // Document number → its candidate, for documents with a content match.
         let mut slot: HashMap<usize, usize> = HashMap::new();
         let mut add = |candidates: &mut Vec<Candidate>, i: usize, f: Option<Fuzzy>| {
-            let fuzzy_score = f.map_or(0.0, |f| FUZZY_WEIGHT * f.norm);
+            let fuzzy_score = f.map_or(0.0, |f| {
+                // Typed as the title begins ("Kube D" for "Kube Deployment …", not "Kube API
+                // Down"): the tie-break between equally good fuzzy matches.
+                let prefix = f.title
+                    && starts_with_ignoring_case(
+                        self.titles.get(self.titles.entries[i].title),
+                        query,
+                    );
+                FUZZY_WEIGHT * f.norm + if prefix { PREFIX_BONUS } else { 0.0 }
+            });
             match content_of.get(&i) {
                 Some(&ci) => match slot.get(&i) {
                     Some(&at) => {
@@ -545,8 +567,9 @@ impl KnowledgeBase {
                 f64::NEG_INFINITY
             };
             for (i, b) in deferred {
-                let reach =
-                    FUZZY_WEIGHT * b + content_of.get(&i).map_or(0.0, |&ci| content[ci].score);
+                let reach = FUZZY_WEIGHT * b
+                    + PREFIX_BONUS
+                    + content_of.get(&i).map_or(0.0, |&ci| content[ci].score);
                 // A margin for rounding: a document is only passed over when it is clearly
                 // below (a tie could still rank it in by position).
                 if reach < threshold - 1e-9 {

@@ -145,3 +145,22 @@ fn demo_scenario_alerts_match() {
         }
     }
 }
+
+/// Prints every demo cluster's matches at 40 minutes (`-- --ignored --nocapture demo_matches`).
+#[test]
+#[ignore]
+fn demo_matches() {
+    let session = crate::common::replay::session_at(crate::common::replay::demo(), 40);
+    let c = session.cockpit();
+    for cl in c.clusters() {
+        println!("{} {:?} {:?}", cl.id, cl.alertnames, cl.services);
+        for m in c.matches(cl.id).iter().take(4) {
+            println!(
+                "   {:.2} {:?} {}",
+                m.score,
+                c.knowledge().doc_path_title(m.doc).0,
+                if m.good { "good" } else { "" }
+            );
+        }
+    }
+}

@@ -97,9 +97,9 @@ pub fn view(app: &App, cockpit: &Cockpit, doc: DocRef, width: usize) -> View {
         Some((cluster, m)) => header.extend(wrap::words(
             &[(
                 format!(
-                    "{:.2} {}: {}",
+                    "{:.2} {} confidence: {}",
                     m.score,
-                    if m.good { "good" } else { "weak" },
+                    m.confidence.name(),
                     m.why.join("; ")
                 ),
                 theme::dim(),

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::cockpit::Cockpit;
-use crate::knowledge::{DocRef, KnowledgeMatch};
+use crate::knowledge::{Confidence, DocRef, KnowledgeMatch};
 use crate::tui::app::{App, Pane};
 use crate::tui::panes::{clusters, inner_height, pane_block, truncate, visible_rows};
 use crate::tui::theme;
@@ -88,11 +88,16 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
             theme::dim(),
         )));
     } else if novel {
+        // Why matching abstained: the best score, the floor it missed, and the nearest document.
+        let why = view
+            .knowledge()
+            .abstention(found)
+            .unwrap_or_else(|| "nothing known matches well".to_string());
         lines.push(Line::from(vec![
             Span::styled(" NOVEL ", theme::firing()),
             Span::styled(
                 truncate(
-                    " human judgment: nothing known matches well; only diagnostics are offered",
+                    &format!(" human judgment, only diagnostics are offered: {why}"),
                     width.saturating_sub(7),
                 ),
                 theme::warn(),
@@ -105,10 +110,10 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         let m = &found[i];
         let selected = app.focus == Pane::Knowledge && i == cursor;
         let (kind, title, detail) = describe(view, m);
-        let quality = if m.good {
-            Span::styled("good ", theme::good())
-        } else {
-            Span::styled("weak ", theme::dim())
+        let quality = match m.confidence {
+            Confidence::High => Span::styled("high   ", theme::good()),
+            Confidence::Medium => Span::styled("medium ", theme::warn()),
+            Confidence::Low => Span::styled("low    ", theme::dim()),
         };
         // Only visible rows get here, so staleness is computed for a handful of runbooks.
         let stale = match m.doc {
@@ -165,6 +170,8 @@ fn describe(view: &Cockpit, m: &KnowledgeMatch) -> (&'static str, String, String
                 format!("{} ({})", r.title, r.id),
                 if r.steps.is_empty() {
                     String::new()
+                } else if !m.good {
+                    " · steps not offered (low confidence)".to_string()
                 } else {
                     format!(" · {} steps", r.steps.len())
                 },
