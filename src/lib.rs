@@ -30,6 +30,7 @@ pub mod live;
 pub mod load;
 pub mod paths;
 pub mod runtime;
+pub mod sanitize;
 pub mod session_journal;
 pub mod silencer;
 pub mod sources;

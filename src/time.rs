@@ -5,6 +5,76 @@
 
 pub use jiff::{SignedDuration, Timestamp};
 
+/// The earliest instant flightdeck accepts in a file or a request: `0001-01-01T00:00:00Z`.
+///
+/// Timestamps can represent years -9999 to 9999, and arithmetic past either end panics. Input
+/// is kept a year inside that range on both sides ([`EARLIEST`] to [`LATEST`]), and durations to
+/// at most [`MAX_SPAN`], so that what the core adds to or subtracts from a time it was given (SLO
+/// windows, silence and override lengths, the replay's tick) always stays representable.
+pub const EARLIEST: Timestamp = Timestamp::constant(-62_135_596_800, 0);
+/// The latest instant flightdeck accepts in a file or a request: `9998-12-31T23:59:59Z`.
+pub const LATEST: Timestamp = Timestamp::constant(253_370_764_799, 0);
+/// The longest duration that can separate two accepted instants (about 9,998 years).
+pub const MAX_SPAN: SignedDuration = SignedDuration::from_secs(253_370_764_799 + 62_135_596_800);
+
+/// Whether `ts` lies within [`EARLIEST`] ..= [`LATEST`].
+pub fn in_range(ts: Timestamp) -> bool {
+    (EARLIEST..=LATEST).contains(&ts)
+}
+
+/// Parses an RFC 3339 timestamp (`2026-03-12T13:55:00Z`, any offset, up to nine fractional
+/// digits) within [`EARLIEST`] ..= [`LATEST`]. The message says whether the text is not a
+/// timestamp at all or a timestamp out of range.
+pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+    let t = text.trim();
+    match t.parse::<Timestamp>() {
+        Ok(ts) if in_range(ts) => Ok(ts),
+        Ok(_) => Err(out_of_range(t)),
+        Err(e) if looks_like_a_big_year(t) => {
+            let _ = e;
+            Err(out_of_range(t))
+        }
+        Err(e) => Err(format!(
+            "{t:?} is not an RFC 3339 timestamp ({e}); write e.g. 2026-03-12T13:55:00Z"
+        )),
+    }
+}
+
+fn out_of_range(t: &str) -> String {
+    format!("{t:?} is out of range: flightdeck accepts timestamps from year 1 to year 9998")
+}
+
+/// `10000-01-01T…`, `+010000-…`, `-000001-…`: a timestamp in the shape RFC 3339 has, but a year
+/// that jiff (years -9999 to 9999) or the four digits of RFC 3339 cannot hold.
+fn looks_like_a_big_year(t: &str) -> bool {
+    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 4 || (digits == 4 && t.starts_with('-')))
+        && body[digits..].starts_with('-')
+        && body.contains('T')
+}
+
+/// `start + d`, or a message when the result would leave [`EARLIEST`] ..= [`LATEST`].
+pub fn checked_offset(start: Timestamp, d: SignedDuration) -> Result<Timestamp, String> {
+    match start.checked_add(d) {
+        Ok(t) if in_range(t) => Ok(t),
+        _ => Err(format!(
+            "{} from {start} is out of range: flightdeck accepts timestamps from year 1 to year 9998",
+            format_duration(d)
+        )),
+    }
+}
+
+/// `start + d`, clamped to the instants a [`Timestamp`] can hold (for limits that are capped
+/// anyway, such as a replay's `--until`).
+pub fn saturating_offset(start: Timestamp, d: SignedDuration) -> Timestamp {
+    start.checked_add(d).unwrap_or(if d.is_negative() {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
 /// Parses `90s`, `5m`, `1h30m`, `2d`, `1w`, `-30d` (units s, m, h, d, w; chained; optional sign).
 pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     let s = text.trim();
@@ -44,6 +114,11 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     if !digits.is_empty() {
         // A bare number is ambiguous; refuse rather than guess the unit.
         return Err(bad());
+    }
+    if total > MAX_SPAN.as_secs() {
+        return Err(format!(
+            "{text:?} is longer than any two timestamps flightdeck accepts are apart (about 9,998 years)"
+        ));
     }
     Ok(SignedDuration::from_secs(if negative {
         -total
@@ -102,6 +177,54 @@ mod tests {
         for bad in ["", "12", "12x", "m", "-", "1h30", "5M"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn the_accepted_range_is_years_1_to_9998() {
+        assert_eq!(
+            EARLIEST,
+            "0001-01-01T00:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert_eq!(LATEST, "9998-12-31T23:59:59Z".parse::<Timestamp>().unwrap());
+        assert_eq!(MAX_SPAN, LATEST.duration_since(EARLIEST));
+        assert!(parse_timestamp("0001-01-01T00:00:01Z").is_ok());
+        assert!(parse_timestamp("2026-03-12T13:55:00+01:00").is_ok());
+        for out in [
+            "9999-12-30T21:00:00Z",
+            "10000-01-01T00:00:00Z",
+            "+010000-01-01T00:00:00Z",
+            "-000001-01-01T00:00:00Z",
+            "0000-12-31T23:59:59Z",
+        ] {
+            let e = parse_timestamp(out).unwrap_err();
+            assert!(e.contains("out of range"), "{out}: {e}");
+        }
+        for bad in ["yesterday", "2026-13-01T00:00:00Z", "2026-03-12"] {
+            let e = parse_timestamp(bad).unwrap_err();
+            assert!(e.contains("not an RFC 3339 timestamp"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn offsets_are_checked_or_saturate() {
+        let start = parse_timestamp("9998-12-30T21:00:00Z").unwrap();
+        assert!(checked_offset(start, SignedDuration::from_hours(1)).is_ok());
+        let e = checked_offset(start, SignedDuration::from_hours(24 * 7)).unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
+        let huge = parse_duration("1000000w").unwrap();
+        assert!(checked_offset(start, huge).is_err());
+        assert_eq!(saturating_offset(start, huge), Timestamp::MAX);
+        assert_eq!(saturating_offset(EARLIEST, -huge), Timestamp::MIN);
+        assert!(
+            parse_duration("1000000000w")
+                .unwrap_err()
+                .contains("longer")
+        );
+        assert!(
+            parse_duration("-1000000000w")
+                .unwrap_err()
+                .contains("longer")
+        );
     }
 
     #[test]

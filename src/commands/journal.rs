@@ -148,7 +148,7 @@ pub fn show(journal: &Path, since: Option<Timestamp>, json: bool) -> color_eyre:
         if json {
             println!("{}", serde_json::to_string(r)?);
         } else {
-            println!(
+            let line = format!(
                 "{} #{:<5} {:<10} {}/{}: {}",
                 clock_hms(r.ts),
                 r.seq,
@@ -157,6 +157,7 @@ pub fn show(journal: &Path, since: Option<Timestamp>, json: bool) -> color_eyre:
                 r.role,
                 r.summary
             );
+            println!("{}", super::human(&line));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -269,10 +270,8 @@ pub fn timeline(
 ) -> color_eyre::Result<ExitCode> {
     let records =
         read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
-    print!(
-        "{}",
-        crate::journal::timeline_markdown(&records, since, until)
-    );
+    let markdown = crate::journal::timeline_markdown(&records, since, until);
+    print!("{}", super::human(&markdown));
     Ok(ExitCode::SUCCESS)
 }
 
