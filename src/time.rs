@@ -5,17 +5,22 @@
 
 pub use jiff::{SignedDuration, Timestamp};
 
-/// The earliest instant flightdeck accepts in a file or a request: `0001-01-01T00:00:00Z`.
+/// The earliest instant flightdeck accepts in a file or a request: `1900-01-01T00:00:00Z`.
 ///
-/// Timestamps can represent years -9999 to 9999, and arithmetic past either end panics. Input
-/// is kept a year inside that range on both sides ([`EARLIEST`] to [`LATEST`]), and durations to
-/// at most [`MAX_SPAN`], so that what the core adds to or subtracts from a time it was given (SLO
-/// windows, silence and override lengths, the replay's tick) always stays representable.
-pub const EARLIEST: Timestamp = Timestamp::constant(-62_135_596_800, 0);
-/// The latest instant flightdeck accepts in a file or a request: `9998-12-31T23:59:59Z`.
-pub const LATEST: Timestamp = Timestamp::constant(253_370_764_799, 0);
-/// The longest duration that can separate two accepted instants (about 9,998 years).
-pub const MAX_SPAN: SignedDuration = SignedDuration::from_secs(253_370_764_799 + 62_135_596_800);
+/// Arithmetic past the ends of a [`Timestamp`] (years -9999 to 9999) panics, and the alert
+/// correlator counts time in `i64` nanoseconds, which hold only the years 1677 to 2262. Input
+/// is therefore kept to the years 1900 to 2199 ([`EARLIEST`] to [`LATEST`]) and durations to at
+/// most [`MAX_SPAN`], so that whatever the core adds to or subtracts from a time it was given
+/// (SLO windows, noise horizons, silence and override lengths, the replay's tick) stays
+/// representable, by a margin of more than half a century on each side.
+pub const EARLIEST: Timestamp = Timestamp::constant(-2_208_988_800, 0);
+/// The latest instant flightdeck accepts in a file or a request: `2199-12-31T23:59:59Z`.
+pub const LATEST: Timestamp = Timestamp::constant(7_258_118_399, 0);
+/// The longest duration that can separate two accepted instants (300 years less a second).
+pub const MAX_SPAN: SignedDuration = SignedDuration::from_secs(7_258_118_399 + 2_208_988_800);
+
+/// The longest SLO window flightdeck accepts: a year and a day (OpenSLO's `1Y` is 365 days).
+pub const MAX_SLO_WINDOW: SignedDuration = SignedDuration::from_hours(366 * 24);
 
 /// Whether `ts` lies within [`EARLIEST`] ..= [`LATEST`].
 pub fn in_range(ts: Timestamp) -> bool {
@@ -27,13 +32,11 @@ pub fn in_range(ts: Timestamp) -> bool {
 /// timestamp at all or a timestamp out of range.
 pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
     let t = text.trim();
+    let year_out = year_of(t).is_some_and(|y| !(1900..=2199).contains(&y));
     match t.parse::<Timestamp>() {
         Ok(ts) if in_range(ts) => Ok(ts),
         Ok(_) => Err(out_of_range(t)),
-        Err(e) if looks_like_a_big_year(t) => {
-            let _ = e;
-            Err(out_of_range(t))
-        }
+        Err(_) if year_out => Err(out_of_range(t)),
         Err(e) => Err(format!(
             "{t:?} is not an RFC 3339 timestamp ({e}); write e.g. 2026-03-12T13:55:00Z"
         )),
@@ -41,17 +44,22 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
 }
 
 fn out_of_range(t: &str) -> String {
-    format!("{t:?} is out of range: flightdeck accepts timestamps from year 1 to year 9998")
+    format!("{t:?} is out of range: flightdeck accepts timestamps from 1900 to 2199")
 }
 
-/// `10000-01-01T…`, `+010000-…`, `-000001-…`: a timestamp in the shape RFC 3339 has, but a year
-/// that jiff (years -9999 to 9999) or the four digits of RFC 3339 cannot hold.
-fn looks_like_a_big_year(t: &str) -> bool {
-    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
+/// The year of text in the shape of an RFC 3339 timestamp (`2026-…T…`, `+010000-…T…`), even a
+/// year no timestamp can hold.
+fn year_of(t: &str) -> Option<i64> {
+    let (sign, body) = match t.as_bytes().first()? {
+        b'-' => (-1, &t[1..]),
+        b'+' => (1, &t[1..]),
+        _ => (1, t),
+    };
     let digits = body.bytes().take_while(u8::is_ascii_digit).count();
-    (digits > 4 || (digits == 4 && t.starts_with('-')))
-        && body[digits..].starts_with('-')
-        && body.contains('T')
+    if digits < 4 || !body[digits..].starts_with('-') || !body.contains(['T', 't', ' ']) {
+        return None;
+    }
+    body[..digits].parse::<i64>().ok().map(|y| sign * y)
 }
 
 /// `start + d`, or a message when the result would leave [`EARLIEST`] ..= [`LATEST`].
@@ -59,7 +67,7 @@ pub fn checked_offset(start: Timestamp, d: SignedDuration) -> Result<Timestamp, 
     match start.checked_add(d) {
         Ok(t) if in_range(t) => Ok(t),
         _ => Err(format!(
-            "{} from {start} is out of range: flightdeck accepts timestamps from year 1 to year 9998",
+            "{} from {start} is out of range: flightdeck accepts timestamps from 1900 to 2199",
             format_duration(d)
         )),
     }
@@ -117,7 +125,7 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     }
     if total > MAX_SPAN.as_secs() {
         return Err(format!(
-            "{text:?} is longer than any two timestamps flightdeck accepts are apart (about 9,998 years)"
+            "{text:?} is longer than any two timestamps flightdeck accepts are apart (300 years)"
         ));
     }
     Ok(SignedDuration::from_secs(if negative {
@@ -180,16 +188,20 @@ mod tests {
     }
 
     #[test]
-    fn the_accepted_range_is_years_1_to_9998() {
+    fn the_accepted_range_is_the_years_1900_to_2199() {
         assert_eq!(
             EARLIEST,
-            "0001-01-01T00:00:00Z".parse::<Timestamp>().unwrap()
+            "1900-01-01T00:00:00Z".parse::<Timestamp>().unwrap()
         );
-        assert_eq!(LATEST, "9998-12-31T23:59:59Z".parse::<Timestamp>().unwrap());
+        assert_eq!(LATEST, "2199-12-31T23:59:59Z".parse::<Timestamp>().unwrap());
         assert_eq!(MAX_SPAN, LATEST.duration_since(EARLIEST));
-        assert!(parse_timestamp("0001-01-01T00:00:01Z").is_ok());
+        assert!(parse_timestamp("1900-01-01T00:00:00Z").is_ok());
+        assert!(parse_timestamp("2199-12-31T23:59:59.999Z").is_err());
         assert!(parse_timestamp("2026-03-12T13:55:00+01:00").is_ok());
         for out in [
+            "0001-01-01T00:00:01Z",
+            "2200-01-01T00:00:00Z",
+            "1899-12-31T23:59:59Z",
             "9999-12-30T21:00:00Z",
             "10000-01-01T00:00:00Z",
             "+010000-01-01T00:00:00Z",
@@ -207,14 +219,18 @@ mod tests {
 
     #[test]
     fn offsets_are_checked_or_saturate() {
-        let start = parse_timestamp("9998-12-30T21:00:00Z").unwrap();
+        let start = parse_timestamp("2199-12-30T21:00:00Z").unwrap();
         assert!(checked_offset(start, SignedDuration::from_hours(1)).is_ok());
         let e = checked_offset(start, SignedDuration::from_hours(24 * 7)).unwrap_err();
         assert!(e.contains("out of range"), "{e}");
-        let huge = parse_duration("1000000w").unwrap();
-        assert!(checked_offset(start, huge).is_err());
+        let long = parse_duration("15000w").unwrap();
+        assert!(checked_offset(start, long).is_err());
+        assert!(checked_offset(EARLIEST, -long).is_err());
+        let huge = SignedDuration::from_secs(i64::MAX / 2);
         assert_eq!(saturating_offset(start, huge), Timestamp::MAX);
         assert_eq!(saturating_offset(EARLIEST, -huge), Timestamp::MIN);
+        assert!(parse_duration("15653w").is_ok());
+        assert!(parse_duration("15654w").is_err());
         assert!(
             parse_duration("1000000000w")
                 .unwrap_err()

@@ -17,8 +17,8 @@ use crate::time::{
 /// replay's 10-second grid.
 pub const MAX_DURATION: SignedDuration = SignedDuration::from_hours(31 * 24);
 
-/// The longest SLO window a scenario may give (a year and a day; OpenSLO's `1Y` is 365 days).
-pub const MAX_WINDOW: SignedDuration = SignedDuration::from_hours(366 * 24);
+/// The longest SLO window a scenario may give.
+pub const MAX_WINDOW: SignedDuration = crate::time::MAX_SLO_WINDOW;
 
 /// A scenario ready to play: events sorted by time (stable for equal times).
 #[derive(Debug, Clone)]

@@ -52,6 +52,7 @@ mod slo_purity;
 mod slo_scenarios;
 mod slo_specs;
 mod slo_status;
+mod time_overflow;
 mod training_drill;
 mod training_export;
 mod training_record;
