@@ -415,7 +415,7 @@ impl Live {
                 error,
             })?;
             for t in file.repaired() {
-                warnings.push(format!("journal {}: {t:?}", path.display()));
+                warnings.push(format!("journal {}: {t}", path.display()));
             }
             Some(file)
         };

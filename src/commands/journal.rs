@@ -252,11 +252,7 @@ fn open(journal: &Path) -> color_eyre::Result<JournalFile> {
     let file = JournalFile::open(journal)
         .map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
     for torn in file.repaired() {
-        eprintln!(
-            "flightdeck: {}: cut a torn last record into {:?}",
-            journal.display(),
-            torn
-        );
+        eprintln!("flightdeck: {}: {torn}", journal.display());
     }
     Ok(file)
 }

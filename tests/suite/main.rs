@@ -16,6 +16,7 @@ mod alerts_parse;
 mod alerts_props;
 mod alerts_prune_noise;
 mod alerts_storms;
+mod cli_error_messages;
 mod cli_knowledge_alerts;
 mod cli_terminal_escapes;
 mod cockpit_override;
