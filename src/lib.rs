@@ -22,6 +22,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod exec;
+pub mod fuzz;
 pub mod headless;
 pub mod journal_sign;
 pub mod journal_store;

@@ -25,6 +25,7 @@ mod cockpit_staleness;
 mod config_example;
 mod e2e_terminal;
 mod exec_run;
+mod fuzz_smoke;
 mod journal_crash;
 mod journal_every_kind;
 mod journal_numbers;
