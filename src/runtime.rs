@@ -241,13 +241,12 @@ pub fn show_debrief(
         &[],
         session.position(),
     );
-    tui::overlays::report::open(
-        app,
-        tui::overlays::report::Report::from_text(
-            format!("Debrief at {}", crate::time::clock_hms(session.position())),
-            &debrief.to_text(),
-        ),
-    );
+    // A trainee in the middle of a drill sees no spoilers until they ask (Enter).
+    let trainee = session.cockpit().config().role == crate::actions::Role::Trainee;
+    match tui::overlays::report::debrief(&debrief, session.position(), trainee) {
+        Ok(report) => tui::overlays::report::open(app, report),
+        Err(nothing) => app.info(nothing),
+    }
 }
 
 fn seek_target(now: Timestamp, by: SignedDuration, start: Timestamp, end: Timestamp) -> Timestamp {

@@ -318,12 +318,25 @@ class Timeline:
     def resolve(self, at, labels):
         self.events.append(Event(int(at), "resolve", {"labels": labels}, self.section))
 
-    def decide(self, at, actor, role, kind, text=None, step=None, outcome=None):
+    def decide(self, at, actor, role, kind, text=None, step=None, outcome=None, on=None):
         body = {"actor": actor, "role": role, "kind": kind}
         for k, v in (("step", step), ("text", text), ("outcome", outcome)):
             if v is not None:
                 body[k] = v
+        if on is not None:
+            # The exact argv the responders decided about: the step filled from `on` (labels).
+            body["argv"] = step_argv(step, on)
         self.events.append(Event(int(at), "decision", body, self.section))
+
+
+def step_argv(step_ref: str, labels: dict) -> list:
+    """The argv of runbook step `runbook/step` filled from `labels` (as the cockpit does)."""
+    runbook, step_id = step_ref.split("/")
+    text = (ROOT / "assets/demo/runbooks" / f"{runbook}.md").read_text()
+    front = yaml.safe_load(text.split("---")[1])
+    step = next(s for s in front["steps"] if s["id"] == step_id)
+    fill = lambda e: re.sub(r"\{\{\s*labels\.(\w+)\s*\}\}", lambda m: labels[m.group(1)], e)
+    return [fill(str(e)) for e in step["argv"]]
 
 
 def labels(alertname, severity, namespace, service, team, **extra):
@@ -664,6 +677,12 @@ def build_alerts(tl: Timeline, series: dict) -> dict:
 # Reference decisions: what dana (on-call) and lee (incident commander) actually did
 # ---------------------------------------------------------------------------------------------
 
+# What the responders' steps were filled from (the labels of the alerts they acted on).
+POOL = {"namespace": "db", "service": "postgres"}
+PAYMENTS = {"namespace": "payments", "service": "payments"}
+CHECKOUT = {"namespace": "shop", "service": "checkout"}
+
+
 def build_decisions(tl: Timeline, derived: dict) -> None:
     freeze = derived["checkout-availability.page"]
     redesign = derived["checkout-latency.exhausted"]
@@ -672,8 +691,9 @@ def build_decisions(tl: Timeline, derived: dict) -> None:
               text="Paged for CheckoutHigh5xxRate + PostgresConnectionPoolExhausted. PgBouncer "
                    "pool shop/checkout ran dry at 14:04, two minutes after the checkout deploy "
                    "(v2.41.0, 14:02). Is the deploy holding connections?")
-    tl.decide(hm("14:10"), "dana", "oncall", "approve", step="postgres-connection-pool/show-pools")
-    tl.decide(hm("14:10:30"), "dana", "oncall", "execute", step="postgres-connection-pool/show-pools",
+    tl.decide(hm("14:10"), "dana", "oncall", "approve", step="postgres-connection-pool/show-pools",
+              on=POOL)
+    tl.decide(hm("14:10:30"), "dana", "oncall", "execute", step="postgres-connection-pool/show-pools", on=POOL,
               outcome="pool shop/checkout: cl_active 160, cl_waiting 214, sv_active 50 (40 + "
                       "reserve 10), sv_idle 0, maxwait 14s; the other two pgbouncer pods alert "
                       "the same. Pools shop/orders and shop/inventory are fine.")
@@ -685,9 +705,10 @@ def build_decisions(tl: Timeline, derived: dict) -> None:
               text="PaymentsUpstreamTimeouts on all payments pods and PAY-2291 (PSP 3DS "
                    "timeouts) is still open: is the PSP degraded, and checkout holds DB "
                    "connections while it waits for payments?")
-    tl.decide(hm("14:14"), "dana", "oncall", "approve", step="payments-upstream-timeouts/psp-latency")
+    tl.decide(hm("14:14"), "dana", "oncall", "approve", step="payments-upstream-timeouts/psp-latency",
+              on=PAYMENTS)
     tl.decide(hm("14:14:30"), "dana", "oncall", "execute",
-              step="payments-upstream-timeouts/psp-latency",
+              step="payments-upstream-timeouts/psp-latency", on=PAYMENTS,
               outcome="PSP response p99 0.31s (normal 0.28s), PSP status page green. The time is "
                       "spent queued for an outbound connection: pool 50/50, requests from "
                       "checkout 3.1x normal.")
@@ -696,13 +717,14 @@ def build_decisions(tl: Timeline, derived: dict) -> None:
                    "checkout's retries (each DB timeout retries the whole flow incl. the "
                    "authorisation). PAY-2291 is unrelated.")
     tl.decide(hm("14:18"), "lee", "commander", "reject",
-              step="postgres-connection-pool/restart-postgres",
+              step="postgres-connection-pool/restart-postgres", on=POOL,
               text="No. A restart drops every connection (orders and inventory too) and the "
                    "checkout pods refill the pool within seconds; that is how PM-2025-031 got "
                    "worse. Postgres itself is healthy. Find what holds the connections.")
-    tl.decide(hm("14:19"), "dana", "oncall", "approve", step="checkout-high-error-rate/rollout-history")
+    tl.decide(hm("14:19"), "dana", "oncall", "approve", step="checkout-high-error-rate/rollout-history",
+              on=CHECKOUT)
     tl.decide(hm("14:19:30"), "dana", "oncall", "execute",
-              step="checkout-high-error-rate/rollout-history",
+              step="checkout-high-error-rate/rollout-history", on=CHECKOUT,
               outcome="revision 87 = v2.41.0 (14:02:11, 'checkout: transaction per cart line; "
                       "DB_POOL_SIZE 20 -> 40'); revision 86 = v2.40.3. 12 pods x 40 = 480 "
                       "client connections, each holding a transaction across the payment call.")
@@ -711,12 +733,12 @@ def build_decisions(tl: Timeline, derived: dict) -> None:
                    "across the payment call, and doubled the per-pod pool. Rolling back to "
                    "v2.40.3 should drain the pool. Proposing checkout-high-error-rate/rollback.")
     assert redesign < hm("14:28"), f"REDESIGN should hold before the approvals, not at {redesign}"
-    tl.decide(hm("14:28"), "dana", "oncall", "approve", step="checkout-high-error-rate/rollback",
+    tl.decide(hm("14:28"), "dana", "oncall", "approve", step="checkout-high-error-rate/rollback", on=CHECKOUT,
               text="checkout-latency budget is exhausted, governor in REDESIGN: the rollback "
                    "needs a second approver, the IC.")
-    tl.decide(hm("14:29"), "lee", "commander", "approve", step="checkout-high-error-rate/rollback",
+    tl.decide(hm("14:29"), "lee", "commander", "approve", step="checkout-high-error-rate/rollback", on=CHECKOUT,
               text="Approved: roll back checkout to v2.40.3 (revision 86).")
-    tl.decide(hm("14:31"), "dana", "oncall", "execute", step="checkout-high-error-rate/rollback",
+    tl.decide(hm("14:31"), "dana", "oncall", "execute", step="checkout-high-error-rate/rollback", on=CHECKOUT,
               outcome="deployment.apps/checkout rolled back to revision 86 (v2.40.3); 12/12 "
                       "pods ready at 14:34:20, old ReplicaSet scaled to 0.")
     tl.decide(hm("14:41"), "lee", "commander", "note",
@@ -834,7 +856,10 @@ def render(samples: dict, tl: Timeline) -> str:
             out.append(f"    {e.kind}:")
             if e.kind == "decision":
                 for k, v in e.body.items():
-                    out.append(f"      {k}: {scalar(v)}")
+                    if isinstance(v, list):
+                        out.append(f"      {k}: [{', '.join(scalar(x) for x in v)}]")
+                    else:
+                        out.append(f"      {k}: {scalar(v)}")
             else:
                 for k, v in e.body.items():
                     out.append(f"      {k}: {flow(v) if isinstance(v, dict) else scalar(v)}")

@@ -18,7 +18,7 @@ pub use ledger::{ApprovalRecord, ApproveError, ExecutePermit, PendingStep, comma
 pub use policy::{Approval, Overlays, Role, StepClass, Verdict, policy};
 pub use silence::{SilenceMatcher, SilenceRequest};
 pub use step::{
-    Audit, Step, StepKind, StepOrigin, TemplateError, render_argv, shell_display, shell_env,
-    validate_argv,
+    Audit, Filled, Step, StepKind, StepOrigin, TemplateError, render_argv, shell_display,
+    shell_env, validate_argv,
 };
 pub use suggest::{Suggestion, suggest};

@@ -15,8 +15,12 @@
 //! approval and execution sends the step back to the queue; one person counts once however
 //! often they approve. Record in [`Approval::mode`] the *effective* mode the approver saw.
 //!
-//! A step from a runbook's structured `steps:` without an audit record is treated like a novel
-//! one: the table lets only diagnostics and *pre-audited* mitigations through the stricter modes.
+//! A step from a runbook's structured `steps:` without an audit record is *unaudited*: the table
+//! lets only diagnostics and *pre-audited* mitigations through the stricter modes. A step taken
+//! from a code block of a runbook without structured steps is unaudited too, never novel: a
+//! diagnostic when the read-only classifier recognises its command (then one approval in every
+//! mode, design brief §1), otherwise a mitigation (the commander in Adaptive, refused in Freeze
+//! and Redesign). Only an edited argv (or script) is novel.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -134,7 +138,8 @@ pub struct StepClass {
     pub kind: StepKind,
     /// Reviewed and signed off (`audited:` present) and not changed since.
     pub pre_audited: bool,
-    /// Edited in the cockpit or taken from a code block of an un-schema'd runbook.
+    /// Edited in the cockpit (a code block of a runbook without structured steps is not novel:
+    /// it is unaudited, `pre_audited: false`).
     pub novel: bool,
 }
 

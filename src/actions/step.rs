@@ -78,15 +78,18 @@ pub struct Audit {
     pub on: jiff::civil::Date,
 }
 
-/// Where a step came from. `CodeBlock` and `Edited` steps are *novel*: the policy treats them as
-/// never reviewed, whatever their declared kind.
+/// Where a step came from. Only `Edited` steps are *novel*. A `CodeBlock` step is *unaudited*
+/// (never pre-audited): a diagnostic when the read-only classifier recognises its command
+/// ([`guess_kind`], [`guess_script_kind`]), otherwise a mitigation; the policy treats it like a
+/// structured step of that kind without an audit record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOrigin {
     /// Declared in a runbook's front matter `steps:`.
     #[default]
     Structured,
-    /// Taken from a fenced shell block of a runbook (a candidate, shown as an unaudited suggestion).
+    /// Taken from a fenced shell block (or an inline command) of a runbook without structured
+    /// steps: an unaudited diagnostic or mitigation, as its command reads.
     CodeBlock,
     /// A step whose argv or script a person changed in the cockpit.
     Edited,
@@ -98,15 +101,18 @@ pub enum StepOrigin {
 }
 
 impl Step {
-    /// `true` for steps that did not come verbatim from a runbook's structured steps (silences
-    /// proposed in the cockpit are not novel: their checks stand in for a review).
+    /// `true` for steps whose argv or script a person changed in the cockpit. A step taken from
+    /// a runbook's code block is not novel (it is unaudited); silences proposed in the cockpit
+    /// are not novel either (their checks stand in for a review).
     pub fn is_novel(&self) -> bool {
-        matches!(self.origin, StepOrigin::CodeBlock | StepOrigin::Edited)
+        matches!(self.origin, StepOrigin::Edited)
     }
 
-    /// `true` when the step is structured *and* carries an audit record.
+    /// `true` when the step is structured (or a checked silence) *and* carries an audit record;
+    /// a code block is never pre-audited.
     pub fn is_pre_audited(&self) -> bool {
-        self.audited.is_some() && !self.is_novel()
+        self.audited.is_some()
+            && matches!(self.origin, StepOrigin::Structured | StepOrigin::Silence)
     }
 
     /// The step after a person changed its argv: novel, and no longer audited.
@@ -136,6 +142,72 @@ impl Step {
         }
         out
     }
+}
+
+/// A step filled from one alert: the argv that would run and the values that went into it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filled {
+    pub argv: Vec<String>,
+    /// `labels.NAME` / `annotations.NAME` → the value used: the argv's placeholders, or for a
+    /// `shell: true` step the `FD_LABEL_*` / `FD_ANNOTATION_*` variables its script names. Two
+    /// alerts that give a step the same values give it the same target.
+    pub values: BTreeMap<String, String>,
+}
+
+impl Step {
+    /// Fills the argv from an alert's labels and annotations ([`render_argv`]) and says which
+    /// values it used.
+    pub fn fill(
+        &self,
+        labels: &BTreeMap<String, String>,
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<Filled, TemplateError> {
+        let argv = render_argv(&self.argv, labels, annotations)?;
+        let mut values = BTreeMap::new();
+        for p in self.placeholders() {
+            let (what, name) = classify(&p)?;
+            let map = if what == "label" { labels } else { annotations };
+            if let Some(v) = map.get(name) {
+                values.insert(p.clone(), v.clone());
+            }
+        }
+        if let Some(script) = self.script.as_deref().filter(|_| self.shell) {
+            for (ns, prefix, map) in [
+                ("labels", "FD_LABEL_", labels),
+                ("annotations", "FD_ANNOTATION_", annotations),
+            ] {
+                for (k, v) in map {
+                    if names_variable(script, &env_name(prefix, k)) {
+                        values.insert(format!("{ns}.{k}"), v.clone());
+                    }
+                }
+            }
+        }
+        Ok(Filled { argv, values })
+    }
+}
+
+/// Does `script` name the environment variable `var` (not merely a longer one it begins)?
+fn names_variable(script: &str, var: &str) -> bool {
+    script.match_indices(var).any(|(at, _)| {
+        script[at + var.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+    })
+}
+
+/// `FD_LABEL_` + the name upper-cased, every character outside `[A-Z0-9_]` turned into `_`.
+fn env_name(prefix: &str, name: &str) -> String {
+    let mut s = String::from(prefix);
+    s.extend(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        }
+    }));
+    s
 }
 
 /// Why an argv template could not be filled.
@@ -261,23 +333,12 @@ pub fn shell_env(
     labels: &BTreeMap<String, String>,
     annotations: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
-    fn var(prefix: &str, name: &str) -> String {
-        let mut s = String::from(prefix);
-        s.extend(name.chars().map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        }));
-        s
-    }
     let mut env = BTreeMap::new();
     for (k, v) in labels {
-        env.insert(var("FD_LABEL_", k), v.clone());
+        env.insert(env_name("FD_LABEL_", k), v.clone());
     }
     for (k, v) in annotations {
-        env.insert(var("FD_ANNOTATION_", k), v.clone());
+        env.insert(env_name("FD_ANNOTATION_", k), v.clone());
     }
     env
 }
@@ -535,7 +596,9 @@ pub fn guess_kind(argv: &[String]) -> StepKind {
 /// reads only and nothing is redirected into a file.
 pub fn guess_script_kind(script: &str) -> StepKind {
     let writes = script.contains(">") && !script.contains("2>&1") || script.contains("tee ");
-    if writes {
+    // A substitution runs a command the split below cannot see (`echo $(rm -rf x)`).
+    let hidden = script.contains("$(") || script.contains('`') || script.contains("<(");
+    if writes || hidden {
         return StepKind::Mitigation;
     }
     let all_read = script
@@ -909,6 +972,19 @@ fn is_read_only(argv: &[String]) -> bool {
 }
 
 /// The first non-option argument of `args` (skipping `-n ns`, `--namespace ns`, `-nns` forms).
+/// The program and its subcommand as the read-only classifier sees them (`kubectl get`,
+/// `curl`), for saying why a command was classified as it was.
+pub fn program_and_subcommand(argv: &[String]) -> String {
+    let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let Some((prog, args)) = words.split_first() else {
+        return String::new();
+    };
+    match subcommand(args).filter(|s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+        Some(sub) => format!("{prog} {sub}"),
+        None => prog.to_string(),
+    }
+}
+
 fn subcommand<'a>(args: &[&'a str]) -> Option<&'a str> {
     let mut i = 0;
     while i < args.len() {
@@ -1109,6 +1185,14 @@ mod tests {
             guess_script_kind("kubectl get pods > /tmp/x"),
             StepKind::Mitigation
         );
+        // Substitutions hide commands from the classifier.
+        for hidden in [
+            "kubectl get pods $(kubectl delete ns prod)",
+            "echo `rm -rf /data`",
+            "diff <(kubectl apply -f x.yaml) y",
+        ] {
+            assert_eq!(guess_script_kind(hidden), StepKind::Mitigation, "{hidden}");
+        }
     }
 
     #[test]

@@ -3,6 +3,11 @@
 //! nobody did anything about it) and suppressed (silenced or inhibited in Alertmanager), and the
 //! histories they are computed from. Everything is computed from timestamps passed in, never the
 //! clock.
+//!
+//! Noise marks come from behaviour outside incidents: a transition made while the alert's
+//! cluster is an active incident (another member of a different alertname firing, see
+//! `Correlator::in_incident`) is a symptom of that incident (pods flap while the database is
+//! down), not evidence that the alert is noisy, so it never counts towards flapping.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -13,7 +18,7 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NoiseMark {
-    /// Fire/resolve transitions seen in the last hour.
+    /// Fire/resolve transitions seen in the last hour, outside incidents.
     Flapping { transitions_per_hour: f64 },
     /// Share (0–1) of the last 24 hours the alert was active (firing or suppressed).
     Chronic { firing_share: f64 },
@@ -119,7 +124,7 @@ pub(crate) struct History {
 
 #[derive(Clone, Debug, Default)]
 struct Past {
-    /// Times of fire/resolve transitions in the last hour.
+    /// Times of fire/resolve transitions in the last hour, made outside incidents.
     flips: VecDeque<i64>,
     /// Closed active periods that end within the last day.
     closed: VecDeque<(i64, i64)>,
@@ -130,8 +135,13 @@ impl History {
         self.past.get_or_insert_with(Box::default)
     }
 
-    pub(crate) fn flip(&mut self, now: i64) {
-        self.past().flips.push_back(now);
+    /// A fire/resolve transition at `now`. `in_incident`: the alert's cluster was an active
+    /// incident apart from the alert itself; such a transition is not evidence of noise and is
+    /// not counted (the alert's `transitions` still count it).
+    pub(crate) fn flip(&mut self, now: i64, in_incident: bool) {
+        if !in_incident {
+            self.past().flips.push_back(now);
+        }
     }
 
     pub(crate) fn start(&mut self, at: i64) {
@@ -198,7 +208,7 @@ mod tests {
         let mut h = History::default();
         let t0 = 100 * DAY;
         for i in 0..4 {
-            h.flip(t0 + i * 60_000_000_000);
+            h.flip(t0 + i * 60_000_000_000, false);
         }
         let m = h.marks(t0 + 5 * 60_000_000_000, false, 4, 0.8);
         assert_eq!(
@@ -209,6 +219,28 @@ mod tests {
         );
         assert!(h.marks(t0 + 2 * HOUR, false, 4, 0.8).is_empty());
         assert_eq!(m[0].to_string(), "flapping 4/h");
+    }
+
+    #[test]
+    fn flips_inside_an_incident_are_not_flapping() {
+        let mut h = History::default();
+        let t0 = 100 * DAY;
+        for i in 0..10 {
+            h.flip(t0 + i * 60_000_000_000, true);
+        }
+        assert!(h.marks(t0 + 11 * 60_000_000_000, false, 4, 0.8).is_empty());
+        // Outside the incident it flaps on: only those transitions count.
+        for i in 11..14 {
+            h.flip(t0 + i * 60_000_000_000, false);
+        }
+        assert!(h.marks(t0 + 14 * 60_000_000_000, false, 4, 0.8).is_empty());
+        h.flip(t0 + 14 * 60_000_000_000, false);
+        assert_eq!(
+            h.marks(t0 + 15 * 60_000_000_000, false, 4, 0.8),
+            vec![NoiseMark::Flapping {
+                transitions_per_hour: 4.0
+            }]
+        );
     }
 
     #[test]

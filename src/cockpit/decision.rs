@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::suggestion::{SuggestionId, SuggestionStatus, argv_hash};
+use super::suggestion::{Fill, SuggestionId, SuggestionStatus, argv_hash};
 use super::{Cockpit, Effect, role_name};
 use crate::actions::silence::SilenceRequest;
 use crate::actions::{Approval, Audit, Role, Step, StepKind, StepOrigin, Verdict};
@@ -178,6 +178,10 @@ pub struct StepRecord {
     /// Written by replaying a scenario's reference decisions.
     #[serde(default)]
     pub replayed: bool,
+    /// A `rejection` written by flightdeck (role `system`), not a person: the step waited
+    /// while its cluster stopped firing; `reason` says "obsolete: C3 resolved at 15:09".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub obsolete: bool,
     /// What the cockpit showed when the decision was taken (clusters, budgets, mode, options):
     /// the symptoms of the decision-data export.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "shown")]
@@ -212,8 +216,125 @@ impl Cockpit {
             approvals: Vec::new(),
             policy: Some(s.verdict.clone()),
             replayed: false,
+            obsolete: false,
             context: serde_json::to_value(crate::journal::DecisionContext::from_cockpit(self)).ok(),
         })
+    }
+
+    /// The record of a step whether or not it has an argv (a step without a target yet has
+    /// none: an empty one); without the cockpit's context when `lean`.
+    fn step_record_any(&self, i: usize, lean: bool) -> StepRecord {
+        let s = &self.suggestions[i];
+        let argv = s.argv.clone().unwrap_or_default();
+        StepRecord {
+            step: s.step_ref.clone(),
+            argv_hash: argv_hash(&argv),
+            argv,
+            mode: self.governor.mode(),
+            session: self.config.session.clone(),
+            source: Some(s.source.to_string()),
+            definition: Some(s.step.clone()),
+            reason: None,
+            outcome: None,
+            exec: None,
+            approvals: Vec::new(),
+            policy: Some(s.verdict.clone()),
+            replayed: false,
+            obsolete: false,
+            context: if lean {
+                None
+            } else {
+                serde_json::to_value(crate::journal::DecisionContext::from_cockpit(self)).ok()
+            },
+        }
+    }
+
+    /// Cluster `cluster` stopped firing (every member resolved): each step of it still waiting
+    /// for a decision becomes obsolete, is no longer approvable, and is journaled once as a
+    /// `rejection` by flightdeck (role `system`, `obsolete: true`). Steps already approved
+    /// and running finish; decided ones stay decided. If the cluster fires again, its runbooks'
+    /// steps are offered again as new suggestions.
+    pub(super) fn obsolete_steps(&mut self, cluster: ClusterId, effects: &mut Vec<Effect>) {
+        let at = crate::time::clock_hms(self.now);
+        let reason = format!("{cluster} resolved at {}", &at[..5]);
+        let members: std::collections::HashSet<Fingerprint> = self
+            .correlator
+            .cluster(cluster)
+            .map(|c| c.members.iter().copied().collect())
+            .unwrap_or_default();
+        // Its alerts fill steps again when they fire again.
+        self.targets.filled.retain(|(fp, _)| !members.contains(fp));
+        for i in 0..self.suggestions.len() {
+            let s = &self.suggestions[i];
+            if s.status == SuggestionStatus::Pending && self.suggestion_cluster(s) == Some(cluster)
+            {
+                self.make_obsolete(i, reason.clone(), effects);
+            }
+        }
+    }
+
+    /// Alert `fp` resolved while its cluster still fires: a waiting step it filled now acts on
+    /// nothing that is wrong, unless another active alert its runbook covers gives it the same
+    /// values (then that alert fills it). Otherwise it is obsolete, like the steps of a
+    /// resolved cluster; it is offered again if its alert fires again.
+    pub(super) fn target_resolved(&mut self, fp: Fingerprint, effects: &mut Vec<Effect>) {
+        let Some(cluster) = self.correlator.alert(fp).map(|t| t.cluster) else {
+            return;
+        };
+        let at = crate::time::clock_hms(self.now);
+        for (i, r) in self.filled_from(fp) {
+            let step = self.suggestions[i].step.clone();
+            let values = self.suggestions[i].values.clone();
+            let other = self.covered_in(cluster, r).find(|&other| {
+                other != fp
+                    && self.correlator.alert(other).is_some_and(|t| {
+                        step.fill(&t.alert.labels, &t.alert.annotations)
+                            .is_ok_and(|f| f.values == values)
+                    })
+            });
+            match other {
+                Some(other) => self.suggestions[i].source = other,
+                None => {
+                    let target: Vec<String> = values
+                        .iter()
+                        .map(|(k, v)| {
+                            format!("{}={v}", k.split_once('.').map_or(k.as_str(), |(_, n)| n))
+                        })
+                        .collect();
+                    let reason = if target.is_empty() {
+                        format!(
+                            "the alert that filled it resolved at {} ({cluster} still fires)",
+                            &at[..5]
+                        )
+                    } else {
+                        format!(
+                            "its target {} resolved at {} ({cluster} still fires)",
+                            target.join(" "),
+                            &at[..5]
+                        )
+                    };
+                    self.make_obsolete(i, reason, effects);
+                }
+            }
+        }
+    }
+
+    /// Marks a waiting step obsolete and journals it once.
+    fn make_obsolete(&mut self, i: usize, reason: String, effects: &mut Vec<Effect>) {
+        self.suggestions[i].status = SuggestionStatus::Obsolete {
+            reason: reason.clone(),
+        };
+        let mut body = self.step_record_any(i, true);
+        body.reason = Some(format!("obsolete: {reason}"));
+        body.obsolete = true;
+        let s = &self.suggestions[i];
+        effects.push(Effect::Journal(JournalEntry {
+            actor: "flightdeck".into(),
+            role: "system".into(),
+            kind: RecordKind::Rejection,
+            summary: format!("{} {} obsolete: {reason}", s.id, s.step_ref),
+            body: to_value(&body),
+        }));
     }
 
     fn index_of(&self, id: SuggestionId) -> Option<usize> {
@@ -310,6 +431,17 @@ impl Cockpit {
             UserCommand::Approve(id) => {
                 let i = self.index_of(id).expect("checked above");
                 let s = &self.suggestions[i];
+                if let SuggestionStatus::Obsolete { reason } = &s.status {
+                    effects.push(Effect::Notice(format!("{id} is obsolete: {reason}")));
+                    return;
+                }
+                if !s.targeted {
+                    let why = s.argv.as_ref().err().cloned().unwrap_or_default();
+                    effects.push(Effect::Notice(format!(
+                        "{id} cannot be approved: {why} (e edits it into a new step)"
+                    )));
+                    return;
+                }
                 if s.status != SuggestionStatus::Pending {
                     effects.push(Effect::Notice(format!("{id} is not pending")));
                     return;
@@ -336,6 +468,10 @@ impl Cockpit {
             }
             UserCommand::Reject { id, reason } => {
                 let i = self.index_of(id).expect("checked above");
+                if let SuggestionStatus::Obsolete { reason } = &self.suggestions[i].status {
+                    effects.push(Effect::Notice(format!("{id} is obsolete: {reason}")));
+                    return;
+                }
                 let reason = reason.trim().to_string();
                 if reason.is_empty() {
                     effects.push(Effect::Notice("a rejection needs a reason".into()));
@@ -363,7 +499,9 @@ impl Cockpit {
                 let s = &self.suggestions[i];
                 if !matches!(
                     s.status,
-                    SuggestionStatus::Pending | SuggestionStatus::Rejected { .. }
+                    SuggestionStatus::Pending
+                        | SuggestionStatus::Rejected { .. }
+                        | SuggestionStatus::Obsolete { .. }
                 ) {
                     effects.push(Effect::Notice(format!(
                         "{id} was run or recorded already; write a note (n) to add to it"
@@ -387,9 +525,8 @@ impl Cockpit {
                     effects.push(Effect::Notice("an edited step needs a command".into()));
                     return;
                 }
-                let Some(mut body) = self.step_record(i) else {
-                    return;
-                };
+                // A step without a target has no argv yet: the edited one is the person's own.
+                let mut body = self.step_record_any(i, false);
                 let mut step = self.suggestions[i].step.clone();
                 step.origin = StepOrigin::Edited;
                 step.audited = None;
@@ -604,6 +741,7 @@ impl Cockpit {
             approvals: Vec::new(),
             policy: None,
             replayed: false,
+            obsolete: false,
             context: serde_json::to_value(crate::journal::DecisionContext::from_cockpit(self)).ok(),
         };
         let also = if outside > 0 {
@@ -645,7 +783,40 @@ impl Cockpit {
             return;
         }
         let step_ref = d.step.clone().unwrap_or_default();
-        let Some(i) = self.find_or_offer(&step_ref, None) else {
+        // With the argv the responders decided about on record: the suggestion with exactly
+        // that argv, else the step as this cockpit offers it (which may differ: a mismatch).
+        let recorded = d.argv.as_deref();
+        let exact = recorded.is_some_and(|a| {
+            self.suggestions
+                .iter()
+                .any(|s| s.step_ref == step_ref && s.argv.as_deref().ok() == Some(a))
+        });
+        let found = if exact {
+            self.find_or_offer(&step_ref, recorded)
+        } else {
+            self.find_or_offer(&step_ref, None)
+        };
+        if let (Some(argv), Some(i)) = (recorded, found)
+            && self.suggestions[i].argv.as_deref().ok() != Some(argv)
+        {
+            effects.push(Effect::Journal(entry(
+                RecordKind::Note,
+                reference_mismatch_summary(&d, &self.suggestions[i]),
+                serde_json::json!({
+                    "step": step_ref,
+                    "decision": d.kind,
+                    "replayed": true,
+                    "mismatch": true,
+                    "argv": argv,
+                    "offered": {"suggestion": self.suggestions[i].id.to_string(), "argv": self.suggestions[i].argv.as_ref().ok()},
+                    "outcome": d.outcome,
+                    "reason": d.text.clone().filter(|_| d.kind == DecisionKind::Reject),
+                    "mode": mode,
+                }),
+            )));
+            return;
+        }
+        let Some(i) = found else {
             let body = serde_json::json!({"step": step_ref, "decision": d.kind, "replayed": true});
             let summary = format!(
                 "{} {step_ref} (a step this cockpit does not know)",
@@ -797,6 +968,11 @@ impl Cockpit {
         let Ok(body) = serde_json::from_value::<StepRecord>(record.body.clone()) else {
             return;
         };
+        // flightdeck's record of a step gone obsolete: every cockpit derives that from the
+        // alerts itself, and nobody acted on the incident.
+        if body.obsolete {
+            return;
+        }
         // Somebody acted on this incident: its alerts are not "never acted on" noise.
         if let Some(cluster) = body
             .source
@@ -837,7 +1013,7 @@ impl Cockpit {
                     return;
                 };
                 let runbook = body.step.split('/').next().unwrap_or_default().to_string();
-                self.push_suggestion(source, &runbook, step, Some(body.argv.clone()))
+                self.push_suggestion(source, &runbook, step, Fill::Given(body.argv.clone()))
             }
         };
         let role: Role = record.role.parse().unwrap_or(Role::Trainee);
@@ -858,7 +1034,33 @@ impl Cockpit {
                 self.refresh_verdict(i);
                 let s = &self.suggestions[i];
                 let ours = body.session == self.config.session;
-                if ours && s.status == SuggestionStatus::Pending && s.verdict == Verdict::Allowed {
+                // Checked again right before it would run: its incident still going on, the
+                // policy still allowing it.
+                let active = self
+                    .suggestion_cluster(s)
+                    .is_some_and(|c| self.cluster_active(c));
+                if ours {
+                    let why = match (&s.status, &s.verdict) {
+                        (SuggestionStatus::Obsolete { reason }, _) => {
+                            Some(format!("obsolete: {reason}"))
+                        }
+                        (SuggestionStatus::Pending, _) if !active => {
+                            Some("its cluster is no longer firing".to_string())
+                        }
+                        (SuggestionStatus::Pending, Verdict::Refused { reason }) => {
+                            Some(format!("refused by policy: {reason}"))
+                        }
+                        _ => None,
+                    };
+                    if let Some(why) = why {
+                        effects.push(Effect::Notice(format!("{} did not run: {why}", s.id)));
+                    }
+                }
+                if ours
+                    && active
+                    && s.status == SuggestionStatus::Pending
+                    && s.verdict == Verdict::Allowed
+                {
                     let labels = self
                         .correlator
                         .alert(s.source)
@@ -902,6 +1104,37 @@ impl Cockpit {
             _ => {}
         }
     }
+}
+
+/// The journal line of a responders' decision whose recorded argv is not the argv this cockpit
+/// offers for the step: a mismatch, never that step's outcome.
+fn reference_mismatch_summary(d: &ReferenceDecision, offered: &super::Suggestion) -> String {
+    let recorded = d
+        .argv
+        .as_deref()
+        .map(crate::actions::shell_display)
+        .unwrap_or_default();
+    let shown = offered
+        .argv
+        .as_deref()
+        .map(crate::actions::shell_display)
+        .unwrap_or_else(|why| format!("no argv ({why})"));
+    let verb = match d.kind {
+        DecisionKind::Approve => "approved",
+        DecisionKind::Reject => "rejected",
+        _ => "ran",
+    };
+    let outcome = d
+        .outcome
+        .as_deref()
+        .map(|o| format!(" → {o}"))
+        .unwrap_or_default();
+    format!(
+        "MISMATCH: the responders {verb} {} as `{recorded}`{outcome} — but this cockpit \
+         offers {} as `{shown}`: not this step's outcome",
+        d.step.as_deref().unwrap_or_default(),
+        offered.id
+    )
 }
 
 /// The override an `override` record sets; `None` when it ends the one in force (`to: null`).

@@ -167,6 +167,8 @@ pub struct Cockpit {
     /// Alerts whose clusters need their knowledge matches recomputed.
     dirty: BTreeSet<Fingerprint>,
     suggestions: Vec<Suggestion>,
+    /// Which alerts each runbook covers, for filling its steps ([`suggestion::Targets`]).
+    targets: suggestion::Targets,
     journal_tail: VecDeque<JournalRecord>,
     journal_len: u64,
     sources: Vec<SourceHealth>,
@@ -206,6 +208,7 @@ impl Cockpit {
             matches: BTreeMap::new(),
             dirty: BTreeSet::new(),
             suggestions: Vec::new(),
+            targets: Default::default(),
             journal_tail: VecDeque::new(),
             journal_len: 0,
             sources: Vec::new(),
@@ -231,9 +234,36 @@ impl Cockpit {
             }
             Event::Alert(alert) => {
                 let fp = alert.fingerprint();
+                let before = self.correlator.alert(fp).map(|t| t.cluster);
+                let covering = before
+                    .is_none()
+                    .then(|| self.knowledge.runbooks_covering(&alert));
+                let was_active = before.is_some_and(|c| self.cluster_active(c));
+                let was_resolved = self
+                    .correlator
+                    .alert(fp)
+                    .is_none_or(|t| t.alert.state == crate::alerts::AlertState::Resolved);
                 self.correlator.observe(alert, now);
+                if let Some(runbooks) = covering {
+                    self.track_coverage(fp, runbooks);
+                }
                 self.dirty.insert(fp);
                 self.refresh_knowledge();
+                // The incident is over: what waited for a decision about it is obsolete.
+                if was_active
+                    && let Some(cluster) = self.correlator.alert(fp).map(|t| t.cluster)
+                    && !self.cluster_active(cluster)
+                {
+                    self.obsolete_steps(cluster, &mut effects);
+                } else if !was_resolved
+                    && self
+                        .correlator
+                        .alert(fp)
+                        .is_some_and(|t| t.alert.state == crate::alerts::AlertState::Resolved)
+                {
+                    // One target of a still firing incident recovered.
+                    self.target_resolved(fp, &mut effects);
+                }
             }
             Event::Reference(decision) => self.reference_decision(decision, &mut effects),
             Event::User(command) => self.user_command(command, &mut effects),
@@ -338,6 +368,12 @@ impl Cockpit {
             .filter(|f| f.level != crate::knowledge::lint::Level::Info)
             .collect()
     }
+    /// Some member of the cluster still fires or is silenced (not all resolved).
+    pub fn cluster_active(&self, id: ClusterId) -> bool {
+        self.correlator
+            .cluster(id)
+            .is_some_and(|c| c.firing + c.suppressed > 0)
+    }
     /// A cluster no runbook or past incident matches well: human judgment, no automation.
     pub fn is_novel(&self, id: ClusterId) -> bool {
         !self.matches(id).iter().any(|m| m.good)
@@ -377,6 +413,7 @@ impl Cockpit {
         self.knowledge = knowledge;
         // Document indices changed: every cluster is matched again.
         self.matches.clear();
+        self.rebuild_coverage();
         let firsts: Vec<Fingerprint> = self
             .correlator
             .clusters()
@@ -414,6 +451,9 @@ impl Cockpit {
             let pruned = self.correlator.prune(now);
             for id in &pruned {
                 self.matches.remove(id);
+            }
+            if !pruned.is_empty() {
+                self.forget_pruned_coverage();
             }
             self.noise_refreshed = Some(now);
         }

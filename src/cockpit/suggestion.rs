@@ -1,14 +1,22 @@
-//! Suggested actions: the steps of the runbook that best matches a cluster, filled from the
-//! cluster's alerts, each with the policy verdict of this moment.
+//! Suggested actions: the steps of the runbooks that best match a cluster, each filled only
+//! from an alert of that cluster the step's runbook covers (its `alerts:`, its `services:`, a
+//! `runbook_url` pointing at it), with the policy verdict of this moment.
+//!
+//! Matching by content decides which runbooks are offered; it never decides whom a step acts
+//! on. Covered alerts that give a step different values (three pods) give one suggestion per
+//! distinct set of values, never a silent pick. A step whose runbook covers no alert of the
+//! cluster yet waits with "no target yet" and cannot be approved; the first covered alert that
+//! arrives fills it. Adding an alert costs what its runbooks cover: [`Targets`] indexes the
+//! covered alerts per runbook as they arrive, so nothing scans a cluster's members.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
 use super::Cockpit;
-use crate::actions::{Approval, Overlays, Step, StepClass, Verdict, policy, render_argv};
-use crate::alerts::{Cluster, ClusterId, Fingerprint};
-use crate::knowledge::{DocRef, Runbook};
+use crate::actions::{Approval, Filled, Overlays, Step, StepClass, Verdict, policy};
+use crate::alerts::{AlertState, ClusterId, Fingerprint};
+use crate::knowledge::DocRef;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct SuggestionId(pub u32);
@@ -40,15 +48,29 @@ pub enum SuggestionStatus {
         by: String,
         what: String,
     },
+    /// It waited while its cluster stopped firing (`reason`: "C3 resolved at 15:09"): it can no
+    /// longer be approved. If the cluster fires again its steps are offered again, as new
+    /// suggestions.
+    Obsolete {
+        reason: String,
+    },
 }
 
 /// A runbook step offered for an incident, waiting for a human decision.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suggestion {
     pub id: SuggestionId,
-    /// The alert whose labels filled the placeholders; its cluster is the suggestion's cluster.
+    /// The alert whose labels filled the placeholders (one its runbook covers); its cluster is
+    /// the suggestion's cluster. Without a target yet, a member that only places the step in
+    /// its cluster.
     #[serde(serialize_with = "ser_display")]
     pub source: Fingerprint,
+    /// `false`: no alert the runbook covers has filled the step yet ("no target yet"; `argv`
+    /// says why); it cannot be approved until one does.
+    pub targeted: bool,
+    /// The values that went into the argv (`labels.pod` → `checkout-7d9f-x2k4p`): what tells
+    /// suggestions of one step apart.
+    pub values: BTreeMap<String, String>,
     pub runbook: String,
     pub step: Step,
     /// `runbook-id/step-id`.
@@ -75,6 +97,30 @@ impl Suggestion {
 
 fn ser_display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
+}
+
+/// How a new suggestion gets its argv.
+pub(super) enum Fill {
+    /// From a covered alert.
+    From(Filled),
+    /// As given: an edited step, a proposed silence, a step another cockpit journaled.
+    Given(Vec<String>),
+    /// No covered alert gives it one yet: why.
+    Waiting(String),
+}
+
+/// What fills steps only from alerts their runbooks cover, kept as alerts arrive so that
+/// offering steps never scans a cluster's members.
+#[derive(Debug, Default)]
+pub(super) struct Targets {
+    /// Runbook (index) → the alerts it covers, in arrival order.
+    covered: HashMap<usize, Vec<Fingerprint>>,
+    /// (alert, runbook) pairs whose values have been offered in the alert's cluster.
+    pub(super) filled: HashSet<(Fingerprint, usize)>,
+    /// `runbook-id/step-id` → indices of its suggestions.
+    by_step: HashMap<String, Vec<usize>>,
+    /// Alert → the runbooks that cover it (the reverse of `covered`).
+    covering: HashMap<Fingerprint, Vec<usize>>,
 }
 
 /// BLAKE3 of the argv as a JSON array: what an approval and an execution record bind to.
@@ -126,36 +172,9 @@ impl Cockpit {
         queue.into_iter().map(|(_, s)| s).collect()
     }
 
-    /// The member alert whose labels best fill a runbook's placeholders.
-    pub(super) fn source_alert(&self, cluster: &Cluster, runbook: &Runbook) -> Option<Fingerprint> {
-        let members = || {
-            cluster
-                .members
-                .iter()
-                .filter_map(|fp| self.correlator.alert(*fp))
-        };
-        members()
-            .find(|t| runbook.alerts.iter().any(|a| a == t.alert.name()))
-            .or_else(|| {
-                members().find(|t| {
-                    t.alert
-                        .service()
-                        .is_some_and(|s| runbook.services.iter().any(|r| r == s))
-                })
-            })
-            .or_else(|| {
-                cluster
-                    .origin
-                    .as_ref()
-                    .and_then(|o| self.correlator.alert(o.fingerprint))
-            })
-            .or_else(|| members().next())
-            .map(|t| t.fingerprint)
-    }
-
-    /// Offers the steps of the runbooks that match a cluster well (the best few, best first;
-    /// once per step and cluster), so the right mitigation is on offer even before its runbook
-    /// becomes the top match.
+    /// Offers the steps of the runbooks that match a cluster well (the best few, best first),
+    /// each filled from the covered alerts of the cluster: once per distinct set of values,
+    /// or once without a target while the runbook covers none of them.
     pub(super) fn offer_steps(&mut self, id: ClusterId) {
         const RUNBOOKS_OFFERED: usize = 3;
         let Some(cluster) = self.correlator.cluster(id) else {
@@ -175,49 +194,173 @@ impl Cockpit {
             })
             .take(RUNBOOKS_OFFERED)
             .collect();
-        let offered: BTreeSet<String> = self
-            .suggestions
-            .iter()
-            .filter(|s| self.suggestion_cluster(s) == Some(id))
-            .map(|s| s.step_ref.clone())
-            .collect();
-        let plans: Vec<(Fingerprint, String, Vec<Step>)> = runbooks
-            .into_iter()
-            .filter_map(|i| {
-                let runbook = &self.knowledge.runbooks[i];
-                let source = self.source_alert(cluster, runbook)?;
-                Some((source, runbook.id.clone(), runbook.steps.clone()))
-            })
-            .collect();
-        for (source, runbook_id, steps) in plans {
-            for step in steps {
-                if !offered.contains(&format!("{runbook_id}/{}", step.id)) {
-                    self.push_suggestion(source, &runbook_id, step, None);
-                }
-            }
+        for r in runbooks {
+            self.offer_runbook(id, r);
         }
     }
 
-    /// Adds a suggestion; `argv` overrides the templated one (edited steps).
+    /// The active alerts of cluster `id` that runbook `r` covers, in arrival order: O(what `r`
+    /// covers), never a scan of the cluster.
+    pub(super) fn covered_in(
+        &self,
+        id: ClusterId,
+        r: usize,
+    ) -> impl Iterator<Item = Fingerprint> + '_ {
+        self.targets
+            .covered
+            .get(&r)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .copied()
+            .filter(move |fp| {
+                self.correlator
+                    .alert(*fp)
+                    .is_some_and(|t| t.cluster == id && t.alert.state != AlertState::Resolved)
+            })
+    }
+
+    /// Suggestions of step `step_ref` in cluster `id` that still count (not obsolete).
+    fn live_suggestions(&self, id: ClusterId, step_ref: &str) -> impl Iterator<Item = usize> + '_ {
+        self.targets
+            .by_step
+            .get(step_ref)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .copied()
+            .filter(move |&i| {
+                let s = &self.suggestions[i];
+                !matches!(s.status, SuggestionStatus::Obsolete { .. })
+                    && self.suggestion_cluster(s) == Some(id)
+            })
+    }
+
+    fn offer_runbook(&mut self, id: ClusterId, r: usize) {
+        let mut covered = self.covered_in(id, r).peekable();
+        let first_covered = covered.peek().copied();
+        let fresh: Vec<Fingerprint> = covered
+            .filter(|fp| !self.targets.filled.contains(&(*fp, r)))
+            .collect();
+        let runbook = &self.knowledge.runbooks[r];
+        // (step, alert, filled) to offer, and steps to show without a target (and why).
+        let mut offers: Vec<(usize, Fingerprint, Filled)> = Vec::new();
+        let mut waiting: Vec<(usize, String)> = Vec::new();
+        for (k, step) in runbook.steps.iter().enumerate() {
+            let step_ref = format!("{}/{}", runbook.id, step.id);
+            let existing: Vec<usize> = self.live_suggestions(id, &step_ref).collect();
+            let mut why: Option<String> = None;
+            for fp in &fresh {
+                let Some(t) = self.correlator.alert(*fp) else {
+                    continue;
+                };
+                match step.fill(&t.alert.labels, &t.alert.annotations) {
+                    Ok(f) => {
+                        let known = existing.iter().any(|&i| {
+                            self.suggestions[i].targeted && self.suggestions[i].values == f.values
+                        }) || offers
+                            .iter()
+                            .any(|(j, _, o)| *j == k && o.values == f.values);
+                        if !known {
+                            offers.push((k, *fp, f));
+                        }
+                    }
+                    Err(e) => {
+                        why.get_or_insert_with(|| e.to_string());
+                    }
+                }
+            }
+            if existing.is_empty() && !offers.iter().any(|(j, _, _)| *j == k) {
+                let why = why
+                    .or_else(|| {
+                        let t = self.correlator.alert(first_covered?)?;
+                        step.fill(&t.alert.labels, &t.alert.annotations)
+                            .err()
+                            .map(|e| e.to_string())
+                    })
+                    .unwrap_or_else(|| {
+                        format!(
+                            "no alert of {id} is one {} covers (by its alerts:, its services: or a runbook_url)",
+                            runbook.id
+                        )
+                    });
+                waiting.push((k, why));
+            }
+        }
+        for fp in fresh {
+            self.targets.filled.insert((fp, r));
+        }
+        if offers.is_empty() && waiting.is_empty() {
+            return;
+        }
+        let runbook_id = runbook.id.clone();
+        let steps = runbook.steps.clone();
+        for (k, source, filled) in offers {
+            let step = &steps[k];
+            let step_ref = format!("{runbook_id}/{}", step.id);
+            // The first target of a step that waited for one fills it, under its id.
+            let untargeted = self.live_suggestions(id, &step_ref).find(|&i| {
+                !self.suggestions[i].targeted
+                    && self.suggestions[i].status == SuggestionStatus::Pending
+            });
+            match untargeted {
+                Some(i) => {
+                    let s = &mut self.suggestions[i];
+                    s.source = source;
+                    s.targeted = true;
+                    s.argv = Ok(filled.argv);
+                    s.values = filled.values;
+                    self.refresh_verdict(i);
+                }
+                None => {
+                    self.push_suggestion(source, &runbook_id, step.clone(), Fill::From(filled));
+                }
+            }
+        }
+        if waiting.is_empty() {
+            return;
+        }
+        // Without a target the step still belongs to its cluster: a member places it there.
+        let Some(place) = self.correlator.cluster(id).and_then(|c| {
+            c.origin
+                .as_ref()
+                .map(|o| o.fingerprint)
+                .or_else(|| c.members.first().copied())
+        }) else {
+            return;
+        };
+        for (k, why) in waiting {
+            self.push_suggestion(place, &runbook_id, steps[k].clone(), Fill::Waiting(why));
+        }
+    }
+
+    /// Adds a suggestion with its argv filled, given, or waiting for a target.
     pub(super) fn push_suggestion(
         &mut self,
         source: Fingerprint,
         runbook: &str,
         step: Step,
-        argv: Option<Vec<String>>,
+        fill: Fill,
     ) -> usize {
-        let argv = match (argv, self.correlator.alert(source)) {
-            (Some(argv), _) => Ok(argv),
-            (None, Some(t)) => render_argv(&step.argv, &t.alert.labels, &t.alert.annotations)
-                .map_err(|e| e.to_string()),
-            (None, None) => Err("the alert that filled this step is gone".to_string()),
+        let (targeted, argv, values) = match fill {
+            Fill::From(f) => (true, Ok(f.argv), f.values),
+            Fill::Given(argv) => (true, Ok(argv), BTreeMap::new()),
+            Fill::Waiting(why) => (false, Err(format!("no target yet: {why}")), BTreeMap::new()),
         };
         let id = SuggestionId(self.suggestions.len() as u32 + 1);
+        let step_ref = format!("{runbook}/{}", step.id);
+        self.targets
+            .by_step
+            .entry(step_ref.clone())
+            .or_default()
+            .push(self.suggestions.len());
         self.suggestions.push(Suggestion {
             id,
             source,
+            targeted,
+            values,
             runbook: runbook.to_string(),
-            step_ref: format!("{runbook}/{}", step.id),
+            step_ref,
             step,
             argv,
             approvals: Vec::new(),
@@ -232,8 +375,77 @@ impl Cockpit {
         i
     }
 
+    /// Notes which runbooks cover a newly seen alert (an entry per covering runbook).
+    pub(super) fn track_coverage(&mut self, fp: Fingerprint, runbooks: Vec<usize>) {
+        for &r in &runbooks {
+            self.targets.covered.entry(r).or_default().push(fp);
+        }
+        if !runbooks.is_empty() {
+            self.targets.covering.insert(fp, runbooks);
+        }
+    }
+
+    /// The waiting, targeted suggestions alert `fp` filled, each with its runbook; `fp` fills
+    /// steps again when it fires again. O(the steps of the runbooks covering `fp`).
+    pub(super) fn filled_from(&mut self, fp: Fingerprint) -> Vec<(usize, usize)> {
+        let runbooks = self.targets.covering.get(&fp).cloned().unwrap_or_default();
+        let mut out = Vec::new();
+        for r in runbooks {
+            self.targets.filled.remove(&(fp, r));
+            let Some(rb) = self.knowledge.runbooks.get(r) else {
+                continue;
+            };
+            for step in &rb.steps {
+                let step_ref = format!("{}/{}", rb.id, step.id);
+                for &i in self
+                    .targets
+                    .by_step
+                    .get(&step_ref)
+                    .map_or(&[][..], Vec::as_slice)
+                {
+                    let s = &self.suggestions[i];
+                    if s.targeted && s.source == fp && s.status == SuggestionStatus::Pending {
+                        out.push((i, r));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Indexes coverage again from every tracked alert (the runbooks changed).
+    pub(super) fn rebuild_coverage(&mut self) {
+        self.targets.covered.clear();
+        self.targets.covering.clear();
+        self.targets.filled.clear();
+        let pairs: Vec<(Fingerprint, Vec<usize>)> = self
+            .correlator
+            .alerts()
+            .iter()
+            .map(|t| (t.fingerprint, self.knowledge.runbooks_covering(&t.alert)))
+            .collect();
+        for (fp, runbooks) in pairs {
+            self.track_coverage(fp, runbooks);
+        }
+    }
+
+    /// Drops alerts the correlator no longer tracks (pruned) from the coverage index.
+    pub(super) fn forget_pruned_coverage(&mut self) {
+        let correlator = &self.correlator;
+        for list in self.targets.covered.values_mut() {
+            list.retain(|fp| correlator.alert(*fp).is_some());
+        }
+        self.targets
+            .covering
+            .retain(|fp, _| correlator.alert(*fp).is_some());
+        self.targets
+            .filled
+            .retain(|(fp, _)| correlator.alert(*fp).is_some());
+    }
+
     /// Finds the suggestion a decision is about by step and argv; for a step that was never
-    /// offered here, creates it from the runbook (filled from the firing cluster it serves).
+    /// offered here, creates it from the runbook, filled from a covered alert of a firing
+    /// cluster (with that argv, when one is given). `None` when no covered alert gives it.
     pub(super) fn find_or_offer(
         &mut self,
         step_ref: &str,
@@ -248,30 +460,54 @@ impl Cockpit {
                 .is_some_and(|c| c.firing > 0)
         };
         let pending = |s: &Suggestion| s.status == SuggestionStatus::Pending;
-        if let Some(i) = self
-            .suggestions
-            .iter()
-            .position(|s| matches(s) && pending(s) && firing(s))
-            .or_else(|| {
-                self.suggestions
-                    .iter()
-                    .position(|s| matches(s) && pending(s))
+        let candidates = || {
+            self.targets
+                .by_step
+                .get(step_ref)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .copied()
+                .filter(|&i| matches(&self.suggestions[i]))
+        };
+        let found = candidates()
+            .find(|&i| {
+                let s = &self.suggestions[i];
+                s.targeted && pending(s) && firing(s)
             })
-            .or_else(|| self.suggestions.iter().position(matches))
-        {
-            return Some(i);
+            .or_else(|| candidates().find(|&i| pending(&self.suggestions[i])))
+            .or_else(|| candidates().next());
+        if found.is_some() {
+            return found;
         }
         let (runbook_id, step_id) = step_ref.split_once('/')?;
-        let runbook = self.knowledge.runbook(runbook_id)?;
-        let step = runbook.steps.iter().find(|s| s.id == step_id)?.clone();
-        let source = self
+        let r = self
+            .knowledge
+            .runbooks
+            .iter()
+            .position(|rb| rb.id == runbook_id)?;
+        let step = self.knowledge.runbooks[r]
+            .steps
+            .iter()
+            .find(|s| s.id == step_id)?
+            .clone();
+        let firing: Vec<ClusterId> = self
             .correlator
             .clusters()
             .iter()
             .filter(|c| c.firing > 0)
-            .find_map(|c| self.source_alert(c, runbook))?;
+            .map(|c| c.id)
+            .collect();
+        let (source, filled) = firing.into_iter().find_map(|c| {
+            self.covered_in(c, r).find_map(|fp| {
+                let t = self.correlator.alert(fp)?;
+                let f = step.fill(&t.alert.labels, &t.alert.annotations).ok()?;
+                argv.is_none_or(|a| a == f.argv.as_slice())
+                    .then_some((fp, f))
+            })
+        })?;
         let runbook_id = runbook_id.to_string();
-        Some(self.push_suggestion(source, &runbook_id, step, argv.map(<[String]>::to_vec)))
+        Some(self.push_suggestion(source, &runbook_id, step, Fill::From(filled)))
     }
 
     /// The overlays in force for a suggestion: its cluster's novelty and the governor's drift.

@@ -274,6 +274,10 @@ pub fn decision_points(
         let Some(mut kind) = kind_name(r.kind) else {
             continue;
         };
+        // A step flightdeck found obsolete (its incident resolved) is nobody's decision.
+        if body.get("obsolete").and_then(|v| v.as_bool()) == Some(true) {
+            continue;
+        }
         // `from: null`: the mode a cockpit found when it started — a state, not a change.
         if r.kind == RecordKind::ModeChange && body_field::<Mode>(body, "from").is_none() {
             kind = "mode_state";

@@ -3,7 +3,8 @@
 //! Our schema (docs/FORMATS.md) is optional. A runbook written without it still loads: its title
 //! is the first heading (or a front matter `title`), its alert names come from the file name
 //! (`KubePodCrashLooping.md`) and its headings, and its fenced shell blocks become candidate
-//! steps (`origin: CodeBlock`, never pre-audited). A document that cannot be read is a
+//! steps (`origin: CodeBlock`, never pre-audited, not novel): an unaudited diagnostic when the
+//! read-only classifier recognises the command, else an unaudited mitigation. A document that cannot be read is a
 //! [`DocError`] naming the path, the line and the reason.
 
 use std::collections::BTreeSet;
@@ -950,6 +951,22 @@ kubectl get pods
         assert_eq!(rb.steps[0].origin, StepOrigin::CodeBlock);
         assert_eq!(rb.steps[0].kind, StepKind::Diagnostic);
         assert!(rb.steps[1].shell);
+    }
+
+    #[test]
+    fn plain_code_blocks_are_unaudited_not_novel() {
+        let text = "# Prometheus down\n\nIs it healthy?\n\n```sh\ncurl -fsS http://prometheus:9090/-/healthy\n```\n\nRestart it:\n\n```sh\nkubectl -n monitoring rollout restart statefulset/prometheus\n```\n";
+        let rb = parse_runbook("PrometheusDown.md", text).unwrap();
+        assert_eq!(rb.steps.len(), 2);
+        for s in &rb.steps {
+            assert_eq!(s.origin, StepOrigin::CodeBlock);
+            assert!(!s.is_novel() && !s.is_pre_audited(), "{s:?}");
+        }
+        assert_eq!(rb.steps[0].kind, StepKind::Diagnostic);
+        assert_eq!(rb.steps[1].kind, StepKind::Mitigation);
+        // Only an edited argv is novel.
+        let edited = rb.steps[0].edited(vec!["curl".into(), "-X".into(), "POST".into()]);
+        assert!(edited.is_novel());
     }
 
     #[test]

@@ -106,6 +106,8 @@ struct LinkIndex {
     by_lower_key: HashMap<String, Vec<usize>>,
     /// Lower-case alert name → runbooks (for `runbook_url` anchors).
     by_lower_alert: HashMap<String, Vec<usize>>,
+    /// Service → runbooks listing it in `services:` (what a runbook covers).
+    by_service: HashMap<String, Vec<usize>>,
 }
 
 impl LinkIndex {
@@ -121,6 +123,9 @@ impl LinkIndex {
             for a in &rb.alerts {
                 push(&mut l.by_alert, a.clone(), i);
                 push(&mut l.by_lower_alert, a.to_lowercase(), i);
+            }
+            for service in &rb.services {
+                push(&mut l.by_service, service.clone(), i);
             }
             let stem = doc::file_stem(&rb.path);
             push(&mut l.by_squashed_stem, squash(stem), i);
@@ -318,6 +323,82 @@ impl KnowledgeBase {
         self.runbooks.iter().find(|r| r.id == id)
     }
 
+    /// The runbooks that cover an alert, by index: its name is in their `alerts:`, its service
+    /// (`service`, else `app`, else `job` label) in their `services:`, or its `runbook_url`
+    /// (or `runbook`) annotation points at them. Only these may fill a step's placeholders
+    /// from the alert: matching by content decides what is offered, never whom it acts on.
+    pub fn runbooks_covering(&self, alert: &crate::alerts::Alert) -> Vec<usize> {
+        let none: &[usize] = &[];
+        let base = self.runbooks.len();
+        let mut out: Vec<usize> = Vec::new();
+        out.extend(
+            self.links
+                .by_alert
+                .get(alert.name())
+                .map_or(none, Vec::as_slice)
+                .iter()
+                .filter(|&&i| i < base),
+        );
+        if let Some(service) = alert.service() {
+            out.extend(
+                self.links
+                    .by_service
+                    .get(service)
+                    .map_or(none, Vec::as_slice),
+            );
+        }
+        for url in ["runbook_url", "runbook"]
+            .iter()
+            .filter_map(|k| alert.annotation(k))
+        {
+            out.extend(self.runbooks_named_by_url(url).into_iter().map(|(i, _)| i));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The runbooks a `runbook_url` points at, each with why.
+    fn runbooks_named_by_url(&self, url: &str) -> Vec<(usize, String)> {
+        let none: &[usize] = &[];
+        let u = RunbookUrl::parse(url);
+        let mut candidates: Vec<usize> = Vec::new();
+        if let Some(last) = u.segments.last() {
+            candidates.extend(
+                self.links
+                    .by_lower_key
+                    .get(last)
+                    .map_or(none, Vec::as_slice),
+            );
+        }
+        if let Some(frag) = &u.fragment {
+            // `#alert-name-kubepodcrashlooping`: try every `-`-separated suffix.
+            let mut rest = frag.as_str();
+            loop {
+                candidates.extend(
+                    self.links
+                        .by_lower_alert
+                        .get(rest)
+                        .map_or(none, Vec::as_slice),
+                );
+                match rest.split_once('-') {
+                    Some((_, r)) => rest = r,
+                    None => break,
+                }
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .filter_map(|i| {
+                let rb = &self.runbooks[i];
+                u.names(&rb.path, &rb.id, &rb.headings, &rb.alerts)
+                    .map(|why| (i, why))
+            })
+            .collect()
+    }
+
     pub fn postmortem(&self, id: &str) -> Option<&Postmortem> {
         self.postmortems.iter().find(|p| p.id == id)
     }
@@ -463,39 +544,8 @@ impl KnowledgeBase {
             }
         }
         for url in &q.runbook_urls {
-            let u = RunbookUrl::parse(url);
-            let mut candidates: Vec<usize> = Vec::new();
-            if let Some(last) = u.segments.last() {
-                candidates.extend(
-                    self.links
-                        .by_lower_key
-                        .get(last)
-                        .map_or(none, Vec::as_slice),
-                );
-            }
-            if let Some(frag) = &u.fragment {
-                // `#alert-name-kubepodcrashlooping`: try every `-`-separated suffix.
-                let mut rest = frag.as_str();
-                loop {
-                    candidates.extend(
-                        self.links
-                            .by_lower_alert
-                            .get(rest)
-                            .map_or(none, Vec::as_slice),
-                    );
-                    match rest.split_once('-') {
-                        Some((_, r)) => rest = r,
-                        None => break,
-                    }
-                }
-            }
-            candidates.sort_unstable();
-            candidates.dedup();
-            for i in candidates {
-                let rb = &self.runbooks[i];
-                if let Some(why) = u.names(&rb.path, &rb.id, &rb.headings, &rb.alerts) {
-                    add(i, LINK_BONUS, why);
-                }
+            for (i, why) in self.runbooks_named_by_url(url) {
+                add(i, LINK_BONUS, why);
             }
         }
         out.into_iter().collect()

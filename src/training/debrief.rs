@@ -43,11 +43,17 @@ pub struct Debrief {
     pub start: Timestamp,
     /// Where the drill ended.
     pub until: Timestamp,
+    /// The drill reached the scenario's end (before it, [`Debrief::to_text_in_progress`] keeps
+    /// the responders' decisions hidden).
+    pub at_end: bool,
     /// 0–100: diagnostics 20, mitigation 40, safety 20, budget 10, hypotheses 10
     /// (docs/TRAINING.md explains each).
     pub score: u8,
     /// `excellent` (≥ 85), `good` (≥ 65), `needs practice` (≥ 40), `review with a mentor`.
     pub grade: String,
+    /// The trainee's decisions in time order (approvals, rejections, work by hand, notes,
+    /// hypotheses), each as one line of text.
+    pub decisions: Vec<TimedText>,
     pub diagnostic: DiagnosticScore,
     pub mitigation: MitigationScore,
     pub safety: SafetyScore,
@@ -117,6 +123,8 @@ pub struct SafetyScore {
     pub unnecessary: Vec<Finding>,
     /// Steps named in the script that were not on offer at that moment.
     pub not_offered: Vec<Finding>,
+    /// Steps named in the script that no runbook of the scenario has (a typo in the script).
+    pub unknown: Vec<Finding>,
     /// The trainee's rejections, each compared with what the responders did with that step.
     pub rejections: Vec<Finding>,
     pub points: u8,
@@ -138,13 +146,20 @@ pub struct SloBurn {
     pub reference_remaining: Option<f64>,
     pub reference_burned: Option<f64>,
     pub estimated: bool,
+    /// Budget remaining at the end of the drill.
+    pub at_until: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BudgetScore {
-    /// When the trainee's mitigation took effect (else the end of the drill).
+    /// When the trainee's mitigation could take effect (else the end of the drill): at their
+    /// approval when it needed no one else, else once the commander approved it (as in the
+    /// reference), else never.
     pub trainee_at: Timestamp,
     pub trainee_mitigated: bool,
+    /// What the trainee's right mitigation still needed when they approved it ("needed the
+    /// commander …"), when it could not run at that moment.
+    pub trainee_held: Option<String>,
     /// When the responders' mitigation ran (else the end of the scenario).
     pub reference_at: Timestamp,
     pub slos: Vec<SloBurn>,
@@ -251,266 +266,487 @@ fn trainee_records(records: &[JournalRecord]) -> Vec<&JournalRecord> {
         .collect()
 }
 
-/// The scorecard of a drill. `records` is the training session's journal; `attempts` are the
-/// scripted decisions and what became of them (empty for an interactive session, whose refusals
-/// the journal does not keep); `until` is where the drill ended.
-pub fn debrief(
-    scenario: &Scenario,
-    knowledge: &KnowledgeBase,
-    records: &[JournalRecord],
-    attempts: &[Attempt],
-    until: Timestamp,
-) -> Debrief {
-    let start = scenario.start;
-    let until = until.clamp(start, scenario.end());
-    let ms = |step: &str, at: Timestamp, by: &str, why: Option<String>| Milestone {
+/// What the responders did, from the scenario's reference decisions.
+struct Reference {
+    /// Steps they approved or executed, with the first time.
+    used: BTreeMap<String, Timestamp>,
+    /// Steps they rejected: who and why.
+    rejected: BTreeMap<String, (String, String)>,
+    first_diag: Option<Milestone>,
+    hypotheses: Vec<TimedText>,
+    /// The right answer: the mitigations they executed (else approved).
+    expected: Vec<String>,
+    /// Their first approval of a right mitigation, and its execution.
+    approved: Option<Milestone>,
+    executed: Option<Milestone>,
+    /// The exact argv they approved or ran, by step, where the scenario records it.
+    argv: BTreeMap<String, Vec<Vec<String>>>,
+    /// The incident commander's first approval of each step.
+    commander: BTreeMap<String, Timestamp>,
+}
+
+impl Reference {
+    fn of(scenario: &Scenario, knowledge: &KnowledgeBase) -> Reference {
+        let start = scenario.start;
+        let mut r = Reference {
+            used: BTreeMap::new(),
+            rejected: BTreeMap::new(),
+            first_diag: None,
+            hypotheses: Vec::new(),
+            expected: Vec::new(),
+            approved: None,
+            executed: None,
+            argv: BTreeMap::new(),
+            commander: BTreeMap::new(),
+        };
+        let mut executed: Vec<(Timestamp, String, String)> = Vec::new();
+        let mut approved: Vec<(Timestamp, String, String)> = Vec::new();
+        for (at, d) in scenario.reference_decisions() {
+            let step = d.step.clone().unwrap_or_default();
+            let kind = step_kind(knowledge, &step, None);
+            match d.kind {
+                DecisionKind::Hypothesis => r.hypotheses.push(TimedText {
+                    at,
+                    offset_s: offset(start, at),
+                    by: d.actor.clone(),
+                    text: d.text.clone().unwrap_or_default(),
+                }),
+                DecisionKind::Note => {}
+                DecisionKind::Reject => {
+                    r.rejected
+                        .entry(step)
+                        .or_insert((d.actor.clone(), d.text.clone().unwrap_or_default()));
+                }
+                DecisionKind::Approve | DecisionKind::Execute => {
+                    r.used.entry(step.clone()).or_insert(at);
+                    if let Some(argv) = &d.argv {
+                        let known = r.argv.entry(step.clone()).or_default();
+                        if !known.contains(argv) {
+                            known.push(argv.clone());
+                        }
+                    }
+                    if d.kind == DecisionKind::Approve && d.role == crate::actions::Role::Commander
+                    {
+                        r.commander.entry(step.clone()).or_insert(at);
+                    }
+                    if kind == Some(StepKind::Diagnostic) && r.first_diag.is_none() {
+                        r.first_diag = Some(milestone(start, &step, at, &d.actor, None));
+                    }
+                    if kind == Some(StepKind::Mitigation) {
+                        let v = if d.kind == DecisionKind::Execute {
+                            &mut executed
+                        } else {
+                            &mut approved
+                        };
+                        v.push((at, step, d.actor.clone()));
+                    }
+                }
+            }
+        }
+        let source = if executed.is_empty() {
+            &approved
+        } else {
+            &executed
+        };
+        for (_, s, _) in source {
+            if !r.expected.contains(s) {
+                r.expected.push(s.clone());
+            }
+        }
+        r.approved = approved
+            .iter()
+            .chain(executed.iter())
+            .filter(|(_, s, _)| r.expected.contains(s))
+            .min_by_key(|(at, _, _)| *at)
+            .map(|(at, s, by)| milestone(start, s, *at, by, None));
+        r.executed = executed
+            .first()
+            .map(|(at, s, by)| milestone(start, s, *at, by, None));
+        r
+    }
+
+    /// The runbooks of the mitigations that fixed it (the best match, in hindsight).
+    fn best_runbooks(&self) -> BTreeSet<&str> {
+        self.expected.iter().map(|s| runbook_of(s)).collect()
+    }
+
+    fn used_runbooks(&self) -> BTreeSet<&str> {
+        self.used.keys().map(|s| runbook_of(s)).collect()
+    }
+
+    /// Why `argv` is not what the responders ran for `step`, when the scenario records what
+    /// they ran and it differs: the elements that differ.
+    fn other_target(&self, step: &str, argv: &[String]) -> Option<String> {
+        let theirs = self.argv.get(step)?;
+        if argv.is_empty() || theirs.iter().any(|a| a.as_slice() == argv) {
+            return None;
+        }
+        let theirs = &theirs[0];
+        let differ: Vec<String> = argv
+            .iter()
+            .zip(theirs.iter())
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| format!("{a} instead of {b}"))
+            .collect();
+        let what = if differ.is_empty() || argv.len() != theirs.len() {
+            "another command".to_string()
+        } else {
+            differ.join(", ")
+        };
+        Some(format!(
+            "on another target ({what}): `{}`, where the responders ran `{}`",
+            crate::actions::shell_display(argv),
+            crate::actions::shell_display(theirs)
+        ))
+    }
+}
+
+fn milestone(
+    start: Timestamp,
+    step: &str,
+    at: Timestamp,
+    by: &str,
+    why: Option<String>,
+) -> Milestone {
+    Milestone {
         step: step.to_string(),
         at,
         offset_s: offset(start, at),
         by: by.to_string(),
         why,
-    };
-
-    // ---- the reference ---------------------------------------------------------------------
-    let mut ref_used: BTreeMap<String, Timestamp> = BTreeMap::new(); // approved or executed
-    let mut ref_rejected: BTreeMap<String, (String, String)> = BTreeMap::new();
-    let mut ref_executed_mitigations: Vec<(Timestamp, String, String)> = Vec::new();
-    let mut ref_approved_mitigations: Vec<(Timestamp, String, String)> = Vec::new();
-    let mut ref_first_diag: Option<Milestone> = None;
-    let mut ref_hypotheses = Vec::new();
-    for (at, d) in scenario.reference_decisions() {
-        let step = d.step.clone().unwrap_or_default();
-        let kind = step_kind(knowledge, &step, None);
-        match d.kind {
-            DecisionKind::Hypothesis => ref_hypotheses.push(TimedText {
-                at,
-                offset_s: offset(start, at),
-                by: d.actor.clone(),
-                text: d.text.clone().unwrap_or_default(),
-            }),
-            DecisionKind::Note => {}
-            DecisionKind::Reject => {
-                ref_rejected
-                    .entry(step)
-                    .or_insert((d.actor.clone(), d.text.clone().unwrap_or_default()));
-            }
-            DecisionKind::Approve | DecisionKind::Execute => {
-                ref_used.entry(step.clone()).or_insert(at);
-                if kind == Some(StepKind::Diagnostic) && ref_first_diag.is_none() {
-                    ref_first_diag = Some(ms(&step, at, &d.actor, None));
-                }
-                if kind == Some(StepKind::Mitigation) {
-                    let v = if d.kind == DecisionKind::Execute {
-                        &mut ref_executed_mitigations
-                    } else {
-                        &mut ref_approved_mitigations
-                    };
-                    v.push((at, step, d.actor.clone()));
-                }
-            }
-        }
     }
-    // The right answer: what the responders executed (else what they approved).
-    let expected_src = if ref_executed_mitigations.is_empty() {
-        &ref_approved_mitigations
-    } else {
-        &ref_executed_mitigations
-    };
-    let mut expected: Vec<String> = Vec::new();
-    for (_, s, _) in expected_src {
-        if !expected.contains(s) {
-            expected.push(s.clone());
-        }
-    }
-    let ref_mitigation_approved = ref_approved_mitigations
-        .iter()
-        .chain(ref_executed_mitigations.iter())
-        .filter(|(_, s, _)| expected.contains(s))
-        .min_by_key(|(at, _, _)| *at)
-        .map(|(at, s, by)| ms(s, *at, by, None));
-    let ref_mitigation_executed = ref_executed_mitigations
-        .first()
-        .map(|(at, s, by)| ms(s, *at, by, None));
-    let best_runbooks: BTreeSet<&str> = expected.iter().map(|s| runbook_of(s)).collect();
-    let used_runbooks: BTreeSet<&str> = ref_used.keys().map(|s| runbook_of(s)).collect();
+}
 
-    // ---- the trainee -----------------------------------------------------------------------
-    let mine = trainee_records(records);
-    let trainee = mine.first().map(|r| r.actor.clone()).or_else(|| {
-        attempts
-            .iter()
-            .any(|a| !matches!(a.result, AttemptResult::Skipped))
-            .then(|| "trainee".to_string())
-    });
-    let mut first_useful: Option<Milestone> = None;
-    let mut diagnostics = 0;
-    let mut right: Option<Milestone> = None;
-    let mut wrong = Vec::new();
-    let mut unnecessary = Vec::new();
-    let mut rejections = Vec::new();
-    let mut hypotheses = Vec::new();
-    let finding = |step: &str, at: Timestamp, reason: String| Finding {
+fn finding(start: Timestamp, step: &str, at: Timestamp, reason: String) -> Finding {
+    Finding {
         step: step.to_string(),
         at,
         offset_s: offset(start, at),
         reason,
+    }
+}
+
+/// What the trainee decided, judged against the reference.
+#[derive(Default)]
+struct Choices {
+    name: Option<String>,
+    decisions: Vec<TimedText>,
+    first_useful: Option<Milestone>,
+    diagnostics: usize,
+    /// The first right mitigation, when it could have run (`None`: never), and what held it.
+    right: Option<Milestone>,
+    runs_at: Option<Timestamp>,
+    held: Option<String>,
+    wrong: Vec<Milestone>,
+    unnecessary: Vec<Finding>,
+    rejections: Vec<Finding>,
+    hypotheses: Vec<TimedText>,
+    refused: Vec<Finding>,
+    not_offered: Vec<Finding>,
+    unknown: Vec<Finding>,
+}
+
+/// When a trainee's choice of a mitigation could have run. The trainee stands in for the
+/// on-call engineer: their approval runs the step at once when the policy of that moment (the
+/// record's mode and step) needed no more than one on-call approval; otherwise it waited for
+/// the incident commander, who approved it (in the reference) at the returned time, or never.
+fn could_run(
+    r: &JournalRecord,
+    step: &str,
+    knowledge: &KnowledgeBase,
+    reference: &Reference,
+) -> (Option<Timestamp>, Option<String>) {
+    if r.kind == RecordKind::Manual {
+        return (Some(r.ts), None);
+    }
+    let definition = crate::journal::body_field::<crate::actions::Step>(&r.body, "definition")
+        .or_else(|| {
+            let (rb, id) = step.split_once('/')?;
+            knowledge
+                .runbook(rb)
+                .and_then(|rb| rb.steps.iter().find(|s| s.id == id).cloned())
+        });
+    let mode = crate::journal::body_field::<crate::slo::Mode>(&r.body, "mode");
+    let (Some(definition), Some(mode)) = (definition, mode) else {
+        return (Some(r.ts), None);
     };
-    for r in &mine {
-        let step = r
-            .body
-            .get("step")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string();
+    let class = crate::actions::StepClass::from(&definition);
+    let as_oncall = [crate::actions::Approval {
+        by: r.actor.clone(),
+        role: crate::actions::Role::Oncall,
+        mode,
+    }];
+    let verdict = crate::actions::policy(
+        mode,
+        crate::actions::Overlays::default(),
+        &class,
+        &as_oncall,
+    );
+    if verdict.is_allowed() {
+        return (Some(r.ts), None);
+    }
+    match reference.commander.get(step) {
+        Some(&t) => (
+            Some(t.max(r.ts)),
+            Some(format!(
+                "needed the commander ({verdict} in {}): it could run once the commander \
+                 approved it, {}",
+                mode.label(),
+                clock_hms(t.max(r.ts))
+            )),
+        ),
+        None => (
+            None,
+            Some(format!(
+                "needed the commander ({verdict} in {}), who never approved it: it did not run",
+                mode.label()
+            )),
+        ),
+    }
+}
+
+impl Choices {
+    fn of(
+        start: Timestamp,
+        reference: &Reference,
+        knowledge: &KnowledgeBase,
+        records: &[JournalRecord],
+        attempts: &[Attempt],
+    ) -> Choices {
+        let mine = trainee_records(records);
+        let mut c = Choices {
+            name: mine.first().map(|r| r.actor.clone()).or_else(|| {
+                attempts
+                    .iter()
+                    .any(|a| !matches!(a.result, AttemptResult::Skipped))
+                    .then(|| "trainee".to_string())
+            }),
+            ..Choices::default()
+        };
+        for r in &mine {
+            c.take(start, reference, knowledge, r);
+        }
+        for a in attempts {
+            let step = a.step.clone().unwrap_or_default();
+            match &a.result {
+                AttemptResult::Refused { reason } => {
+                    c.refused.push(finding(start, &step, a.at, reason.clone()));
+                }
+                AttemptResult::NotOffered => c.not_offered.push(finding(
+                    start,
+                    &step,
+                    a.at,
+                    "no suggestion for this step was on offer at that moment".into(),
+                )),
+                AttemptResult::UnknownStep => c.unknown.push(finding(
+                    start,
+                    &step,
+                    a.at,
+                    "unknown step: no runbook of this scenario has it (check the script)".into(),
+                )),
+                _ => {}
+            }
+        }
+        c
+    }
+
+    /// One record of the trainee's.
+    fn take(
+        &mut self,
+        start: Timestamp,
+        reference: &Reference,
+        knowledge: &KnowledgeBase,
+        r: &JournalRecord,
+    ) {
+        let step: String = crate::journal::body_field(&r.body, "step").unwrap_or_default();
+        let text = |key: &str| -> String {
+            crate::journal::body_field(&r.body, key).unwrap_or_else(|| r.summary.clone())
+        };
+        let logged = match r.kind {
+            RecordKind::Hypothesis => format!("hypothesis: {}", text("text")),
+            RecordKind::Note => format!("note: {}", text("text")),
+            RecordKind::Approval => format!("approved {step}"),
+            RecordKind::Rejection => format!("rejected {step}: {}", text("reason")),
+            RecordKind::Manual => format!("did {step} by hand: {}", text("outcome")),
+            _ => r.summary.clone(),
+        };
+        self.decisions.push(TimedText {
+            at: r.ts,
+            offset_s: offset(start, r.ts),
+            by: r.actor.clone(),
+            text: logged,
+        });
         match r.kind {
-            RecordKind::Hypothesis => hypotheses.push(TimedText {
+            RecordKind::Hypothesis => self.hypotheses.push(TimedText {
                 at: r.ts,
                 offset_s: offset(start, r.ts),
                 by: r.actor.clone(),
-                text: r
-                    .body
-                    .get("text")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or(&r.summary)
-                    .to_string(),
+                text: text("text"),
             }),
             // Choosing a step: approving it, or doing it by hand where the policy refused it.
             RecordKind::Approval | RecordKind::Manual => {
-                let kind = step_kind(knowledge, &step, Some(&r.body));
-                if let Some((by, reason)) = ref_rejected.get(&step) {
-                    unnecessary.push(finding(
-                        &step,
-                        r.ts,
-                        format!("the responders rejected it ({by}: {reason})"),
-                    ));
-                    if kind == Some(StepKind::Mitigation) {
-                        wrong.push(ms(&step, r.ts, &r.actor, None));
-                    }
-                    continue;
-                }
-                match kind {
-                    Some(StepKind::Diagnostic) => {
-                        diagnostics += 1;
-                        let why = if ref_used.contains_key(&step) {
-                            Some("the responders ran it too".to_string())
-                        } else if best_runbooks.contains(runbook_of(&step)) {
-                            Some(format!(
-                                "from {}, the runbook of the mitigation that fixed it",
-                                runbook_of(&step)
-                            ))
-                        } else {
-                            None
-                        };
-                        match why {
-                            Some(why) if first_useful.is_none() => {
-                                first_useful = Some(ms(&step, r.ts, &r.actor, Some(why)));
-                            }
-                            Some(_) => {}
-                            None if !used_runbooks.contains(runbook_of(&step)) => {
-                                unnecessary.push(finding(
-                                    &step,
-                                    r.ts,
-                                    format!(
-                                        "a diagnostic from {}, a runbook the responders did not need",
-                                        runbook_of(&step)
-                                    ),
-                                ));
-                            }
-                            None => {}
-                        }
-                    }
-                    Some(StepKind::Mitigation) => {
-                        if expected.contains(&step) {
-                            if right.is_none() {
-                                // What the policy still wanted when the trainee approved it.
-                                let needs = r
-                                    .body
-                                    .get("policy")
-                                    .and_then(|p| {
-                                        serde_json::from_value::<crate::actions::Verdict>(p.clone())
-                                            .ok()
-                                    })
-                                    .map(|v| format!("policy at that moment: {v}"));
-                                right = Some(ms(&step, r.ts, &r.actor, needs));
-                            }
-                        } else {
-                            wrong.push(ms(&step, r.ts, &r.actor, None));
-                            unnecessary.push(finding(
-                                &step,
-                                r.ts,
-                                "a mitigation the responders did not need".to_string(),
-                            ));
-                        }
-                    }
-                    Some(StepKind::Experiment) => unnecessary.push(finding(
-                        &step,
-                        r.ts,
-                        "a chaos experiment during an incident: it spends budget on purpose"
-                            .to_string(),
-                    )),
-                    None => {}
-                }
+                self.chose(start, reference, knowledge, r, &step)
             }
             RecordKind::Rejection => {
-                let reason = r
-                    .body
-                    .get("reason")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default();
-                let verdict = if ref_rejected.contains_key(&step) {
-                    "agreed: the responders rejected it too".to_string()
-                } else if expected.contains(&step) {
-                    "the responders ran this mitigation: it fixed the incident".to_string()
-                } else if ref_used.contains_key(&step) {
-                    "the responders ran it".to_string()
+                let reason: String =
+                    crate::journal::body_field(&r.body, "reason").unwrap_or_default();
+                let verdict = if reference.rejected.contains_key(&step) {
+                    "agreed: the responders rejected it too"
+                } else if reference.expected.contains(&step) {
+                    "the responders ran this mitigation: it fixed the incident"
+                } else if reference.used.contains_key(&step) {
+                    "the responders ran it"
                 } else {
-                    "the responders did not use it either".to_string()
+                    "the responders did not use it either"
                 };
-                rejections.push(finding(&step, r.ts, format!("{reason} — {verdict}")));
+                self.rejections
+                    .push(finding(start, &step, r.ts, format!("{reason} — {verdict}")));
             }
-            _ => {}
-        }
-    }
-    let mut refused = Vec::new();
-    let mut not_offered = Vec::new();
-    for a in attempts {
-        let step = a.step.clone().unwrap_or_default();
-        match &a.result {
-            AttemptResult::Refused { reason } => {
-                refused.push(finding(&step, a.at, reason.clone()));
-            }
-            AttemptResult::NotOffered => not_offered.push(finding(
-                &step,
-                a.at,
-                "no suggestion for this step was on offer at that moment".into(),
-            )),
             _ => {}
         }
     }
 
-    // ---- scores ----------------------------------------------------------------------------
-    let delta = |a: &Option<Milestone>, b: &Option<Milestone>| match (a, b) {
+    fn chose(
+        &mut self,
+        start: Timestamp,
+        reference: &Reference,
+        knowledge: &KnowledgeBase,
+        r: &JournalRecord,
+        step: &str,
+    ) {
+        let kind = step_kind(knowledge, step, Some(&r.body));
+        if let Some((by, reason)) = reference.rejected.get(step) {
+            self.unnecessary.push(finding(
+                start,
+                step,
+                r.ts,
+                format!("the responders rejected it ({by}: {reason})"),
+            ));
+            if kind == Some(StepKind::Mitigation) {
+                self.wrong
+                    .push(milestone(start, step, r.ts, &r.actor, None));
+            }
+            return;
+        }
+        match kind {
+            Some(StepKind::Diagnostic) => {
+                self.diagnostics += 1;
+                let why = if reference.used.contains_key(step) {
+                    Some("the responders ran it too".to_string())
+                } else if reference.best_runbooks().contains(runbook_of(step)) {
+                    Some(format!(
+                        "from {}, the runbook of the mitigation that fixed it",
+                        runbook_of(step)
+                    ))
+                } else {
+                    None
+                };
+                match why {
+                    Some(why) if self.first_useful.is_none() => {
+                        self.first_useful = Some(milestone(start, step, r.ts, &r.actor, Some(why)));
+                    }
+                    Some(_) => {}
+                    None if !reference.used_runbooks().contains(runbook_of(step)) => {
+                        self.unnecessary.push(finding(
+                            start,
+                            step,
+                            r.ts,
+                            format!(
+                                "a diagnostic from {}, a runbook the responders did not need",
+                                runbook_of(step)
+                            ),
+                        ));
+                    }
+                    None => {}
+                }
+            }
+            Some(StepKind::Mitigation) => {
+                let argv: Vec<String> =
+                    crate::journal::body_field(&r.body, "argv").unwrap_or_default();
+                let elsewhere = reference.other_target(step, &argv);
+                if reference.expected.iter().any(|e| e == step) && elsewhere.is_none() {
+                    if self.right.is_none() {
+                        // What the policy still wanted when the trainee approved it.
+                        let needs = crate::journal::body_field::<crate::actions::Verdict>(
+                            &r.body, "policy",
+                        )
+                        .filter(|_| r.kind == RecordKind::Approval)
+                        .map(|v| format!("policy at that moment: {v}"));
+                        self.right = Some(milestone(start, step, r.ts, &r.actor, needs));
+                        (self.runs_at, self.held) = could_run(r, step, knowledge, reference);
+                    }
+                } else {
+                    let reason = match &elsewhere {
+                        Some(e) => format!("a mitigation {e}"),
+                        None => "a mitigation the responders did not need".to_string(),
+                    };
+                    self.wrong
+                        .push(milestone(start, step, r.ts, &r.actor, elsewhere.clone()));
+                    self.unnecessary.push(finding(start, step, r.ts, reason));
+                }
+            }
+            Some(StepKind::Experiment) => self.unnecessary.push(finding(
+                start,
+                step,
+                r.ts,
+                "a chaos experiment during an incident: it spends budget on purpose".to_string(),
+            )),
+            None => {}
+        }
+    }
+}
+
+fn delta(a: &Option<Milestone>, b: &Option<Milestone>) -> Option<i64> {
+    match (a, b) {
         (Some(a), Some(b)) => Some(a.offset_s - b.offset_s),
         _ => None,
-    };
-    let timing_points = |d: Option<i64>, full: u8, mid: u8, low: u8| match d {
+    }
+}
+
+/// Full points within [`ON_TIME`] of the responders, `mid` within [`LATE`], else `low`.
+fn timing_points(d: Option<i64>, full: u8, mid: u8, low: u8) -> u8 {
+    match d {
         Some(d) if d <= ON_TIME.as_secs() => full,
         Some(d) if d <= LATE.as_secs() => mid,
         Some(_) => low,
         None => full,
-    };
-    let diag_delta = delta(&first_useful, &ref_first_diag);
+    }
+}
+
+fn diagnostic_score(reference: &Reference, c: &Choices) -> DiagnosticScore {
+    let delta_s = delta(&c.first_useful, &reference.first_diag);
     // Nothing to match when the responders ran no runbook diagnostic (a novel incident).
-    let diag_points = if ref_first_diag.is_none() {
+    let points = if reference.first_diag.is_none() {
         20
-    } else if first_useful.is_some() {
-        timing_points(diag_delta, 20, 15, 10)
+    } else if c.first_useful.is_some() {
+        timing_points(delta_s, 20, 15, 10)
     } else {
         0
     };
+    DiagnosticScore {
+        trainee: c.first_useful.clone(),
+        reference: reference.first_diag.clone(),
+        delta_s,
+        approved: c.diagnostics,
+        points,
+    }
+}
 
-    let mit_delta = delta(&right, &ref_mitigation_approved);
-    let (mit_points, verdict) = if expected.is_empty() {
+fn mitigation_score(reference: &Reference, c: &Choices) -> MitigationScore {
+    let expected = &reference.expected;
+    let wrong = &c.wrong;
+    let delta_s = delta(&c.right, &reference.approved);
+    let wrong_list = || {
+        wrong
+            .iter()
+            .map(|w| match &w.why {
+                Some(why) => format!("{} {why}", w.step),
+                None => w.step.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let (points, verdict) = if expected.is_empty() {
         if wrong.is_empty() {
             (
                 40,
@@ -524,9 +760,9 @@ pub fn debrief(
                     .to_string(),
             )
         }
-    } else if let Some(m) = &right {
-        let p = timing_points(mit_delta, 40, 30, 20);
-        let when = match mit_delta {
+    } else if let Some(m) = &c.right {
+        let p = timing_points(delta_s, 40, 30, 20);
+        let when = match delta_s {
             Some(d) if d < 0 => format!(
                 "{} before the responders",
                 format_duration(SignedDuration::from_secs(-d))
@@ -569,22 +805,32 @@ pub fn debrief(
             0,
             format!(
                 "wrong mitigation: you approved {}; the responders ran {}",
-                wrong
-                    .iter()
-                    .map(|w| w.step.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                wrong_list(),
                 expected.join(", ")
             ),
         )
     };
+    MitigationScore {
+        expected: expected.clone(),
+        reference: reference.approved.clone(),
+        reference_executed: reference.executed.clone(),
+        trainee: c.right.clone(),
+        right: c.right.is_some(),
+        wrong: wrong.clone(),
+        delta_s,
+        verdict,
+        points,
+    }
+}
 
-    let rejected_needed = rejections
+fn safety_score(c: &Choices) -> SafetyScore {
+    let rejected_needed = c
+        .rejections
         .iter()
         .filter(|f| f.reason.contains("fixed the incident"))
         .count();
-    let penalty: usize = refused.len() * 5
-        + unnecessary
+    let penalty: usize = c.refused.len() * 5
+        + c.unnecessary
             .iter()
             .map(|f| {
                 if f.reason.starts_with("the responders rejected") {
@@ -597,15 +843,32 @@ pub fn debrief(
             })
             .sum::<usize>()
         + rejected_needed * 5;
-    let safety_points = 20usize.saturating_sub(penalty) as u8;
+    SafetyScore {
+        refused: c.refused.clone(),
+        unnecessary: c.unnecessary.clone(),
+        not_offered: c.not_offered.clone(),
+        unknown: c.unknown.clone(),
+        rejections: c.rejections.clone(),
+        points: 20usize.saturating_sub(penalty) as u8,
+    }
+}
 
-    // Budget: at the trainee's mitigation (or the end of the drill) vs the responders'.
-    let ref_at = ref_mitigation_executed
+/// Budget: burned by the time the trainee's mitigation could run (else the end of the drill)
+/// against the responders'.
+fn budget_score(
+    scenario: &Scenario,
+    reference: &Reference,
+    c: &Choices,
+    until: Timestamp,
+) -> BudgetScore {
+    let start = scenario.start;
+    let ref_at = reference
+        .executed
         .as_ref()
-        .or(ref_mitigation_approved.as_ref())
+        .or(reference.approved.as_ref())
         .map_or(scenario.end(), |m| m.at);
-    let trainee_at = right.as_ref().map_or(until, |m| m.at);
-    let b = budgets_at(scenario, &[start, trainee_at, ref_at]);
+    let trainee_at = c.runs_at.filter(|_| c.right.is_some()).unwrap_or(until);
+    let b = budgets_at(scenario, &[start, trainee_at, ref_at, until]);
     let window_of = |slo: &str| {
         scenario
             .slos
@@ -622,6 +885,7 @@ pub fn debrief(
             let (s0, _) = b[0].get(name).copied().unwrap_or((None, None));
             let (tr, _) = b[1].get(name).copied().unwrap_or((None, None));
             let (rr, rburn) = b[2].get(name).copied().unwrap_or((None, None));
+            let (at_until, _) = b[3].get(name).copied().unwrap_or((None, None));
             let burned = |x: Option<f64>| s0.zip(x).map(|(a, b)| (a - b).max(0.0));
             let reference_burned = burned(rr);
             let (trainee_burned, estimated) = if trainee_at > ref_at {
@@ -645,90 +909,98 @@ pub fn debrief(
                 reference_remaining: rr,
                 reference_burned,
                 estimated,
+                at_until,
             }
         })
         .collect();
     let total = |f: fn(&SloBurn) -> Option<f64>| slos.iter().filter_map(f).sum::<f64>();
     let (t_burn, r_burn) = (total(|s| s.trainee_burned), total(|s| s.reference_burned));
-    let budget_points = if t_burn <= r_burn + 1e-9 || t_burn <= 0.0 {
+    let points = if t_burn <= r_burn + 1e-9 || t_burn <= 0.0 {
         10
     } else {
         (10.0 * r_burn / t_burn).round().clamp(0.0, 10.0) as u8
     };
+    BudgetScore {
+        trainee_at,
+        trainee_mitigated: c.right.is_some() && c.runs_at.is_some(),
+        trainee_held: c.held.clone().filter(|_| c.right.is_some()),
+        reference_at: ref_at,
+        slos,
+        points,
+    }
+}
 
-    // Hypotheses count when noted before the first mitigation the trainee reached for.
-    let mitigation_time = right
+/// Hypotheses count when noted before the first mitigation the trainee reached for.
+fn hypothesis_score(reference: &Reference, c: &Choices, until: Timestamp) -> HypothesisScore {
+    let mitigation_time = c
+        .right
         .iter()
-        .chain(wrong.iter())
+        .chain(c.wrong.iter())
         .map(|m| m.at)
         .min()
         .unwrap_or(until);
-    let before = hypotheses
+    let before = c
+        .hypotheses
         .iter()
         .filter(|h| h.at <= mitigation_time)
         .count();
-    let hyp_points = if before > 0 {
+    let points = if before > 0 {
         10
-    } else if !hypotheses.is_empty() {
+    } else if !c.hypotheses.is_empty() {
         5
     } else {
         0
     };
+    HypothesisScore {
+        trainee: c.hypotheses.clone(),
+        reference: reference.hypotheses.clone(),
+        before_mitigation: before,
+        points,
+    }
+}
 
-    let score = diag_points + mit_points + safety_points + budget_points + hyp_points;
+/// The scorecard of a drill. `records` is the training session's journal; `attempts` are the
+/// scripted decisions and what became of them (empty for an interactive session, whose refusals
+/// the journal does not keep); `until` is where the drill ended.
+pub fn debrief(
+    scenario: &Scenario,
+    knowledge: &KnowledgeBase,
+    records: &[JournalRecord],
+    attempts: &[Attempt],
+    until: Timestamp,
+) -> Debrief {
+    let start = scenario.start;
+    let until = until.clamp(start, scenario.end());
+    let reference = Reference::of(scenario, knowledge);
+    let choices = Choices::of(start, &reference, knowledge, records, attempts);
+    let diagnostic = diagnostic_score(&reference, &choices);
+    let mitigation = mitigation_score(&reference, &choices);
+    let safety = safety_score(&choices);
+    let budget = budget_score(scenario, &reference, &choices, until);
+    let hypotheses = hypothesis_score(&reference, &choices, until);
+    let score =
+        diagnostic.points + mitigation.points + safety.points + budget.points + hypotheses.points;
     let grade = match score {
         85.. => "excellent",
         65..=84 => "good",
         40..=64 => "needs practice",
         _ => "review with a mentor",
     };
-
     Debrief {
         scenario: scenario.id.clone(),
         title: scenario.title.clone(),
-        trainee,
+        trainee: choices.name.clone(),
         start,
         until,
+        at_end: until >= scenario.end(),
         score,
         grade: grade.to_string(),
-        diagnostic: DiagnosticScore {
-            trainee: first_useful,
-            reference: ref_first_diag,
-            delta_s: diag_delta,
-            approved: diagnostics,
-            points: diag_points,
-        },
-        mitigation: MitigationScore {
-            expected,
-            reference: ref_mitigation_approved,
-            reference_executed: ref_mitigation_executed,
-            trainee: right.clone(),
-            right: right.is_some(),
-            wrong,
-            delta_s: mit_delta,
-            verdict,
-            points: mit_points,
-        },
-        safety: SafetyScore {
-            refused,
-            unnecessary,
-            not_offered,
-            rejections,
-            points: safety_points,
-        },
-        budget: BudgetScore {
-            trainee_at,
-            trainee_mitigated: right.is_some(),
-            reference_at: ref_at,
-            slos,
-            points: budget_points,
-        },
-        hypotheses: HypothesisScore {
-            trainee: hypotheses,
-            reference: ref_hypotheses,
-            before_mitigation: before,
-            points: hyp_points,
-        },
+        decisions: choices.decisions,
+        diagnostic,
+        mitigation,
+        safety,
+        budget,
+        hypotheses,
     }
 }
 
@@ -744,7 +1016,78 @@ fn pp(x: Option<f64>) -> String {
     x.map_or("–".to_string(), |v| format!("{:.1} pp", v * 100.0))
 }
 
+/// What the debrief says when there is nothing of the person's to score.
+pub const NOTHING_TO_SCORE: &str = "nothing to score: no decisions of yours in this replay yet \
+     (approve, reject, note or write a hypothesis; the debrief compares them with the responders')";
+
 impl Debrief {
+    /// Whether the person decided anything the debrief can score.
+    pub fn has_decisions(&self) -> bool {
+        self.trainee.is_some()
+    }
+
+    /// The debrief in the middle of a drill: the trainee's own decisions, what the policy made
+    /// of them and the budgets so far, and nothing of the responders' (no score either: it is
+    /// a comparison with them). [`Debrief::to_text`] is the full scorecard.
+    pub fn to_text_in_progress(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(o, "Debrief so far — {} ({})", self.title, self.scenario);
+        let _ = writeln!(
+            o,
+            "trainee {}   drill {}–{} (in progress)",
+            self.trainee.as_deref().unwrap_or("(no decisions)"),
+            clock_hms(self.start),
+            clock_hms(self.until),
+        );
+        let _ = writeln!(
+            o,
+            "  The responders' decisions and your score stay hidden until the end of the drill."
+        );
+        let _ = writeln!(o, "\nYour decisions");
+        if self.decisions.is_empty() {
+            let _ = writeln!(o, "  none yet");
+        }
+        for d in &self.decisions {
+            let _ = writeln!(o, "  {} {}", plus(d.offset_s), d.text);
+        }
+        let s = &self.safety;
+        if !(s.refused.is_empty() && s.not_offered.is_empty() && s.unknown.is_empty()) {
+            let _ = writeln!(o, "\nWhat the cockpit did not take");
+        }
+        for f in &s.refused {
+            let _ = writeln!(
+                o,
+                "  refused     {} {}: {}",
+                plus(f.offset_s),
+                f.step,
+                f.reason
+            );
+        }
+        for f in &s.not_offered {
+            let _ = writeln!(o, "  not offered {} {}", plus(f.offset_s), f.step);
+        }
+        for f in &s.unknown {
+            let _ = writeln!(
+                o,
+                "  unknown step {} {}: {}",
+                plus(f.offset_s),
+                f.step,
+                f.reason
+            );
+        }
+        let _ = writeln!(o, "\nError budget so far");
+        for slo in &self.budget.slos {
+            let _ = writeln!(
+                o,
+                "  {:<28} start {:>7}   now {:>7}",
+                slo.slo,
+                pct(slo.at_start),
+                pct(slo.at_until)
+            );
+        }
+        o
+    }
+
     /// The human scorecard (TUI overlay and `replay --headless`).
     pub fn to_text(&self) -> String {
         let mut o = String::new();
@@ -809,12 +1152,26 @@ impl Debrief {
             );
         }
         for w in &m.wrong {
-            let _ = writeln!(o, "  you also approved {} {}", w.step, plus(w.offset_s));
+            let why = w
+                .why
+                .as_deref()
+                .map(|w| format!(" {w}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  you also approved {} {}{why}",
+                w.step,
+                plus(w.offset_s)
+            );
         }
 
         let s = &self.safety;
         let _ = writeln!(o, "\nSafety                    {:>2}/20", s.points);
-        if s.refused.is_empty() && s.unnecessary.is_empty() && s.not_offered.is_empty() {
+        if s.refused.is_empty()
+            && s.unnecessary.is_empty()
+            && s.not_offered.is_empty()
+            && s.unknown.is_empty()
+        {
             let _ = writeln!(o, "  no refused or unnecessary steps");
         }
         for f in &s.refused {
@@ -838,6 +1195,15 @@ impl Debrief {
         for f in &s.not_offered {
             let _ = writeln!(o, "  not offered {} {}", plus(f.offset_s), f.step);
         }
+        for f in &s.unknown {
+            let _ = writeln!(
+                o,
+                "  unknown step {} {}: {}",
+                plus(f.offset_s),
+                f.step,
+                f.reason
+            );
+        }
         for f in &s.rejections {
             let _ = writeln!(
                 o,
@@ -854,13 +1220,17 @@ impl Debrief {
             o,
             "  you: until {} ({})   responders: until {}",
             clock_hms(b.trainee_at),
-            if b.trainee_mitigated {
-                "your mitigation"
-            } else {
-                "end of drill, not mitigated"
+            match (b.trainee_mitigated, &b.trainee_held) {
+                (true, None) => "your mitigation",
+                (true, Some(_)) => "your mitigation, once the commander approved it",
+                (false, Some(_)) => "end of drill: your mitigation never ran",
+                (false, None) => "end of drill, not mitigated",
             },
             clock_hms(b.reference_at)
         );
+        if let Some(held) = &b.trainee_held {
+            let _ = writeln!(o, "  your mitigation {held}");
+        }
         for slo in &b.slos {
             let _ = writeln!(
                 o,

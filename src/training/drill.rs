@@ -409,6 +409,9 @@ pub enum AttemptResult {
     Refused { reason: String },
     /// No suggestion for that step was on offer at that moment.
     NotOffered,
+    /// No runbook of the scenario's knowledge has that step (a typo in the script, or a
+    /// runbook that changed): it can never be offered.
+    UnknownStep,
     /// The cockpit did not take it (already decided, already approved, ...).
     Ignored,
     /// Scheduled after the end of the drill.
@@ -440,6 +443,19 @@ pub fn resolve_step(session: &ReplaySession, step: &str) -> Option<SuggestionId>
         .find(|s| s.step_ref == step && s.status == SuggestionStatus::Pending)
         .or_else(|| all.iter().rev().find(|s| s.step_ref == step))
         .map(|s| s.id)
+}
+
+/// Whether `runbook/step` names a step the session could ever offer: one of a runbook in its
+/// knowledge, or one it has offered (a proposed silence).
+fn known_step(session: &ReplaySession, step: &str) -> bool {
+    let cockpit = session.cockpit();
+    let in_runbook = step.split_once('/').is_some_and(|(rb, id)| {
+        cockpit
+            .knowledge()
+            .runbook(rb)
+            .is_some_and(|r| r.steps.iter().any(|s| s.id == id))
+    });
+    in_runbook || cockpit.suggestions().iter().any(|s| s.step_ref == step)
 }
 
 /// Plays `script` into `session` up to `until`: advances the virtual clock to each decision,
@@ -514,7 +530,10 @@ pub fn run_drill(session: &mut ReplaySession, script: &DrillScript, until: Times
             },
         };
         let Some(command) = command else {
-            attempt.result = AttemptResult::NotOffered;
+            attempt.result = match attempt.step.as_deref() {
+                Some(step) if !known_step(session, step) => AttemptResult::UnknownStep,
+                _ => AttemptResult::NotOffered,
+            };
             run.attempts.push(attempt);
             continue;
         };

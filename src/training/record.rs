@@ -178,6 +178,7 @@ struct Decision {
     text: Option<String>,
     step: Option<String>,
     outcome: Option<String>,
+    argv: Option<Vec<String>>,
 }
 
 fn str_field(v: &serde_json::Value, key: &str) -> Option<String> {
@@ -198,6 +199,7 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
         text: None,
         step: None,
         outcome: None,
+        argv: crate::journal::body_field::<Vec<String>>(body, "argv").filter(|a| !a.is_empty()),
     };
     match r.kind {
         RecordKind::Hypothesis | RecordKind::Note => {
@@ -211,8 +213,12 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
                         _ => "execute",
                     };
                     d.step = Some(step);
+                    // A replayed execution whose argv did not match: its recorded outcome.
+                    d.outcome = str_field(body, "outcome").filter(|_| k == "execute");
+                    d.text = str_field(body, "reason").filter(|_| k == "reject");
                 }
                 _ => {
+                    d.argv = None;
                     d.kind = if r.kind == RecordKind::Hypothesis {
                         "hypothesis"
                     } else {
@@ -251,6 +257,7 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
         }
         RecordKind::Edit | RecordKind::Proposal | RecordKind::Override => {
             // A scenario has no edits: keep what was done as a note.
+            d.argv = None;
             stats.as_notes += 1;
             d.kind = "note";
             d.text = Some(r.summary.clone());
@@ -494,6 +501,10 @@ pub fn record_scenario_with_stats(
                 if let Some(v) = v {
                     let _ = writeln!(o, "      {key}: {}", q(v));
                 }
+            }
+            if let Some(argv) = &d.argv {
+                let items: Vec<String> = argv.iter().map(|a| q(a)).collect();
+                let _ = writeln!(o, "      argv: [{}]", items.join(", "));
             }
         }
     }

@@ -94,6 +94,10 @@ pub struct ReferenceDecision {
     /// `runbook-id/step-id`, for approve / reject / execute.
     pub step: Option<String>,
     pub outcome: Option<String>,
+    /// The exact argv the responders decided about, when the scenario records it: a replay
+    /// whose cockpit offers another argv for the step shows the decision as a mismatch, and
+    /// the debrief compares a trainee's argv with it (issue 13).
+    pub argv: Option<Vec<String>>,
 }
 
 /// A problem in a scenario file: where, which field, what is wrong.
@@ -185,6 +189,8 @@ struct RawDecision {
     step: Option<String>,
     #[serde(default)]
     outcome: Option<String>,
+    #[serde(default)]
+    argv: Option<Vec<String>>,
 }
 
 impl Scenario {
@@ -417,6 +423,14 @@ impl Scenario {
                         "approve, reject and execute need `step: runbook-id/step-id`".into(),
                     ));
                 }
+                if d.argv.as_ref().is_some_and(|a| !needs_step || a.is_empty()) {
+                    return Err(err(
+                        at_line(&d.kind),
+                        &format!("timeline[{i}].decision.argv"),
+                        "`argv` goes with approve, reject or execute and names at least the program"
+                            .into(),
+                    ));
+                }
                 ScenarioEvent::Decision(ReferenceDecision {
                     actor: d.actor,
                     role,
@@ -424,6 +438,7 @@ impl Scenario {
                     text: d.text,
                     step: d.step,
                     outcome: d.outcome,
+                    argv: d.argv,
                 })
             } else {
                 unreachable!("count checked above")

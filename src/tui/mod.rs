@@ -30,4 +30,5 @@ pub use update::update;
 /// runtime calls it before drawing. Cheap when nothing moved.
 pub fn refresh(app: &mut App, view: &crate::cockpit::Cockpit) {
     overlays::write::refresh(app, view);
+    update::keep_selections(app, view);
 }

@@ -22,6 +22,8 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
     }
     // The message answered the previous key; this key is a new question.
     app.status = None;
+    // Lists reordered since the last frame: the cursor stays on what it was on.
+    keep_selections(app, view);
     match app.overlay {
         Overlay::None => {}
         Overlay::Help { .. } => {
@@ -112,6 +114,14 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
     Vec::new()
 }
 
+/// The cursors of the lists that reorder under them (approvals, knowledge) stay on their
+/// item, not their row; the runtime calls this before each frame ([`crate::tui::refresh`])
+/// and `update` before each key, so what a key acts on is what the screen showed selected.
+pub fn keep_selections(app: &mut App, view: &Cockpit) {
+    panes::approvals::keep(app, view);
+    panes::knowledge::keep(app, view);
+}
+
 fn move_in_focused_pane(app: &mut App, view: &Cockpit, movement: Move) {
     let page = app.page_rows();
     match app.focus {
@@ -120,14 +130,8 @@ fn move_in_focused_pane(app: &mut App, view: &Cockpit, movement: Move) {
             let len = panes::detail::len(app, view);
             app.detail.cursor = movement.apply(app.detail.cursor, len, page);
         }
-        Pane::Knowledge => {
-            let len = panes::knowledge::len(app, view);
-            app.knowledge.cursor = movement.apply(app.knowledge.cursor, len, page);
-        }
-        Pane::Approvals => {
-            let len = panes::approvals::len(view);
-            app.approvals.cursor = movement.apply(app.approvals.cursor, len, page);
-        }
+        Pane::Knowledge => panes::knowledge::move_selection(app, view, movement),
+        Pane::Approvals => panes::approvals::move_selection(app, view, movement),
         Pane::Journal => panes::journal::scroll(app, view, movement),
     }
 }

@@ -71,6 +71,7 @@ fn step(variant: usize) -> Step {
 struct Model {
     kind: StepKind,
     audited: bool,
+    /// Not edited: a structured step or a runbook code block (unaudited, not novel).
     structured: bool,
     /// The command as it is now.
     argv: Vec<String>,
@@ -123,7 +124,7 @@ proptest! {
         let mut model = Model {
             kind: s.kind,
             audited: s.audited.is_some(),
-            structured: s.origin == StepOrigin::Structured,
+            structured: s.origin != StepOrigin::Edited,
             argv: s.argv.clone(),
             approvals: Vec::new(),
         };

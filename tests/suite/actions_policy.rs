@@ -4,6 +4,7 @@
 //! each by one of {on-call a, on-call b, commander c, trainee t} given in any of the three modes.
 
 use flightdeck::actions::{Approval, Overlays, Role, StepClass, StepKind, Verdict, policy};
+use flightdeck::knowledge::parse_runbook;
 use flightdeck::slo::Mode;
 
 fn people() -> Vec<(&'static str, Role)> {
@@ -383,4 +384,113 @@ fn the_table_as_written() {
     assert!(!policy(Redesign, none, &audited, &two[1..]).is_allowed());
     // A trainee never counts, even as the only approver.
     assert!(!policy(Adaptive, none, &diag, &one("t", Role::Trainee, Adaptive)).is_allowed());
+}
+
+/// A runbook written without front matter: its code blocks, each with the kind the read-only
+/// classifier should give it.
+const PLAIN_RUNBOOK: &str = "# Prometheus down
+
+Is it up?
+
+```sh
+curl -fsS http://prometheus:9090/-/healthy
+```
+
+Its pods:
+
+```sh
+kubectl -n monitoring get pods -l app=prometheus
+```
+
+The logs, filtered:
+
+```sh
+kubectl -n monitoring logs prometheus-0 | grep -i error
+```
+
+Reload the config:
+
+```sh
+curl -X POST http://prometheus:9090/-/reload
+```
+
+Restart it:
+
+```sh
+kubectl -n monitoring rollout restart statefulset/prometheus
+```
+
+What a substitution hides:
+
+```sh
+kubectl get pods $(kubectl delete ns monitoring)
+```
+";
+
+const PLAIN_KINDS: [StepKind; 6] = [
+    StepKind::Diagnostic,
+    StepKind::Diagnostic,
+    StepKind::Diagnostic,
+    StepKind::Mitigation,
+    StepKind::Mitigation,
+    StepKind::Mitigation,
+];
+
+/// Issue 13, item 6: a code block the read-only classifier recognises is an unaudited
+/// diagnostic (one approval in every mode), any other an unaudited mitigation; only an edited
+/// argv is novel. Walks every mode, overlay and approval list for each block and its edit.
+#[test]
+fn plain_runbook_blocks_are_unaudited_diagnostics_or_mitigations_and_only_edits_are_novel() {
+    let rb = parse_runbook("PrometheusDown.md", PLAIN_RUNBOOK).unwrap();
+    let kinds: Vec<StepKind> = rb.steps.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, PLAIN_KINDS, "{:#?}", rb.steps);
+    for step in &rb.steps {
+        let class = StepClass::from(step);
+        assert!(!class.novel && !class.pre_audited, "{step:?}");
+        let edited = StepClass::from(&step.edited(vec!["curl".into(), "-fsS".into()]));
+        assert!(edited.novel && !edited.pre_audited);
+        for mode in Mode::ALL {
+            for o in overlays() {
+                let eff = effective(mode, o);
+                for approvals in approval_sets() {
+                    let v = policy(mode, o, &class, &approvals);
+                    // The same as a structured step of that kind without an audit record.
+                    let unaudited = StepClass {
+                        kind: step.kind,
+                        pre_audited: false,
+                        novel: false,
+                    };
+                    assert_eq!(v, policy(mode, o, &unaudited, &approvals));
+                    // Editing never loosens.
+                    let e = policy(mode, o, &edited, &approvals);
+                    assert!(e.permissiveness() <= v.permissiveness(), "{step:?}");
+                    if eff >= Mode::Freeze {
+                        assert!(e.is_refused(), "edited {step:?} in {eff}");
+                    }
+                }
+                let one = [Approval {
+                    by: "a".into(),
+                    role: Role::Oncall,
+                    mode: eff,
+                }];
+                match step.kind {
+                    // Diagnostics after one approval, in every mode.
+                    StepKind::Diagnostic if !o.novel => {
+                        assert!(
+                            policy(mode, o, &class, &one).is_allowed(),
+                            "{step:?} {mode}"
+                        )
+                    }
+                    StepKind::Mitigation if eff >= Mode::Freeze => {
+                        assert!(policy(mode, o, &class, &[]).is_refused())
+                    }
+                    StepKind::Mitigation if !o.novel => assert!(matches!(
+                        policy(mode, o, &class, &one),
+                        Verdict::NeedsApproval { missing } if missing.contains("incident commander")
+                    )),
+                    _ => {}
+                }
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ use crate::common;
 use std::collections::BTreeMap;
 
 use common::knowledge::eval_kb;
+use flightdeck::actions::StepOrigin;
 use flightdeck::knowledge::{DocRef, KnowledgeBase, MatchQuery};
 use serde::Deserialize;
 
@@ -166,7 +167,7 @@ fn every_fixture_loads_and_plain_runbooks_have_steps() {
         crash
             .steps
             .iter()
-            .all(|s| s.is_novel() && !s.is_pre_audited())
+            .all(|s| s.origin == StepOrigin::CodeBlock && !s.is_novel() && !s.is_pre_audited())
     );
     let etcd = kb.runbook("etcdHighFsyncDurations").unwrap();
     assert_eq!(etcd.alerts, ["etcdHighFsyncDurations"]);

@@ -342,7 +342,10 @@ async fn budget_burn_rates_and_mode_follow_the_error_rate() {
             prom.url()
         ),
     );
-    let mut live = Live::start(&cfg, &options()).await.unwrap();
+    let journal_path = dir.path().join("journal.jsonl");
+    let mut live = Live::start(&cfg, &file_journal(&journal_path))
+        .await
+        .unwrap();
 
     // Healthy: the back-filled history and the live counters, no errors.
     wait(&mut live, 20, "a healthy budget", |c| {
@@ -410,7 +413,55 @@ async fn budget_burn_rates_and_mode_follow_the_error_rate() {
     for pair in modes.windows(2) {
         assert_eq!(pair[1].from, Some(pair[0].to), "{journal:?}");
     }
+    // Every mode record the cockpit sealed is on disk, and the file reads back through every
+    // command that consumes a journal.
+    let on_disk = journal_reads_back(&journal_path);
+    let disk_modes = on_disk
+        .iter()
+        .filter(|r| r.kind == flightdeck::journal::RecordKind::ModeChange)
+        .count();
+    assert_eq!(disk_modes, modes.len(), "every mode record is durable");
     drop(prom);
+}
+
+/// Live options journaling to the file `path` (durable, fdatasync'ed), as a real cockpit does.
+fn file_journal(path: &Path) -> flightdeck::live::LiveOptions {
+    flightdeck::live::LiveOptions {
+        journal: Some(path.to_path_buf()),
+        memory_journal: false,
+        ..options()
+    }
+}
+
+/// `journal verify`, `show`, `timeline` and `export` accept the journal a live session wrote;
+/// returns its records.
+fn journal_reads_back(path: &Path) -> Vec<flightdeck::journal::JournalRecord> {
+    let report = flightdeck::journal_store::verify_file(path, None)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let p = path.to_str().unwrap();
+    for args in [
+        vec!["journal", "verify", "--journal", p],
+        vec!["journal", "show", "--journal", p],
+        vec![
+            "journal",
+            "timeline",
+            "--journal",
+            p,
+            "--format",
+            "markdown",
+        ],
+        vec!["journal", "export", "--journal", p, "--format", "jsonl"],
+    ] {
+        let out = common::cli::flightdeck(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let records = flightdeck::journal_store::read_records(path).unwrap();
+    assert_eq!(records.len() as u64, report.records);
+    records
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -531,7 +582,10 @@ async fn alerts_become_clusters_notifications_arrive_and_silences_apply() {
     )
     .unwrap();
     let cfg = Config::load(&path).unwrap();
-    let mut live = Live::start(&cfg, &options()).await.unwrap();
+    let journal_path = dir.path().join("journal.jsonl");
+    let mut live = Live::start(&cfg, &file_journal(&journal_path))
+        .await
+        .unwrap();
     let webhook = live.sources().webhook_addr().unwrap();
     let am = start_alertmanager(dir.path(), am_port, Some(webhook));
 
@@ -693,6 +747,15 @@ async fn alerts_become_clusters_notifications_arrive_and_silences_apply() {
         "{health:?}"
     );
     client.expire_silence(&id).await.unwrap();
+    // The silence's proposal, approvals and execution are on disk and read back.
+    let on_disk = journal_reads_back(&journal_path);
+    for kind in ["proposal", "approval", "execution"] {
+        assert!(
+            on_disk.iter().any(|r| r.kind.name() == kind),
+            "no {kind} record on disk: {:?}",
+            on_disk.iter().map(|r| r.kind.name()).collect::<Vec<_>>()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

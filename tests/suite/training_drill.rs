@@ -2,7 +2,7 @@
 //! (the responders' decisions are not replayed), and the debrief scores it against them.
 
 use crate::common;
-use common::replay::{demo, drill_run, drill_script};
+use common::replay::{demo_recorded_as_offered as demo, drill_run, drill_script};
 use flightdeck::journal::{JournalRecord, RecordKind};
 use flightdeck::load::{self, LoadedScenario};
 use flightdeck::replay::ReplaySession;
@@ -182,6 +182,8 @@ fn the_debrief_json_has_the_documented_fields() {
         "safety",
         "budget",
         "hypotheses",
+        "at_end",
+        "decisions",
     ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
@@ -210,6 +212,7 @@ fn the_debrief_json_has_the_documented_fields() {
                 "refused",
                 "unnecessary",
                 "not_offered",
+                "unknown",
                 "rejections",
                 "points",
             ][..],
@@ -219,6 +222,7 @@ fn the_debrief_json_has_the_documented_fields() {
             &[
                 "trainee_at",
                 "trainee_mitigated",
+                "trainee_held",
                 "reference_at",
                 "slos",
                 "points",
@@ -242,6 +246,7 @@ fn the_debrief_json_has_the_documented_fields() {
         "reference_remaining",
         "reference_burned",
         "estimated",
+        "at_until",
     ] {
         assert!(slo.get(k).is_some(), "missing budget.slos[].{k}");
     }

@@ -13,7 +13,7 @@ fn demo_journal() -> (
     flightdeck::training::Scenario,
     Vec<flightdeck::journal::JournalRecord>,
 ) {
-    let (scenario, s) = common::replay::demo_to_end();
+    let (scenario, s) = common::replay::demo_to_end_offered_argv();
     (scenario, s.records().to_vec())
 }
 

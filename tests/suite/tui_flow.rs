@@ -728,6 +728,18 @@ fn the_debrief_opens_in_the_cockpit() {
     );
     flightdeck::runtime::show_debrief(&mut app, &scenario, &loaded.knowledge, &session);
     assert!(matches!(app.overlay, Overlay::Report { .. }));
+    // In the middle of the drill: the trainee's own decisions, no spoilers, until Enter.
+    let s = screen(&app, &session);
+    for needle in [
+        "Debrief at",
+        "trainee trainee-ada",
+        "Your decisions",
+        "Enter reveals",
+    ] {
+        assert!(s.contains(needle), "debrief lacks {needle:?}\n{s}");
+    }
+    assert!(!s.contains("First useful diagnostic"), "{s}");
+    press(&mut app, &session, KeyCode::Enter);
     let s = screen(&app, &session);
     for needle in [
         "Debrief at",

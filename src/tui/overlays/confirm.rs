@@ -29,14 +29,17 @@ pub fn approve(app: &mut App, view: &Cockpit) {
         return;
     };
     let me = &view.config().actor;
-    let refusal = if s.status == SuggestionStatus::Running {
+    let refusal = if let SuggestionStatus::Obsolete { reason } = &s.status {
+        Some(format!("{} is obsolete: {reason}", s.id))
+    } else if s.status == SuggestionStatus::Running {
         Some(format!("{} is already running", s.id))
     } else if s.status != SuggestionStatus::Pending {
         Some(format!("{} is decided already", s.id))
     } else if let Verdict::Refused { reason } = &s.verdict {
         Some(format!("{} is refused by policy: {reason}", s.id))
     } else if let Err(why) = &s.argv {
-        Some(format!("{} has no runnable argv: {why}", s.id))
+        // "no target yet: …" for a step no covered alert has filled.
+        Some(format!("{} cannot be approved: {why}", s.id))
     } else if s.approvals.iter().any(|a| &a.by == me) {
         Some(format!(
             "you already approved {}; it needs someone else",

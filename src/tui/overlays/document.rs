@@ -49,7 +49,7 @@ pub fn view(app: &App, cockpit: &Cockpit, doc: DocRef, width: usize) -> View {
                 format!("{} structured steps", r.steps.len())
             } else {
                 format!(
-                    "no schema: {} candidate steps from code blocks (novel)",
+                    "no schema: {} unaudited steps from code blocks",
                     r.steps.len()
                 )
             };

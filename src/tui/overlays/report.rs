@@ -2,13 +2,19 @@
 //!
 //! - the trainee's **debrief** (`R` in replay, and on its own when a drill reaches its end):
 //!   the scorecard against the responders' reference decisions, built by the runtime, which
-//!   holds the scenario and the drill's records;
+//!   holds the scenario and the drill's records. In the middle of a trainee's drill it shows
+//!   only the trainee's own decisions (no spoilers) until Enter reveals the full scorecard;
+//!   with no decisions of the person's it says there is nothing to score ([`debrief`]);
 //! - the **stale alert candidates** (`N`): alerts that flap, fire most of the day or are never
 //!   acted on, with the evidence, so a team can fix or retire them.
+//!
+//! Lines are wrapped here to the box's width (hanging under their indent), so the scroll
+//! reaches the last screen line whatever the terminal's size.
 
 use ratatui::Frame;
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::cockpit::Cockpit;
 use crate::tui::action::Action;
@@ -22,6 +28,8 @@ use crate::tui::theme;
 pub struct Report {
     pub title: String,
     pub lines: Vec<Line<'static>>,
+    /// What Enter shows instead (the full debrief behind a spoiler-free one).
+    pub reveal: Option<Box<Report>>,
 }
 
 impl Report {
@@ -40,8 +48,86 @@ impl Report {
         Report {
             title: title.into(),
             lines,
+            reveal: None,
         }
     }
+
+    /// The lines as the box of a `screen`-sized terminal shows them: each wrapped to the box's
+    /// inner width, continuation lines hanging under the line's indent.
+    pub fn screen_lines(&self, screen: (u16, u16)) -> Vec<Line<'static>> {
+        let width = usize::from(inner(screen).width).max(1);
+        let mut out = Vec::with_capacity(self.lines.len());
+        for line in &self.lines {
+            if line.width() <= width {
+                out.push(line.clone());
+                continue;
+            }
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            let indent = text.len() - text.trim_start().len();
+            let hang = (indent + 2).min(width / 2);
+            let fragments: Vec<super::wrap::Fragment> = line
+                .spans
+                .iter()
+                .map(|s| (s.content.to_string(), s.style))
+                .collect();
+            out.extend(super::wrap::words(
+                &fragments,
+                width,
+                &[Span::raw(" ".repeat(indent))],
+                &[Span::raw(" ".repeat(hang))],
+            ));
+        }
+        out
+    }
+}
+
+/// The box of a report on a `screen`-sized terminal, and its inside.
+fn area(screen: (u16, u16)) -> Rect {
+    let screen = Rect::new(0, 0, screen.0, screen.1);
+    super::centered(
+        screen,
+        screen.width.saturating_sub(4).clamp(40, 110),
+        screen.height.saturating_sub(2).max(8),
+    )
+}
+
+fn inner(screen: (u16, u16)) -> Rect {
+    let a = area(screen);
+    Rect::new(
+        a.x + 1,
+        a.y + 1,
+        a.width.saturating_sub(2),
+        a.height.saturating_sub(2),
+    )
+}
+
+/// The debrief as a report. `trainee`: the person is a trainee in a drill. Before the drill's
+/// end the report shows only the trainee's own decisions, and Enter reveals the scorecard; at
+/// the end the scorecard shows, even without decisions (what doing nothing cost). `Err` when
+/// there is nothing of the person's to score (say so instead of a score).
+pub fn debrief(
+    d: &crate::training::Debrief,
+    at: crate::time::Timestamp,
+    trainee: bool,
+) -> Result<Report, &'static str> {
+    let trainee_in_progress = trainee && !d.at_end;
+    let scorecard_anyway = trainee && d.at_end;
+    if !(d.has_decisions() || scorecard_anyway) {
+        return Err(crate::training::debrief::NOTHING_TO_SCORE);
+    }
+    let full_title = format!("Debrief at {}", crate::time::clock_hms(at));
+    if trainee_in_progress {
+        let mut hidden = Report::from_text(
+            format!(
+                "Debrief at {} · no spoilers · Enter reveals the responders' decisions",
+                crate::time::clock_hms(at)
+            ),
+            &d.to_text_in_progress(),
+        );
+        hidden.reveal = Some(Box::new(Report::from_text(full_title, &d.to_text())));
+        return Ok(hidden);
+    }
+    Ok(Report::from_text(full_title, &d.to_text()))
 }
 
 /// Opens a report.
@@ -112,21 +198,29 @@ pub fn stale_alerts(app: &mut App, view: &Cockpit) {
                 candidates.len()
             ),
             lines,
+            reveal: None,
         },
     );
 }
 
 /// Handles an action while a report is open; `None` lets it through (quit, replay controls).
 pub fn update(app: &mut App, action: Action) -> Option<Vec<Command>> {
-    // The box is the screen less two rows, its text two rows less (see `render`).
-    let visible = usize::from(app.size.1.saturating_sub(4)).max(1);
+    let screen = app.size;
+    let visible = usize::from(inner(screen).height).max(1);
     let Overlay::Report { report, scroll } = &mut app.overlay else {
         return None;
     };
-    // The last reachable top row shows the last line at the bottom.
-    let max_scroll = report.lines.len().saturating_sub(visible);
+    // The last reachable top row shows the last screen line at the bottom.
+    let max_scroll = report.screen_lines(screen).len().saturating_sub(visible);
     match action {
         Action::Back => app.overlay = Overlay::None,
+        // A spoiler-free debrief: Enter shows what it kept hidden.
+        Action::Open if report.reveal.is_some() => {
+            if let Some(full) = report.reveal.take() {
+                *report = full;
+                *scroll = 0;
+            }
+        }
         // Asking again makes the report afresh (or the other one).
         Action::Debrief | Action::StaleAlerts => {
             app.overlay = Overlay::None;
@@ -148,34 +242,30 @@ pub fn update(app: &mut App, action: Action) -> Option<Vec<Command>> {
 }
 
 pub fn render(report: &Report, scroll: usize, frame: &mut Frame) {
-    let screen = frame.area();
-    let area = super::centered(
-        screen,
-        screen.width.saturating_sub(4).clamp(40, 110),
-        screen.height.saturating_sub(2).max(8),
-    );
+    let full = frame.area();
+    let screen = (full.width, full.height);
+    let mut area = area(screen);
+    area.x += full.x;
+    area.y += full.y;
+    let lines = report.screen_lines(screen);
     let visible = usize::from(area.height.saturating_sub(2));
-    let scroll = scroll.min(report.lines.len().saturating_sub(visible));
-    let more = if scroll + visible < report.lines.len() {
-        " ↓ more (j/k, PgDn) · Esc closes "
+    let scroll = scroll.min(lines.len().saturating_sub(visible));
+    let reveal = if report.reveal.is_some() {
+        "Enter reveals · "
     } else {
-        " Esc closes "
+        ""
+    };
+    let more = if scroll + visible < lines.len() {
+        format!(" ↓ more (j/k, PgDn) · {reveal}Esc closes ")
+    } else {
+        format!(" {reveal}Esc closes ")
     };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme::overlay_border())
         .title(Line::from(format!(" {} ", report.title)).style(theme::title()))
         .title_bottom(Line::from(more).style(theme::dim()));
-    let text: Vec<Line> = report
-        .lines
-        .iter()
-        .skip(scroll)
-        .take(visible)
-        .cloned()
-        .collect();
+    let text: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
-        area,
-    );
+    frame.render_widget(Paragraph::new(text).block(block), area);
 }

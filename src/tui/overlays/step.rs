@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use super::read::View;
 use super::wrap::{self, Fragment};
-use crate::actions::{StepKind, StepOrigin};
+use crate::actions::{Step, StepKind, StepOrigin};
 use crate::cockpit::{Cockpit, Suggestion, SuggestionId, SuggestionStatus};
 // Characters that would hide or reorder text on a terminal: one definition, shared with the
 // commands' human output.
@@ -45,7 +45,7 @@ pub fn view(view: &Cockpit, id: SuggestionId, width: usize) -> View {
     };
     body.extend(field("kind", kind, width));
     body.extend(field("audit", &audit(s), width));
-    body.extend(field("origin", origin(s.step.origin), width));
+    body.extend(field("origin", &origin(&s.step), width));
     if let Some(c) = view.suggestion_cluster(s) {
         let novel = if view.is_novel(c) {
             " · NOVEL cluster"
@@ -121,17 +121,46 @@ fn audit(s: &Suggestion) -> String {
     }
 }
 
-fn origin(o: StepOrigin) -> &'static str {
-    match o {
-        StepOrigin::Structured => "structured runbook step",
-        StepOrigin::CodeBlock => "from a code block of a runbook without steps: novel",
-        StepOrigin::Edited => "edited in the cockpit: novel",
-        StepOrigin::Silence => "an Alertmanager silence proposed in the cockpit",
+/// Where the step came from, and for a code block which kind of unaudited step it is and why.
+pub fn origin(step: &Step) -> String {
+    match step.origin {
+        StepOrigin::Structured => "structured runbook step".into(),
+        StepOrigin::CodeBlock => {
+            let what = if step.shell {
+                "every command of its script".to_string()
+            } else {
+                format!(
+                    "`{}`",
+                    crate::actions::step::program_and_subcommand(&step.argv)
+                )
+            };
+            let block = "a code block of a runbook without structured steps";
+            match step.kind {
+                StepKind::Diagnostic => format!(
+                    "{block}: an unaudited diagnostic, because the read-only classifier \
+                     recognises {what} as only reading (one approval, in every mode)"
+                ),
+                _ => format!(
+                    "{block}: an unaudited mitigation, because the read-only classifier does not \
+                     recognise {what} as only reading (the commander's approval in ADAPTIVE; \
+                     refused in FREEZE and REDESIGN)"
+                ),
+            }
+        }
+        StepOrigin::Edited => {
+            "edited in the cockpit: novel (only an edited argv is novel; the commander's \
+             approval in ADAPTIVE, refused in FREEZE and REDESIGN)"
+                .into()
+        }
+        StepOrigin::Silence => "an Alertmanager silence proposed in the cockpit".into(),
     }
 }
 
 fn status(s: &Suggestion) -> String {
     match &s.status {
+        SuggestionStatus::Pending if !s.targeted => {
+            "no target yet: waits for an alert its runbook covers; cannot be approved".to_string()
+        }
         SuggestionStatus::Pending => "pending: waiting for a decision".to_string(),
         SuggestionStatus::Running => "running".to_string(),
         SuggestionStatus::Rejected { by, reason } => format!("rejected by {by}: {reason}"),
@@ -150,6 +179,9 @@ fn status(s: &Suggestion) -> String {
                 .unwrap_or_default()
         ),
         SuggestionStatus::DoneByHand { by, what } => format!("done by hand by {by}: {what}"),
+        SuggestionStatus::Obsolete { reason } => {
+            format!("obsolete: {reason}; it can no longer be approved")
+        }
     }
 }
 
@@ -281,6 +313,29 @@ pub fn escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_block_says_which_unaudited_kind_and_why() {
+        let block = |code: &str| {
+            crate::actions::step::step_from_code_block("block-1", "t", "sh", code).unwrap()
+        };
+        let healthy = origin(&block("curl -fsS http://prometheus:9090/-/healthy"));
+        assert!(healthy.contains("unaudited diagnostic"), "{healthy}");
+        assert!(healthy.contains("`curl`"), "{healthy}");
+        let get = origin(&block("kubectl -n $NAMESPACE get pods"));
+        assert!(
+            get.contains("unaudited diagnostic") && get.contains("`kubectl get`"),
+            "{get}"
+        );
+        let restart = origin(&block("kubectl rollout restart deploy/x"));
+        assert!(restart.contains("unaudited mitigation"), "{restart}");
+        assert!(restart.contains("`kubectl rollout`"), "{restart}");
+        assert!(!restart.contains("novel"), "{restart}");
+        let script = origin(&block("kubectl get pods | grep Crash"));
+        assert!(script.contains("every command of its script"), "{script}");
+        let edited = origin(&block("curl -fsS x").edited(vec!["curl".into()]));
+        assert!(edited.contains("novel"), "{edited}");
+    }
 
     #[test]
     fn hostile_values_stay_visible_and_bounded() {

@@ -20,12 +20,49 @@ const ROWS_PER_ITEM: usize = 2;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApprovalsPane {
-    /// Index into the approval queue.
+    /// The step the cursor is on: the queue reorders and grows under it (a more urgent
+    /// cluster's steps arrive first), and the cursor stays with the step, not the row.
+    pub selected: Option<SuggestionId>,
+    /// The row that step was last seen on: where the cursor stays when the step leaves the
+    /// queue (approved and run, obsolete), or before anything is selected.
     pub cursor: usize,
 }
 
 pub fn len(view: &Cockpit) -> usize {
     view.approval_queue().len()
+}
+
+/// The cursor's row in `queue`: the selected step's, else the remembered row.
+pub fn cursor(app: &App, queue: &[&Suggestion]) -> usize {
+    app.approvals
+        .selected
+        .and_then(|id| queue.iter().position(|s| s.id == id))
+        .unwrap_or(app.approvals.cursor)
+        .min(queue.len().saturating_sub(1))
+}
+
+/// Moves the cursor and selects the step it lands on.
+pub fn move_selection(app: &mut App, view: &Cockpit, movement: super::Move) {
+    let queue = view.approval_queue();
+    let index = movement.apply(cursor(app, &queue), queue.len(), app.page_rows());
+    app.approvals.cursor = index;
+    app.approvals.selected = queue.get(index).map(|s| s.id);
+}
+
+/// Remembers the row the selected step is on now (before a frame), and with the pane
+/// focused, selects the step the cursor is on so that steps arriving above it cannot slide
+/// another one under it.
+pub fn keep(app: &mut App, view: &Cockpit) {
+    let queue = view.approval_queue();
+    let index = cursor(app, &queue);
+    app.approvals.cursor = index;
+    let selected_here = app
+        .approvals
+        .selected
+        .is_some_and(|id| queue.iter().any(|s| s.id == id));
+    if !selected_here && app.focus == Pane::Approvals {
+        app.approvals.selected = queue.get(index).map(|s| s.id);
+    }
 }
 
 /// The step a decision is about: the one open in the step view, else the selected one.
@@ -38,9 +75,7 @@ pub fn target(app: &App, view: &Cockpit) -> Option<SuggestionId> {
         return Some(id);
     }
     let queue = view.approval_queue();
-    queue
-        .get(app.approvals.cursor.min(queue.len().saturating_sub(1)))
-        .map(|s| s.id)
+    queue.get(cursor(app, &queue)).map(|s| s.id)
 }
 
 /// The message a read-only cockpit answers decisions with.
@@ -111,7 +146,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     // The selected item takes one more row (its full verdict) when the pane has focus.
     let rows = inner_height(area).saturating_sub(usize::from(focused));
     let items = (rows / ROWS_PER_ITEM).max(1);
-    let cursor = app.approvals.cursor.min(queue.len().saturating_sub(1));
+    let cursor = cursor(app, &queue);
     for i in visible_rows(queue.len(), cursor, items) {
         let s = queue[i];
         let selected = focused && i == cursor;
@@ -121,7 +156,11 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
             StepKind::Mitigation => ("MITIGATE", theme::warn()),
             StepKind::Experiment => ("CHAOS", theme::warn()),
         };
-        let (verdict, detail) = verdict_label(&s.verdict);
+        let (verdict, detail) = if s.targeted {
+            verdict_label(&s.verdict)
+        } else {
+            ("BLOCKED", "no target yet".to_string())
+        };
         let audited = if s.step.is_pre_audited() {
             "audited"
         } else {
@@ -140,7 +179,14 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
                 cluster_style,
             ),
             Span::styled(format!("{kind:<8} "), kind_style),
-            Span::styled(format!("{verdict:<7} "), verdict_style(&s.verdict)),
+            Span::styled(
+                format!("{verdict:<7} "),
+                if s.targeted {
+                    verdict_style(&s.verdict)
+                } else {
+                    theme::warn()
+                },
+            ),
         ];
         let used: usize = head.iter().map(Span::width).sum();
         head.push(Span::styled(
@@ -199,6 +245,10 @@ fn command(s: &Suggestion, width: usize) -> Span<'static> {
             &format!("    $ {}", crate::actions::shell_display(argv)),
             width,
         )),
+        // "no target yet: …": no alert its runbook covers has filled it.
+        Err(why) if !s.targeted => {
+            Span::styled(truncate(&format!("    {why}"), width), theme::warn())
+        }
         Err(why) => Span::styled(
             truncate(&format!("    cannot build argv: {why}"), width),
             theme::bad(),

@@ -110,6 +110,7 @@ pub fn move_selection(app: &mut App, view: &Cockpit, movement: Move) {
         // A different incident: its detail and knowledge start from the top.
         app.detail.cursor = 0;
         app.knowledge.cursor = 0;
+        app.knowledge.selected = None;
     }
     app.clusters.selected = next;
 }

@@ -19,12 +19,18 @@ pub struct JournalPane {
     pub selected: Option<u64>,
 }
 
+/// The cursor's row: the selected record's (new records append below it and the cursor stays
+/// on it), the newest while following. A record that aged out of the tail was older than
+/// every row: the cursor goes to the oldest.
 fn index_of(app: &App, records: &[&JournalRecord]) -> usize {
     let last = records.len().saturating_sub(1);
-    app.journal
-        .selected
-        .and_then(|seq| records.iter().position(|r| r.seq == seq))
-        .unwrap_or(last)
+    match app.journal.selected {
+        None => last,
+        Some(seq) => records
+            .iter()
+            .position(|r| r.seq == seq)
+            .unwrap_or_else(|| records.iter().position(|r| r.seq > seq).unwrap_or(last)),
+    }
 }
 
 /// The record under the cursor (the newest while following); Enter opens it.

@@ -18,7 +18,10 @@ const ROWS_PER_ITEM: usize = 2;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KnowledgePane {
-    /// Index into the focused cluster's matches.
+    /// The document the cursor is on: matches re-rank as alerts arrive, and the cursor stays
+    /// with the document, not the row.
+    pub selected: Option<DocRef>,
+    /// The row that document was last seen on (where the cursor stays when it drops out).
     pub cursor: usize,
 }
 
@@ -30,12 +33,38 @@ pub fn len(app: &App, view: &Cockpit) -> usize {
     matches(app, view).len()
 }
 
+/// The cursor's row in `found`: the selected document's, else the remembered row.
+pub fn cursor(app: &App, found: &[KnowledgeMatch]) -> usize {
+    app.knowledge
+        .selected
+        .and_then(|doc| found.iter().position(|m| m.doc == doc))
+        .unwrap_or(app.knowledge.cursor)
+        .min(found.len().saturating_sub(1))
+}
+
+/// Moves the cursor and selects the document it lands on.
+pub fn move_selection(app: &mut App, view: &Cockpit, movement: super::Move) {
+    let found = matches(app, view);
+    let index = movement.apply(cursor(app, found), found.len(), app.page_rows());
+    app.knowledge.cursor = index;
+    app.knowledge.selected = found.get(index).map(|m| m.doc);
+}
+
+/// Remembers the row the selected document is on now (before a frame), and with the pane
+/// focused, selects what the cursor is on so that it stays there.
+pub fn keep(app: &mut App, view: &Cockpit) {
+    let found = matches(app, view);
+    let index = cursor(app, found);
+    app.knowledge.cursor = index;
+    if app.knowledge.selected.is_none() && app.focus == Pane::Knowledge {
+        app.knowledge.selected = found.get(index).map(|m| m.doc);
+    }
+}
+
 /// The document under the cursor (Enter reads it).
 pub fn selected(app: &App, view: &Cockpit) -> Option<DocRef> {
     let found = matches(app, view);
-    found
-        .get(app.knowledge.cursor.min(found.len().saturating_sub(1)))
-        .map(|m| m.doc)
+    found.get(cursor(app, found)).map(|m| m.doc)
 }
 
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
@@ -71,7 +100,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         ]));
         rows = rows.saturating_sub(1);
     }
-    let cursor = app.knowledge.cursor.min(found.len().saturating_sub(1));
+    let cursor = cursor(app, found);
     for i in visible_rows(found.len(), cursor, (rows / ROWS_PER_ITEM).max(1)) {
         let m = &found[i];
         let selected = app.focus == Pane::Knowledge && i == cursor;

@@ -1,0 +1,77 @@
+//! Where a cluster probably started: the deepest alerting dependency, else the first to fire.
+
+use std::cmp::Reverse;
+
+use super::ids::ClusterId;
+use super::outputs::Origin;
+use super::{Correlator, from_ns};
+use crate::alerts::model::{Alert, Fingerprint};
+
+/// The subject an origin names: service (or app), else node, instance, namespace, job,
+/// alertname.
+pub(super) fn subject(a: &Alert) -> String {
+    ["service", "app", "node", "instance", "namespace", "job"]
+        .iter()
+        .find_map(|k| a.label(k).filter(|v| !v.is_empty()))
+        .unwrap_or(a.name())
+        .to_string()
+}
+
+impl Correlator {
+    pub(super) fn compute_origin(&self, id: ClusterId) -> Option<Origin> {
+        let agg = self.agg(id);
+        if agg.topo_first.len() > 1 {
+            let svcs: Vec<(u32, (i64, u64))> =
+                agg.topo_first.iter().map(|(&k, &v)| (k, v)).collect();
+            let down = &self.topo.down;
+            let mut best: Option<(usize, usize, (i64, u64))> = None; // (deps, dependents) rank
+            let mut best_svc = 0u32;
+            for &(s, first) in &svcs {
+                let deps = svcs
+                    .iter()
+                    .filter(|(r, _)| *r != s && down[s as usize][*r as usize])
+                    .count();
+                let dependents = svcs
+                    .iter()
+                    .filter(|(r, _)| *r != s && down[*r as usize][s as usize])
+                    .count();
+                // Fewest alerting dependencies, most alerting dependents, earliest.
+                let better = match best {
+                    None => true,
+                    Some((bd, bn, bf)) => {
+                        (deps, Reverse(dependents), first) < (bd, Reverse(bn), bf)
+                    }
+                };
+                if better {
+                    best = Some((deps, dependents, first));
+                    best_svc = s;
+                }
+            }
+            if let Some((_, dependents, (_, fp))) = best
+                && dependents > 0
+            {
+                let name = &self.topo.names[best_svc as usize];
+                let on: Vec<&str> = svcs
+                    .iter()
+                    .filter(|(r, _)| *r != best_svc && down[*r as usize][best_svc as usize])
+                    .map(|(r, _)| self.topo.names[*r as usize].as_str())
+                    .collect();
+                let verb = if on.len() == 1 { "depends" } else { "depend" };
+                return Some(Origin {
+                    service: name.clone(),
+                    fingerprint: Fingerprint(fp),
+                    why: format!(
+                        "deepest alerting dependency: {} {verb} on {name}",
+                        on.join(", ")
+                    ),
+                });
+            }
+        }
+        let (t, fp, slot) = agg.first?;
+        Some(Origin {
+            service: subject(&self.tracked[slot as usize].alert),
+            fingerprint: Fingerprint(fp),
+            why: format!("first to fire, at {}", crate::time::clock_hms(from_ns(t))),
+        })
+    }
+}
