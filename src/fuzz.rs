@@ -20,8 +20,11 @@ use crate::time::{SignedDuration, Timestamp};
 /// The largest input a target looks at (longer inputs are cut).
 pub const MAX_INPUT: usize = 64 * 1024;
 
+/// A fuzz target: any bytes in, a return (a panic is a bug).
+pub type Target = fn(&[u8]);
+
 /// Every target, by name (the names of the binaries in `fuzz/fuzz_targets/`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("alerts_api", alerts_api),
     ("webhook_body", webhook_body),
     ("prometheus_answer", prometheus_answer),

@@ -206,7 +206,7 @@ fn smoke(target: &str) {
         try_one(&input);
         runs += 1;
         // Keep a few mutants as bases: deeper mutations of inputs that still parse partly.
-        if runs % 64 == 0 && corpus.len() < 256 {
+        if runs.is_multiple_of(64) && corpus.len() < 256 {
             corpus.push(input);
         }
     }
