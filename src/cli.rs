@@ -75,6 +75,53 @@ pub enum Command {
     /// Turn recorded incidents into drills.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// The man pages and shell completions, made from this CLI definition (for packagers and
+    /// the install commands in the README).
+    #[command(subcommand, hide = true)]
+    Generate(GenerateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// The man page (roff) on stdout, or with --dir one page a subcommand
+    /// (flightdeck.1, flightdeck-replay.1, …) in DIR.
+    Man {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Completions for SHELL (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions { shell: clap_complete::Shell },
+}
+
+/// The clap command of the whole CLI.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// The top-level man page (roff).
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command()).render(&mut out)?;
+    Ok(out)
+}
+
+/// A man page for the command and each subcommand, written to `dir`; the files written.
+pub fn man_pages_to(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    clap_mangen::generate_to(command(), dir)?;
+    let mut written: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "1"))
+        .collect();
+    written.sort();
+    Ok(written)
+}
+
+/// The completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command(), "flightdeck", &mut out);
+    out
 }
 
 #[derive(Debug, Args)]
@@ -108,7 +155,7 @@ pub enum JournalCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print the records (since a time).
+    /// Print the records (since a time), or with --output SEQ what execution SEQ printed.
     Show {
         #[command(flatten)]
         path: JournalPath,
@@ -116,6 +163,11 @@ pub enum JournalCommand {
         since: Option<jiff::Timestamp>,
         #[arg(long)]
         json: bool,
+        /// Print the output of the execution record SEQ (its stdout to stdout, its stderr to
+        /// stderr), checked against the hashes in the record. Control characters are escaped
+        /// when printing to a terminal.
+        #[arg(long, value_name = "SEQ", conflicts_with_all = ["since", "json"])]
+        output: Option<u64>,
     },
     /// Append a note (or, with --hypothesis, a hypothesis).
     Note {

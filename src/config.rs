@@ -139,7 +139,12 @@ pub struct Config {
     pub alertmanager: Option<AlertmanagerSettings>,
     pub webhook: Option<WebhookSettings>,
     pub clustering: ClusterConfig,
+    /// Bytes the tracked alerts may take (`[clustering] memory_budget`); new alerts beyond it
+    /// are refused with a notice (`crate::alerts::episode`).
+    pub alert_budget: usize,
     pub mode_hold: SignedDuration,
+    /// The `[ui]` section: colours and glyphs (`None` = detected from the terminal).
+    pub ui: UiSettings,
     /// Warnings found while reading (the errors make `load` fail).
     pub warnings: Vec<Problem>,
 }
@@ -161,6 +166,89 @@ struct Raw {
     clustering: Option<RawClustering>,
     governor: Option<RawGovernor>,
     topology: Option<BTreeMap<String, Vec<String>>>,
+    ui: Option<RawUi>,
+}
+
+/// `[ui]`: what the terminal can show. `colors = "auto" | "none" | "16" | "256"`,
+/// `glyphs = "auto" | "unicode" | "ascii"`; auto reads `NO_COLOR`, `TERM` and the locale.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UiSettings {
+    pub colors: Option<crate::tui::theme::Colors>,
+    pub glyphs: Option<crate::tui::theme::Glyphs>,
+}
+
+impl UiSettings {
+    /// The look for this terminal: these settings, else what the environment says.
+    pub fn look(&self) -> crate::tui::theme::Look {
+        crate::tui::theme::Look::detect(self.colors, self.glyphs, &|k| std::env::var(k).ok())
+    }
+
+    /// Only the `[ui]` section of the config file at `path` (replay reads no other part; a
+    /// missing file or a bad section is the default, which `flightdeck check` reports).
+    pub fn read(path: &Path) -> UiSettings {
+        #[derive(Deserialize)]
+        struct OnlyUi {
+            ui: Option<RawUi>,
+        }
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| toml::from_str::<OnlyUi>(&t).ok())
+            .and_then(|o| o.ui)
+            .map(RawUi::settings)
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+enum UiColors {
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "16")]
+    Ansi16,
+    #[serde(rename = "256")]
+    Ansi256,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+enum UiGlyphs {
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "unicode")]
+    Unicode,
+    #[serde(rename = "ascii")]
+    Ascii,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct RawUi {
+    #[serde(default)]
+    colors: UiColors,
+    #[serde(default)]
+    glyphs: UiGlyphs,
+}
+
+impl RawUi {
+    fn settings(self) -> UiSettings {
+        use crate::tui::theme::{Colors, Glyphs};
+        UiSettings {
+            colors: match self.colors {
+                UiColors::Auto => None,
+                UiColors::None => Some(Colors::None),
+                UiColors::Ansi16 => Some(Colors::Ansi16),
+                UiColors::Ansi256 => Some(Colors::Ansi256),
+            },
+            glyphs: match self.glyphs {
+                UiGlyphs::Auto => None,
+                UiGlyphs::Unicode => Some(Glyphs::Unicode),
+                UiGlyphs::Ascii => Some(Glyphs::Ascii),
+            },
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -230,6 +318,9 @@ struct RawWebhook {
     body_limit: Option<Sp<i64>>,
     max_queued_alerts: Option<Sp<i64>>,
     max_concurrent: Option<Sp<i64>>,
+    max_connections: Option<Sp<i64>>,
+    header_timeout: Option<Sp<String>>,
+    body_timeout: Option<Sp<String>>,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +334,7 @@ struct RawClustering {
     max_span: Option<Sp<String>>,
     retention: Option<Sp<String>>,
     never_acted_firings: Option<Sp<i64>>,
+    memory_budget: Option<Sp<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -823,10 +915,37 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
             1_000_000,
         );
         s.max_concurrent = cx.count(&w.max_concurrent, "webhook.max_concurrent", 64, 4096);
+        s.max_connections = cx.count(&w.max_connections, "webhook.max_connections", 256, 16_384);
+        s.header_timeout = cx.duration(
+            &w.header_timeout,
+            "webhook.header_timeout",
+            s.header_timeout,
+        );
+        s.body_timeout = cx.duration(&w.body_timeout, "webhook.body_timeout", s.body_timeout);
+        for (value, field, given) in [
+            (
+                s.header_timeout,
+                "webhook.header_timeout",
+                &w.header_timeout,
+            ),
+            (s.body_timeout, "webhook.body_timeout", &w.body_timeout),
+        ] {
+            if let Some(sp) = given
+                && (value.is_zero() || value > Duration::from_secs(600))
+            {
+                cx.error(
+                    sp,
+                    field,
+                    format!("{} is outside 1s to 10m", sp.get_ref()),
+                    "e.g. \"10s\"",
+                );
+            }
+        }
         Some(s)
     });
 
     let mut clustering = ClusterConfig::default();
+    let mut alert_budget = crate::alerts::episode::DEFAULT_BUDGET;
     if let Some(c) = &raw.clustering {
         if let Some(v) = &c.group_by {
             clustering.group_by = v.clone();
@@ -855,6 +974,23 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
             default,
             10_000,
         ) as u32;
+        alert_budget = cx.count(
+            &c.memory_budget,
+            "clustering.memory_budget",
+            alert_budget,
+            usize::MAX >> 1,
+        );
+        if alert_budget < 1 << 20
+            && let Some(sp) = &c.memory_budget
+        {
+            cx.error(
+                sp,
+                "clustering.memory_budget",
+                format!("{alert_budget} bytes is less than 1 MiB"),
+                "the default is 268435456 (256 MiB)",
+            );
+            alert_budget = crate::alerts::episode::DEFAULT_BUDGET;
+        }
     }
     if let Some(t) = &raw.topology {
         clustering.topology = t.clone();
@@ -902,7 +1038,9 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         alertmanager,
         webhook,
         clustering,
+        alert_budget,
         mode_hold,
+        ui: raw.ui.map(RawUi::settings).unwrap_or_default(),
         warnings: Vec::new(),
     }
 }
@@ -1224,6 +1362,29 @@ mod tests {
     }
 
     #[test]
+    fn receiver_limits_and_the_alert_budget() {
+        let c = parse(
+            "[webhook]\nmax_connections = 32\nheader_timeout = \"3s\"\nbody_timeout = \"1m\"\n\
+             [clustering]\nmemory_budget = 67108864\n",
+        )
+        .unwrap();
+        let w = c.webhook.unwrap();
+        assert_eq!(w.max_connections, 32);
+        assert_eq!(w.header_timeout, Duration::from_secs(3));
+        assert_eq!(w.body_timeout, Duration::from_secs(60));
+        assert_eq!(c.alert_budget, 64 << 20);
+        let c = parse("[webhook]\n").unwrap();
+        assert_eq!(c.alert_budget, crate::alerts::episode::DEFAULT_BUDGET);
+        assert_eq!(c.webhook.unwrap().header_timeout, Duration::from_secs(10));
+        let e = parse("[webhook]\nheader_timeout = \"1h\"\n").unwrap_err();
+        assert!(e.to_string().contains("webhook.header_timeout"), "{e}");
+        let e = parse("[webhook]\nmax_connections = 0\n").unwrap_err();
+        assert!(e.to_string().contains("webhook.max_connections"), "{e}");
+        let e = parse("[webhook]\n[clustering]\nmemory_budget = 1000\n").unwrap_err();
+        assert!(e.to_string().contains("less than 1 MiB"), "{e}");
+    }
+
+    #[test]
     fn nothing_to_watch_is_an_error() {
         let e = parse("[user]\nrole = \"commander\"\n").unwrap_err();
         assert!(e.to_string().contains("nothing to watch"), "{e}");
@@ -1246,6 +1407,37 @@ mod tests {
             1,
             "SLO files without prometheus: {:?}",
             c.warnings
+        );
+    }
+    #[test]
+    fn the_ui_section_sets_colours_and_glyphs_and_names_a_bad_value() {
+        use crate::tui::theme::{Colors, Glyphs};
+        let c = parse("[webhook]\n").unwrap();
+        assert_eq!(c.ui, UiSettings::default(), "auto when absent");
+        let c = parse("[webhook]\n[ui]\ncolors = \"none\"\nglyphs = \"ascii\"\n").unwrap();
+        assert_eq!(c.ui.colors, Some(Colors::None));
+        assert_eq!(c.ui.glyphs, Some(Glyphs::Ascii));
+        let c = parse("[webhook]\n[ui]\ncolors = \"16\"\nglyphs = \"auto\"\n").unwrap();
+        assert_eq!((c.ui.colors, c.ui.glyphs), (Some(Colors::Ansi16), None));
+        let e = parse("[webhook]\n[ui]\nglyphs = \"braille\"\n").unwrap_err();
+        let p = &e.problems[0];
+        assert_eq!(p.line, 3, "{p:?}");
+        assert!(
+            p.message.contains("ascii"),
+            "the error lists the choices: {p:?}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("flightdeck.toml");
+        std::fs::write(&file, "[ui]\nglyphs = \"ascii\"\n").unwrap();
+        assert_eq!(
+            UiSettings::read(&file).glyphs,
+            Some(Glyphs::Ascii),
+            "replay reads [ui] alone"
+        );
+        assert_eq!(
+            UiSettings::read(&dir.path().join("none.toml")),
+            UiSettings::default()
         );
     }
 }

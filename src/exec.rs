@@ -143,12 +143,14 @@ impl Invocation {
         Ok(inv.with_timeout(step_timeout(step)))
     }
 
-    /// The invocation of an approved step the cockpit asked for (its argv is already filled).
+    /// The invocation of an approved step the cockpit asked for (its argv is already filled;
+    /// a shell step gets the labels and annotations of its alert as `FD_LABEL_*` and
+    /// `FD_ANNOTATION_*`).
     pub fn from_request(req: &crate::cockpit::ExecRequest) -> Self {
         let inv = if req.step.shell {
             Invocation::shell(
                 req.step.script.clone().unwrap_or_default(),
-                shell_env(&req.labels, &BTreeMap::new()),
+                shell_env(&req.labels, &req.annotations),
             )
         } else {
             Invocation::argv(req.argv.clone())
@@ -205,6 +207,7 @@ impl ExecError {
             summary: format!("did not run: {self}"),
             duration_ms: 0,
             dry_run: false,
+            output: None,
         }
     }
 }
@@ -258,8 +261,17 @@ impl ExecResult {
         s
     }
 
-    /// The outcome the cockpit journals.
+    /// The outcome the cockpit journals (without output: see [`ExecResult::outcome_with`]).
     pub fn outcome(&self) -> crate::cockpit::ExecOutcome {
+        self.outcome_with(None)
+    }
+
+    /// The outcome the cockpit journals, naming where the captured output was kept
+    /// (`crate::outputs::OutputStore::keep`).
+    pub fn outcome_with(
+        &self,
+        output: Option<crate::cockpit::StepOutput>,
+    ) -> crate::cockpit::ExecOutcome {
         use crate::cockpit::ExecFailure;
         crate::cockpit::ExecOutcome {
             ok: self.success(),
@@ -272,6 +284,7 @@ impl ExecResult {
             summary: self.summary(),
             duration_ms: self.duration.as_millis() as u64,
             dry_run: self.dry_run,
+            output,
         }
     }
 }

@@ -192,13 +192,12 @@ pub fn slo_samples(data: &[u8]) {
     if records.len() > 500 {
         return;
     }
-    let spec = crate::slo::SloSpec {
-        name: "checkout-availability".into(),
-        service: "checkout".into(),
-        objective: 0.999,
-        window: SignedDuration::from_hours(24 * 28),
-        description: String::new(),
-    };
+    let spec = crate::slo::SloSpec::new(
+        "checkout-availability",
+        "checkout",
+        0.999,
+        SignedDuration::from_hours(24 * 28),
+    );
     let mut names: Vec<&str> = records.iter().map(|r| r.slo.as_str()).collect();
     names.dedup();
     let specs: Vec<crate::slo::SloSpec> = std::iter::once(spec.clone())

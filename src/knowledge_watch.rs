@@ -15,6 +15,11 @@
 //! watch per directory (bounded by `fs.inotify.max_user_watches`) and differ between platforms;
 //! a poll has none of those failure modes, is deterministic to test, and needs no dependency.
 //!
+//! A reload that meets an I/O error other than a missing or forbidden file (too many open
+//! files, say, when the process ran out of descriptors) is abandoned: the previous knowledge
+//! stays, the error is logged, and the next poll tries again — the knowledge base is never
+//! replaced by what a failing disk or descriptor table let through.
+//!
 //! Time stamps can be too coarse to tell two writes apart (one second on some file systems, two
 //! on FAT, attribute caching on NFS). As git does for its index ("racy git"), a file modified
 //! less than [`RACY`] before a walk also has its content hashed, and is compared by content on
@@ -69,6 +74,8 @@ impl Reloaded {
 pub struct KnowledgeWatcher {
     dirs: Vec<(DocKind, PathBuf)>,
     snapshot: Snapshot,
+    /// The I/O error that stopped the last reload, if it failed (logged once).
+    failed: Option<String>,
 }
 
 type Snapshot = BTreeMap<PathBuf, Entry>;
@@ -122,7 +129,11 @@ impl KnowledgeWatcher {
     /// [`poll`]: KnowledgeWatcher::poll
     pub fn new(dirs: Vec<(DocKind, PathBuf)>) -> KnowledgeWatcher {
         let snapshot = walk(&dirs, &Snapshot::new(), SystemTime::now());
-        KnowledgeWatcher { dirs, snapshot }
+        KnowledgeWatcher {
+            dirs,
+            snapshot,
+            failed: None,
+        }
     }
 
     /// Takes the snapshot, then loads the knowledge, so that no change made while loading is
@@ -145,9 +156,26 @@ impl KnowledgeWatcher {
     /// Blocking: the walk takes about 6 µs a file, a reload as long as the start-up did
     /// (about 60 ms for 1,000 documents); an async loop calls it from `spawn_blocking` (the
     /// watcher is `Send`) or from a thread of its own.
+    ///
+    /// A reload that meets an I/O error (see the module documentation) returns `None` and
+    /// keeps the previous snapshot, so the change is seen again at the next poll.
     pub fn poll(&mut self) -> Option<Reloaded> {
-        let changed = self.check()?;
-        let (knowledge, errors) = crate::load::knowledge_dirs(&self.dirs);
+        let now = walk(&self.dirs, &self.snapshot, SystemTime::now());
+        let changed = diff(&self.snapshot, &now);
+        if changed.is_empty() {
+            self.snapshot = now;
+            return None;
+        }
+        let (knowledge, errors, failure) = crate::load::read_knowledge_dirs(&self.dirs);
+        if let Some(e) = failure {
+            if self.failed.as_ref() != Some(&e) {
+                tracing::warn!("knowledge reload abandoned, the previous knowledge stays: {e}");
+            }
+            self.failed = Some(e);
+            return None;
+        }
+        self.failed = None;
+        self.snapshot = now;
         Some(Reloaded {
             knowledge,
             errors,

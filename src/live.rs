@@ -8,7 +8,7 @@
 //! Nothing here blocks the screen: sources are separate tasks with timeouts, and the loop
 //! applies at most a bounded batch of messages between frames.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,7 +19,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::actions::Role;
-use crate::alerts::{Alert, AlertState, Fingerprint};
+use crate::alerts::Alert;
+use crate::alerts::episode::{Admit, Delivery, Episodes};
 use crate::cockpit::{
     Cockpit, CockpitConfig, Effect, Event, ExecOutcome, ExecRequest, Snapshot, SourceHealth,
     SuggestionId, UserCommand,
@@ -30,6 +31,7 @@ use crate::journal::{Chain, JournalEntry, RecordKind};
 use crate::journal_store::JournalFile;
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge_watch::{KnowledgeWatcher, Reloaded};
+use crate::outputs::OutputStore;
 use crate::slo::SloSpec;
 use crate::sources::{CHANNEL_CAPACITY, Health, Origin, SourceMsg, Sources};
 use crate::time::{SignedDuration, Timestamp, clock_hms};
@@ -70,8 +72,12 @@ enum JournalSink {
 pub struct LiveSession {
     cockpit: Cockpit,
     journal: JournalSink,
-    /// The last version of every alert applied, to drop redeliveries.
-    known: HashMap<Fingerprint, Alert>,
+    /// What every alert applied was (a digest), to drop redeliveries and stale episodes, and
+    /// the byte budget of tracked alerts.
+    known: Episodes,
+    /// New alerts refused for the budget since the last notice about it.
+    over_budget: u64,
+    last_budget_sync: Timestamp,
     health: BTreeMap<String, Health>,
     reported: BTreeMap<String, SourceHealth>,
     dropped_duplicates: u64,
@@ -101,7 +107,9 @@ impl LiveSession {
                 Some(f) => JournalSink::File(Box::new(f)),
                 None => JournalSink::Memory(Chain::default()),
             },
-            known: HashMap::new(),
+            known: Episodes::default(),
+            over_budget: 0,
+            last_budget_sync: start,
             health: BTreeMap::new(),
             reported: BTreeMap::new(),
             dropped_duplicates: 0,
@@ -252,26 +260,61 @@ impl LiveSession {
         );
     }
 
-    /// Is this alert news? Identical re-sends, repeated resolutions, and a webhook redelivery
-    /// of a firing notification after its resolution are not.
-    fn is_news(&mut self, origin: Origin, alert: &Alert) -> bool {
-        let fp = alert.fingerprint();
-        if let Some(prev) = self.known.get(&fp) {
-            if prev == alert {
-                return false;
+    /// The byte budget for tracked alerts (`[clustering] memory_budget`).
+    pub fn set_alert_budget(&mut self, bytes: usize) {
+        self.known.set_budget(bytes);
+    }
+
+    /// Bytes counted for the tracked alerts, and new alerts refused for the budget so far.
+    pub fn alert_memory(&self) -> (usize, u64) {
+        (self.known.used(), self.known.refused())
+    }
+
+    /// Is this alert news? Identical re-sends, repeated resolutions, deliveries about an older
+    /// episode than the one known (a late resolve never ends a newer firing), and a webhook
+    /// redelivery of a firing notification after its resolution are not (`alerts::episode`).
+    fn is_news(&mut self, origin: Origin, alert: &Alert, now: Timestamp) -> bool {
+        let delivery = match origin {
+            Origin::Webhook => Delivery::Notification,
+            _ => Delivery::Snapshot,
+        };
+        let mut verdict = self.known.admit(alert, delivery);
+        if verdict == Admit::OverBudget
+            && now.duration_since(self.last_budget_sync) >= SignedDuration::from_secs(1)
+        {
+            // The correlator may have let go of alerts since the last prune.
+            self.last_budget_sync = now;
+            self.forget_untracked(now);
+            verdict = self.known.admit(alert, delivery);
+        }
+        match verdict {
+            Admit::News => true,
+            Admit::Duplicate | Admit::Stale => {
+                self.dropped_duplicates += 1;
+                false
             }
-            let same_start = prev.starts_at == alert.starts_at;
-            if same_start && prev.state == AlertState::Resolved {
-                if alert.state == AlertState::Resolved {
-                    return false;
+            Admit::OverBudget => {
+                if self.over_budget == 0 {
+                    let text = format!(
+                        "alert memory budget of {} MiB full: new alerts are refused (first: {}); \
+                         raise [clustering] memory_budget",
+                        self.known.budget() >> 20,
+                        alert.name()
+                    );
+                    tracing::warn!("{text}");
+                    self.notices.push(text);
                 }
-                if origin == Origin::Webhook {
-                    return false;
-                }
+                self.over_budget += 1;
+                false
             }
         }
-        self.known.insert(fp, alert.clone());
-        true
+    }
+
+    /// Lets the intake forget alerts the correlator no longer holds.
+    fn forget_untracked(&mut self, now: Timestamp) {
+        let cockpit = &self.cockpit;
+        self.known
+            .prune(now, FORGET_RESOLVED, |fp| cockpit.alert(fp).is_some());
     }
 
     /// Applies what a source sent; `now` is the wall clock at receipt.
@@ -284,9 +327,8 @@ impl LiveSession {
             } => {
                 for (at, event) in events {
                     if let Event::Alert(a) = &event
-                        && !self.is_news(origin, a)
+                        && !self.is_news(origin, a, at)
                     {
-                        self.dropped_duplicates += 1;
                         continue;
                     }
                     self.apply(event, at);
@@ -346,11 +388,14 @@ impl LiveSession {
         self.apply(Event::Tick, now);
         if now.duration_since(self.last_prune) > SignedDuration::from_mins(10) {
             self.last_prune = now;
-            self.known.retain(|_, a| {
-                a.state != AlertState::Resolved
-                    || a.ends_at
-                        .is_none_or(|e| now.duration_since(e) < FORGET_RESOLVED)
-            });
+            self.forget_untracked(now);
+            if self.over_budget > 0 {
+                tracing::warn!(
+                    "alert memory budget: {} new alerts refused in the last 10 minutes",
+                    self.over_budget
+                );
+                self.over_budget = 0;
+            }
         }
     }
 }
@@ -364,6 +409,8 @@ pub struct Live {
     exec: ExecConfig,
     exec_tx: mpsc::Sender<(SuggestionId, ExecOutcome)>,
     exec_rx: mpsc::Receiver<(SuggestionId, ExecOutcome)>,
+    /// Output of executed steps: beside the journal file, or in memory with the journal.
+    outputs: OutputStore,
     /// Knowledge loaded again after a runbook or postmortem changed on disk.
     knowledge_rx: mpsc::Receiver<Reloaded>,
     /// Problems met at start that did not stop it (SLO files, knowledge documents).
@@ -419,14 +466,17 @@ impl Live {
             }
             Some(file)
         };
+        let outputs = match &journal {
+            Some(file) => OutputStore::beside(file.path()),
+            None => OutputStore::in_memory(),
+        };
         let now = Timestamp::now();
         let mut cockpit_config = config.cockpit_config();
         cockpit_config.actor = opts
             .user
             .clone()
             .or_else(|| config.user.clone())
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "unknown".into());
+            .unwrap_or_else(crate::whoami::user_name);
         cockpit_config.role = opts.role.or(config.role).unwrap_or(Role::Oncall);
         cockpit_config.readonly = opts.readonly;
         cockpit_config.session = format!("live-{}-{}", std::process::id(), now.as_second());
@@ -440,6 +490,7 @@ impl Live {
             now,
             journal,
         );
+        session.set_alert_budget(config.alert_budget);
         for h in sources.initial_health() {
             session.set_health(h.clone(), now);
         }
@@ -455,6 +506,7 @@ impl Live {
             exec: ExecConfig::default(),
             exec_tx,
             exec_rx,
+            outputs,
             warnings,
         })
     }
@@ -490,31 +542,18 @@ impl Live {
             let tx = self.exec_tx.clone();
             let mut cfg = self.exec.clone();
             cfg.dry_run = req.dry_run;
-            if req.step.origin == crate::actions::StepOrigin::Silence {
-                let client = self.sources.alertmanager().cloned();
-                tokio::spawn(async move {
-                    let outcome = if req.dry_run {
-                        crate::silencer::dry_run(&req, "live, dry run")
-                    } else {
-                        crate::silencer::create(client.as_ref(), &req, Timestamp::now()).await
-                    };
-                    let _ = tx.send((req.suggestion, outcome)).await;
-                });
-                continue;
-            }
+            let client = self.sources.alertmanager().cloned();
+            let outputs = self.outputs.clone();
             tokio::spawn(async move {
-                let inv = Invocation::from_request(&req);
-                let outcome = if cfg.dry_run {
-                    crate::exec::dry_run(&inv, &cfg).outcome()
-                } else {
-                    match crate::exec::run(&inv, &cfg).await {
-                        Ok(r) => r.outcome(),
-                        Err(e) => e.outcome(),
-                    }
-                };
+                let outcome = execute(&req, &cfg, &outputs, client.as_ref()).await;
                 let _ = tx.send((req.suggestion, outcome)).await;
             });
         }
+    }
+
+    /// Where the output of executed steps is kept (beside the journal file, or in memory).
+    pub fn outputs(&self) -> &OutputStore {
+        &self.outputs
     }
 
     /// Waits for the next thing to happen (a source message, an execution result or a tick)
@@ -576,6 +615,60 @@ impl Live {
                 Err(_) => break,
             }
         }
+    }
+}
+
+/// Carries out an approved step: a silence through Alertmanager, anything else as a process.
+/// A process's captured output is kept in `outputs` (durably, for a journal file) before the
+/// outcome that names it is returned, so the execution record is written after its output.
+pub async fn execute(
+    req: &ExecRequest,
+    cfg: &ExecConfig,
+    outputs: &OutputStore,
+    alertmanager: Option<&crate::sources::alertmanager::AlertmanagerClient>,
+) -> ExecOutcome {
+    if req.step.origin == crate::actions::StepOrigin::Silence {
+        return if req.dry_run || cfg.dry_run {
+            crate::silencer::dry_run(req, "live, dry run")
+        } else {
+            crate::silencer::create(alertmanager, req, Timestamp::now()).await
+        };
+    }
+    let inv = Invocation::from_request(req);
+    if cfg.dry_run {
+        return crate::exec::dry_run(&inv, cfg).outcome();
+    }
+    let result = match crate::exec::run(&inv, cfg).await {
+        Ok(r) => r,
+        Err(e) => return e.outcome(),
+    };
+    let store = outputs.clone();
+    let kept = tokio::task::spawn_blocking(move || {
+        let kept = store.keep(&result);
+        (result, kept)
+    })
+    .await;
+    match kept {
+        Ok((result, Ok(output))) => result.outcome_with(Some(output)),
+        Ok((result, Err(e))) => {
+            // The run happened and is journaled all the same; only its output is lost.
+            tracing::error!("could not keep the output of {}: {e}", req.suggestion);
+            let mut outcome = result.outcome();
+            outcome
+                .summary
+                .push_str(&format!(" (output not kept: {e})"));
+            outcome
+        }
+        // The run's result was lost with the task that kept its output (it panicked).
+        Err(join) => ExecOutcome {
+            ok: false,
+            failure: None,
+            exit_code: None,
+            summary: format!("ran, but keeping its output failed: {join}"),
+            duration_ms: 0,
+            dry_run: false,
+            output: None,
+        },
     }
 }
 
@@ -719,6 +812,11 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
             if dirty && redraw {
                 let area = terminal.size()?;
                 app.size = (area.width, area.height);
+                // Output the open viewer shows, read (and hashed) from where it is kept.
+                for object in tui::overlays::output::wanted(&app, live.cockpit()) {
+                    let loaded = live.outputs.get(&object).map_err(|e| e.to_string());
+                    app.outputs.insert(&object, loaded);
+                }
                 tui::refresh(&mut app, live.cockpit());
                 terminal.draw(|frame| tui::render(&app, live.cockpit(), frame))?;
                 dirty = false;

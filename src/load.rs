@@ -115,8 +115,25 @@ pub fn scenario_knowledge_dirs(path: &Path, scenario: &Scenario) -> Vec<(DocKind
 /// unreadable files and directories, and `*.md` entries that are not regular files, become
 /// `DocError`s, the rest load.
 pub fn knowledge_dirs(dirs: &[(DocKind, PathBuf)]) -> (KnowledgeBase, Vec<DocError>) {
+    let (kb, errors, _) = read_knowledge_dirs(dirs);
+    (kb, errors)
+}
+
+/// [`knowledge_dirs`], also saying whether something that exists could not be read for a
+/// reason other than its permissions (too many open files, an I/O error): then what loaded is
+/// not what is on disk, and a reload should keep the knowledge it has.
+pub fn read_knowledge_dirs(
+    dirs: &[(DocKind, PathBuf)],
+) -> (KnowledgeBase, Vec<DocError>, Option<String>) {
     let mut docs = Vec::new();
     let mut errors = Vec::new();
+    let mut failure: Option<String> = None;
+    let mut io_failed = |path: &Path, e: &std::io::Error| {
+        use std::io::ErrorKind::{NotADirectory, NotFound, PermissionDenied};
+        if failure.is_none() && !matches!(e.kind(), NotFound | PermissionDenied | NotADirectory) {
+            failure = Some(format!("{}: {e}", path.display()));
+        }
+    };
     walk_knowledge(dirs, |found| match found {
         Found::File {
             kind, root, path, ..
@@ -129,22 +146,28 @@ pub fn knowledge_dirs(dirs: &[(DocKind, PathBuf)]) -> (KnowledgeBase, Vec<DocErr
                 .to_string();
             match read_regular(&path) {
                 Ok(text) => docs.push((kind, shown, text)),
-                Err(e) => errors.push(DocError {
-                    path: path.display().to_string(),
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                }),
+                Err(e) => {
+                    io_failed(&path, &e);
+                    errors.push(DocError {
+                        path: path.display().to_string(),
+                        line: None,
+                        message: format!("cannot read: {e}"),
+                    })
+                }
             }
         }
-        Found::Unreadable { path, dir, error } => errors.push(DocError {
-            path: path.display().to_string(),
-            line: None,
-            message: if dir {
-                format!("cannot read directory: {error}")
-            } else {
-                format!("cannot read: {error}")
-            },
-        }),
+        Found::Unreadable { path, dir, error } => {
+            io_failed(&path, &error);
+            errors.push(DocError {
+                path: path.display().to_string(),
+                line: None,
+                message: if dir {
+                    format!("cannot read directory: {error}")
+                } else {
+                    format!("cannot read: {error}")
+                },
+            })
+        }
         Found::NotRegular { path } => errors.push(DocError {
             path: path.display().to_string(),
             line: None,
@@ -154,7 +177,7 @@ pub fn knowledge_dirs(dirs: &[(DocKind, PathBuf)]) -> (KnowledgeBase, Vec<DocErr
     docs.sort_by(|a, b| a.1.cmp(&b.1));
     let (kb, mut doc_errors) = KnowledgeBase::from_documents(docs);
     errors.append(&mut doc_errors);
-    (kb, errors)
+    (kb, errors, failure)
 }
 
 /// What [`walk_knowledge`] finds below the knowledge directories.
@@ -222,13 +245,25 @@ pub fn walk_knowledge<'a>(dirs: &'a [(DocKind, PathBuf)], mut visit: impl FnMut(
                     continue;
                 }
             };
-            let mut entries: Vec<(bool, std::ffi::OsString, std::fs::DirEntry)> = entries
-                .flatten()
-                .map(|e| {
-                    let link = e.file_type().is_ok_and(|t| t.is_symlink());
-                    (link, e.file_name(), e)
-                })
-                .collect();
+            let mut listed: Vec<(bool, std::ffi::OsString, std::fs::DirEntry)> = Vec::new();
+            for entry in entries {
+                match entry {
+                    Ok(e) => {
+                        let link = e.file_type().is_ok_and(|t| t.is_symlink());
+                        listed.push((link, e.file_name(), e));
+                    }
+                    // Listing failed part way (an I/O error): said once for the directory.
+                    Err(error) => {
+                        visit(Found::Unreadable {
+                            path: d.clone(),
+                            dir: true,
+                            error,
+                        });
+                        break;
+                    }
+                }
+            }
+            let mut entries = listed;
             entries.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
             let mut subdirs = Vec::new();
             for (_, _, entry) in entries {

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use flightdeck::actions::Role;
 use flightdeck::cli::{
-    AlertsCommand, Cli, Command, JournalCommand, KbCommand, ReplayArgs, ScenarioCommand, SloCommand,
+    AlertsCommand, Cli, Command, GenerateCommand, JournalCommand, KbCommand, ReplayArgs,
+    ScenarioCommand, SloCommand,
 };
 use flightdeck::cockpit::CockpitConfig;
 use flightdeck::{commands, headless, load, runtime};
@@ -30,14 +31,23 @@ fn main() -> ExitCode {
 }
 
 fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
-    if cli.command.is_none() {
-        let config = cli
-            .config
-            .clone()
-            .or_else(|| flightdeck::config::default_path().filter(|p| p.exists()));
-        if let Some(path) = config {
-            return live(&cli, &path);
-        }
+    let config = cli
+        .config
+        .clone()
+        .or_else(|| flightdeck::config::default_path().filter(|p| p.exists()));
+    // What the terminal can show: the config's [ui], else NO_COLOR, TERM and the locale. The
+    // theme leaves colours out itself, so crossterm must not also drop them: its NO_COLOR
+    // handling writes an empty SGR (a reset of bold and reverse) in place of each colour.
+    let ui = config
+        .as_deref()
+        .map(flightdeck::config::UiSettings::read)
+        .unwrap_or_default();
+    flightdeck::tui::theme::set_look(ui.look());
+    crossterm::style::force_color_output(true);
+    if cli.command.is_none()
+        && let Some(path) = config
+    {
+        return live(&cli, &path);
     }
     let command = cli.command.take().unwrap_or(Command::Replay(ReplayArgs {
         speed: 10.0,
@@ -105,6 +115,22 @@ fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
             })
         }
         Command::Journal(j) => journal(j, &cockpit_config(cli.role, cli.readonly)),
+        Command::Generate(GenerateCommand::Man { dir: None }) => {
+            use std::io::Write;
+            std::io::stdout().write_all(&flightdeck::cli::man_page()?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate(GenerateCommand::Man { dir: Some(dir) }) => {
+            for page in flightdeck::cli::man_pages_to(&dir)? {
+                println!("wrote {}", page.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate(GenerateCommand::Completions { shell }) => {
+            use std::io::Write;
+            std::io::stdout().write_all(&flightdeck::cli::completions(shell))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Scenario(ScenarioCommand::Record {
             journal,
             since,
@@ -185,7 +211,14 @@ fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<E
             allowed_signers.as_deref(),
             json,
         ),
-        JournalCommand::Show { path, since, json } => j::show(&j::path(path.journal)?, since, json),
+        JournalCommand::Show {
+            path,
+            output: Some(seq),
+            ..
+        } => j::show_output(&j::path(path.journal)?, seq),
+        JournalCommand::Show {
+            path, since, json, ..
+        } => j::show(&j::path(path.journal)?, since, json),
         JournalCommand::Note {
             path,
             text,
@@ -204,14 +237,11 @@ fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<E
     }
 }
 
-/// Who sits at this cockpit: `$USER` (or "you"), the role from `--role`, `--readonly`, and a
+/// Who sits at this cockpit: the user's name (`whoami::user_name`), the role from `--role`, `--readonly`, and a
 /// session id that tells this process's journal records from another cockpit's.
 fn cockpit_config(role: Option<Role>, readonly: bool) -> CockpitConfig {
     let role = role.unwrap_or(Role::Oncall);
-    let actor = std::env::var("USER")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "you".into());
+    let actor = flightdeck::whoami::user_name();
     let started = jiff::Timestamp::now().as_millisecond();
     CockpitConfig {
         actor,

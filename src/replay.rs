@@ -150,6 +150,7 @@ impl ReplaySession {
                         summary,
                         duration_ms: 0,
                         dry_run: true,
+                        output: None,
                     };
                     self.cockpit.apply(
                         Event::Executed {

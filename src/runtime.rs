@@ -110,7 +110,12 @@ pub async fn run_replay_tui(
                         for command in tui::update(&mut app, action, session.cockpit()) {
                             match command {
                                 Command::Quit => break 'run,
-                                Command::TogglePause => clock.set_paused(!clock.paused()),
+                                Command::TogglePause => {
+                                    clock.set_paused(!clock.paused());
+                                    // The session catches up with the clock at once, so the
+                                    // time shown when paused is the time it stays at.
+                                    session.advance_to(clock.now().min(end));
+                                }
                                 Command::SetSpeed(s) => clock.set_speed(s),
                                 Command::Seek(by) => {
                                     let to = seek_target(clock.now(), by, start, end);
@@ -194,6 +199,7 @@ pub async fn run_replay_tui(
                 paused: clock.paused(),
                 ends_at: end,
                 finished: session.finished(),
+                at: session.position(),
             });
             let area = terminal.size()?;
             app.size = (area.width, area.height);

@@ -36,6 +36,7 @@ fn failed(summary: String, started: Instant) -> ExecOutcome {
         summary,
         duration_ms: started.elapsed().as_millis() as u64,
         dry_run: false,
+        output: None,
     }
 }
 
@@ -48,6 +49,7 @@ pub fn dry_run(req: &ExecRequest, context: &str) -> ExecOutcome {
         summary: crate::actions::silence::dry_run_text(&req.argv, context),
         duration_ms: 0,
         dry_run: true,
+        output: None,
     }
 }
 
@@ -89,6 +91,7 @@ pub async fn create(
             ),
             duration_ms: started.elapsed().as_millis() as u64,
             dry_run: false,
+            output: None,
         },
         Err(e) => failed(format!("not created: Alertmanager said {e}"), started),
     }

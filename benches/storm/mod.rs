@@ -143,6 +143,7 @@ impl Gen {
                 AlertState::Firing
             },
             generator_url: None,
+            detail: Default::default(),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Alerts: the alert model and its Alertmanager-compatible fingerprint (`model`), reading what
-//! Alertmanager sends (`parse`), words and MinHash signatures of alert text (`text`), noise marks
+//! Alertmanager sends (`parse`), which delivery is news (`episode`: episode order, redeliveries, a byte
+//! budget), words and MinHash signatures of alert text (`text`), noise marks
 //! (`noise`), incremental correlation into clusters (`cluster`), novelty against known patterns
 //! (`novelty`) and the batch report behind `flightdeck alerts cluster` (`report`).
 //!
 //! Pure: no I/O, no clock (`now` is always a parameter), no async.
 
 pub mod cluster;
+pub mod episode;
 pub mod model;
 pub mod noise;
 pub mod novelty;
@@ -16,7 +18,9 @@ pub mod text;
 pub use cluster::{
     Cluster, ClusterConfig, ClusterId, Correlator, Origin, StaleCandidate, TrackedAlert,
 };
-pub use model::{Alert, AlertState, BadFingerprint, Fingerprint, Severity, fingerprint};
+pub use model::{
+    Alert, AlertState, AlertStatus, BadFingerprint, Fingerprint, Severity, StateDetail, fingerprint,
+};
 pub use noise::NoiseMark;
 pub use novelty::{KnownPatterns, NOVEL_THRESHOLD, novelty};
 pub use parse::{ParsedAlerts, Rejected, parse_alerts};

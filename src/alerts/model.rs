@@ -27,9 +27,87 @@ pub struct Alert {
         skip_serializing_if = "Option::is_none"
     )]
     pub generator_url: Option<String>,
+    /// Why a suppressed alert is suppressed, and whether the source lost it (issue 17 §3).
+    #[serde(flatten, default)]
+    pub detail: StateDetail,
+}
+
+/// What a source says beyond the state: Alertmanager API v2's `status.silencedBy` and
+/// `status.inhibitedBy` (ids of the silences, fingerprints of the inhibiting alerts), and when
+/// the source lost an alert that had not resolved (Alertmanager restarted and Prometheus has
+/// not re-sent it yet).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateDetail {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub silenced_by: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inhibited_by: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_at: Option<Timestamp>,
+}
+
+/// Where an alert stands as a person reads it: the state with its detail. Distinct and
+/// shown everywhere (cluster rows, detail pane, headless JSON): a silenced alert is never
+/// "resolved", and an alert the source lost is "unknown" until it is re-sent or resolved.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertStatus {
+    Firing,
+    Silenced,
+    Inhibited,
+    Unknown,
+    Resolved,
+}
+
+impl AlertStatus {
+    pub const ALL: [AlertStatus; 5] = [
+        AlertStatus::Firing,
+        AlertStatus::Silenced,
+        AlertStatus::Inhibited,
+        AlertStatus::Unknown,
+        AlertStatus::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Firing => "firing",
+            AlertStatus::Silenced => "silenced",
+            AlertStatus::Inhibited => "inhibited",
+            AlertStatus::Unknown => "unknown",
+            AlertStatus::Resolved => "resolved",
+        }
+    }
+}
+
+impl fmt::Display for AlertStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Alert {
+    /// The state as a person reads it (see [`AlertStatus`]): lost → unknown; suppressed by a
+    /// silence → silenced (also when an inhibition holds too), by inhibition alone → inhibited;
+    /// suppressed without detail (a webhook, a scenario) → silenced.
+    pub fn status(&self) -> AlertStatus {
+        if self.state == AlertState::Resolved {
+            return AlertStatus::Resolved;
+        }
+        if self.detail.lost_at.is_some() {
+            return AlertStatus::Unknown;
+        }
+        match self.state {
+            AlertState::Suppressed
+                if self.detail.silenced_by.is_empty() && !self.detail.inhibited_by.is_empty() =>
+            {
+                AlertStatus::Inhibited
+            }
+            AlertState::Suppressed => AlertStatus::Silenced,
+            _ => AlertStatus::Firing,
+        }
+    }
+
     /// The Alertmanager fingerprint of this alert's labels.
     pub fn fingerprint(&self) -> Fingerprint {
         fingerprint(&self.labels)
@@ -272,6 +350,7 @@ mod tests {
             ends_at: None,
             state: AlertState::Firing,
             generator_url: None,
+            detail: Default::default(),
         };
         assert_eq!(a.service(), Some("web"));
         a.labels.insert("service".into(), "checkout".into());

@@ -78,6 +78,7 @@ mod tests {
                 ends_at: None,
                 state: AlertState::Firing,
                 generator_url: None,
+                detail: Default::default(),
             },
             t,
         );

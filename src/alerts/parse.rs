@@ -2,6 +2,13 @@
 //! (and `/api/v2/alerts/groups`), Alertmanager webhook payloads (version "4"), flightdeck's own
 //! serialized [`Alert`]s, and JSON Lines of any of these. A bad alert is rejected alone, with a
 //! message that says what is wrong; the others still load.
+//!
+//! **Size caps.** A label or annotation value longer than [`MAX_LABEL_BYTES`] or
+//! [`MAX_ANNOTATION_BYTES`] (names: [`MAX_NAME_BYTES`], the generator URL: [`MAX_LABEL_BYTES`])
+//! is cut at a character boundary and ends with `…[truncated 1.0 MB]` (the size it had), so
+//! one hostile alert cannot hold megabytes and the cut is visible. A label cut this way no
+//! longer gives Alertmanager's fingerprint (nor matches in a silence); real labels are far
+//! shorter.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +17,40 @@ use serde_json::{Map, Value};
 
 use super::model::{Alert, AlertState};
 use crate::time::Timestamp;
+
+/// The longest label value (and generator URL) kept whole, in bytes.
+pub const MAX_LABEL_BYTES: usize = 4096;
+/// The longest annotation value kept whole, in bytes.
+pub const MAX_ANNOTATION_BYTES: usize = 32 * 1024;
+/// The longest label or annotation name kept whole, in bytes.
+pub const MAX_NAME_BYTES: usize = 256;
+
+/// `text` cut to at most `max` bytes (at a character boundary) followed by
+/// `…[truncated 1.0 MB]`, naming the size it had; unchanged when it fits.
+pub fn truncate_value(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…[truncated {}]", &text[..cut], size(text.len()))
+}
+
+/// `512 B`, `3.9 kB`, `1.0 MB` (decimal units).
+fn size(bytes: usize) -> String {
+    let b = bytes as f64;
+    if bytes < 1000 {
+        format!("{bytes} B")
+    } else if bytes < 1_000_000 {
+        format!("{:.1} kB", b / 1e3)
+    } else if bytes < 1_000_000_000 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.1} GB", b / 1e9)
+    }
+}
 
 /// What [`parse_alerts`] read: the alerts, and the items it could not use.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -159,7 +200,10 @@ fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
             for (k, v) in m {
                 match v {
                     Value::String(s) => {
-                        labels.insert(k.clone(), s.clone());
+                        labels.insert(
+                            truncate_value(k, MAX_NAME_BYTES),
+                            truncate_value(s, MAX_LABEL_BYTES),
+                        );
                     }
                     other => {
                         return Err(format!(
@@ -187,13 +231,13 @@ fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
             .iter()
             .filter_map(|(k, v)| {
                 let s = match v {
-                    Value::String(s) => s.clone(),
+                    Value::String(s) => truncate_value(s, MAX_ANNOTATION_BYTES),
                     Value::Null => return None,
                     Value::Number(n) => n.to_string(),
                     Value::Bool(b) => b.to_string(),
-                    other => other.to_string(),
+                    other => truncate_value(&other.to_string(), MAX_ANNOTATION_BYTES),
                 };
-                Some((k.clone(), s))
+                Some((truncate_value(k, MAX_NAME_BYTES), s))
             })
             .collect(),
         Some(other) => {
@@ -217,8 +261,20 @@ fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
     };
     let state = state_of(obj)?;
     let generator_url = match obj.get("generatorURL") {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => Some(truncate_value(s, MAX_LABEL_BYTES)),
         _ => None,
+    };
+    let ids = |key: &str| -> Vec<String> {
+        match obj.get("status") {
+            Some(Value::Object(st)) => match st.get(key) {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
     };
     Ok(Alert {
         labels,
@@ -227,6 +283,11 @@ fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
         ends_at,
         state,
         generator_url,
+        detail: crate::alerts::StateDetail {
+            silenced_by: ids("silencedBy"),
+            inhibited_by: ids("inhibitedBy"),
+            lost_at: None,
+        },
     })
 }
 
@@ -378,6 +439,37 @@ mod tests {
         assert_eq!(p.rejected.len(), 1);
         assert_eq!(p.rejected[0].index, 1);
         assert!(p.rejected[0].error.starts_with("line 3: not JSON"));
+    }
+
+    #[test]
+    fn long_values_are_cut_visibly() {
+        assert_eq!(truncate_value("short", 10), "short");
+        let big = "é".repeat(500_000); // 1,000,000 bytes
+        let cut = truncate_value(&big, MAX_LABEL_BYTES);
+        assert!(cut.len() < MAX_LABEL_BYTES + 40, "{}", cut.len());
+        assert!(
+            cut.ends_with("…[truncated 1.0 MB]"),
+            "{}",
+            &cut[cut.len() - 40..]
+        );
+        assert_eq!(truncate_value("abcdef", 3), "abc…[truncated 6 B]");
+        let text = format!(
+            r#"[{{"labels":{{"alertname":"A","pod":"{v}","{k}":"x"}},"annotations":{{"description":"{v}{v}{v}{v}{v}{v}{v}{v}{v}{v}"}},
+               "startsAt":"2026-11-25T23:00:00Z","generatorURL":"http://p/{v}"}}]"#,
+            v = "x".repeat(10_000),
+            k = "k".repeat(1_000)
+        );
+        let p = parse_alerts(&text);
+        let a = &p.alerts[0];
+        assert!(
+            a.labels["pod"].ends_with("…[truncated 10.0 kB]"),
+            "{}",
+            a.labels["pod"]
+        );
+        assert!(a.labels.keys().all(|k| k.len() < MAX_NAME_BYTES + 40));
+        assert!(a.annotations["description"].len() < MAX_ANNOTATION_BYTES + 40);
+        assert!(a.generator_url.as_ref().unwrap().len() < MAX_LABEL_BYTES + 40);
+        assert_eq!(a.labels["alertname"], "A");
     }
 
     #[test]

@@ -489,6 +489,7 @@ mod tests {
             ends_at: None,
             state: super::super::model::AlertState::Firing,
             generator_url: None,
+            detail: Default::default(),
         };
         let a = alert(
             "KubePodNotReady",

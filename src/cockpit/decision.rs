@@ -89,6 +89,33 @@ pub struct ExecOutcome {
     pub summary: String,
     pub duration_ms: u64,
     pub dry_run: bool,
+    /// Where the captured stdout and stderr are kept (content-addressed beside the journal,
+    /// named by their BLAKE3 hash, so the output is as tamper-evident as this record). `None`
+    /// for dry runs, silences, and runs journaled before flightdeck kept output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<StepOutput>,
+}
+
+/// The captured output of a run: one object per stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepOutput {
+    pub stdout: OutputObject,
+    pub stderr: OutputObject,
+}
+
+/// One stream's kept bytes, named by their BLAKE3 hash (lowercase hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputObject {
+    pub blake3: String,
+    /// Bytes kept (at most the executor's cap).
+    pub bytes: u64,
+    /// Bytes beyond the cap: read, counted and dropped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How a run failed: whether the step ran at all tells a runbook that no longer works from an
@@ -142,6 +169,8 @@ pub struct ExecRequest {
     pub argv: Vec<String>,
     /// Label values, for steps that declare `shell: true` (environment variables, never text).
     pub labels: std::collections::BTreeMap<String, String>,
+    /// Annotation values of the same alert (`FD_ANNOTATION_*` of a shell step).
+    pub annotations: std::collections::BTreeMap<String, String>,
     pub dry_run: bool,
     /// Hash of the approval record that completed the approvals.
     pub approval: String,
@@ -1061,16 +1090,17 @@ impl Cockpit {
                     && s.status == SuggestionStatus::Pending
                     && s.verdict == Verdict::Allowed
                 {
-                    let labels = self
+                    let (labels, annotations) = self
                         .correlator
                         .alert(s.source)
-                        .map(|t| t.alert.labels.clone())
+                        .map(|t| (t.alert.labels.clone(), t.alert.annotations.clone()))
                         .unwrap_or_default();
                     effects.push(Effect::Execute(ExecRequest {
                         suggestion: s.id,
                         step: s.step.clone(),
                         argv: body.argv.clone(),
                         labels,
+                        annotations,
                         dry_run: self.config.dry_run,
                         approval: record.hash.clone(),
                     }));
@@ -1099,6 +1129,8 @@ impl Cockpit {
                     outcome: body.outcome,
                     dry_run,
                     ok,
+                    record: record.seq,
+                    output: body.exec.and_then(|e| e.output),
                 };
             }
             _ => {}

@@ -17,10 +17,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Serialize;
 
 pub use decision::{
-    DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, SilencePreview,
-    StepRecord, UserCommand, override_of,
+    DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, OutputObject,
+    SilencePreview, StepOutput, StepRecord, UserCommand, override_of,
 };
-pub use snapshot::{ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot};
+pub use snapshot::{
+    ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot, StatusCounts,
+};
 pub use suggestion::{Suggestion, SuggestionId, SuggestionStatus, argv_hash};
 
 use crate::actions::{Role, Verdict};
@@ -104,6 +106,14 @@ impl Default for CockpitConfig {
 pub enum Event {
     /// Cumulative SLI counters of one SLO.
     Sample { slo: String, good: f64, total: f64 },
+    /// A rate SLI's windows as Prometheus measured them (each window's own `rate()` ratio, as
+    /// Sloth's recording rules compute it); `spacing` is how long its 5m ratio stands for (a
+    /// back-fill step), `None` = since the previous measurement.
+    SliWindows {
+        slo: String,
+        windows: Vec<(crate::slo::Window, crate::slo::WindowCounts)>,
+        spacing: Option<SignedDuration>,
+    },
     /// An alert fired, was re-sent, suppressed or resolved.
     Alert(Alert),
     /// A recorded decision of the real responders (replay).
@@ -230,6 +240,15 @@ impl Cockpit {
             Event::Sample { slo, good, total } => {
                 if let Some(s) = self.slos.iter_mut().find(|s| s.spec().name == slo) {
                     s.ingest(now, good, total);
+                }
+            }
+            Event::SliWindows {
+                slo,
+                windows,
+                spacing,
+            } => {
+                if let Some(s) = self.slos.iter_mut().find(|s| s.spec().name == slo) {
+                    s.ingest_windows(now, windows, spacing);
                 }
             }
             Event::Alert(alert) => {

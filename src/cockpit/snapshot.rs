@@ -39,13 +39,45 @@ pub struct SloSnapshot {
     pub budget_remaining: Option<f64>,
     pub burn_rates: BTreeMap<String, Option<f64>>,
     pub conditions: Vec<String>,
+    /// Events over the SLO window (`null` without data) and the fewest that count.
+    pub events: Option<f64>,
+    pub min_events: u64,
+    /// Fewer than `min_events`: the numbers do not move the mode.
+    pub insufficient_data: bool,
+    /// No data for longer than the SLO's stale limit: the numbers are those at `last_sample`.
+    pub stale: bool,
+    /// Age of the newest data in seconds (`null` without any).
+    pub age_s: Option<f64>,
+    pub last_sample: Option<Timestamp>,
+}
+
+/// How many of a cluster's alerts are in each [`AlertStatus`](crate::alerts::AlertStatus).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    pub firing: usize,
+    pub silenced: usize,
+    pub inhibited: usize,
+    /// The source lost them (Alertmanager restarted, not re-sent yet): neither firing nor
+    /// resolved as far as anyone knows.
+    pub unknown: usize,
+    pub resolved: usize,
+}
+
+impl StatusCounts {
+    /// Alerts not known to be resolved.
+    pub fn open(&self) -> usize {
+        self.firing + self.silenced + self.inhibited + self.unknown
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterSnapshot {
     pub id: String,
     pub size: usize,
+    /// Firing and not suppressed (alerts the source lost count as unknown, not here).
     pub firing: usize,
+    /// Every member by status: firing, silenced, inhibited, unknown, resolved.
+    pub states: StatusCounts,
     pub alertnames: Vec<String>,
     pub services: Vec<String>,
     pub origin: Option<String>,
@@ -79,6 +111,14 @@ impl Cockpit {
                 .budgets
                 .iter()
                 .map(|b| SloSnapshot {
+                    events: b.events,
+                    min_events: b.min_events,
+                    insufficient_data: b.insufficient_data(),
+                    stale: b.is_stale(),
+                    age_s: b
+                        .last_sample
+                        .map(|t| self.now.duration_since(t).as_secs_f64().max(0.0)),
+                    last_sample: b.last_sample,
                     name: b.slo.clone(),
                     objective: b.objective,
                     budget_remaining: b.budget_remaining,
@@ -105,7 +145,8 @@ impl Cockpit {
                 .map(|c| ClusterSnapshot {
                     id: c.id.to_string(),
                     size: c.members.len(),
-                    firing: c.firing,
+                    firing: self.status_counts(c).firing,
+                    states: self.status_counts(c),
                     alertnames: c.alertnames.iter().cloned().collect(),
                     services: c.services.iter().cloned().collect(),
                     origin: c.origin.as_ref().map(|o| o.service.clone()),
@@ -133,6 +174,29 @@ impl Cockpit {
     }
 }
 
+impl Cockpit {
+    /// How many of `cluster`'s alerts are in each status (one pass over its members, only
+    /// when some of them are open; cheap enough for the visible rows of a frame).
+    pub fn status_counts(&self, cluster: &crate::alerts::Cluster) -> StatusCounts {
+        use crate::alerts::AlertStatus;
+        let mut n = StatusCounts::default();
+        if cluster.firing + cluster.suppressed == 0 {
+            n.resolved = cluster.members.len();
+            return n;
+        }
+        for fp in &cluster.members {
+            match self.alert(*fp).map(|t| t.alert.status()) {
+                Some(AlertStatus::Firing) => n.firing += 1,
+                Some(AlertStatus::Silenced) => n.silenced += 1,
+                Some(AlertStatus::Inhibited) => n.inhibited += 1,
+                Some(AlertStatus::Unknown) => n.unknown += 1,
+                Some(AlertStatus::Resolved) | None => n.resolved += 1,
+            }
+        }
+        n
+    }
+}
+
 impl Snapshot {
     /// The human form of the SLOs, clusters, approvals and journal length (the part replay and
     /// live print alike).
@@ -142,9 +206,19 @@ impl Snapshot {
         let mut out = String::new();
         let _ = writeln!(out, "\nSLOs");
         for slo in &s.slos {
-            let budget = slo.budget_remaining.map_or("no data".to_string(), |b| {
+            let mut budget = slo.budget_remaining.map_or("no data".to_string(), |b| {
                 format!("{:.1}% budget left", b * 100.0)
             });
+            if slo.insufficient_data {
+                budget = format!(
+                    "insufficient data ({} events)",
+                    crate::slo::state::fmt_events(slo.events.unwrap_or(0.0))
+                );
+            }
+            if slo.stale {
+                let age = crate::time::SignedDuration::from_secs(slo.age_s.unwrap_or(0.0) as i64);
+                budget = format!("STALE {} old, {budget}", crate::time::format_duration(age));
+            }
             let burns: Vec<String> = ["5m", "1h", "6h", "3d"]
                 .iter()
                 .map(|w| match slo.burn_rates.get(*w).copied().flatten() {
@@ -163,12 +237,21 @@ impl Snapshot {
         }
         let _ = writeln!(out, "\nClusters ({} alerts)", s.alerts);
         for c in &s.clusters {
+            let mut firing = format!("{:>3} firing", c.firing);
+            for (n, what) in [
+                (c.states.silenced, "silenced"),
+                (c.states.inhibited, "inhibited"),
+                (c.states.unknown, "unknown"),
+            ] {
+                if n > 0 {
+                    firing.push_str(&format!(", {n} {what}"));
+                }
+            }
             let _ = writeln!(
                 out,
-                "  {:<4} {:>3} alerts ({:>3} firing)  origin {:<10} runbook {:<28} {}{}",
+                "  {:<4} {:>3} alerts ({firing})  origin {:<10} runbook {:<28} {}{}",
                 c.id,
                 c.size,
-                c.firing,
                 c.origin.as_deref().unwrap_or("-"),
                 c.top_runbook.as_deref().unwrap_or("-"),
                 c.alertnames.join(", "),

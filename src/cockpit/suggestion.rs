@@ -42,6 +42,10 @@ pub enum SuggestionStatus {
         outcome: Option<String>,
         dry_run: bool,
         ok: bool,
+        /// The seq of the execution record.
+        record: u64,
+        /// Where its captured output is kept (real runs only).
+        output: Option<super::StepOutput>,
     },
     /// Somebody did it by hand, outside flightdeck, and recorded what they did.
     DoneByHand {

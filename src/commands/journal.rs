@@ -1,4 +1,5 @@
-//! `flightdeck journal verify|show|note|checkpoint`: the durable, hash-chained journal on disk.
+//! `flightdeck journal verify|show|note|checkpoint`: the durable, hash-chained journal on disk,
+//! and the output of executed steps kept beside it (`crate::outputs`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use crate::journal_sign::{
     AllowedSigners, SignatureCheck, Signer, check_checkpoint, checkpoint_signed,
 };
 use crate::journal_store::{JournalFile, read_records, verify_file_with};
+use crate::outputs::{OutputStore, OutputTally};
 use crate::time::{Timestamp, clock_hms};
 
 /// `--journal PATH`, else `journal.jsonl` in the data directory.
@@ -24,8 +26,9 @@ pub fn path(given: Option<PathBuf>) -> color_eyre::Result<PathBuf> {
 }
 
 /// Exit 0 only if the journal is intact (and matches the checkpoint, if one is given, and its
-/// signed checkpoints verify — against the allowed signers, if given); otherwise the first bad
-/// seq, its byte offset and why.
+/// signed checkpoints verify — against the allowed signers, if given), and every output object
+/// an execution record names is there and hashes to its name; otherwise the first bad seq, its
+/// byte offset and why, or each record whose output is missing or altered.
 pub fn verify(
     journal: &Path,
     checkpoint: Option<&str>,
@@ -56,7 +59,18 @@ pub fn verify(
     let mut journal_id = String::new();
     let mut signatures: Vec<SignatureCheck> = Vec::new();
     let mut bad_signature: Option<(u64, String)> = None;
+    // What execution records name beside the journal is checked in the same pass.
+    let outputs = OutputStore::beside(journal);
+    let mut tally = OutputTally::default();
+    let mut output_problems: Vec<OutputProblem> = Vec::new();
     let result = verify_file_with(journal, against, |r| {
+        for (stream, e) in outputs.check_record(&r, &mut tally) {
+            output_problems.push(OutputProblem {
+                seq: r.seq,
+                stream,
+                message: e.to_string(),
+            });
+        }
         if r.seq == 0 {
             journal_id = body_field(&r.body, "journal_id").unwrap_or_default();
         }
@@ -85,6 +99,28 @@ pub fn verify(
                 message,
             ))
         }
+        (Ok(_), None) if !output_problems.is_empty() => {
+            let errors: Vec<serde_json::Value> = output_problems
+                .iter()
+                .map(
+                    |p| serde_json::json!({"seq": p.seq, "stream": p.stream, "message": p.message}),
+                )
+                .collect();
+            let message = output_problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n");
+            Err((
+                serde_json::json!({
+                    "seq": output_problems[0].seq,
+                    "stream": output_problems[0].stream,
+                    "why": {"kind": "output", "message": output_problems[0].message},
+                    "outputs": errors,
+                }),
+                message,
+            ))
+        }
         (Ok(report), None) => Ok(report),
     };
     let report = match outcome {
@@ -98,7 +134,9 @@ pub fn verify(
                     )?
                 );
             } else {
-                println!("BROKEN: {}: {message}", journal.display());
+                for line in message.lines() {
+                    println!("BROKEN: {}: {line}", journal.display());
+                }
             }
             return Ok(ExitCode::from(1));
         }
@@ -109,6 +147,7 @@ pub fn verify(
             serde_json::to_string_pretty(&serde_json::json!({
                 "ok": true,
                 "report": report,
+                "outputs": tally,
                 "signatures": signatures,
                 "signers_checked": allowed.is_some(),
             }))?
@@ -116,6 +155,12 @@ pub fn verify(
         return Ok(ExitCode::SUCCESS);
     }
     println!("intact: {}: {report}", journal.display());
+    if tally.records > 0 {
+        println!(
+            "outputs: {} objects of {} executions, {} bytes, each hashes to its name",
+            tally.objects, tally.records, tally.bytes
+        );
+    }
     for s in &signatures {
         let by = if s.principals.is_empty() {
             format!(
@@ -137,6 +182,86 @@ pub fn verify(
             "not signed: the records after checkpoint seq {} (up to seq {})",
             last.checkpoint_seq, report.head_seq
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An execution record whose output is not what it names.
+#[derive(Debug)]
+pub struct OutputProblem {
+    pub seq: u64,
+    pub stream: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for OutputProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "seq {}: {}: {}", self.seq, self.stream, self.message)
+    }
+}
+
+/// `journal show --output SEQ`: what execution SEQ printed, its stdout to stdout and its stderr
+/// to stderr, each checked against the hash in the record (escaped on a terminal).
+pub fn show_output(journal: &Path, seq: u64) -> color_eyre::Result<ExitCode> {
+    use std::io::{IsTerminal, Write};
+    let records =
+        read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
+    let count = records.len();
+    let Some(record) = records.into_iter().find(|r| r.seq == seq) else {
+        color_eyre::eyre::bail!(
+            "{}: there is no record #{seq} (the journal has {count}, #0 to #{})",
+            journal.display(),
+            count.saturating_sub(1)
+        );
+    };
+    let output = match crate::outputs::record_output(&record) {
+        Some(Ok(o)) => o,
+        Some(Err(e)) => color_eyre::eyre::bail!("{}: record #{seq}: {e}", journal.display()),
+        None if record.kind == RecordKind::Execution => color_eyre::eyre::bail!(
+            "{}: record #{seq} ({}) names no kept output: dry runs, silences, steps that did \
+             not start and runs journaled before flightdeck kept output have none",
+            journal.display(),
+            record.summary
+        ),
+        None => color_eyre::eyre::bail!(
+            "{}: record #{seq} is a {} record, not an execution: it has no output",
+            journal.display(),
+            record.kind.label()
+        ),
+    };
+    let store = OutputStore::beside(journal);
+    let read = |object| {
+        store.get(object).map_err(|e| {
+            color_eyre::eyre::eyre!(
+                "{}: record #{seq}: {e} (`flightdeck journal verify` checks every record)",
+                journal.display()
+            )
+        })
+    };
+    let stdout = read(&output.stdout)?;
+    let stderr = read(&output.stderr)?;
+    let write = |bytes: &[u8], to: &mut dyn Write, terminal: bool| -> std::io::Result<()> {
+        if terminal {
+            to.write_all(crate::outputs::printable(bytes).as_bytes())
+        } else {
+            to.write_all(bytes)
+        }
+    };
+    let out = std::io::stdout();
+    let terminal = out.is_terminal();
+    write(&stdout, &mut out.lock(), terminal)?;
+    let err = std::io::stderr();
+    let terminal = err.is_terminal();
+    write(&stderr, &mut err.lock(), terminal)?;
+    if terminal {
+        for (stream, o) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+            if o.dropped > 0 {
+                eprintln!(
+                    "flightdeck: {} more bytes of {stream} went over the cap and were not kept",
+                    o.dropped
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -44,7 +44,9 @@ pub fn headless_drill(
         trainee_config(actor),
         journal_id,
     );
-    let t = run_training_in(session, &loaded.scenario, loaded.knowledge, &script, until);
+    let mut t = run_training_in(session, &loaded.scenario, loaded.knowledge, &script, until);
+    // The trainee is whoever ran the drill, decisions or not (one name everywhere).
+    t.debrief.trainee.get_or_insert_with(|| actor.to_string());
     let kept = keep_journal(keep.as_mut(), t.session.records());
     if json {
         println!("{}", serde_json::to_string_pretty(&t.debrief)?);

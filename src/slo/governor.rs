@@ -141,7 +141,7 @@ const LEVELS: [Mode; 2] = [Mode::Freeze, Mode::Redesign];
 
 /// The verdict one status asks for alone.
 fn verdict_of(s: &BudgetStatus) -> Verdict {
-    if s.exhausted() {
+    if s.mode() == Mode::Redesign {
         let left = s.budget_remaining.unwrap_or(0.0);
         return Verdict {
             mode: Mode::Redesign,
@@ -186,6 +186,19 @@ fn strength(s: &BudgetStatus) -> (Mode, f64) {
     (mode, score)
 }
 
+/// `checkout-availability 12m old` for every stale status, or `None`.
+fn stale_text(statuses: &[BudgetStatus]) -> Option<String> {
+    let parts: Vec<String> = statuses
+        .iter()
+        .filter_map(|s| {
+            let age = s.stale_age?;
+            let age = SignedDuration::from_secs(age.as_secs());
+            Some(format!("{} {} old", s.slo, format_duration(age)))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 /// The strictest verdict over all statuses (no hysteresis).
 fn target_verdict(statuses: &[BudgetStatus]) -> Verdict {
     let best = statuses.iter().max_by(|a, b| {
@@ -198,15 +211,21 @@ fn target_verdict(statuses: &[BudgetStatus]) -> Verdict {
         Some(s) if s.mode() == Mode::Adaptive => {
             let with_data = statuses
                 .iter()
-                .filter(|s| s.budget_remaining.is_some())
+                .filter(|s| s.budget_remaining.is_some() && !s.insufficient_data())
                 .count();
+            let few: Vec<String> = statuses
+                .iter()
+                .filter_map(|s| Some(format!("{}: {}", s.slo, s.insufficient_text()?)))
+                .collect();
             let tickets: Vec<String> = statuses
                 .iter()
                 .flat_map(|s| s.conditions.iter().map(move |c| (s, c)))
                 .map(|(s, c)| format!("{}: ticket, {}", s.slo, c.describe()))
                 .collect();
-            let mut reason = if with_data == 0 {
+            let mut reason = if with_data == 0 && few.is_empty() {
                 "no SLO data yet".to_string()
+            } else if with_data == 0 {
+                String::from("no SLO has enough data to judge")
             } else {
                 format!(
                     "no page condition; budget left on {with_data} of {} SLOs",
@@ -217,6 +236,12 @@ fn target_verdict(statuses: &[BudgetStatus]) -> Verdict {
                 reason.push_str(" (");
                 reason.push_str(&tickets.join("; "));
                 reason.push(')');
+            }
+            if !few.is_empty() {
+                reason.push_str(&format!(
+                    "; {} (budget and burn conditions ignored until then)",
+                    few.join("; ")
+                ));
             }
             Verdict::adaptive(reason)
         }
@@ -255,17 +280,27 @@ impl Governor {
     }
 
     /// Recomputes the mode from the budget statuses; returns the transition if the mode changed.
+    ///
+    /// **Stale data never loosens the mode**: while any SLO's data is stale (see
+    /// [`BudgetStatus::stale_age`]) a stricter level is kept and its hold starts only once fresh
+    /// data says the condition is clear; a stricter mode is still entered at once.
     pub fn update(&mut self, now: Timestamp, statuses: &[BudgetStatus]) -> Option<ModeChange> {
         let target = target_verdict(statuses);
         let old_base = self.base;
+        let stale = stale_text(statuses);
         let mut base = Mode::Adaptive;
         let mut holding: Option<(usize, Timestamp)> = None;
+        let mut stale_hold = false;
         for (i, level_mode) in LEVELS.into_iter().enumerate() {
             let level = &mut self.levels[i];
             if target.mode >= level_mode {
                 level.clear_since = None;
                 level.last = Some(target.clone());
                 base = level_mode;
+            } else if old_base >= level_mode && stale.is_some() {
+                level.clear_since = None;
+                base = level_mode;
+                stale_hold = true;
             } else if old_base >= level_mode {
                 let since = *level.clear_since.get_or_insert(now);
                 let until = since.saturating_add(self.hold).unwrap_or(since);
@@ -292,6 +327,22 @@ impl Governor {
                     target.evidence.clone(),
                 )
             }
+            Some(i) if stale_hold => {
+                let held = self.levels[i].last.clone().unwrap_or_else(|| {
+                    Verdict::adaptive(format!("{} condition held recently", base))
+                });
+                (
+                    format!(
+                        "holding {}: SLO data stale ({}), the mode does not loosen on stale \
+                         data; last: {}",
+                        base.label(),
+                        stale.as_deref().unwrap_or_default(),
+                        held.reason
+                    ),
+                    held.slo,
+                    held.evidence,
+                )
+            }
             Some(i) => {
                 let held = self.levels[i].last.clone().unwrap_or_else(|| {
                     Verdict::adaptive(format!("{} condition held recently", base))
@@ -313,6 +364,9 @@ impl Governor {
             }
         };
 
+        if !stale_hold && let Some(st) = &stale {
+            reason = format!("{reason}; SLO data stale ({st})");
+        }
         // An override that ran out ends here; the budgets' mode applies again at once.
         if let Some(o) = self.overridden.take_if(|o| now >= o.until) {
             reason = format!(

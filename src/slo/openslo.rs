@@ -31,6 +31,21 @@ struct Doc {
 struct Metadata {
     name: Option<S<String>>,
     display_name: Option<String>,
+    /// OpenSLO's free-form annotations; flightdeck reads [`MIN_EVENTS_ANNOTATION`].
+    #[serde(default)]
+    annotations: Option<S<BTreeMap<String, S<AnnotationValue>>>>,
+}
+
+/// The annotation that sets an SLO's `min_events` (OpenSLO has no field for it).
+pub const MIN_EVENTS_ANNOTATION: &str = "flightdeck/min-events";
+
+/// Annotation values are strings in OpenSLO; a bare number is accepted too.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AnnotationValue {
+    Int(u64),
+    Text(String),
+    Other(IgnoredAny),
 }
 
 /// The union of the `spec` fields of `kind: SLO` and `kind: SLI` (other kinds' fields ignored).
@@ -271,6 +286,31 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<ParsedSlo>, SpecError>
         if name.value.trim().is_empty() {
             return Err(ctx.err(name, "metadata.name", "must not be empty"));
         }
+        let min_events = match md
+            .value
+            .annotations
+            .as_ref()
+            .and_then(|a| a.value.get(MIN_EVENTS_ANNOTATION))
+        {
+            None => None,
+            Some(v) => {
+                let n = match &v.value {
+                    AnnotationValue::Int(n) => Some(*n),
+                    AnnotationValue::Text(t) => t.trim().replace('_', "").parse::<u64>().ok(),
+                    AnnotationValue::Other(_) => None,
+                };
+                match n {
+                    Some(n) => Some(n),
+                    None => {
+                        return Err(ctx.err(
+                            v,
+                            &format!("metadata.annotations.{MIN_EVENTS_ANNOTATION}"),
+                            "must be a whole number of events, e.g. \"1000\"",
+                        ));
+                    }
+                }
+            }
+        };
         let Some(spec) = &doc.spec else {
             return Err(ctx.err(d, "spec", "missing `spec`"));
         };
@@ -502,6 +542,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<ParsedSlo>, SpecError>
                     objective,
                     window,
                     description,
+                    min_events,
                 },
                 queries: queries.clone(),
                 format: SpecFormat::OpenSlo,

@@ -211,6 +211,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<ParsedSlo>, SpecError>
                     objective: obj.value / 100.0,
                     window: SignedDuration::from_hours(24 * SLOTH_DEFAULT_WINDOW_DAYS),
                     description: sv.description.clone().unwrap_or_default(),
+                    min_events: None,
                 },
                 queries,
                 format: SpecFormat::Sloth,

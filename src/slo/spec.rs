@@ -17,6 +17,11 @@ pub struct SloSpec {
     /// Rolling SLO period, e.g. 30 days.
     pub window: SignedDuration,
     pub description: String,
+    /// Fewest events over the SLO window for its burn conditions and budget to move the mode
+    /// (issue 17): below it the SLO shows "insufficient data (N events)". `None` = the default,
+    /// [`default_min_events`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_events: Option<u64>,
 }
 
 impl SloSpec {
@@ -33,7 +38,21 @@ impl SloSpec {
             objective,
             window,
             description: String::new(),
+            min_events: None,
         }
+    }
+
+    /// The same spec with `min_events` set.
+    pub fn with_min_events(mut self, n: u64) -> Self {
+        self.min_events = Some(n);
+        self
+    }
+
+    /// Fewest events over the SLO window before the SLO may move the mode: the spec's
+    /// `min_events`, else [`default_min_events`] of its objective.
+    pub fn min_events(&self) -> u64 {
+        self.min_events
+            .unwrap_or_else(|| default_min_events(self.objective))
     }
 
     /// The error budget `1 − objective`, rounded to 12 decimals so that `1 − 0.999` is exactly
@@ -66,4 +85,17 @@ pub fn budget_of(objective: f64) -> f64 {
     let raw = 1.0 - objective;
     let rounded = (raw * 1e12).round() / 1e12;
     if rounded > 0.0 { rounded } else { raw }
+}
+
+/// The documented default of `min_events`: enough events that one bad event cannot use up the
+/// whole budget — `⌈1 ÷ (1 − objective)⌉` — and never fewer than 100. 99.9% → 1,000 events,
+/// 99% → 100, 99.99% → 10,000.
+pub fn default_min_events(objective: f64) -> u64 {
+    let budget = budget_of(objective);
+    if !(budget.is_finite() && budget > 0.0) {
+        return 100;
+    }
+    // Rounded to 6 decimals first: 1 ÷ 0.001 is 1000.0000000000001 in f64, not 1,001 events.
+    let need = ((1.0 / budget) * 1e6).round() / 1e6;
+    (need.ceil().min(1e12) as u64).max(100)
 }

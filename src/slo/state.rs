@@ -97,6 +97,23 @@ pub struct BudgetStatus {
     /// 5m burn rate at each of the last 36 five-minute boundaries (at or before `now`), oldest
     /// first.
     pub burn_history: Vec<Option<f64>>,
+    /// Events (total) over the SLO window; `None` without data.
+    #[serde(default)]
+    pub events: Option<f64>,
+    /// Fewest events over the SLO window before this SLO moves the mode.
+    #[serde(default)]
+    pub min_events: u64,
+    /// Time of the newest data (sample or window measurement) the status was computed from.
+    #[serde(default)]
+    pub last_sample: Option<Timestamp>,
+    /// Set when the data is stale (no sample for longer than the SLO's stale limit): how old the
+    /// newest data is. The numbers are then those at `last_sample`, frozen.
+    #[serde(default)]
+    pub stale_age: Option<SignedDuration>,
+    /// When the fixed windows were measured by Prometheus itself (rate SLIs: each window's
+    /// ratio as Sloth's recording rules compute it); `None` when they come from the counters.
+    #[serde(default)]
+    pub measured_at: Option<Timestamp>,
 }
 
 impl BudgetStatus {
@@ -128,10 +145,34 @@ impl BudgetStatus {
             .filter(|c| c.severity == BurnSeverity::Page)
     }
 
-    /// The mode this SLO alone asks for (no hysteresis): Redesign when exhausted, Freeze when a
-    /// page condition holds, else Adaptive.
+    /// Fewer events over the SLO window than `min_events`: the numbers are shown, but neither
+    /// the budget nor any burn condition moves the mode.
+    pub fn insufficient_data(&self) -> bool {
+        self.events.is_some_and(|n| n < self.min_events as f64)
+    }
+
+    /// The data is stale (see [`stale_age`](Self::stale_age)).
+    pub fn is_stale(&self) -> bool {
+        self.stale_age.is_some()
+    }
+
+    /// `insufficient data (48 of 1000 events)`, or `None` when there are enough.
+    pub fn insufficient_text(&self) -> Option<String> {
+        self.insufficient_data().then(|| {
+            format!(
+                "insufficient data ({} of {} events)",
+                fmt_events(self.events.unwrap_or(0.0)),
+                self.min_events
+            )
+        })
+    }
+
+    /// The mode this SLO alone asks for (no hysteresis): Adaptive with insufficient data;
+    /// Redesign when exhausted, Freeze when a page condition holds, else Adaptive.
     pub fn mode(&self) -> Mode {
-        if self.exhausted() {
+        if self.insufficient_data() {
+            Mode::Adaptive
+        } else if self.exhausted() {
             Mode::Redesign
         } else if self.pages().next().is_some() {
             Mode::Freeze
@@ -146,6 +187,94 @@ impl BudgetStatus {
     }
 }
 
+/// An event count for humans: whole numbers as integers (`48`), others with one decimal.
+pub fn fmt_events(n: f64) -> String {
+    if (n - n.round()).abs() < 1e-6 {
+        format!("{}", n.round() as i64)
+    } else {
+        format!("{n:.1}")
+    }
+}
+
+/// Data older than this many sample spacings is stale (see [`SloState::stale_after`]).
+pub const STALE_SPACINGS: i64 = 3;
+/// Data is never stale sooner than this after its newest sample.
+pub const STALE_FLOOR: SignedDuration = SignedDuration::from_secs(30);
+
+/// The fixed windows of a rate SLI as Prometheus measured them at one instant (issue 17 §4):
+/// each window's events from `rate(…[W]) × W`, so each ratio is exactly Sloth's
+/// `sum(rate(errors[W])) / sum(rate(total[W]))`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WindowMeasurement {
+    pub at: Timestamp,
+    pub windows: Vec<(Window, WindowCounts)>,
+}
+
+/// The 5m error ratios of a rate SLI over time, time-weighted, in 5-minute buckets: the SLO
+/// window's ratio is their mean (Sloth's `ratio_rate30d` = `sum_over_time(ratio_rate5m[30d]) /
+/// count_over_time(ratio_rate5m[30d])`, i.e. the mean of the 5m ratios at even spacing).
+#[derive(Clone, Debug, Default)]
+struct RatioHistory {
+    /// `(bucket end ms, Σ ratio × weight, Σ weight)`, oldest first.
+    buckets: std::collections::VecDeque<(i64, f64, f64)>,
+    last_t: Option<i64>,
+}
+
+/// A point of the 5m ratio stands for at most this long (a longer gap is missing data, as in
+/// Prometheus, where no rule evaluation recorded anything).
+const RATIO_POINT_MAX_MS: i64 = 300_000;
+
+impl RatioHistory {
+    fn push(&mut self, t: i64, ratio: f64, spacing_hint_ms: Option<i64>, horizon_ms: i64) {
+        if self.last_t.is_some_and(|l| t <= l) || !ratio.is_finite() {
+            return;
+        }
+        let weight = match (self.last_t, spacing_hint_ms) {
+            (_, Some(h)) => h,
+            (Some(l), None) => t - l,
+            (None, None) => 60_000,
+        }
+        .clamp(1, RATIO_POINT_MAX_MS) as f64;
+        self.last_t = Some(t);
+        let b = bucket_end(t);
+        match self.buckets.back_mut() {
+            Some(last) if last.0 == b => {
+                last.1 += ratio * weight;
+                last.2 += weight;
+            }
+            _ => self.buckets.push_back((b, ratio * weight, weight)),
+        }
+        while self
+            .buckets
+            .front()
+            .is_some_and(|f| f.0 <= t - horizon_ms - RATIO_POINT_MAX_MS)
+        {
+            self.buckets.pop_front();
+        }
+    }
+
+    /// The mean ratio of the points in `(end − len, end]` (to the bucket), `None` without any.
+    fn mean(&self, end: i64, len: i64) -> Option<f64> {
+        let start = end - len;
+        let (mut sum, mut weight) = (0.0, 0.0);
+        for &(b, s, w) in self.buckets.iter().rev() {
+            if b - RATIO_POINT_MAX_MS >= end {
+                continue;
+            }
+            if b <= start {
+                break;
+            }
+            sum += s;
+            weight += w;
+        }
+        (weight > 0.0).then(|| sum / weight)
+    }
+}
+
+fn bucket_end(t: i64) -> i64 {
+    ((t - 1).div_euclid(RATIO_POINT_MAX_MS) + 1) * RATIO_POINT_MAX_MS
+}
+
 /// Snap values within 1e-9 of zero to zero (an exactly consumed budget is exhausted, not
 /// `1.1e-16` left).
 fn snap_zero(x: f64) -> f64 {
@@ -158,6 +287,12 @@ pub struct SloState {
     spec: SloSpec,
     budget: f64,
     series: CounterSeries,
+    /// Spacing between the two newest samples (ms): the cadence staleness is judged by.
+    spacing_ms: Option<i64>,
+    /// The newest window measurement (rate SLIs).
+    measured: Option<WindowMeasurement>,
+    /// The 5m ratios measured so far (rate SLIs), for the SLO window.
+    ratios: RatioHistory,
 }
 
 fn ms(t: Timestamp) -> i64 {
@@ -179,6 +314,9 @@ impl SloState {
             spec,
             budget,
             series: CounterSeries::new(horizon),
+            spacing_ms: None,
+            measured: None,
+            ratios: RatioHistory::default(),
         }
     }
 
@@ -195,12 +333,73 @@ impl SloState {
     /// `increase()`). Samples must arrive in time order: duplicates and older samples are
     /// ignored, as are negative or non-finite values.
     pub fn ingest(&mut self, at: Timestamp, good: f64, total: f64) {
-        self.series.push(ms(at), good, total);
+        self.try_ingest(at, good, total);
     }
 
     /// Like [`ingest`](Self::ingest), reporting whether the sample was accepted.
     pub fn try_ingest(&mut self, at: Timestamp, good: f64, total: f64) -> bool {
-        self.series.push(ms(at), good, total)
+        let before = self.series.last_time();
+        let ok = self.series.push(ms(at), good, total);
+        if ok && let Some(b) = before {
+            self.spacing_ms = Some(ms(at) - b);
+        }
+        ok
+    }
+
+    /// Windows of a rate SLI as Prometheus measured them at `at` (see [`WindowMeasurement`]).
+    /// The newest measurement rules the fixed windows it holds; each 5m ratio also joins the
+    /// history the SLO window's ratio is the mean of. `spacing` is how long the 5m point
+    /// stands for (the back-fill's step); `None` = since the previous point. Older
+    /// measurements than the newest are ignored.
+    pub fn ingest_windows(
+        &mut self,
+        at: Timestamp,
+        windows: Vec<(Window, WindowCounts)>,
+        spacing: Option<SignedDuration>,
+    ) {
+        if self.measured.as_ref().is_some_and(|m| m.at >= at) {
+            return;
+        }
+        let horizon = self.spec.window.as_millis().clamp(0, i64::MAX as i128) as i64;
+        if let Some(r) = windows
+            .iter()
+            .find(|(w, _)| *w == Window::M5)
+            .and_then(|(_, c)| c.error_ratio())
+        {
+            let hint = spacing.map(|d| d.as_millis() as i64);
+            self.ratios.push(ms(at), r, hint, horizon);
+        }
+        let before = self.last_data_ms();
+        if let Some(b) = before {
+            self.spacing_ms = Some(ms(at) - b);
+        }
+        self.measured = Some(WindowMeasurement {
+            at,
+            windows: windows
+                .into_iter()
+                .filter(|(w, _)| *w != Window::Slo)
+                .collect(),
+        });
+    }
+
+    /// The newest data, sample or measurement (ms).
+    fn last_data_ms(&self) -> Option<i64> {
+        let m = self.measured.as_ref().map(|m| ms(m.at));
+        match (self.series.last_time(), m) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// How long after its newest data this SLO counts as stale: [`STALE_SPACINGS`] times the
+    /// spacing of its two newest samples, and at least [`STALE_FLOOR`]. The cadence is learnt
+    /// from the data, so it holds for a 1-second live poll and a 5-minute scenario alike.
+    pub fn stale_after(&self) -> SignedDuration {
+        let by_cadence = self
+            .spacing_ms
+            .map(|s| SignedDuration::from_millis(s.saturating_mul(STALE_SPACINGS)))
+            .unwrap_or(STALE_FLOOR);
+        by_cadence.max(STALE_FLOOR)
     }
 
     /// Events in the window `w` ending at `at`: the increase between the latest sample at or
@@ -219,8 +418,21 @@ impl SloState {
         })
     }
 
-    /// Error ratio over `w` ending at `at`; `None` without traffic.
+    /// Error ratio over `w` ending at `at`; `None` without traffic. For a rate SLI with
+    /// window measurements, the fixed windows are Prometheus's own ratios (the newest measurement
+    /// at or before `at`) and the SLO window is the mean of the measured 5m ratios, as Sloth
+    /// computes them; otherwise both come from the counters.
     pub fn error_ratio_at(&self, w: Window, at: Timestamp) -> Option<f64> {
+        if let Some(m) = self.measured.as_ref().filter(|m| m.at <= at) {
+            if w == Window::Slo {
+                let len = self.spec.window.as_millis() as i64;
+                if let Some(r) = self.ratios.mean(ms(at), len) {
+                    return Some(r);
+                }
+            } else if let Some((_, c)) = m.windows.iter().find(|(x, _)| *x == w) {
+                return c.error_ratio();
+            }
+        }
         self.window_counts(w, at)?.error_ratio()
     }
 
@@ -234,7 +446,27 @@ impl SloState {
         rule.threshold(self.spec.window)
     }
 
+    /// The status at `now`. When the newest data is older than [`stale_after`](Self::stale_after)
+    /// the status is the one at that data's time, marked stale with its age: missing samples
+    /// are not "no traffic", and the numbers do not drift while nothing new arrives.
     pub fn evaluate(&self, now: Timestamp) -> BudgetStatus {
+        let last = self
+            .last_data_ms()
+            .and_then(|t| Timestamp::from_millisecond(t).ok());
+        let stale_age = last
+            .map(|l| now.duration_since(l))
+            .filter(|age| *age > self.stale_after());
+        let at = match (stale_age, last) {
+            (Some(_), Some(l)) => l,
+            _ => now,
+        };
+        let mut status = self.evaluate_at(at);
+        status.stale_age = stale_age;
+        status.last_sample = last;
+        status
+    }
+
+    fn evaluate_at(&self, now: Timestamp) -> BudgetStatus {
         let mut error_ratio = Vec::with_capacity(Window::ALL.len());
         let mut burn_rates = Vec::with_capacity(Window::ALL.len());
         for w in Window::ALL {
@@ -245,11 +477,15 @@ impl SloState {
         let burn = |w: Window| burn_rates.iter().find(|(x, _)| *x == w).and_then(|x| x.1);
 
         let budget_remaining = burn(Window::Slo).map(|b| snap_zero(1.0 - b));
+        let events = self.window_counts(Window::Slo, now).map(|c| c.total);
+        let min_events = self.spec.min_events();
+        let insufficient = events.is_some_and(|n| n < min_events as f64);
 
         let mut conditions = Vec::new();
         for rule in &WORKBOOK_RULES {
             let threshold = self.threshold(rule);
             if let (Some(long_burn), Some(short_burn)) = (burn(rule.long), burn(rule.short))
+                && !insufficient
                 && exceeds(long_burn, threshold)
                 && exceeds(short_burn, threshold)
             {
@@ -265,6 +501,7 @@ impl SloState {
         }
 
         let time_to_exhaustion = match (burn(Window::H1), budget_remaining) {
+            _ if insufficient => None,
             (Some(b), Some(r)) if b > 0.0 => {
                 if r <= 0.0 {
                     Some(SignedDuration::ZERO)
@@ -296,6 +533,11 @@ impl SloState {
             conditions,
             time_to_exhaustion,
             burn_history,
+            events,
+            min_events,
+            last_sample: None,
+            stale_age: None,
+            measured_at: self.measured.as_ref().filter(|m| m.at <= now).map(|m| m.at),
         }
     }
 
@@ -326,10 +568,9 @@ impl SloState {
             .collect()
     }
 
-    /// Time of the newest accepted sample.
+    /// Time of the newest accepted sample or window measurement.
     pub fn last_sample_at(&self) -> Option<Timestamp> {
-        self.series
-            .last_time()
+        self.last_data_ms()
             .and_then(|t| Timestamp::from_millisecond(t).ok())
     }
 

@@ -2,6 +2,10 @@
 //! changed alerts to the cockpit and resolves by absence: an alert the previous successful poll
 //! returned and this one does not has ended (Alertmanager leaves out alerts whose `endsAt` is
 //! past), so it is sent as resolved at the time of the poll. A failed poll resolves nothing.
+//! Except after a restart (Alertmanager's `uptime` changed between polls): Alertmanager then
+//! knows only what was sent to it since, so an alert that vanished is **unknown**, not resolved,
+//! until Prometheus re-sends it or [`LOST_GRACE`] passes (see [`diff_alerts_after`]). Each alert
+//! carries the API's `silencedBy` / `inhibitedBy`, so silenced and inhibited are told apart.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -11,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::health::{Backoff, Health};
-use super::prometheus::transport_error;
+use super::prometheus::{BodyError, MAX_RESPONSE_BYTES, read_capped, transport_error};
 use super::{Origin, SourceMsg, http_client};
 use crate::alerts::{Alert, AlertState, Fingerprint, ParsedAlerts, parse_alerts};
 use crate::cockpit::Event;
-use crate::time::Timestamp;
+use crate::time::{SignedDuration, Timestamp};
 
 /// Why an Alertmanager request failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -130,10 +134,13 @@ impl AlertmanagerClient {
             .await
             .map_err(|e| AmError::Unreachable(transport_error(&e, self.timeout)))?;
         let status = resp.status();
-        let text = resp
-            .text()
+        // Read with a cap: a server streaming an endless body is refused, not buffered.
+        let text = read_capped(resp, MAX_RESPONSE_BYTES)
             .await
-            .map_err(|e| AmError::Unreachable(transport_error(&e, self.timeout)))?;
+            .map_err(|e| match e {
+                BodyError::Transport(e) => AmError::Unreachable(transport_error(&e, self.timeout)),
+                BodyError::TooLarge(m) => AmError::Garbage(m),
+            })?;
         if !status.is_success() {
             let mut body: String = text.trim().chars().take(200).collect();
             if body.is_empty() {
@@ -248,6 +255,11 @@ pub struct AlertmanagerSource {
     settings: AlertmanagerSettings,
     seen: HashMap<Fingerprint, Alert>,
     health: Health,
+    /// Alertmanager's `uptime` (its start time) at the last successful poll: when it changes,
+    /// Alertmanager restarted and lost its alerts.
+    uptime: Option<String>,
+    /// A restart was seen and the alerts have not been read since.
+    restarted: bool,
 }
 
 /// An active alert's `endsAt` from the API is only Alertmanager's guess (now + resolve
@@ -260,12 +272,30 @@ fn normalize(mut a: Alert) -> Alert {
     a
 }
 
+/// How long an alert the source lost stays "unknown" before it counts as resolved: Prometheus
+/// re-sends a firing alert at least every minute (`--rules.alert.resend-delay`), and
+/// Alertmanager's own `resolve_timeout` defaults to five minutes.
+pub const LOST_GRACE: SignedDuration = SignedDuration::from_mins(5);
+
 /// Alerts that are new or changed since `seen`, then those that vanished (resolved at `now`).
 /// Updates `seen`.
 pub fn diff_alerts(
     seen: &mut HashMap<Fingerprint, Alert>,
     current: Vec<Alert>,
     now: Timestamp,
+) -> Vec<Alert> {
+    diff_alerts_after(seen, current, now, false)
+}
+
+/// Like [`diff_alerts`], knowing whether the source restarted since the previous poll
+/// (issue 17 §3). After a restart Alertmanager knows only what was sent to it since, so an alert
+/// that vanished then is not resolved but **unknown** (`detail.lost_at`): it stays so until it is
+/// re-sent (and is firing or suppressed again) or, after [`LOST_GRACE`] without that, resolves.
+pub fn diff_alerts_after(
+    seen: &mut HashMap<Fingerprint, Alert>,
+    current: Vec<Alert>,
+    now: Timestamp,
+    source_restarted: bool,
 ) -> Vec<Alert> {
     let mut out = Vec::new();
     let mut next = HashMap::with_capacity(current.len());
@@ -284,11 +314,25 @@ pub fn diff_alerts(
         .collect();
     gone.sort_by_key(|a| a.fingerprint());
     for a in gone {
+        if a.state == AlertState::Resolved {
+            continue;
+        }
         let mut r = a.clone();
-        if r.state != AlertState::Resolved {
-            r.state = AlertState::Resolved;
-            r.ends_at = Some(now);
-            out.push(r);
+        match a.detail.lost_at {
+            Some(since) if now.duration_since(since) < LOST_GRACE => {
+                next.insert(r.fingerprint(), r);
+            }
+            None if source_restarted => {
+                r.detail.lost_at = Some(now);
+                next.insert(r.fingerprint(), r.clone());
+                out.push(r);
+            }
+            _ => {
+                r.state = AlertState::Resolved;
+                r.ends_at = Some(now);
+                r.detail.lost_at = None;
+                out.push(r);
+            }
         }
     }
     *seen = next;
@@ -302,6 +346,8 @@ impl AlertmanagerSource {
             health: Health::new("alertmanager", Some(settings.interval)),
             settings,
             seen: HashMap::new(),
+            uptime: None,
+            restarted: false,
         })
     }
 
@@ -316,7 +362,13 @@ impl AlertmanagerSource {
         loop {
             let started = tokio::time::Instant::now();
             let result = match self.client.status().await {
-                Ok(_) => {
+                Ok(status) => {
+                    if status.uptime.is_some() {
+                        if self.uptime.is_some() && self.uptime != status.uptime {
+                            self.restarted = true;
+                        }
+                        self.uptime = status.uptime;
+                    }
                     self.client
                         .alerts(&self.settings.filter, self.settings.receiver.as_deref())
                         .await
@@ -338,7 +390,8 @@ impl AlertmanagerSource {
                             ),
                         );
                     }
-                    let changed = diff_alerts(&mut self.seen, parsed.alerts, now);
+                    let restarted = std::mem::take(&mut self.restarted);
+                    let changed = diff_alerts_after(&mut self.seen, parsed.alerts, now, restarted);
                     if !changed.is_empty() {
                         let events = changed
                             .into_iter()
@@ -386,7 +439,67 @@ mod tests {
             ends_at: ends,
             state,
             generator_url: None,
+            detail: Default::default(),
         }
+    }
+
+    #[test]
+    fn after_a_restart_vanished_alerts_are_unknown_until_re_sent_or_the_grace_ends() {
+        use crate::alerts::AlertStatus;
+        let t0: Timestamp = "2026-01-01T00:10:00Z".parse().unwrap();
+        let mut seen = HashMap::new();
+        let a = alert("A", AlertState::Firing, None);
+        let mut b = alert("B", AlertState::Suppressed, None);
+        b.detail.silenced_by = vec!["s1".into()];
+        diff_alerts_after(&mut seen, vec![a.clone(), b.clone()], t0, false);
+        // Alertmanager restarted: it lists nothing yet.
+        let t1 = t0 + SignedDuration::from_secs(5);
+        let out = diff_alerts_after(&mut seen, vec![], t1, true);
+        assert_eq!(out.len(), 2);
+        for x in &out {
+            assert_eq!(x.status(), AlertStatus::Unknown, "{x:?}");
+            assert_ne!(x.state, AlertState::Resolved);
+            assert_eq!(x.detail.lost_at, Some(t1));
+        }
+        // Still nothing listed: no news, still unknown.
+        let t2 = t1 + SignedDuration::from_mins(1);
+        assert!(diff_alerts_after(&mut seen, vec![], t2, false).is_empty());
+        // A is re-sent: firing again.
+        let out = diff_alerts_after(&mut seen, vec![a.clone()], t2, false);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].status(), AlertStatus::Firing);
+        // B never comes back: resolved once the grace is over.
+        let t3 = t1 + LOST_GRACE;
+        let out = diff_alerts_after(&mut seen, vec![a.clone()], t3, false);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].status(), AlertStatus::Resolved);
+        assert_eq!(out[0].ends_at, Some(t3));
+        // Without a restart, a vanished alert is resolved at once (as before).
+        let out = diff_alerts_after(&mut seen, vec![], t3, false);
+        assert_eq!(out[0].status(), AlertStatus::Resolved);
+    }
+
+    #[test]
+    fn silenced_and_inhibited_are_told_apart() {
+        use crate::alerts::AlertStatus;
+        let text = r#"[
+          {"labels":{"alertname":"S"},"startsAt":"2026-01-01T00:00:00Z","status":{"state":"suppressed","silencedBy":["id1"],"inhibitedBy":[]}},
+          {"labels":{"alertname":"I"},"startsAt":"2026-01-01T00:00:00Z","status":{"state":"suppressed","silencedBy":[],"inhibitedBy":["0123456789abcdef"]}},
+          {"labels":{"alertname":"F"},"startsAt":"2026-01-01T00:00:00Z","status":{"state":"active","silencedBy":[],"inhibitedBy":[]}},
+          {"labels":{"alertname":"U"},"startsAt":"2026-01-01T00:00:00Z","status":{"state":"unprocessed","silencedBy":[],"inhibitedBy":[]}}
+        ]"#;
+        let p = parse_alerts(text);
+        let st: Vec<AlertStatus> = p.alerts.iter().map(Alert::status).collect();
+        assert_eq!(
+            st,
+            [
+                AlertStatus::Silenced,
+                AlertStatus::Inhibited,
+                AlertStatus::Firing,
+                AlertStatus::Firing
+            ]
+        );
+        assert_eq!(p.alerts[0].detail.silenced_by, ["id1"]);
     }
 
     #[test]

@@ -12,10 +12,13 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::health::{Backoff, Health};
-use super::sli::{Accumulator, Part, SeriesTracker, SliMode, SliQuery, plan_backfill};
+use super::sli::{
+    Accumulator, Part, SeriesTracker, SliMode, SliQuery, WINDOW_LABEL, plan_backfill,
+};
 use super::{Origin, SourceMsg, http_client};
 use crate::cockpit::Event;
-use crate::time::Timestamp;
+use crate::slo::Window;
+use crate::time::{SignedDuration, Timestamp};
 
 /// Why a Prometheus request gave no usable answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -222,6 +225,53 @@ fn excerpt(text: &str) -> String {
     out
 }
 
+/// The most an answer of Prometheus or Alertmanager may hold: 64 MiB (a range query at
+/// Prometheus's 11,000-point limit is about 0.3 MB a series; Alertmanager's alert list about
+/// 1 kB an alert). A bigger or endless body is refused, not read into memory.
+pub const MAX_RESPONSE_BYTES: usize = 64 << 20;
+
+/// Why a response body could not be read.
+pub(crate) enum BodyError {
+    Transport(reqwest::Error),
+    /// Larger than the limit: the message names the URL.
+    TooLarge(String),
+}
+
+/// Reads a response body up to `limit` bytes, as text (invalid UTF-8 replaced); beyond the
+/// limit stops reading and says which URL sent too much.
+pub(crate) async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> Result<String, BodyError> {
+    let too_large = |resp: &reqwest::Response| {
+        let mut url = resp.url().clone();
+        url.set_query(None);
+        let shown = if limit.is_multiple_of(1 << 20) {
+            format!("{} MiB", limit >> 20)
+        } else {
+            format!("{limit} bytes")
+        };
+        BodyError::TooLarge(format!(
+            "the answer from {url} is larger than {shown}: refused (a server streaming an \
+             endless body, or far more data than a cockpit can show)"
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large(&resp));
+    }
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large(&resp));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(match String::from_utf8(buf) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
 pub(crate) fn transport_error(e: &reqwest::Error, timeout: Duration) -> String {
     if e.is_timeout() {
         format!("timed out after {}", humantime(timeout))
@@ -291,10 +341,12 @@ impl PrometheusClient {
             .await
             .map_err(|e| PromError::Unreachable(transport_error(&e, timeout)))?;
         let status = resp.status();
-        let body = resp
-            .text()
+        let body = read_capped(resp, MAX_RESPONSE_BYTES)
             .await
-            .map_err(|e| PromError::Unreachable(transport_error(&e, timeout)))?;
+            .map_err(|e| match e {
+                BodyError::Transport(e) => PromError::Unreachable(transport_error(&e, timeout)),
+                BodyError::TooLarge(m) => PromError::Garbage(m),
+            })?;
         decode_answer(status.as_u16(), &body)
     }
 
@@ -347,7 +399,11 @@ impl PrometheusClient {
         } else {
             Err(PromError::Http {
                 status: resp.status().as_u16(),
-                body: excerpt(&resp.text().await.unwrap_or_default()),
+                body: excerpt(
+                    &read_capped(resp, 64 * 1024)
+                        .await
+                        .unwrap_or_else(|_| String::new()),
+                ),
             })
         }
     }
@@ -460,8 +516,8 @@ impl SloPoller {
             }
         }
         match self.poll(client, s, now_ms).await {
-            Ok(ev) => {
-                out.push(ev);
+            Ok(mut ev) => {
+                out.append(&mut ev);
                 Outcome::Samples(out, note)
             }
             Err(o) if out.is_empty() => o,
@@ -513,18 +569,76 @@ impl SloPoller {
         Ok(samples.into_iter().map(|x| (x.key, x.value)).collect())
     }
 
+    /// Each fixed window's events per second of `part`, measured by Prometheus at `at_ms` (see
+    /// [`SliQuery::windows_query`]).
+    async fn window_rates(
+        &self,
+        client: &PrometheusClient,
+        part: Part,
+        at_ms: i64,
+    ) -> Result<Vec<(Window, f64)>, Outcome> {
+        let what = match part {
+            Part::Total => "total query (windows)",
+            Part::Numerator => "numerator query (windows)",
+        };
+        let q = self.target.query.windows_query(part);
+        let samples = client
+            .query(&q, at_ms)
+            .await
+            .map_err(|e| self.classify(what, e))?;
+        Ok(samples
+            .into_iter()
+            .filter_map(|x| {
+                let w = Window::from_label(x.labels.get(WINDOW_LABEL)?)?;
+                Some((w, x.value))
+            })
+            .collect())
+    }
+
+    /// The windows measured at `at_ms`, as an event (rate SLIs with `{{.window}}`).
+    async fn measure(
+        &self,
+        client: &PrometheusClient,
+        at_ms: i64,
+    ) -> Result<Option<(Timestamp, Event)>, Outcome> {
+        if !self.target.query.measures_windows() {
+            return Ok(None);
+        }
+        let (num, total) = tokio::join!(
+            self.window_rates(client, Part::Numerator, at_ms),
+            self.window_rates(client, Part::Total, at_ms)
+        );
+        let windows = self.target.query.window_counts(&num?, &total?);
+        if windows.is_empty() {
+            return Err(Outcome::NoData(format!(
+                "{}: no window has traffic: {}",
+                self.name(),
+                self.target.query.windows_query(Part::Total)
+            )));
+        }
+        Ok(Some((
+            ts(at_ms),
+            Event::SliWindows {
+                slo: self.target.query.slo.clone(),
+                windows,
+                spacing: None,
+            },
+        )))
+    }
+
     async fn poll(
         &mut self,
         client: &PrometheusClient,
         s: &PrometheusSettings,
         at_ms: i64,
-    ) -> Result<(Timestamp, Event), Outcome> {
+    ) -> Result<Vec<(Timestamp, Event)>, Outcome> {
         let window = self.window_secs(s);
-        let (num, total) = tokio::join!(
+        let (num, total, measured) = tokio::join!(
             self.instant(client, Part::Numerator, window, at_ms),
-            self.instant(client, Part::Total, window, at_ms)
+            self.instant(client, Part::Total, window, at_ms),
+            self.measure(client, at_ms)
         );
-        let (num, total) = (num?, total?);
+        let (num, total, measured) = (num?, total?, measured?);
         let is_bad = self.target.query.numerator_is_bad();
         match self.target.query.mode {
             SliMode::Counter => {
@@ -543,7 +657,57 @@ impl SloPoller {
             }
         }
         self.last_ms = Some(at_ms);
-        Ok(self.sample(at_ms))
+        let mut out = vec![self.sample(at_ms)];
+        out.extend(measured);
+        Ok(out)
+    }
+
+    /// The 5m ratios over one back-fill chunk, each standing for one step (rate SLIs measured
+    /// by window): what the SLO window's ratio is the mean of.
+    async fn backfill_ratios(
+        &self,
+        client: &PrometheusClient,
+        c: &super::sli::RangeChunk,
+    ) -> Result<Vec<(Timestamp, Event)>, Outcome> {
+        let q = &self.target.query;
+        let (tq, nq) = (q.rate5m(Part::Total), q.rate5m(Part::Numerator));
+        let (total, num) = tokio::join!(
+            client.query_range(&tq, c.start_ms, c.end_ms, c.step_secs),
+            client.query_range(&nq, c.start_ms, c.end_ms, c.step_secs)
+        );
+        let total = total.map_err(|e| self.classify("back-fill 5m total", e))?;
+        let num = num.map_err(|e| self.classify("back-fill 5m numerator", e))?;
+        let by_t = |series: Vec<RangeSeries>| {
+            let mut m: BTreeMap<i64, f64> = BTreeMap::new();
+            for s in series {
+                for (t, v) in s.values {
+                    *m.entry(t).or_default() += v;
+                }
+            }
+            m
+        };
+        let (total, num) = (by_t(total), by_t(num));
+        let spacing = SignedDuration::from_secs(c.step_secs as i64);
+        Ok(total
+            .into_iter()
+            .filter_map(|(t, rt)| {
+                let rn = num.get(&t).copied();
+                let windows = q.window_counts(
+                    &rn.map(|v| vec![(Window::M5, v)]).unwrap_or_default(),
+                    &[(Window::M5, rt)],
+                );
+                (!windows.is_empty()).then(|| {
+                    (
+                        ts(t),
+                        Event::SliWindows {
+                            slo: q.slo.clone(),
+                            windows,
+                            spacing: Some(spacing),
+                        },
+                    )
+                })
+            })
+            .collect())
     }
 
     /// Reads the SLO window's history; returns the samples (oldest first).
@@ -561,7 +725,11 @@ impl SloPoller {
         let is_bad = self.target.query.numerator_is_bad();
         let mut acc = Accumulator::default();
         let mut events = Vec::new();
+        let mut ratios = Vec::new();
         for c in &chunks {
+            if self.target.query.measures_windows() {
+                ratios.append(&mut self.backfill_ratios(client, c).await?);
+            }
             let (tq, nq) = (
                 self.target.query.backfill(Part::Total, c.step_secs),
                 self.target.query.backfill(Part::Numerator, c.step_secs),
@@ -618,6 +786,7 @@ impl SloPoller {
                 ));
             }
         }
+        events.append(&mut ratios);
         self.acc = acc;
         self.last_ms = Some(end);
         if let Some((t, _)) = events.last() {

@@ -13,7 +13,15 @@
 //! of the whole sum and the increase after it is over-counted (write selectors, not sums).
 //!
 //! **Rate SLIs** (Sloth's `{{.window}}` queries, OpenSLO `counter: false`): the value is events
-//! per second; increments are `rate × elapsed`, elapsed capped at the rate window.
+//! per second; increments are `rate × elapsed`, elapsed capped at the rate window. Those
+//! synthetic counters only feed the history (sparkline, chart, drift, event counts): a sum of
+//! short rates is not what Prometheus's `rate()` over a window says (it read 13% low in steady
+//! state and 36% low after a burst, issue 17 §4). So when the queries carry `{{.window}}`, every
+//! poll also asks Prometheus for each fixed window (5m … 3d) directly — the spec's queries with
+//! `{{.window}}` = the window, exactly Sloth's `slo:sli_error:ratio_rateW` recording rules — in
+//! one query per part ([`SliQuery::windows_query`]); those ratios are the burn rates shown and
+//! judged. The SLO window's ratio is then the mean of the measured 5m ratios, as Sloth's
+//! `ratio_rate30d` is (the back-fill reads the 5m ratios of the SLO window for it).
 //!
 //! **Back-fill**: at start the last `max(SLO window, 3d)` is read with `query_range` of
 //! `sum(increase(SEL[step]))` (or the rate query over `step`), 5-minute steps (coarser for very
@@ -27,7 +35,10 @@
 
 use std::collections::HashMap;
 
-use crate::slo::SliQueries;
+use crate::slo::{SliQueries, Window, WindowCounts};
+
+/// The label [`SliQuery::windows_query`] puts the window in.
+pub const WINDOW_LABEL: &str = "flightdeck_window";
 
 /// How the values of an SLI's queries are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +132,79 @@ impl SliQuery {
 
     pub fn numerator_is_bad(&self) -> bool {
         matches!(self.numerator, Numerator::Bad(_))
+    }
+
+    /// A rate SLI whose queries both carry `{{.window}}`: its windows are measured by
+    /// Prometheus itself ([`windows_query`](Self::windows_query)).
+    pub fn measures_windows(&self) -> bool {
+        self.mode == SliMode::Rate
+            && has_window_placeholder(&self.total)
+            && has_window_placeholder(self.text(Part::Numerator))
+    }
+
+    /// One instant query answering every fixed window at once: for each window W of
+    /// [`Window::FAST`], `sum(QUERY)` with `{{.window}}` = W, labelled `flightdeck_window="W"`,
+    /// joined with `or`. Each value is the part's events per second over W, Prometheus's own
+    /// `rate()` with its extrapolation.
+    pub fn windows_query(&self, part: Part) -> String {
+        let q = self.text(part);
+        Window::FAST
+            .iter()
+            .map(|w| {
+                let inner = crate::slo::SliQueries::for_window(q, w.label());
+                format!(
+                    "label_replace(sum({inner}), \"{WINDOW_LABEL}\", \"{}\", \"\", \"\")",
+                    w.label()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+
+    /// The range query of the 5m rate of `part` (the back-fill of the 5m ratios).
+    pub fn rate5m(&self, part: Part) -> String {
+        format!(
+            "sum({})",
+            crate::slo::SliQueries::for_window(self.text(part), Window::M5.label())
+        )
+    }
+
+    /// Window counts from the per-second rates of the two parts (`window → rate`): events =
+    /// rate × window length, as `increase()` is. A window without a total (or with a value that
+    /// is not a finite, non-negative number) is left out; a missing bad-events rate is zero
+    /// (the error series does not exist yet), a missing good-events rate leaves the window out.
+    pub fn window_counts(
+        &self,
+        numerator: &[(Window, f64)],
+        total: &[(Window, f64)],
+    ) -> Vec<(Window, WindowCounts)> {
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        let mut out = Vec::new();
+        for w in Window::FAST {
+            let Some(&(_, rt)) = total.iter().find(|(x, _)| *x == w) else {
+                continue;
+            };
+            let num = numerator.iter().find(|(x, _)| *x == w).map(|x| x.1);
+            let num = match num {
+                Some(v) if ok(v) => v,
+                Some(_) => continue,
+                None if self.numerator_is_bad() => 0.0,
+                None => continue,
+            };
+            if !ok(rt) {
+                continue;
+            }
+            let secs = w.fixed_secs().unwrap_or(0) as f64;
+            let total = rt * secs;
+            let num = (num * secs).min(total);
+            let (good, bad) = if self.numerator_is_bad() {
+                (total - num, num)
+            } else {
+                (num, total - num)
+            };
+            out.push((w, WindowCounts { good, bad, total }));
+        }
+        out
     }
 
     /// The instant query of a live poll. Counter: per series. Rate: `{{.window}}` = `window_secs`.

@@ -1,9 +1,22 @@
-//! The webhook receiver (axum): `POST /webhook` takes Alertmanager's version-4 notification and
+//! The webhook receiver: `POST /webhook` takes Alertmanager's version-4 notification and
 //! forwards its alerts to the cockpit; `GET /healthz` reports counters.
 //!
 //! Nothing a client sends can crash or stall the cockpit:
-//! - bodies are read up to the limit (1 MiB default) and refused with 413 beyond it; at most
-//!   `max_concurrent` requests are read at once (503 beyond);
+//! - **connections are bounded and timed** (our own accept loop over hyper's HTTP/1 server,
+//!   HTTP/1 only): at most `max_connections` at once (more are closed at accept and counted);
+//!   request headers must arrive within `header_timeout`, which also closes a keep-alive
+//!   connection left idle that long; a body must arrive within `body_timeout` (408). A client
+//!   trickling a byte every few seconds ties up one connection for a bounded time, never the
+//!   receiver; accept errors (out of file descriptors) are logged and retried after a pause;
+//! - the token, the origin and the content type are checked **before the body is read**;
+//! - bodies are read up to the limit (1 MiB default) and refused with 413 beyond it; the bodies
+//!   being read share a byte budget (`max_concurrent` × `body_limit`), taken as the bytes
+//!   arrive, so a slow sender holds only what it sent (503 when the budget is spent);
+//! - **only Alertmanager, not a web page**: the body must be `Content-Type: application/json`
+//!   (415 otherwise: text/plain, form types and no type are what a page can post cross-origin
+//!   without a preflight), and a request carrying a browser's `Origin` or a `Sec-Fetch-Site`
+//!   other than `none` is refused with 403 (Alertmanager sends neither; a page that rebinds a
+//!   DNS name to 127.0.0.1 still sends `Origin`);
 //! - malformed JSON gets 400 with a JSON error naming the problem (line and column);
 //! - a bind address off loopback requires a bearer token (`Authorization: Bearer …`), on
 //!   loopback a configured token is still checked;
@@ -13,11 +26,13 @@
 //!   instead of queueing or blocking; Alertmanager retries 5xx, so nothing is lost, memory stays
 //!   bounded, and the refusals are counted (`busy` in `/healthz`);
 //! - redelivery (Alertmanager delivers at least once) is harmless: the live session drops
-//!   alerts identical to what it already has.
+//!   alerts identical to what it already has, and deliveries about an older episode
+//!   (`crate::alerts::episode`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -43,7 +58,14 @@ pub struct WebhookSettings {
     pub token: Option<String>,
     pub body_limit: usize,
     pub max_queued_alerts: usize,
+    /// Bodies read at once, as a byte budget: `max_concurrent` × `body_limit` bytes.
     pub max_concurrent: usize,
+    /// Connections open at once; more are closed as they are accepted.
+    pub max_connections: usize,
+    /// Time for a request's headers to arrive (also how long a keep-alive connection may idle).
+    pub header_timeout: Duration,
+    /// Time for a request's body to arrive.
+    pub body_timeout: Duration,
 }
 
 impl WebhookSettings {
@@ -54,6 +76,9 @@ impl WebhookSettings {
             body_limit: 1 << 20,
             max_queued_alerts: 20_000,
             max_concurrent: 64,
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -69,6 +94,17 @@ pub struct WebhookStats {
     pub bad_request: AtomicU64,
     pub unauthorized: AtomicU64,
     pub too_large: AtomicU64,
+    /// Not `application/json` (415).
+    pub unsupported_type: AtomicU64,
+    /// From a web page: `Origin` or `Sec-Fetch-Site` (403).
+    pub forbidden: AtomicU64,
+    /// Bodies that did not arrive within `body_timeout` (408).
+    pub timed_out: AtomicU64,
+    /// Connections closed at accept because `max_connections` were open.
+    pub refused_connections: AtomicU64,
+    /// Connections open now.
+    pub connections: AtomicU64,
+    pub accept_errors: AtomicU64,
 }
 
 /// A copy of the counters.
@@ -82,6 +118,12 @@ pub struct StatsSnapshot {
     pub bad_request: u64,
     pub unauthorized: u64,
     pub too_large: u64,
+    pub unsupported_type: u64,
+    pub forbidden: u64,
+    pub timed_out: u64,
+    pub refused_connections: u64,
+    pub connections: u64,
+    pub accept_errors: u64,
 }
 
 impl WebhookStats {
@@ -96,6 +138,12 @@ impl WebhookStats {
             bad_request: r(&self.bad_request),
             unauthorized: r(&self.unauthorized),
             too_large: r(&self.too_large),
+            unsupported_type: r(&self.unsupported_type),
+            forbidden: r(&self.forbidden),
+            timed_out: r(&self.timed_out),
+            refused_connections: r(&self.refused_connections),
+            connections: r(&self.connections),
+            accept_errors: r(&self.accept_errors),
         }
     }
 }
@@ -108,9 +156,11 @@ struct Shared {
     tx: mpsc::Sender<SourceMsg>,
     token: Option<String>,
     limit: usize,
+    body_timeout: Duration,
     stats: Arc<WebhookStats>,
     queued: Arc<Semaphore>,
     queue_capacity: usize,
+    /// Bytes of bodies being read.
     inflight: Arc<Semaphore>,
 }
 
@@ -162,12 +212,99 @@ pub async fn bind(
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let stats = Arc::new(WebhookStats::default());
     let app = router(settings, tx, stats.clone());
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!("webhook receiver stopped: {e}");
-        }
-    });
+    let task = tokio::spawn(serve(listener, app, settings.clone(), stats.clone()));
     Ok(WebhookServer { addr, stats, task })
+}
+
+/// Accepts connections and serves each with hyper's HTTP/1 server: a connection cap, a header
+/// read timeout (which also ends idle keep-alive connections), accept errors logged.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    settings: WebhookSettings,
+    stats: Arc<WebhookStats>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let slots = Arc::new(Semaphore::new(
+        settings.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(settings.header_timeout)
+        .keep_alive(true);
+    let mut accept_log = LogLimiter::default();
+    let mut refuse_log = LogLimiter::default();
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                bump(&stats.accept_errors);
+                if let Some(n) = accept_log.due() {
+                    tracing::warn!("webhook receiver: cannot accept a connection ({n} times): {e}");
+                }
+                // Out of file descriptors or memory: give the process a moment; errors of one
+                // connection (reset before accept) need no pause.
+                if !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::Interrupted
+                ) {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            bump(&stats.refused_connections);
+            if let Some(n) = refuse_log.due() {
+                tracing::warn!(
+                    "webhook receiver: {} connections open, closing new ones ({n} so far, \
+                     latest from {peer}); raise [webhook] max_connections if Alertmanager \
+                     needs more",
+                    settings.max_connections
+                );
+            }
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let conn =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let stats = stats.clone();
+        stats.connections.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("webhook connection from {peer}: {e}");
+            }
+            stats.connections.fetch_sub(1, Ordering::Relaxed);
+            drop(slot);
+        });
+    }
+}
+
+/// Logs the first of a burst, then at most once every ten seconds, with the count.
+#[derive(Default)]
+struct LogLimiter {
+    count: u64,
+    last: Option<tokio::time::Instant>,
+}
+
+impl LogLimiter {
+    fn due(&mut self) -> Option<u64> {
+        self.count += 1;
+        let now = tokio::time::Instant::now();
+        if self
+            .last
+            .is_some_and(|l| now.duration_since(l) < Duration::from_secs(10))
+        {
+            return None;
+        }
+        self.last = Some(now);
+        Some(self.count)
+    }
 }
 
 /// The receiver's routes (for tests that serve it themselves).
@@ -181,10 +318,17 @@ pub fn router(
         tx,
         token: settings.token.clone().filter(|t| !t.is_empty()),
         limit: settings.body_limit,
+        body_timeout: settings.body_timeout,
         stats,
         queued: Arc::new(Semaphore::new(capacity)),
         queue_capacity: capacity,
-        inflight: Arc::new(Semaphore::new(settings.max_concurrent.max(1))),
+        inflight: Arc::new(Semaphore::new(
+            settings
+                .max_concurrent
+                .max(1)
+                .saturating_mul(settings.body_limit.max(1))
+                .min(Semaphore::MAX_PERMITS),
+        )),
     });
     Router::new()
         .route("/webhook", post(receive))
@@ -216,6 +360,34 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
+/// Why a request looks like it came from a web page (a browser sends `Origin` with every POST,
+/// and `Sec-Fetch-Site` with every request); Alertmanager sends neither.
+fn from_a_web_page(headers: &HeaderMap) -> Option<String> {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        return Some(format!(
+            "requests from a web page are refused (Origin: {:?}): only Alertmanager posts here",
+            String::from_utf8_lossy(origin.as_bytes())
+        ));
+    }
+    match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+        None | Some(b"none") => None,
+        Some(site) => Some(format!(
+            "requests from a web page are refused (Sec-Fetch-Site: {:?}): only Alertmanager \
+             posts here",
+            String::from_utf8_lossy(site)
+        )),
+    }
+}
+
+/// `Content-Type: application/json`, with or without parameters (`; charset=utf-8`).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
 async fn healthz(State(st): State<Arc<Shared>>) -> Response {
     reply(
         StatusCode::OK,
@@ -242,10 +414,28 @@ async fn receive(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
             return r;
         }
     }
-    let Ok(_reading) = st.inflight.clone().try_acquire_owned() else {
-        bump(&st.stats.busy);
-        return busy("too many concurrent requests; retry");
-    };
+    if let Some(refusal) = from_a_web_page(&headers) {
+        bump(&st.stats.forbidden);
+        return error(StatusCode::FORBIDDEN, refusal);
+    }
+    if !is_json(&headers) {
+        bump(&st.stats.unsupported_type);
+        let given = headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            match given {
+                Some(t) => format!(
+                    "Content-Type {t:?} refused: send the notification as application/json \
+                     (as Alertmanager does)"
+                ),
+                None => "no Content-Type: send the notification as application/json (as \
+                         Alertmanager does)"
+                    .to_string(),
+            },
+        );
+    }
     let too_large = |st: &Shared| {
         bump(&st.stats.too_large);
         error(
@@ -261,13 +451,42 @@ async fn receive(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
     {
         return too_large(&st);
     }
+    // The bytes read are taken from the shared budget as they arrive (a slow sender holds only
+    // what it sent), and the whole body must arrive in time.
+    let deadline = tokio::time::Instant::now() + st.body_timeout;
+    let mut held: Option<tokio::sync::OwnedSemaphorePermit> = None;
     let mut bytes = Vec::new();
     let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
+    loop {
+        let chunk = match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(_) => {
+                bump(&st.stats.timed_out);
+                let mut r = error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "the body did not arrive within {} s",
+                        st.body_timeout.as_secs_f64()
+                    ),
+                );
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return r;
+            }
+        };
         match chunk {
             Ok(c) => {
                 if bytes.len() + c.len() > st.limit {
                     return too_large(&st);
+                }
+                let Ok(p) = st.inflight.clone().try_acquire_many_owned(c.len() as u32) else {
+                    bump(&st.stats.busy);
+                    return busy("too many bodies being read at once; retry");
+                };
+                match &mut held {
+                    Some(h) => h.merge(p),
+                    None => held = Some(p),
                 }
                 bytes.extend_from_slice(&c);
             }
@@ -380,6 +599,38 @@ mod tests {
         assert!(check_exposure(any, None).unwrap_err().contains("token"));
         assert!(check_exposure(any, Some("")).is_err());
         assert!(check_exposure(any, Some("s3cret")).is_ok());
+    }
+
+    #[test]
+    fn only_json_and_never_from_a_web_page() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, HeaderValue::from_static(v));
+            }
+            m
+        };
+        assert!(is_json(&h(&[("content-type", "application/json")])));
+        assert!(is_json(&h(&[(
+            "content-type",
+            "Application/JSON; charset=utf-8"
+        )])));
+        for t in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonx",
+        ] {
+            assert!(!is_json(&h(&[("content-type", t)])), "{t}");
+        }
+        assert!(!is_json(&h(&[])));
+        assert!(from_a_web_page(&h(&[])).is_none());
+        assert!(from_a_web_page(&h(&[("sec-fetch-site", "none")])).is_none());
+        let e = from_a_web_page(&h(&[("origin", "https://evil.example")])).unwrap();
+        assert!(e.contains("evil.example"), "{e}");
+        assert!(from_a_web_page(&h(&[("origin", "null")])).is_some());
+        assert!(from_a_web_page(&h(&[("sec-fetch-site", "cross-site")])).is_some());
+        assert!(from_a_web_page(&h(&[("sec-fetch-site", "same-origin")])).is_some());
     }
 
     #[test]

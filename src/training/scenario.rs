@@ -144,6 +144,9 @@ struct RawSlo {
     window: Spanned<String>,
     #[serde(default)]
     description: String,
+    /// Fewest events before the SLO moves the mode (default: `slo::spec::default_min_events`).
+    #[serde(default)]
+    min_events: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -296,6 +299,7 @@ impl Scenario {
                 objective: o,
                 window,
                 description: s.description.clone(),
+                min_events: s.min_events,
             });
         }
 
@@ -367,6 +371,7 @@ impl Scenario {
                         AlertState::Firing
                     },
                     generator_url: None,
+                    detail: Default::default(),
                 })
             } else if let Some(a) = e.resolve {
                 let fp = fingerprint(&a.labels);
@@ -384,6 +389,7 @@ impl Scenario {
                     ends_at: Some(at),
                     state: AlertState::Resolved,
                     generator_url: None,
+                    detail: Default::default(),
                 })
             } else if let Some(d) = e.decision {
                 let role: Role = d.role.value.parse().map_err(|_| {

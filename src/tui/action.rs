@@ -64,6 +64,8 @@ pub enum Action {
     Debrief,
     /// Alerts that are probably noise, with the evidence (`N`).
     StaleAlerts,
+    /// Every message of this session, in full (`M`, `:messages`).
+    Messages,
     /// Search all runbooks and postmortems (`/` in the knowledge pane, `K`).
     SearchKnowledge,
     /// In a confirmation: yes, send the decision (`y`, Enter).
@@ -105,6 +107,7 @@ impl Action {
             | Action::Filter
             | Action::BudgetChart
             | Action::StaleAlerts
+            | Action::Messages
             | Action::SearchKnowledge
             | Action::Quit => Section::General,
             Action::Pause

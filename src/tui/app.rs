@@ -99,6 +99,8 @@ pub enum Page {
     /// A journal record by sequence number.
     Record(u64),
     Alert(Fingerprint),
+    /// What an executed step printed (the output viewer).
+    Output(super::overlays::output::OutputOf),
 }
 
 /// A decision waiting for its confirmation.
@@ -160,6 +162,10 @@ pub struct ReplayStatus {
     pub ends_at: Timestamp,
     /// The timeline has been played to its end.
     pub finished: bool,
+    /// Where the replay's clock stands (the header's time): it stops while paused, whatever is
+    /// open. The cockpit's own `now` is the last event it applied (budgets run on a 10-second
+    /// grid), so showing that would make a paused clock jump when a decision lands.
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +175,10 @@ pub enum Level {
     Error,
 }
 
-/// A one-line message in the status bar, gone with the next key.
+/// How many messages the log keeps.
+pub const MESSAGES: usize = 500;
+
+/// A message in the status bar (wrapped, never cut), gone with the next key; the log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusMessage {
     pub level: Level,
@@ -190,6 +199,8 @@ pub struct App {
     pub approvals: ApprovalsPane,
     pub journal: JournalPane,
     pub status: Option<StatusMessage>,
+    /// Every message of this session, oldest first (`M` shows them; the newest [`MESSAGES`]).
+    pub messages: std::collections::VecDeque<StatusMessage>,
     /// `None` live; the runtime keeps it current in replay.
     pub replay: Option<ReplayStatus>,
     /// Terminal size as last reported, for paging.
@@ -200,6 +211,8 @@ pub struct App {
     /// The cockpit revision the preview was made at ([`crate::tui::refresh`] remakes it when
     /// alerts, mode or knowledge moved on while the form is open).
     pub silence_preview_at: u64,
+    /// Step output the runtime loaded for the output viewer (the UI reads no files).
+    pub outputs: super::overlays::output::OutputCache,
 }
 
 impl Default for App {
@@ -221,10 +234,12 @@ impl App {
             approvals: ApprovalsPane::default(),
             journal: JournalPane::default(),
             status: None,
+            messages: Default::default(),
             replay: None,
             size: (100, 30),
             silence_preview: None,
             silence_preview_at: 0,
+            outputs: Default::default(),
         }
     }
 
@@ -238,24 +253,25 @@ impl App {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.status = Some(StatusMessage {
-            level: Level::Info,
-            text: text.into(),
-        });
+        self.say(Level::Info, text.into());
     }
 
     pub fn warn(&mut self, text: impl Into<String>) {
-        self.status = Some(StatusMessage {
-            level: Level::Warn,
-            text: text.into(),
-        });
+        self.say(Level::Warn, text.into());
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.status = Some(StatusMessage {
-            level: Level::Error,
-            text: text.into(),
-        });
+        self.say(Level::Error, text.into());
+    }
+
+    /// Shows `text` in the status bar and keeps it in the message log.
+    fn say(&mut self, level: Level, text: String) {
+        let message = StatusMessage { level, text };
+        if self.messages.len() == MESSAGES {
+            self.messages.pop_front();
+        }
+        self.messages.push_back(message.clone());
+        self.status = Some(message);
     }
 
     /// Rows a page-up/down moves: about a third of the screen, at least five.

@@ -203,6 +203,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             G,
         ),
         (
+            &["M"],
+            A::Messages,
+            "messages: every message of this session, in full",
+            G,
+        ),
+        (
             &[":"],
             A::Palette,
             "command palette: run any action by name",
@@ -305,7 +311,7 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["enter"],
             A::Open,
-            "open the step: exact argv, audit, verdict, approvals",
+            "open the step: exact argv, audit, verdict; one that ran: its output",
             APPROVALS,
         ),
         (
@@ -335,7 +341,7 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["enter"],
             A::Open,
-            "open the record: body, hash and prev",
+            "open the record: body, hash, prev; an execution's: Enter again for its output",
             Context::Pane(Pane::Journal),
         ),
         (

@@ -38,6 +38,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
             MIN_SIZE.0, MIN_SIZE.1, screen.width, screen.height
         );
         frame.render_widget(Paragraph::new(Line::styled(text, theme::warn())), screen);
+        theme::asciify(frame.buffer_mut());
         return;
     }
     let areas = layout(app, view, screen);
@@ -62,14 +63,20 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         Overlay::Report { report, scroll } => report::render(report, *scroll, frame),
         Overlay::None | Overlay::Filter { .. } => {}
     }
+    // A console font without box drawing, braille or symbols gets their ASCII stand-ins.
+    theme::asciify(frame.buffer_mut());
 }
 
 pub fn layout(app: &App, view: &Cockpit, screen: Rect) -> Areas {
     let max_slos = if screen.height >= 45 { 6 } else { 3 };
+    // A long message gets rows of its own above the key hints (wrapped, never cut).
+    let status_rows = status::height(app, screen.width)
+        .min(screen.height / 4)
+        .max(1);
     let [header, body, status] = Layout::vertical([
         Constraint::Length(header::height(view, max_slos)),
         Constraint::Min(0),
-        Constraint::Length(1),
+        Constraint::Length(status_rows),
     ])
     .areas(screen);
     let wide = screen.width >= WIDE;

@@ -96,6 +96,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::Note => write::note(app, view),
         Action::Silence => write::silence(app, view),
         Action::StaleAlerts => report::stale_alerts(app, view),
+        Action::Messages => report::messages(app),
         Action::SearchKnowledge => search::open(app, view),
         Action::Debrief => {
             if app.replay.is_some() {
@@ -149,7 +150,9 @@ fn open(app: &mut App, view: &Cockpit) {
         }
         Pane::Detail => panes::detail::selected(app, view).map(Page::Alert),
         Pane::Knowledge => panes::knowledge::selected(app, view).map(Page::Document),
-        Pane::Approvals => panes::approvals::target(app, view).map(Page::Step),
+        // A step that ran opens on what it printed; the others on the step itself.
+        Pane::Approvals => panes::approvals::target(app, view)
+            .map(|id| read::output_of(view, Page::Step(id)).map_or(Page::Step(id), Page::Output)),
         Pane::Journal => panes::journal::selected(app, view).map(Page::Record),
     };
     match page {
@@ -249,6 +252,7 @@ mod tests {
                 ends_at: None,
                 state: AlertState::Firing,
                 generator_url: None,
+                detail: Default::default(),
             };
             view.apply(Event::Alert(alert), at);
         }
@@ -262,6 +266,7 @@ mod tests {
                 paused: false,
                 ends_at: start(),
                 finished: false,
+                at: start(),
             }),
             ..App::default()
         }

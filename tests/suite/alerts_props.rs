@@ -79,6 +79,7 @@ fn arb_alert() -> impl Strategy<Value = Alert> {
                     .then(|| starts_at + SignedDuration::from_mins(3)),
                 state,
                 generator_url: None,
+                detail: Default::default(),
             }
         })
 }

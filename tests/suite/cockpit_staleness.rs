@@ -72,6 +72,7 @@ fn execution(
         },
         duration_ms: 400,
         dry_run,
+        output: None,
     };
     chain.seal(
         JournalEntry {
@@ -310,6 +311,7 @@ fn a_batch_job_nobody_acts_on() -> (Cockpit, BTreeMap<String, String>, Timestamp
             ends_at,
             state,
             generator_url: None,
+            detail: Default::default(),
         };
         cockpit.apply(Event::Alert(alert(AlertState::Firing, None)), fired);
         cockpit.apply(Event::Tick, fired);

@@ -204,3 +204,79 @@ fn poll_cost() {
         t.elapsed()
     );
 }
+
+/// Out of file descriptors (a flood of connections did it), a reload used to replace the
+/// knowledge with 0 runbooks. Now it is abandoned, and the change is picked up once descriptors
+/// are back. Runs in a child process of this test binary: exhausting descriptors here would
+/// break the tests running beside it.
+#[test]
+fn descriptor_exhaustion_keeps_the_previous_knowledge() {
+    const CHILD: &str = "FLIGHTDECK_TEST_FD_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "knowledge_watch::descriptor_exhaustion_keeps_the_previous_knowledge",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("1 passed"), "{text}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let rb = tmp.path().join("runbooks");
+    fs::create_dir_all(rb.join("db")).unwrap();
+    write(&rb.join("disk.md"), "# Disk full\n\nFree some space.\n");
+    write(
+        &rb.join("db/pool.md"),
+        "# Pool exhausted\n\nCheck PgBouncer.\n",
+    );
+    let (mut w, kb, _) = KnowledgeWatcher::load(vec![(DocKind::Runbook, rb.clone())]);
+    assert_eq!(kb.runbooks.len(), 2);
+    write(
+        &rb.join("disk.md"),
+        "# Disk full\n\nFree some space, then check inodes.\n",
+    );
+    bump(&rb.join("disk.md"), Duration::from_secs(5));
+
+    // Use up every descriptor (under a lowered limit, so it is quick).
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut old), 0);
+        let lowered = libc::rlimit {
+            rlim_cur: old.rlim_cur.min(256),
+            rlim_max: old.rlim_max,
+        };
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lowered), 0);
+    }
+    let mut held = Vec::new();
+    while let Ok(f) = File::open("/dev/null") {
+        held.push(f);
+    }
+    let during = w.poll();
+    drop(held);
+    if let Some(r) = &during {
+        assert_eq!(
+            r.knowledge.runbooks.len(),
+            2,
+            "a reload without descriptors replaced the knowledge: {:?}",
+            r.errors
+        );
+    }
+    let r = w.poll().or(during).expect("the edit is picked up");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.knowledge.runbooks.len(), 2);
+    assert!(w.poll().is_none());
+}

@@ -29,12 +29,12 @@ use flightdeck::time::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-const PROMETHEUS: &str = "/usr/bin/prometheus";
+pub(crate) const PROMETHEUS: &str = "/usr/bin/prometheus";
 const PROMTOOL: &str = "/usr/bin/promtool";
-const ALERTMANAGER: &str = "/usr/bin/prometheus-alertmanager";
+pub(crate) const ALERTMANAGER: &str = "/usr/bin/prometheus-alertmanager";
 
 /// The binaries, or `None` (skip) — or a failure under CI.
-fn need(bins: &[&str]) -> bool {
+pub(crate) fn need(bins: &[&str]) -> bool {
     let missing: Vec<&str> = bins
         .iter()
         .copied()
@@ -56,7 +56,7 @@ fn need(bins: &[&str]) -> bool {
 }
 
 /// A server process we started; killed (by its pid) when dropped.
-struct Server {
+pub(crate) struct Server {
     name: &'static str,
     args: Vec<String>,
     port: u16,
@@ -65,7 +65,7 @@ struct Server {
 }
 
 impl Server {
-    fn spawn(name: &'static str, args: Vec<String>, port: u16, dir: &Path) -> Server {
+    pub(crate) fn spawn(name: &'static str, args: Vec<String>, port: u16, dir: &Path) -> Server {
         let mut s = Server {
             name,
             args,
@@ -77,7 +77,7 @@ impl Server {
         s
     }
 
-    fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -94,7 +94,7 @@ impl Server {
         self.wait_ready();
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -127,7 +127,7 @@ impl Server {
         }
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -144,11 +144,11 @@ impl Drop for Server {
 /// Request counters a test controls, exposed at `/metrics` for Prometheus to scrape. A
 /// background task adds `good_rate`/`bad_rate` events per second, in tenths.
 #[derive(Default)]
-struct Traffic {
-    good: AtomicU64,
-    bad: AtomicU64,
-    good_rate: AtomicU64,
-    bad_rate: AtomicU64,
+pub(crate) struct Traffic {
+    pub(crate) good: AtomicU64,
+    pub(crate) bad: AtomicU64,
+    pub(crate) good_rate: AtomicU64,
+    pub(crate) bad_rate: AtomicU64,
 }
 
 impl Traffic {
@@ -167,7 +167,7 @@ impl Traffic {
     }
 }
 
-async fn serve_traffic(traffic: Arc<Traffic>) -> SocketAddr {
+pub(crate) async fn serve_traffic(traffic: Arc<Traffic>) -> SocketAddr {
     let t = traffic.clone();
     let app = Router::new().route(
         "/metrics",
@@ -198,7 +198,7 @@ async fn serve_traffic(traffic: Arc<Traffic>) -> SocketAddr {
 
 /// Prometheus scraping `target` every second, its TSDB pre-filled with `history` (OpenMetrics
 /// text for `promtool tsdb create-blocks-from openmetrics`) if given.
-fn start_prometheus(dir: &Path, target: SocketAddr, history: Option<&str>) -> Server {
+pub(crate) fn start_prometheus(dir: &Path, target: SocketAddr, history: Option<&str>) -> Server {
     let data = dir.join("prom-data");
     std::fs::create_dir_all(&data).unwrap();
     if let Some(h) = history {
@@ -235,7 +235,7 @@ fn start_prometheus(dir: &Path, target: SocketAddr, history: Option<&str>) -> Se
     Server::spawn("prometheus", args, port, dir)
 }
 
-fn start_alertmanager(dir: &Path, port: u16, webhook: Option<SocketAddr>) -> Server {
+pub(crate) fn start_alertmanager(dir: &Path, port: u16, webhook: Option<SocketAddr>) -> Server {
     let receiver = match webhook {
         Some(addr) => format!(
             "receivers:\n  - name: flightdeck\n    webhook_configs:\n      - url: 'http://{addr}/webhook'\n        send_resolved: true\n"
@@ -262,7 +262,7 @@ fn start_alertmanager(dir: &Path, port: u16, webhook: Option<SocketAddr>) -> Ser
     Server::spawn("alertmanager", args, port, dir)
 }
 
-const CHECKOUT_SLO: &str = r#"apiVersion: openslo/v1
+pub(crate) const CHECKOUT_SLO: &str = r#"apiVersion: openslo/v1
 kind: SLO
 metadata:
   name: checkout-availability
@@ -280,23 +280,28 @@ spec:
   objectives: [{target: 0.999}]
 "#;
 
-fn write_config(dir: &Path, text: &str) -> Config {
+pub(crate) fn write_config(dir: &Path, text: &str) -> Config {
     std::fs::write(dir.join("slo.yaml"), CHECKOUT_SLO).unwrap();
     load_config(dir, text)
 }
 
-fn burn(c: &Cockpit, window: &str) -> Option<f64> {
+pub(crate) fn burn(c: &Cockpit, window: &str) -> Option<f64> {
     c.budgets()
         .first()
         .and_then(|b| b.burn_rates.iter().find(|(w, _)| w.label() == window))
         .and_then(|(_, r)| *r)
 }
 
-fn budget(c: &Cockpit) -> Option<f64> {
+pub(crate) fn budget(c: &Cockpit) -> Option<f64> {
     c.budgets().first().and_then(|b| b.budget_remaining)
 }
 
-async fn wait(live: &mut Live, secs: u64, what: &str, cond: impl FnMut(&Cockpit) -> bool) {
+pub(crate) async fn wait(
+    live: &mut Live,
+    secs: u64,
+    what: &str,
+    cond: impl FnMut(&Cockpit) -> bool,
+) {
     let ok = live
         .run_until(Instant::now() + Duration::from_secs(secs), cond)
         .await;
@@ -536,7 +541,11 @@ timeout = "2s"
     );
 }
 
-fn am_alert(labels: &[(&str, &str)], starts: Timestamp, ends: Option<Timestamp>) -> Value {
+pub(crate) fn am_alert(
+    labels: &[(&str, &str)],
+    starts: Timestamp,
+    ends: Option<Timestamp>,
+) -> Value {
     let labels: BTreeMap<&str, &str> = labels.iter().copied().collect();
     let mut a = json!({"labels": labels, "annotations": {"summary": "test alert"},
                        "startsAt": starts.to_string()});
@@ -546,7 +555,7 @@ fn am_alert(labels: &[(&str, &str)], starts: Timestamp, ends: Option<Timestamp>)
     a
 }
 
-async fn post_alerts(am: &str, alerts: Value) {
+pub(crate) async fn post_alerts(am: &str, alerts: Value) {
     let resp = reqwest::Client::new()
         .post(format!("{am}/api/v2/alerts"))
         .json(&alerts)

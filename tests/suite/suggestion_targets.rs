@@ -402,6 +402,7 @@ fn make_alert(
             AlertState::Resolved
         },
         generator_url: None,
+        detail: Default::default(),
     }
 }
 
@@ -479,7 +480,12 @@ fn the_approvals_cursor_stays_on_its_step_while_steps_arrive_above_it() {
     let mut moved = false;
     for minute in 10..40 {
         tui::refresh(&mut app, session.cockpit());
-        press(&mut app, &session, KeyCode::Char('G'));
+        // The last waiting step (decided steps are listed below the waiting ones).
+        press(&mut app, &session, KeyCode::Char('g'));
+        let waiting = session.cockpit().approval_queue().len();
+        for _ in 1..waiting {
+            press(&mut app, &session, KeyCode::Char('j'));
+        }
         tui::refresh(&mut app, session.cockpit());
         let Some(chosen) = tui::panes::approvals::target(&app, session.cockpit()) else {
             session.advance_to(start + SignedDuration::from_mins(minute + 1));

@@ -200,12 +200,15 @@ fn the_step_view_shows_everything_and_decides_from_there() {
         "structured runbook step",
         "20 elements",
         r#"0 "kubectl""#,
-        r#"19 "SHOW POOLS;""#,
         "NEEDS approval",
         "approvals none yet",
     ] {
         assert!(s.contains(needle), "step view lacks {needle:?}\n{s}");
     }
+    // The verdict and the command line come first; the argv's tail is further down.
+    press(&mut app, &session, KeyCode::Char('G'));
+    let end = screen(&app, &session);
+    assert!(end.contains(r#"19 "SHOW POOLS;""#), "{end}");
     // `a` from the step view asks about the step on view.
     press(&mut app, &session, KeyCode::Char('a'));
     assert!(matches!(
@@ -981,13 +984,16 @@ fn the_commander_overrides_the_mode_from_the_keyboard() {
     press(&mut app, &session, KeyCode::Char('O'));
     let s = screen(&app, &session);
     assert!(
-        s.contains("Override the mode: ADAPTIVE"),
-        "out of Freeze is the likely wish\n{s}"
+        s.contains("Override the mode: REDESIGN"),
+        "the stricter choice is preselected: loosening takes a deliberate Tab\n{s}"
     );
     assert!(s.contains("budgets"), "{s}");
     press(&mut app, &session, KeyCode::Tab);
+    assert!(screen(&app, &session).contains("Override the mode: ADAPTIVE"));
+    press(&mut app, &session, KeyCode::Tab);
     assert!(screen(&app, &session).contains("Override the mode: FREEZE"));
     press(&mut app, &session, KeyCode::Tab);
+    assert!(screen(&app, &session).contains("Override the mode: REDESIGN"));
     press(&mut app, &session, KeyCode::Tab);
     assert!(
         screen(&app, &session).contains("Override the mode: ADAPTIVE"),

@@ -25,6 +25,7 @@ fn pod_alert(pod: &str, mins: i64, state: AlertState) -> Alert {
         ends_at: None,
         state,
         generator_url: None,
+        detail: Default::default(),
     }
 }
 

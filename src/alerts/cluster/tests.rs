@@ -88,6 +88,7 @@ pub(super) fn spec_over(mins: i64) -> impl Strategy<Value = Alert> {
                     _ => AlertState::Suppressed,
                 },
                 generator_url: None,
+                detail: Default::default(),
             }
         })
 }
@@ -496,6 +497,7 @@ fn lists_keep_fingerprint_order_when_entries_tie_on_their_high_half() {
             ends_at: None,
             state: AlertState::Firing,
             generator_url: None,
+            detail: Default::default(),
         }
     };
     let (a, b) = (alert(&p, 5), alert(&q, 5));

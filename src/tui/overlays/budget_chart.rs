@@ -4,7 +4,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::Constraint;
-use ratatui::style::{Color, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Clear, Dataset, GraphType, LegendPosition};
@@ -18,14 +17,6 @@ use crate::tui::theme;
 
 /// Points per SLO line.
 const POINTS: usize = 120;
-const COLOURS: [Color; 6] = [
-    Color::Cyan,
-    Color::Yellow,
-    Color::Magenta,
-    Color::Green,
-    Color::LightRed,
-    Color::LightBlue,
-];
 
 /// Handles an action while the chart is open; `None` lets it through (quit, replay controls).
 pub fn update(app: &mut App, action: Action) -> Option<Vec<Command>> {
@@ -84,12 +75,32 @@ pub fn render(view: &Cockpit, frame: &mut Frame) {
         .floor()
         .min(0.0);
     let zero = vec![(-window_h, 0.0), (0.0, 0.0)];
+    // Without colour (or braille) each line is drawn with its own marker, named in the legend.
+    let markers = theme::chart_needs_markers();
+    let marker = |i: usize| {
+        if markers {
+            Marker::Custom(theme::CHART_MARKERS[i % theme::CHART_MARKERS.len()])
+        } else {
+            Marker::Braille
+        }
+    };
     let names: Vec<String> = series
         .iter()
-        .map(|(name, _, current)| match current {
-            Some(v) if *v <= 0.0 => format!("{name} {v:.1}% EXHAUSTED"),
-            Some(v) => format!("{name} {v:.1}% left"),
-            None => format!("{name} no data"),
+        .enumerate()
+        .map(|(i, (name, _, current))| {
+            let value = match current {
+                Some(v) if *v <= 0.0 => format!("{name} {v:.1}% EXHAUSTED"),
+                Some(v) => format!("{name} {v:.1}% left"),
+                None => format!("{name} no data"),
+            };
+            if markers {
+                format!(
+                    "{} {value}",
+                    theme::CHART_MARKERS[i % theme::CHART_MARKERS.len()]
+                )
+            } else {
+                value
+            }
         })
         .collect();
     let mut datasets: Vec<Dataset> = series
@@ -99,16 +110,24 @@ pub fn render(view: &Cockpit, frame: &mut Frame) {
         .map(|(i, ((_, points, _), label))| {
             Dataset::default()
                 .name(label.clone())
-                .marker(Marker::Braille)
+                .marker(marker(i))
                 .graph_type(GraphType::Line)
-                .style(Style::default().fg(COLOURS[i % COLOURS.len()]))
+                .style(theme::series(i))
                 .data(points)
         })
         .collect();
     datasets.push(
         Dataset::default()
-            .name("0% = budget exhausted (REDESIGN)")
-            .marker(Marker::Dot)
+            .name(if markers {
+                ". 0% = budget exhausted (REDESIGN)"
+            } else {
+                "0% = budget exhausted (REDESIGN)"
+            })
+            .marker(if markers {
+                Marker::Custom('.')
+            } else {
+                Marker::Dot
+            })
             .graph_type(GraphType::Line)
             .style(theme::dim())
             .data(&zero),

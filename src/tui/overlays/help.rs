@@ -145,7 +145,10 @@ pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
 const LEGEND: &[(&str, &str)] = &[
     ("ADAPTIVE", "budget healthy: approved steps may run"),
     ("FREEZE", "fast burn: pre-audited steps, by the commander"),
-    ("REDESIGN", "budget spent: two approvers for any mitigation"),
+    (
+        "REDESIGN",
+        "spent: pre-audited fixes, 2 approvers, one the commander",
+    ),
     (
         "OVERRIDE",
         "the commander holds a mode, for a time, with a reason",

@@ -1,8 +1,8 @@
 //! What can cover the panes: the `?` help, the `:` palette, the `/` filter prompt, the reading
-//! view (`read`, with one file per page: `step`, `document`, `record`, `alert`), the decision
-//! confirmations (`confirm`) and the decision editors (`write`). Each file holds how its overlay
-//! reacts to actions and how it draws; the state is `app::Overlay`. `markdown` and `wrap` turn
-//! text into screen lines for them.
+//! view (`read`, with one file per page: `step`, `document`, `record`, `alert`, and `output`,
+//! what an executed step printed), the decision confirmations (`confirm`) and the decision
+//! editors (`write`). Each file holds how its overlay reacts to actions and how it draws; the
+//! state is `app::Overlay`. `markdown` and `wrap` turn text into screen lines for them.
 
 pub mod alert;
 pub mod budget_chart;
@@ -11,6 +11,7 @@ pub mod document;
 pub mod filter;
 pub mod help;
 pub mod markdown;
+pub mod output;
 pub mod palette;
 pub mod read;
 pub mod record;

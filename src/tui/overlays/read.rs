@@ -7,8 +7,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::{alert, document, record, step};
-use crate::cockpit::Cockpit;
+use super::{alert, document, output, record, step};
+use crate::cockpit::{Cockpit, SuggestionStatus};
+use crate::journal::RecordKind;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Overlay, Page};
 use crate::tui::command::Command;
@@ -43,6 +44,15 @@ pub fn view(app: &App, cockpit: &Cockpit, page: Page, width: usize) -> View {
         Page::Document(doc) => document::view(app, cockpit, doc, width),
         Page::Record(seq) => record::view(cockpit, seq, width),
         Page::Alert(fp) => alert::view(cockpit, fp, width),
+        Page::Output(of) => View {
+            title: " Output ".into(),
+            header: Vec::new(),
+            body: output::text(app, cockpit, of, width)
+                .into_iter()
+                .map(Line::from)
+                .collect(),
+            keys: "Esc close",
+        },
     }
 }
 
@@ -66,8 +76,20 @@ pub fn update(app: &mut App, action: Action, cockpit: &Cockpit) -> Option<Vec<Co
     let Overlay::Read { page, .. } = app.overlay else {
         return None;
     };
+    if let Page::Output(_) = page {
+        return output::update(app, action, cockpit);
+    }
     match action {
         Action::Back => app.overlay = Overlay::None,
+        // Enter on a step that ran, or on an execution record: what it printed.
+        Action::Open => {
+            if let Some(of) = output_of(cockpit, page) {
+                app.overlay = Overlay::Read {
+                    page: Page::Output(of),
+                    scroll: 0,
+                };
+            }
+        }
         Action::Quit
         | Action::Pause
         | Action::SpeedUp
@@ -102,10 +124,28 @@ fn visible_rows(area: Rect, v: &View) -> usize {
     usize::from(area.height.saturating_sub(2)).saturating_sub(v.header.len())
 }
 
+/// The output a page leads to with Enter: a step that ran, an execution record.
+pub fn output_of(cockpit: &Cockpit, page: Page) -> Option<output::OutputOf> {
+    match page {
+        Page::Step(id) => cockpit
+            .suggestion(id)
+            .filter(|s| matches!(s.status, SuggestionStatus::Executed { .. }))
+            .map(|_| output::OutputOf::Step(id)),
+        Page::Record(seq) => cockpit
+            .journal_tail()
+            .find(|r| r.seq == seq && r.kind == RecordKind::Execution)
+            .map(|_| output::OutputOf::Record(seq)),
+        _ => None,
+    }
+}
+
 pub fn render(app: &App, cockpit: &Cockpit, frame: &mut Frame) {
     let Overlay::Read { page, scroll } = app.overlay else {
         return;
     };
+    if let Page::Output(of) = page {
+        return output::render(app, cockpit, of, scroll, frame);
+    }
     let area = area(frame.area());
     let v = view(app, cockpit, page, text_width(area));
     let visible = visible_rows(area, &v);

@@ -1,5 +1,6 @@
 //! One journal record in full (Enter on the journal pane): every field, the body as pretty
 //! JSON, and the chain links (`prev`, `hash`) a person can compare with `journal verify`.
+//! Enter on an execution record opens what the step printed (`output`).
 
 use ratatui::text::{Line, Span};
 
@@ -10,6 +11,7 @@ use crate::cockpit::Cockpit;
 use crate::tui::theme;
 
 const KEYS: &str = "j/k scroll · Esc close";
+const EXECUTION_KEYS: &str = "Enter output · j/k scroll · Esc close";
 
 pub fn view(cockpit: &Cockpit, seq: u64, width: usize) -> View {
     let Some(r) = cockpit.journal_tail().find(|r| r.seq == seq) else {
@@ -46,6 +48,10 @@ pub fn view(cockpit: &Cockpit, seq: u64, width: usize) -> View {
         title: format!(" Journal record #{} · {} ", r.seq, r.kind.label()),
         header: Vec::new(),
         body,
-        keys: KEYS,
+        keys: if r.kind == crate::journal::RecordKind::Execution {
+            EXECUTION_KEYS
+        } else {
+            KEYS
+        },
     }
 }

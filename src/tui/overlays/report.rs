@@ -138,6 +138,35 @@ pub fn open(app: &mut App, report: Report) {
     };
 }
 
+/// `M` (`:messages`): every message of this session in full, oldest first, newest in view.
+pub fn messages(app: &mut App) {
+    if app.messages.is_empty() {
+        app.info("no messages yet");
+        return;
+    }
+    let mut lines = Vec::new();
+    for m in &app.messages {
+        let (label, style) = match m.level {
+            crate::tui::app::Level::Info => ("  ", theme::text()),
+            crate::tui::app::Level::Warn => ("! ", theme::warn()),
+            crate::tui::app::Level::Error => ("ERROR ", theme::bad()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(label, style),
+            Span::styled(m.text.clone(), style),
+        ]));
+    }
+    let last = lines.len();
+    app.overlay = Overlay::Report {
+        report: Box::new(Report {
+            title: format!(" Messages ({last}, oldest first) "),
+            lines,
+            reveal: None,
+        }),
+        scroll: last.saturating_sub(usize::from(app.size.1 / 2)),
+    };
+}
+
 /// `N`: the alerts that are probably noise, noisiest first, with the evidence.
 pub fn stale_alerts(app: &mut App, view: &Cockpit) {
     let candidates = view.stale_candidates();

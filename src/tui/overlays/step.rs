@@ -1,7 +1,8 @@
 //! The step view (Enter on the approvals pane): everything a person needs before deciding —
-//! title, runbook, kind, audit, origin, the exact argv one element per line (boundaries shown
-//! by quotes, control and invisible characters escaped), the verdict and the approvals so far.
-//! `a`, `r` and `e` decide about this step from here.
+//! first the verdict, the command line as one line and the approvals so far; then runbook,
+//! kind, audit and origin; then the exact argv one element per line (boundaries shown by
+//! quotes, control and invisible characters escaped). `a`, `r` and `e` decide about this step
+//! from here.
 
 use ratatui::text::{Line, Span};
 
@@ -31,6 +32,45 @@ pub fn view(view: &Cockpit, id: SuggestionId, width: usize) -> View {
         &[],
     ));
     body.push(Line::default());
+    // What decides first: the verdict, the command as a shell would show it, the approvals.
+    let (label, detail) = verdict_label(&s.verdict);
+    body.extend(labelled(
+        "policy",
+        &[
+            (format!("{label} "), verdict_style(&s.verdict)),
+            (
+                format!("{detail} (mode {})", view.mode().label()),
+                theme::text(),
+            ),
+        ],
+        width,
+    ));
+    match &s.argv {
+        Ok(argv) if !argv.is_empty() => {
+            body.extend(field(
+                "command",
+                &crate::actions::shell_display(argv),
+                width,
+            ));
+        }
+        Ok(_) if s.step.shell => body.extend(field("command", "a shell script (below)", width)),
+        Ok(_) => {}
+        Err(why) => body.extend(labelled(
+            "command",
+            &[(format!("cannot build the argv: {why}"), theme::bad())],
+            width,
+        )),
+    }
+    if s.approvals.is_empty() {
+        body.extend(field("approvals", "none yet", width));
+    } else {
+        for (i, a) in s.approvals.iter().enumerate() {
+            let name = if i == 0 { "approvals" } else { "" };
+            let text = format!("{} ({}) in {}", a.by, a.role, a.mode.label());
+            body.extend(field(name, &text, width));
+        }
+    }
+    body.push(Line::default());
     let runbook = view
         .knowledge()
         .runbook(&s.runbook)
@@ -59,34 +99,15 @@ pub fn view(view: &Cockpit, id: SuggestionId, width: usize) -> View {
     }
     body.extend(field("status", &status(s), width));
     body.push(Line::default());
+    // Then the argv exactly, one element a line.
     body.extend(command_lines(s, width, false));
-    body.push(Line::default());
-    let (label, detail) = verdict_label(&s.verdict);
-    body.extend(labelled(
-        "policy",
-        &[
-            (format!("{label} "), verdict_style(&s.verdict)),
-            (
-                format!("{detail} (mode {})", view.mode().label()),
-                theme::text(),
-            ),
-        ],
-        width,
-    ));
-    if s.approvals.is_empty() {
-        body.extend(field("approvals", "none yet", width));
-    } else {
-        for (i, a) in s.approvals.iter().enumerate() {
-            let name = if i == 0 { "approvals" } else { "" };
-            let text = format!("{} ({}) in {}", a.by, a.role, a.mode.label());
-            body.extend(field(name, &text, width));
-        }
-    }
     View {
         title: format!(" {} · {} ", s.id, s.step_ref),
         header: Vec::new(),
         body,
-        keys: if view.config().readonly {
+        keys: if matches!(s.status, SuggestionStatus::Executed { .. }) {
+            "Enter output · j/k scroll · Esc close"
+        } else if view.config().readonly {
             "read-only cockpit · j/k scroll · Esc close"
         } else {
             "a approve · r reject · e edit · j/k scroll · Esc close"
@@ -169,6 +190,7 @@ fn status(s: &Suggestion) -> String {
             outcome,
             dry_run,
             ok,
+            ..
         } => format!(
             "{} by {by}{}{}",
             if *dry_run { "dry-ran" } else { "ran" },

@@ -16,6 +16,34 @@ use crate::tui::app::{App, Pane};
 use crate::tui::panes::{Move, inner_height, pane_block, truncate, visible_rows};
 use crate::tui::theme;
 
+/// `3/5 firing 1 silenced `, `2 silenced (of 2) `, `1 UNKNOWN (of 3) `, `resolved (4) `:
+/// every open status is named; "resolved" only when every member is.
+fn states(n: crate::cockpit::StatusCounts, size: usize) -> Vec<Span<'static>> {
+    if n.open() == 0 {
+        return vec![Span::styled(format!("resolved ({size}) "), theme::dim())];
+    }
+    let mut out = Vec::new();
+    if n.firing > 0 {
+        out.push(Span::styled(
+            format!("{}/{size} firing ", n.firing),
+            theme::bad(),
+        ));
+    }
+    for (k, what, style) in [
+        (n.unknown, "UNKNOWN", theme::warn()),
+        (n.silenced, "silenced", theme::dim()),
+        (n.inhibited, "inhibited", theme::dim()),
+    ] {
+        if k > 0 {
+            out.push(Span::styled(format!("{k} {what} "), style));
+        }
+    }
+    if n.firing == 0 {
+        out.push(Span::styled(format!("(of {size}) "), theme::dim()));
+    }
+    out
+}
+
 /// Rows one cluster takes: what and how bad, then names, origin and noise.
 const ROWS_PER_ITEM: usize = 2;
 
@@ -168,17 +196,12 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
             _ => "  ",
         };
         let (sev, sev_style) = severity(c.severity);
-        let state = if c.firing > 0 {
-            Span::styled(format!("{}/{} firing ", c.firing, c.size()), theme::bad())
-        } else {
-            Span::styled(format!("resolved ({}) ", c.size()), theme::dim())
-        };
         let mut head = vec![
             Span::raw(marker),
             Span::styled(format!("{:<4} ", c.id.to_string()), theme::bold()),
             Span::styled(format!("{sev:<4} "), sev_style),
-            state,
         ];
+        head.extend(states(view.status_counts(c), c.size()));
         let used: usize = head.iter().map(Span::width).sum();
         let services = c.services.iter().cloned().collect::<Vec<_>>().join(", ");
         head.push(Span::raw(truncate(&services, width.saturating_sub(used))));

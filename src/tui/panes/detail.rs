@@ -13,7 +13,7 @@ use ratatui::widgets::Paragraph;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::alerts::{AlertState, Cluster, Fingerprint, Severity, TrackedAlert};
+use crate::alerts::{AlertState, AlertStatus, Cluster, Fingerprint, Severity, TrackedAlert};
 use crate::cockpit::Cockpit;
 use crate::time::{clock_hms, format_duration};
 use crate::tui::app::{App, Pane};
@@ -242,10 +242,13 @@ pub fn distinguishing_labels<'a>(
 
 /// `› FIRING  crit  CheckoutLatencyHigh  pod=checkout-7d9f… instance=10.0.3.7:8080`
 fn member(t: &TrackedAlert, cluster: &Cluster, selected: bool, width: usize) -> Line<'static> {
-    let (state, style) = match t.alert.state {
-        AlertState::Firing => ("FIRING", theme::bad()),
-        AlertState::Resolved => ("ok", theme::good()),
-        AlertState::Suppressed => ("silenced", theme::dim()),
+    let (state, style) = match t.alert.status() {
+        AlertStatus::Firing => ("FIRING", theme::bad()),
+        AlertStatus::Resolved => ("ok", theme::good()),
+        AlertStatus::Silenced => ("silenced", theme::dim()),
+        AlertStatus::Inhibited => ("inhibited", theme::dim()),
+        // The source lost it (Alertmanager restarted): not known to be firing or resolved.
+        AlertStatus::Unknown => ("UNKNOWN", theme::warn()),
     };
     let (sev, sev_style) = clusters::severity(t.alert.severity());
     let mut spans = vec![

@@ -77,9 +77,19 @@ fn top_line(app: &App, view: &Cockpit, width: u16) -> Line<'static> {
         theme::bold(),
     ));
     right.push(Span::raw("  "));
+    // Stale SLO data, said where truncation cannot hide it: the mode does not loosen on it.
+    if let Some(age) = view.budgets().iter().filter_map(|b| b.stale_age).max() {
+        right.push(Span::styled(
+            format!(" SLO DATA STALE {} ", format_duration(whole_secs(age))),
+            theme::firing(),
+        ));
+        right.push(Span::raw("  "));
+    }
     right.extend(sources(view));
     right.push(Span::raw("  "));
-    right.push(Span::styled(clock_hms(view.now()), theme::bold()));
+    // In replay the clock is the replay's (it stands still while paused); live, the cockpit's.
+    let now = app.replay.map_or_else(|| view.now(), |r| r.at);
+    right.push(Span::styled(clock_hms(now), theme::bold()));
     right.push(Span::raw(" "));
     right.push(replay(app));
     let right_width: usize = right.iter().map(|s| s.width()).sum();
@@ -174,18 +184,45 @@ fn slo_line(b: &BudgetStatus, name_width: usize, width: u16) -> Line<'static> {
         ));
     }
     spans.push(Span::raw(" "));
-    spans.extend(gauge(b.budget_remaining));
+    if let Some(age) = b.stale_age {
+        // The numbers below are those of the newest data, frozen.
+        spans.push(Span::styled(
+            format!("STALE {} ", format_duration(whole_secs(age))),
+            theme::firing(),
+        ));
+    }
+    if b.insufficient_data() {
+        spans.push(Span::styled(
+            format!(
+                "{:<23}",
+                format!(
+                    "insufficient data ({} events)",
+                    crate::slo::state::fmt_events(b.events.unwrap_or(0.0))
+                )
+            ),
+            theme::warn(),
+        ));
+    } else {
+        spans.extend(gauge(b.budget_remaining));
+    }
     for w in SHOWN_WINDOWS {
         let rate = b.burn_rate(w);
         let style = if b.is_firing(w) {
             theme::firing()
+        } else if b.is_stale() || b.insufficient_data() {
+            theme::dim()
         } else {
             burn_style(rate)
         };
         spans.push(Span::styled(format!(" {}", w.label()), theme::dim()));
         spans.push(Span::styled(format!("{:>6}", burn(rate)), style));
     }
-    if b.conditions.is_empty() {
+    if b.insufficient_data() {
+        spans.push(Span::styled(
+            format!("  burn ignored below {} events", b.min_events),
+            theme::dim(),
+        ));
+    } else if b.conditions.is_empty() {
         spans.push(Span::styled("  no burn alert", theme::dim()));
     }
     // As many firing conditions as fit (pages come first), then how many more.
@@ -221,6 +258,11 @@ fn slo_line(b: &BudgetStatus, name_width: usize, width: u16) -> Line<'static> {
         }
     }
     Line::from(spans)
+}
+
+/// An age to the second (`12m5s`, not `12m5.123s`).
+fn whole_secs(d: crate::time::SignedDuration) -> crate::time::SignedDuration {
+    crate::time::SignedDuration::from_secs(d.as_secs())
 }
 
 /// `14.4`, `6`, `1`: thresholds as the Workbook writes them.

@@ -35,12 +35,12 @@ fn index_of(app: &App, records: &[&JournalRecord]) -> usize {
 
 /// The record under the cursor (the newest while following); Enter opens it.
 pub fn selected(app: &App, view: &Cockpit) -> Option<u64> {
-    let records: Vec<&JournalRecord> = view.journal_tail().collect();
+    let records: Vec<&JournalRecord> = shown(view);
     records.get(index_of(app, &records)).map(|r| r.seq)
 }
 
 pub fn scroll(app: &mut App, view: &Cockpit, movement: Move) {
-    let records: Vec<&JournalRecord> = view.journal_tail().collect();
+    let records: Vec<&JournalRecord> = shown(view);
     let index = movement.apply(index_of(app, &records), records.len(), app.page_rows());
     app.journal.selected = if index + 1 >= records.len() {
         None
@@ -49,13 +49,33 @@ pub fn scroll(app: &mut App, view: &Cockpit, movement: Move) {
     };
 }
 
+/// The records the pane lists: the tail without the cockpit's own "obsolete step" records
+/// (written when an incident's target resolves; nobody decided them, and a flapping cluster
+/// makes many). They stay in the journal, `journal show`, the timeline and the export.
+fn shown(view: &Cockpit) -> Vec<&JournalRecord> {
+    view.journal_tail()
+        .filter(|r| !is_obsolete_step(r))
+        .collect()
+}
+
+fn is_obsolete_step(r: &JournalRecord) -> bool {
+    r.kind == RecordKind::Rejection
+        && r.body.get("obsolete").and_then(|v| v.as_bool()) == Some(true)
+}
+
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
-    let records: Vec<&JournalRecord> = view.journal_tail().collect();
+    let records: Vec<&JournalRecord> = shown(view);
     let following = app.journal.selected.is_none();
+    let hidden = view.journal_tail().filter(|r| is_obsolete_step(r)).count();
     let extra = Span::styled(
         format!(
-            "{} records{} ",
+            "{} records{}{} ",
             view.journal_len(),
+            if hidden > 0 {
+                format!(" ({hidden} obsolete-step records not listed)")
+            } else {
+                String::new()
+            },
             if following {
                 ", following"
             } else {

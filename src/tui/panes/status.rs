@@ -55,9 +55,63 @@ const REPLAY_HINTS: &[Hint] = &[
     (&[Action::SeekBack, Action::SeekForward], "seek"),
 ];
 
+/// Most rows a message takes above the key hints (the log, `M`, has it all).
+const MESSAGE_ROWS: usize = 4;
+
+/// The message as wrapped lines when it does not fit on the hint line with room to spare
+/// (empty when it does, or there is none).
+fn message_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let Some(message) = &app.status else {
+        return Vec::new();
+    };
+    let (label, style) = match message.level {
+        Level::Info => ("", theme::text()),
+        Level::Warn => ("! ", theme::warn()),
+        Level::Error => ("ERROR ", theme::bad()),
+    };
+    let text = format!(" {label}{}", message.text);
+    // A message that leaves less than a third of the line for hints gets rows of its own.
+    if Line::from(text.as_str()).width() + 2 <= usize::from(width) * 2 / 3 {
+        return Vec::new();
+    }
+    let mut lines = crate::tui::overlays::wrap::words(
+        &[(text, style)],
+        usize::from(width).max(10),
+        &[],
+        &[Span::raw(" ")],
+    );
+    if lines.len() > MESSAGE_ROWS {
+        lines.truncate(MESSAGE_ROWS);
+        if let Some(last) = lines.last_mut() {
+            last.spans
+                .push(Span::styled(" … (M: all messages)", theme::dim()));
+        }
+    }
+    lines
+}
+
+/// Rows the status area needs at `width`: the hint line, and a long message's own rows.
+pub fn height(app: &App, width: u16) -> u16 {
+    1 + message_lines(app, width).len() as u16
+}
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans: Vec<Span> = Vec::new();
-    if let Some(message) = &app.status {
+    let long = message_lines(app, area.width);
+    let wrapped = !long.is_empty();
+    let area = if !wrapped {
+        area
+    } else {
+        let rows = (long.len() as u16).min(area.height.saturating_sub(1));
+        let [above, hints] = ratatui::layout::Layout::vertical([
+            ratatui::layout::Constraint::Length(rows),
+            ratatui::layout::Constraint::Length(1),
+        ])
+        .areas(area);
+        frame.render_widget(Paragraph::new(long), above);
+        hints
+    };
+    if let Some(message) = app.status.as_ref().filter(|_| !wrapped) {
         let (label, style) = match message.level {
             Level::Info => ("", theme::text()),
             Level::Warn => ("! ", theme::warn()),

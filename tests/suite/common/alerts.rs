@@ -34,6 +34,7 @@ pub fn alert(
             AlertState::Firing
         },
         generator_url: None,
+        detail: Default::default(),
     }
 }
 

@@ -14,6 +14,7 @@ pub fn replay_app(session: &ReplaySession, size: (u16, u16), speed: f64) -> App 
             paused: false,
             ends_at: session.scenario().end(),
             finished: session.finished(),
+            at: session.position(),
         }),
         ..App::default()
     }

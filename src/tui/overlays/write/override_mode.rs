@@ -24,13 +24,12 @@ pub fn open(app: &mut App, view: &Cockpit) {
         app.warn("only the incident commander can override the mode (--role commander)");
         return;
     }
-    // The likely wish: out of a stricter mode the budgets put us in, or into a freeze.
+    // The safe default: the next stricter mode (Redesign stays Redesign); loosening takes a
+    // deliberate Tab. With an override in force, ending it.
     let to = if view.mode_override().is_some() {
         None
-    } else if view.mode() == Mode::Adaptive {
-        Some(Mode::Freeze)
     } else {
-        Some(Mode::Adaptive)
+        Some(view.mode().stricter())
     };
     app.overlay = Overlay::Write {
         draft: Draft::Override(to),
