@@ -31,7 +31,7 @@ pub struct Cli {
     #[arg(long)]
     pub headless: bool,
     /// With --headless: how long to run live (e.g. 60s).
-    #[arg(long, value_parser = parse_offset)]
+    #[arg(long, value_parser = parse_run_time)]
     pub until: Option<jiff::SignedDuration>,
     /// With --headless: print JSON.
     #[arg(long)]
@@ -160,7 +160,7 @@ pub enum JournalCommand {
     Show {
         #[command(flatten)]
         path: JournalPath,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_time)]
         since: Option<jiff::Timestamp>,
         #[arg(long)]
         json: bool,
@@ -200,9 +200,9 @@ pub enum JournalCommand {
     Timeline {
         #[command(flatten)]
         path: JournalPath,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_time)]
         since: Option<jiff::Timestamp>,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_time)]
         until: Option<jiff::Timestamp>,
         /// Output format (markdown).
         #[arg(long, default_value = "markdown", value_parser = ["markdown"])]
@@ -229,9 +229,9 @@ pub enum ScenarioCommand {
     Record {
         #[arg(long)]
         journal: PathBuf,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_time)]
         since: jiff::Timestamp,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_time)]
         until: jiff::Timestamp,
         /// Alert history (Alertmanager JSON / JSON Lines).
         #[arg(long)]
@@ -320,7 +320,7 @@ pub enum SloCommand {
         #[arg(long)]
         samples: PathBuf,
         /// Evaluate at this time (RFC 3339); default: the latest sample.
-        #[arg(long)]
+        #[arg(long, value_parser = parse_time)]
         at: Option<jiff::Timestamp>,
         #[arg(long)]
         json: bool,
@@ -366,6 +366,22 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("speed {v} is outside 1 to 600"))
     }
+}
+
+/// An RFC 3339 timestamp within the range flightdeck accepts (years 1 to 9998).
+fn parse_time(s: &str) -> Result<jiff::Timestamp, String> {
+    crate::time::parse_timestamp(s)
+}
+
+/// How long live headless mode runs (wall time): a positive duration.
+fn parse_run_time(s: &str) -> Result<jiff::SignedDuration, String> {
+    let d = crate::time::parse_duration(s)?;
+    if !d.is_positive() {
+        return Err(format!(
+            "{s:?}: live mode runs for a positive time (e.g. --until 60s)"
+        ));
+    }
+    Ok(d)
 }
 
 fn parse_offset(s: &str) -> Result<jiff::SignedDuration, String> {

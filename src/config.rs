@@ -905,7 +905,18 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
                 );
                 None
             }
-            (Some(t), None) => Some(t.get_ref().clone()).filter(|t| !t.is_empty()),
+            // The receiver compares the trimmed `Authorization` value: a token that is blank or
+            // carries surrounding whitespace could never match as written.
+            (Some(t), None) if t.get_ref().trim().is_empty() => {
+                cx.error(
+                    t,
+                    "webhook.token",
+                    "the token is empty or only whitespace: no request could ever match it".into(),
+                    "set a long random token, or remove the line (loopback needs none)",
+                );
+                None
+            }
+            (Some(t), None) => Some(t.get_ref().trim().to_string()),
             (None, Some(var)) => match std::env::var(var.get_ref()) {
                 Ok(v) if !v.trim().is_empty() => Some(v.trim().to_string()),
                 _ => {
@@ -1361,6 +1372,19 @@ mod tests {
         let e = parse("[webhook]\nlisten = \"0.0.0.0:9099\"\n").unwrap_err();
         assert!(e.to_string().contains(":2:10: webhook.listen:"), "{e}");
         let c = parse("[webhook]\nlisten = \"0.0.0.0:9099\"\ntoken = \"t\"\n").unwrap();
+        assert_eq!(c.webhook.unwrap().token.as_deref(), Some("t"));
+        // A blank token passes no request: refused where it is written, on or off loopback.
+        for listen in ["127.0.0.1:9099", "0.0.0.0:9099"] {
+            for blank in ["", " ", "\\t \\n"] {
+                let e = parse(&format!(
+                    "[webhook]\nlisten = \"{listen}\"\ntoken = \"{blank}\"\n"
+                ))
+                .unwrap_err();
+                assert!(e.to_string().contains(":3:9: webhook.token:"), "{e}");
+                assert!(e.to_string().contains("whitespace"), "{e}");
+            }
+        }
+        let c = parse("[webhook]\ntoken = \" t \"\n").unwrap();
         assert_eq!(c.webhook.unwrap().token.as_deref(), Some("t"));
         let c = parse("[webhook]\n").unwrap();
         let w = c.webhook.unwrap();

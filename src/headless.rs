@@ -18,7 +18,10 @@ pub fn replay(
 ) -> (ReplaySession, Snapshot) {
     let mut session = ReplaySession::new(loaded.scenario, loaded.knowledge, config);
     let start = session.scenario().start;
-    let to = until.map_or(session.scenario().end(), |d| start + d);
+    // Saturating: `--until` past the end plays to the end (the player caps it there).
+    let to = until.map_or(session.scenario().end(), |d| {
+        crate::time::saturating_offset(start, d)
+    });
     session.advance_to(to);
     let snapshot = session.cockpit().snapshot();
     (session, snapshot)

@@ -47,6 +47,19 @@ pub struct TornTail {
     pub side_file: PathBuf,
 }
 
+impl std::fmt::Display for TornTail {
+    /// `cut a torn last record (57 bytes at offset 1024) into PATH.torn`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cut a torn last record ({} bytes at offset {}) into {}",
+            self.bytes,
+            self.offset,
+            self.side_file.display()
+        )
+    }
+}
+
 /// An open journal file.
 #[derive(Debug)]
 pub struct JournalFile {
@@ -248,6 +261,7 @@ impl JournalFile {
             j.catch_up(true, true)?;
             j.commit(|_| entries, ts)
         })
+        .map_err(|e| self.located(e))
     }
 
     /// Appends a checkpoint record: `{size, head}` = the journal's length in bytes and the hash
@@ -260,34 +274,47 @@ impl JournalFile {
         ts: Timestamp,
     ) -> io::Result<JournalRecord> {
         let (actor, role) = (actor.to_string(), role.to_string());
-        let mut records = self.locked(|j| {
-            j.catch_up(true, true)?;
-            j.commit(
-                |v| {
-                    vec![checkpoint_entry(
-                        actor,
-                        role,
-                        v.offset(),
-                        v.head(),
-                        v.next_seq(),
-                    )]
-                },
-                ts,
-            )
-        })?;
+        let mut records = self
+            .locked(|j| {
+                j.catch_up(true, true)?;
+                j.commit(
+                    |v| {
+                        vec![checkpoint_entry(
+                            actor,
+                            role,
+                            v.offset(),
+                            v.head(),
+                            v.next_seq(),
+                        )]
+                    },
+                    ts,
+                )
+            })
+            .map_err(|e| self.located(e))?;
         Ok(records.swap_remove(0))
     }
 
     /// Records other processes appended since the last call (or since open), in order, and
     /// automatic checkpoints [`JournalFile::append`] wrote along with a record.
     pub fn refresh(&mut self) -> io::Result<Vec<JournalRecord>> {
-        if self.file.metadata()?.len() != self.verifier.offset() {
-            self.file.lock_shared()?;
+        let len = self.file.metadata().map_err(|e| self.located(e))?.len();
+        if len != self.verifier.offset() {
+            self.file.lock_shared().map_err(|e| self.located(e))?;
             let result = self.catch_up(false, true);
             let _ = self.file.unlock();
-            result?;
+            result.map_err(|e| self.located(e))?;
         }
         Ok(std::mem::take(&mut self.unseen))
+    }
+
+    /// An I/O error of this journal with the journal's path in its message (a full disk says
+    /// which file it could not write). A corrupt record's error (`InvalidData` carrying a
+    /// [`VerifyError`], see [`corruption`]) is left as it is.
+    fn located(&self, e: io::Error) -> io::Error {
+        if corruption(&e).is_some() {
+            return e;
+        }
+        io::Error::new(e.kind(), format!("journal {}: {e}", self.path.display()))
     }
 
     /// Every record up to this handle's head, read back from the file and verified again.
@@ -513,6 +540,7 @@ impl JournalFile {
             j.verifier = verifier;
             Ok(())
         })
+        .map_err(|e| self.located(e))
     }
 }
 

@@ -238,50 +238,23 @@ fn diff(old: &Snapshot, new: &Snapshot) -> Vec<PathBuf> {
 /// `previous` says which files were hashed last time (they are hashed again while their
 /// metadata has not moved, however old their time stamp is by now).
 fn walk(dirs: &[(DocKind, PathBuf)], previous: &Snapshot, now: SystemTime) -> Snapshot {
+    // The loader's own walk: the same files, each once, no loop through symbolic links, and
+    // nothing that is not a regular file.
     let mut out = Snapshot::new();
-    for (_, dir) in dirs {
-        // Directories already walked (by device and inode): a symbolic link loop ends here.
-        let mut seen: BTreeSet<(u64, u64)> = BTreeSet::new();
-        let mut stack = vec![dir.clone()];
-        while let Some(d) = stack.pop() {
-            if let Some(id) = dir_identity(&d)
-                && !seen.insert(id)
-            {
-                continue;
-            }
-            let entries = match std::fs::read_dir(&d) {
-                Ok(e) => e,
-                Err(e) => {
-                    out.insert(d, Entry::Unreadable(e.kind().to_string()));
-                    continue;
-                }
-            };
-            for entry in entries.flatten() {
-                let p = entry.path();
-                let is_md = p.extension().is_some_and(|e| e == "md");
-                // The type from the directory listing costs no system call; a symbolic link is
-                // followed, as the loader does.
-                let meta = match entry.file_type() {
-                    Ok(t) if t.is_dir() => {
-                        stack.push(p);
-                        continue;
-                    }
-                    Ok(t) if t.is_file() && !is_md => continue,
-                    Ok(t) if t.is_file() => entry.metadata(),
-                    _ => std::fs::metadata(&p),
-                };
-                let Ok(meta) = meta else {
-                    continue;
-                };
-                if meta.is_dir() {
-                    stack.push(p);
-                } else if is_md {
-                    let stamp = stamp(&p, &meta, previous.get(&p), now);
-                    out.insert(p, Entry::File(stamp));
-                }
-            }
+    crate::load::walk_knowledge(dirs, |found| match found {
+        crate::load::Found::File { path, meta, .. } => {
+            let stamp = stamp(&path, &meta, previous.get(&path), now);
+            out.insert(path, Entry::File(stamp));
         }
-    }
+        crate::load::Found::Unreadable {
+            path,
+            dir: true,
+            error,
+        } => {
+            out.insert(path, Entry::Unreadable(error.kind().to_string()));
+        }
+        crate::load::Found::Unreadable { .. } | crate::load::Found::NotRegular { .. } => {}
+    });
     out
 }
 
@@ -309,20 +282,11 @@ fn stamp(
         matches!(previous, Some(Entry::File(p)) if p.hash.is_some() && p.same_metadata(&s));
     if racy || hashed_before {
         // An unreadable file gets no hash; the loader reports it.
-        s.hash = std::fs::read(path).ok().map(|b| blake3::hash(&b));
+        s.hash = crate::load::read_regular_bytes(path)
+            .ok()
+            .map(|b| blake3::hash(&b));
     }
     s
-}
-
-#[cfg(unix)]
-fn dir_identity(d: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(d).ok().map(|m| (m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn dir_identity(_: &Path) -> Option<(u64, u64)> {
-    None
 }
 
 #[cfg(test)]

@@ -487,7 +487,7 @@ impl Live {
             })?;
             if let JournalBackend::File(file) = &journal {
                 for t in file.repaired() {
-                    warnings.push(format!("journal {location}: {t:?}"));
+                    warnings.push(format!("journal {location}: {t}"));
                 }
             }
             Some(journal)

@@ -111,8 +111,9 @@ pub fn scenario_knowledge_dirs(path: &Path, scenario: &Scenario) -> Vec<(DocKind
         .collect()
 }
 
-/// Reads every `*.md` under the given directories (recursively); unreadable files and
-/// directories become `DocError`s, the rest load.
+/// Reads every `*.md` under the given directories (recursively, with [`walk_knowledge`]);
+/// unreadable files and directories, and `*.md` entries that are not regular files, become
+/// `DocError`s, the rest load.
 pub fn knowledge_dirs(dirs: &[(DocKind, PathBuf)]) -> (KnowledgeBase, Vec<DocError>) {
     let (kb, errors, _) = read_knowledge_dirs(dirs);
     (kb, errors)
@@ -133,52 +134,213 @@ pub fn read_knowledge_dirs(
             failure = Some(format!("{}: {e}", path.display()));
         }
     };
-    for (kind, dir) in dirs {
-        let mut stack = vec![dir.clone()];
-        while let Some(d) = stack.pop() {
-            let entries = match std::fs::read_dir(&d) {
-                Ok(e) => e,
+    walk_knowledge(dirs, |found| match found {
+        Found::File {
+            kind, root, path, ..
+        } => {
+            // Paths are shown relative to the directory they were found in.
+            let shown = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            match read_regular(&path) {
+                Ok(text) => docs.push((kind, shown, text)),
                 Err(e) => {
-                    io_failed(&d, &e);
+                    io_failed(&path, &e);
                     errors.push(DocError {
-                        path: d.display().to_string(),
+                        path: path.display().to_string(),
                         line: None,
-                        message: format!("cannot read directory: {e}"),
-                    });
-                    continue;
-                }
-            };
-            for entry in entries {
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(e) => {
-                        io_failed(&d, &e);
-                        continue;
-                    }
-                };
-                let p = entry.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|e| e == "md") {
-                    // Paths are shown relative to the directory they were found in.
-                    let shown = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
-                    match std::fs::read_to_string(&p) {
-                        Ok(text) => docs.push((*kind, shown, text)),
-                        Err(e) => {
-                            io_failed(&p, &e);
-                            errors.push(DocError {
-                                path: p.display().to_string(),
-                                line: None,
-                                message: format!("cannot read: {e}"),
-                            })
-                        }
-                    }
+                        message: format!("cannot read: {e}"),
+                    })
                 }
             }
         }
-    }
+        Found::Unreadable { path, dir, error } => {
+            io_failed(&path, &error);
+            errors.push(DocError {
+                path: path.display().to_string(),
+                line: None,
+                message: if dir {
+                    format!("cannot read directory: {error}")
+                } else {
+                    format!("cannot read: {error}")
+                },
+            })
+        }
+        Found::NotRegular { path } => errors.push(DocError {
+            path: path.display().to_string(),
+            line: None,
+            message: "not a regular file (a pipe, socket or device?): skipped".into(),
+        }),
+    });
     docs.sort_by(|a, b| a.1.cmp(&b.1));
     let (kb, mut doc_errors) = KnowledgeBase::from_documents(docs);
     errors.append(&mut doc_errors);
     (kb, errors, failure)
+}
+
+/// What [`walk_knowledge`] finds below the knowledge directories.
+#[derive(Debug)]
+pub enum Found<'a> {
+    /// A regular `*.md` file (reached directly or through symbolic links), found below `root`
+    /// (one of the directories given), the first time its file (device and inode) is met.
+    File {
+        kind: DocKind,
+        root: &'a Path,
+        path: PathBuf,
+        meta: std::fs::Metadata,
+    },
+    /// A directory (`dir`) or a `*.md` entry that could not be read or followed (a broken link).
+    Unreadable {
+        path: PathBuf,
+        dir: bool,
+        error: std::io::Error,
+    },
+    /// A `*.md` entry that is neither a directory nor a regular file: a FIFO, a socket, a device.
+    /// Never opened (reading a FIFO would wait for a writer forever).
+    NotRegular { path: PathBuf },
+}
+
+/// The one walk of knowledge directories, shared by the loader ([`knowledge_dirs`]) and the
+/// watcher ([`crate::knowledge_watch`]), so that both see the same files.
+///
+/// Every `*.md` regular file below each directory, recursively, following symbolic links, each
+/// file and each directory at most once (by device and inode, over all the directories): a link
+/// back up the tree (`ln -s . loop`) ends the walk there instead of looping, and a file reached
+/// by two paths (a linked directory, a hard link) loads once. Entries of a directory are taken
+/// in name order, those that are not symbolic links first, so the path a file is known by does
+/// not depend on the order the file system lists them in.
+pub fn walk_knowledge<'a>(dirs: &'a [(DocKind, PathBuf)], mut visit: impl FnMut(Found<'a>)) {
+    let mut seen_dirs: std::collections::HashSet<(u64, u64)> = Default::default();
+    let mut seen_files: std::collections::HashSet<(u64, u64)> = Default::default();
+    for (kind, root) in dirs {
+        let mut stack = vec![root.clone()];
+        while let Some(d) = stack.pop() {
+            match std::fs::metadata(&d) {
+                Ok(m) => {
+                    if let Some(id) = identity(&m)
+                        && !seen_dirs.insert(id)
+                    {
+                        continue;
+                    }
+                }
+                Err(error) => {
+                    visit(Found::Unreadable {
+                        path: d,
+                        dir: true,
+                        error,
+                    });
+                    continue;
+                }
+            }
+            let entries = match std::fs::read_dir(&d) {
+                Ok(e) => e,
+                Err(error) => {
+                    visit(Found::Unreadable {
+                        path: d,
+                        dir: true,
+                        error,
+                    });
+                    continue;
+                }
+            };
+            let mut listed: Vec<(bool, std::ffi::OsString, std::fs::DirEntry)> = Vec::new();
+            for entry in entries {
+                match entry {
+                    Ok(e) => {
+                        let link = e.file_type().is_ok_and(|t| t.is_symlink());
+                        listed.push((link, e.file_name(), e));
+                    }
+                    // Listing failed part way (an I/O error): said once for the directory.
+                    Err(error) => {
+                        visit(Found::Unreadable {
+                            path: d.clone(),
+                            dir: true,
+                            error,
+                        });
+                        break;
+                    }
+                }
+            }
+            let mut entries = listed;
+            entries.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+            let mut subdirs = Vec::new();
+            for (_, _, entry) in entries {
+                let p = entry.path();
+                let is_md = p.extension().is_some_and(|e| e == "md");
+                // The type from the directory listing costs no system call; a symbolic link is
+                // followed (one `stat`).
+                let meta = match entry.file_type() {
+                    Ok(t) if t.is_dir() => {
+                        subdirs.push(p);
+                        continue;
+                    }
+                    Ok(t) if !is_md && !t.is_symlink() => continue,
+                    Ok(t) if t.is_file() => entry.metadata(),
+                    _ => std::fs::metadata(&p),
+                };
+                match meta {
+                    Ok(m) if m.is_dir() => subdirs.push(p),
+                    Ok(_) if !is_md => {}
+                    Ok(m) if m.is_file() => {
+                        if identity(&m).is_none_or(|id| seen_files.insert(id)) {
+                            visit(Found::File {
+                                kind: *kind,
+                                root,
+                                path: p,
+                                meta: m,
+                            });
+                        }
+                    }
+                    Ok(_) => visit(Found::NotRegular { path: p }),
+                    Err(_) if !is_md => {}
+                    Err(error) => visit(Found::Unreadable {
+                        path: p,
+                        dir: false,
+                        error,
+                    }),
+                }
+            }
+            // Popped in name order.
+            stack.extend(subdirs.into_iter().rev());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn identity(m: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// Reads a file as text only if it is (still) a regular file (see [`read_regular_bytes`]).
+pub fn read_regular(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_regular_bytes(path)?)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// Reads a file only if it is (still) a regular file: opened without blocking, so a file
+/// swapped for a FIFO after the walk saw it cannot hang the loader or the watcher.
+pub fn read_regular_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }

@@ -177,12 +177,18 @@ fn live(cli: &Cli, path: &std::path::Path) -> color_eyre::Result<ExitCode> {
         let (snapshot, warnings) =
             rt.block_on(flightdeck::live::run_headless(&config, &opts, until))?;
         for w in warnings {
-            eprintln!("flightdeck: {w}");
+            eprintln!(
+                "{}",
+                flightdeck::sanitize::for_terminal(&format!("flightdeck: {w}"))
+            );
         }
         if cli.json {
             println!("{}", serde_json::to_string_pretty(&snapshot)?);
         } else {
-            print!("{}", flightdeck::live::text(&snapshot));
+            print!(
+                "{}",
+                flightdeck::sanitize::for_terminal(&flightdeck::live::text(&snapshot))
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -256,7 +262,10 @@ fn replay(args: ReplayArgs, config: CockpitConfig) -> color_eyre::Result<ExitCod
         None => load::demo()?,
     };
     for e in &loaded.doc_errors {
-        eprintln!("flightdeck: skipped {e}");
+        eprintln!(
+            "{}",
+            flightdeck::sanitize::for_terminal(&format!("flightdeck: skipped {e}"))
+        );
     }
     if config.role == Role::Trainee && args.headless {
         return commands::training::headless_drill(
@@ -272,7 +281,10 @@ fn replay(args: ReplayArgs, config: CockpitConfig) -> color_eyre::Result<ExitCod
         if args.json {
             println!("{}", serde_json::to_string_pretty(&snapshot)?);
         } else {
-            print!("{}", headless::text(&session, &snapshot));
+            print!(
+                "{}",
+                flightdeck::sanitize::for_terminal(&headless::text(&session, &snapshot))
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -223,7 +223,7 @@ pub async fn run_replay_tui(
             &[],
             session.position(),
         );
-        print!("{}", debrief.to_text());
+        print!("{}", crate::sanitize::for_terminal(&debrief.to_text()));
     }
     result
 }

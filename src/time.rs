@@ -5,6 +5,84 @@
 
 pub use jiff::{SignedDuration, Timestamp};
 
+/// The earliest instant flightdeck accepts in a file or a request: `1900-01-01T00:00:00Z`.
+///
+/// Arithmetic past the ends of a [`Timestamp`] (years -9999 to 9999) panics, and the alert
+/// correlator counts time in `i64` nanoseconds, which hold only the years 1677 to 2262. Input
+/// is therefore kept to the years 1900 to 2199 ([`EARLIEST`] to [`LATEST`]) and durations to at
+/// most [`MAX_SPAN`], so that whatever the core adds to or subtracts from a time it was given
+/// (SLO windows, noise horizons, silence and override lengths, the replay's tick) stays
+/// representable, by a margin of more than half a century on each side.
+pub const EARLIEST: Timestamp = Timestamp::constant(-2_208_988_800, 0);
+/// The latest instant flightdeck accepts in a file or a request: `2199-12-31T23:59:59Z`.
+pub const LATEST: Timestamp = Timestamp::constant(7_258_118_399, 0);
+/// The longest duration that can separate two accepted instants (300 years less a second).
+pub const MAX_SPAN: SignedDuration = SignedDuration::from_secs(7_258_118_399 + 2_208_988_800);
+
+/// The longest SLO window flightdeck accepts: a year and a day (OpenSLO's `1Y` is 365 days).
+pub const MAX_SLO_WINDOW: SignedDuration = SignedDuration::from_hours(366 * 24);
+
+/// Whether `ts` lies within [`EARLIEST`] ..= [`LATEST`].
+pub fn in_range(ts: Timestamp) -> bool {
+    (EARLIEST..=LATEST).contains(&ts)
+}
+
+/// Parses an RFC 3339 timestamp (`2026-03-12T13:55:00Z`, any offset, up to nine fractional
+/// digits) within [`EARLIEST`] ..= [`LATEST`]. The message says whether the text is not a
+/// timestamp at all or a timestamp out of range.
+pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+    let t = text.trim();
+    let year_out = year_of(t).is_some_and(|y| !(1900..=2199).contains(&y));
+    match t.parse::<Timestamp>() {
+        Ok(ts) if in_range(ts) => Ok(ts),
+        Ok(_) => Err(out_of_range(t)),
+        Err(_) if year_out => Err(out_of_range(t)),
+        Err(e) => Err(format!(
+            "{t:?} is not an RFC 3339 timestamp ({e}); write e.g. 2026-03-12T13:55:00Z"
+        )),
+    }
+}
+
+fn out_of_range(t: &str) -> String {
+    format!("{t:?} is out of range: flightdeck accepts timestamps from 1900 to 2199")
+}
+
+/// The year of text in the shape of an RFC 3339 timestamp (`2026-…T…`, `+010000-…T…`), even a
+/// year no timestamp can hold.
+fn year_of(t: &str) -> Option<i64> {
+    let (sign, body) = match t.as_bytes().first()? {
+        b'-' => (-1, &t[1..]),
+        b'+' => (1, &t[1..]),
+        _ => (1, t),
+    };
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    if digits < 4 || !body[digits..].starts_with('-') || !body.contains(['T', 't', ' ']) {
+        return None;
+    }
+    body[..digits].parse::<i64>().ok().map(|y| sign * y)
+}
+
+/// `start + d`, or a message when the result would leave [`EARLIEST`] ..= [`LATEST`].
+pub fn checked_offset(start: Timestamp, d: SignedDuration) -> Result<Timestamp, String> {
+    match start.checked_add(d) {
+        Ok(t) if in_range(t) => Ok(t),
+        _ => Err(format!(
+            "{} from {start} is out of range: flightdeck accepts timestamps from 1900 to 2199",
+            format_duration(d)
+        )),
+    }
+}
+
+/// `start + d`, clamped to the instants a [`Timestamp`] can hold (for limits that are capped
+/// anyway, such as a replay's `--until`).
+pub fn saturating_offset(start: Timestamp, d: SignedDuration) -> Timestamp {
+    start.checked_add(d).unwrap_or(if d.is_negative() {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
 /// Parses `90s`, `5m`, `1h30m`, `2d`, `1w`, `-30d` (units s, m, h, d, w; chained; optional sign).
 pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     let s = text.trim();
@@ -44,6 +122,11 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     if !digits.is_empty() {
         // A bare number is ambiguous; refuse rather than guess the unit.
         return Err(bad());
+    }
+    if total > MAX_SPAN.as_secs() {
+        return Err(format!(
+            "{text:?} is longer than any two timestamps flightdeck accepts are apart (300 years)"
+        ));
     }
     Ok(SignedDuration::from_secs(if negative {
         -total
@@ -102,6 +185,62 @@ mod tests {
         for bad in ["", "12", "12x", "m", "-", "1h30", "5M"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn the_accepted_range_is_the_years_1900_to_2199() {
+        assert_eq!(
+            EARLIEST,
+            "1900-01-01T00:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert_eq!(LATEST, "2199-12-31T23:59:59Z".parse::<Timestamp>().unwrap());
+        assert_eq!(MAX_SPAN, LATEST.duration_since(EARLIEST));
+        assert!(parse_timestamp("1900-01-01T00:00:00Z").is_ok());
+        assert!(parse_timestamp("2199-12-31T23:59:59.999Z").is_err());
+        assert!(parse_timestamp("2026-03-12T13:55:00+01:00").is_ok());
+        for out in [
+            "0001-01-01T00:00:01Z",
+            "2200-01-01T00:00:00Z",
+            "1899-12-31T23:59:59Z",
+            "9999-12-30T21:00:00Z",
+            "10000-01-01T00:00:00Z",
+            "+010000-01-01T00:00:00Z",
+            "-000001-01-01T00:00:00Z",
+            "0000-12-31T23:59:59Z",
+        ] {
+            let e = parse_timestamp(out).unwrap_err();
+            assert!(e.contains("out of range"), "{out}: {e}");
+        }
+        for bad in ["yesterday", "2026-13-01T00:00:00Z", "2026-03-12"] {
+            let e = parse_timestamp(bad).unwrap_err();
+            assert!(e.contains("not an RFC 3339 timestamp"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn offsets_are_checked_or_saturate() {
+        let start = parse_timestamp("2199-12-30T21:00:00Z").unwrap();
+        assert!(checked_offset(start, SignedDuration::from_hours(1)).is_ok());
+        let e = checked_offset(start, SignedDuration::from_hours(24 * 7)).unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
+        let long = parse_duration("15000w").unwrap();
+        assert!(checked_offset(start, long).is_err());
+        assert!(checked_offset(EARLIEST, -long).is_err());
+        let huge = SignedDuration::from_secs(i64::MAX / 2);
+        assert_eq!(saturating_offset(start, huge), Timestamp::MAX);
+        assert_eq!(saturating_offset(EARLIEST, -huge), Timestamp::MIN);
+        assert!(parse_duration("15653w").is_ok());
+        assert!(parse_duration("15654w").is_err());
+        assert!(
+            parse_duration("1000000000w")
+                .unwrap_err()
+                .contains("longer")
+        );
+        assert!(
+            parse_duration("-1000000000w")
+                .unwrap_err()
+                .contains("longer")
+        );
     }
 
     #[test]

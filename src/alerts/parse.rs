@@ -327,7 +327,9 @@ fn state_of(obj: &Map<String, Value>) -> Result<AlertState, String> {
 }
 
 /// An RFC 3339 timestamp with any number of fractional digits (beyond nanoseconds is
-/// truncated). Year 1 or earlier (Go's zero time) means "not set".
+/// truncated), within the years flightdeck accepts ([`crate::time::EARLIEST`] to
+/// [`crate::time::LATEST`]). Go's zero time, `0001-01-01T00:00:00Z` exactly (any zero fraction),
+/// means "not set"; any other instant of year 1 is out of range like the rest.
 fn timestamp(v: &Value, field: &str) -> Result<Option<Timestamp>, String> {
     let Value::String(s) = v else {
         return Err(format!(
@@ -335,18 +337,27 @@ fn timestamp(v: &Value, field: &str) -> Result<Option<Timestamp>, String> {
             kind(v)
         ));
     };
-    let bad = || format!("\"{field}\": {s:?} is not an RFC 3339 timestamp");
     let t = s.trim();
-    if t.starts_with("0001-01-01") || t.starts_with("0000-") {
+    if is_go_zero_time(t) {
         return Ok(None);
     }
-    let parsed = match t.parse::<Timestamp>() {
-        Ok(ts) => ts,
-        Err(_) => truncate_fraction(t)
-            .and_then(|t2| t2.parse::<Timestamp>().ok())
-            .ok_or_else(bad)?,
+    let truncated = truncate_fraction(t);
+    crate::time::parse_timestamp(truncated.as_deref().unwrap_or(t))
+        .map(Some)
+        .map_err(|m| format!("\"{field}\": {m}"))
+}
+
+/// `0001-01-01T00:00:00Z`, `0001-01-01T00:00:00.000Z`, `0001-01-01T00:00:00+00:00`: what Go's
+/// zero `time.Time` marshals to, Alertmanager's "no end time".
+fn is_go_zero_time(t: &str) -> bool {
+    let Some(rest) = t.strip_prefix("0001-01-01T00:00:00") else {
+        return false;
     };
-    Ok(Some(parsed))
+    let rest = match rest.strip_prefix('.') {
+        Some(f) => f.trim_start_matches('0'),
+        None => rest,
+    };
+    matches!(rest, "Z" | "z" | "+00:00" | "-00:00")
 }
 
 /// `…:05.1234567891234Z` → `…:05.123456789Z` (jiff reads at most nine digits).
@@ -390,6 +401,28 @@ mod tests {
         assert!(p.rejected[0].error.contains("missing \"startsAt\""));
         assert_eq!(p.rejected[1].index, 2);
         assert!(p.rejected[1].error.contains("not an RFC 3339"));
+    }
+
+    #[test]
+    fn out_of_range_times_say_so_and_only_go_zero_time_is_unset() {
+        let p = parse_alerts(
+            r#"[{"labels":{"alertname":"A"},"startsAt":"10000-01-01T00:00:00Z"},
+                {"labels":{"alertname":"B"},"startsAt":"0001-01-01T00:00:01Z"},
+                {"labels":{"alertname":"C"},"startsAt":"2026-11-25T23:00:00Z","endsAt":"0001-01-01T00:00:00.000Z"},
+                {"labels":{"alertname":"D"},"startsAt":"2026-11-25T23:00:00Z","endsAt":"9999-12-31T23:59:59Z"}]"#,
+        );
+        assert_eq!(p.alerts.len(), 1, "{:?}", p.rejected);
+        assert_eq!(p.alerts[0].ends_at, None);
+        let errors: Vec<&str> = p.rejected.iter().map(|r| r.error.as_str()).collect();
+        assert_eq!(errors.len(), 3);
+        for e in &errors {
+            assert!(e.contains("out of range"), "{e}");
+            assert!(
+                !e.contains("not an RFC 3339") && !e.contains("zero time"),
+                "{e}"
+            );
+        }
+        assert!(errors[2].contains("\"endsAt\""), "{}", errors[2]);
     }
 
     #[test]

@@ -17,14 +17,17 @@ pub fn cluster(file: &Path, kb: &[PathBuf], json: bool) -> color_eyre::Result<Ex
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.to_text());
+        print!("{}", super::human(&report.to_text()));
     }
     for r in &parsed.rejected {
         eprintln!(
-            "flightdeck: {}: alert #{}: {}",
-            file.display(),
-            r.index,
-            r.error
+            "{}",
+            super::human(&format!(
+                "flightdeck: {}: alert #{}: {}",
+                file.display(),
+                r.index,
+                r.error
+            ))
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -281,7 +281,7 @@ pub fn show(journal: &Path, since: Option<Timestamp>, json: bool) -> color_eyre:
         if json {
             println!("{}", serde_json::to_string(r)?);
         } else {
-            println!(
+            let line = format!(
                 "{} #{:<5} {:<10} {}/{}: {}",
                 clock_hms(r.ts),
                 r.seq,
@@ -290,6 +290,7 @@ pub fn show(journal: &Path, since: Option<Timestamp>, json: bool) -> color_eyre:
                 r.role,
                 r.summary
             );
+            println!("{}", super::human(&line));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -406,11 +407,7 @@ fn open(journal: &Path) -> color_eyre::Result<JournalFile> {
     let file = JournalFile::open(journal)
         .map_err(|e| color_eyre::eyre::eyre!("{}: {e}", journal.display()))?;
     for torn in file.repaired() {
-        eprintln!(
-            "flightdeck: {}: cut a torn last record into {:?}",
-            journal.display(),
-            torn
-        );
+        eprintln!("flightdeck: {}: {torn}", journal.display());
     }
     Ok(file)
 }
@@ -424,10 +421,8 @@ pub fn timeline(
 ) -> color_eyre::Result<ExitCode> {
     let records =
         read_records(journal).map_err(|e| color_eyre::eyre::eyre!("{}: {e}", shown(journal)))?;
-    print!(
-        "{}",
-        crate::journal::timeline_markdown(&records, since, until)
-    );
+    let markdown = crate::journal::timeline_markdown(&records, since, until);
+    print!("{}", super::human(&markdown));
     Ok(ExitCode::SUCCESS)
 }
 

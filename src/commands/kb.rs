@@ -32,7 +32,7 @@ fn load_with_errors(
     };
     if report_errors {
         for e in &errors {
-            eprintln!("flightdeck: skipped {e}");
+            eprintln!("{}", super::human(&format!("flightdeck: skipped {e}")));
         }
     }
     Ok((kb, errors))
@@ -49,7 +49,7 @@ pub fn search(
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.to_text());
+        print!("{}", super::human(&report.to_text()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -64,10 +64,13 @@ pub fn matches(
     let parsed = parse_alerts(&super::read(alerts)?);
     for r in &parsed.rejected {
         eprintln!(
-            "flightdeck: {}: alert #{}: {}",
-            alerts.display(),
-            r.index,
-            r.error
+            "{}",
+            super::human(&format!(
+                "flightdeck: {}: alert #{}: {}",
+                alerts.display(),
+                r.index,
+                r.error
+            ))
         );
     }
     let inputs = parsed.alerts.iter().map(|a| AlertInput {
@@ -79,7 +82,7 @@ pub fn matches(
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.to_text());
+        print!("{}", super::human(&report.to_text()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -99,7 +102,7 @@ pub fn lint(dirs: &[PathBuf], max_age_days: i64, json: bool) -> color_eyre::Resu
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.to_text());
+        print!("{}", super::human(&report.to_text()));
     }
     Ok(if report.has_errors() {
         ExitCode::from(1)

@@ -54,8 +54,11 @@ pub fn check(files: &[PathBuf], json: bool) -> color_eyre::Result<ExitCode> {
     } else {
         for r in &results {
             match &r.error {
-                None => println!("ok     {}: {}", r.path, r.slos.join(", ")),
-                Some(e) => println!("error  {e}"),
+                None => println!(
+                    "{}",
+                    super::human(&format!("ok     {}: {}", r.path, r.slos.join(", ")))
+                ),
+                Some(e) => println!("{}", super::human(&format!("error  {e}"))),
             }
         }
     }
@@ -89,7 +92,10 @@ pub fn status(
         .collect();
     for name in unknown {
         eprintln!(
-            "flightdeck: {shown}: ignoring samples of SLO {name:?}, which no --slo file defines"
+            "{}",
+            super::human(&format!(
+                "flightdeck: {shown}: ignoring samples of SLO {name:?}, which no --slo file defines"
+            ))
         );
     }
     let Some(at) = at.or_else(|| records.iter().map(|r| r.ts).max()) else {
@@ -99,7 +105,7 @@ pub fn status(
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.to_text());
+        print!("{}", super::human(&report.to_text()));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -30,7 +30,9 @@ pub fn headless_drill(
         Some(p) => DrillScript::parse(&p.display().to_string(), &super::read(p)?)?,
         None => DrillScript::default(),
     };
-    let until = until.map_or(loaded.scenario.end(), |d| loaded.scenario.start + d);
+    let until = until.map_or(loaded.scenario.end(), |d| {
+        crate::time::saturating_offset(loaded.scenario.start, d)
+    });
     let mut keep = SessionJournal::in_data_dir(SessionKind::Training, &loaded.scenario.id);
     let journal_id = keep.as_ref().map_or_else(
         || format!("training:{}", loaded.scenario.id),
@@ -49,7 +51,7 @@ pub fn headless_drill(
     if json {
         println!("{}", serde_json::to_string_pretty(&t.debrief)?);
     } else {
-        print!("{}", t.debrief.to_text());
+        print!("{}", super::human(&t.debrief.to_text()));
     }
     report_journal(SessionKind::Training, keep.as_ref(), kept);
     Ok(ExitCode::SUCCESS)
@@ -104,7 +106,7 @@ pub fn record(a: RecordArgs<'_>) -> color_eyre::Result<ExitCode> {
             let (alerts, problems) =
                 parse_alert_history(&p.display().to_string(), &super::read(p)?);
             for e in problems {
-                eprintln!("flightdeck: skipped {e}");
+                eprintln!("{}", super::human(&format!("flightdeck: skipped {e}")));
             }
             alerts
         }

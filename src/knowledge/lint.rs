@@ -31,7 +31,8 @@ pub struct Finding {
     /// Stable machine name: `stale`, `not-reviewed`, `unknown-alert`, `step-failed`,
     /// `missing-timeline`, `no-hypotheses`, `blame-language`, `single-root-cause`,
     /// `no-contributing-factors`, `no-action-items`, `vague-action-item`, `no-summary`,
-    /// `missing-metadata`, `no-owner`, `no-steps`, `future-date`, `moved-stub`.
+    /// `missing-metadata`, `no-owner`, `no-steps`, `future-date`, `moved-stub`,
+    /// `option-injection`.
     pub code: String,
     pub level: Level,
     pub message: String,
@@ -223,6 +224,40 @@ pub fn moved_stub(rb: &Runbook) -> Option<String> {
         let rest: String = prose[at..].trim().chars().take(80).collect();
         format!("points at {}", rest.trim_end_matches('.'))
     }))
+}
+
+/// Argv elements that begin with a placeholder, before any `--`: the value is filled in from an
+/// alert's labels or annotations, and one that starts with `-` (a label value
+/// `--kubeconfig=/evil`) becomes an option of the command instead of an argument. A placeholder
+/// after `--`, after a flag's `=` (`--namespace={{labels.namespace}}`), or right after an
+/// option that takes it as its value (`-n {{labels.namespace}}`: getopt-style parsers take the
+/// next element whatever it starts with) cannot.
+pub fn option_injection(step: &crate::actions::Step) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, element) in step.argv.iter().enumerate().skip(1) {
+        if element == "--" {
+            break;
+        }
+        let Some(rest) = element.trim_start().strip_prefix("{{") else {
+            continue;
+        };
+        let previous = &step.argv[i - 1];
+        if i > 1 && previous.starts_with('-') && previous.len() > 1 && !previous.contains('=') {
+            continue;
+        }
+        let name = rest.split("}}").next().unwrap_or(rest).trim();
+        out.push(Finding::new(
+            "option-injection",
+            Level::Warning,
+            format!(
+                "step {}: argv element {i} {element:?} begins with {{{{{name}}}}}: a value \
+                 starting with `-` (a label `--kubeconfig=/evil`) would become an option; put \
+                 \"--\" before it, or write the flag with `=` (e.g. --pod={{{{{name}}}}})",
+                step.id
+            ),
+        ));
+    }
+    out
 }
 
 /// Whole days from `from` to `to` (negative if `from` is later).
@@ -499,6 +534,32 @@ mod tests {
 
     fn date(s: &str) -> jiff::civil::Date {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn placeholders_that_begin_an_argv_element_are_option_injection() {
+        let rb = parse_runbook(
+            "a.md",
+            "---\nid: a\nsteps:\n  - id: bad\n    title: Logs\n    kind: diagnostic\n    argv: [kubectl, logs, \"{{labels.pod}}\", \"{{ labels.ns }}-x\"]\n  - id: safe\n    title: Logs\n    kind: diagnostic\n    argv: [kubectl, logs, \"--namespace={{labels.ns}}\", -c, \"{{labels.container}}\", --, \"{{labels.pod}}\"]\n  - id: program\n    title: Program\n    kind: diagnostic\n    argv: [\"{{labels.tool}}\", status]\n---\n# A\n",
+        )
+        .unwrap();
+        let found: Vec<Finding> = rb.steps.iter().flat_map(option_injection).collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found
+                .iter()
+                .all(|f| f.code == "option-injection" && f.level == Level::Warning)
+        );
+        assert!(
+            found[0].message.contains("step bad: argv element 2"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[1].message.contains("{{labels.ns}}"),
+            "{}",
+            found[1].message
+        );
     }
 
     #[test]

@@ -217,11 +217,14 @@ pub fn lint_report(
         .runbooks
         .iter()
         .map(|rb| {
-            let findings = lint::runbook_staleness(rb, today, inputs);
+            let mut findings = lint::runbook_staleness(rb, today, inputs);
+            let stale = lint::is_stale(&findings);
+            // Not staleness: a step whose argv an alert's values could turn into options.
+            findings.extend(rb.steps.iter().flat_map(lint::option_injection));
             RunbookLintEntry {
                 path: rb.path.clone(),
                 id: rb.id.clone(),
-                stale: lint::is_stale(&findings),
+                stale,
                 findings,
             }
         })

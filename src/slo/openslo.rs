@@ -160,9 +160,16 @@ pub fn parse_openslo_duration(text: &str) -> Result<SignedDuration, String> {
     if n <= 0 {
         return Err(format!("{text:?}: a window must be positive"));
     }
-    n.checked_mul(secs)
+    let window = n
+        .checked_mul(secs)
         .map(SignedDuration::from_secs)
-        .ok_or_else(bad)
+        .ok_or_else(bad)?;
+    if window > crate::time::MAX_SLO_WINDOW {
+        return Err(format!(
+            "{text:?}: a window can be at most a year and a day (366d)"
+        ));
+    }
+    Ok(window)
 }
 
 struct Ctx<'a> {

@@ -81,8 +81,9 @@ struct Envelope {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Data {
+/// The `data` of a successful answer, decoded by [`decode_instant`] or [`decode_range`].
+#[derive(Debug, Deserialize)]
+pub struct Data {
     #[serde(rename = "resultType")]
     result_type: String,
     result: Value,
@@ -111,6 +112,97 @@ pub fn parse_value(s: &str) -> Option<f64> {
         "-Inf" => Some(f64::NEG_INFINITY),
         _ => s.parse().ok().filter(|v: &f64| v.is_finite()),
     }
+}
+
+/// The `data` of a Prometheus API answer: `body` as the server sent it with HTTP `status`.
+/// Pure (the client's requests and the fuzz targets use it).
+pub fn decode_answer(status: u16, body: &str) -> Result<Data, PromError> {
+    let success = (200..300).contains(&status);
+    match serde_json::from_str::<Envelope>(body) {
+        Ok(env) if env.status == "success" => env
+            .data
+            .ok_or_else(|| PromError::Garbage("status success without data".to_string())),
+        Ok(env) if env.status == "error" => Err(PromError::Query {
+            error_type: env.error_type.unwrap_or_else(|| "unknown".into()),
+            error: env.error.unwrap_or_default(),
+        }),
+        Ok(env) => Err(PromError::Garbage(format!("status {:?}", env.status))),
+        Err(_) if !success => Err(PromError::Http {
+            status,
+            body: excerpt(body),
+        }),
+        Err(e) => Err(PromError::Garbage(format!("{e}; body: {}", excerpt(body)))),
+    }
+}
+
+/// The samples of an instant query's `data` (a vector; a scalar is one series without labels).
+pub fn decode_instant(data: Data) -> Result<Vec<Sample>, PromError> {
+    let garbage = |e: serde_json::Error| PromError::Garbage(e.to_string());
+    match data.result_type.as_str() {
+        "vector" => {
+            let items: Vec<VectorItem> = serde_json::from_value(data.result).map_err(garbage)?;
+            items
+                .into_iter()
+                .map(|it| {
+                    let value = parse_value(&it.value.1).ok_or_else(|| {
+                        PromError::Garbage(format!("sample value {:?}", it.value.1))
+                    })?;
+                    Ok(Sample {
+                        key: crate::alerts::fingerprint(&it.metric).0,
+                        labels: it.metric,
+                        at_ms: ts_ms(it.value.0),
+                        value,
+                    })
+                })
+                .collect()
+        }
+        "scalar" => {
+            let (t, v): (f64, String) = serde_json::from_value(data.result).map_err(garbage)?;
+            let value =
+                parse_value(&v).ok_or_else(|| PromError::Garbage(format!("scalar value {v:?}")))?;
+            Ok(vec![Sample {
+                labels: BTreeMap::new(),
+                key: 0,
+                at_ms: ts_ms(t),
+                value,
+            }])
+        }
+        other => Err(PromError::Query {
+            error_type: "flightdeck".into(),
+            error: format!("the query returns a {other}; an instant vector is needed"),
+        }),
+    }
+}
+
+/// The series of a range query's `data` (a matrix).
+pub fn decode_range(data: Data) -> Result<Vec<RangeSeries>, PromError> {
+    if data.result_type != "matrix" {
+        return Err(PromError::Garbage(format!(
+            "query_range returned a {}",
+            data.result_type
+        )));
+    }
+    let items: Vec<MatrixItem> =
+        serde_json::from_value(data.result).map_err(|e| PromError::Garbage(e.to_string()))?;
+    items
+        .into_iter()
+        .map(|it| {
+            let values = it
+                .values
+                .into_iter()
+                .map(|(t, v)| {
+                    parse_value(&v)
+                        .map(|x| (ts_ms(t), x))
+                        .ok_or_else(|| PromError::Garbage(format!("sample value {v:?}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(RangeSeries {
+                key: crate::alerts::fingerprint(&it.metric).0,
+                labels: it.metric,
+                values,
+            })
+        })
+        .collect()
 }
 
 fn ts_ms(secs: f64) -> i64 {
@@ -255,21 +347,7 @@ impl PrometheusClient {
                 BodyError::Transport(e) => PromError::Unreachable(transport_error(&e, timeout)),
                 BodyError::TooLarge(m) => PromError::Garbage(m),
             })?;
-        match serde_json::from_str::<Envelope>(&body) {
-            Ok(env) if env.status == "success" => env
-                .data
-                .ok_or_else(|| PromError::Garbage("status success without data".to_string())),
-            Ok(env) if env.status == "error" => Err(PromError::Query {
-                error_type: env.error_type.unwrap_or_else(|| "unknown".into()),
-                error: env.error.unwrap_or_default(),
-            }),
-            Ok(env) => Err(PromError::Garbage(format!("status {:?}", env.status))),
-            Err(_) if !status.is_success() => Err(PromError::Http {
-                status: status.as_u16(),
-                body: excerpt(&body),
-            }),
-            Err(e) => Err(PromError::Garbage(format!("{e}; body: {}", excerpt(&body)))),
-        }
+        decode_answer(status.as_u16(), &body)
     }
 
     /// Instant query at `at_ms`. A scalar result is one series without labels.
@@ -281,42 +359,7 @@ impl PrometheusClient {
                 self.timeout,
             )
             .await?;
-        let garbage = |e: serde_json::Error| PromError::Garbage(e.to_string());
-        match data.result_type.as_str() {
-            "vector" => {
-                let items: Vec<VectorItem> =
-                    serde_json::from_value(data.result).map_err(garbage)?;
-                items
-                    .into_iter()
-                    .map(|it| {
-                        let value = parse_value(&it.value.1).ok_or_else(|| {
-                            PromError::Garbage(format!("sample value {:?}", it.value.1))
-                        })?;
-                        Ok(Sample {
-                            key: crate::alerts::fingerprint(&it.metric).0,
-                            labels: it.metric,
-                            at_ms: ts_ms(it.value.0),
-                            value,
-                        })
-                    })
-                    .collect()
-            }
-            "scalar" => {
-                let (t, v): (f64, String) = serde_json::from_value(data.result).map_err(garbage)?;
-                let value = parse_value(&v)
-                    .ok_or_else(|| PromError::Garbage(format!("scalar value {v:?}")))?;
-                Ok(vec![Sample {
-                    labels: BTreeMap::new(),
-                    key: 0,
-                    at_ms: ts_ms(t),
-                    value,
-                }])
-            }
-            other => Err(PromError::Query {
-                error_type: "flightdeck".into(),
-                error: format!("the query returns a {other}; an instant vector is needed"),
-            }),
-        }
+        decode_instant(data)
     }
 
     /// Range query: evaluation at `start_ms, start_ms + step, …, ≤ end_ms`.
@@ -340,33 +383,7 @@ impl PrometheusClient {
                 timeout,
             )
             .await?;
-        if data.result_type != "matrix" {
-            return Err(PromError::Garbage(format!(
-                "query_range returned a {}",
-                data.result_type
-            )));
-        }
-        let items: Vec<MatrixItem> =
-            serde_json::from_value(data.result).map_err(|e| PromError::Garbage(e.to_string()))?;
-        items
-            .into_iter()
-            .map(|it| {
-                let values = it
-                    .values
-                    .into_iter()
-                    .map(|(t, v)| {
-                        parse_value(&v)
-                            .map(|x| (ts_ms(t), x))
-                            .ok_or_else(|| PromError::Garbage(format!("sample value {v:?}")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(RangeSeries {
-                    key: crate::alerts::fingerprint(&it.metric).0,
-                    labels: it.metric,
-                    values,
-                })
-            })
-            .collect()
+        decode_range(data)
     }
 
     /// `GET /-/ready`.

@@ -74,7 +74,8 @@ mod offset_text {
 impl DrillTime {
     pub fn resolve(self, start: Timestamp) -> Timestamp {
         match self {
-            DrillTime::Offset(d) => start + d,
+            // Saturating: an offset past what a timestamp holds is past any scenario's end.
+            DrillTime::Offset(d) => crate::time::saturating_offset(start, d),
             DrillTime::At(t) => t,
         }
     }
@@ -177,13 +178,9 @@ impl DrillScript {
             let field = |f: &str| format!("[{i}].{f}");
             let v = r.at.value.trim();
             let at = if v.contains('T') {
-                DrillTime::At(v.parse().map_err(|e| {
-                    err(
-                        line,
-                        field("at"),
-                        format!("{v:?} is not an RFC 3339 timestamp ({e})"),
-                    )
-                })?)
+                DrillTime::At(
+                    crate::time::parse_timestamp(v).map_err(|m| err(line, field("at"), m))?,
+                )
             } else {
                 DrillTime::Offset(parse_duration(v).map_err(|m| err(line, field("at"), m))?)
             };

@@ -9,7 +9,16 @@ use serde_saphyr::Spanned;
 use crate::actions::Role;
 use crate::alerts::{Alert, AlertState, Fingerprint, fingerprint};
 use crate::slo::SloSpec;
-use crate::time::{SignedDuration, Timestamp, parse_duration};
+use crate::time::{
+    SignedDuration, Timestamp, checked_offset, format_duration, parse_duration, parse_timestamp,
+};
+
+/// The longest scenario a replay plays (its `duration`): a month, about 270,000 ticks of the
+/// replay's 10-second grid.
+pub const MAX_DURATION: SignedDuration = SignedDuration::from_hours(31 * 24);
+
+/// The longest SLO window a scenario may give.
+pub const MAX_WINDOW: SignedDuration = crate::time::MAX_SLO_WINDOW;
 
 /// A scenario ready to play: events sorted by time (stable for equal times).
 #[derive(Debug, Clone)]
@@ -214,16 +223,8 @@ impl Scenario {
                 ),
             ));
         }
-        let start: Timestamp = raw.start.value.parse().map_err(|e| {
-            err(
-                at_line(&raw.start),
-                "start",
-                format!(
-                    "{:?} is not an RFC 3339 timestamp ({e}); write e.g. 2026-03-12T13:55:00Z",
-                    raw.start.value
-                ),
-            )
-        })?;
+        let start =
+            parse_timestamp(&raw.start.value).map_err(|m| err(at_line(&raw.start), "start", m))?;
         let duration = parse_duration(&raw.duration.value)
             .map_err(|m| err(at_line(&raw.duration), "duration", m))?;
         if duration.is_negative() || duration.is_zero() {
@@ -233,19 +234,31 @@ impl Scenario {
                 "must be positive".into(),
             ));
         }
+        if duration > MAX_DURATION {
+            return Err(err(
+                at_line(&raw.duration),
+                "duration",
+                format!(
+                    "{} is longer than a replay can be ({}); record the part of the incident to train on",
+                    format_duration(duration),
+                    format_duration(MAX_DURATION)
+                ),
+            ));
+        }
+        checked_offset(start, duration).map_err(|m| {
+            err(
+                at_line(&raw.duration),
+                "duration",
+                format!("the scenario's end is out of range: {m}"),
+            )
+        })?;
         let when = |s: &Spanned<String>, field: &str| -> Result<Timestamp, ScenarioError> {
             let v = s.value.trim();
             if v.contains('T') {
-                v.parse::<Timestamp>().map_err(|e| {
-                    err(
-                        at_line(s),
-                        field,
-                        format!("{v:?} is not an RFC 3339 timestamp ({e})"),
-                    )
-                })
+                parse_timestamp(v).map_err(|m| err(at_line(s), field, m))
             } else {
                 parse_duration(v)
-                    .map(|d| start + d)
+                    .and_then(|d| checked_offset(start, d))
                     .map_err(|m| err(at_line(s), field, m))
             }
         };
@@ -269,6 +282,17 @@ impl Scenario {
             }
             let window = parse_duration(&s.window.value)
                 .map_err(|m| err(at_line(&s.window), &format!("slos[{i}].window"), m))?;
+            if !window.is_positive() || window > MAX_WINDOW {
+                return Err(err(
+                    at_line(&s.window),
+                    &format!("slos[{i}].window"),
+                    format!(
+                        "{:?} must be positive and at most {} (e.g. 30d, 28d, 7d)",
+                        s.window.value.trim(),
+                        format_duration(MAX_WINDOW)
+                    ),
+                ));
+            }
             slos.push(SloSpec {
                 name: s.name.value.clone(),
                 service: s.service.clone(),

@@ -13,6 +13,7 @@ const PURE: &[&str] = &[
     "src/cockpit",
     "src/replay.rs",
     "src/time.rs",
+    "src/sanitize.rs",
 ];
 
 const FORBIDDEN: &[(&str, &str)] = &[

@@ -10,6 +10,9 @@ use super::read::View;
 use super::wrap::{self, Fragment};
 use crate::actions::{Step, StepKind, StepOrigin};
 use crate::cockpit::{Cockpit, Suggestion, SuggestionId, SuggestionStatus};
+// Characters that would hide or reorder text on a terminal: one definition, shared with the
+// commands' human output.
+use crate::sanitize::invisible;
 use crate::time::format_duration;
 use crate::tui::panes::approvals::{verdict_label, verdict_style};
 use crate::tui::theme;
@@ -283,19 +286,6 @@ fn quoted(value: &str) -> Vec<Fragment> {
     out
 }
 
-/// Characters that would hide or reorder text on a terminal: shown as escapes.
-fn invisible(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{200B}'..='\u{200F}' // zero-width spaces and joiners, LRM, RLM
-            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}' // bidi isolates
-            | '\u{FEFF}'
-            | '\u{061C}'
-            | '\u{00AD}')
-}
-
 /// The text of `value` as fragments, with `\\`, `"` and invisible characters escaped in a
 /// warning style.
 pub fn escaped(value: &str) -> Vec<Fragment> {
@@ -318,7 +308,7 @@ fn escape_with(value: &str, quoting: bool) -> Vec<Fragment> {
             '\n' => Some("\\n".to_string()),
             '\t' => Some("\\t".to_string()),
             '\r' => Some("\\r".to_string()),
-            c if invisible(c) => Some(format!("\\u{{{:04x}}}", u32::from(c))),
+            c if invisible(c) => Some(crate::sanitize::escape_char(c)),
             _ => None,
         };
         match escape {
