@@ -90,6 +90,12 @@ pub enum Action {
 }
 
 impl Action {
+    /// Does the action mean something in this cockpit? The replay controls (pause, speed, seek,
+    /// the debrief) do not live, where the cockpit runs on the wall clock.
+    pub fn in_force(self, mode: super::app::CockpitMode) -> bool {
+        mode != super::app::CockpitMode::Live || self.section() != Section::Replay
+    }
+
     /// The heading the help overlay lists the action under.
     pub fn section(self) -> Section {
         match self {

@@ -19,4 +19,6 @@ pub enum Command {
     /// journals it; it takes effect once journaled. Notices that come back (a refusal, say) go
     /// to the status line through `App::info` / `App::warn`.
     Decide(UserCommand),
+    /// Draw a frame now (the answer to `Msg::Render`, once the view data is fresh).
+    Draw,
 }
