@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -703,19 +702,17 @@ pub async fn execute(
 }
 
 /// `flightdeck --config FILE --headless --until SPAN`: runs live for `until` of wall time (or
-/// until SIGINT/SIGTERM) and returns the state then, with the start-up warnings.
+/// until SIGINT, SIGTERM, SIGQUIT or SIGHUP) and returns the state then, with the start-up warnings.
 pub async fn run_headless(
     config: &Config,
     opts: &LiveOptions,
     until: Duration,
 ) -> Result<(Snapshot, Vec<String>), LiveError> {
     let mut live = Live::start(config, opts).await?;
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut signals = crate::runtime::Signals::new()?;
     tokio::select! {
         _ = live.run_for(until) => {}
-        _ = sigterm.recv() => {}
-        _ = sigint.recv() => {}
+        ended = signals.recv() => tracing::info!("headless run ended early: {ended:?}"),
     }
     live.session.tick(Timestamp::now());
     let warnings = std::mem::take(&mut live.warnings);

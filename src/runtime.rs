@@ -117,22 +117,41 @@ pub async fn run<S: Session>(
     let mut signals = Signals::new()?;
     let mut terminal = ratatui::init();
     let result = run_in(&mut terminal, session, &mut app, start, &mut signals).await;
-    let ended = *result.as_ref().unwrap_or(&Ended::Quit);
-    if ended.terminal_left() {
-        if let Err(e) = ratatui::try_restore() {
-            tracing::warn!("could not restore the terminal: {e}");
+    // Restored by hand, errors logged: the terminal's own Drop would print a failure to show
+    // the cursor on stderr, and stderr on a terminal that is gone fails (a panic in a drop).
+    let shown = terminal.show_cursor();
+    let restored = ratatui::try_restore();
+    std::mem::forget(terminal);
+    let result = match result {
+        // Drawing or reading failed because the terminal went away (the window closed before
+        // the SIGHUP arrived): an end like the hangup, not an error to report on it.
+        Err(e) if terminal_gone(&e) => {
+            tracing::warn!("the terminal went away: {e}");
+            Ok(Ended::HungUp)
         }
-        drop(terminal);
-    } else {
-        // The terminal is gone: restoring it fails, and a failed write to stderr would panic.
-        // Raw mode and the alternate screen went with it.
-        let _ = ratatui::try_restore();
-        std::mem::forget(terminal);
-    }
+        other => other,
+    };
     if let Ok(ended) = &result {
         tracing::info!("cockpit ended: {ended:?}");
+        if ended.terminal_left() {
+            for e in [shown.err(), restored.err()].into_iter().flatten() {
+                tracing::warn!("could not restore the terminal: {e}");
+            }
+        }
     }
     result
+}
+
+/// Is this the error of a terminal that is gone (hung up, closed)?
+fn terminal_gone(e: &color_eyre::Report) -> bool {
+    e.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| {
+            matches!(
+                io.raw_os_error(),
+                Some(libc::EIO | libc::ENXIO | libc::ENOTTY | libc::EBADF)
+            ) || io.kind() == std::io::ErrorKind::BrokenPipe
+        })
 }
 
 async fn run_in<S: Session>(
