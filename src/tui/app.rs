@@ -243,6 +243,8 @@ pub struct App {
     pub silence_preview_at: u64,
     /// Step output the runtime loaded for the output viewer (the UI reads no files).
     pub outputs: super::overlays::output::OutputCache,
+    /// What the panes list, made once per cockpit revision and filter ([`super::view`]).
+    pub view: super::view::ViewData,
 }
 
 impl Default for App {
@@ -270,6 +272,7 @@ impl App {
             silence_preview: None,
             silence_preview_at: 0,
             outputs: Default::default(),
+            view: Default::default(),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod render;
 pub mod text_input;
 pub mod theme;
 pub mod update;
+pub mod view;
 
 pub use action::Action;
 pub use app::{
@@ -33,6 +34,7 @@ pub use update::{handle, update};
 /// Brings what the UI derived from the cockpit up to date after the cockpit changed; the
 /// runtime calls it before drawing. Cheap when nothing moved.
 pub fn refresh(app: &mut App, view: &crate::cockpit::Cockpit) {
+    self::view::refresh(app, view);
     overlays::write::refresh(app, view);
     update::keep_selections(app, view);
 }

@@ -53,6 +53,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
     // The message answered the previous key; this key is a new question.
     app.status = None;
     // Lists reordered since the last frame: the cursor stays on what it was on.
+    super::view::refresh(app, view);
     keep_selections(app, view);
     match app.overlay {
         Overlay::None => {}

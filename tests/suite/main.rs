@@ -81,3 +81,4 @@ mod tui_modes;
 mod tui_render;
 mod tui_snapshots;
 mod tui_step_output;
+mod tui_view;
