@@ -97,6 +97,6 @@ impl ViewData {
 pub fn refresh(app: &mut super::App, view: &Cockpit) {
     let filter = app.live_filter();
     if !app.view.fresh(view, filter) {
-        app.view = ViewData::make(view, &filter.to_string());
+        app.view = ViewData::make(view, filter);
     }
 }
