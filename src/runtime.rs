@@ -116,7 +116,16 @@ pub async fn run<S: Session>(
 ) -> color_eyre::Result<Ended> {
     let mut signals = Signals::new()?;
     let mut terminal = ratatui::init();
-    let result = run_in(&mut terminal, session, &mut app, start, &mut signals).await;
+    let ended = std::pin::pin!(async move { signals.recv().await });
+    let result = run_in(
+        &mut terminal,
+        EventStream::new(),
+        ended,
+        session,
+        &mut app,
+        start,
+    )
+    .await;
     // Restored by hand, errors logged: the terminal's own Drop would print a failure to show
     // the cursor on stderr, and stderr on a terminal that is gone fails (a panic in a drop).
     let shown = terminal.show_cursor();
@@ -154,14 +163,22 @@ fn terminal_gone(e: &color_eyre::Report) -> bool {
         })
 }
 
-async fn run_in<S: Session>(
-    terminal: &mut ratatui::DefaultTerminal,
+/// The loop itself, on any terminal backend and event stream (tests drive it on ratatui's
+/// `TestBackend` with scripted events); `signal` resolves when a signal ends the cockpit.
+pub async fn run_in<B, K, S>(
+    terminal: &mut ratatui::Terminal<B>,
+    mut keys: K,
+    mut signal: std::pin::Pin<&mut impl std::future::Future<Output = Ended>>,
     session: &mut S,
     app: &mut App,
     start: Vec<Msg>,
-    signals: &mut Signals,
-) -> color_eyre::Result<Ended> {
-    let mut keys = EventStream::new();
+) -> color_eyre::Result<Ended>
+where
+    B: ratatui::backend::Backend,
+    B::Error: Send + Sync + 'static,
+    K: futures::Stream<Item = std::io::Result<TermEvent>> + Unpin,
+    S: Session,
+{
     let mut frames = tokio::time::interval(FRAME);
     frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let size = terminal.size()?;
@@ -206,7 +223,7 @@ async fn run_in<S: Session>(
                 dirty |= moved;
                 draw_now = true;
             }
-            ended = signals.recv() => return Ok(ended),
+            ended = &mut signal => return Ok(ended),
         }
         // Every message in order; the commands they give are carried out before the next.
         // Then the session settles (its journal on disk, executions started) and says so.

@@ -77,6 +77,7 @@ mod training_scenarios;
 mod training_timeline;
 mod tui_flow;
 mod tui_look;
+mod tui_loop;
 mod tui_modes;
 mod tui_render;
 mod tui_snapshots;
