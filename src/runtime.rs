@@ -68,6 +68,8 @@ pub enum Ended {
     /// SIGHUP, or the terminal's input failed or ended: the window is gone, so nothing more is
     /// written to it.
     HungUp,
+    /// Ctrl-Z: the loop stops for the shell's job control and [`run`] starts it again on `fg`.
+    Suspended,
 }
 
 impl Ended {
@@ -112,20 +114,29 @@ impl Signals {
 pub async fn run<S: Session>(
     session: &mut S,
     mut app: App,
-    start: Vec<Msg>,
+    mut start: Vec<Msg>,
 ) -> color_eyre::Result<Ended> {
     let mut signals = Signals::new()?;
     let mut terminal = ratatui::init();
-    let ended = std::pin::pin!(async move { signals.recv().await });
-    let result = run_in(
-        &mut terminal,
-        EventStream::new(),
-        ended,
-        session,
-        &mut app,
-        start,
-    )
-    .await;
+    let mut ended = std::pin::pin!(async move { signals.recv().await });
+    let result = loop {
+        let result = run_in(
+            &mut terminal,
+            EventStream::new(),
+            ended.as_mut(),
+            session,
+            &mut app,
+            std::mem::take(&mut start),
+        )
+        .await;
+        if let Ok(Ended::Suspended) = result {
+            if let Err(e) = suspend(&mut terminal) {
+                break Err(e.into());
+            }
+            continue;
+        }
+        break result;
+    };
     // Restored by hand, errors logged: the terminal's own Drop would print a failure to show
     // the cursor on stderr, and stderr on a terminal that is gone fails (a panic in a drop).
     let shown = terminal.show_cursor();
@@ -149,6 +160,28 @@ pub async fn run<S: Session>(
         }
     }
     result
+}
+
+/// Ctrl-Z: the terminal restored, the process stopped (SIGTSTP, as the shell's job control
+/// expects); on SIGCONT (`fg`) raw mode and the alternate screen again, and a full redraw.
+fn suspend(terminal: &mut ratatui::DefaultTerminal) -> std::io::Result<()> {
+    terminal.show_cursor()?;
+    ratatui::try_restore()?;
+    // SAFETY: raise(3) sends a signal to this process; SIGTSTP's default action stops it
+    // (nothing here handles SIGTSTP) until SIGCONT.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
+    // The last frame forgotten, so the next draws in full (`Terminal::clear` would ask the
+    // terminal where its cursor is, racing the event reader for the answer).
+    terminal.swap_buffers();
+    Ok(())
 }
 
 /// Is this the error of a terminal that is gone (hung up, closed)?
@@ -227,18 +260,19 @@ where
         }
         // Every message in order; the commands they give are carried out before the next.
         // Then the session settles (its journal on disk, executions started) and says so.
-        if drain(&mut queue, app, session).is_none() {
-            return Ok(Ended::Quit);
+        if let Err(ended) = drain(&mut queue, app, session) {
+            return Ok(ended);
         }
         queue.extend(session.settle());
-        if drain(&mut queue, app, session).is_none() {
-            return Ok(Ended::Quit);
+        if let Err(ended) = drain(&mut queue, app, session) {
+            return Ok(ended);
         }
         if dirty && draw_now {
             queue.extend(session.load(app));
             queue.push_back(Msg::Render);
-            let Some(draw) = drain(&mut queue, app, session) else {
-                return Ok(Ended::Quit);
+            let draw = match drain(&mut queue, app, session) {
+                Ok(draw) => draw,
+                Err(ended) => return Ok(ended),
             };
             if draw {
                 let view = session.cockpit();
@@ -251,20 +285,25 @@ where
 }
 
 /// Hands every queued message to `update`; the session carries out the commands it gives (and
-/// what they say is queued behind). `None` when the person quit; `Some(true)` when a frame is
-/// to be drawn.
-fn drain<S: Session>(queue: &mut VecDeque<Msg>, app: &mut App, session: &mut S) -> Option<bool> {
+/// what they say is queued behind). `Err` when the loop is to end (quit, suspend); `Ok(true)`
+/// when a frame is to be drawn.
+fn drain<S: Session>(
+    queue: &mut VecDeque<Msg>,
+    app: &mut App,
+    session: &mut S,
+) -> Result<bool, Ended> {
     let mut draw = false;
     while let Some(msg) = queue.pop_front() {
         for command in tui::handle(app, msg, session.cockpit()) {
             match command {
-                Command::Quit => return None,
+                Command::Quit => return Err(Ended::Quit),
+                Command::Suspend => return Err(Ended::Suspended),
                 Command::Draw => draw = true,
                 other => queue.extend(session.command(other)),
             }
         }
     }
-    Some(draw)
+    Ok(draw)
 }
 
 /// A scenario replayed in the terminal: the session, its virtual clock, the guide (decision
@@ -402,7 +441,7 @@ impl Session for ReplayRun {
                     .map(Msg::warn)
                     .collect();
             }
-            Command::Quit | Command::Draw => {}
+            Command::Quit | Command::Draw | Command::Suspend => {}
         }
         Vec::new()
     }

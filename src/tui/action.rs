@@ -30,6 +30,9 @@ pub enum Action {
     Palette,
     Filter,
     Quit,
+    /// Suspend to the shell, the terminal restored (Ctrl-Z; `fg` resumes). Works whatever is
+    /// open, as in any terminal program.
+    Suspend,
     /// Replay: pause or resume the virtual clock.
     Pause,
     /// Replay: next speed step (1× … 600×).
@@ -115,6 +118,7 @@ impl Action {
             | Action::StaleAlerts
             | Action::Messages
             | Action::SearchKnowledge
+            | Action::Suspend
             | Action::Quit => Section::General,
             Action::Pause
             | Action::SpeedUp

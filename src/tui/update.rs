@@ -50,6 +50,9 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         app.size = (width, height);
         return Vec::new();
     }
+    if action == Action::Suspend {
+        return vec![Command::Suspend];
+    }
     // The message answered the previous key; this key is a new question.
     app.status = None;
     // Lists reordered since the last frame: the cursor stays on what it was on.
@@ -85,6 +88,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
     }
     match action {
         Action::Quit => return vec![Command::Quit],
+        Action::Suspend => return vec![Command::Suspend],
         Action::FocusNext => app.focus = app.focus.next(),
         Action::FocusPrev => app.focus = app.focus.prev(),
         Action::FocusPane(pane) => app.focus = pane,

@@ -365,3 +365,76 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Ctrl-Z in an interactive shell: the cockpit stops with the terminal restored (main screen),
+/// `fg` brings it back drawn in full, and it still quits cleanly.
+#[test]
+fn ctrl_z_suspends_and_fg_resumes() {
+    if !have_tmux() {
+        eprintln!("SKIPPED: install tmux to run the end-to-end terminal test");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_flightdeck");
+    let home = tempfile::tempdir().unwrap();
+    let s = Session {
+        name: "fd".into(),
+        socket: format!(
+            "flightdeck-e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ),
+    };
+    let out = s.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        &s.name,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "env",
+        "PS1=$ ",
+        "bash",
+        "--norc",
+        "--noprofile",
+        "-i",
+    ]);
+    assert!(out.status.success());
+    s.wait_for("$", Duration::from_secs(10));
+    s.keys(&[
+        "-l",
+        &format!("FLIGHTDECK_HOME={} {bin}", home.path().display()),
+    ]);
+    s.keys(&["Enter"]);
+    s.wait_for("ADAPTIVE", Duration::from_secs(20));
+    let alternate = || {
+        let alt = s.cmd(&["display-message", "-p", "-t", &s.name, "#{alternate_on}"]);
+        String::from_utf8_lossy(&alt.stdout).trim().to_string()
+    };
+    assert_eq!(alternate(), "1");
+    s.keys(&["C-z"]);
+    let stopped = s.wait_for("Stopped", Duration::from_secs(10));
+    assert_eq!(
+        alternate(),
+        "0",
+        "the main screen while stopped:\n{stopped}"
+    );
+    s.keys(&["-l", "fg"]);
+    s.keys(&["Enter"]);
+    s.wait_until("the cockpit back", Duration::from_secs(10), |screen| {
+        screen.contains("ADAPTIVE") && screen.contains("Clusters")
+    });
+    assert_eq!(
+        alternate(),
+        "1",
+        "the cockpit is on the alternate screen again"
+    );
+    s.keys(&["q"]);
+    s.wait_for("replay journal:", Duration::from_secs(10));
+    // `fg`'s status is the cockpit's.
+    s.keys(&["-l", "echo \"status=$?\""]);
+    s.keys(&["Enter"]);
+    s.wait_for("status=0", Duration::from_secs(10));
+    assert_eq!(alternate(), "0");
+}
