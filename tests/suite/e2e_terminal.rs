@@ -131,10 +131,11 @@ fn launch(args: &[&str], before: &str, after: &str) -> Option<(Session, tempfile
         "tmux new-session failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The header: the mode badge and the SLOs.
+    // The header: the mode badge and (replaying the demo) the SLOs.
     let screen = s.wait_for("ADAPTIVE", Duration::from_secs(20));
+    let live = args.contains(&"--config");
     assert!(
-        screen.contains("checkout-availability"),
+        live || screen.contains("checkout-availability"),
         "header shows the SLOs:\n{screen}"
     );
     Some((s, home))
@@ -437,4 +438,50 @@ fn ctrl_z_suspends_and_fg_resumes() {
     s.keys(&["Enter"]);
     s.wait_for("status=0", Duration::from_secs(10));
     assert_eq!(alternate(), "0");
+}
+
+/// The live cockpit in a real terminal: its help lists no replay controls, and SIGHUP (the
+/// window closing) restores the terminal, exits 0 and leaves a journal that verifies.
+#[test]
+fn live_help_has_no_replay_keys_and_sighup_keeps_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("live.toml");
+    let journal = dir.path().join("journal.jsonl");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[journal]\npath = \"{}\"\n[webhook]\nlisten = \"127.0.0.1:{}\"\n",
+            journal.display(),
+            crate::common::live::free_port()
+        ),
+    )
+    .unwrap();
+    let Some((s, home)) = start(&["--config", cfg.to_str().unwrap()]) else {
+        return;
+    };
+    s.keys(&["?"]);
+    let help = s.wait_for("Help", Duration::from_secs(5));
+    assert!(help.contains("keys in force, live"), "{help}");
+    assert!(
+        !help.contains("replay:"),
+        "live help lists replay keys:\n{help}"
+    );
+    s.keys(&["Escape"]);
+    s.wait_gone("Help", Duration::from_secs(5));
+    kill("HUP", &flightdeck_pid(&s));
+    assert_terminal_restored(&s, "exit=0");
+    let out = Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .env("FLIGHTDECK_HOME", home.path())
+        .args(["journal", "verify", "--journal"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "journal verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.contains("live session of"), "{text}");
 }
