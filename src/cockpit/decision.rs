@@ -674,15 +674,7 @@ impl Cockpit {
             audited,
             origin: StepOrigin::Silence,
         };
-        let verdict = crate::actions::policy(
-            self.governor.base_mode(),
-            crate::actions::Overlays {
-                novel: self.is_novel(cluster),
-                drift: self.governor.drift().is_some(),
-            },
-            &crate::actions::StepClass::from(&step),
-            &[],
-        );
+        let verdict = self.verdict_of(&step, Some(cluster), &[]);
         SilencePreview {
             inside,
             outside,

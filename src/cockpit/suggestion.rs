@@ -514,25 +514,55 @@ impl Cockpit {
         Some(self.push_suggestion(source, &runbook_id, step, Fill::From(filled)))
     }
 
-    /// The overlays in force for a suggestion: its cluster's novelty and the governor's drift.
-    pub(super) fn overlays_for(&self, s: &Suggestion) -> Overlays {
-        let novel = match self.suggestion_cluster(s) {
-            Some(c) => self.is_novel(c),
-            None => true,
-        };
+    /// The overlays in force for a step of `cluster` (`None`: its cluster is gone, which counts
+    /// as novel): the cluster's novelty and the governor's drift. The one place they are
+    /// computed.
+    pub fn overlays_in(&self, cluster: Option<ClusterId>) -> Overlays {
         Overlays {
-            novel,
+            novel: cluster.is_none_or(|c| self.is_novel(c)),
             drift: self.governor.drift().is_some(),
         }
     }
 
+    /// The policy's verdict, at this moment, on `step` for `cluster` with these approvals. The
+    /// drift overlay tightens by one mode inside the policy, so the policy gets the governor's
+    /// mode before drift. The one place the cockpit asks the policy.
+    pub fn verdict_of(
+        &self,
+        step: &Step,
+        cluster: Option<ClusterId>,
+        approvals: &[Approval],
+    ) -> Verdict {
+        policy(
+            self.governor.base_mode(),
+            self.overlays_in(cluster),
+            &StepClass::from(step),
+            approvals,
+        )
+    }
+
+    /// What the policy would say once the person at this cockpit has approved `s` too.
+    pub fn verdict_after_my_approval(&self, s: &Suggestion) -> Verdict {
+        let mut approvals = s.approvals.clone();
+        if !approvals.iter().any(|a| a.by == self.config.actor) {
+            approvals.push(Approval {
+                by: self.config.actor.clone(),
+                role: self.config.role,
+                mode: self.mode(),
+            });
+        }
+        self.verdict_of(&s.step, self.suggestion_cluster(s), &approvals)
+    }
+
+    /// What the policy will require of `s` edited to `argv` (a novel step, no approvals yet).
+    pub fn verdict_if_edited(&self, s: &Suggestion, argv: Vec<String>) -> Verdict {
+        self.verdict_of(&s.step.edited(argv), self.suggestion_cluster(s), &[])
+    }
+
     pub(super) fn refresh_verdict(&mut self, i: usize) {
-        // The drift overlay tightens by one mode inside the policy, so the policy gets the
-        // governor's mode before drift.
-        let mode = self.governor.base_mode();
-        let overlays = self.overlays_for(&self.suggestions[i]);
-        let s = &mut self.suggestions[i];
-        s.verdict = policy(mode, overlays, &StepClass::from(&s.step), &s.approvals);
+        let s = &self.suggestions[i];
+        let verdict = self.verdict_of(&s.step, self.suggestion_cluster(s), &s.approvals);
+        self.suggestions[i].verdict = verdict;
     }
 
     /// The policy verdict of every suggestion at this moment (mode and overlays may have

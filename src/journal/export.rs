@@ -236,22 +236,6 @@ pub struct Outcome {
     pub duration_ms: Option<u64>,
 }
 
-fn kind_name(kind: RecordKind) -> Option<&'static str> {
-    Some(match kind {
-        RecordKind::Hypothesis => "hypothesis",
-        RecordKind::Note => "note",
-        RecordKind::Approval => "approve",
-        RecordKind::Rejection => "reject",
-        RecordKind::Edit => "edit",
-        RecordKind::Proposal => "propose",
-        RecordKind::Execution => "execute",
-        RecordKind::Manual => "manual",
-        RecordKind::Override => "override",
-        RecordKind::ModeChange => "mode_change",
-        RecordKind::Genesis | RecordKind::Checkpoint | RecordKind::Unknown(_) => return None,
-    })
-}
-
 fn str_field(body: &serde_json::Value, key: &str) -> Option<String> {
     body.get(key).and_then(|v| v.as_str()).map(str::to_string)
 }
@@ -271,7 +255,7 @@ pub fn decision_points(
         {
             mode = to;
         }
-        let Some(mut kind) = kind_name(r.kind) else {
+        let Some(mut kind) = r.kind.decision_name() else {
             continue;
         };
         // A step flightdeck found obsolete (its incident resolved) is nobody's decision.

@@ -7,8 +7,8 @@
 
 mod common;
 
-mod actions_ledger;
 mod actions_policy;
+mod actions_policy_history;
 mod actions_render;
 mod alerts_chain_span;
 mod alerts_cluster;
