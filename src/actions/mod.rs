@@ -9,6 +9,7 @@
 pub mod policy;
 pub mod silence;
 pub mod step;
+pub mod step_ref;
 
 pub use policy::{Approval, Overlays, Role, StepClass, Verdict, policy};
 pub use silence::{SilenceMatcher, SilenceRequest};
@@ -16,3 +17,4 @@ pub use step::{
     Audit, Filled, Step, StepKind, StepOrigin, TemplateError, render_argv, shell_display,
     shell_env, validate_argv,
 };
+pub use step_ref::StepRef;

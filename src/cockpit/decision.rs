@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::suggestion::{Fill, SuggestionId, SuggestionStatus, argv_hash};
 use super::{Cockpit, Effect, role_name};
 use crate::actions::silence::SilenceRequest;
-use crate::actions::{Approval, Audit, Role, Step, StepKind, StepOrigin, Verdict};
+use crate::actions::{Approval, Audit, Role, Step, StepKind, StepOrigin, StepRef, Verdict};
 use crate::alerts::{ClusterId, Fingerprint};
 use crate::journal::{JournalEntry, JournalRecord, RecordKind};
 use crate::training::{DecisionKind, ReferenceDecision};
@@ -179,8 +179,7 @@ pub struct ExecRequest {
 /// The body of approval, rejection, edit and execution records.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
-    /// `runbook-id/step-id`.
-    pub step: String,
+    pub step: StepRef,
     pub argv: Vec<String>,
     pub argv_hash: String,
     /// The effective mode when the record was written.
@@ -561,7 +560,7 @@ impl Cockpit {
                 step.audited = None;
                 step.argv = argv.clone();
                 step.id = format!("{}-edited", step.id.trim_end_matches("-edited"));
-                body.step = format!("{}/{}", self.suggestions[i].runbook, step.id);
+                body.step = StepRef::new(&self.suggestions[i].runbook, &step.id);
                 body.argv_hash = argv_hash(&argv);
                 body.argv = argv;
                 body.definition = Some(step);
@@ -749,7 +748,7 @@ impl Cockpit {
         };
         let argv = step.argv.clone();
         let body = StepRecord {
-            step: format!("silence/{}", step.id),
+            step: StepRef::new("silence", &step.id),
             argv_hash: argv_hash(&argv),
             argv,
             mode: self.governor.mode(),
@@ -803,7 +802,7 @@ impl Cockpit {
             effects.push(Effect::Journal(entry(kind, text, body)));
             return;
         }
-        let step_ref = d.step.clone().unwrap_or_default();
+        let step_ref = StepRef::from(d.step.clone().unwrap_or_default());
         // With the argv the responders decided about on record: the suggestion with exactly
         // that argv, else the step as this cockpit offers it (which may differ: a mismatch).
         let recorded = d.argv.as_deref();
@@ -919,17 +918,11 @@ impl Cockpit {
             });
         }
         // The kind from the step the record carries, else from the runbook as loaded.
-        let kind = body.definition.as_ref().map(|d| d.kind).or_else(|| {
-            let (runbook, step) = body.step.split_once('/')?;
-            self.knowledge
-                .runbooks
-                .iter()
-                .find(|r| r.id == runbook)?
-                .steps
-                .iter()
-                .find(|s| s.id == step)
-                .map(|s| s.kind)
-        });
+        let kind = body
+            .definition
+            .as_ref()
+            .map(|d| d.kind)
+            .or_else(|| self.knowledge.step(&body.step).map(|s| s.kind));
         match kind {
             Some(StepKind::Mitigation | StepKind::Experiment) => Some(exec.summary.clone()),
             Some(StepKind::Diagnostic) | None => None,
@@ -1014,10 +1007,12 @@ impl Cockpit {
         {
             match self.staleness_of_run(&body, exec) {
                 Some(what) => {
-                    self.staleness.failed_steps.insert(body.step.clone(), what);
+                    self.staleness
+                        .failed_steps
+                        .insert(body.step.to_string(), what);
                 }
                 None => {
-                    self.staleness.failed_steps.remove(&body.step);
+                    self.staleness.failed_steps.remove(body.step.as_str());
                 }
             }
         }
@@ -1033,7 +1028,7 @@ impl Cockpit {
                 ) else {
                     return;
                 };
-                let runbook = body.step.split('/').next().unwrap_or_default().to_string();
+                let runbook = body.step.runbook().to_string();
                 self.push_suggestion(source, &runbook, step, Fill::Given(body.argv.clone()))
             }
         };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Cockpit, SourceHealth, verdict_text};
-use crate::actions::StepKind;
+use crate::actions::{StepKind, StepRef};
 use crate::slo::Mode;
 use crate::time::Timestamp;
 
@@ -89,7 +89,7 @@ pub struct ClusterSnapshot {
 pub struct ApprovalSnapshot {
     pub id: String,
     pub cluster: Option<String>,
-    pub step: String,
+    pub step: StepRef,
     pub kind: StepKind,
     pub argv: Option<Vec<String>>,
     pub approvals: Vec<String>,

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::Cockpit;
-use crate::actions::{Approval, Filled, Overlays, Step, StepClass, Verdict, policy};
+use crate::actions::{Approval, Filled, Overlays, Step, StepClass, StepRef, Verdict, policy};
 use crate::alerts::{AlertState, ClusterId, Fingerprint};
 use crate::knowledge::DocRef;
 
@@ -77,8 +77,7 @@ pub struct Suggestion {
     pub values: BTreeMap<String, String>,
     pub runbook: String,
     pub step: Step,
-    /// `runbook-id/step-id`.
-    pub step_ref: String,
+    pub step_ref: StepRef,
     /// The exact argv that would run, or why it cannot be built.
     pub argv: Result<Vec<String>, String>,
     pub approvals: Vec<Approval>,
@@ -91,7 +90,7 @@ pub struct Suggestion {
 impl Suggestion {
     /// What identifies this suggestion across cockpits sharing a journal: the step and the
     /// exact argv (an approval binds to both).
-    pub fn key(&self) -> (String, Option<String>) {
+    pub fn key(&self) -> (StepRef, Option<String>) {
         (
             self.step_ref.clone(),
             self.argv.as_ref().ok().map(|a| argv_hash(a)),
@@ -122,7 +121,7 @@ pub(super) struct Targets {
     /// (alert, runbook) pairs whose values have been offered in the alert's cluster.
     pub(super) filled: HashSet<(Fingerprint, usize)>,
     /// `runbook-id/step-id` → indices of its suggestions.
-    by_step: HashMap<String, Vec<usize>>,
+    by_step: HashMap<StepRef, Vec<usize>>,
     /// Alert → the runbooks that cover it (the reverse of `covered`).
     covering: HashMap<Fingerprint, Vec<usize>>,
 }
@@ -225,7 +224,11 @@ impl Cockpit {
     }
 
     /// Suggestions of step `step_ref` in cluster `id` that still count (not obsolete).
-    fn live_suggestions(&self, id: ClusterId, step_ref: &str) -> impl Iterator<Item = usize> + '_ {
+    fn live_suggestions(
+        &self,
+        id: ClusterId,
+        step_ref: &StepRef,
+    ) -> impl Iterator<Item = usize> + '_ {
         self.targets
             .by_step
             .get(step_ref)
@@ -251,7 +254,7 @@ impl Cockpit {
         let mut offers: Vec<(usize, Fingerprint, Filled)> = Vec::new();
         let mut waiting: Vec<(usize, String)> = Vec::new();
         for (k, step) in runbook.steps.iter().enumerate() {
-            let step_ref = format!("{}/{}", runbook.id, step.id);
+            let step_ref = StepRef::new(&runbook.id, &step.id);
             let existing: Vec<usize> = self.live_suggestions(id, &step_ref).collect();
             let mut why: Option<String> = None;
             for fp in &fresh {
@@ -301,7 +304,7 @@ impl Cockpit {
         let steps = runbook.steps.clone();
         for (k, source, filled) in offers {
             let step = &steps[k];
-            let step_ref = format!("{runbook_id}/{}", step.id);
+            let step_ref = StepRef::new(&runbook_id, &step.id);
             // The first target of a step that waited for one fills it, under its id.
             let untargeted = self.live_suggestions(id, &step_ref).find(|&i| {
                 !self.suggestions[i].targeted
@@ -352,7 +355,7 @@ impl Cockpit {
             Fill::Waiting(why) => (false, Err(format!("no target yet: {why}")), BTreeMap::new()),
         };
         let id = SuggestionId(self.suggestions.len() as u32 + 1);
-        let step_ref = format!("{runbook}/{}", step.id);
+        let step_ref = StepRef::new(runbook, &step.id);
         self.targets
             .by_step
             .entry(step_ref.clone())
@@ -400,7 +403,7 @@ impl Cockpit {
                 continue;
             };
             for step in &rb.steps {
-                let step_ref = format!("{}/{}", rb.id, step.id);
+                let step_ref = StepRef::new(&rb.id, &step.id);
                 for &i in self
                     .targets
                     .by_step
@@ -452,11 +455,11 @@ impl Cockpit {
     /// cluster (with that argv, when one is given). `None` when no covered alert gives it.
     pub(super) fn find_or_offer(
         &mut self,
-        step_ref: &str,
+        step_ref: &StepRef,
         argv: Option<&[String]>,
     ) -> Option<usize> {
         let matches = |s: &Suggestion| {
-            s.step_ref == step_ref && argv.is_none_or(|a| s.argv.as_deref().ok() == Some(a))
+            s.step_ref == *step_ref && argv.is_none_or(|a| s.argv.as_deref().ok() == Some(a))
         };
         let firing = |s: &Suggestion| {
             self.suggestion_cluster(s)
@@ -484,17 +487,13 @@ impl Cockpit {
         if found.is_some() {
             return found;
         }
-        let (runbook_id, step_id) = step_ref.split_once('/')?;
+        let step = self.knowledge.step(step_ref)?.clone();
+        let runbook_id = step_ref.runbook();
         let r = self
             .knowledge
             .runbooks
             .iter()
             .position(|rb| rb.id == runbook_id)?;
-        let step = self.knowledge.runbooks[r]
-            .steps
-            .iter()
-            .find(|s| s.id == step_id)?
-            .clone();
         let firing: Vec<ClusterId> = self
             .correlator
             .clusters()

@@ -144,7 +144,7 @@ impl DecisionContext {
                 .take(CONTEXT_OPTIONS)
                 .map(|a| OptionContext {
                     id: a.id,
-                    step: a.step,
+                    step: a.step.to_string(),
                     kind: serde_json::to_value(a.kind)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))

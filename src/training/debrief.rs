@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::drill::{Attempt, AttemptResult};
 use super::scenario::{DecisionKind, Scenario, ScenarioEvent};
-use crate::actions::StepKind;
+use crate::actions::{StepKind, StepRef};
 use crate::journal::{JournalRecord, RecordKind};
 use crate::knowledge::KnowledgeBase;
 use crate::slo::{SloState, Window};
@@ -90,7 +90,7 @@ pub struct DiagnosticScore {
 pub struct MitigationScore {
     /// The mitigations the responders executed (the right answer); empty when they fixed it by
     /// hand or with a step no runbook has (human judgment).
-    pub expected: Vec<String>,
+    pub expected: Vec<StepRef>,
     /// The responders' first approval of it.
     pub reference: Option<Milestone>,
     /// When the responders executed it.
@@ -186,24 +186,15 @@ pub struct HypothesisScore {
 /// The kind of `runbook-id/step-id`, from the knowledge (else from a record's step definition).
 fn step_kind(
     knowledge: &KnowledgeBase,
-    step_ref: &str,
+    step: &StepRef,
     body: Option<&serde_json::Value>,
 ) -> Option<StepKind> {
-    let from_kb = step_ref.split_once('/').and_then(|(rb, id)| {
-        knowledge
-            .runbook(rb)
-            .and_then(|r| r.steps.iter().find(|s| s.id == id))
-            .map(|s| s.kind)
-    });
+    let from_kb = knowledge.step(step).map(|s| s.kind);
     from_kb.or_else(|| {
         body.and_then(|b| b.get("definition"))
             .and_then(|d| d.get("kind"))
             .and_then(|k| serde_json::from_value(k.clone()).ok())
     })
-}
-
-fn runbook_of(step_ref: &str) -> &str {
-    step_ref.split('/').next().unwrap_or(step_ref)
 }
 
 fn offset(start: Timestamp, at: Timestamp) -> i64 {
@@ -269,20 +260,20 @@ fn trainee_records(records: &[JournalRecord]) -> Vec<&JournalRecord> {
 /// What the responders did, from the scenario's reference decisions.
 struct Reference {
     /// Steps they approved or executed, with the first time.
-    used: BTreeMap<String, Timestamp>,
+    used: BTreeMap<StepRef, Timestamp>,
     /// Steps they rejected: who and why.
-    rejected: BTreeMap<String, (String, String)>,
+    rejected: BTreeMap<StepRef, (String, String)>,
     first_diag: Option<Milestone>,
     hypotheses: Vec<TimedText>,
     /// The right answer: the mitigations they executed (else approved).
-    expected: Vec<String>,
+    expected: Vec<StepRef>,
     /// Their first approval of a right mitigation, and its execution.
     approved: Option<Milestone>,
     executed: Option<Milestone>,
     /// The exact argv they approved or ran, by step, where the scenario records it.
-    argv: BTreeMap<String, Vec<Vec<String>>>,
+    argv: BTreeMap<StepRef, Vec<Vec<String>>>,
     /// The incident commander's first approval of each step.
-    commander: BTreeMap<String, Timestamp>,
+    commander: BTreeMap<StepRef, Timestamp>,
 }
 
 impl Reference {
@@ -299,10 +290,10 @@ impl Reference {
             argv: BTreeMap::new(),
             commander: BTreeMap::new(),
         };
-        let mut executed: Vec<(Timestamp, String, String)> = Vec::new();
-        let mut approved: Vec<(Timestamp, String, String)> = Vec::new();
+        let mut executed: Vec<(Timestamp, StepRef, String)> = Vec::new();
+        let mut approved: Vec<(Timestamp, StepRef, String)> = Vec::new();
         for (at, d) in scenario.reference_decisions() {
-            let step = d.step.clone().unwrap_or_default();
+            let step = StepRef::from(d.step.clone().unwrap_or_default());
             let kind = step_kind(knowledge, &step, None);
             match d.kind {
                 DecisionKind::Hypothesis => r.hypotheses.push(TimedText {
@@ -367,11 +358,11 @@ impl Reference {
 
     /// The runbooks of the mitigations that fixed it (the best match, in hindsight).
     fn best_runbooks(&self) -> BTreeSet<&str> {
-        self.expected.iter().map(|s| runbook_of(s)).collect()
+        self.expected.iter().map(|s| s.runbook()).collect()
     }
 
     fn used_runbooks(&self) -> BTreeSet<&str> {
-        self.used.keys().map(|s| runbook_of(s)).collect()
+        self.used.keys().map(|s| s.runbook()).collect()
     }
 
     /// Why `argv` is not what the responders ran for `step`, when the scenario records what
@@ -452,7 +443,7 @@ struct Choices {
 /// the incident commander, who approved it (in the reference) at the returned time, or never.
 fn could_run(
     r: &JournalRecord,
-    step: &str,
+    step: &StepRef,
     knowledge: &KnowledgeBase,
     reference: &Reference,
 ) -> (Option<Timestamp>, Option<String>) {
@@ -460,12 +451,7 @@ fn could_run(
         return (Some(r.ts), None);
     }
     let definition = crate::journal::body_field::<crate::actions::Step>(&r.body, "definition")
-        .or_else(|| {
-            let (rb, id) = step.split_once('/')?;
-            knowledge
-                .runbook(rb)
-                .and_then(|rb| rb.steps.iter().find(|s| s.id == id).cloned())
-        });
+        .or_else(|| knowledge.step(step).cloned());
     let mode = crate::journal::body_field::<crate::slo::Mode>(&r.body, "mode");
     let (Some(definition), Some(mode)) = (definition, mode) else {
         return (Some(r.ts), None);
@@ -558,7 +544,7 @@ impl Choices {
         knowledge: &KnowledgeBase,
         r: &JournalRecord,
     ) {
-        let step: String = crate::journal::body_field(&r.body, "step").unwrap_or_default();
+        let step: StepRef = crate::journal::body_field(&r.body, "step").unwrap_or_default();
         let text = |key: &str| -> String {
             crate::journal::body_field(&r.body, key).unwrap_or_else(|| r.summary.clone())
         };
@@ -612,7 +598,7 @@ impl Choices {
         reference: &Reference,
         knowledge: &KnowledgeBase,
         r: &JournalRecord,
-        step: &str,
+        step: &StepRef,
     ) {
         let kind = step_kind(knowledge, step, Some(&r.body));
         if let Some((by, reason)) = reference.rejected.get(step) {
@@ -633,10 +619,10 @@ impl Choices {
                 self.diagnostics += 1;
                 let why = if reference.used.contains_key(step) {
                     Some("the responders ran it too".to_string())
-                } else if reference.best_runbooks().contains(runbook_of(step)) {
+                } else if reference.best_runbooks().contains(step.runbook()) {
                     Some(format!(
                         "from {}, the runbook of the mitigation that fixed it",
-                        runbook_of(step)
+                        step.runbook()
                     ))
                 } else {
                     None
@@ -646,14 +632,14 @@ impl Choices {
                         self.first_useful = Some(milestone(start, step, r.ts, &r.actor, Some(why)));
                     }
                     Some(_) => {}
-                    None if !reference.used_runbooks().contains(runbook_of(step)) => {
+                    None if !reference.used_runbooks().contains(step.runbook()) => {
                         self.unnecessary.push(finding(
                             start,
                             step,
                             r.ts,
                             format!(
                                 "a diagnostic from {}, a runbook the responders did not need",
-                                runbook_of(step)
+                                step.runbook()
                             ),
                         ));
                     }

@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use super::scenario::{Scenario, ScenarioEvent};
-use crate::actions::Role;
 use crate::actions::Verdict;
+use crate::actions::{Role, StepRef};
 use crate::cockpit::{CockpitConfig, SuggestionId, SuggestionStatus, UserCommand};
 use crate::journal::RecordKind;
 use crate::journal::export::DecisionContext;
@@ -211,13 +211,12 @@ impl DrillScript {
                 ));
             }
             let check_step = |s: &str, f: &str| -> Result<String, DrillError> {
-                let s = s.trim();
-                match s.split_once('/') {
-                    Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok(s.to_string()),
-                    _ => Err(err(
+                match StepRef::parse(s) {
+                    Some(step) => Ok(step.to_string()),
+                    None => Err(err(
                         line,
                         field(f),
-                        format!("{s:?} is not a step: write runbook-id/step-id"),
+                        format!("{:?} is not a step: write runbook-id/step-id", s.trim()),
                     )),
                 }
             };
@@ -449,12 +448,7 @@ pub fn resolve_step(session: &ReplaySession, step: &str) -> Option<SuggestionId>
 /// knowledge, or one it has offered (a proposed silence).
 fn known_step(session: &ReplaySession, step: &str) -> bool {
     let cockpit = session.cockpit();
-    let in_runbook = step.split_once('/').is_some_and(|(rb, id)| {
-        cockpit
-            .knowledge()
-            .runbook(rb)
-            .is_some_and(|r| r.steps.iter().any(|s| s.id == id))
-    });
+    let in_runbook = cockpit.knowledge().step(&StepRef::from(step)).is_some();
     in_runbook || cockpit.suggestions().iter().any(|s| s.step_ref == step)
 }
 
