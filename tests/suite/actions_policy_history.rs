@@ -114,10 +114,14 @@ impl Model {
     }
 }
 
-/// A step and the approvals it collected, as the cockpit keeps a suggestion.
+/// A step and the approvals it collected, as the cockpit keeps suggestions: one per step and
+/// exact command (`Suggestion::key`), so an edit back to a command already approved finds
+/// that suggestion and its approvals again.
 struct Pending {
     step: Step,
     approvals: Vec<Approval>,
+    /// The suggestions edited so far, by command.
+    others: std::collections::BTreeMap<Vec<String>, (Step, Vec<Approval>)>,
 }
 
 impl Pending {
@@ -125,6 +129,7 @@ impl Pending {
         Pending {
             step,
             approvals: Vec::new(),
+            others: Default::default(),
         }
     }
 
@@ -159,9 +164,20 @@ impl Pending {
         true
     }
 
-    /// An edit: a new, novel step for the edited command; earlier approvals stay behind.
+    /// An edit: a new, novel step for the edited command (or the one edited to that command
+    /// before); approvals of other commands stay behind.
     fn edit(&mut self, argv: Vec<String>) {
-        *self = Pending::new(self.step.edited(argv));
+        if argv == self.step.argv {
+            // The same command: the same suggestion.
+            return;
+        }
+        let (step, approvals) = self
+            .others
+            .remove(&argv)
+            .unwrap_or_else(|| (self.step.edited(argv), Vec::new()));
+        let old_step = std::mem::replace(&mut self.step, step);
+        let old = std::mem::replace(&mut self.approvals, approvals);
+        self.others.insert(old_step.argv.clone(), (old_step, old));
     }
 
     fn may_execute(&self, mode: Mode, overlays: Overlays) -> bool {
