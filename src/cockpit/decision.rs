@@ -931,13 +931,17 @@ impl Cockpit {
 
     /// Whether this cockpit session wrote `record` (its body names the session).
     fn written_here(&self, record: &JournalRecord) -> bool {
-        record.body.get("session").and_then(|v| v.as_str()) == Some(self.config.session.as_str())
+        record.read_body().session.as_deref() == Some(self.config.session.as_str())
     }
 
     /// A sealed record (ours or another cockpit's) changes the state it describes.
     pub(super) fn journaled(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
         if record.kind == RecordKind::Note
-            && record.body.get("acknowledge").and_then(|v| v.as_str()) == Some("drift")
+            && record
+                .read_body()
+                .note()
+                .and_then(|n| n.acknowledge.as_deref())
+                == Some("drift")
         {
             if let Some(change) = self.governor.acknowledge_drift(record.ts, &record.actor) {
                 let ours = self.written_here(record);
@@ -960,8 +964,11 @@ impl Cockpit {
         }
         // A hypothesis about an incident is acting on its alerts (a plain note is not).
         if record.kind == RecordKind::Hypothesis {
-            let names: Vec<String> =
-                crate::journal::body_field(&record.body, "alertnames").unwrap_or_default();
+            let body = record.read_body();
+            let names = body
+                .note()
+                .and_then(|n| n.alertnames.clone())
+                .unwrap_or_default();
             for name in names {
                 self.correlator.note_action(&name, record.ts);
             }
@@ -1158,12 +1165,13 @@ fn reference_mismatch_summary(d: &ReferenceDecision, offered: &super::Suggestion
 
 /// The override an `override` record sets; `None` when it ends the one in force (`to: null`).
 pub fn override_of(record: &JournalRecord) -> Option<crate::slo::ModeOverride> {
-    use crate::journal::body_field;
+    let body = record.read_body();
+    let o = body.override_()?;
     Some(crate::slo::ModeOverride {
-        mode: body_field(&record.body, "to")?,
-        until: body_field(&record.body, "until")?,
+        mode: o.to?,
+        until: o.until?,
         by: record.actor.clone(),
-        reason: body_field(&record.body, "reason").unwrap_or_default(),
+        reason: o.reason.clone().unwrap_or_default(),
     })
 }
 

@@ -550,12 +550,16 @@ impl Cockpit {
 
     /// A mode record arrived (this cockpit's or another's).
     fn mode_record_seen(&mut self, record: &JournalRecord) {
-        let Some(to) = crate::journal::body_field::<Mode>(&record.body, "to") else {
+        let body = record.read_body();
+        let Some(change) = body.mode_change() else {
+            return;
+        };
+        let Some(to) = change.to else {
             return;
         };
         self.remember_mode_record(ModeRecord {
-            at: crate::journal::body_field(&record.body, "at").unwrap_or(record.ts),
-            from: crate::journal::body_field(&record.body, "from"),
+            at: change.at.unwrap_or(record.ts),
+            from: change.from,
             to,
         });
     }

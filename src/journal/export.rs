@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::record::{JournalRecord, RecordKind, body_field};
+use super::body::{KindBody, RecordBody};
+use super::record::{JournalRecord, RecordKind};
 use crate::cockpit::Cockpit;
 use crate::slo::Mode;
 use crate::time::Timestamp;
@@ -236,10 +237,6 @@ pub struct Outcome {
     pub duration_ms: Option<u64>,
 }
 
-fn str_field(body: &serde_json::Value, key: &str) -> Option<String> {
-    body.get(key).and_then(|v| v.as_str()).map(str::to_string)
-}
-
 /// The decision points of `records`, in journal order. `contexts` (by record `seq`) fills the
 /// symptoms and options of records whose body carries no `"context"`.
 pub fn decision_points(
@@ -249,94 +246,33 @@ pub fn decision_points(
     let mut mode = Mode::Adaptive;
     let mut out = Vec::new();
     for r in records {
-        let body = &r.body;
-        if r.kind == RecordKind::ModeChange
-            && let Some(to) = body_field::<Mode>(body, "to")
-        {
+        let body = r.read_body();
+        let change = body.mode_change();
+        if let Some(to) = change.and_then(|c| c.to) {
             mode = to;
         }
         let Some(mut kind) = r.kind.decision_name() else {
             continue;
         };
         // A step flightdeck found obsolete (its incident resolved) is nobody's decision.
-        if body.get("obsolete").and_then(|v| v.as_bool()) == Some(true) {
+        if body.obsolete {
             continue;
         }
         // `from: null`: the mode a cockpit found when it started — a state, not a change.
-        if r.kind == RecordKind::ModeChange && body_field::<Mode>(body, "from").is_none() {
+        if change.is_some_and(|c| c.from.is_none()) {
             kind = "mode_state";
         }
-        let record_mode = if r.kind == RecordKind::ModeChange {
+        let record_mode = if change.is_some() {
             mode
         } else {
-            body_field::<Mode>(body, "mode").unwrap_or(mode)
+            body.mode.unwrap_or(mode)
         };
         let context: Option<DecisionContext> = body
-            .get("shown")
-            .or_else(|| body.get("context"))
+            .shown
+            .as_ref()
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .or_else(|| contexts.get(&r.seq).cloned());
-        let mut decision = Decision {
-            summary: r.summary.clone(),
-            ..Decision::default()
-        };
-        let mut outcome = None;
-        match r.kind {
-            RecordKind::Hypothesis | RecordKind::Note => {
-                decision.text = str_field(body, "text").or_else(|| Some(r.summary.clone()));
-                decision.step = str_field(body, "step");
-                decision.cluster = str_field(body, "cluster");
-                decision.alertnames = body_field(body, "alertnames");
-            }
-            RecordKind::Override => {
-                // `to: null` ends the override in force.
-                decision.from = body_field::<Mode>(body, "mode");
-                decision.to = body_field::<Mode>(body, "to");
-                decision.reason = str_field(body, "reason");
-                decision.until = body_field(body, "until");
-            }
-            RecordKind::ModeChange => {
-                decision.from = body_field::<Mode>(body, "from");
-                decision.to = body_field::<Mode>(body, "to");
-                decision.reason = str_field(body, "reason");
-                decision.slo = str_field(body, "slo");
-                decision.evidence = body.get("evidence").cloned();
-            }
-            _ => {
-                decision.step = str_field(body, "step");
-                decision.argv = body
-                    .get("argv")
-                    .and_then(|v| serde_json::from_value(v.clone()).ok());
-                decision.argv_hash = str_field(body, "argv_hash");
-                decision.reason = str_field(body, "reason");
-                decision.policy = body.get("policy").filter(|v| !v.is_null()).cloned();
-                if r.kind == RecordKind::Manual {
-                    // Done outside flightdeck: what the person wrote is the outcome.
-                    outcome = Some(Outcome {
-                        summary: str_field(body, "outcome"),
-                        dry_run: Some(false),
-                        ..Outcome::default()
-                    });
-                }
-                if r.kind == RecordKind::Execution {
-                    let exec = body.get("exec").filter(|v| !v.is_null());
-                    outcome = Some(Outcome {
-                        summary: str_field(body, "outcome")
-                            .or_else(|| exec.and_then(|e| str_field(e, "summary"))),
-                        ok: exec.and_then(|e| e.get("ok")).and_then(|v| v.as_bool()),
-                        dry_run: exec
-                            .and_then(|e| e.get("dry_run"))
-                            .and_then(|v| v.as_bool()),
-                        exit_code: exec
-                            .and_then(|e| e.get("exit_code"))
-                            .and_then(|v| v.as_i64()),
-                        duration_ms: exec
-                            .and_then(|e| e.get("duration_ms"))
-                            .and_then(|v| v.as_u64()),
-                    });
-                }
-            }
-        }
+        let (decision, outcome) = decision_of(r, &body);
         out.push(DecisionPoint {
             schema: EXPORT_SCHEMA.to_string(),
             seq: r.seq,
@@ -345,11 +281,8 @@ pub fn decision_points(
             kind: kind.to_string(),
             actor: r.actor.clone(),
             role: r.role.clone(),
-            replayed: body
-                .get("replayed")
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false),
-            session: str_field(body, "session"),
+            replayed: body.replayed,
+            session: body.session.clone(),
             mode: record_mode,
             symptoms: context.as_ref().map(|c| Symptoms {
                 mode_reason: c.mode_reason.clone(),
@@ -364,6 +297,67 @@ pub fn decision_points(
         });
     }
     out
+}
+
+/// What a record decided, and what came of it (executions and work done by hand).
+fn decision_of(r: &JournalRecord, body: &RecordBody) -> (Decision, Option<Outcome>) {
+    let mut decision = Decision {
+        summary: r.summary.clone(),
+        ..Decision::default()
+    };
+    let mut outcome = None;
+    match &body.of_kind {
+        KindBody::Note(n) => {
+            decision.text = n.text.clone().or_else(|| Some(r.summary.clone()));
+            decision.step = n.step.clone();
+            decision.cluster = n.cluster.clone();
+            decision.alertnames = n.alertnames.clone();
+        }
+        KindBody::Override(o) => {
+            // `to: null` ends the override in force.
+            decision.from = body.mode;
+            decision.to = o.to;
+            decision.reason = o.reason.clone();
+            decision.until = o.until;
+        }
+        KindBody::ModeChange(c) => {
+            decision.from = c.from;
+            decision.to = c.to;
+            decision.reason = c.reason.clone();
+            decision.slo = c.slo.clone();
+            decision.evidence = c.evidence.clone();
+        }
+        KindBody::Step(b) => {
+            decision.step = b.step.as_ref().map(|s| s.to_string());
+            decision.argv = b.argv.clone();
+            decision.argv_hash = b.argv_hash.clone();
+            decision.reason = b.reason.clone();
+            decision.policy = b.policy.clone();
+            if r.kind == RecordKind::Manual {
+                // Done outside flightdeck: what the person wrote is the outcome.
+                outcome = Some(Outcome {
+                    summary: b.outcome.clone(),
+                    dry_run: Some(false),
+                    ..Outcome::default()
+                });
+            }
+            if r.kind == RecordKind::Execution {
+                let exec = b.exec.as_ref();
+                outcome = Some(Outcome {
+                    summary: b
+                        .outcome
+                        .clone()
+                        .or_else(|| exec.and_then(|e| e.summary.clone())),
+                    ok: exec.and_then(|e| e.ok),
+                    dry_run: exec.and_then(|e| e.dry_run),
+                    exit_code: exec.and_then(|e| e.exit_code),
+                    duration_ms: exec.and_then(|e| e.duration_ms),
+                });
+            }
+        }
+        KindBody::Genesis(_) | KindBody::Checkpoint(_) | KindBody::Unknown => {}
+    }
+    (decision, outcome)
 }
 
 /// The decision points of a journal as JSON Lines (one object a line, `\n`-terminated), from

@@ -198,14 +198,6 @@ pub fn body_depth(body: &serde_json::Value) -> usize {
     deepest
 }
 
-/// The field `key` of a record body read as a `T`; `None` when it is absent or of another shape.
-pub fn body_field<T: serde::de::DeserializeOwned>(
-    body: &serde_json::Value,
-    key: &str,
-) -> Option<T> {
-    body.get(key).and_then(|v| T::deserialize(v).ok())
-}
-
 /// An entry as the core asks for it to be written; the chain turns it into a record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JournalEntry {

@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::drill::{Attempt, AttemptResult};
 use super::scenario::{DecisionKind, Scenario, ScenarioEvent};
 use crate::actions::{StepKind, StepRef};
-use crate::journal::{JournalRecord, RecordKind};
+use crate::journal::{JournalRecord, KindBody, RecordBody, RecordKind};
 use crate::knowledge::KnowledgeBase;
 use crate::slo::{SloState, Window};
 use crate::time::{SignedDuration, Timestamp, clock_hms, format_duration};
@@ -187,14 +187,10 @@ pub struct HypothesisScore {
 fn step_kind(
     knowledge: &KnowledgeBase,
     step: &StepRef,
-    body: Option<&serde_json::Value>,
+    body: Option<&RecordBody>,
 ) -> Option<StepKind> {
     let from_kb = knowledge.step(step).map(|s| s.kind);
-    from_kb.or_else(|| {
-        body.and_then(|b| b.get("definition"))
-            .and_then(|d| d.get("kind"))
-            .and_then(|k| serde_json::from_value(k.clone()).ok())
-    })
+    from_kb.or_else(|| body?.step()?.definition_kind)
 }
 
 fn offset(start: Timestamp, at: Timestamp) -> i64 {
@@ -248,11 +244,7 @@ fn trainee_records(records: &[JournalRecord]) -> Vec<&JournalRecord> {
                     | RecordKind::Proposal
                     | RecordKind::Manual
             ) && r.role != "system"
-                && !r
-                    .body
-                    .get("replayed")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false)
+                && !r.read_body().replayed
         })
         .collect()
 }
@@ -450,9 +442,12 @@ fn could_run(
     if r.kind == RecordKind::Manual {
         return (Some(r.ts), None);
     }
-    let definition = crate::journal::body_field::<crate::actions::Step>(&r.body, "definition")
+    let body = r.read_body();
+    let definition = body
+        .step()
+        .and_then(|b| b.definition.clone())
         .or_else(|| knowledge.step(step).cloned());
-    let mode = crate::journal::body_field::<crate::slo::Mode>(&r.body, "mode");
+    let mode = body.mode;
     let (Some(definition), Some(mode)) = (definition, mode) else {
         return (Some(r.ts), None);
     };
@@ -544,16 +539,29 @@ impl Choices {
         knowledge: &KnowledgeBase,
         r: &JournalRecord,
     ) {
-        let step: StepRef = crate::journal::body_field(&r.body, "step").unwrap_or_default();
-        let text = |key: &str| -> String {
-            crate::journal::body_field(&r.body, key).unwrap_or_else(|| r.summary.clone())
+        let body = r.read_body();
+        let (step, note_text, reason, outcome) = match &body.of_kind {
+            KindBody::Step(b) => (
+                b.step.clone().unwrap_or_default(),
+                None,
+                b.reason.clone(),
+                b.outcome.clone(),
+            ),
+            KindBody::Note(n) => (
+                n.step.clone().map(StepRef::from).unwrap_or_default(),
+                n.text.clone(),
+                n.reason.clone(),
+                n.outcome.clone(),
+            ),
+            _ => Default::default(),
         };
+        let text = |x: &Option<String>| x.clone().unwrap_or_else(|| r.summary.clone());
         let logged = match r.kind {
-            RecordKind::Hypothesis => format!("hypothesis: {}", text("text")),
-            RecordKind::Note => format!("note: {}", text("text")),
+            RecordKind::Hypothesis => format!("hypothesis: {}", text(&note_text)),
+            RecordKind::Note => format!("note: {}", text(&note_text)),
             RecordKind::Approval => format!("approved {step}"),
-            RecordKind::Rejection => format!("rejected {step}: {}", text("reason")),
-            RecordKind::Manual => format!("did {step} by hand: {}", text("outcome")),
+            RecordKind::Rejection => format!("rejected {step}: {}", text(&reason)),
+            RecordKind::Manual => format!("did {step} by hand: {}", text(&outcome)),
             _ => r.summary.clone(),
         };
         self.decisions.push(TimedText {
@@ -567,15 +575,14 @@ impl Choices {
                 at: r.ts,
                 offset_s: offset(start, r.ts),
                 by: r.actor.clone(),
-                text: text("text"),
+                text: text(&note_text),
             }),
             // Choosing a step: approving it, or doing it by hand where the policy refused it.
             RecordKind::Approval | RecordKind::Manual => {
-                self.chose(start, reference, knowledge, r, &step)
+                self.chose(start, reference, knowledge, r, &body, &step)
             }
             RecordKind::Rejection => {
-                let reason: String =
-                    crate::journal::body_field(&r.body, "reason").unwrap_or_default();
+                let reason = reason.clone().unwrap_or_default();
                 let verdict = if reference.rejected.contains_key(&step) {
                     "agreed: the responders rejected it too"
                 } else if reference.expected.contains(&step) {
@@ -598,9 +605,10 @@ impl Choices {
         reference: &Reference,
         knowledge: &KnowledgeBase,
         r: &JournalRecord,
+        body: &RecordBody,
         step: &StepRef,
     ) {
-        let kind = step_kind(knowledge, step, Some(&r.body));
+        let kind = step_kind(knowledge, step, Some(body));
         if let Some((by, reason)) = reference.rejected.get(step) {
             self.unnecessary.push(finding(
                 start,
@@ -647,17 +655,16 @@ impl Choices {
                 }
             }
             Some(StepKind::Mitigation) => {
-                let argv: Vec<String> =
-                    crate::journal::body_field(&r.body, "argv").unwrap_or_default();
+                let argv = body.step().and_then(|b| b.argv.clone()).unwrap_or_default();
                 let elsewhere = reference.other_target(step, &argv);
                 if reference.expected.iter().any(|e| e == step) && elsewhere.is_none() {
                     if self.right.is_none() {
                         // What the policy still wanted when the trainee approved it.
-                        let needs = crate::journal::body_field::<crate::actions::Verdict>(
-                            &r.body, "policy",
-                        )
-                        .filter(|_| r.kind == RecordKind::Approval)
-                        .map(|v| format!("policy at that moment: {v}"));
+                        let needs = body
+                            .step()
+                            .and_then(|b| b.verdict())
+                            .filter(|_| r.kind == RecordKind::Approval)
+                            .map(|v| format!("policy at that moment: {v}"));
                         self.right = Some(milestone(start, step, r.ts, &r.actor, needs));
                         (self.runs_at, self.held) = could_run(r, step, knowledge, reference);
                     }
