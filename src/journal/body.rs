@@ -46,7 +46,7 @@ pub enum KindBody {
     /// A hypothesis or a note.
     Note(NoteBody),
     /// An approval, rejection, edit, proposal, execution or manual record.
-    Step(StepBody),
+    Step(Box<StepBody>),
     Checkpoint(CheckpointBody),
     Override(OverrideBody),
     /// A kind this version does not know.
@@ -187,7 +187,7 @@ impl RecordBody {
             | RecordKind::Edit
             | RecordKind::Proposal
             | RecordKind::Execution
-            | RecordKind::Manual => KindBody::Step(StepBody {
+            | RecordKind::Manual => KindBody::Step(Box::new(StepBody {
                 step: body_field(body, "step"),
                 argv: body_field(body, "argv"),
                 argv_hash: body_field(body, "argv_hash"),
@@ -205,7 +205,7 @@ impl RecordBody {
                     duration_ms: body_field(e, "duration_ms"),
                     output: e.get("output").cloned(),
                 }),
-            }),
+            })),
             RecordKind::Unknown(_) => KindBody::Unknown,
         };
         RecordBody {
@@ -255,7 +255,7 @@ impl RecordBody {
 
     pub fn step(&self) -> Option<&StepBody> {
         match &self.of_kind {
-            KindBody::Step(b) => Some(b),
+            KindBody::Step(b) => Some(&**b),
             _ => None,
         }
     }
