@@ -32,7 +32,7 @@ pub enum UserCommand {
     },
     Note {
         text: String,
-        hypothesis: bool,
+        kind: NoteKind,
         /// The cluster it is about (the focused one when it was written), if any.
         about: Option<ClusterId>,
     },
@@ -174,6 +174,37 @@ pub struct ExecRequest {
     pub dry_run: bool,
     /// Hash of the approval record that completed the approvals.
     pub approval: String,
+}
+
+/// What a person writes down: a free-form note, or a hypothesis about the cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    Note,
+    Hypothesis,
+}
+
+impl NoteKind {
+    pub fn toggled(self) -> NoteKind {
+        match self {
+            NoteKind::Note => NoteKind::Hypothesis,
+            NoteKind::Hypothesis => NoteKind::Note,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            NoteKind::Note => "note",
+            NoteKind::Hypothesis => "hypothesis",
+        }
+    }
+
+    /// The kind of record it is journaled as.
+    pub fn record_kind(self) -> RecordKind {
+        match self {
+            NoteKind::Note => RecordKind::Note,
+            NoteKind::Hypothesis => RecordKind::Hypothesis,
+        }
+    }
 }
 
 /// The body of approval, rejection, edit and execution records.
@@ -387,20 +418,12 @@ impl Cockpit {
             return;
         }
         match cmd {
-            UserCommand::Note {
-                text,
-                hypothesis,
-                about,
-            } => {
+            UserCommand::Note { text, kind, about } => {
                 let text = text.trim().to_string();
                 if text.is_empty() {
                     return;
                 }
-                let kind = if hypothesis {
-                    RecordKind::Hypothesis
-                } else {
-                    RecordKind::Note
-                };
+                let kind = kind.record_kind();
                 let mut body = serde_json::json!({"text": text, "mode": self.governor.mode()});
                 let mut summary = text;
                 // What it is about, in terms another cockpit on the journal can resolve: the

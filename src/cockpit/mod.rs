@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Serialize;
 
 pub use decision::{
-    DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, OutputObject,
+    DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, NoteKind, OutputObject,
     SilencePreview, StepOutput, StepRecord, UserCommand, override_of,
 };
 pub use snapshot::{

@@ -27,7 +27,7 @@ use serde_saphyr::Spanned;
 use super::scenario::{Scenario, ScenarioEvent};
 use crate::actions::Verdict;
 use crate::actions::{Role, StepRef};
-use crate::cockpit::{CockpitConfig, SuggestionId, SuggestionStatus, UserCommand};
+use crate::cockpit::{CockpitConfig, NoteKind, SuggestionId, SuggestionStatus, UserCommand};
 use crate::journal::RecordKind;
 use crate::journal::export::DecisionContext;
 use crate::knowledge::KnowledgeBase;
@@ -487,12 +487,12 @@ pub fn run_drill(session: &mut ReplaySession, script: &DrillScript, until: Times
             DrillAction::Note { text } => Some(UserCommand::Note {
                 about: None,
                 text: text.clone(),
-                hypothesis: false,
+                kind: NoteKind::Note,
             }),
             DrillAction::Hypothesis { text } => Some(UserCommand::Note {
                 about: None,
                 text: text.clone(),
-                hypothesis: true,
+                kind: NoteKind::Hypothesis,
             }),
             DrillAction::Approve { step }
             | DrillAction::Reject { step, .. }

@@ -130,27 +130,7 @@ pub enum Draft {
     Silence(ClusterId),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoteKind {
-    Note,
-    Hypothesis,
-}
-
-impl NoteKind {
-    pub fn toggled(self) -> NoteKind {
-        match self {
-            NoteKind::Note => NoteKind::Hypothesis,
-            NoteKind::Hypothesis => NoteKind::Note,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            NoteKind::Note => "note",
-            NoteKind::Hypothesis => "hypothesis",
-        }
-    }
-}
+pub use crate::cockpit::NoteKind;
 
 /// Replay progress, set by the runtime (absent live).
 #[derive(Debug, Clone, Copy, PartialEq)]
