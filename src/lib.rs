@@ -11,10 +11,12 @@ pub mod alerts;
 pub mod cockpit;
 pub mod journal;
 pub mod knowledge;
-pub mod replay;
 pub mod slo;
 pub mod time;
 pub mod training;
+/// A replay session lives with the scenarios it plays (`training::replay`); the path
+/// `crate::replay` stays.
+pub use training::replay;
 
 // Edge.
 pub mod cli;

@@ -4,7 +4,7 @@
 //! labels and annotations (a placeholder always stays one argv element); [`policy()`] is the one
 //! pure function that decides, from the mode, the overlays, the step and the approvals given so
 //! far, whether the step may run *now* (design brief §1). The suggestions themselves, their
-//! approvals and the re-check at execution time live in `crate::cockpit` (one path).
+//! approvals and the re-check at execution time live in the cockpit (one path).
 
 pub mod policy;
 pub mod silence;

@@ -8,13 +8,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::reference::{DecisionKind, ReferenceDecision};
 use super::suggestion::{Fill, SuggestionId, SuggestionStatus, argv_hash};
 use super::{Cockpit, Effect, role_name};
 use crate::actions::silence::SilenceRequest;
 use crate::actions::{Approval, Audit, Role, Step, StepKind, StepOrigin, StepRef, Verdict};
 use crate::alerts::{ClusterId, Fingerprint};
 use crate::journal::{JournalEntry, JournalRecord, RecordKind};
-use crate::training::{DecisionKind, ReferenceDecision};
 
 /// What the person at this cockpit decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -276,7 +276,7 @@ impl Cockpit {
             policy: Some(s.verdict.clone()),
             replayed: false,
             obsolete: false,
-            context: serde_json::to_value(crate::journal::DecisionContext::from_cockpit(self)).ok(),
+            context: serde_json::to_value(self.decision_context()).ok(),
         })
     }
 
@@ -303,7 +303,7 @@ impl Cockpit {
             context: if lean {
                 None
             } else {
-                serde_json::to_value(crate::journal::DecisionContext::from_cockpit(self)).ok()
+                serde_json::to_value(self.decision_context()).ok()
             },
         }
     }
@@ -785,7 +785,7 @@ impl Cockpit {
             policy: None,
             replayed: false,
             obsolete: false,
-            context: serde_json::to_value(crate::journal::DecisionContext::from_cockpit(self)).ok(),
+            context: serde_json::to_value(self.decision_context()).ok(),
         };
         let also = if outside > 0 {
             format!(" (also mutes {outside} alert(s) outside it)")

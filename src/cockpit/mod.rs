@@ -9,6 +9,7 @@
 //! - `snapshot`: the state as JSON.
 
 mod decision;
+mod reference;
 mod snapshot;
 mod suggestion;
 
@@ -35,7 +36,7 @@ use crate::slo::{
     BudgetStatus, BurnDriftMonitor, DriftConfig, Governor, Mode, ModeChange, SloSpec, SloState,
 };
 use crate::time::{SignedDuration, Timestamp};
-use crate::training::ReferenceDecision;
+pub use reference::{DecisionKind, ReferenceDecision};
 
 /// How many journal records the cockpit keeps for the journal pane.
 const JOURNAL_TAIL: usize = 200;

@@ -15,148 +15,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::body::{KindBody, RecordBody};
+pub use super::context::*;
 use super::record::{JournalRecord, RecordKind};
-use crate::cockpit::Cockpit;
 use crate::slo::Mode;
 use crate::time::Timestamp;
 
 /// The schema identifier written on every exported line.
 pub const EXPORT_SCHEMA: &str = "flightdeck.decision.v1";
-
-/// How many clusters a context keeps (the most urgent first).
-pub const CONTEXT_CLUSTERS: usize = 12;
-/// How many options (suggestions waiting for a decision) a context keeps.
-pub const CONTEXT_OPTIONS: usize = 24;
-
-/// What the person deciding saw: the symptoms and the options. Captured from the cockpit just
-/// before a decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DecisionContext {
-    pub mode: Mode,
-    pub mode_reason: String,
-    /// The SLO that set the mode, if any.
-    pub mode_slo: Option<String>,
-    pub budgets: Vec<BudgetContext>,
-    pub alerts: AlertCounts,
-    /// Clusters with at least one firing alert, most urgent first (at most [`CONTEXT_CLUSTERS`]).
-    pub clusters: Vec<ClusterContext>,
-    /// The approval queue: suggestions waiting for a decision (at most [`CONTEXT_OPTIONS`]).
-    pub options: Vec<OptionContext>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BudgetContext {
-    pub slo: String,
-    /// Fraction of the error budget left over the SLO window (may be negative).
-    pub budget_remaining: Option<f64>,
-    pub burn_5m: Option<f64>,
-    pub burn_1h: Option<f64>,
-    pub burn_6h: Option<f64>,
-    /// Multiwindow conditions that hold: `page` / `ticket`.
-    pub conditions: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AlertCounts {
-    pub total: usize,
-    pub firing: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClusterContext {
-    pub id: String,
-    pub size: usize,
-    pub firing: usize,
-    pub alertnames: Vec<String>,
-    pub services: Vec<String>,
-    pub origin: Option<String>,
-    pub top_runbook: Option<String>,
-    /// No good knowledge match: human judgment.
-    pub novel: bool,
-    /// Flapping, chronic or suppressed.
-    pub noise: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OptionContext {
-    /// `S12`.
-    pub id: String,
-    /// `runbook-id/step-id`.
-    pub step: String,
-    /// `diagnostic` / `mitigation`.
-    pub kind: String,
-    pub cluster: Option<String>,
-    /// The policy verdict at that moment, as shown.
-    pub verdict: String,
-}
-
-impl DecisionContext {
-    /// What the cockpit shows now.
-    pub fn from_cockpit(cockpit: &Cockpit) -> DecisionContext {
-        let snap = cockpit.snapshot();
-        let burn = |rates: &BTreeMap<String, Option<f64>>, w: &str| rates.get(w).copied().flatten();
-        let noisy: std::collections::BTreeSet<String> = cockpit
-            .clusters()
-            .iter()
-            .filter(|c| !c.noise.is_empty())
-            .map(|c| c.id.to_string())
-            .collect();
-        let firing_alerts = cockpit.clusters().iter().map(|c| c.firing).sum();
-        DecisionContext {
-            mode: snap.mode.mode,
-            mode_reason: snap.mode.reason,
-            mode_slo: snap.mode.slo,
-            budgets: snap
-                .slos
-                .iter()
-                .map(|s| BudgetContext {
-                    slo: s.name.clone(),
-                    budget_remaining: s.budget_remaining,
-                    burn_5m: burn(&s.burn_rates, "5m"),
-                    burn_1h: burn(&s.burn_rates, "1h"),
-                    burn_6h: burn(&s.burn_rates, "6h"),
-                    conditions: s.conditions.clone(),
-                })
-                .collect(),
-            alerts: AlertCounts {
-                total: snap.alerts,
-                firing: firing_alerts,
-            },
-            clusters: snap
-                .clusters
-                .into_iter()
-                .filter(|c| c.firing > 0)
-                .take(CONTEXT_CLUSTERS)
-                .map(|c| ClusterContext {
-                    noise: noisy.contains(&c.id),
-                    id: c.id,
-                    size: c.size,
-                    firing: c.firing,
-                    alertnames: c.alertnames,
-                    services: c.services,
-                    origin: c.origin,
-                    top_runbook: c.top_runbook,
-                    novel: c.novel,
-                })
-                .collect(),
-            options: snap
-                .approvals
-                .into_iter()
-                .take(CONTEXT_OPTIONS)
-                .map(|a| OptionContext {
-                    id: a.id,
-                    step: a.step.to_string(),
-                    kind: serde_json::to_value(a.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    cluster: a.cluster,
-                    verdict: a.verdict,
-                })
-                .collect(),
-        }
-    }
-}
 
 /// One exported line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,7 +58,7 @@ pub struct Symptoms {
     pub mode_reason: String,
     pub mode_slo: Option<String>,
     pub alerts: AlertCounts,
-    pub clusters: Vec<ClusterContext>,
+    pub clusters: Vec<ClusterSnapshot>,
     pub budgets: Vec<BudgetContext>,
 }
 

@@ -7,6 +7,7 @@
 pub mod body;
 pub mod chain;
 pub mod codec;
+pub mod context;
 pub mod export;
 pub mod record;
 pub mod timeline;
@@ -20,6 +21,7 @@ pub use codec::{
     Problem, Tail, Verifier, VerifyError, VerifyReport, encode_line, format_checkpoint,
     parse_checkpoint, verify_bytes,
 };
-pub use export::{DecisionContext, export_jsonl, export_jsonl_with};
+pub use context::{ClusterSnapshot, DecisionContext, StatusCounts};
+pub use export::{export_jsonl, export_jsonl_with};
 pub use record::{JournalEntry, JournalRecord, KindName, MAX_BODY_DEPTH, RecordKind, body_depth};
 pub use timeline::timeline_markdown;

@@ -482,7 +482,7 @@ pub fn run_drill(session: &mut ReplaySession, script: &DrillScript, until: Times
         }
         session.advance_to(at);
         attempt.at = session.position();
-        let context = DecisionContext::from_cockpit(session.cockpit());
+        let context = session.cockpit().decision_context();
         let command = match &item.action {
             DrillAction::Note { text } => Some(UserCommand::Note {
                 about: None,

@@ -6,6 +6,7 @@ pub mod debrief;
 pub mod drill;
 pub mod player;
 pub mod record;
+pub mod replay;
 pub mod scenario;
 
 pub use debrief::{Debrief, debrief};

@@ -25,6 +25,7 @@ mod cockpit_override;
 mod cockpit_silence;
 mod cockpit_staleness;
 mod config_example;
+mod core_layers;
 mod e2e_terminal;
 mod exec_run;
 mod fuzz_smoke;

@@ -11,7 +11,6 @@ const PURE: &[&str] = &[
     "src/journal",
     "src/training",
     "src/cockpit",
-    "src/replay.rs",
     "src/time.rs",
     "src/sanitize.rs",
 ];
