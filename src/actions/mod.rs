@@ -10,6 +10,7 @@ pub mod policy;
 pub mod silence;
 pub mod step;
 pub mod step_ref;
+pub mod tools;
 
 pub use policy::{Approval, Overlays, Role, StepClass, Verdict, policy};
 pub use silence::{SilenceMatcher, SilenceRequest};
