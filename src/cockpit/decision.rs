@@ -8,13 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::reference::{DecisionKind, ReferenceDecision};
-use super::suggestion::{Fill, SuggestionId, SuggestionStatus, argv_hash};
+use super::suggestion::{SuggestionId, SuggestionStatus, argv_hash};
 use super::{Cockpit, Effect, role_name};
 use crate::actions::silence::SilenceRequest;
-use crate::actions::{Approval, Audit, Role, Step, StepKind, StepOrigin, StepRef, Verdict};
+use crate::actions::{Role, Step, StepOrigin, StepRef, Verdict};
 use crate::alerts::{ClusterId, Fingerprint};
-use crate::journal::{JournalEntry, JournalRecord, RecordKind};
+use crate::journal::{JournalEntry, RecordKind};
 
 /// What the person at this cockpit decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,7 +113,7 @@ pub struct OutputObject {
     pub dropped: u64,
 }
 
-fn is_zero(n: &u64) -> bool {
+pub(super) fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
@@ -248,7 +247,12 @@ pub struct StepRecord {
 }
 
 impl Cockpit {
-    fn entry(&self, kind: RecordKind, summary: String, body: serde_json::Value) -> JournalEntry {
+    pub(super) fn entry(
+        &self,
+        kind: RecordKind,
+        summary: String,
+        body: serde_json::Value,
+    ) -> JournalEntry {
         JournalEntry {
             actor: self.config.actor.clone(),
             role: role_name(self.config.role).to_string(),
@@ -258,7 +262,7 @@ impl Cockpit {
         }
     }
 
-    fn step_record(&self, i: usize) -> Option<StepRecord> {
+    pub(super) fn step_record(&self, i: usize) -> Option<StepRecord> {
         let s = &self.suggestions[i];
         let argv = s.argv.clone().ok()?;
         Some(StepRecord {
@@ -282,7 +286,7 @@ impl Cockpit {
 
     /// The record of a step whether or not it has an argv (a step without a target yet has
     /// none: an empty one); without the cockpit's context when `lean`.
-    fn step_record_any(&self, i: usize, lean: bool) -> StepRecord {
+    pub(super) fn step_record_any(&self, i: usize, lean: bool) -> StepRecord {
         let s = &self.suggestions[i];
         let argv = s.argv.clone().unwrap_or_default();
         StepRecord {
@@ -379,7 +383,7 @@ impl Cockpit {
     }
 
     /// Marks a waiting step obsolete and journals it once.
-    fn make_obsolete(&mut self, i: usize, reason: String, effects: &mut Vec<Effect>) {
+    pub(super) fn make_obsolete(&mut self, i: usize, reason: String, effects: &mut Vec<Effect>) {
         self.suggestions[i].status = SuggestionStatus::Obsolete {
             reason: reason.clone(),
         };
@@ -396,7 +400,7 @@ impl Cockpit {
         }));
     }
 
-    fn index_of(&self, id: SuggestionId) -> Option<usize> {
+    pub(super) fn index_of(&self, id: SuggestionId) -> Option<usize> {
         self.suggestions.iter().position(|s| s.id == id)
     }
 
@@ -594,7 +598,7 @@ impl Cockpit {
         }
     }
 
-    fn override_mode(
+    pub(super) fn override_mode(
         &mut self,
         to: Option<crate::slo::Mode>,
         reason: String,
@@ -656,548 +660,8 @@ impl Cockpit {
         let e = self.entry(RecordKind::Override, summary, body);
         effects.push(Effect::Journal(e));
     }
-
-    /// What a proposed silence would mute besides its cluster: `(in the cluster, outside it)`,
-    /// counting every alert the cockpit tracks.
-    pub fn silence_reach(&self, cluster: ClusterId, silence: &SilenceRequest) -> (usize, usize) {
-        let mut inside = 0;
-        let mut outside = 0;
-        for t in self.correlator.alerts() {
-            if silence.matches(&t.alert.labels) {
-                if t.cluster == cluster {
-                    inside += 1;
-                } else {
-                    outside += 1;
-                }
-            }
-        }
-        (inside, outside)
-    }
-
-    /// What a silence proposal would become, with what it mutes and what the policy would say
-    /// before anyone approves it: the form's preview, and the proposal itself.
-    pub fn preview_silence(&self, cluster: ClusterId, silence: &SilenceRequest) -> SilencePreview {
-        let (inside, outside) = self.silence_reach(cluster, silence);
-        // Pre-audited when it mutes only alerts of its cluster (flightdeck checked that, and
-        // says so); otherwise an unaudited mitigation, which the policy treats accordingly.
-        let audited = (inside > 0 && outside == 0).then(|| Audit {
-            by: format!("flightdeck: mutes only the {inside} alert(s) of {cluster}"),
-            on: self.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
-        });
-        let argv = silence.to_argv();
-        let step = Step {
-            id: format!("silence-{}", &argv_hash(&argv)[..8]),
-            title: format!("Silence {cluster}: {}", silence.describe()),
-            kind: StepKind::Mitigation,
-            argv,
-            shell: false,
-            script: None,
-            timeout: None,
-            audited,
-            origin: StepOrigin::Silence,
-        };
-        let verdict = self.verdict_of(&step, Some(cluster), &[]);
-        SilencePreview {
-            inside,
-            outside,
-            step,
-            verdict,
-        }
-    }
-
-    /// A silence was pre-audited because it muted only its cluster; alerts that arrived since
-    /// may have changed that. Checked again when an approval comes in, before anything runs.
-    fn recheck_silence(&mut self, i: usize, effects: &mut Vec<Effect>) {
-        let s = &self.suggestions[i];
-        if s.step.origin != StepOrigin::Silence || s.step.audited.is_none() {
-            return;
-        }
-        let (Some(cluster), Some(silence)) = (
-            self.suggestion_cluster(s),
-            s.argv
-                .as_ref()
-                .ok()
-                .and_then(|argv| SilenceRequest::from_argv(argv).ok()),
-        ) else {
-            return;
-        };
-        let (_, outside) = self.silence_reach(cluster, &silence);
-        if outside > 0 {
-            let id = s.id;
-            self.suggestions[i].step.audited = None;
-            effects.push(Effect::Notice(format!(
-                "{id} would now also mute {outside} alert(s) outside {cluster}: it is no longer \
-                 pre-audited, and the policy treats it so"
-            )));
-        }
-    }
-
-    fn propose_silence(
-        &mut self,
-        cluster: ClusterId,
-        silence: SilenceRequest,
-        effects: &mut Vec<Effect>,
-    ) {
-        let Some(c) = self.correlator.cluster(cluster) else {
-            effects.push(Effect::Notice(format!("{cluster} no longer exists")));
-            return;
-        };
-        let SilencePreview {
-            inside,
-            outside,
-            step,
-            ..
-        } = self.preview_silence(cluster, &silence);
-        if inside == 0 {
-            effects.push(Effect::Notice(format!(
-                "the silence would mute no alert of {cluster}: check the matchers"
-            )));
-            return;
-        }
-        // The alert the step is attached to: a member the silence mutes, firing if any.
-        let members: Vec<&crate::alerts::TrackedAlert> = c
-            .members
-            .iter()
-            .filter_map(|fp| self.correlator.alert(*fp))
-            .filter(|t| silence.matches(&t.alert.labels))
-            .collect();
-        let Some(source) = members
-            .iter()
-            .find(|t| t.alert.state == crate::alerts::AlertState::Firing)
-            .or(members.first())
-            .map(|t| t.fingerprint)
-        else {
-            return;
-        };
-        let argv = step.argv.clone();
-        let body = StepRecord {
-            step: StepRef::new("silence", &step.id),
-            argv_hash: argv_hash(&argv),
-            argv,
-            mode: self.governor.mode(),
-            session: self.config.session.clone(),
-            source: Some(source.to_string()),
-            definition: Some(step),
-            reason: Some(silence.comment.clone()),
-            outcome: None,
-            exec: None,
-            approvals: Vec::new(),
-            policy: None,
-            replayed: false,
-            obsolete: false,
-            context: serde_json::to_value(self.decision_context()).ok(),
-        };
-        let also = if outside > 0 {
-            format!(" (also mutes {outside} alert(s) outside it)")
-        } else {
-            String::new()
-        };
-        let summary = format!(
-            "proposed silence of {cluster}: {}{also} — {}",
-            silence.describe(),
-            silence.comment
-        );
-        let e = self.entry(RecordKind::Proposal, summary, to_value(&body));
-        effects.push(Effect::Journal(e));
-    }
-
-    /// A recorded decision of the real responders, replayed: journaled as theirs, never
-    /// executed (their execution is history, recorded with its outcome).
-    pub(super) fn reference_decision(&mut self, d: ReferenceDecision, effects: &mut Vec<Effect>) {
-        let mode = self.governor.mode();
-        let entry = |kind, summary: String, body: serde_json::Value| JournalEntry {
-            actor: d.actor.clone(),
-            role: role_name(d.role).to_string(),
-            kind,
-            summary,
-            body,
-        };
-        let kind = match d.kind {
-            DecisionKind::Hypothesis => RecordKind::Hypothesis,
-            DecisionKind::Note => RecordKind::Note,
-            DecisionKind::Approve => RecordKind::Approval,
-            DecisionKind::Reject => RecordKind::Rejection,
-            DecisionKind::Execute => RecordKind::Execution,
-        };
-        if matches!(d.kind, DecisionKind::Hypothesis | DecisionKind::Note) {
-            let text = d.text.clone().unwrap_or_default();
-            let body = serde_json::json!({"text": text, "mode": mode, "replayed": true});
-            effects.push(Effect::Journal(entry(kind, text, body)));
-            return;
-        }
-        let step_ref = StepRef::from(d.step.clone().unwrap_or_default());
-        // With the argv the responders decided about on record: the suggestion with exactly
-        // that argv, else the step as this cockpit offers it (which may differ: a mismatch).
-        let recorded = d.argv.as_deref();
-        let exact = recorded.is_some_and(|a| {
-            self.suggestions
-                .iter()
-                .any(|s| s.step_ref == step_ref && s.argv.as_deref().ok() == Some(a))
-        });
-        let found = if exact {
-            self.find_or_offer(&step_ref, recorded)
-        } else {
-            self.find_or_offer(&step_ref, None)
-        };
-        if let (Some(argv), Some(i)) = (recorded, found)
-            && self.suggestions[i].argv.as_deref().ok() != Some(argv)
-        {
-            effects.push(Effect::Journal(entry(
-                RecordKind::Note,
-                reference_mismatch_summary(&d, &self.suggestions[i]),
-                serde_json::json!({
-                    "step": step_ref,
-                    "decision": d.kind,
-                    "replayed": true,
-                    "mismatch": true,
-                    "argv": argv,
-                    "offered": {"suggestion": self.suggestions[i].id.to_string(), "argv": self.suggestions[i].argv.as_ref().ok()},
-                    "outcome": d.outcome,
-                    "reason": d.text.clone().filter(|_| d.kind == DecisionKind::Reject),
-                    "mode": mode,
-                }),
-            )));
-            return;
-        }
-        let Some(i) = found else {
-            let body = serde_json::json!({"step": step_ref, "decision": d.kind, "replayed": true});
-            let summary = format!(
-                "{} {step_ref} (a step this cockpit does not know)",
-                kind.label()
-            );
-            effects.push(Effect::Journal(entry(RecordKind::Note, summary, body)));
-            return;
-        };
-        let Some(mut body) = self.step_record(i) else {
-            return;
-        };
-        body.session = "reference".into();
-        body.replayed = true;
-        body.reason = d.text.clone().filter(|_| d.kind == DecisionKind::Reject);
-        body.outcome = d.outcome.clone();
-        let s = &self.suggestions[i];
-        let summary = match d.kind {
-            DecisionKind::Approve => format!("approved {} {}", s.id, s.step_ref),
-            DecisionKind::Reject => format!(
-                "rejected {} {}: {}",
-                s.id,
-                s.step_ref,
-                d.text.as_deref().unwrap_or("")
-            ),
-            _ => format!(
-                "ran {} {}{}",
-                s.id,
-                s.step_ref,
-                d.outcome
-                    .as_deref()
-                    .map(|o| format!(" → {o}"))
-                    .unwrap_or_default()
-            ),
-        };
-        effects.push(Effect::Journal(entry(kind, summary, to_value(&body))));
-    }
-
-    /// The executor finished (or dry-ran) a step: journal the execution.
-    pub(super) fn executed(
-        &mut self,
-        id: SuggestionId,
-        outcome: ExecOutcome,
-        effects: &mut Vec<Effect>,
-    ) {
-        let Some(i) = self.index_of(id) else {
-            return;
-        };
-        let Some(mut body) = self.step_record(i) else {
-            return;
-        };
-        let s = &self.suggestions[i];
-        body.approvals = s.approval_records.clone();
-        body.outcome = Some(outcome.summary.clone());
-        let summary = format!(
-            "{} {} {}: {}",
-            if outcome.dry_run { "dry-ran" } else { "ran" },
-            s.id,
-            s.step_ref,
-            outcome.summary
-        );
-        body.exec = Some(outcome);
-        let e = self.entry(RecordKind::Execution, summary, to_value(&body));
-        effects.push(Effect::Journal(e));
-    }
-
-    /// What a real run says against its runbook, if anything: a step that could not run (not
-    /// found, no permission, timed out), or a mitigation (or experiment) that failed. A
-    /// diagnostic that ran and exited non-zero reported a symptom, not a broken runbook — and,
-    /// having run, it clears an earlier mark like a success does.
-    fn staleness_of_run(&self, body: &StepRecord, exec: &ExecOutcome) -> Option<String> {
-        if exec.ok {
-            return None;
-        }
-        if exec.could_not_run() {
-            return Some(if exec.summary.starts_with("did not run") {
-                exec.summary.clone()
-            } else {
-                format!("could not run: {}", exec.summary)
-            });
-        }
-        // The kind from the step the record carries, else from the runbook as loaded.
-        let kind = body
-            .definition
-            .as_ref()
-            .map(|d| d.kind)
-            .or_else(|| self.knowledge.step(&body.step).map(|s| s.kind));
-        match kind {
-            Some(StepKind::Mitigation | StepKind::Experiment) => Some(exec.summary.clone()),
-            Some(StepKind::Diagnostic) | None => None,
-        }
-    }
-
-    /// Whether this cockpit session wrote `record` (its body names the session).
-    fn written_here(&self, record: &JournalRecord) -> bool {
-        record.read_body().session.as_deref() == Some(self.config.session.as_str())
-    }
-
-    /// A sealed record (ours or another cockpit's) changes the state it describes.
-    pub(super) fn journaled(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
-        if record.kind == RecordKind::Note
-            && record
-                .read_body()
-                .note()
-                .and_then(|n| n.acknowledge.as_deref())
-                == Some("drift")
-        {
-            if let Some(change) = self.governor.acknowledge_drift(record.ts, &record.actor) {
-                let ours = self.written_here(record);
-                self.mode_changed_by_record(change, ours, effects);
-            }
-            self.refresh_verdicts();
-            return;
-        }
-        if record.kind == RecordKind::Override {
-            let change = match override_of(record) {
-                Some(o) => self.governor.set_override(record.ts, o),
-                None => self.governor.end_override(record.ts, &record.actor),
-            };
-            if let Some(change) = change {
-                let ours = self.written_here(record);
-                self.mode_changed_by_record(change, ours, effects);
-            }
-            self.refresh_verdicts();
-            return;
-        }
-        // A hypothesis about an incident is acting on its alerts (a plain note is not).
-        if record.kind == RecordKind::Hypothesis {
-            let body = record.read_body();
-            let names = body
-                .note()
-                .and_then(|n| n.alertnames.clone())
-                .unwrap_or_default();
-            for name in names {
-                self.correlator.note_action(&name, record.ts);
-            }
-            return;
-        }
-        let decision = matches!(
-            record.kind,
-            RecordKind::Approval
-                | RecordKind::Rejection
-                | RecordKind::Execution
-                | RecordKind::Edit
-                | RecordKind::Proposal
-                | RecordKind::Manual
-        );
-        if !decision {
-            return;
-        }
-        let Ok(body) = serde_json::from_value::<StepRecord>(record.body.clone()) else {
-            return;
-        };
-        // flightdeck's record of a step gone obsolete: every cockpit derives that from the
-        // alerts itself, and nobody acted on the incident.
-        if body.obsolete {
-            return;
-        }
-        // Somebody acted on this incident: its alerts are not "never acted on" noise.
-        if let Some(cluster) = body
-            .source
-            .as_deref()
-            .and_then(|s| s.parse::<Fingerprint>().ok())
-            .and_then(|fp| self.correlator.alert(fp))
-            .and_then(|t| self.correlator.cluster(t.cluster))
-        {
-            let names: Vec<String> = cluster.alertnames.iter().cloned().collect();
-            for name in names {
-                self.correlator.note_action(&name, record.ts);
-            }
-        }
-        // The last real run of a step says whether its runbook still works, whether or not
-        // this cockpit still offers the step.
-        if record.kind == RecordKind::Execution
-            && let Some(exec) = body.exec.as_ref().filter(|e| !e.dry_run)
-        {
-            match self.staleness_of_run(&body, exec) {
-                Some(what) => {
-                    self.staleness
-                        .failed_steps
-                        .insert(body.step.to_string(), what);
-                }
-                None => {
-                    self.staleness.failed_steps.remove(body.step.as_str());
-                }
-            }
-        }
-        let i = match self.find_or_offer(&body.step, Some(&body.argv)) {
-            Some(i) => i,
-            None => {
-                // An edited step from another cockpit: rebuild it from its definition.
-                let (Some(step), Some(source)) = (
-                    body.definition.clone(),
-                    body.source
-                        .as_deref()
-                        .and_then(|s| s.parse::<Fingerprint>().ok()),
-                ) else {
-                    return;
-                };
-                let runbook = body.step.runbook().to_string();
-                self.push_suggestion(source, &runbook, step, Fill::Given(body.argv.clone()))
-            }
-        };
-        let role: Role = record.role.parse().unwrap_or(Role::Trainee);
-        match record.kind {
-            // find_or_offer (or the definition) created the edited or proposed step.
-            RecordKind::Edit | RecordKind::Proposal => {}
-            RecordKind::Approval => {
-                let s = &mut self.suggestions[i];
-                if !s.approvals.iter().any(|a| a.by == record.actor) {
-                    s.approvals.push(Approval {
-                        by: record.actor.clone(),
-                        role,
-                        mode: body.mode,
-                    });
-                    s.approval_records.push(record.hash.clone());
-                }
-                self.recheck_silence(i, effects);
-                self.refresh_verdict(i);
-                let s = &self.suggestions[i];
-                let ours = body.session == self.config.session;
-                // Checked again right before it would run: its incident still going on, the
-                // policy still allowing it.
-                let active = self
-                    .suggestion_cluster(s)
-                    .is_some_and(|c| self.cluster_active(c));
-                if ours {
-                    let why = match (&s.status, &s.verdict) {
-                        (SuggestionStatus::Obsolete { reason }, _) => {
-                            Some(format!("obsolete: {reason}"))
-                        }
-                        (SuggestionStatus::Pending, _) if !active => {
-                            Some("its cluster is no longer firing".to_string())
-                        }
-                        (SuggestionStatus::Pending, Verdict::Refused { reason }) => {
-                            Some(format!("refused by policy: {reason}"))
-                        }
-                        _ => None,
-                    };
-                    if let Some(why) = why {
-                        effects.push(Effect::Notice(format!("{} did not run: {why}", s.id)));
-                    }
-                }
-                if ours
-                    && active
-                    && s.status == SuggestionStatus::Pending
-                    && s.verdict == Verdict::Allowed
-                {
-                    let (labels, annotations) = self
-                        .correlator
-                        .alert(s.source)
-                        .map(|t| (t.alert.labels.clone(), t.alert.annotations.clone()))
-                        .unwrap_or_default();
-                    effects.push(Effect::Execute(ExecRequest {
-                        suggestion: s.id,
-                        step: s.step.clone(),
-                        argv: body.argv.clone(),
-                        labels,
-                        annotations,
-                        dry_run: self.config.dry_run,
-                        approval: record.hash.clone(),
-                    }));
-                    self.suggestions[i].status = SuggestionStatus::Running;
-                }
-            }
-            RecordKind::Rejection => {
-                self.suggestions[i].status = SuggestionStatus::Rejected {
-                    by: record.actor.clone(),
-                    reason: body.reason.unwrap_or_default(),
-                };
-            }
-            RecordKind::Manual => {
-                self.suggestions[i].status = SuggestionStatus::DoneByHand {
-                    by: record.actor.clone(),
-                    what: body.outcome.unwrap_or_default(),
-                };
-            }
-            RecordKind::Execution => {
-                let (ok, dry_run) = body
-                    .exec
-                    .as_ref()
-                    .map_or((true, self.config.dry_run), |e| (e.ok, e.dry_run));
-                self.suggestions[i].status = SuggestionStatus::Executed {
-                    by: record.actor.clone(),
-                    outcome: body.outcome,
-                    dry_run,
-                    ok,
-                    record: record.seq,
-                    output: body.exec.and_then(|e| e.output),
-                };
-            }
-            _ => {}
-        }
-    }
 }
 
-/// The journal line of a responders' decision whose recorded argv is not the argv this cockpit
-/// offers for the step: a mismatch, never that step's outcome.
-fn reference_mismatch_summary(d: &ReferenceDecision, offered: &super::Suggestion) -> String {
-    let recorded = d
-        .argv
-        .as_deref()
-        .map(crate::actions::shell_display)
-        .unwrap_or_default();
-    let shown = offered
-        .argv
-        .as_deref()
-        .map(crate::actions::shell_display)
-        .unwrap_or_else(|why| format!("no argv ({why})"));
-    let verb = match d.kind {
-        DecisionKind::Approve => "approved",
-        DecisionKind::Reject => "rejected",
-        _ => "ran",
-    };
-    let outcome = d
-        .outcome
-        .as_deref()
-        .map(|o| format!(" → {o}"))
-        .unwrap_or_default();
-    format!(
-        "MISMATCH: the responders {verb} {} as `{recorded}`{outcome} — but this cockpit \
-         offers {} as `{shown}`: not this step's outcome",
-        d.step.as_deref().unwrap_or_default(),
-        offered.id
-    )
-}
-
-/// The override an `override` record sets; `None` when it ends the one in force (`to: null`).
-pub fn override_of(record: &JournalRecord) -> Option<crate::slo::ModeOverride> {
-    let body = record.read_body();
-    let o = body.override_()?;
-    Some(crate::slo::ModeOverride {
-        mode: o.to?,
-        until: o.until?,
-        by: record.actor.clone(),
-        reason: o.reason.clone().unwrap_or_default(),
-    })
-}
-
-fn to_value(body: &StepRecord) -> serde_json::Value {
+pub(super) fn to_value(body: &StepRecord) -> serde_json::Value {
     serde_json::to_value(body).unwrap_or_default()
 }

@@ -9,7 +9,9 @@
 //! - `snapshot`: the state as JSON.
 
 mod decision;
+mod journaled;
 mod reference;
+mod silences;
 mod snapshot;
 mod suggestion;
 
@@ -19,7 +21,7 @@ use serde::Serialize;
 
 pub use decision::{
     DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, NoteKind, OutputObject,
-    SilencePreview, StepOutput, StepRecord, UserCommand, override_of,
+    SilencePreview, StepOutput, StepRecord, UserCommand,
 };
 pub use snapshot::{
     ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot, StatusCounts,
@@ -36,6 +38,7 @@ use crate::slo::{
     BudgetStatus, BurnDriftMonitor, DriftConfig, Governor, Mode, ModeChange, SloSpec, SloState,
 };
 use crate::time::{SignedDuration, Timestamp};
+pub use journaled::override_of;
 pub use reference::{DecisionKind, ReferenceDecision};
 
 /// How many journal records the cockpit keeps for the journal pane.
