@@ -5,6 +5,10 @@
 //! element it appears in; a value can never split into several elements, whatever it contains.
 //! Steps that declare `shell: true` never get values spliced into their script: they receive them
 //! as environment variables ([`shell_env`]).
+//!
+//! Size: about 640 lines of code and 180 of tests; the templating, the code-block reader and
+//! the shell splitter belong together (a step is what they build). The read-only classifier
+//! lives in [`super::tools`].
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -2,6 +2,7 @@
 //! state they describe; the responders' reference decisions of a replay are journaled as theirs.
 
 use super::decision::*;
+use super::outcome::{ExecOutcome, ExecRequest};
 
 use super::reference::{DecisionKind, ReferenceDecision};
 use super::suggestion::{Fill, SuggestionId, SuggestionStatus};

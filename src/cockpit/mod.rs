@@ -6,10 +6,19 @@
 //!
 //! - `suggestion`: runbook steps offered for a cluster, with the policy verdict of the moment;
 //! - `decision`: human decisions, which take effect only once journaled;
-//! - `snapshot`: the state as JSON.
+//! - `journaled`: sealed records (ours or another cockpit's) and replayed reference decisions;
+//! - `silences`: silences proposed for a cluster;
+//! - `outcome`: what became of a step that ran;
+//! - `reference`: what the real responders did (a scenario's reference decisions);
+//! - `snapshot`: the state as JSON, and a decision's context.
+//!
+//! Size: about 670 lines, over the ~600 guide on purpose — the `Cockpit` struct, `apply` and the
+//! read accessors every pane uses are one concept; the parts that can stand alone are the
+//! submodules above.
 
 mod decision;
 mod journaled;
+mod outcome;
 mod reference;
 mod silences;
 mod snapshot;
@@ -20,8 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Serialize;
 
 pub use decision::{
-    DEFAULT_OVERRIDE, ExecFailure, ExecOutcome, ExecRequest, MAX_OVERRIDE, NoteKind, OutputObject,
-    SilencePreview, StepOutput, StepRecord, UserCommand,
+    DEFAULT_OVERRIDE, MAX_OVERRIDE, NoteKind, SilencePreview, StepRecord, UserCommand,
 };
 pub use snapshot::{
     ApprovalSnapshot, ClusterSnapshot, ModeSnapshot, SloSnapshot, Snapshot, StatusCounts,
@@ -39,6 +47,7 @@ use crate::slo::{
 };
 use crate::time::{SignedDuration, Timestamp};
 pub use journaled::override_of;
+pub use outcome::{ExecFailure, ExecOutcome, ExecRequest, OutputObject, StepOutput};
 pub use reference::{DecisionKind, ReferenceDecision};
 
 /// How many journal records the cockpit keeps for the journal pane.
