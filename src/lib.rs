@@ -9,6 +9,7 @@
 pub mod actions;
 pub mod alerts;
 pub mod cockpit;
+pub mod diagnostic;
 pub mod journal;
 pub mod knowledge;
 pub mod slo;

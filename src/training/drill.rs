@@ -126,14 +126,7 @@ impl DrillAction {
 }
 
 /// A problem in a drill script: where, which field, what is wrong.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{path}{}: {field}{}{message}", line.map(|l| format!(":{l}")).unwrap_or_default(), if field.is_empty() { "" } else { ": " })]
-pub struct DrillError {
-    pub path: String,
-    pub line: Option<u64>,
-    pub field: String,
-    pub message: String,
-}
+pub type DrillError = crate::diagnostic::Diagnostic;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,6 +156,7 @@ impl DrillScript {
             line,
             field,
             message,
+            fix: String::new(),
         };
         if text.trim().is_empty() {
             return Ok(DrillScript::default());

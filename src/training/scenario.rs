@@ -78,14 +78,7 @@ pub enum ScenarioEvent {
 pub use crate::cockpit::{DecisionKind, ReferenceDecision};
 
 /// A problem in a scenario file: where, which field, what is wrong.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{path}{}: {field}{}{message}", line.map(|l| format!(":{l}")).unwrap_or_default(), if field.is_empty() { "" } else { ": " })]
-pub struct ScenarioError {
-    pub path: String,
-    pub line: Option<u64>,
-    pub field: String,
-    pub message: String,
-}
+pub type ScenarioError = crate::diagnostic::Diagnostic;
 
 // ---- the file as written -------------------------------------------------------------------
 
@@ -181,6 +174,7 @@ impl Scenario {
             line,
             field: field.to_string(),
             message,
+            fix: String::new(),
         };
         let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| {
             let line = e.location().map(|l| l.line());

@@ -12,6 +12,7 @@ const PURE: &[&str] = &[
     "src/training",
     "src/cockpit",
     "src/time.rs",
+    "src/diagnostic.rs",
     "src/sanitize.rs",
 ];
 
