@@ -177,6 +177,12 @@ impl LiveSession {
                 return;
             }
         };
+        self.resume_from(&records, start);
+    }
+
+    /// The state `records` (a journal this session reads) leave in force at `start`: the
+    /// last mode record, and a mode override that has not ended.
+    pub fn resume_from(&mut self, records: &[crate::journal::JournalRecord], start: Timestamp) {
         let last_of = |kind| records.iter().rev().find(|r| r.kind == kind).cloned();
         let mut state: Vec<crate::journal::JournalRecord> =
             last_of(RecordKind::ModeChange).into_iter().collect();
@@ -344,6 +350,10 @@ impl LiveSession {
                 events,
                 permit,
             } => {
+                let alerts = events
+                    .iter()
+                    .filter(|(_, e)| matches!(e, Event::Alert(_)))
+                    .count() as u64;
                 for (at, event) in events {
                     if let Event::Alert(a) = &event
                         && !self.is_news(origin, a, at)
@@ -353,16 +363,23 @@ impl LiveSession {
                     self.apply(event, at);
                 }
                 drop(permit);
+                let h = self
+                    .health
+                    .entry(origin.name().to_string())
+                    .or_insert_with(|| Health::new(origin.name(), None));
                 if origin == Origin::Webhook {
-                    let h = self
-                        .health
-                        .entry(origin.name().to_string())
-                        .or_insert_with(|| Health::new(origin.name(), None));
-                    h.succeeded(now);
-                    self.report_health(now);
+                    h.received(now, alerts);
+                } else {
+                    h.counts.alerts += alerts;
                 }
+                self.report_health(now);
             }
-            SourceMsg::Health(h) => {
+            SourceMsg::Health(mut h) => {
+                // A poller sends its health once a poll; the counts are kept here.
+                if let Some(old) = self.health.get(&h.name) {
+                    h.counts = old.counts;
+                }
+                h.polled();
                 self.health.insert(h.name.clone(), h);
                 self.report_health(now);
             }
@@ -454,6 +471,21 @@ impl Live {
     /// documents are skipped with a warning rather than keeping the cockpit from starting; a
     /// journal that cannot be opened (or fails verification) stops it.
     pub async fn start(config: &Config, opts: &LiveOptions) -> Result<Live, LiveError> {
+        Live::start_with(config, opts, false).await
+    }
+
+    /// [`Live::start`] as an observer (`--headless` without `--journal-decisions`): the team
+    /// journal is read (a mode override in force, the mode it last recorded) but never
+    /// written; the session's own records stay in memory.
+    pub async fn start_observer(config: &Config, opts: &LiveOptions) -> Result<Live, LiveError> {
+        Live::start_with(config, opts, true).await
+    }
+
+    async fn start_with(
+        config: &Config,
+        opts: &LiveOptions,
+        observer: bool,
+    ) -> Result<Live, LiveError> {
         let mut warnings: Vec<String> = config.warnings.iter().map(|p| p.to_string()).collect();
         let (slos, problems) = config.load_slos();
         for p in problems {
@@ -468,11 +500,9 @@ impl Live {
         for w in &warnings {
             tracing::warn!("{w}");
         }
-        let journal = if opts.memory_journal {
-            None
-        } else {
-            // `--journal` (a path or a postgres:// URL), else the config's url, else its path.
-            let location = match (&opts.journal, &config.journal_url) {
+        // `--journal` (a path or a postgres:// URL), else the config's url, else its path.
+        let location = || -> Result<String, LiveError> {
+            Ok(match (&opts.journal, &config.journal_url) {
                 (Some(p), _) => p.display().to_string(),
                 (None, Some(url)) => url.clone(),
                 (None, None) => config
@@ -480,7 +510,34 @@ impl Live {
                     .ok_or(LiveError::NoJournal)?
                     .display()
                     .to_string(),
+            })
+        };
+        let mut observed: Vec<crate::journal::JournalRecord> = Vec::new();
+        if observer && !opts.memory_journal {
+            // Read, never opened for writing (no genesis, no torn-tail repair).
+            let location = location()?;
+            let read = if crate::journal_pg::is_url(&location) {
+                JournalBackend::open(&location).and_then(|j| match j {
+                    JournalBackend::Pg(pg) => pg.records(),
+                    JournalBackend::File(f) => f.records(),
+                })
+            } else if std::path::Path::new(&location).exists() {
+                crate::journal_store::read_records(std::path::Path::new(&location))
+            } else {
+                Ok(Vec::new())
             };
+            match read {
+                Ok(records) => observed = records,
+                Err(e) => warnings.push(format!(
+                    "journal {}: not read ({e}); observing without its mode history",
+                    crate::journal_pg::redact(&location)
+                )),
+            }
+        }
+        let journal = if opts.memory_journal || observer {
+            None
+        } else {
+            let location = location()?;
             let journal = JournalBackend::open(&location).map_err(|error| LiveError::Journal {
                 path: crate::journal_pg::redact(&location),
                 error,
@@ -516,6 +573,9 @@ impl Live {
             now,
             journal,
         );
+        if observer {
+            session.resume_from(&observed, now);
+        }
         session.set_alert_budget(config.alert_budget);
         for h in sources.initial_health() {
             session.set_health(h.clone(), now);
@@ -699,13 +759,20 @@ pub async fn execute(
 }
 
 /// `flightdeck --config FILE --headless --until SPAN`: runs live for `until` of wall time (or
-/// until SIGINT/SIGTERM) and returns the state then, with the start-up warnings.
+/// until SIGINT/SIGTERM) and returns the state then, with the start-up warnings. An observer
+/// ([`Live::start_observer`]) unless `journal_decisions` (`--journal-decisions`): then its
+/// session and mode records go into the team journal like a cockpit's.
 pub async fn run_headless(
     config: &Config,
     opts: &LiveOptions,
     until: Duration,
+    journal_decisions: bool,
 ) -> Result<(Snapshot, Vec<String>), LiveError> {
-    let mut live = Live::start(config, opts).await?;
+    let mut live = if journal_decisions {
+        Live::start(config, opts).await?
+    } else {
+        Live::start_observer(config, opts).await?
+    };
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     tokio::select! {
@@ -731,9 +798,18 @@ pub fn text(s: &Snapshot) -> String {
     );
     let _ = writeln!(out, "\nSources");
     for src in &s.sources {
+        let c = &src.counts;
+        let counts = if src.name == "webhook" {
+            format!("{} notifications, {} alerts", c.notifications, c.alerts)
+        } else {
+            format!(
+                "polls {} ok, {} failed; {} alerts",
+                c.polls_ok, c.polls_failed, c.alerts
+            )
+        };
         let _ = writeln!(
             out,
-            "  {:<13} {:<6} last ok {}{}",
+            "  {:<13} {:<6} last ok {}   {counts}{}",
             src.name,
             format!("{:?}", src.state).to_lowercase(),
             src.last_ok.map_or("never".to_string(), clock_hms),

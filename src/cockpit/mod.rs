@@ -159,8 +159,26 @@ pub enum SourceState {
 pub struct SourceHealth {
     pub name: String,
     pub state: SourceState,
+    /// Time of the newest data the source delivered (`None`: nothing yet — a webhook that
+    /// is listening but has received nothing has none).
     pub last_ok: Option<Timestamp>,
     pub last_error: Option<String>,
+    /// What the source has delivered since the start (headless JSON tells from these whether
+    /// anything arrived at all).
+    pub counts: SourceCounts,
+}
+
+/// Deliveries and polls of one source since the cockpit started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SourceCounts {
+    /// Webhook notifications (POSTs) accepted.
+    pub notifications: u64,
+    /// Alerts received (in notifications, or in Alertmanager's answers that changed something).
+    pub alerts: u64,
+    /// Polls answered with data.
+    pub polls_ok: u64,
+    /// Polls that reached nothing, timed out, or got an unusable answer.
+    pub polls_failed: u64,
 }
 
 /// The cockpit: budgets, governor, clusters, knowledge matches, suggestions, journal tail.
