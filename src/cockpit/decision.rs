@@ -199,9 +199,13 @@ pub struct StepRecord {
     pub outcome: Option<String>,
     #[serde(default)]
     pub exec: Option<ExecOutcome>,
-    /// Hashes of the approval records an execution ran under.
+    /// Hashes of the approval records an execution ran under (only those that counted).
     #[serde(default)]
     pub approvals: Vec<String>,
+    /// Hashes of approvals given for the step that were void when it ran (given in a looser
+    /// mode than one it passed through): on record, not credited.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub void_approvals: Vec<String>,
     #[serde(default)]
     pub policy: Option<Verdict>,
     /// Written by replaying a scenario's reference decisions.
@@ -243,6 +247,7 @@ impl Cockpit {
             outcome: None,
             exec: None,
             approvals: Vec::new(),
+            void_approvals: Vec::new(),
             policy: Some(s.verdict.clone()),
             replayed: false,
             obsolete: false,
@@ -267,6 +272,7 @@ impl Cockpit {
             outcome: None,
             exec: None,
             approvals: Vec::new(),
+            void_approvals: Vec::new(),
             policy: Some(s.verdict.clone()),
             replayed: false,
             obsolete: false,
@@ -475,7 +481,11 @@ impl Cockpit {
                     effects.push(Effect::Notice(format!("{id} is not pending")));
                     return;
                 }
-                if s.approvals.iter().any(|a| a.by == self.config.actor) {
+                // Approving again what the policy allows starts it (the approvals it has were
+                // given before the mode loosened, or in a cockpit no longer there).
+                if s.approvals.iter().any(|a| a.by == self.config.actor)
+                    && s.verdict != Verdict::Allowed
+                {
                     effects.push(Effect::Notice(format!(
                         "you already approved {id}; it needs someone else"
                     )));
@@ -768,6 +778,7 @@ impl Cockpit {
             outcome: None,
             exec: None,
             approvals: Vec::new(),
+            void_approvals: Vec::new(),
             policy: None,
             replayed: false,
             obsolete: false,
@@ -896,8 +907,9 @@ impl Cockpit {
         let Some(mut body) = self.step_record(i) else {
             return;
         };
+        body.approvals = self.counted_records(i);
         let s = &self.suggestions[i];
-        body.approvals = s.approval_records.clone();
+        body.void_approvals = s.void_records.clone();
         body.outcome = Some(outcome.summary.clone());
         let summary = format!(
             "{} {} {}: {}",
@@ -949,6 +961,53 @@ impl Cockpit {
         record.body.get("session").and_then(|v| v.as_str()) == Some(self.config.session.as_str())
     }
 
+    fn exec_request(&self, i: usize, argv: Vec<String>, approval: String) -> ExecRequest {
+        let s = &self.suggestions[i];
+        let (labels, annotations) = self
+            .correlator
+            .alert(s.source)
+            .map(|t| (t.alert.labels.clone(), t.alert.annotations.clone()))
+            .unwrap_or_default();
+        ExecRequest {
+            suggestion: s.id,
+            step: s.step.clone(),
+            argv,
+            labels,
+            annotations,
+            dry_run: self.config.dry_run,
+            approval,
+        }
+    }
+
+    /// A pending step that the policy now allows on the approvals it already has (the mode
+    /// loosened until they suffice) is started by the cockpit that journaled its latest
+    /// approval, as if that approval had just completed it; the others leave it be.
+    pub(super) fn start_allowed(&mut self, effects: &mut Vec<Effect>) {
+        for i in 0..self.suggestions.len() {
+            let s = &self.suggestions[i];
+            if s.status != SuggestionStatus::Pending || s.verdict != Verdict::Allowed {
+                continue;
+            }
+            let (Some(approval), Ok(argv)) = (s.approved_here.clone(), s.argv.clone()) else {
+                continue;
+            };
+            if !s.approval_records.contains(&approval)
+                || !self
+                    .suggestion_cluster(s)
+                    .is_some_and(|c| self.cluster_active(c))
+            {
+                continue;
+            }
+            effects.push(Effect::Notice(format!(
+                "{} runs: the mode is {} now and its approvals suffice",
+                s.id,
+                self.governor.mode()
+            )));
+            effects.push(Effect::Execute(self.exec_request(i, argv, approval)));
+            self.suggestions[i].status = SuggestionStatus::Running;
+        }
+    }
+
     /// A sealed record (ours or another cockpit's) changes the state it describes.
     pub(super) fn journaled(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
         if record.kind == RecordKind::Note
@@ -971,6 +1030,7 @@ impl Cockpit {
                 self.mode_changed_by_record(change, ours, effects);
             }
             self.refresh_verdicts();
+            self.start_allowed(effects);
             return;
         }
         // A hypothesis about an incident is acting on its alerts (a plain note is not).
@@ -1050,6 +1110,7 @@ impl Cockpit {
             // find_or_offer (or the definition) created the edited or proposed step.
             RecordKind::Edit | RecordKind::Proposal => {}
             RecordKind::Approval => {
+                let ours = body.session == self.config.session;
                 let s = &mut self.suggestions[i];
                 if !s.approvals.iter().any(|a| a.by == record.actor) {
                     s.approvals.push(Approval {
@@ -1059,10 +1120,12 @@ impl Cockpit {
                     });
                     s.approval_records.push(record.hash.clone());
                 }
+                // Every cockpit sees the approvals in the same order: only the latest
+                // approver's cockpit may start the step later (`start_allowed`).
+                s.approved_here = ours.then(|| record.hash.clone());
                 self.recheck_silence(i, effects);
                 self.refresh_verdict(i);
                 let s = &self.suggestions[i];
-                let ours = body.session == self.config.session;
                 // Checked again right before it would run: its incident still going on, the
                 // policy still allowing it.
                 let active = self
@@ -1090,20 +1153,11 @@ impl Cockpit {
                     && s.status == SuggestionStatus::Pending
                     && s.verdict == Verdict::Allowed
                 {
-                    let (labels, annotations) = self
-                        .correlator
-                        .alert(s.source)
-                        .map(|t| (t.alert.labels.clone(), t.alert.annotations.clone()))
-                        .unwrap_or_default();
-                    effects.push(Effect::Execute(ExecRequest {
-                        suggestion: s.id,
-                        step: s.step.clone(),
-                        argv: body.argv.clone(),
-                        labels,
-                        annotations,
-                        dry_run: self.config.dry_run,
-                        approval: record.hash.clone(),
-                    }));
+                    effects.push(Effect::Execute(self.exec_request(
+                        i,
+                        body.argv.clone(),
+                        record.hash.clone(),
+                    )));
                     self.suggestions[i].status = SuggestionStatus::Running;
                 }
             }

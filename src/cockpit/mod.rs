@@ -496,6 +496,7 @@ impl Cockpit {
         }
         self.refresh_knowledge();
         self.refresh_verdicts();
+        self.start_allowed(effects);
     }
 
     // ---- the mode history ----------------------------------------------------------------------

@@ -25,6 +25,7 @@ mod cli_terminal_escapes;
 mod cockpit_override;
 mod cockpit_silence;
 mod cockpit_staleness;
+mod cockpit_void_approvals;
 mod config_example;
 mod e2e_terminal;
 mod exec_run;
