@@ -58,6 +58,8 @@ struct ModeRecord {
     from: Option<Mode>,
     to: Mode,
     at: Timestamp,
+    /// The drift signal in force after it (its time), if any: tells overlay records apart.
+    drift_at: Option<Timestamp>,
 }
 
 impl ModeRecord {
@@ -66,6 +68,7 @@ impl ModeRecord {
             from: change.from,
             to: change.to,
             at: change.at,
+            drift_at: change.drift.as_ref().map(|d| d.at),
         }
     }
 }
@@ -562,6 +565,17 @@ impl Cockpit {
     /// Does the journal already say the mode is `change.to` (its latest mode record, fresh)?
     fn mode_on_record(&self, change: &ModeChange) -> bool {
         let fresh = self.governor.hold().max(MODE_RECORD_FRESH);
+        if change.is_overlay() {
+            // An overlay change (drift raised or acknowledged, the mode staying): on record if
+            // the latest record is that very overlay change (another cockpit saw it first).
+            let drift_at = change.drift.as_ref().map(|d| d.at);
+            return self.mode_records.back().is_some_and(|r| {
+                r.from == Some(r.to)
+                    && r.to == change.to
+                    && r.drift_at == drift_at
+                    && change.at.duration_since(r.at) <= fresh
+            });
+        }
         self.mode_records
             .back()
             .is_some_and(|r| r.to == change.to && change.at.duration_since(r.at) <= fresh)
@@ -576,6 +590,10 @@ impl Cockpit {
             at: crate::journal::body_field(&record.body, "at").unwrap_or(record.ts),
             from: crate::journal::body_field(&record.body, "from"),
             to,
+            drift_at: record
+                .body
+                .get("drift")
+                .and_then(|d| crate::journal::body_field(d, "at")),
         });
     }
 

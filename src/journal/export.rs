@@ -216,6 +216,12 @@ pub struct Decision {
     pub to: Option<Mode>,
     pub slo: Option<String>,
     pub evidence: Option<serde_json::Value>,
+    /// Mode changes: the deciding SLO's budget left (a fraction) and the drift overlay as data
+    /// (baseline mean, σ used and measured, recent mean, since, CUSUM and its threshold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_remaining: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<serde_json::Value>,
     /// Hypotheses and notes: the cluster they were written about (the cockpit's own id) and
     /// its alert names, which identify the incident across cockpits.
     #[serde(default)]
@@ -317,6 +323,8 @@ pub fn decision_points(
                 decision.reason = str_field(body, "reason");
                 decision.slo = str_field(body, "slo");
                 decision.evidence = body.get("evidence").cloned();
+                decision.budget_remaining = body_field(body, "budget_remaining");
+                decision.drift = body.get("drift").filter(|v| !v.is_null()).cloned();
             }
             _ => {
                 decision.step = str_field(body, "step");

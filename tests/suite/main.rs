@@ -62,6 +62,7 @@ mod session_journal;
 mod slo_budget;
 mod slo_cli;
 mod slo_drift;
+mod slo_evidence;
 mod slo_governor;
 mod slo_honest;
 mod slo_props;
