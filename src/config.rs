@@ -148,6 +148,9 @@ pub struct Config {
     pub mode_hold: SignedDuration,
     /// The `[ui]` section: colours and glyphs (`None` = detected from the terminal).
     pub ui: UiSettings,
+    /// `[team] commanders`: who may act as incident commander (`None`: no roster, anyone who
+    /// claims the role with `--role commander` or `[user] role`).
+    pub commanders: Option<Vec<String>>,
     /// Warnings found while reading (the errors make `load` fail).
     pub warnings: Vec<Problem>,
 }
@@ -170,6 +173,14 @@ struct Raw {
     governor: Option<RawGovernor>,
     topology: Option<BTreeMap<String, Vec<String>>>,
     ui: Option<RawUi>,
+    team: Option<RawTeam>,
+}
+
+/// `[team]`: who may act as incident commander.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    commanders: Option<Sp<Vec<Sp<String>>>>,
 }
 
 /// `[ui]`: what the terminal can show. `colors = "auto" | "none" | "16" | "256"`,
@@ -760,6 +771,7 @@ impl Config {
             clustering: self.clustering.clone(),
             mode_hold: self.mode_hold,
             dry_run: false,
+            commanders: self.commanders.clone(),
             ..crate::cockpit::CockpitConfig::default()
         }
     }
@@ -1103,6 +1115,40 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
     );
     let mode_hold = SignedDuration::try_from(hold).unwrap_or(SignedDuration::from_mins(10));
 
+    let commanders = raw
+        .team
+        .as_ref()
+        .and_then(|t| t.commanders.as_ref())
+        .and_then(|list| {
+            let names: Vec<String> = list
+                .get_ref()
+                .iter()
+                .map(|n| n.get_ref().trim().to_string())
+                .collect();
+            if let Some(blank) = list
+                .get_ref()
+                .iter()
+                .find(|n| n.get_ref().trim().is_empty())
+            {
+                cx.error(
+                    blank,
+                    "team.commanders",
+                    "an empty name".into(),
+                    "list user names as the journal records them ([user] name or $USER)",
+                );
+                return None;
+            }
+            if names.is_empty() {
+                cx.error(
+                    list,
+                    "team.commanders",
+                    "an empty roster: no one could act as incident commander".into(),
+                    "list who may, or remove the line to let anyone claim the role",
+                );
+                return None;
+            }
+            Some(names)
+        });
     if raw.prometheus.is_none() && raw.alertmanager.is_none() && raw.webhook.is_none() {
         cx.push(
             Severity::Error,
@@ -1143,6 +1189,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         alert_budget,
         mode_hold,
         ui: raw.ui.map(RawUi::settings).unwrap_or_default(),
+        commanders,
         warnings: Vec::new(),
     }
 }

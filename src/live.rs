@@ -563,6 +563,9 @@ impl Live {
         cockpit_config.role = opts.role.or(config.role).unwrap_or(Role::Oncall);
         cockpit_config.readonly = opts.readonly;
         cockpit_config.session = format!("live-{}-{}", std::process::id(), now.as_second());
+        if let Some(why) = cockpit_config.commander_refusal() {
+            warnings.push(why);
+        }
         let set = config.source_set(&slos);
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let sources = Sources::start(set, tx).await;

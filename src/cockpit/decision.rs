@@ -386,6 +386,14 @@ impl Cockpit {
                 | UserCommand::RecordManual { .. }
                 | UserCommand::OverrideMode { .. }
         );
+        // A claim of the commander role outside the team's roster decides nothing (notes and
+        // hypotheses are not decisions).
+        if (decides || matches!(cmd, UserCommand::AcknowledgeDrift))
+            && let Some(why) = self.config.commander_refusal()
+        {
+            effects.push(Effect::Notice(why));
+            return;
+        }
         if decides && self.config.readonly {
             effects.push(Effect::Notice(
                 "read-only cockpit: approvals, rejections, edits and records of work done by hand are disabled (--readonly)"
@@ -1021,6 +1029,13 @@ impl Cockpit {
             return;
         }
         if record.kind == RecordKind::Override {
+            if !self.config.may_command(&record.actor) {
+                effects.push(Effect::Notice(format!(
+                    "ignored {}'s mode override: not on the team's commander roster",
+                    record.actor
+                )));
+                return;
+            }
             let change = match override_of(record) {
                 Some(o) => self.governor.set_override(record.ts, o),
                 None => self.governor.end_override(record.ts, &record.actor),
@@ -1105,7 +1120,11 @@ impl Cockpit {
                 self.push_suggestion(source, &runbook, step, Fill::Given(body.argv.clone()))
             }
         };
-        let role: Role = record.role.parse().unwrap_or(Role::Trainee);
+        let mut role: Role = record.role.parse().unwrap_or(Role::Trainee);
+        if role == Role::Commander && !self.config.may_command(&record.actor) {
+            // Another cockpit's claim outside the roster: not a commander's approval here.
+            role = Role::Oncall;
+        }
         match record.kind {
             // find_or_offer (or the definition) created the edited or proposed step.
             RecordKind::Edit | RecordKind::Proposal => {}

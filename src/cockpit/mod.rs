@@ -88,6 +88,30 @@ pub struct CockpitConfig {
     pub role: Role,
     /// Distinguishes this cockpit from others writing the same journal.
     pub session: String,
+    /// The team's commander roster (`[team] commanders` in the config): who may act as
+    /// incident commander. `None`: no roster, the `--role` claim is taken as given.
+    pub commanders: Option<Vec<String>>,
+}
+
+impl CockpitConfig {
+    /// May `actor` act as commander? (Anyone, without a roster.)
+    pub fn may_command(&self, actor: &str) -> bool {
+        self.commanders
+            .as_ref()
+            .is_none_or(|c| c.iter().any(|n| n == actor))
+    }
+
+    /// Why this cockpit's commander claim is refused, if it is.
+    pub fn commander_refusal(&self) -> Option<String> {
+        if self.role != Role::Commander || self.may_command(&self.actor) {
+            return None;
+        }
+        let roster = self.commanders.as_deref().unwrap_or_default().join(", ");
+        Some(format!(
+            "{} is not on the team's commander roster ([team] commanders: {roster}): decisions              in the commander role are refused; ask a commander, or work as --role oncall",
+            self.actor
+        ))
+    }
 }
 
 impl Default for CockpitConfig {
@@ -100,6 +124,7 @@ impl Default for CockpitConfig {
             actor: "you".into(),
             role: Role::Oncall,
             session: "local".into(),
+            commanders: None,
         }
     }
 }

@@ -23,6 +23,7 @@ mod cli_generate;
 mod cli_knowledge_alerts;
 mod cli_terminal_escapes;
 mod cockpit_override;
+mod cockpit_roster;
 mod cockpit_silence;
 mod cockpit_staleness;
 mod cockpit_void_approvals;
