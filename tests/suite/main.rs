@@ -22,6 +22,7 @@ mod cli_error_messages;
 mod cli_generate;
 mod cli_knowledge_alerts;
 mod cli_terminal_escapes;
+mod cockpit_fold;
 mod cockpit_override;
 mod cockpit_roster;
 mod cockpit_silence;
