@@ -198,20 +198,29 @@ impl LiveSession {
         {
             state.push(o);
         }
-        state.extend(records.iter().cloned().filter(|r| {
-            r.ts >= since
-                && matches!(
-                    r.kind,
-                    RecordKind::Proposal
-                        | RecordKind::Approval
-                        | RecordKind::Rejection
-                        | RecordKind::Edit
-                        | RecordKind::Manual
-                        | RecordKind::Execution
-                        | RecordKind::Hypothesis
-                )
-        }));
+        // The mode records of the window too: an approval voided by a stricter mode the team
+        // passed through stays void here as in the cockpits that saw it happen.
+        state.extend(
+            records
+                .iter()
+                .filter(|r| {
+                    r.ts >= since
+                        && matches!(
+                            r.kind,
+                            RecordKind::ModeChange
+                                | RecordKind::Proposal
+                                | RecordKind::Approval
+                                | RecordKind::Rejection
+                                | RecordKind::Edit
+                                | RecordKind::Manual
+                                | RecordKind::Execution
+                                | RecordKind::Hypothesis
+                        )
+                })
+                .cloned(),
+        );
         state.sort_by_key(|r| r.seq);
+        state.dedup_by_key(|r| r.seq);
         for r in state {
             let effects = self.cockpit.apply(Event::Journaled(r), start);
             self.run_effects(effects, start);

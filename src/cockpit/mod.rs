@@ -336,6 +336,9 @@ impl Cockpit {
             Event::Journaled(record) => {
                 if record.kind == RecordKind::ModeChange {
                     self.mode_record_seen(&record);
+                    if let Some(to) = crate::journal::body_field::<Mode>(&record.body, "to") {
+                        self.void_below(to);
+                    }
                 }
                 self.journaled(&record, &mut effects);
                 self.journal_len = self.journal_len.max(record.seq + 1);

@@ -17,6 +17,7 @@ use super::Cockpit;
 use crate::actions::{Approval, Filled, Overlays, Role, Step, StepClass, Verdict, policy};
 use crate::alerts::{AlertState, ClusterId, Fingerprint};
 use crate::knowledge::DocRef;
+use crate::slo::Mode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct SuggestionId(pub u32);
@@ -562,6 +563,37 @@ impl Cockpit {
         } else {
             mode
         };
+        self.void_looser(i, effective);
+        let s = &mut self.suggestions[i];
+        s.verdict = policy(mode, overlays, &StepClass::from(&s.step), &s.approvals);
+        if let Verdict::NeedsApproval { missing } = &mut s.verdict
+            && !s.void_approvals.is_empty()
+            && s.status == SuggestionStatus::Pending
+        {
+            let voided: Vec<String> = s
+                .void_approvals
+                .iter()
+                .map(|a| format!("{} in {}", a.by, a.mode))
+                .collect();
+            missing.push_str(&format!(
+                " (void since the mode tightened: {}; they may approve again)",
+                voided.join(", ")
+            ));
+        }
+    }
+
+    /// The team's mode was `mode` (a mode record on the journal, this cockpit's or another's):
+    /// approvals given in a looser one are void from now on.
+    pub(super) fn void_below(&mut self, mode: Mode) {
+        for i in 0..self.suggestions.len() {
+            self.void_looser(i, mode);
+        }
+        self.refresh_verdicts();
+    }
+
+    /// Moves the approvals of a pending step given in a mode looser than `effective` to its
+    /// void ones.
+    fn void_looser(&mut self, i: usize, effective: Mode) {
         let s = &mut self.suggestions[i];
         if s.status == SuggestionStatus::Pending {
             // An approval given in a looser mode than this one is void, and stays void: a mode
@@ -582,21 +614,6 @@ impl Cockpit {
                     k += 1;
                 }
             }
-        }
-        s.verdict = policy(mode, overlays, &StepClass::from(&s.step), &s.approvals);
-        if let Verdict::NeedsApproval { missing } = &mut s.verdict
-            && !s.void_approvals.is_empty()
-            && s.status == SuggestionStatus::Pending
-        {
-            let voided: Vec<String> = s
-                .void_approvals
-                .iter()
-                .map(|a| format!("{} in {}", a.by, a.mode))
-                .collect();
-            missing.push_str(&format!(
-                " (void since the mode tightened: {}; they may approve again)",
-                voided.join(", ")
-            ));
         }
     }
 

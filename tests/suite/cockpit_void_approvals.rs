@@ -304,3 +304,65 @@ fn a_void_approval_stays_void_and_its_approver_may_approve_again() {
     assert_eq!(counted, want, "{}", exec.body);
     assert_eq!(hashes(&exec.body["void_approvals"]), vec![dana[0].clone()]);
 }
+
+/// A cockpit that starts later and folds the journal (its mode records and approvals, as a
+/// live start does) shows the same void approval as the cockpits that saw the mode tighten.
+#[test]
+fn a_cockpit_started_later_folds_the_void_from_the_mode_records() {
+    let mut team = Team::new();
+    team.advance_to(30);
+    team.set_mode(Some(Mode::Freeze));
+    let s = team.audited_mitigation();
+    team.command(DANA, UserCommand::Approve(s));
+    team.set_mode(Some(Mode::Redesign));
+    team.set_mode(None); // the override ends: the budgets' FREEZE again
+    let lee = team.cockpits[LEE].suggestion(s).unwrap().clone();
+    assert!(lee.approvals.is_empty() && lee.void_approvals.len() == 1);
+
+    // Sam starts now: the same scenario data, then the journal's mode records and approvals.
+    let loaded = common::replay::demo();
+    let mut sam = Cockpit::new(
+        CockpitConfig {
+            actor: "sam".into(),
+            role: Role::Oncall,
+            session: "sam-session".into(),
+            clustering: team.cockpits[LEE].config().clustering.clone(),
+            ..CockpitConfig::default()
+        },
+        team.scenario.slos.clone(),
+        loaded.knowledge,
+        team.scenario.start,
+    );
+    let mut player = Player::new(&team.scenario);
+    for (at, played) in player.advance_to(&team.scenario, team.now()) {
+        let event = match played {
+            Played::Tick => Event::Tick,
+            Played::Event(ScenarioEvent::Sample { slo, good, total }) => {
+                Event::Sample { slo, good, total }
+            }
+            Played::Event(ScenarioEvent::Alert(a)) => Event::Alert(a),
+            Played::Event(ScenarioEvent::Decision(_)) => continue,
+        };
+        sam.apply(event, at);
+    }
+    assert_eq!(
+        sam.mode(),
+        Mode::Freeze,
+        "the budgets' mode, no override in force"
+    );
+    for r in team
+        .records
+        .iter()
+        .filter(|r| matches!(r.kind, RecordKind::ModeChange | RecordKind::Approval))
+    {
+        sam.apply(Event::Journaled(r.clone()), team.now());
+    }
+    let seen = sam.suggestion(s).expect("the same step");
+    assert!(seen.approvals.is_empty(), "{:?}", seen.approvals);
+    assert_eq!(seen.void_approvals, lee.void_approvals);
+    assert!(
+        matches!(&seen.verdict, Verdict::NeedsApproval { missing } if missing.contains("void")),
+        "{:?}",
+        seen.verdict
+    );
+}
