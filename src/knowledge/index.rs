@@ -1,5 +1,6 @@
-//! A small in-memory BM25F index over five fields: title, alert names, headings, tags (with
-//! services) and body.
+//! A small in-memory BM25F index over six fields: title, alert names, headings, tags (with
+//! services), body, and the runbook's lead (its opening paragraph and its Meaning / Impact /
+//! Summary sections, which say what the document is about; also part of the body).
 //!
 //! BM25F (Robertson & Zaragoza, "The Probabilistic Relevance Framework") combines the
 //! length-normalised term frequencies of the fields with per-field weights *before* the
@@ -20,9 +21,18 @@ pub enum Field {
     Headings = 2,
     Tags = 3,
     Body = 4,
+    Lead = 5,
 }
 
-pub const FIELDS: usize = 5;
+pub const FIELDS: usize = 6;
+
+/// The fields that say what a document is about (not what it mentions on the way): a query
+/// word found in one of them counts towards [`Hit::focus`].
+const FOCUS_FIELDS: u8 = (1 << Field::Title as u8)
+    | (1 << Field::Alerts as u8)
+    | (1 << Field::Headings as u8)
+    | (1 << Field::Tags as u8)
+    | (1 << Field::Lead as u8);
 
 impl Field {
     pub const ALL: [Field; FIELDS] = [
@@ -31,6 +41,7 @@ impl Field {
         Field::Headings,
         Field::Tags,
         Field::Body,
+        Field::Lead,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,6 +51,7 @@ impl Field {
             Field::Headings => "headings",
             Field::Tags => "tags",
             Field::Body => "body",
+            Field::Lead => "lead",
         }
     }
 }
@@ -55,9 +67,9 @@ pub struct Bm25fParams {
 impl Default for Bm25fParams {
     fn default() -> Self {
         Bm25fParams {
-            //        title alerts headings tags body
-            weight: [3.0, 3.0, 2.0, 2.0, 1.0],
-            b: [0.4, 0.3, 0.5, 0.3, 0.75],
+            //        title alerts headings tags body lead
+            weight: [3.0, 3.0, 2.0, 2.0, 1.0, 1.0],
+            b: [0.4, 0.3, 0.5, 0.3, 0.75, 0.5],
             k1: 1.2,
         }
     }
@@ -121,6 +133,9 @@ pub struct QueryTerm {
     /// As the user wrote it, for the `why` line.
     pub surface: String,
     pub weight: f64,
+    /// The term describes the problem (alert name, summary/description, service, subject), so
+    /// whether a document has it where it says what it is about counts ([`Hit::focus`]).
+    pub focus: bool,
 }
 
 /// A scored document.
@@ -133,6 +148,10 @@ pub struct Hit {
     pub norm: f64,
     /// Share of the query's weight (weight × idf) whose terms occur in the document at all.
     pub coverage: f64,
+    /// Share of the weight of the query's problem terms (those marked `focus`, plus
+    /// `focus_extra`) that occur where the document says what it is about: title, alert
+    /// names, headings, tags, lead.
+    pub focus: f64,
 }
 
 impl Index {
@@ -255,11 +274,19 @@ impl Index {
     /// Term at a time into one accumulator array (score and covered weight side by side, so a
     /// posting touches one cache line); the best `limit` are kept in a small heap as they are
     /// met, so only those become [`Hit`]s and get sorted.
-    pub fn search(&self, query: &[QueryTerm], limit: usize, denominator_extra: f64) -> Vec<Hit> {
-        // (score, covered weight) per document; covered > 0 once the document was touched.
-        let mut acc = vec![(0.0f32, 0.0f32); self.len()];
+    pub fn search(
+        &self,
+        query: &[QueryTerm],
+        limit: usize,
+        denominator_extra: f64,
+        focus_extra: f64,
+    ) -> Vec<Hit> {
+        // (score, covered weight, focused weight) per document; covered > 0 once the document
+        // was touched.
+        let mut acc = vec![(0.0f32, 0.0f32, 0.0f32); self.len()];
         let mut touched: Vec<u32> = Vec::new();
         let mut max = denominator_extra;
+        let mut focus_max = focus_extra;
         for q in query {
             let Some(&id) = self.terms.get(&q.term) else {
                 continue;
@@ -272,6 +299,12 @@ impl Index {
             }
             max += q.weight * idf;
             let w = (q.weight * idf) as f32;
+            let focus_mask = if q.focus {
+                focus_max += q.weight * idf;
+                FOCUS_FIELDS
+            } else {
+                0
+            };
             for p in postings {
                 let a = &mut acc[p.doc as usize];
                 if a.1 == 0.0 {
@@ -279,18 +312,26 @@ impl Index {
                 }
                 a.0 += w * p.sat;
                 a.1 += w;
+                if p.fields & focus_mask != 0 {
+                    a.2 += w;
+                }
             }
         }
         let best = top_k(&touched, &acc, limit);
         best.into_iter()
             .map(|d| {
-                let (score, cov) = acc[d as usize];
-                let (score, cov) = (score as f64, cov as f64);
+                let (score, cov, focus) = acc[d as usize];
+                let (score, cov, focus) = (score as f64, cov as f64, focus as f64);
                 Hit {
                     doc: d as usize,
                     score,
                     norm: if max > 0.0 { score / max } else { 0.0 },
                     coverage: if max > 0.0 { cov / max } else { 0.0 },
+                    focus: if focus_max > 0.0 {
+                        focus / focus_max
+                    } else {
+                        0.0
+                    },
                 }
             })
             .collect()
@@ -331,7 +372,7 @@ impl Index {
 /// the inverted document number below them, one `u64` orders a document exactly as
 /// `(score desc, doc asc)`. A min-heap of the `k` best keys so far rejects most documents with
 /// one comparison.
-fn top_k(touched: &[u32], acc: &[(f32, f32)], k: usize) -> Vec<u32> {
+fn top_k(touched: &[u32], acc: &[(f32, f32, f32)], k: usize) -> Vec<u32> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     if k == 0 {
@@ -374,23 +415,38 @@ mod tests {
                 term,
                 surface,
                 weight: 1.0,
+                focus: true,
             })
             .collect()
     }
 
     /// The search as it was first written (score every touched document, sort them all): the
     /// reference the faster one must match exactly.
-    fn reference(idx: &Index, query: &[QueryTerm], limit: usize, extra: f64) -> Vec<Hit> {
+    fn reference(
+        idx: &Index,
+        query: &[QueryTerm],
+        limit: usize,
+        extra: f64,
+        focus_extra: f64,
+    ) -> Vec<Hit> {
         let mut scores = vec![0.0f32; idx.len()];
         let mut covered = vec![0.0f32; idx.len()];
+        let mut focused = vec![0.0f32; idx.len()];
         let mut touched: Vec<u32> = Vec::new();
         let mut max = extra;
+        let mut focus_max = focus_extra;
         for q in query {
             let Some(&id) = idx.terms.get(&q.term) else {
                 continue;
             };
             let idf = idx.idf(&q.term);
+            if q.weight <= 0.0 {
+                continue;
+            }
             max += q.weight * idf;
+            if q.focus {
+                focus_max += q.weight * idf;
+            }
             let w = (q.weight * idf) as f32;
             for p in &idx.postings[id as usize] {
                 let d = p.doc as usize;
@@ -399,6 +455,10 @@ mod tests {
                 }
                 scores[d] += w * p.sat;
                 covered[d] += w;
+                // Title, alerts, headings, tags, lead.
+                if q.focus && p.fields & 0b10_1111 != 0 {
+                    focused[d] += w;
+                }
             }
         }
         let mut hits: Vec<Hit> = touched
@@ -406,11 +466,17 @@ mod tests {
             .map(|d| {
                 let score = scores[d as usize] as f64;
                 let cov = covered[d as usize] as f64;
+                let foc = focused[d as usize] as f64;
                 Hit {
                     doc: d as usize,
                     score,
                     norm: if max > 0.0 { score / max } else { 0.0 },
                     coverage: if max > 0.0 { cov / max } else { 0.0 },
+                    focus: if focus_max > 0.0 {
+                        foc / focus_max
+                    } else {
+                        0.0
+                    },
                 }
             })
             .collect();
@@ -467,14 +533,16 @@ mod tests {
                         term: w.into(),
                         surface: w.into(),
                         weight: [1.0, 0.6, 0.3, 0.15][(next() % 4) as usize],
+                        focus: next() % 2 == 0,
                     }
                 })
                 .collect();
             let limit = [1, 5, 25, 1000][round % 4];
             let extra = if round % 3 == 0 { 1.5 } else { 0.0 };
+            let focus_extra = if round % 5 == 0 { 0.7 } else { 0.0 };
             assert_eq!(
-                idx.search(&query, limit, extra),
-                reference(&idx, &query, limit, extra),
+                idx.search(&query, limit, extra, focus_extra),
+                reference(&idx, &query, limit, extra, focus_extra),
                 "{query:?} limit {limit}"
             );
         }
@@ -490,10 +558,10 @@ mod tests {
             ],
             Bm25fParams::default(),
         );
-        let hits = idx.search(&q("disk"), 10, 0.0);
+        let hits = idx.search(&q("disk"), 10, 0.0, 0.0);
         assert_eq!(hits[0].doc, 0);
         assert_eq!(hits.len(), 2);
-        let hits = idx.search(&q("crash looping pod"), 10, 0.0);
+        let hits = idx.search(&q("crash looping pod"), 10, 0.0, 0.0);
         assert_eq!(hits[0].doc, 1);
         assert!(hits[0].norm > 0.5 && hits[0].norm <= 1.0, "{hits:?}");
         let ex = idx.explain(1, &q("crash pod"));
