@@ -27,7 +27,7 @@ pub enum Field {
 pub const FIELDS: usize = 6;
 
 /// The fields that say what a document is about (not what it mentions on the way): a query
-/// word found in one of them counts towards [`Hit::focus`].
+/// word found in one of them counts towards [`Index::focus`].
 const FOCUS_FIELDS: u8 = (1 << Field::Title as u8)
     | (1 << Field::Alerts as u8)
     | (1 << Field::Headings as u8)
@@ -134,7 +134,7 @@ pub struct QueryTerm {
     pub surface: String,
     pub weight: f64,
     /// The term describes the problem (alert name, summary/description, service, subject), so
-    /// whether a document has it where it says what it is about counts ([`Hit::focus`]).
+    /// whether a document has it where it says what it is about counts ([`Index::focus`]).
     pub focus: bool,
 }
 
@@ -148,10 +148,6 @@ pub struct Hit {
     pub norm: f64,
     /// Share of the query's weight (weight × idf) whose terms occur in the document at all.
     pub coverage: f64,
-    /// Share of the weight of the query's problem terms (those marked `focus`, plus
-    /// `focus_extra`) that occur where the document says what it is about: title, alert
-    /// names, headings, tags, lead.
-    pub focus: f64,
 }
 
 impl Index {
@@ -274,19 +270,11 @@ impl Index {
     /// Term at a time into one accumulator array (score and covered weight side by side, so a
     /// posting touches one cache line); the best `limit` are kept in a small heap as they are
     /// met, so only those become [`Hit`]s and get sorted.
-    pub fn search(
-        &self,
-        query: &[QueryTerm],
-        limit: usize,
-        denominator_extra: f64,
-        focus_extra: f64,
-    ) -> Vec<Hit> {
-        // (score, covered weight, focused weight) per document; covered > 0 once the document
-        // was touched.
-        let mut acc = vec![(0.0f32, 0.0f32, 0.0f32); self.len()];
+    pub fn search(&self, query: &[QueryTerm], limit: usize, denominator_extra: f64) -> Vec<Hit> {
+        // (score, covered weight) per document; covered > 0 once the document was touched.
+        let mut acc = vec![(0.0f32, 0.0f32); self.len()];
         let mut touched: Vec<u32> = Vec::new();
         let mut max = denominator_extra;
-        let mut focus_max = focus_extra;
         for q in query {
             let Some(&id) = self.terms.get(&q.term) else {
                 continue;
@@ -299,12 +287,6 @@ impl Index {
             }
             max += q.weight * idf;
             let w = (q.weight * idf) as f32;
-            let focus_mask = if q.focus {
-                focus_max += q.weight * idf;
-                FOCUS_FIELDS
-            } else {
-                0
-            };
             for p in postings {
                 let a = &mut acc[p.doc as usize];
                 if a.1 == 0.0 {
@@ -312,29 +294,47 @@ impl Index {
                 }
                 a.0 += w * p.sat;
                 a.1 += w;
-                if p.fields & focus_mask != 0 {
-                    a.2 += w;
-                }
             }
         }
         let best = top_k(&touched, &acc, limit);
         best.into_iter()
             .map(|d| {
-                let (score, cov, focus) = acc[d as usize];
-                let (score, cov, focus) = (score as f64, cov as f64, focus as f64);
+                let (score, cov) = acc[d as usize];
+                let (score, cov) = (score as f64, cov as f64);
                 Hit {
                     doc: d as usize,
                     score,
                     norm: if max > 0.0 { score / max } else { 0.0 },
                     coverage: if max > 0.0 { cov / max } else { 0.0 },
-                    focus: if focus_max > 0.0 {
-                        focus / focus_max
-                    } else {
-                        0.0
-                    },
                 }
             })
             .collect()
+    }
+
+    /// Share of the weight (weight × idf) of the query's problem terms (those marked `focus`,
+    /// plus `focus_extra` for problem terms no document has) that occur in document `doc`
+    /// where it says what it is about: title, alert names, headings, tags, lead. Worked out
+    /// only for the few documents a match returns (a binary search per term), so the search
+    /// itself does not pay for it.
+    pub fn focus(&self, doc: usize, query: &[QueryTerm], focus_extra: f64) -> f64 {
+        let (mut have, mut max) = (0.0, focus_extra);
+        for q in query {
+            if !q.focus || q.weight.is_nan() || q.weight <= 0.0 {
+                continue;
+            }
+            let Some(&id) = self.terms.get(&q.term) else {
+                continue;
+            };
+            let postings = &self.postings[id as usize];
+            let w = q.weight * self.idf_df(postings.len());
+            max += w;
+            if let Ok(i) = postings.binary_search_by_key(&(doc as u32), |p| p.doc)
+                && postings[i].fields & FOCUS_FIELDS != 0
+            {
+                have += w;
+            }
+        }
+        if max > 0.0 { have / max } else { 0.0 }
     }
 
     /// BM25's idf from a document frequency.
@@ -372,7 +372,7 @@ impl Index {
 /// the inverted document number below them, one `u64` orders a document exactly as
 /// `(score desc, doc asc)`. A min-heap of the `k` best keys so far rejects most documents with
 /// one comparison.
-fn top_k(touched: &[u32], acc: &[(f32, f32, f32)], k: usize) -> Vec<u32> {
+fn top_k(touched: &[u32], acc: &[(f32, f32)], k: usize) -> Vec<u32> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     if k == 0 {
@@ -422,31 +422,17 @@ mod tests {
 
     /// The search as it was first written (score every touched document, sort them all): the
     /// reference the faster one must match exactly.
-    fn reference(
-        idx: &Index,
-        query: &[QueryTerm],
-        limit: usize,
-        extra: f64,
-        focus_extra: f64,
-    ) -> Vec<Hit> {
+    fn reference(idx: &Index, query: &[QueryTerm], limit: usize, extra: f64) -> Vec<Hit> {
         let mut scores = vec![0.0f32; idx.len()];
         let mut covered = vec![0.0f32; idx.len()];
-        let mut focused = vec![0.0f32; idx.len()];
         let mut touched: Vec<u32> = Vec::new();
         let mut max = extra;
-        let mut focus_max = focus_extra;
         for q in query {
             let Some(&id) = idx.terms.get(&q.term) else {
                 continue;
             };
             let idf = idx.idf(&q.term);
-            if q.weight <= 0.0 {
-                continue;
-            }
             max += q.weight * idf;
-            if q.focus {
-                focus_max += q.weight * idf;
-            }
             let w = (q.weight * idf) as f32;
             for p in &idx.postings[id as usize] {
                 let d = p.doc as usize;
@@ -455,10 +441,6 @@ mod tests {
                 }
                 scores[d] += w * p.sat;
                 covered[d] += w;
-                // Title, alerts, headings, tags, lead.
-                if q.focus && p.fields & 0b10_1111 != 0 {
-                    focused[d] += w;
-                }
             }
         }
         let mut hits: Vec<Hit> = touched
@@ -466,23 +448,37 @@ mod tests {
             .map(|d| {
                 let score = scores[d as usize] as f64;
                 let cov = covered[d as usize] as f64;
-                let foc = focused[d as usize] as f64;
                 Hit {
                     doc: d as usize,
                     score,
                     norm: if max > 0.0 { score / max } else { 0.0 },
                     coverage: if max > 0.0 { cov / max } else { 0.0 },
-                    focus: if focus_max > 0.0 {
-                        foc / focus_max
-                    } else {
-                        0.0
-                    },
                 }
             })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));
         hits.truncate(limit);
         hits
+    }
+
+    /// [`Index::focus`] by scanning every posting of every term.
+    fn reference_focus(idx: &Index, doc: usize, query: &[QueryTerm], extra: f64) -> f64 {
+        let (mut have, mut max) = (0.0, extra);
+        for q in query.iter().filter(|q| q.focus) {
+            let Some(&id) = idx.terms.get(&q.term) else {
+                continue;
+            };
+            let w = q.weight * idx.idf(&q.term);
+            max += w;
+            // Title, alerts, headings, tags, lead.
+            if idx.postings[id as usize]
+                .iter()
+                .any(|p| p.doc as usize == doc && p.fields & 0b10_1111 != 0)
+            {
+                have += w;
+            }
+        }
+        if max > 0.0 { have / max } else { 0.0 }
     }
 
     #[test]
@@ -539,12 +535,18 @@ mod tests {
                 .collect();
             let limit = [1, 5, 25, 1000][round % 4];
             let extra = if round % 3 == 0 { 1.5 } else { 0.0 };
-            let focus_extra = if round % 5 == 0 { 0.7 } else { 0.0 };
+            let hits = idx.search(&query, limit, extra);
             assert_eq!(
-                idx.search(&query, limit, extra, focus_extra),
-                reference(&idx, &query, limit, extra, focus_extra),
+                hits,
+                reference(&idx, &query, limit, extra),
                 "{query:?} limit {limit}"
             );
+            let focus_extra = if round % 5 == 0 { 0.7 } else { 0.0 };
+            for h in &hits {
+                let f = idx.focus(h.doc, &query, focus_extra);
+                let r = reference_focus(&idx, h.doc, &query, focus_extra);
+                assert!((f - r).abs() < 1e-12 && (0.0..=1.0).contains(&f), "{f} {r}");
+            }
         }
     }
 
@@ -558,10 +560,10 @@ mod tests {
             ],
             Bm25fParams::default(),
         );
-        let hits = idx.search(&q("disk"), 10, 0.0, 0.0);
+        let hits = idx.search(&q("disk"), 10, 0.0);
         assert_eq!(hits[0].doc, 0);
         assert_eq!(hits.len(), 2);
-        let hits = idx.search(&q("crash looping pod"), 10, 0.0, 0.0);
+        let hits = idx.search(&q("crash looping pod"), 10, 0.0);
         assert_eq!(hits[0].doc, 1);
         assert!(hits[0].norm > 0.5 && hits[0].norm <= 1.0, "{hits:?}");
         let ex = idx.explain(1, &q("crash pod"));

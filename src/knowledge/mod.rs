@@ -8,37 +8,57 @@
 //! plain Markdown runbooks, whose file name or headings) names the alert, a file name that
 //! spells the alert name differently (`kube-pod-crash-looping.md`), an alert whose `runbook_url`
 //! annotation names the document's file, its path, or an anchor of one of its headings. Then
-//! content: a BM25F score ([`index`]) over title, alert names, headings, tags and body, with the
+//! content: a BM25F score ([`index`]) over title, alert names, headings, tags, body and lead
+//! (the opening paragraph and the Meaning / Impact / Summary sections), with the
 //! cluster's alert names, summaries, descriptions and labels as the query (alert-name words
 //! weigh most; alert-name, summary/description and service words no document contains count
 //! against every match). Labels that only name the scrape target (`job`, `container`,
 //! `endpoint`, `namespace`, a `service` that is the job's own) weigh nothing: real values like
 //! `kube-rbac-proxy-main` or `job=rook-ceph-mgr` must not outweigh a short summary
-//! ([`MatchQuery::split_targets`]). Each match says why it matched and carries a
+//! ([`MatchQuery::split_targets`]). But a word the job or service names and the alert's name or
+//! summary repeats is the alert's subject (`grafana` in `job=kube-prometheus-stack-grafana` and
+//! "Grafana is down."): it weighs [`MatchParams::w_subject`], and a subject no document mentions
+//! counts against every match — the generic "disappeared from target discovery" words then no
+//! longer carry a Kube…Down runbook. Each match says why it matched and carries a
 //! [`Confidence`]: high (an explicit link, or content at least [`MatchParams::high_match`]),
 //! medium (content at least [`MatchParams::good_match`]), low otherwise. Low is "no good
 //! match": no steps are offered from it, a cluster with only low matches is novel, and
-//! [`KnowledgeBase::abstention`] says why ("best 0.27 below the 0.30 floor; nearest: …").
+//! [`KnowledgeBase::abstention`] says why ("best 0.27 below the 0.34 floor; nearest: …").
 //!
 //! Evaluation (tests/fixtures/knowledge/eval, `cargo test --test suite knowledge_eval:: -- --nocapture`):
-//! 37 runbooks in three styles. Parameters were tuned (`knowledge_eval::tune`) on
-//! queries-dev.yaml and queries-rules-tune.yaml only (names known and hidden); the held-out files
-//! are only reported. On kube-prometheus-, node-exporter- and etcd-style rules
-//! (queries-rules-*.yaml, labels as a kube-prometheus-stack scrape delivers them):
+//! 37 runbooks in three styles. Parameters are tuned (`knowledge_eval::tune`, a grid search)
+//! on queries-dev.yaml and queries-rules-tune.yaml only (names known and hidden); the held-out
+//! files are only reported. Issue 19's second round added 16 cases to the tuning part and 16
+//! to the held-out part (kube-prometheus/node/etcd-style rules, exporter alerts, uncovered
+//! components next to covered ones), written and committed before any tuning. On the
+//! rule sets (queries-rules-*.yaml, labels as a kube-prometheus-stack scrape delivers them),
+//! before → after this round's change (both on the extended set):
 //!
 //! | | tune, names known | held-out, names known | tune, names hidden | held-out, names hidden |
 //! |---|---|---|---|---|
-//! | right runbook first | 94% (17/18) | 94% (15/16) | 94% (17/18) | 88% (14/16) |
-//! | in the top 3 | 100% | 100% | 100% | 100% |
-//! | uncovered alerts abstain | 100% (14/14) | 77% (10/13) | 100% (14/14) | 77% (10/13) |
+//! | right runbook first | 96% → 96% (25/26) | 96% → 96% (23/24) | 85% → 85% (22/26) | 92% → 88% (21/24) |
+//! | in the top 3 | 100% → 100% | 100% → 100% | 96% → 96% | 100% → 100% |
+//! | uncovered alerts abstain | 86% → 95% (21/22) | 62% → 67% (14/21) | 86% → 95% (21/22) | 57% → 81% (17/21) |
+//! | name known and linked: right runbook first | 100% (21/21) | 100% (10/10) | – | – |
 //!
-//! The older team-style set: dev 97% / 100% / 100% (top-1 / top-3 / abstain), held-out 71% /
-//! 94% / 62%. The held-out abstention misses are alerts about a component next to one that has
-//! a runbook (Kafka offline partitions vs consumer lag, Postgres down vs replication lag, Redis
-//! connections vs memory) and generic "disappeared from target discovery" alerts of components
-//! nobody wrote about; the tuning set does not separate those, so they are reported, not fixed.
-//! Speed (`cargo bench --bench knowledge -- --figures`, 10,000 documents, 2 busy cores):
-//! `match_alerts` p50 0.36 ms, p99 0.68 ms (goal p99 ≤ 2 ms); `/` search p99 1.17 ms.
+//! The older team-style set: dev 95% / 100% / 100% (top-1 / top-3 / abstain; was 97/100/100),
+//! held-out 65% / 94% / 62% (was 71/94/62). The goals of issue 19 (abstain ≥ 90%, names-hidden
+//! top-1 ≥ 90%, top-3 ≥ 98% on unseen sets) are met on the tuning part's abstention only; on
+//! the held-out part they are not. What still fails there: an uncovered alert about a
+//! *different problem* of a covered component (Postgres down vs replication lag, MySQL
+//! connections vs unreachable, Kafka offline partitions vs consumer lag) — the component's
+//! words carry the match; and names-hidden alerts whose right runbook is first but below the
+//! floor because the summary brings many words no runbook has. A match below the floor never
+//! offers steps (`knowledge_eval::abstained_cases_never_offer_steps` runs every case through a
+//! cockpit). [`MatchParams::focus_weight`] (weigh where a document has the problem words) is in
+//! place but 0: it did not improve the tuning part.
+//! Speed (`cargo bench --bench knowledge -- --figures`, 10,000 documents, 2 cores at load
+//! 10-14, on-CPU time of the thread; before → after this round): `match_alerts` p50 0.36 →
+//! 0.36 ms, p99 0.60 → 0.55 ms (goal p99 ≤ 2 ms; a first version that summed the focus in the
+//! search loop cost +49% at p99, so [`index::Index::focus`] is worked out afterwards for the
+//! returned documents only, and only when `focus_weight` > 0); `/` search p99 1.15 → 1.11 ms;
+//! index build of 10,000 documents 0.42 → 0.55 s (the lead field; goal ≤ 1 s); start-up of
+//! 1,000 documents 77 → 89 ms (goal ≤ 100 ms).
 //!
 //! [`lint`] holds runbook staleness and the postmortem linter; [`report`] the pure functions
 //! behind `kb search`, `kb match` and `kb lint`; [`search`] the TUI's `/` search across all
@@ -553,7 +573,7 @@ impl KnowledgeBase {
     /// by content and the explicitly linked documents, merged, best first, at most `k`.
     fn rank(&self, q: &MatchQuery, k: usize) -> Vec<KnowledgeMatch> {
         let (terms, missing) = query_terms(q, &self.index, &self.params);
-        let hits = self.index.search(&terms, k, missing, missing);
+        let hits = self.index.search(&terms, k, missing);
         #[derive(Default)]
         struct Found {
             links: f64,
@@ -572,7 +592,12 @@ impl KnowledgeBase {
             let e = found.entry(hit.doc).or_default();
             // What the document says it is about weighs in: the same words only mentioned on
             // the way (a Diagnosis command, a related alert) make a weaker match.
-            e.content = hit.norm * ((1.0 - fw) + fw * hit.focus);
+            e.content = if fw > 0.0 {
+                let focus = self.index.focus(hit.doc, &terms, missing);
+                hit.norm * ((1.0 - fw) + fw * focus)
+            } else {
+                hit.norm
+            };
             e.coverage = hit.coverage;
         }
         let mut ranked: Vec<(usize, Found)> = found.into_iter().collect();
@@ -1331,6 +1356,11 @@ mod tests {
             (missing - missing2 - expected).abs() < 1e-9,
             "the unknown subject counts against matches with its own weight: {missing} {missing2}"
         );
+        // A container (or namespace) the description repeats is an instance, not the subject.
+        let container = BTreeMap::from([("container".to_string(), "zookeeper".to_string())]);
+        let q3 = MatchQuery::from_alert(&container, &annotations);
+        let (_, missing3) = query_terms(&q3, &kb.index, &kb.params);
+        assert!((missing3 - missing2).abs() < 1e-9, "{missing3} {missing2}");
         let with = kb.match_alerts(&q);
         let without = kb.match_alerts(&q2);
         assert!(with[0].content < without[0].content, "{with:?} {without:?}");
