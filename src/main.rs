@@ -223,7 +223,14 @@ fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<E
             path,
             text,
             hypothesis,
-        } => j::note(&j::path(path.journal)?, &text, &who.actor, role, hypothesis),
+        } => {
+            let kind = if hypothesis {
+                flightdeck::cockpit::NoteKind::Hypothesis
+            } else {
+                flightdeck::cockpit::NoteKind::Note
+            };
+            j::note(&j::path(path.journal)?, &text, &who.actor, role, kind)
+        }
         JournalCommand::Checkpoint { path, sign, key } => j::checkpoint(
             &j::path(path.journal)?,
             &who.actor,

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::Cockpit;
-use crate::actions::{Approval, Filled, Overlays, Step, StepClass, Verdict, policy};
+use crate::actions::{Approval, Filled, Overlays, Step, StepClass, StepRef, Verdict, policy};
 use crate::alerts::{AlertState, ClusterId, Fingerprint};
 use crate::knowledge::DocRef;
 
@@ -77,8 +77,7 @@ pub struct Suggestion {
     pub values: BTreeMap<String, String>,
     pub runbook: String,
     pub step: Step,
-    /// `runbook-id/step-id`.
-    pub step_ref: String,
+    pub step_ref: StepRef,
     /// The exact argv that would run, or why it cannot be built.
     pub argv: Result<Vec<String>, String>,
     pub approvals: Vec<Approval>,
@@ -91,7 +90,7 @@ pub struct Suggestion {
 impl Suggestion {
     /// What identifies this suggestion across cockpits sharing a journal: the step and the
     /// exact argv (an approval binds to both).
-    pub fn key(&self) -> (String, Option<String>) {
+    pub fn key(&self) -> (StepRef, Option<String>) {
         (
             self.step_ref.clone(),
             self.argv.as_ref().ok().map(|a| argv_hash(a)),
@@ -122,7 +121,7 @@ pub(super) struct Targets {
     /// (alert, runbook) pairs whose values have been offered in the alert's cluster.
     pub(super) filled: HashSet<(Fingerprint, usize)>,
     /// `runbook-id/step-id` → indices of its suggestions.
-    by_step: HashMap<String, Vec<usize>>,
+    by_step: HashMap<StepRef, Vec<usize>>,
     /// Alert → the runbooks that cover it (the reverse of `covered`).
     covering: HashMap<Fingerprint, Vec<usize>>,
 }
@@ -225,7 +224,11 @@ impl Cockpit {
     }
 
     /// Suggestions of step `step_ref` in cluster `id` that still count (not obsolete).
-    fn live_suggestions(&self, id: ClusterId, step_ref: &str) -> impl Iterator<Item = usize> + '_ {
+    fn live_suggestions(
+        &self,
+        id: ClusterId,
+        step_ref: &StepRef,
+    ) -> impl Iterator<Item = usize> + '_ {
         self.targets
             .by_step
             .get(step_ref)
@@ -253,7 +256,7 @@ impl Cockpit {
         // Suggestions rebuilt from the journal that an alert now gives their values.
         let mut valued: Vec<(usize, BTreeMap<String, String>)> = Vec::new();
         for (k, step) in runbook.steps.iter().enumerate() {
-            let step_ref = format!("{}/{}", runbook.id, step.id);
+            let step_ref = StepRef::new(&runbook.id, &step.id);
             let existing: Vec<usize> = self.live_suggestions(id, &step_ref).collect();
             let mut why: Option<String> = None;
             for fp in &fresh {
@@ -315,7 +318,7 @@ impl Cockpit {
         let steps = runbook.steps.clone();
         for (k, source, filled) in offers {
             let step = &steps[k];
-            let step_ref = format!("{runbook_id}/{}", step.id);
+            let step_ref = StepRef::new(&runbook_id, &step.id);
             // The first target of a step that waited for one fills it, under its id.
             let untargeted = self.live_suggestions(id, &step_ref).find(|&i| {
                 !self.suggestions[i].targeted
@@ -366,7 +369,7 @@ impl Cockpit {
             Fill::Waiting(why) => (false, Err(format!("no target yet: {why}")), BTreeMap::new()),
         };
         let id = SuggestionId(self.suggestions.len() as u32 + 1);
-        let step_ref = format!("{runbook}/{}", step.id);
+        let step_ref = StepRef::new(runbook, &step.id);
         self.targets
             .by_step
             .entry(step_ref.clone())
@@ -414,7 +417,7 @@ impl Cockpit {
                 continue;
             };
             for step in &rb.steps {
-                let step_ref = format!("{}/{}", rb.id, step.id);
+                let step_ref = StepRef::new(&rb.id, &step.id);
                 for &i in self
                     .targets
                     .by_step
@@ -466,11 +469,11 @@ impl Cockpit {
     /// cluster (with that argv, when one is given). `None` when no covered alert gives it.
     pub(super) fn find_or_offer(
         &mut self,
-        step_ref: &str,
+        step_ref: &StepRef,
         argv: Option<&[String]>,
     ) -> Option<usize> {
         let matches = |s: &Suggestion| {
-            s.step_ref == step_ref && argv.is_none_or(|a| s.argv.as_deref().ok() == Some(a))
+            s.step_ref == *step_ref && argv.is_none_or(|a| s.argv.as_deref().ok() == Some(a))
         };
         let firing = |s: &Suggestion| {
             self.suggestion_cluster(s)
@@ -498,17 +501,13 @@ impl Cockpit {
         if found.is_some() {
             return found;
         }
-        let (runbook_id, step_id) = step_ref.split_once('/')?;
+        let step = self.knowledge.step(step_ref)?.clone();
+        let runbook_id = step_ref.runbook();
         let r = self
             .knowledge
             .runbooks
             .iter()
             .position(|rb| rb.id == runbook_id)?;
-        let step = self.knowledge.runbooks[r]
-            .steps
-            .iter()
-            .find(|s| s.id == step_id)?
-            .clone();
         let firing: Vec<ClusterId> = self
             .correlator
             .clusters()
@@ -528,25 +527,55 @@ impl Cockpit {
         Some(self.push_suggestion(source, &runbook_id, step, Fill::From(filled)))
     }
 
-    /// The overlays in force for a suggestion: its cluster's novelty and the governor's drift.
-    pub(super) fn overlays_for(&self, s: &Suggestion) -> Overlays {
-        let novel = match self.suggestion_cluster(s) {
-            Some(c) => self.is_novel(c),
-            None => true,
-        };
+    /// The overlays in force for a step of `cluster` (`None`: its cluster is gone, which counts
+    /// as novel): the cluster's novelty and the governor's drift. The one place they are
+    /// computed.
+    pub fn overlays_in(&self, cluster: Option<ClusterId>) -> Overlays {
         Overlays {
-            novel,
+            novel: cluster.is_none_or(|c| self.is_novel(c)),
             drift: self.governor.drift().is_some(),
         }
     }
 
+    /// The policy's verdict, at this moment, on `step` for `cluster` with these approvals. The
+    /// drift overlay tightens by one mode inside the policy, so the policy gets the governor's
+    /// mode before drift. The one place the cockpit asks the policy.
+    pub fn verdict_of(
+        &self,
+        step: &Step,
+        cluster: Option<ClusterId>,
+        approvals: &[Approval],
+    ) -> Verdict {
+        policy(
+            self.governor.base_mode(),
+            self.overlays_in(cluster),
+            &StepClass::from(step),
+            approvals,
+        )
+    }
+
+    /// What the policy would say once the person at this cockpit has approved `s` too.
+    pub fn verdict_after_my_approval(&self, s: &Suggestion) -> Verdict {
+        let mut approvals = s.approvals.clone();
+        if !approvals.iter().any(|a| a.by == self.config.actor) {
+            approvals.push(Approval {
+                by: self.config.actor.clone(),
+                role: self.config.role,
+                mode: self.mode(),
+            });
+        }
+        self.verdict_of(&s.step, self.suggestion_cluster(s), &approvals)
+    }
+
+    /// What the policy will require of `s` edited to `argv` (a novel step, no approvals yet).
+    pub fn verdict_if_edited(&self, s: &Suggestion, argv: Vec<String>) -> Verdict {
+        self.verdict_of(&s.step.edited(argv), self.suggestion_cluster(s), &[])
+    }
+
     pub(super) fn refresh_verdict(&mut self, i: usize) {
-        // The drift overlay tightens by one mode inside the policy, so the policy gets the
-        // governor's mode before drift.
-        let mode = self.governor.base_mode();
-        let overlays = self.overlays_for(&self.suggestions[i]);
-        let s = &mut self.suggestions[i];
-        s.verdict = policy(mode, overlays, &StepClass::from(&s.step), &s.approvals);
+        let s = &self.suggestions[i];
+        let verdict = self.verdict_of(&s.step, self.suggestion_cluster(s), &s.approvals);
+        self.suggestions[i].verdict = verdict;
     }
 
     /// The policy verdict of every suggestion at this moment (mode and overlays may have

@@ -7,8 +7,8 @@
 
 mod common;
 
-mod actions_ledger;
 mod actions_policy;
+mod actions_policy_history;
 mod actions_render;
 mod alerts_chain_span;
 mod alerts_cluster;
@@ -26,6 +26,7 @@ mod cockpit_override;
 mod cockpit_silence;
 mod cockpit_staleness;
 mod config_example;
+mod core_layers;
 mod e2e_terminal;
 mod exec_run;
 mod fuzz_smoke;
