@@ -129,9 +129,13 @@ pub struct StepRecord {
     pub outcome: Option<String>,
     #[serde(default)]
     pub exec: Option<ExecOutcome>,
-    /// Hashes of the approval records an execution ran under.
+    /// Hashes of the approval records an execution ran under (only those that counted).
     #[serde(default)]
     pub approvals: Vec<String>,
+    /// Hashes of approvals given for the step that were void when it ran (given in a looser
+    /// mode than one it passed through): on record, not credited.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub void_approvals: Vec<String>,
     #[serde(default)]
     pub policy: Option<Verdict>,
     /// Written by replaying a scenario's reference decisions.
@@ -178,6 +182,7 @@ impl Cockpit {
             outcome: None,
             exec: None,
             approvals: Vec::new(),
+            void_approvals: Vec::new(),
             policy: Some(s.verdict.clone()),
             replayed: false,
             obsolete: false,
@@ -202,6 +207,7 @@ impl Cockpit {
             outcome: None,
             exec: None,
             approvals: Vec::new(),
+            void_approvals: Vec::new(),
             policy: Some(s.verdict.clone()),
             replayed: false,
             obsolete: false,
@@ -315,6 +321,14 @@ impl Cockpit {
                 | UserCommand::RecordManual { .. }
                 | UserCommand::OverrideMode { .. }
         );
+        // A claim of the commander role outside the team's roster decides nothing (notes and
+        // hypotheses are not decisions).
+        if (decides || matches!(cmd, UserCommand::AcknowledgeDrift))
+            && let Some(why) = self.config.commander_refusal()
+        {
+            effects.push(Effect::Notice(why));
+            return;
+        }
         if decides && self.config.readonly {
             effects.push(Effect::Notice(
                 "read-only cockpit: approvals, rejections, edits and records of work done by hand are disabled (--readonly)"
@@ -402,7 +416,11 @@ impl Cockpit {
                     effects.push(Effect::Notice(format!("{id} is not pending")));
                     return;
                 }
-                if s.approvals.iter().any(|a| a.by == self.config.actor) {
+                // Approving again what the policy allows starts it (the approvals it has were
+                // given before the mode loosened, or in a cockpit no longer there).
+                if s.approvals.iter().any(|a| a.by == self.config.actor)
+                    && s.verdict != Verdict::Allowed
+                {
                     effects.push(Effect::Notice(format!(
                         "you already approved {id}; it needs someone else"
                     )));

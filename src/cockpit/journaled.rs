@@ -121,8 +121,9 @@ impl Cockpit {
         let Some(mut body) = self.step_record(i) else {
             return;
         };
+        body.approvals = self.counted_records(i);
         let s = &self.suggestions[i];
-        body.approvals = s.approval_records.clone();
+        body.void_approvals = s.void_records.clone();
         body.outcome = Some(outcome.summary.clone());
         let summary = format!(
             "{} {} {}: {}",
@@ -168,6 +169,53 @@ impl Cockpit {
         record.read_body().session.as_deref() == Some(self.config.session.as_str())
     }
 
+    fn exec_request(&self, i: usize, argv: Vec<String>, approval: String) -> ExecRequest {
+        let s = &self.suggestions[i];
+        let (labels, annotations) = self
+            .correlator
+            .alert(s.source)
+            .map(|t| (t.alert.labels.clone(), t.alert.annotations.clone()))
+            .unwrap_or_default();
+        ExecRequest {
+            suggestion: s.id,
+            step: s.step.clone(),
+            argv,
+            labels,
+            annotations,
+            dry_run: self.config.dry_run,
+            approval,
+        }
+    }
+
+    /// A pending step that the policy now allows on the approvals it already has (the mode
+    /// loosened until they suffice) is started by the cockpit that journaled its latest
+    /// approval, as if that approval had just completed it; the others leave it be.
+    pub(super) fn start_allowed(&mut self, effects: &mut Vec<Effect>) {
+        for i in 0..self.suggestions.len() {
+            let s = &self.suggestions[i];
+            if s.status != SuggestionStatus::Pending || s.verdict != Verdict::Allowed {
+                continue;
+            }
+            let (Some(approval), Ok(argv)) = (s.approved_here.clone(), s.argv.clone()) else {
+                continue;
+            };
+            if !s.approval_records.contains(&approval)
+                || !self
+                    .suggestion_cluster(s)
+                    .is_some_and(|c| self.cluster_active(c))
+            {
+                continue;
+            }
+            effects.push(Effect::Notice(format!(
+                "{} runs: the mode is {} now and its approvals suffice",
+                s.id,
+                self.governor.mode()
+            )));
+            effects.push(Effect::Execute(self.exec_request(i, argv, approval)));
+            self.suggestions[i].status = SuggestionStatus::Running;
+        }
+    }
+
     /// A sealed record (ours or another cockpit's) changes the state it describes.
     pub(super) fn journaled(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
         if record.kind == RecordKind::Note
@@ -185,6 +233,13 @@ impl Cockpit {
             return;
         }
         if record.kind == RecordKind::Override {
+            if !self.config.may_command(&record.actor) {
+                effects.push(Effect::Notice(format!(
+                    "ignored {}'s mode override: not on the team's commander roster",
+                    record.actor
+                )));
+                return;
+            }
             let change = match override_of(record) {
                 Some(o) => self.governor.set_override(record.ts, o),
                 None => self.governor.end_override(record.ts, &record.actor),
@@ -194,6 +249,7 @@ impl Cockpit {
                 self.mode_changed_by_record(change, ours, effects);
             }
             self.refresh_verdicts();
+            self.start_allowed(effects);
             return;
         }
         // A hypothesis about an incident is acting on its alerts (a plain note is not).
@@ -273,11 +329,16 @@ impl Cockpit {
                 self.push_suggestion(source, &runbook, step, Fill::Given(body.argv.clone()))
             }
         };
-        let role: Role = record.role.parse().unwrap_or(Role::Trainee);
+        let mut role: Role = record.role.parse().unwrap_or(Role::Trainee);
+        if role == Role::Commander && !self.config.may_command(&record.actor) {
+            // Another cockpit's claim outside the roster: not a commander's approval here.
+            role = Role::Oncall;
+        }
         match record.kind {
             // find_or_offer (or the definition) created the edited or proposed step.
             RecordKind::Edit | RecordKind::Proposal => {}
             RecordKind::Approval => {
+                let ours = body.session == self.config.session;
                 let s = &mut self.suggestions[i];
                 if !s.approvals.iter().any(|a| a.by == record.actor) {
                     s.approvals.push(Approval {
@@ -287,10 +348,12 @@ impl Cockpit {
                     });
                     s.approval_records.push(record.hash.clone());
                 }
+                // Every cockpit sees the approvals in the same order: only the latest
+                // approver's cockpit may start the step later (`start_allowed`).
+                s.approved_here = ours.then(|| record.hash.clone());
                 self.recheck_silence(i, effects);
                 self.refresh_verdict(i);
                 let s = &self.suggestions[i];
-                let ours = body.session == self.config.session;
                 // Checked again right before it would run: its incident still going on, the
                 // policy still allowing it.
                 let active = self
@@ -318,20 +381,11 @@ impl Cockpit {
                     && s.status == SuggestionStatus::Pending
                     && s.verdict == Verdict::Allowed
                 {
-                    let (labels, annotations) = self
-                        .correlator
-                        .alert(s.source)
-                        .map(|t| (t.alert.labels.clone(), t.alert.annotations.clone()))
-                        .unwrap_or_default();
-                    effects.push(Effect::Execute(ExecRequest {
-                        suggestion: s.id,
-                        step: s.step.clone(),
-                        argv: body.argv.clone(),
-                        labels,
-                        annotations,
-                        dry_run: self.config.dry_run,
-                        approval: record.hash.clone(),
-                    }));
+                    effects.push(Effect::Execute(self.exec_request(
+                        i,
+                        body.argv.clone(),
+                        record.hash.clone(),
+                    )));
                     self.suggestions[i].status = SuggestionStatus::Running;
                 }
             }

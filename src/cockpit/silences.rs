@@ -136,6 +136,7 @@ impl Cockpit {
             outcome: None,
             exec: None,
             approvals: Vec::new(),
+            void_approvals: Vec::new(),
             policy: None,
             replayed: false,
             obsolete: false,

@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::Cockpit;
-use crate::actions::{Approval, Filled, Overlays, Step, StepClass, StepRef, Verdict, policy};
+use crate::actions::{Approval, Filled, Overlays, Role, Step, StepClass, StepRef, Verdict, policy};
 use crate::alerts::{AlertState, ClusterId, Fingerprint};
 use crate::knowledge::DocRef;
+use crate::slo::Mode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct SuggestionId(pub u32);
@@ -83,6 +84,15 @@ pub struct Suggestion {
     pub approvals: Vec<Approval>,
     /// Hashes of the journal records of those approvals.
     pub approval_records: Vec<String>,
+    /// Approvals voided while the step waited (the mode tightened past the one they were given
+    /// in): they stay void when the mode loosens again, and their approvers may approve anew.
+    pub void_approvals: Vec<Approval>,
+    /// Hashes of the journal records of the void approvals.
+    pub void_records: Vec<String>,
+    /// The hash of the latest approval this cockpit journaled for the step: the cockpit that
+    /// starts it if the mode loosens until its approvals suffice.
+    #[serde(skip)]
+    pub approved_here: Option<String>,
     pub verdict: Verdict,
     pub status: SuggestionStatus,
 }
@@ -386,6 +396,9 @@ impl Cockpit {
             argv,
             approvals: Vec::new(),
             approval_records: Vec::new(),
+            void_approvals: Vec::new(),
+            void_records: Vec::new(),
+            approved_here: None,
             verdict: Verdict::NeedsApproval {
                 missing: String::new(),
             },
@@ -573,9 +586,80 @@ impl Cockpit {
     }
 
     pub(super) fn refresh_verdict(&mut self, i: usize) {
+        // Approvals given in a looser mode than the effective one (drift tightens by one)
+        // are void before the policy is asked.
+        let mode = self.governor.base_mode();
+        let effective = if self.governor.drift().is_some() {
+            mode.stricter()
+        } else {
+            mode
+        };
+        self.void_looser(i, effective);
         let s = &self.suggestions[i];
         let verdict = self.verdict_of(&s.step, self.suggestion_cluster(s), &s.approvals);
-        self.suggestions[i].verdict = verdict;
+        let s = &mut self.suggestions[i];
+        s.verdict = verdict;
+        if let Verdict::NeedsApproval { missing } = &mut s.verdict
+            && !s.void_approvals.is_empty()
+            && s.status == SuggestionStatus::Pending
+        {
+            let voided: Vec<String> = s
+                .void_approvals
+                .iter()
+                .map(|a| format!("{} in {}", a.by, a.mode))
+                .collect();
+            missing.push_str(&format!(
+                " (void since the mode tightened: {}; they may approve again)",
+                voided.join(", ")
+            ));
+        }
+    }
+
+    /// The team's mode was `mode` (a mode record on the journal, this cockpit's or another's):
+    /// approvals given in a looser one are void from now on.
+    pub(super) fn void_below(&mut self, mode: Mode) {
+        for i in 0..self.suggestions.len() {
+            self.void_looser(i, mode);
+        }
+        self.refresh_verdicts();
+    }
+
+    /// Moves the approvals of a pending step given in a mode looser than `effective` to its
+    /// void ones.
+    fn void_looser(&mut self, i: usize, effective: Mode) {
+        let s = &mut self.suggestions[i];
+        if s.status == SuggestionStatus::Pending {
+            // An approval given in a looser mode than this one is void, and stays void: a mode
+            // that loosens again does not revive it (its approver may approve anew).
+            let mut k = 0;
+            while k < s.approvals.len() {
+                let a = &s.approvals[k];
+                if a.role != Role::Trainee && a.mode < effective {
+                    s.void_approvals.push(s.approvals.remove(k));
+                    if k < s.approval_records.len() {
+                        let hash = s.approval_records.remove(k);
+                        if s.approved_here.as_ref() == Some(&hash) {
+                            s.approved_here = None;
+                        }
+                        s.void_records.push(hash);
+                    }
+                } else {
+                    k += 1;
+                }
+            }
+        }
+    }
+
+    /// The hashes of the approval records that count for the step now (not a trainee's, not
+    /// a void one): what its execution record lists.
+    pub(super) fn counted_records(&self, i: usize) -> Vec<String> {
+        let s = &self.suggestions[i];
+        s.approvals
+            .iter()
+            .zip(&s.approval_records)
+            .filter(|(a, _)| a.role != Role::Trainee)
+            .map(|(_, h)| h.clone())
+            .collect()
     }
 
     /// The policy verdict of every suggestion at this moment (mode and overlays may have

@@ -75,6 +75,11 @@ pub struct ModeChangeBody {
     pub slo: Option<String>,
     /// The governor's evidence, as written (`null` included).
     pub evidence: Option<Value>,
+    /// The deciding SLO's budget left (a fraction), when the record carries it.
+    pub budget_remaining: Option<f64>,
+    /// The drift overlay as data (baseline, σ used and measured, recent mean, since, CUSUM and
+    /// its threshold); `None` when absent or `null`.
+    pub drift: Option<Value>,
     /// The whole change as the governor wrote it, when the body is one.
     pub change: Option<ModeChange>,
 }
@@ -163,6 +168,8 @@ impl RecordBody {
                 reason: body_field(body, "reason"),
                 slo: body_field(body, "slo"),
                 evidence: body.get("evidence").cloned(),
+                budget_remaining: body_field(body, "budget_remaining"),
+                drift: body.get("drift").filter(|v| !v.is_null()).cloned(),
                 change: ModeChange::deserialize(body).ok(),
             }),
             RecordKind::Override => KindBody::Override(OverrideBody {

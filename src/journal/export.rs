@@ -82,6 +82,12 @@ pub struct Decision {
     pub to: Option<Mode>,
     pub slo: Option<String>,
     pub evidence: Option<serde_json::Value>,
+    /// Mode changes: the deciding SLO's budget left (a fraction) and the drift overlay as data
+    /// (baseline mean, σ used and measured, recent mean, since, CUSUM and its threshold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_remaining: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<serde_json::Value>,
     /// Hypotheses and notes: the cluster they were written about (the cockpit's own id) and
     /// its alert names, which identify the incident across cockpits.
     #[serde(default)]
@@ -191,6 +197,8 @@ fn decision_of(r: &JournalRecord, body: &RecordBody) -> (Decision, Option<Outcom
             decision.reason = c.reason.clone();
             decision.slo = c.slo.clone();
             decision.evidence = c.evidence.clone();
+            decision.budget_remaining = c.budget_remaining;
+            decision.drift = c.drift.clone();
         }
         KindBody::Step(b) => {
             decision.step = b.step.as_ref().map(|s| s.to_string());

@@ -76,17 +76,34 @@ fn evidence_text(change: &ModeChange) -> String {
         .filter(|s| !reason.contains(s))
         .map(|s| format!(" ({s})"))
         .unwrap_or_default();
-    if ev.is_empty() || ev.iter().all(|e| reason.contains(e.as_str())) {
+    let mut text = if ev.is_empty() || ev.iter().all(|e| reason.contains(e.as_str())) {
         format!("{reason}{slo}")
     } else {
         format!("{reason}{slo}; evidence: {}", ev.join("; "))
+    };
+    // The drift overlay as data, whatever the reason text said of it.
+    if let Some(d) = &change.drift
+        && !reason.contains("CUSUM")
+    {
+        text.push_str(&format!(
+            "; drift: {} {:.2} → {:.2} ({}) since {}, CUSUM {:.2} > {:.2}",
+            d.metric,
+            d.baseline_mean,
+            d.recent_mean,
+            d.sigma_text(),
+            crate::time::clock_hms(d.since),
+            d.statistic,
+            d.threshold
+        ));
     }
+    text
 }
 
 /// `FREEZE → REDESIGN`, or `started in REDESIGN` for the state a cockpit started in (a record
 /// with `from: null`), which changed nothing.
 fn mode_step(c: &ModeChange) -> String {
     match c.from {
+        Some(from) if from == c.to => format!("{} stays", c.to.label()),
         Some(from) => format!("{} → {}", from.label(), c.to.label()),
         None => format!("started in {}", c.to.label()),
     }
