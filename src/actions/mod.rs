@@ -15,7 +15,7 @@ pub mod step;
 pub mod suggest;
 
 pub use ledger::{ApprovalRecord, ApproveError, ExecutePermit, PendingStep, command_digest};
-pub use policy::{Approval, Overlays, Role, StepClass, Verdict, policy};
+pub use policy::{Approval, Overlays, Role, StepClass, Verdict, policy, policy_with_headroom};
 pub use silence::{SilenceMatcher, SilenceRequest};
 pub use step::{
     Audit, Filled, Step, StepKind, StepOrigin, TemplateError, render_argv, shell_display,

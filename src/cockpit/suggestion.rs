@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::Cockpit;
-use crate::actions::{Approval, Filled, Overlays, Step, StepClass, Verdict, policy};
+use crate::actions::{Approval, Filled, Overlays, Step, StepClass, Verdict, policy_with_headroom};
 use crate::alerts::{AlertState, ClusterId, Fingerprint};
 use crate::knowledge::DocRef;
 
@@ -531,8 +531,16 @@ impl Cockpit {
         // governor's mode before drift.
         let mode = self.governor.base_mode();
         let overlays = self.overlays_for(&self.suggestions[i]);
+        // An override is not headroom: experiments also answer to the budgets' own mode.
+        let budget_mode = self.governor.budget_mode();
         let s = &mut self.suggestions[i];
-        s.verdict = policy(mode, overlays, &StepClass::from(&s.step), &s.approvals);
+        s.verdict = policy_with_headroom(
+            mode,
+            budget_mode,
+            overlays,
+            &StepClass::from(&s.step),
+            &s.approvals,
+        );
     }
 
     /// The policy verdict of every suggestion at this moment (mode and overlays may have

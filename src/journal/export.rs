@@ -248,6 +248,7 @@ fn kind_name(kind: RecordKind) -> Option<&'static str> {
         RecordKind::Manual => "manual",
         RecordKind::Override => "override",
         RecordKind::ModeChange => "mode_change",
+        RecordKind::Experiment => "experiment",
         RecordKind::Genesis | RecordKind::Checkpoint | RecordKind::Unknown(_) => return None,
     })
 }
@@ -277,6 +278,17 @@ pub fn decision_points(
         // A step flightdeck found obsolete (its incident resolved) is nobody's decision.
         if body.get("obsolete").and_then(|v| v.as_bool()) == Some(true) {
             continue;
+        }
+        // A chaos experiment's phase names the decision point (docs/FORMATS.md).
+        if r.kind == RecordKind::Experiment {
+            kind = match body.get("phase").and_then(|v| v.as_str()) {
+                Some("refused") => "experiment_refused",
+                Some("start") => "experiment_start",
+                Some("step") => "experiment_step",
+                Some("abort") => "experiment_abort",
+                Some("end") => "experiment_end",
+                _ => "experiment",
+            };
         }
         // `from: null`: the mode a cockpit found when it started — a state, not a change.
         if r.kind == RecordKind::ModeChange && body_field::<Mode>(body, "from").is_none() {
@@ -310,6 +322,31 @@ pub fn decision_points(
                 decision.to = body_field::<Mode>(body, "to");
                 decision.reason = str_field(body, "reason");
                 decision.until = body_field(body, "until");
+            }
+            RecordKind::Experiment => {
+                decision.text = str_field(body, "hypothesis");
+                decision.step = str_field(body, "run");
+                decision.argv = body
+                    .get("argv")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok());
+                decision.reason = str_field(body, "reason");
+                decision.evidence = body.get("evidence").filter(|v| !v.is_null()).cloned();
+                decision.policy = body.get("gate").filter(|v| !v.is_null()).cloned();
+                if let Some(exec) = body.get("exec").filter(|v| !v.is_null()) {
+                    outcome = Some(Outcome {
+                        summary: str_field(exec, "summary"),
+                        ok: exec.get("ok").and_then(|v| v.as_bool()),
+                        dry_run: exec.get("dry_run").and_then(|v| v.as_bool()),
+                        exit_code: exec.get("exit_code").and_then(|v| v.as_i64()),
+                        duration_ms: exec.get("duration_ms").and_then(|v| v.as_u64()),
+                    });
+                } else if let Some(o) = str_field(body, "outcome") {
+                    outcome = Some(Outcome {
+                        summary: Some(o),
+                        dry_run: body.get("dry_run").and_then(|v| v.as_bool()),
+                        ..Outcome::default()
+                    });
+                }
             }
             RecordKind::ModeChange => {
                 decision.from = body_field::<Mode>(body, "from");

@@ -38,12 +38,15 @@ pub enum RecordKind {
     /// The incident commander overrode the governor's mode (or ended an override), with a
     /// written reason and an end time.
     Override,
+    /// A chaos experiment run's step: refused by the gate, started, a method or rollback
+    /// action, halted by the guard, ended (`body.phase`; docs/FORMATS.md).
+    Experiment,
     /// A kind this version does not know, by name.
     Unknown(KindName),
 }
 
 /// The wire name of every kind this version knows, in one table (name ↔ kind).
-const KNOWN: [(&str, RecordKind); 12] = [
+const KNOWN: [(&str, RecordKind); 13] = [
     ("genesis", RecordKind::Genesis),
     ("mode_change", RecordKind::ModeChange),
     ("hypothesis", RecordKind::Hypothesis),
@@ -56,6 +59,7 @@ const KNOWN: [(&str, RecordKind); 12] = [
     ("manual", RecordKind::Manual),
     ("checkpoint", RecordKind::Checkpoint),
     ("override", RecordKind::Override),
+    ("experiment", RecordKind::Experiment),
 ];
 
 /// The name of a record kind this version does not know: 1 to [`KindName::MAX`] bytes of
@@ -142,6 +146,7 @@ impl RecordKind {
             RecordKind::Manual => "by hand",
             RecordKind::Checkpoint => "checkpoint",
             RecordKind::Override => "override",
+            RecordKind::Experiment => "chaos",
             RecordKind::Unknown(name) => name.as_str(),
         }
     }

@@ -349,6 +349,12 @@ pub fn timeline_markdown(
                     inline(s(&r.body, "reason").unwrap_or("(no reason)"))
                 ),
             },
+            RecordKind::Experiment => format!(
+                "**chaos experiment {}** — {}: {}",
+                s(&r.body, "phase").unwrap_or("?"),
+                who(r),
+                inline(&r.summary)
+            ),
             RecordKind::Unknown(name) => format!(
                 "**{}** (a record kind this version does not know) — {}: {}",
                 name.as_str(),

@@ -265,6 +265,7 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
         RecordKind::Genesis
         | RecordKind::ModeChange
         | RecordKind::Checkpoint
+        | RecordKind::Experiment
         | RecordKind::Unknown(_) => return None,
     }
     if matches!(d.kind, "approve" | "reject" | "execute")
