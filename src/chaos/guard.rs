@@ -279,7 +279,7 @@ impl Guard {
 
         // The steady state.
         for p in &experiment.probes {
-            let reading = obs.probes.iter().find(|r| r.name == p.name);
+            let reading = obs.probes.iter().find(|r| r.name == p.name && !r.skipped);
             match reading.map(|r| &r.value) {
                 Some(Ok(v)) => {
                     self.touch(
@@ -383,10 +383,12 @@ mod tests {
                 ProbeReading {
                     name: "prometheus is up".into(),
                     value: Ok(1.0),
+                    skipped: false,
                 },
                 ProbeReading {
                     name: "query burn".into(),
                     value: Ok(3.0),
+                    skipped: false,
                 },
             ],
             firing: vec![],
