@@ -316,14 +316,18 @@ pub fn policy_with_headroom(
     if step.kind == StepKind::Experiment && budget_mode != Mode::Adaptive {
         let overridden = if mode != budget_mode {
             format!(
-                "; the override to {mode} changes who must approve, not the headroom                  (an override is not headroom)"
+                "; the override to {} changes who must approve, not the headroom \
+                 (an override is not headroom)",
+                mode.label()
             )
         } else {
             String::new()
         };
         return Verdict::Refused {
             reason: format!(
-                "the error budgets say {budget_mode}: chaos experiments need real budget                  headroom (Adaptive from the budgets){overridden}"
+                "the error budgets say {}: chaos experiments need real budget \
+                 headroom (Adaptive from the budgets){overridden}",
+                budget_mode.label()
             ),
         };
     }

@@ -224,19 +224,21 @@ pub fn gate(input: &GateInput<'_>) -> GateDecision {
     let mode_ok = input.budget_mode == Mode::Adaptive && !input.drift;
     let mode_detail = match (&input.override_by, input.budget_mode) {
         (Some(by), b) if b != Mode::Adaptive => format!(
-            "the budgets say {b}; the override to {} by {by} changes who must approve, not the \
+            "the budgets say {}; the override to {} by {by} changes who must approve, not the \
              headroom (an override is not headroom)",
-            input.mode
+            b.label(),
+            input.mode.label()
         ),
-        (_, b) if b != Mode::Adaptive => {
-            format!("the budgets say {b}: experiments run only in Adaptive")
-        }
+        (_, b) if b != Mode::Adaptive => format!(
+            "the budgets say {}: experiments run only in Adaptive",
+            b.label()
+        ),
         _ if input.drift => {
             "drift is flagged and not acknowledged: the cockpit acts one mode stricter".into()
         }
         (Some(by), _) => format!(
             "the budgets say ADAPTIVE (the override to {} by {by} decides who approves)",
-            input.mode
+            input.mode.label()
         ),
         _ => "the budgets say ADAPTIVE".into(),
     };

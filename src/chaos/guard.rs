@@ -76,9 +76,11 @@ impl Breach {
             Breach::BudgetUnwatched { slo, why } => {
                 format!("{slo}'s budget cannot be watched: {why}")
             }
-            Breach::ModeTightened { from, to, why } => {
-                format!("the governor tightened from {from} to {to}: {why}")
-            }
+            Breach::ModeTightened { from, to, why } => format!(
+                "the governor tightened from {} to {}: {why}",
+                from.label(),
+                to.label()
+            ),
             Breach::SteadyState {
                 probe,
                 value,
@@ -257,10 +259,13 @@ impl Guard {
         let tightened = if obs.budget_mode != Mode::Adaptive {
             Some((
                 obs.budget_mode,
-                format!("the budgets say {}", obs.budget_mode),
+                format!("the budgets say {}", obs.budget_mode.label()),
             ))
         } else if obs.mode > self.start_mode {
-            Some((obs.mode, format!("the mode in force is now {}", obs.mode)))
+            Some((
+                obs.mode,
+                format!("the mode in force is now {}", obs.mode.label()),
+            ))
         } else if obs.drift {
             Some((
                 obs.mode.stricter(),
