@@ -134,49 +134,35 @@ impl Tolerance {
         v.is_finite() && self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
     }
 
-    /// How close `v` came to the edge of the tolerance, as a share of the distance from the
-    /// tolerance's middle (or zero, for a one-sided bound) to its edge: 0 = comfortably inside,
-    /// 1 = on the edge, above 1 = outside. Used for "what almost broke".
+    /// How close `v` came to the edge of the tolerance: `v / max` for the ceiling, `min / v` for
+    /// the floor, the larger of the two (an exact tolerance is 0 when met): 0 = comfortably
+    /// inside, 1 = on the edge, above 1 = outside. Used for "what almost broke".
     pub fn closeness(&self, v: f64) -> f64 {
         if !v.is_finite() {
             return f64::INFINITY;
         }
-        match (self.min, self.max) {
-            (Some(lo), Some(hi)) if hi > lo => {
-                let mid = (lo + hi) / 2.0;
-                (v - mid).abs() / ((hi - lo) / 2.0)
-            }
-            (Some(lo), Some(_)) => {
-                if v == lo {
-                    1.0
-                } else {
-                    f64::INFINITY
-                }
-            }
-            (None, Some(hi)) if hi > 0.0 => (v / hi).max(0.0),
-            (None, Some(hi)) => {
-                if v <= hi {
-                    1.0
-                } else {
-                    f64::INFINITY
-                }
-            }
-            (Some(lo), None) if lo > 0.0 => {
-                if v <= 0.0 {
-                    f64::INFINITY
-                } else {
-                    lo / v
-                }
-            }
-            (Some(lo), None) => {
-                if v >= lo {
-                    1.0
-                } else {
-                    f64::INFINITY
-                }
-            }
-            (None, None) => 0.0,
+        if let (Some(lo), Some(hi)) = (self.min, self.max)
+            && lo == hi
+        {
+            // An exact value: right or wrong.
+            return if v == lo { 0.0 } else { f64::INFINITY };
         }
+        // Each bound on its own, as a ratio: `v / max` (how far up to the ceiling) and
+        // `min / v` (how far down to the floor); a bound at zero or below is measured by sign.
+        let up = match self.max {
+            Some(hi) if hi > 0.0 => (v / hi).max(0.0),
+            Some(hi) if v <= hi => 0.0,
+            Some(_) => f64::INFINITY,
+            None => 0.0,
+        };
+        let down = match self.min {
+            Some(lo) if lo > 0.0 && v > 0.0 => lo / v,
+            Some(lo) if lo > 0.0 => f64::INFINITY,
+            Some(lo) if v >= lo => 0.0,
+            Some(_) => f64::INFINITY,
+            None => 0.0,
+        };
+        up.max(down)
     }
 }
 
@@ -1096,7 +1082,19 @@ extensions:
             min: Some(0.0),
             max: Some(2.0),
         };
-        assert_eq!(r.closeness(1.0), 0.0);
+        assert_eq!(r.closeness(1.0), 0.5);
         assert_eq!(r.closeness(2.0), 1.0);
+        assert!(r.closeness(-1.0).is_infinite());
+        let floor = Tolerance {
+            min: Some(0.99),
+            max: None,
+        };
+        assert!(floor.closeness(0.99) == 1.0 && floor.closeness(0.5) > 1.0);
+        let exact = Tolerance {
+            min: Some(1.0),
+            max: Some(1.0),
+        };
+        assert_eq!(exact.closeness(1.0), 0.0);
+        assert!(exact.closeness(0.0).is_infinite());
     }
 }
