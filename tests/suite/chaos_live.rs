@@ -113,7 +113,7 @@ fn malformed_queries_spend_the_budget_and_the_guard_halts_and_rolls_back() {
     std::fs::write(
         &config,
         format!(
-            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"800ms\"\n",
+            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n",
             prom.url()
         ),
     )
