@@ -239,3 +239,70 @@ fn an_override_to_adaptive_during_redesign_does_not_start_an_experiment() {
     let d = decide(&seen, None);
     assert!(d.may_start, "{}", d.text());
 }
+
+/// Issue 17 §14 in the cockpit: a runbook step of kind `experiment` stays refused under a
+/// commander's override to ADAPTIVE while the budgets say REDESIGN, whoever approves; the same
+/// override lets the runbook's mitigations through (it changes who must approve).
+#[test]
+fn the_cockpit_refuses_experiment_steps_under_an_override_without_headroom() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&common::root().join("assets/demo"), dir.path());
+    let rb = dir.path().join("runbooks/checkout-high-error-rate.md");
+    let text = std::fs::read_to_string(&rb).unwrap();
+    std::fs::write(&rb, text.replace("kind: mitigation", "kind: experiment")).unwrap();
+    let loaded = flightdeck::load::scenario_file(&dir.path().join("scenario.yaml")).unwrap();
+    let mut lee = common::replay::session_with(
+        loaded,
+        45,
+        CockpitConfig {
+            role: Role::Commander,
+            actor: "lee".into(),
+            ..CockpitConfig::default()
+        },
+    );
+    assert_eq!(lee.cockpit().mode(), Mode::Redesign);
+    lee.command(UserCommand::OverrideMode {
+        to: Some(Mode::Adaptive),
+        reason: "the latency SLI counts the load test; real traffic is fine".into(),
+        duration: SignedDuration::from_mins(30),
+    });
+    assert_eq!(lee.cockpit().mode(), Mode::Adaptive);
+    let queue = lee.cockpit().approval_queue();
+    let experiments: Vec<_> = queue
+        .iter()
+        .filter(|s| s.step.kind == flightdeck::actions::StepKind::Experiment)
+        .collect();
+    assert!(
+        !experiments.is_empty(),
+        "the edited runbook offers experiment steps: {:?}",
+        queue.iter().map(|s| &s.step.id).collect::<Vec<_>>()
+    );
+    for s in experiments {
+        match &s.verdict {
+            flightdeck::actions::Verdict::Refused { reason } => {
+                assert!(reason.contains("not headroom"), "{reason}")
+            }
+            other => panic!("{}: {other:?}", s.step.id),
+        }
+    }
+    assert!(
+        queue
+            .iter()
+            .filter(|s| s.step.kind != flightdeck::actions::StepKind::Experiment)
+            .any(|s| !s.verdict.is_refused()),
+        "the override still governs everything else"
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -17,6 +17,7 @@ mod alerts_parse;
 mod alerts_props;
 mod alerts_prune_noise;
 mod alerts_storms;
+mod chaos_cli;
 mod chaos_live;
 mod chaos_replay;
 mod cli_error_messages;
