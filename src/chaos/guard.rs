@@ -426,7 +426,8 @@ mod tests {
     #[test]
     fn each_boundary_halts_on_its_own() {
         let e = exp();
-        let cases: Vec<(&str, Box<dyn Fn(&mut Observation)>)> = vec![
+        type Change = Box<dyn Fn(&mut Observation)>;
+        let cases: Vec<(&str, Change)> = vec![
             ("mode_tightened", Box::new(|o| o.budget_mode = Mode::Freeze)),
             ("mode_tightened", Box::new(|o| o.mode = Mode::Freeze)),
             ("mode_tightened", Box::new(|o| o.drift = true)),
