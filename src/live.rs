@@ -162,10 +162,15 @@ impl LiveSession {
         s
     }
 
-    /// A commander's mode override journaled before this cockpit started and still in force
-    /// governs it too (records from before the start are otherwise history, not state). The
-    /// journal's last mode record tells the cockpit what the journal already says the mode is,
-    /// so a start in the same mode another cockpit just recorded adds no record of its own.
+    /// State is a fold of the journal. On start the cockpit reads what the journal already
+    /// holds: a commander's mode override still in force governs it too; the journal's last
+    /// mode record tells it what the journal already says the mode is (so a start in the mode
+    /// another cockpit just recorded adds no record of its own); and the decisions on
+    /// incidents it can still see (proposals, approvals, rejections, edits, steps done by
+    /// hand, executions and hypotheses of the clustering retention window) are folded in, so
+    /// a silence proposed or a first approval given before this cockpit started waits in its
+    /// queue under the same step name, ready for the second approval. Records of other
+    /// sessions never run anything here.
     fn resume_override(&mut self, start: Timestamp) {
         let JournalSink::File(file) = &self.journal else {
             return;
@@ -173,10 +178,12 @@ impl LiveSession {
         let records = match file.records() {
             Ok(records) => records,
             Err(e) => {
-                tracing::warn!("journal: could not look for a mode override in force: {e}");
+                tracing::warn!("journal: could not read what was decided before this start: {e}");
                 return;
             }
         };
+        let retention = self.cockpit.config().clustering.retention;
+        let since = start.checked_sub(retention).unwrap_or(start);
         let last_of = |kind| records.iter().rev().find(|r| r.kind == kind).cloned();
         let mut state: Vec<crate::journal::JournalRecord> =
             last_of(RecordKind::ModeChange).into_iter().collect();
@@ -185,6 +192,19 @@ impl LiveSession {
         {
             state.push(o);
         }
+        state.extend(records.into_iter().filter(|r| {
+            r.ts >= since
+                && matches!(
+                    r.kind,
+                    RecordKind::Proposal
+                        | RecordKind::Approval
+                        | RecordKind::Rejection
+                        | RecordKind::Edit
+                        | RecordKind::Manual
+                        | RecordKind::Execution
+                        | RecordKind::Hypothesis
+                )
+        }));
         state.sort_by_key(|r| r.seq);
         for r in state {
             let effects = self.cockpit.apply(Event::Journaled(r), start);

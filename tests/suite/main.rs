@@ -24,6 +24,7 @@ mod cli_error_messages;
 mod cli_generate;
 mod cli_knowledge_alerts;
 mod cli_terminal_escapes;
+mod cockpit_fold;
 mod cockpit_override;
 mod cockpit_silence;
 mod cockpit_staleness;
