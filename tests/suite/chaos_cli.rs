@@ -79,8 +79,14 @@ fn the_gate_says_why_not_in_redesign_and_why_yes_before_the_incident() {
         t.contains("[no] mode         the budgets say REDESIGN"),
         "{t}"
     );
-    assert!(t.contains("[no] steady state checkout availability burn (1h)"), "{t}");
-    assert!(t.contains("allowance checkout-availability: 5.60% left"), "{t}");
+    assert!(
+        t.contains("[no] steady state checkout availability burn (1h)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("allowance checkout-availability: 5.60% left"),
+        "{t}"
+    );
 
     let out = flightdeck(&[
         "experiment",
@@ -102,4 +108,79 @@ fn the_gate_says_why_not_in_redesign_and_why_yes_before_the_incident() {
     );
     assert!((a["allowance"].as_f64().unwrap() - (remaining - floor) / 2.0).abs() < 1e-9);
     assert!((a["limit"].as_f64().unwrap() - 0.1 * remaining).abs() < 1e-9);
+}
+
+/// An unaudited experiment needs the incident commander: the on-call engineer's own approval
+/// (running it) is not enough until the commander approves it with `experiment approve`, which
+/// binds to the file's digest — an edited file needs approving again.
+#[test]
+fn an_unaudited_experiment_needs_the_commanders_approval_bound_to_its_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::root().join(BUNDLED))
+        .unwrap()
+        .replace("    audited: {by: lee, on: 2026-03-01}\n", "");
+    let file = dir.path().join("unaudited.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let (f, j) = (
+        file.to_str().unwrap().to_string(),
+        dir.path().join("j.jsonl").to_str().unwrap().to_string(),
+    );
+    let gate = |role: &str| {
+        flightdeck(&[
+            "--role",
+            role,
+            "experiment",
+            "run",
+            &f,
+            "--replay",
+            "demo",
+            "--journal",
+            &j,
+            "--gate-only",
+        ])
+    };
+    let out = gate("oncall");
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out));
+    assert!(
+        text_of(&out).contains("[no] approvals    needs approval by the incident commander"),
+        "{}",
+        text_of(&out)
+    );
+    let out = flightdeck(&[
+        "--role",
+        "commander",
+        "experiment",
+        "approve",
+        &f,
+        "--journal",
+        &j,
+    ]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    let out = gate("oncall");
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+
+    // Edited after the approval: the approval no longer counts.
+    std::fs::write(
+        &file,
+        text.replace("budget_limit: 0.1", "budget_limit: 0.2"),
+    )
+    .unwrap();
+    let out = gate("oncall");
+    assert_eq!(out.status.code(), Some(1), "{}", text_of(&out));
+    // A trainee's approval never counts.
+    let out = flightdeck(&[
+        "--role",
+        "trainee",
+        "experiment",
+        "approve",
+        &f,
+        "--journal",
+        &j,
+    ]);
+    assert!(out.status.success(), "{}", text_of(&out));
+    assert_eq!(gate("oncall").status.code(), Some(1));
+}
+
+fn text_of(out: &std::process::Output) -> String {
+    text(out)
 }
