@@ -596,3 +596,81 @@ mod tests {
         assert_eq!(failed(&unapproved), vec!["approvals"]);
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::actions::Role;
+    use crate::chaos::experiment::tests::YAML;
+    use proptest::prelude::*;
+
+    fn mode() -> impl Strategy<Value = Mode> {
+        prop_oneof![
+            Just(Mode::Adaptive),
+            Just(Mode::Freeze),
+            Just(Mode::Redesign)
+        ]
+    }
+
+    proptest! {
+        /// Whatever the inputs: no start unless the budgets say Adaptive (an override is not
+        /// headroom) and the floor holds; a run's limit never exceeds the allowance left or the
+        /// file's share of what remains; more headroom never means less allowance.
+        #[test]
+        fn the_gate_never_starts_without_headroom(
+            mode in mode(),
+            budget_mode in mode(),
+            remaining in -0.5f64..1.0,
+            spent in 0.0f64..0.5,
+            floor in 0.0f64..0.9,
+            drift in any::<bool>(),
+            commander in any::<bool>(),
+        ) {
+            let e = Experiment::parse("e.yaml", YAML).unwrap();
+            let budgets = |r: f64| vec![SloHeadroom {
+                slo: "prom-queries".into(),
+                remaining: Some(r),
+                stale: false,
+                burn: vec![],
+            }];
+            let probes = vec![
+                ProbeReading { name: "prometheus is up".into(), value: Ok(1.0), skipped: false },
+                ProbeReading { name: "query burn".into(), value: Ok(0.0), skipped: false },
+            ];
+            let approvals = vec![Approval {
+                by: "x".into(),
+                role: if commander { Role::Commander } else { Role::Oncall },
+                mode,
+            }];
+            let spent_map = BTreeMap::from([("prom-queries".to_string(), spent)]);
+            let decide = |r: f64| {
+                let b = budgets(r);
+                gate(&GateInput {
+                    experiment: &e,
+                    mode,
+                    budget_mode,
+                    override_by: (mode != budget_mode).then(|| "cora".to_string()),
+                    drift,
+                    budgets: &b,
+                    firing: &[],
+                    probes: &probes,
+                    approvals: &approvals,
+                    spent: &spent_map,
+                    config: GateConfig { min_budget_left: floor, ..GateConfig::default() },
+                })
+            };
+            let d = decide(remaining);
+            if d.may_start {
+                prop_assert_eq!(budget_mode, Mode::Adaptive);
+                prop_assert!(!drift);
+                prop_assert!(remaining >= floor);
+                prop_assert!(d.verdict.is_allowed());
+            }
+            let a = &d.allowances[0];
+            prop_assert!(a.limit <= a.left + 1e-15 && a.limit <= e.budget_limit * remaining.max(0.0) + 1e-15);
+            prop_assert!(a.limit >= 0.0 && a.left >= 0.0);
+            let more = decide((remaining + 0.1).min(1.0));
+            prop_assert!(more.allowances[0].left + 1e-15 >= a.left);
+        }
+    }
+}

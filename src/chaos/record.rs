@@ -623,3 +623,146 @@ pub fn draft_markdown(r: &RunSummary, kind: DraftKind) -> String {
     );
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chaos::experiment::tests::YAML;
+    use crate::chaos::gate::{GateConfig, GateInput, ProbeReading, SloHeadroom, gate};
+    use crate::journal::Chain;
+    use crate::slo::Mode;
+
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    fn obs(at: Timestamp, remaining: f64) -> Observation {
+        Observation {
+            at,
+            mode: Mode::Adaptive,
+            budget_mode: Mode::Adaptive,
+            drift: false,
+            budgets: vec![SloHeadroom {
+                slo: "prom-queries".into(),
+                remaining: Some(remaining),
+                stale: false,
+                burn: vec![],
+            }],
+            probes: vec![
+                ProbeReading {
+                    name: "prometheus is up".into(),
+                    value: Ok(1.0),
+                    skipped: false,
+                },
+                ProbeReading {
+                    name: "query burn".into(),
+                    value: Ok(0.0),
+                    skipped: false,
+                },
+            ],
+            firing: vec![],
+        }
+    }
+
+    /// Seals one run (start, a method step, an abort at the budget limit, a rollback, the end).
+    fn one_run(chain: &mut Chain, start: i64, dry_run: bool) -> Vec<JournalRecord> {
+        let e = Experiment::parse("e.yaml", YAML).unwrap();
+        let a = Author {
+            actor: "dana".into(),
+            role: "oncall".into(),
+        };
+        let s0 = obs(t(start), 0.9);
+        let d = gate(&GateInput {
+            experiment: &e,
+            mode: Mode::Adaptive,
+            budget_mode: Mode::Adaptive,
+            override_by: None,
+            drift: false,
+            budgets: &s0.budgets,
+            firing: &[],
+            probes: &s0.probes,
+            approvals: &[crate::actions::Approval {
+                by: "lee".into(),
+                role: crate::actions::Role::Commander,
+                mode: Mode::Adaptive,
+            }],
+            spent: &BTreeMap::new(),
+            config: GateConfig::default(),
+        });
+        assert!(d.may_start, "{}", d.text());
+        let run = run_id(&e, t(start));
+        let mut g = Guard::new(&e, &s0, d.limits());
+        let ok = StepResult {
+            ok: true,
+            exit_code: Some(0),
+            summary: "exit 0".into(),
+            duration_ms: 5,
+            dry_run,
+        };
+        let mut out = vec![
+            chain.seal(start_entry(&a, &run, &e, &d, &[], &s0, dry_run), t(start)),
+            chain.seal(
+                step_entry(&a, &run, &e, "method", 0, &e.method[0], &ok, dry_run),
+                t(start + 1),
+            ),
+        ];
+        let seen = obs(t(start + 10), 0.8);
+        let b = g.observe(&e, &seen).expect("0.1 spent ≥ the 0.045 limit");
+        out.push(chain.seal(
+            abort_entry(&a, &run, &e, &b, &seen, &g, dry_run),
+            t(start + 10),
+        ));
+        out.push(chain.seal(
+            step_entry(&a, &run, &e, "rollback", 0, &e.rollbacks[0], &ok, dry_run),
+            t(start + 11),
+        ));
+        out.push(chain.seal(
+            end_entry(
+                &a,
+                &run,
+                &e,
+                &g,
+                Hypothesis::Undecided,
+                true,
+                t(start + 12),
+                dry_run,
+            ),
+            t(start + 12),
+        ));
+        out
+    }
+
+    #[test]
+    fn runs_read_back_and_count_against_the_allowance() {
+        let mut chain = Chain::default();
+        let mut records = one_run(&mut chain, 0, false);
+        records.extend(one_run(&mut chain, 100, true));
+        crate::journal::verify(&records).unwrap();
+        let (runs, refused) = runs(&records);
+        assert!(refused.is_empty());
+        assert_eq!(runs.len(), 2);
+        let r = &runs[0];
+        assert!(r.halted && r.ended.is_some());
+        assert_eq!(r.steps.len(), 2);
+        assert_eq!(r.rollbacks_ok, Some(true));
+        assert!((r.spent["prom-queries"] - 0.1).abs() < 1e-9);
+        assert_eq!(r.breach.as_ref().unwrap()["kind"], "budget_limit");
+        // Dry runs spend nothing; runs outside the window do not count.
+        let week = SignedDuration::from_hours(24 * 7);
+        let spent = spent_in_window(&records, t(200), week);
+        assert!((spent["prom-queries"] - 0.1).abs() < 1e-9, "{spent:?}");
+        let later = t(200).checked_add(week).unwrap();
+        assert!(spent_in_window(&records, later, week).is_empty());
+        // The report and the drafts say what happened.
+        let text = report_text(&runs, &refused);
+        assert!(text.contains("2 run(s): 0 completed, 2 halted"), "{text}");
+        let md = draft_markdown(r, DraftKind::Postmortem);
+        assert!(
+            md.contains("budget_limit") && md.contains("## What we learned"),
+            "{md}"
+        );
+        let rb = draft_markdown(r, DraftKind::Runbook);
+        let parsed = crate::knowledge::parse_runbook("rb.md", &rb).unwrap();
+        assert_eq!(parsed.steps.len(), 1);
+    }
+}
