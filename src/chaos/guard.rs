@@ -52,6 +52,9 @@ pub enum Breach {
     },
     /// The run reached its maximum duration.
     TimeLimit { elapsed: String, max: String },
+    /// Someone stopped the run (SIGINT or SIGTERM to `experiment run`): halted like a breach,
+    /// so the rollbacks still run.
+    Stopped { why: String },
 }
 
 impl Breach {
@@ -63,6 +66,7 @@ impl Breach {
             Breach::SteadyState { .. } => "steady_state",
             Breach::NewCriticalCluster { .. } => "new_critical_cluster",
             Breach::TimeLimit { .. } => "time_limit",
+            Breach::Stopped { .. } => "stopped",
         }
     }
 
@@ -98,6 +102,7 @@ impl Breach {
             Breach::TimeLimit { elapsed, max } => {
                 format!("time limit: ran {elapsed} of at most {max}")
             }
+            Breach::Stopped { why } => format!("stopped: {why}"),
         }
     }
 }
@@ -178,6 +183,16 @@ impl Guard {
         let mut v: Vec<Boundary> = self.boundaries.values().cloned().collect();
         v.sort_by(|a, b| b.used.total_cmp(&a.used).then(a.what.cmp(&b.what)));
         v
+    }
+
+    /// Halts the run from outside the observations (someone stopped it). A run already halted
+    /// keeps its first breach; returns whether this one halted it.
+    pub fn stop(&mut self, breach: Breach) -> bool {
+        if self.halted.is_some() {
+            return false;
+        }
+        self.halted = Some(breach);
+        true
     }
 
     /// The time limit, for the edge's deadline.

@@ -433,12 +433,38 @@ pub async fn run_live(
     };
 
     // Watches for `span` (or until the guard halts); returns the breach and what it saw.
+    // SIGINT / SIGTERM stop the run like a breach: the rollbacks still run.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut int, mut term) = (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        );
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                let which = tokio::select! {
+                    _ = int.recv() => 1,
+                    _ = term.recv() => 2,
+                };
+                stop.store(which, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+    }
+    let stopped = move || match stop.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        1 => Some("interrupted (SIGINT)"),
+        _ => Some("terminated (SIGTERM)"),
+    };
+
     async fn watch(
         live: &mut crate::live::Live,
         prom: Option<&PrometheusClient>,
         e: &Experiment,
         guard: &mut Guard,
         until: tokio::time::Instant,
+        stopped: &impl Fn() -> Option<&'static str>,
     ) -> Option<(crate::chaos::Breach, Observation)> {
         loop {
             let slice = (tokio::time::Instant::now() + WATCH).min(until);
@@ -447,6 +473,13 @@ pub async fn run_live(
             let mut o = observe_cockpit(live.cockpit(), e, now);
             read_prometheus(prom, e, now, &mut o.probes).await;
             if let Some(b) = guard.observe(e, &o) {
+                return Some((b, o));
+            }
+            if let Some(why) = stopped() {
+                let b = crate::chaos::Breach::Stopped {
+                    why: format!("{why} by the person running it"),
+                };
+                guard.stop(b.clone());
                 return Some((b, o));
             }
             if tokio::time::Instant::now() >= until {
@@ -466,6 +499,7 @@ pub async fn run_live(
                 &e,
                 &mut guard,
                 tokio::time::Instant::now() + pause,
+                &stopped,
             )
             .await;
             if breach.is_some() {
@@ -486,7 +520,7 @@ pub async fn run_live(
         let result = loop {
             tokio::select! {
                 done = &mut task => break Some(done),
-                b = watch(&mut live, prom.as_ref(), &e, &mut guard, tokio::time::Instant::now() + WATCH) => {
+                b = watch(&mut live, prom.as_ref(), &e, &mut guard, tokio::time::Instant::now() + WATCH, &stopped) => {
                     if let Some(b) = b {
                         breach = Some(b);
                         task.abort();
@@ -535,6 +569,7 @@ pub async fn run_live(
                 &e,
                 &mut guard,
                 tokio::time::Instant::now() + pause,
+                &stopped,
             )
             .await;
             if breach.is_some() {
@@ -550,6 +585,7 @@ pub async fn run_live(
             &e,
             &mut guard,
             tokio::time::Instant::now(),
+            &stopped,
         )
         .await;
     }

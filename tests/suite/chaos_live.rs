@@ -265,3 +265,108 @@ fn malformed_queries_spend_the_budget_and_the_guard_halts_and_rolls_back() {
     let report = String::from_utf8_lossy(&report.stdout).to_string();
     assert!(report.contains("1 halted by the guard"), "{report}");
 }
+
+/// Stopping `experiment run` (SIGINT, as Ctrl-C does) halts the method like a breach: the
+/// running step is killed, the rollback still runs, and the journal says who stopped it.
+#[test]
+fn an_interrupted_run_still_rolls_back() {
+    if !need(&[PROMETHEUS]) || !Path::new("/usr/bin/curl").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let prom = start_self_scraping_prometheus(dir.path());
+    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
+    let config = dir.path().join("flightdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n",
+            prom.url()
+        ),
+    )
+    .unwrap();
+    let marker = dir.path().join("rolled-back");
+    let file = dir.path().join("harmless.json");
+    // Good queries only: nothing spends the budget, so only the interrupt stops it.
+    let text = experiment(&prom.url(), &marker).replace("query=sum(x)[1-40]", "query=up");
+    std::fs::write(&file, text).unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .args([
+            "experiment",
+            "run",
+            file.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ])
+        .env("FLIGHTDECK_HOME", dir.path().join("home"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the hold step runs (the first method step is journaled).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let records = flightdeck::journal_store::read_records(&journal).unwrap_or_default();
+        if records
+            .iter()
+            .any(|r| r.body["phase"] == "step" && r.body["section"] == "method")
+        {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "exited early ({status}): {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    // SAFETY: a signal to the child process we started, by its pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30), "{text}");
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(marker.exists(), "the rollback ran: {text}");
+    let records = flightdeck::journal_store::read_records(&journal).unwrap();
+    let abort = records
+        .iter()
+        .find(|r| r.body["phase"] == "abort")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(abort.body["breach"]["kind"], "stopped", "{}", abort.summary);
+    assert!(abort.summary.contains("SIGINT"), "{}", abort.summary);
+    let hold = records
+        .iter()
+        .find(|r| r.body["phase"] == "step" && r.body["index"] == 1)
+        .unwrap();
+    assert!(
+        hold.body["exec"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("halted by the guard"),
+        "{}",
+        hold.summary
+    );
+    assert!(
+        records.last().unwrap().body["phase"] == "end",
+        "the end is journaled"
+    );
+    assert!(flightdeck::journal_store::verify_file(&journal, None).is_ok());
+}
