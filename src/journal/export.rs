@@ -282,6 +282,7 @@ pub fn decision_points(
         // A chaos experiment's phase names the decision point (docs/FORMATS.md).
         if r.kind == RecordKind::Experiment {
             kind = match body.get("phase").and_then(|v| v.as_str()) {
+                Some("approve") => "experiment_approve",
                 Some("refused") => "experiment_refused",
                 Some("start") => "experiment_start",
                 Some("step") => "experiment_step",
