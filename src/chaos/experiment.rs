@@ -1053,6 +1053,31 @@ extensions:
         assert_eq!(e.line, Some(1), "{e:?}");
     }
 
+    proptest::proptest! {
+        /// Any edit of a valid file (bytes cut, replaced or inserted) is an experiment or a
+        /// located error, never a panic; what parses is usable (digest, serialisation, the gate).
+        #[test]
+        fn edits_never_panic(cuts in proptest::collection::vec((0usize..2000, 0usize..8, proptest::prelude::any::<u8>()), 1..6)) {
+            let mut bytes = YAML.as_bytes().to_vec();
+            for (at, len, b) in cuts {
+                let at = at % bytes.len().max(1);
+                let end = (at + len).min(bytes.len());
+                bytes.splice(at..end, [b]);
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            match Experiment::parse("e.yaml", &text) {
+                Ok(e) => {
+                    let _ = e.digest();
+                    let _ = serde_json::to_string(&e).unwrap();
+                    proptest::prop_assert!(!e.method.is_empty() && !e.probes.is_empty());
+                    proptest::prop_assert!(e.budget_limit > 0.0 && e.budget_limit <= 1.0);
+                }
+                Err(err) => proptest::prop_assert!(!err.to_string().is_empty()),
+            }
+            let _ = Experiment::parse("e.json", &text);
+        }
+    }
+
     #[test]
     fn the_digest_follows_the_content() {
         let a = Experiment::parse("e.yaml", YAML).unwrap();
