@@ -105,6 +105,9 @@ pub struct GateInput<'a> {
     /// Budget (share of the SLO window's) that experiment runs spent in the window, by SLO.
     pub spent: &'a BTreeMap<String, f64>,
     pub config: GateConfig,
+    /// Why the alerts cannot be trusted now (the alert source is down or has not answered
+    /// yet): then no incident can be ruled out and the experiment may not start.
+    pub alerts_unknown: Option<String>,
 }
 
 /// One check of the gate and what it found.
@@ -344,8 +347,10 @@ pub fn gate(input: &GateInput<'_>) -> GateDecision {
         .collect();
     check(
         "incidents",
-        inside.is_empty(),
-        if inside.is_empty() {
+        inside.is_empty() && input.alerts_unknown.is_none(),
+        if let Some(why) = &input.alerts_unknown {
+            format!("cannot rule out an incident in the blast radius: {why}")
+        } else if inside.is_empty() {
             format!(
                 "nothing firing inside the blast radius ({})",
                 e.blast_radius.describe()
@@ -500,6 +505,7 @@ mod tests {
             approvals: &c.approvals,
             spent: &spent,
             config: GateConfig::default(),
+            alerts_unknown: None,
         })
     }
 
@@ -657,6 +663,7 @@ mod props {
                     approvals: &approvals,
                     spent: &spent_map,
                     config: GateConfig { min_budget_left: floor, ..GateConfig::default() },
+                    alerts_unknown: None,
                 })
             };
             let d = decide(remaining);

@@ -688,6 +688,7 @@ mod tests {
             }],
             spent: &BTreeMap::new(),
             config: GateConfig::default(),
+            alerts_unknown: None,
         });
         assert!(d.may_start, "{}", d.text());
         let run = run_id(&e, t(start));

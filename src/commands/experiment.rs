@@ -248,6 +248,27 @@ pub fn observe_cockpit(c: &Cockpit, e: &Experiment, at: Timestamp) -> Observatio
     }
 }
 
+/// Why the cockpit's alerts cannot be trusted: the Alertmanager source (when configured) has
+/// not answered yet or is not healthy.
+fn alerts_unknown(c: &Cockpit) -> Option<String> {
+    let am = c.sources().iter().find(|s| s.name == "alertmanager")?;
+    match (am.state, am.last_ok) {
+        (crate::cockpit::SourceState::Ok, Some(_)) => None,
+        (_, None) => Some("Alertmanager has not answered yet".into()),
+        (state, Some(_)) => Some(format!(
+            "Alertmanager is {}{}",
+            match state {
+                crate::cockpit::SourceState::Down => "down",
+                _ => "stale",
+            },
+            am.last_error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        )),
+    }
+}
+
 /// Reads the Prometheus probes (one number each) at `at`.
 async fn read_prometheus(
     client: Option<&PrometheusClient>,
@@ -348,11 +369,12 @@ pub async fn run_live(
     // Warm up: until every SLO of the blast radius has budget data (or the warm-up ends).
     let slos = e.blast_radius.slos.clone();
     let ready = move |c: &Cockpit| {
-        slos.iter().all(|s| {
-            c.budgets()
-                .iter()
-                .any(|b| &b.slo == s && b.budget_remaining.is_some())
-        })
+        alerts_unknown(c).is_none()
+            && slos.iter().all(|s| {
+                c.budgets()
+                    .iter()
+                    .any(|b| &b.slo == s && b.budget_remaining.is_some())
+            })
     };
     live.run_until(tokio::time::Instant::now() + opts.warmup, ready)
         .await;
@@ -380,6 +402,7 @@ pub async fn run_live(
         ..GateConfig::default()
     };
     let spent = record::spent_in_window(&records, now, gate_config.window);
+    let alerts_unknown = alerts_unknown(live.cockpit());
     let decision = gate(&GateInput {
         experiment: &e,
         mode: start.mode,
@@ -396,6 +419,7 @@ pub async fn run_live(
         approvals: &approvals,
         spent: &spent,
         config: gate_config,
+        alerts_unknown,
     });
     print_gate(&decision, opts.json)?;
     if opts.gate_only {
@@ -726,6 +750,7 @@ pub fn run_replay(
         approvals: &approvals,
         spent: &BTreeMap::new(),
         config: gate_config,
+        alerts_unknown: None,
     });
     print_gate(&decision, opts.json)?;
     if opts.gate_only {

@@ -370,3 +370,76 @@ fn an_interrupted_run_still_rolls_back() {
     );
     assert!(flightdeck::journal_store::verify_file(&journal, None).is_ok());
 }
+
+/// The gate on the real servers: a critical alert firing in Alertmanager inside the blast
+/// radius keeps the experiment from starting; the same alert outside the radius does not.
+#[test]
+fn a_firing_alert_inside_the_blast_radius_keeps_it_from_starting() {
+    use crate::live_servers::{ALERTMANAGER, post_alerts, start_alertmanager};
+    if !need(&[PROMETHEUS, ALERTMANAGER]) || !Path::new("/usr/bin/curl").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let prom = start_self_scraping_prometheus(dir.path());
+    let am_port = free_port();
+    let am = start_alertmanager(dir.path(), am_port, None);
+    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
+    let config = dir.path().join("flightdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n\
+             [alertmanager]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n",
+            prom.url(),
+            am.url()
+        ),
+    )
+    .unwrap();
+    let marker = dir.path().join("rolled-back");
+    let file = dir.path().join("e.json");
+    std::fs::write(&file, experiment(&prom.url(), &marker)).unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let alert = |job: &str| {
+        serde_json::json!([{
+            "labels": {"alertname": "PrometheusQueryErrors", "job": job, "severity": "critical"},
+            "annotations": {"summary": "queries fail"},
+            "startsAt": flightdeck::time::Timestamp::now().to_string(),
+        }])
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let gate = || {
+        let out = common::cli::flightdeck_at_home(
+            &dir.path().join("home"),
+            &[
+                "experiment",
+                "run",
+                file.to_str().unwrap(),
+                "--config",
+                config.to_str().unwrap(),
+                "--journal",
+                journal.to_str().unwrap(),
+                "--gate-only",
+            ],
+        );
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    rt.block_on(post_alerts(&am.url(), alert("checkout")));
+    let (code, text) = gate();
+    assert_eq!(code, Some(0), "outside the blast radius: {text}");
+    assert!(text.contains("[ok] incidents"), "{text}");
+    rt.block_on(post_alerts(&am.url(), alert("prometheus")));
+    let (code, text) = gate();
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("[no] incidents    firing inside the blast radius: PrometheusQueryErrors"),
+        "{text}"
+    );
+    // --gate-only journals nothing.
+    let records = flightdeck::journal_store::read_records(&journal).unwrap();
+    assert!(records.iter().all(|r| r.kind != RecordKind::Experiment));
+}

@@ -220,6 +220,7 @@ fn an_override_to_adaptive_during_redesign_does_not_start_an_experiment() {
             approvals: &ap,
             spent: &BTreeMap::new(),
             config: GateConfig::default(),
+            alerts_unknown: None,
         })
     };
     let d = decide(&seen, Some("lee".into()));
