@@ -541,5 +541,6 @@ impl Cockpit {
         for i in 0..self.suggestions.len() {
             self.refresh_verdict(i);
         }
+        self.verdicts_key = Some(self.verdict_inputs());
     }
 }

@@ -12,6 +12,7 @@ mod actions_policy;
 mod actions_render;
 mod alerts_chain_span;
 mod alerts_cluster;
+mod alerts_ingest_identical;
 mod alerts_noise_incidents;
 mod alerts_parse;
 mod alerts_props;
