@@ -367,3 +367,19 @@ pub fn read_regular_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     file.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod demo_tests {
+    use super::*;
+
+    #[test]
+    fn demo_knowledge_is_what_the_demo_scenario_names() {
+        let loaded = demo().unwrap();
+        assert_eq!(loaded.scenario.knowledge, DEMO_KNOWLEDGE);
+        let (kb, errors) = demo_knowledge();
+        assert!(errors.is_empty());
+        assert_eq!(kb.runbooks.len(), loaded.knowledge.runbooks.len());
+        assert_eq!(kb.postmortems.len(), loaded.knowledge.postmortems.len());
+        assert!(!kb.runbooks.is_empty());
+    }
+}

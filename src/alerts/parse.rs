@@ -81,6 +81,16 @@ pub fn parse_alerts(text: &str) -> ParsedAlerts {
         out.parsed.alerts = alerts;
         return out.parsed;
     }
+    parse_values(text)
+}
+
+/// [`parse_alerts`] through a `Value` tree: every shape, every problem explained.
+fn parse_values(text: &str) -> ParsedAlerts {
+    let mut out = Reader::default();
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.is_empty() {
+        return out.parsed;
+    }
     match serde_json::from_str::<Value>(trimmed) {
         Ok(value) => out.value(value, ""),
         Err(whole_err) => {
@@ -700,6 +710,160 @@ mod typed {
             }
         }
         Some(out)
+    }
+}
+
+#[cfg(test)]
+mod typed_tests {
+    //! The typed reader gives exactly what the `Value` reader gives, or leaves the input to it.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn agree(text: &str) {
+        let slow = parse_values(text);
+        let trimmed = text.trim_start_matches('\u{feff}').trim();
+        if let Some(alerts) = typed::parse(trimmed) {
+            assert!(
+                slow.rejected.is_empty(),
+                "typed took what is rejected: {text}"
+            );
+            assert_eq!(alerts, slow.alerts, "{text}");
+        }
+        assert_eq!(parse_alerts(text), slow, "{text}");
+    }
+
+    #[test]
+    fn fixtures_read_alike_and_typed() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+        for f in [
+            "alerts/database-cascade.jsonl",
+            "alerts/flapping.jsonl",
+            "alerts/node-failure.json",
+            "alertmanager/get-alerts.json",
+            "alertmanager/webhook-resolved.json",
+        ] {
+            let text = std::fs::read_to_string(format!("{root}{f}")).unwrap();
+            agree(&text);
+            assert!(
+                typed::parse(text.trim()).is_some(),
+                "{f}: well-formed, so the typed reader takes it"
+            );
+        }
+        let hook = std::fs::read(format!("{root}alertmanager/webhook-resolved.json")).unwrap();
+        assert_eq!(
+            webhook_alerts(&hook),
+            Some(parse_values(std::str::from_utf8(&hook).unwrap()).alerts)
+        );
+    }
+
+    fn string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z]{1,8}",
+            Just("with \"quote\" and \\ and \u{e9}".to_string()),
+            Just("x".repeat(MAX_LABEL_BYTES + 3)),
+            Just(String::new()),
+        ]
+    }
+
+    fn time() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            Just(serde_json::json!("2026-03-12T13:55:00Z")),
+            Just(serde_json::json!("2026-03-12T13:55:00.123456789123Z")),
+            Just(serde_json::json!("0001-01-01T00:00:00Z")),
+            Just(serde_json::json!("9999-01-01T00:00:00Z")),
+            Just(serde_json::json!("")),
+            Just(serde_json::json!("soon")),
+            Just(serde_json::json!(null)),
+            Just(serde_json::json!(12)),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            4 => string().prop_map(serde_json::Value::String),
+            1 => Just(serde_json::json!(null)),
+            1 => Just(serde_json::json!(3)),
+            1 => Just(serde_json::json!(true)),
+            1 => Just(serde_json::json!(["a"])),
+        ]
+    }
+
+    fn alert() -> impl Strategy<Value = serde_json::Value> {
+        (
+            proptest::collection::btree_map("[a-z]{1,5}", value(), 0..4),
+            proptest::collection::btree_map("[a-z]{1,5}", value(), 0..3),
+            time(),
+            proptest::option::of(time()),
+            prop_oneof![
+                Just(None),
+                Just(Some(serde_json::json!("firing"))),
+                Just(Some(serde_json::json!("Resolved"))),
+                Just(Some(serde_json::json!("bogus"))),
+                Just(Some(
+                    serde_json::json!({"state": "suppressed", "silencedBy": ["s1"]})
+                )),
+                Just(Some(
+                    serde_json::json!({"state": "active", "inhibitedBy": ["x", 3]})
+                )),
+                Just(Some(serde_json::json!({"state": 5}))),
+                Just(Some(serde_json::json!(null))),
+            ],
+            proptest::option::of(value()),
+        )
+            .prop_map(|(labels, annotations, starts, ends, status, url)| {
+                let mut a = serde_json::json!({"labels": labels, "startsAt": starts});
+                if !annotations.is_empty() {
+                    a["annotations"] = serde_json::json!(annotations);
+                }
+                if let Some(e) = ends {
+                    a["endsAt"] = e;
+                }
+                if let Some(s) = status {
+                    a["status"] = s;
+                }
+                if let Some(u) = url {
+                    a["generatorURL"] = u;
+                }
+                a
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn typed_and_value_readers_agree(
+            alerts in proptest::collection::vec(alert(), 0..5),
+            shape in 0..4u8,
+        ) {
+            let text = match shape {
+                0 => serde_json::Value::Array(alerts).to_string(),
+                1 => serde_json::json!({"version": "4", "alerts": alerts}).to_string(),
+                2 => alerts.iter().map(|a| a.to_string()).collect::<Vec<_>>().join("\n"),
+                _ => serde_json::to_string_pretty(&alerts).unwrap(),
+            };
+            agree(&text);
+            if shape == 1 {
+                let slow = parse_values(&text);
+                // The receiver falls back to the `Value` reader when this says `None`.
+                if let Some(a) = webhook_alerts(text.as_bytes()) {
+                    prop_assert!(slow.rejected.is_empty());
+                    prop_assert_eq!(a, slow.alerts);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn json_lines_need_one_value_a_line() {
+        let a = r#"{"labels":{"alertname":"A"},"startsAt":"2026-03-12T13:55:00Z"}"#;
+        agree(&format!("{a}\n{a}"));
+        agree(&format!("{a} {a}"));
+        agree(&format!(
+            "{{\n\"labels\":{{\"alertname\":\"A\"}},\"startsAt\":\"2026-03-12T13:55:00Z\"}}\n{a}"
+        ));
+        agree(&format!("\u{feff}{a}\n\n{a}\n"));
+        assert!(typed::parse(&format!("{a} {a}")).is_none());
     }
 }
 

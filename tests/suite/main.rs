@@ -74,6 +74,7 @@ mod training_docs;
 mod training_drill;
 mod training_export;
 mod training_record;
+mod training_scenario_events;
 mod training_scenarios;
 mod training_timeline;
 mod tui_flow;
