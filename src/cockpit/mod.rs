@@ -618,14 +618,27 @@ impl Cockpit {
         if self.dirty.is_empty() {
             return;
         }
-        let changed: BTreeSet<ClusterId> = std::mem::take(&mut self.dirty)
-            .into_iter()
-            .filter_map(|fp| self.correlator.alert(fp).map(|a| a.cluster))
+        let moved = std::mem::take(&mut self.dirty);
+        let changed: BTreeSet<ClusterId> = moved
+            .iter()
+            .filter_map(|fp| self.correlator.alert(*fp).map(|a| a.cluster))
             .collect();
-        // Clusters that merged away leave stale entries behind.
+        let novel_before: BTreeMap<ClusterId, bool> = changed
+            .iter()
+            .filter(|id| self.matches.contains_key(id))
+            .map(|&id| (id, self.is_novel(id)))
+            .collect();
+        // Clusters that merged away leave stale entries behind; their members' suggestions
+        // now belong to a changed cluster, with its novelty.
         let correlator = &self.correlator;
-        self.matches
-            .retain(|id, _| correlator.cluster(*id).is_some());
+        let mut gone_novel = [false; 2];
+        self.matches.retain(|id, m| {
+            let live = correlator.cluster(*id).is_some();
+            if !live {
+                gone_novel[usize::from(crate::alerts::novelty::novel_by_knowledge(m))] = true;
+            }
+            live
+        });
         if self.queries.len() > 2 * self.matches.len() + 64 {
             let matches = &self.matches;
             self.queries.retain(|id, _| matches.contains_key(id));
@@ -644,15 +657,29 @@ impl Cockpit {
             }
             self.offer_steps(id);
         }
-        // Only these clusters' matches (their novelty) changed, and only their suggestions
-        // may have changed clusters: the other verdicts stand.
-        for i in 0..self.suggestions.len() {
-            if self
-                .suggestion_cluster(&self.suggestions[i])
-                .is_some_and(|c| changed.contains(&c))
-            {
-                self.refresh_verdict(i);
+        // A verdict depends on its cluster's novelty: it changes where the novelty of a changed
+        // cluster did, where a cluster of another novelty merged into one, and for the
+        // suggestions of alerts that moved. The other verdicts stand.
+        let mut stale: Vec<usize> = Vec::new();
+        for fp in moved {
+            stale.extend(self.suggestions_from(fp));
+        }
+        for &id in &changed {
+            let novel = self.is_novel(id);
+            if novel_before.get(&id) == Some(&novel) && !gone_novel[usize::from(!novel)] {
+                continue;
             }
+            let Some(cluster) = self.correlator.cluster(id) else {
+                continue;
+            };
+            for fp in &cluster.members {
+                stale.extend(self.suggestions_from(*fp));
+            }
+        }
+        stale.sort_unstable();
+        stale.dedup();
+        for i in stale {
+            self.refresh_verdict(i);
         }
     }
 
