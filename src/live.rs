@@ -12,9 +12,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
-use futures::StreamExt;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -33,15 +30,14 @@ use crate::journal_store::JournalFile;
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge_watch::{KnowledgeWatcher, Reloaded};
 use crate::outputs::OutputStore;
+use crate::runtime::Session;
 use crate::slo::SloSpec;
 use crate::sources::{CHANNEL_CAPACITY, Health, Origin, SourceMsg, Sources};
 use crate::time::{SignedDuration, Timestamp, clock_hms};
-use crate::tui::{self, App, Command};
+use crate::tui::{self, App, Command, Msg};
 
 /// How often budgets, the governor and source health are re-evaluated.
 pub const TICK: Duration = Duration::from_secs(1);
-/// How often a frame is drawn.
-const FRAME: Duration = Duration::from_millis(100);
 /// How long source messages are applied before keys and frames get a turn (an alert storm
 /// cannot freeze the screen).
 const BATCH_TIME: Duration = Duration::from_millis(20);
@@ -162,10 +158,15 @@ impl LiveSession {
         s
     }
 
-    /// A commander's mode override journaled before this cockpit started and still in force
-    /// governs it too (records from before the start are otherwise history, not state). The
-    /// journal's last mode record tells the cockpit what the journal already says the mode is,
-    /// so a start in the same mode another cockpit just recorded adds no record of its own.
+    /// State is a fold of the journal. On start the cockpit reads what the journal already
+    /// holds: a commander's mode override still in force governs it too; the journal's last
+    /// mode record tells it what the journal already says the mode is (so a start in the mode
+    /// another cockpit just recorded adds no record of its own); and the decisions on
+    /// incidents it can still see (proposals, approvals, rejections, edits, steps done by
+    /// hand, executions and hypotheses of the clustering retention window) are folded in, so
+    /// a silence proposed or a first approval given before this cockpit started waits in its
+    /// queue under the same step name, ready for the second approval. Records of other
+    /// sessions never run anything here.
     fn resume_override(&mut self, start: Timestamp) {
         let JournalSink::File(file) = &self.journal else {
             return;
@@ -173,10 +174,12 @@ impl LiveSession {
         let records = match file.records() {
             Ok(records) => records,
             Err(e) => {
-                tracing::warn!("journal: could not look for a mode override in force: {e}");
+                tracing::warn!("journal: could not read what was decided before this start: {e}");
                 return;
             }
         };
+        let retention = self.cockpit.config().clustering.retention;
+        let since = start.checked_sub(retention).unwrap_or(start);
         let last_of = |kind| records.iter().rev().find(|r| r.kind == kind).cloned();
         let mut state: Vec<crate::journal::JournalRecord> =
             last_of(RecordKind::ModeChange).into_iter().collect();
@@ -185,6 +188,19 @@ impl LiveSession {
         {
             state.push(o);
         }
+        state.extend(records.into_iter().filter(|r| {
+            r.ts >= since
+                && matches!(
+                    r.kind,
+                    RecordKind::Proposal
+                        | RecordKind::Approval
+                        | RecordKind::Rejection
+                        | RecordKind::Edit
+                        | RecordKind::Manual
+                        | RecordKind::Execution
+                        | RecordKind::Hypothesis
+                )
+        }));
         state.sort_by_key(|r| r.seq);
         for r in state {
             let effects = self.cockpit.apply(Event::Journaled(r), start);
@@ -457,6 +473,8 @@ pub struct Live {
     knowledge_rx: mpsc::Receiver<Reloaded>,
     /// Problems met at start that did not stop it (SLO files, knowledge documents).
     pub warnings: Vec<String>,
+    /// Budgets, the governor and source health are evaluated on these ([`TICK`]).
+    ticks: tokio::time::Interval,
 }
 
 /// Live mode could not start.
@@ -557,6 +575,11 @@ impl Live {
             exec_rx,
             outputs,
             warnings,
+            ticks: {
+                let mut ticks = tokio::time::interval(TICK);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                ticks
+            },
         })
     }
 
@@ -722,19 +745,17 @@ pub async fn execute(
 }
 
 /// `flightdeck --config FILE --headless --until SPAN`: runs live for `until` of wall time (or
-/// until SIGINT/SIGTERM) and returns the state then, with the start-up warnings.
+/// until SIGINT, SIGTERM, SIGQUIT or SIGHUP) and returns the state then, with the start-up warnings.
 pub async fn run_headless(
     config: &Config,
     opts: &LiveOptions,
     until: Duration,
 ) -> Result<(Snapshot, Vec<String>), LiveError> {
     let mut live = Live::start(config, opts).await?;
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut signals = crate::runtime::Signals::new()?;
     tokio::select! {
         _ = live.run_for(until) => {}
-        _ = sigterm.recv() => {}
-        _ = sigint.recv() => {}
+        ended = signals.recv() => tracing::info!("headless run ended early: {ended:?}"),
     }
     live.session.tick(Timestamp::now());
     let warnings = std::mem::take(&mut live.warnings);
@@ -770,111 +791,91 @@ pub fn text(s: &Snapshot) -> String {
     out
 }
 
-/// `flightdeck --config FILE`: the cockpit in the terminal until the user quits (or
-/// SIGTERM / SIGINT).
-pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<()> {
-    let mut live = Live::start(config, opts).await?;
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut app = App::default();
-    if let Some(w) = live.warnings.first() {
-        app.warn(format!(
-            "{} warning(s) at start; first: {w}",
-            live.warnings.len()
-        ));
+/// The live cockpit as the terminal loop runs it (`crate::runtime::run`): sources, executions
+/// and knowledge reloads arrive through [`Session::wait`]; the frame tick only draws what they
+/// changed.
+impl Session for Live {
+    fn cockpit(&self) -> &Cockpit {
+        self.session.cockpit()
     }
-    // ratatui::init installs a panic hook that restores the terminal before the report.
-    let mut terminal = ratatui::init();
-    let mut keys = EventStream::new();
-    let mut frames = tokio::time::interval(FRAME);
-    frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut ticks = tokio::time::interval(TICK);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut dirty = true;
-    let mut redraw = true;
 
-    let result: color_eyre::Result<()> = async {
-        'run: loop {
-            tokio::select! {
-                maybe = keys.next() => {
-                    let Some(event) = maybe else { break 'run };
-                    match event? {
-                        TermEvent::Key(key) if key.kind == KeyEventKind::Press => {
-                            let Some(action) = tui::handle_key(&app, key) else { continue };
-                            for command in tui::update(&mut app, action, live.cockpit()) {
-                                match command {
-                                    Command::Quit => break 'run,
-                                    Command::Decide(decision) => {
-                                        if let Some(n) = live.command(decision).pop() {
-                                            app.warn(n);
-                                        }
-                                    }
-                                    Command::TogglePause
-                                    | Command::SetSpeed(_)
-                                    | Command::Seek(_)
-                                    | Command::Debrief => {
-                                        app.info("live: the cockpit runs on the wall clock; pause, speed and seek are for replay");
-                                    }
-                                }
-                            }
-                            dirty = true;
-                            redraw = true;
-                        }
-                        TermEvent::Resize(..) => {
-                            dirty = true;
-                            redraw = true;
-                        }
-                        _ => {}
-                    }
-                }
-                msg = live.rx.recv(), if !live.closed => {
-                    match msg {
-                        Some(m) => live.drain(m),
-                        None => live.closed = true,
-                    }
-                    dirty = true;
-                }
-                Some((id, outcome)) = live.exec_rx.recv() => {
-                    live.session.executed(id, outcome, Timestamp::now());
-                    dirty = true;
-                }
-                Some(reloaded) = live.knowledge_rx.recv() => {
-                    live.session.reload_knowledge(reloaded, Timestamp::now());
-                    dirty = true;
-                }
-                _ = ticks.tick() => {
-                    live.session.tick(Timestamp::now());
-                    dirty = true;
-                }
-                _ = frames.tick() => {
-                    // Source updates are drawn at the frame rate, keys at once.
-                    redraw = true;
-                }
-                _ = sigterm.recv() => break 'run,
-                _ = sigint.recv() => break 'run,
+    async fn wait(&mut self) -> Vec<Msg> {
+        tokio::select! {
+            msg = self.rx.recv(), if !self.closed => match msg {
+                Some(m) => self.drain(m),
+                None => self.closed = true,
+            },
+            Some((id, outcome)) = self.exec_rx.recv() => {
+                self.session.executed(id, outcome, Timestamp::now());
             }
-            live.start_executions();
-            if let Some(n) = live.session.take_notices().pop() {
-                app.info(n);
-                dirty = true;
+            Some(reloaded) = self.knowledge_rx.recv() => {
+                self.session.reload_knowledge(reloaded, Timestamp::now());
             }
-            if dirty && redraw {
-                let area = terminal.size()?;
-                app.size = (area.width, area.height);
-                // Output the open viewer shows, read (and hashed) from where it is kept.
-                for object in tui::overlays::output::wanted(&app, live.cockpit()) {
-                    let loaded = live.outputs.get(&object).map_err(|e| e.to_string());
-                    app.outputs.insert(&object, loaded);
-                }
-                tui::refresh(&mut app, live.cockpit());
-                terminal.draw(|frame| tui::render(&app, live.cockpit(), frame))?;
-                dirty = false;
-                redraw = false;
+            _ = self.ticks.tick() => {
+                self.session.tick(Timestamp::now());
+                return vec![Msg::Tick(None)];
             }
         }
-        Ok(())
+        Vec::new()
     }
-    .await;
-    ratatui::restore();
-    result
+
+    fn frame(&mut self) -> (Vec<Msg>, bool) {
+        // Source updates are drawn at the frame rate, keys at once.
+        (Vec::new(), false)
+    }
+
+    fn command(&mut self, command: Command) -> Vec<Msg> {
+        match command {
+            Command::Decide(decision) => {
+                self.command(decision).into_iter().map(Msg::warn).collect()
+            }
+            Command::TogglePause | Command::SetSpeed(_) | Command::Seek(_) | Command::Debrief => {
+                vec![Msg::info(
+                    "live: the cockpit runs on the wall clock; pause, speed and seek are for replay",
+                )]
+            }
+            Command::Quit | Command::Draw | Command::Suspend => Vec::new(),
+        }
+    }
+
+    fn settle(&mut self) -> Vec<Msg> {
+        self.start_executions();
+        // Every notice, in order (the status line shows the newest, the log keeps them all).
+        self.session
+            .take_notices()
+            .into_iter()
+            .map(Msg::info)
+            .collect()
+    }
+
+    fn load(&mut self, app: &App) -> Vec<Msg> {
+        // Output the open viewer shows, read (and hashed) from where it is kept.
+        tui::overlays::output::wanted(app, self.cockpit())
+            .into_iter()
+            .map(|object| {
+                let loaded = self.outputs.get(&object).map_err(|e| e.to_string());
+                Msg::Output(object, loaded)
+            })
+            .collect()
+    }
+}
+
+/// `flightdeck --config FILE`: the cockpit in the terminal until the user quits (or a signal
+/// ends it: SIGTERM, SIGINT, SIGQUIT, SIGHUP).
+pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<()> {
+    let mut live = Live::start(config, opts).await?;
+    let start: Vec<Msg> = live
+        .warnings
+        .first()
+        .map(|w| {
+            Msg::warn(format!(
+                "{} warning(s) at start; first: {w}",
+                live.warnings.len()
+            ))
+        })
+        .into_iter()
+        .collect();
+    crate::runtime::run(&mut live, App::default(), start).await?;
+    // Every record was appended (and fdatasync'ed) as it was sealed: nothing is left to write.
+    Ok(())
 }

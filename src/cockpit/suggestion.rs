@@ -253,6 +253,8 @@ impl Cockpit {
         // (step, alert, filled) to offer, and steps to show without a target (and why).
         let mut offers: Vec<(usize, Fingerprint, Filled)> = Vec::new();
         let mut waiting: Vec<(usize, String)> = Vec::new();
+        // Suggestions rebuilt from the journal that an alert now gives their values.
+        let mut valued: Vec<(usize, BTreeMap<String, String>)> = Vec::new();
         for (k, step) in runbook.steps.iter().enumerate() {
             let step_ref = format!("{}/{}", runbook.id, step.id);
             let existing: Vec<usize> = self.live_suggestions(id, &step_ref).collect();
@@ -263,12 +265,21 @@ impl Cockpit {
                 };
                 match step.fill(&t.alert.labels, &t.alert.annotations) {
                     Ok(f) => {
-                        let known = existing.iter().any(|&i| {
-                            self.suggestions[i].targeted && self.suggestions[i].values == f.values
-                        }) || offers
+                        // Known here already: offered before, or rebuilt from a decision in
+                        // the journal (by step and exact argv; its values come with the alert).
+                        let same = existing.iter().copied().find(|&i| {
+                            let s = &self.suggestions[i];
+                            s.targeted
+                                && (s.values == f.values || s.argv.as_ref().ok() == Some(&f.argv))
+                        });
+                        if let Some(i) = same {
+                            if self.suggestions[i].values.is_empty() {
+                                valued.push((i, f.values.clone()));
+                            }
+                        } else if !offers
                             .iter()
-                            .any(|(j, _, o)| *j == k && o.values == f.values);
-                        if !known {
+                            .any(|(j, _, o)| *j == k && o.values == f.values)
+                        {
                             offers.push((k, *fp, f));
                         }
                     }
@@ -296,6 +307,9 @@ impl Cockpit {
         }
         for fp in fresh {
             self.targets.filled.insert((fp, r));
+        }
+        for (i, values) in valued {
+            self.suggestions[i].values = values;
         }
         if offers.is_empty() && waiting.is_empty() {
             return;

@@ -4,6 +4,7 @@
 
 pub mod debrief;
 pub mod drill;
+pub mod guide;
 pub mod player;
 pub mod record;
 pub mod scenario;
@@ -13,6 +14,7 @@ pub use drill::{
     Attempt, AttemptResult, DrillRun, DrillScript, TrainingRun, decision_times, run_drill,
     run_training, trainee_config, training_session, without_reference,
 };
+pub use guide::{Guide, Step};
 pub use player::Player;
 pub use record::{
     EVENTS_FILE_ABOVE, RecordError, RecordInput, RecordStats, Recorded, TimedAlert,

@@ -30,6 +30,9 @@ pub enum Action {
     Palette,
     Filter,
     Quit,
+    /// Suspend to the shell, the terminal restored (Ctrl-Z; `fg` resumes). Works whatever is
+    /// open, as in any terminal program.
+    Suspend,
     /// Replay: pause or resume the virtual clock.
     Pause,
     /// Replay: next speed step (1× … 600×).
@@ -90,6 +93,12 @@ pub enum Action {
 }
 
 impl Action {
+    /// Does the action mean something in this cockpit? The replay controls (pause, speed, seek,
+    /// the debrief) do not live, where the cockpit runs on the wall clock.
+    pub fn in_force(self, mode: super::app::CockpitMode) -> bool {
+        mode != super::app::CockpitMode::Live || self.section() != Section::Replay
+    }
+
     /// The heading the help overlay lists the action under.
     pub fn section(self) -> Section {
         match self {
@@ -109,6 +118,7 @@ impl Action {
             | Action::StaleAlerts
             | Action::Messages
             | Action::SearchKnowledge
+            | Action::Suspend
             | Action::Quit => Section::General,
             Action::Pause
             | Action::SpeedUp

@@ -152,6 +152,36 @@ impl NoteKind {
     }
 }
 
+/// Which cockpit this is: live, a replay, or a trainee's drill. The keys in force differ (live
+/// has no replay controls), and help, the palette and the key hints show only those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CockpitMode {
+    Live,
+    Replay,
+    /// A replay played by a trainee (`--role trainee`): the debrief is the point.
+    Drill,
+}
+
+impl CockpitMode {
+    /// The mode of a cockpit: replaying when the runtime reports a replay clock, a drill when
+    /// the person is a trainee.
+    pub fn of(app: &App, view: &crate::cockpit::Cockpit) -> CockpitMode {
+        match app.replay {
+            None => CockpitMode::Live,
+            Some(_) if view.config().role == crate::actions::Role::Trainee => CockpitMode::Drill,
+            Some(_) => CockpitMode::Replay,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CockpitMode::Live => "live",
+            CockpitMode::Replay => "replay",
+            CockpitMode::Drill => "drill (trainee)",
+        }
+    }
+}
+
 /// Replay progress, set by the runtime (absent live).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReplayStatus {
@@ -213,6 +243,8 @@ pub struct App {
     pub silence_preview_at: u64,
     /// Step output the runtime loaded for the output viewer (the UI reads no files).
     pub outputs: super::overlays::output::OutputCache,
+    /// What the panes list, made once per cockpit revision and filter ([`super::view`]).
+    pub view: super::view::ViewData,
 }
 
 impl Default for App {
@@ -240,6 +272,7 @@ impl App {
             silence_preview: None,
             silence_preview_at: 0,
             outputs: Default::default(),
+            view: Default::default(),
         }
     }
 
@@ -265,13 +298,22 @@ impl App {
     }
 
     /// Shows `text` in the status bar and keeps it in the message log.
-    fn say(&mut self, level: Level, text: String) {
+    pub(crate) fn say(&mut self, level: Level, text: String) {
         let message = StatusMessage { level, text };
         if self.messages.len() == MESSAGES {
             self.messages.pop_front();
         }
         self.messages.push_back(message.clone());
         self.status = Some(message);
+    }
+
+    /// Live or replaying, as far as the keys in force go (a drill has a replay's keys).
+    pub fn keys_mode(&self) -> CockpitMode {
+        if self.replay.is_some() {
+            CockpitMode::Replay
+        } else {
+            CockpitMode::Live
+        }
     }
 
     /// Rows a page-up/down moves: about a third of the screen, at least five.

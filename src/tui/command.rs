@@ -7,6 +7,9 @@ use crate::time::SignedDuration;
 pub enum Command {
     /// Leave the cockpit (the runtime restores the terminal).
     Quit,
+    /// Stop the process for the shell's job control, the terminal restored; it is set up again
+    /// and redrawn on `fg`.
+    Suspend,
     /// Replay: pause or resume the virtual clock.
     TogglePause,
     /// Replay: virtual seconds per wall second.
@@ -19,4 +22,6 @@ pub enum Command {
     /// journals it; it takes effect once journaled. Notices that come back (a refusal, say) go
     /// to the status line through `App::info` / `App::warn`.
     Decide(UserCommand),
+    /// Draw a frame now (the answer to `Msg::Render`, once the view data is fresh).
+    Draw,
 }

@@ -12,6 +12,9 @@ pub fn handle_key(app: &App, event: KeyEvent) -> Option<Action> {
         return None;
     }
     let key = Key::from_event(&event);
+    if app.keymap.is_suspend(key) {
+        return Some(Action::Suspend);
+    }
     match app.overlay {
         Overlay::Palette { .. } | Overlay::Filter { .. } | Overlay::Search(_) => {
             app.keymap.prompt_action_for(key)
@@ -68,6 +71,22 @@ mod tests {
         }
         let ctrl_s = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
         assert_eq!(handle_key(&app, ctrl_s), Some(Action::Submit));
+    }
+
+    #[test]
+    fn ctrl_z_suspends_whatever_is_open() {
+        let ctrl_z = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL);
+        let mut app = App::default();
+        assert_eq!(handle_key(&app, ctrl_z), Some(Action::Suspend));
+        app.overlay = Overlay::Write {
+            draft: crate::tui::Draft::Note(crate::tui::NoteKind::Note, None),
+            input: Default::default(),
+        };
+        assert_eq!(handle_key(&app, ctrl_z), Some(Action::Suspend));
+        app.overlay = Overlay::Filter {
+            input: LineInput::default(),
+        };
+        assert_eq!(handle_key(&app, ctrl_z), Some(Action::Suspend));
     }
 
     #[test]

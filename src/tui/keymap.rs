@@ -221,6 +221,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             G,
         ),
         (&["q", "ctrl-c"], A::Quit, "quit", G),
+        (
+            &["ctrl-z"],
+            A::Suspend,
+            "suspend to the shell (fg resumes)",
+            G,
+        ),
         (&["tab"], A::FocusNext, "focus the next pane", G),
         (&["shift-tab"], A::FocusPrev, "focus the previous pane", G),
         (&["1"], A::FocusPane(Pane::Clusters), "focus clusters", G),
@@ -445,6 +451,12 @@ impl Keymap {
     pub fn action_for(&self, key: Key, focus: Pane) -> Option<Action> {
         self.find(key, Context::Pane(focus))
             .or_else(|| self.find(key, Context::Global))
+    }
+
+    /// Is `key` the suspend key? It suspends whatever is open (a prompt or an editor does not
+    /// take it as text).
+    pub fn is_suspend(&self, key: Key) -> bool {
+        self.find(key, Context::Global) == Some(Action::Suspend)
     }
 
     /// The action a key means in a text editor: an editor binding, else the key is typed

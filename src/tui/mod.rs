@@ -11,24 +11,30 @@ pub mod command;
 pub mod input;
 pub mod keymap;
 pub mod line_input;
+pub mod message;
 pub mod overlays;
 pub mod panes;
 pub mod render;
 pub mod text_input;
 pub mod theme;
 pub mod update;
+pub mod view;
 
 pub use action::Action;
-pub use app::{App, Confirm, Draft, NoteKind, Overlay, Page, Pane, ReplayStatus, StatusMessage};
+pub use app::{
+    App, CockpitMode, Confirm, Draft, NoteKind, Overlay, Page, Pane, ReplayStatus, StatusMessage,
+};
 pub use command::Command;
 pub use input::handle_key;
 pub use keymap::{Binding, Context, Key, Keymap};
+pub use message::Msg;
 pub use render::render;
-pub use update::update;
+pub use update::{handle, update};
 
 /// Brings what the UI derived from the cockpit up to date after the cockpit changed; the
 /// runtime calls it before drawing. Cheap when nothing moved.
 pub fn refresh(app: &mut App, view: &crate::cockpit::Cockpit) {
+    self::view::refresh(app, view);
     overlays::write::refresh(app, view);
     update::keep_selections(app, view);
 }

@@ -53,7 +53,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         _ => status::render(app, frame, areas.status),
     }
     match &app.overlay {
-        Overlay::Help { scroll } => help::render(app, *scroll, frame),
+        Overlay::Help { scroll } => help::render(app, view, *scroll, frame),
         Overlay::BudgetChart => budget_chart::render(view, frame),
         Overlay::Palette { .. } => palette::render(app, frame),
         Overlay::Search(_) => search::render(app, view, frame),

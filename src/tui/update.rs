@@ -6,6 +6,7 @@ use super::action::Action;
 use super::app::{App, Overlay, Page, Pane};
 use super::command::Command;
 use super::line_input::LineInput;
+use super::message::Msg;
 use super::overlays::{budget_chart, confirm, filter, help, palette, read, report, search, write};
 use super::panes::{self, Move};
 use crate::clock::SPEEDS;
@@ -15,14 +16,47 @@ use crate::time::SignedDuration;
 /// How far `[` and `]` move the replay clock.
 pub const SEEK_STEP: SignedDuration = SignedDuration::from_mins(5);
 
+/// Applies one message to the [`App`]: the only place the UI state changes. Keys go on to
+/// [`update`]; what the runtime reports (time, frames, size, notices, errors, a debrief, loaded
+/// step output) is written here.
+pub fn handle(app: &mut App, msg: Msg, view: &Cockpit) -> Vec<Command> {
+    match msg {
+        Msg::Action(action) => return update(app, action, view),
+        Msg::Tick(replay) => app.replay = replay,
+        Msg::Render => {
+            super::refresh(app, view);
+            return vec![Command::Draw];
+        }
+        Msg::Resize { width, height } => {
+            return update(app, Action::Resize { width, height }, view);
+        }
+        Msg::Notice(level, text) => app.say(level, text),
+        Msg::Error(text) => app.error(text),
+        Msg::Debrief {
+            debrief,
+            at,
+            trainee,
+        } => match report::debrief(&debrief, at, trainee) {
+            Ok(shown) => report::open(app, shown),
+            Err(nothing) => app.info(nothing),
+        },
+        Msg::Output(object, loaded) => app.outputs.insert(&object, loaded),
+    }
+    Vec::new()
+}
+
 pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
     if let Action::Resize { width, height } = action {
         app.size = (width, height);
         return Vec::new();
     }
+    if action == Action::Suspend {
+        return vec![Command::Suspend];
+    }
     // The message answered the previous key; this key is a new question.
     app.status = None;
     // Lists reordered since the last frame: the cursor stays on what it was on.
+    super::view::refresh(app, view);
     keep_selections(app, view);
     match app.overlay {
         Overlay::None => {}
@@ -54,6 +88,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
     }
     match action {
         Action::Quit => return vec![Command::Quit],
+        Action::Suspend => return vec![Command::Suspend],
         Action::FocusNext => app.focus = app.focus.next(),
         Action::FocusPrev => app.focus = app.focus.prev(),
         Action::FocusPane(pane) => app.focus = pane,

@@ -78,6 +78,16 @@ fn start_demo() -> Option<(Session, tempfile::TempDir)> {
 
 /// Like [`start_demo`], with arguments for the binary.
 fn start(args: &[&str]) -> Option<(Session, tempfile::TempDir)> {
+    launch(
+        args,
+        "",
+        "echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$'; sleep 60",
+    )
+}
+
+/// Runs `before; flightdeck ARGS; after` in a fresh tmux server at 100×30 and waits for the
+/// header.
+fn launch(args: &[&str], before: &str, after: &str) -> Option<(Session, tempfile::TempDir)> {
     if !have_tmux() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -99,7 +109,7 @@ fn start(args: &[&str]) -> Option<(Session, tempfile::TempDir)> {
         ),
     };
     let script = format!(
-        "FLIGHTDECK_HOME={} {bin} {}; echo \"exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$'; sleep 60",
+        "{before} FLIGHTDECK_HOME={} {bin} {}; {after}",
         home.path().display(),
         args.join(" ")
     );
@@ -121,10 +131,11 @@ fn start(args: &[&str]) -> Option<(Session, tempfile::TempDir)> {
         "tmux new-session failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The header: the mode badge and the SLOs.
+    // The header: the mode badge and (replaying the demo) the SLOs.
     let screen = s.wait_for("ADAPTIVE", Duration::from_secs(20));
+    let live = args.contains(&"--config");
     assert!(
-        screen.contains("checkout-availability"),
+        live || screen.contains("checkout-availability"),
         "header shows the SLOs:\n{screen}"
     );
     Some((s, home))
@@ -177,11 +188,8 @@ fn ctrl_c_quits_and_restores_the_terminal() {
     assert_terminal_restored(&s, "exit=0");
 }
 
-#[test]
-fn sigterm_quits_and_restores_the_terminal() {
-    let Some((s, _home)) = start_demo() else {
-        return;
-    };
+/// The pid of flightdeck, the child of the pane's shell.
+fn flightdeck_pid(s: &Session) -> String {
     let pane = s.cmd(&["display-message", "-p", "-t", &s.name, "#{pane_pid}"]);
     let shell = String::from_utf8_lossy(&pane.stdout).trim().to_string();
     let child = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
@@ -195,9 +203,120 @@ fn sigterm_quits_and_restores_the_terminal() {
         !pid.is_empty(),
         "found flightdeck under the pane's shell {shell}"
     );
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    pid
+}
+
+fn kill(signal: &str, pid: &str) {
+    let killed = Command::new("kill")
+        .args([&format!("-{signal}"), pid])
+        .status()
+        .unwrap();
     assert!(killed.success());
+}
+
+/// Writes a note into the replay's journal from the keyboard and waits until the journal
+/// pane shows it (so it is sealed and kept on disk).
+fn write_note(s: &Session, text: &str) {
+    s.keys(&["n"]);
+    s.wait_for("note", Duration::from_secs(5));
+    s.keys(&["-l", text]);
+    s.keys(&["C-s"]);
+    s.wait_for(text, Duration::from_secs(10));
+}
+
+/// The replay journals under `home`, each verified by `flightdeck journal verify`; returns
+/// their text.
+fn verified_replay_journals(home: &std::path::Path) -> String {
+    let journals: Vec<_> = walk(home)
+        .into_iter()
+        .filter(|p| {
+            p.to_string_lossy().contains("replays") && p.extension().is_some_and(|e| e == "jsonl")
+        })
+        .collect();
+    assert!(!journals.is_empty(), "a replay journal under {home:?}");
+    let mut text = String::new();
+    for j in &journals {
+        let out = Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+            .env("FLIGHTDECK_HOME", home)
+            .args(["journal", "verify", "--journal"])
+            .arg(j)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "journal verify {j:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text.push_str(&std::fs::read_to_string(j).unwrap());
+    }
+    text
+}
+
+#[test]
+fn sigterm_quits_and_restores_the_terminal() {
+    let Some((s, _home)) = start_demo() else {
+        return;
+    };
+    kill("TERM", &flightdeck_pid(&s));
     assert_terminal_restored(&s, "exit=0");
+}
+
+/// SIGHUP (the terminal says it hung up) and SIGQUIT end the cockpit like SIGTERM: the
+/// terminal restored, exit 0, and the journal — with a decision written just before — kept
+/// and verifying.
+#[test]
+fn sighup_and_sigquit_restore_the_terminal_and_keep_the_journal() {
+    for signal in ["HUP", "QUIT"] {
+        let Some((s, home)) = start_demo() else {
+            return;
+        };
+        let note = format!("before SIG{signal}");
+        write_note(&s, &note);
+        kill(signal, &flightdeck_pid(&s));
+        assert_terminal_restored(&s, "exit=0");
+        let journal = verified_replay_journals(home.path());
+        assert!(journal.contains(&note), "the note is in the journal");
+    }
+}
+
+/// Closing the terminal window: tmux hangs the pane's terminal up under the running cockpit.
+/// It exits 0 (no panic writing to a terminal that is gone) and its journal verifies.
+#[test]
+fn closing_the_window_ends_the_cockpit_cleanly() {
+    let status = tempfile::tempdir().unwrap();
+    let status_file = status.path().join("status");
+    // The shell outlives the hangup (it traps it) to write down how flightdeck ended.
+    let Some((s, home)) = launch(
+        &[],
+        "trap : HUP;",
+        &format!("echo \"exit=$?\" > {}", status_file.display()),
+    ) else {
+        return;
+    };
+    write_note(&s, "before the window closed");
+    let pid = flightdeck_pid(&s);
+    s.cmd(&["kill-session", "-t", &s.name]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ended = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && text.contains("exit=")
+        {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "flightdeck ({pid}) did not end after its window closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(ended.trim(), "exit=0", "how flightdeck ended");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "flightdeck {pid} is gone"
+    );
+    let journal = verified_replay_journals(home.path());
+    assert!(journal.contains("before the window closed"));
 }
 
 /// A trainee's drill at 600×: at the end the debrief opens by itself in the cockpit; after
@@ -211,13 +330,16 @@ fn a_trainee_drill_ends_with_the_debrief_on_screen() {
     let search = s.wait_for("Search knowledge", Duration::from_secs(5));
     assert!(search.contains("11 of 11 documents"), "{search}");
     s.keys(&["Escape"]);
-    let debrief = s.wait_for("Debrief at 15:10:00", Duration::from_secs(30));
-    for needle in ["First useful diagnostic", "Mitigation", "score"] {
-        assert!(
-            debrief.contains(needle),
-            "debrief lacks {needle:?}:\n{debrief}"
-        );
-    }
+    // The whole overlay, not a frame half written when the title appeared.
+    let needles = [
+        "Debrief at 15:10:00",
+        "First useful diagnostic",
+        "Mitigation",
+        "score",
+    ];
+    s.wait_until("the debrief", Duration::from_secs(30), |screen| {
+        needles.iter().all(|n| screen.contains(n))
+    });
     s.keys(&["Escape"]);
     s.wait_gone("Debrief at", Duration::from_secs(5));
     s.keys(&["q"]);
@@ -243,4 +365,123 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// Ctrl-Z in an interactive shell: the cockpit stops with the terminal restored (main screen),
+/// `fg` brings it back drawn in full, and it still quits cleanly.
+#[test]
+fn ctrl_z_suspends_and_fg_resumes() {
+    if !have_tmux() {
+        eprintln!("SKIPPED: install tmux to run the end-to-end terminal test");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_flightdeck");
+    let home = tempfile::tempdir().unwrap();
+    let s = Session {
+        name: "fd".into(),
+        socket: format!(
+            "flightdeck-e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ),
+    };
+    let out = s.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        &s.name,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "env",
+        "PS1=$ ",
+        "bash",
+        "--norc",
+        "--noprofile",
+        "-i",
+    ]);
+    assert!(out.status.success());
+    s.wait_for("$", Duration::from_secs(10));
+    s.keys(&[
+        "-l",
+        &format!("FLIGHTDECK_HOME={} {bin}", home.path().display()),
+    ]);
+    s.keys(&["Enter"]);
+    s.wait_for("ADAPTIVE", Duration::from_secs(20));
+    let alternate = || {
+        let alt = s.cmd(&["display-message", "-p", "-t", &s.name, "#{alternate_on}"]);
+        String::from_utf8_lossy(&alt.stdout).trim().to_string()
+    };
+    assert_eq!(alternate(), "1");
+    s.keys(&["C-z"]);
+    let stopped = s.wait_for("Stopped", Duration::from_secs(10));
+    assert_eq!(
+        alternate(),
+        "0",
+        "the main screen while stopped:\n{stopped}"
+    );
+    s.keys(&["-l", "fg"]);
+    s.keys(&["Enter"]);
+    s.wait_until("the cockpit back", Duration::from_secs(10), |screen| {
+        screen.contains("ADAPTIVE") && screen.contains("Clusters")
+    });
+    assert_eq!(
+        alternate(),
+        "1",
+        "the cockpit is on the alternate screen again"
+    );
+    s.keys(&["q"]);
+    s.wait_for("replay journal:", Duration::from_secs(10));
+    // `fg`'s status is the cockpit's.
+    s.keys(&["-l", "echo \"status=$?\""]);
+    s.keys(&["Enter"]);
+    s.wait_for("status=0", Duration::from_secs(10));
+    assert_eq!(alternate(), "0");
+}
+
+/// The live cockpit in a real terminal: its help lists no replay controls, and SIGHUP (the
+/// window closing) restores the terminal, exits 0 and leaves a journal that verifies.
+#[test]
+fn live_help_has_no_replay_keys_and_sighup_keeps_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("live.toml");
+    let journal = dir.path().join("journal.jsonl");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[journal]\npath = \"{}\"\n[webhook]\nlisten = \"127.0.0.1:{}\"\n",
+            journal.display(),
+            crate::common::live::free_port()
+        ),
+    )
+    .unwrap();
+    let Some((s, home)) = start(&["--config", cfg.to_str().unwrap()]) else {
+        return;
+    };
+    s.keys(&["?"]);
+    let help = s.wait_for("Help", Duration::from_secs(5));
+    assert!(help.contains("keys in force, live"), "{help}");
+    assert!(
+        !help.contains("replay:"),
+        "live help lists replay keys:\n{help}"
+    );
+    s.keys(&["Escape"]);
+    s.wait_gone("Help", Duration::from_secs(5));
+    kill("HUP", &flightdeck_pid(&s));
+    assert_terminal_restored(&s, "exit=0");
+    let out = Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .env("FLIGHTDECK_HOME", home.path())
+        .args(["journal", "verify", "--journal"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "journal verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.contains("live session of"), "{text}");
 }

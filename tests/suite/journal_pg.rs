@@ -670,3 +670,336 @@ fn tls_is_used_when_the_server_offers_it_even_with_a_self_signed_certificate() {
     let url = pg.url().replace("?sslmode=disable", "");
     verify_url_with(&url, None, |_| {}).unwrap();
 }
+
+const RESTART_RUNBOOK: &str = r#"---
+id: payments-down
+title: Payments down
+alerts: [PaymentsDown]
+services: [payments]
+steps:
+  - id: restart
+    title: Restart the payments deployment
+    kind: mitigation
+    argv: [echo, restarted, "deployment/{{labels.service}}", "{{labels.namespace}}"]
+    timeout: 20s
+    audited: {by: maria, on: 2026-01-15}
+---
+# Payments down
+
+Restart it.
+"#;
+
+/// A cockpit's home on its own "host": its own directory, config, runbooks and data, sharing
+/// only the PostgreSQL journal.
+async fn home(
+    dir: &Path,
+    url: &str,
+    user: &str,
+    role: flightdeck::actions::Role,
+) -> flightdeck::live::Live {
+    std::fs::create_dir_all(dir.join("runbooks")).unwrap();
+    std::fs::write(dir.join("runbooks/payments-down.md"), RESTART_RUNBOOK).unwrap();
+    let config = crate::common::live::load_config(
+        dir,
+        &format!(
+            "[webhook]\nlisten = \"127.0.0.1:0\"\n\n[journal]\nurl = \"{url}\"\n\n\
+             [knowledge]\nrunbooks = [\"runbooks\"]\n"
+        ),
+    );
+    let opts = flightdeck::live::LiveOptions {
+        user: Some(user.into()),
+        role: Some(role),
+        ..flightdeck::live::LiveOptions::default()
+    };
+    flightdeck::live::Live::start(&config, &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{user}'s cockpit starts: {e}"))
+}
+
+async fn post_payments_alert(live: &flightdeck::live::Live) {
+    let addr = live.sources().webhook_addr().unwrap();
+    let body = serde_json::json!({"version": "4", "groupKey": "{}:{alertname=\"PaymentsDown\"}",
+        "truncatedAlerts": 0, "status": "firing", "receiver": "flightdeck", "groupLabels": {},
+        "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am",
+        "alerts": [{"status": "firing",
+            "labels": {"alertname": "PaymentsDown", "service": "payments", "namespace": "shop",
+                       "severity": "critical"},
+            "annotations": {"summary": "payments 5xx at 40%"},
+            "startsAt": "2026-11-25T23:00:58.609463328Z", "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "", "fingerprint": "0000000000000000"}]});
+    let resp = reqwest::Client::new()
+        .post(format!("http://{addr}/webhook"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+}
+
+async fn wait_for(
+    live: &mut flightdeck::live::Live,
+    what: &str,
+    cond: impl FnMut(&flightdeck::cockpit::Cockpit) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    assert!(live.run_until(deadline, cond).await, "timed out: {what}");
+}
+
+/// The restart step as one cockpit shows it.
+fn restart(c: &flightdeck::cockpit::Cockpit) -> Option<&flightdeck::cockpit::Suggestion> {
+    c.suggestions()
+        .iter()
+        .find(|s| s.step_ref == "payments-down/restart" && s.targeted)
+}
+
+/// Issue 18: an on-call engineer and a commander on two hosts (two homes, one PostgreSQL
+/// journal) take a pre-audited mitigation through REDESIGN's two-person rule to an execution;
+/// each sees the other's decisions under the same step name, and the journal tells it whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_homes_take_a_redesign_mitigation_through_two_approvals_to_an_execution() {
+    use flightdeck::actions::Role;
+    use flightdeck::cockpit::{SuggestionStatus, UserCommand};
+    use flightdeck::slo::Mode;
+    if !need_postgres() {
+        return;
+    }
+    let pg = Postgres::start();
+    let url = pg.url();
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut lee = home(homes.0.path(), &url, "lee", Role::Commander).await;
+    let mut dana = home(homes.1.path(), &url, "dana", Role::Oncall).await;
+
+    // The commander puts automation in REDESIGN; the other host follows the journal.
+    let notices = lee.command(UserCommand::OverrideMode {
+        to: Some(Mode::Redesign),
+        reason: "budget gone for the week: humans decide".into(),
+        duration: flightdeck::time::SignedDuration::from_mins(60),
+    });
+    assert!(notices.is_empty(), "{notices:?}");
+    wait_for(&mut dana, "REDESIGN on Dana's host", |c| {
+        c.mode() == Mode::Redesign
+    })
+    .await;
+
+    // The alert reaches both hosts (each has its own receiver); both offer the same step.
+    post_payments_alert(&lee).await;
+    post_payments_alert(&dana).await;
+    wait_for(&mut lee, "the restart on offer to Lee", |c| {
+        restart(c).is_some()
+    })
+    .await;
+    wait_for(&mut dana, "the restart on offer to Dana", |c| {
+        restart(c).is_some()
+    })
+    .await;
+    let key = restart(lee.cockpit()).unwrap().key();
+    assert_eq!(
+        restart(dana.cockpit()).unwrap().key(),
+        key,
+        "one name everywhere"
+    );
+    assert_eq!(
+        restart(dana.cockpit()).unwrap().argv.as_ref().unwrap(),
+        &["echo", "restarted", "deployment/payments", "shop"]
+    );
+
+    // Dana approves first: one approval of the two, nothing runs.
+    let id = restart(dana.cockpit()).unwrap().id;
+    let notices = dana.command(UserCommand::Approve(id));
+    assert!(
+        !notices.iter().any(|n| n.contains("not taken")),
+        "{notices:?}"
+    );
+    assert_eq!(restart(dana.cockpit()).unwrap().approvals.len(), 1);
+    assert_eq!(
+        restart(dana.cockpit()).unwrap().status,
+        SuggestionStatus::Pending
+    );
+    wait_for(&mut lee, "Dana's approval on Lee's host", |c| {
+        restart(c).is_some_and(|s| s.approvals.iter().any(|a| a.by == "dana"))
+    })
+    .await;
+    // The commander's approval completes it on his host, which runs it.
+    let id = restart(lee.cockpit()).unwrap().id;
+    lee.command(UserCommand::Approve(id));
+    wait_for(&mut lee, "the restart run on Lee's host", |c| {
+        matches!(
+            restart(c).map(|s| &s.status),
+            Some(SuggestionStatus::Executed { .. })
+        )
+    })
+    .await;
+    let Some(SuggestionStatus::Executed {
+        ok, dry_run, by, ..
+    }) = restart(lee.cockpit()).map(|s| s.status.clone())
+    else {
+        unreachable!()
+    };
+    assert!(ok && !dry_run, "a real run that succeeded");
+    assert_eq!(by, "lee");
+    wait_for(&mut dana, "the execution on Dana's host", |c| {
+        matches!(
+            restart(c).map(|s| &s.status),
+            Some(SuggestionStatus::Executed { .. })
+        )
+    })
+    .await;
+
+    // The journal: two approvals by two people, one the commander, and the execution that
+    // names exactly those two; the chain verifies.
+    let records = read_records(Path::new(&url)).unwrap();
+    let approvals: Vec<_> = records
+        .iter()
+        .filter(|r| r.kind == RecordKind::Approval && r.body["step"] == "payments-down/restart")
+        .collect();
+    assert_eq!(
+        approvals
+            .iter()
+            .map(|r| r.actor.as_str())
+            .collect::<Vec<_>>(),
+        ["dana", "lee"]
+    );
+    let exec: Vec<_> = records
+        .iter()
+        .filter(|r| r.kind == RecordKind::Execution)
+        .collect();
+    assert_eq!(exec.len(), 1, "one execution, on one host");
+    let named: Vec<&str> = exec[0].body["approvals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    let hashes: Vec<&str> = approvals.iter().map(|r| r.hash.as_str()).collect();
+    assert_eq!(
+        named, hashes,
+        "the execution names the approvals that counted"
+    );
+    assert_eq!(exec[0].body["mode"], "redesign");
+    verify_url_with(&url, None, |_| {}).unwrap();
+    let out = flightdeck(&["journal", "timeline", "--journal", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let timeline = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        timeline.contains("dana") && timeline.contains("lee"),
+        "{timeline}"
+    );
+}
+
+/// Issue 18.1: state is a fold of the journal. Decisions taken before a cockpit started — a
+/// proposed silence, a first approval, a rejection — are in its queue when it starts, under the
+/// same step names, so the second approval can be given there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cockpit_started_later_knows_the_decisions_taken_before_it() {
+    use flightdeck::actions::Role;
+    use flightdeck::actions::silence::SilenceRequest;
+    use flightdeck::cockpit::{SuggestionStatus, UserCommand};
+    use flightdeck::slo::Mode;
+    if !need_postgres() {
+        return;
+    }
+    let pg = Postgres::start();
+    let url = pg.url();
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut dana = home(homes.1.path(), &url, "dana", Role::Oncall).await;
+    post_payments_alert(&dana).await;
+    wait_for(&mut dana, "the restart on offer to Dana", |c| {
+        restart(c).is_some()
+    })
+    .await;
+    // REDESIGN, set before the commander's cockpit starts (by a commander who left).
+    let mut early = home(homes.0.path(), &url, "ivo", Role::Commander).await;
+    early.command(UserCommand::OverrideMode {
+        to: Some(Mode::Redesign),
+        reason: "budget gone".into(),
+        duration: flightdeck::time::SignedDuration::from_mins(60),
+    });
+    drop(early);
+    wait_for(&mut dana, "REDESIGN on Dana's host", |c| {
+        c.mode() == Mode::Redesign
+    })
+    .await;
+    // Dana approves the restart, and proposes and approves a silence for the cluster.
+    let id = restart(dana.cockpit()).unwrap().id;
+    dana.command(UserCommand::Approve(id));
+    let cluster = dana.cockpit().clusters()[0].id;
+    let form: Vec<String> = [
+        "alertname=PaymentsDown",
+        "service=payments",
+        "--duration=1h",
+        "--comment=known: the fix is rolling out",
+    ]
+    .map(String::from)
+    .to_vec();
+    let silence = SilenceRequest::from_form(&form, "dana").unwrap();
+    let notices = dana.command(UserCommand::ProposeSilence { cluster, silence });
+    assert!(notices.is_empty(), "{notices:?}");
+    let silence_step = |c: &flightdeck::cockpit::Cockpit| {
+        c.suggestions()
+            .iter()
+            .find(|s| s.step_ref.starts_with("silence"))
+            .map(|s| (s.key(), s.approvals.len(), s.status.clone()))
+    };
+    let sid = dana
+        .cockpit()
+        .suggestions()
+        .iter()
+        .find(|s| s.step_ref.starts_with("silence"))
+        .expect("the proposed silence waits")
+        .id;
+    dana.command(UserCommand::Approve(sid));
+
+    // The commander's cockpit starts now, on another host, and the alert reaches it.
+    let mut lee = home(homes.0.path(), &url, "lee", Role::Commander).await;
+    assert_eq!(lee.cockpit().mode(), Mode::Redesign);
+    post_payments_alert(&lee).await;
+    wait_for(&mut lee, "the restart on offer to Lee", |c| {
+        restart(c).is_some()
+    })
+    .await;
+    let (lr, dr) = (
+        restart(lee.cockpit()).unwrap(),
+        restart(dana.cockpit()).unwrap(),
+    );
+    assert_eq!(lr.key(), dr.key(), "one name everywhere");
+    assert_eq!(
+        lr.approvals
+            .iter()
+            .map(|a| a.by.as_str())
+            .collect::<Vec<_>>(),
+        ["dana"],
+        "Dana's approval, given before Lee's cockpit started, is known to it"
+    );
+    let (key, approvals, status) =
+        silence_step(lee.cockpit()).expect("the silence proposed before Lee started is queued");
+    assert_eq!(Some(key), silence_step(dana.cockpit()).map(|s| s.0));
+    assert_eq!(approvals, 1);
+    assert_eq!(status, SuggestionStatus::Pending);
+    // One queue, one verdict, on both hosts.
+    let queue = |c: &flightdeck::cockpit::Cockpit| {
+        let mut q: Vec<_> = c
+            .approval_queue()
+            .iter()
+            .map(|s| (s.key(), s.approvals.len(), format!("{:?}", s.verdict)))
+            .collect();
+        q.sort();
+        q
+    };
+    assert_eq!(queue(lee.cockpit()), queue(dana.cockpit()));
+
+    // Lee's approval completes the restart on his host.
+    let id = restart(lee.cockpit()).unwrap().id;
+    lee.command(UserCommand::Approve(id));
+    wait_for(&mut lee, "the restart run on Lee's host", |c| {
+        matches!(
+            restart(c).map(|s| &s.status),
+            Some(SuggestionStatus::Executed { .. })
+        )
+    })
+    .await;
+    verify_url_with(&url, None, |_| {}).unwrap();
+}

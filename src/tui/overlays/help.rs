@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use crate::cockpit::Cockpit;
 use crate::tui::action::{Action, Section};
-use crate::tui::app::{App, Overlay, Pane};
+use crate::tui::app::{App, CockpitMode, Overlay, Pane};
 use crate::tui::command::Command;
 use crate::tui::keymap::{Binding, Context, Keymap};
 use crate::tui::panes::Move;
@@ -20,7 +21,10 @@ const KEY_COLUMN: usize = 16;
 /// (quit and the replay controls keep working behind the help).
 pub fn update(app: &mut App, action: Action) -> Option<Vec<Command>> {
     let visible = usize::from(area(screen(app)).height.saturating_sub(2));
-    let max_scroll = lines(&app.keymap).len().saturating_sub(visible);
+    // A drill lists the same keys as a replay (only a heading differs).
+    let max_scroll = lines(&app.keymap, app.keys_mode())
+        .len()
+        .saturating_sub(visible);
     let Overlay::Help { scroll } = &mut app.overlay else {
         return None;
     };
@@ -45,9 +49,10 @@ pub fn update(app: &mut App, action: Action) -> Option<Vec<Command>> {
     Some(Vec::new())
 }
 
-pub fn render(app: &App, scroll: usize, frame: &mut Frame) {
+pub fn render(app: &App, view: &Cockpit, scroll: usize, frame: &mut Frame) {
     let area = area(frame.area());
-    let all = lines(&app.keymap);
+    let mode = CockpitMode::of(app, view);
+    let all = lines(&app.keymap, mode);
     let visible = usize::from(area.height.saturating_sub(2));
     let scroll = scroll.min(all.len().saturating_sub(visible));
     let more = if scroll + visible < all.len() {
@@ -58,7 +63,13 @@ pub fn render(app: &App, scroll: usize, frame: &mut Frame) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme::overlay_border())
-        .title(Line::from(" Help — keys in force (? or Esc closes) ").style(theme::title()))
+        .title(
+            Line::from(format!(
+                " Help — keys in force, {} (? or Esc closes) ",
+                mode.label()
+            ))
+            .style(theme::title()),
+        )
         .title_bottom(Line::from(more).style(theme::dim()));
     let text: Vec<Line> = all.into_iter().skip(scroll).take(visible).collect();
     frame.render_widget(Clear, area);
@@ -75,8 +86,9 @@ fn area(screen: Rect) -> Rect {
 }
 
 /// The help text, generated from the keymap: global bindings by section, then per-pane
-/// bindings, then the prompt keys.
-pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
+/// bindings, then the prompt keys; only the keys in force in a cockpit of `mode` (live has no
+/// replay controls).
+pub fn lines(keymap: &Keymap, mode: CockpitMode) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let mut group = |heading: String, rows: Vec<&Binding>| {
         if rows.is_empty() {
@@ -95,14 +107,19 @@ pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
             .bindings()
             .iter()
             .filter(|b| b.context == Context::Global && b.action.section() == section)
+            .filter(|b| b.action.in_force(mode))
             .collect();
-        group(section.title().to_string(), rows);
+        let title = match (section, mode) {
+            (Section::Replay, CockpitMode::Drill) => "Drill (replayed; R scores you)",
+            _ => section.title(),
+        };
+        group(title.to_string(), rows);
     }
     for pane in Pane::ALL {
         let rows = keymap
             .bindings()
             .iter()
-            .filter(|b| b.context == Context::Pane(pane))
+            .filter(|b| b.context == Context::Pane(pane) && b.action.in_force(mode))
             .collect();
         group(format!("In {} {}", pane.number(), pane.title()), rows);
     }
@@ -120,7 +137,7 @@ pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
         let rows = keymap
             .bindings()
             .iter()
-            .filter(|b| b.context == context)
+            .filter(|b| b.context == context && b.action.in_force(mode))
             .collect();
         group(heading.to_string(), rows);
     }
@@ -202,7 +219,10 @@ mod tests {
     #[test]
     fn help_lists_every_binding_once() {
         let keymap = Keymap::default();
-        let text: Vec<String> = lines(&keymap).iter().map(ToString::to_string).collect();
+        let text: Vec<String> = lines(&keymap, CockpitMode::Replay)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         for b in keymap.bindings() {
             let hits = text.iter().filter(|l| l.ends_with(&b.description)).count();
             assert!(hits >= 1, "{:?} missing from help", b.description);
@@ -211,5 +231,31 @@ mod tests {
             text.iter()
                 .any(|l| l.contains("Ctrl-C") && l.ends_with("quit"))
         );
+    }
+
+    #[test]
+    fn live_help_lists_no_replay_keys_and_a_drill_says_so() {
+        let keymap = Keymap::default();
+        let text = |mode| -> Vec<String> {
+            lines(&keymap, mode)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let live = text(CockpitMode::Live);
+        for b in keymap.bindings() {
+            let listed = live.iter().any(|l| l.ends_with(&b.description));
+            assert_eq!(
+                listed,
+                b.action.section() != Section::Replay,
+                "{:?} in live help: {listed}",
+                b.description
+            );
+        }
+        assert!(!live.iter().any(|l| l.trim() == "Replay"), "{live:#?}");
+        let drill = text(CockpitMode::Drill);
+        assert!(drill.iter().any(|l| l.starts_with("Drill")));
+        assert!(drill.iter().any(|l| l.contains("debrief")));
+        assert_eq!(drill.len(), text(CockpitMode::Replay).len());
     }
 }

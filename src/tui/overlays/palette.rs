@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::cockpit::Cockpit;
 use crate::tui::action::Action;
-use crate::tui::app::{App, Overlay};
+use crate::tui::app::{App, CockpitMode, Overlay};
 use crate::tui::command::Command;
 use crate::tui::keymap::{Binding, Context, Keymap};
 use crate::tui::panes::{Move, visible_rows};
@@ -18,14 +18,14 @@ use crate::tui::theme;
 
 const SIGIL: &str = ": ";
 
-/// Bindings the palette offers for a query, in keymap order.
-pub fn entries<'k>(keymap: &'k Keymap, query: &str) -> Vec<&'k Binding> {
+/// Bindings the palette offers for a query in a cockpit of `mode`, in keymap order.
+pub fn entries<'k>(keymap: &'k Keymap, query: &str, mode: CockpitMode) -> Vec<&'k Binding> {
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     keymap
         .bindings()
         .iter()
         .filter(|b| matches!(b.context, Context::Global | Context::Pane(_)))
-        .filter(|b| b.action != Action::Palette)
+        .filter(|b| b.action != Action::Palette && b.action.in_force(mode))
         .filter(|b| {
             let name = serde_json::to_string(&b.action).unwrap_or_default();
             let haystack = format!("{} {}", b.description.to_lowercase(), name);
@@ -35,10 +35,11 @@ pub fn entries<'k>(keymap: &'k Keymap, query: &str) -> Vec<&'k Binding> {
 }
 
 pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
+    let mode = app.keys_mode();
     let Overlay::Palette { input, selected } = &mut app.overlay else {
         return Vec::new();
     };
-    let count = entries(&app.keymap, input.text()).len();
+    let count = entries(&app.keymap, input.text(), mode).len();
     match action {
         Action::Edit(edit) => {
             input.apply(edit);
@@ -53,7 +54,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
             *selected = movement.apply(*selected, count, 1);
         }
         Action::Open => {
-            let chosen = entries(&app.keymap, input.text())
+            let chosen = entries(&app.keymap, input.text(), mode)
                 .get(*selected)
                 .map(|b| (b.action, b.context));
             app.overlay = Overlay::None;
@@ -78,7 +79,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     let Overlay::Palette { input, selected } = &app.overlay else {
         return;
     };
-    let found = entries(&app.keymap, input.text());
+    let found = entries(&app.keymap, input.text(), app.keys_mode());
     let screen = frame.area();
     let height = (found.len() as u16 + 4).clamp(5, screen.height.saturating_sub(4).max(5));
     let area = Rect {
@@ -139,7 +140,7 @@ mod tests {
     fn every_word_of_the_query_must_match() {
         let keymap = Keymap::default();
         let descriptions = |q| -> Vec<String> {
-            entries(&keymap, q)
+            entries(&keymap, q, CockpitMode::Replay)
                 .iter()
                 .map(|b| b.description.clone())
                 .collect()
@@ -156,5 +157,29 @@ mod tests {
             "the palette does not offer itself"
         );
         assert!(descriptions("zzz").is_empty());
+    }
+
+    #[test]
+    fn live_offers_no_replay_controls() {
+        let keymap = Keymap::default();
+        let live = entries(&keymap, "", CockpitMode::Live);
+        assert!(!live.is_empty());
+        for b in &live {
+            assert!(
+                !matches!(
+                    b.action,
+                    Action::Pause
+                        | Action::SpeedUp
+                        | Action::SpeedDown
+                        | Action::SeekBack
+                        | Action::SeekForward
+                        | Action::Debrief
+                ),
+                "live palette offers {:?}",
+                b.action
+            );
+        }
+        let replay = entries(&keymap, "", CockpitMode::Replay);
+        assert_eq!(replay.len(), live.len() + 6, "the six replay controls");
     }
 }

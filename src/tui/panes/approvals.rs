@@ -43,7 +43,7 @@ pub fn cursor(app: &App, listed: &[&Suggestion]) -> usize {
 
 /// Moves the cursor and selects the step it lands on.
 pub fn move_selection(app: &mut App, view: &Cockpit, movement: super::Move) {
-    let listed = listed(view);
+    let (listed, _) = steps(app, view);
     let index = movement.apply(cursor(app, &listed), listed.len(), app.page_rows());
     app.approvals.cursor = index;
     app.approvals.selected = listed.get(index).map(|s| s.id);
@@ -53,7 +53,7 @@ pub fn move_selection(app: &mut App, view: &Cockpit, movement: super::Move) {
 /// focused, selects the step the cursor is on so that steps arriving above it cannot slide
 /// another one under it.
 pub fn keep(app: &mut App, view: &Cockpit) {
-    let listed = listed(view);
+    let (listed, _) = steps(app, view);
     let index = cursor(app, &listed);
     app.approvals.cursor = index;
     let selected_here = app
@@ -91,6 +91,23 @@ pub fn listed(view: &Cockpit) -> Vec<&Suggestion> {
     all
 }
 
+/// The pane's list as [`listed`] gives it, from the view data when it is fresh (made once per
+/// cockpit revision, not per frame), and how many of the steps wait.
+fn steps<'a>(app: &App, view: &'a Cockpit) -> (Vec<&'a Suggestion>, usize) {
+    if app.view.fresh(view, app.live_filter()) {
+        let all = view.suggestions();
+        let (indices, waiting) = app.view.listed();
+        return (
+            indices.iter().filter_map(|&i| all.get(i)).collect(),
+            waiting,
+        );
+    }
+    let mut all = view.approval_queue();
+    let waiting = all.len();
+    all.extend(done(view));
+    (all, waiting)
+}
+
 pub fn len(view: &Cockpit) -> usize {
     listed(view).len()
 }
@@ -104,7 +121,7 @@ pub fn target(app: &App, view: &Cockpit) -> Option<SuggestionId> {
     {
         return Some(id);
     }
-    let listed = listed(view);
+    let (listed, _) = steps(app, view);
     listed.get(cursor(app, &listed)).map(|s| s.id)
 }
 
@@ -150,15 +167,18 @@ pub fn verdict_if_edited(view: &Cockpit, s: &Suggestion, argv: Vec<String>) -> V
 }
 
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
-    let queue = view.approval_queue();
-    let done = done(view);
+    let (all, waits) = steps(app, view);
+    let (queue, done) = all.split_at(waits);
     let extra = Span::styled(
         {
-            let obsolete = view
-                .suggestions()
-                .iter()
-                .filter(|s| matches!(s.status, SuggestionStatus::Obsolete { .. }))
-                .count();
+            let obsolete = if app.view.fresh(view, app.live_filter()) {
+                app.view.obsolete()
+            } else {
+                view.suggestions()
+                    .iter()
+                    .filter(|s| matches!(s.status, SuggestionStatus::Obsolete { .. }))
+                    .count()
+            };
             if obsolete > 0 {
                 format!(
                     "{} waiting, {} decided, {obsolete} obsolete ",
@@ -187,7 +207,6 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     // empty-queue line takes one.
     let rows = inner_height(area).saturating_sub(usize::from(focused) + lines.len());
     let items = (rows / ROWS_PER_ITEM).max(1);
-    let all: Vec<&Suggestion> = queue.iter().chain(done.iter()).copied().collect();
     let len = all.len();
     let cursor = cursor(app, &all);
     let mut range = visible_rows(len, cursor, items);

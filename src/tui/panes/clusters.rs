@@ -99,9 +99,21 @@ pub fn matches_filter(view: &Cockpit, cluster: &Cluster, filter: &str) -> bool {
         })
 }
 
-/// The clusters the list shows, in order.
+/// The clusters the list shows, in order (from the view data when it is fresh).
 pub fn shown<'a>(app: &App, view: &'a Cockpit) -> Vec<&'a Cluster> {
     let filter = app.live_filter();
+    if filter.is_empty() {
+        return view.clusters().iter().collect();
+    }
+    if app.view.fresh(view, filter) {
+        let all = view.clusters();
+        return app
+            .view
+            .shown()
+            .iter()
+            .filter_map(|&i| all.get(i))
+            .collect();
+    }
     view.clusters()
         .iter()
         .filter(|c| matches_filter(view, c, filter))
@@ -116,10 +128,21 @@ fn selected_index(app: &App, list: &[&Cluster]) -> usize {
 }
 
 /// The cluster the other panes describe: the selected one if the list shows it, else the first.
-/// Every pane asks, every frame: this looks at the selected cluster (and with a filter, at the
-/// clusters before the first match), not at the whole list.
+/// Every pane asks, every frame: this looks at the selected cluster, and with a filter at the
+/// view data made once per cockpit revision ([`crate::tui::view`]), not at the labels.
 pub fn focused<'a>(app: &App, view: &'a Cockpit) -> Option<&'a Cluster> {
     let filter = app.live_filter();
+    if !filter.is_empty() && app.view.fresh(view, filter) {
+        // The filter was applied once for this revision: no label is scanned here.
+        let all = view.clusters();
+        let shown = app.view.shown();
+        let selected = app.clusters.selected.and_then(|id| {
+            shown
+                .iter()
+                .find(|&&i| all.get(i).is_some_and(|c| c.id == id))
+        });
+        return selected.or(shown.first()).and_then(|&i| all.get(i));
+    }
     if let Some(c) = app.clusters.selected.and_then(|id| view.cluster(id))
         && matches_filter(view, c, filter)
     {
