@@ -736,25 +736,28 @@ mod typed_tests {
 
     #[test]
     fn fixtures_read_alike_and_typed() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
-        for f in [
-            "alerts/database-cascade.jsonl",
-            "alerts/flapping.jsonl",
-            "alerts/node-failure.json",
-            "alertmanager/get-alerts.json",
-            "alertmanager/webhook-resolved.json",
+        macro_rules! fixture {
+            ($f:literal) => {
+                ($f, include_str!(concat!("../../tests/fixtures/", $f)))
+            };
+        }
+        for (f, text) in [
+            fixture!("alerts/database-cascade.jsonl"),
+            fixture!("alerts/flapping.jsonl"),
+            fixture!("alerts/node-failure.json"),
+            fixture!("alertmanager/get-alerts.json"),
+            fixture!("alertmanager/webhook-resolved.json"),
         ] {
-            let text = std::fs::read_to_string(format!("{root}{f}")).unwrap();
-            agree(&text);
+            agree(text);
             assert!(
                 typed::parse(text.trim()).is_some(),
                 "{f}: well-formed, so the typed reader takes it"
             );
         }
-        let hook = std::fs::read(format!("{root}alertmanager/webhook-resolved.json")).unwrap();
+        let hook = include_str!("../../tests/fixtures/alertmanager/webhook-resolved.json");
         assert_eq!(
-            webhook_alerts(&hook),
-            Some(parse_values(std::str::from_utf8(&hook).unwrap()).alerts)
+            webhook_alerts(hook.as_bytes()),
+            Some(parse_values(hook).alerts)
         );
     }
 
