@@ -36,6 +36,10 @@ pub struct Cli {
     /// With --headless: print JSON.
     #[arg(long)]
     pub json: bool,
+    /// With --headless: write this run's session and mode records into the team journal. By
+    /// default a headless run is an observer: it reads the journal and writes nothing.
+    #[arg(long)]
+    pub journal_decisions: bool,
     /// The journal file for live mode (default: the config's, else the data directory's).
     #[arg(long)]
     pub journal: Option<PathBuf>,
@@ -45,20 +49,29 @@ pub struct Cli {
 pub enum Command {
     /// Replay a recorded incident on a virtual clock (default: the bundled demo).
     Replay(ReplayArgs),
-    /// Write a commented starter config (and example SLO files) to PATH or the config directory.
+    /// Write a commented starter config (and example SLO files, runbooks/ and postmortems/
+    /// beside it) to PATH or the config directory.
     Init {
+        /// Where to write: a directory (existing, or a path without an extension, which is
+        /// created) gets flightdeck.toml inside it; a path ending in .toml is the config file
+        /// itself. Default: flightdeck.toml in the config directory.
         path: Option<PathBuf>,
-        /// Overwrite an existing config.
+        /// Overwrite an existing config (the example SLO files and directories are kept).
         #[arg(long)]
         force: bool,
     },
-    /// Validate a config and everything it names; exit 0 only if there is no error.
+    /// Validate a config and everything it names (including the PromQL syntax of SLO queries);
+    /// exit 0 only if there is no error.
     Check {
         /// The config to check (default: the one in the config directory).
         #[arg(long = "config")]
         config: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// Also reach each server: confirm Prometheus (build info) and Alertmanager (status)
+        /// are what the config says, with their versions, and run each SLO query once.
+        #[arg(long)]
+        online: bool,
     },
     /// Check SLO specs and compute budgets outside the TUI.
     #[command(subcommand)]

@@ -148,6 +148,9 @@ pub struct Config {
     pub mode_hold: SignedDuration,
     /// The `[ui]` section: colours and glyphs (`None` = detected from the terminal).
     pub ui: UiSettings,
+    /// `[team] commanders`: who may act as incident commander (`None`: no roster, anyone who
+    /// claims the role with `--role commander` or `[user] role`).
+    pub commanders: Option<Vec<String>>,
     /// Warnings found while reading (the errors make `load` fail).
     pub warnings: Vec<Problem>,
 }
@@ -170,6 +173,14 @@ struct Raw {
     governor: Option<RawGovernor>,
     topology: Option<BTreeMap<String, Vec<String>>>,
     ui: Option<RawUi>,
+    team: Option<RawTeam>,
+}
+
+/// `[team]`: who may act as incident commander.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    commanders: Option<Sp<Vec<Sp<String>>>>,
 }
 
 /// `[ui]`: what the terminal can show. `colors = "auto" | "none" | "16" | "256"`,
@@ -358,6 +369,28 @@ fn line_col(text: &str, offset: usize) -> (u64, u64) {
     (line, col)
 }
 
+/// The dotted field (`table.key`) whose value is written at byte `offset` of TOML `text`:
+/// the key before `=` on that line, under the nearest `[table]` header above it.
+fn toml_field_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let key = line.split_once('=')?.0.trim().trim_matches(['"', '\'']);
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = text[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(['[', ']']).trim().to_string());
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key.to_string(),
+    })
+}
+
 /// Problems found while resolving one file.
 struct Ctx<'a> {
     path: String,
@@ -520,7 +553,24 @@ impl Config {
         let shown = path.display().to_string();
         let raw: Raw = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map_or((0, 0), |s| line_col(text, s.start));
-            let message = e.message().trim().to_string();
+            let mut message = e.message().trim().to_string();
+            // Name the field a value error is about (`backfill = "yes"` → prometheus.backfill),
+            // and the key a misspelled one was meant to be.
+            let field = match e.span() {
+                Some(sp) if !message.contains("unknown field") => {
+                    toml_field_at(text, sp.start).unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            if let Some(rest) = message.strip_prefix("unknown field `")
+                && let Some((unknown, tail)) = rest.split_once('`')
+                && let Some(list) = tail.split_once("expected one of ").map(|x| x.1)
+            {
+                let known: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
+                if let Some(near) = crate::slo::parse::did_you_mean(unknown, &known) {
+                    message = format!("unknown field `{unknown}`, did you mean `{near}`?");
+                }
+            }
             let fix = if message.contains("unknown field") {
                 "see config/flightdeck.toml (or `flightdeck init`) for the known keys"
             } else {
@@ -532,7 +582,7 @@ impl Config {
                     path: shown.clone(),
                     line,
                     column,
-                    field: String::new(),
+                    field,
                     message,
                     fix: fix.into(),
                 }],
@@ -614,8 +664,30 @@ impl Config {
                             Some(q) => (q.value.clone(), true),
                             None => (p.queries.clone(), false),
                         };
-                        let query = SliQuery::from_queries(&p.spec.name, &queries);
-                        if let Err(e) = &query {
+                        let mut query = SliQuery::from_queries(&p.spec.name, &queries);
+                        let syntax = crate::slo::promql::syntax_errors(&queries);
+                        for e in &syntax {
+                            let (path, line, column, field) = if from_config {
+                                let q = &self.slo_queries[&p.spec.name];
+                                let field = format!("slo.queries.{}.{}", p.spec.name, e.part);
+                                (config_path.clone(), q.line, q.column, field)
+                            } else {
+                                let line = crate::slo::promql::line_of(&text, &e.query, p.line)
+                                    .unwrap_or(p.line);
+                                (shown.clone(), line, 0, format!("{} query", e.part))
+                            };
+                            problems.push(problem(
+                                path,
+                                line,
+                                column,
+                                &field,
+                                format!("{}: not valid PromQL: {}", p.spec.name, e.message),
+                                "fix the query (try it in Prometheus's expression browser)",
+                            ));
+                        }
+                        if let Some(e) = syntax.first() {
+                            query = Err(format!("the {} query is not valid PromQL", e.part));
+                        } else if let Err(e) = &query {
                             let (path, line, column, field) = if from_config {
                                 let q = &self.slo_queries[&p.spec.name];
                                 let field = format!("slo.queries.{}", p.spec.name);
@@ -699,6 +771,7 @@ impl Config {
             clustering: self.clustering.clone(),
             mode_hold: self.mode_hold,
             dry_run: false,
+            commanders: self.commanders.clone(),
             ..crate::cockpit::CockpitConfig::default()
         }
     }
@@ -868,6 +941,16 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
             "alertmanager.max_backoff",
             Duration::from_secs(60),
         );
+        if timeout >= interval
+            && let Some(t) = &a.timeout
+        {
+            cx.warn(
+                t,
+                "alertmanager.timeout",
+                "not shorter than the interval: a slow answer delays the next poll".into(),
+                "make the timeout shorter than the interval",
+            );
+        }
         Some(AlertmanagerSettings {
             url: url?,
             interval,
@@ -1032,6 +1115,40 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
     );
     let mode_hold = SignedDuration::try_from(hold).unwrap_or(SignedDuration::from_mins(10));
 
+    let commanders = raw
+        .team
+        .as_ref()
+        .and_then(|t| t.commanders.as_ref())
+        .and_then(|list| {
+            let names: Vec<String> = list
+                .get_ref()
+                .iter()
+                .map(|n| n.get_ref().trim().to_string())
+                .collect();
+            if let Some(blank) = list
+                .get_ref()
+                .iter()
+                .find(|n| n.get_ref().trim().is_empty())
+            {
+                cx.error(
+                    blank,
+                    "team.commanders",
+                    "an empty name".into(),
+                    "list user names as the journal records them ([user] name or $USER)",
+                );
+                return None;
+            }
+            if names.is_empty() {
+                cx.error(
+                    list,
+                    "team.commanders",
+                    "an empty roster: no one could act as incident commander".into(),
+                    "list who may, or remove the line to let anyone claim the role",
+                );
+                return None;
+            }
+            Some(names)
+        });
     if raw.prometheus.is_none() && raw.alertmanager.is_none() && raw.webhook.is_none() {
         cx.push(
             Severity::Error,
@@ -1072,6 +1189,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         alert_budget,
         mode_hold,
         ui: raw.ui.map(RawUi::settings).unwrap_or_default(),
+        commanders,
         warnings: Vec::new(),
     }
 }
@@ -1087,8 +1205,44 @@ pub struct CheckReport {
     pub problems: Vec<Problem>,
     pub slos: Vec<CheckedSlo>,
     pub sources: Vec<String>,
-    pub runbooks: usize,
-    pub postmortems: usize,
+    /// Documents loaded from the knowledge directories; `None` when the config could not be
+    /// read, so nothing was looked at.
+    pub runbooks: Option<usize>,
+    pub postmortems: Option<usize>,
+    /// `check --online`: each server reached and what it said it is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<ServerCheck>,
+    /// `check --online`: each SLO query run once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<QueryCheck>,
+}
+
+/// One server asked by `check --online`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerCheck {
+    /// `prometheus` or `alertmanager`.
+    pub name: String,
+    pub url: String,
+    /// It answered, and as the kind of server the config says.
+    pub ok: bool,
+    /// The version it reported.
+    pub version: Option<String>,
+    /// What was found (`Prometheus 2.42.0`, or why not).
+    pub message: String,
+}
+
+/// One SLO query run by `check --online`.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryCheck {
+    pub slo: String,
+    /// `good`, `bad` or `total`.
+    pub part: String,
+    /// The query as sent (`{{.window}}` filled in).
+    pub query: String,
+    /// Series in the answer; `None` when the query failed.
+    pub series: Option<usize>,
+    /// The error, or empty.
+    pub error: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1102,8 +1256,14 @@ pub struct CheckedSlo {
 }
 
 /// Validates a config and everything it names: files exist, URLs parse, SLOs parse, queries are
-/// non-empty, knowledge loads. `path` `None` means the default config file.
+/// non-empty PromQL, knowledge loads. `path` `None` means the default config file.
 pub fn check(path: Option<&Path>) -> CheckReport {
+    check_config(path).0
+}
+
+/// [`check`], with the config and its SLOs when the config could be read (what
+/// `check --online` then asks the servers about).
+pub fn check_config(path: Option<&Path>) -> (CheckReport, Option<(Config, Vec<LiveSlo>)>) {
     let path = path
         .map(Path::to_path_buf)
         .or_else(default_path)
@@ -1115,14 +1275,16 @@ pub fn check(path: Option<&Path>) -> CheckReport {
         problems: Vec::new(),
         slos: Vec::new(),
         sources: Vec::new(),
-        runbooks: 0,
-        postmortems: 0,
+        runbooks: None,
+        postmortems: None,
+        servers: Vec::new(),
+        queries: Vec::new(),
     };
     let config = match Config::load(&path) {
         Ok(c) => c,
         Err(e) => {
             report.problems = e.problems;
-            return report;
+            return (report, None);
         }
     };
     report.problems.extend(config.warnings.iter().cloned());
@@ -1163,8 +1325,8 @@ pub fn check(path: Option<&Path>) -> CheckReport {
         }
     }
     let (kb, doc_errors) = config.load_knowledge();
-    report.runbooks = kb.runbooks.len();
-    report.postmortems = kb.postmortems.len();
+    report.runbooks = Some(kb.runbooks.len());
+    report.postmortems = Some(kb.postmortems.len());
     for e in doc_errors {
         if e.message.starts_with("cannot read directory") {
             continue; // reported above with the config line
@@ -1215,14 +1377,16 @@ pub fn check(path: Option<&Path>) -> CheckReport {
             if w.token.is_some() { " (token)" } else { "" }
         ));
     }
-    report.ok = !report
-        .problems
-        .iter()
-        .any(|p| p.severity == Severity::Error);
-    report
+    report.settle();
+    (report, Some((config, slos)))
 }
 
 impl CheckReport {
+    /// `ok` from the problems found so far.
+    pub fn settle(&mut self) {
+        self.ok = !self.problems.iter().any(|p| p.severity == Severity::Error);
+    }
+
     /// The human form.
     pub fn text(&self) -> String {
         use std::fmt::Write;
@@ -1242,11 +1406,29 @@ impl CheckReport {
                 s.origin
             );
         }
-        let _ = writeln!(
-            out,
-            "  knowledge {} runbooks, {} postmortems",
-            self.runbooks, self.postmortems
-        );
+        if let (Some(runbooks), Some(postmortems)) = (self.runbooks, self.postmortems) {
+            let _ = writeln!(
+                out,
+                "  knowledge {runbooks} runbooks, {postmortems} postmortems"
+            );
+        }
+        for s in &self.servers {
+            let _ = writeln!(
+                out,
+                "  online {} {} {}",
+                if s.ok { "ok  " } else { "FAIL" },
+                s.url,
+                s.message
+            );
+        }
+        for q in &self.queries {
+            let result = match q.series {
+                Some(0) => "no series".to_string(),
+                Some(n) => format!("{n} series"),
+                None => format!("error: {}", q.error),
+            };
+            let _ = writeln!(out, "  query  {} {}: {result}", q.slo, q.part);
+        }
         for p in &self.problems {
             let _ = writeln!(out, "{p}");
         }
@@ -1275,14 +1457,37 @@ pub struct InitReport {
     pub kept: Vec<PathBuf>,
 }
 
+/// Where `init PATH` writes the config: inside PATH when it is a directory, or when it does not
+/// exist and has no extension (it is created as a directory); PATH itself otherwise (`x.toml`,
+/// an existing file).
+pub fn init_target(path: &Path) -> PathBuf {
+    let is_dir = path.is_dir()
+        || (!path.exists() && path.extension().is_none())
+        || path
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(std::path::MAIN_SEPARATOR);
+    if is_dir {
+        path.join(FILE_NAME)
+    } else {
+        path.to_path_buf()
+    }
+}
+
 /// Writes the commented example config (and the example SLO files, and empty `runbooks/` and
-/// `postmortems/` directories next to it) to `path` (default: the config directory). An
-/// existing config is kept unless `force`.
+/// `postmortems/` directories next to it) to `path` (see [`init_target`]; default: the config
+/// directory). An existing config is kept unless `force`.
 pub fn init(path: Option<&Path>, force: bool) -> Result<InitReport, String> {
     let path = match path {
-        Some(p) => p.to_path_buf(),
+        Some(p) => init_target(p),
         None => default_path().ok_or("no config directory on this system; give a path")?,
     };
+    if path.is_dir() {
+        return Err(format!(
+            "{} is a directory; give the directory that should hold {FILE_NAME}",
+            path.display()
+        ));
+    }
     if path.exists() && !force {
         return Err(format!(
             "{} exists; keep it, or overwrite it with --force",
@@ -1365,6 +1570,39 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("known keys"), "{text}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_field_and_a_misspelled_key_its_intended_one() {
+        for (text, field) in [
+            (
+                "[prometheus]\nurl = \"http://x\"\nbackfill = \"yes\"\n",
+                "prometheus.backfill",
+            ),
+            (
+                "[webhook]\nmax_connections = \"many\"\n",
+                "webhook.max_connections",
+            ),
+            (
+                "[clustering]\ntext_similarity = 1\n[webhook]\n",
+                "clustering.text_similarity",
+            ),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.problems[0].field, field, "{e}");
+        }
+        let e = parse("[prometheus]\nurl = \"http://x\"\nintervall = \"1s\"\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("unknown field `intervall`, did you mean `interval`?"),
+            "{e}"
+        );
+        let c = parse("[alertmanager]\nurl = \"http://x\"\ninterval = \"5s\"\ntimeout = \"6s\"\n")
+            .unwrap();
+        assert_eq!(c.warnings[0].field, "alertmanager.timeout");
+        let c = parse("[alertmanager]\nurl = \"http://x\"\ninterval = \"5s\"\ntimeout = \"4s\"\n")
+            .unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

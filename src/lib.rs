@@ -9,12 +9,15 @@
 pub mod actions;
 pub mod alerts;
 pub mod cockpit;
+pub mod diagnostic;
 pub mod journal;
 pub mod knowledge;
-pub mod replay;
 pub mod slo;
 pub mod time;
 pub mod training;
+/// A replay session lives with the scenarios it plays (`training::replay`); the path
+/// `crate::replay` stays.
+pub use training::replay;
 
 // Edge.
 pub mod cli;

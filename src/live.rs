@@ -178,6 +178,12 @@ impl LiveSession {
                 return;
             }
         };
+        self.resume_from(&records, start);
+    }
+
+    /// The state `records` (a journal this session reads) leave in force at `start` (see
+    /// `resume_override`); an observer (`Live::start_observer`) folds them in the same way.
+    pub fn resume_from(&mut self, records: &[crate::journal::JournalRecord], start: Timestamp) {
         let retention = self.cockpit.config().clustering.retention;
         let since = start.checked_sub(retention).unwrap_or(start);
         let last_of = |kind| records.iter().rev().find(|r| r.kind == kind).cloned();
@@ -188,20 +194,29 @@ impl LiveSession {
         {
             state.push(o);
         }
-        state.extend(records.into_iter().filter(|r| {
-            r.ts >= since
-                && matches!(
-                    r.kind,
-                    RecordKind::Proposal
-                        | RecordKind::Approval
-                        | RecordKind::Rejection
-                        | RecordKind::Edit
-                        | RecordKind::Manual
-                        | RecordKind::Execution
-                        | RecordKind::Hypothesis
-                )
-        }));
+        // The mode records of the window too: an approval voided by a stricter mode the team
+        // passed through stays void here as in the cockpits that saw it happen.
+        state.extend(
+            records
+                .iter()
+                .filter(|r| {
+                    r.ts >= since
+                        && matches!(
+                            r.kind,
+                            RecordKind::ModeChange
+                                | RecordKind::Proposal
+                                | RecordKind::Approval
+                                | RecordKind::Rejection
+                                | RecordKind::Edit
+                                | RecordKind::Manual
+                                | RecordKind::Execution
+                                | RecordKind::Hypothesis
+                        )
+                })
+                .cloned(),
+        );
         state.sort_by_key(|r| r.seq);
+        state.dedup_by_key(|r| r.seq);
         for r in state {
             let effects = self.cockpit.apply(Event::Journaled(r), start);
             self.run_effects(effects, start);
@@ -377,6 +392,10 @@ impl LiveSession {
                 events,
                 permit,
             } => {
+                let alerts = events
+                    .iter()
+                    .filter(|(_, e)| matches!(e, Event::Alert(_)))
+                    .count() as u64;
                 // One batch: knowledge and verdicts are brought up to date once, at its end.
                 let mut news: Vec<(Timestamp, Event)> = Vec::with_capacity(events.len());
                 let mut last = now;
@@ -392,16 +411,23 @@ impl LiveSession {
                 let effects = self.cockpit.apply_batch(news);
                 self.run_effects(effects, last);
                 drop(permit);
+                let h = self
+                    .health
+                    .entry(origin.name().to_string())
+                    .or_insert_with(|| Health::new(origin.name(), None));
                 if origin == Origin::Webhook {
-                    let h = self
-                        .health
-                        .entry(origin.name().to_string())
-                        .or_insert_with(|| Health::new(origin.name(), None));
-                    h.succeeded(now);
-                    self.report_health(now);
+                    h.received(now, alerts);
+                } else {
+                    h.counts.alerts += alerts;
                 }
+                self.report_health(now);
             }
-            SourceMsg::Health(h) => {
+            SourceMsg::Health(mut h) => {
+                // A poller sends its health once a poll; the counts are kept here.
+                if let Some(old) = self.health.get(&h.name) {
+                    h.counts = old.counts;
+                }
+                h.polled();
                 self.health.insert(h.name.clone(), h);
                 self.report_health(now);
             }
@@ -495,6 +521,21 @@ impl Live {
     /// documents are skipped with a warning rather than keeping the cockpit from starting; a
     /// journal that cannot be opened (or fails verification) stops it.
     pub async fn start(config: &Config, opts: &LiveOptions) -> Result<Live, LiveError> {
+        Live::start_with(config, opts, false).await
+    }
+
+    /// [`Live::start`] as an observer (`--headless` without `--journal-decisions`): the team
+    /// journal is read (a mode override in force, the mode it last recorded) but never
+    /// written; the session's own records stay in memory.
+    pub async fn start_observer(config: &Config, opts: &LiveOptions) -> Result<Live, LiveError> {
+        Live::start_with(config, opts, true).await
+    }
+
+    async fn start_with(
+        config: &Config,
+        opts: &LiveOptions,
+        observer: bool,
+    ) -> Result<Live, LiveError> {
         let mut warnings: Vec<String> = config.warnings.iter().map(|p| p.to_string()).collect();
         let (slos, problems) = config.load_slos();
         for p in problems {
@@ -509,11 +550,9 @@ impl Live {
         for w in &warnings {
             tracing::warn!("{w}");
         }
-        let journal = if opts.memory_journal {
-            None
-        } else {
-            // `--journal` (a path or a postgres:// URL), else the config's url, else its path.
-            let location = match (&opts.journal, &config.journal_url) {
+        // `--journal` (a path or a postgres:// URL), else the config's url, else its path.
+        let location = || -> Result<String, LiveError> {
+            Ok(match (&opts.journal, &config.journal_url) {
                 (Some(p), _) => p.display().to_string(),
                 (None, Some(url)) => url.clone(),
                 (None, None) => config
@@ -521,7 +560,34 @@ impl Live {
                     .ok_or(LiveError::NoJournal)?
                     .display()
                     .to_string(),
+            })
+        };
+        let mut observed: Vec<crate::journal::JournalRecord> = Vec::new();
+        if observer && !opts.memory_journal {
+            // Read, never opened for writing (no genesis, no torn-tail repair).
+            let location = location()?;
+            let read = if crate::journal_pg::is_url(&location) {
+                JournalBackend::open(&location).and_then(|j| match j {
+                    JournalBackend::Pg(pg) => pg.records(),
+                    JournalBackend::File(f) => f.records(),
+                })
+            } else if std::path::Path::new(&location).exists() {
+                crate::journal_store::read_records(std::path::Path::new(&location))
+            } else {
+                Ok(Vec::new())
             };
+            match read {
+                Ok(records) => observed = records,
+                Err(e) => warnings.push(format!(
+                    "journal {}: not read ({e}); observing without its mode history",
+                    crate::journal_pg::redact(&location)
+                )),
+            }
+        }
+        let journal = if opts.memory_journal || observer {
+            None
+        } else {
+            let location = location()?;
             let journal = JournalBackend::open(&location).map_err(|error| LiveError::Journal {
                 path: crate::journal_pg::redact(&location),
                 error,
@@ -547,6 +613,9 @@ impl Live {
         cockpit_config.role = opts.role.or(config.role).unwrap_or(Role::Oncall);
         cockpit_config.readonly = opts.readonly;
         cockpit_config.session = format!("live-{}-{}", std::process::id(), now.as_second());
+        if let Some(why) = cockpit_config.commander_refusal() {
+            warnings.push(why);
+        }
         let set = config.source_set(&slos);
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let sources = Sources::start(set, tx).await;
@@ -557,6 +626,9 @@ impl Live {
             now,
             journal,
         );
+        if observer {
+            session.resume_from(&observed, now);
+        }
         session.set_alert_budget(config.alert_budget);
         for h in sources.initial_health() {
             session.set_health(h.clone(), now);
@@ -745,13 +817,21 @@ pub async fn execute(
 }
 
 /// `flightdeck --config FILE --headless --until SPAN`: runs live for `until` of wall time (or
-/// until SIGINT, SIGTERM, SIGQUIT or SIGHUP) and returns the state then, with the start-up warnings.
+/// until SIGINT, SIGTERM, SIGQUIT or SIGHUP) and returns the state then, with the start-up
+/// warnings. An observer ([`Live::start_observer`]) unless `journal_decisions`
+/// (`--journal-decisions`): then its session and mode records go into the team journal like a
+/// cockpit's.
 pub async fn run_headless(
     config: &Config,
     opts: &LiveOptions,
     until: Duration,
+    journal_decisions: bool,
 ) -> Result<(Snapshot, Vec<String>), LiveError> {
-    let mut live = Live::start(config, opts).await?;
+    let mut live = if journal_decisions {
+        Live::start(config, opts).await?
+    } else {
+        Live::start_observer(config, opts).await?
+    };
     let mut signals = crate::runtime::Signals::new()?;
     tokio::select! {
         _ = live.run_for(until) => {}
@@ -775,9 +855,18 @@ pub fn text(s: &Snapshot) -> String {
     );
     let _ = writeln!(out, "\nSources");
     for src in &s.sources {
+        let c = &src.counts;
+        let counts = if src.name == "webhook" {
+            format!("{} notifications, {} alerts", c.notifications, c.alerts)
+        } else {
+            format!(
+                "polls {} ok, {} failed; {} alerts",
+                c.polls_ok, c.polls_failed, c.alerts
+            )
+        };
         let _ = writeln!(
             out,
-            "  {:<13} {:<6} last ok {}{}",
+            "  {:<13} {:<6} last ok {}   {counts}{}",
             src.name,
             format!("{:?}", src.state).to_lowercase(),
             src.last_ok.map_or("never".to_string(), clock_hms),

@@ -101,8 +101,18 @@ fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
                 Ok(ExitCode::from(2))
             }
         },
-        Command::Check { config, json } => {
-            let report = flightdeck::config::check(config.as_deref());
+        Command::Check {
+            config,
+            json,
+            online,
+        } => {
+            let (mut report, loaded) = flightdeck::config::check_config(config.as_deref());
+            if online && let Some((config, slos)) = loaded {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(commands::check::online(&mut report, &config, &slos));
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -174,8 +184,12 @@ fn live(cli: &Cli, path: &std::path::Path) -> color_eyre::Result<ExitCode> {
             .until
             .and_then(|d| d.try_into().ok())
             .unwrap_or(std::time::Duration::from_secs(60));
-        let (snapshot, warnings) =
-            rt.block_on(flightdeck::live::run_headless(&config, &opts, until))?;
+        let (snapshot, warnings) = rt.block_on(flightdeck::live::run_headless(
+            &config,
+            &opts,
+            until,
+            cli.journal_decisions,
+        ))?;
         for w in warnings {
             eprintln!(
                 "{}",
@@ -223,7 +237,14 @@ fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<E
             path,
             text,
             hypothesis,
-        } => j::note(&j::path(path.journal)?, &text, &who.actor, role, hypothesis),
+        } => {
+            let kind = if hypothesis {
+                flightdeck::cockpit::NoteKind::Hypothesis
+            } else {
+                flightdeck::cockpit::NoteKind::Note
+            };
+            j::note(&j::path(path.journal)?, &text, &who.actor, role, kind)
+        }
         JournalCommand::Checkpoint { path, sign, key } => j::checkpoint(
             &j::path(path.journal)?,
             &who.actor,

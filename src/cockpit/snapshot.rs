@@ -6,7 +6,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Cockpit, SourceHealth, verdict_text};
-use crate::actions::StepKind;
+use crate::actions::{StepKind, StepRef};
+use crate::journal::context::{
+    AlertCounts, BudgetContext, CONTEXT_CLUSTERS, CONTEXT_OPTIONS, DecisionContext, OptionContext,
+};
+pub use crate::journal::context::{ClusterSnapshot, StatusCounts};
 use crate::slo::Mode;
 use crate::time::Timestamp;
 
@@ -51,45 +55,11 @@ pub struct SloSnapshot {
     pub last_sample: Option<Timestamp>,
 }
 
-/// How many of a cluster's alerts are in each [`AlertStatus`](crate::alerts::AlertStatus).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct StatusCounts {
-    pub firing: usize,
-    pub silenced: usize,
-    pub inhibited: usize,
-    /// The source lost them (Alertmanager restarted, not re-sent yet): neither firing nor
-    /// resolved as far as anyone knows.
-    pub unknown: usize,
-    pub resolved: usize,
-}
-
-impl StatusCounts {
-    /// Alerts not known to be resolved.
-    pub fn open(&self) -> usize {
-        self.firing + self.silenced + self.inhibited + self.unknown
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ClusterSnapshot {
-    pub id: String,
-    pub size: usize,
-    /// Firing and not suppressed (alerts the source lost count as unknown, not here).
-    pub firing: usize,
-    /// Every member by status: firing, silenced, inhibited, unknown, resolved.
-    pub states: StatusCounts,
-    pub alertnames: Vec<String>,
-    pub services: Vec<String>,
-    pub origin: Option<String>,
-    pub top_runbook: Option<String>,
-    pub novel: bool,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct ApprovalSnapshot {
     pub id: String,
     pub cluster: Option<String>,
-    pub step: String,
+    pub step: StepRef,
     pub kind: StepKind,
     pub argv: Option<Vec<String>>,
     pub approvals: Vec<String>,
@@ -146,12 +116,13 @@ impl Cockpit {
                     id: c.id.to_string(),
                     size: c.members.len(),
                     firing: self.status_counts(c).firing,
-                    states: self.status_counts(c),
+                    states: Some(self.status_counts(c)),
                     alertnames: c.alertnames.iter().cloned().collect(),
                     services: c.services.iter().cloned().collect(),
                     origin: c.origin.as_ref().map(|o| o.service.clone()),
                     top_runbook: self.top_runbook(c.id).map(|r| r.id.clone()),
                     novel: self.is_novel(c.id),
+                    noise: None,
                 })
                 .collect(),
             approvals: self
@@ -238,10 +209,11 @@ impl Snapshot {
         let _ = writeln!(out, "\nClusters ({} alerts)", s.alerts);
         for c in &s.clusters {
             let mut firing = format!("{:>3} firing", c.firing);
+            let states = c.states.unwrap_or_default();
             for (n, what) in [
-                (c.states.silenced, "silenced"),
-                (c.states.inhibited, "inhibited"),
-                (c.states.unknown, "unknown"),
+                (states.silenced, "silenced"),
+                (states.inhibited, "inhibited"),
+                (states.unknown, "unknown"),
             ] {
                 if n > 0 {
                     firing.push_str(&format!(", {n} {what}"));
@@ -264,5 +236,68 @@ impl Snapshot {
         }
         let _ = writeln!(out, "\nJournal: {} records", s.journal_len);
         out
+    }
+}
+
+impl Cockpit {
+    /// What the cockpit shows now, as a decision's context.
+    pub fn decision_context(&self) -> DecisionContext {
+        let cockpit = self;
+        let snap = cockpit.snapshot();
+        let burn = |rates: &BTreeMap<String, Option<f64>>, w: &str| rates.get(w).copied().flatten();
+        let noisy: std::collections::BTreeSet<String> = cockpit
+            .clusters()
+            .iter()
+            .filter(|c| !c.noise.is_empty())
+            .map(|c| c.id.to_string())
+            .collect();
+        let firing_alerts = cockpit.clusters().iter().map(|c| c.firing).sum();
+        DecisionContext {
+            mode: snap.mode.mode,
+            mode_reason: snap.mode.reason,
+            mode_slo: snap.mode.slo,
+            budgets: snap
+                .slos
+                .iter()
+                .map(|s| BudgetContext {
+                    slo: s.name.clone(),
+                    budget_remaining: s.budget_remaining,
+                    burn_5m: burn(&s.burn_rates, "5m"),
+                    burn_1h: burn(&s.burn_rates, "1h"),
+                    burn_6h: burn(&s.burn_rates, "6h"),
+                    conditions: s.conditions.clone(),
+                })
+                .collect(),
+            alerts: AlertCounts {
+                total: snap.alerts,
+                firing: firing_alerts,
+            },
+            clusters: snap
+                .clusters
+                .into_iter()
+                .filter(|c| c.firing > 0)
+                .take(CONTEXT_CLUSTERS)
+                .map(|c| ClusterSnapshot {
+                    noise: Some(noisy.contains(&c.id)),
+                    states: None,
+                    ..c
+                })
+                .collect(),
+            options: snap
+                .approvals
+                .into_iter()
+                .take(CONTEXT_OPTIONS)
+                .map(|a| OptionContext {
+                    id: a.id,
+                    step: a.step.to_string(),
+                    kind: serde_json::to_value(a.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    cluster: a.cluster,
+                    verdict: a.verdict,
+                })
+                .collect(),
+        }
     }
 }

@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::Cockpit;
-use crate::actions::{Approval, Filled, Overlays, Step, StepClass, Verdict, policy};
+use crate::actions::{Approval, Filled, Overlays, Role, Step, StepClass, StepRef, Verdict, policy};
 use crate::alerts::{AlertState, ClusterId, Fingerprint};
 use crate::knowledge::DocRef;
+use crate::slo::Mode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct SuggestionId(pub u32);
@@ -77,13 +78,21 @@ pub struct Suggestion {
     pub values: BTreeMap<String, String>,
     pub runbook: String,
     pub step: Step,
-    /// `runbook-id/step-id`.
-    pub step_ref: String,
+    pub step_ref: StepRef,
     /// The exact argv that would run, or why it cannot be built.
     pub argv: Result<Vec<String>, String>,
     pub approvals: Vec<Approval>,
     /// Hashes of the journal records of those approvals.
     pub approval_records: Vec<String>,
+    /// Approvals voided while the step waited (the mode tightened past the one they were given
+    /// in): they stay void when the mode loosens again, and their approvers may approve anew.
+    pub void_approvals: Vec<Approval>,
+    /// Hashes of the journal records of the void approvals.
+    pub void_records: Vec<String>,
+    /// The hash of the latest approval this cockpit journaled for the step: the cockpit that
+    /// starts it if the mode loosens until its approvals suffice.
+    #[serde(skip)]
+    pub approved_here: Option<String>,
     pub verdict: Verdict,
     pub status: SuggestionStatus,
 }
@@ -91,7 +100,7 @@ pub struct Suggestion {
 impl Suggestion {
     /// What identifies this suggestion across cockpits sharing a journal: the step and the
     /// exact argv (an approval binds to both).
-    pub fn key(&self) -> (String, Option<String>) {
+    pub fn key(&self) -> (StepRef, Option<String>) {
         (
             self.step_ref.clone(),
             self.argv.as_ref().ok().map(|a| argv_hash(a)),
@@ -122,7 +131,7 @@ pub(super) struct Targets {
     /// (alert, runbook) pairs whose values have been offered in the alert's cluster.
     pub(super) filled: HashSet<(Fingerprint, usize)>,
     /// `runbook-id/step-id` → indices of its suggestions.
-    by_step: HashMap<String, Vec<usize>>,
+    by_step: HashMap<StepRef, Vec<usize>>,
     /// Alert → the runbooks that cover it (the reverse of `covered`).
     covering: HashMap<Fingerprint, Vec<usize>>,
     /// Alert → the suggestions it is (or was) the source of; a suggestion whose source moved
@@ -228,7 +237,11 @@ impl Cockpit {
     }
 
     /// Suggestions of step `step_ref` in cluster `id` that still count (not obsolete).
-    fn live_suggestions(&self, id: ClusterId, step_ref: &str) -> impl Iterator<Item = usize> + '_ {
+    fn live_suggestions(
+        &self,
+        id: ClusterId,
+        step_ref: &StepRef,
+    ) -> impl Iterator<Item = usize> + '_ {
         self.targets
             .by_step
             .get(step_ref)
@@ -256,7 +269,7 @@ impl Cockpit {
         // Suggestions rebuilt from the journal that an alert now gives their values.
         let mut valued: Vec<(usize, BTreeMap<String, String>)> = Vec::new();
         for (k, step) in runbook.steps.iter().enumerate() {
-            let step_ref = format!("{}/{}", runbook.id, step.id);
+            let step_ref = StepRef::new(&runbook.id, &step.id);
             let existing: Vec<usize> = self.live_suggestions(id, &step_ref).collect();
             let mut why: Option<String> = None;
             for fp in &fresh {
@@ -318,7 +331,7 @@ impl Cockpit {
         let steps = runbook.steps.clone();
         for (k, source, filled) in offers {
             let step = &steps[k];
-            let step_ref = format!("{runbook_id}/{}", step.id);
+            let step_ref = StepRef::new(&runbook_id, &step.id);
             // The first target of a step that waited for one fills it, under its id.
             let untargeted = self.live_suggestions(id, &step_ref).find(|&i| {
                 !self.suggestions[i].targeted
@@ -370,7 +383,7 @@ impl Cockpit {
             Fill::Waiting(why) => (false, Err(format!("no target yet: {why}")), BTreeMap::new()),
         };
         let id = SuggestionId(self.suggestions.len() as u32 + 1);
-        let step_ref = format!("{runbook}/{}", step.id);
+        let step_ref = StepRef::new(runbook, &step.id);
         self.targets
             .by_source
             .entry(source)
@@ -392,6 +405,9 @@ impl Cockpit {
             argv,
             approvals: Vec::new(),
             approval_records: Vec::new(),
+            void_approvals: Vec::new(),
+            void_records: Vec::new(),
+            approved_here: None,
             verdict: Verdict::NeedsApproval {
                 missing: String::new(),
             },
@@ -423,7 +439,7 @@ impl Cockpit {
                 continue;
             };
             for step in &rb.steps {
-                let step_ref = format!("{}/{}", rb.id, step.id);
+                let step_ref = StepRef::new(&rb.id, &step.id);
                 for &i in self
                     .targets
                     .by_step
@@ -475,11 +491,11 @@ impl Cockpit {
     /// cluster (with that argv, when one is given). `None` when no covered alert gives it.
     pub(super) fn find_or_offer(
         &mut self,
-        step_ref: &str,
+        step_ref: &StepRef,
         argv: Option<&[String]>,
     ) -> Option<usize> {
         let matches = |s: &Suggestion| {
-            s.step_ref == step_ref && argv.is_none_or(|a| s.argv.as_deref().ok() == Some(a))
+            s.step_ref == *step_ref && argv.is_none_or(|a| s.argv.as_deref().ok() == Some(a))
         };
         let firing = |s: &Suggestion| {
             self.suggestion_cluster(s)
@@ -507,17 +523,13 @@ impl Cockpit {
         if found.is_some() {
             return found;
         }
-        let (runbook_id, step_id) = step_ref.split_once('/')?;
+        let step = self.knowledge.step(step_ref)?.clone();
+        let runbook_id = step_ref.runbook();
         let r = self
             .knowledge
             .runbooks
             .iter()
             .position(|rb| rb.id == runbook_id)?;
-        let step = self.knowledge.runbooks[r]
-            .steps
-            .iter()
-            .find(|s| s.id == step_id)?
-            .clone();
         let firing: Vec<ClusterId> = self
             .correlator
             .clusters()
@@ -537,25 +549,126 @@ impl Cockpit {
         Some(self.push_suggestion(source, &runbook_id, step, Fill::From(filled)))
     }
 
-    /// The overlays in force for a suggestion: its cluster's novelty and the governor's drift.
-    pub(super) fn overlays_for(&self, s: &Suggestion) -> Overlays {
-        let novel = match self.suggestion_cluster(s) {
-            Some(c) => self.is_novel(c),
-            None => true,
-        };
+    /// The overlays in force for a step of `cluster` (`None`: its cluster is gone, which counts
+    /// as novel): the cluster's novelty and the governor's drift. The one place they are
+    /// computed.
+    pub fn overlays_in(&self, cluster: Option<ClusterId>) -> Overlays {
         Overlays {
-            novel,
+            novel: cluster.is_none_or(|c| self.is_novel(c)),
             drift: self.governor.drift().is_some(),
         }
     }
 
+    /// The policy's verdict, at this moment, on `step` for `cluster` with these approvals. The
+    /// drift overlay tightens by one mode inside the policy, so the policy gets the governor's
+    /// mode before drift. The one place the cockpit asks the policy.
+    pub fn verdict_of(
+        &self,
+        step: &Step,
+        cluster: Option<ClusterId>,
+        approvals: &[Approval],
+    ) -> Verdict {
+        policy(
+            self.governor.base_mode(),
+            self.overlays_in(cluster),
+            &StepClass::from(step),
+            approvals,
+        )
+    }
+
+    /// What the policy would say once the person at this cockpit has approved `s` too.
+    pub fn verdict_after_my_approval(&self, s: &Suggestion) -> Verdict {
+        let mut approvals = s.approvals.clone();
+        if !approvals.iter().any(|a| a.by == self.config.actor) {
+            approvals.push(Approval {
+                by: self.config.actor.clone(),
+                role: self.config.role,
+                mode: self.mode(),
+            });
+        }
+        self.verdict_of(&s.step, self.suggestion_cluster(s), &approvals)
+    }
+
+    /// What the policy will require of `s` edited to `argv` (a novel step, no approvals yet).
+    pub fn verdict_if_edited(&self, s: &Suggestion, argv: Vec<String>) -> Verdict {
+        self.verdict_of(&s.step.edited(argv), self.suggestion_cluster(s), &[])
+    }
+
     pub(super) fn refresh_verdict(&mut self, i: usize) {
-        // The drift overlay tightens by one mode inside the policy, so the policy gets the
-        // governor's mode before drift.
+        // Approvals given in a looser mode than the effective one (drift tightens by one)
+        // are void before the policy is asked.
         let mode = self.governor.base_mode();
-        let overlays = self.overlays_for(&self.suggestions[i]);
+        let effective = if self.governor.drift().is_some() {
+            mode.stricter()
+        } else {
+            mode
+        };
+        self.void_looser(i, effective);
+        let s = &self.suggestions[i];
+        let verdict = self.verdict_of(&s.step, self.suggestion_cluster(s), &s.approvals);
         let s = &mut self.suggestions[i];
-        s.verdict = policy(mode, overlays, &StepClass::from(&s.step), &s.approvals);
+        s.verdict = verdict;
+        if let Verdict::NeedsApproval { missing } = &mut s.verdict
+            && !s.void_approvals.is_empty()
+            && s.status == SuggestionStatus::Pending
+        {
+            let voided: Vec<String> = s
+                .void_approvals
+                .iter()
+                .map(|a| format!("{} in {}", a.by, a.mode))
+                .collect();
+            missing.push_str(&format!(
+                " (void since the mode tightened: {}; they may approve again)",
+                voided.join(", ")
+            ));
+        }
+    }
+
+    /// The team's mode was `mode` (a mode record on the journal, this cockpit's or another's):
+    /// approvals given in a looser one are void from now on.
+    pub(super) fn void_below(&mut self, mode: Mode) {
+        for i in 0..self.suggestions.len() {
+            self.void_looser(i, mode);
+        }
+        self.refresh_verdicts();
+    }
+
+    /// Moves the approvals of a pending step given in a mode looser than `effective` to its
+    /// void ones.
+    fn void_looser(&mut self, i: usize, effective: Mode) {
+        let s = &mut self.suggestions[i];
+        if s.status == SuggestionStatus::Pending {
+            // An approval given in a looser mode than this one is void, and stays void: a mode
+            // that loosens again does not revive it (its approver may approve anew).
+            let mut k = 0;
+            while k < s.approvals.len() {
+                let a = &s.approvals[k];
+                if a.role != Role::Trainee && a.mode < effective {
+                    s.void_approvals.push(s.approvals.remove(k));
+                    if k < s.approval_records.len() {
+                        let hash = s.approval_records.remove(k);
+                        if s.approved_here.as_ref() == Some(&hash) {
+                            s.approved_here = None;
+                        }
+                        s.void_records.push(hash);
+                    }
+                } else {
+                    k += 1;
+                }
+            }
+        }
+    }
+
+    /// The hashes of the approval records that count for the step now (not a trainee's, not
+    /// a void one): what its execution record lists.
+    pub(super) fn counted_records(&self, i: usize) -> Vec<String> {
+        let s = &self.suggestions[i];
+        s.approvals
+            .iter()
+            .zip(&s.approval_records)
+            .filter(|(a, _)| a.role != Role::Trainee)
+            .map(|(_, h)| h.clone())
+            .collect()
     }
 
     /// The policy verdict of every suggestion at this moment (mode and overlays may have

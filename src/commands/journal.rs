@@ -302,18 +302,14 @@ pub fn note(
     text: &str,
     actor: &str,
     role: &str,
-    hypothesis: bool,
+    kind: crate::cockpit::NoteKind,
 ) -> color_eyre::Result<ExitCode> {
     let text = text.trim();
     if text.is_empty() {
         color_eyre::eyre::bail!("a note needs text");
     }
     let mut file = open_any(journal)?;
-    let kind = if hypothesis {
-        RecordKind::Hypothesis
-    } else {
-        RecordKind::Note
-    };
+    let kind = kind.record_kind();
     let entry = JournalEntry {
         actor: actor.into(),
         role: role.into(),

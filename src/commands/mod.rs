@@ -2,6 +2,7 @@
 //! Each returns the process exit code; errors that stop a command are `color_eyre` reports.
 
 pub mod alerts;
+pub mod check;
 pub mod journal;
 pub mod kb;
 pub mod slo;

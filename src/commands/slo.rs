@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::slo::{SloSpec, parse_samples_jsonl, parse_slo_file, status_report};
+use crate::slo::{SloSpec, parse_samples_jsonl, parse_slo_file, promql, status_report};
 use crate::time::Timestamp;
 
 #[derive(Serialize)]
@@ -29,12 +29,28 @@ pub fn check(files: &[PathBuf], json: bool) -> color_eyre::Result<ExitCode> {
                 error: Some(e.to_string()),
             },
             Ok(text) => match parse_slo_file(&shown, &text) {
-                Ok(parsed) => CheckedFile {
-                    path: shown,
-                    ok: true,
-                    slos: parsed.iter().map(|p| p.spec.name.clone()).collect(),
-                    error: None,
-                },
+                Ok(parsed) => {
+                    // Every query's PromQL syntax, each error at the line the query is on.
+                    let errors: Vec<String> = parsed
+                        .iter()
+                        .flat_map(|p| {
+                            promql::syntax_errors(&p.queries).into_iter().map(|e| {
+                                let line =
+                                    promql::line_of(&text, &e.query, p.line).unwrap_or(p.line);
+                                format!(
+                                    "{shown}:{line}: {} query: {}: not valid PromQL: {}",
+                                    e.part, p.spec.name, e.message
+                                )
+                            })
+                        })
+                        .collect();
+                    CheckedFile {
+                        path: shown,
+                        ok: errors.is_empty(),
+                        slos: parsed.iter().map(|p| p.spec.name.clone()).collect(),
+                        error: (!errors.is_empty()).then(|| errors.join("\n")),
+                    }
+                }
                 Err(e) => CheckedFile {
                     path: shown,
                     ok: false,
@@ -58,7 +74,11 @@ pub fn check(files: &[PathBuf], json: bool) -> color_eyre::Result<ExitCode> {
                     "{}",
                     super::human(&format!("ok     {}: {}", r.path, r.slos.join(", ")))
                 ),
-                Some(e) => println!("{}", super::human(&format!("error  {e}"))),
+                Some(e) => {
+                    for line in e.lines() {
+                        println!("{}", super::human(&format!("error  {line}")));
+                    }
+                }
             }
         }
     }

@@ -210,7 +210,8 @@ impl Verifier {
         }
         match (record.seq, record.kind) {
             (0, RecordKind::Genesis) => {
-                match record.body.get("journal_id").and_then(|v| v.as_str()) {
+                let body = record.read_body();
+                match body.genesis().and_then(|g| g.journal_id.as_deref()) {
                     Some(id) if !id.is_empty() => self.journal_id = Some(id.to_string()),
                     _ => {
                         return Err(self.fail(Problem::Genesis {
@@ -252,8 +253,10 @@ impl Verifier {
     }
 
     fn check_checkpoint_body(&self, record: &JournalRecord) -> Result<(), VerifyError> {
-        let size = record.body.get("size").and_then(|v| v.as_u64());
-        let head = record.body.get("head").and_then(|v| v.as_str());
+        let body = record.read_body();
+        let checkpoint = body.checkpoint();
+        let size = checkpoint.and_then(|c| c.size);
+        let head = checkpoint.and_then(|c| c.head.as_deref());
         let why = match (size, head) {
             (Some(size), Some(head)) if size == self.offset && head == self.head => return Ok(()),
             (Some(size), Some(_)) if size != self.offset => {

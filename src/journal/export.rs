@@ -14,148 +14,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::record::{JournalRecord, RecordKind, body_field};
-use crate::cockpit::Cockpit;
+use super::body::{KindBody, RecordBody};
+pub use super::context::*;
+use super::record::{JournalRecord, RecordKind};
 use crate::slo::Mode;
 use crate::time::Timestamp;
 
 /// The schema identifier written on every exported line.
 pub const EXPORT_SCHEMA: &str = "flightdeck.decision.v1";
-
-/// How many clusters a context keeps (the most urgent first).
-pub const CONTEXT_CLUSTERS: usize = 12;
-/// How many options (suggestions waiting for a decision) a context keeps.
-pub const CONTEXT_OPTIONS: usize = 24;
-
-/// What the person deciding saw: the symptoms and the options. Captured from the cockpit just
-/// before a decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DecisionContext {
-    pub mode: Mode,
-    pub mode_reason: String,
-    /// The SLO that set the mode, if any.
-    pub mode_slo: Option<String>,
-    pub budgets: Vec<BudgetContext>,
-    pub alerts: AlertCounts,
-    /// Clusters with at least one firing alert, most urgent first (at most [`CONTEXT_CLUSTERS`]).
-    pub clusters: Vec<ClusterContext>,
-    /// The approval queue: suggestions waiting for a decision (at most [`CONTEXT_OPTIONS`]).
-    pub options: Vec<OptionContext>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BudgetContext {
-    pub slo: String,
-    /// Fraction of the error budget left over the SLO window (may be negative).
-    pub budget_remaining: Option<f64>,
-    pub burn_5m: Option<f64>,
-    pub burn_1h: Option<f64>,
-    pub burn_6h: Option<f64>,
-    /// Multiwindow conditions that hold: `page` / `ticket`.
-    pub conditions: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AlertCounts {
-    pub total: usize,
-    pub firing: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClusterContext {
-    pub id: String,
-    pub size: usize,
-    pub firing: usize,
-    pub alertnames: Vec<String>,
-    pub services: Vec<String>,
-    pub origin: Option<String>,
-    pub top_runbook: Option<String>,
-    /// No good knowledge match: human judgment.
-    pub novel: bool,
-    /// Flapping, chronic or suppressed.
-    pub noise: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OptionContext {
-    /// `S12`.
-    pub id: String,
-    /// `runbook-id/step-id`.
-    pub step: String,
-    /// `diagnostic` / `mitigation`.
-    pub kind: String,
-    pub cluster: Option<String>,
-    /// The policy verdict at that moment, as shown.
-    pub verdict: String,
-}
-
-impl DecisionContext {
-    /// What the cockpit shows now.
-    pub fn from_cockpit(cockpit: &Cockpit) -> DecisionContext {
-        let snap = cockpit.snapshot();
-        let burn = |rates: &BTreeMap<String, Option<f64>>, w: &str| rates.get(w).copied().flatten();
-        let noisy: std::collections::BTreeSet<String> = cockpit
-            .clusters()
-            .iter()
-            .filter(|c| !c.noise.is_empty())
-            .map(|c| c.id.to_string())
-            .collect();
-        let firing_alerts = cockpit.clusters().iter().map(|c| c.firing).sum();
-        DecisionContext {
-            mode: snap.mode.mode,
-            mode_reason: snap.mode.reason,
-            mode_slo: snap.mode.slo,
-            budgets: snap
-                .slos
-                .iter()
-                .map(|s| BudgetContext {
-                    slo: s.name.clone(),
-                    budget_remaining: s.budget_remaining,
-                    burn_5m: burn(&s.burn_rates, "5m"),
-                    burn_1h: burn(&s.burn_rates, "1h"),
-                    burn_6h: burn(&s.burn_rates, "6h"),
-                    conditions: s.conditions.clone(),
-                })
-                .collect(),
-            alerts: AlertCounts {
-                total: snap.alerts,
-                firing: firing_alerts,
-            },
-            clusters: snap
-                .clusters
-                .into_iter()
-                .filter(|c| c.firing > 0)
-                .take(CONTEXT_CLUSTERS)
-                .map(|c| ClusterContext {
-                    noise: noisy.contains(&c.id),
-                    id: c.id,
-                    size: c.size,
-                    firing: c.firing,
-                    alertnames: c.alertnames,
-                    services: c.services,
-                    origin: c.origin,
-                    top_runbook: c.top_runbook,
-                    novel: c.novel,
-                })
-                .collect(),
-            options: snap
-                .approvals
-                .into_iter()
-                .take(CONTEXT_OPTIONS)
-                .map(|a| OptionContext {
-                    id: a.id,
-                    step: a.step,
-                    kind: serde_json::to_value(a.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    cluster: a.cluster,
-                    verdict: a.verdict,
-                })
-                .collect(),
-        }
-    }
-}
 
 /// One exported line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,7 +58,7 @@ pub struct Symptoms {
     pub mode_reason: String,
     pub mode_slo: Option<String>,
     pub alerts: AlertCounts,
-    pub clusters: Vec<ClusterContext>,
+    pub clusters: Vec<ClusterSnapshot>,
     pub budgets: Vec<BudgetContext>,
 }
 
@@ -216,6 +82,12 @@ pub struct Decision {
     pub to: Option<Mode>,
     pub slo: Option<String>,
     pub evidence: Option<serde_json::Value>,
+    /// Mode changes: the deciding SLO's budget left (a fraction) and the drift overlay as data
+    /// (baseline mean, σ used and measured, recent mean, since, CUSUM and its threshold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_remaining: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<serde_json::Value>,
     /// Hypotheses and notes: the cluster they were written about (the cockpit's own id) and
     /// its alert names, which identify the incident across cockpits.
     #[serde(default)]
@@ -236,26 +108,6 @@ pub struct Outcome {
     pub duration_ms: Option<u64>,
 }
 
-fn kind_name(kind: RecordKind) -> Option<&'static str> {
-    Some(match kind {
-        RecordKind::Hypothesis => "hypothesis",
-        RecordKind::Note => "note",
-        RecordKind::Approval => "approve",
-        RecordKind::Rejection => "reject",
-        RecordKind::Edit => "edit",
-        RecordKind::Proposal => "propose",
-        RecordKind::Execution => "execute",
-        RecordKind::Manual => "manual",
-        RecordKind::Override => "override",
-        RecordKind::ModeChange => "mode_change",
-        RecordKind::Genesis | RecordKind::Checkpoint | RecordKind::Unknown(_) => return None,
-    })
-}
-
-fn str_field(body: &serde_json::Value, key: &str) -> Option<String> {
-    body.get(key).and_then(|v| v.as_str()).map(str::to_string)
-}
-
 /// The decision points of `records`, in journal order. `contexts` (by record `seq`) fills the
 /// symptoms and options of records whose body carries no `"context"`.
 pub fn decision_points(
@@ -265,94 +117,33 @@ pub fn decision_points(
     let mut mode = Mode::Adaptive;
     let mut out = Vec::new();
     for r in records {
-        let body = &r.body;
-        if r.kind == RecordKind::ModeChange
-            && let Some(to) = body_field::<Mode>(body, "to")
-        {
+        let body = r.read_body();
+        let change = body.mode_change();
+        if let Some(to) = change.and_then(|c| c.to) {
             mode = to;
         }
-        let Some(mut kind) = kind_name(r.kind) else {
+        let Some(mut kind) = r.kind.decision_name() else {
             continue;
         };
         // A step flightdeck found obsolete (its incident resolved) is nobody's decision.
-        if body.get("obsolete").and_then(|v| v.as_bool()) == Some(true) {
+        if body.obsolete {
             continue;
         }
         // `from: null`: the mode a cockpit found when it started — a state, not a change.
-        if r.kind == RecordKind::ModeChange && body_field::<Mode>(body, "from").is_none() {
+        if change.is_some_and(|c| c.from.is_none()) {
             kind = "mode_state";
         }
-        let record_mode = if r.kind == RecordKind::ModeChange {
+        let record_mode = if change.is_some() {
             mode
         } else {
-            body_field::<Mode>(body, "mode").unwrap_or(mode)
+            body.mode.unwrap_or(mode)
         };
         let context: Option<DecisionContext> = body
-            .get("shown")
-            .or_else(|| body.get("context"))
+            .shown
+            .as_ref()
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .or_else(|| contexts.get(&r.seq).cloned());
-        let mut decision = Decision {
-            summary: r.summary.clone(),
-            ..Decision::default()
-        };
-        let mut outcome = None;
-        match r.kind {
-            RecordKind::Hypothesis | RecordKind::Note => {
-                decision.text = str_field(body, "text").or_else(|| Some(r.summary.clone()));
-                decision.step = str_field(body, "step");
-                decision.cluster = str_field(body, "cluster");
-                decision.alertnames = body_field(body, "alertnames");
-            }
-            RecordKind::Override => {
-                // `to: null` ends the override in force.
-                decision.from = body_field::<Mode>(body, "mode");
-                decision.to = body_field::<Mode>(body, "to");
-                decision.reason = str_field(body, "reason");
-                decision.until = body_field(body, "until");
-            }
-            RecordKind::ModeChange => {
-                decision.from = body_field::<Mode>(body, "from");
-                decision.to = body_field::<Mode>(body, "to");
-                decision.reason = str_field(body, "reason");
-                decision.slo = str_field(body, "slo");
-                decision.evidence = body.get("evidence").cloned();
-            }
-            _ => {
-                decision.step = str_field(body, "step");
-                decision.argv = body
-                    .get("argv")
-                    .and_then(|v| serde_json::from_value(v.clone()).ok());
-                decision.argv_hash = str_field(body, "argv_hash");
-                decision.reason = str_field(body, "reason");
-                decision.policy = body.get("policy").filter(|v| !v.is_null()).cloned();
-                if r.kind == RecordKind::Manual {
-                    // Done outside flightdeck: what the person wrote is the outcome.
-                    outcome = Some(Outcome {
-                        summary: str_field(body, "outcome"),
-                        dry_run: Some(false),
-                        ..Outcome::default()
-                    });
-                }
-                if r.kind == RecordKind::Execution {
-                    let exec = body.get("exec").filter(|v| !v.is_null());
-                    outcome = Some(Outcome {
-                        summary: str_field(body, "outcome")
-                            .or_else(|| exec.and_then(|e| str_field(e, "summary"))),
-                        ok: exec.and_then(|e| e.get("ok")).and_then(|v| v.as_bool()),
-                        dry_run: exec
-                            .and_then(|e| e.get("dry_run"))
-                            .and_then(|v| v.as_bool()),
-                        exit_code: exec
-                            .and_then(|e| e.get("exit_code"))
-                            .and_then(|v| v.as_i64()),
-                        duration_ms: exec
-                            .and_then(|e| e.get("duration_ms"))
-                            .and_then(|v| v.as_u64()),
-                    });
-                }
-            }
-        }
+        let (decision, outcome) = decision_of(r, &body);
         out.push(DecisionPoint {
             schema: EXPORT_SCHEMA.to_string(),
             seq: r.seq,
@@ -361,11 +152,8 @@ pub fn decision_points(
             kind: kind.to_string(),
             actor: r.actor.clone(),
             role: r.role.clone(),
-            replayed: body
-                .get("replayed")
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false),
-            session: str_field(body, "session"),
+            replayed: body.replayed,
+            session: body.session.clone(),
             mode: record_mode,
             symptoms: context.as_ref().map(|c| Symptoms {
                 mode_reason: c.mode_reason.clone(),
@@ -380,6 +168,69 @@ pub fn decision_points(
         });
     }
     out
+}
+
+/// What a record decided, and what came of it (executions and work done by hand).
+fn decision_of(r: &JournalRecord, body: &RecordBody) -> (Decision, Option<Outcome>) {
+    let mut decision = Decision {
+        summary: r.summary.clone(),
+        ..Decision::default()
+    };
+    let mut outcome = None;
+    match &body.of_kind {
+        KindBody::Note(n) => {
+            decision.text = n.text.clone().or_else(|| Some(r.summary.clone()));
+            decision.step = n.step.clone();
+            decision.cluster = n.cluster.clone();
+            decision.alertnames = n.alertnames.clone();
+        }
+        KindBody::Override(o) => {
+            // `to: null` ends the override in force.
+            decision.from = body.mode;
+            decision.to = o.to;
+            decision.reason = o.reason.clone();
+            decision.until = o.until;
+        }
+        KindBody::ModeChange(c) => {
+            decision.from = c.from;
+            decision.to = c.to;
+            decision.reason = c.reason.clone();
+            decision.slo = c.slo.clone();
+            decision.evidence = c.evidence.clone();
+            decision.budget_remaining = c.budget_remaining;
+            decision.drift = c.drift.clone();
+        }
+        KindBody::Step(b) => {
+            decision.step = b.step.as_ref().map(|s| s.to_string());
+            decision.argv = b.argv.clone();
+            decision.argv_hash = b.argv_hash.clone();
+            decision.reason = b.reason.clone();
+            decision.policy = b.policy.clone();
+            if r.kind == RecordKind::Manual {
+                // Done outside flightdeck: what the person wrote is the outcome.
+                outcome = Some(Outcome {
+                    summary: b.outcome.clone(),
+                    dry_run: Some(false),
+                    ..Outcome::default()
+                });
+            }
+            if r.kind == RecordKind::Execution {
+                let exec = b.exec.as_ref();
+                outcome = Some(Outcome {
+                    summary: b
+                        .outcome
+                        .clone()
+                        .or_else(|| exec.and_then(|e| e.summary.clone())),
+                    ok: exec.and_then(|e| e.ok),
+                    dry_run: exec.and_then(|e| e.dry_run),
+                    exit_code: exec.and_then(|e| e.exit_code),
+                    duration_ms: exec.and_then(|e| e.duration_ms),
+                });
+            }
+        }
+        KindBody::Genesis(_) | KindBody::Checkpoint(_) | KindBody::Unknown => {}
+    }
+    (decision, outcome)
 }
 
 /// The decision points of a journal as JSON Lines (one object a line, `\n`-terminated), from

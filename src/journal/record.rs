@@ -42,20 +42,23 @@ pub enum RecordKind {
     Unknown(KindName),
 }
 
-/// The wire name of every kind this version knows, in one table (name ↔ kind).
-const KNOWN: [(&str, RecordKind); 12] = [
-    ("genesis", RecordKind::Genesis),
-    ("mode_change", RecordKind::ModeChange),
-    ("hypothesis", RecordKind::Hypothesis),
-    ("note", RecordKind::Note),
-    ("approval", RecordKind::Approval),
-    ("rejection", RecordKind::Rejection),
-    ("edit", RecordKind::Edit),
-    ("proposal", RecordKind::Proposal),
-    ("execution", RecordKind::Execution),
-    ("manual", RecordKind::Manual),
-    ("checkpoint", RecordKind::Checkpoint),
-    ("override", RecordKind::Override),
+/// Every kind this version knows, in one table: its wire name, the short label the panes and
+/// listings show, and its name as a decision point in the decision-data export (`None`: not a
+/// decision).
+#[rustfmt::skip]
+const KNOWN: [(RecordKind, &str, &str, Option<&str>); 12] = [
+    (RecordKind::Genesis,    "genesis",     "genesis",    None),
+    (RecordKind::ModeChange, "mode_change", "mode",       Some("mode_change")),
+    (RecordKind::Hypothesis, "hypothesis",  "hypothesis", Some("hypothesis")),
+    (RecordKind::Note,       "note",        "note",       Some("note")),
+    (RecordKind::Approval,   "approval",    "approve",    Some("approve")),
+    (RecordKind::Rejection,  "rejection",   "reject",     Some("reject")),
+    (RecordKind::Edit,       "edit",        "edit",       Some("edit")),
+    (RecordKind::Proposal,   "proposal",    "propose",    Some("propose")),
+    (RecordKind::Execution,  "execution",   "execute",    Some("execute")),
+    (RecordKind::Manual,     "manual",      "by hand",    Some("manual")),
+    (RecordKind::Checkpoint, "checkpoint",  "checkpoint", None),
+    (RecordKind::Override,   "override",    "override",   Some("override")),
 ];
 
 /// The name of a record kind this version does not know: 1 to [`KindName::MAX`] bytes of
@@ -106,20 +109,35 @@ impl RecordKind {
     pub fn from_name(name: &str) -> Option<RecordKind> {
         KNOWN
             .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, k)| *k)
+            .find(|(_, n, _, _)| *n == name)
+            .map(|(k, _, _, _)| *k)
             .or_else(|| KindName::new(name).map(RecordKind::Unknown))
+    }
+
+    /// Every kind this version knows, in wire order.
+    pub fn known() -> impl Iterator<Item = RecordKind> {
+        KNOWN.iter().map(|(k, _, _, _)| *k)
+    }
+
+    /// The row of the table for a known kind.
+    fn row(
+        &self,
+    ) -> Option<&'static (RecordKind, &'static str, &'static str, Option<&'static str>)> {
+        KNOWN.iter().find(|(k, _, _, _)| k == self)
     }
 
     /// The wire name (`mode_change`, `approval`, ...).
     pub fn name(&self) -> &str {
         match self {
             RecordKind::Unknown(name) => name.as_str(),
-            known => KNOWN
-                .iter()
-                .find(|(_, k)| k == known)
-                .map_or("unknown", |(n, _)| n),
+            known => known.row().map_or("unknown", |(_, n, _, _)| n),
         }
+    }
+
+    /// The kind's name as a decision point of the decision-data export; `None` for records
+    /// that are not decisions (genesis, checkpoints, kinds this version does not know).
+    pub fn decision_name(&self) -> Option<&'static str> {
+        self.row().and_then(|(_, _, _, d)| *d)
     }
 
     /// `true` for a kind this version does not know.
@@ -127,22 +145,11 @@ impl RecordKind {
         matches!(self, RecordKind::Unknown(_))
     }
 
-    /// The short label the panes and listings show.
+    /// The short label the panes and listings show (an unknown kind shows its name).
     pub fn label(&self) -> &str {
         match self {
-            RecordKind::Genesis => "genesis",
-            RecordKind::ModeChange => "mode",
-            RecordKind::Hypothesis => "hypothesis",
-            RecordKind::Note => "note",
-            RecordKind::Approval => "approve",
-            RecordKind::Rejection => "reject",
-            RecordKind::Edit => "edit",
-            RecordKind::Proposal => "propose",
-            RecordKind::Execution => "execute",
-            RecordKind::Manual => "by hand",
-            RecordKind::Checkpoint => "checkpoint",
-            RecordKind::Override => "override",
             RecordKind::Unknown(name) => name.as_str(),
+            known => known.row().map_or("unknown", |(_, _, l, _)| l),
         }
     }
 }
@@ -191,14 +198,6 @@ pub fn body_depth(body: &serde_json::Value) -> usize {
     deepest
 }
 
-/// The field `key` of a record body read as a `T`; `None` when it is absent or of another shape.
-pub fn body_field<T: serde::de::DeserializeOwned>(
-    body: &serde_json::Value,
-    key: &str,
-) -> Option<T> {
-    body.get(key).and_then(|v| T::deserialize(v).ok())
-}
-
 /// An entry as the core asks for it to be written; the chain turns it into a record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JournalEntry {
@@ -225,4 +224,31 @@ pub struct JournalRecord {
     pub prev: String,
     /// BLAKE3 over `prev` and the canonical bytes of this record without `hash`.
     pub hash: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_table_round_trips_and_names_are_unique() {
+        let mut names = std::collections::BTreeSet::new();
+        for kind in RecordKind::known() {
+            assert!(!kind.is_unknown());
+            assert_eq!(RecordKind::from_name(kind.name()), Some(kind));
+            assert!(
+                names.insert(kind.name().to_string()),
+                "{} twice",
+                kind.name()
+            );
+            assert!(!kind.label().is_empty());
+        }
+        assert_eq!(names.len(), KNOWN.len());
+        let unknown = RecordKind::from_name("from_the_future").unwrap();
+        assert_eq!(unknown.name(), "from_the_future");
+        assert_eq!(unknown.label(), "from_the_future");
+        assert_eq!(unknown.decision_name(), None);
+        assert_eq!(RecordKind::Manual.decision_name(), Some("manual"));
+        assert_eq!(RecordKind::Checkpoint.decision_name(), None);
+    }
 }

@@ -9,18 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::record::{JournalRecord, RecordKind, body_field};
+use super::body::{KindBody, RecordBody};
+use super::record::{JournalRecord, RecordKind};
 use crate::slo::{BurnAlert, Mode, ModeChange};
 use crate::time::{Timestamp, clock_hms};
 
 /// Marks the text a person has to write.
 pub const PLACEHOLDER: &str = "_To fill:";
-
-fn s<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
-    v.get(key)
-        .and_then(|x| x.as_str())
-        .filter(|x| !x.is_empty())
-}
 
 /// One line of Markdown: no line breaks, no accidental headings.
 fn inline(text: &str) -> String {
@@ -31,18 +26,45 @@ fn who(r: &JournalRecord) -> String {
     format!("{} ({})", r.actor, r.role)
 }
 
-fn mode_of(r: &JournalRecord) -> Option<Mode> {
-    body_field::<Mode>(&r.body, "mode")
+/// " in FREEZE" for a record written in a known mode.
+fn in_mode(b: &RecordBody) -> String {
+    b.mode
+        .map(|m| format!(" in {}", m.label()))
+        .unwrap_or_default()
 }
 
-fn argv_text(v: &serde_json::Value) -> Option<String> {
-    let argv: Vec<String> = serde_json::from_value(v.get("argv")?.clone()).ok()?;
-    (!argv.is_empty()).then(|| crate::actions::shell_display(&argv))
+fn argv_text(b: &RecordBody) -> Option<String> {
+    let argv = b.step()?.argv.as_ref()?;
+    (!argv.is_empty()).then(|| crate::actions::shell_display(argv))
 }
 
-fn policy_text(v: &serde_json::Value) -> Option<String> {
-    let p: crate::actions::Verdict = serde_json::from_value(v.get("policy")?.clone()).ok()?;
-    Some(p.to_string())
+/// The step a decision names, `?` when it names none.
+fn step_of(b: &RecordBody) -> &str {
+    let step = b.step().and_then(|s| s.step.as_ref()).map(|s| s.as_str());
+    step.filter(|x| !x.is_empty()).unwrap_or("?")
+}
+
+/// A field's text, when it has any.
+fn text(x: Option<&String>) -> Option<&str> {
+    x.map(String::as_str).filter(|x| !x.is_empty())
+}
+
+/// What a hypothesis or a note says (else its summary).
+fn note_text<'a>(r: &'a JournalRecord, b: &'a RecordBody) -> String {
+    inline(text(b.note().and_then(|n| n.text.as_ref())).unwrap_or(&r.summary))
+}
+
+fn reason_of(b: &RecordBody) -> Option<&str> {
+    let reason = match &b.of_kind {
+        KindBody::Step(s) => s.reason.as_ref(),
+        KindBody::Override(o) => o.reason.as_ref(),
+        _ => None,
+    };
+    text(reason)
+}
+
+fn outcome_of(b: &RecordBody) -> Option<&str> {
+    text(b.step().and_then(|s| s.outcome.as_ref()))
 }
 
 fn evidence_text(change: &ModeChange) -> String {
@@ -54,19 +76,174 @@ fn evidence_text(change: &ModeChange) -> String {
         .filter(|s| !reason.contains(s))
         .map(|s| format!(" ({s})"))
         .unwrap_or_default();
-    if ev.is_empty() || ev.iter().all(|e| reason.contains(e.as_str())) {
+    let mut text = if ev.is_empty() || ev.iter().all(|e| reason.contains(e.as_str())) {
         format!("{reason}{slo}")
     } else {
         format!("{reason}{slo}; evidence: {}", ev.join("; "))
+    };
+    // The drift overlay as data, whatever the reason text said of it.
+    if let Some(d) = &change.drift
+        && !reason.contains("CUSUM")
+    {
+        text.push_str(&format!(
+            "; drift: {} {:.2} → {:.2} ({}) since {}, CUSUM {:.2} > {:.2}",
+            d.metric,
+            d.baseline_mean,
+            d.recent_mean,
+            d.sigma_text(),
+            crate::time::clock_hms(d.since),
+            d.statistic,
+            d.threshold
+        ));
     }
+    text
 }
 
 /// `FREEZE → REDESIGN`, or `started in REDESIGN` for the state a cockpit started in (a record
 /// with `from: null`), which changed nothing.
 fn mode_step(c: &ModeChange) -> String {
     match c.from {
+        Some(from) if from == c.to => format!("{} stays", c.to.label()),
         Some(from) => format!("{} → {}", from.label(), c.to.label()),
         None => format!("started in {}", c.to.label()),
+    }
+}
+
+/// A record in range, with its body read.
+type Rec<'a> = (&'a JournalRecord, RecordBody);
+
+/// What the draft is written from: the records in range, sorted into what each section needs.
+struct Gathered<'a> {
+    recs: Vec<Rec<'a>>,
+    mode_at_start: Mode,
+    journal_id: String,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    date: Option<String>,
+    mode_changes: Vec<(&'a JournalRecord, ModeChange)>,
+    hypotheses: Vec<usize>,
+    notes: Vec<usize>,
+    rejections: Vec<usize>,
+    /// step → (approvals, edits and proposals; executions and work by hand), as indexes into
+    /// `recs`, in the order steps first appear.
+    steps: BTreeMap<String, (Vec<usize>, Vec<usize>)>,
+    step_order: Vec<String>,
+    people: BTreeSet<String>,
+}
+
+fn change_of(r: &JournalRecord) -> Option<ModeChange> {
+    (r.kind == RecordKind::ModeChange)
+        .then(|| r.read_body().mode_change().and_then(|c| c.change.clone()))
+        .flatten()
+}
+
+impl<'a> Gathered<'a> {
+    fn of(
+        records: &'a [JournalRecord],
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Gathered<'a> {
+        let in_range =
+            |r: &&JournalRecord| since.is_none_or(|t| r.ts >= t) && until.is_none_or(|t| r.ts <= t);
+        let recs: Vec<Rec<'a>> = records
+            .iter()
+            .filter(in_range)
+            .filter(|r| !matches!(r.kind, RecordKind::Genesis | RecordKind::Checkpoint))
+            .map(|r| (r, r.read_body()))
+            .collect();
+        // The mode in force when the range starts: the last mode record before it; else what
+        // the first one in it says (the state a cockpit started in, or the mode a change left).
+        let mode_at_start = records
+            .iter()
+            .filter(|r| since.is_some_and(|t| r.ts < t))
+            .rev()
+            .find_map(change_of)
+            .map(|c| c.to)
+            .or_else(|| {
+                recs.iter()
+                    .find_map(|(_, b)| b.mode_change().and_then(|c| c.change.as_ref()))
+                    .map(|c| c.from.unwrap_or(c.to))
+            })
+            .unwrap_or(Mode::Adaptive);
+        let journal_id = records
+            .iter()
+            .find(|r| r.kind == RecordKind::Genesis)
+            .and_then(|r| {
+                let b = r.read_body();
+                text(b.genesis().and_then(|g| g.journal_id.as_ref())).map(str::to_string)
+            })
+            .unwrap_or_else(|| "the journal".into());
+        let first = recs.first().map(|(r, _)| r.ts).or(since);
+        let last = recs.last().map(|(r, _)| r.ts).or(until);
+        let date = first.map(|t| {
+            t.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date()
+                .to_string()
+        });
+        let mut g = Gathered {
+            recs: Vec::new(),
+            mode_at_start,
+            journal_id,
+            first,
+            last,
+            date,
+            mode_changes: Vec::new(),
+            hypotheses: Vec::new(),
+            notes: Vec::new(),
+            rejections: Vec::new(),
+            steps: BTreeMap::new(),
+            step_order: Vec::new(),
+            people: BTreeSet::new(),
+        };
+        for (i, (r, b)) in recs.iter().enumerate() {
+            if r.role != "system" {
+                g.people.insert(who(r));
+            }
+            match r.kind {
+                RecordKind::ModeChange => {
+                    if let Some(c) = b.mode_change().and_then(|c| c.change.clone()) {
+                        g.mode_changes.push((r, c));
+                    }
+                }
+                RecordKind::Hypothesis => g.hypotheses.push(i),
+                RecordKind::Note => g.notes.push(i),
+                RecordKind::Rejection => g.rejections.push(i),
+                RecordKind::Approval
+                | RecordKind::Execution
+                | RecordKind::Manual
+                | RecordKind::Edit
+                | RecordKind::Proposal => {
+                    let step = step_of(b).to_string();
+                    if !g.steps.contains_key(&step) {
+                        g.step_order.push(step.clone());
+                    }
+                    let e = g.steps.entry(step).or_default();
+                    if matches!(r.kind, RecordKind::Execution | RecordKind::Manual) {
+                        e.1.push(i);
+                    } else {
+                        e.0.push(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        g.recs = recs;
+        g
+    }
+
+    fn rec(&self, i: usize) -> (&'a JournalRecord, &RecordBody) {
+        let (r, b) = &self.recs[i];
+        (r, b)
+    }
+
+    /// The strictest mode the incident reached.
+    fn peak(&self) -> Mode {
+        self.mode_changes
+            .iter()
+            .map(|(_, c)| c.to)
+            .chain([self.mode_at_start])
+            .max()
+            .unwrap_or(Mode::Adaptive)
     }
 }
 
@@ -77,107 +254,31 @@ pub fn timeline_markdown(
     since: Option<Timestamp>,
     until: Option<Timestamp>,
 ) -> String {
-    let in_range =
-        |r: &&JournalRecord| since.is_none_or(|t| r.ts >= t) && until.is_none_or(|t| r.ts <= t);
-    let mode_of_record = |r: &JournalRecord| {
-        (r.kind == RecordKind::ModeChange)
-            .then(|| serde_json::from_value::<ModeChange>(r.body.clone()).ok())
-            .flatten()
-    };
-    let recs: Vec<&JournalRecord> = records
-        .iter()
-        .filter(in_range)
-        .filter(|r| !matches!(r.kind, RecordKind::Genesis | RecordKind::Checkpoint))
-        .collect();
-    // The mode in force when the range starts: the last mode record before it; else what the
-    // first one in it says (the state a cockpit started in, or the mode a change left).
-    let mode_at_start = records
-        .iter()
-        .filter(|r| since.is_some_and(|t| r.ts < t))
-        .rev()
-        .find_map(mode_of_record)
-        .map(|c| c.to)
-        .or_else(|| {
-            recs.iter()
-                .find_map(|r| mode_of_record(r))
-                .map(|c| c.from.unwrap_or(c.to))
-        })
-        .unwrap_or(Mode::Adaptive);
-    let journal_id = records
-        .iter()
-        .find(|r| r.kind == RecordKind::Genesis)
-        .and_then(|r| s(&r.body, "journal_id"))
-        .unwrap_or("the journal");
-
-    let first = recs.first().map(|r| r.ts).or(since);
-    let last = recs.last().map(|r| r.ts).or(until);
-    let date = first.map(|t| {
-        t.to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .date()
-            .to_string()
-    });
-    let date_text = date.clone().unwrap_or_else(|| "an unknown date".into());
-
-    let mut mode_changes: Vec<(&JournalRecord, ModeChange)> = Vec::new();
-    let mut hypotheses = Vec::new();
-    let mut notes = Vec::new();
-    let mut rejections = Vec::new();
-    // step → (approvals, executions, edits)
-    let mut steps: BTreeMap<String, (Vec<&JournalRecord>, Vec<&JournalRecord>)> = BTreeMap::new();
-    let mut step_order: Vec<String> = Vec::new();
-    let mut people: BTreeSet<String> = BTreeSet::new();
-    for r in &recs {
-        if r.role != "system" {
-            people.insert(who(r));
-        }
-        match r.kind {
-            RecordKind::ModeChange => {
-                if let Ok(c) = serde_json::from_value::<ModeChange>(r.body.clone()) {
-                    mode_changes.push((r, c));
-                }
-            }
-            RecordKind::Hypothesis => hypotheses.push(*r),
-            RecordKind::Note => notes.push(*r),
-            RecordKind::Rejection => rejections.push(*r),
-            RecordKind::Approval
-            | RecordKind::Execution
-            | RecordKind::Manual
-            | RecordKind::Edit
-            | RecordKind::Proposal => {
-                let step = s(&r.body, "step").unwrap_or("?").to_string();
-                if !steps.contains_key(&step) {
-                    step_order.push(step.clone());
-                }
-                let e = steps.entry(step).or_default();
-                if matches!(r.kind, RecordKind::Execution | RecordKind::Manual) {
-                    e.1.push(r);
-                } else {
-                    e.0.push(r);
-                }
-            }
-            _ => {}
-        }
-    }
-    let peak = mode_changes
-        .iter()
-        .map(|(_, c)| c.to)
-        .chain([mode_at_start])
-        .max()
-        .unwrap_or(Mode::Adaptive);
-
+    let g = Gathered::of(records, since, until);
     let mut o = String::new();
-    // Front matter: what the postmortem format wants; what the journal cannot know is left open.
+    front_matter(&mut o, &g);
+    summary(&mut o, &g);
+    timeline(&mut o, &g);
+    what_we_tried(&mut o, &g);
+    modes(&mut o, &g);
+    unknowns(&mut o, &g);
+    o
+}
+
+/// Front matter: what the postmortem format wants; what the journal cannot know is left open.
+fn front_matter(o: &mut String, g: &Gathered<'_>) {
+    let date_text = g.date.clone().unwrap_or_else(|| "an unknown date".into());
     let _ = writeln!(o, "---");
     let _ = writeln!(
         o,
         "id: PM-DRAFT-{}",
-        date.clone().unwrap_or_else(|| "undated".into())
+        g.date.clone().unwrap_or_else(|| "undated".into())
     );
     let _ = writeln!(
         o,
         "title: \"Incident on {date_text} (draft from the journal)\""
     );
-    if let Some(d) = &date {
+    if let Some(d) = &g.date {
         let _ = writeln!(o, "date: {d}");
     }
     let _ = writeln!(o, "services: []   # to fill");
@@ -186,21 +287,24 @@ pub fn timeline_markdown(
     let _ = writeln!(o, "---");
     let _ = writeln!(o, "# Incident on {date_text} (draft from the journal)");
     let _ = writeln!(o);
-    let span = match (first, last) {
+    let span = match (g.first, g.last) {
         (Some(a), Some(b)) => format!("{}–{} UTC", clock_hms(a), clock_hms(b)),
         _ => "no records".into(),
     };
-    let seqs = match (recs.first(), recs.last()) {
-        (Some(a), Some(b)) => format!("records #{}–#{}", a.seq, b.seq),
+    let seqs = match (g.recs.first(), g.recs.last()) {
+        (Some((a, _)), Some((b, _))) => format!("records #{}–#{}", a.seq, b.seq),
         _ => "no records".into(),
     };
     let _ = writeln!(
         o,
-        "> Drafted by `flightdeck journal timeline` from {journal_id}, {seqs} ({span}). \
-         Verify the chain with `flightdeck journal verify`. Replace every \"{PLACEHOLDER}\"."
+        "> Drafted by `flightdeck journal timeline` from {}, {seqs} ({span}). \
+         Verify the chain with `flightdeck journal verify`. Replace every \"{PLACEHOLDER}\".",
+        g.journal_id
     );
+}
 
-    // ---- Summary ------------------------------------------------------------------------------
+/// Summary: left to write, with the facts the journal gives.
+fn summary(o: &mut String, g: &Gathered<'_>) {
     let _ = writeln!(o, "\n## Summary\n");
     let _ = writeln!(
         o,
@@ -208,17 +312,17 @@ pub fn timeline_markdown(
     );
     let _ = writeln!(o);
     let mut facts = Vec::new();
-    if !people.is_empty() {
+    if !g.people.is_empty() {
         facts.push(format!(
             "From the journal: decisions by {}.",
-            people.into_iter().collect::<Vec<_>>().join(", ")
+            g.people.iter().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
-    if !mode_changes.is_empty() {
+    if !g.mode_changes.is_empty() {
         // Only what changed the mode: a cockpit that started in the mode in force adds nothing.
-        let mut current = mode_at_start;
-        let mut path = vec![mode_at_start.label().to_string()];
-        for (r, c) in &mode_changes {
+        let mut current = g.mode_at_start;
+        let mut path = vec![g.mode_at_start.label().to_string()];
+        for (r, c) in &g.mode_changes {
             if c.to != current {
                 let found = if c.is_state() {
                     ", found at a start"
@@ -230,25 +334,29 @@ pub fn timeline_markdown(
             }
         }
         facts.push(if path.len() == 1 {
-            format!("The governor was in {} throughout.", mode_at_start.label())
+            format!(
+                "The governor was in {} throughout.",
+                g.mode_at_start.label()
+            )
         } else {
             format!("The governor went {}.", path.join(" → "))
         });
     }
-    let executed: Vec<String> = step_order
+    let executed: Vec<String> = g
+        .step_order
         .iter()
-        .filter(|st| !steps[*st].1.is_empty())
+        .filter(|st| !g.steps[*st].1.is_empty())
         .map(|st| {
-            let ex = steps[st].1[0];
+            let (ex, _) = g.rec(g.steps[st].1[0]);
             format!("{st} at {}", clock_hms(ex.ts))
         })
         .collect();
     facts.push(format!(
         "{} hypothes{} noted, {} suggestion{} rejected, {} step{} run{}.",
-        hypotheses.len(),
-        if hypotheses.len() == 1 { "is" } else { "es" },
-        rejections.len(),
-        if rejections.len() == 1 { "" } else { "s" },
+        g.hypotheses.len(),
+        if g.hypotheses.len() == 1 { "is" } else { "es" },
+        g.rejections.len(),
+        if g.rejections.len() == 1 { "" } else { "s" },
         executed.len(),
         if executed.len() == 1 { "" } else { "s" },
         if executed.is_empty() {
@@ -258,164 +366,152 @@ pub fn timeline_markdown(
         }
     ));
     let _ = writeln!(o, "{}", facts.join(" "));
+}
 
-    // ---- Timeline -----------------------------------------------------------------------------
+/// Timeline: one line a record.
+fn timeline(o: &mut String, g: &Gathered<'_>) {
     let _ = writeln!(o, "\n## Timeline\n");
-    if recs.is_empty() {
+    if g.recs.is_empty() {
         let _ = writeln!(
             o,
             "- {PLACEHOLDER} the journal has no records in this range._"
         );
     }
-    for r in &recs {
-        let t = clock_hms(r.ts);
-        let line = match r.kind {
-            RecordKind::ModeChange => match serde_json::from_value::<ModeChange>(r.body.clone()) {
-                Ok(c) => format!(
-                    "**mode** {} (governor): {}",
-                    mode_step(&c),
-                    evidence_text(&c)
-                ),
-                Err(_) => format!("**mode** {}", inline(&r.summary)),
-            },
-            RecordKind::Hypothesis => format!(
-                "**hypothesis** — {}: {}",
-                who(r),
-                inline(s(&r.body, "text").unwrap_or(&r.summary))
-            ),
-            RecordKind::Note => format!(
-                "**note** — {}: {}",
-                who(r),
-                inline(s(&r.body, "text").unwrap_or(&r.summary))
-            ),
-            RecordKind::Approval => format!(
-                "**approved** `{}` — {}{}{}",
-                s(&r.body, "step").unwrap_or("?"),
-                who(r),
-                mode_of(r)
-                    .map(|m| format!(" in {}", m.label()))
-                    .unwrap_or_default(),
-                policy_text(&r.body)
-                    .map(|p| format!(" (policy before: {p})"))
-                    .unwrap_or_default()
-            ),
-            RecordKind::Rejection => format!(
-                "**rejected** `{}` — {}: {}",
-                s(&r.body, "step").unwrap_or("?"),
-                who(r),
-                inline(s(&r.body, "reason").unwrap_or("(no reason)"))
-            ),
-            RecordKind::Edit => format!("**edited** — {}: {}", who(r), inline(&r.summary)),
-            RecordKind::Proposal => format!("**proposed** — {}: {}", who(r), inline(&r.summary)),
-            RecordKind::Execution => {
-                let dry = r
-                    .body
-                    .get("exec")
-                    .and_then(|e| e.get("dry_run"))
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false);
-                format!(
-                    "**{}** `{}` — {}{}",
-                    if dry { "dry-ran" } else { "ran" },
-                    s(&r.body, "step").unwrap_or("?"),
-                    who(r),
-                    s(&r.body, "outcome")
-                        .map(|x| format!(" → {}", inline(x)))
-                        .unwrap_or_default()
-                )
-            }
-            RecordKind::Manual => format!(
-                "**done by hand** `{}` — {}{}: {}",
-                s(&r.body, "step").unwrap_or("?"),
-                who(r),
-                mode_of(r)
-                    .map(|m| format!(" in {}", m.label()))
-                    .unwrap_or_default(),
-                inline(s(&r.body, "outcome").unwrap_or("(nothing written)"))
-            ),
-            RecordKind::Override => match body_field::<Mode>(&r.body, "to") {
-                Some(to) => format!(
-                    "**override** — {}: mode {} until {}: {}",
-                    who(r),
-                    to.label(),
-                    body_field::<Timestamp>(&r.body, "until")
-                        .map(clock_hms)
-                        .unwrap_or_else(|| "?".into()),
-                    inline(s(&r.body, "reason").unwrap_or("(no reason)"))
-                ),
-                None => format!(
-                    "**override ended** — {}: {}",
-                    who(r),
-                    inline(s(&r.body, "reason").unwrap_or("(no reason)"))
-                ),
-            },
-            RecordKind::Unknown(name) => format!(
-                "**{}** (a record kind this version does not know) — {}: {}",
-                name.as_str(),
-                who(r),
-                inline(&r.summary)
-            ),
-            RecordKind::Genesis | RecordKind::Checkpoint => continue,
-        };
-        let _ = writeln!(o, "- {t} {line}");
+    for (r, b) in &g.recs {
+        if let Some(line) = timeline_line(r, b) {
+            let _ = writeln!(o, "- {} {line}", clock_hms(r.ts));
+        }
     }
+}
 
-    // ---- What we tried ------------------------------------------------------------------------
+fn timeline_line(r: &JournalRecord, b: &RecordBody) -> Option<String> {
+    Some(match r.kind {
+        RecordKind::ModeChange => match b.mode_change().and_then(|c| c.change.as_ref()) {
+            Some(c) => format!("**mode** {} (governor): {}", mode_step(c), evidence_text(c)),
+            None => format!("**mode** {}", inline(&r.summary)),
+        },
+        RecordKind::Hypothesis => format!("**hypothesis** — {}: {}", who(r), note_text(r, b)),
+        RecordKind::Note => format!("**note** — {}: {}", who(r), note_text(r, b)),
+        RecordKind::Approval => format!(
+            "**approved** `{}` — {}{}{}",
+            step_of(b),
+            who(r),
+            in_mode(b),
+            b.step()
+                .and_then(|s| s.verdict())
+                .map(|p| format!(" (policy before: {p})"))
+                .unwrap_or_default()
+        ),
+        RecordKind::Rejection => format!(
+            "**rejected** `{}` — {}: {}",
+            step_of(b),
+            who(r),
+            inline(reason_of(b).unwrap_or("(no reason)"))
+        ),
+        RecordKind::Edit => format!("**edited** — {}: {}", who(r), inline(&r.summary)),
+        RecordKind::Proposal => format!("**proposed** — {}: {}", who(r), inline(&r.summary)),
+        RecordKind::Execution => {
+            let dry = b
+                .step()
+                .and_then(|s| s.exec.as_ref())
+                .and_then(|e| e.dry_run)
+                .unwrap_or(false);
+            format!(
+                "**{}** `{}` — {}{}",
+                if dry { "dry-ran" } else { "ran" },
+                step_of(b),
+                who(r),
+                outcome_of(b)
+                    .map(|x| format!(" → {}", inline(x)))
+                    .unwrap_or_default()
+            )
+        }
+        RecordKind::Manual => format!(
+            "**done by hand** `{}` — {}{}: {}",
+            step_of(b),
+            who(r),
+            in_mode(b),
+            inline(outcome_of(b).unwrap_or("(nothing written)"))
+        ),
+        RecordKind::Override => match b.override_().and_then(|o| o.to) {
+            Some(to) => format!(
+                "**override** — {}: mode {} until {}: {}",
+                who(r),
+                to.label(),
+                b.override_()
+                    .and_then(|o| o.until)
+                    .map(clock_hms)
+                    .unwrap_or_else(|| "?".into()),
+                inline(reason_of(b).unwrap_or("(no reason)"))
+            ),
+            None => format!(
+                "**override ended** — {}: {}",
+                who(r),
+                inline(reason_of(b).unwrap_or("(no reason)"))
+            ),
+        },
+        RecordKind::Unknown(name) => format!(
+            "**{}** (a record kind this version does not know) — {}: {}",
+            name.as_str(),
+            who(r),
+            inline(&r.summary)
+        ),
+        RecordKind::Genesis | RecordKind::Checkpoint => return None,
+    })
+}
+
+/// What we tried: hypotheses, notes and the suggestions rejected.
+fn what_we_tried(o: &mut String, g: &Gathered<'_>) {
     let _ = writeln!(o, "\n## What we tried\n");
     let _ = writeln!(o, "### Hypotheses and false leads\n");
-    if hypotheses.is_empty() {
+    if g.hypotheses.is_empty() {
         let _ = writeln!(
             o,
             "- {PLACEHOLDER} no hypothesis was journaled; which ideas were considered and dropped?_"
         );
     }
-    for r in &hypotheses {
-        let _ = writeln!(
-            o,
-            "- {} {}: {}",
-            clock_hms(r.ts),
-            who(r),
-            inline(s(&r.body, "text").unwrap_or(&r.summary))
-        );
+    for &i in &g.hypotheses {
+        let (r, b) = g.rec(i);
+        let _ = writeln!(o, "- {} {}: {}", clock_hms(r.ts), who(r), note_text(r, b));
     }
-    if !notes.is_empty() {
+    if !g.notes.is_empty() {
         let _ = writeln!(o, "\n### Investigation notes\n");
-        for r in &notes {
-            let _ = writeln!(
-                o,
-                "- {} {}: {}",
-                clock_hms(r.ts),
-                who(r),
-                inline(s(&r.body, "text").unwrap_or(&r.summary))
-            );
+        for &i in &g.notes {
+            let (r, b) = g.rec(i);
+            let _ = writeln!(o, "- {} {}: {}", clock_hms(r.ts), who(r), note_text(r, b));
         }
     }
     let _ = writeln!(o, "\n### Rejected suggestions (false leads not taken)\n");
-    if rejections.is_empty() {
+    if g.rejections.is_empty() {
         let _ = writeln!(o, "- none journaled");
     }
-    for r in &rejections {
+    for &i in &g.rejections {
+        let (r, b) = g.rec(i);
         let _ = writeln!(
             o,
             "- {} `{}` rejected by {}{}: {}",
             clock_hms(r.ts),
-            s(&r.body, "step").unwrap_or("?"),
+            step_of(b),
             who(r),
-            mode_of(r)
-                .map(|m| format!(" in {}", m.label()))
-                .unwrap_or_default(),
-            inline(s(&r.body, "reason").unwrap_or("(no reason)"))
+            in_mode(b),
+            inline(reason_of(b).unwrap_or("(no reason)"))
         );
     }
+    actions_taken(o, g);
+}
+
+/// Actions taken: who approved what, and when; what ran.
+fn actions_taken(o: &mut String, g: &Gathered<'_>) {
     let _ = writeln!(o, "\n### Actions taken (who approved what, and when)\n");
-    if step_order.is_empty() {
+    if g.step_order.is_empty() {
         let _ = writeln!(o, "- none journaled");
     }
-    for st in &step_order {
-        let (approvals, runs) = &steps[st];
+    for st in &g.step_order {
+        let (approvals, runs) = &g.steps[st];
         let appr: Vec<String> = approvals
             .iter()
-            .map(|r| {
+            .map(|&i| {
+                let (r, b) = g.rec(i);
                 format!(
                     "{} {} by {}{}",
                     if r.kind == RecordKind::Edit {
@@ -427,15 +523,14 @@ pub fn timeline_markdown(
                     },
                     clock_hms(r.ts),
                     who(r),
-                    mode_of(r)
-                        .map(|m| format!(" in {}", m.label()))
-                        .unwrap_or_default()
+                    in_mode(b)
                 )
             })
             .collect();
         let ran: Vec<String> = runs
             .iter()
-            .map(|r| {
+            .map(|&i| {
+                let (r, b) = g.rec(i);
                 format!(
                     "{} {}{}",
                     if r.kind == RecordKind::Manual {
@@ -444,7 +539,7 @@ pub fn timeline_markdown(
                         "ran"
                     },
                     clock_hms(r.ts),
-                    s(&r.body, "outcome")
+                    outcome_of(b)
                         .map(|x| format!(" → {}", inline(x)))
                         .unwrap_or_default()
                 )
@@ -453,7 +548,7 @@ pub fn timeline_markdown(
         let argv = approvals
             .iter()
             .chain(runs.iter())
-            .find_map(|r| argv_text(&r.body))
+            .find_map(|&i| argv_text(g.rec(i).1))
             .map(|a| format!(" (`{a}`)"))
             .unwrap_or_default();
         let mut parts = appr;
@@ -463,11 +558,13 @@ pub fn timeline_markdown(
         }
         let _ = writeln!(o, "- `{st}`{argv}: {}", parts.join("; "));
     }
+}
 
-    // ---- Mode changes -------------------------------------------------------------------------
+/// Error budget and governor mode.
+fn modes(o: &mut String, g: &Gathered<'_>) {
     let _ = writeln!(o, "\n## Error budget and governor mode\n");
-    let _ = writeln!(o, "- mode at the start: {}", mode_at_start.label());
-    for (r, c) in &mode_changes {
+    let _ = writeln!(o, "- mode at the start: {}", g.mode_at_start.label());
+    for (r, c) in &g.mode_changes {
         let _ = writeln!(
             o,
             "- {} {}: {}",
@@ -476,8 +573,10 @@ pub fn timeline_markdown(
             evidence_text(c)
         );
     }
+}
 
-    // ---- What a journal cannot know -----------------------------------------------------------
+/// What a journal cannot know: contributing factors and action items.
+fn unknowns(o: &mut String, g: &Gathered<'_>) {
     let _ = writeln!(o, "\n## Contributing factors\n");
     let _ = writeln!(
         o,
@@ -488,8 +587,9 @@ pub fn timeline_markdown(
         "- {PLACEHOLDER} another one; incidents rarely have a single cause._"
     );
     let _ = writeln!(o, "\n## Action items\n");
-    if peak == Mode::Redesign {
-        let slo = mode_changes
+    if g.peak() == Mode::Redesign {
+        let slo = g
+            .mode_changes
             .iter()
             .find(|(_, c)| c.to == Mode::Redesign)
             .and_then(|(_, c)| c.slo.clone())
@@ -504,5 +604,4 @@ pub fn timeline_markdown(
         o,
         "- {PLACEHOLDER} a change to the system (owner: team, ticket)._"
     );
-    o
 }

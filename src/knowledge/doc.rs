@@ -647,57 +647,13 @@ fn code_block_steps(outline: &Outline) -> Vec<Step> {
     out
 }
 
-/// Command-line tools whose inline code spans (`` `kubectl -n $NS describe pod $POD` ``) are
-/// taken as candidate steps when a runbook has no shell blocks at all (a common style).
-const CLI_TOOLS: &[&str] = &[
-    "kubectl",
-    "oc",
-    "etcdctl",
-    "systemctl",
-    "journalctl",
-    "curl",
-    "psql",
-    "mysql",
-    "mysqladmin",
-    "redis-cli",
-    "helm",
-    "docker",
-    "crictl",
-    "amtool",
-    "promtool",
-    "df",
-    "du",
-    "dmesg",
-    "free",
-    "top",
-    "iostat",
-    "vmstat",
-    "ss",
-    "netstat",
-    "dig",
-    "nslookup",
-    "openssl",
-    "aws",
-    "gcloud",
-    "az",
-    "rabbitmqctl",
-    "kafka-consumer-groups",
-    "kafka-topics",
-    "nodetool",
-    "chronyc",
-    "timedatectl",
-    "conntrack",
-    "sysctl",
-    "ps",
-    "lsof",
-];
-
 fn inline_code_steps(outline: &Outline) -> Vec<Step> {
     let mut out: Vec<Step> = Vec::new();
     for (code, section, line) in &outline.inline_code {
         let code = code.trim();
         let first = code.split_whitespace().next().unwrap_or("");
-        if !CLI_TOOLS.contains(&first) || !code.contains(' ') {
+        // Tools whose inline code spans are candidate steps: one table with the classifier's.
+        if !crate::actions::tools::is_inline_tool(first) || !code.contains(' ') {
             continue;
         }
         if out

@@ -425,6 +425,12 @@ impl KnowledgeBase {
         self.runbooks.iter().find(|r| r.id == id)
     }
 
+    /// The step `runbook-id/step-id` names, if a runbook here has it.
+    pub fn step(&self, step: &crate::actions::StepRef) -> Option<&crate::actions::Step> {
+        let (rb, id) = step.parts()?;
+        self.runbook(rb)?.steps.iter().find(|s| s.id == id)
+    }
+
     /// The runbooks that cover an alert, by index: its name is in their `alerts:`, its service
     /// (`service`, else `app`, else `job` label) in their `services:`, or its `runbook_url`
     /// (or `runbook`) annotation points at them. Only these may fill a step's placeholders

@@ -84,10 +84,16 @@ pub struct DriftSignal {
     pub slo: Option<String>,
     pub direction: DriftDirection,
     pub baseline_mean: f64,
+    /// The σ the detector used: the measured one, or `min_sd` when that was larger.
     pub baseline_sd: f64,
+    /// The σ measured over the baseline (`None` in signals recorded before it was kept). Shown
+    /// beside the floor when the floor was used, so a flat baseline is not read as noisy.
+    #[serde(default)]
+    pub measured_sd: Option<f64>,
     /// Mean of the observations since the change point.
     pub recent_mean: f64,
-    /// Estimated change point (first observation of the run that crossed the threshold).
+    /// Estimated change point: the start of the span the first observation of the run that
+    /// crossed the threshold covers (an hourly burn observed at 10:00 covers 09:00–10:00).
     pub since: Timestamp,
     /// Observations since the change point.
     pub observations: usize,
@@ -105,19 +111,32 @@ impl DriftSignal {
             None => self.metric.clone(),
         };
         format!(
-            "{who} {} from {:.2} (σ {:.2}) to {:.2} on average since {} ({} observations); CUSUM {:.2} > {:.2}",
+            "{who} {} from {:.2} ({}) to {:.2} on average since {} ({} observations); CUSUM {:.2} > {:.2}",
             match self.direction {
                 DriftDirection::Up => "rose",
                 DriftDirection::Down => "fell",
             },
             self.baseline_mean,
-            self.baseline_sd,
+            self.sigma_text(),
             self.recent_mean,
             clock_hms(self.since),
             self.observations,
             self.statistic,
             self.threshold
         )
+    }
+}
+
+impl DriftSignal {
+    /// `σ 0.31`, or `σ 0.03 measured, floor 0.25 used` when the floor stood in for it.
+    pub fn sigma_text(&self) -> String {
+        match self.measured_sd {
+            Some(m) if m < self.baseline_sd => {
+                format!("σ {m:.2} measured, floor {:.2} used", self.baseline_sd)
+            }
+            Some(m) => format!("σ {m:.2}"),
+            None => format!("σ {:.2}", self.baseline_sd),
+        }
     }
 }
 
@@ -153,7 +172,11 @@ pub struct CusumDetector {
     slo: Option<String>,
     cfg: DriftConfig,
     warm: Vec<f64>,
-    baseline: Option<(f64, f64)>,
+    /// `(mean, σ used, σ measured)`.
+    baseline: Option<(f64, f64, f64)>,
+    /// The span each observation covers (an hourly burn: the hour before it), so the change
+    /// point is the start of the first observation's span, not its end.
+    covers: crate::time::SignedDuration,
     hi: Side,
     lo: Side,
     /// Observations since the last re-baseline (for the next baseline).
@@ -175,15 +198,28 @@ impl CusumDetector {
             cfg,
             warm: Vec::new(),
             baseline: None,
+            covers: crate::time::SignedDuration::ZERO,
             hi: Side::default(),
             lo: Side::default(),
             recent: Vec::new(),
         }
     }
 
-    /// `(mean, σ)` once the warm-up is complete.
+    /// Each observation covers `span` before its time (see [`DriftSignal::since`]).
+    pub fn covering(mut self, span: crate::time::SignedDuration) -> Self {
+        self.covers = span;
+        self
+    }
+
+    /// `(mean, σ)` once the warm-up is complete (σ as used: at least `min_sd`).
     pub fn baseline(&self) -> Option<(f64, f64)> {
-        self.baseline
+        self.baseline.map(|(m, s, _)| (m, s))
+    }
+
+    fn set_baseline(&mut self) {
+        let (m, s) = mean_sd(&self.warm);
+        self.baseline = Some((m, s.max(self.cfg.min_sd), s));
+        self.warm.clear();
     }
 
     /// Current `(S⁺, S⁻)`.
@@ -197,12 +233,10 @@ impl CusumDetector {
         if !x.is_finite() {
             return None;
         }
-        let Some((mean, sd)) = self.baseline else {
+        let Some((mean, sd, measured)) = self.baseline else {
             self.warm.push(x);
             if self.warm.len() >= self.cfg.warmup.max(2) {
-                let (m, s) = mean_sd(&self.warm);
-                self.baseline = Some((m, s.max(self.cfg.min_sd)));
-                self.warm.clear();
+                self.set_baseline();
             }
             return None;
         };
@@ -233,8 +267,9 @@ impl CusumDetector {
             direction,
             baseline_mean: mean,
             baseline_sd: sd,
+            measured_sd: Some(measured),
             recent_mean: side.sum / side.n.max(1) as f64,
-            since,
+            since: crate::time::saturating_offset(since, -self.covers),
             observations: side.n,
             statistic: side.s,
             threshold,
@@ -252,9 +287,7 @@ impl CusumDetector {
         self.hi = Side::default();
         self.lo = Side::default();
         if self.warm.len() >= self.cfg.warmup.max(2) {
-            let (m, s) = mean_sd(&self.warm);
-            self.baseline = Some((m, s.max(self.cfg.min_sd)));
-            self.warm.clear();
+            self.set_baseline();
         }
         Some(signal)
     }
@@ -314,6 +347,7 @@ impl BurnDriftMonitor {
                 };
                 let det = self.detectors.entry(name.clone()).or_insert_with(|| {
                     CusumDetector::new("1h burn rate", Some(name.clone()), self.cfg)
+                        .covering(crate::time::SignedDuration::from_hours(1))
                 });
                 if let Some(sig) = det.observe(at, burn) {
                     signals.push(sig);

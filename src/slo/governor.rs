@@ -44,8 +44,16 @@ pub struct ModeChange {
     pub reason: String,
     /// The SLO that decided the new mode (`None` when relaxing to Adaptive or drift alone).
     pub slo: Option<String>,
-    /// The burn-rate conditions behind the new mode.
+    /// The burn-rate conditions behind the new mode (window, threshold, burns).
     pub evidence: Vec<BurnAlert>,
+    /// The budget left on the deciding SLO at the evaluation that made this change (a
+    /// fraction; negative: overspent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_remaining: Option<f64>,
+    /// The drift overlay in force, as data: metric, baseline mean and σ (used and measured),
+    /// recent mean, since, CUSUM statistic and threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftSignal>,
 }
 
 impl ModeChange {
@@ -54,9 +62,16 @@ impl ModeChange {
         self.from.is_none()
     }
 
-    /// One line: `REDESIGN → FREEZE: reason`, or `started in REDESIGN: reason` for a state.
+    /// The mode stayed, an overlay changed (drift raised or acknowledged in REDESIGN).
+    pub fn is_overlay(&self) -> bool {
+        self.from == Some(self.to)
+    }
+
+    /// One line: `REDESIGN → FREEZE: reason`, `started in REDESIGN: reason` for a state, or
+    /// `REDESIGN stays: reason` for an overlay change.
     pub fn describe(&self) -> String {
         match self.from {
+            Some(from) if from == self.to => format!("{} stays: {}", self.to.label(), self.reason),
             Some(from) => format!("{} → {}: {}", from.label(), self.to.label(), self.reason),
             None => format!("started in {}: {}", self.to.label(), self.reason),
         }
@@ -112,6 +127,8 @@ pub struct Governor {
     reason: String,
     deciding: Option<String>,
     evidence: Vec<BurnAlert>,
+    /// The budget left on the deciding SLO at the last evaluation.
+    deciding_budget: Option<f64>,
     drift: Option<DriftSignal>,
     overridden: Option<ModeOverride>,
     /// The reason from the budgets alone (the override and drift are composed onto it).
@@ -139,6 +156,30 @@ fn level_index(m: Mode) -> Option<usize> {
 
 const LEVELS: [Mode; 2] = [Mode::Freeze, Mode::Redesign];
 
+/// A budget fraction as a percentage that never rounds an overspent or a remaining budget to
+/// `0.0%` or `-0.0%`: as many decimals as it takes (up to four), `-0.0004` → `-0.04%`.
+pub fn budget_percent(left: f64) -> String {
+    let pct = left * 100.0;
+    if pct == 0.0 || !pct.is_finite() {
+        return format!("{:.1}%", pct.abs());
+    }
+    let mut decimals = 1;
+    while decimals < 4 && (pct * 10f64.powi(decimals)).round() == 0.0 {
+        decimals += 1;
+    }
+    let text = format!("{pct:.prec$}%", prec = decimals as usize);
+    if (pct * 10f64.powi(decimals)).round() == 0.0 {
+        // Smaller than the last decimal: say so rather than print zero.
+        let bound = format!("{:.prec$}", 10f64.powi(-decimals), prec = decimals as usize);
+        return if pct < 0.0 {
+            format!("> -{bound}%")
+        } else {
+            format!("< {bound}%")
+        };
+    }
+    text
+}
+
 /// The verdict one status asks for alone.
 fn verdict_of(s: &BudgetStatus) -> Verdict {
     if s.mode() == Mode::Redesign {
@@ -147,9 +188,9 @@ fn verdict_of(s: &BudgetStatus) -> Verdict {
             mode: Mode::Redesign,
             slo: Some(s.slo.clone()),
             reason: format!(
-                "{}: error budget exhausted ({:.1}% left over the SLO window)",
+                "{}: error budget exhausted ({} left over the SLO window)",
                 s.slo,
-                left * 100.0
+                budget_percent(left)
             ),
             evidence: s.conditions.clone(),
         };
@@ -261,6 +302,7 @@ impl Governor {
             reason: "no SLO data yet".to_string(),
             deciding: None,
             evidence: Vec::new(),
+            deciding_budget: None,
             drift: None,
             overridden: None,
             budget_reason: "no SLO data yet".to_string(),
@@ -385,6 +427,11 @@ impl Governor {
                 .and_then(|d| d.slo.clone())
         });
         self.evidence = evidence;
+        self.deciding_budget = self
+            .deciding
+            .as_ref()
+            .and_then(|d| statuses.iter().find(|s| &s.slo == d))
+            .and_then(|s| s.budget_remaining);
         self.reason = self.compose_reason();
         if !self.settled {
             let first = *self.first_update.get_or_insert(now);
@@ -401,6 +448,8 @@ impl Governor {
                     reason: self.reason.clone(),
                     slo: self.deciding.clone(),
                     evidence: self.evidence.clone(),
+                    budget_remaining: self.deciding_budget,
+                    drift: self.drift.clone(),
                 });
             }
         }
@@ -481,6 +530,16 @@ impl Governor {
         if mode == self.mode {
             return None;
         }
+        self.change_to(now, mode)
+    }
+
+    /// Like [`transition`](Self::transition), but an overlay change that leaves the mode where
+    /// it is (drift raised or acknowledged in REDESIGN) is a change too: `from == to`.
+    fn overlay_transition(&mut self, now: Timestamp) -> Option<ModeChange> {
+        self.change_to(now, self.effective())
+    }
+
+    fn change_to(&mut self, now: Timestamp, mode: Mode) -> Option<ModeChange> {
         if !self.settled {
             self.mode = mode;
             return None;
@@ -492,6 +551,8 @@ impl Governor {
             reason: self.reason.clone(),
             slo: self.deciding.clone(),
             evidence: self.evidence.clone(),
+            budget_remaining: self.deciding_budget,
+            drift: self.drift.clone(),
         };
         self.mode = mode;
         Some(change)
@@ -544,7 +605,7 @@ impl Governor {
             self.deciding = slo;
             self.evidence = Vec::new();
         }
-        self.transition(now, self.effective())
+        self.overlay_transition(now)
     }
 
     /// Clears the drift overlay (a commander acknowledged it). Returns the transition; the
@@ -562,6 +623,6 @@ impl Governor {
         if self.governing() == Mode::Adaptive {
             self.deciding = None;
         }
-        self.transition(now, self.effective())
+        self.overlay_transition(now)
     }
 }

@@ -9,6 +9,7 @@
 //! - [`governor`]: Adaptive / Freeze / Redesign with hysteresis and the drift overlay;
 //! - [`drift`]: CUSUM drift detection on hourly burn rates (or any metric);
 //! - [`parse`], [`openslo`], [`sloth`]: SLO files (OpenSLO v1, Sloth) → `ParsedSlo`;
+//! - [`promql`]: PromQL syntax of their queries (offline `check`);
 //! - [`status`]: the one-shot `slo status` report (JSON per issue 3 §6);
 //! - [`mode`]: the `Mode` enum.
 
@@ -17,6 +18,7 @@ pub mod governor;
 pub mod mode;
 pub mod openslo;
 pub mod parse;
+pub mod promql;
 mod series;
 pub mod sloth;
 pub mod spec;

@@ -36,6 +36,18 @@ struct Metadata {
     annotations: Option<S<BTreeMap<String, S<AnnotationValue>>>>,
 }
 
+/// The keys of an OpenSLO v1 `kind: SLO` spec.
+const SLO_SPEC_KEYS: &[&str] = &[
+    "description",
+    "service",
+    "indicator",
+    "indicatorRef",
+    "timeWindow",
+    "budgetingMethod",
+    "objectives",
+    "alertPolicies",
+];
+
 /// The annotation that sets an SLO's `min_events` (OpenSLO has no field for it).
 pub const MIN_EVENTS_ANNOTATION: &str = "flightdeck/min-events";
 
@@ -257,8 +269,16 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<ParsedSlo>, SpecError>
         }
     }
 
+    // The keys written under each document's `spec`, to name a misspelled one (`objectivs`)
+    // rather than report the field it was meant to be as missing.
+    #[derive(Deserialize)]
+    struct SpecKeys {
+        spec: Option<BTreeMap<String, IgnoredAny>>,
+    }
+    let spec_keys: Vec<SpecKeys> = serde_saphyr::from_str_multiple(text).unwrap_or_default();
+
     let mut out = Vec::new();
-    for d in &docs {
+    for (i, d) in docs.iter().enumerate() {
         let doc = &d.value;
         let Some(kind) = &doc.kind else {
             return Err(ctx.err(d, "kind", "missing `kind` (expected `kind: SLO`)"));
@@ -315,6 +335,28 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<ParsedSlo>, SpecError>
             return Err(ctx.err(d, "spec", "missing `spec`"));
         };
         let sp = &spec.value;
+        for key in spec_keys
+            .get(i)
+            .and_then(|k| k.spec.as_ref())
+            .into_iter()
+            .flat_map(|m| m.keys())
+        {
+            if SLO_SPEC_KEYS.contains(&key.as_str()) {
+                continue;
+            }
+            if let Some(near) = super::parse::did_you_mean(key, SLO_SPEC_KEYS) {
+                let from = spec.referenced.line().saturating_sub(1);
+                let (line, column) = super::parse::line_of_key(text, key, from)
+                    .unwrap_or((spec.referenced.line(), spec.referenced.column()));
+                return Err(SpecError::new(
+                    path,
+                    line,
+                    column,
+                    format!("spec.{key}"),
+                    format!("unknown field `{key}`, did you mean `{near}`?"),
+                ));
+            }
+        }
         let Some(service) = &sp.service else {
             return Err(ctx.err(spec, "spec.service", "missing `service`"));
         };

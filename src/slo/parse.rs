@@ -64,12 +64,61 @@ impl SpecError {
         if let Some(i) = message.rfind(" at line ") {
             message.truncate(i);
         }
+        // serde lists the expected keys: name the near one (`objectiv` → `objective`).
+        if let Some(unknown) = backticked_after(&message, "unknown field ")
+            && let Some(i) = message.find("expected one of ")
+        {
+            let known: Vec<&str> = message[i..].split('`').skip(1).step_by(2).collect();
+            if let Some(near) = did_you_mean(&unknown, &known) {
+                message = format!("unknown field `{unknown}`, did you mean `{near}`?");
+            }
+        }
         let field = backticked_after(&message, "missing field ")
             .or_else(|| backticked_after(&message, "unknown field "))
             .or_else(|| key_on_line(text, line))
             .unwrap_or_default();
         SpecError::new(path, line, column, field, message)
     }
+}
+
+/// The known key `key` is probably a misspelling of: the nearest by edit distance, if it is
+/// within a third of its length (at least 1, at most 3 edits).
+pub(crate) fn did_you_mean<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    let limit = (key.chars().count() / 3).clamp(1, 3);
+    known
+        .iter()
+        .map(|k| (edit_distance(&key.to_lowercase(), &k.to_lowercase()), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions; transpositions count as 2).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The 1-based line and column where mapping key `key` is written, at or after `from_line`.
+pub(crate) fn line_of_key(text: &str, key: &str, from_line: u64) -> Option<(u64, u64)> {
+    text.lines()
+        .enumerate()
+        .skip(from_line.saturating_sub(1) as usize)
+        .find_map(|(i, l)| {
+            let t = l.trim_start().trim_start_matches("- ");
+            let indent = l.len() - t.len();
+            let k = t.split_once(':')?.0.trim().trim_matches(['"', '\'']);
+            (k == key).then_some((i as u64 + 1, indent as u64 + 1))
+        })
 }
 
 fn backticked_after(message: &str, prefix: &str) -> Option<String> {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::cockpit::{SourceHealth, SourceState};
+use crate::cockpit::{SourceCounts, SourceHealth, SourceState};
 use crate::time::{SignedDuration, Timestamp};
 
 /// What a source knows about itself; [`Health::report`] turns it into the cockpit's view.
@@ -21,6 +21,8 @@ pub struct Health {
     pub last_error: Option<String>,
     /// The last attempt failed to reach the server or got an unusable answer.
     pub down: bool,
+    /// Deliveries and polls so far (kept by the live session, which sees every message).
+    pub counts: SourceCounts,
 }
 
 impl Health {
@@ -31,6 +33,24 @@ impl Health {
             last_ok: None,
             last_error: None,
             down: false,
+            counts: SourceCounts::default(),
+        }
+    }
+
+    /// A webhook notification with `alerts` alerts arrived at `at`.
+    pub fn received(&mut self, at: Timestamp, alerts: u64) {
+        self.counts.notifications += 1;
+        self.counts.alerts += alerts;
+        self.last_ok = Some(self.last_ok.map_or(at, |t| t.max(at)));
+        self.down = false;
+    }
+
+    /// A poll ended, as this health says (down: it failed).
+    pub fn polled(&mut self) {
+        if self.down {
+            self.counts.polls_failed += 1;
+        } else {
+            self.counts.polls_ok += 1;
         }
     }
 
@@ -80,6 +100,7 @@ impl Health {
             state: self.state(now),
             last_ok: self.last_ok,
             last_error: self.last_error.clone(),
+            counts: self.counts,
         }
     }
 }

@@ -124,8 +124,8 @@ impl Sources {
             let mut h = Health::new("webhook", None);
             match webhook::bind(&settings, tx.clone()).await {
                 Ok(server) => {
+                    // Listening is not delivering: `last_ok` waits for the first notification.
                     tracing::info!("webhook receiver listening on {}", server.addr());
-                    h.succeeded(now);
                     s.webhook = Some(server);
                 }
                 Err(e) => {

@@ -135,6 +135,39 @@ pub fn decode_answer(status: u16, body: &str) -> Result<Data, PromError> {
     }
 }
 
+/// The `data` of a build-info answer (`/api/v1/status/buildinfo`) as strings; an answer
+/// without a `version` is not Prometheus's.
+pub fn decode_build_info(status: u16, body: &str) -> Result<BTreeMap<String, String>, PromError> {
+    #[derive(Deserialize)]
+    struct Info {
+        status: String,
+        data: Option<BTreeMap<String, Value>>,
+    }
+    let info = match serde_json::from_str::<Info>(body) {
+        Ok(i) => i,
+        Err(_) if !(200..300).contains(&status) => {
+            return Err(PromError::Http {
+                status,
+                body: excerpt(body),
+            });
+        }
+        Err(e) => return Err(PromError::Garbage(format!("{e}; body: {}", excerpt(body)))),
+    };
+    let data: BTreeMap<String, String> = info
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
+        .collect();
+    if info.status != "success" || !data.contains_key("version") {
+        return Err(PromError::Garbage(format!(
+            "no version in the build info; body: {}",
+            excerpt(body)
+        )));
+    }
+    Ok(data)
+}
+
 /// The samples of an instant query's `data` (a vector; a scalar is one series without labels).
 pub fn decode_instant(data: Data) -> Result<Vec<Sample>, PromError> {
     let garbage = |e: serde_json::Error| PromError::Garbage(e.to_string());
@@ -384,6 +417,24 @@ impl PrometheusClient {
             )
             .await?;
         decode_range(data)
+    }
+
+    /// `GET /api/v1/status/buildinfo`: the server's build (`version`, `revision`, …), which
+    /// only a Prometheus API answers (`flightdeck check --online`).
+    pub async fn build_info(&self) -> Result<BTreeMap<String, String>, PromError> {
+        let resp = self
+            .http
+            .get(self.url("/api/v1/status/buildinfo"))
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| PromError::Unreachable(transport_error(&e, self.timeout)))?;
+        let status = resp.status();
+        let body = read_capped(resp, 1 << 20).await.map_err(|e| match e {
+            BodyError::Transport(e) => PromError::Unreachable(transport_error(&e, self.timeout)),
+            BodyError::TooLarge(m) => PromError::Garbage(m),
+        })?;
+        decode_build_info(status.as_u16(), &body)
     }
 
     /// `GET /-/ready`.

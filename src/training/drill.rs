@@ -25,9 +25,9 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use super::scenario::{Scenario, ScenarioEvent};
-use crate::actions::Role;
 use crate::actions::Verdict;
-use crate::cockpit::{CockpitConfig, SuggestionId, SuggestionStatus, UserCommand};
+use crate::actions::{Role, StepRef};
+use crate::cockpit::{CockpitConfig, NoteKind, SuggestionId, SuggestionStatus, UserCommand};
 use crate::journal::RecordKind;
 use crate::journal::export::DecisionContext;
 use crate::knowledge::KnowledgeBase;
@@ -126,14 +126,7 @@ impl DrillAction {
 }
 
 /// A problem in a drill script: where, which field, what is wrong.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{path}{}: {field}{}{message}", line.map(|l| format!(":{l}")).unwrap_or_default(), if field.is_empty() { "" } else { ": " })]
-pub struct DrillError {
-    pub path: String,
-    pub line: Option<u64>,
-    pub field: String,
-    pub message: String,
-}
+pub type DrillError = crate::diagnostic::Diagnostic;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,6 +156,7 @@ impl DrillScript {
             line,
             field,
             message,
+            fix: String::new(),
         };
         if text.trim().is_empty() {
             return Ok(DrillScript::default());
@@ -211,13 +205,12 @@ impl DrillScript {
                 ));
             }
             let check_step = |s: &str, f: &str| -> Result<String, DrillError> {
-                let s = s.trim();
-                match s.split_once('/') {
-                    Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok(s.to_string()),
-                    _ => Err(err(
+                match StepRef::parse(s) {
+                    Some(step) => Ok(step.to_string()),
+                    None => Err(err(
                         line,
                         field(f),
-                        format!("{s:?} is not a step: write runbook-id/step-id"),
+                        format!("{:?} is not a step: write runbook-id/step-id", s.trim()),
                     )),
                 }
             };
@@ -449,12 +442,7 @@ pub fn resolve_step(session: &ReplaySession, step: &str) -> Option<SuggestionId>
 /// knowledge, or one it has offered (a proposed silence).
 fn known_step(session: &ReplaySession, step: &str) -> bool {
     let cockpit = session.cockpit();
-    let in_runbook = step.split_once('/').is_some_and(|(rb, id)| {
-        cockpit
-            .knowledge()
-            .runbook(rb)
-            .is_some_and(|r| r.steps.iter().any(|s| s.id == id))
-    });
+    let in_runbook = cockpit.knowledge().step(&StepRef::from(step)).is_some();
     in_runbook || cockpit.suggestions().iter().any(|s| s.step_ref == step)
 }
 
@@ -488,17 +476,17 @@ pub fn run_drill(session: &mut ReplaySession, script: &DrillScript, until: Times
         }
         session.advance_to(at);
         attempt.at = session.position();
-        let context = DecisionContext::from_cockpit(session.cockpit());
+        let context = session.cockpit().decision_context();
         let command = match &item.action {
             DrillAction::Note { text } => Some(UserCommand::Note {
                 about: None,
                 text: text.clone(),
-                hypothesis: false,
+                kind: NoteKind::Note,
             }),
             DrillAction::Hypothesis { text } => Some(UserCommand::Note {
                 about: None,
                 text: text.clone(),
-                hypothesis: true,
+                kind: NoteKind::Hypothesis,
             }),
             DrillAction::Approve { step }
             | DrillAction::Reject { step, .. }

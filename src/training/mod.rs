@@ -7,6 +7,7 @@ pub mod drill;
 pub mod guide;
 pub mod player;
 pub mod record;
+pub mod replay;
 pub mod scenario;
 
 pub use debrief::{Debrief, debrief};

@@ -12,7 +12,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::{Alert, AlertState, Fingerprint};
-use crate::journal::{JournalRecord, RecordKind};
+use crate::journal::{JournalRecord, KindBody, RecordKind};
 use crate::slo::{SampleRecord, SloSpec};
 use crate::time::{SignedDuration, Timestamp};
 
@@ -181,17 +181,20 @@ struct Decision {
     argv: Option<Vec<String>>,
 }
 
-fn str_field(v: &serde_json::Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(|x| x.as_str())
-        .map(str::to_string)
-        .filter(|s| !s.is_empty())
+/// A field's text, when it has any.
+fn text(x: &Option<String>) -> Option<String> {
+    x.clone().filter(|s| !s.is_empty())
 }
 
 /// The reference decision a journal record stands for, if any.
 fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
     let role: crate::actions::Role = r.role.parse().ok()?;
-    let body = &r.body;
+    let body = r.read_body();
+    let argv = match &body.of_kind {
+        KindBody::Step(b) => b.argv.clone(),
+        KindBody::Note(n) => n.argv.clone(),
+        _ => None,
+    };
     let mut d = Decision {
         actor: r.actor.clone(),
         role: role.as_str().to_string(),
@@ -199,13 +202,12 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
         text: None,
         step: None,
         outcome: None,
-        argv: crate::journal::body_field::<Vec<String>>(body, "argv").filter(|a| !a.is_empty()),
+        argv: argv.filter(|a| !a.is_empty()),
     };
-    match r.kind {
-        RecordKind::Hypothesis | RecordKind::Note => {
+    match &body.of_kind {
+        KindBody::Note(n) => {
             // A replayed decision about a step the cockpit did not know keeps its kind.
-            let original = body.get("decision").and_then(|v| v.as_str());
-            match (original, str_field(body, "step")) {
+            match (n.decision.as_deref(), text(&n.step)) {
                 (Some(k @ ("approve" | "reject" | "execute")), Some(step)) => {
                     d.kind = match k {
                         "approve" => "approve",
@@ -214,8 +216,8 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
                     };
                     d.step = Some(step);
                     // A replayed execution whose argv did not match: its recorded outcome.
-                    d.outcome = str_field(body, "outcome").filter(|_| k == "execute");
-                    d.text = str_field(body, "reason").filter(|_| k == "reject");
+                    d.outcome = text(&n.outcome).filter(|_| k == "execute");
+                    d.text = text(&n.reason).filter(|_| k == "reject");
                 }
                 _ => {
                     d.argv = None;
@@ -224,48 +226,50 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
                     } else {
                         "note"
                     };
-                    if body.get("acknowledge").is_some() {
+                    if n.acknowledges {
                         stats.as_notes += 1;
                     }
-                    d.text = Some(str_field(body, "text").unwrap_or_else(|| r.summary.clone()));
+                    d.text = Some(text(&n.text).unwrap_or_else(|| r.summary.clone()));
                 }
             }
         }
-        RecordKind::Approval => {
-            d.kind = "approve";
-            d.step = str_field(body, "step");
+        KindBody::Step(b) => {
+            let step = text(&b.step.as_ref().map(|s| s.to_string()));
+            match r.kind {
+                RecordKind::Approval => {
+                    d.kind = "approve";
+                    d.step = step;
+                }
+                RecordKind::Rejection => {
+                    d.kind = "reject";
+                    d.step = step;
+                    d.text = text(&b.reason);
+                }
+                RecordKind::Execution => {
+                    d.kind = "execute";
+                    d.step = step;
+                    d.outcome =
+                        text(&b.outcome).or_else(|| b.exec.as_ref().and_then(|e| text(&e.summary)));
+                }
+                RecordKind::Manual => {
+                    // The responders did the step by hand: for a drill, that step was run.
+                    d.kind = "execute";
+                    d.step = step;
+                    d.outcome = Some(format!(
+                        "done by hand: {}",
+                        text(&b.outcome).unwrap_or_default()
+                    ));
+                }
+                // Edits and proposals: a scenario has none, keep what was done as a note.
+                _ => as_note(&mut d, r, stats),
+            }
         }
-        RecordKind::Rejection => {
-            d.kind = "reject";
-            d.step = str_field(body, "step");
-            d.text = str_field(body, "reason");
-        }
-        RecordKind::Execution => {
-            d.kind = "execute";
-            d.step = str_field(body, "step");
-            d.outcome = str_field(body, "outcome")
-                .or_else(|| body.get("exec").and_then(|e| str_field(e, "summary")));
-        }
-        RecordKind::Manual => {
-            // The responders did the step by hand: for a drill, that step was run.
-            d.kind = "execute";
-            d.step = str_field(body, "step");
-            d.outcome = Some(format!(
-                "done by hand: {}",
-                str_field(body, "outcome").unwrap_or_default()
-            ));
-        }
-        RecordKind::Edit | RecordKind::Proposal | RecordKind::Override => {
-            // A scenario has no edits: keep what was done as a note.
-            d.argv = None;
-            stats.as_notes += 1;
-            d.kind = "note";
-            d.text = Some(r.summary.clone());
-        }
-        RecordKind::Genesis
-        | RecordKind::ModeChange
-        | RecordKind::Checkpoint
-        | RecordKind::Unknown(_) => return None,
+        // A scenario has no overrides: keep what was done as a note.
+        KindBody::Override(_) => as_note(&mut d, r, stats),
+        KindBody::Genesis(_)
+        | KindBody::ModeChange(_)
+        | KindBody::Checkpoint(_)
+        | KindBody::Unknown => return None,
     }
     if matches!(d.kind, "approve" | "reject" | "execute")
         && d.step.as_deref().is_none_or(|s| !s.contains('/'))
@@ -275,12 +279,20 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
     Some(d)
 }
 
+/// A record a scenario has no kind for, kept as a note of what was done.
+fn as_note(d: &mut Decision, r: &JournalRecord, stats: &mut RecordStats) {
+    d.argv = None;
+    stats.as_notes += 1;
+    d.kind = "note";
+    d.text = Some(r.summary.clone());
+}
+
 /// The journal's id, from its genesis record.
 fn journal_id(journal: &[JournalRecord]) -> Option<String> {
     journal
         .iter()
         .find(|r| r.kind == RecordKind::Genesis)
-        .and_then(|r| str_field(&r.body, "journal_id"))
+        .and_then(|r| text(&r.read_body().genesis()?.journal_id))
 }
 
 /// Writes the scenario; see [`record_scenario_with_stats`] for what was kept.

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::actions::Role;
@@ -75,40 +75,10 @@ pub enum ScenarioEvent {
     Decision(ReferenceDecision),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DecisionKind {
-    Hypothesis,
-    Note,
-    Approve,
-    Reject,
-    Execute,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReferenceDecision {
-    pub actor: String,
-    pub role: Role,
-    pub kind: DecisionKind,
-    pub text: Option<String>,
-    /// `runbook-id/step-id`, for approve / reject / execute.
-    pub step: Option<String>,
-    pub outcome: Option<String>,
-    /// The exact argv the responders decided about, when the scenario records it: a replay
-    /// whose cockpit offers another argv for the step shows the decision as a mismatch, and
-    /// the debrief compares a trainee's argv with it (issue 13).
-    pub argv: Option<Vec<String>>,
-}
+pub use crate::cockpit::{DecisionKind, ReferenceDecision};
 
 /// A problem in a scenario file: where, which field, what is wrong.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{path}{}: {field}{}{message}", line.map(|l| format!(":{l}")).unwrap_or_default(), if field.is_empty() { "" } else { ": " })]
-pub struct ScenarioError {
-    pub path: String,
-    pub line: Option<u64>,
-    pub field: String,
-    pub message: String,
-}
+pub type ScenarioError = crate::diagnostic::Diagnostic;
 
 // ---- the file as written -------------------------------------------------------------------
 
@@ -307,6 +277,7 @@ fn json_entries(path: &str, text: &str) -> Result<Vec<Entry>, ScenarioError> {
                 "not a scenario event ({e}); write one JSON object a line, e.g. \
                  {{\"at\": \"5m\", \"fire\": {{\"labels\": {{\"alertname\": \"X\"}}}}}}"
             ),
+            fix: String::new(),
         })?;
         let count = e.fire.is_some() as u8
             + e.resolve.is_some() as u8
@@ -375,6 +346,7 @@ impl Scenario {
             line,
             field: field.to_string(),
             message,
+            fix: String::new(),
         };
         let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| {
             let line = e.location().map(|l| l.line());
@@ -529,6 +501,7 @@ impl Scenario {
             line,
             field: e.field(sub),
             message,
+            fix: String::new(),
         };
 
         let mut events = Vec::with_capacity(entries.len());

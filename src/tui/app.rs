@@ -130,27 +130,7 @@ pub enum Draft {
     Silence(ClusterId),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoteKind {
-    Note,
-    Hypothesis,
-}
-
-impl NoteKind {
-    pub fn toggled(self) -> NoteKind {
-        match self {
-            NoteKind::Note => NoteKind::Hypothesis,
-            NoteKind::Hypothesis => NoteKind::Note,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            NoteKind::Note => "note",
-            NoteKind::Hypothesis => "hypothesis",
-        }
-    }
-}
+pub use crate::cockpit::NoteKind;
 
 /// Which cockpit this is: live, a replay, or a trainee's drill. The keys in force differ (live
 /// has no replay controls), and help, the palette and the key hints show only those.

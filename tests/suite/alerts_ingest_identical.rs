@@ -238,7 +238,7 @@ fn seen(c: &Cockpit, scores: bool) -> BTreeMap<BTreeSet<Fingerprint>, Seen> {
         }
         let Some(t) = c.alert(s.source) else { continue };
         offered.entry(t.cluster).or_default().insert((
-            s.step_ref.clone(),
+            s.step_ref.to_string(),
             s.values.clone(),
             s.targeted,
         ));

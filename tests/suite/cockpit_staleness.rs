@@ -388,7 +388,11 @@ fn a_hypothesis_about_the_incident_counts_as_acting_on_it_a_note_does_not() {
         let effects = cockpit.apply(
             Event::User(UserCommand::Note {
                 text: text.into(),
-                hypothesis,
+                kind: if hypothesis {
+                    flightdeck::cockpit::NoteKind::Hypothesis
+                } else {
+                    flightdeck::cockpit::NoteKind::Note
+                },
                 about: Some(cluster),
             }),
             later,

@@ -35,7 +35,7 @@ fn example_config_loads_and_checks_clean() {
     let report = config::check(Some(&example()));
     assert!(report.ok, "{}", report.text());
     assert!(report.problems.is_empty(), "{}", report.text());
-    assert_eq!((report.runbooks, report.postmortems), (1, 1));
+    assert_eq!((report.runbooks, report.postmortems), (Some(1), Some(1)));
     assert_eq!(report.sources.len(), 3);
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["ok"], true);

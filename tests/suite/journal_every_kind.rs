@@ -52,12 +52,12 @@ fn worked_demo() -> ReplaySession {
     let mut notices = Vec::new();
     notices.extend(s.command(UserCommand::Note {
         text: "p99 at 2.1 s, 0.37 of requests failing — \"é\" 😀".into(),
-        hypothesis: false,
+        kind: flightdeck::cockpit::NoteKind::Note,
         about: Some(cluster),
     }));
     notices.extend(s.command(UserCommand::Note {
         text: "the pool is exhausted (max 100)".into(),
-        hypothesis: true,
+        kind: flightdeck::cockpit::NoteKind::Hypothesis,
         about: Some(cluster),
     }));
     notices.extend(s.command(UserCommand::Approve(queue[0])));

@@ -528,7 +528,7 @@ fn two_cockpits_on_one_database_follow_each_other_and_survive_an_outage() {
     dana.command(
         UserCommand::Note {
             text: "checked the replica lag".into(),
-            hypothesis: false,
+            kind: flightdeck::cockpit::NoteKind::Note,
             about: None,
         },
         Timestamp::now(),
@@ -552,7 +552,7 @@ fn two_cockpits_on_one_database_follow_each_other_and_survive_an_outage() {
     dana.command(
         UserCommand::Note {
             text: "replica caught up".into(),
-            hypothesis: false,
+            kind: flightdeck::cockpit::NoteKind::Note,
             about: None,
         },
         Timestamp::now(),

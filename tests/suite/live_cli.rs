@@ -103,8 +103,17 @@ fn headless_live_prints_the_state_with_source_health() {
     );
     assert!(am["last_ok"].is_null());
     assert!(
-        dir.path().join("journal.jsonl").exists(),
-        "the journal is a file"
+        am["counts"]["polls_failed"].as_u64().unwrap() >= 1 && am["counts"]["polls_ok"] == 0,
+        "{am}"
+    );
+    let webhook = by("webhook");
+    assert!(
+        webhook["last_ok"].is_null() && webhook["counts"]["notifications"] == 0,
+        "listening is not receiving: {webhook}"
+    );
+    assert!(
+        !dir.path().join("journal.jsonl").exists(),
+        "a headless run is an observer: it does not write (or create) the team journal"
     );
 }
 

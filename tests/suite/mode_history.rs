@@ -399,6 +399,8 @@ fn a_team_journal() -> Vec<JournalRecord> {
         reason: reason.into(),
         slo: Some("checkout".into()),
         evidence: Vec::new(),
+        budget_remaining: None,
+        drift: None,
     };
     seal(
         JournalEntry {

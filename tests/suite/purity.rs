@@ -11,8 +11,8 @@ const PURE: &[&str] = &[
     "src/journal",
     "src/training",
     "src/cockpit",
-    "src/replay.rs",
     "src/time.rs",
+    "src/diagnostic.rs",
     "src/sanitize.rs",
 ];
 

@@ -390,7 +390,7 @@ proptest! {
                 Op::Advance(m) => session.advance_to(session.position() + SignedDuration::from_mins(m)),
                 Op::Note(n) => {
                     let text = format!("note {i}: {n}");
-                    session.command(UserCommand::Note { text: text.clone(), hypothesis: false, about: None });
+                    session.command(UserCommand::Note { text: text.clone(), kind: flightdeck::cockpit::NoteKind::Note, about: None });
                     notes.push(text);
                 }
                 Op::SeekBack(m) => session.seek(session.position() - SignedDuration::from_mins(m)),

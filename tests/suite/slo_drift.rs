@@ -54,7 +54,8 @@ fn sustained_rise_in_hourly_burn_signals_and_tightens_the_governor() {
     let (m, s, change) = &signals[0];
     // Hours 51, 52, 53 carry the new burn in full (hour 50's 1h window ends at the shift).
     assert_eq!(*m, 53 * 60, "{}", s.explain());
-    assert_eq!(s.since, ts(51 * 60));
+    // The change point is where the shift began: hour 51's observation covers hour 50 to 51.
+    assert_eq!(s.since, ts(50 * 60));
     assert_eq!(s.direction, DriftDirection::Up);
     assert_eq!(s.slo.as_deref(), Some("checkout"));
     assert!((s.baseline_mean - 0.4).abs() < 0.1, "{}", s.explain());

@@ -104,7 +104,7 @@ fn check_targets(cockpit: &Cockpit, at: &str) {
             // No silent pick, and no duplicate either: one suggestion per distinct value set.
             let key = (
                 format!("{cluster:?}"),
-                s.step_ref.clone(),
+                s.step_ref.to_string(),
                 format!("{:?}", s.values),
             );
             assert!(

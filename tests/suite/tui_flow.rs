@@ -378,7 +378,7 @@ fn notes_and_hypotheses_go_to_the_journal() {
     let [
         Command::Decide(UserCommand::Note {
             text,
-            hypothesis: true,
+            kind: flightdeck::cockpit::NoteKind::Hypothesis,
             about: Some(about),
         }),
     ] = commands.as_slice()

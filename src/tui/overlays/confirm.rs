@@ -15,7 +15,7 @@ use crate::tui::action::Action;
 use crate::tui::app::{App, Confirm, Overlay};
 use crate::tui::command::Command;
 use crate::tui::panes::Move;
-use crate::tui::panes::approvals::{self, verdict_after_my_approval, verdict_label, verdict_style};
+use crate::tui::panes::approvals::{self, verdict_label, verdict_style};
 use crate::tui::theme;
 
 /// `a`: checks that approving the target step can mean something, then asks.
@@ -202,7 +202,7 @@ fn lines(view: &Cockpit, what: Confirm, width: usize, compact: bool) -> Vec<Line
                 ],
                 width,
             ));
-            let after = verdict_after_my_approval(view, s);
+            let after = view.verdict_after_my_approval(s);
             let then = match &after {
                 Verdict::Allowed if config.dry_run => {
                     "ALLOWED: it runs at once, as a dry run".to_string()

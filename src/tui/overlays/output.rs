@@ -238,7 +238,7 @@ fn record_subject(r: &JournalRecord) -> Result<Subject, (String, String)> {
     let body: Option<StepRecord> = serde_json::from_value(r.body.clone()).ok();
     let mut facts = Vec::new();
     if let Some(b) = &body {
-        facts.push(("step", b.step.clone()));
+        facts.push(("step", b.step.to_string()));
         facts.push(("command", crate::actions::shell_display(&b.argv)));
     }
     facts.push(("ran", r.summary.clone()));

@@ -1,7 +1,8 @@
 //! The approvals queue: runbook steps suggested for the incident, waiting for a human
 //! decision. Each shows its kind, the exact argv that would run and the policy's verdict now.
 //! The keys `a`, `r`, `e` decide about the selected step through the overlays (confirmation,
-//! reason, argv editor); this file also answers what the policy would say after a decision.
+//! reason, argv editor). What the policy would say after a decision is the cockpit's to answer
+//! (`Cockpit::verdict_after_my_approval`, `Cockpit::verdict_if_edited`).
 //!
 //! Below the waiting steps, under `done`, the steps already decided stay listed, newest first:
 //! run (with how it ended; Enter reads what it printed), rejected (with the reason), or done by
@@ -13,7 +14,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::actions::{Approval, Overlays, StepClass, StepKind, Verdict, policy};
+use crate::actions::{StepKind, Verdict};
 use crate::cockpit::{Cockpit, Suggestion, SuggestionId, SuggestionStatus};
 use crate::tui::app::{App, Overlay, Page, Pane};
 use crate::tui::panes::{inner_height, pane_block, truncate, visible_rows};
@@ -128,43 +129,6 @@ pub fn target(app: &App, view: &Cockpit) -> Option<SuggestionId> {
 /// The message a read-only cockpit answers decisions with.
 pub const READ_ONLY: &str =
     "read-only cockpit: approvals, rejections and edits are disabled (--readonly)";
-
-/// The overlays the policy applies to a suggestion now: its cluster's novelty, the drift.
-pub fn overlays_for(view: &Cockpit, s: &Suggestion) -> Overlays {
-    Overlays {
-        novel: view.suggestion_cluster(s).is_none_or(|c| view.is_novel(c)),
-        drift: view.governor().drift().is_some(),
-    }
-}
-
-/// What the policy would say once the person at this cockpit has approved `s` too.
-pub fn verdict_after_my_approval(view: &Cockpit, s: &Suggestion) -> Verdict {
-    let config = view.config();
-    let mut approvals = s.approvals.clone();
-    if !approvals.iter().any(|a| a.by == config.actor) {
-        approvals.push(Approval {
-            by: config.actor.clone(),
-            role: config.role,
-            mode: view.mode(),
-        });
-    }
-    policy(
-        view.governor().base_mode(),
-        overlays_for(view, s),
-        &StepClass::from(&s.step),
-        &approvals,
-    )
-}
-
-/// What the policy will require of `s` edited to `argv` (a novel step, no approvals yet).
-pub fn verdict_if_edited(view: &Cockpit, s: &Suggestion, argv: Vec<String>) -> Verdict {
-    policy(
-        view.governor().base_mode(),
-        overlays_for(view, s),
-        &StepClass::from(&s.step.edited(argv)),
-        &[],
-    )
-}
 
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     let (all, waits) = steps(app, view);

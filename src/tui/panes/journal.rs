@@ -59,8 +59,7 @@ fn shown(view: &Cockpit) -> Vec<&JournalRecord> {
 }
 
 fn is_obsolete_step(r: &JournalRecord) -> bool {
-    r.kind == RecordKind::Rejection
-        && r.body.get("obsolete").and_then(|v| v.as_bool()) == Some(true)
+    r.kind == RecordKind::Rejection && r.read_body().obsolete
 }
 
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {

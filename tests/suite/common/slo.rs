@@ -57,6 +57,7 @@ pub fn drift_up(slo: &str, at: Timestamp) -> DriftSignal {
         direction: DriftDirection::Up,
         baseline_mean: 0.4,
         baseline_sd: 0.25,
+        measured_sd: None,
         recent_mean: 1.6,
         since: at,
         observations: 3,

@@ -6,7 +6,6 @@ use super::super::wrap;
 use super::{Parts, argv_of, decidable, requirement, step_title, wrapped_rows};
 use crate::cockpit::{Cockpit, SuggestionId, UserCommand};
 use crate::tui::app::{App, Draft, Overlay};
-use crate::tui::panes::approvals::verdict_if_edited;
 use crate::tui::text_input::TextInput;
 use crate::tui::theme;
 
@@ -66,7 +65,7 @@ pub(super) fn submit(
         app.warn("the argv is unchanged: nothing to save (Esc cancels)");
         return None;
     }
-    let needs = requirement(&verdict_if_edited(view, s, argv.clone()));
+    let needs = requirement(&view.verdict_if_edited(s, argv.clone()));
     app.info(format!(
         "edit of {id} sent: the new step is novel (not audited); the policy will require {needs}"
     ));
@@ -90,7 +89,7 @@ pub(super) fn parts(view: &Cockpit, id: SuggestionId, input: &TextInput, width: 
         ));
         let argv = argv_of(input.lines());
         below.extend(titled_argv_lines("edited argv", &argv, width, true));
-        let verdict = verdict_if_edited(view, s, argv);
+        let verdict = view.verdict_if_edited(s, argv);
         below.extend(wrap::words(
             &[
                 ("NOVEL ".into(), theme::warn()),

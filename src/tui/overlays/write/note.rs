@@ -34,11 +34,7 @@ pub(super) fn submit(
         return None;
     }
     app.info(format!("{} sent to the journal", kind.label()));
-    Some(UserCommand::Note {
-        text,
-        hypothesis: kind == NoteKind::Hypothesis,
-        about,
-    })
+    Some(UserCommand::Note { text, kind, about })
 }
 
 /// The kind switch and the cluster the note is about.

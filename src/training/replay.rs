@@ -69,6 +69,7 @@ impl ReplaySession {
             state: SourceState::Ok,
             last_ok: Some(session.scenario.start),
             last_error: None,
+            counts: Default::default(),
         };
         let _ = session
             .cockpit

@@ -1,10 +1,14 @@
 //! Property test (issue 6 §2): random sequences of approvals, mode changes, overlay changes,
-//! edits and execution attempts. A step executes exactly when an independent model of the
+//! edits and execution attempts, run through the live path's one policy function the way the
+//! cockpit does (approvals carry the effective mode they were given in; an edit is a new,
+//! novel step with no approvals). A step executes exactly when an independent model of the
 //! design brief §1 rules allows it *at that moment*; in particular an approval given in a looser
 //! mode is void once the mode tightened, and an approval only counts for the exact command it
 //! was given for (an edit to another command leaves it behind).
 
-use flightdeck::actions::{Audit, Overlays, PendingStep, Role, Step, StepKind, StepOrigin};
+use flightdeck::actions::{
+    Approval, Audit, Overlays, Role, Step, StepClass, StepKind, StepOrigin, Verdict, policy,
+};
 use flightdeck::slo::Mode;
 use proptest::prelude::*;
 
@@ -110,6 +114,77 @@ impl Model {
     }
 }
 
+/// A step and the approvals it collected, as the cockpit keeps suggestions: one per step and
+/// exact command (`Suggestion::key`), so an edit back to a command already approved finds
+/// that suggestion and its approvals again.
+struct Pending {
+    step: Step,
+    approvals: Vec<Approval>,
+    /// The suggestions edited so far, by command.
+    others: std::collections::BTreeMap<Vec<String>, (Step, Vec<Approval>)>,
+}
+
+impl Pending {
+    fn new(step: Step) -> Pending {
+        Pending {
+            step,
+            approvals: Vec::new(),
+            others: Default::default(),
+        }
+    }
+
+    fn verdict(&self, mode: Mode, overlays: Overlays) -> Verdict {
+        policy(
+            mode,
+            overlays,
+            &StepClass::from(&self.step),
+            &self.approvals,
+        )
+    }
+
+    /// An approval as the cockpit takes one: one per person; refused outright when no approval
+    /// can make the step run; recorded with the effective mode the approver saw.
+    fn approve(&mut self, by: &str, role: Role, mode: Mode, overlays: Overlays) -> bool {
+        if self.approvals.iter().any(|a| a.by == by) {
+            return false;
+        }
+        if matches!(self.verdict(mode, overlays), Verdict::Refused { .. }) {
+            return false;
+        }
+        let eff = if overlays.drift {
+            mode.stricter()
+        } else {
+            mode
+        };
+        self.approvals.push(Approval {
+            by: by.into(),
+            role,
+            mode: eff,
+        });
+        true
+    }
+
+    /// An edit: a new, novel step for the edited command (or the one edited to that command
+    /// before); approvals of other commands stay behind.
+    fn edit(&mut self, argv: Vec<String>) {
+        if argv == self.step.argv {
+            // The same command: the same suggestion.
+            return;
+        }
+        let (step, approvals) = self
+            .others
+            .remove(&argv)
+            .unwrap_or_else(|| (self.step.edited(argv), Vec::new()));
+        let old_step = std::mem::replace(&mut self.step, step);
+        let old = std::mem::replace(&mut self.approvals, approvals);
+        self.others.insert(old_step.argv.clone(), (old_step, old));
+    }
+
+    fn may_execute(&self, mode: Mode, overlays: Overlays) -> bool {
+        self.verdict(mode, overlays) == Verdict::Allowed
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
@@ -120,7 +195,7 @@ proptest! {
         events in proptest::collection::vec(event(), 0..40),
     ) {
         let s = step(variant);
-        let mut pending = PendingStep::new("rb/s", s.clone(), s.argv.clone());
+        let mut pending = Pending::new(s.clone());
         let mut model = Model {
             kind: s.kind,
             audited: s.audited.is_some(),
@@ -136,7 +211,7 @@ proptest! {
             match e {
                 Event::Approve(i) => {
                     let (by, role) = PEOPLE[i];
-                    if pending.approve(by, role, eff, overlays, false).is_ok() {
+                    if pending.approve(by, role, mode, overlays) {
                         model.approvals.push((by, role, eff, model.argv.clone()));
                     }
                 }
@@ -152,7 +227,7 @@ proptest! {
                     model.argv = argv;
                 }
                 Event::Execute => {
-                    let ran = pending.check_execute(mode, overlays).is_ok();
+                    let ran = pending.may_execute(mode, overlays);
                     prop_assert_eq!(ran, model.allows(mode, drift, novel),
                         "mode {:?} drift {} novel {} approvals {:?}", mode, drift, novel, model.approvals);
                     if ran && model.approvals.iter().all(|(_, _, given, _)| *given < eff) {
@@ -169,16 +244,15 @@ proptest! {
 #[test]
 fn adaptive_approval_is_void_after_freeze() {
     let s = step(1);
-    let mut p = PendingStep::new("rb/s", s.clone(), s.argv.clone());
+    let mut p = Pending::new(s);
     let none = Overlays::default();
-    p.approve("a", Role::Oncall, Mode::Adaptive, none, false)
-        .unwrap();
-    assert!(p.check_execute(Mode::Adaptive, none).is_ok());
-    assert!(p.check_execute(Mode::Freeze, none).is_err());
+    assert!(p.approve("a", Role::Oncall, Mode::Adaptive, none));
+    assert!(p.may_execute(Mode::Adaptive, none));
+    assert!(!p.may_execute(Mode::Freeze, none));
     // Drift: the same Adaptive mode evaluated as Freeze.
     let drift = Overlays {
         novel: false,
         drift: true,
     };
-    assert!(p.check_execute(Mode::Adaptive, drift).is_err());
+    assert!(!p.may_execute(Mode::Adaptive, drift));
 }

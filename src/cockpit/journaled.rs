@@ -1,0 +1,467 @@
+//! Sealed records coming back (this cockpit's or another's on the same journal) change the
+//! state they describe; the responders' reference decisions of a replay are journaled as theirs.
+
+use super::decision::*;
+use super::outcome::{ExecOutcome, ExecRequest};
+
+use super::reference::{DecisionKind, ReferenceDecision};
+use super::suggestion::{Fill, SuggestionId, SuggestionStatus};
+use super::{Cockpit, Effect, role_name};
+use crate::actions::{Approval, Role, StepKind, StepRef, Verdict};
+use crate::alerts::Fingerprint;
+use crate::journal::{JournalEntry, JournalRecord, RecordKind};
+
+impl Cockpit {
+    /// A recorded decision of the real responders, replayed: journaled as theirs, never
+    /// executed (their execution is history, recorded with its outcome).
+    pub(super) fn reference_decision(&mut self, d: ReferenceDecision, effects: &mut Vec<Effect>) {
+        let mode = self.governor.mode();
+        let entry = |kind, summary: String, body: serde_json::Value| JournalEntry {
+            actor: d.actor.clone(),
+            role: role_name(d.role).to_string(),
+            kind,
+            summary,
+            body,
+        };
+        let kind = match d.kind {
+            DecisionKind::Hypothesis => RecordKind::Hypothesis,
+            DecisionKind::Note => RecordKind::Note,
+            DecisionKind::Approve => RecordKind::Approval,
+            DecisionKind::Reject => RecordKind::Rejection,
+            DecisionKind::Execute => RecordKind::Execution,
+        };
+        if matches!(d.kind, DecisionKind::Hypothesis | DecisionKind::Note) {
+            let text = d.text.clone().unwrap_or_default();
+            let body = serde_json::json!({"text": text, "mode": mode, "replayed": true});
+            effects.push(Effect::Journal(entry(kind, text, body)));
+            return;
+        }
+        let step_ref = StepRef::from(d.step.clone().unwrap_or_default());
+        // With the argv the responders decided about on record: the suggestion with exactly
+        // that argv, else the step as this cockpit offers it (which may differ: a mismatch).
+        let recorded = d.argv.as_deref();
+        let exact = recorded.is_some_and(|a| {
+            self.suggestions
+                .iter()
+                .any(|s| s.step_ref == step_ref && s.argv.as_deref().ok() == Some(a))
+        });
+        let found = if exact {
+            self.find_or_offer(&step_ref, recorded)
+        } else {
+            self.find_or_offer(&step_ref, None)
+        };
+        if let (Some(argv), Some(i)) = (recorded, found)
+            && self.suggestions[i].argv.as_deref().ok() != Some(argv)
+        {
+            effects.push(Effect::Journal(entry(
+                RecordKind::Note,
+                reference_mismatch_summary(&d, &self.suggestions[i]),
+                serde_json::json!({
+                    "step": step_ref,
+                    "decision": d.kind,
+                    "replayed": true,
+                    "mismatch": true,
+                    "argv": argv,
+                    "offered": {"suggestion": self.suggestions[i].id.to_string(), "argv": self.suggestions[i].argv.as_ref().ok()},
+                    "outcome": d.outcome,
+                    "reason": d.text.clone().filter(|_| d.kind == DecisionKind::Reject),
+                    "mode": mode,
+                }),
+            )));
+            return;
+        }
+        let Some(i) = found else {
+            let body = serde_json::json!({"step": step_ref, "decision": d.kind, "replayed": true});
+            let summary = format!(
+                "{} {step_ref} (a step this cockpit does not know)",
+                kind.label()
+            );
+            effects.push(Effect::Journal(entry(RecordKind::Note, summary, body)));
+            return;
+        };
+        let Some(mut body) = self.step_record(i) else {
+            return;
+        };
+        body.session = "reference".into();
+        body.replayed = true;
+        body.reason = d.text.clone().filter(|_| d.kind == DecisionKind::Reject);
+        body.outcome = d.outcome.clone();
+        let s = &self.suggestions[i];
+        let summary = match d.kind {
+            DecisionKind::Approve => format!("approved {} {}", s.id, s.step_ref),
+            DecisionKind::Reject => format!(
+                "rejected {} {}: {}",
+                s.id,
+                s.step_ref,
+                d.text.as_deref().unwrap_or("")
+            ),
+            _ => format!(
+                "ran {} {}{}",
+                s.id,
+                s.step_ref,
+                d.outcome
+                    .as_deref()
+                    .map(|o| format!(" → {o}"))
+                    .unwrap_or_default()
+            ),
+        };
+        effects.push(Effect::Journal(entry(kind, summary, to_value(&body))));
+    }
+
+    /// The executor finished (or dry-ran) a step: journal the execution.
+    pub(super) fn executed(
+        &mut self,
+        id: SuggestionId,
+        outcome: ExecOutcome,
+        effects: &mut Vec<Effect>,
+    ) {
+        let Some(i) = self.index_of(id) else {
+            return;
+        };
+        let Some(mut body) = self.step_record(i) else {
+            return;
+        };
+        body.approvals = self.counted_records(i);
+        let s = &self.suggestions[i];
+        body.void_approvals = s.void_records.clone();
+        body.outcome = Some(outcome.summary.clone());
+        let summary = format!(
+            "{} {} {}: {}",
+            if outcome.dry_run { "dry-ran" } else { "ran" },
+            s.id,
+            s.step_ref,
+            outcome.summary
+        );
+        body.exec = Some(outcome);
+        let e = self.entry(RecordKind::Execution, summary, to_value(&body));
+        effects.push(Effect::Journal(e));
+    }
+
+    /// What a real run says against its runbook, if anything: a step that could not run (not
+    /// found, no permission, timed out), or a mitigation (or experiment) that failed. A
+    /// diagnostic that ran and exited non-zero reported a symptom, not a broken runbook — and,
+    /// having run, it clears an earlier mark like a success does.
+    pub(super) fn staleness_of_run(&self, body: &StepRecord, exec: &ExecOutcome) -> Option<String> {
+        if exec.ok {
+            return None;
+        }
+        if exec.could_not_run() {
+            return Some(if exec.summary.starts_with("did not run") {
+                exec.summary.clone()
+            } else {
+                format!("could not run: {}", exec.summary)
+            });
+        }
+        // The kind from the step the record carries, else from the runbook as loaded.
+        let kind = body
+            .definition
+            .as_ref()
+            .map(|d| d.kind)
+            .or_else(|| self.knowledge.step(&body.step).map(|s| s.kind));
+        match kind {
+            Some(StepKind::Mitigation | StepKind::Experiment) => Some(exec.summary.clone()),
+            Some(StepKind::Diagnostic) | None => None,
+        }
+    }
+
+    /// Whether this cockpit session wrote `record` (its body names the session).
+    pub(super) fn written_here(&self, record: &JournalRecord) -> bool {
+        record.read_body().session.as_deref() == Some(self.config.session.as_str())
+    }
+
+    fn exec_request(&self, i: usize, argv: Vec<String>, approval: String) -> ExecRequest {
+        let s = &self.suggestions[i];
+        let (labels, annotations) = self
+            .correlator
+            .alert(s.source)
+            .map(|t| (t.alert.labels.clone(), t.alert.annotations.clone()))
+            .unwrap_or_default();
+        ExecRequest {
+            suggestion: s.id,
+            step: s.step.clone(),
+            argv,
+            labels,
+            annotations,
+            dry_run: self.config.dry_run,
+            approval,
+        }
+    }
+
+    /// A pending step that the policy now allows on the approvals it already has (the mode
+    /// loosened until they suffice) is started by the cockpit that journaled its latest
+    /// approval, as if that approval had just completed it; the others leave it be.
+    pub(super) fn start_allowed(&mut self, effects: &mut Vec<Effect>) {
+        for i in 0..self.suggestions.len() {
+            let s = &self.suggestions[i];
+            if s.status != SuggestionStatus::Pending || s.verdict != Verdict::Allowed {
+                continue;
+            }
+            let (Some(approval), Ok(argv)) = (s.approved_here.clone(), s.argv.clone()) else {
+                continue;
+            };
+            if !s.approval_records.contains(&approval)
+                || !self
+                    .suggestion_cluster(s)
+                    .is_some_and(|c| self.cluster_active(c))
+            {
+                continue;
+            }
+            effects.push(Effect::Notice(format!(
+                "{} runs: the mode is {} now and its approvals suffice",
+                s.id,
+                self.governor.mode()
+            )));
+            effects.push(Effect::Execute(self.exec_request(i, argv, approval)));
+            self.suggestions[i].status = SuggestionStatus::Running;
+        }
+    }
+
+    /// A sealed record (ours or another cockpit's) changes the state it describes.
+    pub(super) fn journaled(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
+        if record.kind == RecordKind::Note
+            && record
+                .read_body()
+                .note()
+                .and_then(|n| n.acknowledge.as_deref())
+                == Some("drift")
+        {
+            if let Some(change) = self.governor.acknowledge_drift(record.ts, &record.actor) {
+                let ours = self.written_here(record);
+                self.mode_changed_by_record(change, ours, effects);
+            }
+            self.refresh_verdicts();
+            return;
+        }
+        if record.kind == RecordKind::Override {
+            if !self.config.may_command(&record.actor) {
+                effects.push(Effect::Notice(format!(
+                    "ignored {}'s mode override: not on the team's commander roster",
+                    record.actor
+                )));
+                return;
+            }
+            let change = match override_of(record) {
+                Some(o) => self.governor.set_override(record.ts, o),
+                None => self.governor.end_override(record.ts, &record.actor),
+            };
+            if let Some(change) = change {
+                let ours = self.written_here(record);
+                self.mode_changed_by_record(change, ours, effects);
+            }
+            self.refresh_verdicts();
+            self.start_allowed(effects);
+            return;
+        }
+        // A hypothesis about an incident is acting on its alerts (a plain note is not).
+        if record.kind == RecordKind::Hypothesis {
+            let body = record.read_body();
+            let names = body
+                .note()
+                .and_then(|n| n.alertnames.clone())
+                .unwrap_or_default();
+            for name in names {
+                self.correlator.note_action(&name, record.ts);
+            }
+            return;
+        }
+        let decision = matches!(
+            record.kind,
+            RecordKind::Approval
+                | RecordKind::Rejection
+                | RecordKind::Execution
+                | RecordKind::Edit
+                | RecordKind::Proposal
+                | RecordKind::Manual
+        );
+        if !decision {
+            return;
+        }
+        let Ok(body) = serde_json::from_value::<StepRecord>(record.body.clone()) else {
+            return;
+        };
+        // flightdeck's record of a step gone obsolete: every cockpit derives that from the
+        // alerts itself, and nobody acted on the incident.
+        if body.obsolete {
+            return;
+        }
+        // Somebody acted on this incident: its alerts are not "never acted on" noise.
+        if let Some(cluster) = body
+            .source
+            .as_deref()
+            .and_then(|s| s.parse::<Fingerprint>().ok())
+            .and_then(|fp| self.correlator.alert(fp))
+            .and_then(|t| self.correlator.cluster(t.cluster))
+        {
+            let names: Vec<String> = cluster.alertnames.iter().cloned().collect();
+            for name in names {
+                self.correlator.note_action(&name, record.ts);
+            }
+        }
+        // The last real run of a step says whether its runbook still works, whether or not
+        // this cockpit still offers the step.
+        if record.kind == RecordKind::Execution
+            && let Some(exec) = body.exec.as_ref().filter(|e| !e.dry_run)
+        {
+            match self.staleness_of_run(&body, exec) {
+                Some(what) => {
+                    self.staleness
+                        .failed_steps
+                        .insert(body.step.to_string(), what);
+                }
+                None => {
+                    self.staleness.failed_steps.remove(body.step.as_str());
+                }
+            }
+        }
+        let i = match self.find_or_offer(&body.step, Some(&body.argv)) {
+            Some(i) => i,
+            None => {
+                // An edited step from another cockpit: rebuild it from its definition.
+                let (Some(step), Some(source)) = (
+                    body.definition.clone(),
+                    body.source
+                        .as_deref()
+                        .and_then(|s| s.parse::<Fingerprint>().ok()),
+                ) else {
+                    return;
+                };
+                let runbook = body.step.runbook().to_string();
+                self.push_suggestion(source, &runbook, step, Fill::Given(body.argv.clone()))
+            }
+        };
+        let mut role: Role = record.role.parse().unwrap_or(Role::Trainee);
+        if role == Role::Commander && !self.config.may_command(&record.actor) {
+            // Another cockpit's claim outside the roster: not a commander's approval here.
+            role = Role::Oncall;
+        }
+        match record.kind {
+            // find_or_offer (or the definition) created the edited or proposed step.
+            RecordKind::Edit | RecordKind::Proposal => {}
+            RecordKind::Approval => {
+                let ours = body.session == self.config.session;
+                let s = &mut self.suggestions[i];
+                if !s.approvals.iter().any(|a| a.by == record.actor) {
+                    s.approvals.push(Approval {
+                        by: record.actor.clone(),
+                        role,
+                        mode: body.mode,
+                    });
+                    s.approval_records.push(record.hash.clone());
+                }
+                // Every cockpit sees the approvals in the same order: only the latest
+                // approver's cockpit may start the step later (`start_allowed`).
+                s.approved_here = ours.then(|| record.hash.clone());
+                self.recheck_silence(i, effects);
+                self.refresh_verdict(i);
+                let s = &self.suggestions[i];
+                // Checked again right before it would run: its incident still going on, the
+                // policy still allowing it.
+                let active = self
+                    .suggestion_cluster(s)
+                    .is_some_and(|c| self.cluster_active(c));
+                if ours {
+                    let why = match (&s.status, &s.verdict) {
+                        (SuggestionStatus::Obsolete { reason }, _) => {
+                            Some(format!("obsolete: {reason}"))
+                        }
+                        (SuggestionStatus::Pending, _) if !active => {
+                            Some("its cluster is no longer firing".to_string())
+                        }
+                        (SuggestionStatus::Pending, Verdict::Refused { reason }) => {
+                            Some(format!("refused by policy: {reason}"))
+                        }
+                        _ => None,
+                    };
+                    if let Some(why) = why {
+                        effects.push(Effect::Notice(format!("{} did not run: {why}", s.id)));
+                    }
+                }
+                if ours
+                    && active
+                    && s.status == SuggestionStatus::Pending
+                    && s.verdict == Verdict::Allowed
+                {
+                    effects.push(Effect::Execute(self.exec_request(
+                        i,
+                        body.argv.clone(),
+                        record.hash.clone(),
+                    )));
+                    self.suggestions[i].status = SuggestionStatus::Running;
+                }
+            }
+            RecordKind::Rejection => {
+                self.suggestions[i].status = SuggestionStatus::Rejected {
+                    by: record.actor.clone(),
+                    reason: body.reason.unwrap_or_default(),
+                };
+            }
+            RecordKind::Manual => {
+                self.suggestions[i].status = SuggestionStatus::DoneByHand {
+                    by: record.actor.clone(),
+                    what: body.outcome.unwrap_or_default(),
+                };
+            }
+            RecordKind::Execution => {
+                let (ok, dry_run) = body
+                    .exec
+                    .as_ref()
+                    .map_or((true, self.config.dry_run), |e| (e.ok, e.dry_run));
+                self.suggestions[i].status = SuggestionStatus::Executed {
+                    by: record.actor.clone(),
+                    outcome: body.outcome,
+                    dry_run,
+                    ok,
+                    record: record.seq,
+                    output: body.exec.and_then(|e| e.output),
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The journal line of a responders' decision whose recorded argv is not the argv this cockpit
+/// offers for the step: a mismatch, never that step's outcome.
+pub(super) fn reference_mismatch_summary(
+    d: &ReferenceDecision,
+    offered: &super::Suggestion,
+) -> String {
+    let recorded = d
+        .argv
+        .as_deref()
+        .map(crate::actions::shell_display)
+        .unwrap_or_default();
+    let shown = offered
+        .argv
+        .as_deref()
+        .map(crate::actions::shell_display)
+        .unwrap_or_else(|why| format!("no argv ({why})"));
+    let verb = match d.kind {
+        DecisionKind::Approve => "approved",
+        DecisionKind::Reject => "rejected",
+        _ => "ran",
+    };
+    let outcome = d
+        .outcome
+        .as_deref()
+        .map(|o| format!(" → {o}"))
+        .unwrap_or_default();
+    format!(
+        "MISMATCH: the responders {verb} {} as `{recorded}`{outcome} — but this cockpit \
+         offers {} as `{shown}`: not this step's outcome",
+        d.step.as_deref().unwrap_or_default(),
+        offered.id
+    )
+}
+
+/// The override an `override` record sets; `None` when it ends the one in force (`to: null`).
+pub fn override_of(record: &JournalRecord) -> Option<crate::slo::ModeOverride> {
+    let body = record.read_body();
+    let o = body.override_()?;
+    Some(crate::slo::ModeOverride {
+        mode: o.to?,
+        until: o.until?,
+        by: record.actor.clone(),
+        reason: o.reason.clone().unwrap_or_default(),
+    })
+}
