@@ -109,5 +109,39 @@ fn render_storm(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, render_frame, replay_demo, render_storm);
+/// The storm with a filter in force: drawn from the view data made once for the cockpit's
+/// revision and the filter (`tui::refresh`, as the runtime does before a frame), and, for
+/// comparison, with none (every pane then runs the filter itself, as before issue 14.7).
+fn render_storm_filtered(c: &mut Criterion) {
+    let cockpit = storm_cockpit();
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let mut app = App {
+        size: (200, 60),
+        filter: "checkout".into(),
+        ..App::default()
+    };
+    tui::refresh(&mut app, &cockpit);
+    let stale = App {
+        view: Default::default(),
+        ..app.clone()
+    };
+    for (name, app) in [
+        ("render storm frame 200x60, filtered, view data", &app),
+        ("render storm frame 200x60, filtered, no view data", &stale),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                terminal.draw(|f| tui::render(app, &cockpit, f)).unwrap();
+            })
+        });
+    }
+}
+
+criterion_group!(
+    benches,
+    render_frame,
+    replay_demo,
+    render_storm,
+    render_storm_filtered
+);
 criterion_main!(benches);

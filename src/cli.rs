@@ -88,6 +88,10 @@ pub enum Command {
     /// Turn recorded incidents into drills.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Chaos experiments under the governor: check, approve, run (live or replayed), report,
+    /// draft (docs/FORMATS.md, "Experiments").
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
     /// The man pages and shell completions, made from this CLI definition (for packagers and
     /// the install commands in the README).
     #[command(subcommand, hide = true)]
@@ -234,6 +238,83 @@ pub enum JournalCommand {
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExperimentCommand {
+    /// Validate an experiment file (Chaos Toolkit JSON/YAML with the flightdeck extension) and
+    /// show what it would do; exit 1 on an error.
+    Check {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve an experiment as a whole (method and rollbacks together), bound to its digest
+    /// and the journal's mode; approvals count for an hour.
+    Approve {
+        file: PathBuf,
+        #[command(flatten)]
+        path: JournalPath,
+    },
+    /// Run an experiment: the gate, then the method under the guard, then the rollbacks, all
+    /// journaled. Live on the config's Prometheus by default; with --replay a dry run in a
+    /// replayed scenario. Exit 0: completed, hypothesis held; 1: refused by the gate; 3: halted
+    /// by the guard or the steady state deviated.
+    Run {
+        file: PathBuf,
+        #[command(flatten)]
+        path: JournalPath,
+        /// The live config (default: the one in the config directory).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Dry-run in this replayed scenario ("demo" for the bundled demo) instead of live.
+        #[arg(long, value_name = "SCENARIO")]
+        replay: Option<PathBuf>,
+        /// With --replay: start at this offset from the scenario start (e.g. 10m).
+        #[arg(long, value_parser = parse_offset, requires = "replay")]
+        at: Option<jiff::SignedDuration>,
+        /// Live: report what each action would run, run nothing (the guard still watches).
+        #[arg(long)]
+        dry_run: bool,
+        /// Only show whether the experiment may start now, and why; journal nothing.
+        #[arg(long)]
+        gate_only: bool,
+        /// The least share of budget left on each SLO of the blast radius for a start.
+        #[arg(long, default_value_t = 0.25, value_parser = parse_share)]
+        min_budget_left: f64,
+        /// Live: how long to wait for budget data before the gate decides.
+        #[arg(long, default_value = "30s", value_parser = parse_run_time)]
+        warmup: jiff::SignedDuration,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarise the experiment runs (and refusals) in the journal.
+    Report {
+        #[command(flatten)]
+        path: JournalPath,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A Markdown draft (postmortem or runbook) from a finished run (default: the last).
+    Draft {
+        #[command(flatten)]
+        path: JournalPath,
+        /// The run id (see `experiment report`).
+        #[arg(long)]
+        run: Option<String>,
+        #[arg(long = "as", default_value = "postmortem", value_parser = ["postmortem", "runbook"])]
+        kind: String,
+        /// Write to this new file instead of stdout.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a share from 0 to 1 (e.g. 0.25)")),
+    }
 }
 
 #[derive(Debug, Subcommand)]

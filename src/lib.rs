@@ -8,6 +8,7 @@
 // Pure core.
 pub mod actions;
 pub mod alerts;
+pub mod chaos;
 pub mod cockpit;
 pub mod diagnostic;
 pub mod journal;

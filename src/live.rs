@@ -700,26 +700,18 @@ impl Live {
         &self.outputs
     }
 
-    /// Waits for the next thing to happen (a source message, an execution result or a tick)
-    /// and applies it. Returns false when the deadline passed first.
-    async fn step(&mut self, deadline: Instant, ticks: &mut tokio::time::Interval) -> bool {
+    /// Waits for the next thing to happen (a source message, an execution result, a knowledge
+    /// reload or a tick) and applies it, as the terminal loop does ([`Session::wait`]). Returns
+    /// false when the deadline passed first.
+    async fn step(&mut self, deadline: Instant) -> bool {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => return false,
-            msg = self.rx.recv(), if !self.closed => match msg {
-                Some(m) => self.drain(m),
-                None => self.closed = true,
-            },
-            Some((id, outcome)) = self.exec_rx.recv() => {
-                self.session.executed(id, outcome, Timestamp::now());
-            }
-            Some(reloaded) = self.knowledge_rx.recv() => {
-                self.session.reload_knowledge(reloaded, Timestamp::now());
-            }
-            _ = ticks.tick() => self.session.tick(Timestamp::now()),
+            _ = Session::wait(self) => {}
         }
-        self.start_executions();
-        for n in self.session.take_notices() {
-            tracing::info!("notice: {n}");
+        for msg in Session::settle(self) {
+            if let Msg::Notice(_, n) = msg {
+                tracing::info!("notice: {n}");
+            }
         }
         true
     }
@@ -731,9 +723,9 @@ impl Live {
         deadline: Instant,
         mut stop: impl FnMut(&Cockpit) -> bool,
     ) -> bool {
-        let mut ticks = tokio::time::interval(TICK);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        while self.step(deadline, &mut ticks).await {
+        // A run starts with a tick.
+        self.ticks.reset_immediately();
+        while self.step(deadline).await {
             if stop(self.session.cockpit()) {
                 return true;
             }

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use flightdeck::actions::Role;
 use flightdeck::cli::{
-    AlertsCommand, Cli, Command, GenerateCommand, JournalCommand, KbCommand, ReplayArgs,
-    ScenarioCommand, SloCommand,
+    AlertsCommand, Cli, Command, ExperimentCommand, GenerateCommand, JournalCommand, KbCommand,
+    ReplayArgs, ScenarioCommand, SloCommand,
 };
 use flightdeck::cockpit::CockpitConfig;
 use flightdeck::{commands, headless, load, runtime};
@@ -125,6 +125,7 @@ fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
             })
         }
         Command::Journal(j) => journal(j, &cockpit_config(cli.role, cli.readonly)),
+        Command::Experiment(x) => experiment(x, &cockpit_config(cli.role, cli.readonly)),
         Command::Generate(GenerateCommand::Man { dir: None }) => {
             use std::io::Write;
             std::io::stdout().write_all(&flightdeck::cli::man_page()?)?;
@@ -259,6 +260,84 @@ fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<E
             format,
             output,
         } => j::export(&j::path(path.journal)?, &format, output.as_deref()),
+    }
+}
+
+fn experiment(command: ExperimentCommand, who: &CockpitConfig) -> color_eyre::Result<ExitCode> {
+    use commands::experiment as x;
+    use commands::journal::path as journal_path;
+    match command {
+        ExperimentCommand::Check { file, json } => x::check(&file, json),
+        ExperimentCommand::Approve { file, path } => {
+            x::approve(&file, &journal_path(path.journal)?, who)
+        }
+        ExperimentCommand::Report { path, json } => x::report(&journal_path(path.journal)?, json),
+        ExperimentCommand::Draft {
+            path,
+            run,
+            kind,
+            output,
+        } => x::draft(
+            &journal_path(path.journal)?,
+            run.as_deref(),
+            &kind,
+            output.as_deref(),
+        ),
+        ExperimentCommand::Run {
+            file,
+            path,
+            config,
+            replay,
+            at,
+            dry_run,
+            gate_only,
+            min_budget_left,
+            warmup,
+            json,
+        } => {
+            let opts = x::RunOptions {
+                dry_run,
+                gate_only,
+                min_budget_left,
+                warmup: warmup
+                    .try_into()
+                    .unwrap_or(std::time::Duration::from_secs(30)),
+                json,
+            };
+            if let Some(scenario) = replay {
+                let loaded = if scenario.as_os_str() == "demo" {
+                    load::demo()?
+                } else {
+                    load::scenario_file(&scenario)?
+                };
+                return x::run_replay(&file, loaded, at, path.journal.as_deref(), who, &opts);
+            }
+            let config_path = config
+                .or_else(|| flightdeck::config::default_path().filter(|p| p.exists()))
+                .ok_or_else(|| {
+                    color_eyre::eyre::eyre!(
+                        "no config: a live run needs --config FILE (or use --replay SCENARIO \
+                         for a dry run in a replayed incident)"
+                    )
+                })?;
+            let config = flightdeck::config::Config::load(&config_path)?;
+            let journal = match path.journal {
+                Some(p) => p,
+                None => config
+                    .journal_path()
+                    .map(Ok)
+                    .unwrap_or_else(|| journal_path(None))?,
+            };
+            let mut who = who.clone();
+            if let Some(u) = &config.user {
+                who.actor = u.clone();
+            }
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            rt.block_on(x::run_live(&file, &config, journal, &who, &opts))
+        }
     }
 }
 

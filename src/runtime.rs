@@ -1,9 +1,9 @@
 //! The one event loop of the terminal cockpit, for replay and live alike. It owns the terminal,
 //! the frame tick and the signals; a [`Session`] (the replay's [`ReplayRun`] here, live mode's
-//! `live::LiveRun`) owns its clock, its sources and its journal. Everything that happens
+//! `live::Live`) owns its clock, its sources and its journal. Everything that happens
 //! becomes a [`Msg`]; [`tui::handle`] is the only writer of the [`App`] and answers with
 //! [`Command`]s, which go back to the session (decisions, replay controls) or to the loop
-//! (quit, draw).
+//! (quit, draw, suspend).
 //!
 //! ```text
 //!  keys ─ keymap ─► Msg::Action ─┐
@@ -11,6 +11,7 @@
 //!  frame tick ─► Session::frame ─┤                                              ├─► Draw: render
 //!  session sources ─► Session::wait (notices, ticks)                             └─► Quit
 //!  SIGTERM / SIGINT / SIGHUP / SIGQUIT ─► restore the terminal, keep the journal, exit 0
+//!  Ctrl-Z ─► Command::Suspend ─► terminal restored, SIGTSTP; on `fg` set up and drawn again
 //! ```
 
 use std::collections::VecDeque;
@@ -46,8 +47,8 @@ pub trait Session {
     /// A frame is due. Returns what to tell the UI, and whether the view moved without any
     /// message saying so (replay: the clock ran), so that the frame is drawn.
     fn frame(&mut self) -> (Vec<Msg>, bool);
-    /// Carries out a command of the UI (a decision, a replay control); `Quit` and `Draw` are
-    /// the loop's and never reach here.
+    /// Carries out a command of the UI (a decision, a replay control); `Quit`, `Draw` and
+    /// `Suspend` are the loop's and never reach here.
     fn command(&mut self, command: Command) -> Vec<Msg>;
     /// After every pass of the loop: what the session owes the edge (replay keeps its journal
     /// on disk; live starts approved executions) and what it has to say.

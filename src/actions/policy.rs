@@ -298,6 +298,42 @@ pub fn policy(mode: Mode, overlays: Overlays, step: &StepClass, approvals: &[App
     }
 }
 
+/// The policy for a step when the budgets' own mode (the governor's mode without the
+/// commander's override, [`crate::slo::Governor::budget_mode`]) is known too.
+///
+/// An override changes who must approve, never the headroom (issue 17 §14): a chaos experiment
+/// spends budget on purpose, so it is refused unless the *budgets* say Adaptive, whatever mode
+/// an override put in force. Everything else is [`policy`] with the overridden mode. The cockpit
+/// and the experiment gate (`crate::chaos::gate`) both decide experiments through this one
+/// function.
+pub fn policy_with_headroom(
+    mode: Mode,
+    budget_mode: Mode,
+    overlays: Overlays,
+    step: &StepClass,
+    approvals: &[Approval],
+) -> Verdict {
+    if step.kind == StepKind::Experiment && budget_mode != Mode::Adaptive {
+        let overridden = if mode != budget_mode {
+            format!(
+                "; the override to {} changes who must approve, not the headroom \
+                 (an override is not headroom)",
+                mode.label()
+            )
+        } else {
+            String::new()
+        };
+        return Verdict::Refused {
+            reason: format!(
+                "the error budgets say {}: chaos experiments need real budget \
+                 headroom (Adaptive from the budgets){overridden}",
+                budget_mode.label()
+            ),
+        };
+    }
+    policy(mode, overlays, step, approvals)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,6 +457,43 @@ mod tests {
                 NONE,
                 &unaudited,
                 &[ap("a", Role::Oncall, Mode::Adaptive)]
+            )
+            .is_allowed()
+        );
+    }
+
+    #[test]
+    fn an_override_is_not_headroom() {
+        let experiment = StepClass {
+            kind: StepKind::Experiment,
+            pre_audited: true,
+            novel: false,
+        };
+        let approvals = [
+            ap("a", Role::Oncall, Mode::Adaptive),
+            ap("c", Role::Commander, Mode::Adaptive),
+        ];
+        for budget in [Mode::Freeze, Mode::Redesign] {
+            // The commander overrode to ADAPTIVE: a mitigation follows the override...
+            assert!(
+                policy_with_headroom(Mode::Adaptive, budget, NONE, &AUDITED_MIT, &approvals)
+                    .is_allowed()
+            );
+            // ...an experiment does not.
+            match policy_with_headroom(Mode::Adaptive, budget, NONE, &experiment, &approvals) {
+                Verdict::Refused { reason } => {
+                    assert!(reason.contains("not headroom"), "{reason}")
+                }
+                other => panic!("{budget}: {other:?}"),
+            }
+        }
+        assert!(
+            policy_with_headroom(
+                Mode::Adaptive,
+                Mode::Adaptive,
+                NONE,
+                &experiment,
+                &approvals
             )
             .is_allowed()
         );

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::Cockpit;
-use crate::actions::{Approval, Filled, Overlays, Role, Step, StepClass, StepRef, Verdict, policy};
+use crate::actions::{
+    Approval, Filled, Overlays, Role, Step, StepClass, StepRef, Verdict, policy_with_headroom,
+};
 use crate::alerts::{AlertState, ClusterId, Fingerprint};
 use crate::knowledge::DocRef;
 use crate::slo::Mode;
@@ -568,8 +570,10 @@ impl Cockpit {
         cluster: Option<ClusterId>,
         approvals: &[Approval],
     ) -> Verdict {
-        policy(
+        // An override is not headroom: experiments also answer to the budgets' own mode.
+        policy_with_headroom(
             self.governor.base_mode(),
+            self.governor.budget_mode(),
             self.overlays_in(cluster),
             &StepClass::from(step),
             approvals,

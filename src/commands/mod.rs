@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod check;
+pub mod experiment;
 pub mod journal;
 pub mod kb;
 pub mod slo;

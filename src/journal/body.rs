@@ -49,6 +49,9 @@ pub enum KindBody {
     Step(Box<StepBody>),
     Checkpoint(CheckpointBody),
     Override(OverrideBody),
+    /// A chaos experiment's phase record (approve, refused, start, step, abort, end), read as
+    /// written: `src/chaos` owns its shape (docs/FORMATS.md, "Experiments").
+    Experiment(Value),
     /// A kind this version does not know.
     Unknown,
 }
@@ -213,6 +216,7 @@ impl RecordBody {
                     output: e.get("output").cloned(),
                 }),
             })),
+            RecordKind::Experiment => KindBody::Experiment(body.clone()),
             RecordKind::Unknown(_) => KindBody::Unknown,
         };
         RecordBody {
@@ -313,6 +317,7 @@ mod tests {
                 RecordKind::ModeChange => b.mode_change().is_some(),
                 RecordKind::Override => b.override_().is_some(),
                 RecordKind::Hypothesis | RecordKind::Note => b.note().is_some(),
+                RecordKind::Experiment => matches!(b.of_kind, KindBody::Experiment(_)),
                 RecordKind::Unknown(_) => false,
                 _ => b.step().is_some(),
             };

@@ -129,6 +129,18 @@ pub fn decision_points(
         if body.obsolete {
             continue;
         }
+        // A chaos experiment's phase names the decision point (docs/FORMATS.md).
+        if r.kind == RecordKind::Experiment {
+            kind = match r.body.get("phase").and_then(|v| v.as_str()) {
+                Some("approve") => "experiment_approve",
+                Some("refused") => "experiment_refused",
+                Some("start") => "experiment_start",
+                Some("step") => "experiment_step",
+                Some("abort") => "experiment_abort",
+                Some("end") => "experiment_end",
+                _ => "experiment",
+            };
+        }
         // `from: null`: the mode a cockpit found when it started — a state, not a change.
         if change.is_some_and(|c| c.from.is_none()) {
             kind = "mode_state";
@@ -228,6 +240,31 @@ fn decision_of(r: &JournalRecord, body: &RecordBody) -> (Decision, Option<Outcom
                 });
             }
         }
+        KindBody::Experiment(body) => {
+            decision.text = str_field(body, "hypothesis");
+            decision.step = str_field(body, "run");
+            decision.argv = body
+                .get("argv")
+                .and_then(|v| serde_json::from_value(v.clone()).ok());
+            decision.reason = str_field(body, "reason");
+            decision.evidence = body.get("evidence").filter(|v| !v.is_null()).cloned();
+            decision.policy = body.get("gate").filter(|v| !v.is_null()).cloned();
+            if let Some(exec) = body.get("exec").filter(|v| !v.is_null()) {
+                outcome = Some(Outcome {
+                    summary: str_field(exec, "summary"),
+                    ok: exec.get("ok").and_then(|v| v.as_bool()),
+                    dry_run: exec.get("dry_run").and_then(|v| v.as_bool()),
+                    exit_code: exec.get("exit_code").and_then(|v| v.as_i64()),
+                    duration_ms: exec.get("duration_ms").and_then(|v| v.as_u64()),
+                });
+            } else if let Some(o) = str_field(body, "outcome") {
+                outcome = Some(Outcome {
+                    summary: Some(o),
+                    dry_run: body.get("dry_run").and_then(|v| v.as_bool()),
+                    ..Outcome::default()
+                });
+            }
+        }
         KindBody::Genesis(_) | KindBody::Checkpoint(_) | KindBody::Unknown => {}
     }
     (decision, outcome)
@@ -252,6 +289,10 @@ pub fn export_jsonl_with(
         }
     }
     out
+}
+
+fn str_field(body: &serde_json::Value, key: &str) -> Option<String> {
+    body.get(key).and_then(|v| v.as_str()).map(str::to_string)
 }
 
 #[cfg(test)]

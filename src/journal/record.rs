@@ -38,6 +38,9 @@ pub enum RecordKind {
     /// The incident commander overrode the governor's mode (or ended an override), with a
     /// written reason and an end time.
     Override,
+    /// A chaos experiment run's step: refused by the gate, started, a method or rollback
+    /// action, halted by the guard, ended (`body.phase`; docs/FORMATS.md).
+    Experiment,
     /// A kind this version does not know, by name.
     Unknown(KindName),
 }
@@ -46,7 +49,7 @@ pub enum RecordKind {
 /// listings show, and its name as a decision point in the decision-data export (`None`: not a
 /// decision).
 #[rustfmt::skip]
-const KNOWN: [(RecordKind, &str, &str, Option<&str>); 12] = [
+const KNOWN: [(RecordKind, &str, &str, Option<&str>); 13] = [
     (RecordKind::Genesis,    "genesis",     "genesis",    None),
     (RecordKind::ModeChange, "mode_change", "mode",       Some("mode_change")),
     (RecordKind::Hypothesis, "hypothesis",  "hypothesis", Some("hypothesis")),
@@ -59,6 +62,7 @@ const KNOWN: [(RecordKind, &str, &str, Option<&str>); 12] = [
     (RecordKind::Manual,     "manual",      "by hand",    Some("manual")),
     (RecordKind::Checkpoint, "checkpoint",  "checkpoint", None),
     (RecordKind::Override,   "override",    "override",   Some("override")),
+    (RecordKind::Experiment, "experiment",  "chaos",      Some("experiment")),
 ];
 
 /// The name of a record kind this version does not know: 1 to [`KindName::MAX`] bytes of

@@ -450,6 +450,12 @@ fn timeline_line(r: &JournalRecord, b: &RecordBody) -> Option<String> {
                 inline(reason_of(b).unwrap_or("(no reason)"))
             ),
         },
+        RecordKind::Experiment => format!(
+            "**chaos experiment {}** — {}: {}",
+            r.body.get("phase").and_then(|v| v.as_str()).unwrap_or("?"),
+            who(r),
+            inline(&r.summary)
+        ),
         RecordKind::Unknown(name) => format!(
             "**{}** (a record kind this version does not know) — {}: {}",
             name.as_str(),

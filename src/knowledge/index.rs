@@ -1,5 +1,6 @@
-//! A small in-memory BM25F index over five fields: title, alert names, headings, tags (with
-//! services) and body.
+//! A small in-memory BM25F index over six fields: title, alert names, headings, tags (with
+//! services), body, and the runbook's lead (its opening paragraph and its Meaning / Impact /
+//! Summary sections, which say what the document is about; also part of the body).
 //!
 //! BM25F (Robertson & Zaragoza, "The Probabilistic Relevance Framework") combines the
 //! length-normalised term frequencies of the fields with per-field weights *before* the
@@ -20,9 +21,18 @@ pub enum Field {
     Headings = 2,
     Tags = 3,
     Body = 4,
+    Lead = 5,
 }
 
-pub const FIELDS: usize = 5;
+pub const FIELDS: usize = 6;
+
+/// The fields that say what a document is about (not what it mentions on the way): a query
+/// word found in one of them counts towards [`Index::focus`].
+const FOCUS_FIELDS: u8 = (1 << Field::Title as u8)
+    | (1 << Field::Alerts as u8)
+    | (1 << Field::Headings as u8)
+    | (1 << Field::Tags as u8)
+    | (1 << Field::Lead as u8);
 
 impl Field {
     pub const ALL: [Field; FIELDS] = [
@@ -31,6 +41,7 @@ impl Field {
         Field::Headings,
         Field::Tags,
         Field::Body,
+        Field::Lead,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,6 +51,7 @@ impl Field {
             Field::Headings => "headings",
             Field::Tags => "tags",
             Field::Body => "body",
+            Field::Lead => "lead",
         }
     }
 }
@@ -55,9 +67,9 @@ pub struct Bm25fParams {
 impl Default for Bm25fParams {
     fn default() -> Self {
         Bm25fParams {
-            //        title alerts headings tags body
-            weight: [3.0, 3.0, 2.0, 2.0, 1.0],
-            b: [0.4, 0.3, 0.5, 0.3, 0.75],
+            //        title alerts headings tags body lead
+            weight: [3.0, 3.0, 2.0, 2.0, 1.0, 1.0],
+            b: [0.4, 0.3, 0.5, 0.3, 0.75, 0.5],
             k1: 1.2,
         }
     }
@@ -121,6 +133,9 @@ pub struct QueryTerm {
     /// As the user wrote it, for the `why` line.
     pub surface: String,
     pub weight: f64,
+    /// The term describes the problem (alert name, summary/description, service, subject), so
+    /// whether a document has it where it says what it is about counts ([`Index::focus`]).
+    pub focus: bool,
 }
 
 /// A scored document.
@@ -296,6 +311,32 @@ impl Index {
             .collect()
     }
 
+    /// Share of the weight (weight × idf) of the query's problem terms (those marked `focus`,
+    /// plus `focus_extra` for problem terms no document has) that occur in document `doc`
+    /// where it says what it is about: title, alert names, headings, tags, lead. Worked out
+    /// only for the few documents a match returns (a binary search per term), so the search
+    /// itself does not pay for it.
+    pub fn focus(&self, doc: usize, query: &[QueryTerm], focus_extra: f64) -> f64 {
+        let (mut have, mut max) = (0.0, focus_extra);
+        for q in query {
+            if !q.focus || q.weight.is_nan() || q.weight <= 0.0 {
+                continue;
+            }
+            let Some(&id) = self.terms.get(&q.term) else {
+                continue;
+            };
+            let postings = &self.postings[id as usize];
+            let w = q.weight * self.idf_df(postings.len());
+            max += w;
+            if let Ok(i) = postings.binary_search_by_key(&(doc as u32), |p| p.doc)
+                && postings[i].fields & FOCUS_FIELDS != 0
+            {
+                have += w;
+            }
+        }
+        if max > 0.0 { have / max } else { 0.0 }
+    }
+
     /// BM25's idf from a document frequency.
     fn idf_df(&self, df: usize) -> f64 {
         let n = self.len() as f64;
@@ -374,6 +415,7 @@ mod tests {
                 term,
                 surface,
                 weight: 1.0,
+                focus: true,
             })
             .collect()
     }
@@ -417,6 +459,26 @@ mod tests {
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));
         hits.truncate(limit);
         hits
+    }
+
+    /// [`Index::focus`] by scanning every posting of every term.
+    fn reference_focus(idx: &Index, doc: usize, query: &[QueryTerm], extra: f64) -> f64 {
+        let (mut have, mut max) = (0.0, extra);
+        for q in query.iter().filter(|q| q.focus) {
+            let Some(&id) = idx.terms.get(&q.term) else {
+                continue;
+            };
+            let w = q.weight * idx.idf(&q.term);
+            max += w;
+            // Title, alerts, headings, tags, lead.
+            if idx.postings[id as usize]
+                .iter()
+                .any(|p| p.doc as usize == doc && p.fields & 0b10_1111 != 0)
+            {
+                have += w;
+            }
+        }
+        if max > 0.0 { have / max } else { 0.0 }
     }
 
     #[test]
@@ -467,16 +529,24 @@ mod tests {
                         term: w.into(),
                         surface: w.into(),
                         weight: [1.0, 0.6, 0.3, 0.15][(next() % 4) as usize],
+                        focus: next() % 2 == 0,
                     }
                 })
                 .collect();
             let limit = [1, 5, 25, 1000][round % 4];
             let extra = if round % 3 == 0 { 1.5 } else { 0.0 };
+            let hits = idx.search(&query, limit, extra);
             assert_eq!(
-                idx.search(&query, limit, extra),
+                hits,
                 reference(&idx, &query, limit, extra),
                 "{query:?} limit {limit}"
             );
+            let focus_extra = if round % 5 == 0 { 0.7 } else { 0.0 };
+            for h in &hits {
+                let f = idx.focus(h.doc, &query, focus_extra);
+                let r = reference_focus(&idx, h.doc, &query, focus_extra);
+                assert!((f - r).abs() < 1e-12 && (0.0..=1.0).contains(&f), "{f} {r}");
+            }
         }
     }
 

@@ -8,37 +8,57 @@
 //! plain Markdown runbooks, whose file name or headings) names the alert, a file name that
 //! spells the alert name differently (`kube-pod-crash-looping.md`), an alert whose `runbook_url`
 //! annotation names the document's file, its path, or an anchor of one of its headings. Then
-//! content: a BM25F score ([`index`]) over title, alert names, headings, tags and body, with the
+//! content: a BM25F score ([`index`]) over title, alert names, headings, tags, body and lead
+//! (the opening paragraph and the Meaning / Impact / Summary sections), with the
 //! cluster's alert names, summaries, descriptions and labels as the query (alert-name words
 //! weigh most; alert-name, summary/description and service words no document contains count
 //! against every match). Labels that only name the scrape target (`job`, `container`,
 //! `endpoint`, `namespace`, a `service` that is the job's own) weigh nothing: real values like
 //! `kube-rbac-proxy-main` or `job=rook-ceph-mgr` must not outweigh a short summary
-//! ([`MatchQuery::split_targets`]). Each match says why it matched and carries a
+//! ([`MatchQuery::split_targets`]). But a word the job or service names and the alert's name or
+//! summary repeats is the alert's subject (`grafana` in `job=kube-prometheus-stack-grafana` and
+//! "Grafana is down."): it weighs [`MatchParams::w_subject`], and a subject no document mentions
+//! counts against every match — the generic "disappeared from target discovery" words then no
+//! longer carry a Kube…Down runbook. Each match says why it matched and carries a
 //! [`Confidence`]: high (an explicit link, or content at least [`MatchParams::high_match`]),
 //! medium (content at least [`MatchParams::good_match`]), low otherwise. Low is "no good
 //! match": no steps are offered from it, a cluster with only low matches is novel, and
-//! [`KnowledgeBase::abstention`] says why ("best 0.27 below the 0.30 floor; nearest: …").
+//! [`KnowledgeBase::abstention`] says why ("best 0.27 below the 0.34 floor; nearest: …").
 //!
 //! Evaluation (tests/fixtures/knowledge/eval, `cargo test --test suite knowledge_eval:: -- --nocapture`):
-//! 37 runbooks in three styles. Parameters were tuned (`knowledge_eval::tune`) on
-//! queries-dev.yaml and queries-rules-tune.yaml only (names known and hidden); the held-out files
-//! are only reported. On kube-prometheus-, node-exporter- and etcd-style rules
-//! (queries-rules-*.yaml, labels as a kube-prometheus-stack scrape delivers them):
+//! 37 runbooks in three styles. Parameters are tuned (`knowledge_eval::tune`, a grid search)
+//! on queries-dev.yaml and queries-rules-tune.yaml only (names known and hidden); the held-out
+//! files are only reported. Issue 19's second round added 16 cases to the tuning part and 16
+//! to the held-out part (kube-prometheus/node/etcd-style rules, exporter alerts, uncovered
+//! components next to covered ones), written and committed before any tuning. On the
+//! rule sets (queries-rules-*.yaml, labels as a kube-prometheus-stack scrape delivers them),
+//! before → after this round's change (both on the extended set):
 //!
 //! | | tune, names known | held-out, names known | tune, names hidden | held-out, names hidden |
 //! |---|---|---|---|---|
-//! | right runbook first | 94% (17/18) | 94% (15/16) | 94% (17/18) | 88% (14/16) |
-//! | in the top 3 | 100% | 100% | 100% | 100% |
-//! | uncovered alerts abstain | 100% (14/14) | 77% (10/13) | 100% (14/14) | 77% (10/13) |
+//! | right runbook first | 96% → 96% (25/26) | 96% → 96% (23/24) | 85% → 85% (22/26) | 92% → 88% (21/24) |
+//! | in the top 3 | 100% → 100% | 100% → 100% | 96% → 96% | 100% → 100% |
+//! | uncovered alerts abstain | 86% → 95% (21/22) | 62% → 67% (14/21) | 86% → 95% (21/22) | 57% → 81% (17/21) |
+//! | name known and linked: right runbook first | 100% (21/21) | 100% (10/10) | – | – |
 //!
-//! The older team-style set: dev 97% / 100% / 100% (top-1 / top-3 / abstain), held-out 71% /
-//! 94% / 62%. The held-out abstention misses are alerts about a component next to one that has
-//! a runbook (Kafka offline partitions vs consumer lag, Postgres down vs replication lag, Redis
-//! connections vs memory) and generic "disappeared from target discovery" alerts of components
-//! nobody wrote about; the tuning set does not separate those, so they are reported, not fixed.
-//! Speed (`cargo bench --bench knowledge -- --figures`, 10,000 documents, 2 busy cores):
-//! `match_alerts` p50 0.36 ms, p99 0.68 ms (goal p99 ≤ 2 ms); `/` search p99 1.17 ms.
+//! The older team-style set: dev 95% / 100% / 100% (top-1 / top-3 / abstain; was 97/100/100),
+//! held-out 65% / 94% / 62% (was 71/94/62). The goals of issue 19 (abstain ≥ 90%, names-hidden
+//! top-1 ≥ 90%, top-3 ≥ 98% on unseen sets) are met on the tuning part's abstention only; on
+//! the held-out part they are not. What still fails there: an uncovered alert about a
+//! *different problem* of a covered component (Postgres down vs replication lag, MySQL
+//! connections vs unreachable, Kafka offline partitions vs consumer lag) — the component's
+//! words carry the match; and names-hidden alerts whose right runbook is first but below the
+//! floor because the summary brings many words no runbook has. A match below the floor never
+//! offers steps (`knowledge_eval::abstained_cases_never_offer_steps` runs every case through a
+//! cockpit). [`MatchParams::focus_weight`] (weigh where a document has the problem words) is in
+//! place but 0: it did not improve the tuning part.
+//! Speed (`cargo bench --bench knowledge -- --figures`, 10,000 documents, 2 cores at load
+//! 10-14, on-CPU time of the thread; before → after this round): `match_alerts` p50 0.36 →
+//! 0.36 ms, p99 0.60 → 0.55 ms (goal p99 ≤ 2 ms; a first version that summed the focus in the
+//! search loop cost +49% at p99, so [`index::Index::focus`] is worked out afterwards for the
+//! returned documents only, and only when `focus_weight` > 0); `/` search p99 1.15 → 1.11 ms;
+//! index build of 10,000 documents 0.42 → 0.55 s (the lead field; goal ≤ 1 s); start-up of
+//! 1,000 documents 77 → 89 ms (goal ≤ 100 ms).
 //!
 //! [`lint`] holds runbook staleness and the postmortem linter; [`report`] the pure functions
 //! behind `kb search`, `kb match` and `kb lint`; [`search`] the TUI's `/` search across all
@@ -91,12 +111,22 @@ pub struct MatchParams {
     /// share of `w_text`: the target does not describe the problem, but a component nobody
     /// wrote about is evidence that nothing here covers it.
     pub unknown_target_share: f64,
+    /// Weight of the alert's subject: a word naming a component (service or scrape target)
+    /// that the alert's name or summary/description repeats (`etcd`, `grafana`).
+    pub w_subject: f64,
+    /// How much of `w_subject` a subject no document mentions counts against every match.
+    pub unknown_subject_share: f64,
+    /// How much it matters where a document has the query's problem words: a content score
+    /// is multiplied by `(1 - focus_weight) + focus_weight × focus`, with `focus` the share of
+    /// those words (by weight and rarity) found in its title, alert names, headings, tags or
+    /// lead (opening paragraph, Meaning / Impact / Summary sections).
+    pub focus_weight: f64,
 }
 
 impl Default for MatchParams {
     fn default() -> Self {
         MatchParams {
-            good_match: 0.30,
+            good_match: 0.34,
             high_match: 0.6,
             w_alertname: 1.0,
             w_service: 0.6,
@@ -105,9 +135,12 @@ impl Default for MatchParams {
             w_label_name: 0.15,
             w_target: 0.0,
             unknown_alertname_share: 0.75,
-            unknown_text_share: 0.25,
+            unknown_text_share: 0.5,
             unknown_service_share: 0.5,
             unknown_target_share: 0.0,
+            w_subject: 0.3,
+            unknown_subject_share: 1.0,
+            focus_weight: 0.0,
         }
     }
 }
@@ -560,9 +593,17 @@ impl KnowledgeBase {
             e.links += bonus;
             e.why.extend(why);
         }
+        let fw = self.params.focus_weight.clamp(0.0, 1.0);
         for hit in &hits {
             let e = found.entry(hit.doc).or_default();
-            e.content = hit.norm;
+            // What the document says it is about weighs in: the same words only mentioned on
+            // the way (a Diagnosis command, a related alert) make a weaker match.
+            e.content = if fw > 0.0 {
+                let focus = self.index.focus(hit.doc, &terms, missing);
+                hit.norm * ((1.0 - fw) + fw * focus)
+            } else {
+                hit.norm
+            };
             e.coverage = hit.coverage;
         }
         let mut ranked: Vec<(usize, Found)> = found.into_iter().collect();
@@ -768,12 +809,68 @@ fn runbook_fields(rb: &Runbook) -> FieldTexts<'_> {
     t.fields[Field::Tags as usize].extend(rb.tags.iter().map(String::as_str));
     t.fields[Field::Tags as usize].extend(rb.services.iter().map(String::as_str));
     t.fields[Field::Body as usize].push(&rb.body);
+    t.fields[Field::Lead as usize].extend(lead_sections(&rb.body));
     for s in &rb.steps {
         if s.origin == crate::actions::StepOrigin::Structured {
             t.fields[Field::Body as usize].push(&s.title);
         }
     }
     t
+}
+
+/// Headings (lower case, without `#`) of the sections that say what a runbook is about: the
+/// Meaning / Impact sections of alert runbooks, the summary of team runbooks.
+const LEAD_HEADINGS: &[&str] = &[
+    "meaning",
+    "impact",
+    "summary",
+    "description",
+    "overview",
+    "symptoms",
+    "what it means",
+    "what this alert means",
+    "why it matters",
+    "problem",
+    "context",
+];
+
+/// The parts of a runbook's body that say what it is about: the text before its second
+/// heading (the opening paragraph under the title) and the sections under
+/// [`LEAD_HEADINGS`], as slices of `body`. Lines inside fenced code blocks are not headings.
+fn lead_sections(body: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut fence = false;
+    let mut headings = 0;
+    // Start of the section being read, when it is a lead section.
+    let mut from: Option<usize> = Some(0);
+    let mut at = 0;
+    for line in body.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            fence = !fence;
+        } else if !fence && t.starts_with('#') {
+            let name = t.trim_start_matches('#').trim().to_lowercase();
+            headings += 1;
+            // The title heading itself keeps the opening part going.
+            if headings > 1 || !line.starts_with("# ") {
+                if let Some(f) = from.take()
+                    && f < at
+                {
+                    out.push(&body[f..at]);
+                }
+                if LEAD_HEADINGS.contains(&name.trim_end_matches(':')) {
+                    from = Some(at + line.len());
+                }
+            }
+        }
+        at += line.len();
+    }
+    if let Some(f) = from
+        && f < body.len()
+    {
+        out.push(&body[f..]);
+    }
+    out
 }
 
 fn postmortem_fields(pm: &Postmortem) -> FieldTexts<'_> {
@@ -827,60 +924,118 @@ fn is_identity_label(name: &str) -> bool {
     )
 }
 
+/// Where a query word came from, as bits of a mask.
+const FROM_NAME: u8 = 1;
+const FROM_TEXT: u8 = 2;
+const FROM_COMPONENT: u8 = 4;
+
 /// Builds weighted query terms (one per distinct term, highest weight wins) and the weight of
 /// meaningful query terms no document has (alert name and text words), which count against
 /// every match's normalised score.
+///
+/// A word that both names a component (a service, or the scrape target's job or service) and
+/// occurs in the alert's name or its summary/description is the alert's subject (`grafana` in
+/// `job=kube-prometheus-stack-grafana` and "Grafana is down."; `etcd` in `job=kube-etcd` and
+/// "etcd cluster members are down"): it weighs [`MatchParams::w_subject`], and when no
+/// document has it, it counts against every match with that weight times
+/// [`MatchParams::unknown_subject_share`] — nothing here is written about that component.
 fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm>, f64) {
-    let mut terms: Vec<QueryTerm> = Vec::new();
-    let mut pos: HashMap<String, usize> = HashMap::new();
-    let mut unknown: HashMap<String, f64> = HashMap::new();
-    // `unknown`: the weight with which a term no document has counts against matches.
-    let mut add = |text: &str, weight: f64, unknown_weight: f64| {
+    // (term, surface, where from, weight, unknown weight) in query order.
+    let mut words: Vec<(String, String, u8, f64, f64)> = Vec::new();
+    let mut collect = |text: &str, from: u8, weight: f64, unknown_weight: f64| {
         for (term, surface) in tokenize::tokens_with_surface(text) {
-            if !index.contains_term(&term) {
-                // Words with digits in them (pod hashes, hosts) say nothing when unknown.
-                if unknown_weight > 0.0 && !term.chars().any(|c| c.is_ascii_digit()) {
-                    let w = unknown.entry(term).or_insert(0.0);
-                    *w = w.max(unknown_weight);
-                }
-                continue;
-            }
-            match pos.get(&term) {
-                Some(&i) => {
-                    if terms[i].weight < weight {
-                        terms[i].weight = weight;
-                        terms[i].surface = surface;
-                    }
-                }
-                None => {
-                    pos.insert(term.clone(), terms.len());
-                    terms.push(QueryTerm {
-                        term,
-                        surface,
-                        weight,
-                    });
-                }
-            }
+            words.push((term, surface, from, weight, unknown_weight));
         }
     };
     for a in &q.alertnames {
-        add(a, p.w_alertname, p.w_alertname * p.unknown_alertname_share);
+        collect(
+            a,
+            FROM_NAME,
+            p.w_alertname,
+            p.w_alertname * p.unknown_alertname_share,
+        );
     }
     for s in &q.services {
-        add(s, p.w_service, p.w_service * p.unknown_service_share);
+        collect(
+            s,
+            FROM_COMPONENT,
+            p.w_service,
+            p.w_service * p.unknown_service_share,
+        );
     }
     for t in &q.texts {
-        add(t, p.w_text, p.w_text * p.unknown_text_share);
+        collect(t, FROM_TEXT, p.w_text, p.w_text * p.unknown_text_share);
     }
+    // Of the scrape target, the job and the service name a component (`kube-etcd`,
+    // `kube-prometheus-stack-grafana`); container and namespace names are instances (a
+    // description repeating `worker` or `shop` says nothing about what is wrong).
+    let component = |t: &str| {
+        q.labels
+            .iter()
+            .any(|(k, v)| (k == "job" || k == "service") && v == t)
+    };
     for t in &q.targets {
-        add(t, p.w_target, p.w_text * p.unknown_target_share);
+        collect(
+            t,
+            if component(t) { FROM_COMPONENT } else { 0 },
+            p.w_target,
+            p.w_text * p.unknown_target_share,
+        );
     }
     for (k, v) in &q.labels {
         if k == "alertname" || is_identity_label(k) || is_target_label(k) {
             continue;
         }
-        add(k, p.w_label_name, 0.0);
-        add(v, p.w_label_value, 0.0);
+        collect(k, 0, p.w_label_name, 0.0);
+        collect(v, 0, p.w_label_value, 0.0);
+    }
+    let mut from: HashMap<&str, u8> = HashMap::with_capacity(words.len());
+    for (term, _, f, _, _) in &words {
+        *from.entry(term.as_str()).or_default() |= f;
+    }
+    let subject = |term: &str| {
+        let f = from.get(term).copied().unwrap_or(0);
+        f & FROM_COMPONENT != 0 && f & (FROM_NAME | FROM_TEXT) != 0
+    };
+
+    let mut terms: Vec<QueryTerm> = Vec::new();
+    let mut pos: HashMap<&str, usize> = HashMap::new();
+    // `unknown`: the weight with which a term no document has counts against matches.
+    let mut unknown: HashMap<&str, f64> = HashMap::new();
+    for (term, surface, source, weight, unknown_weight) in &words {
+        let (mut weight, mut unknown_weight) = (*weight, *unknown_weight);
+        // Label values other than services and targets say nothing about the problem.
+        let focus = *source != 0;
+        if subject(term) {
+            weight = weight.max(p.w_subject);
+            unknown_weight = unknown_weight.max(p.w_subject * p.unknown_subject_share);
+        }
+        if !index.contains_term(term) {
+            // Words with digits in them (pod hashes, hosts) say nothing when unknown.
+            if unknown_weight > 0.0 && !term.chars().any(|c| c.is_ascii_digit()) {
+                let w = unknown.entry(term.as_str()).or_insert(0.0);
+                *w = w.max(unknown_weight);
+            }
+            continue;
+        }
+        match pos.get(term.as_str()) {
+            Some(&i) => {
+                terms[i].focus |= focus;
+                if terms[i].weight < weight {
+                    terms[i].weight = weight;
+                    terms[i].surface = surface.clone();
+                }
+            }
+            None => {
+                pos.insert(term.as_str(), terms.len());
+                terms.push(QueryTerm {
+                    term: term.clone(),
+                    surface: surface.clone(),
+                    weight,
+                    focus,
+                });
+            }
+        }
     }
     let max_idf = index.idf("\u{0}never a term\u{0}");
     let missing = unknown.values().map(|w| w * max_idf).sum();
@@ -1088,7 +1243,8 @@ mod tests {
         );
         let why = kb.abstention(&unrelated).unwrap();
         assert!(
-            why.starts_with("no good match: best ") && why.contains("below the 0.30 floor"),
+            why.starts_with("no good match: best ")
+                && why.contains(&format!("below the {:.2} floor", kb.params.good_match)),
             "{why}"
         );
         if let Some(m) = unrelated.first() {
@@ -1153,6 +1309,76 @@ mod tests {
         own.insert("service".into(), "postgres".into());
         let q = MatchQuery::from_alert(&own, &annotations);
         assert_eq!(q.services, ["postgres"]);
+    }
+
+    #[test]
+    fn lead_sections_are_the_opening_and_the_meaning() {
+        let body = "# NodeClockSkew\n\nThe clock drifts.\n\n## Meaning\nNTP lost its peers.\n\n                    ## Diagnosis\n```bash\n# not a heading\nchronyc sources\n```\n## Impact\n\
+                    TLS fails.\n";
+        let lead = lead_sections(body);
+        assert_eq!(
+            lead,
+            [
+                "# NodeClockSkew\n\nThe clock drifts.\n\n",
+                "NTP lost its peers.\n\n",
+                "TLS fails.\n"
+            ]
+        );
+        // No title heading: the lead ends at the first heading.
+        assert_eq!(
+            lead_sections("Intro.\n## Steps\nrun it\n## Summary:\nS.\n"),
+            ["Intro.\n", "S.\n"]
+        );
+        // A `#` inside a fenced block does not start a section; no heading at all: all of it.
+        assert_eq!(lead_sections("just text\n"), ["just text\n"]);
+        assert!(lead_sections("").is_empty());
+    }
+
+    #[test]
+    fn a_component_nobody_wrote_about_is_the_subject_and_abstains() {
+        let kb = kb();
+        // "down" and "node" match the filesystem runbook's words, but the alert is about a
+        // component (`zookeeper`: the scrape job and the summary agree) no document mentions.
+        let labels: BTreeMap<String, String> = [("job", "zookeeper"), ("service", "zookeeper")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let annotations = BTreeMap::from([(
+            "summary".to_string(),
+            "Zookeeper node filesystem space down".to_string(),
+        )]);
+        let q = MatchQuery::from_alert(&labels, &annotations);
+        let (terms, missing) = query_terms(&q, &kb.index, &kb.params);
+        assert!(terms.iter().all(|t| t.focus), "{terms:?}");
+        // Without the scrape job agreeing, the same word is only a summary word.
+        let q2 = MatchQuery::from_alert(&BTreeMap::new(), &annotations);
+        let (_, missing2) = query_terms(&q2, &kb.index, &kb.params);
+        let p = &kb.params;
+        let max_idf = kb.index.idf("\u{0}never a term\u{0}");
+        let expected =
+            (p.w_subject * p.unknown_subject_share - p.w_text * p.unknown_text_share) * max_idf;
+        assert!(expected > 0.0);
+        assert!(
+            (missing - missing2 - expected).abs() < 1e-9,
+            "the unknown subject counts against matches with its own weight: {missing} {missing2}"
+        );
+        // A container (or namespace) the description repeats is an instance, not the subject.
+        let container = BTreeMap::from([("container".to_string(), "zookeeper".to_string())]);
+        let q3 = MatchQuery::from_alert(&container, &annotations);
+        let (_, missing3) = query_terms(&q3, &kb.index, &kb.params);
+        assert!((missing3 - missing2).abs() < 1e-9, "{missing3} {missing2}");
+        let with = kb.match_alerts(&q);
+        let without = kb.match_alerts(&q2);
+        assert!(with[0].content < without[0].content, "{with:?} {without:?}");
+        // Label values other than services and targets are not problem words.
+        let mut labels = BTreeMap::new();
+        labels.insert("mountpoint".to_string(), "filesystem".to_string());
+        let (terms, _) = query_terms(
+            &MatchQuery::from_alert(&labels, &BTreeMap::new()),
+            &kb.index,
+            &kb.params,
+        );
+        assert!(terms.iter().all(|t| !t.focus), "{terms:?}");
     }
 
     #[test]

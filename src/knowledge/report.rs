@@ -376,7 +376,8 @@ mod tests {
         let first = &v["results"][0];
         assert_eq!(first["no_good_match"], true, "{first}");
         let why = first["abstention"].as_str().unwrap();
-        assert!(why.contains("below the 0.30 floor"), "{why}");
+        let floor = format!("below the {:.2} floor", kb.match_params().good_match);
+        assert!(why.contains(&floor), "{why}");
         assert!(r.to_text().contains("novel, human judgment: no good match"));
     }
 

@@ -269,6 +269,7 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
         KindBody::Genesis(_)
         | KindBody::ModeChange(_)
         | KindBody::Checkpoint(_)
+        | KindBody::Experiment(_)
         | KindBody::Unknown => return None,
     }
     if matches!(d.kind, "approve" | "reject" | "execute")

@@ -47,6 +47,10 @@ struct Figures {
     false_abstain: usize,
     negatives: usize,
     abstained: usize,
+    /// Covered alerts whose right runbook is linked (by alert name, file name or runbook_url),
+    /// and of those, how many have it as the first good match.
+    linked: usize,
+    linked_top1: usize,
 }
 
 impl Figures {
@@ -61,7 +65,7 @@ impl Figures {
     fn line(&self, name: &str) -> String {
         format!(
             "{name}: top-1 {:.0}% ({}/{}), top-3 {:.0}% ({}/{}), false abstain {:.0}% ({}/{}), \
-             abstain on unknown alerts {:.0}% ({}/{})",
+             abstain on unknown alerts {:.0}% ({}/{}), linked first {}/{}",
             Self::pct(self.top1, self.positives),
             self.top1,
             self.positives,
@@ -73,7 +77,9 @@ impl Figures {
             self.positives,
             Self::pct(self.abstained, self.negatives),
             self.abstained,
-            self.negatives
+            self.negatives,
+            self.linked_top1,
+            self.linked
         )
     }
 }
@@ -84,8 +90,31 @@ fn at_least(floor: f64, n: usize, d: usize, figures: &Figures, name: &str) {
     assert!(Figures::pct(n, d) >= floor, "{}", figures.line(name));
 }
 
+/// The evaluation corpus with the default parameters, or those of `FD_EVAL_PARAMS` (JSON, the
+/// fields of `MatchParams` to change) while tuning by hand.
+fn kb() -> KnowledgeBase {
+    let mut kb = eval_kb();
+    if let Ok(json) = std::env::var("FD_EVAL_PARAMS") {
+        kb.set_match_params(serde_json::from_str(&json).expect("FD_EVAL_PARAMS: MatchParams JSON"));
+    }
+    kb
+}
+
+/// `FD_EVAL_VERBOSE=1` prints the tuning parts' rankings, `FD_EVAL_VERBOSE=all` the held-out
+/// parts' too.
 fn evaluate(kb: &KnowledgeBase, qs: &[Query]) -> Figures {
-    let verbose = std::env::var("FD_EVAL_VERBOSE").is_ok();
+    evaluate_with(kb, qs, std::env::var("FD_EVAL_VERBOSE").is_ok())
+}
+
+fn evaluate_holdout(kb: &KnowledgeBase, qs: &[Query]) -> Figures {
+    evaluate_with(
+        kb,
+        qs,
+        std::env::var("FD_EVAL_VERBOSE").is_ok_and(|v| v == "all"),
+    )
+}
+
+fn evaluate_with(kb: &KnowledgeBase, qs: &[Query], verbose: bool) -> Figures {
     let mut f = Figures::default();
     for q in qs {
         let mq = MatchQuery::from_alert(&q.labels, &q.annotations);
@@ -114,6 +143,13 @@ fn evaluate(kb: &KnowledgeBase, qs: &[Query]) -> Figures {
             }
             if good.is_empty() {
                 f.false_abstain += 1;
+            }
+            // Links score 1 or more; content alone stays below 1.
+            if runbooks.iter().any(|(id, m)| ok(id) && m.score >= 1.0) {
+                f.linked += 1;
+                if good.first().is_some_and(|(id, _)| ok(id)) {
+                    f.linked_top1 += 1;
+                }
             }
         }
         if verbose {
@@ -145,9 +181,9 @@ fn evaluate(kb: &KnowledgeBase, qs: &[Query]) -> Figures {
 
 #[test]
 fn evaluation_set_figures() {
-    let kb = eval_kb();
+    let kb = kb();
     let dev = evaluate(&kb, &queries("queries-dev.yaml"));
-    let holdout = evaluate(&kb, &queries("queries-holdout.yaml"));
+    let holdout = evaluate_holdout(&kb, &queries("queries-holdout.yaml"));
     println!("{}", dev.line("dev"));
     println!("{}", holdout.line("holdout"));
     let all = Figures {
@@ -157,6 +193,8 @@ fn evaluation_set_figures() {
         false_abstain: dev.false_abstain + holdout.false_abstain,
         negatives: dev.negatives + holdout.negatives,
         abstained: dev.abstained + holdout.abstained,
+        linked: dev.linked + holdout.linked,
+        linked_top1: dev.linked_top1 + holdout.linked_top1,
     };
     println!("{}", all.line("all"));
     // Floors under the measured figures (quoted in the knowledge module docs).
@@ -164,6 +202,9 @@ fn evaluation_set_figures() {
     at_least(85.0, dev.top3, dev.positives, &dev, "dev");
     at_least(60.0, dev.abstained, dev.negatives, &dev, "dev");
     at_least(70.0, holdout.top3, holdout.positives, &holdout, "holdout");
+    // Alert name known and linked: the right runbook first, always.
+    at_least(100.0, all.linked_top1, all.linked, &all, "all");
+    assert!(all.linked >= 15, "{}", all.line("all"));
 }
 
 #[test]
@@ -199,17 +240,24 @@ fn tune() {
     let rules = queries("queries-rules-tune.yaml");
     let sets = [dev.clone(), rules.clone(), names_hidden(&rules)];
     let mut results = Vec::new();
-    for ut in [0.25, 0.5] {
-        for ug in [0.0, 0.1, 0.25, 0.5] {
-            for wt in [0.3, 0.5] {
-                for ws in [0.3, 0.6] {
-                    for g in 0..8 {
+    let grid = |name: &str, default: &[f64]| -> Vec<f64> {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
+            .unwrap_or_else(|| default.to_vec())
+    };
+    let floors: Vec<f64> = (0..16).map(|i| 0.2 + 0.02 * i as f64).collect();
+    for ut in grid("FD_TUNE_UT", &[0.25, 0.5]) {
+        for us in grid("FD_TUNE_US", &[0.5, 1.0]) {
+            for ws in grid("FD_TUNE_WS", &[0.3, 0.6]) {
+                for fw in grid("FD_TUNE_FW", &[0.0, 0.25, 0.5, 0.75]) {
+                    for g in grid("FD_TUNE_G", &floors) {
                         let p = MatchParams {
-                            good_match: 0.26 + 0.02 * g as f64,
-                            w_text: wt,
-                            w_service: ws,
+                            focus_weight: fw,
+                            good_match: g,
+                            w_subject: ws,
+                            unknown_subject_share: us,
                             unknown_text_share: ut,
-                            unknown_target_share: ug,
                             ..MatchParams::default()
                         };
                         kb.set_match_params(p.clone());
@@ -244,30 +292,129 @@ fn tune() {
 /// `flightdeck::knowledge`).
 #[test]
 fn rule_sets_figures() {
-    let kb = eval_kb();
+    let kb = kb();
     let tune = queries("queries-rules-tune.yaml");
     let holdout = queries("queries-rules-holdout.yaml");
     let t = evaluate(&kb, &tune);
-    let h = evaluate(&kb, &holdout);
+    let h = evaluate_holdout(&kb, &holdout);
     let th = evaluate(&kb, &names_hidden(&tune));
-    let hh = evaluate(&kb, &names_hidden(&holdout));
+    let hh = evaluate_holdout(&kb, &names_hidden(&holdout));
     println!("{}", t.line("rules tune, names known"));
     println!("{}", h.line("rules holdout, names known"));
     println!("{}", th.line("rules tune, names hidden"));
     println!("{}", hh.line("rules holdout, names hidden"));
-    // Floors under the measured figures: names known, the right runbook first; top-3 always.
+    // Floors under the measured figures (quoted in the module docs of `flightdeck::knowledge`).
     for (f, name) in [
         (&t, "tune"),
         (&h, "holdout"),
         (&th, "tune hidden"),
         (&hh, "holdout hidden"),
     ] {
-        at_least(85.0, f.top1, f.positives, f, name);
-        at_least(100.0, f.top3, f.positives, f, name);
+        at_least(80.0, f.top1, f.positives, f, name);
+        at_least(95.0, f.top3, f.positives, f, name);
+    }
+    // Names known and the runbook linked: the right one first, always (the issue's "keep").
+    for (f, name) in [(&t, "tune"), (&h, "holdout")] {
+        at_least(100.0, f.linked_top1, f.linked, f, name);
+        assert!(f.linked >= 10, "{}", f.line(name));
     }
     // Alerts no runbook covers abstain, with the names known and hidden.
     at_least(90.0, t.abstained, t.negatives, &t, "tune");
     at_least(90.0, th.abstained, th.negatives, &th, "tune hidden");
-    at_least(75.0, h.abstained, h.negatives, &h, "holdout");
-    at_least(75.0, hh.abstained, hh.negatives, &hh, "holdout hidden");
+    at_least(65.0, h.abstained, h.negatives, &h, "holdout");
+    at_least(80.0, hh.abstained, hh.negatives, &hh, "holdout hidden");
+}
+
+/// Every query of every part, with names known and hidden.
+fn every_case() -> Vec<Query> {
+    let mut all = Vec::new();
+    for file in [
+        "queries-dev.yaml",
+        "queries-holdout.yaml",
+        "queries-rules-tune.yaml",
+        "queries-rules-holdout.yaml",
+    ] {
+        let qs = queries(file);
+        all.extend(names_hidden(&qs));
+        all.extend(qs);
+    }
+    all
+}
+
+/// The dangerous half of matching: a match below "good" never offers steps. Each case of the
+/// evaluation set fires alone in a cockpit holding the evaluation corpus; whenever the
+/// cockpit's matching abstains (no good match, all confidence low) not one step is offered,
+/// the cluster is novel and the abstention explains itself. Cases with a good match do offer
+/// steps (so the check is not empty), and every uncovered case the evaluation counts as
+/// abstaining abstains in the cockpit too.
+#[test]
+fn abstained_cases_never_offer_steps() {
+    use flightdeck::alerts::{Alert, AlertState};
+    use flightdeck::cockpit::{Cockpit, CockpitConfig, Event};
+    use flightdeck::knowledge::Confidence;
+    use flightdeck::time::Timestamp;
+
+    let kb = kb();
+    let start: Timestamp = "2026-03-01T10:00:00Z".parse().unwrap();
+    let (mut abstained, mut offered) = (0, 0);
+    for q in every_case() {
+        let mut labels = q.labels.clone();
+        // Names hidden: the cockpit still needs a name; one no document knows.
+        labels
+            .entry("alertname".into())
+            .or_insert_with(|| "Unnamed".into());
+        let alert = Alert {
+            labels,
+            annotations: q.annotations.clone(),
+            starts_at: start,
+            ends_at: None,
+            state: AlertState::Firing,
+            generator_url: None,
+            detail: Default::default(),
+        };
+        let mut cockpit = Cockpit::new(CockpitConfig::default(), Vec::new(), kb.clone(), start);
+        cockpit.apply(Event::Alert(alert), start);
+        cockpit.apply(Event::Tick, start);
+        let [cluster] = cockpit.clusters() else {
+            panic!("{}: one alert, one cluster", q.name);
+        };
+        let matches = cockpit.matches(cluster.id);
+        let steps = cockpit
+            .suggestions()
+            .iter()
+            .filter(|s| s.step.origin != StepOrigin::Silence)
+            .count();
+        if matches.iter().all(|m| !m.good) {
+            abstained += 1;
+            assert!(
+                matches.iter().all(|m| m.confidence == Confidence::Low),
+                "{}: {matches:?}",
+                q.name
+            );
+            assert_eq!(steps, 0, "{}: steps offered below the good floor", q.name);
+            assert!(
+                flightdeck::alerts::novelty::novel_by_knowledge(matches),
+                "{}",
+                q.name
+            );
+            let why = kb
+                .abstention(matches)
+                .expect("an abstention explains itself");
+            assert!(why.starts_with("no good match"), "{}: {why}", q.name);
+        } else if steps > 0 {
+            offered += 1;
+        }
+        if q.expect.is_empty() && q.labels.contains_key("alertname") {
+            let mq = MatchQuery::from_alert(&q.labels, &q.annotations);
+            if kb.match_alerts(&mq).iter().all(|m| !m.good) {
+                assert!(
+                    matches.iter().all(|m| !m.good),
+                    "{}: abstains in the evaluation, not in the cockpit",
+                    q.name
+                );
+            }
+        }
+    }
+    assert!(abstained >= 50, "{abstained} abstained");
+    assert!(offered >= 50, "{offered} offered steps");
 }

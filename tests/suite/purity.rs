@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 const PURE: &[&str] = &[
     "src/actions",
+    "src/chaos",
     "src/alerts",
     "src/knowledge",
     "src/slo",
