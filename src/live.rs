@@ -323,7 +323,14 @@ impl LiveSession {
     /// Is this alert news? Identical re-sends, repeated resolutions, deliveries about an older
     /// episode than the one known (a late resolve never ends a newer firing), and a webhook
     /// redelivery of a firing notification after its resolution are not (`alerts::episode`).
-    fn is_news(&mut self, origin: Origin, alert: &Alert, now: Timestamp) -> bool {
+    /// `pending`: alerts admitted but not yet applied (still to be remembered).
+    fn is_news(
+        &mut self,
+        origin: Origin,
+        alert: &Alert,
+        now: Timestamp,
+        pending: &[(Timestamp, Event)],
+    ) -> bool {
         let delivery = match origin {
             Origin::Webhook => Delivery::Notification,
             _ => Delivery::Snapshot,
@@ -334,7 +341,17 @@ impl LiveSession {
         {
             // The correlator may have let go of alerts since the last prune.
             self.last_budget_sync = now;
-            self.forget_untracked(now);
+            let cockpit = &self.cockpit;
+            let pending: std::collections::HashSet<_> = pending
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    Event::Alert(a) => Some(a.fingerprint()),
+                    _ => None,
+                })
+                .collect();
+            self.known.prune(now, FORGET_RESOLVED, |fp| {
+                cockpit.alert(fp).is_some() || pending.contains(&fp)
+            });
             verdict = self.known.admit(alert, delivery);
         }
         match verdict {
@@ -379,14 +396,20 @@ impl LiveSession {
                     .iter()
                     .filter(|(_, e)| matches!(e, Event::Alert(_)))
                     .count() as u64;
+                // One batch: knowledge and verdicts are brought up to date once, at its end.
+                let mut news: Vec<(Timestamp, Event)> = Vec::with_capacity(events.len());
+                let mut last = now;
                 for (at, event) in events {
                     if let Event::Alert(a) = &event
-                        && !self.is_news(origin, a, at)
+                        && !self.is_news(origin, a, at, &news)
                     {
                         continue;
                     }
-                    self.apply(event, at);
+                    last = at;
+                    news.push((at, event));
                 }
+                let effects = self.cockpit.apply_batch(news);
+                self.run_effects(effects, last);
                 drop(permit);
                 let h = self
                     .health

@@ -54,8 +54,30 @@ pub fn demo() -> Result<LoadedScenario, LoadError> {
         .and_then(|f| f.contents_utf8())
         .ok_or(LoadError::Demo("scenario.yaml"))?;
     let scenario = Scenario::parse("<demo>/scenario.yaml", text)?;
+    let (knowledge, doc_errors) = demo_docs(&scenario.knowledge);
+    Ok(LoadedScenario {
+        scenario,
+        knowledge,
+        doc_errors,
+        origin: "bundled demo".into(),
+        knowledge_dirs: Vec::new(),
+    })
+}
+
+/// The directories of the embedded demo that hold its knowledge (what its scenario's
+/// `knowledge:` names; a test keeps the two in step).
+pub const DEMO_KNOWLEDGE: [&str; 2] = ["runbooks", "postmortems"];
+
+/// The embedded demo's runbooks and postmortems, without reading its scenario (the default
+/// knowledge of `alerts cluster`, `kb …`).
+pub fn demo_knowledge() -> (KnowledgeBase, Vec<DocError>) {
+    let dirs: Vec<String> = DEMO_KNOWLEDGE.iter().map(|d| d.to_string()).collect();
+    demo_docs(&dirs)
+}
+
+fn demo_docs(knowledge: &[String]) -> (KnowledgeBase, Vec<DocError>) {
     let mut docs = Vec::new();
-    for dir in &scenario.knowledge {
+    for dir in knowledge {
         let Some(d) = DEMO.get_dir(dir.as_str()) else {
             continue;
         };
@@ -70,14 +92,7 @@ pub fn demo() -> Result<LoadedScenario, LoadError> {
         }
     }
     docs.sort_by(|a, b| a.1.cmp(&b.1));
-    let (knowledge, doc_errors) = KnowledgeBase::from_documents(docs);
-    Ok(LoadedScenario {
-        scenario,
-        knowledge,
-        doc_errors,
-        origin: "bundled demo".into(),
-        knowledge_dirs: Vec::new(),
-    })
+    KnowledgeBase::from_documents(docs)
 }
 
 /// A scenario file and the knowledge directories it names (relative to the file).
@@ -87,7 +102,15 @@ pub fn scenario_file(path: &Path) -> Result<LoadedScenario, LoadError> {
         path: shown.clone(),
         source,
     })?;
-    let scenario = Scenario::parse(&shown, &text)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    // `events:` names a JSON Lines file beside the scenario (docs/FORMATS.md).
+    let scenario = Scenario::parse_with(&shown, &text, |name| {
+        let file = dir.join(name);
+        let shown = file.display().to_string();
+        read_regular(&file)
+            .map(|text| (shown.clone(), text))
+            .map_err(|e| format!("{shown}: cannot read: {e}"))
+    })?;
     let dirs = scenario_knowledge_dirs(path, &scenario);
     let (knowledge, doc_errors) = knowledge_dirs(&dirs);
     Ok(LoadedScenario {
@@ -343,4 +366,20 @@ pub fn read_regular_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod demo_tests {
+    use super::*;
+
+    #[test]
+    fn demo_knowledge_is_what_the_demo_scenario_names() {
+        let loaded = demo().unwrap();
+        assert_eq!(loaded.scenario.knowledge, DEMO_KNOWLEDGE);
+        let (kb, errors) = demo_knowledge();
+        assert!(errors.is_empty());
+        assert_eq!(kb.runbooks.len(), loaded.knowledge.runbooks.len());
+        assert_eq!(kb.postmortems.len(), loaded.knowledge.postmortems.len());
+        assert!(!kb.runbooks.is_empty());
+    }
 }

@@ -25,5 +25,6 @@ pub use noise::NoiseMark;
 pub use novelty::{KnownPatterns, NOVEL_THRESHOLD, novelty};
 pub use parse::{ParsedAlerts, Rejected, parse_alerts};
 pub use report::{
-    ClusterReport, ReportCluster, cluster_report, cluster_report_with, correlate, event_time,
+    ClusterReport, ReportCluster, cluster_report, cluster_report_owned, cluster_report_with,
+    correlate, correlate_owned, event_time,
 };

@@ -76,6 +76,21 @@ pub fn correlate(alerts: &[Alert], cfg: ClusterConfig) -> Correlator {
     c
 }
 
+/// [`correlate`], taking the alerts (nothing is copied).
+pub fn correlate_owned(mut alerts: Vec<Alert>, cfg: ClusterConfig) -> Correlator {
+    alerts.sort_by_key(event_time);
+    let mut c = Correlator::new(cfg);
+    let last = alerts.last().map(event_time);
+    c.observe_many(alerts.into_iter().map(|a| {
+        let t = event_time(&a);
+        (a, t)
+    }));
+    if let Some(last) = last {
+        c.refresh_noise(last);
+    }
+    c
+}
+
 /// The report with no known patterns (every cluster's novelty is 1).
 pub fn cluster_report(parsed: &ParsedAlerts, cfg: &ClusterConfig) -> ClusterReport {
     cluster_report_with(parsed, cfg, &KnownPatterns::default())
@@ -88,6 +103,22 @@ pub fn cluster_report_with(
     known: &KnownPatterns,
 ) -> ClusterReport {
     let c = correlate(&parsed.alerts, cfg.clone());
+    report_of(&c, parsed.rejected.clone(), known)
+}
+
+/// The report, taking the parsed alerts; also gives back the correlator (a caller about to exit
+/// may leave it to the operating system instead of freeing it piece by piece).
+pub fn cluster_report_owned(
+    parsed: ParsedAlerts,
+    cfg: &ClusterConfig,
+    known: &KnownPatterns,
+) -> (ClusterReport, Correlator) {
+    let c = correlate_owned(parsed.alerts, cfg.clone());
+    let report = report_of(&c, parsed.rejected, known);
+    (report, c)
+}
+
+fn report_of(c: &Correlator, rejected: Vec<Rejected>, known: &KnownPatterns) -> ClusterReport {
     let clusters = c
         .clusters()
         .iter()
@@ -119,7 +150,7 @@ pub fn cluster_report_with(
         .collect();
     ClusterReport {
         clusters,
-        rejected: parsed.rejected.clone(),
+        rejected,
         stale_candidates: c.stale_candidates(),
         alerts: c.len(),
         known_patterns: known.len(),

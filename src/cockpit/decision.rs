@@ -234,7 +234,14 @@ impl Cockpit {
             .unwrap_or_default();
         // Its alerts fill steps again when they fire again.
         self.targets.filled.retain(|(fp, _)| !members.contains(fp));
-        for i in 0..self.suggestions.len() {
+        // Its suggestions are those of its members (in the order they were offered).
+        let mut of_cluster: Vec<usize> = members
+            .iter()
+            .flat_map(|fp| self.suggestions_from(*fp))
+            .collect();
+        of_cluster.sort_unstable();
+        of_cluster.dedup();
+        for i in of_cluster {
             let s = &self.suggestions[i];
             if s.status == SuggestionStatus::Pending && self.suggestion_cluster(s) == Some(cluster)
             {
@@ -263,7 +270,10 @@ impl Cockpit {
                     })
             });
             match other {
-                Some(other) => self.suggestions[i].source = other,
+                Some(other) => {
+                    self.suggestions[i].source = other;
+                    self.targets.by_source.entry(other).or_default().push(i);
+                }
                 None => {
                     let target: Vec<String> = values
                         .iter()

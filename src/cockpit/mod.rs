@@ -233,6 +233,8 @@ pub struct Cockpit {
     correlator: Correlator,
     knowledge: KnowledgeBase,
     matches: BTreeMap<ClusterId, Vec<KnowledgeMatch>>,
+    /// The query each cluster's matches were ranked for (valid while its `matches` entry is).
+    queries: std::collections::HashMap<ClusterId, MatchQuery>,
     /// Alerts whose clusters need their knowledge matches recomputed.
     dirty: BTreeSet<Fingerprint>,
     suggestions: Vec<Suggestion>,
@@ -255,6 +257,11 @@ pub struct Cockpit {
     /// Mode changes another cockpit's record caused here; that cockpit journals them, this one
     /// only if no record of the change arrives within [`MODE_RECORD_WAIT`].
     pending_modes: Vec<ModeChange>,
+    /// Inside [`Cockpit::apply_batch`]: alerts leave their clusters dirty, knowledge is
+    /// refreshed once at the end.
+    batching: bool,
+    /// [`Cockpit::verdict_inputs`] when every verdict was last refreshed.
+    verdicts_key: Option<(Mode, bool)>,
 }
 
 impl Cockpit {
@@ -275,6 +282,7 @@ impl Cockpit {
             correlator,
             knowledge,
             matches: BTreeMap::new(),
+            queries: Default::default(),
             dirty: BTreeSet::new(),
             suggestions: Vec::new(),
             targets: Default::default(),
@@ -286,8 +294,28 @@ impl Cockpit {
             revision: 0,
             mode_records: VecDeque::new(),
             pending_modes: Vec::new(),
+            batching: false,
+            verdicts_key: None,
             config,
         }
+    }
+
+    /// Applies events that arrived together (a webhook notification, a poll, the alerts of a
+    /// replay between two ticks), each at its own time: the same as applying them one by one,
+    /// but knowledge matching, the steps on offer and their verdicts are brought up to date once,
+    /// at the end, for the clusters that changed.
+    pub fn apply_batch(
+        &mut self,
+        events: impl IntoIterator<Item = (Timestamp, Event)>,
+    ) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        self.batching = true;
+        for (at, event) in events {
+            effects.extend(self.apply(event, at));
+        }
+        self.batching = false;
+        self.refresh_knowledge();
+        effects
     }
 
     /// Applies one event that happened at `now`; returns the effects for the edge.
@@ -326,7 +354,6 @@ impl Cockpit {
                     self.track_coverage(fp, runbooks);
                 }
                 self.dirty.insert(fp);
-                self.refresh_knowledge();
                 // The incident is over: what waited for a decision about it is obsolete.
                 if was_active
                     && let Some(cluster) = self.correlator.alert(fp).map(|t| t.cluster)
@@ -341,6 +368,10 @@ impl Cockpit {
                 {
                     // One target of a still firing incident recovered.
                     self.target_resolved(fp, &mut effects);
+                }
+                // After what the alert ended: a step that lost its target waits for another.
+                if !self.batching {
+                    self.refresh_knowledge();
                 }
             }
             Event::Reference(decision) => self.reference_decision(decision, &mut effects),
@@ -535,12 +566,23 @@ impl Cockpit {
             }
             if !pruned.is_empty() {
                 self.forget_pruned_coverage();
+                // Suggestions of pruned clusters have no cluster (novel) now.
+                self.verdicts_key = None;
             }
             self.noise_refreshed = Some(now);
         }
         self.refresh_knowledge();
-        self.refresh_verdicts();
+        // Every verdict again only when what all of them depend on moved (the mode, drift);
+        // the rest was refreshed where it changed.
+        if self.verdicts_key != Some(self.verdict_inputs()) {
+            self.refresh_verdicts();
+        }
         self.start_allowed(effects);
+    }
+
+    /// What every suggestion's verdict depends on besides its own cluster and approvals.
+    pub(super) fn verdict_inputs(&self) -> (Mode, bool) {
+        (self.governor.base_mode(), self.governor.drift().is_some())
     }
 
     // ---- the mode history ----------------------------------------------------------------------
@@ -658,23 +700,69 @@ impl Cockpit {
         if self.dirty.is_empty() {
             return;
         }
-        let changed: BTreeSet<ClusterId> = std::mem::take(&mut self.dirty)
-            .into_iter()
-            .filter_map(|fp| self.correlator.alert(fp).map(|a| a.cluster))
+        let moved = std::mem::take(&mut self.dirty);
+        let changed: BTreeSet<ClusterId> = moved
+            .iter()
+            .filter_map(|fp| self.correlator.alert(*fp).map(|a| a.cluster))
             .collect();
-        // Clusters that merged away leave stale entries behind.
-        let live: BTreeSet<ClusterId> = self.correlator.clusters().iter().map(|c| c.id).collect();
-        self.matches.retain(|id, _| live.contains(id));
-        for id in changed {
+        let novel_before: BTreeMap<ClusterId, bool> = changed
+            .iter()
+            .filter(|id| self.matches.contains_key(id))
+            .map(|&id| (id, self.is_novel(id)))
+            .collect();
+        // Clusters that merged away leave stale entries behind; their members' suggestions
+        // now belong to a changed cluster, with its novelty.
+        let correlator = &self.correlator;
+        let mut gone_novel = [false; 2];
+        self.matches.retain(|id, m| {
+            let live = correlator.cluster(*id).is_some();
+            if !live {
+                gone_novel[usize::from(crate::alerts::novelty::novel_by_knowledge(m))] = true;
+            }
+            live
+        });
+        if self.queries.len() > 2 * self.matches.len() + 64 {
+            let matches = &self.matches;
+            self.queries.retain(|id, _| matches.contains_key(id));
+        }
+        for &id in &changed {
             let Some(cluster) = self.correlator.cluster(id) else {
                 continue;
             };
             let query = self.query_for(cluster);
-            let ranked = self.knowledge.match_alerts(&query);
-            self.matches.insert(id, ranked);
+            // The same query gives the same matches: most alerts joining a big incident add
+            // nothing its first members did not already say.
+            if !(self.matches.contains_key(&id) && self.queries.get(&id) == Some(&query)) {
+                let ranked = self.knowledge.match_alerts(&query);
+                self.matches.insert(id, ranked);
+                self.queries.insert(id, query);
+            }
             self.offer_steps(id);
         }
-        self.refresh_verdicts();
+        // A verdict depends on its cluster's novelty: it changes where the novelty of a changed
+        // cluster did, where a cluster of another novelty merged into one, and for the
+        // suggestions of alerts that moved. The other verdicts stand.
+        let mut stale: Vec<usize> = Vec::new();
+        for fp in moved {
+            stale.extend(self.suggestions_from(fp));
+        }
+        for &id in &changed {
+            let novel = self.is_novel(id);
+            if novel_before.get(&id) == Some(&novel) && !gone_novel[usize::from(!novel)] {
+                continue;
+            }
+            let Some(cluster) = self.correlator.cluster(id) else {
+                continue;
+            };
+            for fp in &cluster.members {
+                stale.extend(self.suggestions_from(*fp));
+            }
+        }
+        stale.sort_unstable();
+        stale.dedup();
+        for i in stale {
+            self.refresh_verdict(i);
+        }
     }
 
     fn query_for(&self, cluster: &Cluster) -> MatchQuery {

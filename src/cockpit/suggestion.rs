@@ -136,6 +136,9 @@ pub(super) struct Targets {
     by_step: HashMap<StepRef, Vec<usize>>,
     /// Alert → the runbooks that cover it (the reverse of `covered`).
     covering: HashMap<Fingerprint, Vec<usize>>,
+    /// Alert → the suggestions it is (or was) the source of; a suggestion whose source moved
+    /// on stays listed under the old one too (check `source`).
+    pub(super) by_source: HashMap<Fingerprint, Vec<usize>>,
 }
 
 /// BLAKE3 of the argv as a JSON array: what an approval and an execution record bind to.
@@ -340,6 +343,7 @@ impl Cockpit {
                 Some(i) => {
                     let s = &mut self.suggestions[i];
                     s.source = source;
+                    self.targets.by_source.entry(source).or_default().push(i);
                     s.targeted = true;
                     s.argv = Ok(filled.argv);
                     s.values = filled.values;
@@ -382,6 +386,11 @@ impl Cockpit {
         };
         let id = SuggestionId(self.suggestions.len() as u32 + 1);
         let step_ref = StepRef::new(runbook, &step.id);
+        self.targets
+            .by_source
+            .entry(source)
+            .or_default()
+            .push(self.suggestions.len());
         self.targets
             .by_step
             .entry(step_ref.clone())
@@ -668,9 +677,22 @@ impl Cockpit {
 
     /// The policy verdict of every suggestion at this moment (mode and overlays may have
     /// tightened since an approval was given).
+    /// The suggestions whose source is `fp` now.
+    pub(super) fn suggestions_from(&self, fp: Fingerprint) -> impl Iterator<Item = usize> + '_ {
+        self.targets
+            .by_source
+            .get(&fp)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .copied()
+            .filter(move |&i| self.suggestions[i].source == fp)
+    }
+
     pub(super) fn refresh_verdicts(&mut self) {
         for i in 0..self.suggestions.len() {
             self.refresh_verdict(i);
         }
+        self.verdicts_key = Some(self.verdict_inputs());
     }
 }

@@ -21,8 +21,7 @@ fn load_with_errors(
 ) -> color_eyre::Result<(KnowledgeBase, Vec<crate::knowledge::DocError>)> {
     let (kb, errors) = if dirs.is_empty() {
         eprintln!("flightdeck: no --kb given: using the bundled demo's runbooks and postmortems");
-        let demo = crate::load::demo()?;
-        (demo.knowledge, demo.doc_errors)
+        crate::load::demo_knowledge()
     } else {
         let kinds: Vec<(DocKind, PathBuf)> = dirs
             .iter()

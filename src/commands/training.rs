@@ -11,10 +11,7 @@ use crate::session_journal::{SessionJournal, SessionKind};
 use crate::slo::{SloSpec, parse_samples_jsonl, parse_slo_file};
 use crate::time::{SignedDuration, Timestamp};
 use crate::training::drill::{run_training_in, training_session_with_id};
-use crate::training::{
-    DrillScript, RecordInput, Scenario, parse_alert_history, record_scenario_with_stats,
-    trainee_config,
-};
+use crate::training::{DrillScript, RecordInput, Scenario, parse_alert_history, trainee_config};
 
 /// A headless drill: the trainee's scripted decisions (none without `--script`) on the
 /// scenario without the responders' decisions, then the debrief against them. The drill's
@@ -131,23 +128,57 @@ pub fn record(a: RecordArgs<'_>) -> color_eyre::Result<ExitCode> {
             .unwrap_or_else(|| "recorded-incident".into())
     });
     let topology = BTreeMap::new();
-    let (text, stats) = record_scenario_with_stats(&RecordInput {
-        id: id.clone(),
-        title: format!("Recorded incident {id}"),
-        summary: String::new(),
-        since: a.since,
-        until: a.until,
-        journal: &journal,
-        alerts: &alerts,
-        samples: &samples,
-        slos: &slos,
-        topology: &topology,
-        group_by: None,
-        knowledge: a.knowledge,
-        alert_history: SignedDuration::from_hours(24),
-    })?;
+    // A long recording keeps its events in JSON Lines beside the YAML (docs/FORMATS.md).
+    let events_name =
+        (samples.len() + alerts.len() > crate::training::EVENTS_FILE_ABOVE).then(|| {
+            let stem = a
+                .output
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| "scenario".into());
+            format!("{stem}.events.jsonl")
+        });
+    let recorded = crate::training::record_scenario_parts(
+        &RecordInput {
+            id: id.clone(),
+            title: format!("Recorded incident {id}"),
+            summary: String::new(),
+            since: a.since,
+            until: a.until,
+            journal: &journal,
+            alerts: &alerts,
+            samples: &samples,
+            slos: &slos,
+            topology: &topology,
+            group_by: None,
+            knowledge: a.knowledge,
+            alert_history: SignedDuration::from_hours(24),
+        },
+        events_name.as_deref(),
+    )?;
+    let (text, stats) = (recorded.scenario, recorded.stats);
     // Never write a scenario flightdeck itself cannot replay.
-    Scenario::parse(&a.output.display().to_string(), &text)?;
+    let shown = a.output.display().to_string();
+    let events_path = events_name
+        .as_ref()
+        .map(|n| a.output.parent().unwrap_or(Path::new(".")).join(n));
+    Scenario::parse_with(&shown, &text, |_| {
+        Ok((
+            events_path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            recorded.events.clone().unwrap_or_default(),
+        ))
+    })
+    .map_err(|e| {
+        color_eyre::eyre::eyre!(
+            "the recorded scenario does not load, so {shown} was not written: {e}"
+        )
+    })?;
+    if let (Some(path), Some(events)) = (&events_path, &recorded.events) {
+        std::fs::write(path, events)?;
+    }
     std::fs::write(a.output, text)?;
     println!(
         "{}: {} alert events, {} samples, {} decisions ({} kept as notes)",

@@ -500,39 +500,16 @@ async fn receive(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
         bump(&st.stats.bad_request);
         error(StatusCode::BAD_REQUEST, msg)
     };
-    let value: Value = match serde_json::from_slice(&bytes) {
-        Ok(v) => v,
-        Err(e) => return bad(&st, format!("malformed JSON: {e}")),
+    let parsed = match crate::alerts::parse::webhook_alerts(&bytes) {
+        Some(alerts) => crate::alerts::ParsedAlerts {
+            alerts,
+            rejected: Vec::new(),
+        },
+        None => match checked_parse(&bytes) {
+            Ok(parsed) => parsed,
+            Err(msg) => return bad(&st, msg),
+        },
     };
-    let Value::Object(obj) = &value else {
-        return bad(
-            &st,
-            "expected an Alertmanager webhook notification (a JSON object with \"alerts\")".into(),
-        );
-    };
-    match obj.get("version") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(v)) if v == "4" => {}
-        Some(v) => {
-            return bad(
-                &st,
-                format!("unsupported webhook version {v}; flightdeck reads version \"4\""),
-            );
-        }
-    }
-    match obj.get("alerts") {
-        Some(Value::Array(_)) => {}
-        Some(_) => return bad(&st, "\"alerts\" must be an array".into()),
-        None => {
-            return bad(
-                &st,
-                "missing \"alerts\" (not a webhook notification)".into(),
-            );
-        }
-    }
-    // Valid JSON is valid UTF-8.
-    let text = std::str::from_utf8(&bytes).unwrap_or_default();
-    let parsed = parse_alerts(text);
     let rejected: Vec<String> = parsed.rejected.iter().map(|r| r.error.clone()).collect();
     st.stats
         .rejected_alerts
@@ -583,6 +560,39 @@ async fn receive(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
             busy("the cockpit is shutting down")
         }
     }
+}
+
+/// A notification the typed reader did not take: checked step by step, so that what is wrong
+/// with it is said (not JSON, not a notification, another version), then read alert by alert.
+fn checked_parse(bytes: &[u8]) -> Result<crate::alerts::ParsedAlerts, String> {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return Err(format!("malformed JSON: {e}")),
+    };
+    let Value::Object(obj) = &value else {
+        return Err(
+            "expected an Alertmanager webhook notification (a JSON object with \"alerts\")".into(),
+        );
+    };
+    match obj.get("version") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(v)) if v == "4" => {}
+        Some(v) => {
+            return Err(format!(
+                "unsupported webhook version {v}; flightdeck reads version \"4\""
+            ));
+        }
+    }
+    match obj.get("alerts") {
+        Some(Value::Array(_)) => {}
+        Some(_) => return Err("\"alerts\" must be an array".into()),
+        None => {
+            return Err("missing \"alerts\" (not a webhook notification)".into());
+        }
+    }
+    // Valid JSON is valid UTF-8.
+    let text = std::str::from_utf8(bytes).unwrap_or_default();
+    Ok(parse_alerts(text))
 }
 
 #[cfg(test)]

@@ -18,8 +18,9 @@ pub use drill::{
 pub use guide::{Guide, Step};
 pub use player::Player;
 pub use record::{
-    RecordError, RecordInput, RecordStats, TimedAlert, parse_alert_history, record_scenario,
-    record_scenario_with_stats, timed_from_alerts,
+    EVENTS_FILE_ABOVE, RecordError, RecordInput, RecordStats, Recorded, TimedAlert,
+    parse_alert_history, record_scenario, record_scenario_parts, record_scenario_with_stats,
+    timed_from_alerts,
 };
 pub use scenario::{
     DecisionKind, ReferenceDecision, Scenario, ScenarioError, ScenarioEvent, TimedEvent,

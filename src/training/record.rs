@@ -305,6 +305,29 @@ pub fn record_scenario(input: &RecordInput) -> Result<String, RecordError> {
 pub fn record_scenario_with_stats(
     input: &RecordInput,
 ) -> Result<(String, RecordStats), RecordError> {
+    record_scenario_parts(input, None).map(|r| (r.scenario, r.stats))
+}
+
+/// A recorded scenario: the YAML file, and with an events file its JSON Lines.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub scenario: String,
+    /// The samples and timeline, one JSON object a line, for the file the scenario's
+    /// `events:` names (when one was asked for).
+    pub events: Option<String>,
+    pub stats: RecordStats,
+}
+
+/// How many samples and alerts a recording holds before `scenario record` puts its events in
+/// a JSON Lines file beside the YAML (docs/FORMATS.md: the YAML reader's node budget).
+pub const EVENTS_FILE_ABOVE: usize = 5_000;
+
+/// Records the scenario; with `events_file` (a file name beside the scenario), samples and
+/// timeline go to JSON Lines (`Recorded::events`) and the YAML names it in `events:`.
+pub fn record_scenario_parts(
+    input: &RecordInput,
+    events_file: Option<&str>,
+) -> Result<Recorded, RecordError> {
     let (since, until) = (input.since, input.until);
     if until <= since {
         return Err(RecordError::EmptyRange { since, until });
@@ -458,6 +481,64 @@ pub fn record_scenario_with_stats(
             q(&s.description)
         );
     }
+    // Alerts and decisions by time; alerts first at equal times (what the responders saw).
+    let mut timeline: Vec<(Timestamp, u8, usize)> = Vec::new();
+    timeline.extend(alert_events.iter().enumerate().map(|(i, e)| (e.at, 0, i)));
+    timeline.extend(decisions.iter().enumerate().map(|(i, (at, _))| (*at, 1, i)));
+    timeline.sort_by_key(|(at, k, i)| (*at, *k, *i));
+    if let Some(name) = events_file {
+        let _ = writeln!(o, "events: {}", q(name));
+        let _ = writeln!(o, "samples: []");
+        let _ = writeln!(o, "timeline: []");
+        let at = |t: Timestamp| exact_duration(t.duration_since(since)).unwrap_or(t.to_string());
+        let mut lines = String::new();
+        let mut line = |v: serde_json::Value| {
+            lines.push_str(&v.to_string());
+            lines.push('\n');
+        };
+        for s in &samples {
+            line(serde_json::json!({"at": at(s.ts), "sample": {
+                "slo": s.slo, "good": s.good, "total": s.total}}));
+        }
+        for (t, k, i) in timeline {
+            if k == 0 {
+                let e = &alert_events[i];
+                let mut a = serde_json::json!({"labels": e.alert.labels});
+                if e.resolve {
+                    line(serde_json::json!({"at": at(t), "resolve": a}));
+                    continue;
+                }
+                if !e.alert.annotations.is_empty() {
+                    a["annotations"] = serde_json::json!(e.alert.annotations);
+                }
+                if e.alert.state == AlertState::Suppressed {
+                    a["silenced"] = serde_json::json!(true);
+                }
+                line(serde_json::json!({"at": at(t), "fire": a}));
+            } else {
+                let d = &decisions[i].1;
+                let mut v = serde_json::json!({"actor": d.actor, "role": d.role, "kind": d.kind});
+                for (key, x) in [
+                    ("text", &d.text),
+                    ("step", &d.step),
+                    ("outcome", &d.outcome),
+                ] {
+                    if let Some(x) = x {
+                        v[key] = serde_json::json!(x);
+                    }
+                }
+                if let Some(argv) = &d.argv {
+                    v["argv"] = serde_json::json!(argv);
+                }
+                line(serde_json::json!({"at": at(t), "decision": v}));
+            }
+        }
+        return Ok(Recorded {
+            scenario: o,
+            events: Some(lines),
+            stats,
+        });
+    }
     let _ = writeln!(o, "samples:");
     if samples.is_empty() {
         o.truncate(o.len() - 1);
@@ -473,11 +554,6 @@ pub fn record_scenario_with_stats(
             num(s.total)
         );
     }
-    // Alerts and decisions by time; alerts first at equal times (what the responders saw).
-    let mut timeline: Vec<(Timestamp, u8, usize)> = Vec::new();
-    timeline.extend(alert_events.iter().enumerate().map(|(i, e)| (e.at, 0, i)));
-    timeline.extend(decisions.iter().enumerate().map(|(i, (at, _))| (*at, 1, i)));
-    timeline.sort_by_key(|(at, k, i)| (*at, *k, *i));
     let _ = writeln!(o, "timeline:");
     if timeline.is_empty() {
         o.truncate(o.len() - 1);
@@ -521,7 +597,11 @@ pub fn record_scenario_with_stats(
             }
         }
     }
-    Ok((o, stats))
+    Ok(Recorded {
+        scenario: o,
+        events: None,
+        stats,
+    })
 }
 
 #[cfg(test)]

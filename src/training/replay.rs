@@ -100,7 +100,12 @@ impl ReplaySession {
     }
 
     /// Plays everything due up to `to` (capped at the scenario's end).
+    ///
+    /// Alerts of one instant are applied as one batch (`Cockpit::apply_batch`): an instant is
+    /// never split between two calls, so the TUI (which advances frame by frame) and
+    /// `--headless` (in one go) reach the same state.
     pub fn advance_to(&mut self, to: Timestamp) {
+        let mut batch: Vec<(Timestamp, Event)> = Vec::new();
         for (at, played) in self.player.advance_to(&self.scenario, to) {
             let event = match played {
                 Played::Tick => Event::Tick,
@@ -110,9 +115,26 @@ impl ReplaySession {
                 Played::Event(ScenarioEvent::Alert(a)) => Event::Alert(a),
                 Played::Event(ScenarioEvent::Decision(d)) => Event::Reference(d),
             };
+            if batch.first().is_some_and(|(t, _)| *t != at) {
+                self.apply_alerts(&mut batch);
+            }
+            if matches!(event, Event::Alert(_)) {
+                batch.push((at, event));
+                continue;
+            }
+            self.apply_alerts(&mut batch);
             let effects = self.cockpit.apply(event, at);
             self.run_effects(effects, at);
         }
+        self.apply_alerts(&mut batch);
+    }
+
+    fn apply_alerts(&mut self, batch: &mut Vec<(Timestamp, Event)>) {
+        let Some(&(at, _)) = batch.first() else {
+            return;
+        };
+        let effects = self.cockpit.apply_batch(std::mem::take(batch));
+        self.run_effects(effects, at);
     }
 
     /// A decision of the person at the cockpit, at the current virtual time. Returns the

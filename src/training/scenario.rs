@@ -103,6 +103,9 @@ struct RawScenario {
     samples: Vec<RawSample>,
     #[serde(default)]
     timeline: Vec<RawEvent>,
+    /// A JSON Lines file beside the scenario with more samples and timeline events.
+    #[serde(default)]
+    events: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -166,9 +169,178 @@ struct RawDecision {
     argv: Option<Vec<String>>,
 }
 
+/// One line of an `events:` file: a timeline event or a sample, in JSON.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonEvent {
+    at: String,
+    #[serde(default)]
+    fire: Option<RawAlert>,
+    #[serde(default)]
+    resolve: Option<RawAlert>,
+    #[serde(default)]
+    decision: Option<JsonDecision>,
+    #[serde(default)]
+    sample: Option<JsonSample>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonDecision {
+    actor: String,
+    role: String,
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    step: Option<String>,
+    #[serde(default)]
+    outcome: Option<String>,
+    #[serde(default)]
+    argv: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonSample {
+    slo: String,
+    good: f64,
+    total: f64,
+}
+
+/// A sample or timeline event from the scenario or its `events:` file, with where it was
+/// written (for messages).
+struct Entry {
+    /// 0: the scenario file; 1: its events file.
+    file: usize,
+    /// `timeline[3]`, `samples[0]` (scenario) or empty (events file: the line says where).
+    name: String,
+    at: String,
+    at_line: Option<u64>,
+    body: Body,
+}
+
+enum Body {
+    Fire(RawAlert),
+    Resolve(RawAlert),
+    Decision(Dec),
+    Sample(Smp),
+    /// None or several of fire, resolve, decision (and sample).
+    NotOne,
+}
+
+struct Dec {
+    actor: String,
+    role: String,
+    role_line: Option<u64>,
+    kind: String,
+    kind_line: Option<u64>,
+    text: Option<String>,
+    step: Option<String>,
+    outcome: Option<String>,
+    argv: Option<Vec<String>>,
+}
+
+struct Smp {
+    slo: String,
+    slo_line: Option<u64>,
+    good: f64,
+    good_line: Option<u64>,
+    total: f64,
+}
+
+impl Entry {
+    /// `timeline[3].fire.labels`, or `fire.labels` in an events file.
+    fn field(&self, sub: &str) -> String {
+        if self.name.is_empty() {
+            sub.trim_start_matches('.').to_string()
+        } else {
+            format!("{}{sub}", self.name)
+        }
+    }
+}
+
+/// The entries of an events file (JSON Lines; blank lines and `#` comments skipped).
+fn json_entries(path: &str, text: &str) -> Result<Vec<Entry>, ScenarioError> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line_no = Some(n as u64 + 1);
+        let l = line.trim().trim_start_matches('\u{feff}');
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let e: JsonEvent = serde_json::from_str(l).map_err(|e| ScenarioError {
+            path: path.to_string(),
+            line: line_no,
+            field: String::new(),
+            message: format!(
+                "not a scenario event ({e}); write one JSON object a line, e.g. \
+                 {{\"at\": \"5m\", \"fire\": {{\"labels\": {{\"alertname\": \"X\"}}}}}}"
+            ),
+            fix: String::new(),
+        })?;
+        let count = e.fire.is_some() as u8
+            + e.resolve.is_some() as u8
+            + e.decision.is_some() as u8
+            + e.sample.is_some() as u8;
+        let body = if count != 1 {
+            Body::NotOne
+        } else if let Some(a) = e.fire {
+            Body::Fire(a)
+        } else if let Some(a) = e.resolve {
+            Body::Resolve(a)
+        } else if let Some(d) = e.decision {
+            Body::Decision(Dec {
+                actor: d.actor,
+                role: d.role,
+                role_line: line_no,
+                kind: d.kind,
+                kind_line: line_no,
+                text: d.text,
+                step: d.step,
+                outcome: d.outcome,
+                argv: d.argv,
+            })
+        } else if let Some(smp) = e.sample {
+            Body::Sample(Smp {
+                slo: smp.slo,
+                slo_line: line_no,
+                good: smp.good,
+                good_line: line_no,
+                total: smp.total,
+            })
+        } else {
+            Body::NotOne
+        };
+        out.push(Entry {
+            file: 1,
+            name: String::new(),
+            at: e.at,
+            at_line: line_no,
+            body,
+        });
+    }
+    Ok(out)
+}
+
 impl Scenario {
-    /// Parses scenario text; `path` is only used in messages.
+    /// Parses scenario text; `path` is only used in messages. A scenario that names an
+    /// `events:` file cannot be read this way (use [`Scenario::parse_with`]).
     pub fn parse(path: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        Self::parse_with(path, text, |name| {
+            Err(format!(
+                "{name}: an events file is read only beside a scenario file on disk"
+            ))
+        })
+    }
+
+    /// Parses scenario text; `read` gives the events file the scenario names (`events:`, a
+    /// path relative to the scenario) as (its path for messages, its text), or why not.
+    pub fn parse_with(
+        path: &str,
+        text: &str,
+        read: impl FnOnce(&str) -> Result<(String, String), String>,
+    ) -> Result<Scenario, ScenarioError> {
         let err = |line: Option<u64>, field: &str, message: String| ScenarioError {
             path: path.to_string(),
             line,
@@ -223,17 +395,6 @@ impl Scenario {
                 format!("the scenario's end is out of range: {m}"),
             )
         })?;
-        let when = |s: &Spanned<String>, field: &str| -> Result<Timestamp, ScenarioError> {
-            let v = s.value.trim();
-            if v.contains('T') {
-                parse_timestamp(v).map_err(|m| err(at_line(s), field, m))
-            } else {
-                parse_duration(v)
-                    .and_then(|d| checked_offset(start, d))
-                    .map_err(|m| err(at_line(s), field, m))
-            }
-        };
-
         let mut slos = Vec::new();
         for (i, s) in raw.slos.iter().enumerate() {
             let o = s.objective.value;
@@ -274,151 +435,246 @@ impl Scenario {
             });
         }
 
-        let mut events = Vec::with_capacity(raw.samples.len() + raw.timeline.len());
-        for (i, s) in raw.samples.iter().enumerate() {
-            let at = when(&s.at, &format!("samples[{i}].at"))?;
-            if !slos.iter().any(|x| x.name == s.slo.value) {
-                return Err(err(
-                    at_line(&s.slo),
-                    &format!("samples[{i}].slo"),
-                    format!("{:?} is not one of the scenario's slos", s.slo.value),
-                ));
-            }
-            let (good, total) = (s.good.value, s.total);
-            if !(good.is_finite() && total.is_finite() && good >= 0.0 && good <= total) {
-                return Err(err(
-                    Some(s.good.referenced.line()),
-                    &format!("samples[{i}]"),
-                    format!("good {good} and total {total} must be finite with 0 <= good <= total"),
-                ));
-            }
-            events.push(TimedEvent {
-                at,
-                event: ScenarioEvent::Sample {
-                    slo: s.slo.value.clone(),
-                    good,
-                    total,
-                },
+        // Samples and timeline events, from the scenario and then from its events file.
+        let mut entries: Vec<Entry> = Vec::with_capacity(raw.samples.len() + raw.timeline.len());
+        for (i, smp) in raw.samples.into_iter().enumerate() {
+            entries.push(Entry {
+                file: 0,
+                name: format!("samples[{i}]"),
+                at_line: at_line(&smp.at),
+                at: smp.at.value,
+                body: Body::Sample(Smp {
+                    slo_line: at_line(&smp.slo),
+                    slo: smp.slo.value,
+                    good_line: Some(smp.good.referenced.line()),
+                    good: smp.good.value,
+                    total: smp.total,
+                }),
             });
         }
-
-        // Timeline: sort first (stable), then resolve alerts against their last firing.
-        let mut timeline = Vec::with_capacity(raw.timeline.len());
         for (i, e) in raw.timeline.into_iter().enumerate() {
-            let at = when(&e.at, &format!("timeline[{i}].at"))?;
-            timeline.push((at, i, e));
-        }
-        timeline.sort_by_key(|(at, i, _)| (*at, *i));
-        let mut fired_at: HashMap<Fingerprint, Timestamp> = HashMap::new();
-        for (at, i, e) in timeline {
-            let line = at_line(&e.at);
             let count =
                 e.fire.is_some() as u8 + e.resolve.is_some() as u8 + e.decision.is_some() as u8;
-            if count != 1 {
-                return Err(err(
-                    line,
-                    &format!("timeline[{i}]"),
-                    "each event needs exactly one of `fire`, `resolve` or `decision`".into(),
-                ));
-            }
-            let event = if let Some(a) = e.fire {
-                if !a.labels.contains_key("alertname") {
-                    return Err(err(
-                        line,
-                        &format!("timeline[{i}].fire.labels"),
-                        "an alert needs an `alertname` label".into(),
-                    ));
-                }
-                let fp = fingerprint(&a.labels);
-                let starts_at = *fired_at.entry(fp).or_insert(at);
-                ScenarioEvent::Alert(Alert {
-                    labels: a.labels,
-                    annotations: a.annotations,
-                    starts_at,
-                    ends_at: None,
-                    state: if a.silenced {
-                        AlertState::Suppressed
-                    } else {
-                        AlertState::Firing
-                    },
-                    generator_url: None,
-                    detail: Default::default(),
-                })
+            let body = if count != 1 {
+                Body::NotOne
+            } else if let Some(a) = e.fire {
+                Body::Fire(a)
             } else if let Some(a) = e.resolve {
-                let fp = fingerprint(&a.labels);
-                let Some(starts_at) = fired_at.remove(&fp) else {
-                    return Err(err(
-                        line,
-                        &format!("timeline[{i}].resolve.labels"),
-                        "resolves an alert that is not firing at that time (labels must equal a fired alert's labels)".into(),
-                    ));
-                };
-                ScenarioEvent::Alert(Alert {
-                    labels: a.labels,
-                    annotations: a.annotations,
-                    starts_at,
-                    ends_at: Some(at),
-                    state: AlertState::Resolved,
-                    generator_url: None,
-                    detail: Default::default(),
-                })
+                Body::Resolve(a)
             } else if let Some(d) = e.decision {
-                let role: Role = d.role.value.parse().map_err(|_| {
-                    err(
-                        at_line(&d.role),
-                        &format!("timeline[{i}].decision.role"),
-                        format!(
-                            "{:?} is not a role (oncall, commander or trainee)",
-                            d.role.value
-                        ),
-                    )
-                })?;
-                let kind = match d.kind.value.as_str() {
-                    "hypothesis" => DecisionKind::Hypothesis,
-                    "note" => DecisionKind::Note,
-                    "approve" => DecisionKind::Approve,
-                    "reject" => DecisionKind::Reject,
-                    "execute" => DecisionKind::Execute,
-                    other => {
-                        return Err(err(
-                            at_line(&d.kind),
-                            &format!("timeline[{i}].decision.kind"),
-                            format!(
-                                "{other:?} is not a decision kind (hypothesis, note, approve, reject, execute)"
-                            ),
-                        ));
-                    }
-                };
-                let needs_step = matches!(
-                    kind,
-                    DecisionKind::Approve | DecisionKind::Reject | DecisionKind::Execute
-                );
-                if needs_step && d.step.as_deref().is_none_or(|s| !s.contains('/')) {
-                    return Err(err(
-                        at_line(&d.kind),
-                        &format!("timeline[{i}].decision.step"),
-                        "approve, reject and execute need `step: runbook-id/step-id`".into(),
-                    ));
-                }
-                if d.argv.as_ref().is_some_and(|a| !needs_step || a.is_empty()) {
-                    return Err(err(
-                        at_line(&d.kind),
-                        &format!("timeline[{i}].decision.argv"),
-                        "`argv` goes with approve, reject or execute and names at least the program"
-                            .into(),
-                    ));
-                }
-                ScenarioEvent::Decision(ReferenceDecision {
+                Body::Decision(Dec {
                     actor: d.actor,
-                    role,
-                    kind,
+                    role_line: at_line(&d.role),
+                    role: d.role.value,
+                    kind_line: at_line(&d.kind),
+                    kind: d.kind.value,
                     text: d.text,
                     step: d.step,
                     outcome: d.outcome,
                     argv: d.argv,
                 })
             } else {
-                unreachable!("count checked above")
+                Body::NotOne
+            };
+            entries.push(Entry {
+                file: 0,
+                name: format!("timeline[{i}]"),
+                at_line: at_line(&e.at),
+                at: e.at.value,
+                body,
+            });
+        }
+        let mut events_path = String::new();
+        if let Some(name) = &raw.events {
+            let (shown, text) =
+                read(name.value.trim()).map_err(|m| err(at_line(name), "events", m))?;
+            entries.extend(json_entries(&shown, &text)?);
+            events_path = shown;
+        }
+        // An error about an entry names the file it is in.
+        let err_at = |e: &Entry, line: Option<u64>, sub: &str, message: String| ScenarioError {
+            path: if e.file == 0 {
+                path.to_string()
+            } else {
+                events_path.clone()
+            },
+            line,
+            field: e.field(sub),
+            message,
+            fix: String::new(),
+        };
+
+        let mut events = Vec::with_capacity(entries.len());
+        // Timeline: sort first (stable), then resolve alerts against their last firing.
+        let mut timeline = Vec::with_capacity(entries.len());
+        for (i, e) in entries.into_iter().enumerate() {
+            let at = {
+                let v = e.at.trim();
+                let parsed = if v.contains('T') {
+                    parse_timestamp(v)
+                } else {
+                    parse_duration(v).and_then(|d| checked_offset(start, d))
+                };
+                parsed.map_err(|m| err_at(&e, e.at_line, ".at", m))?
+            };
+            if let Body::Sample(smp) = &e.body {
+                if !slos.iter().any(|x| x.name == smp.slo) {
+                    return Err(err_at(
+                        &e,
+                        smp.slo_line,
+                        ".slo",
+                        format!("{:?} is not one of the scenario's slos", smp.slo),
+                    ));
+                }
+                let (good, total) = (smp.good, smp.total);
+                if !(good.is_finite() && total.is_finite() && good >= 0.0 && good <= total) {
+                    return Err(err_at(
+                        &e,
+                        smp.good_line,
+                        "",
+                        format!(
+                            "good {good} and total {total} must be finite with 0 <= good <= total"
+                        ),
+                    ));
+                }
+                events.push(TimedEvent {
+                    at,
+                    event: ScenarioEvent::Sample {
+                        slo: smp.slo.clone(),
+                        good,
+                        total,
+                    },
+                });
+                continue;
+            }
+            timeline.push((at, i, e));
+        }
+        timeline.sort_by_key(|(at, i, _)| (*at, *i));
+        let mut fired_at: HashMap<Fingerprint, Timestamp> = HashMap::new();
+        for (at, _, e) in timeline {
+            let line = e.at_line;
+            let event = match e.body {
+                Body::NotOne | Body::Sample(_) => {
+                    let what = if e.file == 0 {
+                        "`fire`, `resolve` or `decision`"
+                    } else {
+                        "`fire`, `resolve`, `decision` or `sample`"
+                    };
+                    return Err(err_at(
+                        &e,
+                        line,
+                        "",
+                        format!("each event needs exactly one of {what}"),
+                    ));
+                }
+                Body::Fire(ref a) if !a.labels.contains_key("alertname") => {
+                    return Err(err_at(
+                        &e,
+                        line,
+                        ".fire.labels",
+                        "an alert needs an `alertname` label".into(),
+                    ));
+                }
+                Body::Fire(a) => {
+                    let fp = fingerprint(&a.labels);
+                    let starts_at = *fired_at.entry(fp).or_insert(at);
+                    ScenarioEvent::Alert(Alert {
+                        labels: a.labels,
+                        annotations: a.annotations,
+                        starts_at,
+                        ends_at: None,
+                        state: if a.silenced {
+                            AlertState::Suppressed
+                        } else {
+                            AlertState::Firing
+                        },
+                        generator_url: None,
+                        detail: Default::default(),
+                    })
+                }
+                Body::Resolve(ref a) => {
+                    let fp = fingerprint(&a.labels);
+                    let Some(starts_at) = fired_at.remove(&fp) else {
+                        return Err(err_at(
+                            &e,
+                            line,
+                            ".resolve.labels",
+                            "resolves an alert that is not firing at that time (labels must equal a fired alert's labels)".into(),
+                        ));
+                    };
+                    let Body::Resolve(a) = e.body else {
+                        unreachable!("matched above")
+                    };
+                    ScenarioEvent::Alert(Alert {
+                        labels: a.labels,
+                        annotations: a.annotations,
+                        starts_at,
+                        ends_at: Some(at),
+                        state: AlertState::Resolved,
+                        generator_url: None,
+                        detail: Default::default(),
+                    })
+                }
+                Body::Decision(ref d) => {
+                    let role: Role = d.role.parse().map_err(|_| {
+                        err_at(
+                            &e,
+                            d.role_line,
+                            ".decision.role",
+                            format!("{:?} is not a role (oncall, commander or trainee)", d.role),
+                        )
+                    })?;
+                    let kind = match d.kind.as_str() {
+                        "hypothesis" => DecisionKind::Hypothesis,
+                        "note" => DecisionKind::Note,
+                        "approve" => DecisionKind::Approve,
+                        "reject" => DecisionKind::Reject,
+                        "execute" => DecisionKind::Execute,
+                        other => {
+                            return Err(err_at(
+                                &e,
+                                d.kind_line,
+                                ".decision.kind",
+                                format!(
+                                    "{other:?} is not a decision kind (hypothesis, note, approve, reject, execute)"
+                                ),
+                            ));
+                        }
+                    };
+                    let needs_step = matches!(
+                        kind,
+                        DecisionKind::Approve | DecisionKind::Reject | DecisionKind::Execute
+                    );
+                    if needs_step && d.step.as_deref().is_none_or(|s| !s.contains('/')) {
+                        return Err(err_at(
+                            &e,
+                            d.kind_line,
+                            ".decision.step",
+                            "approve, reject and execute need `step: runbook-id/step-id`".into(),
+                        ));
+                    }
+                    if d.argv.as_ref().is_some_and(|a| !needs_step || a.is_empty()) {
+                        return Err(err_at(
+                            &e,
+                            d.kind_line,
+                            ".decision.argv",
+                            "`argv` goes with approve, reject or execute and names at least the program"
+                                .into(),
+                        ));
+                    }
+                    let Body::Decision(d) = e.body else {
+                        unreachable!("matched above")
+                    };
+                    ScenarioEvent::Decision(ReferenceDecision {
+                        actor: d.actor,
+                        role,
+                        kind,
+                        text: d.text,
+                        step: d.step,
+                        outcome: d.outcome,
+                        argv: d.argv,
+                    })
+                }
             };
             events.push(TimedEvent { at, event });
         }

@@ -164,7 +164,7 @@ impl Correlator {
         }
         if let Some(tp) = self.inner[s].topo {
             let partition = self.inner[s].partition;
-            for &(other, rid) in &self.topo.related[tp as usize] {
+            for other in self.topo.related(tp) {
                 let Some(list) = self.lists.get(&Self::service_key(partition, other)) else {
                     continue;
                 };
@@ -172,7 +172,7 @@ impl Correlator {
                 for x in [p, n].into_iter().flatten() {
                     if (x.t - t).abs() <= w {
                         links.push(x.slot);
-                        cross.push((rid, x.slot));
+                        cross.push((other, x.slot));
                     }
                 }
             }
@@ -224,10 +224,14 @@ impl Correlator {
                 self.reason_add(id, r);
             }
         }
-        for &(rid, other) in cross.iter() {
+        for &(service, other) in cross.iter() {
             if self.tracked[other as usize].cluster != id {
                 continue;
             }
+            let Some(tp) = self.inner[s].topo else {
+                continue;
+            };
+            let rid = self.topo.reason(tp, service);
             let agg = self.agg_mut(id);
             if agg.topo_reasons.insert(rid) {
                 agg.dirty.mark(Dirty::REASONS);

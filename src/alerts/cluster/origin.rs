@@ -23,18 +23,12 @@ impl Correlator {
         if agg.topo_first.len() > 1 {
             let svcs: Vec<(u32, (i64, u64))> =
                 agg.topo_first.iter().map(|(&k, &v)| (k, v)).collect();
-            let down = &self.topo.down;
+            let topo = &self.topo;
             let mut best: Option<(usize, usize, (i64, u64))> = None; // (deps, dependents) rank
             let mut best_svc = 0u32;
             for &(s, first) in &svcs {
-                let deps = svcs
-                    .iter()
-                    .filter(|(r, _)| *r != s && down[s as usize][*r as usize])
-                    .count();
-                let dependents = svcs
-                    .iter()
-                    .filter(|(r, _)| *r != s && down[*r as usize][s as usize])
-                    .count();
+                let deps = svcs.iter().filter(|(r, _)| topo.depends(s, *r)).count();
+                let dependents = svcs.iter().filter(|(r, _)| topo.depends(*r, s)).count();
                 // Fewest alerting dependencies, most alerting dependents, earliest.
                 let better = match best {
                     None => true,
@@ -53,7 +47,7 @@ impl Correlator {
                 let name = &self.topo.names[best_svc as usize];
                 let on: Vec<&str> = svcs
                     .iter()
-                    .filter(|(r, _)| *r != best_svc && down[*r as usize][best_svc as usize])
+                    .filter(|(r, _)| topo.depends(*r, best_svc))
                     .map(|(r, _)| self.topo.names[*r as usize].as_str())
                     .collect();
                 let verb = if on.len() == 1 { "depends" } else { "depend" };

@@ -173,12 +173,17 @@ impl Correlator {
         };
         let mut topo = 0;
         for indirect in [false, true] {
-            for rid in agg
+            // By text (reason ids are in the order first needed).
+            let mut rids: Vec<u32> = agg
                 .topo_reasons
                 .iter()
                 .filter(|r| self.topo.hops[*r as usize].is_some() == indirect)
                 .filter(visible)
-            {
+                .collect();
+            rids.sort_by(|a, b| {
+                self.topo.reasons[*a as usize].cmp(&self.topo.reasons[*b as usize])
+            });
+            for rid in rids {
                 topo += 1;
                 if room(&out) {
                     out.push(self.topo.reasons[rid as usize].clone());

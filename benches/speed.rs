@@ -1,0 +1,354 @@
+//! Speed at storm scale (issue 15) and topology size (issue 16 §7). Figures are printed to
+//! stderr; criterion times the same work with short measurements.
+//!
+//! - `ingest`: the 50,000-alert storm (benches/storm) applied by a live session as webhook
+//!   notifications of 100 alerts (`LiveSession::handle`, what the webhook's consumer does),
+//!   with the repo's demo knowledge (7 runbooks, 4 postmortems) and with 200 generated
+//!   runbooks that cover the storm's alerts (a step per pod, so thousands of steps on offer);
+//!   and, for comparison, one alert a message.
+//! - `replay`: a 24-hour scenario of 100,000 alert events (fires and resolves) with the demo
+//!   knowledge, played headless to its end (`ReplaySession::advance_to`).
+//! - `topology`: a chain of 1,000 and 3,000 services (each depends on the next): building
+//!   the correlator, and clustering an alert on every service.
+//!
+//! `FD_WRITE_STORM=PATH cargo bench --bench speed` writes the storm as an Alertmanager API v2
+//! array to PATH (for timing `flightdeck alerts cluster` and Alertmanager) and exits;
+//! `FD_WRITE_SCENARIO=DIR` writes the 100k-event scenario there (YAML head + JSON Lines).
+
+#[path = "storm/mod.rs"]
+mod storm;
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion};
+use flightdeck::alerts::{Alert, AlertState, ClusterConfig, Correlator};
+use flightdeck::cockpit::{CockpitConfig, Event};
+use flightdeck::knowledge::{DocKind, KnowledgeBase};
+use flightdeck::live::LiveSession;
+use flightdeck::replay::ReplaySession;
+use flightdeck::sources::{Origin, SourceMsg};
+use flightdeck::time::{SignedDuration, Timestamp};
+use flightdeck::training::{Scenario, ScenarioEvent, TimedEvent};
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn demo_kb() -> KnowledgeBase {
+    flightdeck::load::demo().unwrap().knowledge
+}
+
+/// 200 runbooks: each covers one of the storm's alertnames and a few of its services, with a
+/// step per pod and one per namespace.
+fn generated_kb() -> KnowledgeBase {
+    let names = [
+        "HighErrorRate",
+        "LatencyHigh",
+        "KubePodCrashLooping",
+        "KubePodNotReady",
+        "ConnectionPoolExhausted",
+        "QueueBacklogGrowing",
+        "DiskPressure",
+        "CertificateExpiring",
+        "NodeNotReady",
+        "TargetDown",
+        "DNSLookupFailures",
+        "OOMKilled",
+    ];
+    let mut rng = storm::Rng(0xbeef);
+    let docs = (0..200).map(|i| {
+        let alert = names[i % names.len()];
+        let services: Vec<String> = (0..3)
+            .map(|_| storm::service_name(rng.below(storm::SERVICES)))
+            .collect();
+        let text = format!(
+            "---\nid: gen-{i}\ntitle: {alert} on {s} ({i})\nalerts: [{alert}]\nservices: [{svcs}]\n\
+             steps:\n  - id: pods\n    kind: diagnostic\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", describe, pod, \"{{{{labels.pod}}}}\"]\n\
+             \x20 - id: logs\n    kind: diagnostic\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", logs, \"deploy/{{{{labels.service}}}}\"]\n\
+             \x20 - id: restart\n    kind: mitigation\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", rollout, restart, \"deploy/{{{{labels.service}}}}\"]\n---\n\
+             # {alert} on {s}\n\n## Meaning\n\n{alert} fires when {s} misbehaves: errors, latency, restarts.\n\n\
+             ## Diagnosis\n\nLook at the pods of {s} and their logs; compare with the last deploy.\n",
+            s = services[0],
+            svcs = services.join(", "),
+        );
+        (DocKind::Runbook, format!("gen/{i}.md"), text)
+    });
+    let (kb, errors) = KnowledgeBase::from_documents(docs);
+    assert!(errors.is_empty(), "{errors:?}");
+    kb
+}
+
+fn session(kb: &KnowledgeBase) -> LiveSession {
+    let config = CockpitConfig {
+        clustering: storm::config(),
+        ..CockpitConfig::default()
+    };
+    LiveSession::new(config, Vec::new(), kb.clone(), storm::t0(), None)
+}
+
+/// The storm as notifications of `per` alerts, each arriving when its last alert started.
+fn notifications(alerts: &[Alert], per: usize) -> Vec<Vec<(Timestamp, Event)>> {
+    alerts
+        .chunks(per)
+        .map(|c| {
+            let at = c.last().unwrap().starts_at;
+            c.iter().map(|a| (at, Event::Alert(a.clone()))).collect()
+        })
+        .collect()
+}
+
+fn ingest(kb: &KnowledgeBase, msgs: Vec<Vec<(Timestamp, Event)>>) -> LiveSession {
+    let mut s = session(kb);
+    for events in msgs {
+        let now = events.last().map(|e| e.0).unwrap();
+        s.handle(
+            SourceMsg::Events {
+                origin: Origin::Webhook,
+                events,
+                permit: None,
+            },
+            now,
+        );
+    }
+    s
+}
+
+fn ingest_figures(alerts: &[Alert], kbs: &[(&str, KnowledgeBase)]) {
+    for (name, kb) in kbs {
+        for per in [100, 1] {
+            let msgs = notifications(alerts, per);
+            let t = Instant::now();
+            let s = ingest(kb, msgs);
+            let took = t.elapsed();
+            eprintln!(
+                "ingest, {name}, notifications of {per}: {} alerts in {took:.2?} = {:.0} alerts/s; {} clusters, {} steps on offer; peak RSS {:.0} MB",
+                alerts.len(),
+                alerts.len() as f64 / took.as_secs_f64(),
+                s.cockpit().clusters().len(),
+                s.cockpit().suggestions().len(),
+                peak_rss_mb()
+            );
+            if per == 1 && took > Duration::from_secs(60) {
+                break;
+            }
+        }
+    }
+}
+
+/// 24 hours, 100,000 alert events: 50,000 alerts of the storm, each resolved 2–30 minutes
+/// after it fired.
+fn big_scenario() -> Scenario {
+    let (alerts, _) = storm::storm();
+    let mut rng = storm::Rng(0x5ce0);
+    let mut events: Vec<TimedEvent> = Vec::with_capacity(100_000);
+    for a in alerts {
+        let end = a.starts_at + SignedDuration::from_secs(120 + rng.below(1680) as i64);
+        let mut r = a.clone();
+        r.state = AlertState::Resolved;
+        r.ends_at = Some(end);
+        events.push(TimedEvent {
+            at: a.starts_at,
+            event: ScenarioEvent::Alert(a),
+        });
+        events.push(TimedEvent {
+            at: end,
+            event: ScenarioEvent::Alert(r),
+        });
+    }
+    events.sort_by_key(|e| e.at);
+    Scenario {
+        id: "storm-100k".into(),
+        title: "100,000 alert events".into(),
+        summary: String::new(),
+        start: storm::t0(),
+        duration: SignedDuration::from_hours(25),
+        knowledge: Vec::new(),
+        group_by: None,
+        topology: storm::config().topology,
+        slos: Vec::new(),
+        events,
+    }
+}
+
+fn replay(s: &Scenario, kb: &KnowledgeBase) -> ReplaySession {
+    let mut r = ReplaySession::new(s.clone(), kb.clone(), CockpitConfig::default());
+    r.advance_to(s.end());
+    r
+}
+
+fn chain(n: usize) -> ClusterConfig {
+    let topology: BTreeMap<String, Vec<String>> = (0..n)
+        .map(|i| (format!("svc-{i:05}"), vec![format!("svc-{:05}", i + 1)]))
+        .collect();
+    ClusterConfig {
+        topology,
+        ..ClusterConfig::default()
+    }
+}
+
+fn chain_alerts(n: usize) -> Vec<(Alert, Timestamp)> {
+    (0..n)
+        .map(|i| {
+            let at = storm::t0() + SignedDuration::from_secs(i as i64 % 300);
+            let a = Alert {
+                labels: BTreeMap::from([
+                    ("alertname".to_string(), "Down".to_string()),
+                    ("service".to_string(), format!("svc-{i:05}")),
+                ]),
+                annotations: BTreeMap::new(),
+                starts_at: at,
+                ends_at: None,
+                state: AlertState::Firing,
+                generator_url: None,
+                detail: Default::default(),
+            };
+            (a, at)
+        })
+        .collect()
+}
+
+fn write_files() -> bool {
+    let mut wrote = false;
+    if let Ok(path) = std::env::var("FD_WRITE_STORM") {
+        let (alerts, _) = storm::storm();
+        std::fs::write(&path, serde_json::to_string(&alerts).unwrap()).unwrap();
+        eprintln!("wrote {} alerts to {path}", alerts.len());
+        wrote = true;
+    }
+    if let Ok(dir) = std::env::var("FD_WRITE_SCENARIO") {
+        let s = big_scenario();
+        let dir = std::path::Path::new(&dir);
+        let mut head = format!(
+            "version: 1\nid: {}\ntitle: {}\nstart: {}\nduration: 25h\nslos: []\nevents: storm-100k.events.jsonl\ntopology:\n",
+            s.id, s.title, s.start
+        );
+        for (svc, deps) in &s.topology {
+            head.push_str(&format!("  {svc}: [{}]\n", deps.join(", ")));
+        }
+        std::fs::write(dir.join("storm-100k.yaml"), head).unwrap();
+        let mut lines = String::new();
+        for e in &s.events {
+            let ScenarioEvent::Alert(a) = &e.event else {
+                continue;
+            };
+            let v = if a.state == AlertState::Resolved {
+                serde_json::json!({"at": e.at.to_string(), "resolve": {"labels": a.labels}})
+            } else {
+                serde_json::json!({"at": e.at.to_string(), "fire": {"labels": a.labels, "annotations": a.annotations, "silenced": a.state == AlertState::Suppressed}})
+            };
+            lines.push_str(&v.to_string());
+            lines.push('\n');
+        }
+        std::fs::write(dir.join("storm-100k.events.jsonl"), lines).unwrap();
+        eprintln!("wrote {} events to {}", s.events.len(), dir.display());
+        wrote = true;
+    }
+    wrote
+}
+
+fn main() {
+    if write_files() {
+        return;
+    }
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wants = |name: &str| {
+        only.as_deref()
+            .is_none_or(|o| name.contains(o) || o.contains(name))
+    };
+    let mut c = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+
+    if wants("topology") {
+        for n in [1_000, 3_000] {
+            let cfg = chain(n);
+            let t = Instant::now();
+            let mut corr = Correlator::new(cfg.clone());
+            let built = t.elapsed();
+            let alerts = chain_alerts(n);
+            let t = Instant::now();
+            corr.observe_many(alerts.clone());
+            eprintln!(
+                "topology chain of {n}: correlator built in {built:.2?}, {n} alerts (one a service) clustered in {:.2?} into {} clusters; peak RSS {:.0} MB",
+                t.elapsed(),
+                corr.clusters().len(),
+                peak_rss_mb()
+            );
+            let mut g = c.benchmark_group("topology");
+            g.bench_function(format!("chain of {n}: build + cluster {n} alerts"), |b| {
+                b.iter_batched(
+                    || alerts.clone(),
+                    |alerts| {
+                        let mut corr = Correlator::new(cfg.clone());
+                        corr.observe_many(alerts);
+                        black_box(corr.clusters().len())
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+            g.finish();
+        }
+    }
+
+    let demo = demo_kb();
+    if wants("ingest") {
+        let (alerts, _) = storm::storm();
+        let generated = generated_kb();
+        ingest_figures(
+            &alerts,
+            &[
+                ("no knowledge", KnowledgeBase::default()),
+                ("demo knowledge", demo.clone()),
+                ("200 generated runbooks", generated.clone()),
+            ],
+        );
+        let mut g = c.benchmark_group("ingest");
+        for (name, kb) in [("demo knowledge", &demo), ("200 runbooks", &generated)] {
+            g.bench_function(format!("50k storm, notifications of 100, {name}"), |b| {
+                b.iter_batched(
+                    || notifications(&alerts, 100),
+                    |m| black_box(ingest(kb, m).cockpit().clusters().len()),
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+        g.finish();
+    }
+
+    if wants("replay") {
+        let s = big_scenario();
+        for (name, kb) in [
+            ("no knowledge", KnowledgeBase::default()),
+            ("demo knowledge", demo.clone()),
+        ] {
+            let t = Instant::now();
+            let r = replay(&s, &kb);
+            eprintln!(
+                "replay, 24 h, {} alert events, {name}: to the end in {:.2?}; {} clusters, {} journal records; peak RSS {:.0} MB",
+                s.events.len(),
+                t.elapsed(),
+                r.cockpit().clusters().len(),
+                r.records().len(),
+                peak_rss_mb()
+            );
+        }
+        let mut g = c.benchmark_group("replay");
+        g.bench_function(
+            "24 h, 100k alert events, demo knowledge, headless to the end",
+            |b| b.iter(|| black_box(replay(&s, &demo).cockpit().clusters().len())),
+        );
+        g.finish();
+    }
+    c.final_summary();
+}
