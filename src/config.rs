@@ -185,10 +185,23 @@ struct RawTeam {
 
 /// `[ui]`: what the terminal can show. `colors = "auto" | "none" | "16" | "256"`,
 /// `glyphs = "auto" | "unicode" | "ascii"`; auto reads `NO_COLOR`, `TERM` and the locale.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// `bell = true | false` (default true): ring the terminal bell when the mode changes or a
+/// critical cluster appears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UiSettings {
     pub colors: Option<crate::tui::theme::Colors>,
     pub glyphs: Option<crate::tui::theme::Glyphs>,
+    pub bell: bool,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        UiSettings {
+            colors: None,
+            glyphs: None,
+            bell: true,
+        }
+    }
 }
 
 impl UiSettings {
@@ -244,6 +257,7 @@ struct RawUi {
     colors: UiColors,
     #[serde(default)]
     glyphs: UiGlyphs,
+    bell: Option<bool>,
 }
 
 impl RawUi {
@@ -261,6 +275,7 @@ impl RawUi {
                 UiGlyphs::Unicode => Some(Glyphs::Unicode),
                 UiGlyphs::Ascii => Some(Glyphs::Ascii),
             },
+            bell: self.bell.unwrap_or(true),
         }
     }
 }
@@ -1708,5 +1723,24 @@ mod tests {
             UiSettings::read(&dir.path().join("none.toml")),
             UiSettings::default()
         );
+    }
+
+    #[test]
+    fn the_ui_bell_is_on_unless_turned_off() {
+        assert!(parse("[webhook]\n").unwrap().ui.bell, "default: on");
+        assert!(
+            parse("[webhook]\n[ui]\ncolors = \"none\"\n")
+                .unwrap()
+                .ui
+                .bell
+        );
+        assert!(!parse("[webhook]\n[ui]\nbell = false\n").unwrap().ui.bell);
+        assert!(parse("[webhook]\n[ui]\nbell = true\n").unwrap().ui.bell);
+        let e = parse("[webhook]\n[ui]\nbell = \"loud\"\n").unwrap_err();
+        assert_eq!(e.problems[0].line, 3, "{:?}", e.problems[0]);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("flightdeck.toml");
+        std::fs::write(&file, "[ui]\nbell = false\n").unwrap();
+        assert!(!UiSettings::read(&file).bell, "replay reads it too");
     }
 }

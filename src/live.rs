@@ -915,7 +915,7 @@ impl Session for Live {
                     "live: the cockpit runs on the wall clock; pause, speed and seek are for replay",
                 )]
             }
-            Command::Quit | Command::Draw | Command::Suspend => Vec::new(),
+            Command::Quit | Command::Draw | Command::Suspend | Command::Bell => Vec::new(),
         }
     }
 

@@ -254,7 +254,8 @@ where
             _ = frames.tick() => {
                 let (msgs, moved) = session.frame();
                 queue.extend(msgs);
-                dirty |= moved;
+                // A flashing header is drawn every frame until the flash ends.
+                dirty |= moved || app.attention.flashing();
                 draw_now = true;
             }
             ended = &mut signal => return Ok(ended),
@@ -285,6 +286,16 @@ where
     }
 }
 
+/// The terminal bell (BEL), for attention; only on a terminal (a test's captured output gets
+/// none). A failed write is no reason to stop the cockpit.
+fn ring_bell() {
+    use std::io::{IsTerminal, Write};
+    let mut out = std::io::stdout();
+    if out.is_terminal() {
+        let _ = out.write_all(b"\x07").and_then(|()| out.flush());
+    }
+}
+
 /// Hands every queued message to `update`; the session carries out the commands it gives (and
 /// what they say is queued behind). `Err` when the loop is to end (quit, suspend); `Ok(true)`
 /// when a frame is to be drawn.
@@ -300,6 +311,7 @@ fn drain<S: Session>(
                 Command::Quit => return Err(Ended::Quit),
                 Command::Suspend => return Err(Ended::Suspended),
                 Command::Draw => draw = true,
+                Command::Bell => ring_bell(),
                 other => queue.extend(session.command(other)),
             }
         }
@@ -442,7 +454,7 @@ impl Session for ReplayRun {
                     .map(Msg::warn)
                     .collect();
             }
-            Command::Quit | Command::Draw | Command::Suspend => {}
+            Command::Quit | Command::Draw | Command::Suspend | Command::Bell => {}
         }
         Vec::new()
     }

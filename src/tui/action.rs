@@ -16,6 +16,9 @@ pub enum Action {
     FocusPrev,
     /// Jump to a pane (`1`–`5`).
     FocusPane(Pane),
+    /// Show the focused pane full screen, header and footer kept; again (or Esc) returns
+    /// to the layout (`z`).
+    Zoom,
     Up,
     Down,
     PageUp,
@@ -102,7 +105,9 @@ impl Action {
     /// The heading the help overlay lists the action under.
     pub fn section(self) -> Section {
         match self {
-            Action::FocusNext | Action::FocusPrev | Action::FocusPane(_) => Section::Panes,
+            Action::FocusNext | Action::FocusPrev | Action::FocusPane(_) | Action::Zoom => {
+                Section::Panes
+            }
             Action::Up
             | Action::Down
             | Action::PageUp

@@ -225,6 +225,10 @@ pub struct App {
     pub outputs: super::overlays::output::OutputCache,
     /// What the panes list, made once per cockpit revision and filter ([`super::view`]).
     pub view: super::view::ViewData,
+    /// The focused pane fills the body (`z`); header and footer stay.
+    pub zoomed: bool,
+    /// Mode changes and new critical clusters: the bell and the header's flash.
+    pub attention: super::attention::Attention,
 }
 
 impl Default for App {
@@ -253,6 +257,8 @@ impl App {
             silence_preview_at: 0,
             outputs: Default::default(),
             view: Default::default(),
+            zoomed: false,
+            attention: super::attention::Attention::new(super::theme::bell()),
         }
     }
 

@@ -22,6 +22,9 @@ pub enum Command {
     /// journals it; it takes effect once journaled. Notices that come back (a refusal, say) go
     /// to the status line through `App::info` / `App::warn`.
     Decide(UserCommand),
+    /// Ring the terminal bell (BEL): the mode changed or a critical cluster appeared
+    /// ([`super::attention`]; `[ui] bell = false` turns it off).
+    Bell,
     /// Draw a frame now (the answer to `Msg::Render`, once the view data is fresh).
     Draw,
 }

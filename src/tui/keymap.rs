@@ -249,6 +249,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             G,
         ),
         (&["5"], A::FocusPane(Pane::Journal), "focus the journal", G),
+        (
+            &["z"],
+            A::Zoom,
+            "zoom: the focused pane full screen (z or Esc returns)",
+            G,
+        ),
         (&["k", "up"], A::Up, "move up", G),
         (&["j", "down"], A::Down, "move down", G),
         (&["pgup", "ctrl-b"], A::PageUp, "page up", G),
@@ -549,6 +555,7 @@ mod tests {
         let mut actions = vec![
             Action::FocusNext,
             Action::FocusPrev,
+            Action::Zoom,
             Action::Up,
             Action::Down,
             Action::PageUp,

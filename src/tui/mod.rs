@@ -7,6 +7,7 @@
 
 pub mod action;
 pub mod app;
+pub mod attention;
 pub mod command;
 pub mod input;
 pub mod keymap;

@@ -30,6 +30,8 @@ pub struct Areas {
     pub status: Rect,
 }
 
+type PaneRender = fn(&App, &Cockpit, &mut Frame, Rect);
+
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
     let screen = frame.area();
     if screen.width < MIN_SIZE.0 || screen.height < MIN_SIZE.1 {
@@ -43,11 +45,19 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
     }
     let areas = layout(app, view, screen);
     header::render(app, view, frame, areas.header);
-    clusters::render(app, view, frame, areas.clusters);
-    detail::render(app, view, frame, areas.detail);
-    knowledge::render(app, view, frame, areas.knowledge);
-    approvals::render(app, view, frame, areas.approvals);
-    journal::render(app, view, frame, areas.journal);
+    // Zoomed, only the focused pane is drawn (the others have empty areas).
+    let panes: [(Pane, Rect, PaneRender); 5] = [
+        (Pane::Clusters, areas.clusters, clusters::render),
+        (Pane::Detail, areas.detail, detail::render),
+        (Pane::Knowledge, areas.knowledge, knowledge::render),
+        (Pane::Approvals, areas.approvals, approvals::render),
+        (Pane::Journal, areas.journal, journal::render),
+    ];
+    for (pane, area, draw) in panes {
+        if !app.zoomed || pane == app.focus {
+            draw(app, view, frame, area);
+        }
+    }
     match &app.overlay {
         Overlay::Filter { .. } => filter::render(app, view, frame, areas.status),
         _ => status::render(app, frame, areas.status),
@@ -79,6 +89,26 @@ pub fn layout(app: &App, view: &Cockpit, screen: Rect) -> Areas {
         Constraint::Length(status_rows),
     ])
     .areas(screen);
+    if app.zoomed {
+        // The focused pane gets the whole body; the others are not drawn.
+        let mut areas = Areas {
+            header,
+            clusters: Rect::default(),
+            detail: Rect::default(),
+            knowledge: Rect::default(),
+            approvals: Rect::default(),
+            journal: Rect::default(),
+            status,
+        };
+        *match app.focus {
+            Pane::Clusters => &mut areas.clusters,
+            Pane::Detail => &mut areas.detail,
+            Pane::Knowledge => &mut areas.knowledge,
+            Pane::Approvals => &mut areas.approvals,
+            Pane::Journal => &mut areas.journal,
+        } = body;
+        return areas;
+    }
     let wide = screen.width >= WIDE;
     let journal_rows = if wide {
         (body.height / 4).clamp(5, 12)

@@ -118,6 +118,18 @@ pub fn set_look(look: Look) {
     let _ = LOOK.set(look);
 }
 
+static BELL: OnceLock<bool> = OnceLock::new();
+
+/// Sets whether the terminal bell rings for attention (`[ui] bell`; once, at start-up).
+pub fn set_bell(bell: bool) {
+    let _ = BELL.set(bell);
+}
+
+/// Does the bell ring for attention (default: yes)?
+pub fn bell() -> bool {
+    BELL.get().copied().unwrap_or(true)
+}
+
 /// The look frames are drawn with.
 pub fn look() -> Look {
     THREAD_LOOK
@@ -283,6 +295,22 @@ pub fn selected() -> Style {
 }
 
 /// The mode badge: the label is always printed inside it (without colour: reverse video).
+/// The mode badge while the header flashes for attention: the colours swapped, blinking
+/// (without colour: the badge loses its reverse video, and blinks).
+pub fn mode_flash(mode: Mode) -> Style {
+    let bg = match mode {
+        Mode::Adaptive => Color::Green,
+        Mode::Freeze => Color::Yellow,
+        Mode::Redesign => Color::Red,
+    };
+    paint(
+        Some(bg),
+        Some(Color::Black),
+        Modifier::BOLD | Modifier::SLOW_BLINK,
+        Modifier::BOLD | Modifier::SLOW_BLINK | Modifier::UNDERLINED,
+    )
+}
+
 pub fn mode(mode: Mode) -> Style {
     let bg = match mode {
         Mode::Adaptive => Color::Green,

@@ -25,6 +25,10 @@ pub fn handle(app: &mut App, msg: Msg, view: &Cockpit) -> Vec<Command> {
         Msg::Tick(replay) => app.replay = replay,
         Msg::Render => {
             super::refresh(app, view);
+            app.attention.frame();
+            if app.attention.observe(view) {
+                return vec![Command::Bell, Command::Draw];
+            }
             return vec![Command::Draw];
         }
         Msg::Resize { width, height } => {
@@ -92,6 +96,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::FocusNext => app.focus = app.focus.next(),
         Action::FocusPrev => app.focus = app.focus.prev(),
         Action::FocusPane(pane) => app.focus = pane,
+        Action::Zoom => app.zoomed = !app.zoomed,
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -197,7 +202,9 @@ fn open(app: &mut App, view: &Cockpit) {
 }
 
 fn back(app: &mut App) {
-    if app.focus != Pane::Clusters {
+    if app.zoomed {
+        app.zoomed = false;
+    } else if app.focus != Pane::Clusters {
         app.focus = Pane::Clusters;
     } else if !app.filter.is_empty() {
         app.filter.clear();

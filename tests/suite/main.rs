@@ -95,3 +95,4 @@ mod tui_render;
 mod tui_snapshots;
 mod tui_step_output;
 mod tui_view;
+mod tui_zoom;

@@ -95,7 +95,14 @@ fn top_line(app: &App, view: &Cockpit, width: u16) -> Line<'static> {
     let right_width: usize = right.iter().map(|s| s.width()).sum();
 
     let mut left = vec![
-        Span::styled(format!(" {} ", mode.label()), theme::mode(mode)),
+        Span::styled(
+            format!(" {} ", mode.label()),
+            if app.attention.flashing() {
+                theme::mode_flash(mode)
+            } else {
+                theme::mode(mode)
+            },
+        ),
         Span::raw(" "),
     ];
     let mut reason = view.mode_reason().to_string();

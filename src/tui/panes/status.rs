@@ -120,6 +120,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!(" {label}{}", message.text), style));
         spans.push(Span::styled(" │", theme::dim()));
     }
+    if app.zoomed && matches!(app.overlay, Overlay::None | Overlay::Filter { .. }) {
+        let key = app
+            .keymap
+            .binding_for(Action::Zoom)
+            .and_then(|b| b.keys.first())
+            .map_or_else(|| "Esc".to_string(), ToString::to_string);
+        spans.push(Span::styled(
+            format!(" zoomed: {key} to return"),
+            theme::warn(),
+        ));
+        spans.push(Span::styled(" │", theme::dim()));
+    }
     let hints: Vec<Hint> = match app.overlay {
         Overlay::Help { .. } => vec![
             (&[Action::Down, Action::Up], "scroll"),
