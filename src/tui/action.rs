@@ -42,6 +42,9 @@ pub enum Action {
     SeekBack,
     SeekForward,
 
+    /// The approvals pane lists only the focused cluster's steps, or (again) every step (`c`).
+    ApprovalsClusterOnly,
+
     /// Remaining error budget of every SLO over its window, as a chart (`b`).
     BudgetChart,
 
@@ -102,7 +105,10 @@ impl Action {
     /// The heading the help overlay lists the action under.
     pub fn section(self) -> Section {
         match self {
-            Action::FocusNext | Action::FocusPrev | Action::FocusPane(_) => Section::Panes,
+            Action::FocusNext
+            | Action::FocusPrev
+            | Action::FocusPane(_)
+            | Action::ApprovalsClusterOnly => Section::Panes,
             Action::Up
             | Action::Down
             | Action::PageUp

@@ -225,6 +225,10 @@ pub struct App {
     pub outputs: super::overlays::output::OutputCache,
     /// What the panes list, made once per cockpit revision and filter ([`super::view`]).
     pub view: super::view::ViewData,
+    /// `q` or Ctrl-C asked to quit while something would be lost (a half-written form, a
+    /// running step): why, shown in a confirmation over whatever is open. `y` quits; any other
+    /// key closes it and leaves everything as it was.
+    pub quit_asked: Option<String>,
 }
 
 impl Default for App {
@@ -253,6 +257,7 @@ impl App {
             silence_preview_at: 0,
             outputs: Default::default(),
             view: Default::default(),
+            quit_asked: None,
         }
     }
 

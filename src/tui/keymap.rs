@@ -249,6 +249,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             G,
         ),
         (&["5"], A::FocusPane(Pane::Journal), "focus the journal", G),
+        (
+            &["c"],
+            A::ApprovalsClusterOnly,
+            "approvals: only the focused cluster's steps (c again: all)",
+            G,
+        ),
         (&["k", "up"], A::Up, "move up", G),
         (&["j", "down"], A::Down, "move down", G),
         (&["pgup", "ctrl-b"], A::PageUp, "page up", G),
@@ -576,6 +582,7 @@ mod tests {
             Action::Confirm,
             Action::Submit,
             Action::ToggleHypothesis,
+            Action::ApprovalsClusterOnly,
         ];
         actions.extend(Pane::ALL.map(Action::FocusPane));
         for action in actions {
