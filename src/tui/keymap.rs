@@ -252,7 +252,7 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["c"],
             A::ApprovalsClusterOnly,
-            "approvals: only the focused cluster's steps (c again: all)",
+            "approvals: only the focused cluster's steps (or all)",
             G,
         ),
         (&["k", "up"], A::Up, "move up", G),
