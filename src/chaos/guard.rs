@@ -25,6 +25,10 @@ pub struct Observation {
     pub budgets: Vec<SloHeadroom>,
     pub probes: Vec<ProbeReading>,
     pub firing: Vec<FiringAlert>,
+    /// Why the alerts cannot be trusted now (the Alertmanager source, when there is one, has
+    /// gone down or stale): `None` when they can, or when no Alertmanager is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts_unknown: Option<String>,
 }
 
 /// Why the guard halted the run.
@@ -52,6 +56,9 @@ pub enum Breach {
     },
     /// The run reached its maximum duration.
     TimeLimit { elapsed: String, max: String },
+    /// The alerts of the blast radius cannot be watched any more (Alertmanager went down or
+    /// stale mid-run): a new critical cluster would go unseen.
+    AlertsUnwatched { why: String },
     /// Someone stopped the run (SIGINT or SIGTERM to `experiment run`): halted like a breach,
     /// so the rollbacks still run.
     Stopped { why: String },
@@ -66,6 +73,7 @@ impl Breach {
             Breach::SteadyState { .. } => "steady_state",
             Breach::NewCriticalCluster { .. } => "new_critical_cluster",
             Breach::TimeLimit { .. } => "time_limit",
+            Breach::AlertsUnwatched { .. } => "alerts_unwatched",
             Breach::Stopped { .. } => "stopped",
         }
     }
@@ -101,6 +109,9 @@ impl Breach {
             ),
             Breach::TimeLimit { elapsed, max } => {
                 format!("time limit: ran {elapsed} of at most {max}")
+            }
+            Breach::AlertsUnwatched { why } => {
+                format!("the blast radius's alerts cannot be watched: {why}")
             }
             Breach::Stopped { why } => format!("stopped: {why}"),
         }
@@ -326,6 +337,11 @@ impl Guard {
             }
         }
 
+        // Alerts that cannot be watched: a new critical cluster would go unseen.
+        if let Some(why) = &obs.alerts_unknown {
+            breaches.push(Breach::AlertsUnwatched { why: why.clone() });
+        }
+
         // New critical clusters inside the blast radius.
         for a in &obs.firing {
             if !experiment.blast_radius.contains(&a.labels)
@@ -412,6 +428,7 @@ mod tests {
                 },
             ],
             firing: vec![],
+            alerts_unknown: None,
         }
     }
 
@@ -464,6 +481,10 @@ mod tests {
                 }),
             ),
             ("time_limit", Box::new(|o| o.at = t(120))),
+            (
+                "alerts_unwatched",
+                Box::new(|o| o.alerts_unknown = Some("Alertmanager is down".into())),
+            ),
         ];
         for (kind, change) in cases {
             let mut g = guard(0.05);

@@ -661,6 +661,7 @@ mod tests {
                 },
             ],
             firing: vec![],
+            alerts_unknown: None,
         }
     }
 

@@ -245,6 +245,7 @@ pub fn observe_cockpit(c: &Cockpit, e: &Experiment, at: Timestamp) -> Observatio
         budgets,
         probes,
         firing,
+        alerts_unknown: alerts_unknown(c),
     }
 }
 
