@@ -45,6 +45,9 @@ pub enum Action {
     SeekBack,
     SeekForward,
 
+    /// The approvals pane lists only the focused cluster's steps, or (again) every step (`c`).
+    ApprovalsClusterOnly,
+
     /// Remaining error budget of every SLO over its window, as a chart (`b`).
     BudgetChart,
 
@@ -105,9 +108,11 @@ impl Action {
     /// The heading the help overlay lists the action under.
     pub fn section(self) -> Section {
         match self {
-            Action::FocusNext | Action::FocusPrev | Action::FocusPane(_) | Action::Zoom => {
-                Section::Panes
-            }
+            Action::FocusNext
+            | Action::FocusPrev
+            | Action::FocusPane(_)
+            | Action::Zoom
+            | Action::ApprovalsClusterOnly => Section::Panes,
             Action::Up
             | Action::Down
             | Action::PageUp

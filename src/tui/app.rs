@@ -229,6 +229,10 @@ pub struct App {
     pub zoomed: bool,
     /// Mode changes and new critical clusters: the bell and the header's flash.
     pub attention: super::attention::Attention,
+    /// `q` or Ctrl-C asked to quit while something would be lost (a half-written form, a
+    /// running step): why, shown in a confirmation over whatever is open. `y` quits; any other
+    /// key closes it and leaves everything as it was.
+    pub quit_asked: Option<String>,
 }
 
 impl Default for App {
@@ -259,6 +263,7 @@ impl App {
             view: Default::default(),
             zoomed: false,
             attention: super::attention::Attention::new(super::theme::bell()),
+            quit_asked: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Turns a terminal key event into an [`Action`]: an open prompt gets the keys first (its own
 //! bindings, then printable characters as text), otherwise the keymap decides.
 
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 use super::action::Action;
 use super::app::{App, Overlay};
@@ -14,6 +14,13 @@ pub fn handle_key(app: &App, event: KeyEvent) -> Option<Action> {
     let key = Key::from_event(&event);
     if app.keymap.is_suspend(key) {
         return Some(Action::Suspend);
+    }
+    // The quit confirmation: `y` quits, any other key stays (whatever else is open keeps it).
+    if app.quit_asked.is_some() {
+        return Some(match key.code {
+            KeyCode::Char('y' | 'Y') if key.modifiers.is_empty() => Action::Confirm,
+            _ => Action::Back,
+        });
     }
     match app.overlay {
         Overlay::Palette { .. } | Overlay::Filter { .. } | Overlay::Search(_) => {
@@ -33,7 +40,7 @@ pub fn handle_key(app: &App, event: KeyEvent) -> Option<Action> {
 mod tests {
     use super::*;
     use crate::tui::line_input::{LineEdit, LineInput};
-    use crossterm::event::{KeyCode, KeyModifiers};
+    use crossterm::event::KeyModifiers;
 
     fn press(c: char) -> KeyEvent {
         KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)

@@ -255,6 +255,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             "zoom: the focused pane full screen (z or Esc returns)",
             G,
         ),
+        (
+            &["c"],
+            A::ApprovalsClusterOnly,
+            "approvals: only the focused cluster's steps (or all)",
+            G,
+        ),
         (&["k", "up"], A::Up, "move up", G),
         (&["j", "down"], A::Down, "move down", G),
         (&["pgup", "ctrl-b"], A::PageUp, "page up", G),
@@ -583,6 +589,7 @@ mod tests {
             Action::Confirm,
             Action::Submit,
             Action::ToggleHypothesis,
+            Action::ApprovalsClusterOnly,
         ];
         actions.extend(Pane::ALL.map(Action::FocusPane));
         for action in actions {

@@ -73,6 +73,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         Overlay::Report { report, scroll } => report::render(report, *scroll, frame),
         Overlay::None | Overlay::Filter { .. } => {}
     }
+    confirm::render_quit(app, frame);
     // A console font without box drawing, braille or symbols gets their ASCII stand-ins.
     theme::asciify(frame.buffer_mut());
 }

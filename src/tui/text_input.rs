@@ -13,6 +13,8 @@ use super::theme;
 #[derive(Debug, Clone)]
 pub struct TextInput {
     area: Box<TextArea<'static>>,
+    /// The lines the editor opened with: text that differs from them is half-written.
+    initial: Vec<String>,
 }
 
 impl Default for TextInput {
@@ -36,8 +38,10 @@ impl TextInput {
         area.set_wrap_mode(WrapMode::WordOrGlyph);
         area.move_cursor(ratatui_textarea::CursorMove::Bottom);
         area.move_cursor(ratatui_textarea::CursorMove::End);
+        let initial = area.lines().to_vec();
         TextInput {
             area: Box::new(area),
+            initial,
         }
     }
 
@@ -71,6 +75,12 @@ impl TextInput {
         self.area.lines().join("\n").trim().to_string()
     }
 
+    /// Has anything been typed since the editor opened (the text differs from what it opened
+    /// with)? Quitting asks first then.
+    pub fn is_edited(&self) -> bool {
+        self.area.lines() != self.initial.as_slice()
+    }
+
     /// The widget, to render into an area.
     pub fn widget(&self) -> &TextArea<'static> {
         &self.area
@@ -93,5 +103,15 @@ mod tests {
         assert_eq!(input.lines(), ["hi ", "there"]);
         assert_eq!(input, input.clone());
         assert_ne!(input, TextInput::default());
+        assert!(input.is_edited());
+        let mut prefilled = TextInput::new(vec!["kubectl".into(), "get".into()]);
+        assert!(!prefilled.is_edited(), "what it opened with is not typed");
+        prefilled.key("x".parse().unwrap());
+        assert!(prefilled.is_edited());
+        prefilled.key("backspace".parse().unwrap());
+        assert!(
+            !prefilled.is_edited(),
+            "typed and deleted again: nothing to lose"
+        );
     }
 }

@@ -3,14 +3,14 @@
 //! (list lengths, what a decision is about). Decisions leave as `Command::Decide`.
 
 use super::action::Action;
-use super::app::{App, Overlay, Page, Pane};
+use super::app::{App, Draft, NoteKind, Overlay, Page, Pane};
 use super::command::Command;
 use super::line_input::LineInput;
 use super::message::Msg;
 use super::overlays::{budget_chart, confirm, filter, help, palette, read, report, search, write};
 use super::panes::{self, Move};
 use crate::clock::SPEEDS;
-use crate::cockpit::Cockpit;
+use crate::cockpit::{Cockpit, SuggestionStatus};
 use crate::time::SignedDuration;
 
 /// How far `[` and `]` move the replay clock.
@@ -62,6 +62,21 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
     // Lists reordered since the last frame: the cursor stays on what it was on.
     super::view::refresh(app, view);
     keep_selections(app, view);
+    // The quit confirmation is answered first: `y` quits, anything else stays as it was.
+    if app.quit_asked.take().is_some() {
+        if action == Action::Confirm {
+            return vec![Command::Quit];
+        }
+        app.info("not quitting: carry on");
+        return Vec::new();
+    }
+    if action == Action::Quit {
+        if let Some(why) = quit_pending(app, view) {
+            app.quit_asked = Some(why);
+            return Vec::new();
+        }
+        return vec![Command::Quit];
+    }
     match app.overlay {
         Overlay::None => {}
         Overlay::Help { .. } => {
@@ -97,6 +112,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::FocusPrev => app.focus = app.focus.prev(),
         Action::FocusPane(pane) => app.focus = pane,
         Action::Zoom => app.zoomed = !app.zoomed,
+        Action::ApprovalsClusterOnly => panes::approvals::toggle_cluster_only(app, view),
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -153,6 +169,38 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::Edit(_) | Action::Type(_) | Action::Resize { .. } => {}
     }
     Vec::new()
+}
+
+/// What quitting now would lose, if anything: a form with text typed into it, a step that is
+/// running ("a note is half-written and S3 is running"). `None`: quit at once.
+pub fn quit_pending(app: &App, view: &Cockpit) -> Option<String> {
+    let mut why = Vec::new();
+    if let Overlay::Write { draft, input } = &app.overlay
+        && input.is_edited()
+    {
+        let form = match draft {
+            Draft::Reject(_) => "a rejection reason",
+            Draft::EditArgv(_) => "an argv edit",
+            Draft::Override(_) => "a mode override",
+            Draft::Manual(_) => "a done-by-hand record",
+            Draft::Note(NoteKind::Hypothesis, _) => "a hypothesis",
+            Draft::Note(..) => "a note",
+            Draft::Silence(_) => "a silence",
+        };
+        why.push(format!("{form} is half-written"));
+    }
+    let running: Vec<String> = view
+        .suggestions()
+        .iter()
+        .filter(|s| matches!(s.status, SuggestionStatus::Running))
+        .map(|s| s.id.to_string())
+        .collect();
+    match running.as_slice() {
+        [] => {}
+        [one] => why.push(format!("{one} is running")),
+        many => why.push(format!("{} are running", many.join(", "))),
+    }
+    (!why.is_empty()).then(|| why.join(" and "))
 }
 
 /// The cursors of the lists that reorder under them (approvals, knowledge) stay on their

@@ -92,6 +92,7 @@ mod tui_flow;
 mod tui_look;
 mod tui_loop;
 mod tui_modes;
+mod tui_quit;
 mod tui_render;
 mod tui_snapshots;
 mod tui_step_output;

@@ -151,6 +151,48 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
     frame.render_widget(Paragraph::new(lines), text);
 }
 
+/// The quit confirmation ([`App::quit_asked`]), drawn over whatever is open: what would be
+/// lost, and the one key that quits.
+pub fn render_quit(app: &App, frame: &mut Frame) {
+    let Some(why) = &app.quit_asked else {
+        return;
+    };
+    let text = format!("Quit? {why}.");
+    let width = u16::try_from(text.chars().count() + 4)
+        .unwrap_or(u16::MAX)
+        .clamp(40, frame.area().width.saturating_sub(4).max(20));
+    let inner_width = usize::from(width.saturating_sub(4)).max(1);
+    let lines = wrap::words(
+        &[(text.clone(), ratatui::style::Style::default())],
+        inner_width,
+        &[],
+        &[],
+    );
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let area = super::centered(frame.area(), width, height);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::overlay_border())
+        .title(Line::from(" Quit? ").style(theme::title()))
+        .title_bottom(Line::from(vec![
+            Span::styled(" y ", theme::key()),
+            Span::raw("quit · "),
+            Span::styled("any other key ", theme::key()),
+            Span::raw("stay "),
+        ]));
+    let inner = block.inner(area);
+    let text = Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines), text);
+}
+
 /// The box and its lines. The argv is one element per line when that fits the screen, else
 /// the quoted elements follow each other (still exact, boundaries still visible).
 fn layout(view: &Cockpit, what: Confirm, screen: Rect) -> (Rect, Vec<Line<'static>>) {

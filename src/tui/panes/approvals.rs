@@ -31,6 +31,27 @@ pub struct ApprovalsPane {
     /// The row that step was last seen on: where the cursor stays when the step leaves the
     /// list, or before anything is selected.
     pub cursor: usize,
+    /// List only the focused cluster's steps (`c` toggles); the title says which cluster.
+    pub cluster_only: bool,
+}
+
+/// The cluster the list is narrowed to: the focused one, while `c` is on.
+pub fn only_cluster(app: &App, view: &Cockpit) -> Option<crate::alerts::ClusterId> {
+    if !app.approvals.cluster_only {
+        return None;
+    }
+    super::clusters::focused(app, view).map(|c| c.id)
+}
+
+/// `c`: narrows the list to the focused cluster's steps, or shows them all again.
+pub fn toggle_cluster_only(app: &mut App, view: &Cockpit) {
+    app.approvals.cluster_only = !app.approvals.cluster_only;
+    match (app.approvals.cluster_only, only_cluster(app, view)) {
+        (true, Some(cluster)) => app.info(format!("approvals: {cluster} only (c: all)")),
+        (true, None) => app.info("approvals: the focused cluster only, once one is focused"),
+        (false, _) => app.info("approvals: every cluster"),
+    }
+    keep(app, view);
 }
 
 /// The cursor's row in `listed`: the selected step's, else the remembered row.
@@ -94,19 +115,30 @@ pub fn listed(view: &Cockpit) -> Vec<&Suggestion> {
 
 /// The pane's list as [`listed`] gives it, from the view data when it is fresh (made once per
 /// cockpit revision, not per frame), and how many of the steps wait.
+/// With `c` on, only the focused cluster's steps (the waiting ones still first).
 fn steps<'a>(app: &App, view: &'a Cockpit) -> (Vec<&'a Suggestion>, usize) {
-    if app.view.fresh(view, app.live_filter()) {
+    let (all, waiting) = if app.view.fresh(view, app.live_filter()) {
         let all = view.suggestions();
         let (indices, waiting) = app.view.listed();
-        return (
+        (
             indices.iter().filter_map(|&i| all.get(i)).collect(),
             waiting,
-        );
-    }
-    let mut all = view.approval_queue();
-    let waiting = all.len();
-    all.extend(done(view));
-    (all, waiting)
+        )
+    } else {
+        let mut all = view.approval_queue();
+        let waiting = all.len();
+        all.extend(done(view));
+        (all, waiting)
+    };
+    let Some(cluster) = only_cluster(app, view) else {
+        return (all, waiting);
+    };
+    let (queue, done) = all.split_at(waiting);
+    let ours = |s: &&&Suggestion| view.suggestion_cluster(s) == Some(cluster);
+    let mut narrowed: Vec<&Suggestion> = queue.iter().filter(ours).copied().collect();
+    let waiting = narrowed.len();
+    narrowed.extend(done.iter().filter(ours).copied());
+    (narrowed, waiting)
 }
 
 pub fn len(view: &Cockpit) -> usize {
@@ -155,7 +187,12 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         },
         theme::dim(),
     );
-    let block = pane_block(app, Pane::Approvals, extra);
+    let only = only_cluster(app, view).map(|c| Span::styled(format!("· {c} only "), theme::key()));
+    let block = pane_block(
+        app,
+        Pane::Approvals,
+        Line::from(only.into_iter().chain([extra]).collect::<Vec<_>>()),
+    );
     let inner = block.inner(area);
     let width = usize::from(inner.width);
     let mut lines = Vec::new();
