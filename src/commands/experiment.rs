@@ -324,6 +324,29 @@ fn exit_for(halted: bool, hypothesis: Hypothesis) -> ExitCode {
     }
 }
 
+/// An action that produced no run to report (it could not start, or was lost or killed).
+fn failed(summary: String, dry_run: bool) -> StepResult {
+    StepResult {
+        ok: false,
+        exit_code: None,
+        summary,
+        duration_ms: 0,
+        dry_run,
+    }
+}
+
+/// Runs one action's argv as the executor does (a dry run under `--dry-run`).
+async fn run_action(
+    inv: &Invocation,
+    exec: &ExecConfig,
+) -> Result<crate::exec::ExecResult, crate::exec::ExecError> {
+    if exec.dry_run {
+        Ok(crate::exec::dry_run(inv, exec))
+    } else {
+        crate::exec::run(inv, exec).await
+    }
+}
+
 fn result_of(exec: &crate::exec::ExecResult) -> StepResult {
     StepResult {
         ok: exec.success(),
@@ -514,7 +537,6 @@ pub async fn run_live(
     }
 
     let mut breach: Option<(crate::chaos::Breach, Observation)> = None;
-    let mut method_done = 0;
     'method: for (i, action) in e.method.iter().enumerate() {
         let pause = to_std(action.pause_before);
         if !pause.is_zero() {
@@ -534,13 +556,7 @@ pub async fn run_live(
         let inv = Invocation::argv(action.argv.clone())
             .with_timeout(action.timeout.and_then(|t| t.try_into().ok()));
         let exec_c = exec.clone();
-        let mut task = tokio::spawn(async move {
-            if exec_c.dry_run {
-                Ok(crate::exec::dry_run(&inv, &exec_c))
-            } else {
-                crate::exec::run(&inv, &exec_c).await
-            }
-        });
+        let mut task = tokio::spawn(async move { run_action(&inv, &exec_c).await });
         // Watch while it runs.
         let result = loop {
             tokio::select! {
@@ -556,33 +572,17 @@ pub async fn run_live(
         };
         let step = match result {
             Some(Ok(Ok(r))) => result_of(&r),
-            Some(Ok(Err(err))) => StepResult {
-                ok: false,
-                exit_code: None,
-                summary: format!("did not run: {err}"),
-                duration_ms: 0,
-                dry_run: opts.dry_run,
-            },
-            Some(Err(join)) => StepResult {
-                ok: false,
-                exit_code: None,
-                summary: format!("lost: {join}"),
-                duration_ms: 0,
-                dry_run: opts.dry_run,
-            },
-            None => StepResult {
-                ok: false,
-                exit_code: None,
-                summary: "halted by the guard while running (process killed)".into(),
-                duration_ms: 0,
-                dry_run: opts.dry_run,
-            },
+            Some(Ok(Err(err))) => failed(format!("did not run: {err}"), opts.dry_run),
+            Some(Err(join)) => failed(format!("lost: {join}"), opts.dry_run),
+            None => failed(
+                "halted by the guard while running (process killed)".into(),
+                opts.dry_run,
+            ),
         };
         j.append(
             record::step_entry(&author, &run, &e, "method", i, action, &step, opts.dry_run),
             Timestamp::now(),
         )?;
-        method_done = i + 1;
         if breach.is_some() {
             break 'method;
         }
@@ -626,19 +626,9 @@ pub async fn run_live(
     for (i, action) in e.rollbacks.iter().enumerate() {
         let inv = Invocation::argv(action.argv.clone())
             .with_timeout(action.timeout.and_then(|t| t.try_into().ok()));
-        let step = if exec.dry_run {
-            result_of(&crate::exec::dry_run(&inv, &exec))
-        } else {
-            match crate::exec::run(&inv, &exec).await {
-                Ok(r) => result_of(&r),
-                Err(err) => StepResult {
-                    ok: false,
-                    exit_code: None,
-                    summary: format!("did not run: {err}"),
-                    duration_ms: 0,
-                    dry_run: false,
-                },
-            }
+        let step = match run_action(&inv, &exec).await {
+            Ok(r) => result_of(&r),
+            Err(err) => failed(format!("did not run: {err}"), false),
         };
         rollbacks_ok &= step.ok;
         j.append(
@@ -655,7 +645,7 @@ pub async fn run_live(
             Timestamp::now(),
         )?;
     }
-    let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b), method_done, e.method.len());
+    let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
     let end = record::end_entry(
         &author,
         &run,
@@ -671,10 +661,10 @@ pub async fn run_live(
     Ok(exit_for(guard.halted().is_some(), hypothesis))
 }
 
-fn hypothesis_of(breach: Option<&crate::chaos::Breach>, done: usize, of: usize) -> Hypothesis {
+/// A steady-state breach disproves the hypothesis; any other halt leaves it undecided.
+fn hypothesis_of(breach: Option<&crate::chaos::Breach>) -> Hypothesis {
     match breach {
         Some(crate::chaos::Breach::SteadyState { .. }) => Hypothesis::Deviated,
-        Some(_) if done < of => Hypothesis::Undecided,
         Some(_) => Hypothesis::Undecided,
         None => Hypothesis::Held,
     }
@@ -798,7 +788,6 @@ pub fn run_replay(
         }
     };
     let mut breach = None;
-    let mut done = 0;
     for (i, action) in e.method.iter().enumerate() {
         if !action.pause_before.is_zero() {
             breach = pass(&mut session, &mut now, &mut guard, action.pause_before);
@@ -812,7 +801,6 @@ pub fn run_replay(
             record::step_entry(&author, &run, &e, "method", i, action, &step, true),
             now,
         )?;
-        done = i + 1;
         breach = pass(
             &mut session,
             &mut now,
@@ -839,7 +827,7 @@ pub fn run_replay(
             now,
         )?;
     }
-    let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b), done, e.method.len());
+    let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
     let end = record::end_entry(&author, &run, &e, &guard, hypothesis, true, now, true);
     println!("{}", super::human(&end.summary));
     sink.append(end, now)?;
