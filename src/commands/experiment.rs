@@ -127,14 +127,32 @@ fn journal_mode(records: &[JournalRecord], now: Timestamp) -> Mode {
     mode
 }
 
-/// The approvals of experiment `digest` in the journal, given within [`APPROVAL_TTL`].
-pub fn approvals_in(records: &[JournalRecord], digest: &str, now: Timestamp) -> Vec<Approval> {
+/// The approvals of experiment `digest` in the journal that count at `now`: given within
+/// [`APPROVAL_TTL`] before `now` (never after it), live ones for a live run and, for a run
+/// replayed in scenario `replay`, only the approvals given in that replay, stamped on its
+/// virtual clock (`experiment approve --replay`). An approval stamped in real time is hours or
+/// years after a replayed incident's virtual time; it must not count there.
+pub fn approvals_in(
+    records: &[JournalRecord],
+    digest: &str,
+    now: Timestamp,
+    replay: Option<&str>,
+) -> Vec<Approval> {
     let since = now.checked_sub(APPROVAL_TTL).unwrap_or(now);
     records
         .iter()
-        .filter(|r| r.kind == RecordKind::Experiment && r.ts >= since)
+        .filter(|r| r.kind == RecordKind::Experiment && r.ts >= since && r.ts <= now)
         .filter(|r| body_field::<String>(&r.body, "phase").as_deref() == Some("approve"))
         .filter(|r| body_field::<String>(&r.body, "digest").as_deref() == Some(digest))
+        .filter(|r| {
+            let replayed = body_field::<bool>(&r.body, "replayed").unwrap_or(false);
+            match replay {
+                None => !replayed,
+                Some(id) => {
+                    replayed && body_field::<String>(&r.body, "scenario").as_deref() == Some(id)
+                }
+            }
+        })
         .filter_map(|r| {
             Some(Approval {
                 by: r.actor.clone(),
@@ -145,41 +163,77 @@ pub fn approvals_in(records: &[JournalRecord], digest: &str, now: Timestamp) -> 
         .collect()
 }
 
+/// The body and summary of an approval record: the experiment as a whole (method and
+/// rollbacks together), bound to its digest and to the mode in force.
+pub fn approval_entry(e: &Experiment, who: &CockpitConfig, mode: Mode) -> JournalEntry {
+    JournalEntry {
+        actor: who.actor.clone(),
+        role: crate::cockpit::role_name(who.role).into(),
+        kind: RecordKind::Experiment,
+        summary: format!(
+            "approved experiment \"{}\" (method and rollbacks) in {mode}",
+            e.title
+        ),
+        body: serde_json::json!({
+            "phase": "approve",
+            "title": e.title,
+            "digest": e.digest(),
+            "mode": mode,
+            "argv": e.argvs().collect::<Vec<_>>(),
+        }),
+    }
+}
+
 /// `experiment approve FILE`: an approval of the experiment as a whole (method and rollbacks
-/// together), bound to its digest and to the mode the journal says now.
-pub fn approve(file: &Path, journal: &Path, who: &CockpitConfig) -> color_eyre::Result<ExitCode> {
+/// together), bound to its digest and to the mode the journal says now. With `replay` (a
+/// scenario and an offset from its start) the approval is for runs replayed in that scenario:
+/// stamped at that virtual time, in the mode the replayed cockpit is in then.
+pub fn approve(
+    file: &Path,
+    journal: &Path,
+    who: &CockpitConfig,
+    replay: Option<(crate::load::LoadedScenario, Option<SignedDuration>)>,
+) -> color_eyre::Result<ExitCode> {
     let e = load(file)?;
     if who.readonly {
         bail!("read-only: approvals are disabled (--readonly)");
     }
-    let mut j = JournalFile::open(journal).map_err(|err| eyre!("{}: {err}", journal.display()))?;
-    let now = Timestamp::now();
-    let mode = journal_mode(&j.records()?, now);
-    let role = crate::cockpit::role_name(who.role);
-    let r = j.append(
-        JournalEntry {
-            actor: who.actor.clone(),
-            role: role.into(),
-            kind: RecordKind::Experiment,
-            summary: format!(
-                "approved experiment \"{}\" (method and rollbacks) in {mode}",
-                e.title
-            ),
-            body: serde_json::json!({
-                "phase": "approve",
-                "title": e.title,
-                "digest": e.digest(),
-                "mode": mode,
-                "argv": e.argvs().collect::<Vec<_>>(),
-            }),
-        },
-        now,
-    )?;
+    let (now, mode, scenario) = match replay {
+        None => (Timestamp::now(), Mode::Adaptive, None),
+        Some((loaded, at)) => {
+            let id = loaded.scenario.id.clone();
+            let mut session =
+                crate::replay::ReplaySession::new(loaded.scenario, loaded.knowledge, who.clone());
+            let t = crate::time::saturating_offset(
+                session.scenario().start,
+                at.unwrap_or(SignedDuration::ZERO),
+            );
+            session.advance_to(t);
+            (t, session.cockpit().mode(), Some(id))
+        }
+    };
+    let r = match &scenario {
+        None => {
+            let mut j =
+                JournalFile::open(journal).map_err(|err| eyre!("{}: {err}", journal.display()))?;
+            let mode = journal_mode(&j.records()?, now);
+            j.append(approval_entry(&e, who, mode), now)?
+        }
+        Some(id) => {
+            let mut sink = ReplaySink::open(Some(journal), id)?;
+            sink.append(approval_entry(&e, who, mode), now)?
+        }
+    };
+    let mode: Mode = body_field(&r.body, "mode").unwrap_or(mode);
     println!(
-        "approved \"{}\" (digest {}) as {} {role} in {mode}: record #{}",
+        "approved \"{}\" (digest {}) as {} {} in {mode}{}: record #{}",
         super::human(&e.title),
         e.digest(),
         super::human(&who.actor),
+        crate::cockpit::role_name(who.role),
+        scenario
+            .map(|id| format!(" (for runs replayed in {id} at {now})"))
+            .unwrap_or_default(),
         r.seq
     );
     Ok(ExitCode::SUCCESS)
@@ -412,7 +466,7 @@ pub async fn run_live(
     let mut start = observe_cockpit(live.cockpit(), &e, now);
     read_prometheus(prom.as_ref(), &e, now, &mut start.probes).await;
     let records = j.records()?;
-    let mut approvals = approvals_in(&records, &e.digest(), now);
+    let mut approvals = approvals_in(&records, &e.digest(), now, None);
     if !who.readonly && who.role != Role::Trainee {
         // Running it is the runner's own approval, in the mode in force now.
         approvals.push(Approval {
@@ -713,7 +767,7 @@ pub fn run_replay(
         o
     };
     let start = observe(&session, t0);
-    let mut approvals = approvals_in(sink.records(), &e.digest(), t0);
+    let mut approvals = approvals_in(sink.records(), &e.digest(), t0, Some(&scenario_id));
     if who.role != Role::Trainee {
         approvals.push(Approval {
             by: who.actor.clone(),
@@ -865,7 +919,11 @@ impl ReplaySink {
         }
     }
 
-    fn append(&mut self, mut entry: JournalEntry, at: Timestamp) -> color_eyre::Result<()> {
+    fn append(
+        &mut self,
+        mut entry: JournalEntry,
+        at: Timestamp,
+    ) -> color_eyre::Result<JournalRecord> {
         let scenario = match self {
             ReplaySink::File(_, _, s) | ReplaySink::Memory(_, _, s) => s.clone(),
         };
@@ -878,9 +936,9 @@ impl ReplaySink {
             ReplaySink::Memory(c, _, _) => c.seal(entry, at),
         };
         match self {
-            ReplaySink::File(_, rs, _) | ReplaySink::Memory(_, rs, _) => rs.push(r),
+            ReplaySink::File(_, rs, _) | ReplaySink::Memory(_, rs, _) => rs.push(r.clone()),
         }
-        Ok(())
+        Ok(r)
     }
 }
 
@@ -948,4 +1006,50 @@ pub fn draft(
         None => print!("{}", super::human(&md)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Chain;
+
+    fn approval(chain: &mut Chain, at: Timestamp, replayed: Option<&str>) -> JournalRecord {
+        let mut body = serde_json::json!({"phase": "approve", "digest": "d1", "mode": "adaptive"});
+        if let Some(id) = replayed {
+            body["replayed"] = true.into();
+            body["scenario"] = id.into();
+        }
+        chain.seal(
+            JournalEntry {
+                actor: "ic".into(),
+                role: "commander".into(),
+                kind: RecordKind::Experiment,
+                summary: "approved".into(),
+                body,
+            },
+            at,
+        )
+    }
+
+    /// An approval counts from its time for [`APPROVAL_TTL`], never before it; live approvals
+    /// for live runs, a replay's for runs replayed in the same scenario.
+    #[test]
+    fn approvals_count_within_their_hour_on_their_own_clock() {
+        let t: Timestamp = "2025-06-01T14:00:00Z".parse().unwrap();
+        let mut chain = Chain::default();
+        let records = vec![
+            approval(&mut chain, t, None),
+            approval(&mut chain, t, Some("demo")),
+        ];
+        let at = |mins: i64| t + SignedDuration::from_mins(mins);
+        let n = |now, replay| approvals_in(&records, "d1", now, replay).len();
+        assert_eq!(n(at(0), None), 1);
+        assert_eq!(n(at(60), None), 1);
+        assert_eq!(n(at(61), None), 0, "older than an hour");
+        assert_eq!(n(at(-1), None), 0, "from the future");
+        assert_eq!(n(at(5), Some("demo")), 1);
+        assert_eq!(n(at(-1), Some("demo")), 0);
+        assert_eq!(n(at(5), Some("other")), 0, "another scenario's");
+        assert_eq!(approvals_in(&records, "d2", at(5), None).len(), 0);
+    }
 }
