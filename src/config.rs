@@ -135,6 +135,9 @@ pub struct Config {
     /// the file.
     pub journal_url: Option<String>,
     pub knowledge: Vec<(DocKind, Located<PathBuf>)>,
+    /// `[experiments] dir`: the chaos experiment files the cockpit shows (`x`) with whether
+    /// each may start and why; `experiment run` runs them.
+    pub experiments: Option<Located<PathBuf>>,
     pub slo_files: Vec<Located<PathBuf>>,
     /// Queries given in the config, by SLO name; they win over the files' queries.
     pub slo_queries: BTreeMap<String, Located<SliQueries>>,
@@ -165,6 +168,7 @@ struct Raw {
     user: Option<RawUser>,
     journal: Option<RawJournal>,
     knowledge: Option<RawKnowledge>,
+    experiments: Option<RawExperiments>,
     slo: Option<RawSlo>,
     prometheus: Option<Sp<RawPrometheus>>,
     alertmanager: Option<Sp<RawAlertmanager>>,
@@ -299,6 +303,13 @@ struct RawJournal {
 struct RawKnowledge {
     runbooks: Option<Vec<Sp<String>>>,
     postmortems: Option<Vec<Sp<String>>>,
+}
+
+/// `[experiments]`: where the chaos experiment files are.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExperiments {
+    dir: Option<Sp<String>>,
 }
 
 #[derive(Deserialize)]
@@ -870,6 +881,12 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         }
     }
 
+    let experiments = raw
+        .experiments
+        .as_ref()
+        .and_then(|x| x.dir.as_ref())
+        .map(|d| cx.path(d));
+
     let mut slo_files = Vec::new();
     let mut slo_queries = BTreeMap::new();
     if let Some(s) = &raw.slo {
@@ -1195,6 +1212,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         journal,
         journal_url,
         knowledge,
+        experiments,
         slo_files,
         slo_queries,
         prometheus,
@@ -1685,6 +1703,11 @@ mod tests {
         assert_eq!(c.knowledge[0].1.value, PathBuf::from("/etc/fd/rb"));
         assert_eq!(c.knowledge[1].1.value, PathBuf::from("/abs/rb"));
         assert_eq!(c.slo_files[0].value, PathBuf::from("/etc/fd/slos/a.yaml"));
+        let c = parse("[experiments]\ndir = \"chaos\"\n[webhook]\n").unwrap();
+        assert_eq!(
+            c.experiments.map(|d| d.value),
+            Some(PathBuf::from("/etc/fd/chaos"))
+        );
         assert_eq!(c.slo_files[0].line, 4);
         assert_eq!(
             c.warnings.len(),

@@ -11,11 +11,11 @@ use std::time::Duration;
 use color_eyre::eyre::{bail, eyre};
 
 use crate::actions::{Approval, Role};
-use crate::alerts::{AlertState, Severity};
+pub use crate::chaos::observe::{APPROVAL_TTL, alerts_unknown, approvals_in, observe_cockpit};
 use crate::chaos::record::{self, Author, DraftKind, Hypothesis, StepResult};
 use crate::chaos::{
-    Experiment, FiringAlert, GateConfig, GateDecision, GateInput, Guard, Observation, ProbeReading,
-    ProbeSource, SloHeadroom, gate,
+    Experiment, GateConfig, GateDecision, GateInput, Guard, Observation, ProbeReading, ProbeSource,
+    gate,
 };
 use crate::cockpit::{Cockpit, CockpitConfig, override_of};
 use crate::exec::{ExecConfig, Invocation};
@@ -24,9 +24,7 @@ use crate::journal_store::JournalFile;
 use crate::slo::Mode;
 use crate::sources::prometheus::PrometheusClient;
 use crate::time::{SignedDuration, Timestamp, format_duration};
-
-/// Approvals older than this do not count for a run.
-pub const APPROVAL_TTL: SignedDuration = SignedDuration::from_hours(1);
+use crate::tui::overlays::experiment::{Catalog, Entry};
 
 /// How often the guard looks while a run is live.
 const WATCH: Duration = Duration::from_secs(1);
@@ -127,42 +125,6 @@ fn journal_mode(records: &[JournalRecord], now: Timestamp) -> Mode {
     mode
 }
 
-/// The approvals of experiment `digest` in the journal that count at `now`: given within
-/// [`APPROVAL_TTL`] before `now` (never after it), live ones for a live run and, for a run
-/// replayed in scenario `replay`, only the approvals given in that replay, stamped on its
-/// virtual clock (`experiment approve --replay`). An approval stamped in real time is hours or
-/// years after a replayed incident's virtual time; it must not count there.
-pub fn approvals_in(
-    records: &[JournalRecord],
-    digest: &str,
-    now: Timestamp,
-    replay: Option<&str>,
-) -> Vec<Approval> {
-    let since = now.checked_sub(APPROVAL_TTL).unwrap_or(now);
-    records
-        .iter()
-        .filter(|r| r.kind == RecordKind::Experiment && r.ts >= since && r.ts <= now)
-        .filter(|r| body_field::<String>(&r.body, "phase").as_deref() == Some("approve"))
-        .filter(|r| body_field::<String>(&r.body, "digest").as_deref() == Some(digest))
-        .filter(|r| {
-            let replayed = body_field::<bool>(&r.body, "replayed").unwrap_or(false);
-            match replay {
-                None => !replayed,
-                Some(id) => {
-                    replayed && body_field::<String>(&r.body, "scenario").as_deref() == Some(id)
-                }
-            }
-        })
-        .filter_map(|r| {
-            Some(Approval {
-                by: r.actor.clone(),
-                role: r.role.parse().ok()?,
-                mode: body_field(&r.body, "mode")?,
-            })
-        })
-        .collect()
-}
-
 /// The body and summary of an approval record: the experiment as a whole (method and
 /// rollbacks together), bound to its digest and to the mode in force.
 pub fn approval_entry(e: &Experiment, who: &CockpitConfig, mode: Mode) -> JournalEntry {
@@ -237,91 +199,6 @@ pub fn approve(
         r.seq
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// What the cockpit says now, as the gate and guard see it (probes not yet read).
-pub fn observe_cockpit(c: &Cockpit, e: &Experiment, at: Timestamp) -> Observation {
-    let budgets = c
-        .budgets()
-        .iter()
-        .map(|b| SloHeadroom {
-            slo: b.slo.clone(),
-            remaining: b.budget_remaining,
-            stale: b.stale_age.is_some(),
-            burn: b.burn_rates.clone(),
-        })
-        .collect::<Vec<_>>();
-    let mut firing = Vec::new();
-    for cl in c.clusters().iter().filter(|cl| cl.firing > 0) {
-        for fp in &cl.members {
-            let Some(t) = c.alert(*fp) else { continue };
-            if t.alert.state != AlertState::Firing {
-                continue;
-            }
-            firing.push(FiringAlert {
-                cluster: cl.id.to_string(),
-                alertname: t.alert.labels.get("alertname").cloned().unwrap_or_default(),
-                labels: t.alert.labels.clone(),
-                critical: t.severity == Severity::Critical,
-            });
-        }
-    }
-    let probes = e
-        .probes
-        .iter()
-        .filter_map(|p| match &p.source {
-            ProbeSource::Slo { slo, window } => {
-                let b = budgets.iter().find(|b| &b.slo == slo);
-                let value = match b {
-                    None => Err(format!("{slo} is not an SLO of this cockpit")),
-                    Some(b) => b
-                        .burn
-                        .iter()
-                        .find(|(w, _)| w == window)
-                        .and_then(|(_, v)| *v)
-                        .ok_or_else(|| format!("{slo} has no burn rate over {window:?} yet")),
-                };
-                Some(ProbeReading {
-                    name: p.name.clone(),
-                    value,
-                    skipped: false,
-                })
-            }
-            ProbeSource::Prometheus { .. } => None,
-        })
-        .collect();
-    let g = c.governor();
-    Observation {
-        at,
-        mode: g.base_mode(),
-        budget_mode: g.budget_mode(),
-        drift: g.drift().is_some(),
-        budgets,
-        probes,
-        firing,
-        alerts_unknown: alerts_unknown(c),
-    }
-}
-
-/// Why the cockpit's alerts cannot be trusted: the Alertmanager source (when configured) has
-/// not answered yet or is not healthy.
-fn alerts_unknown(c: &Cockpit) -> Option<String> {
-    let am = c.sources().iter().find(|s| s.name == "alertmanager")?;
-    match (am.state, am.last_ok) {
-        (crate::cockpit::SourceState::Ok, Some(_)) => None,
-        (_, None) => Some("Alertmanager has not answered yet".into()),
-        (state, Some(_)) => Some(format!(
-            "Alertmanager is {}{}",
-            match state {
-                crate::cockpit::SourceState::Down => "down",
-                _ => "stale",
-            },
-            am.last_error
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
-        )),
-    }
 }
 
 /// Reads the Prometheus probes (one number each) at `at`.
@@ -567,6 +444,7 @@ pub async fn run_live(
         guard: &mut Guard,
         until: tokio::time::Instant,
         stopped: &impl Fn() -> Option<&'static str>,
+        run: &str,
     ) -> Option<(crate::chaos::Breach, Observation)> {
         loop {
             let slice = (tokio::time::Instant::now() + WATCH).min(until);
@@ -580,6 +458,16 @@ pub async fn run_live(
             if let Some(why) = stopped() {
                 let b = crate::chaos::Breach::Stopped {
                     why: format!("{why} by the person running it"),
+                };
+                guard.stop(b.clone());
+                return Some((b, o));
+            }
+            // A halt asked from a cockpit (`x`, then `H`): journaled there, seen here.
+            if let Some((who, at)) =
+                crate::chaos::observe::halt_asked(live.cockpit().journal_tail(), run)
+            {
+                let b = crate::chaos::Breach::Stopped {
+                    why: format!("halted from a cockpit by {who} at {at}"),
                 };
                 guard.stop(b.clone());
                 return Some((b, o));
@@ -601,6 +489,7 @@ pub async fn run_live(
                 &mut guard,
                 tokio::time::Instant::now() + pause,
                 &stopped,
+                &run,
             )
             .await;
             if breach.is_some() {
@@ -615,7 +504,7 @@ pub async fn run_live(
         let result = loop {
             tokio::select! {
                 done = &mut task => break Some(done),
-                b = watch(&mut live, prom.as_ref(), &e, &mut guard, tokio::time::Instant::now() + WATCH, &stopped) => {
+                b = watch(&mut live, prom.as_ref(), &e, &mut guard, tokio::time::Instant::now() + WATCH, &stopped, &run) => {
                     if let Some(b) = b {
                         breach = Some(b);
                         task.abort();
@@ -649,6 +538,7 @@ pub async fn run_live(
                 &mut guard,
                 tokio::time::Instant::now() + pause,
                 &stopped,
+                &run,
             )
             .await;
             if breach.is_some() {
@@ -665,6 +555,7 @@ pub async fn run_live(
             &mut guard,
             tokio::time::Instant::now(),
             &stopped,
+            &run,
         )
         .await;
     }
@@ -942,6 +833,106 @@ impl ReplaySink {
     }
 }
 
+/// The bundled experiment (`assets/scenarios/chaos-halt`), which a replay of the demo shows.
+pub const BUNDLED: (&str, &str) = (
+    "assets/scenarios/chaos-halt/experiment.yaml",
+    include_str!("../../assets/scenarios/chaos-halt/experiment.yaml"),
+);
+
+/// Experiment files are at most this big.
+const MAX_FILE: u64 = 1 << 20;
+
+/// The experiment files in `dir` (`*.yaml`, `*.yml`, `*.json`, not recursive, by name), each
+/// parsed or with why not, for the cockpit's experiments view.
+pub fn catalog_dir(dir: &Path) -> Catalog {
+    let mut files = Vec::new();
+    match std::fs::read_dir(dir) {
+        Err(e) => files.push(Entry {
+            path: dir.display().to_string(),
+            experiment: Err(format!("cannot read the experiments directory: {e}")),
+        }),
+        Ok(list) => {
+            let mut paths: Vec<PathBuf> = list
+                .filter_map(|d| d.ok().map(|d| d.path()))
+                .filter(|p| {
+                    p.extension()
+                        .and_then(|x| x.to_str())
+                        .is_some_and(|x| matches!(x, "yaml" | "yml" | "json"))
+                })
+                .collect();
+            paths.sort();
+            for p in paths {
+                let shown = p.display().to_string();
+                let experiment = match std::fs::metadata(&p) {
+                    Ok(m) if !m.is_file() => continue,
+                    Ok(m) if m.len() > MAX_FILE => {
+                        Err(format!("{shown}: larger than {MAX_FILE} bytes"))
+                    }
+                    Err(e) => Err(format!("{shown}: {e}")),
+                    Ok(_) => std::fs::read_to_string(&p)
+                        .map_err(|e| format!("{shown}: {e}"))
+                        .and_then(|t| Experiment::parse(&shown, &t).map_err(|e| e.to_string())),
+                };
+                files.push(Entry {
+                    path: shown,
+                    experiment,
+                });
+            }
+        }
+    }
+    Catalog {
+        source: Some(dir.display().to_string()),
+        files,
+        ..Catalog::default()
+    }
+}
+
+/// The live cockpit's experiments: the config's `[experiments] dir`, and the experiment
+/// records of its journal file (the cockpit's journal tail keeps only the newest records).
+pub fn catalog_live(config: &crate::config::Config, journal: Option<&Path>) -> Catalog {
+    let mut c = match &config.experiments {
+        Some(dir) => catalog_dir(&dir.value),
+        None => Catalog::default(),
+    };
+    let path = journal.map(Path::to_path_buf).or_else(|| {
+        config
+            .journal_url
+            .is_none()
+            .then(|| config.journal_path())
+            .flatten()
+    });
+    if let Some(p) = path.filter(|p| p.is_file())
+        && let Ok(records) = crate::journal_store::read_records(&p)
+    {
+        c.absorb(&records);
+    }
+    c
+}
+
+/// A replay's experiments: the bundled one for the demo; for a scenario file, the files in
+/// an `experiments/` directory beside it, if there is one.
+pub fn catalog_replay(loaded: &crate::load::LoadedScenario) -> Catalog {
+    if loaded.origin == "bundled demo" {
+        let (path, text) = BUNDLED;
+        return Catalog {
+            source: Some("bundled with the demo".into()),
+            files: vec![Entry {
+                path: path.into(),
+                experiment: Experiment::parse(path, text).map_err(|e| e.to_string()),
+            }],
+            ..Catalog::default()
+        };
+    }
+    match Path::new(&loaded.origin)
+        .parent()
+        .map(|d| d.join("experiments"))
+        .filter(|d| d.is_dir())
+    {
+        Some(dir) => catalog_dir(&dir),
+        None => Catalog::default(),
+    }
+}
+
 fn read_records(journal: &Path) -> color_eyre::Result<Vec<JournalRecord>> {
     crate::journal_pg::read_records(journal).map_err(|e| eyre!("{}: {e}", journal.display()))
 }
@@ -1006,50 +997,4 @@ pub fn draft(
         None => print!("{}", super::human(&md)),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::journal::Chain;
-
-    fn approval(chain: &mut Chain, at: Timestamp, replayed: Option<&str>) -> JournalRecord {
-        let mut body = serde_json::json!({"phase": "approve", "digest": "d1", "mode": "adaptive"});
-        if let Some(id) = replayed {
-            body["replayed"] = true.into();
-            body["scenario"] = id.into();
-        }
-        chain.seal(
-            JournalEntry {
-                actor: "ic".into(),
-                role: "commander".into(),
-                kind: RecordKind::Experiment,
-                summary: "approved".into(),
-                body,
-            },
-            at,
-        )
-    }
-
-    /// An approval counts from its time for [`APPROVAL_TTL`], never before it; live approvals
-    /// for live runs, a replay's for runs replayed in the same scenario.
-    #[test]
-    fn approvals_count_within_their_hour_on_their_own_clock() {
-        let t: Timestamp = "2025-06-01T14:00:00Z".parse().unwrap();
-        let mut chain = Chain::default();
-        let records = vec![
-            approval(&mut chain, t, None),
-            approval(&mut chain, t, Some("demo")),
-        ];
-        let at = |mins: i64| t + SignedDuration::from_mins(mins);
-        let n = |now, replay| approvals_in(&records, "d1", now, replay).len();
-        assert_eq!(n(at(0), None), 1);
-        assert_eq!(n(at(60), None), 1);
-        assert_eq!(n(at(61), None), 0, "older than an hour");
-        assert_eq!(n(at(-1), None), 0, "from the future");
-        assert_eq!(n(at(5), Some("demo")), 1);
-        assert_eq!(n(at(-1), Some("demo")), 0);
-        assert_eq!(n(at(5), Some("other")), 0, "another scenario's");
-        assert_eq!(approvals_in(&records, "d2", at(5), None).len(), 0);
-    }
 }
