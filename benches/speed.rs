@@ -6,6 +6,12 @@
 //!   with the repo's demo knowledge (7 runbooks, 4 postmortems) and with 200 generated
 //!   runbooks that cover the storm's alerts (a step per pod, so thousands of steps on offer);
 //!   and, for comparison, one alert a message.
+//! - `http`: the same storm POSTed over loopback to the real webhook receiver as Alertmanager
+//!   v4 notifications of 100 alerts by 4 connections (a 503 is retried after 2 ms), a live
+//!   session applying what arrives on its own thread (as the cockpit's consumer does): alerts/s
+//!   applied, 503s, how long after the last POST the last alert was applied, peak RSS.
+//!   `FD_SPEED_KB=none|demo|generated` runs one knowledge base only (peak RSS is the
+//!   process's, so run each alone for its own figure).
 //! - `replay`: a 24-hour scenario of 100,000 alert events (fires and resolves) with the demo
 //!   knowledge, played headless to its end (`ReplaySession::advance_to`).
 //! - `topology`: a chain of 1,000 and 3,000 services (each depends on the next): building
@@ -255,6 +261,125 @@ fn write_files() -> bool {
     wrote
 }
 
+/// The storm as Alertmanager webhook (version 4) bodies of `per` alerts.
+fn webhook_bodies(alerts: &[Alert], per: usize) -> Vec<String> {
+    alerts
+        .chunks(per)
+        .map(|c| {
+            let alerts: Vec<serde_json::Value> = c
+                .iter()
+                .map(|a| {
+                    serde_json::json!({
+                        "status": if a.state == AlertState::Resolved { "resolved" } else { "firing" },
+                        "labels": a.labels,
+                        "annotations": a.annotations,
+                        "startsAt": a.starts_at.to_string(),
+                        "endsAt": a.ends_at.map_or("0001-01-01T00:00:00Z".to_string(), |t| t.to_string()),
+                        "generatorURL": "",
+                        "fingerprint": a.fingerprint().to_string(),
+                    })
+                })
+                .collect();
+            serde_json::json!({"version": "4", "groupKey": "{}:{}", "truncatedAlerts": 0,
+                "status": "firing", "receiver": "bench", "groupLabels": {}, "commonLabels": {},
+                "commonAnnotations": {}, "externalURL": "http://am", "alerts": alerts})
+            .to_string()
+        })
+        .collect()
+}
+
+/// The storm through the real webhook receiver into a live session (see the module doc).
+fn http_figures(alerts: &[Alert], name: &str, kb: &KnowledgeBase) {
+    use flightdeck::sources::webhook::{self, WebhookSettings};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const CONNECTIONS: usize = 4;
+    let bodies = Arc::new(webhook_bodies(alerts, 100));
+    let total = alerts.len() as u64;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(flightdeck::sources::CHANNEL_CAPACITY);
+    let server = rt
+        .block_on(webhook::bind(
+            &WebhookSettings::new("127.0.0.1:0".parse().unwrap()),
+            tx,
+        ))
+        .unwrap();
+    let applied = Arc::new(AtomicU64::new(0));
+    let consumer = {
+        let applied = applied.clone();
+        let mut s = session(kb);
+        std::thread::spawn(move || {
+            let mut cpu = Duration::ZERO;
+            while let Some(msg) = rx.blocking_recv() {
+                let n = match &msg {
+                    SourceMsg::Events { events, .. } => events.len() as u64,
+                    SourceMsg::Health(_) => 0,
+                };
+                let t = Instant::now();
+                s.handle(msg, Timestamp::now());
+                cpu += t.elapsed();
+                if applied.fetch_add(n, Ordering::Relaxed) + n >= total {
+                    break;
+                }
+            }
+            (cpu, s.cockpit().clusters().len())
+        })
+    };
+    let url = format!("http://{}/webhook", server.addr());
+    let t0 = Instant::now();
+    let retries = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for c in 0..CONNECTIONS {
+            let (url, bodies) = (url.clone(), bodies.clone());
+            tasks.push(tokio::spawn(async move {
+                let http = reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .unwrap();
+                let mut retries = 0u64;
+                for b in bodies.iter().skip(c).step_by(CONNECTIONS) {
+                    loop {
+                        let r = http
+                            .post(&url)
+                            .header("content-type", "application/json")
+                            .body(b.clone())
+                            .send()
+                            .await
+                            .expect("post");
+                        if r.status().is_success() {
+                            break;
+                        }
+                        assert_eq!(r.status().as_u16(), 503);
+                        retries += 1;
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                }
+                retries
+            }));
+        }
+        let mut retries = 0;
+        for t in tasks {
+            retries += t.await.unwrap();
+        }
+        retries
+    });
+    let posted = t0.elapsed();
+    let (cpu, clusters) = consumer.join().unwrap();
+    let done = t0.elapsed();
+    eprintln!(
+        "http, {name}: {total} alerts POSTed in {posted:.2?} ({:.0}/s accepted), all applied after {done:.2?} = {:.0} alerts/s applied, {:.2?} after the last POST; consumer CPU {cpu:.2?}; {retries} × 503; {clusters} clusters; peak RSS {:.0} MB",
+        total as f64 / posted.as_secs_f64(),
+        total as f64 / done.as_secs_f64(),
+        done.saturating_sub(posted),
+        peak_rss_mb()
+    );
+    drop(server);
+}
+
 fn main() {
     if write_files() {
         return;
@@ -324,6 +449,20 @@ fn main() {
             });
         }
         g.finish();
+    }
+
+    if wants("http") {
+        let (alerts, _) = storm::storm();
+        let which = std::env::var("FD_SPEED_KB").ok();
+        for (name, kb) in [
+            ("none", KnowledgeBase::default()),
+            ("demo", demo.clone()),
+            ("generated", generated_kb()),
+        ] {
+            if which.as_deref().is_none_or(|w| w == name) {
+                http_figures(&alerts, name, &kb);
+            }
+        }
     }
 
     if wants("replay") {

@@ -197,6 +197,63 @@ impl History {
         }
         marks
     }
+
+    /// The earliest moment after `now` at which [`History::marks`] might give something else
+    /// than at `now` with nothing new observed (`None`: never). Conservative: it may name a
+    /// moment when nothing changes, never one after a change. Call it right after `marks(now)`
+    /// (which pruned what no longer counts).
+    ///
+    /// - Flapping counts the flips of the last hour: it changes when a flip leaves the hour
+    ///   (or one stamped after `now` enters it), and only matters with enough flips at all.
+    /// - Chronic: while marked its share moves with time (unless active for the whole last day
+    ///   and still active: 100% stays); unmarked, the share grows at most at the rate of the
+    ///   periods still open, so it cannot reach the threshold before `need / open`.
+    pub(crate) fn next_change(&self, now: i64, flap_min: u32, chronic_min: f64) -> Option<i64> {
+        let mut next: Option<i64> = None;
+        let mut at = |t: i64| next = Some(next.map_or(t, |n| n.min(t)));
+        let past = self.past.as_deref();
+        if flap_min > 0
+            && let Some(p) = past
+            && p.flips.len() >= flap_min as usize
+        {
+            for &t in &p.flips {
+                at(if t > now { t } else { t.saturating_add(HOUR) });
+            }
+        }
+        if chronic_min > 0.0 && chronic_min <= 1.0 {
+            let from = now - DAY;
+            let overlap = |s: i64, e: i64| (e.min(now) - s.max(from)).max(0);
+            let (mut active, mut open) = (0i64, 0i64);
+            if let Some(p) = past {
+                for &(s, e) in &p.closed {
+                    active += overlap(s, e);
+                    open += i64::from(e > now);
+                }
+            }
+            if let Some(s) = self.active_since {
+                active += overlap(s, now);
+                open += 1;
+            }
+            let threshold = (chronic_min * DAY as f64).floor() as i64;
+            let soon = now.saturating_add(1);
+            if active as f64 / DAY as f64 >= chronic_min {
+                // Marked: the share moves, unless the open period covers the whole day.
+                if !self.active_since.is_some_and(|s| s <= from) {
+                    at(soon);
+                }
+            } else if open > 0 {
+                // At most `open` nanoseconds of activity a nanosecond.
+                let need = threshold - 2 - active;
+                at(if need <= 0 {
+                    soon
+                } else {
+                    now.saturating_add((need / open).max(1))
+                });
+            }
+        }
+        // (A flip behind a later one in the list leaves it only with that one.)
+        next.map(|t| t.max(now.saturating_add(1)))
+    }
 }
 
 #[cfg(test)]

@@ -52,6 +52,8 @@ mod keys;
 mod lists;
 mod membership;
 mod noise;
+#[cfg(test)]
+mod noise_tests;
 mod observe;
 mod origin;
 mod outputs;
@@ -64,6 +66,8 @@ mod slip_tests;
 mod tests;
 mod topology;
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -124,6 +128,9 @@ pub struct Correlator {
     strings: Strings,
     /// Tracked alerts with a noise mark other than `Suppressed` (stale candidates).
     noisy_alerts: usize,
+    /// (wake, fingerprint): when an alert's noise marks may change with time alone (see
+    /// `refresh_noise`). An entry whose time is not its alert's `Inner::wake` any more is stale.
+    wakes: BinaryHeap<Reverse<(i64, Fingerprint)>>,
 }
 
 fn ns(t: Timestamp) -> i64 {
@@ -166,6 +173,7 @@ impl Correlator {
             names: IdMap::default(),
             strings: Strings::default(),
             noisy_alerts: 0,
+            wakes: BinaryHeap::new(),
         }
     }
 

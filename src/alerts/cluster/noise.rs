@@ -92,21 +92,78 @@ impl NameStats {
 
 impl Correlator {
     /// Re-evaluates the time-based noise marks (flapping decays, chronic grows, firing
-    /// episodes and actions age out of the week) of every alert at `now`. Call it now and then
-    /// (e.g. once a minute); it is O(alerts). "Never acted on" marks change only here and in
-    /// [`Correlator::note_action`], so between two calls all alerts of a name agree.
+    /// episodes and actions age out of the week) at `now`. Call it now and then (e.g. once a
+    /// minute). Incremental: each alert's marks are looked at again only when they may have
+    /// changed since they were made (its wake time, see `History::next_change`) or its
+    /// alertname's "never acted on" mark changed; the work is O(alertnames + alerts due + log)
+    /// — the same marks as looking at every alert ([`Correlator::refresh_noise_full`]).
+    /// "Never acted on" marks change only here and in [`Correlator::note_action`], so between
+    /// two calls all alerts of a name agree.
     pub fn refresh_noise(&mut self, now: Timestamp) {
         let now = ns(now);
-        let min = self.cfg.never_acted_firings;
-        self.names.retain(|_, n| {
-            let forgotten = n.history.forget_before(now);
-            n.published = n.history.mark(now, min);
-            !(forgotten && n.tracked == 0)
-        });
+        let changed = self.refresh_names(now);
+        if !changed.is_empty() {
+            for slot in 0..self.tracked.len() as u32 {
+                if changed.contains(&self.inner[slot as usize].name) {
+                    self.update_noise(slot, now);
+                }
+            }
+        }
+        while let Some(&std::cmp::Reverse((t, fp))) = self.wakes.peek() {
+            if t > now {
+                break;
+            }
+            self.wakes.pop();
+            let Some(&slot) = self.by_fp.get(&fp) else {
+                continue;
+            };
+            if self.inner[slot as usize].wake != t {
+                continue;
+            }
+            self.inner[slot as usize].wake = i64::MAX;
+            self.update_noise(slot, now);
+        }
+        // Stale entries (an alert re-scheduled, or pruned) leave when their time comes; if
+        // they pile up faster, start afresh from the alerts' own wake times.
+        if self.wakes.len() > 2 * self.tracked.len() + 4096 {
+            self.wakes = self
+                .inner
+                .iter()
+                .zip(&self.tracked)
+                .filter(|(i, _)| i.wake != i64::MAX)
+                .map(|(i, t)| std::cmp::Reverse((i.wake, t.fingerprint)))
+                .collect();
+        }
+        self.settle();
+    }
+
+    /// [`Correlator::refresh_noise`] by looking at every alert: O(alerts). The reference the
+    /// incremental refresh is tested against.
+    #[doc(hidden)]
+    pub fn refresh_noise_full(&mut self, now: Timestamp) {
+        let now = ns(now);
+        self.refresh_names(now);
         for slot in 0..self.tracked.len() as u32 {
             self.update_noise(slot, now);
         }
         self.settle();
+    }
+
+    /// Ages each alertname's history to `now` and makes its "never acted on" mark; returns
+    /// the names whose mark changed.
+    fn refresh_names(&mut self, now: i64) -> Vec<u64> {
+        let min = self.cfg.never_acted_firings;
+        let mut changed = Vec::new();
+        self.names.retain(|&key, n| {
+            let forgotten = n.history.forget_before(now);
+            let mark = n.history.mark(now, min);
+            if mark != n.published {
+                changed.push(key);
+                n.published = mark;
+            }
+            !(forgotten && n.tracked == 0)
+        });
+        changed
     }
 
     /// Somebody acted on an alert named `alertname` at `at`: approved, rejected or executed a
@@ -241,6 +298,17 @@ impl Correlator {
             // Before `Suppressed`, which comes last.
             let at = marks.len() - usize::from(suppressed);
             marks.insert(at, m);
+        }
+        let wake = self.inner[s]
+            .history
+            .next_change(now, self.cfg.flap_transitions, self.cfg.chronic_share)
+            .unwrap_or(i64::MAX);
+        if wake != self.inner[s].wake {
+            self.inner[s].wake = wake;
+            if wake != i64::MAX {
+                let fp = self.tracked[s].fingerprint;
+                self.wakes.push(std::cmp::Reverse((wake, fp)));
+            }
         }
         if marks != self.tracked[s].noise {
             let id = self.tracked[s].cluster;

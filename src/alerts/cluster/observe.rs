@@ -85,6 +85,9 @@ pub(super) struct Inner {
     pub(super) name_id: u32,
     pub(super) service_id: Option<u32>,
     pub(super) history: History,
+    /// When its noise marks may change next with nothing new observed (`i64::MAX`: never);
+    /// `Correlator::wakes` holds it (see `refresh_noise`).
+    pub(super) wake: i64,
 }
 
 impl Correlator {
@@ -155,6 +158,7 @@ impl Correlator {
             name_id,
             service_id,
             history,
+            wake: i64::MAX,
         });
         if state == AlertState::Suppressed {
             self.inner[slot as usize].role = Role::Satellite {
