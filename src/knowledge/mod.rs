@@ -132,6 +132,12 @@ pub struct MatchParams {
     /// are scaled by it and capped at 1): a verbose description brings many words no
     /// document's lead has, so a right runbook rarely has all of them.
     pub problem_full: f64,
+    /// Weight of the values of labels that name one instance of a thing (`pod`, `container`,
+    /// `namespace`, `deployment`, `mountpoint`, …), and of summary/description words that only
+    /// repeat such a value ("Pod batch/worker-6f8c9 (worker) is restarting"): `worker` and
+    /// `batch` say where, not what is wrong. Words of the alert's name or of a component keep
+    /// their weight.
+    pub w_instance: f64,
 }
 
 impl Default for MatchParams {
@@ -154,6 +160,7 @@ impl Default for MatchParams {
             focus_weight: 0.0,
             problem_weight: 0.5,
             problem_full: 0.2,
+            w_instance: 0.0,
         }
     }
 }
@@ -912,6 +919,36 @@ fn is_target_label(name: &str) -> bool {
     )
 }
 
+/// Labels whose values name one instance of a thing (a pod, a deployment, a mount point):
+/// where the problem is, not what it is.
+fn is_instance_label(name: &str) -> bool {
+    matches!(
+        name,
+        "container"
+            | "pod"
+            | "namespace"
+            | "node"
+            | "instance"
+            | "device"
+            | "mountpoint"
+            | "job_name"
+            | "exported_namespace"
+            | "exported_pod"
+            | "persistentvolumeclaim"
+            | "persistentvolume"
+            | "deployment"
+            | "statefulset"
+            | "daemonset"
+            | "horizontalpodautoscaler"
+            | "cronjob"
+            | "consumergroup"
+            | "volume"
+            | "pvc"
+            | "resourcequota"
+            | "uid"
+    )
+}
+
 /// Labels that identify an instance rather than describe the problem.
 fn is_identity_label(name: &str) -> bool {
     matches!(
@@ -950,6 +987,7 @@ const FROM_NAME: u8 = 1;
 const FROM_TEXT: u8 = 2;
 const FROM_COMPONENT: u8 = 4;
 const FROM_TARGET: u8 = 8;
+const FROM_INSTANCE: u8 = 16;
 
 /// Builds weighted query terms (one per distinct term, highest weight wins) and the weight of
 /// meaningful query terms no document has (alert name and text words), which count against
@@ -1008,16 +1046,26 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
         );
     }
     for (k, v) in &q.labels {
+        if is_instance_label(k) {
+            collect(v, FROM_INSTANCE, p.w_instance, 0.0);
+        }
         if k == "alertname" || is_identity_label(k) || is_target_label(k) {
             continue;
         }
         collect(k, 0, p.w_label_name, 0.0);
-        collect(v, 0, p.w_label_value, 0.0);
+        if !is_instance_label(k) {
+            collect(v, 0, p.w_label_value, 0.0);
+        }
     }
     let mut from: HashMap<&str, u8> = HashMap::with_capacity(words.len());
     for (term, _, f, _, _) in &words {
         *from.entry(term.as_str()).or_default() |= f;
     }
+    // A summary/description word that only repeats an instance's name.
+    let instance = |term: &str| {
+        let f = from.get(term).copied().unwrap_or(0);
+        f & FROM_INSTANCE != 0 && f & (FROM_NAME | FROM_COMPONENT) == 0
+    };
     let subject = |term: &str| {
         let f = from.get(term).copied().unwrap_or(0);
         f & FROM_COMPONENT != 0 && f & (FROM_NAME | FROM_TEXT) != 0
@@ -1031,11 +1079,18 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
     for (term, surface, source, weight, unknown_weight) in &words {
         let (mut weight, mut unknown_weight) = (*weight, *unknown_weight);
         // Label values other than services and targets say nothing about the problem.
-        let focus = *source & !FROM_TARGET != 0;
+        let focus = *source & !(FROM_TARGET | FROM_INSTANCE) != 0;
         let problem = {
             let f = from.get(term.as_str()).copied().unwrap_or(0);
-            f & (FROM_NAME | FROM_TEXT) != 0 && f & (FROM_COMPONENT | FROM_TARGET) == 0
+            f & (FROM_NAME | FROM_TEXT) != 0
+                && f & (FROM_COMPONENT | FROM_TARGET) == 0
+                && !instance(term)
         };
+        // Its weight only: a name no document has (`zookeeper` in `container=zookeeper` and
+        // "Zookeeper is down") is still evidence that nothing here covers the alert.
+        if instance(term) {
+            weight = weight.min(p.w_instance);
+        }
         if subject(term) {
             weight = weight.max(p.w_subject);
             unknown_weight = unknown_weight.max(p.w_subject * p.unknown_subject_share);
