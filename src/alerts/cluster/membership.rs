@@ -3,11 +3,11 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Correlator;
 use super::aggregates::{Agg, Bits, Dirty, rank, stored_rank};
 use super::ids::{ClusterId, IdMap};
 use super::noise::{NoiseMax, is_noisy};
 use super::outputs::{Cluster, state_index};
+use super::{Correlator, ns};
 use crate::alerts::model::{AlertState, Severity};
 use crate::time::Timestamp;
 
@@ -25,8 +25,10 @@ impl Correlator {
         let service = i.service_id.map(|s| self.strings.get(s).to_string());
         let mut sev = [[0; 4]; 3];
         sev[state_index(a.state)][usize::from(self.inner[slot as usize].sev)] = 1;
+        self.naming.join(id, ns(a.starts_at), t.fingerprint);
         let cluster = Cluster {
             id,
+            name: self.naming.name(id).unwrap_or_default(),
             members: vec![t.fingerprint],
             firing: usize::from(a.state == AlertState::Firing),
             suppressed: usize::from(a.state == AlertState::Suppressed),
@@ -83,8 +85,26 @@ impl Correlator {
                 .partition_point(|c| stored_rank(c, aggs) < key);
             self.clusters.insert(i, cluster);
         }
+        self.apply_names();
         self.touched.push(id);
         id
+    }
+
+    /// Shows the names `naming` changed.
+    pub(super) fn apply_names(&mut self) {
+        let renamed = std::mem::take(&mut self.naming.renamed);
+        for &id in &renamed {
+            if self.aggs.get(id).is_none() {
+                continue;
+            }
+            if let Some(name) = self.naming.name(id)
+                && let Some(c) = self.cluster_mut(id)
+            {
+                c.name = name;
+            }
+        }
+        self.naming.renamed = renamed;
+        self.naming.renamed.clear();
     }
 
     pub(super) fn add_member(&mut self, id: ClusterId, slot: u32) {
@@ -93,9 +113,11 @@ impl Correlator {
         let a = &t.alert;
         let noisy = is_noisy(&t.noise);
         let (fp, last_change) = (t.fingerprint, t.last_change);
+        self.naming.join(id, ns(a.starts_at), fp);
         let i = &self.inner[slot as usize];
         let (state, sev) = (a.state, usize::from(i.sev));
         let (name_id, service_id) = (i.name_id, i.service_id);
+        self.apply_names();
         let agg = self.aggs.live_mut(id);
         agg.slots.push(slot);
         // Names and services are mostly known already: allocate only for new ones.
@@ -203,6 +225,7 @@ impl Correlator {
 
     pub(super) fn delete_cluster(&mut self, id: ClusterId) {
         if self.aggs.get(id).is_some() {
+            self.naming.remove(id);
             self.take_cluster(id);
         }
     }
@@ -218,9 +241,12 @@ impl Correlator {
         } else {
             (b, a)
         };
+        self.naming.absorb(big, small);
         let Some((scluster, sagg)) = self.take_cluster(small) else {
+            self.apply_names();
             return big;
         };
+        self.apply_names();
         for &slot in &sagg.slots {
             self.tracked[slot as usize].cluster = big;
         }

@@ -51,6 +51,7 @@ mod ids;
 mod keys;
 mod lists;
 mod membership;
+mod names;
 mod noise;
 mod observe;
 mod origin;
@@ -72,6 +73,7 @@ use config::LabelHashes;
 use ids::{IdMap, Strings};
 use keys::TextSig;
 use lists::{Entry, Scratch};
+use names::Naming;
 use noise::NameStats;
 use observe::Inner;
 use reasons::ReasonKey;
@@ -79,6 +81,7 @@ use topology::Topology;
 
 pub use config::ClusterConfig;
 pub use ids::ClusterId;
+pub use names::ClusterName;
 pub use outputs::{Cluster, Origin, StaleCandidate, TrackedAlert};
 pub use reasons::MAX_REASONS;
 
@@ -124,6 +127,8 @@ pub struct Correlator {
     strings: Strings,
     /// Tracked alerts with a noise mark other than `Suppressed` (stale candidates).
     noisy_alerts: usize,
+    /// The clusters' names (see `names`).
+    naming: Naming,
 }
 
 fn ns(t: Timestamp) -> i64 {
@@ -166,6 +171,7 @@ impl Correlator {
             names: IdMap::default(),
             strings: Strings::default(),
             noisy_alerts: 0,
+            naming: Naming::default(),
         }
     }
 
@@ -217,6 +223,30 @@ impl Correlator {
     /// recent activity first.
     pub fn clusters(&self) -> &[Cluster] {
         &self.clusters
+    }
+
+    /// What cluster `id` is called (see [`ClusterName`]); `None` when it is gone.
+    pub fn name(&self, id: ClusterId) -> Option<ClusterName> {
+        self.aggs.get(id)?;
+        self.naming.name(id)
+    }
+
+    /// The journal's record `seq` named the incident of alert `fp` (with `startsAt` `start`,
+    /// when the record says) `name`: that name wins for the cluster holding that activation of
+    /// the alert, now or when it arrives (see [`ClusterName`]).
+    pub fn name_incident(
+        &mut self,
+        fp: Fingerprint,
+        start: Option<Timestamp>,
+        seq: u64,
+        name: ClusterName,
+    ) {
+        self.naming.pin(fp, start.map(ns), seq, name);
+        if let Some(t) = self.alert(fp) {
+            let (id, start) = (t.cluster, ns(t.alert.starts_at));
+            self.naming.pin_live(id, start, fp);
+            self.apply_names();
+        }
     }
 
     pub fn cluster(&self, id: ClusterId) -> Option<&Cluster> {
