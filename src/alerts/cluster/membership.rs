@@ -3,11 +3,11 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Correlator;
 use super::aggregates::{Agg, Bits, Dirty, rank, stored_rank};
 use super::ids::{ClusterId, IdMap};
 use super::noise::{NoiseMax, is_noisy};
 use super::outputs::{Cluster, state_index};
-use super::{Correlator, ns};
 use crate::alerts::model::{AlertState, Severity};
 use crate::time::Timestamp;
 
@@ -15,6 +15,7 @@ impl Correlator {
     pub(super) fn new_cluster(&mut self, slot: u32) -> ClusterId {
         let id = self.aggs.next_id();
         self.tracked[slot as usize].cluster = id;
+        self.name_joined(id, slot);
         let t = &self.tracked[slot as usize];
         let a = &t.alert;
         let noisy = is_noisy(&t.noise);
@@ -25,7 +26,6 @@ impl Correlator {
         let service = i.service_id.map(|s| self.strings.get(s).to_string());
         let mut sev = [[0; 4]; 3];
         sev[state_index(a.state)][usize::from(self.inner[slot as usize].sev)] = 1;
-        self.naming.join(id, ns(a.starts_at), t.fingerprint);
         let cluster = Cluster {
             id,
             name: self.naming.name(id).unwrap_or_default(),
@@ -90,30 +90,13 @@ impl Correlator {
         id
     }
 
-    /// Shows the names `naming` changed.
-    pub(super) fn apply_names(&mut self) {
-        let renamed = std::mem::take(&mut self.naming.renamed);
-        for &id in &renamed {
-            if self.aggs.get(id).is_none() {
-                continue;
-            }
-            if let Some(name) = self.naming.name(id)
-                && let Some(c) = self.cluster_mut(id)
-            {
-                c.name = name;
-            }
-        }
-        self.naming.renamed = renamed;
-        self.naming.renamed.clear();
-    }
-
     pub(super) fn add_member(&mut self, id: ClusterId, slot: u32) {
         self.tracked[slot as usize].cluster = id;
+        self.name_joined(id, slot);
         let t = &self.tracked[slot as usize];
         let a = &t.alert;
         let noisy = is_noisy(&t.noise);
         let (fp, last_change) = (t.fingerprint, t.last_change);
-        self.naming.join(id, ns(a.starts_at), fp);
         let i = &self.inner[slot as usize];
         let (state, sev) = (a.state, usize::from(i.sev));
         let (name_id, service_id) = (i.name_id, i.service_id);

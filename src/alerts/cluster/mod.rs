@@ -231,24 +231,6 @@ impl Correlator {
         self.naming.name(id)
     }
 
-    /// The journal's record `seq` named the incident of alert `fp` (with `startsAt` `start`,
-    /// when the record says) `name`: that name wins for the cluster holding that activation of
-    /// the alert, now or when it arrives (see [`ClusterName`]).
-    pub fn name_incident(
-        &mut self,
-        fp: Fingerprint,
-        start: Option<Timestamp>,
-        seq: u64,
-        name: ClusterName,
-    ) {
-        self.naming.pin(fp, start.map(ns), seq, name);
-        if let Some(t) = self.alert(fp) {
-            let (id, start) = (t.cluster, ns(t.alert.starts_at));
-            self.naming.pin_live(id, start, fp);
-            self.apply_names();
-        }
-    }
-
     pub fn cluster(&self, id: ClusterId) -> Option<&Cluster> {
         self.aggs.get(id)?;
         self.clusters.get(self.position(id)?)

@@ -24,7 +24,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::ids::{ClusterId, IdMap, mix};
+use super::{Correlator, ns};
 use crate::alerts::model::Fingerprint;
+use crate::time::Timestamp;
 
 /// No `0`/`o`, `1`/`l`/`i`: read aloud or copied by hand, a name is what it looks like.
 const ALPHABET: &[u8; 31] = b"23456789abcdefghjkmnpqrstuvwxyz";
@@ -141,28 +143,39 @@ impl Naming {
         self.of.get(&id).and_then(|n| n.name)
     }
 
-    /// The journal's earliest name for the activation `(start, fp)`.
-    fn pin_of(&self, start: i64, fp: Fingerprint) -> Option<Pin> {
+    /// The journal's earliest name for alert `fp` in one of the activations `starts`.
+    fn pin_of(&self, fp: Fingerprint, starts: &[i64]) -> Option<Pin> {
         self.pins
             .get(&fp)?
             .iter()
-            .filter(|(s, _)| s.is_none_or(|s| s == start))
+            .filter(|(s, _)| s.is_none_or(|s| starts.contains(&s)))
             .map(|p| p.1)
             .min()
     }
 
-    /// Alert `(start, fp)` joined cluster `id` (a new one, when it has no claim yet).
-    pub(super) fn join(&mut self, id: ClusterId, start: i64, fp: Fingerprint) {
-        let pin = self.pin_of(start, fp);
+    /// An alert whose claim is `(founder, pin)` joined cluster `id` (a new one, when it has no
+    /// claim yet).
+    fn join(&mut self, id: ClusterId, founder: (i64, u64), pin: Option<Pin>) {
         let n = self.of.entry(id).or_insert(Named {
-            founder: (start, fp.0),
+            founder,
             pin: None,
             name: None,
         });
         let before = (n.founder, n.pin);
-        n.founder = n.founder.min((start, fp.0));
+        n.founder = n.founder.min(founder);
         n.pin = min_pin(n.pin, pin);
         if n.name.is_none() || before != (n.founder, n.pin) {
+            self.resolve(id);
+        }
+    }
+
+    /// Cluster `id`'s claim, made again from its members.
+    fn set(&mut self, id: ClusterId, founder: (i64, u64), pin: Option<Pin>) {
+        let Some(n) = self.of.get_mut(&id) else {
+            return self.join(id, founder, pin);
+        };
+        if (n.founder, n.pin) != (founder, pin) {
+            (n.founder, n.pin) = (founder, pin);
             self.resolve(id);
         }
     }
@@ -172,14 +185,8 @@ impl Naming {
         let Some(s) = self.take(small) else {
             return;
         };
-        let Some(b) = self.of.get_mut(&big) else {
-            return;
-        };
-        let before = (b.founder, b.pin);
-        b.founder = b.founder.min(s.founder);
-        b.pin = min_pin(b.pin, s.pin);
-        if before != (b.founder, b.pin) {
-            self.resolve(big);
+        if self.of.contains_key(&big) {
+            self.join(big, s.founder, s.pin);
         }
     }
 
@@ -199,24 +206,11 @@ impl Naming {
     }
 
     /// The journal named the incident of alert `fp` (at `start`, when the record says) `name`
-    /// in record `seq`. A live cluster holding the alert learns it from [`Naming::pin_live`].
-    pub(super) fn pin(&mut self, fp: Fingerprint, start: Option<i64>, seq: u64, name: ClusterName) {
+    /// in record `seq`.
+    fn pin(&mut self, fp: Fingerprint, start: Option<i64>, seq: u64, name: ClusterName) {
         let pins = self.pins.entry(fp).or_default();
         if !pins.contains(&(start, (seq, name))) {
             pins.push((start, (seq, name)));
-        }
-    }
-
-    /// Cluster `id`, holding alert `(start, fp)`, learns the journal's pins of that alert.
-    pub(super) fn pin_live(&mut self, id: ClusterId, start: i64, fp: Fingerprint) {
-        let pin = self.pin_of(start, fp);
-        let Some(n) = self.of.get_mut(&id) else {
-            return;
-        };
-        let better = min_pin(n.pin, pin);
-        if better != n.pin {
-            n.pin = better;
-            self.resolve(id);
         }
     }
 
@@ -266,6 +260,82 @@ impl Naming {
     }
 }
 
+impl Correlator {
+    /// What alert `slot` claims for its cluster's name: its earliest activation in this
+    /// incident (its `startsAt` stays the same when it fires again within the incident), and
+    /// the journal's name for it.
+    fn member_claim(&self, slot: u32) -> ((i64, u64), Option<Pin>) {
+        let t = &self.tracked[slot as usize];
+        let start = ns(t.alert.starts_at);
+        let starts = &self.inner[slot as usize].starts;
+        let first = starts.iter().copied().min().map_or(start, |s| s.min(start));
+        let pin = self.naming.pins.get(&t.fingerprint).and_then(|_| {
+            let mut all: Vec<i64> = starts.to_vec();
+            all.push(start);
+            self.naming.pin_of(t.fingerprint, &all)
+        });
+        ((first, t.fingerprint.0), pin)
+    }
+
+    /// Alert `slot` joined cluster `id` (or founded it).
+    pub(super) fn name_joined(&mut self, id: ClusterId, slot: u32) {
+        let (founder, pin) = self.member_claim(slot);
+        self.naming.join(id, founder, pin);
+    }
+
+    /// Cluster `id`'s claim made again from its members (a member left, or started afresh).
+    pub(super) fn name_again(&mut self, id: ClusterId) {
+        let claims: Vec<_> = self
+            .aggs
+            .live(id)
+            .slots
+            .iter()
+            .map(|&s| self.member_claim(s))
+            .collect();
+        let Some(founder) = claims.iter().map(|c| c.0).min() else {
+            return;
+        };
+        let pin = claims.iter().filter_map(|c| c.1).min();
+        self.naming.set(id, founder, pin);
+        self.apply_names();
+    }
+
+    /// The journal's record `seq` named the incident of alert `fp` (with `startsAt` `start`,
+    /// when the record says) `name`: that name wins for the cluster holding that activation of
+    /// the alert, now or when it arrives (see [`ClusterName`]).
+    pub fn name_incident(
+        &mut self,
+        fp: Fingerprint,
+        start: Option<Timestamp>,
+        seq: u64,
+        name: ClusterName,
+    ) {
+        self.naming.pin(fp, start.map(ns), seq, name);
+        if let Some(id) = self.alert(fp).map(|t| t.cluster)
+            && self.aggs.get(id).is_some()
+        {
+            self.name_again(id);
+        }
+    }
+
+    /// Shows the names `naming` changed.
+    pub(super) fn apply_names(&mut self) {
+        let renamed = std::mem::take(&mut self.naming.renamed);
+        for &id in &renamed {
+            if self.aggs.get(id).is_none() {
+                continue;
+            }
+            if let Some(name) = self.naming.name(id)
+                && let Some(c) = self.cluster_mut(id)
+            {
+                c.name = name;
+            }
+        }
+        self.naming.renamed = renamed;
+        self.naming.renamed.clear();
+    }
+}
+
 fn min_pin(a: Option<Pin>, b: Option<Pin>) -> Option<Pin> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -305,7 +375,8 @@ mod tests {
             n.pin(Fingerprint(20), None, 3, name);
             for id in order {
                 let fp = if id == a { 10 } else { 20 };
-                n.join(id, 100, Fingerprint(fp));
+                let pin = n.pin_of(Fingerprint(fp), &[100]);
+                n.join(id, (100, fp), pin);
             }
             assert_eq!(n.name(b), Some(name), "the earlier record wins");
             assert_ne!(n.name(a), Some(name));
