@@ -16,7 +16,8 @@ pub mod report;
 pub mod text;
 
 pub use cluster::{
-    Cluster, ClusterConfig, ClusterId, Correlator, Origin, StaleCandidate, TrackedAlert,
+    Cluster, ClusterConfig, ClusterId, ClusterName, Correlator, Origin, StaleCandidate,
+    TrackedAlert,
 };
 pub use model::{
     Alert, AlertState, AlertStatus, BadFingerprint, Fingerprint, Severity, StateDetail, fingerprint,

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::cluster::{ClusterConfig, ClusterId, Correlator, StaleCandidate};
+use super::cluster::{ClusterConfig, ClusterName, Correlator, StaleCandidate};
 use super::model::{Alert, AlertState, Fingerprint, Severity};
 use super::noise::NoiseMark;
 use super::novelty::{KnownPatterns, NOVEL_THRESHOLD};
@@ -34,7 +34,8 @@ impl ClusterReport {
 /// One cluster as the report shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReportCluster {
-    pub id: ClusterId,
+    /// The cluster's name (`C7f2a`), as every cockpit on these alerts shows it.
+    pub id: ClusterName,
     pub size: usize,
     /// Fingerprint of the probable origin alert.
     pub origin: Option<Fingerprint>,
@@ -129,7 +130,7 @@ fn report_of(c: &Correlator, rejected: Vec<Rejected>, known: &KnownPatterns) -> 
                 .collect();
             members.sort();
             ReportCluster {
-                id: cl.id,
+                id: cl.name,
                 size: cl.size(),
                 origin: cl.origin.as_ref().map(|o| o.fingerprint),
                 origin_service: cl.origin.as_ref().map(|o| o.service.clone()),
@@ -209,7 +210,7 @@ impl fmt::Display for ClusterReport {
             }
             writeln!(
                 f,
-                "\n{:<5} {:<8} {} alerts, {} firing{}  since {}{}",
+                "\n{:<6} {:<8} {} alerts, {} firing{}  since {}{}",
                 c.id.to_string(),
                 c.severity.to_string(),
                 c.size,

@@ -78,7 +78,7 @@ pub fn observe_cockpit(c: &Cockpit, e: &Experiment, at: Timestamp) -> Observatio
                 continue;
             }
             firing.push(FiringAlert {
-                cluster: cl.id.to_string(),
+                cluster: cl.name.to_string(),
                 alertname: t.alert.labels.get("alertname").cloned().unwrap_or_default(),
                 labels: t.alert.labels.clone(),
                 critical: t.severity == Severity::Critical,

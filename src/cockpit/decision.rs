@@ -134,6 +134,13 @@ pub struct StepRecord {
     /// The alert whose labels filled the step.
     #[serde(default)]
     pub source: Option<String>,
+    /// The `startsAt` of that alert (which of its activations), and the name of its cluster
+    /// when the record was written (`C7f2a`): the journal's name for the incident, which every
+    /// cockpit reading the record shows it by (see [`crate::alerts::ClusterName`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_start: Option<crate::time::Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
     /// The full step, so another cockpit can rebuild an edited step it never saw.
     #[serde(default)]
     pub definition: Option<Step>,
@@ -191,6 +198,8 @@ impl Cockpit {
             mode: self.governor.mode(),
             session: self.config.session.clone(),
             source: Some(s.source.to_string()),
+            source_start: self.correlator.alert(s.source).map(|t| t.alert.starts_at),
+            cluster: self.incident_name(s.source),
             definition: Some(s.step.clone()),
             reason: None,
             outcome: None,
@@ -216,6 +225,8 @@ impl Cockpit {
             mode: self.governor.mode(),
             session: self.config.session.clone(),
             source: Some(s.source.to_string()),
+            source_start: self.correlator.alert(s.source).map(|t| t.alert.starts_at),
+            cluster: self.incident_name(s.source),
             definition: Some(s.step.clone()),
             reason: None,
             outcome: None,
@@ -240,7 +251,7 @@ impl Cockpit {
     /// steps are offered again as new suggestions.
     pub(super) fn obsolete_steps(&mut self, cluster: ClusterId, effects: &mut Vec<Effect>) {
         let at = crate::time::clock_hms(self.now);
-        let reason = format!("{cluster} resolved at {}", &at[..5]);
+        let reason = format!("{} resolved at {}", self.cluster_name(cluster), &at[..5]);
         let members: std::collections::HashSet<Fingerprint> = self
             .correlator
             .cluster(cluster)
@@ -273,6 +284,7 @@ impl Cockpit {
             return;
         };
         let at = crate::time::clock_hms(self.now);
+        let name = self.cluster_name(cluster);
         for (i, r) in self.filled_from(fp) {
             let step = self.suggestions[i].step.clone();
             let values = self.suggestions[i].values.clone();
@@ -297,12 +309,12 @@ impl Cockpit {
                         .collect();
                     let reason = if target.is_empty() {
                         format!(
-                            "the alert that filled it resolved at {} ({cluster} still fires)",
+                            "the alert that filled it resolved at {} ({name} still fires)",
                             &at[..5]
                         )
                     } else {
                         format!(
-                            "its target {} resolved at {} ({cluster} still fires)",
+                            "its target {} resolved at {} ({name} still fires)",
                             target.join(" "),
                             &at[..5]
                         )
@@ -407,19 +419,19 @@ impl Cockpit {
                 let mut body = serde_json::json!({"text": text, "mode": self.governor.mode()});
                 let mut summary = text;
                 // What it is about, in terms another cockpit on the journal can resolve: the
-                // cluster's alert names and one member's fingerprint (cluster ids are local).
+                // cluster's name, its alert names and one member (the origin if it still
+                // fires, else a firing member: one a cockpit started later still sees).
                 if let Some(c) = about.and_then(|id| self.correlator.cluster(id))
-                    && let Some(source) = c
-                        .origin
-                        .as_ref()
-                        .map(|o| o.fingerprint)
-                        .or_else(|| c.members.first().copied())
+                    && let Some(source) = self.note_source(c)
                 {
-                    body["cluster"] = serde_json::json!(c.id.to_string());
+                    body["cluster"] = serde_json::json!(c.name.to_string());
                     body["source"] = serde_json::json!(source.to_string());
+                    if let Some(t) = self.correlator.alert(source) {
+                        body["source_start"] = serde_json::json!(t.alert.starts_at);
+                    }
                     body["alertnames"] = serde_json::json!(c.alertnames);
                     body["services"] = serde_json::json!(c.services);
-                    summary = format!("{}: {summary}", c.id);
+                    summary = format!("{}: {summary}", c.name);
                 }
                 effects.push(Effect::Journal(self.entry(kind, summary, body)));
             }

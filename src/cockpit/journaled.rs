@@ -218,6 +218,7 @@ impl Cockpit {
 
     /// A sealed record (ours or another cockpit's) changes the state it describes.
     pub(super) fn journaled(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
+        self.name_from_record(record);
         if record.kind == RecordKind::Note
             && record
                 .read_body()

@@ -18,6 +18,7 @@
 
 mod decision;
 mod journaled;
+mod naming;
 mod outcome;
 mod reference;
 mod silences;
@@ -439,6 +440,12 @@ impl Cockpit {
     }
     pub fn cluster(&self, id: ClusterId) -> Option<&Cluster> {
         self.correlator.cluster(id)
+    }
+    /// What cluster `id` is called (`C7f2a`: the same in every cockpit), `C?` once it is gone.
+    pub fn cluster_name(&self, id: ClusterId) -> String {
+        self.correlator
+            .name(id)
+            .map_or_else(|| "C?".to_string(), |n| n.to_string())
     }
     pub fn alert(&self, fp: Fingerprint) -> Option<&TrackedAlert> {
         self.correlator.alert(fp)

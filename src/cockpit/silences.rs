@@ -32,16 +32,17 @@ impl Cockpit {
     /// before anyone approves it: the form's preview, and the proposal itself.
     pub fn preview_silence(&self, cluster: ClusterId, silence: &SilenceRequest) -> SilencePreview {
         let (inside, outside) = self.silence_reach(cluster, silence);
+        let name = self.cluster_name(cluster);
         // Pre-audited when it mutes only alerts of its cluster (flightdeck checked that, and
         // says so); otherwise an unaudited mitigation, which the policy treats accordingly.
         let audited = (inside > 0 && outside == 0).then(|| Audit {
-            by: format!("flightdeck: mutes only the {inside} alert(s) of {cluster}"),
+            by: format!("flightdeck: mutes only the {inside} alert(s) of {name}"),
             on: self.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
         });
         let argv = silence.to_argv();
         let step = Step {
             id: format!("silence-{}", &argv_hash(&argv)[..8]),
-            title: format!("Silence {cluster}: {}", silence.describe()),
+            title: format!("Silence {name}: {}", silence.describe()),
             kind: StepKind::Mitigation,
             command: crate::actions::step::Command::Argv(argv),
             timeout: None,
@@ -76,6 +77,7 @@ impl Cockpit {
         let (_, outside) = self.silence_reach(cluster, &silence);
         if outside > 0 {
             let id = s.id;
+            let cluster = self.cluster_name(cluster);
             self.suggestions[i].step.audited = None;
             effects.push(Effect::Notice(format!(
                 "{id} would now also mute {outside} alert(s) outside {cluster}: it is no longer \
@@ -91,9 +93,10 @@ impl Cockpit {
         effects: &mut Vec<Effect>,
     ) {
         let Some(c) = self.correlator.cluster(cluster) else {
-            effects.push(Effect::Notice(format!("{cluster} no longer exists")));
+            effects.push(Effect::Notice("that cluster no longer exists".to_string()));
             return;
         };
+        let name = c.name;
         let SilencePreview {
             inside,
             outside,
@@ -102,7 +105,7 @@ impl Cockpit {
         } = self.preview_silence(cluster, &silence);
         if inside == 0 {
             effects.push(Effect::Notice(format!(
-                "the silence would mute no alert of {cluster}: check the matchers"
+                "the silence would mute no alert of {name}: check the matchers"
             )));
             return;
         }
@@ -129,6 +132,8 @@ impl Cockpit {
             mode: self.governor.mode(),
             session: self.config.session.clone(),
             source: Some(source.to_string()),
+            source_start: self.correlator.alert(source).map(|t| t.alert.starts_at),
+            cluster: Some(name.to_string()),
             definition: Some(step),
             reason: Some(silence.comment.clone()),
             outcome: None,
@@ -146,7 +151,7 @@ impl Cockpit {
             String::new()
         };
         let summary = format!(
-            "proposed silence of {cluster}: {}{also} — {}",
+            "proposed silence of {name}: {}{also} — {}",
             silence.describe(),
             silence.comment
         );

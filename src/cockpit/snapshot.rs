@@ -113,7 +113,7 @@ impl Cockpit {
                 .clusters()
                 .iter()
                 .map(|c| ClusterSnapshot {
-                    id: c.id.to_string(),
+                    id: c.name.to_string(),
                     size: c.members.len(),
                     firing: self.status_counts(c).firing,
                     states: Some(self.status_counts(c)),
@@ -130,7 +130,7 @@ impl Cockpit {
                 .into_iter()
                 .map(|s| ApprovalSnapshot {
                     id: s.id.to_string(),
-                    cluster: self.suggestion_cluster(s).map(|c| c.to_string()),
+                    cluster: self.suggestion_cluster(s).map(|c| self.cluster_name(c)),
                     step: s.step_ref.clone(),
                     kind: s.step.kind,
                     argv: s.argv.clone().ok(),
@@ -249,7 +249,7 @@ impl Cockpit {
             .clusters()
             .iter()
             .filter(|c| !c.noise.is_empty())
-            .map(|c| c.id.to_string())
+            .map(|c| c.name.to_string())
             .collect();
         let firing_alerts = cockpit.clusters().iter().map(|c| c.firing).sum();
         DecisionContext {

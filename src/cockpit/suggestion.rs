@@ -313,7 +313,8 @@ impl Cockpit {
                     })
                     .unwrap_or_else(|| {
                         format!(
-                            "no alert of {id} is one {} covers (by its alerts:, its services: or a runbook_url)",
+                            "no alert of {} is one {} covers (by its alerts:, its services: or a runbook_url)",
+                            self.cluster_name(id),
                             runbook.id
                         )
                     });

@@ -269,7 +269,7 @@ fn a_day_of_recurring_incidents_is_several_clusters() {
             .max()
             .unwrap()
             .duration_since(*starts.iter().min().unwrap());
-        assert!(span <= max_span, "{} spans {span:?}", cl.id);
+        assert!(span <= max_span, "{} spans {span:?}", cl.name);
     }
     // While it happens, a cascade is one cluster, unless it began in a cluster that reached
     // max_span during it (the background had chained into it for almost two hours): then what

@@ -34,7 +34,7 @@ fn walk(loaded: LoadedScenario) -> std::collections::BTreeSet<String> {
                     !flapping(&cl.noise),
                     "{} at {at}: incident {} ({:?}) marked {:?}",
                     s.scenario().id,
-                    cl.id,
+                    cl.name,
                     cl.alertnames,
                     cl.noise
                 );
@@ -52,7 +52,7 @@ fn walk(loaded: LoadedScenario) -> std::collections::BTreeSet<String> {
                     s.scenario().id,
                     cand.alertname,
                     cand.evidence,
-                    cl.id,
+                    cl.name,
                     cl.alertnames
                 );
             }

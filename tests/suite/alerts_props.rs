@@ -2,9 +2,9 @@
 //! same instant arrive, and a duplicate delivery changes nothing.
 
 use crate::common;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use flightdeck::alerts::{Alert, AlertState, Cluster, ClusterConfig, Correlator};
+use flightdeck::alerts::{Alert, AlertState, Cluster, ClusterConfig, Correlator, Fingerprint};
 use flightdeck::time::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
@@ -97,6 +97,17 @@ fn batch_and_permutation() -> impl Strategy<Value = (Vec<Alert>, Vec<Alert>)> {
     })
 }
 
+/// What every cockpit shows: each cluster by its name, with its members.
+fn named(c: &Correlator) -> BTreeMap<String, BTreeSet<Fingerprint>> {
+    let named: BTreeMap<_, _> = c
+        .clusters()
+        .iter()
+        .map(|cl| (cl.name.to_string(), cl.members.iter().copied().collect()))
+        .collect();
+    assert_eq!(named.len(), c.clusters().len(), "two clusters share a name");
+    named
+}
+
 /// Everything about a cluster except its id (which counts creations) and its member order.
 fn canonical(clusters: &[Cluster]) -> Vec<Cluster> {
     clusters
@@ -165,5 +176,36 @@ proptest! {
         twice.rotate_left(alerts.len() / 2);
         let twice = run(&twice, now);
         prop_assert_eq!(canonical(once.clusters()), canonical(twice.clusters()));
+    }
+
+    /// Issue 18.2: a cluster's name is made from its content, so the same alerts give the
+    /// same names in any arrival order, one at a time or in batches of any size.
+    #[test]
+    fn names_do_not_depend_on_arrival_order_or_batches(
+        (alerts, shuffled) in batch_and_permutation(),
+        cuts in prop::collection::vec(1usize..24, 1..8),
+    ) {
+        let now = t0() + SignedDuration::from_mins(60);
+        let a = named(&run(&alerts, now));
+        prop_assert_eq!(&a, &named(&run(&shuffled, now)));
+        let mut d = Correlator::new(cfg());
+        let mut rest = &shuffled[..];
+        for cut in cuts.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (head, tail) = rest.split_at((*cut).min(rest.len()));
+            d.observe_many(head.iter().map(|x| (x.clone(), now)));
+            rest = tail;
+        }
+        prop_assert_eq!(&a, &named(&d));
+        // Arriving in start order, each when it starts (as live), gives the same names too.
+        let mut by_start = alerts.clone();
+        by_start.sort_by_key(|x| (x.starts_at, x.fingerprint()));
+        let mut e = Correlator::new(cfg());
+        for x in &by_start {
+            e.observe(x.clone(), x.starts_at.max(t0()));
+        }
+        let _ = named(&e);
     }
 }

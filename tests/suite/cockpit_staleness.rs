@@ -401,7 +401,7 @@ fn a_hypothesis_about_the_incident_counts_as_acting_on_it_a_note_does_not() {
             panic!("{effects:?}");
         };
         assert_eq!(entry.body["alertnames"], json!(["BatchJobSlow"]));
-        assert_eq!(entry.body["cluster"], cluster.to_string());
+        assert_eq!(entry.body["cluster"], cockpit.cluster_name(cluster));
         let record = chain.seal(entry.clone(), later);
         cockpit.apply(Event::Journaled(record), later);
     };

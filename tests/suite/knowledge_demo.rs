@@ -153,7 +153,7 @@ fn demo_matches() {
     let session = crate::common::replay::session_at(crate::common::replay::demo(), 40);
     let c = session.cockpit();
     for cl in c.clusters() {
-        println!("{} {:?} {:?}", cl.id, cl.alertnames, cl.services);
+        println!("{} {:?} {:?}", cl.name, cl.alertnames, cl.services);
         for m in c.matches(cl.id).iter().take(4) {
             println!(
                 "   {:.2} {:?} {}",

@@ -27,6 +27,7 @@ mod cli_generate;
 mod cli_knowledge_alerts;
 mod cli_terminal_escapes;
 mod cockpit_fold;
+mod cockpit_names;
 mod cockpit_override;
 mod cockpit_roster;
 mod cockpit_silence;

@@ -131,7 +131,7 @@ fn check_targets(cockpit: &Cockpit, at: &str) {
         {
             assert!(
                 cockpit.cluster_active(c),
-                "{at}: {} {} waits in {c}, which no longer fires",
+                "{at}: {} {} waits in {c:?}, which no longer fires",
                 s.id,
                 s.step_ref
             );

@@ -400,6 +400,10 @@ impl Correlator {
 
     /// `outputs`: also the origin, reasons and noise (else they stay dirty).
     pub(super) fn refresh(&mut self, id: ClusterId, outputs: bool) {
+        if self.agg(id).dirty.has(Dirty::RESCAN) {
+            // A member left or started afresh: the name's claim too.
+            self.name_again(id);
+        }
         let agg = self.agg(id);
         let sev = |row: &[u32; 4]| (0..4).rev().find(|&i| row[i] > 0).map(|i| SEVERITIES[i]);
         let severity = sev(&agg.sev[0])

@@ -1,30 +1,17 @@
-//! Identities: [`ClusterId`], the hasher for keys that are hashes already, and the small ids of
+//! Identities: [`ClusterId`] (a handle; names are in `names`), the hasher for keys that are hashes already, and the small ids of
 //! alertnames and services.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
-
-use serde::{Serialize, Serializer};
 
 use super::topology::Topology;
 
-/// A cluster's identity, shown as `C7`. Stable while the cluster lives; when two clusters merge
-/// the larger keeps its id.
+/// A cluster's handle in this correlator: stable while the cluster lives (when two clusters
+/// merge the larger keeps its handle), never reused. It counts creations, so another cockpit
+/// numbers the same incident differently: never shown — a cluster is shown by its
+/// [`ClusterName`](super::ClusterName).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClusterId(pub u32);
-
-impl fmt::Display for ClusterId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "C{}", self.0)
-    }
-}
-
-impl Serialize for ClusterId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
 
 /// Placeholder while a new alert is being placed.
 pub(super) const NO_CLUSTER: ClusterId = ClusterId(u32::MAX);

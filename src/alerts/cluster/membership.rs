@@ -15,6 +15,7 @@ impl Correlator {
     pub(super) fn new_cluster(&mut self, slot: u32) -> ClusterId {
         let id = self.aggs.next_id();
         self.tracked[slot as usize].cluster = id;
+        self.name_joined(id, slot);
         let t = &self.tracked[slot as usize];
         let a = &t.alert;
         let noisy = is_noisy(&t.noise);
@@ -27,6 +28,7 @@ impl Correlator {
         sev[state_index(a.state)][usize::from(self.inner[slot as usize].sev)] = 1;
         let cluster = Cluster {
             id,
+            name: self.naming.name(id).unwrap_or_default(),
             members: vec![t.fingerprint],
             firing: usize::from(a.state == AlertState::Firing),
             suppressed: usize::from(a.state == AlertState::Suppressed),
@@ -83,12 +85,14 @@ impl Correlator {
                 .partition_point(|c| stored_rank(c, aggs) < key);
             self.clusters.insert(i, cluster);
         }
+        self.apply_names();
         self.touched.push(id);
         id
     }
 
     pub(super) fn add_member(&mut self, id: ClusterId, slot: u32) {
         self.tracked[slot as usize].cluster = id;
+        self.name_joined(id, slot);
         let t = &self.tracked[slot as usize];
         let a = &t.alert;
         let noisy = is_noisy(&t.noise);
@@ -96,6 +100,7 @@ impl Correlator {
         let i = &self.inner[slot as usize];
         let (state, sev) = (a.state, usize::from(i.sev));
         let (name_id, service_id) = (i.name_id, i.service_id);
+        self.apply_names();
         let agg = self.aggs.live_mut(id);
         agg.slots.push(slot);
         // Names and services are mostly known already: allocate only for new ones.
@@ -203,6 +208,7 @@ impl Correlator {
 
     pub(super) fn delete_cluster(&mut self, id: ClusterId) {
         if self.aggs.get(id).is_some() {
+            self.naming.remove(id);
             self.take_cluster(id);
         }
     }
@@ -218,9 +224,12 @@ impl Correlator {
         } else {
             (b, a)
         };
+        self.naming.absorb(big, small);
         let Some((scluster, sagg)) = self.take_cluster(small) else {
+            self.apply_names();
             return big;
         };
+        self.apply_names();
         for &slot in &sagg.slots {
             self.tracked[slot as usize].cluster = big;
         }

@@ -51,6 +51,7 @@ mod ids;
 mod keys;
 mod lists;
 mod membership;
+mod names;
 mod noise;
 #[cfg(test)]
 mod noise_tests;
@@ -76,6 +77,7 @@ use config::LabelHashes;
 use ids::{IdMap, Strings};
 use keys::TextSig;
 use lists::{Entry, Scratch};
+use names::Naming;
 use noise::NameStats;
 use observe::Inner;
 use reasons::ReasonKey;
@@ -83,6 +85,7 @@ use topology::Topology;
 
 pub use config::ClusterConfig;
 pub use ids::ClusterId;
+pub use names::ClusterName;
 pub use outputs::{Cluster, Origin, StaleCandidate, TrackedAlert};
 pub use reasons::MAX_REASONS;
 
@@ -131,6 +134,8 @@ pub struct Correlator {
     /// (wake, fingerprint): when an alert's noise marks may change with time alone (see
     /// `refresh_noise`). An entry whose time is not its alert's `Inner::wake` any more is stale.
     wakes: BinaryHeap<Reverse<(i64, Fingerprint)>>,
+    /// The clusters' names (see `names`).
+    naming: Naming,
 }
 
 fn ns(t: Timestamp) -> i64 {
@@ -174,6 +179,7 @@ impl Correlator {
             strings: Strings::default(),
             noisy_alerts: 0,
             wakes: BinaryHeap::new(),
+            naming: Naming::default(),
         }
     }
 
@@ -225,6 +231,12 @@ impl Correlator {
     /// recent activity first.
     pub fn clusters(&self) -> &[Cluster] {
         &self.clusters
+    }
+
+    /// What cluster `id` is called (see [`ClusterName`]); `None` when it is gone.
+    pub fn name(&self, id: ClusterId) -> Option<ClusterName> {
+        self.aggs.get(id)?;
+        self.naming.name(id)
     }
 
     pub fn cluster(&self, id: ClusterId) -> Option<&Cluster> {

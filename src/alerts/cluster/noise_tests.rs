@@ -78,7 +78,7 @@ fn marks(c: &Correlator) -> (Vec<String>, Vec<String>, Vec<String>) {
     let clusters = c
         .clusters()
         .iter()
-        .map(|cl| format!("{} {:?}", cl.id, cl.noise))
+        .map(|cl| format!("{} {:?}", cl.name, cl.noise))
         .collect();
     let stale = c
         .stale_candidates()

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::ids::ClusterId;
+use super::names::ClusterName;
 use crate::alerts::model::{Alert, AlertState, Fingerprint, Severity};
 use crate::alerts::noise::NoiseMark;
 use crate::time::Timestamp;
@@ -17,6 +18,8 @@ pub struct TrackedAlert {
     pub first_seen: Timestamp,
     /// Last state change (or new activation) seen.
     pub last_change: Timestamp,
+    /// The cluster's handle (see [`ClusterId`]: the name is the cluster's).
+    #[serde(skip)]
     pub cluster: ClusterId,
     /// Fire↔resolve transitions seen since first seen.
     pub transitions: u32,
@@ -38,6 +41,11 @@ pub struct Origin {
 /// A group of alerts that are probably one incident.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Cluster {
+    /// What it is called, on screen and in the journal (`C7f2a`: the same in every cockpit).
+    #[serde(rename = "id")]
+    pub name: ClusterName,
+    /// This correlator's handle (counts creations: never shown).
+    #[serde(skip)]
     pub id: ClusterId,
     /// In the order they joined.
     pub members: Vec<Fingerprint>,

@@ -41,10 +41,14 @@ fn all_alerts_placed(c: &Correlator) {
         let agg = c.aggs.get(t.cluster);
         assert!(
             agg.is_some_and(|a| a.slots.contains(&(slot as u32))),
-            "alert {slot} is not in its cluster {}",
+            "alert {slot} is not in its cluster {:?}",
             t.cluster
         );
-        assert!(c.cluster(t.cluster).is_some(), "{} is not shown", t.cluster);
+        assert!(
+            c.cluster(t.cluster).is_some(),
+            "{:?} is not shown",
+            t.cluster
+        );
         assert_eq!(
             listed[slot], 1,
             "alert {slot} is listed {} times",
@@ -108,7 +112,11 @@ fn a_listed_cluster_without_bookkeeping_takes_nothing_down() {
     c.refresh_noise(t0() + SignedDuration::from_mins(5));
     assert!(c.slips() > 0);
     for t in c.alerts() {
-        assert!(c.aggs.get(t.cluster).is_some(), "{} is not live", t.cluster);
+        assert!(
+            c.aggs.get(t.cluster).is_some(),
+            "{:?} is not live",
+            t.cluster
+        );
     }
     let _ = (c.clusters(), c.stale_candidates(), c.cluster(id));
     c.prune(t0() + SignedDuration::from_hours(30));

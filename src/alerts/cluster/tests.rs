@@ -362,6 +362,12 @@ pub(super) fn books_agree(c: &mut Correlator) {
         assert_eq!(c.by_fp[&t.fingerprint], slot as u32);
         assert!(c.agg(t.cluster).slots.contains(&(slot as u32)));
     }
+    // Every live cluster holds a name of its own, and shows it.
+    let names: BTreeSet<_> = c.clusters.iter().map(|cl| cl.name).collect();
+    assert_eq!(names.len(), c.clusters.len(), "two clusters share a name");
+    for cl in &c.clusters {
+        assert_eq!(c.naming.name(cl.id), Some(cl.name));
+    }
     for (i, cl) in c.clusters.iter().enumerate() {
         assert_eq!(c.position(cl.id), Some(i));
         let agg = c.agg(cl.id);

@@ -39,7 +39,7 @@ pub fn view(cockpit: &Cockpit, fp: Fingerprint, width: usize) -> View {
         ),
         width,
     ));
-    body.extend(field("cluster", &t.cluster.to_string(), width));
+    body.extend(field("cluster", &cockpit.cluster_name(t.cluster), width));
     if !t.noise.is_empty() {
         let noise: Vec<String> = t.noise.iter().map(ToString::to_string).collect();
         body.extend(field("noise", &noise.join(", "), width));

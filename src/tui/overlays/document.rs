@@ -82,7 +82,7 @@ pub fn view(app: &App, cockpit: &Cockpit, doc: DocRef, width: usize) -> View {
             .matches(c.id)
             .iter()
             .find(|m| m.doc == doc)
-            .map(|m| (c.id, m))
+            .map(|m| (c.name, m))
     });
     let mut header = Vec::new();
     let mut line: Vec<(String, ratatui::style::Style)> = Vec::new();

@@ -95,6 +95,7 @@ pub fn view(view: &Cockpit, id: SuggestionId, width: usize) -> View {
         } else {
             ""
         };
+        let c = view.cluster_name(c);
         body.extend(field("cluster", &format!("{c}{novel}"), width));
     }
     if let Some(t) = s.step.timeout {

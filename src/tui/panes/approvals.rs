@@ -47,7 +47,10 @@ pub fn only_cluster(app: &App, view: &Cockpit) -> Option<crate::alerts::ClusterI
 pub fn toggle_cluster_only(app: &mut App, view: &Cockpit) {
     app.approvals.cluster_only = !app.approvals.cluster_only;
     match (app.approvals.cluster_only, only_cluster(app, view)) {
-        (true, Some(cluster)) => app.info(format!("approvals: {cluster} only (c: all)")),
+        (true, Some(cluster)) => app.info(format!(
+            "approvals: {} only (c: all)",
+            view.cluster_name(cluster)
+        )),
         (true, None) => app.info("approvals: the focused cluster only, once one is focused"),
         (false, _) => app.info("approvals: every cluster"),
     }
@@ -187,7 +190,8 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         },
         theme::dim(),
     );
-    let only = only_cluster(app, view).map(|c| Span::styled(format!("· {c} only "), theme::key()));
+    let only = only_cluster(app, view)
+        .map(|c| Span::styled(format!("· {} only ", view.cluster_name(c)), theme::key()));
     let block = pane_block(
         app,
         Pane::Approvals,
@@ -275,7 +279,10 @@ fn item_head(
         Span::raw(if selected { "› " } else { "  " }),
         Span::styled(format!("{:<4}", s.id.to_string()), theme::dim()),
         Span::styled(
-            format!("{:<4} ", cluster.map(|c| c.to_string()).unwrap_or_default()),
+            format!(
+                "{:<5} ",
+                cluster.map(|c| view.cluster_name(c)).unwrap_or_default()
+            ),
             cluster_style,
         ),
         Span::styled(format!("{kind:<8} "), kind_style),

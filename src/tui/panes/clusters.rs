@@ -90,7 +90,7 @@ pub fn matches_filter(view: &Cockpit, cluster: &Cluster, filter: &str) -> bool {
             hit(k) || hit(v)
         }
     };
-    hit(&cluster.id.to_string())
+    hit(&cluster.name.to_string())
         || cluster.alertnames.iter().any(|n| hit(n))
         || cluster.services.iter().any(|s| hit(s))
         || cluster.members.iter().any(|fp| {
@@ -221,7 +221,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         let (sev, sev_style) = severity(c.severity);
         let mut head = vec![
             Span::raw(marker),
-            Span::styled(format!("{:<4} ", c.id.to_string()), theme::bold()),
+            Span::styled(format!("{:<5} ", c.name.to_string()), theme::bold()),
             Span::styled(format!("{sev:<4} "), sev_style),
         ];
         head.extend(states(view.status_counts(c), c.size()));

@@ -53,7 +53,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     };
-    let extra = Span::styled(format!("{} ", cluster.id), theme::bold());
+    let extra = Span::styled(format!("{} ", cluster.name), theme::bold());
     let block = pane_block(app, Pane::Detail, extra);
     let width = usize::from(block.inner(area).width);
     let rows = inner_height(area);

@@ -73,7 +73,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     let novel = cluster.is_some_and(|c| view.is_novel(c.id));
     let extra = match cluster {
         Some(c) => Span::styled(
-            format!("for {} · {} matches ", c.id, found.len()),
+            format!("for {} · {} matches ", c.name, found.len()),
             theme::dim(),
         ),
         None => Span::raw(""),

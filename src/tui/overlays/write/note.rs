@@ -76,7 +76,7 @@ pub(super) fn parts(
             "about",
             &format!(
                 "{} · {origin}{} alerts · {}",
-                c.id,
+                c.name,
                 c.size(),
                 crate::tui::panes::clusters::names(c)
             ),

@@ -84,14 +84,15 @@ pub(super) fn submit(
         }
     };
     // The preview was made from these same lines (the form has not changed since).
+    let name = view.cluster_name(cluster);
     if matches!(&app.silence_preview, Some(Ok(p)) if p.inside == 0) {
         app.warn(format!(
-            "these matchers mute no alert of {cluster}: check them (Esc cancels)"
+            "these matchers mute no alert of {name}: check them (Esc cancels)"
         ));
         return None;
     }
     app.info(format!(
-        "silence of {cluster} proposed: it waits in the approvals queue (4), approve it with a"
+        "silence of {name} proposed: it waits in the approvals queue (4), approve it with a"
     ));
     Some(UserCommand::ProposeSilence { cluster, silence })
 }
@@ -106,10 +107,11 @@ pub(super) fn parts(
 ) -> Parts {
     let mut above = Vec::new();
     let size = view.cluster(cluster).map_or(0, |c| c.size());
+    let name = view.cluster_name(cluster);
     above.extend(wrap::words(
         &[(
             format!(
-                "Silence {cluster} ({size} alerts) in Alertmanager. One matcher per line: \
+                "Silence {name} ({size} alerts) in Alertmanager. One matcher per line: \
                  name=value, or name=~a|b for one of several values; delete a line to \
                  widen. Then --duration= (at most {}) and --comment= (required).",
                 crate::actions::step::format_duration_exact(silence::MAX_SILENCE)
@@ -121,6 +123,7 @@ pub(super) fn parts(
         &[],
     ));
     let mut below = Vec::new();
+    let cluster = name;
     match &app.silence_preview {
         Some(Ok(preview)) => {
             let (inside, outside) = (preview.inside, preview.outside);
