@@ -915,7 +915,12 @@ impl Session for Live {
                     "live: the cockpit runs on the wall clock; pause, speed and seek are for replay",
                 )]
             }
-            Command::Quit | Command::Draw | Command::Suspend | Command::Bell => Vec::new(),
+            Command::Quit
+            | Command::Draw
+            | Command::Suspend
+            | Command::Bell
+            | Command::Copy { .. }
+            | Command::Open { .. } => Vec::new(),
         }
     }
 
@@ -956,7 +961,11 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
         })
         .into_iter()
         .collect();
-    crate::runtime::run(&mut live, App::default(), start).await?;
+    let app = App {
+        alertmanager: config.alertmanager.as_ref().map(|a| a.url.to_string()),
+        ..App::default()
+    };
+    crate::runtime::run(&mut live, app, start).await?;
     // Every record was appended (and fdatasync'ed) as it was sealed: nothing is left to write.
     Ok(())
 }

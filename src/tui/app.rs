@@ -233,6 +233,11 @@ pub struct App {
     /// running step): why, shown in a confirmation over whatever is open. `y` quits; any other
     /// key closes it and leaves everything as it was.
     pub quit_asked: Option<String>,
+    /// The Alertmanager's URL (live, `[alertmanager] url`): `A` opens its page of an alert.
+    pub alertmanager: Option<String>,
+    /// What steps printed when the responders ran them, by `runbook/step` (a drill's scenario,
+    /// `outputs:`): the output viewer shows it for a dry run of that step.
+    pub recorded: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for App {
@@ -264,6 +269,8 @@ impl App {
             zoomed: false,
             attention: super::attention::Attention::new(super::theme::bell()),
             quit_asked: None,
+            alertmanager: None,
+            recorded: Default::default(),
         }
     }
 
