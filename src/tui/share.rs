@@ -88,7 +88,7 @@ fn copy_step(app: &App, view: &Cockpit, action: Action) -> Result<Command, Strin
 /// A step's command line (quoted as a shell would need it) or its argv one element a line.
 pub fn step_text(s: &Suggestion, one_a_line: bool) -> Result<(String, &'static str), String> {
     let argv = match &s.argv {
-        Ok(argv) if argv.is_empty() && s.step.shell => {
+        Ok(argv) if argv.is_empty() && s.step.script().is_some() => {
             return Err(format!(
                 "{}: a shell step (values in its environment): read it in the step view",
                 s.id
