@@ -175,6 +175,8 @@ fn big_scenario() -> Scenario {
         id: "storm-100k".into(),
         title: "100,000 alert events".into(),
         summary: String::new(),
+        briefing: None,
+        outputs: Default::default(),
         start: storm::t0(),
         duration: SignedDuration::from_hours(25),
         knowledge: Vec::new(),

@@ -161,12 +161,14 @@ pub struct Config {
 /// `[ui]`: what the terminal can show. `colors = "auto" | "none" | "16" | "256"`,
 /// `glyphs = "auto" | "unicode" | "ascii"`; auto reads `NO_COLOR`, `TERM` and the locale.
 /// `bell = true | false` (default true): ring the terminal bell when the mode changes or a
-/// critical cluster appears.
+/// critical cluster appears. `mouse = true | false` (default true): clicks and the wheel;
+/// false leaves the mouse to the terminal (its own text selection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UiSettings {
     pub colors: Option<crate::tui::theme::Colors>,
     pub glyphs: Option<crate::tui::theme::Glyphs>,
     pub bell: bool,
+    pub mouse: bool,
 }
 
 impl Default for UiSettings {
@@ -175,6 +177,7 @@ impl Default for UiSettings {
             colors: None,
             glyphs: None,
             bell: true,
+            mouse: true,
         }
     }
 }
@@ -233,6 +236,7 @@ struct RawUi {
     #[serde(default)]
     glyphs: UiGlyphs,
     bell: Option<bool>,
+    mouse: Option<bool>,
 }
 
 impl RawUi {
@@ -251,6 +255,7 @@ impl RawUi {
                 UiGlyphs::Ascii => Some(Glyphs::Ascii),
             },
             bell: self.bell.unwrap_or(true),
+            mouse: self.mouse.unwrap_or(true),
         }
     }
 }

@@ -41,5 +41,6 @@ pub mod sanitize;
 pub mod session_journal;
 pub mod silencer;
 pub mod sources;
+pub mod terminal;
 pub mod tui;
 pub mod whoami;

@@ -915,7 +915,12 @@ impl Session for Live {
                     "live: the cockpit runs on the wall clock; pause, speed and seek are for replay",
                 )]
             }
-            Command::Quit | Command::Draw | Command::Suspend | Command::Bell => Vec::new(),
+            Command::Quit
+            | Command::Draw
+            | Command::Suspend
+            | Command::Bell
+            | Command::Copy { .. }
+            | Command::Open { .. } => Vec::new(),
         }
     }
 
@@ -958,6 +963,7 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
         .collect();
     let app = App {
         experiments: crate::commands::experiment::catalog_live(config, opts.journal.as_deref()),
+        alertmanager: config.alertmanager.as_ref().map(|a| a.url.to_string()),
         ..App::default()
     };
     crate::runtime::run(&mut live, app, start).await?;

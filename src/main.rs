@@ -44,6 +44,7 @@ fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
         .unwrap_or_default();
     flightdeck::tui::theme::set_look(ui.look());
     flightdeck::tui::theme::set_bell(ui.bell);
+    flightdeck::tui::theme::set_mouse(ui.mouse);
     crossterm::style::force_color_output(true);
     if cli.command.is_none()
         && let Some(path) = config

@@ -119,6 +119,12 @@ pub async fn run<S: Session>(
 ) -> color_eyre::Result<Ended> {
     let mut signals = Signals::new()?;
     let mut terminal = ratatui::init();
+    // Clicks and the wheel, unless `[ui] mouse = false` (capture keeps the terminal's own text
+    // selection from working; most terminals still select with Shift held).
+    let mouse = tui::theme::mouse();
+    if mouse && let Err(e) = crate::terminal::mouse(true) {
+        tracing::warn!("could not turn mouse reporting on: {e}");
+    }
     let mut ended = std::pin::pin!(async move { signals.recv().await });
     let result = loop {
         let result = run_in(
@@ -131,7 +137,7 @@ pub async fn run<S: Session>(
         )
         .await;
         if let Ok(Ended::Suspended) = result {
-            if let Err(e) = suspend(&mut terminal) {
+            if let Err(e) = suspend(&mut terminal, mouse) {
                 break Err(e.into());
             }
             continue;
@@ -140,6 +146,11 @@ pub async fn run<S: Session>(
     };
     // Restored by hand, errors logged: the terminal's own Drop would print a failure to show
     // the cursor on stderr, and stderr on a terminal that is gone fails (a panic in a drop).
+    let mouse_off = if mouse {
+        crate::terminal::mouse(false)
+    } else {
+        Ok(())
+    };
     let shown = terminal.show_cursor();
     let restored = ratatui::try_restore();
     std::mem::forget(terminal);
@@ -155,7 +166,10 @@ pub async fn run<S: Session>(
     if let Ok(ended) = &result {
         tracing::info!("cockpit ended: {ended:?}");
         if ended.terminal_left() {
-            for e in [shown.err(), restored.err()].into_iter().flatten() {
+            for e in [mouse_off.err(), shown.err(), restored.err()]
+                .into_iter()
+                .flatten()
+            {
                 tracing::warn!("could not restore the terminal: {e}");
             }
         }
@@ -165,7 +179,10 @@ pub async fn run<S: Session>(
 
 /// Ctrl-Z: the terminal restored, the process stopped (SIGTSTP, as the shell's job control
 /// expects); on SIGCONT (`fg`) raw mode and the alternate screen again, and a full redraw.
-fn suspend(terminal: &mut ratatui::DefaultTerminal) -> std::io::Result<()> {
+fn suspend(terminal: &mut ratatui::DefaultTerminal, mouse: bool) -> std::io::Result<()> {
+    if mouse {
+        crate::terminal::mouse(false)?;
+    }
     terminal.show_cursor()?;
     ratatui::try_restore()?;
     // SAFETY: raise(3) sends a signal to this process; SIGTSTP's default action stops it
@@ -179,6 +196,9 @@ fn suspend(terminal: &mut ratatui::DefaultTerminal) -> std::io::Result<()> {
         crossterm::terminal::EnterAlternateScreen,
         crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
     )?;
+    if mouse {
+        crate::terminal::mouse(true)?;
+    }
     // The last frame forgotten, so the next draws in full (`Terminal::clear` would ask the
     // terminal where its cursor is, racing the event reader for the answer).
     terminal.swap_buffers();
@@ -240,6 +260,13 @@ where
                     dirty = true;
                     draw_now = true;
                 }
+                Some(Ok(TermEvent::Mouse(mouse))) => {
+                    if let Some(mouse) = tui::mouse::from_event(&mouse) {
+                        queue.push_back(Msg::Mouse(mouse));
+                        dirty = true;
+                        draw_now = true;
+                    }
+                }
                 Some(Ok(TermEvent::Resize(width, height))) => {
                     queue.push_back(Msg::Resize { width, height });
                     dirty = true;
@@ -286,16 +313,6 @@ where
     }
 }
 
-/// The terminal bell (BEL), for attention; only on a terminal (a test's captured output gets
-/// none). A failed write is no reason to stop the cockpit.
-fn ring_bell() {
-    use std::io::{IsTerminal, Write};
-    let mut out = std::io::stdout();
-    if out.is_terminal() {
-        let _ = out.write_all(b"\x07").and_then(|()| out.flush());
-    }
-}
-
 /// Hands every queued message to `update`; the session carries out the commands it gives (and
 /// what they say is queued behind). `Err` when the loop is to end (quit, suspend); `Ok(true)`
 /// when a frame is to be drawn.
@@ -311,7 +328,11 @@ fn drain<S: Session>(
                 Command::Quit => return Err(Ended::Quit),
                 Command::Suspend => return Err(Ended::Suspended),
                 Command::Draw => draw = true,
-                Command::Bell => ring_bell(),
+                Command::Bell => crate::terminal::ring_bell(),
+                Command::Copy { text, what } => {
+                    queue.push_back(crate::terminal::copy(&text, &what))
+                }
+                Command::Open { url, what } => queue.push_back(crate::terminal::open(&url, &what)),
                 other => queue.extend(session.command(other)),
             }
         }
@@ -454,7 +475,12 @@ impl Session for ReplayRun {
                     .map(Msg::warn)
                     .collect();
             }
-            Command::Quit | Command::Draw | Command::Suspend | Command::Bell => {}
+            Command::Quit
+            | Command::Draw
+            | Command::Suspend
+            | Command::Bell
+            | Command::Copy { .. }
+            | Command::Open { .. } => {}
         }
         Vec::new()
     }
@@ -548,11 +574,21 @@ pub async fn run_replay_tui(
         kept,
         reloads,
     };
-    start.push(Msg::Tick(Some(replay.status())));
-    let app = App {
+    let mut app = App {
         experiments,
         ..App::default()
     };
+    if trainee {
+        // The drill waits while its briefing is read; closing the briefing starts the clock.
+        replay.clock.set_paused(true);
+        app.recorded = replay.original.outputs.clone();
+        let actor = replay.session.cockpit().config().actor.clone();
+        start.push(Msg::Briefing(crate::training::briefing(
+            &replay.original,
+            &actor,
+        )));
+    }
+    start.push(Msg::Tick(Some(replay.status())));
     let result = run(&mut replay, app, start).await;
     // The records of the last pass (a decision just before quitting).
     let kept = keep_journal(replay.keep.as_mut(), replay.session.records());

@@ -825,8 +825,134 @@ topology:
 """
 
 
+# What a trainee reads when a drill starts: the story so far, no ending (docs/TRAINING.md).
+BRIEFING = """\
+Thursday 2026-03-12, 13:55 UTC, prod-eu-1. You are on call for the shop: the api-gateway
+(frontend), cart, checkout, payments and the Postgres behind them (PgBouncer in front).
+A quiet afternoon so far. Known noise: a disk alert on one node keeps flapping, a partner's
+client certificate expires in 9 days, and a staging load test has its alerts silenced.
+Deploys are announced in #deploys; checkout has one scheduled this afternoon.
+Watch the cockpit and decide as you would for real."""
+
+# What each diagnostic of the demo's runbooks printed when run at the incident's height
+# (14:10-14:20), for a trainee's dry run of it (docs/FORMATS.md, `outputs:`).
+OUTPUTS = {
+    "postgres-connection-pool/show-pools": """\
+ database  |   user   | cl_active | cl_waiting | sv_active | sv_idle | sv_used | maxwait | pool_mode
+-----------+----------+-----------+------------+-----------+---------+---------+---------+-------------
+ shop      | checkout |       160 |        214 |        50 |       0 |       0 |      14 | transaction
+ shop      | orders   |        22 |          0 |         6 |      14 |       0 |       0 | transaction
+ shop      | invent   |         9 |          0 |         2 |       8 |       0 |       0 | transaction
+ pgbouncer | pgbouncer|         1 |          0 |         0 |       0 |       0 |       0 | statement
+(4 rows)""",
+    "postgres-connection-pool/show-databases": """\
+ name      | host      | port | database | pool_size | reserve_pool | max_db_connections | current_connections
+-----------+-----------+------+----------+-----------+--------------+--------------------+---------------------
+ shop      | pg-main-0 | 5432 | shop     |        40 |           10 |                 90 |                  78
+ pgbouncer |           | 6432 | pgbouncer|         2 |            0 |                  0 |                   0
+(2 rows)""",
+    "postgres-connection-pool/show-activity": """\
+ application_name |        state        | backends |   oldest_xact
+------------------+---------------------+----------+-----------------
+ checkout         | idle in transaction |       47 | 00:00:41.208113
+ checkout         | active              |        3 | 00:00:39.771402
+ orders           | idle                |       14 |
+ orders           | active              |        6 | 00:00:00.031877
+ inventory        | idle                |        8 |
+(5 rows)""",
+    "checkout-high-error-rate/error-breakdown": """\
+{"status":"success","data":{"resultType":"vector","result":[
+ {"metric":{"route":"/api/checkout/confirm","code":"503"},"value":[1773324600,"41.7"]},
+ {"metric":{"route":"/api/checkout","code":"503"},"value":[1773324600,"28.2"]},
+ {"metric":{"route":"/api/checkout/summary","code":"500"},"value":[1773324600,"6.4"]},
+ {"metric":{"route":"/api/checkout/shipping","code":"503"},"value":[1773324600,"3.9"]}]}}""",
+    "checkout-high-error-rate/rollout-history": """\
+deployment.apps/checkout
+REVISION  CHANGE-CAUSE
+85        v2.40.2 (2026-03-09 10:12)
+86        v2.40.3 (2026-03-11 09:41)
+87        v2.41.0 (2026-03-12 14:02:11) checkout: transaction per cart line; DB_POOL_SIZE 20 -> 40""",
+    "checkout-high-error-rate/pod-status": """\
+NAME                        READY   STATUS    RESTARTS      AGE   IP            NODE
+checkout-7c9f5d8b6-2kq8x    0/1     Running   3 (41s ago)   13m   10.4.3.17     node-b-3
+checkout-7c9f5d8b6-4hn2v    1/1     Running   2 (2m ago)    13m   10.4.1.22     node-a-1
+checkout-7c9f5d8b6-8wz5p    0/1     Running   3 (18s ago)   13m   10.4.2.9      node-c-2
+checkout-7c9f5d8b6-b7l4r    1/1     Running   1 (5m ago)    13m   10.4.3.41     node-b-3
+checkout-7c9f5d8b6-f6m2d    0/1     Running   4 (9s ago)    13m   10.4.1.30     node-a-1
+checkout-7c9f5d8b6-t9c1s    1/1     Running   2 (3m ago)    13m   10.4.2.44     node-c-2
+(6 of 12 shown)""",
+    "checkout-high-error-rate/describe-pod": """\
+Name:         checkout-7c9f5d8b6-2kq8x
+Namespace:    shop
+Image:        registry.internal/shop/checkout:v2.41.0
+Environment:  DB_POOL_SIZE=40
+Last State:   Terminated (Reason: Error, Exit Code: 137)
+Events:
+  Warning  Unhealthy  38s (x14 over 9m)  kubelet  Readiness probe failed: GET /ready: 503 db pool timeout
+  Warning  Unhealthy  31s (x6 over 8m)   kubelet  Liveness probe failed: context deadline exceeded
+  Normal   Killing    31s (x3 over 8m)   kubelet  Container checkout failed liveness probe, will be restarted""",
+    "checkout-high-error-rate/recent-logs": """\
+2026-03-12T14:12:41Z ERROR db: acquire connection: timeout after 5s (pool 40/40 in use, 37 waiting)
+2026-03-12T14:12:41Z ERROR POST /api/checkout/confirm 503 5012ms cart=7f3a9 err="db pool timeout"
+2026-03-12T14:12:42Z WARN  payments: authorise retry 2/3 after db timeout cart=7f3a9
+2026-03-12T14:12:43Z ERROR db: acquire connection: timeout after 5s (pool 40/40 in use, 41 waiting)
+2026-03-12T14:12:44Z INFO  tx begin cart=91c0e lines=4 (transaction per cart line)""",
+    "payments-upstream-timeouts/psp-latency": """\
+psp endpoint            p50     p99     errors   status page
+api.psp.example/auth    0.11s   0.31s   0.02%    operational
+api.psp.example/3ds     0.19s   0.44s   0.05%    operational
+(p99 normal: 0.28s / 0.40s)""",
+    "payments-upstream-timeouts/outbound-pool": """\
+outbound pool psp: 50/50 connections in use, 312 requests queued, oldest queued 2.4s
+connect errors: 0 · TLS handshakes/min: 41 (normal 38)""",
+    "payments-upstream-timeouts/top-callers": """\
+caller      requests/s   normal   ratio
+checkout         412.0    133.0    3.1x
+orders            18.2     17.9    1.0x
+subscriptions      4.1      4.3    1.0x""",
+    "payments-upstream-timeouts/psp-status": """\
+{"status":{"indicator":"none","description":"All Systems Operational"},
+ "incidents":[],"scheduled_maintenances":[]}""",
+    "frontend-route-5xx/route-breakdown": """\
+route                       5xx/s   share of 5xx   upstream
+POST /api/checkout/confirm   38.9          52%     checkout
+POST /api/checkout           24.6          33%     checkout
+GET  /api/checkout/summary    6.1           8%     checkout
+POST /api/cart/items          4.8           6%     cart -> checkout
+all other routes              0.4           1%""",
+    "frontend-route-5xx/gateway-logs": """\
+2026-03-12T14:13:02Z upstream=checkout status=503 route="POST /api/checkout/confirm" upstream_time=5.01s
+2026-03-12T14:13:02Z upstream=checkout status=504 route="POST /api/checkout" upstream_time=10.00s
+2026-03-12T14:13:03Z upstream=cart status=502 route="POST /api/cart/items" upstream_time=5.20s""",
+    "node-filesystem-space/fs-usage": """\
+Filesystem      Size  Used Avail Use% Mounted on
+/dev/nvme0n1p1  100G   81G   19G  81% /
+overlay         100G   81G   19G  81% /var/lib/containerd""",
+    "node-filesystem-space/describe-node": """\
+Name:               node-b-3
+Conditions:
+  DiskPressure      False   KubeletHasNoDiskPressure
+Allocatable:        ephemeral-storage: 92Gi
+Events:             <none>""",
+    "certificate-expiry/show-certificates": """\
+NAMESPACE   NAME                     READY   SECRET                   AGE
+partner     parcelhub-api-client     True    parcelhub-api-client     356d""",
+    "certificate-expiry/inspect-secret": """\
+subject=CN = shop-client.parcelhub.example
+notAfter=Mar 21 09:00:00 2026 GMT""",
+}
+
+
 def render(samples: dict, tl: Timeline) -> str:
-    out = [HEADER, "slos:"]
+    out = [HEADER.rstrip("\n"), "briefing: |"]
+    out += [f"  {line}" for line in BRIEFING.splitlines()]
+    out += ["# What each diagnostic printed at the incident's height, for a trainee's dry run.",
+            "outputs:"]
+    for step, text in OUTPUTS.items():
+        # An indentation indicator: psql's tables start with a space.
+        out.append(f"  {step}: |2")
+        out += [f"    {line}" for line in text.splitlines()]
+    out += ["", "slos:"]
     for s in SLOS:
         out += [f"  - name: {s.name}", f"    service: {s.service}", f"    objective: {s.objective}",
                 "    window: 30d", f"    description: {scalar(s.description)}"]

@@ -2,6 +2,7 @@
 //! in virtual time; trainee drills, their debrief, and recording a real incident as a scenario.
 //! Pure: the scenario arrives as text, the time as a parameter.
 
+pub mod briefing;
 pub mod debrief;
 pub mod drill;
 pub mod guide;
@@ -10,6 +11,7 @@ pub mod record;
 pub mod replay;
 pub mod scenario;
 
+pub use briefing::briefing;
 pub use debrief::{Debrief, debrief};
 pub use drill::{
     Attempt, AttemptResult, DrillRun, DrillScript, TrainingRun, decision_times, run_drill,

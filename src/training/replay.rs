@@ -161,9 +161,20 @@ impl ReplaySession {
                     let summary = if request.step.origin == crate::actions::StepOrigin::Silence {
                         crate::actions::silence::dry_run_text(&request.argv, "replay")
                     } else {
+                        let recorded =
+                            self.cockpit
+                                .suggestion(request.suggestion)
+                                .is_some_and(|s| {
+                                    self.scenario.outputs.contains_key(s.step_ref.as_str())
+                                });
                         format!(
-                            "dry run (replay): would run {}",
-                            crate::actions::shell_display(&request.argv)
+                            "dry run (replay): would run {}{}",
+                            crate::actions::shell_display(&request.argv),
+                            if recorded {
+                                "; the scenario recorded what it printed (Enter on the step)"
+                            } else {
+                                ""
+                            }
                         )
                     };
                     let outcome = ExecOutcome {

@@ -26,6 +26,12 @@ pub struct Scenario {
     pub id: String,
     pub title: String,
     pub summary: String,
+    /// What a trainee is told when a drill starts: the story so far, without the ending
+    /// (`briefing:`, optional; the summary gives the ending away).
+    pub briefing: Option<String>,
+    /// What steps printed when the responders ran them, by `runbook-id/step-id` (`outputs:`,
+    /// optional): a trainee's dry run of that step shows it.
+    pub outputs: BTreeMap<String, String>,
     pub start: Timestamp,
     pub duration: SignedDuration,
     /// Knowledge directories, relative to the scenario file.
@@ -90,6 +96,10 @@ struct RawScenario {
     title: String,
     #[serde(default)]
     summary: String,
+    #[serde(default)]
+    briefing: Option<String>,
+    #[serde(default)]
+    outputs: BTreeMap<String, String>,
     start: Spanned<String>,
     duration: Spanned<String>,
     #[serde(default)]
@@ -684,6 +694,8 @@ impl Scenario {
             id: raw.id,
             title: raw.title,
             summary: raw.summary,
+            briefing: raw.briefing.filter(|b| !b.trim().is_empty()),
+            outputs: raw.outputs,
             start,
             duration,
             knowledge: raw.knowledge,

@@ -47,6 +47,19 @@ pub enum Action {
 
     /// The approvals pane lists only the focused cluster's steps, or (again) every step (`c`).
     ApprovalsClusterOnly,
+    /// The clusters list's next order: severity, start, size, name (`S`).
+    SortClusters,
+
+    /// Copy the step's command line to the clipboard (OSC 52) (`y`).
+    CopyCommand,
+    /// Copy the step's argv, one element a line (`Y`).
+    CopyArgv,
+    /// Open the alert's `runbook_url` in the browser (`o`).
+    OpenRunbook,
+    /// Open the alert's Prometheus graph, its `generatorURL` (`p`).
+    OpenGraph,
+    /// Open the Alertmanager's page of the alert (`A`, live).
+    OpenAlertmanager,
 
     /// Remaining error budget of every SLO over its window, as a chart (`b`).
     BudgetChart,
@@ -120,7 +133,8 @@ impl Action {
             | Action::FocusPrev
             | Action::FocusPane(_)
             | Action::Zoom
-            | Action::ApprovalsClusterOnly => Section::Panes,
+            | Action::ApprovalsClusterOnly
+            | Action::SortClusters => Section::Panes,
             Action::Up
             | Action::Down
             | Action::PageUp
@@ -157,6 +171,11 @@ impl Action {
             | Action::Submit
             | Action::ToggleHypothesis
             | Action::CycleOverrideMode => Section::Dialog,
+            Action::CopyCommand
+            | Action::CopyArgv
+            | Action::OpenRunbook
+            | Action::OpenGraph
+            | Action::OpenAlertmanager => Section::Share,
             Action::Edit(_) | Action::Type(_) | Action::Resize { .. } | Action::HaltExperiment => {
                 Section::Internal
             }
@@ -173,17 +192,20 @@ pub enum Section {
     Replay,
     /// Decisions that end up in the journal.
     Decide,
+    /// Copy to the clipboard, open in the browser.
+    Share,
     /// Keys that only mean something inside a confirmation or a text editor.
     Dialog,
     Internal,
 }
 
 impl Section {
-    pub const SHOWN: [Section; 5] = [
+    pub const SHOWN: [Section; 6] = [
         Section::General,
         Section::Panes,
         Section::Move,
         Section::Decide,
+        Section::Share,
         Section::Replay,
     ];
 
@@ -194,6 +216,7 @@ impl Section {
             Section::Move => "Move",
             Section::Replay => "Replay",
             Section::Decide => "Decide (written to the journal)",
+            Section::Share => "Copy and open",
             Section::Dialog => "Dialogs",
             Section::Internal => "Internal",
         }

@@ -237,6 +237,11 @@ pub struct App {
     pub quit_asked: Option<String>,
     /// The experiment files and the journal's experiment records (`x`), given by the edge.
     pub experiments: super::overlays::experiment::Catalog,
+    /// The Alertmanager's URL (live, `[alertmanager] url`): `A` opens its page of an alert.
+    pub alertmanager: Option<String>,
+    /// What steps printed when the responders ran them, by `runbook/step` (a drill's scenario,
+    /// `outputs:`): the output viewer shows it for a dry run of that step.
+    pub recorded: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for App {
@@ -269,6 +274,8 @@ impl App {
             attention: super::attention::Attention::new(super::theme::bell()),
             quit_asked: None,
             experiments: Default::default(),
+            alertmanager: None,
+            recorded: Default::default(),
         }
     }
 

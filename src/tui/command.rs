@@ -25,6 +25,12 @@ pub enum Command {
     /// Ring the terminal bell (BEL): the mode changed or a critical cluster appeared
     /// ([`super::attention`]; `[ui] bell = false` turns it off).
     Bell,
+    /// Put `text` on the clipboard through the terminal (OSC 52); `what` names it in the
+    /// notice ("S13's command line").
+    Copy { text: String, what: String },
+    /// Open an http(s) URL with the system's opener (an argv, never a shell); with none, show
+    /// it and copy it.
+    Open { url: String, what: String },
     /// Draw a frame now (the answer to `Msg::Render`, once the view data is fresh).
     Draw,
 }

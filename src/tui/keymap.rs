@@ -281,6 +281,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             "approvals: only the focused cluster's steps (or all)",
             G,
         ),
+        (
+            &["S"],
+            A::SortClusters,
+            "sort clusters: severity, newest, size, name",
+            G,
+        ),
         (&["k", "up"], A::Up, "move up", G),
         (&["j", "down"], A::Down, "move down", G),
         (&["pgup", "ctrl-b"], A::PageUp, "page up", G),
@@ -332,6 +338,36 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             &["O"],
             A::OverrideMode,
             "commander: override the mode for 1h, with a reason",
+            G,
+        ),
+        (
+            &["y"],
+            A::CopyCommand,
+            "copy the step's command line (OSC 52: the terminal's clipboard)",
+            G,
+        ),
+        (
+            &["Y"],
+            A::CopyArgv,
+            "copy the step's argv, one element a line",
+            G,
+        ),
+        (
+            &["o"],
+            A::OpenRunbook,
+            "open the alert's runbook_url (no display: shown and copied)",
+            G,
+        ),
+        (
+            &["p"],
+            A::OpenGraph,
+            "open the alert's Prometheus graph (generatorURL)",
+            G,
+        ),
+        (
+            &["A"],
+            A::OpenAlertmanager,
+            "open the alert's Alertmanager page (live)",
             G,
         ),
         (
@@ -633,6 +669,12 @@ mod tests {
             Action::ToggleHypothesis,
             Action::CycleOverrideMode,
             Action::ApprovalsClusterOnly,
+            Action::SortClusters,
+            Action::CopyCommand,
+            Action::CopyArgv,
+            Action::OpenRunbook,
+            Action::OpenGraph,
+            Action::OpenAlertmanager,
         ];
         actions.extend(Pane::ALL.map(Action::FocusPane));
         for action in actions {

@@ -34,6 +34,11 @@ pub enum Msg {
     },
     /// Step output the runtime read for the open output viewer.
     Output(OutputObject, Result<Vec<u8>, String>),
+    /// A drill starts: its briefing (the story so far, the role, what is scored), shown over
+    /// the paused clock until a key starts it.
+    Briefing(String),
+    /// A click or the wheel ([`super::mouse`]; capture off with `[ui] mouse = false`).
+    Mouse(super::mouse::Mouse),
 }
 
 impl Msg {

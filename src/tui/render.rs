@@ -122,12 +122,14 @@ pub fn layout(app: &App, view: &Cockpit, screen: Rect) -> Areas {
     // The focused pane on the right gets a larger share, so small screens stay usable.
     let share = |pane: Pane| if app.focus == pane { 3 } else { 2 };
     let (clusters, detail, knowledge, approvals) = if wide {
-        let [clusters, detail, right] = Layout::horizontal([
-            Constraint::Percentage(30),
-            Constraint::Percentage(36),
-            Constraint::Percentage(34),
-        ])
-        .areas(top);
+        // The right column is as wide as the approvals' step ids need (within bounds): a cut
+        // id ("…/show-d…" beside "…/show-a…") cannot be told apart.
+        let right = right_width(approvals::wanted_width(app, view), screen.width);
+        let [left, right] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(right)]).areas(top);
+        let [clusters, detail] =
+            Layout::horizontal([Constraint::Percentage(46), Constraint::Percentage(54)])
+                .areas(left);
         let [knowledge, approvals] = Layout::vertical([
             Constraint::Fill(share(Pane::Knowledge)),
             Constraint::Fill(share(Pane::Approvals)),
@@ -142,10 +144,14 @@ pub fn layout(app: &App, view: &Cockpit, screen: Rect) -> Areas {
         } else {
             2
         };
+        let approvals_rows = compact_approvals_rows(
+            right.height,
+            [detail_share, share(Pane::Knowledge), share(Pane::Approvals)],
+        );
         let [detail, knowledge, approvals] = Layout::vertical([
             Constraint::Fill(detail_share),
             Constraint::Fill(share(Pane::Knowledge)),
-            Constraint::Fill(share(Pane::Approvals)),
+            Constraint::Length(approvals_rows),
         ])
         .areas(right);
         (clusters, detail, knowledge, approvals)
@@ -158,5 +164,45 @@ pub fn layout(app: &App, view: &Cockpit, screen: Rect) -> Areas {
         approvals,
         journal,
         status,
+    }
+}
+
+/// The right column of the wide layout: what the approvals ask for, at least a third of the
+/// screen and at most about half (the clusters and the detail keep the rest).
+pub fn right_width(wanted: u16, screen: u16) -> u16 {
+    let least = screen * 34 / 100;
+    let most = screen * 48 / 100;
+    wanted.clamp(least, most.max(least))
+}
+
+/// Rows of the approvals pane in the compact layout: its share of the right column, but never
+/// fewer than six (two steps, one line each, under the border), while the detail and the
+/// knowledge keep three rows each.
+pub fn compact_approvals_rows(height: u16, shares: [u16; 3]) -> u16 {
+    let total: u16 = shares.iter().sum();
+    let share = height * shares[2] / total.max(1);
+    share.max(6).min(height.saturating_sub(6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_right_column_grows_with_the_step_ids_within_bounds() {
+        assert_eq!(right_width(92, 200), 92);
+        assert_eq!(right_width(40, 200), 68, "a third at least");
+        assert_eq!(right_width(120, 200), 96, "about half at most");
+        assert_eq!(right_width(92, 160), 76);
+    }
+
+    #[test]
+    fn compact_approvals_keep_two_steps_and_leave_the_others_room() {
+        // 80×24: fifteen rows on the right; the share alone would be four.
+        assert_eq!(compact_approvals_rows(15, [3, 2, 2]), 6);
+        // A tall screen keeps the share.
+        assert_eq!(compact_approvals_rows(40, [2, 2, 3]), 17);
+        // Too short for both: the others keep six rows.
+        assert_eq!(compact_approvals_rows(10, [3, 2, 2]), 4);
     }
 }

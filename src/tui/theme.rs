@@ -125,6 +125,19 @@ pub fn set_bell(bell: bool) {
     let _ = BELL.set(bell);
 }
 
+static MOUSE: OnceLock<bool> = OnceLock::new();
+
+/// Sets whether the cockpit takes the mouse (`[ui] mouse`; once, at start-up).
+pub fn set_mouse(mouse: bool) {
+    let _ = MOUSE.set(mouse);
+}
+
+/// Does the cockpit take clicks and the wheel (default: yes)? Capture keeps the terminal's
+/// own text selection from working (Shift held still selects in most terminals).
+pub fn mouse() -> bool {
+    MOUSE.get().copied().unwrap_or(true)
+}
+
 /// Does the bell ring for attention (default: yes)?
 pub fn bell() -> bool {
     BELL.get().copied().unwrap_or(true)

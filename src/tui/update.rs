@@ -45,6 +45,8 @@ pub fn handle(app: &mut App, msg: Msg, view: &Cockpit) -> Vec<Command> {
             Err(nothing) => app.info(nothing),
         },
         Msg::Output(object, loaded) => app.outputs.insert(&object, loaded),
+        Msg::Mouse(mouse) => return super::mouse::handle(app, mouse, view),
+        Msg::Briefing(text) => report::briefing(app, &text),
     }
     Vec::new()
 }
@@ -76,6 +78,11 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
             return Vec::new();
         }
         return vec![Command::Quit];
+    }
+    // Copy and open: from the panes and from what is being read.
+    if super::share::is_share(action) && matches!(app.overlay, Overlay::None | Overlay::Read { .. })
+    {
+        return super::share::update(app, action, view);
     }
     match app.overlay {
         Overlay::None => {}
@@ -118,6 +125,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::FocusPane(pane) => app.focus = pane,
         Action::Zoom => app.zoomed = !app.zoomed,
         Action::ApprovalsClusterOnly => panes::approvals::toggle_cluster_only(app, view),
+        Action::SortClusters => panes::clusters::next_sort(app, view),
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -176,6 +184,12 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         | Action::ToggleHypothesis
         | Action::CycleOverrideMode
         | Action::HaltExperiment => {}
+        // Answered above.
+        Action::CopyCommand
+        | Action::CopyArgv
+        | Action::OpenRunbook
+        | Action::OpenGraph
+        | Action::OpenAlertmanager => {}
         Action::Edit(_) | Action::Type(_) | Action::Resize { .. } => {}
     }
     Vec::new()

@@ -4,51 +4,56 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn tmux(args: &[&str]) -> std::process::Output {
+pub(crate) fn tmux(args: &[&str]) -> std::process::Output {
     Command::new("tmux").args(args).output().expect("tmux runs")
 }
 
-fn have_tmux() -> bool {
+pub(crate) fn have_tmux() -> bool {
     Command::new("tmux")
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
-struct Session {
+pub(crate) struct Session {
     name: String,
     socket: String,
 }
 
 impl Session {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn cmd(&self, args: &[&str]) -> std::process::Output {
         let mut all = vec!["-L", self.socket.as_str()];
         all.extend_from_slice(args);
         tmux(&all)
     }
-    fn capture(&self) -> String {
+    pub(crate) fn capture(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", &self.name]).stdout)
             .into_owned()
     }
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", self.name.as_str()];
         args.extend_from_slice(keys);
         self.cmd(&args);
     }
-    fn wait_for(&self, what: &str, timeout: Duration) -> String {
+    pub(crate) fn wait_for(&self, what: &str, timeout: Duration) -> String {
         self.wait_until(&format!("{what:?}"), timeout, |screen| {
             screen.contains(what)
         })
     }
     /// Waits until `what` has left the screen (an overlay closed).
-    fn wait_gone(&self, what: &str, timeout: Duration) -> String {
+    pub(crate) fn wait_gone(&self, what: &str, timeout: Duration) -> String {
         self.wait_until(&format!("{what:?} to go"), timeout, |screen| {
             !screen.contains(what)
         })
     }
     /// Polls the screen until `done` holds (the poll interval is not a wait on time passing:
     /// the test moves on as soon as the condition is seen).
-    fn wait_until(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + timeout;
         loop {
             let screen = self.capture();
@@ -64,6 +69,20 @@ impl Session {
     }
 }
 
+impl Session {
+    /// The pane's mouse reporting as tmux sees it: `button sgr`, each 1 (on) or 0 (off).
+    pub(crate) fn mouse_reporting(&self) -> String {
+        let out = self.cmd(&[
+            "display-message",
+            "-p",
+            "-t",
+            &self.name,
+            "#{mouse_standard_flag} #{mouse_sgr_flag}",
+        ]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
         self.cmd(&["kill-server"]);
@@ -72,12 +91,12 @@ impl Drop for Session {
 
 /// Starts the demo in a fresh tmux server at 100×30 and waits for the header. After flightdeck
 /// exits, the pane prints its exit status and the terminal modes, then idles.
-fn start_demo() -> Option<(Session, tempfile::TempDir)> {
+pub(crate) fn start_demo() -> Option<(Session, tempfile::TempDir)> {
     start(&[])
 }
 
 /// Like [`start_demo`], with arguments for the binary.
-fn start(args: &[&str]) -> Option<(Session, tempfile::TempDir)> {
+pub(crate) fn start(args: &[&str]) -> Option<(Session, tempfile::TempDir)> {
     launch(
         args,
         "",
@@ -87,7 +106,11 @@ fn start(args: &[&str]) -> Option<(Session, tempfile::TempDir)> {
 
 /// Runs `before; flightdeck ARGS; after` in a fresh tmux server at 100×30 and waits for the
 /// header.
-fn launch(args: &[&str], before: &str, after: &str) -> Option<(Session, tempfile::TempDir)> {
+pub(crate) fn launch(
+    args: &[&str],
+    before: &str,
+    after: &str,
+) -> Option<(Session, tempfile::TempDir)> {
     if !have_tmux() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -144,7 +167,7 @@ fn launch(args: &[&str], before: &str, after: &str) -> Option<(Session, tempfile
 static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// After flightdeck exited: cooked mode with echo, and the main screen back.
-fn assert_terminal_restored(s: &Session, expect_exit: &str) {
+pub(crate) fn assert_terminal_restored(s: &Session, expect_exit: &str) {
     let after = s.wait_for("exit=", Duration::from_secs(10));
     assert!(
         after.contains(expect_exit),
@@ -163,6 +186,7 @@ fn assert_terminal_restored(s: &Session, expect_exit: &str) {
         "0",
         "left the alternate screen"
     );
+    assert_eq!(s.mouse_reporting(), "0 0", "mouse reporting off again");
 }
 
 #[test]
@@ -326,6 +350,14 @@ fn a_trainee_drill_ends_with_the_debrief_on_screen() {
     let Some((s, home)) = start(&["replay", "--role", "trainee", "--speed", "600"]) else {
         return;
     };
+    // The briefing first, over a clock that waits for it (600×: ten minutes a second).
+    let briefing = s.wait_for("What the debrief scores", Duration::from_secs(10));
+    assert!(briefing.contains("The story so far"), "{briefing}");
+    std::thread::sleep(Duration::from_millis(500));
+    let still = s.capture();
+    assert!(still.contains("13:55:00"), "the clock waits:\n{still}");
+    s.keys(&["Enter"]);
+    s.wait_gone("What the debrief scores", Duration::from_secs(5));
     s.keys(&["3", "/"]);
     let search = s.wait_for("Search knowledge", Duration::from_secs(5));
     assert!(search.contains("11 of 11 documents"), "{search}");
@@ -414,6 +446,7 @@ fn ctrl_z_suspends_and_fg_resumes() {
         String::from_utf8_lossy(&alt.stdout).trim().to_string()
     };
     assert_eq!(alternate(), "1");
+    assert_eq!(s.mouse_reporting(), "1 1", "the cockpit takes the mouse");
     s.keys(&["C-z"]);
     let stopped = s.wait_for("Stopped", Duration::from_secs(10));
     assert_eq!(
@@ -421,6 +454,7 @@ fn ctrl_z_suspends_and_fg_resumes() {
         "0",
         "the main screen while stopped:\n{stopped}"
     );
+    assert_eq!(s.mouse_reporting(), "0 0", "the shell gets the mouse back");
     s.keys(&["-l", "fg"]);
     s.keys(&["Enter"]);
     s.wait_until("the cockpit back", Duration::from_secs(10), |screen| {
@@ -431,6 +465,7 @@ fn ctrl_z_suspends_and_fg_resumes() {
         "1",
         "the cockpit is on the alternate screen again"
     );
+    assert_eq!(s.mouse_reporting(), "1 1", "and takes the mouse again");
     s.keys(&["q"]);
     s.wait_for("replay journal:", Duration::from_secs(10));
     // `fg`'s status is the cockpit's.

@@ -185,3 +185,45 @@ async fn a_terminal_whose_input_fails_counts_as_gone() {
     .unwrap();
     assert_eq!(ended, Ended::HungUp);
 }
+
+/// A click arrives as a terminal event and reaches `update` through the loop, like a key: it
+/// focuses the pane under the pointer. Moves and releases are not messages.
+#[tokio::test]
+async fn a_click_goes_through_the_loop() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let at = |kind, column, row| {
+        TermEvent::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // 100×30: the journal's first row, a line above the footer's block.
+    let (mut session, keys) = scripted(
+        Vec::new(),
+        vec![
+            at(MouseEventKind::Moved, 5, 25),
+            at(MouseEventKind::Down(MouseButton::Left), 5, 25),
+            at(MouseEventKind::Up(MouseButton::Left), 5, 25),
+            key('q'),
+        ],
+    );
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut app = App::default();
+    let never = std::pin::pin!(std::future::pending::<Ended>());
+    let ended = run_in(
+        &mut terminal,
+        keys,
+        never,
+        &mut session,
+        &mut app,
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ended, Ended::Quit);
+    assert_eq!(app.focus, flightdeck::tui::Pane::Journal);
+    let screen = format!("{}", terminal.backend());
+    assert!(screen.contains("▶5 Journal"), "{screen}");
+}

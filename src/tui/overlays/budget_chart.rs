@@ -1,12 +1,13 @@
 //! The budget chart (`b`): the remaining error budget of every SLO over its window, as a line
 //! chart (ratatui `Chart`), with a zero line where Redesign starts. Each line is named in the
-//! legend with its current value, so the colours are never the only label.
+//! legend with its current value, so the colours are never the only label. The unit, the time
+//! axis's caption and the legend are drawn outside the plot, so none covers a line.
 
 use ratatui::Frame;
-use ratatui::layout::Constraint;
+use ratatui::layout::{Constraint, Layout};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Clear, Dataset, GraphType, LegendPosition};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Clear, Dataset, GraphType, Paragraph};
 
 use crate::cockpit::Cockpit;
 use crate::time::format_duration;
@@ -105,11 +106,9 @@ pub fn render(view: &Cockpit, frame: &mut Frame) {
         .collect();
     let mut datasets: Vec<Dataset> = series
         .iter()
-        .zip(&names)
         .enumerate()
-        .map(|(i, ((_, points, _), label))| {
+        .map(|(i, (_, points, _))| {
             Dataset::default()
-                .name(label.clone())
                 .marker(marker(i))
                 .graph_type(GraphType::Line)
                 .style(theme::series(i))
@@ -118,11 +117,6 @@ pub fn render(view: &Cockpit, frame: &mut Frame) {
         .collect();
     datasets.push(
         Dataset::default()
-            .name(if markers {
-                ". 0% = budget exhausted (REDESIGN)"
-            } else {
-                "0% = budget exhausted (REDESIGN)"
-            })
             .marker(if markers {
                 Marker::Custom('.')
             } else {
@@ -135,33 +129,40 @@ pub fn render(view: &Cockpit, frame: &mut Frame) {
     let window = format_duration(crate::time::SignedDuration::from_secs(
         (window_h * 3600.0) as i64,
     ));
+    let half = format_duration(crate::time::SignedDuration::from_secs(
+        (window_h * 1800.0) as i64,
+    ));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::from(vec![
+            Span::styled(" Error budget left over the SLO window ", theme::title()),
+            Span::styled("(b or Esc closes) ", theme::dim()),
+        ]));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // The unit above the plot, the axis's meaning and the legend below it: nothing written
+    // inside the plot, where it would sit on a line (ratatui draws axis titles and the legend
+    // inside the graph area).
+    let legend_rows = u16::try_from(names.len() + 1).unwrap_or(u16::MAX);
+    let [unit, plot, axis, legend] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(4),
+        Constraint::Length(1),
+        Constraint::Length(legend_rows),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(Line::styled("% of the error budget left", theme::dim())),
+        unit,
+    );
     let chart = Chart::new(datasets)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(Line::from(vec![
-                    Span::styled(" Error budget left over the SLO window ", theme::title()),
-                    Span::styled("(b or Esc closes) ", theme::dim()),
-                ])),
-        )
-        .x_axis(
-            Axis::default()
-                .title(format!("hours before now (window {window})"))
-                .bounds([-window_h, 0.0])
-                .labels(vec![
-                    Line::from(format!("-{window}")),
-                    Line::from(format!(
-                        "-{}",
-                        format_duration(crate::time::SignedDuration::from_secs(
-                            (window_h * 1800.0) as i64
-                        ))
-                    )),
-                    Line::from("now"),
-                ]),
-        )
+        .x_axis(Axis::default().bounds([-window_h, 0.0]).labels(vec![
+            Line::from(format!("-{window}")),
+            Line::from(format!("-{half}")),
+            Line::from("now"),
+        ]))
         .y_axis(
             Axis::default()
-                .title("% left")
                 .bounds([y_min, 100.0])
                 // Axis labels are spaced evenly between the bounds, so they must be too.
                 .labels(vec![
@@ -170,7 +171,35 @@ pub fn render(view: &Cockpit, frame: &mut Frame) {
                     Line::from("100%"),
                 ]),
         )
-        .legend_position(Some(LegendPosition::BottomLeft))
-        .hidden_legend_constraints((Constraint::Percentage(80), Constraint::Percentage(60)));
-    frame.render_widget(chart, area);
+        .legend_position(None);
+    frame.render_widget(chart, plot);
+    // The ticks are durations before now (`-30d`, `-15d`, `now`), and the caption says so.
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!("time before now (ticks: -{window}, -{half}, now; the SLO window is {window})"),
+            theme::dim(),
+        ))
+        .alignment(ratatui::layout::Alignment::Right),
+        axis,
+    );
+    let mut lines: Vec<Line> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let swatch = if markers { "" } else { "━━ " };
+            Line::from(vec![
+                Span::styled(swatch, theme::series(i)),
+                Span::styled(name.clone(), theme::series(i)),
+            ])
+        })
+        .collect();
+    lines.push(Line::styled(
+        if markers {
+            ". 0% = budget exhausted (REDESIGN)"
+        } else {
+            "•• 0% = budget exhausted (REDESIGN)"
+        },
+        theme::dim(),
+    ));
+    frame.render_widget(Paragraph::new(lines), legend);
 }

@@ -83,6 +83,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
             let command = match what {
                 Confirm::Approve(id) => {
                     app.info(format!("approval of {id} sent to the journal"));
+                    recorded_output(app, view, id);
                     UserCommand::Approve(id)
                 }
                 Confirm::AcknowledgeDrift => {
@@ -111,6 +112,35 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         }
     }
     Vec::new()
+}
+
+/// A drill: a trainee's approval runs nothing, so a diagnostic approved shows what it printed
+/// when the responders ran it, if the scenario recorded that (`outputs:`, [`App::recorded`]).
+fn recorded_output(app: &mut App, view: &Cockpit, id: crate::cockpit::SuggestionId) {
+    let Some(s) = view.suggestion(id) else {
+        return;
+    };
+    if s.step.kind != crate::actions::StepKind::Diagnostic {
+        return;
+    }
+    let Some(text) = app.recorded.get(s.step_ref.as_str()) else {
+        return;
+    };
+    let mut body = String::from(
+        "Nothing ran here: this is what the step printed when the responders ran it, as the\n\
+         scenario recorded it.\n\n",
+    );
+    for line in text.lines() {
+        body.push_str("  ");
+        body.push_str(line);
+        body.push('\n');
+    }
+    let mut report = super::report::Report::from_text(
+        format!("Recorded output of {id} · {} · Esc closes", s.step_ref),
+        &body,
+    );
+    report.preformatted = true;
+    super::report::open(app, report);
 }
 
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {

@@ -146,6 +146,32 @@ pub fn lines(keymap: &Keymap, mode: CockpitMode) -> Vec<Line<'static>> {
         group(heading.to_string(), rows);
     }
     out.push(Line::default());
+    out.push(Line::from(Span::styled("Mouse", theme::title())));
+    let mouse: &[(&str, &str)] = if theme::mouse() {
+        &[
+            ("click", "focus the pane, select the row"),
+            (
+                "wheel",
+                "scroll the list under the pointer, or what is open",
+            ),
+            (
+                "Shift-drag",
+                "select text (the terminal's; [ui] mouse = false leaves it the mouse)",
+            ),
+        ]
+    } else {
+        &[("off", "[ui] mouse = false: the terminal keeps the mouse")]
+    };
+    for (what, meaning) in mouse {
+        let pad = KEY_COLUMN.saturating_sub(what.len()).max(1);
+        out.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(*what, theme::key()),
+            Span::raw(" ".repeat(pad)),
+            Span::raw(*meaning),
+        ]));
+    }
+    out.push(Line::default());
     out.push(Line::from(Span::styled(
         "Reading the screen",
         theme::title(),

@@ -142,6 +142,9 @@ struct Subject {
 
 enum Run {
     Kept(StepOutput),
+    /// A dry run of this step (`runbook/step`): what the scenario recorded it printing, if it
+    /// did (a drill, [`App::recorded`]).
+    Recorded(String),
     /// Why there is no output to show.
     None(String),
 }
@@ -159,6 +162,8 @@ fn command(s: &Suggestion) -> String {
 const NOT_KEPT: &str = "no output was kept for this run (a silence, a step that did not start, \
                         or a run journaled before flightdeck kept output)";
 const DRY: &str = "a dry run: nothing ran, so nothing was printed";
+const RECORDED: &str = "a dry run: nothing ran here. What it printed when the responders ran it, \
+                        as the scenario recorded it:";
 
 fn subject(view: &Cockpit, of: OutputOf) -> Result<Subject, (String, String)> {
     match of {
@@ -194,7 +199,7 @@ fn subject(view: &Cockpit, of: OutputOf) -> Result<Subject, (String, String)> {
                 // Why there is none is in the record: a dry run, the responders' replayed run.
                 None => match view.journal_tail().find(|r| r.seq == *record) {
                     Some(r) => run_of(r, serde_json::from_value(r.body.clone()).ok().as_ref()),
-                    None if *dry_run => Run::None(DRY.into()),
+                    None if *dry_run => Run::Recorded(s.step_ref.to_string()),
                     None => Run::None(NOT_KEPT.into()),
                 },
             };
@@ -271,7 +276,9 @@ fn run_of(r: &JournalRecord, body: Option<&StepRecord>) -> Run {
                     .map(|o| format!("\"{o}\""))
                     .unwrap_or_else(|| "no outcome".into())
             )),
-            Some(b) if b.exec.as_ref().is_some_and(|e| e.dry_run) => Run::None(DRY.into()),
+            Some(b) if b.exec.as_ref().is_some_and(|e| e.dry_run) => {
+                Run::Recorded(b.step.to_string())
+            }
             _ => Run::None(NOT_KEPT.into()),
         },
     }
@@ -291,6 +298,17 @@ fn rows<'a>(app: &'a App, run: &Run) -> Vec<Row<'a>> {
         Run::Kept(o) => o,
         Run::None(why) => {
             rows.push(Row::Note(why.clone(), theme::dim()));
+            return rows;
+        }
+        Run::Recorded(step) => {
+            match app.recorded.get(step) {
+                Some(text) => {
+                    rows.push(Row::Note(RECORDED.into(), theme::dim()));
+                    rows.push(Row::Blank);
+                    rows.extend(text.lines().map(Row::Text));
+                }
+                None => rows.push(Row::Note(DRY.into(), theme::dim())),
+            }
             return rows;
         }
     };

@@ -30,6 +30,12 @@ pub struct Report {
     pub lines: Vec<Line<'static>>,
     /// What Enter shows instead (the full debrief behind a spoiler-free one).
     pub reveal: Option<Box<Report>>,
+    /// A drill's briefing: the clock waits while it is read, and closing it (Enter, Esc,
+    /// Space) starts the clock.
+    pub starts_clock: bool,
+    /// Lines are shown as they are, cut at the box's edge rather than wrapped (a command's
+    /// output: its columns and spaces mean something).
+    pub preformatted: bool,
 }
 
 impl Report {
@@ -49,6 +55,8 @@ impl Report {
             title: title.into(),
             lines,
             reveal: None,
+            starts_clock: false,
+            preformatted: false,
         }
     }
 
@@ -60,6 +68,15 @@ impl Report {
         for line in &self.lines {
             if line.width() <= width {
                 out.push(line.clone());
+                continue;
+            }
+            if self.preformatted {
+                let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+                let style = line.spans.first().map(|s| s.style).unwrap_or_default();
+                out.push(Line::from(Span::styled(
+                    crate::tui::panes::truncate(&text, width),
+                    style,
+                )));
                 continue;
             }
             let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
@@ -130,6 +147,13 @@ pub fn debrief(
     Ok(Report::from_text(full_title, &d.to_text()))
 }
 
+/// A drill's briefing (issue 20.13), shown when the drill starts, its clock paused.
+pub fn briefing(app: &mut App, text: &str) {
+    let mut report = Report::from_text("Briefing · Enter, Esc or Space starts the drill", text);
+    report.starts_clock = true;
+    open(app, report);
+}
+
 /// Opens a report.
 pub fn open(app: &mut App, report: Report) {
     app.overlay = Overlay::Report {
@@ -162,6 +186,8 @@ pub fn messages(app: &mut App) {
             title: format!(" Messages ({last}, oldest first) "),
             lines,
             reveal: None,
+            starts_clock: false,
+            preformatted: false,
         }),
         scroll: last.saturating_sub(usize::from(app.size.1 / 2)),
     };
@@ -228,6 +254,8 @@ pub fn stale_alerts(app: &mut App, view: &Cockpit) {
             ),
             lines,
             reveal: None,
+            starts_clock: false,
+            preformatted: false,
         },
     );
 }
@@ -242,6 +270,15 @@ pub fn update(app: &mut App, action: Action) -> Option<Vec<Command>> {
     // The last reachable top row shows the last screen line at the bottom.
     let max_scroll = report.screen_lines(screen).len().saturating_sub(visible);
     match action {
+        // The briefing read: the drill's clock starts.
+        Action::Back | Action::Open | Action::Pause if report.starts_clock => {
+            app.overlay = Overlay::None;
+            app.info("the drill's clock runs: R shows your decisions so far, n notes a hypothesis");
+            if let Some(replay) = app.replay.as_mut().filter(|r| r.paused) {
+                replay.paused = false;
+                return Some(vec![Command::TogglePause]);
+            }
+        }
         Action::Back => app.overlay = Overlay::None,
         // A spoiler-free debrief: Enter shows what it kept hidden.
         Action::Open if report.reveal.is_some() => {

@@ -23,6 +23,9 @@ use crate::tui::theme;
 /// Rows one suggestion takes: its head line and its argv.
 const ROWS_PER_ITEM: usize = 2;
 
+/// Width of the columns before the step id (`› S15 C3   MITIGATE REFUSED `).
+const HEAD_WIDTH: usize = 28;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApprovalsPane {
     /// The step the cursor is on: the list reorders and grows under it (a more urgent
@@ -144,6 +147,18 @@ fn steps<'a>(app: &App, view: &'a Cockpit) -> (Vec<&'a Suggestion>, usize) {
     (narrowed, waiting)
 }
 
+/// Columns the pane wants so that no listed step id is cut: the head, the longest id, the
+/// audit word, the border.
+pub fn wanted_width(app: &App, view: &Cockpit) -> u16 {
+    let (all, _) = steps(app, view);
+    let id = all
+        .iter()
+        .map(|s| Span::raw(s.step_ref.as_str()).width())
+        .max()
+        .unwrap_or(0);
+    u16::try_from(HEAD_WIDTH + id + " UNAUDITED".len() + 2).unwrap_or(u16::MAX)
+}
+
 pub fn len(view: &Cockpit) -> usize {
     listed(view).len()
 }
@@ -165,7 +180,16 @@ pub fn target(app: &App, view: &Cockpit) -> Option<SuggestionId> {
 pub const READ_ONLY: &str =
     "read-only cockpit: approvals, rejections and edits are disabled (--readonly)";
 
-pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
+/// The pane's border and lines, and for each line the list index of the step it belongs to.
+fn build(
+    app: &App,
+    view: &Cockpit,
+    area: Rect,
+) -> (
+    ratatui::widgets::Block<'static>,
+    Vec<Line<'static>>,
+    Vec<Option<usize>>,
+) {
     let (all, waits) = steps(app, view);
     let (queue, done) = all.split_at(waits);
     let extra = Span::styled(
@@ -211,7 +235,14 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     // The selected item takes one more row (its full verdict) when the pane has focus; the
     // empty-queue line takes one.
     let rows = inner_height(area).saturating_sub(usize::from(focused) + lines.len());
-    let items = (rows / ROWS_PER_ITEM).max(1);
+    // A short pane lists one line a step (the selected one keeps its command), so that more
+    // than one step shows.
+    let per_item = if rows < 3 * ROWS_PER_ITEM {
+        1
+    } else {
+        ROWS_PER_ITEM
+    };
+    let items = (rows / per_item).max(1);
     let len = all.len();
     let cursor = cursor(app, &all);
     let mut range = visible_rows(len, cursor, items);
@@ -220,7 +251,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     if !done.is_empty()
         && range.len() > 1
         && range.contains(&queue.len())
-        && range.len() * ROWS_PER_ITEM >= rows
+        && range.len() * per_item >= rows
     {
         if cursor + 1 == range.end {
             range.start += 1;
@@ -228,6 +259,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
             range.end -= 1;
         }
     }
+    let mut items_of: Vec<Option<usize>> = vec![None; lines.len()];
     for i in range {
         let selected = focused && i == cursor;
         let mut block_lines = if i < queue.len() {
@@ -238,6 +270,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
                     format!("── done ({}), newest first ", done.len()),
                     theme::dim(),
                 )));
+                items_of.push(None);
             }
             decided(
                 view,
@@ -247,13 +280,38 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
                 width,
             )
         };
+        if per_item == 1 {
+            block_lines.truncate(if selected { 2 } else { 1 });
+        }
         if selected {
             for line in &mut block_lines {
                 *line = std::mem::take(line).style(theme::selected());
             }
         }
+        items_of.extend(std::iter::repeat_n(Some(i), block_lines.len()));
         lines.extend(block_lines);
     }
+    (block, lines, items_of)
+}
+
+/// The step drawn on row `row` of the pane's inside (0: the first row under the border), as
+/// an index into the pane's list; `None` on a heading or below the last step.
+pub fn item_at(app: &App, view: &Cockpit, area: Rect, row: usize) -> Option<usize> {
+    let (_, _, items_of) = build(app, view, area);
+    items_of.get(row).copied().flatten()
+}
+
+/// Selects the step at `index` of the pane's list (a click).
+pub fn select(app: &mut App, view: &Cockpit, index: usize) {
+    let (listed, _) = steps(app, view);
+    if let Some(s) = listed.get(index) {
+        app.approvals.cursor = index;
+        app.approvals.selected = Some(s.id);
+    }
+}
+
+pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
+    let (block, lines, _) = build(app, view, area);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 

@@ -51,6 +51,71 @@ const ROWS_PER_ITEM: usize = 2;
 pub struct ClustersPane {
     /// The cluster the cursor is on; `None` (or a cluster that is gone) means the first shown.
     pub selected: Option<ClusterId>,
+    /// The order of the list (`S` goes to the next); the title names any but the default.
+    pub sort: ClusterSort,
+}
+
+/// How the clusters list is ordered. Every order but the first keeps the correlator's as the
+/// tie-break.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClusterSort {
+    /// The correlator's: firing first, then severity, then recent activity.
+    #[default]
+    Severity,
+    /// Newest first.
+    Start,
+    /// Most alerts first.
+    Size,
+    /// By service (else alert name), A to Z.
+    Name,
+}
+
+impl ClusterSort {
+    pub fn next(self) -> ClusterSort {
+        match self {
+            ClusterSort::Severity => ClusterSort::Start,
+            ClusterSort::Start => ClusterSort::Size,
+            ClusterSort::Size => ClusterSort::Name,
+            ClusterSort::Name => ClusterSort::Severity,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ClusterSort::Severity => "severity",
+            ClusterSort::Start => "newest",
+            ClusterSort::Size => "size",
+            ClusterSort::Name => "name",
+        }
+    }
+
+    /// Orders `list` (already in the correlator's order, which stays as the tie-break).
+    pub fn apply(self, list: &mut [&Cluster]) {
+        match self {
+            ClusterSort::Severity => {}
+            ClusterSort::Start => list.sort_by_key(|c| std::cmp::Reverse(c.started)),
+            ClusterSort::Size => list.sort_by_key(|c| std::cmp::Reverse(c.size())),
+            ClusterSort::Name => list.sort_by(|a, b| name_key(a).cmp(name_key(b))),
+        }
+    }
+}
+
+fn name_key(c: &Cluster) -> &str {
+    c.services
+        .first()
+        .or(c.alertnames.first())
+        .map_or("", String::as_str)
+}
+
+/// `S`: the next order of the clusters list; the cursor stays on its cluster.
+pub fn next_sort(app: &mut App, view: &Cockpit) {
+    // The cluster the others describe stays the one selected, whatever comes first now.
+    app.clusters.selected = focused(app, view).map(|c| c.id);
+    app.clusters.sort = app.clusters.sort.next();
+    app.info(format!(
+        "clusters sorted by {} (S: next order)",
+        app.clusters.sort.label()
+    ));
 }
 
 /// Does `haystack` contain `needle` (already lower case), ignoring case? Allocates nothing
@@ -102,22 +167,23 @@ pub fn matches_filter(view: &Cockpit, cluster: &Cluster, filter: &str) -> bool {
 /// The clusters the list shows, in order (from the view data when it is fresh).
 pub fn shown<'a>(app: &App, view: &'a Cockpit) -> Vec<&'a Cluster> {
     let filter = app.live_filter();
-    if filter.is_empty() {
-        return view.clusters().iter().collect();
-    }
-    if app.view.fresh(view, filter) {
+    let mut list: Vec<&Cluster> = if filter.is_empty() {
+        view.clusters().iter().collect()
+    } else if app.view.fresh(view, filter) {
         let all = view.clusters();
-        return app
-            .view
+        app.view
             .shown()
             .iter()
             .filter_map(|&i| all.get(i))
-            .collect();
-    }
-    view.clusters()
-        .iter()
-        .filter(|c| matches_filter(view, c, filter))
-        .collect()
+            .collect()
+    } else {
+        view.clusters()
+            .iter()
+            .filter(|c| matches_filter(view, c, filter))
+            .collect()
+    };
+    app.clusters.sort.apply(&mut list);
+    list
 }
 
 fn selected_index(app: &App, list: &[&Cluster]) -> usize {
@@ -131,6 +197,15 @@ fn selected_index(app: &App, list: &[&Cluster]) -> usize {
 /// Every pane asks, every frame: this looks at the selected cluster, and with a filter at the
 /// view data made once per cockpit revision ([`crate::tui::view`]), not at the labels.
 pub fn focused<'a>(app: &App, view: &'a Cockpit) -> Option<&'a Cluster> {
+    if app.clusters.sort != ClusterSort::Severity {
+        // Another order: with nothing selected, the first of that order.
+        let list = shown(app, view);
+        let selected = app
+            .clusters
+            .selected
+            .and_then(|id| list.iter().find(|c| c.id == id));
+        return selected.or(list.first()).copied();
+    }
     let filter = app.live_filter();
     if !filter.is_empty() && app.view.fresh(view, filter) {
         // The filter was applied once for this revision: no label is scanned here.
@@ -166,10 +241,33 @@ pub fn move_selection(app: &mut App, view: &Cockpit, movement: Move) {
     app.clusters.selected = next;
 }
 
+/// The cluster drawn on row `row` of the pane's inside, as an index into [`shown`].
+pub fn item_at(app: &App, view: &Cockpit, area: Rect, row: usize) -> Option<usize> {
+    let list = shown(app, view);
+    let items = (inner_height(area) / ROWS_PER_ITEM).max(1);
+    let range = visible_rows(list.len(), selected_index(app, &list), items);
+    let i = range.start + row / ROWS_PER_ITEM;
+    range.contains(&i).then_some(i)
+}
+
+/// Selects the cluster at `index` of [`shown`] (a click), as moving there would.
+pub fn select(app: &mut App, view: &Cockpit, index: usize) {
+    let list = shown(app, view);
+    let Some(next) = list.get(index).map(|c| c.id) else {
+        return;
+    };
+    if Some(next) != focused(app, view).map(|c| c.id) {
+        app.detail.cursor = 0;
+        app.knowledge.cursor = 0;
+        app.knowledge.selected = None;
+    }
+    app.clusters.selected = Some(next);
+}
+
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     let filter = app.live_filter();
-    // Without a filter the list is the correlator's own, as it is.
-    let rows = if filter.is_empty() {
+    // Without a filter or another order the list is the correlator's own, as it is.
+    let rows = if filter.is_empty() && app.clusters.sort == ClusterSort::Severity {
         Rows::All(view.clusters())
     } else {
         Rows::Filtered(shown(app, view))
@@ -193,7 +291,19 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
             theme::warn(),
         )
     };
-    let block = pane_block(app, Pane::Clusters, extra);
+    // The order first: a narrow pane cuts the title's end.
+    let sorted = (app.clusters.sort != ClusterSort::Severity)
+        .then(|| Span::styled(format!("by {} · ", app.clusters.sort.label()), theme::key()));
+    let block = pane_block(
+        app,
+        Pane::Clusters,
+        Line::from(
+            [sorted, Some(extra)]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>(),
+        ),
+    );
     let width = usize::from(block.inner(area).width);
     let mut lines = Vec::new();
     if len == 0 {

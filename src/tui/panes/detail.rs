@@ -46,6 +46,23 @@ pub fn selected(app: &App, view: &Cockpit) -> Option<Fingerprint> {
         .map(|t| t.fingerprint)
 }
 
+/// The member alert drawn on row `row` of the pane's inside (under the summary), as a cursor
+/// position.
+pub fn item_at(app: &App, view: &Cockpit, area: Rect, row: usize) -> Option<usize> {
+    let cluster = clusters::focused(app, view)?;
+    let width = usize::from(area.width.saturating_sub(2));
+    let rows = inner_height(area);
+    let header = summary(view, cluster, width).len().min(rows / 2);
+    let len = cluster.size();
+    let window = visible_rows(
+        len,
+        app.detail.cursor.min(len.saturating_sub(1)),
+        rows.saturating_sub(header),
+    );
+    let i = window.start + row.checked_sub(header)?;
+    window.contains(&i).then_some(i)
+}
+
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     let Some(cluster) = clusters::focused(app, view) else {
         let block = pane_block(app, Pane::Detail, "");

@@ -49,6 +49,22 @@ pub fn scroll(app: &mut App, view: &Cockpit, movement: Move) {
     };
 }
 
+/// The record drawn on row `row` of the pane's inside, as an index into the listed records.
+pub fn item_at(app: &App, view: &Cockpit, area: Rect, row: usize) -> Option<usize> {
+    let records: Vec<&JournalRecord> = shown(view);
+    let range = visible_rows(records.len(), index_of(app, &records), inner_height(area));
+    let i = range.start + row;
+    range.contains(&i).then_some(i)
+}
+
+/// Selects the record at `index` (a click); the newest one follows new records again.
+pub fn select(app: &mut App, view: &Cockpit, index: usize) {
+    let records: Vec<&JournalRecord> = shown(view);
+    if index < records.len() {
+        app.journal.selected = (index + 1 < records.len()).then(|| records[index].seq);
+    }
+}
+
 /// The records the pane lists: the tail without the cockpit's own "obsolete step" records
 /// (written when an incident's target resolves; nobody decided them, and a flapping cluster
 /// makes many). They stay in the journal, `journal show`, the timeline and the export.

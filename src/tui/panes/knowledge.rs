@@ -67,6 +67,31 @@ pub fn selected(app: &App, view: &Cockpit) -> Option<DocRef> {
     found.get(cursor(app, found)).map(|m| m.doc)
 }
 
+/// The document drawn on row `row` of the pane's inside, as an index into the matches.
+pub fn item_at(app: &App, view: &Cockpit, area: Rect, row: usize) -> Option<usize> {
+    let cluster = clusters::focused(app, view)?;
+    let found = matches(app, view);
+    // The NOVEL line above the list.
+    let offset = usize::from(view.is_novel(cluster.id));
+    let rows = inner_height(area).saturating_sub(offset);
+    let range = visible_rows(
+        found.len(),
+        cursor(app, found),
+        (rows / ROWS_PER_ITEM).max(1),
+    );
+    let i = range.start + row.checked_sub(offset)? / ROWS_PER_ITEM;
+    range.contains(&i).then_some(i)
+}
+
+/// Selects the document at `index` of the matches (a click).
+pub fn select(app: &mut App, view: &Cockpit, index: usize) {
+    let found = matches(app, view);
+    if let Some(m) = found.get(index) {
+        app.knowledge.cursor = index;
+        app.knowledge.selected = Some(m.doc);
+    }
+}
+
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
     let cluster = clusters::focused(app, view);
     let found = matches(app, view);
