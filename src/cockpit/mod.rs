@@ -804,14 +804,6 @@ impl Cockpit {
     }
 }
 
-pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Oncall => "oncall",
-        Role::Commander => "commander",
-        Role::Trainee => "trainee",
-    }
-}
-
 pub fn verdict_text(v: &Verdict) -> String {
     match v {
         Verdict::Allowed => "allowed".to_string(),
@@ -824,7 +816,7 @@ pub fn verdict_text(v: &Verdict) -> String {
 pub(crate) fn mode_change_entry(change: &ModeChange) -> JournalEntry {
     JournalEntry {
         actor: "governor".into(),
-        role: "system".into(),
+        role: crate::journal::RecordRole::System,
         kind: RecordKind::ModeChange,
         summary: change.describe(),
         body: serde_json::to_value(change).unwrap_or_default(),

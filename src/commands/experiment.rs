@@ -138,7 +138,7 @@ pub fn approvals_in(records: &[JournalRecord], digest: &str, now: Timestamp) -> 
         .filter_map(|r| {
             Some(Approval {
                 by: r.actor.clone(),
-                role: r.role.parse().ok()?,
+                role: r.role.person()?,
                 mode: body_field(&r.body, "mode")?,
             })
         })
@@ -155,7 +155,7 @@ pub fn approve(file: &Path, journal: &Path, who: &CockpitConfig) -> color_eyre::
     let mut j = JournalFile::open(journal).map_err(|err| eyre!("{}: {err}", journal.display()))?;
     let now = Timestamp::now();
     let mode = journal_mode(&j.records()?, now);
-    let role = crate::cockpit::role_name(who.role);
+    let role = who.role;
     let r = j.append(
         JournalEntry {
             actor: who.actor.clone(),
@@ -406,7 +406,7 @@ pub async fn run_live(
     let mut j = JournalFile::open(&journal).map_err(|err| eyre!("{}: {err}", journal.display()))?;
     let author = Author {
         actor: who.actor.clone(),
-        role: crate::cockpit::role_name(who.role).to_string(),
+        role: who.role.into(),
     };
     let now = Timestamp::now();
     let mut start = observe_cockpit(live.cockpit(), &e, now);
@@ -697,7 +697,7 @@ pub fn run_replay(
     let mut sink = ReplaySink::open(journal, &scenario_id)?;
     let author = Author {
         actor: who.actor.clone(),
-        role: crate::cockpit::role_name(who.role).to_string(),
+        role: who.role.into(),
     };
     let observe = |s: &crate::replay::ReplaySession, at: Timestamp| {
         let mut o = observe_cockpit(s.cockpit(), &e, at);
