@@ -804,6 +804,11 @@ impl Cockpit {
     }
 }
 
+/// [`Role::as_str`]; kept so code written against the old name still builds.
+pub fn role_name(role: Role) -> &'static str {
+    role.as_str()
+}
+
 pub fn verdict_text(v: &Verdict) -> String {
     match v {
         Verdict::Allowed => "allowed".to_string(),
