@@ -64,7 +64,7 @@ fn entry(i: usize) -> JournalEntry {
     };
     JournalEntry {
         actor: if i.is_multiple_of(2) { "dana" } else { "sam" }.into(),
-        role: "oncall".into(),
+        role: flightdeck::actions::Role::Oncall.into(),
         kind,
         summary,
         body,

@@ -43,11 +43,12 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
+use crate::actions::Role;
 use crate::journal::{
-    Chain, JournalEntry, JournalRecord, MAX_BODY_DEPTH, Problem, RecordKind, Verifier, VerifyError,
-    VerifyReport, body_depth, encode_line,
+    Chain, JournalEntry, JournalRecord, MAX_BODY_DEPTH, Problem, RecordKind, RecordRole, Verifier,
+    VerifyError, VerifyReport, body_depth, encode_line,
 };
-use crate::journal_store::{SYSTEM_ACTOR, SYSTEM_ROLE};
+use crate::journal_store::SYSTEM_ACTOR;
 use crate::time::Timestamp;
 
 /// How long one database operation (connecting included) may take before it is an error.
@@ -676,7 +677,7 @@ impl JournalPg {
         let genesis = Chain::default().seal(
             JournalEntry {
                 actor: SYSTEM_ACTOR.into(),
-                role: SYSTEM_ROLE.into(),
+                role: RecordRole::System,
                 kind: RecordKind::Genesis,
                 summary: format!("journal {id} created"),
                 body: serde_json::json!({ "journal_id": id }),
@@ -799,7 +800,7 @@ impl JournalPg {
     pub fn checkpoint(
         &mut self,
         actor: &str,
-        role: &str,
+        role: Role,
         ts: Timestamp,
     ) -> io::Result<JournalRecord> {
         let mut records = self.commit(
@@ -1161,7 +1162,7 @@ impl JournalBackend {
     pub fn checkpoint(
         &mut self,
         actor: &str,
-        role: &str,
+        role: Role,
         ts: Timestamp,
     ) -> io::Result<JournalRecord> {
         match self {

@@ -353,7 +353,7 @@ pub fn checkpoint_signed(
     file: &mut JournalFile,
     signer: &Signer,
     actor: &str,
-    role: &str,
+    role: crate::actions::Role,
 ) -> Result<Signed, SignError> {
     for _ in 0..3 {
         file.refresh()

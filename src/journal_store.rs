@@ -24,18 +24,19 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use crate::actions::Role;
 use crate::journal::{
-    Chain, JournalEntry, JournalRecord, MAX_BODY_DEPTH, Problem, RecordKind, Tail, Verifier,
-    VerifyError, VerifyReport, body_depth, encode_line,
+    Chain, JournalEntry, JournalRecord, MAX_BODY_DEPTH, Problem, RecordKind, RecordRole, Tail,
+    Verifier, VerifyError, VerifyReport, body_depth, encode_line,
 };
 use crate::time::Timestamp;
 
 /// Bytes read per chunk when scanning a journal.
 const CHUNK: usize = 4 << 20;
 
-/// The actor and role of records the journal writes itself (genesis, automatic checkpoints).
+/// The actor of records the journal writes itself (genesis, automatic checkpoints), in the
+/// role [`RecordRole::System`].
 pub const SYSTEM_ACTOR: &str = "flightdeck";
-pub const SYSTEM_ROLE: &str = "system";
 
 /// A torn last record that was cut away.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,7 +179,7 @@ impl JournalFile {
                     |_| {
                         vec![JournalEntry {
                             actor: SYSTEM_ACTOR.into(),
-                            role: SYSTEM_ROLE.into(),
+                            role: RecordRole::System,
                             kind: RecordKind::Genesis,
                             summary: format!("journal {id} created"),
                             body: serde_json::json!({ "journal_id": id }),
@@ -270,10 +271,10 @@ impl JournalFile {
     pub fn checkpoint(
         &mut self,
         actor: &str,
-        role: &str,
+        role: Role,
         ts: Timestamp,
     ) -> io::Result<JournalRecord> {
-        let (actor, role) = (actor.to_string(), role.to_string());
+        let actor = actor.to_string();
         let mut records = self
             .locked(|j| {
                 j.catch_up(true, true)?;
@@ -281,7 +282,7 @@ impl JournalFile {
                     |v| {
                         vec![checkpoint_entry(
                             actor,
-                            role,
+                            role.into(),
                             v.offset(),
                             v.head(),
                             v.next_seq(),
@@ -444,7 +445,7 @@ impl JournalFile {
             if since >= every {
                 let entry = checkpoint_entry(
                     SYSTEM_ACTOR.into(),
-                    SYSTEM_ROLE.into(),
+                    RecordRole::System,
                     verifier.offset(),
                     verifier.head(),
                     verifier.next_seq(),
@@ -544,7 +545,13 @@ impl JournalFile {
     }
 }
 
-fn checkpoint_entry(actor: String, role: String, size: u64, head: &str, seq: u64) -> JournalEntry {
+fn checkpoint_entry(
+    actor: String,
+    role: RecordRole,
+    size: u64,
+    head: &str,
+    seq: u64,
+) -> JournalEntry {
     JournalEntry {
         actor,
         role,
@@ -616,7 +623,7 @@ impl JournalFile {
         extra: serde_json::Map<String, serde_json::Value>,
         note: &str,
         actor: &str,
-        role: &str,
+        role: Role,
         ts: Timestamp,
     ) -> io::Result<Option<JournalRecord>> {
         self.locked(|j| {

@@ -145,7 +145,7 @@ impl LiveSession {
         };
         let entry = JournalEntry {
             actor: actor.clone(),
-            role: role.to_string(),
+            role: role.into(),
             kind,
             summary,
             body: serde_json::json!({

@@ -215,7 +215,7 @@ fn live(cli: &Cli, path: &std::path::Path) -> color_eyre::Result<ExitCode> {
 
 fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<ExitCode> {
     use commands::journal as j;
-    let role = flightdeck::cockpit::role_name(who.role);
+    let role = who.role;
     match command {
         JournalCommand::Verify {
             path,

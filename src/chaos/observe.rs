@@ -51,7 +51,7 @@ pub fn approvals_in(
         .filter_map(|r| {
             Some(Approval {
                 by: r.actor.clone(),
-                role: r.role.parse().ok()?,
+                role: r.role.person()?,
                 mode: body_field(&r.body, "mode")?,
             })
         })
@@ -317,7 +317,7 @@ mod tests {
         chain.seal(
             JournalEntry {
                 actor: "ic".into(),
-                role: "commander".into(),
+                role: crate::actions::Role::Commander.into(),
                 kind: RecordKind::Experiment,
                 summary: "approved".into(),
                 body,

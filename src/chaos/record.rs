@@ -25,7 +25,7 @@ pub fn run_id(e: &Experiment, start: Timestamp) -> String {
 #[derive(Clone, Debug)]
 pub struct Author {
     pub actor: String,
-    pub role: String,
+    pub role: crate::journal::RecordRole,
 }
 
 /// What one action did.
@@ -670,7 +670,7 @@ mod tests {
         let e = Experiment::parse("e.yaml", YAML).unwrap();
         let a = Author {
             actor: "dana".into(),
-            role: "oncall".into(),
+            role: crate::actions::Role::Oncall.into(),
         };
         let s0 = obs(t(start), 0.9);
         let d = gate(&GateInput {

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::outcome::ExecOutcome;
 use super::suggestion::{SuggestionId, SuggestionStatus, argv_hash};
-use super::{Cockpit, Effect, role_name};
+use super::{Cockpit, Effect};
 use crate::actions::silence::SilenceRequest;
 use crate::actions::{Role, Step, StepRef, Verdict};
 use crate::alerts::{ClusterId, Fingerprint};
-use crate::journal::{JournalEntry, RecordKind};
+use crate::journal::{JournalEntry, RecordKind, RecordRole};
 
 /// What the person at this cockpit decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,7 +181,7 @@ impl Cockpit {
     ) -> JournalEntry {
         JournalEntry {
             actor: self.config.actor.clone(),
-            role: role_name(self.config.role).to_string(),
+            role: self.config.role.into(),
             kind,
             summary,
             body,
@@ -336,7 +336,7 @@ impl Cockpit {
         let s = &self.suggestions[i];
         effects.push(Effect::Journal(JournalEntry {
             actor: "flightdeck".into(),
-            role: "system".into(),
+            role: RecordRole::System,
             kind: RecordKind::Rejection,
             summary: format!("{} {} obsolete: {reason}", s.id, s.step_ref),
             body: to_value(&body),

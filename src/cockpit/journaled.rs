@@ -6,7 +6,7 @@ use super::outcome::{ExecOutcome, ExecRequest};
 
 use super::reference::{DecisionKind, ReferenceDecision};
 use super::suggestion::{Fill, SuggestionId, SuggestionStatus};
-use super::{Cockpit, Effect, role_name};
+use super::{Cockpit, Effect};
 use crate::actions::{Approval, Role, StepKind, StepRef, Verdict};
 use crate::alerts::Fingerprint;
 use crate::journal::{JournalEntry, JournalRecord, RecordKind};
@@ -18,7 +18,7 @@ impl Cockpit {
         let mode = self.governor.mode();
         let entry = |kind, summary: String, body: serde_json::Value| JournalEntry {
             actor: d.actor.clone(),
-            role: role_name(d.role).to_string(),
+            role: d.role.into(),
             kind,
             summary,
             body,
@@ -330,7 +330,7 @@ impl Cockpit {
                 self.push_suggestion(source, &runbook, step, Fill::Given(body.argv.clone()))
             }
         };
-        let mut role: Role = record.role.parse().unwrap_or(Role::Trainee);
+        let mut role: Role = record.role.person().unwrap_or(Role::Trainee);
         if role == Role::Commander && !self.config.may_command(&record.actor) {
             // Another cockpit's claim outside the roster: not a commander's approval here.
             role = Role::Oncall;

@@ -811,12 +811,9 @@ impl Cockpit {
     }
 }
 
+/// [`Role::as_str`]; kept so code written against the old name still builds.
 pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Oncall => "oncall",
-        Role::Commander => "commander",
-        Role::Trainee => "trainee",
-    }
+    role.as_str()
 }
 
 pub fn verdict_text(v: &Verdict) -> String {
@@ -831,7 +828,7 @@ pub fn verdict_text(v: &Verdict) -> String {
 pub(crate) fn mode_change_entry(change: &ModeChange) -> JournalEntry {
     JournalEntry {
         actor: "governor".into(),
-        role: "system".into(),
+        role: crate::journal::RecordRole::System,
         kind: RecordKind::ModeChange,
         summary: change.describe(),
         body: serde_json::to_value(change).unwrap_or_default(),

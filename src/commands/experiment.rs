@@ -130,7 +130,7 @@ fn journal_mode(records: &[JournalRecord], now: Timestamp) -> Mode {
 pub fn approval_entry(e: &Experiment, who: &CockpitConfig, mode: Mode) -> JournalEntry {
     JournalEntry {
         actor: who.actor.clone(),
-        role: crate::cockpit::role_name(who.role).into(),
+        role: who.role.into(),
         kind: RecordKind::Experiment,
         summary: format!(
             "approved experiment \"{}\" (method and rollbacks) in {mode}",
@@ -192,7 +192,7 @@ pub fn approve(
         super::human(&e.title),
         e.digest(),
         super::human(&who.actor),
-        crate::cockpit::role_name(who.role),
+        who.role,
         scenario
             .map(|id| format!(" (for runs replayed in {id} at {now})"))
             .unwrap_or_default(),
@@ -337,7 +337,7 @@ pub async fn run_live(
     let mut j = JournalFile::open(&journal).map_err(|err| eyre!("{}: {err}", journal.display()))?;
     let author = Author {
         actor: who.actor.clone(),
-        role: crate::cockpit::role_name(who.role).to_string(),
+        role: who.role.into(),
     };
     let now = Timestamp::now();
     let mut start = observe_cockpit(live.cockpit(), &e, now);
@@ -642,7 +642,7 @@ pub fn run_replay(
     let mut sink = ReplaySink::open(journal, &scenario_id)?;
     let author = Author {
         actor: who.actor.clone(),
-        role: crate::cockpit::role_name(who.role).to_string(),
+        role: who.role.into(),
     };
     let observe = |s: &crate::replay::ReplaySession, at: Timestamp| {
         let mut o = observe_cockpit(s.cockpit(), &e, at);

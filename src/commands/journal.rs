@@ -301,7 +301,7 @@ pub fn note(
     journal: &Path,
     text: &str,
     actor: &str,
-    role: &str,
+    role: crate::actions::Role,
     kind: crate::cockpit::NoteKind,
 ) -> color_eyre::Result<ExitCode> {
     let text = text.trim();
@@ -329,7 +329,7 @@ pub fn note(
 pub fn checkpoint(
     journal: &Path,
     actor: &str,
-    role: &str,
+    role: crate::actions::Role,
     sign: Option<Option<&Path>>,
 ) -> color_eyre::Result<ExitCode> {
     let Some(key) = sign else {

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::record::{JournalEntry, JournalRecord, RecordKind};
+use super::record::{JournalEntry, JournalRecord, RecordKind, RecordRole};
 use crate::time::Timestamp;
 
 /// The `prev` of the first record.
@@ -17,7 +17,7 @@ struct Unsealed<'a> {
     seq: u64,
     ts: Timestamp,
     actor: &'a str,
-    role: &'a str,
+    role: &'a RecordRole,
     kind: RecordKind,
     summary: &'a str,
     body: &'a serde_json::Value,
@@ -171,7 +171,7 @@ mod tests {
     fn entry(summary: &str) -> JournalEntry {
         JournalEntry {
             actor: "dana".into(),
-            role: "oncall".into(),
+            role: crate::actions::Role::Oncall.into(),
             kind: RecordKind::Note,
             summary: summary.into(),
             body: serde_json::json!({"text": summary}),

@@ -381,7 +381,7 @@ mod tests {
         let mut records = vec![chain.seal(
             JournalEntry {
                 actor: "flightdeck".into(),
-                role: "system".into(),
+                role: crate::journal::RecordRole::System,
                 kind: RecordKind::Genesis,
                 summary: "journal created".into(),
                 body: serde_json::json!({"journal_id": "test"}),
@@ -392,7 +392,7 @@ mod tests {
             records.push(chain.seal(
                 JournalEntry {
                     actor: "dana".into(),
-                    role: "oncall".into(),
+                    role: crate::actions::Role::Oncall.into(),
                     kind: RecordKind::Note,
                     summary: format!("note {i}"),
                     body: serde_json::json!({"text": format!("é \"{i}\"\n"), "n": i, "f": 0.1}),

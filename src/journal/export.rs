@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::body::{KindBody, RecordBody};
 pub use super::context::*;
-use super::record::{JournalRecord, RecordKind};
+use super::record::{JournalRecord, RecordKind, RecordRole};
 use crate::slo::Mode;
 use crate::time::Timestamp;
 
@@ -37,7 +37,7 @@ pub struct DecisionPoint {
     pub kind: String,
     pub actor: String,
     /// `oncall | commander | trainee | system`.
-    pub role: String,
+    pub role: RecordRole,
     /// Written by replaying a scenario's reference decisions (not a live decision).
     pub replayed: bool,
     /// The cockpit session that wrote it, when the record says.
@@ -306,7 +306,7 @@ mod tests {
         chain.seal(
             JournalEntry {
                 actor: "dana".into(),
-                role: "oncall".into(),
+                role: crate::actions::Role::Oncall.into(),
                 kind,
                 summary: "s".into(),
                 body,

@@ -23,5 +23,7 @@ pub use codec::{
 };
 pub use context::{ClusterSnapshot, DecisionContext, StatusCounts};
 pub use export::{export_jsonl, export_jsonl_with};
-pub use record::{JournalEntry, JournalRecord, KindName, MAX_BODY_DEPTH, RecordKind, body_depth};
+pub use record::{
+    JournalEntry, JournalRecord, KindName, MAX_BODY_DEPTH, RecordKind, RecordRole, body_depth,
+};
 pub use timeline::timeline_markdown;

@@ -1,8 +1,83 @@
 //! One journal record: who did what, when, under which role, and the chain links.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::actions::Role;
 use crate::time::Timestamp;
+
+/// The role a record was written in: a person's [`Role`], flightdeck's own records
+/// (`system`: genesis, checkpoints, mode changes), or a name this version does not know, kept
+/// as written so the record still re-encodes byte for byte and verifies. On the wire it is the
+/// name (`oncall`, `commander`, `trainee`, `system`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RecordRole {
+    Person(Role),
+    System,
+    Other(String),
+}
+
+impl RecordRole {
+    /// The name as written in the journal.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RecordRole::Person(role) => role.as_str(),
+            RecordRole::System => "system",
+            RecordRole::Other(name) => name,
+        }
+    }
+
+    /// The role a name stands for, exactly as the journal writes it.
+    pub fn from_name(name: &str) -> RecordRole {
+        match name {
+            "system" => RecordRole::System,
+            _ => Role::ALL
+                .into_iter()
+                .find(|r| r.as_str() == name)
+                .map_or_else(|| RecordRole::Other(name.to_string()), RecordRole::Person),
+        }
+    }
+
+    /// The person's role; a name written another way (`IC`, `on-call`) is read the way
+    /// `--role` reads it. `None` for flightdeck's own records.
+    pub fn person(&self) -> Option<Role> {
+        match self {
+            RecordRole::Person(role) => Some(*role),
+            RecordRole::System => None,
+            RecordRole::Other(name) => name.parse().ok(),
+        }
+    }
+
+    pub fn is_system(&self) -> bool {
+        *self == RecordRole::System
+    }
+}
+
+impl From<Role> for RecordRole {
+    fn from(role: Role) -> Self {
+        RecordRole::Person(role)
+    }
+}
+
+impl fmt::Display for RecordRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RecordRole {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordRole {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Ok(RecordRole::from_name(&name))
+    }
+}
 
 /// What a record is about. Serialized as its `snake_case` name; new kinds are only ever added.
 ///
@@ -206,7 +281,7 @@ pub fn body_depth(body: &serde_json::Value) -> usize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JournalEntry {
     pub actor: String,
-    pub role: String,
+    pub role: RecordRole,
     pub kind: RecordKind,
     /// A one-line human summary, shown in the journal pane.
     pub summary: String,
@@ -220,7 +295,7 @@ pub struct JournalRecord {
     pub seq: u64,
     pub ts: Timestamp,
     pub actor: String,
-    pub role: String,
+    pub role: RecordRole,
     pub kind: RecordKind,
     pub summary: String,
     pub body: serde_json::Value,
@@ -233,6 +308,25 @@ pub struct JournalRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_keep_their_written_name() {
+        for (name, role) in [
+            ("oncall", RecordRole::Person(Role::Oncall)),
+            ("commander", RecordRole::Person(Role::Commander)),
+            ("trainee", RecordRole::Person(Role::Trainee)),
+            ("system", RecordRole::System),
+            ("IC", RecordRole::Other("IC".into())),
+        ] {
+            let json = format!("\"{name}\"");
+            let read: RecordRole = serde_json::from_str(&json).unwrap();
+            assert_eq!(read, role);
+            assert_eq!(serde_json::to_string(&read).unwrap(), json);
+        }
+        // A name written another way still names the person's role, as `--role` reads it.
+        assert_eq!(RecordRole::from_name("IC").person(), Some(Role::Commander));
+        assert_eq!(RecordRole::System.person(), None);
+    }
 
     #[test]
     fn the_kind_table_round_trips_and_names_are_unique() {

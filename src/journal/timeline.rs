@@ -196,7 +196,7 @@ impl<'a> Gathered<'a> {
             people: BTreeSet::new(),
         };
         for (i, (r, b)) in recs.iter().enumerate() {
-            if r.role != "system" {
+            if !r.role.is_system() {
                 g.people.insert(who(r));
             }
             match r.kind {

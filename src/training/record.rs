@@ -173,7 +173,7 @@ fn num(x: f64) -> String {
 
 struct Decision {
     actor: String,
-    role: String,
+    role: crate::actions::Role,
     kind: &'static str,
     text: Option<String>,
     step: Option<String>,
@@ -188,7 +188,7 @@ fn text(x: &Option<String>) -> Option<String> {
 
 /// The reference decision a journal record stands for, if any.
 fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
-    let role: crate::actions::Role = r.role.parse().ok()?;
+    let role = r.role.person()?;
     let body = r.read_body();
     let argv = match &body.of_kind {
         KindBody::Step(b) => b.argv.clone(),
@@ -197,7 +197,7 @@ fn decision_of(r: &JournalRecord, stats: &mut RecordStats) -> Option<Decision> {
     };
     let mut d = Decision {
         actor: r.actor.clone(),
-        role: role.as_str().to_string(),
+        role,
         kind: "note",
         text: None,
         step: None,

@@ -82,7 +82,7 @@ impl ReplaySession {
     fn genesis(&mut self) {
         let entry = JournalEntry {
             actor: "flightdeck".into(),
-            role: "system".into(),
+            role: crate::journal::RecordRole::System,
             kind: RecordKind::Genesis,
             summary: format!("replay of {}", self.scenario.id),
             body: serde_json::json!({

@@ -37,7 +37,7 @@ fn execution_record(
     chain.seal(
         JournalEntry {
             actor: "dana".into(),
-            role: "oncall".into(),
+            role: flightdeck::actions::Role::Oncall.into(),
             kind: RecordKind::Execution,
             summary: format!("ran {step}"),
             body: json!({
@@ -77,7 +77,7 @@ fn execution(
     chain.seal(
         JournalEntry {
             actor: "dana".into(),
-            role: "oncall".into(),
+            role: flightdeck::actions::Role::Oncall.into(),
             kind: RecordKind::Execution,
             summary: format!("ran {step}"),
             body: json!({
@@ -265,7 +265,7 @@ fn old_execution_records_without_a_failure_kind_are_judged_by_their_exit() {
         let r = chain.seal(
             JournalEntry {
                 actor: "dana".into(),
-                role: "oncall".into(),
+                role: flightdeck::actions::Role::Oncall.into(),
                 kind: RecordKind::Execution,
                 summary: format!("ran {step}"),
                 body: json!({"step": step, "argv": ["x"], "argv_hash": "x", "mode": "adaptive",
@@ -347,7 +347,7 @@ fn an_alert_nobody_acts_on_is_noise_until_somebody_does() {
     let rejection = chain.seal(
         JournalEntry {
             actor: "dana".into(),
-            role: "oncall".into(),
+            role: flightdeck::actions::Role::Oncall.into(),
             kind: RecordKind::Rejection,
             summary: "rejected restart: the job is just slow on Mondays".into(),
             body: json!({

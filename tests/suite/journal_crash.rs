@@ -28,7 +28,7 @@ const PER_JOURNAL: usize = 25;
 fn entry(i: u64, size: usize) -> JournalEntry {
     JournalEntry {
         actor: "crash-child".into(),
-        role: "oncall".into(),
+        role: flightdeck::actions::Role::Oncall.into(),
         kind: RecordKind::Note,
         summary: format!("append {i}"),
         body: serde_json::json!({ "i": i, "pad": "x".repeat(size) }),
@@ -64,7 +64,11 @@ fn crash_child() {
             0 => journal
                 .append_batch((0..rng.u64(2..6)).map(|k| entry(i + k, size / 4)), ts)
                 .unwrap(),
-            1 => vec![journal.checkpoint("crash-child", "oncall", ts).unwrap()],
+            1 => vec![
+                journal
+                    .checkpoint("crash-child", flightdeck::actions::Role::Oncall, ts)
+                    .unwrap(),
+            ],
             _ => vec![journal.append(entry(i, size), ts).unwrap()],
         };
         i += records.len() as u64;

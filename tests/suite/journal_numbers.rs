@@ -23,7 +23,7 @@ fn t0() -> Timestamp {
 fn entry(body: Value) -> JournalEntry {
     JournalEntry {
         actor: "dana".into(),
-        role: "oncall".into(),
+        role: flightdeck::actions::Role::Oncall.into(),
         kind: RecordKind::Note,
         summary: "numbers".into(),
         body,
@@ -36,7 +36,7 @@ fn roundtrip_in_memory(bodies: &[Value]) -> Vec<JournalRecord> {
     let mut records = vec![chain.seal(
         JournalEntry {
             actor: "flightdeck".into(),
-            role: "system".into(),
+            role: flightdeck::journal::RecordRole::System,
             kind: RecordKind::Genesis,
             summary: "journal created".into(),
             body: json!({"journal_id": "numbers"}),

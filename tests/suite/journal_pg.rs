@@ -215,7 +215,7 @@ fn children_of(pid: i32) -> Vec<i32> {
 fn note(actor: &str, text: String) -> JournalEntry {
     JournalEntry {
         actor: actor.into(),
-        role: "oncall".into(),
+        role: flightdeck::actions::Role::Oncall.into(),
         kind: RecordKind::Note,
         summary: text.clone(),
         body: serde_json::json!({ "text": text }),

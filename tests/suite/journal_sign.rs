@@ -317,7 +317,7 @@ fn a_signature_can_be_made_by_ssh_keygen_and_read_by_flightdeck_too() {
         extra,
         "",
         "dana",
-        "oncall",
+        flightdeck::actions::Role::Oncall,
         Timestamp::now(),
     )
     .unwrap()
@@ -759,7 +759,7 @@ proptest! {
             file.append(
                 JournalEntry {
                     actor: "hana".into(),
-                    role: "oncall".into(),
+                    role: flightdeck::actions::Role::Oncall.into(),
                     kind: RecordKind::Note,
                     summary: format!("note {i}"),
                     body: serde_json::json!({"text": format!("note {i}")}),
@@ -768,7 +768,7 @@ proptest! {
             )
             .unwrap();
             if signed_after.contains(&i) {
-                let s = checkpoint_signed(&mut file, &signer, "hana", "oncall").unwrap();
+                let s = checkpoint_signed(&mut file, &signer, "hana", flightdeck::actions::Role::Oncall).unwrap();
                 signed_seqs.push(s.signed_seq);
             }
         }

@@ -20,7 +20,7 @@ fn t0() -> Timestamp {
 fn note(actor: &str, text: &str) -> JournalEntry {
     JournalEntry {
         actor: actor.into(),
-        role: "oncall".into(),
+        role: flightdeck::actions::Role::Oncall.into(),
         kind: RecordKind::Note,
         summary: text.into(),
         body: serde_json::json!({ "text": text }),
@@ -240,7 +240,7 @@ fn a_record_kind_this_version_does_not_know_is_kept_and_verified() {
         .append(
             JournalEntry {
                 actor: "dana".into(),
-                role: "oncall".into(),
+                role: flightdeck::actions::Role::Oncall.into(),
                 kind,
                 summary: "a newer kind".into(),
                 body: serde_json::json!({"budget_spent": 0.012345678901234567, "ok": true}),
@@ -421,7 +421,9 @@ fn checkpoints_describe_the_journal_and_catch_truncation() {
     append_notes(&mut j, 4);
     let size_before = j.size();
     let (head_seq, head) = (j.head().0, j.head().1.to_string());
-    let cp = j.checkpoint("sam", "commander", t0()).unwrap();
+    let cp = j
+        .checkpoint("sam", flightdeck::actions::Role::Commander, t0())
+        .unwrap();
     assert_eq!(cp.kind, RecordKind::Checkpoint);
     assert_eq!(cp.seq, head_seq + 1);
     assert_eq!(cp.body["size"], size_before);

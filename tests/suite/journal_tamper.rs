@@ -22,7 +22,7 @@ fn journal() -> (Vec<JournalRecord>, Vec<u8>) {
     let mut records = vec![chain.seal(
         JournalEntry {
             actor: "flightdeck".into(),
-            role: "system".into(),
+            role: flightdeck::journal::RecordRole::System,
             kind: RecordKind::Genesis,
             summary: "journal created".into(),
             body: serde_json::json!({"journal_id": "0123456789abcdef"}),
@@ -49,7 +49,7 @@ fn journal() -> (Vec<JournalRecord>, Vec<u8>) {
         records.push(chain.seal(
             JournalEntry {
                 actor: if i % 3 == 0 { "sam" } else { "dana" }.into(),
-                role: "oncall".into(),
+                role: flightdeck::actions::Role::Oncall.into(),
                 kind,
                 summary: format!("record {i}"),
                 body,

@@ -380,14 +380,14 @@ fn a_team_journal() -> Vec<JournalRecord> {
     let mut seal = |entry: JournalEntry, ts: Timestamp| records.push(chain.seal(entry, ts));
     let note = |actor: &str, text: &str| JournalEntry {
         actor: actor.into(),
-        role: "oncall".into(),
+        role: flightdeck::actions::Role::Oncall.into(),
         kind: RecordKind::Note,
         summary: text.into(),
         body: serde_json::json!({"text": text}),
     };
     let mode = |change: ModeChange| JournalEntry {
         actor: "governor".into(),
-        role: "system".into(),
+        role: flightdeck::journal::RecordRole::System,
         kind: RecordKind::ModeChange,
         summary: change.describe(),
         body: serde_json::to_value(&change).unwrap(),

@@ -126,7 +126,7 @@ fn drills_started_at_once_keep_a_journal_each() {
         let records = lines_of(path);
         let actors: std::collections::BTreeSet<&str> = records
             .iter()
-            .filter(|r| r.role == "trainee")
+            .filter(|r| r.role == flightdeck::actions::Role::Trainee.into())
             .map(|r| r.actor.as_str())
             .collect();
         assert_eq!(

@@ -109,7 +109,7 @@ fn drift_raised_and_acknowledged_in_redesign_are_changes_with_their_data() {
             chain.seal(
                 JournalEntry {
                     actor: "governor".into(),
-                    role: "system".into(),
+                    role: flightdeck::journal::RecordRole::System,
                     kind: RecordKind::ModeChange,
                     summary: c.describe(),
                     body: serde_json::to_value(c).unwrap(),

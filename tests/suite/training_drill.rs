@@ -51,7 +51,10 @@ fn a_training_session_replays_none_of_the_responders_decisions() {
     // The trainee's records carry the trainee role and the training session.
     let mine: Vec<&JournalRecord> = records.iter().filter(|r| r.actor == "tess").collect();
     assert!(mine.len() >= 5, "{mine:?}");
-    assert!(mine.iter().all(|r| r.role == "trainee"));
+    assert!(
+        mine.iter()
+            .all(|r| r.role == flightdeck::actions::Role::Trainee.into())
+    );
     for r in mine.iter().filter(|r| r.kind == RecordKind::Approval) {
         assert_eq!(r.body["session"], "training", "{r:?}");
     }

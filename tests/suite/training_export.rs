@@ -132,7 +132,7 @@ fn a_drill_export_carries_what_the_trainee_saw() {
         assert!(symptoms.alerts.total > 0);
         assert!(!symptoms.budgets.is_empty());
         assert!(p.options.is_some());
-        assert_eq!(p.role, "trainee");
+        assert_eq!(p.role, flightdeck::actions::Role::Trainee.into());
     }
     // At +12m the trainee saw the pool-exhaustion cluster with its runbook, and chose from it.
     let show_pools = mine

@@ -141,7 +141,7 @@ fn round_trip(loaded: load::LoadedScenario) {
     // The same decisions are journaled again, in the same order.
     let decisions = |r: &[JournalRecord]| {
         r.iter()
-            .filter(|r| r.role != "system")
+            .filter(|r| !r.role.is_system())
             .map(|r| (r.ts, r.actor.clone(), r.kind, r.summary.clone()))
             .collect::<Vec<_>>()
     };

@@ -64,7 +64,7 @@ fn state(s: &ReplaySession) -> Value {
         "firing_clusters": count(&|v| v["firing"].as_u64() > Some(0)),
         "novel_clusters": count(&|v| v["novel"] == true),
         "noise_clusters": count(&|v| v["noise"] == true),
-        "decisions_journaled": s.records().iter().filter(|r| r.role != "system").count(),
+        "decisions_journaled": s.records().iter().filter(|r| !r.role.is_system()).count(),
         "clusters": clusters,
     })
 }

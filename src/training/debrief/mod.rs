@@ -253,7 +253,7 @@ fn trainee_records(records: &[JournalRecord]) -> Vec<&JournalRecord> {
                     | RecordKind::Edit
                     | RecordKind::Proposal
                     | RecordKind::Manual
-            ) && r.role != "system"
+            ) && !r.role.is_system()
                 && !r.read_body().replayed
         })
         .collect()

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::step::{command_lines, field, labelled};
 use super::wrap;
 use crate::actions::{Role, Verdict};
-use crate::cockpit::{Cockpit, SuggestionStatus, UserCommand, role_name};
+use crate::cockpit::{Cockpit, SuggestionStatus, UserCommand};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Confirm, Overlay};
 use crate::tui::command::Command;
@@ -241,7 +241,7 @@ fn layout(view: &Cockpit, what: Confirm, screen: Rect) -> (Rect, Vec<Line<'stati
 
 fn lines(view: &Cockpit, what: Confirm, width: usize, compact: bool) -> Vec<Line<'static>> {
     let config = view.config();
-    let me = format!("{} ({})", config.actor, role_name(config.role));
+    let me = format!("{} ({})", config.actor, config.role.as_str());
     let mut out = Vec::new();
     match what {
         Confirm::Approve(id) => {

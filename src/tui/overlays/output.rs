@@ -533,7 +533,7 @@ mod tests {
         let record = chain.seal(
             JournalEntry {
                 actor: "lee".into(),
-                role: "oncall".into(),
+                role: crate::actions::Role::Oncall.into(),
                 kind: RecordKind::Execution,
                 summary: "ran S1 rb/dump: exit 0 in 0.1s".into(),
                 body,

@@ -26,7 +26,7 @@ pub fn view(cockpit: &Cockpit, seq: u64, width: usize) -> View {
     body.extend(field("seq", &r.seq.to_string(), width));
     body.extend(field("time", &r.ts.to_string(), width));
     body.extend(field("actor", &r.actor, width));
-    body.extend(field("role", &r.role, width));
+    body.extend(field("role", r.role.as_str(), width));
     body.extend(field("kind", r.kind.label(), width));
     body.extend(field("summary", &r.summary, width));
     // The chain links first: they are what a person compares with `journal verify`, and the

@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::cockpit::{Cockpit, SourceState, role_name};
+use crate::cockpit::{Cockpit, SourceState};
 use crate::slo::{BudgetStatus, BurnSeverity, Window};
 use crate::time::{clock_hms, format_duration};
 use crate::tui::app::App;
@@ -73,7 +73,7 @@ fn top_line(app: &App, view: &Cockpit, width: u16) -> Line<'static> {
         right.push(Span::raw(" "));
     }
     right.push(Span::styled(
-        format!("{}/{}", config.actor, role_name(config.role)),
+        format!("{}/{}", config.actor, config.role.as_str()),
         theme::bold(),
     ));
     right.push(Span::raw("  "));
