@@ -138,12 +138,16 @@ pub struct MatchParams {
     /// `batch` say where, not what is wrong. Words of the alert's name or of a component keep
     /// their weight.
     pub w_instance: f64,
+    /// How much it matters that the alert has the words a document is named after (its title
+    /// and alert names, by idf): a content score is multiplied by `(1 - head_weight) +
+    /// head_weight × coverage`.
+    pub head_weight: f64,
 }
 
 impl Default for MatchParams {
     fn default() -> Self {
         MatchParams {
-            good_match: 0.34,
+            good_match: 0.22,
             high_match: 0.6,
             w_alertname: 1.0,
             w_service: 0.6,
@@ -161,6 +165,7 @@ impl Default for MatchParams {
             problem_weight: 0.5,
             problem_full: 0.2,
             w_instance: 0.0,
+            head_weight: 0.6,
         }
     }
 }
@@ -616,6 +621,12 @@ impl KnowledgeBase {
         let fw = self.params.focus_weight.clamp(0.0, 1.0);
         let pw = self.params.problem_weight.clamp(0.0, 1.0);
         let has_problem = problem_missing > 0.0 || terms.iter().any(|t| t.problem);
+        let hw = self.params.head_weight.clamp(0.0, 1.0);
+        let query_ids = if hw > 0.0 {
+            self.index.query_ids(&terms)
+        } else {
+            Vec::new()
+        };
         for hit in &hits {
             let e = found.entry(hit.doc).or_default();
             // What the document says it is about weighs in: the same words only mentioned on
@@ -631,6 +642,10 @@ impl KnowledgeBase {
                 let about = self.index.about(hit.doc, &terms, problem_missing);
                 let about = (about / self.params.problem_full.max(1e-9)).min(1.0);
                 e.content *= (1.0 - pw) + pw * about;
+            }
+            if hw > 0.0 {
+                let head = self.index.head_coverage(hit.doc, &query_ids);
+                e.content *= (1.0 - hw) + hw * head;
             }
             e.coverage = hit.coverage;
         }
