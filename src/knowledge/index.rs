@@ -130,6 +130,8 @@ pub struct Index {
     terms: FnvMap<String, u32>,
     postings: Vec<Vec<Posting>>,
     docs: usize,
+    /// Per document, the terms of its title and alert names (what it is named after).
+    heads: Vec<Vec<u32>>,
 }
 
 /// One query term with its weight (alert names weigh more than label values).
@@ -212,6 +214,17 @@ impl Index {
         }
         let mut postings: Vec<Vec<Posting>> =
             df.iter().map(|&d| Vec::with_capacity(d as usize)).collect();
+        let head_fields = [Field::Title as usize, Field::Alerts as usize];
+        let heads = doc_ranges
+            .iter()
+            .map(|&(from, to)| {
+                entries[from..to]
+                    .iter()
+                    .filter(|(_, tf)| head_fields.iter().any(|&f| tf[f] > 0))
+                    .map(|(id, _)| *id)
+                    .collect()
+            })
+            .collect();
         for (doc, &(from, to)) in doc_ranges.iter().enumerate() {
             let len = &lengths[doc];
             let mut norm = [0.0f64; FIELDS];
@@ -240,6 +253,7 @@ impl Index {
             terms,
             postings,
             docs: n,
+            heads,
         }
     }
 
@@ -365,6 +379,34 @@ impl Index {
             }
         }
         if max > 0.0 { have / max } else { 0.0 }
+    }
+
+    /// Share of the idf of document `doc`'s title and alert-name terms that the query has
+    /// (`query_ids`: the ids of its weighted terms, sorted): a runbook named after
+    /// "KubeDeploymentReplicasMismatch" is only partly the answer to a StatefulSet's replicas
+    /// mismatch. 1 for a document without a title.
+    pub fn head_coverage(&self, doc: usize, query_ids: &[u32]) -> f64 {
+        let (mut have, mut all) = (0.0, 0.0);
+        for &id in &self.heads[doc] {
+            let idf = self.idf_df(self.postings[id as usize].len());
+            all += idf;
+            if query_ids.binary_search(&id).is_ok() {
+                have += idf;
+            }
+        }
+        if all > 0.0 { have / all } else { 1.0 }
+    }
+
+    /// The sorted ids of the query's terms that carry weight (for [`Index::head_coverage`]).
+    pub fn query_ids(&self, query: &[QueryTerm]) -> Vec<u32> {
+        let mut ids: Vec<u32> = query
+            .iter()
+            .filter(|q| q.weight > 0.0)
+            .filter_map(|q| self.terms.get(&q.term).copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// BM25's idf from a document frequency.

@@ -28,30 +28,39 @@
 //! Evaluation (tests/fixtures/knowledge/eval, `cargo test --test suite knowledge_eval:: -- --nocapture`):
 //! 37 runbooks in three styles. Parameters are tuned (`knowledge_eval::tune`, a grid search)
 //! on queries-dev.yaml and queries-rules-tune.yaml only (names known and hidden); the held-out
-//! files are only reported. Issue 19's second round added 16 cases to the tuning part and 16
-//! to the held-out part (kube-prometheus/node/etcd-style rules, exporter alerts, uncovered
-//! components next to covered ones), written and committed before any tuning. On the
-//! rule sets (queries-rules-*.yaml, labels as a kube-prometheus-stack scrape delivers them),
-//! before → after this round's change (both on the extended set):
+//! files are only reported. Issue 19's rounds 2 and 3 added 16 + 16 cases to the tuning part
+//! and 16 + 17 to the held-out part (kube-prometheus/node/etcd-style rules, exporter alerts,
+//! uncovered components next to covered ones, and in round 3 uncovered alerts about a
+//! *different problem* of a covered component: Redis down vs Redis memory, StatefulSet vs
+//! Deployment replicas, MySQL replication lag vs Postgres's), each written and committed
+//! before any tuning. Round 3 added three factors on a content score, each chosen by the grid
+//! (which now minimises the shortfall below the issue's 90% goals first, then the mean):
+//! [`MatchParams::problem_weight`] (the alert's problem words — alert-name and summary words
+//! naming no component, scrape target or instance — in the runbook's title, alert names, tags
+//! or lead), [`MatchParams::head_weight`] (the words a runbook is named after in the alert),
+//! and [`MatchParams::w_instance`] 0 (pod, container, namespace, deployment, mountpoint …
+//! values, and summary words repeating them, weigh nothing). The floor moved 0.34 → 0.22 with
+//! them. A margin rule (a best match far ahead of the second is good below the floor; a
+//! cluster of near-equal matches is not good above it) was tried on the grid and did not
+//! improve the tuning part, so it is not in. On the rule sets (queries-rules-*.yaml), before →
+//! after round 3's changes (both on the set extended by round 3):
 //!
 //! | | tune, names known | held-out, names known | tune, names hidden | held-out, names hidden |
 //! |---|---|---|---|---|
-//! | right runbook first | 96% → 96% (25/26) | 96% → 96% (23/24) | 85% → 85% (22/26) | 92% → 88% (21/24) |
-//! | in the top 3 | 100% → 100% | 100% → 100% | 96% → 96% | 100% → 100% |
-//! | uncovered alerts abstain | 86% → 95% (21/22) | 62% → 67% (14/21) | 86% → 95% (21/22) | 57% → 81% (17/21) |
-//! | name known and linked: right runbook first | 100% (21/21) | 100% (10/10) | – | – |
+//! | right runbook first | 91% → 94% (32/34) | 97% → 91% (29/32) | 82% → 85% (29/34) | 88% → 91% (29/32) |
+//! | in the top 3 | 100% → 100% | 100% → 100% | 97% → 97% | 100% → 100% |
+//! | uncovered alerts abstain | 80% → 90% (27/30) | 60% → 73% (22/30) | 83% → 90% (27/30) | 77% → 77% (23/30) |
+//! | name known and linked: right runbook first | 100% (25/25) | 100% (12/12) | – | – |
 //!
-//! The older team-style set: dev 95% / 100% / 100% (top-1 / top-3 / abstain; was 97/100/100),
-//! held-out 65% / 94% / 62% (was 71/94/62). The goals of issue 19 (abstain ≥ 90%, names-hidden
-//! top-1 ≥ 90%, top-3 ≥ 98% on unseen sets) are met on the tuning part's abstention only; on
-//! the held-out part they are not. What still fails there: an uncovered alert about a
-//! *different problem* of a covered component (Postgres down vs replication lag, MySQL
-//! connections vs unreachable, Kafka offline partitions vs consumer lag) — the component's
-//! words carry the match; and names-hidden alerts whose right runbook is first but below the
-//! floor because the summary brings many words no runbook has. A match below the floor never
-//! offers steps (`knowledge_eval::abstained_cases_never_offer_steps` runs every case through a
-//! cockpit). [`MatchParams::focus_weight`] (weigh where a document has the problem words) is in
-//! place but 0: it did not improve the tuning part.
+//! The older team-style set: dev 95% / 100% / 100% (top-1 / top-3 / abstain), held-out 65% /
+//! 94% / 62% (unchanged). The goals of issue 19 (abstain ≥ 90%, names-hidden top-1 ≥ 90%) are
+//! met on the held-out part only for names-hidden top-1; abstention there is 73% / 77%. What
+//! still fails on the tuning part: an alert whose component is a word of the alert name that
+//! no runbook has (StatefulSet vs the Deployment runbook, PersistentVolume errors vs filling
+//! up), and names-hidden alerts whose right runbook is first but below the floor. A match below
+//! the floor never offers steps (`knowledge_eval::abstained_cases_never_offer_steps` runs
+//! every case through a cockpit). [`MatchParams::focus_weight`] is in place but 0: it did not
+//! improve the tuning part.
 //! Speed (`cargo bench --bench knowledge -- --figures`, 10,000 documents, 2 cores at load
 //! 10-14, on-CPU time of the thread; before → after this round): `match_alerts` p50 0.36 →
 //! 0.36 ms, p99 0.60 → 0.55 ms (goal p99 ≤ 2 ms; a first version that summed the focus in the
@@ -138,12 +147,16 @@ pub struct MatchParams {
     /// `batch` say where, not what is wrong. Words of the alert's name or of a component keep
     /// their weight.
     pub w_instance: f64,
+    /// How much it matters that the alert has the words a document is named after (its title
+    /// and alert names, by idf): a content score is multiplied by `(1 - head_weight) +
+    /// head_weight × coverage`.
+    pub head_weight: f64,
 }
 
 impl Default for MatchParams {
     fn default() -> Self {
         MatchParams {
-            good_match: 0.34,
+            good_match: 0.22,
             high_match: 0.6,
             w_alertname: 1.0,
             w_service: 0.6,
@@ -161,6 +174,7 @@ impl Default for MatchParams {
             problem_weight: 0.5,
             problem_full: 0.2,
             w_instance: 0.0,
+            head_weight: 0.6,
         }
     }
 }
@@ -616,6 +630,12 @@ impl KnowledgeBase {
         let fw = self.params.focus_weight.clamp(0.0, 1.0);
         let pw = self.params.problem_weight.clamp(0.0, 1.0);
         let has_problem = problem_missing > 0.0 || terms.iter().any(|t| t.problem);
+        let hw = self.params.head_weight.clamp(0.0, 1.0);
+        let query_ids = if hw > 0.0 {
+            self.index.query_ids(&terms)
+        } else {
+            Vec::new()
+        };
         for hit in &hits {
             let e = found.entry(hit.doc).or_default();
             // What the document says it is about weighs in: the same words only mentioned on
@@ -631,6 +651,10 @@ impl KnowledgeBase {
                 let about = self.index.about(hit.doc, &terms, problem_missing);
                 let about = (about / self.params.problem_full.max(1e-9)).min(1.0);
                 e.content *= (1.0 - pw) + pw * about;
+            }
+            if hw > 0.0 {
+                let head = self.index.head_coverage(hit.doc, &query_ids);
+                e.content *= (1.0 - hw) + hw * head;
             }
             e.coverage = hit.coverage;
         }
