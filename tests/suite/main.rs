@@ -88,6 +88,7 @@ mod training_scenario_events;
 mod training_scenarios;
 mod training_timeline;
 mod tui_attention;
+mod tui_experiments;
 mod tui_flow;
 mod tui_look;
 mod tui_loop;
