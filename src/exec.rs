@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::watch;
 
+use crate::actions::step::Command;
 use crate::actions::{Step, TemplateError, render_argv, shell_env};
 
 /// Bytes of stdout (and of stderr) kept per run.
@@ -132,13 +133,9 @@ impl Invocation {
         labels: &BTreeMap<String, String>,
         annotations: &BTreeMap<String, String>,
     ) -> Result<Self, TemplateError> {
-        let inv = if step.shell {
-            Invocation::shell(
-                step.script.clone().unwrap_or_default(),
-                shell_env(labels, annotations),
-            )
-        } else {
-            Invocation::argv(render_argv(&step.argv, labels, annotations)?)
+        let inv = match &step.command {
+            Command::Shell(script) => Invocation::shell(script, shell_env(labels, annotations)),
+            Command::Argv(argv) => Invocation::argv(render_argv(argv, labels, annotations)?),
         };
         Ok(inv.with_timeout(step_timeout(step)))
     }
@@ -147,13 +144,11 @@ impl Invocation {
     /// a shell step gets the labels and annotations of its alert as `FD_LABEL_*` and
     /// `FD_ANNOTATION_*`).
     pub fn from_request(req: &crate::cockpit::ExecRequest) -> Self {
-        let inv = if req.step.shell {
-            Invocation::shell(
-                req.step.script.clone().unwrap_or_default(),
-                shell_env(&req.labels, &req.annotations),
-            )
-        } else {
-            Invocation::argv(req.argv.clone())
+        let inv = match &req.step.command {
+            Command::Shell(script) => {
+                Invocation::shell(script, shell_env(&req.labels, &req.annotations))
+            }
+            Command::Argv(_) => Invocation::argv(req.argv.clone()),
         };
         inv.with_timeout(step_timeout(&req.step))
     }

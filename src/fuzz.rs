@@ -135,7 +135,7 @@ pub fn markdown(data: &[u8]) {
         );
         for s in &rb.steps {
             let _ = crate::knowledge::lint::option_injection(s);
-            let _ = crate::actions::step::validate_argv(&s.argv);
+            let _ = crate::actions::step::validate_argv(s.argv());
         }
     }
     if let Ok(pm) = crate::knowledge::parse_postmortem("postmortems/fuzz.md", &t) {

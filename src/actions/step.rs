@@ -19,32 +19,109 @@ pub use super::tools::{guess_kind, guess_script_kind, program_and_subcommand};
 use crate::time::SignedDuration;
 
 /// One action a runbook suggests.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// On the wire (journal `definition`s) a step is written as it always was: `argv`, `shell` and
+/// an optional `script` side by side ([`StepWire`]); in memory what it runs is one [`Command`].
+#[derive(Clone, Debug, PartialEq)]
 pub struct Step {
     /// Unique within its runbook; `runbook-id/step-id` names it globally.
     pub id: String,
     pub title: String,
     pub kind: StepKind,
-    /// The command, one element per argument; may hold placeholders. Empty for shell steps.
-    #[serde(default)]
-    pub argv: Vec<String>,
-    /// The step runs `script` through `sh -c` with values in environment variables.
-    #[serde(default)]
-    pub shell: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub script: Option<String>,
+    /// What the step runs: an argv, or a shell script.
+    pub command: Command,
     /// Written as `30s`, `5m`, `1h30m` (see docs/FORMATS.md).
-    #[serde(
-        default,
-        with = "duration_text",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub timeout: Option<SignedDuration>,
     /// Present when the step was reviewed and signed off ("pre-audited").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audited: Option<Audit>,
-    #[serde(default)]
     pub origin: StepOrigin,
+}
+
+/// What a step runs: a command line (one element per argument, placeholders filled inside
+/// their element), or a script run through `sh -c` that receives values only as environment
+/// variables ([`shell_env`]). A runbook writes the second as `shell: true` with a `script`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Argv(Vec<String>),
+    Shell(String),
+}
+
+/// The wire shape of a [`Step`]: the fields in the order the journal has always written them.
+#[derive(Serialize)]
+struct StepWire<'a> {
+    id: &'a str,
+    title: &'a str,
+    kind: StepKind,
+    argv: &'a [String],
+    shell: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    script: Option<&'a str>,
+    #[serde(with = "duration_text", skip_serializing_if = "Option::is_none")]
+    timeout: Option<SignedDuration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audited: Option<&'a Audit>,
+    origin: StepOrigin,
+}
+
+/// The owned wire shape read back; a `shell: true` step takes its `script`, any other its
+/// `argv`.
+#[derive(Deserialize)]
+struct StepWireIn {
+    id: String,
+    title: String,
+    kind: StepKind,
+    #[serde(default)]
+    argv: Vec<String>,
+    #[serde(default)]
+    shell: bool,
+    #[serde(default)]
+    script: Option<String>,
+    #[serde(default, with = "duration_text")]
+    timeout: Option<SignedDuration>,
+    #[serde(default)]
+    audited: Option<Audit>,
+    #[serde(default)]
+    origin: StepOrigin,
+}
+
+impl Serialize for Step {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (argv, shell, script) = match &self.command {
+            Command::Argv(argv) => (argv.as_slice(), false, None),
+            Command::Shell(script) => (&[][..], true, Some(script.as_str())),
+        };
+        StepWire {
+            id: &self.id,
+            title: &self.title,
+            kind: self.kind,
+            argv,
+            shell,
+            script,
+            timeout: self.timeout,
+            audited: self.audited.as_ref(),
+            origin: self.origin,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = StepWireIn::deserialize(d)?;
+        Ok(Step {
+            id: w.id,
+            title: w.title,
+            kind: w.kind,
+            command: if w.shell {
+                Command::Shell(w.script.unwrap_or_default())
+            } else {
+                Command::Argv(w.argv)
+            },
+            timeout: w.timeout,
+            audited: w.audited,
+            origin: w.origin,
+        })
+    }
 }
 
 /// Whether a step only reads (diagnostic), changes something to mitigate (mitigation), or
@@ -123,12 +200,26 @@ impl Step {
     /// The step after a person changed its argv: novel, and no longer audited.
     pub fn edited(&self, argv: Vec<String>) -> Step {
         Step {
-            argv,
-            shell: false,
-            script: None,
+            command: Command::Argv(argv),
             audited: None,
             origin: StepOrigin::Edited,
             ..self.clone()
+        }
+    }
+
+    /// The argv of an argv step; empty for a shell step.
+    pub fn argv(&self) -> &[String] {
+        match &self.command {
+            Command::Argv(argv) => argv,
+            Command::Shell(_) => &[],
+        }
+    }
+
+    /// The script of a shell step.
+    pub fn script(&self) -> Option<&str> {
+        match &self.command {
+            Command::Argv(_) => None,
+            Command::Shell(script) => Some(script),
         }
     }
 
@@ -136,7 +227,7 @@ impl Step {
     /// first appearance, without duplicates.
     pub fn placeholders(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for element in &self.argv {
+        for element in self.argv() {
             if let Ok(names) = scan(element) {
                 for name in names {
                     if !out.contains(&name) {
@@ -167,7 +258,7 @@ impl Step {
         labels: &BTreeMap<String, String>,
         annotations: &BTreeMap<String, String>,
     ) -> Result<Filled, TemplateError> {
-        let argv = render_argv(&self.argv, labels, annotations)?;
+        let argv = render_argv(self.argv(), labels, annotations)?;
         let mut values = BTreeMap::new();
         for p in self.placeholders() {
             let (what, name) = classify(&p)?;
@@ -176,7 +267,7 @@ impl Step {
                 values.insert(p.clone(), v.clone());
             }
         }
-        if let Some(script) = self.script.as_deref().filter(|_| self.shell) {
+        if let Some(script) = self.script() {
             for (ns, prefix, map) in [
                 ("labels", "FD_LABEL_", labels),
                 ("annotations", "FD_ANNOTATION_", annotations),
@@ -412,22 +503,21 @@ pub fn step_from_code_block(id: &str, title: &str, info: &str, code: &str) -> Op
     } else {
         None
     };
-    let (argv, shell, script) = match simple {
-        Some(argv) if !argv.is_empty() => (argv, false, None),
-        _ => (Vec::new(), true, Some(script)),
-    };
-    let kind = if shell {
-        guess_script_kind(script.as_deref().unwrap_or(""))
-    } else {
-        guess_kind(&argv)
+    let (command, kind) = match simple {
+        Some(argv) if !argv.is_empty() => {
+            let kind = guess_kind(&argv);
+            (Command::Argv(argv), kind)
+        }
+        _ => {
+            let kind = guess_script_kind(&script);
+            (Command::Shell(script), kind)
+        }
     };
     Some(Step {
         id: id.to_string(),
         title: title.to_string(),
         kind,
-        argv,
-        shell,
-        script,
+        command,
         timeout: None,
         audited: None,
         origin: StepOrigin::CodeBlock,
@@ -763,13 +853,12 @@ mod tests {
         let s =
             step_from_code_block("b1", "t", "bash", "# list\nkubectl get pods -n $NS\n").unwrap();
         assert_eq!(s.origin, StepOrigin::CodeBlock);
-        assert!(!s.shell);
         assert_eq!(
-            s.argv,
-            argv(&["kubectl", "get", "pods", "-n", "{{labels.ns}}"])
+            s.command,
+            Command::Argv(argv(&["kubectl", "get", "pods", "-n", "{{labels.ns}}"]))
         );
         let s = step_from_code_block("b2", "t", "", "kubectl get pods |\n  grep Crash").unwrap();
-        assert!(s.shell && s.script.is_some());
+        assert!(matches!(s.command, Command::Shell(_)));
         let s = step_from_code_block(
             "b3",
             "t",
@@ -777,11 +866,11 @@ mod tests {
             "$ df -h\nFilesystem Size\n/dev/sda1 10G",
         )
         .unwrap();
-        assert_eq!(s.argv, argv(&["df", "-h"]));
+        assert_eq!(s.argv(), argv(&["df", "-h"]));
         assert!(step_from_code_block("b4", "t", "yaml", "a: b").is_none());
         assert!(step_from_code_block("b5", "t", "", "NAME READY STATUS").is_none());
         let s = step_from_code_block("b6", "t", "sh", "kubectl get pods \\\n  -n x").unwrap();
-        assert_eq!(s.argv, argv(&["kubectl", "get", "pods", "-n", "x"]));
+        assert_eq!(s.argv(), argv(&["kubectl", "get", "pods", "-n", "x"]));
     }
 
     #[test]
@@ -801,9 +890,7 @@ mod tests {
             id: "x".into(),
             title: "t".into(),
             kind: StepKind::Diagnostic,
-            argv: argv(&["true"]),
-            shell: false,
-            script: None,
+            command: Command::Argv(argv(&["true"])),
             timeout: Some(SignedDuration::from_secs(5415)),
             audited: None,
             origin: StepOrigin::Structured,
@@ -812,6 +899,20 @@ mod tests {
         assert!(json.contains("\"1h30m15s\""), "{json}");
         let back: Step = serde_json::from_str(&json).unwrap();
         assert_eq!(back, step);
+    }
+
+    #[test]
+    fn wire_shape_is_unchanged() {
+        let mut step = step_from_code_block("b", "t", "bash", "df -h").unwrap();
+        let argv_json = r#"{"id":"b","title":"t","kind":"diagnostic","argv":["df","-h"],"shell":false,"origin":"code_block"}"#;
+        assert_eq!(serde_json::to_string(&step).unwrap(), argv_json);
+        step.command = Command::Shell("df -h | sort".into());
+        let shell_json = r#"{"id":"b","title":"t","kind":"diagnostic","argv":[],"shell":true,"script":"df -h | sort","origin":"code_block"}"#;
+        assert_eq!(serde_json::to_string(&step).unwrap(), shell_json);
+        for json in [argv_json, shell_json] {
+            let back: Step = serde_json::from_str(json).unwrap();
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::outcome::ExecOutcome;
 use super::suggestion::{SuggestionId, SuggestionStatus, argv_hash};
 use super::{Cockpit, Effect, role_name};
 use crate::actions::silence::SilenceRequest;
-use crate::actions::{Role, Step, StepOrigin, StepRef, Verdict};
+use crate::actions::{Role, Step, StepRef, Verdict};
 use crate::alerts::{ClusterId, Fingerprint};
 use crate::journal::{JournalEntry, RecordKind};
 
@@ -562,10 +562,7 @@ impl Cockpit {
                 }
                 // A step without a target has no argv yet: the edited one is the person's own.
                 let mut body = self.step_record_any(i, false);
-                let mut step = self.suggestions[i].step.clone();
-                step.origin = StepOrigin::Edited;
-                step.audited = None;
-                step.argv = argv.clone();
+                let mut step = self.suggestions[i].step.edited(argv.clone());
                 step.id = format!("{}-edited", step.id.trim_end_matches("-edited"));
                 body.step = StepRef::new(&self.suggestions[i].runbook, &step.id);
                 body.argv_hash = argv_hash(&argv);

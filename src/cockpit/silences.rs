@@ -43,9 +43,7 @@ impl Cockpit {
             id: format!("silence-{}", &argv_hash(&argv)[..8]),
             title: format!("Silence {cluster}: {}", silence.describe()),
             kind: StepKind::Mitigation,
-            argv,
-            shell: false,
-            script: None,
+            command: crate::actions::step::Command::Argv(argv),
             timeout: None,
             audited,
             origin: StepOrigin::Silence,
@@ -123,7 +121,7 @@ impl Cockpit {
         else {
             return;
         };
-        let argv = step.argv.clone();
+        let argv = step.argv().to_vec();
         let body = StepRecord {
             step: StepRef::new("silence", &step.id),
             argv_hash: argv_hash(&argv),

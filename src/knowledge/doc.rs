@@ -565,6 +565,10 @@ fn structured_steps(
             _ => {}
         }
         step::validate_argv(&argv).map_err(|e| err(format!(".argv: {e}")))?;
+        let command = match script {
+            Some(script) => step::Command::Shell(script),
+            None => step::Command::Argv(argv),
+        };
         let timeout = match r.timeout {
             Some(Text(t)) => {
                 Some(crate::time::parse_duration(&t).map_err(|e| err(format!(".timeout: {e}")))?)
@@ -593,9 +597,7 @@ fn structured_steps(
             id,
             title,
             kind,
-            argv,
-            shell,
-            script,
+            command,
             timeout,
             audited,
             origin: StepOrigin::Structured,
@@ -658,7 +660,7 @@ fn inline_code_steps(outline: &Outline) -> Vec<Step> {
         }
         if out
             .iter()
-            .any(|s| s.argv.join(" ") == code || s.script.as_deref() == Some(code))
+            .any(|s| s.argv().join(" ") == code || s.script() == Some(code))
         {
             continue;
         }
@@ -910,7 +912,7 @@ kubectl get pods
         assert_eq!(rb.steps[0].title, "Check the logs");
         assert_eq!(rb.steps[0].origin, StepOrigin::CodeBlock);
         assert_eq!(rb.steps[0].kind, StepKind::Diagnostic);
-        assert!(rb.steps[1].shell);
+        assert!(rb.steps[1].script().is_some());
     }
 
     #[test]
@@ -918,7 +920,7 @@ kubectl get pods
         // Older Markdown: commands in 4-space-indented blocks; output and YAML are not steps.
         let text = "# KubeSchedulerDown\n\n## Diagnosis\n\nCheck the scheduler pods:\n\n    kubectl -n kube-system get pods -l component=kube-scheduler\n\nIts logs:\n\n    $ kubectl -n kube-system logs -l component=kube-scheduler\n    E0101 leader election lost\n\nThe manifest looks like:\n\n    apiVersion: v1\n    kind: Pod\n";
         let rb = parse_runbook("kubernetes/KubeSchedulerDown.md", text).unwrap();
-        let argvs: Vec<String> = rb.steps.iter().map(|s| s.argv.join(" ")).collect();
+        let argvs: Vec<String> = rb.steps.iter().map(|s| s.argv().join(" ")).collect();
         assert_eq!(
             argvs,
             [
@@ -983,7 +985,7 @@ kubectl get pods
         assert_eq!(rb.steps.len(), 1, "{:?}", rb.steps);
         assert_eq!(rb.steps[0].title, "Check pod events");
         assert_eq!(
-            rb.steps[0].argv,
+            rb.steps[0].argv(),
             [
                 "kubectl",
                 "-n",

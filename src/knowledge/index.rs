@@ -34,6 +34,12 @@ const FOCUS_FIELDS: u8 = (1 << Field::Title as u8)
     | (1 << Field::Tags as u8)
     | (1 << Field::Lead as u8);
 
+/// The fields that say what a document is about, for its problem words ([`Index::about`]).
+const ABOUT_FIELDS: u8 = (1 << Field::Title as u8)
+    | (1 << Field::Alerts as u8)
+    | (1 << Field::Tags as u8)
+    | (1 << Field::Lead as u8);
+
 impl Field {
     pub const ALL: [Field; FIELDS] = [
         Field::Title,
@@ -136,6 +142,10 @@ pub struct QueryTerm {
     /// The term describes the problem (alert name, summary/description, service, subject), so
     /// whether a document has it where it says what it is about counts ([`Index::focus`]).
     pub focus: bool,
+    /// The term says what is wrong rather than with what: an alert-name or summary/description
+    /// word that names no component and no scrape target (`down`, `lag`, `expiring`, `full`),
+    /// weighed against where a document says what it is about ([`Index::about`]).
+    pub problem: bool,
 }
 
 /// A scored document.
@@ -317,9 +327,29 @@ impl Index {
     /// only for the few documents a match returns (a binary search per term), so the search
     /// itself does not pay for it.
     pub fn focus(&self, doc: usize, query: &[QueryTerm], focus_extra: f64) -> f64 {
-        let (mut have, mut max) = (0.0, focus_extra);
+        self.share_in(doc, query, focus_extra, FOCUS_FIELDS, |q| q.focus)
+    }
+
+    /// Share of the weight (weight × idf) of the query's problem terms (those marked
+    /// `problem`, plus `extra` for problem terms no document has) that occur in document `doc`
+    /// where it says what it is about: its title, alert names, tags or lead (not its headings:
+    /// a "If the primary is down" section of a replication-lag runbook is not what it is about).
+    /// Like [`Index::focus`], worked out only for the documents a match returns.
+    pub fn about(&self, doc: usize, query: &[QueryTerm], extra: f64) -> f64 {
+        self.share_in(doc, query, extra, ABOUT_FIELDS, |q| q.problem)
+    }
+
+    fn share_in(
+        &self,
+        doc: usize,
+        query: &[QueryTerm],
+        extra: f64,
+        fields: u8,
+        pick: impl Fn(&QueryTerm) -> bool,
+    ) -> f64 {
+        let (mut have, mut max) = (0.0, extra);
         for q in query {
-            if !q.focus || q.weight.is_nan() || q.weight <= 0.0 {
+            if !pick(q) || q.weight.is_nan() || q.weight <= 0.0 {
                 continue;
             }
             let Some(&id) = self.terms.get(&q.term) else {
@@ -329,7 +359,7 @@ impl Index {
             let w = q.weight * self.idf_df(postings.len());
             max += w;
             if let Ok(i) = postings.binary_search_by_key(&(doc as u32), |p| p.doc)
-                && postings[i].fields & FOCUS_FIELDS != 0
+                && postings[i].fields & fields != 0
             {
                 have += w;
             }
@@ -416,6 +446,7 @@ mod tests {
                 surface,
                 weight: 1.0,
                 focus: true,
+                problem: true,
             })
             .collect()
     }
@@ -530,6 +561,7 @@ mod tests {
                         surface: w.into(),
                         weight: [1.0, 0.6, 0.3, 0.15][(next() % 4) as usize],
                         focus: next() % 2 == 0,
+                        problem: next() % 2 == 0,
                     }
                 })
                 .collect();

@@ -234,14 +234,14 @@ pub fn moved_stub(rb: &Runbook) -> Option<String> {
 /// next element whatever it starts with) cannot.
 pub fn option_injection(step: &crate::actions::Step) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (i, element) in step.argv.iter().enumerate().skip(1) {
+    for (i, element) in step.argv().iter().enumerate().skip(1) {
         if element == "--" {
             break;
         }
         let Some(rest) = element.trim_start().strip_prefix("{{") else {
             continue;
         };
-        let previous = &step.argv[i - 1];
+        let previous = &step.argv()[i - 1];
         if i > 1 && previous.starts_with('-') && previous.len() > 1 && !previous.contains('=') {
             continue;
         }

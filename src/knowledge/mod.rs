@@ -121,6 +121,17 @@ pub struct MatchParams {
     /// those words (by weight and rarity) found in its title, alert names, headings, tags or
     /// lead (opening paragraph, Meaning / Impact / Summary sections).
     pub focus_weight: f64,
+    /// How much it matters that a document says it is about the alert's *problem*: a content
+    /// score is multiplied by `(1 - problem_weight) + problem_weight × about`, with `about` the
+    /// share of the problem words (alert-name and summary/description words that name no
+    /// component and no scrape target: `down`, `lag`, `expiring`) found in the document's
+    /// title, alert names, tags or lead. A runbook about "Postgres replication lag" then no
+    /// longer matches "Postgres down" on the component's words alone.
+    pub problem_weight: f64,
+    /// The `about` share from which a document counts as fully about the problem (shares
+    /// are scaled by it and capped at 1): a verbose description brings many words no
+    /// document's lead has, so a right runbook rarely has all of them.
+    pub problem_full: f64,
 }
 
 impl Default for MatchParams {
@@ -141,6 +152,8 @@ impl Default for MatchParams {
             w_subject: 0.3,
             unknown_subject_share: 1.0,
             focus_weight: 0.0,
+            problem_weight: 0.5,
+            problem_full: 0.2,
         }
     }
 }
@@ -578,7 +591,7 @@ impl KnowledgeBase {
     /// [`KnowledgeBase::match_alerts`] with the number of matches as a parameter: the `k` best
     /// by content and the explicitly linked documents, merged, best first, at most `k`.
     fn rank(&self, q: &MatchQuery, k: usize) -> Vec<KnowledgeMatch> {
-        let (terms, missing) = query_terms(q, &self.index, &self.params);
+        let (terms, missing, problem_missing) = query_terms(q, &self.index, &self.params);
         let hits = self.index.search(&terms, k, missing);
         #[derive(Default)]
         struct Found {
@@ -594,6 +607,8 @@ impl KnowledgeBase {
             e.why.extend(why);
         }
         let fw = self.params.focus_weight.clamp(0.0, 1.0);
+        let pw = self.params.problem_weight.clamp(0.0, 1.0);
+        let has_problem = problem_missing > 0.0 || terms.iter().any(|t| t.problem);
         for hit in &hits {
             let e = found.entry(hit.doc).or_default();
             // What the document says it is about weighs in: the same words only mentioned on
@@ -604,6 +619,12 @@ impl KnowledgeBase {
             } else {
                 hit.norm
             };
+            // And whether it is about the alert's problem, not only its component.
+            if pw > 0.0 && has_problem {
+                let about = self.index.about(hit.doc, &terms, problem_missing);
+                let about = (about / self.params.problem_full.max(1e-9)).min(1.0);
+                e.content *= (1.0 - pw) + pw * about;
+            }
             e.coverage = hit.coverage;
         }
         let mut ranked: Vec<(usize, Found)> = found.into_iter().collect();
@@ -928,6 +949,7 @@ fn is_identity_label(name: &str) -> bool {
 const FROM_NAME: u8 = 1;
 const FROM_TEXT: u8 = 2;
 const FROM_COMPONENT: u8 = 4;
+const FROM_TARGET: u8 = 8;
 
 /// Builds weighted query terms (one per distinct term, highest weight wins) and the weight of
 /// meaningful query terms no document has (alert name and text words), which count against
@@ -939,7 +961,10 @@ const FROM_COMPONENT: u8 = 4;
 /// "etcd cluster members are down"): it weighs [`MatchParams::w_subject`], and when no
 /// document has it, it counts against every match with that weight times
 /// [`MatchParams::unknown_subject_share`] — nothing here is written about that component.
-fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm>, f64) {
+///
+/// Also returns the weight of the problem words no document has (see
+/// [`QueryTerm::problem`]), which counts against every document's [`Index::about`] share.
+fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm>, f64, f64) {
     // (term, surface, where from, weight, unknown weight) in query order.
     let mut words: Vec<(String, String, u8, f64, f64)> = Vec::new();
     let mut collect = |text: &str, from: u8, weight: f64, unknown_weight: f64| {
@@ -977,7 +1002,7 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
     for t in &q.targets {
         collect(
             t,
-            if component(t) { FROM_COMPONENT } else { 0 },
+            FROM_TARGET | if component(t) { FROM_COMPONENT } else { 0 },
             p.w_target,
             p.w_text * p.unknown_target_share,
         );
@@ -1002,10 +1027,15 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
     let mut pos: HashMap<&str, usize> = HashMap::new();
     // `unknown`: the weight with which a term no document has counts against matches.
     let mut unknown: HashMap<&str, f64> = HashMap::new();
+    let mut unknown_problem: HashMap<&str, f64> = HashMap::new();
     for (term, surface, source, weight, unknown_weight) in &words {
         let (mut weight, mut unknown_weight) = (*weight, *unknown_weight);
         // Label values other than services and targets say nothing about the problem.
-        let focus = *source != 0;
+        let focus = *source & !FROM_TARGET != 0;
+        let problem = {
+            let f = from.get(term.as_str()).copied().unwrap_or(0);
+            f & (FROM_NAME | FROM_TEXT) != 0 && f & (FROM_COMPONENT | FROM_TARGET) == 0
+        };
         if subject(term) {
             weight = weight.max(p.w_subject);
             unknown_weight = unknown_weight.max(p.w_subject * p.unknown_subject_share);
@@ -1015,6 +1045,10 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
             if unknown_weight > 0.0 && !term.chars().any(|c| c.is_ascii_digit()) {
                 let w = unknown.entry(term.as_str()).or_insert(0.0);
                 *w = w.max(unknown_weight);
+                if problem {
+                    let w = unknown_problem.entry(term.as_str()).or_insert(0.0);
+                    *w = w.max(unknown_weight);
+                }
             }
             continue;
         }
@@ -1033,13 +1067,15 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
                     surface: surface.clone(),
                     weight,
                     focus,
+                    problem,
                 });
             }
         }
     }
     let max_idf = index.idf("\u{0}never a term\u{0}");
     let missing = unknown.values().map(|w| w * max_idf).sum();
-    (terms, missing)
+    let problem_missing = unknown_problem.values().map(|w| w * max_idf).sum();
+    (terms, missing, problem_missing)
 }
 
 /// A `runbook_url` annotation taken apart.
@@ -1348,11 +1384,11 @@ mod tests {
             "Zookeeper node filesystem space down".to_string(),
         )]);
         let q = MatchQuery::from_alert(&labels, &annotations);
-        let (terms, missing) = query_terms(&q, &kb.index, &kb.params);
+        let (terms, missing, _) = query_terms(&q, &kb.index, &kb.params);
         assert!(terms.iter().all(|t| t.focus), "{terms:?}");
         // Without the scrape job agreeing, the same word is only a summary word.
         let q2 = MatchQuery::from_alert(&BTreeMap::new(), &annotations);
-        let (_, missing2) = query_terms(&q2, &kb.index, &kb.params);
+        let (_, missing2, _) = query_terms(&q2, &kb.index, &kb.params);
         let p = &kb.params;
         let max_idf = kb.index.idf("\u{0}never a term\u{0}");
         let expected =
@@ -1365,7 +1401,7 @@ mod tests {
         // A container (or namespace) the description repeats is an instance, not the subject.
         let container = BTreeMap::from([("container".to_string(), "zookeeper".to_string())]);
         let q3 = MatchQuery::from_alert(&container, &annotations);
-        let (_, missing3) = query_terms(&q3, &kb.index, &kb.params);
+        let (_, missing3, _) = query_terms(&q3, &kb.index, &kb.params);
         assert!((missing3 - missing2).abs() < 1e-9, "{missing3} {missing2}");
         let with = kb.match_alerts(&q);
         let without = kb.match_alerts(&q2);
@@ -1373,7 +1409,7 @@ mod tests {
         // Label values other than services and targets are not problem words.
         let mut labels = BTreeMap::new();
         labels.insert("mountpoint".to_string(), "filesystem".to_string());
-        let (terms, _) = query_terms(
+        let (terms, _, _) = query_terms(
             &MatchQuery::from_alert(&labels, &BTreeMap::new()),
             &kb.index,
             &kb.params,

@@ -89,6 +89,8 @@ pub enum Action {
     Submit,
     /// In the note editor: switch between note and hypothesis (Tab).
     ToggleHypothesis,
+    /// In the override editor: the next mode to hold, or ending the override in force (Tab).
+    CycleOverrideMode,
 
     /// A keystroke for the text input of the open overlay.
     #[serde(skip)]
@@ -151,7 +153,10 @@ impl Action {
             | Action::Silence
             | Action::AcknowledgeDrift
             | Action::OverrideMode => Section::Decide,
-            Action::Confirm | Action::Submit | Action::ToggleHypothesis => Section::Dialog,
+            Action::Confirm
+            | Action::Submit
+            | Action::ToggleHypothesis
+            | Action::CycleOverrideMode => Section::Dialog,
             Action::Edit(_) | Action::Type(_) | Action::Resize { .. } | Action::HaltExperiment => {
                 Section::Internal
             }

@@ -29,7 +29,7 @@ pub fn handle_key(app: &App, event: KeyEvent) -> Option<Action> {
         Overlay::Palette { .. } | Overlay::Filter { .. } | Overlay::Search(_) => {
             app.keymap.prompt_action_for(key)
         }
-        Overlay::Write { .. } => app.keymap.editor_action_for(key),
+        Overlay::Write { draft, .. } => app.keymap.editor_action_for(key, draft),
         Overlay::Confirm { .. } => app.keymap.confirm_action_for(key),
         Overlay::None
         | Overlay::Help { .. }

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
-use super::app::Pane;
+use super::app::{Draft, Pane};
 use super::line_input::LineEdit;
 
 /// A key as the keymap sees it: Shift is folded into the character (`G`, `?`), and Shift-Tab is
@@ -145,20 +145,34 @@ impl fmt::Display for Key {
 /// Where a binding applies. A pane binding wins over a global one while that pane has focus;
 /// while a prompt (palette, filter) is open only prompt bindings apply and other printable
 /// keys are typed into it; a text editor (reason, argv, note) likewise takes every key its
-/// bindings do not claim; a confirmation knows only its own keys.
+/// bindings do not claim; a confirmation knows only its own keys. The note and the override
+/// editor each add their own bindings to the editor's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Context {
     Global,
     Pane(Pane),
     Prompt,
     Editor,
+    NoteEditor,
+    OverrideEditor,
     Confirm,
 }
 
 impl Context {
+    /// The editor contexts: every editor's, and one editor's own.
+    pub fn is_editor(self) -> bool {
+        matches!(
+            self,
+            Context::Editor | Context::NoteEditor | Context::OverrideEditor
+        )
+    }
+
     fn overlaps(self, other: Context) -> bool {
-        let modal = |c: Context| matches!(c, Context::Prompt | Context::Editor | Context::Confirm);
+        let modal = |c: Context| c.is_editor() || matches!(c, Context::Prompt | Context::Confirm);
         match (self, other) {
+            (a, b) if a.is_editor() && b.is_editor() => {
+                a == b || a == Context::Editor || b == Context::Editor
+            }
             (a, b) if modal(a) || modal(b) => a == b,
             (Context::Global, _) | (_, Context::Global) => true,
             (a, b) => a == b,
@@ -411,8 +425,14 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["tab"],
             A::ToggleHypothesis,
-            "editor: note ↔ hypothesis, or the override's mode",
-            T,
+            "note editor: note ↔ hypothesis",
+            Context::NoteEditor,
+        ),
+        (
+            &["tab"],
+            A::CycleOverrideMode,
+            "override editor: the next mode (or end the override)",
+            Context::OverrideEditor,
         ),
         (&["esc"], A::Back, "cancel: nothing is written", T),
         (&["ctrl-c"], A::Quit, "quit", T),
@@ -477,10 +497,26 @@ impl Keymap {
         self.find(key, Context::Global) == Some(Action::Suspend)
     }
 
-    /// The action a key means in a text editor: an editor binding, else the key is typed
-    /// (the editor handles its own cursor keys, Backspace and the like).
-    pub fn editor_action_for(&self, key: Key) -> Option<Action> {
-        self.find(key, Context::Editor).or(Some(Action::Type(key)))
+    /// The action a key means in the text editor of `draft`: that editor's own binding, then
+    /// every editor's, else the key is typed (the editor handles its own cursor keys, Backspace
+    /// and the like) unless another editor binds it (Tab types nothing in a reason).
+    pub fn editor_action_for(&self, key: Key, draft: Draft) -> Option<Action> {
+        let own = match draft {
+            Draft::Note(..) => Some(Context::NoteEditor),
+            Draft::Override(_) => Some(Context::OverrideEditor),
+            Draft::Reject(_) | Draft::EditArgv(_) | Draft::Manual(_) | Draft::Silence(_) => None,
+        };
+        if let Some(action) = own
+            .and_then(|c| self.find(key, c))
+            .or_else(|| self.find(key, Context::Editor))
+        {
+            return Some(action);
+        }
+        let elsewhere = self
+            .bindings
+            .iter()
+            .any(|b| b.context.is_editor() && b.keys.contains(&key));
+        (!elsewhere).then_some(Action::Type(key))
     }
 
     /// The action a key means in a confirmation: only its own bindings.
@@ -595,6 +631,7 @@ mod tests {
             Action::Confirm,
             Action::Submit,
             Action::ToggleHypothesis,
+            Action::CycleOverrideMode,
             Action::ApprovalsClusterOnly,
         ];
         actions.extend(Pane::ALL.map(Action::FocusPane));
@@ -660,26 +697,43 @@ mod tests {
     fn editors_type_every_key_they_do_not_bind_and_confirmations_nothing_else() {
         let keymap = Keymap::default();
         let key = |s: &str| s.parse::<Key>().unwrap();
+        let note = Draft::Note(crate::cockpit::NoteKind::Note, None);
         assert_eq!(
-            keymap.editor_action_for(key("q")),
+            keymap.editor_action_for(key("q"), note),
             Some(Action::Type(key("q")))
         );
         assert_eq!(
-            keymap.editor_action_for(key("a")),
+            keymap.editor_action_for(key("a"), note),
             Some(Action::Type(key("a")))
         );
         assert_eq!(
-            keymap.editor_action_for(key("backspace")),
+            keymap.editor_action_for(key("backspace"), note),
             Some(Action::Type(key("backspace")))
         );
         assert_eq!(
-            keymap.editor_action_for(key("ctrl-s")),
+            keymap.editor_action_for(key("ctrl-s"), note),
             Some(Action::Submit)
         );
-        assert_eq!(keymap.editor_action_for(key("esc")), Some(Action::Back));
         assert_eq!(
-            keymap.editor_action_for(key("tab")),
+            keymap.editor_action_for(key("esc"), note),
+            Some(Action::Back)
+        );
+        assert_eq!(
+            keymap.editor_action_for(key("tab"), note),
             Some(Action::ToggleHypothesis)
+        );
+        // Tab is each editor's own: the override's mode, and nothing (not a tab) in a reason.
+        assert_eq!(
+            keymap.editor_action_for(key("tab"), Draft::Override(None)),
+            Some(Action::CycleOverrideMode)
+        );
+        assert_eq!(
+            keymap.editor_action_for(key("tab"), Draft::Reject(crate::cockpit::SuggestionId(0))),
+            None
+        );
+        assert_eq!(
+            keymap.editor_action_for(key("ctrl-s"), Draft::Override(None)),
+            Some(Action::Submit)
         );
         assert_eq!(keymap.confirm_action_for(key("y")), Some(Action::Confirm));
         assert_eq!(

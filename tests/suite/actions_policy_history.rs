@@ -6,6 +6,7 @@
 //! mode is void once the mode tightened, and an approval only counts for the exact command it
 //! was given for (an edit to another command leaves it behind).
 
+use flightdeck::actions::step::Command;
 use flightdeck::actions::{
     Approval, Audit, Overlays, Role, Step, StepClass, StepKind, StepOrigin, Verdict, policy,
 };
@@ -59,9 +60,7 @@ fn step(variant: usize) -> Step {
         id: "s".into(),
         title: "s".into(),
         kind,
-        argv: vec!["kubectl".into(), "get".into(), "pods".into()],
-        shell: false,
-        script: None,
+        command: Command::Argv(vec!["kubectl".into(), "get".into(), "pods".into()]),
         timeout: None,
         audited: audited.then(|| Audit {
             by: "maria".into(),
@@ -167,7 +166,7 @@ impl Pending {
     /// An edit: a new, novel step for the edited command (or the one edited to that command
     /// before); approvals of other commands stay behind.
     fn edit(&mut self, argv: Vec<String>) {
-        if argv == self.step.argv {
+        if argv == self.step.argv() {
             // The same command: the same suggestion.
             return;
         }
@@ -177,7 +176,8 @@ impl Pending {
             .unwrap_or_else(|| (self.step.edited(argv), Vec::new()));
         let old_step = std::mem::replace(&mut self.step, step);
         let old = std::mem::replace(&mut self.approvals, approvals);
-        self.others.insert(old_step.argv.clone(), (old_step, old));
+        self.others
+            .insert(old_step.argv().to_vec(), (old_step, old));
     }
 
     fn may_execute(&self, mode: Mode, overlays: Overlays) -> bool {
@@ -200,7 +200,7 @@ proptest! {
             kind: s.kind,
             audited: s.audited.is_some(),
             structured: s.origin != StepOrigin::Edited,
-            argv: s.argv.clone(),
+            argv: s.argv().to_vec(),
             approvals: Vec::new(),
         };
         let (mut mode, mut drift, mut novel) = (start, false, false);

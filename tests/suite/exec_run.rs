@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use flightdeck::actions::step::Command;
 use flightdeck::actions::{Step, StepKind, StepOrigin, render_argv};
 use flightdeck::exec::{ExecConfig, ExecError, Invocation, dry_run, run};
 
@@ -47,6 +48,10 @@ fn hostile() -> Vec<String> {
     v
 }
 
+fn argv_step(argv: &[&str]) -> Step {
+    step(Command::Argv(argv.iter().map(|s| s.to_string()).collect()))
+}
+
 fn labels(x: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("x".to_string(), x.to_string()),
@@ -54,14 +59,12 @@ fn labels(x: &str) -> BTreeMap<String, String> {
     ])
 }
 
-fn step(argv: &[&str], shell: bool, script: Option<&str>) -> Step {
+fn step(command: Command) -> Step {
     Step {
         id: "s".into(),
         title: "t".into(),
         kind: StepKind::Diagnostic,
-        argv: argv.iter().map(|s| s.to_string()).collect(),
-        shell,
-        script: script.map(String::from),
+        command,
         timeout: None,
         audited: None,
         origin: StepOrigin::Structured,
@@ -85,10 +88,10 @@ fn fields(out: &[u8]) -> Vec<&[u8]> {
 
 #[tokio::test]
 async fn hostile_label_values_stay_one_argv_element() {
-    let template = step(&["printf", "%s\\0", "{{labels.x}}"], false, None);
+    let template = argv_step(&["printf", "%s\\0", "{{labels.x}}"]);
     let none = BTreeMap::new();
     for value in hostile() {
-        let argv = render_argv(&template.argv, &labels(&value), &none).unwrap();
+        let argv = render_argv(template.argv(), &labels(&value), &none).unwrap();
         assert_eq!(argv.len(), 3);
         let inv = Invocation::from_step(&template, &labels(&value), &none).unwrap();
         assert_eq!(inv.argv, argv);
@@ -111,11 +114,7 @@ async fn hostile_label_values_stay_one_argv_element() {
 
 #[tokio::test]
 async fn hostile_values_inside_a_larger_element_stay_inside_it() {
-    let template = step(
-        &["printf", "%s\\0", "--pod={{labels.x}}.{{labels.other}}"],
-        false,
-        None,
-    );
+    let template = argv_step(&["printf", "%s\\0", "--pod={{labels.x}}.{{labels.other}}"]);
     let none = BTreeMap::new();
     for value in hostile() {
         let inv = Invocation::from_step(&template, &labels(&value), &none).unwrap();
@@ -128,7 +127,7 @@ async fn hostile_values_inside_a_larger_element_stay_inside_it() {
 #[tokio::test]
 async fn shell_steps_get_values_only_through_the_environment() {
     let script = r#"printf '%s\0' "$FD_LABEL_X" "$FD_LABEL_OTHER" '{{labels.x}}'"#;
-    let template = step(&[], true, Some(script));
+    let template = step(Command::Shell(script.into()));
     let none = BTreeMap::new();
     for value in hostile() {
         let inv = Invocation::from_step(&template, &labels(&value), &none).unwrap();
@@ -441,7 +440,7 @@ async fn exit_codes_signals_and_spawn_failures() {
 
 #[tokio::test]
 async fn a_steps_own_timeout_is_used() {
-    let mut s = step(&["sleep", "5"], false, None);
+    let mut s = argv_step(&["sleep", "5"]);
     s.timeout = Some(flightdeck::time::SignedDuration::from_millis(200));
     let inv = Invocation::from_step(&s, &BTreeMap::new(), &BTreeMap::new()).unwrap();
     assert_eq!(inv.timeout, Some(Duration::from_millis(200)));

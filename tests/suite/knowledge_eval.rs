@@ -250,9 +250,19 @@ fn tune() {
     for ut in grid("FD_TUNE_UT", &[0.25, 0.5]) {
         for us in grid("FD_TUNE_US", &[0.5, 1.0]) {
             for ws in grid("FD_TUNE_WS", &[0.3, 0.6]) {
-                for fw in grid("FD_TUNE_FW", &[0.0, 0.25, 0.5, 0.75]) {
-                    for g in grid("FD_TUNE_G", &floors) {
+                for fw in grid("FD_TUNE_FW", &[0.0]) {
+                    for (pw, pf, g) in grid("FD_TUNE_PW", &[0.0, 0.25, 0.5, 0.75])
+                        .into_iter()
+                        .flat_map(|pw| {
+                            grid("FD_TUNE_PF", &[0.1, 0.2, 0.3, 1.0])
+                                .into_iter()
+                                .map(move |pf| (pw, pf))
+                        })
+                        .flat_map(|(pw, pf)| floors.iter().map(move |&g| (pw, pf, g)))
+                    {
                         let p = MatchParams {
+                            problem_weight: pw,
+                            problem_full: pf,
                             focus_weight: fw,
                             good_match: g,
                             w_subject: ws,

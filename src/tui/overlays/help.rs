@@ -137,7 +137,11 @@ pub fn lines(keymap: &Keymap, mode: CockpitMode) -> Vec<Line<'static>> {
         let rows = keymap
             .bindings()
             .iter()
-            .filter(|b| b.context == context && b.action.in_force(mode))
+            .filter(|b| {
+                let here =
+                    b.context == context || (context == Context::Editor && b.context.is_editor());
+                here && b.action.in_force(mode)
+            })
             .collect();
         group(heading.to_string(), rows);
     }

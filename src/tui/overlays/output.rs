@@ -148,8 +148,8 @@ enum Run {
 
 fn command(s: &Suggestion) -> String {
     match &s.argv {
-        Ok(argv) if argv.is_empty() && s.step.shell => {
-            format!("sh -c {}", s.step.script.as_deref().unwrap_or("").trim())
+        Ok(argv) if argv.is_empty() && s.step.script().is_some() => {
+            format!("sh -c {}", s.step.script().unwrap_or("").trim())
         }
         Ok(argv) => crate::actions::shell_display(argv),
         Err(why) => format!("(no argv: {why})"),

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 
 use super::read::View;
 use super::wrap::{self, Fragment};
+use crate::actions::step::Command;
 use crate::actions::{Step, StepKind, StepOrigin};
 use crate::cockpit::{Cockpit, Suggestion, SuggestionId, SuggestionStatus};
 // Characters that would hide or reorder text on a terminal: one definition, shared with the
@@ -53,7 +54,9 @@ pub fn view(view: &Cockpit, id: SuggestionId, width: usize) -> View {
                 width,
             ));
         }
-        Ok(_) if s.step.shell => body.extend(field("command", "a shell script (below)", width)),
+        Ok(_) if s.step.script().is_some() => {
+            body.extend(field("command", "a shell script (below)", width))
+        }
         Ok(_) => {}
         Err(why) => body.extend(labelled(
             "command",
@@ -147,13 +150,11 @@ pub fn origin(step: &Step) -> String {
     match step.origin {
         StepOrigin::Structured => "structured runbook step".into(),
         StepOrigin::CodeBlock => {
-            let what = if step.shell {
-                "every command of its script".to_string()
-            } else {
-                format!(
-                    "`{}`",
-                    crate::actions::step::program_and_subcommand(&step.argv)
-                )
+            let what = match &step.command {
+                Command::Shell(_) => "every command of its script".to_string(),
+                Command::Argv(argv) => {
+                    format!("`{}`", crate::actions::step::program_and_subcommand(argv))
+                }
             };
             let block = "a code block of a runbook without structured steps";
             match step.kind {
@@ -211,12 +212,12 @@ fn status(s: &Suggestion) -> String {
 /// few lines as fit), a shell step's script, or why the argv cannot be built.
 pub fn command_lines(s: &Suggestion, width: usize, compact: bool) -> Vec<Line<'static>> {
     match &s.argv {
-        Ok(argv) if argv.is_empty() && s.step.shell => {
+        Ok(argv) if argv.is_empty() && s.step.script().is_some() => {
             let mut lines = vec![Line::from(Span::styled(
                 "shell script (sh -c; label values arrive as environment variables, never spliced in)",
                 theme::key(),
             ))];
-            for l in s.step.script.as_deref().unwrap_or("").lines() {
+            for l in s.step.script().unwrap_or("").lines() {
                 lines.extend(wrap::chars(
                     &unhidden(l),
                     width,

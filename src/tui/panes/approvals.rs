@@ -418,15 +418,8 @@ fn decided(
 /// the argv cannot be built.
 fn command(s: &Suggestion, width: usize) -> Span<'static> {
     match &s.argv {
-        Ok(argv) if argv.is_empty() && s.step.shell => {
-            let script = s
-                .step
-                .script
-                .as_deref()
-                .unwrap_or("")
-                .lines()
-                .next()
-                .unwrap_or("");
+        Ok(argv) if argv.is_empty() && s.step.script().is_some() => {
+            let script = s.step.script().unwrap_or("").lines().next().unwrap_or("");
             Span::raw(truncate(&format!("    sh -c {script}"), width))
         }
         Ok(argv) => Span::raw(truncate(

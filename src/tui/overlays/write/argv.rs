@@ -14,7 +14,7 @@ pub fn open(app: &mut App, view: &Cockpit) {
     let Some(s) = decidable(app, view) else {
         return;
     };
-    if s.step.shell {
+    if s.step.script().is_some() {
         app.warn(format!(
             "{} runs a shell script, which is not edited here: reject it and write what to run instead (n)",
             s.id

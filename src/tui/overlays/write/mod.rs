@@ -104,11 +104,16 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
             silence::preview(app, view);
         }
         Action::Open | Action::Submit => return submit(app, view),
-        Action::ToggleHypothesis => match draft {
-            Draft::Note(kind, _) => *kind = kind.toggled(),
-            Draft::Override(to) => *to = override_mode::next(*to, view),
-            _ => {}
-        },
+        Action::ToggleHypothesis => {
+            if let Draft::Note(kind, _) = draft {
+                *kind = kind.toggled();
+            }
+        }
+        Action::CycleOverrideMode => {
+            if let Draft::Override(to) = draft {
+                *to = override_mode::next(*to, view);
+            }
+        }
         Action::Back => {
             app.overlay = Overlay::None;
             app.info("cancelled: nothing was written");

@@ -138,7 +138,7 @@ pub(super) fn parts(
                     theme::warn(),
                 )
             };
-            below.extend(titled_argv_lines("as", &preview.step.argv, width, true));
+            below.extend(titled_argv_lines("as", preview.step.argv(), width, true));
             below.extend(wrap::words(
                 &[
                     reach,
