@@ -956,8 +956,10 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
         })
         .into_iter()
         .collect();
-    let mut app = App::default();
-    app.experiments = crate::commands::experiment::catalog_live(config, opts.journal.as_deref());
+    let app = App {
+        experiments: crate::commands::experiment::catalog_live(config, opts.journal.as_deref()),
+        ..App::default()
+    };
     crate::runtime::run(&mut live, app, start).await?;
     // Every record was appended (and fdatasync'ed) as it was sealed: nothing is left to write.
     Ok(())

@@ -549,8 +549,10 @@ pub async fn run_replay_tui(
         reloads,
     };
     start.push(Msg::Tick(Some(replay.status())));
-    let mut app = App::default();
-    app.experiments = experiments;
+    let app = App {
+        experiments,
+        ..App::default()
+    };
     let result = run(&mut replay, app, start).await;
     // The records of the last pass (a decision just before quitting).
     let kept = keep_journal(replay.keep.as_mut(), replay.session.records());

@@ -219,7 +219,7 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["x"],
             A::Experiments,
-            "experiments: may each start and why, budget left to spend, a run's guard",
+            "experiments: may start and why, budget to spend, guard",
             G,
         ),
         (

@@ -504,8 +504,10 @@ fn a_halt_journaled_from_the_cockpit_halts_the_run_and_it_rolls_back() {
     // The cockpit: its experiments view from the config and the journal, as `flightdeck`
     // live builds it.
     let cfg = flightdeck::config::Config::load(&config).unwrap();
-    let mut app = App::default();
-    app.experiments = flightdeck::commands::experiment::catalog_live(&cfg, Some(&journal));
+    let mut app = App {
+        experiments: flightdeck::commands::experiment::catalog_live(&cfg, Some(&journal)),
+        ..App::default()
+    };
     assert_eq!(
         app.experiments.files.len(),
         1,
