@@ -670,7 +670,7 @@ mod tests {
             Some(Action::Quit)
         );
         assert_eq!(
-            keymap.action_for(ev(KeyCode::Char('x'), KeyModifiers::NONE), focus),
+            keymap.action_for(ev(KeyCode::Char('X'), KeyModifiers::NONE), focus),
             None
         );
     }
