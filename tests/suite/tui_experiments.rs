@@ -89,7 +89,7 @@ fn approving_from_the_view_is_journaled_and_the_gate_counts_it() {
         app.experiments = catalog.clone();
         press(&mut app, &session, KeyCode::Char('x'));
         assert!(press(&mut app, &session, KeyCode::Char('a')).is_empty());
-        assert!(screen(&app, &session).contains("y/Enter yes"));
+        assert!(screen(&app, &session).contains("y/Enter: journal it"));
         // `n`: nothing is sent.
         assert!(press(&mut app, &session, KeyCode::Char('n')).is_empty());
         press(&mut app, &session, KeyCode::Char('a'));

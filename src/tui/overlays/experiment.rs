@@ -364,11 +364,11 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
     );
     let hint = match v.pending {
         Some(Pending::Approve) => Line::styled(
-            "approve this experiment (method and rollbacks) in the journal? y/Enter yes · n/Esc no",
+            "approve it (method and rollbacks)? y/Enter: journal it · n/Esc: no",
             theme::warn(),
         ),
         Some(Pending::Halt) => Line::styled(
-            "ask its guard to halt this run (the rollbacks run)? y/Enter yes · n/Esc no",
+            "halt this run (its rollbacks run)? y/Enter: journal it · n/Esc: no",
             theme::warn(),
         ),
         None => Line::styled(

@@ -176,17 +176,17 @@ pub fn detail(
             )));
         }
     }
-    let approvals: Vec<String> = st
-        .approvals
-        .iter()
-        .map(|a| {
-            format!(
-                "{} ({})",
-                for_terminal(&a.by),
-                crate::cockpit::role_name(a.role)
-            )
-        })
-        .collect();
+    let mut approvals: Vec<String> = Vec::new();
+    for a in &st.approvals {
+        let one = format!(
+            "{} ({})",
+            for_terminal(&a.by),
+            crate::cockpit::role_name(a.role)
+        );
+        if !approvals.contains(&one) {
+            approvals.push(one);
+        }
+    }
     out.push(plain(format!(
         "approvals counted: {} (yours counts when you start it)",
         if approvals.is_empty() {
