@@ -171,9 +171,12 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::AcknowledgeDrift => confirm::acknowledge_drift(app, view),
         Action::OverrideMode => write::override_mode(app, view),
         // Dialog keys with no dialog open (from the palette, say) mean nothing.
-        Action::Confirm | Action::Submit | Action::ToggleHypothesis | Action::CycleOverrideMode => {
-        }
-        Action::Edit(_) | Action::Type(_) | Action::Resize { .. } | Action::HaltExperiment => {}
+        Action::Confirm
+        | Action::Submit
+        | Action::ToggleHypothesis
+        | Action::CycleOverrideMode
+        | Action::HaltExperiment => {}
+        Action::Edit(_) | Action::Type(_) | Action::Resize { .. } => {}
     }
     Vec::new()
 }
