@@ -1035,9 +1035,9 @@ mod tests {
         assert_eq!(c.knowledge[0].1.value, PathBuf::from("/etc/fd/rb"));
         assert_eq!(c.knowledge[1].1.value, PathBuf::from("/abs/rb"));
         assert_eq!(c.slo_files[0].value, PathBuf::from("/etc/fd/slos/a.yaml"));
-        let c = parse("[experiments]\ndir = \"chaos\"\n[webhook]\n").unwrap();
+        let x = parse("[experiments]\ndir = \"chaos\"\n[webhook]\n").unwrap();
         assert_eq!(
-            c.experiments.map(|d| d.value),
+            x.experiments.map(|d| d.value),
             Some(PathBuf::from("/etc/fd/chaos"))
         );
         assert_eq!(c.slo_files[0].line, 4);

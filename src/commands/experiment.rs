@@ -632,14 +632,74 @@ pub fn run_replay(
     opts: &RunOptions,
 ) -> color_eyre::Result<ExitCode> {
     let e = load(file)?;
-    let scenario_id = loaded.scenario.id.clone();
-    let mut session =
-        crate::replay::ReplaySession::new(loaded.scenario, loaded.knowledge, who.clone());
+    let mut sink = ReplaySink::open(journal, &loaded.scenario.id)?;
+    let code = replay_run(
+        &e,
+        loaded.scenario,
+        loaded.knowledge,
+        at,
+        &mut sink,
+        who,
+        opts,
+        false,
+    )?;
+    if let Some(p) = journal {
+        eprintln!("flightdeck: the run's records are in {}", p.display());
+    }
+    Ok(code)
+}
+
+/// The scripted run of a replay's experiment (the bundled one in the demo): `experiment run
+/// --replay` at the scenario's start, in memory, its records for the cockpit's experiments
+/// view, which shows them as the replay's clock reaches them.
+pub fn scripted_run(
+    e: &Experiment,
+    loaded: &crate::load::LoadedScenario,
+) -> color_eyre::Result<Vec<JournalRecord>> {
+    let mut sink = ReplaySink::open(None, &loaded.scenario.id)?;
+    let who = CockpitConfig {
+        actor: "scenario".into(),
+        ..CockpitConfig::default()
+    };
+    let opts = RunOptions {
+        dry_run: true,
+        gate_only: false,
+        min_budget_left: GateConfig::default().min_budget_left,
+        warmup: Duration::ZERO,
+        json: false,
+    };
+    replay_run(
+        e,
+        loaded.scenario.clone(),
+        loaded.knowledge.clone(),
+        None,
+        &mut sink,
+        &who,
+        &opts,
+        true,
+    )?;
+    Ok(sink.records().to_vec())
+}
+
+/// The replayed run itself; `quiet`: print nothing (the cockpit's scripted run).
+#[allow(clippy::too_many_arguments)]
+fn replay_run(
+    e: &Experiment,
+    scenario: crate::training::Scenario,
+    knowledge: crate::knowledge::KnowledgeBase,
+    at: Option<SignedDuration>,
+    sink: &mut ReplaySink,
+    who: &CockpitConfig,
+    opts: &RunOptions,
+    quiet: bool,
+) -> color_eyre::Result<ExitCode> {
+    let e = e.clone();
+    let scenario_id = scenario.id.clone();
+    let mut session = crate::replay::ReplaySession::new(scenario, knowledge, who.clone());
     let start_at = session.scenario().start;
     let end_at = session.scenario().end();
     let t0 = crate::time::saturating_offset(start_at, at.unwrap_or(SignedDuration::ZERO));
     session.advance_to(t0);
-    let mut sink = ReplaySink::open(journal, &scenario_id)?;
     let author = Author {
         actor: who.actor.clone(),
         role: who.role.into(),
@@ -688,7 +748,9 @@ pub fn run_replay(
         config: gate_config,
         alerts_unknown: None,
     });
-    print_gate(&decision, opts.json)?;
+    if !quiet {
+        print_gate(&decision, opts.json)?;
+    }
     if opts.gate_only {
         return Ok(if decision.may_start {
             ExitCode::SUCCESS
@@ -774,11 +836,10 @@ pub fn run_replay(
     }
     let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
     let end = record::end_entry(&author, &run, &e, &guard, hypothesis, true, now, true);
-    println!("{}", super::human(&end.summary));
-    sink.append(end, now)?;
-    if let Some(p) = journal {
-        eprintln!("flightdeck: the run's records are in {}", p.display());
+    if !quiet {
+        println!("{}", super::human(&end.summary));
     }
+    sink.append(end, now)?;
     Ok(exit_for(guard.halted().is_some(), hypothesis))
 }
 
@@ -914,12 +975,24 @@ pub fn catalog_live(config: &crate::config::Config, journal: Option<&Path>) -> C
 pub fn catalog_replay(loaded: &crate::load::LoadedScenario) -> Catalog {
     if loaded.origin == "bundled demo" {
         let (path, text) = BUNDLED;
+        let experiment = Experiment::parse(path, text).map_err(|e| e.to_string());
+        // The scenario's own run: the gate lets it start at the demo's start, the governor's
+        // move to FREEZE halts it; the view shows it as the replay reaches each record.
+        let scripted = match &experiment {
+            Ok(e) => scripted_run(e, loaded).unwrap_or_else(|err| {
+                tracing::warn!("the demo's experiment run: {err}");
+                Vec::new()
+            }),
+            Err(_) => Vec::new(),
+        };
         return Catalog {
             source: Some("bundled with the demo".into()),
             files: vec![Entry {
                 path: path.into(),
-                experiment: Experiment::parse(path, text).map_err(|e| e.to_string()),
+                experiment,
             }],
+            scripted,
+            run_flags: " --replay demo".into(),
             ..Catalog::default()
         };
     }
@@ -928,7 +1001,10 @@ pub fn catalog_replay(loaded: &crate::load::LoadedScenario) -> Catalog {
         .map(|d| d.join("experiments"))
         .filter(|d| d.is_dir())
     {
-        Some(dir) => catalog_dir(&dir),
+        Some(dir) => Catalog {
+            run_flags: format!(" --replay {}", loaded.origin),
+            ..catalog_dir(&dir)
+        },
         None => Catalog::default(),
     }
 }

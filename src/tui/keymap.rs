@@ -219,7 +219,7 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
         (
             &["x"],
             A::Experiments,
-            "experiments: may each start and why, budget left to spend, a run's guard",
+            "experiments: may start and why, budget to spend, guard",
             G,
         ),
         (
@@ -712,7 +712,7 @@ mod tests {
             Some(Action::Quit)
         );
         assert_eq!(
-            keymap.action_for(ev(KeyCode::Char('x'), KeyModifiers::NONE), focus),
+            keymap.action_for(ev(KeyCode::Char('X'), KeyModifiers::NONE), focus),
             None
         );
     }

@@ -443,3 +443,141 @@ fn a_firing_alert_inside_the_blast_radius_keeps_it_from_starting() {
     let records = flightdeck::journal_store::read_records(&journal).unwrap();
     assert!(records.iter().all(|r| r.kind != RecordKind::Experiment));
 }
+
+/// A halt asked from a cockpit (`x`, then `H`, then `y`): the cockpit's experiments view sees
+/// the run under way from the journal, the decision is journaled (a `halt` record), and the
+/// run's own guard — `experiment run`, another process on the same journal — sees it there and
+/// halts like on a breach: the running step is killed and the rollback runs.
+#[test]
+fn a_halt_journaled_from_the_cockpit_halts_the_run_and_it_rolls_back() {
+    use flightdeck::cockpit::{Cockpit, CockpitConfig, Effect, Event};
+    use flightdeck::tui::{Action, App, Command};
+    if !need(&[PROMETHEUS]) || !Path::new("/usr/bin/curl").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let prom = start_self_scraping_prometheus(dir.path());
+    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
+    let config = dir.path().join("flightdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n[experiments]\ndir = \"experiments\"\n",
+            prom.url()
+        ),
+    )
+    .unwrap();
+    let marker = dir.path().join("rolled-back");
+    std::fs::create_dir(dir.path().join("experiments")).unwrap();
+    let file = dir.path().join("experiments/harmless.json");
+    // Good queries only: nothing spends the budget, so only the halt stops it.
+    let text = experiment(&prom.url(), &marker).replace("query=sum(x)[1-40]", "query=up");
+    std::fs::write(&file, text).unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .args([
+            "experiment",
+            "run",
+            file.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ])
+        .env("FLIGHTDECK_HOME", dir.path().join("home"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !flightdeck::journal_store::read_records(&journal)
+        .unwrap_or_default()
+        .iter()
+        .any(|r| r.body["phase"] == "step" && r.body["section"] == "method")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The cockpit: its experiments view from the config and the journal, as `flightdeck`
+    // live builds it.
+    let cfg = flightdeck::config::Config::load(&config).unwrap();
+    let mut app = App {
+        experiments: flightdeck::commands::experiment::catalog_live(&cfg, Some(&journal)),
+        ..App::default()
+    };
+    assert_eq!(
+        app.experiments.files.len(),
+        1,
+        "{:?}",
+        app.experiments.files
+    );
+    let now = flightdeck::time::Timestamp::now();
+    let mut view = Cockpit::new(
+        CockpitConfig {
+            actor: "maria".into(),
+            ..CockpitConfig::default()
+        },
+        Vec::new(),
+        flightdeck::knowledge::KnowledgeBase::default(),
+        now,
+    );
+    flightdeck::tui::update(&mut app, Action::Experiments, &view);
+    let screen = {
+        let backend = ratatui::backend::TestBackend::new(100, 30);
+        let mut t = ratatui::Terminal::new(backend).unwrap();
+        t.draw(|f| flightdeck::tui::render(&app, &view, f)).unwrap();
+        format!("{:?}", t.backend().buffer())
+    };
+    assert!(screen.contains("RUNNING"), "{screen}");
+    assert!(flightdeck::tui::update(&mut app, Action::HaltExperiment, &view).is_empty());
+    let commands = flightdeck::tui::update(&mut app, Action::Confirm, &view);
+    let [Command::Decide(cmd)] = commands.as_slice() else {
+        panic!("{commands:?}")
+    };
+    let effects = view.apply(Event::User(cmd.clone()), now);
+    let entry = effects
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::Journal(entry) => Some(entry),
+            _ => None,
+        })
+        .expect("the halt is journaled");
+    let asked = std::time::Instant::now();
+    flightdeck::journal_store::JournalFile::open(&journal)
+        .unwrap()
+        .append(entry, flightdeck::time::Timestamp::now())
+        .unwrap();
+
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(asked.elapsed() < Duration::from_secs(30), "{text}");
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(marker.exists(), "the rollback ran: {text}");
+    let records = flightdeck::journal_store::read_records(&journal).unwrap();
+    let abort = records
+        .iter()
+        .find(|r| r.body["phase"] == "abort")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(abort.body["breach"]["kind"], "stopped", "{}", abort.summary);
+    assert!(abort.summary.contains("maria"), "{}", abort.summary);
+    assert_eq!(records.last().unwrap().body["phase"], "end");
+    assert!(flightdeck::journal_store::verify_file(&journal, None).is_ok());
+    // And the view shows the run halted, with its evidence.
+    app.experiments.absorb(&records);
+    let last = flightdeck::chaos::observe::status(
+        &view,
+        app.experiments.files[0].experiment.as_ref().unwrap(),
+        &app.experiments.records,
+        app.experiments.gate,
+    )
+    .last
+    .expect("the last run");
+    assert!(last.halted, "{last:?}");
+}

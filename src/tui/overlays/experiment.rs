@@ -11,9 +11,13 @@
 //! Each asks first (`y`/Enter sends, `n`/Esc cancels) and takes effect once journaled. Starting
 //! a run stays with `flightdeck experiment run FILE`, which the view names.
 //!
-//! The files are read by the edge ([`crate::commands::experiment::catalog`]); the journal's
-//! experiment records are seeded by the edge and kept up to date from the cockpit's journal
-//! tail ([`absorb`]). Everything shown is computed by [`crate::chaos::observe::status`].
+//! The files are read by the edge (`commands::experiment::catalog_live`, `catalog_replay`);
+//! the journal's experiment records are seeded by the edge and kept up to date from the
+//! cockpit's journal tail ([`absorb`]). In a replay of the demo the scenario's own run of the
+//! bundled experiment (as `experiment run --replay demo` runs it: started at the demo's start,
+//! halted by the governor's move to FREEZE) plays as the replay's clock reaches each record.
+//! Everything shown is computed by [`crate::chaos::observe::status`]; the detail lines are in
+//! [`super::experiment_lines`].
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -22,13 +26,11 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crossterm::event::KeyCode;
 
-use crate::chaos::gate::pct;
 use crate::chaos::observe::{Status, status};
 use crate::chaos::{Experiment, GateConfig};
 use crate::cockpit::{Cockpit, UserCommand};
 use crate::journal::{JournalRecord, RecordKind};
 use crate::sanitize::for_terminal;
-use crate::time::{clock_hms, format_duration};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Overlay};
 use crate::tui::command::Command;
@@ -53,6 +55,11 @@ pub struct Catalog {
     pub records: Vec<JournalRecord>,
     /// The gate's settings (the floor of `experiment run`'s default).
     pub gate: GateConfig,
+    /// A replay's scripted run (the bundled experiment in the demo, as `experiment run
+    /// --replay` runs it): shown as the replay's clock reaches each record.
+    pub scripted: Vec<JournalRecord>,
+    /// What `experiment run` needs besides the file to start one here (`--replay demo`).
+    pub run_flags: String,
 }
 
 impl Catalog {
@@ -65,7 +72,28 @@ impl Catalog {
             }
         }
     }
+
+    /// Is `run` the replay's scripted run (which a halt record cannot reach)?
+    pub fn is_scripted(&self, run: &str) -> bool {
+        self.scripted
+            .iter()
+            .any(|r| r.body.get("run").and_then(|v| v.as_str()) == Some(run))
+    }
+
+    /// The records the view works from at `now`: the scripted run's so far, then the journal's.
+    pub fn records_at(&self, now: crate::time::Timestamp) -> Vec<JournalRecord> {
+        self.scripted
+            .iter()
+            .filter(|r| r.ts <= now)
+            .chain(&self.records)
+            .cloned()
+            .collect()
+    }
 }
+
+/// Why a halt does not reach the replay's scripted run.
+const SCRIPTED: &str =
+    "the scenario's own run plays as recorded: H halts a run that `experiment run` is running";
 
 /// A decision waiting for `y`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,11 +169,16 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
                 argv: e.argvs().map(|a| a.to_vec()).collect(),
             },
             Pending::Halt => {
-                let st = status(view, e, &app.experiments.records, app.experiments.gate);
+                let records = app.experiments.records_at(view.now());
+                let st = status(view, e, &records, app.experiments.gate);
                 let Some(run) = st.running else {
                     app.info("it is no longer running");
                     return Some(Vec::new());
                 };
+                if app.experiments.is_scripted(&run.run) {
+                    app.info(SCRIPTED);
+                    return Some(Vec::new());
+                }
                 UserCommand::HaltExperiment {
                     run: run.run,
                     title: e.title.clone(),
@@ -174,13 +207,17 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
                 app.warn("this file does not parse: fix it first (flightdeck experiment check)");
                 return Some(Vec::new());
             };
-            if action == Action::HaltExperiment
-                && status(view, e, &app.experiments.records, app.experiments.gate)
-                    .running
-                    .is_none()
-            {
-                app.info("not running: nothing to halt");
-                return Some(Vec::new());
+            if action == Action::HaltExperiment {
+                let records = app.experiments.records_at(view.now());
+                let running = status(view, e, &records, app.experiments.gate).running;
+                let Some(run) = running else {
+                    app.info("not running: nothing to halt");
+                    return Some(Vec::new());
+                };
+                if app.experiments.is_scripted(&run.run) {
+                    app.info(SCRIPTED);
+                    return Some(Vec::new());
+                }
             }
             if let Overlay::Experiments(v) = &mut app.overlay {
                 v.pending = Some(if action == Action::Approve {
@@ -199,235 +236,6 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
         _ => {}
     }
     Some(Vec::new())
-}
-
-fn check_line(ok: bool, name: &str, detail: &str) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(
-            if ok { "  ✓ " } else { "  ✗ " },
-            if ok { theme::good() } else { theme::bad() },
-        ),
-        Span::styled(format!("{name:<12} "), theme::bold()),
-        Span::styled(for_terminal(detail).into_owned(), theme::text()),
-    ])
-}
-
-fn plain(text: String) -> Line<'static> {
-    Line::from(Span::styled(text, theme::text()))
-}
-
-fn heading(text: &str) -> Line<'static> {
-    Line::from(Span::styled(text.to_string(), theme::title()))
-}
-
-/// The detail lines of one experiment.
-pub fn detail(entry: &Entry, st: Option<&Status>, view: &Cockpit) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
-    let e = match &entry.experiment {
-        Ok(e) => e,
-        Err(why) => {
-            out.push(Line::styled("does not parse:", theme::bad()));
-            for l in for_terminal(why).lines() {
-                out.push(plain(format!("  {l}")));
-            }
-            return out;
-        }
-    };
-    let Some(st) = st else { return out };
-    out.push(Line::from(vec![
-        Span::styled(for_terminal(&e.title).into_owned(), theme::bold()),
-        Span::styled(format!("  {}", for_terminal(&entry.path)), theme::dim()),
-    ]));
-    out.push(plain(format!(
-        "hypothesis: {}",
-        for_terminal(&e.hypothesis)
-    )));
-    out.push(plain(format!(
-        "blast radius: {} · limit {} of the remaining budget · at most {}",
-        for_terminal(&e.blast_radius.describe()),
-        pct(e.budget_limit),
-        format_duration(e.max_duration)
-    )));
-    if let Some(r) = &st.running {
-        out.push(Line::default());
-        let left = r.deadline.duration_since(view.now());
-        out.push(Line::styled(
-            format!(
-                "RUNNING{} since {} · run {} · {} left of {}",
-                if r.dry_run { " (dry run)" } else { "" },
-                clock_hms(r.started),
-                r.run,
-                format_duration(left.max(crate::time::SignedDuration::ZERO)),
-                format_duration(e.max_duration)
-            ),
-            theme::warn(),
-        ));
-        for (slo, limit) in r.guard.limits() {
-            let spent = r.guard.spent().get(slo).copied().unwrap_or(0.0);
-            out.push(plain(format!(
-                "  budget {}: spent {} of its {} limit",
-                for_terminal(slo),
-                pct(spent),
-                pct(*limit)
-            )));
-        }
-        for p in &r.probes {
-            let v = match &p.value {
-                Ok(v) => format!("{v}"),
-                Err(why) => for_terminal(why).into_owned(),
-            };
-            out.push(plain(format!(
-                "  steady state {}: {v}",
-                for_terminal(&p.name)
-            )));
-        }
-        if let Some(b) = r.closest() {
-            out.push(plain(format!(
-                "  closest boundary: {} at {} of its limit ({})",
-                for_terminal(&b.what),
-                pct(b.used),
-                for_terminal(&b.detail)
-            )));
-        }
-        if let Some(b) = &r.breach {
-            out.push(Line::styled(
-                format!("  breach seen here: {}", for_terminal(&b.describe())),
-                theme::bad(),
-            ));
-        }
-        match &r.halt_asked {
-            Some((who, at)) => out.push(Line::styled(
-                format!(
-                    "  halt asked by {} at {}: its guard halts it",
-                    for_terminal(who),
-                    clock_hms(*at)
-                ),
-                theme::warn(),
-            )),
-            None => out.push(Line::styled("  H halts it (asks first)", theme::dim())),
-        }
-    }
-    out.push(Line::default());
-    let d = &st.decision;
-    out.push(if d.may_start {
-        Line::styled("may start now", theme::good())
-    } else {
-        Line::styled("may NOT start now", theme::bad())
-    });
-    for c in &d.checks {
-        out.push(check_line(c.ok, &c.name, &c.detail));
-    }
-    if !d.allowances.is_empty() {
-        out.push(heading("budget experiments may still spend (allowance)"));
-        for a in &d.allowances {
-            out.push(plain(format!(
-                "  {}: {} left of {} (remaining {}, floor {}, spent by experiments {}); this run may spend {}",
-                for_terminal(&a.slo),
-                pct(a.left),
-                pct(a.allowance),
-                pct(a.remaining),
-                pct(a.floor),
-                pct(a.spent),
-                pct(a.limit)
-            )));
-        }
-    }
-    let approvals: Vec<String> = st
-        .approvals
-        .iter()
-        .map(|a| {
-            format!(
-                "{} ({})",
-                for_terminal(&a.by),
-                crate::cockpit::role_name(a.role)
-            )
-        })
-        .collect();
-    out.push(plain(format!(
-        "approvals counted: {} (yours counts when you start it)",
-        if approvals.is_empty() {
-            "none".to_string()
-        } else {
-            approvals.join(", ")
-        }
-    )));
-    out.push(Line::styled(
-        format!(
-            "a approves it (method and rollbacks together); start: flightdeck experiment run {}",
-            for_terminal(&entry.path)
-        ),
-        theme::dim(),
-    ));
-    if let Some(last) = &st.last {
-        out.push(Line::default());
-        out.push(heading("last run"));
-        out.push(Line::styled(
-            format!(
-                "  {} at {}: {}",
-                last.run,
-                clock_hms(last.started),
-                for_terminal(&last.outcome)
-            ),
-            if last.halted {
-                theme::warn()
-            } else {
-                theme::text()
-            },
-        ));
-        if let Some(b) = last
-            .breach
-            .as_ref()
-            .and_then(|b| serde_json::from_value::<crate::chaos::Breach>(b.clone()).ok())
-        {
-            out.push(plain(format!("  halted: {}", for_terminal(&b.describe()))));
-        }
-        if let Some(ev) = last.evidence.as_ref().and_then(|v| v.get("observation")) {
-            let mode = ev
-                .get("budget_mode")
-                .and_then(|m| m.as_str())
-                .unwrap_or("?");
-            let at = ev.get("at").and_then(|m| m.as_str()).unwrap_or("?");
-            out.push(plain(format!(
-                "  evidence: at {} the budgets said {}",
-                for_terminal(at),
-                mode.to_uppercase()
-            )));
-            for b in ev
-                .get("budgets")
-                .and_then(|b| b.as_array())
-                .into_iter()
-                .flatten()
-            {
-                if let (Some(slo), Some(rem)) = (
-                    b.get("slo").and_then(|s| s.as_str()),
-                    b.get("remaining").and_then(|r| r.as_f64()),
-                ) {
-                    out.push(plain(format!(
-                        "    {} had {} of its budget left",
-                        for_terminal(slo),
-                        pct(rem)
-                    )));
-                }
-            }
-        }
-        for (slo, spent) in &last.spent {
-            let limit = last.limits.get(slo).copied().unwrap_or(0.0);
-            out.push(plain(format!(
-                "  spent on {}: {} of its {} limit",
-                for_terminal(slo),
-                pct(*spent),
-                pct(limit)
-            )));
-        }
-        if let Some(b) = last.boundary.first() {
-            out.push(plain(format!(
-                "  boundary reached: {} at {} of its limit",
-                for_terminal(&b.what),
-                pct(b.used)
-            )));
-        }
-    }
-    out
 }
 
 /// The tag in the list: running, may start, blocked, halted last time, does not parse.
@@ -470,8 +278,8 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
     frame.render_widget(block, area);
     if cat.files.is_empty() {
         let text = vec![
-            plain("No experiment files.".into()),
-            plain(
+            super::experiment_lines::plain("No experiment files.".into()),
+            super::experiment_lines::plain(
                 "Set [experiments] dir in the config (docs/FORMATS.md, \"Experiments\"); a replay of the demo shows the bundled one."
                     .into(),
             ),
@@ -483,6 +291,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         );
         return;
     }
+    let records = cat.records_at(view.now());
     let statuses: Vec<Option<Status>> = cat
         .files
         .iter()
@@ -490,7 +299,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
             f.experiment
                 .as_ref()
                 .ok()
-                .map(|e| status(view, e, &cat.records, cat.gate))
+                .map(|e| status(view, e, &records, cat.gate))
         })
         .collect();
     let list_rows = u16::try_from(cat.files.len())
@@ -538,8 +347,13 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         rule,
     );
     let selected = v.selected.min(cat.files.len() - 1);
-    let lines = wrap(
-        detail(&cat.files[selected], statuses[selected].as_ref(), view),
+    let lines = super::experiment_lines::wrap(
+        super::experiment_lines::detail(
+            &cat.files[selected],
+            statuses[selected].as_ref(),
+            view,
+            cat,
+        ),
         body.width,
     );
     let max_scroll = lines.len().saturating_sub(usize::from(body.height));
@@ -550,11 +364,11 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
     );
     let hint = match v.pending {
         Some(Pending::Approve) => Line::styled(
-            "approve this experiment (method and rollbacks) in the journal? y/Enter yes · n/Esc no",
+            "approve it (method and rollbacks)? y/Enter: journal it · n/Esc: no",
             theme::warn(),
         ),
         Some(Pending::Halt) => Line::styled(
-            "ask its guard to halt this run (the rollbacks run)? y/Enter yes · n/Esc no",
+            "halt this run (its rollbacks run)? y/Enter: journal it · n/Esc: no",
             theme::warn(),
         ),
         None => Line::styled(
@@ -566,31 +380,4 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         ),
     };
     frame.render_widget(Paragraph::new(hint), footer);
-}
-
-/// Wraps each line to `width`, continuation lines indented under its indent.
-fn wrap(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
-    let width = usize::from(width).max(1);
-    let mut out = Vec::with_capacity(lines.len());
-    for line in lines {
-        if line.width() <= width {
-            out.push(line);
-            continue;
-        }
-        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-        let indent = text.len() - text.trim_start().len();
-        let hang = (indent + 2).min(width / 2);
-        let fragments: Vec<super::wrap::Fragment> = line
-            .spans
-            .iter()
-            .map(|s| (s.content.to_string(), s.style))
-            .collect();
-        out.extend(super::wrap::words(
-            &fragments,
-            width,
-            &[Span::raw(" ".repeat(indent))],
-            &[Span::raw(" ".repeat(hang))],
-        ));
-    }
-    out
 }

@@ -9,6 +9,7 @@ pub mod budget_chart;
 pub mod confirm;
 pub mod document;
 pub mod experiment;
+pub mod experiment_lines;
 pub mod filter;
 pub mod help;
 pub mod markdown;

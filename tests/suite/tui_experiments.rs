@@ -1,0 +1,222 @@
+//! The cockpit's experiments view (`x`, issue 21): in a replay of the demo it lists the bundled
+//! experiment with every gate check and the allowance left; approving from the view goes
+//! through the cockpit's journal (the gate counts the approval once it is journaled, and an
+//! unaudited experiment still needs the incident commander's); a run the journal says ended
+//! halted shows with its evidence. Snapshots at 100×30 and 80×24.
+
+use crate::common;
+use common::tui::{press, replay_app, screen};
+use crossterm::event::KeyCode;
+use flightdeck::chaos::Experiment;
+use flightdeck::cockpit::{CockpitConfig, UserCommand};
+use flightdeck::commands::experiment::{BUNDLED, catalog_replay};
+use flightdeck::replay::ReplaySession;
+use flightdeck::tui::overlays::experiment::{Catalog, Entry};
+use flightdeck::tui::{App, Command};
+
+fn app_at(session: &ReplaySession, size: (u16, u16)) -> App {
+    let mut app = replay_app(session, size, 10.0);
+    app.experiments = catalog_replay(&common::replay::demo());
+    app
+}
+
+#[test]
+fn the_bundled_experiment_may_start_before_the_incident_100x30() {
+    let session = common::replay::demo_at(0);
+    let mut app = app_at(&session, (100, 30));
+    // Without the scenario's own run (shown running from the demo's start: see below), the
+    // gate and the allowance fill the view.
+    app.experiments.scripted.clear();
+    press(&mut app, &session, KeyCode::Char('x'));
+    let s = screen(&app, &session);
+    assert!(s.contains("may start now"), "{s}");
+    assert!(s.contains("the budgets say ADAPTIVE"), "{s}");
+    assert!(s.contains("this run may spend"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn in_the_incident_it_may_not_start_80x24() {
+    let session = common::replay::demo_at(20);
+    let mut app = app_at(&session, (80, 24));
+    press(&mut app, &session, KeyCode::Char('x'));
+    let s = screen(&app, &session);
+    assert!(s.contains("may NOT start now"), "{s}");
+    assert!(s.contains("FREEZE"), "{s}");
+    insta::assert_snapshot!(s);
+    // Esc closes it; the help lists `x`.
+    press(&mut app, &session, KeyCode::Esc);
+    assert!(!screen(&app, &session).contains("Experiments ·"));
+    press(&mut app, &session, KeyCode::Char('?'));
+    let help = screen(&app, &session);
+    assert!(help.contains("experiments: may start and why"), "{help}");
+}
+
+#[test]
+fn no_experiments_configured_says_where_to_put_them() {
+    let session = common::replay::demo_at(0);
+    let mut app = replay_app(&session, (80, 24), 10.0);
+    press(&mut app, &session, KeyCode::Char('x'));
+    let s = screen(&app, &session);
+    assert!(s.contains("[experiments] dir"), "{s}");
+}
+
+/// An unaudited experiment needs the incident commander. The on-call engineer's approval from
+/// the view is journaled but does not open the gate; the commander's, journaled from their
+/// cockpit's view, does — and only once journaled (`y` sends it; `n` journals nothing).
+#[test]
+fn approving_from_the_view_is_journaled_and_the_gate_counts_it() {
+    let text = BUNDLED
+        .1
+        .replace("    audited: {by: lee, on: 2026-03-01}\n", "");
+    let e = Experiment::parse("unaudited.yaml", &text).unwrap();
+    let catalog = Catalog {
+        source: Some("test".into()),
+        files: vec![Entry {
+            path: "unaudited.yaml".into(),
+            experiment: Ok(e.clone()),
+        }],
+        ..Catalog::default()
+    };
+    let decide = |role: flightdeck::actions::Role, actor: &str| {
+        let config = CockpitConfig {
+            role,
+            actor: actor.into(),
+            ..CockpitConfig::default()
+        };
+        let mut session = common::replay::session_with(common::replay::demo(), 2, config);
+        let mut app = replay_app(&session, (100, 30), 10.0);
+        app.experiments = catalog.clone();
+        press(&mut app, &session, KeyCode::Char('x'));
+        assert!(press(&mut app, &session, KeyCode::Char('a')).is_empty());
+        assert!(screen(&app, &session).contains("y/Enter: journal it"));
+        // `n`: nothing is sent.
+        assert!(press(&mut app, &session, KeyCode::Char('n')).is_empty());
+        press(&mut app, &session, KeyCode::Char('a'));
+        let commands = press(&mut app, &session, KeyCode::Char('y'));
+        let [Command::Decide(cmd @ UserCommand::ApproveExperiment { digest, .. })] =
+            commands.as_slice()
+        else {
+            panic!("{commands:?}")
+        };
+        assert_eq!(digest, &e.digest());
+        let before = session.records().len();
+        let refused = session.command(cmd.clone());
+        assert!(refused.is_empty(), "{refused:?}");
+        assert_eq!(session.records().len(), before + 1, "journaled");
+        session.records().last().unwrap().clone()
+    };
+    let oncall = decide(flightdeck::actions::Role::Oncall, "sam");
+    assert_eq!(oncall.body["phase"], "approve");
+    assert_eq!(oncall.body["mode"], "adaptive");
+
+    // What the gate makes of the journal: sam's approval alone is not enough.
+    let session = common::replay::session_with(
+        common::replay::demo(),
+        3,
+        CockpitConfig {
+            actor: "sam".into(),
+            ..CockpitConfig::default()
+        },
+    );
+    let mut records = vec![oncall];
+    let status = |records: &[flightdeck::journal::JournalRecord]| {
+        flightdeck::chaos::observe::status(
+            session.cockpit(),
+            &e,
+            records,
+            flightdeck::chaos::GateConfig::default(),
+        )
+    };
+    let st = status(&records);
+    assert!(!st.decision.may_start, "{}", st.decision.text());
+    assert!(
+        st.decision.text().contains("incident commander"),
+        "{}",
+        st.decision.text()
+    );
+    let commander = decide(flightdeck::actions::Role::Commander, "lee");
+    let mut commander = commander;
+    commander.seq = 1;
+    records.push(commander);
+    let st = status(&records);
+    assert!(st.decision.may_start, "{}", st.decision.text());
+    assert!(st.approvals.iter().any(|a| a.by == "lee"));
+}
+
+/// The replayed chaos-halt scenario in the cockpit: in a replay of the demo the bundled
+/// experiment's own run starts with the demo, shows RUNNING with its guard (budget spent
+/// against the limit, time left, the steady state, the closest boundary) while the budgets say
+/// ADAPTIVE, and once the governor moves to FREEZE shows halted, with the breach and its
+/// evidence. Seeking back shows it running again.
+#[test]
+fn the_replayed_chaos_halt_run_shows_running_then_halted_with_its_evidence() {
+    let session = common::replay::demo_at(3);
+    let mut app = app_at(&session, (100, 30));
+    assert!(!app.experiments.scripted.is_empty(), "the scenario's run");
+    press(&mut app, &session, KeyCode::Char('x'));
+    let s = screen(&app, &session);
+    assert!(s.contains("RUNNING (dry run) since 13:55:00"), "{s}");
+    assert!(s.contains("of its 6.34% limit"), "{s}");
+    assert!(s.contains("closest boundary: time"), "{s}");
+    insta::assert_snapshot!(s);
+    // H does not pretend to reach a recorded run.
+    assert!(press(&mut app, &session, KeyCode::Char('H')).is_empty());
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|m| m.text.contains("plays as recorded"))
+    );
+
+    let session = common::replay::demo_at(30);
+    let mut app = app_at(&session, (100, 30));
+    press(&mut app, &session, KeyCode::Char('x'));
+    let mut s = screen(&app, &session);
+    assert!(s.contains("halted · blocked"), "{s}");
+    assert!(s.contains("last run 13:55:00: halted"), "{s}");
+    // The evidence is below the checks: page down to it.
+    for _ in 0..3 {
+        press(&mut app, &session, KeyCode::PageDown);
+        s.push_str(&screen(&app, &session));
+    }
+    assert!(
+        s.contains("halted: the governor tightened from ADAPTIVE to FREEZE"),
+        "{s}"
+    );
+    assert!(s.contains("the budgets said FREEZE"), "{s}");
+    assert!(s.contains("boundary reached"), "{s}");
+}
+
+/// A run the journal says the governor halted (written by `experiment run --replay demo` into
+/// a journal file) shows the same way from the journal's records.
+#[test]
+fn a_halted_run_in_the_journal_shows_halted_with_its_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j.jsonl");
+    let out = common::cli::flightdeck(&[
+        "experiment",
+        "run",
+        "assets/scenarios/chaos-halt/experiment.yaml",
+        "--replay",
+        "demo",
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let records = flightdeck::journal_store::read_records(&journal).unwrap();
+    let session = common::replay::demo_at(30);
+    let mut app = replay_app(&session, (100, 30), 10.0);
+    app.experiments = Catalog {
+        source: Some("test".into()),
+        files: vec![Entry {
+            path: BUNDLED.0.into(),
+            experiment: Experiment::parse(BUNDLED.0, BUNDLED.1).map_err(|e| e.to_string()),
+        }],
+        ..Catalog::default()
+    };
+    app.experiments.absorb(&records);
+    press(&mut app, &session, KeyCode::Char('x'));
+    let s = screen(&app, &session);
+    assert!(s.contains("halted · blocked"), "{s}");
+    assert!(s.contains("last run 13:55:00: halted"), "{s}");
+}
