@@ -81,7 +81,7 @@ fn render_storm(c: &mut Criterion) {
         .iter()
         .max_by_key(|c| c.size())
         .expect("clusters");
-    eprintln!("focused: {} with {} alerts", big.id, big.size());
+    eprintln!("focused: {} with {} alerts", big.name, big.size());
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     for (name, focus) in [
         (

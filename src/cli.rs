@@ -250,11 +250,18 @@ pub enum ExperimentCommand {
         json: bool,
     },
     /// Approve an experiment as a whole (method and rollbacks together), bound to its digest
-    /// and the journal's mode; approvals count for an hour.
+    /// and the journal's mode; approvals count for an hour. With --replay the approval is for
+    /// runs replayed in that scenario, stamped on its virtual clock (at --at).
     Approve {
         file: PathBuf,
         #[command(flatten)]
         path: JournalPath,
+        /// Approve for runs replayed in this scenario ("demo" for the bundled demo).
+        #[arg(long, value_name = "SCENARIO")]
+        replay: Option<PathBuf>,
+        /// With --replay: the virtual time of the approval, an offset from the scenario start.
+        #[arg(long, value_parser = parse_offset, requires = "replay")]
+        at: Option<jiff::SignedDuration>,
     },
     /// Run an experiment: the gate, then the method under the guard, then the rollbacks, all
     /// journaled. Live on the config's Prometheus by default; with --replay a dry run in a

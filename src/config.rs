@@ -135,6 +135,9 @@ pub struct Config {
     /// the file.
     pub journal_url: Option<String>,
     pub knowledge: Vec<(DocKind, Located<PathBuf>)>,
+    /// `[experiments] dir`: the chaos experiment files the cockpit shows (`x`) with whether
+    /// each may start and why; `experiment run` runs them.
+    pub experiments: Option<Located<PathBuf>>,
     pub slo_files: Vec<Located<PathBuf>>,
     /// Queries given in the config, by SLO name; they win over the files' queries.
     pub slo_queries: BTreeMap<String, Located<SliQueries>>,
@@ -1027,6 +1030,11 @@ mod tests {
         assert_eq!(c.knowledge[0].1.value, PathBuf::from("/etc/fd/rb"));
         assert_eq!(c.knowledge[1].1.value, PathBuf::from("/abs/rb"));
         assert_eq!(c.slo_files[0].value, PathBuf::from("/etc/fd/slos/a.yaml"));
+        let c = parse("[experiments]\ndir = \"chaos\"\n[webhook]\n").unwrap();
+        assert_eq!(
+            c.experiments.map(|d| d.value),
+            Some(PathBuf::from("/etc/fd/chaos"))
+        );
         assert_eq!(c.slo_files[0].line, 4);
         assert_eq!(
             c.warnings.len(),

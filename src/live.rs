@@ -956,7 +956,11 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
         })
         .into_iter()
         .collect();
-    crate::runtime::run(&mut live, App::default(), start).await?;
+    let app = App {
+        experiments: crate::commands::experiment::catalog_live(config, opts.journal.as_deref()),
+        ..App::default()
+    };
+    crate::runtime::run(&mut live, app, start).await?;
     // Every record was appended (and fdatasync'ed) as it was sealed: nothing is left to write.
     Ok(())
 }

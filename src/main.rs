@@ -264,13 +264,31 @@ fn journal(command: JournalCommand, who: &CockpitConfig) -> color_eyre::Result<E
     }
 }
 
+/// A scenario by path, or the bundled demo ("demo").
+fn load_scenario(scenario: &std::path::Path) -> color_eyre::Result<load::LoadedScenario> {
+    if scenario.as_os_str() == "demo" {
+        Ok(load::demo()?)
+    } else {
+        Ok(load::scenario_file(scenario)?)
+    }
+}
+
 fn experiment(command: ExperimentCommand, who: &CockpitConfig) -> color_eyre::Result<ExitCode> {
     use commands::experiment as x;
     use commands::journal::path as journal_path;
     match command {
         ExperimentCommand::Check { file, json } => x::check(&file, json),
-        ExperimentCommand::Approve { file, path } => {
-            x::approve(&file, &journal_path(path.journal)?, who)
+        ExperimentCommand::Approve {
+            file,
+            path,
+            replay,
+            at,
+        } => {
+            let replay = match replay {
+                Some(scenario) => Some((load_scenario(&scenario)?, at)),
+                None => None,
+            };
+            x::approve(&file, &journal_path(path.journal)?, who, replay)
         }
         ExperimentCommand::Report { path, json } => x::report(&journal_path(path.journal)?, json),
         ExperimentCommand::Draft {
@@ -306,11 +324,7 @@ fn experiment(command: ExperimentCommand, who: &CockpitConfig) -> color_eyre::Re
                 json,
             };
             if let Some(scenario) = replay {
-                let loaded = if scenario.as_os_str() == "demo" {
-                    load::demo()?
-                } else {
-                    load::scenario_file(&scenario)?
-                };
+                let loaded = load_scenario(&scenario)?;
                 return x::run_replay(&file, loaded, at, path.journal.as_deref(), who, &opts);
             }
             let config_path = config

@@ -499,6 +499,7 @@ pub async fn run_replay_tui(
     // reference); everyone else watches them replayed.
     let trainee = config.role == crate::actions::Role::Trainee;
     let original = loaded.scenario.clone();
+    let experiments = crate::commands::experiment::catalog_replay(&loaded);
     // The session's journal is kept in the data directory as it happens: a trainee's in
     // training/, anyone else's in replays/ (never the team's journal).
     let kind = if trainee {
@@ -548,7 +549,11 @@ pub async fn run_replay_tui(
         reloads,
     };
     start.push(Msg::Tick(Some(replay.status())));
-    let result = run(&mut replay, App::default(), start).await;
+    let app = App {
+        experiments,
+        ..App::default()
+    };
+    let result = run(&mut replay, app, start).await;
     // The records of the last pass (a decision just before quitting).
     let kept = keep_journal(replay.keep.as_mut(), replay.session.records());
     let ended = result?;

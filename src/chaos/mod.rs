@@ -9,6 +9,8 @@
 //!   the blast radius, steady state, approvals), and how much may it spend;
 //! - [`guard`]: the state machine that halts a running experiment on a breach and keeps how
 //!   close it came to every boundary;
+//! - [`observe`]: what a cockpit says about an experiment now (the observation, the approvals,
+//!   the status its experiment view shows);
 //! - [`record`]: the `experiment` journal records, run summaries, drafts.
 //!
 //! The edge (`commands::experiment`) gathers observations live (Prometheus, the governor) or in
@@ -17,6 +19,7 @@
 pub mod experiment;
 pub mod gate;
 pub mod guard;
+pub mod observe;
 pub mod record;
 
 pub use experiment::{

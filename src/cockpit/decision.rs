@@ -57,6 +57,20 @@ pub enum UserCommand {
         cluster: ClusterId,
         silence: SilenceRequest,
     },
+    /// Approve a chaos experiment as a whole (method and rollbacks together), bound to its
+    /// digest and to the mode in force when it is journaled: the record `experiment approve`
+    /// writes, which the gate counts for an hour.
+    ApproveExperiment {
+        title: String,
+        digest: String,
+        argv: Vec<Vec<String>>,
+    },
+    /// Ask the guard of a running experiment to halt it: a `halt` record the run watches for
+    /// (`experiment run` stops the method and runs the rollbacks).
+    HaltExperiment {
+        run: String,
+        title: String,
+    },
 }
 
 /// The longest a commander's mode override may last; it can be renewed, with a new reason.
@@ -342,6 +356,7 @@ impl Cockpit {
                 | UserCommand::ProposeSilence { .. }
                 | UserCommand::RecordManual { .. }
                 | UserCommand::OverrideMode { .. }
+                | UserCommand::ApproveExperiment { .. }
         );
         // A claim of the commander role outside the team's roster decides nothing (notes and
         // hypotheses are not decisions).
@@ -359,6 +374,42 @@ impl Cockpit {
             return;
         }
         match cmd {
+            UserCommand::ApproveExperiment {
+                title,
+                digest,
+                argv,
+            } => {
+                let mode = self.governor.mode();
+                let body = serde_json::json!({
+                    "phase": "approve",
+                    "title": title,
+                    "digest": digest,
+                    "mode": mode,
+                    "argv": argv,
+                });
+                let summary =
+                    format!("approved experiment \"{title}\" (method and rollbacks) in {mode}");
+                effects.push(Effect::Journal(self.entry(
+                    RecordKind::Experiment,
+                    summary,
+                    body,
+                )));
+            }
+            UserCommand::HaltExperiment { run, title } => {
+                if self.config.readonly {
+                    effects.push(Effect::Notice(
+                        "read-only cockpit: halting an experiment is disabled (--readonly); stop it where it runs (Ctrl-C)".into(),
+                    ));
+                    return;
+                }
+                let body = serde_json::json!({"phase": "halt", "run": run, "title": title});
+                let summary = format!("asked to halt experiment \"{title}\" (run {run})");
+                effects.push(Effect::Journal(self.entry(
+                    RecordKind::Experiment,
+                    summary,
+                    body,
+                )));
+            }
             UserCommand::Note { text, kind, about } => {
                 let text = text.trim().to_string();
                 if text.is_empty() {

@@ -11,11 +11,11 @@ use std::time::Duration;
 use color_eyre::eyre::{bail, eyre};
 
 use crate::actions::{Approval, Role};
-use crate::alerts::{AlertState, Severity};
+pub use crate::chaos::observe::{APPROVAL_TTL, alerts_unknown, approvals_in, observe_cockpit};
 use crate::chaos::record::{self, Author, DraftKind, Hypothesis, StepResult};
 use crate::chaos::{
-    Experiment, FiringAlert, GateConfig, GateDecision, GateInput, Guard, Observation, ProbeReading,
-    ProbeSource, SloHeadroom, gate,
+    Experiment, GateConfig, GateDecision, GateInput, Guard, Observation, ProbeReading, ProbeSource,
+    gate,
 };
 use crate::cockpit::{Cockpit, CockpitConfig, override_of};
 use crate::exec::{ExecConfig, Invocation};
@@ -24,9 +24,7 @@ use crate::journal_store::JournalFile;
 use crate::slo::Mode;
 use crate::sources::prometheus::PrometheusClient;
 use crate::time::{SignedDuration, Timestamp, format_duration};
-
-/// Approvals older than this do not count for a run.
-pub const APPROVAL_TTL: SignedDuration = SignedDuration::from_hours(1);
+use crate::tui::overlays::experiment::{Catalog, Entry};
 
 /// How often the guard looks while a run is live.
 const WATCH: Duration = Duration::from_secs(1);
@@ -127,147 +125,80 @@ fn journal_mode(records: &[JournalRecord], now: Timestamp) -> Mode {
     mode
 }
 
-/// The approvals of experiment `digest` in the journal, given within [`APPROVAL_TTL`].
-pub fn approvals_in(records: &[JournalRecord], digest: &str, now: Timestamp) -> Vec<Approval> {
-    let since = now.checked_sub(APPROVAL_TTL).unwrap_or(now);
-    records
-        .iter()
-        .filter(|r| r.kind == RecordKind::Experiment && r.ts >= since)
-        .filter(|r| body_field::<String>(&r.body, "phase").as_deref() == Some("approve"))
-        .filter(|r| body_field::<String>(&r.body, "digest").as_deref() == Some(digest))
-        .filter_map(|r| {
-            Some(Approval {
-                by: r.actor.clone(),
-                role: r.role.parse().ok()?,
-                mode: body_field(&r.body, "mode")?,
-            })
-        })
-        .collect()
+/// The body and summary of an approval record: the experiment as a whole (method and
+/// rollbacks together), bound to its digest and to the mode in force.
+pub fn approval_entry(e: &Experiment, who: &CockpitConfig, mode: Mode) -> JournalEntry {
+    JournalEntry {
+        actor: who.actor.clone(),
+        role: crate::cockpit::role_name(who.role).into(),
+        kind: RecordKind::Experiment,
+        summary: format!(
+            "approved experiment \"{}\" (method and rollbacks) in {mode}",
+            e.title
+        ),
+        body: serde_json::json!({
+            "phase": "approve",
+            "title": e.title,
+            "digest": e.digest(),
+            "mode": mode,
+            "argv": e.argvs().collect::<Vec<_>>(),
+        }),
+    }
 }
 
 /// `experiment approve FILE`: an approval of the experiment as a whole (method and rollbacks
-/// together), bound to its digest and to the mode the journal says now.
-pub fn approve(file: &Path, journal: &Path, who: &CockpitConfig) -> color_eyre::Result<ExitCode> {
+/// together), bound to its digest and to the mode the journal says now. With `replay` (a
+/// scenario and an offset from its start) the approval is for runs replayed in that scenario:
+/// stamped at that virtual time, in the mode the replayed cockpit is in then.
+pub fn approve(
+    file: &Path,
+    journal: &Path,
+    who: &CockpitConfig,
+    replay: Option<(crate::load::LoadedScenario, Option<SignedDuration>)>,
+) -> color_eyre::Result<ExitCode> {
     let e = load(file)?;
     if who.readonly {
         bail!("read-only: approvals are disabled (--readonly)");
     }
-    let mut j = JournalFile::open(journal).map_err(|err| eyre!("{}: {err}", journal.display()))?;
-    let now = Timestamp::now();
-    let mode = journal_mode(&j.records()?, now);
-    let role = crate::cockpit::role_name(who.role);
-    let r = j.append(
-        JournalEntry {
-            actor: who.actor.clone(),
-            role: role.into(),
-            kind: RecordKind::Experiment,
-            summary: format!(
-                "approved experiment \"{}\" (method and rollbacks) in {mode}",
-                e.title
-            ),
-            body: serde_json::json!({
-                "phase": "approve",
-                "title": e.title,
-                "digest": e.digest(),
-                "mode": mode,
-                "argv": e.argvs().collect::<Vec<_>>(),
-            }),
-        },
-        now,
-    )?;
+    let (now, mode, scenario) = match replay {
+        None => (Timestamp::now(), Mode::Adaptive, None),
+        Some((loaded, at)) => {
+            let id = loaded.scenario.id.clone();
+            let mut session =
+                crate::replay::ReplaySession::new(loaded.scenario, loaded.knowledge, who.clone());
+            let t = crate::time::saturating_offset(
+                session.scenario().start,
+                at.unwrap_or(SignedDuration::ZERO),
+            );
+            session.advance_to(t);
+            (t, session.cockpit().mode(), Some(id))
+        }
+    };
+    let r = match &scenario {
+        None => {
+            let mut j =
+                JournalFile::open(journal).map_err(|err| eyre!("{}: {err}", journal.display()))?;
+            let mode = journal_mode(&j.records()?, now);
+            j.append(approval_entry(&e, who, mode), now)?
+        }
+        Some(id) => {
+            let mut sink = ReplaySink::open(Some(journal), id)?;
+            sink.append(approval_entry(&e, who, mode), now)?
+        }
+    };
+    let mode: Mode = body_field(&r.body, "mode").unwrap_or(mode);
     println!(
-        "approved \"{}\" (digest {}) as {} {role} in {mode}: record #{}",
+        "approved \"{}\" (digest {}) as {} {} in {mode}{}: record #{}",
         super::human(&e.title),
         e.digest(),
         super::human(&who.actor),
+        crate::cockpit::role_name(who.role),
+        scenario
+            .map(|id| format!(" (for runs replayed in {id} at {now})"))
+            .unwrap_or_default(),
         r.seq
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// What the cockpit says now, as the gate and guard see it (probes not yet read).
-pub fn observe_cockpit(c: &Cockpit, e: &Experiment, at: Timestamp) -> Observation {
-    let budgets = c
-        .budgets()
-        .iter()
-        .map(|b| SloHeadroom {
-            slo: b.slo.clone(),
-            remaining: b.budget_remaining,
-            stale: b.stale_age.is_some(),
-            burn: b.burn_rates.clone(),
-        })
-        .collect::<Vec<_>>();
-    let mut firing = Vec::new();
-    for cl in c.clusters().iter().filter(|cl| cl.firing > 0) {
-        for fp in &cl.members {
-            let Some(t) = c.alert(*fp) else { continue };
-            if t.alert.state != AlertState::Firing {
-                continue;
-            }
-            firing.push(FiringAlert {
-                cluster: cl.name.to_string(),
-                alertname: t.alert.labels.get("alertname").cloned().unwrap_or_default(),
-                labels: t.alert.labels.clone(),
-                critical: t.severity == Severity::Critical,
-            });
-        }
-    }
-    let probes = e
-        .probes
-        .iter()
-        .filter_map(|p| match &p.source {
-            ProbeSource::Slo { slo, window } => {
-                let b = budgets.iter().find(|b| &b.slo == slo);
-                let value = match b {
-                    None => Err(format!("{slo} is not an SLO of this cockpit")),
-                    Some(b) => b
-                        .burn
-                        .iter()
-                        .find(|(w, _)| w == window)
-                        .and_then(|(_, v)| *v)
-                        .ok_or_else(|| format!("{slo} has no burn rate over {window:?} yet")),
-                };
-                Some(ProbeReading {
-                    name: p.name.clone(),
-                    value,
-                    skipped: false,
-                })
-            }
-            ProbeSource::Prometheus { .. } => None,
-        })
-        .collect();
-    let g = c.governor();
-    Observation {
-        at,
-        mode: g.base_mode(),
-        budget_mode: g.budget_mode(),
-        drift: g.drift().is_some(),
-        budgets,
-        probes,
-        firing,
-        alerts_unknown: alerts_unknown(c),
-    }
-}
-
-/// Why the cockpit's alerts cannot be trusted: the Alertmanager source (when configured) has
-/// not answered yet or is not healthy.
-fn alerts_unknown(c: &Cockpit) -> Option<String> {
-    let am = c.sources().iter().find(|s| s.name == "alertmanager")?;
-    match (am.state, am.last_ok) {
-        (crate::cockpit::SourceState::Ok, Some(_)) => None,
-        (_, None) => Some("Alertmanager has not answered yet".into()),
-        (state, Some(_)) => Some(format!(
-            "Alertmanager is {}{}",
-            match state {
-                crate::cockpit::SourceState::Down => "down",
-                _ => "stale",
-            },
-            am.last_error
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
-        )),
-    }
 }
 
 /// Reads the Prometheus probes (one number each) at `at`.
@@ -412,7 +343,7 @@ pub async fn run_live(
     let mut start = observe_cockpit(live.cockpit(), &e, now);
     read_prometheus(prom.as_ref(), &e, now, &mut start.probes).await;
     let records = j.records()?;
-    let mut approvals = approvals_in(&records, &e.digest(), now);
+    let mut approvals = approvals_in(&records, &e.digest(), now, None);
     if !who.readonly && who.role != Role::Trainee {
         // Running it is the runner's own approval, in the mode in force now.
         approvals.push(Approval {
@@ -513,6 +444,7 @@ pub async fn run_live(
         guard: &mut Guard,
         until: tokio::time::Instant,
         stopped: &impl Fn() -> Option<&'static str>,
+        run: &str,
     ) -> Option<(crate::chaos::Breach, Observation)> {
         loop {
             let slice = (tokio::time::Instant::now() + WATCH).min(until);
@@ -526,6 +458,16 @@ pub async fn run_live(
             if let Some(why) = stopped() {
                 let b = crate::chaos::Breach::Stopped {
                     why: format!("{why} by the person running it"),
+                };
+                guard.stop(b.clone());
+                return Some((b, o));
+            }
+            // A halt asked from a cockpit (`x`, then `H`): journaled there, seen here.
+            if let Some((who, at)) =
+                crate::chaos::observe::halt_asked(live.cockpit().journal_tail(), run)
+            {
+                let b = crate::chaos::Breach::Stopped {
+                    why: format!("halted from a cockpit by {who} at {at}"),
                 };
                 guard.stop(b.clone());
                 return Some((b, o));
@@ -547,6 +489,7 @@ pub async fn run_live(
                 &mut guard,
                 tokio::time::Instant::now() + pause,
                 &stopped,
+                &run,
             )
             .await;
             if breach.is_some() {
@@ -561,7 +504,7 @@ pub async fn run_live(
         let result = loop {
             tokio::select! {
                 done = &mut task => break Some(done),
-                b = watch(&mut live, prom.as_ref(), &e, &mut guard, tokio::time::Instant::now() + WATCH, &stopped) => {
+                b = watch(&mut live, prom.as_ref(), &e, &mut guard, tokio::time::Instant::now() + WATCH, &stopped, &run) => {
                     if let Some(b) = b {
                         breach = Some(b);
                         task.abort();
@@ -595,6 +538,7 @@ pub async fn run_live(
                 &mut guard,
                 tokio::time::Instant::now() + pause,
                 &stopped,
+                &run,
             )
             .await;
             if breach.is_some() {
@@ -611,6 +555,7 @@ pub async fn run_live(
             &mut guard,
             tokio::time::Instant::now(),
             &stopped,
+            &run,
         )
         .await;
     }
@@ -713,7 +658,7 @@ pub fn run_replay(
         o
     };
     let start = observe(&session, t0);
-    let mut approvals = approvals_in(sink.records(), &e.digest(), t0);
+    let mut approvals = approvals_in(sink.records(), &e.digest(), t0, Some(&scenario_id));
     if who.role != Role::Trainee {
         approvals.push(Approval {
             by: who.actor.clone(),
@@ -865,7 +810,11 @@ impl ReplaySink {
         }
     }
 
-    fn append(&mut self, mut entry: JournalEntry, at: Timestamp) -> color_eyre::Result<()> {
+    fn append(
+        &mut self,
+        mut entry: JournalEntry,
+        at: Timestamp,
+    ) -> color_eyre::Result<JournalRecord> {
         let scenario = match self {
             ReplaySink::File(_, _, s) | ReplaySink::Memory(_, _, s) => s.clone(),
         };
@@ -878,9 +827,109 @@ impl ReplaySink {
             ReplaySink::Memory(c, _, _) => c.seal(entry, at),
         };
         match self {
-            ReplaySink::File(_, rs, _) | ReplaySink::Memory(_, rs, _) => rs.push(r),
+            ReplaySink::File(_, rs, _) | ReplaySink::Memory(_, rs, _) => rs.push(r.clone()),
         }
-        Ok(())
+        Ok(r)
+    }
+}
+
+/// The bundled experiment (`assets/scenarios/chaos-halt`), which a replay of the demo shows.
+pub const BUNDLED: (&str, &str) = (
+    "assets/scenarios/chaos-halt/experiment.yaml",
+    include_str!("../../assets/scenarios/chaos-halt/experiment.yaml"),
+);
+
+/// Experiment files are at most this big.
+const MAX_FILE: u64 = 1 << 20;
+
+/// The experiment files in `dir` (`*.yaml`, `*.yml`, `*.json`, not recursive, by name), each
+/// parsed or with why not, for the cockpit's experiments view.
+pub fn catalog_dir(dir: &Path) -> Catalog {
+    let mut files = Vec::new();
+    match std::fs::read_dir(dir) {
+        Err(e) => files.push(Entry {
+            path: dir.display().to_string(),
+            experiment: Err(format!("cannot read the experiments directory: {e}")),
+        }),
+        Ok(list) => {
+            let mut paths: Vec<PathBuf> = list
+                .filter_map(|d| d.ok().map(|d| d.path()))
+                .filter(|p| {
+                    p.extension()
+                        .and_then(|x| x.to_str())
+                        .is_some_and(|x| matches!(x, "yaml" | "yml" | "json"))
+                })
+                .collect();
+            paths.sort();
+            for p in paths {
+                let shown = p.display().to_string();
+                let experiment = match std::fs::metadata(&p) {
+                    Ok(m) if !m.is_file() => continue,
+                    Ok(m) if m.len() > MAX_FILE => {
+                        Err(format!("{shown}: larger than {MAX_FILE} bytes"))
+                    }
+                    Err(e) => Err(format!("{shown}: {e}")),
+                    Ok(_) => std::fs::read_to_string(&p)
+                        .map_err(|e| format!("{shown}: {e}"))
+                        .and_then(|t| Experiment::parse(&shown, &t).map_err(|e| e.to_string())),
+                };
+                files.push(Entry {
+                    path: shown,
+                    experiment,
+                });
+            }
+        }
+    }
+    Catalog {
+        source: Some(dir.display().to_string()),
+        files,
+        ..Catalog::default()
+    }
+}
+
+/// The live cockpit's experiments: the config's `[experiments] dir`, and the experiment
+/// records of its journal file (the cockpit's journal tail keeps only the newest records).
+pub fn catalog_live(config: &crate::config::Config, journal: Option<&Path>) -> Catalog {
+    let mut c = match &config.experiments {
+        Some(dir) => catalog_dir(&dir.value),
+        None => Catalog::default(),
+    };
+    let path = journal.map(Path::to_path_buf).or_else(|| {
+        config
+            .journal_url
+            .is_none()
+            .then(|| config.journal_path())
+            .flatten()
+    });
+    if let Some(p) = path.filter(|p| p.is_file())
+        && let Ok(records) = crate::journal_store::read_records(&p)
+    {
+        c.absorb(&records);
+    }
+    c
+}
+
+/// A replay's experiments: the bundled one for the demo; for a scenario file, the files in
+/// an `experiments/` directory beside it, if there is one.
+pub fn catalog_replay(loaded: &crate::load::LoadedScenario) -> Catalog {
+    if loaded.origin == "bundled demo" {
+        let (path, text) = BUNDLED;
+        return Catalog {
+            source: Some("bundled with the demo".into()),
+            files: vec![Entry {
+                path: path.into(),
+                experiment: Experiment::parse(path, text).map_err(|e| e.to_string()),
+            }],
+            ..Catalog::default()
+        };
+    }
+    match Path::new(&loaded.origin)
+        .parent()
+        .map(|d| d.join("experiments"))
+        .filter(|d| d.is_dir())
+    {
+        Some(dir) => catalog_dir(&dir),
+        None => Catalog::default(),
     }
 }
 

@@ -28,6 +28,7 @@ pub(super) struct Raw {
     user: Option<RawUser>,
     journal: Option<RawJournal>,
     knowledge: Option<RawKnowledge>,
+    experiments: Option<RawExperiments>,
     slo: Option<RawSlo>,
     prometheus: Option<Sp<RawPrometheus>>,
     alertmanager: Option<Sp<RawAlertmanager>>,
@@ -65,6 +66,13 @@ struct RawJournal {
 struct RawKnowledge {
     runbooks: Option<Vec<Sp<String>>>,
     postmortems: Option<Vec<Sp<String>>>,
+}
+
+/// `[experiments]`: where the chaos experiment files are.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExperiments {
+    dir: Option<Sp<String>>,
 }
 
 #[derive(Deserialize)]
@@ -303,6 +311,11 @@ pub(super) fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
     let (user, role) = user(cx, raw.user.as_ref());
     let (journal, journal_url) = journal(cx, raw.journal.as_ref());
     let knowledge = knowledge(cx, raw.knowledge.as_ref());
+    let experiments = raw
+        .experiments
+        .as_ref()
+        .and_then(|x| x.dir.as_ref())
+        .map(|d| cx.path(d));
     let (slo_files, slo_queries) = slo(cx, raw.slo.as_ref());
     let prometheus = raw
         .prometheus
@@ -328,6 +341,7 @@ pub(super) fn resolve(cx: &mut Ctx<'_>, raw: Raw, path: &Path) -> Config {
         journal,
         journal_url,
         knowledge,
+        experiments,
         slo_files,
         slo_queries,
         prometheus,

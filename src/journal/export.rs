@@ -137,6 +137,7 @@ pub fn decision_points(
                 Some("start") => "experiment_start",
                 Some("step") => "experiment_step",
                 Some("abort") => "experiment_abort",
+                Some("halt") => "experiment_halt",
                 Some("end") => "experiment_end",
                 _ => "experiment",
             };

@@ -73,6 +73,12 @@ pub enum Action {
     Debrief,
     /// Alerts that are probably noise, with the evidence (`N`).
     StaleAlerts,
+    /// The chaos experiments: may each start and why, what is left to spend, a run's guard
+    /// (`x`).
+    Experiments,
+    /// In the experiments view: ask a running experiment's guard to halt it (`H` there).
+    #[serde(skip)]
+    HaltExperiment,
     /// Every message of this session, in full (`M`, `:messages`).
     Messages,
     /// Search all runbooks and postmortems (`/` in the knowledge pane, `K`).
@@ -128,6 +134,7 @@ impl Action {
             | Action::Filter
             | Action::BudgetChart
             | Action::StaleAlerts
+            | Action::Experiments
             | Action::Messages
             | Action::SearchKnowledge
             | Action::Suspend
@@ -150,7 +157,9 @@ impl Action {
             | Action::Submit
             | Action::ToggleHypothesis
             | Action::CycleOverrideMode => Section::Dialog,
-            Action::Edit(_) | Action::Type(_) | Action::Resize { .. } => Section::Internal,
+            Action::Edit(_) | Action::Type(_) | Action::Resize { .. } | Action::HaltExperiment => {
+                Section::Internal
+            }
         }
     }
 }

@@ -82,6 +82,8 @@ pub enum Overlay {
     Confirm { what: Confirm, scroll: usize },
     /// A decision that needs words: the editor has the keyboard until Ctrl-S, Enter or Esc.
     Write { draft: Draft, input: TextInput },
+    /// The chaos experiments: may each start, what is left to spend, a run's guard (`x`).
+    Experiments(Box<super::overlays::experiment::View>),
     /// A page of text made when asked for (the debrief, the stale alert candidates).
     Report {
         report: Box<super::overlays::report::Report>,
@@ -233,6 +235,8 @@ pub struct App {
     /// running step): why, shown in a confirmation over whatever is open. `y` quits; any other
     /// key closes it and leaves everything as it was.
     pub quit_asked: Option<String>,
+    /// The experiment files and the journal's experiment records (`x`), given by the edge.
+    pub experiments: super::overlays::experiment::Catalog,
 }
 
 impl Default for App {
@@ -264,6 +268,7 @@ impl App {
             zoomed: false,
             attention: super::attention::Attention::new(super::theme::bell()),
             quit_asked: None,
+            experiments: Default::default(),
         }
     }
 

@@ -22,6 +22,9 @@ pub fn handle_key(app: &App, event: KeyEvent) -> Option<Action> {
             _ => Action::Back,
         });
     }
+    if let Some(action) = super::overlays::experiment::action_for(app, key) {
+        return Some(action);
+    }
     match app.overlay {
         Overlay::Palette { .. } | Overlay::Filter { .. } | Overlay::Search(_) => {
             app.keymap.prompt_action_for(key)
@@ -32,6 +35,7 @@ pub fn handle_key(app: &App, event: KeyEvent) -> Option<Action> {
         | Overlay::Help { .. }
         | Overlay::Read { .. }
         | Overlay::BudgetChart
+        | Overlay::Experiments(_)
         | Overlay::Report { .. } => app.keymap.action_for(key, app.focus),
     }
 }

@@ -217,6 +217,12 @@ const DEFAULTS: &[(&[&str], Action, &str, Context)] = {
             G,
         ),
         (
+            &["x"],
+            A::Experiments,
+            "experiments: may each start and why, budget left to spend, a run's guard",
+            G,
+        ),
+        (
             &["M"],
             A::Messages,
             "messages: every message of this session, in full",

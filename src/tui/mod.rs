@@ -37,5 +37,6 @@ pub use update::{handle, update};
 pub fn refresh(app: &mut App, view: &crate::cockpit::Cockpit) {
     self::view::refresh(app, view);
     overlays::write::refresh(app, view);
+    overlays::experiment::absorb(app, view);
     update::keep_selections(app, view);
 }

@@ -71,6 +71,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         Overlay::Confirm { .. } => confirm::render(app, view, frame),
         Overlay::Write { .. } => write::render(app, view, frame),
         Overlay::Report { report, scroll } => report::render(report, *scroll, frame),
+        Overlay::Experiments(_) => super::overlays::experiment::render(app, view, frame),
         Overlay::None | Overlay::Filter { .. } => {}
     }
     confirm::render_quit(app, frame);

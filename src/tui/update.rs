@@ -102,6 +102,11 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
                 return commands;
             }
         }
+        Overlay::Experiments(_) => {
+            if let Some(commands) = super::overlays::experiment::update(app, action, view) {
+                return commands;
+            }
+        }
         Overlay::Confirm { .. } => return confirm::update(app, action, view),
         Overlay::Write { .. } => return write::update(app, action, view),
     }
@@ -153,6 +158,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::Silence => write::silence(app, view),
         Action::StaleAlerts => report::stale_alerts(app, view),
         Action::Messages => report::messages(app),
+        Action::Experiments => super::overlays::experiment::open(app),
         Action::SearchKnowledge => search::open(app, view),
         Action::Debrief => {
             if app.replay.is_some() {
@@ -165,8 +171,11 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         Action::AcknowledgeDrift => confirm::acknowledge_drift(app, view),
         Action::OverrideMode => write::override_mode(app, view),
         // Dialog keys with no dialog open (from the palette, say) mean nothing.
-        Action::Confirm | Action::Submit | Action::ToggleHypothesis | Action::CycleOverrideMode => {
-        }
+        Action::Confirm
+        | Action::Submit
+        | Action::ToggleHypothesis
+        | Action::CycleOverrideMode
+        | Action::HaltExperiment => {}
         Action::Edit(_) | Action::Type(_) | Action::Resize { .. } => {}
     }
     Vec::new()

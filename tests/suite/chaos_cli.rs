@@ -146,6 +146,8 @@ fn an_unaudited_experiment_needs_the_commanders_approval_bound_to_its_digest() {
         "{}",
         text_of(&out)
     );
+    // Approved for runs replayed in the demo, on its virtual clock (at the scenario start, where
+    // the gated run starts too).
     let out = flightdeck(&[
         "--role",
         "commander",
@@ -154,6 +156,8 @@ fn an_unaudited_experiment_needs_the_commanders_approval_bound_to_its_digest() {
         &f,
         "--journal",
         &j,
+        "--replay",
+        "demo",
     ]);
     assert!(out.status.success(), "{}", text_of(&out));
     let out = gate("oncall");
@@ -176,9 +180,88 @@ fn an_unaudited_experiment_needs_the_commanders_approval_bound_to_its_digest() {
         &f,
         "--journal",
         &j,
+        "--replay",
+        "demo",
     ]);
     assert!(out.status.success(), "{}", text_of(&out));
     assert_eq!(gate("oncall").status.code(), Some(1));
+}
+
+/// Issue 21: a replayed run counts approvals by the session's virtual clock. An approval stamped
+/// in real time (today) is long after the demo incident's virtual time, so it does not count for
+/// a run replayed there; nor does an approval stamped later on the virtual clock than the run
+/// starts, nor one given in another scenario; one given in the demo before the run does, for an
+/// hour of virtual time.
+#[test]
+fn a_replayed_run_counts_approvals_by_its_virtual_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::root().join(BUNDLED))
+        .unwrap()
+        .replace("    audited: {by: lee, on: 2026-03-01}\n", "");
+    let file = dir.path().join("unaudited.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let (f, j) = (
+        file.to_str().unwrap().to_string(),
+        dir.path().join("j.jsonl").to_str().unwrap().to_string(),
+    );
+    let gate_at = |at: &str| {
+        flightdeck(&[
+            "--role",
+            "oncall",
+            "experiment",
+            "run",
+            &f,
+            "--replay",
+            "demo",
+            "--at",
+            at,
+            "--journal",
+            &j,
+            "--gate-only",
+        ])
+    };
+    let approve = |extra: &[&str]| {
+        let mut args = vec![
+            "--role",
+            "commander",
+            "experiment",
+            "approve",
+            &f,
+            "--journal",
+            &j,
+        ];
+        args.extend_from_slice(extra);
+        let out = flightdeck(&args);
+        assert!(out.status.success(), "{}", text_of(&out));
+        text_of(&out)
+    };
+    // In real time: not for the replay.
+    approve(&[]);
+    let out = gate_at("10m");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a real-time approval counted in the replay: {}",
+        text_of(&out)
+    );
+    assert!(
+        text_of(&out).contains("needs approval by the incident commander"),
+        "{}",
+        text_of(&out)
+    );
+    // On the virtual clock, but after the run's start: not yet. (The demo's budgets say
+    // ADAPTIVE for its first twelve minutes only.)
+    let said = approve(&["--replay", "demo", "--at", "8m"]);
+    assert!(said.contains("for runs replayed in"), "{said}");
+    assert_eq!(
+        gate_at("5m").status.code(),
+        Some(1),
+        "an approval from the future"
+    );
+    // From its virtual time on, it counts.
+    let out = gate_at("10m");
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+    assert_eq!(gate_at("8m").status.code(), Some(0));
 }
 
 fn text_of(out: &std::process::Output) -> String {

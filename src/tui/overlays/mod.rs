@@ -8,6 +8,7 @@ pub mod alert;
 pub mod budget_chart;
 pub mod confirm;
 pub mod document;
+pub mod experiment;
 pub mod filter;
 pub mod help;
 pub mod markdown;

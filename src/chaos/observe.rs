@@ -1,0 +1,350 @@
+//! What the cockpit says about an experiment now, as the gate and the guard see it: the
+//! observation (mode, budgets, firing alerts, SLO probes) read from a [`Cockpit`], the approvals
+//! the journal holds, and the status the cockpit's experiment view (`x`) shows — whether it may
+//! start and why, what experiments may still spend, and the guard's view of a running one.
+//! Pure: the same for a live cockpit and a replayed one; the edge (`commands::experiment`) adds
+//! the Prometheus probes it reads itself.
+
+use std::collections::BTreeMap;
+
+use super::experiment::{Experiment, ProbeSource};
+use super::gate::{
+    FiringAlert, GateConfig, GateDecision, GateInput, ProbeReading, SloHeadroom, gate,
+};
+use super::guard::{Boundary, Breach, Guard, Observation};
+use super::record;
+use crate::actions::{Approval, Role};
+use crate::alerts::{AlertState, Severity};
+use crate::cockpit::Cockpit;
+use crate::journal::{JournalRecord, RecordKind, body_field};
+use crate::time::{SignedDuration, Timestamp};
+
+/// Approvals older than this do not count for a run.
+pub const APPROVAL_TTL: SignedDuration = SignedDuration::from_hours(1);
+
+/// The approvals of experiment `digest` in the journal that count at `now`: given within
+/// [`APPROVAL_TTL`] before `now` (never after it), live ones for a live run and, for a run
+/// replayed in scenario `replay`, only the approvals given in that replay, stamped on its
+/// virtual clock (`experiment approve --replay`). An approval stamped in real time is hours or
+/// years after a replayed incident's virtual time; it must not count there.
+pub fn approvals_in(
+    records: &[JournalRecord],
+    digest: &str,
+    now: Timestamp,
+    replay: Option<&str>,
+) -> Vec<Approval> {
+    let since = now.checked_sub(APPROVAL_TTL).unwrap_or(now);
+    records
+        .iter()
+        .filter(|r| r.kind == RecordKind::Experiment && r.ts >= since && r.ts <= now)
+        .filter(|r| body_field::<String>(&r.body, "phase").as_deref() == Some("approve"))
+        .filter(|r| body_field::<String>(&r.body, "digest").as_deref() == Some(digest))
+        .filter(|r| {
+            let replayed = body_field::<bool>(&r.body, "replayed").unwrap_or(false);
+            match replay {
+                None => !replayed,
+                Some(id) => {
+                    replayed && body_field::<String>(&r.body, "scenario").as_deref() == Some(id)
+                }
+            }
+        })
+        .filter_map(|r| {
+            Some(Approval {
+                by: r.actor.clone(),
+                role: r.role.parse().ok()?,
+                mode: body_field(&r.body, "mode")?,
+            })
+        })
+        .collect()
+}
+
+/// What the cockpit says now, as the gate and guard see it (probes not yet read).
+pub fn observe_cockpit(c: &Cockpit, e: &Experiment, at: Timestamp) -> Observation {
+    let budgets = c
+        .budgets()
+        .iter()
+        .map(|b| SloHeadroom {
+            slo: b.slo.clone(),
+            remaining: b.budget_remaining,
+            stale: b.stale_age.is_some(),
+            burn: b.burn_rates.clone(),
+        })
+        .collect::<Vec<_>>();
+    let mut firing = Vec::new();
+    for cl in c.clusters().iter().filter(|cl| cl.firing > 0) {
+        for fp in &cl.members {
+            let Some(t) = c.alert(*fp) else { continue };
+            if t.alert.state != AlertState::Firing {
+                continue;
+            }
+            firing.push(FiringAlert {
+                cluster: cl.name.to_string(),
+                alertname: t.alert.labels.get("alertname").cloned().unwrap_or_default(),
+                labels: t.alert.labels.clone(),
+                critical: t.severity == Severity::Critical,
+            });
+        }
+    }
+    let probes = e
+        .probes
+        .iter()
+        .filter_map(|p| match &p.source {
+            ProbeSource::Slo { slo, window } => {
+                let b = budgets.iter().find(|b| &b.slo == slo);
+                let value = match b {
+                    None => Err(format!("{slo} is not an SLO of this cockpit")),
+                    Some(b) => b
+                        .burn
+                        .iter()
+                        .find(|(w, _)| w == window)
+                        .and_then(|(_, v)| *v)
+                        .ok_or_else(|| format!("{slo} has no burn rate over {window:?} yet")),
+                };
+                Some(ProbeReading {
+                    name: p.name.clone(),
+                    value,
+                    skipped: false,
+                })
+            }
+            ProbeSource::Prometheus { .. } => None,
+        })
+        .collect();
+    let g = c.governor();
+    Observation {
+        at,
+        mode: g.base_mode(),
+        budget_mode: g.budget_mode(),
+        drift: g.drift().is_some(),
+        budgets,
+        probes,
+        firing,
+        alerts_unknown: alerts_unknown(c),
+    }
+}
+
+/// Why the cockpit's alerts cannot be trusted: the Alertmanager source (when configured) has
+/// not answered yet or is not healthy.
+pub fn alerts_unknown(c: &Cockpit) -> Option<String> {
+    let am = c.sources().iter().find(|s| s.name == "alertmanager")?;
+    match (am.state, am.last_ok) {
+        (crate::cockpit::SourceState::Ok, Some(_)) => None,
+        (_, None) => Some("Alertmanager has not answered yet".into()),
+        (state, Some(_)) => Some(format!(
+            "Alertmanager is {}{}",
+            match state {
+                crate::cockpit::SourceState::Down => "down",
+                _ => "stale",
+            },
+            am.last_error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        )),
+    }
+}
+
+/// The observation the cockpit can make itself: [`observe_cockpit`] with the Prometheus probes
+/// marked as not read here (`experiment run` reads them; the gate skips them, as in replay).
+pub fn observe_here(c: &Cockpit, e: &Experiment, at: Timestamp) -> Observation {
+    let mut o = observe_cockpit(c, e, at);
+    for p in &e.probes {
+        if matches!(p.source, ProbeSource::Prometheus { .. }) {
+            o.probes.push(ProbeReading {
+                name: p.name.clone(),
+                value: Err("read by `experiment run`, not by the cockpit".into()),
+                skipped: true,
+            });
+        }
+    }
+    o
+}
+
+/// A run the journal says is under way (a start record and no end yet), as its guard sees it
+/// from this cockpit now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Running {
+    pub run: String,
+    pub started: Timestamp,
+    pub deadline: Timestamp,
+    pub dry_run: bool,
+    /// The guard made from the start record (the state and limits it started with) and fed
+    /// with what this cockpit sees now: spent so far, boundaries, a breach it would halt on.
+    pub guard: Guard,
+    /// The breach this cockpit sees now, if any (the run's own guard halts on it).
+    pub breach: Option<Breach>,
+    /// The steady-state probes as read now (Prometheus ones are skipped here).
+    pub probes: Vec<ProbeReading>,
+    /// Someone asked to halt it (a `halt` record): who, when.
+    pub halt_asked: Option<(String, Timestamp)>,
+    /// The run's records so far (start, steps), for the evidence.
+    pub steps: usize,
+}
+
+impl Running {
+    /// The boundary closest to its breach (the largest share of its limit used).
+    pub fn closest(&self) -> Option<Boundary> {
+        self.guard.boundaries().into_iter().next()
+    }
+}
+
+/// What the cockpit shows about one experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// May it start now, every check with its value, and the allowance on each SLO.
+    pub decision: GateDecision,
+    /// The approvals that counted (the journal's, and the viewer's own: starting it is one).
+    pub approvals: Vec<Approval>,
+    pub running: Option<Running>,
+    /// The latest run that ended (halted or not), with its evidence.
+    pub last: Option<record::RunSummary>,
+}
+
+/// The status of experiment `e` in cockpit `c` at its `now`: the gate as `experiment run
+/// --gate-only` would decide it for the person at this cockpit (their own approval counts, as
+/// starting the run is one), from `records` (the journal's experiment records: approvals,
+/// what runs spent in the window, runs under way and ended).
+pub fn status(
+    c: &Cockpit,
+    e: &Experiment,
+    records: &[JournalRecord],
+    config: GateConfig,
+) -> Status {
+    let now = c.now();
+    let digest = e.digest();
+    let obs = observe_here(c, e, now);
+    let mut approvals = approvals_in(records, &digest, now, None);
+    let who = c.config();
+    if !who.readonly && who.role != Role::Trainee {
+        approvals.push(Approval {
+            by: who.actor.clone(),
+            role: who.role,
+            mode: c.mode(),
+        });
+    }
+    let spent = record::spent_in_window(records, now, config.window);
+    let decision = gate(&GateInput {
+        experiment: e,
+        mode: obs.mode,
+        budget_mode: obs.budget_mode,
+        override_by: c.governor().mode_override().map(|o| o.by.clone()),
+        drift: obs.drift,
+        budgets: &obs.budgets,
+        firing: &obs.firing,
+        probes: &obs.probes,
+        approvals: &approvals,
+        spent: &spent,
+        config,
+        alerts_unknown: obs.alerts_unknown.clone(),
+    });
+    let (runs, _) = record::runs(records);
+    let mine = |r: &&record::RunSummary| r.title == e.title;
+    let running = runs
+        .iter()
+        .rev()
+        .filter(mine)
+        .find(|r| r.ended.is_none())
+        .and_then(|r| running_of(r, e, records, &obs));
+    let last = runs
+        .iter()
+        .rev()
+        .filter(mine)
+        .find(|r| r.ended.is_some())
+        .cloned();
+    Status {
+        decision,
+        approvals,
+        running,
+        last,
+    }
+}
+
+fn running_of(
+    r: &record::RunSummary,
+    e: &Experiment,
+    records: &[JournalRecord],
+    now: &Observation,
+) -> Option<Running> {
+    let first = *r.seqs.first()?;
+    let start = records.iter().find(|x| x.seq == first)?;
+    let at_start: Observation = body_field(&start.body, "observation")?;
+    let limits: BTreeMap<String, f64> = body_field(&start.body, "limits").unwrap_or_default();
+    let experiment: Experiment = body_field(&start.body, "experiment").unwrap_or_else(|| e.clone());
+    let mut guard = Guard::new(&experiment, &at_start, limits);
+    let breach = if now.at >= at_start.at {
+        guard.observe(&experiment, now)
+    } else {
+        None
+    };
+    Some(Running {
+        run: r.run.clone(),
+        started: r.started,
+        deadline: guard.deadline(),
+        dry_run: r.dry_run,
+        guard,
+        breach,
+        probes: now.probes.clone(),
+        halt_asked: halt_asked(records, &r.run),
+        steps: r.steps.len(),
+    })
+}
+
+/// Whether someone asked (from a cockpit, `x` then `H`) to halt run `run`: the first `halt`
+/// record about it, who and when. The run's guard (`experiment run`) watches the journal for
+/// it and halts like on a breach: the method stops, the rollbacks run.
+pub fn halt_asked<'a>(
+    records: impl IntoIterator<Item = &'a JournalRecord>,
+    run: &str,
+) -> Option<(String, Timestamp)> {
+    records
+        .into_iter()
+        .filter(|r| r.kind == RecordKind::Experiment)
+        .filter(|r| body_field::<String>(&r.body, "phase").as_deref() == Some("halt"))
+        .find(|r| body_field::<String>(&r.body, "run").as_deref() == Some(run))
+        .map(|r| (r.actor.clone(), r.ts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{Chain, JournalEntry};
+
+    fn approval(chain: &mut Chain, at: Timestamp, replayed: Option<&str>) -> JournalRecord {
+        let mut body = serde_json::json!({"phase": "approve", "digest": "d1", "mode": "adaptive"});
+        if let Some(id) = replayed {
+            body["replayed"] = true.into();
+            body["scenario"] = id.into();
+        }
+        chain.seal(
+            JournalEntry {
+                actor: "ic".into(),
+                role: "commander".into(),
+                kind: RecordKind::Experiment,
+                summary: "approved".into(),
+                body,
+            },
+            at,
+        )
+    }
+
+    /// An approval counts from its time for [`APPROVAL_TTL`], never before it; live approvals
+    /// for live runs, a replay's for runs replayed in the same scenario.
+    #[test]
+    fn approvals_count_within_their_hour_on_their_own_clock() {
+        let t: Timestamp = "2025-06-01T14:00:00Z".parse().unwrap();
+        let mut chain = Chain::default();
+        let records = vec![
+            approval(&mut chain, t, None),
+            approval(&mut chain, t, Some("demo")),
+        ];
+        let at = |mins: i64| t + SignedDuration::from_mins(mins);
+        let n = |now, replay| approvals_in(&records, "d1", now, replay).len();
+        assert_eq!(n(at(0), None), 1);
+        assert_eq!(n(at(60), None), 1);
+        assert_eq!(n(at(61), None), 0, "older than an hour");
+        assert_eq!(n(at(-1), None), 0, "from the future");
+        assert_eq!(n(at(5), Some("demo")), 1);
+        assert_eq!(n(at(-1), Some("demo")), 0);
+        assert_eq!(n(at(5), Some("other")), 0, "another scenario's");
+        assert_eq!(approvals_in(&records, "d2", at(5), None).len(), 0);
+    }
+}
