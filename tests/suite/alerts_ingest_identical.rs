@@ -421,7 +421,11 @@ fn alerts_cluster_report_agrees_with_the_cockpit_and_ignores_input_order() {
         let j = rng.below(i + 1);
         all.swap(i, j);
     }
-    assert_eq!(sorted, report(all), "input order changed the report");
+    assert_eq!(
+        sorted,
+        report(all.clone()),
+        "input order changed the report"
+    );
     let cockpit = one_at_a_time(&events);
     let mut from_cockpit: Vec<BTreeSet<Fingerprint>> = cockpit
         .clusters()
@@ -434,5 +438,32 @@ fn alerts_cluster_report_agrees_with_the_cockpit_and_ignores_input_order() {
     assert_eq!(
         from_cockpit, from_report,
         "live and batch clustering differ"
+    );
+    // And they call each cluster by one name (issue 18.2).
+    let names =
+        |it: Vec<(BTreeSet<Fingerprint>, String)>| -> BTreeMap<_, _> { it.into_iter().collect() };
+    let in_report = cluster_report(
+        &ParsedAlerts {
+            alerts: all,
+            rejected: Vec::new(),
+        },
+        &shop(),
+    );
+    assert_eq!(
+        names(
+            cockpit
+                .clusters()
+                .iter()
+                .map(|c| (c.members.iter().copied().collect(), c.name.to_string()))
+                .collect()
+        ),
+        names(
+            in_report
+                .clusters
+                .iter()
+                .map(|c| (c.members.iter().copied().collect(), c.id.to_string()))
+                .collect()
+        ),
+        "the report names clusters as the cockpit does"
     );
 }

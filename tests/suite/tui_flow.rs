@@ -437,10 +437,12 @@ fn the_reader_renders_the_runbook_and_scrolls() {
         panic!("no reader: {:?}", app.overlay);
     };
     let s = screen(&app, &session);
+    let focused = tui::panes::clusters::focused(&app, session.cockpit()).unwrap();
+    let matched = format!("matched {}", focused.name);
     for needle in [
         "runbooks/postgres-connection-pool.md",
         "last reviewed 2026-01-15",
-        "matched C3",
+        &matched,
         "Meaning",
         "• PgBouncerClientsWaiting",
         "lines 1–",

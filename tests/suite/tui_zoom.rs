@@ -8,7 +8,7 @@ use crossterm::event::KeyCode;
 use flightdeck::tui::{self, Pane};
 use ratatui::layout::Rect;
 
-/// Rows of the screen that start a step of the approvals pane (`S13 C3   DIAG …`).
+/// Rows of the screen that start a step of the approvals pane (`S13 C7f2a DIAG …`).
 fn step_rows(s: &str) -> usize {
     s.lines()
         .filter(|l| {
