@@ -91,12 +91,9 @@ mod training_scenario_events;
 mod training_scenarios;
 mod training_timeline;
 mod tui_attention;
-<<<<<<< HEAD
 mod tui_budget_chart;
 mod tui_drill_briefing;
-=======
 mod tui_experiments;
->>>>>>> s-chaos
 mod tui_flow;
 mod tui_layout;
 mod tui_look;
