@@ -786,16 +786,21 @@ impl Cockpit {
             targets: Vec::new(),
         };
         q.split_targets();
-        let mut seen_names = BTreeSet::new();
-        for fp in cluster.members.iter().take(QUERY_MEMBERS * 4) {
+        // One alert per alertname is enough text (pods of one alert repeat themselves): the one
+        // with the smallest fingerprint, so the query — and the scores — do not depend on the
+        // order the alerts arrived in.
+        let mut by_name: BTreeMap<&str, (Fingerprint, &crate::alerts::TrackedAlert)> =
+            BTreeMap::new();
+        for fp in &cluster.members {
             let Some(t) = self.correlator.alert(*fp) else {
                 continue;
             };
-            // One alert per alertname is enough text; pods of one alert repeat themselves.
-            if !seen_names.insert(t.alert.name().to_string()) || q.texts.len() >= QUERY_MEMBERS * 2
-            {
-                continue;
+            let e = by_name.entry(t.alert.name()).or_insert((*fp, t));
+            if *fp < e.0 {
+                *e = (*fp, t);
             }
+        }
+        for (_, t) in by_name.values().take(QUERY_MEMBERS) {
             for key in ["summary", "description"] {
                 if let Some(v) = t.alert.annotation(key) {
                     q.texts.push(v.to_string());
