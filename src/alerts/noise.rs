@@ -238,7 +238,7 @@ impl History {
             let soon = now.saturating_add(1);
             if active as f64 / DAY as f64 >= chronic_min {
                 // Marked: the share moves, unless the open period covers the whole day.
-                if !self.active_since.is_some_and(|s| s <= from) {
+                if self.active_since.is_none_or(|s| s > from) {
                     at(soon);
                 }
             } else if open > 0 {
