@@ -102,11 +102,12 @@ impl Correlator {
     pub fn refresh_noise(&mut self, now: Timestamp) {
         let now = ns(now);
         let changed = self.refresh_names(now);
-        if !changed.is_empty() {
-            for slot in 0..self.tracked.len() as u32 {
-                if changed.contains(&self.inner[slot as usize].name) {
-                    self.update_noise(slot, now);
-                }
+        for slot in 0..self.tracked.len() as u32 {
+            // An alert whose cluster is gone (a bookkeeping slip) is put back and looked at
+            // again: the check is one lookup, so the sweep stays cheap.
+            let lost = self.aggs.get(self.tracked[slot as usize].cluster).is_none();
+            if lost || changed.contains(&self.inner[slot as usize].name) {
+                self.update_noise(slot, now);
             }
         }
         while let Some(&std::cmp::Reverse((t, fp))) = self.wakes.peek() {
