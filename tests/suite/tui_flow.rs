@@ -93,10 +93,9 @@ fn step_view_from_deep_in_the_queue_shows_the_argv_and_policy() {
             .unwrap_or_else(|| panic!("the step view names a queued step:\n{text}"));
         let argv = shown.argv.as_ref().expect("a step with a target");
         for (i, a) in argv.iter().enumerate() {
-            assert!(
-                text.contains(&format!("{i} {a:?}")),
-                "argv[{i}] on its own line:\n{text}"
-            );
+            // Each element starts its own line; a long one wraps onto the next.
+            let start: String = format!("{i} {a:?}").chars().take(60).collect();
+            assert!(text.contains(&start), "argv[{i}] on its own line:\n{text}");
         }
         assert!(text.contains("policy"), "{text}");
     }

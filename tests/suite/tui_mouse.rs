@@ -39,11 +39,16 @@ fn row_text(s: &str, area: Rect, row: u16) -> String {
         .collect()
 }
 
-/// The first word of `text` that starts with `prefix` and goes on with digits.
+/// The first word of `text` that starts with `prefix` and goes on with digits or lowercase
+/// letters (a step `S12`, a cluster `Ch5qp`).
 fn token(text: &str, prefix: char) -> String {
     text.split_whitespace()
         .find(|w| {
-            w.len() > 1 && w.starts_with(prefix) && w[1..].bytes().all(|b| b.is_ascii_digit())
+            w.len() > 1
+                && w.starts_with(prefix)
+                && w[1..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
         })
         .unwrap_or_else(|| panic!("no {prefix}… in {text:?}"))
         .to_string()
