@@ -300,20 +300,7 @@ pub fn wrap(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
             ));
             continue;
         }
-        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-        let indent = text.len() - text.trim_start().len();
-        let hang = (indent + 2).min(width / 2);
-        let fragments: Vec<super::wrap::Fragment> = line
-            .spans
-            .iter()
-            .map(|s| (s.content.to_string(), s.style))
-            .collect();
-        out.extend(super::wrap::words(
-            &fragments,
-            width,
-            &[Span::raw(" ".repeat(indent))],
-            &[Span::raw(" ".repeat(hang))],
-        ));
+        out.extend(super::wrap::indented(&line, width));
     }
     out
 }

@@ -27,6 +27,25 @@ fn push_char(spans: &mut Vec<Span<'static>>, c: char, style: Style) {
     }
 }
 
+/// `line` wrapped to `width` keeping its leading spaces: continuation lines hang two further in
+/// (at most half the width), so a wrapped item still reads as one.
+pub fn indented(line: &Line<'_>, width: usize) -> Vec<Line<'static>> {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let indent = text.len() - text.trim_start().len();
+    let hang = (indent + 2).min(width / 2);
+    let fragments: Vec<Fragment> = line
+        .spans
+        .iter()
+        .map(|s| (s.content.to_string(), s.style))
+        .collect();
+    words(
+        &fragments,
+        width,
+        &[Span::raw(" ".repeat(indent))],
+        &[Span::raw(" ".repeat(hang))],
+    )
+}
+
 /// Word-wraps `fragments` to `width` columns. The first line starts with `first`, the others
 /// with `rest` (hanging indent). Runs of whitespace become one space; a word longer than a line
 /// is cut where the line ends.
