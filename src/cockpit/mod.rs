@@ -236,6 +236,8 @@ pub struct Cockpit {
     matches: BTreeMap<ClusterId, Vec<KnowledgeMatch>>,
     /// The query each cluster's matches were ranked for (valid while its `matches` entry is).
     queries: std::collections::HashMap<ClusterId, MatchQuery>,
+    /// Each cluster's text-giving member per alertname, kept as members join (see `query_for`).
+    speakers: std::collections::HashMap<ClusterId, Speakers>,
     /// Alerts whose clusters need their knowledge matches recomputed.
     dirty: BTreeSet<Fingerprint>,
     suggestions: Vec<Suggestion>,
@@ -284,6 +286,7 @@ impl Cockpit {
             knowledge,
             matches: BTreeMap::new(),
             queries: Default::default(),
+            speakers: Default::default(),
             dirty: BTreeSet::new(),
             suggestions: Vec::new(),
             targets: Default::default(),
@@ -731,12 +734,15 @@ impl Cockpit {
         if self.queries.len() > 2 * self.matches.len() + 64 {
             let matches = &self.matches;
             self.queries.retain(|id, _| matches.contains_key(id));
+            self.speakers.retain(|id, _| matches.contains_key(id));
         }
         for &id in &changed {
             let Some(cluster) = self.correlator.cluster(id) else {
                 continue;
             };
-            let query = self.query_for(cluster);
+            let speakers = self.speakers.entry(id).or_default();
+            speakers.update(&self.correlator, cluster);
+            let query = query_for(&self.correlator, cluster, speakers);
             // The same query gives the same matches: most alerts joining a big incident add
             // nothing its first members did not already say.
             if !(self.matches.contains_key(&id) && self.queries.get(&id) == Some(&query)) {
@@ -771,48 +777,86 @@ impl Cockpit {
             self.refresh_verdict(i);
         }
     }
+}
 
-    fn query_for(&self, cluster: &Cluster) -> MatchQuery {
-        let mut q = MatchQuery {
-            alertnames: cluster.alertnames.iter().cloned().collect(),
-            services: cluster.services.iter().cloned().collect(),
-            texts: Vec::new(),
-            labels: cluster
-                .common_labels
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            runbook_urls: Vec::new(),
-            targets: Vec::new(),
-        };
-        q.split_targets();
-        // One alert per alertname is enough text (pods of one alert repeat themselves): the one
-        // with the smallest fingerprint, so the query — and the scores — do not depend on the
-        // order the alerts arrived in.
-        let mut by_name: BTreeMap<&str, (Fingerprint, &crate::alerts::TrackedAlert)> =
-            BTreeMap::new();
-        for fp in &cluster.members {
-            let Some(t) = self.correlator.alert(*fp) else {
+fn query_for(correlator: &Correlator, cluster: &Cluster, speakers: &Speakers) -> MatchQuery {
+    let mut q = MatchQuery {
+        alertnames: cluster.alertnames.iter().cloned().collect(),
+        services: cluster.services.iter().cloned().collect(),
+        texts: Vec::new(),
+        labels: cluster
+            .common_labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        runbook_urls: Vec::new(),
+        targets: Vec::new(),
+    };
+    q.split_targets();
+    // One alert per alertname is enough text (pods of one alert repeat themselves): the one
+    // with the smallest fingerprint, so the query — and the scores — do not depend on the
+    // order the alerts arrived in.
+    let texts = speakers
+        .by_name
+        .values()
+        .filter_map(|fp| correlator.alert(*fp));
+    for t in texts.take(QUERY_MEMBERS) {
+        for key in ["summary", "description"] {
+            if let Some(v) = t.alert.annotation(key) {
+                q.texts.push(v.to_string());
+            }
+        }
+        if let Some(url) = t.alert.annotation("runbook_url")
+            && !q.runbook_urls.iter().any(|u| u == url)
+        {
+            q.runbook_urls.push(url.to_string());
+        }
+    }
+    q
+}
+
+/// Which member speaks for each alertname of a cluster in its match query: the smallest
+/// fingerprint, so the text does not depend on arrival order. Kept as members join (they are
+/// appended), so a refresh reads only the new members; rebuilt from all members when a speaker
+/// left or the part already read changed.
+#[derive(Default)]
+struct Speakers {
+    by_name: BTreeMap<String, Fingerprint>,
+    /// How many of the cluster's members were read, and the last of them.
+    read: usize,
+    last: Option<Fingerprint>,
+}
+
+impl Speakers {
+    fn update(&mut self, correlator: &Correlator, cluster: &Cluster) {
+        let members = &cluster.members;
+        // A speaker that left, or a member taken from the part already read, means reading
+        // all of them again; other departures leave each name's smallest fingerprint as it was.
+        let intact = self.read <= members.len()
+            && (self.read == 0 || members.get(self.read - 1).copied() == self.last)
+            && self.by_name.values().all(|fp| {
+                correlator
+                    .alert(*fp)
+                    .is_some_and(|t| t.cluster == cluster.id)
+            });
+        if !intact {
+            *self = Speakers::default();
+        }
+        for fp in &members[self.read..] {
+            let Some(t) = correlator.alert(*fp) else {
                 continue;
             };
-            let e = by_name.entry(t.alert.name()).or_insert((*fp, t));
-            if *fp < e.0 {
-                *e = (*fp, t);
-            }
-        }
-        for (_, t) in by_name.values().take(QUERY_MEMBERS) {
-            for key in ["summary", "description"] {
-                if let Some(v) = t.alert.annotation(key) {
-                    q.texts.push(v.to_string());
+            let name = t.alert.name();
+            match self.by_name.get_mut(name) {
+                Some(best) if *best <= *fp => {}
+                Some(best) => *best = *fp,
+                None => {
+                    self.by_name.insert(name.to_string(), *fp);
                 }
             }
-            if let Some(url) = t.alert.annotation("runbook_url")
-                && !q.runbook_urls.iter().any(|u| u == url)
-            {
-                q.runbook_urls.push(url.to_string());
-            }
         }
-        q
+        self.read = members.len();
+        self.last = members.last().copied();
     }
 }
 
