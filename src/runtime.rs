@@ -110,7 +110,7 @@ impl Signals {
 }
 
 /// Runs `session` in the terminal until the person quits, a signal ends it or the terminal
-/// goes away; the terminal is restored in every case (a panic too: `ratatui::init`'s hook).
+/// goes away; the terminal is restored in every case (a panic too: `ratatui::init`'s hook, installed by [`screen`]).
 /// `start` are the first messages (start-up warnings).
 pub async fn run<S: Session>(
     session: &mut S,
@@ -118,7 +118,7 @@ pub async fn run<S: Session>(
     mut start: Vec<Msg>,
 ) -> color_eyre::Result<Ended> {
     let mut signals = Signals::new()?;
-    let mut terminal = ratatui::init();
+    let mut terminal = screen()?;
     // Clicks and the wheel, unless `[ui] mouse = false` (capture keeps the terminal's own text
     // selection from working; most terminals still select with Shift held).
     let mouse = tui::theme::mouse();
@@ -177,9 +177,24 @@ pub async fn run<S: Session>(
     result
 }
 
+/// The cockpit's terminal. Frames go out through one large buffer flushed once per frame, so a
+/// frame reaches the terminal in one write, not in the 1 KiB pieces of the standard output's
+/// line buffer (between which a terminal, or tmux, can show a frame half drawn).
+type Screen =
+    ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::BufWriter<std::io::Stdout>>>;
+
+/// Raw mode, the alternate screen and the panic hook that restores them (`ratatui::init`),
+/// then the buffered [`Screen`].
+fn screen() -> std::io::Result<Screen> {
+    drop(ratatui::init());
+    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(
+        std::io::BufWriter::with_capacity(1 << 18, std::io::stdout()),
+    ))
+}
+
 /// Ctrl-Z: the terminal restored, the process stopped (SIGTSTP, as the shell's job control
 /// expects); on SIGCONT (`fg`) raw mode and the alternate screen again, and a full redraw.
-fn suspend(terminal: &mut ratatui::DefaultTerminal, mouse: bool) -> std::io::Result<()> {
+fn suspend(terminal: &mut Screen, mouse: bool) -> std::io::Result<()> {
     if mouse {
         crate::terminal::mouse(false)?;
     }

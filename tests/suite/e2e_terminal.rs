@@ -47,7 +47,11 @@ impl Session {
         })
     }
     /// Polls the screen until `done` holds (the poll interval is not a wait on time passing:
-    /// the test moves on as soon as the condition is seen).
+    /// the test moves on as soon as the condition is seen). The screen returned is a settled
+    /// one where it can be: the same in two captures a moment apart, so a caller asserting more
+    /// than `done` does not read a frame tmux had only half received (a whole frame, the first
+    /// one or an overlay opening, reaches the pane in pieces). A screen that keeps changing (a
+    /// clock running at 600×) is returned after half a second of trying, `done` still holding.
     pub(crate) fn wait_until(
         &self,
         what: &str,
@@ -56,9 +60,23 @@ impl Session {
     ) -> String {
         let deadline = Instant::now() + timeout;
         loop {
-            let screen = self.capture();
+            let mut screen = self.capture();
             if done(&screen) {
-                return screen;
+                for _ in 0..12 {
+                    std::thread::sleep(Duration::from_millis(40));
+                    let again = self.capture();
+                    if !done(&again) {
+                        break;
+                    }
+                    let settled = again == screen;
+                    screen = again;
+                    if settled {
+                        break;
+                    }
+                }
+                if done(&screen) {
+                    return screen;
+                }
             }
             assert!(
                 Instant::now() < deadline,
@@ -154,12 +172,13 @@ pub(crate) fn launch(
         "tmux new-session failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The header: the mode badge and (replaying the demo) the SLOs.
-    let screen = s.wait_for("ADAPTIVE", Duration::from_secs(20));
+    // The header: the mode badge and (replaying the demo) the SLOs. Both are waited for: a
+    // capture can land between two frames, with the badge drawn and the SLO row not yet.
     let live = args.contains(&"--config");
-    assert!(
-        live || screen.contains("checkout-availability"),
-        "header shows the SLOs:\n{screen}"
+    s.wait_until(
+        "the header with the mode badge and the SLOs",
+        Duration::from_secs(20),
+        |screen| screen.contains("ADAPTIVE") && (live || screen.contains("checkout-availability")),
     );
     Some((s, home))
 }
