@@ -11,11 +11,14 @@
 //!   session applying what arrives on its own thread (as the cockpit's consumer does): alerts/s
 //!   applied, 503s, how long after the last POST the last alert was applied, peak RSS.
 //!   `FD_SPEED_KB=none|demo|generated` runs one knowledge base only (peak RSS is the
-//!   process's, so run each alone for its own figure).
+//!   process's, so run each alone for its own figure); `replay` takes `no` or `demo`.
 //! - `replay`: a 24-hour scenario of 100,000 alert events (fires and resolves) with the demo
 //!   knowledge, played headless to its end (`ReplaySession::advance_to`).
 //! - `topology`: a chain of 1,000 and 3,000 services (each depends on the next): building
 //!   the correlator, and clustering an alert on every service.
+//!
+//! `FD_SPEED_FIGURES=1` prints the figures only (no criterion timing: a slow replay would take
+//! minutes per sample).
 //!
 //! `FD_WRITE_STORM=PATH cargo bench --bench speed` writes the storm as an Alertmanager API v2
 //! array to PATH (for timing `flightdeck alerts cluster` and Alertmanager) and exits;
@@ -290,6 +293,41 @@ fn webhook_bodies(alerts: &[Alert], per: usize) -> Vec<String> {
         .collect()
 }
 
+/// Clusters of the storm by direct ingest (notifications of 100, no knowledge): as generated,
+/// and with its silenced alerts sent as firing, as the HTTP part POSTs them (a webhook body
+/// says only "firing" or "resolved"). A silenced alert never links others: alone in its group
+/// key's window it is a cluster of its own; sent as firing, it links like any other.
+fn cluster_count_figures(alerts: &[Alert]) {
+    let count = |alerts: &[Alert]| {
+        let s = ingest(&KnowledgeBase::default(), notifications(alerts, 100));
+        let clusters = s.cockpit().clusters();
+        let silenced_only = clusters
+            .iter()
+            .filter(|c| c.firing == 0 && c.suppressed > 0)
+            .count();
+        (clusters.len(), silenced_only)
+    };
+    let as_sent: Vec<Alert> = alerts
+        .iter()
+        .cloned()
+        .map(|mut a| {
+            if a.state == AlertState::Suppressed {
+                a.state = AlertState::Firing;
+            }
+            a
+        })
+        .collect();
+    let silenced = alerts
+        .iter()
+        .filter(|a| a.state == AlertState::Suppressed)
+        .count();
+    let (n, only) = count(alerts);
+    let (m, only_sent) = count(&as_sent);
+    eprintln!(
+        "clusters, direct ingest: as generated {n} ({only} of silenced alerts only; {silenced} silenced alerts); silenced sent as firing {m} ({only_sent} of silenced alerts only)"
+    );
+}
+
 /// The storm through the real webhook receiver into a live session (see the module doc).
 fn http_figures(alerts: &[Alert], name: &str, kb: &KnowledgeBase) {
     use flightdeck::sources::webhook::{self, WebhookSettings};
@@ -391,6 +429,7 @@ fn main() {
         only.as_deref()
             .is_none_or(|o| name.contains(o) || o.contains(name))
     };
+    let figures_only = std::env::var_os("FD_SPEED_FIGURES").is_some();
     let mut c = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
@@ -440,21 +479,24 @@ fn main() {
                 ("200 generated runbooks", generated.clone()),
             ],
         );
-        let mut g = c.benchmark_group("ingest");
-        for (name, kb) in [("demo knowledge", &demo), ("200 runbooks", &generated)] {
-            g.bench_function(format!("50k storm, notifications of 100, {name}"), |b| {
-                b.iter_batched(
-                    || notifications(&alerts, 100),
-                    |m| black_box(ingest(kb, m).cockpit().clusters().len()),
-                    BatchSize::LargeInput,
-                )
-            });
+        if !figures_only {
+            let mut g = c.benchmark_group("ingest");
+            for (name, kb) in [("demo knowledge", &demo), ("200 runbooks", &generated)] {
+                g.bench_function(format!("50k storm, notifications of 100, {name}"), |b| {
+                    b.iter_batched(
+                        || notifications(&alerts, 100),
+                        |m| black_box(ingest(kb, m).cockpit().clusters().len()),
+                        BatchSize::LargeInput,
+                    )
+                });
+            }
+            g.finish();
         }
-        g.finish();
     }
 
     if wants("http") {
         let (alerts, _) = storm::storm();
+        cluster_count_figures(&alerts);
         let which = std::env::var("FD_SPEED_KB").ok();
         for (name, kb) in [
             ("none", KnowledgeBase::default()),
@@ -469,10 +511,14 @@ fn main() {
 
     if wants("replay") {
         let s = big_scenario();
+        let which = std::env::var("FD_SPEED_KB").ok();
         for (name, kb) in [
             ("no knowledge", KnowledgeBase::default()),
             ("demo knowledge", demo.clone()),
         ] {
+            if which.as_deref().is_some_and(|w| !name.starts_with(w)) {
+                continue;
+            }
             let t = Instant::now();
             let r = replay(&s, &kb);
             eprintln!(
@@ -483,6 +529,9 @@ fn main() {
                 r.records().len(),
                 peak_rss_mb()
             );
+        }
+        if figures_only {
+            return;
         }
         let mut g = c.benchmark_group("replay");
         g.bench_function(

@@ -274,7 +274,9 @@ impl Cockpit {
         knowledge: KnowledgeBase,
         start: Timestamp,
     ) -> Self {
-        let correlator = Correlator::new(config.clustering.clone());
+        let mut correlator = Correlator::new(config.clustering.clone());
+        // `refresh_knowledge` drops what it keeps per cluster as clusters go.
+        correlator.track_gone();
         let governor = Governor::new(config.mode_hold);
         Cockpit {
             now: start,
@@ -715,27 +717,35 @@ impl Cockpit {
             .iter()
             .filter_map(|fp| self.correlator.alert(*fp).map(|a| a.cluster))
             .collect();
+        // Clusters that merged away leave stale entries behind; their members' suggestions
+        // now belong to a changed cluster, with its novelty.
+        let mut gone_novel = [false; 2];
+        for id in self.correlator.take_gone() {
+            if let Some(m) = self.matches.remove(&id) {
+                gone_novel[usize::from(crate::alerts::novelty::novel_by_knowledge(&m))] = true;
+            }
+            self.queries.remove(&id);
+            self.speakers.remove(&id);
+        }
+        if self.knowledge.runbooks.is_empty() && self.knowledge.postmortems.is_empty() {
+            // Nothing to match: every cluster is novel and stays so, no steps are offered.
+            // Only the suggestions of alerts that moved (silences) need their verdicts again.
+            let mut stale: Vec<usize> = Vec::new();
+            for fp in moved {
+                stale.extend(self.suggestions_from(fp));
+            }
+            stale.sort_unstable();
+            stale.dedup();
+            for i in stale {
+                self.refresh_verdict(i);
+            }
+            return;
+        }
         let novel_before: BTreeMap<ClusterId, bool> = changed
             .iter()
             .filter(|id| self.matches.contains_key(id))
             .map(|&id| (id, self.is_novel(id)))
             .collect();
-        // Clusters that merged away leave stale entries behind; their members' suggestions
-        // now belong to a changed cluster, with its novelty.
-        let correlator = &self.correlator;
-        let mut gone_novel = [false; 2];
-        self.matches.retain(|id, m| {
-            let live = correlator.cluster(*id).is_some();
-            if !live {
-                gone_novel[usize::from(crate::alerts::novelty::novel_by_knowledge(m))] = true;
-            }
-            live
-        });
-        if self.queries.len() > 2 * self.matches.len() + 64 {
-            let matches = &self.matches;
-            self.queries.retain(|id, _| matches.contains_key(id));
-            self.speakers.retain(|id, _| matches.contains_key(id));
-        }
         for &id in &changed {
             let Some(cluster) = self.correlator.cluster(id) else {
                 continue;

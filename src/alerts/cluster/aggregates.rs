@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::Correlator;
-use super::ids::{ClusterId, IdMap, NO_CLUSTER};
+use super::ids::{ClusterId, IdMap, NO_CLUSTER, mix};
 use super::noise::NoiseMax;
 use super::outputs::{Cluster, SEVERITIES};
 use super::reasons::ReasonKey;
 use crate::alerts::model::Severity;
+use crate::alerts::text::hash_str;
 use crate::time::Timestamp;
 
 pub(super) struct Agg {
@@ -21,6 +22,11 @@ pub(super) struct Agg {
     pub(super) slots: Vec<u32>,
     /// Members by alertname and by service (ids in `Correlator::strings`).
     pub(super) alertnames: IdMap<u32, u32>,
+    /// Label pair ([`pair_key`]) → how many members have it: the common labels after a member
+    /// left are the pairs every remaining member has, found from one member's labels instead of
+    /// intersecting all of them. Made the first time a member leaves (`None` before: most
+    /// clusters never lose one), then kept as members join, leave and merge.
+    pub(super) labels: Option<IdMap<u64, u32>>,
     pub(super) services: IdMap<u32, u32>,
     /// [state][severity] member counts.
     pub(super) sev: [[u32; 4]; 3],
@@ -63,6 +69,7 @@ impl Default for Agg {
             ),
             slots: Vec::new(),
             alertnames: IdMap::default(),
+            labels: None,
             services: IdMap::default(),
             sev: [[0; 4]; 3],
             reason_counts: IdMap::default(),
@@ -260,6 +267,31 @@ impl Bits {
     }
 }
 
+/// The key of a label pair in [`Agg::labels`]: a 64-bit hash of name and value (two pairs of
+/// one cluster sharing a key would need a 64-bit collision).
+pub(super) fn pair_key(name: &str, value: &str) -> u64 {
+    mix(hash_str(name).rotate_left(29) ^ hash_str(value))
+}
+
+/// Counts (`add`) or uncounts one member's labels in a cluster's label-pair counts.
+pub(super) fn count_labels(
+    counts: &mut IdMap<u64, u32>,
+    labels: &BTreeMap<String, String>,
+    add: bool,
+) {
+    for (k, v) in labels {
+        let key = pair_key(k, v);
+        if add {
+            *counts.entry(key).or_default() += 1;
+        } else if let Some(n) = counts.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&key);
+            }
+        }
+    }
+}
+
 /// Sort key of a cluster: firing first, severity desc, recent activity first, later start first,
 /// then the smallest member fingerprint (an order-independent tie-break). The id last keeps
 /// ranks unique even while a moved member's fingerprint is still counted by its old cluster.
@@ -349,6 +381,7 @@ impl Correlator {
             self.aggs.slipped();
             return None;
         };
+        self.went(id);
         let cluster = if self.deferred {
             let c = self.clusters.swap_remove(pos);
             if let Some(moved) = self.clusters.get(pos)
@@ -420,14 +453,32 @@ impl Correlator {
             let mut slots = agg.slots.iter().map(|&s| &self.tracked[s as usize]);
             // A live cluster has members (`remove_member` deletes it when it empties).
             let first = slots.next()?;
-            let mut common = first.alert.labels.clone();
             let mut started = first.alert.starts_at;
             let mut min_fp = first.fingerprint.0;
-            for t in slots {
-                common.retain(|k, v| t.alert.labels.get(k).is_some_and(|x| x == v));
+            for t in slots.clone() {
                 started = started.min(t.alert.starts_at);
                 min_fp = min_fp.min(t.fingerprint.0);
             }
+            let common = match &agg.labels {
+                // The pairs of one member that every member has.
+                Some(counts) => {
+                    let n = agg.slots.len() as u32;
+                    first
+                        .alert
+                        .labels
+                        .iter()
+                        .filter(|(k, v)| counts.get(&pair_key(k, v)) == Some(&n))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }
+                None => {
+                    let mut common = first.alert.labels.clone();
+                    for t in slots {
+                        common.retain(|k, v| t.alert.labels.get(k).is_some_and(|x| x == v));
+                    }
+                    common
+                }
+            };
             Some((common, started, min_fp))
         });
         let rescan = rescan.flatten();

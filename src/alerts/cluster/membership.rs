@@ -4,7 +4,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Correlator;
-use super::aggregates::{Agg, Bits, Dirty, rank, stored_rank};
+use super::aggregates::{Agg, Bits, Dirty, count_labels, rank, stored_rank};
 use super::ids::{ClusterId, IdMap};
 use super::noise::{NoiseMax, is_noisy};
 use super::outputs::{Cluster, state_index};
@@ -55,6 +55,7 @@ impl Correlator {
             ),
             slots: vec![slot],
             alertnames: IdMap::from_iter([(self.inner[slot as usize].name_id, 1)]),
+            labels: None,
             services: IdMap::from_iter(self.inner[slot as usize].service_id.map(|s| (s, 1))),
             sev,
             reason_counts: IdMap::default(),
@@ -103,6 +104,9 @@ impl Correlator {
         self.apply_names();
         let agg = self.aggs.live_mut(id);
         agg.slots.push(slot);
+        if let Some(counts) = &mut agg.labels {
+            count_labels(counts, &self.tracked[slot as usize].alert.labels, true);
+        }
         // Names and services are mostly known already: allocate only for new ones.
         let count = |m: &mut IdMap<u32, u32>, k: u32| -> bool {
             let n = m.entry(k).or_default();
@@ -167,6 +171,16 @@ impl Correlator {
         if agg.slots.is_empty() {
             self.delete_cluster(id);
             return;
+        }
+        match &mut agg.labels {
+            Some(counts) => count_labels(counts, &self.tracked[slot as usize].alert.labels, false),
+            None => {
+                let mut counts = IdMap::default();
+                for &s in &agg.slots {
+                    count_labels(&mut counts, &self.tracked[s as usize].alert.labels, true);
+                }
+                agg.labels = Some(counts);
+            }
         }
         let dec = |m: &mut IdMap<u32, u32>, k: u32| -> bool {
             if let Some(n) = m.get_mut(&k) {
@@ -235,6 +249,20 @@ impl Correlator {
         }
         let bagg = self.aggs.live_mut(big);
         bagg.slots.extend_from_slice(&sagg.slots);
+        if let Some(counts) = &mut bagg.labels {
+            match sagg.labels {
+                Some(small) => {
+                    for (k, n) in small {
+                        *counts.entry(k).or_default() += n;
+                    }
+                }
+                None => {
+                    for &s in &sagg.slots {
+                        count_labels(counts, &self.tracked[s as usize].alert.labels, true);
+                    }
+                }
+            }
+        }
         for (k, n) in sagg.alertnames {
             *bagg.alertnames.entry(k).or_default() += n;
         }

@@ -136,6 +136,9 @@ pub struct Correlator {
     wakes: BinaryHeap<Reverse<(i64, Fingerprint)>>,
     /// The clusters' names (see `names`).
     naming: Naming,
+    /// Clusters that went away (merged into another, emptied, pruned) since
+    /// [`Correlator::take_gone`] was last called; `None` unless [`Correlator::track_gone`].
+    gone: Option<Vec<ClusterId>>,
 }
 
 fn ns(t: Timestamp) -> i64 {
@@ -180,6 +183,7 @@ impl Correlator {
             noisy_alerts: 0,
             wakes: BinaryHeap::new(),
             naming: Naming::default(),
+            gone: None,
         }
     }
 
@@ -266,6 +270,25 @@ impl Correlator {
 
     pub fn is_empty(&self) -> bool {
         self.tracked.is_empty()
+    }
+
+    /// From now on, remember the clusters that go away, for [`Correlator::take_gone`].
+    pub fn track_gone(&mut self) {
+        self.gone.get_or_insert_with(Vec::new);
+    }
+
+    /// The clusters that went away (merged into another, emptied or pruned) since the last
+    /// call, so that whoever keeps something per cluster drops it without a scan of its own.
+    /// Empty unless [`Correlator::track_gone`] was called.
+    pub fn take_gone(&mut self) -> Vec<ClusterId> {
+        self.gone.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Notes that cluster `id` went away (see [`Correlator::take_gone`]).
+    fn went(&mut self, id: ClusterId) {
+        if let Some(gone) = &mut self.gone {
+            gone.push(id);
+        }
     }
 
     /// Bookkeeping slips met and repaired since this correlator was made (an id naming no live

@@ -83,6 +83,7 @@ impl Correlator {
         for &id in &gone {
             self.aggs.take(id);
             self.naming.remove(id);
+            self.went(id);
         }
         self.clusters.retain(|c| self.aggs.get(c.id).is_some());
         self.aggs.trim();

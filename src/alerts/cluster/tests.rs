@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use proptest::prelude::*;
 
-use super::aggregates::rank;
+use super::aggregates::{count_labels, rank};
+use super::ids::IdMap;
 use super::noise::{NoiseMax, is_noisy};
 use super::observe::Role;
 use super::{ClusterConfig, ClusterId, Correlator, ns};
@@ -387,6 +388,23 @@ pub(super) fn books_agree(c: &mut Correlator) {
             assert_eq!(c.tracked[s as usize].fingerprint, *fp);
         }
         assert_eq!(agg.reasons.len(), agg.reason_counts.len());
+        // Label-pair counts, once kept, are those of the members; the common labels are what
+        // every member has.
+        if let Some(counts) = &agg.labels {
+            let mut want = IdMap::default();
+            for t in c.members(cl.id) {
+                count_labels(&mut want, &t.alert.labels, true);
+            }
+            assert_eq!(counts, &want, "label-pair counts of {:?}", cl.id);
+        }
+        let mut members = c.members(cl.id);
+        if let Some(first) = members.next() {
+            let mut common = first.alert.labels.clone();
+            for t in members {
+                common.retain(|k, v| t.alert.labels.get(k) == Some(v));
+            }
+            assert_eq!(cl.common_labels, common, "common labels of {:?}", cl.id);
+        }
         if let Some(f) = agg.first {
             assert_eq!(c.tracked[f.2 as usize].cluster, cl.id);
         }
