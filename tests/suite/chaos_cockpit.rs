@@ -130,3 +130,51 @@ fn a_run_started_from_the_cockpit_shows_its_guard_and_h_halts_it() {
         .collect();
     assert_eq!(logs.len(), 1);
 }
+
+/// In a replay `r` starts nothing real: the real binary replays a copy of the demo with the
+/// bundled experiment in an `experiments/` directory beside it (no scenario-run of its own),
+/// `r`, `y` start a dry run on the replay's clock; the view shows it running, then halted by
+/// the governor's move to FREEZE; `H` says the run plays as computed.
+#[test]
+fn in_a_replay_r_starts_a_dry_run_on_its_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let copy = std::process::Command::new("cp")
+        .args(["-r", "assets/demo", demo.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    std::fs::create_dir(demo.join("experiments")).unwrap();
+    std::fs::copy(
+        "assets/scenarios/chaos-halt/experiment.yaml",
+        demo.join("experiments/pod-loss.yaml"),
+    )
+    .unwrap();
+    let scenario = demo.join("scenario.yaml");
+    let Some((s, _home)) = launch(
+        &["replay", scenario.to_str().unwrap(), "--speed", "30"],
+        "",
+        "echo \"exit=$?\"; sleep 60",
+    ) else {
+        return;
+    };
+    s.keys(&["x"]);
+    s.wait_for("may start now", Duration::from_secs(20));
+    s.keys(&["r"]);
+    s.wait_for(
+        "start a dry run on the replay's clock",
+        Duration::from_secs(10),
+    );
+    s.keys(&["y"]);
+    let running = s.wait_for("RUNNING (dry run) since", Duration::from_secs(20));
+    assert!(
+        running.contains("budget checkout-availability: spent"),
+        "{running}"
+    );
+    s.keys(&["H"]);
+    s.wait_for("plays as computed", Duration::from_secs(10));
+    // At 30× the governor's move to FREEZE (about 10 virtual minutes in) comes in seconds.
+    s.wait_for("halted · blocked", Duration::from_secs(60));
+    s.keys(&["q"]);
+    s.wait_for("exit=0", Duration::from_secs(10));
+}
