@@ -506,6 +506,8 @@ pub struct Live {
     launcher: crate::commands::experiment::Launcher,
     runs_tx: mpsc::Sender<String>,
     runs_rx: mpsc::Receiver<String>,
+    /// Reads the experiments' Prometheus probes while the experiments view is open.
+    probes: crate::commands::experiment::ProbeReader,
 }
 
 /// Live mode could not start.
@@ -672,6 +674,7 @@ impl Live {
             launcher,
             runs_tx,
             runs_rx,
+            probes: crate::commands::experiment::ProbeReader::new(config),
         })
     }
 
@@ -918,6 +921,7 @@ impl Session for Live {
                 self.session.reload_knowledge(reloaded, Timestamp::now());
             }
             Some(ended) = self.runs_rx.recv() => return vec![Msg::info(ended)],
+            Some((read, at)) = self.probes.recv() => return vec![Msg::ProbeReadings(read, at)],
             _ = self.ticks.tick() => {
                 self.session.tick(Timestamp::now());
                 return vec![Msg::Tick(None)];
@@ -973,6 +977,9 @@ impl Session for Live {
     }
 
     fn load(&mut self, app: &App) -> Vec<Msg> {
+        // The experiments view's Prometheus probes, read by a task (at most every 5s).
+        self.probes
+            .want(tui::overlays::experiment::wanted_queries(app));
         // Output the open viewer shows, read (and hashed) from where it is kept.
         tui::overlays::output::wanted(app, self.cockpit())
             .into_iter()

@@ -48,6 +48,11 @@ pub fn handle(app: &mut App, msg: Msg, view: &Cockpit) -> Vec<Command> {
         Msg::Mouse(mouse) => return super::mouse::handle(app, mouse, view),
         Msg::Briefing(text) => report::briefing(app, &text),
         Msg::ExperimentRun(records) => app.experiments.add_scripted(records),
+        Msg::ProbeReadings(read, at) => {
+            for (query, value) in read {
+                app.experiments.readings.insert(query, (value, at));
+            }
+        }
     }
     Vec::new()
 }

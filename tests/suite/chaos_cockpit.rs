@@ -2,7 +2,8 @@
 //! 100×30 on a real Prometheus (scraping itself, its query API the SLO), `x` opens the
 //! experiments view, `r` and `y` start the run — `flightdeck experiment run` as a child process
 //! of the cockpit, which journals its start before its first action —, the view shows it
-//! running with its guard (read from the journal the child writes), `H` and `y` journal a halt,
+//! running with its guard (read from the journal the child writes, the Prometheus probes read by
+//! the cockpit itself against their tolerance), `H` and `y` journal a halt,
 //! the child's guard halts it and its rollback runs, the journal holds the whole story and
 //! verifies, and the cockpit says how the child ended.
 
@@ -79,6 +80,17 @@ fn a_run_started_from_the_cockpit_shows_its_guard_and_h_halts_it() {
     s.keys(&["x"]);
     // The gate opens once the cockpit has budget data for the SLO of the blast radius.
     s.wait_for("may start now", Duration::from_secs(60));
+    // The Prometheus probe, read by the cockpit off the render path, against its tolerance;
+    // the gate counts it (nothing left unchecked).
+    let probed = s.wait_until(
+        "the Prometheus probe read",
+        Duration::from_secs(30),
+        |screen| {
+            screen.contains("steady state prometheus up (Prometheus, read here): 1.000 (tolerance")
+                && screen.contains("2 probe(s) within tolerance")
+        },
+    );
+    assert!(!probed.contains("not checked here"), "{probed}");
     s.keys(&["r"]);
     s.wait_for("start this experiment now", Duration::from_secs(10));
     assert!(
@@ -102,6 +114,10 @@ fn a_run_started_from_the_cockpit_shows_its_guard_and_h_halts_it() {
     });
     assert!(running.contains("budget prom-queries: spent"), "{running}");
     assert!(running.contains("left of 3m"), "{running}");
+    assert!(
+        running.contains("steady state prometheus up: 1.000 (tolerance"),
+        "{running}"
+    );
     s.keys(&["H"]);
     s.wait_for("halt this run", Duration::from_secs(10));
     let asked = Instant::now();

@@ -28,11 +28,13 @@ use crate::tui::overlays::experiment::{Catalog, Entry};
 
 mod catalog;
 mod launch;
+mod probes;
 mod replay;
 mod run_live;
 
 pub use catalog::{BUNDLED, catalog_dir, catalog_live, catalog_replay};
 pub use launch::Launcher;
+pub use probes::ProbeReader;
 use replay::ReplaySink;
 pub use replay::{replay_from, run_replay, scripted_run};
 pub use run_live::run_live;
@@ -223,26 +225,34 @@ async fn read_prometheus(
         let ProbeSource::Prometheus { query } = &p.source else {
             continue;
         };
-        let value = match client {
-            None => Err("no [prometheus] in the config".to_string()),
-            Some(client) => match client.query(query, at.as_millisecond()).await {
-                Ok(samples) if samples.len() == 1 && samples[0].value.is_finite() => {
-                    Ok(samples[0].value)
-                }
-                Ok(samples) if samples.is_empty() => Err("the query returned nothing".into()),
-                Ok(samples) if samples.len() > 1 => Err(format!(
-                    "the query returned {} series; a probe needs one number (wrap it in sum())",
-                    samples.len()
-                )),
-                Ok(_) => Err("the query returned NaN or infinity".into()),
-                Err(err) => Err(err.to_string()),
-            },
-        };
         out.push(ProbeReading {
             name: p.name.clone(),
-            value,
+            value: read_one(client, query, at).await,
             skipped: false,
         });
+    }
+}
+
+/// One probe query at `at`: its one number, or why there is none.
+async fn read_one(
+    client: Option<&PrometheusClient>,
+    query: &str,
+    at: Timestamp,
+) -> Result<f64, String> {
+    match client {
+        None => Err("no [prometheus] in the config".to_string()),
+        Some(client) => match client.query(query, at.as_millisecond()).await {
+            Ok(samples) if samples.len() == 1 && samples[0].value.is_finite() => {
+                Ok(samples[0].value)
+            }
+            Ok(samples) if samples.is_empty() => Err("the query returned nothing".into()),
+            Ok(samples) if samples.len() > 1 => Err(format!(
+                "the query returned {} series; a probe needs one number (wrap it in sum())",
+                samples.len()
+            )),
+            Ok(_) => Err("the query returned NaN or infinity".into()),
+            Err(err) => Err(err.to_string()),
+        },
     }
 }
 

@@ -31,7 +31,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crossterm::event::KeyCode;
 
-use crate::chaos::observe::{Status, status};
+use crate::chaos::observe::{Status, status_with};
 use crate::chaos::{Experiment, GateConfig};
 use crate::cockpit::{Cockpit, UserCommand};
 use crate::journal::{JournalRecord, RecordKind};
@@ -65,6 +65,8 @@ pub struct Catalog {
     pub scripted: Vec<JournalRecord>,
     /// What `experiment run` needs besides the file to start one here (`--replay demo`).
     pub run_flags: String,
+    /// The Prometheus probes the live cockpit read (`Msg::ProbeReadings`), by query.
+    pub readings: crate::chaos::observe::Readings,
 }
 
 impl Catalog {
@@ -100,6 +102,30 @@ impl Catalog {
             .cloned()
             .collect()
     }
+}
+
+/// The Prometheus probe queries of the files, while the view is open (the live runtime reads
+/// them off the render path: `commands::experiment::ProbeReader`).
+pub fn wanted_queries(app: &App) -> Vec<String> {
+    if !matches!(app.overlay, Overlay::Experiments(_)) {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for e in app
+        .experiments
+        .files
+        .iter()
+        .filter_map(|f| f.experiment.as_ref().ok())
+    {
+        for p in &e.probes {
+            if let crate::chaos::ProbeSource::Prometheus { query } = &p.source
+                && !out.contains(query)
+            {
+                out.push(query.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Why a halt does not reach the replay's scripted run.
@@ -182,7 +208,13 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
             },
             Pending::Halt => {
                 let records = app.experiments.records_at(view.now());
-                let st = status(view, e, &records, app.experiments.gate);
+                let st = status_with(
+                    view,
+                    e,
+                    &records,
+                    app.experiments.gate,
+                    &app.experiments.readings,
+                );
                 let Some(run) = st.running else {
                     app.info("it is no longer running");
                     return Some(Vec::new());
@@ -233,7 +265,14 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
             };
             if action == Action::HaltExperiment {
                 let records = app.experiments.records_at(view.now());
-                let running = status(view, e, &records, app.experiments.gate).running;
+                let running = status_with(
+                    view,
+                    e,
+                    &records,
+                    app.experiments.gate,
+                    &app.experiments.readings,
+                )
+                .running;
                 let Some(run) = running else {
                     app.info("not running: nothing to halt");
                     return Some(Vec::new());
@@ -278,7 +317,13 @@ fn may_start_here(app: &App, view: &Cockpit, e: &Experiment) -> Result<(), Strin
         return Err("a trainee does not start experiments".into());
     }
     let records = app.experiments.records_at(view.now());
-    let st = status(view, e, &records, app.experiments.gate);
+    let st = status_with(
+        view,
+        e,
+        &records,
+        app.experiments.gate,
+        &app.experiments.readings,
+    );
     if let Some(r) = st.running {
         return Err(format!("already running (run {}): H halts it", r.run));
     }
@@ -359,7 +404,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
             f.experiment
                 .as_ref()
                 .ok()
-                .map(|e| status(view, e, &records, cat.gate))
+                .map(|e| status_with(view, e, &records, cat.gate, &cat.readings))
         })
         .collect();
     let list_rows = u16::try_from(cat.files.len())

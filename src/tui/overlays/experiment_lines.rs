@@ -161,6 +161,25 @@ pub fn detail(
     for c in &d.checks {
         out.push(check_line(c.ok, &c.name, &c.detail));
     }
+    // The Prometheus probes this cockpit read (live, while the view is open), against their
+    // tolerance; a running experiment shows them with its guard above.
+    if st.running.is_none() {
+        for p in st.probes.iter().filter(|p| !p.skipped) {
+            let Some(probe) = e.probes.iter().find(|x| {
+                x.name == p.name && matches!(x.source, crate::chaos::ProbeSource::Prometheus { .. })
+            }) else {
+                continue;
+            };
+            let v = match &p.value {
+                Ok(v) => format!("{v:.3} (tolerance {})", probe.tolerance),
+                Err(why) => format!("not read: {}", for_terminal(why)),
+            };
+            out.push(plain(format!(
+                "  steady state {} (Prometheus, read here): {v}",
+                for_terminal(&p.name)
+            )));
+        }
+    }
     if !d.allowances.is_empty() {
         out.push(heading("budget experiments may still spend (allowance)"));
         for a in &d.allowances {
