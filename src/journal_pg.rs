@@ -45,8 +45,9 @@ use tokio_postgres::{AsyncMessage, Client, NoTls};
 
 use crate::actions::Role;
 use crate::journal::{
-    Chain, JournalEntry, JournalRecord, MAX_BODY_DEPTH, Problem, RecordKind, RecordRole, Verifier,
-    VerifyError, VerifyReport, body_depth, encode_line,
+    Chain, CheckpointBody, JournalEntry, JournalRecord, KindBody, MAX_BODY_DEPTH, Problem,
+    RecordBody, RecordKind, RecordRole, Verifier, VerifyError, VerifyReport, body_depth,
+    encode_line,
 };
 use crate::journal_store::SYSTEM_ACTOR;
 use crate::time::Timestamp;
@@ -680,7 +681,7 @@ impl JournalPg {
                 role: RecordRole::System,
                 kind: RecordKind::Genesis,
                 summary: format!("journal {id} created"),
-                body: serde_json::json!({ "journal_id": id }),
+                body: crate::journal_store::genesis_body(&id),
             },
             now,
         );
@@ -815,7 +816,11 @@ impl JournalPg {
                         v.next_seq().saturating_sub(1),
                         &v.head()[..v.head().len().min(12)]
                     ),
-                    body: serde_json::json!({ "size": v.offset(), "head": v.head() }),
+                    body: RecordBody::of(KindBody::Checkpoint(CheckpointBody {
+                        size: Some(v.offset()),
+                        head: Some(v.head().to_string()),
+                    }))
+                    .to_value(),
                 }]
             },
             ts,
