@@ -24,7 +24,9 @@ use crate::cockpit::{
 };
 use crate::config::{Config, Severity};
 use crate::exec::{ExecConfig, Invocation};
-use crate::journal::{Chain, JournalEntry, RecordKind};
+use crate::journal::{
+    Chain, GenesisBody, JournalEntry, KindBody, NoteBody, RecordBody, RecordKind,
+};
 use crate::journal_pg::JournalBackend;
 use crate::journal_store::JournalFile;
 use crate::knowledge::KnowledgeBase;
@@ -148,11 +150,7 @@ impl LiveSession {
             role: role.into(),
             kind,
             summary,
-            body: serde_json::json!({
-                "journal_id": format!("live:{session}"),
-                "session": session,
-                "readonly": readonly,
-            }),
+            body: session_start_body(kind, &session, readonly),
         };
         s.run_effects(vec![Effect::Journal(entry)], start);
         s
@@ -1014,4 +1012,24 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
     crate::runtime::run(&mut live, app, start).await?;
     // Every record was appended (and fdatasync'ed) as it was sealed: nothing is left to write.
     Ok(())
+}
+
+/// The body of the record a live session starts with (a genesis record of its in-memory
+/// journal, or a note on a journal file): `live:SESSION`, the session, whether read-only.
+fn session_start_body(kind: RecordKind, session: &str, readonly: bool) -> serde_json::Value {
+    let journal_id = Some(format!("live:{session}"));
+    let of_kind = if kind == RecordKind::Genesis {
+        KindBody::Genesis(GenesisBody {
+            journal_id,
+            readonly: Some(readonly),
+            ..GenesisBody::default()
+        })
+    } else {
+        KindBody::Note(NoteBody {
+            journal_id,
+            readonly: Some(readonly),
+            ..NoteBody::default()
+        })
+    };
+    RecordBody::of(of_kind).with_session(session).to_value()
 }
