@@ -499,6 +499,11 @@ pub struct Live {
     pub warnings: Vec<String>,
     /// Budgets, the governor and source health are evaluated on these ([`TICK`]).
     ticks: tokio::time::Interval,
+    /// Starts `experiment run` for the experiments view (`r`); how each run ended comes back
+    /// on `runs_rx`.
+    launcher: crate::commands::experiment::Launcher,
+    runs_tx: mpsc::Sender<String>,
+    runs_rx: mpsc::Receiver<String>,
 }
 
 /// Live mode could not start.
@@ -633,6 +638,18 @@ impl Live {
         }
         session.tick(now);
         let (exec_tx, exec_rx) = mpsc::channel(64);
+        let launcher = match (opts.memory_journal || observer, location()) {
+            (false, Ok(journal)) => crate::commands::experiment::Launcher::new(
+                &config.path,
+                Some(&journal),
+                &session.cockpit().config().actor,
+                session.cockpit().config().role,
+            ),
+            _ => crate::commands::experiment::Launcher::refusing(
+                "this cockpit does not write the team journal: start it with `flightdeck experiment run`",
+            ),
+        };
+        let (runs_tx, runs_rx) = mpsc::channel(8);
         let knowledge_rx = crate::knowledge_watch::spawn(watcher);
         Ok(Live {
             knowledge_rx,
@@ -650,6 +667,9 @@ impl Live {
                 ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                 ticks
             },
+            launcher,
+            runs_tx,
+            runs_rx,
         })
     }
 
@@ -663,6 +683,11 @@ impl Live {
 
     pub fn sources(&self) -> &Sources {
         &self.sources
+    }
+
+    /// What starts `experiment run` for the experiments view (tests point it at the binary).
+    pub fn launcher_mut(&mut self) -> &mut crate::commands::experiment::Launcher {
+        &mut self.launcher
     }
 
     /// The state now, as `--headless --json` prints it.
@@ -890,6 +915,7 @@ impl Session for Live {
             Some(reloaded) = self.knowledge_rx.recv() => {
                 self.session.reload_knowledge(reloaded, Timestamp::now());
             }
+            Some(ended) = self.runs_rx.recv() => return vec![Msg::info(ended)],
             _ = self.ticks.tick() => {
                 self.session.tick(Timestamp::now());
                 return vec![Msg::Tick(None)];
@@ -907,6 +933,18 @@ impl Session for Live {
         match command {
             Command::Decide(decision) => {
                 self.command(decision).into_iter().map(Msg::warn).collect()
+            }
+            Command::StartExperiment { path, title, .. } => {
+                // Nothing starts unless this cockpit may write decisions.
+                if self.cockpit().config().readonly {
+                    return vec![Msg::warn(
+                        "read-only cockpit: starting an experiment is disabled (--readonly)",
+                    )];
+                }
+                match self.launcher.launch(&path, &title, self.runs_tx.clone()) {
+                    Ok(said) => vec![Msg::info(said)],
+                    Err(why) => vec![Msg::warn(format!("experiment not started: {why}"))],
+                }
             }
             Command::TogglePause | Command::SetSpeed(_) | Command::Seek(_) | Command::Debrief => {
                 vec![Msg::info(
