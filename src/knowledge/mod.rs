@@ -78,6 +78,7 @@ pub mod doc;
 pub mod index;
 pub mod lint;
 pub mod markdown;
+pub mod problem;
 pub mod report;
 pub mod search;
 pub mod tokenize;
@@ -151,12 +152,24 @@ pub struct MatchParams {
     /// and alert names, by idf): a content score is multiplied by `(1 - head_weight) +
     /// head_weight × coverage`.
     pub head_weight: f64,
+    /// What is left of a content score when the runbook is named after symptoms of which the
+    /// alert names none ([`problem`]: "Redis memory near maxmemory" for "Redis rejected
+    /// connections"). 1 turns the rule off.
+    pub symptom_cut: f64,
+    /// The same when the runbook is named after kinds of object of which the alert names none
+    /// (a Deployment's runbook for a StatefulSet's alert).
+    pub kind_cut: f64,
+    /// The same when the alert's name names a distinctive component (one at most
+    /// `subject_df` of the documents mention; `coredns`, `grafana`) that the document never
+    /// mentions.
+    pub subject_cut: f64,
+    pub subject_df: f64,
 }
 
 impl Default for MatchParams {
     fn default() -> Self {
         MatchParams {
-            good_match: 0.22,
+            good_match: 0.16,
             high_match: 0.6,
             w_alertname: 1.0,
             w_service: 0.6,
@@ -175,6 +188,10 @@ impl Default for MatchParams {
             problem_full: 0.2,
             w_instance: 0.0,
             head_weight: 0.6,
+            symptom_cut: 0.5,
+            kind_cut: 0.3,
+            subject_cut: 0.5,
+            subject_df: 0.2,
         }
     }
 }
@@ -196,6 +213,9 @@ pub struct KnowledgeBase {
     links: LinkIndex,
     /// Titles and ids laid out for the `/` search.
     titles: search::Titles,
+    /// Per document (runbooks, then postmortems), the symptoms and kinds its title and alert
+    /// names name.
+    abouts: Vec<problem::About>,
 }
 
 /// Lookups for explicit links, so matching does not scan every document.
@@ -460,6 +480,17 @@ impl KnowledgeBase {
         let index = Index::build(texts, params);
         let links = LinkIndex::build(&runbooks, &postmortems);
         let titles = search::Titles::build(&runbooks, &postmortems);
+        let named = |title: &str, alerts: &[String]| {
+            let mut a = problem::About::default();
+            a.add_text(title);
+            alerts.iter().for_each(|x| a.add_text(x));
+            a
+        };
+        let abouts = runbooks
+            .iter()
+            .map(|r| named(&r.title, &r.alerts))
+            .chain(postmortems.iter().map(|p| named(&p.title, &p.alerts)))
+            .collect();
         KnowledgeBase {
             runbooks,
             postmortems,
@@ -467,6 +498,7 @@ impl KnowledgeBase {
             params: MatchParams::default(),
             links,
             titles,
+            abouts,
         }
     }
 
@@ -612,7 +644,13 @@ impl KnowledgeBase {
     /// [`KnowledgeBase::match_alerts`] with the number of matches as a parameter: the `k` best
     /// by content and the explicitly linked documents, merged, best first, at most `k`.
     fn rank(&self, q: &MatchQuery, k: usize) -> Vec<KnowledgeMatch> {
-        let (terms, missing, problem_missing) = query_terms(q, &self.index, &self.params);
+        let Terms {
+            terms,
+            missing,
+            problem_missing,
+            about,
+            subjects,
+        } = query_terms(q, &self.index, &self.params);
         let hits = self.index.search(&terms, k, missing);
         #[derive(Default)]
         struct Found {
@@ -620,6 +658,8 @@ impl KnowledgeBase {
             why: Vec<String>,
             content: f64,
             coverage: f64,
+            /// Why the content score was cut.
+            cut: Vec<String>,
         }
         let mut found: BTreeMap<usize, Found> = BTreeMap::new();
         for (i, (bonus, why)) in self.docs_with_links(q) {
@@ -656,6 +696,33 @@ impl KnowledgeBase {
                 let head = self.index.head_coverage(hit.doc, &query_ids);
                 e.content *= (1.0 - hw) + hw * head;
             }
+            // Named after another problem, another kind of object, or never mentioning the
+            // component the alert is named after.
+            let theirs = &self.abouts[hit.doc];
+            if about.other_symptom(theirs) && self.params.symptom_cut < 1.0 {
+                e.content *= self.params.symptom_cut.max(0.0);
+                e.cut.push(format!(
+                    "named after another problem ({}; the alert: {})",
+                    theirs.symptom_names(),
+                    about.symptom_names()
+                ));
+            }
+            if about.other_kind(theirs) && self.params.kind_cut < 1.0 {
+                e.content *= self.params.kind_cut.max(0.0);
+                e.cut.push(format!(
+                    "about another kind of object ({}; the alert: {})",
+                    theirs.kind_names(),
+                    about.kind_names()
+                ));
+            }
+            if !subjects.is_empty()
+                && self.params.subject_cut < 1.0
+                && !subjects.iter().any(|t| self.index.has_term(hit.doc, t))
+            {
+                e.content *= self.params.subject_cut.max(0.0);
+                e.cut
+                    .push(format!("never mentions {}", subjects.join(", ")));
+            }
             e.coverage = hit.coverage;
         }
         let mut ranked: Vec<(usize, Found)> = found.into_iter().collect();
@@ -678,6 +745,7 @@ impl KnowledgeBase {
                 if let Some(services) = self.shared_services(doc, &q.services) {
                     f.why.push(services);
                 }
+                f.why.append(&mut f.cut);
                 let confidence = if f.links > 0.0 || f.content >= self.params.high_match {
                     Confidence::High
                 } else if f.content >= self.params.good_match {
@@ -1026,7 +1094,7 @@ const FROM_INSTANCE: u8 = 16;
 ///
 /// Also returns the weight of the problem words no document has (see
 /// [`QueryTerm::problem`]), which counts against every document's [`Index::about`] share.
-fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm>, f64, f64) {
+fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Terms {
     // (term, surface, where from, weight, unknown weight) in query order.
     let mut words: Vec<(String, String, u8, f64, f64)> = Vec::new();
     let mut collect = |text: &str, from: u8, weight: f64, unknown_weight: f64| {
@@ -1154,7 +1222,52 @@ fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> (Vec<QueryTerm
     let max_idf = index.idf("\u{0}never a term\u{0}");
     let missing = unknown.values().map(|w| w * max_idf).sum();
     let problem_missing = unknown_problem.values().map(|w| w * max_idf).sum();
-    (terms, missing, problem_missing)
+    // What the alert is about (its name and summary/description words), and the distinctive
+    // components its name names (the summary's, when the name is hidden).
+    let mut about = problem::About::default();
+    let named = if q.alertnames.is_empty() {
+        FROM_TEXT
+    } else {
+        FROM_NAME
+    };
+    let mut subjects: Vec<&str> = Vec::new();
+    let most = p.subject_df * index.len() as f64;
+    for (term, _, source, _, _) in &words {
+        if source & (FROM_NAME | FROM_TEXT) != 0 {
+            about.add_term(term);
+        }
+        let f = from.get(term.as_str()).copied().unwrap_or(0);
+        if f & FROM_COMPONENT != 0
+            && f & named != 0
+            && !term.chars().any(|c| c.is_ascii_digit())
+            && !problem::not_a_component(term)
+            && index.df(term) as f64 <= most
+            && !subjects.contains(&term.as_str())
+        {
+            subjects.push(term);
+        }
+    }
+    Terms {
+        subjects: subjects.into_iter().map(str::to_string).collect(),
+        terms,
+        missing,
+        problem_missing,
+        about,
+    }
+}
+
+/// A cluster's query as [`query_terms`] builds it.
+struct Terms {
+    terms: Vec<QueryTerm>,
+    /// Weight of meaningful words no document has (against every match).
+    missing: f64,
+    /// Weight of problem words no document has (against every [`Index::about`] share).
+    problem_missing: f64,
+    /// The symptoms and kinds the alert names.
+    about: problem::About,
+    /// Distinctive components the alert's name names (a document mentioning none of them is
+    /// not about this alert).
+    subjects: Vec<String>,
 }
 
 /// A `runbook_url` annotation taken apart.
@@ -1463,11 +1576,11 @@ mod tests {
             "Zookeeper node filesystem space down".to_string(),
         )]);
         let q = MatchQuery::from_alert(&labels, &annotations);
-        let (terms, missing, _) = query_terms(&q, &kb.index, &kb.params);
+        let Terms { terms, missing, .. } = query_terms(&q, &kb.index, &kb.params);
         assert!(terms.iter().all(|t| t.focus), "{terms:?}");
         // Without the scrape job agreeing, the same word is only a summary word.
         let q2 = MatchQuery::from_alert(&BTreeMap::new(), &annotations);
-        let (_, missing2, _) = query_terms(&q2, &kb.index, &kb.params);
+        let missing2 = query_terms(&q2, &kb.index, &kb.params).missing;
         let p = &kb.params;
         let max_idf = kb.index.idf("\u{0}never a term\u{0}");
         let expected =
@@ -1480,7 +1593,7 @@ mod tests {
         // A container (or namespace) the description repeats is an instance, not the subject.
         let container = BTreeMap::from([("container".to_string(), "zookeeper".to_string())]);
         let q3 = MatchQuery::from_alert(&container, &annotations);
-        let (_, missing3, _) = query_terms(&q3, &kb.index, &kb.params);
+        let missing3 = query_terms(&q3, &kb.index, &kb.params).missing;
         assert!((missing3 - missing2).abs() < 1e-9, "{missing3} {missing2}");
         let with = kb.match_alerts(&q);
         let without = kb.match_alerts(&q2);
@@ -1488,11 +1601,12 @@ mod tests {
         // Label values other than services and targets are not problem words.
         let mut labels = BTreeMap::new();
         labels.insert("mountpoint".to_string(), "filesystem".to_string());
-        let (terms, _, _) = query_terms(
+        let terms = query_terms(
             &MatchQuery::from_alert(&labels, &BTreeMap::new()),
             &kb.index,
             &kb.params,
-        );
+        )
+        .terms;
         assert!(terms.iter().all(|t| !t.focus), "{terms:?}");
     }
 
