@@ -330,9 +330,11 @@ fn rule_sets_figures() {
         (&th, "tune hidden"),
         (&hh, "holdout hidden"),
     ] {
-        at_least(80.0, f.top1, f.positives, f, name);
+        at_least(88.0, f.top1, f.positives, f, name);
         at_least(95.0, f.top3, f.positives, f, name);
     }
+    // Names known: the right runbook first as often as before issue 19's abstention work.
+    at_least(96.0, h.top1, h.positives, &h, "holdout");
     // Names known and the runbook linked: the right one first, always (the issue's "keep").
     for (f, name) in [(&t, "tune"), (&h, "holdout")] {
         at_least(100.0, f.linked_top1, f.linked, f, name);
@@ -340,9 +342,9 @@ fn rule_sets_figures() {
     }
     // Alerts no runbook covers abstain, with the names known and hidden.
     at_least(90.0, t.abstained, t.negatives, &t, "tune");
-    at_least(90.0, th.abstained, th.negatives, &th, "tune hidden");
-    at_least(60.0, h.abstained, h.negatives, &h, "holdout");
-    at_least(75.0, hh.abstained, hh.negatives, &hh, "holdout hidden");
+    at_least(95.0, th.abstained, th.negatives, &th, "tune hidden");
+    at_least(75.0, h.abstained, h.negatives, &h, "holdout");
+    at_least(85.0, hh.abstained, hh.negatives, &hh, "holdout hidden");
 }
 
 /// Every query of every part, with names known and hidden.
