@@ -24,7 +24,9 @@ use crate::cockpit::{
 };
 use crate::config::{Config, Severity};
 use crate::exec::{ExecConfig, Invocation};
-use crate::journal::{Chain, JournalEntry, RecordKind};
+use crate::journal::{
+    Chain, GenesisBody, JournalEntry, KindBody, NoteBody, RecordBody, RecordKind,
+};
 use crate::journal_pg::JournalBackend;
 use crate::journal_store::JournalFile;
 use crate::knowledge::KnowledgeBase;
@@ -148,11 +150,7 @@ impl LiveSession {
             role: role.into(),
             kind,
             summary,
-            body: serde_json::json!({
-                "journal_id": format!("live:{session}"),
-                "session": session,
-                "readonly": readonly,
-            }),
+            body: session_start_body(kind, &session, readonly),
         };
         s.run_effects(vec![Effect::Journal(entry)], start);
         s
@@ -501,6 +499,11 @@ pub struct Live {
     pub warnings: Vec<String>,
     /// Budgets, the governor and source health are evaluated on these ([`TICK`]).
     ticks: tokio::time::Interval,
+    /// Starts `experiment run` for the experiments view (`r`); how each run ended comes back
+    /// on `runs_rx`.
+    launcher: crate::commands::experiment::Launcher,
+    runs_tx: mpsc::Sender<String>,
+    runs_rx: mpsc::Receiver<String>,
 }
 
 /// Live mode could not start.
@@ -635,6 +638,18 @@ impl Live {
         }
         session.tick(now);
         let (exec_tx, exec_rx) = mpsc::channel(64);
+        let launcher = match (opts.memory_journal || observer, location()) {
+            (false, Ok(journal)) => crate::commands::experiment::Launcher::new(
+                &config.path,
+                Some(&journal),
+                &session.cockpit().config().actor,
+                session.cockpit().config().role,
+            ),
+            _ => crate::commands::experiment::Launcher::refusing(
+                "this cockpit does not write the team journal: start it with `flightdeck experiment run`",
+            ),
+        };
+        let (runs_tx, runs_rx) = mpsc::channel(8);
         let knowledge_rx = crate::knowledge_watch::spawn(watcher);
         Ok(Live {
             knowledge_rx,
@@ -652,6 +667,9 @@ impl Live {
                 ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                 ticks
             },
+            launcher,
+            runs_tx,
+            runs_rx,
         })
     }
 
@@ -665,6 +683,11 @@ impl Live {
 
     pub fn sources(&self) -> &Sources {
         &self.sources
+    }
+
+    /// What starts `experiment run` for the experiments view (tests point it at the binary).
+    pub fn launcher_mut(&mut self) -> &mut crate::commands::experiment::Launcher {
+        &mut self.launcher
     }
 
     /// The state now, as `--headless --json` prints it.
@@ -892,6 +915,7 @@ impl Session for Live {
             Some(reloaded) = self.knowledge_rx.recv() => {
                 self.session.reload_knowledge(reloaded, Timestamp::now());
             }
+            Some(ended) = self.runs_rx.recv() => return vec![Msg::info(ended)],
             _ = self.ticks.tick() => {
                 self.session.tick(Timestamp::now());
                 return vec![Msg::Tick(None)];
@@ -909,6 +933,18 @@ impl Session for Live {
         match command {
             Command::Decide(decision) => {
                 self.command(decision).into_iter().map(Msg::warn).collect()
+            }
+            Command::StartExperiment { path, title, .. } => {
+                // Nothing starts unless this cockpit may write decisions.
+                if self.cockpit().config().readonly {
+                    return vec![Msg::warn(
+                        "read-only cockpit: starting an experiment is disabled (--readonly)",
+                    )];
+                }
+                match self.launcher.launch(&path, &title, self.runs_tx.clone()) {
+                    Ok(said) => vec![Msg::info(said)],
+                    Err(why) => vec![Msg::warn(format!("experiment not started: {why}"))],
+                }
             }
             Command::TogglePause | Command::SetSpeed(_) | Command::Seek(_) | Command::Debrief => {
                 vec![Msg::info(
@@ -969,4 +1005,24 @@ pub async fn run_tui(config: &Config, opts: &LiveOptions) -> color_eyre::Result<
     crate::runtime::run(&mut live, app, start).await?;
     // Every record was appended (and fdatasync'ed) as it was sealed: nothing is left to write.
     Ok(())
+}
+
+/// The body of the record a live session starts with (a genesis record of its in-memory
+/// journal, or a note on a journal file): `live:SESSION`, the session, whether read-only.
+fn session_start_body(kind: RecordKind, session: &str, readonly: bool) -> serde_json::Value {
+    let journal_id = Some(format!("live:{session}"));
+    let of_kind = if kind == RecordKind::Genesis {
+        KindBody::Genesis(GenesisBody {
+            journal_id,
+            readonly: Some(readonly),
+            ..GenesisBody::default()
+        })
+    } else {
+        KindBody::Note(NoteBody {
+            journal_id,
+            readonly: Some(readonly),
+            ..NoteBody::default()
+        })
+    };
+    RecordBody::of(of_kind).with_session(session).to_value()
 }

@@ -265,7 +265,11 @@ fn running_of(
     now: &Observation,
 ) -> Option<Running> {
     let first = *r.seqs.first()?;
-    let start = records.iter().find(|x| x.seq == first)?;
+    // By sequence and run: a replay's pre-computed runs are sealed in chains of their own, so
+    // a sequence number alone may name another run's record.
+    let start = records.iter().find(|x| {
+        x.seq == first && body_field::<String>(&x.body, "run").as_deref() == Some(r.run.as_str())
+    })?;
     let at_start: Observation = body_field(&start.body, "observation")?;
     let limits: BTreeMap<String, f64> = body_field(&start.body, "limits").unwrap_or_default();
     let experiment: Experiment = body_field(&start.body, "experiment").unwrap_or_else(|| e.clone());

@@ -129,7 +129,7 @@ pub fn detail(
                 theme::warn(),
             )),
             None if scripted => out.push(Line::styled(
-                "  the scenario's own run (as `experiment run --replay` runs it): it plays as the replay's clock moves",
+                "  a replay's run (as `experiment run --replay` runs it, pre-computed): it plays as the replay's clock moves",
                 theme::dim(),
             )),
             None => out.push(Line::styled("  H halts it (asks first)", theme::dim())),
@@ -197,7 +197,12 @@ pub fn detail(
     )));
     out.push(Line::styled(
         format!(
-            "a approves it (method and rollbacks together); start: flightdeck experiment run {}{}",
+            "a approves it (method and rollbacks together); r starts it{}: flightdeck experiment run {}{}",
+            if run_flags.is_empty() {
+                ""
+            } else {
+                " as a dry run on the replay's clock"
+            },
             for_terminal(&entry.path),
             run_flags
         ),
