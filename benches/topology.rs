@@ -9,7 +9,8 @@
 //!   reasons made again each time, as the live webhook path does for small batches).
 //!
 //! `cargo bench --bench topology` (no criterion loops: one cold run of each, the 3,000 one-by-one
-//! run last). `FD_TOPO_SIZES=1000` runs one size only.
+//! run last). `FD_TOPO_SIZES=1000` runs one size only; `FD_TOPO_BATCH_ONLY=1` skips the
+//! one-by-one runs.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
@@ -134,6 +135,9 @@ fn run(n: usize) {
     );
     black_box(&c);
     drop(c);
+    if std::env::var_os("FD_TOPO_BATCH_ONLY").is_some() {
+        return;
+    }
 
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
