@@ -26,8 +26,9 @@ use std::path::{Path, PathBuf};
 
 use crate::actions::Role;
 use crate::journal::{
-    Chain, JournalEntry, JournalRecord, MAX_BODY_DEPTH, Problem, RecordKind, RecordRole, Tail,
-    Verifier, VerifyError, VerifyReport, body_depth, encode_line,
+    Chain, CheckpointBody, GenesisBody, JournalEntry, JournalRecord, KindBody, MAX_BODY_DEPTH,
+    Problem, RecordBody, RecordKind, RecordRole, Tail, Verifier, VerifyError, VerifyReport,
+    body_depth, encode_line,
 };
 use crate::time::Timestamp;
 
@@ -182,7 +183,7 @@ impl JournalFile {
                             role: RecordRole::System,
                             kind: RecordKind::Genesis,
                             summary: format!("journal {id} created"),
-                            body: serde_json::json!({ "journal_id": id }),
+                            body: genesis_body(&id),
                         }]
                     },
                     now,
@@ -545,6 +546,15 @@ impl JournalFile {
     }
 }
 
+/// The body of a new journal's genesis record: its id.
+pub(crate) fn genesis_body(id: &str) -> serde_json::Value {
+    RecordBody::of(KindBody::Genesis(GenesisBody {
+        journal_id: Some(id.to_string()),
+        ..GenesisBody::default()
+    }))
+    .to_value()
+}
+
 fn checkpoint_entry(
     actor: String,
     role: RecordRole,
@@ -561,7 +571,11 @@ fn checkpoint_entry(
             seq.saturating_sub(1),
             &head[..head.len().min(12)]
         ),
-        body: serde_json::json!({ "size": size, "head": head }),
+        body: RecordBody::of(KindBody::Checkpoint(CheckpointBody {
+            size: Some(size),
+            head: Some(head.to_string()),
+        }))
+        .to_value(),
     }
 }
 

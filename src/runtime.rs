@@ -490,6 +490,41 @@ impl Session for ReplayRun {
                     .map(Msg::warn)
                     .collect();
             }
+            Command::StartExperiment {
+                title, experiment, ..
+            } => {
+                // A dry run on the replay's clock from now, pre-computed: nothing real runs.
+                self.session.advance_to(self.clock.now().min(end));
+                let at = self.session.position();
+                return match crate::commands::experiment::replay_from(
+                    &experiment,
+                    &self.original,
+                    &self.knowledge,
+                    at,
+                    self.session.records(),
+                    self.session.cockpit().config(),
+                ) {
+                    Ok(records) => {
+                        let refused = records.iter().any(|r| {
+                            r.body.get("phase").and_then(|p| p.as_str()) == Some("refused")
+                        });
+                        vec![
+                            if refused {
+                                Msg::warn(format!(
+                                    "experiment \"{title}\": its gate refused the dry run"
+                                ))
+                            } else {
+                                Msg::info(format!(
+                                    "experiment \"{title}\": a dry run from {} on the replay's clock (nothing real runs); it plays as the clock moves",
+                                    crate::time::clock_hms(at)
+                                ))
+                            },
+                            Msg::ExperimentRun(records),
+                        ]
+                    }
+                    Err(e) => vec![Msg::warn(format!("experiment not started: {e}"))],
+                };
+            }
             Command::Quit
             | Command::Draw
             | Command::Suspend

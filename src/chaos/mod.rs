@@ -20,6 +20,7 @@ pub mod experiment;
 pub mod gate;
 pub mod guard;
 pub mod observe;
+mod parse;
 pub mod record;
 
 pub use experiment::{

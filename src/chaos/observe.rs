@@ -146,13 +146,42 @@ pub fn alerts_unknown(c: &Cockpit) -> Option<String> {
 /// The observation the cockpit can make itself: [`observe_cockpit`] with the Prometheus probes
 /// marked as not read here (`experiment run` reads them; the gate skips them, as in replay).
 pub fn observe_here(c: &Cockpit, e: &Experiment, at: Timestamp) -> Observation {
+    observe_with(c, e, at, &Readings::new())
+}
+
+/// What the live cockpit read of Prometheus probe queries (off the render path, by
+/// `commands::experiment::ProbeReader`): query → the value or why none, and when it was read.
+pub type Readings = BTreeMap<String, (Result<f64, String>, Timestamp)>;
+
+/// A reading older than this no longer counts (the probe is shown as not read).
+pub const READING_TTL: SignedDuration = SignedDuration::from_secs(30);
+
+/// [`observe_here`] with the Prometheus probes this cockpit has read: a reading at most
+/// [`READING_TTL`] old (and not after `at`) counts as `experiment run`'s own would; a probe
+/// without one is marked as not read here (the gate skips it).
+pub fn observe_with(
+    c: &Cockpit,
+    e: &Experiment,
+    at: Timestamp,
+    readings: &Readings,
+) -> Observation {
     let mut o = observe_cockpit(c, e, at);
     for p in &e.probes {
-        if matches!(p.source, ProbeSource::Prometheus { .. }) {
-            o.probes.push(ProbeReading {
-                name: p.name.clone(),
-                value: Err("read by `experiment run`, not by the cockpit".into()),
-                skipped: true,
+        if let ProbeSource::Prometheus { query } = &p.source {
+            let fresh = readings
+                .get(query)
+                .filter(|(_, t)| *t <= at && at.duration_since(*t) <= READING_TTL);
+            o.probes.push(match fresh {
+                Some((value, _)) => ProbeReading {
+                    name: p.name.clone(),
+                    value: value.clone(),
+                    skipped: false,
+                },
+                None => ProbeReading {
+                    name: p.name.clone(),
+                    value: Err("read by `experiment run`, not by the cockpit".into()),
+                    skipped: true,
+                },
             });
         }
     }
@@ -195,6 +224,8 @@ pub struct Status {
     /// The approvals that counted (the journal's, and the viewer's own: starting it is one).
     pub approvals: Vec<Approval>,
     pub running: Option<Running>,
+    /// The steady-state probes as read now (Prometheus ones only where this cockpit read them).
+    pub probes: Vec<ProbeReading>,
     /// The latest run that ended (halted or not), with its evidence.
     pub last: Option<record::RunSummary>,
 }
@@ -209,9 +240,20 @@ pub fn status(
     records: &[JournalRecord],
     config: GateConfig,
 ) -> Status {
+    status_with(c, e, records, config, &Readings::new())
+}
+
+/// [`status`] with the Prometheus probes this cockpit has read ([`observe_with`]).
+pub fn status_with(
+    c: &Cockpit,
+    e: &Experiment,
+    records: &[JournalRecord],
+    config: GateConfig,
+    readings: &Readings,
+) -> Status {
     let now = c.now();
     let digest = e.digest();
-    let obs = observe_here(c, e, now);
+    let obs = observe_with(c, e, now, readings);
     let mut approvals = approvals_in(records, &digest, now, None);
     let who = c.config();
     if !who.readonly && who.role != Role::Trainee {
@@ -254,6 +296,7 @@ pub fn status(
         decision,
         approvals,
         running,
+        probes: obs.probes.clone(),
         last,
     }
 }
@@ -265,7 +308,11 @@ fn running_of(
     now: &Observation,
 ) -> Option<Running> {
     let first = *r.seqs.first()?;
-    let start = records.iter().find(|x| x.seq == first)?;
+    // By sequence and run: a replay's pre-computed runs are sealed in chains of their own, so
+    // a sequence number alone may name another run's record.
+    let start = records.iter().find(|x| {
+        x.seq == first && body_field::<String>(&x.body, "run").as_deref() == Some(r.run.as_str())
+    })?;
     let at_start: Observation = body_field(&start.body, "observation")?;
     let limits: BTreeMap<String, f64> = body_field(&start.body, "limits").unwrap_or_default();
     let experiment: Experiment = body_field(&start.body, "experiment").unwrap_or_else(|| e.clone());

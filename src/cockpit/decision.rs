@@ -14,7 +14,9 @@ use super::{Cockpit, Effect};
 use crate::actions::silence::SilenceRequest;
 use crate::actions::{Role, Step, StepRef, Verdict};
 use crate::alerts::{ClusterId, Fingerprint};
-use crate::journal::{JournalEntry, RecordKind, RecordRole};
+use crate::journal::{
+    JournalEntry, KindBody, NoteBody, OverrideBody, RecordBody, RecordKind, RecordRole,
+};
 
 /// What the person at this cockpit decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -416,7 +418,10 @@ impl Cockpit {
                     return;
                 }
                 let kind = kind.record_kind();
-                let mut body = serde_json::json!({"text": text, "mode": self.governor.mode()});
+                let mut note = NoteBody {
+                    text: Some(text.clone()),
+                    ..NoteBody::default()
+                };
                 let mut summary = text;
                 // What it is about, in terms another cockpit on the journal can resolve: the
                 // cluster's name, its alert names and one member (the origin if it still
@@ -424,16 +429,15 @@ impl Cockpit {
                 if let Some(c) = about.and_then(|id| self.correlator.cluster(id))
                     && let Some(source) = self.note_source(c)
                 {
-                    body["cluster"] = serde_json::json!(c.name.to_string());
-                    body["source"] = serde_json::json!(source.to_string());
-                    if let Some(t) = self.correlator.alert(source) {
-                        body["source_start"] = serde_json::json!(t.alert.starts_at);
-                    }
-                    body["alertnames"] = serde_json::json!(c.alertnames);
-                    body["services"] = serde_json::json!(c.services);
+                    note.cluster = Some(c.name.to_string());
+                    note.source = Some(source.to_string());
+                    note.source_start = self.correlator.alert(source).map(|t| t.alert.starts_at);
+                    note.alertnames = Some(c.alertnames.iter().cloned().collect());
+                    note.services = Some(c.services.iter().cloned().collect());
                     summary = format!("{}: {summary}", c.name);
                 }
-                effects.push(Effect::Journal(self.entry(kind, summary, body)));
+                let body = RecordBody::of(KindBody::Note(note)).with_mode(self.governor.mode());
+                effects.push(Effect::Journal(self.entry(kind, summary, body.to_value())));
             }
             UserCommand::AcknowledgeDrift => {
                 if self.config.role != Role::Commander {
@@ -447,12 +451,14 @@ impl Cockpit {
                     effects.push(Effect::Notice("no drift signal to acknowledge".into()));
                     return;
                 }
-                let body = serde_json::json!({
-                    "acknowledge": "drift",
-                    "mode": self.governor.mode(),
-                    "session": self.config.session,
-                });
-                let e = self.entry(RecordKind::Note, "acknowledged drift".into(), body);
+                let body = RecordBody::of(KindBody::Note(NoteBody {
+                    acknowledge: Some("drift".into()),
+                    ..NoteBody::default()
+                }))
+                .with_mode(self.governor.mode())
+                .with_session(self.config.session.clone());
+                let summary = "acknowledged drift".into();
+                let e = self.entry(RecordKind::Note, summary, body.to_value());
                 effects.push(Effect::Journal(e));
             }
             UserCommand::ProposeSilence { cluster, silence } => {
@@ -612,12 +618,11 @@ impl Cockpit {
             None if current.is_none() => {
                 return notice(effects, "no override is in force: nothing to end");
             }
-            None => serde_json::json!({
-                "mode": self.governor.mode(),
-                "to": null,
-                "reason": reason,
-                "session": self.config.session,
-            }),
+            None => OverrideBody {
+                to: None,
+                until: None,
+                reason: Some(reason.clone()),
+            },
             Some(_) if duration <= crate::time::SignedDuration::ZERO || duration > MAX_OVERRIDE => {
                 return notice(
                     effects,
@@ -629,15 +634,17 @@ impl Cockpit {
             }
             Some(mode) => {
                 let until = self.now.saturating_add(duration).unwrap_or(self.now);
-                serde_json::json!({
-                    "mode": self.governor.mode(),
-                    "to": mode,
-                    "until": until,
-                    "reason": reason,
-                    "session": self.config.session,
-                })
+                OverrideBody {
+                    to: Some(mode),
+                    until: Some(until),
+                    reason: Some(reason.clone()),
+                }
             }
         };
+        let body = RecordBody::of(KindBody::Override(body))
+            .with_mode(self.governor.mode())
+            .with_session(self.config.session.clone())
+            .to_value();
         let summary = match to {
             Some(mode) => format!(
                 "override to {} for {}: {reason}",

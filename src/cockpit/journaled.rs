@@ -9,7 +9,9 @@ use super::suggestion::{Fill, SuggestionId, SuggestionStatus};
 use super::{Cockpit, Effect};
 use crate::actions::{Approval, Role, StepKind, StepRef, Verdict};
 use crate::alerts::Fingerprint;
-use crate::journal::{JournalEntry, JournalRecord, RecordKind};
+use crate::journal::{
+    JournalEntry, JournalRecord, KindBody, NoteBody, OfferedStep, RecordBody, RecordKind,
+};
 
 impl Cockpit {
     /// A recorded decision of the real responders, replayed: journaled as theirs, never
@@ -32,8 +34,14 @@ impl Cockpit {
         };
         if matches!(d.kind, DecisionKind::Hypothesis | DecisionKind::Note) {
             let text = d.text.clone().unwrap_or_default();
-            let body = serde_json::json!({"text": text, "mode": mode, "replayed": true});
-            effects.push(Effect::Journal(entry(kind, text, body)));
+            let note = NoteBody {
+                text: Some(text.clone()),
+                ..NoteBody::default()
+            };
+            let body = RecordBody::of(KindBody::Note(note))
+                .with_mode(mode)
+                .replayed();
+            effects.push(Effect::Journal(entry(kind, text, body.to_value())));
             return;
         }
         let step_ref = StepRef::from(d.step.clone().unwrap_or_default());
@@ -56,22 +64,33 @@ impl Cockpit {
             effects.push(Effect::Journal(entry(
                 RecordKind::Note,
                 reference_mismatch_summary(&d, &self.suggestions[i]),
-                serde_json::json!({
-                    "step": step_ref,
-                    "decision": d.kind,
-                    "replayed": true,
-                    "mismatch": true,
-                    "argv": argv,
-                    "offered": {"suggestion": self.suggestions[i].id.to_string(), "argv": self.suggestions[i].argv.as_ref().ok()},
-                    "outcome": d.outcome,
-                    "reason": d.text.clone().filter(|_| d.kind == DecisionKind::Reject),
-                    "mode": mode,
-                }),
+                RecordBody::of(KindBody::Note(NoteBody {
+                    step: Some(step_ref.to_string()),
+                    decision: Some(d.kind.as_str().into()),
+                    mismatch: true,
+                    argv: Some(argv.to_vec()),
+                    offered: Some(OfferedStep {
+                        suggestion: self.suggestions[i].id.to_string(),
+                        argv: self.suggestions[i].argv.as_ref().ok().cloned(),
+                    }),
+                    outcome: d.outcome.clone(),
+                    reason: d.text.clone().filter(|_| d.kind == DecisionKind::Reject),
+                    ..NoteBody::default()
+                }))
+                .with_mode(mode)
+                .replayed()
+                .to_value(),
             )));
             return;
         }
         let Some(i) = found else {
-            let body = serde_json::json!({"step": step_ref, "decision": d.kind, "replayed": true});
+            let body = RecordBody::of(KindBody::Note(NoteBody {
+                step: Some(step_ref.to_string()),
+                decision: Some(d.kind.as_str().into()),
+                ..NoteBody::default()
+            }))
+            .replayed()
+            .to_value();
             let summary = format!(
                 "{} {step_ref} (a step this cockpit does not know)",
                 kind.label()

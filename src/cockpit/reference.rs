@@ -17,6 +17,19 @@ pub enum DecisionKind {
     Execute,
 }
 
+impl DecisionKind {
+    /// Its name as written (`approve`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Hypothesis => "hypothesis",
+            DecisionKind::Note => "note",
+            DecisionKind::Approve => "approve",
+            DecisionKind::Reject => "reject",
+            DecisionKind::Execute => "execute",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReferenceDecision {
     pub actor: String,

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::actions::shell_display;
-use crate::journal::{JournalEntry, RecordKind, body_field, parse_checkpoint};
+use crate::journal::{
+    JournalEntry, KindBody, NoteBody, RecordBody, RecordKind, body_field, parse_checkpoint,
+};
 use crate::journal_pg::{JournalBackend, is_url, read_records, redact, verify_with};
 use crate::journal_sign::{
     AllowedSigners, SignatureCheck, Signer, check_checkpoint, checkpoint_signed,
@@ -315,7 +317,12 @@ pub fn note(
         role: role.into(),
         kind,
         summary: text.into(),
-        body: serde_json::json!({"text": text, "via": "cli"}),
+        body: RecordBody::of(KindBody::Note(NoteBody {
+            text: Some(text.into()),
+            via: Some("cli".into()),
+            ..NoteBody::default()
+        }))
+        .to_value(),
     };
     let r = file.append(entry, Timestamp::now())?;
     println!("{} #{} {}", kind.label(), r.seq, r.hash);

@@ -13,8 +13,8 @@ pub mod record;
 pub mod timeline;
 
 pub use body::{
-    CheckpointBody, ExecBody, GenesisBody, KindBody, ModeChangeBody, NoteBody, OverrideBody,
-    RecordBody, StepBody, body_field,
+    CheckpointBody, ExecBody, GenesisBody, KindBody, ModeChangeBody, NoteBody, OfferedStep,
+    OverrideBody, RecordBody, StepBody, body_field,
 };
 pub use chain::{Chain, ChainError, verify};
 pub use codec::{

@@ -397,6 +397,15 @@ impl Index {
         if all > 0.0 { have / all } else { 1.0 }
     }
 
+    /// Whether document `doc` has `term` (already tokenized) in any field.
+    pub fn has_term(&self, doc: usize, term: &str) -> bool {
+        self.terms.get(term).is_some_and(|&id| {
+            self.postings[id as usize]
+                .binary_search_by_key(&(doc as u32), |p| p.doc)
+                .is_ok()
+        })
+    }
+
     /// The sorted ids of the query's terms that carry weight (for [`Index::head_coverage`]).
     pub fn query_ids(&self, query: &[QueryTerm]) -> Vec<u32> {
         let mut ids: Vec<u32> = query

@@ -5,7 +5,9 @@
 use crate::cockpit::{
     Cockpit, CockpitConfig, Effect, Event, ExecOutcome, SourceHealth, SourceState, UserCommand,
 };
-use crate::journal::{Chain, JournalEntry, JournalRecord, RecordKind};
+use crate::journal::{
+    Chain, GenesisBody, JournalEntry, JournalRecord, KindBody, RecordBody, RecordKind,
+};
 use crate::knowledge::KnowledgeBase;
 use crate::time::Timestamp;
 use crate::training::player::Played;
@@ -85,11 +87,13 @@ impl ReplaySession {
             role: crate::journal::RecordRole::System,
             kind: RecordKind::Genesis,
             summary: format!("replay of {}", self.scenario.id),
-            body: serde_json::json!({
-                "journal_id": self.journal_id,
-                "scenario": self.scenario.id,
-                "title": self.scenario.title,
-            }),
+            body: RecordBody::of(KindBody::Genesis(GenesisBody {
+                journal_id: Some(self.journal_id.clone()),
+                scenario: Some(self.scenario.id.clone()),
+                title: Some(self.scenario.title.clone()),
+                readonly: None,
+            }))
+            .to_value(),
         };
         let at = self.scenario.start;
         self.seal(entry, at);

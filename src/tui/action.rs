@@ -92,6 +92,9 @@ pub enum Action {
     /// In the experiments view: ask a running experiment's guard to halt it (`H` there).
     #[serde(skip)]
     HaltExperiment,
+    /// In the experiments view: start a run of the selected experiment (`r` there).
+    #[serde(skip)]
+    StartExperiment,
     /// Every message of this session, in full (`M`, `:messages`).
     Messages,
     /// Search all runbooks and postmortems (`/` in the knowledge pane, `K`).
@@ -176,9 +179,11 @@ impl Action {
             | Action::OpenRunbook
             | Action::OpenGraph
             | Action::OpenAlertmanager => Section::Share,
-            Action::Edit(_) | Action::Type(_) | Action::Resize { .. } | Action::HaltExperiment => {
-                Section::Internal
-            }
+            Action::Edit(_)
+            | Action::Type(_)
+            | Action::Resize { .. }
+            | Action::HaltExperiment
+            | Action::StartExperiment => Section::Internal,
         }
     }
 }

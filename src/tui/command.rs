@@ -31,6 +31,14 @@ pub enum Command {
     /// Open an http(s) URL with the system's opener (an argv, never a shell); with none, show
     /// it and copy it.
     Open { url: String, what: String },
+    /// Start a run of the experiment in file `path` (the experiments view's `r`, confirmed):
+    /// live, `flightdeck experiment run` as a child process of the cockpit; in a replay, a dry
+    /// run on the replay's clock from now, pre-computed, nothing real executed.
+    StartExperiment {
+        path: String,
+        title: String,
+        experiment: Box<crate::chaos::Experiment>,
+    },
     /// Draw a frame now (the answer to `Msg::Render`, once the view data is fresh).
     Draw,
 }

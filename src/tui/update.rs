@@ -47,6 +47,12 @@ pub fn handle(app: &mut App, msg: Msg, view: &Cockpit) -> Vec<Command> {
         Msg::Output(object, loaded) => app.outputs.insert(&object, loaded),
         Msg::Mouse(mouse) => return super::mouse::handle(app, mouse, view),
         Msg::Briefing(text) => report::briefing(app, &text),
+        Msg::ExperimentRun(records) => app.experiments.add_scripted(records),
+        Msg::ProbeReadings(read, at) => {
+            for (query, value) in read {
+                app.experiments.readings.insert(query, (value, at));
+            }
+        }
     }
     Vec::new()
 }
@@ -183,7 +189,8 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
         | Action::Submit
         | Action::ToggleHypothesis
         | Action::CycleOverrideMode
-        | Action::HaltExperiment => {}
+        | Action::HaltExperiment
+        | Action::StartExperiment => {}
         // Answered above.
         Action::CopyCommand
         | Action::CopyArgv

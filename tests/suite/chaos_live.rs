@@ -13,7 +13,7 @@ use crate::live_servers::{PROMETHEUS, Server, need};
 use common::live::free_port;
 use flightdeck::journal::RecordKind;
 
-const SLO: &str = r#"apiVersion: openslo/v1
+pub(crate) const SLO: &str = r#"apiVersion: openslo/v1
 kind: SLO
 metadata:
   name: prom-queries
@@ -32,7 +32,7 @@ spec:
 "#;
 
 /// Prometheus on a free loopback port, scraping itself every second.
-fn start_self_scraping_prometheus(dir: &Path) -> Server {
+pub(crate) fn start_self_scraping_prometheus(dir: &Path) -> Server {
     let port = free_port();
     let data = dir.join("prom-data");
     std::fs::create_dir_all(&data).unwrap();
@@ -54,7 +54,7 @@ fn start_self_scraping_prometheus(dir: &Path) -> Server {
     Server::spawn("prometheus", args, port, dir)
 }
 
-fn experiment(prom: &str, marker: &Path) -> String {
+pub(crate) fn experiment(prom: &str, marker: &Path) -> String {
     format!(
         r#"{{
   "version": "1.0.0",

@@ -19,6 +19,7 @@ mod alerts_props;
 mod alerts_prune_noise;
 mod alerts_storms;
 mod chaos_cli;
+mod chaos_cockpit;
 mod chaos_live;
 mod chaos_replay;
 mod check_honest;

@@ -165,7 +165,7 @@ fn the_replayed_chaos_halt_run_shows_running_then_halted_with_its_evidence() {
     assert!(
         app.status
             .as_ref()
-            .is_some_and(|m| m.text.contains("plays as recorded"))
+            .is_some_and(|m| m.text.contains("plays as computed"))
     );
 
     let session = common::replay::demo_at(30);
@@ -219,4 +219,91 @@ fn a_halted_run_in_the_journal_shows_halted_with_its_evidence() {
     let s = screen(&app, &session);
     assert!(s.contains("halted · blocked"), "{s}");
     assert!(s.contains("last run 13:55:00: halted"), "{s}");
+}
+
+/// `r` with the gate closed (the demo in FREEZE) asks nothing and starts nothing: it says which
+/// checks fail.
+#[test]
+fn r_with_the_gate_closed_is_refused_with_the_reason() {
+    let session = common::replay::demo_at(20);
+    let mut app = app_at(&session, (100, 30));
+    press(&mut app, &session, KeyCode::Char('x'));
+    assert!(press(&mut app, &session, KeyCode::Char('r')).is_empty());
+    let said = app
+        .status
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    assert!(said.contains("the gate is closed, not started"), "{said}");
+    assert!(said.contains("FREEZE"), "{said}");
+    let s = screen(&app, &session);
+    assert!(!s.contains("y/Enter: start"), "{s}");
+    assert!(s.contains("! the gate is closed"), "the view says it: {s}");
+    // `y` now is not a confirmation of anything.
+    assert!(press(&mut app, &session, KeyCode::Char('y')).is_empty());
+}
+
+/// In a replay `r` (then `y`) starts the run `experiment run --replay` would, from the replay's
+/// time now, dry-run and pre-computed on its clock: nothing real executes. The view shows it
+/// running with its guard as the clock moves, `H` says it plays as computed, and the governor's
+/// move to FREEZE halts it. `n` cancels and starts nothing.
+#[test]
+fn r_in_a_replay_starts_a_dry_run_on_its_clock_100x30() {
+    let loaded = common::replay::demo();
+    let session = common::replay::demo_at(1);
+    let mut app = app_at(&session, (100, 30));
+    // Without the scenario's own run (which runs from the demo's start).
+    app.experiments.scripted.clear();
+    press(&mut app, &session, KeyCode::Char('x'));
+    assert!(press(&mut app, &session, KeyCode::Char('r')).is_empty());
+    assert!(screen(&app, &session).contains("start a dry run on the replay's clock"));
+    assert!(press(&mut app, &session, KeyCode::Char('n')).is_empty());
+    assert!(press(&mut app, &session, KeyCode::Char('r')).is_empty());
+    let commands = press(&mut app, &session, KeyCode::Char('y'));
+    let [
+        Command::StartExperiment {
+            experiment, path, ..
+        },
+    ] = commands.as_slice()
+    else {
+        panic!("{commands:?}")
+    };
+    assert_eq!(path, BUNDLED.0);
+    // What the replay's runtime does with it (`runtime::ReplayRun`).
+    let records = flightdeck::commands::experiment::replay_from(
+        experiment,
+        &loaded.scenario,
+        &loaded.knowledge,
+        session.position(),
+        session.records(),
+        session.cockpit().config(),
+    )
+    .unwrap();
+    assert_eq!(
+        records[0].body["phase"], "start",
+        "{:?}",
+        records[0].summary
+    );
+    assert!(records.iter().all(|r| r.body["dry_run"] == true));
+    assert!(records.iter().any(|r| r.body["phase"] == "abort"));
+    flightdeck::tui::handle(
+        &mut app,
+        flightdeck::tui::Msg::ExperimentRun(records),
+        session.cockpit(),
+    );
+    // Not yet running at the time it was started from (the records play as the clock moves).
+    let session = common::replay::demo_at(4);
+    let s = screen(&app, &session);
+    assert!(s.contains("RUNNING (dry run) since 13:56:00"), "{s}");
+    assert!(s.contains("closest boundary"), "{s}");
+    insta::assert_snapshot!(s);
+    assert!(press(&mut app, &session, KeyCode::Char('H')).is_empty());
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|m| m.text.contains("plays as computed"))
+    );
+    let session = common::replay::demo_at(30);
+    let s = screen(&app, &session);
+    assert!(s.contains("last run 13:56:00: halted"), "{s}");
 }

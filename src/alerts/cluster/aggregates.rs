@@ -34,9 +34,8 @@ pub(super) struct Agg {
     pub(super) reason_counts: IdMap<u64, u32>,
     /// The reasons with a count, in display order.
     pub(super) reasons: BTreeSet<ReasonKey>,
-    /// Topology reasons seen (ids into `Topology::reasons`).
-    pub(super) topo_reasons: Bits,
-    /// Topology services of driving members → earliest (start, fp).
+    /// Topology services of driving members → earliest (start, fp): the topology reasons and
+    /// the origin are made from these (see `compute_reasons`, `compute_origin`).
     pub(super) topo_first: BTreeMap<u32, (i64, u64)>,
     /// Earliest driving member (start, fp, slot).
     pub(super) first: Option<(i64, u64, u32)>,
@@ -74,7 +73,6 @@ impl Default for Agg {
             sev: [[0; 4]; 3],
             reason_counts: IdMap::default(),
             reasons: BTreeSet::new(),
-            topo_reasons: Bits::default(),
             topo_first: BTreeMap::new(),
             first: None,
             lo: i64::MAX,
@@ -226,44 +224,6 @@ impl Aggs {
         let gone = self.v.iter().take_while(|a| a.is_none()).count();
         self.v.drain(..gone);
         self.base += gone as u32;
-    }
-}
-
-/// A set of small numbers (topology reason ids), in order.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Bits(pub(super) Vec<u64>);
-
-impl Bits {
-    /// Adds `n`; true when it was not there.
-    pub(super) fn insert(&mut self, n: u32) -> bool {
-        let (w, b) = (n as usize / 64, n % 64);
-        if self.0.len() <= w {
-            self.0.resize(w + 1, 0);
-        }
-        let new = self.0[w] & (1 << b) == 0;
-        self.0[w] |= 1 << b;
-        new
-    }
-
-    /// Adds all of `other`; true when something was new.
-    pub(super) fn union_with(&mut self, other: &Bits) -> bool {
-        if self.0.len() < other.0.len() {
-            self.0.resize(other.0.len(), 0);
-        }
-        let mut new = false;
-        for (a, &b) in self.0.iter_mut().zip(&other.0) {
-            new |= b & !*a != 0;
-            *a |= b;
-        }
-        new
-    }
-
-    pub(super) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().enumerate().flat_map(|(w, &bits)| {
-            (0..64u32)
-                .filter(move |b| bits & (1 << b) != 0)
-                .map(move |b| w as u32 * 64 + b)
-        })
     }
 }
 

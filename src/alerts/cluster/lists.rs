@@ -50,8 +50,6 @@ pub(super) struct Scratch {
     pub(super) removed: Vec<(u32, u32, Kind, u64)>,
     pub(super) added: Vec<(u32, u32, Kind, u64)>,
     pub(super) links: Vec<u32>,
-    /// (topology reason, the alert on the related service).
-    pub(super) cross: Vec<(u32, u32)>,
 }
 
 /// Inserts `e` in order; its neighbours then, or `None` when it was there already.
@@ -137,7 +135,6 @@ impl Correlator {
             removed,
             added,
             links,
-            cross,
         } = &mut sc;
         for &(key, kind) in keys.iter() {
             let list = self.lists.entry(key).or_default();
@@ -162,6 +159,8 @@ impl Correlator {
                 added.push((slot, n.slot, kind, key));
             }
         }
+        // Alerts on related services link (their reasons come from the cluster's alerting
+        // services: see `compute_reasons`).
         if let Some(tp) = self.inner[s].topo {
             let partition = self.inner[s].partition;
             for other in self.topo.related(tp) {
@@ -172,7 +171,6 @@ impl Correlator {
                 for x in [p, n].into_iter().flatten() {
                     if (x.t - t).abs() <= w {
                         links.push(x.slot);
-                        cross.push((other, x.slot));
                     }
                 }
             }
@@ -224,24 +222,9 @@ impl Correlator {
                 self.reason_add(id, r);
             }
         }
-        for &(service, other) in cross.iter() {
-            if self.tracked[other as usize].cluster != id {
-                continue;
-            }
-            let Some(tp) = self.inner[s].topo else {
-                continue;
-            };
-            let rid = self.topo.reason(tp, service);
-            let agg = self.agg_mut(id);
-            if agg.topo_reasons.insert(rid) {
-                agg.dirty.mark(Dirty::REASONS);
-                self.touched.push(id);
-            }
-        }
         removed.clear();
         added.clear();
         links.clear();
-        cross.clear();
         self.scratch = sc;
         if let Some(g) = self.inner[s].group {
             self.reanchor_after_insert(g, e);

@@ -4,7 +4,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Correlator;
-use super::aggregates::{Agg, Bits, Dirty, count_labels, rank, stored_rank};
+use super::aggregates::{Agg, Dirty, count_labels, rank, stored_rank};
 use super::ids::{ClusterId, IdMap};
 use super::noise::{NoiseMax, is_noisy};
 use super::outputs::{Cluster, state_index};
@@ -60,7 +60,6 @@ impl Correlator {
             sev,
             reason_counts: IdMap::default(),
             reasons: BTreeSet::new(),
-            topo_reasons: Bits::default(),
             topo_first: BTreeMap::new(),
             first: None,
             last: i64::MIN,
@@ -281,10 +280,6 @@ impl Correlator {
         bagg.reasons.extend(sagg.reasons);
         bagg.dirty
             .mark_if(Dirty::REASONS, bagg.reasons.len() != before);
-        bagg.dirty.mark_if(
-            Dirty::REASONS,
-            bagg.topo_reasons.union_with(&sagg.topo_reasons),
-        );
         for (k, v) in sagg.topo_first {
             match bagg.topo_first.get_mut(&k) {
                 None => {

@@ -32,8 +32,10 @@
 //! is a new incident: it leaves its old cluster (which keeps its history) for a new one.
 //!
 //! Reasons are kept as the multiset of explanations of neighbouring pairs within one cluster, so
-//! they too are the same whatever the arrival order. Topology reasons are added when a pair is
-//! seen and kept.
+//! they too are the same whatever the arrival order. Topology reasons are made from the set of
+//! the cluster's alerting services (every two of them one of which depends on the other), so
+//! they too are the same whatever the order, and cost what that set and its edges cost, not
+//! every pair of alerts.
 //!
 //! Suppressed alerts never link anything. A new suppressed alert is shown in the cluster of the
 //! earliest non-suppressed alert with the same group key in its window (or alone). An alert that
@@ -66,6 +68,8 @@ mod slip_tests;
 #[cfg(test)]
 mod tests;
 mod topology;
+#[cfg(test)]
+mod topology_tests;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

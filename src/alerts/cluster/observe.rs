@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::aggregates::{Bits, Dirty};
+use super::aggregates::Dirty;
 use super::ids::ClusterId;
 use super::ids::NO_CLUSTER;
 use super::keys::TextSig;
@@ -213,7 +213,6 @@ impl Correlator {
             let agg = self.agg_mut(id);
             (agg.lo, agg.last) = (i64::MAX, i64::MIN);
             agg.last_end = i64::MIN;
-            agg.topo_reasons = Bits::default();
             agg.dirty.mark(Dirty::REASONS | Dirty::RESCAN);
             self.touched.push(id);
         }

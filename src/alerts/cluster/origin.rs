@@ -1,4 +1,6 @@
 //! Where a cluster probably started: the deepest alerting dependency, else the first to fire.
+//! Alerting dependencies and dependents are counted on the topology's bit rows (see
+//! `Topology::counts_in`): a row of bit words an alerting service, not every pair.
 
 use std::cmp::Reverse;
 
@@ -21,14 +23,14 @@ impl Correlator {
     pub(super) fn compute_origin(&self, id: ClusterId) -> Option<Origin> {
         let agg = self.agg(id);
         if agg.topo_first.len() > 1 {
-            let svcs: Vec<(u32, (i64, u64))> =
-                agg.topo_first.iter().map(|(&k, &v)| (k, v)).collect();
+            // Each alerting service's alerting dependencies and dependents, counted on bit sets:
+            // linear in the services (a row of bits each), never pair by pair.
+            let (_, set) = self.alerting_services(agg);
             let topo = &self.topo;
             let mut best: Option<(usize, usize, (i64, u64))> = None; // (deps, dependents) rank
             let mut best_svc = 0u32;
-            for &(s, first) in &svcs {
-                let deps = svcs.iter().filter(|(r, _)| topo.depends(s, *r)).count();
-                let dependents = svcs.iter().filter(|(r, _)| topo.depends(*r, s)).count();
+            for (&s, &first) in &agg.topo_first {
+                let (deps, dependents) = topo.counts_in(s, &set);
                 // Fewest alerting dependencies, most alerting dependents, earliest.
                 let better = match best {
                     None => true,
@@ -45,10 +47,9 @@ impl Correlator {
                 && dependents > 0
             {
                 let name = &self.topo.names[best_svc as usize];
-                let on: Vec<&str> = svcs
-                    .iter()
-                    .filter(|(r, _)| topo.depends(*r, best_svc))
-                    .map(|(r, _)| self.topo.names[*r as usize].as_str())
+                let on: Vec<&str> = topo
+                    .dependents_in(best_svc, &set)
+                    .map(|r| self.topo.names[r as usize].as_str())
                     .collect();
                 let verb = if on.len() == 1 { "depends" } else { "depend" };
                 return Some(Origin {

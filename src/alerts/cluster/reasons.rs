@@ -156,9 +156,23 @@ impl Correlator {
         id
     }
 
+    /// The alerting topology services of a cluster (its driving members'), ascending and as
+    /// bit words.
+    pub(super) fn alerting_services(&self, agg: &Agg) -> (Vec<u32>, Vec<u64>) {
+        let mut set = vec![0u64; self.topo.words()];
+        let svcs: Vec<u32> = agg.topo_first.keys().copied().collect();
+        for &s in &svcs {
+            set[s as usize / 64] |= 1 << (s % 64);
+        }
+        self.topo.count(svcs.len() + set.len());
+        (svcs, set)
+    }
+
     /// Reasons in a fixed order: grouping labels, shared labels, same service, direct
-    /// dependencies, indirect ones (unless the service in between alerts too: then the direct
-    /// ones along the path say it), similar text. At most [`MAX_REASONS`], then "and N more".
+    /// dependencies (and cycles), indirect ones (unless the service in between alerts too: then
+    /// the direct ones along the path say it), similar text. At most [`MAX_REASONS`], then "and
+    /// N more". Topology reasons come from the cluster's alerting services (see
+    /// `topology::Topology::pairs`); texts are made only for those shown.
     pub(super) fn compute_reasons(&self, agg: &Agg) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         let room = |out: &Vec<String>| out.len() < MAX_REASONS;
@@ -168,26 +182,26 @@ impl Correlator {
             }
             out.push(text.to_string());
         }
-        let visible = |rid: &u32| {
-            self.topo.hops[*rid as usize].is_none_or(|h| !agg.topo_first.contains_key(&h))
-        };
         let mut topo = 0;
-        for indirect in [false, true] {
-            // By text (reason ids are in the order first needed).
-            let mut rids: Vec<u32> = agg
-                .topo_reasons
-                .iter()
-                .filter(|r| self.topo.hops[*r as usize].is_some() == indirect)
-                .filter(visible)
-                .collect();
-            rids.sort_by(|a, b| {
-                self.topo.reasons[*a as usize].cmp(&self.topo.reasons[*b as usize])
-            });
-            for rid in rids {
-                topo += 1;
-                if room(&out) {
-                    out.push(self.topo.reasons[rid as usize].clone());
+        if agg.topo_first.len() > 1 {
+            let (svcs, set) = self.alerting_services(agg);
+            let first = |s: u32| agg.topo_first.get(&s).copied().unwrap_or_default();
+            let pairs = self.topo.pairs(&svcs, &set, first);
+            let names = &self.topo.names;
+            for mut list in [pairs.direct, pairs.indirect] {
+                topo += list.len();
+                // By text: only the first `shown` are sorted, and only they become texts.
+                let shown = (MAX_REASONS - out.len().min(MAX_REASONS)).min(list.len());
+                if shown == 0 {
+                    continue;
                 }
+                if shown < list.len() {
+                    list.select_nth_unstable_by(shown - 1, |a, b| a.cmp_text(b, names));
+                }
+                self.topo.count(list.len());
+                let head = &mut list[..shown];
+                head.sort_by(|a, b| a.cmp_text(b, names));
+                out.extend(head.iter().map(|r| r.text(names)));
             }
         }
         for (_, text) in agg.reasons.iter().skip_while(|k| k.0 < 3) {

@@ -1,34 +1,101 @@
-//! The service topology: which services depend on which (transitively), and the reason texts.
+//! The service topology: which services depend on which (transitively), and the topology
+//! reasons among a cluster's alerting services.
 //!
 //! Near-linear in the size of the map: reachability is a bit set a strongly connected
 //! component (computed once, in reverse topological order of the components, so a chain of
-//! 3,000 services is a few megabytes and milliseconds), and a reason text ("checkout depends
-//! on postgres (via pgbouncer)") is made the first time a pair of alerting services needs it,
-//! never for every pair of the map.
+//! 3,000 services is a few megabytes and milliseconds).
+//!
+//! # Reasons
+//! The topology reasons of a cluster are made from the set of its alerting services (`S`), never
+//! pair by pair as alerts arrive: for every two services of `S` one of which depends on the
+//! other, "a depends on b" (a direct dependency), "a and b depend on each other" (one cycle;
+//! the service that alerted later named first), or "a depends on b (via h)" (indirect; `h` the
+//! service before `b` on a shortest path from `a`, breadth first in map order), shown only when
+//! `h` does not alert itself (the direct reasons along the path then say it). [`Topology::pairs`]
+//! finds them in time linear in `S` and its edges (plus a bit-set scan per non-alerting direct
+//! dependent of an alerting service, and the pairs of alerting services of one cycle), so a
+//! chain of 3,000 alerting services costs its 2,999 links, not 4.5 million pairs; texts are
+//! made only for the reasons shown ([`TopoReason::text`]).
 
 use std::collections::{BTreeMap, HashMap};
 
 pub(super) struct Topology {
     pub(super) names: Vec<String>,
     pub(super) index: HashMap<String, u32>,
-    /// Direct dependencies of each service, in the order the map gives them.
+    /// Direct dependencies of each service, in the order the map gives them (each once).
     direct: Vec<Vec<u32>>,
+    /// Direct dependents of each service (each once).
+    rev: Vec<Vec<u32>>,
     /// Component of each service.
     comp: Vec<u32>,
+    /// Members of each component.
+    comp_size: Vec<u32>,
     /// Bit words a row.
     words: usize,
     /// down[comp(a)]: the services a depends on, transitively (a itself only in a cycle).
     down: Vec<u64>,
     /// up[comp(a)]: the services that depend on a, transitively.
     up: Vec<u64>,
-    /// Reason texts made so far, by id (ids in the order first needed).
-    pub(super) reasons: Vec<String>,
-    /// For each reason: the service before the last on the dependency path, when indirect.
-    pub(super) hops: Vec<Option<u32>>,
-    /// (service, related service) → reason id.
-    reason_ids: HashMap<(u32, u32), u32>,
-    /// Breadth-first parents from a service, made when a reason from it is first needed.
-    parents: HashMap<u32, Vec<u32>>,
+    /// Steps the reason model and the origin took (candidates looked at, bit words scanned,
+    /// services visited breadth first): the work test bounds them.
+    #[cfg(test)]
+    pub(super) ops: std::sync::atomic::AtomicU64,
+}
+
+/// A topology reason between two alerting services of a cluster, its text made only when shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TopoReason {
+    /// `a` depends on `b` directly.
+    Direct(u32, u32),
+    /// `a` and `b` are in one cycle (`a` alerted later).
+    Mutual(u32, u32),
+    /// `a` depends on `b` through `h` (the service before `b`), which does not alert.
+    Via(u32, u32, u32),
+}
+
+impl TopoReason {
+    /// The pieces of the text, in order (compared without being joined).
+    fn pieces<'a>(&self, names: &'a [String]) -> [&'a str; 5] {
+        let n = |i: u32| names[i as usize].as_str();
+        match *self {
+            TopoReason::Direct(a, b) => [n(a), " depends on ", n(b), "", ""],
+            TopoReason::Mutual(a, b) => [n(a), " and ", n(b), " depend on each other", ""],
+            TopoReason::Via(a, b, h) => [n(a), " depends on ", n(b), " (via ", n(h)],
+        }
+    }
+
+    pub(super) fn text(&self, names: &[String]) -> String {
+        let mut s = self.pieces(names).concat();
+        if matches!(self, TopoReason::Via(..)) {
+            s.push(')');
+        }
+        s
+    }
+
+    /// Orders two reasons as their texts would sort, without making them.
+    pub(super) fn cmp_text(&self, other: &TopoReason, names: &[String]) -> std::cmp::Ordering {
+        let bytes = |r: &TopoReason| {
+            let close: &[u8] = if matches!(r, TopoReason::Via(..)) {
+                b")"
+            } else {
+                b""
+            };
+            r.pieces(names)
+                .into_iter()
+                .flat_map(str::bytes)
+                .chain(close.iter().copied())
+        };
+        bytes(self).cmp(bytes(other))
+    }
+}
+
+/// The topology reasons among a set of alerting services (see [`Topology::pairs`]).
+#[derive(Default, Debug)]
+pub(super) struct Pairs {
+    /// Direct dependencies and cycles.
+    pub(super) direct: Vec<TopoReason>,
+    /// Indirect dependencies through a service that does not alert.
+    pub(super) indirect: Vec<TopoReason>,
 }
 
 /// Strongly connected components (Tarjan, iterative), in reverse topological order: a
@@ -163,8 +230,11 @@ impl Topology {
         let mut direct = vec![Vec::new(); n];
         let mut rev = vec![Vec::new(); n];
         for &(a, b) in &edges {
-            direct[a as usize].push(b);
-            rev[b as usize].push(a);
+            // A dependency listed twice is one edge (breadth first finds the same parents).
+            if !direct[a as usize].contains(&b) {
+                direct[a as usize].push(b);
+                rev[b as usize].push(a);
+            }
         }
         let (comp, comps) = components(&direct);
         let words = n.div_ceil(64).max(1);
@@ -177,18 +247,19 @@ impl Topology {
             .enumerate()
             .map(|(i, s)| (s.clone(), i as u32))
             .collect();
+        let comp_size = comps.iter().map(|c| c.len() as u32).collect();
         Topology {
             names,
             index,
             direct,
+            rev,
             comp,
+            comp_size,
             words,
             down,
             up,
-            reasons: Vec::new(),
-            hops: Vec::new(),
-            reason_ids: HashMap::new(),
-            parents: HashMap::new(),
+            #[cfg(test)]
+            ops: Default::default(),
         }
     }
 
@@ -226,71 +297,157 @@ impl Topology {
             .filter(move |&b| b != a)
     }
 
-    /// The service before `t` on a shortest dependency path from `s` (breadth first over the
-    /// dependencies in map order), when that is not `s` itself.
-    fn via(&mut self, s: u32, t: u32) -> Option<u32> {
-        let direct = &self.direct;
-        let parent = self.parents.entry(s).or_insert_with(|| {
-            let n = direct.len();
-            let mut parent = vec![u32::MAX; n];
-            parent[s as usize] = s;
-            let mut queue = std::collections::VecDeque::from([s]);
-            while let Some(u) = queue.pop_front() {
-                for &v in &direct[u as usize] {
-                    if parent[v as usize] == u32::MAX {
-                        parent[v as usize] = u;
-                        queue.push_back(v);
+    /// Counts `n` steps of work (in tests only).
+    #[inline]
+    pub(super) fn count(&self, n: usize) {
+        #[cfg(test)]
+        self.ops
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        let _ = n;
+    }
+
+    /// Bit words of a set of services.
+    pub(super) fn words(&self) -> usize {
+        self.words
+    }
+
+    /// Is `a` in a cycle (a component of more than one service)?
+    pub(super) fn cyclic(&self, a: u32) -> bool {
+        self.comp_size[self.comp[a as usize] as usize] > 1
+    }
+
+    /// How many of `set` (bit words) `a` depends on, and how many depend on `a` (never `a`
+    /// itself, which `set` is taken to hold).
+    pub(super) fn counts_in(&self, a: u32, set: &[u64]) -> (usize, usize) {
+        let own = usize::from(self.cyclic(a));
+        let pop = |row: &[u64]| -> usize {
+            row.iter()
+                .zip(set)
+                .map(|(x, y)| (x & y).count_ones() as usize)
+                .sum()
+        };
+        self.count(2 * self.words);
+        (
+            pop(self.row(&self.down, a)) - own,
+            pop(self.row(&self.up, a)) - own,
+        )
+    }
+
+    /// The services of `set` (bit words) that depend on `a`, ascending (never `a`).
+    pub(super) fn dependents_in<'a>(
+        &'a self,
+        a: u32,
+        set: &'a [u64],
+    ) -> impl Iterator<Item = u32> + 'a {
+        self.count(self.words);
+        ones(self.row(&self.up, a), set).filter(move |&x| x != a)
+    }
+
+    /// Breadth-first parents from `s` over the dependencies in map order (`u32::MAX`: not
+    /// reached).
+    fn parents(&self, s: u32) -> Vec<u32> {
+        let n = self.direct.len();
+        let mut parent = vec![u32::MAX; n];
+        parent[s as usize] = s;
+        let mut queue = std::collections::VecDeque::from([s]);
+        let mut visited = 0;
+        while let Some(u) = queue.pop_front() {
+            visited += 1;
+            for &v in &self.direct[u as usize] {
+                if parent[v as usize] == u32::MAX {
+                    parent[v as usize] = u;
+                    queue.push_back(v);
+                }
+            }
+        }
+        self.count(visited);
+        parent
+    }
+
+    /// The topology reasons among `svcs` (ascending, distinct; `set` the same as bit words),
+    /// `first` giving each one's earliest activation (which names a cycle's pair first). The
+    /// work is linear in `svcs` and their edges, plus a scan of `set` for each direct
+    /// dependent that does not alert of an alerting service (and the reasons found), plus
+    /// the pairs within one cycle.
+    pub(super) fn pairs(
+        &self,
+        svcs: &[u32],
+        set: &[u64],
+        first: impl Fn(u32) -> (i64, u64),
+    ) -> Pairs {
+        let mut out = Pairs::default();
+        let mut cycles: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        let mut steps = 0;
+        for &a in svcs {
+            steps += 1 + self.direct[a as usize].len();
+            for &b in &self.direct[a as usize] {
+                if has(set, b) && self.comp[a as usize] != self.comp[b as usize] {
+                    out.direct.push(TopoReason::Direct(a, b));
+                }
+            }
+            if self.cyclic(a) {
+                cycles.entry(self.comp[a as usize]).or_default().push(a);
+            }
+        }
+        for members in cycles.values() {
+            for (i, &x) in members.iter().enumerate() {
+                for &y in &members[i + 1..] {
+                    steps += 1;
+                    let (p, q) = if first(x) > first(y) { (x, y) } else { (y, x) };
+                    out.direct.push(TopoReason::Mutual(p, q));
+                }
+            }
+        }
+        // Indirect: `a` depends on `b` through `h`, a direct dependent of `b` that does not
+        // alert, when `h` is `b`'s breadth-first parent from `a`.
+        let mut bfs: HashMap<u32, Vec<u32>> = HashMap::new();
+        for &b in svcs {
+            let into_b = &self.rev[b as usize];
+            steps += 1 + into_b.len();
+            for &h in into_b {
+                if has(set, h) {
+                    continue;
+                }
+                steps += self.words;
+                for a in ones(self.row(&self.up, h), set) {
+                    steps += 1;
+                    let (ai, bi) = (a as usize, b as usize);
+                    if self.comp[ai] == self.comp[bi] || self.direct[ai].contains(&b) {
+                        continue;
+                    }
+                    // One way into `b` from `a`: that is the parent. Else breadth first.
+                    let ways = into_b
+                        .iter()
+                        .filter(|&&g| g == a || has(self.row(&self.up, g), a))
+                        .count();
+                    steps += into_b.len();
+                    let parent = if ways == 1 {
+                        h
+                    } else {
+                        bfs.entry(a).or_insert_with(|| self.parents(a))[bi]
+                    };
+                    if parent == h {
+                        out.indirect.push(TopoReason::Via(a, b, h));
                     }
                 }
             }
-            parent
-        });
-        let p = parent[t as usize];
-        (p != s && p != u32::MAX).then_some(p)
-    }
-
-    /// The id of the reason why an alert on `a` and one on `b` belong together (`a` the one
-    /// that linked to `b`); made on first use.
-    pub(super) fn reason(&mut self, a: u32, b: u32) -> u32 {
-        if let Some(&id) = self.reason_ids.get(&(a, b)) {
-            return id;
         }
-        let name = |i: u32| self.names[i as usize].clone();
-        let (text, hop) = match (self.depends(a, b), self.depends(b, a)) {
-            (true, true) => (
-                format!("{} and {} depend on each other", name(a), name(b)),
-                None,
-            ),
-            (true, false) | (false, false) => {
-                let hop = self.via(a, b);
-                (Self::text(&self.names, a, b, hop), hop)
-            }
-            (false, true) => {
-                let hop = self.via(b, a);
-                (Self::text(&self.names, b, a, hop), hop)
-            }
-        };
-        // One text, one id: a one-way dependency reads the same from either side.
-        let mutual = self.depends(a, b) && self.depends(b, a);
-        let id = match self.reason_ids.get(&(b, a)) {
-            Some(&id) if !mutual => id,
-            _ => {
-                self.reasons.push(text);
-                self.hops.push(hop);
-                (self.reasons.len() - 1) as u32
-            }
-        };
-        self.reason_ids.insert((a, b), id);
-        id
+        self.count(steps);
+        out
     }
+}
 
-    fn text(names: &[String], a: u32, b: u32, hop: Option<u32>) -> String {
-        match hop {
-            None => format!("{} depends on {}", names[a as usize], names[b as usize]),
-            Some(v) => format!(
-                "{} depends on {} (via {})",
-                names[a as usize], names[b as usize], names[v as usize]
-            ),
-        }
-    }
+/// The numbers set in both `x` and `y`, ascending.
+fn ones<'a>(x: &'a [u64], y: &'a [u64]) -> impl Iterator<Item = u32> + 'a {
+    x.iter().zip(y).enumerate().flat_map(|(w, (a, b))| {
+        let mut bits = a & b;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let i = bits.trailing_zeros();
+            bits &= bits - 1;
+            Some(w as u32 * 64 + i)
+        })
+    })
 }

@@ -8,8 +8,13 @@
 //! Decisions go through the journal like every other: `a` approves the selected experiment as
 //! a whole (the record `experiment approve` writes, bound to its digest and the mode when
 //! journaled), `H` asks a running one's guard to halt it (a `halt` record the run watches for).
-//! Each asks first (`y`/Enter sends, `n`/Esc cancels) and takes effect once journaled. Starting
-//! a run stays with `flightdeck experiment run FILE`, which the view names.
+//! Each asks first (`y`/Enter sends, `n`/Esc cancels) and takes effect once journaled. `r`
+//! starts a run of the selected experiment when its gate is open here (refused with the failing
+//! checks when it is not), after a `y`: live, the runtime starts `flightdeck experiment run` as
+//! a child process (`commands::experiment::Launcher`: its own gate decides again and journals
+//! the start before anything runs, its records reach this view through the journal, `H` halts
+//! it); in a replay, the same run as `experiment run --replay` from the replay's time now,
+//! dry-run and pre-computed on its clock (nothing real is executed), shown as the clock moves.
 //!
 //! The files are read by the edge (`commands::experiment::catalog_live`, `catalog_replay`);
 //! the journal's experiment records are seeded by the edge and kept up to date from the
@@ -26,7 +31,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crossterm::event::KeyCode;
 
-use crate::chaos::observe::{Status, status};
+use crate::chaos::observe::{Status, status_with};
 use crate::chaos::{Experiment, GateConfig};
 use crate::cockpit::{Cockpit, UserCommand};
 use crate::journal::{JournalRecord, RecordKind};
@@ -60,6 +65,8 @@ pub struct Catalog {
     pub scripted: Vec<JournalRecord>,
     /// What `experiment run` needs besides the file to start one here (`--replay demo`).
     pub run_flags: String,
+    /// The Prometheus probes the live cockpit read (`Msg::ProbeReadings`), by query.
+    pub readings: crate::chaos::observe::Readings,
 }
 
 impl Catalog {
@@ -71,6 +78,12 @@ impl Catalog {
                 self.records.push(r.clone());
             }
         }
+    }
+
+    /// A replay's run started with `r`, pre-computed: shown as the clock reaches each record.
+    pub fn add_scripted(&mut self, records: Vec<JournalRecord>) {
+        self.scripted.extend(records);
+        self.scripted.sort_by_key(|r| r.ts);
     }
 
     /// Is `run` the replay's scripted run (which a halt record cannot reach)?
@@ -91,15 +104,39 @@ impl Catalog {
     }
 }
 
+/// The Prometheus probe queries of the files, while the view is open (the live runtime reads
+/// them off the render path: `commands::experiment::ProbeReader`).
+pub fn wanted_queries(app: &App) -> Vec<String> {
+    if !matches!(app.overlay, Overlay::Experiments(_)) {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for e in app
+        .experiments
+        .files
+        .iter()
+        .filter_map(|f| f.experiment.as_ref().ok())
+    {
+        for p in &e.probes {
+            if let crate::chaos::ProbeSource::Prometheus { query } = &p.source
+                && !out.contains(query)
+            {
+                out.push(query.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Why a halt does not reach the replay's scripted run.
-const SCRIPTED: &str =
-    "the scenario's own run plays as recorded: H halts a run that `experiment run` is running";
+const SCRIPTED: &str = "a replay's run is pre-computed on its clock and plays as computed: H halts a live run (`experiment run`)";
 
 /// A decision waiting for `y`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pending {
     Approve,
     Halt,
+    Start,
 }
 
 /// The open view: the selected file, the detail's scroll, a decision waiting for `y`.
@@ -140,6 +177,7 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
     match key.code {
         KeyCode::Char('a') if plain => Some(Action::Approve),
         KeyCode::Char('H') if plain => Some(Action::HaltExperiment),
+        KeyCode::Char('r') if plain => Some(Action::StartExperiment),
         _ => None,
     }
 }
@@ -170,7 +208,13 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
             },
             Pending::Halt => {
                 let records = app.experiments.records_at(view.now());
-                let st = status(view, e, &records, app.experiments.gate);
+                let st = status_with(
+                    view,
+                    e,
+                    &records,
+                    app.experiments.gate,
+                    &app.experiments.readings,
+                );
                 let Some(run) = st.running else {
                     app.info("it is no longer running");
                     return Some(Vec::new());
@@ -183,6 +227,18 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
                     run: run.run,
                     title: e.title.clone(),
                 }
+            }
+            Pending::Start => {
+                // The gate as it stands now, not as it stood when `r` was pressed.
+                if let Err(why) = may_start_here(app, view, e) {
+                    app.warn(why);
+                    return Some(Vec::new());
+                }
+                return Some(vec![Command::StartExperiment {
+                    path: entry.path.clone(),
+                    title: e.title.clone(),
+                    experiment: Box::new(e.clone()),
+                }]);
             }
         };
         return Some(vec![Command::Decide(command)]);
@@ -197,7 +253,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
         }
         Action::PageDown => v.scroll += usize::from(app.size.1 / 3).max(3),
         Action::PageUp => v.scroll = v.scroll.saturating_sub(usize::from(app.size.1 / 3).max(3)),
-        Action::Approve | Action::HaltExperiment => {
+        Action::Approve | Action::HaltExperiment | Action::StartExperiment => {
             let selected = v.selected;
             let Some(entry) = app.experiments.files.get(selected) else {
                 app.info("no experiment to decide about");
@@ -209,7 +265,14 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
             };
             if action == Action::HaltExperiment {
                 let records = app.experiments.records_at(view.now());
-                let running = status(view, e, &records, app.experiments.gate).running;
+                let running = status_with(
+                    view,
+                    e,
+                    &records,
+                    app.experiments.gate,
+                    &app.experiments.readings,
+                )
+                .running;
                 let Some(run) = running else {
                     app.info("not running: nothing to halt");
                     return Some(Vec::new());
@@ -219,11 +282,17 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
                     return Some(Vec::new());
                 }
             }
+            if action == Action::StartExperiment
+                && let Err(why) = may_start_here(app, view, &e.clone())
+            {
+                app.warn(why);
+                return Some(Vec::new());
+            }
             if let Overlay::Experiments(v) = &mut app.overlay {
-                v.pending = Some(if action == Action::Approve {
-                    Pending::Approve
-                } else {
-                    Pending::Halt
+                v.pending = Some(match action {
+                    Action::Approve => Pending::Approve,
+                    Action::HaltExperiment => Pending::Halt,
+                    _ => Pending::Start,
                 });
             }
         }
@@ -236,6 +305,42 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
         _ => {}
     }
     Some(Vec::new())
+}
+
+/// May the person at this cockpit start `e` now? `Err`: why not (the failing gate checks).
+fn may_start_here(app: &App, view: &Cockpit, e: &Experiment) -> Result<(), String> {
+    let who = view.config();
+    if who.readonly {
+        return Err("read-only cockpit: starting an experiment is disabled (--readonly)".into());
+    }
+    if who.role == crate::actions::Role::Trainee {
+        return Err("a trainee does not start experiments".into());
+    }
+    let records = app.experiments.records_at(view.now());
+    let st = status_with(
+        view,
+        e,
+        &records,
+        app.experiments.gate,
+        &app.experiments.readings,
+    );
+    if let Some(r) = st.running {
+        return Err(format!("already running (run {}): H halts it", r.run));
+    }
+    if st.decision.may_start {
+        return Ok(());
+    }
+    let failing: Vec<String> = st
+        .decision
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| format!("{}: {}", c.name, c.detail))
+        .collect();
+    Err(format!(
+        "the gate is closed, not started: {}",
+        for_terminal(&failing.join("; "))
+    ))
 }
 
 /// The tag in the list: running, may start, blocked, halted last time, does not parse.
@@ -299,7 +404,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
             f.experiment
                 .as_ref()
                 .ok()
-                .map(|e| status(view, e, &records, cat.gate))
+                .map(|e| status_with(view, e, &records, cat.gate, &cat.readings))
         })
         .collect();
     let list_rows = u16::try_from(cat.files.len())
@@ -371,9 +476,28 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
             "halt this run (its rollbacks run)? y/Enter: journal it · n/Esc: no",
             theme::warn(),
         ),
+        Some(Pending::Start) => Line::styled(
+            if cat.run_flags.is_empty() {
+                "start this experiment now (its gate decides again)? y/Enter: start · n/Esc: no"
+            } else {
+                "start a dry run on the replay's clock (nothing real runs)? y/Enter: start · n/Esc: no"
+            },
+            theme::warn(),
+        ),
+        // What the last key or the runtime said (a refusal, a run started or ended): the
+        // status line is under this box.
+        None if app.status.is_some() => {
+            let m = app.status.as_ref().map(|m| (m.level, m.text.as_str()));
+            let (text, style) = match m {
+                Some((crate::tui::app::Level::Info, t)) => (t.to_string(), theme::text()),
+                Some((_, t)) => (format!("! {t}"), theme::warn()),
+                None => (String::new(), theme::text()),
+            };
+            Line::styled(for_terminal(&text).into_owned(), style)
+        }
         None => Line::styled(
             format!(
-                "j/k select · PgUp/PgDn scroll{} · a approve · H halt · Esc close",
+                "j/k · PgUp/PgDn scroll{} · a approve · r run · H halt · Esc close",
                 if max_scroll > 0 { " (more)" } else { "" }
             ),
             theme::dim(),

@@ -129,7 +129,7 @@ pub fn detail(
                 theme::warn(),
             )),
             None if scripted => out.push(Line::styled(
-                "  the scenario's own run (as `experiment run --replay` runs it): it plays as the replay's clock moves",
+                "  a replay's run (as `experiment run --replay` runs it, pre-computed): it plays as the replay's clock moves",
                 theme::dim(),
             )),
             None => out.push(Line::styled("  H halts it (asks first)", theme::dim())),
@@ -160,6 +160,25 @@ pub fn detail(
     });
     for c in &d.checks {
         out.push(check_line(c.ok, &c.name, &c.detail));
+    }
+    // The Prometheus probes this cockpit read (live, while the view is open), against their
+    // tolerance; a running experiment shows them with its guard above.
+    if st.running.is_none() {
+        for p in st.probes.iter().filter(|p| !p.skipped) {
+            let Some(probe) = e.probes.iter().find(|x| {
+                x.name == p.name && matches!(x.source, crate::chaos::ProbeSource::Prometheus { .. })
+            }) else {
+                continue;
+            };
+            let v = match &p.value {
+                Ok(v) => format!("{v:.3} (tolerance {})", probe.tolerance),
+                Err(why) => format!("not read: {}", for_terminal(why)),
+            };
+            out.push(plain(format!(
+                "  steady state {} (Prometheus, read here): {v}",
+                for_terminal(&p.name)
+            )));
+        }
     }
     if !d.allowances.is_empty() {
         out.push(heading("budget experiments may still spend (allowance)"));
@@ -197,7 +216,12 @@ pub fn detail(
     )));
     out.push(Line::styled(
         format!(
-            "a approves it (method and rollbacks together); start: flightdeck experiment run {}{}",
+            "a approves it (method and rollbacks together); r starts it{}: flightdeck experiment run {}{}",
+            if run_flags.is_empty() {
+                ""
+            } else {
+                " as a dry run on the replay's clock"
+            },
             for_terminal(&entry.path),
             run_flags
         ),

@@ -1,0 +1,325 @@
+//! `experiment run FILE --replay SCENARIO`: a dry run in a replayed incident on its virtual clock; and the replay cockpit's pre-computed runs (the demo's own, and one started with `r`).
+
+use super::*;
+
+/// `experiment run FILE --replay SCENARIO`: a dry run in a replayed incident, on its virtual
+/// clock: the gate at `--at`, then the method (dry-run) under the guard as virtual time passes
+/// (pauses let time pass), the rollbacks, every record sealed into `journal` (a new or existing
+/// journal file; records carry `replayed: true`).
+pub fn run_replay(
+    file: &Path,
+    loaded: crate::load::LoadedScenario,
+    at: Option<SignedDuration>,
+    journal: Option<&Path>,
+    who: &CockpitConfig,
+    opts: &RunOptions,
+) -> color_eyre::Result<ExitCode> {
+    let e = load(file)?;
+    let mut sink = ReplaySink::open(journal, &loaded.scenario.id)?;
+    let code = replay_run(
+        &e,
+        loaded.scenario,
+        loaded.knowledge,
+        at,
+        &mut sink,
+        who,
+        opts,
+        false,
+    )?;
+    if let Some(p) = journal {
+        eprintln!("flightdeck: the run's records are in {}", p.display());
+    }
+    Ok(code)
+}
+
+/// The scripted run of a replay's experiment (the bundled one in the demo): `experiment run
+/// --replay` at the scenario's start, in memory, its records for the cockpit's experiments
+/// view, which shows them as the replay's clock reaches them.
+pub fn scripted_run(
+    e: &Experiment,
+    loaded: &crate::load::LoadedScenario,
+) -> color_eyre::Result<Vec<JournalRecord>> {
+    let mut sink = ReplaySink::open(None, &loaded.scenario.id)?;
+    let who = CockpitConfig {
+        actor: "scenario".into(),
+        ..CockpitConfig::default()
+    };
+    let opts = RunOptions {
+        dry_run: true,
+        gate_only: false,
+        min_budget_left: GateConfig::default().min_budget_left,
+        warmup: Duration::ZERO,
+        json: false,
+    };
+    replay_run(
+        e,
+        loaded.scenario.clone(),
+        loaded.knowledge.clone(),
+        None,
+        &mut sink,
+        &who,
+        &opts,
+        true,
+    )?;
+    Ok(sink.records().to_vec())
+}
+
+/// The replayed run itself; `quiet`: print nothing (the cockpit's scripted run).
+#[allow(clippy::too_many_arguments)]
+fn replay_run(
+    e: &Experiment,
+    scenario: crate::training::Scenario,
+    knowledge: crate::knowledge::KnowledgeBase,
+    at: Option<SignedDuration>,
+    sink: &mut ReplaySink,
+    who: &CockpitConfig,
+    opts: &RunOptions,
+    quiet: bool,
+) -> color_eyre::Result<ExitCode> {
+    let e = e.clone();
+    let scenario_id = scenario.id.clone();
+    let mut session = crate::replay::ReplaySession::new(scenario, knowledge, who.clone());
+    let start_at = session.scenario().start;
+    let end_at = session.scenario().end();
+    let t0 = crate::time::saturating_offset(start_at, at.unwrap_or(SignedDuration::ZERO));
+    session.advance_to(t0);
+    let author = Author {
+        actor: who.actor.clone(),
+        role: who.role.into(),
+    };
+    let observe = |s: &crate::replay::ReplaySession, at: Timestamp| {
+        let mut o = observe_cockpit(s.cockpit(), &e, at);
+        for p in &e.probes {
+            if matches!(p.source, ProbeSource::Prometheus { .. }) {
+                o.probes.push(ProbeReading {
+                    name: p.name.clone(),
+                    value: Err("not read in replay (no Prometheus)".into()),
+                    skipped: true,
+                });
+            }
+        }
+        o
+    };
+    let start = observe(&session, t0);
+    let mut approvals = approvals_in(sink.records(), &e.digest(), t0, Some(&scenario_id));
+    if who.role != Role::Trainee {
+        approvals.push(Approval {
+            by: who.actor.clone(),
+            role: who.role,
+            mode: session.cockpit().mode(),
+        });
+    }
+    let gate_config = GateConfig {
+        min_budget_left: opts.min_budget_left,
+        ..GateConfig::default()
+    };
+    let decision = gate(&GateInput {
+        experiment: &e,
+        mode: start.mode,
+        budget_mode: start.budget_mode,
+        override_by: session
+            .cockpit()
+            .governor()
+            .mode_override()
+            .map(|o| o.by.clone()),
+        drift: start.drift,
+        budgets: &start.budgets,
+        firing: &start.firing,
+        probes: &start.probes,
+        approvals: &approvals,
+        spent: &BTreeMap::new(),
+        config: gate_config,
+        alerts_unknown: None,
+    });
+    if !quiet {
+        print_gate(&decision, opts.json)?;
+    }
+    if opts.gate_only {
+        return Ok(if decision.may_start {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    if !decision.may_start {
+        sink.append(record::refused_entry(&author, &e, &decision, true), t0)?;
+        return Ok(ExitCode::from(1));
+    }
+    let run = record::run_id(&e, t0);
+    sink.append(
+        record::start_entry(&author, &run, &e, &decision, &approvals, &start, true),
+        t0,
+    )?;
+    let mut guard = Guard::new(&e, &start, decision.limits());
+    let exec = ExecConfig {
+        dry_run: true,
+        ..ExecConfig::default()
+    };
+    let tick = SignedDuration::from_secs(10);
+    let mut now = t0;
+    // Lets virtual time pass for `span`, watching every tick.
+    let pass = |session: &mut crate::replay::ReplaySession,
+                now: &mut Timestamp,
+                guard: &mut Guard,
+                span: SignedDuration|
+     -> Option<(crate::chaos::Breach, Observation)> {
+        let until = now.checked_add(span).unwrap_or(*now).min(end_at);
+        loop {
+            let next = now.checked_add(tick).unwrap_or(until).min(until);
+            session.advance_to(next);
+            *now = next;
+            let o = observe(session, next);
+            if let Some(b) = guard.observe(&e, &o) {
+                return Some((b, o));
+            }
+            if next >= until {
+                return None;
+            }
+        }
+    };
+    let mut breach = None;
+    for (i, action) in e.method.iter().enumerate() {
+        if !action.pause_before.is_zero() {
+            breach = pass(&mut session, &mut now, &mut guard, action.pause_before);
+            if breach.is_some() {
+                break;
+            }
+        }
+        let inv = Invocation::argv(action.argv.clone());
+        let step = result_of(&crate::exec::dry_run(&inv, &exec));
+        sink.append(
+            record::step_entry(&author, &run, &e, "method", i, action, &step, true),
+            now,
+        )?;
+        breach = pass(
+            &mut session,
+            &mut now,
+            &mut guard,
+            action.pause_after.max(tick),
+        );
+        if breach.is_some() {
+            break;
+        }
+    }
+    if let Some((b, seen)) = &breach {
+        sink.append(
+            record::abort_entry(&author, &run, &e, b, seen, &guard, true),
+            now,
+        )?;
+    }
+    for (i, action) in e.rollbacks.iter().enumerate() {
+        let step = result_of(&crate::exec::dry_run(
+            &Invocation::argv(action.argv.clone()),
+            &exec,
+        ));
+        sink.append(
+            record::step_entry(&author, &run, &e, "rollback", i, action, &step, true),
+            now,
+        )?;
+    }
+    let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
+    let end = record::end_entry(&author, &run, &e, &guard, hypothesis, true, now, true);
+    if !quiet {
+        println!("{}", crate::commands::human(&end.summary));
+    }
+    sink.append(end, now)?;
+    Ok(exit_for(guard.halted().is_some(), hypothesis))
+}
+
+/// Where a replayed run's records go: a journal file, or memory (printed).
+pub(super) enum ReplaySink {
+    File(JournalFile, Vec<JournalRecord>, String),
+    Memory(crate::journal::Chain, Vec<JournalRecord>, String),
+}
+
+impl ReplaySink {
+    pub(super) fn open(journal: Option<&Path>, scenario: &str) -> color_eyre::Result<ReplaySink> {
+        Ok(match journal {
+            Some(p) => {
+                let f = JournalFile::open(p).map_err(|err| eyre!("{}: {err}", p.display()))?;
+                let records = f.records()?;
+                ReplaySink::File(f, records, scenario.to_string())
+            }
+            None => ReplaySink::Memory(
+                crate::journal::Chain::default(),
+                Vec::new(),
+                scenario.to_string(),
+            ),
+        })
+    }
+
+    pub(super) fn records(&self) -> &[JournalRecord] {
+        match self {
+            ReplaySink::File(_, r, _) | ReplaySink::Memory(_, r, _) => r,
+        }
+    }
+
+    pub(super) fn append(
+        &mut self,
+        mut entry: JournalEntry,
+        at: Timestamp,
+    ) -> color_eyre::Result<JournalRecord> {
+        let scenario = match self {
+            ReplaySink::File(_, _, s) | ReplaySink::Memory(_, _, s) => s.clone(),
+        };
+        if let Some(o) = entry.body.as_object_mut() {
+            o.insert("replayed".into(), true.into());
+            o.insert("scenario".into(), scenario.into());
+        }
+        let r = match self {
+            ReplaySink::File(f, _, _) => f.append(entry, at)?,
+            ReplaySink::Memory(c, _, _) => c.seal(entry, at),
+        };
+        match self {
+            ReplaySink::File(_, rs, _) | ReplaySink::Memory(_, rs, _) => rs.push(r.clone()),
+        }
+        Ok(r)
+    }
+}
+
+/// A replay cockpit's run started with `r` at the replay's time `at`: `experiment run --replay`
+/// from there, dry-run and pre-computed in memory (nothing real runs), its records for the
+/// experiments view, which shows them as the replay's clock reaches each. The approvals
+/// journaled in this replay (`prior`) count as they do in the view.
+pub fn replay_from(
+    e: &Experiment,
+    scenario: &crate::training::Scenario,
+    knowledge: &crate::knowledge::KnowledgeBase,
+    at: Timestamp,
+    prior: &[JournalRecord],
+    who: &CockpitConfig,
+) -> color_eyre::Result<Vec<JournalRecord>> {
+    let mut sink = ReplaySink::open(None, &scenario.id)?;
+    if let ReplaySink::Memory(_, records, id) = &mut sink {
+        for r in prior.iter().filter(|r| {
+            r.kind == RecordKind::Experiment
+                && body_field::<String>(&r.body, "phase").as_deref() == Some("approve")
+        }) {
+            let mut r = r.clone();
+            if let Some(o) = r.body.as_object_mut() {
+                o.insert("replayed".into(), true.into());
+                o.insert("scenario".into(), id.clone().into());
+            }
+            records.push(r);
+        }
+    }
+    let seeded = sink.records().len();
+    let opts = RunOptions {
+        dry_run: true,
+        gate_only: false,
+        min_budget_left: GateConfig::default().min_budget_left,
+        warmup: Duration::ZERO,
+        json: false,
+    };
+    replay_run(
+        e,
+        scenario.clone(),
+        knowledge.clone(),
+        Some(at.duration_since(scenario.start)),
+        &mut sink,
+        who,
+        &opts,
+        true,
+    )?;
+    Ok(sink.records()[seeded..].to_vec())
+}

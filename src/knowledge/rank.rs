@@ -1,0 +1,265 @@
+//! Ranking and judging matches: the content score (BM25F, then the factors for what a document
+//! says it is about, the words it is named after, and the cuts for another symptom, another
+//! kind of object or a component it never mentions), explicit links on top, the confidence of
+//! each match and why matching abstains.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::index::{Field, QueryTerm};
+use super::query::{Terms, query_terms, text_query};
+use super::{KnowledgeBase, MAX_MATCHES, MatchQuery};
+
+/// Which document a match refers to: an index into `runbooks` or `postmortems`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "index", rename_all = "snake_case")]
+pub enum DocRef {
+    Runbook(usize),
+    Postmortem(usize),
+}
+
+/// How far a match can be trusted. Low is "no good match": matching abstains, no steps are
+/// offered from it, and a cluster whose matches are all low is novel (human judgment).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    #[default]
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// One ranked match with its reasons.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KnowledgeMatch {
+    pub doc: DocRef,
+    /// Explicit links count 1.0 each; the content part is the normalised BM25F score in [0, 1].
+    pub score: f64,
+    pub why: Vec<String>,
+    /// Explicitly linked, or content score at least [`MatchParams::good_match`]
+    /// (`confidence` is not [`Confidence::Low`]). Only good matches offer steps.
+    pub good: bool,
+    /// How far to trust the match: an explicit link or a content score of at least
+    /// [`MatchParams::high_match`] is high, at least [`MatchParams::good_match`] medium, else low.
+    pub confidence: Confidence,
+    /// The content part of `score`: normalised BM25F in [0, 1] (0 without shared terms).
+    pub content: f64,
+    /// Share of the query (weighted by rarity) that occurs in the document at all, in [0, 1].
+    pub coverage: f64,
+}
+
+impl KnowledgeBase {
+    /// Ranks runbooks and postmortems for a cluster, best first (at most [`MAX_MATCHES`]).
+    pub fn match_alerts(&self, q: &MatchQuery) -> Vec<KnowledgeMatch> {
+        self.rank(q, MAX_MATCHES)
+    }
+
+    /// [`KnowledgeBase::match_alerts`] with the number of matches as a parameter: the `k` best
+    /// by content and the explicitly linked documents, merged, best first, at most `k`.
+    pub(super) fn rank(&self, q: &MatchQuery, k: usize) -> Vec<KnowledgeMatch> {
+        let Terms {
+            terms,
+            missing,
+            problem_missing,
+            about,
+            subjects,
+        } = query_terms(q, &self.index, &self.params);
+        let hits = self.index.search(&terms, k, missing);
+        #[derive(Default)]
+        struct Found {
+            links: f64,
+            why: Vec<String>,
+            content: f64,
+            coverage: f64,
+            /// Why the content score was cut.
+            cut: Vec<String>,
+        }
+        let mut found: BTreeMap<usize, Found> = BTreeMap::new();
+        for (i, (bonus, why)) in self.docs_with_links(q) {
+            let e = found.entry(i).or_default();
+            e.links += bonus;
+            e.why.extend(why);
+        }
+        let fw = self.params.focus_weight.clamp(0.0, 1.0);
+        let pw = self.params.problem_weight.clamp(0.0, 1.0);
+        let has_problem = problem_missing > 0.0 || terms.iter().any(|t| t.problem);
+        let hw = self.params.head_weight.clamp(0.0, 1.0);
+        let query_ids = if hw > 0.0 {
+            self.index.query_ids(&terms)
+        } else {
+            Vec::new()
+        };
+        for hit in &hits {
+            let e = found.entry(hit.doc).or_default();
+            // What the document says it is about weighs in: the same words only mentioned on
+            // the way (a Diagnosis command, a related alert) make a weaker match.
+            e.content = if fw > 0.0 {
+                let focus = self.index.focus(hit.doc, &terms, missing);
+                hit.norm * ((1.0 - fw) + fw * focus)
+            } else {
+                hit.norm
+            };
+            // And whether it is about the alert's problem, not only its component.
+            if pw > 0.0 && has_problem {
+                let about = self.index.about(hit.doc, &terms, problem_missing);
+                let about = (about / self.params.problem_full.max(1e-9)).min(1.0);
+                e.content *= (1.0 - pw) + pw * about;
+            }
+            if hw > 0.0 {
+                let head = self.index.head_coverage(hit.doc, &query_ids);
+                e.content *= (1.0 - hw) + hw * head;
+            }
+            // Named after another problem, another kind of object, or never mentioning the
+            // component the alert is named after.
+            let theirs = &self.abouts[hit.doc];
+            if about.other_symptom(theirs) && self.params.symptom_cut < 1.0 {
+                e.content *= self.params.symptom_cut.max(0.0);
+                e.cut.push(format!(
+                    "named after another problem ({}; the alert: {})",
+                    theirs.symptom_names(),
+                    about.symptom_names()
+                ));
+            }
+            if about.other_kind(theirs) && self.params.kind_cut < 1.0 {
+                e.content *= self.params.kind_cut.max(0.0);
+                e.cut.push(format!(
+                    "about another kind of object ({}; the alert: {})",
+                    theirs.kind_names(),
+                    about.kind_names()
+                ));
+            }
+            if !subjects.is_empty()
+                && self.params.subject_cut < 1.0
+                && !subjects.iter().any(|t| self.index.has_term(hit.doc, t))
+            {
+                e.content *= self.params.subject_cut.max(0.0);
+                e.cut
+                    .push(format!("never mentions {}", subjects.join(", ")));
+            }
+            e.coverage = hit.coverage;
+        }
+        let mut ranked: Vec<(usize, Found)> = found.into_iter().collect();
+        ranked.sort_by(|(ia, a), (ib, b)| {
+            (b.links + b.content)
+                .total_cmp(&(a.links + a.content))
+                .then(ia.cmp(ib))
+        });
+        ranked.truncate(k);
+        // The reasons are only worked out for what is returned.
+        ranked
+            .into_iter()
+            .map(|(i, mut f)| {
+                if f.content > 0.0
+                    && let Some(line) = self.explain_terms(i, &terms)
+                {
+                    f.why.push(line);
+                }
+                let doc = self.doc_ref(i);
+                if let Some(services) = self.shared_services(doc, &q.services) {
+                    f.why.push(services);
+                }
+                f.why.append(&mut f.cut);
+                let confidence = if f.links > 0.0 || f.content >= self.params.high_match {
+                    Confidence::High
+                } else if f.content >= self.params.good_match {
+                    Confidence::Medium
+                } else {
+                    Confidence::Low
+                };
+                KnowledgeMatch {
+                    doc,
+                    score: f.links + f.content,
+                    why: f.why,
+                    good: confidence > Confidence::Low,
+                    confidence,
+                    content: f.content,
+                    coverage: f.coverage,
+                }
+            })
+            .collect()
+    }
+
+    /// Why matching abstains, when it does (no match is good): `best 0.27 below the 0.45
+    /// floor; nearest: Kubelet Down (terms: …)`. `None` when some match is good.
+    pub fn abstention(&self, matches: &[KnowledgeMatch]) -> Option<String> {
+        if matches.iter().any(|m| m.good) {
+            return None;
+        }
+        let floor = self.params.good_match;
+        Some(match matches.first() {
+            None => "no good match: nothing known shares a word with these alerts".to_string(),
+            Some(m) => {
+                let (_, title) = self.doc_path_title(m.doc);
+                let terms = m
+                    .why
+                    .iter()
+                    .find(|w| w.starts_with("terms:"))
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default();
+                format!(
+                    "no good match: best {:.2} below the {floor:.2} floor; nearest: {title}{terms}",
+                    m.content
+                )
+            }
+        })
+    }
+
+    /// Free-text search over the content of all knowledge (`kb search`; the `/` search adds
+    /// fuzzy title matching to it: [`KnowledgeBase::search_all`]), best first, at most
+    /// `limit.min(MAX_MATCHES)`.
+    pub fn search(&self, text: &str, limit: usize) -> Vec<KnowledgeMatch> {
+        let mut out = self.match_alerts(&text_query(text));
+        out.truncate(limit);
+        out
+    }
+
+    fn shared_services(&self, doc: DocRef, services: &[String]) -> Option<String> {
+        let theirs = match doc {
+            DocRef::Runbook(i) => &self.runbooks[i].services,
+            DocRef::Postmortem(i) => &self.postmortems[i].services,
+        };
+        let shared: Vec<&str> = services
+            .iter()
+            .filter(|s| theirs.contains(s))
+            .map(String::as_str)
+            .collect();
+        (!shared.is_empty()).then(|| format!("service {}", shared.join(", ")))
+    }
+
+    /// `terms: connection, pool, exhausted (title, alerts, body)`.
+    fn explain_terms(&self, doc: usize, terms: &[QueryTerm]) -> Option<String> {
+        let mut parts = self.index.explain(doc, terms);
+        if parts.is_empty() {
+            return None;
+        }
+        parts.sort_by(|a, b| b.2.total_cmp(&a.2));
+        let mut fields: BTreeSet<Field> = BTreeSet::new();
+        let mut words: Vec<&str> = Vec::new();
+        for (qi, f, _) in parts.iter().take(8) {
+            let w = terms[*qi].surface.as_str();
+            if !words.contains(&w) {
+                words.push(w);
+            }
+            fields.extend(f.iter().copied());
+        }
+        let fields: Vec<&str> = fields.into_iter().map(Field::name).collect();
+        Some(format!(
+            "terms: {} ({})",
+            words.join(", "),
+            fields.join(", ")
+        ))
+    }
+}

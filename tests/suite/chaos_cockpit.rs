@@ -1,0 +1,196 @@
+//! A chaos experiment started from the live cockpit (issue 21): the real binary in tmux at
+//! 100×30 on a real Prometheus (scraping itself, its query API the SLO), `x` opens the
+//! experiments view, `r` and `y` start the run — `flightdeck experiment run` as a child process
+//! of the cockpit, which journals its start before its first action —, the view shows it
+//! running with its guard (read from the journal the child writes, the Prometheus probes read by
+//! the cockpit itself against their tolerance), `H` and `y` journal a halt,
+//! the child's guard halts it and its rollback runs, the journal holds the whole story and
+//! verifies, and the cockpit says how the child ended.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::chaos_live::{SLO, experiment, start_self_scraping_prometheus};
+use crate::e2e_terminal::launch;
+use crate::live_servers::{PROMETHEUS, need};
+
+fn experiment_records(journal: &Path) -> Vec<flightdeck::journal::JournalRecord> {
+    flightdeck::journal_store::read_records(journal)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.kind == flightdeck::journal::RecordKind::Experiment)
+        .collect()
+}
+
+fn wait_journal(
+    journal: &Path,
+    what: &str,
+    done: impl Fn(&[flightdeck::journal::JournalRecord]) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let records = experiment_records(journal);
+        if done(&records) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; records: {:#?}",
+            records.iter().map(|r| &r.summary).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_run_started_from_the_cockpit_shows_its_guard_and_h_halts_it() {
+    if !need(&[PROMETHEUS]) || !Path::new("/usr/bin/curl").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let prom = start_self_scraping_prometheus(dir.path());
+    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
+    let config = dir.path().join("flightdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n[experiments]\ndir = \"experiments\"\n",
+            prom.url()
+        ),
+    )
+    .unwrap();
+    let marker = dir.path().join("rolled-back");
+    std::fs::create_dir(dir.path().join("experiments")).unwrap();
+    // Good queries only: nothing spends the budget, so only the halt stops it.
+    let text = experiment(&prom.url(), &marker).replace("query=sum(x)[1-40]", "query=up");
+    std::fs::write(dir.path().join("experiments/harmless.json"), text).unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let Some((s, _home)) = launch(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        "",
+        "echo \"exit=$?\"; sleep 60",
+    ) else {
+        return;
+    };
+    s.keys(&["x"]);
+    // The gate opens once the cockpit has budget data for the SLO of the blast radius.
+    s.wait_for("may start now", Duration::from_secs(60));
+    // The Prometheus probe, read by the cockpit off the render path, against its tolerance;
+    // the gate counts it (nothing left unchecked).
+    let probed = s.wait_until(
+        "the Prometheus probe read",
+        Duration::from_secs(30),
+        |screen| {
+            screen.contains("steady state prometheus up (Prometheus, read here): 1.000 (tolerance")
+                && screen.contains("2 probe(s) within tolerance")
+        },
+    );
+    assert!(!probed.contains("not checked here"), "{probed}");
+    s.keys(&["r"]);
+    s.wait_for("start this experiment now", Duration::from_secs(10));
+    assert!(
+        experiment_records(&journal).is_empty(),
+        "nothing is journaled before y"
+    );
+    s.keys(&["y"]);
+    s.wait_for("started experiment", Duration::from_secs(10));
+    // The child's start record comes before its first action.
+    wait_journal(&journal, "the method's first step", |rs| {
+        rs.iter()
+            .any(|r| r.body["phase"] == "step" && r.body["section"] == "method")
+    });
+    let rs = experiment_records(&journal);
+    let start = rs.iter().position(|r| r.body["phase"] == "start");
+    let step = rs.iter().position(|r| r.body["phase"] == "step");
+    assert!(start.is_some() && start < step, "{rs:#?}");
+    // The view shows it running with its guard, from the journal the child writes.
+    let running = s.wait_until("the run and its guard", Duration::from_secs(30), |screen| {
+        screen.contains("RUNNING since") && screen.contains("H halts it")
+    });
+    assert!(running.contains("budget prom-queries: spent"), "{running}");
+    assert!(running.contains("left of 3m"), "{running}");
+    assert!(
+        running.contains("steady state prometheus up: 1.000 (tolerance"),
+        "{running}"
+    );
+    s.keys(&["H"]);
+    s.wait_for("halt this run", Duration::from_secs(10));
+    let asked = Instant::now();
+    s.keys(&["y"]);
+    wait_journal(&journal, "the run's end", |rs| {
+        rs.iter().any(|r| r.body["phase"] == "end")
+    });
+    assert!(asked.elapsed() < Duration::from_secs(30));
+    assert!(marker.exists(), "the rollback ran");
+    let rs = experiment_records(&journal);
+    let phases: Vec<&str> = rs.iter().filter_map(|r| r.body["phase"].as_str()).collect();
+    assert_eq!(phases.first(), Some(&"start"), "{phases:?}");
+    assert!(phases.contains(&"halt"), "{phases:?}");
+    let abort = rs.iter().find(|r| r.body["phase"] == "abort").unwrap();
+    assert_eq!(abort.body["breach"]["kind"], "stopped", "{}", abort.summary);
+    assert_eq!(phases.last(), Some(&"end"), "{phases:?}");
+    assert!(flightdeck::journal_store::verify_file(&journal, None).is_ok());
+    // The cockpit says how the child ended, and the view shows the run halted.
+    let ended = s.wait_for("halted by its guard", Duration::from_secs(20));
+    assert!(ended.contains("halted"), "{ended}");
+    s.keys(&["q"]);
+    s.wait_for("exit=0", Duration::from_secs(10));
+    // The child's output is beside the journal.
+    let logs: Vec<_> = std::fs::read_dir(dir.path().join("journal.jsonl.d/experiments"))
+        .unwrap()
+        .collect();
+    assert_eq!(logs.len(), 1);
+}
+
+/// In a replay `r` starts nothing real: the real binary replays a copy of the demo with the
+/// bundled experiment in an `experiments/` directory beside it (no scenario-run of its own),
+/// `r`, `y` start a dry run on the replay's clock; the view shows it running, then halted by
+/// the governor's move to FREEZE; `H` says the run plays as computed.
+#[test]
+fn in_a_replay_r_starts_a_dry_run_on_its_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let copy = std::process::Command::new("cp")
+        .args(["-r", "assets/demo", demo.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    std::fs::create_dir(demo.join("experiments")).unwrap();
+    std::fs::copy(
+        "assets/scenarios/chaos-halt/experiment.yaml",
+        demo.join("experiments/pod-loss.yaml"),
+    )
+    .unwrap();
+    let scenario = demo.join("scenario.yaml");
+    let Some((s, _home)) = launch(
+        &["replay", scenario.to_str().unwrap(), "--speed", "30"],
+        "",
+        "echo \"exit=$?\"; sleep 60",
+    ) else {
+        return;
+    };
+    s.keys(&["x"]);
+    s.wait_for("may start now", Duration::from_secs(20));
+    s.keys(&["r"]);
+    s.wait_for(
+        "start a dry run on the replay's clock",
+        Duration::from_secs(10),
+    );
+    s.keys(&["y"]);
+    let running = s.wait_for("RUNNING (dry run) since", Duration::from_secs(20));
+    assert!(
+        running.contains("budget checkout-availability: spent"),
+        "{running}"
+    );
+    s.keys(&["H"]);
+    s.wait_for("plays as computed", Duration::from_secs(10));
+    // At 30× the governor's move to FREEZE (about 10 virtual minutes in) comes in seconds.
+    s.wait_for("halted · blocked", Duration::from_secs(60));
+    s.keys(&["q"]);
+    s.wait_for("exit=0", Duration::from_secs(10));
+}
