@@ -44,3 +44,26 @@ pub struct ReferenceDecision {
     /// the debrief compares a trainee's argv with it (issue 13).
     pub argv: Option<Vec<String>>,
 }
+
+#[cfg(test)]
+mod name_tests {
+    use super::DecisionKind;
+
+    /// `as_str` is the name serde writes: the journal's typed note bodies carry it as text.
+    #[test]
+    fn as_str_is_the_name_serde_writes() {
+        for kind in [
+            DecisionKind::Hypothesis,
+            DecisionKind::Note,
+            DecisionKind::Approve,
+            DecisionKind::Reject,
+            DecisionKind::Execute,
+        ] {
+            assert_eq!(
+                serde_json::json!(kind),
+                serde_json::json!(kind.as_str()),
+                "the name as serde writes it"
+            );
+        }
+    }
+}
