@@ -337,9 +337,12 @@ fn experiment(command: ExperimentCommand, who: &CockpitConfig) -> color_eyre::Re
                     )
                 })?;
             let config = flightdeck::config::Config::load(&config_path)?;
-            let journal = match path.journal {
-                Some(p) => p,
-                None => config
+            // The journal the cockpit on this config writes: `--journal` (a file or a
+            // `postgres://` URL), else the config's `[journal] url`, else its file.
+            let journal = match (path.journal, &config.journal_url) {
+                (Some(p), _) => p,
+                (None, Some(url)) => std::path::PathBuf::from(url),
+                (None, None) => config
                     .journal_path()
                     .map(Ok)
                     .unwrap_or_else(|| journal_path(None))?,

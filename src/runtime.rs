@@ -368,6 +368,8 @@ pub struct ReplayRun {
     keep: Option<SessionJournal>,
     kept: color_eyre::Result<()>,
     reloads: tokio::sync::mpsc::Receiver<Reloaded>,
+    /// The experiment runs started with `r`: part of the replay's journal as the clock moves.
+    runs: crate::commands::experiment::ReplayRuns,
 }
 
 impl ReplayRun {
@@ -472,6 +474,7 @@ impl Session for ReplayRun {
             Command::Seek(by) => {
                 let to = seek_target(self.clock.now(), by, self.session.scenario().start, end);
                 self.session.seek(to);
+                self.runs.seeked(&self.session);
                 self.clock.seek(to);
                 self.guide.seeked(to);
             }
@@ -483,46 +486,39 @@ impl Session for ReplayRun {
                 // In replay a decision lands at the current virtual time, in the replay's own
                 // journal; executions are dry runs.
                 self.session.advance_to(self.clock.now().min(end));
-                return self
+                let mut msgs: Vec<Msg> = self
                     .session
                     .command(decision)
                     .into_iter()
                     .map(Msg::warn)
                     .collect();
+                // A halt of a run started here stops it at its next watch.
+                match self
+                    .runs
+                    .halts(&mut self.session, &self.original, &self.knowledge)
+                {
+                    Ok(notices) => msgs.extend(notices.into_iter().map(Msg::info)),
+                    Err(e) => msgs.push(Msg::warn(format!("experiment not halted: {e}"))),
+                }
+                return msgs;
             }
             Command::StartExperiment {
                 title, experiment, ..
             } => {
-                // A dry run on the replay's clock from now, pre-computed: nothing real runs.
+                // A dry run on the replay's clock from now, computed ahead and journaled as the
+                // clock reaches each record: nothing real runs.
                 self.session.advance_to(self.clock.now().min(end));
-                let at = self.session.position();
-                return match crate::commands::experiment::replay_from(
-                    &experiment,
+                return match self.runs.start(
+                    &mut self.session,
                     &self.original,
                     &self.knowledge,
-                    at,
-                    self.session.records(),
-                    self.session.cockpit().config(),
+                    &experiment,
                 ) {
-                    Ok(records) => {
-                        let refused = records.iter().any(|r| {
-                            r.body.get("phase").and_then(|p| p.as_str()) == Some("refused")
-                        });
-                        vec![
-                            if refused {
-                                Msg::warn(format!(
-                                    "experiment \"{title}\": its gate refused the dry run"
-                                ))
-                            } else {
-                                Msg::info(format!(
-                                    "experiment \"{title}\": a dry run from {} on the replay's clock (nothing real runs); it plays as the clock moves",
-                                    crate::time::clock_hms(at)
-                                ))
-                            },
-                            Msg::ExperimentRun(records),
-                        ]
-                    }
-                    Err(e) => vec![Msg::warn(format!("experiment not started: {e}"))],
+                    Ok(started) if started.run.is_some() => vec![Msg::info(started.notice)],
+                    Ok(started) => vec![Msg::warn(started.notice)],
+                    Err(e) => vec![Msg::warn(format!(
+                        "experiment \"{title}\" not started: {e}"
+                    ))],
                 };
             }
             Command::Quit
@@ -623,6 +619,7 @@ pub async fn run_replay_tui(
         keep,
         kept,
         reloads,
+        runs: Default::default(),
     };
     let mut app = App {
         experiments,

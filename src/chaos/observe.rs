@@ -210,10 +210,78 @@ pub struct Running {
 }
 
 impl Running {
-    /// The boundary closest to its breach (the largest share of its limit used).
+    /// The boundary closest to its breach now (the largest share of its limit used in what
+    /// this cockpit sees now); [`Peaks::closest`] is the closest over the whole run.
     pub fn closest(&self) -> Option<Boundary> {
         self.guard.boundaries().into_iter().next()
     }
+}
+
+/// How close each run under way came to each of its boundaries, over every moment this
+/// cockpit watched it ([`Peaks::watch`] before each frame): "closest boundary reached" is the
+/// maximum over the run (what almost broke), not the closest now — a burn that neared the
+/// limit and recovered still shows how near it came. A clock that goes back (a replay's seek)
+/// forgets what was watched after it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Peaks {
+    runs: BTreeMap<String, BTreeMap<String, Boundary>>,
+    at: Option<Timestamp>,
+}
+
+impl Peaks {
+    /// Keeps, for `run`, the largest share of each boundary's limit seen so far.
+    pub fn watch(&mut self, run: &Running, at: Timestamp) {
+        if self.at.is_some_and(|t| at < t) {
+            self.runs.clear();
+        }
+        self.at = Some(at);
+        let peaks = self.runs.entry(run.run.clone()).or_default();
+        for b in run.guard.boundaries() {
+            match peaks.get(&b.what) {
+                Some(p) if p.used >= b.used => {}
+                _ => {
+                    peaks.insert(b.what.clone(), b);
+                }
+            }
+        }
+    }
+
+    /// Forgets the runs not in `running` (ended, or gone with a seek back).
+    pub fn keep_only<'a>(&mut self, running: impl IntoIterator<Item = &'a str>) {
+        let keep: std::collections::BTreeSet<&str> = running.into_iter().collect();
+        self.runs.retain(|r, _| keep.contains(r.as_str()));
+    }
+
+    /// The boundary `run` came closest to over the run as watched here (now included).
+    pub fn closest(&self, run: &Running) -> Option<Boundary> {
+        let mut all: Vec<Boundary> = run.guard.boundaries();
+        all.extend(
+            self.runs
+                .get(&run.run)
+                .into_iter()
+                .flat_map(|m| m.values().cloned()),
+        );
+        all.into_iter()
+            .max_by(|a, b| a.used.total_cmp(&b.used).then(b.what.cmp(&a.what)))
+    }
+}
+
+/// The run of `e` under way in `records` (a start record and no end yet), as this cockpit
+/// sees it now; what the view watches before each frame ([`Peaks`]).
+pub fn running_now(
+    c: &Cockpit,
+    e: &Experiment,
+    records: &[JournalRecord],
+    readings: &Readings,
+) -> Option<Running> {
+    let (runs, _) = record::runs(records);
+    let r = runs
+        .iter()
+        .rev()
+        .filter(|r| r.title == e.title)
+        .find(|r| r.ended.is_none())?;
+    let obs = observe_with(c, e, c.now(), readings);
+    running_of(r, e, records, &obs)
 }
 
 /// What the cockpit shows about one experiment.

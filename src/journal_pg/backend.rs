@@ -44,6 +44,18 @@ impl JournalBackend {
         }
     }
 
+    /// For a PostgreSQL journal, what this host keeps beside it: `pg-JOURNAL_ID.d/` in the data
+    /// directory (`output/`, the step output; `experiments/`, the logs of runs started from a
+    /// cockpit). `None` for a file (its `.d` is beside it) or without a data directory.
+    pub fn pg_dir(&self) -> Option<std::path::PathBuf> {
+        match self {
+            JournalBackend::File(_) => None,
+            JournalBackend::Pg(p) => {
+                crate::paths::data_dir().map(|dir| dir.join(format!("pg-{}.d", p.journal_id())))
+            }
+        }
+    }
+
     pub fn journal_id(&self) -> &str {
         match self {
             JournalBackend::File(f) => f.journal_id(),

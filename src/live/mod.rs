@@ -83,8 +83,8 @@ pub struct Live {
     /// Starts `experiment run` for the experiments view (`r`); how each run ended comes back
     /// on `runs_rx`.
     launcher: crate::commands::experiment::Launcher,
-    runs_tx: mpsc::Sender<String>,
-    runs_rx: mpsc::Receiver<String>,
+    runs_tx: mpsc::Sender<crate::commands::experiment::RunEnded>,
+    runs_rx: mpsc::Receiver<crate::commands::experiment::RunEnded>,
     /// Reads the experiments' Prometheus probes while the experiments view is open.
     probes: crate::commands::experiment::ProbeReader,
 }
@@ -189,6 +189,10 @@ impl Live {
             Some(journal) => journal.output_store(),
             None => OutputStore::in_memory(),
         };
+        let pg_logs = journal
+            .as_ref()
+            .and_then(JournalBackend::pg_dir)
+            .map(|d| d.join("experiments"));
         let now = Timestamp::now();
         let mut cockpit_config = config.cockpit_config();
         cockpit_config.actor = opts
@@ -225,6 +229,8 @@ impl Live {
             (false, Ok(journal)) => crate::commands::experiment::Launcher::new(
                 &config.path,
                 Some(&journal),
+                config.journal_url.as_deref(),
+                pg_logs,
                 &session.cockpit().config().actor,
                 session.cockpit().config().role,
             ),
@@ -284,6 +290,38 @@ impl Live {
         self.session.command(command, Timestamp::now());
         self.start_executions();
         self.session.take_notices()
+    }
+
+    /// A run this cockpit started (`r`) exited. One that never reached its gate journaled
+    /// nothing of its own: the cockpit journals its failed start (who, which experiment, the
+    /// exit status, the log's last lines), so the journal holds every start asked for.
+    pub fn run_ended(&mut self, ended: crate::commands::experiment::RunEnded) -> Vec<Msg> {
+        let now = Timestamp::now();
+        // What the run journaled before it exited, first.
+        self.session.catch_up(now);
+        let mut msgs = vec![if ended.ran {
+            Msg::info(ended.notice)
+        } else {
+            Msg::warn(ended.notice)
+        }];
+        let reached = crate::chaos::record::reached_gate(
+            self.session.cockpit().journal_tail(),
+            &ended.failed.launch,
+        );
+        if !ended.ran && !reached {
+            let who = self.session.cockpit().config();
+            let author = crate::chaos::record::Author {
+                actor: who.actor.clone(),
+                role: who.role.into(),
+                launch: None,
+            };
+            self.session.journal(
+                crate::chaos::record::failed_start_entry(&author, &ended.failed),
+                now,
+            );
+        }
+        msgs.extend(self.session.take_notices().into_iter().map(Msg::info));
+        msgs
     }
 
     /// Runs the steps the cockpit approved, each in its own task; results come back through
@@ -499,7 +537,7 @@ impl Session for Live {
             Some(reloaded) = self.knowledge_rx.recv() => {
                 self.session.reload_knowledge(reloaded, Timestamp::now());
             }
-            Some(ended) = self.runs_rx.recv() => return vec![Msg::info(ended)],
+            Some(ended) = self.runs_rx.recv() => return self.run_ended(ended),
             Some((read, at)) = self.probes.recv() => return vec![Msg::ProbeReadings(read, at)],
             _ = self.ticks.tick() => {
                 self.session.tick(Timestamp::now());
@@ -519,14 +557,22 @@ impl Session for Live {
             Command::Decide(decision) => {
                 self.command(decision).into_iter().map(Msg::warn).collect()
             }
-            Command::StartExperiment { path, title, .. } => {
+            Command::StartExperiment {
+                path,
+                title,
+                experiment,
+            } => {
                 // Nothing starts unless this cockpit may write decisions.
                 if self.cockpit().config().readonly {
                     return vec![Msg::warn(
                         "read-only cockpit: starting an experiment is disabled (--readonly)",
                     )];
                 }
-                match self.launcher.launch(&path, &title, self.runs_tx.clone()) {
+                let digest = Some(experiment.digest());
+                match self
+                    .launcher
+                    .launch(&path, &title, digest, self.runs_tx.clone())
+                {
                     Ok(said) => vec![Msg::info(said)],
                     Err(why) => vec![Msg::warn(format!("experiment not started: {why}"))],
                 }

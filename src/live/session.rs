@@ -224,6 +224,12 @@ impl LiveSession {
         self.run_effects(effects, at);
     }
 
+    /// A record the edge wrote (a run this cockpit started that failed before its gate),
+    /// sealed and applied like any other.
+    pub fn journal(&mut self, entry: crate::journal::JournalEntry, now: Timestamp) {
+        self.run_effects(vec![Effect::Journal(entry)], now);
+    }
+
     /// A decision of the person at this cockpit.
     pub fn command(&mut self, command: UserCommand, now: Timestamp) {
         self.apply(Event::User(command), now);
@@ -396,9 +402,9 @@ impl LiveSession {
         }
     }
 
-    /// Time passed: records other cockpits journaled, source health, then budgets, the
-    /// governor and verdicts.
-    pub fn tick(&mut self, now: Timestamp) {
+    /// Applies the records other writers journaled since the last look (other cockpits, the
+    /// runs this cockpit started).
+    pub fn catch_up(&mut self, now: Timestamp) {
         if let JournalSink::File(file) = &mut self.journal {
             match file.refresh() {
                 Ok(records) => {
@@ -410,6 +416,12 @@ impl LiveSession {
                 Err(e) => self.notices.push(format!("journal: {e}")),
             }
         }
+    }
+
+    /// Time passed: records other cockpits journaled, source health, then budgets, the
+    /// governor and verdicts.
+    pub fn tick(&mut self, now: Timestamp) {
+        self.catch_up(now);
         self.report_health(now);
         self.apply(Event::Tick, now);
         if now.duration_since(self.last_prune) > SignedDuration::from_mins(10) {

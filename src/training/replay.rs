@@ -24,6 +24,19 @@ pub struct ReplaySession {
     /// The id the genesis record names (kept across a seek back, which rebuilds the session:
     /// the rebuilt chain is the same as the old one up to the first decision it lacks).
     journal_id: String,
+    /// Records computed ahead and sealed when the clock reaches them (a replay's experiment
+    /// run, started with `r`), by tag, in time order. A seek back drops them with the rest of
+    /// the course the replay took.
+    scheduled: Vec<Scheduled>,
+}
+
+/// A record computed ahead of the clock: sealed into the journal when the replay reaches `at`.
+#[derive(Clone, Debug)]
+pub struct Scheduled {
+    /// Who scheduled it (an experiment's run id): what [`ReplaySession::unschedule`] drops.
+    pub tag: String,
+    pub at: Timestamp,
+    pub entry: JournalEntry,
 }
 
 impl ReplaySession {
@@ -64,6 +77,7 @@ impl ReplaySession {
             chain: Chain::default(),
             records: Vec::new(),
             journal_id,
+            scheduled: Vec::new(),
         };
         session.genesis();
         let health = SourceHealth {
@@ -108,7 +122,44 @@ impl ReplaySession {
     /// Alerts of one instant are applied as one batch (`Cockpit::apply_batch`): an instant is
     /// never split between two calls, so the TUI (which advances frame by frame) and
     /// `--headless` (in one go) reach the same state.
+    ///
+    /// Records scheduled ahead ([`ReplaySession::schedule`]) are sealed at their time, after
+    /// what the scenario plays at that instant.
     pub fn advance_to(&mut self, to: Timestamp) {
+        let to = to.min(self.scenario.end());
+        while let Some(at) = self.scheduled.first().map(|s| s.at).filter(|at| *at <= to) {
+            self.play_to(at);
+            let due = self.scheduled.iter().take_while(|s| s.at <= at).count();
+            for s in self.scheduled.drain(..due).collect::<Vec<_>>() {
+                self.seal(s.entry, at.max(self.player.position()));
+            }
+        }
+        self.play_to(to);
+    }
+
+    /// Records to seal when the clock reaches each one's time (one already due is sealed at
+    /// once, at the current time). Kept in time order; records of one instant in the order
+    /// given.
+    pub fn schedule(&mut self, records: impl IntoIterator<Item = Scheduled>) {
+        self.scheduled.extend(records);
+        self.scheduled.sort_by_key(|s| s.at);
+        let now = self.player.position();
+        self.advance_to(now);
+    }
+
+    /// Drops the records scheduled under `tag` that are not sealed yet; returns how many.
+    pub fn unschedule(&mut self, tag: &str) -> usize {
+        let before = self.scheduled.len();
+        self.scheduled.retain(|s| s.tag != tag);
+        before - self.scheduled.len()
+    }
+
+    /// The records scheduled under `tag` and not sealed yet.
+    pub fn scheduled(&self, tag: &str) -> impl Iterator<Item = &Scheduled> {
+        self.scheduled.iter().filter(move |s| s.tag == tag)
+    }
+
+    fn play_to(&mut self, to: Timestamp) {
         let mut batch: Vec<(Timestamp, Event)> = Vec::new();
         for (at, played) in self.player.advance_to(&self.scenario, to) {
             let event = match played {

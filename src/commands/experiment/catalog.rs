@@ -56,24 +56,33 @@ pub fn catalog_dir(dir: &Path) -> Catalog {
     }
 }
 
-/// The live cockpit's experiments: the config's `[experiments] dir`, and the experiment
-/// records of its journal file (the cockpit's journal tail keeps only the newest records).
+/// The live cockpit's experiments: the config's `[experiments] dir`, and every experiment
+/// record of its journal — the file, or the PostgreSQL journal (`--journal postgres://…` or the
+/// config's `[journal] url`) — not only the cockpit's journal tail (the newest records). A
+/// journal that cannot be read is said in the catalog (`unread`) and the view says it.
 pub fn catalog_live(config: &crate::config::Config, journal: Option<&Path>) -> Catalog {
     let mut c = match &config.experiments {
         Some(dir) => catalog_dir(&dir.value),
         None => Catalog::default(),
     };
-    let path = journal.map(Path::to_path_buf).or_else(|| {
-        config
-            .journal_url
-            .is_none()
-            .then(|| config.journal_path())
-            .flatten()
-    });
-    if let Some(p) = path.filter(|p| p.is_file())
-        && let Ok(records) = crate::journal_store::read_records(&p)
-    {
-        c.absorb(&records);
+    let location = journal
+        .map(Path::to_path_buf)
+        .or_else(|| config.journal_url.as_ref().map(PathBuf::from))
+        .or_else(|| config.journal_path());
+    let Some(location) = location else {
+        return c;
+    };
+    let is_url = location.to_str().is_some_and(crate::journal_pg::is_url);
+    if !is_url && !location.is_file() {
+        return c;
+    }
+    match crate::journal_pg::read_records(&location) {
+        Ok(records) => c.absorb(&records),
+        Err(e) => {
+            let shown = crate::journal_pg::redact(&location.display().to_string());
+            tracing::warn!("experiments view: journal {shown} not read: {e}");
+            c.unread = Some(format!("the journal ({shown}) could not be read: {e}"));
+        }
     }
     c
 }

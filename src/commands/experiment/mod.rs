@@ -33,11 +33,15 @@ mod replay;
 mod run_live;
 
 pub use catalog::{BUNDLED, catalog_dir, catalog_live, catalog_replay};
-pub use launch::Launcher;
+pub use launch::{LAST_LINES, Launcher, RunEnded};
 pub use probes::ProbeReader;
 use replay::ReplaySink;
-pub use replay::{replay_from, run_replay, scripted_run};
+pub use replay::{ReplayRuns, ReplayStart, replay_from, run_replay, scripted_run};
 pub use run_live::run_live;
+
+/// The environment variable a cockpit's launch (`r`) gives `experiment run`: the run names it
+/// in its `start` or `refused` record ([`crate::chaos::record::reached_gate`]).
+pub const LAUNCH_ENV: &str = "FLIGHTDECK_LAUNCH";
 
 /// How often the guard looks while a run is live.
 const WATCH: Duration = Duration::from_secs(1);

@@ -25,6 +25,7 @@ pub fn run_replay(
         who,
         opts,
         false,
+        None,
     )?;
     if let Some(p) = journal {
         eprintln!("flightdeck: the run's records are in {}", p.display());
@@ -60,11 +61,14 @@ pub fn scripted_run(
         &who,
         &opts,
         true,
+        None,
     )?;
     Ok(sink.records().to_vec())
 }
 
-/// The replayed run itself; `quiet`: print nothing (the cockpit's scripted run).
+/// The replayed run itself; `quiet`: print nothing (the cockpit's scripted run); `halt`: who
+/// asked to halt it and when (the first watch after that time stops it, as a live run's guard
+/// sees a halt record at its next look).
 #[allow(clippy::too_many_arguments)]
 fn replay_run(
     e: &Experiment,
@@ -75,6 +79,7 @@ fn replay_run(
     who: &CockpitConfig,
     opts: &RunOptions,
     quiet: bool,
+    halt: Option<&(String, Timestamp)>,
 ) -> color_eyre::Result<ExitCode> {
     let e = e.clone();
     let scenario_id = scenario.id.clone();
@@ -86,6 +91,7 @@ fn replay_run(
     let author = Author {
         actor: who.actor.clone(),
         role: who.role.into(),
+        launch: None,
     };
     let observe = |s: &crate::replay::ReplaySession, at: Timestamp| {
         let mut o = observe_cockpit(s.cockpit(), &e, at);
@@ -170,6 +176,13 @@ fn replay_run(
             *now = next;
             let o = observe(session, next);
             if let Some(b) = guard.observe(&e, &o) {
+                return Some((b, o));
+            }
+            if let Some((by, at)) = halt.filter(|(_, at)| next > *at) {
+                let b = crate::chaos::Breach::Stopped {
+                    why: halted_by(by, *at),
+                };
+                guard.stop(b.clone());
                 return Some((b, o));
             }
             if next >= until {
@@ -277,10 +290,18 @@ impl ReplaySink {
     }
 }
 
+/// Why a halt asked in a replay stopped the run (the abort's evidence).
+fn halted_by(by: &str, at: Timestamp) -> String {
+    format!(
+        "halted by {by} from the replay's cockpit at {}",
+        crate::time::clock_hms(at)
+    )
+}
+
 /// A replay cockpit's run started with `r` at the replay's time `at`: `experiment run --replay`
-/// from there, dry-run and pre-computed in memory (nothing real runs), its records for the
-/// experiments view, which shows them as the replay's clock reaches each. The approvals
-/// journaled in this replay (`prior`) count as they do in the view.
+/// from there, dry-run and computed ahead in memory (nothing real runs); `halt`: stopped by
+/// whoever asked at the first watch after then. The approvals journaled in this replay
+/// (`prior`) count as they do in the view. The records, stamped with their virtual times.
 pub fn replay_from(
     e: &Experiment,
     scenario: &crate::training::Scenario,
@@ -288,6 +309,7 @@ pub fn replay_from(
     at: Timestamp,
     prior: &[JournalRecord],
     who: &CockpitConfig,
+    halt: Option<&(String, Timestamp)>,
 ) -> color_eyre::Result<Vec<JournalRecord>> {
     let mut sink = ReplaySink::open(None, &scenario.id)?;
     if let ReplaySink::Memory(_, records, id) = &mut sink {
@@ -320,6 +342,155 @@ pub fn replay_from(
         who,
         &opts,
         true,
+        halt,
     )?;
     Ok(sink.records()[seeded..].to_vec())
+}
+
+/// The runs started with `r` in a replay cockpit, part of the replay: each is computed ahead
+/// on the replay's clock (a dry run: nothing real runs) and its records are scheduled into the
+/// replay's journal, sealed as the clock reaches each (start, steps, abort, rollbacks, end), so
+/// `journal show`, `timeline`, `export` and `experiment report` on the replay's journal show it.
+/// `H` in the view journals a `halt` record; [`ReplayRuns::halts`] then computes the run again
+/// with the halt (the same records up to the halt, then the abort with "halted by <person>",
+/// the rollbacks dry-run, the end) and schedules the rest in place of what was computed.
+#[derive(Debug, Default)]
+pub struct ReplayRuns {
+    runs: Vec<Playing>,
+}
+
+/// One run started in this replay.
+#[derive(Debug)]
+struct Playing {
+    run: String,
+    experiment: Experiment,
+    at: Timestamp,
+    /// The replay's records when it started (the approvals that counted then).
+    prior: Vec<JournalRecord>,
+    halted: bool,
+}
+
+/// What `r` started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayStart {
+    /// The run's id (`None`: the gate refused; its `refused` record is journaled).
+    pub run: Option<String>,
+    /// What the status line says.
+    pub notice: String,
+}
+
+fn scheduled(run: &str, records: Vec<JournalRecord>) -> Vec<crate::replay::Scheduled> {
+    records
+        .into_iter()
+        .map(|r| crate::replay::Scheduled {
+            tag: run.to_string(),
+            at: r.ts,
+            entry: JournalEntry {
+                actor: r.actor,
+                role: r.role,
+                kind: r.kind,
+                summary: r.summary,
+                body: r.body,
+            },
+        })
+        .collect()
+}
+
+impl ReplayRuns {
+    /// `r` in the replay cockpit: a dry run of `e` from the replay's time now, scheduled into
+    /// its journal (a refusal by the gate is journaled at once).
+    pub fn start(
+        &mut self,
+        session: &mut crate::replay::ReplaySession,
+        original: &crate::training::Scenario,
+        knowledge: &crate::knowledge::KnowledgeBase,
+        e: &Experiment,
+    ) -> color_eyre::Result<ReplayStart> {
+        let at = session.position();
+        let prior = session.records().to_vec();
+        let who = session.cockpit().config().clone();
+        let records = replay_from(e, original, knowledge, at, &prior, &who, None)?;
+        let refused = records
+            .iter()
+            .any(|r| body_field::<String>(&r.body, "phase").as_deref() == Some("refused"));
+        let run = record::run_id(e, at);
+        session.schedule(scheduled(&run, records));
+        if refused {
+            return Ok(ReplayStart {
+                run: None,
+                notice: format!(
+                    "experiment \"{}\": its gate refused the dry run (journaled)",
+                    e.title
+                ),
+            });
+        }
+        self.runs.push(Playing {
+            run: run.clone(),
+            experiment: e.clone(),
+            at,
+            prior,
+            halted: false,
+        });
+        Ok(ReplayStart {
+            run: Some(run),
+            notice: format!(
+                "experiment \"{}\": a dry run from {} on the replay's clock (nothing real runs); it plays as the clock moves, H halts it",
+                e.title,
+                crate::time::clock_hms(at)
+            ),
+        })
+    }
+
+    /// After a decision: a run whose `halt` record is now in the journal stops at its next
+    /// watch — what is left of it is computed again with the halt. Returns the notices.
+    pub fn halts(
+        &mut self,
+        session: &mut crate::replay::ReplaySession,
+        original: &crate::training::Scenario,
+        knowledge: &crate::knowledge::KnowledgeBase,
+    ) -> color_eyre::Result<Vec<String>> {
+        let mut notices = Vec::new();
+        let who = session.cockpit().config().clone();
+        for p in self.runs.iter_mut().filter(|p| !p.halted) {
+            let Some(halt) = crate::chaos::observe::halt_asked(session.records(), &p.run) else {
+                continue;
+            };
+            p.halted = true;
+            if session.scheduled(&p.run).next().is_none() {
+                continue; // It had already ended.
+            }
+            let records = replay_from(
+                &p.experiment,
+                original,
+                knowledge,
+                p.at,
+                &p.prior,
+                &who,
+                Some(&halt),
+            )?;
+            let rest: Vec<JournalRecord> = records.into_iter().filter(|r| r.ts > halt.1).collect();
+            session.unschedule(&p.run);
+            notices.push(format!(
+                "experiment \"{}\": {}; its rollbacks dry-run at {}",
+                p.experiment.title,
+                halted_by(&halt.0, halt.1),
+                rest.first()
+                    .map_or_else(|| "once".to_string(), |r| crate::time::clock_hms(r.ts))
+            ));
+            session.schedule(scheduled(&p.run, rest));
+        }
+        Ok(notices)
+    }
+
+    /// After a seek: a seek back rebuilt the replay's journal without the runs started after
+    /// the point it went back to; they are forgotten.
+    pub fn seeked(&mut self, session: &crate::replay::ReplaySession) {
+        self.runs.retain(|p| {
+            session.scheduled(&p.run).next().is_some()
+                || session
+                    .records()
+                    .iter()
+                    .any(|r| body_field::<String>(&r.body, "run").as_deref() == Some(&p.run))
+        });
+    }
 }

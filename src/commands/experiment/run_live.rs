@@ -1,8 +1,9 @@
-//! `experiment run FILE` live: the gate on the config's sources, then the method under the guard (Prometheus probes, the budgets, the governor, a halt record in the journal, signals), then the rollbacks, every record sealed into the journal file.
+//! `experiment run FILE` live: the gate on the config's sources, then the method under the guard (Prometheus probes, the budgets, the governor, a halt record in the journal, signals), then the rollbacks, every record sealed into the journal (a file or PostgreSQL).
 
 use super::*;
 
-/// `experiment run FILE` live: on the config's sources, writing to the journal file.
+/// `experiment run FILE` live: on the config's sources, writing to `journal` (a file, or a
+/// PostgreSQL journal's `postgres://` URL: the cockpit's own journal, whichever it is).
 pub async fn run_live(
     file: &Path,
     config: &crate::config::Config,
@@ -39,10 +40,16 @@ pub async fn run_live(
     live.run_until(tokio::time::Instant::now() + opts.warmup, ready)
         .await;
 
-    let mut j = JournalFile::open(&journal).map_err(|err| eyre!("{}: {err}", journal.display()))?;
+    let location = journal.display().to_string();
+    let mut j = crate::journal_pg::JournalBackend::open(&location)
+        .map_err(|err| eyre!("{}: {err}", crate::journal_pg::redact(&location)))?;
     let author = Author {
         actor: who.actor.clone(),
         role: who.role.into(),
+        // A run the cockpit started (`r`) names the launch it answers.
+        launch: std::env::var(super::LAUNCH_ENV)
+            .ok()
+            .filter(|l| !l.is_empty()),
     };
     let now = Timestamp::now();
     let mut start = observe_cockpit(live.cockpit(), &e, now);

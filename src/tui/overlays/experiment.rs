@@ -67,6 +67,11 @@ pub struct Catalog {
     pub run_flags: String,
     /// The Prometheus probes the live cockpit read (`Msg::ProbeReadings`), by query.
     pub readings: crate::chaos::observe::Readings,
+    /// How close each run under way came to each boundary, as watched before each frame.
+    pub peaks: crate::chaos::observe::Peaks,
+    /// Why the journal's earlier experiment records could not be read at start (the view
+    /// then knows only what the cockpit's journal tail holds).
+    pub unread: Option<String>,
 }
 
 impl Catalog {
@@ -155,6 +160,22 @@ pub fn absorb(app: &mut App, view: &Cockpit) {
         app.experiments.records.retain(|r| r.seq < len);
     }
     app.experiments.absorb(view.journal_tail());
+    watch(app, view);
+}
+
+/// Feeds what this cockpit sees now of every run under way to the catalog's [`Peaks`], so the
+/// closest boundary shown is the closest over the run, not only now.
+fn watch(app: &mut App, view: &Cockpit) {
+    let cat = &mut app.experiments;
+    let open = cat.records_at(view.now());
+    let mut running = Vec::new();
+    for e in cat.files.iter().filter_map(|f| f.experiment.as_ref().ok()) {
+        if let Some(r) = crate::chaos::observe::running_now(view, e, &open, &cat.readings) {
+            cat.peaks.watch(&r, view.now());
+            running.push(r.run);
+        }
+    }
+    cat.peaks.keep_only(running.iter().map(String::as_str));
 }
 
 pub fn open(app: &mut App) {

@@ -51,6 +51,15 @@ pub fn detail(
         }
     };
     let Some(st) = st else { return out };
+    if let Some(why) = &cat.unread {
+        out.push(Line::styled(
+            format!(
+                "! {}: runs before this cockpit started are not shown",
+                for_terminal(why)
+            ),
+            theme::warn(),
+        ));
+    }
     out.push(Line::from(vec![
         Span::styled(for_terminal(&e.title).into_owned(), theme::bold()),
         Span::styled(format!("  {}", for_terminal(&entry.path)), theme::dim()),
@@ -105,7 +114,7 @@ pub fn detail(
                 for_terminal(&p.name)
             )));
         }
-        if let Some(b) = r.closest() {
+        if let Some(b) = cat.peaks.closest(r) {
             out.push(plain(format!(
                 "  closest boundary: {} at {} of its limit ({})",
                 for_terminal(&b.what),
