@@ -37,9 +37,6 @@ pub enum Msg {
     /// A drill starts: its briefing (the story so far, the role, what is scored), shown over
     /// the paused clock until a key starts it.
     Briefing(String),
-    /// A replay's experiment run started with `r`, pre-computed on the replay's clock: its
-    /// records, which the experiments view shows as the clock reaches each.
-    ExperimentRun(Vec<crate::journal::JournalRecord>),
     /// The live cockpit read the experiments' Prometheus probe queries (each query's value or
     /// why none) at this time, for the experiments view.
     ProbeReadings(Vec<(String, Result<f64, String>)>, Timestamp),

@@ -47,7 +47,6 @@ pub fn handle(app: &mut App, msg: Msg, view: &Cockpit) -> Vec<Command> {
         Msg::Output(object, loaded) => app.outputs.insert(&object, loaded),
         Msg::Mouse(mouse) => return super::mouse::handle(app, mouse, view),
         Msg::Briefing(text) => report::briefing(app, &text),
-        Msg::ExperimentRun(records) => app.experiments.add_scripted(records),
         Msg::ProbeReadings(read, at) => {
             for (query, value) in read {
                 app.experiments.readings.insert(query, (value, at));

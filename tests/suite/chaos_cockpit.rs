@@ -149,8 +149,8 @@ fn a_run_started_from_the_cockpit_shows_its_guard_and_h_halts_it() {
 
 /// In a replay `r` starts nothing real: the real binary replays a copy of the demo with the
 /// bundled experiment in an `experiments/` directory beside it (no scenario-run of its own),
-/// `r`, `y` start a dry run on the replay's clock; the view shows it running, then halted by
-/// the governor's move to FREEZE; `H` says the run plays as computed.
+/// `r`, `y` start a dry run on the replay's clock; the view shows it running; `H`, `y` halt it
+/// (the abort's evidence "halted by <person>").
 #[test]
 fn in_a_replay_r_starts_a_dry_run_on_its_clock() {
     let dir = tempfile::tempdir().unwrap();
@@ -187,10 +187,12 @@ fn in_a_replay_r_starts_a_dry_run_on_its_clock() {
         running.contains("budget checkout-availability: spent"),
         "{running}"
     );
+    // H, then y: the run is halted in the replay (its rollbacks dry-run), before the
+    // governor's move to FREEZE (about 10 virtual minutes in) would have.
     s.keys(&["H"]);
-    s.wait_for("plays as computed", Duration::from_secs(10));
-    // At 30× the governor's move to FREEZE (about 10 virtual minutes in) comes in seconds.
-    s.wait_for("halted · blocked", Duration::from_secs(60));
+    s.keys(&["y"]);
+    s.wait_for("halted by", Duration::from_secs(20));
+    s.wait_for("halted · blocked", Duration::from_secs(30));
     s.keys(&["q"]);
     s.wait_for("exit=0", Duration::from_secs(10));
 }

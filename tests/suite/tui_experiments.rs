@@ -9,10 +9,17 @@ use common::tui::{press, replay_app, screen};
 use crossterm::event::KeyCode;
 use flightdeck::chaos::Experiment;
 use flightdeck::cockpit::{CockpitConfig, UserCommand};
-use flightdeck::commands::experiment::{BUNDLED, catalog_replay};
+use flightdeck::commands::experiment::{BUNDLED, ReplayRuns, catalog_replay};
 use flightdeck::replay::ReplaySession;
+use flightdeck::time::SignedDuration;
 use flightdeck::tui::overlays::experiment::{Catalog, Entry};
 use flightdeck::tui::{App, Command};
+
+/// The screen after the app caught up with the session (what the runtime does before a frame).
+fn seen(app: &mut App, session: &ReplaySession) -> String {
+    flightdeck::tui::refresh(app, session.cockpit());
+    screen(app, session)
+}
 
 fn app_at(session: &ReplaySession, size: (u16, u16)) -> App {
     let mut app = replay_app(session, size, 10.0);
@@ -160,12 +167,12 @@ fn the_replayed_chaos_halt_run_shows_running_then_halted_with_its_evidence() {
     assert!(s.contains("of its 6.34% limit"), "{s}");
     assert!(s.contains("closest boundary: time"), "{s}");
     insta::assert_snapshot!(s);
-    // H does not pretend to reach a recorded run.
+    // H does not pretend to reach the scenario's own run.
     assert!(press(&mut app, &session, KeyCode::Char('H')).is_empty());
     assert!(
         app.status
             .as_ref()
-            .is_some_and(|m| m.text.contains("plays as computed"))
+            .is_some_and(|m| m.text.contains("plays as the scenario recorded it"))
     );
 
     let session = common::replay::demo_at(30);
@@ -244,13 +251,16 @@ fn r_with_the_gate_closed_is_refused_with_the_reason() {
 }
 
 /// In a replay `r` (then `y`) starts the run `experiment run --replay` would, from the replay's
-/// time now, dry-run and pre-computed on its clock: nothing real executes. The view shows it
-/// running with its guard as the clock moves, `H` says it plays as computed, and the governor's
-/// move to FREEZE halts it. `n` cancels and starts nothing.
+/// time now, dry-run on its clock (nothing real executes) and part of the replay: its records
+/// are journaled in the replay's journal as the clock reaches each. The view shows it running
+/// with its guard as the clock moves; `H` (then `y`) halts it: the halt record, then at the
+/// guard's next watch the abort with "halted by <person>" as its evidence, the rollbacks
+/// dry-run and the end, all in the replay's journal, which verifies. `n` cancels and starts
+/// nothing.
 #[test]
 fn r_in_a_replay_starts_a_dry_run_on_its_clock_100x30() {
     let loaded = common::replay::demo();
-    let session = common::replay::demo_at(1);
+    let mut session = common::replay::demo_at(1);
     let mut app = app_at(&session, (100, 30));
     // Without the scenario's own run (which runs from the demo's start).
     app.experiments.scripted.clear();
@@ -270,40 +280,151 @@ fn r_in_a_replay_starts_a_dry_run_on_its_clock_100x30() {
     };
     assert_eq!(path, BUNDLED.0);
     // What the replay's runtime does with it (`runtime::ReplayRun`).
-    let records = flightdeck::commands::experiment::replay_from(
-        experiment,
-        &loaded.scenario,
-        &loaded.knowledge,
-        session.position(),
-        session.records(),
-        session.cockpit().config(),
-    )
-    .unwrap();
-    assert_eq!(
-        records[0].body["phase"], "start",
-        "{:?}",
-        records[0].summary
-    );
-    assert!(records.iter().all(|r| r.body["dry_run"] == true));
-    assert!(records.iter().any(|r| r.body["phase"] == "abort"));
-    flightdeck::tui::handle(
-        &mut app,
-        flightdeck::tui::Msg::ExperimentRun(records),
-        session.cockpit(),
-    );
-    // Not yet running at the time it was started from (the records play as the clock moves).
-    let session = common::replay::demo_at(4);
-    let s = screen(&app, &session);
+    let mut runs = ReplayRuns::default();
+    let before = session.records().len();
+    let started = runs
+        .start(
+            &mut session,
+            &loaded.scenario,
+            &loaded.knowledge,
+            experiment,
+        )
+        .unwrap();
+    let run = started.run.clone().expect("its gate is open");
+    assert!(started.notice.contains("H halts it"), "{}", started.notice);
+    // What is due now (the start, the method's first action) is in the replay's journal at
+    // once; the rest waits for the clock.
+    let journaled = &session.records()[before..];
+    let phases: Vec<_> = journaled.iter().map(|r| &r.body["phase"]).collect();
+    assert_eq!(phases, ["start", "step"], "{journaled:?}");
+    assert!(journaled.iter().all(|r| r.ts == session.position()));
+    assert!(journaled.iter().all(|r| r.body["dry_run"] == true));
+    assert!(session.scheduled(&run).count() > 0);
+
+    session.advance_to(loaded.scenario.start + SignedDuration::from_mins(4));
+    let s = seen(&mut app, &session);
     assert!(s.contains("RUNNING (dry run) since 13:56:00"), "{s}");
     assert!(s.contains("closest boundary"), "{s}");
+    assert!(s.contains("H halts it (asks first)"), "{s}");
     insta::assert_snapshot!(s);
+
+    // H, then y: the halt is journaled in the replay, and the run stops at its next watch.
     assert!(press(&mut app, &session, KeyCode::Char('H')).is_empty());
+    let commands = press(&mut app, &session, KeyCode::Char('y'));
+    let [Command::Decide(decision)] = commands.as_slice() else {
+        panic!("{commands:?}")
+    };
+    assert!(session.command(decision.clone()).is_empty());
+    let notices = runs
+        .halts(&mut session, &loaded.scenario, &loaded.knowledge)
+        .unwrap();
+    let halted_at = session.position();
     assert!(
-        app.status
-            .as_ref()
-            .is_some_and(|m| m.text.contains("plays as computed"))
+        notices.len() == 1 && notices[0].contains("halted by"),
+        "{notices:?}"
     );
-    let session = common::replay::demo_at(30);
-    let s = screen(&app, &session);
+    session.advance_to(halted_at + SignedDuration::from_secs(30));
+    let mine: Vec<_> = session
+        .records()
+        .iter()
+        .filter(|r| r.body["run"] == run.as_str())
+        .collect();
+    let phases: Vec<&str> = mine
+        .iter()
+        .map(|r| r.body["phase"].as_str().unwrap())
+        .collect();
+    let halt = phases
+        .iter()
+        .position(|p| *p == "halt")
+        .expect("{phases:?}");
+    assert_eq!(
+        &phases[halt..],
+        ["halt", "abort", "step", "end"],
+        "the halt, then the abort, the rollback and the end: {phases:?}"
+    );
+    let abort = mine[halt + 1];
+    assert!(abort.ts > halted_at && abort.ts <= halted_at + SignedDuration::from_secs(10));
+    assert_eq!(abort.body["breach"]["kind"], "stopped");
+    let why = abort.body["evidence"]["breach"]["why"].as_str().unwrap();
+    assert!(why.starts_with("halted by "), "{why}");
+    assert_eq!(mine[halt + 2].body["section"], "rollback");
+    assert_eq!(mine[halt + 2].body["exec"]["dry_run"], true);
+    assert_eq!(mine[halt + 3].body["halted"], true);
+    // Nothing of the computed run is left to play.
+    assert_eq!(session.scheduled(&run).count(), 0);
+    flightdeck::journal::verify(session.records()).unwrap();
+    let s = seen(&mut app, &session);
     assert!(s.contains("last run 13:56:00: halted"), "{s}");
+
+    // The replay's journal on disk: `journal show`, `timeline`, `export` and `experiment
+    // report` show the run and its halt.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replay.jsonl");
+    let mut file =
+        flightdeck::journal_store::JournalFile::create_new(&path, &session.records()[0]).unwrap();
+    file.append_sealed(&session.records()[1..]).unwrap();
+    let j = path.to_str().unwrap();
+    let out = common::cli::flightdeck(&["experiment", "report", "--journal", j]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 run(s): 0 completed, 1 halted"), "{text}");
+    assert!(text.contains("halted: stopped: halted by"), "{text}");
+    assert!(text.contains("1 method, 1 rollback"), "{text}");
+    for args in [
+        &["journal", "show", "--journal", j][..],
+        &["journal", "timeline", "--journal", j][..],
+    ] {
+        let out = common::cli::flightdeck(args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{args:?}: {text}");
+        assert!(
+            text.contains("asked to halt experiment"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            text.contains("halted by the guard: stopped: halted by"),
+            "{args:?}: {text}"
+        );
+    }
+    let out = common::cli::flightdeck(&["journal", "export", "--journal", j]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("\"stopped\""), "{text}");
+}
+
+/// A seek back takes the replay another course: a run started after the point it went back to
+/// is gone from its journal, and nothing of it plays when the clock passes there again.
+#[test]
+fn a_seek_back_forgets_a_run_started_after_it() {
+    let loaded = common::replay::demo();
+    let mut session = common::replay::demo_at(1);
+    let e = Experiment::parse(BUNDLED.0, BUNDLED.1).unwrap();
+    let mut runs = ReplayRuns::default();
+    let run = runs
+        .start(&mut session, &loaded.scenario, &loaded.knowledge, &e)
+        .unwrap()
+        .run
+        .unwrap();
+    session.advance_to(loaded.scenario.start + SignedDuration::from_mins(3));
+    assert!(
+        session
+            .records()
+            .iter()
+            .any(|r| r.body["run"] == run.as_str())
+    );
+    session.seek(loaded.scenario.start);
+    runs.seeked(&session);
+    session.advance_to(loaded.scenario.end());
+    assert!(
+        !session
+            .records()
+            .iter()
+            .any(|r| r.body["run"] == run.as_str()),
+        "the run's records are gone with the course it was part of"
+    );
+    assert!(
+        runs.halts(&mut session, &loaded.scenario, &loaded.knowledge)
+            .unwrap()
+            .is_empty()
+    );
 }

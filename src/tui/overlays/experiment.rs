@@ -14,7 +14,10 @@
 //! a child process (`commands::experiment::Launcher`: its own gate decides again and journals
 //! the start before anything runs, its records reach this view through the journal, `H` halts
 //! it); in a replay, the same run as `experiment run --replay` from the replay's time now,
-//! dry-run and pre-computed on its clock (nothing real is executed), shown as the clock moves.
+//! dry-run on its clock (nothing real is executed) and part of the replay: its records are
+//! journaled in the replay's journal as the clock reaches each
+//! (`commands::experiment::ReplayRuns`), and `H` halts it there as it would a live run (its
+//! rollbacks dry-run, the abort's evidence "halted by <person>").
 //!
 //! The files are read by the edge (`commands::experiment::catalog_live`, `catalog_replay`);
 //! the journal's experiment records are seeded by the edge and kept up to date from the
@@ -85,12 +88,6 @@ impl Catalog {
         }
     }
 
-    /// A replay's run started with `r`, pre-computed: shown as the clock reaches each record.
-    pub fn add_scripted(&mut self, records: Vec<JournalRecord>) {
-        self.scripted.extend(records);
-        self.scripted.sort_by_key(|r| r.ts);
-    }
-
     /// Is `run` the replay's scripted run (which a halt record cannot reach)?
     pub fn is_scripted(&self, run: &str) -> bool {
         self.scripted
@@ -133,8 +130,9 @@ pub fn wanted_queries(app: &App) -> Vec<String> {
     out
 }
 
-/// Why a halt does not reach the replay's scripted run.
-const SCRIPTED: &str = "a replay's run is pre-computed on its clock and plays as computed: H halts a live run (`experiment run`)";
+/// Why a halt does not reach the scenario's own run (the demo's, as `experiment run --replay`
+/// runs it: part of the scenario, like the responders' decisions).
+const SCRIPTED: &str = "the scenario's own run plays as the scenario recorded it: H halts a run started here (r) or a live one";
 
 /// A decision waiting for `y`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
