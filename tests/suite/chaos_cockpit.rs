@@ -196,3 +196,120 @@ fn in_a_replay_r_starts_a_dry_run_on_its_clock() {
     s.keys(&["q"]);
     s.wait_for("exit=0", Duration::from_secs(10));
 }
+
+/// A run the cockpit starts (`r`) that ends before its gate decides — here the file it names
+/// no longer parses — journaled nothing of its own: the cockpit journals its failed start (who,
+/// which experiment, the exit status, the log's last lines) and `experiment report` lists it.
+/// A run that reached its gate (its `refused` record names the launch) gets no such record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_ends_before_its_gate_is_journaled_by_the_cockpit() {
+    use flightdeck::commands::experiment::RunEnded;
+    use flightdeck::journal::{JournalEntry, RecordKind};
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = crate::common::live::load_config(
+        dir.path(),
+        &format!(
+            "[webhook]\nlisten = \"127.0.0.1:{}\"\n",
+            crate::common::live::free_port()
+        ),
+    );
+    let journal = dir.path().join("journal.jsonl");
+    let opts = flightdeck::live::LiveOptions {
+        user: Some("dana".into()),
+        journal: Some(journal.clone()),
+        ..flightdeck::live::LiveOptions::default()
+    };
+    let mut live = flightdeck::live::Live::start(&cfg, &opts).await.unwrap();
+    live.launcher_mut().program = env!("CARGO_BIN_EXE_flightdeck").into();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "title: [never closed\n").unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let said = live
+        .launcher_mut()
+        .launch(
+            broken.to_str().unwrap(),
+            "Broken pods",
+            Some("d1".into()),
+            tx,
+        )
+        .unwrap();
+    assert!(
+        said.contains("started experiment \"Broken pods\""),
+        "{said}"
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+        .await
+        .expect("the run exits")
+        .unwrap();
+    assert!(!ended.ran);
+    // An error exits 2 (a refusal by the gate, 1).
+    assert_eq!(ended.failed.exit_code, Some(2));
+    assert_eq!(ended.failed.status, "exit 2");
+    assert!(
+        ended
+            .failed
+            .last_lines
+            .iter()
+            .any(|l| l.contains("broken.yaml")),
+        "the log names the file: {:?}",
+        ended.failed.last_lines
+    );
+    live.run_ended(ended.clone());
+    let records = flightdeck::journal_store::read_records(&journal).unwrap();
+    let failed: Vec<_> = records
+        .iter()
+        .filter(|r| r.kind == RecordKind::Experiment && r.body["phase"] == "failed_start")
+        .collect();
+    assert_eq!(failed.len(), 1, "{records:#?}");
+    let f = failed[0];
+    assert_eq!(f.actor, "dana");
+    assert_eq!(f.body["title"], "Broken pods");
+    assert_eq!(f.body["digest"], "d1");
+    assert_eq!(f.body["exit_code"], 2);
+    assert_eq!(f.body["status"], "exit 2");
+    assert_eq!(f.body["launch"], ended.failed.launch.as_str());
+    assert!(
+        f.body["last_lines"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty())
+    );
+    assert!(f.summary.contains("did not start"), "{}", f.summary);
+    let out = crate::common::cli::flightdeck(&[
+        "experiment",
+        "report",
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 ended before their gate"), "{text}");
+    assert!(text.contains("did not start #"), "{text}");
+    assert!(text.contains("started by dana from the cockpit"), "{text}");
+
+    // A run that reached its gate: its refused record (another writer's) names the launch.
+    let mut other = flightdeck::journal_store::JournalFile::open(&journal).unwrap();
+    other
+        .append(
+            JournalEntry {
+                actor: "dana".into(),
+                role: flightdeck::actions::Role::Oncall.into(),
+                kind: RecordKind::Experiment,
+                summary: "experiment \"Broken pods\" may not start: mode".into(),
+                body: serde_json::json!({"phase": "refused", "title": "Broken pods", "launch": "L2"}),
+            },
+            flightdeck::time::Timestamp::now(),
+        )
+        .unwrap();
+    let mut refused = ended.clone();
+    refused.failed.launch = "L2".into();
+    live.run_ended(RunEnded { ..refused });
+    let records = flightdeck::journal_store::read_records(&journal).unwrap();
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.body["phase"] == "failed_start")
+            .count(),
+        1,
+        "no failed start for a run that reached its gate"
+    );
+}

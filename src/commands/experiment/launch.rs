@@ -194,6 +194,7 @@ impl Launcher {
                 Ok(_) => match code {
                     Some(0) => "completed, its hypothesis held".to_string(),
                     Some(1) => "refused by its gate or failed to start".to_string(),
+                    Some(2) => "failed before its gate".to_string(),
                     Some(3) => "halted by its guard, or its steady state deviated".to_string(),
                     Some(c) => format!("exited with {c}"),
                     None => "ended by a signal".to_string(),
