@@ -462,4 +462,72 @@ mod tests {
         assert_eq!(n(at(5), Some("other")), 0, "another scenario's");
         assert_eq!(approvals_in(&records, "d2", at(5), None).len(), 0);
     }
+
+    /// The view's "closest boundary" is the closest approach over the run as the cockpit
+    /// watched it: a burn that took 90% of the limit and recovered still shows 90%, though
+    /// what the cockpit sees now is 10%; a clock that goes back forgets it.
+    #[test]
+    fn the_closest_boundary_is_the_peak_over_the_watched_run() {
+        use crate::chaos::experiment::tests::YAML;
+        let e = Experiment::parse("e.yaml", YAML).unwrap();
+        let t = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
+        let obs = |at: Timestamp, remaining: f64| Observation {
+            at,
+            mode: crate::slo::Mode::Adaptive,
+            budget_mode: crate::slo::Mode::Adaptive,
+            drift: false,
+            budgets: vec![SloHeadroom {
+                slo: "prom-queries".into(),
+                remaining: Some(remaining),
+                stale: false,
+                burn: vec![],
+            }],
+            probes: vec![],
+            firing: vec![],
+            alerts_unknown: None,
+        };
+        let start = obs(t(0), 0.9);
+        // What the view rebuilds each frame: the guard from the start record, fed with now.
+        let running_at = |at: Timestamp, remaining: f64| {
+            let mut guard = Guard::new(
+                &e,
+                &start,
+                BTreeMap::from([("prom-queries".to_string(), 0.05)]),
+            );
+            let breach = guard.observe(&e, &obs(at, remaining));
+            Running {
+                run: "r1".into(),
+                started: t(0),
+                deadline: guard.deadline(),
+                dry_run: false,
+                guard,
+                breach,
+                probes: vec![],
+                halt_asked: None,
+                steps: 1,
+            }
+        };
+        let mut peaks = Peaks::default();
+        for (at, remaining) in [(5, 0.88), (10, 0.855), (15, 0.87), (20, 0.895)] {
+            peaks.watch(&running_at(t(at), remaining), t(at));
+        }
+        let now = running_at(t(20), 0.895);
+        let budget = |b: Option<Boundary>| b.filter(|b| b.what == "budget prom-queries");
+        let seen_now = now
+            .guard
+            .boundaries()
+            .into_iter()
+            .find(|b| b.what == "budget prom-queries")
+            .unwrap();
+        assert!((seen_now.used - 0.1).abs() < 1e-9, "{seen_now:?}");
+        let peak = budget(peaks.closest(&now)).expect("the budget is the closest reached");
+        assert!((peak.used - 0.9).abs() < 1e-9, "{peak:?}");
+        assert!(peak.detail.contains("spent 4.50%"), "{peak:?}");
+        // A seek back: what was watched after it is forgotten.
+        peaks.watch(&running_at(t(5), 0.895), t(5));
+        assert!(peaks.closest(&now).is_some_and(|b| b.used < 0.9));
+        // An ended run is forgotten.
+        peaks.keep_only([]);
+        assert_eq!(peaks, Peaks { runs: BTreeMap::new(), at: Some(t(5)) });
+    }
 }
