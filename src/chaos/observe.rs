@@ -528,6 +528,12 @@ mod tests {
         assert!(peaks.closest(&now).is_some_and(|b| b.used < 0.9));
         // An ended run is forgotten.
         peaks.keep_only([]);
-        assert_eq!(peaks, Peaks { runs: BTreeMap::new(), at: Some(t(5)) });
+        assert_eq!(
+            peaks,
+            Peaks {
+                runs: BTreeMap::new(),
+                at: Some(t(5))
+            }
+        );
     }
 }

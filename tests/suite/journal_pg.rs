@@ -1003,3 +1003,106 @@ async fn a_cockpit_started_later_knows_the_decisions_taken_before_it() {
     .await;
     verify_url_with(&url, None, |_| {}).unwrap();
 }
+
+/// A chaos experiment run (issue 21) on a cockpit whose journal is PostgreSQL: `experiment run`
+/// writes to the journal the cockpit uses — here the config's `[journal] url`, with no
+/// `--journal` — (its gate refuses: the cockpit has no budget data for the blast radius's SLO,
+/// and the refusal is journaled in the database), `experiment report` on the URL shows it, and
+/// the experiments view folds every experiment record of the database, not a window of the
+/// newest: the refusal is still there after 250 newer records. The cockpit's `r` gives the run
+/// the config's journal without putting the URL on a command line.
+#[test]
+fn an_experiment_run_journals_to_postgres_and_the_view_reads_all_its_records() {
+    if !need_postgres() {
+        return;
+    }
+    let pg = Postgres::start();
+    let url = pg.url();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(dir.path().join("experiments")).unwrap();
+    std::fs::copy(
+        "assets/scenarios/chaos-halt/experiment.yaml",
+        dir.path().join("experiments/pod-loss.yaml"),
+    )
+    .unwrap();
+    let config = crate::common::live::load_config(
+        dir.path(),
+        &format!(
+            "[webhook]\nlisten = \"127.0.0.1:0\"\n[journal]\nurl = \"{url}\"\n\
+             [experiments]\ndir = \"experiments\"\n"
+        ),
+    );
+    let cfg = config.path.to_str().unwrap();
+    let file = dir.path().join("experiments/pod-loss.yaml");
+    let out = crate::common::cli::flightdeck_at_home(
+        &home,
+        &[
+            "experiment",
+            "run",
+            file.to_str().unwrap(),
+            "--config",
+            cfg,
+            "--warmup",
+            "1s",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "refused: {stderr}");
+    assert!(stderr.contains("refused; journaled as #"), "{stderr}");
+    let records = read_records(Path::new(&url)).unwrap();
+    let refused: Vec<_> = records
+        .iter()
+        .filter(|r| r.kind == RecordKind::Experiment && r.body["phase"] == "refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{records:#?}");
+    assert_eq!(refused[0].body["title"], "Checkout survives losing one pod");
+
+    // 250 newer records: more than a cockpit's journal tail holds.
+    let mut j = JournalPg::open(&url).unwrap();
+    for i in 0..250 {
+        j.append(note("kim", format!("note {i}")), Timestamp::now())
+            .unwrap();
+    }
+    let catalog = flightdeck::commands::experiment::catalog_live(&config, None);
+    assert!(catalog.unread.is_none(), "{:?}", catalog.unread);
+    assert_eq!(catalog.files.len(), 1);
+    assert!(
+        catalog.records.iter().any(|r| r.body["phase"] == "refused"),
+        "the view folds every experiment record: {:?}",
+        catalog.records.len()
+    );
+    let out = flightdeck(&["experiment", "report", "--journal", &url]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 refused by the gate"), "{text}");
+
+    // `r` in a cockpit on this config: the run reads the journal's URL from the config.
+    let launcher = flightdeck::commands::experiment::Launcher::new(
+        &config.path,
+        Some(&url),
+        config.journal_url.as_deref(),
+        Some(home.join("pg.d/experiments")),
+        "dana",
+        flightdeck::actions::Role::Oncall,
+    );
+    let argv = launcher.argv(file.to_str().unwrap()).unwrap();
+    assert!(!argv.iter().any(|a| a.contains("postgres://")), "{argv:?}");
+    assert!(!argv.contains(&"--journal".to_string()), "{argv:?}");
+    // A URL given on the cockpit's command line is passed on as given.
+    let other = format!("{url}&application_name=x");
+    let launcher = flightdeck::commands::experiment::Launcher::new(
+        &config.path,
+        Some(&other),
+        config.journal_url.as_deref(),
+        Some(home.join("pg.d/experiments")),
+        "dana",
+        flightdeck::actions::Role::Oncall,
+    );
+    let argv = launcher.argv(file.to_str().unwrap()).unwrap();
+    assert!(
+        argv.windows(2)
+            .any(|w| w[0] == "--journal" && w[1] == other),
+        "{argv:?}"
+    );
+}
