@@ -217,7 +217,7 @@ fn a_halted_run_in_the_journal_shows_halted_with_its_evidence() {
         source: Some("test".into()),
         files: vec![Entry {
             path: BUNDLED.0.into(),
-            experiment: Experiment::parse(BUNDLED.0, BUNDLED.1).map_err(|e| e.to_string()),
+            experiment: Experiment::parse(BUNDLED.0, BUNDLED.1).map_err(Into::into),
         }],
         ..Catalog::default()
     };

@@ -1,6 +1,7 @@
 //! The experiment files the cockpit's experiments view (`x`) shows: the config's `[experiments] dir`, the bundled one in a replay of the demo, a scenario's `experiments/` directory.
 
 use super::*;
+use crate::tui::overlays::experiment::EntryError;
 
 /// The bundled experiment (`assets/scenarios/chaos-halt`), which a replay of the demo shows.
 pub const BUNDLED: (&str, &str) = (
@@ -18,7 +19,7 @@ pub fn catalog_dir(dir: &Path) -> Catalog {
     match std::fs::read_dir(dir) {
         Err(e) => files.push(Entry {
             path: dir.display().to_string(),
-            experiment: Err(format!("cannot read the experiments directory: {e}")),
+            experiment: Err(EntryError::Dir(e.to_string())),
         }),
         Ok(list) => {
             let mut paths: Vec<PathBuf> = list
@@ -34,13 +35,20 @@ pub fn catalog_dir(dir: &Path) -> Catalog {
                 let shown = p.display().to_string();
                 let experiment = match std::fs::metadata(&p) {
                     Ok(m) if !m.is_file() => continue,
-                    Ok(m) if m.len() > MAX_FILE => {
-                        Err(format!("{shown}: larger than {MAX_FILE} bytes"))
-                    }
-                    Err(e) => Err(format!("{shown}: {e}")),
+                    Ok(m) if m.len() > MAX_FILE => Err(EntryError::TooBig {
+                        path: shown.clone(),
+                        max: MAX_FILE,
+                    }),
+                    Err(e) => Err(EntryError::Read {
+                        path: shown.clone(),
+                        why: e.to_string(),
+                    }),
                     Ok(_) => std::fs::read_to_string(&p)
-                        .map_err(|e| format!("{shown}: {e}"))
-                        .and_then(|t| Experiment::parse(&shown, &t).map_err(|e| e.to_string())),
+                        .map_err(|e| EntryError::Read {
+                            path: shown.clone(),
+                            why: e.to_string(),
+                        })
+                        .and_then(|t| Ok(Experiment::parse(&shown, &t)?)),
                 };
                 files.push(Entry {
                     path: shown,
@@ -92,7 +100,7 @@ pub fn catalog_live(config: &crate::config::Config, journal: Option<&Path>) -> C
 pub fn catalog_replay(loaded: &crate::load::LoadedScenario) -> Catalog {
     if loaded.origin == "bundled demo" {
         let (path, text) = BUNDLED;
-        let experiment = Experiment::parse(path, text).map_err(|e| e.to_string());
+        let experiment = Experiment::parse(path, text).map_err(EntryError::from);
         // The scenario's own run: the gate lets it start at the demo's start, the governor's
         // move to FREEZE halts it; the view shows it as the replay reaches each record.
         let scripted = match &experiment {

@@ -22,6 +22,30 @@ use std::path::{Path, PathBuf};
 
 use crate::actions::Role;
 
+/// Why this cockpit cannot start runs (a journal in memory, an observer, no data directory).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+/// Why a run was not started.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    /// Its log could not be made.
+    #[error("{path}: {source}")]
+    Log {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The process could not be started.
+    #[error("could not start {program}: {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+}
+
 /// How many lines of a run's log a failed start's record keeps.
 pub const LAST_LINES: usize = 10;
 
@@ -45,15 +69,15 @@ pub struct Launcher {
     /// The flightdeck binary (this one, unless a test says otherwise).
     pub program: PathBuf,
     /// The live config, `Err`: why a run cannot be started here.
-    config: Result<PathBuf, String>,
+    config: Result<PathBuf, Unavailable>,
     /// The journal the cockpit writes, as the run is told it: `Some` a `--journal` (a file, or
     /// a `postgres://` URL given on the command line), `None` the config's `[journal] url`
     /// (the run reads it from the config: the URL is not put on a command line); `Err`: why a
     /// run cannot journal there.
-    journal: Result<Option<String>, String>,
+    journal: Result<Option<String>, Unavailable>,
     /// Where runs' output goes (`JOURNAL.d/experiments/`, or for PostgreSQL
     /// `pg-JOURNAL_ID.d/experiments/` in the data directory).
-    logs: Result<PathBuf, String>,
+    logs: Result<PathBuf, Unavailable>,
     actor: String,
     role: Role,
 }
@@ -72,13 +96,15 @@ impl Launcher {
     ) -> Launcher {
         let (journal, logs) = match journal {
             None => {
-                let why = "this cockpit keeps its journal in memory: a run needs a journal file or database".to_string();
+                let why = Unavailable("this cockpit keeps its journal in memory: a run needs a journal file or database".into());
                 (Err(why.clone()), Err(why))
             }
             Some(j) if crate::journal_pg::is_url(j) => (
                 Ok((Some(j) != config_url).then(|| j.to_string())),
                 pg_logs.ok_or_else(|| {
-                    "no data directory for the runs' output (set FLIGHTDECK_HOME)".to_string()
+                    Unavailable(
+                        "no data directory for the runs' output (set FLIGHTDECK_HOME)".into(),
+                    )
                 }),
             ),
             Some(j) => {
@@ -104,16 +130,16 @@ impl Launcher {
     pub fn refusing(why: &str) -> Launcher {
         Launcher {
             program: PathBuf::new(),
-            config: Err(why.to_string()),
-            journal: Err(why.to_string()),
-            logs: Err(why.to_string()),
+            config: Err(Unavailable(why.to_string())),
+            journal: Err(Unavailable(why.to_string())),
+            logs: Err(Unavailable(why.to_string())),
             actor: String::new(),
             role: Role::Oncall,
         }
     }
 
     /// The argv of the run of `file` (each element whole, never shell text).
-    pub fn argv(&self, file: &str) -> Result<Vec<String>, String> {
+    pub fn argv(&self, file: &str) -> Result<Vec<String>, Unavailable> {
         let config = self.config.as_ref().map_err(Clone::clone)?;
         let journal = self.journal.as_ref().map_err(Clone::clone)?;
         let mut argv = vec![
@@ -151,17 +177,22 @@ impl Launcher {
         title: &str,
         digest: Option<String>,
         done: tokio::sync::mpsc::Sender<RunEnded>,
-    ) -> Result<String, String> {
+    ) -> Result<String, LaunchError> {
         let argv = self.argv(file)?;
         let logs = self.logs.as_ref().map_err(Clone::clone)?;
         let log = Self::log_path(logs);
         if let Some(dir) = log.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| LaunchError::Log {
+                path: dir.display().to_string(),
+                source,
+            })?;
         }
-        let out = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-        let err = out
-            .try_clone()
-            .map_err(|e| format!("{}: {e}", log.display()))?;
+        let log_error = |source| LaunchError::Log {
+            path: log.display().to_string(),
+            source,
+        };
+        let out = std::fs::File::create(&log).map_err(log_error)?;
+        let err = out.try_clone().map_err(log_error)?;
         let launch = log.file_stem().map_or_else(
             || "launch".to_string(),
             |s| s.to_string_lossy().into_owned(),
@@ -176,9 +207,10 @@ impl Launcher {
             // Its own process group: the terminal's signals (a hang-up) are not its; it
             // outlives the cockpit and still runs its rollbacks.
             .process_group(0);
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("could not start {}: {e}", argv[0]))?;
+        let mut child = cmd.spawn().map_err(|source| LaunchError::Spawn {
+            program: argv[0].clone(),
+            source,
+        })?;
         let pid = child.id().unwrap_or(0);
         let said = format!(
             "started experiment \"{title}\" as pid {pid} (`flightdeck experiment run`): its gate decides again, then its records appear here; output: {}",

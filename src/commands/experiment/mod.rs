@@ -33,7 +33,7 @@ mod replay;
 mod run_live;
 
 pub use catalog::{BUNDLED, catalog_dir, catalog_live, catalog_replay};
-pub use launch::{LAST_LINES, Launcher, RunEnded};
+pub use launch::{LAST_LINES, LaunchError, Launcher, RunEnded, Unavailable};
 pub use probes::ProbeReader;
 use replay::ReplaySink;
 pub use replay::{ReplayRuns, ReplayStart, replay_from, run_replay, scripted_run};
@@ -231,10 +231,25 @@ async fn read_prometheus(
         };
         out.push(ProbeReading {
             name: p.name.clone(),
-            value: read_one(client, query, at).await,
+            value: read_one(client, query, at).await.map_err(|e| e.to_string()),
             skipped: false,
         });
     }
+}
+
+/// Why a Prometheus probe has no number (its reading in the records says it in these words).
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("no [prometheus] in the config")]
+    NoPrometheus,
+    #[error("the query returned nothing")]
+    Nothing,
+    #[error("the query returned {0} series; a probe needs one number (wrap it in sum())")]
+    Series(usize),
+    #[error("the query returned NaN or infinity")]
+    NotFinite,
+    #[error("{0}")]
+    Query(String),
 }
 
 /// One probe query at `at`: its one number, or why there is none.
@@ -242,20 +257,17 @@ async fn read_one(
     client: Option<&PrometheusClient>,
     query: &str,
     at: Timestamp,
-) -> Result<f64, String> {
+) -> Result<f64, ProbeError> {
     match client {
-        None => Err("no [prometheus] in the config".to_string()),
+        None => Err(ProbeError::NoPrometheus),
         Some(client) => match client.query(query, at.as_millisecond()).await {
             Ok(samples) if samples.len() == 1 && samples[0].value.is_finite() => {
                 Ok(samples[0].value)
             }
-            Ok(samples) if samples.is_empty() => Err("the query returned nothing".into()),
-            Ok(samples) if samples.len() > 1 => Err(format!(
-                "the query returned {} series; a probe needs one number (wrap it in sum())",
-                samples.len()
-            )),
-            Ok(_) => Err("the query returned NaN or infinity".into()),
-            Err(err) => Err(err.to_string()),
+            Ok(samples) if samples.is_empty() => Err(ProbeError::Nothing),
+            Ok(samples) if samples.len() > 1 => Err(ProbeError::Series(samples.len())),
+            Ok(_) => Err(ProbeError::NotFinite),
+            Err(err) => Err(ProbeError::Query(err.to_string())),
         },
     }
 }
@@ -313,13 +325,27 @@ fn result_of(exec: &crate::exec::ExecResult) -> StepResult {
     }
 }
 
-fn print_gate(d: &GateDecision, json: bool) -> color_eyre::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(d)?);
-    } else {
-        print!("{}", super::human(&d.text()));
+/// Prints the gate's decision (as JSON with `--json`; nothing when `quiet`) and, with
+/// `--gate-only`, gives the exit code to return at once: 0 when it may start, else 1.
+fn show_gate(
+    d: &GateDecision,
+    opts: &RunOptions,
+    quiet: bool,
+) -> color_eyre::Result<Option<ExitCode>> {
+    if !quiet {
+        if opts.json {
+            println!("{}", serde_json::to_string_pretty(d)?);
+        } else {
+            print!("{}", super::human(&d.text()));
+        }
     }
-    Ok(())
+    Ok(opts.gate_only.then(|| {
+        if d.may_start {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    }))
 }
 
 /// A steady-state breach disproves the hypothesis; any other halt leaves it undecided.

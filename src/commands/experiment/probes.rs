@@ -57,7 +57,9 @@ impl ProbeReader {
             let at = Timestamp::now();
             let mut out = Vec::with_capacity(queries.len());
             for q in queries {
-                let v = super::read_one(Some(&client), &q, at).await;
+                let v = super::read_one(Some(&client), &q, at)
+                    .await
+                    .map_err(|e| e.to_string());
                 out.push((q, v));
             }
             // Full (the loop has not taken the last one yet): this one is dropped.

@@ -137,15 +137,8 @@ fn replay_run(
         config: gate_config,
         alerts_unknown: None,
     });
-    if !quiet {
-        print_gate(&decision, opts.json)?;
-    }
-    if opts.gate_only {
-        return Ok(if decision.may_start {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+    if let Some(code) = show_gate(&decision, opts, quiet)? {
+        return Ok(code);
     }
     if !decision.may_start {
         sink.append(record::refused_entry(&author, &e, &decision, true), t0)?;

@@ -88,13 +88,8 @@ pub async fn run_live(
         config: gate_config,
         alerts_unknown,
     });
-    print_gate(&decision, opts.json)?;
-    if opts.gate_only {
-        return Ok(if decision.may_start {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+    if let Some(code) = show_gate(&decision, opts, false)? {
+        return Ok(code);
     }
     if !decision.may_start {
         let r = j.append(
@@ -190,23 +185,38 @@ pub async fn run_live(
         }
     }
 
+    // A method action's pause before or after it: watched like the rest of the run.
+    async fn pause(
+        live: &mut crate::live::Live,
+        prom: Option<&PrometheusClient>,
+        e: &Experiment,
+        guard: &mut Guard,
+        span: SignedDuration,
+        stopped: &impl Fn() -> Option<&'static str>,
+        run: &str,
+    ) -> Option<(crate::chaos::Breach, Observation)> {
+        let span = to_std(span);
+        if span.is_zero() {
+            return None;
+        }
+        let until = tokio::time::Instant::now() + span;
+        watch(live, prom, e, guard, until, stopped, run).await
+    }
+
     let mut breach: Option<(crate::chaos::Breach, Observation)> = None;
     'method: for (i, action) in e.method.iter().enumerate() {
-        let pause = to_std(action.pause_before);
-        if !pause.is_zero() {
-            breach = watch(
-                &mut live,
-                prom.as_ref(),
-                &e,
-                &mut guard,
-                tokio::time::Instant::now() + pause,
-                &stopped,
-                &run,
-            )
-            .await;
-            if breach.is_some() {
-                break 'method;
-            }
+        breach = pause(
+            &mut live,
+            prom.as_ref(),
+            &e,
+            &mut guard,
+            action.pause_before,
+            &stopped,
+            &run,
+        )
+        .await;
+        if breach.is_some() {
+            break 'method;
         }
         let inv = Invocation::argv(action.argv.clone())
             .with_timeout(action.timeout.and_then(|t| t.try_into().ok()));
@@ -241,21 +251,18 @@ pub async fn run_live(
         if breach.is_some() {
             break 'method;
         }
-        let pause = to_std(action.pause_after);
-        if !pause.is_zero() {
-            breach = watch(
-                &mut live,
-                prom.as_ref(),
-                &e,
-                &mut guard,
-                tokio::time::Instant::now() + pause,
-                &stopped,
-                &run,
-            )
-            .await;
-            if breach.is_some() {
-                break 'method;
-            }
+        breach = pause(
+            &mut live,
+            prom.as_ref(),
+            &e,
+            &mut guard,
+            action.pause_after,
+            &stopped,
+            &run,
+        )
+        .await;
+        if breach.is_some() {
+            break 'method;
         }
     }
     // The steady state once more after the method (Chaos Toolkit's "after" check).

@@ -50,7 +50,21 @@ use crate::tui::theme;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub path: String,
-    pub experiment: Result<Experiment, String>,
+    pub experiment: Result<Experiment, EntryError>,
+}
+
+/// Why an experiment file is not shown as an experiment.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EntryError {
+    #[error("cannot read the experiments directory: {0}")]
+    Dir(String),
+    #[error("{path}: larger than {max} bytes")]
+    TooBig { path: String, max: u64 },
+    #[error("{path}: {why}")]
+    Read { path: String, why: String },
+    /// It does not parse (the error names the place and the fix).
+    #[error("{0}")]
+    Parse(#[from] crate::chaos::ExperimentError),
 }
 
 /// The experiment files the cockpit knows, and the journal's experiment records.
@@ -250,7 +264,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
             Pending::Start => {
                 // The gate as it stands now, not as it stood when `r` was pressed.
                 if let Err(why) = may_start_here(app, view, e) {
-                    app.warn(why);
+                    app.warn(why.to_string());
                     return Some(Vec::new());
                 }
                 return Some(vec![Command::StartExperiment {
@@ -304,7 +318,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
             if action == Action::StartExperiment
                 && let Err(why) = may_start_here(app, view, &e.clone())
             {
-                app.warn(why);
+                app.warn(why.to_string());
                 return Some(Vec::new());
             }
             if let Overlay::Experiments(v) = &mut app.overlay {
@@ -326,14 +340,28 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
     Some(Vec::new())
 }
 
+/// Why the person at this cockpit may not start an experiment now.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StartRefused {
+    #[error("read-only cockpit: starting an experiment is disabled (--readonly)")]
+    ReadOnly,
+    #[error("a trainee does not start experiments")]
+    Trainee,
+    #[error("already running (run {run}): H halts it")]
+    AlreadyRunning { run: String },
+    /// The failing gate checks, `name: detail` each, as the terminal shows them.
+    #[error("the gate is closed, not started: {failing}")]
+    GateClosed { failing: String },
+}
+
 /// May the person at this cockpit start `e` now? `Err`: why not (the failing gate checks).
-fn may_start_here(app: &App, view: &Cockpit, e: &Experiment) -> Result<(), String> {
+fn may_start_here(app: &App, view: &Cockpit, e: &Experiment) -> Result<(), StartRefused> {
     let who = view.config();
     if who.readonly {
-        return Err("read-only cockpit: starting an experiment is disabled (--readonly)".into());
+        return Err(StartRefused::ReadOnly);
     }
     if who.role == crate::actions::Role::Trainee {
-        return Err("a trainee does not start experiments".into());
+        return Err(StartRefused::Trainee);
     }
     let records = app.experiments.records_at(view.now());
     let st = status_with(
@@ -344,7 +372,7 @@ fn may_start_here(app: &App, view: &Cockpit, e: &Experiment) -> Result<(), Strin
         &app.experiments.readings,
     );
     if let Some(r) = st.running {
-        return Err(format!("already running (run {}): H halts it", r.run));
+        return Err(StartRefused::AlreadyRunning { run: r.run });
     }
     if st.decision.may_start {
         return Ok(());
@@ -356,10 +384,9 @@ fn may_start_here(app: &App, view: &Cockpit, e: &Experiment) -> Result<(), Strin
         .filter(|c| !c.ok)
         .map(|c| format!("{}: {}", c.name, c.detail))
         .collect();
-    Err(format!(
-        "the gate is closed, not started: {}",
-        for_terminal(&failing.join("; "))
-    ))
+    Err(StartRefused::GateClosed {
+        failing: for_terminal(&failing.join("; ")).into_owned(),
+    })
 }
 
 /// The tag in the list: running, may start, blocked, halted last time, does not parse.

@@ -44,7 +44,7 @@ pub fn detail(
         Ok(e) => e,
         Err(why) => {
             out.push(Line::styled("does not parse:", theme::bad()));
-            for l in for_terminal(why).lines() {
+            for l in for_terminal(&why.to_string()).lines() {
                 out.push(plain(format!("  {l}")));
             }
             return out;
