@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::chaos_live::{SLO, experiment, start_self_scraping_prometheus};
+use crate::chaos_live::{Site, experiment};
 use crate::e2e_terminal::launch;
 use crate::live_servers::{PROMETHEUS, need};
 
@@ -47,18 +47,9 @@ fn a_run_started_from_the_cockpit_shows_its_guard_and_h_halts_it() {
     if !need(&[PROMETHEUS]) || !Path::new("/usr/bin/curl").exists() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let prom = start_self_scraping_prometheus(dir.path());
-    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
-    let config = dir.path().join("flightdeck.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n[experiments]\ndir = \"experiments\"\n",
-            prom.url()
-        ),
-    )
-    .unwrap();
+    let site = Site::start();
+    let (dir, prom) = (&site.dir, &site.prom);
+    let config = site.configure("[experiments]\ndir = \"experiments\"\n");
     let marker = dir.path().join("rolled-back");
     std::fs::create_dir(dir.path().join("experiments")).unwrap();
     // Good queries only: nothing spends the budget, so only the halt stops it.

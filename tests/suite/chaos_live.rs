@@ -54,6 +54,39 @@ pub(crate) fn start_self_scraping_prometheus(dir: &Path) -> Server {
     Server::spawn("prometheus", args, port, dir)
 }
 
+/// What every live chaos test starts from: a temp dir with a real Prometheus scraping itself
+/// and the SLO on its query API (`slo.yaml`); [`Site::configure`] writes `flightdeck.toml` on
+/// them.
+pub(crate) struct Site {
+    pub prom: Server,
+    /// Last: removed once Prometheus has stopped.
+    pub dir: tempfile::TempDir,
+}
+
+impl Site {
+    pub(crate) fn start() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let prom = start_self_scraping_prometheus(dir.path());
+        std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
+        Site { prom, dir }
+    }
+
+    /// Writes `flightdeck.toml`: the SLO, this Prometheus polled every second, then `extra`
+    /// sections; returns its path.
+    pub(crate) fn configure(&self, extra: &str) -> std::path::PathBuf {
+        let config = self.dir.path().join("flightdeck.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n{extra}",
+                self.prom.url()
+            ),
+        )
+        .unwrap();
+        config
+    }
+}
+
 pub(crate) fn experiment(prom: &str, marker: &Path) -> String {
     format!(
         r#"{{
@@ -106,18 +139,9 @@ fn malformed_queries_spend_the_budget_and_the_guard_halts_and_rolls_back() {
         eprintln!("SKIPPED: curl not found (apt-get install curl)");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let prom = start_self_scraping_prometheus(dir.path());
-    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
-    let config = dir.path().join("flightdeck.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n",
-            prom.url()
-        ),
-    )
-    .unwrap();
+    let site = Site::start();
+    let (dir, prom) = (&site.dir, &site.prom);
+    let config = site.configure("");
     let marker = dir.path().join("rolled-back");
     let file = dir.path().join("malformed-queries.json");
     std::fs::write(&file, experiment(&prom.url(), &marker)).unwrap();
@@ -273,18 +297,9 @@ fn an_interrupted_run_still_rolls_back() {
     if !need(&[PROMETHEUS]) || !Path::new("/usr/bin/curl").exists() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let prom = start_self_scraping_prometheus(dir.path());
-    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
-    let config = dir.path().join("flightdeck.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n",
-            prom.url()
-        ),
-    )
-    .unwrap();
+    let site = Site::start();
+    let (dir, prom) = (&site.dir, &site.prom);
+    let config = site.configure("");
     let marker = dir.path().join("rolled-back");
     let file = dir.path().join("harmless.json");
     // Good queries only: nothing spends the budget, so only the interrupt stops it.
@@ -379,22 +394,14 @@ fn a_firing_alert_inside_the_blast_radius_keeps_it_from_starting() {
     if !need(&[PROMETHEUS, ALERTMANAGER]) || !Path::new("/usr/bin/curl").exists() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let prom = start_self_scraping_prometheus(dir.path());
+    let site = Site::start();
+    let (dir, prom) = (&site.dir, &site.prom);
     let am_port = free_port();
     let am = start_alertmanager(dir.path(), am_port, None);
-    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
-    let config = dir.path().join("flightdeck.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n\
-             [alertmanager]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n",
-            prom.url(),
-            am.url()
-        ),
-    )
-    .unwrap();
+    let config = site.configure(&format!(
+        "[alertmanager]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n",
+        am.url()
+    ));
     let marker = dir.path().join("rolled-back");
     let file = dir.path().join("e.json");
     std::fs::write(&file, experiment(&prom.url(), &marker)).unwrap();
@@ -455,18 +462,9 @@ fn a_halt_journaled_from_the_cockpit_halts_the_run_and_it_rolls_back() {
     if !need(&[PROMETHEUS]) || !Path::new("/usr/bin/curl").exists() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let prom = start_self_scraping_prometheus(dir.path());
-    std::fs::write(dir.path().join("slo.yaml"), SLO).unwrap();
-    let config = dir.path().join("flightdeck.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[slo]\nfiles = [\"slo.yaml\"]\n[prometheus]\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n[experiments]\ndir = \"experiments\"\n",
-            prom.url()
-        ),
-    )
-    .unwrap();
+    let site = Site::start();
+    let (dir, prom) = (&site.dir, &site.prom);
+    let config = site.configure("[experiments]\ndir = \"experiments\"\n");
     let marker = dir.path().join("rolled-back");
     std::fs::create_dir(dir.path().join("experiments")).unwrap();
     let file = dir.path().join("experiments/harmless.json");
