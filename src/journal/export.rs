@@ -139,6 +139,7 @@ pub fn decision_points(
                 Some("abort") => "experiment_abort",
                 Some("halt") => "experiment_halt",
                 Some("end") => "experiment_end",
+                Some("failed_start") => "experiment_failed_start",
                 _ => "experiment",
             };
         }

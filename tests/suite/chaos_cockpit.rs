@@ -276,6 +276,14 @@ async fn a_run_that_ends_before_its_gate_is_journaled_by_the_cockpit() {
     assert!(text.contains("1 ended before their gate"), "{text}");
     assert!(text.contains("did not start #"), "{text}");
     assert!(text.contains("started by dana from the cockpit"), "{text}");
+    let out = crate::common::cli::flightdeck(&[
+        "journal",
+        "export",
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"experiment_failed_start\""), "{text}");
 
     // A run that reached its gate: its refused record (another writer's) names the launch.
     let mut other = flightdeck::journal_store::JournalFile::open(&journal).unwrap();
