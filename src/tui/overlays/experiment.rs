@@ -86,6 +86,9 @@ pub struct Catalog {
     pub readings: crate::chaos::observe::Readings,
     /// How close each run under way came to each boundary, as watched before each frame.
     pub peaks: crate::chaos::observe::Peaks,
+    /// The cockpit's time and the records held when the runs were last watched (nothing new
+    /// to watch until one moves).
+    pub watched: Option<(crate::time::Timestamp, usize)>,
     /// Why the journal's earlier experiment records could not be read at start (the view
     /// then knows only what the cockpit's journal tail holds).
     pub unread: Option<String>,
@@ -179,6 +182,11 @@ pub fn absorb(app: &mut App, view: &Cockpit) {
 /// closest boundary shown is the closest over the run, not only now.
 fn watch(app: &mut App, view: &Cockpit) {
     let cat = &mut app.experiments;
+    let key = (view.now(), cat.records.len());
+    if cat.watched == Some(key) {
+        return;
+    }
+    cat.watched = Some(key);
     let open = cat.records_at(view.now());
     let mut running = Vec::new();
     for e in cat.files.iter().filter_map(|f| f.experiment.as_ref().ok()) {
