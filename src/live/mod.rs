@@ -7,6 +7,9 @@
 //!
 //! Nothing here blocks the screen: sources are separate tasks with timeouts, and the loop
 //! applies at most a bounded batch of messages between frames.
+//!
+//! Size: a little over 600 lines: `Live::start` (sources, journal, launcher, session) and the
+//! loop's `Session` for it are one piece; the session's own logic is in `session.rs`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -292,36 +295,9 @@ impl Live {
         self.session.take_notices()
     }
 
-    /// A run this cockpit started (`r`) exited. One that never reached its gate journaled
-    /// nothing of its own: the cockpit journals its failed start (who, which experiment, the
-    /// exit status, the log's last lines), so the journal holds every start asked for.
+    /// A run this cockpit started (`r`) exited: [`crate::commands::experiment::run_ended`].
     pub fn run_ended(&mut self, ended: crate::commands::experiment::RunEnded) -> Vec<Msg> {
-        let now = Timestamp::now();
-        // What the run journaled before it exited, first.
-        self.session.catch_up(now);
-        let mut msgs = vec![if ended.ran {
-            Msg::info(ended.notice)
-        } else {
-            Msg::warn(ended.notice)
-        }];
-        let reached = crate::chaos::record::reached_gate(
-            self.session.cockpit().journal_tail(),
-            &ended.failed.launch,
-        );
-        if !ended.ran && !reached {
-            let who = self.session.cockpit().config();
-            let author = crate::chaos::record::Author {
-                actor: who.actor.clone(),
-                role: who.role.into(),
-                launch: None,
-            };
-            self.session.journal(
-                crate::chaos::record::failed_start_entry(&author, &ended.failed),
-                now,
-            );
-        }
-        msgs.extend(self.session.take_notices().into_iter().map(Msg::info));
-        msgs
+        crate::commands::experiment::run_ended(&mut self.session, ended)
     }
 
     /// Runs the steps the cockpit approved, each in its own task; results come back through

@@ -279,3 +279,34 @@ fn last_lines(path: &Path, n: usize) -> Vec<String> {
     lines.reverse();
     lines
 }
+
+/// A run a cockpit started (`r`) exited. One that never reached its gate journaled nothing of
+/// its own: the cockpit journals its failed start (who, which experiment, the exit status, the
+/// log's last lines), so the journal holds every start asked for. Returns the notices.
+pub fn run_ended(session: &mut crate::live::LiveSession, ended: RunEnded) -> Vec<crate::tui::Msg> {
+    use crate::tui::Msg;
+    let now = crate::time::Timestamp::now();
+    // What the run journaled before it exited, first.
+    session.catch_up(now);
+    let mut msgs = vec![if ended.ran {
+        Msg::info(ended.notice)
+    } else {
+        Msg::warn(ended.notice)
+    }];
+    let reached =
+        crate::chaos::record::reached_gate(session.cockpit().journal_tail(), &ended.failed.launch);
+    if !ended.ran && !reached {
+        let who = session.cockpit().config();
+        let author = crate::chaos::record::Author {
+            actor: who.actor.clone(),
+            role: who.role.into(),
+            launch: None,
+        };
+        session.journal(
+            crate::chaos::record::failed_start_entry(&author, &ended.failed),
+            now,
+        );
+    }
+    msgs.extend(session.take_notices().into_iter().map(Msg::info));
+    msgs
+}

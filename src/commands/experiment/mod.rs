@@ -33,7 +33,7 @@ mod replay;
 mod run_live;
 
 pub use catalog::{BUNDLED, catalog_dir, catalog_live, catalog_replay};
-pub use launch::{LAST_LINES, LaunchError, Launcher, RunEnded, Unavailable};
+pub use launch::{LAST_LINES, LaunchError, Launcher, RunEnded, Unavailable, run_ended};
 pub use probes::ProbeReader;
 use replay::ReplaySink;
 pub use replay::{ReplayRuns, ReplayStart, replay_from, run_replay, scripted_run};
