@@ -283,6 +283,21 @@ impl Step {
     }
 }
 
+/// Could filling a step from an alert with these labels and annotations give exactly `values`
+/// ([`Filled::values`])? False when one of them is missing or different in the alert: a cheap
+/// check before [`Step::fill`] (true does not promise the fill gives them).
+pub fn may_give_values(
+    values: &BTreeMap<String, String>,
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+) -> bool {
+    values.iter().all(|(k, v)| match k.split_once('.') {
+        Some(("labels", name)) => labels.get(name) == Some(v),
+        Some(("annotations", name)) => annotations.get(name) == Some(v),
+        _ => true,
+    })
+}
+
 /// Does `script` name the environment variable `var` (not merely a longer one it begins)?
 fn names_variable(script: &str, var: &str) -> bool {
     script.match_indices(var).any(|(at, _)| {
