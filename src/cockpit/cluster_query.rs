@@ -157,9 +157,12 @@ fn same_inputs(
 }
 
 /// Which member speaks for each alertname of a cluster in its match query: the smallest
-/// fingerprint, so the text does not depend on arrival order. Kept as members join (they are
-/// appended), so a refresh reads only the new members; rebuilt from all members when a speaker
-/// left or the part already read changed.
+/// fingerprint, so the text does not depend on arrival order. Kept as members join, so a
+/// refresh reads only the new members; read again from all members when a speaker left.
+///
+/// Members are appended as they join and leave without reordering the others, so those after
+/// the last one read are the new ones; a departure that is not a speaker leaves each name's
+/// smallest fingerprint as it was.
 #[derive(Default)]
 struct Speakers {
     by_name: BTreeMap<String, Fingerprint>,
@@ -171,19 +174,29 @@ struct Speakers {
 impl Speakers {
     fn update(&mut self, correlator: &Correlator, cluster: &Cluster) {
         let members = &cluster.members;
-        // A speaker that left, or a member taken from the part already read, means reading
-        // all of them again; other departures leave each name's smallest fingerprint as it was.
-        let intact = self.read <= members.len()
-            && (self.read == 0 || members.get(self.read - 1).copied() == self.last)
-            && self.by_name.values().all(|fp| {
-                correlator
-                    .alert(*fp)
-                    .is_some_and(|t| t.cluster == cluster.id)
-            });
-        if !intact {
-            *self = Speakers::default();
-        }
-        for fp in &members[self.read..] {
+        let speakers_stay = self.by_name.values().all(|fp| {
+            correlator
+                .alert(*fp)
+                .is_some_and(|t| t.cluster == cluster.id)
+        });
+        // Where the unread members begin: after the last member read, which departures can
+        // only have moved towards the front.
+        let resume = match self.last {
+            _ if !speakers_stay => None,
+            None => Some(0),
+            Some(last) => members[..self.read.min(members.len())]
+                .iter()
+                .rposition(|fp| *fp == last)
+                .map(|p| p + 1),
+        };
+        let from = match resume {
+            Some(from) => from,
+            None => {
+                *self = Speakers::default();
+                0
+            }
+        };
+        for fp in &members[from..] {
             let Some(t) = correlator.alert(*fp) else {
                 continue;
             };
@@ -198,5 +211,139 @@ impl Speakers {
         }
         self.read = members.len();
         self.last = members.last().copied();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::query_of;
+    use crate::alerts::{Alert, AlertState};
+    use crate::cockpit::{Cockpit, CockpitConfig, Event};
+    use crate::time::{SignedDuration, Timestamp};
+
+    /// Alertnames the demo runbooks cover, with the services they name, and one they do not.
+    const NAMES: [(&str, &str); 6] = [
+        ("PostgresConnectionPoolExhausted", "postgres"),
+        ("CheckoutHigh5xxRate", "checkout"),
+        ("PaymentsUpstreamTimeouts", "payments"),
+        ("FrontendRoute5xx", "frontend"),
+        ("NodeFilesystemSpaceFillingUp", "node-exporter"),
+        ("SomethingNobodyWrote", "ledger"),
+    ];
+
+    fn next(rng: &mut u64) -> usize {
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        (*rng % 1_000_003) as usize
+    }
+
+    /// Every cluster's cached query equals one built afresh, and its matches equal ranking
+    /// that query again: over storms that grow clusters, merge them, redeliver alerts with
+    /// other summaries and runbook URLs, change common labels and resolve alerts.
+    #[test]
+    fn cached_queries_and_matches_equal_recomputed_ones() {
+        let kb = crate::load::demo().unwrap().knowledge;
+        let t0: Timestamp = "2026-11-25T00:00:00Z".parse().unwrap();
+        let mut checked = 0usize;
+        for seed in [1u64, 7, 99, 1234] {
+            let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+            let mut cockpit = Cockpit::new(CockpitConfig::default(), Vec::new(), kb.clone(), t0);
+            let mut fired: Vec<Alert> = Vec::new();
+            for step in 0..400i64 {
+                let at = t0 + SignedDuration::from_secs(step * 7);
+                let mut batch = Vec::new();
+                for _ in 0..1 + next(&mut rng) % 4 {
+                    let a = match next(&mut rng) % 5 {
+                        // Redelivered with another summary, URL or state.
+                        0 | 1 if !fired.is_empty() => {
+                            let i = next(&mut rng) % fired.len();
+                            let mut a = fired[i].clone();
+                            match next(&mut rng) % 3 {
+                                0 => {
+                                    a.annotations.insert(
+                                        "summary".into(),
+                                        format!("pool exhausted again ({})", next(&mut rng) % 3),
+                                    );
+                                }
+                                1 => {
+                                    a.annotations.insert(
+                                        "runbook_url".into(),
+                                        format!("https://wiki/rb/{}", next(&mut rng) % 2),
+                                    );
+                                }
+                                _ => {
+                                    a.state = AlertState::Resolved;
+                                    a.ends_at = Some(at);
+                                }
+                            }
+                            fired[i] = a.clone();
+                            a
+                        }
+                        _ => {
+                            let (name, service) = NAMES[next(&mut rng) % NAMES.len()];
+                            let labels = BTreeMap::from([
+                                ("alertname".to_string(), name.to_string()),
+                                ("service".to_string(), service.to_string()),
+                                ("namespace".to_string(), "shop".to_string()),
+                                (
+                                    "job".to_string(),
+                                    ["shop", service][next(&mut rng) % 2].into(),
+                                ),
+                                ("cluster".to_string(), format!("k8s-{}", next(&mut rng) % 2)),
+                                (
+                                    "pod".to_string(),
+                                    format!("{service}-{}", next(&mut rng) % 9),
+                                ),
+                            ]);
+                            let a = Alert {
+                                labels,
+                                annotations: BTreeMap::from([(
+                                    "summary".to_string(),
+                                    format!("{name} on {service}"),
+                                )]),
+                                starts_at: at,
+                                ends_at: None,
+                                state: AlertState::Firing,
+                                generator_url: None,
+                                detail: Default::default(),
+                            };
+                            fired.push(a.clone());
+                            a
+                        }
+                    };
+                    batch.push((at, Event::Alert(a)));
+                }
+                if step % 9 == 0 {
+                    batch.push((at, Event::Tick));
+                }
+                cockpit.apply_batch(batch);
+                for (id, matches) in &cockpit.matches {
+                    let cluster = cockpit
+                        .correlator
+                        .cluster(*id)
+                        .expect("matched clusters exist");
+                    let fresh = query_of(&cockpit.correlator, cluster);
+                    let cached = cockpit
+                        .queries
+                        .get(id)
+                        .expect("a matched cluster has a query");
+                    assert_eq!(
+                        cached.query(),
+                        &fresh,
+                        "seed {seed} step {step}: query of {id:?}"
+                    );
+                    assert_eq!(
+                        matches,
+                        &cockpit.knowledge.match_alerts(&fresh),
+                        "seed {seed} step {step}: matches of {id:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "clusters checked: {checked}");
     }
 }
