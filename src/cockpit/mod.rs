@@ -4,6 +4,7 @@
 //! happen outside (journal appends, executions, messages) leaves as an `Effect`. The same code
 //! runs live, in replay, headless and in tests. It never reads a clock, a file or the network.
 //!
+//! - `cluster_query`: each cluster's knowledge query, rebuilt and ranked only when its inputs moved;
 //! - `suggestion`: runbook steps offered for a cluster, with the policy verdict of the moment;
 //! - `decision`: human decisions, which take effect only once journaled;
 //! - `journaled`: sealed records (ours or another cockpit's) and replayed reference decisions;
