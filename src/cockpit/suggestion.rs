@@ -259,9 +259,21 @@ impl Cockpit {
     }
 
     fn offer_runbook(&mut self, id: ClusterId, r: usize) {
+        // Most covered alerts were filled already: that is asked first (one set lookup).
         let fresh: Vec<Fingerprint> = self
-            .covered_in(id, r)
+            .targets
+            .covered
+            .get(&r)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .copied()
             .filter(|fp| !self.targets.filled.contains(&(*fp, r)))
+            .filter(|fp| {
+                self.correlator
+                    .alert(*fp)
+                    .is_some_and(|t| t.cluster == id && t.alert.state != AlertState::Resolved)
+            })
             .collect();
         // Only a step shown without a target asks for it (rarely): found when asked.
         let first_covered = std::cell::OnceCell::new();
