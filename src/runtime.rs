@@ -13,6 +13,9 @@
 //!  SIGTERM / SIGINT / SIGHUP / SIGQUIT ─► restore the terminal, keep the journal, exit 0
 //!  Ctrl-Z ─► Command::Suspend ─► terminal restored, SIGTSTP; on `fg` set up and drawn again
 //! ```
+//!
+//! Size: about 670 lines, over the ~600 guide — the loop and the replay's `Session` (`ReplayRun`)
+//! share the signal and suspend handling; `ReplayRun` is the candidate to move out next.
 
 use std::collections::VecDeque;
 use std::time::Duration;

@@ -15,7 +15,7 @@ pub mod tools;
 pub use policy::{Approval, Overlays, Role, StepClass, Verdict, policy, policy_with_headroom};
 pub use silence::{SilenceMatcher, SilenceRequest};
 pub use step::{
-    Audit, Filled, Step, StepKind, StepOrigin, TemplateError, render_argv, shell_display,
-    shell_env, validate_argv,
+    Audit, Filled, Step, StepKind, StepOrigin, TemplateError, may_give_values, render_argv,
+    shell_display, shell_env, validate_argv,
 };
 pub use step_ref::StepRef;

@@ -283,6 +283,21 @@ impl Step {
     }
 }
 
+/// Could filling a step from an alert with these labels and annotations give exactly `values`
+/// ([`Filled::values`])? False when one of them is missing or different in the alert: a cheap
+/// check before [`Step::fill`] (true does not promise the fill gives them).
+pub fn may_give_values(
+    values: &BTreeMap<String, String>,
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+) -> bool {
+    values.iter().all(|(k, v)| match k.split_once('.') {
+        Some(("labels", name)) => labels.get(name) == Some(v),
+        Some(("annotations", name)) => annotations.get(name) == Some(v),
+        _ => true,
+    })
+}
+
 /// Does `script` name the environment variable `var` (not merely a longer one it begins)?
 fn names_variable(script: &str, var: &str) -> bool {
     script.match_indices(var).any(|(at, _)| {
@@ -749,6 +764,49 @@ mod tests {
 
     fn argv(words: &[&str]) -> Vec<String> {
         words.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// `may_give_values` never turns away an alert whose fill gives exactly the values: for
+    /// every pair of alerts drawn from a few label values, steps with and without placeholders
+    /// and a script.
+    #[test]
+    fn may_give_values_never_rejects_an_alert_that_gives_them() {
+        let steps: Vec<Step> = [
+            r#"{"id": "a", "title": "t", "kind": "diagnostic", "argv": ["kubectl", "-n", "{{labels.namespace}}", "logs", "{{labels.pod}}"]}"#,
+            r#"{"id": "b", "title": "t", "kind": "diagnostic", "argv": ["echo", "{{annotations.summary}}"]}"#,
+            r#"{"id": "c", "title": "t", "kind": "diagnostic", "argv": ["true"]}"#,
+            r#"{"id": "d", "title": "t", "kind": "diagnostic", "argv": ["echo", "{{labels.missing}}"]}"#,
+            r#"{"id": "e", "title": "t", "kind": "diagnostic", "shell": true, "script": "echo $FD_LABEL_POD"}"#,
+        ]
+        .iter()
+        .map(|j| serde_json::from_str(j).unwrap())
+        .collect();
+        let alerts: Vec<(BTreeMap<String, String>, BTreeMap<String, String>)> = (0..27)
+            .map(|i| {
+                let mut labels = map(&[("namespace", ["shop", "pay", ""][i % 3])]);
+                if i / 3 % 3 != 2 {
+                    labels.insert("pod".into(), ["p-1", "p-2"][i / 3 % 3].into());
+                }
+                let annotations = map(&[("summary", ["down", "up", "down"][i / 9])]);
+                (labels, annotations)
+            })
+            .collect();
+        let (mut agreed, mut turned_away) = (0, 0);
+        for step in &steps {
+            for (la, aa) in &alerts {
+                let Ok(filled) = step.fill(la, aa) else {
+                    continue;
+                };
+                for (lb, ab) in &alerts {
+                    let gives = step.fill(lb, ab).is_ok_and(|f| f.values == filled.values);
+                    let may = may_give_values(&filled.values, lb, ab);
+                    assert!(may || !gives, "{step:?}: {lb:?} gives {:?}", filled.values);
+                    agreed += usize::from(gives);
+                    turned_away += usize::from(!may);
+                }
+            }
+        }
+        assert!(agreed > 0 && turned_away > 0, "{agreed} {turned_away}");
     }
 
     #[test]

@@ -293,7 +293,13 @@ impl Cockpit {
             let other = self.covered_in(cluster, r).find(|&other| {
                 other != fp
                     && self.correlator.alert(other).is_some_and(|t| {
-                        step.fill(&t.alert.labels, &t.alert.annotations)
+                        // Filling is dear; an alert without the values cannot give them.
+                        crate::actions::may_give_values(
+                            &values,
+                            &t.alert.labels,
+                            &t.alert.annotations,
+                        ) && step
+                            .fill(&t.alert.labels, &t.alert.annotations)
                             .is_ok_and(|f| f.values == values)
                     })
             });

@@ -4,6 +4,7 @@
 //! happen outside (journal appends, executions, messages) leaves as an `Effect`. The same code
 //! runs live, in replay, headless and in tests. It never reads a clock, a file or the network.
 //!
+//! - `cluster_query`: each cluster's knowledge query, rebuilt and ranked only when its inputs moved;
 //! - `suggestion`: runbook steps offered for a cluster, with the policy verdict of the moment;
 //! - `decision`: human decisions, which take effect only once journaled;
 //! - `journaled`: sealed records (ours or another cockpit's) and replayed reference decisions;
@@ -16,6 +17,7 @@
 //! read accessors every pane uses are one concept; the parts that can stand alone are the
 //! submodules above.
 
+mod cluster_query;
 mod decision;
 mod journaled;
 mod naming;
@@ -42,7 +44,7 @@ use crate::alerts::{
     Alert, Cluster, ClusterConfig, ClusterId, Correlator, Fingerprint, TrackedAlert,
 };
 use crate::journal::{JournalEntry, JournalRecord, RecordKind};
-use crate::knowledge::{DocRef, KnowledgeBase, KnowledgeMatch, MatchQuery};
+use crate::knowledge::{DocRef, KnowledgeBase, KnowledgeMatch};
 use crate::slo::{
     BudgetStatus, BurnDriftMonitor, DriftConfig, Governor, Mode, ModeChange, SloSpec, SloState,
 };
@@ -53,8 +55,6 @@ pub use reference::{DecisionKind, ReferenceDecision};
 
 /// How many journal records the cockpit keeps for the journal pane.
 const JOURNAL_TAIL: usize = 200;
-/// How many member alerts feed the text of a knowledge query.
-const QUERY_MEMBERS: usize = 20;
 /// How often noise marks (flapping, chronic) are recomputed.
 const NOISE_REFRESH: SignedDuration = SignedDuration::from_secs(60);
 /// A mode record at most this old (or the governor's hold, if longer) still says what the
@@ -234,10 +234,9 @@ pub struct Cockpit {
     correlator: Correlator,
     knowledge: KnowledgeBase,
     matches: BTreeMap<ClusterId, Vec<KnowledgeMatch>>,
-    /// The query each cluster's matches were ranked for (valid while its `matches` entry is).
-    queries: std::collections::HashMap<ClusterId, MatchQuery>,
-    /// Each cluster's text-giving member per alertname, kept as members join (see `query_for`).
-    speakers: std::collections::HashMap<ClusterId, Speakers>,
+    /// The query each cluster's matches were ranked for and what it was built from (valid
+    /// while its `matches` entry is).
+    queries: std::collections::HashMap<ClusterId, cluster_query::ClusterQuery>,
     /// Alerts whose clusters need their knowledge matches recomputed.
     dirty: BTreeSet<Fingerprint>,
     suggestions: Vec<Suggestion>,
@@ -288,7 +287,6 @@ impl Cockpit {
             knowledge,
             matches: BTreeMap::new(),
             queries: Default::default(),
-            speakers: Default::default(),
             dirty: BTreeSet::new(),
             suggestions: Vec::new(),
             targets: Default::default(),
@@ -725,7 +723,6 @@ impl Cockpit {
                 gone_novel[usize::from(crate::alerts::novelty::novel_by_knowledge(&m))] = true;
             }
             self.queries.remove(&id);
-            self.speakers.remove(&id);
         }
         if self.knowledge.runbooks.is_empty() && self.knowledge.postmortems.is_empty() {
             // Nothing to match: every cluster is novel and stays so, no steps are offered.
@@ -750,15 +747,12 @@ impl Cockpit {
             let Some(cluster) = self.correlator.cluster(id) else {
                 continue;
             };
-            let speakers = self.speakers.entry(id).or_default();
-            speakers.update(&self.correlator, cluster);
-            let query = query_for(&self.correlator, cluster, speakers);
             // The same query gives the same matches: most alerts joining a big incident add
             // nothing its first members did not already say.
-            if !(self.matches.contains_key(&id) && self.queries.get(&id) == Some(&query)) {
-                let ranked = self.knowledge.match_alerts(&query);
+            let query = self.queries.entry(id).or_default();
+            if query.update(&self.correlator, cluster) || !self.matches.contains_key(&id) {
+                let ranked = self.knowledge.match_alerts(query.query());
                 self.matches.insert(id, ranked);
-                self.queries.insert(id, query);
             }
             self.offer_steps(id);
         }
@@ -786,87 +780,6 @@ impl Cockpit {
         for i in stale {
             self.refresh_verdict(i);
         }
-    }
-}
-
-fn query_for(correlator: &Correlator, cluster: &Cluster, speakers: &Speakers) -> MatchQuery {
-    let mut q = MatchQuery {
-        alertnames: cluster.alertnames.iter().cloned().collect(),
-        services: cluster.services.iter().cloned().collect(),
-        texts: Vec::new(),
-        labels: cluster
-            .common_labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        runbook_urls: Vec::new(),
-        targets: Vec::new(),
-    };
-    q.split_targets();
-    // One alert per alertname is enough text (pods of one alert repeat themselves): the one
-    // with the smallest fingerprint, so the query — and the scores — do not depend on the
-    // order the alerts arrived in.
-    let texts = speakers
-        .by_name
-        .values()
-        .filter_map(|fp| correlator.alert(*fp));
-    for t in texts.take(QUERY_MEMBERS) {
-        for key in ["summary", "description"] {
-            if let Some(v) = t.alert.annotation(key) {
-                q.texts.push(v.to_string());
-            }
-        }
-        if let Some(url) = t.alert.annotation("runbook_url")
-            && !q.runbook_urls.iter().any(|u| u == url)
-        {
-            q.runbook_urls.push(url.to_string());
-        }
-    }
-    q
-}
-
-/// Which member speaks for each alertname of a cluster in its match query: the smallest
-/// fingerprint, so the text does not depend on arrival order. Kept as members join (they are
-/// appended), so a refresh reads only the new members; rebuilt from all members when a speaker
-/// left or the part already read changed.
-#[derive(Default)]
-struct Speakers {
-    by_name: BTreeMap<String, Fingerprint>,
-    /// How many of the cluster's members were read, and the last of them.
-    read: usize,
-    last: Option<Fingerprint>,
-}
-
-impl Speakers {
-    fn update(&mut self, correlator: &Correlator, cluster: &Cluster) {
-        let members = &cluster.members;
-        // A speaker that left, or a member taken from the part already read, means reading
-        // all of them again; other departures leave each name's smallest fingerprint as it was.
-        let intact = self.read <= members.len()
-            && (self.read == 0 || members.get(self.read - 1).copied() == self.last)
-            && self.by_name.values().all(|fp| {
-                correlator
-                    .alert(*fp)
-                    .is_some_and(|t| t.cluster == cluster.id)
-            });
-        if !intact {
-            *self = Speakers::default();
-        }
-        for fp in &members[self.read..] {
-            let Some(t) = correlator.alert(*fp) else {
-                continue;
-            };
-            let name = t.alert.name();
-            match self.by_name.get_mut(name) {
-                Some(best) if *best <= *fp => {}
-                Some(best) => *best = *fp,
-                None => {
-                    self.by_name.insert(name.to_string(), *fp);
-                }
-            }
-        }
-        self.read = members.len();
-        self.last = members.last().copied();
     }
 }
 

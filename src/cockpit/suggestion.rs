@@ -259,11 +259,24 @@ impl Cockpit {
     }
 
     fn offer_runbook(&mut self, id: ClusterId, r: usize) {
-        let mut covered = self.covered_in(id, r).peekable();
-        let first_covered = covered.peek().copied();
-        let fresh: Vec<Fingerprint> = covered
+        // Most covered alerts were filled already: that is asked first (one set lookup).
+        let fresh: Vec<Fingerprint> = self
+            .targets
+            .covered
+            .get(&r)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .copied()
             .filter(|fp| !self.targets.filled.contains(&(*fp, r)))
+            .filter(|fp| {
+                self.correlator
+                    .alert(*fp)
+                    .is_some_and(|t| t.cluster == id && t.alert.state != AlertState::Resolved)
+            })
             .collect();
+        // Only a step shown without a target asks for it (rarely): found when asked.
+        let first_covered = std::cell::OnceCell::new();
         let runbook = &self.knowledge.runbooks[r];
         // (step, alert, filled) to offer, and steps to show without a target (and why).
         let mut offers: Vec<(usize, Fingerprint, Filled)> = Vec::new();
@@ -306,7 +319,8 @@ impl Cockpit {
             if existing.is_empty() && !offers.iter().any(|(j, _, _)| *j == k) {
                 let why = why
                     .or_else(|| {
-                        let t = self.correlator.alert(first_covered?)?;
+                        let first = *first_covered.get_or_init(|| self.covered_in(id, r).next());
+                        let t = self.correlator.alert(first?)?;
                         step.fill(&t.alert.labels, &t.alert.annotations)
                             .err()
                             .map(|e| e.to_string())

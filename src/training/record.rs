@@ -5,6 +5,8 @@
 //! Pure: records, alerts and samples come in, scenario YAML comes out. Replaying the result
 //! gives the same clusters and modes as the incident, as far as the inputs carry them: the
 //! clustering sees the same alerts at the same times, the governor the same SLI counters.
+//!
+//! Size: about 610 lines, at the ~600 guide — one pass from journal and history to scenario.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;

@@ -1,5 +1,8 @@
 //! The scenario file (docs/FORMATS.md): metadata, SLOs, topology, SLI samples, alerts and the
 //! decisions the real responders took. Parsing reports the file, line and field of a problem.
+//!
+//! Size: about 710 lines, over the ~600 guide — the YAML and JSON Lines readers share the one
+//! located-error path and the raw-to-typed conversion; the wire structs are most of it.
 
 use std::collections::{BTreeMap, HashMap};
 
