@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::Url;
 use serde::Deserialize;
 
-use super::{Config, Located, Problem, RawUi, Severity, line_col};
+use super::{Config, Located, Problem, RawUi, Severity, line_col, located};
 use crate::actions::Role;
 use crate::alerts::ClusterConfig;
 use crate::knowledge::DocKind;
@@ -168,14 +168,10 @@ impl Ctx<'_> {
         message: String,
         fix: &str,
     ) {
+        let diagnostic = located(self.path.clone(), at, field, message).with_fix(fix);
         self.problems.push(Problem {
             severity,
-            path: self.path.clone(),
-            line: at.0,
-            column: at.1,
-            field: field.to_string(),
-            message,
-            fix: fix.to_string(),
+            diagnostic,
         });
     }
 
@@ -209,7 +205,12 @@ impl Ctx<'_> {
                 default
             }
             Err(e) => {
-                self.error(sp, field, e, "units s, m, h, d, w: \"15s\", \"1m\"");
+                self.error(
+                    sp,
+                    field,
+                    e.to_string(),
+                    "units s, m, h, d, w: \"15s\", \"1m\"",
+                );
                 default
             }
         }

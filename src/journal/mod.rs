@@ -18,8 +18,8 @@ pub use body::{
 };
 pub use chain::{Chain, ChainError, verify};
 pub use codec::{
-    Problem, Tail, Verifier, VerifyError, VerifyReport, encode_line, format_checkpoint,
-    parse_checkpoint, verify_bytes,
+    CheckpointRefError, Problem, Tail, Verifier, VerifyError, VerifyReport, encode_line,
+    format_checkpoint, parse_checkpoint, verify_bytes,
 };
 pub use context::{ClusterSnapshot, DecisionContext, StatusCounts};
 pub use export::{export_jsonl, export_jsonl_with};

@@ -148,15 +148,24 @@ struct Objective {
     composite_weight: Option<IgnoredAny>,
 }
 
+/// An OpenSLO duration flightdeck cannot take as a window (each message quotes the text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenSloDurationError {
+    #[error(
+        "{0:?} is not an OpenSLO duration (an integer and one of m h d w M Q Y, e.g. 28d; \
+         m is minutes, M months)"
+    )]
+    NotADuration(String),
+    #[error("{0:?}: a window must be positive")]
+    NotPositive(String),
+    #[error("{0:?}: a window can be at most a year and a day (366d)")]
+    TooLong(String),
+}
+
 /// Parses an OpenSLO duration (`28d`, `4w`, `1M`, `90m`); `m` is minutes, `M` months.
-pub fn parse_openslo_duration(text: &str) -> Result<SignedDuration, String> {
+pub fn parse_openslo_duration(text: &str) -> Result<SignedDuration, OpenSloDurationError> {
     let t = text.trim();
-    let bad = || {
-        format!(
-            "{text:?} is not an OpenSLO duration (an integer and one of m h d w M Q Y, e.g. 28d; \
-             m is minutes, M months)"
-        )
-    };
+    let bad = || OpenSloDurationError::NotADuration(text.to_string());
     let unit = t.chars().last().ok_or_else(bad)?;
     let n: i64 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
     let secs: i64 = match unit {
@@ -170,16 +179,14 @@ pub fn parse_openslo_duration(text: &str) -> Result<SignedDuration, String> {
         _ => return Err(bad()),
     };
     if n <= 0 {
-        return Err(format!("{text:?}: a window must be positive"));
+        return Err(OpenSloDurationError::NotPositive(text.to_string()));
     }
     let window = n
         .checked_mul(secs)
         .map(SignedDuration::from_secs)
         .ok_or_else(bad)?;
     if window > crate::time::MAX_SLO_WINDOW {
-        return Err(format!(
-            "{text:?}: a window can be at most a year and a day (366d)"
-        ));
+        return Err(OpenSloDurationError::TooLong(text.to_string()));
     }
     Ok(window)
 }
@@ -455,7 +462,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<ParsedSlo>, SpecError>
             return Err(ctx.err(w, "spec.timeWindow[0].duration", "missing `duration`"));
         };
         let window = parse_openslo_duration(&dur.value)
-            .map_err(|m| ctx.err(dur, "spec.timeWindow[0].duration", m))?;
+            .map_err(|m| ctx.err(dur, "spec.timeWindow[0].duration", m.to_string()))?;
 
         // Budgeting method.
         match &sp.budgeting_method {

@@ -51,11 +51,16 @@ impl Key {
     }
 }
 
+/// A key name [`Key`] does not know (the text as written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown key {0:?}")]
+pub struct UnknownKey(pub String);
+
 impl FromStr for Key {
-    type Err = String;
+    type Err = UnknownKey;
 
     /// `j`, `G`, `?`, `space`, `enter`, `esc`, `tab`, `shift-tab`, `up`, `pgdn`, `ctrl-c`, `f1`.
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, UnknownKey> {
         let mut modifiers = KeyModifiers::NONE;
         let mut rest = text;
         loop {
@@ -96,8 +101,8 @@ impl FromStr for Key {
                     .ok()
                     .filter(|n| (1..=12).contains(n))
                     .map(KeyCode::F)
-                    .ok_or_else(|| format!("unknown key {text:?}"))?,
-                _ => return Err(format!("unknown key {text:?}")),
+                    .ok_or_else(|| UnknownKey(text.to_string()))?,
+                _ => return Err(UnknownKey(text.to_string())),
             },
         };
         // Parse through the same normalisation as live keys, so "shift-tab" equals BackTab.
@@ -819,6 +824,9 @@ mod tests {
             shown,
             ["Ctrl-C", "Shift-Tab", "Space", "G", "↑", "PgDn", "F1"]
         );
-        assert!("hyper-x".parse::<Key>().is_err());
+        assert_eq!(
+            "hyper-x".parse::<Key>().unwrap_err().to_string(),
+            "unknown key \"hyper-x\""
+        );
     }
 }

@@ -128,5 +128,5 @@ url = "http://127.0.0.1:9090"
     std::fs::write(&path, "[prometheus]\nurl = \"http://x\"\ninterval = 15\n").unwrap();
     let report = config::check(Some(&path));
     assert_eq!(report.problems.len(), 1, "{}", report.text());
-    assert_eq!(report.problems[0].line, 3);
+    assert_eq!(report.problems[0].diagnostic.line, Some(3));
 }
