@@ -19,7 +19,7 @@ use crate::knowledge::{DocError, DocKind, KnowledgeBase};
 use crate::slo::{SliQueries, SloSpec};
 use crate::sources::prometheus::SloTarget;
 use crate::sources::{
-    AlertmanagerSettings, PrometheusSettings, SliQuery, SourceSet, WebhookSettings,
+    AlertmanagerSettings, NoLiveQuery, PrometheusSettings, SliQuery, SourceSet, WebhookSettings,
 };
 use crate::time::SignedDuration;
 
@@ -463,7 +463,7 @@ impl Config {
                             ));
                         }
                         if let Some(e) = syntax.first() {
-                            query = Err(format!("the {} query is not valid PromQL", e.part));
+                            query = Err(NoLiveQuery::NotPromql(e.part));
                         } else if let Err(e) = &query {
                             let (path, line, column, field) = if from_config {
                                 let q = &self.slo_queries[&p.spec.name];
@@ -565,7 +565,7 @@ impl Config {
 pub struct LiveSlo {
     pub spec: SloSpec,
     /// The queries the Prometheus poller runs, or why there are none.
-    pub query: Result<SliQuery, String>,
+    pub query: Result<SliQuery, NoLiveQuery>,
     /// `file:line`.
     pub origin: String,
 }

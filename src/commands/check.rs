@@ -29,7 +29,7 @@ pub async fn online(report: &mut CheckReport, config: &Config, slos: &[LiveSlo])
         let url = p.url.to_string();
         let answer = match PrometheusClient::new(p.url.clone(), p.timeout) {
             Ok(client) => client.build_info().await.map(|info| (client, info)),
-            Err(e) => Err(PromError::Unreachable(e)),
+            Err(e) => Err(PromError::Unreachable(e.to_string())),
         };
         match answer {
             Ok((client, info)) => {
@@ -74,7 +74,7 @@ pub async fn online(report: &mut CheckReport, config: &Config, slos: &[LiveSlo])
         let url = a.url.to_string();
         let answer = match AlertmanagerClient::new(a.url.clone(), a.timeout) {
             Ok(client) => client.status().await,
-            Err(e) => Err(AmError::Unreachable(e)),
+            Err(e) => Err(AmError::Unreachable(e.to_string())),
         };
         let not_am = |why: String| {
             (

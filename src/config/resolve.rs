@@ -293,7 +293,12 @@ fn resolve_path(base: &Path, p: &str) -> PathBuf {
     }
 }
 
-fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+/// A `listen` value that is not `IP:PORT` or `localhost:PORT` (the text as written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an address with a port")]
+pub struct NotAnAddress(pub String);
+
+fn parse_listen(s: &str) -> Result<SocketAddr, NotAnAddress> {
     let s = s.trim();
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Ok(a);
@@ -303,7 +308,7 @@ fn parse_listen(s: &str) -> Result<SocketAddr, String> {
     {
         return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
     }
-    Err(format!("{s:?} is not an address with a port"))
+    Err(NotAnAddress(s.to_string()))
 }
 
 // ---- resolving, a section at a time -----------------------------------------------------------
@@ -528,7 +533,7 @@ fn webhook(cx: &mut Ctx<'_>, sp: &Sp<RawWebhook>) -> Option<WebhookSettings> {
                 cx.error(
                     l,
                     "webhook.listen",
-                    e,
+                    e.to_string(),
                     "e.g. \"127.0.0.1:9099\" or \"0.0.0.0:9099\"",
                 );
                 return None;
@@ -538,7 +543,7 @@ fn webhook(cx: &mut Ctx<'_>, sp: &Sp<RawWebhook>) -> Option<WebhookSettings> {
     let token = webhook_token(cx, w);
     if let Err(e) = crate::sources::webhook::check_exposure(listen, token.as_deref()) {
         let at = w.listen.as_ref().map_or_else(|| cx.at(sp), |l| cx.at(l));
-        cx.push(Severity::Error, at, "webhook.listen", e, "");
+        cx.push(Severity::Error, at, "webhook.listen", e.to_string(), "");
     }
     let mut s = WebhookSettings::new(listen);
     s.token = token;
