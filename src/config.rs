@@ -628,7 +628,7 @@ mod tests {
             ),
         ] {
             let e = parse(text).unwrap_err();
-            assert_eq!(e.problems[0].field, field, "{e}");
+            assert_eq!(e.problems[0].diagnostic.field, field, "{e}");
         }
         let e = parse("[prometheus]\nurl = \"http://x\"\nintervall = \"1s\"\n").unwrap_err();
         assert!(
@@ -638,7 +638,7 @@ mod tests {
         );
         let c = parse("[alertmanager]\nurl = \"http://x\"\ninterval = \"5s\"\ntimeout = \"6s\"\n")
             .unwrap();
-        assert_eq!(c.warnings[0].field, "alertmanager.timeout");
+        assert_eq!(c.warnings[0].diagnostic.field, "alertmanager.timeout");
         let c = parse("[alertmanager]\nurl = \"http://x\"\ninterval = \"5s\"\ntimeout = \"4s\"\n")
             .unwrap();
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
@@ -734,9 +734,9 @@ mod tests {
         assert_eq!((c.ui.colors, c.ui.glyphs), (Some(Colors::Ansi16), None));
         let e = parse("[webhook]\n[ui]\nglyphs = \"braille\"\n").unwrap_err();
         let p = &e.problems[0];
-        assert_eq!(p.line, 3, "{p:?}");
+        assert_eq!(p.diagnostic.line, Some(3), "{p:?}");
         assert!(
-            p.message.contains("ascii"),
+            p.diagnostic.message.contains("ascii"),
             "the error lists the choices: {p:?}"
         );
 
@@ -766,7 +766,7 @@ mod tests {
         assert!(!parse("[webhook]\n[ui]\nbell = false\n").unwrap().ui.bell);
         assert!(parse("[webhook]\n[ui]\nbell = true\n").unwrap().ui.bell);
         let e = parse("[webhook]\n[ui]\nbell = \"loud\"\n").unwrap_err();
-        assert_eq!(e.problems[0].line, 3, "{:?}", e.problems[0]);
+        assert_eq!(e.problems[0].diagnostic.line, Some(3), "{:?}", e.problems[0]);
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("flightdeck.toml");
         std::fs::write(&file, "[ui]\nbell = false\n").unwrap();
