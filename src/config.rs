@@ -24,11 +24,16 @@ use crate::sources::{
 use crate::time::SignedDuration;
 
 mod check;
+mod ctx;
 mod init;
+mod raw;
 mod resolve;
 pub use check::*;
+use ctx::Ctx;
+pub use ctx::NotAnAddress;
 pub use init::*;
-use resolve::{Ctx, Raw, resolve};
+use raw::Raw;
+use resolve::resolve;
 
 /// The config file's name in the config directory.
 pub const FILE_NAME: &str = "flightdeck.toml";
@@ -766,7 +771,12 @@ mod tests {
         assert!(!parse("[webhook]\n[ui]\nbell = false\n").unwrap().ui.bell);
         assert!(parse("[webhook]\n[ui]\nbell = true\n").unwrap().ui.bell);
         let e = parse("[webhook]\n[ui]\nbell = \"loud\"\n").unwrap_err();
-        assert_eq!(e.problems[0].diagnostic.line, Some(3), "{:?}", e.problems[0]);
+        assert_eq!(
+            e.problems[0].diagnostic.line,
+            Some(3),
+            "{:?}",
+            e.problems[0]
+        );
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("flightdeck.toml");
         std::fs::write(&file, "[ui]\nbell = false\n").unwrap();

@@ -10,6 +10,7 @@ pub mod codec;
 pub mod context;
 pub mod export;
 pub mod record;
+pub mod seal;
 pub mod timeline;
 
 pub use body::{
@@ -26,4 +27,5 @@ pub use export::{export_jsonl, export_jsonl_with};
 pub use record::{
     JournalEntry, JournalRecord, KindName, MAX_BODY_DEPTH, RecordKind, RecordRole, body_depth,
 };
+pub use seal::{SealError, Sealed, Sealer, checkpoint_entry};
 pub use timeline::timeline_markdown;
