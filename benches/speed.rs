@@ -29,13 +29,12 @@ mod chain;
 #[path = "storm/mod.rs"]
 mod storm;
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use chain::{chain, chain_alerts};
 use criterion::{BatchSize, Criterion};
-use flightdeck::alerts::{Alert, AlertState, ClusterConfig, Correlator};
+use flightdeck::alerts::{Alert, AlertState, Correlator};
 use flightdeck::cockpit::{CockpitConfig, Event};
 use flightdeck::knowledge::{DocKind, KnowledgeBase};
 use flightdeck::live::LiveSession;

@@ -13,13 +13,12 @@
 //! one-by-one runs.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chain::{chain, chain_alerts};
 use flightdeck::alerts::Correlator;
-use flightdeck::time::{SignedDuration, Timestamp};
+use flightdeck::time::Timestamp;
 
 #[path = "chain/mod.rs"]
 mod chain;

@@ -104,8 +104,8 @@ pub(crate) fn located(
     field: impl Into<String>,
     message: impl Into<String>,
 ) -> Diagnostic {
-    let known = |n: u64| (n > 0).then_some(n);
-    Diagnostic::new(path, known(line), field, message).at_column(known(column))
+    let column = u32::try_from(column).ok().filter(|c| *c > 0);
+    Diagnostic::new(path, (line > 0).then_some(line), field, message).at_column(column)
 }
 
 /// `path:line:column: [warning: ]field: message (fix)`, each part only when it is known.

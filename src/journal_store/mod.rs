@@ -148,6 +148,18 @@ fn scan_file(
 }
 
 impl JournalFile {
+    /// A handle on an opened file, before any of it is read.
+    fn unread(path: PathBuf, file: File) -> JournalFile {
+        JournalFile {
+            path,
+            file,
+            verifier: Verifier::new(),
+            unseen: Vec::new(),
+            repaired: Vec::new(),
+            auto_checkpoint: None,
+        }
+    }
+
     /// Opens (or creates) the journal at `path` and verifies it from the first record.
     ///
     /// A new journal gets its genesis record (a random journal id). A torn last record is
@@ -165,14 +177,7 @@ impl JournalFile {
             .append(true)
             .create(true)
             .open(&path)?;
-        let mut journal = JournalFile {
-            path,
-            file,
-            verifier: Verifier::new(),
-            unseen: Vec::new(),
-            repaired: Vec::new(),
-            auto_checkpoint: None,
-        };
+        let mut journal = JournalFile::unread(path, file);
         journal.locked(|j| {
             j.catch_up(true, false)?;
             if j.verifier.next_seq() == 0 {
@@ -460,14 +465,7 @@ impl JournalFile {
             .append(true)
             .create_new(true)
             .open(&path)?;
-        let mut journal = JournalFile {
-            path,
-            file,
-            verifier: Verifier::new(),
-            unseen: Vec::new(),
-            repaired: Vec::new(),
-            auto_checkpoint: None,
-        };
+        let mut journal = JournalFile::unread(path, file);
         if let Err(e) = journal.append_sealed(std::slice::from_ref(genesis)) {
             // Only an empty file, ours since create_new, is taken away again.
             if journal.file.metadata().is_ok_and(|m| m.len() == 0) {

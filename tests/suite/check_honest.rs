@@ -423,7 +423,8 @@ fn check_json_says_null_for_an_unknown_line_and_numbers_for_a_known_one() {
             dir.path(),
             &["check", "--config", cfg.to_str().unwrap(), "--json"],
         );
-        let v: Value = serde_json::from_slice(&out.stdout).expect(&shown(&out));
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", shown(&out)));
         let problems = v["problems"].as_array().unwrap().clone();
         for p in &problems {
             let obj = p.as_object().unwrap();
