@@ -24,15 +24,17 @@
 //! array to PATH (for timing `flightdeck alerts cluster` and Alertmanager) and exits;
 //! `FD_WRITE_SCENARIO=DIR` writes the 100k-event scenario there (YAML head + JSON Lines).
 
+#[path = "chain/mod.rs"]
+mod chain;
 #[path = "storm/mod.rs"]
 mod storm;
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use chain::{chain, chain_alerts};
 use criterion::{BatchSize, Criterion};
-use flightdeck::alerts::{Alert, AlertState, ClusterConfig, Correlator};
+use flightdeck::alerts::{Alert, AlertState, Correlator};
 use flightdeck::cockpit::{CockpitConfig, Event};
 use flightdeck::knowledge::{DocKind, KnowledgeBase};
 use flightdeck::live::LiveSession;
@@ -217,37 +219,6 @@ fn replay(s: &Scenario, kb: &KnowledgeBase) -> ReplaySession {
     let mut r = ReplaySession::new(s.clone(), kb.clone(), CockpitConfig::default());
     r.advance_to(s.end());
     r
-}
-
-fn chain(n: usize) -> ClusterConfig {
-    let topology: BTreeMap<String, Vec<String>> = (0..n)
-        .map(|i| (format!("svc-{i:05}"), vec![format!("svc-{:05}", i + 1)]))
-        .collect();
-    ClusterConfig {
-        topology,
-        ..ClusterConfig::default()
-    }
-}
-
-fn chain_alerts(n: usize) -> Vec<(Alert, Timestamp)> {
-    (0..n)
-        .map(|i| {
-            let at = storm::t0() + SignedDuration::from_secs(i as i64 % 300);
-            let a = Alert {
-                labels: BTreeMap::from([
-                    ("alertname".to_string(), "Down".to_string()),
-                    ("service".to_string(), format!("svc-{i:05}")),
-                ]),
-                annotations: BTreeMap::new(),
-                starts_at: at,
-                ends_at: None,
-                state: AlertState::Firing,
-                generator_url: None,
-                detail: Default::default(),
-            };
-            (a, at)
-        })
-        .collect()
 }
 
 fn write_files() -> bool {
@@ -466,7 +437,7 @@ fn main() {
             let t = Instant::now();
             let mut corr = Correlator::new(cfg.clone());
             let built = t.elapsed();
-            let alerts = chain_alerts(n);
+            let alerts = chain_alerts(n, storm::t0());
             let t = Instant::now();
             corr.observe_many(alerts.clone());
             eprintln!(

@@ -13,12 +13,15 @@
 //! one-by-one runs.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use flightdeck::alerts::{Alert, AlertState, ClusterConfig, Correlator};
-use flightdeck::time::{SignedDuration, Timestamp};
+use chain::{chain, chain_alerts};
+use flightdeck::alerts::Correlator;
+use flightdeck::time::Timestamp;
+
+#[path = "chain/mod.rs"]
+mod chain;
 
 /// Counts live heap bytes and their peak.
 struct Counting;
@@ -65,37 +68,6 @@ fn t0() -> Timestamp {
     "2026-11-25T00:00:00Z".parse().unwrap()
 }
 
-fn chain(n: usize) -> ClusterConfig {
-    let topology: BTreeMap<String, Vec<String>> = (0..n)
-        .map(|i| (format!("svc-{i:05}"), vec![format!("svc-{:05}", i + 1)]))
-        .collect();
-    ClusterConfig {
-        topology,
-        ..ClusterConfig::default()
-    }
-}
-
-fn chain_alerts(n: usize) -> Vec<(Alert, Timestamp)> {
-    (0..n)
-        .map(|i| {
-            let at = t0() + SignedDuration::from_secs(i as i64 % 300);
-            let a = Alert {
-                labels: BTreeMap::from([
-                    ("alertname".to_string(), "Down".to_string()),
-                    ("service".to_string(), format!("svc-{i:05}")),
-                ]),
-                annotations: BTreeMap::new(),
-                starts_at: at,
-                ends_at: None,
-                state: AlertState::Firing,
-                generator_url: None,
-                detail: Default::default(),
-            };
-            (a, at)
-        })
-        .collect()
-}
-
 fn summary(c: &Correlator) -> String {
     let big = c.clusters().iter().max_by_key(|c| c.size());
     let Some(big) = big else {
@@ -113,7 +85,7 @@ fn summary(c: &Correlator) -> String {
 
 fn run(n: usize) {
     let cfg = chain(n);
-    let alerts = chain_alerts(n);
+    let alerts = chain_alerts(n, t0());
 
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);

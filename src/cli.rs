@@ -317,10 +317,30 @@ pub enum ExperimentCommand {
     },
 }
 
-fn parse_share(s: &str) -> Result<f64, String> {
+/// A command-line value clap's own parsers do not check; the message names the value as
+/// written and what to write instead.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ArgError {
+    #[error("{0:?} is not a share from 0 to 1 (e.g. 0.25)")]
+    NotAShare(String),
+    #[error("{0:?} is not a role: use oncall, commander or trainee")]
+    NotARole(String),
+    #[error("{0:?} is not a number")]
+    NotANumber(String),
+    #[error("speed {0} is outside 1 to 600")]
+    SpeedOutOfRange(f64),
+    #[error(transparent)]
+    Time(#[from] crate::time::TimeError),
+    #[error("{0:?}: live mode runs for a positive time (e.g. --until 60s)")]
+    NotPositive(String),
+    #[error("{0:?} is before the scenario start")]
+    BeforeStart(String),
+}
+
+fn parse_share(s: &str) -> Result<f64, ArgError> {
     match s.parse::<f64>() {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        _ => Err(format!("{s:?} is not a share from 0 to 1 (e.g. 0.25)")),
+        _ => Err(ArgError::NotAShare(s.to_string())),
     }
 }
 
@@ -452,43 +472,40 @@ pub struct ReplayArgs {
     pub guided: bool,
 }
 
-fn parse_role(s: &str) -> Result<Role, String> {
-    s.parse()
-        .map_err(|_| format!("{s:?} is not a role: use oncall, commander or trainee"))
+fn parse_role(s: &str) -> Result<Role, ArgError> {
+    s.parse().map_err(|_| ArgError::NotARole(s.to_string()))
 }
 
-fn parse_speed(s: &str) -> Result<f64, String> {
+fn parse_speed(s: &str) -> Result<f64, ArgError> {
     let v: f64 = s
         .trim_end_matches(['x', '×'])
         .parse()
-        .map_err(|_| format!("{s:?} is not a number"))?;
+        .map_err(|_| ArgError::NotANumber(s.to_string()))?;
     if (1.0..=600.0).contains(&v) {
         Ok(v)
     } else {
-        Err(format!("speed {v} is outside 1 to 600"))
+        Err(ArgError::SpeedOutOfRange(v))
     }
 }
 
-/// An RFC 3339 timestamp within the range flightdeck accepts (years 1 to 9998).
-fn parse_time(s: &str) -> Result<jiff::Timestamp, String> {
+/// An RFC 3339 timestamp within the range flightdeck accepts (years 1900 to 2199).
+fn parse_time(s: &str) -> Result<jiff::Timestamp, crate::time::TimeError> {
     crate::time::parse_timestamp(s)
 }
 
 /// How long live headless mode runs (wall time): a positive duration.
-fn parse_run_time(s: &str) -> Result<jiff::SignedDuration, String> {
+fn parse_run_time(s: &str) -> Result<jiff::SignedDuration, ArgError> {
     let d = crate::time::parse_duration(s)?;
     if !d.is_positive() {
-        return Err(format!(
-            "{s:?}: live mode runs for a positive time (e.g. --until 60s)"
-        ));
+        return Err(ArgError::NotPositive(s.to_string()));
     }
     Ok(d)
 }
 
-fn parse_offset(s: &str) -> Result<jiff::SignedDuration, String> {
+fn parse_offset(s: &str) -> Result<jiff::SignedDuration, ArgError> {
     let d = crate::time::parse_duration(s)?;
     if d.is_negative() {
-        return Err(format!("{s:?} is before the scenario start"));
+        return Err(ArgError::BeforeStart(s.to_string()));
     }
     Ok(d)
 }

@@ -14,20 +14,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::actions::Role;
 use crate::alerts::ClusterConfig;
+use crate::diagnostic::Diagnostic;
 use crate::knowledge::{DocError, DocKind, KnowledgeBase};
 use crate::slo::{SliQueries, SloSpec};
 use crate::sources::prometheus::SloTarget;
 use crate::sources::{
-    AlertmanagerSettings, PrometheusSettings, SliQuery, SourceSet, WebhookSettings,
+    AlertmanagerSettings, NoLiveQuery, PrometheusSettings, SliQuery, SourceSet, WebhookSettings,
 };
 use crate::time::SignedDuration;
 
 mod check;
+mod ctx;
 mod init;
+mod raw;
 mod resolve;
 pub use check::*;
+use ctx::Ctx;
+pub use ctx::NotAnAddress;
 pub use init::*;
-use resolve::{Ctx, Raw, resolve};
+use raw::Raw;
+use resolve::resolve;
 
 /// The config file's name in the config directory.
 pub const FILE_NAME: &str = "flightdeck.toml";
@@ -57,40 +63,66 @@ pub enum Severity {
     Warning,
 }
 
-/// One problem with the configuration or a file it names.
+/// One problem with the configuration or a file it names: a located [`Diagnostic`] with its
+/// severity. In `flightdeck check --json` its fields are flat (`severity`, `path`, `line`,
+/// `column`, `field`, `message`, `fix`); an unknown line or column is `null`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub severity: Severity,
-    pub path: String,
-    /// 1-based; 0 when unknown.
-    pub line: u64,
-    pub column: u64,
-    /// Dotted field (`prometheus.url`) or empty.
-    pub field: String,
-    pub message: String,
-    /// How to fix it (may be empty).
-    pub fix: String,
+    #[serde(flatten)]
+    pub diagnostic: Diagnostic,
 }
 
+impl Problem {
+    /// An error: the configuration cannot be used.
+    pub fn error(diagnostic: Diagnostic) -> Problem {
+        Problem {
+            severity: Severity::Error,
+            diagnostic,
+        }
+    }
+
+    /// A warning: reported, and the configuration is used.
+    pub fn warning(diagnostic: Diagnostic) -> Problem {
+        Problem {
+            severity: Severity::Warning,
+            diagnostic,
+        }
+    }
+
+    /// The same problem as a warning.
+    pub fn as_warning(self) -> Problem {
+        Problem::warning(self.diagnostic)
+    }
+}
+
+/// A problem at `path`, at a TOML/YAML place whose line and column are 1-based with 0 for
+/// unknown (as [`Located`] and `line_col` give them).
+pub(crate) fn located(
+    path: impl Into<String>,
+    (line, column): (u64, u64),
+    field: impl Into<String>,
+    message: impl Into<String>,
+) -> Diagnostic {
+    let column = u32::try_from(column).ok().filter(|c| *c > 0);
+    Diagnostic::new(path, (line > 0).then_some(line), field, message).at_column(column)
+}
+
+/// `path:line:column: [warning: ]field: message (fix)`, each part only when it is known.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path)?;
-        if self.line > 0 {
-            write!(f, ":{}", self.line)?;
-            if self.column > 0 {
-                write!(f, ":{}", self.column)?;
-            }
-        }
+        let d = &self.diagnostic;
+        f.write_str(&d.place())?;
         if self.severity == Severity::Warning {
             write!(f, ": warning")?;
         }
         write!(f, ": ")?;
-        if !self.field.is_empty() {
-            write!(f, "{}: ", self.field)?;
+        if !d.field.is_empty() {
+            write!(f, "{}: ", d.field)?;
         }
-        write!(f, "{}", self.message)?;
-        if !self.fix.is_empty() {
-            write!(f, " ({})", self.fix)?;
+        write!(f, "{}", d.message)?;
+        if !d.fix.is_empty() {
+            write!(f, " ({})", d.fix)?;
         }
         Ok(())
     }
@@ -303,15 +335,10 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            problems: vec![Problem {
-                severity: Severity::Error,
-                path: shown.clone(),
-                line: 0,
-                column: 0,
-                field: String::new(),
-                message: format!("cannot read: {e}"),
-                fix: "run `flightdeck init` to write a starter config".into(),
-            }],
+            problems: vec![Problem::error(
+                Diagnostic::new(shown.clone(), None, "", format!("cannot read: {e}"))
+                    .with_fix("run `flightdeck init` to write a starter config"),
+            )],
         })?;
         Config::parse(path, &text)
     }
@@ -345,15 +372,9 @@ impl Config {
                 ""
             };
             ConfigError {
-                problems: vec![Problem {
-                    severity: Severity::Error,
-                    path: shown.clone(),
-                    line,
-                    column,
-                    field,
-                    message,
-                    fix: fix.into(),
-                }],
+                problems: vec![Problem::error(
+                    located(shown.clone(), (line, column), field, message).with_fix(fix),
+                )],
             }
         })?;
         let base = path
@@ -384,16 +405,9 @@ impl Config {
     pub fn load_slos(&self) -> (Vec<LiveSlo>, Vec<Problem>) {
         let mut slos: Vec<LiveSlo> = Vec::new();
         let mut problems = Vec::new();
-        let problem =
-            |path: String, line, column, field: &str, message: String, fix: &str| Problem {
-                severity: Severity::Error,
-                path,
-                line,
-                column,
-                field: field.to_string(),
-                message,
-                fix: fix.to_string(),
-            };
+        let problem = |path: String, line, column, field: &str, message: String, fix: &str| {
+            Problem::error(located(path, (line, column), field, message).with_fix(fix))
+        };
         let config_path = self.path.display().to_string();
         for file in &self.slo_files {
             let shown = file.value.display().to_string();
@@ -454,7 +468,7 @@ impl Config {
                             ));
                         }
                         if let Some(e) = syntax.first() {
-                            query = Err(format!("the {} query is not valid PromQL", e.part));
+                            query = Err(NoLiveQuery::NotPromql(e.part));
                         } else if let Err(e) = &query {
                             let (path, line, column, field) = if from_config {
                                 let q = &self.slo_queries[&p.spec.name];
@@ -464,10 +478,9 @@ impl Config {
                                 (shown.clone(), p.line, 0, "spec.indicator".to_string())
                             };
                             let message = format!("{}: {e}", p.spec.name);
-                            problems.push(Problem {
-                                severity: Severity::Warning,
-                                ..problem(path, line, column, &field, message, "")
-                            });
+                            problems.push(
+                                problem(path, line, column, &field, message, "").as_warning(),
+                            );
                         }
                         slos.push(LiveSlo {
                             spec: p.spec,
@@ -557,7 +570,7 @@ impl Config {
 pub struct LiveSlo {
     pub spec: SloSpec,
     /// The queries the Prometheus poller runs, or why there are none.
-    pub query: Result<SliQuery, String>,
+    pub query: Result<SliQuery, NoLiveQuery>,
     /// `file:line`.
     pub origin: String,
 }
@@ -620,7 +633,7 @@ mod tests {
             ),
         ] {
             let e = parse(text).unwrap_err();
-            assert_eq!(e.problems[0].field, field, "{e}");
+            assert_eq!(e.problems[0].diagnostic.field, field, "{e}");
         }
         let e = parse("[prometheus]\nurl = \"http://x\"\nintervall = \"1s\"\n").unwrap_err();
         assert!(
@@ -630,7 +643,7 @@ mod tests {
         );
         let c = parse("[alertmanager]\nurl = \"http://x\"\ninterval = \"5s\"\ntimeout = \"6s\"\n")
             .unwrap();
-        assert_eq!(c.warnings[0].field, "alertmanager.timeout");
+        assert_eq!(c.warnings[0].diagnostic.field, "alertmanager.timeout");
         let c = parse("[alertmanager]\nurl = \"http://x\"\ninterval = \"5s\"\ntimeout = \"4s\"\n")
             .unwrap();
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
@@ -726,9 +739,9 @@ mod tests {
         assert_eq!((c.ui.colors, c.ui.glyphs), (Some(Colors::Ansi16), None));
         let e = parse("[webhook]\n[ui]\nglyphs = \"braille\"\n").unwrap_err();
         let p = &e.problems[0];
-        assert_eq!(p.line, 3, "{p:?}");
+        assert_eq!(p.diagnostic.line, Some(3), "{p:?}");
         assert!(
-            p.message.contains("ascii"),
+            p.diagnostic.message.contains("ascii"),
             "the error lists the choices: {p:?}"
         );
 
@@ -758,7 +771,12 @@ mod tests {
         assert!(!parse("[webhook]\n[ui]\nbell = false\n").unwrap().ui.bell);
         assert!(parse("[webhook]\n[ui]\nbell = true\n").unwrap().ui.bell);
         let e = parse("[webhook]\n[ui]\nbell = \"loud\"\n").unwrap_err();
-        assert_eq!(e.problems[0].line, 3, "{:?}", e.problems[0]);
+        assert_eq!(
+            e.problems[0].diagnostic.line,
+            Some(3),
+            "{:?}",
+            e.problems[0]
+        );
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("flightdeck.toml");
         std::fs::write(&file, "[ui]\nbell = false\n").unwrap();

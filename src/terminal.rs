@@ -69,6 +69,7 @@ pub fn open(url: &str, what: &str) -> crate::tui::Msg {
     };
     let instead = |why: String| {
         let copied = crate::tui::share::osc52(url)
+            .map_err(|e| e.to_string())
             .and_then(|b| write_terminal(&b).map_err(|e| e.to_string()))
             .map_or_else(|e| format!("not copied: {e}"), |()| "copied".to_string());
         Msg::info(format!("{what}: {url} ({why}; {copied})"))

@@ -27,24 +27,51 @@ pub fn in_range(ts: Timestamp) -> bool {
     (EARLIEST..=LATEST).contains(&ts)
 }
 
+/// A time or a duration flightdeck cannot take, with what to write instead. The messages name
+/// the text as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("{text:?} is not an RFC 3339 timestamp ({why}); write e.g. 2026-03-12T13:55:00Z")]
+    NotATimestamp { text: String, why: String },
+    #[error("{0:?} is out of range: flightdeck accepts timestamps from 1900 to 2199")]
+    OutOfRange(String),
+    /// `start + offset` leaves the accepted years.
+    #[error(
+        "{} from {start} is out of range: flightdeck accepts timestamps from 1900 to 2199",
+        format_duration(*offset)
+    )]
+    OffsetOutOfRange {
+        start: Timestamp,
+        offset: SignedDuration,
+    },
+    #[error("{0:?} is not a duration (use e.g. 90s, 5m, 1h30m, 2d)")]
+    NotADuration(String),
+    #[error("{0:?} is longer than any two timestamps flightdeck accepts are apart (300 years)")]
+    TooLong(String),
+}
+
+/// For callers that collect messages as text.
+impl From<TimeError> for String {
+    fn from(e: TimeError) -> String {
+        e.to_string()
+    }
+}
+
 /// Parses an RFC 3339 timestamp (`2026-03-12T13:55:00Z`, any offset, up to nine fractional
 /// digits) within [`EARLIEST`] ..= [`LATEST`]. The message says whether the text is not a
 /// timestamp at all or a timestamp out of range.
-pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+pub fn parse_timestamp(text: &str) -> Result<Timestamp, TimeError> {
     let t = text.trim();
     let year_out = year_of(t).is_some_and(|y| !(1900..=2199).contains(&y));
     match t.parse::<Timestamp>() {
         Ok(ts) if in_range(ts) => Ok(ts),
-        Ok(_) => Err(out_of_range(t)),
-        Err(_) if year_out => Err(out_of_range(t)),
-        Err(e) => Err(format!(
-            "{t:?} is not an RFC 3339 timestamp ({e}); write e.g. 2026-03-12T13:55:00Z"
-        )),
+        Ok(_) => Err(TimeError::OutOfRange(t.to_string())),
+        Err(_) if year_out => Err(TimeError::OutOfRange(t.to_string())),
+        Err(e) => Err(TimeError::NotATimestamp {
+            text: t.to_string(),
+            why: e.to_string(),
+        }),
     }
-}
-
-fn out_of_range(t: &str) -> String {
-    format!("{t:?} is out of range: flightdeck accepts timestamps from 1900 to 2199")
 }
 
 /// The year of text in the shape of an RFC 3339 timestamp (`2026-…T…`, `+010000-…T…`), even a
@@ -63,13 +90,10 @@ fn year_of(t: &str) -> Option<i64> {
 }
 
 /// `start + d`, or a message when the result would leave [`EARLIEST`] ..= [`LATEST`].
-pub fn checked_offset(start: Timestamp, d: SignedDuration) -> Result<Timestamp, String> {
+pub fn checked_offset(start: Timestamp, d: SignedDuration) -> Result<Timestamp, TimeError> {
     match start.checked_add(d) {
         Ok(t) if in_range(t) => Ok(t),
-        _ => Err(format!(
-            "{} from {start} is out of range: flightdeck accepts timestamps from 1900 to 2199",
-            format_duration(d)
-        )),
+        _ => Err(TimeError::OffsetOutOfRange { start, offset: d }),
     }
 }
 
@@ -84,13 +108,13 @@ pub fn saturating_offset(start: Timestamp, d: SignedDuration) -> Timestamp {
 }
 
 /// Parses `90s`, `5m`, `1h30m`, `2d`, `1w`, `-30d` (units s, m, h, d, w; chained; optional sign).
-pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
+pub fn parse_duration(text: &str) -> Result<SignedDuration, TimeError> {
     let s = text.trim();
     let (negative, body) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
-    let bad = || format!("{text:?} is not a duration (use e.g. 90s, 5m, 1h30m, 2d)");
+    let bad = || TimeError::NotADuration(text.to_string());
     if body.is_empty() {
         return Err(bad());
     }
@@ -124,9 +148,7 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
         return Err(bad());
     }
     if total > MAX_SPAN.as_secs() {
-        return Err(format!(
-            "{text:?} is longer than any two timestamps flightdeck accepts are apart (300 years)"
-        ));
+        return Err(TimeError::TooLong(text.to_string()));
     }
     Ok(SignedDuration::from_secs(if negative {
         -total
@@ -209,11 +231,16 @@ mod tests {
             "0000-12-31T23:59:59Z",
         ] {
             let e = parse_timestamp(out).unwrap_err();
-            assert!(e.contains("out of range"), "{out}: {e}");
+            assert!(matches!(e, TimeError::OutOfRange(_)), "{out}: {e:?}");
+            assert!(e.to_string().contains("out of range"), "{out}: {e}");
         }
         for bad in ["yesterday", "2026-13-01T00:00:00Z", "2026-03-12"] {
             let e = parse_timestamp(bad).unwrap_err();
-            assert!(e.contains("not an RFC 3339 timestamp"), "{bad}: {e}");
+            assert!(matches!(e, TimeError::NotATimestamp { .. }), "{bad}: {e:?}");
+            assert!(
+                e.to_string().contains("not an RFC 3339 timestamp"),
+                "{bad}: {e}"
+            );
         }
     }
 
@@ -222,7 +249,11 @@ mod tests {
         let start = parse_timestamp("2199-12-30T21:00:00Z").unwrap();
         assert!(checked_offset(start, SignedDuration::from_hours(1)).is_ok());
         let e = checked_offset(start, SignedDuration::from_hours(24 * 7)).unwrap_err();
-        assert!(e.contains("out of range"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "7d from 2199-12-30T21:00:00Z is out of range: \
+             flightdeck accepts timestamps from 1900 to 2199"
+        );
         let long = parse_duration("15000w").unwrap();
         assert!(checked_offset(start, long).is_err());
         assert!(checked_offset(EARLIEST, -long).is_err());
@@ -231,15 +262,14 @@ mod tests {
         assert_eq!(saturating_offset(EARLIEST, -huge), Timestamp::MIN);
         assert!(parse_duration("15653w").is_ok());
         assert!(parse_duration("15654w").is_err());
-        assert!(
-            parse_duration("1000000000w")
-                .unwrap_err()
-                .contains("longer")
-        );
-        assert!(
-            parse_duration("-1000000000w")
-                .unwrap_err()
-                .contains("longer")
+        for long in ["1000000000w", "-1000000000w"] {
+            let e = parse_duration(long).unwrap_err();
+            assert_eq!(e, TimeError::TooLong(long.to_string()));
+            assert!(e.to_string().contains("longer"), "{e}");
+        }
+        assert_eq!(
+            parse_duration("5x").unwrap_err().to_string(),
+            "\"5x\" is not a duration (use e.g. 90s, 5m, 1h30m, 2d)"
         );
     }
 

@@ -13,7 +13,7 @@ pub mod step_ref;
 pub mod tools;
 
 pub use policy::{Approval, Overlays, Role, StepClass, Verdict, policy, policy_with_headroom};
-pub use silence::{SilenceMatcher, SilenceRequest};
+pub use silence::{SilenceError, SilenceMatcher, SilenceRequest};
 pub use step::{
     Audit, Filled, Step, StepKind, StepOrigin, TemplateError, may_give_values, render_argv,
     shell_display, shell_env, validate_argv,

@@ -74,34 +74,28 @@ impl SilenceMatcher {
         }
     }
 
-    fn parse(text: &str) -> Result<SilenceMatcher, String> {
+    fn parse(text: &str) -> Result<SilenceMatcher, SilenceError> {
         let (name, rest) = text
             .split_once('=')
-            .ok_or_else(|| format!("{text:?} is not a matcher: write name=value or name=~a|b"))?;
+            .ok_or_else(|| SilenceError::NotAMatcher(text.to_string()))?;
         let name = name.trim();
         if !is_label_name(name) {
-            return Err(format!(
-                "{name:?} is not a label name (letters, digits and _, not starting with a digit)"
-            ));
+            return Err(SilenceError::LabelName(name.to_string()));
         }
         let values = match rest.strip_prefix('~') {
-            Some(alternation) => split_literals(alternation).ok_or_else(|| {
-                format!(
-                    "{name}=~{alternation}: only alternatives of literal values are supported \
-                     (a|b|c, with regex characters escaped)"
-                )
-            })?,
+            Some(alternation) => {
+                split_literals(alternation).ok_or_else(|| SilenceError::NotLiteral {
+                    name: name.to_string(),
+                    alternation: alternation.to_string(),
+                })?
+            }
             None if rest.starts_with('!') => {
-                return Err(format!(
-                    "{text:?}: negative matchers are not supported; list the values to silence"
-                ));
+                return Err(SilenceError::Negative(text.to_string()));
             }
             None => vec![rest.to_string()],
         };
         if values.iter().all(String::is_empty) {
-            return Err(format!(
-                "{name}: an empty value would match every alert without the label"
-            ));
+            return Err(SilenceError::EmptyValue(name.to_string()));
         }
         Ok(SilenceMatcher {
             name: name.to_string(),
@@ -192,9 +186,9 @@ impl SilenceRequest {
     }
 
     /// The inverse of [`to_argv`](Self::to_argv): what the edge creates from an approved argv.
-    pub fn from_argv(argv: &[String]) -> Result<SilenceRequest, String> {
+    pub fn from_argv(argv: &[String]) -> Result<SilenceRequest, SilenceError> {
         if argv.len() < PROGRAM.len() || argv[..PROGRAM.len()] != PROGRAM {
-            return Err("not an `amtool silence add` command".into());
+            return Err(SilenceError::NotSilenceAdd);
         }
         let mut author = None;
         let mut lines = Vec::new();
@@ -204,7 +198,7 @@ impl SilenceRequest {
                 None => lines.push(arg.clone()),
             }
         }
-        let author = author.ok_or("no --author")?;
+        let author = author.ok_or(SilenceError::NoAuthorFlag)?;
         SilenceRequest::from_form(&lines, &author)
     }
 
@@ -221,56 +215,55 @@ impl SilenceRequest {
     }
 
     /// Reads the form back; every error names the line and the fix.
-    pub fn from_form(lines: &[String], author: &str) -> Result<SilenceRequest, String> {
+    pub fn from_form(lines: &[String], author: &str) -> Result<SilenceRequest, SilenceError> {
         let mut matchers: Vec<SilenceMatcher> = Vec::new();
         let mut duration = None;
         let mut comment = None;
         for (i, line) in lines.iter().enumerate() {
-            let at = |e: String| format!("line {}: {e}", i + 1);
+            let at = |why: SilenceError| SilenceError::AtLine {
+                line: i + 1,
+                why: Box::new(why),
+            };
             let text = line.trim();
             if text.is_empty() || text.starts_with('#') {
                 continue;
             }
             if let Some(d) = text.strip_prefix("--duration=") {
-                let d = crate::time::parse_duration(d.trim())
-                    .map_err(|e| at(format!("--duration={d}: {e} (write e.g. 30m, 2h, 1h30m)")))?;
+                let d = crate::time::parse_duration(d.trim()).map_err(|why| {
+                    at(SilenceError::Duration {
+                        text: d.to_string(),
+                        why,
+                    })
+                })?;
                 duration = Some(d);
             } else if let Some(c) = text.strip_prefix("--comment=") {
                 comment = Some(c.trim().to_string());
             } else if text.starts_with("--") {
-                return Err(at(format!(
-                    "{text:?}: only --duration= and --comment= are understood"
-                )));
+                return Err(at(SilenceError::UnknownFlag(text.to_string())));
             } else {
                 let m = SilenceMatcher::parse(text).map_err(at)?;
                 if matchers.iter().any(|o| o.name == m.name) {
-                    return Err(at(format!("{} is matched twice", m.name)));
+                    return Err(at(SilenceError::Twice(m.name)));
                 }
                 matchers.push(m);
             }
         }
         if matchers.is_empty() {
-            return Err("no matcher: a silence needs at least one name=value line".into());
+            return Err(SilenceError::NoMatcher);
         }
-        let duration = duration.ok_or("no --duration= line (e.g. --duration=2h)")?;
+        let duration = duration.ok_or(SilenceError::NoDuration)?;
         if duration <= SignedDuration::ZERO {
-            return Err("--duration must be positive".into());
+            return Err(SilenceError::NotPositive);
         }
         if duration > MAX_SILENCE {
-            return Err(format!(
-                "--duration={} is longer than {}: silence for the incident, not for good",
-                format_duration_exact(duration),
-                format_duration_exact(MAX_SILENCE)
-            ));
+            return Err(SilenceError::TooLong(duration));
         }
         let comment = comment.unwrap_or_default();
         if comment.is_empty() {
-            return Err(
-                "--comment= is empty: say why (Alertmanager and the journal keep it)".into(),
-            );
+            return Err(SilenceError::NoComment);
         }
         if author.trim().is_empty() {
-            return Err("no author: set user in the config or $USER".into());
+            return Err(SilenceError::NoAuthor);
         }
         Ok(SilenceRequest {
             matchers,
@@ -289,6 +282,57 @@ impl SilenceRequest {
             format_duration_exact(self.duration)
         )
     }
+}
+
+/// A silence form or argv flightdeck will not send to Alertmanager; each message names what to
+/// write instead (form errors name their line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SilenceError {
+    #[error("{0:?} is not a matcher: write name=value or name=~a|b")]
+    NotAMatcher(String),
+    #[error("{0:?} is not a label name (letters, digits and _, not starting with a digit)")]
+    LabelName(String),
+    #[error(
+        "{name}=~{alternation}: only alternatives of literal values are supported \
+         (a|b|c, with regex characters escaped)"
+    )]
+    NotLiteral { name: String, alternation: String },
+    #[error("{0:?}: negative matchers are not supported; list the values to silence")]
+    Negative(String),
+    #[error("{0}: an empty value would match every alert without the label")]
+    EmptyValue(String),
+    #[error("not an `amtool silence add` command")]
+    NotSilenceAdd,
+    #[error("no --author")]
+    NoAuthorFlag,
+    #[error("--duration={text}: {why} (write e.g. 30m, 2h, 1h30m)")]
+    Duration {
+        text: String,
+        why: crate::time::TimeError,
+    },
+    #[error("{0:?}: only --duration= and --comment= are understood")]
+    UnknownFlag(String),
+    #[error("{0} is matched twice")]
+    Twice(String),
+    /// A problem of one line of the form (1-based).
+    #[error("line {line}: {why}")]
+    AtLine { line: usize, why: Box<SilenceError> },
+    #[error("no matcher: a silence needs at least one name=value line")]
+    NoMatcher,
+    #[error("no --duration= line (e.g. --duration=2h)")]
+    NoDuration,
+    #[error("--duration must be positive")]
+    NotPositive,
+    #[error(
+        "--duration={} is longer than {}: silence for the incident, not for good",
+        format_duration_exact(*.0),
+        format_duration_exact(MAX_SILENCE)
+    )]
+    TooLong(SignedDuration),
+    #[error("--comment= is empty: say why (Alertmanager and the journal keep it)")]
+    NoComment,
+    #[error("no author: set user in the config or $USER")]
+    NoAuthor,
 }
 
 /// What a dry run of a silence step says: what it would create.
@@ -387,7 +431,16 @@ mod tests {
 
     #[test]
     fn bad_forms_name_the_line_and_the_fix() {
-        let err = |text: &[&str]| SilenceRequest::from_form(&lines(text), "alice").unwrap_err();
+        let err = |text: &[&str]| {
+            SilenceRequest::from_form(&lines(text), "alice")
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err(&["a=b", "--duration=soon", "--comment=x"]),
+            "line 2: --duration=soon: \"soon\" is not a duration (use e.g. 90s, 5m, 1h30m, 2d) \
+             (write e.g. 30m, 2h, 1h30m)"
+        );
         assert!(err(&["--duration=2h", "--comment=x"]).contains("no matcher"));
         assert!(err(&["a=b", "--comment=x"]).contains("--duration"));
         assert!(err(&["a=b", "--duration=2h", "--comment="]).contains("say why"));

@@ -211,13 +211,46 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
+/// Why one alert object was rejected; each message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlertError {
+    #[error("missing \"labels\" (an alert needs at least one label, e.g. alertname)")]
+    MissingLabels,
+    #[error("\"labels\" is empty (an alert needs at least one label)")]
+    EmptyLabels,
+    #[error("label {0:?} must be a string, found {1}")]
+    LabelNotString(String, &'static str),
+    /// A field of the wrong JSON type (`found` is `kind` of the value).
+    #[error("\"{field}\" must be {expected}, found {found}")]
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("missing \"startsAt\"")]
+    MissingStart,
+    #[error("\"startsAt\" is the zero time 0001-01-01T00:00:00Z")]
+    ZeroStart,
+    #[error("{field} {word:?} is not one of firing, resolved, active, suppressed, unprocessed")]
+    UnknownState { field: &'static str, word: String },
+    #[error("\"{field}\": {why}")]
+    Time {
+        field: &'static str,
+        why: crate::time::TimeError,
+    },
+}
+
+fn wrong_type(field: &'static str, expected: &'static str, v: &Value) -> AlertError {
+    AlertError::WrongType {
+        field,
+        expected,
+        found: kind(v),
+    }
+}
+
+fn alert_from(obj: &Map<String, Value>) -> Result<Alert, AlertError> {
     let labels = match obj.get("labels") {
-        None | Some(Value::Null) => {
-            return Err(
-                "missing \"labels\" (an alert needs at least one label, e.g. alertname)".into(),
-            );
-        }
+        None | Some(Value::Null) => return Err(AlertError::MissingLabels),
         Some(Value::Object(m)) => {
             let mut labels = BTreeMap::new();
             for (k, v) in m {
@@ -228,25 +261,15 @@ fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
                             truncate_value(s, MAX_LABEL_BYTES),
                         );
                     }
-                    other => {
-                        return Err(format!(
-                            "label {k:?} must be a string, found {}",
-                            kind(other)
-                        ));
-                    }
+                    other => return Err(AlertError::LabelNotString(k.clone(), kind(other))),
                 }
             }
             if labels.is_empty() {
-                return Err("\"labels\" is empty (an alert needs at least one label)".into());
+                return Err(AlertError::EmptyLabels);
             }
             labels
         }
-        Some(other) => {
-            return Err(format!(
-                "\"labels\" must be an object, found {}",
-                kind(other)
-            ));
-        }
+        Some(other) => return Err(wrong_type("labels", "an object", other)),
     };
     let annotations = match obj.get("annotations") {
         None | Some(Value::Null) => BTreeMap::new(),
@@ -263,18 +286,13 @@ fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
                 Some((truncate_value(k, MAX_NAME_BYTES), s))
             })
             .collect(),
-        Some(other) => {
-            return Err(format!(
-                "\"annotations\" must be an object, found {}",
-                kind(other)
-            ));
-        }
+        Some(other) => return Err(wrong_type("annotations", "an object", other)),
     };
     let starts_at = match obj.get("startsAt") {
-        None | Some(Value::Null) => return Err("missing \"startsAt\"".into()),
+        None | Some(Value::Null) => return Err(AlertError::MissingStart),
         Some(v) => match timestamp(v, "startsAt")? {
             Some(t) => t,
-            None => return Err("\"startsAt\" is the zero time 0001-01-01T00:00:00Z".into()),
+            None => return Err(AlertError::ZeroStart),
         },
     };
     let ends_at = match obj.get("endsAt") {
@@ -316,38 +334,33 @@ fn alert_from(obj: &Map<String, Value>) -> Result<Alert, String> {
 
 /// API v2: `status: {state: active|suppressed|unprocessed}`; webhook: `status: firing|resolved`;
 /// flightdeck's own: `state: firing|resolved|suppressed`. Nothing given: firing.
-fn state_word(s: &str, field: &str) -> Result<AlertState, String> {
+fn state_word(s: &str, field: &'static str) -> Result<AlertState, AlertError> {
     match s.to_ascii_lowercase().as_str() {
         "firing" | "active" | "unprocessed" => Ok(AlertState::Firing),
         "resolved" => Ok(AlertState::Resolved),
         "suppressed" => Ok(AlertState::Suppressed),
-        _ => Err(format!(
-            "{field} {s:?} is not one of firing, resolved, active, suppressed, unprocessed"
-        )),
+        _ => Err(AlertError::UnknownState {
+            field,
+            word: s.to_string(),
+        }),
     }
 }
 
-fn state_of(obj: &Map<String, Value>) -> Result<AlertState, String> {
+fn state_of(obj: &Map<String, Value>) -> Result<AlertState, AlertError> {
     let word = state_word;
     match obj.get("status") {
         Some(Value::Object(st)) => match st.get("state") {
             Some(Value::String(s)) => word(s, "status.state"),
             None | Some(Value::Null) => Ok(AlertState::Firing),
-            Some(other) => Err(format!(
-                "\"status.state\" must be a string, found {}",
-                kind(other)
-            )),
+            Some(other) => Err(wrong_type("status.state", "a string", other)),
         },
         Some(Value::String(s)) => word(s, "status"),
         Some(Value::Null) | None => match obj.get("state") {
             Some(Value::String(s)) => word(s, "state"),
             None | Some(Value::Null) => Ok(AlertState::Firing),
-            Some(other) => Err(format!("\"state\" must be a string, found {}", kind(other))),
+            Some(other) => Err(wrong_type("state", "a string", other)),
         },
-        Some(other) => Err(format!(
-            "\"status\" must be an object or a string, found {}",
-            kind(other)
-        )),
+        Some(other) => Err(wrong_type("status", "an object or a string", other)),
     }
 }
 
@@ -355,18 +368,15 @@ fn state_of(obj: &Map<String, Value>) -> Result<AlertState, String> {
 /// truncated), within the years flightdeck accepts ([`crate::time::EARLIEST`] to
 /// [`crate::time::LATEST`]). Go's zero time, `0001-01-01T00:00:00Z` exactly (any zero fraction),
 /// means "not set"; any other instant of year 1 is out of range like the rest.
-fn timestamp(v: &Value, field: &str) -> Result<Option<Timestamp>, String> {
+fn timestamp(v: &Value, field: &'static str) -> Result<Option<Timestamp>, AlertError> {
     let Value::String(s) = v else {
-        return Err(format!(
-            "\"{field}\" must be an RFC 3339 string, found {}",
-            kind(v)
-        ));
+        return Err(wrong_type(field, "an RFC 3339 string", v));
     };
     timestamp_text(s, field)
 }
 
 /// [`timestamp`] of a string.
-fn timestamp_text(s: &str, field: &str) -> Result<Option<Timestamp>, String> {
+fn timestamp_text(s: &str, field: &'static str) -> Result<Option<Timestamp>, AlertError> {
     let t = s.trim();
     if is_go_zero_time(t) {
         return Ok(None);
@@ -374,7 +384,7 @@ fn timestamp_text(s: &str, field: &str) -> Result<Option<Timestamp>, String> {
     let truncated = truncate_fraction(t);
     crate::time::parse_timestamp(truncated.as_deref().unwrap_or(t))
         .map(Some)
-        .map_err(|m| format!("\"{field}\": {m}"))
+        .map_err(|why| AlertError::Time { field, why })
 }
 
 /// `0001-01-01T00:00:00Z`, `0001-01-01T00:00:00.000Z`, `0001-01-01T00:00:00+00:00`: what Go's

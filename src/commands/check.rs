@@ -5,23 +5,19 @@
 //! should be), a query Prometheus rejects: errors. A query that answers no series: a warning.
 
 use crate::config::{CheckReport, Config, LiveSlo, Problem, QueryCheck, ServerCheck, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::sources::sli::Part;
 use crate::sources::{AlertmanagerClient, AmError, PromError, PrometheusClient};
 use crate::time::Timestamp;
 
 fn problem(path: &str, field: &str, severity: Severity, message: String, fix: &str) -> Problem {
     let (path, line) = match path.rsplit_once(':') {
-        Some((p, l)) if l.parse::<u64>().is_ok() => (p.to_string(), l.parse().unwrap_or(0)),
-        _ => (path.to_string(), 0),
+        Some((p, l)) if l.parse::<u64>().is_ok() => (p.to_string(), l.parse().ok()),
+        _ => (path.to_string(), None),
     };
     Problem {
         severity,
-        path,
-        line,
-        column: 0,
-        field: field.to_string(),
-        message,
-        fix: fix.to_string(),
+        diagnostic: Diagnostic::new(path, line, field, message).with_fix(fix),
     }
 }
 
@@ -33,7 +29,7 @@ pub async fn online(report: &mut CheckReport, config: &Config, slos: &[LiveSlo])
         let url = p.url.to_string();
         let answer = match PrometheusClient::new(p.url.clone(), p.timeout) {
             Ok(client) => client.build_info().await.map(|info| (client, info)),
-            Err(e) => Err(PromError::Unreachable(e)),
+            Err(e) => Err(PromError::Unreachable(e.to_string())),
         };
         match answer {
             Ok((client, info)) => {
@@ -78,7 +74,7 @@ pub async fn online(report: &mut CheckReport, config: &Config, slos: &[LiveSlo])
         let url = a.url.to_string();
         let answer = match AlertmanagerClient::new(a.url.clone(), a.timeout) {
             Ok(client) => client.status().await,
-            Err(e) => Err(AmError::Unreachable(e)),
+            Err(e) => Err(AmError::Unreachable(e.to_string())),
         };
         let not_am = |why: String| {
             (

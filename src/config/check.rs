@@ -115,20 +115,16 @@ pub fn check_config(path: Option<&Path>) -> (CheckReport, Option<(Config, Vec<Li
     let config_path = config.path.display().to_string();
     for (kind, dir) in &config.knowledge {
         if !dir.value.is_dir() {
-            report.problems.push(Problem {
-                severity: Severity::Error,
-                path: config_path.clone(),
-                line: dir.line,
-                column: dir.column,
-                field: match kind {
-                    DocKind::Runbook => "knowledge.runbooks",
-                    DocKind::Postmortem => "knowledge.postmortems",
-                }
-                .into(),
-                message: format!("{} is not a directory", dir.value.display()),
-                fix: "create it or fix the path (relative paths are against the config file)"
-                    .into(),
-            });
+            let field = match kind {
+                DocKind::Runbook => "knowledge.runbooks",
+                DocKind::Postmortem => "knowledge.postmortems",
+            };
+            let message = format!("{} is not a directory", dir.value.display());
+            report.problems.push(Problem::error(
+                located(config_path.clone(), (dir.line, dir.column), field, message).with_fix(
+                    "create it or fix the path (relative paths are against the config file)",
+                ),
+            ));
         }
     }
     let (kb, doc_errors) = config.load_knowledge();
@@ -138,30 +134,22 @@ pub fn check_config(path: Option<&Path>) -> (CheckReport, Option<(Config, Vec<Li
         if e.message.starts_with("cannot read directory") {
             continue; // reported above with the config line
         }
-        report.problems.push(Problem {
-            severity: Severity::Warning,
-            path: e.path.clone(),
-            line: e.line.map_or(0, |l| l as u64),
-            column: 0,
-            field: String::new(),
-            message: e.message.clone(),
-            fix: "the document is skipped".into(),
-        });
+        let line = e.line.map(|l| l as u64);
+        report.problems.push(Problem::warning(
+            Diagnostic::new(e.path.clone(), line, "", e.message.clone())
+                .with_fix("the document is skipped"),
+        ));
     }
     if let Some(journal) = &config.journal
         && let Some(parent) = journal.parent()
         && !parent.as_os_str().is_empty()
         && !parent.is_dir()
     {
-        report.problems.push(Problem {
-            severity: Severity::Warning,
-            path: config_path.clone(),
-            line: 0,
-            column: 0,
-            field: "journal.path".into(),
-            message: format!("{} does not exist yet", parent.display()),
-            fix: "it is created on first use".into(),
-        });
+        let message = format!("{} does not exist yet", parent.display());
+        report.problems.push(Problem::warning(
+            Diagnostic::new(config_path.clone(), None, "journal.path", message)
+                .with_fix("it is created on first use"),
+        ));
     }
     if let Some(p) = &config.prometheus {
         report.sources.push(format!(

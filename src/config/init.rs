@@ -27,32 +27,42 @@ pub fn init_target(path: &Path) -> PathBuf {
     }
 }
 
+/// Why `flightdeck init` wrote nothing (or stopped part way).
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("no config directory on this system; give a path")]
+    NoConfigDir,
+    #[error("{} is a directory; give the directory that should hold {FILE_NAME}", .0.display())]
+    IsDirectory(PathBuf),
+    #[error("{} exists; keep it, or overwrite it with --force", .0.display())]
+    Exists(PathBuf),
+    #[error("{}: {why}", path.display())]
+    Write { path: PathBuf, why: std::io::Error },
+}
+
 /// Writes the commented example config (and the example SLO files, and empty `runbooks/` and
 /// `postmortems/` directories next to it) to `path` (see [`init_target`]; default: the config
 /// directory). An existing config is kept unless `force`.
-pub fn init(path: Option<&Path>, force: bool) -> Result<InitReport, String> {
+pub fn init(path: Option<&Path>, force: bool) -> Result<InitReport, InitError> {
     let path = match path {
         Some(p) => init_target(p),
-        None => default_path().ok_or("no config directory on this system; give a path")?,
+        None => default_path().ok_or(InitError::NoConfigDir)?,
     };
     if path.is_dir() {
-        return Err(format!(
-            "{} is a directory; give the directory that should hold {FILE_NAME}",
-            path.display()
-        ));
+        return Err(InitError::IsDirectory(path));
     }
     if path.exists() && !force {
-        return Err(format!(
-            "{} exists; keep it, or overwrite it with --force",
-            path.display()
-        ));
+        return Err(InitError::Exists(path));
     }
     let dir = path
         .parent()
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
-    let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    let io = |p: &Path, why: std::io::Error| InitError::Write {
+        path: p.to_path_buf(),
+        why,
+    };
     std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
     let mut report = InitReport {
         config: path.clone(),

@@ -1,309 +1,21 @@
-//! The file as written ([`Raw`], one struct a TOML table) and its resolution into a
-//! [`Config`]: one function a section, each reporting its problems to [`Ctx`] with the line,
-//! column, field and a fix. The order of the sections is the order the problems are listed in.
+//! The resolution of the file as written ([`Raw`]) into a [`Config`]: one function a section,
+//! each reporting its problems to [`Ctx`] with the line, column, field and a fix. The order of
+//! the sections is the order the problems are listed in.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use reqwest::Url;
-use serde::Deserialize;
-
-use super::{Config, Located, Problem, RawUi, Severity, line_col};
+use super::ctx::{Ctx, parse_listen};
+use super::raw::*;
+use super::{Config, Located, RawUi, Severity};
 use crate::actions::Role;
 use crate::alerts::ClusterConfig;
 use crate::knowledge::DocKind;
 use crate::slo::SliQueries;
 use crate::sources::{AlertmanagerSettings, PrometheusSettings, WebhookSettings};
-use crate::time::{SignedDuration, parse_duration};
-
-// ---- the file as written ----------------------------------------------------------------------
-
-type Sp<T> = toml::Spanned<T>;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct Raw {
-    user: Option<RawUser>,
-    journal: Option<RawJournal>,
-    knowledge: Option<RawKnowledge>,
-    experiments: Option<RawExperiments>,
-    slo: Option<RawSlo>,
-    prometheus: Option<Sp<RawPrometheus>>,
-    alertmanager: Option<Sp<RawAlertmanager>>,
-    webhook: Option<Sp<RawWebhook>>,
-    clustering: Option<RawClustering>,
-    governor: Option<RawGovernor>,
-    topology: Option<BTreeMap<String, Vec<String>>>,
-    ui: Option<RawUi>,
-    team: Option<RawTeam>,
-}
-
-/// `[team]`: who may act as incident commander.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTeam {
-    commanders: Option<Sp<Vec<Sp<String>>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawUser {
-    name: Option<String>,
-    role: Option<Sp<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawJournal {
-    path: Option<Sp<String>>,
-    url: Option<Sp<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawKnowledge {
-    runbooks: Option<Vec<Sp<String>>>,
-    postmortems: Option<Vec<Sp<String>>>,
-}
-
-/// `[experiments]`: where the chaos experiment files are.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExperiments {
-    dir: Option<Sp<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSlo {
-    files: Option<Vec<Sp<String>>>,
-    queries: Option<BTreeMap<String, Sp<RawQueries>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawQueries {
-    good: Option<String>,
-    bad: Option<String>,
-    total: Option<String>,
-    counter: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPrometheus {
-    url: Sp<String>,
-    interval: Option<Sp<String>>,
-    timeout: Option<Sp<String>>,
-    backfill: Option<bool>,
-    backfill_step: Option<Sp<String>>,
-    max_backoff: Option<Sp<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAlertmanager {
-    url: Sp<String>,
-    interval: Option<Sp<String>>,
-    timeout: Option<Sp<String>>,
-    filter: Option<Vec<String>>,
-    receiver: Option<String>,
-    max_backoff: Option<Sp<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWebhook {
-    listen: Option<Sp<String>>,
-    token: Option<Sp<String>>,
-    token_env: Option<Sp<String>>,
-    body_limit: Option<Sp<i64>>,
-    max_queued_alerts: Option<Sp<i64>>,
-    max_concurrent: Option<Sp<i64>>,
-    max_connections: Option<Sp<i64>>,
-    header_timeout: Option<Sp<String>>,
-    body_timeout: Option<Sp<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawClustering {
-    group_by: Option<Vec<String>>,
-    link_by: Option<Vec<String>>,
-    partition_by: Option<Vec<String>>,
-    window: Option<Sp<String>>,
-    text_similarity: Option<bool>,
-    max_span: Option<Sp<String>>,
-    retention: Option<Sp<String>>,
-    never_acted_firings: Option<Sp<i64>>,
-    memory_budget: Option<Sp<i64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawGovernor {
-    mode_hold: Option<Sp<String>>,
-}
-
-/// Problems found while resolving one file.
-pub(super) struct Ctx<'a> {
-    pub(super) path: String,
-    pub(super) text: &'a str,
-    pub(super) base: PathBuf,
-    pub(super) problems: Vec<Problem>,
-}
-
-impl Ctx<'_> {
-    fn at<T>(&self, sp: &Sp<T>) -> (u64, u64) {
-        line_col(self.text, sp.span().start)
-    }
-
-    fn push(
-        &mut self,
-        severity: Severity,
-        at: (u64, u64),
-        field: &str,
-        message: String,
-        fix: &str,
-    ) {
-        self.problems.push(Problem {
-            severity,
-            path: self.path.clone(),
-            line: at.0,
-            column: at.1,
-            field: field.to_string(),
-            message,
-            fix: fix.to_string(),
-        });
-    }
-
-    fn error<T>(&mut self, sp: &Sp<T>, field: &str, message: String, fix: &str) {
-        let at = self.at(sp);
-        self.push(Severity::Error, at, field, message, fix);
-    }
-
-    fn warn<T>(&mut self, sp: &Sp<T>, field: &str, message: String, fix: &str) {
-        let at = self.at(sp);
-        self.push(Severity::Warning, at, field, message, fix);
-    }
-
-    fn path(&self, p: &Sp<String>) -> Located<PathBuf> {
-        let (line, column) = self.at(p);
-        Located {
-            value: resolve_path(&self.base, p.get_ref()),
-            line,
-            column,
-        }
-    }
-
-    fn duration(&mut self, v: &Option<Sp<String>>, field: &str, default: Duration) -> Duration {
-        let Some(sp) = v else {
-            return default;
-        };
-        match parse_duration(sp.get_ref()) {
-            Ok(d) if d.is_positive() => d.unsigned_abs(),
-            Ok(_) => {
-                self.error(sp, field, "must be positive".into(), "e.g. \"15s\"");
-                default
-            }
-            Err(e) => {
-                self.error(sp, field, e, "units s, m, h, d, w: \"15s\", \"1m\"");
-                default
-            }
-        }
-    }
-
-    fn url(&mut self, sp: &Sp<String>, field: &str, example: &str) -> Option<Url> {
-        let fix = format!("e.g. \"{example}\"");
-        match Url::parse(sp.get_ref().trim()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
-            Ok(u) => {
-                self.error(
-                    sp,
-                    field,
-                    format!(
-                        "{:?} is not an http(s) URL (scheme {:?})",
-                        sp.get_ref(),
-                        u.scheme()
-                    ),
-                    &fix,
-                );
-                None
-            }
-            Err(e) => {
-                self.error(
-                    sp,
-                    field,
-                    format!("{:?} is not a URL: {e}", sp.get_ref()),
-                    &fix,
-                );
-                None
-            }
-        }
-    }
-
-    /// A poll timeout that is not shorter than its interval delays the next poll: a warning.
-    fn timeout_below_interval(
-        &mut self,
-        given: &Option<Sp<String>>,
-        timeout: Duration,
-        interval: Duration,
-        field: &str,
-    ) {
-        if timeout >= interval
-            && let Some(t) = given
-        {
-            self.warn(
-                t,
-                field,
-                "not shorter than the interval: a slow answer delays the next poll".into(),
-                "make the timeout shorter than the interval",
-            );
-        }
-    }
-
-    fn count(&mut self, v: &Option<Sp<i64>>, field: &str, default: usize, max: usize) -> usize {
-        let Some(sp) = v else {
-            return default;
-        };
-        let n = *sp.get_ref();
-        if n <= 0 || n as u64 > max as u64 {
-            self.error(sp, field, format!("{n} is outside 1 to {max}"), "");
-            return default;
-        }
-        n as usize
-    }
-}
-
-/// `~/x` → home; relative → against the config file's directory.
-fn resolve_path(base: &Path, p: &str) -> PathBuf {
-    if let Some(rest) = p.strip_prefix("~/")
-        && let Some(home) = std::env::var_os("HOME")
-    {
-        return PathBuf::from(home).join(rest);
-    }
-    let p = Path::new(p);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
-}
-
-fn parse_listen(s: &str) -> Result<SocketAddr, String> {
-    let s = s.trim();
-    if let Ok(a) = s.parse::<SocketAddr>() {
-        return Ok(a);
-    }
-    if let Some(port) = s.strip_prefix("localhost:")
-        && let Ok(port) = port.parse::<u16>()
-    {
-        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
-    }
-    Err(format!("{s:?} is not an address with a port"))
-}
+use crate::time::SignedDuration;
 
 // ---- resolving, a section at a time -----------------------------------------------------------
 
@@ -527,7 +239,7 @@ fn webhook(cx: &mut Ctx<'_>, sp: &Sp<RawWebhook>) -> Option<WebhookSettings> {
                 cx.error(
                     l,
                     "webhook.listen",
-                    e,
+                    e.to_string(),
                     "e.g. \"127.0.0.1:9099\" or \"0.0.0.0:9099\"",
                 );
                 return None;
@@ -537,7 +249,7 @@ fn webhook(cx: &mut Ctx<'_>, sp: &Sp<RawWebhook>) -> Option<WebhookSettings> {
     let token = webhook_token(cx, w);
     if let Err(e) = crate::sources::webhook::check_exposure(listen, token.as_deref()) {
         let at = w.listen.as_ref().map_or_else(|| cx.at(sp), |l| cx.at(l));
-        cx.push(Severity::Error, at, "webhook.listen", e, "");
+        cx.push(Severity::Error, at, "webhook.listen", e.to_string(), "");
     }
     let mut s = WebhookSettings::new(listen);
     s.token = token;

@@ -23,22 +23,32 @@ pub fn encode_line(record: &JournalRecord) -> Vec<u8> {
     line
 }
 
+/// A checkpoint reference that is not `SEQ:HASH` (each message quotes the text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointRefError {
+    #[error("checkpoint {0:?} is not SEQ:HASH")]
+    Shape(String),
+    #[error("checkpoint {text:?}: {seq:?} is not a sequence number")]
+    Seq { text: String, seq: String },
+    #[error("checkpoint {0:?}: the hash must be 64 hex digits")]
+    Hash(String),
+}
+
 /// Parses `SEQ:HASH` (what a checkpoint prints for the user to copy elsewhere).
-pub fn parse_checkpoint(text: &str) -> Result<(u64, String), String> {
+pub fn parse_checkpoint(text: &str) -> Result<(u64, String), CheckpointRefError> {
     let (seq, hash) = text
         .trim()
         .split_once(':')
-        .ok_or_else(|| format!("checkpoint {text:?} is not SEQ:HASH"))?;
-    let seq: u64 = seq
-        .parse()
-        .map_err(|_| format!("checkpoint {text:?}: {seq:?} is not a sequence number"))?;
+        .ok_or_else(|| CheckpointRefError::Shape(text.to_string()))?;
+    let seq_number: u64 = seq.parse().map_err(|_| CheckpointRefError::Seq {
+        text: text.to_string(),
+        seq: seq.to_string(),
+    })?;
     let valid = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
     if !valid {
-        return Err(format!(
-            "checkpoint {text:?}: the hash must be 64 hex digits"
-        ));
+        return Err(CheckpointRefError::Hash(text.to_string()));
     }
-    Ok((seq, hash.to_ascii_lowercase()))
+    Ok((seq_number, hash.to_ascii_lowercase()))
 }
 
 /// Formats a checkpoint reference as `SEQ:HASH`.
@@ -472,7 +482,17 @@ mod tests {
                 checkpoint: 2
             }
         );
-        assert!(parse_checkpoint("12").is_err());
-        assert!(parse_checkpoint("x:00").is_err());
+        assert_eq!(
+            parse_checkpoint("12").unwrap_err().to_string(),
+            "checkpoint \"12\" is not SEQ:HASH"
+        );
+        assert_eq!(
+            parse_checkpoint("x:00").unwrap_err().to_string(),
+            "checkpoint \"x:00\": \"x\" is not a sequence number"
+        );
+        assert_eq!(
+            parse_checkpoint("3:00").unwrap_err().to_string(),
+            "checkpoint \"3:00\": the hash must be 64 hex digits"
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod codec;
 pub mod context;
 pub mod export;
 pub mod record;
+pub mod seal;
 pub mod timeline;
 
 pub use body::{
@@ -18,12 +19,13 @@ pub use body::{
 };
 pub use chain::{Chain, ChainError, verify};
 pub use codec::{
-    Problem, Tail, Verifier, VerifyError, VerifyReport, encode_line, format_checkpoint,
-    parse_checkpoint, verify_bytes,
+    CheckpointRefError, Problem, Tail, Verifier, VerifyError, VerifyReport, encode_line,
+    format_checkpoint, parse_checkpoint, verify_bytes,
 };
 pub use context::{ClusterSnapshot, DecisionContext, StatusCounts};
 pub use export::{export_jsonl, export_jsonl_with};
 pub use record::{
     JournalEntry, JournalRecord, KindName, MAX_BODY_DEPTH, RecordKind, RecordRole, body_depth,
 };
+pub use seal::{SealError, Sealed, Sealer, checkpoint_entry};
 pub use timeline::timeline_markdown;

@@ -39,7 +39,39 @@ pub(super) enum Answer {
     Stale(Vec<(u64, String)>),
 }
 
-pub(super) type Reply = std::sync::mpsc::SyncSender<Result<Answer, String>>;
+pub(super) type Reply = std::sync::mpsc::SyncSender<Result<Answer, PgError>>;
+
+/// Why the connection thread could not do a job (the handle adds the journal's URL).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum PgError {
+    /// The server's message, or the driver's with its cause ([`describe_error`]).
+    #[error("{0}")]
+    Server(String),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("no answer within {}s", .0.as_secs())]
+    Timeout(Duration),
+    #[error("the database holds {0} journals; flightdeck uses one per database or schema")]
+    ManyJournals(usize),
+    /// Met while creating the journal: which ids, and how to point elsewhere.
+    #[error(
+        "the database holds {} journals ({}); flightdeck uses one journal per \
+         database or schema: point the URL at another database, or at another \
+         schema with ?options=-csearch_path%3DNAME",
+        .0.len(),
+        .0.join(", ")
+    )]
+    ManyJournalsHere(Vec<String>),
+    #[error("journal {0} is not in this database")]
+    NotHere(String),
+    /// A stored line that is not a record.
+    #[error("{0}")]
+    Record(#[from] serde_json::Error),
+}
+
+fn server(e: tokio_postgres::Error) -> PgError {
+    PgError::Server(describe_error(&e))
+}
 
 /// Change signals from the connection thread.
 #[derive(Default)]
@@ -87,7 +119,7 @@ impl Connection {
             .map_err(|_| self.error("the connection thread is gone"))?;
         match answer.recv_timeout(OP_TIMEOUT + CONNECT_TIMEOUT + Duration::from_secs(1)) {
             Ok(Ok(a)) => Ok(a),
-            Ok(Err(e)) => Err(self.error(&e)),
+            Ok(Err(e)) => Err(self.error(&e.to_string())),
             Err(_) => Err(self.error(&format!(
                 "no answer within {}s",
                 (OP_TIMEOUT + CONNECT_TIMEOUT).as_secs()
@@ -168,8 +200,8 @@ impl rustls::client::danger::ServerCertVerifier for EncryptOnly {
 pub(super) async fn connect(
     config: &tokio_postgres::Config,
     signals: &Arc<Signals>,
-) -> Result<Client, String> {
-    let describe = |e: tokio_postgres::Error| describe_error(&e);
+) -> Result<Client, PgError> {
+    let describe = |e: tokio_postgres::Error| PgError::Connect(describe_error(&e));
     let client = if config.get_ssl_mode() == tokio_postgres::config::SslMode::Disable {
         let (client, connection) = config.connect(NoTls).await.map_err(describe)?;
         spawn_connection(connection, signals.clone());
@@ -244,7 +276,7 @@ pub(super) async fn serve(
             match connect(&config, &signals).await {
                 Ok(c) => client = Some(c),
                 Err(e) => {
-                    let _ = reply.send(Err(format!("cannot connect: {e}")));
+                    let _ = reply.send(Err(e));
                     continue;
                 }
             }
@@ -253,7 +285,7 @@ pub(super) async fn serve(
         let answer = match tokio::time::timeout(OP_TIMEOUT, run(c, job)).await {
             Ok(Ok(a)) => Ok(a),
             Ok(Err(e)) => Err(e),
-            Err(_) => Err(format!("no answer within {}s", OP_TIMEOUT.as_secs())),
+            Err(_) => Err(PgError::Timeout(OP_TIMEOUT)),
         };
         if answer.is_err() {
             // A failed statement may have left the connection in any state: start afresh.
@@ -285,8 +317,8 @@ pub(super) async fn fetch(
         .collect())
 }
 
-pub(super) async fn run(client: &mut Client, job: Job) -> Result<Answer, String> {
-    let d = |e: tokio_postgres::Error| describe_error(&e);
+pub(super) async fn run(client: &mut Client, job: Job) -> Result<Answer, PgError> {
+    let d = server;
     match job {
         Job::Head { journal_id } => {
             let row = client
@@ -314,10 +346,7 @@ pub(super) async fn run(client: &mut Client, job: Job) -> Result<Answer, String>
             match rows.as_slice() {
                 [] => Ok(Answer::Found(None)),
                 [one] => Ok(Answer::Found(Some(one.get(0)))),
-                many => Err(format!(
-                    "the database holds {} journals; flightdeck uses one per database or schema",
-                    many.len()
-                )),
+                many => Err(PgError::ManyJournals(many.len())),
             }
         }
         Job::Init { genesis } => {
@@ -334,9 +363,7 @@ pub(super) async fn run(client: &mut Client, job: Job) -> Result<Answer, String>
             let existing: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
             let id = match existing.as_slice() {
                 [] => {
-                    let hash = serde_json::from_str::<JournalRecord>(&line)
-                        .map_err(|e| e.to_string())?
-                        .hash;
+                    let hash = serde_json::from_str::<JournalRecord>(&line)?.hash;
                     tx.execute(
                         "INSERT INTO flightdeck_journal (journal_id, head_seq, head_hash) \
                          VALUES ($1, 0, $2)",
@@ -353,15 +380,7 @@ pub(super) async fn run(client: &mut Client, job: Job) -> Result<Answer, String>
                     id
                 }
                 [one] => one.clone(),
-                many => {
-                    return Err(format!(
-                        "the database holds {} journals ({}); flightdeck uses one journal per \
-                         database or schema: point the URL at another database, or at another \
-                         schema with ?options=-csearch_path%3DNAME",
-                        many.len(),
-                        many.join(", ")
-                    ));
-                }
+                many => return Err(PgError::ManyJournalsHere(many.to_vec())),
             };
             tx.commit().await.map_err(d)?;
             Ok(Answer::JournalId(id))
@@ -396,7 +415,7 @@ pub(super) async fn run(client: &mut Client, job: Job) -> Result<Answer, String>
                 )
                 .await
                 .map_err(d)?
-                .ok_or_else(|| format!("journal {journal_id} is not in this database"))?;
+                .ok_or_else(|| PgError::NotHere(journal_id.clone()))?;
             let (head_seq, head_hash): (i64, String) = (row.get(0), row.get(1));
             if head_seq as u64 + 1 != next || head_hash != head {
                 let newer = fetch(&tx, &journal_id, next.min(head_seq as u64 + 1), i64::MAX)
@@ -407,9 +426,8 @@ pub(super) async fn run(client: &mut Client, job: Job) -> Result<Answer, String>
             }
             let seqs: Vec<i64> = (0..lines.len() as i64).map(|i| next as i64 + i).collect();
             let last = *seqs.last().expect("an append has lines");
-            let last_hash = serde_json::from_str::<JournalRecord>(lines.last().expect("lines"))
-                .map_err(|e| e.to_string())?
-                .hash;
+            let last_hash =
+                serde_json::from_str::<JournalRecord>(lines.last().expect("lines"))?.hash;
             tx.execute(
                 "INSERT INTO flightdeck_records (journal_id, seq, line) \
                  SELECT $1, s, l FROM unnest($2::bigint[], $3::text[]) AS t(s, l)",

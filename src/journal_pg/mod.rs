@@ -45,9 +45,8 @@ use tokio_postgres::{AsyncMessage, Client, NoTls};
 
 use crate::actions::Role;
 use crate::journal::{
-    Chain, CheckpointBody, JournalEntry, JournalRecord, KindBody, MAX_BODY_DEPTH, Problem,
-    RecordBody, RecordKind, RecordRole, Verifier, VerifyError, VerifyReport, body_depth,
-    encode_line,
+    Chain, JournalEntry, JournalRecord, Problem, RecordKind, RecordRole, Sealed, Sealer, Verifier,
+    VerifyError, VerifyReport, checkpoint_entry, encode_line,
 };
 use crate::journal_store::SYSTEM_ACTOR;
 use crate::time::Timestamp;
@@ -281,27 +280,8 @@ impl JournalPg {
         role: Role,
         ts: Timestamp,
     ) -> io::Result<JournalRecord> {
-        let mut records = self.commit(
-            |v| {
-                vec![JournalEntry {
-                    actor: actor.into(),
-                    role: role.into(),
-                    kind: RecordKind::Checkpoint,
-                    summary: format!(
-                        "checkpoint: {} bytes, head {}:{}",
-                        v.offset(),
-                        v.next_seq().saturating_sub(1),
-                        &v.head()[..v.head().len().min(12)]
-                    ),
-                    body: RecordBody::of(KindBody::Checkpoint(CheckpointBody {
-                        size: Some(v.offset()),
-                        head: Some(v.head().to_string()),
-                    }))
-                    .to_value(),
-                }]
-            },
-            ts,
-        )?;
+        let mut records =
+            self.commit(|v| vec![checkpoint_entry(actor.into(), role.into(), v)], ts)?;
         Ok(records.swap_remove(0))
     }
 
@@ -318,31 +298,18 @@ impl JournalPg {
             if entries.is_empty() {
                 return Ok(Vec::new());
             }
-            let mut chain =
-                Chain::resume(self.verifier.next_seq(), self.verifier.head().to_string());
-            let mut verifier = self.verifier.clone();
-            let mut records = Vec::new();
-            let mut lines = Vec::new();
+            let mut sealer = Sealer::after(&self.verifier);
             for entry in entries {
-                let depth = body_depth(&entry.body);
-                if depth > MAX_BODY_DEPTH {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        format!(
-                            "{}: a {} record's body nests {depth} levels deep; a journal \
-                             record may nest at most {MAX_BODY_DEPTH}",
-                            self.conn.target,
-                            entry.kind.name()
-                        ),
-                    ));
-                }
-                let record = chain.seal(entry, ts);
-                let line = line_of(&record);
-                // Self-check: what we store must verify like any record read back.
-                verifier.feed(line.as_bytes()).map_err(corrupt)?;
-                lines.push(line);
-                records.push(record);
+                sealer
+                    .push(entry, ts)
+                    .map_err(|e| e.into_io(&self.conn.target))?;
             }
+            let Sealed {
+                records,
+                lines,
+                verifier,
+            } = sealer.finish();
+            let lines = lines.into_iter().map(text_of).collect();
             match self.conn.call(Job::Append {
                 journal_id: self.journal_id.clone(),
                 next: self.verifier.next_seq(),
@@ -423,10 +390,14 @@ impl JournalPg {
     }
 }
 
-fn line_of(record: &JournalRecord) -> String {
-    let mut line = encode_line(record);
+/// A sealed line as the database keeps it: without its newline.
+fn text_of(mut line: Vec<u8>) -> String {
     line.pop();
     String::from_utf8(line).expect("journal lines are JSON, so UTF-8")
+}
+
+fn line_of(record: &JournalRecord) -> String {
+    text_of(encode_line(record))
 }
 
 /// Streams every stored line of the journal, in seq order, through a fresh [`Verifier`]

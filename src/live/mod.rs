@@ -25,7 +25,7 @@ use crate::cockpit::{
     Cockpit, CockpitConfig, Effect, Event, ExecOutcome, ExecRequest, Snapshot, SourceHealth,
     SuggestionId, UserCommand,
 };
-use crate::config::{Config, Severity};
+use crate::config::Config;
 use crate::exec::{ExecConfig, Invocation};
 use crate::journal::{
     Chain, GenesisBody, JournalEntry, KindBody, NoteBody, RecordBody, RecordKind,
@@ -128,11 +128,7 @@ impl Live {
         let mut warnings: Vec<String> = config.warnings.iter().map(|p| p.to_string()).collect();
         let (slos, problems) = config.load_slos();
         for p in problems {
-            let p = crate::config::Problem {
-                severity: Severity::Warning,
-                ..p
-            };
-            warnings.push(p.to_string());
+            warnings.push(p.as_warning().to_string());
         }
         let (watcher, knowledge, doc_errors) = KnowledgeWatcher::load(config.knowledge_dirs());
         warnings.extend(doc_errors.iter().map(|e| format!("skipped {e}")));

@@ -19,6 +19,10 @@
 //! a [`ModeChange`] with `from: None` — "started in REDESIGN", with its evidence — and only later
 //! changes of the effective mode are transitions. Before then the mode still governs (an override
 //! in force applies at once), it is just not reported as having changed.
+//!
+//! Size: a little over 600 lines: one state machine (levels, hold, settle, override, drift)
+//! whose verdicts and transitions read the same private state; split, each half would reach
+//! into the other.
 
 use serde::{Deserialize, Serialize};
 

@@ -7,20 +7,31 @@ use super::parse::SliQueries;
 /// The range put in place of Sloth's `{{.window}}` before parsing (any valid range would do).
 const WINDOW_FOR_SYNTAX: &str = "5m";
 
-/// `Ok` if `query` (with `{{.window}}` filled in) is PromQL; else the parser's message.
-pub fn check_syntax(query: &str) -> Result<(), String> {
+/// Why a query is not PromQL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PromqlError {
+    /// A `{{…}}` other than `{{.window}}` (its inside).
+    #[error("template placeholder left in the query ({0:?}): only {{{{.window}}}} is filled in")]
+    Placeholder(String),
+    /// The parser's message.
+    #[error("{0}")]
+    Syntax(String),
+}
+
+/// `Ok` if `query` (with `{{.window}}` filled in) is PromQL; else why not.
+pub fn check_syntax(query: &str) -> Result<(), PromqlError> {
     let q = SliQueries::for_window(query, WINDOW_FOR_SYNTAX);
     if q.contains("{{") {
-        return Err(format!(
-            "template placeholder left in the query ({:?}): only {{{{.window}}}} is filled in",
+        return Err(PromqlError::Placeholder(
             q.split("{{")
                 .nth(1)
                 .map_or("", |r| r.split("}}").next().unwrap_or(""))
+                .to_string(),
         ));
     }
     promql_parser::parser::parse(&q)
         .map(|_| ())
-        .map_err(|e| e.trim().to_string())
+        .map_err(|e| PromqlError::Syntax(e.trim().to_string()))
 }
 
 /// One query of an SLO whose syntax is wrong.
@@ -46,10 +57,10 @@ pub fn syntax_errors(q: &SliQueries) -> Vec<SyntaxError> {
         if text.is_empty() {
             return None;
         }
-        check_syntax(text).err().map(|message| SyntaxError {
+        check_syntax(text).err().map(|e| SyntaxError {
             part,
             query: text.to_string(),
-            message,
+            message: e.to_string(),
         })
     })
     .collect()
@@ -92,7 +103,7 @@ mod tests {
             r#"sum(rate(x[{{.windw}}]))"#,
             "",
         ] {
-            let e = check_syntax(bad).unwrap_err();
+            let e = check_syntax(bad).unwrap_err().to_string();
             assert!(!e.is_empty(), "{bad}");
         }
     }

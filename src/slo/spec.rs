@@ -63,21 +63,29 @@ impl SloSpec {
     }
 
     /// Checks the invariants the engine relies on: objective in `[0, 1)`, window positive.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidSlo> {
         if !(self.objective.is_finite() && (0.0..1.0).contains(&self.objective)) {
-            return Err(format!(
-                "objective must be in [0, 1) (e.g. 0.999), got {}",
-                self.objective
-            ));
+            return Err(InvalidSlo::Objective(self.objective));
         }
         if self.window.as_secs() <= 0 {
-            return Err("window must be positive".to_string());
+            return Err(InvalidSlo::Window);
         }
         if self.name.trim().is_empty() {
-            return Err("name must not be empty".to_string());
+            return Err(InvalidSlo::Name);
         }
         Ok(())
     }
+}
+
+/// An SLO the engine cannot evaluate ([`SloSpec::validate`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InvalidSlo {
+    #[error("objective must be in [0, 1) (e.g. 0.999), got {0}")]
+    Objective(f64),
+    #[error("window must be positive")]
+    Window,
+    #[error("name must not be empty")]
+    Name,
 }
 
 /// `1 − objective` rounded to 12 decimal places (see [`SloSpec::budget`]).

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::health::{Backoff, Health};
 use super::prometheus::{BodyError, MAX_RESPONSE_BYTES, read_capped, transport_error};
-use super::{Origin, SourceMsg, http_client};
+use super::{ClientError, Origin, SourceMsg, http_client};
 use crate::alerts::{Alert, AlertState, Fingerprint, ParsedAlerts, parse_alerts};
 use crate::cockpit::Event;
 use crate::time::{SignedDuration, Timestamp};
@@ -109,7 +109,7 @@ pub struct AlertmanagerClient {
 }
 
 impl AlertmanagerClient {
-    pub fn new(base: Url, timeout: Duration) -> Result<Self, String> {
+    pub fn new(base: Url, timeout: Duration) -> Result<Self, ClientError> {
         Ok(AlertmanagerClient {
             http: http_client(timeout)?,
             base,
@@ -340,7 +340,7 @@ pub fn diff_alerts_after(
 }
 
 impl AlertmanagerSource {
-    pub fn new(settings: AlertmanagerSettings) -> Result<Self, String> {
+    pub fn new(settings: AlertmanagerSettings) -> Result<Self, ClientError> {
         Ok(AlertmanagerSource {
             client: AlertmanagerClient::new(settings.url.clone(), settings.timeout)?,
             health: Health::new("alertmanager", Some(settings.interval)),

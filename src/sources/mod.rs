@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 pub use alertmanager::{AlertmanagerClient, AlertmanagerSettings, AmError, Matcher, matchers_for};
 pub use health::{Backoff, Health};
 pub use prometheus::{PromError, PrometheusClient, PrometheusSettings, SloTarget};
-pub use sli::{SliMode, SliQuery};
+pub use sli::{NoLiveQuery, SliMode, SliQuery};
 pub use webhook::{StatsSnapshot, WebhookServer, WebhookSettings};
 
 use crate::cockpit::Event;
@@ -62,14 +62,18 @@ pub enum SourceMsg {
     Health(Health),
 }
 
+/// An HTTP client could not be built (the TLS backend or the system's configuration).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build an HTTP client: {0}")]
+pub struct ClientError(#[from] reqwest::Error);
+
 /// An HTTP client with a request timeout and a shorter connect timeout.
-pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
+    Ok(reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("cannot build an HTTP client: {e}"))
+        .build()?)
 }
 
 /// Which sources to run.
@@ -105,7 +109,7 @@ impl Sources {
                 Ok(p) => {
                     s.tasks.push(tokio::spawn(p.run(tx.clone())));
                 }
-                Err(e) => h.failed(now, e),
+                Err(e) => h.failed(now, e.to_string()),
             }
             s.initial.push(h);
         }
@@ -116,7 +120,7 @@ impl Sources {
                     s.alertmanager = Some(a.client().clone());
                     s.tasks.push(tokio::spawn(a.run(tx.clone())));
                 }
-                Err(e) => h.failed(now, e),
+                Err(e) => h.failed(now, e.to_string()),
             }
             s.initial.push(h);
         }
@@ -130,7 +134,7 @@ impl Sources {
                 }
                 Err(e) => {
                     tracing::error!("{e}");
-                    h.failed(now, e);
+                    h.failed(now, e.to_string());
                 }
             }
             s.initial.push(h);

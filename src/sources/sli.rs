@@ -72,39 +72,48 @@ pub enum Part {
     Total,
 }
 
+/// Why an SLO has no live queries (`flightdeck check` warns; the SLO is shown without data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoLiveQuery {
+    #[error(
+        "an error-ratio SLI cannot be turned into event counts; give \
+         good/bad and total queries (Sloth `events`) for live mode"
+    )]
+    ErrorRatio,
+    #[error(
+        "no total query (OpenSLO ratioMetric.total.metricSource.spec.query, or \
+         `total` under [slo.queries.NAME] in the config)"
+    )]
+    NoTotal,
+    #[error("both good and bad queries are given; keep one")]
+    GoodAndBad,
+    #[error(
+        "no good or bad query (OpenSLO ratioMetric.good/bad, or `good`/`bad` \
+         under [slo.queries.NAME] in the config)"
+    )]
+    NoNumerator,
+    /// The named part (`good`, `total`, …) does not parse as PromQL.
+    #[error("the {0} query is not valid PromQL")]
+    NotPromql(&'static str),
+}
+
 impl SliQuery {
     /// From a parsed SLO file's queries. `Err` says what is missing, for `flightdeck check`.
-    pub fn from_queries(slo: &str, q: &SliQueries) -> Result<SliQuery, String> {
+    pub fn from_queries(slo: &str, q: &SliQueries) -> Result<SliQuery, NoLiveQuery> {
         fn nonempty(s: &Option<String>) -> Option<&str> {
             s.as_deref().map(str::trim).filter(|s| !s.is_empty())
         }
         let Some(total) = nonempty(&q.total) else {
             if q.error_ratio.is_some() {
-                return Err(
-                    "an error-ratio SLI cannot be turned into event counts; give \
-                            good/bad and total queries (Sloth `events`) for live mode"
-                        .into(),
-                );
+                return Err(NoLiveQuery::ErrorRatio);
             }
-            return Err(
-                "no total query (OpenSLO ratioMetric.total.metricSource.spec.query, or \
-                        `total` under [slo.queries.NAME] in the config)"
-                    .into(),
-            );
+            return Err(NoLiveQuery::NoTotal);
         };
         let numerator = match (nonempty(&q.good), nonempty(&q.bad)) {
             (Some(g), None) => Numerator::Good(g.to_string()),
             (None, Some(b)) => Numerator::Bad(b.to_string()),
-            (Some(_), Some(_)) => {
-                return Err("both good and bad queries are given; keep one".into());
-            }
-            (None, None) => {
-                return Err(
-                    "no good or bad query (OpenSLO ratioMetric.good/bad, or `good`/`bad` \
-                            under [slo.queries.NAME] in the config)"
-                        .into(),
-                );
-            }
+            (Some(_), Some(_)) => return Err(NoLiveQuery::GoodAndBad),
+            (None, None) => return Err(NoLiveQuery::NoNumerator),
         };
         let any_window = [Some(total), nonempty(&q.good), nonempty(&q.bad)]
             .into_iter()
@@ -488,10 +497,12 @@ mod tests {
             error_ratio: Some("x".into()),
             ..SliQueries::default()
         };
-        assert!(
-            SliQuery::from_queries("c", &ratio)
-                .unwrap_err()
-                .contains("error-ratio")
+        let e = SliQuery::from_queries("c", &ratio).unwrap_err();
+        assert_eq!(e, NoLiveQuery::ErrorRatio);
+        assert_eq!(
+            e.to_string(),
+            "an error-ratio SLI cannot be turned into event counts; give good/bad and total \
+             queries (Sloth `events`) for live mode"
         );
     }
 

@@ -187,13 +187,26 @@ impl Drop for WebhookServer {
     }
 }
 
+/// The webhook receiver cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    /// Off loopback without a token anyone could post alerts.
+    #[error(
+        "webhook listen address {0} is not loopback: set a token ([webhook] token or \
+         token_env) so only Alertmanager can post alerts"
+    )]
+    Exposed(SocketAddr),
+    #[error("cannot listen on {addr}: {why}")]
+    Listen {
+        addr: SocketAddr,
+        why: std::io::Error,
+    },
+}
+
 /// Refuses a listen address off loopback without a token.
-pub fn check_exposure(listen: SocketAddr, token: Option<&str>) -> Result<(), String> {
+pub fn check_exposure(listen: SocketAddr, token: Option<&str>) -> Result<(), BindError> {
     if !listen.ip().is_loopback() && token.is_none_or(|t| t.is_empty()) {
-        return Err(format!(
-            "webhook listen address {listen} is not loopback: set a token ([webhook] token or \
-             token_env) so only Alertmanager can post alerts"
-        ));
+        return Err(BindError::Exposed(listen));
     }
     Ok(())
 }
@@ -202,14 +215,15 @@ pub fn check_exposure(listen: SocketAddr, token: Option<&str>) -> Result<(), Str
 pub async fn bind(
     settings: &WebhookSettings,
     tx: mpsc::Sender<SourceMsg>,
-) -> Result<WebhookServer, String> {
+) -> Result<WebhookServer, BindError> {
     check_exposure(settings.listen, settings.token.as_deref())?;
-    let listener = tokio::net::TcpListener::bind(settings.listen)
+    let addr = settings.listen;
+    let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        .map_err(|why| BindError::Listen { addr, why })?;
     let addr = listener
         .local_addr()
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        .map_err(|why| BindError::Listen { addr, why })?;
     let stats = Arc::new(WebhookStats::default());
     let app = router(settings, tx, stats.clone());
     let task = tokio::spawn(serve(listener, app, settings.clone(), stats.clone()));
@@ -507,7 +521,7 @@ async fn receive(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
         },
         None => match checked_parse(&bytes) {
             Ok(parsed) => parsed,
-            Err(msg) => return bad(&st, msg),
+            Err(why) => return bad(&st, why.to_string()),
         },
     };
     let rejected: Vec<String> = parsed.rejected.iter().map(|r| r.error.clone()).collect();
@@ -564,31 +578,36 @@ async fn receive(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
 
 /// A notification the typed reader did not take: checked step by step, so that what is wrong
 /// with it is said (not JSON, not a notification, another version), then read alert by alert.
-fn checked_parse(bytes: &[u8]) -> Result<crate::alerts::ParsedAlerts, String> {
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => return Err(format!("malformed JSON: {e}")),
-    };
+/// Why a webhook body is not a notification flightdeck reads (the 400 reply's text).
+#[derive(Debug, thiserror::Error)]
+enum NotificationError {
+    #[error("malformed JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("expected an Alertmanager webhook notification (a JSON object with \"alerts\")")]
+    NotAnObject,
+    /// The `version` value as JSON.
+    #[error("unsupported webhook version {0}; flightdeck reads version \"4\"")]
+    Version(Value),
+    #[error("\"alerts\" must be an array")]
+    AlertsNotArray,
+    #[error("missing \"alerts\" (not a webhook notification)")]
+    NoAlerts,
+}
+
+fn checked_parse(bytes: &[u8]) -> Result<crate::alerts::ParsedAlerts, NotificationError> {
+    let value: Value = serde_json::from_slice(bytes)?;
     let Value::Object(obj) = &value else {
-        return Err(
-            "expected an Alertmanager webhook notification (a JSON object with \"alerts\")".into(),
-        );
+        return Err(NotificationError::NotAnObject);
     };
     match obj.get("version") {
         None | Some(Value::Null) => {}
         Some(Value::String(v)) if v == "4" => {}
-        Some(v) => {
-            return Err(format!(
-                "unsupported webhook version {v}; flightdeck reads version \"4\""
-            ));
-        }
+        Some(v) => return Err(NotificationError::Version(v.clone())),
     }
     match obj.get("alerts") {
         Some(Value::Array(_)) => {}
-        Some(_) => return Err("\"alerts\" must be an array".into()),
-        None => {
-            return Err("missing \"alerts\" (not a webhook notification)".into());
-        }
+        Some(_) => return Err(NotificationError::AlertsNotArray),
+        None => return Err(NotificationError::NoAlerts),
     }
     // Valid JSON is valid UTF-8.
     let text = std::str::from_utf8(bytes).unwrap_or_default();
@@ -606,7 +625,12 @@ mod tests {
         let any: SocketAddr = "0.0.0.0:9099".parse().unwrap();
         assert!(check_exposure(lo, None).is_ok());
         assert!(check_exposure(lo6, None).is_ok());
-        assert!(check_exposure(any, None).unwrap_err().contains("token"));
+        assert!(
+            check_exposure(any, None)
+                .unwrap_err()
+                .to_string()
+                .contains("token")
+        );
         assert!(check_exposure(any, Some("")).is_err());
         assert!(check_exposure(any, Some("s3cret")).is_ok());
     }

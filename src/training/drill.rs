@@ -154,6 +154,7 @@ impl DrillScript {
         let err = |line: Option<u64>, field: String, message: String| DrillError {
             path: path.to_string(),
             line,
+            column: None,
             field,
             message,
             fix: String::new(),
@@ -173,10 +174,11 @@ impl DrillScript {
             let v = r.at.value.trim();
             let at = if v.contains('T') {
                 DrillTime::At(
-                    crate::time::parse_timestamp(v).map_err(|m| err(line, field("at"), m))?,
+                    crate::time::parse_timestamp(v)
+                        .map_err(|m| err(line, field("at"), m.into()))?,
                 )
             } else {
-                DrillTime::Offset(parse_duration(v).map_err(|m| err(line, field("at"), m))?)
+                DrillTime::Offset(parse_duration(v).map_err(|m| err(line, field("at"), m.into()))?)
             };
             let count = [&r.approve, &r.reject, &r.note, &r.hypothesis, &r.by_hand]
                 .iter()

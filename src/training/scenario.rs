@@ -285,6 +285,7 @@ fn json_entries(path: &str, text: &str) -> Result<Vec<Entry>, ScenarioError> {
         let e: JsonEvent = serde_json::from_str(l).map_err(|e| ScenarioError {
             path: path.to_string(),
             line: line_no,
+            column: None,
             field: String::new(),
             message: format!(
                 "not a scenario event ({e}); write one JSON object a line, e.g. \
@@ -357,6 +358,7 @@ impl Scenario {
         let err = |line: Option<u64>, field: &str, message: String| ScenarioError {
             path: path.to_string(),
             line,
+            column: None,
             field: field.to_string(),
             message,
             fix: String::new(),
@@ -379,10 +381,10 @@ impl Scenario {
                 ),
             ));
         }
-        let start =
-            parse_timestamp(&raw.start.value).map_err(|m| err(at_line(&raw.start), "start", m))?;
+        let start = parse_timestamp(&raw.start.value)
+            .map_err(|m| err(at_line(&raw.start), "start", m.into()))?;
         let duration = parse_duration(&raw.duration.value)
-            .map_err(|m| err(at_line(&raw.duration), "duration", m))?;
+            .map_err(|m| err(at_line(&raw.duration), "duration", m.into()))?;
         if duration.is_negative() || duration.is_zero() {
             return Err(err(
                 at_line(&raw.duration),
@@ -426,7 +428,7 @@ impl Scenario {
                 ));
             }
             let window = parse_duration(&s.window.value)
-                .map_err(|m| err(at_line(&s.window), &format!("slos[{i}].window"), m))?;
+                .map_err(|m| err(at_line(&s.window), &format!("slos[{i}].window"), m.into()))?;
             if !window.is_positive() || window > MAX_WINDOW {
                 return Err(err(
                     at_line(&s.window),
@@ -512,6 +514,7 @@ impl Scenario {
                 events_path.clone()
             },
             line,
+            column: None,
             field: e.field(sub),
             message,
             fix: String::new(),
@@ -528,7 +531,7 @@ impl Scenario {
                 } else {
                     parse_duration(v).and_then(|d| checked_offset(start, d))
                 };
-                parsed.map_err(|m| err_at(&e, e.at_line, ".at", m))?
+                parsed.map_err(|m| err_at(&e, e.at_line, ".at", m.into()))?
             };
             if let Body::Sample(smp) = &e.body {
                 if !slos.iter().any(|x| x.name == smp.slo) {

@@ -219,7 +219,8 @@ pub struct App {
     pub size: (u16, u16),
     /// What the open silence form would propose (or why it cannot yet), made when the form
     /// changes so that drawing does not scan every alert.
-    pub silence_preview: Option<Result<crate::cockpit::SilencePreview, String>>,
+    pub silence_preview:
+        Option<Result<crate::cockpit::SilencePreview, crate::actions::SilenceError>>,
     /// The cockpit revision the preview was made at ([`crate::tui::refresh`] remakes it when
     /// alerts, mode or knowledge moved on while the form is open).
     pub silence_preview_at: u64,

@@ -10,6 +10,7 @@ pub mod app;
 pub mod attention;
 pub mod command;
 pub mod input;
+pub mod key;
 pub mod keymap;
 pub mod line_input;
 pub mod message;

@@ -51,7 +51,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Vec<Command> {
     match result {
         Ok(command) => vec![command],
         Err(why) => {
-            app.info(why);
+            app.info(why.to_string());
             Vec::new()
         }
     }
@@ -74,10 +74,59 @@ fn step_of(app: &App, view: &Cockpit) -> Option<SuggestionId> {
     }
 }
 
-fn copy_step(app: &App, view: &Cockpit, action: Action) -> Result<Command, String> {
-    let id = step_of(app, view)
-        .ok_or("y and Y copy a step: select one in the approvals pane (4) or open it")?;
-    let s = view.suggestion(id).ok_or("that step is gone")?;
+/// Why a copy or open key did nothing; shown as a notice.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShareError {
+    #[error("y and Y copy a step: select one in the approvals pane (4) or open it")]
+    NoStep,
+    #[error("that step is gone")]
+    StepGone,
+    #[error("{0}: a shell step (values in its environment): read it in the step view")]
+    ShellStep(SuggestionId),
+    #[error("{id}: no argv to copy: {why}")]
+    NoArgv { id: SuggestionId, why: String },
+    #[error(
+        "{0}'s argv holds a control character (a newline, an escape): not copied, read it in the step view"
+    )]
+    ControlInArgv(SuggestionId),
+    #[error("nothing to copy")]
+    NothingToCopy,
+    #[error("{0} bytes is more than the {COPY_LIMIT} a terminal takes at once")]
+    TooLong(usize),
+    #[error("it holds a control character ({0:?})")]
+    ControlInText(char),
+    /// The URL's first 40 characters, made safe for the terminal.
+    #[error("only http(s) URLs are opened, not {0:?}")]
+    NotWeb(String),
+    #[error("the URL holds a space or a control character")]
+    UrlSpace,
+    #[error("the URL is longer than {URL_LIMIT} bytes")]
+    UrlTooLong,
+    #[error("no cluster selected")]
+    NoCluster,
+    #[error("no alert selected")]
+    NoAlert,
+    /// An alert without the link a key opens (`what`: `runbook_url`, …).
+    #[error("{name} has no {what}")]
+    NoLink { name: String, what: String },
+    #[error(
+        "no alert of {cluster} links {title:?} (a runbook_url naming {stem}): it is the local file {path}"
+    )]
+    RunbookNotLinked {
+        cluster: String,
+        title: String,
+        stem: String,
+        path: String,
+    },
+    #[error(
+        "the Alertmanager page needs the live cockpit with an [alertmanager] url in the config"
+    )]
+    NoAlertmanager,
+}
+
+fn copy_step(app: &App, view: &Cockpit, action: Action) -> Result<Command, ShareError> {
+    let id = step_of(app, view).ok_or(ShareError::NoStep)?;
+    let s = view.suggestion(id).ok_or(ShareError::StepGone)?;
     let (text, form) = step_text(s, action == Action::CopyArgv)?;
     Ok(Command::Copy {
         text,
@@ -86,22 +135,21 @@ fn copy_step(app: &App, view: &Cockpit, action: Action) -> Result<Command, Strin
 }
 
 /// A step's command line (quoted as a shell would need it) or its argv one element a line.
-pub fn step_text(s: &Suggestion, one_a_line: bool) -> Result<(String, &'static str), String> {
+pub fn step_text(s: &Suggestion, one_a_line: bool) -> Result<(String, &'static str), ShareError> {
     let argv = match &s.argv {
         Ok(argv) if argv.is_empty() && s.step.script().is_some() => {
-            return Err(format!(
-                "{}: a shell step (values in its environment): read it in the step view",
-                s.id
-            ));
+            return Err(ShareError::ShellStep(s.id));
         }
         Ok(argv) => argv,
-        Err(why) => return Err(format!("{}: no argv to copy: {why}", s.id)),
+        Err(why) => {
+            return Err(ShareError::NoArgv {
+                id: s.id,
+                why: why.to_string(),
+            });
+        }
     };
     if argv.iter().any(|a| a.chars().any(char::is_control)) {
-        return Err(format!(
-            "{}'s argv holds a control character (a newline, an escape): not copied, read it in the step view",
-            s.id
-        ));
+        return Err(ShareError::ControlInArgv(s.id));
     }
     Ok(if one_a_line {
         (argv.join("\n"), "argv (one element a line)")
@@ -111,18 +159,15 @@ pub fn step_text(s: &Suggestion, one_a_line: bool) -> Result<(String, &'static s
 }
 
 /// The OSC 52 sequence that puts `text` on the clipboard, or why it is not copied.
-pub fn osc52(text: &str) -> Result<Vec<u8>, String> {
+pub fn osc52(text: &str) -> Result<Vec<u8>, ShareError> {
     if text.is_empty() {
-        return Err("nothing to copy".into());
+        return Err(ShareError::NothingToCopy);
     }
     if text.len() > COPY_LIMIT {
-        return Err(format!(
-            "{} bytes is more than the {COPY_LIMIT} a terminal takes at once",
-            text.len()
-        ));
+        return Err(ShareError::TooLong(text.len()));
     }
     if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\n') {
-        return Err(format!("it holds a control character ({c:?})"));
+        return Err(ShareError::ControlInText(c));
     }
     let mut out = b"\x1b]52;c;".to_vec();
     out.extend_from_slice(base64(text.as_bytes()).as_bytes());
@@ -151,20 +196,19 @@ pub fn base64(bytes: &[u8]) -> String {
 }
 
 /// `url` if it may be opened: http or https, no spaces or control characters, not too long.
-pub fn web_url(url: &str) -> Result<&str, String> {
+pub fn web_url(url: &str) -> Result<&str, ShareError> {
     let url = url.trim();
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
     if !(lower.starts_with("http://") || lower.starts_with("https://")) {
-        return Err(format!(
-            "only http(s) URLs are opened, not {:?}",
-            crate::sanitize::for_terminal(&url.chars().take(40).collect::<String>())
-        ));
+        let head: String = url.chars().take(40).collect();
+        let shown = crate::sanitize::for_terminal(&head).to_string();
+        return Err(ShareError::NotWeb(shown));
     }
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err("the URL holds a space or a control character".into());
+        return Err(ShareError::UrlSpace);
     }
     if url.len() > URL_LIMIT {
-        return Err(format!("the URL is longer than {URL_LIMIT} bytes"));
+        return Err(ShareError::UrlTooLong);
     }
     Ok(url)
 }
@@ -192,7 +236,7 @@ fn alert_url(
     view: &Cockpit,
     what: &str,
     get: impl Fn(&TrackedAlert) -> Option<String>,
-) -> Result<(String, String), String> {
+) -> Result<(String, String), ShareError> {
     let chosen = match app.overlay {
         Overlay::Read {
             page: Page::Alert(fp),
@@ -204,7 +248,7 @@ fn alert_url(
     let alert = match chosen {
         Some(fp) => view.alert(fp),
         None => {
-            let cluster = panes::clusters::focused(app, view).ok_or("no cluster selected")?;
+            let cluster = panes::clusters::focused(app, view).ok_or(ShareError::NoCluster)?;
             let members = panes::detail::ordered_members(view, cluster);
             members
                 .iter()
@@ -213,9 +257,12 @@ fn alert_url(
                 .copied()
         }
     }
-    .ok_or("no alert selected")?;
+    .ok_or(ShareError::NoAlert)?;
     let name = alert.alert.name().to_string();
-    let url = get(alert).ok_or_else(|| format!("{name} has no {what}"))?;
+    let url = get(alert).ok_or_else(|| ShareError::NoLink {
+        name: name.clone(),
+        what: what.to_string(),
+    })?;
     let name = if name.is_empty() {
         "the alert"
     } else {
@@ -234,7 +281,7 @@ fn runbook_url(a: &TrackedAlert) -> Option<String> {
 
 /// `o`: the alert's `runbook_url`; in the knowledge pane (or reading a runbook), the
 /// `runbook_url` of a focused cluster's alert that names this runbook's file.
-fn open_runbook(app: &App, view: &Cockpit) -> Result<Command, String> {
+fn open_runbook(app: &App, view: &Cockpit) -> Result<Command, ShareError> {
     let doc = match app.overlay {
         Overlay::Read {
             page: Page::Document(doc),
@@ -249,13 +296,16 @@ fn open_runbook(app: &App, view: &Cockpit) -> Result<Command, String> {
             .file_stem()
             .map(|s| s.to_string_lossy().to_lowercase())
             .unwrap_or_default();
-        let cluster = panes::clusters::focused(app, view).ok_or("no cluster selected")?;
+        let cluster = panes::clusters::focused(app, view).ok_or(ShareError::NoCluster)?;
         let url = panes::detail::ordered_members(view, cluster)
             .into_iter()
             .filter_map(runbook_url)
             .find(|u| url_names(u, &stem))
-            .ok_or_else(|| {
-                format!("no alert of {} links {title:?} (a runbook_url naming {stem}): it is the local file {path}", cluster.name)
+            .ok_or_else(|| ShareError::RunbookNotLinked {
+                cluster: cluster.name.to_string(),
+                title: title.to_string(),
+                stem: stem.clone(),
+                path: path.to_string(),
             })?;
         let url = web_url(&url)?.to_string();
         return Ok(Command::Open {
@@ -275,10 +325,8 @@ pub fn url_names(url: &str, stem: &str) -> bool {
 }
 
 /// `A`: the Alertmanager's page of the alert's alertname (live, with `[alertmanager] url`).
-fn open_alertmanager(app: &App, view: &Cockpit) -> Result<Command, String> {
-    let base = app.alertmanager.clone().ok_or(
-        "the Alertmanager page needs the live cockpit with an [alertmanager] url in the config",
-    )?;
+fn open_alertmanager(app: &App, view: &Cockpit) -> Result<Command, ShareError> {
+    let base = app.alertmanager.clone().ok_or(ShareError::NoAlertmanager)?;
     let (url, what) = alert_url(app, view, "Alertmanager page", |a| {
         Some(alertmanager_page(&base, a.alert.name()))
     })?;

@@ -406,3 +406,57 @@ fn messages_name_the_field_and_the_misspelling_at_its_line() {
         "{text}"
     );
 }
+
+/// `check --json` gives each problem's place as numbers where it is known and `null` where it
+/// is not (it once printed `"line": 0, "column": 0` for "no line"); every problem has the same
+/// keys either way.
+#[test]
+fn check_json_says_null_for_an_unknown_line_and_numbers_for_a_known_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = [
+        "severity", "path", "line", "column", "field", "message", "fix",
+    ];
+    let problems = |toml: &str| -> Vec<Value> {
+        let cfg = dir.path().join("flightdeck.toml");
+        std::fs::write(&cfg, toml).unwrap();
+        let out = flightdeck(
+            dir.path(),
+            &["check", "--config", cfg.to_str().unwrap(), "--json"],
+        );
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", shown(&out)));
+        let problems = v["problems"].as_array().unwrap().clone();
+        for p in &problems {
+            let obj = p.as_object().unwrap();
+            let mut have: Vec<&str> = obj.keys().map(String::as_str).collect();
+            have.sort_unstable();
+            let mut want = keys.to_vec();
+            want.sort_unstable();
+            assert_eq!(have, want, "{p}");
+        }
+        problems
+    };
+
+    // No line to name: the journal's directory is missing (a warning, the config is usable).
+    let found = problems(
+        "[journal]\npath = \"no-such-dir/journal.jsonl\"\n\
+         [prometheus]\nurl = \"http://127.0.0.1:9\"\n",
+    );
+    let missing = found
+        .iter()
+        .find(|p| p["field"] == "journal.path")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(missing["severity"], "warning");
+    assert_eq!(missing["line"], Value::Null, "{missing}");
+    assert_eq!(missing["column"], Value::Null, "{missing}");
+
+    // A known place: the bad value's line and column, 1-based.
+    let found = problems("[governor]\n\nmode_hold = \"soon\"\n");
+    let bad = found
+        .iter()
+        .find(|p| p["field"] == "governor.mode_hold")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(bad["severity"], "error");
+    assert_eq!(bad["line"], 3, "{bad}");
+    assert!(bad["column"].as_u64().is_some_and(|c| c > 0), "{bad}");
+}

@@ -54,7 +54,8 @@ fn init_writes_a_starter_that_checks_clean() {
     assert_eq!(report.slos.len(), 2);
 
     let again = config::init(Some(&path), false).unwrap_err();
-    assert!(again.contains("--force"), "{again}");
+    assert!(matches!(again, config::InitError::Exists(_)), "{again:?}");
+    assert!(again.to_string().contains("--force"), "{again}");
     let forced = config::init(Some(&path), true).unwrap();
     assert_eq!(forced.written, std::slice::from_ref(&path));
     assert_eq!(forced.kept.len(), 4);
@@ -128,5 +129,5 @@ url = "http://127.0.0.1:9090"
     std::fs::write(&path, "[prometheus]\nurl = \"http://x\"\ninterval = 15\n").unwrap();
     let report = config::check(Some(&path));
     assert_eq!(report.problems.len(), 1, "{}", report.text());
-    assert_eq!(report.problems[0].line, 3);
+    assert_eq!(report.problems[0].diagnostic.line, Some(3));
 }

@@ -16,7 +16,7 @@ use super::health::{Backoff, Health};
 use super::sli::{
     Accumulator, Part, SeriesTracker, SliMode, SliQuery, WINDOW_LABEL, plan_backfill,
 };
-use super::{Origin, SourceMsg, http_client};
+use super::{ClientError, Origin, SourceMsg, http_client};
 use crate::cockpit::Event;
 use crate::slo::Window;
 use crate::time::{SignedDuration, Timestamp};
@@ -345,7 +345,7 @@ pub(crate) fn humantime(d: Duration) -> String {
 }
 
 impl PrometheusClient {
-    pub fn new(base: Url, timeout: Duration) -> Result<Self, String> {
+    pub fn new(base: Url, timeout: Duration) -> Result<Self, ClientError> {
         Ok(PrometheusClient {
             http: http_client(timeout)?,
             base,

@@ -413,7 +413,10 @@ pub struct PrometheusSource {
 }
 
 impl PrometheusSource {
-    pub fn new(settings: PrometheusSettings, targets: Vec<SloTarget>) -> Result<Self, String> {
+    pub fn new(
+        settings: PrometheusSettings,
+        targets: Vec<SloTarget>,
+    ) -> Result<Self, crate::sources::ClientError> {
         let client = PrometheusClient::new(settings.url.clone(), settings.timeout)?;
         let slos = targets
             .into_iter()

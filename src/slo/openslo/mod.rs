@@ -9,154 +9,33 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use serde_saphyr::Spanned;
 
 use super::parse::{ParsedSlo, SliQueries, SpecError, SpecFormat};
 use super::spec::SloSpec;
 use crate::time::SignedDuration;
 
-type S<T> = Spanned<T>;
+mod doc;
+pub use doc::MIN_EVENTS_ANNOTATION;
+use doc::*;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Doc {
-    api_version: Option<S<String>>,
-    kind: Option<S<String>>,
-    metadata: Option<S<Metadata>>,
-    spec: Option<S<DocSpec>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Metadata {
-    name: Option<S<String>>,
-    display_name: Option<String>,
-    /// OpenSLO's free-form annotations; flightdeck reads [`MIN_EVENTS_ANNOTATION`].
-    #[serde(default)]
-    annotations: Option<S<BTreeMap<String, S<AnnotationValue>>>>,
-}
-
-/// The keys of an OpenSLO v1 `kind: SLO` spec.
-const SLO_SPEC_KEYS: &[&str] = &[
-    "description",
-    "service",
-    "indicator",
-    "indicatorRef",
-    "timeWindow",
-    "budgetingMethod",
-    "objectives",
-    "alertPolicies",
-];
-
-/// The annotation that sets an SLO's `min_events` (OpenSLO has no field for it).
-pub const MIN_EVENTS_ANNOTATION: &str = "flightdeck/min-events";
-
-/// Annotation values are strings in OpenSLO; a bare number is accepted too.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum AnnotationValue {
-    Int(u64),
-    Text(String),
-    Other(IgnoredAny),
-}
-
-/// The union of the `spec` fields of `kind: SLO` and `kind: SLI` (other kinds' fields ignored).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DocSpec {
-    description: Option<String>,
-    service: Option<S<String>>,
-    indicator: Option<S<InlineSli>>,
-    indicator_ref: Option<S<String>>,
-    time_window: Option<S<Vec<S<TimeWindow>>>>,
-    budgeting_method: Option<S<String>>,
-    objectives: Option<S<Vec<S<Objective>>>>,
-    // kind: SLI
-    ratio_metric: Option<S<RatioMetric>>,
-    threshold_metric: Option<S<IgnoredAny>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InlineSli {
-    metadata: Option<Metadata>,
-    spec: S<SliSpec>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SliSpec {
-    ratio_metric: Option<S<RatioMetric>>,
-    threshold_metric: Option<S<IgnoredAny>>,
-    #[serde(rename = "description")]
-    _description: Option<IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RatioMetric {
-    counter: Option<bool>,
-    good: Option<S<MetricHolder>>,
-    bad: Option<S<MetricHolder>>,
-    total: Option<S<MetricHolder>>,
-    raw: Option<S<IgnoredAny>>,
-    #[serde(rename = "rawType")]
-    _raw_type: Option<IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct MetricHolder {
-    metric_source: S<MetricSource>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct MetricSource {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    metric_source_ref: Option<String>,
-    spec: Option<SourceSpec>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SourceSpec {
-    query: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TimeWindow {
-    duration: Option<S<String>>,
-    is_rolling: Option<S<bool>>,
-    calendar: Option<S<IgnoredAny>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Objective {
-    display_name: Option<String>,
-    op: Option<IgnoredAny>,
-    value: Option<IgnoredAny>,
-    target: Option<S<f64>>,
-    target_percent: Option<S<f64>>,
-    time_slice_target: Option<S<f64>>,
-    time_slice_window: Option<S<String>>,
-    indicator: Option<S<IgnoredAny>>,
-    indicator_ref: Option<S<IgnoredAny>>,
-    composite_weight: Option<IgnoredAny>,
+/// An OpenSLO duration flightdeck cannot take as a window (each message quotes the text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenSloDurationError {
+    #[error(
+        "{0:?} is not an OpenSLO duration (an integer and one of m h d w M Q Y, e.g. 28d; \
+         m is minutes, M months)"
+    )]
+    NotADuration(String),
+    #[error("{0:?}: a window must be positive")]
+    NotPositive(String),
+    #[error("{0:?}: a window can be at most a year and a day (366d)")]
+    TooLong(String),
 }
 
 /// Parses an OpenSLO duration (`28d`, `4w`, `1M`, `90m`); `m` is minutes, `M` months.
-pub fn parse_openslo_duration(text: &str) -> Result<SignedDuration, String> {
+pub fn parse_openslo_duration(text: &str) -> Result<SignedDuration, OpenSloDurationError> {
     let t = text.trim();
-    let bad = || {
-        format!(
-            "{text:?} is not an OpenSLO duration (an integer and one of m h d w M Q Y, e.g. 28d; \
-             m is minutes, M months)"
-        )
-    };
+    let bad = || OpenSloDurationError::NotADuration(text.to_string());
     let unit = t.chars().last().ok_or_else(bad)?;
     let n: i64 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
     let secs: i64 = match unit {
@@ -170,16 +49,14 @@ pub fn parse_openslo_duration(text: &str) -> Result<SignedDuration, String> {
         _ => return Err(bad()),
     };
     if n <= 0 {
-        return Err(format!("{text:?}: a window must be positive"));
+        return Err(OpenSloDurationError::NotPositive(text.to_string()));
     }
     let window = n
         .checked_mul(secs)
         .map(SignedDuration::from_secs)
         .ok_or_else(bad)?;
     if window > crate::time::MAX_SLO_WINDOW {
-        return Err(format!(
-            "{text:?}: a window can be at most a year and a day (366d)"
-        ));
+        return Err(OpenSloDurationError::TooLong(text.to_string()));
     }
     Ok(window)
 }
@@ -455,7 +332,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<ParsedSlo>, SpecError>
             return Err(ctx.err(w, "spec.timeWindow[0].duration", "missing `duration`"));
         };
         let window = parse_openslo_duration(&dur.value)
-            .map_err(|m| ctx.err(dur, "spec.timeWindow[0].duration", m))?;
+            .map_err(|m| ctx.err(dur, "spec.timeWindow[0].duration", m.to_string()))?;
 
         // Budgeting method.
         match &sp.budgeting_method {

@@ -26,11 +26,13 @@ use std::path::{Path, PathBuf};
 
 use crate::actions::Role;
 use crate::journal::{
-    Chain, CheckpointBody, GenesisBody, JournalEntry, JournalRecord, KindBody, MAX_BODY_DEPTH,
-    Problem, RecordBody, RecordKind, RecordRole, Tail, Verifier, VerifyError, VerifyReport,
-    body_depth, encode_line,
+    GenesisBody, JournalEntry, JournalRecord, KindBody, Problem, RecordBody, RecordKind,
+    RecordRole, Sealed, Sealer, Tail, Verifier, VerifyError, checkpoint_entry, encode_line,
 };
 use crate::time::Timestamp;
+
+mod read;
+pub use read::{read_records, verify_file, verify_file_with};
 
 /// Bytes read per chunk when scanning a journal.
 const CHUNK: usize = 4 << 20;
@@ -146,6 +148,18 @@ fn scan_file(
 }
 
 impl JournalFile {
+    /// A handle on an opened file, before any of it is read.
+    fn unread(path: PathBuf, file: File) -> JournalFile {
+        JournalFile {
+            path,
+            file,
+            verifier: Verifier::new(),
+            unseen: Vec::new(),
+            repaired: Vec::new(),
+            auto_checkpoint: None,
+        }
+    }
+
     /// Opens (or creates) the journal at `path` and verifies it from the first record.
     ///
     /// A new journal gets its genesis record (a random journal id). A torn last record is
@@ -163,14 +177,7 @@ impl JournalFile {
             .append(true)
             .create(true)
             .open(&path)?;
-        let mut journal = JournalFile {
-            path,
-            file,
-            verifier: Verifier::new(),
-            unseen: Vec::new(),
-            repaired: Vec::new(),
-            auto_checkpoint: None,
-        };
+        let mut journal = JournalFile::unread(path, file);
         journal.locked(|j| {
             j.catch_up(true, false)?;
             if j.verifier.next_seq() == 0 {
@@ -279,18 +286,7 @@ impl JournalFile {
         let mut records = self
             .locked(|j| {
                 j.catch_up(true, true)?;
-                j.commit(
-                    |v| {
-                        vec![checkpoint_entry(
-                            actor,
-                            role.into(),
-                            v.offset(),
-                            v.head(),
-                            v.next_seq(),
-                        )]
-                    },
-                    ts,
-                )
+                j.commit(|v| vec![checkpoint_entry(actor, role.into(), v)], ts)
             })
             .map_err(|e| self.located(e))?;
         Ok(records.swap_remove(0))
@@ -410,50 +406,27 @@ impl JournalFile {
         build: impl FnOnce(&Verifier) -> Vec<JournalEntry>,
         ts: Timestamp,
     ) -> io::Result<Vec<JournalRecord>> {
-        let mut chain = Chain::resume(self.verifier.next_seq(), self.verifier.head().to_string());
-        let mut verifier = self.verifier.clone();
-        let mut buf = Vec::new();
-        let mut records = Vec::new();
-        let mut push =
-            |entry: JournalEntry, chain: &mut Chain, verifier: &mut Verifier| -> io::Result<()> {
-                let depth = body_depth(&entry.body);
-                if depth > MAX_BODY_DEPTH {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        format!(
-                            "{}: a {} record's body nests {depth} levels deep; a journal \
-                             record may nest at most {MAX_BODY_DEPTH}",
-                            self.path.display(),
-                            entry.kind.name()
-                        ),
-                    ));
-                }
-                let record = chain.seal(entry, ts);
-                let line = encode_line(&record);
-                // Self-check: what we write must verify like any record read back.
-                verifier.feed(&line[..line.len() - 1]).map_err(corrupt)?;
-                buf.extend_from_slice(&line);
-                records.push(record);
-                Ok(())
-            };
+        let place = self.path.display().to_string();
+        let mut sealer = Sealer::after(&self.verifier);
         for entry in build(&self.verifier) {
-            push(entry, &mut chain, &mut verifier)?;
+            sealer.push(entry, ts).map_err(|e| e.into_io(&place))?;
         }
         if let Some(every) = self.auto_checkpoint {
-            let since = verifier
+            let v = sealer.verifier();
+            let since = v
                 .last_checkpoint()
-                .map_or(verifier.next_seq(), |c| verifier.next_seq() - c - 1);
+                .map_or(v.next_seq(), |c| v.next_seq() - c - 1);
             if since >= every {
-                let entry = checkpoint_entry(
-                    SYSTEM_ACTOR.into(),
-                    RecordRole::System,
-                    verifier.offset(),
-                    verifier.head(),
-                    verifier.next_seq(),
-                );
-                push(entry, &mut chain, &mut verifier)?;
+                let entry = checkpoint_entry(SYSTEM_ACTOR.into(), RecordRole::System, v);
+                sealer.push(entry, ts).map_err(|e| e.into_io(&place))?;
             }
         }
+        let Sealed {
+            records,
+            lines,
+            verifier,
+        } = sealer.finish();
+        let buf = lines.concat();
         let before = self.verifier.offset();
         let written = (&self.file)
             .write_all(&buf)
@@ -492,14 +465,7 @@ impl JournalFile {
             .append(true)
             .create_new(true)
             .open(&path)?;
-        let mut journal = JournalFile {
-            path,
-            file,
-            verifier: Verifier::new(),
-            unseen: Vec::new(),
-            repaired: Vec::new(),
-            auto_checkpoint: None,
-        };
+        let mut journal = JournalFile::unread(path, file);
         if let Err(e) = journal.append_sealed(std::slice::from_ref(genesis)) {
             // Only an empty file, ours since create_new, is taken away again.
             if journal.file.metadata().is_ok_and(|m| m.len() == 0) {
@@ -555,76 +521,6 @@ pub(crate) fn genesis_body(id: &str) -> serde_json::Value {
     .to_value()
 }
 
-fn checkpoint_entry(
-    actor: String,
-    role: RecordRole,
-    size: u64,
-    head: &str,
-    seq: u64,
-) -> JournalEntry {
-    JournalEntry {
-        actor,
-        role,
-        kind: RecordKind::Checkpoint,
-        summary: format!(
-            "checkpoint: {size} bytes, head {}:{}",
-            seq.saturating_sub(1),
-            &head[..head.len().min(12)]
-        ),
-        body: RecordBody::of(KindBody::Checkpoint(CheckpointBody {
-            size: Some(size),
-            head: Some(head.to_string()),
-        }))
-        .to_value(),
-    }
-}
-
-/// Verifies the journal at `path` strictly, without changing it: every record, the genesis
-/// record, checkpoint records, and (if given) that record `seq` exists with hash `hash`. A
-/// torn last record fails too (opening the journal would cut it away).
-pub fn verify_file(
-    path: &Path,
-    checkpoint: Option<(u64, String)>,
-) -> Result<VerifyReport, VerifyError> {
-    let io_error = |e: io::Error| VerifyError {
-        seq: 0,
-        offset: 0,
-        why: Problem::Io {
-            message: format!("{}: {e}", path.display()),
-        },
-    };
-    let file = File::open(path).map_err(io_error)?;
-    file.lock_shared().map_err(io_error)?;
-    let end = file.metadata().map_err(io_error)?.len();
-    let mut verifier = Verifier::new();
-    if let Some((seq, hash)) = checkpoint {
-        verifier.expect_checkpoint(seq, hash);
-    }
-    match scan_file(&file, &mut verifier, end, |_| {}) {
-        Ok(None) => verifier.finish(),
-        Ok(Some((tail, _))) => Err(VerifyError {
-            seq: verifier.next_seq(),
-            offset: tail.offset,
-            why: tail.why,
-        }),
-        Err(e) => match corruption(&e) {
-            Some(v) => Err(v.clone()),
-            None => Err(io_error(e)),
-        },
-    }
-}
-
-/// Reads every complete record of the journal at `path` without changing it (a torn last
-/// record is skipped; a bad record before the end is an error). For `journal show`/`export`.
-pub fn read_records(path: &Path) -> io::Result<Vec<JournalRecord>> {
-    let file = File::open(path)?;
-    file.lock_shared()?;
-    let end = file.metadata()?.len();
-    let mut out = Vec::new();
-    scan_file(&file, &mut Verifier::new(), end, |r| out.push(r))?;
-    Ok(out)
-}
-
 impl JournalFile {
     /// Appends a checkpoint record (like [`JournalFile::checkpoint`]) whose body also carries
     /// the fields of `extra` (and whose summary ends with `note`), but only if the journal's
@@ -647,13 +543,7 @@ impl JournalFile {
             }
             let mut records = j.commit(
                 |v| {
-                    let mut entry = checkpoint_entry(
-                        actor.into(),
-                        role.into(),
-                        v.offset(),
-                        v.head(),
-                        v.next_seq(),
-                    );
+                    let mut entry = checkpoint_entry(actor.into(), role.into(), v);
                     if let Some(body) = entry.body.as_object_mut() {
                         body.extend(extra);
                     }
@@ -664,40 +554,5 @@ impl JournalFile {
             )?;
             Ok(Some(records.swap_remove(0)))
         })
-    }
-}
-
-/// [`verify_file`], also passing every verified record, in order, to `each` (checks above the
-/// chain, such as signed checkpoints, see them this way without a second read).
-pub fn verify_file_with(
-    path: &Path,
-    checkpoint: Option<(u64, String)>,
-    each: impl FnMut(JournalRecord),
-) -> Result<VerifyReport, VerifyError> {
-    let io_error = |e: io::Error| VerifyError {
-        seq: 0,
-        offset: 0,
-        why: Problem::Io {
-            message: format!("{}: {e}", path.display()),
-        },
-    };
-    let file = File::open(path).map_err(io_error)?;
-    file.lock_shared().map_err(io_error)?;
-    let end = file.metadata().map_err(io_error)?.len();
-    let mut verifier = Verifier::new();
-    if let Some((seq, hash)) = checkpoint {
-        verifier.expect_checkpoint(seq, hash);
-    }
-    match scan_file(&file, &mut verifier, end, each) {
-        Ok(None) => verifier.finish(),
-        Ok(Some((tail, _))) => Err(VerifyError {
-            seq: verifier.next_seq(),
-            offset: tail.offset,
-            why: tail.why,
-        }),
-        Err(e) => match corruption(&e) {
-            Some(v) => Err(v.clone()),
-            None => Err(io_error(e)),
-        },
     }
 }
