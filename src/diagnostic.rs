@@ -6,16 +6,21 @@
 
 use std::fmt;
 
+use serde::Serialize;
+
 /// A problem in a file: where, which field, what is wrong, and the fix when there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialised as `{"path", "line", "message"}`, with `field` and `fix` only when not empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub path: String,
     /// 1-based, when known.
     pub line: Option<u64>,
     /// The field (`steps[2].at`), or empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub field: String,
     pub message: String,
     /// How to fix it, or empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub fix: String,
 }
 

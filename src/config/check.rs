@@ -141,7 +141,7 @@ pub fn check_config(path: Option<&Path>) -> (CheckReport, Option<(Config, Vec<Li
         report.problems.push(Problem {
             severity: Severity::Warning,
             path: e.path.clone(),
-            line: e.line.map_or(0, |l| l as u64),
+            line: e.line.unwrap_or(0),
             column: 0,
             field: String::new(),
             message: e.message.clone(),
