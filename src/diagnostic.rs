@@ -12,6 +12,8 @@ use std::fmt;
 use serde::Serialize;
 
 /// A problem in a file: where, which field, what is wrong, and the fix when there is one.
+/// Serialised with every field (`flightdeck check --json` flattens it into a problem); a
+/// document's load error is written as `{path, line, message}` (`knowledge::report`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub path: String,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
 
+use crate::knowledge::doc::doc_error;
 use crate::knowledge::{DocError, DocKind, KnowledgeBase};
 use crate::training::Scenario;
 
@@ -171,31 +172,31 @@ pub fn read_knowledge_dirs(
                 Ok(text) => docs.push((kind, shown, text)),
                 Err(e) => {
                     io_failed(&path, &e);
-                    errors.push(DocError {
-                        path: path.display().to_string(),
-                        line: None,
-                        message: format!("cannot read: {e}"),
-                    })
+                    errors.push(doc_error(
+                        path.display().to_string(),
+                        None,
+                        format!("cannot read: {e}"),
+                    ))
                 }
             }
         }
         Found::Unreadable { path, dir, error } => {
             io_failed(&path, &error);
-            errors.push(DocError {
-                path: path.display().to_string(),
-                line: None,
-                message: if dir {
+            errors.push(doc_error(
+                path.display().to_string(),
+                None,
+                if dir {
                     format!("cannot read directory: {error}")
                 } else {
                     format!("cannot read: {error}")
                 },
-            })
+            ))
         }
-        Found::NotRegular { path } => errors.push(DocError {
-            path: path.display().to_string(),
-            line: None,
-            message: "not a regular file (a pipe, socket or device?): skipped".into(),
-        }),
+        Found::NotRegular { path } => errors.push(doc_error(
+            path.display().to_string(),
+            None,
+            "not a regular file (a pipe, socket or device?): skipped",
+        )),
     });
     docs.sort_by(|a, b| a.1.cmp(&b.1));
     let (kb, mut doc_errors) = KnowledgeBase::from_documents(docs);

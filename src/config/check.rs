@@ -134,11 +134,9 @@ pub fn check_config(path: Option<&Path>) -> (CheckReport, Option<(Config, Vec<Li
         if e.message.starts_with("cannot read directory") {
             continue; // reported above with the config line
         }
-        let line = e.line.map(|l| l as u64);
-        report.problems.push(Problem::warning(
-            Diagnostic::new(e.path.clone(), line, "", e.message.clone())
-                .with_fix("the document is skipped"),
-        ));
+        report
+            .problems
+            .push(Problem::warning(e.with_fix("the document is skipped")));
     }
     if let Some(journal) = &config.journal
         && let Some(parent) = journal.parent()

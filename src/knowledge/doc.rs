@@ -12,8 +12,11 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::markdown::{self, BlockKind, Outline};
-use crate::actions::step::{self, Audit, Step, StepKind, StepOrigin};
+use super::markdown;
+pub use super::postmortem::{Section, parse_postmortem, section_of};
+use super::runbook_steps::{RawStep, code_block_steps, structured_steps};
+use crate::actions::step::Step;
+use crate::diagnostic::Diagnostic;
 
 /// A runbook, from our schema or from a plain Markdown file.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -65,24 +68,18 @@ pub struct Postmortem {
     pub body_line: usize,
 }
 
-/// A document that could not be loaded.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DocError {
-    pub path: String,
-    pub line: Option<usize>,
-    pub message: String,
-}
+/// A document that could not be loaded: the located [`Diagnostic`] (path, line, message;
+/// written `path:line: message`), serialised as `{"path", "line", "message"}`.
+pub type DocError = Diagnostic;
 
-impl fmt::Display for DocError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{}: {}", self.path, line, self.message),
-            None => write!(f, "{}: {}", self.path, self.message),
-        }
-    }
+/// A [`DocError`] at `path`, line `line` when known.
+pub fn doc_error(
+    path: impl Into<String>,
+    line: Option<usize>,
+    message: impl Into<String>,
+) -> DocError {
+    Diagnostic::new(path, line.map(|l| l as u64), "", message)
 }
-
-impl std::error::Error for DocError {}
 
 /// Which kind of document a file holds (decided by the directory it was loaded from).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -97,7 +94,7 @@ pub enum DocKind {
 
 /// A scalar read as text whatever its YAML type (`id: 42`, `last_reviewed: 2026-01-15`).
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Text(String);
+pub(super) struct Text(pub(super) String);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -132,7 +129,7 @@ impl<'de> Deserialize<'de> for Text {
 
 /// `alerts: Foo` or `alerts: [Foo, Bar]`.
 #[derive(Clone, Debug, Default, PartialEq)]
-struct List(Vec<String>);
+pub(super) struct List(pub(super) Vec<String>);
 
 impl<'de> Deserialize<'de> for List {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -182,38 +179,7 @@ struct RunbookMeta {
     steps: Option<Vec<serde_saphyr::Spanned<RawStep>>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct RawStep {
-    id: Option<Text>,
-    title: Option<Text>,
-    kind: Option<Text>,
-    argv: Option<Vec<Text>>,
-    shell: Option<bool>,
-    script: Option<String>,
-    timeout: Option<Text>,
-    audited: Option<RawAudit>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct RawAudit {
-    by: Option<Text>,
-    on: Option<Text>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct PostmortemMeta {
-    id: Option<Text>,
-    title: Option<Text>,
-    date: Option<Text>,
-    services: Option<List>,
-    alerts: Option<List>,
-    severity: Option<Text>,
-}
-
-fn parse_yaml<T: for<'de> Deserialize<'de> + Default>(
+pub(super) fn parse_yaml<T: for<'de> Deserialize<'de> + Default>(
     path: &str,
     yaml: &str,
     first_line: usize,
@@ -230,31 +196,27 @@ fn parse_yaml<T: for<'de> Deserialize<'de> + Default>(
         let message = e.without_snippet().to_string();
         // The message may repeat the position; keep the first line only.
         let message = message.lines().next().unwrap_or("").to_string();
-        DocError {
-            path: path.to_string(),
-            line,
-            message: format!("front matter: {message}"),
-        }
+        doc_error(path, line, format!("front matter: {message}"))
     })
 }
 
-fn parse_date(
+pub(super) fn parse_date(
     path: &str,
     line: Option<usize>,
     field: &str,
     text: &str,
 ) -> Result<jiff::civil::Date, DocError> {
-    text.trim()
-        .parse::<jiff::civil::Date>()
-        .map_err(|_| DocError {
-            path: path.to_string(),
+    text.trim().parse::<jiff::civil::Date>().map_err(|_| {
+        doc_error(
+            path,
             line,
-            message: format!("{field}: {text:?} is not a date (use YYYY-MM-DD)"),
-        })
+            format!("{field}: {text:?} is not a date (use YYYY-MM-DD)"),
+        )
+    })
 }
 
 /// Line of `key:` at the top level of the front matter, for field errors.
-fn key_line(yaml: &str, first_line: usize, key: &str) -> Option<usize> {
+pub(super) fn key_line(yaml: &str, first_line: usize, key: &str) -> Option<usize> {
     yaml.lines()
         .position(|l| l.starts_with(key) && l[key.len()..].trim_start().starts_with(':'))
         .map(|i| i + first_line)
@@ -389,7 +351,7 @@ fn alertnames_in(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn dedup(v: Vec<String>) -> Vec<String> {
+pub(super) fn dedup(v: Vec<String>) -> Vec<String> {
     let mut seen = BTreeSet::new();
     v.into_iter()
         .filter(|s| !s.is_empty() && seen.insert(s.clone()))
@@ -401,11 +363,7 @@ fn dedup(v: Vec<String>) -> Vec<String> {
 
 /// Parses one runbook. `path` is used for the default id, alert names and errors.
 pub fn parse_runbook(path: &str, text: &str) -> Result<Runbook, DocError> {
-    let err = |line: Option<usize>, message: String| DocError {
-        path: path.to_string(),
-        line,
-        message,
-    };
+    let err = |line: Option<usize>, message: String| doc_error(path, line, message);
     let split = markdown::split_front_matter(text).map_err(|e| err(Some(e.line), e.message))?;
     let yaml = split.yaml.unwrap_or("");
     let meta: RunbookMeta = match split.yaml {
@@ -486,7 +444,7 @@ pub fn parse_runbook(path: &str, text: &str) -> Result<Runbook, DocError> {
     })
 }
 
-fn valid_id(id: &str) -> bool {
+pub(super) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
             .chars()
@@ -494,365 +452,14 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// `node-disk-full` → `node disk full`.
-fn humanize(stem: &str) -> String {
+pub(super) fn humanize(stem: &str) -> String {
     stem.replace(['-', '_'], " ")
-}
-
-fn structured_steps(
-    path: &str,
-    raw: Vec<serde_saphyr::Spanned<RawStep>>,
-    first_line: usize,
-) -> Result<Vec<Step>, DocError> {
-    let mut out: Vec<Step> = Vec::new();
-    for (i, spanned) in raw.into_iter().enumerate() {
-        let line = Some(spanned.referenced.line() as usize)
-            .filter(|l| *l > 0)
-            .map(|l| l + first_line - 1);
-        let r = spanned.value;
-        let err = |message: String| DocError {
-            path: path.to_string(),
-            line,
-            message: format!("steps[{i}]{message}"),
-        };
-        let id =
-            r.id.map(|t| t.0.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| err(": missing `id`".into()))?;
-        if !valid_id(&id) {
-            return Err(err(format!(
-                ".id: {id:?} may only hold letters, digits, '-', '_' and '.'"
-            )));
-        }
-        if out.iter().any(|s| s.id == id) {
-            return Err(err(format!(".id: {id:?} is used by an earlier step")));
-        }
-        let kind = match r.kind.as_ref().map(|t| t.0.trim()) {
-            Some("diagnostic") => StepKind::Diagnostic,
-            Some("mitigation") => StepKind::Mitigation,
-            Some("experiment") => StepKind::Experiment,
-            Some(other) => {
-                return Err(err(format!(
-                    ".kind: {other:?} is not a step kind (use diagnostic, mitigation or experiment)"
-                )));
-            }
-            None => {
-                return Err(err(
-                    ".kind: missing (use diagnostic, mitigation or experiment)".into(),
-                ));
-            }
-        };
-        let shell = r.shell.unwrap_or(false);
-        let argv: Vec<String> = r
-            .argv
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| t.0)
-            .collect();
-        let script = r.script;
-        match (shell, argv.is_empty(), script.is_some()) {
-            (false, true, _) => {
-                return Err(err(
-                    ": needs `argv` (or `shell: true` with a `script`)".into()
-                ));
-            }
-            (false, false, true) => {
-                return Err(err(": `script` needs `shell: true`".into()));
-            }
-            (true, _, false) => return Err(err(": `shell: true` needs a `script`".into())),
-            (true, false, true) => {
-                return Err(err(": give `argv` or a `script`, not both".into()));
-            }
-            _ => {}
-        }
-        step::validate_argv(&argv).map_err(|e| err(format!(".argv: {e}")))?;
-        let command = match script {
-            Some(script) => step::Command::Shell(script),
-            None => step::Command::Argv(argv),
-        };
-        let timeout = match r.timeout {
-            Some(Text(t)) => {
-                Some(crate::time::parse_duration(&t).map_err(|e| err(format!(".timeout: {e}")))?)
-            }
-            None => None,
-        };
-        let audited = match r.audited {
-            Some(a) => {
-                let by =
-                    a.by.map(|t| t.0)
-                        .filter(|s| !s.trim().is_empty())
-                        .ok_or_else(|| err(".audited.by: missing".into()))?;
-                let on = a.on.ok_or_else(|| err(".audited.on: missing".into()))?;
-                let on = on.0.trim().parse::<jiff::civil::Date>().map_err(|_| {
-                    err(format!(
-                        ".audited.on: {:?} is not a date (use YYYY-MM-DD)",
-                        on.0
-                    ))
-                })?;
-                Some(Audit { by, on })
-            }
-            None => None,
-        };
-        let title = r.title.map(|t| t.0).unwrap_or_else(|| id.clone());
-        out.push(Step {
-            id,
-            title,
-            kind,
-            command,
-            timeout,
-            audited,
-            origin: StepOrigin::Structured,
-        });
-    }
-    Ok(out)
-}
-
-/// Candidate steps from the shell blocks of a runbook without structured steps: fenced blocks
-/// labelled as shell (or unlabelled), and 4-space-indented blocks (older Markdown) read like
-/// unlabelled fenced ones (taken only when they start with a command, not output or YAML).
-fn code_block_steps(outline: &Outline) -> Vec<Step> {
-    let mut out: Vec<Step> = Vec::new();
-    for (i, block) in outline.blocks.iter().enumerate() {
-        let info = match &block.kind {
-            BlockKind::Code(Some(info)) => info.as_str(),
-            BlockKind::Code(None) => "",
-            _ => continue,
-        };
-        let heading = block
-            .section
-            .map(|s| outline.headings[s].text.as_str())
-            .unwrap_or("");
-        // The paragraph right before the block usually says what it does ("Check the logs:").
-        let lead = i
-            .checked_sub(1)
-            .map(|p| &outline.blocks[p])
-            .filter(|p| {
-                p.section == block.section
-                    && matches!(p.kind, BlockKind::Paragraph | BlockKind::ListItem)
-            })
-            .map(|p| p.text.trim_end_matches(':').trim().to_string())
-            .filter(|t| !t.is_empty() && t.len() <= 100);
-        let title = lead.unwrap_or_else(|| {
-            if heading.is_empty() {
-                "Command from the runbook".to_string()
-            } else {
-                heading.to_string()
-            }
-        });
-        let id = format!("block-{}", out.len() + 1);
-        if let Some(s) = step::step_from_code_block(&id, &title, info, &block.text) {
-            out.push(s);
-        }
-    }
-    if out.is_empty() {
-        out = inline_code_steps(outline);
-    }
-    out
-}
-
-fn inline_code_steps(outline: &Outline) -> Vec<Step> {
-    let mut out: Vec<Step> = Vec::new();
-    for (code, section, line) in &outline.inline_code {
-        let code = code.trim();
-        let first = code.split_whitespace().next().unwrap_or("");
-        // Tools whose inline code spans are candidate steps: one table with the classifier's.
-        if !crate::actions::tools::is_inline_tool(first) || !code.contains(' ') {
-            continue;
-        }
-        if out
-            .iter()
-            .any(|s| s.argv().join(" ") == code || s.script() == Some(code))
-        {
-            continue;
-        }
-        // The sentence around the span says what it is for ("Check pod events via `...`").
-        let context = outline
-            .blocks
-            .iter()
-            .find(|b| b.line == *line && b.section == *section && b.text.contains(code))
-            .map(|b| {
-                let before = b.text.split(code).next().unwrap_or("");
-                let before = before.trim_end();
-                let before = before
-                    .strip_suffix(" via")
-                    .or_else(|| before.strip_suffix(" with"))
-                    .or_else(|| before.strip_suffix(" using"))
-                    .or_else(|| before.strip_suffix(" run"))
-                    .unwrap_or(before);
-                before
-                    .trim_end_matches([':', ' ', ',', '(', '-'])
-                    .to_string()
-            })
-            .filter(|t| !t.is_empty() && t.len() <= 100);
-        let title = context.unwrap_or_else(|| {
-            section
-                .map(|s| outline.headings[s].text.clone())
-                .unwrap_or_else(|| "Command from the runbook".into())
-        });
-        let id = format!("inline-{}", out.len() + 1);
-        if let Some(s) = step::step_from_code_block(&id, &title, "sh", code) {
-            out.push(s);
-        }
-    }
-    out
-}
-
-// ---------------------------------------------------------------------------------------------
-// Postmortems.
-
-/// The postmortem sections the linter and the matcher know, by heading text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Section {
-    Summary,
-    Timeline,
-    Tried,
-    ContributingFactors,
-    ActionItems,
-}
-
-/// Which known section a heading names (case-insensitive), if any.
-pub fn section_of(heading: &str) -> Option<Section> {
-    let h = heading.to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| h.contains(w));
-    if has(&["timeline", "chronology", "sequence of events"]) {
-        Some(Section::Timeline)
-    } else if has(&[
-        "what we tried",
-        "what was tried",
-        "hypothes",
-        "false lead",
-        "red herring",
-        "dead end",
-        "investigation",
-        "actions taken",
-        "what we did",
-        "response",
-    ]) {
-        Some(Section::Tried)
-    } else if has(&[
-        "contributing",
-        "root cause",
-        "causes",
-        "why it happened",
-        "what went wrong",
-        "trigger",
-    ]) {
-        Some(Section::ContributingFactors)
-    } else if has(&[
-        "action item",
-        "follow-up",
-        "follow up",
-        "followup",
-        "remediation",
-        "next step",
-        "corrective",
-        "preventive",
-        "actions",
-        "todo",
-    ]) {
-        Some(Section::ActionItems)
-    } else if has(&["summary", "overview", "tl;dr", "tldr", "abstract"]) {
-        Some(Section::Summary)
-    } else {
-        None
-    }
-}
-
-/// The list items (or, without a list, the paragraphs) of every section of kind `s`.
-fn section_items(outline: &Outline, s: Section) -> Vec<String> {
-    let mut out = Vec::new();
-    for (h, heading) in outline.headings.iter().enumerate() {
-        if section_of(&heading.text) != Some(s) {
-            continue;
-        }
-        let blocks: Vec<_> = outline.section_blocks(h).collect();
-        let items: Vec<String> = blocks
-            .iter()
-            .filter(|b| b.kind == BlockKind::ListItem)
-            .map(|b| b.text.clone())
-            .collect();
-        if items.is_empty() {
-            out.extend(
-                blocks
-                    .iter()
-                    .filter(|b| matches!(b.kind, BlockKind::Paragraph | BlockKind::Other))
-                    .map(|b| b.text.clone()),
-            );
-        } else {
-            out.extend(items);
-        }
-    }
-    out
-}
-
-/// Parses one postmortem.
-pub fn parse_postmortem(path: &str, text: &str) -> Result<Postmortem, DocError> {
-    let split = markdown::split_front_matter(text).map_err(|e| DocError {
-        path: path.to_string(),
-        line: Some(e.line),
-        message: e.message,
-    })?;
-    let yaml = split.yaml.unwrap_or("");
-    let meta: PostmortemMeta = match split.yaml {
-        Some(y) => parse_yaml(path, y, split.yaml_line)?,
-        None => PostmortemMeta::default(),
-    };
-    let outline = markdown::outline(split.body, split.body_line);
-    let stem = file_stem(path);
-    let id = meta
-        .id
-        .map(|t| t.0.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| stem.to_string());
-    let title = meta
-        .title
-        .map(|t| t.0.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| split.toml.and_then(markdown::toml_title))
-        .or_else(|| outline.headings.first().map(|h| h.text.clone()))
-        .unwrap_or_else(|| humanize(stem));
-    let date = match &meta.date {
-        Some(Text(t)) => Some(parse_date(
-            path,
-            key_line(yaml, split.yaml_line, "date"),
-            "date",
-            t,
-        )?),
-        // `2025-09-03-orders-outage.md`
-        None => stem
-            .get(..10)
-            .and_then(|p| p.parse::<jiff::civil::Date>().ok()),
-    };
-    let mut summary = section_items(&outline, Section::Summary).join(" ");
-    if summary.is_empty() {
-        summary = outline
-            .blocks
-            .iter()
-            .find(|b| b.kind == BlockKind::Paragraph)
-            .map(|b| b.text.clone())
-            .unwrap_or_default();
-    }
-    Ok(Postmortem {
-        id,
-        title,
-        path: path.to_string(),
-        date,
-        services: dedup(meta.services.map(|l| l.0).unwrap_or_default()),
-        alerts: dedup(meta.alerts.map(|l| l.0).unwrap_or_default()),
-        severity: meta.severity.map(|t| t.0),
-        summary,
-        tried: section_items(&outline, Section::Tried),
-        contributing_factors: section_items(&outline, Section::ContributingFactors),
-        action_items: section_items(&outline, Section::ActionItems),
-        timeline: section_items(&outline, Section::Timeline),
-        headings: outline.headings.iter().map(|h| h.text.clone()).collect(),
-        body: split.body.to_string(),
-        body_line: split.body_line,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actions::step::{StepKind, StepOrigin};
 
     const SCHEMA: &str = r#"---
 id: postgres-connection-pool

@@ -90,6 +90,25 @@
 //! index build of 10,000 documents 0.42 → 0.55 s (the lead field; goal ≤ 1 s); start-up of
 //! 1,000 documents 77 → 89 ms (goal ≤ 100 ms).
 //!
+//! Round 5 (issue 19, fourth stop). A fresh held-out part (queries-fresh-holdout.yaml, 28
+//! covered / 23 uncovered, with 10 new runbooks in two house styles, 4-space-indented code and
+//! two "moved to" stubs) was written and committed first and measured once before tuning; from
+//! this round queries-rules-holdout.yaml (read in three stops) is tuned on. Two changes: a
+//! match named after another problem or another kind of object (the symptom and kind cuts)
+//! needs [`MatchParams::cut_good_match`] 0.24 to be good instead of the 0.16 floor (the grid
+//! on the tuning parts; the abstention says which floor applied), and `state` (of
+//! kube-state-metrics) is no longer taken for the alert's subject. The vocabulary gained
+//! `many` (saturation), `disconnected` (down) and a `version` kind. Before → after on the
+//! tuning parts: rules tune, names known, abstain 90% → 93% (top-1 94% kept), names hidden
+//! top-1 85% → 88% (abstain 100%); the former held-out rules, names known, abstain 77% → 87%
+//! (top-1 97% kept), names hidden abstain 93% → 97% (top-1 94%); dev top-1 92% → 89%. The
+//! fresh held-out part, before → after: names known top-1 96% → 93% (27 → 26 of 28; the PHP-FPM
+//! listen-queue alert against the "pool exhausted" runbook, now under the cut floor), top-3
+//! 100%, abstain 100% (23/23) both; names hidden top-1 89% → 93% (25 → 26), top-3 100%,
+//! abstain 100%. Speed (release, 10,000 documents, load average 14 on 2 cores, on-CPU time,
+//! measured once this stop): `match_alerts` p50 0.64 ms, p99 1.27 ms; index build 0.62 s;
+//! start-up of 1,000 documents 106 ms (181–195 ms at the last stop under like load).
+//!
 //! [`lint`] holds runbook staleness and the postmortem linter; [`report`] the pure functions
 //! behind `kb search`, `kb match` and `kb lint`; [`search`] the TUI's `/` search across all
 //! knowledge (fuzzy titles with `nucleo-matcher`, merged with the content ranking). Reloading
@@ -102,11 +121,14 @@ mod links;
 pub mod lint;
 pub mod markdown;
 mod params;
+pub mod postmortem;
 pub mod problem;
 mod query;
 mod rank;
 pub mod report;
+mod runbook_steps;
 pub mod search;
+mod titles;
 pub mod tokenize;
 
 use std::collections::{BTreeSet, HashMap};
@@ -133,7 +155,7 @@ pub struct KnowledgeBase {
     params: MatchParams,
     links: LinkIndex,
     /// Titles and ids laid out for the `/` search.
-    titles: search::Titles,
+    titles: titles::Titles,
     /// Per document (runbooks, then postmortems), the symptoms and kinds its title and alert
     /// names name.
     abouts: Vec<problem::About>,
@@ -157,14 +179,14 @@ impl KnowledgeBase {
                         if rb_ids.contains_key(&rb.id) {
                             let alt = path_id(&path);
                             if rb_ids.contains_key(&alt) {
-                                errors.push(DocError {
-                                    path: path.clone(),
-                                    line: None,
-                                    message: format!(
+                                errors.push(doc::doc_error(
+                                    path.clone(),
+                                    None,
+                                    format!(
                                         "runbook id {:?} is already used by {}",
                                         rb.id, runbooks[rb_ids[&rb.id]].path
                                     ),
-                                });
+                                ));
                                 continue;
                             }
                             rb.id = alt;
@@ -207,7 +229,7 @@ impl KnowledgeBase {
             .collect::<Vec<_>>();
         let index = Index::build(texts, params);
         let links = LinkIndex::build(&runbooks, &postmortems);
-        let titles = search::Titles::build(&runbooks, &postmortems);
+        let titles = titles::Titles::build(&runbooks, &postmortems);
         let named = |title: &str, alerts: &[String]| {
             let mut a = problem::About::default();
             a.add_text(title);

@@ -11,6 +11,11 @@ pub struct MatchParams {
     /// Normalised content score from which a match without an explicit link is "good"
     /// (confidence medium): below it, matching abstains ("no good match").
     pub good_match: f64,
+    /// The floor for a match whose content score was cut for being named after another
+    /// problem or another kind of object ([`MatchParams::symptom_cut`],
+    /// [`MatchParams::kind_cut`]): evidence that the runbook is about something else raises
+    /// the bar (never below `good_match`).
+    pub cut_good_match: f64,
     /// Normalised content score from which a content-only match has high confidence.
     pub high_match: f64,
     /// Query term weights by where the term came from.
@@ -83,6 +88,7 @@ impl Default for MatchParams {
     fn default() -> Self {
         MatchParams {
             good_match: 0.16,
+            cut_good_match: 0.24,
             high_match: 0.6,
             w_alertname: 1.0,
             w_service: 0.6,

@@ -31,6 +31,7 @@ const SYMPTOMS: &[&[&str]] = &[
         "dead",
         "offline",
         "ready",
+        "disconnected",
     ],
     // Errors and failures.
     &[
@@ -79,6 +80,7 @@ const SYMPTOMS: &[&[&str]] = &[
         "limit",
         "exceeded",
         "exceeding",
+        "many",
     ],
     // Work piling up (a queue "filling up" is a backlog too).
     &[
@@ -140,6 +142,7 @@ const KINDS: &[&[&str]] = &[
     &["hpa", "autoscaler"],
     &["node", "nodes", "host", "hosts"],
     &["namespace", "namespaces", "quota", "resourcequota"],
+    &["version", "versions"],
 ];
 
 /// Words of scrape job and service names that name no component (`payments-exporter`,
@@ -161,6 +164,8 @@ pub const NOT_A_COMPONENT: &[&str] = &[
     "prometheus",
     "monitoring",
     "system",
+    // kube-state-metrics: the state of Kubernetes objects, whatever they are.
+    "state",
 ];
 
 /// Whether a normalised term is one of [`NOT_A_COMPONENT`].

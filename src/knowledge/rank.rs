@@ -59,6 +59,9 @@ pub struct KnowledgeMatch {
     pub content: f64,
     /// Share of the query (weighted by rarity) that occurs in the document at all, in [0, 1].
     pub coverage: f64,
+    /// The content score this match needed to be good: [`MatchParams::good_match`], or
+    /// [`MatchParams::cut_good_match`] when it is named after another problem or kind of object.
+    pub floor: f64,
 }
 
 impl KnowledgeBase {
@@ -86,6 +89,8 @@ impl KnowledgeBase {
             coverage: f64,
             /// Why the content score was cut.
             cut: Vec<String>,
+            /// Cut for naming another problem or another kind of object (raises the floor).
+            other: bool,
         }
         let mut found: BTreeMap<usize, Found> = BTreeMap::new();
         for (i, (bonus, why)) in self.docs_with_links(q) {
@@ -127,6 +132,7 @@ impl KnowledgeBase {
             let theirs = &self.abouts[hit.doc];
             if about.other_symptom(theirs) && self.params.symptom_cut < 1.0 {
                 e.content *= self.params.symptom_cut.max(0.0);
+                e.other = true;
                 e.cut.push(format!(
                     "named after another problem ({}; the alert: {})",
                     theirs.symptom_names(),
@@ -135,6 +141,7 @@ impl KnowledgeBase {
             }
             if about.other_kind(theirs) && self.params.kind_cut < 1.0 {
                 e.content *= self.params.kind_cut.max(0.0);
+                e.other = true;
                 e.cut.push(format!(
                     "about another kind of object ({}; the alert: {})",
                     theirs.kind_names(),
@@ -171,10 +178,15 @@ impl KnowledgeBase {
                 if let Some(services) = self.shared_services(doc, &q.services) {
                     f.why.push(services);
                 }
+                let floor = if !f.other {
+                    self.params.good_match
+                } else {
+                    self.params.cut_good_match.max(self.params.good_match)
+                };
                 f.why.append(&mut f.cut);
                 let confidence = if f.links > 0.0 || f.content >= self.params.high_match {
                     Confidence::High
-                } else if f.content >= self.params.good_match {
+                } else if f.content >= floor {
                     Confidence::Medium
                 } else {
                     Confidence::Low
@@ -187,6 +199,7 @@ impl KnowledgeBase {
                     confidence,
                     content: f.content,
                     coverage: f.coverage,
+                    floor,
                 }
             })
             .collect()
@@ -198,7 +211,6 @@ impl KnowledgeBase {
         if matches.iter().any(|m| m.good) {
             return None;
         }
-        let floor = self.params.good_match;
         Some(match matches.first() {
             None => "no good match: nothing known shares a word with these alerts".to_string(),
             Some(m) => {
@@ -210,8 +222,8 @@ impl KnowledgeBase {
                     .map(|w| format!(" ({w})"))
                     .unwrap_or_default();
                 format!(
-                    "no good match: best {:.2} below the {floor:.2} floor; nearest: {title}{terms}",
-                    m.content
+                    "no good match: best {:.2} below the {:.2} floor; nearest: {title}{terms}",
+                    m.content, m.floor
                 )
             }
         })

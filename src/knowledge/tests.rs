@@ -117,7 +117,7 @@ fn confidence_levels_and_an_explained_abstention() {
     let why = kb.abstention(&unrelated).unwrap();
     assert!(
         why.starts_with("no good match: best ")
-            && why.contains(&format!("below the {:.2} floor", kb.params.good_match)),
+            && why.contains(&format!("below the {:.2} floor", unrelated[0].floor)),
         "{why}"
     );
     if let Some(m) = unrelated.first() {
@@ -142,7 +142,7 @@ fn good_is_exactly_confidence_above_low() {
             let content = m.content;
             let expected = if m.score > m.content || content >= kb.params.high_match {
                 Confidence::High
-            } else if content >= kb.params.good_match {
+            } else if content >= m.floor {
                 Confidence::Medium
             } else {
                 Confidence::Low

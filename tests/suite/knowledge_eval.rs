@@ -228,8 +228,9 @@ fn every_fixture_loads_and_plain_runbooks_have_steps() {
     assert_eq!(etcd.alerts, ["etcdHighFsyncDurations"]);
 }
 
-/// Grid search over the matching parameters on the tuning parts only (queries-dev.yaml and
-/// queries-rules-tune.yaml, names known and names hidden):
+/// Grid search over the matching parameters on the tuning parts only (queries-dev.yaml,
+/// queries-rules-tune.yaml and, since round 4, queries-rules-holdout.yaml, which three stops
+/// had read; the rules parts with names known and names hidden; never the fresh held-out part):
 /// `cargo test --test suite knowledge_eval::tune -- --ignored --nocapture`.
 #[test]
 #[ignore]
@@ -238,7 +239,14 @@ fn tune() {
     let mut kb = eval_kb();
     let dev = queries("queries-dev.yaml");
     let rules = queries("queries-rules-tune.yaml");
-    let sets = [dev.clone(), rules.clone(), names_hidden(&rules)];
+    let old = queries("queries-rules-holdout.yaml");
+    let sets = [
+        dev.clone(),
+        rules.clone(),
+        names_hidden(&rules),
+        old.clone(),
+        names_hidden(&old),
+    ];
     let grid = |name: &str, default: &[f64]| -> Vec<f64> {
         std::env::var(name)
             .ok()
@@ -249,7 +257,7 @@ fn tune() {
     // values, comma-separated).
     type Set = fn(&mut MatchParams, f64);
     let floors: Vec<f64> = (0..16).map(|i| 0.1 + 0.01 * i as f64).collect();
-    let dims: [(&str, &[f64], Set); 11] = [
+    let dims: [(&str, &[f64], Set); 12] = [
         ("FD_TUNE_UT", &[0.5], |p, v| p.unknown_text_share = v),
         ("FD_TUNE_US", &[1.0], |p, v| p.unknown_subject_share = v),
         ("FD_TUNE_WS", &[0.3], |p, v| p.w_subject = v),
@@ -265,6 +273,9 @@ fn tune() {
             p.subject_cut = v
         }),
         ("FD_TUNE_G", &floors, |p, v| p.good_match = v),
+        ("FD_TUNE_CG", &[0.0, 0.2, 0.25, 0.3, 0.35, 0.4], |p, v| {
+            p.cut_good_match = v
+        }),
     ];
     let mut candidates = vec![MatchParams::default()];
     for (name, default, set) in dims {
@@ -343,8 +354,32 @@ fn rule_sets_figures() {
     // Alerts no runbook covers abstain, with the names known and hidden.
     at_least(90.0, t.abstained, t.negatives, &t, "tune");
     at_least(95.0, th.abstained, th.negatives, &th, "tune hidden");
-    at_least(75.0, h.abstained, h.negatives, &h, "holdout");
-    at_least(85.0, hh.abstained, hh.negatives, &hh, "holdout hidden");
+    at_least(85.0, h.abstained, h.negatives, &h, "holdout");
+    at_least(95.0, hh.abstained, hh.negatives, &hh, "holdout hidden");
+}
+
+/// The fresh held-out part (round 4, queries-fresh-holdout.yaml with the runbooks written for
+/// it): covered alerts of new runbooks in two house styles (4-space-indented code blocks) and
+/// of earlier ones in new phrasings, uncovered alerts of components no runbook covers and of a
+/// different problem of a covered component. Written before the stop's tuning; only reported.
+#[test]
+fn fresh_holdout_figures() {
+    let kb = kb();
+    let qs = queries("queries-fresh-holdout.yaml");
+    let known = evaluate_holdout(&kb, &qs);
+    let hidden = evaluate_holdout(&kb, &names_hidden(&qs));
+    println!("{}", known.line("fresh holdout, names known"));
+    println!("{}", hidden.line("fresh holdout, names hidden"));
+    // Floors under the figures measured after round 4's tuning (module docs of
+    // `flightdeck::knowledge`).
+    for (f, name) in [(&known, "fresh"), (&hidden, "fresh hidden")] {
+        at_least(90.0, f.top1, f.positives, f, name);
+        at_least(98.0, f.top3, f.positives, f, name);
+        at_least(95.0, f.abstained, f.negatives, f, name);
+    }
+    at_least(100.0, known.linked_top1, known.linked, &known, "fresh");
+    assert!(known.linked >= 10, "{}", known.line("fresh"));
+    assert!(known.positives >= 25 && known.negatives >= 20);
 }
 
 /// Every query of every part, with names known and hidden.
@@ -355,6 +390,7 @@ fn every_case() -> Vec<Query> {
         "queries-holdout.yaml",
         "queries-rules-tune.yaml",
         "queries-rules-holdout.yaml",
+        "queries-fresh-holdout.yaml",
     ] {
         let qs = queries(file);
         all.extend(names_hidden(&qs));
