@@ -13,7 +13,7 @@
 //! - `reference`: what the real responders did (a scenario's reference decisions);
 //! - `snapshot`: the state as JSON, and a decision's context.
 //!
-//! Size: about 670 lines, over the ~600 guide on purpose — the `Cockpit` struct, `apply` and the
+//! Size: about 810 lines, over the ~600 guide on purpose — the `Cockpit` struct, `apply` and the
 //! read accessors every pane uses are one concept; the parts that can stand alone are the
 //! submodules above.
 
