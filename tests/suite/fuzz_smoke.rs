@@ -234,6 +234,11 @@ fn fuzz_markdown() {
 }
 
 #[test]
+fn fuzz_knowledge_index() {
+    smoke("knowledge_index");
+}
+
+#[test]
 fn fuzz_slo_spec() {
     smoke("slo_spec");
 }
