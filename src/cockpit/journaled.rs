@@ -48,38 +48,18 @@ impl Cockpit {
         // With the argv the responders decided about on record: the suggestion with exactly
         // that argv, else the step as this cockpit offers it (which may differ: a mismatch).
         let recorded = d.argv.as_deref();
-        let exact = recorded.is_some_and(|a| {
-            self.suggestions
-                .iter()
-                .any(|s| s.step_ref == step_ref && s.argv.as_deref().ok() == Some(a))
-        });
-        let found = if exact {
-            self.find_or_offer(&step_ref, recorded)
-        } else {
-            self.find_or_offer(&step_ref, None)
-        };
+        let found = self.reference_suggestion(&step_ref, recorded);
         if let (Some(argv), Some(i)) = (recorded, found)
             && self.suggestions[i].argv.as_deref().ok() != Some(argv)
         {
+            let offered = &self.suggestions[i];
             effects.push(Effect::Journal(entry(
                 RecordKind::Note,
-                reference_mismatch_summary(&d, &self.suggestions[i]),
-                RecordBody::of(KindBody::Note(NoteBody {
-                    step: Some(step_ref.to_string()),
-                    decision: Some(d.kind.as_str().into()),
-                    mismatch: true,
-                    argv: Some(argv.to_vec()),
-                    offered: Some(OfferedStep {
-                        suggestion: self.suggestions[i].id.to_string(),
-                        argv: self.suggestions[i].argv.as_ref().ok().cloned(),
-                    }),
-                    outcome: d.outcome.clone(),
-                    reason: d.text.clone().filter(|_| d.kind == DecisionKind::Reject),
-                    ..NoteBody::default()
-                }))
-                .with_mode(mode)
-                .replayed()
-                .to_value(),
+                reference_mismatch_summary(&d, offered),
+                reference_mismatch_body(&d, &step_ref, argv, offered)
+                    .with_mode(mode)
+                    .replayed()
+                    .to_value(),
             )));
             return;
         }
@@ -105,26 +85,28 @@ impl Cockpit {
         body.replayed = true;
         body.reason = d.text.clone().filter(|_| d.kind == DecisionKind::Reject);
         body.outcome = d.outcome.clone();
-        let s = &self.suggestions[i];
-        let summary = match d.kind {
-            DecisionKind::Approve => format!("approved {} {}", s.id, s.step_ref),
-            DecisionKind::Reject => format!(
-                "rejected {} {}: {}",
-                s.id,
-                s.step_ref,
-                d.text.as_deref().unwrap_or("")
-            ),
-            _ => format!(
-                "ran {} {}{}",
-                s.id,
-                s.step_ref,
-                d.outcome
-                    .as_deref()
-                    .map(|o| format!(" → {o}"))
-                    .unwrap_or_default()
-            ),
-        };
+        let summary = reference_step_summary(&d, &self.suggestions[i]);
         effects.push(Effect::Journal(entry(kind, summary, to_value(&body))));
+    }
+
+    /// The suggestion a responders' decision is about: with the argv they decided about on
+    /// record, the suggestion with exactly that argv, else the step as this cockpit offers it
+    /// (which may differ: a mismatch).
+    fn reference_suggestion(
+        &mut self,
+        step_ref: &StepRef,
+        recorded: Option<&[String]>,
+    ) -> Option<usize> {
+        let exact = recorded.is_some_and(|a| {
+            self.suggestions
+                .iter()
+                .any(|s| &s.step_ref == step_ref && s.argv.as_deref().ok() == Some(a))
+        });
+        if exact {
+            self.find_or_offer(step_ref, recorded)
+        } else {
+            self.find_or_offer(step_ref, None)
+        }
     }
 
     /// The executor finished (or dry-ran) a step: journal the execution.
@@ -498,6 +480,52 @@ pub(super) fn reference_mismatch_summary(
         d.step.as_deref().unwrap_or_default(),
         offered.id
     )
+}
+
+/// The note a responders' decision about an argv other than the one offered leaves: the step,
+/// the decision, both argvs, the outcome or reason on record.
+fn reference_mismatch_body(
+    d: &ReferenceDecision,
+    step_ref: &StepRef,
+    argv: &[String],
+    offered: &super::Suggestion,
+) -> RecordBody {
+    RecordBody::of(KindBody::Note(NoteBody {
+        step: Some(step_ref.to_string()),
+        decision: Some(d.kind.as_str().into()),
+        mismatch: true,
+        argv: Some(argv.to_vec()),
+        offered: Some(OfferedStep {
+            suggestion: offered.id.to_string(),
+            argv: offered.argv.as_ref().ok().cloned(),
+        }),
+        outcome: d.outcome.clone(),
+        reason: d.text.clone().filter(|_| d.kind == DecisionKind::Reject),
+        ..NoteBody::default()
+    }))
+}
+
+/// The journal line of a responders' decision about suggestion `s`: approved, rejected (with
+/// the reason), ran (with the outcome).
+fn reference_step_summary(d: &ReferenceDecision, s: &super::Suggestion) -> String {
+    match d.kind {
+        DecisionKind::Approve => format!("approved {} {}", s.id, s.step_ref),
+        DecisionKind::Reject => format!(
+            "rejected {} {}: {}",
+            s.id,
+            s.step_ref,
+            d.text.as_deref().unwrap_or("")
+        ),
+        _ => format!(
+            "ran {} {}{}",
+            s.id,
+            s.step_ref,
+            d.outcome
+                .as_deref()
+                .map(|o| format!(" → {o}"))
+                .unwrap_or_default()
+        ),
+    }
 }
 
 /// The override an `override` record sets; `None` when it ends the one in force (`to: null`).
