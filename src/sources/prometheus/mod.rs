@@ -484,3 +484,48 @@ impl PrometheusClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each way a server does not answer reads as the string it was before it was typed.
+    #[test]
+    fn transport_failures_read_as_before() {
+        let t = Transport::TimedOut(Duration::from_secs(5));
+        assert_eq!(t.to_string(), "timed out after 5s");
+        assert_eq!(
+            Transport::TimedOut(Duration::from_millis(1500)).to_string(),
+            "timed out after 1500ms"
+        );
+        assert_eq!(
+            Transport::Connect { cause: None }.to_string(),
+            "cannot connect"
+        );
+        let refused = Transport::Connect {
+            cause: Some("Connection refused (os error 111)".into()),
+        };
+        assert_eq!(
+            refused.to_string(),
+            "cannot connect: Connection refused (os error 111)"
+        );
+        assert_eq!(
+            PromError::Unreachable(refused.clone()).to_string(),
+            refused.to_string()
+        );
+        assert_eq!(
+            AmErrorText::of(refused.clone()),
+            "cannot connect: Connection refused (os error 111)"
+        );
+        assert_eq!(Transport::Request("reset".into()).to_string(), "reset");
+        assert!(PromError::Unreachable(t).is_down());
+    }
+
+    /// Alertmanager's errors show the same words.
+    struct AmErrorText;
+    impl AmErrorText {
+        fn of(t: Transport) -> String {
+            crate::sources::AmError::Unreachable(t).to_string()
+        }
+    }
+}
