@@ -48,8 +48,6 @@ use super::SourceMsg;
 
 mod receive;
 use receive::receive;
-#[cfg(test)]
-use receive::{from_a_web_page, is_json, same_secret};
 
 /// Receiver settings (from `[webhook]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -374,6 +372,7 @@ async fn healthz(State(st): State<Arc<Shared>>) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use super::receive::{from_a_web_page, is_json, same_secret};
     use super::*;
     use axum::http::HeaderMap;
 
