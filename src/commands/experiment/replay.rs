@@ -103,16 +103,10 @@ fn replay_run(r: ReplayRun<'_>, sink: &mut ReplaySink) -> color_eyre::Result<Exi
         halt,
     } = r;
     let scenario_id = scenario.id.clone();
-    let mut session = crate::replay::ReplaySession::new(scenario, knowledge, who.clone());
-    let start_at = session.scenario().start;
+    let session = crate::replay::ReplaySession::new(scenario, knowledge, who.clone());
+    let (session, t0) = advanced(session, at);
     let end_at = session.scenario().end();
-    let t0 = crate::time::saturating_offset(start_at, at.unwrap_or(SignedDuration::ZERO));
-    session.advance_to(t0);
-    let author = Author {
-        actor: who.actor.clone(),
-        role: who.role.into(),
-        launch: None,
-    };
+    let author = author_of(who, None);
     let start = observe_replay(&session, e, t0);
     let mut approvals = approvals_in(sink.records(), &e.digest(), t0, Some(&scenario_id));
     if who.role != Role::Trainee {
@@ -122,7 +116,14 @@ fn replay_run(r: ReplayRun<'_>, sink: &mut ReplaySink) -> color_eyre::Result<Exi
             mode: session.cockpit().mode(),
         });
     }
-    let decision = gate_replay(e, session.cockpit(), &start, &approvals, opts);
+    // Nothing spent by earlier runs; the alerts known.
+    let at = GateAt {
+        start: &start,
+        approvals: &approvals,
+        spent: &BTreeMap::new(),
+        alerts_unknown: None,
+    };
+    let decision = gate_at(e, session.cockpit(), at, opts);
     if let Some(code) = show_gate(&decision, opts, quiet)? {
         return Ok(code);
     }
@@ -143,49 +144,95 @@ fn replay_run(r: ReplayRun<'_>, sink: &mut ReplaySink) -> color_eyre::Result<Exi
         guard: Guard::new(e, &start, decision.limits()),
         halt,
     };
-    let exec = ExecConfig {
-        dry_run: true,
-        ..ExecConfig::default()
+    let mut seal = ReplaySeal {
+        sink,
+        author: &author,
+        run: &run,
+        e,
+        exec: ExecConfig {
+            dry_run: true,
+            ..ExecConfig::default()
+        },
     };
-    let step = |sink: &mut ReplaySink,
-                section: &str,
-                i: usize,
-                action: &crate::chaos::Action,
-                step: &StepResult,
-                now: Timestamp| {
-        sink.append(
-            record::step_entry(&author, &run, e, section, i, action, step, true),
-            now,
-        )
-    };
-    let breach = clock.method(|i, action, now| {
-        let result = result_of(&crate::exec::dry_run(
+    let breach = clock.method(|i, action, now| seal.step("method", i, action, now))?;
+    seal.finish(&clock.guard, breach, clock.now, quiet)
+}
+
+/// Where a replayed run's records go, and what each names; its actions dry-run.
+struct ReplaySeal<'a> {
+    sink: &'a mut ReplaySink,
+    author: &'a Author,
+    run: &'a str,
+    e: &'a Experiment,
+    exec: ExecConfig,
+}
+
+impl ReplaySeal<'_> {
+    /// Dry-runs step `i` of `section` (`method`, `rollback`) and seals its record at `now`.
+    fn step(
+        &mut self,
+        section: &str,
+        i: usize,
+        action: &crate::chaos::Action,
+        now: Timestamp,
+    ) -> color_eyre::Result<()> {
+        let step = result_of(&crate::exec::dry_run(
             &Invocation::argv(action.argv.clone()),
-            &exec,
+            &self.exec,
         ));
-        step(sink, "method", i, action, &result, now).map(|_| ())
-    })?;
-    let (now, guard) = (clock.now, clock.guard);
-    if let Some((b, seen)) = &breach {
-        sink.append(
-            record::abort_entry(&author, &run, e, b, seen, &guard, true),
-            now,
-        )?;
+        let entry = record::step_entry(
+            self.author,
+            self.run,
+            self.e,
+            section,
+            i,
+            action,
+            &step,
+            true,
+        );
+        self.sink.append(entry, now)?;
+        Ok(())
     }
-    for (i, action) in e.rollbacks.iter().enumerate() {
-        let result = result_of(&crate::exec::dry_run(
-            &Invocation::argv(action.argv.clone()),
-            &exec,
-        ));
-        step(sink, "rollback", i, action, &result, now)?;
+
+    /// The abort record on a breach, the rollbacks, the end record (its summary printed unless
+    /// `quiet`), all at `now`; the exit code.
+    fn finish(
+        mut self,
+        guard: &Guard,
+        breach: Option<Halt>,
+        now: Timestamp,
+        quiet: bool,
+    ) -> color_eyre::Result<ExitCode> {
+        let (author, run, e) = (self.author, self.run, self.e);
+        if let Some((b, seen)) = &breach {
+            self.sink.append(
+                record::abort_entry(author, run, e, b, seen, guard, true),
+                now,
+            )?;
+        }
+        for (i, action) in e.rollbacks.iter().enumerate() {
+            self.step("rollback", i, action, now)?;
+        }
+        let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
+        let end = record::end_entry(author, run, e, guard, hypothesis, true, now, true);
+        if !quiet {
+            println!("{}", crate::commands::human(&end.summary));
+        }
+        self.sink.append(end, now)?;
+        Ok(exit_for(guard.halted().is_some(), hypothesis))
     }
-    let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
-    let end = record::end_entry(&author, &run, e, &guard, hypothesis, true, now, true);
-    if !quiet {
-        println!("{}", crate::commands::human(&end.summary));
-    }
-    sink.append(end, now)?;
-    Ok(exit_for(guard.halted().is_some(), hypothesis))
+}
+
+/// The session advanced to the run's start, `at` after the scenario's start (`None`: at it);
+/// and that time.
+fn advanced(
+    mut session: crate::replay::ReplaySession,
+    at: Option<SignedDuration>,
+) -> (crate::replay::ReplaySession, Timestamp) {
+    let start_at = session.scenario().start;
+    let t0 = crate::time::saturating_offset(start_at, at.unwrap_or(SignedDuration::ZERO));
+    session.advance_to(t0);
+    (session, t0)
 }
 
 /// What the replay's cockpit shows at `at`; its Prometheus probes are not read (skipped).
@@ -201,34 +248,6 @@ fn observe_replay(s: &crate::replay::ReplaySession, e: &Experiment, at: Timestam
         }
     }
     o
-}
-
-/// The gate at the run's start in the replay (nothing spent by earlier runs; the alerts known).
-fn gate_replay(
-    e: &Experiment,
-    cockpit: &Cockpit,
-    start: &Observation,
-    approvals: &[Approval],
-    opts: &RunOptions,
-) -> GateDecision {
-    let gate_config = GateConfig {
-        min_budget_left: opts.min_budget_left,
-        ..GateConfig::default()
-    };
-    gate(&GateInput {
-        experiment: e,
-        mode: start.mode,
-        budget_mode: start.budget_mode,
-        override_by: cockpit.governor().mode_override().map(|o| o.by.clone()),
-        drift: start.drift,
-        budgets: &start.budgets,
-        firing: &start.firing,
-        probes: &start.probes,
-        approvals,
-        spent: &BTreeMap::new(),
-        config: gate_config,
-        alerts_unknown: None,
-    })
 }
 
 /// How often the guard looks as virtual time passes.

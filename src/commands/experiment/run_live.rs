@@ -26,20 +26,23 @@ pub async fn run_live(
     let location = journal.display().to_string();
     let mut j = JournalBackend::open(&location)
         .map_err(|err| eyre!("{}: {err}", crate::journal_pg::redact(&location)))?;
-    let author = Author {
-        actor: who.actor.clone(),
-        role: who.role.into(),
-        // A run the cockpit started (`r`) names the launch it answers.
-        launch: std::env::var(super::LAUNCH_ENV)
-            .ok()
-            .filter(|l| !l.is_empty()),
-    };
+    // A run the cockpit started (`r`) names the launch it answers.
+    let launch = std::env::var(super::LAUNCH_ENV).ok();
+    let author = author_of(who, launch.filter(|l| !l.is_empty()));
     let now = Timestamp::now();
     let mut start = observe_cockpit(live.cockpit(), &e, now);
     read_prometheus(prom.as_ref(), &e, now, &mut start.probes).await;
     let records = j.records()?;
     let approvals = approvals_here(&records, &e, who, live.cockpit(), now);
-    let decision = gate_here(&e, live.cockpit(), &start, &approvals, &records, opts, now);
+    // What experiment runs spent in the gate's window, from the journal.
+    let spent = record::spent_in_window(&records, now, GateConfig::default().window);
+    let at = GateAt {
+        start: &start,
+        approvals: &approvals,
+        spent: &spent,
+        alerts_unknown: alerts_unknown(live.cockpit()),
+    };
+    let decision = gate_at(&e, live.cockpit(), at, opts);
     if let Some(code) = show_gate(&decision, opts, false)? {
         return Ok(code);
     }
@@ -84,24 +87,33 @@ pub async fn run_live(
         ..ExecConfig::default()
     };
     let breach = method(&mut watch, &mut seal, &exec).await?;
-    let guard = watch.guard;
+    finish(&mut seal, &exec, &watch.guard, breach).await
+}
+
+/// The abort record on a breach, the rollbacks, the end record (its summary printed); the
+/// exit code.
+async fn finish(
+    seal: &mut Seal<'_>,
+    exec: &ExecConfig,
+    guard: &Guard,
+    breach: Option<Halt>,
+) -> color_eyre::Result<ExitCode> {
     if let Some((b, seen)) = &breach {
-        seal.j.append(
-            record::abort_entry(&author, &run, &e, b, seen, &guard, opts.dry_run),
-            Timestamp::now(),
-        )?;
+        let abort =
+            record::abort_entry(seal.author, seal.run, seal.e, b, seen, guard, seal.dry_run);
+        seal.j.append(abort, Timestamp::now())?;
     }
-    let rollbacks_ok = rollbacks(&mut seal, &exec).await?;
+    let rollbacks_ok = rollbacks(seal, exec).await?;
     let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
     let end = record::end_entry(
-        &author,
-        &run,
-        &e,
-        &guard,
+        seal.author,
+        seal.run,
+        seal.e,
+        guard,
         hypothesis,
         rollbacks_ok,
         Timestamp::now(),
-        opts.dry_run,
+        seal.dry_run,
     );
     println!("{}", crate::commands::human(&end.summary));
     seal.j.append(end, Timestamp::now())?;
@@ -165,38 +177,6 @@ fn approvals_here(
         });
     }
     approvals
-}
-
-/// The gate on what the cockpit and Prometheus say at the start, with what experiments spent
-/// in the window (from the journal's `records`).
-fn gate_here(
-    e: &Experiment,
-    cockpit: &Cockpit,
-    start: &Observation,
-    approvals: &[Approval],
-    records: &[JournalRecord],
-    opts: &RunOptions,
-    now: Timestamp,
-) -> GateDecision {
-    let gate_config = GateConfig {
-        min_budget_left: opts.min_budget_left,
-        ..GateConfig::default()
-    };
-    let spent = record::spent_in_window(records, now, gate_config.window);
-    gate(&GateInput {
-        experiment: e,
-        mode: start.mode,
-        budget_mode: start.budget_mode,
-        override_by: cockpit.governor().mode_override().map(|o| o.by.clone()),
-        drift: start.drift,
-        budgets: &start.budgets,
-        firing: &start.firing,
-        probes: &start.probes,
-        approvals,
-        spent: &spent,
-        config: gate_config,
-        alerts_unknown: alerts_unknown(cockpit),
-    })
 }
 
 /// SIGINT / SIGTERM stop the run like a breach: the rollbacks still run.
