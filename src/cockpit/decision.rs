@@ -231,87 +231,12 @@ impl Cockpit {
                 title,
                 digest,
                 argv,
-            } => {
-                let mode = self.governor.mode();
-                let body = serde_json::json!({
-                    "phase": "approve",
-                    "title": title,
-                    "digest": digest,
-                    "mode": mode,
-                    "argv": argv,
-                });
-                let summary =
-                    format!("approved experiment \"{title}\" (method and rollbacks) in {mode}");
-                effects.push(Effect::Journal(self.entry(
-                    RecordKind::Experiment,
-                    summary,
-                    body,
-                )));
-            }
+            } => self.approve_experiment(&title, &digest, &argv, effects),
             UserCommand::HaltExperiment { run, title } => {
-                if self.config.readonly {
-                    effects.push(Effect::Notice(
-                        "read-only cockpit: halting an experiment is disabled (--readonly); stop it where it runs (Ctrl-C)".into(),
-                    ));
-                    return;
-                }
-                let body = serde_json::json!({"phase": "halt", "run": run, "title": title});
-                let summary = format!("asked to halt experiment \"{title}\" (run {run})");
-                effects.push(Effect::Journal(self.entry(
-                    RecordKind::Experiment,
-                    summary,
-                    body,
-                )));
+                self.halt_experiment(&run, &title, effects)
             }
-            UserCommand::Note { text, kind, about } => {
-                let text = text.trim().to_string();
-                if text.is_empty() {
-                    return;
-                }
-                let kind = kind.record_kind();
-                let mut note = NoteBody {
-                    text: Some(text.clone()),
-                    ..NoteBody::default()
-                };
-                let mut summary = text;
-                // What it is about, in terms another cockpit on the journal can resolve: the
-                // cluster's name, its alert names and one member (the origin if it still
-                // fires, else a firing member: one a cockpit started later still sees).
-                if let Some(c) = about.and_then(|id| self.correlator.cluster(id))
-                    && let Some(source) = self.note_source(c)
-                {
-                    note.cluster = Some(c.name.to_string());
-                    note.source = Some(source.to_string());
-                    note.source_start = self.correlator.alert(source).map(|t| t.alert.starts_at);
-                    note.alertnames = Some(c.alertnames.iter().cloned().collect());
-                    note.services = Some(c.services.iter().cloned().collect());
-                    summary = format!("{}: {summary}", c.name);
-                }
-                let body = RecordBody::of(KindBody::Note(note)).with_mode(self.governor.mode());
-                effects.push(Effect::Journal(self.entry(kind, summary, body.to_value())));
-            }
-            UserCommand::AcknowledgeDrift => {
-                if self.config.role != Role::Commander {
-                    effects.push(Effect::Notice(
-                        "only the incident commander can acknowledge drift (--role commander)"
-                            .into(),
-                    ));
-                    return;
-                }
-                if self.governor.drift().is_none() {
-                    effects.push(Effect::Notice("no drift signal to acknowledge".into()));
-                    return;
-                }
-                let body = RecordBody::of(KindBody::Note(NoteBody {
-                    acknowledge: Some("drift".into()),
-                    ..NoteBody::default()
-                }))
-                .with_mode(self.governor.mode())
-                .with_session(self.config.session.clone());
-                let summary = "acknowledged drift".into();
-                let e = self.entry(RecordKind::Note, summary, body.to_value());
-                effects.push(Effect::Journal(e));
-            }
+            UserCommand::Note { text, kind, about } => self.note(&text, kind, about, effects),
+            UserCommand::AcknowledgeDrift => self.acknowledge_drift(effects),
             UserCommand::ProposeSilence { cluster, silence } => {
                 self.propose_silence(cluster, silence, effects)
             }
@@ -320,128 +245,247 @@ impl Cockpit {
                 reason,
                 duration,
             } => self.override_mode(to, reason, duration, effects),
-            UserCommand::Approve(id)
-            | UserCommand::Reject { id, .. }
-            | UserCommand::Edit { id, .. }
-            | UserCommand::RecordManual { id, .. }
-                if self.index_of(id).is_none() =>
-            {
-                effects.push(Effect::Notice(format!("{id} no longer exists")));
-            }
-            UserCommand::Approve(id) => {
-                let i = self.index_of(id).expect("checked above");
-                let s = &self.suggestions[i];
-                if let SuggestionStatus::Obsolete { reason } = &s.status {
-                    effects.push(Effect::Notice(format!("{id} is obsolete: {reason}")));
-                    return;
-                }
-                if !s.targeted {
-                    let why = s.argv.as_ref().err().cloned().unwrap_or_default();
-                    effects.push(Effect::Notice(format!(
-                        "{id} cannot be approved: {why} (e edits it into a new step)"
-                    )));
-                    return;
-                }
-                if s.status != SuggestionStatus::Pending {
-                    effects.push(Effect::Notice(format!("{id} is not pending")));
-                    return;
-                }
-                // Approving again what the policy allows starts it (the approvals it has were
-                // given before the mode loosened, or in a cockpit no longer there).
-                if s.approvals.iter().any(|a| a.by == self.config.actor)
-                    && s.verdict != Verdict::Allowed
-                {
-                    effects.push(Effect::Notice(format!(
-                        "you already approved {id}; it needs someone else"
-                    )));
-                    return;
-                }
-                if let Verdict::Refused { reason } = &s.verdict {
-                    effects.push(Effect::Notice(format!(
-                        "{id} is refused by policy: {reason}"
-                    )));
-                    return;
-                }
-                let Some(body) = self.step_record(i) else {
-                    effects.push(Effect::Notice(format!("{id} has no runnable argv")));
-                    return;
-                };
-                let summary = format!("approved {} {}", s.id, s.step_ref);
-                let e = self.entry(RecordKind::Approval, summary, to_value(&body));
-                effects.push(Effect::Journal(e));
-            }
-            UserCommand::Reject { id, reason } => {
-                let i = self.index_of(id).expect("checked above");
-                if let SuggestionStatus::Obsolete { reason } = &self.suggestions[i].status {
-                    effects.push(Effect::Notice(format!("{id} is obsolete: {reason}")));
-                    return;
-                }
-                let reason = reason.trim().to_string();
-                if reason.is_empty() {
-                    effects.push(Effect::Notice("a rejection needs a reason".into()));
-                    return;
-                }
-                let Some(mut body) = self.step_record(i) else {
-                    return;
-                };
-                body.reason = Some(reason.clone());
-                let s = &self.suggestions[i];
-                let summary = format!("rejected {} {}: {reason}", s.id, s.step_ref);
-                let e = self.entry(RecordKind::Rejection, summary, to_value(&body));
-                effects.push(Effect::Journal(e));
-            }
-            UserCommand::RecordManual { id, what } => {
-                let i = self.index_of(id).expect("checked above");
-                let what = what.trim().to_string();
-                if what.is_empty() {
-                    effects.push(Effect::Notice(
-                        "a record of work done by hand needs what was done and what happened"
-                            .into(),
-                    ));
-                    return;
-                }
-                let s = &self.suggestions[i];
-                if !matches!(
-                    s.status,
-                    SuggestionStatus::Pending
-                        | SuggestionStatus::Rejected { .. }
-                        | SuggestionStatus::Obsolete { .. }
-                ) {
-                    effects.push(Effect::Notice(format!(
-                        "{id} was run or recorded already; write a note (n) to add to it"
-                    )));
-                    return;
-                }
-                let Some(mut body) = self.step_record(i) else {
-                    effects.push(Effect::Notice(format!(
-                        "{id} has no argv to record against; write a note (n) instead"
-                    )));
-                    return;
-                };
-                body.outcome = Some(what.clone());
-                let summary = format!("did {} {} by hand: {what}", s.id, s.step_ref);
-                let e = self.entry(RecordKind::Manual, summary, to_value(&body));
-                effects.push(Effect::Journal(e));
-            }
-            UserCommand::Edit { id, argv } => {
-                let i = self.index_of(id).expect("checked above");
-                if argv.is_empty() || argv[0].trim().is_empty() {
-                    effects.push(Effect::Notice("an edited step needs a command".into()));
-                    return;
-                }
-                // A step without a target has no argv yet: the edited one is the person's own.
-                let mut body = self.step_record_any(i, false);
-                let mut step = self.suggestions[i].step.edited(argv.clone());
-                step.id = format!("{}-edited", step.id.trim_end_matches("-edited"));
-                body.step = StepRef::new(&self.suggestions[i].runbook, &step.id);
-                body.argv_hash = argv_hash(&argv);
-                body.argv = argv;
-                body.definition = Some(step);
-                let summary = format!("edited {} into {}", self.suggestions[i].step_ref, body.step);
-                let e = self.entry(RecordKind::Edit, summary, to_value(&body));
-                effects.push(Effect::Journal(e));
-            }
+            UserCommand::Approve(id) => self.approve(id, effects),
+            UserCommand::Reject { id, reason } => self.reject(id, &reason, effects),
+            UserCommand::RecordManual { id, what } => self.record_manual(id, &what, effects),
+            UserCommand::Edit { id, argv } => self.edit(id, argv, effects),
         }
+    }
+
+    /// The index of suggestion `id`; `None` (and a notice) when it no longer exists.
+    fn suggestion_at(&self, id: SuggestionId, effects: &mut Vec<Effect>) -> Option<usize> {
+        let i = self.index_of(id);
+        if i.is_none() {
+            effects.push(Effect::Notice(format!("{id} no longer exists")));
+        }
+        i
+    }
+
+    /// `a` in the experiments view, confirmed: the approval of the whole experiment (method
+    /// and rollbacks) bound to its digest and the mode now.
+    fn approve_experiment(
+        &self,
+        title: &str,
+        digest: &str,
+        argv: &[Vec<String>],
+        effects: &mut Vec<Effect>,
+    ) {
+        let mode = self.governor.mode();
+        let body = serde_json::json!({
+            "phase": "approve",
+            "title": title,
+            "digest": digest,
+            "mode": mode,
+            "argv": argv,
+        });
+        let summary = format!("approved experiment \"{title}\" (method and rollbacks) in {mode}");
+        effects.push(Effect::Journal(self.entry(
+            RecordKind::Experiment,
+            summary,
+            body,
+        )));
+    }
+
+    /// `H` in the experiments view, confirmed: the `halt` record the run's guard watches for.
+    fn halt_experiment(&self, run: &str, title: &str, effects: &mut Vec<Effect>) {
+        if self.config.readonly {
+            effects.push(Effect::Notice(
+                "read-only cockpit: halting an experiment is disabled (--readonly); stop it where it runs (Ctrl-C)".into(),
+            ));
+            return;
+        }
+        let body = serde_json::json!({"phase": "halt", "run": run, "title": title});
+        let summary = format!("asked to halt experiment \"{title}\" (run {run})");
+        effects.push(Effect::Journal(self.entry(
+            RecordKind::Experiment,
+            summary,
+            body,
+        )));
+    }
+
+    /// A note or hypothesis, about a cluster when `about` names one.
+    fn note(
+        &self,
+        text: &str,
+        kind: NoteKind,
+        about: Option<ClusterId>,
+        effects: &mut Vec<Effect>,
+    ) {
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            return;
+        }
+        let kind = kind.record_kind();
+        let mut note = NoteBody {
+            text: Some(text.clone()),
+            ..NoteBody::default()
+        };
+        let mut summary = text;
+        // What it is about, in terms another cockpit on the journal can resolve: the
+        // cluster's name, its alert names and one member (the origin if it still
+        // fires, else a firing member: one a cockpit started later still sees).
+        if let Some(c) = about.and_then(|id| self.correlator.cluster(id))
+            && let Some(source) = self.note_source(c)
+        {
+            note.cluster = Some(c.name.to_string());
+            note.source = Some(source.to_string());
+            note.source_start = self.correlator.alert(source).map(|t| t.alert.starts_at);
+            note.alertnames = Some(c.alertnames.iter().cloned().collect());
+            note.services = Some(c.services.iter().cloned().collect());
+            summary = format!("{}: {summary}", c.name);
+        }
+        let body = RecordBody::of(KindBody::Note(note)).with_mode(self.governor.mode());
+        effects.push(Effect::Journal(self.entry(kind, summary, body.to_value())));
+    }
+
+    /// The commander acknowledges the drift signal.
+    fn acknowledge_drift(&self, effects: &mut Vec<Effect>) {
+        if self.config.role != Role::Commander {
+            effects.push(Effect::Notice(
+                "only the incident commander can acknowledge drift (--role commander)".into(),
+            ));
+            return;
+        }
+        if self.governor.drift().is_none() {
+            effects.push(Effect::Notice("no drift signal to acknowledge".into()));
+            return;
+        }
+        let body = RecordBody::of(KindBody::Note(NoteBody {
+            acknowledge: Some("drift".into()),
+            ..NoteBody::default()
+        }))
+        .with_mode(self.governor.mode())
+        .with_session(self.config.session.clone());
+        let summary = "acknowledged drift".into();
+        let e = self.entry(RecordKind::Note, summary, body.to_value());
+        effects.push(Effect::Journal(e));
+    }
+
+    /// An approval of suggestion `id`: refused when obsolete, untargeted, not pending, already
+    /// approved by this person, or refused by the policy.
+    fn approve(&self, id: SuggestionId, effects: &mut Vec<Effect>) {
+        let Some(i) = self.suggestion_at(id, effects) else {
+            return;
+        };
+        let s = &self.suggestions[i];
+        if let SuggestionStatus::Obsolete { reason } = &s.status {
+            effects.push(Effect::Notice(format!("{id} is obsolete: {reason}")));
+            return;
+        }
+        if !s.targeted {
+            let why = s.argv.as_ref().err().cloned().unwrap_or_default();
+            effects.push(Effect::Notice(format!(
+                "{id} cannot be approved: {why} (e edits it into a new step)"
+            )));
+            return;
+        }
+        if s.status != SuggestionStatus::Pending {
+            effects.push(Effect::Notice(format!("{id} is not pending")));
+            return;
+        }
+        // Approving again what the policy allows starts it (the approvals it has were
+        // given before the mode loosened, or in a cockpit no longer there).
+        if s.approvals.iter().any(|a| a.by == self.config.actor) && s.verdict != Verdict::Allowed {
+            effects.push(Effect::Notice(format!(
+                "you already approved {id}; it needs someone else"
+            )));
+            return;
+        }
+        if let Verdict::Refused { reason } = &s.verdict {
+            effects.push(Effect::Notice(format!(
+                "{id} is refused by policy: {reason}"
+            )));
+            return;
+        }
+        let Some(body) = self.step_record(i) else {
+            effects.push(Effect::Notice(format!("{id} has no runnable argv")));
+            return;
+        };
+        let summary = format!("approved {} {}", s.id, s.step_ref);
+        let e = self.entry(RecordKind::Approval, summary, to_value(&body));
+        effects.push(Effect::Journal(e));
+    }
+
+    /// A rejection of suggestion `id`, with its reason.
+    fn reject(&self, id: SuggestionId, reason: &str, effects: &mut Vec<Effect>) {
+        let Some(i) = self.suggestion_at(id, effects) else {
+            return;
+        };
+        if let SuggestionStatus::Obsolete { reason } = &self.suggestions[i].status {
+            effects.push(Effect::Notice(format!("{id} is obsolete: {reason}")));
+            return;
+        }
+        let reason = reason.trim().to_string();
+        if reason.is_empty() {
+            effects.push(Effect::Notice("a rejection needs a reason".into()));
+            return;
+        }
+        let Some(mut body) = self.step_record(i) else {
+            return;
+        };
+        body.reason = Some(reason.clone());
+        let s = &self.suggestions[i];
+        let summary = format!("rejected {} {}: {reason}", s.id, s.step_ref);
+        let e = self.entry(RecordKind::Rejection, summary, to_value(&body));
+        effects.push(Effect::Journal(e));
+    }
+
+    /// A record of suggestion `id` done by hand: what was done and what happened.
+    fn record_manual(&self, id: SuggestionId, what: &str, effects: &mut Vec<Effect>) {
+        let Some(i) = self.suggestion_at(id, effects) else {
+            return;
+        };
+        let what = what.trim().to_string();
+        if what.is_empty() {
+            effects.push(Effect::Notice(
+                "a record of work done by hand needs what was done and what happened".into(),
+            ));
+            return;
+        }
+        let s = &self.suggestions[i];
+        if !matches!(
+            s.status,
+            SuggestionStatus::Pending
+                | SuggestionStatus::Rejected { .. }
+                | SuggestionStatus::Obsolete { .. }
+        ) {
+            effects.push(Effect::Notice(format!(
+                "{id} was run or recorded already; write a note (n) to add to it"
+            )));
+            return;
+        }
+        let Some(mut body) = self.step_record(i) else {
+            effects.push(Effect::Notice(format!(
+                "{id} has no argv to record against; write a note (n) instead"
+            )));
+            return;
+        };
+        body.outcome = Some(what.clone());
+        let summary = format!("did {} {} by hand: {what}", s.id, s.step_ref);
+        let e = self.entry(RecordKind::Manual, summary, to_value(&body));
+        effects.push(Effect::Journal(e));
+    }
+
+    /// Suggestion `id` edited into a new step, the person's own `argv`.
+    fn edit(&self, id: SuggestionId, argv: Vec<String>, effects: &mut Vec<Effect>) {
+        let Some(i) = self.suggestion_at(id, effects) else {
+            return;
+        };
+        if argv.is_empty() || argv[0].trim().is_empty() {
+            effects.push(Effect::Notice("an edited step needs a command".into()));
+            return;
+        }
+        // A step without a target has no argv yet: the edited one is the person's own.
+        let mut body = self.step_record_any(i, false);
+        let mut step = self.suggestions[i].step.edited(argv.clone());
+        step.id = format!("{}-edited", step.id.trim_end_matches("-edited"));
+        body.step = StepRef::new(&self.suggestions[i].runbook, &step.id);
+        body.argv_hash = argv_hash(&argv);
+        body.argv = argv;
+        body.definition = Some(step);
+        let summary = format!("edited {} into {}", self.suggestions[i].step_ref, body.step);
+        let e = self.entry(RecordKind::Edit, summary, to_value(&body));
+        effects.push(Effect::Journal(e));
     }
 
     pub(super) fn override_mode(

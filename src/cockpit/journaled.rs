@@ -48,38 +48,18 @@ impl Cockpit {
         // With the argv the responders decided about on record: the suggestion with exactly
         // that argv, else the step as this cockpit offers it (which may differ: a mismatch).
         let recorded = d.argv.as_deref();
-        let exact = recorded.is_some_and(|a| {
-            self.suggestions
-                .iter()
-                .any(|s| s.step_ref == step_ref && s.argv.as_deref().ok() == Some(a))
-        });
-        let found = if exact {
-            self.find_or_offer(&step_ref, recorded)
-        } else {
-            self.find_or_offer(&step_ref, None)
-        };
+        let found = self.reference_suggestion(&step_ref, recorded);
         if let (Some(argv), Some(i)) = (recorded, found)
             && self.suggestions[i].argv.as_deref().ok() != Some(argv)
         {
+            let offered = &self.suggestions[i];
             effects.push(Effect::Journal(entry(
                 RecordKind::Note,
-                reference_mismatch_summary(&d, &self.suggestions[i]),
-                RecordBody::of(KindBody::Note(NoteBody {
-                    step: Some(step_ref.to_string()),
-                    decision: Some(d.kind.as_str().into()),
-                    mismatch: true,
-                    argv: Some(argv.to_vec()),
-                    offered: Some(OfferedStep {
-                        suggestion: self.suggestions[i].id.to_string(),
-                        argv: self.suggestions[i].argv.as_ref().ok().cloned(),
-                    }),
-                    outcome: d.outcome.clone(),
-                    reason: d.text.clone().filter(|_| d.kind == DecisionKind::Reject),
-                    ..NoteBody::default()
-                }))
-                .with_mode(mode)
-                .replayed()
-                .to_value(),
+                reference_mismatch_summary(&d, offered),
+                reference_mismatch_body(&d, &step_ref, argv, offered)
+                    .with_mode(mode)
+                    .replayed()
+                    .to_value(),
             )));
             return;
         }
@@ -105,26 +85,28 @@ impl Cockpit {
         body.replayed = true;
         body.reason = d.text.clone().filter(|_| d.kind == DecisionKind::Reject);
         body.outcome = d.outcome.clone();
-        let s = &self.suggestions[i];
-        let summary = match d.kind {
-            DecisionKind::Approve => format!("approved {} {}", s.id, s.step_ref),
-            DecisionKind::Reject => format!(
-                "rejected {} {}: {}",
-                s.id,
-                s.step_ref,
-                d.text.as_deref().unwrap_or("")
-            ),
-            _ => format!(
-                "ran {} {}{}",
-                s.id,
-                s.step_ref,
-                d.outcome
-                    .as_deref()
-                    .map(|o| format!(" → {o}"))
-                    .unwrap_or_default()
-            ),
-        };
+        let summary = reference_step_summary(&d, &self.suggestions[i]);
         effects.push(Effect::Journal(entry(kind, summary, to_value(&body))));
+    }
+
+    /// The suggestion a responders' decision is about: with the argv they decided about on
+    /// record, the suggestion with exactly that argv, else the step as this cockpit offers it
+    /// (which may differ: a mismatch).
+    fn reference_suggestion(
+        &mut self,
+        step_ref: &StepRef,
+        recorded: Option<&[String]>,
+    ) -> Option<usize> {
+        let exact = recorded.is_some_and(|a| {
+            self.suggestions
+                .iter()
+                .any(|s| &s.step_ref == step_ref && s.argv.as_deref().ok() == Some(a))
+        });
+        if exact {
+            self.find_or_offer(step_ref, recorded)
+        } else {
+            self.find_or_offer(step_ref, None)
+        }
     }
 
     /// The executor finished (or dry-ran) a step: journal the execution.
@@ -245,57 +227,66 @@ impl Cockpit {
                 .and_then(|n| n.acknowledge.as_deref())
                 == Some("drift")
         {
-            if let Some(change) = self.governor.acknowledge_drift(record.ts, &record.actor) {
-                let ours = self.written_here(record);
-                self.mode_changed_by_record(change, ours, effects);
-            }
-            self.refresh_verdicts();
-            return;
+            return self.drift_acknowledged(record, effects);
         }
-        if record.kind == RecordKind::Override {
-            if !self.config.may_command(&record.actor) {
-                effects.push(Effect::Notice(format!(
-                    "ignored {}'s mode override: not on the team's commander roster",
-                    record.actor
-                )));
-                return;
-            }
-            let change = match override_of(record) {
-                Some(o) => self.governor.set_override(record.ts, o),
-                None => self.governor.end_override(record.ts, &record.actor),
-            };
-            if let Some(change) = change {
-                let ours = self.written_here(record);
-                self.mode_changed_by_record(change, ours, effects);
-            }
-            self.refresh_verdicts();
-            self.start_allowed(effects);
-            return;
-        }
-        // A hypothesis about an incident is acting on its alerts (a plain note is not).
-        if record.kind == RecordKind::Hypothesis {
-            let body = record.read_body();
-            let names = body
-                .note()
-                .and_then(|n| n.alertnames.clone())
-                .unwrap_or_default();
-            for name in names {
-                self.correlator.note_action(&name, record.ts);
-            }
-            return;
-        }
-        let decision = matches!(
-            record.kind,
+        match record.kind {
+            RecordKind::Override => self.override_journaled(record, effects),
+            RecordKind::Hypothesis => self.hypothesis_journaled(record),
             RecordKind::Approval
-                | RecordKind::Rejection
-                | RecordKind::Execution
-                | RecordKind::Edit
-                | RecordKind::Proposal
-                | RecordKind::Manual
-        );
-        if !decision {
+            | RecordKind::Rejection
+            | RecordKind::Execution
+            | RecordKind::Edit
+            | RecordKind::Proposal
+            | RecordKind::Manual => self.step_journaled(record, effects),
+            _ => {}
+        }
+    }
+
+    /// The commander acknowledged the drift signal: the governor leaves the drift overlay.
+    fn drift_acknowledged(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
+        if let Some(change) = self.governor.acknowledge_drift(record.ts, &record.actor) {
+            let ours = self.written_here(record);
+            self.mode_changed_by_record(change, ours, effects);
+        }
+        self.refresh_verdicts();
+    }
+
+    /// A mode override set or ended (ignored from someone off the commander roster).
+    fn override_journaled(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
+        if !self.config.may_command(&record.actor) {
+            effects.push(Effect::Notice(format!(
+                "ignored {}'s mode override: not on the team's commander roster",
+                record.actor
+            )));
             return;
         }
+        let change = match override_of(record) {
+            Some(o) => self.governor.set_override(record.ts, o),
+            None => self.governor.end_override(record.ts, &record.actor),
+        };
+        if let Some(change) = change {
+            let ours = self.written_here(record);
+            self.mode_changed_by_record(change, ours, effects);
+        }
+        self.refresh_verdicts();
+        self.start_allowed(effects);
+    }
+
+    /// A hypothesis about an incident is acting on its alerts (a plain note is not).
+    fn hypothesis_journaled(&mut self, record: &JournalRecord) {
+        let body = record.read_body();
+        let names = body
+            .note()
+            .and_then(|n| n.alertnames.clone())
+            .unwrap_or_default();
+        for name in names {
+            self.correlator.note_action(&name, record.ts);
+        }
+    }
+
+    /// A decision about a step (approved, rejected, run, edited, proposed, done by hand): its
+    /// incident was acted on, a real run says whether the runbook works, the step's state.
+    fn step_journaled(&mut self, record: &JournalRecord, effects: &mut Vec<Effect>) {
         let Ok(body) = serde_json::from_value::<StepRecord>(record.body.clone()) else {
             return;
         };
@@ -304,19 +295,7 @@ impl Cockpit {
         if body.obsolete {
             return;
         }
-        // Somebody acted on this incident: its alerts are not "never acted on" noise.
-        if let Some(cluster) = body
-            .source
-            .as_deref()
-            .and_then(|s| s.parse::<Fingerprint>().ok())
-            .and_then(|fp| self.correlator.alert(fp))
-            .and_then(|t| self.correlator.cluster(t.cluster))
-        {
-            let names: Vec<String> = cluster.alertnames.iter().cloned().collect();
-            for name in names {
-                self.correlator.note_action(&name, record.ts);
-            }
-        }
+        self.acted_on(&body, record);
         // The last real run of a step says whether its runbook still works, whether or not
         // this cockpit still offers the step.
         if record.kind == RecordKind::Execution
@@ -333,21 +312,8 @@ impl Cockpit {
                 }
             }
         }
-        let i = match self.find_or_offer(&body.step, Some(&body.argv)) {
-            Some(i) => i,
-            None => {
-                // An edited step from another cockpit: rebuild it from its definition.
-                let (Some(step), Some(source)) = (
-                    body.definition.clone(),
-                    body.source
-                        .as_deref()
-                        .and_then(|s| s.parse::<Fingerprint>().ok()),
-                ) else {
-                    return;
-                };
-                let runbook = body.step.runbook().to_string();
-                self.push_suggestion(source, &runbook, step, Fill::Given(body.argv.clone()))
-            }
+        let Some(i) = self.suggestion_of(&body) else {
+            return;
         };
         let mut role: Role = record.role.person().unwrap_or(Role::Trainee);
         if role == Role::Commander && !self.config.may_command(&record.actor) {
@@ -357,58 +323,7 @@ impl Cockpit {
         match record.kind {
             // find_or_offer (or the definition) created the edited or proposed step.
             RecordKind::Edit | RecordKind::Proposal => {}
-            RecordKind::Approval => {
-                let ours = body.session == self.config.session;
-                let s = &mut self.suggestions[i];
-                if !s.approvals.iter().any(|a| a.by == record.actor) {
-                    s.approvals.push(Approval {
-                        by: record.actor.clone(),
-                        role,
-                        mode: body.mode,
-                    });
-                    s.approval_records.push(record.hash.clone());
-                }
-                // Every cockpit sees the approvals in the same order: only the latest
-                // approver's cockpit may start the step later (`start_allowed`).
-                s.approved_here = ours.then(|| record.hash.clone());
-                self.recheck_silence(i, effects);
-                self.refresh_verdict(i);
-                let s = &self.suggestions[i];
-                // Checked again right before it would run: its incident still going on, the
-                // policy still allowing it.
-                let active = self
-                    .suggestion_cluster(s)
-                    .is_some_and(|c| self.cluster_active(c));
-                if ours {
-                    let why = match (&s.status, &s.verdict) {
-                        (SuggestionStatus::Obsolete { reason }, _) => {
-                            Some(format!("obsolete: {reason}"))
-                        }
-                        (SuggestionStatus::Pending, _) if !active => {
-                            Some("its cluster is no longer firing".to_string())
-                        }
-                        (SuggestionStatus::Pending, Verdict::Refused { reason }) => {
-                            Some(format!("refused by policy: {reason}"))
-                        }
-                        _ => None,
-                    };
-                    if let Some(why) = why {
-                        effects.push(Effect::Notice(format!("{} did not run: {why}", s.id)));
-                    }
-                }
-                if ours
-                    && active
-                    && s.status == SuggestionStatus::Pending
-                    && s.verdict == Verdict::Allowed
-                {
-                    effects.push(Effect::Execute(self.exec_request(
-                        i,
-                        body.argv.clone(),
-                        record.hash.clone(),
-                    )));
-                    self.suggestions[i].status = SuggestionStatus::Running;
-                }
-            }
+            RecordKind::Approval => self.approval_journaled(i, record, &body, role, effects),
             RecordKind::Rejection => {
                 self.suggestions[i].status = SuggestionStatus::Rejected {
                     by: record.actor.clone(),
@@ -436,6 +351,99 @@ impl Cockpit {
                 };
             }
             _ => {}
+        }
+    }
+
+    /// Somebody acted on the incident of the step `body` names: its alerts are not "never
+    /// acted on" noise.
+    fn acted_on(&mut self, body: &StepRecord, record: &JournalRecord) {
+        if let Some(cluster) = body
+            .source
+            .as_deref()
+            .and_then(|s| s.parse::<Fingerprint>().ok())
+            .and_then(|fp| self.correlator.alert(fp))
+            .and_then(|t| self.correlator.cluster(t.cluster))
+        {
+            let names: Vec<String> = cluster.alertnames.iter().cloned().collect();
+            for name in names {
+                self.correlator.note_action(&name, record.ts);
+            }
+        }
+    }
+
+    /// The suggestion a step record is about: offered here, or (an edited step from another
+    /// cockpit) rebuilt from its definition; `None` when neither.
+    fn suggestion_of(&mut self, body: &StepRecord) -> Option<usize> {
+        if let Some(i) = self.find_or_offer(&body.step, Some(&body.argv)) {
+            return Some(i);
+        }
+        // An edited step from another cockpit: rebuild it from its definition.
+        let (Some(step), Some(source)) = (
+            body.definition.clone(),
+            body.source
+                .as_deref()
+                .and_then(|s| s.parse::<Fingerprint>().ok()),
+        ) else {
+            return None;
+        };
+        let runbook = body.step.runbook().to_string();
+        Some(self.push_suggestion(source, &runbook, step, Fill::Given(body.argv.clone())))
+    }
+
+    /// An approval of suggestion `i`: counted (once per person); the approving cockpit runs
+    /// the step when it is complete and allowed, or says why it did not run.
+    fn approval_journaled(
+        &mut self,
+        i: usize,
+        record: &JournalRecord,
+        body: &StepRecord,
+        role: Role,
+        effects: &mut Vec<Effect>,
+    ) {
+        let ours = body.session == self.config.session;
+        let s = &mut self.suggestions[i];
+        if !s.approvals.iter().any(|a| a.by == record.actor) {
+            s.approvals.push(Approval {
+                by: record.actor.clone(),
+                role,
+                mode: body.mode,
+            });
+            s.approval_records.push(record.hash.clone());
+        }
+        // Every cockpit sees the approvals in the same order: only the latest
+        // approver's cockpit may start the step later (`start_allowed`).
+        s.approved_here = ours.then(|| record.hash.clone());
+        self.recheck_silence(i, effects);
+        self.refresh_verdict(i);
+        let s = &self.suggestions[i];
+        // Checked again right before it would run: its incident still going on, the
+        // policy still allowing it.
+        let active = self
+            .suggestion_cluster(s)
+            .is_some_and(|c| self.cluster_active(c));
+        if ours {
+            let why = match (&s.status, &s.verdict) {
+                (SuggestionStatus::Obsolete { reason }, _) => Some(format!("obsolete: {reason}")),
+                (SuggestionStatus::Pending, _) if !active => {
+                    Some("its cluster is no longer firing".to_string())
+                }
+                (SuggestionStatus::Pending, Verdict::Refused { reason }) => {
+                    Some(format!("refused by policy: {reason}"))
+                }
+                _ => None,
+            };
+            if let Some(why) = why {
+                effects.push(Effect::Notice(format!("{} did not run: {why}", s.id)));
+            }
+        }
+        if ours && active && s.status == SuggestionStatus::Pending && s.verdict == Verdict::Allowed
+        {
+            effects.push(Effect::Execute(self.exec_request(
+                i,
+                body.argv.clone(),
+                record.hash.clone(),
+            )));
+            self.suggestions[i].status = SuggestionStatus::Running;
         }
     }
 }
@@ -472,6 +480,52 @@ pub(super) fn reference_mismatch_summary(
         d.step.as_deref().unwrap_or_default(),
         offered.id
     )
+}
+
+/// The note a responders' decision about an argv other than the one offered leaves: the step,
+/// the decision, both argvs, the outcome or reason on record.
+fn reference_mismatch_body(
+    d: &ReferenceDecision,
+    step_ref: &StepRef,
+    argv: &[String],
+    offered: &super::Suggestion,
+) -> RecordBody {
+    RecordBody::of(KindBody::Note(NoteBody {
+        step: Some(step_ref.to_string()),
+        decision: Some(d.kind.as_str().into()),
+        mismatch: true,
+        argv: Some(argv.to_vec()),
+        offered: Some(OfferedStep {
+            suggestion: offered.id.to_string(),
+            argv: offered.argv.as_ref().ok().cloned(),
+        }),
+        outcome: d.outcome.clone(),
+        reason: d.text.clone().filter(|_| d.kind == DecisionKind::Reject),
+        ..NoteBody::default()
+    }))
+}
+
+/// The journal line of a responders' decision about suggestion `s`: approved, rejected (with
+/// the reason), ran (with the outcome).
+fn reference_step_summary(d: &ReferenceDecision, s: &super::Suggestion) -> String {
+    match d.kind {
+        DecisionKind::Approve => format!("approved {} {}", s.id, s.step_ref),
+        DecisionKind::Reject => format!(
+            "rejected {} {}: {}",
+            s.id,
+            s.step_ref,
+            d.text.as_deref().unwrap_or("")
+        ),
+        _ => format!(
+            "ran {} {}{}",
+            s.id,
+            s.step_ref,
+            d.outcome
+                .as_deref()
+                .map(|o| format!(" → {o}"))
+                .unwrap_or_default()
+        ),
+    }
 }
 
 /// The override an `override` record sets; `None` when it ends the one in force (`to: null`).

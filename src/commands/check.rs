@@ -21,6 +21,16 @@ fn problem(path: &str, field: &str, severity: Severity, message: String, fix: &s
     }
 }
 
+/// The fix when nothing answers at Prometheus's URL.
+const PROM_DOWN: &str = "start Prometheus, or fix the URL";
+/// The fix when nothing answers at Alertmanager's URL.
+const AM_DOWN: &str = "start Alertmanager, or fix the URL";
+
+/// Nothing answers at `url` (no HTTP client, or the transport failed): the message and `fix`.
+fn nothing_at(url: &str, why: &dyn std::fmt::Display, fix: &'static str) -> (String, &'static str) {
+    (format!("nothing answers at {url}: {why}"), fix)
+}
+
 /// Reaches the servers of `config`, runs the queries of `slos`, and adds what it found to
 /// `report` (servers, queries, problems, `ok`).
 pub async fn online(report: &mut CheckReport, config: &Config, slos: &[LiveSlo]) {
@@ -28,8 +38,18 @@ pub async fn online(report: &mut CheckReport, config: &Config, slos: &[LiveSlo])
     if let Some(p) = &config.prometheus {
         let url = p.url.to_string();
         let answer = match PrometheusClient::new(p.url.clone(), p.timeout) {
-            Ok(client) => client.build_info().await.map(|info| (client, info)),
-            Err(e) => Err(PromError::Unreachable(e.to_string())),
+            Ok(client) => match client.build_info().await {
+                Ok(info) => Ok((client, info)),
+                Err(PromError::Unreachable(why)) => Err(nothing_at(&url, &why, PROM_DOWN)),
+                Err(other) => Err((
+                    format!(
+                        "{url} answered, but not as Prometheus \
+                         (GET /api/v1/status/buildinfo: {other})"
+                    ),
+                    "point prometheus.url at a Prometheus server (not an exporter)",
+                )),
+            },
+            Err(e) => Err(nothing_at(&url, &e, PROM_DOWN)),
         };
         match answer {
             Ok((client, info)) => {
@@ -44,20 +64,7 @@ pub async fn online(report: &mut CheckReport, config: &Config, slos: &[LiveSlo])
                 let window_secs = p.interval.as_secs().max(60);
                 queries(report, &client, slos, window_secs).await;
             }
-            Err(e) => {
-                let (message, fix) = match &e {
-                    PromError::Unreachable(why) => (
-                        format!("nothing answers at {url}: {why}"),
-                        "start Prometheus, or fix the URL",
-                    ),
-                    other => (
-                        format!(
-                            "{url} answered, but not as Prometheus \
-                             (GET /api/v1/status/buildinfo: {other})"
-                        ),
-                        "point prometheus.url at a Prometheus server (not an exporter)",
-                    ),
-                };
+            Err((message, fix)) => {
                 report.servers.push(ServerCheck {
                     name: "prometheus".into(),
                     url,
@@ -72,26 +79,22 @@ pub async fn online(report: &mut CheckReport, config: &Config, slos: &[LiveSlo])
     }
     if let Some(a) = &config.alertmanager {
         let url = a.url.to_string();
-        let answer = match AlertmanagerClient::new(a.url.clone(), a.timeout) {
-            Ok(client) => client.status().await,
-            Err(e) => Err(AmError::Unreachable(e.to_string())),
-        };
         let not_am = |why: String| {
             (
                 format!("{url} answered, but not as Alertmanager (GET /api/v2/status: {why})"),
                 "point alertmanager.url at an Alertmanager (API v2; not an exporter)",
             )
         };
-        let outcome = match answer {
-            Ok(status) => match status.version() {
-                Some(v) => Ok(v.to_string()),
-                None => Err(not_am("no versionInfo.version".into())),
+        let outcome = match AlertmanagerClient::new(a.url.clone(), a.timeout) {
+            Ok(client) => match client.status().await {
+                Ok(status) => match status.version() {
+                    Some(v) => Ok(v.to_string()),
+                    None => Err(not_am("no versionInfo.version".into())),
+                },
+                Err(AmError::Unreachable(why)) => Err(nothing_at(&url, &why, AM_DOWN)),
+                Err(other) => Err(not_am(other.to_string())),
             },
-            Err(AmError::Unreachable(why)) => Err((
-                format!("nothing answers at {url}: {why}"),
-                "start Alertmanager, or fix the URL",
-            )),
-            Err(other) => Err(not_am(other.to_string())),
+            Err(e) => Err(nothing_at(&url, &e, AM_DOWN)),
         };
         match outcome {
             Ok(version) => report.servers.push(ServerCheck {

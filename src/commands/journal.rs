@@ -45,97 +45,13 @@ pub fn verify(
         None => None,
     };
     let allowed = match allowed_signers {
-        Some(path) => {
-            let allowed = AllowedSigners::read(path)
-                .map_err(|e| color_eyre::eyre::eyre!("--allowed-signers: {e}"))?;
-            if allowed.is_empty() {
-                color_eyre::eyre::bail!(
-                    "--allowed-signers: {} lists no key (a line is `PRINCIPAL KEYTYPE BASE64`, \
-                     e.g. the contents of your ~/.ssh/id_ed25519.pub after your e-mail address)",
-                    path.display()
-                );
-            }
-            Some(allowed)
-        }
+        Some(path) => Some(read_allowed_signers(path)?),
         None => None,
     };
-    let mut journal_id = String::new();
-    let mut signatures: Vec<SignatureCheck> = Vec::new();
-    let mut bad_signature: Option<(u64, String)> = None;
-    // What execution records name beside the journal is checked in the same pass.
-    let outputs = OutputStore::beside(journal);
-    let pg = is_url(&journal.to_string_lossy());
-    let mut tally = OutputTally::default();
-    let mut output_problems: Vec<OutputProblem> = Vec::new();
-    let result = verify_with(journal, against, |r| {
-        // (A PostgreSQL journal's outputs stay on the hosts that ran the steps.)
-        let checked = if pg {
-            Vec::new()
-        } else {
-            outputs.check_record(&r, &mut tally)
-        };
-        for (stream, e) in checked {
-            output_problems.push(OutputProblem {
-                seq: r.seq,
-                stream,
-                message: e.to_string(),
-            });
-        }
-        if r.seq == 0 {
-            journal_id = body_field(&r.body, "journal_id").unwrap_or_default();
-        }
-        if bad_signature.is_some() || !matches!(r.kind, RecordKind::Checkpoint) {
-            return;
-        }
-        match check_checkpoint(&r, &journal_id, allowed.as_ref()) {
-            Ok(Some(check)) => signatures.push(check),
-            Ok(None) => {}
-            Err(e) => bad_signature = Some((r.seq, e.to_string())),
-        }
-    });
-    // The chain first; then the signatures; then, with allowed signers, at least one.
-    let outcome = match (result, bad_signature) {
-        (Err(e), _) => Err((serde_json::to_value(&e)?, e.to_string())),
-        (Ok(_), Some((seq, message))) => Err((
-            serde_json::json!({"seq": seq, "why": {"kind": "signature", "message": message}}),
-            message,
-        )),
-        (Ok(_), None) if allowed.is_some() && signatures.is_empty() => {
-            let message = "no checkpoint is signed, so no key vouches for any of this journal \
-                           (sign one with `flightdeck journal checkpoint --sign`)"
-                .to_string();
-            Err((
-                serde_json::json!({"why": {"kind": "unsigned", "message": message}}),
-                message,
-            ))
-        }
-        (Ok(_), None) if !output_problems.is_empty() => {
-            let errors: Vec<serde_json::Value> = output_problems
-                .iter()
-                .map(
-                    |p| serde_json::json!({"seq": p.seq, "stream": p.stream, "message": p.message}),
-                )
-                .collect();
-            let message = output_problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n");
-            Err((
-                serde_json::json!({
-                    "seq": output_problems[0].seq,
-                    "stream": output_problems[0].stream,
-                    "why": {"kind": "output", "message": output_problems[0].message},
-                    "outputs": errors,
-                }),
-                message,
-            ))
-        }
-        (Ok(report), None) => Ok(report),
-    };
-    let report = match outcome {
+    let (result, checked) = check_pass(journal, against, allowed.as_ref());
+    let report = match verdict(result, &checked, allowed.is_some())? {
         Ok(report) => report,
-        Err((error, message)) => {
+        Err(Broken { error, message }) => {
             if json {
                 println!(
                     "{}",
@@ -157,21 +73,154 @@ pub fn verify(
             serde_json::to_string_pretty(&serde_json::json!({
                 "ok": true,
                 "report": report,
-                "outputs": tally,
-                "signatures": signatures,
+                "outputs": checked.tally,
+                "signatures": checked.signatures,
                 "signers_checked": allowed.is_some(),
             }))?
         );
         return Ok(ExitCode::SUCCESS);
     }
+    print_intact(journal, &report, &checked);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--allowed-signers FILE`, which must list a key.
+fn read_allowed_signers(path: &Path) -> color_eyre::Result<AllowedSigners> {
+    let allowed = AllowedSigners::read(path)
+        .map_err(|e| color_eyre::eyre::eyre!("--allowed-signers: {e}"))?;
+    if allowed.is_empty() {
+        color_eyre::eyre::bail!(
+            "--allowed-signers: {} lists no key (a line is `PRINCIPAL KEYTYPE BASE64`, \
+             e.g. the contents of your ~/.ssh/id_ed25519.pub after your e-mail address)",
+            path.display()
+        );
+    }
+    Ok(allowed)
+}
+
+/// What the pass over the records found besides the chain: the signed checkpoints, the first
+/// bad signature, the outputs checked and those missing or altered.
+#[derive(Default)]
+struct Checked {
+    signatures: Vec<SignatureCheck>,
+    bad_signature: Option<(u64, String)>,
+    tally: OutputTally,
+    output_problems: Vec<OutputProblem>,
+}
+
+/// One pass over the journal: the chain (against the checkpoint), the outputs execution
+/// records name beside it, the signed checkpoints (against the allowed signers).
+fn check_pass(
+    journal: &Path,
+    against: Option<(u64, String)>,
+    allowed: Option<&AllowedSigners>,
+) -> (
+    Result<crate::journal::VerifyReport, crate::journal::VerifyError>,
+    Checked,
+) {
+    let mut journal_id = String::new();
+    let mut checked = Checked::default();
+    // What execution records name beside the journal is checked in the same pass.
+    let outputs = OutputStore::beside(journal);
+    let pg = is_url(&journal.to_string_lossy());
+    let result = verify_with(journal, against, |r| {
+        // (A PostgreSQL journal's outputs stay on the hosts that ran the steps.)
+        let found = if pg {
+            Vec::new()
+        } else {
+            outputs.check_record(&r, &mut checked.tally)
+        };
+        for (stream, e) in found {
+            checked.output_problems.push(OutputProblem {
+                seq: r.seq,
+                stream,
+                message: e.to_string(),
+            });
+        }
+        if r.seq == 0 {
+            journal_id = body_field(&r.body, "journal_id").unwrap_or_default();
+        }
+        if checked.bad_signature.is_some() || !matches!(r.kind, RecordKind::Checkpoint) {
+            return;
+        }
+        match check_checkpoint(&r, &journal_id, allowed) {
+            Ok(Some(check)) => checked.signatures.push(check),
+            Ok(None) => {}
+            Err(e) => checked.bad_signature = Some((r.seq, e.to_string())),
+        }
+    });
+    (result, checked)
+}
+
+/// Why a journal is not intact: the JSON error and the message.
+struct Broken {
+    error: serde_json::Value,
+    message: String,
+}
+
+/// The chain first; then the signatures; then, with allowed signers, at least one; then the
+/// outputs.
+fn verdict(
+    result: Result<crate::journal::VerifyReport, crate::journal::VerifyError>,
+    checked: &Checked,
+    signers_checked: bool,
+) -> color_eyre::Result<Result<crate::journal::VerifyReport, Broken>> {
+    let problems = &checked.output_problems;
+    Ok(match (result, &checked.bad_signature) {
+        (Err(e), _) => Err(Broken {
+            error: serde_json::to_value(&e)?,
+            message: e.to_string(),
+        }),
+        (Ok(_), Some((seq, message))) => Err(Broken {
+            error: serde_json::json!({"seq": seq, "why": {"kind": "signature", "message": message}}),
+            message: message.clone(),
+        }),
+        (Ok(_), None) if signers_checked && checked.signatures.is_empty() => {
+            let message = "no checkpoint is signed, so no key vouches for any of this journal \
+                           (sign one with `flightdeck journal checkpoint --sign`)"
+                .to_string();
+            Err(Broken {
+                error: serde_json::json!({"why": {"kind": "unsigned", "message": message}}),
+                message,
+            })
+        }
+        (Ok(_), None) if !problems.is_empty() => {
+            let errors: Vec<serde_json::Value> = problems
+                .iter()
+                .map(
+                    |p| serde_json::json!({"seq": p.seq, "stream": p.stream, "message": p.message}),
+                )
+                .collect();
+            let message = problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n");
+            Err(Broken {
+                error: serde_json::json!({
+                    "seq": problems[0].seq,
+                    "stream": problems[0].stream,
+                    "why": {"kind": "output", "message": problems[0].message},
+                    "outputs": errors,
+                }),
+                message,
+            })
+        }
+        (Ok(report), None) => Ok(report),
+    })
+}
+
+/// The text of an intact journal: the report, the outputs, each signature, what is unsigned.
+fn print_intact(journal: &Path, report: &crate::journal::VerifyReport, checked: &Checked) {
     println!("intact: {}: {report}", shown(journal));
+    let tally = &checked.tally;
     if tally.records > 0 {
         println!(
             "outputs: {} objects of {} executions, {} bytes, each hashes to its name",
             tally.objects, tally.records, tally.bytes
         );
     }
-    for s in &signatures {
+    for s in &checked.signatures {
         let by = if s.principals.is_empty() {
             format!(
                 "{} {} (not checked against allowed signers: pass --allowed-signers FILE)",
@@ -185,7 +234,7 @@ pub fn verify(
             s.signed, s.checkpoint_seq
         );
     }
-    if let Some(last) = signatures.last()
+    if let Some(last) = checked.signatures.last()
         && last.checkpoint_seq < report.head_seq
     {
         println!(
@@ -193,7 +242,6 @@ pub fn verify(
             last.checkpoint_seq, report.head_seq
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// An execution record whose output is not what it names.

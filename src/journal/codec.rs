@@ -332,6 +332,54 @@ impl Verifier {
     }
 }
 
+/// `head`, `len`, `is_empty` and `size` of a journal handle that holds its verified chain in a
+/// `verifier` field (the file journal and the PostgreSQL one): one definition for both.
+macro_rules! held_chain_accessors {
+    () => {
+        /// Seq and hash of the last record this handle knows of.
+        pub fn head(&self) -> (u64, &str) {
+            (
+                self.verifier.next_seq().saturating_sub(1),
+                self.verifier.head(),
+            )
+        }
+
+        /// Number of records this handle knows of (the next record's seq).
+        pub fn len(&self) -> u64 {
+            self.verifier.next_seq()
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.verifier.next_seq() == 0
+        }
+
+        /// Bytes of verified journal this handle knows of (the records as a file journal's
+        /// lines: what checkpoints count).
+        pub fn size(&self) -> u64 {
+            self.verifier.offset()
+        }
+    };
+}
+pub(crate) use held_chain_accessors;
+
+impl VerifyError {
+    /// An I/O error reading the journal, before its first record (seq 0, byte 0).
+    pub fn io(message: impl fmt::Display) -> VerifyError {
+        VerifyError::io_at(&Verifier::new(), message)
+    }
+
+    /// An I/O error reading the journal where `v` stands (the next record's seq and offset).
+    pub fn io_at(v: &Verifier, message: impl fmt::Display) -> VerifyError {
+        VerifyError {
+            seq: v.next_seq(),
+            offset: v.offset(),
+            why: Problem::Io {
+                message: message.to_string(),
+            },
+        }
+    }
+}
+
 /// `line == canonical` with `,"hash":"HASH"` inserted before the closing brace.
 fn is_canonical_line(line: &[u8], canonical: &[u8], hash: &str) -> bool {
     const KEY: &[u8] = b",\"hash\":\"";

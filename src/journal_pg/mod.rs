@@ -190,27 +190,7 @@ impl JournalPg {
         &self.journal_id
     }
 
-    /// Seq and hash of the last record this handle knows of.
-    pub fn head(&self) -> (u64, &str) {
-        (
-            self.verifier.next_seq().saturating_sub(1),
-            self.verifier.head(),
-        )
-    }
-
-    /// Number of records this handle knows of (the next record's seq).
-    pub fn len(&self) -> u64 {
-        self.verifier.next_seq()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.verifier.next_seq() == 0
-    }
-
-    /// Bytes the records take as a file journal (what checkpoints count).
-    pub fn size(&self) -> u64 {
-        self.verifier.offset()
-    }
+    crate::journal::codec::held_chain_accessors!();
 
     /// Reads, verifies and remembers the records after this handle's head.
     fn catch_up(&mut self, collect: bool) -> io::Result<()> {
@@ -413,13 +393,6 @@ fn read_verified(
     if let Some((seq, hash)) = checkpoint {
         verifier.expect_checkpoint(seq, hash);
     }
-    let io_error = |e: io::Error, v: &Verifier| VerifyError {
-        seq: v.next_seq(),
-        offset: v.offset(),
-        why: Problem::Io {
-            message: e.to_string(),
-        },
-    };
     loop {
         let lines = match conn.call(Job::Fetch {
             journal_id: journal_id.to_string(),
@@ -428,7 +401,7 @@ fn read_verified(
         }) {
             Ok(Answer::Lines(lines)) => lines,
             Ok(_) => unreachable!("Fetch answers lines"),
-            Err(e) => return Err(io_error(e, &verifier)),
+            Err(e) => return Err(VerifyError::io_at(&verifier, e)),
         };
         let full = lines.len() as i64 == PAGE;
         for (seq, line) in lines {
@@ -457,14 +430,7 @@ pub fn verify_url_with(
     checkpoint: Option<(u64, String)>,
     each: impl FnMut(JournalRecord),
 ) -> Result<VerifyReport, VerifyError> {
-    let io_error = |e: io::Error| VerifyError {
-        seq: 0,
-        offset: 0,
-        why: Problem::Io {
-            message: e.to_string(),
-        },
-    };
-    let (conn, journal_id) = connect_existing(url).map_err(io_error)?;
+    let (conn, journal_id) = connect_existing(url).map_err(VerifyError::io)?;
     // The head row, read first, names a record the lines must reach (rows deleted from the
     // end leave a chain that verifies on its own; the head row still says where it ended).
     let (head_seq, head_hash) = match conn.call(Job::Head {
@@ -472,7 +438,7 @@ pub fn verify_url_with(
     }) {
         Ok(Answer::Head(seq, hash)) => (seq, hash),
         Ok(_) => unreachable!("Head answers Head"),
-        Err(e) => return Err(io_error(e)),
+        Err(e) => return Err(VerifyError::io(e)),
     };
     let mut each = each;
     let mut head_problem: Option<VerifyError> = None;

@@ -7,7 +7,7 @@ use std::path::Path;
 use ssh_key::PublicKey;
 use ssh_key::public::KeyData;
 
-use super::{SignError, err};
+use super::SignError;
 use crate::time::Timestamp;
 
 /// An OpenSSH allowed-signers file (`ssh-keygen(1)`, ALLOWED SIGNERS): one key a line, with
@@ -33,8 +33,10 @@ pub(super) struct Entry {
 impl AllowedSigners {
     /// Reads and parses the file at `path`.
     pub fn read(path: &Path) -> Result<AllowedSigners, SignError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| err(format!("allowed signers {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| SignError::AllowedSignersUnread {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -46,12 +48,10 @@ impl AllowedSigners {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let entry = parse_entry(line, i + 1).map_err(|why| {
-                err(format!(
-                    "{source}:{}: {why} (a line is `PRINCIPALS [OPTIONS] KEYTYPE BASE64 \
-                     [COMMENT]`, as in ssh-keygen(1) ALLOWED SIGNERS)",
-                    i + 1
-                ))
+            let entry = parse_entry(line, i + 1).map_err(|why| SignError::AllowedSignersLine {
+                file: source.to_string(),
+                line: i + 1,
+                why,
             })?;
             entries.push(entry);
         }

@@ -32,7 +32,9 @@ use ssh_key::public::KeyData;
 use ssh_key::{Algorithm, HashAlg, LineEnding, Mpint, PrivateKey, PublicKey, Signature, SshSig};
 
 mod allowed_signers;
+mod error;
 pub use allowed_signers::{AllowedSigners, SignersLineError};
+pub use error::{CheckpointProblem, SignError};
 
 use crate::journal::JournalRecord;
 use crate::journal_store::JournalFile;
@@ -49,15 +51,6 @@ const AGENT_RSA_SHA2_512: u32 = 4;
 
 /// How long to wait for ssh-agent (it may ask its user to confirm a signature).
 const AGENT_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Why a checkpoint could not be signed, or a signature not checked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SignError(pub String);
-
-fn err(message: impl Into<String>) -> SignError {
-    SignError(message.into())
-}
 
 /// The exact bytes a checkpoint signature signs: `JOURNAL_ID SEQ:HASH` and a newline.
 pub fn message(journal_id: &str, seq: u64, hash: &str) -> String {
@@ -103,7 +96,7 @@ impl Signer {
         match (key, from_env) {
             (Some(path), _) => Self::from_file(path, agent),
             (None, Some(path)) => Self::from_file(Path::new(&path), agent)
-                .map_err(|e| err(format!("${KEY_ENV}: {e}"))),
+                .map_err(|e| SignError::FromEnv(Box::new(e))),
             (None, None) => Self::only_agent_key(agent),
         }
     }
@@ -112,15 +105,16 @@ impl Signer {
     /// the agent when the file is encrypted and the agent holds the key), or a public key
     /// (signed with through the agent).
     pub fn from_file(path: &Path, agent: Option<PathBuf>) -> Result<Signer, SignError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| err(format!("signing key {}: {e}", path.display())))?;
-        let shown = path.display();
+        let text = std::fs::read_to_string(path).map_err(|e| SignError::KeyUnread {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        })?;
         if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
-            let private = PrivateKey::from_openssh(&text).map_err(|e| {
-                err(format!(
-                    "signing key {shown}: not a usable private key: {e}"
-                ))
-            })?;
+            let private =
+                PrivateKey::from_openssh(&text).map_err(|e| SignError::NotAPrivateKey {
+                    path: path.to_path_buf(),
+                    why: e.to_string(),
+                })?;
             let public = private.public_key().clone();
             if !private.is_encrypted() {
                 return Ok(Signer {
@@ -140,38 +134,31 @@ impl Signer {
                     how: How::Agent(socket),
                 });
             }
-            return Err(err(format!(
-                "signing key {shown} is protected by a passphrase, and flightdeck does not ask \
-                 for passphrases: load it into ssh-agent (`ssh-add {shown}`, with SSH_AUTH_SOCK \
-                 naming the agent) and sign again"
-            )));
+            return Err(SignError::Passphrase {
+                path: path.to_path_buf(),
+            });
         }
         if text.trim_start().starts_with("-----BEGIN") {
-            return Err(err(format!(
-                "signing key {shown} is a PEM private key; flightdeck reads OpenSSH-format keys: \
-                 load it into ssh-agent (`ssh-add {shown}`) and pass its public key file \
-                 (--key {shown}.pub), or convert it with `ssh-keygen -p -f {shown}`"
-            )));
+            return Err(SignError::PemKey {
+                path: path.to_path_buf(),
+            });
         }
-        let public = PublicKey::from_openssh(text.trim()).map_err(|e| {
-            err(format!(
-                "signing key {shown}: neither an OpenSSH private key nor a public key ({e})"
-            ))
+        let public = PublicKey::from_openssh(text.trim()).map_err(|e| SignError::NotAKey {
+            path: path.to_path_buf(),
+            why: e.to_string(),
         })?;
         let Some(socket) = agent else {
-            return Err(err(format!(
-                "signing key {shown} is a public key: its private key must be in ssh-agent, but \
-                 SSH_AUTH_SOCK is not set (start ssh-agent and `ssh-add` the key, or pass the \
-                 private key file)"
-            )));
+            return Err(SignError::PublicKeyWithoutAgent {
+                path: path.to_path_buf(),
+            });
         };
         let keys = agent_identities(&socket)?;
         if !keys.iter().any(|(k, _)| k == public.key_data()) {
-            return Err(err(format!(
-                "ssh-agent ({}) does not hold the key of {shown} ({}): `ssh-add` its private key",
-                socket.display(),
-                fingerprint(public.key_data())
-            )));
+            return Err(SignError::AgentLacksKey {
+                key: fingerprint(public.key_data()),
+                socket,
+                path: path.to_path_buf(),
+            });
         }
         Ok(Signer {
             public,
@@ -183,18 +170,11 @@ impl Signer {
     /// key or more than one.
     fn only_agent_key(agent: Option<PathBuf>) -> Result<Signer, SignError> {
         let Some(socket) = agent else {
-            return Err(err(format!(
-                "no signing key: pass --key PATH (a private key file, or a public key file \
-                 whose key ssh-agent holds), set {KEY_ENV}, or start ssh-agent and `ssh-add` \
-                 your key"
-            )));
+            return Err(SignError::NoKey);
         };
         let mut keys = agent_identities(&socket)?;
         match keys.len() {
-            0 => Err(err(format!(
-                "ssh-agent ({}) holds no key: `ssh-add` your key, or pass --key PATH",
-                socket.display()
-            ))),
+            0 => Err(SignError::AgentEmpty { socket }),
             1 => {
                 let (key, comment) = keys.remove(0);
                 Ok(Signer {
@@ -202,14 +182,12 @@ impl Signer {
                     how: How::Agent(socket),
                 })
             }
-            _ => Err(err(format!(
-                "ssh-agent holds {} keys; say which one signs with --key PATH.pub (or {KEY_ENV}): {}",
-                keys.len(),
-                keys.iter()
+            _ => Err(SignError::AgentHoldsMany {
+                keys: keys
+                    .iter()
                     .map(|(k, c)| format!("{} {c}", fingerprint(k)))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ))),
+                    .collect(),
+            }),
         }
     }
 
@@ -238,11 +216,11 @@ impl Signer {
                 KeypairData::Rsa(keypair) => sign_rsa(keypair, msg)?,
                 _ => private
                     .sign(NAMESPACE, hash, msg)
-                    .map_err(|e| err(format!("signing failed: {e}")))?,
+                    .map_err(|e| SignError::Signing(e.to_string()))?,
             },
             How::Agent(socket) => {
                 let data = SshSig::signed_data(NAMESPACE, hash, msg)
-                    .map_err(|e| err(format!("signing failed: {e}")))?;
+                    .map_err(|e| SignError::Signing(e.to_string()))?;
                 let key = self.public.key_data().clone();
                 let flags = match key.algorithm() {
                     Algorithm::Rsa { .. } => AGENT_RSA_SHA2_512,
@@ -254,22 +232,19 @@ impl Signer {
                         data,
                         flags,
                     })
-                    .map_err(|e| {
-                        err(format!(
-                            "ssh-agent ({}) did not sign with {} ({e}): is the key still \
-                             loaded (`ssh-add -l`), and was the signature confirmed?",
-                            socket.display(),
-                            fingerprint(&key)
-                        ))
+                    .map_err(|e| SignError::AgentRefused {
+                        socket: socket.clone(),
+                        key: fingerprint(&key),
+                        why: e.to_string(),
                     })?;
                 SshSig::new(key, NAMESPACE, hash, signature)
-                    .map_err(|e| err(format!("ssh-agent's signature: {e}")))?
+                    .map_err(|e| SignError::AgentSignature(e.to_string()))?
             }
         };
         // Checked before it is journaled: a signature that does not verify is never written.
         self.public
             .verify(NAMESPACE, msg, &sig)
-            .map_err(|e| err(format!("the new signature does not verify ({e})")))?;
+            .map_err(|e| SignError::NewSignatureFails(e.to_string()))?;
         Ok(sig)
     }
 }
@@ -278,7 +253,7 @@ impl Signer {
 /// 0.6.7 cannot: it builds the RSA private key from the prime `p` twice instead of `p` and `q`.
 fn sign_rsa(keypair: &RsaKeypair, msg: &[u8]) -> Result<SshSig, SignError> {
     use rsa::signature::{SignatureEncoding, Signer as _};
-    let failed = |e: &dyn std::fmt::Display| err(format!("signing with the RSA key failed: {e}"));
+    let failed = |e: &dyn std::fmt::Display| SignError::RsaSigning(e.to_string());
     let int = |m: &Mpint| rsa::BigUint::try_from(m).map_err(|e| failed(&e));
     let private = rsa::RsaPrivateKey::from_components(
         int(&keypair.public.n)?,
@@ -304,11 +279,9 @@ fn sign_rsa(keypair: &RsaKeypair, msg: &[u8]) -> Result<SshSig, SignError> {
 }
 
 fn agent(socket: &Path) -> Result<Client<UnixStream>, SignError> {
-    let stream = UnixStream::connect(socket).map_err(|e| {
-        err(format!(
-            "cannot reach ssh-agent at {} (SSH_AUTH_SOCK): {e}",
-            socket.display()
-        ))
+    let stream = UnixStream::connect(socket).map_err(|e| SignError::AgentUnreachable {
+        socket: socket.to_path_buf(),
+        why: e.to_string(),
     })?;
     let _ = stream.set_read_timeout(Some(AGENT_TIMEOUT));
     let _ = stream.set_write_timeout(Some(AGENT_TIMEOUT));
@@ -317,12 +290,12 @@ fn agent(socket: &Path) -> Result<Client<UnixStream>, SignError> {
 
 /// The plain keys ssh-agent holds (certificates left out), with their comments.
 fn agent_identities(socket: &Path) -> Result<Vec<(KeyData, String)>, SignError> {
-    let identities = agent(socket)?.request_identities().map_err(|e| {
-        err(format!(
-            "ssh-agent at {} did not list its keys: {e}",
-            socket.display()
-        ))
-    })?;
+    let identities = agent(socket)?
+        .request_identities()
+        .map_err(|e| SignError::AgentUnlisted {
+            socket: socket.to_path_buf(),
+            why: e.to_string(),
+        })?;
     Ok(identities
         .into_iter()
         .filter_map(|id| match id.credential {
@@ -359,15 +332,14 @@ pub fn checkpoint_signed(
     role: crate::actions::Role,
 ) -> Result<Signed, SignError> {
     for _ in 0..3 {
-        file.refresh()
-            .map_err(|e| err(format!("{}: {e}", file_display(file))))?;
+        file.refresh().map_err(|e| journal_error(file, &e))?;
         let (seq, hash) = file.head();
         let hash = hash.to_string();
         let message = message(file.journal_id(), seq, &hash);
         let sig = signer.sign(message.as_bytes())?;
         let armored = sig
             .to_pem(LineEnding::LF)
-            .map_err(|e| err(format!("cannot armor the signature: {e}")))?;
+            .map_err(|e| SignError::Armor(e.to_string()))?;
         let key = fingerprint(signer.public.key_data());
         let mut extra = serde_json::Map::new();
         extra.insert(
@@ -382,7 +354,7 @@ pub fn checkpoint_signed(
         let note = format!(", signed by {key}");
         let written = file
             .checkpoint_after((seq, &hash), extra, &note, actor, role, Timestamp::now())
-            .map_err(|e| err(format!("{}: {e}", file_display(file))))?;
+            .map_err(|e| journal_error(file, &e))?;
         if let Some(record) = written {
             let side_file = write_side_file(file.path(), seq, &armored);
             return Ok(Signed {
@@ -395,14 +367,17 @@ pub fn checkpoint_signed(
             });
         }
     }
-    Err(err(format!(
-        "{}: other writers kept appending while the checkpoint was signed; try again",
-        file_display(file)
-    )))
+    Err(SignError::KeptAppending {
+        path: file.path().to_path_buf(),
+    })
 }
 
-fn file_display(file: &JournalFile) -> String {
-    file.path().display().to_string()
+/// The journal file could not be read or written.
+fn journal_error(file: &JournalFile, e: &dyn std::fmt::Display) -> SignError {
+    SignError::Journal {
+        path: file.path().to_path_buf(),
+        why: e.to_string(),
+    }
 }
 
 /// The side copy of a signature could not be written (the checkpoint record holds it anyway).
@@ -455,49 +430,52 @@ pub fn check_checkpoint(
     let Some(sig) = record.body.get("signature") else {
         return Ok(None);
     };
-    let bad = |why: String| err(format!("checkpoint seq {}: {why}", record.seq));
+    let bad = |why: CheckpointProblem| SignError::Checkpoint {
+        seq: record.seq,
+        why,
+    };
     let armored = sig
         .get("sshsig")
         .and_then(|v| v.as_str())
-        .ok_or_else(|| bad("its signature has no sshsig text".into()))?;
-    let sshsig = SshSig::from_pem(armored)
-        .map_err(|e| bad(format!("its signature is not an SSH signature ({e})")))?;
+        .ok_or_else(|| bad(CheckpointProblem::NoSshsig))?;
+    let sshsig =
+        SshSig::from_pem(armored).map_err(|e| bad(CheckpointProblem::NotSshsig(e.to_string())))?;
     let head = record
         .body
         .get("head")
         .and_then(|v| v.as_str())
-        .ok_or_else(|| bad("its body has no head".into()))?;
+        .ok_or_else(|| bad(CheckpointProblem::NoHead))?;
     let signed_seq = record.seq.saturating_sub(1);
     let expected = message(journal_id, signed_seq, head);
     let stated = sig.get("message").and_then(|v| v.as_str()).unwrap_or("");
     if stated != expected.trim_end_matches('\n') {
-        return Err(bad(format!(
-            "its signature claims to sign {stated:?}, but the record it follows is {:?}",
-            expected.trim_end_matches('\n')
-        )));
+        return Err(bad(CheckpointProblem::OtherMessage {
+            stated: stated.to_string(),
+            expected: expected.trim_end_matches('\n').to_string(),
+        }));
     }
     if sshsig.namespace() != NAMESPACE {
-        return Err(bad(format!(
-            "signed in namespace {:?}, not {NAMESPACE:?}",
-            sshsig.namespace()
+        return Err(bad(CheckpointProblem::Namespace(
+            sshsig.namespace().to_string(),
         )));
     }
     let key = sshsig.public_key().clone();
     let fp = fingerprint(&key);
     let stated_key = sig.get("key").and_then(|v| v.as_str()).unwrap_or("");
     if stated_key != fp {
-        return Err(bad(format!(
-            "its signature names key {stated_key:?} but was made by {fp}"
-        )));
+        return Err(bad(CheckpointProblem::KeyNamed {
+            stated: stated_key.to_string(),
+            made_by: fp,
+        }));
     }
     PublicKey::from(key.clone())
         .verify(NAMESPACE, expected.as_bytes(), &sshsig)
         .map_err(|e| {
-            bad(format!(
-                "the signature by {fp} does not verify over {:?} ({e}): the record or its \
-                 signature was altered",
-                expected.trim_end_matches('\n')
-            ))
+            bad(CheckpointProblem::DoesNotVerify {
+                key: fp.clone(),
+                message: expected.trim_end_matches('\n').to_string(),
+                why: e.to_string(),
+            })
         })?;
     let principals = match allowed {
         None => Vec::new(),
@@ -516,10 +494,11 @@ pub fn check_checkpoint(
                                 .unwrap_or_else(|_| key.algorithm().to_string())
                         )
                     });
-                return Err(bad(format!(
-                    "signed by {} {fp}, a key not allowed to sign: {why}",
-                    key.algorithm().as_str()
-                )));
+                return Err(bad(CheckpointProblem::NotAllowed {
+                    algorithm: key.algorithm().as_str().to_string(),
+                    key: fp,
+                    why,
+                }));
             }
             principals
         }
@@ -617,9 +596,11 @@ mod tests {
             (&format!("alice valid-after=\"soon\" {KEY}"), "not a time"),
             ("\"alice ssh-ed25519", "unterminated quote"),
         ] {
-            let e = AllowedSigners::parse(&format!("# c\n{text}\n"), "f").unwrap_err();
-            assert!(e.0.starts_with("f:2: "), "{e}");
-            assert!(e.0.contains(says), "{text}: {e}");
+            let e = AllowedSigners::parse(&format!("# c\n{text}\n"), "f")
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("f:2: "), "{e}");
+            assert!(e.contains(says), "{text}: {e}");
         }
     }
 }

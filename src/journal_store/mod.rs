@@ -210,27 +210,7 @@ impl JournalFile {
         self.verifier.journal_id().unwrap_or_default()
     }
 
-    /// Seq and hash of the last record this handle knows of.
-    pub fn head(&self) -> (u64, &str) {
-        (
-            self.verifier.next_seq().saturating_sub(1),
-            self.verifier.head(),
-        )
-    }
-
-    /// Number of records this handle knows of (the next record's seq).
-    pub fn len(&self) -> u64 {
-        self.verifier.next_seq()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.verifier.next_seq() == 0
-    }
-
-    /// Bytes of verified journal this handle knows of.
-    pub fn size(&self) -> u64 {
-        self.verifier.offset()
-    }
+    crate::journal::codec::held_chain_accessors!();
 
     /// Torn tails this handle cut away (on open or before an append).
     pub fn repaired(&self) -> &[TornTail] {

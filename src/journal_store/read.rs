@@ -6,7 +6,7 @@ use std::io;
 use std::path::Path;
 
 use super::{corruption, scan_file};
-use crate::journal::{JournalRecord, Problem, Verifier, VerifyError, VerifyReport};
+use crate::journal::{JournalRecord, Verifier, VerifyError, VerifyReport};
 
 /// Verifies the journal at `path` strictly, without changing it: every record, the genesis
 /// record, checkpoint records, and (if given) that record `seq` exists with hash `hash`. A
@@ -25,13 +25,7 @@ pub fn verify_file_with(
     checkpoint: Option<(u64, String)>,
     each: impl FnMut(JournalRecord),
 ) -> Result<VerifyReport, VerifyError> {
-    let io_error = |e: io::Error| VerifyError {
-        seq: 0,
-        offset: 0,
-        why: Problem::Io {
-            message: format!("{}: {e}", path.display()),
-        },
-    };
+    let io_error = |e: io::Error| VerifyError::io(format_args!("{}: {e}", path.display()));
     let file = File::open(path).map_err(io_error)?;
     file.lock_shared().map_err(io_error)?;
     let end = file.metadata().map_err(io_error)?.len();

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::health::{Backoff, Health};
-use super::prometheus::{BodyError, MAX_RESPONSE_BYTES, read_capped, transport_error};
+use super::prometheus::{BodyError, MAX_RESPONSE_BYTES, Transport, read_capped, transport_error};
 use super::{ClientError, Origin, SourceMsg, http_client};
 use crate::alerts::{Alert, AlertState, Fingerprint, ParsedAlerts, parse_alerts};
 use crate::cockpit::Event;
@@ -24,8 +24,9 @@ use crate::time::{SignedDuration, Timestamp};
 /// Why an Alertmanager request failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AmError {
+    /// Connection refused, DNS, timeout, reset.
     #[error("{0}")]
-    Unreachable(String),
+    Unreachable(Transport),
     #[error("HTTP {status}: {body}")]
     Http { status: u16, body: String },
     #[error("not an Alertmanager API answer: {0}")]

@@ -18,6 +18,7 @@ mod alerts_parse;
 mod alerts_props;
 mod alerts_prune_noise;
 mod alerts_storms;
+mod architecture_doc;
 mod chaos_cli;
 mod chaos_cockpit;
 mod chaos_live;

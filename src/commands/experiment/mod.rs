@@ -357,6 +357,47 @@ fn hypothesis_of(breach: Option<&crate::chaos::Breach>) -> Hypothesis {
     }
 }
 
+/// Who the run's records name: the person at `who`'s cockpit, and the launch (`r`) it
+/// answers, if any.
+fn author_of(who: &CockpitConfig, launch: Option<String>) -> Author {
+    Author {
+        actor: who.actor.clone(),
+        role: who.role.into(),
+        launch,
+    }
+}
+
+/// What a run's gate weighs besides the experiment and the cockpit: what it saw at the start,
+/// the approvals that count, what experiment runs spent in the window, whether the alerts are
+/// known.
+struct GateAt<'a> {
+    start: &'a Observation,
+    approvals: &'a [Approval],
+    spent: &'a BTreeMap<String, f64>,
+    alerts_unknown: Option<String>,
+}
+
+/// The gate for a run of `e` from `cockpit` (the mode override in force), at `opts`' floor.
+fn gate_at(e: &Experiment, cockpit: &Cockpit, at: GateAt<'_>, opts: &RunOptions) -> GateDecision {
+    gate(&GateInput {
+        experiment: e,
+        mode: at.start.mode,
+        budget_mode: at.start.budget_mode,
+        override_by: cockpit.governor().mode_override().map(|o| o.by.clone()),
+        drift: at.start.drift,
+        budgets: &at.start.budgets,
+        firing: &at.start.firing,
+        probes: &at.start.probes,
+        approvals: at.approvals,
+        spent: at.spent,
+        config: GateConfig {
+            min_budget_left: opts.min_budget_left,
+            ..GateConfig::default()
+        },
+        alerts_unknown: at.alerts_unknown,
+    })
+}
+
 fn to_std(d: SignedDuration) -> Duration {
     d.try_into().unwrap_or(Duration::ZERO)
 }

@@ -17,15 +17,17 @@ pub fn run_replay(
     let e = load(file)?;
     let mut sink = ReplaySink::open(journal, &loaded.scenario.id)?;
     let code = replay_run(
-        &e,
-        loaded.scenario,
-        loaded.knowledge,
-        at,
+        ReplayRun {
+            e: &e,
+            scenario: loaded.scenario,
+            knowledge: loaded.knowledge,
+            at,
+            who,
+            opts,
+            quiet: false,
+            halt: None,
+        },
         &mut sink,
-        who,
-        opts,
-        false,
-        None,
     )?;
     if let Some(p) = journal {
         eprintln!("flightdeck: the run's records are in {}", p.display());
@@ -53,60 +55,59 @@ pub fn scripted_run(
         json: false,
     };
     replay_run(
-        e,
-        loaded.scenario.clone(),
-        loaded.knowledge.clone(),
-        None,
+        ReplayRun {
+            e,
+            scenario: loaded.scenario.clone(),
+            knowledge: loaded.knowledge.clone(),
+            at: None,
+            who: &who,
+            opts: &opts,
+            quiet: true,
+            halt: None,
+        },
         &mut sink,
-        &who,
-        &opts,
-        true,
-        None,
     )?;
     Ok(sink.records().to_vec())
 }
 
-/// The replayed run itself; `quiet`: print nothing (the cockpit's scripted run); `halt`: who
-/// asked to halt it and when (the first watch after that time stops it, as a live run's guard
-/// sees a halt record at its next look).
-#[allow(clippy::too_many_arguments)]
-fn replay_run(
-    e: &Experiment,
+/// A breach and what the guard saw when it halted the run.
+type Halt = (crate::chaos::Breach, Observation);
+
+/// A replayed run to make: the experiment, the incident it runs in, from when, by whom.
+struct ReplayRun<'a> {
+    e: &'a Experiment,
     scenario: crate::training::Scenario,
     knowledge: crate::knowledge::KnowledgeBase,
+    /// From the scenario's start (`None`: at its start).
     at: Option<SignedDuration>,
-    sink: &mut ReplaySink,
-    who: &CockpitConfig,
-    opts: &RunOptions,
+    who: &'a CockpitConfig,
+    opts: &'a RunOptions,
+    /// Print nothing (the cockpit's scripted run).
     quiet: bool,
-    halt: Option<&(String, Timestamp)>,
-) -> color_eyre::Result<ExitCode> {
-    let e = e.clone();
+    /// Who asked to halt it and when (the first watch after that time stops it, as a live
+    /// run's guard sees a halt record at its next look).
+    halt: Option<&'a (String, Timestamp)>,
+}
+
+/// The replayed run itself: the gate at its start, the method as virtual time passes, the
+/// abort on a breach, the rollbacks, the end; every record into `sink`.
+fn replay_run(r: ReplayRun<'_>, sink: &mut ReplaySink) -> color_eyre::Result<ExitCode> {
+    let ReplayRun {
+        e,
+        scenario,
+        knowledge,
+        at,
+        who,
+        opts,
+        quiet,
+        halt,
+    } = r;
     let scenario_id = scenario.id.clone();
-    let mut session = crate::replay::ReplaySession::new(scenario, knowledge, who.clone());
-    let start_at = session.scenario().start;
+    let session = crate::replay::ReplaySession::new(scenario, knowledge, who.clone());
+    let (session, t0) = advanced(session, at);
     let end_at = session.scenario().end();
-    let t0 = crate::time::saturating_offset(start_at, at.unwrap_or(SignedDuration::ZERO));
-    session.advance_to(t0);
-    let author = Author {
-        actor: who.actor.clone(),
-        role: who.role.into(),
-        launch: None,
-    };
-    let observe = |s: &crate::replay::ReplaySession, at: Timestamp| {
-        let mut o = observe_cockpit(s.cockpit(), &e, at);
-        for p in &e.probes {
-            if matches!(p.source, ProbeSource::Prometheus { .. }) {
-                o.probes.push(ProbeReading {
-                    name: p.name.clone(),
-                    value: Err("not read in replay (no Prometheus)".into()),
-                    skipped: true,
-                });
-            }
-        }
-        o
-    };
-    let start = observe(&session, t0);
+    let author = author_of(who, None);
+    let start = observe_replay(&session, e, t0);
     let mut approvals = approvals_in(sink.records(), &e.digest(), t0, Some(&scenario_id));
     if who.role != Role::Trainee {
         approvals.push(Approval {
@@ -115,121 +116,202 @@ fn replay_run(
             mode: session.cockpit().mode(),
         });
     }
-    let gate_config = GateConfig {
-        min_budget_left: opts.min_budget_left,
-        ..GateConfig::default()
-    };
-    let decision = gate(&GateInput {
-        experiment: &e,
-        mode: start.mode,
-        budget_mode: start.budget_mode,
-        override_by: session
-            .cockpit()
-            .governor()
-            .mode_override()
-            .map(|o| o.by.clone()),
-        drift: start.drift,
-        budgets: &start.budgets,
-        firing: &start.firing,
-        probes: &start.probes,
+    // Nothing spent by earlier runs; the alerts known.
+    let at = GateAt {
+        start: &start,
         approvals: &approvals,
         spent: &BTreeMap::new(),
-        config: gate_config,
         alerts_unknown: None,
-    });
+    };
+    let decision = gate_at(e, session.cockpit(), at, opts);
     if let Some(code) = show_gate(&decision, opts, quiet)? {
         return Ok(code);
     }
     if !decision.may_start {
-        sink.append(record::refused_entry(&author, &e, &decision, true), t0)?;
+        sink.append(record::refused_entry(&author, e, &decision, true), t0)?;
         return Ok(ExitCode::from(1));
     }
-    let run = record::run_id(&e, t0);
+    let run = record::run_id(e, t0);
     sink.append(
-        record::start_entry(&author, &run, &e, &decision, &approvals, &start, true),
+        record::start_entry(&author, &run, e, &decision, &approvals, &start, true),
         t0,
     )?;
-    let mut guard = Guard::new(&e, &start, decision.limits());
-    let exec = ExecConfig {
-        dry_run: true,
-        ..ExecConfig::default()
+    let mut clock = Clock {
+        session,
+        now: t0,
+        end_at,
+        e,
+        guard: Guard::new(e, &start, decision.limits()),
+        halt,
     };
-    let tick = SignedDuration::from_secs(10);
-    let mut now = t0;
-    // Lets virtual time pass for `span`, watching every tick.
-    let pass = |session: &mut crate::replay::ReplaySession,
-                now: &mut Timestamp,
-                guard: &mut Guard,
-                span: SignedDuration|
-     -> Option<(crate::chaos::Breach, Observation)> {
-        let until = now.checked_add(span).unwrap_or(*now).min(end_at);
+    let mut seal = ReplaySeal {
+        sink,
+        author: &author,
+        run: &run,
+        e,
+        exec: ExecConfig {
+            dry_run: true,
+            ..ExecConfig::default()
+        },
+    };
+    let breach = clock.method(|i, action, now| seal.step("method", i, action, now))?;
+    seal.finish(&clock.guard, breach, clock.now, quiet)
+}
+
+/// Where a replayed run's records go, and what each names; its actions dry-run.
+struct ReplaySeal<'a> {
+    sink: &'a mut ReplaySink,
+    author: &'a Author,
+    run: &'a str,
+    e: &'a Experiment,
+    exec: ExecConfig,
+}
+
+impl ReplaySeal<'_> {
+    /// Dry-runs step `i` of `section` (`method`, `rollback`) and seals its record at `now`.
+    fn step(
+        &mut self,
+        section: &str,
+        i: usize,
+        action: &crate::chaos::Action,
+        now: Timestamp,
+    ) -> color_eyre::Result<()> {
+        let step = result_of(&crate::exec::dry_run(
+            &Invocation::argv(action.argv.clone()),
+            &self.exec,
+        ));
+        let entry = record::step_entry(
+            self.author,
+            self.run,
+            self.e,
+            section,
+            i,
+            action,
+            &step,
+            true,
+        );
+        self.sink.append(entry, now)?;
+        Ok(())
+    }
+
+    /// The abort record on a breach, the rollbacks, the end record (its summary printed unless
+    /// `quiet`), all at `now`; the exit code.
+    fn finish(
+        mut self,
+        guard: &Guard,
+        breach: Option<Halt>,
+        now: Timestamp,
+        quiet: bool,
+    ) -> color_eyre::Result<ExitCode> {
+        let (author, run, e) = (self.author, self.run, self.e);
+        if let Some((b, seen)) = &breach {
+            self.sink.append(
+                record::abort_entry(author, run, e, b, seen, guard, true),
+                now,
+            )?;
+        }
+        for (i, action) in e.rollbacks.iter().enumerate() {
+            self.step("rollback", i, action, now)?;
+        }
+        let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
+        let end = record::end_entry(author, run, e, guard, hypothesis, true, now, true);
+        if !quiet {
+            println!("{}", crate::commands::human(&end.summary));
+        }
+        self.sink.append(end, now)?;
+        Ok(exit_for(guard.halted().is_some(), hypothesis))
+    }
+}
+
+/// The session advanced to the run's start, `at` after the scenario's start (`None`: at it);
+/// and that time.
+fn advanced(
+    mut session: crate::replay::ReplaySession,
+    at: Option<SignedDuration>,
+) -> (crate::replay::ReplaySession, Timestamp) {
+    let start_at = session.scenario().start;
+    let t0 = crate::time::saturating_offset(start_at, at.unwrap_or(SignedDuration::ZERO));
+    session.advance_to(t0);
+    (session, t0)
+}
+
+/// What the replay's cockpit shows at `at`; its Prometheus probes are not read (skipped).
+fn observe_replay(s: &crate::replay::ReplaySession, e: &Experiment, at: Timestamp) -> Observation {
+    let mut o = observe_cockpit(s.cockpit(), e, at);
+    for p in &e.probes {
+        if matches!(p.source, ProbeSource::Prometheus { .. }) {
+            o.probes.push(ProbeReading {
+                name: p.name.clone(),
+                value: Err("not read in replay (no Prometheus)".into()),
+                skipped: true,
+            });
+        }
+    }
+    o
+}
+
+/// How often the guard looks as virtual time passes.
+const TICK: SignedDuration = SignedDuration::from_secs(10);
+
+/// The replay's virtual clock under the run's guard.
+struct Clock<'a> {
+    session: crate::replay::ReplaySession,
+    now: Timestamp,
+    end_at: Timestamp,
+    e: &'a Experiment,
+    guard: Guard,
+    halt: Option<&'a (String, Timestamp)>,
+}
+
+impl Clock<'_> {
+    /// Lets virtual time pass for `span` (not past the scenario's end), watching every tick.
+    fn pass(&mut self, span: SignedDuration) -> Option<Halt> {
+        let until = self
+            .now
+            .checked_add(span)
+            .unwrap_or(self.now)
+            .min(self.end_at);
         loop {
-            let next = now.checked_add(tick).unwrap_or(until).min(until);
-            session.advance_to(next);
-            *now = next;
-            let o = observe(session, next);
-            if let Some(b) = guard.observe(&e, &o) {
+            let next = self.now.checked_add(TICK).unwrap_or(until).min(until);
+            self.session.advance_to(next);
+            self.now = next;
+            let o = observe_replay(&self.session, self.e, next);
+            if let Some(b) = self.guard.observe(self.e, &o) {
                 return Some((b, o));
             }
-            if let Some((by, at)) = halt.filter(|(_, at)| next > *at) {
+            if let Some((by, at)) = self.halt.filter(|(_, at)| next > *at) {
                 let b = crate::chaos::Breach::Stopped {
                     why: halted_by(by, *at),
                 };
-                guard.stop(b.clone());
+                self.guard.stop(b.clone());
                 return Some((b, o));
             }
             if next >= until {
                 return None;
             }
         }
-    };
-    let mut breach = None;
-    for (i, action) in e.method.iter().enumerate() {
-        if !action.pause_before.is_zero() {
-            breach = pass(&mut session, &mut now, &mut guard, action.pause_before);
-            if breach.is_some() {
-                break;
+    }
+
+    /// The method (dry-run), each action sealed by `seal` at the virtual time it ran, time
+    /// passing in its pauses (at least a tick after each); the breach that halted it.
+    fn method(
+        &mut self,
+        mut seal: impl FnMut(usize, &crate::chaos::Action, Timestamp) -> color_eyre::Result<()>,
+    ) -> color_eyre::Result<Option<Halt>> {
+        let e = self.e;
+        for (i, action) in e.method.iter().enumerate() {
+            if !action.pause_before.is_zero()
+                && let Some(b) = self.pass(action.pause_before)
+            {
+                return Ok(Some(b));
+            }
+            seal(i, action, self.now)?;
+            if let Some(b) = self.pass(action.pause_after.max(TICK)) {
+                return Ok(Some(b));
             }
         }
-        let inv = Invocation::argv(action.argv.clone());
-        let step = result_of(&crate::exec::dry_run(&inv, &exec));
-        sink.append(
-            record::step_entry(&author, &run, &e, "method", i, action, &step, true),
-            now,
-        )?;
-        breach = pass(
-            &mut session,
-            &mut now,
-            &mut guard,
-            action.pause_after.max(tick),
-        );
-        if breach.is_some() {
-            break;
-        }
+        Ok(None)
     }
-    if let Some((b, seen)) = &breach {
-        sink.append(
-            record::abort_entry(&author, &run, &e, b, seen, &guard, true),
-            now,
-        )?;
-    }
-    for (i, action) in e.rollbacks.iter().enumerate() {
-        let step = result_of(&crate::exec::dry_run(
-            &Invocation::argv(action.argv.clone()),
-            &exec,
-        ));
-        sink.append(
-            record::step_entry(&author, &run, &e, "rollback", i, action, &step, true),
-            now,
-        )?;
-    }
-    let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
-    let end = record::end_entry(&author, &run, &e, &guard, hypothesis, true, now, true);
-    if !quiet {
-        println!("{}", crate::commands::human(&end.summary));
-    }
-    sink.append(end, now)?;
-    Ok(exit_for(guard.halted().is_some(), hypothesis))
 }
 
 /// Where a replayed run's records go: a journal file, or memory (printed).
@@ -327,15 +409,17 @@ pub fn replay_from(
         json: false,
     };
     replay_run(
-        e,
-        scenario.clone(),
-        knowledge.clone(),
-        Some(at.duration_since(scenario.start)),
+        ReplayRun {
+            e,
+            scenario: scenario.clone(),
+            knowledge: knowledge.clone(),
+            at: Some(at.duration_since(scenario.start)),
+            who,
+            opts: &opts,
+            quiet: true,
+            halt,
+        },
         &mut sink,
-        who,
-        &opts,
-        true,
-        halt,
     )?;
     Ok(sink.records()[seeded..].to_vec())
 }

@@ -1,6 +1,15 @@
 //! `experiment run FILE` live: the gate on the config's sources, then the method under the guard (Prometheus probes, the budgets, the governor, a halt record in the journal, signals), then the rollbacks, every record sealed into the journal (a file or PostgreSQL).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::journal_pg::JournalBackend;
+use crate::live::Live;
+
 use super::*;
+
+/// A breach and what the guard saw when it halted the run.
+type Halt = (crate::chaos::Breach, Observation);
 
 /// `experiment run FILE` live: on the config's sources, writing to `journal` (a file, or a
 /// PostgreSQL journal's `postgres://` URL: the cockpit's own journal, whichever it is).
@@ -12,82 +21,28 @@ pub async fn run_live(
     opts: &RunOptions,
 ) -> color_eyre::Result<ExitCode> {
     let e = load(file)?;
-    let live_opts = crate::live::LiveOptions {
-        user: Some(who.actor.clone()),
-        role: Some(who.role),
-        readonly: who.readonly,
-        journal: Some(journal.clone()),
-        memory_journal: false,
-    };
-    let mut live = crate::live::Live::start(config, &live_opts).await?;
-    for w in std::mem::take(&mut live.warnings) {
-        eprintln!("{}", crate::commands::human(&format!("flightdeck: {w}")));
-    }
-    let prom = match &config.prometheus {
-        Some(p) => Some(PrometheusClient::new(p.url.clone(), p.timeout).map_err(|m| eyre!(m))?),
-        None => None,
-    };
-    // Warm up: until every SLO of the blast radius has budget data (or the warm-up ends).
-    let slos = e.blast_radius.slos.clone();
-    let ready = move |c: &Cockpit| {
-        alerts_unknown(c).is_none()
-            && slos.iter().all(|s| {
-                c.budgets()
-                    .iter()
-                    .any(|b| &b.slo == s && b.budget_remaining.is_some())
-            })
-    };
-    live.run_until(tokio::time::Instant::now() + opts.warmup, ready)
-        .await;
-
+    let (mut live, prom) = connect(config, &journal, who).await?;
+    warm_up(&mut live, &e, opts.warmup).await;
     let location = journal.display().to_string();
-    let mut j = crate::journal_pg::JournalBackend::open(&location)
+    let mut j = JournalBackend::open(&location)
         .map_err(|err| eyre!("{}: {err}", crate::journal_pg::redact(&location)))?;
-    let author = Author {
-        actor: who.actor.clone(),
-        role: who.role.into(),
-        // A run the cockpit started (`r`) names the launch it answers.
-        launch: std::env::var(super::LAUNCH_ENV)
-            .ok()
-            .filter(|l| !l.is_empty()),
-    };
+    // A run the cockpit started (`r`) names the launch it answers.
+    let launch = std::env::var(super::LAUNCH_ENV).ok();
+    let author = author_of(who, launch.filter(|l| !l.is_empty()));
     let now = Timestamp::now();
     let mut start = observe_cockpit(live.cockpit(), &e, now);
     read_prometheus(prom.as_ref(), &e, now, &mut start.probes).await;
     let records = j.records()?;
-    let mut approvals = approvals_in(&records, &e.digest(), now, None);
-    if !who.readonly && who.role != Role::Trainee {
-        // Running it is the runner's own approval, in the mode in force now.
-        approvals.push(Approval {
-            by: who.actor.clone(),
-            role: who.role,
-            mode: live.cockpit().mode(),
-        });
-    }
-    let gate_config = GateConfig {
-        min_budget_left: opts.min_budget_left,
-        ..GateConfig::default()
-    };
-    let spent = record::spent_in_window(&records, now, gate_config.window);
-    let alerts_unknown = alerts_unknown(live.cockpit());
-    let decision = gate(&GateInput {
-        experiment: &e,
-        mode: start.mode,
-        budget_mode: start.budget_mode,
-        override_by: live
-            .cockpit()
-            .governor()
-            .mode_override()
-            .map(|o| o.by.clone()),
-        drift: start.drift,
-        budgets: &start.budgets,
-        firing: &start.firing,
-        probes: &start.probes,
+    let approvals = approvals_here(&records, &e, who, live.cockpit(), now);
+    // What experiment runs spent in the gate's window, from the journal.
+    let spent = record::spent_in_window(&records, now, GateConfig::default().window);
+    let at = GateAt {
+        start: &start,
         approvals: &approvals,
         spent: &spent,
-        config: gate_config,
-        alerts_unknown,
-    });
+        alerts_unknown: alerts_unknown(live.cockpit()),
+    };
+    let decision = gate_at(&e, live.cockpit(), at, opts);
     if let Some(code) = show_gate(&decision, opts, false)? {
         return Ok(code);
     }
@@ -112,71 +67,191 @@ pub async fn run_live(
         ),
         now,
     )?;
-    let mut guard = Guard::new(&e, &start, decision.limits());
+    let mut watch = Watch {
+        live,
+        prom,
+        e: &e,
+        guard: Guard::new(&e, &start, decision.limits()),
+        stop: Stop::on_signals()?,
+        run: &run,
+    };
+    let mut seal = Seal {
+        j,
+        author: &author,
+        run: &run,
+        e: &e,
+        dry_run: opts.dry_run,
+    };
     let exec = ExecConfig {
         dry_run: opts.dry_run,
         ..ExecConfig::default()
     };
+    let breach = method(&mut watch, &mut seal, &exec).await?;
+    finish(&mut seal, &exec, &watch.guard, breach).await
+}
 
-    // Watches for `span` (or until the guard halts); returns the breach and what it saw.
-    // SIGINT / SIGTERM stop the run like a breach: the rollbacks still run.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
-    {
+/// The abort record on a breach, the rollbacks, the end record (its summary printed); the
+/// exit code.
+async fn finish(
+    seal: &mut Seal<'_>,
+    exec: &ExecConfig,
+    guard: &Guard,
+    breach: Option<Halt>,
+) -> color_eyre::Result<ExitCode> {
+    if let Some((b, seen)) = &breach {
+        let abort =
+            record::abort_entry(seal.author, seal.run, seal.e, b, seen, guard, seal.dry_run);
+        seal.j.append(abort, Timestamp::now())?;
+    }
+    let rollbacks_ok = rollbacks(seal, exec).await?;
+    let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
+    let end = record::end_entry(
+        seal.author,
+        seal.run,
+        seal.e,
+        guard,
+        hypothesis,
+        rollbacks_ok,
+        Timestamp::now(),
+        seal.dry_run,
+    );
+    println!("{}", crate::commands::human(&end.summary));
+    seal.j.append(end, Timestamp::now())?;
+    Ok(exit_for(guard.halted().is_some(), hypothesis))
+}
+
+/// The live cockpit on the config's sources (its warnings printed), and the Prometheus client.
+async fn connect(
+    config: &crate::config::Config,
+    journal: &Path,
+    who: &CockpitConfig,
+) -> color_eyre::Result<(Live, Option<PrometheusClient>)> {
+    let live_opts = crate::live::LiveOptions {
+        user: Some(who.actor.clone()),
+        role: Some(who.role),
+        readonly: who.readonly,
+        journal: Some(journal.to_path_buf()),
+        memory_journal: false,
+    };
+    let mut live = Live::start(config, &live_opts).await?;
+    for w in std::mem::take(&mut live.warnings) {
+        eprintln!("{}", crate::commands::human(&format!("flightdeck: {w}")));
+    }
+    let prom = match &config.prometheus {
+        Some(p) => Some(PrometheusClient::new(p.url.clone(), p.timeout).map_err(|m| eyre!(m))?),
+        None => None,
+    };
+    Ok((live, prom))
+}
+
+/// Warm up: until every SLO of the blast radius has budget data (or the warm-up ends).
+async fn warm_up(live: &mut Live, e: &Experiment, warmup: Duration) {
+    let slos = e.blast_radius.slos.clone();
+    let ready = move |c: &Cockpit| {
+        alerts_unknown(c).is_none()
+            && slos.iter().all(|s| {
+                c.budgets()
+                    .iter()
+                    .any(|b| &b.slo == s && b.budget_remaining.is_some())
+            })
+    };
+    live.run_until(tokio::time::Instant::now() + warmup, ready)
+        .await;
+}
+
+/// The approvals in the journal that count now, and the runner's own: running it is their
+/// approval, in the mode in force now (not a read-only cockpit's, nor a trainee's).
+fn approvals_here(
+    records: &[JournalRecord],
+    e: &Experiment,
+    who: &CockpitConfig,
+    cockpit: &Cockpit,
+    now: Timestamp,
+) -> Vec<Approval> {
+    let mut approvals = approvals_in(records, &e.digest(), now, None);
+    if !who.readonly && who.role != Role::Trainee {
+        approvals.push(Approval {
+            by: who.actor.clone(),
+            role: who.role,
+            mode: cockpit.mode(),
+        });
+    }
+    approvals
+}
+
+/// SIGINT / SIGTERM stop the run like a breach: the rollbacks still run.
+struct Stop(Arc<AtomicU8>);
+
+impl Stop {
+    /// Listens for SIGINT and SIGTERM from now on.
+    fn on_signals() -> std::io::Result<Stop> {
         use tokio::signal::unix::{SignalKind, signal};
+        let stop = Arc::new(AtomicU8::new(0));
         let (mut int, mut term) = (
             signal(SignalKind::interrupt())?,
             signal(SignalKind::terminate())?,
         );
-        let stop = stop.clone();
+        let seen = stop.clone();
         tokio::spawn(async move {
             loop {
                 let which = tokio::select! {
                     _ = int.recv() => 1,
                     _ = term.recv() => 2,
                 };
-                stop.store(which, std::sync::atomic::Ordering::SeqCst);
+                seen.store(which, Ordering::SeqCst);
             }
         });
+        Ok(Stop(stop))
     }
-    let stopped = move || match stop.load(std::sync::atomic::Ordering::SeqCst) {
-        0 => None,
-        1 => Some("interrupted (SIGINT)"),
-        _ => Some("terminated (SIGTERM)"),
-    };
 
-    async fn watch(
-        live: &mut crate::live::Live,
-        prom: Option<&PrometheusClient>,
-        e: &Experiment,
-        guard: &mut Guard,
-        until: tokio::time::Instant,
-        stopped: &impl Fn() -> Option<&'static str>,
-        run: &str,
-    ) -> Option<(crate::chaos::Breach, Observation)> {
+    /// Why the run was stopped, if it was.
+    fn why(&self) -> Option<&'static str> {
+        match self.0.load(Ordering::SeqCst) {
+            0 => None,
+            1 => Some("interrupted (SIGINT)"),
+            _ => Some("terminated (SIGTERM)"),
+        }
+    }
+}
+
+/// The run as its guard watches it: the live cockpit, Prometheus, the signals, halt records.
+struct Watch<'a> {
+    live: Live,
+    prom: Option<PrometheusClient>,
+    e: &'a Experiment,
+    guard: Guard,
+    stop: Stop,
+    run: &'a str,
+}
+
+impl Watch<'_> {
+    /// Watches until `until` (or until the guard halts); the breach and what it saw.
+    async fn watch(&mut self, until: tokio::time::Instant) -> Option<Halt> {
+        let e = self.e;
         loop {
             let slice = (tokio::time::Instant::now() + WATCH).min(until);
-            live.run_until(slice, |_| false).await;
+            self.live.run_until(slice, |_| false).await;
             let now = Timestamp::now();
-            let mut o = observe_cockpit(live.cockpit(), e, now);
-            read_prometheus(prom, e, now, &mut o.probes).await;
-            if let Some(b) = guard.observe(e, &o) {
+            let mut o = observe_cockpit(self.live.cockpit(), e, now);
+            read_prometheus(self.prom.as_ref(), e, now, &mut o.probes).await;
+            if let Some(b) = self.guard.observe(e, &o) {
                 return Some((b, o));
             }
-            if let Some(why) = stopped() {
+            if let Some(why) = self.stop.why() {
                 let b = crate::chaos::Breach::Stopped {
                     why: format!("{why} by the person running it"),
                 };
-                guard.stop(b.clone());
+                self.guard.stop(b.clone());
                 return Some((b, o));
             }
             // A halt asked from a cockpit (`x`, then `H`): journaled there, seen here.
             if let Some((who, at)) =
-                crate::chaos::observe::halt_asked(live.cockpit().journal_tail(), run)
+                crate::chaos::observe::halt_asked(self.live.cockpit().journal_tail(), self.run)
             {
                 let b = crate::chaos::Breach::Stopped {
                     why: format!("halted from a cockpit by {who} at {at}"),
                 };
-                guard.stop(b.clone());
+                self.guard.stop(b.clone());
                 return Some((b, o));
             }
             if tokio::time::Instant::now() >= until {
@@ -185,48 +260,73 @@ pub async fn run_live(
         }
     }
 
-    // A method action's pause before or after it: watched like the rest of the run.
-    async fn pause(
-        live: &mut crate::live::Live,
-        prom: Option<&PrometheusClient>,
-        e: &Experiment,
-        guard: &mut Guard,
-        span: SignedDuration,
-        stopped: &impl Fn() -> Option<&'static str>,
-        run: &str,
-    ) -> Option<(crate::chaos::Breach, Observation)> {
+    /// A method action's pause before or after it: watched like the rest of the run.
+    async fn pause(&mut self, span: SignedDuration) -> Option<Halt> {
         let span = to_std(span);
         if span.is_zero() {
             return None;
         }
-        let until = tokio::time::Instant::now() + span;
-        watch(live, prom, e, guard, until, stopped, run).await
+        self.watch(tokio::time::Instant::now() + span).await
     }
+}
 
-    let mut breach: Option<(crate::chaos::Breach, Observation)> = None;
-    'method: for (i, action) in e.method.iter().enumerate() {
-        breach = pause(
-            &mut live,
-            prom.as_ref(),
-            &e,
-            &mut guard,
-            action.pause_before,
-            &stopped,
-            &run,
-        )
-        .await;
-        if breach.is_some() {
-            break 'method;
+/// Where the run's records go, and what each names.
+struct Seal<'a> {
+    j: JournalBackend,
+    author: &'a Author,
+    run: &'a str,
+    e: &'a Experiment,
+    dry_run: bool,
+}
+
+impl Seal<'_> {
+    /// Seals the record of step `i` of `section` (`method`, `rollback`).
+    fn step(
+        &mut self,
+        section: &str,
+        i: usize,
+        action: &crate::chaos::Action,
+        step: &StepResult,
+    ) -> color_eyre::Result<()> {
+        self.j.append(
+            record::step_entry(
+                self.author,
+                self.run,
+                self.e,
+                section,
+                i,
+                action,
+                step,
+                self.dry_run,
+            ),
+            Timestamp::now(),
+        )?;
+        Ok(())
+    }
+}
+
+/// The method, each action watched while it runs and in its pauses, then the steady state
+/// once more (Chaos Toolkit's "after" check); the breach that halted it, if one did.
+async fn method(
+    watch: &mut Watch<'_>,
+    seal: &mut Seal<'_>,
+    exec: &ExecConfig,
+) -> color_eyre::Result<Option<Halt>> {
+    let (e, dry_run) = (watch.e, seal.dry_run);
+    for (i, action) in e.method.iter().enumerate() {
+        if let Some(b) = watch.pause(action.pause_before).await {
+            return Ok(Some(b));
         }
         let inv = Invocation::argv(action.argv.clone())
             .with_timeout(action.timeout.and_then(|t| t.try_into().ok()));
         let exec_c = exec.clone();
         let mut task = tokio::spawn(async move { run_action(&inv, &exec_c).await });
         // Watch while it runs.
+        let mut breach = None;
         let result = loop {
             tokio::select! {
                 done = &mut task => break Some(done),
-                b = watch(&mut live, prom.as_ref(), &e, &mut guard, tokio::time::Instant::now() + WATCH, &stopped, &run) => {
+                b = watch.watch(tokio::time::Instant::now() + WATCH) => {
                     if let Some(b) = b {
                         breach = Some(b);
                         task.abort();
@@ -237,90 +337,39 @@ pub async fn run_live(
         };
         let step = match result {
             Some(Ok(Ok(r))) => result_of(&r),
-            Some(Ok(Err(err))) => failed(format!("did not run: {err}"), opts.dry_run),
-            Some(Err(join)) => failed(format!("lost: {join}"), opts.dry_run),
+            Some(Ok(Err(err))) => failed(format!("did not run: {err}"), dry_run),
+            Some(Err(join)) => failed(format!("lost: {join}"), dry_run),
             None => failed(
                 "halted by the guard while running (process killed)".into(),
-                opts.dry_run,
+                dry_run,
             ),
         };
-        j.append(
-            record::step_entry(&author, &run, &e, "method", i, action, &step, opts.dry_run),
-            Timestamp::now(),
-        )?;
+        seal.step("method", i, action, &step)?;
         if breach.is_some() {
-            break 'method;
+            return Ok(breach);
         }
-        breach = pause(
-            &mut live,
-            prom.as_ref(),
-            &e,
-            &mut guard,
-            action.pause_after,
-            &stopped,
-            &run,
-        )
-        .await;
-        if breach.is_some() {
-            break 'method;
+        if let Some(b) = watch.pause(action.pause_after).await {
+            return Ok(Some(b));
         }
     }
     // The steady state once more after the method (Chaos Toolkit's "after" check).
-    if breach.is_none() {
-        breach = watch(
-            &mut live,
-            prom.as_ref(),
-            &e,
-            &mut guard,
-            tokio::time::Instant::now(),
-            &stopped,
-            &run,
-        )
-        .await;
-    }
-    let now = Timestamp::now();
-    if let Some((b, seen)) = &breach {
-        j.append(
-            record::abort_entry(&author, &run, &e, b, seen, &guard, opts.dry_run),
-            now,
-        )?;
-    }
-    // Rollbacks: always (as Chaos Toolkit), at once on a halt; never halted themselves.
+    Ok(watch.watch(tokio::time::Instant::now()).await)
+}
+
+/// Rollbacks: always (as Chaos Toolkit), at once on a halt; never halted themselves. Whether
+/// every one succeeded.
+async fn rollbacks(seal: &mut Seal<'_>, exec: &ExecConfig) -> color_eyre::Result<bool> {
     let mut rollbacks_ok = true;
+    let e = seal.e;
     for (i, action) in e.rollbacks.iter().enumerate() {
         let inv = Invocation::argv(action.argv.clone())
             .with_timeout(action.timeout.and_then(|t| t.try_into().ok()));
-        let step = match run_action(&inv, &exec).await {
+        let step = match run_action(&inv, exec).await {
             Ok(r) => result_of(&r),
             Err(err) => failed(format!("did not run: {err}"), false),
         };
         rollbacks_ok &= step.ok;
-        j.append(
-            record::step_entry(
-                &author,
-                &run,
-                &e,
-                "rollback",
-                i,
-                action,
-                &step,
-                opts.dry_run,
-            ),
-            Timestamp::now(),
-        )?;
+        seal.step("rollback", i, action, &step)?;
     }
-    let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
-    let end = record::end_entry(
-        &author,
-        &run,
-        &e,
-        &guard,
-        hypothesis,
-        rollbacks_ok,
-        Timestamp::now(),
-        opts.dry_run,
-    );
-    println!("{}", crate::commands::human(&end.summary));
-    j.append(end, Timestamp::now())?;
-    Ok(exit_for(guard.halted().is_some(), hypothesis))
+    Ok(rollbacks_ok)
 }

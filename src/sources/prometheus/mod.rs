@@ -30,7 +30,7 @@ pub use poller::{PrometheusSettings, PrometheusSource, SloTarget};
 pub enum PromError {
     /// Connection refused, DNS, timeout, reset.
     #[error("{0}")]
-    Unreachable(String),
+    Unreachable(Transport),
     /// An HTTP error without a Prometheus error body.
     #[error("HTTP {status}: {body}")]
     Http { status: u16, body: String },
@@ -310,29 +310,49 @@ pub(crate) async fn read_capped(
     })
 }
 
-pub(crate) fn transport_error(e: &reqwest::Error, timeout: Duration) -> String {
+/// Why a server gave no answer: what the request's transport said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// No answer within the request's timeout.
+    TimedOut(Duration),
+    /// The connection failed (refused, DNS, TLS); the innermost cause, if one was given.
+    Connect { cause: Option<String> },
+    /// The request failed otherwise (a reset, a redirect loop): the error and its cause.
+    Request(String),
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::TimedOut(after) => write!(f, "timed out after {}", humantime(*after)),
+            Transport::Connect { cause: None } => f.write_str("cannot connect"),
+            Transport::Connect { cause: Some(c) } => write!(f, "cannot connect: {c}"),
+            Transport::Request(what) => f.write_str(what),
+        }
+    }
+}
+
+impl std::error::Error for Transport {}
+
+/// What a failed request's transport said, with its `timeout` for a timeout.
+pub(crate) fn transport_error(e: &reqwest::Error, timeout: Duration) -> Transport {
     if e.is_timeout() {
-        format!("timed out after {}", humantime(timeout))
+        Transport::TimedOut(timeout)
     } else if e.is_connect() {
-        let mut msg = String::from("cannot connect");
         let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
         let mut last = None;
         while let Some(s) = src {
             last = Some(s.to_string());
             src = s.source();
         }
-        if let Some(l) = last {
-            msg.push_str(": ");
-            msg.push_str(&l);
-        }
-        msg
+        Transport::Connect { cause: last }
     } else {
         let mut msg = e.to_string();
         if let Some(s) = std::error::Error::source(e) {
             msg.push_str(": ");
             msg.push_str(&s.to_string());
         }
-        msg
+        Transport::Request(msg)
     }
 }
 
@@ -461,6 +481,51 @@ impl PrometheusClient {
                         .unwrap_or_else(|_| String::new()),
                 ),
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each way a server does not answer reads as the string it was before it was typed.
+    #[test]
+    fn transport_failures_read_as_before() {
+        let t = Transport::TimedOut(Duration::from_secs(5));
+        assert_eq!(t.to_string(), "timed out after 5s");
+        assert_eq!(
+            Transport::TimedOut(Duration::from_millis(1500)).to_string(),
+            "timed out after 1500ms"
+        );
+        assert_eq!(
+            Transport::Connect { cause: None }.to_string(),
+            "cannot connect"
+        );
+        let refused = Transport::Connect {
+            cause: Some("Connection refused (os error 111)".into()),
+        };
+        assert_eq!(
+            refused.to_string(),
+            "cannot connect: Connection refused (os error 111)"
+        );
+        assert_eq!(
+            PromError::Unreachable(refused.clone()).to_string(),
+            refused.to_string()
+        );
+        assert_eq!(
+            AmErrorText::of(refused.clone()),
+            "cannot connect: Connection refused (os error 111)"
+        );
+        assert_eq!(Transport::Request("reset".into()).to_string(), "reset");
+        assert!(PromError::Unreachable(t).is_down());
+    }
+
+    /// Alertmanager's errors show the same words.
+    struct AmErrorText;
+    impl AmErrorText {
+        fn of(t: Transport) -> String {
+            crate::sources::AmError::Unreachable(t).to_string()
         }
     }
 }

@@ -231,58 +231,12 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
     let count = app.experiments.files.len();
     if let Some(p) = v.pending {
         v.pending = None;
+        let selected = v.selected;
         if action != Action::Confirm {
             app.info("nothing journaled");
             return Some(Vec::new());
         }
-        let Some(entry) = app.experiments.files.get(v.selected) else {
-            return Some(Vec::new());
-        };
-        let Ok(e) = &entry.experiment else {
-            return Some(Vec::new());
-        };
-        let command = match p {
-            Pending::Approve => UserCommand::ApproveExperiment {
-                title: e.title.clone(),
-                digest: e.digest(),
-                argv: e.argvs().map(|a| a.to_vec()).collect(),
-            },
-            Pending::Halt => {
-                let records = app.experiments.records_at(view.now());
-                let st = status_with(
-                    view,
-                    e,
-                    &records,
-                    app.experiments.gate,
-                    &app.experiments.readings,
-                );
-                let Some(run) = st.running else {
-                    app.info("it is no longer running");
-                    return Some(Vec::new());
-                };
-                if app.experiments.is_scripted(&run.run) {
-                    app.info(SCRIPTED);
-                    return Some(Vec::new());
-                }
-                UserCommand::HaltExperiment {
-                    run: run.run,
-                    title: e.title.clone(),
-                }
-            }
-            Pending::Start => {
-                // The gate as it stands now, not as it stood when `r` was pressed.
-                if let Err(why) = may_start_here(app, view, e) {
-                    app.warn(why.to_string());
-                    return Some(Vec::new());
-                }
-                return Some(vec![Command::StartExperiment {
-                    path: entry.path.clone(),
-                    title: e.title.clone(),
-                    experiment: Box::new(e.clone()),
-                }]);
-            }
-        };
-        return Some(vec![Command::Decide(command)]);
+        return Some(confirmed(app, view, p, selected));
     }
     match action {
         Action::Experiments | Action::Back => app.overlay = Overlay::None,
@@ -296,46 +250,7 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
         Action::PageUp => v.scroll = v.scroll.saturating_sub(usize::from(app.size.1 / 3).max(3)),
         Action::Approve | Action::HaltExperiment | Action::StartExperiment => {
             let selected = v.selected;
-            let Some(entry) = app.experiments.files.get(selected) else {
-                app.info("no experiment to decide about");
-                return Some(Vec::new());
-            };
-            let Ok(e) = &entry.experiment else {
-                app.warn("this file does not parse: fix it first (flightdeck experiment check)");
-                return Some(Vec::new());
-            };
-            if action == Action::HaltExperiment {
-                let records = app.experiments.records_at(view.now());
-                let running = status_with(
-                    view,
-                    e,
-                    &records,
-                    app.experiments.gate,
-                    &app.experiments.readings,
-                )
-                .running;
-                let Some(run) = running else {
-                    app.info("not running: nothing to halt");
-                    return Some(Vec::new());
-                };
-                if app.experiments.is_scripted(&run.run) {
-                    app.info(SCRIPTED);
-                    return Some(Vec::new());
-                }
-            }
-            if action == Action::StartExperiment
-                && let Err(why) = may_start_here(app, view, &e.clone())
-            {
-                app.warn(why.to_string());
-                return Some(Vec::new());
-            }
-            if let Overlay::Experiments(v) = &mut app.overlay {
-                v.pending = Some(match action {
-                    Action::Approve => Pending::Approve,
-                    Action::HaltExperiment => Pending::Halt,
-                    _ => Pending::Start,
-                });
-            }
+            ask(app, view, action, selected);
         }
         Action::Quit
         | Action::Pause
@@ -346,6 +261,104 @@ pub fn update(app: &mut App, action: Action, view: &Cockpit) -> Option<Vec<Comma
         _ => {}
     }
     Some(Vec::new())
+}
+
+/// `y` to the decision `p` about the `selected` file: the command that journals it (or starts
+/// the run), checked again as things stand now.
+fn confirmed(app: &mut App, view: &Cockpit, p: Pending, selected: usize) -> Vec<Command> {
+    let Some(entry) = app.experiments.files.get(selected) else {
+        return Vec::new();
+    };
+    let Ok(e) = &entry.experiment else {
+        return Vec::new();
+    };
+    let command = match p {
+        Pending::Approve => UserCommand::ApproveExperiment {
+            title: e.title.clone(),
+            digest: e.digest(),
+            argv: e.argvs().map(|a| a.to_vec()).collect(),
+        },
+        Pending::Halt => {
+            let records = app.experiments.records_at(view.now());
+            let st = status_with(
+                view,
+                e,
+                &records,
+                app.experiments.gate,
+                &app.experiments.readings,
+            );
+            let Some(run) = st.running else {
+                app.info("it is no longer running");
+                return Vec::new();
+            };
+            if app.experiments.is_scripted(&run.run) {
+                app.info(SCRIPTED);
+                return Vec::new();
+            }
+            UserCommand::HaltExperiment {
+                run: run.run,
+                title: e.title.clone(),
+            }
+        }
+        Pending::Start => {
+            // The gate as it stands now, not as it stood when `r` was pressed.
+            if let Err(why) = may_start_here(app, view, e) {
+                app.warn(why.to_string());
+                return Vec::new();
+            }
+            return vec![Command::StartExperiment {
+                path: entry.path.clone(),
+                title: e.title.clone(),
+                experiment: Box::new(e.clone()),
+            }];
+        }
+    };
+    vec![Command::Decide(command)]
+}
+
+/// `a`, `H` or `r` on the `selected` file: asks first (the decision waits for `y`), or says
+/// why not (it does not parse, nothing runs to halt, the gate is closed here).
+fn ask(app: &mut App, view: &Cockpit, action: Action, selected: usize) {
+    let Some(entry) = app.experiments.files.get(selected) else {
+        app.info("no experiment to decide about");
+        return;
+    };
+    let Ok(e) = &entry.experiment else {
+        app.warn("this file does not parse: fix it first (flightdeck experiment check)");
+        return;
+    };
+    if action == Action::HaltExperiment {
+        let records = app.experiments.records_at(view.now());
+        let running = status_with(
+            view,
+            e,
+            &records,
+            app.experiments.gate,
+            &app.experiments.readings,
+        )
+        .running;
+        let Some(run) = running else {
+            app.info("not running: nothing to halt");
+            return;
+        };
+        if app.experiments.is_scripted(&run.run) {
+            app.info(SCRIPTED);
+            return;
+        }
+    }
+    if action == Action::StartExperiment
+        && let Err(why) = may_start_here(app, view, &e.clone())
+    {
+        app.warn(why.to_string());
+        return;
+    }
+    if let Overlay::Experiments(v) = &mut app.overlay {
+        v.pending = Some(match action {
+            Action::Approve => Pending::Approve,
+            Action::HaltExperiment => Pending::Halt,
+            _ => Pending::Start,
+        });
+    }
 }
 
 /// Why the person at this cockpit may not start an experiment now.
@@ -410,31 +423,13 @@ fn tag(entry: &Entry, st: Option<&Status>) -> (String, ratatui::style::Style) {
     }
 }
 
+/// Draws the view: the box, the list with its tags, the selected one's detail, the footer.
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
     let Overlay::Experiments(v) = &app.overlay else {
         return;
     };
-    let screen = frame.area();
-    let area = super::centered(
-        screen,
-        screen.width.saturating_sub(4).clamp(40, 120),
-        screen.height.saturating_sub(2).max(10),
-    );
-    frame.render_widget(Clear, area);
     let cat = &app.experiments;
-    let title = format!(
-        " Experiments · {} ",
-        cat.source.as_deref().map_or_else(
-            || "none configured".to_string(),
-            |s| for_terminal(s).into_owned()
-        )
-    );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme::overlay_border())
-        .title(Span::styled(title, theme::title()));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = frame_box(cat, frame);
     if cat.files.is_empty() {
         let text = vec![
             super::experiment_lines::plain("No experiment files.".into()),
@@ -472,32 +467,10 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         Constraint::Length(1),
     ])
     .areas(inner);
-    // The list, scrolled to keep the selection in sight.
-    let first = v.selected.saturating_sub(usize::from(list_rows) - 1);
-    let rows: Vec<Line> = cat
-        .files
-        .iter()
-        .zip(&statuses)
-        .enumerate()
-        .skip(first)
-        .take(usize::from(list_rows))
-        .map(|(i, (f, st))| {
-            let (t, style) = tag(f, st.as_ref());
-            let name = match &f.experiment {
-                Ok(e) => for_terminal(&e.title).into_owned(),
-                Err(_) => for_terminal(&f.path).into_owned(),
-            };
-            let mut line = Line::from(vec![
-                Span::styled(format!("{t:<17}"), style),
-                Span::styled(name, theme::text()),
-            ]);
-            if i == v.selected {
-                line = line.style(theme::selected());
-            }
-            line
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(rows), list);
+    frame.render_widget(
+        Paragraph::new(list_lines(cat, &statuses, v.selected, list_rows)),
+        list,
+    );
     frame.render_widget(
         Paragraph::new(Line::styled(
             "─".repeat(usize::from(rule.width)),
@@ -521,7 +494,71 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()),
         body,
     );
-    let hint = match v.pending {
+    frame.render_widget(Paragraph::new(hint(app, v, max_scroll > 0)), footer);
+}
+
+/// Clears the view's box and draws its border and title (where the files came from); the
+/// area inside.
+fn frame_box(cat: &Catalog, frame: &mut Frame) -> ratatui::layout::Rect {
+    let screen = frame.area();
+    let area = super::centered(
+        screen,
+        screen.width.saturating_sub(4).clamp(40, 120),
+        screen.height.saturating_sub(2).max(10),
+    );
+    frame.render_widget(Clear, area);
+    let title = format!(
+        " Experiments · {} ",
+        cat.source.as_deref().map_or_else(
+            || "none configured".to_string(),
+            |s| for_terminal(s).into_owned()
+        )
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::overlay_border())
+        .title(Span::styled(title, theme::title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+/// The list's `rows` lines, each file's tag and title, scrolled to keep `selected` in sight.
+fn list_lines<'a>(
+    cat: &'a Catalog,
+    statuses: &[Option<Status>],
+    selected: usize,
+    rows: u16,
+) -> Vec<Line<'a>> {
+    let first = selected.saturating_sub(usize::from(rows) - 1);
+    cat.files
+        .iter()
+        .zip(statuses)
+        .enumerate()
+        .skip(first)
+        .take(usize::from(rows))
+        .map(|(i, (f, st))| {
+            let (t, style) = tag(f, st.as_ref());
+            let name = match &f.experiment {
+                Ok(e) => for_terminal(&e.title).into_owned(),
+                Err(_) => for_terminal(&f.path).into_owned(),
+            };
+            let mut line = Line::from(vec![
+                Span::styled(format!("{t:<17}"), style),
+                Span::styled(name, theme::text()),
+            ]);
+            if i == selected {
+                line = line.style(theme::selected());
+            }
+            line
+        })
+        .collect()
+}
+
+/// The footer: the question a waiting decision asks, else the last status message, else the
+/// keys (`more`: the detail scrolls).
+fn hint(app: &App, v: &View, more: bool) -> Line<'static> {
+    match v.pending {
         Some(Pending::Approve) => Line::styled(
             "approve it (method and rollbacks)? y/Enter: journal it · n/Esc: no",
             theme::warn(),
@@ -531,7 +568,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
             theme::warn(),
         ),
         Some(Pending::Start) => Line::styled(
-            if cat.run_flags.is_empty() {
+            if app.experiments.run_flags.is_empty() {
                 "start this experiment now (its gate decides again)? y/Enter: start · n/Esc: no"
             } else {
                 "start a dry run on the replay's clock (nothing real runs)? y/Enter: start · n/Esc: no"
@@ -552,10 +589,9 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame) {
         None => Line::styled(
             format!(
                 "j/k · PgUp/PgDn scroll{} · a approve · r run · H halt · Esc close",
-                if max_scroll > 0 { " (more)" } else { "" }
+                if more { " (more)" } else { "" }
             ),
             theme::dim(),
         ),
-    };
-    frame.render_widget(Paragraph::new(hint), footer);
+    }
 }

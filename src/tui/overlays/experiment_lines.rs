@@ -6,7 +6,9 @@ use ratatui::text::{Line, Span};
 
 use super::experiment::{Catalog, Entry};
 use crate::chaos::gate::pct;
-use crate::chaos::observe::Status;
+use crate::chaos::observe::{Running, Status};
+use crate::chaos::record::RunSummary;
+use crate::chaos::{Experiment, GateDecision};
 use crate::cockpit::Cockpit;
 use crate::sanitize::for_terminal;
 use crate::time::{clock_hms, format_duration};
@@ -31,14 +33,14 @@ fn heading(text: &str) -> Line<'static> {
     Line::from(Span::styled(text.to_string(), theme::title()))
 }
 
-/// The detail lines of one experiment.
+/// The detail lines of one experiment: its header, a run under way, the gate, the allowance,
+/// the approvals, the last run.
 pub fn detail(
     entry: &Entry,
     st: Option<&Status>,
     view: &Cockpit,
     cat: &Catalog,
 ) -> Vec<Line<'static>> {
-    let run_flags = cat.run_flags.as_str();
     let mut out = Vec::new();
     let e = match &entry.experiment {
         Ok(e) => e,
@@ -51,6 +53,43 @@ pub fn detail(
         }
     };
     let Some(st) = st else { return out };
+    header(&mut out, entry, e, cat);
+    if let Some(r) = &st.running {
+        running(&mut out, e, r, view, cat);
+    }
+    if st.running.is_none()
+        && let Some(last) = &st.last
+    {
+        out.push(Line::styled(
+            format!(
+                "last run {}: {} (details below)",
+                clock_hms(last.started),
+                for_terminal(&last.outcome)
+            ),
+            last_style(last),
+        ));
+    }
+    out.push(Line::default());
+    gate(&mut out, e, st);
+    allowances(&mut out, &st.decision);
+    approvals(&mut out, entry, st, cat);
+    if let Some(last) = &st.last {
+        last_run(&mut out, last);
+    }
+    out
+}
+
+/// A last run's style: a warning when it was halted.
+fn last_style(last: &RunSummary) -> ratatui::style::Style {
+    if last.halted {
+        theme::warn()
+    } else {
+        theme::text()
+    }
+}
+
+/// The journal unread, the title and path, the hypothesis, the blast radius.
+fn header(out: &mut Vec<Line<'static>>, entry: &Entry, e: &Experiment, cat: &Catalog) {
     if let Some(why) = &cat.unread {
         out.push(Line::styled(
             format!(
@@ -74,93 +113,89 @@ pub fn detail(
         pct(e.budget_limit),
         format_duration(e.max_duration)
     )));
-    if let Some(r) = &st.running {
-        let scripted = cat.is_scripted(&r.run);
-        out.push(Line::default());
-        let left = r.deadline.duration_since(view.now());
+}
+
+/// A run under way as its guard sees it from this cockpit: time left, budgets spent, the
+/// steady state, the closest boundary, a breach, a halt asked.
+fn running(
+    out: &mut Vec<Line<'static>>,
+    e: &Experiment,
+    r: &Running,
+    view: &Cockpit,
+    cat: &Catalog,
+) {
+    let scripted = cat.is_scripted(&r.run);
+    out.push(Line::default());
+    let left = r.deadline.duration_since(view.now());
+    out.push(Line::styled(
+        format!(
+            "RUNNING{} since {} · run {} · {} left of {}",
+            if r.dry_run { " (dry run)" } else { "" },
+            clock_hms(r.started),
+            r.run,
+            format_duration(left.max(crate::time::SignedDuration::ZERO)),
+            format_duration(e.max_duration)
+        ),
+        theme::warn(),
+    ));
+    for (slo, limit) in r.guard.limits() {
+        let spent = r.guard.spent().get(slo).copied().unwrap_or(0.0);
+        out.push(plain(format!(
+            "  budget {}: spent {} of its {} limit",
+            for_terminal(slo),
+            pct(spent),
+            pct(*limit)
+        )));
+    }
+    for p in &r.probes {
+        let tolerance = e
+            .probes
+            .iter()
+            .find(|x| x.name == p.name)
+            .map(|x| format!(" (tolerance {})", x.tolerance))
+            .unwrap_or_default();
+        let v = match &p.value {
+            Ok(v) => format!("{v:.3}{tolerance}"),
+            Err(why) => for_terminal(why).into_owned(),
+        };
+        out.push(plain(format!(
+            "  steady state {}: {v}",
+            for_terminal(&p.name)
+        )));
+    }
+    if let Some(b) = cat.peaks.closest(r) {
+        out.push(plain(format!(
+            "  closest boundary: {} at {} of its limit ({})",
+            for_terminal(&b.what),
+            pct(b.used),
+            for_terminal(&b.detail)
+        )));
+    }
+    if let Some(b) = &r.breach {
         out.push(Line::styled(
+            format!("  breach seen here: {}", for_terminal(&b.describe())),
+            theme::bad(),
+        ));
+    }
+    match &r.halt_asked {
+        Some((who, at)) => out.push(Line::styled(
             format!(
-                "RUNNING{} since {} · run {} · {} left of {}",
-                if r.dry_run { " (dry run)" } else { "" },
-                clock_hms(r.started),
-                r.run,
-                format_duration(left.max(crate::time::SignedDuration::ZERO)),
-                format_duration(e.max_duration)
+                "  halt asked by {} at {}: its guard halts it",
+                for_terminal(who),
+                clock_hms(*at)
             ),
             theme::warn(),
-        ));
-        for (slo, limit) in r.guard.limits() {
-            let spent = r.guard.spent().get(slo).copied().unwrap_or(0.0);
-            out.push(plain(format!(
-                "  budget {}: spent {} of its {} limit",
-                for_terminal(slo),
-                pct(spent),
-                pct(*limit)
-            )));
-        }
-        for p in &r.probes {
-            let tolerance = e
-                .probes
-                .iter()
-                .find(|x| x.name == p.name)
-                .map(|x| format!(" (tolerance {})", x.tolerance))
-                .unwrap_or_default();
-            let v = match &p.value {
-                Ok(v) => format!("{v:.3}{tolerance}"),
-                Err(why) => for_terminal(why).into_owned(),
-            };
-            out.push(plain(format!(
-                "  steady state {}: {v}",
-                for_terminal(&p.name)
-            )));
-        }
-        if let Some(b) = cat.peaks.closest(r) {
-            out.push(plain(format!(
-                "  closest boundary: {} at {} of its limit ({})",
-                for_terminal(&b.what),
-                pct(b.used),
-                for_terminal(&b.detail)
-            )));
-        }
-        if let Some(b) = &r.breach {
-            out.push(Line::styled(
-                format!("  breach seen here: {}", for_terminal(&b.describe())),
-                theme::bad(),
-            ));
-        }
-        match &r.halt_asked {
-            Some((who, at)) => out.push(Line::styled(
-                format!(
-                    "  halt asked by {} at {}: its guard halts it",
-                    for_terminal(who),
-                    clock_hms(*at)
-                ),
-                theme::warn(),
-            )),
-            None if scripted => out.push(Line::styled(
-                "  a replay's run (as `experiment run --replay` runs it, pre-computed): it plays as the replay's clock moves",
-                theme::dim(),
-            )),
-            None => out.push(Line::styled("  H halts it (asks first)", theme::dim())),
-        }
+        )),
+        None if scripted => out.push(Line::styled(
+            "  a replay's run (as `experiment run --replay` runs it, pre-computed): it plays as the replay's clock moves",
+            theme::dim(),
+        )),
+        None => out.push(Line::styled("  H halts it (asks first)", theme::dim())),
     }
-    if st.running.is_none()
-        && let Some(last) = &st.last
-    {
-        out.push(Line::styled(
-            format!(
-                "last run {}: {} (details below)",
-                clock_hms(last.started),
-                for_terminal(&last.outcome)
-            ),
-            if last.halted {
-                theme::warn()
-            } else {
-                theme::text()
-            },
-        ));
-    }
-    out.push(Line::default());
+}
+
+/// May it start now, every check; with no run under way, the Prometheus probes read here.
+fn gate(out: &mut Vec<Line<'static>>, e: &Experiment, st: &Status) {
     let d = &st.decision;
     out.push(if d.may_start {
         Line::styled("may start now", theme::good())
@@ -189,21 +224,31 @@ pub fn detail(
             )));
         }
     }
-    if !d.allowances.is_empty() {
-        out.push(heading("budget experiments may still spend (allowance)"));
-        for a in &d.allowances {
-            out.push(plain(format!(
-                "  {}: {} left of {} (remaining {}, floor {}, spent by experiments {}); this run may spend {}",
-                for_terminal(&a.slo),
-                pct(a.left),
-                pct(a.allowance),
-                pct(a.remaining),
-                pct(a.floor),
-                pct(a.spent),
-                pct(a.limit)
-            )));
-        }
+}
+
+/// What experiments may still spend of each SLO's budget.
+fn allowances(out: &mut Vec<Line<'static>>, d: &GateDecision) {
+    if d.allowances.is_empty() {
+        return;
     }
+    out.push(heading("budget experiments may still spend (allowance)"));
+    for a in &d.allowances {
+        out.push(plain(format!(
+            "  {}: {} left of {} (remaining {}, floor {}, spent by experiments {}); this run may spend {}",
+            for_terminal(&a.slo),
+            pct(a.left),
+            pct(a.allowance),
+            pct(a.remaining),
+            pct(a.floor),
+            pct(a.spent),
+            pct(a.limit)
+        )));
+    }
+}
+
+/// The approvals counted (each person once), then the keys and the command line.
+fn approvals(out: &mut Vec<Line<'static>>, entry: &Entry, st: &Status, cat: &Catalog) {
+    let run_flags = cat.run_flags.as_str();
     let mut approvals: Vec<String> = Vec::new();
     for a in &st.approvals {
         let one = format!(
@@ -236,76 +281,79 @@ pub fn detail(
         ),
         theme::dim(),
     ));
-    if let Some(last) = &st.last {
-        out.push(Line::default());
-        out.push(heading("last run"));
-        out.push(Line::styled(
-            format!(
-                "  {} at {}: {}",
-                last.run,
-                clock_hms(last.started),
-                for_terminal(&last.outcome)
-            ),
-            if last.halted {
-                theme::warn()
-            } else {
-                theme::text()
-            },
-        ));
-        if let Some(b) = last
-            .breach
-            .as_ref()
-            .and_then(|b| serde_json::from_value::<crate::chaos::Breach>(b.clone()).ok())
-        {
-            out.push(plain(format!("  halted: {}", for_terminal(&b.describe()))));
-        }
-        if let Some(ev) = last.evidence.as_ref().and_then(|v| v.get("observation")) {
-            let mode = ev
-                .get("budget_mode")
-                .and_then(|m| m.as_str())
-                .unwrap_or("?");
-            let at = ev.get("at").and_then(|m| m.as_str()).unwrap_or("?");
+}
+
+/// The last run that ended: its outcome, why it halted, the evidence, what it spent, the
+/// boundary it reached.
+fn last_run(out: &mut Vec<Line<'static>>, last: &RunSummary) {
+    out.push(Line::default());
+    out.push(heading("last run"));
+    out.push(Line::styled(
+        format!(
+            "  {} at {}: {}",
+            last.run,
+            clock_hms(last.started),
+            for_terminal(&last.outcome)
+        ),
+        last_style(last),
+    ));
+    if let Some(b) = last
+        .breach
+        .as_ref()
+        .and_then(|b| serde_json::from_value::<crate::chaos::Breach>(b.clone()).ok())
+    {
+        out.push(plain(format!("  halted: {}", for_terminal(&b.describe()))));
+    }
+    if let Some(ev) = last.evidence.as_ref().and_then(|v| v.get("observation")) {
+        evidence(out, ev);
+    }
+    for (slo, spent) in &last.spent {
+        let limit = last.limits.get(slo).copied().unwrap_or(0.0);
+        out.push(plain(format!(
+            "  spent on {}: {} of its {} limit",
+            for_terminal(slo),
+            pct(*spent),
+            pct(limit)
+        )));
+    }
+    if let Some(b) = last.boundary.first() {
+        out.push(plain(format!(
+            "  boundary reached: {} at {} of its limit",
+            for_terminal(&b.what),
+            pct(b.used)
+        )));
+    }
+}
+
+/// The observation a halted run's abort recorded: the budget mode, each SLO's budget left.
+fn evidence(out: &mut Vec<Line<'static>>, ev: &serde_json::Value) {
+    let mode = ev
+        .get("budget_mode")
+        .and_then(|m| m.as_str())
+        .unwrap_or("?");
+    let at = ev.get("at").and_then(|m| m.as_str()).unwrap_or("?");
+    out.push(plain(format!(
+        "  evidence: at {} the budgets said {}",
+        for_terminal(at),
+        mode.to_uppercase()
+    )));
+    for b in ev
+        .get("budgets")
+        .and_then(|b| b.as_array())
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(slo), Some(rem)) = (
+            b.get("slo").and_then(|s| s.as_str()),
+            b.get("remaining").and_then(|r| r.as_f64()),
+        ) {
             out.push(plain(format!(
-                "  evidence: at {} the budgets said {}",
-                for_terminal(at),
-                mode.to_uppercase()
-            )));
-            for b in ev
-                .get("budgets")
-                .and_then(|b| b.as_array())
-                .into_iter()
-                .flatten()
-            {
-                if let (Some(slo), Some(rem)) = (
-                    b.get("slo").and_then(|s| s.as_str()),
-                    b.get("remaining").and_then(|r| r.as_f64()),
-                ) {
-                    out.push(plain(format!(
-                        "    {} had {} of its budget left",
-                        for_terminal(slo),
-                        pct(rem)
-                    )));
-                }
-            }
-        }
-        for (slo, spent) in &last.spent {
-            let limit = last.limits.get(slo).copied().unwrap_or(0.0);
-            out.push(plain(format!(
-                "  spent on {}: {} of its {} limit",
+                "    {} had {} of its budget left",
                 for_terminal(slo),
-                pct(*spent),
-                pct(limit)
-            )));
-        }
-        if let Some(b) = last.boundary.first() {
-            out.push(plain(format!(
-                "  boundary reached: {} at {} of its limit",
-                for_terminal(&b.what),
-                pct(b.used)
+                pct(rem)
             )));
         }
     }
-    out
 }
 
 /// Wraps each line to `width`, continuation lines indented under its indent.

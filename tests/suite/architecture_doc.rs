@@ -1,0 +1,87 @@
+//! docs/ARCHITECTURE.md names every source file: its full path, or its name (without `.rs`, or
+//! a folder's `name/` for its `mod.rs`) in backticks in the row of its top-level folder in "The
+//! tree". A file added without a word in the map fails here, naming the file and the row.
+
+use std::path::Path;
+
+fn sources(dir: &Path, out: &mut Vec<String>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+/// Why `path` (as `src/…`) is not named in `doc`, or `None` when it is.
+fn unnamed(doc: &str, rows: &[&str], path: &str) -> Option<String> {
+    if doc.contains(&format!("`{path}`")) || doc.contains(path) {
+        return None;
+    }
+    let rel = path.strip_prefix("src/")?;
+    let parts: Vec<&str> = rel.split('/').collect();
+    if parts.len() == 1 {
+        return Some("no row names it (add one to \"The tree\")".into());
+    }
+    let top = parts[0];
+    let Some(row) = rows
+        .iter()
+        .find(|r| r.starts_with(&format!("| `src/{top}/`")))
+    else {
+        return Some(format!("no row for `src/{top}/` in \"The tree\""));
+    };
+    let file = parts[parts.len() - 1];
+    let stem = file.trim_end_matches(".rs");
+    let named = if stem == "mod" {
+        // The module's folder: the top-level one is the row itself.
+        parts.len() == 2 || row.contains(&format!("`{}/", parts[parts.len() - 2]))
+    } else {
+        let inner = rel[top.len() + 1..].trim_end_matches(".rs");
+        [stem, inner]
+            .iter()
+            .any(|n| row.contains(&format!("`{n}`")) || row.contains(&format!("`{n}.rs`")))
+    };
+    (!named).then(|| format!("not named in the row of `src/{top}/` (add `{stem}` there)"))
+}
+
+#[test]
+fn every_source_file_is_named_in_the_architecture_map() {
+    let doc = std::fs::read_to_string("docs/ARCHITECTURE.md").expect("docs/ARCHITECTURE.md");
+    let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `")).collect();
+    let mut files = Vec::new();
+    sources(Path::new("src"), &mut files);
+    assert!(
+        files.len() > 100,
+        "found only {} files under src/",
+        files.len()
+    );
+    let missing: Vec<String> = files
+        .iter()
+        .filter_map(|f| unnamed(&doc, &rows, f).map(|why| format!("{f}: {why}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/ARCHITECTURE.md does not name:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_check_finds_a_file_the_map_does_not_name() {
+    let doc = "| `src/tui/` | edge | `app`, `panes/` (`header`) |\n";
+    let rows: Vec<&str> = doc.lines().collect();
+    assert_eq!(unnamed(doc, &rows, "src/tui/app.rs"), None);
+    assert_eq!(unnamed(doc, &rows, "src/tui/panes/header.rs"), None);
+    assert_eq!(unnamed(doc, &rows, "src/tui/panes/mod.rs"), None);
+    assert_eq!(unnamed(doc, &rows, "src/tui/mod.rs"), None);
+    assert!(unnamed(doc, &rows, "src/tui/line_input.rs").is_some());
+    assert!(unnamed(doc, &rows, "src/tui/write/mod.rs").is_some());
+    assert!(unnamed(doc, &rows, "src/slo/sloth.rs").is_some());
+    assert!(unnamed(doc, &rows, "src/lib.rs").is_some());
+}
