@@ -100,15 +100,16 @@ fn a_run_started_from_the_cockpit_shows_its_guard_and_h_halts_it() {
     let step = rs.iter().position(|r| r.body["phase"] == "step");
     assert!(start.is_some() && start < step, "{rs:#?}");
     // The view shows it running with its guard, from the journal the child writes.
-    let running = s.wait_until("the run and its guard", Duration::from_secs(90), |screen| {
-        screen.contains("RUNNING since") && screen.contains("H halts it")
+    // The guard's lines come from more than one record (the start, then the child's watches):
+    // wait for all of them on one screen rather than read them at the first frame that says
+    // RUNNING (a loaded machine drew that frame before the first watch).
+    s.wait_until("the run and its guard", Duration::from_secs(90), |screen| {
+        screen.contains("RUNNING since")
+            && screen.contains("H halts it")
+            && screen.contains("budget prom-queries: spent")
+            && screen.contains("left of 3m")
+            && screen.contains("steady state prometheus up: 1.000 (tolerance")
     });
-    assert!(running.contains("budget prom-queries: spent"), "{running}");
-    assert!(running.contains("left of 3m"), "{running}");
-    assert!(
-        running.contains("steady state prometheus up: 1.000 (tolerance"),
-        "{running}"
-    );
     s.keys(&["H"]);
     s.wait_for("halt this run", Duration::from_secs(10));
     s.keys(&["y"]);
