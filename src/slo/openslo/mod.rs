@@ -170,7 +170,7 @@ fn slos_of(
     d: &S<Doc>,
     keys: Option<&BTreeMap<String, IgnoredAny>>,
 ) -> Result<Vec<ParsedSlo>, SpecError> {
-    let Some((md, name)) = header(ctx, d)? else {
+    let Some(Header { md, name }) = header(ctx, d)? else {
         return Ok(Vec::new());
     };
     let min_events = min_events(ctx, md)?;
@@ -229,12 +229,14 @@ fn slos_of(
     Ok(out)
 }
 
-/// The document's `kind`, `apiVersion` and `metadata.name`: its metadata and name if it is a
-/// `kind: SLO`, `None` for another kind.
-fn header<'d>(
-    ctx: &Ctx<'_>,
-    d: &'d S<Doc>,
-) -> Result<Option<(&'d S<Metadata>, &'d S<String>)>, SpecError> {
+/// A `kind: SLO` document's metadata and its name.
+struct Header<'d> {
+    md: &'d S<Metadata>,
+    name: &'d S<String>,
+}
+
+/// The document's `kind`, `apiVersion` and `metadata.name`: `None` for a kind other than SLO.
+fn header<'d>(ctx: &Ctx<'_>, d: &'d S<Doc>) -> Result<Option<Header<'d>>, SpecError> {
     let doc = &d.value;
     let Some(kind) = &doc.kind else {
         return Err(ctx.err(d, "kind", "missing `kind` (expected `kind: SLO`)"));
@@ -262,7 +264,7 @@ fn header<'d>(
     if name.value.trim().is_empty() {
         return Err(ctx.err(name, "metadata.name", "must not be empty"));
     }
-    Ok(Some((md, name)))
+    Ok(Some(Header { md, name }))
 }
 
 /// The `flightdeck/min-events` annotation, if given.
