@@ -408,49 +408,19 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chaos::experiment::tests::YAML;
+    use crate::chaos::fixtures::{experiment, observation, probes, t};
     use proptest::prelude::*;
-
-    fn exp() -> Experiment {
-        Experiment::parse("e.yaml", YAML).unwrap()
-    }
-
-    fn t(secs: i64) -> Timestamp {
-        Timestamp::from_second(1_800_000_000 + secs).unwrap()
-    }
 
     fn obs(secs: i64, remaining: f64) -> Observation {
         Observation {
-            at: t(secs),
-            mode: Mode::Adaptive,
-            budget_mode: Mode::Adaptive,
-            drift: false,
-            budgets: vec![SloHeadroom {
-                slo: "prom-queries".into(),
-                remaining: Some(remaining),
-                stale: false,
-                burn: vec![],
-            }],
-            probes: vec![
-                ProbeReading {
-                    name: "prometheus is up".into(),
-                    value: Ok(1.0),
-                    skipped: false,
-                },
-                ProbeReading {
-                    name: "query burn".into(),
-                    value: Ok(3.0),
-                    skipped: false,
-                },
-            ],
-            firing: vec![],
-            alerts_unknown: None,
+            probes: probes(3.0),
+            ..observation(t(secs), remaining)
         }
     }
 
     fn guard(limit: f64) -> Guard {
         Guard::new(
-            &exp(),
+            &experiment(),
             &obs(0, 0.9),
             BTreeMap::from([("prom-queries".to_string(), limit)]),
         )
@@ -458,7 +428,7 @@ mod tests {
 
     #[test]
     fn halts_at_the_budget_limit_and_remembers_the_closest_approach() {
-        let e = exp();
+        let e = experiment();
         let mut g = guard(0.05);
         assert_eq!(g.observe(&e, &obs(10, 0.88)), None);
         let b = g.observe(&e, &obs(20, 0.84)).expect("limit reached");
@@ -473,7 +443,7 @@ mod tests {
 
     #[test]
     fn each_boundary_halts_on_its_own() {
-        let e = exp();
+        let e = experiment();
         type Change = Box<dyn Fn(&mut Observation)>;
         let cases: Vec<(&str, Change)> = vec![
             ("mode_tightened", Box::new(|o| o.budget_mode = Mode::Freeze)),
@@ -536,7 +506,7 @@ mod tests {
         /// which the run has spent its limit, and never before.
         #[test]
         fn never_past_the_limit(drops in proptest::collection::vec(0.0f64..0.02, 1..40), limit in 0.001f64..0.2) {
-            let e = exp();
+            let e = experiment();
             let mut g = guard(limit);
             let mut r = 0.9;
             for (i, d) in drops.iter().enumerate() {
