@@ -493,11 +493,7 @@ fn approvals(input: &GateInput<'_>) -> Verdict {
 mod tests {
     use super::*;
     use crate::actions::Role;
-    use crate::chaos::experiment::tests::YAML;
-
-    fn exp() -> Experiment {
-        Experiment::parse("e.yaml", YAML).unwrap()
-    }
+    use crate::chaos::fixtures::experiment as exp;
 
     fn budgets(r: f64) -> Vec<SloHeadroom> {
         vec![SloHeadroom {
@@ -672,7 +668,7 @@ mod tests {
 mod props {
     use super::*;
     use crate::actions::Role;
-    use crate::chaos::experiment::tests::YAML;
+    use crate::chaos::fixtures::experiment;
     use proptest::prelude::*;
 
     fn mode() -> impl Strategy<Value = Mode> {
@@ -697,7 +693,7 @@ mod props {
             drift in any::<bool>(),
             commander in any::<bool>(),
         ) {
-            let e = Experiment::parse("e.yaml", YAML).unwrap();
+            let e = experiment();
             let budgets = |r: f64| vec![SloHeadroom {
                 slo: "prom-queries".into(),
                 remaining: Some(r),
