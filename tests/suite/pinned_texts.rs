@@ -783,15 +783,15 @@ fn experiment_messages() {
 
 // ---- the recording writer -------------------------------------------------------------------
 
-/// The demo recorded between 35 and 50 minutes in (the samples of five minutes around the start
-/// only, to keep it short): the YAML
+/// The demo recorded between 32 and 38 minutes in, five minutes of alert history (and the
+/// samples of two minutes around the start only, to keep it short): the YAML
 /// with its timeline inline, and with an events file.
 #[test]
 fn recorded_scenario_text() {
     let loaded = demo();
     let scenario = &loaded.scenario;
-    let since = scenario.start + SignedDuration::from_mins(35);
-    let until = scenario.start + SignedDuration::from_mins(50);
+    let since = scenario.start + SignedDuration::from_mins(32);
+    let until = scenario.start + SignedDuration::from_mins(38);
     let mut session = flightdeck::replay::ReplaySession::new(
         scenario.clone(),
         loaded.knowledge.clone(),
@@ -807,8 +807,8 @@ fn recorded_scenario_text() {
                 alert: a.clone(),
             }),
             ScenarioEvent::Sample { slo, good, total }
-                if e.at >= since - SignedDuration::from_mins(2)
-                    && e.at <= since + SignedDuration::from_mins(3) =>
+                if e.at >= since - SignedDuration::from_mins(1)
+                    && e.at <= since + SignedDuration::from_mins(1) =>
             {
                 samples.push(SampleRecord {
                     ts: e.at,
@@ -835,7 +835,7 @@ fn recorded_scenario_text() {
         topology: &scenario.topology,
         group_by: Some(&group_by),
         knowledge: &knowledge,
-        alert_history: SignedDuration::from_hours(1),
+        alert_history: SignedDuration::from_mins(5),
     };
     let inline = record_scenario_parts(&input, None).unwrap();
     assert!(inline.events.is_none());
