@@ -214,16 +214,38 @@ pub fn step_class(e: &Experiment) -> StepClass {
 /// The gate. Pure and total.
 pub fn gate(input: &GateInput<'_>) -> GateDecision {
     let e = input.experiment;
-    let mut checks = Vec::new();
-    let mut check = |name: &str, ok: bool, detail: String| {
-        checks.push(Check {
+    let budgets = BudgetChecks::of(input);
+    let verdict = approvals(input);
+    let mut checks = vec![mode_check(input)];
+    checks.extend(budgets.checks(e));
+    checks.push(incidents_check(input));
+    checks.push(steady_state_check(input));
+    checks.push(Check::new(
+        "approvals",
+        verdict.is_allowed(),
+        verdict.to_string(),
+    ));
+    let may_start = checks.iter().all(|c| c.ok);
+    GateDecision {
+        may_start,
+        checks,
+        allowances: budgets.allowances,
+        verdict,
+    }
+}
+
+impl Check {
+    fn new(name: &str, ok: bool, detail: String) -> Check {
+        Check {
             name: name.to_string(),
             ok,
             detail,
-        })
-    };
+        }
+    }
+}
 
-    // 1. Mode: the budgets' own, whatever an override says.
+/// 1. Mode: the budgets' own, whatever an override says.
+fn mode_check(input: &GateInput<'_>) -> Check {
     let mode_ok = input.budget_mode == Mode::Adaptive && !input.drift;
     let mode_detail = match (&input.override_by, input.budget_mode) {
         (Some(by), b) if b != Mode::Adaptive => format!(
@@ -245,38 +267,68 @@ pub fn gate(input: &GateInput<'_>) -> GateDecision {
         ),
         _ => "the budgets say ADAPTIVE".into(),
     };
-    check("mode", mode_ok, mode_detail);
+    Check::new("mode", mode_ok, mode_detail)
+}
 
-    // 2–4. Data, floor and allowance on every SLO of the blast radius.
-    let floor = e
-        .min_budget_left
-        .unwrap_or(0.0)
-        .max(input.config.min_budget_left);
-    let mut allowances = Vec::new();
-    let mut missing = Vec::new();
-    let mut low = Vec::new();
-    let mut spent_out = Vec::new();
-    for slo in &e.blast_radius.slos {
-        let b = input.budgets.iter().find(|b| &b.slo == slo);
-        let remaining = match b {
-            None => {
-                missing.push(format!("{slo} is not an SLO this cockpit knows"));
-                continue;
-            }
-            Some(b) if b.stale => {
-                missing.push(format!("{slo}'s data is stale"));
-                continue;
-            }
-            Some(b) => match b.remaining {
-                Some(r) => r,
+/// 2–4. Data, floor and allowance on every SLO of the blast radius: what each check found.
+struct BudgetChecks {
+    floor: f64,
+    allowances: Vec<Allowance>,
+    /// SLOs without fresh data.
+    missing: Vec<String>,
+    /// SLOs below the floor.
+    low: Vec<String>,
+    /// SLOs whose allowance experiments have spent.
+    spent_out: Vec<String>,
+}
+
+impl BudgetChecks {
+    fn of(input: &GateInput<'_>) -> BudgetChecks {
+        let e = input.experiment;
+        let floor = e
+            .min_budget_left
+            .unwrap_or(0.0)
+            .max(input.config.min_budget_left);
+        let mut found = BudgetChecks {
+            floor,
+            allowances: Vec::new(),
+            missing: Vec::new(),
+            low: Vec::new(),
+            spent_out: Vec::new(),
+        };
+        for slo in &e.blast_radius.slos {
+            let b = input.budgets.iter().find(|b| &b.slo == slo);
+            let remaining = match b {
                 None => {
-                    missing.push(format!("{slo} has no data over its window"));
+                    found
+                        .missing
+                        .push(format!("{slo} is not an SLO this cockpit knows"));
                     continue;
                 }
-            },
-        };
+                Some(b) if b.stale => {
+                    found.missing.push(format!("{slo}'s data is stale"));
+                    continue;
+                }
+                Some(b) => match b.remaining {
+                    Some(r) => r,
+                    None => {
+                        found
+                            .missing
+                            .push(format!("{slo} has no data over its window"));
+                        continue;
+                    }
+                },
+            };
+            found.allowance(input, slo, remaining);
+        }
+        found
+    }
+
+    /// One SLO with `remaining` budget: the floor and the allowance rule.
+    fn allowance(&mut self, input: &GateInput<'_>, slo: &str, remaining: f64) {
+        let floor = self.floor;
         if remaining < floor {
-            low.push(format!(
+            self.low.push(format!(
                 "{slo} has {} left, below {}",
                 pct(remaining),
                 pct(floor)
@@ -286,66 +338,83 @@ pub fn gate(input: &GateInput<'_>) -> GateDecision {
         let spent = input.spent.get(slo).copied().unwrap_or(0.0).max(0.0);
         let left = (allowance - spent).max(0.0);
         if left <= 0.0 {
-            spent_out.push(format!(
+            self.spent_out.push(format!(
                 "{slo}: experiments spent {} of an allowance of {} in the last {}",
                 pct(spent),
                 pct(allowance),
                 format_duration(input.config.window)
             ));
         }
-        allowances.push(Allowance {
-            slo: slo.clone(),
+        self.allowances.push(Allowance {
+            slo: slo.to_string(),
             remaining,
             floor,
             allowance,
             spent,
             left,
-            limit: (e.budget_limit * remaining).min(left).max(0.0),
+            limit: (input.experiment.budget_limit * remaining)
+                .min(left)
+                .max(0.0),
         });
     }
-    check(
-        "data",
-        missing.is_empty(),
-        if missing.is_empty() {
-            format!("budget data for {}", e.blast_radius.slos.join(", "))
-        } else {
-            missing.join("; ")
-        },
-    );
-    check(
-        "budget left",
-        low.is_empty() && missing.is_empty(),
-        if low.is_empty() {
-            allowances
-                .iter()
-                .map(|a| format!("{} {} left (floor {})", a.slo, pct(a.remaining), pct(floor)))
-                .collect::<Vec<_>>()
-                .join("; ")
-        } else {
-            low.join("; ")
-        },
-    );
-    check(
-        "allowance",
-        spent_out.is_empty() && missing.is_empty(),
-        if spent_out.is_empty() {
-            allowances
-                .iter()
-                .map(|a| format!("{} {} left to spend", a.slo, pct(a.left)))
-                .collect::<Vec<_>>()
-                .join("; ")
-        } else {
-            spent_out.join("; ")
-        },
-    );
 
-    // 5. No firing incident inside the blast radius.
+    /// The `data`, `budget left` and `allowance` checks.
+    fn checks(&self, e: &Experiment) -> [Check; 3] {
+        let data = Check::new(
+            "data",
+            self.missing.is_empty(),
+            if self.missing.is_empty() {
+                format!("budget data for {}", e.blast_radius.slos.join(", "))
+            } else {
+                self.missing.join("; ")
+            },
+        );
+        let left = Check::new(
+            "budget left",
+            self.low.is_empty() && self.missing.is_empty(),
+            if self.low.is_empty() {
+                self.allowances
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{} {} left (floor {})",
+                            a.slo,
+                            pct(a.remaining),
+                            pct(self.floor)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            } else {
+                self.low.join("; ")
+            },
+        );
+        let allowance = Check::new(
+            "allowance",
+            self.spent_out.is_empty() && self.missing.is_empty(),
+            if self.spent_out.is_empty() {
+                self.allowances
+                    .iter()
+                    .map(|a| format!("{} {} left to spend", a.slo, pct(a.left)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            } else {
+                self.spent_out.join("; ")
+            },
+        );
+        [data, left, allowance]
+    }
+}
+
+/// 5. No firing incident inside the blast radius.
+fn incidents_check(input: &GateInput<'_>) -> Check {
+    let e = input.experiment;
     let inside: Vec<&FiringAlert> = input
         .firing
         .iter()
         .filter(|a| e.blast_radius.contains(&a.labels))
         .collect();
-    check(
+    Check::new(
         "incidents",
         inside.is_empty() && input.alerts_unknown.is_none(),
         if let Some(why) = &input.alerts_unknown {
@@ -363,9 +432,12 @@ pub fn gate(input: &GateInput<'_>) -> GateDecision {
             names.dedup();
             format!("firing inside the blast radius: {}", names.join(", "))
         },
-    );
+    )
+}
 
-    // 6. The steady state holds before anything is done.
+/// 6. The steady state holds before anything is done.
+fn steady_state_check(input: &GateInput<'_>) -> Check {
+    let e = input.experiment;
     let mut deviations = Vec::new();
     let mut skipped = Vec::new();
     for p in &e.probes {
@@ -381,7 +453,7 @@ pub fn gate(input: &GateInput<'_>) -> GateDecision {
             None => deviations.push(format!("{}: not read", p.name)),
         }
     }
-    check(
+    Check::new(
         "steady state",
         deviations.is_empty(),
         if deviations.is_empty() {
@@ -400,39 +472,28 @@ pub fn gate(input: &GateInput<'_>) -> GateDecision {
         } else {
             deviations.join("; ")
         },
-    );
+    )
+}
 
-    // 7. Approvals, through the one policy path.
-    let verdict = policy_with_headroom(
+/// 7. Approvals, through the one policy path.
+fn approvals(input: &GateInput<'_>) -> Verdict {
+    policy_with_headroom(
         input.mode,
         input.budget_mode,
         Overlays {
             novel: false,
             drift: input.drift,
         },
-        &step_class(e),
+        &step_class(input.experiment),
         input.approvals,
-    );
-    check("approvals", verdict.is_allowed(), verdict.to_string());
-
-    let may_start = checks.iter().all(|c| c.ok);
-    GateDecision {
-        may_start,
-        checks,
-        allowances,
-        verdict,
-    }
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::actions::Role;
-    use crate::chaos::experiment::tests::YAML;
-
-    fn exp() -> Experiment {
-        Experiment::parse("e.yaml", YAML).unwrap()
-    }
+    use crate::chaos::fixtures::experiment as exp;
 
     fn budgets(r: f64) -> Vec<SloHeadroom> {
         vec![SloHeadroom {
@@ -607,7 +668,7 @@ mod tests {
 mod props {
     use super::*;
     use crate::actions::Role;
-    use crate::chaos::experiment::tests::YAML;
+    use crate::chaos::fixtures::experiment;
     use proptest::prelude::*;
 
     fn mode() -> impl Strategy<Value = Mode> {
@@ -632,7 +693,7 @@ mod props {
             drift in any::<bool>(),
             commander in any::<bool>(),
         ) {
-            let e = Experiment::parse("e.yaml", YAML).unwrap();
+            let e = experiment();
             let budgets = |r: f64| vec![SloHeadroom {
                 slo: "prom-queries".into(),
                 remaining: Some(r),

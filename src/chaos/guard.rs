@@ -237,9 +237,21 @@ impl Guard {
             return None;
         }
         self.last = Some(obs.at);
+        // Every boundary is watched (and its closeness kept); the first breach, in this
+        // order, halts the run.
         let mut breaches: Vec<Breach> = Vec::new();
+        self.watch_budgets(experiment, obs, &mut breaches);
+        breaches.extend(self.watch_mode(obs));
+        self.watch_steady_state(experiment, obs, &mut breaches);
+        self.watch_alerts(experiment, obs, &mut breaches);
+        breaches.extend(self.watch_time(obs));
+        let first = breaches.into_iter().next();
+        self.halted = first.clone();
+        first
+    }
 
-        // Budget spent on each SLO of the blast radius.
+    /// Budget spent on each SLO of the blast radius.
+    fn watch_budgets(&mut self, experiment: &Experiment, obs: &Observation, out: &mut Vec<Breach>) {
         for slo in &experiment.blast_radius.slos {
             let limit = self.limits.get(slo).copied().unwrap_or(0.0);
             let b = obs.budgets.iter().find(|b| &b.slo == slo);
@@ -263,52 +275,59 @@ impl Guard {
                         format!("spent {} of {}", pct(spent), pct(limit)),
                     );
                     if spent >= limit {
-                        breaches.push(Breach::BudgetLimit {
+                        out.push(Breach::BudgetLimit {
                             slo: slo.clone(),
                             spent,
                             limit,
                         });
                     }
                 }
-                (Err(why), _) => breaches.push(Breach::BudgetUnwatched {
+                (Err(why), _) => out.push(Breach::BudgetUnwatched {
                     slo: slo.clone(),
                     why,
                 }),
-                (Ok(_), None) => breaches.push(Breach::BudgetUnwatched {
+                (Ok(_), None) => out.push(Breach::BudgetUnwatched {
                     slo: slo.clone(),
                     why: "no budget at the start to measure from".into(),
                 }),
             }
         }
+    }
 
-        // The governor.
-        let tightened = if obs.budget_mode != Mode::Adaptive {
-            Some((
+    /// The governor: the budgets left Adaptive, a stricter mode in force, or drift.
+    fn watch_mode(&self, obs: &Observation) -> Option<Breach> {
+        let (to, why) = if obs.budget_mode != Mode::Adaptive {
+            (
                 obs.budget_mode,
                 format!("the budgets say {}", obs.budget_mode.label()),
-            ))
+            )
         } else if obs.mode > self.start_mode {
-            Some((
+            (
                 obs.mode,
                 format!("the mode in force is now {}", obs.mode.label()),
-            ))
+            )
         } else if obs.drift {
-            Some((
+            (
                 obs.mode.stricter(),
                 "drift flagged: the cockpit acts one mode stricter".to_string(),
-            ))
+            )
         } else {
-            None
+            return None;
         };
-        if let Some((to, why)) = tightened {
-            breaches.push(Breach::ModeTightened {
-                from: self.start_mode,
-                to,
-                why,
-            });
-        }
+        Some(Breach::ModeTightened {
+            from: self.start_mode,
+            to,
+            why,
+        })
+    }
 
-        // The steady state.
+    /// The steady state: each probe read within its tolerance.
+    fn watch_steady_state(
+        &mut self,
+        experiment: &Experiment,
+        obs: &Observation,
+        out: &mut Vec<Breach>,
+    ) {
         for p in &experiment.probes {
             let reading = obs.probes.iter().find(|r| r.name == p.name && !r.skipped);
             match reading.map(|r| &r.value) {
@@ -319,7 +338,7 @@ impl Guard {
                         format!("{v} (tolerance {})", p.tolerance),
                     );
                     if !p.tolerance.holds(*v) {
-                        breaches.push(Breach::SteadyState {
+                        out.push(Breach::SteadyState {
                             probe: p.name.clone(),
                             value: Some(*v),
                             tolerance: p.tolerance.to_string(),
@@ -327,7 +346,7 @@ impl Guard {
                         });
                     }
                 }
-                Some(Err(why)) => breaches.push(Breach::SteadyState {
+                Some(Err(why)) => out.push(Breach::SteadyState {
                     probe: p.name.clone(),
                     value: None,
                     tolerance: p.tolerance.to_string(),
@@ -336,13 +355,14 @@ impl Guard {
                 None => {}
             }
         }
+    }
 
-        // Alerts that cannot be watched: a new critical cluster would go unseen.
+    /// The alerts: unwatchable ones (a new critical cluster would go unseen), then new
+    /// critical clusters inside the blast radius.
+    fn watch_alerts(&mut self, experiment: &Experiment, obs: &Observation, out: &mut Vec<Breach>) {
         if let Some(why) = &obs.alerts_unknown {
-            breaches.push(Breach::AlertsUnwatched { why: why.clone() });
+            out.push(Breach::AlertsUnwatched { why: why.clone() });
         }
-
-        // New critical clusters inside the blast radius.
         for a in &obs.firing {
             if !experiment.blast_radius.contains(&a.labels)
                 || self.known_clusters.contains(&a.cluster)
@@ -350,7 +370,7 @@ impl Guard {
                 continue;
             }
             if a.critical {
-                breaches.push(Breach::NewCriticalCluster {
+                out.push(Breach::NewCriticalCluster {
                     cluster: a.cluster.clone(),
                     alertname: a.alertname.clone(),
                     labels: a.labels.clone(),
@@ -363,8 +383,10 @@ impl Guard {
                 );
             }
         }
+    }
 
-        // Time.
+    /// The time limit.
+    fn watch_time(&mut self, obs: &Observation) -> Option<Breach> {
         let elapsed = obs.at.duration_since(self.started);
         let used = elapsed.as_secs_f64() / self.max_duration.as_secs_f64().max(1e-9);
         self.touch(
@@ -376,65 +398,29 @@ impl Guard {
                 format_duration(self.max_duration)
             ),
         );
-        if elapsed >= self.max_duration {
-            breaches.push(Breach::TimeLimit {
-                elapsed: format_duration(elapsed),
-                max: format_duration(self.max_duration),
-            });
-        }
-
-        let first = breaches.into_iter().next();
-        self.halted = first.clone();
-        first
+        (elapsed >= self.max_duration).then(|| Breach::TimeLimit {
+            elapsed: format_duration(elapsed),
+            max: format_duration(self.max_duration),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chaos::experiment::tests::YAML;
+    use crate::chaos::fixtures::{experiment, observation, probes, t};
     use proptest::prelude::*;
-
-    fn exp() -> Experiment {
-        Experiment::parse("e.yaml", YAML).unwrap()
-    }
-
-    fn t(secs: i64) -> Timestamp {
-        Timestamp::from_second(1_800_000_000 + secs).unwrap()
-    }
 
     fn obs(secs: i64, remaining: f64) -> Observation {
         Observation {
-            at: t(secs),
-            mode: Mode::Adaptive,
-            budget_mode: Mode::Adaptive,
-            drift: false,
-            budgets: vec![SloHeadroom {
-                slo: "prom-queries".into(),
-                remaining: Some(remaining),
-                stale: false,
-                burn: vec![],
-            }],
-            probes: vec![
-                ProbeReading {
-                    name: "prometheus is up".into(),
-                    value: Ok(1.0),
-                    skipped: false,
-                },
-                ProbeReading {
-                    name: "query burn".into(),
-                    value: Ok(3.0),
-                    skipped: false,
-                },
-            ],
-            firing: vec![],
-            alerts_unknown: None,
+            probes: probes(3.0),
+            ..observation(t(secs), remaining)
         }
     }
 
     fn guard(limit: f64) -> Guard {
         Guard::new(
-            &exp(),
+            &experiment(),
             &obs(0, 0.9),
             BTreeMap::from([("prom-queries".to_string(), limit)]),
         )
@@ -442,7 +428,7 @@ mod tests {
 
     #[test]
     fn halts_at_the_budget_limit_and_remembers_the_closest_approach() {
-        let e = exp();
+        let e = experiment();
         let mut g = guard(0.05);
         assert_eq!(g.observe(&e, &obs(10, 0.88)), None);
         let b = g.observe(&e, &obs(20, 0.84)).expect("limit reached");
@@ -457,7 +443,7 @@ mod tests {
 
     #[test]
     fn each_boundary_halts_on_its_own() {
-        let e = exp();
+        let e = experiment();
         type Change = Box<dyn Fn(&mut Observation)>;
         let cases: Vec<(&str, Change)> = vec![
             ("mode_tightened", Box::new(|o| o.budget_mode = Mode::Freeze)),
@@ -520,7 +506,7 @@ mod tests {
         /// which the run has spent its limit, and never before.
         #[test]
         fn never_past_the_limit(drops in proptest::collection::vec(0.0f64..0.02, 1..40), limit in 0.001f64..0.2) {
-            let e = exp();
+            let e = experiment();
             let mut g = guard(limit);
             let mut r = 0.9;
             for (i, d) in drops.iter().enumerate() {

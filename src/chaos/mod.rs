@@ -17,6 +17,8 @@
 //! replay, runs the actions, and seals the records.
 
 pub mod experiment;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod gate;
 pub mod guard;
 pub mod observe;

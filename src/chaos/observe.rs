@@ -468,24 +468,8 @@ mod tests {
     /// what the cockpit sees now is 10%; a clock that goes back forgets it.
     #[test]
     fn the_closest_boundary_is_the_peak_over_the_watched_run() {
-        use crate::chaos::experiment::tests::YAML;
-        let e = Experiment::parse("e.yaml", YAML).unwrap();
-        let t = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
-        let obs = |at: Timestamp, remaining: f64| Observation {
-            at,
-            mode: crate::slo::Mode::Adaptive,
-            budget_mode: crate::slo::Mode::Adaptive,
-            drift: false,
-            budgets: vec![SloHeadroom {
-                slo: "prom-queries".into(),
-                remaining: Some(remaining),
-                stale: false,
-                burn: vec![],
-            }],
-            probes: vec![],
-            firing: vec![],
-            alerts_unknown: None,
-        };
+        use crate::chaos::fixtures::{experiment, observation as obs, t};
+        let e = experiment();
         let start = obs(t(0), 0.9);
         // What the view rebuilds each frame: the guard from the start record, fed with now.
         let running_at = |at: Timestamp, remaining: f64| {

@@ -67,6 +67,7 @@ mod live_servers;
 mod live_step_output;
 mod live_webhook;
 mod mode_history;
+mod pinned_texts;
 mod purity;
 mod replay_cli;
 mod replay_reference_argv;

@@ -332,55 +332,43 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::chaos::experiment::tests::YAML;
-    use crate::chaos::gate::{GateConfig, GateInput, ProbeReading, SloHeadroom, gate};
+    use crate::chaos::fixtures::{experiment, observation, probes, t};
+    use crate::chaos::gate::{GateConfig, GateInput, gate};
     use crate::journal::Chain;
     use crate::slo::Mode;
     use crate::time::SignedDuration;
     use serde_json::{Value, json};
 
-    fn t(secs: i64) -> Timestamp {
-        Timestamp::from_second(1_800_000_000 + secs).unwrap()
-    }
-
     fn obs(at: Timestamp, remaining: f64) -> Observation {
         Observation {
-            at,
-            mode: Mode::Adaptive,
-            budget_mode: Mode::Adaptive,
-            drift: false,
-            budgets: vec![SloHeadroom {
-                slo: "prom-queries".into(),
-                remaining: Some(remaining),
-                stale: false,
-                burn: vec![],
-            }],
-            probes: vec![
-                ProbeReading {
-                    name: "prometheus is up".into(),
-                    value: Ok(1.0),
-                    skipped: false,
-                },
-                ProbeReading {
-                    name: "query burn".into(),
-                    value: Ok(0.0),
-                    skipped: false,
-                },
-            ],
-            firing: vec![],
-            alerts_unknown: None,
+            probes: probes(0.0),
+            ..observation(at, remaining)
         }
     }
 
-    /// Seals one run (start, a method step, an abort at the budget limit, a rollback, the end).
-    fn one_run(chain: &mut Chain, start: i64, dry_run: bool) -> Vec<JournalRecord> {
-        let e = Experiment::parse("e.yaml", YAML).unwrap();
+    /// A run's setting: the example experiment, its author, the observation at its start
+    /// (0.9 of the budget left) and the gate's decision with the commander's approval.
+    struct Setup {
+        e: Experiment,
+        a: Author,
+        s0: Observation,
+        approvals: [crate::actions::Approval; 1],
+        d: GateDecision,
+    }
+
+    fn setup(start: i64) -> Setup {
+        let e = experiment();
         let a = Author {
             actor: "dana".into(),
             role: crate::actions::Role::Oncall.into(),
             launch: None,
         };
         let s0 = obs(t(start), 0.9);
+        let approvals = [crate::actions::Approval {
+            by: "lee".into(),
+            role: crate::actions::Role::Commander,
+            mode: Mode::Adaptive,
+        }];
         let d = gate(&GateInput {
             experiment: &e,
             mode: Mode::Adaptive,
@@ -390,15 +378,23 @@ mod tests {
             budgets: &s0.budgets,
             firing: &[],
             probes: &s0.probes,
-            approvals: &[crate::actions::Approval {
-                by: "lee".into(),
-                role: crate::actions::Role::Commander,
-                mode: Mode::Adaptive,
-            }],
+            approvals: &approvals,
             spent: &BTreeMap::new(),
             config: GateConfig::default(),
             alerts_unknown: None,
         });
+        Setup {
+            e,
+            a,
+            s0,
+            approvals,
+            d,
+        }
+    }
+
+    /// Seals one run (start, a method step, an abort at the budget limit, a rollback, the end).
+    fn one_run(chain: &mut Chain, start: i64, dry_run: bool) -> Vec<JournalRecord> {
+        let Setup { e, a, s0, d, .. } = setup(start);
         assert!(d.may_start, "{}", d.text());
         let run = run_id(&e, t(start));
         let mut g = Guard::new(&e, &s0, d.limits());
@@ -484,32 +480,13 @@ mod tests {
     /// (the expressions below are those writers' bodies, as they were).
     #[test]
     fn typed_bodies_are_written_as_before() {
-        let e = Experiment::parse("e.yaml", YAML).unwrap();
-        let a = Author {
-            actor: "dana".into(),
-            role: crate::actions::Role::Oncall.into(),
-            launch: None,
-        };
-        let s0 = obs(t(0), 0.9);
-        let approvals = [crate::actions::Approval {
-            by: "lee".into(),
-            role: crate::actions::Role::Commander,
-            mode: Mode::Adaptive,
-        }];
-        let d = gate(&GateInput {
-            experiment: &e,
-            mode: Mode::Adaptive,
-            budget_mode: Mode::Adaptive,
-            override_by: None,
-            drift: false,
-            budgets: &s0.budgets,
-            firing: &[],
-            probes: &s0.probes,
-            approvals: &approvals,
-            spent: &BTreeMap::new(),
-            config: GateConfig::default(),
-            alerts_unknown: None,
-        });
+        let Setup {
+            e,
+            a,
+            s0,
+            approvals,
+            d,
+        } = setup(0);
         let run = run_id(&e, t(0));
         for dry_run in [false, true] {
             // refused
@@ -673,7 +650,7 @@ mod tests {
     /// report read back from the journal.
     #[test]
     fn the_boundary_reached_is_the_peak_over_the_run_not_the_end() {
-        let e = Experiment::parse("e.yaml", YAML).unwrap();
+        let e = experiment();
         let a = Author {
             actor: "dana".into(),
             role: crate::actions::Role::Oncall.into(),

@@ -112,75 +112,133 @@ pub enum DraftKind {
 /// so the policy treats them as such until someone reviews them).
 pub fn draft_markdown(r: &RunSummary, kind: DraftKind) -> String {
     let mut o = String::new();
-    let date = r.started.strftime("%Y-%m-%d").to_string();
-    let slug: String = r
-        .title
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    let services: Vec<String> = r
-        .experiment
-        .as_ref()
-        .map(|e| e.blast_radius.labels.values().flatten().cloned().collect())
-        .unwrap_or_default();
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let draft = Draft::of(r);
     match kind {
-        DraftKind::Postmortem => {
-            let _ = writeln!(o, "---");
-            let _ = writeln!(o, "id: chaos-{slug}-{date}");
-            let _ = writeln!(o, "title: {}", q(&format!("Chaos experiment: {}", r.title)));
-            let _ = writeln!(o, "date: {date}");
-            let _ = writeln!(
-                o,
-                "services: [{}]",
-                services.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
-            );
-            let _ = writeln!(o, "---\n");
-            let _ = writeln!(o, "# Chaos experiment: {}\n", r.title);
-        }
-        DraftKind::Runbook => {
-            let _ = writeln!(o, "---");
-            let _ = writeln!(o, "id: {slug}");
-            let _ = writeln!(o, "title: {}", q(&format!("Recover from: {}", r.title)));
-            let _ = writeln!(
-                o,
-                "services: [{}]",
-                services.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
-            );
-            let rollbacks: Vec<&Action> = r
-                .experiment
-                .iter()
-                .flat_map(|e| e.rollbacks.iter())
-                .collect();
-            if !rollbacks.is_empty() {
-                let _ = writeln!(o, "steps:");
-                for (i, a) in rollbacks.iter().enumerate() {
-                    let _ = writeln!(o, "  - id: rollback-{}", i + 1);
-                    let _ = writeln!(o, "    title: {}", q(&a.name));
-                    let _ = writeln!(o, "    kind: mitigation");
-                    let _ = writeln!(
-                        o,
-                        "    argv: [{}]",
-                        a.argv.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
-                    );
-                }
-            }
-            let _ = writeln!(o, "---\n");
-            let _ = writeln!(o, "# Recover from: {}\n", r.title);
-            let _ = writeln!(
-                o,
-                "Drafted from chaos experiment run `{}`; the steps are its rollbacks, not yet \
-                 audited — review them and add `audited:` before they count as pre-audited.\n",
-                r.run
-            );
-        }
+        DraftKind::Postmortem => draft.postmortem_head(&mut o),
+        DraftKind::Runbook => draft.runbook_head(&mut o),
     }
     let _ = writeln!(o, "## Hypothesis\n\n{}\n", r.hypothesis);
+    what_happened(&mut o, r);
+    timeline(&mut o, r);
+    boundary(&mut o, r);
+    if let Some(b) = &r.breach {
+        let _ = writeln!(
+            o,
+            "\n## Why the guard halted it\n\n```json\n{}\n```",
+            serde_json::to_string_pretty(b).unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\n## What we learned\n\n- (Write what the run showed about the system, and what to \
+         change.)\n\n## Action items\n\n- [ ] (owner) …"
+    );
+    o
+}
+
+/// What a draft's front matter is made of.
+struct Draft<'a> {
+    r: &'a RunSummary,
+    /// The run's start day, `YYYY-MM-DD`.
+    date: String,
+    /// The title in lower case, words joined by `-`.
+    slug: String,
+    /// The label values of the blast radius.
+    services: Vec<String>,
+}
+
+/// Text as a quoted YAML (JSON) string.
+fn q(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+impl Draft<'_> {
+    fn of(r: &RunSummary) -> Draft<'_> {
+        let slug: String = r
+            .title
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+            .split('-')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        let services: Vec<String> = r
+            .experiment
+            .as_ref()
+            .map(|e| e.blast_radius.labels.values().flatten().cloned().collect())
+            .unwrap_or_default();
+        Draft {
+            r,
+            date: r.started.strftime("%Y-%m-%d").to_string(),
+            slug,
+            services,
+        }
+    }
+
+    fn services_line(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "services: [{}]",
+            self.services
+                .iter()
+                .map(|s| q(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
+    /// A postmortem's front matter and title.
+    fn postmortem_head(&self, o: &mut String) {
+        let (r, slug, date) = (self.r, &self.slug, &self.date);
+        let _ = writeln!(o, "---");
+        let _ = writeln!(o, "id: chaos-{slug}-{date}");
+        let _ = writeln!(o, "title: {}", q(&format!("Chaos experiment: {}", r.title)));
+        let _ = writeln!(o, "date: {date}");
+        self.services_line(o);
+        let _ = writeln!(o, "---\n");
+        let _ = writeln!(o, "# Chaos experiment: {}\n", r.title);
+    }
+
+    /// A runbook's front matter (its steps the rollbacks), title and provenance.
+    fn runbook_head(&self, o: &mut String) {
+        let r = self.r;
+        let _ = writeln!(o, "---");
+        let _ = writeln!(o, "id: {}", self.slug);
+        let _ = writeln!(o, "title: {}", q(&format!("Recover from: {}", r.title)));
+        self.services_line(o);
+        let rollbacks: Vec<&Action> = r
+            .experiment
+            .iter()
+            .flat_map(|e| e.rollbacks.iter())
+            .collect();
+        if !rollbacks.is_empty() {
+            let _ = writeln!(o, "steps:");
+            for (i, a) in rollbacks.iter().enumerate() {
+                let _ = writeln!(o, "  - id: rollback-{}", i + 1);
+                let _ = writeln!(o, "    title: {}", q(&a.name));
+                let _ = writeln!(o, "    kind: mitigation");
+                let _ = writeln!(
+                    o,
+                    "    argv: [{}]",
+                    a.argv.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        let _ = writeln!(o, "---\n");
+        let _ = writeln!(o, "# Recover from: {}\n", r.title);
+        let _ = writeln!(
+            o,
+            "Drafted from chaos experiment run `{}`; the steps are its rollbacks, not yet \
+             audited — review them and add `audited:` before they count as pre-audited.\n",
+            r.run
+        );
+    }
+}
+
+/// `## What happened`: the start, the outcome, the hypothesis, the budget spent.
+fn what_happened(o: &mut String, r: &RunSummary) {
     let _ = writeln!(
         o,
         "## What happened\n\n- Started {} (run `{}`){}.\n- Outcome: {}.",
@@ -209,6 +267,10 @@ pub fn draft_markdown(r: &RunSummary, kind: DraftKind) -> String {
             r.limits.get(slo).map_or("?".into(), |l| pct(*l))
         );
     }
+}
+
+/// `## Timeline`: each step run and its result.
+fn timeline(o: &mut String, r: &RunSummary) {
     let _ = writeln!(o, "\n## Timeline\n");
     for s in &r.steps {
         let _ = writeln!(
@@ -221,6 +283,10 @@ pub fn draft_markdown(r: &RunSummary, kind: DraftKind) -> String {
                 .map_or("no result".to_string(), |x| x.summary.clone())
         );
     }
+}
+
+/// `## Boundary reached`: how close the run came to each limit.
+fn boundary(o: &mut String, r: &RunSummary) {
     let _ = writeln!(o, "\n## Boundary reached (what almost broke)\n");
     for b in &r.boundary {
         let _ = writeln!(
@@ -231,17 +297,4 @@ pub fn draft_markdown(r: &RunSummary, kind: DraftKind) -> String {
             b.detail
         );
     }
-    if let Some(b) = &r.breach {
-        let _ = writeln!(
-            o,
-            "\n## Why the guard halted it\n\n```json\n{}\n```",
-            serde_json::to_string_pretty(b).unwrap_or_default()
-        );
-    }
-    let _ = writeln!(
-        o,
-        "\n## What we learned\n\n- (Write what the run showed about the system, and what to \
-         change.)\n\n## Action items\n\n- [ ] (owner) …"
-    );
-    o
 }

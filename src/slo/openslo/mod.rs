@@ -63,6 +63,10 @@ pub fn parse_openslo_duration(text: &str) -> Result<SignedDuration, OpenSloDurat
 
 struct Ctx<'a> {
     path: &'a str,
+    /// The file's text, to find the line of a misspelled key.
+    text: &'a str,
+    /// SLIs defined in this file, for `indicatorRef`.
+    slis: BTreeMap<String, &'a DocSpec>,
 }
 
 impl Ctx<'_> {
@@ -75,6 +79,13 @@ impl Ctx<'_> {
             msg,
         )
     }
+}
+
+/// The keys written under a document's `spec`, to name a misspelled one (`objectivs`) rather
+/// than report the field it was meant to be as missing.
+#[derive(Deserialize)]
+struct SpecKeys {
+    spec: Option<BTreeMap<String, IgnoredAny>>,
 }
 
 fn queries_of(ctx: &Ctx<'_>, rm: &S<RatioMetric>, field: &str) -> Result<SliQueries, SpecError> {
@@ -133,9 +144,6 @@ fn queries_of(ctx: &Ctx<'_>, rm: &S<RatioMetric>, field: &str) -> Result<SliQuer
 pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<ParsedSlo>, SpecError> {
     let docs: Vec<S<Doc>> =
         serde_saphyr::from_str_multiple(text).map_err(|e| SpecError::from_yaml(path, text, &e))?;
-    let ctx = Ctx { path };
-
-    // SLIs defined in this file, for `indicatorRef`.
     let mut slis: BTreeMap<String, &DocSpec> = BTreeMap::new();
     for d in &docs {
         if d.value.kind.as_ref().map(|k| k.value.as_str()) == Some("SLI")
@@ -145,331 +153,357 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<ParsedSlo>, SpecError>
             slis.insert(name.value.clone(), &spec.value);
         }
     }
-
-    // The keys written under each document's `spec`, to name a misspelled one (`objectivs`)
-    // rather than report the field it was meant to be as missing.
-    #[derive(Deserialize)]
-    struct SpecKeys {
-        spec: Option<BTreeMap<String, IgnoredAny>>,
-    }
+    let ctx = Ctx { path, text, slis };
     let spec_keys: Vec<SpecKeys> = serde_saphyr::from_str_multiple(text).unwrap_or_default();
 
     let mut out = Vec::new();
     for (i, d) in docs.iter().enumerate() {
-        let doc = &d.value;
-        let Some(kind) = &doc.kind else {
-            return Err(ctx.err(d, "kind", "missing `kind` (expected `kind: SLO`)"));
+        let keys = spec_keys.get(i).and_then(|k| k.spec.as_ref());
+        out.extend(slos_of(&ctx, d, keys)?);
+    }
+    Ok(out)
+}
+
+/// The SLOs of one document: one an objective, none if it is not `kind: SLO`.
+fn slos_of(
+    ctx: &Ctx<'_>,
+    d: &S<Doc>,
+    keys: Option<&BTreeMap<String, IgnoredAny>>,
+) -> Result<Vec<ParsedSlo>, SpecError> {
+    let Some(Header { md, name }) = header(ctx, d)? else {
+        return Ok(Vec::new());
+    };
+    let min_events = min_events(ctx, md)?;
+    let Some(spec) = &d.value.spec else {
+        return Err(ctx.err(d, "spec", "missing `spec`"));
+    };
+    misspelled_key(ctx, spec, keys)?;
+    let sp = &spec.value;
+    let Some(service) = &sp.service else {
+        return Err(ctx.err(spec, "spec.service", "missing `service`"));
+    };
+    let queries = indicator(ctx, spec)?;
+    let window = time_window(ctx, spec)?;
+    budgeting_method(ctx, spec)?;
+    let Some(objs) = &sp.objectives else {
+        return Err(ctx.err(spec, "spec.objectives", "missing `objectives`"));
+    };
+    if objs.value.is_empty() {
+        return Err(ctx.err(objs, "spec.objectives", "needs at least one objective"));
+    }
+    let several = objs.value.len() > 1;
+    let description = sp
+        .description
+        .clone()
+        .or_else(|| md.value.display_name.clone())
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(objs.value.len());
+    for (i, o) in objs.value.iter().enumerate() {
+        let objective = objective_target(ctx, o, i)?;
+        let slo_name = if several {
+            let suffix = o
+                .value
+                .display_name
+                .as_deref()
+                .map(slug)
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| i.to_string());
+            format!("{}-{suffix}", name.value)
+        } else {
+            name.value.clone()
         };
-        if kind.value != "SLO" {
+        out.push(ParsedSlo {
+            spec: SloSpec {
+                name: slo_name,
+                service: service.value.clone(),
+                objective,
+                window,
+                description: description.clone(),
+                min_events,
+            },
+            queries: queries.clone(),
+            format: SpecFormat::OpenSlo,
+            line: d.referenced.line(),
+        });
+    }
+    Ok(out)
+}
+
+/// A `kind: SLO` document's metadata and its name.
+struct Header<'d> {
+    md: &'d S<Metadata>,
+    name: &'d S<String>,
+}
+
+/// The document's `kind`, `apiVersion` and `metadata.name`: `None` for a kind other than SLO.
+fn header<'d>(ctx: &Ctx<'_>, d: &'d S<Doc>) -> Result<Option<Header<'d>>, SpecError> {
+    let doc = &d.value;
+    let Some(kind) = &doc.kind else {
+        return Err(ctx.err(d, "kind", "missing `kind` (expected `kind: SLO`)"));
+    };
+    if kind.value != "SLO" {
+        return Ok(None);
+    }
+    match doc.api_version.as_ref() {
+        Some(v) if v.value == "openslo/v1" => {}
+        Some(v) => {
+            return Err(ctx.err(
+                v,
+                "apiVersion",
+                format!("unsupported apiVersion {:?} (expected openslo/v1)", v.value),
+            ));
+        }
+        None => return Err(ctx.err(d, "apiVersion", "missing `apiVersion: openslo/v1`")),
+    }
+    let Some(md) = &doc.metadata else {
+        return Err(ctx.err(d, "metadata", "missing `metadata` with `name`"));
+    };
+    let Some(name) = &md.value.name else {
+        return Err(ctx.err(md, "metadata.name", "missing `name`"));
+    };
+    if name.value.trim().is_empty() {
+        return Err(ctx.err(name, "metadata.name", "must not be empty"));
+    }
+    Ok(Some(Header { md, name }))
+}
+
+/// The `flightdeck/min-events` annotation, if given.
+fn min_events(ctx: &Ctx<'_>, md: &S<Metadata>) -> Result<Option<u64>, SpecError> {
+    let Some(v) = md
+        .value
+        .annotations
+        .as_ref()
+        .and_then(|a| a.value.get(MIN_EVENTS_ANNOTATION))
+    else {
+        return Ok(None);
+    };
+    let n = match &v.value {
+        AnnotationValue::Int(n) => Some(*n),
+        AnnotationValue::Text(t) => t.trim().replace('_', "").parse::<u64>().ok(),
+        AnnotationValue::Other(_) => None,
+    };
+    match n {
+        Some(n) => Ok(Some(n)),
+        None => Err(ctx.err(
+            v,
+            &format!("metadata.annotations.{MIN_EVENTS_ANNOTATION}"),
+            "must be a whole number of events, e.g. \"1000\"",
+        )),
+    }
+}
+
+/// A key under `spec` that is not OpenSLO's but near one (`objectivs`) is named as misspelled.
+fn misspelled_key(
+    ctx: &Ctx<'_>,
+    spec: &S<DocSpec>,
+    keys: Option<&BTreeMap<String, IgnoredAny>>,
+) -> Result<(), SpecError> {
+    for key in keys.into_iter().flat_map(|m| m.keys()) {
+        if SLO_SPEC_KEYS.contains(&key.as_str()) {
             continue;
         }
-        match doc.api_version.as_ref() {
-            Some(v) if v.value == "openslo/v1" => {}
-            Some(v) => {
-                return Err(ctx.err(
-                    v,
-                    "apiVersion",
-                    format!("unsupported apiVersion {:?} (expected openslo/v1)", v.value),
-                ));
-            }
-            None => return Err(ctx.err(d, "apiVersion", "missing `apiVersion: openslo/v1`")),
+        if let Some(near) = super::parse::did_you_mean(key, SLO_SPEC_KEYS) {
+            let from = spec.referenced.line().saturating_sub(1);
+            let (line, column) = super::parse::line_of_key(ctx.text, key, from)
+                .unwrap_or((spec.referenced.line(), spec.referenced.column()));
+            return Err(SpecError::new(
+                ctx.path,
+                line,
+                column,
+                format!("spec.{key}"),
+                format!("unknown field `{key}`, did you mean `{near}`?"),
+            ));
         }
-        let Some(md) = &doc.metadata else {
-            return Err(ctx.err(d, "metadata", "missing `metadata` with `name`"));
-        };
-        let Some(name) = &md.value.name else {
-            return Err(ctx.err(md, "metadata.name", "missing `name`"));
-        };
-        if name.value.trim().is_empty() {
-            return Err(ctx.err(name, "metadata.name", "must not be empty"));
-        }
-        let min_events = match md
-            .value
-            .annotations
-            .as_ref()
-            .and_then(|a| a.value.get(MIN_EVENTS_ANNOTATION))
-        {
-            None => None,
-            Some(v) => {
-                let n = match &v.value {
-                    AnnotationValue::Int(n) => Some(*n),
-                    AnnotationValue::Text(t) => t.trim().replace('_', "").parse::<u64>().ok(),
-                    AnnotationValue::Other(_) => None,
-                };
-                match n {
-                    Some(n) => Some(n),
-                    None => {
-                        return Err(ctx.err(
-                            v,
-                            &format!("metadata.annotations.{MIN_EVENTS_ANNOTATION}"),
-                            "must be a whole number of events, e.g. \"1000\"",
-                        ));
-                    }
-                }
-            }
-        };
-        let Some(spec) = &doc.spec else {
-            return Err(ctx.err(d, "spec", "missing `spec`"));
-        };
-        let sp = &spec.value;
-        for key in spec_keys
-            .get(i)
-            .and_then(|k| k.spec.as_ref())
-            .into_iter()
-            .flat_map(|m| m.keys())
-        {
-            if SLO_SPEC_KEYS.contains(&key.as_str()) {
-                continue;
-            }
-            if let Some(near) = super::parse::did_you_mean(key, SLO_SPEC_KEYS) {
-                let from = spec.referenced.line().saturating_sub(1);
-                let (line, column) = super::parse::line_of_key(text, key, from)
-                    .unwrap_or((spec.referenced.line(), spec.referenced.column()));
-                return Err(SpecError::new(
-                    path,
-                    line,
-                    column,
-                    format!("spec.{key}"),
-                    format!("unknown field `{key}`, did you mean `{near}`?"),
-                ));
-            }
-        }
-        let Some(service) = &sp.service else {
-            return Err(ctx.err(spec, "spec.service", "missing `service`"));
-        };
+    }
+    Ok(())
+}
 
-        // Indicator.
-        let queries = match (&sp.indicator, &sp.indicator_ref) {
-            (Some(_), Some(r)) => {
+/// The SLI's queries: the inline `indicator` or the `kind: SLI` its `indicatorRef` names.
+fn indicator(ctx: &Ctx<'_>, spec: &S<DocSpec>) -> Result<SliQueries, SpecError> {
+    let sp = &spec.value;
+    match (&sp.indicator, &sp.indicator_ref) {
+        (Some(_), Some(r)) => Err(ctx.err(
+            r,
+            "spec.indicatorRef",
+            "give either `indicator` or `indicatorRef`, not both",
+        )),
+        (Some(ind), None) => {
+            let s = &ind.value.spec;
+            if s.value.threshold_metric.is_some() {
+                return Err(ctx.err(
+                    s,
+                    "spec.indicator.spec.thresholdMetric",
+                    "threshold metrics are not supported; use a ratioMetric",
+                ));
+            }
+            let Some(rm) = &s.value.ratio_metric else {
+                return Err(ctx.err(
+                    s,
+                    "spec.indicator.spec.ratioMetric",
+                    "missing `ratioMetric`",
+                ));
+            };
+            let _ = ind.value.metadata.as_ref().map(|m| &m.display_name);
+            queries_of(ctx, rm, "spec.indicator.spec.ratioMetric")
+        }
+        (None, Some(r)) => {
+            let Some(sli) = ctx.slis.get(&r.value) else {
                 return Err(ctx.err(
                     r,
                     "spec.indicatorRef",
-                    "give either `indicator` or `indicatorRef`, not both",
+                    format!("no `kind: SLI` named {:?} in this file", r.value),
                 ));
-            }
-            (Some(ind), None) => {
-                let s = &ind.value.spec;
-                if s.value.threshold_metric.is_some() {
-                    return Err(ctx.err(
-                        s,
-                        "spec.indicator.spec.thresholdMetric",
-                        "threshold metrics are not supported; use a ratioMetric",
-                    ));
-                }
-                let Some(rm) = &s.value.ratio_metric else {
-                    return Err(ctx.err(
-                        s,
-                        "spec.indicator.spec.ratioMetric",
-                        "missing `ratioMetric`",
-                    ));
-                };
-                let _ = ind.value.metadata.as_ref().map(|m| &m.display_name);
-                queries_of(&ctx, rm, "spec.indicator.spec.ratioMetric")?
-            }
-            (None, Some(r)) => {
-                let Some(sli) = slis.get(&r.value) else {
-                    return Err(ctx.err(
-                        r,
-                        "spec.indicatorRef",
-                        format!("no `kind: SLI` named {:?} in this file", r.value),
-                    ));
-                };
-                if let Some(t) = &sli.threshold_metric {
-                    return Err(ctx.err(
-                        t,
-                        "thresholdMetric",
-                        format!(
-                            "SLI {:?}: threshold metrics are not supported; use a ratioMetric",
-                            r.value
-                        ),
-                    ));
-                }
-                let Some(rm) = &sli.ratio_metric else {
-                    return Err(ctx.err(
-                        r,
-                        "spec.indicatorRef",
-                        format!("SLI {:?} has no `ratioMetric`", r.value),
-                    ));
-                };
-                queries_of(&ctx, rm, "ratioMetric")?
-            }
-            (None, None) => {
+            };
+            if let Some(t) = &sli.threshold_metric {
                 return Err(ctx.err(
-                    spec,
-                    "spec.indicator",
-                    "missing `indicator` (inline SLI) or `indicatorRef`",
-                ));
-            }
-        };
-
-        // Time window.
-        let Some(tw) = &sp.time_window else {
-            return Err(ctx.err(
-                spec,
-                "spec.timeWindow",
-                "missing `timeWindow` (e.g. [{duration: 28d, isRolling: true}])",
-            ));
-        };
-        if tw.value.len() != 1 {
-            return Err(ctx.err(tw, "spec.timeWindow", "must hold exactly one window"));
-        }
-        let w = &tw.value[0];
-        if let Some(c) = &w.value.calendar {
-            return Err(ctx.err(
-                c,
-                "spec.timeWindow[0].calendar",
-                "calendar windows are not supported yet; use `isRolling: true`",
-            ));
-        }
-        if let Some(r) = w.value.is_rolling.as_ref().filter(|r| !r.value) {
-            return Err(ctx.err(
-                r,
-                "spec.timeWindow[0].isRolling",
-                "calendar windows are not supported yet; use `isRolling: true`",
-            ));
-        }
-        let Some(dur) = &w.value.duration else {
-            return Err(ctx.err(w, "spec.timeWindow[0].duration", "missing `duration`"));
-        };
-        let window = parse_openslo_duration(&dur.value)
-            .map_err(|m| ctx.err(dur, "spec.timeWindow[0].duration", m.to_string()))?;
-
-        // Budgeting method.
-        match &sp.budgeting_method {
-            Some(b) if b.value == "Occurrences" => {}
-            Some(b) if b.value == "Timeslices" || b.value == "RatioTimeslices" => {
-                return Err(ctx.err(
-                    b,
-                    "spec.budgetingMethod",
-                    format!("{} is not supported yet; use Occurrences", b.value),
-                ));
-            }
-            Some(b) => {
-                return Err(ctx.err(
-                    b,
-                    "spec.budgetingMethod",
+                    t,
+                    "thresholdMetric",
                     format!(
-                        "unknown budgeting method {:?} (Occurrences, Timeslices or \
-                         RatioTimeslices)",
-                        b.value
+                        "SLI {:?}: threshold metrics are not supported; use a ratioMetric",
+                        r.value
                     ),
                 ));
             }
-            None => {
+            let Some(rm) = &sli.ratio_metric else {
                 return Err(ctx.err(
-                    spec,
-                    "spec.budgetingMethod",
-                    "missing `budgetingMethod` (required; use Occurrences)",
+                    r,
+                    "spec.indicatorRef",
+                    format!("SLI {:?} has no `ratioMetric`", r.value),
                 ));
-            }
-        }
-
-        // Objectives.
-        let Some(objs) = &sp.objectives else {
-            return Err(ctx.err(spec, "spec.objectives", "missing `objectives`"));
-        };
-        if objs.value.is_empty() {
-            return Err(ctx.err(objs, "spec.objectives", "needs at least one objective"));
-        }
-        let several = objs.value.len() > 1;
-        for (i, o) in objs.value.iter().enumerate() {
-            let field = |f: &str| format!("spec.objectives[{i}].{f}");
-            let ov = &o.value;
-            if let Some(t) = &ov.time_slice_target {
-                return Err(ctx.err(
-                    t,
-                    &field("timeSliceTarget"),
-                    "time slices are not supported yet",
-                ));
-            }
-            if let Some(t) = &ov.time_slice_window {
-                return Err(ctx.err(
-                    t,
-                    &field("timeSliceWindow"),
-                    "time slices are not supported yet",
-                ));
-            }
-            if let Some(x) = ov.indicator.as_ref().or(ov.indicator_ref.as_ref()) {
-                return Err(ctx.err(
-                    x,
-                    &field("indicator"),
-                    "per-objective indicators (composite SLOs) are not supported",
-                ));
-            }
-            let _ = (&ov.op, &ov.value, &ov.composite_weight);
-            let objective = match (&ov.target, &ov.target_percent) {
-                (Some(_), Some(p)) => {
-                    return Err(ctx.err(
-                        p,
-                        &field("targetPercent"),
-                        "give either `target` or `targetPercent`, not both",
-                    ));
-                }
-                (Some(t), None) => {
-                    if !(0.0..1.0).contains(&t.value) {
-                        let hint = if (1.0..100.0).contains(&t.value) {
-                            format!(" (did you mean `targetPercent: {}`?)", t.value)
-                        } else {
-                            String::new()
-                        };
-                        return Err(ctx.err(
-                            t,
-                            &field("target"),
-                            format!("must be in [0, 1), got {}{hint}", t.value),
-                        ));
-                    }
-                    t.value
-                }
-                (None, Some(p)) => {
-                    if !(0.0..100.0).contains(&p.value) {
-                        return Err(ctx.err(
-                            p,
-                            &field("targetPercent"),
-                            format!("must be in [0, 100), got {}", p.value),
-                        ));
-                    }
-                    p.value / 100.0
-                }
-                (None, None) => {
-                    return Err(ctx.err(
-                        o,
-                        &field("target"),
-                        "missing `target` (e.g. 0.999) or `targetPercent` (e.g. 99.9)",
-                    ));
-                }
             };
-            let slo_name = if several {
-                let suffix = ov
-                    .display_name
-                    .as_deref()
-                    .map(slug)
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| i.to_string());
-                format!("{}-{suffix}", name.value)
-            } else {
-                name.value.clone()
-            };
-            let description = sp
-                .description
-                .clone()
-                .or_else(|| md.value.display_name.clone())
-                .unwrap_or_default();
-            out.push(ParsedSlo {
-                spec: SloSpec {
-                    name: slo_name,
-                    service: service.value.clone(),
-                    objective,
-                    window,
-                    description,
-                    min_events,
-                },
-                queries: queries.clone(),
-                format: SpecFormat::OpenSlo,
-                line: d.referenced.line(),
-            });
+            queries_of(ctx, rm, "ratioMetric")
         }
+        (None, None) => Err(ctx.err(
+            spec,
+            "spec.indicator",
+            "missing `indicator` (inline SLI) or `indicatorRef`",
+        )),
     }
-    Ok(out)
+}
+
+/// The one rolling `timeWindow`'s duration.
+fn time_window(ctx: &Ctx<'_>, spec: &S<DocSpec>) -> Result<SignedDuration, SpecError> {
+    let Some(tw) = &spec.value.time_window else {
+        return Err(ctx.err(
+            spec,
+            "spec.timeWindow",
+            "missing `timeWindow` (e.g. [{duration: 28d, isRolling: true}])",
+        ));
+    };
+    if tw.value.len() != 1 {
+        return Err(ctx.err(tw, "spec.timeWindow", "must hold exactly one window"));
+    }
+    let w = &tw.value[0];
+    if let Some(c) = &w.value.calendar {
+        return Err(ctx.err(
+            c,
+            "spec.timeWindow[0].calendar",
+            "calendar windows are not supported yet; use `isRolling: true`",
+        ));
+    }
+    if let Some(r) = w.value.is_rolling.as_ref().filter(|r| !r.value) {
+        return Err(ctx.err(
+            r,
+            "spec.timeWindow[0].isRolling",
+            "calendar windows are not supported yet; use `isRolling: true`",
+        ));
+    }
+    let Some(dur) = &w.value.duration else {
+        return Err(ctx.err(w, "spec.timeWindow[0].duration", "missing `duration`"));
+    };
+    parse_openslo_duration(&dur.value)
+        .map_err(|m| ctx.err(dur, "spec.timeWindow[0].duration", m.to_string()))
+}
+
+/// `budgetingMethod` must be `Occurrences`.
+fn budgeting_method(ctx: &Ctx<'_>, spec: &S<DocSpec>) -> Result<(), SpecError> {
+    match &spec.value.budgeting_method {
+        Some(b) if b.value == "Occurrences" => Ok(()),
+        Some(b) if b.value == "Timeslices" || b.value == "RatioTimeslices" => Err(ctx.err(
+            b,
+            "spec.budgetingMethod",
+            format!("{} is not supported yet; use Occurrences", b.value),
+        )),
+        Some(b) => Err(ctx.err(
+            b,
+            "spec.budgetingMethod",
+            format!(
+                "unknown budgeting method {:?} (Occurrences, Timeslices or \
+                 RatioTimeslices)",
+                b.value
+            ),
+        )),
+        None => Err(ctx.err(
+            spec,
+            "spec.budgetingMethod",
+            "missing `budgetingMethod` (required; use Occurrences)",
+        )),
+    }
+}
+
+/// The `i`th objective's target as a fraction (`target`, or `targetPercent` / 100).
+fn objective_target(ctx: &Ctx<'_>, o: &S<Objective>, i: usize) -> Result<f64, SpecError> {
+    let field = |f: &str| format!("spec.objectives[{i}].{f}");
+    let ov = &o.value;
+    if let Some(t) = &ov.time_slice_target {
+        return Err(ctx.err(
+            t,
+            &field("timeSliceTarget"),
+            "time slices are not supported yet",
+        ));
+    }
+    if let Some(t) = &ov.time_slice_window {
+        return Err(ctx.err(
+            t,
+            &field("timeSliceWindow"),
+            "time slices are not supported yet",
+        ));
+    }
+    if let Some(x) = ov.indicator.as_ref().or(ov.indicator_ref.as_ref()) {
+        return Err(ctx.err(
+            x,
+            &field("indicator"),
+            "per-objective indicators (composite SLOs) are not supported",
+        ));
+    }
+    let _ = (&ov.op, &ov.value, &ov.composite_weight);
+    match (&ov.target, &ov.target_percent) {
+        (Some(_), Some(p)) => Err(ctx.err(
+            p,
+            &field("targetPercent"),
+            "give either `target` or `targetPercent`, not both",
+        )),
+        (Some(t), None) => {
+            if !(0.0..1.0).contains(&t.value) {
+                let hint = if (1.0..100.0).contains(&t.value) {
+                    format!(" (did you mean `targetPercent: {}`?)", t.value)
+                } else {
+                    String::new()
+                };
+                return Err(ctx.err(
+                    t,
+                    &field("target"),
+                    format!("must be in [0, 1), got {}{hint}", t.value),
+                ));
+            }
+            Ok(t.value)
+        }
+        (None, Some(p)) => {
+            if !(0.0..100.0).contains(&p.value) {
+                return Err(ctx.err(
+                    p,
+                    &field("targetPercent"),
+                    format!("must be in [0, 100), got {}", p.value),
+                ));
+            }
+            Ok(p.value / 100.0)
+        }
+        (None, None) => Err(ctx.err(
+            o,
+            &field("target"),
+            "missing `target` (e.g. 0.999) or `targetPercent` (e.g. 99.9)",
+        )),
+    }
 }
 
 /// `Fast path` → `fast-path`.

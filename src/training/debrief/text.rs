@@ -52,27 +52,9 @@ impl Debrief {
         if !(s.refused.is_empty() && s.not_offered.is_empty() && s.unknown.is_empty()) {
             let _ = writeln!(o, "\nWhat the cockpit did not take");
         }
-        for f in &s.refused {
-            let _ = writeln!(
-                o,
-                "  refused     {} {}: {}",
-                plus(f.offset_s),
-                f.step,
-                f.reason
-            );
-        }
-        for f in &s.not_offered {
-            let _ = writeln!(o, "  not offered {} {}", plus(f.offset_s), f.step);
-        }
-        for f in &s.unknown {
-            let _ = writeln!(
-                o,
-                "  unknown step {} {}: {}",
-                plus(f.offset_s),
-                f.step,
-                f.reason
-            );
-        }
+        findings(&mut o, "refused    ", &s.refused);
+        not_offered(&mut o, &s.not_offered);
+        findings(&mut o, "unknown step", &s.unknown);
         let _ = writeln!(o, "\nError budget so far");
         for slo in &self.budget.slos {
             let _ = writeln!(
@@ -86,7 +68,8 @@ impl Debrief {
         o
     }
 
-    /// The human scorecard (TUI overlay and `replay --headless`).
+    /// The human scorecard (TUI overlay and `replay --headless`): the header, then one
+    /// section a score.
     pub fn to_text(&self) -> String {
         let mut o = String::new();
         let _ = writeln!(o, "Debrief — {} ({})", self.title, self.scenario);
@@ -99,7 +82,15 @@ impl Debrief {
             self.score,
             self.grade
         );
+        self.diagnostic_text(&mut o);
+        self.mitigation_text(&mut o);
+        self.safety_text(&mut o);
+        self.budget_text(&mut o);
+        self.hypotheses_text(&mut o);
+        o
+    }
 
+    fn diagnostic_text(&self, o: &mut String) {
         let d = &self.diagnostic;
         let _ = writeln!(o, "\nFirst useful diagnostic   {:>2}/20", d.points);
         match &d.trainee {
@@ -131,7 +122,9 @@ impl Debrief {
                 );
             }
         }
+    }
 
+    fn mitigation_text(&self, o: &mut String) {
         let m = &self.mitigation;
         let _ = writeln!(o, "\nMitigation                {:>2}/40", m.points);
         let _ = writeln!(o, "  {}", m.verdict);
@@ -162,7 +155,9 @@ impl Debrief {
                 plus(w.offset_s)
             );
         }
+    }
 
+    fn safety_text(&self, o: &mut String) {
         let s = &self.safety;
         let _ = writeln!(o, "\nSafety                    {:>2}/20", s.points);
         if s.refused.is_empty()
@@ -172,46 +167,14 @@ impl Debrief {
         {
             let _ = writeln!(o, "  no refused or unnecessary steps");
         }
-        for f in &s.refused {
-            let _ = writeln!(
-                o,
-                "  refused     {} {}: {}",
-                plus(f.offset_s),
-                f.step,
-                f.reason
-            );
-        }
-        for f in &s.unnecessary {
-            let _ = writeln!(
-                o,
-                "  unneeded    {} {}: {}",
-                plus(f.offset_s),
-                f.step,
-                f.reason
-            );
-        }
-        for f in &s.not_offered {
-            let _ = writeln!(o, "  not offered {} {}", plus(f.offset_s), f.step);
-        }
-        for f in &s.unknown {
-            let _ = writeln!(
-                o,
-                "  unknown step {} {}: {}",
-                plus(f.offset_s),
-                f.step,
-                f.reason
-            );
-        }
-        for f in &s.rejections {
-            let _ = writeln!(
-                o,
-                "  rejected    {} {}: {}",
-                plus(f.offset_s),
-                f.step,
-                f.reason
-            );
-        }
+        findings(o, "refused    ", &s.refused);
+        findings(o, "unneeded   ", &s.unnecessary);
+        not_offered(o, &s.not_offered);
+        findings(o, "unknown step", &s.unknown);
+        findings(o, "rejected   ", &s.rejections);
+    }
 
+    fn budget_text(&self, o: &mut String) {
         let b = &self.budget;
         let _ = writeln!(o, "\nError budget burned       {:>2}/10", b.points);
         let _ = writeln!(
@@ -246,7 +209,9 @@ impl Debrief {
                 "  * estimated: your extra time charged at the burn rate the responders' fix stopped"
             );
         }
+    }
 
+    fn hypotheses_text(&self, o: &mut String) {
         let h = &self.hypotheses;
         let _ = writeln!(o, "\nHypotheses                {:>2}/10", h.points);
         if h.trainee.is_empty() {
@@ -258,6 +223,19 @@ impl Debrief {
         for t in &h.reference {
             let _ = writeln!(o, "  {:<10} {} {}", t.by, plus(t.offset_s), t.text);
         }
-        o
+    }
+}
+
+/// Safety findings with their reasons, one line each: `  LABEL +TIME STEP: REASON`.
+fn findings(o: &mut String, label: &str, found: &[Finding]) {
+    for f in found {
+        let _ = writeln!(o, "  {label} {} {}: {}", plus(f.offset_s), f.step, f.reason);
+    }
+}
+
+/// Steps the script named that were not on offer: `  not offered +TIME STEP`.
+fn not_offered(o: &mut String, found: &[Finding]) {
+    for f in found {
+        let _ = writeln!(o, "  not offered {} {}", plus(f.offset_s), f.step);
     }
 }
