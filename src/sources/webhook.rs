@@ -20,11 +20,14 @@
 //! - malformed JSON gets 400 with a JSON error naming the problem (line and column);
 //! - a bind address off loopback requires a bearer token (`Authorization: Bearer …`), on
 //!   loopback a configured token is still checked;
-//! - **backpressure by refusal**: alerts waiting for the cockpit are bounded
-//!   (`max_queued_alerts`, one semaphore permit per alert, released when the cockpit has
-//!   applied them). When the cockpit is behind, the receiver answers 503 with `Retry-After`
-//!   instead of queueing or blocking; Alertmanager retries 5xx, so nothing is lost, memory stays
-//!   bounded, and the refusals are counted (`busy` in `/healthz`);
+//! - **backpressure, waiting a little, then by refusal**: alerts waiting for the cockpit are
+//!   bounded (`max_queued_alerts`, one semaphore permit per alert, released when the cockpit
+//!   has applied them). A notification that finds the queue full waits for room up to
+//!   `queue_wait` (2 s by default: a burst the cockpit drains in time is taken, not refused),
+//!   holding its share of the body budget meanwhile, so memory stays bounded by the queue and
+//!   the budget; still full after that, the receiver answers 503 with `Retry-After`.
+//!   Alertmanager retries 5xx, so nothing is lost, and the refusals are counted (`busy` in
+//!   `/healthz`);
 //! - redelivery (Alertmanager delivers at least once) is harmless: the live session drops
 //!   alerts identical to what it already has, and deliveries about an older episode
 //!   (`crate::alerts::episode`).
@@ -51,6 +54,10 @@ use crate::alerts::parse_alerts;
 use crate::cockpit::Event;
 use crate::time::Timestamp;
 
+/// How long a notification waits for room in a full queue by default: a burst the cockpit
+/// drains within it is taken; a cockpit that stays behind longer gets 503s.
+pub const DEFAULT_QUEUE_WAIT: Duration = Duration::from_secs(2);
+
 /// Receiver settings (from `[webhook]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookSettings {
@@ -66,6 +73,8 @@ pub struct WebhookSettings {
     pub header_timeout: Duration,
     /// Time for a request's body to arrive.
     pub body_timeout: Duration,
+    /// How long a notification waits for room in a full queue before it is refused (503).
+    pub queue_wait: Duration,
 }
 
 impl WebhookSettings {
@@ -79,6 +88,7 @@ impl WebhookSettings {
             max_connections: 256,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
+            queue_wait: DEFAULT_QUEUE_WAIT,
         }
     }
 }
@@ -157,6 +167,7 @@ struct Shared {
     token: Option<String>,
     limit: usize,
     body_timeout: Duration,
+    queue_wait: Duration,
     stats: Arc<WebhookStats>,
     queued: Arc<Semaphore>,
     queue_capacity: usize,
@@ -333,6 +344,7 @@ pub fn router(
         token: settings.token.clone().filter(|t| !t.is_empty()),
         limit: settings.body_limit,
         body_timeout: settings.body_timeout,
+        queue_wait: settings.queue_wait,
         stats,
         queued: Arc::new(Semaphore::new(capacity)),
         queue_capacity: capacity,
@@ -539,11 +551,25 @@ async fn receive(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
         bump(&st.stats.notifications);
         return reply(StatusCode::OK, json!({"status": "ok", "accepted": 0}));
     }
+    // The body is read: only what was parsed from it is held while it waits for room.
+    drop(bytes);
     let n = parsed.alerts.len();
     let permits = n.min(st.queue_capacity) as u32;
-    let Ok(permit) = st.queued.clone().try_acquire_many_owned(permits) else {
-        bump(&st.stats.busy);
-        return busy("the cockpit is behind; retry");
+    // Room in the queue, waited for up to `queue_wait` (a burst the cockpit drains in time is
+    // taken); the body budget stays held meanwhile, so waiting never grows memory past it.
+    let room = tokio::time::Instant::now() + st.queue_wait;
+    let permit = match st.queued.clone().try_acquire_many_owned(permits) {
+        Ok(p) => p,
+        Err(_) => {
+            match tokio::time::timeout_at(room, st.queued.clone().acquire_many_owned(permits)).await
+            {
+                Ok(Ok(p)) => p,
+                _ => {
+                    bump(&st.stats.busy);
+                    return busy("the cockpit is behind; retry");
+                }
+            }
+        }
     };
     let now = Timestamp::now();
     let events = parsed
@@ -556,7 +582,21 @@ async fn receive(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
         events,
         permit: Some(permit),
     };
-    match st.tx.try_send(msg) {
+    use mpsc::error::TrySendError;
+    // The channel to the cockpit is bounded too: room in it is waited for within the same time.
+    let sent = match st.tx.try_send(msg) {
+        Ok(()) => Ok(()),
+        Err(TrySendError::Full(msg)) => {
+            match tokio::time::timeout_at(room, st.tx.send(msg)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err("the cockpit is shutting down"),
+                Err(_) => Err("the cockpit is behind; retry"),
+            }
+        }
+        Err(TrySendError::Closed(_)) => Err("the cockpit is shutting down"),
+    };
+    drop(held);
+    match sent {
         Ok(()) => {
             bump(&st.stats.notifications);
             st.stats.alerts.fetch_add(n as u64, Ordering::Relaxed);
@@ -565,13 +605,9 @@ async fn receive(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body) 
                 json!({"status": "ok", "accepted": n, "rejected": rejected}),
             )
         }
-        Err(mpsc::error::TrySendError::Full(_)) => {
+        Err(why) => {
             bump(&st.stats.busy);
-            busy("the cockpit is behind; retry")
-        }
-        Err(mpsc::error::TrySendError::Closed(_)) => {
-            bump(&st.stats.busy);
-            busy("the cockpit is shutting down")
+            busy(why)
         }
     }
 }
