@@ -52,9 +52,10 @@ pub(in crate::cockpit) struct Targets {
 impl Targets {
     /// An empty index for `knowledge`'s runbooks.
     pub(in crate::cockpit) fn new(knowledge: &KnowledgeBase) -> Self {
-        let mut t = Targets::default();
-        t.step_refs = step_refs(knowledge);
-        t
+        Targets {
+            step_refs: step_refs(knowledge),
+            ..Targets::default()
+        }
     }
 
     /// The references of runbook `r`'s steps, in its order.
