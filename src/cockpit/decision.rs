@@ -99,13 +99,13 @@ impl Cockpit {
     pub(super) fn obsolete_steps(&mut self, cluster: ClusterId, effects: &mut Vec<Effect>) {
         let at = crate::time::clock_hms(self.now);
         let reason = format!("{} resolved at {}", self.cluster_name(cluster), &at[..5]);
-        let members: std::collections::HashSet<Fingerprint> = self
+        let members: Vec<Fingerprint> = self
             .correlator
             .cluster(cluster)
-            .map(|c| c.members.iter().copied().collect())
+            .map(|c| c.members.clone())
             .unwrap_or_default();
         // Its alerts fill steps again when they fire again.
-        self.targets.filled.retain(|(fp, _)| !members.contains(fp));
+        self.unfill_all(&members);
         // Its suggestions are those of its members (in the order they were offered).
         let mut of_cluster: Vec<usize> = members
             .iter()

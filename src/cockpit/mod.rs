@@ -277,6 +277,7 @@ impl Cockpit {
         // `refresh_knowledge` drops what it keeps per cluster as clusters go.
         correlator.track_gone();
         let governor = Governor::new(config.mode_hold);
+        let targets = suggestion::Targets::new(&knowledge);
         Cockpit {
             now: start,
             slos: slos.into_iter().map(SloState::new).collect(),
@@ -289,7 +290,7 @@ impl Cockpit {
             queries: Default::default(),
             dirty: BTreeSet::new(),
             suggestions: Vec::new(),
-            targets: Default::default(),
+            targets,
             journal_tail: VecDeque::new(),
             journal_len: 0,
             sources: Vec::new(),
@@ -354,8 +355,9 @@ impl Cockpit {
                     .alert(fp)
                     .is_none_or(|t| t.alert.state == crate::alerts::AlertState::Resolved);
                 self.correlator.observe(alert, now);
-                if let Some(runbooks) = covering {
-                    self.track_coverage(fp, runbooks);
+                match covering {
+                    Some(runbooks) => self.track_coverage(fp, runbooks),
+                    None => self.coverage_moved(fp),
                 }
                 self.dirty.insert(fp);
                 // The incident is over: what waited for a decision about it is obsolete.

@@ -17,7 +17,7 @@ use super::Cockpit;
 use crate::actions::{
     Approval, Filled, Overlays, Role, Step, StepClass, StepRef, Verdict, policy_with_headroom,
 };
-use crate::alerts::{AlertState, ClusterId, Fingerprint};
+use crate::alerts::{ClusterId, Fingerprint};
 use crate::knowledge::DocRef;
 use crate::slo::Mode;
 pub(super) use coverage::Targets;
@@ -210,10 +210,7 @@ impl Cockpit {
         step_ref: &StepRef,
     ) -> impl Iterator<Item = usize> + '_ {
         self.targets
-            .by_step
-            .get(step_ref)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+            .live(step_ref)
             .iter()
             .copied()
             .filter(move |&i| {
@@ -224,22 +221,14 @@ impl Cockpit {
     }
 
     fn offer_runbook(&mut self, id: ClusterId, r: usize) {
-        // Most covered alerts were filled already: that is asked first (one set lookup).
-        let fresh: Vec<Fingerprint> = self
-            .targets
-            .covered
-            .get(&r)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .copied()
-            .filter(|fp| !self.targets.filled.contains(&(*fp, r)))
-            .filter(|fp| {
-                self.correlator
-                    .alert(*fp)
-                    .is_some_and(|t| t.cluster == id && t.alert.state != AlertState::Resolved)
-            })
-            .collect();
+        // The active alerts of the cluster whose values `r` has not offered yet: an index
+        // (`Targets`), so this costs what is open, not every alert `r` ever covered.
+        let fresh: Vec<Fingerprint> = self.open_in(id, r).collect();
+        // Obsolete suggestions leave the steps' live lists before they are asked.
+        for k in 0..self.targets.step_refs(r).len() {
+            let step_ref = self.targets.step_refs(r)[k].clone();
+            self.targets.live_of(&step_ref, &self.suggestions);
+        }
         // Only a step shown without a target asks for it (rarely): found when asked.
         let first_covered = std::cell::OnceCell::new();
         let runbook = &self.knowledge.runbooks[r];
@@ -249,8 +238,8 @@ impl Cockpit {
         // Suggestions rebuilt from the journal that an alert now gives their values.
         let mut valued: Vec<(usize, BTreeMap<String, String>)> = Vec::new();
         for (k, step) in runbook.steps.iter().enumerate() {
-            let step_ref = StepRef::new(&runbook.id, &step.id);
-            let existing: Vec<usize> = self.live_suggestions(id, &step_ref).collect();
+            let step_ref = &self.targets.step_refs(r)[k];
+            let existing: Vec<usize> = self.live_suggestions(id, step_ref).collect();
             let mut why: Option<String> = None;
             for fp in &fresh {
                 let Some(t) = self.correlator.alert(*fp) else {
@@ -301,7 +290,7 @@ impl Cockpit {
             }
         }
         for fp in fresh {
-            self.targets.filled.insert((fp, r));
+            self.targets.fill(fp, r);
         }
         for (i, values) in valued {
             self.suggestions[i].values = values;
@@ -372,10 +361,7 @@ impl Cockpit {
             .or_default()
             .push(self.suggestions.len());
         self.targets
-            .by_step
-            .entry(step_ref.clone())
-            .or_default()
-            .push(self.suggestions.len());
+            .add_suggestion(&step_ref, self.suggestions.len());
         self.suggestions.push(Suggestion {
             id,
             source,
@@ -434,7 +420,9 @@ impl Cockpit {
             })
             .or_else(|| candidates().find(|&i| pending(&self.suggestions[i])))
             .or_else(|| candidates().next());
-        if found.is_some() {
+        if let Some(i) = found {
+            // The decision about to be applied may take it out of obsolete.
+            self.targets.revive(step_ref, i);
             return found;
         }
         let step = self.knowledge.step(step_ref)?.clone();

@@ -1,81 +1,264 @@
 //! The coverage index of suggested actions: which alerts each runbook covers, kept as alerts
-//! arrive, leave and are pruned, so that offering a step never scans a cluster's members.
+//! arrive, fire, resolve, fill steps and are pruned, so that offering a step never scans a
+//! cluster's members, nor the alerts a runbook covered long ago.
 //! Part of `cockpit::suggestion`.
+//!
+//! Per runbook, two ordered sets of the alerts it covers (in coverage order: the order the
+//! alerts arrived in, as the cockpit first saw them): the *active* ones (tracked and not
+//! resolved) and, among them, the *open* ones (whose values were not offered yet). A changed
+//! cluster asks its runbooks' open alerts only: what changed, not every alert a runbook ever
+//! covered (a day-long replay covers tens of thousands, nearly all resolved or filled).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::SuggestionStatus;
+use super::{Suggestion, SuggestionStatus};
 use crate::actions::StepRef;
 use crate::alerts::{AlertState, ClusterId, Fingerprint};
 use crate::cockpit::Cockpit;
+use crate::knowledge::KnowledgeBase;
+
+/// Alerts in coverage order: the place of each in the order alerts were first covered.
+type Ordered = BTreeMap<u64, Fingerprint>;
 
 /// What fills steps only from alerts their runbooks cover, kept as alerts arrive so that
 /// offering steps never scans a cluster's members.
 #[derive(Debug, Default)]
 pub(in crate::cockpit) struct Targets {
-    /// Runbook (index) → the alerts it covers, in arrival order.
-    pub(in crate::cockpit) covered: HashMap<usize, Vec<Fingerprint>>,
+    /// Runbook (index) → the active alerts it covers (tracked, not resolved).
+    active: HashMap<usize, Ordered>,
+    /// Runbook (index) → the active alerts it covers whose values it has not offered yet
+    /// (`active` minus `filled`): what [`Cockpit::open_in`] reads.
+    open: HashMap<usize, Ordered>,
     /// (alert, runbook) pairs whose values have been offered in the alert's cluster.
-    pub(in crate::cockpit) filled: HashSet<(Fingerprint, usize)>,
+    filled: HashSet<(Fingerprint, usize)>,
     /// `runbook-id/step-id` → indices of its suggestions.
     pub(in crate::cockpit) by_step: HashMap<StepRef, Vec<usize>>,
-    /// Alert → the runbooks that cover it (the reverse of `covered`).
-    pub(in crate::cockpit) covering: HashMap<Fingerprint, Vec<usize>>,
+    /// `runbook-id/step-id` → its suggestions that may still count, in the order offered:
+    /// every one that is not obsolete, and some that are until [`Targets::live_of`] next
+    /// drops them. A day of incidents leaves thousands of obsolete suggestions of one step
+    /// behind; what is offered next asks only these.
+    live_by_step: HashMap<StepRef, Vec<usize>>,
+    /// Runbook (index) → the references of its steps, in its order (made once a knowledge).
+    step_refs: Vec<Vec<StepRef>>,
+    /// Alert → its place in coverage order and the runbooks that cover it.
+    covering: HashMap<Fingerprint, (u64, Vec<usize>)>,
+    /// The next place in coverage order.
+    next: u64,
     /// Alert → the suggestions it is (or was) the source of; a suggestion whose source moved
     /// on stays listed under the old one too (check `source`).
     pub(in crate::cockpit) by_source: HashMap<Fingerprint, Vec<usize>>,
 }
 
+impl Targets {
+    /// An empty index for `knowledge`'s runbooks.
+    pub(in crate::cockpit) fn new(knowledge: &KnowledgeBase) -> Self {
+        Targets {
+            step_refs: step_refs(knowledge),
+            ..Targets::default()
+        }
+    }
+
+    /// The references of runbook `r`'s steps, in its order.
+    pub(in crate::cockpit) fn step_refs(&self, r: usize) -> &[StepRef] {
+        self.step_refs.get(r).map_or(&[], Vec::as_slice)
+    }
+
+    /// Indexes a new suggestion (index `i`) of step `step_ref`.
+    pub(in crate::cockpit) fn add_suggestion(&mut self, step_ref: &StepRef, i: usize) {
+        self.by_step.entry(step_ref.clone()).or_default().push(i);
+        self.live_by_step
+            .entry(step_ref.clone())
+            .or_default()
+            .push(i);
+    }
+
+    /// The suggestions of `step_ref` that may still count (every one not obsolete), in the
+    /// order offered; the obsolete ones found are dropped from the list.
+    pub(in crate::cockpit) fn live_of(
+        &mut self,
+        step_ref: &StepRef,
+        suggestions: &[Suggestion],
+    ) -> &[usize] {
+        match self.live_by_step.get_mut(step_ref) {
+            Some(list) => {
+                list.retain(|&i| !is_obsolete(&suggestions[i]));
+                list
+            }
+            None => &[],
+        }
+    }
+
+    /// The suggestions of `step_ref` that may still count, as last looked at (a superset of
+    /// those not obsolete).
+    pub(in crate::cockpit) fn live(&self, step_ref: &StepRef) -> &[usize] {
+        self.live_by_step.get(step_ref).map_or(&[], Vec::as_slice)
+    }
+
+    /// Suggestion `i` of `step_ref` may count again (a decision was journaled about it, which
+    /// may take it out of obsolete): back in the list, in its place.
+    pub(in crate::cockpit) fn revive(&mut self, step_ref: &StepRef, i: usize) {
+        let list = self.live_by_step.entry(step_ref.clone()).or_default();
+        if let Err(at) = list.binary_search(&i) {
+            list.insert(at, i);
+        }
+    }
+
+    /// Has `fp`'s runbook `r` offered its values?
+    #[cfg(test)]
+    pub(in crate::cockpit) fn is_filled(&self, fp: Fingerprint, r: usize) -> bool {
+        self.filled.contains(&(fp, r))
+    }
+
+    /// Runbook `r` offered `fp`'s values: no longer open.
+    pub(in crate::cockpit) fn fill(&mut self, fp: Fingerprint, r: usize) {
+        if self.filled.insert((fp, r))
+            && let Some(&(place, _)) = self.covering.get(&fp)
+            && let Some(open) = self.open.get_mut(&r)
+        {
+            open.remove(&place);
+        }
+    }
+
+    /// `fp` fills `r`'s steps again (when active): open again, in its place.
+    fn unfill(&mut self, fp: Fingerprint, r: usize) {
+        if self.filled.remove(&(fp, r))
+            && let Some(&(place, _)) = self.covering.get(&fp)
+            && self.active.get(&r).is_some_and(|a| a.contains_key(&place))
+        {
+            self.open.entry(r).or_default().insert(place, fp);
+        }
+    }
+
+    /// Puts `fp` in (or takes it out of) its runbooks' active and open sets, as `active` says.
+    fn set_active(&mut self, fp: Fingerprint, active: bool) {
+        let Some((place, runbooks)) = self.covering.get(&fp) else {
+            return;
+        };
+        for &r in runbooks {
+            if active {
+                self.active.entry(r).or_default().insert(*place, fp);
+                if !self.filled.contains(&(fp, r)) {
+                    self.open.entry(r).or_default().insert(*place, fp);
+                }
+            } else {
+                if let Some(a) = self.active.get_mut(&r) {
+                    a.remove(place);
+                }
+                if let Some(o) = self.open.get_mut(&r) {
+                    o.remove(place);
+                }
+            }
+        }
+    }
+
+    fn clear_coverage(&mut self) {
+        self.active.clear();
+        self.open.clear();
+        self.filled.clear();
+        self.covering.clear();
+        self.next = 0;
+    }
+}
+
+fn is_obsolete(s: &Suggestion) -> bool {
+    matches!(s.status, SuggestionStatus::Obsolete { .. })
+}
+
+/// Each runbook's step references, in order.
+fn step_refs(knowledge: &KnowledgeBase) -> Vec<Vec<StepRef>> {
+    knowledge
+        .runbooks
+        .iter()
+        .map(|rb| {
+            rb.steps
+                .iter()
+                .map(|st| StepRef::new(&rb.id, &st.id))
+                .collect()
+        })
+        .collect()
+}
+
 impl Cockpit {
-    /// The active alerts of cluster `id` that runbook `r` covers, in arrival order: O(what `r`
-    /// covers), never a scan of the cluster.
+    /// The active alerts of cluster `id` that runbook `r` covers, in coverage order: O(the
+    /// active alerts `r` covers), never a scan of the cluster nor of resolved alerts.
     pub(in crate::cockpit) fn covered_in(
         &self,
         id: ClusterId,
         r: usize,
     ) -> impl Iterator<Item = Fingerprint> + '_ {
-        self.targets
-            .covered
-            .get(&r)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .copied()
-            .filter(move |fp| {
-                self.correlator
-                    .alert(*fp)
-                    .is_some_and(|t| t.cluster == id && t.alert.state != AlertState::Resolved)
-            })
+        self.in_cluster(self.targets.active.get(&r), id)
     }
 
-    /// Notes which runbooks cover a newly seen alert (an entry per covering runbook).
+    /// The active alerts of cluster `id` that runbook `r` covers and has not offered the
+    /// values of yet, in coverage order: what a changed cluster asks of `r`.
+    pub(in crate::cockpit) fn open_in(
+        &self,
+        id: ClusterId,
+        r: usize,
+    ) -> impl Iterator<Item = Fingerprint> + '_ {
+        self.in_cluster(self.targets.open.get(&r), id)
+    }
+
+    fn in_cluster<'a>(
+        &'a self,
+        set: Option<&'a Ordered>,
+        id: ClusterId,
+    ) -> impl Iterator<Item = Fingerprint> + 'a {
+        set.into_iter()
+            .flat_map(|s| s.values().copied())
+            .filter(move |fp| self.correlator.alert(*fp).is_some_and(|t| t.cluster == id))
+    }
+
+    /// Notes which runbooks cover a newly seen alert (after the correlator took it).
     pub(in crate::cockpit) fn track_coverage(&mut self, fp: Fingerprint, runbooks: Vec<usize>) {
-        for &r in &runbooks {
-            self.targets.covered.entry(r).or_default().push(fp);
+        if runbooks.is_empty() {
+            return;
         }
-        if !runbooks.is_empty() {
-            self.targets.covering.insert(fp, runbooks);
+        let place = self.targets.next;
+        self.targets.next += 1;
+        self.targets.covering.insert(fp, (place, runbooks));
+        self.coverage_moved(fp);
+    }
+
+    /// The correlator observed `fp` (it may have resolved or fired again): its place in the
+    /// active and open sets follows.
+    pub(in crate::cockpit) fn coverage_moved(&mut self, fp: Fingerprint) {
+        let active = self
+            .correlator
+            .alert(fp)
+            .is_some_and(|t| t.alert.state != AlertState::Resolved);
+        self.targets.set_active(fp, active);
+    }
+
+    /// The alerts of a cluster that stopped firing fill steps again when they fire again.
+    pub(in crate::cockpit) fn unfill_all(&mut self, members: &[Fingerprint]) {
+        for fp in members {
+            let runbooks = match self.targets.covering.get(fp) {
+                Some((_, runbooks)) => runbooks.clone(),
+                None => continue,
+            };
+            for r in runbooks {
+                self.targets.unfill(*fp, r);
+            }
         }
     }
 
     /// The waiting, targeted suggestions alert `fp` filled, each with its runbook; `fp` fills
     /// steps again when it fires again. O(the steps of the runbooks covering `fp`).
     pub(in crate::cockpit) fn filled_from(&mut self, fp: Fingerprint) -> Vec<(usize, usize)> {
-        let runbooks = self.targets.covering.get(&fp).cloned().unwrap_or_default();
+        let runbooks = self
+            .targets
+            .covering
+            .get(&fp)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
         let mut out = Vec::new();
         for r in runbooks {
-            self.targets.filled.remove(&(fp, r));
-            let Some(rb) = self.knowledge.runbooks.get(r) else {
-                continue;
-            };
-            for step in &rb.steps {
-                let step_ref = StepRef::new(&rb.id, &step.id);
-                for &i in self
-                    .targets
-                    .by_step
-                    .get(&step_ref)
-                    .map_or(&[][..], Vec::as_slice)
-                {
+            self.targets.unfill(fp, r);
+            for k in 0..self.targets.step_refs(r).len() {
+                let step_ref = self.targets.step_refs[r][k].clone();
+                // A pending suggestion is never obsolete: the live ones are enough.
+                for &i in self.targets.live_of(&step_ref, &self.suggestions) {
                     let s = &self.suggestions[i];
                     if s.targeted && s.source == fp && s.status == SuggestionStatus::Pending {
                         out.push((i, r));
@@ -88,9 +271,8 @@ impl Cockpit {
 
     /// Indexes coverage again from every tracked alert (the runbooks changed).
     pub(in crate::cockpit) fn rebuild_coverage(&mut self) {
-        self.targets.covered.clear();
-        self.targets.covering.clear();
-        self.targets.filled.clear();
+        self.targets.clear_coverage();
+        self.targets.step_refs = step_refs(&self.knowledge);
         let pairs: Vec<(Fingerprint, Vec<usize>)> = self
             .correlator
             .alerts()
@@ -105,14 +287,19 @@ impl Cockpit {
     /// Drops alerts the correlator no longer tracks (pruned) from the coverage index.
     pub(in crate::cockpit) fn forget_pruned_coverage(&mut self) {
         let correlator = &self.correlator;
-        for list in self.targets.covered.values_mut() {
-            list.retain(|fp| correlator.alert(*fp).is_some());
+        let targets = &mut self.targets;
+        for set in targets.active.values_mut().chain(targets.open.values_mut()) {
+            set.retain(|_, fp| correlator.alert(*fp).is_some());
         }
-        self.targets
+        targets
             .covering
             .retain(|fp, _| correlator.alert(*fp).is_some());
-        self.targets
+        targets
             .filled
             .retain(|(fp, _)| correlator.alert(*fp).is_some());
     }
 }
+
+#[cfg(test)]
+#[path = "coverage_tests.rs"]
+mod tests;

@@ -20,11 +20,14 @@
 //! - malformed JSON gets 400 with a JSON error naming the problem (line and column);
 //! - a bind address off loopback requires a bearer token (`Authorization: Bearer …`), on
 //!   loopback a configured token is still checked;
-//! - **backpressure by refusal**: alerts waiting for the cockpit are bounded
-//!   (`max_queued_alerts`, one semaphore permit per alert, released when the cockpit has
-//!   applied them). When the cockpit is behind, the receiver answers 503 with `Retry-After`
-//!   instead of queueing or blocking; Alertmanager retries 5xx, so nothing is lost, memory stays
-//!   bounded, and the refusals are counted (`busy` in `/healthz`);
+//! - **backpressure, waiting a little, then by refusal**: alerts waiting for the cockpit are
+//!   bounded (`max_queued_alerts`, one semaphore permit per alert, released when the cockpit
+//!   has applied them). A notification that finds the queue full waits for room up to
+//!   `queue_wait` (2 s by default: a burst the cockpit drains in time is taken, not refused),
+//!   holding its share of the body budget meanwhile, so memory stays bounded by the queue and
+//!   the budget; still full after that, the receiver answers 503 with `Retry-After`.
+//!   Alertmanager retries 5xx, so nothing is lost, and the refusals are counted (`busy` in
+//!   `/healthz`);
 //! - redelivery (Alertmanager delivers at least once) is harmless: the live session drops
 //!   alerts identical to what it already has, and deliveries about an older episode
 //!   (`crate::alerts::episode`).
@@ -49,6 +52,10 @@ use super::SourceMsg;
 mod receive;
 use receive::receive;
 
+/// How long a notification waits for room in a full queue by default: a burst the cockpit
+/// drains within it is taken; a cockpit that stays behind longer gets 503s.
+pub const DEFAULT_QUEUE_WAIT: Duration = Duration::from_secs(2);
+
 /// Receiver settings (from `[webhook]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookSettings {
@@ -64,6 +71,8 @@ pub struct WebhookSettings {
     pub header_timeout: Duration,
     /// Time for a request's body to arrive.
     pub body_timeout: Duration,
+    /// How long a notification waits for room in a full queue before it is refused (503).
+    pub queue_wait: Duration,
 }
 
 impl WebhookSettings {
@@ -77,6 +86,7 @@ impl WebhookSettings {
             max_connections: 256,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
+            queue_wait: DEFAULT_QUEUE_WAIT,
         }
     }
 }
@@ -155,6 +165,7 @@ struct Shared {
     token: Option<String>,
     limit: usize,
     body_timeout: Duration,
+    queue_wait: Duration,
     stats: Arc<WebhookStats>,
     queued: Arc<Semaphore>,
     queue_capacity: usize,
@@ -331,6 +342,7 @@ pub fn router(
         token: settings.token.clone().filter(|t| !t.is_empty()),
         limit: settings.body_limit,
         body_timeout: settings.body_timeout,
+        queue_wait: settings.queue_wait,
         stats,
         queued: Arc::new(Semaphore::new(capacity)),
         queue_capacity: capacity,

@@ -40,7 +40,9 @@ pub(super) async fn receive(
             return error(StatusCode::BAD_REQUEST, why.to_string());
         }
     };
-    hand_on(&st, parsed)
+    // The body is read: only what was parsed from it is held while it waits for room.
+    drop(bytes);
+    hand_on(&st, parsed).await
 }
 
 /// The refusal of a request by its headers, before its body is read: no or a wrong token
@@ -175,7 +177,7 @@ fn notification(bytes: &[u8]) -> Result<crate::alerts::ParsedAlerts, Notificatio
 
 /// Hands the alerts to the cockpit, one queue permit each; 503 when it is behind (or shutting
 /// down), 400 when no alert was usable; the reply names the accepted and the rejected.
-fn hand_on(st: &Shared, parsed: crate::alerts::ParsedAlerts) -> Response {
+async fn hand_on(st: &Shared, parsed: crate::alerts::ParsedAlerts) -> Response {
     let rejected: Vec<String> = parsed.rejected.iter().map(|r| r.error.clone()).collect();
     st.stats
         .rejected_alerts
@@ -193,9 +195,21 @@ fn hand_on(st: &Shared, parsed: crate::alerts::ParsedAlerts) -> Response {
     }
     let n = parsed.alerts.len();
     let permits = n.min(st.queue_capacity) as u32;
-    let Ok(permit) = st.queued.clone().try_acquire_many_owned(permits) else {
-        bump(&st.stats.busy);
-        return busy("the cockpit is behind; retry");
+    // Room in the queue, waited for up to `queue_wait` (a burst the cockpit drains in time is
+    // taken); the body budget stays held meanwhile, so waiting never grows memory past it.
+    let room = tokio::time::Instant::now() + st.queue_wait;
+    let permit = match st.queued.clone().try_acquire_many_owned(permits) {
+        Ok(p) => p,
+        Err(_) => {
+            match tokio::time::timeout_at(room, st.queued.clone().acquire_many_owned(permits)).await
+            {
+                Ok(Ok(p)) => p,
+                _ => {
+                    bump(&st.stats.busy);
+                    return busy("the cockpit is behind; retry");
+                }
+            }
+        }
     };
     let now = Timestamp::now();
     let events = parsed
@@ -208,7 +222,20 @@ fn hand_on(st: &Shared, parsed: crate::alerts::ParsedAlerts) -> Response {
         events,
         permit: Some(permit),
     };
-    match st.tx.try_send(msg) {
+    use mpsc::error::TrySendError;
+    // The channel to the cockpit is bounded too: room in it is waited for within the same time.
+    let sent = match st.tx.try_send(msg) {
+        Ok(()) => Ok(()),
+        Err(TrySendError::Full(msg)) => {
+            match tokio::time::timeout_at(room, st.tx.send(msg)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err("the cockpit is shutting down"),
+                Err(_) => Err("the cockpit is behind; retry"),
+            }
+        }
+        Err(TrySendError::Closed(_)) => Err("the cockpit is shutting down"),
+    };
+    match sent {
         Ok(()) => {
             bump(&st.stats.notifications);
             st.stats.alerts.fetch_add(n as u64, Ordering::Relaxed);
@@ -217,13 +244,9 @@ fn hand_on(st: &Shared, parsed: crate::alerts::ParsedAlerts) -> Response {
                 json!({"status": "ok", "accepted": n, "rejected": rejected}),
             )
         }
-        Err(mpsc::error::TrySendError::Full(_)) => {
+        Err(why) => {
             bump(&st.stats.busy);
-            busy("the cockpit is behind; retry")
-        }
-        Err(mpsc::error::TrySendError::Closed(_)) => {
-            bump(&st.stats.busy);
-            busy("the cockpit is shutting down")
+            busy(why)
         }
     }
 }
