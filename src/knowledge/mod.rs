@@ -159,6 +159,9 @@ pub struct KnowledgeBase {
     /// Per document (runbooks, then postmortems), the symptoms and kinds its title and alert
     /// names name.
     abouts: Vec<problem::About>,
+    /// Per document, the components its title and alert names are named after
+    /// ([`problem::name_component`]).
+    components: Vec<Vec<String>>,
 }
 
 impl KnowledgeBase {
@@ -241,6 +244,22 @@ impl KnowledgeBase {
             .map(|r| named(&r.title, &r.alerts))
             .chain(postmortems.iter().map(|p| named(&p.title, &p.alerts)))
             .collect();
+        let components = runbooks
+            .iter()
+            .map(|r| (&r.title, &r.alerts))
+            .chain(postmortems.iter().map(|p| (&p.title, &p.alerts)))
+            .map(|(title, alerts)| {
+                let mut words: Vec<String> = Vec::new();
+                for name in std::iter::once(title).chain(alerts) {
+                    if let Some(w) = problem::name_component(name) {
+                        if !words.contains(&w) {
+                            words.push(w);
+                        }
+                    }
+                }
+                words
+            })
+            .collect();
         KnowledgeBase {
             runbooks,
             postmortems,
@@ -249,6 +268,7 @@ impl KnowledgeBase {
             links,
             titles,
             abouts,
+            components,
         }
     }
 

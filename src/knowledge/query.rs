@@ -363,8 +363,23 @@ pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Ter
             subjects.push(term);
         }
     }
+    // The component each alert name is named after, when distinctive.
+    let mut named: Vec<String> = Vec::new();
+    for name in &q.alertnames {
+        if let Some(s) = problem::name_subject(name)
+            && index.df(&s) as f64 <= most
+            && !named.contains(&s)
+        {
+            named.push(s);
+        }
+    }
+    let mut said: Vec<String> = words.iter().map(|w| w.0.clone()).collect();
+    said.sort_unstable();
+    said.dedup();
     Terms {
         subjects: subjects.into_iter().map(str::to_string).collect(),
+        named,
+        said,
         terms,
         missing,
         problem_missing,
@@ -384,4 +399,10 @@ pub(super) struct Terms {
     /// Distinctive components the alert's name names (a document mentioning none of them is
     /// not about this alert).
     pub(super) subjects: Vec<String>,
+    /// The distinctive components the alert names are named after
+    /// ([`problem::name_subject`]): a runbook named after a component the alert never names,
+    /// that never mentions them, is about another component.
+    pub(super) named: Vec<String>,
+    /// Every term of the alert (name, summary/description, labels), sorted.
+    pub(super) said: Vec<String>,
 }

@@ -79,6 +79,8 @@ impl KnowledgeBase {
             problem_missing,
             about,
             subjects,
+            named,
+            said,
         } = query_terms(q, &self.index, &self.params);
         let hits = self.index.search(&terms, k, missing);
         #[derive(Default)]
@@ -148,6 +150,15 @@ impl KnowledgeBase {
                     about.kind_names()
                 ));
             }
+            if about.other_resource(theirs) && self.params.resource_cut < 1.0 {
+                e.content *= self.params.resource_cut.max(0.0);
+                e.other = true;
+                e.cut.push(format!(
+                    "about another resource ({}; the alert: {})",
+                    theirs.resource_names(),
+                    about.resource_names()
+                ));
+            }
             if !subjects.is_empty()
                 && self.params.subject_cut < 1.0
                 && !subjects.iter().any(|t| self.index.has_term(hit.doc, t))
@@ -155,6 +166,21 @@ impl KnowledgeBase {
                 e.content *= self.params.subject_cut.max(0.0);
                 e.cut
                     .push(format!("never mentions {}", subjects.join(", ")));
+            }
+            let components = &self.components[hit.doc];
+            if !named.is_empty()
+                && !components.is_empty()
+                && self.params.component_cut < 1.0
+                && !components.iter().any(|c| said.binary_search(c).is_ok())
+                && !named.iter().any(|t| self.index.has_term(hit.doc, t))
+            {
+                e.content *= self.params.component_cut.max(0.0);
+                e.other = true;
+                e.cut.push(format!(
+                    "named after another component ({}; the alert: {})",
+                    components.join(", "),
+                    named.join(", ")
+                ));
             }
             e.coverage = hit.coverage;
         }
