@@ -138,6 +138,7 @@ fn is_instance_label(name: &str) -> bool {
             | "node"
             | "instance"
             | "device"
+            | "fstype"
             | "mountpoint"
             | "job_name"
             | "exported_namespace"
@@ -154,6 +155,16 @@ fn is_instance_label(name: &str) -> bool {
             | "pvc"
             | "resourcequota"
             | "uid"
+    )
+}
+
+/// Instance labels whose values name a place (a mount point, a device, a host), never a
+/// component: unknown to every document, they are still no evidence that nothing covers the
+/// alert (a container or namespace nobody wrote about may be).
+fn is_place_label(name: &str) -> bool {
+    matches!(
+        name,
+        "device" | "fstype" | "mountpoint" | "instance" | "node"
     )
 }
 
@@ -196,6 +207,7 @@ const FROM_TEXT: u8 = 2;
 const FROM_COMPONENT: u8 = 4;
 const FROM_TARGET: u8 = 8;
 const FROM_INSTANCE: u8 = 16;
+const FROM_PLACE: u8 = 32;
 
 /// Builds weighted query terms (one per distinct term, highest weight wins) and the weight of
 /// meaningful query terms no document has (alert name and text words), which count against
@@ -255,7 +267,8 @@ pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Ter
     }
     for (k, v) in &q.labels {
         if is_instance_label(k) {
-            collect(v, FROM_INSTANCE, p.w_instance, 0.0);
+            let place = if is_place_label(k) { FROM_PLACE } else { 0 };
+            collect(v, FROM_INSTANCE | place, p.w_instance, 0.0);
         }
         if k == "alertname" || is_identity_label(k) || is_target_label(k) {
             continue;
@@ -274,6 +287,11 @@ pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Ter
         let f = from.get(term).copied().unwrap_or(0);
         f & FROM_INSTANCE != 0 && f & (FROM_NAME | FROM_COMPONENT) == 0
     };
+    // ... and one that names a place (a mount point, a device, a host).
+    let place = |term: &str| {
+        let f = from.get(term).copied().unwrap_or(0);
+        f & FROM_PLACE != 0 && f & (FROM_NAME | FROM_COMPONENT) == 0
+    };
     let subject = |term: &str| {
         let f = from.get(term).copied().unwrap_or(0);
         f & FROM_COMPONENT != 0 && f & (FROM_NAME | FROM_TEXT) != 0
@@ -287,7 +305,7 @@ pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Ter
     for (term, surface, source, weight, unknown_weight) in &words {
         let (mut weight, mut unknown_weight) = (*weight, *unknown_weight);
         // Label values other than services and targets say nothing about the problem.
-        let focus = *source & !(FROM_TARGET | FROM_INSTANCE) != 0;
+        let focus = *source & !(FROM_TARGET | FROM_INSTANCE | FROM_PLACE) != 0;
         let problem = {
             let f = from.get(term.as_str()).copied().unwrap_or(0);
             f & (FROM_NAME | FROM_TEXT) != 0
@@ -298,6 +316,10 @@ pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Ter
         // "Zookeeper is down") is still evidence that nothing here covers the alert.
         if instance(term) {
             weight = weight.min(p.w_instance);
+        }
+        if place(term) {
+            // Where the problem is, whether or not a document knows the place.
+            unknown_weight = 0.0;
         }
         if subject(term) {
             weight = weight.max(p.w_subject);
@@ -349,7 +371,9 @@ pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Ter
     let mut subjects: Vec<&str> = Vec::new();
     let most = p.subject_df * index.len() as f64;
     for (term, _, source, _, _) in &words {
-        if source & (FROM_NAME | FROM_TEXT) != 0 {
+        // What the alert is about, not where: an instance's name repeated in the
+        // description (`/srv/pod`) names no kind or symptom.
+        if source & (FROM_NAME | FROM_TEXT) != 0 && !instance(term) {
             about.add_term(term);
         }
         let f = from.get(term.as_str()).copied().unwrap_or(0);
