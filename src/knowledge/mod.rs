@@ -246,15 +246,22 @@ impl KnowledgeBase {
             .collect();
         let components = runbooks
             .iter()
-            .map(|r| (&r.title, &r.alerts))
-            .chain(postmortems.iter().map(|p| (&p.title, &p.alerts)))
-            .map(|(title, alerts)| {
+            .map(|r| (&r.title, &r.alerts, &r.services))
+            .chain(
+                postmortems
+                    .iter()
+                    .map(|p| (&p.title, &p.alerts, &p.services)),
+            )
+            .map(|(title, alerts, services)| {
                 let mut words: Vec<String> = Vec::new();
-                for name in std::iter::once(title).chain(alerts) {
-                    if let Some(w) = problem::name_component(name) {
-                        if !words.contains(&w) {
-                            words.push(w);
-                        }
+                let named = std::iter::once(title)
+                    .chain(alerts)
+                    .filter_map(|name| problem::name_component(name));
+                // The services a document says it is for are what it is about too.
+                let services = services.iter().flat_map(|s| tokenize::tokens(s));
+                for w in named.chain(services) {
+                    if !words.contains(&w) {
+                        words.push(w);
                     }
                 }
                 words
