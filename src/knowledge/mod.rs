@@ -114,6 +114,7 @@
 //! knowledge (fuzzy titles with `nucleo-matcher`, merged with the content ranking). Reloading
 //! when a document changes on disk is edge code: `crate::knowledge_watch`.
 
+pub mod confidence;
 pub mod doc;
 mod fields;
 pub mod index;
@@ -133,6 +134,7 @@ pub mod tokenize;
 
 use std::collections::{BTreeSet, HashMap};
 
+pub use confidence::Confidence;
 pub use doc::{DocError, DocKind, Postmortem, Runbook, parse_postmortem, parse_runbook};
 use fields::{postmortem_fields, runbook_fields};
 use index::{Bm25fParams, Index};
@@ -140,7 +142,7 @@ use links::LinkIndex;
 pub use params::MatchParams;
 pub use query::MatchQuery;
 use query::text_query;
-pub use rank::{Confidence, DocRef, KnowledgeMatch};
+pub use rank::{DocRef, KnowledgeMatch};
 pub use search::SearchHit;
 
 /// How many matches [`KnowledgeBase::match_alerts`] returns at most.

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::confidence::{self, Confidence};
 use super::index::{Field, QueryTerm};
 use super::query::{Terms, query_terms, text_query};
 use super::{KnowledgeBase, MAX_MATCHES, MatchQuery};
@@ -19,29 +20,6 @@ pub enum DocRef {
     Postmortem(usize),
 }
 
-/// How far a match can be trusted. Low is "no good match": matching abstains, no steps are
-/// offered from it, and a cluster whose matches are all low is novel (human judgment).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Confidence {
-    #[default]
-    Low,
-    Medium,
-    High,
-}
-
-impl Confidence {
-    pub fn name(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-}
-
 /// One ranked match with its reasons.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KnowledgeMatch {
@@ -52,9 +30,12 @@ pub struct KnowledgeMatch {
     /// Explicitly linked, or content score at least [`MatchParams::good_match`]
     /// (`confidence` is not [`Confidence::Low`]). Only good matches offer steps.
     pub good: bool,
-    /// How far to trust the match: an explicit link or a content score of at least
-    /// [`MatchParams::high_match`] is high, at least [`MatchParams::good_match`] medium, else low.
+    /// How far to trust the match: the level of `calibrated` (an explicit link or a content
+    /// score of at least [`MatchParams::high_match`] is high, at least `floor` medium, else low).
     pub confidence: Confidence,
+    /// The calibrated 0–1 confidence ([`confidence::calibrate`]): 1 when linked, else the
+    /// content score mapped so that `floor` is 0.60 and [`MatchParams::high_match`] 0.85.
+    pub calibrated: f64,
     /// The content part of `score`: normalised BM25F in [0, 1] (0 without shared terms).
     pub content: f64,
     /// Share of the query (weighted by rarity) that occurs in the document at all, in [0, 1].
@@ -210,19 +191,16 @@ impl KnowledgeBase {
                     self.params.cut_good_match.max(self.params.good_match)
                 };
                 f.why.append(&mut f.cut);
-                let confidence = if f.links > 0.0 || f.content >= self.params.high_match {
-                    Confidence::High
-                } else if f.content >= floor {
-                    Confidence::Medium
-                } else {
-                    Confidence::Low
-                };
+                let calibrated =
+                    confidence::calibrate(f.content, f.links > 0.0, floor, self.params.high_match);
+                let confidence = Confidence::of(calibrated);
                 KnowledgeMatch {
                     doc,
                     score: f.links + f.content,
                     why: f.why,
                     good: confidence > Confidence::Low,
                     confidence,
+                    calibrated,
                     content: f.content,
                     coverage: f.coverage,
                     floor,
@@ -231,8 +209,9 @@ impl KnowledgeBase {
             .collect()
     }
 
-    /// Why matching abstains, when it does (no match is good): `best 0.27 below the 0.45
-    /// floor; nearest: Kubelet Down (terms: …)`. `None` when some match is good.
+    /// Why matching abstains, when it does (no match is good), in calibrated terms and raw:
+    /// `no good match: best 0.37 below the 0.60 floor (score 0.098, floor 0.16); nearest:
+    /// Kubelet Down (terms: …)`. `None` when some match is good.
     pub fn abstention(&self, matches: &[KnowledgeMatch]) -> Option<String> {
         if matches.iter().any(|m| m.good) {
             return None;
@@ -248,8 +227,12 @@ impl KnowledgeBase {
                     .map(|w| format!(" ({w})"))
                     .unwrap_or_default();
                 format!(
-                    "no good match: best {:.2} below the {:.2} floor; nearest: {title}{terms}",
-                    m.content, m.floor
+                    "no good match: best {:.2} below the {:.2} floor (score {:.3}, floor {:.2}); \
+                     nearest: {title}{terms}",
+                    m.calibrated,
+                    confidence::MEDIUM_FROM,
+                    m.content,
+                    m.floor
                 )
             }
         })

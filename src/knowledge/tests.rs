@@ -116,8 +116,10 @@ fn confidence_levels_and_an_explained_abstention() {
     );
     let why = kb.abstention(&unrelated).unwrap();
     assert!(
-        why.starts_with("no good match: best ")
-            && why.contains(&format!("below the {:.2} floor", unrelated[0].floor)),
+        why.starts_with(&format!(
+            "no good match: best {:.2} below the 0.60 floor (score {:.3}, floor {:.2})",
+            unrelated[0].calibrated, unrelated[0].content, unrelated[0].floor
+        )),
         "{why}"
     );
     if let Some(m) = unrelated.first() {
@@ -148,6 +150,8 @@ fn good_is_exactly_confidence_above_low() {
                 Confidence::Low
             };
             assert_eq!(m.confidence, expected, "{m:?}");
+            assert_eq!(m.confidence, Confidence::of(m.calibrated), "{m:?}");
+            assert!((0.0..=1.0).contains(&m.calibrated), "{m:?}");
         }
     }
 }
