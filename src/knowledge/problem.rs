@@ -88,7 +88,6 @@ const SYMPTOMS: &[&[&str]] = &[
     // Work piling up (a queue "filling up" is a backlog too).
     &[
         "backlog", "lag", "lagging", "behind", "piling", "growing", "pending", "stuck", "filling",
-        "waiting",
     ],
     // Restarting.
     &[
