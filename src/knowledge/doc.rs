@@ -166,6 +166,44 @@ impl<'de> Deserialize<'de> for List {
     }
 }
 
+impl List {
+    /// A front-matter list as runbooks and postmortems read it (`alerts`, `services`, `tags`):
+    /// trimmed, blanks dropped, each item once in first order; absent is empty.
+    pub(super) fn read(list: Option<List>) -> Vec<String> {
+        let items = list.map(|l| l.0).unwrap_or_default();
+        dedup(
+            items
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        )
+    }
+}
+
+/// A document's id: its front matter's `id`, else its file name without extension.
+pub(super) fn doc_id(id: Option<Text>, stem: &str) -> String {
+    id.map(|t| t.0.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| stem.to_string())
+}
+
+/// A document's title: its front matter's `title` (YAML, else TOML), else its first heading,
+/// else its file name made readable.
+pub(super) fn doc_title(
+    title: Option<Text>,
+    split: &markdown::Split<'_>,
+    outline: &markdown::Outline,
+    stem: &str,
+) -> String {
+    title
+        .map(|t| t.0.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| split.toml.and_then(markdown::toml_title))
+        .or_else(|| outline.headings.first().map(|h| h.text.clone()))
+        .unwrap_or_else(|| humanize(stem))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct RunbookMeta {
@@ -380,27 +418,17 @@ pub fn parse_runbook(path: &str, text: &str) -> Result<Runbook, DocError> {
     let headings: Vec<String> = outline.headings.iter().map(|h| h.text.clone()).collect();
 
     let stem = file_stem(path);
-    let id = meta
-        .id
-        .map(|t| t.0.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| stem.to_string());
+    let id = doc_id(meta.id, stem);
     if !valid_id(&id) {
         return Err(err(
             key_line(yaml, split.yaml_line, "id"),
             format!("id: {id:?} may only hold letters, digits, '-', '_' and '.'"),
         ));
     }
-    let title = meta
-        .title
-        .map(|t| t.0.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| split.toml.and_then(markdown::toml_title))
-        .or_else(|| outline.headings.first().map(|h| h.text.clone()))
-        .unwrap_or_else(|| humanize(stem));
+    let title = doc_title(meta.title, &split, &outline, stem);
 
     let alerts = match meta.alerts {
-        Some(List(list)) => dedup(list.into_iter().map(|s| s.trim().to_string()).collect()),
+        Some(list) => List::read(Some(list)),
         None => {
             let mut v = Vec::new();
             if looks_like_alertname(stem) {
@@ -432,8 +460,8 @@ pub fn parse_runbook(path: &str, text: &str) -> Result<Runbook, DocError> {
         title,
         path: path.to_string(),
         alerts,
-        services: dedup(meta.services.map(|l| l.0).unwrap_or_default()),
-        tags: dedup(meta.tags.map(|l| l.0).unwrap_or_default()),
+        services: List::read(meta.services),
+        tags: List::read(meta.tags),
         owner: meta.owner.map(|t| t.0),
         last_reviewed,
         steps,
@@ -616,6 +644,20 @@ kubectl get pods
         assert!(looks_like_alertname("etcdHighFsyncDurations"));
         assert!(looks_like_alertname("KubeCPUOvercommit"));
         assert!(!looks_like_alertname("kubectl"));
+    }
+
+    #[test]
+    fn runbooks_and_postmortems_read_front_matter_lists_alike() {
+        let front =
+            "---\nalerts: [\" PgDown \", PgDown, \"\"]\nservices: \"db, db ,api\"\n---\n# X\n";
+        let rb = parse_runbook("x.md", front).unwrap();
+        let pm = parse_postmortem("x.md", front).unwrap();
+        assert_eq!(rb.alerts, ["PgDown"]);
+        assert_eq!(pm.alerts, rb.alerts);
+        assert_eq!(rb.services, ["db", "api"]);
+        assert_eq!(pm.services, rb.services);
+        assert_eq!((rb.id.as_str(), rb.title.as_str()), ("x", "X"));
+        assert_eq!((pm.id.as_str(), pm.title.as_str()), ("x", "X"));
     }
 
     #[test]

@@ -328,57 +328,64 @@ const VAGUE: &[&str] = &[
 
 /// Lints one postmortem.
 pub fn lint_postmortem(pm: &Postmortem) -> PostmortemLint {
-    let mut findings = Vec::new();
-    let mut penalty: u32 = 0;
-    let add = |f: Finding, p: u32, findings: &mut Vec<Finding>, penalty: &mut u32| {
-        *penalty += p;
-        findings.push(f);
-    };
-
-    if pm.summary.trim().is_empty() {
-        add(
-            Finding::new("no-summary", Level::Warning, "no summary"),
-            10,
-            &mut findings,
-            &mut penalty,
-        );
+    let mut l = Lint::default();
+    l.sections(pm);
+    l.blame(pm);
+    l.causes(pm);
+    l.action_items(pm);
+    l.metadata(pm);
+    let score = 100u32.saturating_sub(l.penalty) as u8;
+    PostmortemLint {
+        score,
+        grade: grade(score).to_string(),
+        findings: l.findings,
     }
-    if pm.timeline.is_empty() {
-        add(
-            Finding::new(
+}
+
+/// A postmortem's findings as they are made, and the points they cost.
+#[derive(Default)]
+struct Lint {
+    findings: Vec<Finding>,
+    penalty: u32,
+}
+
+impl Lint {
+    fn add(&mut self, f: Finding, penalty: u32) {
+        self.penalty += penalty;
+        self.findings.push(f);
+    }
+
+    /// The sections a trainee replays from: summary, timeline, what was tried.
+    fn sections(&mut self, pm: &Postmortem) {
+        if pm.summary.trim().is_empty() {
+            self.add(Finding::new("no-summary", Level::Warning, "no summary"), 10);
+        }
+        if pm.timeline.is_empty() {
+            let f = Finding::new(
                 "missing-timeline",
                 Level::Error,
                 "no timeline: a trainee cannot replay when what was known",
-            ),
-            25,
-            &mut findings,
-            &mut penalty,
-        );
-    }
-    if pm.tried.is_empty() {
-        add(
-            Finding::new(
+            );
+            self.add(f, 25);
+        }
+        if pm.tried.is_empty() {
+            let f = Finding::new(
                 "no-hypotheses",
                 Level::Error,
                 "no record of hypotheses tried or false leads (add a \"What we tried\" section)",
-            ),
-            20,
-            &mut findings,
-            &mut penalty,
-        );
+            );
+            self.add(f, 20);
+        }
     }
-    // Blame language, with the line it is on.
-    let mut blamed = false;
-    for (i, line) in pm.body.lines().enumerate() {
-        let lower = line.to_lowercase();
-        for phrase in BLAME {
-            if contains_phrase(&lower, phrase) {
-                if !blamed {
-                    penalty += 20;
-                }
-                blamed = true;
-                findings.push(
-                    Finding::new(
+
+    /// Blame language, with the line it is on (the points once, every place reported).
+    fn blame(&mut self, pm: &Postmortem) {
+        let mut blamed = false;
+        for (i, line) in pm.body.lines().enumerate() {
+            let lower = line.to_lowercase();
+            for phrase in BLAME {
+                if contains_phrase(&lower, phrase) {
+                    let f = Finding::new(
                         "blame-language",
                         Level::Error,
                         format!(
@@ -386,53 +393,55 @@ pub fn lint_postmortem(pm: &Postmortem) -> PostmortemLint {
                              not who took it"
                         ),
                     )
-                    .at(pm.body_line + i),
-                );
+                    .at(pm.body_line + i);
+                    self.add(f, if blamed { 0 } else { 20 });
+                    blamed = true;
+                }
             }
         }
     }
-    let root_cause_heading = pm.headings.iter().any(|h| {
-        let h = h.to_lowercase();
-        h.contains("root cause") && !h.contains("causes")
-    });
-    if pm.contributing_factors.is_empty() {
-        let (msg, p) = if root_cause_heading {
-            ("a single root cause and no contributing factors", 20)
-        } else {
-            ("no contributing factors", 20)
-        };
-        add(
-            Finding::new("no-contributing-factors", Level::Error, msg),
-            p,
-            &mut findings,
-            &mut penalty,
-        );
-    } else if pm.contributing_factors.len() == 1 && root_cause_heading {
-        add(
-            Finding::new(
+
+    /// Contributing factors, not a single root cause.
+    fn causes(&mut self, pm: &Postmortem) {
+        let root_cause_heading = pm.headings.iter().any(|h| {
+            let h = h.to_lowercase();
+            h.contains("root cause") && !h.contains("causes")
+        });
+        if pm.contributing_factors.is_empty() {
+            let msg = if root_cause_heading {
+                "a single root cause and no contributing factors"
+            } else {
+                "no contributing factors"
+            };
+            self.add(
+                Finding::new("no-contributing-factors", Level::Error, msg),
+                20,
+            );
+        } else if pm.contributing_factors.len() == 1 && root_cause_heading {
+            let f = Finding::new(
                 "single-root-cause",
                 Level::Warning,
                 "a single root cause: incidents have several contributing factors",
-            ),
-            10,
-            &mut findings,
-            &mut penalty,
-        );
+            );
+            self.add(f, 10);
+        }
     }
-    if pm.action_items.is_empty() {
-        add(
-            Finding::new("no-action-items", Level::Error, "no action items"),
-            20,
-            &mut findings,
-            &mut penalty,
-        );
-    } else {
+
+    /// Action items that change the system, with an owner or a ticket.
+    fn action_items(&mut self, pm: &Postmortem) {
+        if pm.action_items.is_empty() {
+            self.add(
+                Finding::new("no-action-items", Level::Error, "no action items"),
+                20,
+            );
+            return;
+        }
         let mut vague_penalty = 0;
         for item in &pm.action_items {
             let lower = item.to_lowercase();
             if let Some(phrase) = VAGUE.iter().find(|p| contains_phrase(&lower, p)) {
                 vague_penalty += 10;
-                findings.push(Finding::new(
+                self.findings.push(Finding::new(
                     "vague-action-item",
                     Level::Warning,
                     format!(
@@ -441,49 +450,34 @@ pub fn lint_postmortem(pm: &Postmortem) -> PostmortemLint {
                 ));
             }
         }
-        penalty += vague_penalty.min(20);
+        self.penalty += vague_penalty.min(20);
         let owned = pm.action_items.iter().any(|i| {
             let l = i.to_lowercase();
             l.contains("owner") || l.contains('@') || l.contains("assignee") || has_ticket(i)
         });
         if !owned {
-            add(
-                Finding::new(
-                    "no-owner",
-                    Level::Info,
-                    "no action item names an owner or a ticket",
-                ),
-                5,
-                &mut findings,
-                &mut penalty,
+            let f = Finding::new(
+                "no-owner",
+                Level::Info,
+                "no action item names an owner or a ticket",
             );
+            self.add(f, 5);
         }
     }
-    if pm.date.is_none() {
-        add(
-            Finding::new("missing-metadata", Level::Info, "no date"),
-            5,
-            &mut findings,
-            &mut penalty,
-        );
-    }
-    if pm.alerts.is_empty() && pm.services.is_empty() {
-        add(
-            Finding::new(
+
+    /// The front matter matching and review use.
+    fn metadata(&mut self, pm: &Postmortem) {
+        if pm.date.is_none() {
+            self.add(Finding::new("missing-metadata", Level::Info, "no date"), 5);
+        }
+        if pm.alerts.is_empty() && pm.services.is_empty() {
+            let f = Finding::new(
                 "missing-metadata",
                 Level::Info,
                 "no alerts or services in the front matter: matching falls back to the text",
-            ),
-            5,
-            &mut findings,
-            &mut penalty,
-        );
-    }
-    let score = 100u32.saturating_sub(penalty) as u8;
-    PostmortemLint {
-        score,
-        grade: grade(score).to_string(),
-        findings,
+            );
+            self.add(f, 5);
+        }
     }
 }
 

@@ -21,9 +21,10 @@
 //! counts against every match — the generic "disappeared from target discovery" words then no
 //! longer carry a Kube…Down runbook. Each match says why it matched and carries a
 //! [`Confidence`]: high (an explicit link, or content at least [`MatchParams::high_match`]),
-//! medium (content at least [`MatchParams::good_match`]), low otherwise. Low is "no good
-//! match": no steps are offered from it, a cluster with only low matches is novel, and
-//! [`KnowledgeBase::abstention`] says why ("best 0.12 below the 0.16 floor; nearest: …").
+//! medium (content at least its floor), low otherwise, read off a calibrated 0–1 value
+//! ([`confidence::calibrate`]). Low is "no good match": no steps are offered from it, a
+//! cluster with only low matches is novel, and [`KnowledgeBase::abstention`] says why ("best
+//! 0.37 below the 0.60 floor (score 0.098, floor 0.16); nearest: …").
 //!
 //! Evaluation (tests/fixtures/knowledge/eval, `cargo test --test suite knowledge_eval:: -- --nocapture`):
 //! 37 runbooks in three styles. Parameters are tuned (`knowledge_eval::tune`, a grid search)
@@ -109,11 +110,63 @@
 //! measured once this stop): `match_alerts` p50 0.64 ms, p99 1.27 ms; index build 0.62 s;
 //! start-up of 1,000 documents 106 ms (181–195 ms at the last stop under like load).
 //!
+//! Round 6 (issue 19, fifth stop), studied case by case on the tuning parts only (dev,
+//! queries-rules-tune.yaml, queries-rules-holdout.yaml and, for the first time, the team-style
+//! queries-holdout.yaml, names known and hidden); the fresh part was measured at the end. Five
+//! general rules, each a class of the failures seen:
+//! - a third dimension of [`problem`], the *resource* (memory, CPU, disk, connections,
+//!   descriptors): a runbook named after another resource is cut like one named after another
+//!   symptom ([`MatchParams::resource_cut`] 0.5, cut floor: Redis memory for Redis too many
+//!   connections); "load" is saturation and "not responding" is down;
+//! - saturation and backlog are one symptom family (a queue growing is the saturation of what
+//!   serves it: the PHP-FPM listen-queue alert and the "pool exhausted" runbook meet again);
+//! - what a name is named after ([`problem::name_subject`], [`problem::name_component`]): the
+//!   component an alert's name opens with (`PostgresqlDown` → postgres, after `Kube`, kind
+//!   and chart words) and the one a runbook's title or alert name opens with, or the services it
+//!   lists. A runbook named after a component the alert never names, that never mentions the
+//!   one the alert is named after, is about another component ([`MatchParams::component_cut`]
+//!   0.5, cut floor: Kube Scheduler Down for PostgresqlDown, varnish for HAProxy, the checkout
+//!   error-rate runbook for the API server's error budget); runbooks named only after a problem
+//!   (`Service returns too many 5xx errors`, `Target Down`) are never cut for it;
+//! - a place (mount point, device, fstype, instance, node label) repeated in the description
+//!   weighs nothing even when unknown to every document, and names no kind or symptom.
+//!
+//! Before → after (cases: covered / uncovered):
+//!
+//! | part | top-1 | abstain on uncovered |
+//! |---|---|---|
+//! | dev, names known (38 / 8) | 89% → 89% (34/38; CoreDNS errors now right, Nginx 5xx now under the floor) | 100% → 100% |
+//! | team-style held-out, names known (17 / 8) | 76% → 76% (13/17) | 50% → 100% (8/8) |
+//! | rules tune, names known (34 / 30) | 94% → 94% | 93% → 93% (28/30) |
+//! | rules tune, names hidden | 88% → 91% (31/34) | 100% → 100% |
+//! | former held-out rules, names known (32 / 30) | 97% → 97% | 87% → 90% (27/30) |
+//! | former held-out rules, names hidden | 94% → 97% (31/32) | 97% → 97% |
+//! | fresh held-out, names known (28 / 23) | 93% → 96% (27/28) | 100% → 100% |
+//! | fresh held-out, names hidden | 93% → 96% (27/28) | 100% → 100% |
+//!
+//! Top-3 stays 100% in every rules and fresh part. Still failing on the tuning parts: covered
+//! alerts whose right runbook stays under the floor (conntrack 0.135, Kube…Down-style alerts
+//! of a team service, ingress slow responses against the generic latency runbook cut for never
+//! mentioning the ingress); uncovered alerts whose nearest runbook is about the same component
+//! and symptom (etcd leader changes and member communication vs the fsync-duration runbook,
+//! the aggregated API vs the API server, Prometheus not connected to Alertmanagers vs
+//! Alertmanager failing to send, the config-reloader sidecar vs Prometheus's bad config). The
+//! fresh part's remaining misses: the Prometheus config-reload alert (the rule-failures runbook
+//! first, both good) and, names hidden, an operator TargetDown whose job names a component no
+//! runbook mentions. Every match now also carries a calibrated 0–1 confidence
+//! ([`confidence`]: the good floor is 0.60, the strong line 0.85). Speed (release, 10,000
+//! documents, on-CPU time of the thread, load average 8–11 on 2 cores with other builds
+//! running, measured once at 33af028): `match_alerts` p50 0.58 ms, p99 1.00 ms (last stop
+//! 0.64 / 1.27; goal p99 ≤ 2 ms); `/` search p99 1.13 ms; index build of 10,000 documents
+//! 0.62 s (goal ≤ 1 s); start-up of 1,000 documents 95 ms (last stop 106; goal ≤ 100 ms).
+//! Wall-clock figures at that load are several times higher (p99 8.8 ms, start-up 453 ms).
+//!
 //! [`lint`] holds runbook staleness and the postmortem linter; [`report`] the pure functions
 //! behind `kb search`, `kb match` and `kb lint`; [`search`] the TUI's `/` search across all
 //! knowledge (fuzzy titles with `nucleo-matcher`, merged with the content ranking). Reloading
 //! when a document changes on disk is edge code: `crate::knowledge_watch`.
 
+pub mod confidence;
 pub mod doc;
 mod fields;
 pub mod index;
@@ -133,6 +186,7 @@ pub mod tokenize;
 
 use std::collections::{BTreeSet, HashMap};
 
+pub use confidence::Confidence;
 pub use doc::{DocError, DocKind, Postmortem, Runbook, parse_postmortem, parse_runbook};
 use fields::{postmortem_fields, runbook_fields};
 use index::{Bm25fParams, Index};
@@ -140,7 +194,7 @@ use links::LinkIndex;
 pub use params::MatchParams;
 pub use query::MatchQuery;
 use query::text_query;
-pub use rank::{Confidence, DocRef, KnowledgeMatch};
+pub use rank::{DocRef, KnowledgeMatch};
 pub use search::SearchHit;
 
 /// How many matches [`KnowledgeBase::match_alerts`] returns at most.
@@ -159,6 +213,9 @@ pub struct KnowledgeBase {
     /// Per document (runbooks, then postmortems), the symptoms and kinds its title and alert
     /// names name.
     abouts: Vec<problem::About>,
+    /// Per document, the components its title and alert names are named after
+    /// ([`problem::name_component`]).
+    components: Vec<Vec<String>>,
 }
 
 impl KnowledgeBase {
@@ -241,6 +298,29 @@ impl KnowledgeBase {
             .map(|r| named(&r.title, &r.alerts))
             .chain(postmortems.iter().map(|p| named(&p.title, &p.alerts)))
             .collect();
+        let components = runbooks
+            .iter()
+            .map(|r| (&r.title, &r.alerts, &r.services))
+            .chain(
+                postmortems
+                    .iter()
+                    .map(|p| (&p.title, &p.alerts, &p.services)),
+            )
+            .map(|(title, alerts, services)| {
+                let mut words: Vec<String> = Vec::new();
+                let named = std::iter::once(title)
+                    .chain(alerts)
+                    .filter_map(|name| problem::name_component(name));
+                // The services a document says it is for are what it is about too.
+                let services = services.iter().flat_map(|s| tokenize::tokens(s));
+                for w in named.chain(services) {
+                    if !words.contains(&w) {
+                        words.push(w);
+                    }
+                }
+                words
+            })
+            .collect();
         KnowledgeBase {
             runbooks,
             postmortems,
@@ -249,6 +329,7 @@ impl KnowledgeBase {
             links,
             titles,
             abouts,
+            components,
         }
     }
 

@@ -82,6 +82,13 @@ pub struct MatchParams {
     /// mentions.
     pub subject_cut: f64,
     pub subject_df: f64,
+    /// The same when the runbook's title and alert names name resources (memory, CPU, disk,
+    /// connections, file descriptors) of which the alert names none.
+    pub resource_cut: f64,
+    /// The same when the runbook is named after a component and never mentions the one the
+    /// alert's name is named after ([`super::problem::name_subject`]: `PostgresqlDown` and
+    /// the Kube Scheduler Down runbook).
+    pub component_cut: f64,
 }
 
 impl Default for MatchParams {
@@ -111,6 +118,8 @@ impl Default for MatchParams {
             kind_cut: 0.3,
             subject_cut: 0.5,
             subject_df: 0.2,
+            resource_cut: 0.5,
+            component_cut: 0.5,
         }
     }
 }

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 
 use super::doc::{
-    DocError, List, Postmortem, Text, dedup, doc_error, file_stem, humanize, key_line, parse_date,
-    parse_yaml,
+    DocError, List, Postmortem, Text, doc_error, doc_id, doc_title, file_stem, key_line,
+    parse_date, parse_yaml,
 };
 use super::markdown::{self, BlockKind, Outline};
 
@@ -116,18 +116,8 @@ pub fn parse_postmortem(path: &str, text: &str) -> Result<Postmortem, DocError> 
     };
     let outline = markdown::outline(split.body, split.body_line);
     let stem = file_stem(path);
-    let id = meta
-        .id
-        .map(|t| t.0.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| stem.to_string());
-    let title = meta
-        .title
-        .map(|t| t.0.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| split.toml.and_then(markdown::toml_title))
-        .or_else(|| outline.headings.first().map(|h| h.text.clone()))
-        .unwrap_or_else(|| humanize(stem));
+    let id = doc_id(meta.id, stem);
+    let title = doc_title(meta.title, &split, &outline, stem);
     let date = match &meta.date {
         Some(Text(t)) => Some(parse_date(
             path,
@@ -154,8 +144,8 @@ pub fn parse_postmortem(path: &str, text: &str) -> Result<Postmortem, DocError> 
         title,
         path: path.to_string(),
         date,
-        services: dedup(meta.services.map(|l| l.0).unwrap_or_default()),
-        alerts: dedup(meta.alerts.map(|l| l.0).unwrap_or_default()),
+        services: List::read(meta.services),
+        alerts: List::read(meta.alerts),
         severity: meta.severity.map(|t| t.0),
         summary,
         tried: section_items(&outline, Section::Tried),

@@ -138,6 +138,7 @@ fn is_instance_label(name: &str) -> bool {
             | "node"
             | "instance"
             | "device"
+            | "fstype"
             | "mountpoint"
             | "job_name"
             | "exported_namespace"
@@ -154,6 +155,16 @@ fn is_instance_label(name: &str) -> bool {
             | "pvc"
             | "resourcequota"
             | "uid"
+    )
+}
+
+/// Instance labels whose values name a place (a mount point, a device, a host), never a
+/// component: unknown to every document, they are still no evidence that nothing covers the
+/// alert (a container or namespace nobody wrote about may be).
+fn is_place_label(name: &str) -> bool {
+    matches!(
+        name,
+        "device" | "fstype" | "mountpoint" | "instance" | "node"
     )
 }
 
@@ -196,6 +207,7 @@ const FROM_TEXT: u8 = 2;
 const FROM_COMPONENT: u8 = 4;
 const FROM_TARGET: u8 = 8;
 const FROM_INSTANCE: u8 = 16;
+const FROM_PLACE: u8 = 32;
 
 /// Builds weighted query terms (one per distinct term, highest weight wins) and the weight of
 /// meaningful query terms no document has (alert name and text words), which count against
@@ -211,28 +223,76 @@ const FROM_INSTANCE: u8 = 16;
 /// Also returns the weight of the problem words no document has (see
 /// [`QueryTerm::problem`]), which counts against every document's [`Index::about`] share.
 pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Terms {
-    // (term, surface, where from, weight, unknown weight) in query order.
-    let mut words: Vec<(String, String, u8, f64, f64)> = Vec::new();
-    let mut collect = |text: &str, from: u8, weight: f64, unknown_weight: f64| {
+    let words = words(q, p);
+    let mut sources: HashMap<&str, u8> = HashMap::with_capacity(words.len());
+    for w in &words {
+        *sources.entry(w.term.as_str()).or_default() |= w.from;
+    }
+    let sources = Sources(sources);
+    let (terms, missing, problem_missing) = weigh(&words, &sources, index, p);
+    let (about, subjects) = about_and_subjects(&words, &sources, q, index, p);
+    // The component each alert name is named after, when distinctive.
+    let most = p.subject_df * index.len() as f64;
+    let mut named: Vec<String> = Vec::new();
+    for name in &q.alertnames {
+        if let Some(s) = problem::name_subject(name)
+            && index.df(&s) as f64 <= most
+            && !named.contains(&s)
+        {
+            named.push(s);
+        }
+    }
+    // Every word the alert says, only needed to judge a runbook named after a component.
+    let mut said: Vec<String> = Vec::new();
+    if !named.is_empty() {
+        said = words.iter().map(|w| w.term.clone()).collect();
+        said.sort_unstable();
+        said.dedup();
+    }
+    Terms {
+        subjects,
+        named,
+        said,
+        terms,
+        missing,
+        problem_missing,
+        about,
+    }
+}
+
+/// One word of the query, in query order.
+struct Word {
+    term: String,
+    surface: String,
+    /// Where it came from (`FROM_…` bits).
+    from: u8,
+    weight: f64,
+    /// The weight with which it counts against every match when no document has it.
+    unknown: f64,
+}
+
+/// The query's words with their sources and weights: alert names, services, summaries and
+/// descriptions, the scrape target, and the other labels' names and values.
+fn words(q: &MatchQuery, p: &MatchParams) -> Vec<Word> {
+    let mut words: Vec<Word> = Vec::new();
+    let mut collect = |text: &str, from: u8, weight: f64, unknown: f64| {
         for (term, surface) in tokenize::tokens_with_surface(text) {
-            words.push((term, surface, from, weight, unknown_weight));
+            words.push(Word {
+                term,
+                surface,
+                from,
+                weight,
+                unknown,
+            });
         }
     };
     for a in &q.alertnames {
-        collect(
-            a,
-            FROM_NAME,
-            p.w_alertname,
-            p.w_alertname * p.unknown_alertname_share,
-        );
+        let w = p.w_alertname;
+        collect(a, FROM_NAME, w, w * p.unknown_alertname_share);
     }
     for s in &q.services {
-        collect(
-            s,
-            FROM_COMPONENT,
-            p.w_service,
-            p.w_service * p.unknown_service_share,
-        );
+        let w = p.w_service;
+        collect(s, FROM_COMPONENT, w, w * p.unknown_service_share);
     }
     for t in &q.texts {
         collect(t, FROM_TEXT, p.w_text, p.w_text * p.unknown_text_share);
@@ -246,16 +306,13 @@ pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Ter
             .any(|(k, v)| (k == "job" || k == "service") && v == t)
     };
     for t in &q.targets {
-        collect(
-            t,
-            FROM_TARGET | if component(t) { FROM_COMPONENT } else { 0 },
-            p.w_target,
-            p.w_text * p.unknown_target_share,
-        );
+        let from = FROM_TARGET | if component(t) { FROM_COMPONENT } else { 0 };
+        collect(t, from, p.w_target, p.w_text * p.unknown_target_share);
     }
     for (k, v) in &q.labels {
         if is_instance_label(k) {
-            collect(v, FROM_INSTANCE, p.w_instance, 0.0);
+            let place = if is_place_label(k) { FROM_PLACE } else { 0 };
+            collect(v, FROM_INSTANCE | place, p.w_instance, 0.0);
         }
         if k == "alertname" || is_identity_label(k) || is_target_label(k) {
             continue;
@@ -265,69 +322,101 @@ pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Ter
             collect(v, 0, p.w_label_value, 0.0);
         }
     }
-    let mut from: HashMap<&str, u8> = HashMap::with_capacity(words.len());
-    for (term, _, f, _, _) in &words {
-        *from.entry(term.as_str()).or_default() |= f;
-    }
-    // A summary/description word that only repeats an instance's name.
-    let instance = |term: &str| {
-        let f = from.get(term).copied().unwrap_or(0);
-        f & FROM_INSTANCE != 0 && f & (FROM_NAME | FROM_COMPONENT) == 0
-    };
-    let subject = |term: &str| {
-        let f = from.get(term).copied().unwrap_or(0);
-        f & FROM_COMPONENT != 0 && f & (FROM_NAME | FROM_TEXT) != 0
-    };
+    words
+}
 
+/// Every source of each term of the query (the `FROM_…` bits of all its occurrences).
+struct Sources<'a>(HashMap<&'a str, u8>);
+
+impl Sources<'_> {
+    fn of(&self, term: &str) -> u8 {
+        self.0.get(term).copied().unwrap_or(0)
+    }
+
+    /// A summary/description word that only repeats an instance's name.
+    fn instance(&self, term: &str) -> bool {
+        let f = self.of(term);
+        f & FROM_INSTANCE != 0 && f & (FROM_NAME | FROM_COMPONENT) == 0
+    }
+
+    /// ... and one that names a place (a mount point, a device, a host).
+    fn place(&self, term: &str) -> bool {
+        let f = self.of(term);
+        f & FROM_PLACE != 0 && f & (FROM_NAME | FROM_COMPONENT) == 0
+    }
+
+    /// A component's name the alert's name or summary/description repeats.
+    fn subject(&self, term: &str) -> bool {
+        let f = self.of(term);
+        f & FROM_COMPONENT != 0 && f & (FROM_NAME | FROM_TEXT) != 0
+    }
+
+    /// A word of the alert's name or text that names no component, target or instance.
+    fn problem(&self, term: &str) -> bool {
+        let f = self.of(term);
+        f & (FROM_NAME | FROM_TEXT) != 0
+            && f & (FROM_COMPONENT | FROM_TARGET) == 0
+            && !self.instance(term)
+    }
+}
+
+/// The weighted query terms (one per distinct term known to the index, highest weight wins),
+/// and the weights of the meaningful words and of the problem words no document has.
+fn weigh(
+    words: &[Word],
+    sources: &Sources,
+    index: &Index,
+    p: &MatchParams,
+) -> (Vec<QueryTerm>, f64, f64) {
     let mut terms: Vec<QueryTerm> = Vec::new();
     let mut pos: HashMap<&str, usize> = HashMap::new();
-    // `unknown`: the weight with which a term no document has counts against matches.
+    // The weight with which a term no document has counts against matches.
     let mut unknown: HashMap<&str, f64> = HashMap::new();
     let mut unknown_problem: HashMap<&str, f64> = HashMap::new();
-    for (term, surface, source, weight, unknown_weight) in &words {
-        let (mut weight, mut unknown_weight) = (*weight, *unknown_weight);
+    for word in words {
+        let term = word.term.as_str();
+        let (mut weight, mut unknown_weight) = (word.weight, word.unknown);
         // Label values other than services and targets say nothing about the problem.
-        let focus = *source & !(FROM_TARGET | FROM_INSTANCE) != 0;
-        let problem = {
-            let f = from.get(term.as_str()).copied().unwrap_or(0);
-            f & (FROM_NAME | FROM_TEXT) != 0
-                && f & (FROM_COMPONENT | FROM_TARGET) == 0
-                && !instance(term)
-        };
+        let focus = word.from & !(FROM_TARGET | FROM_INSTANCE | FROM_PLACE) != 0;
+        let problem = sources.problem(term);
         // Its weight only: a name no document has (`zookeeper` in `container=zookeeper` and
         // "Zookeeper is down") is still evidence that nothing here covers the alert.
-        if instance(term) {
+        if sources.instance(term) {
             weight = weight.min(p.w_instance);
         }
-        if subject(term) {
+        if sources.place(term) {
+            // Where the problem is, whether or not a document knows the place.
+            unknown_weight = 0.0;
+        }
+        if sources.subject(term) {
             weight = weight.max(p.w_subject);
             unknown_weight = unknown_weight.max(p.w_subject * p.unknown_subject_share);
         }
         if !index.contains_term(term) {
             // Words with digits in them (pod hashes, hosts) say nothing when unknown.
             if unknown_weight > 0.0 && !term.chars().any(|c| c.is_ascii_digit()) {
-                let w = unknown.entry(term.as_str()).or_insert(0.0);
+                let w = unknown.entry(term).or_insert(0.0);
                 *w = w.max(unknown_weight);
                 if problem {
-                    let w = unknown_problem.entry(term.as_str()).or_insert(0.0);
+                    let w = unknown_problem.entry(term).or_insert(0.0);
                     *w = w.max(unknown_weight);
                 }
             }
             continue;
         }
-        match pos.get(term.as_str()) {
+        match pos.get(term) {
             Some(&i) => {
                 terms[i].focus |= focus;
                 if terms[i].weight < weight {
                     terms[i].weight = weight;
-                    terms[i].surface = surface.clone();
+                    terms[i].surface = word.surface.clone();
                 }
             }
             None => {
-                pos.insert(term.as_str(), terms.len());
+                pos.insert(term, terms.len());
                 terms.push(QueryTerm {
-                    term: term.clone(),
-                    surface: surface.clone(),
+                    term: word.term.clone(),
+                    surface: word.surface.clone(),
                     weight,
                     focus,
                     problem,
@@ -338,38 +427,46 @@ pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Ter
     let max_idf = index.idf("\u{0}never a term\u{0}");
     let missing = unknown.values().map(|w| w * max_idf).sum();
     let problem_missing = unknown_problem.values().map(|w| w * max_idf).sum();
-    // What the alert is about (its name and summary/description words), and the distinctive
-    // components its name names (the summary's, when the name is hidden).
+    (terms, missing, problem_missing)
+}
+
+/// What the alert is about (the symptoms, kinds and resources of its name and
+/// summary/description words), and the distinctive components its name names (the
+/// summary's, when the name is hidden).
+fn about_and_subjects(
+    words: &[Word],
+    sources: &Sources,
+    q: &MatchQuery,
+    index: &Index,
+    p: &MatchParams,
+) -> (problem::About, Vec<String>) {
     let mut about = problem::About::default();
     let named = if q.alertnames.is_empty() {
         FROM_TEXT
     } else {
         FROM_NAME
     };
-    let mut subjects: Vec<&str> = Vec::new();
+    let mut subjects: Vec<String> = Vec::new();
     let most = p.subject_df * index.len() as f64;
-    for (term, _, source, _, _) in &words {
-        if source & (FROM_NAME | FROM_TEXT) != 0 {
+    for word in words {
+        let term = word.term.as_str();
+        // What the alert is about, not where: an instance's name repeated in the
+        // description (`/srv/pod`) names no kind or symptom.
+        if word.from & (FROM_NAME | FROM_TEXT) != 0 && !sources.instance(term) {
             about.add_term(term);
         }
-        let f = from.get(term.as_str()).copied().unwrap_or(0);
+        let f = sources.of(term);
         if f & FROM_COMPONENT != 0
             && f & named != 0
             && !term.chars().any(|c| c.is_ascii_digit())
             && !problem::not_a_component(term)
             && index.df(term) as f64 <= most
-            && !subjects.contains(&term.as_str())
+            && !subjects.iter().any(|s| s == term)
         {
-            subjects.push(term);
+            subjects.push(word.term.clone());
         }
     }
-    Terms {
-        subjects: subjects.into_iter().map(str::to_string).collect(),
-        terms,
-        missing,
-        problem_missing,
-        about,
-    }
+    (about, subjects)
 }
 
 /// A cluster's query as [`query_terms`] builds it.
@@ -384,4 +481,10 @@ pub(super) struct Terms {
     /// Distinctive components the alert's name names (a document mentioning none of them is
     /// not about this alert).
     pub(super) subjects: Vec<String>,
+    /// The distinctive components the alert names are named after
+    /// ([`problem::name_subject`]): a runbook named after a component the alert never names,
+    /// that never mentions them, is about another component.
+    pub(super) named: Vec<String>,
+    /// Every term of the alert (name, summary/description, labels), sorted.
+    pub(super) said: Vec<String>,
 }

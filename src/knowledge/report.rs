@@ -5,8 +5,9 @@
 //! [`KnowledgeBase::from_documents`](super::KnowledgeBase::from_documents); pass them relative to
 //! their `--kb` directory and the JSON has the shape issue 5 §7 asks for:
 //! `{"results": [{"alert": <fingerprint>, "matches": [{"path", "title", "score", "why"}],
-//! "no_good_match": bool}]}` (each match also carries `kind`, `good` and `confidence`; an alert
-//! without a good match carries `abstention`, the reason).
+//! "no_good_match": bool}]}` (each match also carries `kind`, `good`, `confidence` and the
+//! calibrated `confidence_score`; an alert without a good match carries `abstention`, the
+//! reason).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -29,6 +30,9 @@ pub struct ReportMatch {
     pub good: bool,
     /// `high`, `medium` or `low` (low = not good: no steps offered).
     pub confidence: super::Confidence,
+    /// The calibrated 0–1 confidence (the good floor is 0.60, the strong line 0.85; see
+    /// [`super::confidence`]), rounded to two decimals.
+    pub confidence_score: f64,
 }
 
 fn report_match(kb: &KnowledgeBase, m: &KnowledgeMatch) -> ReportMatch {
@@ -44,6 +48,7 @@ fn report_match(kb: &KnowledgeBase, m: &KnowledgeMatch) -> ReportMatch {
         why: m.why.clone(),
         good: m.good,
         confidence: m.confidence,
+        confidence_score: (m.calibrated * 100.0).round() / 100.0,
     }
 }
 
@@ -55,9 +60,10 @@ fn match_lines(out: &mut String, matches: &[ReportMatch]) {
         };
         let _ = writeln!(
             out,
-            "  {:>6.3} {:<6} {kind:<10} {}  {}",
+            "  {:>6.3} {:<6} {:.2} {kind:<10} {}  {}",
             m.score,
             m.confidence.name(),
+            m.confidence_score,
             m.path,
             m.title
         );
@@ -369,8 +375,14 @@ mod tests {
         assert!(m["score"].as_f64().unwrap() > 1.0);
         assert!(!m["why"].as_array().unwrap().is_empty());
         assert_eq!(m["confidence"], "high");
+        assert_eq!(m["confidence_score"], 1.0, "linked");
         assert!(first.get("abstention").is_none(), "{first}");
         assert!(r.to_text().contains("KubePodCrashLooping"));
+        assert!(
+            r.to_text().contains(" high   1.00 runbook "),
+            "{}",
+            r.to_text()
+        );
         // An alert nothing covers: the report says why it abstains.
         let labels: BTreeMap<String, String> =
             [("alertname".to_string(), "VaultSealed".to_string())].into();
@@ -393,12 +405,20 @@ mod tests {
         assert_eq!(first["no_good_match"], true, "{first}");
         let why = first["abstention"].as_str().unwrap();
         let p = kb.match_params();
+        assert!(why.contains("below the 0.60 floor (score "), "{why}");
         assert!(
             [p.good_match, p.cut_good_match.max(p.good_match)]
                 .iter()
-                .any(|f| why.contains(&format!("below the {f:.2} floor"))),
+                .any(|f| why.contains(&format!(", floor {f:.2});"))),
             "{why}"
         );
+        // The calibrated value: below 0.60 for every abstaining match, and as shown.
+        for m in first["matches"].as_array().unwrap() {
+            let c = m["confidence_score"].as_f64().unwrap();
+            assert!(c < 0.60 && m["confidence"] == "low", "{m}");
+        }
+        let best = first["matches"][0]["confidence_score"].as_f64().unwrap();
+        assert!(why.contains(&format!("best {best:.2} below")), "{why}");
         assert!(r.to_text().contains("novel, human judgment: no good match"));
     }
 

@@ -302,18 +302,7 @@ impl KnowledgeBase {
     fn search_all_with(&self, query: &str, limit: usize, prune: bool) -> Vec<SearchHit> {
         let query = query.trim();
         if query.is_empty() {
-            return self
-                .titles
-                .by_title
-                .iter()
-                .take(limit)
-                .map(|&doc| SearchHit {
-                    doc,
-                    score: 0.0,
-                    why: Vec::new(),
-                    title_positions: Vec::new(),
-                })
-                .collect();
+            return self.list_all(limit);
         }
         if limit == 0 {
             return Vec::new();
@@ -324,56 +313,7 @@ impl KnowledgeBase {
         } else {
             self.rank(&text_query(query), limit.clamp(MAX_MATCHES, MAX_CONTENT))
         };
-        // Document number → its content match.
-        let content_of: HashMap<usize, usize> = content
-            .iter()
-            .enumerate()
-            .map(|(ci, m)| (self.doc_number(m.doc), ci))
-            .collect();
-        let mut candidates: Vec<Candidate> = Vec::new();
-        // Document number → its candidate, for documents with a content match.
-        let mut slot: HashMap<usize, usize> = HashMap::new();
-        let mut add = |candidates: &mut Vec<Candidate>, i: usize, f: Option<Fuzzy>| {
-            let fuzzy_score = f.map_or(0.0, |f| {
-                // Typed as the title begins ("Kube D" for "Kube Deployment …", not "Kube API
-                // Down"): the tie-break between equally good fuzzy matches.
-                let prefix = f.title
-                    && starts_with_ignoring_case(
-                        self.titles.get(self.titles.entries[i].title),
-                        query,
-                    );
-                FUZZY_WEIGHT * f.norm + if prefix { PREFIX_BONUS } else { 0.0 }
-            });
-            match content_of.get(&i) {
-                Some(&ci) => match slot.get(&i) {
-                    Some(&at) => {
-                        if f.is_some() {
-                            candidates[at].score += fuzzy_score;
-                            candidates[at].fuzzy = f;
-                        }
-                    }
-                    None => {
-                        slot.insert(i, candidates.len());
-                        candidates.push(Candidate {
-                            doc: content[ci].doc,
-                            score: fuzzy_score + content[ci].score,
-                            fuzzy: f,
-                            content: Some(ci),
-                        });
-                    }
-                },
-                None => {
-                    if f.is_some() {
-                        candidates.push(Candidate {
-                            doc: self.doc_ref(i),
-                            score: fuzzy_score,
-                            fuzzy: f,
-                            content: None,
-                        });
-                    }
-                }
-            }
-        };
+        let mut merge = Merge::new(self, query, &content);
         // Titles that can match perfectly are matched first; the others only when their bound
         // (plus their content score) can still reach the `limit` best found so far, which for
         // a short query is seldom: most of the matcher's work is saved, the result is the same.
@@ -385,38 +325,30 @@ impl KnowledgeBase {
                 Some(b) if prune && b < 1.0 => deferred.push((i, b)),
                 Some(_) => {
                     if let Some(f) = fuzzy.best(&self.titles, e) {
-                        add(&mut candidates, i, Some(f));
+                        merge.add(i, Some(f));
                     }
                 }
             }
         }
         for m in &content {
-            add(&mut candidates, self.doc_number(m.doc), None);
+            merge.add(self.doc_number(m.doc), None);
         }
         if !deferred.is_empty() {
-            let threshold = if candidates.len() >= limit {
-                let mut scores: Vec<f64> = candidates.iter().map(|c| c.score).collect();
-                *scores
-                    .select_nth_unstable_by(limit - 1, |a, b| b.total_cmp(a))
-                    .1
-            } else {
-                f64::NEG_INFINITY
-            };
+            let threshold = merge.kth_best(limit);
             for (i, b) in deferred {
-                let reach = FUZZY_WEIGHT * b
-                    + PREFIX_BONUS
-                    + content_of.get(&i).map_or(0.0, |&ci| content[ci].score);
+                let reach = FUZZY_WEIGHT * b + PREFIX_BONUS + merge.content_score(i);
                 // A margin for rounding: a document is only passed over when it is clearly
                 // below (a tie could still rank it in by position).
                 if reach < threshold - 1e-9 {
                     continue;
                 }
                 if let Some(f) = fuzzy.best(&self.titles, &self.titles.entries[i]) {
-                    add(&mut candidates, i, Some(f));
+                    merge.add(i, Some(f));
                 }
             }
         }
 
+        let mut candidates = merge.candidates;
         let cmp =
             |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc));
         if candidates.len() > limit {
@@ -424,42 +356,157 @@ impl KnowledgeBase {
             candidates.truncate(limit);
         }
         candidates.sort_unstable_by(cmp);
-
         candidates
             .into_iter()
-            .map(|c| {
-                let mut why = Vec::new();
-                let mut title_positions = Vec::new();
-                if let Some(f) = c.fuzzy {
-                    if f.title {
-                        title_positions = fuzzy.positions(self.doc_path_title(c.doc).1);
-                    }
-                    let on = if title_positions.is_empty() {
-                        "id"
-                    } else {
-                        "title"
-                    };
-                    why.push(format!("{on} ~ '{query}'"));
-                }
-                if let Some(ci) = c.content {
-                    why.extend(
-                        content[ci]
-                            .why
-                            .iter()
-                            .map(|w| match w.strip_prefix("terms: ") {
-                                Some(rest) => format!("content: {rest}"),
-                                None => w.clone(),
-                            }),
-                    );
-                }
-                SearchHit {
-                    doc: c.doc,
-                    score: c.score,
-                    why,
-                    title_positions,
-                }
+            .map(|c| self.search_hit(c, &content, &mut fuzzy, query))
+            .collect()
+    }
+
+    /// Every document, runbooks then postmortems, each by title (the empty query).
+    fn list_all(&self, limit: usize) -> Vec<SearchHit> {
+        self.titles
+            .by_title
+            .iter()
+            .take(limit)
+            .map(|&doc| SearchHit {
+                doc,
+                score: 0.0,
+                why: Vec::new(),
+                title_positions: Vec::new(),
             })
             .collect()
+    }
+
+    /// A ranked candidate as a hit: where the title matched, and why.
+    fn search_hit(
+        &self,
+        c: Candidate,
+        content: &[KnowledgeMatch],
+        fuzzy: &mut FuzzyQuery,
+        query: &str,
+    ) -> SearchHit {
+        let mut why = Vec::new();
+        let mut title_positions = Vec::new();
+        if let Some(f) = c.fuzzy {
+            if f.title {
+                title_positions = fuzzy.positions(self.doc_path_title(c.doc).1);
+            }
+            let on = if title_positions.is_empty() {
+                "id"
+            } else {
+                "title"
+            };
+            why.push(format!("{on} ~ '{query}'"));
+        }
+        if let Some(ci) = c.content {
+            why.extend(
+                content[ci]
+                    .why
+                    .iter()
+                    .map(|w| match w.strip_prefix("terms: ") {
+                        Some(rest) => format!("content: {rest}"),
+                        None => w.clone(),
+                    }),
+            );
+        }
+        SearchHit {
+            doc: c.doc,
+            score: c.score,
+            why,
+            title_positions,
+        }
+    }
+}
+
+/// The `/` search's candidates as they are found: fuzzy title matches and content matches,
+/// one candidate per document.
+struct Merge<'a> {
+    kb: &'a KnowledgeBase,
+    query: &'a str,
+    content: &'a [KnowledgeMatch],
+    /// Document number → its content match.
+    content_of: HashMap<usize, usize>,
+    /// Document number → its candidate, for documents with a content match.
+    slot: HashMap<usize, usize>,
+    candidates: Vec<Candidate>,
+}
+
+impl<'a> Merge<'a> {
+    fn new(kb: &'a KnowledgeBase, query: &'a str, content: &'a [KnowledgeMatch]) -> Self {
+        let content_of = content
+            .iter()
+            .enumerate()
+            .map(|(ci, m)| (kb.doc_number(m.doc), ci))
+            .collect();
+        Merge {
+            kb,
+            query,
+            content,
+            content_of,
+            slot: HashMap::new(),
+            candidates: Vec::new(),
+        }
+    }
+
+    /// The content score of document number `i` (0 without a content match).
+    fn content_score(&self, i: usize) -> f64 {
+        self.content_of
+            .get(&i)
+            .map_or(0.0, |&ci| self.content[ci].score)
+    }
+
+    /// The `limit`-th best score so far (minus infinity while there are fewer candidates).
+    fn kth_best(&self, limit: usize) -> f64 {
+        if self.candidates.len() < limit {
+            return f64::NEG_INFINITY;
+        }
+        let mut scores: Vec<f64> = self.candidates.iter().map(|c| c.score).collect();
+        *scores
+            .select_nth_unstable_by(limit - 1, |a, b| b.total_cmp(a))
+            .1
+    }
+
+    /// Adds document number `i`: its fuzzy title match (`None` when it comes from the content
+    /// ranking), merged with its content match if it has one.
+    fn add(&mut self, i: usize, f: Option<Fuzzy>) {
+        let titles = &self.kb.titles;
+        let fuzzy_score = f.map_or(0.0, |f| {
+            // Typed as the title begins ("Kube D" for "Kube Deployment …", not "Kube API
+            // Down"): the tie-break between equally good fuzzy matches.
+            let prefix = f.title
+                && starts_with_ignoring_case(titles.get(titles.entries[i].title), self.query);
+            FUZZY_WEIGHT * f.norm + if prefix { PREFIX_BONUS } else { 0.0 }
+        });
+        let candidates = &mut self.candidates;
+        match self.content_of.get(&i) {
+            Some(&ci) => match self.slot.get(&i) {
+                Some(&at) => {
+                    if f.is_some() {
+                        candidates[at].score += fuzzy_score;
+                        candidates[at].fuzzy = f;
+                    }
+                }
+                None => {
+                    self.slot.insert(i, candidates.len());
+                    candidates.push(Candidate {
+                        doc: self.content[ci].doc,
+                        score: fuzzy_score + self.content[ci].score,
+                        fuzzy: f,
+                        content: Some(ci),
+                    });
+                }
+            },
+            None => {
+                if f.is_some() {
+                    candidates.push(Candidate {
+                        doc: self.kb.doc_ref(i),
+                        score: fuzzy_score,
+                        fuzzy: f,
+                        content: None,
+                    });
+                }
+            }
+        }
     }
 }
 

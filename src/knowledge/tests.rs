@@ -116,8 +116,10 @@ fn confidence_levels_and_an_explained_abstention() {
     );
     let why = kb.abstention(&unrelated).unwrap();
     assert!(
-        why.starts_with("no good match: best ")
-            && why.contains(&format!("below the {:.2} floor", unrelated[0].floor)),
+        why.starts_with(&format!(
+            "no good match: best {:.2} below the 0.60 floor (score {:.3}, floor {:.2})",
+            unrelated[0].calibrated, unrelated[0].content, unrelated[0].floor
+        )),
         "{why}"
     );
     if let Some(m) = unrelated.first() {
@@ -148,6 +150,8 @@ fn good_is_exactly_confidence_above_low() {
                 Confidence::Low
             };
             assert_eq!(m.confidence, expected, "{m:?}");
+            assert_eq!(m.confidence, Confidence::of(m.calibrated), "{m:?}");
+            assert!((0.0..=1.0).contains(&m.calibrated), "{m:?}");
         }
     }
 }
@@ -261,4 +265,90 @@ fn known_alertnames_and_lookup() {
     let names = kb.known_alertnames();
     assert!(names.contains("KubePodCrashLooping"));
     assert!(kb.runbook("postgres-connection-pool").is_some());
+}
+
+#[test]
+fn where_the_problem_is_never_counts_against_a_match() {
+    // Instance values (mount point, device, file-system type, pod) repeated in the
+    // description say where, not what: whether or not a document knows them, the score of
+    // the right runbook is the same.
+    let kb = kb();
+    let annotations = |place: &str| {
+        BTreeMap::from([(
+            "description".to_string(),
+            format!("Filesystem on {place} has only 2.8% available space left."),
+        )])
+    };
+    let labels = |place: &str| -> BTreeMap<String, String> {
+        [
+            ("device", place),
+            ("fstype", "zfsonly"),
+            ("mountpoint", place),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let score = |place: &str| {
+        let q = MatchQuery::from_alert(&labels(place), &annotations(place));
+        let m = kb.match_alerts(&q);
+        assert_eq!(m[0].doc, DocRef::Runbook(2), "{m:?}");
+        m[0].content
+    };
+    assert_eq!(score("/srv/quarkbucket"), score("/srv/pod"));
+}
+
+#[test]
+fn a_runbook_named_after_another_component_is_cut_to_the_cut_floor() {
+    let docs = vec![
+        (
+            DocKind::Runbook,
+            "k8s/KubeSchedulerDown.md".to_string(),
+            "---\ntitle: Kube Scheduler Down\nalerts: [KubeSchedulerDown]\n---\n## Meaning\nThe scheduler instance is down; new pods stay pending.\n".to_string(),
+        ),
+        (
+            DocKind::Runbook,
+            "services/TargetDown.md".to_string(),
+            "---\ntitle: Target Down\nalerts: [TargetDown]\n---\n## Meaning\nA scrape target is down: the instance does not answer.\n".to_string(),
+        ),
+        (
+            DocKind::Runbook,
+            "db/postgres-replication-lag.md".to_string(),
+            "# Postgres replica lagging behind\n## Meaning\nA Postgres replica lags.\n".to_string(),
+        ),
+    ];
+    let (mut kb, _) = KnowledgeBase::from_documents(docs);
+    // Three documents: any word is in a third of them; distinctive here means in one.
+    kb.set_match_params(MatchParams {
+        subject_df: 0.34,
+        ..MatchParams::default()
+    });
+    let alert = |name: &str, text: &str| {
+        kb.match_alerts(&MatchQuery {
+            alertnames: vec![name.into()],
+            texts: vec![text.into()],
+            ..MatchQuery::default()
+        })
+    };
+    // Named after another component (the scheduler) that the alert never names, and never
+    // mentioning the one the alert is named after.
+    let pg = alert("PostgresqlDown", "Postgresql instance is down");
+    let scheduler = pg.iter().find(|m| m.doc == DocRef::Runbook(0)).unwrap();
+    assert!(
+        scheduler
+            .why
+            .iter()
+            .any(|w| w.starts_with("named after another component (scheduler; the alert: postgr)")),
+        "{scheduler:?}"
+    );
+    assert_eq!(scheduler.floor, kb.params.cut_good_match);
+    // A runbook about a problem of any component is not cut for it.
+    let target = pg.iter().find(|m| m.doc == DocRef::Runbook(1)).unwrap();
+    assert!(!target.why.iter().any(|w| w.contains("another component")));
+    // The alert that names the runbook's component keeps it.
+    let sched = alert(
+        "KubeSchedulerInstanceDown",
+        "The scheduler instance is down",
+    );
+    assert!(!sched[0].why.iter().any(|w| w.contains("another component")));
 }

@@ -202,6 +202,14 @@ fn evaluation_set_figures() {
     at_least(85.0, dev.top3, dev.positives, &dev, "dev");
     at_least(60.0, dev.abstained, dev.negatives, &dev, "dev");
     at_least(70.0, holdout.top3, holdout.positives, &holdout, "holdout");
+    // Issue 19's abstention goal on the team-style held-out part too (8/8 since round 6).
+    at_least(
+        85.0,
+        holdout.abstained,
+        holdout.negatives,
+        &holdout,
+        "holdout",
+    );
     // Alert name known and linked: the right runbook first, always.
     at_least(100.0, all.linked_top1, all.linked, &all, "all");
     assert!(all.linked >= 15, "{}", all.line("all"));
@@ -346,6 +354,9 @@ fn rule_sets_figures() {
     }
     // Names known: the right runbook first as often as before issue 19's abstention work.
     at_least(96.0, h.top1, h.positives, &h, "holdout");
+    // Names hidden: issue 19's goal, right runbook first for at least 90% (round 6).
+    at_least(90.0, th.top1, th.positives, &th, "tune hidden");
+    at_least(90.0, hh.top1, hh.positives, &hh, "holdout hidden");
     // Names known and the runbook linked: the right one first, always (the issue's "keep").
     for (f, name) in [(&t, "tune"), (&h, "holdout")] {
         at_least(100.0, f.linked_top1, f.linked, f, name);
@@ -354,7 +365,7 @@ fn rule_sets_figures() {
     // Alerts no runbook covers abstain, with the names known and hidden.
     at_least(90.0, t.abstained, t.negatives, &t, "tune");
     at_least(95.0, th.abstained, th.negatives, &th, "tune hidden");
-    at_least(85.0, h.abstained, h.negatives, &h, "holdout");
+    at_least(90.0, h.abstained, h.negatives, &h, "holdout");
     at_least(95.0, hh.abstained, hh.negatives, &hh, "holdout hidden");
 }
 

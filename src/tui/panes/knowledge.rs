@@ -135,10 +135,12 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         let m = &found[i];
         let selected = app.focus == Pane::Knowledge && i == cursor;
         let (kind, title, detail) = describe(view, m);
+        // The level and the calibrated value it is read from (0.60 is the good floor).
+        let level = format!("{:<6} {:.2} ", m.confidence.name(), m.calibrated);
         let quality = match m.confidence {
-            Confidence::High => Span::styled("high   ", theme::good()),
-            Confidence::Medium => Span::styled("medium ", theme::warn()),
-            Confidence::Low => Span::styled("low    ", theme::dim()),
+            Confidence::High => Span::styled(level, theme::good()),
+            Confidence::Medium => Span::styled(level, theme::warn()),
+            Confidence::Low => Span::styled(level, theme::dim()),
         };
         // Only visible rows get here, so staleness is computed for a handful of runbooks.
         let stale = match m.doc {
