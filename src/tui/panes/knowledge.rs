@@ -150,7 +150,8 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         let mut head = vec![
             Span::raw(if selected { "› " } else { "  " }),
             Span::styled(format!("{kind:<10} "), theme::key()),
-            Span::styled(format!("{:>4.2} ", m.score), theme::bold()),
+            // The calibrated value only: the raw content score (no fixed scale) is in the
+            // reader and in `kb match`, and two numbers side by side read as one too many.
             quality,
         ];
         if !stale.is_empty() {
