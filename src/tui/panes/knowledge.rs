@@ -10,6 +10,7 @@ use ratatui::widgets::Paragraph;
 use crate::cockpit::Cockpit;
 use crate::knowledge::{Confidence, DocRef, KnowledgeMatch};
 use crate::tui::app::{App, Pane};
+use crate::tui::overlays::wrap;
 use crate::tui::panes::{clusters, inner_height, pane_block, truncate, visible_rows};
 use crate::tui::theme;
 
@@ -71,8 +72,13 @@ pub fn selected(app: &App, view: &Cockpit) -> Option<DocRef> {
 pub fn item_at(app: &App, view: &Cockpit, area: Rect, row: usize) -> Option<usize> {
     let cluster = clusters::focused(app, view)?;
     let found = matches(app, view);
-    // The NOVEL line above the list.
-    let offset = usize::from(view.is_novel(cluster.id));
+    // The NOVEL lines above the list.
+    let width = usize::from(area.width.saturating_sub(2));
+    let offset = if view.is_novel(cluster.id) {
+        novel_lines(view, found, width, inner_height(area)).len()
+    } else {
+        0
+    };
     let rows = inner_height(area).saturating_sub(offset);
     let range = visible_rows(
         found.len(),
@@ -90,6 +96,42 @@ pub fn select(app: &mut App, view: &Cockpit, index: usize) {
         app.knowledge.cursor = index;
         app.knowledge.selected = Some(m.doc);
     }
+}
+
+/// Why matching abstained — the best score, the floor it missed, the nearest document — word
+/// wrapped under a NOVEL badge: up to three lines, fewer when the pane has room for less than
+/// one match below them (the explanation is what a responder needs first here).
+fn novel_lines(
+    view: &Cockpit,
+    found: &[KnowledgeMatch],
+    width: usize,
+    rows: usize,
+) -> Vec<Line<'static>> {
+    let why = view
+        .knowledge()
+        .abstention(found)
+        .unwrap_or_else(|| "nothing known matches well".to_string());
+    let text = format!("human judgment, only diagnostics are offered: {why}");
+    let badge = [Span::styled(" NOVEL ", theme::firing()), Span::raw(" ")];
+    let hang = [Span::raw(" ".repeat(8))];
+    let mut wrapped = wrap::words(&[(text, theme::warn())], width.max(9), &badge, &hang);
+    let most = 3.min(rows.saturating_sub(ROWS_PER_ITEM).max(1));
+    if wrapped.len() > most {
+        wrapped.truncate(most);
+        // The last line kept says that more was cut: its end gives way to "…".
+        if let Some(last) = wrapped.last_mut() {
+            while last.width() + 1 > width {
+                let Some(span) = last.spans.last_mut() else {
+                    break;
+                };
+                if span.content.to_mut().pop().is_none() {
+                    last.spans.pop();
+                }
+            }
+            last.spans.push(Span::styled("…", theme::warn()));
+        }
+    }
+    wrapped
 }
 
 pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
@@ -113,22 +155,9 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
             theme::dim(),
         )));
     } else if novel {
-        // Why matching abstained: the best score, the floor it missed, and the nearest document.
-        let why = view
-            .knowledge()
-            .abstention(found)
-            .unwrap_or_else(|| "nothing known matches well".to_string());
-        lines.push(Line::from(vec![
-            Span::styled(" NOVEL ", theme::firing()),
-            Span::styled(
-                truncate(
-                    &format!(" human judgment, only diagnostics are offered: {why}"),
-                    width.saturating_sub(7),
-                ),
-                theme::warn(),
-            ),
-        ]));
-        rows = rows.saturating_sub(1);
+        let novel = novel_lines(view, found, width, rows);
+        rows = rows.saturating_sub(novel.len());
+        lines.extend(novel);
     }
     let cursor = cursor(app, found);
     for i in visible_rows(found.len(), cursor, (rows / ROWS_PER_ITEM).max(1)) {
