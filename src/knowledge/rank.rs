@@ -45,6 +45,14 @@ pub struct KnowledgeMatch {
     pub floor: f64,
 }
 
+impl KnowledgeMatch {
+    /// The level and the calibrated value it is read from, as every view shows them
+    /// (`high 0.91`); the level is padded to `width` for a column.
+    pub fn confidence_label(&self, width: usize) -> String {
+        format!("{:<width$} {:.2}", self.confidence.name(), self.calibrated)
+    }
+}
+
 /// A document on its way to becoming a match.
 #[derive(Default)]
 struct Found {

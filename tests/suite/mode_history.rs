@@ -15,7 +15,7 @@ use axum::Router;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::live::load_config;
+use common::live::{evaluation_ms, load_config};
 use flightdeck::actions::Role;
 use flightdeck::cockpit::{CockpitConfig, Event, UserCommand};
 use flightdeck::journal::{JournalRecord, RecordKind};
@@ -234,17 +234,23 @@ fn vector(value: u64) -> Response {
         .into_response()
 }
 
-/// A Prometheus whose `checkout` counters grow by 100 requests a query, half of them failing.
+/// A Prometheus whose `checkout` counters grow by 100 requests a second, half of them failing,
+/// answered as of each query's evaluation time (as a real one does). Every other good query is
+/// answered 100 ms late, so a poll's answers reach the cockpit in either order: the mode must
+/// not depend on it.
 async fn burning_prometheus() -> SocketAddr {
-    let counter = Arc::new(AtomicU64::new(1000));
+    let good_queries = Arc::new(AtomicU64::new(0));
     let prom = move |uri: Uri| {
-        let c = counter.clone();
+        let good_queries = good_queries.clone();
         async move {
-            let n = c.fetch_add(100, Ordering::Relaxed);
-            if uri.to_string().contains("good_total") {
-                vector(n / 2)
+            let total = evaluation_ms(&uri) / 10;
+            if uri.query().unwrap_or_default().contains("good_total") {
+                if good_queries.fetch_add(1, Ordering::Relaxed) % 2 == 1 {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                vector(total / 2)
             } else {
-                vector(n)
+                vector(total)
             }
         }
     };
@@ -269,8 +275,19 @@ spec:
   objectives: [{target: 0.99}]
 "#;
 
+/// Ends a wait that hangs, never a wait that is only slow. Under the governor's one-minute
+/// [`flightdeck::slo::SETTLE`], so a Prometheus never heard from fails the test rather than
+/// letting the governor settle on no data.
+const HANG: Duration = Duration::from_secs(45);
+
+/// When the cockpit last applied a `checkout` sample.
+fn last_sample(c: &flightdeck::cockpit::Cockpit) -> Option<Timestamp> {
+    c.budgets().first().and_then(|b| b.last_sample)
+}
+
 /// `flightdeck --headless` as the CLI runs it (`Live::start`, then the loop), until the
-/// governor has settled on the burning budget and a moment more.
+/// governor has settled on the burning budget and two more polls have been applied (a start
+/// that settled on the wrong mode would change it there).
 async fn headless_start(dir: &Path, prometheus: SocketAddr, journal: &Path) {
     std::fs::write(dir.join("checkout.yaml"), OPENSLO).unwrap();
     let config = load_config(
@@ -287,12 +304,20 @@ async fn headless_start(dir: &Path, prometheus: SocketAddr, journal: &Path) {
     };
     let mut live = Live::start(&config, &options).await.unwrap();
     let settled = live
-        .run_until(tokio::time::Instant::now() + Duration::from_secs(15), |c| {
+        .run_until(tokio::time::Instant::now() + HANG, |c| {
             c.governor().settled()
         })
         .await;
     assert!(settled, "{}", live.cockpit().mode_reason());
-    live.run_for(Duration::from_millis(1500)).await;
+    for _ in 0..2 {
+        let seen = last_sample(live.cockpit());
+        let polled = live
+            .run_until(tokio::time::Instant::now() + HANG, |c| {
+                last_sample(c) > seen
+            })
+            .await;
+        assert!(polled, "no new sample: {:?}", live.cockpit().sources());
+    }
     assert_eq!(
         live.cockpit().mode(),
         Mode::Redesign,

@@ -429,7 +429,7 @@ fn the_reader_renders_the_runbook_and_scrolls() {
     press(&mut app, &session, KeyCode::Char('3'));
     press(&mut app, &session, KeyCode::Enter);
     let Overlay::Read {
-        page: Page::Document(_),
+        page: Page::Document(doc),
         ..
     } = app.overlay
     else {
@@ -438,10 +438,24 @@ fn the_reader_renders_the_runbook_and_scrolls() {
     let s = screen(&app, &session);
     let focused = tui::panes::clusters::focused(&app, session.cockpit()).unwrap();
     let matched = format!("matched {}", focused.name);
+    // The match's score, level and calibrated value, in the form the knowledge pane shows.
+    let m = session
+        .cockpit()
+        .matches(focused.id)
+        .iter()
+        .find(|m| m.doc == doc)
+        .unwrap();
+    let confidence = format!(
+        "{:.2} {} {:.2} confidence",
+        m.score,
+        m.confidence.name(),
+        m.calibrated
+    );
     for needle in [
         "runbooks/postgres-connection-pool.md",
         "last reviewed 2026-01-15",
         &matched,
+        &confidence,
         "Meaning",
         "• PgBouncerClientsWaiting",
         "lines 1–",

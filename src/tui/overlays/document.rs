@@ -96,10 +96,11 @@ pub fn view(app: &App, cockpit: &Cockpit, doc: DocRef, width: usize) -> View {
     match why {
         Some((cluster, m)) => header.extend(wrap::words(
             &[(
+                // Score, then the level and its calibrated value as the knowledge pane shows them.
                 format!(
                     "{:.2} {} confidence: {}",
                     m.score,
-                    m.confidence.name(),
+                    m.confidence_label(0),
                     m.why.join("; ")
                 ),
                 theme::dim(),

@@ -165,7 +165,7 @@ pub fn render(app: &App, view: &Cockpit, frame: &mut Frame, area: Rect) {
         let selected = app.focus == Pane::Knowledge && i == cursor;
         let (kind, title, detail) = describe(view, m);
         // The level and the calibrated value it is read from (0.60 is the good floor).
-        let level = format!("{:<6} {:.2} ", m.confidence.name(), m.calibrated);
+        let level = format!("{} ", m.confidence_label(6));
         let quality = match m.confidence {
             Confidence::High => Span::styled(level, theme::good()),
             Confidence::Medium => Span::styled(level, theme::warn()),

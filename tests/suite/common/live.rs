@@ -36,3 +36,21 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The evaluation time of a fake Prometheus's `/api/v1/query` request (its `time` parameter),
+/// in milliseconds. A fake answers a counter as of this time, as a real Prometheus does, never
+/// per request: the poller sends a poll's good and total queries at once and they reach the
+/// server in either order, so a counter that grows per request makes the ratio (and the mode)
+/// depend on which arrived first.
+pub fn evaluation_ms(uri: &axum::http::Uri) -> u64 {
+    let url = reqwest::Url::parse(&format!("http://x{uri}")).unwrap();
+    let time = url
+        .query_pairs()
+        .find(|(k, _)| k == "time")
+        .unwrap_or_else(|| panic!("{uri}: the poller sends `time` with every query"));
+    let secs: f64 = time
+        .1
+        .parse()
+        .unwrap_or_else(|e| panic!("{uri}: time {}: {e}", time.1));
+    (secs * 1000.0).round() as u64
+}
