@@ -69,3 +69,32 @@ fn filter_in_use() {
     assert!(s.contains("postgres"), "{s}");
     insta::assert_snapshot!(s);
 }
+
+/// A novel cluster: the knowledge pane says why matching abstained — the best value, the floor
+/// it missed and the nearest document — in full at 100×30, wrapped under the NOVEL badge
+/// instead of cut at the pane's edge, with the matches still listed below it.
+#[test]
+fn a_novel_cluster_says_why_at_100_by_30() {
+    let path = common::root().join("assets/scenarios/novel-clock-step/scenario.yaml");
+    let loaded = flightdeck::load::scenario_file(&path).unwrap();
+    let session = common::replay::session_at(loaded, 35);
+    let mut app = app_for(&session, (100, 30));
+    press(&mut app, &session, KeyCode::Char('3'));
+    let s = screen(&app, &session);
+    assert!(s.contains("NOVEL  human judgment"), "{s}");
+    // The explanation, word-wrapped: every part of it is on screen.
+    let pane: String = s
+        .lines()
+        .filter_map(|l| l.split('┃').nth(1))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    for part in ["no good match", "below the 0.60 floor", "nearest:"] {
+        assert!(pane.contains(part), "{part:?} missing:\n{s}");
+    }
+    assert!(
+        pane.contains("low"),
+        "the matches are listed below it:\n{s}"
+    );
+    insta::assert_snapshot!(s);
+}
