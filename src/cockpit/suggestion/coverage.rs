@@ -3,13 +3,18 @@
 //! cluster's members, nor the alerts a runbook covered long ago.
 //! Part of `cockpit::suggestion`.
 //!
-//! Per runbook, two ordered sets of the alerts it covers (in coverage order: the order the
-//! alerts arrived in, as the cockpit first saw them): the *active* ones (tracked and not
-//! resolved) and, among them, the *open* ones (whose values were not offered yet). A changed
-//! cluster asks its runbooks' open alerts only: what changed, not every alert a runbook ever
-//! covered (a day-long replay covers tens of thousands, nearly all resolved or filled).
+//! Per runbook, two lanes of the alerts it covers (in coverage order: the order the alerts
+//! arrived in, as the cockpit first saw them): the *active* ones (tracked and not resolved)
+//! and, among them, the *open* ones (whose values were not offered yet). A changed cluster
+//! asks its runbooks' open alerts only: what changed, not every alert a runbook ever covered
+//! (a day-long replay covers tens of thousands, nearly all resolved or filled).
+//!
+//! A lane is an append-only vector sorted by place with lazy deletion: an alert that leaves
+//! it is only flagged dead (found by binary search) and skipped when read; the lane is
+//! compacted when more than half its entries are dead (amortised O(1) a removal). An alert
+//! covered by many runbooks costs a vector push per runbook and lane, not a tree insert.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::{Suggestion, SuggestionStatus};
 use crate::actions::StepRef;
@@ -17,18 +22,90 @@ use crate::alerts::{AlertState, ClusterId, Fingerprint};
 use crate::cockpit::Cockpit;
 use crate::knowledge::KnowledgeBase;
 
-/// Alerts in coverage order: the place of each in the order alerts were first covered.
-type Ordered = BTreeMap<u64, Fingerprint>;
+/// One alert in a lane: its place in coverage order, and whether it is still in the lane.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    place: u64,
+    fp: Fingerprint,
+    live: bool,
+}
+
+/// Alerts in coverage order (sorted by place), with lazy deletion: entries that left are
+/// flagged dead and dropped once they are more than half the lane.
+#[derive(Debug, Default)]
+struct Lane {
+    entries: Vec<Entry>,
+    /// How many entries are flagged dead.
+    dead: usize,
+}
+
+impl Lane {
+    /// Puts the alert at `place` in the lane (`live`) or takes it out (flags it dead).
+    fn set(&mut self, place: u64, fp: Fingerprint, live: bool) {
+        if live && self.entries.last().is_none_or(|e| e.place < place) {
+            self.entries.push(Entry { place, fp, live });
+            return;
+        }
+        match self.entries.binary_search_by_key(&place, |e| e.place) {
+            Ok(i) => {
+                let e = &mut self.entries[i];
+                if e.live == live {
+                    return;
+                }
+                e.live = live;
+                if live {
+                    self.dead -= 1;
+                } else {
+                    self.dead += 1;
+                    if self.dead * 2 > self.entries.len() {
+                        self.entries.retain(|e| e.live);
+                        self.dead = 0;
+                    }
+                }
+            }
+            Err(i) if live => self.entries.insert(i, Entry { place, fp, live }),
+            Err(_) => {}
+        }
+    }
+
+    /// The alerts in the lane, in coverage order.
+    fn iter(&self) -> impl Iterator<Item = Fingerprint> + '_ {
+        self.entries.iter().filter(|e| e.live).map(|e| e.fp)
+    }
+
+    /// Drops every entry (dead or alive) whose alert `keep` refuses.
+    fn retain(&mut self, keep: impl Fn(Fingerprint) -> bool) {
+        self.entries.retain(|e| e.live && keep(e.fp));
+        self.dead = 0;
+    }
+}
+
+/// The lane of runbook `r` (made when first needed).
+fn lane(lanes: &mut Vec<Lane>, r: usize) -> &mut Lane {
+    if r >= lanes.len() {
+        lanes.resize_with(r + 1, Lane::default);
+    }
+    &mut lanes[r]
+}
+
+/// A covered alert: its place in coverage order, the runbooks that cover it, and whether it
+/// is active (in its runbooks' active lanes).
+#[derive(Debug)]
+struct Cover {
+    place: u64,
+    runbooks: Vec<usize>,
+    active: bool,
+}
 
 /// What fills steps only from alerts their runbooks cover, kept as alerts arrive so that
 /// offering steps never scans a cluster's members.
 #[derive(Debug, Default)]
 pub(in crate::cockpit) struct Targets {
     /// Runbook (index) → the active alerts it covers (tracked, not resolved).
-    active: HashMap<usize, Ordered>,
+    active: Vec<Lane>,
     /// Runbook (index) → the active alerts it covers whose values it has not offered yet
     /// (`active` minus `filled`): what [`Cockpit::open_in`] reads.
-    open: HashMap<usize, Ordered>,
+    open: Vec<Lane>,
     /// (alert, runbook) pairs whose values have been offered in the alert's cluster.
     filled: HashSet<(Fingerprint, usize)>,
     /// `runbook-id/step-id` → indices of its suggestions.
@@ -40,8 +117,8 @@ pub(in crate::cockpit) struct Targets {
     live_by_step: HashMap<StepRef, Vec<usize>>,
     /// Runbook (index) → the references of its steps, in its order (made once a knowledge).
     step_refs: Vec<Vec<StepRef>>,
-    /// Alert → its place in coverage order and the runbooks that cover it.
-    covering: HashMap<Fingerprint, (u64, Vec<usize>)>,
+    /// Alert → its place in coverage order, the runbooks that cover it, whether active.
+    covering: HashMap<Fingerprint, Cover>,
     /// The next place in coverage order.
     next: u64,
     /// Alert → the suggestions it is (or was) the source of; a suggestion whose source moved
@@ -112,42 +189,37 @@ impl Targets {
     /// Runbook `r` offered `fp`'s values: no longer open.
     pub(in crate::cockpit) fn fill(&mut self, fp: Fingerprint, r: usize) {
         if self.filled.insert((fp, r))
-            && let Some(&(place, _)) = self.covering.get(&fp)
-            && let Some(open) = self.open.get_mut(&r)
+            && let Some(c) = self.covering.get(&fp)
+            && let Some(open) = self.open.get_mut(r)
         {
-            open.remove(&place);
+            open.set(c.place, fp, false);
         }
     }
 
     /// `fp` fills `r`'s steps again (when active): open again, in its place.
     fn unfill(&mut self, fp: Fingerprint, r: usize) {
         if self.filled.remove(&(fp, r))
-            && let Some(&(place, _)) = self.covering.get(&fp)
-            && self.active.get(&r).is_some_and(|a| a.contains_key(&place))
+            && let Some(c) = self.covering.get(&fp)
+            && c.active
         {
-            self.open.entry(r).or_default().insert(place, fp);
+            lane(&mut self.open, r).set(c.place, fp, true);
         }
     }
 
     /// Puts `fp` in (or takes it out of) its runbooks' active and open sets, as `active` says.
+    /// Only a change of state touches the lanes.
     fn set_active(&mut self, fp: Fingerprint, active: bool) {
-        let Some((place, runbooks)) = self.covering.get(&fp) else {
+        let Some(c) = self.covering.get_mut(&fp) else {
             return;
         };
-        for &r in runbooks {
-            if active {
-                self.active.entry(r).or_default().insert(*place, fp);
-                if !self.filled.contains(&(fp, r)) {
-                    self.open.entry(r).or_default().insert(*place, fp);
-                }
-            } else {
-                if let Some(a) = self.active.get_mut(&r) {
-                    a.remove(place);
-                }
-                if let Some(o) = self.open.get_mut(&r) {
-                    o.remove(place);
-                }
-            }
+        if c.active == active {
+            return;
+        }
+        c.active = active;
+        for &r in &c.runbooks {
+            lane(&mut self.active, r).set(c.place, fp, active);
+            let open = active && !self.filled.contains(&(fp, r));
+            lane(&mut self.open, r).set(c.place, fp, open);
         }
     }
 
@@ -186,7 +258,7 @@ impl Cockpit {
         id: ClusterId,
         r: usize,
     ) -> impl Iterator<Item = Fingerprint> + '_ {
-        self.in_cluster(self.targets.active.get(&r), id)
+        self.in_cluster(self.targets.active.get(r), id)
     }
 
     /// The active alerts of cluster `id` that runbook `r` covers and has not offered the
@@ -196,16 +268,16 @@ impl Cockpit {
         id: ClusterId,
         r: usize,
     ) -> impl Iterator<Item = Fingerprint> + '_ {
-        self.in_cluster(self.targets.open.get(&r), id)
+        self.in_cluster(self.targets.open.get(r), id)
     }
 
     fn in_cluster<'a>(
         &'a self,
-        set: Option<&'a Ordered>,
+        lane: Option<&'a Lane>,
         id: ClusterId,
     ) -> impl Iterator<Item = Fingerprint> + 'a {
-        set.into_iter()
-            .flat_map(|s| s.values().copied())
+        lane.into_iter()
+            .flat_map(Lane::iter)
             .filter(move |fp| self.correlator.alert(*fp).is_some_and(|t| t.cluster == id))
     }
 
@@ -216,7 +288,12 @@ impl Cockpit {
         }
         let place = self.targets.next;
         self.targets.next += 1;
-        self.targets.covering.insert(fp, (place, runbooks));
+        let cover = Cover {
+            place,
+            runbooks,
+            active: false,
+        };
+        self.targets.covering.insert(fp, cover);
         self.coverage_moved(fp);
     }
 
@@ -234,7 +311,7 @@ impl Cockpit {
     pub(in crate::cockpit) fn unfill_all(&mut self, members: &[Fingerprint]) {
         for fp in members {
             let runbooks = match self.targets.covering.get(fp) {
-                Some((_, runbooks)) => runbooks.clone(),
+                Some(c) => c.runbooks.clone(),
                 None => continue,
             };
             for r in runbooks {
@@ -250,7 +327,7 @@ impl Cockpit {
             .targets
             .covering
             .get(&fp)
-            .map(|(_, r)| r.clone())
+            .map(|c| c.runbooks.clone())
             .unwrap_or_default();
         let mut out = Vec::new();
         for r in runbooks {
@@ -288,8 +365,8 @@ impl Cockpit {
     pub(in crate::cockpit) fn forget_pruned_coverage(&mut self) {
         let correlator = &self.correlator;
         let targets = &mut self.targets;
-        for set in targets.active.values_mut().chain(targets.open.values_mut()) {
-            set.retain(|_, fp| correlator.alert(*fp).is_some());
+        for lane in targets.active.iter_mut().chain(targets.open.iter_mut()) {
+            lane.retain(|fp| correlator.alert(fp).is_some());
         }
         targets
             .covering

@@ -41,8 +41,8 @@ fn covered_by_scan(c: &Cockpit, r: usize) -> Vec<Fingerprint> {
         .targets
         .covering
         .iter()
-        .filter(|(fp, (_, runbooks))| runbooks.contains(&r) && c.correlator.alert(**fp).is_some())
-        .map(|(fp, (place, _))| (*place, *fp))
+        .filter(|(fp, cover)| cover.runbooks.contains(&r) && c.correlator.alert(**fp).is_some())
+        .map(|(fp, cover)| (cover.place, *fp))
         .collect();
     all.sort_unstable();
     all.into_iter().map(|(_, fp)| fp).collect()
@@ -196,4 +196,43 @@ fn indexed_coverage_equals_the_full_scans() {
     assert!(nonempty > 100, "pairs with open alerts: {nonempty}");
     assert!(obsolete > 50, "obsolete suggestions: {obsolete}");
     assert!(decided > 10, "decisions found: {decided}");
+}
+
+/// A lane (vector with lazy deletion and compaction) against an ordered map: after every
+/// random put/take (many takes, so it compacts again and again, and puts back into the
+/// middle of dead and compacted entries), it holds the same alerts in the same order.
+#[test]
+fn lane_equals_an_ordered_map() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut lane = super::Lane::default();
+    let mut model: BTreeMap<u64, Fingerprint> = BTreeMap::new();
+    let mut next = 0u64;
+    for step in 0..5_000 {
+        let live = rng.below(3) != 0;
+        // Mostly alerts seen before (put back or taken out), sometimes a new one at the end.
+        let place = if next == 0 || rng.below(4) == 0 {
+            next += 1;
+            next - 1
+        } else {
+            rng.below(next as usize) as u64
+        };
+        let fp = Fingerprint(place.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        lane.set(place, fp, live);
+        if live {
+            model.insert(place, fp);
+        } else {
+            model.remove(&place);
+        }
+        let got: Vec<Fingerprint> = lane.iter().collect();
+        let want: Vec<Fingerprint> = model.values().copied().collect();
+        assert_eq!(got, want, "after step {step}");
+        let dead = lane.entries.iter().filter(|e| !e.live).count();
+        assert_eq!(lane.dead, dead, "after step {step}: dead count");
+        assert!(
+            lane.dead * 2 <= lane.entries.len(),
+            "after step {step}: {} dead of {}",
+            lane.dead,
+            lane.entries.len()
+        );
+    }
 }
