@@ -4,21 +4,6 @@
 
 use std::path::Path;
 
-fn sources(dir: &Path, out: &mut Vec<String>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            sources(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p.to_string_lossy().replace('\\', "/"));
-        }
-    }
-}
-
 /// Why `path` (as `src/…`) is not named in `doc`, or `None` when it is.
 fn unnamed(doc: &str, rows: &[&str], path: &str) -> Option<String> {
     if doc.contains(&format!("`{path}`")) || doc.contains(path) {
@@ -54,8 +39,10 @@ fn unnamed(doc: &str, rows: &[&str], path: &str) -> Option<String> {
 fn every_source_file_is_named_in_the_architecture_map() {
     let doc = std::fs::read_to_string("docs/ARCHITECTURE.md").expect("docs/ARCHITECTURE.md");
     let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `")).collect();
-    let mut files = Vec::new();
-    sources(Path::new("src"), &mut files);
+    let files: Vec<String> = crate::common::rust_files(Path::new("src"))
+        .iter()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
     assert!(
         files.len() > 100,
         "found only {} files under src/",

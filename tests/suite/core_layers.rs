@@ -22,21 +22,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("alerts", "knowledge"),
 ];
 
-fn sources(dir: &Path, out: &mut Vec<String>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            sources(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(std::fs::read_to_string(&p).unwrap());
-        }
-    }
-}
-
 /// The core modules `text` names as `crate::MODULE`, outside `//` comments.
 fn uses(text: &str) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
@@ -65,8 +50,10 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     CORE.iter()
         .map(|m| {
-            let mut texts = Vec::new();
-            sources(&root.join(m), &mut texts);
+            let texts: Vec<String> = crate::common::rust_files(&root.join(m))
+                .iter()
+                .map(|p| std::fs::read_to_string(p).unwrap())
+                .collect();
             assert!(!texts.is_empty(), "src/{m} has no source");
             let mut deps: BTreeSet<String> = texts.iter().flat_map(|t| uses(t)).collect();
             deps.remove(*m);
