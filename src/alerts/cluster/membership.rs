@@ -223,6 +223,8 @@ impl Correlator {
         if self.aggs.get(id).is_some() {
             self.naming.remove(id);
             self.take_cluster(id);
+            // A name freed may go back to a cluster a collision displaced.
+            self.apply_names();
         }
     }
 
@@ -303,6 +305,10 @@ impl Correlator {
             bagg.dirty.mark(Dirty::ORIGIN);
         }
         bagg.min_fp = bagg.min_fp.min(sagg.min_fp);
+        // The small cluster's common labels and start may be out of date (a member left it):
+        // then the survivor's are too once intersected with them.
+        bagg.dirty
+            .mark_if(Dirty::RESCAN, sagg.dirty.has(Dirty::RESCAN));
         if !sagg.noisy.is_empty() {
             bagg.noisy.extend(sagg.noisy);
             bagg.noise_max.merge(&sagg.noise_max);

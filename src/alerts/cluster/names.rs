@@ -15,8 +15,10 @@
 //! Names are 4 characters after the `C` (31⁴ ≈ 920,000 of them, with no `0`/`o`, `1`/`l`/`i`).
 //! Two live clusters may hash to the same name: the better claim keeps it (a journal name
 //! before a content name; the earlier record; then the smaller founder) and the other takes
-//! its next candidate (the founder hashed again). A name freed (its cluster pruned or merged
-//! away) is not taken back by a cluster that already has another.
+//! its next candidate (the founder hashed again). A name freed (its cluster pruned, merged
+//! away or renamed) goes back to the best claim that wants it, so that after a collision too
+//! the names depend on the clusters alone, not on the order things happened in (a cluster
+//! displaced by a collision may so be renamed once more: about one pair in a million collides).
 
 use std::fmt;
 use std::str::FromStr;
@@ -134,6 +136,9 @@ pub(super) struct Naming {
     /// Fingerprint → the journal's names for incidents this alert was the source of, with the
     /// `startsAt` the record saw (`None`: any activation).
     pins: IdMap<Fingerprint, Vec<(Option<i64>, Pin)>>,
+    /// Clusters whose name is not their first candidate (it was taken by a better claim): when
+    /// a name is freed, these look again.
+    displaced: std::collections::BTreeSet<ClusterId>,
     /// Clusters whose name changed, for the correlator to show.
     pub(super) renamed: Vec<ClusterId>,
 }
@@ -141,6 +146,12 @@ pub(super) struct Naming {
 impl Naming {
     pub(super) fn name(&self, id: ClusterId) -> Option<ClusterName> {
         self.of.get(&id).and_then(|n| n.name)
+    }
+
+    /// The claim cluster `id` holds its name by: its founder and journal name.
+    #[cfg(test)]
+    pub(super) fn claim(&self, id: ClusterId) -> Option<((i64, u64), Option<Pin>)> {
+        self.of.get(&id).map(|n| (n.founder, n.pin))
     }
 
     /// The journal's earliest name for alert `fp` in one of the activations `starts`.
@@ -197,10 +208,12 @@ impl Naming {
 
     fn take(&mut self, id: ClusterId) -> Option<Named> {
         let n = self.of.remove(&id)?;
+        self.displaced.remove(&id);
         if let Some(name) = n.name
             && self.held.get(&name.0) == Some(&id)
         {
             self.held.remove(&name.0);
+            self.settle(Vec::new(), true);
         }
         Some(n)
     }
@@ -217,7 +230,28 @@ impl Naming {
     /// Gives `id` the first of its candidate names that is free or held by a worse claim
     /// (which then looks again), and so on until everyone holds a name.
     fn resolve(&mut self, id: ClusterId) {
-        let mut queue = vec![id];
+        self.settle(vec![id], false);
+    }
+
+    /// Resolves the clusters in `queue` (see [`Naming::resolve`]); once a name is freed
+    /// (`freed`, or a cluster moved off one), the displaced clusters look again, until no name
+    /// moves. Every cluster then holds the first of its candidates that no better claim holds,
+    /// whatever order the clusters came and went in: names are made from content alone, also
+    /// after a collision.
+    fn settle(&mut self, mut queue: Vec<ClusterId>, mut freed: bool) {
+        loop {
+            freed |= self.resolve_queue(&mut queue);
+            if !freed || self.displaced.is_empty() {
+                return;
+            }
+            freed = false;
+            queue.extend(self.displaced.iter().rev().copied());
+        }
+    }
+
+    /// Resolves the clusters in `queue`; says whether a name was freed on the way.
+    fn resolve_queue(&mut self, queue: &mut Vec<ClusterId>) -> bool {
+        let mut freed = false;
         while let Some(id) = queue.pop() {
             let Some(me) = self.of.get(&id).copied() else {
                 continue;
@@ -248,15 +282,22 @@ impl Naming {
                 && self.held.get(&old.0) == Some(&id)
             {
                 self.held.remove(&old.0);
+                freed = true;
             }
             self.held.insert(name.0, id);
             if let Some(n) = self.of.get_mut(&id) {
                 n.name = Some(name);
             }
+            if name == me.candidate(0) {
+                self.displaced.remove(&id);
+            } else {
+                self.displaced.insert(id);
+            }
             if me.name != Some(name) {
                 self.renamed.push(id);
             }
         }
+        freed
     }
 }
 
@@ -264,7 +305,7 @@ impl Correlator {
     /// What alert `slot` claims for its cluster's name: its earliest activation in this
     /// incident (its `startsAt` stays the same when it fires again within the incident), and
     /// the journal's name for it.
-    fn member_claim(&self, slot: u32) -> ((i64, u64), Option<Pin>) {
+    pub(super) fn member_claim(&self, slot: u32) -> ((i64, u64), Option<Pin>) {
         let t = &self.tracked[slot as usize];
         let start = ns(t.alert.starts_at);
         let starts = &self.inner[slot as usize].starts;
@@ -346,6 +387,69 @@ fn min_pin(a: Option<Pin>, b: Option<Pin>) -> Option<Pin> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Clusters `(id, founder, pin)` joined in `order`, then those in `gone` removed: each
+    /// live cluster must hold the first candidate that no better claim holds (taking claims
+    /// best first), however they came and went.
+    fn check_serial(claims: &[((i64, u64), Option<Pin>)], order: &[usize], gone: &[bool]) {
+        let mut n = Naming::default();
+        for &i in order {
+            n.join(ClusterId(i as u32), claims[i].0, claims[i].1);
+        }
+        for &i in order {
+            if gone[i] {
+                n.remove(ClusterId(i as u32));
+            }
+        }
+        let mut live: Vec<(ClusterId, Named)> = (0..claims.len())
+            .filter(|&i| !gone[i])
+            .map(|i| {
+                let (founder, pin) = claims[i];
+                let named = Named {
+                    founder,
+                    pin,
+                    name: None,
+                };
+                (ClusterId(i as u32), named)
+            })
+            .collect();
+        live.sort_by_key(|(id, c)| c.rank(*id));
+        let mut taken = std::collections::BTreeSet::new();
+        for (id, c) in live {
+            let want = (0..)
+                .map(|k| c.candidate(k))
+                .find(|x| !taken.contains(x))
+                .unwrap();
+            taken.insert(want);
+            assert_eq!(n.name(id), Some(want), "{id:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn names_depend_on_the_claims_alone(
+            claims in prop::collection::vec(
+                ((0i64..3, 0u64..3), prop::option::of((0u64..4, 0u32..3))), 1..8),
+            seed in any::<u64>(),
+            gone in prop::collection::vec(any::<bool>(), 8),
+        ) {
+            // Journal names from a pool of three: collisions are common.
+            let pool: [ClusterName; 3] =
+                ["C2345", "C6789", "Cabcd"].map(|s| s.parse().unwrap());
+            let claims: Vec<_> = claims
+                .into_iter()
+                .map(|(f, p)| (f, p.map(|(seq, k)| (seq, pool[k as usize]))))
+                .collect();
+            let mut order: Vec<usize> = (0..claims.len()).collect();
+            let mut x = seed;
+            for i in (1..order.len()).rev() {
+                x = mix(x.wrapping_add(i as u64));
+                order.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            check_serial(&claims, &order, &gone);
+        }
+    }
 
     #[test]
     fn names_read_back_and_avoid_ambiguous_characters() {

@@ -385,6 +385,12 @@ impl Correlator {
             }
             _ => {}
         }
+        if new_start {
+            // An earlier activation than any before (a late delivery) claims the cluster's
+            // name as a joining alert would: the name does not depend on arrival order.
+            self.name_joined(self.tracked[s].cluster, slot);
+            self.apply_names();
+        }
         self.update_noise(slot, now_ns);
     }
 }

@@ -87,6 +87,7 @@ impl Correlator {
         }
         self.clusters.retain(|c| self.aggs.get(c.id).is_some());
         self.aggs.trim();
+        self.apply_names();
         // Renumber the kept alerts.
         let mut map = vec![u32::MAX; n];
         let mut next = 0u32;

@@ -368,6 +368,27 @@ pub(super) fn books_agree(c: &mut Correlator) {
     assert_eq!(names.len(), c.clusters.len(), "two clusters share a name");
     for cl in &c.clusters {
         assert_eq!(c.naming.name(cl.id), Some(cl.name));
+        // The claim a name is made from is that of a member now (a merge or a member leaving
+        // brings it up to date), and no later than any member's (a member's own claim only
+        // moves later when it starts again, which keeps the name).
+        let claims: Vec<_> = c
+            .agg(cl.id)
+            .slots
+            .iter()
+            .map(|&s| c.member_claim(s))
+            .collect();
+        let (founder, pin) = c.naming.claim(cl.id).expect("a claim");
+        assert!(
+            cl.members.iter().any(|fp| fp.0 == founder.1),
+            "the name of {:?} is claimed by an alert not in it",
+            cl.id
+        );
+        assert!(
+            claims.iter().all(|m| founder <= m.0),
+            "claim of {:?}",
+            cl.id
+        );
+        assert_eq!(pin, claims.iter().filter_map(|m| m.1).min(), "{:?}", cl.id);
     }
     for (i, cl) in c.clusters.iter().enumerate() {
         assert_eq!(c.position(cl.id), Some(i));
