@@ -493,8 +493,9 @@ mod tests {
         /// is what was approved).
         #[test]
         fn argv_round_trips(
-            values in proptest::collection::vec("[^\\n\\r]{1,12}", 1..4),
-            comment in "[a-z ;$`'\"()|]{1,20}",
+            // Values and comment as they are kept: no whitespace at either end.
+            values in proptest::collection::vec("[^\\s]([^\\n\\r]{0,10}[^\\s])?", 1..4),
+            comment in "[a-z;$`'\"()|]([a-z ;$`'\"()|]{0,18}[a-z;$`'\"()|])?",
             minutes in 1i64..1440,
         ) {
             let req = SilenceRequest {
@@ -506,8 +507,7 @@ mod tests {
                 author: "alice".into(),
                 comment: comment.trim().to_string(),
             };
-            prop_assume!(!req.comment.is_empty());
-            prop_assume!(values.iter().all(|v| v.trim() == v));
+            prop_assert!(values.iter().all(|v| v.trim() == v));
             prop_assert_eq!(SilenceRequest::from_argv(&req.to_argv()), Ok(req));
         }
     }
