@@ -5,7 +5,7 @@
 //!   notifications of 100 alerts (`LiveSession::handle`, what the webhook's consumer does),
 //!   with the repo's demo knowledge (7 runbooks, 4 postmortems) and with 200 generated
 //!   runbooks that cover the storm's alerts (a step per pod, so thousands of steps on offer);
-//!   and, for comparison, one alert a message.
+//!   and, for comparison, one alert a message. `FD_SPEED_KB=none|demo|generated` runs one.
 //! - `http`: the storm POSTed over loopback as Alertmanager v4 notifications of 100 alerts by
 //!   4 connections (a 503 is retried after 2 ms) to a real `flightdeck` process: the release
 //!   binary, live and headless (`--headless --json`, the terminal cockpit's loop without the
@@ -19,7 +19,9 @@
 //!   child's user + system time over all its threads (receiver, parsing and cockpit). The
 //!   snapshot it prints on SIGTERM gives the clusters and approvals, to compare with direct
 //!   ingest. Without `FD_SPEED_KB` all three run, one process each. `FD_SPEED_BIN=PATH` runs
-//!   another `flightdeck` binary (an older build kept aside, to alternate old and new).
+//!   another `flightdeck` binary (an older build kept aside, to alternate old and new);
+//!   `FD_SPEED_PER=N` sends notifications of N alerts (default 100; Alertmanager sends one a
+//!   group, so a storm over many groups comes as small ones).
 //! - `replay`: a 24-hour scenario of 100,000 alert events (fires and resolves) with the demo
 //!   knowledge, played headless to its end (`ReplaySession::advance_to`).
 //! - `topology`: a chain of 1,000 and 3,000 services (each depends on the next): building
@@ -172,7 +174,11 @@ fn ingest(kb: &KnowledgeBase, msgs: Vec<Vec<(Timestamp, Event)>>) -> LiveSession
 }
 
 fn ingest_figures(alerts: &[Alert], kbs: &[(&str, KnowledgeBase)]) {
+    let which = std::env::var("FD_SPEED_KB").ok();
     for (name, kb) in kbs {
+        if which.as_deref().is_some_and(|w| !name.starts_with(w)) {
+            continue;
+        }
         for per in [100, 1] {
             let msgs = notifications(alerts, per);
             let (t, cpu) = (Instant::now(), thread_cpu());
@@ -436,7 +442,11 @@ fn http_figures(alerts: &[Alert], name: &str, kb: KbDirs) {
     use std::process::{Command, Stdio};
     use std::sync::Arc;
     const CONNECTIONS: usize = 4;
-    let bodies = Arc::new(webhook_bodies(alerts, 100));
+    let per = std::env::var("FD_SPEED_PER")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(100);
+    let bodies = Arc::new(webhook_bodies(alerts, per));
     let total = alerts.len() as u64;
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -549,7 +559,7 @@ fn http_figures(alerts: &[Alert], name: &str, kb: KbDirs) {
         )
     });
     eprintln!(
-        "http, {name}: {total} alerts POSTed in {posted:.2?} ({:.0}/s accepted), all applied after {done:.2?} = {:.0} alerts/s applied, {:.2?} after the last POST; flightdeck CPU {cpu:.2?} (all threads); load {}; {retries} × 503 ({} counted); {} clusters, {} approvals on offer; flightdeck peak RSS {peak:.0} MB (idle {idle_rss:.0} MB, at the end {rss:.0} MB)",
+        "http, {name}, notifications of {per}: {total} alerts POSTed in {posted:.2?} ({:.0}/s accepted), all applied after {done:.2?} = {:.0} alerts/s applied, {:.2?} after the last POST; flightdeck CPU {cpu:.2?} (all threads); load {}; {retries} × 503 ({} counted); {} clusters, {} approvals on offer; flightdeck peak RSS {peak:.0} MB (idle {idle_rss:.0} MB, at the end {rss:.0} MB)",
         total as f64 / posted.as_secs_f64(),
         total as f64 / done.as_secs_f64(),
         done.saturating_sub(posted),
@@ -614,9 +624,9 @@ fn main() {
         ingest_figures(
             &alerts,
             &[
-                ("no knowledge", KnowledgeBase::default()),
+                ("none: no knowledge", KnowledgeBase::default()),
                 ("demo knowledge", demo.clone()),
-                ("200 generated runbooks", generated.clone()),
+                ("generated: 200 runbooks", generated.clone()),
             ],
         );
         if !figures_only {
