@@ -30,6 +30,9 @@
 //! `FD_SPEED_FIGURES=1` prints the figures only (no criterion timing: a slow replay would take
 //! minutes per sample).
 //!
+//! Size: about 700 lines, one benchmark a workload (direct ingest, the HTTP ingest into its own
+//! `flightdeck` process, the day replay, topology chains) sharing the storm and the figures.
+//!
 //! `FD_WRITE_STORM=PATH cargo bench --bench speed` writes the storm as an Alertmanager API v2
 //! array to PATH (for timing `flightdeck alerts cluster` and Alertmanager) and exits;
 //! `FD_WRITE_SCENARIO=DIR` writes the 100k-event scenario there (YAML head + JSON Lines).
