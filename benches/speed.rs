@@ -5,13 +5,23 @@
 //!   notifications of 100 alerts (`LiveSession::handle`, what the webhook's consumer does),
 //!   with the repo's demo knowledge (7 runbooks, 4 postmortems) and with 200 generated
 //!   runbooks that cover the storm's alerts (a step per pod, so thousands of steps on offer);
-//!   and, for comparison, one alert a message.
-//! - `http`: the same storm POSTed over loopback to the real webhook receiver as Alertmanager
-//!   v4 notifications of 100 alerts by 4 connections (a 503 is retried after 2 ms), a live
-//!   session applying what arrives on its own thread (as the cockpit's consumer does): alerts/s
-//!   applied, 503s, how long after the last POST the last alert was applied, peak RSS.
-//!   `FD_SPEED_KB=none|demo|generated` runs one knowledge base only (peak RSS is the
-//!   process's, so run each alone for its own figure); `replay` takes `no` or `demo`.
+//!   and, for comparison, one alert a message. `FD_SPEED_KB=none|demo|generated` runs one.
+//! - `http`: the storm POSTed over loopback as Alertmanager v4 notifications of 100 alerts by
+//!   4 connections (a 503 is retried after 2 ms) to a real `flightdeck` process: the release
+//!   binary, live and headless (`--headless --json`, the terminal cockpit's loop without the
+//!   frames), its webhook receiver at default settings, the storm's topology, and the knowledge
+//!   `FD_SPEED_KB=none|demo|generated` names (no directories; the repo's `assets/demo` runbooks
+//!   and postmortems; the 200 generated runbooks written as files). Alerts/s applied counts from
+//!   the first POST until the receiver's `/healthz` says every alert was accepted and none is
+//!   queued any more (a notification's queue permits are released once the cockpit applied
+//!   it). Memory is the cockpit's own: the child's `VmHWM` (peak RSS) from `/proc`, never the
+//!   load generator's (the bench process holds the whole storm and every body); CPU is the
+//!   child's user + system time over all its threads (receiver, parsing and cockpit). The
+//!   snapshot it prints on SIGTERM gives the clusters and approvals, to compare with direct
+//!   ingest. Without `FD_SPEED_KB` all three run, one process each. `FD_SPEED_BIN=PATH` runs
+//!   another `flightdeck` binary (an older build kept aside, to alternate old and new);
+//!   `FD_SPEED_PER=N` sends notifications of N alerts (default 100; Alertmanager sends one a
+//!   group, so a storm over many groups comes as small ones).
 //! - `replay`: a 24-hour scenario of 100,000 alert events (fires and resolves) with the demo
 //!   knowledge, played headless to its end (`ReplaySession::advance_to`).
 //! - `topology`: a chain of 1,000 and 3,000 services (each depends on the next): building
@@ -19,6 +29,9 @@
 //!
 //! `FD_SPEED_FIGURES=1` prints the figures only (no criterion timing: a slow replay would take
 //! minutes per sample).
+//!
+//! Size: about 700 lines, one benchmark a workload (direct ingest, the HTTP ingest into its own
+//! `flightdeck` process, the day replay, topology chains) sharing the storm and the figures.
 //!
 //! `FD_WRITE_STORM=PATH cargo bench --bench speed` writes the storm as an Alertmanager API v2
 //! array to PATH (for timing `flightdeck alerts cluster` and Alertmanager) and exits;
@@ -82,6 +95,16 @@ fn demo_kb() -> KnowledgeBase {
 /// 200 runbooks: each covers one of the storm's alertnames and a few of its services, with a
 /// step per pod and one per namespace.
 fn generated_kb() -> KnowledgeBase {
+    let docs = generated_docs()
+        .into_iter()
+        .map(|(path, text)| (DocKind::Runbook, format!("gen/{path}"), text));
+    let (kb, errors) = KnowledgeBase::from_documents(docs);
+    assert!(errors.is_empty(), "{errors:?}");
+    kb
+}
+
+/// The generated runbooks (see [`generated_kb`]): file name and text.
+fn generated_docs() -> Vec<(String, String)> {
     let names = [
         "HighErrorRate",
         "LatencyHigh",
@@ -97,26 +120,25 @@ fn generated_kb() -> KnowledgeBase {
         "OOMKilled",
     ];
     let mut rng = storm::Rng(0xbeef);
-    let docs = (0..200).map(|i| {
-        let alert = names[i % names.len()];
-        let services: Vec<String> = (0..3)
-            .map(|_| storm::service_name(rng.below(storm::SERVICES)))
-            .collect();
-        let text = format!(
-            "---\nid: gen-{i}\ntitle: {alert} on {s} ({i})\nalerts: [{alert}]\nservices: [{svcs}]\n\
-             steps:\n  - id: pods\n    kind: diagnostic\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", describe, pod, \"{{{{labels.pod}}}}\"]\n\
-             \x20 - id: logs\n    kind: diagnostic\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", logs, \"deploy/{{{{labels.service}}}}\"]\n\
-             \x20 - id: restart\n    kind: mitigation\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", rollout, restart, \"deploy/{{{{labels.service}}}}\"]\n---\n\
-             # {alert} on {s}\n\n## Meaning\n\n{alert} fires when {s} misbehaves: errors, latency, restarts.\n\n\
-             ## Diagnosis\n\nLook at the pods of {s} and their logs; compare with the last deploy.\n",
-            s = services[0],
-            svcs = services.join(", "),
-        );
-        (DocKind::Runbook, format!("gen/{i}.md"), text)
-    });
-    let (kb, errors) = KnowledgeBase::from_documents(docs);
-    assert!(errors.is_empty(), "{errors:?}");
-    kb
+    (0..200)
+        .map(|i| {
+            let alert = names[i % names.len()];
+            let services: Vec<String> = (0..3)
+                .map(|_| storm::service_name(rng.below(storm::SERVICES)))
+                .collect();
+            let text = format!(
+                "---\nid: gen-{i}\ntitle: {alert} on {s} ({i})\nalerts: [{alert}]\nservices: [{svcs}]\n\
+                 steps:\n  - id: pods\n    kind: diagnostic\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", describe, pod, \"{{{{labels.pod}}}}\"]\n\
+                 \x20 - id: logs\n    kind: diagnostic\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", logs, \"deploy/{{{{labels.service}}}}\"]\n\
+                 \x20 - id: restart\n    kind: mitigation\n    argv: [kubectl, -n, \"{{{{labels.namespace}}}}\", rollout, restart, \"deploy/{{{{labels.service}}}}\"]\n---\n\
+                 # {alert} on {s}\n\n## Meaning\n\n{alert} fires when {s} misbehaves: errors, latency, restarts.\n\n\
+                 ## Diagnosis\n\nLook at the pods of {s} and their logs; compare with the last deploy.\n",
+                s = services[0],
+                svcs = services.join(", "),
+            );
+            (format!("{i}.md"), text)
+        })
+        .collect()
 }
 
 fn session(kb: &KnowledgeBase) -> LiveSession {
@@ -155,7 +177,11 @@ fn ingest(kb: &KnowledgeBase, msgs: Vec<Vec<(Timestamp, Event)>>) -> LiveSession
 }
 
 fn ingest_figures(alerts: &[Alert], kbs: &[(&str, KnowledgeBase)]) {
+    let which = std::env::var("FD_SPEED_KB").ok();
     for (name, kb) in kbs {
+        if which.as_deref().is_some_and(|w| !name.starts_with(w)) {
+            continue;
+        }
         for per in [100, 1] {
             let msgs = notifications(alerts, per);
             let (t, cpu) = (Instant::now(), thread_cpu());
@@ -325,48 +351,151 @@ fn cluster_count_figures(alerts: &[Alert]) {
     );
 }
 
-/// The storm through the real webhook receiver into a live session (see the module doc).
-fn http_figures(alerts: &[Alert], name: &str, kb: &KnowledgeBase) {
-    use flightdeck::sources::webhook::{self, WebhookSettings};
+/// What the cockpit under test reads: none, the repo's (the demo's runbooks and postmortems
+/// directories) or the generated runbooks written to a directory.
+enum KbDirs {
+    None,
+    Demo,
+    Generated,
+}
+
+/// `[knowledge]` of the cockpit's config for `kb`; the generated runbooks are written under
+/// `dir`.
+fn knowledge_section(kb: &KbDirs, dir: &std::path::Path) -> String {
+    let list = |paths: &[std::path::PathBuf]| {
+        paths
+            .iter()
+            .map(|p| format!("{:?}", p.display().to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (runbooks, postmortems) = match kb {
+        KbDirs::None => (Vec::new(), Vec::new()),
+        KbDirs::Demo => {
+            let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+            (vec![demo.join("runbooks")], vec![demo.join("postmortems")])
+        }
+        KbDirs::Generated => {
+            let gen_dir = dir.join("generated");
+            std::fs::create_dir_all(&gen_dir).unwrap();
+            for (path, text) in generated_docs() {
+                std::fs::write(gen_dir.join(path), text).unwrap();
+            }
+            (vec![gen_dir], Vec::new())
+        }
+    };
+    format!(
+        "[knowledge]\nrunbooks = [{}]\npostmortems = [{}]\n",
+        list(&runbooks),
+        list(&postmortems)
+    )
+}
+
+/// The cockpit's config: the webhook on `port`, the storm's topology, `kb`; nothing else.
+fn cockpit_config(dir: &std::path::Path, port: u16, kb: &KbDirs) -> std::path::PathBuf {
+    let mut text = format!(
+        "[journal]\npath = {:?}\n\n{}\n[webhook]\nlisten = \"127.0.0.1:{port}\"\n\n[topology]\n",
+        dir.join("journal.jsonl").display().to_string(),
+        knowledge_section(kb, dir),
+    );
+    for (svc, deps) in &storm::config().topology {
+        text.push_str(&format!("{svc:?} = {deps:?}\n"));
+    }
+    let path = dir.join("flightdeck.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A `/proc/PID/status` field in MB (`VmHWM`, `VmRSS`).
+fn proc_mb(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// The CPU time (user + system, all threads) a process has used.
+fn proc_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command's `(name)`: state is field 3, utime and stime fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Duration::from_secs_f64(f.iter().sum::<u64>() as f64 / hz)
+}
+
+/// The webhook's counters (`GET /healthz`), `None` while it does not answer.
+async fn healthz(http: &reqwest::Client, url: &str) -> Option<serde_json::Value> {
+    http.get(url).send().await.ok()?.json().await.ok()
+}
+
+/// The storm POSTed to a real `flightdeck` process (see the module doc): live, headless, its
+/// webhook receiver at default settings, the storm's topology and `kb`'s knowledge.
+fn http_figures(alerts: &[Alert], name: &str, kb: KbDirs) {
+    use std::process::{Command, Stdio};
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
     const CONNECTIONS: usize = 4;
-    let bodies = Arc::new(webhook_bodies(alerts, 100));
+    let per = std::env::var("FD_SPEED_PER")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(100);
+    let bodies = Arc::new(webhook_bodies(alerts, per));
     let total = alerts.len() as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = cockpit_config(dir.path(), port, &kb);
+    let bin = std::env::var_os("FD_SPEED_BIN").map_or_else(
+        || env!("CARGO_BIN_EXE_flightdeck").into(),
+        std::path::PathBuf::from,
+    );
+    let child = Command::new(&bin)
+        .arg("--config")
+        .arg(&config)
+        .args(["--headless", "--json", "--until", "15m"])
+        .env("FLIGHTDECK_HOME", dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start flightdeck");
+    let pid = child.id();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(flightdeck::sources::CHANNEL_CAPACITY);
-    let server = rt
-        .block_on(webhook::bind(
-            &WebhookSettings::new("127.0.0.1:0".parse().unwrap()),
-            tx,
-        ))
-        .unwrap();
-    let applied = Arc::new(AtomicU64::new(0));
-    let consumer = {
-        let applied = applied.clone();
-        let mut s = session(kb);
-        std::thread::spawn(move || {
-            let mut cpu = Duration::ZERO;
-            while let Some(msg) = rx.blocking_recv() {
-                let n = match &msg {
-                    SourceMsg::Events { events, .. } => events.len() as u64,
-                    SourceMsg::Health(_) => 0,
-                };
-                let t = thread_cpu();
-                s.handle(msg, Timestamp::now());
-                cpu += thread_cpu() - t;
-                if applied.fetch_add(n, Ordering::Relaxed) + n >= total {
-                    break;
-                }
+    let url = format!("http://127.0.0.1:{port}/webhook");
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let http = reqwest::Client::new();
+    // Up when the receiver answers: the knowledge is loaded by then.
+    let up = rt.block_on(async {
+        for _ in 0..3000 {
+            if healthz(&http, &health).await.is_some() {
+                return true;
             }
-            (cpu, s.cockpit().clusters().len())
-        })
-    };
-    let url = format!("http://{}/webhook", server.addr());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    });
+    assert!(
+        up,
+        "flightdeck did not start its webhook receiver on {port}"
+    );
+    let (idle_rss, cpu0) = (proc_mb(pid, "VmRSS:"), proc_cpu(pid));
     let t0 = Instant::now();
     let retries = rt.block_on(async {
         let mut tasks = Vec::new();
@@ -405,17 +534,43 @@ fn http_figures(alerts: &[Alert], name: &str, kb: &KnowledgeBase) {
         retries
     });
     let posted = t0.elapsed();
-    let (cpu, clusters) = consumer.join().unwrap();
+    // Every alert was accepted when the last POST returned; applied when none is queued.
+    let stats = rt.block_on(async {
+        loop {
+            if let Some(s) = healthz(&http, &health).await
+                && s["alerts"].as_u64() == Some(total)
+                && s["queued"].as_u64() == Some(0)
+            {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
     let done = t0.elapsed();
+    let (cpu, peak, rss) = (
+        proc_cpu(pid) - cpu0,
+        proc_mb(pid, "VmHWM:"),
+        proc_mb(pid, "VmRSS:"),
+    );
+    // SAFETY: `pid` is our child, not yet waited for.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let snapshot: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "flightdeck's snapshot ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     eprintln!(
-        "http, {name}: {total} alerts POSTed in {posted:.2?} ({:.0}/s accepted), all applied after {done:.2?} = {:.0} alerts/s applied, {:.2?} after the last POST; consumer CPU {cpu:.2?} (thread time); load {}; {retries} × 503; {clusters} clusters; peak RSS {:.0} MB",
+        "http, {name}, notifications of {per}: {total} alerts POSTed in {posted:.2?} ({:.0}/s accepted), all applied after {done:.2?} = {:.0} alerts/s applied, {:.2?} after the last POST; flightdeck CPU {cpu:.2?} (all threads); load {}; {retries} × 503 ({} counted); {} clusters, {} approvals on offer; flightdeck peak RSS {peak:.0} MB (idle {idle_rss:.0} MB, at the end {rss:.0} MB)",
         total as f64 / posted.as_secs_f64(),
         total as f64 / done.as_secs_f64(),
         done.saturating_sub(posted),
         load(),
-        peak_rss_mb()
+        stats["busy"],
+        snapshot["clusters"].as_array().map_or(0, Vec::len),
+        snapshot["approvals"].as_array().map_or(0, Vec::len),
     );
-    drop(server);
 }
 
 fn main() {
@@ -472,9 +627,9 @@ fn main() {
         ingest_figures(
             &alerts,
             &[
-                ("no knowledge", KnowledgeBase::default()),
+                ("none: no knowledge", KnowledgeBase::default()),
                 ("demo knowledge", demo.clone()),
-                ("200 generated runbooks", generated.clone()),
+                ("generated: 200 runbooks", generated.clone()),
             ],
         );
         if !figures_only {
@@ -497,12 +652,12 @@ fn main() {
         cluster_count_figures(&alerts);
         let which = std::env::var("FD_SPEED_KB").ok();
         for (name, kb) in [
-            ("none", KnowledgeBase::default()),
-            ("demo", demo.clone()),
-            ("generated", generated_kb()),
+            ("none", KbDirs::None),
+            ("demo", KbDirs::Demo),
+            ("generated", KbDirs::Generated),
         ] {
             if which.as_deref().is_none_or(|w| w == name) {
-                http_figures(&alerts, name, &kb);
+                http_figures(&alerts, name, kb);
             }
         }
     }

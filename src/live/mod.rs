@@ -50,6 +50,10 @@ pub const TICK: Duration = Duration::from_secs(1);
 /// How long source messages are applied before keys and frames get a turn (an alert storm
 /// cannot freeze the screen).
 const BATCH_TIME: Duration = Duration::from_millis(20);
+/// Messages waiting are applied together up to this many alerts a batch (knowledge and
+/// verdicts refreshed once a batch): a few milliseconds of work with a big knowledge base, so
+/// keys and frames still get their turn within `BATCH_TIME`.
+const BATCH_ALERTS: usize = 500;
 /// Resolved alerts are forgotten by the duplicate filter after this long.
 const FORGET_RESOLVED: SignedDuration = SignedDuration::from_hours(24);
 
@@ -357,17 +361,38 @@ impl Live {
     }
 
     /// Applies `first` and whatever else is waiting, for at most [`BATCH_TIME`], so that keys
-    /// and frames get their turn during an alert storm.
+    /// and frames get their turn during an alert storm. What waits is applied in batches of
+    /// up to [`BATCH_ALERTS`] alerts (`LiveSession::handle_all`): a storm of small
+    /// notifications costs one knowledge refresh a batch, not one a notification.
     fn drain(&mut self, first: SourceMsg) {
         let started = std::time::Instant::now();
         let now = Timestamp::now();
-        self.session.handle(first, now);
-        while started.elapsed() < BATCH_TIME {
-            match self.rx.try_recv() {
-                Ok(m) => self.session.handle(m, now),
-                Err(_) => break,
+        let mut next = Some(first);
+        while let Some(first) = next.take() {
+            let mut alerts = events_in(&first);
+            let mut batch = vec![first];
+            while alerts < BATCH_ALERTS {
+                match self.rx.try_recv() {
+                    Ok(m) => {
+                        alerts += events_in(&m);
+                        batch.push(m);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.session.handle_all(batch, now);
+            if started.elapsed() < BATCH_TIME {
+                next = self.rx.try_recv().ok();
             }
         }
+    }
+}
+
+/// How many events a source message carries.
+fn events_in(msg: &SourceMsg) -> usize {
+    match msg {
+        SourceMsg::Events { events, .. } => events.len(),
+        SourceMsg::Health(_) => 0,
     }
 }
 

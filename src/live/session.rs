@@ -3,6 +3,18 @@
 
 use super::*;
 
+/// Alerts admitted from the messages of one batch, not applied yet.
+#[derive(Default)]
+struct Batch {
+    news: Vec<(Timestamp, Event)>,
+    /// When the last of `news` happened.
+    last: Option<Timestamp>,
+    /// The messages' queue permits (released once their alerts are applied).
+    permits: Vec<tokio::sync::OwnedSemaphorePermit>,
+    /// Whether a message of events is in it (its source's health is reported after it).
+    health: bool,
+}
+
 /// Where sealed records go: the journal file (durable, shared with other cockpits on the same
 /// file), or an in-memory chain.
 enum JournalSink {
@@ -334,52 +346,81 @@ impl LiveSession {
 
     /// Applies what a source sent; `now` is the wall clock at receipt.
     pub fn handle(&mut self, msg: SourceMsg, now: Timestamp) {
-        match msg {
-            SourceMsg::Events {
-                origin,
-                events,
-                permit,
-            } => {
-                let alerts = events
-                    .iter()
-                    .filter(|(_, e)| matches!(e, Event::Alert(_)))
-                    .count() as u64;
-                // One batch: knowledge and verdicts are brought up to date once, at its end.
-                let mut news: Vec<(Timestamp, Event)> = Vec::with_capacity(events.len());
-                let mut last = now;
-                for (at, event) in events {
-                    if let Event::Alert(a) = &event
-                        && !self.is_news(origin, a, at, &news)
-                    {
-                        continue;
+        self.handle_all([msg], now);
+    }
+
+    /// Applies what the sources sent, received at `now`, as one batch: the alerts of every
+    /// message are admitted in order and applied together (`Cockpit::apply_batch`), so
+    /// knowledge and verdicts are brought up to date once for all of them however small the
+    /// notifications were (Alertmanager sends one a group); a source's health message ends
+    /// the batch before it, as if each message had been handled alone. The messages' queue
+    /// permits are released once their alerts are applied.
+    pub fn handle_all(&mut self, msgs: impl IntoIterator<Item = SourceMsg>, now: Timestamp) {
+        let mut batch = Batch::default();
+        for msg in msgs {
+            match msg {
+                SourceMsg::Events {
+                    origin,
+                    events,
+                    permit,
+                } => {
+                    let alerts = events
+                        .iter()
+                        .filter(|(_, e)| matches!(e, Event::Alert(_)))
+                        .count() as u64;
+                    batch.news.reserve(events.len());
+                    for (at, event) in events {
+                        if let Event::Alert(a) = &event
+                            && !self.is_news(origin, a, at, &batch.news)
+                        {
+                            continue;
+                        }
+                        batch.last = Some(at);
+                        batch.news.push((at, event));
                     }
-                    last = at;
-                    news.push((at, event));
+                    batch.permits.extend(permit);
+                    let h = self
+                        .health
+                        .entry(origin.name().to_string())
+                        .or_insert_with(|| Health::new(origin.name(), None));
+                    if origin == Origin::Webhook {
+                        h.received(now, alerts);
+                    } else {
+                        h.counts.alerts += alerts;
+                    }
+                    batch.health = true;
                 }
-                let effects = self.cockpit.apply_batch(news);
-                self.run_effects(effects, last);
-                drop(permit);
-                let h = self
-                    .health
-                    .entry(origin.name().to_string())
-                    .or_insert_with(|| Health::new(origin.name(), None));
-                if origin == Origin::Webhook {
-                    h.received(now, alerts);
-                } else {
-                    h.counts.alerts += alerts;
+                SourceMsg::Health(mut h) => {
+                    self.apply_news(std::mem::take(&mut batch), now);
+                    // A poller sends its health once a poll; the counts are kept here.
+                    if let Some(old) = self.health.get(&h.name) {
+                        h.counts = old.counts;
+                    }
+                    h.polled();
+                    self.health.insert(h.name.clone(), h);
+                    self.report_health(now);
                 }
-                self.report_health(now);
-            }
-            SourceMsg::Health(mut h) => {
-                // A poller sends its health once a poll; the counts are kept here.
-                if let Some(old) = self.health.get(&h.name) {
-                    h.counts = old.counts;
-                }
-                h.polled();
-                self.health.insert(h.name.clone(), h);
-                self.report_health(now);
             }
         }
+        self.apply_news(batch, now);
+    }
+
+    /// Applies the news of a batch of messages, releases their queue permits and reports the
+    /// sources' health as it now stands.
+    fn apply_news(&mut self, batch: Batch, now: Timestamp) {
+        let Batch {
+            news,
+            last,
+            permits,
+            health,
+        } = batch;
+        if !health {
+            return;
+        }
+        let effects = self.cockpit.apply_batch(news);
+        self.run_effects(effects, last.unwrap_or(now));
+        drop(permits);
+        self.report_health(now);
     }
 
     /// Sets a source's health (e.g. at start-up).

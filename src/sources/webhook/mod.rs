@@ -113,6 +113,8 @@ pub struct WebhookStats {
     /// Connections open now.
     pub connections: AtomicU64,
     pub accept_errors: AtomicU64,
+    /// The queue of alerts waiting for the cockpit and its capacity (set by [`router`]).
+    queue: std::sync::OnceLock<(Arc<Semaphore>, usize)>,
 }
 
 /// A copy of the counters.
@@ -132,6 +134,8 @@ pub struct StatsSnapshot {
     pub refused_connections: u64,
     pub connections: u64,
     pub accept_errors: u64,
+    /// Alerts accepted and not applied by the cockpit yet (0: everything taken is applied).
+    pub queued: u64,
 }
 
 impl WebhookStats {
@@ -152,6 +156,9 @@ impl WebhookStats {
             refused_connections: r(&self.refused_connections),
             connections: r(&self.connections),
             accept_errors: r(&self.accept_errors),
+            queued: self.queue.get().map_or(0, |(q, capacity)| {
+                capacity.saturating_sub(q.available_permits()) as u64
+            }),
         }
     }
 }
@@ -337,6 +344,8 @@ pub fn router(
     stats: Arc<WebhookStats>,
 ) -> Router {
     let capacity = settings.max_queued_alerts.clamp(1, Semaphore::MAX_PERMITS);
+    let queued = Arc::new(Semaphore::new(capacity));
+    let _ = stats.queue.set((queued.clone(), capacity));
     let shared = Arc::new(Shared {
         tx,
         token: settings.token.clone().filter(|t| !t.is_empty()),
@@ -344,7 +353,7 @@ pub fn router(
         body_timeout: settings.body_timeout,
         queue_wait: settings.queue_wait,
         stats,
-        queued: Arc::new(Semaphore::new(capacity)),
+        queued,
         queue_capacity: capacity,
         inflight: Arc::new(Semaphore::new(
             settings
