@@ -286,7 +286,7 @@ fn type_keys(
             break;
         }
         std::thread::sleep(Duration::from_millis(15 + rng.below(31) as u64));
-        let c = if n / 5 % 2 == 0 { 'j' } else { 'k' };
+        let c = if (n / 5).is_multiple_of(2) { 'j' } else { 'k' };
         n += 1;
         let mut l = log.lock().unwrap();
         l.typed.push_back(Instant::now());
