@@ -39,12 +39,24 @@ pub enum LoadError {
     Demo(&'static str),
 }
 
-/// Which kind of document a file is, from the directory it sits in.
+/// Which kind of document a directory given on its own holds (`--kb DIR`, a scenario's
+/// `knowledge:`), from its path: postmortems if it says so, else runbooks. Below it,
+/// [`walk_knowledge`] decides file by file ([`kind_named`]): `--kb assets/demo` reads
+/// `postmortems/*.md` as postmortems.
 pub fn kind_for(dir: &str) -> DocKind {
-    if dir.to_ascii_lowercase().contains("postmortem") {
-        DocKind::Postmortem
+    kind_named(dir).unwrap_or(DocKind::Runbook)
+}
+
+/// The kind a directory's name says its documents are (`postmortems`, `runbooks`, any case,
+/// as part of a longer name too), if it says one.
+pub fn kind_named(name: &str) -> Option<DocKind> {
+    let name = name.to_ascii_lowercase();
+    if name.contains("postmortem") {
+        Some(DocKind::Postmortem)
+    } else if name.contains("runbook") {
+        Some(DocKind::Runbook)
     } else {
-        DocKind::Runbook
+        None
     }
 }
 
@@ -235,12 +247,16 @@ pub enum Found<'a> {
 /// by two paths (a linked directory, a hard link) loads once. Entries of a directory are taken
 /// in name order, those that are not symbolic links first, so the path a file is known by does
 /// not depend on the order the file system lists them in.
+///
+/// A file's kind is that of the nearest directory between it and its root whose name says one
+/// ([`kind_named`]: `postmortems/`, `runbooks/`), else the root's: a root given as runbooks that
+/// holds `postmortems/` (`--kb assets/demo`) yields its postmortems as postmortems.
 pub fn walk_knowledge<'a>(dirs: &'a [(DocKind, PathBuf)], mut visit: impl FnMut(Found<'a>)) {
     let mut seen_dirs: std::collections::HashSet<(u64, u64)> = Default::default();
     let mut seen_files: std::collections::HashSet<(u64, u64)> = Default::default();
-    for (kind, root) in dirs {
-        let mut stack = vec![root.clone()];
-        while let Some(d) = stack.pop() {
+    for (root_kind, root) in dirs {
+        let mut stack = vec![(root.clone(), *root_kind)];
+        while let Some((d, kind)) = stack.pop() {
             match std::fs::metadata(&d) {
                 Ok(m) => {
                     if let Some(id) = identity(&m)
@@ -297,7 +313,7 @@ pub fn walk_knowledge<'a>(dirs: &'a [(DocKind, PathBuf)], mut visit: impl FnMut(
                 // followed (one `stat`).
                 let meta = match entry.file_type() {
                     Ok(t) if t.is_dir() => {
-                        subdirs.push(p);
+                        subdirs.push(below(p, kind));
                         continue;
                     }
                     Ok(t) if !is_md && !t.is_symlink() => continue,
@@ -305,12 +321,12 @@ pub fn walk_knowledge<'a>(dirs: &'a [(DocKind, PathBuf)], mut visit: impl FnMut(
                     _ => std::fs::metadata(&p),
                 };
                 match meta {
-                    Ok(m) if m.is_dir() => subdirs.push(p),
+                    Ok(m) if m.is_dir() => subdirs.push(below(p, kind)),
                     Ok(_) if !is_md => {}
                     Ok(m) if m.is_file() => {
                         if identity(&m).is_none_or(|id| seen_files.insert(id)) {
                             visit(Found::File {
-                                kind: *kind,
+                                kind,
                                 root,
                                 path: p,
                                 meta: m,
@@ -330,6 +346,15 @@ pub fn walk_knowledge<'a>(dirs: &'a [(DocKind, PathBuf)], mut visit: impl FnMut(
             stack.extend(subdirs.into_iter().rev());
         }
     }
+}
+
+/// A subdirectory met in the walk, with the kind of the documents below it.
+fn below(dir: PathBuf, parent: DocKind) -> (PathBuf, DocKind) {
+    let kind = dir
+        .file_name()
+        .and_then(|n| kind_named(&n.to_string_lossy()))
+        .unwrap_or(parent);
+    (dir, kind)
 }
 
 #[cfg(unix)]

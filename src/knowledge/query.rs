@@ -233,13 +233,16 @@ pub(super) fn query_terms(q: &MatchQuery, index: &Index, p: &MatchParams) -> Ter
     let (about, subjects) = about_and_subjects(&words, &sources, q, index, p);
     // The component each alert name is named after, when distinctive.
     let most = p.subject_df * index.len() as f64;
-    let mut named: Vec<String> = Vec::new();
+    let mut named: Vec<Subject> = Vec::new();
     for name in &q.alertnames {
         if let Some(s) = problem::name_subject(name)
             && index.df(&s) as f64 <= most
-            && !named.contains(&s)
+            && !named.iter().any(|n| n.term == s)
         {
-            named.push(s);
+            named.push(Subject {
+                said: tokenize::as_written(&s, [name.as_str()]),
+                term: s,
+            });
         }
     }
     // Every word the alert says, only needed to judge a runbook named after a component.
@@ -439,14 +442,14 @@ fn about_and_subjects(
     q: &MatchQuery,
     index: &Index,
     p: &MatchParams,
-) -> (problem::About, Vec<String>) {
+) -> (problem::About, Vec<Subject>) {
     let mut about = problem::About::default();
     let named = if q.alertnames.is_empty() {
         FROM_TEXT
     } else {
         FROM_NAME
     };
-    let mut subjects: Vec<String> = Vec::new();
+    let mut subjects: Vec<Subject> = Vec::new();
     let most = p.subject_df * index.len() as f64;
     for word in words {
         let term = word.term.as_str();
@@ -461,12 +464,23 @@ fn about_and_subjects(
             && !term.chars().any(|c| c.is_ascii_digit())
             && !problem::not_a_component(term)
             && index.df(term) as f64 <= most
-            && !subjects.iter().any(|s| s == term)
+            && !subjects.iter().any(|s| s.term == term)
         {
-            subjects.push(word.term.clone());
+            subjects.push(Subject {
+                term: word.term.clone(),
+                said: word.surface.clone(),
+            });
         }
     }
     (about, subjects)
+}
+
+/// A distinctive component the alert names: its term (what documents are searched for) and
+/// the word as the alert wrote it (what the reasons say: `keepalived`, never `keepaliv`).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Subject {
+    pub(super) term: String,
+    pub(super) said: String,
 }
 
 /// A cluster's query as [`query_terms`] builds it.
@@ -480,11 +494,11 @@ pub(super) struct Terms {
     pub(super) about: problem::About,
     /// Distinctive components the alert's name names (a document mentioning none of them is
     /// not about this alert).
-    pub(super) subjects: Vec<String>,
+    pub(super) subjects: Vec<Subject>,
     /// The distinctive components the alert names are named after
     /// ([`problem::name_subject`]): a runbook named after a component the alert never names,
     /// that never mentions them, is about another component.
-    pub(super) named: Vec<String>,
+    pub(super) named: Vec<Subject>,
     /// Every term of the alert (name, summary/description, labels), sorted.
     pub(super) said: Vec<String>,
 }

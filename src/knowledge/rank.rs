@@ -182,20 +182,42 @@ impl KnowledgeBase {
             );
             e.cut_by(p.resource_cut, true, why);
         }
-        if !t.subjects.is_empty() && !t.subjects.iter().any(|s| self.index.has_term(doc, s)) {
-            let why = format!("never mentions {}", t.subjects.join(", "));
+        if !t.subjects.is_empty() && !t.subjects.iter().any(|s| self.index.has_term(doc, &s.term)) {
+            let said: Vec<&str> = t.subjects.iter().map(|s| s.said.as_str()).collect();
+            let why = format!("never mentions {}", said.join(", "));
             e.cut_by(p.subject_cut, false, why);
         }
         let components = &self.components[doc];
         if !t.named.is_empty()
             && !components.is_empty()
             && !components.iter().any(|c| t.said.binary_search(c).is_ok())
-            && !t.named.iter().any(|s| self.index.has_term(doc, s))
+            && !t.named.iter().any(|s| self.index.has_term(doc, &s.term))
         {
+            // Where the components came from: the title, the alert names, the services.
+            let (title, alerts, services) = match self.doc_ref(doc) {
+                DocRef::Runbook(i) => {
+                    let r = &self.runbooks[i];
+                    (&r.title, &r.alerts, &r.services)
+                }
+                DocRef::Postmortem(i) => {
+                    let p = &self.postmortems[i];
+                    (&p.title, &p.alerts, &p.services)
+                }
+            };
+            let texts = || {
+                std::iter::once(title.as_str())
+                    .chain(alerts.iter().map(String::as_str))
+                    .chain(services.iter().map(String::as_str))
+            };
+            let theirs: Vec<String> = components
+                .iter()
+                .map(|c| super::tokenize::as_written(c, texts()))
+                .collect();
+            let named: Vec<&str> = t.named.iter().map(|s| s.said.as_str()).collect();
             let why = format!(
                 "named after another component ({}; the alert: {})",
-                components.join(", "),
-                t.named.join(", ")
+                theirs.join(", "),
+                named.join(", ")
             );
             e.cut_by(p.component_cut, true, why);
         }

@@ -338,7 +338,8 @@ fn a_runbook_named_after_another_component_is_cut_to_the_cut_floor() {
         scheduler
             .why
             .iter()
-            .any(|w| w.starts_with("named after another component (scheduler; the alert: postgr)")),
+            .any(|w| w
+                .starts_with("named after another component (scheduler; the alert: postgresql)")),
         "{scheduler:?}"
     );
     assert_eq!(scheduler.floor, kb.params.cut_good_match);

@@ -26,6 +26,24 @@ pub fn tokens_with_surface(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// `term` (a token) as `texts` wrote it, for reasons a person reads: the first word of the
+/// texts whose token it is (`keepalived` for `keepaliv`), else `term` itself.
+pub fn as_written<'a>(term: &str, texts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut buf = String::new();
+    for text in texts {
+        let mut found = None;
+        for_each_word(text, |w| {
+            if found.is_none() && normalize_into(w, &mut buf) && buf == term {
+                found = Some(w.to_string());
+            }
+        });
+        if let Some(w) = found {
+            return w;
+        }
+    }
+    term.to_string()
+}
+
 /// Calls `f` with every token of `text` (without allocating per token).
 pub fn for_each_token(text: &str, mut f: impl FnMut(&str)) {
     let mut buf = String::new();

@@ -1,6 +1,7 @@
 //! docs/ARCHITECTURE.md names every source file: its full path, or its name (without `.rs`, or
 //! a folder's `name/` for its `mod.rs`) in backticks in the row of its top-level folder in "The
 //! tree". A file added without a word in the map fails here, naming the file and the row.
+//! And no function silences clippy's argument count: what travels together is a struct.
 
 use std::path::Path;
 
@@ -71,4 +72,27 @@ fn the_check_finds_a_file_the_map_does_not_name() {
     assert!(unnamed(doc, &rows, "src/tui/write/mod.rs").is_some());
     assert!(unnamed(doc, &rows, "src/slo/sloth.rs").is_some());
     assert!(unnamed(doc, &rows, "src/lib.rs").is_some());
+}
+
+/// No `#[allow(clippy::too_many_arguments)]` anywhere in src/, benches/ or tests/: arguments that
+/// travel together are a struct (the chaos records take a `RunRecords`).
+#[test]
+fn no_function_silences_too_many_arguments() {
+    let mut found = Vec::new();
+    for dir in ["src", "benches", "tests"] {
+        for path in crate::common::rust_files(Path::new(dir)) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let line = line.trim_start();
+                if line.starts_with("#") && line.contains(concat!("clippy::", "too_many_arguments"))
+                {
+                    found.push(format!("{}:{}", path.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "silenced argument counts (make the arguments that travel together a struct): {found:?}"
+    );
 }

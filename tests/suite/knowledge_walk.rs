@@ -115,3 +115,59 @@ fn kb_lint_and_match_finish_on_a_looping_directory() {
     let text = v.to_string();
     assert!(!text.contains("duplicate"), "{text}");
 }
+
+/// `--kb DIR` names one directory of any kind: each file's kind comes from the nearest directory
+/// below it that says one (`postmortems/`, `runbooks/`), else from the directory given. The
+/// demo's directory reads as 7 runbooks and 4 postmortems, never its postmortems as runbooks;
+/// the CLI's `kb` commands load it the same way.
+#[test]
+fn a_kb_directory_holding_postmortems_reads_them_as_postmortems() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    let kind = flightdeck::load::kind_for(&demo.to_string_lossy());
+    let (kb, errors) = flightdeck::load::knowledge_dirs(&[(kind, demo.clone())]);
+    assert!(errors.is_empty(), "{errors:?}");
+    let count = |d: &str| std::fs::read_dir(demo.join(d)).unwrap().count();
+    assert_eq!(kb.runbooks.len(), count("runbooks"));
+    assert_eq!(kb.postmortems.len(), count("postmortems"));
+    assert!(
+        kb.postmortems
+            .iter()
+            .all(|p| p.path.starts_with("postmortems/")),
+        "{:?}",
+        kb.postmortems.iter().map(|p| &p.path).collect::<Vec<_>>()
+    );
+
+    // Nested: the nearest directory that says a kind wins, at any depth, any case.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("kb");
+    let runbook = "---\nid: RB\nalerts: [A]\n---\n# A runbook\n\nCheck things.\n";
+    let postmortem = "---\nid: PM\ndate: 2025-01-02\n---\n# An outage\n\n## Summary\n\nIt broke.\n";
+    for (i, (path, text)) in [
+        ("top.md", runbook),
+        ("team/PostMortems/2025/pm.md", postmortem),
+        ("team/PostMortems/runbooks/rb.md", runbook),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let id = format!("doc-{i}");
+        std::fs::write(p, text.replace("RB", &id).replace("PM", &id)).unwrap();
+    }
+    let (kb, errors) = flightdeck::load::knowledge_dirs(&[(DocKind::Runbook, root.clone())]);
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut runbooks: Vec<&str> = kb.runbooks.iter().map(|r| r.path.as_str()).collect();
+    runbooks.sort();
+    assert_eq!(runbooks, ["team/PostMortems/runbooks/rb.md", "top.md"]);
+    let postmortems: Vec<&str> = kb.postmortems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(postmortems, ["team/PostMortems/2025/pm.md"]);
+
+    // `kb lint --kb assets/demo` grades the demo's postmortems as postmortems.
+    let out =
+        crate::common::cli::flightdeck(&["kb", "lint", "--kb", demo.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(v["summary"]["postmortems"], count("postmortems"), "{v}");
+    assert_eq!(v["summary"]["runbooks"], count("runbooks"), "{v}");
+}

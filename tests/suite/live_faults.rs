@@ -15,7 +15,7 @@ use axum::Router;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::live::{load_config, options, source_state};
+use common::live::{evaluation_ms, load_config, options, source_state};
 use flightdeck::cockpit::{Cockpit, Snapshot, SourceHealth, SourceState};
 use flightdeck::config::Config;
 use flightdeck::live::Live;
@@ -203,37 +203,34 @@ async fn garbage_answers_are_errors_not_data() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nan_empty_and_failed_queries_are_no_data_never_zero() {
-    let counter = Arc::new(AtomicU64::new(1000));
-    let c2 = counter.clone();
-    let prom = move |uri: Uri| {
-        let c = c2.clone();
-        async move {
-            let q = query_of(&uri).remove("query").unwrap_or_default();
-            let n = c.fetch_add(100, Ordering::Relaxed);
-            if q.contains("nan_total") {
-                json(StatusCode::OK, &vector("NaN"))
-            } else if q.contains("inf_total") {
-                json(StatusCode::OK, &vector("+Inf"))
-            } else if q.contains("empty_total") {
-                json(
-                    StatusCode::OK,
-                    r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#,
-                )
-            } else if q.contains("broken_total") {
-                json(
-                    StatusCode::BAD_REQUEST,
-                    r#"{"status":"error","errorType":"bad_data","error":"1:15: parse error: unclosed left parenthesis"}"#,
-                )
-            } else if q.contains("slow_total") {
-                json(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    r#"{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}"#,
-                )
-            } else if q.contains("good_total") {
-                json(StatusCode::OK, &vector(&format!("{}", n - n / 100)))
-            } else {
-                json(StatusCode::OK, &vector(&format!("{n}")))
-            }
+    // Counters as of the query's evaluation time (a poll's good and total queries see the
+    // same counters whichever reaches the server first), 100 a second.
+    let prom = move |uri: Uri| async move {
+        let q = query_of(&uri).remove("query").unwrap_or_default();
+        let n = evaluation_ms(&uri) / 10;
+        if q.contains("nan_total") {
+            json(StatusCode::OK, &vector("NaN"))
+        } else if q.contains("inf_total") {
+            json(StatusCode::OK, &vector("+Inf"))
+        } else if q.contains("empty_total") {
+            json(
+                StatusCode::OK,
+                r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#,
+            )
+        } else if q.contains("broken_total") {
+            json(
+                StatusCode::BAD_REQUEST,
+                r#"{"status":"error","errorType":"bad_data","error":"1:15: parse error: unclosed left parenthesis"}"#,
+            )
+        } else if q.contains("slow_total") {
+            json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}"#,
+            )
+        } else if q.contains("good_total") {
+            json(StatusCode::OK, &vector(&format!("{}", n - n / 100)))
+        } else {
+            json(StatusCode::OK, &vector(&format!("{n}")))
         }
     };
     let addr = serve(Router::new().route("/api/v1/query", get(prom))).await;
@@ -293,9 +290,9 @@ async fn nan_empty_and_failed_queries_are_no_data_never_zero() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_history_query_that_keeps_failing_is_given_up_not_repeated() {
+    // How many history (range) queries were asked: what the test is about.
     let ranges = Arc::new(AtomicU64::new(0));
-    let counter = Arc::new(AtomicU64::new(1000));
-    let (r2, c2) = (ranges.clone(), counter.clone());
+    let r2 = ranges.clone();
     let app = Router::new()
         .route(
             "/api/v1/query_range",
@@ -312,9 +309,9 @@ async fn a_history_query_that_keeps_failing_is_given_up_not_repeated() {
         )
         .route(
             "/api/v1/query",
-            get(move || {
-                let c = c2.clone();
-                async move { json(StatusCode::OK, &vector(&c.fetch_add(100, Ordering::Relaxed).to_string())) }
+            get(|uri: Uri| async move {
+                // The counter as of the query's evaluation time.
+                json(StatusCode::OK, &vector(&(evaluation_ms(&uri) / 10).to_string()))
             }),
         );
     let addr = serve(app).await;

@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use crate::common;
 use common::replay::{demo, drill_run};
 use flightdeck::chaos::record::{
-    DraftKind, abort_entry, draft_markdown, end_entry, refused_entry, report_text, run_id, runs,
-    start_entry, step_entry,
+    DraftKind, RunRecords, abort_entry, draft_markdown, end_entry, refused_entry, report_text,
+    run_id, runs, start_entry, step_entry,
 };
 use flightdeck::chaos::{
     Author, Experiment, GateConfig, GateInput, Guard, Hypothesis, Observation, ProbeReading,
@@ -1012,13 +1012,16 @@ fn chaos_texts() {
         });
         assert!(d.may_start, "{}", d.text());
         let run = run_id(&e, at(start));
+        let rec = RunRecords {
+            author: &author,
+            run: &run,
+            experiment: &e,
+            dry_run: false,
+        };
         let mut g = Guard::new(&e, &s0, d.limits());
+        records.push(chain.seal(start_entry(&rec, &d, &approvals, &s0), at(start)));
         records.push(chain.seal(
-            start_entry(&author, &run, &e, &d, &approvals, &s0, false),
-            at(start),
-        ));
-        records.push(chain.seal(
-            step_entry(&author, &run, &e, "method", 0, &e.method[0], &ok, false),
+            step_entry(&rec, "method", 0, &e.method[0], &ok),
             at(start + 1),
         ));
         let mut seen = observed(start + 60, if halts { 0.5 } else { 0.62 });
@@ -1031,22 +1034,10 @@ fn chaos_texts() {
         let breach = g.observe(&e, &seen);
         assert_eq!(breach.is_some(), halts);
         if let Some(b) = &breach {
-            records.push(chain.seal(
-                abort_entry(&author, &run, &e, b, &seen, &g, false),
-                at(start + 60),
-            ));
+            records.push(chain.seal(abort_entry(&rec, b, &seen, &g), at(start + 60)));
         }
         records.push(chain.seal(
-            step_entry(
-                &author,
-                &run,
-                &e,
-                "rollback",
-                0,
-                &e.rollbacks[0],
-                &ok,
-                false,
-            ),
+            step_entry(&rec, "rollback", 0, &e.rollbacks[0], &ok),
             at(start + 61),
         ));
         let hypothesis = if halts {
@@ -1055,16 +1046,7 @@ fn chaos_texts() {
             Hypothesis::Held
         };
         records.push(chain.seal(
-            end_entry(
-                &author,
-                &run,
-                &e,
-                &g,
-                hypothesis,
-                true,
-                at(start + 62),
-                false,
-            ),
+            end_entry(&rec, &g, hypothesis, true, at(start + 62)),
             at(start + 62),
         ));
     }

@@ -12,7 +12,8 @@ use flightdeck::cockpit::{CockpitConfig, UserCommand};
 use flightdeck::commands::experiment::{BUNDLED, ReplayRuns, catalog_replay};
 use flightdeck::replay::ReplaySession;
 use flightdeck::time::SignedDuration;
-use flightdeck::tui::overlays::experiment::{Catalog, Entry};
+use flightdeck::tui::app::Overlay;
+use flightdeck::tui::overlays::experiment::{Catalog, Entry, Pending};
 use flightdeck::tui::{App, Command};
 
 /// The screen after the app caught up with the session (what the runtime does before a frame).
@@ -427,4 +428,54 @@ fn a_seek_back_forgets_a_run_started_after_it() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// `H` and its `y` ask the journal one question and give one answer: a run that ended between
+/// them halts nothing at `y`, said exactly as `H` says it once the run has ended.
+#[test]
+fn h_and_its_y_give_one_answer_about_the_run() {
+    let loaded = common::replay::demo();
+    let mut session = common::replay::demo_at(1);
+    let e = Experiment::parse(BUNDLED.0, BUNDLED.1).unwrap();
+    let mut runs = ReplayRuns::default();
+    let run = runs
+        .start(&mut session, &loaded.scenario, &loaded.knowledge, &e)
+        .unwrap()
+        .run
+        .unwrap();
+    session.advance_to(loaded.scenario.start + SignedDuration::from_mins(4));
+    let status = |app: &App| app.status.as_ref().map(|m| m.text.clone());
+    let mut asked = app_at(&session, (100, 30));
+    asked.experiments.scripted.clear();
+    press(&mut asked, &session, KeyCode::Char('x'));
+    assert!(seen(&mut asked, &session).contains("RUNNING (dry run)"));
+    assert!(press(&mut asked, &session, KeyCode::Char('H')).is_empty());
+    assert!(
+        matches!(&asked.overlay, Overlay::Experiments(v) if v.pending == Some(Pending::Halt)),
+        "the halt waits for y"
+    );
+
+    // Someone else halts it meanwhile, and it ends.
+    let halt = UserCommand::HaltExperiment {
+        run: run.clone(),
+        title: e.title.clone(),
+    };
+    assert!(session.command(halt).is_empty());
+    runs.halts(&mut session, &loaded.scenario, &loaded.knowledge)
+        .unwrap();
+    session.advance_to(session.position() + SignedDuration::from_secs(30));
+
+    // H now, on a fresh view of the same journal.
+    let mut fresh = app_at(&session, (100, 30));
+    fresh.experiments.scripted.clear();
+    flightdeck::tui::refresh(&mut fresh, session.cockpit());
+    press(&mut fresh, &session, KeyCode::Char('x'));
+    assert!(press(&mut fresh, &session, KeyCode::Char('H')).is_empty());
+    let at_h = status(&fresh).expect("H says why nothing is halted");
+    assert!(at_h.contains("nothing to halt"), "{at_h}");
+
+    // y to the H asked while it ran.
+    flightdeck::tui::refresh(&mut asked, session.cockpit());
+    assert!(press(&mut asked, &session, KeyCode::Char('y')).is_empty());
+    assert_eq!(status(&asked).as_deref(), Some(at_h.as_str()));
 }

@@ -29,6 +29,17 @@ pub struct Author {
     pub launch: Option<String>,
 }
 
+/// One run as its records name it: who writes them, the run's id, the experiment and whether
+/// it is a dry run (what every record of the run after the gate says: [`start_entry`],
+/// [`step_entry`], [`abort_entry`], [`end_entry`]).
+#[derive(Clone, Copy, Debug)]
+pub struct RunRecords<'a> {
+    pub author: &'a Author,
+    pub run: &'a str,
+    pub experiment: &'a Experiment,
+    pub dry_run: bool,
+}
+
 /// What one action did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepResult {
@@ -104,14 +115,17 @@ pub fn refused_entry(
 /// The run started: the experiment as approved (method and rollbacks together), the gate's
 /// checks and allowance, the approvals, the state it started from.
 pub fn start_entry(
-    a: &Author,
-    run: &str,
-    e: &Experiment,
+    r: &RunRecords<'_>,
     gate: &GateDecision,
     approvals: &[Approval],
     start: &Observation,
-    dry_run: bool,
 ) -> JournalEntry {
+    let RunRecords {
+        author: a,
+        run,
+        experiment: e,
+        dry_run,
+    } = *r;
     entry(
         a,
         format!(
@@ -135,17 +149,19 @@ pub fn start_entry(
 }
 
 /// One action of the method or of the rollbacks ran (or was dry-run).
-#[allow(clippy::too_many_arguments)]
 pub fn step_entry(
-    a: &Author,
-    run: &str,
-    e: &Experiment,
+    r: &RunRecords<'_>,
     section: &str,
     index: usize,
     action: &Action,
     result: &StepResult,
-    dry_run: bool,
 ) -> JournalEntry {
+    let RunRecords {
+        author: a,
+        run,
+        experiment: e,
+        dry_run,
+    } = *r;
     entry(
         a,
         format!(
@@ -169,14 +185,17 @@ pub fn step_entry(
 
 /// The guard halted the run: the breach and the observation it saw (its evidence).
 pub fn abort_entry(
-    a: &Author,
-    run: &str,
-    e: &Experiment,
+    r: &RunRecords<'_>,
     breach: &Breach,
     seen: &Observation,
     guard: &Guard,
-    dry_run: bool,
 ) -> JournalEntry {
+    let RunRecords {
+        author: a,
+        run,
+        experiment: e,
+        dry_run,
+    } = *r;
     entry(
         a,
         format!(
@@ -203,17 +222,19 @@ pub fn abort_entry(
 /// The run ended (after its rollbacks): outcome, hypothesis, budget spent, and the boundary
 /// reached — the guard's closest approach to each over the whole run, not where it stood at
 /// the end.
-#[allow(clippy::too_many_arguments)]
 pub fn end_entry(
-    a: &Author,
-    run: &str,
-    e: &Experiment,
+    r: &RunRecords<'_>,
     guard: &Guard,
     hypothesis: Hypothesis,
     rollbacks_ok: bool,
     ended: Timestamp,
-    dry_run: bool,
 ) -> JournalEntry {
+    let RunRecords {
+        author: a,
+        run,
+        experiment: e,
+        dry_run,
+    } = *r;
     let halted = guard.halted();
     let outcome = match halted {
         Some(b) => format!("halted: {}", b.describe()),
@@ -397,6 +418,12 @@ mod tests {
         let Setup { e, a, s0, d, .. } = setup(start);
         assert!(d.may_start, "{}", d.text());
         let run = run_id(&e, t(start));
+        let rec = RunRecords {
+            author: &a,
+            run: &run,
+            experiment: &e,
+            dry_run,
+        };
         let mut g = Guard::new(&e, &s0, d.limits());
         let ok = StepResult {
             ok: true,
@@ -406,33 +433,21 @@ mod tests {
             dry_run,
         };
         let mut out = vec![
-            chain.seal(start_entry(&a, &run, &e, &d, &[], &s0, dry_run), t(start)),
+            chain.seal(start_entry(&rec, &d, &[], &s0), t(start)),
             chain.seal(
-                step_entry(&a, &run, &e, "method", 0, &e.method[0], &ok, dry_run),
+                step_entry(&rec, "method", 0, &e.method[0], &ok),
                 t(start + 1),
             ),
         ];
         let seen = obs(t(start + 10), 0.8);
         let b = g.observe(&e, &seen).expect("0.1 spent ≥ the 0.045 limit");
+        out.push(chain.seal(abort_entry(&rec, &b, &seen, &g), t(start + 10)));
         out.push(chain.seal(
-            abort_entry(&a, &run, &e, &b, &seen, &g, dry_run),
-            t(start + 10),
-        ));
-        out.push(chain.seal(
-            step_entry(&a, &run, &e, "rollback", 0, &e.rollbacks[0], &ok, dry_run),
+            step_entry(&rec, "rollback", 0, &e.rollbacks[0], &ok),
             t(start + 11),
         ));
         out.push(chain.seal(
-            end_entry(
-                &a,
-                &run,
-                &e,
-                &g,
-                Hypothesis::Undecided,
-                true,
-                t(start + 12),
-                dry_run,
-            ),
+            end_entry(&rec, &g, Hypothesis::Undecided, true, t(start + 12)),
             t(start + 12),
         ));
         out
@@ -489,6 +504,12 @@ mod tests {
         } = setup(0);
         let run = run_id(&e, t(0));
         for dry_run in [false, true] {
+            let rec = RunRecords {
+                author: &a,
+                run: &run,
+                experiment: &e,
+                dry_run,
+            };
             // refused
             let reasons = d.reasons();
             assert_eq!(
@@ -505,7 +526,7 @@ mod tests {
             );
             // start
             assert_eq!(
-                bytes(&start_entry(&a, &run, &e, &d, &approvals, &s0, dry_run).body),
+                bytes(&start_entry(&rec, &d, &approvals, &s0).body),
                 bytes(&json!({
                     "phase": "start",
                     "run": run,
@@ -530,7 +551,7 @@ mod tests {
             };
             let action = &e.method[0];
             assert_eq!(
-                bytes(&step_entry(&a, &run, &e, "method", 0, action, &result, dry_run).body),
+                bytes(&step_entry(&rec, "method", 0, action, &result).body),
                 bytes(&json!({
                     "phase": "step",
                     "run": run,
@@ -549,21 +570,12 @@ mod tests {
             let calm = obs(t(5), 0.89);
             assert!(g.observe(&e, &calm).is_none());
             let calm_guard = g.clone();
-            let completed = end_entry(&a, &run, &e, &g, Hypothesis::Held, true, t(9), dry_run);
+            let completed = end_entry(&rec, &g, Hypothesis::Held, true, t(9));
             let seen = obs(t(10), 0.8);
             let breach = g.observe(&e, &seen).expect("over the limit");
-            let halted = end_entry(
-                &a,
-                &run,
-                &e,
-                &g,
-                Hypothesis::Undecided,
-                false,
-                t(12),
-                dry_run,
-            );
+            let halted = end_entry(&rec, &g, Hypothesis::Undecided, false, t(12));
             assert_eq!(
-                bytes(&abort_entry(&a, &run, &e, &breach, &seen, &g, dry_run).body),
+                bytes(&abort_entry(&rec, &breach, &seen, &g).body),
                 bytes(&json!({
                     "phase": "abort",
                     "run": run,
@@ -620,16 +632,29 @@ mod tests {
             launch: Some("l-1".into()),
             ..a.clone()
         };
-        let started = start_entry(&launched, &run, &e, &d, &[], &s0, false);
+        let started = start_entry(
+            &RunRecords {
+                author: &launched,
+                run: &run,
+                experiment: &e,
+                dry_run: false,
+            },
+            &d,
+            &[],
+            &s0,
+        );
         assert_eq!(started.body["launch"], "l-1");
         assert_eq!(
             refused_entry(&launched, &e, &d, false).body["launch"],
             "l-1"
         );
         let step = step_entry(
-            &launched,
-            &run,
-            &e,
+            &RunRecords {
+                author: &launched,
+                run: &run,
+                experiment: &e,
+                dry_run: false,
+            },
             "method",
             0,
             &e.method[0],
@@ -640,7 +665,6 @@ mod tests {
                 duration_ms: 1,
                 dry_run: false,
             },
-            false,
         );
         assert!(step.body.get("launch").is_none());
     }
@@ -678,7 +702,18 @@ mod tests {
             .unwrap();
         assert!((budget.used - 0.9).abs() < 1e-9, "{budget:?}");
         assert_eq!(g.boundaries()[0].what, "budget prom-queries");
-        let end = end_entry(&a, "r1", &e, &g, Hypothesis::Held, true, t(20), false);
+        let end = end_entry(
+            &RunRecords {
+                author: &a,
+                run: "r1",
+                experiment: &e,
+                dry_run: false,
+            },
+            &g,
+            Hypothesis::Held,
+            true,
+            t(20),
+        );
         assert!(
             end.summary
                 .contains("closest boundary: budget prom-queries at 90%"),
@@ -701,7 +736,20 @@ mod tests {
             alerts_unknown: None,
         });
         let records = vec![
-            chain.seal(start_entry(&a, "r1", &e, &d, &[], &s0, false), t(0)),
+            chain.seal(
+                start_entry(
+                    &RunRecords {
+                        author: &a,
+                        run: "r1",
+                        experiment: &e,
+                        dry_run: false,
+                    },
+                    &d,
+                    &[],
+                    &s0,
+                ),
+                t(0),
+            ),
             chain.seal(end, t(20)),
         ];
         let (runs, _) = runs(&records);

@@ -133,7 +133,17 @@ fn replay_run(r: ReplayRun<'_>, sink: &mut ReplaySink) -> color_eyre::Result<Exi
     }
     let run = record::run_id(e, t0);
     sink.append(
-        record::start_entry(&author, &run, e, &decision, &approvals, &start, true),
+        record::start_entry(
+            &record::RunRecords {
+                author: &author,
+                run: &run,
+                experiment: e,
+                dry_run: true,
+            },
+            &decision,
+            &approvals,
+            &start,
+        ),
         t0,
     )?;
     let mut clock = Clock {
@@ -168,6 +178,16 @@ struct ReplaySeal<'a> {
 }
 
 impl ReplaySeal<'_> {
+    /// What every record of the run names (a replayed run is a dry run).
+    fn records(&self) -> record::RunRecords<'_> {
+        record::RunRecords {
+            author: self.author,
+            run: self.run,
+            experiment: self.e,
+            dry_run: true,
+        }
+    }
+
     /// Dry-runs step `i` of `section` (`method`, `rollback`) and seals its record at `now`.
     fn step(
         &mut self,
@@ -180,16 +200,7 @@ impl ReplaySeal<'_> {
             &Invocation::argv(action.argv.clone()),
             &self.exec,
         ));
-        let entry = record::step_entry(
-            self.author,
-            self.run,
-            self.e,
-            section,
-            i,
-            action,
-            &step,
-            true,
-        );
+        let entry = record::step_entry(&self.records(), section, i, action, &step);
         self.sink.append(entry, now)?;
         Ok(())
     }
@@ -203,18 +214,16 @@ impl ReplaySeal<'_> {
         now: Timestamp,
         quiet: bool,
     ) -> color_eyre::Result<ExitCode> {
-        let (author, run, e) = (self.author, self.run, self.e);
+        let e = self.e;
         if let Some((b, seen)) = &breach {
-            self.sink.append(
-                record::abort_entry(author, run, e, b, seen, guard, true),
-                now,
-            )?;
+            self.sink
+                .append(record::abort_entry(&self.records(), b, seen, guard), now)?;
         }
         for (i, action) in e.rollbacks.iter().enumerate() {
             self.step("rollback", i, action, now)?;
         }
         let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
-        let end = record::end_entry(author, run, e, guard, hypothesis, true, now, true);
+        let end = record::end_entry(&self.records(), guard, hypothesis, true, now);
         if !quiet {
             println!("{}", crate::commands::human(&end.summary));
         }

@@ -57,13 +57,15 @@ pub async fn run_live(
     let run = record::run_id(&e, now);
     j.append(
         record::start_entry(
-            &author,
-            &run,
-            &e,
+            &record::RunRecords {
+                author: &author,
+                run: &run,
+                experiment: &e,
+                dry_run: opts.dry_run,
+            },
             &decision,
             &approvals,
             &start,
-            opts.dry_run,
         ),
         now,
     )?;
@@ -99,21 +101,17 @@ async fn finish(
     breach: Option<Halt>,
 ) -> color_eyre::Result<ExitCode> {
     if let Some((b, seen)) = &breach {
-        let abort =
-            record::abort_entry(seal.author, seal.run, seal.e, b, seen, guard, seal.dry_run);
+        let abort = record::abort_entry(&seal.records(), b, seen, guard);
         seal.j.append(abort, Timestamp::now())?;
     }
     let rollbacks_ok = rollbacks(seal, exec).await?;
     let hypothesis = hypothesis_of(breach.as_ref().map(|(b, _)| b));
     let end = record::end_entry(
-        seal.author,
-        seal.run,
-        seal.e,
+        &seal.records(),
         guard,
         hypothesis,
         rollbacks_ok,
         Timestamp::now(),
-        seal.dry_run,
     );
     println!("{}", crate::commands::human(&end.summary));
     seal.j.append(end, Timestamp::now())?;
@@ -280,6 +278,16 @@ struct Seal<'a> {
 }
 
 impl Seal<'_> {
+    /// What every record of the run names.
+    fn records(&self) -> record::RunRecords<'_> {
+        record::RunRecords {
+            author: self.author,
+            run: self.run,
+            experiment: self.e,
+            dry_run: self.dry_run,
+        }
+    }
+
     /// Seals the record of step `i` of `section` (`method`, `rollback`).
     fn step(
         &mut self,
@@ -289,16 +297,7 @@ impl Seal<'_> {
         step: &StepResult,
     ) -> color_eyre::Result<()> {
         self.j.append(
-            record::step_entry(
-                self.author,
-                self.run,
-                self.e,
-                section,
-                i,
-                action,
-                step,
-                self.dry_run,
-            ),
+            record::step_entry(&self.records(), section, i, action, step),
             Timestamp::now(),
         )?;
         Ok(())

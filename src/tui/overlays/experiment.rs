@@ -34,7 +34,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crossterm::event::KeyCode;
 
-use crate::chaos::observe::{Status, status_with};
+use crate::chaos::observe::{Status, running_now, status_with};
 use crate::chaos::{Experiment, GateConfig};
 use crate::cockpit::{Cockpit, UserCommand};
 use crate::journal::{JournalRecord, RecordKind};
@@ -151,6 +151,9 @@ pub fn wanted_queries(app: &App) -> Vec<String> {
 /// runs it: part of the scenario, like the responders' decisions).
 const SCRIPTED: &str = "the scenario's own run plays as the scenario recorded it: H halts a run started here (r) or a live one";
 
+/// Why `H` (or its `y`) halts nothing: the selected experiment has no run under way.
+const NOT_RUNNING: &str = "not running: nothing to halt";
+
 /// A decision waiting for `y`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pending {
@@ -190,7 +193,7 @@ fn watch(app: &mut App, view: &Cockpit) {
     let open = cat.records_at(view.now());
     let mut running = Vec::new();
     for e in cat.files.iter().filter_map(|f| f.experiment.as_ref().ok()) {
-        if let Some(r) = crate::chaos::observe::running_now(view, e, &open, &cat.readings) {
+        if let Some(r) = running_now(view, e, &open, &cat.readings) {
             cat.peaks.watch(&r, view.now());
             running.push(r.run);
         }
@@ -278,28 +281,16 @@ fn confirmed(app: &mut App, view: &Cockpit, p: Pending, selected: usize) -> Vec<
             digest: e.digest(),
             argv: e.argvs().map(|a| a.to_vec()).collect(),
         },
-        Pending::Halt => {
-            let records = app.experiments.records_at(view.now());
-            let st = status_with(
-                view,
-                e,
-                &records,
-                app.experiments.gate,
-                &app.experiments.readings,
-            );
-            let Some(run) = st.running else {
-                app.info("it is no longer running");
-                return Vec::new();
-            };
-            if app.experiments.is_scripted(&run.run) {
-                app.info(SCRIPTED);
-                return Vec::new();
-            }
-            UserCommand::HaltExperiment {
-                run: run.run,
+        Pending::Halt => match run_to_halt(app, view, e) {
+            Ok(run) => UserCommand::HaltExperiment {
+                run,
                 title: e.title.clone(),
+            },
+            Err(why) => {
+                app.info(why);
+                return Vec::new();
             }
-        }
+        },
         Pending::Start => {
             // The gate as it stands now, not as it stood when `r` was pressed.
             if let Err(why) = may_start_here(app, view, e) {
@@ -327,24 +318,11 @@ fn ask(app: &mut App, view: &Cockpit, action: Action, selected: usize) {
         app.warn("this file does not parse: fix it first (flightdeck experiment check)");
         return;
     };
-    if action == Action::HaltExperiment {
-        let records = app.experiments.records_at(view.now());
-        let running = status_with(
-            view,
-            e,
-            &records,
-            app.experiments.gate,
-            &app.experiments.readings,
-        )
-        .running;
-        let Some(run) = running else {
-            app.info("not running: nothing to halt");
-            return;
-        };
-        if app.experiments.is_scripted(&run.run) {
-            app.info(SCRIPTED);
-            return;
-        }
+    if action == Action::HaltExperiment
+        && let Err(why) = run_to_halt(app, view, e)
+    {
+        app.info(why);
+        return;
     }
     if action == Action::StartExperiment
         && let Err(why) = may_start_here(app, view, &e.clone())
@@ -359,6 +337,19 @@ fn ask(app: &mut App, view: &Cockpit, action: Action, selected: usize) {
             _ => Pending::Start,
         });
     }
+}
+
+/// The run of `e` that `H` halts, as things stand now (asked at `H` and again at `y`, one
+/// answer), or why there is none to halt (for the status line).
+fn run_to_halt(app: &App, view: &Cockpit, e: &Experiment) -> Result<String, &'static str> {
+    let records = app.experiments.records_at(view.now());
+    let Some(run) = running_now(view, e, &records, &app.experiments.readings) else {
+        return Err(NOT_RUNNING);
+    };
+    if app.experiments.is_scripted(&run.run) {
+        return Err(SCRIPTED);
+    }
+    Ok(run.run)
 }
 
 /// Why the person at this cockpit may not start an experiment now.
