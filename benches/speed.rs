@@ -241,6 +241,25 @@ fn big_scenario() -> Scenario {
     }
 }
 
+/// (clusters, journal records, suggestions) at the end of the 100k replay, with the demo
+/// knowledge and without knowledge.
+const REPLAY_END_DEMO: (usize, usize, usize) = (10, 6089, 6300);
+const REPLAY_END_NONE: (usize, usize, usize) = (10, 2, 0);
+
+/// What the end of a replay is checked by: clusters, journal records, suggestions, and the
+/// journal's head hash (printed: it names every record, their order and times).
+fn replay_end_state(r: &ReplaySession) -> (usize, usize, usize, String) {
+    (
+        r.cockpit().clusters().len(),
+        r.records().len(),
+        r.cockpit().suggestions().len(),
+        r.records()
+            .last()
+            .map(|x| x.hash.clone())
+            .unwrap_or_default(),
+    )
+}
+
 /// Plays `s` headless to its end (what `replay --headless` does with a loaded scenario; the
 /// callers copy the scenario outside the timed part).
 fn replay(s: Scenario, kb: KnowledgeBase) -> ReplaySession {
@@ -676,13 +695,28 @@ fn main() {
             let (t, cpu) = (Instant::now(), thread_cpu());
             let r = replay(scenario, kb);
             let (wall, cpu) = (t.elapsed(), thread_cpu() - cpu);
+            let end = replay_end_state(&r);
             eprintln!(
-                "replay, 24 h, {} alert events, {name}: to the end in {wall:.2?} (CPU {cpu:.2?}, load {}); {} clusters, {} journal records; peak RSS {:.0} MB",
+                "replay, 24 h, {} alert events, {name}: to the end in {wall:.2?} (CPU {cpu:.2?}, load {}); {} clusters, {} journal records, {} suggestions, journal head {}; peak RSS {:.0} MB",
                 s.events.len(),
                 load(),
-                r.cockpit().clusters().len(),
-                r.records().len(),
+                end.0,
+                end.1,
+                end.2,
+                &end.3[..12.min(end.3.len())],
                 peak_rss_mb()
+            );
+            // Faster, not different: the end state is the one the replay reached before it was
+            // made faster (issue 15). A change that moves it on purpose updates these.
+            let expected = if name.starts_with("demo") {
+                REPLAY_END_DEMO
+            } else {
+                REPLAY_END_NONE
+            };
+            assert_eq!(
+                (end.0, end.1, end.2),
+                expected,
+                "the 100k replay ({name}) ended in another state: (clusters, journal records, suggestions)"
             );
         }
         if figures_only {

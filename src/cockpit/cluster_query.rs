@@ -3,8 +3,10 @@
 //!
 //! The inputs are the cluster's alertnames, services and common labels, and the summary,
 //! description and `runbook_url` of one member per alertname (its [`Speakers`]). Most alerts
-//! joining a big incident change none of them: the check compares in place, without copying a
-//! string, and the cluster keeps its ranked matches.
+//! joining a big incident change none of them: while the cluster's labels revision
+//! ([`Correlator::labels_revision`]) and its speakers stand still, and no speaker was delivered
+//! again, nothing is compared at all; otherwise the check compares in place, without copying a
+//! string, and the cluster keeps its ranked matches when they are the same.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +20,8 @@ const QUERY_MEMBERS: usize = 20;
 #[derive(Default)]
 pub(super) struct ClusterQuery {
     speakers: Speakers,
+    /// The cluster's labels revision when the inputs were last read.
+    labels_rev: Option<u64>,
     /// The inputs as read (the query before `split_targets`); `None` until built.
     inputs: Option<MatchQuery>,
     query: MatchQuery,
@@ -25,9 +29,26 @@ pub(super) struct ClusterQuery {
 
 impl ClusterQuery {
     /// Brings the query up to date with `cluster`; true when it changed (or was never built),
-    /// i.e. when the cluster's matches must be ranked again.
-    pub(super) fn update(&mut self, correlator: &Correlator, cluster: &Cluster) -> bool {
-        self.speakers.update(correlator, cluster);
+    /// i.e. when the cluster's matches must be ranked again. `spoke`: a speaker of the
+    /// cluster ([`ClusterQuery::speaks`]) was delivered again since the last update (its
+    /// texts may have changed).
+    pub(super) fn update(
+        &mut self,
+        correlator: &Correlator,
+        cluster: &Cluster,
+        spoke: bool,
+    ) -> bool {
+        let new_speakers = self.speakers.update(correlator, cluster);
+        let labels_rev = correlator.labels_revision(cluster.id);
+        if self.inputs.is_some()
+            && !new_speakers
+            && !spoke
+            && labels_rev.is_some()
+            && labels_rev == self.labels_rev
+        {
+            return false;
+        }
+        self.labels_rev = labels_rev;
         if self
             .inputs
             .as_ref()
@@ -49,6 +70,11 @@ impl ClusterQuery {
     pub(super) fn query(&self) -> &MatchQuery {
         &self.query
     }
+
+    /// Does alert `fp` (named `name`) give its texts to this query?
+    pub(super) fn speaks(&self, name: &str, fp: Fingerprint) -> bool {
+        self.speakers.by_name.get(name) == Some(&fp)
+    }
 }
 
 /// The query of a cluster as it was written before the cache: a fresh build, for tests that
@@ -56,7 +82,7 @@ impl ClusterQuery {
 #[cfg(test)]
 pub(super) fn query_of(correlator: &Correlator, cluster: &Cluster) -> MatchQuery {
     let mut speakers = Speakers::default();
-    speakers.update(correlator, cluster);
+    let _ = speakers.update(correlator, cluster);
     let mut q = inputs_of(correlator, cluster, &speakers);
     q.split_targets();
     q
@@ -172,7 +198,8 @@ struct Speakers {
 }
 
 impl Speakers {
-    fn update(&mut self, correlator: &Correlator, cluster: &Cluster) {
+    /// Reads the members that joined since the last update; true when a speaker changed.
+    fn update(&mut self, correlator: &Correlator, cluster: &Cluster) -> bool {
         let members = &cluster.members;
         let speakers_stay = self.by_name.values().all(|fp| {
             correlator
@@ -189,10 +216,12 @@ impl Speakers {
                 .rposition(|fp| *fp == last)
                 .map(|p| p + 1),
         };
+        let mut changed = false;
         let from = match resume {
             Some(from) => from,
             None => {
                 *self = Speakers::default();
+                changed = true;
                 0
             }
         };
@@ -203,14 +232,19 @@ impl Speakers {
             let name = t.alert.name();
             match self.by_name.get_mut(name) {
                 Some(best) if *best <= *fp => {}
-                Some(best) => *best = *fp,
+                Some(best) => {
+                    *best = *fp;
+                    changed = true;
+                }
                 None => {
                     self.by_name.insert(name.to_string(), *fp);
+                    changed = true;
                 }
             }
         }
         self.read = members.len();
         self.last = members.last().copied();
+        changed
     }
 }
 

@@ -130,9 +130,13 @@ impl Cockpit {
         let Some(cluster) = self.correlator.alert(fp).map(|t| t.cluster) else {
             return;
         };
+        let filled = self.filled_from(fp);
+        if filled.is_empty() {
+            return;
+        }
         let at = crate::time::clock_hms(self.now);
         let name = self.cluster_name(cluster);
-        for (i, r) in self.filled_from(fp) {
+        for (i, r) in filled {
             let step = self.suggestions[i].step.clone();
             let values = self.suggestions[i].values.clone();
             let other = self.covered_in(cluster, r).find(|&other| {

@@ -192,7 +192,10 @@ impl Cockpit {
     /// loosened until they suffice) is started by the cockpit that journaled its latest
     /// approval, as if that approval had just completed it; the others leave it be.
     pub(super) fn start_allowed(&mut self, effects: &mut Vec<Effect>) {
-        for i in 0..self.suggestions.len() {
+        // Only a step approved here may start here: the others are not looked at.
+        self.approved_here
+            .retain(|&i| self.suggestions[i].approved_here.is_some());
+        for i in self.approved_here.iter().copied().collect::<Vec<_>>() {
             let s = &self.suggestions[i];
             if s.status != SuggestionStatus::Pending || s.verdict != Verdict::Allowed {
                 continue;
@@ -413,6 +416,9 @@ impl Cockpit {
         // Every cockpit sees the approvals in the same order: only the latest
         // approver's cockpit may start the step later (`start_allowed`).
         s.approved_here = ours.then(|| record.hash.clone());
+        if ours {
+            self.approved_here.insert(i);
+        }
         self.recheck_silence(i, effects);
         self.refresh_verdict(i);
         let s = &self.suggestions[i];

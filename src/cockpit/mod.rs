@@ -264,6 +264,9 @@ pub struct Cockpit {
     batching: bool,
     /// [`Cockpit::verdict_inputs`] when every verdict was last refreshed.
     verdicts_key: Option<(Mode, bool)>,
+    /// The suggestions this cockpit's approval may start (`Suggestion::approved_here` set; a
+    /// superset): what [`Cockpit::start_allowed`] looks at on a tick, instead of every one.
+    approved_here: BTreeSet<usize>,
 }
 
 impl Cockpit {
@@ -301,6 +304,7 @@ impl Cockpit {
             pending_modes: Vec::new(),
             batching: false,
             verdicts_key: None,
+            approved_here: BTreeSet::new(),
             config,
         }
     }
@@ -745,6 +749,15 @@ impl Cockpit {
             .filter(|id| self.matches.contains_key(id))
             .map(|&id| (id, self.is_novel(id)))
             .collect();
+        // Clusters one of whose speakers was delivered again: its texts may have changed.
+        let spoke: BTreeSet<ClusterId> = moved
+            .iter()
+            .filter_map(|fp| {
+                let t = self.correlator.alert(*fp)?;
+                let q = self.queries.get(&t.cluster)?;
+                q.speaks(t.alert.name(), *fp).then_some(t.cluster)
+            })
+            .collect();
         for &id in &changed {
             let Some(cluster) = self.correlator.cluster(id) else {
                 continue;
@@ -752,7 +765,9 @@ impl Cockpit {
             // The same query gives the same matches: most alerts joining a big incident add
             // nothing its first members did not already say.
             let query = self.queries.entry(id).or_default();
-            if query.update(&self.correlator, cluster) || !self.matches.contains_key(&id) {
+            if query.update(&self.correlator, cluster, spoke.contains(&id))
+                || !self.matches.contains_key(&id)
+            {
                 let ranked = self.knowledge.match_alerts(query.query());
                 self.matches.insert(id, ranked);
             }

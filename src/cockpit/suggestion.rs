@@ -224,6 +224,17 @@ impl Cockpit {
         // The active alerts of the cluster whose values `r` has not offered yet: an index
         // (`Targets`), so this costs what is open, not every alert `r` ever covered.
         let fresh: Vec<Fingerprint> = self.open_in(id, r).collect();
+        // Nothing open, and every step already on offer here: nothing to do (the common case
+        // of an alert joining a big incident).
+        if fresh.is_empty()
+            && (0..self.targets.step_refs(r).len()).all(|k| {
+                self.live_suggestions(id, &self.targets.step_refs(r)[k])
+                    .next()
+                    .is_some()
+            })
+        {
+            return;
+        }
         // Obsolete suggestions leave the steps' live lists before they are asked.
         for k in 0..self.targets.step_refs(r).len() {
             let step_ref = self.targets.step_refs(r)[k].clone();

@@ -45,35 +45,44 @@ impl Player {
     /// Everything due at or before `to` (capped at the scenario's end), in time order; a tick
     /// follows the events of its instant.
     pub fn advance_to(&mut self, scenario: &Scenario, to: Timestamp) -> Vec<(Timestamp, Played)> {
-        let to = to.min(scenario.end());
         let mut out = Vec::new();
-        if to < self.position {
-            return out;
+        while let Some(played) = self.next_due(scenario, to) {
+            out.push(played);
         }
-        loop {
-            let next_event = scenario
-                .events
-                .get(self.cursor)
-                .map(|e| e.at)
-                .filter(|at| *at <= to);
-            let tick_due = (self.next_tick <= to).then_some(self.next_tick);
-            match (next_event, tick_due) {
-                (Some(e), Some(t)) if e <= t => self.take_event(scenario, &mut out),
-                (Some(_), None) => self.take_event(scenario, &mut out),
-                (_, Some(t)) => {
-                    out.push((t, Played::Tick));
-                    self.next_tick = t + TICK;
-                }
-                (None, None) => break,
-            }
-        }
-        self.position = to;
         out
     }
 
-    fn take_event(&mut self, scenario: &Scenario, out: &mut Vec<(Timestamp, Played)>) {
+    /// The next thing due at or before `to` (capped at the scenario's end), in the order of
+    /// [`Player::advance_to`]; `None` once nothing is, and the position is then `to`. Plays a
+    /// long stretch one event at a time instead of copying all of it first.
+    pub fn next_due(&mut self, scenario: &Scenario, to: Timestamp) -> Option<(Timestamp, Played)> {
+        let to = to.min(scenario.end());
+        if to < self.position {
+            return None;
+        }
+        let next_event = scenario
+            .events
+            .get(self.cursor)
+            .map(|e| e.at)
+            .filter(|at| *at <= to);
+        let tick_due = (self.next_tick <= to).then_some(self.next_tick);
+        match (next_event, tick_due) {
+            (Some(e), Some(t)) if e <= t => Some(self.take_event(scenario)),
+            (Some(_), None) => Some(self.take_event(scenario)),
+            (_, Some(t)) => {
+                self.next_tick = t + TICK;
+                Some((t, Played::Tick))
+            }
+            (None, None) => {
+                self.position = to;
+                None
+            }
+        }
+    }
+
+    fn take_event(&mut self, scenario: &Scenario) -> (Timestamp, Played) {
         let e = &scenario.events[self.cursor];
-        out.push((e.at, Played::Event(e.event.clone())));
         self.cursor += 1;
+        (e.at, Played::Event(e.event.clone()))
     }
 }

@@ -161,7 +161,7 @@ impl ReplaySession {
 
     fn play_to(&mut self, to: Timestamp) {
         let mut batch: Vec<(Timestamp, Event)> = Vec::new();
-        for (at, played) in self.player.advance_to(&self.scenario, to) {
+        while let Some((at, played)) = self.player.next_due(&self.scenario, to) {
             let event = match played {
                 Played::Tick => Event::Tick,
                 Played::Event(ScenarioEvent::Sample { slo, good, total }) => {

@@ -51,6 +51,9 @@ pub(super) struct Agg {
     pub(super) noise_max: NoiseMax,
     /// What `refresh` has to bring up to date.
     pub(super) dirty: Dirty,
+    /// Counts the changes of the cluster's alertnames, services and common labels
+    /// ([`Correlator::labels_revision`]).
+    pub(super) labels_rev: u64,
 }
 
 impl Default for Agg {
@@ -78,6 +81,7 @@ impl Default for Agg {
             lo: i64::MAX,
             last: i64::MIN,
             last_end: i64::MIN,
+            labels_rev: 0,
             min_fp: u64::MAX,
             noisy: BTreeSet::new(),
             noise_max: NoiseMax::default(),
@@ -473,9 +477,14 @@ impl Correlator {
         if let Some(n) = noise {
             c.noise = n;
         }
+        let mut relabelled = false;
         if let Some((common, started, _)) = rescan {
+            relabelled = c.common_labels != common;
             c.common_labels = common;
             c.started = started;
+        }
+        if relabelled {
+            self.agg_mut(id).labels_rev += 1;
         }
     }
 

@@ -65,6 +65,7 @@ impl Correlator {
             last: i64::MIN,
             lo: i64::MAX,
             last_end: i64::MIN,
+            labels_rev: 0,
             min_fp: t.fingerprint.0,
             noisy: if noisy {
                 BTreeSet::from([slot])
@@ -141,12 +142,19 @@ impl Correlator {
         if let Some(svc) = new_service {
             c.services.insert(self.strings.get(svc).to_string());
         }
+        let common = c.common_labels.len();
         if c.members.len() > 1 {
             c.common_labels
                 .retain(|k, v| a.labels.get(k).is_some_and(|x| x == v));
         }
+        // Common labels only shrink as a member joins.
+        let relabelled =
+            new_name.is_some() || new_service.is_some() || c.common_labels.len() != common;
         c.started = c.started.min(a.starts_at);
         c.last_change = c.last_change.max(last_change);
+        if relabelled {
+            self.agg_mut(id).labels_rev += 1;
+        }
         self.touched.push(id);
     }
 
@@ -215,6 +223,9 @@ impl Correlator {
         }
         if let Some(svc) = service.filter(|_| service_gone) {
             c.services.remove(self.strings.get(svc));
+        }
+        if name_gone || service_gone {
+            self.agg_mut(id).labels_rev += 1;
         }
         self.touched.push(id);
     }
@@ -333,6 +344,7 @@ impl Correlator {
             .retain(|k, v| other.get(k).is_some_and(|x| x == v));
         c.started = c.started.min(scluster.started);
         c.last_change = c.last_change.max(scluster.last_change);
+        self.agg_mut(big).labels_rev += 1;
         self.touched.push(big);
         big
     }

@@ -276,6 +276,12 @@ impl Correlator {
         self.tracked.is_empty()
     }
 
+    /// Counts the changes of cluster `id`'s alertnames, services and common labels: while it
+    /// stands still, so do they (what a knowledge query is built from). `None` once it is gone.
+    pub fn labels_revision(&self, id: ClusterId) -> Option<u64> {
+        self.aggs.get(id).map(|a| a.labels_rev)
+    }
+
     /// From now on, remember the clusters that go away, for [`Correlator::take_gone`].
     pub fn track_gone(&mut self) {
         self.gone.get_or_insert_with(Vec::new);

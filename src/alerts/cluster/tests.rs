@@ -345,6 +345,61 @@ proptest! {
             prop_assert!(!gone.contains(&cl.id));
         }
     }
+
+    /// While a cluster's labels revision stands still, so do its alertnames, services and
+    /// common labels (what the cockpit's knowledge query is built from and skips reading
+    /// again): through joins, state changes, later firings, merges, noise refreshes and
+    /// pruning, checked after every step.
+    #[test]
+    fn a_standing_labels_revision_means_standing_labels(
+        alerts in prop::collection::vec(spec_over(600), 1..50),
+        changes in prop::collection::vec((0usize..50, 0u8..3, 0i64..6), 0..50),
+        prune_at in 0i64..24,
+        more in prop::collection::vec(spec_over(600), 0..20),
+    ) {
+        type Seen = (BTreeSet<String>, BTreeSet<String>, BTreeMap<String, String>);
+        fn check(c: &Correlator, seen: &mut BTreeMap<ClusterId, (u64, Seen)>) -> Result<(), TestCaseError> {
+            for cl in c.clusters() {
+                let rev = c.labels_revision(cl.id);
+                prop_assert!(rev.is_some(), "a listed cluster has a revision");
+                let now = (cl.alertnames.clone(), cl.services.clone(), cl.common_labels.clone());
+                if let Some((r, before)) = seen.get(&cl.id) {
+                    prop_assert!(Some(*r) != rev || *before == now, "{:?}: labels moved, revision stood", cl.id);
+                }
+                seen.insert(cl.id, (rev.unwrap_or_default(), now));
+            }
+            Ok(())
+        }
+        let alerts = dedup(alerts);
+        let mut c = Correlator::new(ClusterConfig {
+            retention: SignedDuration::from_hours(2),
+            ..cfg()
+        });
+        let mut seen = BTreeMap::new();
+        for a in &alerts {
+            c.observe(a.clone(), a.starts_at);
+            check(&c, &mut seen)?;
+        }
+        for (i, (k, st, later)) in changes.into_iter().enumerate() {
+            let mut a = alerts[k % alerts.len()].clone();
+            a.state = [AlertState::Firing, AlertState::Resolved, AlertState::Suppressed][st as usize];
+            a.starts_at += SignedDuration::from_mins(later * 35);
+            let at = t0() + SignedDuration::from_mins(i as i64 * 5);
+            c.observe(a, at);
+            check(&c, &mut seen)?;
+            c.refresh_noise(at);
+            check(&c, &mut seen)?;
+        }
+        let now = t0() + SignedDuration::from_hours(prune_at);
+        for id in c.prune(now) {
+            prop_assert!(c.labels_revision(id).is_none());
+        }
+        check(&c, &mut seen)?;
+        for a in more {
+            c.observe(a, now);
+            check(&c, &mut seen)?;
+        }
+    }
 }
 
 /// Everything the correlator keeps agrees with everything else, and no bookkeeping slip was met

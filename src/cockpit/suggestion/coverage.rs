@@ -330,8 +330,17 @@ impl Cockpit {
             .map(|c| c.runbooks.clone())
             .unwrap_or_default();
         let mut out = Vec::new();
+        // Most alerts filled no waiting step: `by_source` (a superset) says so without a look
+        // at every live suggestion of the runbooks' steps.
+        let fills = self.suggestions_from(fp).any(|i| {
+            let s = &self.suggestions[i];
+            s.targeted && s.source == fp && s.status == SuggestionStatus::Pending
+        });
         for r in runbooks {
             self.targets.unfill(fp, r);
+            if !fills {
+                continue;
+            }
             for k in 0..self.targets.step_refs(r).len() {
                 let step_ref = self.targets.step_refs[r][k].clone();
                 // A pending suggestion is never obsolete: the live ones are enough.
