@@ -264,7 +264,12 @@ where
     let mut dirty = true;
     let mut draw_now = true;
     loop {
+        // Checked in this order, not at random: a person's key is never kept waiting behind a
+        // storm's batches (the session is ready all through one), and frames are drawn while
+        // it lasts (benches/keys.rs measures key → frame).
         tokio::select! {
+            biased;
+            ended = &mut signal => return Ok(ended),
             maybe = keys.next() => match maybe {
                 None => return Ok(Ended::HungUp),
                 Some(Err(e)) => {
@@ -292,10 +297,6 @@ where
                 }
                 Some(Ok(_)) => {}
             },
-            msgs = session.wait() => {
-                queue.extend(msgs);
-                dirty = true;
-            }
             _ = frames.tick() => {
                 let (msgs, moved) = session.frame();
                 queue.extend(msgs);
@@ -303,7 +304,10 @@ where
                 dirty |= moved || app.attention.flashing();
                 draw_now = true;
             }
-            ended = &mut signal => return Ok(ended),
+            msgs = session.wait() => {
+                queue.extend(msgs);
+                dirty = true;
+            }
         }
         // Every message in order; the commands they give are carried out before the next.
         // Then the session settles (its journal on disk, executions started) and says so.
