@@ -55,6 +55,7 @@ mod knowledge_search;
 mod knowledge_walk;
 mod knowledge_watch;
 mod live_abuse;
+mod live_arrival_order;
 mod live_batches;
 mod live_cli;
 mod live_episodes;
