@@ -279,3 +279,36 @@ fn interleavings_change_nothing_at_max_span() {
         assert!(reference == got, "interleaving {order}: other clusters");
     }
 }
+
+/// Arriving in start order with ties in any order (the module docs' promise, cuts included):
+/// the storm's starts rounded down to 30 s, each run of equal starts shuffled.
+#[test]
+fn ties_in_any_order_change_nothing() {
+    let mut alerts = the_storm(0x5eed);
+    for a in &mut alerts {
+        let s = a.starts_at.as_second();
+        a.starts_at = Timestamp::from_second(s - s % 30).unwrap();
+    }
+    alerts.sort_by_key(|a| (a.starts_at, a.fingerprint()));
+    let reference = direct(&alerts, false);
+    for seed in 1..4u64 {
+        let mut rng = Rng(seed);
+        let mut shuffled = alerts.clone();
+        let mut i = 0;
+        while i < shuffled.len() {
+            let j = i + shuffled[i..]
+                .iter()
+                .take_while(|a| a.starts_at == shuffled[i].starts_at)
+                .count();
+            for k in (i + 1..j).rev() {
+                shuffled.swap(k, i + rng.below(k - i + 1));
+            }
+            i = j;
+        }
+        assert!(shuffled != alerts, "nothing shuffled");
+        assert!(
+            reference == direct(&shuffled, false),
+            "ties in order {seed}"
+        );
+    }
+}

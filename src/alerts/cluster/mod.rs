@@ -11,7 +11,7 @@
 //! - have similar text (MinHash bands over alertname, summary and description words).
 //!
 //! Clusters are the connected components of that relation, so they do not depend on the order in
-//! which alerts arrive. Each alert's activations (each `startsAt` it fired with) are kept in
+//! which alerts arrive (until a chain of links reaches `max_span`: see below). Each alert's activations (each `startsAt` it fired with) are kept in
 //! time-sorted lists per key; a new activation only needs to link with its nearest neighbour on
 //! each side in each list, since neighbours within the window are already joined. That keeps an
 //! insertion at O(log n) plus the cost of the merge (smaller cluster into larger).
@@ -25,7 +25,11 @@
 //! before it; clusters that began earlier no longer take anything. (Arriving out of order, an
 //! alert is judged against the clusters as they are then.) A cluster's span never shrinks, so
 //! clusters kept apart stay apart. Where a chain of links reaches `max_span` in the middle of a
-//! burst, the burst is cut there: what comes later is a new cluster.
+//! burst, the burst is cut there: what comes later is a new cluster. So where the cut falls,
+//! and the clusters after it, depend on the order in which the alerts around it arrived: a
+//! storm POSTed over several connections (notifications out of start order) may end with other
+//! clusters than the same storm in start order (`tests/suite/live_arrival_order.rs`). Batch
+//! cuts, ties and the receipt time (`now`) change nothing, nor does the order below `max_span`.
 //!
 //! An alert that fires again (a new `startsAt`) when its cluster began more than `max_span`
 //! before, or when all its cluster's other alerts have been resolved for longer than the window,
