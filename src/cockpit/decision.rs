@@ -122,6 +122,107 @@ impl Cockpit {
         }
     }
 
+    /// Cluster `cluster` is understood anew: clusters merged into it (what looked like two
+    /// incidents is one), or the runbooks it is offered changed. A step still waiting for a
+    /// decision, without approvals, becomes obsolete (journaled once, as flightdeck's
+    /// rejection) when
+    /// - its runbook is no longer one the cluster is offered (it matches no longer well);
+    /// - it is a duplicate: two merged clusters each offered it for the same target, or one
+    ///   offered it without a target and the other with one. The one that counts stays
+    ///   (decided, or holding approvals, else the earlier offered).
+    ///
+    /// So what waits for a decision is what a cockpit that saw the incident whole from the
+    /// start offers, however its alerts were cut into notifications.
+    pub(super) fn retire_stale(&mut self, cluster: ClusterId, effects: &mut Vec<Effect>) {
+        let Some(c) = self.correlator.cluster(cluster) else {
+            return;
+        };
+        let offered: Vec<&str> = self
+            .offered_runbooks(cluster)
+            .into_iter()
+            .map(|r| self.knowledge.runbooks[r].id.as_str())
+            .collect();
+        let mut of_cluster: Vec<usize> = c
+            .members
+            .iter()
+            .flat_map(|fp| self.suggestions_from(*fp))
+            .filter(|&i| {
+                let s = &self.suggestions[i];
+                !matches!(s.status, SuggestionStatus::Obsolete { .. })
+                    && self.suggestion_cluster(s) == Some(cluster)
+            })
+            .collect();
+        of_cluster.sort_unstable();
+        of_cluster.dedup();
+        if of_cluster.len() < 2 {
+            return;
+        }
+        // Those that count first (decided or approved), then in the order offered.
+        let open =
+            |s: &super::Suggestion| s.status == SuggestionStatus::Pending && s.approvals.is_empty();
+        // Targeted before untargeted: a step waiting for a target goes once one has it.
+        of_cluster.sort_by_key(|&i| {
+            let s = &self.suggestions[i];
+            (open(s), !s.targeted, i)
+        });
+        let mut kept: Vec<usize> = Vec::new();
+        let mut retire: Vec<(usize, Option<usize>)> = Vec::new();
+        for i in of_cluster {
+            let s = &self.suggestions[i];
+            if open(s) && !offered.contains(&s.runbook.as_str()) {
+                retire.push((i, None));
+                continue;
+            }
+            let twin = kept.iter().copied().find(|&k| {
+                let o = &self.suggestions[k];
+                o.step_ref == s.step_ref
+                    && (!s.targeted
+                        || (o.targeted
+                            && (o.values == s.values
+                                || (o.argv.is_ok()
+                                    && o.argv.as_ref().ok() == s.argv.as_ref().ok()))))
+            });
+            match twin {
+                Some(k) if open(s) => retire.push((i, Some(k))),
+                _ => kept.push(i),
+            }
+        }
+        let name = self.cluster_name(cluster);
+        for (i, k) in retire {
+            let Some(k) = k else {
+                // Its alert fills the step again if the runbook comes back.
+                let s = &self.suggestions[i];
+                if s.targeted
+                    && let Some(r) = self
+                        .knowledge
+                        .runbooks
+                        .iter()
+                        .position(|b| b.id == s.runbook)
+                {
+                    self.targets.unfill(s.source, r);
+                }
+                let reason = format!(
+                    "{} no longer matches {name} well enough to offer its steps",
+                    self.suggestions[i].runbook
+                );
+                self.make_obsolete(i, reason, effects);
+                continue;
+            };
+            let reason = if self.suggestions[i].targeted {
+                format!(
+                    "the same step for the same target is {} ({name} is one incident)",
+                    self.suggestions[k].id
+                )
+            } else {
+                format!(
+                    "{} has a target for this step ({name} is one incident)",
+                    self.suggestions[k].id
+                )
+            };
+            self.make_obsolete(i, reason, effects);
+        }
+    }
+
     /// Alert `fp` resolved while its cluster still fires: a waiting step it filled now acts on
     /// nothing that is wrong, unless another active alert its runbook covers gives it the same
     /// values (then that alert fills it). Otherwise it is obsolete, like the steps of a

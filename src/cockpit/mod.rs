@@ -323,7 +323,7 @@ impl Cockpit {
             effects.extend(self.apply(event, at));
         }
         self.batching = false;
-        self.refresh_knowledge();
+        self.refresh_knowledge(&mut effects);
         effects
     }
 
@@ -381,7 +381,7 @@ impl Cockpit {
                 }
                 // After what the alert ended: a step that lost its target waits for another.
                 if !self.batching {
-                    self.refresh_knowledge();
+                    self.refresh_knowledge(&mut effects);
                 }
             }
             Event::Reference(decision) => self.reference_decision(decision, &mut effects),
@@ -405,7 +405,7 @@ impl Cockpit {
                 suggestion,
                 outcome,
             } => self.executed(suggestion, outcome, &mut effects),
-            Event::Knowledge(knowledge) => self.replace_knowledge(*knowledge),
+            Event::Knowledge(knowledge) => self.replace_knowledge(*knowledge, &mut effects),
             Event::Source(health) => {
                 match self.sources.iter_mut().find(|s| s.name == health.name) {
                     Some(s) => *s = health,
@@ -535,7 +535,7 @@ impl Cockpit {
 
     // ---- internals ----------------------------------------------------------------------------
 
-    fn replace_knowledge(&mut self, mut knowledge: KnowledgeBase) {
+    fn replace_knowledge(&mut self, mut knowledge: KnowledgeBase, effects: &mut Vec<Effect>) {
         // Matching settings come from the config, not from the documents.
         knowledge.set_match_params(self.knowledge.match_params().clone());
         self.knowledge = knowledge;
@@ -549,7 +549,7 @@ impl Cockpit {
             .filter_map(|c| c.members.first().copied())
             .collect();
         self.dirty.extend(firsts);
-        self.refresh_knowledge();
+        self.refresh_knowledge(effects);
     }
 
     fn evaluate(&mut self, effects: &mut Vec<Effect>) {
@@ -587,7 +587,7 @@ impl Cockpit {
             }
             self.noise_refreshed = Some(now);
         }
-        self.refresh_knowledge();
+        self.refresh_knowledge(effects);
         // Every verdict again only when what all of them depend on moved (the mode, drift);
         // the rest was refreshed where it changed.
         if self.verdicts_key != Some(self.verdict_inputs()) {
@@ -712,7 +712,7 @@ impl Cockpit {
 
     /// Recomputes knowledge matches for clusters that changed, and offers the steps of a
     /// cluster's best runbook as suggestions.
-    fn refresh_knowledge(&mut self) {
+    fn refresh_knowledge(&mut self, effects: &mut Vec<Effect>) {
         if self.dirty.is_empty() {
             return;
         }
@@ -724,7 +724,9 @@ impl Cockpit {
         // Clusters that merged away leave stale entries behind; their members' suggestions
         // now belong to a changed cluster, with its novelty.
         let mut gone_novel = [false; 2];
-        for id in self.correlator.take_gone() {
+        let gone = self.correlator.take_gone();
+        let merged = !gone.is_empty();
+        for id in gone {
             if let Some(m) = self.matches.remove(&id) {
                 gone_novel[usize::from(crate::alerts::novelty::novel_by_knowledge(&m))] = true;
             }
@@ -765,13 +767,22 @@ impl Cockpit {
             // The same query gives the same matches: most alerts joining a big incident add
             // nothing its first members did not already say.
             let query = self.queries.entry(id).or_default();
+            let mut offered_moved = false;
             if query.update(&self.correlator, cluster, spoke.contains(&id))
                 || !self.matches.contains_key(&id)
             {
                 let ranked = self.knowledge.match_alerts(query.query());
+                let before = self
+                    .matches
+                    .contains_key(&id)
+                    .then(|| self.offered_runbooks(id));
                 self.matches.insert(id, ranked);
+                offered_moved = before.is_some_and(|b| b != self.offered_runbooks(id));
             }
             self.offer_steps(id);
+            if merged || offered_moved {
+                self.retire_stale(id, effects);
+            }
         }
         // A verdict depends on its cluster's novelty: it changes where the novelty of a changed
         // cluster did, where a cluster of another novelty merged into one, and for the

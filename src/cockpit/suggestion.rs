@@ -180,7 +180,6 @@ impl Cockpit {
     /// each filled from the covered alerts of the cluster: once per distinct set of values,
     /// or once without a target while the runbook covers none of them.
     pub(super) fn offer_steps(&mut self, id: ClusterId) {
-        const RUNBOOKS_OFFERED: usize = 3;
         let Some(cluster) = self.correlator.cluster(id) else {
             return;
         };
@@ -188,8 +187,16 @@ impl Cockpit {
         if cluster.firing == 0 {
             return;
         }
-        let runbooks: Vec<usize> = self
-            .matches(id)
+        for r in self.offered_runbooks(id) {
+            self.offer_runbook(id, r);
+        }
+    }
+
+    /// The runbooks whose steps cluster `id` is offered: those that match it well, the best
+    /// few, best first.
+    pub(super) fn offered_runbooks(&self, id: ClusterId) -> Vec<usize> {
+        const RUNBOOKS_OFFERED: usize = 3;
+        self.matches(id)
             .iter()
             .filter(|m| m.good)
             .filter_map(|m| match m.doc {
@@ -197,10 +204,7 @@ impl Cockpit {
                 DocRef::Postmortem(_) => None,
             })
             .take(RUNBOOKS_OFFERED)
-            .collect();
-        for r in runbooks {
-            self.offer_runbook(id, r);
-        }
+            .collect()
     }
 
     /// Suggestions of step `step_ref` in cluster `id` that still count (not obsolete).
@@ -248,6 +252,8 @@ impl Cockpit {
         let mut waiting: Vec<(usize, String)> = Vec::new();
         // Suggestions rebuilt from the journal that an alert now gives their values.
         let mut valued: Vec<(usize, BTreeMap<String, String>)> = Vec::new();
+        // Steps waiting for a target that now wait for another reason.
+        let mut reasons: Vec<(usize, String)> = Vec::new();
         for (k, step) in runbook.steps.iter().enumerate() {
             let step_ref = &self.targets.step_refs(r)[k];
             let existing: Vec<usize> = self.live_suggestions(id, step_ref).collect();
@@ -281,6 +287,17 @@ impl Cockpit {
                     }
                 }
             }
+            // A step still waiting for a target says why in the newest words: an alert its
+            // runbook covers arrived, and cannot fill it.
+            if let Some(why) = &why
+                && !offers.iter().any(|(j, _, _)| *j == k)
+            {
+                for &i in &existing {
+                    if !self.suggestions[i].targeted {
+                        reasons.push((i, format!("no target yet: {why}")));
+                    }
+                }
+            }
             if existing.is_empty() && !offers.iter().any(|(j, _, _)| *j == k) {
                 let why = why
                     .or_else(|| {
@@ -290,10 +307,11 @@ impl Cockpit {
                             .err()
                             .map(|e| e.to_string())
                     })
+                    // (Not the cluster's name: it may change as the incident grows, and the
+                    // step is shown in its cluster.)
                     .unwrap_or_else(|| {
                         format!(
-                            "no alert of {} is one {} covers (by its alerts:, its services: or a runbook_url)",
-                            self.cluster_name(id),
+                            "no alert of this incident is one {} covers (by its alerts:, its services: or a runbook_url)",
                             runbook.id
                         )
                     });
@@ -305,6 +323,9 @@ impl Cockpit {
         }
         for (i, values) in valued {
             self.suggestions[i].values = values;
+        }
+        for (i, why) in reasons {
+            self.suggestions[i].argv = Err(why);
         }
         if offers.is_empty() && waiting.is_empty() {
             return;

@@ -238,3 +238,100 @@ fn a_batch_releases_every_permit() {
     assert_eq!(s.dropped_duplicates(), 150);
     assert_eq!(s.cockpit().alert_count(), 150);
 }
+
+/// What a responder sees and can act on: the clusters (members, reasons, knowledge matches and
+/// their scores) and the queue of steps awaiting a decision (cluster, step, target, argv,
+/// verdict), without the suggestions' ids and the journal's length, which tell the history.
+fn seen(s: &LiveSession) -> String {
+    let c = s.cockpit();
+    let mut out = String::new();
+    for cluster in c.clusters() {
+        let mut members: Vec<String> = cluster
+            .members
+            .iter()
+            .map(|fp| {
+                let t = c.alert(*fp).unwrap();
+                format!("{fp}:{:?}:{}", t.alert.state, t.alert.starts_at)
+            })
+            .collect();
+        members.sort();
+        let matches: Vec<String> = c
+            .matches(cluster.id)
+            .iter()
+            .map(|m| format!("{:?} {} {:?} {:.12}", m.doc, m.good, m.confidence, m.score))
+            .collect();
+        out.push_str(&format!(
+            "{} {:?} {} | {}\n",
+            cluster.name,
+            cluster.reasons,
+            members.join(" "),
+            matches.join(", ")
+        ));
+    }
+    // (As a set: the queue lists a cluster's steps in the order they were offered.)
+    let mut queue: Vec<String> = c
+        .approval_queue()
+        .into_iter()
+        .map(|sg| {
+            let cluster = c
+                .suggestion_cluster(sg)
+                .and_then(|id| c.cluster(id))
+                .map(|k| k.name);
+            // (Why a step waits for a target names the alert that could not fill it: one
+            // of several, by arrival.)
+            let argv = sg
+                .argv
+                .as_ref()
+                .map_err(|e| e.split(':').next().unwrap_or_default());
+            format!(
+                "{cluster:?} {} {} {:?} {:?} {:?}",
+                sg.step_ref, sg.targeted, sg.values, argv, sg.verdict
+            )
+        })
+        .collect();
+    queue.sort();
+    out + &queue.join("\n")
+}
+
+/// Two incidents that turn out to be one never leave a step on offer twice: the pool-exhausted
+/// alert and a pgbouncer alert arrive in one notification as two incidents (66 minutes apart),
+/// each offered the postgres-connection-pool runbook's steps for namespace `shop`; the
+/// pgbouncer alert fires again 10 minutes before the other and the two become one incident.
+/// Handled one by one or all at once, one set of steps waits for a decision.
+#[test]
+fn merged_incidents_offer_each_step_once() {
+    let deliveries = [
+        (0, 66, false, false),
+        (1, 0, false, false),
+        (1, 56, false, false),
+    ];
+    let one_by_one = apply(messages(&deliveries, &[2]), &[1], true);
+    let all = apply(messages(&deliveries, &[2]), &[usize::MAX], true);
+    assert_eq!(seen(&one_by_one), seen(&all));
+    let queue = one_by_one.cockpit().approval_queue();
+    let steps: std::collections::BTreeSet<_> = queue.iter().map(|s| &s.step_ref).collect();
+    assert_eq!(steps.len(), queue.len(), "a step on offer twice");
+    assert_eq!(queue.len(), 5);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The same deliveries received at one instant show the same incidents and the same steps
+    /// awaiting a decision however the sources cut them into notifications, and whether the
+    /// live loop handled those one by one or together: two incidents that turn out to be one
+    /// never leave a step on offer twice.
+    #[test]
+    #[ignore = "found by this property, not fixed yet: one by one, a runbook's steps can stay \
+                without a target where all at once the cluster's covered alerts fill them \
+                (duplicates after merges and steps of runbooks that no longer match are fixed)"]
+    fn where_notifications_are_cut_changes_nothing_a_responder_sees(
+        deliveries in proptest::collection::vec(
+            (0usize..40, 0i64..90, any::<bool>(), any::<bool>()), 1..80),
+        split in proptest::collection::vec(1usize..12, 1..6),
+    ) {
+        let one_by_one = seen(&apply(messages(&deliveries, &split), &[1], true));
+        let all = seen(&apply(messages(&deliveries, &split), &[usize::MAX], true));
+        prop_assert_eq!(one_by_one, all);
+    }
+}

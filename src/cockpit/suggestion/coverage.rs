@@ -197,7 +197,7 @@ impl Targets {
     }
 
     /// `fp` fills `r`'s steps again (when active): open again, in its place.
-    fn unfill(&mut self, fp: Fingerprint, r: usize) {
+    pub(in crate::cockpit) fn unfill(&mut self, fp: Fingerprint, r: usize) {
         if self.filled.remove(&(fp, r))
             && let Some(c) = self.covering.get(&fp)
             && c.active
