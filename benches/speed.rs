@@ -242,8 +242,10 @@ fn big_scenario() -> Scenario {
 }
 
 /// (clusters, journal records, suggestions) at the end of the 100k replay, with the demo
-/// knowledge and without knowledge.
-const REPLAY_END_DEMO: (usize, usize, usize) = (10, 6089, 6300);
+/// knowledge and without knowledge. (Stop 26 moved the demo's on purpose, from (10, 6089,
+/// 6300): steps a grown incident made stale — duplicates after merges, runbooks no longer
+/// matching — are journaled obsolete, and offered again if their runbook comes back.)
+const REPLAY_END_DEMO: (usize, usize, usize) = (10, 6284, 6314);
 const REPLAY_END_NONE: (usize, usize, usize) = (10, 2, 0);
 
 /// What the end of a replay is checked by: clusters, journal records, suggestions, and the

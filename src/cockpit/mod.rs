@@ -724,11 +724,15 @@ impl Cockpit {
         // Clusters that merged away leave stale entries behind; their members' suggestions
         // now belong to a changed cluster, with its novelty.
         let mut gone_novel = [false; 2];
-        let gone = self.correlator.take_gone();
-        let merged = !gone.is_empty();
-        for id in gone {
+        // A cluster that merged away and was offered steps (a runbook matched it well) may
+        // leave them twice in its survivor (see `retire_stale`).
+        let mut merged = false;
+        for id in self.correlator.take_gone() {
             if let Some(m) = self.matches.remove(&id) {
                 gone_novel[usize::from(crate::alerts::novelty::novel_by_knowledge(&m))] = true;
+                merged |= m
+                    .iter()
+                    .any(|x| x.good && matches!(x.doc, DocRef::Runbook(_)));
             }
             self.queries.remove(&id);
         }
