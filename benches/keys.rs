@@ -19,6 +19,8 @@
 //! Each size runs 3 storms (`FD_KEYS_ROUNDS=N` for N), the keys of all counted together.
 //! `cargo bench --bench keys` runs both sizes; `cargo bench --bench keys -- 200x60` one.
 
+#[path = "post/mod.rs"]
+mod post;
 #[path = "storm/mod.rs"]
 mod storm;
 
@@ -222,42 +224,7 @@ fn post_all(
         .enable_all()
         .build()
         .unwrap();
-    let retries = rt.block_on(async {
-        let mut tasks = Vec::new();
-        for c in 0..connections {
-            let (url, bodies) = (url.clone(), bodies.clone());
-            tasks.push(tokio::spawn(async move {
-                let http = reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .unwrap();
-                let mut retries = 0u64;
-                for b in bodies.iter().skip(c).step_by(connections) {
-                    loop {
-                        let r = http
-                            .post(&url)
-                            .header("content-type", "application/json")
-                            .body(b.clone())
-                            .send()
-                            .await
-                            .expect("post");
-                        if r.status().is_success() {
-                            break;
-                        }
-                        assert_eq!(r.status().as_u16(), 503, "the webhook refused a body");
-                        retries += 1;
-                        tokio::time::sleep(Duration::from_millis(2)).await;
-                    }
-                }
-                retries
-            }));
-        }
-        let mut retries = 0;
-        for t in tasks {
-            retries += t.await.unwrap();
-        }
-        retries
-    });
+    let retries = rt.block_on(post::post_spread(&url, bodies, connections));
     done.store(true, Ordering::SeqCst);
     retries
 }

@@ -39,6 +39,8 @@
 
 #[path = "chain/mod.rs"]
 mod chain;
+#[path = "post/mod.rs"]
+mod post;
 #[path = "storm/mod.rs"]
 mod storm;
 
@@ -518,42 +520,7 @@ fn http_figures(alerts: &[Alert], name: &str, kb: KbDirs) {
     );
     let (idle_rss, cpu0) = (proc_mb(pid, "VmRSS:"), proc_cpu(pid));
     let t0 = Instant::now();
-    let retries = rt.block_on(async {
-        let mut tasks = Vec::new();
-        for c in 0..CONNECTIONS {
-            let (url, bodies) = (url.clone(), bodies.clone());
-            tasks.push(tokio::spawn(async move {
-                let http = reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .unwrap();
-                let mut retries = 0u64;
-                for b in bodies.iter().skip(c).step_by(CONNECTIONS) {
-                    loop {
-                        let r = http
-                            .post(&url)
-                            .header("content-type", "application/json")
-                            .body(b.clone())
-                            .send()
-                            .await
-                            .expect("post");
-                        if r.status().is_success() {
-                            break;
-                        }
-                        assert_eq!(r.status().as_u16(), 503);
-                        retries += 1;
-                        tokio::time::sleep(Duration::from_millis(2)).await;
-                    }
-                }
-                retries
-            }));
-        }
-        let mut retries = 0;
-        for t in tasks {
-            retries += t.await.unwrap();
-        }
-        retries
-    });
+    let retries = rt.block_on(post::post_spread(&url, bodies, CONNECTIONS));
     let posted = t0.elapsed();
     // Every alert was accepted when the last POST returned; applied when none is queued.
     let stats = rt.block_on(async {

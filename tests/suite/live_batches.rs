@@ -110,28 +110,9 @@ fn state(s: &LiveSession) -> String {
             sg.id, sg.step_ref, sg.source, sg.values, sg.targeted, sg.argv, sg.status, sg.verdict
         ));
     }
-    for cluster in c.clusters() {
-        let mut members: Vec<String> = cluster
-            .members
-            .iter()
-            .map(|fp| {
-                let t = c.alert(*fp).unwrap();
-                format!("{fp}:{:?}:{}", t.alert.state, t.alert.starts_at)
-            })
-            .collect();
-        members.sort();
-        let matches: Vec<String> = c
-            .matches(cluster.id)
-            .iter()
-            .map(|m| format!("{:?} {} {:?} {:.12}", m.doc, m.good, m.confidence, m.score))
-            .collect();
-        out.push_str(&format!(
-            "\n{} {:?} {} | {}",
-            cluster.name,
-            cluster.reasons,
-            members.join(" "),
-            matches.join(", ")
-        ));
+    for line in clusters_text(c) {
+        out.push('\n');
+        out.push_str(&line);
     }
     out.push_str(&format!(
         "\ndropped {} memory {:?}",
@@ -239,34 +220,46 @@ fn a_batch_releases_every_permit() {
     assert_eq!(s.cockpit().alert_count(), 150);
 }
 
+/// Each cluster as a line: name, reasons, members (with state and start), and its knowledge
+/// matches with their scores.
+fn clusters_text(c: &flightdeck::cockpit::Cockpit) -> Vec<String> {
+    c.clusters()
+        .iter()
+        .map(|cluster| {
+            let mut members: Vec<String> = cluster
+                .members
+                .iter()
+                .map(|fp| {
+                    let t = c.alert(*fp).unwrap();
+                    format!("{fp}:{:?}:{}", t.alert.state, t.alert.starts_at)
+                })
+                .collect();
+            members.sort();
+            let matches: Vec<String> = c
+                .matches(cluster.id)
+                .iter()
+                .map(|m| format!("{:?} {} {:?} {:.12}", m.doc, m.good, m.confidence, m.score))
+                .collect();
+            format!(
+                "{} {:?} {} | {}",
+                cluster.name,
+                cluster.reasons,
+                members.join(" "),
+                matches.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// What a responder sees and can act on: the clusters (members, reasons, knowledge matches and
 /// their scores) and the queue of steps awaiting a decision (cluster, step, target, argv,
 /// verdict), without the suggestions' ids and the journal's length, which tell the history.
 fn seen(s: &LiveSession) -> String {
     let c = s.cockpit();
     let mut out = String::new();
-    for cluster in c.clusters() {
-        let mut members: Vec<String> = cluster
-            .members
-            .iter()
-            .map(|fp| {
-                let t = c.alert(*fp).unwrap();
-                format!("{fp}:{:?}:{}", t.alert.state, t.alert.starts_at)
-            })
-            .collect();
-        members.sort();
-        let matches: Vec<String> = c
-            .matches(cluster.id)
-            .iter()
-            .map(|m| format!("{:?} {} {:?} {:.12}", m.doc, m.good, m.confidence, m.score))
-            .collect();
-        out.push_str(&format!(
-            "{} {:?} {} | {}\n",
-            cluster.name,
-            cluster.reasons,
-            members.join(" "),
-            matches.join(", ")
-        ));
+    for line in clusters_text(c) {
+        out.push_str(&line);
+        out.push('\n');
     }
     // (As a set: the queue lists a cluster's steps in the order they were offered.)
     let mut queue: Vec<String> = c
